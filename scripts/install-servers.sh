@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs, from Debian's packages, what the native and production rows and the ab cross-check need:
+# ApacheBench, Apache (prefork/worker/event), lighttpd, nginx, h2o, GNU Pth, State Threads, a C compiler,
+# and chromium for the report's browser test. Optional for a user: eventbench runs its TypeScript servers without it.
+# Idempotent; needs root (or sudo). Stock services the packages start are stopped and disabled: eventbench starts
+# its own instances on loopback with its own configuration.
+set -euo pipefail
+
+packages=(apache2 apache2-utils lighttpd nginx-light h2o libst-dev libpth-dev build-essential chromium procps)
+
+sudo=""
+if [ "$(id -u)" != 0 ]; then
+  if command -v sudo >/dev/null; then sudo=sudo; else echo "install-servers: run as root or install sudo" >&2; exit 1; fi
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-servers: installing ${missing[*]}" >&2
+  $sudo apt-get update -q
+  # policy-rc.d keeps the packages' own services from starting during install (they would take port 80).
+  echo 'exit 101' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+  $sudo chmod +x /usr/sbin/policy-rc.d
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" || status=$?
+  $sudo rm -f /usr/sbin/policy-rc.d
+  [ "${status:-0}" = 0 ] || exit "$status"
+fi
+
+# Stop stock daemons a package may have started anyway; eventbench never uses them.
+for svc in apache2 lighttpd nginx h2o; do
+  pidfile=""
+  case $svc in
+    apache2) pidfile=/var/run/apache2/apache2.pid ;;
+    lighttpd) pidfile=/run/lighttpd.pid ;;
+    nginx) pidfile=/run/nginx.pid ;;
+    h2o) pidfile=/run/h2o.pid ;;
+  esac
+  if [ -s "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+    $sudo kill "$(cat "$pidfile")" 2>/dev/null || true
+  fi
+done
+echo "install-servers: done" >&2

@@ -1,0 +1,37 @@
+// One error class per kind of failure, each with a stable `code`, so callers branch on codes, never on message text.
+
+/** Base class: every error eventbench raises on purpose. The CLI prints `message` on one line, no stack. */
+export class EventbenchError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A bad option or argument. The message names the field, the value given, the limit, and what to do. */
+export class UsageError extends EventbenchError {
+  readonly field: string;
+  readonly value: unknown;
+  constructor(field: string, value: unknown, limit: string, hint?: string) {
+    const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
+    super('EB_USAGE', `${field}: got ${shown}, ${limit}${hint ? `; ${hint}` : ''}`);
+    this.field = field;
+    this.value = value;
+  }
+}
+
+/** Something the host lacks (a binary, a library, a permission); the message says how to get it. */
+export class MissingDependencyError extends EventbenchError {
+  constructor(what: string, hint: string) {
+    super('EB_MISSING', `${what} is not available: ${hint}`);
+  }
+}
+
+/** A server under test that failed to start or died; carries what it printed last. */
+export class ServerError extends EventbenchError {
+  constructor(message: string) {
+    super('EB_SERVER', message);
+  }
+}

@@ -1,0 +1,106 @@
+// The results files of `eventbench run`, documented once. A run folder holds:
+//   run.json      RunInfo: the plan, the host set-up and the environment (rewritten as the run goes on)
+//   points.jsonl  one Point per line, appended the moment it is measured
+// Change a field: bump the version in RUN_SCHEMA / POINT_SCHEMA; readers refuse other versions with a clear error.
+import type { Environment } from '../core/environment.js';
+import type { Engine, LoadResult } from '../load/types.js';
+
+export const RUN_SCHEMA = 'eventbench.run/1';
+export const POINT_SCHEMA = 'eventbench.point/1';
+export const RUN_FILE = 'run.json';
+export const POINTS_FILE = 'points.jsonl';
+
+export type Family = 'typescript' | 'native' | 'production';
+
+export interface Plan {
+  /** Server model names, in the order they are run. */
+  servers: string[];
+  /** Offered loads (the paper's l), ascending. */
+  loads: number[];
+  repeat: number;
+  /** Requests per point, or undefined when the point is time-bound. */
+  requests?: number;
+  /** Seconds per point, or undefined when the point is count-bound. */
+  durationS?: number;
+  /** Requests dropped at each end of every point. */
+  trim: number;
+  pageBytes: number;
+  /** Listen backlog asked of every server. */
+  backlog: number;
+  engine: Engine;
+  /** CPU lists, as taskset takes them ("0", "1-3"). */
+  serverCpus: string;
+  clientCpus: string;
+  /** CPU quota of the server's cgroup, in cores (0.25 = a quarter of one core); 0 = unthrottled. */
+  serverCpuShare: number;
+  /** A server is not pushed past a load whose mean latency exceeds this, ms. */
+  latencyCapMs: number;
+  /** ... or whose errors exceed this share of requests (0.05 = 5%). */
+  errorShareCap: number;
+}
+
+export interface HostSetup {
+  /** somaxconn, tcp_max_syn_backlog, ip_local_port_range as read from /proc/sys. */
+  somaxconn?: number;
+  tcpMaxSynBacklog?: number;
+  ipLocalPortRange?: string;
+  /** How the server was throttled: "cgroup-v1", "cgroup-v2" or "none" (with why). */
+  throttle: { mechanism: 'cgroup-v1' | 'cgroup-v2' | 'none'; share: number; reason?: string };
+  /** Whether taskset pinning was applied. */
+  pinned: boolean;
+}
+
+export interface RunInfo {
+  schema: typeof RUN_SCHEMA;
+  id: string;
+  startedAt: string;
+  /** Set when the run finished every point, or was interrupted (then `interrupted` is true). */
+  finishedAt?: string;
+  interrupted?: boolean;
+  plan: Plan;
+  host: HostSetup;
+  environment: Environment;
+  /** Servers asked for (or in the default set) that could not run here, and why. */
+  skipped: { server: string; reason: string }[];
+  /** Everything the runner warned about, in order. */
+  warnings: string[];
+}
+
+/** What the runner sampled of the server's whole process tree during the measurement. */
+export interface ServerMetrics {
+  /** CPU seconds (user + system) the tree used during the measurement. */
+  cpuS: number;
+  /** cpuS over the measurement's wall time (1 = one full core). */
+  cpuShare: number;
+  /** Peak of the summed resident memory of every process in the tree, bytes. */
+  peakRssBytes: number;
+  /** Resident memory just before the load started, bytes. */
+  idleRssBytes: number;
+  peakProcesses: number;
+  peakThreads: number;
+  /** Growth of /proc/net/netstat TcpExt ListenOverflows and ListenDrops over the point (host-wide counters). */
+  listenOverflows: number;
+  listenDrops: number;
+  /** Listen backlog asked for, and in force (min with somaxconn; the server's own cap where it has one). */
+  backlog: { requested: number; effective: number };
+}
+
+export interface Point {
+  schema: typeof POINT_SCHEMA;
+  server: string;
+  family: Family;
+  /** The row of the paper's Figure 2 this server answers, if any ("ST", "lighttpd", ...). */
+  paperRow?: string;
+  /** Offered load (the paper's l). */
+  load: number;
+  /** 1-based repeat index. */
+  repeat: number;
+  /** "ok": measured; "failed": the server or the client failed (see reason); no result then. */
+  status: 'ok' | 'failed';
+  reason?: string;
+  /** Set on the last point measured for a server that the stop rules kept from higher loads. */
+  stopped?: string;
+  startedAt: string;
+  result?: LoadResult;
+  metrics?: ServerMetrics;
+}

@@ -1,0 +1,114 @@
+// The load generator's public types: its options and the versioned result it returns (and prints with --json).
+// Every field carries its unit in its name or its comment. Change a field: bump LOAD_SCHEMA.
+import type { Environment } from '../core/environment.js';
+
+export const LOAD_SCHEMA = 'eventbench.load/1';
+
+export type Engine = 'eventbench' | 'ab';
+
+export interface LoadOptions {
+  /** http://host:port/path; host must be an IP literal or a name that resolves. */
+  url: string;
+  /** Requests kept in flight at all times (the paper's l). */
+  concurrency: number;
+  /** Stop after this many requests have been started. At least one of requests / durationS is set. */
+  requests?: number;
+  /** Stop starting requests after this many seconds. */
+  durationS?: number;
+  /** Per-request timeout, seconds (ab: 30). */
+  timeoutS: number;
+  /** Requests dropped at each end, by start order (paper: 1000). */
+  trim: number;
+  /** Reuse HTTP/1.1 connections instead of one fresh connection per request. */
+  keepalive: boolean;
+  /** Stop after this many errors (undefined: never). */
+  bailout?: number;
+  /** Worker threads, each with its own loop; results merged. */
+  workers: number;
+  engine: Engine;
+  /** HTTP method, GET by default (HEAD allowed). */
+  method: 'GET' | 'HEAD';
+  /** Write per-request records as CSV here, in start order. */
+  rawFile?: string;
+  /** Cancels the run; what was measured so far is still returned. */
+  signal?: AbortSignal;
+  /** Called about 10 times a second with progress, for a bar on stderr. */
+  onProgress?: (p: Progress) => void;
+}
+
+export interface Progress {
+  started: number;
+  completed: number;
+  errors: number;
+  elapsedS: number;
+  /** Requests planned, or undefined for a time-bound run. */
+  total?: number;
+  durationS?: number;
+}
+
+/** Summary of one timing phase over the kept requests, milliseconds. */
+export interface PhaseMs {
+  min: number;
+  mean: number;
+  sd: number;
+  median: number;
+  max: number;
+}
+
+export const PERCENTILES = [50, 66, 75, 80, 90, 95, 98, 99, 99.9, 100] as const;
+
+export interface LatencyMs extends PhaseMs {
+  /** Keyed "50", "66", ..., "99.9", "100"; milliseconds. */
+  percentiles: Record<string, number>;
+}
+
+export type ErrorKind = 'connect' | 'reset' | 'timeout' | 'status' | 'length' | 'other';
+export const ERROR_KINDS: readonly ErrorKind[] = ['connect', 'reset', 'timeout', 'status', 'length', 'other'];
+
+export interface LoadResult {
+  schema: typeof LOAD_SCHEMA;
+  engine: Engine;
+  url: string;
+  /** "close": a fresh TCP connection per request (as ab); "keepalive": reused HTTP/1.1 connections. */
+  mode: 'close' | 'keepalive';
+  concurrency: number;
+  workers: number;
+  /** Requests started in the whole run, kept or not. */
+  requestsStarted: number;
+  /** Requests that finished (ok or error) in the whole run. */
+  requestsCompleted: number;
+  /** Requests kept after trimming: the n of the paper's formulas. */
+  requests: number;
+  /** Requests dropped at each end, by start order. */
+  trim: number;
+  /** Set when trim was lowered because 2·trim exceeded half the requests. */
+  trimNote?: string;
+  /** Span of the kept window, first start to last end, seconds: the paper's t. */
+  durationS: number;
+  /** Whole run, first start to last end, seconds. */
+  totalDurationS: number;
+  /** Kept requests per second of the kept window (requests / durationS). */
+  throughputRps: number;
+  /** The paper's l_m = n·t_r/t. Close to concurrency when the client saturated the server. */
+  measuredLoad: number;
+  /** Total time per kept request (start to end), ms. */
+  latencyMs: LatencyMs;
+  /** ab's breakdown, ms: connect (start to connected), processing (connected to end), waiting (request sent to first byte), total. */
+  phasesMs: { connect: PhaseMs; processing: PhaseMs; waiting: PhaseMs; total: PhaseMs };
+  /** Response bytes received in the kept window, headers included. */
+  bytesReceived: number;
+  /** Body length set by the first good response (ab's "Document Length"), bytes. */
+  documentBytes: number | null;
+  /** Errors in the whole run, by kind, and their total. Errors count in latency figures only if kept. */
+  errors: Record<ErrorKind, number> & { total: number };
+  /** Responses by HTTP status code, whole run. */
+  statusCounts: Record<string, number>;
+  /** The client's own CPU time over the run; share is CPU seconds over wall seconds (1 = one full core). */
+  clientCpu: { userS: number; systemS: number; share: number };
+  /** Whether the client, not the server, may have set the pace, and why. */
+  verdict: { clientBound: boolean; reasons: string[] };
+  /** Set when the run ended early: "bailout", "aborted", "server-gone". */
+  stoppedEarly?: string;
+  startedAt: string;
+  environment: Environment;
+}

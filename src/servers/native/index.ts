@@ -1,0 +1,3 @@
+import type { ServerModel } from '../registry.js';
+
+export const nativeModels: ServerModel[] = [];

@@ -1,0 +1,51 @@
+// Reading an HTTP request head, shared by every TypeScript toy server: feed bytes until the head is complete,
+// then pick the response. Servers never parse headers beyond the request line: like the paper's, they only
+// need to know where the head ends and what was asked for.
+import type { Responses } from './page.js';
+
+/** A request head larger than this gets 431 and the connection is closed. */
+export const MAX_HEAD_BYTES = 8 * 1024;
+
+const CR = 13;
+const LF = 10;
+
+/**
+ * Where the head ends in `buf` (the index just past the blank line), or -1 if it has not ended yet.
+ * Accepts CRLF CRLF and, leniently, LF LF. `from` lets a caller resume the scan over bytes it already saw.
+ */
+export function headEnd(buf: Uint8Array, from = 0): number {
+  for (let i = Math.max(from, 1); i < buf.length; i++) {
+    if (buf[i] !== LF) continue;
+    if (buf[i - 1] === LF) return i + 1;
+    if (buf[i - 1] === CR && i >= 3 && buf[i - 2] === LF && buf[i - 3] === CR) return i + 1;
+  }
+  return -1;
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const PAGE_PATHS = new Set(['/', '/index.html']);
+
+/** The response to a complete request head (the bytes up to and including its blank line). */
+export function respond(head: Uint8Array, responses: Responses): Buffer {
+  let eol = head.indexOf(LF);
+  if (eol < 0) eol = head.length;
+  const line = Buffer.from(head.buffer, head.byteOffset, eol).toString('latin1').replace(/\r$/, '');
+  const parts = line.split(' ');
+  if (parts.length !== 3) return responses[400];
+  const [method, target, version] = parts as [string, string, string];
+  if (!TOKEN.test(method) || !/^HTTP\/\d\.\d$/.test(version) || !target.startsWith('/')) return responses[400];
+  if (method !== 'GET' && method !== 'HEAD') return responses[405];
+  const q = target.indexOf('?');
+  if (!PAGE_PATHS.has(q < 0 ? target : target.slice(0, q))) return responses[404];
+  return method === 'HEAD' ? responses.head : responses.get;
+}
+
+/**
+ * The answer to the bytes received so far: a response once the head is complete, `responses[431]` once more
+ * than MAX_HEAD_BYTES arrived without a blank line, or undefined while more bytes are needed.
+ */
+export function answer(received: Uint8Array, responses: Responses): Buffer | undefined {
+  const end = headEnd(received);
+  if (end >= 0) return end > MAX_HEAD_BYTES ? responses[431] : respond(received.subarray(0, end), responses);
+  return received.length > MAX_HEAD_BYTES ? responses[431] : undefined;
+}
