@@ -1,3 +1,5 @@
+// The TypeScript servers under test, one per concurrency model, in the order `serve --list` shows them.
 import type { ServerModel } from './registry.js';
+import { events } from './events.js';
 
-export const typescriptModels: ServerModel[] = [];
+export const typescriptModels: ServerModel[] = [events];
