@@ -1,5 +1,7 @@
 // The TypeScript servers under test, one per concurrency model, in the order `serve --list` shows them.
 import type { ServerModel } from './registry.js';
 import { events } from './events.js';
+import { asyncModel } from './async.js';
+import { asyncCompiled } from './async-compiled.js';
 
-export const typescriptModels: ServerModel[] = [events];
+export const typescriptModels: ServerModel[] = [events, asyncModel, asyncCompiled];
