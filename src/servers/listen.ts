@@ -76,8 +76,8 @@ export class IdleReaper {
     this.timer.unref();
   }
 
+  /** Watches `conn` from now on; it stamps `lastActiveMs` itself (reaper.nowMs, or Infinity to be left alone). */
   add(conn: Idle): void {
-    conn.lastActiveMs = this.nowMs;
     this.live.add(conn);
   }
 

@@ -3,5 +3,6 @@ import type { ServerModel } from './registry.js';
 import { events } from './events.js';
 import { asyncModel } from './async.js';
 import { asyncCompiled } from './async-compiled.js';
+import { coroutines } from './coroutines/index.js';
 
-export const typescriptModels: ServerModel[] = [events, asyncModel, asyncCompiled];
+export const typescriptModels: ServerModel[] = [events, asyncModel, asyncCompiled, coroutines];
