@@ -31,7 +31,8 @@ class Connection implements Idle {
 
 type Socket = net.Socket & { connection: Connection };
 
-function onConnection(socket: net.Socket, context: ConnectionContext): void {
+/** Accept: a new connection gets its state and its handlers (exported for `process-pool`, whose processes run it). */
+export function onConnection(socket: net.Socket, context: ConnectionContext): void {
   const conn = new Connection(socket, context);
   (socket as Socket).connection = conn;
   context.reaper.add(conn);

@@ -4,5 +4,7 @@ import { events } from './events.js';
 import { asyncModel } from './async.js';
 import { asyncCompiled } from './async-compiled.js';
 import { coroutines } from './coroutines/index.js';
+import { processPool } from './process-pool.js';
+import { nodeHttp } from './node-http.js';
 
-export const typescriptModels: ServerModel[] = [events, asyncModel, asyncCompiled, coroutines];
+export const typescriptModels: ServerModel[] = [events, asyncModel, asyncCompiled, coroutines, processPool, nodeHttp];
