@@ -1,10 +1,11 @@
 // The TypeScript servers under test, one per concurrency model, in the order `serve --list` shows them.
 import type { ServerModel } from './registry.js';
 import { events } from './events.js';
+import { eventsNet } from './events-net.js';
 import { asyncModel } from './async.js';
 import { asyncCompiled } from './async-compiled.js';
 import { coroutines } from './coroutines/index.js';
 import { processPool } from './process-pool.js';
 import { nodeHttp } from './node-http.js';
 
-export const typescriptModels: ServerModel[] = [events, asyncModel, asyncCompiled, coroutines, processPool, nodeHttp];
+export const typescriptModels: ServerModel[] = [events, eventsNet, asyncModel, asyncCompiled, coroutines, processPool, nodeHttp];
