@@ -84,18 +84,20 @@ export function probe(host: string, port: number, timeoutMs = 2000): Promise<num
   });
 }
 
-/** Polls until the server answers an HTTP request; fails if it exits first or takes longer than `timeoutMs`. */
+/** Polls until the server answers GET / with 200; fails if it answers otherwise, exits first or takes too long. */
 export async function waitUntilAnswers(server: SpawnedServer, host: string, port: number, what: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
     if (server.hasExited()) throw new ServerError(`${what} exited before it answered: ${server.output().trim() || '(no output)'}`);
+    let status: number | undefined;
     try {
-      await probe(host, port);
-      return;
+      status = await probe(host, port);
     } catch (err) {
       last = (err as Error).message;
     }
+    if (status === 200) return;
+    if (status !== undefined) throw new ServerError(`${what} answered GET / with ${status} instead of 200`);
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new ServerError(`${what} did not answer on ${host}:${port} within ${timeoutMs} ms (${last})`);
@@ -145,15 +147,19 @@ export async function stopServer(server: SpawnedServer, graceMs = STOP_GRACE_MS)
   if (!(await groupGone(server.pid, 2000))) throw new ServerError(`processes ${groupMembers(server.pid).join(', ')} of group ${server.pid} survived SIGKILL`);
 }
 
-/** A port that was free a moment ago, for servers that cannot bind port 0 and report it. */
-export function freePort(host: string): Promise<number> {
+/**
+ * A port that was free a moment ago, for servers that cannot bind port 0 and report it: any free one for
+ * `port` 0, else `port` itself if it is free (rejects with EADDRINUSE if not, before a server that could
+ * not bind it is mistaken for the one already answering there).
+ */
+export function freePort(host: string, port = 0): Promise<number> {
   return new Promise((resolve, reject) => {
     const probeServer = net.createServer();
     probeServer.on('error', reject);
-    probeServer.listen({ host, port: 0 }, () => {
+    probeServer.listen({ host, port, exclusive: true }, () => {
       const address = probeServer.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probeServer.close(() => resolve(port));
+      const bound = typeof address === 'object' && address ? address.port : 0;
+      probeServer.close(() => resolve(bound));
     });
   });
 }

@@ -5,8 +5,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,18 +40,13 @@ static long number(const char *flag, const char *raw, long min, long max) {
     return v;
 }
 
-static struct response make(const char *bytes, size_t length) {
-    struct response r = { bytes, length, 0 };
-    return r;
-}
-
 /* "HTTP/1.0 ..." head as page.ts's head(); returns a malloc'ed string of `*length` bytes. */
 static char *head(int status, const char *reason, const char *type, long body_bytes, const char *extra,
                   size_t *length) {
     char *s;
     int n = asprintf(&s, "HTTP/1.0 %d %s\r\nContent-Type: %s\r\nContent-Length: %ld\r\n%sConnection: close\r\n\r\n",
                      status, reason, type, body_bytes, extra);
-    if (n < 0) { perror("asprintf"); exit(1); }
+    if (n < 0) exit(1);
     *length = (size_t)n;
     return s;
 }
@@ -67,7 +60,7 @@ static struct response error_response(int status, const char *reason, const char
     memcpy(all, h, head_length);
     memcpy(all + head_length, body, (size_t)body_length);
     free(h);
-    return make(all, head_length + (size_t)body_length);
+    return (struct response){ all, head_length + (size_t)body_length, 0 };
 }
 
 static void build_responses(long page_bytes) {
@@ -80,8 +73,8 @@ static void build_responses(long page_bytes) {
     for (size_t i = 0; i < room; i++) *p++ = FILLER[i % filler];
     memcpy(p, PAGE_TAIL, sizeof PAGE_TAIL - 1);
     free(h);
-    page_get = make(all, head_length + (size_t)page_bytes);
-    page_head = make(all, head_length);
+    page_get = (struct response){ all, head_length + (size_t)page_bytes, 0 };
+    page_head = (struct response){ all, head_length, 0 };
     r400 = error_response(400, "Bad Request", "");
     r404 = error_response(404, "Not Found", "");
     r405 = error_response(405, "Method Not Allowed", "Allow: GET, HEAD\r\n");
@@ -121,8 +114,7 @@ int listen_socket(const struct config *cfg) {
     struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_PASSIVE, .ai_socktype = SOCK_STREAM }, *ai;
     char port[16];
     snprintf(port, sizeof port, "%d", cfg->port);
-    int err = getaddrinfo(cfg->host, port, &hints, &ai);
-    if (err) die("--host", cfg->host, "expected a numeric address such as 127.0.0.1 or ::1");
+    if (getaddrinfo(cfg->host, port, &hints, &ai)) die("--host", cfg->host, "expected a numeric address such as 127.0.0.1 or ::1");
     int fd = socket(ai->ai_family, SOCK_STREAM, 0), one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, cfg->backlog) < 0) {
@@ -160,8 +152,6 @@ static int is_token(const char *s, size_t n) {
     return 1;
 }
 
-static int is_digit(char c) { return c >= '0' && c <= '9'; }
-
 /* request.ts's respond(): only the request line matters. */
 static const struct response *respond(const char *line, size_t n) {
     const char *lf = memchr(line, '\n', n);
@@ -174,8 +164,8 @@ static const struct response *respond(const char *line, size_t n) {
     const char *method = line, *target = sp1 + 1, *version = sp2 + 1;
     size_t method_n = (size_t)(sp1 - line), target_n = (size_t)(sp2 - target), version_n = (size_t)(line + n - version);
     if (!is_token(method, method_n) || target_n == 0 || target[0] != '/') return &r400;
-    if (version_n != 8 || memcmp(version, "HTTP/", 5) || !is_digit(version[5]) || version[6] != '.' ||
-        !is_digit(version[7]))
+    if (version_n != 8 || memcmp(version, "HTTP/", 5) || version[5] < '0' || version[5] > '9' || version[6] != '.' ||
+        version[7] < '0' || version[7] > '9')
         return &r400;
     int get = method_n == 3 && !memcmp(method, "GET", 3), head_only = method_n == 4 && !memcmp(method, "HEAD", 4);
     if (!get && !head_only) return &r405;
