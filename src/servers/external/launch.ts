@@ -140,7 +140,13 @@ export function productionModel(spec: ProductionSpec): ServerModel {
       // These servers cannot bind port 0 and say which port they got: pick a free port, and pick again if
       // another process takes it between our check and the server's bind.
       for (let tries = 1; ; tries++) {
-        const port = await freePort(options.host, options.port);
+        let port: number;
+        try {
+          port = await freePort(options.host, options.port);
+        } catch (err) {
+          const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+          throw new ServerError(`${spec.name}: cannot use port ${options.port} on ${options.host} (${why === 'EADDRINUSE' ? 'already in use' : why}); choose another with --port, or 0 for any free one`);
+        }
         try {
           return await attempt(spec, options, port);
         } catch (err) {
