@@ -2,6 +2,7 @@
 // it up, measure it with `eventbench load --json` from the client cores while sampling its process tree, then stop
 // it and check nothing of it is left. Whatever goes wrong becomes a failed Point: a failure is data.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoadResult } from '../load/types.js';
@@ -83,10 +84,12 @@ function start(argv: string[]): Child {
   return { proc, exited, stdout: () => out, stderrTail: () => err.trim().split('\n').slice(-3).join(' | ') };
 }
 
+/** Whether a process still runs; a zombie does not (here pid 1 may take a second or more to reap orphans). */
 function alive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
   } catch {
     return false;
   }
@@ -164,9 +167,6 @@ export async function runTrial(o: TrialOptions): Promise<Point | 'aborted'> {
   };
   try {
     if (rootPid === undefined) return failed(`could not start the server: ${serverChild.stderrTail()}`);
-    // At once, before the server can fork: its children inherit the cgroup.
-    try { o.throttle.add(rootPid); } catch (err) { if (alive(rootPid)) warn(`could not throttle ${server.name}: ${(err as Error).message}`); }
-
     let url: string;
     try {
       url = await waitListening(serverChild, o.readyTimeoutMs ?? 60_000, o.signal);
@@ -174,9 +174,15 @@ export async function runTrial(o: TrialOptions): Promise<Point | 'aborted'> {
       if (o.signal?.aborted) return 'aborted';
       return failed((err as Error).message);
     }
-    // Belt and braces: anything the server started before we could attach it goes in the cgroup too.
-    const inGroup = new Set(o.throttle.pids());
-    if (o.throttle.mechanism !== 'none') for (const p of members()) if (!inGroup.has(p)) try { o.throttle.add(p); } catch { /* gone */ }
+    // The server starts unthrottled (a node process needs ~0.2 CPU s to start: at a quarter core that would
+    // cost most of a short point) and goes under the quota once ready, before any load: its whole tree now,
+    // and every process it starts later, which inherits the cgroup. A second pass catches a late fork.
+    if (o.throttle.mechanism !== 'none') {
+      for (let pass = 0; pass < 2; pass++) {
+        const inGroup = new Set(o.throttle.pids());
+        for (const p of members()) if (!inGroup.has(p)) try { o.throttle.add(p); } catch (err) { if (alive(p)) warn(`could not throttle ${server.name} (pid ${p}): ${(err as Error).message}`); }
+      }
+    }
     const port = Number(new URL(url).port);
     const backlog = { requested: plan.backlog, effective: effectiveBacklog(port, plan.backlog) };
     const loadArgv = o.loadArgv ?? defaultLoadArgv;
@@ -186,8 +192,8 @@ export async function runTrial(o: TrialOptions): Promise<Point | 'aborted'> {
     const warmup = o.warmupRequests ?? 200;
     if (warmup > 0) {
       const w = await runClient(pinned(plan.clientCpus, loadArgv(url, {
-        concurrency: Math.min(load, 10), requests: warmup, durationS: 0.5, timeoutS, trim: 0, engine: 'eventbench',
-      }), o.pin), 0.5 + timeoutS + 10, o.signal);
+        concurrency: Math.min(load, 10), requests: warmup, durationS: 0.3, timeoutS, trim: 0, engine: 'eventbench',
+      }), o.pin), 0.3 + timeoutS + 10, o.signal);
       if (w.aborted) return 'aborted';
       if (crashed()) return failed(`server exited (${serverChild.proc.signalCode ?? `code ${serverChild.proc.exitCode}`}) during the warm-up: ${serverChild.stderrTail() || 'no output'}`);
     }

@@ -5,7 +5,7 @@ import { EXIT } from '../command.js';
 import { numberArg, parseCommandArgs } from '../../core/args.js';
 import { UsageError } from '../../core/errors.js';
 import { QUICK_DEFAULTS, RUN_DEFAULTS, type PlanInput } from '../../experiment/plan.js';
-import { runExperiment, type RunEvent } from '../../experiment/runner.js';
+import { runExperiment, type RunEvent, type RunOptions } from '../../experiment/runner.js';
 import { rank, rankingText } from '../../experiment/ranking.js';
 import type { Engine } from '../../load/types.js';
 
@@ -133,46 +133,50 @@ async function writeReportFor(dir: string): Promise<string | undefined> {
   return mod.writeReport ? await mod.writeReport(dir) : undefined;
 }
 
+/** The command's body; `extra` lets tests choose the servers' catalog and the trial commands. */
+export async function runCommand(argv: string[], extra: Pick<RunOptions, 'catalog' | 'trial'> = {}): Promise<number> {
+  const args = parseRunArgs(argv);
+  const controller = new AbortController();
+  const onSigint = () => {
+    process.stderr.write('\ninterrupted: stopping the server and the client; finished points are kept\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  try {
+    const outcome = await runExperiment({
+      input: args.input,
+      ...(args.out ? { out: args.out } : {}),
+      ...(args.resume ? { resume: args.resume } : {}),
+      signal: controller.signal,
+      onEvent: progress(process.stderr.isTTY === true),
+      ...extra,
+    });
+    if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+    process.stdout.write(rankingText(rank(outcome.points)).join('\n') + '\n');
+    process.stdout.write(`results: ${outcome.dir}\n`);
+    if (outcome.interrupted) {
+      process.stderr.write(`interrupted: resume with \`eventbench run --resume ${outcome.dir}\`\n`);
+      return EXIT.interrupted;
+    }
+    if (args.report) {
+      const path = await writeReportFor(outcome.dir).catch((err: Error) => {
+        process.stderr.write(`warning: the report failed: ${err.message}\n`);
+        return undefined;
+      });
+      if (path) process.stdout.write(`report: ${path}\n`);
+      else process.stderr.write('note: the report module is not built yet; the results are complete\n');
+    }
+    return EXIT.ok;
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+}
+
 export const run: Command = {
   name: 'run',
   summary: 'the whole experiment: every server × loads 1..1000, results kept as measured, then the report',
   help: HELP,
-  async run(argv) {
-    const args = parseRunArgs(argv);
-    const controller = new AbortController();
-    const onSigint = () => {
-      process.stderr.write('\ninterrupted: stopping the server and the client; finished points are kept\n');
-      controller.abort();
-    };
-    process.on('SIGINT', onSigint);
-    process.on('SIGTERM', onSigint);
-    try {
-      const outcome = await runExperiment({
-        input: args.input,
-        ...(args.out ? { out: args.out } : {}),
-        ...(args.resume ? { resume: args.resume } : {}),
-        signal: controller.signal,
-        onEvent: progress(process.stderr.isTTY === true),
-      });
-      if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
-      process.stdout.write(rankingText(rank(outcome.points)).join('\n') + '\n');
-      process.stdout.write(`results: ${outcome.dir}\n`);
-      if (outcome.interrupted) {
-        process.stderr.write(`interrupted: resume with \`eventbench run --resume ${outcome.dir}\`\n`);
-        return EXIT.interrupted;
-      }
-      if (args.report) {
-        const path = await writeReportFor(outcome.dir).catch((err: Error) => {
-          process.stderr.write(`warning: the report failed: ${err.message}\n`);
-          return undefined;
-        });
-        if (path) process.stdout.write(`report: ${path}\n`);
-        else process.stderr.write('note: the report module is not built yet; the results are complete\n');
-      }
-      return EXIT.ok;
-    } finally {
-      process.off('SIGINT', onSigint);
-      process.off('SIGTERM', onSigint);
-    }
-  },
+  run: (argv) => runCommand(argv),
 };
