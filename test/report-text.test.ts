@@ -56,9 +56,12 @@ test('the CSV tables, exactly', async (t) => {
   assert.equal(points[1], 'native-st,100,1,99,21,37.8,4714,2024000,0,0,false,true');
   assert.equal(points.at(-2), 'threads,400,1,300,150,270,2000,35720000,0,0,true,false');
   assert.equal(renderCsv(model, 'paper').split('\n')[1], 'ST,0.158,0.65,1,native-st,0.2,0.8,1');
+  // A field holding a comma or a quote is quoted, its quotes doubled (RFC 4180).
+  model.servers[0]!.flags.push({ kind: 'failed', text: 'died, "badly"' });
+  assert.equal(renderCsv(model, 'ranking').split('\n')[1], '1,native-st,native · ST (user threads),0.2,5000,1,10240,0,"died, ""badly"""');
 });
 
-test('Markdown holds every section; JSON is the model; CSV quotes what needs quoting', async (t) => {
+test('Markdown holds every section; JSON is the model; a bad format is refused', async (t) => {
   const { dir } = await exactModel(t);
   const md = await reportText(dir, { format: 'md' });
   for (const heading of ['# eventbench: are events fast?', '## Ranking', '## Today against the paper', '## Environment', '## Warnings']) assert.ok(md.includes(heading), heading);
