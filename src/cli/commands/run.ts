@@ -8,6 +8,7 @@ import { QUICK_DEFAULTS, RUN_DEFAULTS, type PlanInput } from '../../experiment/p
 import { runExperiment, type RunEvent, type RunOptions } from '../../experiment/runner.js';
 import { rank, rankingText } from '../../experiment/ranking.js';
 import type { Engine } from '../../load/types.js';
+import { writeReport } from '../../report/index.js';
 
 const HELP = `eventbench run: servers × loads × repeats, each point measured on a fresh server, results kept as they come.
 
@@ -117,22 +118,6 @@ function progress(tty: boolean): (e: RunEvent) => void {
   };
 }
 
-/**
- * The report, written once src/report/index.ts (the report branch) provides writeReport(dir).
- * REPORT CALL SITE: the only place the runner writes the report; until that module is on main it is looked up
- * at run time and its absence is reported, not fatal.
- */
-async function writeReportFor(dir: string): Promise<string | undefined> {
-  const spec = '../../report/index.js';
-  let mod: { writeReport?: (dir: string) => string | Promise<string> };
-  try {
-    mod = (await import(spec)) as typeof mod;
-  } catch {
-    return undefined;
-  }
-  return mod.writeReport ? await mod.writeReport(dir) : undefined;
-}
-
 /** The command's body; `extra` lets tests choose the servers' catalog and the trial commands. */
 export async function runCommand(argv: string[], extra: Pick<RunOptions, 'catalog' | 'trial'> = {}): Promise<number> {
   const args = parseRunArgs(argv);
@@ -160,12 +145,13 @@ export async function runCommand(argv: string[], extra: Pick<RunOptions, 'catalo
       return EXIT.interrupted;
     }
     if (args.report) {
-      const path = await writeReportFor(outcome.dir).catch((err: Error) => {
-        process.stderr.write(`warning: the report failed: ${err.message}\n`);
-        return undefined;
-      });
-      if (path) process.stdout.write(`report: ${path}\n`);
-      else process.stderr.write('note: the report module is not built yet; the results are complete\n');
+      try {
+        const written = await writeReport(outcome.dir);
+        process.stdout.write(`report: ${written.htmlPath}\n`);
+      } catch (err) {
+        // The results are complete and kept; the report can be written again with `eventbench report DIR`.
+        process.stderr.write(`warning: the report failed: ${(err as Error).message}; retry with \`eventbench report ${outcome.dir}\`\n`);
+      }
     }
     return EXIT.ok;
   } finally {
