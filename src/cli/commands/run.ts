@@ -6,9 +6,10 @@ import { numberArg, parseCommandArgs } from '../../core/args.js';
 import { UsageError } from '../../core/errors.js';
 import { QUICK_DEFAULTS, RUN_DEFAULTS, type PlanInput } from '../../experiment/plan.js';
 import { runExperiment, type RunEvent, type RunOptions } from '../../experiment/runner.js';
-import { rank, rankingText } from '../../experiment/ranking.js';
 import type { Engine } from '../../load/types.js';
-import { writeReport } from '../../report/index.js';
+import { buildModel, readRun, writeReport } from '../../report/index.js';
+import { rankingTable } from '../../report/tables.js';
+import { glance, markdownTable } from '../../report/text.js';
 
 const HELP = `eventbench run: servers × loads × repeats, each point measured on a fresh server, results kept as they come.
 
@@ -138,7 +139,9 @@ export async function runCommand(argv: string[], extra: Pick<RunOptions, 'catalo
       ...extra,
     });
     if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
-    process.stdout.write(rankingText(rank(outcome.points)).join('\n') + '\n');
+    // The ranking is the report's own (one fit, one table), printed short.
+    const model = buildModel(await readRun(outcome.dir));
+    process.stdout.write([...glance(model), '', markdownTable(rankingTable(model))].join('\n') + '\n');
     process.stdout.write(`results: ${outcome.dir}\n`);
     if (outcome.interrupted) {
       process.stderr.write(`interrupted: resume with \`eventbench run --resume ${outcome.dir}\`\n`);
