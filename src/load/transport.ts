@@ -67,6 +67,9 @@ function rawTransport(b: { tcp: Binding; stream: StreamBinding }): Transport {
   const { WriteWrap, streamBaseState, kReadBytesOrError } = b.stream;
   const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
   const noop = () => {};
+  // The loop connects to one host over and over: remember whether it is IPv6 rather than parse it each time.
+  let lastHost = '';
+  let lastIsV6 = false;
   function onread(this: RawHandle) {
     const n = streamBaseState[kReadBytesOrError]!;
     if (n > 0) this.sink.data(this, buffer, n);
@@ -90,7 +93,8 @@ function rawTransport(b: { tcp: Binding; stream: StreamBinding }): Transport {
       req.oncomplete = onconnect;
       req.address = host;
       req.port = port;
-      const err = net.isIPv6(host) ? handle.connect6(req, host, port) : handle.connect(req, host, port);
+      const err = host === lastHost ? (lastIsV6 ? handle.connect6(req, host, port) : handle.connect(req, host, port))
+        : (lastIsV6 = net.isIPv6((lastHost = host))) ? handle.connect6(req, host, port) : handle.connect(req, host, port);
       if (err < 0) queueMicrotask(() => onconnect(err, handle));
       return handle;
     },

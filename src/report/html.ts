@@ -37,7 +37,7 @@ figure svg { display: block; width: 100%; height: auto; max-width: 100%; }
 figure .narrow { display: none; }
 figure .wide svg { max-width: 56rem; }
 figure h3 { font-size: 1rem; margin: 0 0 0.4rem; }
-td.wrap { white-space: normal; min-width: 12rem; }
+td.flag { white-space: normal; min-width: 9rem; }
 figcaption { font-size: 0.9rem; margin-top: 0.4rem; }
 dl.env { display: grid; grid-template-columns: max-content 1fr; gap: 0.2rem 1rem; margin: 0; }
 dl.env dt { font-weight: 600; }

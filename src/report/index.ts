@@ -20,6 +20,8 @@ export type TextFormat = (typeof TEXT_FORMATS)[number];
 export interface WriteReportOptions {
   /** Folder for report.html and the SVG files; the run folder by default. */
   outDir?: string;
+  /** File name of the HTML page; report.html by default. */
+  htmlName?: string;
 }
 
 export interface WrittenReport {
@@ -58,7 +60,7 @@ export async function writeReport(dir: string, options: WriteReportOptions = {})
     await writeFile(file, r.svg);
     svgPaths.push(file);
   }
-  const htmlPath = path.join(outDir, REPORT_FILE);
+  const htmlPath = path.join(outDir, options.htmlName ?? REPORT_FILE);
   await writeFile(htmlPath, renderHtml(model, rendered));
   return { htmlPath, svgPaths };
 }

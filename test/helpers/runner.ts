@@ -1,11 +1,11 @@
-// The runner's test fixtures: a catalog of tiny real servers (test/helpers/serve-script.ts, which speaks the
+// The runner's test fixtures: a catalog of tiny real servers (test/helpers/serve-process.ts, which speaks the
 // `eventbench serve` contract) and the trial command that starts them; the client is the real `eventbench load`.
 import { fileURLToPath } from 'node:url';
 import type { ServerModel } from '../../src/servers/registry.js';
 import type { TrialOptions, TrialServer } from '../../src/experiment/trial.js';
 
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
-export const SERVE_SCRIPT = here('./serve-script.js');
+export const SERVE_SCRIPT = here('./serve-process.js');
 export const RUN_CHILD = here('./run-child.js');
 
 /** Extra server flags per test model name: `tiny` is healthy, `crashy` dies on its 30th connection. */
