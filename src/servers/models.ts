@@ -5,7 +5,10 @@ import { eventsNet } from './events-net.js';
 import { asyncModel } from './async.js';
 import { asyncCompiled } from './async-compiled.js';
 import { coroutines } from './coroutines/index.js';
+import { threads } from './threads.js';
+import { threadPool } from './thread-pool.js';
+import { processes } from './processes.js';
 import { processPool } from './process-pool.js';
 import { nodeHttp } from './node-http.js';
 
-export const typescriptModels: ServerModel[] = [events, eventsNet, asyncModel, asyncCompiled, coroutines, processPool, nodeHttp];
+export const typescriptModels: ServerModel[] = [events, eventsNet, asyncModel, asyncCompiled, coroutines, threads, threadPool, processes, processPool, nodeHttp];

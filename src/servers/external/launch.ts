@@ -1,0 +1,159 @@
+// Launching a production server from its Debian binary: a fresh temporary folder holds its configuration and
+// the page (index.html, --page-bytes long); the server runs in the foreground in a process group of its own;
+// start() resolves once it answers HTTP; close() stops every process of the group and removes the folder.
+import { accessSync, chmodSync, chownSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ServerError } from '../../core/errors.js';
+import { pageBody } from '../page.js';
+import type { Availability, RunningServer, ServeOptions, ServerModel } from '../registry.js';
+import { freePort, spawnServer, stopServer, urlOf, waitUntilAnswers, type SpawnedServer } from '../spawned.js';
+
+/** Workers, connections and descriptors each production server is configured for (the paper went to 1000 clients). */
+export const CLIENTS = 1024;
+
+/** The user a server started as root becomes (Debian's web-server user). */
+export const SERVER_USER = 'www-data';
+
+/** uid and gid of `name` from /etc/passwd, or undefined. */
+function lookUpUser(name: string): { uid: number; gid: number } | undefined {
+  try {
+    const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
+    const fields = line?.split(':');
+    return fields ? { uid: Number(fields[2]), gid: Number(fields[3]) } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What a configuration writer is given. */
+export interface Site {
+  /** The temporary folder, readable by every user (the server may drop root privileges to www-data). */
+  dir: string;
+  /** dir/www, holding index.html. */
+  docRoot: string;
+  port: number;
+  options: ServeOptions;
+  /** dir/run: logs and pid files, writable by the user the server runs as. */
+  runDir: string;
+  /** Whether the server is started as root, and so must be told which user (SERVER_USER) to become. */
+  asRoot: boolean;
+}
+
+export interface Launch {
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+  /** Listen backlog in force and how it was arrived at. */
+  effectiveBacklog: number;
+  notes: string[];
+  /** Files the server writes its errors to, quoted when it fails to start. */
+  errorLog?: string;
+}
+
+export interface ProductionSpec {
+  name: string;
+  paperRow?: string;
+  summary: string;
+  /** Absolute path of the Debian binary. */
+  binary: string;
+  debianPackage: string;
+  configure(site: Site): Launch;
+}
+
+const PORT_ATTEMPTS = 5;
+
+function availability(spec: ProductionSpec): Availability {
+  try {
+    accessSync(spec.binary, constants.X_OK);
+    return { ok: true };
+  } catch {
+    return {
+      ok: false,
+      reason: `${spec.binary} is not installed`,
+      hint: `install it with \`sudo apt-get install ${spec.debianPackage}\`, or run \`sudo scripts/install-servers.sh\``,
+    };
+  }
+}
+
+function readLog(file: string | undefined): string {
+  if (!file) return '';
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-8).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+/** One attempt: configure, start, wait until it answers. Cleans up after itself when it fails. */
+async function attempt(spec: ProductionSpec, options: ServeOptions, port: number): Promise<RunningServer> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `eventbench-${spec.name}-`));
+  chmodSync(dir, 0o755);
+  const docRoot = path.join(dir, 'www');
+  mkdirSync(docRoot, { mode: 0o755 });
+  writeFileSync(path.join(docRoot, 'index.html'), pageBody(options.pageBytes), { mode: 0o644 });
+  const runDir = path.join(dir, 'run');
+  mkdirSync(runDir, { mode: 0o755 });
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) {
+    // Servers drop root for SERVER_USER before some of them open their logs and pid files.
+    const user = lookUpUser(SERVER_USER);
+    if (!user) throw new ServerError(`${spec.name}: started as root, it needs the user ${SERVER_USER} to run as; create it or run eventbench as another user`);
+    chownSync(runDir, user.uid, user.gid);
+  }
+  let server: SpawnedServer | undefined;
+  const cleanUp = async () => {
+    if (server) await stopServer(server);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const launch = spec.configure({ dir, docRoot, runDir, port, options, asRoot });
+    server = spawnServer(spec.binary, launch.args, launch.env);
+    try {
+      await waitUntilAnswers(server, options.host, port, spec.name);
+    } catch (err) {
+      const log = readLog(launch.errorLog);
+      throw new ServerError(`${(err as Error).message}${log ? `\n${log}` : ''}`);
+    }
+    let closing: Promise<void> | undefined;
+    return {
+      url: urlOf(options.host, port),
+      effectiveBacklog: launch.effectiveBacklog,
+      notes: launch.notes,
+      close: () => (closing ??= cleanUp()),
+    };
+  } catch (err) {
+    await cleanUp();
+    throw err;
+  }
+}
+
+export function productionModel(spec: ProductionSpec): ServerModel {
+  return {
+    name: spec.name,
+    family: 'production',
+    ...(spec.paperRow ? { paperRow: spec.paperRow } : {}),
+    summary: spec.summary,
+    available: async () => availability(spec),
+    async start(options: ServeOptions): Promise<RunningServer> {
+      const status = availability(spec);
+      if (!status.ok) throw new ServerError(`${spec.name}: ${status.reason}; ${status.hint}`);
+      // These servers cannot bind port 0 and say which port they got: pick a free port, and pick again if
+      // another process takes it between our check and the server's bind.
+      for (let tries = 1; ; tries++) {
+        let port: number;
+        try {
+          port = await freePort(options.host, options.port);
+        } catch (err) {
+          const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+          throw new ServerError(`${spec.name}: cannot use port ${options.port} on ${options.host} (${why === 'EADDRINUSE' ? 'already in use' : why}); choose another with --port, or 0 for any free one`);
+        }
+        try {
+          return await attempt(spec, options, port);
+        } catch (err) {
+          const taken = /in use|EADDRINUSE|Address already/i.test((err as Error).message);
+          if (options.port !== 0 || !taken || tries >= PORT_ATTEMPTS) throw err;
+        }
+      }
+    },
+  };
+}

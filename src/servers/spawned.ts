@@ -1,0 +1,179 @@
+// Servers that run as separate programs (the native C toy servers and the production servers): start one in a
+// process group of its own, wait until it answers, and stop the whole group, children included, on close.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import { ServerError } from '../core/errors.js';
+import { sysctl } from '../core/environment.js';
+
+/** How long a server gets to exit after SIGTERM before it gets SIGKILL, ms. */
+export const STOP_GRACE_MS = 5000;
+
+export interface SpawnedServer {
+  child: ChildProcess;
+  /** Process id of the server's main process, which is also its process group id. */
+  pid: number;
+  /** The last few kilobytes the server printed (stdout and stderr), for error messages. */
+  output(): string;
+  /** Settles once the main process has exited. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  hasExited(): boolean;
+}
+
+/** Starts `command` in a new process group (so close() reaches every process it forks). */
+export function spawnServer(command: string, args: string[], env?: NodeJS.ProcessEnv): SpawnedServer {
+  const child = spawn(command, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
+  let tail = '';
+  let done = false;
+  const keep = (chunk: Buffer) => {
+    tail = (tail + chunk.toString('utf8')).slice(-4096);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('error', (err) => {
+      keep(Buffer.from(`${err.message}\n`));
+      done = true;
+      resolve({ code: null, signal: null });
+    });
+    child.on('exit', (code, signal) => {
+      done = true;
+      resolve({ code, signal });
+    });
+  });
+  return { child, pid: child.pid ?? -1, output: () => tail, exited, hasExited: () => done };
+}
+
+/** Waits until the server prints a line matching `pattern` on stdout; fails if it exits or takes too long. */
+export function waitForLine(server: SpawnedServer, pattern: RegExp, what: string, timeoutMs = 10_000): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => finish(new ServerError(`${what} printed no ${pattern} within ${timeoutMs} ms: ${server.output().trim()}`)), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      seen += chunk.toString('utf8');
+      const match = pattern.exec(seen);
+      if (match) finish(undefined, match);
+    };
+    const finish = (err?: Error, match?: RegExpExecArray) => {
+      clearTimeout(timer);
+      server.child.stdout?.off('data', onData);
+      if (err) reject(err);
+      else resolve(match as RegExpExecArray);
+    };
+    server.child.stdout?.on('data', onData);
+    void server.exited.then(() => finish(new ServerError(`${what} exited before it was ready: ${server.output().trim() || '(no output)'}`)));
+  });
+}
+
+/** One HTTP/1.0 GET; resolves with the status code, or rejects on a network error. */
+export function probe(host: string, port: number, timeoutMs = 2000): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port });
+    let got = '';
+    socket.setTimeout(timeoutMs, () => socket.destroy(new Error('timed out')));
+    socket.on('connect', () => socket.end('GET / HTTP/1.0\r\nHost: localhost\r\n\r\n'));
+    socket.on('data', (d: Buffer) => {
+      got += d.toString('latin1');
+    });
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const status = /^HTTP\/\d\.\d (\d{3})/.exec(got);
+      if (status) resolve(Number(status[1]));
+      else reject(new Error(`no HTTP answer (${JSON.stringify(got.slice(0, 40))})`));
+    });
+  });
+}
+
+/** Polls until the server answers GET / with 200; fails if it answers otherwise, exits first or takes too long. */
+export async function waitUntilAnswers(server: SpawnedServer, host: string, port: number, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    if (server.hasExited()) throw new ServerError(`${what} exited before it answered: ${server.output().trim() || '(no output)'}`);
+    let status: number | undefined;
+    try {
+      status = await probe(host, port);
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    if (status === 200) return;
+    if (status !== undefined) throw new ServerError(`${what} answered GET / with ${status} instead of 200`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new ServerError(`${what} did not answer on ${host}:${port} within ${timeoutMs} ms (${last})`);
+}
+
+/** Process ids still alive (zombies excluded) in process group `pgid`, read from /proc. */
+export function groupMembers(pgid: number): number[] {
+  const alive: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === pgid && fields[0] !== 'Z') alive.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return alive;
+}
+
+function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // the group is already gone
+  }
+}
+
+async function groupGone(pgid: number, withinMs: number): Promise<boolean> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    if (groupMembers(pgid).length === 0) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** SIGTERM to the whole group, SIGKILL after `graceMs`; resolves once no process of the group is left. */
+export async function stopServer(server: SpawnedServer, graceMs = STOP_GRACE_MS): Promise<void> {
+  if (server.pid <= 0) return;
+  signalGroup(server.pid, 'SIGTERM');
+  // The grace timer is cleared once the leader is gone: left pending, it kept `serve` alive for graceMs after close.
+  let grace: NodeJS.Timeout | undefined;
+  const leaderGone = await Promise.race([server.exited.then(() => true), new Promise<boolean>((r) => { grace = setTimeout(() => r(false), graceMs); })]);
+  clearTimeout(grace);
+  if (leaderGone && (await groupGone(server.pid, graceMs))) return;
+  signalGroup(server.pid, 'SIGKILL');
+  await server.exited;
+  if (!(await groupGone(server.pid, 2000))) throw new ServerError(`processes ${groupMembers(server.pid).join(', ')} of group ${server.pid} survived SIGKILL`);
+}
+
+/**
+ * A port that was free a moment ago, for servers that cannot bind port 0 and report it: any free one for
+ * `port` 0, else `port` itself if it is free (rejects with EADDRINUSE if not, before a server that could
+ * not bind it is mistaken for the one already answering there).
+ */
+export function freePort(host: string, port = 0): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probeServer = net.createServer();
+    probeServer.on('error', reject);
+    probeServer.listen({ host, port, exclusive: true }, () => {
+      const address = probeServer.address();
+      const bound = typeof address === 'object' && address ? address.port : 0;
+      probeServer.close(() => resolve(bound));
+    });
+  });
+}
+
+/** The listen backlog the kernel allows: `requested` capped by net.core.somaxconn (and by `serverCap`, if any). */
+export function cappedBacklog(requested: number, serverCap = Infinity): number {
+  const somaxconn = Number(sysctl('net.core.somaxconn'));
+  return Math.min(requested, serverCap, Number.isFinite(somaxconn) && somaxconn > 0 ? somaxconn : Infinity);
+}
+
+/** URL of a host and port, with brackets around an IPv6 address. */
+export function urlOf(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
+}

@@ -1,0 +1,109 @@
+// The native C toy servers, compiled and run for real: byte-for-byte the responses of src/servers/page.ts for
+// every request rule of src/servers/request.ts, the idle timeout, resets, no descriptor or process leaks, and a
+// clean stop. (The shared conformance suite runs against them too.)
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildResponses, MIN_PAGE_BYTES } from '../src/servers/page.js';
+import { MAX_HEAD_BYTES } from '../src/servers/request.js';
+import { nativeModels } from '../src/servers/native/index.js';
+import type { RunningServer, ServeOptions, ServerModel } from '../src/servers/registry.js';
+import { allProcesses, eventually, fdCount, groupProcesses, serverProcess } from './helpers/processes.js';
+import { exchange, resetAfter } from './helpers/raw-http.js';
+
+const IDLE_MS = 400;
+const options = (pageBytes: number): ServeOptions => ({ host: '127.0.0.1', port: 0, backlog: 511, pageBytes, idleTimeoutMs: IDLE_MS });
+
+async function withServer(t: { after(fn: () => Promise<void>): void }, model: ServerModel, pageBytes: number): Promise<RunningServer> {
+  const server = await model.start(options(pageBytes));
+  t.after(() => server.close());
+  return server;
+}
+
+for (const model of nativeModels) {
+  const binaryName = `native/${model.name.slice('native-'.length)}-`;
+
+  test(`${model.name}: compiles here`, async () => {
+    assert.deepEqual(await model.available(), { ok: true });
+  });
+
+  test(`${model.name}: answers every request rule with page.ts's exact bytes`, async (t) => {
+    for (const pageBytes of [305, MIN_PAGE_BYTES, 2_000_000]) {
+      const server = await withServer(t, model, pageBytes);
+      const r = buildResponses(pageBytes);
+      const cases: [string, Buffer][] = [
+        ['GET / HTTP/1.0\r\n\r\n', r.get],
+        ['GET /index.html?x=1 HTTP/1.1\r\nHost: x\r\n\r\n', r.get],
+        ['GET / HTTP/1.0\n\n', r.get],
+        ['HEAD / HTTP/1.0\r\n\r\n', r.head],
+        ['GET /nope HTTP/1.0\r\n\r\n', r[404]],
+        ['POST / HTTP/1.0\r\nContent-Length: 2\r\n\r\nhi', r[405]],
+        ['GET / HTTP/1.0 extra\r\n\r\n', r[400]],
+        ['\x00\x01\x02 binary\r\n\r\n', r[400]],
+        ['GET  / HTTP/1.0\r\n\r\n', r[400]],
+        ['GET / HTTP/10\r\n\r\n', r[400]],
+        ['GET / HTTP/1.0\r\nX: ' + 'a'.repeat(MAX_HEAD_BYTES) + '\r\n\r\n', r[431]],
+        ['GET / HTTP/1.0\r\nX: ' + 'a'.repeat(MAX_HEAD_BYTES * 3), r[431]],
+      ];
+      for (const [request, expected] of cases) {
+        const { bytes } = await exchange(server.url, Buffer.from(request, 'latin1'));
+        assert.ok(bytes.equals(expected), `${model.name} page ${pageBytes}: ${JSON.stringify(request.slice(0, 30))} got ${JSON.stringify(bytes.subarray(0, 60).toString('latin1'))}`);
+      }
+      // A request split across writes is answered once it is whole.
+      const split = await exchangeInPieces(server.url, ['GET /ind', 'ex.html HTTP/1.0\r', '\n\r\n']);
+      assert.ok(split.equals(r.get));
+      await server.close();
+    }
+  });
+
+  test(`${model.name}: closes an idle client after the timeout, survives resets, leaks nothing`, async (t) => {
+    const server = await withServer(t, model, 305);
+    const r = buildResponses(305);
+    const main = serverProcess(binaryName);
+    const fdsBefore = fdCount(main.pid);
+
+    const idle = await exchange(server.url, 'GET / HTTP/1.0\r\n', { end: false });
+    assert.equal(idle.bytes.length, 0, 'an incomplete head gets no answer');
+    assert.ok(idle.closedAfterMs >= IDLE_MS * 0.75 && idle.closedAfterMs < IDLE_MS + 2000, `closed after ${idle.closedAfterMs} ms`);
+
+    for (let i = 0; i < 20; i++) await resetAfter(server.url, i % 2 ? 'GET / HT' : '\xff\xfe garbage');
+    // 431 to a client that keeps its side open: it still receives the answer.
+    const big = await exchange(server.url, 'GET / HTTP/1.0\r\nX: ' + 'a'.repeat(MAX_HEAD_BYTES + 100), { end: false });
+    assert.ok(big.bytes.equals(r[431]));
+
+    // Many at once, all answered.
+    const many = await Promise.all(Array.from({ length: 200 }, () => exchange(server.url, 'GET / HTTP/1.0\r\n\r\n')));
+    for (const one of many) assert.ok(one.bytes.equals(r.get));
+
+    assert.ok(await eventually(() => fdCount(main.pid) === fdsBefore), `descriptors: ${fdsBefore} before, ${fdCount(main.pid)} after`);
+    const zombies = () => allProcesses().filter((p) => p.ppid === main.pid && p.state === 'Z');
+    assert.ok(await eventually(() => zombies().length === 0), `zombie children: ${zombies().length}`);
+
+    await server.close();
+    assert.deepEqual(groupProcesses(main.pid), [], 'every process of the server is gone after close()');
+  });
+}
+
+test('native servers refuse bad command lines with the flag, the value and the limit', async () => {
+  const { buildNative } = await import('../src/servers/native/build.js');
+  const { execFile } = await import('node:child_process');
+  const binary = await buildNative({ name: 'epoll', libraries: [] });
+  const stderr = await new Promise<string>((resolve) => execFile(binary, ['--page-bytes', '10'], (_err, _out, err) => resolve(err)));
+  assert.match(stderr, new RegExp(`--page-bytes: got "10", expected a whole number from ${MIN_PAGE_BYTES} to 16777216`));
+});
+
+function exchangeInPieces(url: string, pieces: string[]): Promise<Buffer> {
+  return import('node:net').then(({ default: net }) => new Promise((resolve, reject) => {
+    const { hostname, port } = new URL(url);
+    const socket = net.connect({ host: hostname, port: Number(port) });
+    const chunks: Buffer[] = [];
+    socket.on('data', (d: Buffer) => chunks.push(d));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(Buffer.concat(chunks)));
+    socket.on('connect', async () => {
+      for (const piece of pieces) {
+        socket.write(piece);
+        await new Promise((r) => setTimeout(r, 30));
+      }
+    });
+  }));
+}
