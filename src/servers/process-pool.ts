@@ -2,7 +2,7 @@
 // any client comes, share one listening socket and each accepts from it (node:cluster with SCHED_NONE, so the
 // kernel hands each connection to whichever process calls accept() first, as prefork children do; not cluster's
 // default round robin, where the primary accepts and passes sockets on). Each process serves its connections with
-// the `events-net` handler: unlike a prefork child it can hold several at once, since Node cannot block a process on
+// the `events` handler: unlike a prefork child it can hold several at once, since Node cannot block a process on
 // one socket. The primary only starts the processes, replaces one that dies, and stops them all on close.
 import cluster, { type Worker } from 'node:cluster';
 import os from 'node:os';
@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { RunningServer, ServeOptions, ServerModel } from './registry.js';
 import { ServerError } from '../core/errors.js';
 import { effectiveBacklog, startNetServer } from './listen.js';
-import { onConnection } from './events-net.js';
+import { onConnection } from './events.js';
 
 const OPTIONS_ENV = 'EVENTBENCH_POOL_OPTIONS';
 const DEFAULT_WORKERS = Math.max(4, os.availableParallelism());
