@@ -39,7 +39,7 @@ export const RUN_DEFAULTS = {
 export const QUICK_DEFAULTS = {
   loads: [1, 100, 300],
   requests: 5_000,
-  durationS: 0.4,
+  durationS: 0.3,
 } as const;
 
 export const ENGINES: readonly Engine[] = ['eventbench', 'ab'];

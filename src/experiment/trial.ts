@@ -196,10 +196,16 @@ export async function runTrial(o: TrialOptions): Promise<Point | 'aborted'> {
     // page faults) are not what is measured, and a second client process would cost a node start per point.
     const warmup = o.warmupRequests ?? 200;
     if (warmup > 0) {
+      // Its own signal, relayed: the load library's listener then dies with it instead of piling up on the run's.
+      const warm = new AbortController();
+      const relay = () => warm.abort();
+      o.signal?.addEventListener('abort', relay, { once: true });
       try {
-        await runLoad({ url, concurrency: Math.min(load, 10, warmup), requests: warmup, durationS: 0.3, timeoutS, trim: 0, ...(o.signal ? { signal: o.signal } : {}) });
+        await runLoad({ url, concurrency: Math.min(load, 10, warmup), requests: warmup, durationS: 0.3, timeoutS, trim: 0, signal: warm.signal });
       } catch (err) {
         if (!o.signal?.aborted) warn(`warm-up of ${server.name} failed: ${(err as Error).message}`);
+      } finally {
+        o.signal?.removeEventListener('abort', relay);
       }
       if (o.signal?.aborted) return 'aborted';
       if (crashed()) return failed(`server exited (${serverChild.proc.signalCode ?? `code ${serverChild.proc.exitCode}`}) during the warm-up: ${serverChild.stderrTail() || 'no output'}`);
