@@ -40,6 +40,8 @@ export const QUICK_DEFAULTS = {
   loads: [1, 100, 300],
   requests: 5_000,
   durationS: 0.3,
+  /** Also the per-request timeout: a slow model costs at most this per point before the stop rules retire it. */
+  latencyCapMs: 2_000,
 } as const;
 
 export const ENGINES: readonly Engine[] = ['eventbench', 'ab'];
@@ -171,7 +173,7 @@ export async function resolvePlan(input: PlanInput, available = modelAvailabilit
     serverCpus,
     clientCpus,
     serverCpuShare: input.serverCpuShare ?? RUN_DEFAULTS.serverCpuShare,
-    latencyCapMs: input.latencyCapMs ?? RUN_DEFAULTS.latencyCapMs,
+    latencyCapMs: input.latencyCapMs ?? (quick ? QUICK_DEFAULTS.latencyCapMs : RUN_DEFAULTS.latencyCapMs),
     errorShareCap: input.errorShareCap ?? RUN_DEFAULTS.errorShareCap,
   };
   return { plan, models: chosen, skipped, warnings };

@@ -31,7 +31,7 @@ Usage: eventbench run [options]
   --server-cpu-share X    cgroup CPU quota of the server, in cores (default ${RUN_DEFAULTS.serverCpuShare}; 0 = unthrottled)
   --latency-cap S         do not push a server past a load whose mean latency exceeds S seconds (default ${RUN_DEFAULTS.latencyCapMs / 1000})
   --error-cap X           ... or whose errors exceed this share of requests (default ${RUN_DEFAULTS.errorShareCap})
-  --quick                 loads ${QUICK_DEFAULTS.loads.join(',')} and ${QUICK_DEFAULTS.durationS} s points: a first look in about a minute
+  --quick                 loads ${QUICK_DEFAULTS.loads.join(',')}, ${QUICK_DEFAULTS.durationS} s points, ${QUICK_DEFAULTS.latencyCapMs / 1000} s latency cap: a first look
   --out DIR               results folder (default results/<date-time>/)
   --resume DIR            complete an interrupted run: only missing points are measured
   --no-report             do not write the HTML report at the end
