@@ -41,7 +41,7 @@ export interface RunOutcome {
 export function stopReason(point: Point, plan: Plan, failuresInARow: number): string | undefined {
   if (point.status === 'failed') return failuresInARow >= 2 ? `${failuresInARow} failed points in a row` : undefined;
   const r = point.result!;
-  if (r.latencyMs.mean > plan.latencyCapMs) {
+  if (r.latencyMs.mean !== null && r.latencyMs.mean > plan.latencyCapMs) {
     return `mean latency ${r.latencyMs.mean.toFixed(0)} ms passed the cap of ${plan.latencyCapMs} ms at load ${point.load}`;
   }
   const share = r.errors.total / Math.max(1, r.requestsCompleted);
@@ -56,7 +56,15 @@ const key = (server: string, load: number, repeat: number) => `${server}\u0000${
 export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
   const catalog = o.catalog ?? allModels;
   const find = (name: string) => catalog.find((m) => m.name === name) ?? (o.catalog ? undefined : findModel(name));
-  const emit = o.onEvent ?? (() => {});
+  // A fault in whoever draws progress must not end a run: it is reported once and drawing stops.
+  let emit = (e: RunEvent) => {
+    try {
+      o.onEvent?.(e);
+    } catch (err) {
+      emit = () => {};
+      warn(`progress display failed (${(err as Error).message}); the run goes on`);
+    }
+  };
   let info: RunInfo;
   let dir: string;
   let points: Point[] = [];

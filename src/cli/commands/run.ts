@@ -110,8 +110,10 @@ function progress(tty: boolean): (e: RunEvent) => void {
       process.stderr.write(`\r\x1b[K[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${e.index}/${e.total} ${e.server} @ ${e.load}${e.etaS !== undefined ? `, ${fmtS(e.etaS)} left` : ''}`);
     } else if (e.type === 'point') {
       const p = e.point;
+      // A point with no kept request (all errors) has null figures: print a dash, never throw.
+      const f = (x: number | null | undefined, digits: number) => (typeof x === 'number' ? x.toFixed(digits) : '-');
       const what = p.status === 'ok' && p.result
-        ? `${p.result.throughputRps.toFixed(0)} req/s, mean ${p.result.latencyMs.mean.toFixed(1)} ms, measured load ${p.result.measuredLoad.toFixed(1)}, errors ${p.result.errors.total}`
+        ? `${f(p.result.throughputRps, 0)} req/s, mean ${f(p.result.latencyMs.mean, 1)} ms, measured load ${f(p.result.measuredLoad, 1)}, errors ${p.result.errors.total}`
         : `FAILED: ${p.reason}`;
       if (tty) { if (p.status === 'failed' || p.stopped) { clear(); process.stderr.write(`${p.server} @ ${p.load}: ${what}${p.stopped ? `; stopped: ${p.stopped}` : ''}\n`); } }
       else process.stderr.write(`[${offset + e.index + 1}/${offset + e.total}] ${p.server} @ ${p.load}${p.repeat > 1 ? ` #${p.repeat}` : ''}: ${what}${p.stopped ? `; stopped: ${p.stopped}` : ''}${e.etaS !== undefined ? ` (${fmtS(e.etaS)} left)` : ''}\n`);
