@@ -52,6 +52,8 @@ test('high-load points are lengthened so 4·load requests fit, at most 3× the p
   assert.equal(pointDurationS(p, 100, 5000), 1, 'a fast server needs no more');
   assert.equal(pointDurationS(p, 1000, 2000), 2.25);
   assert.equal(pointDurationS(p, 1000, 100), 3, 'capped');
+  const { plan: quick } = await plan({ quick: true });
+  assert.equal(pointDurationS(quick, 300, 100), quick.durationS, '--quick points stay short');
   const { plan: counted } = await plan({ requests: 5000 });
   assert.equal(pointDurationS(counted, 1000, 100), undefined, 'count-bound points stay count-bound');
 });

@@ -12,7 +12,7 @@ import { parseCpuList, allowedCpus } from './host.js';
 /**
  * Defaults of `eventbench run`. The budget: about 20 servers × 10 loads = 200 points must fit in 10 minutes on
  * 2 cores, so under 3 s per point, of which ~0.8 s is fixed cost (start the server, warm it up in-process, start
- * the client, stop). Points are therefore time-bound at 1.2 s, lengthened (up to 3×) at high loads for servers
+ * the client, stop). Points are therefore time-bound at 1 s, lengthened (up to 3×) at high loads for servers
  * too slow to give 4·load requests in that time (pointDurationS): a server at 2-10k requests/s under the
  * quarter-core throttle keeps thousands of samples after trimming `load` requests at each end. `requests` caps
  * the count so a very fast server cannot exhaust local ports. Slow per-connection models hit the stop rules early.
@@ -22,7 +22,7 @@ export const RUN_DEFAULTS = {
   loads: [1, 10, 50, 100, 200, 300, 400, 600, 800, 1000],
   repeat: 1,
   requests: 30_000,
-  durationS: 1.2,
+  durationS: 1,
   /** The paper dropped 1000 requests at each end; each point drops min(trim, load), the ramp of a closed loop. */
   trim: 1000,
   pageBytes: DEFAULT_PAGE_BYTES,
@@ -199,10 +199,12 @@ export const MAX_STRETCH = 3;
  * Length of a time-bound point. Trimming `load` requests at each end needs at least 4·load requests (the load
  * generator lowers a trim above a quarter of them, and the ramp then stays in), so a point is lengthened to
  * 4.5·load / (the server's throughput at its previous load), at most MAX_STRETCH × plan.durationS.
+ * Points shorter than 1 s are not lengthened.
  */
 export function pointDurationS(plan: Plan, load: number, previousRps?: number): number | undefined {
   if (plan.durationS === undefined) return undefined;
-  if (!previousRps || previousRps <= 0) return plan.durationS;
+  // Sub-second points (--quick) are a first look, kept short: the load generator then lowers the trim and says so.
+  if (plan.durationS < 1 || !previousRps || previousRps <= 0) return plan.durationS;
   const needS = (4.5 * load) / previousRps;
   return Math.min(MAX_STRETCH * plan.durationS, Math.max(plan.durationS, Math.round(needS * 100) / 100));
 }
