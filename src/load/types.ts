@@ -30,6 +30,8 @@ export interface LoadOptions {
   method: 'GET' | 'HEAD';
   /** Write per-request records as CSV here, in start order. */
   rawFile?: string;
+  /** Connection layer of the eventbench engine; the fastest available by default ("net" forces net.Socket). */
+  transport?: 'tcp_wrap' | 'net';
   /** Cancels the run; what was measured so far is still returned. */
   signal?: AbortSignal;
   /** Called about 10 times a second with progress, for a bar on stderr. */
@@ -68,6 +70,8 @@ export const ERROR_KINDS: readonly ErrorKind[] = ['connect', 'reset', 'timeout',
 export interface LoadResult {
   schema: typeof LOAD_SCHEMA;
   engine: Engine;
+  /** How the eventbench engine opened connections: "tcp_wrap" (libuv handles, fast) or "net" (net.Socket). */
+  transport?: 'tcp_wrap' | 'net';
   url: string;
   /** "close": a fresh TCP connection per request (as ab); "keepalive": reused HTTP/1.1 connections. */
   mode: 'close' | 'keepalive';
@@ -107,7 +111,7 @@ export interface LoadResult {
   clientCpu: { userS: number; systemS: number; share: number };
   /** Whether the client, not the server, may have set the pace, and why. */
   verdict: { clientBound: boolean; reasons: string[] };
-  /** Set when the run ended early: "bailout", "aborted", "server-gone". */
+  /** Set when the run ended early: "bailout", "aborted", "server-gone" (connections refused in a row), "record-limit". */
   stoppedEarly?: string;
   startedAt: string;
   environment: Environment;

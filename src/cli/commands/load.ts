@@ -1,12 +1,116 @@
-import type { Command } from '../command.js';
-import { EventbenchError } from '../../core/errors.js';
+import { parseNumberArg, parseCommandArgs } from '../../core/args.js';
+import { UsageError } from '../../core/errors.js';
+import { runLoad, LOAD_DEFAULTS, type Engine, type Progress } from '../../load/index.js';
+import { BYTES_PER_RECORD, MAX_RECORDS } from '../../load/records.js';
+import { formatResult } from '../../load/format.js';
+import { EXIT, type Command } from '../command.js';
 
-// Under construction: replaced by the issue that builds `eventbench load`.
+const help = `eventbench load: ApacheBench's closed loop, made trustworthy.
+
+Usage: eventbench load [options] URL
+
+Keeps exactly -c requests in flight: the moment one ends, the next starts. Each request opens a fresh TCP
+connection and sends an HTTP/1.0 GET, as ab does. Every request is recorded (start, connected, first byte, end,
+status, bytes, error, slot); the first and last --trim requests by START ORDER are dropped (ab's -g file is
+sorted by time, so dropping its first rows removes the fastest requests, not the ramp-up). Prints ab's summary
+plus the paper's measured load l_m = n·t_r/t and a verdict: when l_m < 0.95·c or the client used over 90% of a
+core, the client, not the server, set the pace.
+
+Options:
+  -c, --concurrency L   requests in flight at all times (the paper's load l)         -c 100
+  -n, --requests N      requests to make (default ${LOAD_DEFAULTS.requests} when -t is not given)   -n 20000
+  -t, --duration S      stop starting requests after S seconds; with -n, first wins  -t 10
+  -s, --timeout S       seconds before one request counts as timed out (ab: 30)      --timeout 5
+      --trim K          requests dropped at each end, by start order (default ${LOAD_DEFAULTS.trim},
+                        as in the paper; a tenth of the requests when 2K > N/2)      --trim 500
+  -k, --keepalive       reuse HTTP/1.1 connections (a different experiment: no
+                        connection set-up per request)                                -k
+  -i, --head            send HEAD instead of GET (as ab -i)                          -i
+      --bailout N       stop after N errors                                          --bailout 100
+  -w, --workers N       split the loop over N worker threads (records merged);
+                        for when one client core cannot saturate the server          --workers 2
+      --engine E        eventbench (default) or ab: run the real ApacheBench with
+                        the same settings, report it in the same schema              --engine ab
+      --json            print one JSON object (schema eventbench.load/1) instead     --json
+      --raw FILE        write every request's record as CSV, in start order         --raw requests.csv
+      --strict          exit ${EXIT.clientBound} when the verdict is client-bound                      --strict
+
+Memory: ${BYTES_PER_RECORD} bytes per request recorded (1,000,000 requests: about ${Math.round(BYTES_PER_RECORD)} MB);
+a run stops at ${MAX_RECORDS.toLocaleString('en')} requests.
+Errors are counted, never fatal: connect (refused), reset (or closed before a whole response), timeout,
+status (non-2xx), length (body differs from the first good response, ab's rule), other.
+Progress goes to stderr, only on a terminal. Ctrl-C stops the run and prints what was measured.
+
+Examples:
+  eventbench load -c 100 -n 20000 http://127.0.0.1:8080/
+  eventbench load -c 100 -t 10 --json http://127.0.0.1:8080/ > result.json
+  eventbench load -c 100 -n 20000 --engine ab http://127.0.0.1:8080/
+
+Exit status: ${EXIT.ok} ok, ${EXIT.failure} nothing served / bailout / server gone, ${EXIT.usage} bad input, ${EXIT.clientBound} client-bound (--strict), ${EXIT.interrupted} interrupted.
+`;
+
+function progressBar(p: Progress): string {
+  const fraction = p.total ? p.completed / p.total : p.durationS ? Math.min(1, p.elapsedS / p.durationS) : 0;
+  const width = 30;
+  const filled = Math.round(fraction * width);
+  return `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.completed}${p.total ? `/${p.total}` : ''} requests, ${p.errors} errors, ${p.elapsedS.toFixed(1)} s`;
+}
+
 export const load: Command = {
   name: 'load',
-  summary: '(under construction)',
-  help: 'eventbench load: under construction.',
-  async run() {
-    throw new EventbenchError('EB_TODO', '`load` is not built yet');
+  summary: 'the load generator: ab\'s closed loop, trimmed by start order, with measured load and a verdict',
+  help,
+  async run(argv) {
+    const { values, positionals } = parseCommandArgs('load', argv, {
+      concurrency: { type: 'string', short: 'c' },
+      requests: { type: 'string', short: 'n' },
+      duration: { type: 'string', short: 't' },
+      timeout: { type: 'string', short: 's' },
+      trim: { type: 'string' },
+      keepalive: { type: 'boolean', short: 'k' },
+      head: { type: 'boolean', short: 'i' },
+      bailout: { type: 'string' },
+      workers: { type: 'string', short: 'w' },
+      engine: { type: 'string' },
+      json: { type: 'boolean' },
+      raw: { type: 'string' },
+      strict: { type: 'boolean' },
+    });
+    if (positionals.length !== 1) {
+      throw new UsageError('URL', positionals.join(' ') || '(none)', 'expected exactly one http:// URL', 'e.g. `eventbench load -c 10 http://127.0.0.1:8080/`');
+    }
+    const engine = values.engine ?? 'eventbench';
+    if (engine !== 'eventbench' && engine !== 'ab') throw new UsageError('engine (--engine)', engine, 'expected eventbench or ab');
+    const controller = new AbortController();
+    const onSigint = () => controller.abort();
+    process.once('SIGINT', onSigint);
+    const tty = process.stderr.isTTY === true;
+    try {
+      const result = await runLoad({
+        url: positionals[0]!,
+        concurrency: parseNumberArg('concurrency (-c)', values.concurrency) ?? 1,
+        requests: parseNumberArg('requests (-n)', values.requests),
+        durationS: parseNumberArg('duration (-t)', values.duration, false),
+        timeoutS: parseNumberArg('timeout (--timeout)', values.timeout, false),
+        trim: parseNumberArg('trim (--trim)', values.trim),
+        bailout: parseNumberArg('bailout (--bailout)', values.bailout),
+        workers: parseNumberArg('workers (--workers)', values.workers),
+        keepalive: values.keepalive,
+        method: values.head ? 'HEAD' : 'GET',
+        engine: engine as Engine,
+        rawFile: values.raw,
+        signal: controller.signal,
+        onProgress: tty ? (p) => process.stderr.write(progressBar(p)) : undefined,
+      });
+      if (tty) process.stderr.write('\r\x1b[K');
+      process.stdout.write(values.json ? JSON.stringify(result, null, 2) + '\n' : formatResult(result));
+      if (controller.signal.aborted) return EXIT.interrupted;
+      if (result.requests === 0 || result.stoppedEarly === 'bailout' || result.stoppedEarly === 'server-gone') return EXIT.failure;
+      if (values.strict && result.verdict.clientBound) return EXIT.clientBound;
+      return EXIT.ok;
+    } finally {
+      process.removeListener('SIGINT', onSigint);
+    }
   },
 };
+

@@ -1,12 +1,70 @@
+// `eventbench report DIR`: re-renders a run folder (finished, interrupted or still running) from its stored files.
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Command } from '../command.js';
-import { EventbenchError } from '../../core/errors.js';
+import { EXIT } from '../command.js';
+import { parseCommandArgs } from '../../core/args.js';
+import { UsageError } from '../../core/errors.js';
+import { REPORT_FILE, TABLE_NAMES, TEXT_FORMATS, reportText, writeReport, type TableName, type TextFormat } from '../../report/index.js';
 
-// Under construction: replaced by the issue that builds `eventbench report`.
+const FORMATS = ['html', ...TEXT_FORMATS] as const;
+
 export const report: Command = {
   name: 'report',
-  summary: '(under construction)',
-  help: 'eventbench report: under construction.',
-  async run() {
-    throw new EventbenchError('EB_TODO', '`report` is not built yet');
+  summary: "the paper's figures and tables from a run folder (HTML, Markdown, JSON, CSV)",
+  help: `eventbench report DIR [--format html|md|json|csv] [--table ranking|paper|points] [--out FILE]
+
+Renders the results that \`eventbench run\` stored in DIR (run.json and points.jsonl), and only those: any old
+run can be re-rendered, and a run still going renders what it has measured so far.
+
+  DIR               the run folder
+                      eventbench report results/2025-01-02T03-04-05
+  --format FORMAT   html (default): writes DIR/${REPORT_FILE} (self-contained: opens from disk, no network) and
+                    each figure as DIR/fig*.svg, then prints the path of ${REPORT_FILE}.
+                    md: every table as Markdown, for a paper or a pull request.
+                    json: the whole report model (fits, flags, every point, environment).
+                    csv: one table (see --table), with units in the column names.
+                      eventbench report results/run1 --format md > results.md
+  --table NAME      with --format csv: ranking (default; slope, implied req/s, r, bytes/connection, errors,
+                    flags), paper (today against the paper's slopes) or points (every load, repeats averaged)
+                      eventbench report results/run1 --format csv --table points > points.csv
+  --out FILE        write the text there instead of stdout (md, json, csv); with html, write ${REPORT_FILE}
+                    as FILE and the SVG files beside it
+                      eventbench report results/run1 --format json --out run1.json
+                      eventbench report results/run1 --out /tmp/run1/index.html
+
+Figures: measured against offered load (with y = x), mean serving time against load with each server's
+least-squares line (slope ms per client, intercept, r, implied req/s = 1000/slope by Little's law), throughput,
+99th percentile, and peak server memory with bytes per connection.
+`,
+  async run(argv) {
+    const { values, positionals } = parseCommandArgs('report', argv, {
+      format: { type: 'string', short: 'f' },
+      table: { type: 'string' },
+      out: { type: 'string', short: 'o' },
+    });
+    const [dir, ...extra] = positionals;
+    if (dir === undefined) throw new UsageError('DIR', '', 'a run folder is required', 'e.g. `eventbench report results/RUN`');
+    if (extra.length > 0) throw new UsageError('DIR', extra.join(' '), 'expected exactly one run folder');
+    const format = (values.format ?? 'html') as string;
+    if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError('--format', format, `expected one of ${FORMATS.join(', ')}`);
+    const table = values.table as string | undefined;
+    if (table !== undefined && !(TABLE_NAMES as readonly string[]).includes(table)) throw new UsageError('--table', table, `expected one of ${TABLE_NAMES.join(', ')}`);
+    if (table !== undefined && format !== 'csv') throw new UsageError('--table', table, 'applies to --format csv only', 'md and json hold every table');
+    const out = values.out as string | undefined;
+
+    if (format === 'html') {
+      const written = await writeReport(dir, out ? { outDir: path.dirname(out), htmlName: path.basename(out) } : {});
+      process.stdout.write(`${written.htmlPath}\n`);
+      return EXIT.ok;
+    }
+    const text = await reportText(dir, { format: format as TextFormat, ...(table ? { table: table as TableName } : {}) });
+    if (out) {
+      await writeFile(out, text);
+      process.stdout.write(`${out}\n`);
+    } else {
+      process.stdout.write(text);
+    }
+    return EXIT.ok;
   },
 };

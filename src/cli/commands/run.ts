@@ -1,12 +1,182 @@
+// `eventbench run`: the paper's whole experiment in one command. Parses flags, draws progress on stderr, prints
+// the ranking on stdout, and writes the report; the work itself is src/experiment/runner.ts.
 import type { Command } from '../command.js';
-import { EventbenchError } from '../../core/errors.js';
+import { EXIT } from '../command.js';
+import { numberArg, parseCommandArgs } from '../../core/args.js';
+import { UsageError } from '../../core/errors.js';
+import { QUICK_DEFAULTS, RUN_DEFAULTS, type PlanInput } from '../../experiment/plan.js';
+import { runExperiment, type RunEvent, type RunOptions } from '../../experiment/runner.js';
+import { rank, rankingText } from '../../experiment/ranking.js';
+import type { Engine } from '../../load/types.js';
 
-// Under construction: replaced by the issue that builds `eventbench run`.
+const HELP = `eventbench run: servers × loads × repeats, each point measured on a fresh server, results kept as they come.
+
+Usage: eventbench run [options]
+
+  --servers LIST          servers to run, in order (default: every model that can run here)
+                          e.g. --servers events,async,native-epoll,nginx
+  --loads LIST            offered loads, the paper's l (default ${RUN_DEFAULTS.loads.join(',')})
+                          e.g. --loads 1,100,500
+  --repeat N              repeats of every point (default ${RUN_DEFAULTS.repeat}), e.g. --repeat 3
+  -n, --requests N        requests per point (default ${RUN_DEFAULTS.requests}, a cap on time-bound points), e.g. -n 20000
+  -t, --duration S        seconds per point (default ${RUN_DEFAULTS.durationS}), e.g. -t 5
+  --trim K                requests dropped at each end of a point, at most the load (default ${RUN_DEFAULTS.trim}), e.g. --trim 100
+  --page-bytes N          size of the page every server serves (default ${RUN_DEFAULTS.pageBytes}), e.g. --page-bytes 100000
+  --backlog N             listen backlog of every server (default ${RUN_DEFAULTS.backlog}); --backlog 128 shows Figure 1's plateau
+  --engine NAME           eventbench or ab (default ${RUN_DEFAULTS.engine}), e.g. --engine ab
+  --server-cpus LIST      cores for the server (default ${RUN_DEFAULTS.serverCpus}), e.g. --server-cpus 0
+  --client-cpus LIST      cores for the client (default ${RUN_DEFAULTS.clientCpus}), e.g. --client-cpus 1-3
+  --server-cpu-share X    cgroup CPU quota of the server, in cores (default ${RUN_DEFAULTS.serverCpuShare}; 0 = unthrottled)
+  --latency-cap S         do not push a server past a load whose mean latency exceeds S seconds (default ${RUN_DEFAULTS.latencyCapMs / 1000})
+  --error-cap X           ... or whose errors exceed this share of requests (default ${RUN_DEFAULTS.errorShareCap})
+  --quick                 loads ${QUICK_DEFAULTS.loads.join(',')} and ${QUICK_DEFAULTS.durationS} s points: a first look in about a minute
+  --out DIR               results folder (default results/<date-time>/)
+  --resume DIR            complete an interrupted run: only missing points are measured
+  --no-report             do not write the HTML report at the end
+
+Results: DIR/run.json (plan, host, environment) and DIR/points.jsonl (one point per line), documented in
+src/experiment/schema.ts. Ctrl-C keeps every finished point; resume with --resume DIR.
+Examples:
+  eventbench run
+  eventbench run --quick
+  eventbench run --servers events,threads --loads 1,50,100,200 --backlog 128`;
+
+function list(field: string, raw: string | undefined): string[] | undefined {
+  if (raw === undefined) return undefined;
+  const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  if (items.length === 0) throw new UsageError(field, raw, 'expected a comma-separated list');
+  return items;
+}
+
+export function parseRunArgs(argv: string[]): { input: PlanInput; out?: string; resume?: string; report: boolean } {
+  const { values, positionals } = parseCommandArgs('run', argv, {
+    servers: { type: 'string' }, loads: { type: 'string' }, repeat: { type: 'string' },
+    requests: { type: 'string', short: 'n' }, duration: { type: 'string', short: 't' }, trim: { type: 'string' },
+    'page-bytes': { type: 'string' }, backlog: { type: 'string' }, engine: { type: 'string' },
+    'server-cpus': { type: 'string' }, 'client-cpus': { type: 'string' }, 'server-cpu-share': { type: 'string' },
+    'latency-cap': { type: 'string' }, 'error-cap': { type: 'string' }, quick: { type: 'boolean' },
+    out: { type: 'string' }, resume: { type: 'string' }, 'no-report': { type: 'boolean' },
+  });
+  if (positionals.length > 0) throw new UsageError('argument', positionals[0], 'run takes no positional arguments', 'see `eventbench run --help`');
+  const v = values as Record<string, string | boolean | undefined>;
+  const s = (k: string) => v[k] as string | undefined;
+  if (s('resume') !== undefined && (s('out') !== undefined || argv.some((a) => a.startsWith('--') && !['--resume', '--no-report'].includes(a.split('=')[0]!)))) {
+    throw new UsageError('--resume', s('resume'), 'takes its plan from the folder and no other option', 'drop the other options');
+  }
+  const loads = list('--loads', s('loads'))?.map((x) => numberArg('--loads', x, 1, 1_000_000)!);
+  const latencyCapS = numberArg('--latency-cap', s('latency-cap'), 0.001, 3600, false);
+  const input: PlanInput = {
+    servers: list('--servers', s('servers')),
+    loads,
+    repeat: numberArg('--repeat', s('repeat'), 1, 100),
+    requests: numberArg('--requests', s('requests'), 1, 10_000_000),
+    durationS: numberArg('--duration', s('duration'), 0.05, 3600, false),
+    trim: numberArg('--trim', s('trim'), 0, 1_000_000),
+    pageBytes: numberArg('--page-bytes', s('page-bytes'), 1, 16 * 1024 * 1024),
+    backlog: numberArg('--backlog', s('backlog'), 1, 65_535),
+    engine: s('engine') as Engine | undefined,
+    serverCpus: s('server-cpus'),
+    clientCpus: s('client-cpus'),
+    serverCpuShare: numberArg('--server-cpu-share', s('server-cpu-share'), 0, 1024, false),
+    latencyCapMs: latencyCapS === undefined ? undefined : latencyCapS * 1000,
+    errorShareCap: numberArg('--error-cap', s('error-cap'), 0, 1, false),
+    quick: v.quick === true,
+  };
+  for (const k of Object.keys(input) as (keyof PlanInput)[]) if (input[k] === undefined) delete input[k];
+  return { input, ...(s('out') ? { out: s('out')! } : {}), ...(s('resume') ? { resume: s('resume')! } : {}), report: v['no-report'] !== true };
+}
+
+const fmtS = (s: number) => (s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`);
+
+/** Progress on stderr: a redrawn bar on a terminal, one line per finished point otherwise. */
+function progress(tty: boolean): (e: RunEvent) => void {
+  let offset = 0;
+  const clear = () => { if (tty) process.stderr.write('\r\x1b[K'); };
+  return (e) => {
+    if (e.type === 'start') {
+      offset = e.done;
+      process.stderr.write(`eventbench run: ${e.total} point(s) to measure into ${e.dir}${e.done ? ` (${e.done} kept from before)` : ''}\n`);
+      for (const s of e.info.skipped) process.stderr.write(`skipped ${s.server}: ${s.reason}\n`);
+      const t = e.info.host.throttle;
+      process.stderr.write(`server on CPU ${e.info.plan.serverCpus}${t.mechanism === 'none' ? ', unthrottled' : `, throttled to ${t.share} core (${t.mechanism})`}; client on CPU ${e.info.plan.clientCpus}\n`);
+    } else if (e.type === 'warning') {
+      clear();
+      process.stderr.write(`warning: ${e.text}\n`);
+    } else if (e.type === 'point-start' && tty) {
+      const width = 30;
+      const filled = Math.round((e.index / Math.max(1, e.total)) * width);
+      process.stderr.write(`\r\x1b[K[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${e.index}/${e.total} ${e.server} @ ${e.load}${e.etaS !== undefined ? `, ${fmtS(e.etaS)} left` : ''}`);
+    } else if (e.type === 'point') {
+      const p = e.point;
+      const what = p.status === 'ok' && p.result
+        ? `${p.result.throughputRps.toFixed(0)} req/s, mean ${p.result.latencyMs.mean.toFixed(1)} ms, measured load ${p.result.measuredLoad.toFixed(1)}, errors ${p.result.errors.total}`
+        : `FAILED: ${p.reason}`;
+      if (tty) { if (p.status === 'failed' || p.stopped) { clear(); process.stderr.write(`${p.server} @ ${p.load}: ${what}${p.stopped ? `; stopped: ${p.stopped}` : ''}\n`); } }
+      else process.stderr.write(`[${offset + e.index + 1}/${offset + e.total}] ${p.server} @ ${p.load}${p.repeat > 1 ? ` #${p.repeat}` : ''}: ${what}${p.stopped ? `; stopped: ${p.stopped}` : ''}${e.etaS !== undefined ? ` (${fmtS(e.etaS)} left)` : ''}\n`);
+    }
+  };
+}
+
+/**
+ * The report, written once src/report/index.ts (the report branch) provides writeReport(dir).
+ * REPORT CALL SITE: the only place the runner writes the report; until that module is on main it is looked up
+ * at run time and its absence is reported, not fatal.
+ */
+async function writeReportFor(dir: string): Promise<string | undefined> {
+  const spec = '../../report/index.js';
+  let mod: { writeReport?: (dir: string) => string | Promise<string> };
+  try {
+    mod = (await import(spec)) as typeof mod;
+  } catch {
+    return undefined;
+  }
+  return mod.writeReport ? await mod.writeReport(dir) : undefined;
+}
+
+/** The command's body; `extra` lets tests choose the servers' catalog and the trial commands. */
+export async function runCommand(argv: string[], extra: Pick<RunOptions, 'catalog' | 'trial'> = {}): Promise<number> {
+  const args = parseRunArgs(argv);
+  const controller = new AbortController();
+  const onSigint = () => {
+    process.stderr.write('\ninterrupted: stopping the server and the client; finished points are kept\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  try {
+    const outcome = await runExperiment({
+      input: args.input,
+      ...(args.out ? { out: args.out } : {}),
+      ...(args.resume ? { resume: args.resume } : {}),
+      signal: controller.signal,
+      onEvent: progress(process.stderr.isTTY === true),
+      ...extra,
+    });
+    if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+    process.stdout.write(rankingText(rank(outcome.points)).join('\n') + '\n');
+    process.stdout.write(`results: ${outcome.dir}\n`);
+    if (outcome.interrupted) {
+      process.stderr.write(`interrupted: resume with \`eventbench run --resume ${outcome.dir}\`\n`);
+      return EXIT.interrupted;
+    }
+    if (args.report) {
+      const path = await writeReportFor(outcome.dir).catch((err: Error) => {
+        process.stderr.write(`warning: the report failed: ${err.message}\n`);
+        return undefined;
+      });
+      if (path) process.stdout.write(`report: ${path}\n`);
+      else process.stderr.write('note: the report module is not built yet; the results are complete\n');
+    }
+    return EXIT.ok;
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+}
+
 export const run: Command = {
   name: 'run',
-  summary: '(under construction)',
-  help: 'eventbench run: under construction.',
-  async run() {
-    throw new EventbenchError('EB_TODO', '`run` is not built yet');
-  },
+  summary: 'the whole experiment: every server × loads 1..1000, results kept as measured, then the report',
+  help: HELP,
+  run: (argv) => runCommand(argv),
 };

@@ -1,0 +1,203 @@
+// The host side of a run: which cores exist, pinning with taskset, and the cgroup CPU quota that makes the server
+// the slow side (as the paper's downclocked laptop was). Works with cgroup v1 (cpu.cfs_quota_us), cgroup v2
+// (cpu.max), or neither (then the run is unthrottled, says so, and records it). Everything created is removed.
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync, accessSync, constants } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import { join } from 'node:path';
+import { UsageError } from '../core/errors.js';
+import { sysctl } from '../core/environment.js';
+import type { HostSetup } from './schema.js';
+
+/** The CPUs this process may run on (its affinity), ascending. */
+export function allowedCpus(): number[] {
+  try {
+    const m = /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m?.[1]) return expandCpuList(m[1]) ?? [];
+  } catch { /* not Linux */ }
+  return os.cpus().map((_, i) => i);
+}
+
+function expandCpuList(text: string): number[] | undefined {
+  const out = new Set<number>();
+  for (const part of text.split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    if (!m) return undefined;
+    const lo = Number(m[1]);
+    const hi = m[2] === undefined ? lo : Number(m[2]);
+    if (hi < lo) return undefined;
+    for (let c = lo; c <= hi; c++) out.add(c);
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+/** A taskset CPU list ("0", "1-3", "0,2"), checked against the CPUs that exist for us. */
+export function parseCpuList(field: string, text: string, allowed = allowedCpus()): number[] {
+  const cpus = expandCpuList(text);
+  if (!cpus || cpus.length === 0) throw new UsageError(field, text, 'expected a CPU list such as 0, 1-3 or 0,2');
+  const missing = cpus.filter((c) => !allowed.includes(c));
+  if (missing.length > 0) {
+    throw new UsageError(field, text, `CPU ${missing.join(',')} does not exist here; available: ${allowed.join(',')}`, 'see `eventbench doctor`');
+  }
+  return cpus;
+}
+
+export function hasTaskset(): boolean {
+  try {
+    execFileSync('taskset', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** argv that runs `argv` pinned to `cpus` when taskset exists, else `argv` unchanged. */
+export function pinned(cpus: string, argv: string[], withTaskset = hasTaskset()): string[] {
+  return withTaskset ? ['taskset', '-c', cpus, ...argv] : argv;
+}
+
+const V1_ROOT = '/sys/fs/cgroup/cpu';
+const V2_ROOT = '/sys/fs/cgroup';
+const PERIOD_US = 100_000;
+const PREFIX = 'eventbench-';
+
+export type ThrottleMechanism = 'cgroup-v1' | 'cgroup-v2' | 'none';
+
+/** Which cgroup CPU controller we could use here, and if none, why. */
+export function detectCgroup(): { mechanism: ThrottleMechanism; root?: string; reason?: string } {
+  if (existsSync(join(V1_ROOT, 'cpu.cfs_quota_us'))) {
+    return writable(V1_ROOT) ? { mechanism: 'cgroup-v1', root: V1_ROOT }
+      : { mechanism: 'none', reason: `${V1_ROOT} is not writable (run as root)` };
+  }
+  const controllers = readText(join(V2_ROOT, 'cgroup.controllers'));
+  if (controllers !== undefined) {
+    if (!controllers.split(/\s+/).includes('cpu')) return { mechanism: 'none', reason: 'cgroup v2 without the cpu controller' };
+    return writable(V2_ROOT) ? { mechanism: 'cgroup-v2', root: V2_ROOT }
+      : { mechanism: 'none', reason: `${V2_ROOT} is not writable (run as root)` };
+  }
+  return { mechanism: 'none', reason: 'no cgroup CPU controller is mounted' };
+}
+
+function writable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** A CPU quota on a group of processes; children of a member inherit it. */
+export interface Throttle {
+  mechanism: ThrottleMechanism;
+  /** Cores allowed (0.25 = a quarter of one core); 0 when unthrottled. */
+  share: number;
+  /** Why there is no throttle, when there is none. */
+  reason?: string;
+  /** The cgroup folder, when there is one. */
+  path?: string;
+  /** Puts a process (and so its future children) under the quota. */
+  add(pid: number): void;
+  /** Processes currently in the group. */
+  pids(): number[];
+  /** Removes the cgroup (after moving out anything still in it). Safe to call twice. */
+  remove(): void;
+}
+
+let counter = 0;
+
+/** Creates a fresh cgroup with a `share`-of-a-core quota, or an inert throttle saying why it could not. */
+export function createThrottle(share: number): Throttle {
+  const none = (reason: string): Throttle => ({ mechanism: 'none', share: 0, reason, add() {}, pids: () => [], remove() {} });
+  if (share <= 0) return none('unthrottled on request (--server-cpu-share 0)');
+  const found = detectCgroup();
+  if (found.mechanism === 'none' || !found.root) return none(found.reason ?? 'no cgroup');
+  removeStaleCgroups(found.root);
+  const path = join(found.root, `${PREFIX}${process.pid}-${++counter}`);
+  const quotaUs = Math.max(1000, Math.round(share * PERIOD_US));
+  try {
+    mkdirSync(path);
+    if (found.mechanism === 'cgroup-v1') {
+      writeFileSync(join(path, 'cpu.cfs_period_us'), String(PERIOD_US));
+      writeFileSync(join(path, 'cpu.cfs_quota_us'), String(quotaUs));
+    } else {
+      // The root's subtree_control must hand the cpu controller down before cpu.max exists.
+      if (!existsSync(join(path, 'cpu.max'))) writeFileSync(join(found.root, 'cgroup.subtree_control'), '+cpu');
+      writeFileSync(join(path, 'cpu.max'), `${quotaUs} ${PERIOD_US}`);
+    }
+  } catch (err) {
+    try { rmdirSync(path); } catch { /* never created */ }
+    return none(`could not set up ${path}: ${(err as Error).message}`);
+  }
+  const procsFile = join(path, 'cgroup.procs');
+  let removed = false;
+  return {
+    mechanism: found.mechanism,
+    share,
+    path,
+    add(pid) {
+      writeFileSync(procsFile, String(pid));
+    },
+    pids() {
+      return (readText(procsFile) ?? '').split('\n').filter(Boolean).map(Number);
+    },
+    remove() {
+      if (removed) return;
+      // Anything left is moved back to the root so the folder can go; the trial has already killed its own.
+      for (const pid of this.pids()) {
+        try { writeFileSync(join(found.root!, 'cgroup.procs'), String(pid)); } catch { /* gone meanwhile */ }
+      }
+      try {
+        rmdirSync(path);
+        removed = true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') removed = true;
+        else throw err;
+      }
+    },
+  };
+}
+
+/** The cgroup quota actually in force, read back from the files (for tests and doctor). */
+export function readQuota(path: string): { quotaUs: number; periodUs: number } | undefined {
+  const v1q = readText(join(path, 'cpu.cfs_quota_us'));
+  const v1p = readText(join(path, 'cpu.cfs_period_us'));
+  if (v1q !== undefined && v1p !== undefined) return { quotaUs: Number(v1q), periodUs: Number(v1p) };
+  const max = readText(join(path, 'cpu.max'))?.split(/\s+/);
+  if (max?.length === 2) return { quotaUs: max[0] === 'max' ? -1 : Number(max[0]), periodUs: Number(max[1]) };
+  return undefined;
+}
+
+/** Removes empty cgroups left by a runner that was killed with -9 (its pid is gone). */
+function removeStaleCgroups(root: string): void {
+  let entries: string[] = [];
+  try { entries = readdirSync(root); } catch { return; }
+  for (const name of entries) {
+    const m = new RegExp(`^${PREFIX}(\\d+)-\\d+$`).exec(name);
+    if (!m || existsSync(`/proc/${m[1]}`)) continue;
+    try { rmdirSync(join(root, name)); } catch { /* not empty or not ours to judge: leave it */ }
+  }
+}
+
+/** The host settings recorded with a run. */
+export function hostSetup(throttle: Throttle, isPinned: boolean): HostSetup {
+  const num = (p: string) => {
+    const v = Number(sysctl(p));
+    return Number.isFinite(v) ? v : undefined;
+  };
+  return {
+    somaxconn: num('net.core.somaxconn'),
+    tcpMaxSynBacklog: num('net.ipv4.tcp_max_syn_backlog'),
+    ipLocalPortRange: sysctl('net.ipv4.ip_local_port_range')?.replace(/\s+/, '-'),
+    throttle: { mechanism: throttle.mechanism, share: throttle.share, ...(throttle.reason ? { reason: throttle.reason } : {}) },
+    pinned: isPinned,
+  };
+}

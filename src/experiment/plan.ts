@@ -1,0 +1,194 @@
+// The plan of a run: servers × loads × repeats, with every default in one place and every check in one function,
+// so that bad input is refused with one clear line before any server starts.
+import { readFileSync } from 'node:fs';
+import { UsageError } from '../core/errors.js';
+import { sysctl } from '../core/environment.js';
+import { DEFAULT_PAGE_BYTES, MAX_PAGE_BYTES, MIN_PAGE_BYTES } from '../servers/page.js';
+import { models, type ServerModel } from '../servers/registry.js';
+import type { Engine } from '../load/types.js';
+import type { Plan } from './schema.js';
+import { parseCpuList, allowedCpus } from './host.js';
+
+/**
+ * Defaults of `eventbench run`. The budget: about 20 servers × 10 loads = 200 points must fit in 10 minutes on
+ * 2 cores, so about 3 s per point, of which ~0.8 s is fixed cost (start the server, warm up, start the client,
+ * stop). Points are therefore time-bound at 1.5 s: a fast server (2-10k requests/s under the quarter-core
+ * throttle) still keeps thousands of samples after trimming `load` requests at each end; `requests` caps the
+ * count so a very fast server cannot exhaust local ports. Slow per-connection models hit the stop rules early.
+ */
+export const RUN_DEFAULTS = {
+  /** Ten levels over the paper's 1..1000, dense below and around somaxconn's old 128 (Figure 1). */
+  loads: [1, 10, 50, 100, 200, 300, 400, 600, 800, 1000],
+  repeat: 1,
+  requests: 30_000,
+  durationS: 1.5,
+  /** The paper dropped 1000 requests at each end; each point drops min(trim, load), the ramp of a closed loop. */
+  trim: 1000,
+  pageBytes: DEFAULT_PAGE_BYTES,
+  backlog: 4096,
+  engine: 'eventbench' as Engine,
+  serverCpus: '0',
+  clientCpus: '1',
+  serverCpuShare: 0.25,
+  latencyCapMs: 10_000,
+  errorShareCap: 0.05,
+} as const;
+
+/** `--quick`: three loads and short points, for a first look in about a minute. */
+export const QUICK_DEFAULTS = {
+  loads: [1, 100, 500],
+  requests: 5_000,
+  durationS: 0.4,
+} as const;
+
+export const ENGINES: readonly Engine[] = ['eventbench', 'ab'];
+
+/** What the user asked for; anything left out takes its default. */
+export interface PlanInput {
+  servers?: string[];
+  loads?: number[];
+  repeat?: number;
+  requests?: number;
+  durationS?: number;
+  trim?: number;
+  pageBytes?: number;
+  backlog?: number;
+  engine?: Engine;
+  serverCpus?: string;
+  clientCpus?: string;
+  serverCpuShare?: number;
+  latencyCapMs?: number;
+  errorShareCap?: number;
+  quick?: boolean;
+}
+
+export interface ResolvedPlan {
+  plan: Plan;
+  /** The models to run, in plan order. */
+  models: ServerModel[];
+  skipped: { server: string; reason: string }[];
+  warnings: string[];
+}
+
+/** The largest load this host allows: each connection needs a file descriptor in client and server, and a local port. */
+export function maxLoadHere(): { max: number; why: string } {
+  let files = 1024;
+  try {
+    const m = /Max open files\s+(\d+)/.exec(readFileSync('/proc/self/limits', 'utf8'));
+    if (m?.[1]) files = Number(m[1]);
+  } catch { /* not Linux: keep the common default */ }
+  const range = sysctl('net.ipv4.ip_local_port_range')?.split(/\s+/).map(Number);
+  const ports = range && range.length === 2 ? (range[1]! - range[0]! + 1) : 28_232;
+  const byFiles = files - 64;
+  return byFiles <= ports
+    ? { max: byFiles, why: `the open files limit (${files}, less 64 for the process itself); raise it with \`ulimit -n\`` }
+    : { max: ports, why: `the local port range (${ports} ports); widen net.ipv4.ip_local_port_range` };
+}
+
+function positive(field: string, value: number | undefined, min: number, max: number, integer: boolean): void {
+  if (value === undefined) return;
+  if (!Number.isFinite(value) || (integer && !Number.isInteger(value))) {
+    throw new UsageError(field, value, `expected ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}`);
+  }
+  if (value < min || value > max) throw new UsageError(field, value, `the limit is ${min} to ${max}`);
+}
+
+/** Validates the input, fills defaults, and splits the servers into runnable and skipped (with why). */
+export async function resolvePlan(input: PlanInput, available = modelAvailability, catalog: readonly ServerModel[] = models): Promise<ResolvedPlan> {
+  const warnings: string[] = [];
+  const quick = input.quick === true;
+  const loads = [...(input.loads ?? (quick ? QUICK_DEFAULTS.loads : RUN_DEFAULTS.loads))];
+  if (loads.length === 0) throw new UsageError('--loads', '', 'expected at least one load', 'e.g. --loads 1,100,500');
+  const { max, why } = maxLoadHere();
+  for (const l of loads) {
+    if (!Number.isInteger(l) || l < 1) throw new UsageError('--loads', l, 'each load must be a whole number of at least 1');
+    if (l > max) throw new UsageError('--loads', l, `the most this host allows is ${max}, set by ${why}`);
+  }
+  const sortedLoads = [...new Set(loads)].sort((a, b) => a - b);
+
+  positive('--repeat', input.repeat, 1, 100, true);
+  positive('--requests', input.requests, 1, 10_000_000, true);
+  positive('--duration', input.durationS, 0.05, 3600, false);
+  positive('--trim', input.trim, 0, 1_000_000, true);
+  positive('--page-bytes', input.pageBytes, MIN_PAGE_BYTES, MAX_PAGE_BYTES, true);
+  positive('--backlog', input.backlog, 1, 65_535, true);
+  positive('--latency-cap', input.latencyCapMs, 1, 3_600_000, false);
+  positive('--error-cap', input.errorShareCap, 0, 1, false);
+  const engine = input.engine ?? RUN_DEFAULTS.engine;
+  if (!ENGINES.includes(engine)) throw new UsageError('--engine', engine, `expected one of ${ENGINES.join(', ')}`);
+
+  const cpus = allowedCpus();
+  const serverCpus = input.serverCpus ?? RUN_DEFAULTS.serverCpus;
+  const clientCpus = input.clientCpus ?? RUN_DEFAULTS.clientCpus;
+  const serverSet = parseCpuList('--server-cpus', serverCpus, cpus);
+  const clientSet = parseCpuList('--client-cpus', clientCpus, cpus);
+  if (serverSet.some((c) => clientSet.includes(c))) {
+    warnings.push(`server and client share CPU(s) ${serverSet.filter((c) => clientSet.includes(c)).join(',')}: the client may slow the server; give them disjoint --server-cpus and --client-cpus`);
+  }
+  positive('--server-cpu-share', input.serverCpuShare, 0, serverSet.length, false);
+
+  const backlog = input.backlog ?? RUN_DEFAULTS.backlog;
+  const somaxconn = Number(sysctl('net.core.somaxconn') ?? NaN);
+  const top = sortedLoads[sortedLoads.length - 1]!;
+  if (Number.isFinite(somaxconn) && somaxconn < Math.min(backlog, top)) {
+    warnings.push(`net.core.somaxconn is ${somaxconn}, below the largest load (${top}): the accept queue will overflow as in the paper's Figure 1(a); fix: sysctl -w net.core.somaxconn=${Math.max(1024, top)}`);
+  }
+
+  // Servers: unknown names are errors; known ones that cannot run here are skipped with why.
+  const names = input.servers ?? catalog.map((m) => m.name);
+  if (names.length === 0) throw new UsageError('--servers', '', 'expected at least one server', 'see `eventbench serve --list`');
+  const chosen: ServerModel[] = [];
+  const skipped: { server: string; reason: string }[] = [];
+  for (const name of [...new Set(names)]) {
+    const model = catalog.find((m) => m.name === name);
+    if (!model) {
+      throw new UsageError('--servers', name, `is not a server model; expected one of ${catalog.map((m) => m.name).join(', ') || '(none built yet)'}`, 'see `eventbench serve --list`');
+    }
+    const a = await available(model);
+    if (a.ok) chosen.push(model);
+    else skipped.push({ server: name, reason: `${a.reason} (${a.hint})` });
+  }
+  if (chosen.length === 0) {
+    throw new UsageError('--servers', names.join(','), 'none of these can run here', skipped.map((s) => `${s.server}: ${s.reason}`).join('; '));
+  }
+
+  const plan: Plan = {
+    servers: chosen.map((m) => m.name),
+    loads: sortedLoads,
+    repeat: input.repeat ?? RUN_DEFAULTS.repeat,
+    requests: input.requests ?? (input.durationS !== undefined ? undefined : quick ? QUICK_DEFAULTS.requests : RUN_DEFAULTS.requests),
+    durationS: input.durationS ?? (input.requests !== undefined ? undefined : quick ? QUICK_DEFAULTS.durationS : RUN_DEFAULTS.durationS),
+    trim: input.trim ?? RUN_DEFAULTS.trim,
+    pageBytes: input.pageBytes ?? RUN_DEFAULTS.pageBytes,
+    backlog,
+    engine,
+    serverCpus,
+    clientCpus,
+    serverCpuShare: input.serverCpuShare ?? RUN_DEFAULTS.serverCpuShare,
+    latencyCapMs: input.latencyCapMs ?? RUN_DEFAULTS.latencyCapMs,
+    errorShareCap: input.errorShareCap ?? RUN_DEFAULTS.errorShareCap,
+  };
+  return { plan, models: chosen, skipped, warnings };
+}
+
+async function modelAvailability(model: ServerModel) {
+  try {
+    return await model.available();
+  } catch (err) {
+    return { ok: false as const, reason: `its availability check failed: ${(err as Error).message}`, hint: 'run `eventbench doctor`' };
+  }
+}
+
+/** Trim of one point: the plan's trim, but never more than the load (the ramp of a closed loop is `load` requests). */
+export function pointTrim(plan: Plan, load: number): number {
+  return Math.min(plan.trim, load);
+}
+
+/** Every (server, load, repeat) of the plan, in run order: each server over ascending loads, repeats innermost. */
+export function planPoints(plan: Plan): { server: string; load: number; repeat: number }[] {
+  const out: { server: string; load: number; repeat: number }[] = [];
+  for (const server of plan.servers) {
+    for (const load of plan.loads) for (let repeat = 1; repeat <= plan.repeat; repeat++) out.push({ server, load, repeat });
+  }
+  return out;
+}

@@ -1,0 +1,241 @@
+// One point of a run: start the server fresh (pinned, under the quota), wait for its `listening on` line, warm
+// it up, measure it with `eventbench load --json` from the client cores while sampling its process tree, then stop
+// it and check nothing of it is left. Whatever goes wrong becomes a failed Point: a failure is data.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { LoadResult } from '../load/types.js';
+import type { Family, Plan, Point, ServerMetrics } from './schema.js';
+import { POINT_SCHEMA } from './schema.js';
+import { pinned, type Throttle } from './host.js';
+import { TreeSampler, effectiveBacklog, listenCounters, processTree } from './sampling.js';
+import { pointTrim } from './plan.js';
+
+export const EVENTBENCH_BIN = fileURLToPath(new URL('../../../bin/eventbench.js', import.meta.url));
+
+export interface TrialServer {
+  name: string;
+  family: Family;
+  paperRow?: string;
+}
+
+export interface TrialOptions {
+  server: TrialServer;
+  load: number;
+  repeat: number;
+  plan: Plan;
+  throttle: Throttle;
+  /** Whether to prefix commands with taskset. */
+  pin: boolean;
+  signal?: AbortSignal;
+  /** argv starting the server; default `node bin/eventbench.js serve NAME --port 0 --backlog B --page-bytes P`. */
+  serverArgv?: (server: TrialServer, plan: Plan) => string[];
+  /** argv of the client; default `node bin/eventbench.js load --json ...`. */
+  loadArgv?: (url: string, load: LoadArgs) => string[];
+  /** How long a server may take to print its line (native servers compile on first use), ms. */
+  readyTimeoutMs?: number;
+  /** Requests sent before the measurement (0: none). */
+  warmupRequests?: number;
+  /** Called with notes worth a warning (processes left behind...). */
+  onWarning?: (text: string) => void;
+}
+
+export interface LoadArgs {
+  concurrency: number;
+  requests?: number;
+  durationS?: number;
+  timeoutS: number;
+  trim: number;
+  engine: Plan['engine'];
+}
+
+export function defaultServerArgv(server: TrialServer, plan: Plan): string[] {
+  return [process.execPath, EVENTBENCH_BIN, 'serve', server.name, '--port', '0',
+    '--backlog', String(plan.backlog), '--page-bytes', String(plan.pageBytes)];
+}
+
+export function defaultLoadArgv(url: string, a: LoadArgs): string[] {
+  const argv = [process.execPath, EVENTBENCH_BIN, 'load', url, '-c', String(a.concurrency), '--json',
+    '--timeout', String(a.timeoutS), '--trim', String(a.trim), '--engine', a.engine];
+  if (a.requests !== undefined) argv.push('-n', String(a.requests));
+  if (a.durationS !== undefined) argv.push('-t', String(a.durationS));
+  return argv;
+}
+
+interface Child {
+  proc: ChildProcess;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stdout: () => string;
+  stderrTail: () => string;
+}
+
+function start(argv: string[]): Child {
+  // Own process group: a Ctrl-C at the terminal reaches the runner only, which then stops its children in order.
+  const proc = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let out = '';
+  let err = '';
+  proc.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
+  proc.stderr!.setEncoding('utf8').on('data', (d: string) => { err = (err + d).slice(-2000); });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    proc.on('exit', (code, signal) => resolve({ code, signal }));
+    proc.on('error', (e) => { err += e.message; resolve({ code: -1, signal: null }); });
+  });
+  return { proc, exited, stdout: () => out, stderrTail: () => err.trim().split('\n').slice(-3).join(' | ') };
+}
+
+/** Whether a process still runs; a zombie does not (here pid 1 may take a second or more to reap orphans). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves when the child is gone. */
+async function stop(child: Child, graceMs: number): Promise<void> {
+  if (child.proc.exitCode !== null || child.proc.signalCode !== null) return;
+  child.proc.kill('SIGTERM');
+  const t = setTimeout(() => child.proc.kill('SIGKILL'), graceMs);
+  await child.exited;
+  clearTimeout(t);
+}
+
+/** Resolves with the URL of the `listening on` line, or rejects with what went wrong. */
+function waitListening(child: Child, timeoutMs: number, signal?: AbortSignal): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const line = child.stdout().split('\n')[0] ?? '';
+      const m = /^listening on (http:\/\/\S+)\s*$/.exec(line);
+      if (m && child.stdout().includes('\n')) done(() => resolve(m[1]!));
+      else if (child.stdout().includes('\n')) done(() => reject(new Error(`first line was ${JSON.stringify(line.slice(0, 120))}, not "listening on http://HOST:PORT/"`)));
+    };
+    const onExit = ({ code, signal: sig }: { code: number | null; signal: NodeJS.Signals | null }) =>
+      done(() => reject(new Error(`server exited (${sig ?? `code ${code}`}) before listening: ${child.stderrTail() || 'no output'}`)));
+    const timer = setTimeout(() => done(() => reject(new Error(`server printed no "listening on" line within ${timeoutMs} ms`))), timeoutMs);
+    const onAbort = () => done(() => reject(new Error('aborted')));
+    const done = (f: () => void) => {
+      clearTimeout(timer);
+      child.proc.stdout!.off('data', check);
+      signal?.removeEventListener('abort', onAbort);
+      f();
+    };
+    child.proc.stdout!.on('data', check);
+    void child.exited.then(onExit);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    check();
+  });
+}
+
+/** Runs the client to the end; returns its parsed LoadResult or why there is none. */
+async function runClient(argv: string[], limitS: number, signal?: AbortSignal): Promise<{ result?: LoadResult; error?: string; aborted?: boolean }> {
+  const client = start(argv);
+  const onAbort = () => client.proc.kill('SIGINT');
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const hung = setTimeout(() => client.proc.kill('SIGKILL'), limitS * 1000);
+  const { code, signal: sig } = await client.exited;
+  clearTimeout(hung);
+  signal?.removeEventListener('abort', onAbort);
+  if (signal?.aborted) return { aborted: true };
+  try {
+    const result = JSON.parse(client.stdout()) as LoadResult;
+    if (typeof result.requests === 'number') return { result };
+  } catch { /* fall through */ }
+  return { error: `client ended (${sig ?? `code ${code}`}) without a result${sig === 'SIGKILL' ? ` after ${limitS} s` : ''}: ${client.stderrTail() || 'no output'}` };
+}
+
+/** Measures one point. Resolves to the Point, or to 'aborted' when the signal fired (nothing is recorded then). */
+export async function runTrial(o: TrialOptions): Promise<Point | 'aborted'> {
+  const { plan, server, load } = o;
+  const startedAt = new Date().toISOString();
+  const base = { schema: POINT_SCHEMA, server: server.name, family: server.family, ...(server.paperRow ? { paperRow: server.paperRow } : {}), load, repeat: o.repeat, startedAt } as const;
+  const failed = (reason: string): Point => ({ ...base, status: 'failed', reason });
+  const warn = o.onWarning ?? (() => {});
+
+  const serverChild = start(pinned(plan.serverCpus, (o.serverArgv ?? defaultServerArgv)(server, plan), o.pin));
+  const rootPid = serverChild.proc.pid;
+  // Everything the server ever ran, so that leftovers can be found even after they were reparented.
+  const seen = new Set<number>();
+  const members = () => {
+    const pids = rootPid === undefined ? [] : processTree(rootPid);
+    for (const p of o.throttle.pids()) pids.push(p);
+    for (const p of pids) seen.add(p);
+    return pids;
+  };
+  try {
+    if (rootPid === undefined) return failed(`could not start the server: ${serverChild.stderrTail()}`);
+    let url: string;
+    try {
+      url = await waitListening(serverChild, o.readyTimeoutMs ?? 60_000, o.signal);
+    } catch (err) {
+      if (o.signal?.aborted) return 'aborted';
+      return failed((err as Error).message);
+    }
+    // The server starts unthrottled (a node process needs ~0.2 CPU s to start: at a quarter core that would
+    // cost most of a short point) and goes under the quota once ready, before any load: its whole tree now,
+    // and every process it starts later, which inherits the cgroup. A second pass catches a late fork.
+    if (o.throttle.mechanism !== 'none') {
+      for (let pass = 0; pass < 2; pass++) {
+        const inGroup = new Set(o.throttle.pids());
+        for (const p of members()) if (!inGroup.has(p)) try { o.throttle.add(p); } catch (err) { if (alive(p)) warn(`could not throttle ${server.name} (pid ${p}): ${(err as Error).message}`); }
+      }
+    }
+    const port = Number(new URL(url).port);
+    const backlog = { requested: plan.backlog, effective: effectiveBacklog(port, plan.backlog) };
+    const loadArgv = o.loadArgv ?? defaultLoadArgv;
+    const timeoutS = Math.max(1, plan.latencyCapMs / 1000);
+    const crashed = () => serverChild.proc.exitCode !== null || serverChild.proc.signalCode !== null;
+
+    const warmup = o.warmupRequests ?? 200;
+    if (warmup > 0) {
+      const w = await runClient(pinned(plan.clientCpus, loadArgv(url, {
+        concurrency: Math.min(load, 10), requests: warmup, durationS: 0.3, timeoutS, trim: 0, engine: 'eventbench',
+      }), o.pin), 0.3 + timeoutS + 10, o.signal);
+      if (w.aborted) return 'aborted';
+      if (crashed()) return failed(`server exited (${serverChild.proc.signalCode ?? `code ${serverChild.proc.exitCode}`}) during the warm-up: ${serverChild.stderrTail() || 'no output'}`);
+    }
+
+    // The node wrapper of a native or production server is not the server measured: its memory and its own
+    // process and thread are left out (its CPU stays in, since it spends the same quota).
+    const sampler = new TreeSampler(members, server.family === 'typescript' ? undefined : rootPid);
+    const before = listenCounters();
+    sampler.start();
+    const limitS = (plan.durationS ?? 600) + timeoutS + 15;
+    const measured = await runClient(pinned(plan.clientCpus, loadArgv(url, {
+      concurrency: load, requests: plan.requests, durationS: plan.durationS, timeoutS, trim: pointTrim(plan, load), engine: plan.engine,
+    }), o.pin), limitS, o.signal);
+    const usage = sampler.stop();
+    const after = listenCounters();
+    if (measured.aborted) return 'aborted';
+    if (crashed()) {
+      return failed(`server exited (${serverChild.proc.signalCode ?? `code ${serverChild.proc.exitCode}`}) during the measurement: ${serverChild.stderrTail() || 'no output'}`);
+    }
+    if (!measured.result) return failed(measured.error ?? 'no result');
+    const metrics: ServerMetrics = {
+      ...usage,
+      idleRssBytes: sampler.idleRssBytes,
+      listenOverflows: after.overflows - before.overflows,
+      listenDrops: after.drops - before.drops,
+      backlog,
+    };
+    return { ...base, status: 'ok', result: measured.result, metrics };
+  } finally {
+    members();
+    await stop(serverChild, 5000);
+    await reapLeftovers(seen, o.throttle, server.name, warn);
+  }
+}
+
+/** Kills (by pid) whatever the server started and left behind, and says so. */
+async function reapLeftovers(seen: Set<number>, throttle: Throttle, name: string, warn: (t: string) => void): Promise<void> {
+  const left = () => [...new Set([...seen].filter(alive).concat(throttle.pids()))].filter((p) => p !== process.pid);
+  for (let i = 0; i < 20 && left().length > 0; i++) await sleep(50);
+  const still = left();
+  if (still.length === 0) return;
+  warn(`${name} left ${still.length} process(es) behind after SIGTERM (pids ${still.join(',')}); killed them`);
+  for (const p of still) try { process.kill(p, 'SIGKILL'); } catch { /* already gone */ }
+  for (let i = 0; i < 20 && left().length > 0; i++) await sleep(50);
+}

@@ -1,0 +1,51 @@
+// The text summary `eventbench load` prints: ab's layout, with what ab lacks (trimming, measured load, the verdict).
+// Pure: a LoadResult in, a string out.
+import { PERCENTILES, type LoadResult, type PhaseMs } from './types.js';
+
+const ms = (v: number, w = 8) => (Number.isFinite(v) ? v.toFixed(3) : '-').padStart(w);
+const line = (label: string, value: string) => `${(label + ':').padEnd(24)}${value}`;
+
+function phaseRow(name: string, p: PhaseMs): string {
+  return `${(name + ':').padEnd(12)}${ms(p.min)}${ms(p.mean)}${ms(p.sd)}${ms(p.median)}${ms(p.max, 10)}`;
+}
+
+export function formatResult(r: LoadResult): string {
+  const url = new URL(r.url);
+  const kept = r.engine === 'ab' ? 'all requests (ab keeps no start order to trim by)'
+    : `${r.requests} kept: ${r.trim} dropped at each end by start order${r.trimNote ? ` (${r.trimNote})` : ''}`;
+  const e = r.errors;
+  const out = [
+    `eventbench load, engine ${r.engine}${r.transport ? ` (${r.transport})` : ''}, ${r.mode === 'close' ? 'one fresh connection per request (HTTP/1.0, as ab)' : 'KEEP-ALIVE: reused HTTP/1.1 connections'}`,
+    '',
+    line('Server', `${url.host}`),
+    line('Document path', url.pathname + url.search),
+    line('Document length', r.documentBytes === null ? '-' : `${r.documentBytes} bytes`),
+    '',
+    line('Concurrency level', `${r.concurrency}${r.workers > 1 ? ` over ${r.workers} worker threads` : ''}`),
+    line('Time taken for tests', `${r.totalDurationS.toFixed(3)} seconds (kept window ${r.durationS.toFixed(3)} s)`),
+    line('Complete requests', `${r.requestsCompleted} (${kept})`),
+    line('Failed requests', `${e.total}${e.total ? `  (connect ${e.connect}, reset ${e.reset}, timeout ${e.timeout}, non-2xx ${e.status}, length ${e.length}, other ${e.other})` : ''}`),
+    line('Total transferred', `${r.bytesReceived} bytes${r.engine === 'ab' ? '' : ' (kept window)'}`),
+    line('Requests per second', `${r.throughputRps.toFixed(2)} [#/sec] (mean)`),
+    line('Time per request', `${r.latencyMs.mean.toFixed(3)} [ms] (mean)`),
+    line('Measured load', `${r.measuredLoad.toFixed(2)} of ${r.concurrency} offered (l_m = n·t_r/t, Kerneis & Chroboczek)`),
+    line('Client CPU', `${(100 * r.clientCpu.share).toFixed(0)}% of one core (user ${r.clientCpu.userS.toFixed(2)} s, system ${r.clientCpu.systemS.toFixed(2)} s)`),
+  ];
+  if (r.stoppedEarly) out.push(line('Stopped early', r.stoppedEarly));
+  out.push('', 'Connection Times (ms)', `${''.padEnd(12)}${'min'.padStart(8)}${'mean'.padStart(8)}${'[+/-sd]'.padStart(8)}${'median'.padStart(8)}${'max'.padStart(10)}`);
+  out.push(phaseRow('Connect', r.phasesMs.connect), phaseRow('Processing', r.phasesMs.processing), phaseRow('Waiting', r.phasesMs.waiting), phaseRow('Total', r.phasesMs.total));
+  out.push('', 'Percentage of the requests served within a certain time (ms)');
+  for (const p of PERCENTILES) out.push(`${`${p}%`.padStart(6)} ${ms(r.latencyMs.percentiles[String(p)] ?? NaN, 10)}${p === 100 ? ' (longest request)' : ''}`);
+  out.push('');
+  if (r.verdict.clientBound) {
+    out.push('VERDICT: CLIENT-BOUND. The client, not the server, set the pace:');
+    for (const reason of r.verdict.reasons) out.push(`  - ${reason}`);
+    out.push('  These figures measure the client as much as the server. Pin the server to another core and throttle it');
+    out.push('  (eventbench run does both), or add client threads with --workers N.');
+  } else if (r.verdict.reasons.length) {
+    out.push(`VERDICT: ${r.verdict.reasons.join('; ')}.`);
+  } else {
+    out.push(`Verdict: the server set the pace (measured load ${r.measuredLoad.toFixed(1)} of ${r.concurrency}, client CPU ${(100 * r.clientCpu.share).toFixed(0)}%).`);
+  }
+  return out.join('\n') + '\n';
+}

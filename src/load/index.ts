@@ -1,0 +1,138 @@
+// The load generator's library entry: `runLoad(options)` runs one measurement with either engine and returns
+// one LoadResult in the versioned schema of types.ts.
+import dns from 'node:dns/promises';
+import net from 'node:net';
+import { environment, eventbenchVersion } from '../core/environment.js';
+import { UsageError } from '../core/errors.js';
+import { runAb } from './ab.js';
+import { runLoop, type LoopOutcome } from './loop.js';
+import { requestBytes, resolveLoadOptions, type LoadInput } from './options.js';
+import { writeRaw } from './raw.js';
+import { figures } from './stats.js';
+import { runWorkers } from './workers.js';
+import { LOAD_SCHEMA, type LoadOptions, type LoadResult } from './types.js';
+
+export { resolveLoadOptions, LOAD_DEFAULTS, type LoadInput } from './options.js';
+export * from './types.js';
+
+/** Measured load below this share of the offered load means the client did not keep `l` requests in flight. */
+export const MEASURED_LOAD_FLOOR = 0.95;
+/** Client CPU above this share of a core (per thread) means the client may have been the bottleneck. */
+export const CLIENT_CPU_CEILING = 0.9;
+
+export function verdict(concurrency: number, served: number, measuredLoad: number, cpuShare: number, threads: number): LoadResult['verdict'] {
+  const reasons: string[] = [];
+  if (served === 0) return { clientBound: false, reasons: ['no request was served: see the errors'] };
+  if (measuredLoad < MEASURED_LOAD_FLOOR * concurrency) {
+    reasons.push(`measured load ${measuredLoad.toFixed(1)} is below ${MEASURED_LOAD_FLOOR * 100}% of the offered ${concurrency}`);
+  }
+  if (cpuShare / threads > CLIENT_CPU_CEILING) {
+    reasons.push(`the client used ${(100 * cpuShare).toFixed(0)}% of ${threads === 1 ? 'a core' : `${threads} cores`} (over ${CLIENT_CPU_CEILING * 100}%)`);
+  }
+  return { clientBound: reasons.length > 0, reasons };
+}
+
+export async function runLoad(input: LoadInput): Promise<LoadResult> {
+  const o = resolveLoadOptions(input);
+  const startedAt = new Date().toISOString();
+  return o.engine === 'ab' ? abResult(o, startedAt) : eventbenchResult(o, startedAt);
+}
+
+async function resolveHost(url: URL): Promise<string> {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (net.isIP(host)) return host;
+  try {
+    return (await dns.lookup(host)).address;
+  } catch {
+    throw new UsageError('url', url.href, `the host ${host} does not resolve`, 'use an IP address such as 127.0.0.1');
+  }
+}
+
+async function eventbenchResult(o: LoadOptions, startedAt: string): Promise<LoadResult> {
+  const url = new URL(o.url);
+  const loop = {
+    host: await resolveHost(url),
+    port: Number(url.port || 80),
+    request: requestBytes(url, o.method, o.keepalive, eventbenchVersion()),
+    head: o.method === 'HEAD',
+    concurrency: o.concurrency,
+    requests: o.requests,
+    durationS: o.durationS,
+    timeoutS: o.timeoutS,
+    keepalive: o.keepalive,
+    bailout: o.bailout,
+    signal: o.signal,
+    onProgress: o.onProgress,
+    transport: o.transport,
+  };
+  const cpu0 = process.cpuUsage();
+  const wall0 = performance.now();
+  const outcome: LoopOutcome = o.workers > 1 ? await runWorkers(loop, o.workers) : await runLoop(loop);
+  const cpu = process.cpuUsage(cpu0);
+  const wallS = (performance.now() - wall0) / 1000;
+  if (o.rawFile) await writeRaw(o.rawFile, outcome.records);
+  const f = figures(outcome.records, o.trim);
+  const share = wallS > 0 ? (cpu.user + cpu.system) / 1e6 / wallS : 0;
+  return {
+    schema: LOAD_SCHEMA,
+    engine: 'eventbench',
+    transport: outcome.transport,
+    url: o.url,
+    mode: o.keepalive ? 'keepalive' : 'close',
+    concurrency: o.concurrency,
+    workers: o.workers,
+    requestsStarted: outcome.records.length,
+    requestsCompleted: f.requestsCompleted,
+    requests: f.requests,
+    trim: f.trim.k,
+    ...(f.trim.note ? { trimNote: f.trim.note } : {}),
+    durationS: f.durationS,
+    totalDurationS: f.totalDurationS,
+    throughputRps: f.throughputRps,
+    measuredLoad: f.measuredLoad,
+    latencyMs: f.latencyMs,
+    phasesMs: f.phasesMs,
+    bytesReceived: f.bytesReceived,
+    documentBytes: outcome.documentBytes,
+    errors: f.errors,
+    statusCounts: f.statusCounts,
+    clientCpu: { userS: cpu.user / 1e6, systemS: cpu.system / 1e6, share },
+    verdict: verdict(o.concurrency, f.requests, f.measuredLoad, share, o.workers),
+    ...(outcome.stoppedEarly ? { stoppedEarly: outcome.stoppedEarly } : {}),
+    startedAt,
+    environment: environment(),
+  };
+}
+
+async function abResult(o: LoadOptions, startedAt: string): Promise<LoadResult> {
+  const ab = await runAb(o);
+  const measuredLoad = (ab.throughputRps * ab.latencyMs.mean) / 1000;
+  const share = ab.durationS > 0 ? (ab.cpuS.user + ab.cpuS.system) / ab.durationS : 0;
+  return {
+    schema: LOAD_SCHEMA,
+    engine: 'ab',
+    url: o.url,
+    mode: o.keepalive ? 'keepalive' : 'close',
+    concurrency: o.concurrency,
+    workers: 1,
+    requestsStarted: ab.requestsCompleted,
+    requestsCompleted: ab.requestsCompleted,
+    requests: ab.requestsCompleted - (ab.errors.total - ab.non2xx),
+    trim: 0,
+    trimNote: 'ab keeps no per-request records in start order: its figures cover every request, untrimmed',
+    durationS: ab.durationS,
+    totalDurationS: ab.durationS,
+    throughputRps: ab.throughputRps,
+    measuredLoad,
+    latencyMs: ab.latencyMs,
+    phasesMs: ab.phasesMs,
+    bytesReceived: ab.bytesReceived,
+    documentBytes: ab.documentBytes,
+    errors: ab.errors,
+    statusCounts: {},
+    clientCpu: { userS: ab.cpuS.user, systemS: ab.cpuS.system, share },
+    verdict: verdict(o.concurrency, ab.requestsCompleted - ab.errors.total, measuredLoad, share, 1),
+    startedAt,
+    environment: environment(),
+  };
+}

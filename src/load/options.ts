@@ -1,0 +1,89 @@
+// The load generator's defaults, in one place, and the one function that checks options before anything starts.
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { UsageError } from '../core/errors.js';
+import { MAX_RECORDS } from './records.js';
+import type { LoadOptions } from './types.js';
+
+export const LOAD_DEFAULTS = {
+  /** Used when neither requests nor durationS is given. */
+  requests: 10_000,
+  timeoutS: 30,
+  trim: 1000,
+  keepalive: false,
+  workers: 1,
+  engine: 'eventbench',
+  method: 'GET',
+} as const;
+
+export type LoadInput = Partial<LoadOptions> & Pick<LoadOptions, 'url' | 'concurrency'>;
+
+/** The soft limit on open files, from /proc/self/limits (undefined where unreadable). */
+export function openFilesLimit(): number | undefined {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const soft = line?.split(/\s{2,}/)[1];
+    return soft && /^\d+$/.test(soft) ? Number(soft) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function whole(field: string, value: number | undefined, min: number, max: number, hint?: string): void {
+  if (value === undefined) return;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new UsageError(field, value, `expected a whole number from ${min} to ${max}`, hint);
+  }
+}
+
+function positive(field: string, value: number | undefined, max: number): void {
+  if (value === undefined) return;
+  if (!Number.isFinite(value) || value <= 0 || value > max) throw new UsageError(field, value, `expected a number above 0 and at most ${max}`);
+}
+
+/** Fills defaults and checks every field; throws UsageError naming the field, the value and the limit. */
+export function resolveLoadOptions(input: LoadInput): LoadOptions {
+  const o = { ...LOAD_DEFAULTS, ...stripUndefined(input) } as LoadOptions;
+  if (o.requests === undefined && o.durationS === undefined) o.requests = LOAD_DEFAULTS.requests;
+
+  let url: URL;
+  try {
+    url = new URL(o.url);
+  } catch {
+    throw new UsageError('url', o.url, 'expected an http:// URL such as http://127.0.0.1:8080/');
+  }
+  if (url.protocol !== 'http:') throw new UsageError('url', o.url, 'only http:// is measured (the paper measured plain HTTP)', 'use an http:// URL');
+
+  const files = openFilesLimit();
+  const maxConcurrency = Math.max(1, Math.min(100_000, files === undefined ? 100_000 : files - 64));
+  whole('concurrency (-c)', o.concurrency, 1, maxConcurrency,
+    files !== undefined && o.concurrency > maxConcurrency ? `the open files limit is ${files}: raise it with \`ulimit -n 65536\`` : undefined);
+  whole('requests (-n)', o.requests, 1, MAX_RECORDS);
+  if (o.requests !== undefined && o.concurrency > o.requests) {
+    throw new UsageError('concurrency (-c)', o.concurrency, `the limit is the number of requests (-n ${o.requests})`, 'lower -c or raise -n');
+  }
+  positive('duration (-t)', o.durationS, 86_400);
+  positive('timeout (--timeout)', o.timeoutS, 3_600);
+  whole('trim (--trim)', o.trim, 0, MAX_RECORDS);
+  whole('bailout (--bailout)', o.bailout, 1, MAX_RECORDS);
+  whole('workers (--workers)', o.workers, 1, Math.max(1, os.availableParallelism() * 4));
+  if (o.workers > o.concurrency) throw new UsageError('workers (--workers)', o.workers, `the limit is the concurrency (-c ${o.concurrency})`);
+  if (o.engine !== 'eventbench' && o.engine !== 'ab') throw new UsageError('engine (--engine)', o.engine, 'expected eventbench or ab');
+  if (o.method !== 'GET' && o.method !== 'HEAD') throw new UsageError('method (--method)', o.method, 'expected GET or HEAD');
+  if (o.engine === 'ab') {
+    if (o.workers > 1) throw new UsageError('workers (--workers)', o.workers, 'ab runs one thread: the limit with --engine ab is 1');
+    if (o.rawFile) throw new UsageError('raw (--raw)', o.rawFile, 'ab gives no per-request records in start order', 'drop --raw or use --engine eventbench');
+  }
+  return o;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** The bytes of the request, as ab sends them (HTTP/1.0), or HTTP/1.1 for keep-alive. */
+export function requestBytes(url: URL, method: string, keepalive: boolean, version: string): Buffer {
+  const target = (url.pathname || '/') + url.search;
+  const proto = keepalive ? 'HTTP/1.1' : 'HTTP/1.0';
+  return Buffer.from(`${method} ${target} ${proto}\r\nHost: ${url.host}\r\nUser-Agent: eventbench/${version}\r\nAccept: */*\r\n\r\n`, 'latin1');
+}

@@ -1,0 +1,115 @@
+// From records to figures: trim by start order, then latency, ab's phase breakdown, throughput and the paper's
+// measured load l_m = n·t_r/t over the kept window.
+import { Records, ERROR_NAME } from './records.js';
+import { ERROR_KINDS, PERCENTILES, type ErrorKind, type LatencyMs, type PhaseMs } from './types.js';
+
+export interface Trim {
+  /** Requests dropped at each end. */
+  k: number;
+  note?: string;
+}
+
+/** The paper drops the first and last K samples; when 2K is more than half of N, K becomes N/10. */
+export function trimFor(n: number, requested: number): Trim {
+  if (2 * requested <= n / 2) return { k: requested };
+  const k = Math.floor(n / 10);
+  return { k, note: `--trim ${requested} would drop ${2 * requested} of ${n} requests; trimmed ${k} at each end (a tenth) instead` };
+}
+
+/** Nearest-rank percentile of an ascending array. */
+export function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
+}
+
+export function phase(values: Float64Array): PhaseMs {
+  const n = values.length;
+  if (n === 0) return { min: NaN, mean: NaN, sd: NaN, median: NaN, max: NaN };
+  const sorted = values.slice().sort();
+  let sum = 0;
+  for (const v of sorted) sum += v;
+  const mean = sum / n;
+  let sq = 0;
+  for (const v of sorted) sq += (v - mean) ** 2;
+  return { min: sorted[0]!, mean, sd: n > 1 ? Math.sqrt(sq / (n - 1)) : 0, median: percentile(sorted, 50), max: sorted[n - 1]! };
+}
+
+export function latency(values: Float64Array): LatencyMs {
+  const p = phase(values);
+  const sorted = values.slice().sort();
+  const percentiles: Record<string, number> = {};
+  for (const q of PERCENTILES) percentiles[String(q)] = percentile(sorted, q);
+  return { ...p, percentiles };
+}
+
+export interface Figures {
+  requests: number;
+  trim: Trim;
+  durationS: number;
+  totalDurationS: number;
+  throughputRps: number;
+  measuredLoad: number;
+  latencyMs: LatencyMs;
+  phasesMs: { connect: PhaseMs; processing: PhaseMs; waiting: PhaseMs; total: PhaseMs };
+  bytesReceived: number;
+  errors: Record<ErrorKind, number> & { total: number };
+  statusCounts: Record<string, number>;
+  requestsCompleted: number;
+}
+
+/**
+ * Figures over the kept window. Requests are kept by start order (records are in start order); of those, the ones
+ * that got a whole response (2xx or not) are the served ones, whose times make the latency figures and l_m.
+ * Requests the run cut short (end = NaN) are neither kept nor counted.
+ */
+export function figures(r: Records, requestedTrim: number): Figures {
+  const finished: number[] = [];
+  for (let i = 0; i < r.length; i++) if (!Number.isNaN(r.end[i]!)) finished.push(i);
+  const trim = trimFor(finished.length, requestedTrim);
+  const kept = finished.slice(trim.k, finished.length - trim.k);
+
+  const errors = Object.fromEntries(ERROR_KINDS.map((k) => [k, 0])) as Record<ErrorKind, number> & { total: number };
+  errors.total = 0;
+  const statusCounts: Record<string, number> = {};
+  for (const i of finished) {
+    const kind = ERROR_NAME[r.error[i]!];
+    if (kind) { errors[kind]++; errors.total++; }
+    if (r.status[i]) statusCounts[r.status[i]!] = (statusCounts[r.status[i]!] ?? 0) + 1;
+  }
+
+  const served = kept.filter((i) => r.status[i]! > 0);
+  const total = new Float64Array(served.length);
+  const connect = new Float64Array(served.length);
+  const processing = new Float64Array(served.length);
+  const waiting = new Float64Array(served.length);
+  let bytesReceived = 0;
+  served.forEach((i, j) => {
+    total[j] = r.end[i]! - r.start[i]!;
+    connect[j] = r.connected[i]! - r.start[i]!;
+    processing[j] = r.end[i]! - r.connected[i]!;
+    waiting[j] = r.firstByte[i]! - r.connected[i]!;
+    bytesReceived += r.bytes[i]!;
+  });
+
+  let first = Infinity, last = -Infinity;
+  for (const i of kept) { first = Math.min(first, r.start[i]!); last = Math.max(last, r.end[i]!); }
+  let allFirst = Infinity, allLast = -Infinity;
+  for (const i of finished) { allFirst = Math.min(allFirst, r.start[i]!); allLast = Math.max(allLast, r.end[i]!); }
+  const spanMs = kept.length ? last - first : 0;
+  const lat = latency(total);
+  return {
+    requests: served.length,
+    requestsCompleted: finished.length,
+    trim,
+    durationS: spanMs / 1000,
+    totalDurationS: finished.length ? (allLast - allFirst) / 1000 : 0,
+    throughputRps: spanMs > 0 ? served.length / (spanMs / 1000) : 0,
+    measuredLoad: spanMs > 0 && served.length ? (served.length * lat.mean) / spanMs : 0,
+    latencyMs: lat,
+    phasesMs: { connect: phase(connect), processing: phase(processing), waiting: phase(waiting), total: phase(total) },
+    bytesReceived,
+    errors,
+    statusCounts,
+  };
+}

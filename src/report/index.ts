@@ -1,0 +1,81 @@
+// The report's public entry points: write report.html and the figures as SVG files into a run folder, or return
+// the tables as Markdown, JSON or CSV text. Both read only the stored results (run.json, points.jsonl).
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { UsageError } from '../core/errors.js';
+import { figures, renderSvg } from './figures.js';
+import { renderHtml, type RenderedFigure } from './html.js';
+import { buildModel, type ReportModel } from './model.js';
+import { readRun } from './read.js';
+import { TABLE_NAMES, type TableName } from './tables.js';
+import { renderCsv, renderJson, renderMarkdown } from './text.js';
+
+export { buildModel, readRun, TABLE_NAMES };
+export type { ReportModel, TableName };
+
+export const REPORT_FILE = 'report.html';
+export const TEXT_FORMATS = ['md', 'json', 'csv'] as const;
+export type TextFormat = (typeof TEXT_FORMATS)[number];
+
+export interface WriteReportOptions {
+  /** Folder for report.html and the SVG files; the run folder by default. */
+  outDir?: string;
+  /** File name of the HTML page; report.html by default. */
+  htmlName?: string;
+}
+
+export interface WrittenReport {
+  htmlPath: string;
+  svgPaths: string[];
+}
+
+/** Every figure of the model, rendered to SVG twice: for a laptop's column and for a phone. */
+export async function renderFigures(model: ReportModel): Promise<RenderedFigure[]> {
+  const narrow = figures(model, 'narrow');
+  const out: RenderedFigure[] = [];
+  for (const [i, figure] of figures(model, 'wide').entries()) {
+    out.push({
+      figure,
+      svg: await renderSvg(figure.spec, `${figure.name}-wide`),
+      narrowSvg: await renderSvg(narrow[i]!.spec, `${figure.name}-narrow`),
+    });
+  }
+  return out;
+}
+
+/** The whole HTML report of a run folder, as a string (nothing written). */
+export async function reportHtml(dir: string): Promise<string> {
+  const model = buildModel(await readRun(dir));
+  return renderHtml(model, await renderFigures(model));
+}
+
+/** Writes report.html and fig*.svg for the run in `dir`; the runner calls it at the end of `eventbench run`. */
+export async function writeReport(dir: string, options: WriteReportOptions = {}): Promise<WrittenReport> {
+  const model = buildModel(await readRun(dir));
+  const rendered = await renderFigures(model);
+  const outDir = options.outDir ?? dir;
+  const svgPaths: string[] = [];
+  for (const r of rendered) {
+    const file = path.join(outDir, `${r.figure.name}.svg`);
+    await writeFile(file, r.svg);
+    svgPaths.push(file);
+  }
+  const htmlPath = path.join(outDir, options.htmlName ?? REPORT_FILE);
+  await writeFile(htmlPath, renderHtml(model, rendered));
+  return { htmlPath, svgPaths };
+}
+
+export interface ReportTextOptions {
+  format: TextFormat;
+  /** For csv: which table (one CSV holds one table). */
+  table?: TableName;
+}
+
+/** The report of the run in `dir` as Markdown (every table), JSON (the whole model) or CSV (one table). */
+export async function reportText(dir: string, options: ReportTextOptions): Promise<string> {
+  if (!TEXT_FORMATS.includes(options.format)) throw new UsageError('format', options.format, `expected one of ${TEXT_FORMATS.join(', ')}`);
+  const model = buildModel(await readRun(dir));
+  if (options.format === 'md') return renderMarkdown(model);
+  if (options.format === 'json') return renderJson(model);
+  return renderCsv(model, options.table ?? 'ranking');
+}

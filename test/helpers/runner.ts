@@ -1,0 +1,49 @@
+// The runner's test fixtures: a catalog of tiny real servers (test/helpers/serve-process.ts behind the `serve`
+// contract) and the trial commands that start them and the client, until `serve` and `load` are on main.
+import { fileURLToPath } from 'node:url';
+import type { ServerModel } from '../../src/servers/registry.js';
+import type { TrialOptions, TrialServer } from '../../src/experiment/trial.js';
+
+const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
+export const TINY_SERVER = here('./serve-process.js');
+export const TINY_LOAD = here('./tiny-load.js');
+export const RUN_CHILD = here('./run-child.js');
+
+/** Extra server flags per test model name: `tiny` is healthy, `crashy` dies on its 30th connection. */
+const FLAGS: Record<string, string[]> = {
+  tiny: [],
+  'tiny-tree': ['--child'],
+  crashy: ['--crash-after', '30'],
+};
+
+export const testCatalog: ServerModel[] = Object.keys(FLAGS).map((name) => ({
+  name,
+  family: 'typescript',
+  summary: `test server ${name}`,
+  available: async () => ({ ok: true }),
+  start: async () => { throw new Error('the runner starts servers through their command line'); },
+}));
+
+export const testTrial: Pick<TrialOptions, 'serverArgv' | 'loadArgv' | 'warmupRequests'> = {
+  serverArgv: (server: TrialServer, plan) => [process.execPath, TINY_SERVER, ...(FLAGS[server.name] ?? []),
+    '--backlog', String(plan.backlog), '--page-bytes', String(plan.pageBytes)],
+  loadArgv: (url, a) => [process.execPath, TINY_LOAD, url, '-c', String(a.concurrency), '--timeout', String(a.timeoutS),
+    '--trim', String(a.trim), ...(a.requests !== undefined ? ['-n', String(a.requests)] : []),
+    ...(a.durationS !== undefined ? ['-t', String(a.durationS)] : []), '--json'],
+  warmupRequests: 5,
+};
+
+/** Live pids whose command line mentions `needle` (to prove no test server outlived its run). */
+export async function processesRunning(needle: string): Promise<number[]> {
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8');
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      if (cmd.includes(needle) && !/\) Z /.test(stat)) out.push(Number(name));
+    } catch { /* gone */ }
+  }
+  return out;
+}

@@ -1,0 +1,34 @@
+// A tiny real server for the runner's tests, speaking the `eventbench serve` contract: one first line
+// `listening on http://HOST:PORT/`, the shared page, SIGTERM stops it. Flags make it misbehave on purpose:
+//   --crash-after N   exit(3) when the Nth request arrives (a server that dies mid-point)
+//   --child           start a sleeping child process (a process tree to sample and to clean up)
+import net from 'node:net';
+import { spawn } from 'node:child_process';
+import { buildResponses } from '../../src/servers/page.js';
+import { answer } from '../../src/servers/request.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
+const crashAfter = Number(flag('--crash-after') ?? Infinity);
+const responses = buildResponses(Number(flag('--page-bytes') ?? 305));
+let served = 0;
+
+const child = args.includes('--child') ? spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' }) : undefined;
+
+const server = net.createServer((socket) => {
+  if (++served >= crashAfter) process.exit(3);
+  let head = Buffer.alloc(0);
+  socket.on('data', (d) => {
+    head = Buffer.concat([head, d]);
+    const reply = answer(head, responses);
+    if (reply) socket.end(reply);
+  });
+  socket.on('error', () => socket.destroy());
+});
+server.listen({ host: '127.0.0.1', port: Number(flag('--port') ?? 0), backlog: Number(flag('--backlog') ?? 511) }, () => {
+  const { port } = server.address() as net.AddressInfo;
+  process.stdout.write(`listening on http://127.0.0.1:${port}/\n`);
+});
+const stop = () => { child?.kill('SIGTERM'); server.close(); process.exit(0); };
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);

@@ -1,0 +1,72 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createThrottle, detectCgroup, parseCpuList, pinned, readQuota } from '../src/experiment/host.js';
+import { processTree, sampleProcesses, listenCounters, effectiveBacklog } from '../src/experiment/sampling.js';
+import { runExperiment } from '../src/experiment/runner.js';
+import { TINY_SERVER, testCatalog, testTrial } from './helpers/runner.js';
+
+function startTiny(extra: string[] = []) {
+  const p = spawn(process.execPath, [TINY_SERVER, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = new Promise<string>((resolve) => p.stdout.setEncoding('utf8').once('data', (d: string) => resolve(d.trim().slice('listening on '.length))));
+  return { p, url };
+}
+
+test('CPU lists name CPUs that exist, or are refused with the ones that do', () => {
+  assert.deepEqual(parseCpuList('--server-cpus', '0-2,5', [0, 1, 2, 3, 4, 5]), [0, 1, 2, 5]);
+  assert.throws(() => parseCpuList('--client-cpus', '7', [0, 1]), { message: /--client-cpus: got "7", CPU 7 does not exist here; available: 0,1/ });
+  assert.throws(() => parseCpuList('--client-cpus', 'one', [0, 1]), { message: /expected a CPU list such as 0, 1-3 or 0,2/ });
+  assert.deepEqual(pinned('1', ['node', 'x'], true), ['taskset', '-c', '1', 'node', 'x']);
+  assert.deepEqual(pinned('1', ['node', 'x'], false), ['node', 'x']);
+});
+
+test('the throttle puts a process tree under a quarter-core quota and is removed after', async (t) => {
+  const found = detectCgroup();
+  if (found.mechanism === 'none') return t.skip(`cannot write cgroups here: ${found.reason}`);
+  const throttle = createThrottle(0.25);
+  t.after(() => throttle.remove());
+  assert.equal(throttle.mechanism, found.mechanism);
+  assert.deepEqual(readQuota(throttle.path!), { quotaUs: 25_000, periodUs: 100_000 });
+  const { p, url } = startTiny(['--child']);
+  t.after(() => p.kill('SIGKILL'));
+  await url;
+  throttle.add(p.pid!);
+  const cgroupName = throttle.path!.split('/').pop()!;
+  assert.match(readFileSync(`/proc/${p.pid}/cgroup`, 'utf8'), new RegExp(cgroupName));
+  p.kill('SIGTERM');
+  await new Promise((r) => p.once('exit', r));
+  throttle.remove();
+  assert.equal(existsSync(throttle.path!), false);
+});
+
+test('a throttled run keeps the server under its quota while it is measured', async (t) => {
+  const found = detectCgroup();
+  if (found.mechanism === 'none') return t.skip(`cannot write cgroups here: ${found.reason}`);
+  const base = mkdtempSync(join(tmpdir(), 'eventbench-host-'));
+  t.after(() => rmSync(base, { recursive: true, force: true }));
+  const out = await runExperiment({
+    input: { servers: ['tiny'], loads: [8], durationS: 0.8, serverCpuShare: 0.1 },
+    out: join(base, 'r'), catalog: testCatalog, trial: testTrial,
+  });
+  const m = out.points[0]!.metrics!;
+  assert.equal(out.info.host.throttle.share, 0.1);
+  assert.ok(m.cpuShare > 0.02 && m.cpuShare < 0.2, `cpu share ${m.cpuShare} under a 0.1-core quota`);
+});
+
+test('the sampler sees the whole tree, and the kernel counters and backlog are read', async (t) => {
+  const { p, url } = startTiny(['--child', '--backlog', '77']);
+  t.after(() => p.kill('SIGKILL'));
+  const port = Number(new URL(await url).port);
+  const tree = processTree(p.pid!);
+  assert.equal(tree.length, 2);
+  const s = sampleProcesses(tree);
+  assert.equal(s.processes, 2);
+  assert.ok(s.threads >= 2 && s.rssBytes > 20e6);
+  assert.equal(sampleProcesses(tree, p.pid).processes, 1, 'the wrapper pid is left out of memory and counts');
+  const c = listenCounters();
+  assert.ok(Number.isInteger(c.overflows) && Number.isInteger(c.drops));
+  assert.equal(effectiveBacklog(port, 77), 77);
+});

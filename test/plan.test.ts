@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { resolvePlan, pointTrim, planPoints, RUN_DEFAULTS, QUICK_DEFAULTS, maxLoadHere } from '../src/experiment/plan.js';
+import type { ServerModel } from '../src/servers/registry.js';
+import { testCatalog } from './helpers/runner.js';
+
+const missing: ServerModel = { ...testCatalog[0]!, name: 'absent', available: async () => ({ ok: false, reason: 'absent is not installed', hint: 'apt-get install absent' }) };
+const catalog = [...testCatalog, missing];
+const plan = (input: Parameters<typeof resolvePlan>[0]) => resolvePlan(input, undefined, catalog);
+
+test('defaults: every model that can run, the paper range in ten loads, skipped ones said why', async () => {
+  const r = await plan({});
+  assert.deepEqual(r.plan.servers, testCatalog.map((m) => m.name));
+  assert.deepEqual(r.skipped, [{ server: 'absent', reason: 'absent is not installed (apt-get install absent)' }]);
+  assert.equal(r.plan.loads.length, 10);
+  assert.equal(r.plan.loads[0], 1);
+  assert.equal(r.plan.loads.at(-1), 1000);
+  assert.equal(r.plan.durationS, RUN_DEFAULTS.durationS);
+  assert.equal(r.plan.serverCpuShare, 0.25);
+  const q = await plan({ quick: true });
+  assert.deepEqual(q.plan.loads, QUICK_DEFAULTS.loads);
+  assert.equal(q.plan.durationS, QUICK_DEFAULTS.durationS);
+  assert.equal(planPoints(q.plan).length, 3 * testCatalog.length);
+  assert.equal(pointTrim(r.plan, 1), 1);
+  assert.equal(pointTrim(r.plan, 5000), 1000);
+});
+
+test('bad input is refused with one clear line naming the field, the value and the limit', async () => {
+  const cases: [Parameters<typeof resolvePlan>[0], RegExp][] = [
+    [{ servers: ['tiny', 'nginxx'] }, /^--servers: got "nginxx", is not a server model; expected one of tiny, /],
+    [{ servers: ['absent'] }, /^--servers: got "absent", none of these can run here; absent: absent is not installed/],
+    [{ loads: [0] }, /^--loads: got 0, each load must be a whole number of at least 1/],
+    [{ loads: [maxLoadHere().max + 1] }, /^--loads: got \d+, the most this host allows is \d+, set by /],
+    [{ serverCpus: '9' }, /^--server-cpus: got "9", CPU 9 does not exist here/],
+    [{ repeat: 0 }, /^--repeat: got 0, the limit is 1 to 100/],
+    [{ pageBytes: 10 }, /^--page-bytes: got 10, the limit is \d+ to \d+/],
+    [{ serverCpuShare: 2 }, /^--server-cpu-share: got 2, the limit is 0 to 1/],
+    [{ engine: 'wrk' as never }, /^--engine: got "wrk", expected one of eventbench, ab/],
+  ];
+  for (const [input, message] of cases) await assert.rejects(plan(input), { code: 'EB_USAGE', message }, JSON.stringify(input));
+});
+
+test('sharing a CPU between server and client is allowed with a warning', async () => {
+  const r = await plan({ serverCpus: '0', clientCpus: '0' });
+  assert.match(r.warnings.join('\n'), /share CPU\(s\) 0/);
+});

@@ -1,0 +1,123 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fitLine } from '../src/report/fit.js';
+import { buildModel, readRun } from '../src/report/index.js';
+import { ResultsError } from '../src/report/read.js';
+import { POINTS_FILE } from '../src/experiment/schema.js';
+import { exactRun } from './helpers/exact.js';
+import { point, realisticRun, runInfo, writeRun } from './helpers/results.js';
+
+const close = (got: number | null | undefined, want: number, eps = 1e-9) =>
+  assert.ok(got !== null && got !== undefined && Math.abs(got - want) <= eps, `got ${got}, want ${want}`);
+
+test('a known line is found exactly, with r = 1 (or -1)', () => {
+  const f = fitLine([1, 2, 3, 4], [3, 5, 7, 9])!;
+  close(f.slope, 2);
+  close(f.intercept, 1);
+  close(f.r, 1);
+  assert.equal(f.n, 4);
+  close(fitLine([0, 10, 20], [5, 3, 1])!.r, -1);
+});
+
+test('a scattered set gives the hand-computed slope, intercept and r', () => {
+  // x̄ = 3, ȳ = 4, Sxy = 6, Sxx = 10, Syy = 6: slope 0.6, intercept 2.2, r = 6/√60.
+  const f = fitLine([1, 2, 3, 4, 5], [2, 4, 5, 4, 5])!;
+  close(f.slope, 0.6);
+  close(f.intercept, 2.2);
+  close(f.r, 6 / Math.sqrt(60));
+  close(f.r, 0.7745966692, 1e-9);
+});
+
+test('no line from fewer than two distinct loads; no r when y is flat', () => {
+  assert.equal(fitLine([100], [5]), null);
+  assert.equal(fitLine([100, 100], [5, 6]), null);
+  assert.equal(fitLine([100, 200], [5, 5])!.r, null);
+  assert.throws(() => fitLine([1, 2], [1]), RangeError);
+});
+
+test('the model fits each server, applies Little\'s law, leaves client-bound points out and ranks by slope', async (t) => {
+  const { run, points } = exactRun();
+  const dir = await writeRun(run, points);
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const model = buildModel(await readRun(dir));
+  assert.deepEqual(model.servers.map((s) => s.server), ['native-st', 'lighttpd', 'threads']);
+  const [st, , threads] = model.servers;
+  close(st!.latencyFit!.slope, 0.2);
+  close(st!.latencyFit!.intercept, 1);
+  close(st!.impliedRps, 5000, 1e-6);
+  close(st!.bytesPerConnection, 10240, 1e-6);
+  close(threads!.latencyFit!.slope, 0.5);
+  close(threads!.latencyFit!.intercept, 0);
+  assert.equal(threads!.latencyFit!.n, 3);
+  assert.deepEqual(threads!.loads.map((lp) => [lp.load, lp.clientBound, lp.inFit]), [[100, false, true], [200, false, true], [300, false, true], [400, true, false]]);
+  assert.deepEqual(threads!.flags.map((f) => f.kind), ['client-bound']);
+  assert.equal(threads!.errors, 40);
+  assert.equal(model.reference.server, 'lighttpd');
+  assert.equal(model.run.state, 'finished');
+  const nptl = model.comparison.find((c) => c.row === 'NPTL')!;
+  close(nptl.ratio, 2);
+  close(nptl.paperRatio, 0.281 / 0.242);
+  assert.equal(nptl.rankNow, 3);
+});
+
+test('without lighttpd the reference falls back to the fastest event server, and says so', async (t) => {
+  const { run, points } = exactRun(false);
+  points.push(...[100, 200, 300].map((l) => point({ server: 'nginx', family: 'production', paperRow: 'thttpd', load: l, meanLatencyMs: 0.4 * l })));
+  const dir = await writeRun(run, points);
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const model = buildModel(await readRun(dir));
+  assert.equal(model.reference.server, 'nginx');
+  assert.equal(model.reference.row, 'thttpd');
+  assert.match(model.notes.join('\n'), /lighttpd is not in this run.*fastest event server here, nginx/);
+  close(model.comparison.find((c) => c.row === 'thttpd')!.paperRatio, 1);
+  close(model.comparison.find((c) => c.row === 'ST')!.ratio, 0.5);
+});
+
+test('repeats are averaged; stopped, failed and overflowing servers are flagged; a partial last line is skipped', async (t) => {
+  const r = realisticRun();
+  const dir = await writeRun(r.run, r.points, r.tail);
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const stored = await readRun(dir);
+  assert.equal(stored.points.length, r.points.length);
+  assert.match(stored.notes[0]!, /last line of points\.jsonl is incomplete/);
+  const model = buildModel(stored);
+  assert.equal(model.run.state, 'in progress');
+  const events = model.servers.find((s) => s.server === 'events')!;
+  const at100 = events.loads[0]!;
+  const both = r.points.filter((p) => p.server === 'events' && p.load === 100).map((p) => p.result!.latencyMs.mean);
+  assert.equal(at100.repeats, 2);
+  close(at100.meanLatencyMs, (both[0]! + both[1]!) / 2);
+  close(at100.meanLatencyMaxMs - at100.meanLatencyMinMs, Math.abs(both[0]! - both[1]!));
+  const kinds = (name: string) => model.servers.find((s) => s.server === name)!.flags.map((f) => f.kind);
+  assert.deepEqual(kinds('apache-prefork'), ['accept-queue', 'stopped']);
+  assert.deepEqual(kinds('processes'), ['failed', 'stopped']);
+  assert.deepEqual(kinds('threads'), ['client-bound']);
+  // Each server's slope is recovered from its wiggled line within 2%.
+  for (const line of r.lines) {
+    const s = model.servers.find((x) => x.server === line.server)!;
+    assert.ok(Math.abs(s.latencyFit!.slope / line.slopeMs - 1) < 0.02, `${line.server}: ${s.latencyFit!.slope} vs ${line.slopeMs}`);
+    assert.ok(Math.abs(s.bytesPerConnection! / line.bytesPerConnection - 1) < 1e-6, line.server);
+  }
+});
+
+test('damaged, foreign or empty folders are refused with one clear message', async (t) => {
+  const { run, points } = exactRun();
+  const good = JSON.stringify(points[0]);
+  const cases: [string, string, RegExp][] = [
+    ['a bad line before the last', `${good}\n{"schema":\n${good}\n`, /line 2 is not valid JSON; only the last line may be incomplete/],
+    ['another point schema', `${JSON.stringify({ ...points[0], schema: 'eventbench.point/9' })}\n`, /line 1: schema is "eventbench\.point\/9", this eventbench reads "eventbench\.point\/1"/],
+    ['no points yet', '', /holds no results yet/],
+  ];
+  for (const [name, text, message] of cases) {
+    const dir = await writeRun(run, []);
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    await writeFile(path.join(dir, POINTS_FILE), text);
+    await assert.rejects(readRun(dir), (err: unknown) => err instanceof ResultsError && err.code === 'EB_RESULTS' && message.test(err.message), name);
+  }
+  const foreign = await writeRun({ ...runInfo(['x'], [1]), schema: 'eventbench.run/0' as never }, points);
+  t.after(() => rm(foreign, { recursive: true, force: true }));
+  await assert.rejects(readRun(foreign), /schema is "eventbench\.run\/0", this eventbench reads "eventbench\.run\/1"/);
+  await assert.rejects(readRun(path.join(foreign, 'nope')), (err: unknown) => (err as { code?: string }).code === 'EB_USAGE');
+});

@@ -1,0 +1,84 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
+import { buildModel, readRun, reportText } from '../src/report/index.js';
+import { markdownTable, renderCsv } from '../src/report/text.js';
+import { paperTable, rankingTable, bytesText, groupDigits } from '../src/report/tables.js';
+import { exactRun } from './helpers/exact.js';
+import { writeRun } from './helpers/results.js';
+
+async function exactModel(t: { after(fn: () => Promise<void>): void }) {
+  const { run, points } = exactRun();
+  const dir = await writeRun(run, points);
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return { dir, model: buildModel(await readRun(dir)) };
+}
+
+test('the ranking table in Markdown, exactly', async (t) => {
+  const { model } = await exactModel(t);
+  assert.equal(markdownTable(rankingTable(model)), [
+    '| # | server | model | slope ms/client | implied req/s | r | bytes/connection | errors | flags |',
+    '| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |',
+    '| 1 | native-st | native · ST (user threads) | 0.200 | 5,000 | 1.0000 | 10.0 KiB | 0 | — |',
+    '| 2 | lighttpd | production · lighttpd (events) | 0.250 | 4,000 | 1.0000 | 2.0 KiB | 0 | — |',
+    '| 3 | threads | typescript · NPTL (kernel threads) | 0.500 | 2,000 | 1.0000 | 100.0 KiB | 40 (0.05%) | client-bound |',
+  ].join('\n'));
+});
+
+test('today against the paper in Markdown, exactly', async (t) => {
+  const { model } = await exactModel(t);
+  assert.equal(markdownTable(paperTable(model)), [
+    '| paper row | paper ms/client (600 MHz) | paper ÷ lighttpd | rank then | ours | ours ms/client | ours ÷ lighttpd | rank now |',
+    '| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |',
+    '| ST | 0.158 | 0.65 | 1 | native-st | 0.200 | 0.80 | 1 |',
+    '| CPC | 0.197 | 0.81 | 2 | — | — | — | — |',
+    '| lighttpd | 0.242 | 1.00 | 3 | lighttpd | 0.250 | 1.00 | 2 |',
+    '| Pth | 0.273 | 1.13 | 4 | — | — | — | — |',
+    '| Polipo | 0.273 | 1.13 | 4 | — | — | — | — |',
+    '| NPTL | 0.281 | 1.16 | 6 | threads | 0.500 | 2.00 | 3 |',
+    '| thttpd | 0.323 | 1.33 | 7 | — | — | — | — |',
+    '| Apache | 0.520 | 2.15 | 8 | — | — | — | — |',
+    '| fork | 0.705 | 2.91 | 9 | — | — | — | — |',
+  ].join('\n'));
+});
+
+test('the CSV tables, exactly', async (t) => {
+  const { model } = await exactModel(t);
+  assert.equal(renderCsv(model, 'ranking'), [
+    'rank,server,model,slope_ms_per_client,implied_rps,r,bytes_per_connection,errors,flags',
+    '1,native-st,native · ST (user threads),0.2,5000,1,10240,0,',
+    '2,lighttpd,production · lighttpd (events),0.25,4000,1,2048,0,',
+    '3,threads,typescript · NPTL (kernel threads),0.5,2000,1,102400,40,client-bound at l=400 (l_m < 0.95·l); left out of the fit',
+    '',
+  ].join('\n'));
+  const points = renderCsv(model, 'points').split('\n');
+  assert.equal(points[0], 'server,load,repeats,measured_load,mean_latency_ms,p99_latency_ms,throughput_rps,peak_rss_bytes,errors,listen_overflows,client_bound,in_fit');
+  assert.equal(points[1], 'native-st,100,1,99,21,37.8,4714,2024000,0,0,false,true');
+  assert.equal(points.at(-2), 'threads,400,1,300,150,270,2000,35720000,0,0,true,false');
+  assert.equal(renderCsv(model, 'paper').split('\n')[1], 'ST,0.158,0.65,1,native-st,0.2,0.8,1');
+  // A field holding a comma or a quote is quoted, its quotes doubled (RFC 4180).
+  model.servers[0]!.flags.push({ kind: 'failed', text: 'died, "badly"' });
+  assert.equal(renderCsv(model, 'ranking').split('\n')[1], '1,native-st,native · ST (user threads),0.2,5000,1,10240,0,"died, ""badly"""');
+});
+
+test('Markdown holds every section; JSON is the model; a bad format is refused', async (t) => {
+  const { dir } = await exactModel(t);
+  const md = await reportText(dir, { format: 'md' });
+  for (const heading of ['# eventbench: are events fast?', '## Ranking', '## Today against the paper', '## Environment', '## Warnings']) assert.ok(md.includes(heading), heading);
+  assert.match(md, /- Fastest: native-st \(user threads, the paper's ST\): 0\.200 ms per client, about 5,000 requests\/s/);
+  assert.match(md, /- threads: client-bound at l=400/);
+  const json = JSON.parse(await reportText(dir, { format: 'json' })) as { schema: string; servers: { server: string }[] };
+  assert.equal(json.schema, 'eventbench.report/1');
+  assert.deepEqual(json.servers.map((s) => s.server), ['native-st', 'lighttpd', 'threads']);
+  await assert.rejects(reportText(dir, { format: 'xml' as never }), /format: got "xml", expected one of md, json, csv/);
+});
+
+test('number formats do not depend on the locale', () => {
+  assert.equal(groupDigits(1234567.4), '1,234,567');
+  assert.equal(groupDigits(-999.6), '-1,000');
+  assert.equal(bytesText(512), '512 B');
+  assert.equal(bytesText(10240), '10.0 KiB');
+  assert.equal(bytesText(-1536), '-1.5 KiB');
+  assert.equal(bytesText(3 * 1024 ** 2), '3.0 MiB');
+  assert.equal(bytesText(null), '—');
+});

@@ -1,0 +1,127 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runExperiment } from '../src/experiment/runner.js';
+import { readRun } from '../src/experiment/store.js';
+import { detectCgroup } from '../src/experiment/host.js';
+import { POINT_SCHEMA, RUN_SCHEMA, type Point } from '../src/experiment/schema.js';
+import { testCatalog, testTrial, RUN_CHILD, TINY_SERVER, processesRunning } from './helpers/runner.js';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'eventbench-run-'));
+const lines = (dir: string) => readFileSync(join(dir, 'points.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Point);
+const ourCgroups = () => {
+  const root = detectCgroup().root;
+  return root ? readdirSync(root).filter((n) => n.startsWith(`eventbench-${process.pid}-`)) : [];
+};
+
+test('a quick run over two servers writes one JSON line per point and run.json, and leaves nothing behind', async (t) => {
+  const base = tmp();
+  t.after(() => rmSync(base, { recursive: true, force: true }));
+  const dir = join(base, 'r');
+  const out = await runExperiment({
+    input: { servers: ['tiny', 'tiny-tree'], loads: [1, 4], requests: 60, quick: true },
+    out: dir, catalog: testCatalog, trial: testTrial,
+  });
+  assert.equal(out.interrupted, false);
+  const points = lines(dir);
+  assert.deepEqual(points.map((p) => `${p.server}@${p.load}`), ['tiny@1', 'tiny@4', 'tiny-tree@1', 'tiny-tree@4']);
+  for (const p of points) {
+    assert.equal(p.schema, POINT_SCHEMA);
+    assert.equal(p.status, 'ok', p.reason);
+    assert.equal(p.result!.requestsCompleted, 60);
+    assert.equal(p.result!.trim, p.load, 'each point trims its own ramp: min(trim, load)');
+    assert.ok(p.metrics!.peakRssBytes > 10e6, 'a node server has megabytes resident');
+    assert.ok(p.metrics!.cpuS > 0);
+    assert.ok(p.metrics!.backlog.effective >= 1);
+  }
+  // The tree is sampled whole: the server with a child counts two processes.
+  assert.equal(points[0]!.metrics!.peakProcesses, 1);
+  assert.equal(points[2]!.metrics!.peakProcesses, 2);
+  const info = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
+  assert.equal(info.schema, RUN_SCHEMA);
+  assert.ok(info.finishedAt);
+  assert.deepEqual(info.plan.loads, [1, 4]);
+  assert.equal(info.plan.serverCpus, '0');
+  assert.ok(['cgroup-v1', 'cgroup-v2', 'none'].includes(info.host.throttle.mechanism));
+  assert.ok(info.environment.kernel);
+  assert.deepEqual(await processesRunning(TINY_SERVER), []);
+  assert.deepEqual(ourCgroups(), [], 'the cgroup is removed');
+});
+
+test('a server that crashes mid-point is a failed point, and the run goes on', async (t) => {
+  const base = tmp();
+  t.after(() => rmSync(base, { recursive: true, force: true }));
+  const dir = join(base, 'r');
+  await runExperiment({
+    input: { servers: ['crashy', 'tiny'], loads: [2, 3, 5], requests: 200, serverCpuShare: 0 },
+    out: dir, catalog: testCatalog, trial: testTrial,
+  });
+  const points = lines(dir);
+  const crashy = points.filter((p) => p.server === 'crashy');
+  assert.equal(crashy[0]!.status, 'failed');
+  assert.match(crashy[0]!.reason!, /server exited \(code 3\) during the measurement/);
+  // Two failures in a row retire the server; the other server still runs every load.
+  assert.equal(crashy.length, 2);
+  assert.match(crashy[1]!.stopped!, /2 failed points in a row/);
+  assert.deepEqual(points.filter((p) => p.server === 'tiny').map((p) => p.status), ['ok', 'ok', 'ok']);
+  assert.deepEqual(await processesRunning(TINY_SERVER), []);
+});
+
+test('SIGINT stops the run with no server left, keeps finished points, and --resume completes it', async (t) => {
+  const base = tmp();
+  t.after(() => rmSync(base, { recursive: true, force: true }));
+  const dir = join(base, 'r');
+  const args = ['--servers', 'tiny-tree,tiny', '--loads', '1,2,3', '-t', '0.6', '-n', '100000', '--out', dir, '--no-report'];
+  const child = spawn(process.execPath, [RUN_CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => child.kill('SIGKILL'));
+  let err = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
+  // Interrupt once the first point is on disk, in the middle of a later one.
+  const deadline = Date.now() + 20_000;
+  while (!(existsSync(join(dir, 'points.jsonl')) && readFileSync(join(dir, 'points.jsonl'), 'utf8').length > 0)) {
+    assert.ok(Date.now() < deadline, `no point after 20 s: ${err}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  child.kill('SIGINT');
+  const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  assert.equal(code, 130, err);
+  assert.match(err, /resume with `eventbench run --resume/);
+  assert.deepEqual(await processesRunning(TINY_SERVER), [], 'no server process is left');
+  const kept = readRun(dir);
+  assert.equal(kept.info.interrupted, true);
+  assert.ok(kept.points.length >= 1 && kept.points.length < 6, `kept ${kept.points.length}`);
+
+  const resumed = spawn(process.execPath, [RUN_CHILD, '--resume', dir, '--no-report'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  resumed.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+  const code2 = await new Promise<number | null>((r) => resumed.on('exit', (c) => r(c)));
+  assert.equal(code2, 0, out);
+  const all = lines(dir);
+  assert.deepEqual(all.map((p) => `${p.server}@${p.load}`).sort(), ['tiny-tree@1', 'tiny-tree@2', 'tiny-tree@3', 'tiny@1', 'tiny@2', 'tiny@3'].sort());
+  assert.ok(all.every((p) => p.status === 'ok'));
+  assert.equal(readRun(dir).info.interrupted, undefined);
+  assert.match(out, /tiny/);
+  assert.deepEqual(await processesRunning(TINY_SERVER), []);
+});
+
+test('a torn last line (a run killed mid-write) is cut off on resume; another schema is refused', (t) => {
+  const base = tmp();
+  t.after(() => rmSync(base, { recursive: true, force: true }));
+  const info = { schema: RUN_SCHEMA, plan: {}, skipped: [], warnings: [] };
+  writeFileSync(join(base, 'run.json'), JSON.stringify(info));
+  writeFileSync(join(base, 'points.jsonl'), JSON.stringify({ schema: POINT_SCHEMA, server: 'a', load: 1 }) + '\n{"schema":"eventb');
+  const r = readRun(base);
+  assert.equal(r.points.length, 1);
+  assert.match(r.repaired!, /torn last line/);
+  assert.ok(readFileSync(join(base, 'points.jsonl'), 'utf8').endsWith('}\n'));
+
+  const old = join(base, 'old');
+  mkdirSync(old);
+  writeFileSync(join(old, 'run.json'), JSON.stringify({ ...info, schema: 'eventbench.run/0' }));
+  assert.throws(() => readRun(old), { code: 'EB_USAGE', message: /--resume: .*schema "eventbench.run\/0", this eventbench reads eventbench.run\/1/ });
+  assert.throws(() => readRun(join(base, 'nothing')), { code: 'EB_USAGE', message: /has no readable run.json/ });
+});
