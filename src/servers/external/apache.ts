@@ -10,10 +10,13 @@ const MODULES = '/usr/lib/apache2/modules';
 
 type Mpm = 'prefork' | 'worker' | 'event';
 
-/** Pool sizes: prefork grows a process per client up to CLIENTS; worker and event run one process of CLIENTS threads. */
+/**
+ * Pool sizes. Prefork starts 64 processes and grows one per busy client up to CLIENTS, never shrinking (so a run
+ * does not pay for killing and re-forking processes); worker and event run one process of CLIENTS threads.
+ */
 function mpmConfig(mpm: Mpm): string {
   if (mpm === 'prefork') {
-    return `StartServers 16\nMinSpareServers 16\nMaxSpareServers 64\nServerLimit ${CLIENTS}\nMaxRequestWorkers ${CLIENTS}\nMaxConnectionsPerChild 0\n`;
+    return `StartServers 64\nMinSpareServers 32\nMaxSpareServers ${CLIENTS}\nServerLimit ${CLIENTS}\nMaxRequestWorkers ${CLIENTS}\nMaxConnectionsPerChild 0\n`;
   }
   return `StartServers 1\nServerLimit 1\nThreadLimit ${CLIENTS}\nThreadsPerChild ${CLIENTS}\nMaxRequestWorkers ${CLIENTS}\nMinSpareThreads 1\nMaxSpareThreads ${CLIENTS}\nMaxConnectionsPerChild 0\n`;
 }
