@@ -1,0 +1,100 @@
+// `thread-pool`: a fixed pool of kernel threads, the paper's Apache worker.
+//
+// The main thread listens, then starts `workers` worker threads (node:worker_threads, each a kernel thread with
+// its own V8 isolate) and does nothing else. Every pool thread loops: block in accept(2) on the one shared
+// listening socket (the kernel hands each connection to exactly one of them), serve the connection with blocking
+// read(2)/write(2) (kernel/connection.ts), close it, accept again. A connection finds a free thread or waits in
+// the kernel's accept queue. Threads are started once, so unlike `threads` no thread is created per connection;
+// a slow client holds one pool thread for up to the idle timeout, as it holds an Apache worker thread.
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import type { RunningServer, ServeOptions, ServerModel } from './registry.js';
+import { buildResponses } from './page.js';
+import { libc, SHUT_RDWR } from './kernel/libc.js';
+import { listenShared } from './kernel/listener.js';
+import { acceptBlocking, closeHeld, holdFd, newSlot, reapHeld, serveConnection, wakeHolder } from './kernel/connection.js';
+import { threads } from './threads.js';
+
+const ROLE = 'eventbench-pool-thread';
+/** Pool size when ServeOptions.workers is not given: the threads of one Apache worker child (ThreadsPerChild). */
+export const DEFAULT_POOL_THREADS = 25;
+const RESOURCE_LIMITS = { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2, stackSizeMb: 1 };
+
+interface PoolThreadData {
+  role: typeof ROLE;
+  listenFd: number;
+  /** [0]: set to 1 when the server closes. */
+  stopping: Int32Array;
+  /** The connection this thread is serving, so that close() can wake it. */
+  slot: Int32Array;
+  pageBytes: number;
+  idleTimeoutMs: number;
+}
+
+export const threadPool: ServerModel = {
+  name: 'thread-pool',
+  family: 'typescript',
+  paperRow: 'Apache worker',
+  summary: 'a fixed pool of kernel threads (worker threads) blocking in accept(2) on one shared listening socket',
+  available: () => threads.available(),
+
+  async start(options: ServeOptions): Promise<RunningServer> {
+    const listener = await listenShared(options);
+    const size = options.workers ?? DEFAULT_POOL_THREADS;
+    const stopping = new Int32Array(new SharedArrayBuffer(4));
+    const pool = new Map<Int32Array, Promise<void>>();
+
+    // Starts one pool thread; resolves once it is ready to accept. One that dies unexpectedly is replaced.
+    const startThread = (): Promise<void> => {
+      const slot = newSlot();
+      const data: PoolThreadData = { role: ROLE, listenFd: listener.fd, stopping, slot, pageBytes: options.pageBytes, idleTimeoutMs: options.idleTimeoutMs };
+      const thread = new Worker(new URL(import.meta.url), { workerData: data, resourceLimits: RESOURCE_LIMITS, trackUnmanagedFds: false });
+      thread.on('error', () => {}); // its connection is closed by reapHeld below
+      const ready = new Promise<void>((resolve, reject) => {
+        thread.once('message', () => resolve());
+        thread.once('exit', () => reject(new Error('a pool thread ended before it was ready')));
+      });
+      pool.set(slot, new Promise((resolve) => thread.once('exit', () => {
+        reapHeld(slot);
+        pool.delete(slot);
+        if (!Atomics.load(stopping, 0)) void startThread().catch(() => {});
+        resolve();
+      })));
+      return ready;
+    };
+
+    const server = {
+      url: listener.url,
+      effectiveBacklog: listener.effectiveBacklog,
+      notes: [...listener.notes, `a pool of ${size} threads`],
+      async close() {
+        Atomics.store(stopping, 0, 1);
+        libc().shutdown(listener.fd, SHUT_RDWR); // threads blocked in accept(2) return EINVAL
+        for (const slot of pool.keys()) wakeHolder(slot);
+        await Promise.all(pool.values());
+        libc().close(listener.fd);
+      },
+    };
+    try {
+      await Promise.all(Array.from({ length: size }, startThread));
+    } catch (error) {
+      await server.close();
+      throw error;
+    }
+    return server;
+  },
+};
+
+// A pool thread: accept, serve, close, until the server closes.
+if (!isMainThread && (workerData as PoolThreadData | undefined)?.role === ROLE) {
+  const { listenFd, stopping, slot, pageBytes, idleTimeoutMs } = workerData as PoolThreadData;
+  const responses = buildResponses(pageBytes);
+  parentPort?.postMessage('ready');
+  while (!Atomics.load(stopping, 0)) {
+    const fd = acceptBlocking(listenFd, idleTimeoutMs);
+    if (fd < 0) break;
+    holdFd(slot, fd);
+    // close() sets `stopping` before waking slots: either it saw this fd, or this thread sees `stopping` here.
+    if (!Atomics.load(stopping, 0)) serveConnection(fd, responses);
+    closeHeld(slot, fd);
+  }
+}
