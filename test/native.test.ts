@@ -9,6 +9,7 @@ import { nativeModels } from '../src/servers/native/index.js';
 import type { RunningServer, ServeOptions, ServerModel } from '../src/servers/registry.js';
 import { allProcesses, eventually, fdCount, groupProcesses, serverProcess } from './helpers/processes.js';
 import { exchange, resetAfter } from './helpers/raw-http.js';
+import { conformance } from './helpers/conformance.js';
 
 const IDLE_MS = 400;
 const options = (pageBytes: number): ServeOptions => ({ host: '127.0.0.1', port: 0, backlog: 511, pageBytes, idleTimeoutMs: IDLE_MS });
@@ -107,3 +108,5 @@ function exchangeInPieces(url: string, pieces: string[]): Promise<Buffer> {
     });
   }));
 }
+
+for (const model of nativeModels) conformance(model.name);

@@ -8,6 +8,7 @@ import { productionModels } from '../src/servers/external/index.js';
 import type { ServeOptions } from '../src/servers/registry.js';
 import { groupProcesses, serverProcess, tempEntries } from './helpers/processes.js';
 import { bodyOf, exchange, statusOf } from './helpers/raw-http.js';
+import { conformance } from './helpers/conformance.js';
 
 const BINARY_NAMES: Record<string, string> = {
   'apache-prefork': 'apache2', 'apache-worker': 'apache2', 'apache-event': 'apache2', lighttpd: 'lighttpd', nginx: 'nginx', h2o: 'h2o',
@@ -65,3 +66,5 @@ test('a port already in use is reported, not mistaken for the server', async (t)
   assert.ok(nginx);
   await assert.rejects(nginx.start({ host: '127.0.0.1', port, backlog: 511, pageBytes: 305, idleTimeoutMs: 2000 }), /in use/);
 });
+
+for (const model of productionModels) conformance(model.name, { allowAny4xx: true, sameBytes: false, ownHeadLimit: model.name === 'h2o' });
