@@ -68,3 +68,15 @@ test('a port already in use is reported, not mistaken for the server', async (t)
 });
 
 for (const model of productionModels) conformance(model.name, { allowAny4xx: true, sameBytes: false, ownHeadLimit: model.name === 'h2o' });
+
+test('a missing production server is reported with its Debian package, never a stack trace', async () => {
+  const { productionModel } = await import('../src/servers/external/launch.js');
+  const ghost = productionModel({
+    name: 'ghost', summary: 'not installed', binary: '/nonexistent/eventbench-ghost', debianPackage: 'ghost-httpd',
+    configure: () => ({ args: [], effectiveBacklog: 1, notes: [] }),
+  });
+  const availability = await ghost.available();
+  assert.equal(availability.ok, false);
+  assert.match(availability.ok ? '' : `${availability.reason}; ${availability.hint}`, /\/nonexistent\/eventbench-ghost is not installed; install it with `sudo apt-get install ghost-httpd`/);
+  await assert.rejects(ghost.start({ host: '127.0.0.1', port: 0, backlog: 511, pageBytes: 305, idleTimeoutMs: 1000 }), { code: 'EB_SERVER', message: /apt-get install ghost-httpd/ });
+});
