@@ -21,6 +21,11 @@ export interface ConformanceOptions {
   sameBytes?: boolean;
   /** Extra `serve` flags, e.g. ['--workers', '2']. */
   args?: string[];
+  /**
+   * The server has its own, larger head limit (h2o: 64 KiB): an unfinished head over 8 KiB may be closed at its
+   * idle timeout without an answer, instead of getting a 431. The close is still required.
+   */
+  ownHeadLimit?: boolean;
 }
 
 const CLI = fileURLToPath(new URL('../../../bin/eventbench.js', import.meta.url));
@@ -226,6 +231,7 @@ export function conformance(model: string, options: ConformanceOptions = {}): vo
       const big = `GET / HTTP/1.0\r\nX-Filler: ${'a'.repeat(MAX_HEAD_BYTES + 1024)}\r\n`;
       const r = await exchange(server.port, server.host, big, { timeoutMs: 3_000 });
       assert.notEqual(r.end, 'timeout', 'the server must close the connection');
+      if (options.ownHeadLimit && r.data.length === 0) return;
       assertError(r.data, 431, 'big head');
     });
 
