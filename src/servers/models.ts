@@ -1,9 +1,13 @@
+// The TypeScript servers under test, one per concurrency model, in the order `serve --list` shows them.
 import type { ServerModel } from './registry.js';
-
-export const typescriptModels: ServerModel[] = [];
-
-// Kernel threads and processes (issue 3, branch threads).
+import { events } from './events.js';
+import { asyncModel } from './async.js';
+import { asyncCompiled } from './async-compiled.js';
+import { coroutines } from './coroutines/index.js';
 import { threads } from './threads.js';
 import { threadPool } from './thread-pool.js';
 import { processes } from './processes.js';
-typescriptModels.push(threads, threadPool, processes);
+import { processPool } from './process-pool.js';
+import { nodeHttp } from './node-http.js';
+
+export const typescriptModels: ServerModel[] = [events, asyncModel, asyncCompiled, coroutines, threads, threadPool, processes, processPool, nodeHttp];

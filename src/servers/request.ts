@@ -33,7 +33,13 @@ export function respond(head: Uint8Array, responses: Responses): Buffer {
   const parts = line.split(' ');
   if (parts.length !== 3) return responses[400];
   const [method, target, version] = parts as [string, string, string];
-  if (!TOKEN.test(method) || !/^HTTP\/\d\.\d$/.test(version) || !target.startsWith('/')) return responses[400];
+  if (!TOKEN.test(method) || !/^HTTP\/\d\.\d$/.test(version)) return responses[400];
+  return route(method, target, responses);
+}
+
+/** The response to a well-formed method and target; also used by servers whose HTTP parser is not ours (node-http). */
+export function route(method: string, target: string, responses: Responses): Buffer {
+  if (!target.startsWith('/')) return responses[400];
   if (method !== 'GET' && method !== 'HEAD') return responses[405];
   const q = target.indexOf('?');
   if (!PAGE_PATHS.has(q < 0 ? target : target.slice(0, q))) return responses[404];

@@ -1,12 +1,129 @@
+// `eventbench serve MODEL`: starts one server under test and keeps it up until SIGTERM or SIGINT.
+// Prints exactly one line on stdout, `listening on http://HOST:PORT/`, once it answers; notes go to stderr.
 import type { Command } from '../command.js';
-import { EventbenchError } from '../../core/errors.js';
+import { EXIT } from '../command.js';
+import { numberArg, parseCommandArgs } from '../../core/args.js';
+import { MissingDependencyError, ServerError, UsageError } from '../../core/errors.js';
+import { findModel, models, type ServeOptions, type RunningServer } from '../../servers/registry.js';
+import { DEFAULT_PAGE_BYTES, MAX_PAGE_BYTES, MIN_PAGE_BYTES } from '../../servers/page.js';
 
-// Under construction: replaced by the issue that builds `eventbench serve`.
+/** Defaults for every flag, in one place. */
+export const SERVE_DEFAULTS = { host: '127.0.0.1', port: 0, backlog: 4096, pageBytes: DEFAULT_PAGE_BYTES, idleTimeoutS: 10 } as const;
+
+const help = `eventbench serve: start one server under test, serving the paper's page until SIGTERM or SIGINT.
+
+Usage: eventbench serve MODEL [options]
+       eventbench serve --list
+
+Once it answers it prints exactly one line on stdout, \`listening on http://HOST:PORT/\`; notes go to stderr.
+
+Options:
+  --list                 every model with its family, the paper's row it answers and what it is
+                           eventbench serve --list
+  --host ADDR            address to bind, loopback only (default ${SERVE_DEFAULTS.host})
+                           eventbench serve events --host ::1
+  --port N               port, 0 for any free one (default ${SERVE_DEFAULTS.port})
+                           eventbench serve events --port 8080
+  --backlog N            listen(2) backlog, passed explicitly; the kernel caps it at somaxconn (default ${SERVE_DEFAULTS.backlog})
+                           eventbench serve events --backlog 1024
+  --page-bytes N         size of the page served, ${MIN_PAGE_BYTES} to ${MAX_PAGE_BYTES} (default ${SERVE_DEFAULTS.pageBytes}, as in the paper)
+                           eventbench serve events --page-bytes 100000
+  --idle-timeout S       close a client silent this many seconds (default ${SERVE_DEFAULTS.idleTimeoutS})
+                           eventbench serve events --idle-timeout 0.5
+  --workers N            processes or threads of a pool model (default: the model's own)
+                           eventbench serve process-pool --workers 4
+  --max-live N           cap on live threads or processes of a per-connection model (default: the model's own)
+                           eventbench serve threads --max-live 2000
+  -h, --help             this text
+
+Example:
+  eventbench serve events --port 8080 &
+  eventbench load -c 100 -n 20000 http://127.0.0.1:8080/
+`;
+
+const LOOPBACK = /^(127(\.\d{1,3}){3}|::1|localhost)$/;
+
+/** Validates the flags into ServeOptions; every error names the flag, the value and the limit. */
+export function serveOptions(values: Record<string, unknown>): ServeOptions {
+  const host = (values.host as string | undefined) ?? SERVE_DEFAULTS.host;
+  if (!LOOPBACK.test(host)) throw new UsageError('--host', host, 'expected a loopback address (127.0.0.0/8 or ::1)', 'benchmarks stay on this machine');
+  const idleTimeoutS = numberArg('--idle-timeout', values['idle-timeout'] as string | undefined, 0.01, 86_400, false) ?? SERVE_DEFAULTS.idleTimeoutS;
+  const options: ServeOptions = {
+    host,
+    port: numberArg('--port', values.port as string | undefined, 0, 65_535) ?? SERVE_DEFAULTS.port,
+    backlog: numberArg('--backlog', values.backlog as string | undefined, 1, 1_000_000) ?? SERVE_DEFAULTS.backlog,
+    pageBytes: numberArg('--page-bytes', values['page-bytes'] as string | undefined, MIN_PAGE_BYTES, MAX_PAGE_BYTES) ?? SERVE_DEFAULTS.pageBytes,
+    idleTimeoutMs: Math.round(idleTimeoutS * 1000),
+  };
+  const workers = numberArg('--workers', values.workers as string | undefined, 1, 4096);
+  if (workers !== undefined) options.workers = workers;
+  const maxLive = numberArg('--max-live', values['max-live'] as string | undefined, 1, 1_000_000);
+  if (maxLive !== undefined) options.maxLive = maxLive;
+  return options;
+}
+
+async function list(): Promise<number> {
+  const rows = await Promise.all(models.map(async (m) => ({ m, availability: await m.available() })));
+  const width = Math.max(...models.map((m) => m.name.length));
+  const rowWidth = Math.max(...models.map((m) => (m.paperRow ?? '-').length));
+  for (const { m, availability } of rows) {
+    const missing = availability.ok ? '' : `  [unavailable: ${availability.reason}; ${availability.hint}]`;
+    process.stdout.write(`${m.name.padEnd(width)}  ${m.family.padEnd(10)}  ${(m.paperRow ?? '-').padEnd(rowWidth)}  ${m.summary}${missing}\n`);
+  }
+  return EXIT.ok;
+}
+
 export const serve: Command = {
   name: 'serve',
-  summary: '(under construction)',
-  help: 'eventbench serve: under construction.',
-  async run() {
-    throw new EventbenchError('EB_TODO', '`serve` is not built yet');
+  summary: 'start one server under test (a concurrency model, a native toy server or a production server)',
+  help,
+  async run(argv) {
+    const { values, positionals } = parseCommandArgs('serve', argv, {
+      list: { type: 'boolean' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      backlog: { type: 'string' },
+      'page-bytes': { type: 'string' },
+      'idle-timeout': { type: 'string' },
+      workers: { type: 'string' },
+      'max-live': { type: 'string' },
+    });
+    if (values.list) return list();
+    const names = models.map((m) => m.name).join(', ');
+    const [name, ...extra] = positionals;
+    if (name === undefined) throw new UsageError('MODEL', '', `expected one of ${names}`, 'see `eventbench serve --list`');
+    if (extra.length > 0) throw new UsageError('MODEL', extra.join(' '), 'expected a single model name');
+    const model = findModel(name);
+    if (!model) throw new UsageError('MODEL', name, `expected one of ${names}`, 'see `eventbench serve --list`');
+    const options = serveOptions(values);
+    const availability = await model.available();
+    if (!availability.ok) throw new MissingDependencyError(`${model.name} (${availability.reason})`, availability.hint);
+
+    let server: RunningServer;
+    try {
+      server = await model.start(options);
+    } catch (err) {
+      if (err instanceof ServerError || err instanceof UsageError) throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE') throw new UsageError('--port', options.port, 'is in use', 'pick another port or --port 0');
+      if (code === 'EADDRNOTAVAIL') throw new UsageError('--host', options.host, 'is not an address of this machine');
+      throw new ServerError(`${model.name} failed to start: ${(err as Error).message ?? String(err)}`);
+    }
+    for (const note of server.notes) process.stderr.write(`eventbench serve: note: ${note}\n`);
+    process.stdout.write(`listening on ${server.url}\n`);
+
+    // Stay up until a signal; then close (which ends every child) and exit 0.
+    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+      process.once('SIGINT', () => resolve('SIGINT'));
+    });
+    const forced = setTimeout(() => {
+      process.stderr.write(`eventbench serve: ${model.name} did not close within 10 s of ${signal}\n`);
+      process.exit(EXIT.failure);
+    }, 10_000);
+    forced.unref();
+    await server.close();
+    clearTimeout(forced);
+    return EXIT.ok;
   },
 };
