@@ -21,6 +21,11 @@ export interface ConformanceOptions {
   sameBytes?: boolean;
   /** Extra `serve` flags, e.g. ['--workers', '2']. */
   args?: string[];
+  /**
+   * How long a client waits for the page, ms (default 5000). Models that start a thread or a process per
+   * connection (a whole V8 isolate or Node each) need longer for 200 at once on a small, busy machine.
+   */
+  clientTimeoutMs?: number;
 }
 
 const CLI = fileURLToPath(new URL('../../../bin/eventbench.js', import.meta.url));
@@ -167,6 +172,7 @@ function splitResponse(data: Buffer): { head: string; body: Buffer } {
 export function conformance(model: string, options: ConformanceOptions = {}): void {
   const sameBytes = options.sameBytes ?? true;
   const extra = options.args ?? [];
+  const timeoutMs = options.clientTimeoutMs ?? 5_000;
   const responses = buildResponses();
 
   function assertPage(data: Buffer, pageBytes: number, what: string): void {
@@ -194,7 +200,7 @@ export function conformance(model: string, options: ConformanceOptions = {}): vo
   describe(`conformance: ${model}`, () => {
     let server: Spawned;
     let baselineFds = 0;
-    const get = () => exchange(server.port, server.host, 'GET / HTTP/1.0\r\n\r\n');
+    const get = () => exchange(server.port, server.host, 'GET / HTTP/1.0\r\n\r\n', { timeoutMs });
 
     before(async () => {
       server = await spawnServer(model, ['--idle-timeout', String(IDLE_TIMEOUT_S), ...extra]);
@@ -259,7 +265,7 @@ export function conformance(model: string, options: ConformanceOptions = {}): vo
       const abuse = await Promise.all([
         exchange(server.port, server.host, binary, { timeoutMs: 3_000 }),
         exchange(server.port, server.host, '\r\n\r\n', { timeoutMs: 3_000 }),
-        exchange(server.port, server.host, 'GET / HTTP/1.0\r\n\r\n', { halfClose: true }),
+        exchange(server.port, server.host, 'GET / HTTP/1.0\r\n\r\n', { halfClose: true, timeoutMs }),
         exchange(server.port, server.host, 'GET / HTTP/1.0\r\n', { halfClose: true, timeoutMs: 3_000 }),
         exchange(server.port, server.host, '', { halfClose: true, timeoutMs: 3_000 }),
       ]);
@@ -293,6 +299,6 @@ export function conformance(model: string, options: ConformanceOptions = {}): vo
   test(`conformance: ${model} serves a 100 000-byte page with --page-bytes`, async (t) => {
     const big = await spawnServer(model, ['--page-bytes', '100000', ...extra]);
     t.after(() => killTree(big.pid));
-    assertPage((await exchange(big.port, big.host, 'GET / HTTP/1.0\r\n\r\n')).data, 100_000, 'GET / with --page-bytes 100000');
+    assertPage((await exchange(big.port, big.host, 'GET / HTTP/1.0\r\n\r\n', { timeoutMs })).data, 100_000, 'GET / with --page-bytes 100000');
   });
 }
