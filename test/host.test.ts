@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { createThrottle, detectCgroup, parseCpuList, pinned, readQuota } from '../src/experiment/host.js';
 import { processTree, sampleProcesses, listenCounters, effectiveBacklog } from '../src/experiment/sampling.js';
 import { runExperiment } from '../src/experiment/runner.js';
-import { TINY_SERVER, testCatalog, testTrial } from './helpers/runner.js';
+import { SERVE_SCRIPT, testCatalog, testTrial } from './helpers/runner.js';
 
 function startTiny(extra: string[] = []) {
-  const p = spawn(process.execPath, [TINY_SERVER, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const p = spawn(process.execPath, [SERVE_SCRIPT, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = new Promise<string>((resolve) => p.stdout.setEncoding('utf8').once('data', (d: string) => resolve(d.trim().slice('listening on '.length))));
   return { p, url };
 }

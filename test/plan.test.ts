@@ -35,6 +35,7 @@ test('bad input is refused with one clear line naming the field, the value and t
     [{ repeat: 0 }, /^--repeat: got 0, the limit is 1 to 100/],
     [{ pageBytes: 10 }, /^--page-bytes: got 10, the limit is \d+ to \d+/],
     [{ serverCpuShare: 2 }, /^--server-cpu-share: got 2, the limit is 0 to 1/],
+    [{ loads: [1, 50], requests: 20 }, /^--requests: got 20, must be at least the largest load \(50\)/],
     [{ engine: 'wrk' as never }, /^--engine: got "wrk", expected one of eventbench, ab/],
   ];
   for (const [input, message] of cases) await assert.rejects(plan(input), { code: 'EB_USAGE', message }, JSON.stringify(input));

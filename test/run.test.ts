@@ -8,7 +8,7 @@ import { runExperiment } from '../src/experiment/runner.js';
 import { readRun } from '../src/experiment/store.js';
 import { detectCgroup } from '../src/experiment/host.js';
 import { POINT_SCHEMA, RUN_SCHEMA, type Point } from '../src/experiment/schema.js';
-import { testCatalog, testTrial, RUN_CHILD, TINY_SERVER, processesRunning } from './helpers/runner.js';
+import { testCatalog, testTrial, RUN_CHILD, SERVE_SCRIPT, processesRunning } from './helpers/runner.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'eventbench-run-'));
 const lines = (dir: string) => readFileSync(join(dir, 'points.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Point);
@@ -47,7 +47,7 @@ test('a quick run over two servers writes one JSON line per point and run.json, 
   assert.equal(info.plan.serverCpus, '0');
   assert.ok(['cgroup-v1', 'cgroup-v2', 'none'].includes(info.host.throttle.mechanism));
   assert.ok(info.environment.kernel);
-  assert.deepEqual(await processesRunning(TINY_SERVER), []);
+  assert.deepEqual(await processesRunning(SERVE_SCRIPT), []);
   assert.deepEqual(ourCgroups(), [], 'the cgroup is removed');
 });
 
@@ -67,7 +67,7 @@ test('a server that crashes mid-point is a failed point, and the run goes on', a
   assert.equal(crashy.length, 2);
   assert.match(crashy[1]!.stopped!, /2 failed points in a row/);
   assert.deepEqual(points.filter((p) => p.server === 'tiny').map((p) => p.status), ['ok', 'ok', 'ok']);
-  assert.deepEqual(await processesRunning(TINY_SERVER), []);
+  assert.deepEqual(await processesRunning(SERVE_SCRIPT), []);
 });
 
 test('SIGINT stops the run with no server left, keeps finished points, and --resume completes it', async (t) => {
@@ -90,7 +90,7 @@ test('SIGINT stops the run with no server left, keeps finished points, and --res
   const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
   assert.equal(code, 130, err);
   assert.match(err, /resume with `eventbench run --resume/);
-  assert.deepEqual(await processesRunning(TINY_SERVER), [], 'no server process is left');
+  assert.deepEqual(await processesRunning(SERVE_SCRIPT), [], 'no server process is left');
   const kept = readRun(dir);
   assert.equal(kept.info.interrupted, true);
   assert.ok(kept.points.length >= 1 && kept.points.length < 6, `kept ${kept.points.length}`);
@@ -105,7 +105,7 @@ test('SIGINT stops the run with no server left, keeps finished points, and --res
   assert.ok(all.every((p) => p.status === 'ok'));
   assert.equal(readRun(dir).info.interrupted, undefined);
   assert.match(out, /tiny/);
-  assert.deepEqual(await processesRunning(TINY_SERVER), []);
+  assert.deepEqual(await processesRunning(SERVE_SCRIPT), []);
 });
 
 test('a torn last line (a run killed mid-write) is cut off on resume; another schema is refused', (t) => {

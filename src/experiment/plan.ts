@@ -152,6 +152,11 @@ export async function resolvePlan(input: PlanInput, available = modelAvailabilit
     throw new UsageError('--servers', names.join(','), 'none of these can run here', skipped.map((s) => `${s.server}: ${s.reason}`).join('; '));
   }
 
+  // The client keeps `load` requests in flight, so a count-bound point needs at least that many.
+  if (input.requests !== undefined && input.requests < top) {
+    throw new UsageError('--requests', input.requests, `must be at least the largest load (${top})`, `raise -n or lower --loads`);
+  }
+
   const plan: Plan = {
     servers: chosen.map((m) => m.name),
     loads: sortedLoads,

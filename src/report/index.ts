@@ -3,7 +3,6 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../core/errors.js';
-import { figures, renderSvg } from './figures.js';
 import { renderHtml, type RenderedFigure } from './html.js';
 import { buildModel, type ReportModel } from './model.js';
 import { readRun } from './read.js';
@@ -31,6 +30,8 @@ export interface WrittenReport {
 
 /** Every figure of the model, rendered to SVG twice: for a laptop's column and for a phone. */
 export async function renderFigures(model: ReportModel): Promise<RenderedFigure[]> {
+  // Loaded on first use: vega costs ~0.6 s of startup, which every `eventbench load` and `serve` would pay.
+  const { figures, renderSvg } = await import('./figures.js');
   const narrow = figures(model, 'narrow');
   const out: RenderedFigure[] = [];
   for (const [i, figure] of figures(model, 'wide').entries()) {

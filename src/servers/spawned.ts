@@ -140,7 +140,10 @@ async function groupGone(pgid: number, withinMs: number): Promise<boolean> {
 export async function stopServer(server: SpawnedServer, graceMs = STOP_GRACE_MS): Promise<void> {
   if (server.pid <= 0) return;
   signalGroup(server.pid, 'SIGTERM');
-  const leaderGone = await Promise.race([server.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), graceMs))]);
+  // The grace timer is cleared once the leader is gone: left pending, it kept `serve` alive for graceMs after close.
+  let grace: NodeJS.Timeout | undefined;
+  const leaderGone = await Promise.race([server.exited.then(() => true), new Promise<boolean>((r) => { grace = setTimeout(() => r(false), graceMs); })]);
+  clearTimeout(grace);
   if (leaderGone && (await groupGone(server.pid, graceMs))) return;
   signalGroup(server.pid, 'SIGKILL');
   await server.exited;

@@ -1,12 +1,11 @@
-// The runner's test fixtures: a catalog of tiny real servers (test/helpers/serve-process.ts behind the `serve`
-// contract) and the trial commands that start them and the client, until `serve` and `load` are on main.
+// The runner's test fixtures: a catalog of tiny real servers (test/helpers/serve-process.ts, which speaks the
+// `eventbench serve` contract) and the trial command that starts them; the client is the real `eventbench load`.
 import { fileURLToPath } from 'node:url';
 import type { ServerModel } from '../../src/servers/registry.js';
 import type { TrialOptions, TrialServer } from '../../src/experiment/trial.js';
 
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
-export const TINY_SERVER = here('./serve-process.js');
-export const TINY_LOAD = here('./tiny-load.js');
+export const SERVE_SCRIPT = here('./serve-process.js');
 export const RUN_CHILD = here('./run-child.js');
 
 /** Extra server flags per test model name: `tiny` is healthy, `crashy` dies on its 30th connection. */
@@ -24,13 +23,10 @@ export const testCatalog: ServerModel[] = Object.keys(FLAGS).map((name) => ({
   start: async () => { throw new Error('the runner starts servers through their command line'); },
 }));
 
-export const testTrial: Pick<TrialOptions, 'serverArgv' | 'loadArgv' | 'warmupRequests'> = {
-  serverArgv: (server: TrialServer, plan) => [process.execPath, TINY_SERVER, ...(FLAGS[server.name] ?? []),
+export const testTrial: Pick<TrialOptions, 'serverArgv' | 'warmupRequests'> = {
+  serverArgv: (server: TrialServer, plan) => [process.execPath, SERVE_SCRIPT, ...(FLAGS[server.name] ?? []),
     '--backlog', String(plan.backlog), '--page-bytes', String(plan.pageBytes)],
-  loadArgv: (url, a) => [process.execPath, TINY_LOAD, url, '-c', String(a.concurrency), '--timeout', String(a.timeoutS),
-    '--trim', String(a.trim), ...(a.requests !== undefined ? ['-n', String(a.requests)] : []),
-    ...(a.durationS !== undefined ? ['-t', String(a.durationS)] : []), '--json'],
-  warmupRequests: 5,
+  warmupRequests: 10,
 };
 
 /** Live pids whose command line mentions `needle` (to prove no test server outlived its run). */

@@ -1,12 +1,37 @@
+// `eventbench doctor`: prints each check of the host with the command that fixes it; exit 0 when a run would be
+// trustworthy, 1 when something would distort it.
 import type { Command } from '../command.js';
-import { EventbenchError } from '../../core/errors.js';
+import { EXIT } from '../command.js';
+import { numberArg, parseCommandArgs } from '../../core/args.js';
+import { diagnose } from '../../experiment/doctor.js';
+import { RUN_DEFAULTS } from '../../experiment/plan.js';
 
-// Under construction: replaced by the issue that builds `eventbench doctor`.
+const HELP = `eventbench doctor: what on this host would distort a run, each with the command that fixes it.
+
+Usage: eventbench doctor [--max-load N]
+
+  --max-load N   the largest load you plan to offer (default ${Math.max(...RUN_DEFAULTS.loads)}), e.g. --max-load 2000
+
+Checks somaxconn and tcp_max_syn_backlog against the largest load, local ports and TIME_WAIT, the open files
+limit, cores for pinning and taskset, whether the cgroup CPU quota is writable, the C compiler and libraries of the
+native servers, ab, and which servers can run. Exit status: 0 a run would be trustworthy, 1 it would not.`;
+
 export const doctor: Command = {
   name: 'doctor',
-  summary: '(under construction)',
-  help: 'eventbench doctor: under construction.',
-  async run() {
-    throw new EventbenchError('EB_TODO', '`doctor` is not built yet');
+  summary: 'what on this host would distort a run, and the command that fixes each',
+  help: HELP,
+  async run(argv) {
+    const { values } = parseCommandArgs('doctor', argv, { 'max-load': { type: 'string' } });
+    const maxLoad = numberArg('--max-load', values['max-load'] as string | undefined, 1, 1_000_000);
+    const checks = await diagnose(maxLoad);
+    const mark = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' } as const;
+    const width = Math.max(...checks.map((c) => c.name.length));
+    for (const c of checks) {
+      process.stdout.write(`${mark[c.status]}  ${c.name.padEnd(width)}  ${c.detail}\n`);
+      if (c.fix) process.stdout.write(`      ${''.padEnd(width)}  fix: ${c.fix}\n`);
+    }
+    const failed = checks.filter((c) => c.status === 'fail').length;
+    process.stdout.write(failed === 0 ? 'A run here would be trustworthy.\n' : `${failed} problem(s) would distort a run; fix them first.\n`);
+    return failed === 0 ? EXIT.ok : EXIT.failure;
   },
 };

@@ -6,8 +6,10 @@ import { numberArg, parseCommandArgs } from '../../core/args.js';
 import { UsageError } from '../../core/errors.js';
 import { QUICK_DEFAULTS, RUN_DEFAULTS, type PlanInput } from '../../experiment/plan.js';
 import { runExperiment, type RunEvent, type RunOptions } from '../../experiment/runner.js';
-import { rank, rankingText } from '../../experiment/ranking.js';
 import type { Engine } from '../../load/types.js';
+import { buildModel, readRun, writeReport } from '../../report/index.js';
+import { rankingTable } from '../../report/tables.js';
+import { glance, markdownTable } from '../../report/text.js';
 
 const HELP = `eventbench run: servers × loads × repeats, each point measured on a fresh server, results kept as they come.
 
@@ -117,22 +119,6 @@ function progress(tty: boolean): (e: RunEvent) => void {
   };
 }
 
-/**
- * The report, written once src/report/index.ts (the report branch) provides writeReport(dir).
- * REPORT CALL SITE: the only place the runner writes the report; until that module is on main it is looked up
- * at run time and its absence is reported, not fatal.
- */
-async function writeReportFor(dir: string): Promise<string | undefined> {
-  const spec = '../../report/index.js';
-  let mod: { writeReport?: (dir: string) => string | Promise<string> };
-  try {
-    mod = (await import(spec)) as typeof mod;
-  } catch {
-    return undefined;
-  }
-  return mod.writeReport ? await mod.writeReport(dir) : undefined;
-}
-
 /** The command's body; `extra` lets tests choose the servers' catalog and the trial commands. */
 export async function runCommand(argv: string[], extra: Pick<RunOptions, 'catalog' | 'trial'> = {}): Promise<number> {
   const args = parseRunArgs(argv);
@@ -153,19 +139,22 @@ export async function runCommand(argv: string[], extra: Pick<RunOptions, 'catalo
       ...extra,
     });
     if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
-    process.stdout.write(rankingText(rank(outcome.points)).join('\n') + '\n');
+    // The ranking is the report's own (one fit, one table), printed short.
+    const model = buildModel(await readRun(outcome.dir));
+    process.stdout.write([...glance(model), '', markdownTable(rankingTable(model))].join('\n') + '\n');
     process.stdout.write(`results: ${outcome.dir}\n`);
     if (outcome.interrupted) {
       process.stderr.write(`interrupted: resume with \`eventbench run --resume ${outcome.dir}\`\n`);
       return EXIT.interrupted;
     }
     if (args.report) {
-      const path = await writeReportFor(outcome.dir).catch((err: Error) => {
-        process.stderr.write(`warning: the report failed: ${err.message}\n`);
-        return undefined;
-      });
-      if (path) process.stdout.write(`report: ${path}\n`);
-      else process.stderr.write('note: the report module is not built yet; the results are complete\n');
+      try {
+        const written = await writeReport(outcome.dir);
+        process.stdout.write(`report: ${written.htmlPath}\n`);
+      } catch (err) {
+        // The results are complete and kept; the report can be written again with `eventbench report DIR`.
+        process.stderr.write(`warning: the report failed: ${(err as Error).message}; retry with \`eventbench report ${outcome.dir}\`\n`);
+      }
     }
     return EXIT.ok;
   } finally {

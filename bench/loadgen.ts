@@ -1,0 +1,61 @@
+// `npm run bench:loadgen`: is our client as fast as ApacheBench? A server that is not the bottleneck (nginx with one
+// worker, pinned to core 0, unthrottled; else the fastest server eventbench has) is measured by `eventbench load`
+// and by the real `ab`, pinned to core 1, alternately, 3 times each at -c 10 and -c 100 with 20000 requests, both
+// untrimmed so they count the same requests. Prints the median requests/s of each engine and the ratio
+// eventbench/ab (target 0.8), then both engines' mean latency at -c 100 (they should agree within 10%).
+// Every measurement is one point of the runner's own trial code: a fresh server each time.
+//   node dist/bench/loadgen.js [-n 20000] [--repeat 3] [--server nginx]
+import { parseArgs } from 'node:util';
+import { findModel } from '../src/servers/registry.js';
+import { createThrottle, hasTaskset } from '../src/experiment/host.js';
+import { runTrial } from '../src/experiment/trial.js';
+import { RUN_DEFAULTS } from '../src/experiment/plan.js';
+import type { Plan } from '../src/experiment/schema.js';
+import type { Engine, LoadResult } from '../src/load/types.js';
+
+const { values } = parseArgs({ options: { requests: { type: 'string', short: 'n' }, repeat: { type: 'string' }, server: { type: 'string' } } });
+const requests = Number(values.requests ?? 20_000);
+const repeat = Number(values.repeat ?? 3);
+
+async function pickServer(): Promise<string> {
+  const candidates = values.server ? [values.server] : ['nginx', 'native-epoll', 'events'];
+  for (const name of candidates) {
+    const model = findModel(name);
+    const a = await model?.available();
+    if (a?.ok) return name;
+    process.stderr.write(`${name} is not available here${a && !a.ok ? ` (${a.reason})` : ''}\n`);
+  }
+  throw new Error('no server available');
+}
+
+const server = await pickServer();
+const model = findModel(server)!;
+const throttle = createThrottle(0);
+const pin = hasTaskset();
+process.stderr.write(`server ${server} on CPU 0, unthrottled; clients on CPU 1${pin ? '' : ' (taskset missing: NOT pinned)'}\n`);
+
+const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
+const results: Record<string, LoadResult[]> = {};
+for (const load of [10, 100]) {
+  for (let i = 1; i <= repeat; i++) {
+    for (const engine of ['eventbench', 'ab'] as Engine[]) {
+      const plan: Plan = { ...RUN_DEFAULTS, servers: [server], loads: [load], requests, durationS: undefined, trim: 0, engine, serverCpuShare: 0, serverCpus: '0', clientCpus: '1' };
+      const p = await runTrial({ server: { name: server, family: model.family }, load, repeat: i, plan, throttle, pin, warmupRequests: 1000 });
+      if (p === 'aborted' || !p.result) throw new Error(`${engine} -c ${load}: ${p === 'aborted' ? 'aborted' : p.reason}`);
+      (results[`${engine} ${load}`] ??= []).push(p.result);
+      process.stderr.write(`-c ${load} ${engine.padEnd(10)} ${p.result.throughputRps.toFixed(0).padStart(6)} req/s, mean ${p.result.latencyMs.mean.toFixed(3)} ms, client CPU ${(100 * p.result.clientCpu.share).toFixed(0)}%\n`);
+    }
+  }
+}
+throttle.remove();
+
+const out: string[] = [`server: ${server} (one worker, CPU 0, unthrottled); ${requests} requests per run, median of ${repeat}`];
+for (const load of [10, 100]) {
+  const eb = median(results[`eventbench ${load}`]!.map((r) => r.throughputRps));
+  const ab = median(results[`ab ${load}`]!.map((r) => r.throughputRps));
+  out.push(`-c ${String(load).padEnd(4)} eventbench ${eb.toFixed(0).padStart(6)} req/s   ab ${ab.toFixed(0).padStart(6)} req/s   ratio eventbench/ab ${(eb / ab).toFixed(2)} (target 0.80)`);
+}
+const ebMean = median(results['eventbench 100']!.map((r) => r.latencyMs.mean));
+const abMean = median(results['ab 100']!.map((r) => r.latencyMs.mean));
+out.push(`-c 100 mean latency: eventbench ${ebMean.toFixed(3)} ms, ab ${abMean.toFixed(3)} ms, differ by ${(100 * Math.abs(ebMean - abMean) / abMean).toFixed(1)}% (should be within 10%)`);
+process.stdout.write(out.join('\n') + '\n');

@@ -1,0 +1,117 @@
+// `eventbench doctor` as a library: what on this host would distort a run, each with the command that fixes it.
+// A "fail" makes a run untrustworthy (its results would measure the host, not the servers); a "warn" narrows it.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { sysctl } from '../core/environment.js';
+import { models as allModels, type ServerModel } from '../servers/registry.js';
+import { allowedCpus, detectCgroup, hasTaskset } from './host.js';
+import { RUN_DEFAULTS } from './plan.js';
+
+export interface Check {
+  name: string;
+  status: 'ok' | 'warn' | 'fail';
+  /** What was found. */
+  detail: string;
+  /** The command (or step) that fixes it, when not ok. */
+  fix?: string;
+}
+
+const num = (path: string) => {
+  const v = Number(sysctl(path)?.split(/\s+/)[0]);
+  return Number.isFinite(v) ? v : undefined;
+};
+
+function has(cmd: string, args: string[] = ['--version']): boolean {
+  try {
+    execFileSync(cmd, args, { stdio: 'ignore', timeout: 5000 });
+    return true;
+  } catch (err) {
+    // Present but unhappy with the flag still counts as present.
+    return (err as NodeJS.ErrnoException).code !== 'ENOENT' && (err as { status?: number }).status !== undefined;
+  }
+}
+
+/** TIME_WAIT sockets holding a local port of the ephemeral range (what a closed-loop client runs out of). */
+function timeWaitInRange(lo: number, hi: number): number {
+  let n = 0;
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try { text = readFileSync(file, 'utf8'); } catch { continue; }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f[3] !== '06') continue;
+      const port = parseInt(f[1]?.split(':').pop() ?? '', 16);
+      if (port >= lo && port <= hi) n += 1;
+    }
+  }
+  return n;
+}
+
+/** Every check, in the order a user should fix them. `largestLoad` is the biggest load the run will offer. */
+export async function diagnose(largestLoad = Math.max(...RUN_DEFAULTS.loads), catalog: readonly ServerModel[] = allModels): Promise<Check[]> {
+  const checks: Check[] = [];
+  const add = (c: Check) => checks.push(c);
+
+  const somaxconn = num('net.core.somaxconn');
+  add(somaxconn === undefined ? { name: 'somaxconn', status: 'warn', detail: 'cannot read net.core.somaxconn' }
+    : somaxconn < largestLoad ? { name: 'somaxconn', status: 'fail', detail: `net.core.somaxconn is ${somaxconn}, below the largest load ${largestLoad}: the accept queue overflows and measured load plateaus (the paper's Figure 1a)`, fix: `sudo sysctl -w net.core.somaxconn=${Math.max(4096, largestLoad)}` }
+    : { name: 'somaxconn', status: 'ok', detail: `net.core.somaxconn is ${somaxconn}` });
+
+  const syn = num('net.ipv4.tcp_max_syn_backlog');
+  add(syn === undefined ? { name: 'tcp_max_syn_backlog', status: 'warn', detail: 'cannot read net.ipv4.tcp_max_syn_backlog' }
+    : syn < largestLoad ? { name: 'tcp_max_syn_backlog', status: 'fail', detail: `net.ipv4.tcp_max_syn_backlog is ${syn}, below the largest load ${largestLoad}: connection attempts are dropped`, fix: `sudo sysctl -w net.ipv4.tcp_max_syn_backlog=${Math.max(4096, largestLoad)}` }
+    : { name: 'tcp_max_syn_backlog', status: 'ok', detail: `net.ipv4.tcp_max_syn_backlog is ${syn}` });
+
+  const range = sysctl('net.ipv4.ip_local_port_range')?.split(/\s+/).map(Number);
+  if (range?.length === 2) {
+    const [lo, hi] = range as [number, number];
+    const ports = hi - lo + 1;
+    const tw = timeWaitInRange(lo, hi);
+    const free = ports - tw;
+    add(free < 4 * largestLoad
+      ? { name: 'local ports', status: 'fail', detail: `${ports} local ports (${lo}-${hi}), ${tw} held in TIME_WAIT: too few left for ${largestLoad} clients`, fix: 'sudo sysctl -w net.ipv4.ip_local_port_range="1024 65535" net.ipv4.tcp_tw_reuse=1, or wait a minute for TIME_WAIT to drain' }
+      : tw > ports / 2
+        ? { name: 'local ports', status: 'warn', detail: `${tw} of ${ports} local ports are in TIME_WAIT (another benchmark just ran?)`, fix: 'wait a minute, or sudo sysctl -w net.ipv4.tcp_tw_reuse=1' }
+        : { name: 'local ports', status: 'ok', detail: `${ports} local ports (${lo}-${hi}), ${tw} in TIME_WAIT` });
+  }
+
+  let files: number | undefined;
+  try { files = Number(/Max open files\s+(\d+)/.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1]); } catch { /* unknown */ }
+  const needFiles = largestLoad + 64;
+  add(files === undefined || !Number.isFinite(files) ? { name: 'open files', status: 'warn', detail: 'cannot read the open files limit' }
+    : files < needFiles ? { name: 'open files', status: 'fail', detail: `the open files limit is ${files}; ${largestLoad} clients need at least ${needFiles} in the client and in the server`, fix: 'ulimit -n 65536 (in the shell that runs eventbench)' }
+    : { name: 'open files', status: 'ok', detail: `the open files limit is ${files}` });
+
+  const cpus = allowedCpus();
+  add(cpus.length < 2
+    ? { name: 'cores', status: 'fail', detail: `only ${cpus.length} CPU available: server and client would share it`, fix: 'run on a machine (or VM) with 2 or more cores' }
+    : { name: 'cores', status: 'ok', detail: `${cpus.length} CPUs available (${cpus.join(',')}): server on ${RUN_DEFAULTS.serverCpus}, client on ${RUN_DEFAULTS.clientCpus}` });
+  add(hasTaskset() ? { name: 'taskset', status: 'ok', detail: 'taskset pins server and client' }
+    : { name: 'taskset', status: 'fail', detail: 'taskset is missing: server and client cannot be pinned', fix: 'sudo apt-get install util-linux' });
+
+  const cg = detectCgroup();
+  add(cg.mechanism === 'none'
+    ? { name: 'cgroup CPU', status: 'fail', detail: `cannot throttle the server: ${cg.reason}; it would run as fast as the client, unlike the paper's slow server`, fix: 'run eventbench as root (sudo), or pass --server-cpu-share 0 to run unthrottled knowingly' }
+    : { name: 'cgroup CPU', status: 'ok', detail: `${cg.mechanism} at ${cg.root} is writable` });
+
+  const cc = has('cc');
+  const missingLibs = [['pth.h', 'libpth-dev'], ['st.h', 'libst-dev']].filter(([h]) => !existsSync(`/usr/include/${h}`)).map(([, pkg]) => pkg!);
+  add(!cc ? { name: 'C compiler', status: 'warn', detail: 'no C compiler: the native toy servers cannot be built', fix: 'sudo apt-get install gcc (or sudo scripts/install-servers.sh)' }
+    : missingLibs.length > 0 ? { name: 'C compiler', status: 'warn', detail: `cc is there, but not ${missingLibs.join(', ')}: native-pth / native-st cannot be built`, fix: `sudo apt-get install ${missingLibs.join(' ')}` }
+    : { name: 'C compiler', status: 'ok', detail: 'cc, GNU Pth and State Threads are there for the native toy servers' });
+
+  add(has('ab', ['-V']) ? { name: 'ab', status: 'ok', detail: 'ApacheBench is installed (--engine ab)' }
+    : { name: 'ab', status: 'warn', detail: 'ApacheBench is missing: --engine ab cannot run', fix: 'sudo apt-get install apache2-utils' });
+
+  const unavailable: string[] = [];
+  const available: string[] = [];
+  for (const m of catalog) {
+    const a = await m.available().catch((e: Error) => ({ ok: false as const, reason: e.message, hint: '' }));
+    if (a.ok) available.push(m.name);
+    else unavailable.push(`${m.name} (${a.reason}${a.hint ? `; ${a.hint}` : ''})`);
+  }
+  add(unavailable.length > 0
+    ? { name: 'servers', status: 'warn', detail: `${available.length} of ${catalog.length} servers can run; missing: ${unavailable.join(', ')}`, fix: 'sudo scripts/install-servers.sh' }
+    : { name: 'servers', status: 'ok', detail: `all ${catalog.length} servers can run: ${available.join(', ') || '(none built yet)'}` });
+  return checks;
+}
