@@ -11,7 +11,7 @@ import type { RunningServer, ServeOptions, ServerModel } from './registry.js';
 import { buildResponses } from './page.js';
 import { libc, SHUT_RDWR } from './kernel/libc.js';
 import { listenShared } from './kernel/listener.js';
-import { acceptBlocking, closeHeld, holdFd, newSlot, reapHeld, serveConnection, wakeHolder } from './kernel/connection.js';
+import { acceptBlocking, closeHeld, holdFd, newGate, newSlot, passGate, reapHeld, serveConnection, shutGate, wakeHolder } from './kernel/connection.js';
 import { threads } from './threads.js';
 
 const ROLE = 'eventbench-pool-thread';
@@ -26,6 +26,8 @@ interface PoolThreadData {
   stopping: Int32Array;
   /** The connection this thread is serving, so that close() can wake it. */
   slot: Int32Array;
+  /** Passed by the thread before it first uses the FFI; see passGate. */
+  gate: Int32Array;
   pageBytes: number;
   idleTimeoutMs: number;
 }
@@ -41,12 +43,12 @@ export const threadPool: ServerModel = {
     const listener = await listenShared(options);
     const size = options.workers ?? DEFAULT_POOL_THREADS;
     const stopping = new Int32Array(new SharedArrayBuffer(4));
-    const pool = new Map<Int32Array, { thread: Worker; ended: Promise<void> }>();
+    const pool = new Map<Int32Array, { thread: Worker; gate: Int32Array; ended: Promise<void> }>();
 
     // Starts one pool thread; resolves once it is ready to accept. One that dies unexpectedly is replaced.
     const startThread = (): Promise<void> => {
       const slot = newSlot();
-      const data: PoolThreadData = { role: ROLE, listenFd: listener.fd, stopping, slot, pageBytes: options.pageBytes, idleTimeoutMs: options.idleTimeoutMs };
+      const data: PoolThreadData = { role: ROLE, listenFd: listener.fd, stopping, slot, gate: newGate(), pageBytes: options.pageBytes, idleTimeoutMs: options.idleTimeoutMs };
       const thread = new Worker(new URL(import.meta.url), { workerData: data, resourceLimits: RESOURCE_LIMITS, trackUnmanagedFds: false });
       thread.on('error', () => {}); // its connection is closed by reapHeld below
       const ready = new Promise<void>((resolve, reject) => {
@@ -59,7 +61,7 @@ export const threadPool: ServerModel = {
         if (!Atomics.load(stopping, 0)) void startThread().catch(() => {});
         resolve();
       }));
-      pool.set(slot, { thread, ended });
+      pool.set(slot, { thread, gate: data.gate, ended });
       return ready;
     };
 
@@ -71,9 +73,9 @@ export const threadPool: ServerModel = {
         Atomics.store(stopping, 0, 1);
         libc().shutdown(listener.fd, SHUT_RDWR); // threads blocked in accept(2) return EINVAL
         // Wake threads blocked on a client, and stop any still starting (a connection held is closed on exit).
-        for (const [slot, { thread }] of pool) {
+        for (const [slot, { thread, gate }] of pool) {
           wakeHolder(slot);
-          void thread.terminate();
+          if (shutGate(gate)) void thread.terminate();
         }
         await Promise.all([...pool.values()].map((t) => t.ended));
         libc().close(listener.fd);
@@ -91,10 +93,12 @@ export const threadPool: ServerModel = {
 
 // A pool thread: accept, serve, close, until the server closes.
 if (!isMainThread && (workerData as PoolThreadData | undefined)?.role === ROLE) {
-  const { listenFd, stopping, slot, pageBytes, idleTimeoutMs } = workerData as PoolThreadData;
+  const { listenFd, stopping, slot, gate, pageBytes, idleTimeoutMs } = workerData as PoolThreadData;
   const responses = buildResponses(pageBytes);
+  const go = passGate(gate);
+  if (go) libc(); // load the FFI before saying ready
   parentPort?.postMessage('ready');
-  while (!Atomics.load(stopping, 0)) {
+  while (go && !Atomics.load(stopping, 0)) {
     const fd = acceptBlocking(listenFd, idleTimeoutMs);
     if (fd < 0) break;
     holdFd(slot, fd);

@@ -13,7 +13,7 @@ import { buildResponses } from './page.js';
 import { libc } from './kernel/libc.js';
 import { listenShared, defaultMaxLive } from './kernel/listener.js';
 import { startAcceptor } from './kernel/acceptor.js';
-import { closeHeld, newSlot, reapHeld, serveConnection, wakeHolder } from './kernel/connection.js';
+import { closeHeld, newGate, newSlot, passGate, reapHeld, serveConnection, shutGate, wakeHolder } from './kernel/connection.js';
 
 const ROLE = 'eventbench-connection-thread';
 /** Resident memory of one connection thread, measured on Node 20 (isolate, heap, stacks): the default cap's unit. */
@@ -25,6 +25,7 @@ interface ConnectionData {
   role: typeof ROLE;
   fd: number;
   slot: Int32Array;
+  gate: Int32Array;
   pageBytes: number;
 }
 
@@ -46,11 +47,11 @@ export const threads: ServerModel = {
     const listener = await listenShared(options);
     const cap = options.maxLive === undefined ? defaultMaxLive(THREAD_BYTES, 'threads') : { maxLive: options.maxLive, note: `at most ${options.maxLive} live threads` };
     // Each live thread: its slot (to wake it on close), the thread, and the promise of its end.
-    const live = new Map<Int32Array, { thread: Worker; ended: Promise<void> }>();
+    const live = new Map<Int32Array, { thread: Worker; gate: Int32Array; ended: Promise<void> }>();
 
     const acceptor = startAcceptor(listener.fd, cap.maxLive, options.idleTimeoutMs, (fd) => {
       const slot = newSlot(fd);
-      const data: ConnectionData = { role: ROLE, fd, slot, pageBytes: options.pageBytes };
+      const data: ConnectionData = { role: ROLE, fd, slot, gate: newGate(), pageBytes: options.pageBytes };
       let thread: Worker;
       try {
         thread = new Worker(new URL(import.meta.url), { workerData: data, resourceLimits: RESOURCE_LIMITS, trackUnmanagedFds: false });
@@ -66,7 +67,7 @@ export const threads: ServerModel = {
         acceptor.done();
         resolve();
       }));
-      live.set(slot, { thread, ended });
+      live.set(slot, { thread, gate: data.gate, ended });
     });
 
     return {
@@ -77,9 +78,9 @@ export const threads: ServerModel = {
         await acceptor.stop();
         libc().close(listener.fd);
         // Wake threads blocked on their client, and stop those still starting (their connection is closed on exit).
-        for (const [slot, { thread }] of live) {
+        for (const [slot, { thread, gate }] of live) {
           wakeHolder(slot);
-          void thread.terminate();
+          if (shutGate(gate)) void thread.terminate();
         }
         await Promise.all([...live.values()].map((t) => t.ended));
       },
@@ -89,7 +90,9 @@ export const threads: ServerModel = {
 
 // The connection thread: serve the one connection it was given, close it, and end.
 if (!isMainThread && (workerData as ConnectionData | undefined)?.role === ROLE) {
-  const { fd, slot, pageBytes } = workerData as ConnectionData;
-  serveConnection(fd, buildResponses(pageBytes));
-  closeHeld(slot, fd);
+  const { fd, slot, gate, pageBytes } = workerData as ConnectionData;
+  if (passGate(gate)) {
+    serveConnection(fd, buildResponses(pageBytes));
+    closeHeld(slot, fd);
+  }
 }

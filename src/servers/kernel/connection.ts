@@ -115,3 +115,24 @@ export function reapHeld(slot: Int32Array): void {
   const fd = Atomics.load(slot, 0);
   if (fd >= 0 && Atomics.compareExchange(slot, 0, fd, FREE) === fd) libc().close(fd);
 }
+
+// Stopping a thread that is still starting. Terminating a worker while it is inside the FFI (loading libc) aborts
+// the whole process, so a thread and close() race for a one-word gate: the thread passes it (and may then load
+// the FFI) or close() shuts it (and may then terminate the thread, which has not touched the FFI and never will).
+const GATE_OPEN = 0;
+const GATE_PASSED = 1;
+const GATE_SHUT = 2;
+
+export function newGate(): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(4));
+}
+
+/** Worker thread, before its first FFI call: false when close() got there first (the thread must just end). */
+export function passGate(gate: Int32Array): boolean {
+  return Atomics.compareExchange(gate, 0, GATE_OPEN, GATE_PASSED) === GATE_OPEN;
+}
+
+/** close(): true when the thread had not passed its gate, so terminating it is safe. */
+export function shutGate(gate: Int32Array): boolean {
+  return Atomics.compareExchange(gate, 0, GATE_OPEN, GATE_SHUT) === GATE_OPEN;
+}
