@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resolvePlan, pointTrim, planPoints, RUN_DEFAULTS, QUICK_DEFAULTS, maxLoadHere } from '../src/experiment/plan.js';
+import { resolvePlan, pointTrim, planPoints, pointDurationS, RUN_DEFAULTS, QUICK_DEFAULTS, maxLoadHere } from '../src/experiment/plan.js';
 import type { ServerModel } from '../src/servers/registry.js';
 import { testCatalog } from './helpers/runner.js';
 
@@ -44,4 +44,16 @@ test('bad input is refused with one clear line naming the field, the value and t
 test('sharing a CPU between server and client is allowed with a warning', async () => {
   const r = await plan({ serverCpus: '0', clientCpus: '0' });
   assert.match(r.warnings.join('\n'), /share CPU\(s\) 0/);
+});
+
+test('high-load points are lengthened so 4·load requests fit, at most 3× the plan', async () => {
+  const { plan: p } = await plan({ durationS: 1 });
+  assert.equal(pointDurationS(p, 1000), 1, 'no throughput known yet');
+  assert.equal(pointDurationS(p, 100, 5000), 1, 'a fast server needs no more');
+  assert.equal(pointDurationS(p, 1000, 2000), 2.25);
+  assert.equal(pointDurationS(p, 1000, 100), 3, 'capped');
+  const { plan: quick } = await plan({ quick: true });
+  assert.equal(pointDurationS(quick, 300, 100), quick.durationS, '--quick points stay short');
+  const { plan: counted } = await plan({ requests: 5000 });
+  assert.equal(pointDurationS(counted, 1000, 100), undefined, 'count-bound points stay count-bound');
 });

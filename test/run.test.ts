@@ -125,3 +125,17 @@ test('a torn last line (a run killed mid-write) is cut off on resume; another sc
   assert.throws(() => readRun(old), { code: 'EB_USAGE', message: /--resume: .*schema "eventbench.run\/0", this eventbench reads eventbench.run\/1/ });
   assert.throws(() => readRun(join(base, 'nothing')), { code: 'EB_USAGE', message: /has no readable run.json/ });
 });
+
+test('a point where every request timed out is recorded, printed, and retires the server (regression: null figures)', async (t) => {
+  const base = tmp();
+  t.after(() => rmSync(base, { recursive: true, force: true }));
+  const dir = join(base, 'r');
+  const child = spawn(process.execPath, [RUN_CHILD, '--servers', 'stall,tiny', '--loads', '2,4', '-n', '6', '--latency-cap', '0.3', '--out', dir, '--no-report'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => child.kill('SIGKILL'));
+  let err = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
+  const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  assert.equal(code, 0, err);
+  assert.match(err, /stall @ 2: 0 req\/s, mean - ms.*errors 6; stopped: errors were 100\.0% of requests/);
+  assert.deepEqual(lines(dir).map((p) => `${p.server}@${p.load}`), ['stall@2', 'tiny@2', 'tiny@4']);
+});

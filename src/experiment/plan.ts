@@ -11,17 +11,18 @@ import { parseCpuList, allowedCpus } from './host.js';
 
 /**
  * Defaults of `eventbench run`. The budget: about 20 servers × 10 loads = 200 points must fit in 10 minutes on
- * 2 cores, so about 3 s per point, of which ~0.8 s is fixed cost (start the server, warm up, start the client,
- * stop). Points are therefore time-bound at 1.5 s: a fast server (2-10k requests/s under the quarter-core
- * throttle) still keeps thousands of samples after trimming `load` requests at each end; `requests` caps the
- * count so a very fast server cannot exhaust local ports. Slow per-connection models hit the stop rules early.
+ * 2 cores, so under 3 s per point, of which ~0.8 s is fixed cost (start the server, warm it up in-process, start
+ * the client, stop). Points are therefore time-bound at 1 s, lengthened (up to 3×) at high loads for servers
+ * too slow to give 4·load requests in that time (pointDurationS): a server at 2-10k requests/s under the
+ * quarter-core throttle keeps thousands of samples after trimming `load` requests at each end. `requests` caps
+ * the count so a very fast server cannot exhaust local ports. Slow per-connection models hit the stop rules early.
  */
 export const RUN_DEFAULTS = {
   /** Ten levels over the paper's 1..1000, dense below and around somaxconn's old 128 (Figure 1). */
   loads: [1, 10, 50, 100, 200, 300, 400, 600, 800, 1000],
   repeat: 1,
   requests: 30_000,
-  durationS: 1.5,
+  durationS: 1,
   /** The paper dropped 1000 requests at each end; each point drops min(trim, load), the ramp of a closed loop. */
   trim: 1000,
   pageBytes: DEFAULT_PAGE_BYTES,
@@ -36,9 +37,11 @@ export const RUN_DEFAULTS = {
 
 /** `--quick`: three loads and short points, for a first look in about a minute. */
 export const QUICK_DEFAULTS = {
-  loads: [1, 100, 500],
+  loads: [1, 100, 300],
   requests: 5_000,
-  durationS: 0.4,
+  durationS: 0.3,
+  /** Also the per-request timeout: a slow model costs at most this per point before the stop rules retire it. */
+  latencyCapMs: 2_000,
 } as const;
 
 export const ENGINES: readonly Engine[] = ['eventbench', 'ab'];
@@ -170,7 +173,7 @@ export async function resolvePlan(input: PlanInput, available = modelAvailabilit
     serverCpus,
     clientCpus,
     serverCpuShare: input.serverCpuShare ?? RUN_DEFAULTS.serverCpuShare,
-    latencyCapMs: input.latencyCapMs ?? RUN_DEFAULTS.latencyCapMs,
+    latencyCapMs: input.latencyCapMs ?? (quick ? QUICK_DEFAULTS.latencyCapMs : RUN_DEFAULTS.latencyCapMs),
     errorShareCap: input.errorShareCap ?? RUN_DEFAULTS.errorShareCap,
   };
   return { plan, models: chosen, skipped, warnings };
@@ -187,6 +190,23 @@ async function modelAvailability(model: ServerModel) {
 /** Trim of one point: the plan's trim, but never more than the load (the ramp of a closed loop is `load` requests). */
 export function pointTrim(plan: Plan, load: number): number {
   return Math.min(plan.trim, load);
+}
+
+/** Lengthened points are never longer than this many times plan.durationS. */
+export const MAX_STRETCH = 3;
+
+/**
+ * Length of a time-bound point. Trimming `load` requests at each end needs at least 4·load requests (the load
+ * generator lowers a trim above a quarter of them, and the ramp then stays in), so a point is lengthened to
+ * 4.5·load / (the server's throughput at its previous load), at most MAX_STRETCH × plan.durationS.
+ * Points shorter than 1 s are not lengthened.
+ */
+export function pointDurationS(plan: Plan, load: number, previousRps?: number): number | undefined {
+  if (plan.durationS === undefined) return undefined;
+  // Sub-second points (--quick) are a first look, kept short: the load generator then lowers the trim and says so.
+  if (plan.durationS < 1 || !previousRps || previousRps <= 0) return plan.durationS;
+  const needS = (4.5 * load) / previousRps;
+  return Math.min(MAX_STRETCH * plan.durationS, Math.max(plan.durationS, Math.round(needS * 100) / 100));
 }
 
 /** Every (server, load, repeat) of the plan, in run order: each server over ascending loads, repeats innermost. */

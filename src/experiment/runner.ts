@@ -4,7 +4,7 @@ import { environment } from '../core/environment.js';
 import { findModel, models as allModels, type ServerModel } from '../servers/registry.js';
 import type { Plan, Point, RunInfo } from './schema.js';
 import { RUN_SCHEMA } from './schema.js';
-import { planPoints, resolvePlan, type PlanInput } from './plan.js';
+import { planPoints, pointDurationS, resolvePlan, type PlanInput } from './plan.js';
 import { createThrottle, hasTaskset, hostSetup, type Throttle } from './host.js';
 import { appendPoint, createRunDir, defaultRunDir, readRun, writeRunInfo } from './store.js';
 import { runTrial, type TrialOptions, type TrialServer } from './trial.js';
@@ -41,7 +41,7 @@ export interface RunOutcome {
 export function stopReason(point: Point, plan: Plan, failuresInARow: number): string | undefined {
   if (point.status === 'failed') return failuresInARow >= 2 ? `${failuresInARow} failed points in a row` : undefined;
   const r = point.result!;
-  if (r.latencyMs.mean > plan.latencyCapMs) {
+  if (r.latencyMs.mean !== null && r.latencyMs.mean > plan.latencyCapMs) {
     return `mean latency ${r.latencyMs.mean.toFixed(0)} ms passed the cap of ${plan.latencyCapMs} ms at load ${point.load}`;
   }
   const share = r.errors.total / Math.max(1, r.requestsCompleted);
@@ -56,7 +56,15 @@ const key = (server: string, load: number, repeat: number) => `${server}\u0000${
 export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
   const catalog = o.catalog ?? allModels;
   const find = (name: string) => catalog.find((m) => m.name === name) ?? (o.catalog ? undefined : findModel(name));
-  const emit = o.onEvent ?? (() => {});
+  // A fault in whoever draws progress must not end a run: it is reported once and drawing stops.
+  let emit = (e: RunEvent) => {
+    try {
+      o.onEvent?.(e);
+    } catch (err) {
+      emit = () => {};
+      warn(`progress display failed (${(err as Error).message}); the run goes on`);
+    }
+  };
   let info: RunInfo;
   let dir: string;
   let points: Point[] = [];
@@ -129,7 +137,10 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
       const etaS = measured > 0 ? ((performance.now() - startedMs) / 1000 / measured) * (todo.length - i) : undefined;
       emit({ type: 'point-start', server: t.server, load: t.load, repeat: t.repeat, index: i, total: todo.length, ...(etaS !== undefined ? { etaS } : {}) });
       const server: TrialServer = { name: model.name, family: model.family, ...(model.paperRow ? { paperRow: model.paperRow } : {}) };
-      const point = await runTrial({ ...o.trial, server, load: t.load, repeat: t.repeat, plan, throttle, pin, onWarning: warn, ...(o.signal ? { signal: o.signal } : {}) });
+      const previous = points.filter((p) => p.server === t.server && p.status === 'ok' && p.load < t.load).pop();
+      const durationS = pointDurationS(plan, t.load, previous?.result?.throughputRps);
+      const point = await runTrial({ ...o.trial, server, load: t.load, repeat: t.repeat, plan, throttle, pin, onWarning: warn,
+        ...(durationS !== undefined ? { durationS } : {}), ...(o.signal ? { signal: o.signal } : {}) });
       if (point === 'aborted') { interrupted = true; break; }
       const fails = point.status === 'failed' ? (failuresInARow.get(t.server) ?? 0) + 1 : 0;
       failuresInARow.set(t.server, fails);

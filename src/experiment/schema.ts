@@ -20,9 +20,12 @@ export interface Plan {
   repeat: number;
   /** Requests per point, or undefined when the point is time-bound. */
   requests?: number;
-  /** Seconds per point, or undefined when the point is count-bound. */
+  /**
+   * Seconds per point, or undefined when the point is count-bound. A point at a high load may run up to 3× this
+   * so that 4·load requests fit (src/experiment/plan.ts pointDurationS); its result records what it ran.
+   */
   durationS?: number;
-  /** Requests dropped at each end of every point. */
+  /** Requests dropped at each end of a point: the smaller of this and the point's load (its closed-loop ramp). */
   trim: number;
   pageBytes: number;
   /** Listen backlog asked of every server. */

@@ -11,6 +11,7 @@ import { POINT_SCHEMA } from './schema.js';
 import { pinned, type Throttle } from './host.js';
 import { TreeSampler, effectiveBacklog, listenCounters, processTree } from './sampling.js';
 import { pointTrim } from './plan.js';
+import { runLoad } from '../load/index.js';
 
 export const EVENTBENCH_BIN = fileURLToPath(new URL('../../../bin/eventbench.js', import.meta.url));
 
@@ -37,6 +38,8 @@ export interface TrialOptions {
   readyTimeoutMs?: number;
   /** Requests sent before the measurement (0: none). */
   warmupRequests?: number;
+  /** This point's length, when the runner lengthened it (see pointDurationS); plan.durationS otherwise. */
+  durationS?: number;
   /** Called with notes worth a warning (processes left behind...). */
   onWarning?: (text: string) => void;
 }
@@ -189,12 +192,22 @@ export async function runTrial(o: TrialOptions): Promise<Point | 'aborted'> {
     const timeoutS = Math.max(1, plan.latencyCapMs / 1000);
     const crashed = () => serverChild.proc.exitCode !== null || serverChild.proc.signalCode !== null;
 
+    // Warm-up from the runner's own process with the load library: a fresh server's first requests (JIT,
+    // page faults) are not what is measured, and a second client process would cost a node start per point.
     const warmup = o.warmupRequests ?? 200;
     if (warmup > 0) {
-      const w = await runClient(pinned(plan.clientCpus, loadArgv(url, {
-        concurrency: Math.min(load, 10), requests: warmup, durationS: 0.3, timeoutS, trim: 0, engine: 'eventbench',
-      }), o.pin), 0.3 + timeoutS + 10, o.signal);
-      if (w.aborted) return 'aborted';
+      // Its own signal, relayed: the load library's listener then dies with it instead of piling up on the run's.
+      const warm = new AbortController();
+      const relay = () => warm.abort();
+      o.signal?.addEventListener('abort', relay, { once: true });
+      try {
+        await runLoad({ url, concurrency: Math.min(load, 10, warmup), requests: warmup, durationS: 0.3, timeoutS, trim: 0, signal: warm.signal });
+      } catch (err) {
+        if (!o.signal?.aborted) warn(`warm-up of ${server.name} failed: ${(err as Error).message}`);
+      } finally {
+        o.signal?.removeEventListener('abort', relay);
+      }
+      if (o.signal?.aborted) return 'aborted';
       if (crashed()) return failed(`server exited (${serverChild.proc.signalCode ?? `code ${serverChild.proc.exitCode}`}) during the warm-up: ${serverChild.stderrTail() || 'no output'}`);
     }
 
@@ -203,9 +216,10 @@ export async function runTrial(o: TrialOptions): Promise<Point | 'aborted'> {
     const sampler = new TreeSampler(members, server.family === 'typescript' ? undefined : rootPid);
     const before = listenCounters();
     sampler.start();
-    const limitS = (plan.durationS ?? 600) + timeoutS + 15;
+    const durationS = o.durationS ?? plan.durationS;
+    const limitS = (durationS ?? 600) + timeoutS + 15;
     const measured = await runClient(pinned(plan.clientCpus, loadArgv(url, {
-      concurrency: load, requests: plan.requests, durationS: plan.durationS, timeoutS, trim: pointTrim(plan, load), engine: plan.engine,
+      concurrency: load, requests: plan.requests, durationS, timeoutS, trim: pointTrim(plan, load), engine: plan.engine,
     }), o.pin), limitS, o.signal);
     const usage = sampler.stop();
     const after = listenCounters();

@@ -13,6 +13,7 @@ const FLAGS: Record<string, string[]> = {
   tiny: [],
   'tiny-tree': ['--child'],
   crashy: ['--crash-after', '30'],
+  stall: ['--stall'],
 };
 
 export const testCatalog: ServerModel[] = Object.keys(FLAGS).map((name) => ({

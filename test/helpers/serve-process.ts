@@ -1,6 +1,7 @@
 // A tiny real server for the runner's tests, speaking the `eventbench serve` contract: one first line
 // `listening on http://HOST:PORT/`, the shared page, SIGTERM stops it. Flags make it misbehave on purpose:
 //   --crash-after N   exit(3) when the Nth request arrives (a server that dies mid-point)
+//   --stall           accept connections and never answer (every request times out)
 //   --child           start a sleeping child process (a process tree to sample and to clean up)
 import net from 'node:net';
 import { spawn } from 'node:child_process';
@@ -10,12 +11,14 @@ import { answer } from '../../src/servers/request.js';
 const args = process.argv.slice(2);
 const flag = (name: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
 const crashAfter = Number(flag('--crash-after') ?? Infinity);
+const stall = args.includes('--stall');
 const responses = buildResponses(Number(flag('--page-bytes') ?? 305));
 let served = 0;
 
 const child = args.includes('--child') ? spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' }) : undefined;
 
 const server = net.createServer((socket) => {
+  if (stall) { socket.on('error', () => {}); return; }
   if (++served >= crashAfter) process.exit(3);
   let head = Buffer.alloc(0);
   socket.on('data', (d) => {

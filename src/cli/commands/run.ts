@@ -31,7 +31,7 @@ Usage: eventbench run [options]
   --server-cpu-share X    cgroup CPU quota of the server, in cores (default ${RUN_DEFAULTS.serverCpuShare}; 0 = unthrottled)
   --latency-cap S         do not push a server past a load whose mean latency exceeds S seconds (default ${RUN_DEFAULTS.latencyCapMs / 1000})
   --error-cap X           ... or whose errors exceed this share of requests (default ${RUN_DEFAULTS.errorShareCap})
-  --quick                 loads ${QUICK_DEFAULTS.loads.join(',')} and ${QUICK_DEFAULTS.durationS} s points: a first look in about a minute
+  --quick                 loads ${QUICK_DEFAULTS.loads.join(',')}, ${QUICK_DEFAULTS.durationS} s points, ${QUICK_DEFAULTS.latencyCapMs / 1000} s latency cap: a first look
   --out DIR               results folder (default results/<date-time>/)
   --resume DIR            complete an interrupted run: only missing points are measured
   --no-report             do not write the HTML report at the end
@@ -110,8 +110,10 @@ function progress(tty: boolean): (e: RunEvent) => void {
       process.stderr.write(`\r\x1b[K[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${e.index}/${e.total} ${e.server} @ ${e.load}${e.etaS !== undefined ? `, ${fmtS(e.etaS)} left` : ''}`);
     } else if (e.type === 'point') {
       const p = e.point;
+      // A point with no kept request (all errors) has null figures: print a dash, never throw.
+      const f = (x: number | null | undefined, digits: number) => (typeof x === 'number' ? x.toFixed(digits) : '-');
       const what = p.status === 'ok' && p.result
-        ? `${p.result.throughputRps.toFixed(0)} req/s, mean ${p.result.latencyMs.mean.toFixed(1)} ms, measured load ${p.result.measuredLoad.toFixed(1)}, errors ${p.result.errors.total}`
+        ? `${f(p.result.throughputRps, 0)} req/s, mean ${f(p.result.latencyMs.mean, 1)} ms, measured load ${f(p.result.measuredLoad, 1)}, errors ${p.result.errors.total}`
         : `FAILED: ${p.reason}`;
       if (tty) { if (p.status === 'failed' || p.stopped) { clear(); process.stderr.write(`${p.server} @ ${p.load}: ${what}${p.stopped ? `; stopped: ${p.stopped}` : ''}\n`); } }
       else process.stderr.write(`[${offset + e.index + 1}/${offset + e.total}] ${p.server} @ ${p.load}${p.repeat > 1 ? ` #${p.repeat}` : ''}: ${what}${p.stopped ? `; stopped: ${p.stopped}` : ''}${e.etaS !== undefined ? ` (${fmtS(e.etaS)} left)` : ''}\n`);

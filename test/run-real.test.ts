@@ -1,0 +1,45 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { findModel } from '../src/servers/registry.js';
+import type { Point, RunInfo } from '../src/experiment/schema.js';
+
+const BIN = fileURLToPath(new URL('../../bin/eventbench.js', import.meta.url));
+
+test('the real CLI: a --quick run over two fast models writes the expected JSON Lines, run.json and the report', async (t) => {
+  const servers = ['events', 'native-epoll'];
+  for (const name of servers) {
+    const model = findModel(name);
+    if (!model) return t.skip(`the ${name} model is not on this branch yet`);
+    const a = await model.available();
+    if (!a.ok) return t.skip(`${name} cannot run here: ${a.reason}`);
+  }
+  const base = mkdtempSync(join(tmpdir(), 'eventbench-real-'));
+  t.after(() => rmSync(base, { recursive: true, force: true }));
+  const dir = join(base, 'r');
+  const r = spawnSync(process.execPath, [BIN, 'run', '--quick', '--servers', servers.join(','), '--loads', '1,20', '-n', '300', '--out', dir],
+    { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const points = readFileSync(join(dir, 'points.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Point);
+  assert.deepEqual(points.map((p) => `${p.server}@${p.load}`), ['events@1', 'events@20', 'native-epoll@1', 'native-epoll@20']);
+  for (const p of points) {
+    assert.equal(p.status, 'ok', p.reason);
+    assert.equal(p.result!.requestsCompleted, 300);
+    assert.equal(p.result!.errors.total, 0);
+    assert.ok(p.metrics!.peakRssBytes > 0 && p.metrics!.peakProcesses >= 1);
+  }
+  // The node wrapper of a native server is left out: one C process remains.
+  assert.equal(points[2]!.family, 'native');
+  assert.equal(points[2]!.metrics!.peakProcesses, 1);
+  assert.ok(points[2]!.metrics!.peakRssBytes < 20e6, 'the C server alone, not node');
+  const info = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunInfo;
+  assert.ok(info.finishedAt);
+  assert.deepEqual(info.plan.servers, servers);
+  assert.match(r.stdout, /report: .*report\.html/);
+  assert.match(r.stdout, /\| 1 \| (events|native-epoll) \|/);
+  assert.ok(!info.warnings.some((w) => /left \d+ process/.test(w)), info.warnings.join('\n'));
+});
