@@ -30,6 +30,7 @@ function nativeModel(source: NativeSource, paperRow: string | undefined, summary
       }
       const effectiveBacklog = cappedBacklog(options.backlog);
       const notes = effectiveBacklog < options.backlog ? [`${name}: listen backlog ${options.backlog} is capped by net.core.somaxconn to ${effectiveBacklog}`] : [];
+      if (options.workers !== undefined || options.maxLive !== undefined) notes.push(`${name}: a thread or process per connection, as in the paper, without a pool or a cap: --workers and --max-live are ignored`);
       if (source.name === 'pth') notes.push('native-pth: GNU Pth waits with select(), so it serves at most about 1000 connections at once (FD_SETSIZE 1024)');
       return { url: urlOf(options.host, port), effectiveBacklog, notes, close: () => stopServer(server) };
     },
