@@ -180,7 +180,7 @@ async function start(options: ServeOptions): Promise<RunningServer> {
 export const eventsUv: ServerModel = {
   name: 'events-uv',
   family: 'typescript',
-  paperRow: 'thttpd / lighttpd / polipo',
+  paperRow: 'thttpd',
   summary: 'hand-written events below Node\'s streams: the same state machine on libuv TCP handle callbacks',
   async available() {
     if (bindings()) return { ok: true };

@@ -77,7 +77,7 @@ function onError(this: Socket): void {
 export const events: ServerModel = {
   name: 'events',
   family: 'typescript',
-  paperRow: 'thttpd / lighttpd / polipo',
+  paperRow: 'thttpd',
   summary: 'hand-written events: a per-connection state machine driven by net callbacks, no promises',
   async available() {
     return { ok: true };

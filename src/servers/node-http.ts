@@ -58,8 +58,7 @@ async function start(options: ServeOptions) {
 export const nodeHttp: ServerModel = {
   name: 'node-http',
   family: 'typescript',
-  paperRow: 'a production event server',
-  summary: "Node's own http module: llhttp parser and Node's connection handling, same answers",
+  summary: "a production event server: Node's own http module (llhttp parser, Node's connection handling), same answers",
   async available() {
     return { ok: true };
   },

@@ -90,8 +90,8 @@ async function startPool(options: ServeOptions): Promise<RunningServer> {
 export const processPool: ServerModel = {
   name: 'process-pool',
   family: 'typescript',
-  paperRow: 'Apache prefork',
-  summary: 'a pool of pre-started processes accepting on one shared listening socket (node:cluster)',
+  paperRow: 'Apache',
+  summary: 'Apache prefork\'s model: a pool of pre-started processes accepting on one shared listening socket (node:cluster)',
   async available() {
     return { ok: true };
   },

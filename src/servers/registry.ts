@@ -36,7 +36,7 @@ export interface ServerModel {
   /** Name on the command line: "events", "native-st", "nginx". */
   name: string;
   family: Family;
-  /** The row of the paper's Figure 2 it answers ("ST", "lighttpd", ...), if any. */
+  /** The row of the paper's Figure 2 it answers, spelled as the paper does (src/report/paper.ts: "ST", "lighttpd", "Apache", ...), if any. */
   paperRow?: string;
   /** One line for `serve --list`: what concurrency model it is. */
   summary: string;

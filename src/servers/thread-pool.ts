@@ -35,8 +35,8 @@ interface PoolThreadData {
 export const threadPool: ServerModel = {
   name: 'thread-pool',
   family: 'typescript',
-  paperRow: 'Apache worker',
-  summary: 'a fixed pool of kernel threads (worker threads) blocking in accept(2) on one shared listening socket',
+  paperRow: 'Apache',
+  summary: 'Apache worker\'s model: a fixed pool of kernel threads (worker threads) blocking in accept(2) on one listening socket',
   available: () => threads.available(),
 
   async start(options: ServeOptions): Promise<RunningServer> {

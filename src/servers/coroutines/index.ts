@@ -32,7 +32,7 @@ function* connectionThread(scheduler: Scheduler, socket: net.Socket, context: Co
 export const coroutines: ServerModel = {
   name: 'coroutines',
   family: 'typescript',
-  paperRow: 'ST / Pth',
+  paperRow: 'ST',
   summary: 'user-space threads: generator functions run by our own scheduler (run queue, min-heap of timeouts)',
   async available() {
     return { ok: true };
