@@ -13,6 +13,9 @@ import { TreeSampler, effectiveBacklog, listenCounters, processTree } from './sa
 import { pointTrim } from './plan.js';
 import { runLoad } from '../load/index.js';
 
+/** A server gets this long after SIGTERM before SIGKILL; whatever it leaves is then killed by pid and reported. */
+export const STOP_GRACE_MS = 3000;
+
 export const EVENTBENCH_BIN = fileURLToPath(new URL('../../../bin/eventbench.js', import.meta.url));
 
 export interface TrialServer {
@@ -160,7 +163,7 @@ export interface ServerSession {
   /** Its processes now (tree and cgroup members); every pid seen is remembered for the leftover check. */
   members(): number[];
   rootPid: number;
-  /** SIGTERM, SIGKILL after 5 s, then kill (by pid) anything of it left, with a warning. */
+  /** SIGTERM, SIGKILL after STOP_GRACE_MS, then kill (by pid) anything of it left, with a warning. */
   close(): Promise<void>;
 }
 
@@ -185,7 +188,7 @@ export async function startSession(o: SessionOptions): Promise<ServerSession | {
     if (closed) return;
     closed = true;
     members();
-    await stop(child, 5000);
+    await stop(child, STOP_GRACE_MS);
     await reapLeftovers(seen, o.throttle, server.name, warn);
   };
   const exitReason = () => (child.proc.exitCode !== null || child.proc.signalCode !== null
