@@ -9,6 +9,7 @@ import { nativeModels } from '../src/servers/native/index.js';
 import type { RunningServer, ServeOptions, ServerModel } from '../src/servers/registry.js';
 import { allProcesses, eventually, fdCount, groupProcesses, serverProcess } from './helpers/processes.js';
 import { exchange, resetAfter } from './helpers/raw-http.js';
+import { conformance } from './helpers/conformance.js';
 
 const IDLE_MS = 400;
 const options = (pageBytes: number): ServeOptions => ({ host: '127.0.0.1', port: 0, backlog: 511, pageBytes, idleTimeoutMs: IDLE_MS });
@@ -107,3 +108,14 @@ function exchangeInPieces(url: string, pieces: string[]): Promise<Buffer> {
     });
   }));
 }
+
+for (const model of nativeModels) conformance(model.name);
+
+test('a missing compiler or library is named with the Debian package that brings it', async () => {
+  const { missing } = await import('../src/servers/native/build.js');
+  const st = { name: 'st', libraries: ['-lst'], needs: { what: 'State Threads (st.h, libst)', header: 'st.h', library: 'st', debianPackage: 'libst-dev' } };
+  assert.match(missing(st, '', true)?.message ?? '', /the C compiler \(cc\) is not available: install it with `sudo apt-get install build-essential`/);
+  assert.match(missing(st, 'st.c:8:10: fatal error: st.h: No such file or directory', false)?.message ?? '', /State Threads .* `sudo apt-get install libst-dev`/);
+  assert.match(missing(st, '/usr/bin/ld: cannot find -lst: No such file or directory', false)?.message ?? '', /libst-dev/);
+  assert.equal(missing(st, 'st.c:20: error: expected ;', false), undefined, 'a real compile error is not blamed on a package');
+});

@@ -8,6 +8,7 @@ import { productionModels } from '../src/servers/external/index.js';
 import type { ServeOptions } from '../src/servers/registry.js';
 import { groupProcesses, serverProcess, tempEntries } from './helpers/processes.js';
 import { bodyOf, exchange, statusOf } from './helpers/raw-http.js';
+import { conformance } from './helpers/conformance.js';
 
 const BINARY_NAMES: Record<string, string> = {
   'apache-prefork': 'apache2', 'apache-worker': 'apache2', 'apache-event': 'apache2', lighttpd: 'lighttpd', nginx: 'nginx', h2o: 'h2o',
@@ -64,4 +65,18 @@ test('a port already in use is reported, not mistaken for the server', async (t)
   const nginx = productionModels.find((m) => m.name === 'nginx');
   assert.ok(nginx);
   await assert.rejects(nginx.start({ host: '127.0.0.1', port, backlog: 511, pageBytes: 305, idleTimeoutMs: 2000 }), /in use/);
+});
+
+for (const model of productionModels) conformance(model.name, { allowAny4xx: true, sameBytes: false, ownHeadLimit: model.name === 'h2o' });
+
+test('a missing production server is reported with its Debian package, never a stack trace', async () => {
+  const { productionModel } = await import('../src/servers/external/launch.js');
+  const ghost = productionModel({
+    name: 'ghost', summary: 'not installed', binary: '/nonexistent/eventbench-ghost', debianPackage: 'ghost-httpd',
+    configure: () => ({ args: [], effectiveBacklog: 1, notes: [] }),
+  });
+  const availability = await ghost.available();
+  assert.equal(availability.ok, false);
+  assert.match(availability.ok ? '' : `${availability.reason}; ${availability.hint}`, /\/nonexistent\/eventbench-ghost is not installed; install it with `sudo apt-get install ghost-httpd`/);
+  await assert.rejects(ghost.start({ host: '127.0.0.1', port: 0, backlog: 511, pageBytes: 305, idleTimeoutMs: 1000 }), { code: 'EB_SERVER', message: /apt-get install ghost-httpd/ });
 });

@@ -25,6 +25,11 @@ function usage(): string {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // `eventbench ... | head`: a reader that went away is not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(EXIT.ok);
+    throw err;
+  });
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage() + '\n');

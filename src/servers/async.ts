@@ -50,8 +50,10 @@ class SocketConnection implements AsyncConnection, Idle {
     return new Promise((resolve) => this.socket.write(bytes, () => resolve()));
   }
 
+  /** close(2) at once when everything written is in the kernel, as the paper's servers did; else FIN after it. */
   close(): void {
-    this.socket.end();
+    if (this.socket.writableLength === 0) this.socket.destroy();
+    else this.socket.end();
   }
 
   answer(received: Buffer): Buffer | undefined {

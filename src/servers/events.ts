@@ -1,7 +1,9 @@
-// The `events` model, answering the paper's hand-written event-driven servers (thttpd, lighttpd, polipo): each
-// connection is a small heap-allocated state machine (READING, then WRITING, then CLOSED), and the event loop calls
-// its handlers when the socket becomes readable, drains, errs or closes. No promises, no per-connection closures:
-// the handlers are shared functions that find their state on the socket, as a C server finds it from the fd.
+// The `events` model, answering the paper's hand-written event-driven servers (thttpd, lighttpd, polipo), on Node's
+// public `net` API like every other TypeScript model. Each connection is a small
+// heap-allocated state machine (READING, then WRITING, then CLOSED), and the event loop calls its handlers when the
+// socket becomes readable or errs. No promises, no per-connection closures: the handlers are shared functions that
+// find their state on the socket, as a C server finds it from the fd. It is also the handler each `process-pool`
+// process runs; `events-uv` (events-uv.ts) is the same machine without net.Socket's stream layer.
 import type net from 'node:net';
 import type { ServeOptions, ServerModel } from './registry.js';
 import { answer } from './request.js';
@@ -38,7 +40,6 @@ export function onConnection(socket: net.Socket, context: ConnectionContext): vo
   context.reaper.add(conn);
   socket.on('data', onReadable);
   socket.on('error', onError);
-  socket.on('close', onClose);
 }
 
 /** Readable: add the bytes to the head; once the head is complete (or too large), write the answer and close. */
@@ -54,20 +55,23 @@ function onReadable(this: Socket, chunk: Buffer): void {
   }
   conn.pending = undefined;
   conn.state = WRITING;
-  // One write of the prebuilt bytes, then FIN; the socket closes once the client has closed its side too.
-  this.end(response);
+  // One write of the prebuilt bytes, then close, as the paper's servers did. It almost always fits the kernel's
+  // send buffer at once (nothing left queued): close(2) then, with no shutdown and no wait for the client's FIN.
+  this.write(response);
+  if (this.writableLength === 0) finish(this);
+  else this.end(() => finish(this));
 }
 
-/** A reset or any socket error: this connection only is over; 'close' follows. */
-function onError(this: Socket): void {
-  this.connection.state = CLOSED;
-}
-
-function onClose(this: Socket): void {
-  const conn = this.connection;
+function finish(socket: Socket): void {
+  const conn = socket.connection;
   conn.state = CLOSED;
-  conn.pending = undefined;
   conn.context.reaper.delete(conn);
+  socket.destroy();
+}
+
+/** A reset or any socket error: this connection only is over. */
+function onError(this: Socket): void {
+  finish(this);
 }
 
 export const events: ServerModel = {

@@ -126,7 +126,7 @@ export async function startNetServer(
 ): Promise<RunningServer> {
   const reaper = new IdleReaper(options.idleTimeoutMs);
   const context: ConnectionContext = { responses: buildResponses(options.pageBytes), idleTimeoutMs: options.idleTimeoutMs, reaper };
-  const server = net.createServer({ noDelay: true }, (socket) => handle(socket, context));
+  const server = net.createServer((socket) => handle(socket, context));
   server.on('error', () => {}); // accept errors (EMFILE...) must not kill the server; the client retries
   await listen(server, options);
   const { backlog, notes } = effectiveBacklog(options.backlog);

@@ -1,6 +1,7 @@
 // The TypeScript servers under test, one per concurrency model, in the order `serve --list` shows them.
 import type { ServerModel } from './registry.js';
 import { events } from './events.js';
+import { eventsUv } from './events-uv.js';
 import { asyncModel } from './async.js';
 import { asyncCompiled } from './async-compiled.js';
 import { coroutines } from './coroutines/index.js';
@@ -10,4 +11,4 @@ import { processes } from './processes.js';
 import { processPool } from './process-pool.js';
 import { nodeHttp } from './node-http.js';
 
-export const typescriptModels: ServerModel[] = [events, asyncModel, asyncCompiled, coroutines, threads, threadPool, processes, processPool, nodeHttp];
+export const typescriptModels: ServerModel[] = [events, eventsUv, asyncModel, asyncCompiled, coroutines, threads, threadPool, processes, processPool, nodeHttp];

@@ -1,26 +1,23 @@
 // `processes`: a process per connection, the paper's fork server.
 //
 // One thread waits in accept(2) (kernel/acceptor.ts); for each accepted connection the main thread starts a NEW
-// child process whose standard input is the connection, and closes its own copy. The child reads the request and
-// writes the response with blocking read(2)/write(2) on descriptor 0 (kernel/connection.ts), closes it and exits.
+// child process (kernel/child.ts) whose standard input is the connection, and closes its own copy. The child
+// reads the request and writes the response with blocking read(2)/write(2) on descriptor 0 (kernel/connection.ts),
+// closes it and exits.
 // What it costs: Node offers no bare fork(2) (forking a process that runs V8's threads is unsafe), so each
 // connection costs a fork+exec of a fresh Node (libuv's spawn) and that Node's whole start-up, tens of
 // milliseconds and tens of MB: far dearer than the paper's fork of a small C process. Live children are capped
 // (by default from available memory); at the cap the acceptor stops accepting and connections wait in the kernel.
 // A child blocked on a silent client ends by itself after the idle timeout even if this server is killed.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { RunningServer, ServeOptions, ServerModel } from './registry.js';
-import { buildResponses } from './page.js';
 import { libc } from './kernel/libc.js';
 import { listenShared, defaultMaxLive } from './kernel/listener.js';
 import { startAcceptor } from './kernel/acceptor.js';
-import { serveConnection } from './kernel/connection.js';
 import { threads } from './threads.js';
 
-const CHILD_FLAG = '--eventbench-connection-process';
-const SELF = fileURLToPath(import.meta.url);
+const CHILD = fileURLToPath(new URL('./kernel/child.js', import.meta.url));
 /** Resident memory of one child Node, measured on Node 20: the default cap's unit. */
 export const PROCESS_BYTES = 40 * 2 ** 20;
 
@@ -39,7 +36,7 @@ export const processes: ServerModel = {
     const acceptor = startAcceptor(listener.fd, cap.maxLive, options.idleTimeoutMs, (fd) => {
       let child: ChildProcess;
       try {
-        child = spawn(process.execPath, [SELF, CHILD_FLAG, String(options.pageBytes)], { stdio: [fd, 'ignore', 'inherit'] });
+        child = spawn(process.execPath, [CHILD, String(options.pageBytes)], { stdio: [fd, 'ignore', 'inherit'] });
       } catch {
         acceptor.done(); // could not start a process: only this connection is lost
         return;
@@ -73,9 +70,3 @@ export const processes: ServerModel = {
     };
   },
 };
-
-// The child process: serve the connection on standard input, close it, exit.
-if (process.argv[1] === SELF && process.argv[2] === CHILD_FLAG) {
-  serveConnection(0, buildResponses(Number(process.argv[3])));
-  closeSync(0);
-}

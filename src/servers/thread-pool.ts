@@ -41,7 +41,7 @@ export const threadPool: ServerModel = {
     const listener = await listenShared(options);
     const size = options.workers ?? DEFAULT_POOL_THREADS;
     const stopping = new Int32Array(new SharedArrayBuffer(4));
-    const pool = new Map<Int32Array, Promise<void>>();
+    const pool = new Map<Int32Array, { thread: Worker; ended: Promise<void> }>();
 
     // Starts one pool thread; resolves once it is ready to accept. One that dies unexpectedly is replaced.
     const startThread = (): Promise<void> => {
@@ -53,12 +53,13 @@ export const threadPool: ServerModel = {
         thread.once('message', () => resolve());
         thread.once('exit', () => reject(new Error('a pool thread ended before it was ready')));
       });
-      pool.set(slot, new Promise((resolve) => thread.once('exit', () => {
+      const ended = new Promise<void>((resolve) => thread.once('exit', () => {
         reapHeld(slot);
         pool.delete(slot);
         if (!Atomics.load(stopping, 0)) void startThread().catch(() => {});
         resolve();
-      })));
+      }));
+      pool.set(slot, { thread, ended });
       return ready;
     };
 
@@ -69,8 +70,12 @@ export const threadPool: ServerModel = {
       async close() {
         Atomics.store(stopping, 0, 1);
         libc().shutdown(listener.fd, SHUT_RDWR); // threads blocked in accept(2) return EINVAL
-        for (const slot of pool.keys()) wakeHolder(slot);
-        await Promise.all(pool.values());
+        // Wake threads blocked on a client, and stop any still starting (a connection held is closed on exit).
+        for (const [slot, { thread }] of pool) {
+          wakeHolder(slot);
+          void thread.terminate();
+        }
+        await Promise.all([...pool.values()].map((t) => t.ended));
         libc().close(listener.fd);
       },
     };

@@ -45,8 +45,8 @@ export const threads: ServerModel = {
   async start(options: ServeOptions): Promise<RunningServer> {
     const listener = await listenShared(options);
     const cap = options.maxLive === undefined ? defaultMaxLive(THREAD_BYTES, 'threads') : { maxLive: options.maxLive, note: `at most ${options.maxLive} live threads` };
-    // Each live thread's slot (to wake it on close) and the promise of its end.
-    const live = new Map<Int32Array, Promise<void>>();
+    // Each live thread: its slot (to wake it on close), the thread, and the promise of its end.
+    const live = new Map<Int32Array, { thread: Worker; ended: Promise<void> }>();
 
     const acceptor = startAcceptor(listener.fd, cap.maxLive, options.idleTimeoutMs, (fd) => {
       const slot = newSlot(fd);
@@ -60,12 +60,13 @@ export const threads: ServerModel = {
         return;
       }
       thread.on('error', () => {}); // a thread that dies loses only its own connection, closed by reapHeld below
-      live.set(slot, new Promise((resolve) => thread.once('exit', () => {
+      const ended = new Promise<void>((resolve) => thread.once('exit', () => {
         reapHeld(slot);
         live.delete(slot);
         acceptor.done();
         resolve();
-      })));
+      }));
+      live.set(slot, { thread, ended });
     });
 
     return {
@@ -75,8 +76,12 @@ export const threads: ServerModel = {
       async close() {
         await acceptor.stop();
         libc().close(listener.fd);
-        for (const slot of live.keys()) wakeHolder(slot);
-        await Promise.all(live.values());
+        // Wake threads blocked on their client, and stop those still starting (their connection is closed on exit).
+        for (const [slot, { thread }] of live) {
+          wakeHolder(slot);
+          void thread.terminate();
+        }
+        await Promise.all([...live.values()].map((t) => t.ended));
       },
     };
   },

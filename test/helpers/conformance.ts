@@ -21,6 +21,16 @@ export interface ConformanceOptions {
   sameBytes?: boolean;
   /** Extra `serve` flags, e.g. ['--workers', '2']. */
   args?: string[];
+  /**
+   * The server has its own, larger head limit (h2o: 64 KiB): an unfinished head over 8 KiB may be closed at its
+   * idle timeout without an answer, instead of getting a 431. The close is still required.
+   */
+  ownHeadLimit?: boolean;
+  /**
+   * How long a client waits for the page, ms (default 5000). Models that start a thread or a process per
+   * connection (a whole V8 isolate or Node each) need longer for 200 at once on a small, busy machine.
+   */
+  clientTimeoutMs?: number;
 }
 
 const CLI = fileURLToPath(new URL('../../../bin/eventbench.js', import.meta.url));
@@ -167,6 +177,9 @@ function splitResponse(data: Buffer): { head: string; body: Buffer } {
 export function conformance(model: string, options: ConformanceOptions = {}): void {
   const sameBytes = options.sameBytes ?? true;
   const extra = options.args ?? [];
+  const timeoutMs = options.clientTimeoutMs ?? 5_000;
+  /** How long a bad request may take to be closed: longer, likewise, for models that start a process per connection. */
+  const closeMs = Math.max(3_000, timeoutMs);
   const responses = buildResponses();
 
   function assertPage(data: Buffer, pageBytes: number, what: string): void {
@@ -194,7 +207,7 @@ export function conformance(model: string, options: ConformanceOptions = {}): vo
   describe(`conformance: ${model}`, () => {
     let server: Spawned;
     let baselineFds = 0;
-    const get = () => exchange(server.port, server.host, 'GET / HTTP/1.0\r\n\r\n');
+    const get = () => exchange(server.port, server.host, 'GET / HTTP/1.0\r\n\r\n', { timeoutMs });
 
     before(async () => {
       server = await spawnServer(model, ['--idle-timeout', String(IDLE_TIMEOUT_S), ...extra]);
@@ -224,8 +237,9 @@ export function conformance(model: string, options: ConformanceOptions = {}): vo
 
     test('a head over 8 KiB gets 431 and the connection is closed', async () => {
       const big = `GET / HTTP/1.0\r\nX-Filler: ${'a'.repeat(MAX_HEAD_BYTES + 1024)}\r\n`;
-      const r = await exchange(server.port, server.host, big, { timeoutMs: 3_000 });
+      const r = await exchange(server.port, server.host, big, { timeoutMs: closeMs });
       assert.notEqual(r.end, 'timeout', 'the server must close the connection');
+      if (options.ownHeadLimit && r.data.length === 0) return;
       assertError(r.data, 431, 'big head');
     });
 
@@ -257,11 +271,11 @@ export function conformance(model: string, options: ConformanceOptions = {}): vo
       await Promise.all(resets);
       const binary = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256));
       const abuse = await Promise.all([
-        exchange(server.port, server.host, binary, { timeoutMs: 3_000 }),
-        exchange(server.port, server.host, '\r\n\r\n', { timeoutMs: 3_000 }),
-        exchange(server.port, server.host, 'GET / HTTP/1.0\r\n\r\n', { halfClose: true }),
-        exchange(server.port, server.host, 'GET / HTTP/1.0\r\n', { halfClose: true, timeoutMs: 3_000 }),
-        exchange(server.port, server.host, '', { halfClose: true, timeoutMs: 3_000 }),
+        exchange(server.port, server.host, binary, { timeoutMs: closeMs }),
+        exchange(server.port, server.host, '\r\n\r\n', { timeoutMs: closeMs }),
+        exchange(server.port, server.host, 'GET / HTTP/1.0\r\n\r\n', { halfClose: true, timeoutMs }),
+        exchange(server.port, server.host, 'GET / HTTP/1.0\r\n', { halfClose: true, timeoutMs: closeMs }),
+        exchange(server.port, server.host, '', { halfClose: true, timeoutMs: closeMs }),
       ]);
       assertPage(abuse[2]!.data, 305, 'GET then half-close');
       for (const r of [abuse[0]!, abuse[1]!, abuse[3]!, abuse[4]!]) {
@@ -293,6 +307,6 @@ export function conformance(model: string, options: ConformanceOptions = {}): vo
   test(`conformance: ${model} serves a 100 000-byte page with --page-bytes`, async (t) => {
     const big = await spawnServer(model, ['--page-bytes', '100000', ...extra]);
     t.after(() => killTree(big.pid));
-    assertPage((await exchange(big.port, big.host, 'GET / HTTP/1.0\r\n\r\n')).data, 100_000, 'GET / with --page-bytes 100000');
+    assertPage((await exchange(big.port, big.host, 'GET / HTTP/1.0\r\n\r\n', { timeoutMs })).data, 100_000, 'GET / with --page-bytes 100000');
   });
 }

@@ -21,10 +21,9 @@ function* connectionThread(scheduler: Scheduler, socket: net.Socket, context: Co
     received = received === undefined ? chunk : Buffer.concat([received, chunk]);
     const response = answer(received, context.responses);
     if (response === undefined) continue;
-    if (!socket.write(response)) {
-      if ((yield scheduler.waitWritable(context.idleTimeoutMs)) !== READY) break;
-    }
-    socket.end();
+    if (!socket.write(response) && (yield scheduler.waitWritable(context.idleTimeoutMs)) !== READY) break;
+    if (socket.writableLength === 0) break; // all of it is in the kernel: close(2), as the paper's servers did
+    socket.end(); // still queued in libuv: FIN after it
     return;
   }
   socket.destroy();

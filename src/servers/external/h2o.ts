@@ -16,6 +16,7 @@ listen:
   host: ${options.host}
   port: ${port}
 num-threads: 1
+http1-request-timeout: ${Math.max(1, Math.ceil(options.idleTimeoutMs / 1000))}
 max-connections: ${CLIENTS}
 pid-file: ${runDir}/h2o.pid
 error-log: ${errorLog}

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { ServerError } from '../../core/errors.js';
 import { pageBody } from '../page.js';
 import type { Availability, RunningServer, ServeOptions, ServerModel } from '../registry.js';
-import { freePort, spawnServer, stopServer, urlOf, waitUntilAnswers, type SpawnedServer } from '../spawned.js';
+import { freePort, groupMembers, spawnServer, stopServer, urlOf, waitUntilAnswers, type SpawnedServer } from '../spawned.js';
 
 /** Workers, connections and descriptors each production server is configured for (the paper went to 1000 clients). */
 export const CLIENTS = 1024;
@@ -48,6 +48,8 @@ export interface Launch {
   notes: string[];
   /** Files the server writes its errors to, quoted when it fails to start. */
   errorLog?: string;
+  /** Processes the server runs once fully started; start() waits for them (a pool forked after the first answer). */
+  readyProcesses?: number;
 }
 
 export interface ProductionSpec {
@@ -84,6 +86,15 @@ function readLog(file: string | undefined): string {
   }
 }
 
+async function waitForProcesses(server: SpawnedServer, count: number, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (groupMembers(server.pid).length < count) {
+    if (server.hasExited()) throw new ServerError(`${what} exited while starting its workers: ${server.output().trim() || '(no output)'}`);
+    if (Date.now() > deadline) throw new ServerError(`${what} started ${groupMembers(server.pid).length} of its ${count} processes within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** One attempt: configure, start, wait until it answers. Cleans up after itself when it fails. */
 async function attempt(spec: ProductionSpec, options: ServeOptions, port: number): Promise<RunningServer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), `eventbench-${spec.name}-`));
@@ -114,6 +125,7 @@ async function attempt(spec: ProductionSpec, options: ServeOptions, port: number
       const log = readLog(launch.errorLog);
       throw new ServerError(`${(err as Error).message}${log ? `\n${log}` : ''}`);
     }
+    await waitForProcesses(server, launch.readyProcesses ?? 1, spec.name);
     let closing: Promise<void> | undefined;
     return {
       url: urlOf(options.host, port),

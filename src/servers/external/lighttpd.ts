@@ -17,6 +17,9 @@ server.max-worker = 0
 server.max-connections = ${CLIENTS}
 server.max-fds = ${CLIENTS * 4}
 server.max-read-idle = ${Math.max(1, Math.ceil(options.idleTimeoutMs / 1000))}
+server.modules = ( "mod_access" )
+# Like the toy servers, only GET and HEAD: 403 for the rest (lighttpd would answer 501, a 5xx, without this).
+$HTTP["request-method"] !~ "^(GET|HEAD)$" { url.access-deny = ( "" ) }
 index-file.names = ( "index.html" )
 mimetype.assign = ( ".html" => "text/html" )
 ${site.asRoot ? `server.username = "${SERVER_USER}"\nserver.groupname = "${SERVER_USER}"\n` : ''}`;

@@ -66,7 +66,7 @@ export class MissingNativeDependency extends MissingDependencyError {
   }
 }
 
-function missing(source: NativeSource, output: string, missingCompiler: boolean): MissingNativeDependency | undefined {
+export function missing(source: NativeSource, output: string, missingCompiler: boolean): MissingNativeDependency | undefined {
   if (missingCompiler) return new MissingNativeDependency('the C compiler (cc)', `install it with \`sudo apt-get install build-essential\`, ${INSTALL_ALL}`);
   const needs = source.needs;
   if (needs && (output.includes(`${needs.header}: No such file`) || output.includes(`cannot find -l${needs.library}`))) {

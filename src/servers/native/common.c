@@ -111,10 +111,10 @@ void setup(int argc, char **argv, struct config *cfg) {
 }
 
 int listen_socket(const struct config *cfg) {
-    struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_PASSIVE, .ai_socktype = SOCK_STREAM }, *ai;
+    struct addrinfo hints = { .ai_flags = AI_PASSIVE, .ai_socktype = SOCK_STREAM }, *ai;
     char port[16];
     snprintf(port, sizeof port, "%d", cfg->port);
-    if (getaddrinfo(cfg->host, port, &hints, &ai)) die("--host", cfg->host, "expected a numeric address such as 127.0.0.1 or ::1");
+    if (getaddrinfo(cfg->host, port, &hints, &ai)) die("--host", cfg->host, "expected an address such as 127.0.0.1, ::1 or localhost");
     int fd = socket(ai->ai_family, SOCK_STREAM, 0), one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, cfg->backlog) < 0) {
