@@ -50,7 +50,7 @@ test('high-load points are lengthened so 4·load requests fit, at most 3× the p
   const { plan: p } = await plan({ durationS: 1 });
   assert.equal(pointDurationS(p, 1000), 1, 'no throughput known yet');
   assert.equal(pointDurationS(p, 100, 5000), 1, 'a fast server needs no more');
-  assert.equal(pointDurationS(p, 1000, 2000), 2.25);
+  assert.equal(pointDurationS(p, 1000, 4000), 1.5);
   assert.equal(pointDurationS(p, 1000, 100), 3, 'capped');
   const { plan: quick } = await plan({ quick: true });
   assert.equal(pointDurationS(quick, 300, 100), quick.durationS, '--quick points stay short');

@@ -139,3 +139,18 @@ test('a point where every request timed out is recorded, printed, and retires th
   assert.match(err, /stall @ 2: 0 req\/s, mean - ms.*errors 6; stopped: errors were 100\.0% of requests/);
   assert.deepEqual(lines(dir).map((p) => `${p.server}@${p.load}`), ['stall@2', 'tiny@2', 'tiny@4']);
 });
+
+test('--quick reuses one server for all its loads, restarts it after a crash, and leaves nothing behind', async (t) => {
+  const base = tmp();
+  t.after(() => rmSync(base, { recursive: true, force: true }));
+  const dir = join(base, 'r');
+  const out = await runExperiment({
+    input: { servers: ['crashy', 'tiny'], loads: [2, 3, 4], requests: 200, serverCpuShare: 0 },
+    out: dir, catalog: testCatalog, trial: { ...testTrial, warmupRequests: 0 }, reuseServer: true,
+  });
+  assert.match(out.info.warnings.join('\n'), /started once for all its loads/);
+  const points = lines(dir);
+  assert.deepEqual(points.map((p) => `${p.server}@${p.load}:${p.status}`), ['crashy@2:failed', 'crashy@3:failed', 'tiny@2:ok', 'tiny@3:ok', 'tiny@4:ok']);
+  assert.match(points[1]!.reason!, /server exited \(code 3\) during the measurement/, 'restarted, then crashed again');
+  assert.deepEqual(await processesRunning(SERVE_SCRIPT), []);
+});

@@ -198,14 +198,14 @@ export const MAX_STRETCH = 3;
 /**
  * Length of a time-bound point. Trimming `load` requests at each end needs at least 4·load requests (the load
  * generator lowers a trim above a quarter of them, and the ramp then stays in), so a point is lengthened to
- * 4.5·load / (the server's throughput at its previous load), at most MAX_STRETCH × plan.durationS.
+ * 6·load (4·load and a margin) / (the server's throughput at its previous load), at most MAX_STRETCH × plan.durationS.
  * Points shorter than 1 s are not lengthened.
  */
 export function pointDurationS(plan: Plan, load: number, previousRps?: number): number | undefined {
   if (plan.durationS === undefined) return undefined;
   // Sub-second points (--quick) are a first look, kept short: the load generator then lowers the trim and says so.
   if (plan.durationS < 1 || !previousRps || previousRps <= 0) return plan.durationS;
-  const needS = (4.5 * load) / previousRps;
+  const needS = (6 * load) / previousRps;
   return Math.min(MAX_STRETCH * plan.durationS, Math.max(plan.durationS, Math.round(needS * 100) / 100));
 }
 

@@ -3,11 +3,11 @@
 import { environment } from '../core/environment.js';
 import { findModel, models as allModels, type ServerModel } from '../servers/registry.js';
 import type { Plan, Point, RunInfo } from './schema.js';
-import { RUN_SCHEMA } from './schema.js';
+import { POINT_SCHEMA, RUN_SCHEMA } from './schema.js';
 import { planPoints, pointDurationS, resolvePlan, type PlanInput } from './plan.js';
 import { createThrottle, hasTaskset, hostSetup, type Throttle } from './host.js';
 import { appendPoint, createRunDir, defaultRunDir, readRun, writeRunInfo } from './store.js';
-import { runTrial, type TrialOptions, type TrialServer } from './trial.js';
+import { measurePoint, runTrial, startSession, type ServerSession, type TrialOptions, type TrialServer } from './trial.js';
 
 export type RunEvent =
   | { type: 'start'; dir: string; info: RunInfo; total: number; done: number }
@@ -25,6 +25,11 @@ export interface RunOptions {
   onEvent?: (e: RunEvent) => void;
   /** Servers to choose from (default: every model eventbench has). */
   catalog?: readonly ServerModel[];
+  /**
+   * Start each server once for all its points instead of fresh per point (--quick: server start-up would
+   * otherwise be most of its time budget). Recorded in run.json's warnings.
+   */
+  reuseServer?: boolean;
   /** Passed to each trial (tests use tiny request counts and their own commands). */
   trial?: Pick<TrialOptions, 'serverArgv' | 'loadArgv' | 'warmupRequests' | 'readyTimeoutMs'>;
 }
@@ -122,6 +127,7 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
   const names = new Set(runnable.map((m) => m.name));
   const todo = planPoints(plan).filter((p) => names.has(p.server) && !done.has(key(p.server, p.load, p.repeat)));
   let interrupted = false;
+  let session: ServerSession | undefined;
   const startedMs = performance.now();
   let measured = 0;
 
@@ -129,6 +135,7 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
     writeRunInfo(dir, info);
     emit({ type: 'start', dir, info, total: todo.length, done: points.length });
     const failuresInARow = new Map<string, number>();
+    if (o.reuseServer) warn('each server was started once for all its loads (--quick), not fresh for every point');
     for (let i = 0; i < todo.length; i++) {
       const t = todo[i]!;
       if (o.signal?.aborted) { interrupted = true; break; }
@@ -139,8 +146,24 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
       const server: TrialServer = { name: model.name, family: model.family, ...(model.paperRow ? { paperRow: model.paperRow } : {}) };
       const previous = points.filter((p) => p.server === t.server && p.status === 'ok' && p.load < t.load).pop();
       const durationS = pointDurationS(plan, t.load, previous?.result?.throughputRps);
-      const point = await runTrial({ ...o.trial, server, load: t.load, repeat: t.repeat, plan, throttle, pin, onWarning: warn,
-        ...(durationS !== undefined ? { durationS } : {}), ...(o.signal ? { signal: o.signal } : {}) });
+      const trialOptions: TrialOptions = { ...o.trial, server, load: t.load, repeat: t.repeat, plan, throttle, pin, onWarning: warn,
+        ...(durationS !== undefined ? { durationS } : {}), ...(o.signal ? { signal: o.signal } : {}) };
+      let point: Point | 'aborted';
+      if (o.reuseServer) {
+        if (session && (session.server.name !== t.server || session.exitReason())) { await session.close(); session = undefined; }
+        if (!session) {
+          const started = await startSession(trialOptions);
+          if (started === 'aborted') { interrupted = true; break; }
+          if ('failed' in started) {
+            point = { schema: POINT_SCHEMA, server: server.name, family: server.family, ...(server.paperRow ? { paperRow: server.paperRow } : {}), load: t.load, repeat: t.repeat, startedAt: new Date().toISOString(), status: 'failed', reason: started.failed };
+          } else {
+            session = started;
+          }
+        }
+        point ??= session ? await measurePoint(session, trialOptions) : 'aborted';
+      } else {
+        point = await runTrial(trialOptions);
+      }
       if (point === 'aborted') { interrupted = true; break; }
       const fails = point.status === 'failed' ? (failuresInARow.get(t.server) ?? 0) + 1 : 0;
       failuresInARow.set(t.server, fails);
@@ -156,6 +179,7 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
       emit({ type: 'point', point, index: i, total: todo.length, etaS: eta });
     }
   } finally {
+    await session?.close();
     try {
       throttle.remove();
     } catch (err) {

@@ -13,6 +13,9 @@ import { TreeSampler, effectiveBacklog, listenCounters, processTree } from './sa
 import { pointTrim } from './plan.js';
 import { runLoad } from '../load/index.js';
 
+/** A server gets this long after SIGTERM before SIGKILL; whatever it leaves is then killed by pid and reported. */
+export const STOP_GRACE_MS = 3000;
+
 export const EVENTBENCH_BIN = fileURLToPath(new URL('../../../bin/eventbench.js', import.meta.url));
 
 export interface TrialServer {
@@ -150,16 +153,28 @@ async function runClient(argv: string[], limitS: number, signal?: AbortSignal): 
   return { error: `client ended (${sig ?? `code ${code}`}) without a result${sig === 'SIGKILL' ? ` after ${limitS} s` : ''}: ${client.stderrTail() || 'no output'}` };
 }
 
-/** Measures one point. Resolves to the Point, or to 'aborted' when the signal fired (nothing is recorded then). */
-export async function runTrial(o: TrialOptions): Promise<Point | 'aborted'> {
-  const { plan, server, load } = o;
-  const startedAt = new Date().toISOString();
-  const base = { schema: POINT_SCHEMA, server: server.name, family: server.family, ...(server.paperRow ? { paperRow: server.paperRow } : {}), load, repeat: o.repeat, startedAt } as const;
-  const failed = (reason: string): Point => ({ ...base, status: 'failed', reason });
-  const warn = o.onWarning ?? (() => {});
+/** A started server under test: where it answers, its process tree, and how to stop it. */
+export interface ServerSession {
+  server: TrialServer;
+  url: string;
+  backlog: { requested: number; effective: number };
+  /** Why it is no longer running, or undefined while it runs. */
+  exitReason(): string | undefined;
+  /** Its processes now (tree and cgroup members); every pid seen is remembered for the leftover check. */
+  members(): number[];
+  rootPid: number;
+  /** SIGTERM, SIGKILL after STOP_GRACE_MS, then kill (by pid) anything of it left, with a warning. */
+  close(): Promise<void>;
+}
 
-  const serverChild = start(pinned(plan.serverCpus, (o.serverArgv ?? defaultServerArgv)(server, plan), o.pin));
-  const rootPid = serverChild.proc.pid;
+type SessionOptions = Pick<TrialOptions, 'server' | 'plan' | 'throttle' | 'pin' | 'signal' | 'serverArgv' | 'readyTimeoutMs' | 'onWarning'>;
+
+/** Starts the server and waits for its line; resolves to the session, to why it failed, or to 'aborted'. */
+export async function startSession(o: SessionOptions): Promise<ServerSession | { failed: string } | 'aborted'> {
+  const { plan, server } = o;
+  const warn = o.onWarning ?? (() => {});
+  const child = start(pinned(plan.serverCpus, (o.serverArgv ?? defaultServerArgv)(server, plan), o.pin));
+  const rootPid = child.proc.pid;
   // Everything the server ever ran, so that leftovers can be found even after they were reparented.
   const seen = new Set<number>();
   const members = () => {
@@ -168,78 +183,112 @@ export async function runTrial(o: TrialOptions): Promise<Point | 'aborted'> {
     for (const p of pids) seen.add(p);
     return pids;
   };
-  try {
-    if (rootPid === undefined) return failed(`could not start the server: ${serverChild.stderrTail()}`);
-    let url: string;
-    try {
-      url = await waitListening(serverChild, o.readyTimeoutMs ?? 60_000, o.signal);
-    } catch (err) {
-      if (o.signal?.aborted) return 'aborted';
-      return failed((err as Error).message);
-    }
-    // The server starts unthrottled (a node process needs ~0.2 CPU s to start: at a quarter core that would
-    // cost most of a short point) and goes under the quota once ready, before any load: its whole tree now,
-    // and every process it starts later, which inherits the cgroup. A second pass catches a late fork.
-    if (o.throttle.mechanism !== 'none') {
-      for (let pass = 0; pass < 2; pass++) {
-        const inGroup = new Set(o.throttle.pids());
-        for (const p of members()) if (!inGroup.has(p)) try { o.throttle.add(p); } catch (err) { if (alive(p)) warn(`could not throttle ${server.name} (pid ${p}): ${(err as Error).message}`); }
-      }
-    }
-    const port = Number(new URL(url).port);
-    const backlog = { requested: plan.backlog, effective: effectiveBacklog(port, plan.backlog) };
-    const loadArgv = o.loadArgv ?? defaultLoadArgv;
-    const timeoutS = Math.max(1, plan.latencyCapMs / 1000);
-    const crashed = () => serverChild.proc.exitCode !== null || serverChild.proc.signalCode !== null;
-
-    // Warm-up from the runner's own process with the load library: a fresh server's first requests (JIT,
-    // page faults) are not what is measured, and a second client process would cost a node start per point.
-    const warmup = o.warmupRequests ?? 200;
-    if (warmup > 0) {
-      // Its own signal, relayed: the load library's listener then dies with it instead of piling up on the run's.
-      const warm = new AbortController();
-      const relay = () => warm.abort();
-      o.signal?.addEventListener('abort', relay, { once: true });
-      try {
-        await runLoad({ url, concurrency: Math.min(load, 10, warmup), requests: warmup, durationS: 0.3, timeoutS, trim: 0, signal: warm.signal });
-      } catch (err) {
-        if (!o.signal?.aborted) warn(`warm-up of ${server.name} failed: ${(err as Error).message}`);
-      } finally {
-        o.signal?.removeEventListener('abort', relay);
-      }
-      if (o.signal?.aborted) return 'aborted';
-      if (crashed()) return failed(`server exited (${serverChild.proc.signalCode ?? `code ${serverChild.proc.exitCode}`}) during the warm-up: ${serverChild.stderrTail() || 'no output'}`);
-    }
-
-    // The node wrapper of a native or production server is not the server measured: its memory and its own
-    // process and thread are left out (its CPU stays in, since it spends the same quota).
-    const sampler = new TreeSampler(members, server.family === 'typescript' ? undefined : rootPid);
-    const before = listenCounters();
-    sampler.start();
-    const durationS = o.durationS ?? plan.durationS;
-    const limitS = (durationS ?? 600) + timeoutS + 15;
-    const measured = await runClient(pinned(plan.clientCpus, loadArgv(url, {
-      concurrency: load, requests: plan.requests, durationS, timeoutS, trim: pointTrim(plan, load), engine: plan.engine,
-    }), o.pin), limitS, o.signal);
-    const usage = sampler.stop();
-    const after = listenCounters();
-    if (measured.aborted) return 'aborted';
-    if (crashed()) {
-      return failed(`server exited (${serverChild.proc.signalCode ?? `code ${serverChild.proc.exitCode}`}) during the measurement: ${serverChild.stderrTail() || 'no output'}`);
-    }
-    if (!measured.result) return failed(measured.error ?? 'no result');
-    const metrics: ServerMetrics = {
-      ...usage,
-      idleRssBytes: sampler.idleRssBytes,
-      listenOverflows: after.overflows - before.overflows,
-      listenDrops: after.drops - before.drops,
-      backlog,
-    };
-    return { ...base, status: 'ok', result: measured.result, metrics };
-  } finally {
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
     members();
-    await stop(serverChild, 5000);
+    await stop(child, STOP_GRACE_MS);
     await reapLeftovers(seen, o.throttle, server.name, warn);
+  };
+  const exitReason = () => (child.proc.exitCode !== null || child.proc.signalCode !== null
+    ? `server exited (${child.proc.signalCode ?? `code ${child.proc.exitCode}`}): ${child.stderrTail() || 'no output'}` : undefined);
+  if (rootPid === undefined) {
+    await close();
+    return { failed: `could not start the server: ${child.stderrTail()}` };
+  }
+  let url: string;
+  try {
+    url = await waitListening(child, o.readyTimeoutMs ?? 60_000, o.signal);
+  } catch (err) {
+    await close();
+    return o.signal?.aborted ? 'aborted' : { failed: (err as Error).message };
+  }
+  // The server starts unthrottled (a node process needs ~0.2 CPU s to start: at a quarter core that would
+  // cost most of a short point) and goes under the quota once ready, before any load: its whole tree now,
+  // and every process it starts later, which inherits the cgroup. A second pass catches a late fork.
+  if (o.throttle.mechanism !== 'none') {
+    for (let pass = 0; pass < 2; pass++) {
+      const inGroup = new Set(o.throttle.pids());
+      for (const p of members()) if (!inGroup.has(p)) try { o.throttle.add(p); } catch (err) { if (alive(p)) warn(`could not throttle ${server.name} (pid ${p}): ${(err as Error).message}`); }
+    }
+  }
+  const port = Number(new URL(url).port);
+  return { server, url, backlog: { requested: plan.backlog, effective: effectiveBacklog(port, plan.backlog) }, exitReason, members, rootPid, close };
+}
+
+type MeasureOptions = Pick<TrialOptions, 'load' | 'repeat' | 'plan' | 'pin' | 'signal' | 'loadArgv' | 'warmupRequests' | 'durationS' | 'onWarning'>;
+
+/** Warms up and measures one point on a running server. Resolves to the Point, or 'aborted' (nothing recorded). */
+export async function measurePoint(session: ServerSession, o: MeasureOptions): Promise<Point | 'aborted'> {
+  const { plan, load } = o;
+  const { server, url } = session;
+  const base = { schema: POINT_SCHEMA, server: server.name, family: server.family, ...(server.paperRow ? { paperRow: server.paperRow } : {}), load, repeat: o.repeat, startedAt: new Date().toISOString() } as const;
+  const failed = (reason: string): Point => ({ ...base, status: 'failed', reason });
+  const warn = o.onWarning ?? (() => {});
+  const timeoutS = Math.max(1, plan.latencyCapMs / 1000);
+  if (session.exitReason()) return failed(`${session.exitReason()} before the point`);
+
+  // Warm-up from the runner's own process with the load library: a fresh server's first requests (JIT,
+  // page faults) are not what is measured, and a second client process would cost a node start per point.
+  const warmup = o.warmupRequests ?? 200;
+  if (warmup > 0) {
+    // Its own signal, relayed: the load library's listener then dies with it instead of piling up on the run's.
+    const warm = new AbortController();
+    const relay = () => warm.abort();
+    o.signal?.addEventListener('abort', relay, { once: true });
+    try {
+      await runLoad({ url, concurrency: Math.min(load, 10, warmup), requests: warmup, durationS: 0.3, timeoutS, trim: 0, signal: warm.signal });
+    } catch (err) {
+      if (!o.signal?.aborted) warn(`warm-up of ${server.name} failed: ${(err as Error).message}`);
+    } finally {
+      o.signal?.removeEventListener('abort', relay);
+    }
+    if (o.signal?.aborted) return 'aborted';
+    const gone = session.exitReason();
+    if (gone) return failed(gone.replace('): ', ') during the warm-up: '));
+  }
+
+  // The node wrapper of a native or production server is not the server measured: its memory and its own
+  // process and thread are left out (its CPU stays in, since it spends the same quota).
+  const sampler = new TreeSampler(() => session.members(), server.family === 'typescript' ? undefined : session.rootPid);
+  const before = listenCounters();
+  sampler.start();
+  const durationS = o.durationS ?? plan.durationS;
+  const limitS = (durationS ?? 600) + timeoutS + 15;
+  const measured = await runClient(pinned(plan.clientCpus, (o.loadArgv ?? defaultLoadArgv)(url, {
+    concurrency: load, requests: plan.requests, durationS, timeoutS, trim: pointTrim(plan, load), engine: plan.engine,
+  }), o.pin), limitS, o.signal);
+  const usage = sampler.stop();
+  const after = listenCounters();
+  if (measured.aborted) return 'aborted';
+  const gone = session.exitReason();
+  if (gone) return failed(gone.replace('): ', ') during the measurement: '));
+  if (!measured.result) return failed(measured.error ?? 'no result');
+  const metrics: ServerMetrics = {
+    ...usage,
+    idleRssBytes: sampler.idleRssBytes,
+    listenOverflows: after.overflows - before.overflows,
+    listenDrops: after.drops - before.drops,
+    backlog: session.backlog,
+  };
+  return { ...base, status: 'ok', result: measured.result, metrics };
+}
+
+/** One point on a fresh server: start it, measure, stop it and check nothing of it is left. */
+export async function runTrial(o: TrialOptions): Promise<Point | 'aborted'> {
+  const startedAt = new Date().toISOString();
+  const session = await startSession(o);
+  if (session === 'aborted') return 'aborted';
+  if ('failed' in session) {
+    const { server } = o;
+    return { schema: POINT_SCHEMA, server: server.name, family: server.family, ...(server.paperRow ? { paperRow: server.paperRow } : {}), load: o.load, repeat: o.repeat, startedAt, status: 'failed', reason: session.failed };
+  }
+  try {
+    const point = await measurePoint(session, o);
+    return point === 'aborted' ? point : { ...point, startedAt };
+  } finally {
+    await session.close();
   }
 }
 
