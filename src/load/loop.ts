@@ -135,13 +135,15 @@ class Loop {
     if (slot.bytes === 0) this.records.firstByte[rec] = performance.now();
     let i = 0;
     if (!slot.headDone) {
+      let crlf = slot.crlf;
+      const seen = slot.bytes;
       for (; i < n; i++) {
         const c = buf[i]!;
-        const at = slot.bytes + i;
-        if (at < 12) slot.prefix[at] = c;
-        slot.crlf = c === 13 ? (slot.crlf === 2 ? 3 : 1) : c === 10 ? (slot.crlf === 1 ? 2 : slot.crlf === 3 ? 4 : 0) : 0;
-        if (slot.crlf === 4) { i++; break; }
+        if (seen + i < 12) slot.prefix[seen + i] = c;
+        crlf = c === 13 ? (crlf === 2 ? 3 : 1) : c === 10 ? (crlf === 1 ? 2 : crlf === 3 ? 4 : 0) : 0;
+        if (crlf === 4) { i++; break; }
       }
+      slot.crlf = crlf;
       if (this.o.keepalive) this.keepHead(slot, buf, i);
       if (slot.crlf === 4) this.headParsed(slot, slot.bytes + i);
       else if (slot.bytes + n > HEAD_CAP) return this.fail(slot, E_OTHER);

@@ -40,12 +40,10 @@ interface StreamBinding {
 interface RawHandle {
   onread: (this: RawHandle) => void;
   sink: TransportSink;
-  connecting: boolean;
   useUserBuffer(buf: Buffer): void;
   connect(req: object, host: string, port: number): number;
   connect6(req: object, host: string, port: number): number;
   readStart(): number;
-  readStop(): number;
   writeBuffer(req: object, data: Buffer): number;
   close(): void;
 }
@@ -76,7 +74,6 @@ function rawTransport(b: { tcp: Binding; stream: StreamBinding }): Transport {
     else if (n < 0) this.sink.ended(this, n === UV_EOF ? 0 : n, false);
   }
   function onconnect(status: number, handle: RawHandle) {
-    handle.connecting = false;
     if (status < 0) return handle.sink.ended(handle, status, true);
     handle.readStart();
     handle.sink.connected(handle);
@@ -86,7 +83,6 @@ function rawTransport(b: { tcp: Binding; stream: StreamBinding }): Transport {
     connect(host, port, sink) {
       const handle = new TCP(constants.SOCKET);
       handle.sink = sink;
-      handle.connecting = true;
       handle.onread = onread;
       handle.useUserBuffer(buffer);
       const req = new TCPConnectWrap();
@@ -106,9 +102,9 @@ function rawTransport(b: { tcp: Binding; stream: StreamBinding }): Transport {
       return (conn as RawHandle).writeBuffer(req, data) === 0;
     },
     close(conn) {
+      // uv_close stops reading itself; onread = noop drops anything already on its way to JS.
       const handle = conn as RawHandle;
       handle.onread = noop;
-      handle.readStop();
       handle.close();
     },
   };
