@@ -64,7 +64,8 @@ export const processes: ServerModel = {
       async close() {
         await acceptor.stop();
         libc().close(listener.fd);
-        for (const child of children.keys()) child.kill('SIGTERM');
+        // SIGKILL: a connection's child holds nothing that needs a clean exit, and nothing in it can delay this.
+        for (const child of children.keys()) child.kill('SIGKILL');
         await Promise.all(children.values());
       },
     };

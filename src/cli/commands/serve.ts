@@ -112,11 +112,17 @@ export const serve: Command = {
     for (const note of server.notes) process.stderr.write(`eventbench serve: note: ${note}\n`);
     process.stdout.write(`listening on ${server.url}\n`);
 
-    // Stay up until a signal; then close (which ends every child) and exit 0.
-    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    // Stay up until a signal, or until whoever started us is gone (a runner killed with -9 cannot send one);
+    // then close (which ends every child) and exit 0.
+    const parent = process.ppid;
+    let orphanWatch: NodeJS.Timeout | undefined;
+    const signal = await new Promise<NodeJS.Signals | 'parent gone'>((resolve) => {
       process.once('SIGTERM', () => resolve('SIGTERM'));
       process.once('SIGINT', () => resolve('SIGINT'));
+      orphanWatch = setInterval(() => { if (process.ppid !== parent) resolve('parent gone'); }, 1000);
+      orphanWatch.unref();
     });
+    clearInterval(orphanWatch);
     const forced = setTimeout(() => {
       process.stderr.write(`eventbench serve: ${model.name} did not close within 10 s of ${signal}\n`);
       process.exit(EXIT.failure);
