@@ -121,3 +121,21 @@ test('damaged, foreign or empty folders are refused with one clear message', asy
   await assert.rejects(readRun(foreign), /schema is "eventbench\.run\/0", this eventbench reads "eventbench\.run\/1"/);
   await assert.rejects(readRun(path.join(foreign, 'nope')), (err: unknown) => (err as { code?: string }).code === 'EB_USAGE');
 });
+
+test('a fit on two loads, or with a slope that is not positive, is flagged and not ranked', async (t) => {
+  const loads = [1, 100, 300];
+  const points = [
+    point({ server: 'steady', family: 'typescript', load: 1, meanLatencyMs: 1 }),
+    point({ server: 'steady', family: 'typescript', load: 100, meanLatencyMs: 20 }),
+    point({ server: 'steady', family: 'typescript', load: 300, meanLatencyMs: 60 }),
+    point({ server: 'two-points', family: 'typescript', load: 1, meanLatencyMs: 50 }),
+    point({ server: 'two-points', family: 'typescript', load: 100, meanLatencyMs: 20 }),
+    point({ server: 'two-points', family: 'typescript', load: 300, meanLatencyMs: 0, failed: 'crashed' }),
+  ];
+  const dir = await writeRun(runInfo(['steady', 'two-points'], loads), points);
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const model = buildModel(await readRun(dir));
+  assert.deepEqual(model.servers.map((s) => s.server), ['steady', 'two-points']);
+  const two = model.servers.find((s) => s.server === 'two-points')!;
+  assert.ok(two.flags.some((f) => f.kind === 'fit' && /2 loads only: not ranked/.test(f.text)), JSON.stringify(two.flags));
+});
