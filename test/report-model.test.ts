@@ -4,6 +4,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fitLine } from '../src/report/fit.js';
 import { buildModel, readRun } from '../src/report/index.js';
+import { glance } from '../src/report/text.js';
 import { ResultsError } from '../src/report/read.js';
 import { POINTS_FILE } from '../src/experiment/schema.js';
 import { exactRun } from './helpers/exact.js';
@@ -122,7 +123,7 @@ test('damaged, foreign or empty folders are refused with one clear message', asy
   await assert.rejects(readRun(path.join(foreign, 'nope')), (err: unknown) => (err as { code?: string }).code === 'EB_USAGE');
 });
 
-test('a fit on two loads, or with a slope that is not positive, is flagged and not ranked', async (t) => {
+test('a slope that is not positive is flagged and not ranked; a fit on two loads is flagged', async (t) => {
   const loads = [1, 100, 300];
   const points = [
     point({ server: 'steady', family: 'typescript', load: 1, meanLatencyMs: 1 }),
@@ -131,11 +132,16 @@ test('a fit on two loads, or with a slope that is not positive, is flagged and n
     point({ server: 'two-points', family: 'typescript', load: 1, meanLatencyMs: 50 }),
     point({ server: 'two-points', family: 'typescript', load: 100, meanLatencyMs: 20 }),
     point({ server: 'two-points', family: 'typescript', load: 300, meanLatencyMs: 0, failed: 'crashed' }),
+    point({ server: 'rising-two', family: 'typescript', load: 1, meanLatencyMs: 1 }),
+    point({ server: 'rising-two', family: 'typescript', load: 100, meanLatencyMs: 500 }),
   ];
-  const dir = await writeRun(runInfo(['steady', 'two-points'], loads), points);
+  const dir = await writeRun(runInfo(['two-points', 'steady', 'rising-two'], loads), points);
   t.after(() => rm(dir, { recursive: true, force: true }));
   const model = buildModel(await readRun(dir));
-  assert.deepEqual(model.servers.map((s) => s.server), ['steady', 'two-points']);
-  const two = model.servers.find((s) => s.server === 'two-points')!;
-  assert.ok(two.flags.some((f) => f.kind === 'fit' && /2 loads only: not ranked/.test(f.text)), JSON.stringify(two.flags));
+  assert.deepEqual(model.servers.map((s) => s.server), ['steady', 'rising-two', 'two-points']);
+  const falling = model.servers.find((s) => s.server === 'two-points')!;
+  assert.ok(falling.flags.some((f) => f.kind === 'fit' && /not positive: not ranked/.test(f.text)), JSON.stringify(falling.flags));
+  const rising = model.servers.find((s) => s.server === 'rising-two')!;
+  assert.ok(rising.flags.some((f) => f.kind === 'fit' && /2 loads only/.test(f.text)));
+  assert.doesNotMatch(glance(model).join('\n'), /(Fastest|Slowest): two-points/);
 });

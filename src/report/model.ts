@@ -176,8 +176,8 @@ function summarise(server: string, points: readonly Point[]): ServerSummary {
   const withRss = fitted.filter((lp) => lp.peakRssBytes !== null);
   const memoryFit = fitLine(withRss.map((lp) => lp.load), withRss.map((lp) => lp.peakRssBytes!));
   if (!latencyFit) flags.push({ kind: 'fit', text: `no fit: ${loads.length === 0 ? 'no load was measured' : 'fewer than two loads were measured'}` });
-  else if (latencyFit.n < MIN_LOADS_TO_RANK) flags.push({ kind: 'fit', text: `fitted on ${latencyFit.n} loads only: not ranked` });
   else if (latencyFit.slope <= 0) flags.push({ kind: 'fit', text: `slope ${latencyFit.slope.toFixed(3)} ms/client is not positive: not ranked` });
+  else if (latencyFit.n === 2) flags.push({ kind: 'fit', text: 'fitted on 2 loads only: a line through two points, r = ±1 by construction' });
   const row = paperRow(first.paperRow);
   return {
     server,
@@ -195,11 +195,8 @@ function summarise(server: string, points: readonly Point[]): ServerSummary {
   };
 }
 
-/** Fewer loads than this, or a slope that is not positive, is no ranking: two points always fit a line exactly. */
-export const MIN_LOADS_TO_RANK = 3;
-/** The slope a server is ranked and compared by, or null when its fit cannot bear that. */
-const slopeOf = (s: ServerSummary): number | null =>
-  s.latencyFit && s.latencyFit.n >= MIN_LOADS_TO_RANK && s.latencyFit.slope > 0 ? s.latencyFit.slope : null;
+/** The slope a server is ranked and compared by, or null when it has none that means "time per client". */
+export const slopeOf = (s: ServerSummary): number | null => (s.latencyFit && s.latencyFit.slope > 0 ? s.latencyFit.slope : null);
 
 function chooseReference(servers: readonly ServerSummary[]): Reference {
   const fitted = servers.filter((s) => slopeOf(s) !== null && s.paperRow !== undefined && paperRow(s.paperRow));

@@ -1,11 +1,11 @@
 // Text renderers: Markdown (for a paper or a pull request), CSV (one table), JSON (the whole model). Pure: model
 // in, string out. The sentences both Markdown and HTML show (the summary, the environment) are made here once.
-import type { ReportModel } from './model.js';
+import { slopeOf, type ReportModel } from './model.js';
 import { bytesText, fixed, groupDigits, paperTable, rankingTable, table, type Cell, type Table, type TableName } from './tables.js';
 
 /** What a reader should take away first: who is fast, and whether to trust it. */
 export function glance(model: ReportModel): string[] {
-  const fitted = model.servers.filter((s) => s.latencyFit);
+  const fitted = model.servers.filter((s) => slopeOf(s) !== null);
   const lines: string[] = [];
   const fastest = fitted[0];
   const slowest = fitted[fitted.length - 1];
