@@ -7,7 +7,8 @@ import path from 'node:path';
 import http from 'node:http';
 import { runLoad, LOAD_SCHEMA, PERCENTILES } from '../src/load/index.js';
 import { parseAbOutput, parseQuantiles } from '../src/load/ab.js';
-import { trimFor } from '../src/load/stats.js';
+import { figures, trimFor } from '../src/load/stats.js';
+import { Records } from '../src/load/records.js';
 import { tinyServer, closedPort, type Behaviour } from './helpers/tiny-server.js';
 import { cli } from './helpers/cli.js';
 
@@ -244,4 +245,23 @@ test('ab output parsing: failures, non-2xx and the quantile mean', () => {
   assert.ok(Math.abs(f.latencyMs.percentiles['99.9']! - 9.99) < 1e-9);
   assert.equal(f.phasesMs.connect.mean, 1);
   assert.equal(f.throughputRps, 500);
+});
+
+test('measured load of an ideal closed loop is l, however short the run (no ramp-down bias)', () => {
+  // 100 slots, each request 10 ms, each slot restarting at once: exactly 100 in flight from start to end.
+  const L = 100, perSlot = 6, r = new Records(L * perSlot);
+  const rows: [number, number][] = [];
+  for (let s = 0; s < L; s++) for (let k = 0; k < perSlot; k++) rows.push([s * 0.1 + k * 10, s]);
+  rows.sort((a, b) => a[0] - b[0]);
+  for (const [start, slot] of rows) {
+    const i = r.open(start, slot);
+    r.connected[i] = start + 1; r.firstByte[i] = start + 5; r.end[i] = start + 10;
+    r.status[i] = 200; r.bytes[i] = 400; r.body[i] = 305;
+  }
+  const f = figures(r, L); // trimming l requests at each end covers the ramps of a closed loop
+  assert.ok(Math.abs(f.measuredLoad - L) < 0.5, `l_m = ${f.measuredLoad}`);
+  assert.ok(Math.abs(f.throughputRps - 10_000) < 100, `${f.throughputRps} req/s`);
+  // Untrimmed, the ramp-down at the end is real idle capacity and shows: l / (1 + l/n).
+  const all = figures(r, 0);
+  assert.ok(Math.abs(all.measuredLoad - L / (1 + L / (L * perSlot))) < 1, `untrimmed l_m = ${all.measuredLoad}`);
 });

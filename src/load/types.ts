@@ -87,13 +87,17 @@ export interface LoadResult {
   trim: number;
   /** Set when trim was lowered because 2·trim exceeded half the requests. */
   trimNote?: string;
-  /** Span of the kept window, first start to last end, seconds: the paper's t. */
+  /** Span of the kept window, first kept start to last kept end, seconds: the paper's t. */
   durationS: number;
   /** Whole run, first start to last end, seconds. */
   totalDurationS: number;
-  /** Kept requests per second of the kept window (requests / durationS). */
+  /** Responses (any status) that ended inside the kept window, per second of it. */
   throughputRps: number;
-  /** The paper's l_m = n·t_r/t. Close to concurrency when the client saturated the server. */
+  /**
+   * The paper's l_m = n·t_r/t: the average number of requests in flight over the kept window, where every request
+   * that got a response counts for the time it spent inside the window (kept or trimmed, so the window's edges do
+   * not bias it). Close to concurrency when the client kept the server saturated.
+   */
   measuredLoad: number;
   /** Total time per kept request (start to end), ms. */
   latencyMs: LatencyMs;
