@@ -22,7 +22,7 @@ export const RUN_DEFAULTS = {
   loads: [1, 10, 50, 100, 200, 400, 600, 800, 1000],
   repeat: 1,
   requests: 30_000,
-  durationS: 1,
+  durationS: 0.75,
   /** The paper dropped 1000 requests at each end; each point drops min(trim, load), the ramp of a closed loop. */
   trim: 1000,
   pageBytes: DEFAULT_PAGE_BYTES,
