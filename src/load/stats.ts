@@ -92,22 +92,26 @@ export function figures(r: Records, requestedTrim: number): Figures {
     bytesReceived += r.bytes[i]!;
   });
 
-  // The kept window W runs from the first kept start to the last kept end: the paper's t. Its edges are where
-  // n·t_r/t goes wrong for runs that are not much longer than one request (n·t_r misses the time that trimmed
-  // requests spend inside W, about one t_r, which biases l_m low by 1/(1 + l/n): 14% at l = 1000 over 6000
-  // requests), so every request, kept or trimmed, counts for the time it spends inside W: l_m is the average
-  // number of requests in flight over W, and throughput the responses that ended inside it, per second.
+  // The kept window runs from the first kept start to the last kept end: the paper's t (durationS). l_m and the
+  // throughput are read over its steady part, first to last kept START, while the loop is still starting
+  // requests: every request, kept or trimmed, counts for the time it spends inside, so l_m is the average number in
+  // flight there. n·t_r/t over the kept requests alone reads low by about 1/(1 + l/n), since their count misses
+  // the trimmed requests' time inside the window and t includes the last requests' ramp-down (14% at l = 1000
+  // over 6000 requests); and a short run whose trim had to be lowered would read lower still.
   let first = Infinity, last = -Infinity;
   for (const i of kept) { first = Math.min(first, r.start[i]!); last = Math.max(last, r.end[i]!); }
   const spanMs = kept.length ? last - first : 0;
+  const steadyEnd = kept.length > 1 && r.start[kept[kept.length - 1]!]! > first ? r.start[kept[kept.length - 1]!]! : last;
+  const steadyMs = steadyEnd - first;
   let inFlightMs = 0, endedInside = 0;
   let allFirst = Infinity, allLast = -Infinity;
   for (const i of finished) {
     const start = r.start[i]!, end = r.end[i]!;
     allFirst = Math.min(allFirst, start);
     allLast = Math.max(allLast, end);
-    if (r.status[i]! > 0) inFlightMs += Math.max(0, Math.min(end, last) - Math.max(start, first));
-    if (r.status[i]! > 0 && end >= first && end <= last) endedInside++;
+    if (r.status[i]! === 0) continue;
+    inFlightMs += Math.max(0, Math.min(end, steadyEnd) - Math.max(start, first));
+    if (end >= first && end <= steadyEnd) endedInside++;
   }
   const lat = latency(total);
   return {
@@ -116,8 +120,8 @@ export function figures(r: Records, requestedTrim: number): Figures {
     trim,
     durationS: spanMs / 1000,
     totalDurationS: finished.length ? (allLast - allFirst) / 1000 : 0,
-    throughputRps: spanMs > 0 ? endedInside / (spanMs / 1000) : 0,
-    measuredLoad: spanMs > 0 ? inFlightMs / spanMs : 0,
+    throughputRps: steadyMs > 0 ? endedInside / (steadyMs / 1000) : 0,
+    measuredLoad: steadyMs > 0 ? inFlightMs / steadyMs : 0,
     latencyMs: lat,
     phasesMs: { connect: phase(connect), processing: phase(processing), waiting: phase(waiting), total: phase(total) },
     bytesReceived,

@@ -91,12 +91,12 @@ export interface LoadResult {
   durationS: number;
   /** Whole run, first start to last end, seconds. */
   totalDurationS: number;
-  /** Responses (any status) that ended inside the kept window, per second of it. */
+  /** Responses (any status) that ended in the kept window's steady part (first to last kept start), per second of it. */
   throughputRps: number;
   /**
-   * The paper's l_m = n·t_r/t: the average number of requests in flight over the kept window, where every request
-   * that got a response counts for the time it spent inside the window (kept or trimmed, so the window's edges do
-   * not bias it). Close to concurrency when the client kept the server saturated.
+   * The paper's l_m = n·t_r/t: the average number of requests in flight over the kept window's steady part (first
+   * to last kept start), where every request that got a response counts for the time it spent inside (kept or
+   * trimmed, so the window's edges do not bias it). Close to concurrency when the client kept the server saturated.
    */
   measuredLoad: number;
   /** Total time per kept request (start to end), ms. */
