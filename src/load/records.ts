@@ -115,10 +115,6 @@ export class Records {
     }
     return out;
   }
-
-  static from(data: RecordsData): Records {
-    return Records.merge([data], [0], [0]);
-  }
 }
 
 export interface RecordsData {
