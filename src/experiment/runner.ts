@@ -6,6 +6,7 @@ import type { Plan, Point, RunInfo } from './schema.js';
 import { POINT_SCHEMA, RUN_SCHEMA } from './schema.js';
 import { planPoints, pointDurationS, resolvePlan, type PlanInput } from './plan.js';
 import { createThrottle, hasTaskset, hostSetup, type Throttle } from './host.js';
+import { pointFlags } from './verdict.js';
 import { appendPoint, createRunDir, defaultRunDir, readRun, writeRunInfo } from './store.js';
 import { measurePoint, runTrial, startSession, type ServerSession, type TrialOptions, type TrialServer } from './trial.js';
 
@@ -172,6 +173,7 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
         point.stopped = why;
         stoppedAt.set(t.server, t.load);
       }
+      if (point.status === 'ok') point.flags = pointFlags(point, plan);
       appendPoint(dir, point);
       points.push(point);
       measured += 1;

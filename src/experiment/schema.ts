@@ -4,6 +4,7 @@
 // Change a field: bump the version in RUN_SCHEMA / POINT_SCHEMA; readers refuse other versions with a clear error.
 import type { Environment } from '../core/environment.js';
 import type { Engine, LoadResult } from '../load/types.js';
+import type { PointFlag } from './verdict.js';
 
 export const RUN_SCHEMA = 'eventbench.run/1';
 export const POINT_SCHEMA = 'eventbench.point/1';
@@ -106,4 +107,6 @@ export interface Point {
   startedAt: string;
   result?: LoadResult;
   metrics?: ServerMetrics;
+  /** Why this point cannot be trusted (src/experiment/verdict.ts); empty or absent when it can. Flagged points stay out of fits. */
+  flags?: PointFlag[];
 }

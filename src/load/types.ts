@@ -113,8 +113,13 @@ export interface LoadResult {
   statusCounts: Record<string, number>;
   /** The client's own CPU time over the run; share is CPU seconds over wall seconds (1 = one full core). */
   clientCpu: { userS: number; systemS: number; share: number };
-  /** Whether the client, not the server, may have set the pace, and why. */
-  verdict: { clientBound: boolean; reasons: string[] };
+  /**
+   * Whether this measurement can be trusted, and why not: `clientBound` when the client, not the server, may have
+   * set the pace; `notSteady` when the kept window's first and last parts disagree (the server was still warming
+   * up or drifting); `backlogBound` when requests waited on the kernel's SYN retransmission (the accept queue
+   * overflowed). Each reason is one sentence with the figures.
+   */
+  verdict: { clientBound: boolean; notSteady?: boolean; backlogBound?: boolean; reasons: string[] };
   /** Set when the run ended early: "bailout", "aborted", "server-gone" (connections refused in a row), "record-limit". */
   stoppedEarly?: string;
   startedAt: string;
