@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { createThrottle, detectCgroup, parseCpuList, pinned, readQuota } from '../src/experiment/host.js';
 import { processTree, sampleProcesses, listenCounters, effectiveBacklog } from '../src/experiment/sampling.js';
 import { runExperiment } from '../src/experiment/runner.js';
+import { readRun } from '../src/experiment/store.js';
 import { SERVE_SCRIPT, testCatalog, testTrial } from './helpers/runner.js';
 
 function startTiny(extra: string[] = []) {
@@ -29,7 +30,12 @@ test('the throttle puts a process tree under a quarter-core quota and is removed
   const throttle = createThrottle(0.25);
   t.after(() => throttle.remove());
   assert.equal(throttle.mechanism, found.mechanism);
-  assert.deepEqual(readQuota(throttle.path!), { quotaUs: 25_000, periodUs: 100_000 });
+  assert.deepEqual(readQuota(throttle.path!), { quotaUs: 2_500, periodUs: 10_000 }, 'a 10 ms period by default: a slow CPU, not long stalls');
+  assert.equal(throttle.periodMs, 10);
+  const slow = createThrottle(0.5, 100);
+  t.after(() => slow.remove());
+  assert.deepEqual(readQuota(slow.path!), { quotaUs: 50_000, periodUs: 100_000 }, 'the period asked for is written and read back');
+  assert.equal(slow.periodMs, 100);
   const { p, url } = startTiny(['--child']);
   t.after(() => p.kill('SIGKILL'));
   await url;
@@ -48,11 +54,13 @@ test('a throttled run keeps the server under its quota while it is measured', as
   const base = mkdtempSync(join(tmpdir(), 'eventbench-host-'));
   t.after(() => rmSync(base, { recursive: true, force: true }));
   const out = await runExperiment({
-    input: { servers: ['tiny'], loads: [8], durationS: 0.8, serverCpuShare: 0.1 },
+    input: { servers: ['tiny'], loads: [8], durationS: 0.8, serverCpuShare: 0.1, repeat: 1, throttlePeriodMs: 20 },
     out: join(base, 'r'), catalog: testCatalog, trial: testTrial,
   });
   const m = out.points[0]!.metrics!;
   assert.equal(out.info.host.throttle.share, 0.1);
+  assert.equal(out.info.host.throttle.periodMs, 20, 'the period in force is recorded in run.json');
+  assert.equal(readRun(out.dir).info.plan.throttlePeriodMs, 20, '... and read back with the plan');
   assert.ok(m.cpuShare > 0.02 && m.cpuShare < 0.2, `cpu share ${m.cpuShare} under a 0.1-core quota`);
 });
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resolvePlan, pointTrim, planPoints, pointDurationS, RUN_DEFAULTS, QUICK_DEFAULTS, maxLoadHere } from '../src/experiment/plan.js';
+import { resolvePlan, pointTrim, planSweeps, roundOrder, pointDurationS, RUN_DEFAULTS, QUICK_DEFAULTS, maxLoadHere } from '../src/experiment/plan.js';
 import type { ServerModel } from '../src/servers/registry.js';
 import { testCatalog } from './helpers/runner.js';
 
@@ -8,11 +8,14 @@ const missing: ServerModel = { ...testCatalog[0]!, name: 'absent', available: as
 const catalog = [...testCatalog, missing];
 const plan = (input: Parameters<typeof resolvePlan>[0]) => resolvePlan(input, undefined, catalog);
 
-test('defaults: every model that can run, the paper range in about ten loads, skipped ones said why', async () => {
+test('defaults: every model that can run, the paper range in six loads, three rounds, skipped ones said why', async () => {
   const r = await plan({});
   assert.deepEqual(r.plan.servers, testCatalog.map((m) => m.name));
   assert.deepEqual(r.skipped, [{ server: 'absent', reason: 'absent is not installed (apt-get install absent)' }]);
-  assert.ok(r.plan.loads.length >= 8 && r.plan.loads.length <= 12);
+  assert.ok(r.plan.loads.length >= 5 && r.plan.loads.length <= 12);
+  assert.equal(r.plan.repeat, 3);
+  assert.equal(r.plan.throttlePeriodMs, 10);
+  assert.equal(typeof r.plan.seed, 'number');
   assert.equal(r.plan.loads[0], 1);
   assert.equal(r.plan.loads.at(-1), 1000);
   assert.equal(r.plan.durationS, RUN_DEFAULTS.durationS);
@@ -20,7 +23,8 @@ test('defaults: every model that can run, the paper range in about ten loads, sk
   const q = await plan({ quick: true });
   assert.deepEqual(q.plan.loads, QUICK_DEFAULTS.loads);
   assert.equal(q.plan.durationS, QUICK_DEFAULTS.durationS);
-  assert.equal(planPoints(q.plan).length, 3 * testCatalog.length);
+  assert.equal(planSweeps(q.plan).length, testCatalog.length, 'one round');
+  assert.equal(planSweeps(r.plan).length, 3 * testCatalog.length);
   assert.equal(pointTrim(r.plan, 1), 1);
   assert.equal(pointTrim(r.plan, 5000), 1000);
 });
@@ -36,6 +40,8 @@ test('bad input is refused with one clear line naming the field, the value and t
     [{ pageBytes: 10 }, /^--page-bytes: got 10, the limit is \d+ to \d+/],
     [{ serverCpuShare: 2 }, /^--server-cpu-share: got 2, the limit is 0 to 1/],
     [{ loads: [1, 50], requests: 20 }, /^--requests: got 20, must be at least the largest load \(50\)/],
+    [{ throttlePeriodMs: 0.5 }, /^--throttle-period-ms: got 0.5, the limit is 1 to 1000/],
+    [{ seed: -1 }, /^--seed: got -1, the limit is 0 to 2147483647/],
     [{ engine: 'wrk' as never }, /^--engine: got "wrk", expected one of eventbench, ab/],
   ];
   for (const [input, message] of cases) await assert.rejects(plan(input), { code: 'EB_USAGE', message }, JSON.stringify(input));
@@ -56,4 +62,21 @@ test('high-load points are lengthened so 4·load requests fit, at most 3× the p
   assert.equal(pointDurationS(quick, 300, 100), quick.durationS, '--quick points stay short');
   const { plan: counted } = await plan({ requests: 5000 });
   assert.equal(pointDurationS(counted, 1000, 100), undefined, 'count-bound points stay count-bound');
+});
+
+test('rounds: every server once per round, in an order shuffled per round and reproducible from the seed', async () => {
+  const servers = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+  const base = { ...(await plan({})).plan, servers, repeat: 4, seed: 1234 };
+  const sweeps = planSweeps(base);
+  assert.equal(sweeps.length, 4 * servers.length);
+  for (let round = 1; round <= 4; round++) {
+    const order = sweeps.filter((s) => s.round === round).map((s) => s.server);
+    assert.deepEqual([...order].sort(), servers, `round ${round} runs every server once`);
+    assert.deepEqual(order, roundOrder(base, round));
+  }
+  assert.deepEqual(planSweeps({ ...base }), sweeps, 'the same seed gives the same order');
+  const orders = new Set([1, 2, 3, 4].map((r) => roundOrder(base, r).join()));
+  assert.ok(orders.size >= 3, `rounds are shuffled differently: ${[...orders].join(' | ')}`);
+  assert.notDeepEqual(roundOrder({ ...base, seed: 99 }, 1), roundOrder(base, 1), 'another seed, another order');
+  assert.deepEqual(sweeps[0]!.loads, base.loads, 'each sweep covers every load, ascending');
 });

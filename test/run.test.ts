@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { runExperiment } from '../src/experiment/runner.js';
 import { readRun } from '../src/experiment/store.js';
 import { detectCgroup } from '../src/experiment/host.js';
+import { roundOrder } from '../src/experiment/plan.js';
 import { POINT_SCHEMA, RUN_SCHEMA, type Point } from '../src/experiment/schema.js';
 import { testCatalog, testTrial, RUN_CHILD, SERVE_SCRIPT, processesRunning } from './helpers/runner.js';
 
@@ -27,7 +28,7 @@ test('a quick run over two servers writes one JSON line per point and run.json, 
   });
   assert.equal(out.interrupted, false);
   const points = lines(dir);
-  assert.deepEqual(points.map((p) => `${p.server}@${p.load}`), ['tiny@1', 'tiny@4', 'tiny-tree@1', 'tiny-tree@4']);
+  assert.deepEqual(points.map((p) => `${p.server}@${p.load}`).sort(), ['tiny-tree@1', 'tiny-tree@4', 'tiny@1', 'tiny@4']);
   for (const p of points) {
     assert.equal(p.schema, POINT_SCHEMA);
     assert.equal(p.status, 'ok', p.reason);
@@ -38,8 +39,8 @@ test('a quick run over two servers writes one JSON line per point and run.json, 
     assert.ok(p.metrics!.backlog.effective >= 1);
   }
   // The tree is sampled whole: the server with a child counts two processes.
-  assert.equal(points[0]!.metrics!.peakProcesses, 1);
-  assert.equal(points[2]!.metrics!.peakProcesses, 2);
+  assert.equal(points.find((p) => p.server === 'tiny')!.metrics!.peakProcesses, 1);
+  assert.equal(points.find((p) => p.server === 'tiny-tree')!.metrics!.peakProcesses, 2);
   const info = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
   assert.equal(info.schema, RUN_SCHEMA);
   assert.ok(info.finishedAt);
@@ -56,17 +57,17 @@ test('a server that crashes mid-point is a failed point, and the run goes on', a
   t.after(() => rmSync(base, { recursive: true, force: true }));
   const dir = join(base, 'r');
   await runExperiment({
-    input: { servers: ['crashy', 'tiny'], loads: [2, 3, 5], requests: 200, serverCpuShare: 0 },
+    input: { servers: ['crashy', 'tiny'], loads: [2, 3, 5], requests: 200, serverCpuShare: 0, repeat: 3 },
     out: dir, catalog: testCatalog, trial: testTrial,
   });
   const points = lines(dir);
   const crashy = points.filter((p) => p.server === 'crashy');
   assert.equal(crashy[0]!.status, 'failed');
   assert.match(crashy[0]!.reason!, /server exited \(code 3\) during the measurement/);
-  // Two failures in a row retire the server; the other server still runs every load.
-  assert.equal(crashy.length, 2);
+  // A failure ends its sweep; the next round starts the server afresh; two failures in a row retire it for good.
+  assert.deepEqual(crashy.map((p) => `${p.load}#${p.repeat}`), ['2#1', '2#2']);
   assert.match(crashy[1]!.stopped!, /2 failed points in a row/);
-  assert.deepEqual(points.filter((p) => p.server === 'tiny').map((p) => p.status), ['ok', 'ok', 'ok']);
+  assert.deepEqual(points.filter((p) => p.server === 'tiny').map((p) => p.status), Array(9).fill('ok'));
   assert.deepEqual(await processesRunning(SERVE_SCRIPT), []);
 });
 
@@ -74,7 +75,7 @@ test('SIGINT stops the run with no server left, keeps finished points, and --res
   const base = tmp();
   t.after(() => rmSync(base, { recursive: true, force: true }));
   const dir = join(base, 'r');
-  const args = ['--servers', 'tiny-tree,tiny', '--loads', '1,2,3', '-t', '0.6', '-n', '100000', '--out', dir, '--no-report'];
+  const args = ['--servers', 'tiny-tree,tiny', '--loads', '1,2,3', '--repeat', '1', '-t', '0.6', '-n', '100000', '--out', dir, '--no-report'];
   const child = spawn(process.execPath, [RUN_CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   t.after(() => child.kill('SIGKILL'));
   let err = '';
@@ -130,27 +131,31 @@ test('a point where every request timed out is recorded, printed, and retires th
   const base = tmp();
   t.after(() => rmSync(base, { recursive: true, force: true }));
   const dir = join(base, 'r');
-  const child = spawn(process.execPath, [RUN_CHILD, '--servers', 'stall,tiny', '--loads', '2,4', '-n', '6', '--latency-cap', '0.3', '--out', dir, '--no-report'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [RUN_CHILD, '--servers', 'stall,tiny', '--loads', '2,4', '--repeat', '1', '--seed', '1', '-n', '6', '--latency-cap', '0.3', '--out', dir, '--no-report'], { stdio: ['ignore', 'pipe', 'pipe'] });
   t.after(() => child.kill('SIGKILL'));
   let err = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
   const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
   assert.equal(code, 0, err);
   assert.match(err, /stall @ 2: 0 req\/s, mean - ms.*errors 6; stopped: errors were 100\.0% of requests/);
-  assert.deepEqual(lines(dir).map((p) => `${p.server}@${p.load}`), ['stall@2', 'tiny@2', 'tiny@4']);
+  assert.deepEqual(lines(dir).map((p) => `${p.server}@${p.load}`).sort(), ['stall@2', 'tiny@2', 'tiny@4']);
 });
 
-test('--quick reuses one server for all its loads, restarts it after a crash, and leaves nothing behind', async (t) => {
+test('rounds: each round sweeps every server once, in the seeded order, over every load in ascending order', async (t) => {
   const base = tmp();
   t.after(() => rmSync(base, { recursive: true, force: true }));
   const dir = join(base, 'r');
   const out = await runExperiment({
-    input: { servers: ['crashy', 'tiny'], loads: [2, 3, 4], requests: 200, serverCpuShare: 0 },
-    out: dir, catalog: testCatalog, trial: { ...testTrial, warmupRequests: 0 }, reuseServer: true,
+    input: { servers: ['tiny', 'tiny-tree'], loads: [1, 3], requests: 60, serverCpuShare: 0, repeat: 3, seed: 7 },
+    out: dir, catalog: testCatalog, trial: testTrial,
   });
-  assert.match(out.info.warnings.join('\n'), /started once for all its loads/);
   const points = lines(dir);
-  assert.deepEqual(points.map((p) => `${p.server}@${p.load}:${p.status}`), ['crashy@2:failed', 'crashy@3:failed', 'tiny@2:ok', 'tiny@3:ok', 'tiny@4:ok']);
-  assert.match(points[1]!.reason!, /server exited \(code 3\) during the measurement/, 'restarted, then crashed again');
+  assert.equal(out.info.plan.seed, 7);
+  for (let round = 1; round <= 3; round++) {
+    const inRound = points.filter((p) => p.repeat === round).map((p) => `${p.server}@${p.load}`);
+    const order = roundOrder(out.info.plan, round);
+    assert.deepEqual(inRound, order.flatMap((s) => [`${s}@1`, `${s}@3`]), `round ${round}`);
+  }
+  assert.deepEqual(points.map((p) => p.repeat), [1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3], 'round 1, then round 2, then round 3');
   assert.deepEqual(await processesRunning(SERVE_SCRIPT), []);
 });

@@ -58,7 +58,15 @@ export function pinned(cpus: string, argv: string[], withTaskset = hasTaskset())
 
 const V1_ROOT = '/sys/fs/cgroup/cpu';
 const V2_ROOT = '/sys/fs/cgroup';
-const PERIOD_US = 100_000;
+/**
+ * The quota's period. The kernel's default, 100 ms, lets a quarter-core server run 25 ms and then stall 75 ms:
+ * medians stay low while means and p99 carry the stalls, and event loops batch whole accept queues during a stall,
+ * which a slow CPU never does. 10 ms behaves like a slow CPU (median ≈ mean, as on the paper's downclocked laptop);
+ * below about 5 ms the kernel's bandwidth slice (sched_cfs_bandwidth_slice_us, 5 ms) no longer enforces the quota.
+ */
+export const DEFAULT_THROTTLE_PERIOD_MS = 10;
+export const MIN_THROTTLE_PERIOD_MS = 1;
+export const MAX_THROTTLE_PERIOD_MS = 1000;
 const PREFIX = 'eventbench-';
 
 export type ThrottleMechanism = 'cgroup-v1' | 'cgroup-v2' | 'none';
@@ -100,6 +108,8 @@ export interface Throttle {
   mechanism: ThrottleMechanism;
   /** Cores allowed (0.25 = a quarter of one core); 0 when unthrottled. */
   share: number;
+  /** The quota's period, ms (the quota is share × period); 0 when unthrottled. */
+  periodMs: number;
   /** Why there is no throttle, when there is none. */
   reason?: string;
   /** The cgroup folder, when there is one. */
@@ -115,23 +125,24 @@ export interface Throttle {
 let counter = 0;
 
 /** Creates a fresh cgroup with a `share`-of-a-core quota, or an inert throttle saying why it could not. */
-export function createThrottle(share: number): Throttle {
-  const none = (reason: string): Throttle => ({ mechanism: 'none', share: 0, reason, add() {}, pids: () => [], remove() {} });
+export function createThrottle(share: number, periodMs: number = DEFAULT_THROTTLE_PERIOD_MS): Throttle {
+  const none = (reason: string): Throttle => ({ mechanism: 'none', share: 0, periodMs: 0, reason, add() {}, pids: () => [], remove() {} });
   if (share <= 0) return none('unthrottled on request (--server-cpu-share 0)');
   const found = detectCgroup();
   if (found.mechanism === 'none' || !found.root) return none(found.reason ?? 'no cgroup');
   removeStaleCgroups(found.root);
   const path = join(found.root, `${PREFIX}${process.pid}-${++counter}`);
-  const quotaUs = Math.max(1000, Math.round(share * PERIOD_US));
+  const periodUs = Math.round(periodMs * 1000);
+  const quotaUs = Math.max(1000, Math.round(share * periodUs));
   try {
     mkdirSync(path);
     if (found.mechanism === 'cgroup-v1') {
-      writeFileSync(join(path, 'cpu.cfs_period_us'), String(PERIOD_US));
+      writeFileSync(join(path, 'cpu.cfs_period_us'), String(periodUs));
       writeFileSync(join(path, 'cpu.cfs_quota_us'), String(quotaUs));
     } else {
       // The root's subtree_control must hand the cpu controller down before cpu.max exists.
       if (!existsSync(join(path, 'cpu.max'))) writeFileSync(join(found.root, 'cgroup.subtree_control'), '+cpu');
-      writeFileSync(join(path, 'cpu.max'), `${quotaUs} ${PERIOD_US}`);
+      writeFileSync(join(path, 'cpu.max'), `${quotaUs} ${periodUs}`);
     }
   } catch (err) {
     try { rmdirSync(path); } catch { /* never created */ }
@@ -142,6 +153,7 @@ export function createThrottle(share: number): Throttle {
   return {
     mechanism: found.mechanism,
     share,
+    periodMs: periodUs / 1000,
     path,
     add(pid) {
       writeFileSync(procsFile, String(pid));
@@ -197,7 +209,7 @@ export function hostSetup(throttle: Throttle, isPinned: boolean): HostSetup {
     somaxconn: num('net.core.somaxconn'),
     tcpMaxSynBacklog: num('net.ipv4.tcp_max_syn_backlog'),
     ipLocalPortRange: sysctl('net.ipv4.ip_local_port_range')?.replace(/\s+/, '-'),
-    throttle: { mechanism: throttle.mechanism, share: throttle.share, ...(throttle.reason ? { reason: throttle.reason } : {}) },
+    throttle: { mechanism: throttle.mechanism, share: throttle.share, periodMs: throttle.periodMs, ...(throttle.reason ? { reason: throttle.reason } : {}) },
     pinned: isPinned,
   };
 }

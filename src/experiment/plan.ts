@@ -7,22 +7,29 @@ import { DEFAULT_PAGE_BYTES, MAX_PAGE_BYTES, MIN_PAGE_BYTES } from '../servers/p
 import { models, type ServerModel } from '../servers/registry.js';
 import type { Engine } from '../load/types.js';
 import type { Plan } from './schema.js';
-import { parseCpuList, allowedCpus } from './host.js';
+import { parseCpuList, allowedCpus, DEFAULT_THROTTLE_PERIOD_MS, MAX_THROTTLE_PERIOD_MS, MIN_THROTTLE_PERIOD_MS } from './host.js';
+import { LOAD_WARMUP, SESSION_WARMUP } from './warmup.js';
+import { newSeed, shuffled } from '../core/random.js';
 
 /**
- * Defaults of `eventbench run`. The budget: about 20 servers × 10 loads = 200 points must fit in 10 minutes on
- * 2 cores, so under 3 s per point, of which ~0.8 s is fixed cost (start the server, warm it up in-process, start
- * the client, stop). Points are therefore time-bound at 1 s, lengthened (up to 3×) at high loads for servers
- * too slow to give 4·load requests in that time (pointDurationS): a server at 2-10k requests/s under the
- * quarter-core throttle keeps thousands of samples after trimming `load` requests at each end. `requests` caps
- * the count so a very fast server cannot exhaust local ports. Slow per-connection models hit the stop rules early.
+ * Defaults of `eventbench run`. Validity first, then the budget (about 10 minutes for 21 servers on 2 cores):
+ * - every server is warmed to steady state before it is measured (src/experiment/warmup.ts), and each point's
+ *   kept window is checked for stationarity; the warm-up is paid once per server per round, since a server is
+ *   started fresh for each round and then kept warm across that round's loads (README: "fresh or warm");
+ * - three rounds (repeat), each over every server and load, servers shuffled per round from a recorded seed, so
+ *   that the machine's drift lands on every server alike and every slope gets an interval;
+ * - the throttle's period is 10 ms, so a quarter-core server behaves like a slow CPU, not like a fast one that
+ *   stalls 75 ms in every 100 (src/experiment/host.ts);
+ * - six loads over the paper's 1..1000, enough for a fit with r and for Figure 1's plateau near 128 when
+ *   --backlog 128 is asked for;
+ * - points are time-bound at 0.6 s and lengthened (up to 3×) at high loads for servers too slow to give 6·load
+ *   requests in that time (pointDurationS); `requests` caps the count so a very fast server cannot exhaust local ports.
  */
 export const RUN_DEFAULTS = {
-  /** Nine levels over the paper's 1..1000, dense below and around somaxconn's old 128 (Figure 1): 10 minutes for ~20 servers. */
-  loads: [1, 10, 50, 100, 200, 400, 600, 800, 1000],
-  repeat: 1,
+  loads: [1, 50, 150, 300, 600, 1000],
+  repeat: 3,
   requests: 30_000,
-  durationS: 0.75,
+  durationS: 0.6,
   /** The paper dropped 1000 requests at each end; each point drops min(trim, load), the ramp of a closed loop. */
   trim: 1000,
   pageBytes: DEFAULT_PAGE_BYTES,
@@ -31,17 +38,24 @@ export const RUN_DEFAULTS = {
   serverCpus: '0',
   clientCpus: '1',
   serverCpuShare: 0.25,
+  throttlePeriodMs: DEFAULT_THROTTLE_PERIOD_MS,
   latencyCapMs: 10_000,
   errorShareCap: 0.05,
+  warmup: { session: SESSION_WARMUP, load: LOAD_WARMUP },
 } as const;
 
-/** `--quick`: three loads and short points, for a first look in about a minute. */
+/** `--quick`: three loads, one round and short points, for a first look in about a minute and a half. */
 export const QUICK_DEFAULTS = {
   loads: [1, 100, 300],
+  repeat: 1,
   requests: 5_000,
   durationS: 0.3,
   /** Also the per-request timeout: a slow model costs at most this per point before the stop rules retire it. */
   latencyCapMs: 2_000,
+  warmup: {
+    session: { ...SESSION_WARMUP, maxS: 2.5 },
+    load: { ...LOAD_WARMUP, maxS: 0.5 },
+  },
 } as const;
 
 export const ENGINES: readonly Engine[] = ['eventbench', 'ab'];
@@ -60,6 +74,9 @@ export interface PlanInput {
   serverCpus?: string;
   clientCpus?: string;
   serverCpuShare?: number;
+  throttlePeriodMs?: number;
+  /** Seed of the per-round server order (default: a fresh one, recorded in the plan). */
+  seed?: number;
   latencyCapMs?: number;
   errorShareCap?: number;
   quick?: boolean;
@@ -129,6 +146,12 @@ export async function resolvePlan(input: PlanInput, available = modelAvailabilit
     warnings.push(`server and client share CPU(s) ${serverSet.filter((c) => clientSet.includes(c)).join(',')}: the client may slow the server; give them disjoint --server-cpus and --client-cpus`);
   }
   positive('--server-cpu-share', input.serverCpuShare, 0, serverSet.length, false);
+  positive('--throttle-period-ms', input.throttlePeriodMs, MIN_THROTTLE_PERIOD_MS, MAX_THROTTLE_PERIOD_MS, false);
+  positive('--seed', input.seed, 0, 2 ** 31 - 1, true);
+  const throttlePeriodMs = input.throttlePeriodMs ?? RUN_DEFAULTS.throttlePeriodMs;
+  if (throttlePeriodMs < 5) {
+    warnings.push(`a ${throttlePeriodMs} ms throttle period is shorter than the kernel's 5 ms bandwidth slice: the quota may not be enforced (check with \`eventbench doctor\`)`);
+  }
 
   const backlog = input.backlog ?? RUN_DEFAULTS.backlog;
   const somaxconn = Number(sysctl('net.core.somaxconn') ?? NaN);
@@ -163,7 +186,8 @@ export async function resolvePlan(input: PlanInput, available = modelAvailabilit
   const plan: Plan = {
     servers: chosen.map((m) => m.name),
     loads: sortedLoads,
-    repeat: input.repeat ?? RUN_DEFAULTS.repeat,
+    repeat: input.repeat ?? (quick ? QUICK_DEFAULTS.repeat : RUN_DEFAULTS.repeat),
+    seed: input.seed ?? newSeed(),
     requests: input.requests ?? (input.durationS !== undefined ? undefined : quick ? QUICK_DEFAULTS.requests : RUN_DEFAULTS.requests),
     durationS: input.durationS ?? (input.requests !== undefined ? undefined : quick ? QUICK_DEFAULTS.durationS : RUN_DEFAULTS.durationS),
     trim: input.trim ?? RUN_DEFAULTS.trim,
@@ -173,6 +197,8 @@ export async function resolvePlan(input: PlanInput, available = modelAvailabilit
     serverCpus,
     clientCpus,
     serverCpuShare: input.serverCpuShare ?? RUN_DEFAULTS.serverCpuShare,
+    throttlePeriodMs,
+    warmup: quick ? QUICK_DEFAULTS.warmup : RUN_DEFAULTS.warmup,
     latencyCapMs: input.latencyCapMs ?? (quick ? QUICK_DEFAULTS.latencyCapMs : RUN_DEFAULTS.latencyCapMs),
     errorShareCap: input.errorShareCap ?? RUN_DEFAULTS.errorShareCap,
   };
@@ -199,21 +225,33 @@ export const MAX_STRETCH = 3;
  * Length of a time-bound point. Trimming `load` requests at each end needs at least 4·load requests (the load
  * generator lowers a trim above a quarter of them, and the ramp then stays in), so a point is lengthened to
  * 6·load (4·load and a margin) / (the server's throughput at its previous load), at most MAX_STRETCH × plan.durationS.
- * Points shorter than 1 s are not lengthened.
+ * --quick's points (under QUICK_MAX_S) are not lengthened.
  */
 export function pointDurationS(plan: Plan, load: number, previousRps?: number): number | undefined {
   if (plan.durationS === undefined) return undefined;
-  // Sub-second points (--quick) are a first look, kept short: the load generator then lowers the trim and says so.
-  if (plan.durationS < 1 || !previousRps || previousRps <= 0) return plan.durationS;
+  // --quick's points are a first look, kept short: the load generator then lowers the trim and says so.
+  if (plan.durationS <= QUICK_DEFAULTS.durationS || !previousRps || previousRps <= 0) return plan.durationS;
   const needS = (6 * load) / previousRps;
   return Math.min(MAX_STRETCH * plan.durationS, Math.max(plan.durationS, Math.round(needS * 100) / 100));
 }
 
-/** Every (server, load, repeat) of the plan, in run order: each server over ascending loads, repeats innermost. */
-export function planPoints(plan: Plan): { server: string; load: number; repeat: number }[] {
-  const out: { server: string; load: number; repeat: number }[] = [];
-  for (const server of plan.servers) {
-    for (const load of plan.loads) for (let repeat = 1; repeat <= plan.repeat; repeat++) out.push({ server, load, repeat });
+/** One server's sweep in one round: started fresh, warmed, then measured at each load in ascending order. */
+export interface Sweep {
+  round: number;
+  server: string;
+  loads: number[];
+}
+
+/** The order of servers in round `round` (1-based): the plan's servers shuffled by the plan's seed and the round. */
+export function roundOrder(plan: Plan, round: number): string[] {
+  return shuffled(plan.servers, ((plan.seed ?? 0) + Math.imul(round, 0x9e3779b1)) >>> 0);
+}
+
+/** Every sweep of the plan in run order: round 1 over all servers (shuffled), then round 2, ... */
+export function planSweeps(plan: Plan): Sweep[] {
+  const out: Sweep[] = [];
+  for (let round = 1; round <= plan.repeat; round++) {
+    for (const server of roundOrder(plan, round)) out.push({ round, server, loads: [...plan.loads] });
   }
   return out;
 }

@@ -1,14 +1,18 @@
-// `eventbench run` as a library: plan the sweep, set up the host, measure every missing point in order, apply the
-// stop rules, and keep every finished point on disk. It reports what happens through `onEvent`; the CLI draws it.
+// `eventbench run` as a library: plan the rounds, set up the host, then run every sweep (one server in one round:
+// start it, warm it to steady state, measure it at each load) that has points missing, apply the stop rules, and
+// keep every finished point on disk. It reports what happens through `onEvent`; the CLI draws it.
 import { environment } from '../core/environment.js';
 import { findModel, models as allModels, type ServerModel } from '../servers/registry.js';
 import type { Plan, Point, RunInfo } from './schema.js';
-import { POINT_SCHEMA, RUN_SCHEMA } from './schema.js';
-import { planPoints, pointDurationS, resolvePlan, type PlanInput } from './plan.js';
-import { createThrottle, hasTaskset, hostSetup, type Throttle } from './host.js';
+import { RUN_SCHEMA } from './schema.js';
+import { planSweeps, pointDurationS, resolvePlan, type PlanInput, type Sweep } from './plan.js';
+import { RunClock } from './clock.js';
+import type { Warmup } from './warmup.js';
+import { execFileSync } from 'node:child_process';
+import { allowedCpus, createThrottle, hasTaskset, hostSetup, type Throttle } from './host.js';
 import { pointFlags } from './verdict.js';
 import { appendPoint, createRunDir, defaultRunDir, readRun, writeRunInfo } from './store.js';
-import { measurePoint, runTrial, startSession, type ServerSession, type TrialOptions, type TrialServer } from './trial.js';
+import { measurePoint, pointBase, startSession, warmSession, type ServerSession, type TrialOptions, type TrialServer } from './trial.js';
 
 export type RunEvent =
   | { type: 'start'; dir: string; info: RunInfo; total: number; done: number }
@@ -26,11 +30,6 @@ export interface RunOptions {
   onEvent?: (e: RunEvent) => void;
   /** Servers to choose from (default: every model eventbench has). */
   catalog?: readonly ServerModel[];
-  /**
-   * Start each server once for all its points instead of fresh per point (--quick: server start-up would
-   * otherwise be most of its time budget). Recorded in run.json's warnings.
-   */
-  reuseServer?: boolean;
   /** Passed to each trial (tests use tiny request counts and their own commands). */
   trial?: Pick<TrialOptions, 'serverArgv' | 'loadArgv' | 'warmupRequests' | 'readyTimeoutMs'>;
 }
@@ -59,10 +58,18 @@ export function stopReason(point: Point, plan: Plan, failuresInARow: number): st
 
 const key = (server: string, load: number, repeat: number) => `${server}\u0000${load}\u0000${repeat}`;
 
+/** A run being measured: where it is stored, what it holds so far, and what it can run. */
+interface RunState {
+  dir: string;
+  info: RunInfo;
+  points: Point[];
+  runnable: ServerModel[];
+}
+
 export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
   const catalog = o.catalog ?? allModels;
-  const find = (name: string) => catalog.find((m) => m.name === name) ?? (o.catalog ? undefined : findModel(name));
   // A fault in whoever draws progress must not end a run: it is reported once and drawing stops.
+  const warnings: string[] = [];
   let emit = (e: RunEvent) => {
     try {
       o.onEvent?.(e);
@@ -71,125 +78,227 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
       warn(`progress display failed (${(err as Error).message}); the run goes on`);
     }
   };
-  let info: RunInfo;
-  let dir: string;
-  let points: Point[] = [];
-  let runnable: ServerModel[];
   const warn = (text: string) => {
-    info.warnings.push(text);
+    warnings.push(text);
     emit({ type: 'warning', text });
   };
-
-  if (o.resume !== undefined) {
-    const stored = readRun(o.resume);
-    dir = stored.dir;
-    info = stored.info;
-    points = stored.points;
-    runnable = [];
-    for (const name of info.plan.servers) {
-      const model = find(name);
-      const a = model ? await model.available().catch((e: Error) => ({ ok: false as const, reason: e.message, hint: '' })) : undefined;
-      if (model && a?.ok) runnable.push(model);
-      else info.skipped.push({ server: name, reason: `on resume: ${model ? (a && !a.ok ? a.reason : 'unavailable') : 'no longer a server model'}` });
-    }
-    delete info.finishedAt;
-    delete info.interrupted;
-    if (stored.repaired) info.warnings.push(stored.repaired);
-  } else {
-    const resolved = await resolvePlan(o.input, undefined, catalog);
-    dir = createRunDir(o.out ?? defaultRunDir());
-    runnable = resolved.models;
-    info = {
-      schema: RUN_SCHEMA,
-      id: dir.split('/').pop() ?? dir,
-      startedAt: new Date().toISOString(),
-      plan: resolved.plan,
-      host: { throttle: { mechanism: 'none', share: 0 }, pinned: false },
-      environment: environment(),
-      skipped: resolved.skipped,
-      warnings: [],
-    };
-    for (const w of resolved.warnings) warn(w);
-  }
+  const state = o.resume !== undefined ? await resumeRun(o.resume, catalog, o.catalog === undefined) : await newRun(o, catalog);
+  const { dir, info } = state;
+  for (const w of warnings.splice(0)) info.warnings.push(w);
+  const record = (text: string) => { info.warnings.push(text); emit({ type: 'warning', text }); };
   const plan = info.plan;
-
-  const pin = hasTaskset();
-  const throttle: Throttle = createThrottle(plan.serverCpuShare);
-  info.host = hostSetup(throttle, pin);
-  if (!pin) warn('taskset is missing: server and client are not pinned (install util-linux)');
-  if (plan.serverCpuShare > 0 && throttle.mechanism === 'none') {
-    warn(`the server runs unthrottled: ${throttle.reason}; it may be as fast as the client, unlike the paper's slow server`);
-  }
-
-  // What is left to measure, and which servers the stop rules already retired (on resume).
-  const done = new Set(points.map((p) => key(p.server, p.load, p.repeat)));
-  const stoppedAt = new Map<string, number>();
-  for (const p of points) if (p.stopped) stoppedAt.set(p.server, Math.min(stoppedAt.get(p.server) ?? Infinity, p.load));
-  const names = new Set(runnable.map((m) => m.name));
-  const todo = planPoints(plan).filter((p) => names.has(p.server) && !done.has(key(p.server, p.load, p.repeat)));
+  const affinity = allowedCpus().join(',');
+  const { throttle, pin } = setUpHost(info, plan, record);
   let interrupted = false;
-  let session: ServerSession | undefined;
-  const startedMs = performance.now();
-  let measured = 0;
-
   try {
     writeRunInfo(dir, info);
-    emit({ type: 'start', dir, info, total: todo.length, done: points.length });
-    const failuresInARow = new Map<string, number>();
-    if (o.reuseServer) warn('each server was started once for all its loads (--quick), not fresh for every point');
-    for (let i = 0; i < todo.length; i++) {
-      const t = todo[i]!;
-      if (o.signal?.aborted) { interrupted = true; break; }
-      if ((stoppedAt.get(t.server) ?? Infinity) < t.load) continue;
-      const model = runnable.find((m) => m.name === t.server)!;
-      const etaS = measured > 0 ? ((performance.now() - startedMs) / 1000 / measured) * (todo.length - i) : undefined;
-      emit({ type: 'point-start', server: t.server, load: t.load, repeat: t.repeat, index: i, total: todo.length, ...(etaS !== undefined ? { etaS } : {}) });
-      const server: TrialServer = { name: model.name, family: model.family, ...(model.paperRow ? { paperRow: model.paperRow } : {}) };
-      const previous = points.filter((p) => p.server === t.server && p.status === 'ok' && p.load < t.load).pop();
-      const durationS = pointDurationS(plan, t.load, previous?.result?.throughputRps);
-      const trialOptions: TrialOptions = { ...o.trial, server, load: t.load, repeat: t.repeat, plan, throttle, pin, onWarning: warn,
-        ...(durationS !== undefined ? { durationS } : {}), ...(o.signal ? { signal: o.signal } : {}) };
-      let point: Point | 'aborted';
-      if (o.reuseServer) {
-        if (session && (session.server.name !== t.server || session.exitReason())) { await session.close(); session = undefined; }
-        if (!session) {
-          const started = await startSession(trialOptions);
-          if (started === 'aborted') { interrupted = true; break; }
-          if ('failed' in started) {
-            point = { schema: POINT_SCHEMA, server: server.name, family: server.family, ...(server.paperRow ? { paperRow: server.paperRow } : {}), load: t.load, repeat: t.repeat, startedAt: new Date().toISOString(), status: 'failed', reason: started.failed };
-          } else {
-            session = started;
-          }
-        }
-        point ??= session ? await measurePoint(session, trialOptions) : 'aborted';
-      } else {
-        point = await runTrial(trialOptions);
-      }
-      if (point === 'aborted') { interrupted = true; break; }
-      const fails = point.status === 'failed' ? (failuresInARow.get(t.server) ?? 0) + 1 : 0;
-      failuresInARow.set(t.server, fails);
-      const why = stopReason(point, plan, fails);
-      if (why) {
-        point.stopped = why;
-        stoppedAt.set(t.server, t.load);
-      }
-      if (point.status === 'ok') point.flags = pointFlags(point, plan);
-      appendPoint(dir, point);
-      points.push(point);
-      measured += 1;
-      const eta = ((performance.now() - startedMs) / 1000 / measured) * (todo.length - i - 1);
-      emit({ type: 'point', point, index: i, total: todo.length, etaS: eta });
+    const sweeps = sweepsLeft(plan, state);
+    const total = sweeps.reduce((a, s) => a + s.loads.length, 0);
+    emit({ type: 'start', dir, info, total, done: state.points.length });
+    const ctx: SweepContext = { o, plan, throttle, pin, state, sweeps, clock: new RunClock(plan), failuresInARow: new Map(), index: 0, total, emit, warn: record };
+    for (let i = 0; i < sweeps.length; i++) {
+      if (o.signal?.aborted || (await runSweep(ctx, i)) === 'aborted') { interrupted = true; break; }
     }
   } finally {
-    await session?.close();
+    if (pin) pinSelf(affinity, record);
     try {
       throttle.remove();
     } catch (err) {
-      warn(`could not remove the cgroup ${throttle.path}: ${(err as Error).message}; remove it with \`rmdir ${throttle.path}\``);
+      record(`could not remove the cgroup ${throttle.path}: ${(err as Error).message}; remove it with \`rmdir ${throttle.path}\``);
     }
     info.finishedAt = new Date().toISOString();
     if (interrupted || o.signal?.aborted) info.interrupted = true;
     writeRunInfo(dir, info);
   }
-  return { dir, info, points, interrupted: info.interrupted === true };
+  return { dir, info, points: state.points, interrupted: info.interrupted === true };
+}
+
+/** A new run: the plan resolved and checked, its folder created, its servers split into runnable and skipped. */
+async function newRun(o: RunOptions, catalog: readonly ServerModel[]): Promise<RunState> {
+  const resolved = await resolvePlan(o.input, undefined, catalog);
+  const dir = createRunDir(o.out ?? defaultRunDir());
+  const info: RunInfo = {
+    schema: RUN_SCHEMA,
+    id: dir.split('/').pop() ?? dir,
+    startedAt: new Date().toISOString(),
+    plan: resolved.plan,
+    host: { throttle: { mechanism: 'none', share: 0 }, pinned: false },
+    environment: environment(),
+    skipped: resolved.skipped,
+    warnings: [...resolved.warnings],
+  };
+  return { dir, info, points: [], runnable: resolved.models };
+}
+
+/** An earlier run to complete: its plan, its points, and which of its servers can still run here. */
+async function resumeRun(folder: string, catalog: readonly ServerModel[], anyModel: boolean): Promise<RunState> {
+  const stored = readRun(folder);
+  const { info } = stored;
+  const runnable: ServerModel[] = [];
+  for (const name of info.plan.servers) {
+    const model = catalog.find((m) => m.name === name) ?? (anyModel ? findModel(name) : undefined);
+    const a = model ? await model.available().catch((e: Error) => ({ ok: false as const, reason: e.message, hint: '' })) : undefined;
+    if (model && a?.ok) runnable.push(model);
+    else info.skipped.push({ server: name, reason: `on resume: ${model ? (a && !a.ok ? a.reason : 'unavailable') : 'no longer a server model'}` });
+  }
+  delete info.finishedAt;
+  delete info.interrupted;
+  if (stored.repaired) info.warnings.push(stored.repaired);
+  return { dir: stored.dir, info, points: stored.points, runnable };
+}
+
+/** Pins this process to the client's cores (its warm-ups must not take the server's), and throttles the server. */
+function setUpHost(info: RunInfo, plan: Plan, warn: (text: string) => void): { throttle: Throttle; pin: boolean } {
+  const pin = hasTaskset();
+  const throttle: Throttle = createThrottle(plan.serverCpuShare, plan.throttlePeriodMs ?? 100);
+  info.host = hostSetup(throttle, pin);
+  if (!pin) warn('taskset is missing: server and client are not pinned (install util-linux)');
+  else pinSelf(plan.clientCpus, warn);
+  if (plan.serverCpuShare > 0 && throttle.mechanism === 'none') {
+    warn(`the server runs unthrottled: ${throttle.reason}; it may be as fast as the client, unlike the paper's slow server`);
+  }
+  return { throttle, pin };
+}
+
+/** Pins every thread of this process to `cpus` (and back, at the end of the run). */
+function pinSelf(cpus: string, warn: (text: string) => void): void {
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', cpus, String(process.pid)], { stdio: 'ignore' });
+  } catch (err) {
+    warn(`could not pin the runner to CPU ${cpus} (${(err as Error).message}); its warm-ups may share the server's core`);
+  }
+}
+
+interface SweepLeft extends Sweep {
+  /** Whether its server has been started (then only its points are left to price). */
+  started: boolean;
+}
+
+/** The sweeps with something left to measure, each with only its missing loads. */
+function sweepsLeft(plan: Plan, state: RunState): SweepLeft[] {
+  const done = new Set(state.points.map((p) => key(p.server, p.load, p.repeat)));
+  const names = new Set(state.runnable.map((m) => m.name));
+  return planSweeps(plan)
+    .filter((s) => names.has(s.server))
+    .map((s) => ({ ...s, loads: s.loads.filter((l) => !done.has(key(s.server, l, s.round))), started: false }))
+    .filter((s) => s.loads.length > 0);
+}
+
+interface SweepContext {
+  o: RunOptions;
+  plan: Plan;
+  throttle: Throttle;
+  pin: boolean;
+  state: RunState;
+  sweeps: SweepLeft[];
+  clock: RunClock;
+  failuresInARow: Map<string, number>;
+  /** Points started so far, and planned in all (an upper bound: the stop rules drop some). */
+  index: number;
+  total: number;
+  emit: (e: RunEvent) => void;
+  warn: (text: string) => void;
+}
+
+/**
+ * The highest load a server may still be measured at, after the stop rules: the load that retired it (later rounds
+ * still repeat the loads up to it), or 0 when failures retired it (it is not started again).
+ */
+function stoppedAt(points: readonly Point[], server: string): number {
+  return points.reduce((a, p) => (p.server === server && p.stopped ? Math.min(a, retiredAbove(p)) : a), Infinity);
+}
+
+const retiredAbove = (p: Point): number => (p.status === 'failed' ? 0 : p.load);
+
+/**
+ * One sweep: start the server fresh, warm it to steady state, then measure it at each of its loads in ascending
+ * order, applying the stop rules after each point; the server is stopped at the end, whatever happened.
+ */
+async function runSweep(ctx: SweepContext, i: number): Promise<'done' | 'aborted'> {
+  const { o, plan, state } = ctx;
+  const sweep = ctx.sweeps[i]!;
+  const model = state.runnable.find((m) => m.name === sweep.server)!;
+  const server: TrialServer = { name: model.name, family: model.family, ...(model.paperRow ? { paperRow: model.paperRow } : {}) };
+  const base: TrialOptions = { ...o.trial, server, load: 0, repeat: sweep.round, plan, throttle: ctx.throttle, pin: ctx.pin, onWarning: ctx.warn, ...(o.signal ? { signal: o.signal } : {}) };
+  sweep.loads = sweep.loads.filter((l) => l <= stoppedAt(state.points, sweep.server));
+  if (sweep.loads.length === 0) return 'done';
+
+  const t0 = performance.now();
+  const started = await startSession(base);
+  if (started === 'aborted') return 'aborted';
+  let session: ServerSession | undefined;
+  let sessionWarmup: Warmup | undefined;
+  let firstPoint: Point | undefined;
+  if ('failed' in started) {
+    firstPoint = { ...pointBase(server, sweep.loads[0]!, sweep.round), status: 'failed', reason: started.failed };
+  } else {
+    session = started;
+    if (o.trial?.warmupRequests === undefined) {
+      sessionWarmup = await warmSession(session, plan, Math.min(SESSION_WARMUP_CONCURRENCY, plan.loads[plan.loads.length - 1]!), o.signal);
+      if (o.signal?.aborted) { await session.close(); return 'aborted'; }
+    }
+  }
+  sweep.started = true;
+  ctx.clock.recordSession(sweep.server, (performance.now() - t0) / 1000);
+  try {
+    for (const load of [...sweep.loads]) {
+      const tp = performance.now();
+      ctx.emit({ type: 'point-start', server: sweep.server, load, repeat: sweep.round, index: ctx.index, total: ctx.total, etaS: eta(ctx, i) });
+      let point: Point | 'aborted';
+      if (firstPoint) {
+        point = firstPoint;
+      } else {
+        const previous = state.points.filter((p) => p.server === sweep.server && p.status === 'ok' && p.load < load).pop();
+        const durationS = pointDurationS(plan, load, previous?.result?.throughputRps);
+        point = await measurePoint(session!, { ...base, load, ...(durationS !== undefined ? { durationS } : {}) });
+      }
+      if (point === 'aborted') return 'aborted';
+      if (sessionWarmup && point.status === 'ok') {
+        point.warmup = { session: sessionWarmup, ...point.warmup };
+        sessionWarmup = undefined;
+      }
+      const why = applyStopRules(ctx, point);
+      sweep.loads = sweep.loads.filter((l) => l !== load);
+      appendPoint(state.dir, point);
+      state.points.push(point);
+      ctx.index += 1;
+      ctx.clock.recordPoint(sweep.server, load, (performance.now() - tp) / 1000);
+      const over = why !== undefined || point.status === 'failed';
+      if (over) {
+        // Retired, or the server is not running: this sweep is over; the next round starts it afresh.
+        ctx.total -= sweep.loads.length;
+        sweep.loads = [];
+      }
+      ctx.emit({ type: 'point', point, index: ctx.index - 1, total: ctx.total, etaS: eta(ctx, i) });
+      if (o.signal?.aborted) return 'aborted';
+      if (over) break;
+    }
+  } finally {
+    await session?.close();
+  }
+  return 'done';
+}
+
+/** A fresh server is first warmed at this many clients (or the plan's top load, if lower). */
+export const SESSION_WARMUP_CONCURRENCY = 50;
+
+/** Flags the point, applies the stop rules (recording why on the point), and drops retired loads from later sweeps. */
+function applyStopRules(ctx: SweepContext, point: Point): string | undefined {
+  if (point.status === 'ok') point.flags = pointFlags(point, ctx.plan);
+  const fails = point.status === 'failed' ? (ctx.failuresInARow.get(point.server) ?? 0) + 1 : 0;
+  ctx.failuresInARow.set(point.server, fails);
+  const why = stopReason(point, ctx.plan, fails);
+  if (!why) return undefined;
+  point.stopped = why;
+  for (const s of ctx.sweeps) {
+    if (s.server !== point.server || s.started) continue;
+    const before = s.loads.length;
+    s.loads = s.loads.filter((l) => l <= retiredAbove(point));
+    ctx.total -= before - s.loads.length;
+  }
+  return why;
+}
+
+function eta(ctx: SweepContext, i: number): number {
+  return ctx.clock.remainingS(ctx.sweeps.slice(i));
 }

@@ -5,6 +5,7 @@
 import type { Environment } from '../core/environment.js';
 import type { Engine, LoadResult } from '../load/types.js';
 import type { PointFlag } from './verdict.js';
+import type { Warmup, WarmupPolicy } from './warmup.js';
 
 export const RUN_SCHEMA = 'eventbench.run/1';
 export const POINT_SCHEMA = 'eventbench.point/1';
@@ -18,7 +19,10 @@ export interface Plan {
   servers: string[];
   /** Offered loads (the paper's l), ascending. */
   loads: number[];
+  /** Rounds: each measures every server at every load once; a point's `repeat` is its round. */
   repeat: number;
+  /** Seed of the per-round shuffle of the server order (src/experiment/plan.ts roundOrder); absent in runs before rounds. */
+  seed?: number;
   /** Requests per point, or undefined when the point is time-bound. */
   requests?: number;
   /**
@@ -37,6 +41,10 @@ export interface Plan {
   clientCpus: string;
   /** CPU quota of the server's cgroup, in cores (0.25 = a quarter of one core); 0 = unthrottled. */
   serverCpuShare: number;
+  /** Period of that quota, ms (the quota is share × period); absent in older runs, which used the kernel's 100 ms. */
+  throttlePeriodMs?: number;
+  /** How each server is warmed to steady state: once when started, then briefly at each new load. Absent in older runs. */
+  warmup?: { session: WarmupPolicy; load: WarmupPolicy };
   /** A server is not pushed past a load whose mean latency exceeds this, ms. */
   latencyCapMs: number;
   /** ... or whose errors exceed this share of requests (0.05 = 5%). */
@@ -49,7 +57,13 @@ export interface HostSetup {
   tcpMaxSynBacklog?: number;
   ipLocalPortRange?: string;
   /** How the server was throttled: "cgroup-v1", "cgroup-v2" or "none" (with why). */
-  throttle: { mechanism: 'cgroup-v1' | 'cgroup-v2' | 'none'; share: number; reason?: string };
+  throttle: {
+    mechanism: 'cgroup-v1' | 'cgroup-v2' | 'none';
+    share: number;
+    /** The quota's period, ms (absent in runs made before it was recorded: those used the kernel's 100 ms). */
+    periodMs?: number;
+    reason?: string;
+  };
   /** Whether taskset pinning was applied. */
   pinned: boolean;
 }
@@ -107,6 +121,11 @@ export interface Point {
   startedAt: string;
   result?: LoadResult;
   metrics?: ServerMetrics;
+  /**
+   * How the server was warmed before this point (src/experiment/warmup.ts): `session` when it was started for
+   * this point's sweep (its first load), `load` the settle at this point's load. Absent in older runs.
+   */
+  warmup?: { session?: Warmup; load?: Warmup };
   /** Why this point cannot be trusted (src/experiment/verdict.ts); empty or absent when it can. Flagged points stay out of fits. */
   flags?: PointFlag[];
 }

@@ -10,8 +10,8 @@ import type { Family, Plan, Point, ServerMetrics } from './schema.js';
 import { POINT_SCHEMA } from './schema.js';
 import { pinned, type Throttle } from './host.js';
 import { TreeSampler, effectiveBacklog, listenCounters, processTree } from './sampling.js';
-import { pointTrim } from './plan.js';
-import { runLoad } from '../load/index.js';
+import { pointTrim, RUN_DEFAULTS } from './plan.js';
+import { warmUntilSteady, type Warmup } from './warmup.js';
 
 /** A server gets this long after SIGTERM before SIGKILL; whatever it leaves is then killed by pid and reported. */
 export const STOP_GRACE_MS = 3000;
@@ -39,7 +39,10 @@ export interface TrialOptions {
   loadArgv?: (url: string, load: LoadArgs) => string[];
   /** How long a server may take to print its line (native servers compile on first use), ms. */
   readyTimeoutMs?: number;
-  /** Requests sent before the measurement (0: none). */
+  /**
+   * Requests sent before the measurement instead of the plan's warm-up to steady state (0: none). Tests and
+   * benches that warm by their own rule set it; a run leaves it unset.
+   */
   warmupRequests?: number;
   /** This point's length, when the runner lengthened it (see pointDurationS); plan.durationS otherwise. */
   durationS?: number;
@@ -158,8 +161,8 @@ export interface ServerSession {
   server: TrialServer;
   url: string;
   backlog: { requested: number; effective: number };
-  /** Why it is no longer running, or undefined while it runs. */
-  exitReason(): string | undefined;
+  /** Why it is no longer running ("server exited (code 3) WHEN: its last words"), or undefined while it runs. */
+  exitReason(when?: string): string | undefined;
   /** Its processes now (tree and cgroup members); every pid seen is remembered for the leftover check. */
   members(): number[];
   rootPid: number;
@@ -191,8 +194,8 @@ export async function startSession(o: SessionOptions): Promise<ServerSession | {
     await stop(child, STOP_GRACE_MS);
     await reapLeftovers(seen, o.throttle, server.name, warn);
   };
-  const exitReason = () => (child.proc.exitCode !== null || child.proc.signalCode !== null
-    ? `server exited (${child.proc.signalCode ?? `code ${child.proc.exitCode}`}): ${child.stderrTail() || 'no output'}` : undefined);
+  const exitReason = (when?: string) => (child.proc.exitCode !== null || child.proc.signalCode !== null
+    ? `server exited (${child.proc.signalCode ?? `code ${child.proc.exitCode}`})${when ? ` ${when}` : ''}: ${child.stderrTail() || 'no output'}` : undefined);
   if (rootPid === undefined) {
     await close();
     return { failed: `could not start the server: ${child.stderrTail()}` };
@@ -223,30 +226,23 @@ type MeasureOptions = Pick<TrialOptions, 'load' | 'repeat' | 'plan' | 'pin' | 's
 export async function measurePoint(session: ServerSession, o: MeasureOptions): Promise<Point | 'aborted'> {
   const { plan, load } = o;
   const { server, url } = session;
-  const base = { schema: POINT_SCHEMA, server: server.name, family: server.family, ...(server.paperRow ? { paperRow: server.paperRow } : {}), load, repeat: o.repeat, startedAt: new Date().toISOString() } as const;
+  const base = pointBase(server, load, o.repeat);
   const failed = (reason: string): Point => ({ ...base, status: 'failed', reason });
   const warn = o.onWarning ?? (() => {});
   const timeoutS = Math.max(1, plan.latencyCapMs / 1000);
-  if (session.exitReason()) return failed(`${session.exitReason()} before the point`);
+  if (session.exitReason()) return failed(session.exitReason('before the point')!);
 
-  // Warm-up from the runner's own process with the load library: a fresh server's first requests (JIT,
-  // page faults) are not what is measured, and a second client process would cost a node start per point.
-  const warmup = o.warmupRequests ?? 200;
-  if (warmup > 0) {
-    // Its own signal, relayed: the load library's listener then dies with it instead of piling up on the run's.
-    const warm = new AbortController();
-    const relay = () => warm.abort();
-    o.signal?.addEventListener('abort', relay, { once: true });
-    try {
-      await runLoad({ url, concurrency: Math.min(load, 10, warmup), requests: warmup, durationS: 0.3, timeoutS, trim: 0, signal: warm.signal });
-    } catch (err) {
-      if (!o.signal?.aborted) warn(`warm-up of ${server.name} failed: ${(err as Error).message}`);
-    } finally {
-      o.signal?.removeEventListener('abort', relay);
-    }
+  // Warm-up from the runner's own process (pinned to the client cores) with the load library: the server
+  // settles at this load before it is measured; its first warm-up, when it was started, was done by warmSession.
+  let warmup: Warmup | undefined;
+  if (o.warmupRequests !== 0) {
+    const policy = o.warmupRequests !== undefined
+      ? { windowS: 0.3, agree: 1, tolerance: 1, maxRequests: o.warmupRequests, maxS: 0.3 }
+      : (plan.warmup ?? RUN_DEFAULTS.warmup).load;
+    warmup = await warmUntilSteady(url, load, policy, timeoutS, o.signal);
     if (o.signal?.aborted) return 'aborted';
-    const gone = session.exitReason();
-    if (gone) return failed(gone.replace('): ', ') during the warm-up: '));
+    const gone = session.exitReason('during the warm-up');
+    if (gone) return failed(gone);
   }
 
   // The node wrapper of a native or production server is not the server measured: its memory and its own
@@ -262,8 +258,8 @@ export async function measurePoint(session: ServerSession, o: MeasureOptions): P
   const usage = sampler.stop();
   const after = listenCounters();
   if (measured.aborted) return 'aborted';
-  const gone = session.exitReason();
-  if (gone) return failed(gone.replace('): ', ') during the measurement: '));
+  const gone = session.exitReason('during the measurement');
+  if (gone) return failed(gone);
   if (!measured.result) return failed(measured.error ?? 'no result');
   const metrics: ServerMetrics = {
     ...usage,
@@ -272,7 +268,18 @@ export async function measurePoint(session: ServerSession, o: MeasureOptions): P
     listenDrops: after.drops - before.drops,
     backlog: session.backlog,
   };
-  return { ...base, status: 'ok', result: measured.result, metrics };
+  return { ...base, status: 'ok', result: measured.result, metrics, ...(warmup ? { warmup: { load: warmup } } : {}) };
+}
+
+/** A freshly started server's first warm-up, to steady state at `concurrency` (the run's bounds apply). */
+export async function warmSession(session: ServerSession, plan: Plan, concurrency: number, signal?: AbortSignal): Promise<Warmup> {
+  const timeoutS = Math.max(1, plan.latencyCapMs / 1000);
+  return warmUntilSteady(session.url, concurrency, (plan.warmup ?? RUN_DEFAULTS.warmup).session, timeoutS, signal);
+}
+
+/** What every point of `server` at `load` in round `repeat` starts with; a failed point adds status and reason. */
+export function pointBase(server: TrialServer, load: number, repeat: number) {
+  return { schema: POINT_SCHEMA, server: server.name, family: server.family, ...(server.paperRow ? { paperRow: server.paperRow } : {}), load, repeat, startedAt: new Date().toISOString() } as const;
 }
 
 /** One point on a fresh server: start it, measure, stop it and check nothing of it is left. */
@@ -281,8 +288,7 @@ export async function runTrial(o: TrialOptions): Promise<Point | 'aborted'> {
   const session = await startSession(o);
   if (session === 'aborted') return 'aborted';
   if ('failed' in session) {
-    const { server } = o;
-    return { schema: POINT_SCHEMA, server: server.name, family: server.family, ...(server.paperRow ? { paperRow: server.paperRow } : {}), load: o.load, repeat: o.repeat, startedAt, status: 'failed', reason: session.failed };
+    return { ...pointBase(o.server, o.load, o.repeat), startedAt, status: 'failed', reason: session.failed };
   }
   try {
     const point = await measurePoint(session, o);

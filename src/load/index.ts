@@ -9,6 +9,7 @@ import { runLoop, type LoopOutcome } from './loop.js';
 import { requestBytes, resolveLoadOptions, type LoadInput } from './options.js';
 import { writeRaw } from './raw.js';
 import { figures } from './stats.js';
+import { notSteadyReason, type Steadiness } from './steady.js';
 import { runWorkers } from './workers.js';
 import { LOAD_SCHEMA, type LoadOptions, type LoadResult } from './types.js';
 
@@ -30,6 +31,12 @@ export function verdict(concurrency: number, served: number, measuredLoad: numbe
     reasons.push(`the client used ${(100 * cpuShare).toFixed(0)}% of ${threads === 1 ? 'a core' : `${threads} cores`} (over ${CLIENT_CPU_CEILING * 100}%)`);
   }
   return { clientBound: reasons.length > 0, reasons };
+}
+
+/** Adds the kept window's stationarity to a verdict: a point whose thirds disagree is `notSteady`. */
+export function withSteadiness(v: LoadResult['verdict'], s: Steadiness | undefined): LoadResult['verdict'] {
+  if (!s || s.steady) return v;
+  return { ...v, notSteady: true, reasons: [...v.reasons, notSteadyReason(s)] };
 }
 
 export async function runLoad(input: LoadInput): Promise<LoadResult> {
@@ -97,7 +104,8 @@ async function eventbenchResult(o: LoadOptions, startedAt: string): Promise<Load
     errors: f.errors,
     statusCounts: f.statusCounts,
     clientCpu: { userS: cpu.user / 1e6, systemS: cpu.system / 1e6, share },
-    verdict: verdict(o.concurrency, f.requests, f.measuredLoad, share, o.workers),
+    ...(f.steadiness ? { steadiness: f.steadiness } : {}),
+    verdict: withSteadiness(verdict(o.concurrency, f.requests, f.measuredLoad, share, o.workers), f.steadiness),
     ...(outcome.stoppedEarly ? { stoppedEarly: outcome.stoppedEarly } : {}),
     startedAt,
     environment: environment(),

@@ -1,6 +1,7 @@
 // From records to figures: trim by start order, then latency, ab's phase breakdown, throughput and the paper's
 // measured load l_m = n·t_r/t over the kept window.
 import { Records, ERROR_NAME } from './records.js';
+import { steadiness, type Steadiness } from './steady.js';
 import { ERROR_KINDS, PERCENTILES, type ErrorKind, type LatencyMs, type PhaseMs } from './types.js';
 
 export interface Trim {
@@ -56,6 +57,8 @@ export interface Figures {
   errors: Record<ErrorKind, number> & { total: number };
   statusCounts: Record<string, number>;
   requestsCompleted: number;
+  /** First against last third of the kept window; undefined with too few requests. */
+  steadiness?: Steadiness;
 }
 
 /**
@@ -114,7 +117,9 @@ export function figures(r: Records, requestedTrim: number): Figures {
     if (end >= first && end <= steadyEnd) endedInside++;
   }
   const lat = latency(total);
+  const steady = steadiness(served.map((i) => r.start[i]!), total);
   return {
+    ...(steady ? { steadiness: steady } : {}),
     requests: served.length,
     requestsCompleted: finished.length,
     trim,

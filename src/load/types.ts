@@ -1,5 +1,6 @@
 // The load generator's public types: its options and the versioned result it returns (and prints with --json).
 // Every field carries its unit in its name or its comment. Change a field: bump LOAD_SCHEMA.
+import type { Steadiness } from './steady.js';
 import type { Environment } from '../core/environment.js';
 
 export const LOAD_SCHEMA = 'eventbench.load/1';
@@ -113,6 +114,12 @@ export interface LoadResult {
   statusCounts: Record<string, number>;
   /** The client's own CPU time over the run; share is CPU seconds over wall seconds (1 = one full core). */
   clientCpu: { userS: number; systemS: number; share: number };
+  /**
+   * The kept window's first third against its last (by start order): throughput and mean latency of each, their
+   * largest relative difference, and whether it is within tolerance (src/load/steady.ts). Absent with too few
+   * requests, and for the ab engine, which keeps no per-request records.
+   */
+  steadiness?: Steadiness;
   /**
    * Whether this measurement can be trusted, and why not: `clientBound` when the client, not the server, may have
    * set the pace; `notSteady` when the kept window's first and last parts disagree (the server was still warming

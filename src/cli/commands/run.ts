@@ -4,6 +4,7 @@ import type { Command } from '../command.js';
 import { EXIT } from '../command.js';
 import { numberArg, parseCommandArgs } from '../../core/args.js';
 import { UsageError } from '../../core/errors.js';
+import { MAX_THROTTLE_PERIOD_MS, MIN_THROTTLE_PERIOD_MS } from '../../experiment/host.js';
 import { QUICK_DEFAULTS, RUN_DEFAULTS, type PlanInput } from '../../experiment/plan.js';
 import { runExperiment, type RunEvent, type RunOptions } from '../../experiment/runner.js';
 import type { Engine } from '../../load/types.js';
@@ -11,7 +12,8 @@ import { buildModel, readRun, writeReport } from '../../report/index.js';
 import { rankingTable } from '../../report/tables.js';
 import { glance, markdownTable } from '../../report/text.js';
 
-const HELP = `eventbench run: servers × loads × repeats, each point measured on a fresh server, results kept as they come.
+const HELP = `eventbench run: servers × loads in rounds; in each round every server is started fresh, warmed to steady
+state and measured at every load; results kept as they come.
 
 Usage: eventbench run [options]
 
@@ -19,7 +21,8 @@ Usage: eventbench run [options]
                           e.g. --servers events,async,native-epoll,nginx
   --loads LIST            offered loads, the paper's l (default ${RUN_DEFAULTS.loads.join(',')})
                           e.g. --loads 1,100,500
-  --repeat N              repeats of every point (default ${RUN_DEFAULTS.repeat}), e.g. --repeat 3
+  --repeat N              rounds: every point measured N times, servers shuffled per round (default ${RUN_DEFAULTS.repeat}), e.g. --repeat 5
+  --seed N                seed of the per-round shuffle (default: a fresh one, recorded in run.json), e.g. --seed 42
   -n, --requests N        requests per point (default ${RUN_DEFAULTS.requests}, a cap on time-bound points), e.g. -n 20000
   -t, --duration S        seconds per point (default ${RUN_DEFAULTS.durationS}), e.g. -t 5
   --trim K                requests dropped at each end of a point, at most the load (default ${RUN_DEFAULTS.trim}), e.g. --trim 100
@@ -29,9 +32,10 @@ Usage: eventbench run [options]
   --server-cpus LIST      cores for the server (default ${RUN_DEFAULTS.serverCpus}), e.g. --server-cpus 0
   --client-cpus LIST      cores for the client (default ${RUN_DEFAULTS.clientCpus}), e.g. --client-cpus 1-3
   --server-cpu-share X    cgroup CPU quota of the server, in cores (default ${RUN_DEFAULTS.serverCpuShare}; 0 = unthrottled)
+  --throttle-period-ms MS period of that quota (default ${RUN_DEFAULTS.throttlePeriodMs}: a slow CPU, not a fast one that stalls), e.g. --throttle-period-ms 100
   --latency-cap S         do not push a server past a load whose mean latency exceeds S seconds (default ${RUN_DEFAULTS.latencyCapMs / 1000})
   --error-cap X           ... or whose errors exceed this share of requests (default ${RUN_DEFAULTS.errorShareCap})
-  --quick                 loads ${QUICK_DEFAULTS.loads.join(',')}, ${QUICK_DEFAULTS.durationS} s points, ${QUICK_DEFAULTS.latencyCapMs / 1000} s latency cap: a first look
+  --quick                 loads ${QUICK_DEFAULTS.loads.join(',')}, one round, ${QUICK_DEFAULTS.durationS} s points, short warm-ups, ${QUICK_DEFAULTS.latencyCapMs / 1000} s latency cap: a first look
   --out DIR               results folder (default results/<date-time>/)
   --resume DIR            complete an interrupted run: only missing points are measured
   --no-report             do not write the HTML report at the end
@@ -56,6 +60,7 @@ export function parseRunArgs(argv: string[]): { input: PlanInput; out?: string; 
     requests: { type: 'string', short: 'n' }, duration: { type: 'string', short: 't' }, trim: { type: 'string' },
     'page-bytes': { type: 'string' }, backlog: { type: 'string' }, engine: { type: 'string' },
     'server-cpus': { type: 'string' }, 'client-cpus': { type: 'string' }, 'server-cpu-share': { type: 'string' },
+    'throttle-period-ms': { type: 'string' }, seed: { type: 'string' },
     'latency-cap': { type: 'string' }, 'error-cap': { type: 'string' }, quick: { type: 'boolean' },
     out: { type: 'string' }, resume: { type: 'string' }, 'no-report': { type: 'boolean' },
   });
@@ -80,6 +85,8 @@ export function parseRunArgs(argv: string[]): { input: PlanInput; out?: string; 
     serverCpus: s('server-cpus'),
     clientCpus: s('client-cpus'),
     serverCpuShare: numberArg('--server-cpu-share', s('server-cpu-share'), 0, 1024, false),
+    throttlePeriodMs: numberArg('--throttle-period-ms', s('throttle-period-ms'), MIN_THROTTLE_PERIOD_MS, MAX_THROTTLE_PERIOD_MS, false),
+    seed: numberArg('--seed', s('seed'), 0, 2 ** 31 - 1),
     latencyCapMs: latencyCapS === undefined ? undefined : latencyCapS * 1000,
     errorShareCap: numberArg('--error-cap', s('error-cap'), 0, 1, false),
     quick: v.quick === true,
@@ -138,8 +145,6 @@ export async function runCommand(argv: string[], extra: Pick<RunOptions, 'catalo
       ...(args.resume ? { resume: args.resume } : {}),
       signal: controller.signal,
       onEvent: progress(process.stderr.isTTY === true),
-      // --quick keeps its 90 s budget by starting each server once for its three loads.
-      reuseServer: args.input.quick === true,
       ...extra,
     });
     if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');

@@ -1,0 +1,71 @@
+// Warm a server until it is at steady state, and say how long that took. A fresh Node server needs thousands of
+// requests before V8 has compiled its hot paths (measured: a fresh `events` server at a quarter core went 1.6k,
+// 4.3k, 5.7k ... 6.3k req/s over its first ten windows of 2000 requests), and a fresh native server has pages to
+// fault in and caches to fill. So a server is driven in short windows at the point's load until the last
+// `agree` windows' throughputs lie within `tolerance` of their mean, bounded in requests and in seconds. What it
+// got is recorded with the point; the measured window's own stationarity check (src/load/steady.ts) then says
+// whether the warm-up was enough.
+import { runLoad } from '../load/index.js';
+
+export interface WarmupPolicy {
+  /** Length of one window, seconds. */
+  windowS: number;
+  /** Windows whose throughputs must agree. */
+  agree: number;
+  /** Their largest distance from their mean, as a share of it. */
+  tolerance: number;
+  /** Bounds: the warm-up stops there, steady or not. */
+  maxRequests: number;
+  maxS: number;
+}
+
+/** A fresh server: up to 15 s, enough for V8 to reach its optimised code at a quarter core. */
+export const SESSION_WARMUP: WarmupPolicy = { windowS: 0.4, agree: 3, tolerance: 0.05, maxRequests: 60_000, maxS: 15 };
+/** A warm server at a new load: a short settle, since the code is already compiled. */
+export const LOAD_WARMUP: WarmupPolicy = { windowS: 0.25, agree: 2, tolerance: 0.05, maxRequests: 20_000, maxS: 3 };
+
+export interface Warmup {
+  /** Requests completed and seconds spent warming. */
+  requests: number;
+  durationS: number;
+  /** Throughput of each window, req/s, in order. */
+  windowsRps: number[];
+  /** Whether the last windows agreed before a bound was hit. */
+  steady: boolean;
+  /** Concurrency the windows ran at. */
+  concurrency: number;
+}
+
+/** Whether the last `agree` rates lie within `tolerance` of their mean. */
+export function agreeing(rates: readonly number[], agree: number, tolerance: number): boolean {
+  if (rates.length < agree) return false;
+  const last = rates.slice(-agree);
+  const mean = last.reduce((a, b) => a + b, 0) / agree;
+  return mean > 0 && last.every((r) => Math.abs(r - mean) <= tolerance * mean);
+}
+
+/** Drives `url` at `concurrency` in windows until steady or out of bounds. Errors count as requests, never throw. */
+export async function warmUntilSteady(url: string, concurrency: number, policy: WarmupPolicy, timeoutS: number, signal?: AbortSignal): Promise<Warmup> {
+  const t0 = performance.now();
+  const windowsRps: number[] = [];
+  let requests = 0;
+  const elapsedS = () => (performance.now() - t0) / 1000;
+  while (!signal?.aborted && requests < policy.maxRequests && elapsedS() < policy.maxS) {
+    // A window may not outlive the warm-up's bound: a model that takes seconds per request is cut off there.
+    const stop = new AbortController();
+    const relay = () => stop.abort();
+    signal?.addEventListener('abort', relay, { once: true });
+    const cap = setTimeout(relay, Math.max(0, policy.maxS - elapsedS()) * 1000);
+    try {
+      const r = await runLoad({ url, concurrency, durationS: policy.windowS, requests: Math.max(concurrency, policy.maxRequests - requests), timeoutS, trim: 0, signal: stop.signal });
+      requests += r.requestsCompleted;
+      if (r.stoppedEarly) break;
+      windowsRps.push(r.throughputRps);
+    } finally {
+      clearTimeout(cap);
+      signal?.removeEventListener('abort', relay);
+    }
+    if (agreeing(windowsRps, policy.agree, policy.tolerance)) break;
+  }
+  return { requests, durationS: elapsedS(), windowsRps, steady: agreeing(windowsRps, policy.agree, policy.tolerance), concurrency };
+}
