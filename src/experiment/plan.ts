@@ -20,13 +20,14 @@ import { newSeed, shuffled } from '../core/random.js';
  *   that the machine's drift lands on every server alike and every slope gets an interval;
  * - the throttle's period is 10 ms, so a quarter-core server behaves like a slow CPU, not like a fast one that
  *   stalls 75 ms in every 100 (src/experiment/host.ts);
- * - six loads over the paper's 1..1000, enough for a fit with r and for Figure 1's plateau near 128 when
- *   --backlog 128 is asked for;
- * - points are time-bound at 0.6 s and lengthened (up to 3×) at high loads for servers too slow to give 6·load
+ * - five loads over the paper's 1..1000, enough for a fit with r and for Figure 1's plateau near 128 when
+ *   --backlog 128 is asked for; not l = 1, where the client sets the pace by nature (its own gap between requests
+ *   is a tenth of a request's time), so that every point of the default run can enter the fits;
+ * - points are time-bound at 0.6 s and lengthened (up to 5×) at high loads for servers too slow to give 8·load
  *   requests in that time (pointDurationS); `requests` caps the count so a very fast server cannot exhaust local ports.
  */
 export const RUN_DEFAULTS = {
-  loads: [1, 50, 150, 300, 600, 1000],
+  loads: [10, 100, 250, 500, 1000],
   repeat: 3,
   requests: 30_000,
   durationS: 0.6,
@@ -219,19 +220,24 @@ export function pointTrim(plan: Plan, load: number): number {
 }
 
 /** Lengthened points are never longer than this many times plan.durationS. */
-export const MAX_STRETCH = 3;
+export const MAX_STRETCH = 5;
+/**
+ * A point should hold this many waves of `load` requests: one trimmed at each end, and six kept, the fewest in
+ * which its stationarity can be judged (src/load/steady.ts).
+ */
+export const WAVES_PER_POINT = 8;
 
 /**
- * Length of a time-bound point. Trimming `load` requests at each end needs at least 4·load requests (the load
- * generator lowers a trim above a quarter of them, and the ramp then stays in), so a point is lengthened to
- * 6·load (4·load and a margin) / (the server's throughput at its previous load), at most MAX_STRETCH × plan.durationS.
+ * Length of a time-bound point. A closed loop at load l serves in waves of l requests; a point needs a wave
+ * trimmed at each end and six kept, so it is lengthened to WAVES_PER_POINT·load / (the server's throughput at
+ * its previous load), at most MAX_STRETCH × plan.durationS.
  * --quick's points (under QUICK_MAX_S) are not lengthened.
  */
 export function pointDurationS(plan: Plan, load: number, previousRps?: number): number | undefined {
   if (plan.durationS === undefined) return undefined;
   // --quick's points are a first look, kept short: the load generator then lowers the trim and says so.
   if (plan.durationS <= QUICK_DEFAULTS.durationS || !previousRps || previousRps <= 0) return plan.durationS;
-  const needS = (6 * load) / previousRps;
+  const needS = (WAVES_PER_POINT * load) / previousRps;
   return Math.min(MAX_STRETCH * plan.durationS, Math.max(plan.durationS, Math.round(needS * 100) / 100));
 }
 

@@ -284,7 +284,7 @@ export const SESSION_WARMUP_CONCURRENCY = 50;
 
 /** Flags the point, applies the stop rules (recording why on the point), and drops retired loads from later sweeps. */
 function applyStopRules(ctx: SweepContext, point: Point): string | undefined {
-  if (point.status === 'ok') point.flags = pointFlags(point, ctx.plan);
+  if (point.status === 'ok') point.flags = pointFlags(point, ctx.plan, ctx.throttle.mechanism !== 'none');
   const fails = point.status === 'failed' ? (ctx.failuresInARow.get(point.server) ?? 0) + 1 : 0;
   ctx.failuresInARow.set(point.server, fails);
   const why = stopReason(point, ctx.plan, fails);

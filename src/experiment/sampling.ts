@@ -114,6 +114,8 @@ export class TreeSampler {
   private peakProcesses = 0;
   private peakThreads = 0;
   private startedAtMs = performance.now();
+  /** Cumulative CPU seconds of the tree against the wall clock (Date.now(), ms), one entry per sample. */
+  private readonly cpuSeries: { atMs: number; cpuS: number }[] = [];
 
   /** `pids` lists the server's processes now (its tree, and its cgroup members when it has one). */
   constructor(private readonly pids: () => Iterable<number>, private readonly excludePid?: number) {
@@ -127,11 +129,12 @@ export class TreeSampler {
       this.peakProcesses = Math.max(this.peakProcesses, s.processes);
       this.peakThreads = Math.max(this.peakThreads, s.threads);
       this.last = s;
+      this.cpuSeries.push({ atMs: Date.now(), cpuS: s.cpuS });
     }
     return s;
   }
 
-  start(intervalMs = 100): void {
+  start(intervalMs = 50): void {
     this.first = this.take();
     this.startedAtMs = performance.now();
     this.timer = setInterval(() => this.take(), intervalMs);
@@ -144,6 +147,23 @@ export class TreeSampler {
     const wallS = (performance.now() - this.startedAtMs) / 1000;
     const cpuS = Math.max(0, this.last.cpuS - this.first.cpuS);
     return { cpuS, cpuShare: wallS > 0 ? cpuS / wallS : 0, peakRssBytes: this.peakRss, peakProcesses: this.peakProcesses, peakThreads: this.peakThreads };
+  }
+
+  /**
+   * The tree's CPU share (1 = a core) between two wall-clock times (Date.now() ms), read off the samples by
+   * linear interpolation: the share while the client was really loading it, without the client's own start and exit.
+   */
+  cpuShareBetween(fromMs: number, toMs: number): number | undefined {
+    const at = (t: number): number | undefined => {
+      const xs = this.cpuSeries;
+      if (xs.length < 2 || t < xs[0]!.atMs || t > xs[xs.length - 1]!.atMs) return undefined;
+      let i = 1;
+      while (xs[i]!.atMs < t) i++;
+      const a = xs[i - 1]!, b = xs[i]!;
+      return b.atMs === a.atMs ? b.cpuS : a.cpuS + ((b.cpuS - a.cpuS) * (t - a.atMs)) / (b.atMs - a.atMs);
+    };
+    const a = at(fromMs), b = at(toMs);
+    return a === undefined || b === undefined || toMs <= fromMs ? undefined : ((b - a) * 1000) / (toMs - fromMs);
   }
 
   /** Resident memory at the first look (the idle server), bytes. */

@@ -88,8 +88,14 @@ export interface RunInfo {
 export interface ServerMetrics {
   /** CPU seconds (user + system) the tree used during the measurement. */
   cpuS: number;
-  /** cpuS over the measurement's wall time (1 = one full core). */
+  /** cpuS over the measurement's wall time (1 = one full core), the client's start and exit included. */
   cpuShare: number;
+  /**
+   * CPU share over the load's own span (first request started to last one ended), where a saturated server uses
+   * its whole quota: compared with the throttle's target to flag a quota the kernel did not enforce as asked.
+   * Absent in older runs, or when the span was too short to read (under two 50 ms samples).
+   */
+  loadCpuShare?: number;
   /** Peak of the summed resident memory of every process in the tree, bytes. */
   peakRssBytes: number;
   /** Resident memory just before the load started, bytes. */

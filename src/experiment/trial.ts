@@ -237,7 +237,7 @@ export async function measurePoint(session: ServerSession, o: MeasureOptions): P
   let warmup: Warmup | undefined;
   if (o.warmupRequests !== 0) {
     const policy = o.warmupRequests !== undefined
-      ? { windowS: 0.3, agree: 1, tolerance: 1, maxRequests: o.warmupRequests, maxS: 0.3 }
+      ? { windowS: 0.3, agree: 1, tolerance: 1, minRequests: 0, maxRequests: o.warmupRequests, maxS: 0.3 }
       : (plan.warmup ?? RUN_DEFAULTS.warmup).load;
     warmup = await warmUntilSteady(url, load, policy, timeoutS, o.signal);
     if (o.signal?.aborted) return 'aborted';
@@ -261,8 +261,11 @@ export async function measurePoint(session: ServerSession, o: MeasureOptions): P
   const gone = session.exitReason('during the measurement');
   if (gone) return failed(gone);
   if (!measured.result) return failed(measured.error ?? 'no result');
+  const loadFromMs = Date.parse(measured.result.startedAt);
+  const loadCpuShare = sampler.cpuShareBetween(loadFromMs, loadFromMs + measured.result.totalDurationS * 1000);
   const metrics: ServerMetrics = {
     ...usage,
+    ...(loadCpuShare !== undefined ? { loadCpuShare } : {}),
     idleRssBytes: sampler.idleRssBytes,
     listenOverflows: after.overflows - before.overflows,
     listenDrops: after.drops - before.drops,

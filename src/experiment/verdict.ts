@@ -3,6 +3,7 @@
 // share against the throttle's target, the kernel's accept-queue counters) become one list of flags on the point.
 // A flagged point is shown but left out of every fit, and the report says why.
 import type { Plan, Point } from './schema.js';
+import { notSteadyReason } from '../load/steady.js';
 
 export type PointFlagKind = 'client-bound' | 'not-steady' | 'backlog-bound' | 'cpu-share';
 export const POINT_FLAG_KINDS: readonly PointFlagKind[] = ['client-bound', 'not-steady', 'backlog-bound', 'cpu-share'];
@@ -14,16 +15,36 @@ export interface PointFlag {
 }
 
 /**
- * The flags of one point. The runner stores them on the point as it is measured (`point.flags`); the report
- * recomputes them for points stored before flags existed.
+ * A throttled server's CPU share over its load may stray this far from the target before its point is flagged:
+ * above, the kernel did not enforce the quota (periods under its 5 ms bandwidth slice); below, at a load that
+ * should saturate it, the server waited on something other than its CPU.
  */
-export function pointFlags(point: Point, _plan: Plan): PointFlag[] {
+export const CPU_SHARE_TOLERANCE = 0.2;
+/** From this load on, a closed loop keeps a quarter-core server busy: its share should reach the target. */
+export const SATURATING_LOAD = 50;
+
+/**
+ * The flags of one point. The runner stores them on the point as it is measured (`point.flags`); the report
+ * recomputes them for points stored before flags existed. `throttled`: whether the server ran under a quota.
+ */
+export function pointFlags(point: Point, plan: Plan, throttled = true): PointFlag[] {
   const flags: PointFlag[] = [];
   const r = point.result;
   if (point.status !== 'ok' || !r) return flags;
-  if (r.verdict.clientBound) flags.push({ kind: 'client-bound', why: r.verdict.reasons.join('; ') });
+  const steadyReason = r.steadiness && !r.steadiness.steady ? notSteadyReason(r.steadiness) : undefined;
+  if (r.verdict.clientBound) flags.push({ kind: 'client-bound', why: r.verdict.reasons.filter((x) => x !== steadyReason).join('; ') });
+  if (steadyReason) flags.push({ kind: 'not-steady', why: steadyReason });
+  const share = point.metrics?.loadCpuShare;
+  const target = plan.serverCpuShare;
+  if (throttled && target > 0 && share !== undefined) {
+    if (share > (1 + CPU_SHARE_TOLERANCE) * target) {
+      flags.push({ kind: 'cpu-share', why: `the server used ${share.toFixed(2)} of a core under a ${target}-core quota: the kernel did not enforce it (a ${plan.throttlePeriodMs ?? 100} ms period; see \`eventbench doctor\`)` });
+    } else if (share < (1 - CPU_SHARE_TOLERANCE) * target && point.load >= SATURATING_LOAD && !r.verdict.clientBound) {
+      flags.push({ kind: 'cpu-share', why: `the server used only ${share.toFixed(2)} of a core under a ${target}-core quota at l=${point.load}: it was not CPU-bound, so this point measures something else (the machine, a lock, the client)` });
+    }
+  }
   return flags;
 }
 
 /** The flags stored on a point, or recomputed for a point of an older run. */
-export const flagsOf = (point: Point, plan: Plan): PointFlag[] => point.flags ?? pointFlags(point, plan);
+export const flagsOf = (point: Point, plan: Plan): PointFlag[] => point.flags ?? pointFlags(point, plan, false);

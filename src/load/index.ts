@@ -78,7 +78,7 @@ async function eventbenchResult(o: LoadOptions, startedAt: string): Promise<Load
   const cpu = process.cpuUsage(cpu0);
   const wallS = (performance.now() - wall0) / 1000;
   if (o.rawFile) await writeRaw(o.rawFile, outcome.records);
-  const f = figures(outcome.records, o.trim);
+  const f = figures(outcome.records, o.trim, o.concurrency);
   const share = wallS > 0 ? (cpu.user + cpu.system) / 1e6 / wallS : 0;
   return {
     schema: LOAD_SCHEMA,

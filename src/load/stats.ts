@@ -66,7 +66,7 @@ export interface Figures {
  * that got a whole response (2xx or not) are the served ones, whose times make the latency figures and l_m.
  * Requests the run cut short (end = NaN) are neither kept nor counted.
  */
-export function figures(r: Records, requestedTrim: number): Figures {
+export function figures(r: Records, requestedTrim: number, concurrency = 1): Figures {
   const finished: number[] = [];
   for (let i = 0; i < r.length; i++) if (!Number.isNaN(r.end[i]!)) finished.push(i);
   const trim = trimFor(finished.length, requestedTrim);
@@ -117,7 +117,7 @@ export function figures(r: Records, requestedTrim: number): Figures {
     if (end >= first && end <= steadyEnd) endedInside++;
   }
   const lat = latency(total);
-  const steady = steadiness(served.map((i) => r.start[i]!), total);
+  const steady = steadiness(served.map((i) => r.start[i]!), total, concurrency);
   return {
     ...(steady ? { steadiness: steady } : {}),
     requests: served.length,
