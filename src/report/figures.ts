@@ -3,7 +3,7 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { CLIENT_BOUND_SHARE, type ReportModel, type ServerSummary } from './model.js';
-import { bytesText, fixed, groupDigits } from './tables.js';
+import { bytesText, fixed, groupDigits, intervalText } from './tables.js';
 
 export interface Figure {
   /** File name stem: "fig1-measured-load". */
@@ -75,6 +75,20 @@ function perServerLines(layout: Layout, servers: ServerSummary[], keys: Map<stri
   };
 }
 
+/**
+ * Where Figure 2's axis should stop so that every line stays readable: when a few servers (threads, processes)
+ * run to seconds, the others would lie flat near zero. The top is three times the median of the servers' largest
+ * mean serving times; those above it are clipped and named. Undefined (no clipping) when nobody is that far out.
+ */
+export function readableTop(servers: readonly ServerSummary[]): { top?: number; clipped: string[] } {
+  const peaks = servers.map((s) => ({ server: s.server, peak: Math.max(...s.loads.map((lp) => lp.meanLatencyMs)) })).filter((p) => Number.isFinite(p.peak));
+  if (peaks.length < 3) return { clipped: [] };
+  const sorted = peaks.map((p) => p.peak).sort((a, b) => a - b);
+  const top = 3 * sorted[Math.floor(sorted.length / 2)]!;
+  const clipped = peaks.filter((p) => p.peak > top).map((p) => p.server);
+  return clipped.length > 0 ? { top, clipped } : { clipped: [] };
+}
+
 export function figures(model: ReportModel, layout: Layout = 'wide'): Figure[] {
   const servers = model.servers.filter((s) => s.loads.length > 0);
   const plain = new Map(servers.map((s) => [s.server, s.server]));
@@ -94,26 +108,34 @@ export function figures(model: ReportModel, layout: Layout = 'wide'): Figure[] {
   });
 
   const fitted = new Map(servers.map((s) => [s.server, s.latencyFit
-    ? `${s.server}: ${fixed(s.latencyFit.slope, 3)} ms/client${BREAK}${fixed(s.latencyFit.intercept, 2)} ms at 0, r ${fixed(s.latencyFit.r, 4)}, ≈ ${s.impliedRps === null ? '—' : groupDigits(s.impliedRps)} req/s`
+    ? `${s.server}: ${s.slopeCi ? intervalText(s.slopeCi, 3) : fixed(s.latencyFit.slope, 3)} ms/client${BREAK}${fixed(s.latencyFit.intercept, 2)} ms at 0, r ${fixed(s.latencyFit.r, 4)}, ≈ ${s.impliedRps === null ? '—' : groupDigits(s.impliedRps)} req/s`
     : `${s.server}: no fit`]));
   const labels = servers.map((s) => fitted.get(s.server)!);
-  const legend = layout === 'wide' ? 'server: slope, intercept, r, implied throughput' : 'server: slope; intercept, r, req/s';
+  const legend = layout === 'wide' ? 'server: slope [95% interval], intercept, r, implied throughput' : 'server: slope [95%]; intercept, r, req/s';
   const fitValues = servers.flatMap((s) => {
     if (!s.latencyFit) return [];
     const xs = s.loads.filter((lp) => lp.inFit).map((lp) => lp.load);
     return [Math.min(...xs), Math.max(...xs)].map((load) => ({ key: fitted.get(s.server)!, load, y: s.latencyFit!.intercept + s.latencyFit!.slope * load }));
   });
+  const { top, clipped } = readableTop(servers);
+  const y = { field: 'y', type: 'quantitative', title: 'mean serving time (ms)', ...(top !== undefined ? { scale: { domain: [0, top] } } : {}) };
+  const clipText = clipped.length > 0 ? ` The axis stops at ${fixed(top!, 0)} ms so that the fast servers' lines stay readable; ${clipped.join(', ')} ${clipped.length > 1 ? 'run' : 'runs'} off the top (their slopes are in the legend and the ranking).` : '';
   out.push({
     name: 'fig2-serving-time',
     title: 'Figure 2: mean serving time against offered load',
-    caption: "Dots: mean time to serve a request at each load. Lines: each server's least-squares fit. A smaller slope is a faster server; by Little's law the slope is the inverse of the throughput, so 1000/slope is the requests per second it implies. Hollow dots were left out of the fit (client-bound).",
-    spec: frame(layout, 'Figure 2: mean serving time against offered load', layout === 'wide' ? 'lines: least-squares fit; legend: slope, intercept, r, implied throughput' : 'lines: least-squares fits', [
+    caption: `Dots: mean time to serve a request at each load, averaged over the rounds; bars: the lowest and highest round. Lines: each server's least-squares fit. A smaller slope is a faster server; by Little's law the slope is the inverse of the throughput, so 1000/slope is the requests per second it implies. Hollow dots were left out of the fit (flagged: client-bound, not steady, off its CPU quota).${clipText}`,
+    spec: frame(layout, 'Figure 2: mean serving time against offered load', layout === 'wide' ? 'lines: least-squares fit; bars: range over rounds; legend: slope [95% interval], intercept, r, implied throughput' : 'lines: least-squares fits', [
+      {
+        data: { values: servers.flatMap((s) => s.loads.filter((lp) => lp.repeats > 1).map((lp) => ({ key: fitted.get(s.server)!, load: lp.load, lo: lp.meanLatencyMinMs, hi: lp.meanLatencyMaxMs }))) },
+        mark: { type: 'rule', strokeWidth: 1.5, clip: true },
+        encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, color: colour(labels, legend, 1, layout === 'narrow') },
+      },
       ...[true, false].map((inFit) => ({
         data: { values: servers.flatMap((s) => s.loads.filter((lp) => lp.inFit === inFit).map((lp) => ({ key: fitted.get(s.server)!, load: lp.load, y: lp.meanLatencyMs }))) },
-        mark: { type: 'point', size: layout === 'wide' ? 40 : 24, strokeWidth: 1.5, filled: inFit, ...(inFit ? {} : { fill: 'white' }) },
-        encoding: { x, y: { field: 'y', type: 'quantitative', title: 'mean serving time (ms)' }, color: colour(labels, legend, 1, layout === 'narrow') },
+        mark: { type: 'point', size: layout === 'wide' ? 40 : 24, strokeWidth: 1.5, filled: inFit, clip: true, ...(inFit ? {} : { fill: 'white' }) },
+        encoding: { x, y, color: colour(labels, legend, 1, layout === 'narrow') },
       })),
-      { name: MARK.fit, data: { values: fitValues }, mark: { type: 'line', strokeWidth: 2 }, encoding: { x, y: { field: 'y', type: 'quantitative' }, color: colour(labels, legend, 1, layout === 'narrow') } },
+      { name: MARK.fit, data: { values: fitValues }, mark: { type: 'line', strokeWidth: 2, clip: true }, encoding: { x, y, color: colour(labels, legend, 1, layout === 'narrow') } },
     ]),
   });
 

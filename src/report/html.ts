@@ -2,7 +2,7 @@
 // and on a phone. Pure: model and rendered figures in, a string out.
 import type { ReportModel } from './model.js';
 import type { Figure } from './figures.js';
-import { paperTable, pointsTable, rankingTable, type Table } from './tables.js';
+import { visible, paperTable, pointsTable, rankingTable, type Table } from './tables.js';
 import { environmentRows, glance } from './text.js';
 
 export interface RenderedFigure {
@@ -57,7 +57,7 @@ details summary { cursor: pointer; margin: 1rem 0 0.5rem; font-weight: 600; }
 
 function htmlTable(t: Table, flagColumn?: number): string {
   const head = t.columns.map((c, i) => `<th${t.numeric[i] ? ' class="num"' : ''} scope="col">${escapeHtml(c)}</th>`).join('');
-  const body = t.rows.map((r) => `<tr>${r.map((c, i) => {
+  const body = t.rows.map((r) => `<tr>${visible(r).map((c, i) => {
     const cls = t.numeric[i] ? 'num' : i === flagColumn && c.text !== '—' ? 'flag' : '';
     return `<td${cls ? ` class="${cls}"` : ''}>${escapeHtml(c.text)}</td>`;
   }).join('')}</tr>`).join('\n');
@@ -83,7 +83,7 @@ export function renderHtml(model: ReportModel, rendered: readonly RenderedFigure
   if (model.run.state !== 'finished') parts.push(`<p class="banner">${escapeHtml(`This run is ${model.run.state}: the report shows the points measured so far.`)}</p>`);
   parts.push('<h2>At a glance</h2>', list(glance(model), 'glance'));
   const ranking = rankingTable(model);
-  parts.push(`<h2>${escapeHtml(ranking.title)}</h2>`, htmlTable(ranking, ranking.columns.indexOf('flags')));
+  parts.push(`<h2>${escapeHtml(ranking.title)}</h2>`, `<p>${escapeHtml(`${model.ratioReference.why} A rank shared (=) means the 95% intervals overlap: those servers are tied.`)}</p>`, htmlTable(ranking, ranking.columns.indexOf('flags')));
   if (flagged.length > 0) parts.push(list(flagged.flatMap((s) => s.flags.map((f) => `${s.server}: ${f.text}`)), 'flags note'));
   parts.push('<h2>The paper\'s figures, today</h2>', fig('fig1'), fig('fig2'));
   const paper = paperTable(model);

@@ -21,6 +21,8 @@ export interface WriteReportOptions {
   outDir?: string;
   /** File name of the HTML page; report.html by default. */
   htmlName?: string;
+  /** The server ratios divide by (default lighttpd, else native-epoll, else events). */
+  reference?: string;
 }
 
 export interface WrittenReport {
@@ -52,7 +54,7 @@ export async function reportHtml(dir: string): Promise<string> {
 
 /** Writes report.html and fig*.svg for the run in `dir`; the runner calls it at the end of `eventbench run`. */
 export async function writeReport(dir: string, options: WriteReportOptions = {}): Promise<WrittenReport> {
-  const model = buildModel(await readRun(dir));
+  const model = buildModel(await readRun(dir), options);
   const rendered = await renderFigures(model);
   const outDir = options.outDir ?? dir;
   const svgPaths: string[] = [];
@@ -70,12 +72,14 @@ export interface ReportTextOptions {
   format: TextFormat;
   /** For csv: which table (one CSV holds one table). */
   table?: TableName;
+  /** The server ratios divide by (default lighttpd, else native-epoll, else events). */
+  reference?: string;
 }
 
 /** The report of the run in `dir` as Markdown (every table), JSON (the whole model) or CSV (one table). */
 export async function reportText(dir: string, options: ReportTextOptions): Promise<string> {
   if (!TEXT_FORMATS.includes(options.format)) throw new UsageError('format', options.format, `expected one of ${TEXT_FORMATS.join(', ')}`);
-  const model = buildModel(await readRun(dir));
+  const model = buildModel(await readRun(dir), options.reference !== undefined ? { reference: options.reference } : {});
   if (options.format === 'md') return renderMarkdown(model);
   if (options.format === 'json') return renderJson(model);
   return renderCsv(model, options.table ?? 'ranking');

@@ -4,6 +4,8 @@
 import type { Environment } from '../core/environment.js';
 import type { Family, HostSetup, Plan, Point, RunInfo } from '../experiment/schema.js';
 import { fitLine, type LineFit } from './fit.js';
+import { overlaps, ratioInterval, slopeInterval, type Interval, type Series } from './intervals.js';
+import { flagsOf, POINT_FLAG_KINDS, type PointFlagKind } from '../experiment/verdict.js';
 import { PAPER_ROWS, REFERENCE_ROW, paperRow } from './paper.js';
 import type { StoredRun } from './read.js';
 
@@ -33,13 +35,19 @@ export interface LoadPoint {
   errors: number;
   /** Growth of the host's ListenOverflows + ListenDrops during the repeats. */
   listenOverflows: number;
-  /** measuredLoad < CLIENT_BOUND_SHARE · load. */
+  /** Whether a repeat at this load was flagged client-bound (its l_m under CLIENT_BOUND_SHARE · l, or the client's CPU full). */
   clientBound: boolean;
+  /** Every kind of flag its repeats carried (src/experiment/verdict.ts). */
+  flags: PointFlagKind[];
+  /** Repeats with no flag: the figures above average only these when there are any, and only these enter fits. */
+  trusted: number;
+  /** Mean latency of each trusted repeat, by round (ms): what the intervals redraw. */
+  byRound: Record<number, number>;
   /** Whether this point entered the server's fits. */
   inFit: boolean;
 }
 
-export type FlagKind = 'client-bound' | 'loadgen-verdict' | 'accept-queue' | 'stopped' | 'ended-early' | 'failed' | 'fit';
+export type FlagKind = PointFlagKind | 'accept-queue' | 'stopped' | 'ended-early' | 'failed' | 'fit';
 
 export interface Flag {
   kind: FlagKind;
@@ -59,6 +67,14 @@ export interface ServerSummary {
   latencyFit: LineFit | null;
   /** Little's law: a server that adds slope ms per extra client serves 1000/slope requests per second. */
   impliedRps: number | null;
+  /** The slope with its 95% bootstrap interval over the rounds (ms per client); null without a positive slope. */
+  slopeCi: Interval | null;
+  /** The slope over the run's reference server's, with its 95% interval, rounds paired; null for no ratio. */
+  ratio: Interval | null;
+  /** 1 = fastest; servers whose ratio intervals overlap are tied and share the better rank. Null when not ranked. */
+  rank: number | null;
+  /** The servers this one is tied with (overlapping ratio intervals). */
+  tiedWith: string[];
   /** Peak RSS (bytes) against load: slope in bytes per connection. */
   memoryFit: LineFit | null;
   bytesPerConnection: number | null;
@@ -79,6 +95,8 @@ export interface ComparisonRow {
   slopeMs: number | null;
   /** Our slope over our reference server's slope. */
   ratio: number | null;
+  /** ... with its 95% interval (rounds paired). */
+  ratioCi: Interval | null;
   /** 1 = fastest of ours in this table. */
   rankNow: number | null;
 }
@@ -106,60 +124,65 @@ export interface ReportModel {
   notes: string[];
   reference: Reference;
   comparison: ComparisonRow[];
+  /** The server every ratio of the ranking divides by, and why that one. */
+  ratioReference: { server: string | null; why: string };
 }
 
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 const loadsText = (loads: readonly number[]): string => loads.map((l) => `l=${l}`).join(', ');
 
-function aggregate(points: readonly Point[]): LoadPoint | null {
+function aggregate(points: readonly Point[], plan: Plan): LoadPoint | null {
   const ok = points.filter((p) => p.status === 'ok' && p.result);
   if (ok.length === 0) return null;
-  const results = ok.map((p) => p.result!);
-  const rss = ok.map((p) => p.metrics?.peakRssBytes).filter((v): v is number => typeof v === 'number');
-  const load = points[0]!.load;
-  const measuredLoad = mean(results.map((r) => r.measuredLoad));
+  const flagsByPoint = ok.map((p) => flagsOf(p, plan));
+  const trusted = ok.filter((_, i) => flagsByPoint[i]!.length === 0);
+  // Figures average the trusted repeats; a load with none still shows what was measured, out of the fits.
+  const shown = trusted.length > 0 ? trusted : ok;
+  const results = shown.map((p) => p.result!);
+  const rss = shown.map((p) => p.metrics?.peakRssBytes).filter((v): v is number => typeof v === 'number');
   const means = results.map((r) => r.latencyMs.mean);
+  const kinds = [...new Set(flagsByPoint.flat().map((f) => f.kind))];
   return {
-    load,
+    load: points[0]!.load,
     repeats: ok.length,
     failed: points.length - ok.length,
-    measuredLoad,
+    measuredLoad: mean(results.map((r) => r.measuredLoad)),
     meanLatencyMs: mean(means),
     meanLatencyMinMs: Math.min(...means),
     meanLatencyMaxMs: Math.max(...means),
     p99Ms: mean(results.map((r) => r.latencyMs.percentiles['99'] ?? r.latencyMs.max)),
     throughputRps: mean(results.map((r) => r.throughputRps)),
-    peakRssBytes: rss.length === ok.length ? mean(rss) : null,
-    requests: results.reduce((a, r) => a + r.requestsCompleted, 0),
-    errors: results.reduce((a, r) => a + r.errors.total, 0),
+    peakRssBytes: rss.length === shown.length ? mean(rss) : null,
+    requests: ok.reduce((a, p) => a + p.result!.requestsCompleted, 0),
+    errors: ok.reduce((a, p) => a + p.result!.errors.total, 0),
     listenOverflows: ok.reduce((a, p) => a + (p.metrics ? p.metrics.listenOverflows + p.metrics.listenDrops : 0), 0),
-    clientBound: measuredLoad < CLIENT_BOUND_SHARE * load,
+    clientBound: kinds.includes('client-bound'),
+    flags: kinds,
+    trusted: trusted.length,
+    byRound: Object.fromEntries(trusted.map((p) => [p.repeat, p.result!.latencyMs.mean])),
     inFit: false,
   };
 }
 
-function summarise(server: string, points: readonly Point[]): ServerSummary {
+function summarise(server: string, points: readonly Point[], plan: Plan): ServerSummary {
   const first = points[0]!;
   const flags: Flag[] = [];
   const byLoad = new Map<number, Point[]>();
   for (const p of points) byLoad.set(p.load, [...(byLoad.get(p.load) ?? []), p]);
   const loads = [...byLoad.keys()].sort((a, b) => a - b)
-    .map((l) => aggregate(byLoad.get(l)!))
+    .map((l) => aggregate(byLoad.get(l)!, plan))
     .filter((lp): lp is LoadPoint => lp !== null);
 
-  // A client-bound point did not hold l requests in flight, so its latency understates the server's: leave it
-  // out of the fit unless that leaves fewer than two loads.
-  const clean = loads.filter((lp) => !lp.clientBound);
-  const fitted = clean.length >= 2 ? clean : loads;
+  // A flagged repeat did not measure the server at a steady state under its quota with l requests in flight:
+  // it is shown, never fitted. Each kind is said once, with the loads and the first reason given.
+  const fitted = loads.filter((lp) => lp.trusted > 0);
   for (const lp of fitted) lp.inFit = true;
-  const bound = loads.filter((lp) => lp.clientBound).map((lp) => lp.load);
-  if (bound.length > 0) {
-    flags.push({ kind: 'client-bound', text: `client-bound at ${loadsText(bound)} (l_m < ${CLIENT_BOUND_SHARE}·l)${fitted === clean ? '; left out of the fit' : '; kept in the fit for want of other points'}` });
-  }
-  const verdicts = points.filter((p) => p.result?.verdict.clientBound && !bound.includes(p.load));
-  if (verdicts.length > 0) {
-    const reasons = [...new Set(verdicts.flatMap((p) => p.result!.verdict.reasons))];
-    flags.push({ kind: 'loadgen-verdict', text: `the load generator may have set the pace at ${loadsText([...new Set(verdicts.map((p) => p.load))])}: ${reasons.join('; ') || 'no reason given'}` });
+  for (const kind of POINT_FLAG_KINDS) {
+    const hit = points.filter((p) => p.status === 'ok' && flagsOf(p, plan).some((f) => f.kind === kind));
+    if (hit.length === 0) continue;
+    const at = [...new Set(hit.map((p) => p.load))];
+    const why = flagsOf(hit[0]!, plan).find((f) => f.kind === kind)!.why;
+    flags.push({ kind, text: `${kind} at ${loadsText(at)} (${hit.length} of ${points.length} points; those left out of the fit): ${why}${hit.length > 1 ? '; ...' : ''}` });
   }
   const overflowing = loads.filter((lp) => lp.listenOverflows > 0);
   if (overflowing.length > 0) {
@@ -167,7 +190,7 @@ function summarise(server: string, points: readonly Point[]): ServerSummary {
     flags.push({ kind: 'accept-queue', text: `accept-queue overflows at ${loadsText(overflowing.map((lp) => lp.load))} (${total} host-wide ListenOverflows + ListenDrops)` });
   }
   for (const p of points) {
-    if (p.status === 'failed') flags.push({ kind: 'failed', text: `failed at l=${p.load}${p.repeat > 1 ? ` (repeat ${p.repeat})` : ''}: ${p.reason ?? 'no reason recorded'}` });
+    if (p.status === 'failed') flags.push({ kind: 'failed', text: `failed at l=${p.load}${p.repeat > 1 ? ` (round ${p.repeat})` : ''}: ${p.reason ?? 'no reason recorded'}` });
     if (p.result?.stoppedEarly) flags.push({ kind: 'ended-early', text: `the load run at l=${p.load} ended early: ${p.result.stoppedEarly}` });
     if (p.stopped) flags.push({ kind: 'stopped', text: `stopped after l=${p.load}: ${p.stopped}` });
   }
@@ -175,9 +198,10 @@ function summarise(server: string, points: readonly Point[]): ServerSummary {
   const latencyFit = fitLine(fitted.map((lp) => lp.load), fitted.map((lp) => lp.meanLatencyMs));
   const withRss = fitted.filter((lp) => lp.peakRssBytes !== null);
   const memoryFit = fitLine(withRss.map((lp) => lp.load), withRss.map((lp) => lp.peakRssBytes!));
-  if (!latencyFit) flags.push({ kind: 'fit', text: `no fit: ${loads.length === 0 ? 'no load was measured' : 'fewer than two loads were measured'}` });
+  if (!latencyFit) flags.push({ kind: 'fit', text: `no fit: ${fitted.length === 0 ? 'no load was measured without a flag' : 'fewer than two loads were measured without a flag'}` });
   else if (latencyFit.slope <= 0) flags.push({ kind: 'fit', text: `slope ${latencyFit.slope.toFixed(3)} ms/client is not positive: not ranked` });
   else if (latencyFit.n === 2) flags.push({ kind: 'fit', text: 'fitted on 2 loads only: a line through two points, r = ±1 by construction' });
+  const slopeCi = latencyFit && latencyFit.slope > 0 ? slopeInterval(seriesOf(loads)) : null;
   const row = paperRow(first.paperRow);
   return {
     server,
@@ -187,12 +211,52 @@ function summarise(server: string, points: readonly Point[]): ServerSummary {
     loads,
     latencyFit,
     impliedRps: latencyFit && latencyFit.slope > 0 ? 1000 / latencyFit.slope : null,
+    slopeCi,
+    ratio: null,
+    rank: null,
+    tiedWith: [],
     memoryFit,
     bytesPerConnection: memoryFit ? memoryFit.slope : null,
     requests: loads.reduce((a, lp) => a + lp.requests, 0),
     errors: loads.reduce((a, lp) => a + lp.errors, 0),
     flags,
   };
+}
+
+/** A server's trusted mean latencies by load and round, for the intervals. */
+const seriesOf = (loads: readonly LoadPoint[]): Series => loads.filter((lp) => lp.inFit)
+  .map((lp) => ({ load: lp.load, byRound: new Map(Object.entries(lp.byRound).map(([r, v]) => [Number(r), v])) }));
+
+/**
+ * The server every ratio of the ranking divides by: the one asked for, else lighttpd (the paper's reference),
+ * else native-epoll (the floor of the C servers), else events (the TypeScript baseline), else the fastest.
+ */
+function chooseRatioReference(servers: readonly ServerSummary[], asked?: string): { server: string | null; why: string } {
+  const ranked = servers.filter((s) => slopeOf(s) !== null);
+  if (asked !== undefined) {
+    if (ranked.some((s) => s.server === asked)) return { server: asked, why: `Ratios are to ${asked}, as asked (--reference).` };
+    const fallback = chooseRatioReference(servers);
+    return { server: fallback.server, why: `${asked} has no slope in this run (asked for with --reference); ${fallback.why}` };
+  }
+  for (const name of ['lighttpd', 'native-epoll', 'events']) {
+    if (ranked.some((s) => s.server === name)) return { server: name, why: `Ratios are to ${name}, measured in the same rounds (lighttpd when present, else native-epoll, else events).` };
+  }
+  const first = ranked[0];
+  return first ? { server: first.server, why: `Ratios are to ${first.server}, the fastest here (none of lighttpd, native-epoll, events was ranked).` }
+    : { server: null, why: 'No server has a positive slope, so there is nothing to divide by.' };
+}
+
+/** Ratios to the reference with intervals, and ranks where overlapping intervals tie. */
+function rank(servers: ServerSummary[], reference: string | null): void {
+  const ref = servers.find((s) => s.server === reference);
+  if (!ref) return;
+  for (const s of servers) if (slopeOf(s) !== null) s.ratio = ratioInterval(seriesOf(s.loads), seriesOf(ref.loads));
+  const ranked = servers.filter((s) => s.ratio !== null);
+  for (const s of ranked) {
+    s.tiedWith = ranked.filter((o) => o !== s && overlaps(o.ratio!, s.ratio!)).map((o) => o.server);
+    // Rank: one more than the servers that are surely faster (their whole interval below this one's).
+    s.rank = 1 + ranked.filter((o) => o.ratio!.hi < s.ratio!.lo).length;
+  }
 }
 
 /** The slope a server is ranked and compared by, or null when it has none that means "time per client". */
@@ -222,10 +286,11 @@ function compare(servers: readonly ServerSummary[], reference: Reference): Compa
     const paperRank = 1 + PAPER_ROWS.filter((o) => o.slopeMs < pr.slopeMs).length;
     const paperRatio = refPaper ? pr.slopeMs / refPaper : null;
     const ours = servers.filter((s) => s.paperRow === pr.row);
-    if (ours.length === 0) rows.push({ row: pr.row, paperSlopeMs: pr.slopeMs, paperRatio, paperRank, slopeMs: null, ratio: null, rankNow: null });
+    if (ours.length === 0) rows.push({ row: pr.row, paperSlopeMs: pr.slopeMs, paperRatio, paperRank, slopeMs: null, ratio: null, ratioCi: null, rankNow: null });
     for (const s of ours) {
       const slope = slopeOf(s);
-      rows.push({ row: pr.row, paperSlopeMs: pr.slopeMs, paperRatio, paperRank, server: s.server, slopeMs: slope, ratio: slope !== null && refSlope ? slope / refSlope : null, rankNow: null });
+      const ratioCi = slope !== null && refOurs && refSlope ? ratioInterval(seriesOf(s.loads), seriesOf(refOurs.loads)) : null;
+      rows.push({ row: pr.row, paperSlopeMs: pr.slopeMs, paperRatio, paperRank, server: s.server, slopeMs: slope, ratio: ratioCi?.value ?? (slope !== null && refSlope ? slope / refSlope : null), ratioCi, rankNow: null });
     }
   }
   const slopes = rows.map((r) => r.slopeMs).filter((v): v is number => v !== null);
@@ -233,18 +298,26 @@ function compare(servers: readonly ServerSummary[], reference: Reference): Compa
   return rows;
 }
 
-export function buildModel(stored: StoredRun): ReportModel {
+export interface ModelOptions {
+  /** The server ratios divide by (`--reference`); default lighttpd, else native-epoll, else events. */
+  reference?: string;
+}
+
+export function buildModel(stored: StoredRun, options: ModelOptions = {}): ReportModel {
   const { run, points } = stored;
   const names = [...run.plan.servers, ...points.map((p) => p.server)].filter((n, i, all) => all.indexOf(n) === i);
   const servers = names
     .map((name) => points.filter((p) => p.server === name))
     .filter((ps) => ps.length > 0)
-    .map((ps) => summarise(ps[0]!.server, ps));
+    .map((ps) => summarise(ps[0]!.server, ps, run.plan));
   // Stable sort: servers without a slope keep plan order at the end.
   servers.sort((a, b) => (slopeOf(a) ?? Infinity) - (slopeOf(b) ?? Infinity));
+  const ratioReference = chooseRatioReference(servers, options.reference);
+  rank(servers, ratioReference.server);
   const reference = chooseReference(servers);
   const notes = [...stored.notes];
   if (reference.row !== REFERENCE_ROW) notes.push(reference.why);
+  if (run.plan.repeat < 2) notes.push('Each point was measured once (one round): the intervals are those of a single measurement, and ties cannot be told; run with --repeat 3 or more.');
   const state = run.interrupted ? 'interrupted' : run.finishedAt ? 'finished' : 'in progress';
   return {
     schema: REPORT_SCHEMA,
@@ -258,5 +331,6 @@ export function buildModel(stored: StoredRun): ReportModel {
     notes,
     reference,
     comparison: compare(servers, reference),
+    ratioReference,
   };
 }

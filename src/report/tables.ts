@@ -1,11 +1,17 @@
 // The report's tables, defined once: each cell has the text a reader sees (Markdown, HTML) and the value a
 // spreadsheet wants (CSV, with units in the column names). Pure functions of the model.
 import type { ReportModel, ServerSummary } from './model.js';
+import type { Interval } from './intervals.js';
 
 export interface Cell {
   text: string;
   value: string | number | boolean | null;
+  /** A column only CSV has (the bounds of an interval Markdown and HTML show in one cell). */
+  csvOnly?: boolean;
 }
+
+/** The cells readers see: Markdown and HTML leave out the CSV-only columns. */
+export const visible = (row: readonly Cell[]): Cell[] => row.filter((c) => !c.csvOnly);
 
 export interface Table {
   /** Short name, for `--table`. */
@@ -45,6 +51,7 @@ export function bytesText(b: number | null): string {
 const round = (x: number | null, digits: number): number | null =>
   x === null || !Number.isFinite(x) ? null : Number(x.toFixed(digits));
 const num = (x: number | null, digits: number, text?: string): Cell => ({ text: text ?? fixed(x, digits), value: round(x, digits) });
+const csvOnly = (x: number | null, digits: number): Cell => ({ text: '', value: round(x, digits), csvOnly: true });
 const str = (s: string | undefined): Cell => ({ text: s ?? '—', value: s ?? null });
 
 /** "native · ST (user threads)": the family, and the paper row answered with its concurrency model. */
@@ -58,27 +65,38 @@ export function flagLabels(s: ServerSummary): string {
   return [...new Set(s.flags.map((f) => f.kind))].join(', ');
 }
 
+/** "0.231 [0.219–0.246]": an estimate with its 95% interval. */
+export function intervalText(i: Interval | null, digits: number): string {
+  if (!i) return '—';
+  return i.lo === i.hi ? fixed(i.value, digits) : `${fixed(i.value, digits)} [${fixed(i.lo, digits)}–${fixed(i.hi, digits)}]`;
+}
+
 export function rankingTable(model: ReportModel): Table {
+  const ref = model.ratioReference.server ?? 'reference';
   return {
     name: 'ranking',
-    title: 'Ranking: the slope of mean serving time against load (smaller is faster)',
-    columns: ['#', 'server', 'model', 'slope ms/client', 'implied req/s', 'r', 'bytes/connection', 'errors', 'flags'],
-    csvColumns: ['rank', 'server', 'model', 'slope_ms_per_client', 'implied_rps', 'r', 'bytes_per_connection', 'errors', 'flags'],
-    numeric: [true, false, false, true, true, true, true, true, false],
-    rows: model.servers.map((s, i) => {
+    title: 'Ranking: the slope of mean serving time against load (smaller is faster), with 95% intervals over the rounds',
+    columns: ['#', 'server', 'model', 'slope ms/client', 'implied req/s', `÷ ${ref}`, 'tied with', 'r', 'bytes/connection', 'errors', 'flags'],
+    csvColumns: ['rank', 'server', 'model', 'slope_ms_per_client', 'implied_rps', 'ratio', 'ratio_low', 'ratio_high', 'slope_low', 'slope_high', 'tied_with', 'r', 'bytes_per_connection', 'errors', 'flags'],
+    numeric: [true, false, false, true, true, true, false, true, true, true, false],
+    rows: model.servers.map((s) => {
       const slope = s.latencyFit?.slope ?? null;
       const share = s.requests > 0 ? s.errors / s.requests : 0;
-      return [
-        { text: slope === null ? '—' : String(i + 1), value: slope === null ? null : i + 1 },
+      const cells: Cell[] = [
+        { text: s.rank === null ? '—' : `${s.rank}${s.tiedWith.length > 0 ? '=' : ''}`, value: s.rank },
         str(s.server),
         str(modelText(s)),
-        num(slope, 3),
+        { text: s.slopeCi ? intervalText(s.slopeCi, 3) : fixed(slope, 3), value: round(slope, 3) },
         num(s.impliedRps, 0, s.impliedRps === null ? '—' : groupDigits(s.impliedRps)),
+        { text: intervalText(s.ratio, 2), value: round(s.ratio?.value ?? null, 3) },
+        csvOnly(s.ratio?.lo ?? null, 3), csvOnly(s.ratio?.hi ?? null, 3), csvOnly(s.slopeCi?.lo ?? null, 4), csvOnly(s.slopeCi?.hi ?? null, 4),
+        { text: s.tiedWith.join(', ') || '—', value: s.tiedWith.join(' ') },
         num(s.latencyFit?.r ?? null, 4),
         { text: bytesText(s.bytesPerConnection), value: round(s.bytesPerConnection, 0) },
         { text: s.errors === 0 ? '0' : `${groupDigits(s.errors)} (${(share * 100).toFixed(share < 0.001 ? 2 : 1)}%)`, value: s.errors },
         { text: flagLabels(s) || '—', value: s.flags.map((f) => f.text).join(' | ') },
       ];
+      return cells;
     }),
   };
 }
@@ -88,7 +106,7 @@ export function paperTable(model: ReportModel): Table {
   return {
     name: 'paper',
     title: `Today against the paper (ratios to ${model.reference.row ? `${ref}${model.reference.server && model.reference.server !== ref ? `, here ${model.reference.server}` : ''}` : 'no reference'})`,
-    columns: ['paper row', 'paper ms/client (600 MHz)', `paper ÷ ${ref}`, 'rank then', 'ours', 'ours ms/client', `ours ÷ ${model.reference.server ?? ref}`, 'rank now'],
+    columns: ['paper row', 'paper ms/client (600 MHz)', `paper ÷ ${ref}`, 'rank then', 'ours', 'ours ms/client', `ours ÷ ${model.reference.server ?? ref} [95%]`, 'rank now'],
     csvColumns: ['paper_row', 'paper_slope_ms_per_client', 'paper_ratio', 'paper_rank', 'server', 'slope_ms_per_client', 'ratio', 'rank_now'],
     numeric: [false, true, true, true, false, true, true, true],
     rows: model.comparison.map((c) => [
@@ -98,7 +116,7 @@ export function paperTable(model: ReportModel): Table {
       { text: String(c.paperRank), value: c.paperRank },
       str(c.server),
       num(c.slopeMs, 3),
-      num(c.ratio, 2),
+      { text: c.ratioCi ? intervalText(c.ratioCi, 2) : fixed(c.ratio, 2), value: round(c.ratio, 2) },
       { text: c.rankNow === null ? '—' : String(c.rankNow), value: c.rankNow },
     ]),
   };
@@ -107,14 +125,15 @@ export function paperTable(model: ReportModel): Table {
 export function pointsTable(model: ReportModel): Table {
   return {
     name: 'points',
-    title: 'Every point (repeats averaged)',
-    columns: ['server', 'load', 'repeats', 'measured load', 'mean ms', 'p99 ms', 'req/s', 'peak RSS', 'errors', 'overflows', 'client-bound', 'in fit'],
-    csvColumns: ['server', 'load', 'repeats', 'measured_load', 'mean_latency_ms', 'p99_latency_ms', 'throughput_rps', 'peak_rss_bytes', 'errors', 'listen_overflows', 'client_bound', 'in_fit'],
-    numeric: [false, true, true, true, true, true, true, true, true, true, false, false],
+    title: 'Every point (unflagged repeats averaged)',
+    columns: ['server', 'load', 'repeats', 'unflagged', 'measured load', 'mean ms', 'p99 ms', 'req/s', 'peak RSS', 'errors', 'overflows', 'flags', 'in fit'],
+    csvColumns: ['server', 'load', 'repeats', 'unflagged', 'measured_load', 'mean_latency_ms', 'p99_latency_ms', 'throughput_rps', 'peak_rss_bytes', 'errors', 'listen_overflows', 'flags', 'in_fit'],
+    numeric: [false, true, true, true, true, true, true, true, true, true, true, false, false],
     rows: model.servers.flatMap((s) => s.loads.map((lp) => [
       str(s.server),
       { text: String(lp.load), value: lp.load },
       { text: lp.failed > 0 ? `${lp.repeats} (+${lp.failed} failed)` : String(lp.repeats), value: lp.repeats },
+      { text: String(lp.trusted), value: lp.trusted },
       num(lp.measuredLoad, 1),
       num(lp.meanLatencyMs, 2),
       num(lp.p99Ms, 2),
@@ -122,7 +141,7 @@ export function pointsTable(model: ReportModel): Table {
       { text: bytesText(lp.peakRssBytes), value: lp.peakRssBytes === null ? null : Math.round(lp.peakRssBytes) },
       { text: groupDigits(lp.errors), value: lp.errors },
       { text: groupDigits(lp.listenOverflows), value: lp.listenOverflows },
-      { text: lp.clientBound ? 'yes' : 'no', value: lp.clientBound },
+      { text: lp.flags.join(', ') || '—', value: lp.flags.join(' ') },
       { text: lp.inFit ? 'yes' : 'no', value: lp.inFit },
     ])),
   };

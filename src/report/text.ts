@@ -1,7 +1,8 @@
 // Text renderers: Markdown (for a paper or a pull request), CSV (one table), JSON (the whole model). Pure: model
 // in, string out. The sentences both Markdown and HTML show (the summary, the environment) are made here once.
 import { slopeOf, type ReportModel } from './model.js';
-import { bytesText, fixed, groupDigits, paperTable, rankingTable, table, type Cell, type Table, type TableName } from './tables.js';
+import { POINT_FLAG_KINDS } from '../experiment/verdict.js';
+import { bytesText, fixed, groupDigits, paperTable, rankingTable, table, visible, type Cell, type Table, type TableName } from './tables.js';
 
 /** What a reader should take away first: who is fast, and whether to trust it. */
 export function glance(model: ReportModel): string[] {
@@ -14,9 +15,17 @@ export function glance(model: ReportModel): string[] {
   if (fastest) lines.push(`Fastest: ${describe(fastest)}.`);
   if (slowest && slowest !== fastest) lines.push(`Slowest: ${describe(slowest)}${fastest && fastest.latencyFit!.slope > 0 ? `, ${(slowest.latencyFit!.slope / fastest.latencyFit!.slope).toFixed(1)}× the fastest's slope` : ''}.`);
   const byKind = (kind: string) => model.servers.filter((s) => s.flags.some((f) => f.kind === kind)).map((s) => s.server);
-  const bound = model.servers.flatMap((s) => s.loads.filter((lp) => lp.clientBound));
-  if (bound.length > 0) lines.push(`Trust: ${bound.length} client-bound point${bound.length > 1 ? 's' : ''} (${byKind('client-bound').join(', ')}): the client, not the server, set the pace there.`);
-  else lines.push('Trust: no point was client-bound (every measured load was within 5% of the offered load).');
+  const flagged = POINT_FLAG_KINDS.map((kind) => ({ kind, servers: byKind(kind) })).filter((k) => k.servers.length > 0);
+  if (flagged.length > 0) {
+    lines.push(`Trust: points flagged and left out of the fits: ${flagged.map((k) => `${k.kind} (${k.servers.join(', ')})`).join('; ')}.`);
+  } else {
+    lines.push('Trust: no point was flagged (every one held its load, at steady state, under its CPU quota).');
+  }
+  const tied = fitted.filter((s) => s.tiedWith.length > 0);
+  if (tied.length > 0 && model.ratioReference.server) {
+    const groups = new Set(tied.map((s) => [s.server, ...s.tiedWith].sort().join(' = ')));
+    lines.push(`Ties (95% intervals of the ratio to ${model.ratioReference.server} overlap): ${[...groups].join('; ')}.`);
+  }
   const overflow = byKind('accept-queue');
   if (overflow.length > 0) lines.push(`Accept-queue overflows during ${overflow.join(', ')}: connections were dropped and retried, as with the paper's somaxconn trap.`);
   const stopped = byKind('stopped');
@@ -39,10 +48,10 @@ export function environmentRows(model: ReportModel): [string, string][] {
     ['kernel', `${e.platform}, ${e.kernel}`],
     ['runtime', `${e.runtime} ${e.runtimeVersion}, eventbench ${e.eventbenchVersion}`],
     ['servers', p.servers.join(', ')],
-    ['loads', `${p.loads.join(', ')} (repeat ${p.repeat})`],
+    ['loads', `${p.loads.join(', ')}, ${p.repeat} round${p.repeat > 1 ? 's' : ''}${p.seed !== undefined ? ` (server order shuffled per round, seed ${p.seed})` : ''}`],
     ['each point', `${p.requests !== undefined ? `${groupDigits(p.requests)} requests` : `${p.durationS} s`}, ${p.trim} trimmed at each end, ${p.pageBytes}-byte page, ${p.engine} client`],
     ['pinning', `${h.pinned ? 'pinned' : 'not pinned'}: server on CPU ${p.serverCpus}, client on CPU ${p.clientCpus}`],
-    ['throttle', `${h.throttle.mechanism}${h.throttle.mechanism === 'none' ? (h.throttle.reason ? ` (${h.throttle.reason})` : '') : `, ${h.throttle.share} of a core`}`],
+    ['throttle', `${h.throttle.mechanism}${h.throttle.mechanism === 'none' ? (h.throttle.reason ? ` (${h.throttle.reason})` : '') : `, ${h.throttle.share} of a core in every ${h.throttle.periodMs ?? 100} ms`}`],
     ['backlog', `${p.backlog} asked; somaxconn ${h.somaxconn ?? 'unknown'}, tcp_max_syn_backlog ${h.tcpMaxSynBacklog ?? 'unknown'}, local ports ${h.ipLocalPortRange ?? 'unknown'}`],
     ['stop rules', `mean latency above ${p.latencyCapMs} ms or errors above ${(p.errorShareCap * 100).toFixed(1)}% of requests`],
   ];
@@ -54,7 +63,7 @@ const mdCell = (s: string): string => s.replaceAll('|', '\\|').replaceAll('\n', 
 export function markdownTable(t: Table): string {
   const head = `| ${t.columns.map(mdCell).join(' | ')} |`;
   const rule = `|${t.numeric.map((n) => (n ? ' ---: ' : ' --- ')).join('|')}|`;
-  const body = t.rows.map((r) => `| ${r.map((c) => mdCell(c.text)).join(' | ')} |`);
+  const body = t.rows.map((r) => `| ${visible(r).map((c) => mdCell(c.text)).join(' | ')} |`);
   return [head, rule, ...body].join('\n');
 }
 
@@ -62,7 +71,7 @@ export function renderMarkdown(model: ReportModel): string {
   const out: string[] = [`# eventbench: are events fast? Run ${model.run.id}`, ''];
   out.push(...glance(model).map((l) => `- ${l}`), '');
   const ranking = rankingTable(model);
-  out.push(`## ${ranking.title}`, '', markdownTable(ranking), '');
+  out.push(`## ${ranking.title}`, '', model.ratioReference.why, '', markdownTable(ranking), '');
   const flagged = model.servers.filter((s) => s.flags.length > 0);
   if (flagged.length > 0) {
     out.push('Flags:', '');

@@ -12,7 +12,7 @@ const FORMATS = ['html', ...TEXT_FORMATS] as const;
 export const report: Command = {
   name: 'report',
   summary: "the paper's figures and tables from a run folder (HTML, Markdown, JSON, CSV)",
-  help: `eventbench report DIR [--format html|md|json|csv] [--table ranking|paper|points] [--out FILE]
+  help: `eventbench report DIR [--format html|md|json|csv] [--table ranking|paper|points] [--reference SERVER] [--out FILE]
 
 Renders the results that \`eventbench run\` stored in DIR (run.json and points.jsonl), and only those: any old
 run can be re-rendered, and a run still going renders what it has measured so far.
@@ -28,6 +28,8 @@ run can be re-rendered, and a run still going renders what it has measured so fa
   --table NAME      with --format csv: ranking (default; slope, implied req/s, r, bytes/connection, errors,
                     flags), paper (today against the paper's slopes) or points (every load, repeats averaged)
                       eventbench report results/run1 --format csv --table points > points.csv
+  --reference NAME  the server every ratio and tie divides by (default lighttpd, else native-epoll, else events)
+                      eventbench report results/run1 --reference nginx
   --out FILE        write the text there instead of stdout (md, json, csv); with html, write ${REPORT_FILE}
                     as FILE and the SVG files beside it
                       eventbench report results/run1 --format json --out run1.json
@@ -42,6 +44,7 @@ least-squares line (slope ms per client, intercept, r, implied req/s = 1000/slop
       format: { type: 'string', short: 'f' },
       table: { type: 'string' },
       out: { type: 'string', short: 'o' },
+      reference: { type: 'string' },
     });
     const [dir, ...extra] = positionals;
     if (dir === undefined) throw new UsageError('DIR', '', 'a run folder is required', 'e.g. `eventbench report results/RUN`');
@@ -52,13 +55,15 @@ least-squares line (slope ms per client, intercept, r, implied req/s = 1000/slop
     if (table !== undefined && !(TABLE_NAMES as readonly string[]).includes(table)) throw new UsageError('--table', table, `expected one of ${TABLE_NAMES.join(', ')}`);
     if (table !== undefined && format !== 'csv') throw new UsageError('--table', table, 'applies to --format csv only', 'md and json hold every table');
     const out = values.out as string | undefined;
+    const reference = values.reference as string | undefined;
+    const ref = reference !== undefined ? { reference } : {};
 
     if (format === 'html') {
-      const written = await writeReport(dir, out ? { outDir: path.dirname(out), htmlName: path.basename(out) } : {});
+      const written = await writeReport(dir, { ...(out ? { outDir: path.dirname(out), htmlName: path.basename(out) } : {}), ...ref });
       process.stdout.write(`${written.htmlPath}\n`);
       return EXIT.ok;
     }
-    const text = await reportText(dir, { format: format as TextFormat, ...(table ? { table: table as TableName } : {}) });
+    const text = await reportText(dir, { format: format as TextFormat, ...(table ? { table: table as TableName } : {}), ...ref });
     if (out) {
       await writeFile(out, text);
       process.stdout.write(`${out}\n`);
