@@ -4,6 +4,7 @@
 // A flagged point is shown but left out of every fit, and the report says why.
 import type { Plan, Point } from './schema.js';
 import { notSteadyReason } from '../load/steady.js';
+import { MEASURED_LOAD_FLOOR } from '../load/index.js';
 
 export type PointFlagKind = 'client-bound' | 'not-steady' | 'backlog-bound' | 'cpu-share';
 export const POINT_FLAG_KINDS: readonly PointFlagKind[] = ['client-bound', 'not-steady', 'backlog-bound', 'cpu-share'];
@@ -32,7 +33,12 @@ export function pointFlags(point: Point, plan: Plan, throttled = true): PointFla
   const r = point.result;
   if (point.status !== 'ok' || !r) return flags;
   const steadyReason = r.steadiness && !r.steadiness.steady ? notSteadyReason(r.steadiness) : undefined;
-  if (r.verdict.clientBound) flags.push({ kind: 'client-bound', why: r.verdict.reasons.filter((x) => x !== steadyReason).join('; ') });
+  // The load generator's verdict says it; a result from before that verdict existed is judged by the same rule.
+  const lowLoad = r.measuredLoad < MEASURED_LOAD_FLOOR * point.load;
+  if (r.verdict.clientBound || lowLoad) {
+    const reasons = r.verdict.reasons.filter((x) => x !== steadyReason);
+    flags.push({ kind: 'client-bound', why: reasons.length > 0 ? reasons.join('; ') : `measured load ${r.measuredLoad.toFixed(1)} is below ${MEASURED_LOAD_FLOOR * 100}% of the offered ${point.load}` });
+  }
   if (steadyReason) flags.push({ kind: 'not-steady', why: steadyReason });
   const share = point.metrics?.loadCpuShare;
   const target = plan.serverCpuShare;

@@ -5,6 +5,7 @@ import type { Environment } from '../core/environment.js';
 import type { Family, HostSetup, Plan, Point, RunInfo } from '../experiment/schema.js';
 import { fitLine, type LineFit } from './fit.js';
 import { overlaps, ratioInterval, slopeInterval, type Interval, type Series } from './intervals.js';
+import { MEASURED_LOAD_FLOOR } from '../load/index.js';
 import { flagsOf, POINT_FLAG_KINDS, type PointFlagKind } from '../experiment/verdict.js';
 import { PAPER_ROWS, REFERENCE_ROW, paperRow } from './paper.js';
 import type { StoredRun } from './read.js';
@@ -12,7 +13,7 @@ import type { StoredRun } from './read.js';
 export const REPORT_SCHEMA = 'eventbench.report/1';
 
 /** A point is client-bound when the measured load l_m falls below this share of the offered load l. */
-export const CLIENT_BOUND_SHARE = 0.95;
+export const CLIENT_BOUND_SHARE = MEASURED_LOAD_FLOOR;
 
 /** One server at one offered load, its ok repeats averaged. */
 export interface LoadPoint {
