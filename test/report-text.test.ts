@@ -58,7 +58,7 @@ test('the CSV tables, exactly', async (t) => {
   assert.equal(renderCsv(model, 'paper').split('\n')[1], 'ST,0.158,0.65,1,native-st,0.2,0.8,1');
   // A field holding a comma or a quote is quoted, its quotes doubled (RFC 4180).
   model.servers[0]!.flags.push({ kind: 'failed', text: 'died, "badly"' });
-  assert.equal(renderCsv(model, 'ranking').split('\n')[1], '1,native-st,native · ST (user threads),0.2,5000,1,10240,0,"died, ""badly"""');
+  assert.equal(renderCsv(model, 'ranking').split('\n')[1], '1,native-st,native · ST (user threads),0.2,5000,0.8,0.8,0.8,0.2,0.2,,1,10240,0,"died, ""badly"""');
 });
 
 test('Markdown holds every section; JSON is the model; a bad format is refused', async (t) => {
