@@ -4,7 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { sysctl } from '../core/environment.js';
 import { models as allModels, type ServerModel } from '../servers/registry.js';
-import { allowedCpus, detectCgroup, hasTaskset } from './host.js';
+import { allowedCpus, calibrateThrottle, detectCgroup, hasTaskset } from './host.js';
+import { CPU_SHARE_TOLERANCE } from './verdict.js';
 import { RUN_DEFAULTS } from './plan.js';
 
 export interface Check {
@@ -47,8 +48,19 @@ function timeWaitInRange(lo: number, hi: number): number {
   return n;
 }
 
+/** A busy loop under the run's quota: does the kernel enforce the share asked for, within the run's tolerance? */
+async function throttleCheck(target: number, periodMs: number): Promise<Check> {
+  const name = 'throttle';
+  const got = await calibrateThrottle(target, periodMs, RUN_DEFAULTS.serverCpus);
+  if ('error' in got) return { name, status: 'warn', detail: `could not calibrate the quota: ${got.error}` };
+  const off = Math.abs(got.share - target) / target;
+  const detail = `a busy loop under a ${target}-core quota in ${periodMs} ms periods got ${got.share.toFixed(3)} of a core (${off <= CPU_SHARE_TOLERANCE ? 'within' : 'outside'} ±${CPU_SHARE_TOLERANCE * 100}% of the target)`;
+  return off <= CPU_SHARE_TOLERANCE ? { name, status: 'ok', detail }
+    : { name, status: 'fail', detail: `${detail}: the server would not run at the speed the run assumes`, fix: periodMs < 5 ? 'use --throttle-period-ms 10 or more (the kernel enforces quotas in 5 ms slices)' : 'check what else runs on CPU ' + RUN_DEFAULTS.serverCpus + ' (top -1), or try --throttle-period-ms 20' };
+}
+
 /** Every check, in the order a user should fix them. `largestLoad` is the biggest load the run will offer. */
-export async function diagnose(largestLoad = Math.max(...RUN_DEFAULTS.loads), catalog: readonly ServerModel[] = allModels): Promise<Check[]> {
+export async function diagnose(largestLoad = Math.max(...RUN_DEFAULTS.loads), catalog: readonly ServerModel[] = allModels, throttlePeriodMs: number = RUN_DEFAULTS.throttlePeriodMs): Promise<Check[]> {
   const checks: Check[] = [];
   const add = (c: Check) => checks.push(c);
 
@@ -93,6 +105,7 @@ export async function diagnose(largestLoad = Math.max(...RUN_DEFAULTS.loads), ca
   add(cg.mechanism === 'none'
     ? { name: 'cgroup CPU', status: 'fail', detail: `cannot throttle the server: ${cg.reason}; it would run as fast as the client, unlike the paper's slow server`, fix: 'run eventbench as root (sudo), or pass --server-cpu-share 0 to run unthrottled knowingly' }
     : { name: 'cgroup CPU', status: 'ok', detail: `${cg.mechanism} at ${cg.root} is writable` });
+  if (cg.mechanism !== 'none') add(await throttleCheck(RUN_DEFAULTS.serverCpuShare, throttlePeriodMs));
 
   const cc = has('cc');
   const missingLibs = [['pth.h', 'libpth-dev'], ['st.h', 'libst-dev']].filter(([h]) => !existsSync(`/usr/include/${h}`)).map(([, pkg]) => pkg!);

@@ -213,3 +213,36 @@ export function hostSetup(throttle: Throttle, isPinned: boolean): HostSetup {
     pinned: isPinned,
   };
 }
+
+/**
+ * The CPU share the kernel really enforces for a quota of `share` cores in every `periodMs`: a busy loop runs for
+ * `seconds` under the quota, pinned to `cpus`, and reports the CPU time it got over the wall time. A period under
+ * the kernel's bandwidth slice (5 ms) is not enforced, so this is worth checking before a run.
+ */
+export async function calibrateThrottle(share: number, periodMs: number, cpus: string, seconds = 1): Promise<{ share: number } | { error: string }> {
+  const throttle = createThrottle(share, periodMs);
+  if (throttle.mechanism === 'none') return { error: throttle.reason ?? 'no cgroup' };
+  // The loop waits until it is in the cgroup (the parent writes its pid, then a line to its stdin), then spins.
+  const script = `process.stdin.once('data', () => { const c0 = process.cpuUsage(), t0 = performance.now();
+    while (performance.now() - t0 < ${seconds * 1000}) {}
+    const c = process.cpuUsage(c0); console.log((c.user + c.system) / 1000 / (performance.now() - t0)); process.exit(0); });`;
+  const { spawn } = await import('node:child_process');
+  const argv = pinned(cpus, [process.execPath, '-e', script]);
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'ignore'] });
+  try {
+    let out = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    // taskset execs node in the same process, so its pid is the loop's.
+    throttle.add(child.pid!);
+    child.stdin!.write('go\n');
+    const timer = setTimeout(() => child.kill('SIGKILL'), (seconds + 10) * 1000);
+    await exited;
+    clearTimeout(timer);
+    const measured = Number(out.trim());
+    return Number.isFinite(measured) ? { share: measured } : { error: `the busy loop printed ${JSON.stringify(out.trim())}` };
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    try { throttle.remove(); } catch { /* reported by the next run's stale-cgroup sweep */ }
+  }
+}

@@ -5,15 +5,18 @@ import { EXIT } from '../command.js';
 import { numberArg, parseCommandArgs } from '../../core/args.js';
 import { diagnose } from '../../experiment/doctor.js';
 import { RUN_DEFAULTS } from '../../experiment/plan.js';
+import { MAX_THROTTLE_PERIOD_MS, MIN_THROTTLE_PERIOD_MS } from '../../experiment/host.js';
 
 const HELP = `eventbench doctor: what on this host would distort a run, each with the command that fixes it.
 
-Usage: eventbench doctor [--max-load N]
+Usage: eventbench doctor [--max-load N] [--throttle-period-ms MS]
 
-  --max-load N   the largest load you plan to offer (default ${Math.max(...RUN_DEFAULTS.loads)}), e.g. --max-load 2000
+  --max-load N              the largest load you plan to offer (default ${Math.max(...RUN_DEFAULTS.loads)}), e.g. --max-load 2000
+  --throttle-period-ms MS   the quota period to calibrate (default ${RUN_DEFAULTS.throttlePeriodMs}), e.g. --throttle-period-ms 100
 
 Checks somaxconn and tcp_max_syn_backlog against the largest load, local ports and TIME_WAIT, the open files
-limit, cores for pinning and taskset, whether the cgroup CPU quota is writable, the C compiler and libraries of the
+limit, cores for pinning and taskset, whether the cgroup CPU quota is writable and the share the kernel really
+enforces (a one-second busy loop under the run's quota), the C compiler and libraries of the
 native servers, ab, and which servers can run. Exit status: 0 a run would be trustworthy, 1 it would not.`;
 
 export const doctor: Command = {
@@ -21,9 +24,10 @@ export const doctor: Command = {
   summary: 'what on this host would distort a run, and the command that fixes each',
   help: HELP,
   async run(argv) {
-    const { values } = parseCommandArgs('doctor', argv, { 'max-load': { type: 'string' } });
+    const { values } = parseCommandArgs('doctor', argv, { 'max-load': { type: 'string' }, 'throttle-period-ms': { type: 'string' } });
     const maxLoad = numberArg('--max-load', values['max-load'] as string | undefined, 1, 1_000_000);
-    const checks = await diagnose(maxLoad);
+    const period = numberArg('--throttle-period-ms', values['throttle-period-ms'] as string | undefined, MIN_THROTTLE_PERIOD_MS, MAX_THROTTLE_PERIOD_MS, false);
+    const checks = await diagnose(maxLoad, undefined, period);
     const mark = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' } as const;
     const width = Math.max(...checks.map((c) => c.name.length));
     for (const c of checks) {
