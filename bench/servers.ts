@@ -1,6 +1,6 @@
 // `npm run bench:servers`: how fast is each server, as ratios measured in the same run. Every available model is
 // pinned to core 0 and throttled to a quarter of it (the runner's host module), and measured with
-// `eventbench load -c 100 -n 20000` from core 1 by the runner's own trial code. Prints requests/s for each, its
+// `eventbench load -c 100 -n 20000` from core 1 by the runner's own trial code, after the run's warm-up to steady state. Prints requests/s for each, its
 // ratio to `events` and to `native-epoll`, and the fastest TypeScript model's ratio to nginx (target: 0.8).
 //   node dist/bench/servers.js [--servers a,b,...] [-n 20000] [-c 100] [-t 8] [--engine ab]
 // The npm script takes /tmp/eventbench-bench.lock so that no other measurement runs at the same time.
@@ -33,7 +33,7 @@ const plan: Plan = {
 };
 
 const rows: { name: string; family: string; rps?: number; note: string }[] = [];
-const throttle = createThrottle(plan.serverCpuShare);
+const throttle = createThrottle(plan.serverCpuShare, plan.throttlePeriodMs);
 const pin = hasTaskset();
 const stop = () => { throttle.remove(); process.exit(130); };
 process.on('SIGINT', stop);
@@ -46,7 +46,7 @@ try {
     const a = await model.available();
     if (!a.ok) { rows.push({ name, family: model.family, note: `skipped: ${a.reason}` }); continue; }
     process.stderr.write(`${name}... `);
-    const p = await runTrial({ server: { name, family: model.family }, load, repeat: 1, plan, throttle, pin, warmupRequests: 500 });
+    const p = await runTrial({ server: { name, family: model.family }, load, repeat: 1, plan, throttle, pin });
     if (p === 'aborted' || p.status === 'failed' || !p.result) {
       const why = p === 'aborted' ? 'aborted' : p.reason ?? 'no result';
       rows.push({ name, family: model.family, note: `failed: ${why}` });

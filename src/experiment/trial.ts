@@ -237,7 +237,7 @@ export async function measurePoint(session: ServerSession, o: MeasureOptions): P
   let warmup: Warmup | undefined;
   if (o.warmupRequests !== 0) {
     const policy = o.warmupRequests !== undefined
-      ? { windowS: 0.3, agree: 1, tolerance: 1, minRequests: 0, maxRequests: o.warmupRequests, maxS: 0.3 }
+      ? { windowS: 3600, agree: 1, tolerance: 1, minRequests: o.warmupRequests, maxRequests: o.warmupRequests, maxS: 120 }
       : (plan.warmup ?? RUN_DEFAULTS.warmup).load;
     warmup = await warmUntilSteady(url, load, policy, timeoutS, o.signal);
     if (o.signal?.aborted) return 'aborted';
@@ -285,7 +285,7 @@ export function pointBase(server: TrialServer, load: number, repeat: number) {
   return { schema: POINT_SCHEMA, server: server.name, family: server.family, ...(server.paperRow ? { paperRow: server.paperRow } : {}), load, repeat, startedAt: new Date().toISOString() } as const;
 }
 
-/** One point on a fresh server: start it, measure, stop it and check nothing of it is left. */
+/** One point on a fresh server: start it, warm it to steady state, measure, stop it and check nothing of it is left. */
 export async function runTrial(o: TrialOptions): Promise<Point | 'aborted'> {
   const startedAt = new Date().toISOString();
   const session = await startSession(o);
@@ -294,7 +294,11 @@ export async function runTrial(o: TrialOptions): Promise<Point | 'aborted'> {
     return { ...pointBase(o.server, o.load, o.repeat), startedAt, status: 'failed', reason: session.failed };
   }
   try {
+    // A fresh server is warmed to steady state first, as every sweep of a run does (unless told a fixed warm-up).
+    const first = o.warmupRequests === undefined ? await warmSession(session, o.plan, Math.min(o.load, 50), o.signal) : undefined;
+    if (o.signal?.aborted) return 'aborted';
     const point = await measurePoint(session, o);
+    if (point !== 'aborted' && first && point.status === 'ok') point.warmup = { session: first, ...point.warmup };
     return point === 'aborted' ? point : { ...point, startedAt };
   } finally {
     await session.close();

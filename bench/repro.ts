@@ -1,0 +1,74 @@
+// `npm run bench:repro`: does the same plan, run twice back to back, give the same answer? Two runs of one
+// documented plan (below), each in rounds as `eventbench run` does; for every server, the ratio of its slope to
+// the reference's (lighttpd, else native-epoll) in each run with its 95% interval, and their difference. Target:
+// every server within ±10% between the runs, and no change of order between servers that are not tied.
+//   node dist/bench/repro.js [--servers a,b,...] [--repeat 3] [--loads 100,250,500,1000]
+// The npm script takes /tmp/eventbench-bench.lock so that no other measurement runs at the same time.
+import { parseArgs } from 'node:util';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runExperiment } from '../src/experiment/runner.js';
+import { buildModel, readRun } from '../src/report/index.js';
+import { overlaps } from '../src/report/intervals.js';
+import type { ReportModel } from '../src/report/model.js';
+
+const PLAN = {
+  servers: ['events', 'async', 'coroutines', 'events-uv', 'thread-pool', 'native-epoll', 'native-pthreads', 'nginx', 'lighttpd'],
+  loads: [100, 250, 500, 1000],
+  repeat: 3,
+};
+const { values } = parseArgs({ options: { servers: { type: 'string' }, repeat: { type: 'string' }, loads: { type: 'string' } } });
+const input = {
+  servers: values.servers?.split(',') ?? PLAN.servers,
+  loads: values.loads?.split(',').map(Number) ?? PLAN.loads,
+  repeat: Number(values.repeat ?? PLAN.repeat),
+};
+const base = mkdtempSync(join(tmpdir(), 'eventbench-repro-'));
+const controller = new AbortController();
+process.on('SIGINT', () => controller.abort());
+
+const models: ReportModel[] = [];
+for (const name of ['A', 'B']) {
+  const t0 = performance.now();
+  process.stderr.write(`run ${name}: ${input.servers.join(', ')} at l = ${input.loads.join(', ')}, ${input.repeat} rounds\n`);
+  const out = await runExperiment({
+    input, out: join(base, name), signal: controller.signal,
+    onEvent: (e) => { if (e.type === 'point') process.stderr.write(`\r\x1b[K  ${e.index + 1}/${e.total} ${e.point.server} @ ${e.point.load} #${e.point.repeat}`); },
+  });
+  process.stderr.write(`\r\x1b[K  run ${name}: ${out.points.length} points in ${((performance.now() - t0) / 1000).toFixed(0)} s; skipped: ${out.info.skipped.map((s) => s.server).join(', ') || 'none'}\n`);
+  if (out.interrupted) process.exit(130);
+  const reference = input.servers.includes('lighttpd') && !out.info.skipped.some((s) => s.server === 'lighttpd') ? 'lighttpd' : 'native-epoll';
+  models.push(buildModel(await readRun(out.dir), { reference }));
+}
+
+const [a, b] = models as [ReportModel, ReportModel];
+const fmt = (i: { value: number; lo: number; hi: number } | null) => (i ? `${i.value.toFixed(3)} [${i.lo.toFixed(3)}–${i.hi.toFixed(3)}]` : '—');
+const rows = input.servers.map((server) => {
+  const sa = a.servers.find((s) => s.server === server);
+  const sb = b.servers.find((s) => s.server === server);
+  const ra = sa?.ratio ?? null;
+  const rb = sb?.ratio ?? null;
+  const diff = ra && rb ? rb.value / ra.value - 1 : null;
+  return { server, ra, rb, diff };
+});
+const width = Math.max(...rows.map((r) => r.server.length), 6);
+const lines = [`reference: ${a.ratioReference.server} (slope ratios, 95% intervals over the rounds)`, '',
+  `| ${'server'.padEnd(width)} | run A ratio | run B ratio | B/A − 1 |`, `| --- | ---: | ---: | ---: |`];
+for (const r of rows) lines.push(`| ${r.server.padEnd(width)} | ${fmt(r.ra)} | ${fmt(r.rb)} | ${r.diff === null ? '—' : `${(r.diff * 100).toFixed(1)}%`} |`);
+const measured = rows.filter((r) => r.diff !== null);
+const worst = Math.max(0, ...measured.map((r) => Math.abs(r.diff!)));
+// An order change counts only between servers that are not tied (intervals apart) in both runs.
+const flips: string[] = [];
+for (const x of measured) {
+  for (const y of measured) {
+    if (x.server >= y.server) continue;
+    const apartA = !overlaps(x.ra!, y.ra!);
+    const apartB = !overlaps(x.rb!, y.rb!);
+    if (apartA && apartB && Math.sign(x.ra!.value - y.ra!.value) !== Math.sign(x.rb!.value - y.rb!.value)) flips.push(`${x.server} / ${y.server}`);
+  }
+}
+lines.push('', `largest difference between the runs: ${(worst * 100).toFixed(1)}% (target ±10%): ${worst <= 0.1 ? 'met' : 'NOT met'}`);
+lines.push(`order changes between servers not tied: ${flips.length === 0 ? 'none' : flips.join(', ')} (target none): ${flips.length === 0 ? 'met' : 'NOT met'}`);
+lines.push(`results: ${join(base, 'A')} and ${join(base, 'B')}`);
+process.stdout.write(lines.join('\n') + '\n');
