@@ -315,6 +315,8 @@ export function buildModel(stored: StoredRun, options: ModelOptions = {}): Repor
   servers.sort((a, b) => (slopeOf(a) ?? Infinity) - (slopeOf(b) ?? Infinity));
   const ratioReference = chooseRatioReference(servers, options.reference);
   rank(servers, ratioReference.server);
+  // Ranked by the paired ratio where there is one (it is what the ranks and ties are read from), then by slope.
+  servers.sort((a, b) => (a.ratio && b.ratio ? a.ratio.value - b.ratio.value : (slopeOf(a) ?? Infinity) - (slopeOf(b) ?? Infinity)));
   const reference = chooseReference(servers);
   const notes = [...stored.notes];
   if (reference.row !== REFERENCE_ROW) notes.push(reference.why);
