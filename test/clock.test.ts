@@ -1,0 +1,26 @@
+// The run's clock: the time left priced part by part, from what the same parts cost before.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RunClock } from '../src/experiment/clock.js';
+import { resolvePlan } from '../src/experiment/plan.js';
+import { testCatalog } from './helpers/runner.js';
+
+test('the time left is priced by the same server in an earlier round, else by the servers measured so far', async () => {
+  const { plan } = await resolvePlan({ servers: ['tiny'], loads: [10, 100], repeat: 3 }, undefined, testCatalog);
+  const clock = new RunClock(plan);
+  const prior = clock.remainingS([{ server: 'slow', loads: [10, 100], started: false }]);
+  assert.ok(prior > 0, 'a prior from the plan before anything is measured');
+  // Round 1: a slow server (8 s warm-up, 2 s points) and a fast one (1 s, 0.5 s).
+  clock.recordSession('slow', 8);
+  clock.recordPoint('slow', 10, 2);
+  clock.recordPoint('slow', 100, 2);
+  clock.recordSession('fast', 1);
+  clock.recordPoint('fast', 10, 0.5);
+  clock.recordPoint('fast', 100, 0.5);
+  // Round 2 of each is priced by its own round 1, not by the average: 12 s and 2 s.
+  assert.equal(clock.remainingS([{ server: 'slow', loads: [10, 100], started: false }]), 12);
+  assert.equal(clock.remainingS([{ server: 'fast', loads: [10, 100], started: false }]), 2);
+  assert.equal(clock.remainingS([{ server: 'fast', loads: [100], started: true }]), 0.5, 'a started sweep: only its points are left');
+  // A server not seen yet: the mean of those seen (4.5 s to start, 1.25 s a point).
+  assert.equal(clock.remainingS([{ server: 'new', loads: [10, 100], started: false }]), 4.5 + 2.5);
+});
