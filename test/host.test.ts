@@ -1,12 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import { existsSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createThrottle, detectCgroup, parseCpuList, pinned, readQuota } from '../src/experiment/host.js';
 import { processTree, sampleProcesses, listenCounters, effectiveBacklog } from '../src/experiment/sampling.js';
 import { runExperiment } from '../src/experiment/runner.js';
+import { killTree } from '../src/core/proc.js';
 import { SERVE_SCRIPT, testCatalog, testTrial } from './helpers/runner.js';
 
 function startTiny(extra: string[] = []) {
@@ -31,7 +33,7 @@ test('the throttle puts a process tree under a quarter-core quota and is removed
   assert.equal(throttle.mechanism, found.mechanism);
   assert.deepEqual(readQuota(throttle.path!), { quotaUs: 25_000, periodUs: 100_000 });
   const { p, url } = startTiny(['--child']);
-  t.after(() => p.kill('SIGKILL'));
+  t.after(() => killTree(p.pid!, 'SIGKILL', process.pid));
   await url;
   throttle.add(p.pid!);
   const cgroupName = throttle.path!.split('/').pop()!;
@@ -58,7 +60,7 @@ test('a throttled run keeps the server under its quota while it is measured', as
 
 test('the sampler sees the whole tree, and the kernel counters and backlog are read', async (t) => {
   const { p, url } = startTiny(['--child', '--backlog', '77']);
-  t.after(() => p.kill('SIGKILL'));
+  t.after(() => killTree(p.pid!, 'SIGKILL', process.pid));
   const port = Number(new URL(await url).port);
   const tree = processTree(p.pid!);
   assert.equal(tree.length, 2);
@@ -66,7 +68,22 @@ test('the sampler sees the whole tree, and the kernel counters and backlog are r
   assert.equal(s.processes, 2);
   assert.ok(s.threads >= 2 && s.rssBytes > 20e6);
   assert.equal(sampleProcesses(tree, p.pid).processes, 1, 'the wrapper pid is left out of memory and counts');
-  const c = listenCounters();
-  assert.ok(Number.isInteger(c.overflows) && Number.isInteger(c.drops));
   assert.equal(effectiveBacklog(port, 77), 77);
+});
+
+test('the accept-queue counters are read for real: a full queue shows as overflows, an unreadable file as undefined', async (t) => {
+  assert.equal(listenCounters('/nonexistent/netstat'), undefined, 'unreadable is visible, not zeros');
+  const { p, url } = startTiny(['--backlog', '1']);
+  t.after(() => killTree(p.pid!, 'SIGKILL', process.pid));
+  const port = Number(new URL(await url).port);
+  const before = listenCounters();
+  assert.ok(before, '/proc/net/netstat is readable here');
+  // A stopped server accepts nothing: once its queue of 2 is full, the kernel drops further handshakes.
+  p.kill('SIGSTOP');
+  const sockets = Array.from({ length: 12 }, () => net.connect({ host: '127.0.0.1', port }).on('error', () => {}));
+  t.after(() => { for (const s of sockets) s.destroy(); p.kill('SIGCONT'); });
+  const grew = () => { const now = listenCounters(); return now ? now.overflows - before.overflows : 0; };
+  const deadline = Date.now() + 3000;
+  while (grew() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(grew() >= 1, `ListenOverflows grew by ${grew()} while 12 clients knocked on a stopped server with backlog 1`);
 });

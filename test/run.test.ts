@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runExperiment } from '../src/experiment/runner.js';
 import { readRun } from '../src/experiment/store.js';
+import { killTree } from '../src/core/proc.js';
 import { detectCgroup } from '../src/experiment/host.js';
 import { POINT_SCHEMA, RUN_SCHEMA, type Point } from '../src/experiment/schema.js';
 import { testCatalog, testTrial, RUN_CHILD, SERVE_SCRIPT, processesRunning } from './helpers/runner.js';
@@ -76,7 +77,7 @@ test('SIGINT stops the run with no server left, keeps finished points, and --res
   const dir = join(base, 'r');
   const args = ['--servers', 'tiny-tree,tiny', '--loads', '1,2,3', '-t', '0.6', '-n', '100000', '--out', dir, '--no-report'];
   const child = spawn(process.execPath, [RUN_CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(() => child.kill('SIGKILL'));
+  t.after(() => killTree(child.pid!, 'SIGKILL', process.pid));
   let err = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
   // Interrupt once the first point is on disk, in the middle of a later one.
@@ -131,7 +132,7 @@ test('a point where every request timed out is recorded, printed, and retires th
   t.after(() => rmSync(base, { recursive: true, force: true }));
   const dir = join(base, 'r');
   const child = spawn(process.execPath, [RUN_CHILD, '--servers', 'stall,tiny', '--loads', '2,4', '-n', '6', '--latency-cap', '0.3', '--out', dir, '--no-report'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(() => child.kill('SIGKILL'));
+  t.after(() => killTree(child.pid!, 'SIGKILL', process.pid));
   let err = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
   const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));

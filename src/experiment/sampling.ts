@@ -4,35 +4,16 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { sysctl } from '../core/environment.js';
 import type { ServerMetrics } from './schema.js';
+import { clockTicksPerS, pageSizeBytes, procStat } from '../core/proc.js';
 
-function getconf(name: string, fallback: number): number {
-  try {
-    const v = Number(execFileSync('getconf', [name], { encoding: 'utf8' }).trim());
-    return Number.isFinite(v) && v > 0 ? v : fallback;
-  } catch {
-    return fallback;
-  }
-}
-let clockTicks: number | undefined;
-let pageBytes: number | undefined;
+interface TreeStat { ppid: number; cpuTicks: number; threads: number; rssBytes: number }
 
-interface ProcStat { ppid: number; cpuTicks: number; threads: number; rssBytes: number }
-
-/** One process's line of /proc/PID/stat; comm may hold spaces and parentheses, so split after the last ')'. */
-function procStat(pid: number): ProcStat | undefined {
-  let text: string;
-  try { text = readFileSync(`/proc/${pid}/stat`, 'utf8'); } catch { return undefined; }
-  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  // f[0] is field 3 (state); field n is f[n - 3].
-  if (f[0] === 'Z' || f[0] === 'X') return undefined;
-  pageBytes ??= getconf('PAGESIZE', 4096);
-  return {
-    ppid: Number(f[1]),
-    // utime + stime + cutime + cstime: reaped children's time lands in the parent, so fork-per-connection counts.
-    cpuTicks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]),
-    threads: Number(f[17]),
-    rssBytes: Number(f[21]) * pageBytes,
-  };
+/** A live process's stat, or undefined for a zombie or a process gone. */
+function treeStat(pid: number): TreeStat | undefined {
+  const s = procStat(pid);
+  if (!s || s.state === 'Z' || s.state === 'X') return undefined;
+  // Reaped children's time lands in the parent (cutime, cstime), so fork-per-connection counts.
+  return { ppid: s.ppid, cpuTicks: s.utime + s.stime + s.cutime + s.cstime, threads: s.threads, rssBytes: s.rssPages * pageSizeBytes() };
 }
 
 /** Every live descendant of `root`, root included, via /proc/PID/task/TID/children (or a full /proc scan). */
@@ -42,7 +23,7 @@ export function processTree(root: number): number[] {
   let scanned: Map<number, number[]> | undefined;
   while (queue.length > 0) {
     const pid = queue.shift()!;
-    if (!procStat(pid)) continue;
+    if (!treeStat(pid)) continue;
     out.push(pid);
     let kids: number[] | undefined;
     try {
@@ -67,7 +48,7 @@ function parentsMap(): Map<number, number[]> {
   const map = new Map<number, number[]>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
-    const s = procStat(Number(name));
+    const s = treeStat(Number(name));
     if (!s) continue;
     const list = map.get(s.ppid) ?? [];
     list.push(Number(name));
@@ -89,11 +70,10 @@ export interface TreeSample {
  * from the server's quota): the node wrapper of a native or production server, which is not the server measured.
  */
 export function sampleProcesses(pids: Iterable<number>, excludePid?: number): TreeSample {
-  clockTicks ??= getconf('CLK_TCK', 100);
   const seen: number[] = [];
   let ticks = 0, rss = 0, processes = 0, threads = 0;
   for (const pid of new Set(pids)) {
-    const s = procStat(pid);
+    const s = treeStat(pid);
     if (!s) continue;
     seen.push(pid);
     ticks += s.cpuTicks;
@@ -102,7 +82,7 @@ export function sampleProcesses(pids: Iterable<number>, excludePid?: number): Tr
     processes += 1;
     threads += s.threads;
   }
-  return { pids: seen, cpuS: ticks / clockTicks, rssBytes: rss, processes, threads };
+  return { pids: seen, cpuS: ticks / clockTicksPerS(), rssBytes: rss, processes, threads };
 }
 
 /** Samples a server's tree every `intervalMs` until stopped; keeps the peaks and the CPU used in between. */
@@ -152,17 +132,26 @@ export class TreeSampler {
   }
 }
 
-/** TcpExt ListenOverflows and ListenDrops from /proc/net/netstat (host-wide counters), or zeros where unreadable. */
-export function listenCounters(): { overflows: number; drops: number } {
-  try {
-    const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n').filter((l) => l.startsWith('TcpExt:'));
-    const names = lines[0]?.split(/\s+/) ?? [];
-    const values = lines[1]?.split(/\s+/) ?? [];
-    const get = (n: string) => Number(values[names.indexOf(n)] ?? 0) || 0;
-    return { overflows: get('ListenOverflows'), drops: get('ListenDrops') };
-  } catch {
-    return { overflows: 0, drops: 0 };
-  }
+export interface ListenCounters { overflows: number; drops: number }
+
+/**
+ * TcpExt ListenOverflows and ListenDrops from /proc/net/netstat (host-wide counters), or undefined where they
+ * cannot be read: an unread counter must not pass for a quiet accept queue.
+ */
+export function listenCounters(file = '/proc/net/netstat'): ListenCounters | undefined {
+  let text: string;
+  try { text = readFileSync(file, 'utf8'); } catch { return undefined; }
+  const lines = text.split('\n').filter((l) => l.startsWith('TcpExt:'));
+  const names = lines[0]?.split(/\s+/) ?? [];
+  const values = lines[1]?.split(/\s+/) ?? [];
+  const get = (n: string) => (names.indexOf(n) > 0 ? Number(values[names.indexOf(n)]) : NaN);
+  const counters = { overflows: get('ListenOverflows'), drops: get('ListenDrops') };
+  return Number.isInteger(counters.overflows) && Number.isInteger(counters.drops) ? counters : undefined;
+}
+
+/** Growth of the counters between two looks, or {} (fields absent) when either look failed. */
+export function listenGrowth(before: ListenCounters | undefined, after: ListenCounters | undefined): { listenOverflows?: number; listenDrops?: number } {
+  return before && after ? { listenOverflows: after.overflows - before.overflows, listenDrops: after.drops - before.drops } : {};
 }
 
 /**

@@ -82,9 +82,12 @@ export interface ServerMetrics {
   idleRssBytes: number;
   peakProcesses: number;
   peakThreads: number;
-  /** Growth of /proc/net/netstat TcpExt ListenOverflows and ListenDrops over the point (host-wide counters). */
-  listenOverflows: number;
-  listenDrops: number;
+  /**
+   * Growth of /proc/net/netstat TcpExt ListenOverflows and ListenDrops over the point (host-wide counters).
+   * Absent where /proc/net/netstat could not be read (the run warns): never a 0 that was not measured.
+   */
+  listenOverflows?: number;
+  listenDrops?: number;
   /** Listen backlog asked for, and in force (min with somaxconn; the server's own cap where it has one). */
   backlog: { requested: number; effective: number };
 }

@@ -2,16 +2,16 @@
 // it up, measure it with `eventbench load --json` from the client cores while sampling its process tree, then stop
 // it and check nothing of it is left. Whatever goes wrong becomes a failed Point: a failure is data.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoadResult } from '../load/types.js';
 import type { Family, Plan, Point, ServerMetrics } from './schema.js';
 import { POINT_SCHEMA } from './schema.js';
 import { pinned, type Throttle } from './host.js';
-import { TreeSampler, effectiveBacklog, listenCounters, processTree } from './sampling.js';
+import { TreeSampler, effectiveBacklog, listenCounters, listenGrowth, processTree } from './sampling.js';
 import { pointTrim } from './plan.js';
 import { runLoad } from '../load/index.js';
+import { alive, signalProcess } from '../core/proc.js';
 
 /** A server gets this long after SIGTERM before SIGKILL; whatever it leaves is then killed by pid and reported. */
 export const STOP_GRACE_MS = 3000;
@@ -88,17 +88,6 @@ function start(argv: string[]): Child {
     proc.on('error', (e) => { err += e.message; resolve({ code: -1, signal: null }); });
   });
   return { proc, exited, stdout: () => out, stderrTail: () => err.trim().split('\n').slice(-3).join(' | ') };
-}
-
-/** Whether a process still runs; a zombie does not (here pid 1 may take a second or more to reap orphans). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
 }
 
 /** SIGTERM, then SIGKILL after `graceMs`; resolves when the child is gone. */
@@ -261,6 +250,7 @@ export async function measurePoint(session: ServerSession, o: MeasureOptions): P
   }), o.pin), limitS, o.signal);
   const usage = sampler.stop();
   const after = listenCounters();
+  if (!before || !after) warn('ListenOverflows and ListenDrops could not be read from /proc/net/netstat: this point records none');
   if (measured.aborted) return 'aborted';
   const gone = session.exitReason();
   if (gone) return failed(gone.replace('): ', ') during the measurement: '));
@@ -268,8 +258,7 @@ export async function measurePoint(session: ServerSession, o: MeasureOptions): P
   const metrics: ServerMetrics = {
     ...usage,
     idleRssBytes: sampler.idleRssBytes,
-    listenOverflows: after.overflows - before.overflows,
-    listenDrops: after.drops - before.drops,
+    ...listenGrowth(before, after),
     backlog: session.backlog,
   };
   return { ...base, status: 'ok', result: measured.result, metrics };
@@ -299,6 +288,6 @@ async function reapLeftovers(seen: Set<number>, throttle: Throttle, name: string
   const still = left();
   if (still.length === 0) return;
   warn(`${name} left ${still.length} process(es) behind after SIGTERM (pids ${still.join(',')}); killed them`);
-  for (const p of still) try { process.kill(p, 'SIGKILL'); } catch { /* already gone */ }
+  for (const p of still) signalProcess(p, 'SIGKILL');
   for (let i = 0; i < 20 && left().length > 0; i++) await sleep(50);
 }

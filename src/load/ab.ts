@@ -3,9 +3,9 @@
 // its figures are over all requests (no trim). Its latency mean is estimated from the 101 quantiles of its -e
 // file (microsecond precision), since its table rounds to whole milliseconds and its "Time per request" is
 // concurrency·time/requests by construction, which would make l_m equal l whatever happened.
+import { clockTicksPerS, procStat } from '../core/proc.js';
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EventbenchError, MissingDependencyError } from '../core/errors.js';
@@ -37,13 +37,8 @@ export function abArgs(o: LoadOptions, csvFile: string): string[] {
 
 /** Children's CPU seconds (cutime, cstime) from /proc/self/stat: grows when a child such as ab is reaped. */
 function childrenCpuS(): { user: number; system: number } {
-  try {
-    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
-    const hz = 100;
-    return { user: Number(fields[13]) / hz, system: Number(fields[14]) / hz };
-  } catch {
-    return { user: NaN, system: NaN };
-  }
+  const s = procStat('self');
+  return s ? { user: s.cutime / clockTicksPerS(), system: s.cstime / clockTicksPerS() } : { user: NaN, system: NaN };
 }
 
 export async function runAb(o: LoadOptions): Promise<AbFigures> {

@@ -132,7 +132,7 @@ function aggregate(points: readonly Point[]): LoadPoint | null {
     peakRssBytes: rss.length === ok.length ? mean(rss) : null,
     requests: results.reduce((a, r) => a + r.requestsCompleted, 0),
     errors: results.reduce((a, r) => a + r.errors.total, 0),
-    listenOverflows: ok.reduce((a, p) => a + (p.metrics ? p.metrics.listenOverflows + p.metrics.listenDrops : 0), 0),
+    listenOverflows: ok.reduce((a, p) => a + ((p.metrics?.listenOverflows ?? 0) + (p.metrics?.listenDrops ?? 0)), 0),
     clientBound: measuredLoad < CLIENT_BOUND_SHARE * load,
     inFit: false,
   };

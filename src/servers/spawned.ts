@@ -1,10 +1,10 @@
 // Servers that run as separate programs (the native C toy servers and the production servers): start one in a
 // process group of its own, wait until it answers, and stop the whole group, children included, on close.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { ServerError } from '../core/errors.js';
 import { sysctl } from '../core/environment.js';
+import { groupMembers, signalProcess } from '../core/proc.js';
 
 /** How long a server gets to exit after SIGTERM before it gets SIGKILL, ms. */
 export const STOP_GRACE_MS = 5000;
@@ -103,28 +103,10 @@ export async function waitUntilAnswers(server: SpawnedServer, host: string, port
   throw new ServerError(`${what} did not answer on ${host}:${port} within ${timeoutMs} ms (${last})`);
 }
 
-/** Process ids still alive (zombies excluded) in process group `pgid`, read from /proc. */
-export function groupMembers(pgid: number): number[] {
-  const alive: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) === pgid && fields[0] !== 'Z') alive.push(Number(entry));
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return alive;
-}
+export { groupMembers };
 
 function signalGroup(pgid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, signal);
-  } catch {
-    // the group is already gone
-  }
+  signalProcess(-pgid, signal);
 }
 
 async function groupGone(pgid: number, withinMs: number): Promise<boolean> {
