@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createThrottle, detectCgroup, parseCpuList, pinned, readQuota } from '../src/experiment/host.js';
 import { processTree, sampleProcesses, listenCounters, effectiveBacklog } from '../src/experiment/sampling.js';
 import { runExperiment } from '../src/experiment/runner.js';
-import { killTree } from '../src/core/proc.js';
+import { cpuSeconds, killTree } from '../src/core/proc.js';
 import { SERVE_SCRIPT, testCatalog, testTrial } from './helpers/runner.js';
 
 function startTiny(extra: string[] = []) {
@@ -86,4 +86,16 @@ test('the accept-queue counters are read for real: a full queue shows as overflo
   const deadline = Date.now() + 3000;
   while (grew() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   assert.ok(grew() >= 1, `ListenOverflows grew by ${grew()} while 12 clients knocked on a stopped server with backlog 1`);
+});
+
+test('CPU time is read to the thread runtime, not in 10 ms ticks: 3 ms of work shows (regression: cpuS 0 on short points)', () => {
+  const before = cpuSeconds(process.pid)!;
+  const usageBefore = process.cpuUsage();
+  const until = performance.now() + 3;
+  while (performance.now() < until) { /* spin */ }
+  const spentS = cpuSeconds(process.pid)! - before;
+  const usage = process.cpuUsage(usageBefore);
+  const ownS = (usage.user + usage.system) / 1e6;
+  assert.ok(spentS > 0.001 && spentS < ownS + 0.05, `read ${spentS.toFixed(4)} s for ${ownS.toFixed(4)} s of this process's CPU (getrusage)`);
+  assert.equal(cpuSeconds(2 ** 22 + 12345), undefined, 'a process that is gone has no CPU time');
 });

@@ -134,3 +134,37 @@ export function killTree(root: number, signal: NodeJS.Signals = 'SIGKILL', owned
   for (const pid of tree.reverse()) signalProcess(pid, signal);
   for (const pid of tree) signalProcess(pid, 'SIGCONT');
 }
+
+/** A thread's exact CPU time so far from /proc/PID/task/TID/sched (se.sum_exec_runtime, ms with ns digits), s. */
+function threadRuntimeS(pid: number, tid: string): number | undefined {
+  try {
+    const m = /^se\.sum_exec_runtime\s*:\s*([\d.]+)/m.exec(readFileSync(`/proc/${pid}/task/${tid}/sched`, 'latin1'));
+    return m ? Number(m[1]) / 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU seconds `pid` has used, as exactly as the kernel tells: its live threads' runtimes to the nanosecond, plus
+ * its ended threads and its reaped children at clock-tick precision (/proc/PID/stat keeps only those). The
+ * stat times alone move in 10 ms steps, so a short point on a light server read 0. Undefined when it is gone.
+ */
+export function cpuSeconds(pid: number): number | undefined {
+  const s = procStat(pid);
+  if (!s) return undefined;
+  const hz = clockTicksPerS();
+  let tids: string[];
+  try { tids = readdirSync(`/proc/${pid}/task`); } catch { return undefined; }
+  let liveS = 0;
+  let liveTicks = 0;
+  for (const tid of tids) {
+    const runtime = threadRuntimeS(pid, tid);
+    const t = procStat(Number(tid));
+    if (runtime === undefined || !t) return (s.utime + s.stime + s.cutime + s.cstime) / hz; // no sched file: ticks only
+    liveS += runtime;
+    liveTicks += t.utime + t.stime;
+  }
+  const endedThreadsTicks = Math.max(0, s.utime + s.stime - liveTicks);
+  return liveS + (endedThreadsTicks + s.cutime + s.cstime) / hz;
+}

@@ -4,7 +4,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { sysctl } from '../core/environment.js';
 import type { ServerMetrics } from './schema.js';
-import { clockTicksPerS, pageSizeBytes, procStat } from '../core/proc.js';
+import { clockTicksPerS, cpuSeconds, pageSizeBytes, procStat } from '../core/proc.js';
 
 interface TreeStat { ppid: number; cpuTicks: number; threads: number; rssBytes: number }
 
@@ -68,21 +68,23 @@ export interface TreeSample {
 /**
  * One look at a server's processes. `excludePid` is left out of memory and counts (not of CPU, which it spends
  * from the server's quota): the node wrapper of a native or production server, which is not the server measured.
+ * `exactCpu` reads every thread's runtime (cpuSeconds): for the first and last looks, whose difference is the CPU
+ * a point used; the looks in between, for peaks, read the cheaper clock ticks.
  */
-export function sampleProcesses(pids: Iterable<number>, excludePid?: number): TreeSample {
+export function sampleProcesses(pids: Iterable<number>, excludePid?: number, exactCpu = false): TreeSample {
   const seen: number[] = [];
-  let ticks = 0, rss = 0, processes = 0, threads = 0;
+  let cpu = 0, rss = 0, processes = 0, threads = 0;
   for (const pid of new Set(pids)) {
     const s = treeStat(pid);
     if (!s) continue;
     seen.push(pid);
-    ticks += s.cpuTicks;
+    cpu += (exactCpu ? cpuSeconds(pid) : undefined) ?? s.cpuTicks / clockTicksPerS();
     if (pid === excludePid) continue;
     rss += s.rssBytes;
     processes += 1;
     threads += s.threads;
   }
-  return { pids: seen, cpuS: ticks / clockTicksPerS(), rssBytes: rss, processes, threads };
+  return { pids: seen, cpuS: cpu, rssBytes: rss, processes, threads };
 }
 
 /** Samples a server's tree every `intervalMs` until stopped; keeps the peaks and the CPU used in between. */
@@ -100,8 +102,8 @@ export class TreeSampler {
     this.first = this.last = this.take();
   }
 
-  private take(): TreeSample {
-    const s = sampleProcesses(this.pids(), this.excludePid);
+  private take(exactCpu = false): TreeSample {
+    const s = sampleProcesses(this.pids(), this.excludePid, exactCpu);
     if (s.pids.length > 0) {
       this.peakRss = Math.max(this.peakRss, s.rssBytes);
       this.peakProcesses = Math.max(this.peakProcesses, s.processes);
@@ -112,7 +114,7 @@ export class TreeSampler {
   }
 
   start(intervalMs = 100): void {
-    this.first = this.take();
+    this.first = this.take(true);
     this.startedAtMs = performance.now();
     this.timer = setInterval(() => this.take(), intervalMs);
     this.timer.unref();
@@ -120,7 +122,7 @@ export class TreeSampler {
 
   stop(): { cpuS: number; cpuShare: number; peakRssBytes: number; peakProcesses: number; peakThreads: number } {
     if (this.timer) clearInterval(this.timer);
-    this.take();
+    this.take(true);
     const wallS = (performance.now() - this.startedAtMs) / 1000;
     const cpuS = Math.max(0, this.last.cpuS - this.first.cpuS);
     return { cpuS, cpuShare: wallS > 0 ? cpuS / wallS : 0, peakRssBytes: this.peakRss, peakProcesses: this.peakProcesses, peakThreads: this.peakThreads };
