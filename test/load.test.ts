@@ -11,6 +11,7 @@ import { figures, trimFor } from '../src/load/stats.js';
 import { Records } from '../src/load/records.js';
 import { tinyServer, closedPort, type Behaviour } from './helpers/tiny-server.js';
 import { cli } from './helpers/cli.js';
+import { needs } from './helpers/optional.js';
 
 async function withServer<T>(b: Behaviour, fn: (url: string, connections: () => number) => Promise<T>): Promise<T> {
   const s = await tinyServer(b);
@@ -211,7 +212,7 @@ test('the CLI: --json schema, text summary, bad input, Ctrl-C keeps the result',
   });
 });
 
-test('--engine ab: parses the real ApacheBench into the same schema', { skip: hasAb ? false : 'ab not installed (scripts/install-servers.sh)' }, async () => {
+test('--engine ab: parses the real ApacheBench into the same schema', { skip: needs('ab (ApacheBench)', hasAb ? undefined : 'no ab on the PATH') }, async () => {
   await withServer({ kind: 'ok' }, async (url, connections) => {
     const r = await runLoad({ url, concurrency: 5, requests: 400, engine: 'ab' });
     assert.equal(r.engine, 'ab');

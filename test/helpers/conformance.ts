@@ -32,6 +32,8 @@ export interface ConformanceOptions {
    * connection (a whole V8 isolate or Node each) need longer for 200 at once on a small, busy machine.
    */
   clientTimeoutMs?: number;
+  /** Why the model cannot run here (a missing optional component: see helpers/optional.ts), or false. */
+  skip?: false | string;
 }
 
 const CLI = fileURLToPath(new URL('../../../bin/eventbench.js', import.meta.url));
@@ -175,7 +177,7 @@ export function conformance(model: string, options: ConformanceOptions = {}): vo
     }
   }
 
-  describe(`conformance: ${model}`, () => {
+  describe(`conformance: ${model}`, { skip: options.skip ?? false }, () => {
     let server: Spawned;
     let baselineFds = 0;
     const get = () => exchange(server.port, server.host, 'GET / HTTP/1.0\r\n\r\n', { timeoutMs });
@@ -275,7 +277,7 @@ export function conformance(model: string, options: ConformanceOptions = {}): vo
     });
   });
 
-  test(`conformance: ${model} serves a 100 000-byte page with --page-bytes`, async (t) => {
+  test(`conformance: ${model} serves a 100 000-byte page with --page-bytes`, { skip: options.skip ?? false }, async (t) => {
     const big = await spawnServer(model, ['--page-bytes', '100000', ...extra]);
     t.after(() => killTree(big.pid));
     assertPage((await exchange(big.port, big.host, 'GET / HTTP/1.0\r\n\r\n', { timeoutMs })).data, 100_000, 'GET / with --page-bytes 100000');
