@@ -2,10 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import net from 'node:net';
-import { existsSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, mkdirSync, mkdtempSync, rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createThrottle, detectCgroup, parseCpuList, pinned, readQuota } from '../src/experiment/host.js';
+import { createThrottle, detectCgroup, parseCpuList, pinned, readQuota, removeStaleCgroups } from '../src/experiment/host.js';
 import { processTree, sampleProcesses, listenCounters, effectiveBacklog } from '../src/experiment/sampling.js';
 import { runExperiment } from '../src/experiment/runner.js';
 import { cpuSeconds, killTree } from '../src/core/proc.js';
@@ -98,4 +98,17 @@ test('CPU time is read to the thread runtime, not in 10 ms ticks: 3 ms of work s
   const ownS = (usage.user + usage.system) / 1e6;
   assert.ok(spentS > 0.001 && spentS < ownS + 0.05, `read ${spentS.toFixed(4)} s for ${ownS.toFixed(4)} s of this process's CPU (getrusage)`);
   assert.equal(cpuSeconds(2 ** 22 + 12345), undefined, 'a process that is gone has no CPU time');
+});
+
+test('a cgroup left by a runner killed with -9 is removed by the next run, which says so', (t) => {
+  const found = detectCgroup();
+  if (found.mechanism === 'none') return t.skip(`cannot write cgroups here: ${found.reason}`);
+  let gone = 4_000_000;
+  while (existsSync(`/proc/${gone}`)) gone += 1;
+  const stale = join(found.root!, `eventbench-${gone}-1`);
+  mkdirSync(stale);
+  t.after(() => { try { rmdirSync(stale); } catch { /* removed */ } });
+  const said = removeStaleCgroups(found.root);
+  assert.ok(said.some((l) => l === `removed the cgroup ${stale}, left by eventbench pid ${gone}, which is gone`), said.join('\n'));
+  assert.equal(existsSync(stale), false);
 });

@@ -6,11 +6,16 @@ import assert from 'node:assert/strict';
 import { pageBody } from '../src/servers/page.js';
 import { productionModels } from '../src/servers/external/index.js';
 import type { ServeOptions } from '../src/servers/registry.js';
-import { groupProcesses, serverProcess, tempEntries } from './helpers/processes.js';
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { alive, descendants, killTree } from '../src/core/proc.js';
+import { tempPrefix } from '../src/servers/external/launch.js';
+import { eventually, groupProcesses, serverProcess, tempEntries } from './helpers/processes.js';
 import { bodyOf, exchange, statusOf } from './helpers/raw-http.js';
 import { conformance } from './helpers/conformance.js';
 import { needsModel } from './helpers/optional.js';
 
+const BIN = fileURLToPath(new URL('../../bin/eventbench.js', import.meta.url));
 const BINARY_NAMES: Record<string, string> = {
   'apache-prefork': 'apache2', 'apache-worker': 'apache2', 'apache-event': 'apache2', lighttpd: 'lighttpd', nginx: 'nginx', h2o: 'h2o',
 };
@@ -81,4 +86,22 @@ test('a missing production server is reported with its Debian package, never a s
   assert.equal(availability.ok, false);
   assert.match(availability.ok ? '' : `${availability.reason}; ${availability.hint}`, /\/nonexistent\/eventbench-ghost is not installed; install it with `sudo apt-get install ghost-httpd`/);
   await assert.rejects(ghost.start({ host: '127.0.0.1', port: 0, backlog: 511, pageBytes: 305, idleTimeoutMs: 1000 }), { code: 'EB_SERVER', message: /apt-get install ghost-httpd/ });
+});
+
+test('kill -9 of `eventbench serve nginx` takes nginx and its workers with it; the next doctor removes its folder and says so', { skip: skip.get('nginx') ?? false }, async (t) => {
+  const serve = spawn(process.execPath, [BIN, 'serve', 'nginx', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => killTree(serve.pid!, 'SIGKILL', process.pid));
+  await new Promise<void>((resolve, reject) => {
+    serve.stdout.setEncoding('utf8').on('data', (d: string) => { if (d.startsWith('listening on ')) resolve(); });
+    serve.once('exit', (code) => reject(new Error(`serve exited with ${code} before listening`)));
+  });
+  const tree = descendants(serve.pid!).filter((p) => p !== serve.pid);
+  assert.ok(tree.length >= 2, `nginx runs a master and workers: ${tree.length} processes`);
+  const folders = tempEntries(tempPrefix('nginx', serve.pid!));
+  assert.equal(folders.length, 1, 'its temporary folder carries its owner\'s pid');
+  serve.kill('SIGKILL');
+  assert.ok(await eventually(() => tree.filter(alive).length === 0, 5000), `left running: ${tree.filter(alive).join(', ')}`);
+  const doctor = spawnSync(process.execPath, [BIN, 'doctor'], { encoding: 'utf8', timeout: 60_000 });
+  assert.match(doctor.stdout, new RegExp(`removed \\S+${folders[0]}, the folder of a nginx started by eventbench pid ${serve.pid}, which is gone`));
+  assert.deepEqual(tempEntries(tempPrefix('nginx', serve.pid!)), []);
 });

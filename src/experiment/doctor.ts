@@ -6,6 +6,7 @@ import { sysctl } from '../core/environment.js';
 import { models as allModels, type ServerModel } from '../servers/registry.js';
 import { allowedCpus, detectCgroup, hasTaskset } from './host.js';
 import { RUN_DEFAULTS } from './plan.js';
+import { removeLeftovers } from './leftovers.js';
 
 export interface Check {
   name: string;
@@ -102,6 +103,9 @@ export async function diagnose(largestLoad = Math.max(...RUN_DEFAULTS.loads), ca
 
   add(has('ab', ['-V']) ? { name: 'ab', status: 'ok', detail: 'ApacheBench is installed (--engine ab)' }
     : { name: 'ab', status: 'warn', detail: 'ApacheBench is missing: --engine ab cannot run', fix: 'sudo apt-get install apache2-utils' });
+
+  const removed = removeLeftovers();
+  add({ name: 'leftovers', status: 'ok', detail: removed.length === 0 ? 'no cgroup or server folder left by a killed run' : removed.join('; ') });
 
   const unavailable: string[] = [];
   const available: string[] = [];

@@ -4,6 +4,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { sysctl } from '../core/environment.js';
 import type { ServerMetrics } from './schema.js';
+import { GUARD_NAME } from '../servers/spawned.js';
 import { clockTicksPerS, cpuSeconds, pageSizeBytes, procStat } from '../core/proc.js';
 
 interface TreeStat { ppid: number; cpuTicks: number; threads: number; rssBytes: number }
@@ -65,9 +66,22 @@ export interface TreeSample {
   threads: number;
 }
 
+const guards = new Map<number, boolean>();
+/** Whether `pid` is the guard shell a production server runs under (servers/spawned.ts): not the server measured. */
+function isGuard(pid: number): boolean {
+  let known = guards.get(pid);
+  if (known === undefined) {
+    try { known = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0')[3] === GUARD_NAME; } catch { known = false; }
+    if (guards.size > 10_000) guards.clear();
+    guards.set(pid, known);
+  }
+  return known;
+}
+
 /**
  * One look at a server's processes. `excludePid` is left out of memory and counts (not of CPU, which it spends
- * from the server's quota): the node wrapper of a native or production server, which is not the server measured.
+ * from the server's quota): the node wrapper of a native or production server, which is not the server measured,
+ * and the guard shell between it and a production server.
  * `exactCpu` reads every thread's runtime (cpuSeconds): for the first and last looks, whose difference is the CPU
  * a point used; the looks in between, for peaks, read the cheaper clock ticks.
  */
@@ -79,7 +93,7 @@ export function sampleProcesses(pids: Iterable<number>, excludePid?: number, exa
     if (!s) continue;
     seen.push(pid);
     cpu += (exactCpu ? cpuSeconds(pid) : undefined) ?? s.cpuTicks / clockTicksPerS();
-    if (pid === excludePid) continue;
+    if (pid === excludePid || (excludePid !== undefined && s.ppid === excludePid && isGuard(pid))) continue;
     rss += s.rssBytes;
     processes += 1;
     threads += s.threads;

@@ -1,6 +1,7 @@
 // Servers that run as separate programs (the native C toy servers and the production servers): start one in a
 // process group of its own, wait until it answers, and stop the whole group, children included, on close.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { ServerError } from '../core/errors.js';
 import { sysctl } from '../core/environment.js';
@@ -18,11 +19,30 @@ export interface SpawnedServer {
   /** Settles once the main process has exited. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   hasExited(): boolean;
+  /** Processes of the server's group, not counting the guard (see spawnServer). */
+  processes(): number;
 }
 
-/** Starts `command` in a new process group (so close() reaches every process it forks). */
-export function spawnServer(command: string, args: string[], env?: NodeJS.ProcessEnv): SpawnedServer {
-  const child = spawn(command, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
+/** $0 of the guard shell, which the sampler recognizes and leaves out of a server's memory and process count. */
+export const GUARD_NAME = 'eventbench-guard';
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+/**
+ * The guard runs the server and waits for it. util-linux's setpriv asks the kernel for SIGUSR1 to the guard when
+ * its parent dies (a `serve` killed with -9 runs no clean-up), and the guard then SIGKILLs the whole group: the
+ * server and the workers it forked, which a parent-death signal on the server alone would leave behind. SIGTERM
+ * from stopServer reaches the server through the group; the guard ignores it and exits with the server's status.
+ */
+const GUARD = `"$@" & pid=$!; trap '' TERM INT; trap 'kill -KILL 0' USR1; wait $pid; exit $?`;
+
+/**
+ * Starts `command` in a new process group (so close() reaches every process it forks). With `dieWithParent`
+ * (servers that do not watch their parent themselves), the group is killed when this process dies, however.
+ */
+export function spawnServer(command: string, args: string[], env?: NodeJS.ProcessEnv, dieWithParent = false): SpawnedServer {
+  const [cmd, argv] = dieWithParent && SETPRIV
+    ? [SETPRIV, ['--pdeathsig', 'SIGUSR1', '--', '/bin/sh', '-c', GUARD, GUARD_NAME, command, ...args]]
+    : [command, args];
+  const child = spawn(cmd, argv, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
   let tail = '';
   let done = false;
   const keep = (chunk: Buffer) => {
@@ -41,7 +61,9 @@ export function spawnServer(command: string, args: string[], env?: NodeJS.Proces
       resolve({ code, signal });
     });
   });
-  return { child, pid: child.pid ?? -1, output: () => tail, exited, hasExited: () => done };
+  const pid = child.pid ?? -1;
+  const guarded = cmd !== command;
+  return { child, pid, output: () => tail, exited, hasExited: () => done, processes: () => groupMembers(pid).length - (guarded ? 1 : 0) };
 }
 
 /** Waits until the server prints a line matching `pattern` on stdout; fails if it exits or takes too long. */

@@ -6,6 +6,7 @@ import { numberArg, parseCommandArgs } from '../../core/args.js';
 import { UsageError } from '../../core/errors.js';
 import { QUICK_DEFAULTS, RUN_DEFAULTS, type PlanInput } from '../../experiment/plan.js';
 import { runExperiment, type RunEvent, type RunOptions } from '../../experiment/runner.js';
+import { removeLeftovers } from '../../experiment/leftovers.js';
 import type { Engine } from '../../load/types.js';
 import { buildModel, readRun, writeReport } from '../../report/index.js';
 import { rankingTable } from '../../report/tables.js';
@@ -124,6 +125,7 @@ function progress(tty: boolean): (e: RunEvent) => void {
 /** The command's body; `extra` lets tests choose the servers' catalog and the trial commands. */
 export async function runCommand(argv: string[], extra: Pick<RunOptions, 'catalog' | 'trial'> = {}): Promise<number> {
   const args = parseRunArgs(argv);
+  for (const line of removeLeftovers()) process.stderr.write(`eventbench run: ${line}\n`);
   const controller = new AbortController();
   const onSigint = () => {
     process.stderr.write('\ninterrupted: stopping the server and the client; finished points are kept\n');

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { ServerError } from '../../core/errors.js';
 import { pageBody } from '../page.js';
 import type { Availability, RunningServer, ServeOptions, ServerModel } from '../registry.js';
-import { freePort, groupMembers, spawnServer, stopServer, urlOf, waitUntilAnswers, type SpawnedServer } from '../spawned.js';
+import { freePort, spawnServer, stopServer, urlOf, waitUntilAnswers, type SpawnedServer } from '../spawned.js';
 
 /** Workers, connections and descriptors each production server is configured for (the paper went to 1000 clients). */
 export const CLIENTS = 1024;
@@ -64,6 +64,11 @@ export interface ProductionSpec {
 
 const PORT_ATTEMPTS = 5;
 
+/** A server's temporary folder is named after its model and the process that owns it: a folder whose owner is gone is a leftover (see experiment/leftovers.ts). */
+export function tempPrefix(model: string, ownerPid = process.pid): string {
+  return `eventbench-${model}-${ownerPid}-`;
+}
+
 function availability(spec: ProductionSpec): Availability {
   try {
     accessSync(spec.binary, constants.X_OK);
@@ -88,16 +93,16 @@ function readLog(file: string | undefined): string {
 
 async function waitForProcesses(server: SpawnedServer, count: number, what: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (groupMembers(server.pid).length < count) {
+  while (server.processes() < count) {
     if (server.hasExited()) throw new ServerError(`${what} exited while starting its workers: ${server.output().trim() || '(no output)'}`);
-    if (Date.now() > deadline) throw new ServerError(`${what} started ${groupMembers(server.pid).length} of its ${count} processes within ${timeoutMs} ms`);
+    if (Date.now() > deadline) throw new ServerError(`${what} started ${server.processes()} of its ${count} processes within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
 /** One attempt: configure, start, wait until it answers. Cleans up after itself when it fails. */
 async function attempt(spec: ProductionSpec, options: ServeOptions, port: number): Promise<RunningServer> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), `eventbench-${spec.name}-`));
+  const dir = mkdtempSync(path.join(os.tmpdir(), tempPrefix(spec.name)));
   chmodSync(dir, 0o755);
   const docRoot = path.join(dir, 'www');
   mkdirSync(docRoot, { mode: 0o755 });
@@ -118,7 +123,7 @@ async function attempt(spec: ProductionSpec, options: ServeOptions, port: number
   };
   try {
     const launch = spec.configure({ dir, docRoot, runDir, port, options, asRoot });
-    server = spawnServer(spec.binary, launch.args, launch.env);
+    server = spawnServer(spec.binary, launch.args, launch.env, true);
     try {
       await waitUntilAnswers(server, options.host, port, spec.name);
     } catch (err) {
