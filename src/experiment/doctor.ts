@@ -7,6 +7,7 @@ import { models as allModels, type ServerModel } from '../servers/registry.js';
 import { allowedCpus, detectCgroup, hasTaskset } from './host.js';
 import { RUN_DEFAULTS } from './plan.js';
 import { removeLeftovers } from './leftovers.js';
+import { somaxconnFix } from '../core/backlog.js';
 
 export interface Check {
   name: string;
@@ -55,7 +56,7 @@ export async function diagnose(largestLoad = Math.max(...RUN_DEFAULTS.loads), ca
 
   const somaxconn = num('net.core.somaxconn');
   add(somaxconn === undefined ? { name: 'somaxconn', status: 'warn', detail: 'cannot read net.core.somaxconn' }
-    : somaxconn < largestLoad ? { name: 'somaxconn', status: 'fail', detail: `net.core.somaxconn is ${somaxconn}, below the largest load ${largestLoad}: the accept queue overflows and measured load plateaus (the paper's Figure 1a)`, fix: `sudo sysctl -w net.core.somaxconn=${Math.max(4096, largestLoad)}` }
+    : somaxconn < largestLoad ? { name: 'somaxconn', status: 'fail', detail: `net.core.somaxconn is ${somaxconn}, below the largest load ${largestLoad}: the accept queue overflows and measured load plateaus (the paper's Figure 1a)`, fix: somaxconnFix(largestLoad) }
     : { name: 'somaxconn', status: 'ok', detail: `net.core.somaxconn is ${somaxconn}` });
 
   const syn = num('net.ipv4.tcp_max_syn_backlog');

@@ -1,5 +1,6 @@
 // The plan of a run: servers × loads × repeats, with every default in one place and every check in one function,
 // so that bad input is refused with one clear line before any server starts.
+import { somaxconn as kernelSomaxconn, somaxconnFix } from '../core/backlog.js';
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../core/errors.js';
 import { sysctl } from '../core/environment.js';
@@ -131,10 +132,10 @@ export async function resolvePlan(input: PlanInput, available = modelAvailabilit
   positive('--server-cpu-share', input.serverCpuShare, 0, serverSet.length, false);
 
   const backlog = input.backlog ?? RUN_DEFAULTS.backlog;
-  const somaxconn = Number(sysctl('net.core.somaxconn') ?? NaN);
+  const somaxconn = kernelSomaxconn() ?? NaN;
   const top = sortedLoads[sortedLoads.length - 1]!;
   if (Number.isFinite(somaxconn) && somaxconn < Math.min(backlog, top)) {
-    warnings.push(`net.core.somaxconn is ${somaxconn}, below the largest load (${top}): the accept queue will overflow as in the paper's Figure 1(a); fix: sysctl -w net.core.somaxconn=${Math.max(1024, top)}`);
+    warnings.push(`net.core.somaxconn is ${somaxconn}, below the largest load (${top}): the accept queue will overflow as in the paper's Figure 1(a); fix: ${somaxconnFix(top)}`);
   }
 
   // Servers: unknown names are errors; known ones that cannot run here are skipped with why.

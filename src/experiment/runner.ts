@@ -3,12 +3,12 @@
 import { environment } from '../core/environment.js';
 import { findModel, models as allModels, type ServerModel } from '../servers/registry.js';
 import type { Plan, Point, RunInfo } from './schema.js';
-import { POINT_SCHEMA, RUN_SCHEMA } from './schema.js';
+import { RUN_SCHEMA } from './schema.js';
 import { planPoints, pointDurationS, resolvePlan, type PlanInput } from './plan.js';
 import { createThrottle, hasTaskset, hostSetup, type Throttle } from './host.js';
 import { pointFlags } from './verdict.js';
 import { appendPoint, createRunDir, defaultRunDir, readRun, writeRunInfo } from './store.js';
-import { measurePoint, runTrial, startSession, type ServerSession, type TrialOptions, type TrialServer } from './trial.js';
+import { failedPoint, measurePoint, runTrial, startSession, type ServerSession, type TrialOptions, type TrialServer } from './trial.js';
 
 export type RunEvent =
   | { type: 'start'; dir: string; info: RunInfo; total: number; done: number }
@@ -156,7 +156,7 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
           const started = await startSession(trialOptions);
           if (started === 'aborted') { interrupted = true; break; }
           if ('failed' in started) {
-            point = { schema: POINT_SCHEMA, server: server.name, family: server.family, ...(server.paperRow ? { paperRow: server.paperRow } : {}), load: t.load, repeat: t.repeat, startedAt: new Date().toISOString(), status: 'failed', reason: started.failed };
+            point = failedPoint(server, t.load, t.repeat, started.failed);
           } else {
             session = started;
           }

@@ -2,7 +2,7 @@
 // summed resident memory, process and thread counts; the kernel's accept-queue counters; the backlog in force.
 import { readFileSync, readdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { sysctl } from '../core/environment.js';
+import { cappedBacklog } from '../core/backlog.js';
 import type { ServerMetrics } from './schema.js';
 import { GUARD_NAME } from '../servers/spawned.js';
 import { clockTicksPerS, cpuSeconds, pageSizeBytes, procStat } from '../core/proc.js';
@@ -180,8 +180,7 @@ export function effectiveBacklog(port: number, requested: number): number {
     const sendQ = out.split('\n').filter(Boolean).map((l) => Number(l.trim().split(/\s+/)[2])).filter(Number.isFinite);
     if (sendQ.length > 0) return Math.max(...sendQ);
   } catch { /* ss missing: estimate */ }
-  const somaxconn = Number(sysctl('net.core.somaxconn'));
-  return Number.isFinite(somaxconn) ? Math.min(requested, somaxconn) : requested;
+  return cappedBacklog(requested);
 }
 
 export type { ServerMetrics };

@@ -142,6 +142,16 @@ async function runClient(argv: string[], limitS: number, signal?: AbortSignal): 
   return { error: `client ended (${sig ?? `code ${code}`}) without a result${sig === 'SIGKILL' ? ` after ${limitS} s` : ''}: ${client.stderrTail() || 'no output'}` };
 }
 
+/** What every point of `server` at `load` records, whatever its outcome. */
+export function pointBase(server: TrialServer, load: number, repeat: number, startedAt = new Date().toISOString()) {
+  return { schema: POINT_SCHEMA, server: server.name, family: server.family, ...(server.paperRow ? { paperRow: server.paperRow } : {}), load, repeat, startedAt } as const;
+}
+
+/** The one builder of a failed point: a failure is data, with why. */
+export function failedPoint(server: TrialServer, load: number, repeat: number, reason: string, startedAt?: string): Point {
+  return { ...pointBase(server, load, repeat, startedAt), status: 'failed', reason };
+}
+
 /** A started server under test: where it answers, its process tree, and how to stop it. */
 export interface ServerSession {
   server: TrialServer;
@@ -212,8 +222,8 @@ type MeasureOptions = Pick<TrialOptions, 'load' | 'repeat' | 'plan' | 'pin' | 's
 export async function measurePoint(session: ServerSession, o: MeasureOptions): Promise<Point | 'aborted'> {
   const { plan, load } = o;
   const { server, url } = session;
-  const base = { schema: POINT_SCHEMA, server: server.name, family: server.family, ...(server.paperRow ? { paperRow: server.paperRow } : {}), load, repeat: o.repeat, startedAt: new Date().toISOString() } as const;
-  const failed = (reason: string): Point => ({ ...base, status: 'failed', reason });
+  const base = pointBase(server, load, o.repeat);
+  const failed = (reason: string): Point => failedPoint(server, load, o.repeat, reason, base.startedAt);
   const warn = o.onWarning ?? (() => {});
   const timeoutS = Math.max(1, plan.latencyCapMs / 1000);
   if (session.exitReason()) return failed(`${session.exitReason()} before the point`);
@@ -270,8 +280,7 @@ export async function runTrial(o: TrialOptions): Promise<Point | 'aborted'> {
   const session = await startSession(o);
   if (session === 'aborted') return 'aborted';
   if ('failed' in session) {
-    const { server } = o;
-    return { schema: POINT_SCHEMA, server: server.name, family: server.family, ...(server.paperRow ? { paperRow: server.paperRow } : {}), load: o.load, repeat: o.repeat, startedAt, status: 'failed', reason: session.failed };
+    return failedPoint(o.server, o.load, o.repeat, session.failed, startedAt);
   }
   try {
     const point = await measurePoint(session, o);

@@ -2,6 +2,7 @@
 // renderers only format it. Repeats of one (server, load) are averaged; each server's mean serving time is fitted
 // against the offered load (the paper's Figure 2), and its peak memory likewise (bytes per connection).
 import type { Environment } from '../core/environment.js';
+import { MEASURED_LOAD_FLOOR } from '../load/types.js';
 import type { Family, HostSetup, Plan, Point, RunInfo } from '../experiment/schema.js';
 import { fitLine, type LineFit } from './fit.js';
 import { PAPER_ROWS, REFERENCE_ROW, paperRow } from './paper.js';
@@ -10,7 +11,7 @@ import type { StoredRun } from './read.js';
 export const REPORT_SCHEMA = 'eventbench.report/1';
 
 /** A point is client-bound when the measured load l_m falls below this share of the offered load l. */
-export const CLIENT_BOUND_SHARE = 0.95;
+export const CLIENT_BOUND_SHARE = MEASURED_LOAD_FLOOR;
 
 /** One server at one offered load, its ok repeats averaged. */
 export interface LoadPoint {

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { ServerError } from '../core/errors.js';
-import { sysctl } from '../core/environment.js';
+import { cappedBacklog } from '../core/backlog.js';
 import { groupMembers, signalProcess } from '../core/proc.js';
 
 /** How long a server gets to exit after SIGTERM before it gets SIGKILL, ms. */
@@ -171,11 +171,7 @@ export function freePort(host: string, port = 0): Promise<number> {
   });
 }
 
-/** The listen backlog the kernel allows: `requested` capped by net.core.somaxconn (and by `serverCap`, if any). */
-export function cappedBacklog(requested: number, serverCap = Infinity): number {
-  const somaxconn = Number(sysctl('net.core.somaxconn'));
-  return Math.min(requested, serverCap, Number.isFinite(somaxconn) && somaxconn > 0 ? somaxconn : Infinity);
-}
+export { cappedBacklog };
 
 /** URL of a host and port, with brackets around an IPv6 address. */
 export function urlOf(host: string, port: number): string {
