@@ -8,6 +8,7 @@ import { allowedCpus, detectCgroup, hasTaskset } from './host.js';
 import { RUN_DEFAULTS } from './plan.js';
 import { removeLeftovers } from './leftovers.js';
 import { somaxconnFix } from '../core/backlog.js';
+import { OPEN_FILES_FIX, RESERVED_FILES, openFilesLimit } from '../core/open-files.js';
 
 export interface Check {
   name: string;
@@ -77,11 +78,10 @@ export async function diagnose(largestLoad = Math.max(...RUN_DEFAULTS.loads), ca
         : { name: 'local ports', status: 'ok', detail: `${ports} local ports (${lo}-${hi}), ${tw} in TIME_WAIT` });
   }
 
-  let files: number | undefined;
-  try { files = Number(/Max open files\s+(\d+)/.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1]); } catch { /* unknown */ }
-  const needFiles = largestLoad + 64;
-  add(files === undefined || !Number.isFinite(files) ? { name: 'open files', status: 'warn', detail: 'cannot read the open files limit' }
-    : files < needFiles ? { name: 'open files', status: 'fail', detail: `the open files limit is ${files}; ${largestLoad} clients need at least ${needFiles} in the client and in the server`, fix: 'ulimit -n 65536 (in the shell that runs eventbench)' }
+  const files = openFilesLimit();
+  const needFiles = largestLoad + RESERVED_FILES;
+  add(files === undefined ? { name: 'open files', status: 'warn', detail: 'cannot read the open files limit' }
+    : files < needFiles ? { name: 'open files', status: 'fail', detail: `the open files limit is ${files}; ${largestLoad} clients need at least ${needFiles} in the client and in the server`, fix: OPEN_FILES_FIX }
     : { name: 'open files', status: 'ok', detail: `the open files limit is ${files}` });
 
   const cpus = allowedCpus();

@@ -1,6 +1,7 @@
 // The plan of a run: servers × loads × repeats, with every default in one place and every check in one function,
 // so that bad input is refused with one clear line before any server starts.
 import { somaxconn as kernelSomaxconn, somaxconnFix } from '../core/backlog.js';
+import { OPEN_FILES_FIX, RESERVED_FILES, connectionsAllowed, openFilesLimit } from '../core/open-files.js';
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../core/errors.js';
 import { sysctl } from '../core/environment.js';
@@ -76,16 +77,12 @@ export interface ResolvedPlan {
 
 /** The largest load this host allows: each connection needs a file descriptor in client and server, and a local port. */
 export function maxLoadHere(): { max: number; why: string } {
-  let files = 1024;
-  try {
-    const m = /Max open files\s+(\d+)/.exec(readFileSync('/proc/self/limits', 'utf8'));
-    if (m?.[1]) files = Number(m[1]);
-  } catch { /* not Linux: keep the common default */ }
+  const files = openFilesLimit() ?? 1024; // not Linux: the common default
   const range = sysctl('net.ipv4.ip_local_port_range')?.split(/\s+/).map(Number);
   const ports = range && range.length === 2 ? (range[1]! - range[0]! + 1) : 28_232;
-  const byFiles = files - 64;
+  const byFiles = connectionsAllowed(files);
   return byFiles <= ports
-    ? { max: byFiles, why: `the open files limit (${files}, less 64 for the process itself); raise it with \`ulimit -n\`` }
+    ? { max: byFiles, why: `the open files limit (${files}, less ${RESERVED_FILES} for the process itself); raise it with \`${OPEN_FILES_FIX}\`` }
     : { max: ports, why: `the local port range (${ports} ports); widen net.ipv4.ip_local_port_range` };
 }
 
