@@ -1,5 +1,6 @@
 // `eventbench run`: the paper's whole experiment in one command. Parses flags, draws progress on stderr, prints
 // the ranking on stdout, and writes the report; the work itself is src/experiment/runner.ts.
+import { CLEAR_LINE, progressLine } from '../progress.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../command.js';
 import { numberArg, parseCommandArgs } from '../../core/args.js';
@@ -94,7 +95,7 @@ const fmtS = (s: number) => (s >= 60 ? `${Math.floor(s / 60)}m${String(Math.roun
 /** Progress on stderr: a redrawn bar on a terminal, one line per finished point otherwise. */
 function progress(tty: boolean): (e: RunEvent) => void {
   let offset = 0;
-  const clear = () => { if (tty) process.stderr.write('\r\x1b[K'); };
+  const clear = () => { if (tty) process.stderr.write(CLEAR_LINE); };
   return (e) => {
     if (e.type === 'start') {
       offset = e.done;
@@ -106,9 +107,7 @@ function progress(tty: boolean): (e: RunEvent) => void {
       clear();
       process.stderr.write(`warning: ${e.text}\n`);
     } else if (e.type === 'point-start' && tty) {
-      const width = 30;
-      const filled = Math.round((e.index / Math.max(1, e.total)) * width);
-      process.stderr.write(`\r\x1b[K[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${e.index}/${e.total} ${e.server} @ ${e.load}${e.etaS !== undefined ? `, ${fmtS(e.etaS)} left` : ''}`);
+      process.stderr.write(progressLine(e.index / Math.max(1, e.total), `${e.index}/${e.total} ${e.server} @ ${e.load}${e.etaS !== undefined ? `, ${fmtS(e.etaS)} left` : ''}`));
     } else if (e.type === 'point') {
       const p = e.point;
       // A point with no kept request (all errors) has null figures: print a dash, never throw.
@@ -144,7 +143,7 @@ export async function runCommand(argv: string[], extra: Pick<RunOptions, 'catalo
       reuseServer: args.input.quick === true,
       ...extra,
     });
-    if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+    if (process.stderr.isTTY) process.stderr.write(CLEAR_LINE);
     // The ranking is the report's own (one fit, one table), printed short.
     const model = buildModel(await readRun(outcome.dir));
     process.stdout.write([...glance(model), '', markdownTable(rankingTable(model))].join('\n') + '\n');
