@@ -117,14 +117,14 @@ test('a torn last line (a run killed mid-write) is cut off on resume; another sc
   writeFileSync(join(base, 'points.jsonl'), JSON.stringify({ schema: POINT_SCHEMA, server: 'a', load: 1 }) + '\n{"schema":"eventb');
   const r = readRun(base);
   assert.equal(r.points.length, 1);
-  assert.match(r.repaired!, /torn last line/);
+  assert.match(r.notes.join('\n'), /torn last line/);
   assert.ok(readFileSync(join(base, 'points.jsonl'), 'utf8').endsWith('}\n'));
 
   const old = join(base, 'old');
   mkdirSync(old);
   writeFileSync(join(old, 'run.json'), JSON.stringify({ ...info, schema: 'eventbench.run/0' }));
-  assert.throws(() => readRun(old), { code: 'EB_USAGE', message: /--resume: .*schema "eventbench.run\/0", this eventbench reads eventbench.run\/1/ });
-  assert.throws(() => readRun(join(base, 'nothing')), { code: 'EB_USAGE', message: /has no readable run.json/ });
+  assert.throws(() => readRun(old), { code: 'EB_RESULTS', message: /run\.json: schema is "eventbench.run\/0", this eventbench reads "eventbench.run\/1"/ });
+  assert.throws(() => readRun(join(base, 'nothing')), { code: 'EB_USAGE', message: /--resume: got ".*nothing", no such folder/ });
 });
 
 test('a point where every request timed out is recorded, printed, and retires the server (regression: null figures)', async (t) => {

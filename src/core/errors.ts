@@ -29,6 +29,13 @@ export class MissingDependencyError extends EventbenchError {
   }
 }
 
+/** A run folder whose contents cannot be read: damaged, of another schema version, or holding no results yet. */
+export class ResultsError extends EventbenchError {
+  constructor(message: string) {
+    super('EB_RESULTS', message);
+  }
+}
+
 /** A server under test that failed to start or died; carries what it printed last. */
 export class ServerError extends EventbenchError {
   constructor(message: string) {

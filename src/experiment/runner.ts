@@ -94,7 +94,7 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
     }
     delete info.finishedAt;
     delete info.interrupted;
-    if (stored.repaired) info.warnings.push(stored.repaired);
+    info.warnings.push(...stored.notes);
   } else {
     const resolved = await resolvePlan(o.input, undefined, catalog);
     dir = createRunDir(o.out ?? defaultRunDir());

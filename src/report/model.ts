@@ -235,7 +235,7 @@ function compare(servers: readonly ServerSummary[], reference: Reference): Compa
 }
 
 export function buildModel(stored: StoredRun): ReportModel {
-  const { run, points } = stored;
+  const { info: run, points } = stored;
   const names = [...run.plan.servers, ...points.map((p) => p.server)].filter((n, i, all) => all.indexOf(n) === i);
   const servers = names
     .map((name) => points.filter((p) => p.server === name))
