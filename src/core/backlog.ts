@@ -2,6 +2,9 @@
 // gets under it, the note when it lowers one, and the one command that raises it.
 import { sysctl } from './environment.js';
 
+/** The largest listen backlog eventbench asks for (`serve` and `run` both take --backlog up to this). */
+export const MAX_BACKLOG = 65_535;
+
 /** net.core.somaxconn, or undefined where it cannot be read (not Linux). */
 export function somaxconn(): number | undefined {
   const value = Number(sysctl('net.core.somaxconn'));

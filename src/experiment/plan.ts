@@ -1,6 +1,6 @@
 // The plan of a run: servers × loads × repeats, with every default in one place and every check in one function,
 // so that bad input is refused with one clear line before any server starts.
-import { somaxconn as kernelSomaxconn, somaxconnFix } from '../core/backlog.js';
+import { MAX_BACKLOG, somaxconn as kernelSomaxconn, somaxconnFix } from '../core/backlog.js';
 import { OPEN_FILES_FIX, RESERVED_FILES, connectionsAllowed, openFilesLimit } from '../core/open-files.js';
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../core/errors.js';
@@ -112,7 +112,7 @@ export async function resolvePlan(input: PlanInput, available = modelAvailabilit
   positive('--duration', input.durationS, 0.05, 3600, false);
   positive('--trim', input.trim, 0, 1_000_000, true);
   positive('--page-bytes', input.pageBytes, MIN_PAGE_BYTES, MAX_PAGE_BYTES, true);
-  positive('--backlog', input.backlog, 1, 65_535, true);
+  positive('--backlog', input.backlog, 1, MAX_BACKLOG, true);
   positive('--latency-cap', input.latencyCapMs, 1, 3_600_000, false);
   positive('--error-cap', input.errorShareCap, 0, 1, false);
   const engine = input.engine ?? RUN_DEFAULTS.engine;

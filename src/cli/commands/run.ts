@@ -3,7 +3,7 @@
 import { CLEAR_LINE, progressLine } from '../progress.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../command.js';
-import { numberArg, parseCommandArgs } from '../../core/args.js';
+import { numberArg, parseCommandArgs, parseNumberArg } from '../../core/args.js';
 import { UsageError } from '../../core/errors.js';
 import { QUICK_DEFAULTS, RUN_DEFAULTS, type PlanInput } from '../../experiment/plan.js';
 import { runExperiment, type RunEvent, type RunOptions } from '../../experiment/runner.js';
@@ -52,6 +52,10 @@ function list(field: string, raw: string | undefined): string[] | undefined {
   return items;
 }
 
+/** The only flags that go with --resume; short names of the others, to name them as typed. */
+const RESUME_TAKES = ['resume', 'no-report'];
+const SHORT: Record<string, string> = { requests: '-n', duration: '-t' };
+
 export function parseRunArgs(argv: string[]): { input: PlanInput; out?: string; resume?: string; report: boolean } {
   const { values, positionals } = parseCommandArgs('run', argv, {
     servers: { type: 'string' }, loads: { type: 'string' }, repeat: { type: 'string' },
@@ -64,26 +68,29 @@ export function parseRunArgs(argv: string[]): { input: PlanInput; out?: string; 
   if (positionals.length > 0) throw new UsageError('argument', positionals[0], 'run takes no positional arguments', 'see `eventbench run --help`');
   const v = values as Record<string, string | boolean | undefined>;
   const s = (k: string) => v[k] as string | undefined;
-  if (s('resume') !== undefined && (s('out') !== undefined || argv.some((a) => a.startsWith('--') && !['--resume', '--no-report'].includes(a.split('=')[0]!)))) {
-    throw new UsageError('--resume', s('resume'), 'takes its plan from the folder and no other option', 'drop the other options');
+  if (s('resume') !== undefined) {
+    // The plan comes from the folder: a flag beside --resume would be silently ignored, so it is refused by name.
+    const extra = Object.keys(v).filter((k) => v[k] !== undefined && !RESUME_TAKES.includes(k)).map((k) => (SHORT[k] ? `--${k} (${SHORT[k]})` : `--${k}`));
+    if (extra.length > 0) throw new UsageError('--resume', s('resume'), `takes its plan from the folder, so it refuses ${extra.join(', ')}`, `drop ${extra.length > 1 ? 'them' : 'it'} (only --no-report goes with --resume), or start a new run`);
   }
-  const loads = list('--loads', s('loads'))?.map((x) => numberArg('--loads', x, 1, 1_000_000)!);
+  // Ranges are checked once, by the plan (experiment/plan.ts), with the limits of this host; here only the form.
+  const loads = list('--loads', s('loads'))?.map((x) => parseNumberArg('--loads', x)!);
   const latencyCapS = numberArg('--latency-cap', s('latency-cap'), 0.001, 3600, false);
   const input: PlanInput = {
     servers: list('--servers', s('servers')),
     loads,
-    repeat: numberArg('--repeat', s('repeat'), 1, 100),
-    requests: numberArg('--requests', s('requests'), 1, 10_000_000),
-    durationS: numberArg('--duration', s('duration'), 0.05, 3600, false),
-    trim: numberArg('--trim', s('trim'), 0, 1_000_000),
-    pageBytes: numberArg('--page-bytes', s('page-bytes'), 1, 16 * 1024 * 1024),
-    backlog: numberArg('--backlog', s('backlog'), 1, 65_535),
+    repeat: parseNumberArg('--repeat', s('repeat')),
+    requests: parseNumberArg('--requests', s('requests')),
+    durationS: parseNumberArg('--duration', s('duration'), false),
+    trim: parseNumberArg('--trim', s('trim')),
+    pageBytes: parseNumberArg('--page-bytes', s('page-bytes')),
+    backlog: parseNumberArg('--backlog', s('backlog')),
     engine: s('engine') as Engine | undefined,
     serverCpus: s('server-cpus'),
     clientCpus: s('client-cpus'),
-    serverCpuShare: numberArg('--server-cpu-share', s('server-cpu-share'), 0, 1024, false),
+    serverCpuShare: parseNumberArg('--server-cpu-share', s('server-cpu-share'), false),
     latencyCapMs: latencyCapS === undefined ? undefined : latencyCapS * 1000,
-    errorShareCap: numberArg('--error-cap', s('error-cap'), 0, 1, false),
+    errorShareCap: parseNumberArg('--error-cap', s('error-cap'), false),
     quick: v.quick === true,
   };
   for (const k of Object.keys(input) as (keyof PlanInput)[]) if (input[k] === undefined) delete input[k];
