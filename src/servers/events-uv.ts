@@ -11,7 +11,7 @@
 // them with `events`; `events-uv` shows how close to nginx an event loop in Node gets without the stream layer.
 import { uvBindings } from '../core/uv-bindings.js';
 import { getSystemErrorName } from 'node:util';
-import type { RunningServer, ServeOptions, ServerModel } from './registry.js';
+import type { RunningServer, ServeOptions, ServerModel } from './types.js';
 import { buildResponses, type Responses } from './page.js';
 import { answer } from './request.js';
 import { IdleReaper, effectiveBacklog, type Idle } from './listen.js';

@@ -3,7 +3,7 @@
 // and the idle-timeout policy (a client silent for idleTimeoutMs is closed).
 import net from 'node:net';
 import { backlogInForce, somaxconn } from '../core/backlog.js';
-import type { RunningServer, ServeOptions } from './registry.js';
+import type { RunningServer, ServeOptions } from './types.js';
 import { buildResponses, type Responses } from './page.js';
 
 /** The backlog in force for a requested one, and a note when the kernel lowers it (core/backlog.ts). */

@@ -7,7 +7,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { RunningServer, ServeOptions, ServerModel } from './registry.js';
+import type { RunningServer, ServeOptions, ServerModel } from './types.js';
 import { ServerError } from '../core/errors.js';
 import { effectiveBacklog, startNetServer } from './listen.js';
 import { onConnection } from './events.js';

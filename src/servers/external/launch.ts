@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ServerError } from '../../core/errors.js';
 import { pageBody } from '../page.js';
-import type { Availability, RunningServer, ServeOptions, ServerModel } from '../registry.js';
+import type { Availability, RunningServer, ServeOptions, ServerModel } from '../types.js';
 import { freePort, spawnServer, stopServer, urlOf, waitUntilAnswers, type SpawnedServer } from '../spawned.js';
 
 /** Workers, connections and descriptors each production server is configured for (the paper went to 1000 clients). */

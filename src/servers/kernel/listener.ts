@@ -2,7 +2,7 @@
 // threads or processes may live at once.
 import net from 'node:net';
 import os from 'node:os';
-import type { ServeOptions } from '../registry.js';
+import type { ServeOptions } from '../types.js';
 import { libc } from './libc.js';
 import { backlogInForce } from '../../core/backlog.js';
 
