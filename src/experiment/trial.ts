@@ -158,7 +158,7 @@ export interface ServerSession {
   url: string;
   backlog: { requested: number; effective: number };
   /** Why it is no longer running, or undefined while it runs. */
-  exitReason(): string | undefined;
+  exitReason(during?: string): string | undefined;
   /** Its processes now (tree and cgroup members); every pid seen is remembered for the leftover check. */
   members(): number[];
   rootPid: number;
@@ -190,8 +190,8 @@ export async function startSession(o: SessionOptions): Promise<ServerSession | {
     await stop(child, STOP_GRACE_MS);
     await reapLeftovers(seen, o.throttle, server.name, warn);
   };
-  const exitReason = () => (child.proc.exitCode !== null || child.proc.signalCode !== null
-    ? `server exited (${child.proc.signalCode ?? `code ${child.proc.exitCode}`}): ${child.stderrTail() || 'no output'}` : undefined);
+  const exitReason = (during?: string) => (child.proc.exitCode !== null || child.proc.signalCode !== null
+    ? `server exited (${child.proc.signalCode ?? `code ${child.proc.exitCode}`})${during ? ` ${during}` : ''}: ${child.stderrTail() || 'no output'}` : undefined);
   if (rootPid === undefined) {
     await close();
     return { failed: `could not start the server: ${child.stderrTail()}` };
@@ -226,7 +226,8 @@ export async function measurePoint(session: ServerSession, o: MeasureOptions): P
   const failed = (reason: string): Point => failedPoint(server, load, o.repeat, reason, base.startedAt);
   const warn = o.onWarning ?? (() => {});
   const timeoutS = Math.max(1, plan.latencyCapMs / 1000);
-  if (session.exitReason()) return failed(`${session.exitReason()} before the point`);
+  const dead = session.exitReason('before the point');
+  if (dead) return failed(dead);
 
   // Warm-up from the runner's own process with the load library: a fresh server's first requests (JIT,
   // page faults) are not what is measured, and a second client process would cost a node start per point.
@@ -244,8 +245,8 @@ export async function measurePoint(session: ServerSession, o: MeasureOptions): P
       o.signal?.removeEventListener('abort', relay);
     }
     if (o.signal?.aborted) return 'aborted';
-    const gone = session.exitReason();
-    if (gone) return failed(gone.replace('): ', ') during the warm-up: '));
+    const gone = session.exitReason('during the warm-up');
+    if (gone) return failed(gone);
   }
 
   // The node wrapper of a native or production server is not the server measured: its memory and its own
@@ -262,8 +263,8 @@ export async function measurePoint(session: ServerSession, o: MeasureOptions): P
   const after = listenCounters();
   if (!before || !after) warn('ListenOverflows and ListenDrops could not be read from /proc/net/netstat: this point records none');
   if (measured.aborted) return 'aborted';
-  const gone = session.exitReason();
-  if (gone) return failed(gone.replace('): ', ') during the measurement: '));
+  const gone = session.exitReason('during the measurement');
+  if (gone) return failed(gone);
   if (!measured.result) return failed(measured.error ?? 'no result');
   const metrics: ServerMetrics = {
     ...usage,

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { EventbenchError, MissingDependencyError } from '../core/errors.js';
+import { AbError, MissingDependencyError } from '../core/errors.js';
 import { ERROR_KINDS, PERCENTILES, type ErrorKind, type LatencyMs, type LoadOptions, type PhaseMs } from './types.js';
 
 export interface AbFigures {
@@ -48,7 +48,7 @@ export async function runAb(o: LoadOptions): Promise<AbFigures> {
     const before = childrenCpuS();
     const { code, stdout, stderr } = await run('ab', abArgs(o, csv), o.signal);
     const after = childrenCpuS();
-    if (code !== 0) throw new EventbenchError('EB_AB', `ab failed (exit ${code}): ${stderr.trim().split('\n').pop() ?? ''}`);
+    if (code !== 0) throw new AbError(`ab failed (exit ${code}): ${stderr.trim().split('\n').pop() ?? ''}`);
     const quantiles = parseQuantiles(await readFile(csv, 'utf8'));
     return { ...parseAbOutput(stdout, quantiles), cpuS: { user: after.user - before.user, system: after.system - before.system } };
   } finally {
@@ -97,7 +97,7 @@ function tableRow(text: string, name: string, mean?: number): PhaseMs {
 /** Reads ab's text report; `quantiles` (from -e) give the total-time distribution at microsecond precision. */
 export function parseAbOutput(text: string, quantiles: number[]): Omit<AbFigures, 'cpuS'> {
   const completed = num(text, /^Complete requests:\s+(\d+)/m);
-  if (completed === undefined) throw new EventbenchError('EB_AB', 'ab printed no "Complete requests" line: is this ApacheBench 2.3?');
+  if (completed === undefined) throw new AbError('ab printed no "Complete requests" line: is this ApacheBench 2.3?');
   const failed = /^\s+\(Connect: (\d+), Receive: (\d+), Length: (\d+), Exceptions: (\d+)\)/m.exec(text);
   const non2xx = num(text, /^Non-2xx responses:\s+(\d+)/m) ?? 0;
   const errors = Object.fromEntries(ERROR_KINDS.map((k) => [k, 0])) as Record<ErrorKind, number> & { total: number };

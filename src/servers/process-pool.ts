@@ -40,9 +40,10 @@ function fork(options: ServeOptions, workers: Set<Worker>): Promise<{ worker: Wo
       if ('listening' in m) resolve({ worker, url: m.listening });
       else reject(new ServerError(`process-pool: a process failed to listen: ${m.failed}`));
     });
-    worker.once('exit', (code) => {
+    worker.once('exit', (code, signal) => {
       clearTimeout(timer);
-      reject(new ServerError(`process-pool: a process exited with ${code} before listening`));
+      const how = signal ? `was killed by ${signal}` : `exited with status ${code}`;
+      reject(new ServerError(`process-pool: a worker process ${how} before it listened; run \`eventbench serve process-pool\` alone to see its error`));
     });
   });
 }

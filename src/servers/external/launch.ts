@@ -4,7 +4,7 @@
 import { accessSync, chmodSync, chownSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ServerError } from '../../core/errors.js';
+import { PortInUseError, ServerError } from '../../core/errors.js';
 import { pageBody } from '../page.js';
 import type { Availability, RunningServer, ServeOptions, ServerModel } from '../types.js';
 import { freePort, spawnServer, stopServer, urlOf, waitUntilAnswers, type SpawnedServer } from '../spawned.js';
@@ -140,8 +140,14 @@ async function attempt(spec: ProductionSpec, options: ServeOptions, port: number
     };
   } catch (err) {
     await cleanUp();
+    // Taken by another process between freePort's check and the server's bind: said by the port, not the log text.
+    if (await portTaken(options.host, port)) throw new PortInUseError(`${spec.name}: port ${port} on ${options.host} was taken by another process before the server could bind it: ${(err as Error).message}`);
     throw err;
   }
+}
+
+function portTaken(host: string, port: number): Promise<boolean> {
+  return freePort(host, port).then(() => false, (err: NodeJS.ErrnoException) => err.code === 'EADDRINUSE');
 }
 
 export function productionModel(spec: ProductionSpec): ServerModel {
@@ -161,14 +167,15 @@ export function productionModel(spec: ProductionSpec): ServerModel {
         try {
           port = await freePort(options.host, options.port);
         } catch (err) {
-          const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-          throw new ServerError(`${spec.name}: cannot use port ${options.port} on ${options.host} (${why === 'EADDRINUSE' ? 'already in use' : why}); choose another with --port, or 0 for any free one`);
+          const code = (err as NodeJS.ErrnoException).code;
+          const hint = 'choose another with --port, or 0 for any free one';
+          if (code === 'EADDRINUSE') throw new PortInUseError(`${spec.name}: cannot use port ${options.port} on ${options.host} (already in use); ${hint}`);
+          throw new ServerError(`${spec.name}: cannot use port ${options.port} on ${options.host} (${code ?? (err as Error).message}); ${hint}`);
         }
         try {
           return await attempt(spec, options, port);
         } catch (err) {
-          const taken = /in use|EADDRINUSE|Address already/i.test((err as Error).message);
-          if (options.port !== 0 || !taken || tries >= PORT_ATTEMPTS) throw err;
+          if (options.port !== 0 || !(err instanceof PortInUseError) || tries >= PORT_ATTEMPTS) throw err;
         }
       }
     },
