@@ -14,9 +14,11 @@ import { parseCpuList, allowedCpus } from './host.js';
 /**
  * Defaults of `eventbench run`. The budget: about 20 servers × 10 loads = 200 points must fit in 10 minutes on
  * 2 cores, so under 3 s per point, of which ~0.8 s is fixed cost (start the server, warm it up in-process, start
- * the client, stop). Points are therefore time-bound at 1 s, lengthened (up to 3×) at high loads for servers
- * too slow to give 4·load requests in that time (pointDurationS): a server at 2-10k requests/s under the
- * quarter-core throttle keeps thousands of samples after trimming `load` requests at each end. `requests` caps
+ * the client, stop). Points are therefore time-bound at 0.75 s; a server at 2-10k requests/s under the
+ * quarter-core throttle keeps thousands of samples after trimming `load` requests at each end. Points of 1 s or
+ * more (-t) are lengthened, up to 3×, at high loads for servers too slow to give 4·load requests in that time
+ * (pointDurationS); shorter ones, the default included, are not: the load generator lowers the trim instead
+ * and says so. `requests` caps
  * the count so a very fast server cannot exhaust local ports. Slow per-connection models hit the stop rules early.
  */
 export const RUN_DEFAULTS = {
