@@ -1,7 +1,7 @@
 // From records to figures: trim by start order, then latency, ab's phase breakdown, throughput and the paper's
 // measured load l_m = n·t_r/t over the kept window.
 import { Records, ERROR_NAME } from './records.js';
-import { ERROR_KINDS, PERCENTILES, type ErrorKind, type LatencyMs, type PhaseMs } from './types.js';
+import { ERROR_KINDS, PERCENTILES, type ErrorKind, type LatencyMs, type LoadResult, type PhaseMs } from './types.js';
 
 export interface Trim {
   /** Requests dropped at each end. */
@@ -43,20 +43,9 @@ export function latency(values: Float64Array): LatencyMs {
   return { ...p, percentiles };
 }
 
-export interface Figures {
-  requests: number;
-  trim: Trim;
-  durationS: number;
-  totalDurationS: number;
-  throughputRps: number;
-  measuredLoad: number;
-  latencyMs: LatencyMs;
-  phasesMs: { connect: PhaseMs; processing: PhaseMs; waiting: PhaseMs; total: PhaseMs };
-  bytesReceived: number;
-  errors: Record<ErrorKind, number> & { total: number };
-  statusCounts: Record<string, number>;
-  requestsCompleted: number;
-}
+/** The load result's figures over the kept window (documented once, in types.ts), with the trim as decided. */
+export type Figures = Pick<LoadResult, 'requests' | 'durationS' | 'totalDurationS' | 'throughputRps' | 'measuredLoad' | 'latencyMs'
+  | 'phasesMs' | 'bytesReceived' | 'errors' | 'statusCounts' | 'requestsCompleted'> & { trim: Trim };
 
 /**
  * Figures over the kept window. Requests are kept by start order (records are in start order); of those, the ones
