@@ -1,7 +1,6 @@
 // One point of a run: start the server fresh (pinned, under the quota), wait for its `listening on` line, warm
 // it up, measure it with `eventbench load --json` from the client cores while sampling its process tree, then stop
 // it and check nothing of it is left. Whatever goes wrong becomes a failed Point: a failure is data.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoadResult } from '../load/types.js';
@@ -12,6 +11,7 @@ import { TreeSampler, effectiveBacklog, listenCounters, listenGrowth, processTre
 import { pointTrim } from './plan.js';
 import { runLoad } from '../load/index.js';
 import { alive, signalProcess } from '../core/proc.js';
+import { startChild, stopChild, type Child } from '../core/child.js';
 
 /** A server gets this long after SIGTERM before SIGKILL; whatever it leaves is then killed by pid and reported. */
 export const STOP_GRACE_MS = 3000;
@@ -69,34 +69,8 @@ export function defaultLoadArgv(url: string, a: LoadArgs): string[] {
   return argv;
 }
 
-interface Child {
-  proc: ChildProcess;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  stdout: () => string;
-  stderrTail: () => string;
-}
-
 function start(argv: string[]): Child {
-  // Own process group: a Ctrl-C at the terminal reaches the runner only, which then stops its children in order.
-  const proc = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  let out = '';
-  let err = '';
-  proc.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
-  proc.stderr!.setEncoding('utf8').on('data', (d: string) => { err = (err + d).slice(-2000); });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    proc.on('exit', (code, signal) => resolve({ code, signal }));
-    proc.on('error', (e) => { err += e.message; resolve({ code: -1, signal: null }); });
-  });
-  return { proc, exited, stdout: () => out, stderrTail: () => err.trim().split('\n').slice(-3).join(' | ') };
-}
-
-/** SIGTERM, then SIGKILL after `graceMs`; resolves when the child is gone. */
-async function stop(child: Child, graceMs: number): Promise<void> {
-  if (child.proc.exitCode !== null || child.proc.signalCode !== null) return;
-  child.proc.kill('SIGTERM');
-  const t = setTimeout(() => child.proc.kill('SIGKILL'), graceMs);
-  await child.exited;
-  clearTimeout(t);
+  return startChild(argv[0]!, argv.slice(1), { keepStdout: true });
 }
 
 /** Resolves with the URL of the `listening on` line, or rejects with what went wrong. */
@@ -187,7 +161,7 @@ export async function startSession(o: SessionOptions): Promise<ServerSession | {
     if (closed) return;
     closed = true;
     members();
-    await stop(child, STOP_GRACE_MS);
+    await stopChild(child, STOP_GRACE_MS);
     await reapLeftovers(seen, o.throttle, server.name, warn);
   };
   const exitReason = (during?: string) => (child.proc.exitCode !== null || child.proc.signalCode !== null

@@ -1,6 +1,6 @@
 // Servers that run as separate programs (the native C toy servers and the production servers): start one in a
 // process group of its own, wait until it answers, and stop the whole group, children included, on close.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { startChild, type Child } from '../core/child.js';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { ServerError } from '../core/errors.js';
@@ -10,15 +10,7 @@ import { groupMembers, signalProcess } from '../core/proc.js';
 /** How long a server gets to exit after SIGTERM before it gets SIGKILL, ms. */
 export const STOP_GRACE_MS = 5000;
 
-export interface SpawnedServer {
-  child: ChildProcess;
-  /** Process id of the server's main process, which is also its process group id. */
-  pid: number;
-  /** The last few kilobytes the server printed (stdout and stderr), for error messages. */
-  output(): string;
-  /** Settles once the main process has exited. */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  hasExited(): boolean;
+export interface SpawnedServer extends Child {
   /** Processes of the server's group, not counting the guard (see spawnServer). */
   processes(): number;
 }
@@ -42,28 +34,9 @@ export function spawnServer(command: string, args: string[], env?: NodeJS.Proces
   const [cmd, argv] = dieWithParent && SETPRIV
     ? [SETPRIV, ['--pdeathsig', 'SIGUSR1', '--', '/bin/sh', '-c', GUARD, GUARD_NAME, command, ...args]]
     : [command, args];
-  const child = spawn(cmd, argv, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
-  let tail = '';
-  let done = false;
-  const keep = (chunk: Buffer) => {
-    tail = (tail + chunk.toString('utf8')).slice(-4096);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.on('error', (err) => {
-      keep(Buffer.from(`${err.message}\n`));
-      done = true;
-      resolve({ code: null, signal: null });
-    });
-    child.on('exit', (code, signal) => {
-      done = true;
-      resolve({ code, signal });
-    });
-  });
-  const pid = child.pid ?? -1;
+  const child = startChild(cmd, argv, { ...(env ? { env } : {}) });
   const guarded = cmd !== command;
-  return { child, pid, output: () => tail, exited, hasExited: () => done, processes: () => groupMembers(pid).length - (guarded ? 1 : 0) };
+  return { ...child, processes: () => groupMembers(child.pid).length - (guarded ? 1 : 0) };
 }
 
 /** Waits until the server prints a line matching `pattern` on stdout; fails if it exits or takes too long. */
@@ -78,11 +51,11 @@ export function waitForLine(server: SpawnedServer, pattern: RegExp, what: string
     };
     const finish = (err?: Error, match?: RegExpExecArray) => {
       clearTimeout(timer);
-      server.child.stdout?.off('data', onData);
+      server.proc.stdout?.off('data', onData);
       if (err) reject(err);
       else resolve(match as RegExpExecArray);
     };
-    server.child.stdout?.on('data', onData);
+    server.proc.stdout?.on('data', onData);
     void server.exited.then(() => finish(new ServerError(`${what} exited before it was ready: ${server.output().trim() || '(no output)'}`)));
   });
 }
