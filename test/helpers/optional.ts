@@ -23,7 +23,7 @@ export function skipsFile(): string | undefined {
  */
 export function needs(component: string, why: string | undefined): false | string {
   if (why === undefined || REQUIRE_ALL) return false;
-  const line = `${component} is not installed here (${why}): install it with \`${INSTALL_COMMAND}\``;
+  const line = `${component} cannot run here (${why}): install it with \`${INSTALL_COMMAND}\``;
   const file = skipsFile();
   if (file) appendFileSync(file, `${line}\n`);
   return line;
