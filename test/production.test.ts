@@ -8,7 +8,7 @@ import { productionModels } from '../src/servers/external/index.js';
 import type { ServeOptions } from '../src/servers/registry.js';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { alive, descendants, killTree } from '../src/core/proc.js';
+import { alive, descendants, killTree, signalProcess } from '../src/core/proc.js';
 import { tempPrefix } from '../src/servers/external/launch.js';
 import { eventually, groupProcesses, serverProcess, tempEntries } from './helpers/processes.js';
 import { bodyOf, exchange, statusOf } from './helpers/raw-http.js';
@@ -97,6 +97,7 @@ test('kill -9 of `eventbench serve nginx` takes nginx and its workers with it; t
   });
   const tree = descendants(serve.pid!).filter((p) => p !== serve.pid);
   assert.ok(tree.length >= 2, `nginx runs a master and workers: ${tree.length} processes`);
+  t.after(() => { for (const p of tree.filter(alive)) signalProcess(p, 'SIGKILL'); }); // seen as ours: even if the test fails
   const folders = tempEntries(tempPrefix('nginx', serve.pid!));
   assert.equal(folders.length, 1, 'its temporary folder carries its owner\'s pid');
   serve.kill('SIGKILL');
