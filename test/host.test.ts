@@ -1,13 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { existsSync, readFileSync, mkdirSync, mkdtempSync, rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createThrottle, detectCgroup, parseCpuList, pinned, readQuota } from '../src/experiment/host.js';
+import { createThrottle, detectCgroup, parseCpuList, pinned, readQuota, removeStaleCgroups } from '../src/experiment/host.js';
 import { processTree, sampleProcesses, listenCounters, effectiveBacklog } from '../src/experiment/sampling.js';
 import { runExperiment } from '../src/experiment/runner.js';
 import { readRun } from '../src/experiment/store.js';
+import { cpuSeconds, killTree } from '../src/core/proc.js';
 import { SERVE_SCRIPT, testCatalog, testTrial } from './helpers/runner.js';
 
 function startTiny(extra: string[] = []) {
@@ -37,7 +39,7 @@ test('the throttle puts a process tree under a quarter-core quota and is removed
   assert.deepEqual(readQuota(slow.path!), { quotaUs: 50_000, periodUs: 100_000 }, 'the period asked for is written and read back');
   assert.equal(slow.periodMs, 100);
   const { p, url } = startTiny(['--child']);
-  t.after(() => p.kill('SIGKILL'));
+  t.after(() => killTree(p.pid!, 'SIGKILL', process.pid));
   await url;
   throttle.add(p.pid!);
   const cgroupName = throttle.path!.split('/').pop()!;
@@ -66,7 +68,7 @@ test('a throttled run keeps the server under its quota while it is measured', as
 
 test('the sampler sees the whole tree, and the kernel counters and backlog are read', async (t) => {
   const { p, url } = startTiny(['--child', '--backlog', '77']);
-  t.after(() => p.kill('SIGKILL'));
+  t.after(() => killTree(p.pid!, 'SIGKILL', process.pid));
   const port = Number(new URL(await url).port);
   const tree = processTree(p.pid!);
   assert.equal(tree.length, 2);
@@ -74,7 +76,47 @@ test('the sampler sees the whole tree, and the kernel counters and backlog are r
   assert.equal(s.processes, 2);
   assert.ok(s.threads >= 2 && s.rssBytes > 20e6);
   assert.equal(sampleProcesses(tree, p.pid).processes, 1, 'the wrapper pid is left out of memory and counts');
-  const c = listenCounters();
-  assert.ok(Number.isInteger(c.overflows) && Number.isInteger(c.drops));
   assert.equal(effectiveBacklog(port, 77), 77);
+});
+
+test('the accept-queue counters are read for real: a full queue shows as overflows, an unreadable file as undefined', async (t) => {
+  assert.equal(listenCounters('/nonexistent/netstat'), undefined, 'unreadable is visible, not zeros');
+  const { p, url } = startTiny(['--backlog', '1']);
+  t.after(() => killTree(p.pid!, 'SIGKILL', process.pid));
+  const port = Number(new URL(await url).port);
+  const before = listenCounters();
+  assert.ok(before, '/proc/net/netstat is readable here');
+  // A stopped server accepts nothing: once its queue of 2 is full, the kernel drops further handshakes.
+  p.kill('SIGSTOP');
+  const sockets = Array.from({ length: 12 }, () => net.connect({ host: '127.0.0.1', port }).on('error', () => {}));
+  t.after(() => { for (const s of sockets) s.destroy(); p.kill('SIGCONT'); });
+  const grew = () => { const now = listenCounters(); return now ? now.overflows - before.overflows : 0; };
+  const deadline = Date.now() + 3000;
+  while (grew() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(grew() >= 1, `ListenOverflows grew by ${grew()} while 12 clients knocked on a stopped server with backlog 1`);
+});
+
+test('CPU time is read to the thread runtime, not in 10 ms ticks: 3 ms of work shows (regression: cpuS 0 on short points)', () => {
+  const before = cpuSeconds(process.pid)!;
+  const usageBefore = process.cpuUsage();
+  const until = performance.now() + 3;
+  while (performance.now() < until) { /* spin */ }
+  const spentS = cpuSeconds(process.pid)! - before;
+  const usage = process.cpuUsage(usageBefore);
+  const ownS = (usage.user + usage.system) / 1e6;
+  assert.ok(spentS > 0.001 && spentS < ownS + 0.05, `read ${spentS.toFixed(4)} s for ${ownS.toFixed(4)} s of this process's CPU (getrusage)`);
+  assert.equal(cpuSeconds(2 ** 22 + 12345), undefined, 'a process that is gone has no CPU time');
+});
+
+test('a cgroup left by a runner killed with -9 is removed by the next run, which says so', (t) => {
+  const found = detectCgroup();
+  if (found.mechanism === 'none') return t.skip(`cannot write cgroups here: ${found.reason}`);
+  let gone = 4_000_000;
+  while (existsSync(`/proc/${gone}`)) gone += 1;
+  const stale = join(found.root!, `eventbench-${gone}-1`);
+  mkdirSync(stale);
+  t.after(() => { try { rmdirSync(stale); } catch { /* removed */ } });
+  const said = removeStaleCgroups(found.root);
+  assert.ok(said.some((l) => l === `removed the cgroup ${stale}, left by eventbench pid ${gone}, which is gone`), said.join('\n'));
+  assert.equal(existsSync(stale), false);
 });

@@ -5,16 +5,18 @@ import assert from 'node:assert/strict';
 import { readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { writeReport } from '../src/report/index.js';
 import { MARK } from '../src/report/figures.js';
-import { withBrowser } from './helpers/browser.js';
+import { CHROMIUM, withBrowser } from './helpers/browser.js';
+import { needs } from './helpers/optional.js';
 import { realisticRun, writeRun } from './helpers/results.js';
 
 /** Screenshots are kept here to be looked at: the last run's laptop and phone views. */
 export const SCREENSHOT_DIR = os.tmpdir();
 
-test('report.html opens in Chromium with no error, both figures drawn, one line per server', async (t) => {
+test('report.html opens in Chromium with no error, both figures drawn, one line per server', { skip: needs('chromium', existsSync(CHROMIUM) ? undefined : `no ${CHROMIUM}`) }, async (t) => {
   const r = realisticRun();
   const dir = await writeRun(r.run, r.points, r.tail);
   t.after(() => rm(dir, { recursive: true, force: true }));

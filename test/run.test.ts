@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runExperiment } from '../src/experiment/runner.js';
 import { readRun } from '../src/experiment/store.js';
+import { killTree } from '../src/core/proc.js';
 import { detectCgroup } from '../src/experiment/host.js';
 import { roundOrder } from '../src/experiment/plan.js';
 import { POINT_SCHEMA, RUN_SCHEMA, type Point } from '../src/experiment/schema.js';
@@ -77,7 +78,7 @@ test('SIGINT stops the run with no server left, keeps finished points, and --res
   const dir = join(base, 'r');
   const args = ['--servers', 'tiny-tree,tiny', '--loads', '1,2,3', '--repeat', '1', '-t', '0.6', '-n', '100000', '--out', dir, '--no-report'];
   const child = spawn(process.execPath, [RUN_CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(() => child.kill('SIGKILL'));
+  t.after(() => killTree(child.pid!, 'SIGKILL', process.pid));
   let err = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
   // Interrupt once the first point is on disk, in the middle of a later one.
@@ -117,14 +118,14 @@ test('a torn last line (a run killed mid-write) is cut off on resume; another sc
   writeFileSync(join(base, 'points.jsonl'), JSON.stringify({ schema: POINT_SCHEMA, server: 'a', load: 1 }) + '\n{"schema":"eventb');
   const r = readRun(base);
   assert.equal(r.points.length, 1);
-  assert.match(r.repaired!, /torn last line/);
+  assert.match(r.notes.join('\n'), /torn last line/);
   assert.ok(readFileSync(join(base, 'points.jsonl'), 'utf8').endsWith('}\n'));
 
   const old = join(base, 'old');
   mkdirSync(old);
   writeFileSync(join(old, 'run.json'), JSON.stringify({ ...info, schema: 'eventbench.run/0' }));
-  assert.throws(() => readRun(old), { code: 'EB_USAGE', message: /--resume: .*schema "eventbench.run\/0", this eventbench reads eventbench.run\/1/ });
-  assert.throws(() => readRun(join(base, 'nothing')), { code: 'EB_USAGE', message: /has no readable run.json/ });
+  assert.throws(() => readRun(old), { code: 'EB_RESULTS', message: /run\.json: schema is "eventbench.run\/0", this eventbench reads "eventbench.run\/1"/ });
+  assert.throws(() => readRun(join(base, 'nothing')), { code: 'EB_USAGE', message: /--resume: got ".*nothing", no such folder/ });
 });
 
 test('a point where every request timed out is recorded, printed, and retires the server (regression: null figures)', async (t) => {
@@ -132,7 +133,7 @@ test('a point where every request timed out is recorded, printed, and retires th
   t.after(() => rmSync(base, { recursive: true, force: true }));
   const dir = join(base, 'r');
   const child = spawn(process.execPath, [RUN_CHILD, '--servers', 'stall,tiny', '--loads', '2,4', '--repeat', '1', '--seed', '1', '-n', '6', '--latency-cap', '0.3', '--out', dir, '--no-report'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(() => child.kill('SIGKILL'));
+  t.after(() => killTree(child.pid!, 'SIGKILL', process.pid));
   let err = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
   const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));

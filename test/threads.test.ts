@@ -111,7 +111,7 @@ for (const model of models) {
     await new Promise((r) => setTimeout(r, 300)); // let each reach its thread or process
     const started = Date.now();
     await server.close();
-    assert.ok(Date.now() - started < 10_000, `close() took ${Date.now() - started} ms`);
+    assert.ok(Date.now() - started < 20_000, `close() took ${Date.now() - started} ms with silent clients whose idle timeout is 30 s`);
     for (const socket of silent) socket.destroy();
     await assertBackTo(before, model.name);
   });

@@ -1,3 +1,5 @@
+import { getSystemErrorName } from 'node:util';
+
 // One error class per kind of failure, each with a stable `code`, so callers branch on codes, never on message text.
 
 /** Base class: every error eventbench raises on purpose. The CLI prints `message` on one line, no stack. */
@@ -29,9 +31,41 @@ export class MissingDependencyError extends EventbenchError {
   }
 }
 
+/** A run folder whose contents cannot be read: damaged, of another schema version, or holding no results yet. */
+export class ResultsError extends EventbenchError {
+  constructor(message: string) {
+    super('EB_RESULTS', message);
+  }
+}
+
+/** A system call made through the FFI failed: names the call, the errno by name, and what it stopped. */
+export class SystemCallError extends EventbenchError {
+  readonly errno: number;
+  constructor(call: string, errno: number, consequence: string) {
+    let name = `errno ${errno}`;
+    try { name = `${getSystemErrorName(-errno)} (errno ${errno}, see errno(3))`; } catch { /* unknown errno: keep the number */ }
+    super('EB_SYSCALL', `${call} failed with ${name}: ${consequence}`);
+    this.errno = errno;
+  }
+}
+
+/** ApacheBench (`--engine ab`) failed, or printed what this reader does not know. */
+export class AbError extends EventbenchError {
+  constructor(message: string) {
+    super('EB_AB', message);
+  }
+}
+
 /** A server under test that failed to start or died; carries what it printed last. */
 export class ServerError extends EventbenchError {
+  constructor(message: string, code = 'EB_SERVER') {
+    super(code, message);
+  }
+}
+
+/** The port a server was to bind is held by another process (a server that cannot bind port 0 may pick again). */
+export class PortInUseError extends ServerError {
   constructor(message: string) {
-    super('EB_SERVER', message);
+    super(message, 'EB_PORT_IN_USE');
   }
 }

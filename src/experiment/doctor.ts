@@ -7,6 +7,9 @@ import { models as allModels, type ServerModel } from '../servers/registry.js';
 import { allowedCpus, calibrateThrottle, detectCgroup, hasTaskset } from './host.js';
 import { CPU_SHARE_TOLERANCE } from './verdict.js';
 import { RUN_DEFAULTS } from './plan.js';
+import { removeLeftovers } from './leftovers.js';
+import { somaxconnFix } from '../core/backlog.js';
+import { OPEN_FILES_FIX, RESERVED_FILES, openFilesLimit } from '../core/open-files.js';
 
 export interface Check {
   name: string;
@@ -66,7 +69,7 @@ export async function diagnose(largestLoad = Math.max(...RUN_DEFAULTS.loads), ca
 
   const somaxconn = num('net.core.somaxconn');
   add(somaxconn === undefined ? { name: 'somaxconn', status: 'warn', detail: 'cannot read net.core.somaxconn' }
-    : somaxconn < largestLoad ? { name: 'somaxconn', status: 'fail', detail: `net.core.somaxconn is ${somaxconn}, below the largest load ${largestLoad}: the accept queue overflows and measured load plateaus (the paper's Figure 1a)`, fix: `sudo sysctl -w net.core.somaxconn=${Math.max(4096, largestLoad)}` }
+    : somaxconn < largestLoad ? { name: 'somaxconn', status: 'fail', detail: `net.core.somaxconn is ${somaxconn}, below the largest load ${largestLoad}: the accept queue overflows and measured load plateaus (the paper's Figure 1a)`, fix: somaxconnFix(largestLoad) }
     : { name: 'somaxconn', status: 'ok', detail: `net.core.somaxconn is ${somaxconn}` });
 
   const syn = num('net.ipv4.tcp_max_syn_backlog');
@@ -87,11 +90,10 @@ export async function diagnose(largestLoad = Math.max(...RUN_DEFAULTS.loads), ca
         : { name: 'local ports', status: 'ok', detail: `${ports} local ports (${lo}-${hi}), ${tw} in TIME_WAIT` });
   }
 
-  let files: number | undefined;
-  try { files = Number(/Max open files\s+(\d+)/.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1]); } catch { /* unknown */ }
-  const needFiles = largestLoad + 64;
-  add(files === undefined || !Number.isFinite(files) ? { name: 'open files', status: 'warn', detail: 'cannot read the open files limit' }
-    : files < needFiles ? { name: 'open files', status: 'fail', detail: `the open files limit is ${files}; ${largestLoad} clients need at least ${needFiles} in the client and in the server`, fix: 'ulimit -n 65536 (in the shell that runs eventbench)' }
+  const files = openFilesLimit();
+  const needFiles = largestLoad + RESERVED_FILES;
+  add(files === undefined ? { name: 'open files', status: 'warn', detail: 'cannot read the open files limit' }
+    : files < needFiles ? { name: 'open files', status: 'fail', detail: `the open files limit is ${files}; ${largestLoad} clients need at least ${needFiles} in the client and in the server`, fix: OPEN_FILES_FIX }
     : { name: 'open files', status: 'ok', detail: `the open files limit is ${files}` });
 
   const cpus = allowedCpus();
@@ -115,6 +117,9 @@ export async function diagnose(largestLoad = Math.max(...RUN_DEFAULTS.loads), ca
 
   add(has('ab', ['-V']) ? { name: 'ab', status: 'ok', detail: 'ApacheBench is installed (--engine ab)' }
     : { name: 'ab', status: 'warn', detail: 'ApacheBench is missing: --engine ab cannot run', fix: 'sudo apt-get install apache2-utils' });
+
+  const removed = removeLeftovers();
+  add({ name: 'leftovers', status: 'ok', detail: removed.length === 0 ? 'no cgroup or server folder left by a killed run' : removed.join('; ') });
 
   const unavailable: string[] = [];
   const available: string[] = [];

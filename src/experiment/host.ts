@@ -188,15 +188,26 @@ export function readQuota(path: string): { quotaUs: number; periodUs: number } |
   return undefined;
 }
 
-/** Removes empty cgroups left by a runner that was killed with -9 (its pid is gone). */
-function removeStaleCgroups(root: string): void {
+/**
+ * Removes the cgroups left by a runner killed with -9 (named after its pid, which is gone); returns what it did,
+ * one line each, for the user. A group that still holds processes is named and left.
+ */
+export function removeStaleCgroups(root = detectCgroup().root): string[] {
+  if (!root) return [];
   let entries: string[] = [];
-  try { entries = readdirSync(root); } catch { return; }
+  try { entries = readdirSync(root); } catch { return []; }
+  const said: string[] = [];
   for (const name of entries) {
     const m = new RegExp(`^${PREFIX}(\\d+)-\\d+$`).exec(name);
     if (!m || existsSync(`/proc/${m[1]}`)) continue;
-    try { rmdirSync(join(root, name)); } catch { /* not empty or not ours to judge: leave it */ }
+    try {
+      rmdirSync(join(root, name));
+      said.push(`removed the cgroup ${join(root, name)}, left by eventbench pid ${m[1]}, which is gone`);
+    } catch (err) {
+      said.push(`the cgroup ${join(root, name)} of eventbench pid ${m[1]} (gone) could not be removed: ${(err as Error).message}`);
+    }
   }
+  return said;
 }
 
 /** The host settings recorded with a run. */

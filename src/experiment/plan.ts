@@ -1,5 +1,7 @@
 // The plan of a run: servers × loads × repeats, with every default in one place and every check in one function,
 // so that bad input is refused with one clear line before any server starts.
+import { MAX_BACKLOG, somaxconn as kernelSomaxconn, somaxconnFix } from '../core/backlog.js';
+import { OPEN_FILES_FIX, RESERVED_FILES, connectionsAllowed, openFilesLimit } from '../core/open-files.js';
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../core/errors.js';
 import { sysctl } from '../core/environment.js';
@@ -97,16 +99,12 @@ export interface ResolvedPlan {
 
 /** The largest load this host allows: each connection needs a file descriptor in client and server, and a local port. */
 export function maxLoadHere(): { max: number; why: string } {
-  let files = 1024;
-  try {
-    const m = /Max open files\s+(\d+)/.exec(readFileSync('/proc/self/limits', 'utf8'));
-    if (m?.[1]) files = Number(m[1]);
-  } catch { /* not Linux: keep the common default */ }
+  const files = openFilesLimit() ?? 1024; // not Linux: the common default
   const range = sysctl('net.ipv4.ip_local_port_range')?.split(/\s+/).map(Number);
   const ports = range && range.length === 2 ? (range[1]! - range[0]! + 1) : 28_232;
-  const byFiles = files - 64;
+  const byFiles = connectionsAllowed(files);
   return byFiles <= ports
-    ? { max: byFiles, why: `the open files limit (${files}, less 64 for the process itself); raise it with \`ulimit -n\`` }
+    ? { max: byFiles, why: `the open files limit (${files}, less ${RESERVED_FILES} for the process itself); raise it with \`${OPEN_FILES_FIX}\`` }
     : { max: ports, why: `the local port range (${ports} ports); widen net.ipv4.ip_local_port_range` };
 }
 
@@ -136,7 +134,7 @@ export async function resolvePlan(input: PlanInput, available = modelAvailabilit
   positive('--duration', input.durationS, 0.05, 3600, false);
   positive('--trim', input.trim, 0, 1_000_000, true);
   positive('--page-bytes', input.pageBytes, MIN_PAGE_BYTES, MAX_PAGE_BYTES, true);
-  positive('--backlog', input.backlog, 1, 65_535, true);
+  positive('--backlog', input.backlog, 1, MAX_BACKLOG, true);
   positive('--latency-cap', input.latencyCapMs, 1, 3_600_000, false);
   positive('--error-cap', input.errorShareCap, 0, 1, false);
   const engine = input.engine ?? RUN_DEFAULTS.engine;
@@ -159,10 +157,10 @@ export async function resolvePlan(input: PlanInput, available = modelAvailabilit
   }
 
   const backlog = input.backlog ?? RUN_DEFAULTS.backlog;
-  const somaxconn = Number(sysctl('net.core.somaxconn') ?? NaN);
+  const somaxconn = kernelSomaxconn() ?? NaN;
   const top = sortedLoads[sortedLoads.length - 1]!;
   if (Number.isFinite(somaxconn) && somaxconn < Math.min(backlog, top)) {
-    warnings.push(`net.core.somaxconn is ${somaxconn}, below the largest load (${top}): the accept queue will overflow as in the paper's Figure 1(a); fix: sysctl -w net.core.somaxconn=${Math.max(1024, top)}`);
+    warnings.push(`net.core.somaxconn is ${somaxconn}, below the largest load (${top}): the accept queue will overflow as in the paper's Figure 1(a); fix: ${somaxconnFix(top)}`);
   }
 
   // Servers: unknown names are errors; known ones that cannot run here are skipped with why.

@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { allowedCpus, createThrottle, hasTaskset, hostSetup, type Throttle } from './host.js';
 import { pointFlags } from './verdict.js';
 import { appendPoint, createRunDir, defaultRunDir, readRun, writeRunInfo } from './store.js';
-import { measurePoint, pointBase, startSession, warmSession, type ServerSession, type TrialOptions, type TrialServer } from './trial.js';
+import { failedPoint, measurePoint, startSession, warmSession, type ServerSession, type TrialOptions, type TrialServer } from './trial.js';
 
 export type RunEvent =
   | { type: 'start'; dir: string; info: RunInfo; total: number; done: number }
@@ -143,7 +143,7 @@ async function resumeRun(folder: string, catalog: readonly ServerModel[], anyMod
   }
   delete info.finishedAt;
   delete info.interrupted;
-  if (stored.repaired) info.warnings.push(stored.repaired);
+  info.warnings.push(...stored.notes);
   return { dir: stored.dir, info, points: stored.points, runnable };
 }
 
@@ -230,7 +230,7 @@ async function runSweep(ctx: SweepContext, i: number): Promise<'done' | 'aborted
   let sessionWarmup: Warmup | undefined;
   let firstPoint: Point | undefined;
   if ('failed' in started) {
-    firstPoint = { ...pointBase(server, sweep.loads[0]!, sweep.round), status: 'failed', reason: started.failed };
+    firstPoint = failedPoint(server, sweep.loads[0]!, sweep.round, started.failed);
   } else {
     session = started;
     if (o.trial?.warmupRequests === undefined) {

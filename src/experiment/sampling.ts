@@ -2,37 +2,19 @@
 // summed resident memory, process and thread counts; the kernel's accept-queue counters; the backlog in force.
 import { readFileSync, readdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { sysctl } from '../core/environment.js';
+import { cappedBacklog } from '../core/backlog.js';
 import type { ServerMetrics } from './schema.js';
+import { GUARD_NAME } from '../servers/spawned.js';
+import { clockTicksPerS, cpuSeconds, pageSizeBytes, procStat } from '../core/proc.js';
 
-function getconf(name: string, fallback: number): number {
-  try {
-    const v = Number(execFileSync('getconf', [name], { encoding: 'utf8' }).trim());
-    return Number.isFinite(v) && v > 0 ? v : fallback;
-  } catch {
-    return fallback;
-  }
-}
-let clockTicks: number | undefined;
-let pageBytes: number | undefined;
+interface TreeStat { ppid: number; cpuTicks: number; threads: number; rssBytes: number }
 
-interface ProcStat { ppid: number; cpuTicks: number; threads: number; rssBytes: number }
-
-/** One process's line of /proc/PID/stat; comm may hold spaces and parentheses, so split after the last ')'. */
-function procStat(pid: number): ProcStat | undefined {
-  let text: string;
-  try { text = readFileSync(`/proc/${pid}/stat`, 'utf8'); } catch { return undefined; }
-  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  // f[0] is field 3 (state); field n is f[n - 3].
-  if (f[0] === 'Z' || f[0] === 'X') return undefined;
-  pageBytes ??= getconf('PAGESIZE', 4096);
-  return {
-    ppid: Number(f[1]),
-    // utime + stime + cutime + cstime: reaped children's time lands in the parent, so fork-per-connection counts.
-    cpuTicks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]),
-    threads: Number(f[17]),
-    rssBytes: Number(f[21]) * pageBytes,
-  };
+/** A live process's stat, or undefined for a zombie or a process gone. */
+function treeStat(pid: number): TreeStat | undefined {
+  const s = procStat(pid);
+  if (!s || s.state === 'Z' || s.state === 'X') return undefined;
+  // Reaped children's time lands in the parent (cutime, cstime), so fork-per-connection counts.
+  return { ppid: s.ppid, cpuTicks: s.utime + s.stime + s.cutime + s.cstime, threads: s.threads, rssBytes: s.rssPages * pageSizeBytes() };
 }
 
 /** Every live descendant of `root`, root included, via /proc/PID/task/TID/children (or a full /proc scan). */
@@ -42,7 +24,7 @@ export function processTree(root: number): number[] {
   let scanned: Map<number, number[]> | undefined;
   while (queue.length > 0) {
     const pid = queue.shift()!;
-    if (!procStat(pid)) continue;
+    if (!treeStat(pid)) continue;
     out.push(pid);
     let kids: number[] | undefined;
     try {
@@ -67,7 +49,7 @@ function parentsMap(): Map<number, number[]> {
   const map = new Map<number, number[]>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
-    const s = procStat(Number(name));
+    const s = treeStat(Number(name));
     if (!s) continue;
     const list = map.get(s.ppid) ?? [];
     list.push(Number(name));
@@ -84,25 +66,39 @@ export interface TreeSample {
   threads: number;
 }
 
+const guards = new Map<number, boolean>();
+/** Whether `pid` is the guard shell a production server runs under (servers/spawned.ts): not the server measured. */
+function isGuard(pid: number): boolean {
+  let known = guards.get(pid);
+  if (known === undefined) {
+    try { known = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0')[3] === GUARD_NAME; } catch { known = false; }
+    if (guards.size > 10_000) guards.clear();
+    guards.set(pid, known);
+  }
+  return known;
+}
+
 /**
  * One look at a server's processes. `excludePid` is left out of memory and counts (not of CPU, which it spends
- * from the server's quota): the node wrapper of a native or production server, which is not the server measured.
+ * from the server's quota): the node wrapper of a native or production server, which is not the server measured,
+ * and the guard shell between it and a production server.
+ * `exactCpu` reads every thread's runtime (cpuSeconds): for the first and last looks, whose difference is the CPU
+ * a point used; the looks in between, for peaks, read the cheaper clock ticks.
  */
-export function sampleProcesses(pids: Iterable<number>, excludePid?: number): TreeSample {
-  clockTicks ??= getconf('CLK_TCK', 100);
+export function sampleProcesses(pids: Iterable<number>, excludePid?: number, exactCpu = false): TreeSample {
   const seen: number[] = [];
-  let ticks = 0, rss = 0, processes = 0, threads = 0;
+  let cpu = 0, rss = 0, processes = 0, threads = 0;
   for (const pid of new Set(pids)) {
-    const s = procStat(pid);
+    const s = treeStat(pid);
     if (!s) continue;
     seen.push(pid);
-    ticks += s.cpuTicks;
-    if (pid === excludePid) continue;
+    cpu += (exactCpu ? cpuSeconds(pid) : undefined) ?? s.cpuTicks / clockTicksPerS();
+    if (pid === excludePid || (excludePid !== undefined && s.ppid === excludePid && isGuard(pid))) continue;
     rss += s.rssBytes;
     processes += 1;
     threads += s.threads;
   }
-  return { pids: seen, cpuS: ticks / clockTicks, rssBytes: rss, processes, threads };
+  return { pids: seen, cpuS: cpu, rssBytes: rss, processes, threads };
 }
 
 /** Samples a server's tree every `intervalMs` until stopped; keeps the peaks and the CPU used in between. */
@@ -122,8 +118,8 @@ export class TreeSampler {
     this.first = this.last = this.take();
   }
 
-  private take(): TreeSample {
-    const s = sampleProcesses(this.pids(), this.excludePid);
+  private take(exactCpu = false): TreeSample {
+    const s = sampleProcesses(this.pids(), this.excludePid, exactCpu);
     if (s.pids.length > 0) {
       this.peakRss = Math.max(this.peakRss, s.rssBytes);
       this.peakProcesses = Math.max(this.peakProcesses, s.processes);
@@ -135,7 +131,7 @@ export class TreeSampler {
   }
 
   start(intervalMs = 50): void {
-    this.first = this.take();
+    this.first = this.take(true);
     this.startedAtMs = performance.now();
     this.timer = setInterval(() => this.take(), intervalMs);
     this.timer.unref();
@@ -143,7 +139,7 @@ export class TreeSampler {
 
   stop(): { cpuS: number; cpuShare: number; peakRssBytes: number; peakProcesses: number; peakThreads: number } {
     if (this.timer) clearInterval(this.timer);
-    this.take();
+    this.take(true);
     const wallS = (performance.now() - this.startedAtMs) / 1000;
     const cpuS = Math.max(0, this.last.cpuS - this.first.cpuS);
     return { cpuS, cpuShare: wallS > 0 ? cpuS / wallS : 0, peakRssBytes: this.peakRss, peakProcesses: this.peakProcesses, peakThreads: this.peakThreads };
@@ -172,17 +168,26 @@ export class TreeSampler {
   }
 }
 
-/** TcpExt ListenOverflows and ListenDrops from /proc/net/netstat (host-wide counters), or zeros where unreadable. */
-export function listenCounters(): { overflows: number; drops: number } {
-  try {
-    const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n').filter((l) => l.startsWith('TcpExt:'));
-    const names = lines[0]?.split(/\s+/) ?? [];
-    const values = lines[1]?.split(/\s+/) ?? [];
-    const get = (n: string) => Number(values[names.indexOf(n)] ?? 0) || 0;
-    return { overflows: get('ListenOverflows'), drops: get('ListenDrops') };
-  } catch {
-    return { overflows: 0, drops: 0 };
-  }
+export interface ListenCounters { overflows: number; drops: number }
+
+/**
+ * TcpExt ListenOverflows and ListenDrops from /proc/net/netstat (host-wide counters), or undefined where they
+ * cannot be read: an unread counter must not pass for a quiet accept queue.
+ */
+export function listenCounters(file = '/proc/net/netstat'): ListenCounters | undefined {
+  let text: string;
+  try { text = readFileSync(file, 'utf8'); } catch { return undefined; }
+  const lines = text.split('\n').filter((l) => l.startsWith('TcpExt:'));
+  const names = lines[0]?.split(/\s+/) ?? [];
+  const values = lines[1]?.split(/\s+/) ?? [];
+  const get = (n: string) => (names.indexOf(n) > 0 ? Number(values[names.indexOf(n)]) : NaN);
+  const counters = { overflows: get('ListenOverflows'), drops: get('ListenDrops') };
+  return Number.isInteger(counters.overflows) && Number.isInteger(counters.drops) ? counters : undefined;
+}
+
+/** Growth of the counters between two looks, or {} (fields absent) when either look failed. */
+export function listenGrowth(before: ListenCounters | undefined, after: ListenCounters | undefined): { listenOverflows?: number; listenDrops?: number } {
+  return before && after ? { listenOverflows: after.overflows - before.overflows, listenDrops: after.drops - before.drops } : {};
 }
 
 /**
@@ -195,8 +200,7 @@ export function effectiveBacklog(port: number, requested: number): number {
     const sendQ = out.split('\n').filter(Boolean).map((l) => Number(l.trim().split(/\s+/)[2])).filter(Number.isFinite);
     if (sendQ.length > 0) return Math.max(...sendQ);
   } catch { /* ss missing: estimate */ }
-  const somaxconn = Number(sysctl('net.core.somaxconn'));
-  return Number.isFinite(somaxconn) ? Math.min(requested, somaxconn) : requested;
+  return cappedBacklog(requested);
 }
 
 export type { ServerMetrics };

@@ -2,6 +2,7 @@
 //   run.json      RunInfo: the plan, the host set-up and the environment (rewritten as the run goes on)
 //   points.jsonl  one Point per line, appended the moment it is measured
 // Change a field: bump the version in RUN_SCHEMA / POINT_SCHEMA; readers refuse other versions with a clear error.
+import type { Family } from '../servers/types.js';
 import type { Environment } from '../core/environment.js';
 import type { Engine, LoadResult } from '../load/types.js';
 import type { PointFlag } from './verdict.js';
@@ -12,7 +13,7 @@ export const POINT_SCHEMA = 'eventbench.point/1';
 export const RUN_FILE = 'run.json';
 export const POINTS_FILE = 'points.jsonl';
 
-export type Family = 'typescript' | 'native' | 'production';
+export type { Family };
 
 export interface Plan {
   /** Server model names, in the order they are run. */
@@ -102,9 +103,12 @@ export interface ServerMetrics {
   idleRssBytes: number;
   peakProcesses: number;
   peakThreads: number;
-  /** Growth of /proc/net/netstat TcpExt ListenOverflows and ListenDrops over the point (host-wide counters). */
-  listenOverflows: number;
-  listenDrops: number;
+  /**
+   * Growth of /proc/net/netstat TcpExt ListenOverflows and ListenDrops over the point (host-wide counters).
+   * Absent where /proc/net/netstat could not be read (the run warns): never a 0 that was not measured.
+   */
+  listenOverflows?: number;
+  listenDrops?: number;
   /** Listen backlog asked for, and in force (min with somaxconn; the server's own cap where it has one). */
   backlog: { requested: number; effective: number };
 }

@@ -2,7 +2,7 @@
 // appended and fsynced the moment it is measured, so a `kill -9` loses at most the point in progress).
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, truncateSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { UsageError } from '../core/errors.js';
+import { ResultsError, UsageError } from '../core/errors.js';
 import { POINTS_FILE, POINT_SCHEMA, RUN_FILE, RUN_SCHEMA, type Point, type RunInfo } from './schema.js';
 
 /** `results/<date-time>/` under the working folder, e.g. results/2025-01-31T14-05-09. */
@@ -45,33 +45,56 @@ export function appendPoint(dir: string, point: Point): void {
   writeDurably(join(dir, POINTS_FILE), JSON.stringify(point) + '\n', 'a');
 }
 
+/** The stored results of one run, as read: the one type every reader of a run folder gets (resume and report). */
 export interface StoredRun {
+  /** The folder, absolute. */
   dir: string;
   info: RunInfo;
   points: Point[];
-  /** Set when a torn last line (a run killed mid-write) was cut off. */
-  repaired?: string;
+  /** What the reader had to do or skip (a torn last line), said to the user. */
+  notes: string[];
 }
 
-/** Reads a run folder, refusing another schema version with a clear error; cuts off a torn last line. */
-export function readRun(dir: string, field = '--resume'): StoredRun {
+export interface ReadRunOptions {
+  /** The flag or argument that named the folder, for error messages ('--resume', 'DIR'). */
+  field?: string;
+  /**
+   * A torn last line (a run killed mid-write, or one still writing): 'cut' truncates the file there (resume, which
+   * appends next), 'skip' leaves the file alone (the report, which may read a run in progress).
+   */
+  tornLastLine?: 'cut' | 'skip';
+}
+
+const HINT = 'give the folder `eventbench run` wrote (it holds run.json and points.jsonl)';
+
+/** The one reader of a run folder: refuses another schema version or a damaged file with a clear error. */
+export function readRun(dir: string, options: ReadRunOptions = {}): StoredRun {
+  const field = options.field ?? '--resume';
   const abs = resolve(dir);
+  let runText: string;
+  try {
+    runText = readFileSync(join(abs, RUN_FILE), 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = !existsSync(abs) ? 'no such folder' : code === 'ENOENT' ? `has no ${RUN_FILE}` : `has no readable ${RUN_FILE} (${code ?? (err as Error).message})`;
+    throw new UsageError(field, dir, why, HINT);
+  }
   let info: RunInfo;
   try {
-    info = JSON.parse(readFileSync(join(abs, RUN_FILE), 'utf8')) as RunInfo;
+    info = JSON.parse(runText) as RunInfo;
   } catch (err) {
-    throw new UsageError(field, dir, `has no readable ${RUN_FILE} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, 'give the folder of an `eventbench run`');
+    throw new ResultsError(`${join(abs, RUN_FILE)} is not valid JSON (${(err as Error).message}); it was not written by \`eventbench run\`, or was damaged`);
   }
-  if (info.schema !== RUN_SCHEMA) {
-    throw new UsageError(field, dir, `holds results of schema ${JSON.stringify(info.schema)}, this eventbench reads ${RUN_SCHEMA}`, 'start a new run, or use the eventbench version that wrote it');
-  }
+  checkSchema(join(abs, RUN_FILE), (info as { schema?: unknown } | null)?.schema, RUN_SCHEMA);
   const path = join(abs, POINTS_FILE);
   const points: Point[] = [];
-  let repaired: string | undefined;
+  const notes: string[] = [];
   if (existsSync(path)) {
     const text = readFileSync(path, 'utf8');
     let offset = 0;
-    for (const line of text.split('\n')) {
+    const lines = text.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!;
       const end = offset + Buffer.byteLength(line) + 1;
       if (line.trim() !== '') {
         let point: Point;
@@ -79,20 +102,28 @@ export function readRun(dir: string, field = '--resume'): StoredRun {
           point = JSON.parse(line) as Point;
         } catch {
           // Only the last line can be torn by a kill mid-write; anything else is a damaged file.
-          if (end >= Buffer.byteLength(text)) {
-            truncateSync(path, offset);
-            repaired = `cut off a torn last line of ${POINTS_FILE} (a point in progress when the run was killed)`;
+          if (lines.slice(i + 1).every((l) => l.trim() === '')) {
+            if ((options.tornLastLine ?? 'cut') === 'cut') {
+              truncateSync(path, offset);
+              notes.push(`cut off a torn last line of ${POINTS_FILE} (a point in progress when the run was killed)`);
+            } else {
+              notes.push(`The last line of ${POINTS_FILE} is incomplete (a run still writing?); it was skipped.`);
+            }
             break;
           }
-          throw new UsageError(field, dir, `${POINTS_FILE} has a damaged line at byte ${offset}`, 'repair or remove that line');
+          throw new ResultsError(`${path} line ${i + 1} is not valid JSON; only the last line may be incomplete. Remove or fix that line`);
         }
-        if (point.schema !== POINT_SCHEMA) {
-          throw new UsageError(field, dir, `${POINTS_FILE} holds points of schema ${JSON.stringify(point.schema)}, this eventbench reads ${POINT_SCHEMA}`, 'start a new run');
-        }
+        checkSchema(`${path} line ${i + 1}`, (point as { schema?: unknown } | null)?.schema, POINT_SCHEMA);
         points.push(point);
       }
       offset = end;
     }
   }
-  return { dir: abs, info, points, ...(repaired ? { repaired } : {}) };
+  return { dir: abs, info, points, notes };
+}
+
+function checkSchema(where: string, got: unknown, expected: string): void {
+  if (got === expected) return;
+  const shown = typeof got === 'string' ? JSON.stringify(got) : 'no schema field';
+  throw new ResultsError(`${where}: schema is ${shown}, this eventbench reads ${JSON.stringify(expected)}; start a new run, or use the eventbench version that wrote it`);
 }

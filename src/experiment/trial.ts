@@ -1,17 +1,17 @@
 // One point of a run: start the server fresh (pinned, under the quota), wait for its `listening on` line, warm
 // it up, measure it with `eventbench load --json` from the client cores while sampling its process tree, then stop
 // it and check nothing of it is left. Whatever goes wrong becomes a failed Point: a failure is data.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoadResult } from '../load/types.js';
 import type { Family, Plan, Point, ServerMetrics } from './schema.js';
 import { POINT_SCHEMA } from './schema.js';
 import { pinned, type Throttle } from './host.js';
-import { TreeSampler, effectiveBacklog, listenCounters, processTree } from './sampling.js';
+import { TreeSampler, effectiveBacklog, listenCounters, listenGrowth, processTree } from './sampling.js';
 import { pointTrim, RUN_DEFAULTS } from './plan.js';
 import { warmUntilSteady, type Warmup } from './warmup.js';
+import { alive, signalProcess } from '../core/proc.js';
+import { startChild, stopChild, type Child } from '../core/child.js';
 
 /** A server gets this long after SIGTERM before SIGKILL; whatever it leaves is then killed by pid and reported. */
 export const STOP_GRACE_MS = 3000;
@@ -72,45 +72,8 @@ export function defaultLoadArgv(url: string, a: LoadArgs): string[] {
   return argv;
 }
 
-interface Child {
-  proc: ChildProcess;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  stdout: () => string;
-  stderrTail: () => string;
-}
-
 function start(argv: string[]): Child {
-  // Own process group: a Ctrl-C at the terminal reaches the runner only, which then stops its children in order.
-  const proc = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  let out = '';
-  let err = '';
-  proc.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
-  proc.stderr!.setEncoding('utf8').on('data', (d: string) => { err = (err + d).slice(-2000); });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    proc.on('exit', (code, signal) => resolve({ code, signal }));
-    proc.on('error', (e) => { err += e.message; resolve({ code: -1, signal: null }); });
-  });
-  return { proc, exited, stdout: () => out, stderrTail: () => err.trim().split('\n').slice(-3).join(' | ') };
-}
-
-/** Whether a process still runs; a zombie does not (here pid 1 may take a second or more to reap orphans). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
-
-/** SIGTERM, then SIGKILL after `graceMs`; resolves when the child is gone. */
-async function stop(child: Child, graceMs: number): Promise<void> {
-  if (child.proc.exitCode !== null || child.proc.signalCode !== null) return;
-  child.proc.kill('SIGTERM');
-  const t = setTimeout(() => child.proc.kill('SIGKILL'), graceMs);
-  await child.exited;
-  clearTimeout(t);
+  return startChild(argv[0]!, argv.slice(1), { keepStdout: true });
 }
 
 /** Resolves with the URL of the `listening on` line, or rejects with what went wrong. */
@@ -156,13 +119,23 @@ async function runClient(argv: string[], limitS: number, signal?: AbortSignal): 
   return { error: `client ended (${sig ?? `code ${code}`}) without a result${sig === 'SIGKILL' ? ` after ${limitS} s` : ''}: ${client.stderrTail() || 'no output'}` };
 }
 
+/** What every point of `server` at `load` records, whatever its outcome. */
+export function pointBase(server: TrialServer, load: number, repeat: number, startedAt = new Date().toISOString()) {
+  return { schema: POINT_SCHEMA, server: server.name, family: server.family, ...(server.paperRow ? { paperRow: server.paperRow } : {}), load, repeat, startedAt } as const;
+}
+
+/** The one builder of a failed point: a failure is data, with why. */
+export function failedPoint(server: TrialServer, load: number, repeat: number, reason: string, startedAt?: string): Point {
+  return { ...pointBase(server, load, repeat, startedAt), status: 'failed', reason };
+}
+
 /** A started server under test: where it answers, its process tree, and how to stop it. */
 export interface ServerSession {
   server: TrialServer;
   url: string;
   backlog: { requested: number; effective: number };
-  /** Why it is no longer running ("server exited (code 3) WHEN: its last words"), or undefined while it runs. */
-  exitReason(when?: string): string | undefined;
+  /** Why it is no longer running, or undefined while it runs. */
+  exitReason(during?: string): string | undefined;
   /** Its processes now (tree and cgroup members); every pid seen is remembered for the leftover check. */
   members(): number[];
   rootPid: number;
@@ -191,11 +164,11 @@ export async function startSession(o: SessionOptions): Promise<ServerSession | {
     if (closed) return;
     closed = true;
     members();
-    await stop(child, STOP_GRACE_MS);
+    await stopChild(child, STOP_GRACE_MS);
     await reapLeftovers(seen, o.throttle, server.name, warn);
   };
-  const exitReason = (when?: string) => (child.proc.exitCode !== null || child.proc.signalCode !== null
-    ? `server exited (${child.proc.signalCode ?? `code ${child.proc.exitCode}`})${when ? ` ${when}` : ''}: ${child.stderrTail() || 'no output'}` : undefined);
+  const exitReason = (during?: string) => (child.proc.exitCode !== null || child.proc.signalCode !== null
+    ? `server exited (${child.proc.signalCode ?? `code ${child.proc.exitCode}`})${during ? ` ${during}` : ''}: ${child.stderrTail() || 'no output'}` : undefined);
   if (rootPid === undefined) {
     await close();
     return { failed: `could not start the server: ${child.stderrTail()}` };
@@ -227,10 +200,11 @@ export async function measurePoint(session: ServerSession, o: MeasureOptions): P
   const { plan, load } = o;
   const { server, url } = session;
   const base = pointBase(server, load, o.repeat);
-  const failed = (reason: string): Point => ({ ...base, status: 'failed', reason });
+  const failed = (reason: string): Point => failedPoint(server, load, o.repeat, reason, base.startedAt);
   const warn = o.onWarning ?? (() => {});
   const timeoutS = Math.max(1, plan.latencyCapMs / 1000);
-  if (session.exitReason()) return failed(session.exitReason('before the point')!);
+  const dead = session.exitReason('before the point');
+  if (dead) return failed(dead);
 
   // Warm-up from the runner's own process (pinned to the client cores) with the load library: the server
   // settles at this load before it is measured; its first warm-up, when it was started, was done by warmSession.
@@ -257,6 +231,7 @@ export async function measurePoint(session: ServerSession, o: MeasureOptions): P
   }), o.pin), limitS, o.signal);
   const usage = sampler.stop();
   const after = listenCounters();
+  if (!before || !after) warn('ListenOverflows and ListenDrops could not be read from /proc/net/netstat: this point records none');
   if (measured.aborted) return 'aborted';
   const gone = session.exitReason('during the measurement');
   if (gone) return failed(gone);
@@ -267,8 +242,7 @@ export async function measurePoint(session: ServerSession, o: MeasureOptions): P
     ...usage,
     ...(loadCpuShare !== undefined ? { loadCpuShare } : {}),
     idleRssBytes: sampler.idleRssBytes,
-    listenOverflows: after.overflows - before.overflows,
-    listenDrops: after.drops - before.drops,
+    ...listenGrowth(before, after),
     backlog: session.backlog,
   };
   return { ...base, status: 'ok', result: measured.result, metrics, ...(warmup ? { warmup: { load: warmup } } : {}) };
@@ -280,10 +254,6 @@ export async function warmSession(session: ServerSession, plan: Plan, concurrenc
   return warmUntilSteady(session.url, concurrency, (plan.warmup ?? RUN_DEFAULTS.warmup).session, timeoutS, signal);
 }
 
-/** What every point of `server` at `load` in round `repeat` starts with; a failed point adds status and reason. */
-export function pointBase(server: TrialServer, load: number, repeat: number) {
-  return { schema: POINT_SCHEMA, server: server.name, family: server.family, ...(server.paperRow ? { paperRow: server.paperRow } : {}), load, repeat, startedAt: new Date().toISOString() } as const;
-}
 
 /** One point on a fresh server: start it, warm it to steady state, measure, stop it and check nothing of it is left. */
 export async function runTrial(o: TrialOptions): Promise<Point | 'aborted'> {
@@ -291,7 +261,7 @@ export async function runTrial(o: TrialOptions): Promise<Point | 'aborted'> {
   const session = await startSession(o);
   if (session === 'aborted') return 'aborted';
   if ('failed' in session) {
-    return { ...pointBase(o.server, o.load, o.repeat), startedAt, status: 'failed', reason: session.failed };
+    return failedPoint(o.server, o.load, o.repeat, session.failed, startedAt);
   }
   try {
     // A fresh server is warmed to steady state first, as every sweep of a run does (unless told a fixed warm-up).
@@ -312,6 +282,6 @@ async function reapLeftovers(seen: Set<number>, throttle: Throttle, name: string
   const still = left();
   if (still.length === 0) return;
   warn(`${name} left ${still.length} process(es) behind after SIGTERM (pids ${still.join(',')}); killed them`);
-  for (const p of still) try { process.kill(p, 'SIGKILL'); } catch { /* already gone */ }
+  for (const p of still) signalProcess(p, 'SIGKILL');
   for (let i = 0; i < 20 && left().length > 0; i++) await sleep(50);
 }

@@ -4,7 +4,7 @@
 // A flagged point is shown but left out of every fit, and the report says why.
 import type { Plan, Point } from './schema.js';
 import { notSteadyReason } from '../load/steady.js';
-import { MEASURED_LOAD_FLOOR } from '../load/index.js';
+import { MEASURED_LOAD_FLOOR } from '../load/types.js';
 
 export type PointFlagKind = 'client-bound' | 'not-steady' | 'backlog-bound' | 'cpu-share';
 export const POINT_FLAG_KINDS: readonly PointFlagKind[] = ['client-bound', 'not-steady', 'backlog-bound', 'cpu-share'];

@@ -3,12 +3,12 @@
 // its figures are over all requests (no trim). Its latency mean is estimated from the 101 quantiles of its -e
 // file (microsecond precision), since its table rounds to whole milliseconds and its "Time per request" is
 // concurrency·time/requests by construction, which would make l_m equal l whatever happened.
+import { clockTicksPerS, procStat } from '../core/proc.js';
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { EventbenchError, MissingDependencyError } from '../core/errors.js';
+import { AbError, MissingDependencyError } from '../core/errors.js';
 import { ERROR_KINDS, PERCENTILES, type ErrorKind, type LatencyMs, type LoadOptions, type PhaseMs } from './types.js';
 
 export interface AbFigures {
@@ -37,13 +37,8 @@ export function abArgs(o: LoadOptions, csvFile: string): string[] {
 
 /** Children's CPU seconds (cutime, cstime) from /proc/self/stat: grows when a child such as ab is reaped. */
 function childrenCpuS(): { user: number; system: number } {
-  try {
-    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
-    const hz = 100;
-    return { user: Number(fields[13]) / hz, system: Number(fields[14]) / hz };
-  } catch {
-    return { user: NaN, system: NaN };
-  }
+  const s = procStat('self');
+  return s ? { user: s.cutime / clockTicksPerS(), system: s.cstime / clockTicksPerS() } : { user: NaN, system: NaN };
 }
 
 export async function runAb(o: LoadOptions): Promise<AbFigures> {
@@ -53,7 +48,7 @@ export async function runAb(o: LoadOptions): Promise<AbFigures> {
     const before = childrenCpuS();
     const { code, stdout, stderr } = await run('ab', abArgs(o, csv), o.signal);
     const after = childrenCpuS();
-    if (code !== 0) throw new EventbenchError('EB_AB', `ab failed (exit ${code}): ${stderr.trim().split('\n').pop() ?? ''}`);
+    if (code !== 0) throw new AbError(`ab failed (exit ${code}): ${stderr.trim().split('\n').pop() ?? ''}`);
     const quantiles = parseQuantiles(await readFile(csv, 'utf8'));
     return { ...parseAbOutput(stdout, quantiles), cpuS: { user: after.user - before.user, system: after.system - before.system } };
   } finally {
@@ -102,7 +97,7 @@ function tableRow(text: string, name: string, mean?: number): PhaseMs {
 /** Reads ab's text report; `quantiles` (from -e) give the total-time distribution at microsecond precision. */
 export function parseAbOutput(text: string, quantiles: number[]): Omit<AbFigures, 'cpuS'> {
   const completed = num(text, /^Complete requests:\s+(\d+)/m);
-  if (completed === undefined) throw new EventbenchError('EB_AB', 'ab printed no "Complete requests" line: is this ApacheBench 2.3?');
+  if (completed === undefined) throw new AbError('ab printed no "Complete requests" line: is this ApacheBench 2.3?');
   const failed = /^\s+\(Connect: (\d+), Receive: (\d+), Length: (\d+), Exceptions: (\d+)\)/m.exec(text);
   const non2xx = num(text, /^Non-2xx responses:\s+(\d+)/m) ?? 0;
   const errors = Object.fromEntries(ERROR_KINDS.map((k) => [k, 0])) as Record<ErrorKind, number> & { total: number };

@@ -11,13 +11,11 @@ import { writeRaw } from './raw.js';
 import { figures } from './stats.js';
 import { notSteadyReason, type Steadiness } from './steady.js';
 import { runWorkers } from './workers.js';
-import { LOAD_SCHEMA, type LoadOptions, type LoadResult } from './types.js';
+import { LOAD_SCHEMA, MEASURED_LOAD_FLOOR, type LoadOptions, type LoadResult } from './types.js';
 
 export { resolveLoadOptions, LOAD_DEFAULTS, type LoadInput } from './options.js';
 export * from './types.js';
 
-/** Measured load below this share of the offered load means the client did not keep `l` requests in flight. */
-export const MEASURED_LOAD_FLOOR = 0.95;
 /** Client CPU above this share of a core (per thread) means the client may have been the bottleneck. */
 export const CLIENT_CPU_CEILING = 0.9;
 

@@ -1,4 +1,5 @@
 // The load generator's defaults, in one place, and the one function that checks options before anything starts.
+import { OPEN_FILES_FIX, connectionsAllowed, openFilesLimit } from '../core/open-files.js';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { UsageError } from '../core/errors.js';
@@ -18,16 +19,7 @@ export const LOAD_DEFAULTS = {
 
 export type LoadInput = Partial<LoadOptions> & Pick<LoadOptions, 'url' | 'concurrency'>;
 
-/** The soft limit on open files, from /proc/self/limits (undefined where unreadable). */
-export function openFilesLimit(): number | undefined {
-  try {
-    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
-    const soft = line?.split(/\s{2,}/)[1];
-    return soft && /^\d+$/.test(soft) ? Number(soft) : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export { openFilesLimit };
 
 function whole(field: string, value: number | undefined, min: number, max: number, hint?: string): void {
   if (value === undefined) return;
@@ -55,9 +47,9 @@ export function resolveLoadOptions(input: LoadInput): LoadOptions {
   if (url.protocol !== 'http:') throw new UsageError('url', o.url, 'only http:// is measured (the paper measured plain HTTP)', 'use an http:// URL');
 
   const files = openFilesLimit();
-  const maxConcurrency = Math.max(1, Math.min(100_000, files === undefined ? 100_000 : files - 64));
+  const maxConcurrency = Math.min(100_000, files === undefined ? 100_000 : connectionsAllowed(files));
   whole('concurrency (-c)', o.concurrency, 1, maxConcurrency,
-    files !== undefined && o.concurrency > maxConcurrency ? `the open files limit is ${files}: raise it with \`ulimit -n 65536\`` : undefined);
+    files !== undefined && o.concurrency > maxConcurrency ? `the open files limit is ${files}: raise it with \`${OPEN_FILES_FIX}\`` : undefined);
   whole('requests (-n)', o.requests, 1, MAX_RECORDS);
   if (o.requests !== undefined && o.concurrency > o.requests) {
     throw new UsageError('concurrency (-c)', o.concurrency, `the limit is the number of requests (-n ${o.requests})`, 'lower -c or raise -n');

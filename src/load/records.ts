@@ -117,15 +117,5 @@ export class Records {
   }
 }
 
-export interface RecordsData {
-  length: number;
-  start: Float64Array;
-  connected: Float64Array;
-  firstByte: Float64Array;
-  end: Float64Array;
-  status: Uint16Array;
-  bytes: Uint32Array;
-  error: Uint8Array;
-  slot: Uint32Array;
-  body: Uint32Array;
-}
+/** A Records' data without its methods: what a worker thread posts back (structured clone keeps typed arrays). */
+export type RecordsData = Pick<Records, 'length' | 'start' | 'connected' | 'firstByte' | 'end' | 'status' | 'bytes' | 'error' | 'slot' | 'body'>;

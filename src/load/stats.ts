@@ -1,8 +1,8 @@
 // From records to figures: trim by start order, then latency, ab's phase breakdown, throughput and the paper's
 // measured load l_m = n·t_r/t over the kept window.
 import { Records, ERROR_NAME } from './records.js';
-import { steadiness, type Steadiness } from './steady.js';
-import { ERROR_KINDS, PERCENTILES, type ErrorKind, type LatencyMs, type PhaseMs } from './types.js';
+import { steadiness } from './steady.js';
+import { ERROR_KINDS, PERCENTILES, type ErrorKind, type LatencyMs, type LoadResult, type PhaseMs } from './types.js';
 
 export interface Trim {
   /** Requests dropped at each end. */
@@ -44,22 +44,9 @@ export function latency(values: Float64Array): LatencyMs {
   return { ...p, percentiles };
 }
 
-export interface Figures {
-  requests: number;
-  trim: Trim;
-  durationS: number;
-  totalDurationS: number;
-  throughputRps: number;
-  measuredLoad: number;
-  latencyMs: LatencyMs;
-  phasesMs: { connect: PhaseMs; processing: PhaseMs; waiting: PhaseMs; total: PhaseMs };
-  bytesReceived: number;
-  errors: Record<ErrorKind, number> & { total: number };
-  statusCounts: Record<string, number>;
-  requestsCompleted: number;
-  /** First against last third of the kept window; undefined with too few requests. */
-  steadiness?: Steadiness;
-}
+/** The load result's figures over the kept window (documented once, in types.ts), with the trim as decided. */
+export type Figures = Pick<LoadResult, 'requests' | 'durationS' | 'totalDurationS' | 'throughputRps' | 'measuredLoad' | 'latencyMs'
+  | 'phasesMs' | 'bytesReceived' | 'errors' | 'statusCounts' | 'requestsCompleted' | 'steadiness'> & { trim: Trim };
 
 /**
  * Figures over the kept window. Requests are kept by start order (records are in start order); of those, the ones

@@ -3,6 +3,7 @@
 //   no stream objects, no listeners: the per-connection path costs a handle and two request wraps. This is what
 //   lets a single Node thread keep up with ApacheBench (see bench/loadgen.ts).
 // - "net": the public net.Socket API, for runtimes whose process.binding no longer offers tcp_wrap.
+import { uvBindings } from '../core/uv-bindings.js';
 import net from 'node:net';
 
 /** What the client loop hears from a transport about one connection. `conn` is the transport's handle. */
@@ -49,15 +50,7 @@ interface RawHandle {
 }
 
 function loadBinding(): { tcp: Binding; stream: StreamBinding } | undefined {
-  try {
-    const binding = (process as unknown as { binding(name: string): unknown }).binding;
-    const tcp = binding('tcp_wrap') as Binding;
-    const stream = binding('stream_wrap') as StreamBinding;
-    if (typeof tcp.TCP !== 'function' || !(stream.streamBaseState instanceof Int32Array)) return undefined;
-    return { tcp, stream };
-  } catch {
-    return undefined;
-  }
+  return uvBindings();
 }
 
 function rawTransport(b: { tcp: Binding; stream: StreamBinding }): Transport {

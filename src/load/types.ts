@@ -132,3 +132,9 @@ export interface LoadResult {
   startedAt: string;
   environment: Environment;
 }
+
+/**
+ * Measured load below this share of the offered load means the client did not keep `l` requests in flight: the
+ * load verdict's client-bound test and the report's (CLIENT_BOUND_SHARE) both read it here.
+ */
+export const MEASURED_LOAD_FLOOR = 0.95;

@@ -2,10 +2,10 @@
 // renderers only format it. Repeats of one (server, load) are averaged; each server's mean serving time is fitted
 // against the offered load (the paper's Figure 2), and its peak memory likewise (bytes per connection).
 import type { Environment } from '../core/environment.js';
+import { MEASURED_LOAD_FLOOR } from '../load/types.js';
 import type { Family, HostSetup, Plan, Point, RunInfo } from '../experiment/schema.js';
 import { fitLine, type LineFit } from './fit.js';
 import { overlaps, ratioInterval, slopeInterval, type Interval, type Series } from './intervals.js';
-import { MEASURED_LOAD_FLOOR } from '../load/index.js';
 import { flagsOf, POINT_FLAG_KINDS, type PointFlagKind } from '../experiment/verdict.js';
 import { PAPER_ROWS, REFERENCE_ROW, paperRow } from './paper.js';
 import type { StoredRun } from './read.js';
@@ -156,7 +156,7 @@ function aggregate(points: readonly Point[], plan: Plan): LoadPoint | null {
     peakRssBytes: rss.length === shown.length ? mean(rss) : null,
     requests: ok.reduce((a, p) => a + p.result!.requestsCompleted, 0),
     errors: ok.reduce((a, p) => a + p.result!.errors.total, 0),
-    listenOverflows: ok.reduce((a, p) => a + (p.metrics ? p.metrics.listenOverflows + p.metrics.listenDrops : 0), 0),
+    listenOverflows: ok.reduce((a, p) => a + ((p.metrics?.listenOverflows ?? 0) + (p.metrics?.listenDrops ?? 0)), 0),
     clientBound: kinds.includes('client-bound'),
     flags: kinds,
     trusted: trusted.length,
@@ -305,7 +305,7 @@ export interface ModelOptions {
 }
 
 export function buildModel(stored: StoredRun, options: ModelOptions = {}): ReportModel {
-  const { run, points } = stored;
+  const { info: run, points } = stored;
   const names = [...run.plan.servers, ...points.map((p) => p.server)].filter((n, i, all) => all.indexOf(n) === i);
   const servers = names
     .map((name) => points.filter((p) => p.server === name))

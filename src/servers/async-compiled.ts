@@ -5,7 +5,7 @@
 // dist/src/servers/compiled/, is what runs; the socket adapter is the one `async` uses.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { ServeOptions, ServerModel } from './registry.js';
+import type { ServeOptions, ServerModel } from './types.js';
 import { startAsyncServer } from './async.js';
 
 const COMPILED = new URL('./compiled/async-connection.js', import.meta.url);

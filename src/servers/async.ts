@@ -3,7 +3,7 @@
 // as CPC turned threaded C into event handlers. This file only adapts a net.Socket to the handler's blocking
 // points: a read resolves with the next chunk (or null on end, reset or idle timeout), a write once flushed.
 import type net from 'node:net';
-import type { ServeOptions, ServerModel } from './registry.js';
+import type { ServeOptions, ServerModel } from './types.js';
 import { answer } from './request.js';
 import { startNetServer, type ConnectionContext, type Idle } from './listen.js';
 import { serveConnection, type AsyncConnection } from './async-connection.js';

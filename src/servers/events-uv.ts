@@ -9,8 +9,9 @@
 // accept callback, read callback, one write of the prebuilt response, close(2). Those bindings are Node internals;
 // available() says so when a Node version lacks them. The other TypeScript models all use net.Socket, so compare
 // them with `events`; `events-uv` shows how close to nginx an event loop in Node gets without the stream layer.
+import { uvBindings } from '../core/uv-bindings.js';
 import { getSystemErrorName } from 'node:util';
-import type { RunningServer, ServeOptions, ServerModel } from './registry.js';
+import type { RunningServer, ServeOptions, ServerModel } from './types.js';
 import { buildResponses, type Responses } from './page.js';
 import { answer } from './request.js';
 import { IdleReaper, effectiveBacklog, type Idle } from './listen.js';
@@ -45,18 +46,13 @@ interface Bindings {
 }
 
 function bindings(): Bindings | undefined {
-  try {
-    const binding = (process as unknown as { binding(name: string): any }).binding;
-    const tcp = binding('tcp_wrap');
-    const stream = binding('stream_wrap');
-    if (typeof tcp.TCP !== 'function' || !(stream.streamBaseState instanceof Int32Array)) return undefined;
-    return {
-      TCP: tcp.TCP, SERVER: tcp.constants.SERVER, WriteWrap: stream.WriteWrap, state: stream.streamBaseState,
-      kReadBytesOrError: stream.kReadBytesOrError, kArrayBufferOffset: stream.kArrayBufferOffset, kLastWriteWasAsync: stream.kLastWriteWasAsync,
-    };
-  } catch {
-    return undefined;
-  }
+  const uv = uvBindings();
+  if (!uv) return undefined;
+  const { tcp, stream } = uv;
+  return {
+    TCP: tcp.TCP, SERVER: tcp.constants.SERVER, WriteWrap: stream.WriteWrap, state: stream.streamBaseState,
+    kReadBytesOrError: stream.kReadBytesOrError, kArrayBufferOffset: stream.kArrayBufferOffset, kLastWriteWasAsync: stream.kLastWriteWasAsync,
+  };
 }
 
 const READING = 0;

@@ -5,7 +5,7 @@
 // find their state on the socket, as a C server finds it from the fd. It is also the handler each `process-pool`
 // process runs; `events-uv` (events-uv.ts) is the same machine without net.Socket's stream layer.
 import type net from 'node:net';
-import type { ServeOptions, ServerModel } from './registry.js';
+import type { ServeOptions, ServerModel } from './types.js';
 import { answer } from './request.js';
 import { startNetServer, type ConnectionContext, type Idle } from './listen.js';
 

@@ -2,30 +2,13 @@
 // backlog (Node's default of 511 would cap the paper's loads) and saying when the kernel's somaxconn lowers it,
 // and the idle-timeout policy (a client silent for idleTimeoutMs is closed).
 import net from 'node:net';
-import { readFileSync } from 'node:fs';
-import type { RunningServer, ServeOptions } from './registry.js';
+import { backlogInForce, somaxconn } from '../core/backlog.js';
+import type { RunningServer, ServeOptions } from './types.js';
 import { buildResponses, type Responses } from './page.js';
 
-/** The kernel's cap on listen(2) backlogs, or undefined where it cannot be read (not Linux). */
-export function somaxconn(): number | undefined {
-  try {
-    const value = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8').trim());
-    return Number.isInteger(value) && value > 0 ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The backlog in force for a requested one, and a note when the kernel lowers it. */
-export function effectiveBacklog(requested: number): { backlog: number; notes: string[] } {
-  const cap = somaxconn();
-  if (cap === undefined) return { backlog: requested, notes: [`cannot read /proc/sys/net/core/somaxconn: the kernel may lower the backlog of ${requested}`] };
-  if (cap >= requested) return { backlog: requested, notes: [] };
-  return {
-    backlog: cap,
-    notes: [`backlog ${requested} lowered to ${cap} by the kernel's somaxconn; raise it with \`sysctl -w net.core.somaxconn=${requested}\``],
-  };
-}
+/** The backlog in force for a requested one, and a note when the kernel lowers it (core/backlog.ts). */
+export const effectiveBacklog = backlogInForce;
+export { somaxconn };
 
 /** Listens on host:port with the backlog passed explicitly; resolves once listening, rejects on EADDRINUSE etc. */
 export function listen(server: net.Server, options: Pick<ServeOptions, 'host' | 'port' | 'backlog'>): Promise<void> {

@@ -1,5 +1,5 @@
 // The TypeScript servers under test, one per concurrency model, in the order `serve --list` shows them.
-import type { ServerModel } from './registry.js';
+import type { ServerModel } from './types.js';
 import { events } from './events.js';
 import { eventsUv } from './events-uv.js';
 import { asyncModel } from './async.js';

@@ -4,7 +4,7 @@
 // request Node itself rejects (bad request line, head over 8 KiB) gets our 400 or 431 bytes from 'clientError'.
 import http from 'node:http';
 import type { Socket } from 'node:net';
-import type { ServeOptions, ServerModel } from './registry.js';
+import type { ServeOptions, ServerModel } from './types.js';
 import { buildResponses } from './page.js';
 import { MAX_HEAD_BYTES, headEnd, route } from './request.js';
 import { effectiveBacklog, listen, urlOf } from './listen.js';

@@ -7,7 +7,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { RunningServer, ServeOptions, ServerModel } from './registry.js';
+import type { RunningServer, ServeOptions, ServerModel } from './types.js';
 import { ServerError } from '../core/errors.js';
 import { effectiveBacklog, startNetServer } from './listen.js';
 import { onConnection } from './events.js';
@@ -40,9 +40,10 @@ function fork(options: ServeOptions, workers: Set<Worker>): Promise<{ worker: Wo
       if ('listening' in m) resolve({ worker, url: m.listening });
       else reject(new ServerError(`process-pool: a process failed to listen: ${m.failed}`));
     });
-    worker.once('exit', (code) => {
+    worker.once('exit', (code, signal) => {
       clearTimeout(timer);
-      reject(new ServerError(`process-pool: a process exited with ${code} before listening`));
+      const how = signal ? `was killed by ${signal}` : `exited with status ${code}`;
+      reject(new ServerError(`process-pool: a worker process ${how} before it listened; run \`eventbench serve process-pool\` alone to see its error`));
     });
   });
 }

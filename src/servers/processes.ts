@@ -11,7 +11,7 @@
 // A child blocked on a silent client ends by itself after the idle timeout even if this server is killed.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { RunningServer, ServeOptions, ServerModel } from './registry.js';
+import type { RunningServer, ServeOptions, ServerModel } from './types.js';
 import { libc } from './kernel/libc.js';
 import { listenShared, defaultMaxLive } from './kernel/listener.js';
 import { startAcceptor } from './kernel/acceptor.js';

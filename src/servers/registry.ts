@@ -1,54 +1,12 @@
 // Every server `eventbench serve` can start: the TypeScript models, the paper's native C toy servers and the
-// production servers from Debian, behind one interface so the runner and the conformance suite treat them alike.
-import type { Family } from '../experiment/schema.js';
-
-export interface ServeOptions {
-  /** Address to bind, loopback by default. */
-  host: string;
-  /** Port, 0 for any free one. */
-  port: number;
-  /** Listen backlog passed to listen(2); the kernel caps it at somaxconn. */
-  backlog: number;
-  /** Size of the page, bytes (305 as in the paper). */
-  pageBytes: number;
-  /** A client silent this long is closed, ms. */
-  idleTimeoutMs: number;
-  /** Workers for pool models (threads or processes); model default when undefined. */
-  workers?: number;
-  /** Live thread/process cap for per-connection models; model default when undefined. */
-  maxLive?: number;
-}
-
-export interface RunningServer {
-  /** http://HOST:PORT/ it answers on. */
-  url: string;
-  /** Listen backlog in force, as far as can be known (requested value capped by somaxconn and the server's own cap). */
-  effectiveBacklog: number;
-  /** Notes for the user (a lowered backlog, a cap chosen from available memory...), printed on stderr by `serve`. */
-  notes: string[];
-  /** Stops accepting, ends every child process and thread it started, and resolves once all are gone. */
-  close(): Promise<void>;
-}
-
-export type Availability = { ok: true } | { ok: false; reason: string; hint: string };
-
-export interface ServerModel {
-  /** Name on the command line: "events", "native-st", "nginx". */
-  name: string;
-  family: Family;
-  /** The row of the paper's Figure 2 it answers, spelled as the paper does (src/report/paper.ts: "ST", "lighttpd", "Apache", ...), if any. */
-  paperRow?: string;
-  /** One line for `serve --list`: what concurrency model it is. */
-  summary: string;
-  /** Whether it can run on this host (binaries, libraries, compiler), and what installs it when not. */
-  available(): Promise<Availability>;
-  /** Starts it and resolves once it answers on its port. */
-  start(options: ServeOptions): Promise<RunningServer>;
-}
-
+// production servers from Debian, behind one interface (./types.ts) so the runner and the conformance suite treat
+// them alike.
+import type { ServerModel } from './types.js';
 import { typescriptModels } from './models.js';
 import { nativeModels } from './native/index.js';
 import { productionModels } from './external/index.js';
+
+export type { Availability, Family, RunningServer, ServeOptions, ServerModel } from './types.js';
 
 export const models: readonly ServerModel[] = [...typescriptModels, ...nativeModels, ...productionModels];
 

@@ -1,47 +1,42 @@
 // Servers that run as separate programs (the native C toy servers and the production servers): start one in a
 // process group of its own, wait until it answers, and stop the whole group, children included, on close.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { startChild, type Child } from '../core/child.js';
+import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { ServerError } from '../core/errors.js';
-import { sysctl } from '../core/environment.js';
+import { cappedBacklog } from '../core/backlog.js';
+import { groupMembers, signalProcess } from '../core/proc.js';
 
 /** How long a server gets to exit after SIGTERM before it gets SIGKILL, ms. */
 export const STOP_GRACE_MS = 5000;
 
-export interface SpawnedServer {
-  child: ChildProcess;
-  /** Process id of the server's main process, which is also its process group id. */
-  pid: number;
-  /** The last few kilobytes the server printed (stdout and stderr), for error messages. */
-  output(): string;
-  /** Settles once the main process has exited. */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  hasExited(): boolean;
+export interface SpawnedServer extends Child {
+  /** Processes of the server's group, not counting the guard (see spawnServer). */
+  processes(): number;
 }
 
-/** Starts `command` in a new process group (so close() reaches every process it forks). */
-export function spawnServer(command: string, args: string[], env?: NodeJS.ProcessEnv): SpawnedServer {
-  const child = spawn(command, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
-  let tail = '';
-  let done = false;
-  const keep = (chunk: Buffer) => {
-    tail = (tail + chunk.toString('utf8')).slice(-4096);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.on('error', (err) => {
-      keep(Buffer.from(`${err.message}\n`));
-      done = true;
-      resolve({ code: null, signal: null });
-    });
-    child.on('exit', (code, signal) => {
-      done = true;
-      resolve({ code, signal });
-    });
-  });
-  return { child, pid: child.pid ?? -1, output: () => tail, exited, hasExited: () => done };
+/** $0 of the guard shell, which the sampler recognizes and leaves out of a server's memory and process count. */
+export const GUARD_NAME = 'eventbench-guard';
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+/**
+ * The guard runs the server and waits for it. util-linux's setpriv asks the kernel for SIGUSR1 to the guard when
+ * its parent dies (a `serve` killed with -9 runs no clean-up), and the guard then SIGKILLs the whole group: the
+ * server and the workers it forked, which a parent-death signal on the server alone would leave behind. SIGTERM
+ * from stopServer reaches the server through the group; the guard ignores it and exits with the server's status.
+ */
+const GUARD = `"$@" & pid=$!; trap '' TERM INT; trap 'kill -KILL 0' USR1; wait $pid; exit $?`;
+
+/**
+ * Starts `command` in a new process group (so close() reaches every process it forks). With `dieWithParent`
+ * (servers that do not watch their parent themselves), the group is killed when this process dies, however.
+ */
+export function spawnServer(command: string, args: string[], env?: NodeJS.ProcessEnv, dieWithParent = false): SpawnedServer {
+  const [cmd, argv] = dieWithParent && SETPRIV
+    ? [SETPRIV, ['--pdeathsig', 'SIGUSR1', '--', '/bin/sh', '-c', GUARD, GUARD_NAME, command, ...args]]
+    : [command, args];
+  const child = startChild(cmd, argv, { ...(env ? { env } : {}) });
+  const guarded = cmd !== command;
+  return { ...child, processes: () => groupMembers(child.pid).length - (guarded ? 1 : 0) };
 }
 
 /** Waits until the server prints a line matching `pattern` on stdout; fails if it exits or takes too long. */
@@ -56,11 +51,11 @@ export function waitForLine(server: SpawnedServer, pattern: RegExp, what: string
     };
     const finish = (err?: Error, match?: RegExpExecArray) => {
       clearTimeout(timer);
-      server.child.stdout?.off('data', onData);
+      server.proc.stdout?.off('data', onData);
       if (err) reject(err);
       else resolve(match as RegExpExecArray);
     };
-    server.child.stdout?.on('data', onData);
+    server.proc.stdout?.on('data', onData);
     void server.exited.then(() => finish(new ServerError(`${what} exited before it was ready: ${server.output().trim() || '(no output)'}`)));
   });
 }
@@ -103,28 +98,10 @@ export async function waitUntilAnswers(server: SpawnedServer, host: string, port
   throw new ServerError(`${what} did not answer on ${host}:${port} within ${timeoutMs} ms (${last})`);
 }
 
-/** Process ids still alive (zombies excluded) in process group `pgid`, read from /proc. */
-export function groupMembers(pgid: number): number[] {
-  const alive: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) === pgid && fields[0] !== 'Z') alive.push(Number(entry));
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return alive;
-}
+export { groupMembers };
 
 function signalGroup(pgid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, signal);
-  } catch {
-    // the group is already gone
-  }
+  signalProcess(-pgid, signal);
 }
 
 async function groupGone(pgid: number, withinMs: number): Promise<boolean> {
@@ -167,11 +144,7 @@ export function freePort(host: string, port = 0): Promise<number> {
   });
 }
 
-/** The listen backlog the kernel allows: `requested` capped by net.core.somaxconn (and by `serverCap`, if any). */
-export function cappedBacklog(requested: number, serverCap = Infinity): number {
-  const somaxconn = Number(sysctl('net.core.somaxconn'));
-  return Math.min(requested, serverCap, Number.isFinite(somaxconn) && somaxconn > 0 ? somaxconn : Infinity);
-}
+export { cappedBacklog };
 
 /** URL of a host and port, with brackets around an IPv6 address. */
 export function urlOf(host: string, port: number): string {

@@ -7,7 +7,7 @@
 // the kernel's accept queue. Threads are started once, so unlike `threads` no thread is created per connection;
 // a slow client holds one pool thread for up to the idle timeout, as it holds an Apache worker thread.
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import type { RunningServer, ServeOptions, ServerModel } from './registry.js';
+import type { RunningServer, ServeOptions, ServerModel } from './types.js';
 import { buildResponses } from './page.js';
 import { libc, SHUT_RDWR } from './kernel/libc.js';
 import { listenShared } from './kernel/listener.js';

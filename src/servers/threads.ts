@@ -8,7 +8,7 @@
 // default from available memory); at the cap the acceptor stops accepting and connections wait in the kernel.
 // The pthread_create of the paper is here `new Worker`, which also boots a JavaScript engine: much dearer.
 import { Worker, isMainThread, workerData } from 'node:worker_threads';
-import type { RunningServer, ServeOptions, ServerModel } from './registry.js';
+import type { RunningServer, ServeOptions, ServerModel } from './types.js';
 import { buildResponses } from './page.js';
 import { libc } from './kernel/libc.js';
 import { listenShared, defaultMaxLive } from './kernel/listener.js';

@@ -1,6 +1,7 @@
 // Runs the real CLI as a user would: `node bin/eventbench.js ...`, capturing its output and exit status.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { killTree } from '../../src/core/proc.js';
 
 export const BIN = fileURLToPath(new URL('../../../bin/eventbench.js', import.meta.url));
 
@@ -12,7 +13,7 @@ export function cli(args: string[], options: { timeoutMs?: number; onSpawn?: (ch
     let stdout = '', stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+    const timer = setTimeout(() => killTree(child.pid!, 'SIGKILL', process.pid), options.timeoutMs ?? 60_000);
     child.on('error', reject);
     child.on('close', (code, signal) => { clearTimeout(timer); resolve({ code, signal, stdout, stderr }); });
     options.onSpawn?.(child);

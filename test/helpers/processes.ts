@@ -1,6 +1,7 @@
 // Looking at processes from tests, through /proc: which servers this test process started, what they hold open.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
+import { allProcStats, type ProcStat } from '../../src/core/proc.js';
 
 export interface ProcessInfo {
   pid: number;
@@ -10,19 +11,17 @@ export interface ProcessInfo {
   cmdline: string;
 }
 
-function info(pid: number): ProcessInfo | undefined {
+function info(s: ProcStat): ProcessInfo | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'latin1').replaceAll('\0', ' ').trim();
-    return { pid, state: fields[0] ?? '?', ppid: Number(fields[1]), pgid: Number(fields[2]), cmdline };
+    const cmdline = readFileSync(`/proc/${s.pid}/cmdline`, 'latin1').replaceAll('\0', ' ').trim();
+    return { pid: s.pid, state: s.state, ppid: s.ppid, pgid: s.pgid, cmdline };
   } catch {
     return undefined; // it ended while we looked
   }
 }
 
 export function allProcesses(): ProcessInfo[] {
-  return readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map((e) => info(Number(e))).filter((p): p is ProcessInfo => !!p);
+  return allProcStats().map(info).filter((p): p is ProcessInfo => !!p);
 }
 
 /** Live children of `parent` (this process by default) whose command line contains `needle`. */

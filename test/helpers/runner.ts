@@ -32,15 +32,6 @@ export const testTrial: Pick<TrialOptions, 'serverArgv' | 'warmupRequests'> = {
 
 /** Live pids whose command line mentions `needle` (to prove no test server outlived its run). */
 export async function processesRunning(needle: string): Promise<number[]> {
-  const { readdirSync, readFileSync } = await import('node:fs');
-  const out: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8');
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      if (cmd.includes(needle) && !/\) Z /.test(stat)) out.push(Number(name));
-    } catch { /* gone */ }
-  }
-  return out;
+  const { allProcesses } = await import('./processes.js');
+  return allProcesses().filter((p) => p.state !== 'Z' && p.cmdline.includes(needle)).map((p) => p.pid);
 }

@@ -15,7 +15,12 @@ const stall = args.includes('--stall');
 const responses = buildResponses(Number(flag('--page-bytes') ?? 305));
 let served = 0;
 
-const child = args.includes('--child') ? spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' }) : undefined;
+// Like `eventbench serve`, nothing here outlives whoever started it, even after a SIGKILL that allows no clean-up:
+// the helper and its child each watch their parent and exit once it is gone.
+const ORPHAN_WATCH = 'const p = process.ppid; setInterval(() => { if (process.ppid !== p) process.exit(0); }, 200);';
+const child = args.includes('--child') ? spawn(process.execPath, ['-e', ORPHAN_WATCH], { stdio: 'ignore' }) : undefined;
+const parent = process.ppid;
+setInterval(() => { if (process.ppid !== parent) stop(); }, 200).unref();
 
 const server = net.createServer((socket) => {
   if (stall) { socket.on('error', () => {}); return; }

@@ -1,4 +1,5 @@
 import { parseNumberArg, parseCommandArgs } from '../../core/args.js';
+import { CLEAR_LINE, progressLine } from '../progress.js';
 import { UsageError } from '../../core/errors.js';
 import { runLoad, LOAD_DEFAULTS, type Engine, type Progress } from '../../load/index.js';
 import { BYTES_PER_RECORD, MAX_RECORDS } from '../../load/records.js';
@@ -51,9 +52,7 @@ Exit status: ${EXIT.ok} ok, ${EXIT.failure} nothing served / bailout / server go
 
 function progressBar(p: Progress): string {
   const fraction = p.total ? p.completed / p.total : p.durationS ? Math.min(1, p.elapsedS / p.durationS) : 0;
-  const width = 30;
-  const filled = Math.round(fraction * width);
-  return `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.completed}${p.total ? `/${p.total}` : ''} requests, ${p.errors} errors, ${p.elapsedS.toFixed(1)} s`;
+  return progressLine(fraction, `${p.completed}${p.total ? `/${p.total}` : ''} requests, ${p.errors} errors, ${p.elapsedS.toFixed(1)} s`);
 }
 
 export const load: Command = {
@@ -102,7 +101,7 @@ export const load: Command = {
         signal: controller.signal,
         onProgress: tty ? (p) => process.stderr.write(progressBar(p)) : undefined,
       });
-      if (tty) process.stderr.write('\r\x1b[K');
+      if (tty) process.stderr.write(CLEAR_LINE);
       process.stdout.write(values.json ? JSON.stringify(result, null, 2) + '\n' : formatResult(result));
       if (controller.signal.aborted) return EXIT.interrupted;
       if (result.requests === 0 || result.stoppedEarly === 'bailout' || result.stoppedEarly === 'server-gone') return EXIT.failure;

@@ -1,12 +1,13 @@
 // `eventbench run`: the paper's whole experiment in one command. Parses flags, draws progress on stderr, prints
 // the ranking on stdout, and writes the report; the work itself is src/experiment/runner.ts.
+import { CLEAR_LINE, progressLine } from '../progress.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../command.js';
-import { numberArg, parseCommandArgs } from '../../core/args.js';
+import { numberArg, parseCommandArgs, parseNumberArg } from '../../core/args.js';
 import { UsageError } from '../../core/errors.js';
-import { MAX_THROTTLE_PERIOD_MS, MIN_THROTTLE_PERIOD_MS } from '../../experiment/host.js';
 import { QUICK_DEFAULTS, RUN_DEFAULTS, type PlanInput } from '../../experiment/plan.js';
 import { runExperiment, type RunEvent, type RunOptions } from '../../experiment/runner.js';
+import { removeLeftovers } from '../../experiment/leftovers.js';
 import type { Engine } from '../../load/types.js';
 import { buildModel, readRun, writeReport } from '../../report/index.js';
 import { rankingTable } from '../../report/tables.js';
@@ -54,6 +55,10 @@ function list(field: string, raw: string | undefined): string[] | undefined {
   return items;
 }
 
+/** The only flags that go with --resume; short names of the others, to name them as typed. */
+const RESUME_TAKES = ['resume', 'no-report'];
+const SHORT: Record<string, string> = { requests: '-n', duration: '-t' };
+
 export function parseRunArgs(argv: string[]): { input: PlanInput; out?: string; resume?: string; report: boolean } {
   const { values, positionals } = parseCommandArgs('run', argv, {
     servers: { type: 'string' }, loads: { type: 'string' }, repeat: { type: 'string' },
@@ -67,28 +72,31 @@ export function parseRunArgs(argv: string[]): { input: PlanInput; out?: string; 
   if (positionals.length > 0) throw new UsageError('argument', positionals[0], 'run takes no positional arguments', 'see `eventbench run --help`');
   const v = values as Record<string, string | boolean | undefined>;
   const s = (k: string) => v[k] as string | undefined;
-  if (s('resume') !== undefined && (s('out') !== undefined || argv.some((a) => a.startsWith('--') && !['--resume', '--no-report'].includes(a.split('=')[0]!)))) {
-    throw new UsageError('--resume', s('resume'), 'takes its plan from the folder and no other option', 'drop the other options');
+  if (s('resume') !== undefined) {
+    // The plan comes from the folder: a flag beside --resume would be silently ignored, so it is refused by name.
+    const extra = Object.keys(v).filter((k) => v[k] !== undefined && !RESUME_TAKES.includes(k)).map((k) => (SHORT[k] ? `--${k} (${SHORT[k]})` : `--${k}`));
+    if (extra.length > 0) throw new UsageError('--resume', s('resume'), `takes its plan from the folder, so it refuses ${extra.join(', ')}`, `drop ${extra.length > 1 ? 'them' : 'it'} (only --no-report goes with --resume), or start a new run`);
   }
-  const loads = list('--loads', s('loads'))?.map((x) => numberArg('--loads', x, 1, 1_000_000)!);
+  // Ranges are checked once, by the plan (experiment/plan.ts), with the limits of this host; here only the form.
+  const loads = list('--loads', s('loads'))?.map((x) => parseNumberArg('--loads', x)!);
   const latencyCapS = numberArg('--latency-cap', s('latency-cap'), 0.001, 3600, false);
   const input: PlanInput = {
     servers: list('--servers', s('servers')),
     loads,
-    repeat: numberArg('--repeat', s('repeat'), 1, 100),
-    requests: numberArg('--requests', s('requests'), 1, 10_000_000),
-    durationS: numberArg('--duration', s('duration'), 0.05, 3600, false),
-    trim: numberArg('--trim', s('trim'), 0, 1_000_000),
-    pageBytes: numberArg('--page-bytes', s('page-bytes'), 1, 16 * 1024 * 1024),
-    backlog: numberArg('--backlog', s('backlog'), 1, 65_535),
+    repeat: parseNumberArg('--repeat', s('repeat')),
+    requests: parseNumberArg('--requests', s('requests')),
+    durationS: parseNumberArg('--duration', s('duration'), false),
+    trim: parseNumberArg('--trim', s('trim')),
+    pageBytes: parseNumberArg('--page-bytes', s('page-bytes')),
+    backlog: parseNumberArg('--backlog', s('backlog')),
     engine: s('engine') as Engine | undefined,
     serverCpus: s('server-cpus'),
     clientCpus: s('client-cpus'),
-    serverCpuShare: numberArg('--server-cpu-share', s('server-cpu-share'), 0, 1024, false),
-    throttlePeriodMs: numberArg('--throttle-period-ms', s('throttle-period-ms'), MIN_THROTTLE_PERIOD_MS, MAX_THROTTLE_PERIOD_MS, false),
-    seed: numberArg('--seed', s('seed'), 0, 2 ** 31 - 1),
+    serverCpuShare: parseNumberArg('--server-cpu-share', s('server-cpu-share'), false),
+    throttlePeriodMs: parseNumberArg('--throttle-period-ms', s('throttle-period-ms'), false),
+    seed: parseNumberArg('--seed', s('seed')),
     latencyCapMs: latencyCapS === undefined ? undefined : latencyCapS * 1000,
-    errorShareCap: numberArg('--error-cap', s('error-cap'), 0, 1, false),
+    errorShareCap: parseNumberArg('--error-cap', s('error-cap'), false),
     quick: v.quick === true,
   };
   for (const k of Object.keys(input) as (keyof PlanInput)[]) if (input[k] === undefined) delete input[k];
@@ -100,7 +108,7 @@ const fmtS = (s: number) => (s >= 60 ? `${Math.floor(s / 60)}m${String(Math.roun
 /** Progress on stderr: a redrawn bar on a terminal, one line per finished point otherwise. */
 function progress(tty: boolean): (e: RunEvent) => void {
   let offset = 0;
-  const clear = () => { if (tty) process.stderr.write('\r\x1b[K'); };
+  const clear = () => { if (tty) process.stderr.write(CLEAR_LINE); };
   return (e) => {
     if (e.type === 'start') {
       offset = e.done;
@@ -112,9 +120,7 @@ function progress(tty: boolean): (e: RunEvent) => void {
       clear();
       process.stderr.write(`warning: ${e.text}\n`);
     } else if (e.type === 'point-start' && tty) {
-      const width = 30;
-      const filled = Math.round((e.index / Math.max(1, e.total)) * width);
-      process.stderr.write(`\r\x1b[K[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${e.index}/${e.total} ${e.server} @ ${e.load}${e.etaS !== undefined ? `, ${fmtS(e.etaS)} left` : ''}`);
+      process.stderr.write(progressLine(e.index / Math.max(1, e.total), `${e.index}/${e.total} ${e.server} @ ${e.load}${e.etaS !== undefined ? `, ${fmtS(e.etaS)} left` : ''}`));
     } else if (e.type === 'point') {
       const p = e.point;
       // A point with no kept request (all errors) has null figures: print a dash, never throw.
@@ -131,6 +137,7 @@ function progress(tty: boolean): (e: RunEvent) => void {
 /** The command's body; `extra` lets tests choose the servers' catalog and the trial commands. */
 export async function runCommand(argv: string[], extra: Pick<RunOptions, 'catalog' | 'trial'> = {}): Promise<number> {
   const args = parseRunArgs(argv);
+  for (const line of removeLeftovers()) process.stderr.write(`eventbench run: ${line}\n`);
   const controller = new AbortController();
   const onSigint = () => {
     process.stderr.write('\ninterrupted: stopping the server and the client; finished points are kept\n');
@@ -147,7 +154,7 @@ export async function runCommand(argv: string[], extra: Pick<RunOptions, 'catalo
       onEvent: progress(process.stderr.isTTY === true),
       ...extra,
     });
-    if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+    if (process.stderr.isTTY) process.stderr.write(CLEAR_LINE);
     // The ranking is the report's own (one fit, one table), printed short.
     const model = buildModel(await readRun(outcome.dir));
     process.stdout.write([...glance(model), '', markdownTable(rankingTable(model))].join('\n') + '\n');

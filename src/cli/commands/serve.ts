@@ -1,5 +1,6 @@
 // `eventbench serve MODEL`: starts one server under test and keeps it up until SIGTERM or SIGINT.
 // Prints exactly one line on stdout, `listening on http://HOST:PORT/`, once it answers; notes go to stderr.
+import { MAX_BACKLOG } from '../../core/backlog.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../command.js';
 import { numberArg, parseCommandArgs } from '../../core/args.js';
@@ -51,7 +52,7 @@ export function serveOptions(values: Record<string, unknown>): ServeOptions {
   const options: ServeOptions = {
     host,
     port: numberArg('--port', values.port as string | undefined, 0, 65_535) ?? SERVE_DEFAULTS.port,
-    backlog: numberArg('--backlog', values.backlog as string | undefined, 1, 1_000_000) ?? SERVE_DEFAULTS.backlog,
+    backlog: numberArg('--backlog', values.backlog as string | undefined, 1, MAX_BACKLOG) ?? SERVE_DEFAULTS.backlog,
     pageBytes: numberArg('--page-bytes', values['page-bytes'] as string | undefined, MIN_PAGE_BYTES, MAX_PAGE_BYTES) ?? SERVE_DEFAULTS.pageBytes,
     idleTimeoutMs: Math.round(idleTimeoutS * 1000),
   };

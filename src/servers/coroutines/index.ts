@@ -3,7 +3,7 @@
 // blocking point yields to our own scheduler (scheduler.ts: run queue, min-heap of timeouts, as ST has).
 // The idle timeout is the timeout of each blocking point, kept in the heap, not a timer per socket.
 import type net from 'node:net';
-import type { ServeOptions, ServerModel } from '../registry.js';
+import type { ServeOptions, ServerModel } from '../types.js';
 import { answer } from '../request.js';
 import { startNetServer, type ConnectionContext } from '../listen.js';
 import { READY, Scheduler, type Body } from './scheduler.js';

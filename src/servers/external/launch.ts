@@ -4,10 +4,10 @@
 import { accessSync, chmodSync, chownSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ServerError } from '../../core/errors.js';
+import { PortInUseError, ServerError } from '../../core/errors.js';
 import { pageBody } from '../page.js';
-import type { Availability, RunningServer, ServeOptions, ServerModel } from '../registry.js';
-import { freePort, groupMembers, spawnServer, stopServer, urlOf, waitUntilAnswers, type SpawnedServer } from '../spawned.js';
+import type { Availability, RunningServer, ServeOptions, ServerModel } from '../types.js';
+import { freePort, spawnServer, stopServer, urlOf, waitUntilAnswers, type SpawnedServer } from '../spawned.js';
 
 /** Workers, connections and descriptors each production server is configured for (the paper went to 1000 clients). */
 export const CLIENTS = 1024;
@@ -64,6 +64,11 @@ export interface ProductionSpec {
 
 const PORT_ATTEMPTS = 5;
 
+/** A server's temporary folder is named after its model and the process that owns it: a folder whose owner is gone is a leftover (see experiment/leftovers.ts). */
+export function tempPrefix(model: string, ownerPid = process.pid): string {
+  return `eventbench-${model}-${ownerPid}-`;
+}
+
 function availability(spec: ProductionSpec): Availability {
   try {
     accessSync(spec.binary, constants.X_OK);
@@ -88,16 +93,16 @@ function readLog(file: string | undefined): string {
 
 async function waitForProcesses(server: SpawnedServer, count: number, what: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (groupMembers(server.pid).length < count) {
+  while (server.processes() < count) {
     if (server.hasExited()) throw new ServerError(`${what} exited while starting its workers: ${server.output().trim() || '(no output)'}`);
-    if (Date.now() > deadline) throw new ServerError(`${what} started ${groupMembers(server.pid).length} of its ${count} processes within ${timeoutMs} ms`);
+    if (Date.now() > deadline) throw new ServerError(`${what} started ${server.processes()} of its ${count} processes within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
 /** One attempt: configure, start, wait until it answers. Cleans up after itself when it fails. */
 async function attempt(spec: ProductionSpec, options: ServeOptions, port: number): Promise<RunningServer> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), `eventbench-${spec.name}-`));
+  const dir = mkdtempSync(path.join(os.tmpdir(), tempPrefix(spec.name)));
   chmodSync(dir, 0o755);
   const docRoot = path.join(dir, 'www');
   mkdirSync(docRoot, { mode: 0o755 });
@@ -118,7 +123,7 @@ async function attempt(spec: ProductionSpec, options: ServeOptions, port: number
   };
   try {
     const launch = spec.configure({ dir, docRoot, runDir, port, options, asRoot });
-    server = spawnServer(spec.binary, launch.args, launch.env);
+    server = spawnServer(spec.binary, launch.args, launch.env, true);
     try {
       await waitUntilAnswers(server, options.host, port, spec.name);
     } catch (err) {
@@ -135,8 +140,14 @@ async function attempt(spec: ProductionSpec, options: ServeOptions, port: number
     };
   } catch (err) {
     await cleanUp();
+    // Taken by another process between freePort's check and the server's bind: said by the port, not the log text.
+    if (await portTaken(options.host, port)) throw new PortInUseError(`${spec.name}: port ${port} on ${options.host} was taken by another process before the server could bind it: ${(err as Error).message}`);
     throw err;
   }
+}
+
+function portTaken(host: string, port: number): Promise<boolean> {
+  return freePort(host, port).then(() => false, (err: NodeJS.ErrnoException) => err.code === 'EADDRINUSE');
 }
 
 export function productionModel(spec: ProductionSpec): ServerModel {
@@ -156,14 +167,15 @@ export function productionModel(spec: ProductionSpec): ServerModel {
         try {
           port = await freePort(options.host, options.port);
         } catch (err) {
-          const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-          throw new ServerError(`${spec.name}: cannot use port ${options.port} on ${options.host} (${why === 'EADDRINUSE' ? 'already in use' : why}); choose another with --port, or 0 for any free one`);
+          const code = (err as NodeJS.ErrnoException).code;
+          const hint = 'choose another with --port, or 0 for any free one';
+          if (code === 'EADDRINUSE') throw new PortInUseError(`${spec.name}: cannot use port ${options.port} on ${options.host} (already in use); ${hint}`);
+          throw new ServerError(`${spec.name}: cannot use port ${options.port} on ${options.host} (${code ?? (err as Error).message}); ${hint}`);
         }
         try {
           return await attempt(spec, options, port);
         } catch (err) {
-          const taken = /in use|EADDRINUSE|Address already/i.test((err as Error).message);
-          if (options.port !== 0 || !taken || tries >= PORT_ATTEMPTS) throw err;
+          if (options.port !== 0 || !(err instanceof PortInUseError) || tries >= PORT_ATTEMPTS) throw err;
         }
       }
     },

@@ -3,14 +3,13 @@
 // but a file descriptor can. A worker that owns a descriptor and blocks in accept(2), read(2) and send(2) is a
 // kernel thread doing its own I/O, as in the paper's NPTL server. Linux only (the constants below are Linux's).
 import { createRequire } from 'node:module';
+import { SystemCallError } from '../../core/errors.js';
 
 type Koffi = typeof import('koffi');
 
 export const SOCK_CLOEXEC = 0o2000000;
 export const SHUT_WR = 1;
 export const SHUT_RDWR = 2;
-export const MSG_DONTWAIT = 0x40;
-export const MSG_NOSIGNAL = 0x4000;
 export const EBADF = 9;
 export const ENOMEM = 12;
 export const EINVAL = 22;
@@ -30,7 +29,6 @@ const PR_SET_PDEATHSIG = 1;
 export interface Libc {
   accept4(fd: number, addr: null, len: null, flags: number): number;
   read(fd: number, buf: Uint8Array, count: number): number;
-  recv(fd: number, buf: Uint8Array, count: number, flags: number): number;
   send(fd: number, buf: Uint8Array, count: number, flags: number): number;
   shutdown(fd: number, how: number): number;
   close(fd: number): number;
@@ -58,14 +56,13 @@ export function libc(): Libc {
   loaded = {
     accept4: c.func('int accept4(int, void *, void *, int)'),
     read: c.func('intptr_t read(int, void *, uintptr_t)'),
-    recv: c.func('intptr_t recv(int, void *, uintptr_t, int)'),
     send: c.func('intptr_t send(int, const void *, uintptr_t, int)'),
     shutdown: c.func('int shutdown(int, int)'),
     close: c.func('int close(int)'),
     errno: () => koffi.errno(),
     dupBlocking(fd) {
       const dup = fcntl(fd, F_DUPFD_CLOEXEC, 0) as number;
-      if (dup < 0) throw new Error(`fcntl(F_DUPFD_CLOEXEC) failed, errno ${koffi.errno()}`);
+      if (dup < 0) throw new SystemCallError('fcntl(F_DUPFD_CLOEXEC)', koffi.errno(), 'the listening socket could not be handed to the kernel threads');
       fcntl(dup, F_SETFL, (fcntl(dup, F_GETFL, 0) as number) & ~O_NONBLOCK);
       return dup;
     },

@@ -2,9 +2,9 @@
 // threads or processes may live at once.
 import net from 'node:net';
 import os from 'node:os';
-import { readFileSync } from 'node:fs';
-import type { ServeOptions } from '../registry.js';
+import type { ServeOptions } from '../types.js';
 import { libc } from './libc.js';
+import { backlogInForce } from '../../core/backlog.js';
 
 export interface Listener {
   /** A blocking, close-on-exec descriptor of the listening socket, for accept(2) in any thread. */
@@ -30,18 +30,8 @@ export async function listenShared(options: ServeOptions): Promise<Listener> {
   const { address: host, port } = server.address() as net.AddressInfo;
   const fd = libc().dupBlocking(handle.fd);
   server.close(); // synchronous on the handle: the event loop stops polling before it could accept anything
-  const somaxconn = readSomaxconn();
-  const effectiveBacklog = somaxconn === undefined ? options.backlog : Math.min(options.backlog, somaxconn);
-  const notes = effectiveBacklog < options.backlog ? [`listen backlog ${options.backlog} lowered to ${effectiveBacklog} by net.core.somaxconn`] : [];
+  const { backlog: effectiveBacklog, notes } = backlogInForce(options.backlog);
   return { fd, url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/`, effectiveBacklog, notes };
-}
-
-function readSomaxconn(): number | undefined {
-  try {
-    return Number.parseInt(readFileSync('/proc/sys/net/core/somaxconn', 'utf8'), 10);
-  } catch {
-    return undefined;
-  }
 }
 
 /** The live cap chosen when the user gives none: half of the available memory, at `bytesEach` per thread/process. */

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MissingDependencyError, ServerError } from '../../core/errors.js';
-import type { Availability } from '../registry.js';
+import type { Availability } from '../types.js';
 
 export interface NativeSource {
   /** File name without .c under src/servers/native/: "fork", "st"... */

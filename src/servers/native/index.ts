@@ -1,6 +1,6 @@
 // The paper's C toy servers (fork, NPTL, Pth, ST) and a hand-written epoll loop, as server models: each is
 // compiled on first use (build.ts) and run as its own process group, answering exactly like the TypeScript models.
-import type { RunningServer, ServeOptions, ServerModel } from '../registry.js';
+import type { RunningServer, ServeOptions, ServerModel } from '../types.js';
 import { cappedBacklog, spawnServer, stopServer, urlOf, waitForLine } from '../spawned.js';
 import { buildNative, nativeAvailability, type NativeSource } from './build.js';
 

@@ -1,0 +1,36 @@
+// What a run killed with -9 leaves behind, removed by the next `run` or `doctor`, which say so: its cgroups, and
+// the temporary configuration folders of its production servers (the servers themselves die with their launcher:
+// servers/spawned.ts). Each is named after the pid that made it; only those whose owner is gone are touched.
+import { readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { alive } from '../core/proc.js';
+import { productionModels } from '../servers/external/index.js';
+import { tempPrefix } from '../servers/external/launch.js';
+import { removeStaleCgroups } from './host.js';
+
+/** Removes the temporary folders of production servers whose owner is gone; one line per folder. */
+export function removeStaleTempFolders(dir = os.tmpdir()): string[] {
+  let entries: string[];
+  try { entries = readdirSync(dir); } catch { return []; }
+  const said: string[] = [];
+  for (const model of productionModels) {
+    const pattern = new RegExp(`^${tempPrefix(model.name, 0).replace(/0-$/, '')}(\\d+)-[A-Za-z0-9]{6}$`);
+    for (const name of entries) {
+      const owner = Number(pattern.exec(name)?.[1] ?? NaN);
+      if (!Number.isInteger(owner) || alive(owner)) continue;
+      try {
+        rmSync(path.join(dir, name), { recursive: true, force: true });
+        said.push(`removed ${path.join(dir, name)}, the folder of a ${model.name} started by eventbench pid ${owner}, which is gone`);
+      } catch (err) {
+        said.push(`could not remove ${path.join(dir, name)} (left by eventbench pid ${owner}): ${(err as Error).message}`);
+      }
+    }
+  }
+  return said;
+}
+
+/** Everything a killed run left behind, removed; one line per thing, for the user. */
+export function removeLeftovers(): string[] {
+  return [...removeStaleCgroups(), ...removeStaleTempFolders()];
+}

@@ -1,0 +1,36 @@
+// Optional components (the Debian servers, GNU Pth and State Threads, ab, Chromium): a test that needs one that is
+// missing is a SKIP naming the install command, listed again at the end of the suite (test/zz-suite-end.test.ts).
+// CI installs everything and sets EVENTBENCH_REQUIRE_ALL=1 (.ci/run): there a missing component FAILS, so every
+// server stays covered.
+import { appendFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export const INSTALL_COMMAND = 'sudo scripts/install-servers.sh';
+
+/** Whether every optional component must be present (CI). */
+export const REQUIRE_ALL = process.env.EVENTBENCH_REQUIRE_ALL === '1';
+
+/** The file the suite's skips are listed in, when the suite runs as `npm test` (which names the run). */
+export function skipsFile(): string | undefined {
+  const suite = process.env.EVENTBENCH_TEST_SUITE;
+  return suite ? path.join(os.tmpdir(), `eventbench-test-skips-${suite}.txt`) : undefined;
+}
+
+/**
+ * The `skip` option of a test (or describe) that needs `component`: false when it is there (`why` undefined) or
+ * when REQUIRE_ALL is set (so the test runs and fails), else the skip line naming the install command.
+ */
+export function needs(component: string, why: string | undefined): false | string {
+  if (why === undefined || REQUIRE_ALL) return false;
+  const line = `${component} cannot run here (${why}): install it with \`${INSTALL_COMMAND}\``;
+  const file = skipsFile();
+  if (file) appendFileSync(file, `${line}\n`);
+  return line;
+}
+
+/** `needs` for a server model: its availability, checked once. */
+export async function needsModel(model: { name: string; available(): Promise<{ ok: true } | { ok: false; reason: string }> }): Promise<false | string> {
+  const a = await model.available();
+  return needs(model.name, a.ok ? undefined : a.reason);
+}
