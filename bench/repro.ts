@@ -29,13 +29,23 @@ const controller = new AbortController();
 process.on('SIGINT', () => controller.abort());
 
 const models: ReportModel[] = [];
+const clocks: string[] = [];
 for (const name of ['A', 'B']) {
   const t0 = performance.now();
+  const etas: { atS: number; etaS: number }[] = [];
   process.stderr.write(`run ${name}: ${input.servers.join(', ')} at l = ${input.loads.join(', ')}, ${input.repeat} rounds\n`);
   const out = await runExperiment({
     input, out: join(base, name), signal: controller.signal,
-    onEvent: (e) => { if (e.type === 'point') process.stderr.write(`\r\x1b[K  ${e.index + 1}/${e.total} ${e.point.server} @ ${e.point.load} #${e.point.repeat}`); },
+    onEvent: (e) => {
+      if (e.type !== 'point') return;
+      if (e.etaS !== undefined) etas.push({ atS: (performance.now() - t0) / 1000, etaS: e.etaS });
+      process.stderr.write(`\r\x1b[K  ${e.index + 1}/${e.total} ${e.point.server} @ ${e.point.load} #${e.point.repeat}`);
+    },
   });
+  // The honest clock: after the first tenth of the run, how far was "time left" from the truth?
+  const totalS = (performance.now() - t0) / 1000;
+  const errors = etas.filter((x) => x.atS >= totalS / 10 && totalS - x.atS > 5).map((x) => Math.abs(x.etaS - (totalS - x.atS)) / (totalS - x.atS));
+  clocks.push(`run ${name}: ${totalS.toFixed(0)} s; after its first tenth, "time left" was off by at most ${(100 * Math.max(0, ...errors)).toFixed(0)}% (median ${(100 * (errors.sort((a, b) => a - b)[Math.floor(errors.length / 2)] ?? 0)).toFixed(0)}%; target 25%)`);
   process.stderr.write(`\r\x1b[K  run ${name}: ${out.points.length} points in ${((performance.now() - t0) / 1000).toFixed(0)} s; skipped: ${out.info.skipped.map((s) => s.server).join(', ') || 'none'}\n`);
   if (out.interrupted) process.exit(130);
   const reference = input.servers.includes('lighttpd') && !out.info.skipped.some((s) => s.server === 'lighttpd') ? 'lighttpd' : 'native-epoll';
@@ -70,5 +80,6 @@ for (const x of measured) {
 }
 lines.push('', `largest difference between the runs: ${(worst * 100).toFixed(1)}% (target ±10%): ${worst <= 0.1 ? 'met' : 'NOT met'}`);
 lines.push(`order changes between servers not tied: ${flips.length === 0 ? 'none' : flips.join(', ')} (target none): ${flips.length === 0 ? 'met' : 'NOT met'}`);
+lines.push(...clocks);
 lines.push(`results: ${join(base, 'A')} and ${join(base, 'B')}`);
 process.stdout.write(lines.join('\n') + '\n');
