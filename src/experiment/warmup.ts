@@ -56,6 +56,14 @@ export function agreeing(rates: readonly number[], agree: number, tolerance: num
   return mean > 0 && last.every((r) => Math.abs(r - mean) <= tolerance * mean);
 }
 
+/**
+ * A server that has served fewer than SLOW_REQUESTS requests after SLOW_AFTER_S seconds (a thread or a process per
+ * connection, each with its own fresh code) gains nothing from a longer warm-up, and the windows of such a
+ * trickle never agree: the warm-up stops there, recorded as not steady.
+ */
+export const SLOW_AFTER_S = 3;
+export const SLOW_REQUESTS = 300;
+
 /** Drives `url` at `concurrency` in windows until steady or out of bounds. Errors count as requests, never throw. */
 export async function warmUntilSteady(url: string, concurrency: number, policy: WarmupPolicy, timeoutS: number, signal?: AbortSignal): Promise<Warmup> {
   const t0 = performance.now();
@@ -78,6 +86,7 @@ export async function warmUntilSteady(url: string, concurrency: number, policy: 
       signal?.removeEventListener('abort', relay);
     }
     if (requests >= policy.minRequests && agreeing(windowsRps, policy.agree, policy.tolerance)) break;
+    if (elapsedS() >= SLOW_AFTER_S && requests < SLOW_REQUESTS) break;
   }
   const steady = requests >= policy.minRequests && agreeing(windowsRps, policy.agree, policy.tolerance);
   return { requests, durationS: elapsedS(), windowsRps, steady, concurrency };
