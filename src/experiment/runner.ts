@@ -201,14 +201,15 @@ interface SweepContext {
 }
 
 /**
- * The highest load a server may still be measured at, after the stop rules: the load that retired it (later rounds
- * still repeat the loads up to it), or 0 when failures retired it (it is not started again).
+ * The highest load a server may still be measured at, after the stop rules: the load whose mean latency passed the
+ * cap (later rounds repeat the loads up to it: its latency still belongs to the curve); the load below one whose
+ * errors passed the cap (those points hold no latency to repeat); or 0 when failures retired it (not started again).
  */
 function stoppedAt(points: readonly Point[], server: string): number {
   return points.reduce((a, p) => (p.server === server && p.stopped ? Math.min(a, retiredAbove(p)) : a), Infinity);
 }
 
-const retiredAbove = (p: Point): number => (p.status === 'failed' ? 0 : p.load);
+const retiredAbove = (p: Point): number => (p.status === 'failed' ? 0 : p.result && p.result.requests === 0 ? p.load - 1 : p.load);
 
 /**
  * One sweep: start the server fresh, warm it to steady state, then measure it at each of its loads in ascending
@@ -234,7 +235,7 @@ async function runSweep(ctx: SweepContext, i: number): Promise<'done' | 'aborted
   } else {
     session = started;
     if (o.trial?.warmupRequests === undefined) {
-      sessionWarmup = await warmSession(session, plan, Math.min(SESSION_WARMUP_CONCURRENCY, plan.loads[plan.loads.length - 1]!), o.signal);
+      sessionWarmup = await warmSession(session, plan, Math.min(SESSION_WARMUP_CONCURRENCY, sweep.loads[0]!), o.signal);
       if (o.signal?.aborted) { await session.close(); return 'aborted'; }
     }
   }
@@ -279,7 +280,11 @@ async function runSweep(ctx: SweepContext, i: number): Promise<'done' | 'aborted
   return 'done';
 }
 
-/** A fresh server is first warmed at this many clients (or the plan's top load, if lower). */
+/**
+ * A fresh server is first warmed at its sweep's first load, at most this many clients: V8 compiles the same code
+ * at any load, and a server that takes seconds per request (a process per connection) is not flooded with
+ * requests it would still be serving when its first point starts.
+ */
 export const SESSION_WARMUP_CONCURRENCY = 50;
 
 /** Flags the point, applies the stop rules (recording why on the point), and drops retired loads from later sweeps. */

@@ -71,12 +71,13 @@ export async function warmUntilSteady(url: string, concurrency: number, policy: 
   let requests = 0;
   const elapsedS = () => (performance.now() - t0) / 1000;
   while (!signal?.aborted && requests < policy.maxRequests && elapsedS() < policy.maxS) {
-    // A window may not outlive the warm-up's bound: a model that takes seconds per request is cut off there,
+    // A window may not outlive the warm-up's bound: a model that takes seconds per request is cut off there.
     const stop = new AbortController();
     const relay = () => stop.abort();
     signal?.addEventListener('abort', relay, { once: true });
-    // ... and a window of a trickle (requests that take seconds) is cut off once the slow rule can judge it.
-    const cap = setTimeout(relay, Math.max(0, Math.min(policy.maxS - elapsedS(), policy.windowS + SLOW_AFTER_S)) * 1000);
+    // A window is never cut short otherwise: requests abandoned in flight would leave the server busy with them
+    // when the point starts.
+    const cap = setTimeout(relay, Math.max(0, policy.maxS - elapsedS()) * 1000);
     try {
       const r = await runLoad({ url, concurrency, durationS: policy.windowS, requests: Math.max(concurrency, policy.maxRequests - requests), timeoutS, trim: 0, signal: stop.signal });
       requests += r.requestsCompleted;
