@@ -5,7 +5,7 @@ import net from 'node:net';
 import { existsSync, readFileSync, mkdirSync, mkdtempSync, rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createThrottle, detectCgroup, parseCpuList, pinned, readQuota, removeStaleCgroups } from '../src/experiment/host.js';
+import { calibrateThrottle, createThrottle, detectCgroup, parseCpuList, pinned, readQuota, removeStaleCgroups } from '../src/experiment/host.js';
 import { processTree, sampleProcesses, listenCounters, effectiveBacklog } from '../src/experiment/sampling.js';
 import { runExperiment } from '../src/experiment/runner.js';
 import { readRun } from '../src/experiment/store.js';
@@ -119,4 +119,26 @@ test('a cgroup left by a runner killed with -9 is removed by the next run, which
   const said = removeStaleCgroups(found.root);
   assert.ok(said.some((l) => l === `removed the cgroup ${stale}, left by eventbench pid ${gone}, which is gone`), said.join('\n'));
   assert.equal(existsSync(stale), false);
+});
+
+test("the cgroup counts the CPU of every process it ever held, exited ones included, and the periods it throttled; doctor's calibration reads the quota in force", async (t) => {
+  const found = detectCgroup();
+  if (found.mechanism === 'none') return t.skip(`cannot write cgroups here: ${found.reason}`);
+  const throttle = createThrottle(0.5);
+  t.after(() => throttle.remove());
+  const before = throttle.usageS();
+  if (before === undefined) return t.skip('this kernel keeps no CPU count for the group (no cpuacct beside cpu v1)');
+  // Three short-lived busy processes, each gone before we look: a scan of live processes would see nothing.
+  for (let i = 0; i < 3; i++) {
+    const p = spawn(process.execPath, ['-e', 'process.stdin.once("data", () => { const t = performance.now(); while (performance.now() - t < 150) {} process.exit(0); })'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    throttle.add(p.pid!);
+    p.stdin!.write('go\n');
+    await new Promise((r) => p.once('exit', r));
+  }
+  const used = throttle.usageS()! - before;
+  assert.ok(used > 0.2 && used < 2, `the group counted ${used.toFixed(3)} CPU s for three exited processes that spun 0.15 s each (plus their start)`);
+  const periods = throttle.periods()!;
+  assert.ok(periods.throttled > 0 && periods.throttled <= periods.total, `throttled in ${periods.throttled} of ${periods.total} periods`);
+  const got = await calibrateThrottle(0.25, 10, '0', 0.5);
+  assert.ok('share' in got && got.share > 0.2 && got.share < 0.3, `a busy loop under a quarter core in 10 ms periods got ${JSON.stringify(got)}`);
 });

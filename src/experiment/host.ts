@@ -57,6 +57,8 @@ export function pinned(cpus: string, argv: string[], withTaskset = hasTaskset())
 }
 
 const V1_ROOT = '/sys/fs/cgroup/cpu';
+/** cgroup v1 keeps CPU accounting in its own hierarchy where it is mounted apart from `cpu` (as on Debian). */
+export const V1_ACCT_ROOT = '/sys/fs/cgroup/cpuacct';
 const V2_ROOT = '/sys/fs/cgroup';
 /**
  * The quota's period. The kernel's default, 100 ms, lets a quarter-core server run 25 ms and then stall 75 ms:
@@ -118,6 +120,13 @@ export interface Throttle {
   add(pid: number): void;
   /** Processes currently in the group. */
   pids(): number[];
+  /**
+   * CPU seconds used by everything ever in the group, exited threads and reaped children included (cgroup v2
+   * cpu.stat usage_usec; v1 cpuacct.usage of a twin group), or undefined where the kernel keeps no such count.
+   */
+  usageS(): number | undefined;
+  /** Quota periods elapsed and those in which the group was throttled (ran out of quota), or undefined. */
+  periods(): { total: number; throttled: number } | undefined;
   /** Removes the cgroup (after moving out anything still in it). Safe to call twice. */
   remove(): void;
 }
@@ -126,12 +135,13 @@ let counter = 0;
 
 /** Creates a fresh cgroup with a `share`-of-a-core quota, or an inert throttle saying why it could not. */
 export function createThrottle(share: number, periodMs: number = DEFAULT_THROTTLE_PERIOD_MS): Throttle {
-  const none = (reason: string): Throttle => ({ mechanism: 'none', share: 0, periodMs: 0, reason, add() {}, pids: () => [], remove() {} });
+  const none = (reason: string): Throttle => ({ mechanism: 'none', share: 0, periodMs: 0, reason, add() {}, pids: () => [], usageS: () => undefined, periods: () => undefined, remove() {} });
   if (share <= 0) return none('unthrottled on request (--server-cpu-share 0)');
   const found = detectCgroup();
   if (found.mechanism === 'none' || !found.root) return none(found.reason ?? 'no cgroup');
   removeStaleCgroups(found.root);
-  const path = join(found.root, `${PREFIX}${process.pid}-${++counter}`);
+  const name = `${PREFIX}${process.pid}-${++counter}`;
+  const path = join(found.root, name);
   const periodUs = Math.round(periodMs * 1000);
   const quotaUs = Math.max(1000, Math.round(share * periodUs));
   try {
@@ -149,6 +159,13 @@ export function createThrottle(share: number, periodMs: number = DEFAULT_THROTTL
     return none(`could not set up ${path}: ${(err as Error).message}`);
   }
   const procsFile = join(path, 'cgroup.procs');
+  // v1: a twin group under cpuacct, holding the same processes, counts their CPU time.
+  let acct: string | undefined;
+  if (found.mechanism === 'cgroup-v1' && existsSync(join(V1_ACCT_ROOT, 'cpuacct.usage')) && writable(V1_ACCT_ROOT)) {
+    removeStaleCgroups(V1_ACCT_ROOT);
+    try { mkdirSync(join(V1_ACCT_ROOT, name)); acct = join(V1_ACCT_ROOT, name); } catch { /* no accounting: usageS says so */ }
+  }
+  const stat = (file: string): Record<string, number> => Object.fromEntries((readText(file) ?? '').split('\n').map((l) => l.split(/\s+/)).filter((f) => f.length === 2).map(([k, v]) => [k!, Number(v)]));
   let removed = false;
   return {
     mechanism: found.mechanism,
@@ -157,16 +174,31 @@ export function createThrottle(share: number, periodMs: number = DEFAULT_THROTTL
     path,
     add(pid) {
       writeFileSync(procsFile, String(pid));
+      if (acct) try { writeFileSync(join(acct, 'cgroup.procs'), String(pid)); } catch { /* gone meanwhile */ }
     },
     pids() {
       return (readText(procsFile) ?? '').split('\n').filter(Boolean).map(Number);
+    },
+    usageS() {
+      if (found.mechanism === 'cgroup-v2') {
+        const us = stat(join(path, 'cpu.stat')).usage_usec;
+        return us === undefined ? undefined : us / 1e6;
+      }
+      const ns = acct ? Number(readText(join(acct, 'cpuacct.usage'))) : NaN;
+      return Number.isFinite(ns) ? ns / 1e9 : undefined;
+    },
+    periods() {
+      const s = stat(join(path, 'cpu.stat'));
+      return s.nr_periods === undefined || s.nr_throttled === undefined ? undefined : { total: s.nr_periods, throttled: s.nr_throttled };
     },
     remove() {
       if (removed) return;
       // Anything left is moved back to the root so the folder can go; the trial has already killed its own.
       for (const pid of this.pids()) {
         try { writeFileSync(join(found.root!, 'cgroup.procs'), String(pid)); } catch { /* gone meanwhile */ }
+        if (acct) try { writeFileSync(join(V1_ACCT_ROOT, 'cgroup.procs'), String(pid)); } catch { /* gone meanwhile */ }
       }
+      if (acct) try { rmdirSync(acct); } catch { /* swept by the next run's removeStaleCgroups */ }
       try {
         rmdirSync(path);
         removed = true;

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { alive } from '../core/proc.js';
 import { productionModels } from '../servers/external/index.js';
 import { tempPrefix } from '../servers/external/launch.js';
-import { removeStaleCgroups } from './host.js';
+import { removeStaleCgroups, V1_ACCT_ROOT } from './host.js';
 
 /** Removes the temporary folders of production servers whose owner is gone; one line per folder. */
 export function removeStaleTempFolders(dir = os.tmpdir()): string[] {
@@ -32,5 +32,5 @@ export function removeStaleTempFolders(dir = os.tmpdir()): string[] {
 
 /** Everything a killed run left behind, removed; one line per thing, for the user. */
 export function removeLeftovers(): string[] {
-  return [...removeStaleCgroups(), ...removeStaleTempFolders()];
+  return [...removeStaleCgroups(), ...removeStaleCgroups(V1_ACCT_ROOT), ...removeStaleTempFolders()];
 }

@@ -113,13 +113,19 @@ export class TreeSampler {
   /** Cumulative CPU seconds of the tree against the wall clock (Date.now(), ms), one entry per sample. */
   private readonly cpuSeries: { atMs: number; cpuS: number }[] = [];
 
-  /** `pids` lists the server's processes now (its tree, and its cgroup members when it has one). */
-  constructor(private readonly pids: () => Iterable<number>, private readonly excludePid?: number) {
+  /**
+   * `pids` lists the server's processes now (its tree, and its cgroup members when it has one); `groupCpuS`, where
+   * the server runs in a cgroup that counts CPU time, reads that count: exact, and it keeps the time of threads
+   * and processes that ended (a thread or a fork per connection), which a scan of the live ones loses.
+   */
+  constructor(private readonly pids: () => Iterable<number>, private readonly excludePid?: number, private readonly groupCpuS?: () => number | undefined) {
     this.first = this.last = this.take();
   }
 
   private take(exactCpu = false): TreeSample {
-    const s = sampleProcesses(this.pids(), this.excludePid, exactCpu);
+    const scanned = sampleProcesses(this.pids(), this.excludePid, exactCpu);
+    const group = this.groupCpuS?.();
+    const s = group === undefined ? scanned : { ...scanned, cpuS: group };
     if (s.pids.length > 0) {
       this.peakRss = Math.max(this.peakRss, s.rssBytes);
       this.peakProcesses = Math.max(this.peakProcesses, s.processes);
@@ -130,7 +136,7 @@ export class TreeSampler {
     return s;
   }
 
-  start(intervalMs = 50): void {
+  start(intervalMs = 100): void {
     this.first = this.take(true);
     this.startedAtMs = performance.now();
     this.timer = setInterval(() => this.take(), intervalMs);
@@ -148,6 +154,7 @@ export class TreeSampler {
   /**
    * The tree's CPU share (1 = a core) between two wall-clock times (Date.now() ms), read off the samples by
    * linear interpolation: the share while the client was really loading it, without the client's own start and exit.
+   * Undefined when the span is not covered by two samples (100 ms apart).
    */
   cpuShareBetween(fromMs: number, toMs: number): number | undefined {
     const at = (t: number): number | undefined => {

@@ -97,6 +97,11 @@ export interface ServerMetrics {
    * Absent in older runs, or when the span was too short to read (under two 50 ms samples).
    */
   loadCpuShare?: number;
+  /**
+   * Quota periods that elapsed during the measurement, and those in which the server used up its quota and was
+   * held back: a CPU-bound server is throttled in most of them. Absent without a cgroup, and in older runs.
+   */
+  quotaPeriods?: { total: number; throttled: number };
   /** Peak of the summed resident memory of every process in the tree, bytes. */
   peakRssBytes: number;
   /** Resident memory just before the load started, bytes. */

@@ -193,7 +193,13 @@ export async function startSession(o: SessionOptions): Promise<ServerSession | {
   return { server, url, backlog: { requested: plan.backlog, effective: effectiveBacklog(port, plan.backlog) }, exitReason, members, rootPid, close };
 }
 
-type MeasureOptions = Pick<TrialOptions, 'load' | 'repeat' | 'plan' | 'pin' | 'signal' | 'loadArgv' | 'warmupRequests' | 'durationS' | 'onWarning'>;
+/** Quota periods during the measurement, and in how many the server ran out of quota (it was CPU-bound). */
+function throttledPeriods(before?: { total: number; throttled: number }, after?: { total: number; throttled: number }): Pick<ServerMetrics, 'quotaPeriods'> {
+  if (!before || !after) return {};
+  return { quotaPeriods: { total: after.total - before.total, throttled: after.throttled - before.throttled } };
+}
+
+type MeasureOptions = Pick<TrialOptions, 'throttle' | 'load' | 'repeat' | 'plan' | 'pin' | 'signal' | 'loadArgv' | 'warmupRequests' | 'durationS' | 'onWarning'>;
 
 /** Warms up and measures one point on a running server. Resolves to the Point, or 'aborted' (nothing recorded). */
 export async function measurePoint(session: ServerSession, o: MeasureOptions): Promise<Point | 'aborted'> {
@@ -221,7 +227,8 @@ export async function measurePoint(session: ServerSession, o: MeasureOptions): P
 
   // The node wrapper of a native or production server is not the server measured: its memory and its own
   // process and thread are left out (its CPU stays in, since it spends the same quota).
-  const sampler = new TreeSampler(() => session.members(), server.family === 'typescript' ? undefined : session.rootPid);
+  const sampler = new TreeSampler(() => session.members(), server.family === 'typescript' ? undefined : session.rootPid, () => o.throttle?.usageS());
+  const periodsBefore = o.throttle?.periods();
   const before = listenCounters();
   sampler.start();
   const durationS = o.durationS ?? plan.durationS;
@@ -241,6 +248,7 @@ export async function measurePoint(session: ServerSession, o: MeasureOptions): P
   const metrics: ServerMetrics = {
     ...usage,
     ...(loadCpuShare !== undefined ? { loadCpuShare } : {}),
+    ...throttledPeriods(periodsBefore, o.throttle?.periods()),
     idleRssBytes: sampler.idleRssBytes,
     ...listenGrowth(before, after),
     backlog: session.backlog,
