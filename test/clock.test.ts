@@ -21,6 +21,16 @@ test('the time left is priced by the same server in an earlier round, else by th
   assert.equal(clock.remainingS([{ server: 'slow', loads: [10, 100], started: false }]), 12);
   assert.equal(clock.remainingS([{ server: 'fast', loads: [10, 100], started: false }]), 2);
   assert.equal(clock.remainingS([{ server: 'fast', loads: [100], started: true }]), 0.5, 'a started sweep: only its points are left');
-  // A server not seen yet: the mean of those seen (4.5 s to start, 1.25 s a point).
+  // A server not seen yet: the median of those seen (4.5 s to start, 1.25 s a point)...
   assert.equal(clock.remainingS([{ server: 'new', loads: [10, 100], started: false }]), 4.5 + 2.5);
+  // ... of its own family where one was seen: a C server is not priced like a JIT that warms for seconds.
+  clock.recordSession('c1', 1, 'native');
+  clock.recordPoint('c1', 10, 0.5);
+  clock.recordPoint('c1', 100, 0.5);
+  clock.recordSession('ts1', 8, 'typescript');
+  assert.equal(clock.remainingS([{ server: 'c2', family: 'native', loads: [10], started: false }]), 1.5);
+  // The median, so that one slow server (a process per connection) does not price every other.
+  clock.recordSession('c3', 30, 'native');
+  clock.recordSession('c4', 1.2, 'native');
+  assert.equal(clock.remainingS([{ server: 'c5', family: 'native', loads: [], started: false }]), 1.2);
 });

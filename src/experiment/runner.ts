@@ -240,7 +240,7 @@ async function runSweep(ctx: SweepContext, i: number): Promise<'done' | 'aborted
     }
   }
   sweep.started = true;
-  ctx.clock.recordSession(sweep.server, (performance.now() - t0) / 1000);
+  ctx.clock.recordSession(sweep.server, (performance.now() - t0) / 1000, model.family);
   try {
     for (const load of [...sweep.loads]) {
       const tp = performance.now();
@@ -305,5 +305,6 @@ function applyStopRules(ctx: SweepContext, point: Point): string | undefined {
 }
 
 function eta(ctx: SweepContext, i: number): number {
-  return ctx.clock.remainingS(ctx.sweeps.slice(i));
+  const familyOf = (name: string) => ctx.state.runnable.find((m) => m.name === name)?.family;
+  return ctx.clock.remainingS(ctx.sweeps.slice(i).map((s) => ({ ...s, family: familyOf(s.server) })));
 }

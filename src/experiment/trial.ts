@@ -259,7 +259,7 @@ export async function measurePoint(session: ServerSession, o: MeasureOptions): P
 /** A freshly started server's first warm-up, to steady state at `concurrency` (the run's bounds apply). */
 export async function warmSession(session: ServerSession, plan: Plan, concurrency: number, signal?: AbortSignal): Promise<Warmup> {
   const timeoutS = Math.max(1, plan.latencyCapMs / 1000);
-  return warmUntilSteady(session.url, concurrency, (plan.warmup ?? RUN_DEFAULTS.warmup).session, timeoutS, signal);
+  return warmUntilSteady(session.url, concurrency, (plan.warmup ?? RUN_DEFAULTS.warmup).session, timeoutS, signal, session.server.family === 'typescript');
 }
 
 

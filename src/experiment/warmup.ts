@@ -15,9 +15,10 @@ export interface WarmupPolicy {
   /** Their largest distance from their mean, as a share of it. */
   tolerance: number;
   /**
-   * Requests before the windows may be judged: V8 runs a fresh server's hot paths interpreted, then in baseline
-   * code, and only after some thousands of requests in optimised code, so the first windows look steady at a
-   * third of the final rate (measured: `events` held 1.1k req/s for its first 2500 requests, then 3.3k).
+   * Requests before the windows may be judged, for a server whose code a JIT compiles as it runs: V8 runs a fresh
+   * server's hot paths interpreted, then in baseline code, and only after some thousands of requests in optimised
+   * code, so the first windows look steady at a third of the final rate (measured: `events` held 1.1k req/s for
+   * its first 2500 requests, then 3.3k). Compiled servers (C, the production servers) are judged from the start.
    */
   minRequests: number;
   /** Bounds: the warm-up stops there, steady or not. */
@@ -65,7 +66,8 @@ export const SLOW_AFTER_S = 3;
 export const SLOW_REQUESTS = 300;
 
 /** Drives `url` at `concurrency` in windows until steady or out of bounds. Errors count as requests, never throw. */
-export async function warmUntilSteady(url: string, concurrency: number, policy: WarmupPolicy, timeoutS: number, signal?: AbortSignal): Promise<Warmup> {
+export async function warmUntilSteady(url: string, concurrency: number, policy: WarmupPolicy, timeoutS: number, signal?: AbortSignal, jit = true): Promise<Warmup> {
+  const minRequests = jit ? policy.minRequests : 0;
   const t0 = performance.now();
   const windowsRps: number[] = [];
   let requests = 0;
@@ -87,9 +89,9 @@ export async function warmUntilSteady(url: string, concurrency: number, policy: 
       clearTimeout(cap);
       signal?.removeEventListener('abort', relay);
     }
-    if (requests >= policy.minRequests && agreeing(windowsRps, policy.agree, policy.tolerance)) break;
+    if (requests >= minRequests && agreeing(windowsRps, policy.agree, policy.tolerance)) break;
     if (elapsedS() >= SLOW_AFTER_S && requests < SLOW_REQUESTS) break;
   }
-  const steady = requests >= policy.minRequests && agreeing(windowsRps, policy.agree, policy.tolerance);
+  const steady = requests >= minRequests && agreeing(windowsRps, policy.agree, policy.tolerance);
   return { requests, durationS: elapsedS(), windowsRps, steady, concurrency };
 }
