@@ -1,7 +1,7 @@
 // What the runner watches of a server while it is measured, read from /proc: the whole process tree's CPU time,
 // summed resident memory, process and thread counts; the kernel's accept-queue counters; the backlog in force.
 import { readFileSync, readdirSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { cappedBacklog } from '../core/backlog.js';
 import type { ServerMetrics } from './schema.js';
 import { GUARD_NAME } from '../servers/spawned.js';
@@ -198,16 +198,61 @@ export function listenGrowth(before: ListenCounters | undefined, after: ListenCo
 }
 
 /**
- * The listen backlog in force on `port`: the Send-Q that `ss -lnt` shows for a listening socket is exactly that.
- * Falls back to min(requested, somaxconn) where ss is missing.
+ * The accept queue of the listening socket(s) on `port`, as `ss -lnt` shows them: Recv-Q is the connections
+ * waiting to be accepted, Send-Q the backlog in force. Undefined where ss is missing or nothing listens there.
  */
-export function effectiveBacklog(port: number, requested: number): number {
+export function listenQueue(port: number): { queued: number; backlog: number } | undefined {
   try {
     const out = execFileSync('ss', ['-Hltn', `sport = :${port}`], { encoding: 'utf8', timeout: 2000 });
-    const sendQ = out.split('\n').filter(Boolean).map((l) => Number(l.trim().split(/\s+/)[2])).filter(Number.isFinite);
-    if (sendQ.length > 0) return Math.max(...sendQ);
-  } catch { /* ss missing: estimate */ }
-  return cappedBacklog(requested);
+    const rows = out.split('\n').filter(Boolean).map((l) => l.trim().split(/\s+/).slice(1, 3).map(Number)).filter((q) => q.every(Number.isFinite));
+    if (rows.length > 0) return { queued: Math.max(...rows.map((q) => q[0]!)), backlog: Math.max(...rows.map((q) => q[1]!)) };
+  } catch { /* ss missing */ }
+  return undefined;
+}
+
+/** The listen backlog in force on `port` (ss's Send-Q); min(requested, somaxconn) where ss cannot say. */
+export function effectiveBacklog(port: number, requested: number): number {
+  return listenQueue(port)?.backlog ?? cappedBacklog(requested);
+}
+
+/**
+ * Samples the accept queue of the server's own port while it is measured: the kernel's ListenOverflows counter is
+ * host-wide (any program's overflows count), this is the server's. A queue seen at its backlog was full: new SYNs
+ * were being dropped.
+ */
+export class AcceptQueueSampler {
+  private timer: NodeJS.Timeout | undefined;
+  private peak = 0;
+  private backlog = 0;
+  private samples = 0;
+  private busy = false;
+
+  constructor(private readonly port: number) {}
+
+  start(intervalMs = 100): void {
+    this.timer = setInterval(() => {
+      if (this.busy) return;
+      this.busy = true;
+      execFile('ss', ['-Hltn', `sport = :${this.port}`], { encoding: 'utf8', timeout: 2000 }, (err, out) => {
+        this.busy = false;
+        if (err) return;
+        for (const line of out.split('\n').filter(Boolean)) {
+          const [queued, backlog] = line.trim().split(/\s+/).slice(1, 3).map(Number);
+          if (!Number.isFinite(queued) || !Number.isFinite(backlog)) continue;
+          this.peak = Math.max(this.peak, queued!);
+          this.backlog = Math.max(this.backlog, backlog!);
+          this.samples++;
+        }
+      });
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  /** The largest queue seen, the backlog, and how many looks; undefined when ss never answered. */
+  stop(): { peak: number; backlog: number; samples: number } | undefined {
+    if (this.timer) clearInterval(this.timer);
+    return this.samples > 0 ? { peak: this.peak, backlog: this.backlog, samples: this.samples } : undefined;
+  }
 }
 
 export type { ServerMetrics };

@@ -102,6 +102,12 @@ export interface ServerMetrics {
    * held back: a CPU-bound server is throttled in most of them. Absent without a cgroup, and in older runs.
    */
   quotaPeriods?: { total: number; throttled: number };
+  /**
+   * The server's own accept queue, sampled every 100 ms with `ss -lnt` during the measurement: the longest queue
+   * seen, the backlog in force, and the number of looks. A queue at its backlog is full (new SYNs are dropped).
+   * Unlike listenOverflows, which counts the whole host, this is the server's port. Absent without ss, and in older runs.
+   */
+  acceptQueue?: { peak: number; backlog: number; samples: number };
   /** Peak of the summed resident memory of every process in the tree, bytes. */
   peakRssBytes: number;
   /** Resident memory just before the load started, bytes. */

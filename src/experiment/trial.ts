@@ -7,7 +7,7 @@ import type { LoadResult } from '../load/types.js';
 import type { Family, Plan, Point, ServerMetrics } from './schema.js';
 import { POINT_SCHEMA } from './schema.js';
 import { pinned, type Throttle } from './host.js';
-import { TreeSampler, effectiveBacklog, listenCounters, listenGrowth, processTree } from './sampling.js';
+import { AcceptQueueSampler, TreeSampler, effectiveBacklog, listenCounters, listenGrowth, processTree } from './sampling.js';
 import { pointTrim, RUN_DEFAULTS } from './plan.js';
 import { warmUntilSteady, type Warmup } from './warmup.js';
 import { alive, signalProcess } from '../core/proc.js';
@@ -229,6 +229,8 @@ export async function measurePoint(session: ServerSession, o: MeasureOptions): P
   // process and thread are left out (its CPU stays in, since it spends the same quota).
   const sampler = new TreeSampler(() => session.members(), server.family === 'typescript' ? undefined : session.rootPid, () => o.throttle?.usageS());
   const periodsBefore = o.throttle?.periods();
+  const queue = new AcceptQueueSampler(Number(new URL(url).port));
+  queue.start();
   const before = listenCounters();
   sampler.start();
   const durationS = o.durationS ?? plan.durationS;
@@ -237,6 +239,7 @@ export async function measurePoint(session: ServerSession, o: MeasureOptions): P
     concurrency: load, requests: plan.requests, durationS, timeoutS, trim: pointTrim(plan, load), engine: plan.engine,
   }), o.pin), limitS, o.signal);
   const usage = sampler.stop();
+  const acceptQueue = queue.stop();
   const after = listenCounters();
   if (!before || !after) warn('ListenOverflows and ListenDrops could not be read from /proc/net/netstat: this point records none');
   if (measured.aborted) return 'aborted';
@@ -249,6 +252,7 @@ export async function measurePoint(session: ServerSession, o: MeasureOptions): P
     ...usage,
     ...(loadCpuShare !== undefined ? { loadCpuShare } : {}),
     ...throttledPeriods(periodsBefore, o.throttle?.periods()),
+    ...(acceptQueue ? { acceptQueue } : {}),
     idleRssBytes: sampler.idleRssBytes,
     ...listenGrowth(before, after),
     backlog: session.backlog,

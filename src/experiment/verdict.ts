@@ -5,6 +5,7 @@
 import type { Plan, Point } from './schema.js';
 import { notSteadyReason } from '../load/steady.js';
 import { MEASURED_LOAD_FLOOR } from '../load/types.js';
+import { somaxconnFix } from '../core/backlog.js';
 
 export type PointFlagKind = 'client-bound' | 'not-steady' | 'backlog-bound' | 'cpu-share';
 export const POINT_FLAG_KINDS: readonly PointFlagKind[] = ['client-bound', 'not-steady', 'backlog-bound', 'cpu-share'];
@@ -36,10 +37,18 @@ export function pointFlags(point: Point, plan: Plan, throttled = true): PointFla
   // The load generator's verdict says it; a result from before that verdict existed is judged by the same rule.
   const lowLoad = r.measuredLoad < MEASURED_LOAD_FLOOR * point.load;
   if (r.verdict.clientBound || lowLoad) {
-    const reasons = r.verdict.reasons.filter((x) => x !== steadyReason);
+    const reasons = r.verdict.reasons.filter((x) => x !== steadyReason && !x.startsWith('backlog-bound'));
     flags.push({ kind: 'client-bound', why: reasons.length > 0 ? reasons.join('; ') : `measured load ${r.measuredLoad.toFixed(1)} is below ${MEASURED_LOAD_FLOOR * 100}% of the offered ${point.load}` });
   }
   if (steadyReason) flags.push({ kind: 'not-steady', why: steadyReason });
+  // The accept queue overflowed: seen by the client (connects that waited for a SYN retry) or on the server's port.
+  const q = point.metrics?.acceptQueue;
+  const full = q !== undefined && q.backlog > 0 && q.peak >= q.backlog;
+  if (r.verdict.backlogBound || full) {
+    const why = r.verdict.reasons.find((x) => x.startsWith('backlog-bound'))
+      ?? `backlog-bound: the accept queue on the server's port was seen full (${q!.peak} of a backlog of ${q!.backlog}), so SYNs were dropped; fix: raise the server's listen backlog (--backlog) and ${somaxconnFix(point.load)}`;
+    flags.push({ kind: 'backlog-bound', why });
+  }
   const share = point.metrics?.loadCpuShare;
   const target = plan.serverCpuShare;
   if (throttled && target > 0 && share !== undefined) {

@@ -8,7 +8,8 @@ import { runAb } from './ab.js';
 import { runLoop, type LoopOutcome } from './loop.js';
 import { requestBytes, resolveLoadOptions, type LoadInput } from './options.js';
 import { writeRaw } from './raw.js';
-import { figures } from './stats.js';
+import { figures, SYN_RETRY_MS } from './stats.js';
+import { somaxconnFix } from '../core/backlog.js';
 import { notSteadyReason, type Steadiness } from './steady.js';
 import { runWorkers } from './workers.js';
 import { LOAD_SCHEMA, MEASURED_LOAD_FLOOR, type LoadOptions, type LoadResult } from './types.js';
@@ -35,6 +36,17 @@ export function verdict(concurrency: number, served: number, measuredLoad: numbe
 export function withSteadiness(v: LoadResult['verdict'], s: Steadiness | undefined): LoadResult['verdict'] {
   if (!s || s.steady) return v;
   return { ...v, notSteady: true, reasons: [...v.reasons, notSteadyReason(s)] };
+}
+
+/** Adds the accept queue's overflow, seen from the client, to a verdict: connects that waited for a SYN retry. */
+export function withBacklog(v: LoadResult['verdict'], slowConnects: number, connectedLoad: number, concurrency: number): LoadResult['verdict'] {
+  if (slowConnects === 0) return v;
+  return { ...v, backlogBound: true, reasons: [...v.reasons, backlogReason(slowConnects, connectedLoad, concurrency)] };
+}
+
+/** The sentence for a point whose accept queue overflowed, with what fixes it. */
+export function backlogReason(slowConnects: number, connectedLoad: number, concurrency: number): string {
+  return `backlog-bound: ${slowConnects} request${slowConnects > 1 ? 's' : ''} waited ${SYN_RETRY_MS / 1000} s or more for a TCP handshake (a SYN dropped by a full accept queue, then resent), and only ${connectedLoad.toFixed(0)} of the ${concurrency} requests in flight were past their handshake; fix: raise the server's listen backlog (--backlog) and ${somaxconnFix(concurrency)}`;
 }
 
 export async function runLoad(input: LoadInput): Promise<LoadResult> {
@@ -103,7 +115,9 @@ async function eventbenchResult(o: LoadOptions, startedAt: string): Promise<Load
     statusCounts: f.statusCounts,
     clientCpu: { userS: cpu.user / 1e6, systemS: cpu.system / 1e6, share },
     ...(f.steadiness ? { steadiness: f.steadiness } : {}),
-    verdict: withSteadiness(verdict(o.concurrency, f.requests, f.measuredLoad, share, o.workers), f.steadiness),
+    connectedLoad: f.connectedLoad,
+    slowConnects: f.slowConnects,
+    verdict: withBacklog(withSteadiness(verdict(o.concurrency, f.requests, f.measuredLoad, share, o.workers), f.steadiness), f.slowConnects ?? 0, f.connectedLoad ?? 0, o.concurrency),
     ...(outcome.stoppedEarly ? { stoppedEarly: outcome.stoppedEarly } : {}),
     startedAt,
     environment: environment(),

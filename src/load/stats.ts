@@ -4,6 +4,12 @@ import { Records, ERROR_NAME } from './records.js';
 import { steadiness } from './steady.js';
 import { ERROR_KINDS, PERCENTILES, type ErrorKind, type LatencyMs, type LoadResult, type PhaseMs } from './types.js';
 
+/**
+ * A connect that took this long waited for a SYN retransmission: Linux resends an unanswered SYN after 1 s, and a
+ * listening socket whose accept queue is full drops new SYNs (or the handshake's last ACK) instead of answering.
+ */
+export const SYN_RETRY_MS = 1000;
+
 export interface Trim {
   /** Requests dropped at each end. */
   k: number;
@@ -46,7 +52,7 @@ export function latency(values: Float64Array): LatencyMs {
 
 /** The load result's figures over the kept window (documented once, in types.ts), with the trim as decided. */
 export type Figures = Pick<LoadResult, 'requests' | 'durationS' | 'totalDurationS' | 'throughputRps' | 'measuredLoad' | 'latencyMs'
-  | 'phasesMs' | 'bytesReceived' | 'errors' | 'statusCounts' | 'requestsCompleted' | 'steadiness'> & { trim: Trim };
+  | 'phasesMs' | 'bytesReceived' | 'errors' | 'statusCounts' | 'requestsCompleted' | 'steadiness' | 'connectedLoad' | 'slowConnects'> & { trim: Trim };
 
 /**
  * Figures over the kept window. Requests are kept by start order (records are in start order); of those, the ones
@@ -93,7 +99,7 @@ export function figures(r: Records, requestedTrim: number, concurrency = 1): Fig
   const spanMs = kept.length ? last - first : 0;
   const steadyEnd = kept.length > 1 && r.start[kept[kept.length - 1]!]! > first ? r.start[kept[kept.length - 1]!]! : last;
   const steadyMs = steadyEnd - first;
-  let inFlightMs = 0, endedInside = 0;
+  let inFlightMs = 0, connectedMs = 0, endedInside = 0, slowConnects = 0;
   let allFirst = Infinity, allLast = -Infinity;
   for (const i of finished) {
     const start = r.start[i]!, end = r.end[i]!;
@@ -101,6 +107,8 @@ export function figures(r: Records, requestedTrim: number, concurrency = 1): Fig
     allLast = Math.max(allLast, end);
     if (r.status[i]! === 0) continue;
     inFlightMs += Math.max(0, Math.min(end, steadyEnd) - Math.max(start, first));
+    connectedMs += Math.max(0, Math.min(end, steadyEnd) - Math.max(r.connected[i]!, first));
+    if (r.connected[i]! - start >= SYN_RETRY_MS) slowConnects++;
     if (end >= first && end <= steadyEnd) endedInside++;
   }
   const lat = latency(total);
@@ -114,6 +122,8 @@ export function figures(r: Records, requestedTrim: number, concurrency = 1): Fig
     totalDurationS: finished.length ? (allLast - allFirst) / 1000 : 0,
     throughputRps: steadyMs > 0 ? endedInside / (steadyMs / 1000) : 0,
     measuredLoad: steadyMs > 0 ? inFlightMs / steadyMs : 0,
+    connectedLoad: steadyMs > 0 ? connectedMs / steadyMs : 0,
+    slowConnects,
     latencyMs: lat,
     phasesMs: { connect: phase(connect), processing: phase(processing), waiting: phase(waiting), total: phase(total) },
     bytesReceived,

@@ -100,6 +100,16 @@ export interface LoadResult {
    * trimmed, so the window's edges do not bias it). Close to concurrency when the client kept the server saturated.
    */
   measuredLoad: number;
+  /**
+   * Requests in flight past their TCP handshake: the average number, over the same window as measuredLoad, of
+   * requests whose connection the client saw established and whose response had not ended, Σ(end − connected)/t.
+   * Where the accept queue overflows, requests wait for a SYN retransmission (1 s and more) before their
+   * handshake: they count in measuredLoad but not here, so this is the load the server really held, and it
+   * flattens near the accept queue's length as the paper's Figure 1(a) did. Absent in older results and for ab.
+   */
+  connectedLoad?: number;
+  /** Requests of the whole run whose connect took SYN_RETRY_MS (1 s) or more: a SYN was dropped and resent. */
+  slowConnects?: number;
   /** Total time per kept request (start to end), ms. */
   latencyMs: LatencyMs;
   /** ab's breakdown, ms: connect (start to connected), processing (connected to end), waiting (request sent to first byte), total. */

@@ -23,6 +23,8 @@ export interface LoadPoint {
   failed: number;
   /** Means over the ok repeats. */
   measuredLoad: number;
+  /** Requests in flight past their TCP handshake (src/load/types.ts connectedLoad); null for results without it. */
+  connectedLoad: number | null;
   meanLatencyMs: number;
   /** Smallest and largest mean latency among the repeats, ms (equal with one repeat). */
   meanLatencyMinMs: number;
@@ -148,6 +150,7 @@ function aggregate(points: readonly Point[], plan: Plan): LoadPoint | null {
     repeats: ok.length,
     failed: points.length - ok.length,
     measuredLoad: mean(results.map((r) => r.measuredLoad)),
+    connectedLoad: results.every((r) => r.connectedLoad !== undefined) ? mean(results.map((r) => r.connectedLoad!)) : null,
     meanLatencyMs: mean(means),
     meanLatencyMinMs: Math.min(...means),
     meanLatencyMaxMs: Math.max(...means),
