@@ -80,7 +80,8 @@ for (const model of nativeModels) {
     const many = await Promise.all(Array.from({ length: 200 }, () => exchange(server.url, 'GET / HTTP/1.0\r\n\r\n')));
     for (const one of many) assert.ok(one.bytes.equals(r.get));
 
-    assert.ok(await eventually(() => fdCount(main.pid) === fdsBefore), `descriptors: ${fdsBefore} before, ${fdCount(main.pid)} after`);
+    // Generous: a cooperative server on a loaded 2-core machine may take seconds to reach its idle reaper.
+    assert.ok(await eventually(() => fdCount(main.pid) === fdsBefore, 10_000), `descriptors: ${fdsBefore} before, ${fdCount(main.pid)} after, 10 s later`);
     const zombies = () => allProcesses().filter((p) => p.ppid === main.pid && p.state === 'Z');
     assert.ok(await eventually(() => zombies().length === 0), `zombie children: ${zombies().length}`);
 
