@@ -1,6 +1,7 @@
 // The report's model: everything the figures and tables show, computed once from the stored run. Pure: the
 // renderers only format it. Repeats of one (server, load) are averaged; each server's mean serving time is fitted
 // against the offered load (the paper's Figure 2), and its peak memory likewise (bytes per connection).
+import { openLoopModel, type OpenLoopModel } from './open-loop.js';
 import type { Environment } from '../core/environment.js';
 import type { Family, HostSetup, Plan, Point, RunInfo } from '../experiment/schema.js';
 import { fitLine, type LineFit } from './fit.js';
@@ -106,6 +107,8 @@ export interface ReportModel {
   notes: string[];
   reference: Reference;
   comparison: ComparisonRow[];
+  /** The open loop's curves and knees (src/report/open-loop.ts), for runs made with --open-loop. */
+  openLoop?: OpenLoopModel;
 }
 
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -258,5 +261,6 @@ export function buildModel(stored: StoredRun): ReportModel {
     notes,
     reference,
     comparison: compare(servers, reference),
+    ...(stored.openPoints ? { openLoop: openLoopModel(stored.openPoints, run.plan.servers) } : {}),
   };
 }

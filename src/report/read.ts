@@ -4,6 +4,8 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { EventbenchError, UsageError } from '../core/errors.js';
 import { POINTS_FILE, POINT_SCHEMA, RUN_FILE, RUN_SCHEMA, type Point, type RunInfo } from '../experiment/schema.js';
+import type { OpenPoint } from '../experiment/open-loop.js';
+import { readOpenPoints } from './open-loop.js';
 
 /** The stored results of one run, as read. */
 export interface StoredRun {
@@ -12,6 +14,8 @@ export interface StoredRun {
   points: Point[];
   /** What the reader had to skip or assume, said to the reader of the report. */
   notes: string[];
+  /** The open loop's points (runs made with --open-loop), from open-loop.jsonl. */
+  openPoints?: OpenPoint[];
 }
 
 /** The run folder is unreadable, of another schema version, or holds no results yet. */
@@ -64,7 +68,8 @@ export async function readRun(dir: string): Promise<StoredRun> {
   if (points.length === 0) {
     throw new ResultsError(`${dir} holds no results yet (${POINTS_FILE} is ${pointsText === '' ? 'missing or empty' : 'without a complete line'}); render it again once \`eventbench run\` has measured a point`);
   }
-  return { dir, run, points, notes };
+  const openPoints = await readOpenPoints(dir, notes);
+  return { dir, run, points, notes, ...(openPoints.length ? { openPoints } : {}) };
 }
 
 function checkSchema(where: string, got: unknown, expected: string): void {
