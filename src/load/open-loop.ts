@@ -14,7 +14,7 @@ import { Loop, Slot, type LoopOptions } from './loop.js';
 import { openFilesLimit, requestBytes, resolveLoadOptions, type LoadInput } from './options.js';
 import { writeRaw } from './raw.js';
 import { ERROR_CODE, type Records } from './records.js';
-import { figures, keptRequests } from './stats.js';
+import { figures, keptRequests, trimFor } from './stats.js';
 import { LOAD_SCHEMA, PERCENTILES, type Arrivals, type LoadOptions, type LoadResult } from './types.js';
 
 export const OPEN_LOOP_DEFAULTS = { arrivals: 'poisson' as Arrivals, maxInflight: 10_000 };
@@ -84,7 +84,19 @@ export function arrivalGaps(arrivals: Arrivals, rateRps: number, seed: number): 
   return () => -Math.log(1 - random()) * meanMs;
 }
 
+/**
+ * The schedule's first `rampRequests` gaps are stretched so that the rate climbs linearly from a tenth of the offered
+ * rate to all of it: a fresh client process runs its first few thousand requests before its code is compiled, and
+ * at 0.9 of its capacity the backlog it builds then (30 ms against nginx) takes ten times as long to clear. The
+ * ramp is the trimmed head of the run (rampRequests = the trim at the start), so no kept request is in it.
+ */
+export function rampStretch(index: number, rampRequests: number): number {
+  return index >= rampRequests ? 1 : 1 / (0.1 + (0.9 * index) / rampRequests);
+}
+
 export interface OpenLoopOptions extends Omit<LoopOptions, 'concurrency' | 'bailout'> {
+  /** Requests of the ramp at the start (see rampStretch); 0 for none. */
+  rampRequests: number;
   rateRps: number;
   arrivals: Arrivals;
   seed: number;
@@ -140,7 +152,7 @@ class OpenLoop extends Loop {
       if (this.nextDueMs > performance.now()) break;
       this.launch(this.nextDueMs);
       this.scheduled++;
-      this.nextDueMs += this.gap();
+      this.nextDueMs += this.gap() * rampStretch(this.scheduled, this.open.rampRequests);
     }
     if (this.stopping) return;
     const waitMs = this.nextDueMs - performance.now();
@@ -236,7 +248,10 @@ export async function runOpenLoad(input: OpenLoadInput): Promise<LoadResult> {
   const url = new URL(o.url);
   const cpu0 = process.cpuUsage();
   const wall0 = performance.now();
+  const planned = Math.min(o.requests ?? Infinity, Math.ceil(o.rateRps * (o.durationS ?? Infinity)));
+  const rampRequests = trimFor(planned, o.trim).k;
   const out = await runOpenLoop({
+    rampRequests,
     host: await resolveHost(url), port: Number(url.port || 80),
     request: requestBytes(url, o.method, o.keepalive, eventbenchVersion()), head: o.method === 'HEAD',
     requests: o.requests, durationS: o.durationS, timeoutS: o.timeoutS, keepalive: o.keepalive,
@@ -295,6 +310,7 @@ export async function runOpenLoad(input: OpenLoadInput): Promise<LoadResult> {
     openLoop: {
       rateRps: o.rateRps, arrivals: o.arrivals, seed: o.seed, maxInflight: o.maxInflight,
       requestsScheduled: out.requestsScheduled,
+      rampRequests,
       sentRps: sent > 1 && lastSent > firstSent ? (sent - 1) / ((lastSent - firstSent) / 1000) : 0,
       peakInflight: out.peakInflight,
       lagMs,

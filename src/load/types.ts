@@ -153,6 +153,11 @@ export interface OpenLoopFigures {
   maxInflight: number;
   /** Requests the schedule called for in the whole run, sent or not. */
   requestsScheduled: number;
+  /**
+   * The first requests, scheduled at a rate climbing from a tenth of rateRps to all of it so that the client's
+   * own warm-up builds no backlog; as many as the trim at the start, so none of them is kept.
+   */
+  rampRequests: number;
   /** Kept requests sent per second of actual start times, first to last kept: the rate the client held. */
   sentRps: number;
   /** Most requests in flight at once. */
