@@ -21,14 +21,19 @@ export function formatResult(r: LoadResult): string {
     line('Document path', url.pathname + url.search),
     line('Document length', r.documentBytes === null ? '-' : `${r.documentBytes} bytes`),
     '',
-    line('Concurrency level', `${r.concurrency}${r.workers > 1 ? ` over ${r.workers} worker threads` : ''}`),
+    ...(r.openLoop ? [
+      line('OPEN LOOP', `${r.openLoop.rateRps} requests/s offered, ${r.openLoop.arrivals} arrivals (seed ${r.openLoop.seed}); latency from each scheduled start`),
+      line('Rate held', `${r.openLoop.sentRps.toFixed(2)} requests/s sent (${r.openLoop.requestsScheduled} scheduled)`),
+      line('In flight', `at most ${r.openLoop.peakInflight} (--max-inflight ${r.openLoop.maxInflight})`),
+      line('Client lag (ms)', `mean ${ms(r.openLoop.lagMs.mean, 0)}, p50 ${ms(r.openLoop.lagMs.percentiles['50'] ?? NaN, 0)}, p99 ${ms(r.openLoop.lagMs.percentiles['99'] ?? NaN, 0)}, p99.9 ${ms(r.openLoop.lagMs.percentiles['99.9'] ?? NaN, 0)}, max ${ms(r.openLoop.lagMs.max, 0)} (bound on p99: ${r.openLoop.lagBoundMs} ms)`),
+    ] : [line('Concurrency level', `${r.concurrency}${r.workers > 1 ? ` over ${r.workers} worker threads` : ''}`)]),
     line('Time taken for tests', `${r.totalDurationS.toFixed(3)} seconds (kept window ${r.durationS.toFixed(3)} s)`),
     line('Complete requests', `${r.requestsCompleted} (${kept})`),
-    line('Failed requests', `${e.total}${e.total ? `  (connect ${e.connect}, reset ${e.reset}, timeout ${e.timeout}, non-2xx ${e.status}, length ${e.length}, other ${e.other})` : ''}`),
+    line('Failed requests', `${e.total}${e.total ? `  (connect ${e.connect}, reset ${e.reset}, timeout ${e.timeout}, non-2xx ${e.status}, length ${e.length}, other ${e.other}${e.inflight ? `, over --max-inflight ${e.inflight}` : ''})` : ''}`),
     line('Total transferred', `${r.bytesReceived} bytes${r.engine === 'ab' ? '' : ' (kept window)'}`),
     line('Requests per second', `${r.throughputRps.toFixed(2)} [#/sec] (mean)`),
     line('Time per request', `${r.latencyMs.mean.toFixed(3)} [ms] (mean)`),
-    line('Measured load', `${r.measuredLoad.toFixed(2)} of ${r.concurrency} offered (l_m = n·t_r/t, Kerneis & Chroboczek)`),
+    line('Measured load', r.openLoop ? `${r.measuredLoad.toFixed(2)} requests in flight on average` : `${r.measuredLoad.toFixed(2)} of ${r.concurrency} offered (l_m = n·t_r/t, Kerneis & Chroboczek)`),
     line('Client CPU', `${(100 * r.clientCpu.share).toFixed(0)}% of one core (user ${r.clientCpu.userS.toFixed(2)} s, system ${r.clientCpu.systemS.toFixed(2)} s)`),
   ];
   if (r.stoppedEarly) out.push(line('Stopped early', r.stoppedEarly));
@@ -37,7 +42,13 @@ export function formatResult(r: LoadResult): string {
   out.push('', 'Percentage of the requests served within a certain time (ms)');
   for (const p of PERCENTILES) out.push(`${`${p}%`.padStart(6)} ${ms(r.latencyMs.percentiles[String(p)] ?? NaN, 10)}${p === 100 ? ' (longest request)' : ''}`);
   out.push('');
-  if (r.verdict.clientBound) {
+  if (r.openLoop && r.verdict.clientBound) {
+    out.push('VERDICT: CLIENT-BOUND. The client fell behind its own schedule:');
+    for (const reason of r.verdict.reasons) out.push(`  - ${reason}`);
+    out.push('  Offer a lower --rate, or give the client a core of its own (taskset -c 1).');
+  } else if (r.openLoop) {
+    out.push(r.verdict.reasons.length ? `VERDICT: ${r.verdict.reasons.join('; ')}.` : `Verdict: the client held its schedule (lag p99 ${ms(r.openLoop.lagMs.percentiles['99'] ?? NaN, 0)} ms).`);
+  } else if (r.verdict.clientBound) {
     out.push('VERDICT: CLIENT-BOUND. The client, not the server, set the pace:');
     for (const reason of r.verdict.reasons) out.push(`  - ${reason}`);
     out.push('  These figures measure the client as much as the server. Pin the server to another core and throttle it');

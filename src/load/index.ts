@@ -55,7 +55,7 @@ export async function runLoad(input: LoadInput): Promise<LoadResult> {
   return o.engine === 'ab' ? abResult(o, startedAt) : eventbenchResult(o, startedAt);
 }
 
-async function resolveHost(url: URL): Promise<string> {
+export async function resolveHost(url: URL): Promise<string> {
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (net.isIP(host)) return host;
   try {

@@ -35,7 +35,7 @@ const HEAD_CAP = 16 * 1024;
 const { connect: E_CONNECT, reset: E_RESET, timeout: E_TIMEOUT, status: E_STATUS, length: E_LENGTH, other: E_OTHER } = ERROR_CODE;
 
 /** One in-flight request's parse state; reused for every request the slot makes. */
-class Slot implements TransportSink {
+export class Slot implements TransportSink {
   conn: object | null = null;
   rec = -1;
   deadlineMs = Infinity;
@@ -63,7 +63,8 @@ class Slot implements TransportSink {
   ended(conn: object, errno: number, whileConnecting: boolean) { this.loop.ended(this, conn, errno, whileConnecting); }
 }
 
-class Loop {
+/** The closed loop; the open loop (open-loop.ts) extends it, replacing only when requests start. */
+export class Loop {
   readonly records: Records;
   readonly transport: Transport;
   readonly slots: Slot[] = [];
@@ -78,9 +79,9 @@ class Loop {
   readonly t0 = performance.now();
   readonly endByMs: number;
   readonly timeoutMs: number;
-  readonly goneAfter: number;
+  goneAfter: number;
   private timer: NodeJS.Timeout | undefined;
-  private done!: () => void;
+  protected done!: () => void;
 
   constructor(readonly o: LoopOptions) {
     this.records = new Records(Math.min(o.requests ?? 1 << 16, 1 << 24));
@@ -97,10 +98,15 @@ class Loop {
       const tickMs = Math.max(10, Math.min(100, this.timeoutMs / 10));
       this.timer = setInterval(() => this.tick(), tickMs);
       this.o.signal?.addEventListener('abort', () => this.stop('aborted'), { once: true });
-      for (let i = 0; i < this.o.concurrency; i++) this.slots.push(new Slot(i, this));
       if (this.o.signal?.aborted) return this.stop('aborted');
-      for (const slot of this.slots) this.startNext(slot);
+      this.startAll();
     });
+  }
+
+  /** The closed loop's start: `concurrency` slots, each starting its first request at once. */
+  protected startAll(): void {
+    for (let i = 0; i < this.o.concurrency; i++) this.slots.push(new Slot(i, this));
+    for (const slot of this.slots) this.startNext(slot);
   }
 
   startNext(slot: Slot): void {
@@ -112,6 +118,11 @@ class Loop {
     }
     const rec = this.records.open(now, slot.id);
     if (rec < 0) return this.stop('record-limit');
+    this.begin(slot, rec, now);
+  }
+
+  /** Sends request `rec` from `slot`: on its kept-alive connection, or on a new one. */
+  protected begin(slot: Slot, rec: number, now: number): void {
     this.started++;
     this.inflight++;
     slot.reset(rec, now + this.timeoutMs);
@@ -220,7 +231,7 @@ class Loop {
     this.connectErrorsInARow = code === E_CONNECT ? this.connectErrorsInARow + 1 : 0;
   }
 
-  private afterSettle(slot: Slot): void {
+  protected afterSettle(slot: Slot): void {
     if (this.o.bailout !== undefined && this.errors >= this.o.bailout) return this.stop('bailout');
     if (this.connectErrorsInARow >= this.goneAfter) return this.stop('server-gone');
     this.startNext(slot);
@@ -252,7 +263,7 @@ class Loop {
     });
   }
 
-  private finish(): void {
+  protected finish(): void {
     if (this.inflight > 0) return;
     clearInterval(this.timer);
     this.timer = undefined;

@@ -8,8 +8,8 @@ export const BYTES_PER_RECORD = 4 * 8 + 2 + 4 + 1 + 4 + 4;
 export const MAX_RECORDS = 10_000_000;
 
 /** Error codes stored per record; 0 is success. */
-export const ERROR_CODE: Record<ErrorKind, number> = { connect: 1, reset: 2, timeout: 3, status: 4, length: 5, other: 6 };
-export const ERROR_NAME: readonly (ErrorKind | undefined)[] = [undefined, 'connect', 'reset', 'timeout', 'status', 'length', 'other'];
+export const ERROR_CODE: Record<ErrorKind, number> = { connect: 1, reset: 2, timeout: 3, status: 4, length: 5, other: 6, inflight: 7 };
+export const ERROR_NAME: readonly (ErrorKind | undefined)[] = [undefined, 'connect', 'reset', 'timeout', 'status', 'length', 'other', 'inflight'];
 
 /**
  * Times are milliseconds on the monotonic clock (performance.now(), microsecond resolution), absolute to

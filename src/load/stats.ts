@@ -54,16 +54,21 @@ export function latency(values: Float64Array): LatencyMs {
 export type Figures = Pick<LoadResult, 'requests' | 'durationS' | 'totalDurationS' | 'throughputRps' | 'measuredLoad' | 'latencyMs'
   | 'phasesMs' | 'bytesReceived' | 'errors' | 'statusCounts' | 'requestsCompleted' | 'steadiness' | 'connectedLoad' | 'slowConnects'> & { trim: Trim };
 
+/** The finished requests (end is set), in start order, and those kept after trimming `requestedTrim` at each end. */
+export function keptRequests(r: Records, requestedTrim: number): { finished: number[]; trim: Trim; kept: number[] } {
+  const finished: number[] = [];
+  for (let i = 0; i < r.length; i++) if (!Number.isNaN(r.end[i]!)) finished.push(i);
+  const trim = trimFor(finished.length, requestedTrim);
+  return { finished, trim, kept: finished.slice(trim.k, finished.length - trim.k) };
+}
+
 /**
  * Figures over the kept window. Requests are kept by start order (records are in start order); of those, the ones
  * that got a whole response (2xx or not) are the served ones, whose times make the latency figures and l_m.
  * Requests the run cut short (end = NaN) are neither kept nor counted.
  */
 export function figures(r: Records, requestedTrim: number, concurrency = 1): Figures {
-  const finished: number[] = [];
-  for (let i = 0; i < r.length; i++) if (!Number.isNaN(r.end[i]!)) finished.push(i);
-  const trim = trimFor(finished.length, requestedTrim);
-  const kept = finished.slice(trim.k, finished.length - trim.k);
+  const { finished, trim, kept } = keptRequests(r, requestedTrim);
 
   const errors = Object.fromEntries(ERROR_KINDS.map((k) => [k, 0])) as Record<ErrorKind, number> & { total: number };
   errors.total = 0;

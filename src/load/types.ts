@@ -3,7 +3,9 @@
 import type { Steadiness } from './steady.js';
 import type { Environment } from '../core/environment.js';
 
-export const LOAD_SCHEMA = 'eventbench.load/1';
+// load/2 (open loop): adds the error kind `inflight`, and `loop` and `openLoop` on open-loop results. A load/1 file
+// reads as a closed-loop result whose errors lack `inflight` (read it as 0).
+export const LOAD_SCHEMA = 'eventbench.load/2';
 
 export type Engine = 'eventbench' | 'ab';
 
@@ -65,8 +67,11 @@ export interface LatencyMs extends PhaseMs {
   percentiles: Record<string, number>;
 }
 
-export type ErrorKind = 'connect' | 'reset' | 'timeout' | 'status' | 'length' | 'other';
-export const ERROR_KINDS: readonly ErrorKind[] = ['connect', 'reset', 'timeout', 'status', 'length', 'other'];
+/** `inflight` (open loop only): a request due by the schedule found --max-inflight requests in flight and was not sent. */
+export type ErrorKind = 'connect' | 'reset' | 'timeout' | 'status' | 'length' | 'other' | 'inflight';
+export const ERROR_KINDS: readonly ErrorKind[] = ['connect', 'reset', 'timeout', 'status', 'length', 'other', 'inflight'];
+/** Errors by kind and their total; `inflight` is absent from load/1 files. */
+export type ErrorCounts = Record<Exclude<ErrorKind, 'inflight'>, number> & { inflight?: number; total: number };
 
 export interface LoadResult {
   schema: typeof LOAD_SCHEMA;
@@ -119,7 +124,7 @@ export interface LoadResult {
   /** Body length set by the first good response (ab's "Document Length"), bytes. */
   documentBytes: number | null;
   /** Errors in the whole run, by kind, and their total. Errors count in latency figures only if kept. */
-  errors: Record<ErrorKind, number> & { total: number };
+  errors: ErrorCounts;
   /** Responses by HTTP status code, whole run. */
   statusCounts: Record<string, number>;
   /** The client's own CPU time over the run; share is CPU seconds over wall seconds (1 = one full core). */
@@ -137,6 +142,10 @@ export interface LoadResult {
    * overflowed). Each reason is one sentence with the figures.
    */
   verdict: { clientBound: boolean; notSteady?: boolean; backlogBound?: boolean; reasons: string[] };
+  /** "open" for the open loop (`--rate`): requests start on a schedule; absent or "closed" for the closed loop. */
+  loop?: 'closed' | 'open';
+  /** The open loop's own figures (open loop only). There `concurrency` is the most requests in flight at once. */
+  openLoop?: OpenLoopFigures;
   /** Set when the run ended early: "bailout", "aborted", "server-gone" (connections refused in a row), "record-limit". */
   stoppedEarly?: string;
   startedAt: string;
@@ -148,3 +157,44 @@ export interface LoadResult {
  * load verdict's client-bound test and the report's (CLIENT_BOUND_SHARE) both read it here.
  */
 export const MEASURED_LOAD_FLOOR = 0.95;
+
+export type Arrivals = 'uniform' | 'poisson';
+
+/**
+ * What the open loop adds to a result. Latency (latencyMs, phasesMs) counts from each request's SCHEDULED start, so
+ * time the request waited because the server or the client was behind is in it (no coordinated omission); the
+ * percentiles of latencyMs come from the HDR histogram below.
+ */
+export interface OpenLoopFigures {
+  /** Offered rate, requests per second. */
+  rateRps: number;
+  /** "uniform": one request every 1/rate s; "poisson": exponential gaps of mean 1/rate s from `seed`. */
+  arrivals: Arrivals;
+  /** Seed of the schedule's generator (recorded for uniform too, where it is unused): the same seed, the same schedule. */
+  seed: number;
+  /** Requests allowed in flight at once; a request due beyond it is not sent and counts as error kind `inflight`. */
+  maxInflight: number;
+  /** Requests the schedule called for in the whole run, sent or not. */
+  requestsScheduled: number;
+  /**
+   * The first requests, scheduled at a rate climbing from a tenth of rateRps to all of it so that the client's
+   * own warm-up builds no backlog; as many as the trim at the start, so none of them is kept.
+   */
+  rampRequests: number;
+  /** Kept requests sent per second of actual start times, first to last kept: the rate the client held. */
+  sentRps: number;
+  /** Most requests in flight at once. */
+  peakInflight: number;
+  /**
+   * The client's lag per kept request, actual start minus scheduled start, ms: mean, max, and percentiles keyed
+   * "50" .. "99.9", "100" from an HDR histogram (1 µs resolution, 3 significant digits).
+   */
+  lagMs: { mean: number; max: number; percentiles: Record<string, number> };
+  /** The lag p99 above which the verdict is client-bound, ms. */
+  lagBoundMs: number;
+  /**
+   * HDR histogram of the kept served requests' latency from scheduled start, in microseconds, 3 significant
+   * digits, as hdr-histogram-js's encodeIntoCompressedBase64 (decode it to merge repeats or read any percentile).
+   */
+  latencyHistogram: string;
+}

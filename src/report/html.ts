@@ -1,5 +1,6 @@
 // The HTML report: one self-contained page (styles and SVG figures inline, nothing fetched), readable on a laptop
 // and on a phone. Pure: model and rendered figures in, a string out.
+import { openLoopTable } from './open-loop.js';
 import type { ReportModel } from './model.js';
 import type { Figure } from './figures.js';
 import { visible, paperTable, pointsTable, rankingTable, type Table } from './tables.js';
@@ -85,6 +86,8 @@ export function renderHtml(model: ReportModel, rendered: readonly RenderedFigure
   const ranking = rankingTable(model);
   parts.push(`<h2>${escapeHtml(ranking.title)}</h2>`, `<p>${escapeHtml(`${model.ratioReference.why} A rank shared (=) means the 95% intervals overlap: those servers are tied.`)}</p>`, htmlTable(ranking, ranking.columns.indexOf('flags')));
   if (flagged.length > 0) parts.push(list(flagged.flatMap((s) => s.flags.map((f) => `${s.server}: ${f.text}`)), 'flags note'));
+  const openTable = openLoopTable(model);
+  if (openTable) parts.push('<h2>Open loop: latency against offered rate</h2>', fig('fig6'), `<h3>${escapeHtml(openTable.title)}</h3>`, htmlTable(openTable, openTable.columns.indexOf('points left out')));
   parts.push('<h2>The paper\'s figures, today</h2>', fig('fig1'), fig('fig2'));
   const paper = paperTable(model);
   parts.push(`<h2>${escapeHtml(paper.title)}</h2>`, `<p>${escapeHtml(`${model.reference.why} Slopes on machines of different speed are compared through their ratio to the reference; ranks are by slope, 1 = fastest.`)}</p>`, htmlTable(paper));

@@ -1,6 +1,7 @@
 // The report's model: everything the figures and tables show, computed once from the stored run. Pure: the
 // renderers only format it. Repeats of one (server, load) are averaged; each server's mean serving time is fitted
 // against the offered load (the paper's Figure 2), and its peak memory likewise (bytes per connection).
+import { openLoopModel, type OpenLoopModel } from './open-loop.js';
 import type { Environment } from '../core/environment.js';
 import { MEASURED_LOAD_FLOOR } from '../load/types.js';
 import type { Family, HostSetup, Plan, Point, RunInfo } from '../experiment/schema.js';
@@ -129,6 +130,8 @@ export interface ReportModel {
   comparison: ComparisonRow[];
   /** The server every ratio of the ranking divides by, and why that one. */
   ratioReference: { server: string | null; why: string };
+  /** The open loop's curves and knees (src/report/open-loop.ts), for runs made with --open-loop. */
+  openLoop?: OpenLoopModel;
 }
 
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -338,5 +341,6 @@ export function buildModel(stored: StoredRun, options: ModelOptions = {}): Repor
     reference,
     comparison: compare(servers, reference),
     ratioReference,
+    ...(stored.openPoints ? { openLoop: openLoopModel(stored.openPoints, run.plan.servers) } : {}),
   };
 }

@@ -7,11 +7,13 @@ import { POINTS_FILE } from '../experiment/schema.js';
 
 export type { StoredRun };
 export { ResultsError };
+import { readOpenPoints } from './open-loop.js';
 
 export async function readRun(dir: string): Promise<StoredRun> {
   const stored = readRunFolder(dir, { field: 'DIR', tornLastLine: 'skip' });
   if (stored.points.length === 0) {
     throw new ResultsError(`${dir} holds no results yet (${POINTS_FILE} has no complete line); render it again once \`eventbench run\` has measured a point`);
   }
-  return stored;
+  const openPoints = await readOpenPoints(dir, stored.notes);
+  return { ...stored, ...(openPoints.length ? { openPoints } : {}) };
 }

@@ -14,8 +14,8 @@ export interface Cell {
 export const visible = (row: readonly Cell[]): Cell[] => row.filter((c) => !c.csvOnly);
 
 export interface Table {
-  /** Short name, for `--table`. */
-  name: TableName;
+  /** Short name, for `--table` ("open-loop" is in the HTML report only). */
+  name: TableName | 'open-loop';
   title: string;
   /** Column headings for readers, and for CSV (with units, no spaces). */
   columns: string[];

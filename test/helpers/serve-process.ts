@@ -3,6 +3,8 @@
 //   --crash-after N   exit(3) when the Nth request arrives (a server that dies mid-point)
 //   --stall           accept connections and never answer (every request times out)
 //   --child           start a sleeping child process (a process tree to sample and to clean up)
+//   --block-ms B --block-every-ms E   block the event loop for B ms every E ms (a server that stalls, for the open loop)
+//   --work-ms W       spend W ms of CPU on every request before answering (a server whose service time is known)
 import net from 'node:net';
 import { spawn } from 'node:child_process';
 import { buildResponses } from '../../src/servers/page.js';
@@ -14,6 +16,10 @@ const crashAfter = Number(flag('--crash-after') ?? Infinity);
 const stall = args.includes('--stall');
 const responses = buildResponses(Number(flag('--page-bytes') ?? 305));
 let served = 0;
+const workMs = Number(flag('--work-ms') ?? 0);
+const spin = (ms: number) => { const end = performance.now() + ms; while (performance.now() < end); };
+const blockMs = Number(flag('--block-ms') ?? 0);
+if (blockMs > 0) setInterval(() => spin(blockMs), Number(flag('--block-every-ms') ?? 1000));
 
 // Like `eventbench serve`, nothing here outlives whoever started it, even after a SIGKILL that allows no clean-up:
 // the helper and its child each watch their parent and exit once it is gone.
@@ -29,7 +35,9 @@ const server = net.createServer((socket) => {
   socket.on('data', (d) => {
     head = Buffer.concat([head, d]);
     const reply = answer(head, responses);
-    if (reply) socket.end(reply);
+    if (!reply) return;
+    if (workMs > 0) spin(workMs);
+    socket.end(reply);
   });
   socket.on('error', () => socket.destroy());
 });

@@ -4,11 +4,14 @@ import { UsageError } from '../../core/errors.js';
 import { runLoad, LOAD_DEFAULTS, type Engine, type Progress } from '../../load/index.js';
 import { BYTES_PER_RECORD, MAX_RECORDS } from '../../load/records.js';
 import { formatResult } from '../../load/format.js';
+import { LAG_P99_BOUND_MS, OPEN_LOOP_DEFAULTS, runOpenLoad } from '../../load/open-loop.js';
+import type { Arrivals } from '../../load/types.js';
 import { EXIT, type Command } from '../command.js';
 
 const help = `eventbench load: ApacheBench's closed loop, made trustworthy.
 
 Usage: eventbench load [options] URL
+       eventbench load --rate R [options] URL      (the open loop)
 
 Keeps exactly -c requests in flight: the moment one ends, the next starts. Each request opens a fresh TCP
 connection and sends an HTTP/1.0 GET, as ab does. Every request is recorded (start, connected, first byte, end,
@@ -32,12 +35,25 @@ Options:
                         for when one client core cannot saturate the server          --workers 2
       --engine E        eventbench (default) or ab: run the real ApacheBench with
                         the same settings, report it in the same schema              --engine ab
-      --json            print one JSON object (schema eventbench.load/1) instead     --json
+      --json            print one JSON object (schema eventbench.load/2) instead     --json
       --raw FILE        write every request's record as CSV, in start order         --raw requests.csv
+      --rate R          THE OPEN LOOP: start R requests per second on a schedule,
+                        whatever the server does; latency counts from each
+                        request's scheduled start (no coordinated omission);
+                        replaces -c                                                  --rate 5000
+      --arrivals A      open loop: poisson (default, exponential gaps) or uniform   --arrivals uniform
+      --seed S          open loop: seed of the poisson schedule (default random,
+                        recorded in the result)                                      --seed 42
+      --max-inflight M  open loop: requests allowed in flight (default ${OPEN_LOOP_DEFAULTS.maxInflight}); a
+                        request due beyond it is not sent, counted as error
+                        "inflight", never waited on                                 --max-inflight 2000
       --strict          exit ${EXIT.clientBound} when the verdict is client-bound                      --strict
 
 Memory: ${BYTES_PER_RECORD} bytes per request recorded (1,000,000 requests: about ${Math.round(BYTES_PER_RECORD)} MB);
 a run stops at ${MAX_RECORDS.toLocaleString('en')} requests.
+Open loop: each request starts at its scheduled time on a fresh connection (or a kept-alive idle one with -k).
+The client's lag (actual start minus scheduled) is recorded per request; the verdict is client-bound when its
+p99 exceeds ${LAG_P99_BOUND_MS} ms. Percentiles come from an HDR histogram (3 significant digits), stored in the result.
 Errors are counted, never fatal: connect (refused), reset (or closed before a whole response), timeout,
 status (non-2xx), length (body differs from the first good response, ab's rule), other.
 Progress goes to stderr, only on a terminal. Ctrl-C stops the run and prints what was measured.
@@ -46,6 +62,7 @@ Examples:
   eventbench load -c 100 -n 20000 http://127.0.0.1:8080/
   eventbench load -c 100 -t 10 --json http://127.0.0.1:8080/ > result.json
   eventbench load -c 100 -n 20000 --engine ab http://127.0.0.1:8080/
+  eventbench load --rate 2000 -t 10 --seed 7 http://127.0.0.1:8080/
 
 Exit status: ${EXIT.ok} ok, ${EXIT.failure} nothing served / bailout / server gone, ${EXIT.usage} bad input, ${EXIT.clientBound} client-bound (--strict), ${EXIT.interrupted} interrupted.
 `;
@@ -74,7 +91,22 @@ export const load: Command = {
       json: { type: 'boolean' },
       raw: { type: 'string' },
       strict: { type: 'boolean' },
+      rate: { type: 'string' },
+      arrivals: { type: 'string' },
+      seed: { type: 'string' },
+      'max-inflight': { type: 'string' },
     });
+    const open = values.rate !== undefined;
+    if (!open) {
+      for (const flag of ['arrivals', 'seed', 'max-inflight'] as const) {
+        if (values[flag] !== undefined) throw new UsageError(`--${flag}`, values[flag], 'belongs to the open loop only', 'add --rate R or drop it');
+      }
+    } else {
+      const closedOnly = { concurrency: '-c', workers: '--workers', engine: '--engine', bailout: '--bailout' } as const;
+      for (const [k, flag] of Object.entries(closedOnly)) {
+        if (values[k as keyof typeof closedOnly] !== undefined) throw new UsageError(flag, values[k as keyof typeof closedOnly], 'belongs to the closed loop: the open loop (--rate) sets no concurrency and runs one thread', `drop ${flag} or --rate`);
+      }
+    }
     if (positionals.length !== 1) {
       throw new UsageError('URL', positionals.join(' ') || '(none)', 'expected exactly one http:// URL', 'e.g. `eventbench load -c 10 http://127.0.0.1:8080/`');
     }
@@ -85,7 +117,25 @@ export const load: Command = {
     process.once('SIGINT', onSigint);
     const tty = process.stderr.isTTY === true;
     try {
-      const result = await runLoad({
+      const common = {
+        url: positionals[0]!,
+        requests: parseNumberArg('requests (-n)', values.requests),
+        durationS: parseNumberArg('duration (-t)', values.duration, false),
+        timeoutS: parseNumberArg('timeout (--timeout)', values.timeout, false),
+        trim: parseNumberArg('trim (--trim)', values.trim),
+        keepalive: values.keepalive,
+        method: values.head ? 'HEAD' as const : 'GET' as const,
+        rawFile: values.raw,
+        signal: controller.signal,
+        onProgress: tty ? (p: Progress) => process.stderr.write(progressBar(p)) : undefined,
+      };
+      const result = open ? await runOpenLoad({
+        ...common,
+        rateRps: parseNumberArg('rate (--rate)', values.rate, false)!,
+        arrivals: values.arrivals as Arrivals | undefined,
+        seed: parseNumberArg('seed (--seed)', values.seed),
+        maxInflight: parseNumberArg('max-inflight (--max-inflight)', values['max-inflight']),
+      }) : await runLoad({
         url: positionals[0]!,
         concurrency: parseNumberArg('concurrency (-c)', values.concurrency) ?? 1,
         requests: parseNumberArg('requests (-n)', values.requests),

@@ -8,6 +8,7 @@ import { UsageError } from '../../core/errors.js';
 import { QUICK_DEFAULTS, RUN_DEFAULTS, type PlanInput } from '../../experiment/plan.js';
 import { runExperiment, type RunEvent, type RunOptions } from '../../experiment/runner.js';
 import { removeLeftovers } from '../../experiment/leftovers.js';
+import { checkRateFractions, DEFAULT_RATE_FRACTIONS, OPEN_POINTS_FILE, runOpenLoopSweep } from '../../experiment/open-loop.js';
 import type { Engine } from '../../load/types.js';
 import { buildModel, readRun, writeReport } from '../../report/index.js';
 import { rankingTable } from '../../report/tables.js';
@@ -40,13 +41,18 @@ Usage: eventbench run [options]
   --out DIR               results folder (default results/<date-time>/)
   --resume DIR            complete an interrupted run: only missing points are measured
   --no-report             do not write the HTML report at the end
+  --open-loop             after the sweep, measure every server again with the open loop (requests on a schedule,
+                          latency from the scheduled start) at rates that are fractions of ITS OWN closed-loop
+                          capacity in this run; kept in DIR/${OPEN_POINTS_FILE}, drawn as latency against offered rate
+  --rates LIST            those fractions (default ${DEFAULT_RATE_FRACTIONS.join(',')}), e.g. --rates 0.1,0.5,0.9,1.2
 
 Results: DIR/run.json (plan, host, environment) and DIR/points.jsonl (one point per line), documented in
 src/experiment/schema.ts. Ctrl-C keeps every finished point; resume with --resume DIR.
 Examples:
   eventbench run
   eventbench run --quick
-  eventbench run --servers events,threads --loads 1,50,100,200 --backlog 128`;
+  eventbench run --servers events,threads --loads 1,50,100,200 --backlog 128
+  eventbench run --servers events,threads --open-loop --rates 0.1,0.5,0.9,1.1`;
 
 function list(field: string, raw: string | undefined): string[] | undefined {
   if (raw === undefined) return undefined;
@@ -59,7 +65,7 @@ function list(field: string, raw: string | undefined): string[] | undefined {
 const RESUME_TAKES = ['resume', 'no-report'];
 const SHORT: Record<string, string> = { requests: '-n', duration: '-t' };
 
-export function parseRunArgs(argv: string[]): { input: PlanInput; out?: string; resume?: string; report: boolean } {
+export function parseRunArgs(argv: string[]): { input: PlanInput; out?: string; resume?: string; report: boolean; openLoop?: number[] } {
   const { values, positionals } = parseCommandArgs('run', argv, {
     servers: { type: 'string' }, loads: { type: 'string' }, repeat: { type: 'string' },
     requests: { type: 'string', short: 'n' }, duration: { type: 'string', short: 't' }, trim: { type: 'string' },
@@ -68,6 +74,7 @@ export function parseRunArgs(argv: string[]): { input: PlanInput; out?: string; 
     'throttle-period-ms': { type: 'string' }, seed: { type: 'string' },
     'latency-cap': { type: 'string' }, 'error-cap': { type: 'string' }, quick: { type: 'boolean' },
     out: { type: 'string' }, resume: { type: 'string' }, 'no-report': { type: 'boolean' },
+    'open-loop': { type: 'boolean' }, rates: { type: 'string' },
   });
   if (positionals.length > 0) throw new UsageError('argument', positionals[0], 'run takes no positional arguments', 'see `eventbench run --help`');
   const v = values as Record<string, string | boolean | undefined>;
@@ -100,7 +107,10 @@ export function parseRunArgs(argv: string[]): { input: PlanInput; out?: string; 
     quick: v.quick === true,
   };
   for (const k of Object.keys(input) as (keyof PlanInput)[]) if (input[k] === undefined) delete input[k];
-  return { input, ...(s('out') ? { out: s('out')! } : {}), ...(s('resume') ? { resume: s('resume')! } : {}), report: v['no-report'] !== true };
+  if (s('rates') !== undefined && v['open-loop'] !== true) throw new UsageError('--rates', s('rates'), 'belongs to the open loop', 'add --open-loop or drop --rates');
+  const rates = list('--rates', s('rates'))?.map((x) => numberArg('--rates', x, 0.01, 10, false)!);
+  const openLoop = v['open-loop'] === true ? checkRateFractions(rates ?? DEFAULT_RATE_FRACTIONS) : undefined;
+  return { input, ...(s('out') ? { out: s('out')! } : {}), ...(s('resume') ? { resume: s('resume')! } : {}), report: v['no-report'] !== true, ...(openLoop ? { openLoop } : {}) };
 }
 
 const fmtS = (s: number) => (s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`);
@@ -155,6 +165,12 @@ export async function runCommand(argv: string[], extra: Pick<RunOptions, 'catalo
       ...extra,
     });
     if (process.stderr.isTTY) process.stderr.write(CLEAR_LINE);
+    if (args.openLoop && !outcome.interrupted) {
+      const open = await runOpenLoopSweep({ dir: outcome.dir, info: outcome.info, points: outcome.points, fractions: args.openLoop,
+        signal: controller.signal, onLine: (t) => process.stderr.write(t + '\n'), ...(extra.catalog ? { catalog: extra.catalog } : {}),
+        ...(extra.trial ? { trial: extra.trial } : {}) });
+      if (open.interrupted) outcome.interrupted = true;
+    }
     // The ranking is the report's own (one fit, one table), printed short.
     const model = buildModel(await readRun(outcome.dir));
     process.stdout.write([...glance(model), '', markdownTable(rankingTable(model))].join('\n') + '\n');

@@ -1,0 +1,140 @@
+// `eventbench run --open-loop`: after the closed-loop sweep, each server is measured again by the open loop
+// (`eventbench load --rate`) at rates that are FRACTIONS OF ITS OWN CLOSED-LOOP CAPACITY measured in the same run
+// (its highest throughput over the sweep). Servers of very different speed then share one x axis (0.1 .. 1.2 of
+// what each can do), the curve of each bends where its queue starts to build, and a rate past capacity (1.1, 1.2)
+// shows what overload does to latency when the client does not politely wait. Every point runs on a fresh server,
+// as the closed loop's do, and is appended to open-loop.jsonl in the run folder as it is measured.
+import { appendFileSync } from 'node:fs';
+import path from 'node:path';
+import { findModel, models as allModels, type ServerModel } from '../servers/registry.js';
+import { UsageError } from '../core/errors.js';
+import type { Family, Point, RunInfo, ServerMetrics } from './schema.js';
+import type { LoadResult } from '../load/types.js';
+import { createThrottle, hasTaskset } from './host.js';
+import { stopReason } from './runner.js';
+import { EVENTBENCH_BIN, runTrial, type LoadArgs, type TrialOptions } from './trial.js';
+import type { PointFlag } from './verdict.js';
+
+export const OPEN_POINT_SCHEMA = 'eventbench.open-point/1';
+export const OPEN_POINTS_FILE = 'open-loop.jsonl';
+/** Offered rates as fractions of each server's closed-loop capacity: light load, the knee's region, and past it. */
+export const DEFAULT_RATE_FRACTIONS = [0.1, 0.25, 0.5, 0.75, 0.9, 1, 1.1, 1.2];
+/**
+ * Seconds of an open-loop point, at least: a fresh client process starts its schedule before its own code is warm,
+ * and in a 0.5 s point that shows as lag p99 of 3 to 5 ms (10% of the requests late); over 2 s, with the first tenth
+ * trimmed, lag p99 is 0.3 to 0.4 ms at 500 requests/s on this VM.
+ */
+export const OPEN_MIN_DURATION_S = 2;
+
+/** One open-loop point, one line of open-loop.jsonl. */
+export interface OpenPoint {
+  schema: typeof OPEN_POINT_SCHEMA;
+  server: string;
+  family: Family;
+  paperRow?: string;
+  /** The offered rate as a fraction of capacityRps. */
+  rateFraction: number;
+  /** The server's closed-loop capacity in this run: its highest throughput over the sweep, requests/s. */
+  capacityRps: number;
+  /** The offered rate, requests/s (rateFraction × capacityRps, rounded). */
+  rateRps: number;
+  repeat: number;
+  status: 'ok' | 'failed';
+  reason?: string;
+  /** Set on the last point of a server that the stop rules kept from higher rates. */
+  stopped?: string;
+  startedAt: string;
+  /** An open-loop LoadResult (loop "open", with openLoop). */
+  result?: LoadResult;
+  metrics?: ServerMetrics;
+  /** client-bound: the client's lag p99 passed its bound (see src/load/open-loop.ts). Flagged points stay out of the knee. */
+  flags?: PointFlag[];
+}
+
+/** Checks the --rates list: fractions of capacity. */
+export function checkRateFractions(fractions: number[]): number[] {
+  for (const f of fractions) if (!(f >= 0.01 && f <= 10)) throw new UsageError('--rates', f, 'expected fractions of each server\'s closed-loop capacity from 0.01 to 10', 'e.g. --rates 0.1,0.5,0.9,1.2');
+  return [...new Set(fractions)].sort((a, b) => a - b);
+}
+
+/** A server's closed-loop capacity: the highest throughput of its measured points, or undefined if none. */
+export function capacityOf(points: readonly Point[], server: string): number | undefined {
+  const rates = points.filter((p) => p.server === server && p.status === 'ok' && p.result && p.result.throughputRps > 0).map((p) => p.result!.throughputRps);
+  return rates.length ? Math.max(...rates) : undefined;
+}
+
+export interface OpenLoopSweepOptions {
+  dir: string;
+  info: RunInfo;
+  /** The closed-loop points of this run. */
+  points: readonly Point[];
+  fractions: number[];
+  catalog?: readonly ServerModel[];
+  trial?: Pick<TrialOptions, 'serverArgv' | 'warmupRequests' | 'readyTimeoutMs'>;
+  signal?: AbortSignal;
+  /** One line per finished point, and warnings. */
+  onLine?: (text: string) => void;
+}
+
+/** The open-loop argv of the client for one point. */
+export function openLoadArgv(rateRps: number, durationS: number, requests: number | undefined) {
+  return (url: string, a: LoadArgs): string[] => {
+    const argv = [process.execPath, EVENTBENCH_BIN, 'load', url, '--rate', String(rateRps), '-t', String(durationS), '--json',
+      '--timeout', String(a.timeoutS), '--trim', String(Math.round((rateRps * durationS) / 10))];
+    if (requests !== undefined) argv.push('-n', String(requests));
+    return argv;
+  };
+}
+
+/** Measures every server × fraction × repeat; returns the points (also appended to open-loop.jsonl), and whether interrupted. */
+export async function runOpenLoopSweep(o: OpenLoopSweepOptions): Promise<{ points: OpenPoint[]; interrupted: boolean }> {
+  const { plan } = o.info;
+  const catalog = o.catalog ?? allModels;
+  const line = o.onLine ?? (() => {});
+  const throttle = createThrottle(plan.serverCpuShare);
+  const pin = hasTaskset();
+  const out: OpenPoint[] = [];
+  const file = path.join(o.dir, OPEN_POINTS_FILE);
+  const durationS = Math.max(plan.durationS ?? 0, OPEN_MIN_DURATION_S);
+  let interrupted = false;
+  try {
+    for (const name of plan.servers) {
+      const model = catalog.find((m) => m.name === name) ?? (o.catalog ? undefined : findModel(name));
+      const capacityRps = capacityOf(o.points, name);
+      if (!model || capacityRps === undefined) {
+        if (o.points.some((p) => p.server === name)) line(`open loop: ${name} skipped: no closed-loop point measured its capacity`);
+        continue;
+      }
+      let failures = 0;
+      server: for (const rateFraction of o.fractions) {
+        for (let repeat = 1; repeat <= plan.repeat; repeat++) {
+          if (o.signal?.aborted) { interrupted = true; break server; }
+          const rateRps = Math.max(1, Math.round(rateFraction * capacityRps));
+          const server = { name: model.name, family: model.family, ...(model.paperRow ? { paperRow: model.paperRow } : {}) };
+          const p = await runTrial({ ...o.trial, server, load: 1, repeat, plan, throttle, pin, durationS,
+            loadArgv: openLoadArgv(rateRps, durationS, plan.requests), ...(o.signal ? { signal: o.signal } : {}), onWarning: (t) => line(`warning: ${t}`) });
+          if (p === 'aborted') { interrupted = true; break server; }
+          const point: OpenPoint = {
+            schema: OPEN_POINT_SCHEMA, server: p.server, family: p.family, ...(p.paperRow ? { paperRow: p.paperRow } : {}),
+            rateFraction, capacityRps, rateRps, repeat, status: p.status, ...(p.reason ? { reason: p.reason } : {}), startedAt: p.startedAt,
+            ...(p.result ? { result: p.result } : {}), ...(p.metrics ? { metrics: p.metrics } : {}),
+            ...(p.result ? { flags: p.result.verdict.clientBound ? [{ kind: 'client-bound' as const, why: p.result.verdict.reasons.join('; ') }] : [] } : {}),
+          };
+          failures = p.status === 'failed' ? failures + 1 : 0;
+          const why = stopReason({ ...p, load: rateRps }, plan, failures);
+          if (why) point.stopped = why.replace(/at load (\d+)/, 'at $1 requests/s');
+          appendFileSync(file, JSON.stringify(point) + '\n');
+          out.push(point);
+          const r = point.result;
+          line(`open loop: ${name} @ ${rateRps} req/s (${rateFraction} × ${Math.round(capacityRps)}): ${r
+            ? `p50 ${r.latencyMs.median.toFixed(2)} ms, p99 ${r.latencyMs.percentiles['99']?.toFixed(2)} ms, lag p99 ${r.openLoop?.lagMs.percentiles['99']?.toFixed(3)} ms, errors ${r.errors.total}`
+            : `FAILED: ${point.reason}`}${point.stopped ? `; stopped: ${point.stopped}` : ''}`);
+          if (why) break server;
+        }
+      }
+    }
+  } finally {
+    throttle.remove();
+  }
+  return { points: out, interrupted };
+}

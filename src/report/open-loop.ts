@@ -1,0 +1,142 @@
+// The open loop in the report (runs made with `eventbench run --open-loop`): read open-loop.jsonl, make one curve
+// per server of latency (p50, p99) against offered rate, find each server's knee, and lay the knees beside the
+// closed-loop slopes. Pure once read; a run without open-loop points has no open-loop section.
+//
+// The knee: the highest offered rate at which the server's p99 stays under KNEE_FACTOR × its low-load p99 (the p99
+// at its lowest measured rate), every lower rate staying under too. Ten times the low-load tail is far past noise
+// (repeat runs differ by well under 2×) and well before the p99 of an overloaded server, which grows with the length
+// of the point (a queue that never drains). Points flagged client-bound (the client fell behind its schedule) or
+// with requests past --max-inflight are shown but cannot be the knee.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { OPEN_POINTS_FILE, OPEN_POINT_SCHEMA, type OpenPoint } from '../experiment/open-loop.js';
+import type { ReportModel } from './model.js';
+import { fixed, groupDigits, type Cell, type Table } from './tables.js';
+
+export const KNEE_FACTOR = 10;
+
+export interface OpenRatePoint {
+  rateFraction: number;
+  /** Offered rate, requests/s. */
+  rateRps: number;
+  repeats: number;
+  /** Means over repeats, ms. */
+  p50Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+  lagP99Ms: number;
+  /** Responses per second. */
+  throughputRps: number;
+  errors: number;
+  /** Why it cannot be the knee, or null. */
+  flag: string | null;
+}
+
+export interface OpenServer {
+  server: string;
+  capacityRps: number;
+  points: OpenRatePoint[];
+  lowLoadP99Ms: number | null;
+  /** KNEE_FACTOR × lowLoadP99Ms. */
+  thresholdMs: number | null;
+  /** The knee's offered rate (requests/s) and its fraction of capacity, or null when even the lowest rate is past it. */
+  kneeRps: number | null;
+  kneeFraction: number | null;
+  kneeP99Ms: number | null;
+}
+
+export interface OpenLoopModel {
+  kneeFactor: number;
+  servers: OpenServer[];
+}
+
+/** The run's open-loop points, or none; a last line cut short by a writer still at work is skipped with a note. */
+export async function readOpenPoints(dir: string, notes: string[]): Promise<OpenPoint[]> {
+  const text = await readFile(path.join(dir, OPEN_POINTS_FILE), 'utf8').catch(() => '');
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  const out: OpenPoint[] = [];
+  lines.forEach((line, i) => {
+    try {
+      const p = JSON.parse(line) as OpenPoint;
+      if (p.schema === OPEN_POINT_SCHEMA) out.push(p);
+      else notes.push(`${OPEN_POINTS_FILE} line ${i + 1} has schema ${JSON.stringify(p.schema)}, not ${OPEN_POINT_SCHEMA}; it was skipped.`);
+    } catch {
+      notes.push(`${OPEN_POINTS_FILE} line ${i + 1} is not valid JSON${i === lines.length - 1 ? ' (a run still writing?)' : ''}; it was skipped.`);
+    }
+  });
+  return out;
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+function ratePoint(ps: OpenPoint[]): OpenRatePoint | null {
+  const ok = ps.filter((p) => p.status === 'ok' && p.result && p.result.requests > 0);
+  if (ok.length === 0) return null;
+  const rs = ok.map((p) => p.result!);
+  const pct = (q: string) => mean(rs.map((r) => r.latencyMs.percentiles[q] ?? NaN));
+  const notSent = rs.reduce((a, r) => a + (r.errors.inflight ?? 0), 0);
+  const bound = ok.filter((p) => p.flags?.some((f) => f.kind === 'client-bound'));
+  return {
+    rateFraction: ps[0]!.rateFraction,
+    rateRps: ps[0]!.rateRps,
+    repeats: ok.length,
+    p50Ms: pct('50'),
+    p99Ms: pct('99'),
+    p999Ms: pct('99.9'),
+    lagP99Ms: mean(rs.map((r) => r.openLoop?.lagMs.percentiles['99'] ?? NaN)),
+    throughputRps: mean(rs.map((r) => r.throughputRps)),
+    errors: rs.reduce((a, r) => a + r.errors.total, 0),
+    flag: bound.length ? 'client-bound (lag)' : notSent > 0 ? `${notSent} past --max-inflight` : null,
+  };
+}
+
+export function openLoopModel(points: readonly OpenPoint[], order: readonly string[]): OpenLoopModel | undefined {
+  if (points.length === 0) return undefined;
+  const names = [...order, ...points.map((p) => p.server)].filter((n, i, all) => all.indexOf(n) === i && points.some((p) => p.server === n));
+  const servers = names.map((server): OpenServer => {
+    const mine = points.filter((p) => p.server === server);
+    const fractions = [...new Set(mine.map((p) => p.rateFraction))].sort((a, b) => a - b);
+    const curve = fractions.map((f) => ratePoint(mine.filter((p) => p.rateFraction === f))).filter((p): p is OpenRatePoint => p !== null);
+    const low = curve.find((p) => p.flag === null) ?? null;
+    const thresholdMs = low ? KNEE_FACTOR * low.p99Ms : null;
+    let knee: OpenRatePoint | null = null;
+    for (const p of curve) {
+      if (thresholdMs === null || p.flag !== null || !(p.p99Ms <= thresholdMs)) break;
+      knee = p;
+    }
+    return {
+      server, capacityRps: mine[0]!.capacityRps, points: curve, lowLoadP99Ms: low?.p99Ms ?? null, thresholdMs,
+      kneeRps: knee?.rateRps ?? null, kneeFraction: knee?.rateFraction ?? null, kneeP99Ms: knee?.p99Ms ?? null,
+    };
+  });
+  return { kneeFactor: KNEE_FACTOR, servers };
+}
+
+const num = (x: number | null, digits: number, text?: string): Cell => ({ text: x === null || !Number.isFinite(x) ? '—' : text ?? fixed(x, digits), value: x === null || !Number.isFinite(x) ? null : x });
+
+/** Per server: the knee of the open loop beside the closed loop's slope and capacity. */
+export function openLoopTable(model: ReportModel): Table | undefined {
+  const open = model.openLoop;
+  if (!open) return undefined;
+  return {
+    name: 'open-loop',
+    title: `Open loop: the knee (highest offered rate whose p99 stays under ${open.kneeFactor}× the low-load p99), beside the closed-loop slope`,
+    columns: ['server', 'closed-loop slope ms/client', 'closed-loop capacity req/s', 'low-load p99 ms', 'knee req/s', 'knee × capacity', 'p99 at knee ms', 'points left out'],
+    csvColumns: ['server', 'closed_slope_ms_per_client', 'capacity_rps', 'low_load_p99_ms', 'knee_rps', 'knee_fraction', 'knee_p99_ms', 'flagged'],
+    numeric: [false, true, true, true, true, true, true, false],
+    rows: open.servers.map((s) => {
+      const fit = model.servers.find((c) => c.server === s.server)?.latencyFit;
+      const flagged = s.points.filter((p) => p.flag !== null).map((p) => `${p.rateFraction}: ${p.flag}`);
+      return [
+        { text: s.server, value: s.server },
+        num(fit ? fit.slope : null, 3),
+        num(s.capacityRps, 0, groupDigits(s.capacityRps)),
+        num(s.lowLoadP99Ms, 2),
+        num(s.kneeRps, 0, s.kneeRps === null ? undefined : groupDigits(s.kneeRps)),
+        num(s.kneeFraction, 2),
+        num(s.kneeP99Ms, 2),
+        { text: flagged.join('; ') || '—', value: flagged.join('; ') || null },
+      ];
+    }),
+  };
+}

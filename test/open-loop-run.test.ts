@@ -1,0 +1,75 @@
+// `eventbench run --open-loop`: the sweep at fractions of each server's own closed-loop capacity (real servers,
+// the real client), the knee, and the report's figure and table.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { OPEN_POINT_SCHEMA, OPEN_POINTS_FILE, type OpenPoint } from '../src/experiment/open-loop.js';
+import { parseRunArgs } from '../src/cli/commands/run.js';
+import { openLoopModel, KNEE_FACTOR } from '../src/report/open-loop.js';
+import { reportHtml } from '../src/report/index.js';
+import type { LoadResult } from '../src/load/types.js';
+import { RUN_CHILD } from './helpers/runner.js';
+
+function openPoint(server: string, rateFraction: number, p99Ms: number, flagged = false): OpenPoint {
+  const result = {
+    requests: 100, throughputRps: 100 * rateFraction, errors: { total: 0 },
+    latencyMs: { percentiles: { '50': p99Ms / 2, '99': p99Ms, '99.9': p99Ms * 1.5 } },
+    openLoop: { lagMs: { percentiles: { '99': 0.1 } } },
+  } as unknown as LoadResult;
+  return {
+    schema: OPEN_POINT_SCHEMA, server, family: 'typescript', rateFraction, capacityRps: 1000, rateRps: 1000 * rateFraction, repeat: 1,
+    status: 'ok', startedAt: '2025-01-01T00:00:00Z', result, flags: flagged ? [{ kind: 'client-bound', why: 'lag' }] : [],
+  };
+}
+
+test('the knee: the highest rate whose p99 stays under 10× the low-load p99, every lower rate under it too', () => {
+  assert.equal(KNEE_FACTOR, 10);
+  const m = openLoopModel([
+    ...[[0.1, 1], [0.5, 1.5], [0.9, 9], [1.1, 30], [1.2, 5]].map(([f, p]) => openPoint('a', f!, p!)),
+    openPoint('b', 0.1, 2), openPoint('b', 0.5, 2, true), openPoint('b', 0.9, 3),
+  ], ['a', 'b'])!;
+  const [a, b] = m.servers;
+  assert.equal(a!.lowLoadP99Ms, 1);
+  assert.equal(a!.kneeRps, 900, 'past 1.1 (30 ms > 10 ms) the knee is passed, whatever 1.2 shows');
+  assert.equal(a!.kneeFraction, 0.9);
+  assert.equal(b!.kneeRps, 100, 'a flagged point cannot be the knee and ends the search');
+  assert.equal(openLoopModel([], []), undefined);
+});
+
+test('--rates without --open-loop, and fractions out of range, are one line each', () => {
+  assert.throws(() => parseRunArgs(['--rates', '0.5']), /^UsageError: --rates: got "0.5", belongs to the open loop; add --open-loop or drop --rates$/);
+  assert.throws(() => parseRunArgs(['--open-loop', '--rates', '0.5,20']), /--rates: got 20, the limit is 0.01 to 10/);
+  assert.deepEqual(parseRunArgs(['--open-loop', '--rates', '0.9,0.1']).openLoop, [0.1, 0.9]);
+});
+
+test('run --open-loop: every server measured at fractions of its own closed-loop capacity; the report draws it', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'eventbench-openrun-'));
+  try {
+    const child = spawn(process.execPath, [RUN_CHILD, '--servers', 'tiny', '--loads', '1,4', '-t', '0.3', '--open-loop', '--rates', '0.2,0.6', '--out', dir, '--no-report'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const code = await new Promise((r) => child.on('exit', r));
+    assert.equal(code, 0, stderr);
+    const closed = readFileSync(path.join(dir, 'points.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const capacity = Math.max(...closed.map((p) => p.result.throughputRps));
+    const open = readFileSync(path.join(dir, OPEN_POINTS_FILE), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as OpenPoint);
+    assert.deepEqual(open.map((p) => p.rateFraction), [0.2, 0.6]);
+    for (const p of open) {
+      assert.equal(p.status, 'ok', p.reason);
+      assert.equal(p.capacityRps, capacity);
+      assert.equal(p.rateRps, Math.round(p.rateFraction * capacity));
+      assert.equal(p.result!.loop, 'open');
+      assert.equal(p.result!.openLoop!.rateRps, p.rateRps);
+    }
+    assert.match(stderr, /open loop: tiny @ \d+ req\/s \(0\.2 × \d+\)/);
+    const html = await reportHtml(dir);
+    assert.match(html, /data-figure="fig6-open-loop"/);
+    assert.match(html, /data-table="open-loop"/);
+    assert.match(html, /<td>tiny<\/td>/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
