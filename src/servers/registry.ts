@@ -63,3 +63,11 @@ export function withRuntimes(servers: string[], runtimes: readonly RuntimeName[]
   }
   return out;
 }
+
+/** How `eventbench serve` is to be run for the server `name` of a plan: the base model's name and its runtime. */
+export function serveRuntime(name: string): { model: string; runtime: RuntimeName } {
+  const split = splitRuntime(name);
+  const model = models.find((m) => m.name === split.model);
+  const where = model ? modelRuntime(model, split.runtime) : undefined;
+  return where && 'runtime' in where ? { model: split.model, runtime: where.runtime } : { model: name, runtime: 'node' };
+}
