@@ -2,7 +2,7 @@
 // (status, headers, body), and the routing of request.ts, so that a runtime's own HTTP server answers exactly what
 // every model answers, as far as its own parser lets it (a request its parser rejects gets the runtime's own 4xx).
 import type { Responses } from './page.js';
-import { headEnd, route } from './request.js';
+import { MAX_HEAD_BYTES, headEnd, route } from './request.js';
 
 export interface Parts {
   status: number;
@@ -29,7 +29,12 @@ export function fetchHandler(responses: Responses): (req: Request) => Response {
     const url = req.url;
     // The target as sent: everything from the first '/' after "scheme://host".
     const slash = url.indexOf('/', url.indexOf('//') + 2);
-    const answer = byResponse.get(route(req.method, slash < 0 ? '/' : url.slice(slash), responses))!;
+    const target = slash < 0 ? '/' : url.slice(slash);
+    // The runtime's parser takes heads up to its own limit (Bun: 16 KiB): ours is 8 KiB, so a larger head (request
+    // line and headers as sent, CRLFs and ": " included) gets our 431, as from every model.
+    let headBytes = req.method.length + target.length + 13;
+    req.headers.forEach((v, k) => { headBytes += k.length + v.length + 4; });
+    const answer = byResponse.get(headBytes > MAX_HEAD_BYTES ? responses[431] : route(req.method, target, responses))!;
     return new Response(req.method === 'HEAD' ? null : answer.body, { status: answer.status, headers: answer.headers });
   };
 }
