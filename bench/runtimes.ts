@@ -60,6 +60,8 @@ async function measure(name: string): Promise<Measured> {
   const notes = [r.errors.total ? `${r.errors.total} errors` : '', r.verdict.clientBound ? 'client-bound' : '',
     r.requestsCompleted < plan.requests! ? `time-capped at ${r.requestsCompleted} requests` : ''].filter(Boolean);
   process.stderr.write(`${r.throughputRps.toFixed(0)} req/s\n`);
+  // Past the run's error cap the rate is not the server's (its clients timed out): no cell, the reason instead.
+  if (r.errors.total > plan.errorShareCap * (r.requestsCompleted + r.errors.total)) return { note: `no rate: ${notes.join('; ')}` };
   return { rps: r.throughputRps, note: notes.join('; ') };
 }
 

@@ -43,7 +43,7 @@ for (const runtime of RUNTIMES.filter((r) => r !== 'node')) {
 }
 // A runtime's own parser answers a malformed request line with its own 4xx; its headers are its own (Date...).
 conformance('bun-serve', { sameBytes: false, allowAny4xx: true, skip: needsRuntime('bun') });
-conformance('deno-serve', { sameBytes: false, allowAny4xx: true, skip: needsRuntime('deno') });
+conformance('deno-serve', { sameBytes: false, allowAny4xx: true, noIdleTimeout: 'Deno.serve has no idle timeout to set in Deno 2.9: a silent client stays open (a known limit of deno-serve, not faked)', skip: needsRuntime('deno') });
 
 test('every TypeScript model declares where it runs, and says why where it does not', () => {
   for (const model of typescriptModels) {

@@ -37,7 +37,8 @@ export function runtimeTable(cells: readonly RuntimeCell[], ratioLabel: string):
   const lines = table.map((t) => t.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
   const notes = cells.filter((c) => c.note).map((c) => `  ${c.server}: ${c.note}`);
   for (const row of rows) {
-    const best = cells.filter((c) => cellOf(c.server).model === row && c.rps !== undefined).sort((a, b) => b.rps! - a.rps!)[0];
+    const measured = cells.filter((c) => cellOf(c.server).model === row && c.rps !== undefined).sort((a, b) => b.rps! - a.rps!);
+    const best = measured.length > 1 ? measured[0] : undefined;
     if (best && row !== OWN_ROW) notes.push(`  fastest for ${row}: ${cellOf(best.server).runtime}`);
   }
   return [...lines, ...(notes.length ? ['', ...notes] : [])].join('\n');

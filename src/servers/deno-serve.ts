@@ -19,6 +19,7 @@ async function start(options: ServeOptions) {
   const server = Deno.serve({
     hostname: options.host,
     port: options.port,
+    tcpBacklog: options.backlog,
     onListen: () => ready(),
     onError: () => new Response('400 Bad Request\n', { status: 400 }),
   }, handler);
@@ -28,7 +29,7 @@ async function start(options: ServeOptions) {
   return {
     url: `http://${host}:${server.addr.port}/`,
     effectiveBacklog: backlog,
-    notes: [...notes, 'Deno.serve chooses its own listen backlog and idle timeout; --backlog and --idle-timeout are not passed to it'],
+    notes: [...notes, 'Deno.serve has no idle timeout to set (Deno 2.9): --idle-timeout is not applied, a silent client stays open'],
     close: async () => { await server.shutdown(); },
   };
 }
