@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { UsageError } from '../core/errors.js';
 import { sysctl } from '../core/environment.js';
 import { DEFAULT_PAGE_BYTES, MAX_PAGE_BYTES, MIN_PAGE_BYTES } from '../servers/page.js';
-import { models, type ServerModel } from '../servers/registry.js';
+import { models, runtimeVariant, serveRuntime, withRuntimes, type ServerModel } from '../servers/registry.js';
+import { isRuntime, runtimeInfo, type RuntimeName } from '../servers/runtime.js';
 import type { Engine } from '../load/types.js';
 import type { Plan } from './schema.js';
 import { parseCpuList, allowedCpus, DEFAULT_THROTTLE_PERIOD_MS, MAX_THROTTLE_PERIOD_MS, MIN_THROTTLE_PERIOD_MS } from './host.js';
@@ -87,6 +88,8 @@ export interface PlanInput {
   latencyCapMs?: number;
   errorShareCap?: number;
   quick?: boolean;
+  /** Runtimes to run every TypeScript model under (`--runtimes node,bun`): servers named `events@bun`; default Node only. */
+  runtimes?: string[];
 }
 
 export interface ResolvedPlan {
@@ -164,12 +167,17 @@ export async function resolvePlan(input: PlanInput, available = modelAvailabilit
   }
 
   // Servers: unknown names are errors; known ones that cannot run here are skipped with why.
-  const names = input.servers ?? catalog.map((m) => m.name);
+  let names = input.servers ?? catalog.map((m) => m.name);
+  if (input.runtimes !== undefined) {
+    const bad = input.runtimes.find((r) => !isRuntime(r));
+    if (bad !== undefined || input.runtimes.length === 0) throw new UsageError('--runtimes', bad ?? '', 'expected a list of node, bun, deno', 'e.g. --runtimes node,bun,deno');
+    names = withRuntimes(names, input.runtimes as RuntimeName[], catalog);
+  }
   if (names.length === 0) throw new UsageError('--servers', '', 'expected at least one server', 'see `eventbench serve --list`');
   const chosen: ServerModel[] = [];
   const skipped: { server: string; reason: string }[] = [];
   for (const name of [...new Set(names)]) {
-    const model = catalog.find((m) => m.name === name);
+    const model = catalog.find((m) => m.name === name) ?? runtimeVariant(name, catalog);
     if (!model) {
       throw new UsageError('--servers', name, `is not a server model; expected one of ${catalog.map((m) => m.name).join(', ') || '(none built yet)'}`, 'see `eventbench serve --list`');
     }
@@ -205,6 +213,8 @@ export async function resolvePlan(input: PlanInput, available = modelAvailabilit
     latencyCapMs: input.latencyCapMs ?? (quick ? QUICK_DEFAULTS.latencyCapMs : RUN_DEFAULTS.latencyCapMs),
     errorShareCap: input.errorShareCap ?? RUN_DEFAULTS.errorShareCap,
   };
+  const runtimes = runtimeVersions(chosen);
+  if (Object.keys(runtimes).some((r) => r !== 'node')) plan.runtimes = runtimes;
   return { plan, models: chosen, skipped, warnings };
 }
 
@@ -260,6 +270,18 @@ export function planSweeps(plan: Plan): Sweep[] {
   const out: Sweep[] = [];
   for (let round = 1; round <= plan.repeat; round++) {
     for (const server of roundOrder(plan, round)) out.push({ round, server, loads: [...plan.loads] });
+  }
+  return out;
+}
+
+/** The version of each runtime the plan's TypeScript servers run under (run.json's plan.runtimes). */
+function runtimeVersions(chosen: ServerModel[]): Partial<Record<RuntimeName, string>> {
+  const out: Partial<Record<RuntimeName, string>> = {};
+  for (const m of chosen) {
+    if (m.family !== 'typescript') continue;
+    const { runtime } = serveRuntime(m.name);
+    const version = runtimeInfo(runtime).version;
+    if (version) out[runtime] = version;
   }
   return out;
 }

@@ -50,6 +50,11 @@ export interface Plan {
   latencyCapMs: number;
   /** ... or whose errors exceed this share of requests (0.05 = 5%). */
   errorShareCap: number;
+  /**
+   * Version of each runtime ("1.4.5") the TypeScript servers run under, when any runs under Bun or Deno
+   * (`--runtimes`, servers named `events@bun`, `bun-serve`); absent when every one ran under Node.
+   */
+  runtimes?: Partial<Record<'node' | 'bun' | 'deno', string>>;
 }
 
 export interface HostSetup {

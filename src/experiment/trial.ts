@@ -12,6 +12,8 @@ import { pointTrim, RUN_DEFAULTS } from './plan.js';
 import { warmUntilSteady, type Warmup } from './warmup.js';
 import { alive, signalProcess } from '../core/proc.js';
 import { startChild, stopChild, type Child } from '../core/child.js';
+import { serveRuntime } from '../servers/registry.js';
+import { runtimeArgv } from '../servers/runtime.js';
 
 /** A server gets this long after SIGTERM before SIGKILL; whatever it leaves is then killed by pid and reported. */
 export const STOP_GRACE_MS = 3000;
@@ -60,8 +62,10 @@ export interface LoadArgs {
 }
 
 export function defaultServerArgv(server: TrialServer, plan: Plan): string[] {
-  return [process.execPath, EVENTBENCH_BIN, 'serve', server.name, '--port', '0',
-    '--backlog', String(plan.backlog), '--page-bytes', String(plan.pageBytes)];
+  // `events@bun` is `bun bin/eventbench.js serve events ...` (servers/runtime.ts); a plain name runs under Node.
+  const { model, runtime } = serveRuntime(server.name);
+  const args = ['serve', model, '--port', '0', '--backlog', String(plan.backlog), '--page-bytes', String(plan.pageBytes)];
+  return runtime === 'node' ? [process.execPath, EVENTBENCH_BIN, ...args] : runtimeArgv(runtime, EVENTBENCH_BIN, args);
 }
 
 export function defaultLoadArgv(url: string, a: LoadArgs): string[] {

@@ -4,6 +4,7 @@ import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { CLIENT_BOUND_SHARE, type ReportModel, type ServerSummary } from './model.js';
 import { bytesText, fixed, groupDigits, intervalText } from './tables.js';
+import { runtimeFigures } from './runtimes.js';
 
 export interface Figure {
   /** File name stem: "fig1-measured-load". */
@@ -171,6 +172,7 @@ export function figures(model: ReportModel, layout: Layout = 'wide'): Figure[] {
     });
   }
   if (model.openLoop) out.push(openLoopFigure(model, layout));
+  out.push(...runtimeFigures(model, layout));
   return out;
 }
 

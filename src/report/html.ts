@@ -5,6 +5,7 @@ import type { ReportModel } from './model.js';
 import type { Figure } from './figures.js';
 import { visible, paperTable, pointsTable, rankingTable, type Table } from './tables.js';
 import { environmentRows, glance } from './text.js';
+import { comparisonCells, runtimeComparison } from './runtimes.js';
 
 export interface RenderedFigure {
   figure: Figure;
@@ -89,6 +90,7 @@ export function renderHtml(model: ReportModel, rendered: readonly RenderedFigure
   const openTable = openLoopTable(model);
   if (openTable) parts.push('<h2>Open loop: latency against offered rate</h2>', fig('fig6'), `<h3>${escapeHtml(openTable.title)}</h3>`, htmlTable(openTable, openTable.columns.indexOf('points left out')));
   parts.push('<h2>The paper\'s figures, today</h2>', fig('fig1'), fig('fig2'));
+  parts.push(runtimesHtml(model), fig('fig-runtimes'));
   const paper = paperTable(model);
   parts.push(`<h2>${escapeHtml(paper.title)}</h2>`, `<p>${escapeHtml(`${model.reference.why} Slopes on machines of different speed are compared through their ratio to the reference; ranks are by slope, 1 = fastest.`)}</p>`, htmlTable(paper));
   parts.push('<h2>Throughput, tail latency and memory</h2>', fig('fig3'), fig('fig4'));
@@ -115,4 +117,14 @@ ${parts.join('\n')}
 </body>
 </html>
 `;
+}
+
+/** The runtime × model table (src/report/runtimes.ts), or nothing for a Node-only run. */
+function runtimesHtml(model: ReportModel): string {
+  const c = runtimeComparison(model);
+  if (!c) return '';
+  const { columns, rows } = comparisonCells(c, model.ratioReference.server);
+  const head = columns.map((h, i) => `<th${i ? ' class="num"' : ''} scope="col">${escapeHtml(h)}</th>`).join('');
+  const body = rows.map((r) => `<tr>${r.map((x, i) => `<td${i ? ' class="num"' : ''}>${escapeHtml(x)}</td>`).join('')}</tr>`).join('\n');
+  return `<h2>Runtimes × models</h2>\n<p>${escapeHtml(`Each TypeScript model's slope under each runtime, ms per client (smaller is faster), and its ratio to ${model.ratioReference.server ?? 'the reference'}.`)}</p>\n<div class="scroll"><table data-table="runtimes">\n<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody></table></div>\n${list(c.fastest)}`;
 }

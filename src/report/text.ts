@@ -3,6 +3,7 @@
 import { slopeOf, type ReportModel } from './model.js';
 import { POINT_FLAG_KINDS } from '../experiment/verdict.js';
 import { bytesText, fixed, groupDigits, paperTable, rankingTable, table, visible, type Cell, type Table, type TableName } from './tables.js';
+import { runtimesMarkdown } from './runtimes.js';
 
 /** What a reader should take away first: who is fast, and whether to trust it. */
 export function glance(model: ReportModel): string[] {
@@ -78,6 +79,7 @@ export function renderMarkdown(model: ReportModel): string {
     for (const s of flagged) for (const f of s.flags) out.push(`- ${s.server}: ${f.text}`);
     out.push('');
   }
+  out.push(...runtimesMarkdown(model));
   const paper = paperTable(model);
   out.push(`## ${paper.title}`, '', model.reference.why, '', markdownTable(paper), '');
   out.push('## Environment', '', ...environmentRows(model).map(([k, v]) => `- ${k}: ${v}`), '');

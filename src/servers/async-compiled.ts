@@ -7,12 +7,14 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ServeOptions, ServerModel } from './types.js';
 import { startAsyncServer } from './async.js';
+import { EVERY_RUNTIME } from './runtime.js';
 
 const COMPILED = new URL('./compiled/async-connection.js', import.meta.url);
 
 export const asyncCompiled: ServerModel = {
   name: 'async-compiled',
   family: 'typescript',
+  runtimes: EVERY_RUNTIME,
   paperRow: 'CPC',
   summary: 'CPC as a translator: the async source compiled at build time to an explicit state machine',
   async available() {

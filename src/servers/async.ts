@@ -7,6 +7,7 @@ import type { ServeOptions, ServerModel } from './types.js';
 import { answer } from './request.js';
 import { startNetServer, type ConnectionContext, type Idle } from './listen.js';
 import { serveConnection, type AsyncConnection } from './async-connection.js';
+import { EVERY_RUNTIME } from './runtime.js';
 
 type Handler = (conn: AsyncConnection) => Promise<void>;
 
@@ -80,6 +81,7 @@ export function startAsyncServer(options: ServeOptions, handler: Handler): Retur
 export const asyncModel: ServerModel = {
   name: 'async',
   family: 'typescript',
+  runtimes: EVERY_RUNTIME,
   paperRow: 'CPC',
   summary: 'threads run as events: one straight-line async function per connection, continuations made by V8',
   async available() {

@@ -15,6 +15,7 @@ import type { RunningServer, ServeOptions, ServerModel } from './types.js';
 import { buildResponses, type Responses } from './page.js';
 import { answer } from './request.js';
 import { IdleReaper, effectiveBacklog, type Idle } from './listen.js';
+import { UV_RUNTIMES } from './runtime.js';
 
 /** The slice of libuv's TCP handle (tcp_wrap) this server uses. */
 interface TcpHandle {
@@ -176,6 +177,7 @@ async function start(options: ServeOptions): Promise<RunningServer> {
 export const eventsUv: ServerModel = {
   name: 'events-uv',
   family: 'typescript',
+  runtimes: UV_RUNTIMES,
   paperRow: 'thttpd',
   summary: 'hand-written events below Node\'s streams: the same state machine on libuv TCP handle callbacks',
   async available() {

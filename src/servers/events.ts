@@ -8,6 +8,7 @@ import type net from 'node:net';
 import type { ServeOptions, ServerModel } from './types.js';
 import { answer } from './request.js';
 import { startNetServer, type ConnectionContext, type Idle } from './listen.js';
+import { EVERY_RUNTIME } from './runtime.js';
 
 const READING = 0;
 const WRITING = 1;
@@ -77,6 +78,7 @@ function onError(this: Socket): void {
 export const events: ServerModel = {
   name: 'events',
   family: 'typescript',
+  runtimes: EVERY_RUNTIME,
   paperRow: 'thttpd',
   summary: 'hand-written events: a per-connection state machine driven by net callbacks, no promises',
   async available() {

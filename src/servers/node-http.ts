@@ -8,6 +8,7 @@ import type { ServeOptions, ServerModel } from './types.js';
 import { buildResponses } from './page.js';
 import { MAX_HEAD_BYTES, headEnd, route } from './request.js';
 import { effectiveBacklog, listen, urlOf } from './listen.js';
+import { EVERY_RUNTIME } from './runtime.js';
 
 /** A prebuilt response cut into what http.ServerResponse wants: status, headers, body. */
 interface Parts {
@@ -58,6 +59,7 @@ async function start(options: ServeOptions) {
 export const nodeHttp: ServerModel = {
   name: 'node-http',
   family: 'typescript',
+  runtimes: EVERY_RUNTIME,
   summary: "a production event server: Node's own http module (llhttp parser, Node's connection handling), same answers",
   async available() {
     return { ok: true };

@@ -11,6 +11,7 @@ import type { RunningServer, ServeOptions, ServerModel } from './types.js';
 import { ServerError } from '../core/errors.js';
 import { effectiveBacklog, startNetServer } from './listen.js';
 import { onConnection } from './events.js';
+import { EVERY_RUNTIME } from './runtime.js';
 
 const OPTIONS_ENV = 'EVENTBENCH_POOL_OPTIONS';
 const DEFAULT_WORKERS = Math.max(4, os.availableParallelism());
@@ -91,6 +92,7 @@ async function startPool(options: ServeOptions): Promise<RunningServer> {
 export const processPool: ServerModel = {
   name: 'process-pool',
   family: 'typescript',
+  runtimes: EVERY_RUNTIME,
   paperRow: 'Apache',
   summary: 'Apache prefork\'s model: a pool of pre-started processes accepting on one shared listening socket (node:cluster)',
   async available() {

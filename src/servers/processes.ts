@@ -16,6 +16,7 @@ import { libc } from './kernel/libc.js';
 import { listenShared, defaultMaxLive } from './kernel/listener.js';
 import { startAcceptor } from './kernel/acceptor.js';
 import { threads } from './threads.js';
+import { KERNEL_THREAD_RUNTIMES } from './runtime.js';
 
 const CHILD = fileURLToPath(new URL('./kernel/child.js', import.meta.url));
 /** Resident memory of one child Node, measured on Node 20: the default cap's unit. */
@@ -24,6 +25,7 @@ export const PROCESS_BYTES = 40 * 2 ** 20;
 export const processes: ServerModel = {
   name: 'processes',
   family: 'typescript',
+  runtimes: KERNEL_THREAD_RUNTIMES,
   paperRow: 'fork',
   summary: 'a new child process per connection, doing blocking reads and writes on its standard input',
   available: () => threads.available(),

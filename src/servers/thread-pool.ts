@@ -13,6 +13,7 @@ import { libc, SHUT_RDWR } from './kernel/libc.js';
 import { listenShared } from './kernel/listener.js';
 import { acceptBlocking, closeHeld, holdFd, newGate, newSlot, passGate, reapHeld, serveConnection, shutGate, wakeHolder } from './kernel/connection.js';
 import { threads } from './threads.js';
+import { KERNEL_THREAD_RUNTIMES } from './runtime.js';
 
 const ROLE = 'eventbench-pool-thread';
 /** Pool size when ServeOptions.workers is not given: the threads of one Apache worker child (ThreadsPerChild). */
@@ -35,6 +36,7 @@ interface PoolThreadData {
 export const threadPool: ServerModel = {
   name: 'thread-pool',
   family: 'typescript',
+  runtimes: KERNEL_THREAD_RUNTIMES,
   paperRow: 'Apache',
   summary: 'Apache worker\'s model: a fixed pool of kernel threads (worker threads) blocking in accept(2) on one listening socket',
   available: () => threads.available(),

@@ -14,6 +14,7 @@ import { libc } from './kernel/libc.js';
 import { listenShared, defaultMaxLive } from './kernel/listener.js';
 import { startAcceptor } from './kernel/acceptor.js';
 import { closeHeld, newGate, newSlot, passGate, reapHeld, serveConnection, shutGate, wakeHolder } from './kernel/connection.js';
+import { KERNEL_THREAD_RUNTIMES } from './runtime.js';
 
 const ROLE = 'eventbench-connection-thread';
 /** Resident memory of one connection thread, measured on Node 20 (isolate, heap, stacks): the default cap's unit. */
@@ -32,6 +33,7 @@ interface ConnectionData {
 export const threads: ServerModel = {
   name: 'threads',
   family: 'typescript',
+  runtimes: KERNEL_THREAD_RUNTIMES,
   paperRow: 'NPTL',
   summary: 'a new kernel thread (worker thread) per connection, doing blocking reads and writes itself',
   async available() {

@@ -1,5 +1,6 @@
 // What a server is to the rest of eventbench: the options it is started with, what a started one offers, and the
 // model itself. The servers own these types; the runner, the schema and the CLI import them from here.
+import type { RuntimeSupport } from './runtime.js';
 
 /** Where a server comes from: written in TypeScript here, the paper's own C, or a production server from Debian. */
 export type Family = 'typescript' | 'native' | 'production';
@@ -42,6 +43,8 @@ export interface ServerModel {
   paperRow?: string;
   /** One line for `serve --list`: what concurrency model it is. */
   summary: string;
+  /** Where a TypeScript model runs (Node, Bun, Deno) and why not elsewhere; unset for native and production servers. */
+  runtimes?: RuntimeSupport;
   /** Whether it can run on this host (binaries, libraries, compiler), and what installs it when not. */
   available(): Promise<Availability>;
   /** Starts it and resolves once it answers on its port. */

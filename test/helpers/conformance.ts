@@ -32,6 +32,8 @@ export interface ConformanceOptions {
    * connection (a whole V8 isolate or Node each) need longer for 200 at once on a small, busy machine.
    */
   clientTimeoutMs?: number;
+  /** Why the server cannot close a silent client at --idle-timeout (Deno.serve has no such setting), or unset. */
+  noIdleTimeout?: string;
   /** Why the model cannot run here (a missing optional component: see helpers/optional.ts), or false. */
   skip?: false | string;
 }
@@ -221,7 +223,7 @@ export function conformance(model: string, options: ConformanceOptions = {}): vo
       all.forEach((r, i) => assertPage(r.data, 305, `client ${i}`));
     });
 
-    test('silent clients are closed after the idle timeout while others are served', async () => {
+    test('silent clients are closed after the idle timeout while others are served', { skip: options.noIdleTimeout ?? false }, async () => {
       const silent = exchange(server.port, server.host, undefined, { timeoutMs: 5_000 });
       const partial = exchange(server.port, server.host, 'GET / HTTP/1.0\r\nHost: x\r\n', { timeoutMs: 5_000 });
       for (let i = 0; i < 10; i++) assertPage((await get()).data, 305, `while idle clients wait, client ${i}`);

@@ -21,6 +21,8 @@ Usage: eventbench run [options]
 
   --servers LIST          servers to run, in order (default: every model that can run here)
                           e.g. --servers events,async,native-epoll,nginx
+  --runtimes LIST         run every TypeScript model under each of node, bun, deno (default node); the others are
+                          named events@bun, events@deno. e.g. --runtimes node,bun,deno
   --loads LIST            offered loads, the paper's l (default ${RUN_DEFAULTS.loads.join(',')})
                           e.g. --loads 1,100,500
   --repeat N              rounds: every point measured N times, servers shuffled per round (default ${RUN_DEFAULTS.repeat}), e.g. --repeat 5
@@ -72,7 +74,7 @@ export function parseRunArgs(argv: string[]): { input: PlanInput; out?: string; 
     'page-bytes': { type: 'string' }, backlog: { type: 'string' }, engine: { type: 'string' },
     'server-cpus': { type: 'string' }, 'client-cpus': { type: 'string' }, 'server-cpu-share': { type: 'string' },
     'throttle-period-ms': { type: 'string' }, seed: { type: 'string' },
-    'latency-cap': { type: 'string' }, 'error-cap': { type: 'string' }, quick: { type: 'boolean' },
+    'latency-cap': { type: 'string' }, 'error-cap': { type: 'string' }, quick: { type: 'boolean' }, runtimes: { type: 'string' },
     out: { type: 'string' }, resume: { type: 'string' }, 'no-report': { type: 'boolean' },
     'open-loop': { type: 'boolean' }, rates: { type: 'string' },
   });
@@ -105,6 +107,7 @@ export function parseRunArgs(argv: string[]): { input: PlanInput; out?: string; 
     latencyCapMs: latencyCapS === undefined ? undefined : latencyCapS * 1000,
     errorShareCap: parseNumberArg('--error-cap', s('error-cap'), false),
     quick: v.quick === true,
+    runtimes: list('--runtimes', s('runtimes')),
   };
   for (const k of Object.keys(input) as (keyof PlanInput)[]) if (input[k] === undefined) delete input[k];
   if (s('rates') !== undefined && v['open-loop'] !== true) throw new UsageError('--rates', s('rates'), 'belongs to the open loop', 'add --open-loop or drop --rates');

@@ -7,6 +7,7 @@ import { numberArg, parseCommandArgs } from '../../core/args.js';
 import { MissingDependencyError, ServerError, UsageError } from '../../core/errors.js';
 import { findModel, models, type ServeOptions, type RunningServer } from '../../servers/registry.js';
 import { DEFAULT_PAGE_BYTES, MAX_PAGE_BYTES, MIN_PAGE_BYTES } from '../../servers/page.js';
+import { isHere, resolveServeRuntime, serveUnder } from '../runtime-serve.js';
 
 /** Defaults for every flag, in one place. */
 export const SERVE_DEFAULTS = { host: '127.0.0.1', port: 0, backlog: 4096, pageBytes: DEFAULT_PAGE_BYTES, idleTimeoutS: 10 } as const;
@@ -35,6 +36,8 @@ Options:
                            eventbench serve process-pool --workers 4
   --max-live N           cap on live threads or processes of a per-connection model (default: the model's own)
                            eventbench serve threads --max-live 2000
+  --runtime R            run a TypeScript model under node, bun or deno (default node; also MODEL@bun)
+                           eventbench serve events --runtime bun
   -h, --help             this text
 
 Example:
@@ -88,13 +91,19 @@ export const serve: Command = {
       'idle-timeout': { type: 'string' },
       workers: { type: 'string' },
       'max-live': { type: 'string' },
+      runtime: { type: 'string' },
     });
     if (values.list) return list();
     const names = models.map((m) => m.name).join(', ');
     const [name, ...extra] = positionals;
     if (name === undefined) throw new UsageError('MODEL', '', `expected one of ${names}`, 'see `eventbench serve --list`');
     if (extra.length > 0) throw new UsageError('MODEL', extra.join(' '), 'expected a single model name');
-    const model = findModel(name);
+    const where = resolveServeRuntime(name, values.runtime);
+    if (where && !isHere(where.runtime)) {
+      serveOptions(values); // bad flags are refused here, in one line, before another runtime starts
+      return serveUnder(where.runtime, where.model.name, values);
+    }
+    const model = where?.model ?? findModel(name);
     if (!model) throw new UsageError('MODEL', name, `expected one of ${names}`, 'see `eventbench serve --list`');
     const options = serveOptions(values);
     const availability = await model.available();

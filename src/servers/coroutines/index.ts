@@ -7,6 +7,7 @@ import type { ServeOptions, ServerModel } from '../types.js';
 import { answer } from '../request.js';
 import { startNetServer, type ConnectionContext } from '../listen.js';
 import { READY, Scheduler, type Body } from './scheduler.js';
+import { EVERY_RUNTIME } from '../runtime.js';
 
 /** One connection's thread: the paper's toy server body, blocking on the socket through the scheduler. */
 function* connectionThread(scheduler: Scheduler, socket: net.Socket, context: ConnectionContext): Body {
@@ -32,6 +33,7 @@ function* connectionThread(scheduler: Scheduler, socket: net.Socket, context: Co
 export const coroutines: ServerModel = {
   name: 'coroutines',
   family: 'typescript',
+  runtimes: EVERY_RUNTIME,
   paperRow: 'ST',
   summary: 'user-space threads: generator functions run by our own scheduler (run queue, min-heap of timeouts)',
   async available() {

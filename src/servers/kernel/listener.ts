@@ -25,10 +25,10 @@ export async function listenShared(options: ServeOptions): Promise<Listener> {
     server.listen({ host: options.host, port: options.port, backlog: options.backlog }, resolve);
   });
   // Node exposes no public accessor for the descriptor; `_handle.fd` is how it is reached on Unix.
-  const handle = (server as unknown as { _handle: { fd: number } | null })._handle;
-  if (!handle || handle.fd < 0) throw new Error('cannot reach the listening socket descriptor');
+  const handle = (server as unknown as { _handle: { fd?: number } | null })._handle;
+  if (!handle || typeof handle.fd !== 'number' || handle.fd < 0) throw new Error('cannot reach the listening socket descriptor (this runtime\'s node:net does not expose it; Deno does not)');
   const { address: host, port } = server.address() as net.AddressInfo;
-  const fd = libc().dupBlocking(handle.fd);
+  const fd = libc().dupBlocking(handle.fd as number);
   server.close(); // synchronous on the handle: the event loop stops polling before it could accept anything
   const { backlog: effectiveBacklog, notes } = backlogInForce(options.backlog);
   return { fd, url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/`, effectiveBacklog, notes };
