@@ -22,7 +22,7 @@ test('the fit recovers a known cost per connection within 20%', async () => {
     });
     const [result] = run.servers;
     assert.equal(result?.status, 'ok', result?.reason);
-    assert.deepEqual(result.levels.map((l) => l.connections), [0, 100, 200, 400]);
+    assert.deepEqual(result.levels.map((l) => l.connections), [0, 50, 100, 200, 400]);
     assert.equal(result.measurable, true, result.why);
     const slope = result.fit!.bytesPerConnection;
     assert.ok(Math.abs(slope - PER_CONNECTION) <= 0.2 * PER_CONNECTION, `fit ${Math.round(slope)} B/connection, expected ${PER_CONNECTION} ± 20%`);

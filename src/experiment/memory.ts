@@ -39,6 +39,8 @@ export const PARTIAL_HEAD = 'GET / HTTP/1.0\r\nHost: eventbench\r\n';
 
 /** Connections opened at once while a level is built. */
 const CONNECT_BATCH = 250;
+/** Connections of the probe level, measured before the first asked level to price a connection. */
+const PROBE = 50;
 /** A connect not done within this long counts as refused (the accept queue was full and the SYN dropped), ms. */
 const CONNECT_TIMEOUT_MS = 3000;
 /** The host keeps at least this much available memory; a level stops opening connections below it, bytes. */
@@ -264,8 +266,29 @@ export async function measureMemory(o: MeasureMemoryOptions): Promise<Pick<Memor
   const held = new IdleConnections(host, Number(port));
   const levels: MemoryLevel[] = [];
   let stopped: MemoryServer['stopped'];
+  // Levels still to measure. A probe of PROBE connections comes first; when its cost says the largest level
+  // would pass the budget, the rest are rescaled to a quarter, a half and all of what fits in 80% of it, so that
+  // an expensive model (a thread or process per connection) still gets three levels and a fit, not two points.
+  const queue = [...o.levels];
+  const first = queue.find((l) => l > 0);
+  if (first !== undefined && first > PROBE) queue.splice(queue.indexOf(first), 0, PROBE);
+  let probed = false;
   try {
-    for (const target of o.levels) {
+    while (queue.length > 0) {
+      const target = queue.shift()!;
+      if (!probed && levels.length >= 2) {
+        probed = true;
+        const est = judgeMemory(levels, o.budgetBytes).fit;
+        const top = Math.max(...o.levels);
+        if (est && est.bytesPerConnection > 0 && est.interceptBytes + est.bytesPerConnection * top > 0.8 * o.budgetBytes) {
+          const fits = Math.floor((0.8 * o.budgetBytes - levels.at(-1)!.memoryBytes) / est.bytesPerConnection) + levels.at(-1)!.connections;
+          const scaled = [...new Set([fits / 4, fits / 2, fits].map((x) => Math.round(x)))].filter((x) => x > levels.at(-1)!.connections);
+          queue.splice(0, queue.length, ...scaled);
+          if (scaled.length === 0) { stopped = { connections: target, why: `${PROBE} connections already cost ${Math.round(est.bytesPerConnection)} B each: no more fit in the memory budget (${Math.round(o.budgetBytes / 2 ** 20)} MiB)` }; break; }
+          stopped = { connections: top, why: `${top} connections would pass the memory budget (${Math.round(o.budgetBytes / 2 ** 20)} MiB) at about ${Math.round(est.bytesPerConnection)} B each: measured at ${scaled.join(', ')} instead` };
+          continue;
+        }
+      }
       if (target > o.maxConnections) {
         stopped = { connections: target, why: `${target} connections need more open files than this process may hold (${o.maxConnections}); raise it with ulimit -n` };
         break;
@@ -291,6 +314,7 @@ export async function measureMemory(o: MeasureMemoryOptions): Promise<Pick<Memor
       if (gone) { stopped = { connections: target, why: gone }; break; }
       levels.push({ connections: held.count, ...(accepted !== undefined ? { acceptedConnections: accepted } : {}), ...memory });
       if (why) { stopped = { connections: target, why }; break; }
+      if (stopped && queue.length === 0) break;
       if (held.closed > 0) { stopped = { connections: target, why: `the server closed ${held.closed} of the idle connections` }; break; }
       if (accepted !== undefined && target > 0 && accepted < 0.9 * target) {
         stopped = { connections: target, why: `the server accepted only ${accepted} of ${target} connections (its cap on connections, workers or live threads)` };
