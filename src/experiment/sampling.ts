@@ -68,7 +68,7 @@ export interface TreeSample {
 
 const guards = new Map<number, boolean>();
 /** Whether `pid` is the guard shell a production server runs under (servers/spawned.ts): not the server measured. */
-function isGuard(pid: number): boolean {
+export function isGuard(pid: number): boolean {
   let known = guards.get(pid);
   if (known === undefined) {
     try { known = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0')[3] === GUARD_NAME; } catch { known = false; }

@@ -1,6 +1,7 @@
 // `eventbench report DIR`: re-renders a run folder (finished, interrupted or still running) from its stored files.
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { existsSync } from 'node:fs';
 import type { Command } from '../command.js';
 import { EXIT } from '../command.js';
 import { parseCommandArgs } from '../../core/args.js';
@@ -58,6 +59,12 @@ least-squares line (slope ms per client, intercept, r, implied req/s = 1000/slop
     const reference = values.reference as string | undefined;
     const ref = reference !== undefined ? { reference } : {};
 
+    // A folder of `eventbench memory` (memory.json, no run.json) renders its own page.
+    if (existsSync(path.join(dir, 'memory.json')) && !existsSync(path.join(dir, 'run.json'))) {
+      const { memoryMarkdown, readMemoryRun, writeMemoryReport } = await import('../../report/memory.js');
+      process.stdout.write(format === 'html' ? `${await writeMemoryReport(dir)}\n` : memoryMarkdown(readMemoryRun(dir)));
+      return EXIT.ok;
+    }
     if (format === 'html') {
       const written = await writeReport(dir, { ...(out ? { outDir: path.dirname(out), htmlName: path.basename(out) } : {}), ...ref });
       process.stdout.write(`${written.htmlPath}\n`);
