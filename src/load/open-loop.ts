@@ -5,6 +5,7 @@
 // records are the closed loop's own (this class extends it); only when a request starts differs. The client's own
 // lag (actual start minus scheduled start) is recorded per request: past LAG_P99_BOUND_MS at p99 the client, not
 // the server, fell behind, and the verdict says client-bound.
+import { seededRandom } from '../core/random.js';
 import { randomInt } from 'node:crypto';
 import hdr from 'hdr-histogram-js';
 import { environment, eventbenchVersion } from '../core/environment.js';
@@ -64,23 +65,11 @@ export function resolveOpenLoadOptions(input: OpenLoadInput): OpenLoadOptions {
   return { ...base, rateRps, arrivals: a, seed: s, maxInflight: m };
 }
 
-/** mulberry32: a small, fast 32-bit generator; enough for arrival times, and reproducible from its seed. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Gaps between scheduled starts, ms. */
 export function arrivalGaps(arrivals: Arrivals, rateRps: number, seed: number): () => number {
   const meanMs = 1000 / rateRps;
   if (arrivals === 'uniform') return () => meanMs;
-  const random = generator(seed);
+  const random = seededRandom(seed);
   return () => -Math.log(1 - random()) * meanMs;
 }
 
