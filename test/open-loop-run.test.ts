@@ -48,7 +48,7 @@ test('--rates without --open-loop, and fractions out of range, are one line each
 test('run --open-loop: every server measured at fractions of its own closed-loop capacity; the report draws it', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'eventbench-openrun-'));
   try {
-    const child = spawn(process.execPath, [RUN_CHILD, '--servers', 'tiny', '--loads', '1,4', '-t', '0.3', '--open-loop', '--rates', '0.2,0.6', '--out', dir, '--no-report'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [RUN_CHILD, '--servers', 'tiny', '--loads', '1,4', '--repeat', '1', '-t', '0.3', '--open-loop', '--rates', '0.2,0.6', '--out', dir, '--no-report'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const code = await new Promise((r) => child.on('exit', r));
