@@ -8,7 +8,7 @@ import { runAb } from './ab.js';
 import { runLoop, type LoopOutcome } from './loop.js';
 import { requestBytes, resolveLoadOptions, type LoadInput } from './options.js';
 import { writeRaw } from './raw.js';
-import { figures, SYN_RETRY_MS } from './stats.js';
+import { figures, resultFields, SYN_RETRY_MS } from './stats.js';
 import { somaxconnFix } from '../core/backlog.js';
 import { notSteadyReason, type Steadiness } from './steady.js';
 import { runWorkers } from './workers.js';
@@ -99,20 +99,8 @@ async function eventbenchResult(o: LoadOptions, startedAt: string): Promise<Load
     concurrency: o.concurrency,
     workers: o.workers,
     requestsStarted: outcome.records.length,
-    requestsCompleted: f.requestsCompleted,
-    requests: f.requests,
-    trim: f.trim.k,
-    ...(f.trim.note ? { trimNote: f.trim.note } : {}),
-    durationS: f.durationS,
-    totalDurationS: f.totalDurationS,
-    throughputRps: f.throughputRps,
-    measuredLoad: f.measuredLoad,
-    latencyMs: f.latencyMs,
-    phasesMs: f.phasesMs,
-    bytesReceived: f.bytesReceived,
+    ...resultFields(f),
     documentBytes: outcome.documentBytes,
-    errors: f.errors,
-    statusCounts: f.statusCounts,
     clientCpu: { userS: cpu.user / 1e6, systemS: cpu.system / 1e6, share },
     ...(f.steadiness ? { steadiness: f.steadiness } : {}),
     connectedLoad: f.connectedLoad,

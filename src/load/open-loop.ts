@@ -15,7 +15,7 @@ import { Loop, Slot, type LoopOptions } from './loop.js';
 import { openFilesLimit, requestBytes, resolveLoadOptions, type LoadInput } from './options.js';
 import { writeRaw } from './raw.js';
 import { ERROR_CODE, type Records } from './records.js';
-import { figures, keptRequests, trimFor } from './stats.js';
+import { figures, keptRequests, resultFields, trimFor } from './stats.js';
 import { LOAD_SCHEMA, PERCENTILES, type Arrivals, type LoadOptions, type LoadResult } from './types.js';
 
 export const OPEN_LOOP_DEFAULTS = { arrivals: 'poisson' as Arrivals, maxInflight: 10_000 };
@@ -281,20 +281,10 @@ export async function runOpenLoad(input: OpenLoadInput): Promise<LoadResult> {
     concurrency: out.peakInflight,
     workers: 1,
     requestsStarted: r.length - notSent,
-    requestsCompleted: f.requestsCompleted,
-    requests: f.requests,
-    trim: f.trim.k,
-    ...(f.trim.note ? { trimNote: f.trim.note } : {}),
-    durationS: f.durationS,
-    totalDurationS: f.totalDurationS,
-    throughputRps: f.throughputRps,
-    measuredLoad: f.measuredLoad,
+    ...resultFields(f),
+    // Percentiles from the HDR histogram of latency from the scheduled start.
     latencyMs: { ...f.latencyMs, percentiles: percentilesMs(latency) },
-    phasesMs: f.phasesMs,
-    bytesReceived: f.bytesReceived,
     documentBytes: out.documentBytes,
-    errors: f.errors,
-    statusCounts: f.statusCounts,
     clientCpu: { userS: cpu.user / 1e6, systemS: cpu.system / 1e6, share },
     openLoop: {
       rateRps: o.rateRps, arrivals: o.arrivals, seed: o.seed, maxInflight: o.maxInflight,

@@ -136,3 +136,22 @@ export function figures(r: Records, requestedTrim: number, concurrency = 1): Fig
     statusCounts,
   };
 }
+
+/** The fields of a load result that are the kept window's figures as they are, for either loop. */
+export function resultFields(f: Figures) {
+  return {
+    requestsCompleted: f.requestsCompleted,
+    requests: f.requests,
+    trim: f.trim.k,
+    ...(f.trim.note ? { trimNote: f.trim.note } : {}),
+    durationS: f.durationS,
+    totalDurationS: f.totalDurationS,
+    throughputRps: f.throughputRps,
+    measuredLoad: f.measuredLoad,
+    latencyMs: f.latencyMs,
+    phasesMs: f.phasesMs,
+    bytesReceived: f.bytesReceived,
+    errors: f.errors,
+    statusCounts: f.statusCounts,
+  };
+}
