@@ -5,7 +5,7 @@ import type { ServeOptions, ServerModel } from './types.js';
 import { buildResponses } from './page.js';
 import { fetchHandler } from './runtime-serve.js';
 import { effectiveBacklog } from './listen.js';
-import { runtimeInfo } from './runtime.js';
+import { runtimeAvailable } from './runtime.js';
 
 interface BunServer { port: number; hostname: string; stop(closeActive?: boolean): Promise<void> | void }
 interface BunGlobal { serve(o: object): BunServer }
@@ -37,9 +37,6 @@ export const bunServe: ServerModel = {
   family: 'typescript',
   runtimes: { bun: true, node: 'Bun.serve is Bun\'s own server', deno: 'Bun.serve is Bun\'s own server' },
   summary: "a runtime's own event server: Bun.serve (Bun's HTTP parser and loop), same page and routing",
-  async available() {
-    const bun = runtimeInfo('bun');
-    return bun.missing ? { ok: false, reason: bun.missing, hint: 'npm ci (installs the optional dependency bun)' } : { ok: true };
-  },
+  available: () => runtimeAvailable('bun'),
   start,
 };

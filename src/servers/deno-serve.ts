@@ -5,7 +5,7 @@ import type { ServeOptions, ServerModel } from './types.js';
 import { buildResponses } from './page.js';
 import { fetchHandler } from './runtime-serve.js';
 import { effectiveBacklog } from './listen.js';
-import { runtimeInfo } from './runtime.js';
+import { runtimeAvailable } from './runtime.js';
 
 interface DenoServer { addr: { hostname: string; port: number }; finished: Promise<void>; shutdown(): Promise<void> }
 interface DenoGlobal { serve(o: object, handler: (req: Request) => Response): DenoServer }
@@ -39,9 +39,6 @@ export const denoServe: ServerModel = {
   family: 'typescript',
   runtimes: { deno: true, node: "Deno.serve is Deno's own server", bun: "Deno.serve is Deno's own server" },
   summary: "a runtime's own event server: Deno.serve (hyper in Rust), same page and routing",
-  async available() {
-    const deno = runtimeInfo('deno');
-    return deno.missing ? { ok: false, reason: deno.missing, hint: 'npm ci (installs the optional dependency deno)' } : { ok: true };
-  },
+  available: () => runtimeAvailable('deno'),
   start,
 };

@@ -63,6 +63,12 @@ export function runtimeInfo(name: RuntimeName): RuntimeInfo {
 }
 
 /** The runtime this process is running under. */
+/** A model's `available()` when what it needs is the runtime `name`: ok, or why not and how to install it. */
+export async function runtimeAvailable(name: RuntimeName): Promise<{ ok: true } | { ok: false; reason: string; hint: string }> {
+  const info = runtimeInfo(name);
+  return info.missing ? { ok: false, reason: info.missing, hint: `npm ci (installs the optional dependency ${name})` } : { ok: true };
+}
+
 export function currentRuntime(): RuntimeName {
   const g = globalThis as { Bun?: unknown; Deno?: unknown };
   return g.Bun !== undefined ? 'bun' : g.Deno !== undefined ? 'deno' : 'node';
