@@ -27,8 +27,9 @@ export function fetchHandler(responses: Responses): (req: Request) => Response {
   const byResponse = new Map<Buffer, Parts>(Object.values(responses).map((b: Buffer) => [b, parts(b)]));
   return (req) => {
     const url = req.url;
-    // The target as sent: everything from the first '/' after "scheme://host".
-    const slash = url.indexOf('/', url.indexOf('//') + 2);
+    // The target as sent: everything from the first '/' after "scheme://host". Bun gives a request without a
+    // Host header (HTTP/1.0) its target alone, "/nope".
+    const slash = url.startsWith('/') ? 0 : url.indexOf('/', url.indexOf('//') + 2);
     const target = slash < 0 ? '/' : url.slice(slash);
     // The runtime's parser takes heads up to its own limit (Bun: 16 KiB): ours is 8 KiB, so a larger head (request
     // line and headers as sent, CRLFs and ": " included) gets our 431, as from every model.

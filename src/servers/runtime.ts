@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { MAX_HEAD_BYTES } from './request.js';
 
 export type RuntimeName = 'node' | 'bun' | 'deno';
 export const RUNTIMES: readonly RuntimeName[] = ['node', 'bun', 'deno'];
@@ -62,23 +63,29 @@ export function runtimeInfo(name: RuntimeName): RuntimeInfo {
   return info;
 }
 
-/** The runtime this process is running under. */
 /** A model's `available()` when what it needs is the runtime `name`: ok, or why not and how to install it. */
 export async function runtimeAvailable(name: RuntimeName): Promise<{ ok: true } | { ok: false; reason: string; hint: string }> {
   const info = runtimeInfo(name);
   return info.missing ? { ok: false, reason: info.missing, hint: `npm ci (installs the optional dependency ${name})` } : { ok: true };
 }
 
+/** The runtime this process is running under. */
 export function currentRuntime(): RuntimeName {
   const g = globalThis as { Bun?: unknown; Deno?: unknown };
   return g.Bun !== undefined ? 'bun' : g.Deno !== undefined ? 'deno' : 'node';
 }
 
-/** argv running `script args...` under `runtime` (Deno with every permission, as a server needs net, env and files). */
+/**
+ * argv running `script args...` under `runtime`: Deno with every permission (a server needs net, env and files);
+ * Bun with its HTTP parser's head limit at ours (MAX_HEAD_BYTES, 8 KiB; Bun's own is 16 KiB), so that Bun.serve
+ * answers an unfinished 9 KiB head with 431 as every model does.
+ */
 export function runtimeArgv(runtime: RuntimeName, script: string, args: string[]): string[] {
   const info = runtimeInfo(runtime);
   if (!info.bin || info.missing) throw new Error(`${runtime} cannot run here: ${info.missing}`);
-  return runtime === 'deno' ? [info.bin, 'run', '-A', script, ...args] : [info.bin, script, ...args];
+  if (runtime === 'deno') return [info.bin, 'run', '-A', script, ...args];
+  if (runtime === 'bun') return [info.bin, `--max-http-header-size=${MAX_HEAD_BYTES}`, script, ...args];
+  return [info.bin, script, ...args];
 }
 
 /** `events@bun` → { model: 'events', runtime: 'bun' }; a plain name runs under no runtime in particular. */
