@@ -3,6 +3,7 @@
 // the reference's (lighttpd, else native-epoll) in each run with its 95% interval, and their difference. Target:
 // every server within ±10% between the runs, and no change of order between servers that are not tied.
 //   node dist/bench/repro.js [--servers a,b,...] [--repeat 3] [--loads 100,250,500,1000]
+//   node dist/bench/repro.js --from /tmp/eventbench-repro-XXXX   (reads the two runs again, measures nothing)
 // The npm script takes /tmp/eventbench-bench.lock so that no other measurement runs at the same time.
 import { parseArgs } from 'node:util';
 import { mkdtempSync } from 'node:fs';
@@ -18,19 +19,25 @@ const PLAN = {
   loads: [100, 250, 500, 1000],
   repeat: 3,
 };
-const { values } = parseArgs({ options: { servers: { type: 'string' }, repeat: { type: 'string' }, loads: { type: 'string' } } });
+const { values } = parseArgs({ options: { servers: { type: 'string' }, repeat: { type: 'string' }, loads: { type: 'string' }, from: { type: 'string' } } });
 const input = {
   servers: values.servers?.split(',') ?? PLAN.servers,
   loads: values.loads?.split(',').map(Number) ?? PLAN.loads,
   repeat: Number(values.repeat ?? PLAN.repeat),
 };
-const base = mkdtempSync(join(tmpdir(), 'eventbench-repro-'));
+const base = values.from ?? mkdtempSync(join(tmpdir(), 'eventbench-repro-'));
 const controller = new AbortController();
 process.on('SIGINT', () => controller.abort());
 
 const models: ReportModel[] = [];
 const clocks: string[] = [];
 for (const name of ['A', 'B']) {
+  if (values.from) {
+    const run = await readRun(join(base, name));
+    const reference = run.points.some((p) => p.server === 'lighttpd') ? 'lighttpd' : 'native-epoll';
+    models.push(buildModel(run, { reference }));
+    continue;
+  }
   const t0 = performance.now();
   const etas: { atS: number; etaS: number }[] = [];
   process.stderr.write(`run ${name}: ${input.servers.join(', ')} at l = ${input.loads.join(', ')}, ${input.repeat} rounds\n`);
@@ -64,8 +71,11 @@ const rows = input.servers.map((server) => {
 });
 const width = Math.max(...rows.map((r) => r.server.length), 6);
 const lines = [`reference: ${a.ratioReference.server} (slope ratios, 95% intervals over the rounds)`, '',
-  `| ${'server'.padEnd(width)} | run A ratio | run B ratio | B/A − 1 |`, `| --- | ---: | ---: | ---: |`];
-for (const r of rows) lines.push(`| ${r.server.padEnd(width)} | ${fmt(r.ra)} | ${fmt(r.rb)} | ${r.diff === null ? '—' : `${(r.diff * 100).toFixed(1)}%`} |`);
+  `| ${'server'.padEnd(width)} | run A ratio | run B ratio | B/A − 1 | intervals overlap |`, `| --- | ---: | ---: | ---: | --- |`];
+for (const r of rows) {
+  const agree = r.ra && r.rb ? (overlaps(r.ra, r.rb) ? 'yes' : 'NO') : '—';
+  lines.push(`| ${r.server.padEnd(width)} | ${fmt(r.ra)} | ${fmt(r.rb)} | ${r.diff === null ? '—' : `${(r.diff * 100).toFixed(1)}%`} | ${agree} |`);
+}
 const measured = rows.filter((r) => r.diff !== null);
 const worst = Math.max(0, ...measured.map((r) => Math.abs(r.diff!)));
 // An order change counts only between servers that are not tied (intervals apart) in both runs.
@@ -79,6 +89,8 @@ for (const x of measured) {
   }
 }
 lines.push('', `largest difference between the runs: ${(worst * 100).toFixed(1)}% (target ±10%): ${worst <= 0.1 ? 'met' : 'NOT met'}`);
+const apart = measured.filter((r) => r.server !== a.ratioReference.server && !overlaps(r.ra!, r.rb!)).map((r) => r.server);
+lines.push(`servers whose two intervals do not overlap (each run's interval missed the other run's value): ${apart.length === 0 ? 'none' : apart.join(', ')}`);
 lines.push(`order changes between servers not tied: ${flips.length === 0 ? 'none' : flips.join(', ')} (target none): ${flips.length === 0 ? 'met' : 'NOT met'}`);
 lines.push(...clocks);
 lines.push(`results: ${join(base, 'A')} and ${join(base, 'B')}`);

@@ -8,11 +8,10 @@ const LOADS = [100, 250, 500, 1000];
 const series = (slope: number, factors: number[], wiggle = (_r: number, _i: number) => 1): Series =>
   LOADS.map((load, i) => ({ load, byRound: new Map(factors.map((f, r) => [r + 1, (1 + slope * load) * f * wiggle(r, i)])) }));
 
-test('one round: the interval is the estimate itself', () => {
+test('points exactly on a line: the interval is the estimate itself', () => {
   const s = slopeInterval(series(0.2, [1]))!;
   assert.ok(Math.abs(s.value - 0.2) < 1e-9);
-  assert.equal(s.lo, s.value);
-  assert.equal(s.hi, s.value);
+  assert.ok(s.hi - s.lo < 1e-9, `${s.lo}–${s.hi}`);
 });
 
 test("the machine's drift between rounds widens a slope's interval but cancels in a ratio (rounds paired)", () => {
@@ -44,4 +43,34 @@ test('a series without a positive slope has no interval and no ratio', () => {
   assert.equal(slopeInterval(flat), null);
   assert.equal(ratioInterval(flat, series(0.1, [1, 1])), null);
   assert.equal(ratioInterval(series(0.1, [1, 1]), flat), null);
+});
+
+test('a load left with one trusted repeat does not read as certain: the scatter of the other points widens it', () => {
+  const noise = (r: number, i: number) => 1 + 0.08 * Math.sin(5.3 * r + 2.9 * i + 1);
+  const full = series(0.1, [1, 1, 1], noise);
+  // Two loads lose two of their three repeats (flagged), as on a busy machine.
+  const thinned: Series = full.map((s, i) => (i % 2 === 0 ? { load: s.load, byRound: new Map([[1, s.byRound.get(1)!]]) } : s));
+  const s = slopeInterval(thinned)!;
+  assert.ok(s.hi / s.lo > 1.05, `a width from the pooled scatter: ${s.lo}–${s.hi}`);
+  assert.ok(s.lo < 0.1 && s.hi > 0.1, `covers the true slope 0.1: ${s.lo}–${s.hi}`);
+});
+
+test('honest: over 200 synthetic runs with 10% scatter, the 95% intervals of slope and ratio cover the truth ≥ 85% of the time', () => {
+  let state = 12_345;
+  const uniform = () => ((state = (state * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  const gauss = () => Math.sqrt(-2 * Math.log(uniform() + 1e-12)) * Math.cos(2 * Math.PI * uniform());
+  const scattered = (slope: number): Series => LOADS.map((load) => ({ load, byRound: new Map([1, 2, 3].map((r) => [r, (2 + slope * load) * (1 + 0.1 * gauss())])) }));
+  let slopeIn = 0;
+  let ratioIn = 0;
+  const trials = 200;
+  for (let t = 0; t < trials; t++) {
+    const a = scattered(0.2);
+    const s = slopeInterval(a, 400)!;
+    if (s.lo <= 0.2 && 0.2 <= s.hi) slopeIn++;
+    const r = ratioInterval(a, scattered(0.1), 400)!;
+    if (r.lo <= 2 && 2 <= r.hi) ratioIn++;
+  }
+  assert.ok(slopeIn / trials >= 0.85, `slope intervals covered the truth in ${slopeIn} of ${trials}`);
+  assert.ok(ratioIn / trials >= 0.85, `ratio intervals covered the truth in ${ratioIn} of ${trials}`);
+  assert.ok(slopeIn / trials <= 0.995 && ratioIn / trials <= 0.995, `not absurdly wide: ${slopeIn}, ${ratioIn} of ${trials}`);
 });

@@ -1,8 +1,13 @@
-// Uncertainty of a server's slope, and of its ratio to a reference server, from the repeats of one run. Each
-// (server, load) was measured once per round; the bootstrap redraws, at every load, as many rounds as it has
-// (with replacement), refits the line, and reads the 2.5th and 97.5th percentiles of the refitted slopes. A ratio
-// redraws the SAME rounds for both servers at each load: the two were measured minutes apart in each round, so
-// the machine's drift, which moves both alike, cancels in the ratio instead of widening it.
+// Uncertainty of a server's slope, and of its ratio to a reference server, from the trusted points of one run.
+// Each (server, load) was measured once per round, but a flagged repeat is left out, so a load may keep one value
+// or three: redrawing rounds at each load would read a load with one value as certain. The bootstrap is therefore
+// over residuals: the line is fitted to the per-load means as the report fits it (fit.ts, relative), every trusted
+// point's deviation from it is expressed as a factor (measured ÷ fitted: the scatter of a closed loop grows with
+// its latency), the factors are pooled over all loads and rounds and widened by √(n/(n−2)) for the two parameters
+// fitted, and each bootstrap sample puts a factor drawn from the pool on every point, refits, and keeps the slope. The 2.5th and 97.5th percentiles of the
+// refitted slopes are the interval. A ratio draws PAIRS of factors, one (load, round) measured on both servers at a
+// time: the two were measured minutes apart in the same round, so the machine's drift, which moves both alike,
+// cancels in the ratio instead of widening it; when it moved them apart, the pair carries that too.
 import { seededRandom } from '../core/random.js';
 import { fitLine } from './fit.js';
 
@@ -12,7 +17,7 @@ export type Series = { load: number; byRound: Map<number, number> }[];
 export interface Interval {
   /** The estimate from all the data. */
   value: number;
-  /** 95% bootstrap percentile interval; equal to value when nothing varied (one repeat per load). */
+  /** 95% bootstrap percentile interval; equal to value when nothing varied. */
   lo: number;
   hi: number;
 }
@@ -23,70 +28,81 @@ const SEED = 20_090_101;
 
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-function slope(loads: readonly number[], ys: readonly number[]): number | null {
-  const fit = fitLine(loads, ys);
-  return fit && fit.slope > 0 ? fit.slope : null;
+/** One server's points, flattened: load, round and the value measured. */
+type Obs = { load: number; round: number; y: number }[];
+
+const flatten = (series: Series): Obs => series.flatMap((s) => [...s.byRound].map(([round, y]) => ({ load: s.load, round, y })));
+
+/** The positive slope of the line through the per-load means of `obs`, and its fitted values; null otherwise. */
+function fitMeans(obs: Obs, ys: readonly number[] = obs.map((o) => o.y)): { slope: number; at: (load: number) => number } | null {
+  const byLoad = new Map<number, number[]>();
+  obs.forEach((o, i) => byLoad.set(o.load, [...(byLoad.get(o.load) ?? []), ys[i]!]));
+  const loads = [...byLoad.keys()];
+  const fit = fitLine(loads, loads.map((l) => mean(byLoad.get(l)!)), { relative: true });
+  return fit && fit.slope > 0 ? { slope: fit.slope, at: (l) => fit.intercept + fit.slope * l } : null;
+}
+
+/**
+ * Each point's deviation from the fitted line as a factor (or, where the line is not above zero at every point,
+ * as a difference), centred and widened by √(n/(n−2)); `apply` puts a deviation back on a fitted value.
+ */
+function residuals(obs: Obs, at: (load: number) => number): { of: number[]; apply: (fitted: number, r: number) => number } {
+  const relative = obs.every((o) => at(o.load) > 0);
+  const raw = obs.map((o) => (relative ? o.y / at(o.load) : o.y - at(o.load)));
+  const centre = relative ? 1 : 0;
+  const m = mean(raw);
+  const widen = obs.length > 2 ? Math.sqrt(obs.length / (obs.length - 2)) : 1;
+  return {
+    of: raw.map((r) => centre + (r - m) * widen),
+    apply: relative ? (fitted, r) => fitted * r : (fitted, r) => fitted + r,
+  };
 }
 
 function percentiles(samples: number[], value: number): Interval {
+  if (samples.length === 0) return { value, lo: value, hi: value };
   samples.sort((a, b) => a - b);
   const at = (q: number) => samples[Math.min(samples.length - 1, Math.max(0, Math.round(q * (samples.length - 1))))]!;
   return { value, lo: Math.min(value, at(0.025)), hi: Math.max(value, at(0.975)) };
 }
 
-/** Redraws rounds at one load: the mean of `rounds.length` draws with replacement, by `pick`. */
-function redraw(rounds: readonly number[], random: () => number): number[] {
-  return rounds.map(() => rounds[Math.floor(random() * rounds.length)]!);
-}
-
 /** The slope (ms per client) of a server with its 95% interval; null when no positive slope can be fitted. */
 export function slopeInterval(series: Series, samples = BOOTSTRAP_SAMPLES): Interval | null {
-  const usable = series.filter((s) => s.byRound.size > 0);
-  const loads = usable.map((s) => s.load);
-  const value = slope(loads, usable.map((s) => mean([...s.byRound.values()])));
-  if (value === null) return null;
+  const obs = flatten(series);
+  const fit = fitMeans(obs);
+  if (!fit) return null;
+  const res = residuals(obs, fit.at);
   const random = seededRandom(SEED);
   const out: number[] = [];
   for (let b = 0; b < samples; b++) {
-    const ys = usable.map((s) => {
-      const rounds = [...s.byRound.keys()];
-      return mean(redraw(rounds, random).map((r) => s.byRound.get(r)!));
-    });
-    const v = slope(loads, ys);
-    if (v !== null) out.push(v);
+    const v = fitMeans(obs, obs.map((o) => res.apply(fit.at(o.load), res.of[Math.floor(random() * res.of.length)]!)));
+    if (v) out.push(v.slope);
   }
-  return out.length > 0 ? percentiles(out, value) : { value, lo: value, hi: value };
+  return percentiles(out, fit.slope);
 }
 
 /**
- * The ratio of a server's slope to the reference's, with its 95% interval, over the loads and rounds both have;
- * null when either has no positive slope there.
+ * The ratio of a server's slope to the reference's, with its 95% interval, over the (load, round) points both
+ * have; null when either has no positive slope there.
  */
 export function ratioInterval(series: Series, reference: Series, samples = BOOTSTRAP_SAMPLES): Interval | null {
   const refAt = new Map(reference.map((s) => [s.load, s.byRound]));
-  const common = series
-    .map((s) => {
-      const ref = refAt.get(s.load);
-      const rounds = ref ? [...s.byRound.keys()].filter((r) => ref.has(r)) : [];
-      return { load: s.load, rounds, a: s.byRound, b: ref! };
-    })
-    .filter((c) => c.rounds.length > 0);
-  const loads = common.map((c) => c.load);
-  const ratio = (pick: (c: (typeof common)[number]) => number[]): number | null => {
-    const sa = slope(loads, common.map((c) => mean(pick(c).map((r) => c.a.get(r)!))));
-    const sb = slope(loads, common.map((c) => mean(pick(c).map((r) => c.b.get(r)!))));
-    return sa !== null && sb !== null ? sa / sb : null;
-  };
-  const value = ratio((c) => c.rounds);
-  if (value === null) return null;
+  const common = flatten(series).filter((o) => refAt.get(o.load)?.has(o.round));
+  const a = common;
+  const b = common.map((o) => ({ ...o, y: refAt.get(o.load)!.get(o.round)! }));
+  const fa = fitMeans(a);
+  const fb = fitMeans(b);
+  if (!fa || !fb) return null;
+  const ra = residuals(a, fa.at);
+  const rb = residuals(b, fb.at);
   const random = seededRandom(SEED);
   const out: number[] = [];
-  for (let b = 0; b < samples; b++) {
-    const draws = new Map(common.map((c) => [c.load, redraw(c.rounds, random)]));
-    const v = ratio((c) => draws.get(c.load)!);
-    if (v !== null) out.push(v);
+  for (let s = 0; s < samples; s++) {
+    const pick = common.map(() => Math.floor(random() * common.length));
+    const sa = fitMeans(a, a.map((o, i) => ra.apply(fa.at(o.load), ra.of[pick[i]!]!)));
+    const sb = fitMeans(b, b.map((o, i) => rb.apply(fb.at(o.load), rb.of[pick[i]!]!)));
+    if (sa && sb) out.push(sa.slope / sb.slope);
   }
-  return out.length > 0 ? percentiles(out, value) : { value, lo: value, hi: value };
+  return percentiles(out, fa.slope / fb.slope);
 }
 
 /** Whether two intervals overlap: then neither server is shown faster than the other. */

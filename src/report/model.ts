@@ -202,7 +202,7 @@ function summarise(server: string, points: readonly Point[], plan: Plan): Server
     if (p.stopped) flags.push({ kind: 'stopped', text: `stopped after l=${p.load}: ${p.stopped}` });
   }
 
-  const latencyFit = fitLine(fitted.map((lp) => lp.load), fitted.map((lp) => lp.meanLatencyMs));
+  const latencyFit = fitLine(fitted.map((lp) => lp.load), fitted.map((lp) => lp.meanLatencyMs), { relative: true });
   const withRss = fitted.filter((lp) => lp.peakRssBytes !== null);
   const memoryFit = fitLine(withRss.map((lp) => lp.load), withRss.map((lp) => lp.peakRssBytes!));
   if (!latencyFit) flags.push({ kind: 'fit', text: `no fit: ${fitted.length === 0 ? 'no load was measured without a flag' : 'fewer than two loads were measured without a flag'}` });
