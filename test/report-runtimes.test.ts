@@ -5,10 +5,12 @@ import assert from 'node:assert/strict';
 import type { ReportModel, ServerSummary } from '../src/report/model.js';
 import { cellOf, comparisonCells, runtimeComparison, runtimeFigures, runtimeTable, runtimesMarkdown } from '../src/report/runtimes.js';
 
-function summary(server: string, slope: number | null, ratio: number | null): ServerSummary {
+/** A server with slope and ratio; `spread` widens both into intervals of ± that fraction. */
+function summary(server: string, slope: number | null, ratio: number | null, spread = 0): ServerSummary {
+  const around = (v: number) => ({ value: v, lo: v * (1 - spread), hi: v * (1 + spread) });
   return {
     server, family: 'typescript', loads: [], latencyFit: slope === null ? null : { slope, intercept: 1, r: 0.999 } as ServerSummary['latencyFit'],
-    impliedRps: slope ? 1000 / slope : null, slopeCi: null, ratio: ratio === null ? null : { value: ratio, lo: ratio, hi: ratio },
+    impliedRps: slope ? 1000 / slope : null, slopeCi: slope === null || spread === 0 ? null : around(slope), ratio: ratio === null ? null : around(ratio),
     rank: null, tiedWith: [], memoryFit: null, bytesPerConnection: null, requests: 1, errors: 0, flags: [],
   };
 }
@@ -34,6 +36,18 @@ test('the table gives each slope and ratio, and names the fastest runtime for ea
   assert.deepEqual(c.fastest, ['events: fastest under deno (0.150 ms/client; node 0.200, bun 0.250)']);
   assert.match(runtimesMarkdown(m).join("\n"), /## Runtimes × models[\s\S]*Versions: node 20\.0\.0, bun 1\.4\.5[\s\S]*\| events \| 0\.200 \(1\.50×\) \|/);
   assert.equal(runtimeFigures(m, 'wide').length, 1);
+});
+
+test('intervals in the cells; runtimes whose ratio intervals overlap the fastest are called tied, not ranked', () => {
+  const m = model([summary('events', 0.2, 1.5, 0.1), summary('events@bun', 0.3, 2.2, 0.1), summary('events@deno', 0.19, 1.4, 0.1),
+    summary('async', 0.3, 2.2, 0.05), summary('async@bun', 0.4, 3.0, 0.05)]);
+  const c = runtimeComparison(m)!;
+  const { rows } = comparisonCells(c, 'nginx');
+  assert.deepEqual(rows[0], ['events', '0.200 [0.180–0.220] (1.50 [1.35–1.65]×)', '0.300 [0.270–0.330] (2.20 [1.98–2.42]×)', '0.190 [0.171–0.209] (1.40 [1.26–1.54]×)']);
+  assert.deepEqual(c.fastest, [
+    'events: deno and node tied, their ratio intervals overlap (0.190 ms/client; node 0.200, bun 0.300)',
+    'async: fastest under node (0.300 ms/client; bun 0.400)',
+  ]);
 });
 
 test('a Node-only run has no runtime table and no figure', () => {

@@ -5,6 +5,8 @@
 // The same table, with req/s instead of slopes, is what `npm run bench:runtimes` prints.
 import type { TopLevelSpec } from 'vega-lite';
 import type { ReportModel } from './model.js';
+import { overlaps, type Interval } from './intervals.js';
+import { intervalText } from './tables.js';
 import type { Figure, Layout } from './figures.js';
 import { RUNTIMES, splitRuntime, type RuntimeName } from '../servers/runtime.js';
 
@@ -44,10 +46,16 @@ export function runtimeTable(cells: readonly RuntimeCell[], ratioLabel: string):
   return [...lines, ...(notes.length ? ['', ...notes] : [])].join('\n');
 }
 
+/** A model under one runtime: its slope and its ratio to the run's reference, each with its 95% interval. */
+export interface RuntimeSlot { server: string; slopeMs: number | null; slopeCi: Interval | null; ratio: Interval | null }
+
 export interface RuntimeComparison {
   runtimes: RuntimeName[];
-  rows: { model: string; cells: Partial<Record<RuntimeName, { server: string; slopeMs: number | null; ratio: number | null }>> }[];
-  /** "events: fastest under deno (0.21 ms/client against node 0.25, bun 0.26)", one per model run under two runtimes or more. */
+  rows: { model: string; cells: Partial<Record<RuntimeName, RuntimeSlot>> }[];
+  /**
+   * One per model run under two runtimes or more: "events: fastest under deno (0.21 ms/client; node 0.25, bun
+   * 0.26)", or "async: deno and node tied (intervals overlap)..." when the fastest is not told apart.
+   */
   fastest: string[];
 }
 
@@ -60,7 +68,7 @@ export function runtimeComparison(model: ReportModel): RuntimeComparison | null 
     const { model: m, runtime } = cellOf(s.server);
     let row = rows.find((r) => r.model === m);
     if (!row) rows.push((row = { model: m, cells: {} }));
-    row.cells[runtime] = { server: s.server, slopeMs: s.latencyFit && s.latencyFit.slope > 0 ? s.latencyFit.slope : null, ratio: s.ratio?.value ?? null };
+    row.cells[runtime] = { server: s.server, slopeMs: s.latencyFit && s.latencyFit.slope > 0 ? s.latencyFit.slope : null, slopeCi: s.slopeCi, ratio: s.ratio };
   }
   const runtimes = RUNTIMES.filter((r) => rows.some((row) => row.cells[r]));
   const fastest: string[] = [];
@@ -68,14 +76,20 @@ export function runtimeComparison(model: ReportModel): RuntimeComparison | null 
     const fitted = runtimes.filter((r) => row.cells[r]?.slopeMs != null).sort((a, b) => row.cells[a]!.slopeMs! - row.cells[b]!.slopeMs!);
     if (fitted.length < 2) continue;
     const [best, ...rest] = fitted;
-    fastest.push(`${row.model}: fastest under ${best} (${row.cells[best!]!.slopeMs!.toFixed(3)} ms/client; ${rest.map((r) => `${r} ${row.cells[r]!.slopeMs!.toFixed(3)}`).join(', ')})`);
+    const at = (r: RuntimeName) => row.cells[r]!;
+    // Runtimes whose ratio interval overlaps the fastest one's are not told apart from it (the ratios pair rounds).
+    const tied = rest.filter((r) => at(best!).ratio && at(r).ratio && overlaps(at(best!).ratio!, at(r).ratio!));
+    const slopes = `${at(best!).slopeMs!.toFixed(3)} ms/client; ${rest.map((r) => `${r} ${at(r).slopeMs!.toFixed(3)}`).join(', ')}`;
+    fastest.push(tied.length === 0 ? `${row.model}: fastest under ${best} (${slopes})`
+      : `${row.model}: ${[best, ...tied].join(' and ')} tied, their ratio intervals overlap (${slopes})`);
   }
   return { runtimes, rows, fastest };
 }
 
-/** The table as rows of text cells: model, then per runtime "slope ms/client (ratio×)". */
+/** The table as rows of text cells: model, then per runtime "slope [interval] ms/client (ratio [interval]×)". */
 export function comparisonCells(c: RuntimeComparison, reference: string | null): { columns: string[]; rows: string[][] } {
-  const cell = (x?: { slopeMs: number | null; ratio: number | null }) => (!x ? '' : x.slopeMs === null ? 'no fit' : `${x.slopeMs.toFixed(3)}${x.ratio !== null ? ` (${x.ratio.toFixed(2)}×)` : ''}`);
+  const cell = (x?: RuntimeSlot) => (!x ? '' : x.slopeMs === null ? 'no fit'
+    : `${x.slopeCi ? intervalText(x.slopeCi, 3) : x.slopeMs.toFixed(3)}${x.ratio ? ` (${intervalText(x.ratio, 2)}×)` : ''}`);
   return {
     columns: ['model', ...c.runtimes.map((r) => `${r}: ms/client (÷ ${reference ?? 'reference'})`)],
     rows: c.rows.map((row) => [row.model, ...c.runtimes.map((r) => cell(row.cells[r]))]),
