@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { runLoad, LOAD_SCHEMA } from '../src/load/index.js';
-import { arrivalGaps, resolveOpenLoadOptions, runOpenLoad } from '../src/load/open-loop.js';
+import { arrivalGaps, lagBoundMs, openVerdict, resolveOpenLoadOptions, runOpenLoad } from '../src/load/open-loop.js';
 import { UsageError } from '../src/core/errors.js';
 import { SERVE_SCRIPT } from './helpers/runner.js';
 import { cli } from './helpers/cli.js';
@@ -54,6 +54,19 @@ test('arrivals: uniform gaps are 1/rate; poisson gaps average 1/rate and repeat 
   assert.ok(Math.abs(sd - 1) < 0.03, `exponential gaps have sd = mean: got ${sd} ms`);
   assert.ok(same, 'the same seed gives the same schedule');
   assert.ok(differ, 'another seed gives another schedule');
+});
+
+test('client-bound: the lag p99 passes both 1 ms and a tenth of the latency p99', () => {
+  assert.equal(lagBoundMs(2), 1);
+  assert.equal(lagBoundMs(150), 15);
+  assert.equal(lagBoundMs(NaN), 1);
+  // 3 ms late against a 150 ms p99: what the VM's pauses do, not the client's pace.
+  assert.equal(openVerdict(1000, 3, 150, 0, 10_000).clientBound, false);
+  // 3 ms late against a 7 ms p99: the lateness is a large part of what was measured.
+  const v = openVerdict(1000, 3, 7, 0, 10_000);
+  assert.equal(v.clientBound, true);
+  assert.match(v.reasons[0]!, /lag p99 3\.000 ms, over the bound of 1\.000 ms/);
+  assert.equal(openVerdict(1000, 0.4, 0.5, 0, 10_000).clientBound, false);
 });
 
 test('bad open-loop input: one line naming the field, the value and the limit', async () => {

@@ -190,7 +190,7 @@ export interface OpenLoopFigures {
    * "50" .. "99.9", "100" from an HDR histogram (1 µs resolution, 3 significant digits).
    */
   lagMs: { mean: number; max: number; percentiles: Record<string, number> };
-  /** The lag p99 above which the verdict is client-bound, ms. */
+  /** The lag p99 above which the verdict is client-bound, ms: the larger of 1 ms and a tenth of the latency p99. */
   lagBoundMs: number;
   /**
    * HDR histogram of the kept served requests' latency from scheduled start, in microseconds, 3 significant

@@ -4,7 +4,7 @@ import { UsageError } from '../../core/errors.js';
 import { runLoad, LOAD_DEFAULTS, type Engine, type Progress } from '../../load/index.js';
 import { BYTES_PER_RECORD, MAX_RECORDS } from '../../load/records.js';
 import { formatResult } from '../../load/format.js';
-import { LAG_P99_BOUND_MS, OPEN_LOOP_DEFAULTS, runOpenLoad } from '../../load/open-loop.js';
+import { LAG_P99_BOUND_MS, LAG_P99_SHARE, OPEN_LOOP_DEFAULTS, runOpenLoad } from '../../load/open-loop.js';
 import type { Arrivals } from '../../load/types.js';
 import { EXIT, type Command } from '../command.js';
 
@@ -53,7 +53,7 @@ Memory: ${BYTES_PER_RECORD} bytes per request recorded (1,000,000 requests: abou
 a run stops at ${MAX_RECORDS.toLocaleString('en')} requests.
 Open loop: each request starts at its scheduled time on a fresh connection (or a kept-alive idle one with -k).
 The client's lag (actual start minus scheduled) is recorded per request; the verdict is client-bound when its
-p99 exceeds ${LAG_P99_BOUND_MS} ms. Percentiles come from an HDR histogram (3 significant digits), stored in the result.
+p99 exceeds both ${LAG_P99_BOUND_MS} ms and ${LAG_P99_SHARE * 100}% of the latency p99. Percentiles come from an HDR histogram (3 significant digits), stored in the result.
 Errors are counted, never fatal: connect (refused), reset (or closed before a whole response), timeout,
 status (non-2xx), length (body differs from the first good response, ab's rule), other.
 Progress goes to stderr, only on a terminal. Ctrl-C stops the run and prints what was measured.
