@@ -13,14 +13,14 @@ import { reportHtml } from '../src/report/index.js';
 import type { LoadResult } from '../src/load/types.js';
 import { RUN_CHILD } from './helpers/runner.js';
 
-function openPoint(server: string, rateFraction: number, p99Ms: number, flagged = false): OpenPoint {
+function openPoint(server: string, rateFraction: number, p99Ms: number, flagged = false, repeat = 1): OpenPoint {
   const result = {
     requests: 100, throughputRps: 100 * rateFraction, errors: { total: 0 },
     latencyMs: { percentiles: { '50': p99Ms / 2, '99': p99Ms, '99.9': p99Ms * 1.5 } },
     openLoop: { lagMs: { percentiles: { '99': 0.1 } } },
   } as unknown as LoadResult;
   return {
-    schema: OPEN_POINT_SCHEMA, server, family: 'typescript', rateFraction, capacityRps: 1000, rateRps: 1000 * rateFraction, repeat: 1,
+    schema: OPEN_POINT_SCHEMA, server, family: 'typescript', rateFraction, capacityRps: 1000, rateRps: 1000 * rateFraction, repeat,
     status: 'ok', startedAt: '2025-01-01T00:00:00Z', result, flags: flagged ? [{ kind: 'client-bound', why: 'lag' }] : [],
   };
 }
@@ -37,6 +37,16 @@ test('the knee: the highest rate whose p99 stays under 10× the low-load p99, ev
   assert.equal(a!.kneeFraction, 0.9);
   assert.equal(b!.kneeRps, 100, 'a flagged point cannot be the knee and ends the search');
   assert.equal(openLoopModel([], []), undefined);
+});
+
+test("the knee's spread: each round's own knee, beside the knee of all rounds together", () => {
+  const m = openLoopModel([
+    ...[[0.1, 1], [0.5, 2], [0.9, 8]].map(([f, p]) => openPoint('a', f!, p!, false, 1)),
+    ...[[0.1, 1], [0.5, 2], [0.9, 14]].map(([f, p]) => openPoint('a', f!, p!, false, 2)),
+  ], ['a'])!;
+  const a = m.servers[0]!;
+  assert.deepEqual(a.kneeByRound, [0.9, 0.5], 'round 2 passed 10 ms at 0.9');
+  assert.equal(a.kneeFraction, 0.5, 'together: p99 11 ms at 0.9, past 10× the low-load 1 ms');
 });
 
 test('--rates without --open-loop, and fractions out of range, are one line each', () => {
@@ -64,7 +74,7 @@ test('run --open-loop: every server measured at fractions of its own closed-loop
       assert.equal(p.result!.loop, 'open');
       assert.equal(p.result!.openLoop!.rateRps, p.rateRps);
     }
-    assert.match(stderr, /open loop: tiny @ \d+ req\/s \(0\.2 × \d+\)/);
+    assert.match(stderr, /open loop: tiny @ \d+ req\/s \(0\.2 × \d+, round 1\)/);
     const html = await reportHtml(dir);
     assert.match(html, /data-figure="fig6-open-loop"/);
     assert.match(html, /data-table="open-loop"/);

@@ -2,8 +2,10 @@
 // (`eventbench load --rate`) at rates that are FRACTIONS OF ITS OWN CLOSED-LOOP CAPACITY measured in the same run
 // (its highest throughput over the sweep). Servers of very different speed then share one x axis (0.1 .. 1.2 of
 // what each can do), the curve of each bends where its queue starts to build, and a rate past capacity (1.1, 1.2)
-// shows what overload does to latency when the client does not politely wait. Every point runs on a fresh server,
-// as the closed loop's do, and is appended to open-loop.jsonl in the run folder as it is measured.
+// shows what overload does to latency when the client does not politely wait. As the closed loop does, it runs in
+// rounds (servers in the same seeded order per round), each server started fresh per round, warmed to steady
+// state (trial.ts), then measured at each rate in ascending order; every point is appended to open-loop.jsonl in
+// the run folder as it is measured.
 import { appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { findModel, models as allModels, type ServerModel } from '../servers/registry.js';
@@ -11,8 +13,9 @@ import { UsageError } from '../core/errors.js';
 import type { Family, Point, RunInfo, ServerMetrics } from './schema.js';
 import type { LoadResult } from '../load/types.js';
 import { createThrottle, hasTaskset } from './host.js';
-import { stopReason } from './runner.js';
-import { EVENTBENCH_BIN, runTrial, type LoadArgs, type TrialOptions } from './trial.js';
+import { SESSION_WARMUP_CONCURRENCY, stopReason } from './runner.js';
+import { roundOrder } from './plan.js';
+import { EVENTBENCH_BIN, failedPoint, measurePoint, startSession, warmSession, type LoadArgs, type TrialOptions, type TrialServer } from './trial.js';
 import type { PointFlag } from './verdict.js';
 
 export const OPEN_POINT_SCHEMA = 'eventbench.open-point/1';
@@ -49,6 +52,8 @@ export interface OpenPoint {
   metrics?: ServerMetrics;
   /** client-bound: the client's lag p99 passed its bound (see src/load/open-loop.ts). Flagged points stay out of the knee. */
   flags?: PointFlag[];
+  /** The warm-up the server got: to steady state when started (first rate of its round), then a settle window. */
+  warmup?: Point['warmup'];
 }
 
 /** Checks the --rates list: fractions of capacity. */
@@ -86,7 +91,7 @@ export function openLoadArgv(rateRps: number, durationS: number, requests: numbe
   };
 }
 
-/** Measures every server × fraction × repeat; returns the points (also appended to open-loop.jsonl), and whether interrupted. */
+/** Measures every round × server × fraction; returns the points (also appended to open-loop.jsonl), and whether interrupted. */
 export async function runOpenLoopSweep(o: OpenLoopSweepOptions): Promise<{ points: OpenPoint[]; interrupted: boolean }> {
   const { plan } = o.info;
   const catalog = o.catalog ?? allModels;
@@ -97,39 +102,70 @@ export async function runOpenLoopSweep(o: OpenLoopSweepOptions): Promise<{ point
   const file = path.join(o.dir, OPEN_POINTS_FILE);
   const durationS = Math.max(plan.durationS ?? 0, OPEN_MIN_DURATION_S);
   let interrupted = false;
+  // The highest fraction a server may still be measured at: where a stop rule retired it (later rounds repeat the
+  // rates up to it, as the closed loop's rounds repeat its loads), or 0 after failures.
+  const stopAt = new Map<string, number>();
+  const failures = new Map<string, number>();
+  const skipped = new Set<string>();
+  const record = (point: OpenPoint) => {
+    appendFileSync(file, JSON.stringify(point) + '\n');
+    out.push(point);
+  };
   try {
-    for (const name of plan.servers) {
-      const model = catalog.find((m) => m.name === name) ?? (o.catalog ? undefined : findModel(name));
-      const capacityRps = capacityOf(o.points, name);
-      if (!model || capacityRps === undefined) {
-        if (o.points.some((p) => p.server === name)) line(`open loop: ${name} skipped: no closed-loop point measured its capacity`);
-        continue;
-      }
-      let failures = 0;
-      server: for (const rateFraction of o.fractions) {
-        for (let repeat = 1; repeat <= plan.repeat; repeat++) {
-          if (o.signal?.aborted) { interrupted = true; break server; }
-          const rateRps = Math.max(1, Math.round(rateFraction * capacityRps));
-          const server = { name: model.name, family: model.family, ...(model.paperRow ? { paperRow: model.paperRow } : {}) };
-          const p = await runTrial({ ...o.trial, server, load: 1, repeat, plan, throttle, pin, durationS,
-            loadArgv: openLoadArgv(rateRps, durationS, plan.requests), ...(o.signal ? { signal: o.signal } : {}), onWarning: (t) => line(`warning: ${t}`) });
-          if (p === 'aborted') { interrupted = true; break server; }
-          const point: OpenPoint = {
-            schema: OPEN_POINT_SCHEMA, server: p.server, family: p.family, ...(p.paperRow ? { paperRow: p.paperRow } : {}),
-            rateFraction, capacityRps, rateRps, repeat, status: p.status, ...(p.reason ? { reason: p.reason } : {}), startedAt: p.startedAt,
-            ...(p.result ? { result: p.result } : {}), ...(p.metrics ? { metrics: p.metrics } : {}),
-            ...(p.result ? { flags: p.result.verdict.clientBound ? [{ kind: 'client-bound' as const, why: p.result.verdict.reasons.join('; ') }] : [] } : {}),
-          };
-          failures = p.status === 'failed' ? failures + 1 : 0;
-          const why = stopReason({ ...p, load: rateRps }, plan, failures);
-          if (why) point.stopped = why.replace(/at load (\d+)/, 'at $1 requests/s');
-          appendFileSync(file, JSON.stringify(point) + '\n');
-          out.push(point);
-          const r = point.result;
-          line(`open loop: ${name} @ ${rateRps} req/s (${rateFraction} × ${Math.round(capacityRps)}): ${r
-            ? `p50 ${r.latencyMs.median.toFixed(2)} ms, p99 ${r.latencyMs.percentiles['99']?.toFixed(2)} ms, lag p99 ${r.openLoop?.lagMs.percentiles['99']?.toFixed(3)} ms, errors ${r.errors.total}`
-            : `FAILED: ${point.reason}`}${point.stopped ? `; stopped: ${point.stopped}` : ''}`);
-          if (why) break server;
+    rounds: for (let round = 1; round <= plan.repeat; round++) {
+      for (const name of roundOrder(plan, round)) {
+        const model = catalog.find((m) => m.name === name) ?? (o.catalog ? undefined : findModel(name));
+        const capacityRps = capacityOf(o.points, name);
+        if (!model || capacityRps === undefined) {
+          if (o.points.some((p) => p.server === name) && !skipped.has(name)) line(`open loop: ${name} skipped: no closed-loop point measured its capacity`);
+          skipped.add(name);
+          continue;
+        }
+        const fractions = o.fractions.filter((f) => f <= (stopAt.get(name) ?? Infinity));
+        if (fractions.length === 0) continue;
+        if (o.signal?.aborted) { interrupted = true; break rounds; }
+        const server: TrialServer = { name: model.name, family: model.family, ...(model.paperRow ? { paperRow: model.paperRow } : {}) };
+        const base = { ...o.trial, server, load: 1, repeat: round, plan, throttle, pin, durationS, onWarning: (t: string) => line(`warning: ${t}`), ...(o.signal ? { signal: o.signal } : {}) };
+        const started = await startSession(base);
+        if (started === 'aborted') { interrupted = true; break rounds; }
+        const rateOf = (f: number) => Math.max(1, Math.round(f * capacityRps));
+        if ('failed' in started) {
+          const p = failedPoint(server, 1, round, started.failed);
+          const fails = (failures.get(name) ?? 0) + 1;
+          failures.set(name, fails);
+          const point = toOpenPoint(p, fractions[0]!, capacityRps, rateOf(fractions[0]!), round);
+          const why = stopReason({ ...p, load: point.rateRps }, plan, fails);
+          if (why) { point.stopped = why; stopAt.set(name, 0); }
+          record(point);
+          line(`open loop: ${name} (round ${round}) FAILED to start: ${started.failed}`);
+          continue;
+        }
+        try {
+          const warm = o.trial?.warmupRequests === undefined ? await warmSession(started, plan, SESSION_WARMUP_CONCURRENCY, o.signal) : undefined;
+          for (const rateFraction of fractions) {
+            if (o.signal?.aborted) { interrupted = true; break rounds; }
+            const rateRps = rateOf(rateFraction);
+            const p = await measurePoint(started, { ...base, loadArgv: openLoadArgv(rateRps, durationS, plan.requests) });
+            if (p === 'aborted') { interrupted = true; break rounds; }
+            if (warm && rateFraction === fractions[0] && p.status === 'ok') p.warmup = { session: warm, ...p.warmup };
+            const point = toOpenPoint(p, rateFraction, capacityRps, rateRps, round);
+            const fails = p.status === 'failed' ? (failures.get(name) ?? 0) + 1 : 0;
+            failures.set(name, fails);
+            const why = stopReason({ ...p, load: rateRps }, plan, fails);
+            if (why) {
+              point.stopped = why.replace(/at load (\d+)/, 'at $1 requests/s');
+              stopAt.set(name, p.status === 'failed' ? 0 : rateFraction);
+            }
+            record(point);
+            const r = point.result;
+            line(`open loop: ${name} @ ${rateRps} req/s (${rateFraction} × ${Math.round(capacityRps)}, round ${round}): ${r
+              ? `p50 ${r.latencyMs.median.toFixed(2)} ms, p99 ${r.latencyMs.percentiles['99']?.toFixed(2)} ms, lag p99 ${r.openLoop?.lagMs.percentiles['99']?.toFixed(3)} ms, errors ${r.errors.total}`
+              : `FAILED: ${point.reason}`}${point.stopped ? `; stopped: ${point.stopped}` : ''}`);
+            // Retired, or the server is not running: the next round starts it afresh.
+            if (why || p.status === 'failed') break;
+          }
+        } finally {
+          await started.close();
         }
       }
     }
@@ -137,4 +173,14 @@ export async function runOpenLoopSweep(o: OpenLoopSweepOptions): Promise<{ point
     throttle.remove();
   }
   return { points: out, interrupted };
+}
+
+/** A point of the trial code as a line of open-loop.jsonl. */
+function toOpenPoint(p: Point, rateFraction: number, capacityRps: number, rateRps: number, repeat: number): OpenPoint {
+  return {
+    schema: OPEN_POINT_SCHEMA, server: p.server, family: p.family, ...(p.paperRow ? { paperRow: p.paperRow } : {}),
+    rateFraction, capacityRps, rateRps, repeat, status: p.status, ...(p.reason ? { reason: p.reason } : {}), startedAt: p.startedAt,
+    ...(p.result ? { result: p.result } : {}), ...(p.metrics ? { metrics: p.metrics } : {}), ...(p.warmup ? { warmup: p.warmup } : {}),
+    ...(p.result ? { flags: p.result.verdict.clientBound ? [{ kind: 'client-bound' as const, why: p.result.verdict.reasons.join('; ') }] : [] } : {}),
+  };
 }

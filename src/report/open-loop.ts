@@ -6,7 +6,8 @@
 // at its lowest measured rate), every lower rate staying under too. Ten times the low-load tail is far past noise
 // (repeat runs differ by well under 2×) and well before the p99 of an overloaded server, which grows with the length
 // of the point (a queue that never drains). Points flagged client-bound (the client fell behind its schedule) or
-// with requests past --max-inflight are shown but cannot be the knee.
+// with requests past --max-inflight are shown but cannot be the knee. The knee's spread is the knee each round
+// finds alone (a round with none counts as 0), shown as a range beside the knee of all rounds together.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { OPEN_POINTS_FILE, OPEN_POINT_SCHEMA, type OpenPoint } from '../experiment/open-loop.js';
@@ -43,6 +44,8 @@ export interface OpenServer {
   kneeRps: number | null;
   kneeFraction: number | null;
   kneeP99Ms: number | null;
+  /** The knee's fraction found in each round alone (null where that round had none): its spread over the rounds. */
+  kneeByRound: (number | null)[];
 }
 
 export interface OpenLoopModel {
@@ -90,26 +93,42 @@ function ratePoint(ps: OpenPoint[]): OpenRatePoint | null {
   };
 }
 
+/** A server's curve (one point per rate, averaging the repeats given), its low-load point and its knee. */
+function curveOf(mine: readonly OpenPoint[]) {
+  const fractions = [...new Set(mine.map((p) => p.rateFraction))].sort((a, b) => a - b);
+  const curve = fractions.map((f) => ratePoint(mine.filter((p) => p.rateFraction === f))).filter((p): p is OpenRatePoint => p !== null);
+  const low = curve.find((p) => p.flag === null) ?? null;
+  const thresholdMs = low ? KNEE_FACTOR * low.p99Ms : null;
+  let knee: OpenRatePoint | null = null;
+  for (const p of curve) {
+    if (thresholdMs === null || p.flag !== null || !(p.p99Ms <= thresholdMs)) break;
+    knee = p;
+  }
+  return { curve, low, thresholdMs, knee };
+}
+
 export function openLoopModel(points: readonly OpenPoint[], order: readonly string[]): OpenLoopModel | undefined {
   if (points.length === 0) return undefined;
   const names = [...order, ...points.map((p) => p.server)].filter((n, i, all) => all.indexOf(n) === i && points.some((p) => p.server === n));
   const servers = names.map((server): OpenServer => {
     const mine = points.filter((p) => p.server === server);
-    const fractions = [...new Set(mine.map((p) => p.rateFraction))].sort((a, b) => a - b);
-    const curve = fractions.map((f) => ratePoint(mine.filter((p) => p.rateFraction === f))).filter((p): p is OpenRatePoint => p !== null);
-    const low = curve.find((p) => p.flag === null) ?? null;
-    const thresholdMs = low ? KNEE_FACTOR * low.p99Ms : null;
-    let knee: OpenRatePoint | null = null;
-    for (const p of curve) {
-      if (thresholdMs === null || p.flag !== null || !(p.p99Ms <= thresholdMs)) break;
-      knee = p;
-    }
+    const { curve, low, thresholdMs, knee } = curveOf(mine);
+    const rounds = [...new Set(mine.map((p) => p.repeat))].sort((a, b) => a - b);
     return {
       server, capacityRps: mine[0]!.capacityRps, points: curve, lowLoadP99Ms: low?.p99Ms ?? null, thresholdMs,
       kneeRps: knee?.rateRps ?? null, kneeFraction: knee?.rateFraction ?? null, kneeP99Ms: knee?.p99Ms ?? null,
+      kneeByRound: rounds.map((r) => curveOf(mine.filter((p) => p.repeat === r)).knee?.rateFraction ?? null),
     };
   });
   return { kneeFactor: KNEE_FACTOR, servers };
+}
+
+/** "0.75 [0.50–0.90]": the knee's fraction over all rounds, with the range of the rounds' own knees. */
+function kneeText(s: OpenServer): string | undefined {
+  if (s.kneeFraction === null) return undefined;
+  const own = s.kneeByRound.map((k) => k ?? 0);
+  if (own.length < 2) return fixed(s.kneeFraction, 2);
+  return `${fixed(s.kneeFraction, 2)} [${fixed(Math.min(...own), 2)}–${fixed(Math.max(...own), 2)}]`;
 }
 
 const num = (x: number | null, digits: number, text?: string): Cell => ({ text: x === null || !Number.isFinite(x) ? '—' : text ?? fixed(x, digits), value: x === null || !Number.isFinite(x) ? null : x });
@@ -121,7 +140,7 @@ export function openLoopTable(model: ReportModel): Table | undefined {
   return {
     name: 'open-loop',
     title: `Open loop: the knee (highest offered rate whose p99 stays under ${open.kneeFactor}× the low-load p99), beside the closed-loop slope`,
-    columns: ['server', 'closed-loop slope ms/client', 'closed-loop capacity req/s', 'low-load p99 ms', 'knee req/s', 'knee × capacity', 'p99 at knee ms', 'points left out'],
+    columns: ['server', 'closed-loop slope ms/client', 'closed-loop capacity req/s', 'low-load p99 ms', 'knee req/s', 'knee × capacity [rounds]', 'p99 at knee ms', 'points left out'],
     csvColumns: ['server', 'closed_slope_ms_per_client', 'capacity_rps', 'low_load_p99_ms', 'knee_rps', 'knee_fraction', 'knee_p99_ms', 'flagged'],
     numeric: [false, true, true, true, true, true, true, false],
     rows: open.servers.map((s) => {
@@ -133,7 +152,7 @@ export function openLoopTable(model: ReportModel): Table | undefined {
         num(s.capacityRps, 0, groupDigits(s.capacityRps)),
         num(s.lowLoadP99Ms, 2),
         num(s.kneeRps, 0, s.kneeRps === null ? undefined : groupDigits(s.kneeRps)),
-        num(s.kneeFraction, 2),
+        num(s.kneeFraction, 2, kneeText(s)),
         num(s.kneeP99Ms, 2),
         { text: flagged.join('; ') || '—', value: flagged.join('; ') || null },
       ];
