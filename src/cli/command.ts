@@ -3,8 +3,6 @@
 
 export interface Command {
   name: string;
-  /** One line for `eventbench --help`. */
-  summary: string;
   /** Full text for `eventbench NAME --help`. */
   help: string;
   /** Runs with the arguments after the command name; resolves to the process exit status. */

@@ -40,12 +40,13 @@ export async function main(argv: string[]): Promise<void> {
     process.stdout.write(`eventbench ${eventbenchVersion()}\n`);
     return;
   }
-  const command: Command | undefined = commands.find((c) => c.name === name);
-  if (!command) {
+  const entry = commands.find((c) => c.name === name);
+  if (!entry) {
     process.stderr.write(`eventbench: command: got ${JSON.stringify(name)}, expected one of ${commands.map((c) => c.name).join(', ')}; see \`eventbench --help\`\n`);
     process.exitCode = EXIT.usage;
     return;
   }
+  const command: Command = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(command.help.trimEnd() + '\n');
     return;

@@ -21,7 +21,6 @@ native servers, ab, and which servers can run. Exit status: 0 a run would be tru
 
 export const doctor: Command = {
   name: 'doctor',
-  summary: 'what on this host would distort a run, and the command that fixes each',
   help: HELP,
   async run(argv) {
     const { values } = parseCommandArgs('doctor', argv, { 'max-load': { type: 'string' }, 'throttle-period-ms': { type: 'string' } });

@@ -74,7 +74,6 @@ function progressBar(p: Progress): string {
 
 export const load: Command = {
   name: 'load',
-  summary: 'the load generator: ab\'s closed loop, trimmed by start order, with measured load and a verdict',
   help,
   async run(argv) {
     const { values, positionals } = parseCommandArgs('load', argv, {

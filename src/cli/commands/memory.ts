@@ -50,7 +50,6 @@ function parseLevels(raw: string): number[] {
 
 export const memory: Command = {
   name: 'memory',
-  summary: 'bytes per connection of each server, from idle connections held open (the paper\'s memory claim)',
   help: HELP,
   async run(argv) {
     const { values } = parseCommandArgs('memory', argv, {

@@ -12,7 +12,6 @@ const FORMATS = ['html', ...TEXT_FORMATS] as const;
 
 export const report: Command = {
   name: 'report',
-  summary: "the paper's figures and tables from a run folder (HTML, Markdown, JSON, CSV)",
   help: `eventbench report DIR [--format html|md|json|csv] [--table ranking|paper|points] [--reference SERVER] [--out FILE]
 
 Renders the results that \`eventbench run\` stored in DIR (run.json and points.jsonl), and only those: any old

@@ -200,7 +200,6 @@ export async function runCommand(argv: string[], extra: Pick<RunOptions, 'catalo
 
 export const run: Command = {
   name: 'run',
-  summary: 'the whole experiment: every server × loads 1..1000, results kept as measured, then the report',
   help: HELP,
   run: (argv) => runCommand(argv),
 };

@@ -79,7 +79,6 @@ async function list(): Promise<number> {
 
 export const serve: Command = {
   name: 'serve',
-  summary: 'start one server under test (a concurrency model, a native toy server or a production server)',
   help,
   async run(argv) {
     const { values, positionals } = parseCommandArgs('serve', argv, {
