@@ -20,6 +20,9 @@ export interface Child {
   output(): string;
 }
 
+/** The longest an exited child's pipes are drained for (see startChild). */
+const STDIO_DRAIN_MS = 500;
+
 export function startChild(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; keepStdout?: boolean } = {}): Child {
   const proc = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: options.env ?? process.env });
   let out = '';
@@ -29,8 +32,17 @@ export function startChild(command: string, args: string[], options: { env?: Nod
   const keep = (d: string) => { tail = (tail + d).slice(-4096); };
   proc.stdout!.setEncoding('utf8').on('data', (d: string) => { out = options.keepStdout ? out + d : (out + d).slice(-4096); keep(d); });
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => { err = (err + d).slice(-2000); keep(d); });
+  // 'exit' can come before the last of its output has been read (a load client's JSON result was lost that way,
+  // code 0 and "no output", once in 69 points): once it has exited, its pipes are drained until they end, but
+  // never waited on past STDIO_DRAIN_MS, since a child it left behind (a forked server worker) may hold them open.
+  const ended = (stream: NodeJS.ReadableStream) => new Promise<void>((r) => { stream.once('end', r); stream.once('close', r); });
+  const drained = Promise.all([ended(proc.stdout!), ended(proc.stderr!)]);
   const exited = new Promise<Exit>((resolve) => {
-    proc.on('exit', (code, signal) => { done = true; resolve({ code, signal }); });
+    proc.on('exit', (code, signal) => {
+      const t = setTimeout(finish, STDIO_DRAIN_MS);
+      void drained.then(finish);
+      function finish() { clearTimeout(t); done = true; resolve({ code, signal }); }
+    });
     proc.on('error', (e) => { err += e.message; keep(`${e.message}\n`); done = true; resolve({ code: null, signal: null }); });
   });
   return {
