@@ -74,3 +74,15 @@ test('honest: over 200 synthetic runs with 10% scatter, the 95% intervals of slo
   assert.ok(ratioIn / trials >= 0.85, `ratio intervals covered the truth in ${ratioIn} of ${trials}`);
   assert.ok(slopeIn / trials <= 0.995 && ratioIn / trials <= 0.995, `not absurdly wide: ${slopeIn}, ${ratioIn} of ${trials}`);
 });
+
+test('two points leave no scatter to learn from: no interval ([?]), tied with everything, never a zero width', () => {
+  const two: Series = [{ load: 100, byRound: new Map([[1, 11]]) }, { load: 1000, byRound: new Map([[1, 101]]) }];
+  const s = slopeInterval(two)!;
+  assert.ok(Math.abs(s.value - 0.1) < 1e-9);
+  assert.equal(s.lo, 0);
+  assert.equal(s.hi, Infinity);
+  const r = ratioInterval(series(0.2, [1, 1]), two)!;
+  assert.ok(Math.abs(r.value - 2) < 0.01, `${r.value}`);
+  assert.equal(r.hi, Infinity, 'the ratio over the two points both have');
+  assert.equal(overlaps(r, { value: 9, lo: 8, hi: 10 }), true);
+});

@@ -61,8 +61,8 @@ export const QUICK_DEFAULTS = {
   /** Also the per-request timeout: a slow model costs at most this per point before the stop rules retire it. */
   latencyCapMs: 2_000,
   warmup: {
-    session: { ...SESSION_WARMUP, windowS: 0.3, maxS: 1.5 },
-    load: { ...LOAD_WARMUP, windowS: 0.15, maxS: 0.3 },
+    session: { ...SESSION_WARMUP, windowS: 0.3, agree: 2, maxS: 1.2 },
+    load: { ...LOAD_WARMUP, windowS: 0.1, maxS: 0.2 },
   },
 } as const;
 

@@ -17,10 +17,16 @@ export type Series = { load: number; byRound: Map<number, number> }[];
 export interface Interval {
   /** The estimate from all the data. */
   value: number;
-  /** 95% bootstrap percentile interval; equal to value when nothing varied. */
+  /**
+   * 95% bootstrap percentile interval; equal to value when nothing varied; 0 to Infinity when two points were all
+   * there was (a line through two points leaves no scatter to learn from: tied with everything).
+   */
   lo: number;
   hi: number;
 }
+
+/** The interval of an estimate made from too few points to say how far off it may be. */
+const unknown = (value: number): Interval => ({ value, lo: 0, hi: Infinity });
 
 export const BOOTSTRAP_SAMPLES = 2000;
 /** Fixed, so that a report renders the same figures every time it is made from the same results. */
@@ -62,7 +68,10 @@ function percentiles(samples: number[], value: number): Interval {
   if (samples.length === 0) return { value, lo: value, hi: value };
   samples.sort((a, b) => a - b);
   const at = (q: number) => samples[Math.min(samples.length - 1, Math.max(0, Math.round(q * (samples.length - 1))))]!;
-  return { value, lo: Math.min(value, at(0.025)), hi: Math.max(value, at(0.975)) };
+  const lo = Math.min(value, at(0.025));
+  const hi = Math.max(value, at(0.975));
+  // Points exactly on a line refit to the same slope but for rounding: nothing varied.
+  return hi - lo <= 1e-9 * Math.abs(value) ? { value, lo: value, hi: value } : { value, lo, hi };
 }
 
 /** The slope (ms per client) of a server with its 95% interval; null when no positive slope can be fitted. */
@@ -70,6 +79,7 @@ export function slopeInterval(series: Series, samples = BOOTSTRAP_SAMPLES): Inte
   const obs = flatten(series);
   const fit = fitMeans(obs);
   if (!fit) return null;
+  if (obs.length <= 2) return unknown(fit.slope);
   const res = residuals(obs, fit.at);
   const random = seededRandom(SEED);
   const out: number[] = [];
@@ -92,6 +102,7 @@ export function ratioInterval(series: Series, reference: Series, samples = BOOTS
   const fa = fitMeans(a);
   const fb = fitMeans(b);
   if (!fa || !fb) return null;
+  if (common.length <= 2) return unknown(fa.slope / fb.slope);
   const ra = residuals(a, fa.at);
   const rb = residuals(b, fb.at);
   const random = seededRandom(SEED);

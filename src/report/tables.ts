@@ -52,6 +52,8 @@ const round = (x: number | null, digits: number): number | null =>
   x === null || !Number.isFinite(x) ? null : Number(x.toFixed(digits));
 const num = (x: number | null, digits: number, text?: string): Cell => ({ text: text ?? fixed(x, digits), value: round(x, digits) });
 const csvOnly = (x: number | null, digits: number): Cell => ({ text: '', value: round(x, digits), csvOnly: true });
+/** A bound, or null where there is none (an interval from two points: see intervals.ts). */
+const finite = (x: number | undefined): number | null => (x !== undefined && Number.isFinite(x) ? x : null);
 const str = (s: string | undefined): Cell => ({ text: s ?? '—', value: s ?? null });
 
 /** "native · ST (user threads)": the family, and the paper row answered with its concurrency model. */
@@ -65,9 +67,10 @@ export function flagLabels(s: ServerSummary): string {
   return [...new Set(s.flags.map((f) => f.kind))].join(', ');
 }
 
-/** "0.231 [0.219–0.246]": an estimate with its 95% interval. */
+/** "0.231 [0.219–0.246]": an estimate with its 95% interval; "[?]" where two points left no interval to tell. */
 export function intervalText(i: Interval | null, digits: number): string {
   if (!i) return '—';
+  if (!Number.isFinite(i.hi)) return `${fixed(i.value, digits)} [?]`;
   return i.lo === i.hi ? fixed(i.value, digits) : `${fixed(i.value, digits)} [${fixed(i.lo, digits)}–${fixed(i.hi, digits)}]`;
 }
 
@@ -75,7 +78,7 @@ export function rankingTable(model: ReportModel): Table {
   const ref = model.ratioReference.server ?? 'reference';
   return {
     name: 'ranking',
-    title: 'Ranking: the slope of mean serving time against load (smaller is faster), with 95% intervals over the rounds',
+    title: 'Ranking: the slope of mean serving time against load (smaller is faster), with 95% intervals over the rounds ([?]: two points, no interval)',
     columns: ['#', 'server', 'model', 'slope ms/client', 'implied req/s', `÷ ${ref}`, 'tied with', 'r', 'bytes/connection', 'errors', 'flags'],
     csvColumns: ['rank', 'server', 'model', 'slope_ms_per_client', 'implied_rps', 'ratio', 'ratio_low', 'ratio_high', 'slope_low', 'slope_high', 'tied_with', 'r', 'bytes_per_connection', 'errors', 'flags'],
     numeric: [true, false, false, true, true, true, false, true, true, true, false],
@@ -89,7 +92,7 @@ export function rankingTable(model: ReportModel): Table {
         { text: s.slopeCi ? intervalText(s.slopeCi, 3) : fixed(slope, 3), value: round(slope, 3) },
         num(s.impliedRps, 0, s.impliedRps === null ? '—' : groupDigits(s.impliedRps)),
         { text: intervalText(s.ratio, 2), value: round(s.ratio?.value ?? null, 3) },
-        csvOnly(s.ratio?.lo ?? null, 3), csvOnly(s.ratio?.hi ?? null, 3), csvOnly(s.slopeCi?.lo ?? null, 4), csvOnly(s.slopeCi?.hi ?? null, 4),
+        csvOnly(finite(s.ratio?.lo), 3), csvOnly(finite(s.ratio?.hi), 3), csvOnly(finite(s.slopeCi?.lo), 4), csvOnly(finite(s.slopeCi?.hi), 4),
         { text: s.tiedWith.join(', ') || '—', value: s.tiedWith.join(' ') },
         num(s.latencyFit?.r ?? null, 4),
         { text: bytesText(s.bytesPerConnection), value: round(s.bytesPerConnection, 0) },
