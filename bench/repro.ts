@@ -2,7 +2,7 @@
 // documented plan (below), each in rounds as `eventbench run` does; for every server, the ratio of its slope to
 // the reference's (lighttpd, else native-epoll) in each run with its 95% interval, and their difference. Target:
 // every server within ±10% between the runs, and no change of order between servers that are not tied.
-//   node dist/bench/repro.js [--servers a,b,...] [--repeat 3] [--loads 100,250,500,1000]
+//   node dist/bench/repro.js [--servers a,b,...] [--repeat 4] [--loads 100,500,1000]
 //   node dist/bench/repro.js --from /tmp/eventbench-repro-XXXX   (reads the two runs again, measures nothing)
 // The npm script takes /tmp/eventbench-bench.lock so that no other measurement runs at the same time.
 import { parseArgs } from 'node:util';
@@ -14,10 +14,13 @@ import { buildModel, readRun } from '../src/report/index.js';
 import { overlaps } from '../src/report/intervals.js';
 import type { ReportModel } from '../src/report/model.js';
 
+// Four rounds of three loads rather than three of four: the same 12 points per server, but a fresh server process
+// more per server. A TypeScript server's speed varies from one process to the next (V8's choices: one `events`
+// process served 5.5k req/s where the others of its run served 3.3-3.9k), and only more processes average it.
 const PLAN = {
   servers: ['events', 'async', 'coroutines', 'events-uv', 'thread-pool', 'native-epoll', 'native-pthreads', 'nginx', 'lighttpd'],
-  loads: [100, 250, 500, 1000],
-  repeat: 3,
+  loads: [100, 500, 1000],
+  repeat: 4,
 };
 const { values } = parseArgs({ options: { servers: { type: 'string' }, repeat: { type: 'string' }, loads: { type: 'string' }, from: { type: 'string' } } });
 const input = {
