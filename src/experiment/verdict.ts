@@ -7,8 +7,15 @@ import { notSteadyReason } from '../load/steady.js';
 import { MEASURED_LOAD_FLOOR } from '../load/types.js';
 import { somaxconnFix } from '../core/backlog.js';
 
-export type PointFlagKind = 'client-bound' | 'not-steady' | 'backlog-bound' | 'cpu-share';
-export const POINT_FLAG_KINDS: readonly PointFlagKind[] = ['client-bound', 'not-steady', 'backlog-bound', 'cpu-share'];
+export type PointFlagKind = 'too-slow' | 'client-bound' | 'not-steady' | 'backlog-bound' | 'cpu-share';
+export const POINT_FLAG_KINDS: readonly PointFlagKind[] = ['too-slow', 'client-bound', 'not-steady', 'backlog-bound', 'cpu-share'];
+
+/**
+ * A point that served fewer than this many waves of `load` requests measured no closed loop at all: its first
+ * clients were still being served when it ended (a V8 isolate or a Node process per connection at a quarter core:
+ * 10 requests in 3 s), so its window is empty after the trim and its measured load reads low for that reason.
+ */
+export const MIN_WAVES = 2;
 
 export interface PointFlag {
   kind: PointFlagKind;
@@ -34,9 +41,13 @@ export function pointFlags(point: Point, plan: Plan, throttled = true): PointFla
   const r = point.result;
   if (point.status !== 'ok' || !r) return flags;
   const steadyReason = r.steadiness && !r.steadiness.steady ? notSteadyReason(r.steadiness) : undefined;
+  const tooSlow = r.requestsCompleted - r.errors.total < MIN_WAVES * point.load && r.errors.total < r.requestsCompleted;
+  if (tooSlow) {
+    flags.push({ kind: 'too-slow', why: `only ${r.requestsCompleted - r.errors.total} responses in ${r.totalDurationS.toFixed(1)} s at l=${point.load}, fewer than ${MIN_WAVES} waves of ${point.load}: the point ended before the server had served its first clients twice, so it measures no closed loop (a longer point, --duration, would)` });
+  }
   // The load generator's verdict says it; a result from before that verdict existed is judged by the same rule.
-  const lowLoad = r.measuredLoad < MEASURED_LOAD_FLOOR * point.load;
-  if (r.verdict.clientBound || lowLoad) {
+  const lowLoad = r.measuredLoad < MEASURED_LOAD_FLOOR * point.load && !tooSlow;
+  if ((r.verdict.clientBound && !tooSlow) || lowLoad) {
     const reasons = r.verdict.reasons.filter((x) => x !== steadyReason && !x.startsWith('backlog-bound'));
     flags.push({ kind: 'client-bound', why: reasons.length > 0 ? reasons.join('; ') : `measured load ${r.measuredLoad.toFixed(1)} is below ${MEASURED_LOAD_FLOOR * 100}% of the offered ${point.load}` });
   }

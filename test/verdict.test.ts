@@ -1,0 +1,27 @@
+// The flags of one point (src/experiment/verdict.ts), on points with known figures.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { pointFlags } from '../src/experiment/verdict.js';
+import { RUN_DEFAULTS } from '../src/experiment/plan.js';
+import type { Plan } from '../src/experiment/schema.js';
+import { point } from './helpers/results.js';
+
+const plan = { ...RUN_DEFAULTS, servers: ['threads'], loads: [10] } as unknown as Plan;
+
+test('too-slow: a point that served fewer than two waves measures no closed loop, and is not called client-bound', () => {
+  // What `threads` (a V8 isolate per connection at a quarter core) did at l=10: 10 responses in 3.1 s.
+  const p = point({ server: 'threads', family: 'typescript', load: 10, meanLatencyMs: 2900, measuredLoad: 4.4 });
+  p.result!.requestsCompleted = 10;
+  p.result!.totalDurationS = 3.06;
+  p.result!.verdict = { clientBound: true, reasons: ['measured load 4.4 is below 95% of the offered 10'] };
+  const flags = pointFlags(p, plan, false);
+  assert.deepEqual(flags.map((f) => f.kind), ['too-slow']);
+  assert.match(flags[0]!.why, /only 10 responses in 3\.1 s at l=10, fewer than 2 waves of 10/);
+});
+
+test('a point of many waves is not too slow; a low measured load there is client-bound', () => {
+  const ok = point({ server: 'events', family: 'typescript', load: 100, meanLatencyMs: 30 });
+  assert.deepEqual(pointFlags(ok, plan, false), []);
+  const low = point({ server: 'events', family: 'typescript', load: 100, meanLatencyMs: 30, measuredLoad: 80 });
+  assert.deepEqual(pointFlags(low, plan, false).map((f) => f.kind), ['client-bound']);
+});
