@@ -25,3 +25,20 @@ test('a point of many waves is not too slow; a low measured load there is client
   const low = point({ server: 'events', family: 'typescript', load: 100, meanLatencyMs: 30, measuredLoad: 80 });
   assert.deepEqual(pointFlags(low, plan, false).map((f) => f.kind), ['client-bound']);
 });
+
+test('cpu-share: at a saturating load, a server that ran out of quota in under 70% of periods waited on something else', () => {
+  // lighttpd in a bench:repro round: 5061 req/s against 7000-7600 in its other rounds, its share 0.219 (within 20%
+  // of 0.25), throttled in 56% of its periods.
+  const slow = point({ server: 'lighttpd', family: 'production', load: 100, meanLatencyMs: 19.7, peakRssBytes: 1e6 });
+  slow.metrics = { ...slow.metrics!, loadCpuShare: 0.219, quotaPeriods: { total: 200, throttled: 112 } };
+  const flags = pointFlags(slow, plan, true);
+  assert.deepEqual(flags.map((f) => f.kind), ['cpu-share']);
+  assert.match(flags[0]!.why, /ran out of its quota in only 56% of its 200 periods at l=100/);
+  const busy = point({ server: 'lighttpd', family: 'production', load: 100, meanLatencyMs: 13.6, peakRssBytes: 1e6 });
+  busy.metrics = { ...busy.metrics!, loadCpuShare: 0.236, quotaPeriods: { total: 200, throttled: 174 } };
+  assert.deepEqual(pointFlags(busy, plan, true), []);
+  // Below a saturating load a server may idle between requests.
+  const light = point({ server: 'lighttpd', family: 'production', load: 10, meanLatencyMs: 1.5, peakRssBytes: 1e6 });
+  light.metrics = { ...light.metrics!, loadCpuShare: 0.219, quotaPeriods: { total: 200, throttled: 20 } };
+  assert.deepEqual(pointFlags(light, plan, true), []);
+});
