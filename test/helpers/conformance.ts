@@ -226,7 +226,8 @@ export function conformance(model: string, options: ConformanceOptions = {}): vo
     test('a complete head over 8 KiB gets 431', async () => {
       const big = `GET / HTTP/1.0\r\nX-Filler: ${'a'.repeat(MAX_HEAD_BYTES + 1024)}\r\n\r\n`;
       const r = await exchange(server.port, server.host, big, { timeoutMs: closeMs });
-      if (options.ownHeadLimit && r.data.length === 0 && r.end !== 'timeout') return;
+      // A server with its own, larger limit (h2o: 64 KiB) may serve a 9 KiB head: it is within that limit.
+      if (options.ownHeadLimit && r.end !== 'timeout' && (r.data.length === 0 || status(r.data) === 200)) return;
       assertError(r.data, 431, 'big complete head');
     });
 
