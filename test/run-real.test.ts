@@ -42,6 +42,9 @@ test('the real CLI: a --quick run over two fast models writes the expected JSON 
   assert.ok(info.finishedAt);
   assert.deepEqual(info.plan.servers, servers);
   assert.match(r.stdout, /report: .*report\.html/);
-  assert.match(r.stdout, /\| 1=? \| (events|native-epoll) \|/);
+  // Both servers are rows of the printed ranking. Whether they are ranked depends on flags that two 300-request
+  // points may honestly earn on a busy machine (l=1 is client-bound by nature; a short point may be not-steady):
+  // ranking itself is tested on synthetic runs (report-model.test.ts).
+  for (const s of servers) assert.match(r.stdout, new RegExp(`\\| (\\d+=?|—) \\| ${s} \\|`));
   assert.ok(!info.warnings.some((w) => /left \d+ process/.test(w)), info.warnings.join('\n'));
 });
