@@ -9,8 +9,8 @@
 // Every measurement is one point of the runner's own trial code: a fresh server each time.
 //   node dist/bench/loadgen.js [-n 20000] [--repeat 3] [--server nginx]
 import { parseArgs } from 'node:util';
-import { findModel } from '../src/servers/registry.js';
-import { createThrottle, hasTaskset } from '../src/experiment/host.js';
+import { createThrottle } from '../src/experiment/host.js';
+import { median, unthrottledServer } from './unthrottled.js';
 import { runTrial } from '../src/experiment/trial.js';
 import { RUN_DEFAULTS } from '../src/experiment/plan.js';
 import type { Plan } from '../src/experiment/schema.js';
@@ -20,24 +20,7 @@ const { values } = parseArgs({ options: { requests: { type: 'string', short: 'n'
 const requests = Number(values.requests ?? 20_000);
 const repeat = Number(values.repeat ?? 3);
 
-async function pickServer(): Promise<string> {
-  const candidates = values.server ? [values.server] : ['nginx', 'native-epoll', 'events'];
-  for (const name of candidates) {
-    const model = findModel(name);
-    const a = await model?.available();
-    if (a?.ok) return name;
-    process.stderr.write(`${name} is not available here${a && !a.ok ? ` (${a.reason})` : ''}\n`);
-  }
-  throw new Error('no server available');
-}
-
-const server = await pickServer();
-const model = findModel(server)!;
-const throttle = createThrottle(0);
-const pin = hasTaskset();
-process.stderr.write(`server ${server} on CPU 0, unthrottled; clients on CPU 1${pin ? '' : ' (taskset missing: NOT pinned)'}\n`);
-
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
+const { server, model, throttle, pin } = await unthrottledServer(values.server);
 const results: Record<string, LoadResult[]> = {};
 async function measure(key: string, load: number, i: number, engine: Engine, share: number, count: number): Promise<void> {
   const plan: Plan = { ...RUN_DEFAULTS, servers: [server], loads: [load], requests: count, durationS: undefined, trim: 0, engine, serverCpuShare: share, serverCpus: '0', clientCpus: '1' };

@@ -9,15 +9,15 @@
 // what this bench is for, whether the client keeps a schedule; `--arrivals poisson` shows the other.
 // Every measurement is one point of the runner's own trial code: a fresh server each time.
 // The VM's floor: a process spinning alone on the client's core for a few seconds records every pause it sees (the
-// hypervisor or the kernel taking the core away; on this VM about 1% of the time, pauses up to 7 ms). A client that
-// keeps a schedule through such pauses starts the requests due in them late, then catches up at its spare capacity:
-// the bench replays the measured pauses against an ideal client costing what the closed loop's requests cost and
-// prints the lag p99 that client would have, the least any client could show here.
+// hypervisor or the kernel taking the core away; on this VM 6.9% of the time in pauses over 0.05 ms, the longest
+// 5.8 ms). A client that keeps a schedule through such pauses starts the requests due in them late, then catches
+// up at its spare capacity: the bench replays the measured pauses against an ideal client costing what the closed
+// loop's requests cost and prints the lag p99 that client would have, the least any client could show here.
 //   node dist/bench/openloop.js [-n 20000] [--repeat 3] [--server nginx] [--fraction 0.9] [--arrivals uniform]
 import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
-import { findModel } from '../src/servers/registry.js';
-import { createThrottle, hasTaskset } from '../src/experiment/host.js';
+import { pinned } from '../src/experiment/host.js';
+import { median, unthrottledServer } from './unthrottled.js';
 import { EVENTBENCH_BIN, runTrial, type LoadArgs } from '../src/experiment/trial.js';
 import { RUN_DEFAULTS } from '../src/experiment/plan.js';
 import type { Plan } from '../src/experiment/schema.js';
@@ -30,23 +30,7 @@ const requests = Number(values.requests ?? 20_000);
 const repeat = Number(values.repeat ?? 3);
 const fraction = Number(values.fraction ?? 0.9);
 
-async function pickServer(): Promise<string> {
-  const candidates = values.server ? [values.server] : ['nginx', 'native-epoll', 'events'];
-  for (const name of candidates) {
-    const model = findModel(name);
-    const a = await model?.available();
-    if (a?.ok) return name;
-    process.stderr.write(`${name} is not available here${a && !a.ok ? ` (${a.reason})` : ''}\n`);
-  }
-  throw new Error('no server available');
-}
-
-const server = await pickServer();
-const model = findModel(server)!;
-const throttle = createThrottle(0);
-const pin = hasTaskset();
-process.stderr.write(`server ${server} on CPU 0, unthrottled; client on CPU 1${pin ? '' : ' (taskset missing: NOT pinned)'}\n`);
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
+const { server, model, throttle, pin } = await unthrottledServer(values.server);
 const plan = (load: number): Plan => ({ ...RUN_DEFAULTS, servers: [server], loads: [load], requests, durationS: undefined, engine: 'eventbench', serverCpuShare: 0, serverCpus: '0', clientCpus: '1' });
 
 async function measure(label: string, load: number, i: number, loadArgv?: (url: string, a: LoadArgs) => string[]): Promise<LoadResult> {
@@ -63,7 +47,7 @@ function pauses(cpu: string, seconds: number): { at: number; ms: number }[] {
   const spin = `const end = performance.now() + ${seconds * 1000}; let last = performance.now(); const out = [];
     for (let t = last; t < end; last = t) { t = performance.now(); if (t - last > 0.05) out.push([last, t - last]); }
     console.log(JSON.stringify(out));`;
-  const argv = pin ? ['taskset', '-c', cpu, process.execPath, '-e', spin] : [process.execPath, '-e', spin];
+  const argv = pinned(cpu, [process.execPath, '-e', spin], pin);
   const out = JSON.parse(execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', maxBuffer: 64 << 20 })) as [number, number][];
   const t0 = out[0]?.[0] ?? 0;
   return out.map(([at, ms]) => ({ at: at - t0, ms }));
@@ -83,7 +67,8 @@ function floorLagP99(gaps: { at: number; ms: number }[], spanMs: number, rate: n
     const due = (i * 1000) / rate;
     let start = Math.max(due, free);
     while (gap(g).at + gap(g).ms <= start) g++;
-    if (gap(g).at <= start) start = gap(g++).at + gap(g - 1).ms;
+    const covering = gap(g);
+    if (covering.at <= start) { start = covering.at + covering.ms; g++; }
     lags.push(start - due);
     let end = start + costMs;
     while (gap(g).at < end) end += gap(g++).ms;
