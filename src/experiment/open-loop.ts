@@ -10,13 +10,11 @@ import { appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { findModel, models as allModels, type ServerModel } from '../servers/registry.js';
 import { UsageError } from '../core/errors.js';
-import type { Family, Point, RunInfo, ServerMetrics } from './schema.js';
-import type { LoadResult } from '../load/types.js';
+import type { Point, RunInfo } from './schema.js';
 import { createThrottle, hasTaskset } from './host.js';
 import { SESSION_WARMUP_CONCURRENCY, stopReason } from './runner.js';
 import { roundOrder } from './plan.js';
 import { EVENTBENCH_BIN, failedPoint, measurePoint, startSession, warmSession, type LoadArgs, type TrialOptions, type TrialServer } from './trial.js';
-import type { PointFlag } from './verdict.js';
 
 export const OPEN_POINT_SCHEMA = 'eventbench.open-point/1';
 export const OPEN_POINTS_FILE = 'open-loop.jsonl';
@@ -29,31 +27,20 @@ export const DEFAULT_RATE_FRACTIONS = [0.1, 0.25, 0.5, 0.75, 0.9, 1, 1.1, 1.2];
  */
 export const OPEN_MIN_DURATION_S = 2;
 
-/** One open-loop point, one line of open-loop.jsonl. */
-export interface OpenPoint {
+/**
+ * One open-loop point, one line of open-loop.jsonl: a closed-loop Point's fields (`repeat` is the round, `stopped`
+ * says which rate a stop rule ended at, `result` is an open-loop LoadResult with `openLoop`, `flags` holds
+ * client-bound when the client's lag p99 passed its bound; flagged points stay out of the knee), with the offered
+ * rate in place of the load.
+ */
+export interface OpenPoint extends Omit<Point, 'schema' | 'load'> {
   schema: typeof OPEN_POINT_SCHEMA;
-  server: string;
-  family: Family;
-  paperRow?: string;
   /** The offered rate as a fraction of capacityRps. */
   rateFraction: number;
   /** The server's closed-loop capacity in this run: its highest throughput over the sweep, requests/s. */
   capacityRps: number;
   /** The offered rate, requests/s (rateFraction × capacityRps, rounded). */
   rateRps: number;
-  repeat: number;
-  status: 'ok' | 'failed';
-  reason?: string;
-  /** Set on the last point of a server that the stop rules kept from higher rates. */
-  stopped?: string;
-  startedAt: string;
-  /** An open-loop LoadResult (loop "open", with openLoop). */
-  result?: LoadResult;
-  metrics?: ServerMetrics;
-  /** client-bound: the client's lag p99 passed its bound (see src/load/open-loop.ts). Flagged points stay out of the knee. */
-  flags?: PointFlag[];
-  /** The warm-up the server got: to steady state when started (first rate of its round), then a settle window. */
-  warmup?: Point['warmup'];
 }
 
 /** Checks the --rates list: fractions of capacity. */
@@ -133,7 +120,7 @@ export async function runOpenLoopSweep(o: OpenLoopSweepOptions): Promise<{ point
           const p = failedPoint(server, 1, round, started.failed);
           const fails = (failures.get(name) ?? 0) + 1;
           failures.set(name, fails);
-          const point = toOpenPoint(p, fractions[0]!, capacityRps, rateOf(fractions[0]!), round);
+          const point = toOpenPoint(p, fractions[0]!, capacityRps, rateOf(fractions[0]!));
           const why = stopReason({ ...p, load: point.rateRps }, plan, fails);
           if (why) { point.stopped = why; stopAt.set(name, 0); }
           record(point);
@@ -148,7 +135,7 @@ export async function runOpenLoopSweep(o: OpenLoopSweepOptions): Promise<{ point
             const p = await measurePoint(started, { ...base, loadArgv: openLoadArgv(rateRps, durationS, plan.requests) });
             if (p === 'aborted') { interrupted = true; break rounds; }
             if (warm && rateFraction === fractions[0] && p.status === 'ok') p.warmup = { session: warm, ...p.warmup };
-            const point = toOpenPoint(p, rateFraction, capacityRps, rateRps, round);
+            const point = toOpenPoint(p, rateFraction, capacityRps, rateRps);
             const fails = p.status === 'failed' ? (failures.get(name) ?? 0) + 1 : 0;
             failures.set(name, fails);
             const why = stopReason({ ...p, load: rateRps }, plan, fails);
@@ -175,12 +162,9 @@ export async function runOpenLoopSweep(o: OpenLoopSweepOptions): Promise<{ point
   return { points: out, interrupted };
 }
 
-/** A point of the trial code as a line of open-loop.jsonl. */
-function toOpenPoint(p: Point, rateFraction: number, capacityRps: number, rateRps: number, repeat: number): OpenPoint {
-  return {
-    schema: OPEN_POINT_SCHEMA, server: p.server, family: p.family, ...(p.paperRow ? { paperRow: p.paperRow } : {}),
-    rateFraction, capacityRps, rateRps, repeat, status: p.status, ...(p.reason ? { reason: p.reason } : {}), startedAt: p.startedAt,
-    ...(p.result ? { result: p.result } : {}), ...(p.metrics ? { metrics: p.metrics } : {}), ...(p.warmup ? { warmup: p.warmup } : {}),
-    ...(p.result ? { flags: p.result.verdict.clientBound ? [{ kind: 'client-bound' as const, why: p.result.verdict.reasons.join('; ') }] : [] } : {}),
-  };
+/** A point of the trial code as a line of open-loop.jsonl; its flags are the open loop's own verdict. */
+function toOpenPoint(p: Point, rateFraction: number, capacityRps: number, rateRps: number): OpenPoint {
+  const { schema: _schema, load: _load, flags: _flags, ...rest } = p;
+  const flags = p.result ? { flags: p.result.verdict.clientBound ? [{ kind: 'client-bound' as const, why: p.result.verdict.reasons.join('; ') }] : [] } : {};
+  return { ...rest, schema: OPEN_POINT_SCHEMA, rateFraction, capacityRps, rateRps, ...flags };
 }
