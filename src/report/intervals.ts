@@ -4,10 +4,11 @@
 // over residuals: the line is fitted to the per-load means as the report fits it (fit.ts, relative), every trusted
 // point's deviation from it is expressed as a factor (measured ÷ fitted: the scatter of a closed loop grows with
 // its latency), the factors are pooled over all loads and rounds and widened by √(n/(n−2)) for the two parameters
-// fitted, and each bootstrap sample puts a factor drawn from the pool on every point, refits, and keeps the slope. The 2.5th and 97.5th percentiles of the
-// refitted slopes are the interval. A ratio draws PAIRS of factors, one (load, round) measured on both servers at a
-// time: the two were measured minutes apart in the same round, so the machine's drift, which moves both alike,
-// cancels in the ratio instead of widening it; when it moved them apart, the pair carries that too.
+// fitted, and each bootstrap sample puts a factor drawn from the pool on every point, refits, and keeps the slope.
+// The 2.5th and 97.5th percentiles of the refitted slopes are the interval. A ratio draws PAIRS of factors, one
+// (load, round) measured on both servers at a time: the two were measured minutes apart in the same round, so the
+// machine's drift, which moves both alike, cancels in the ratio instead of widening it; when it moved them apart,
+// the pair carries that too.
 import { seededRandom } from '../core/random.js';
 import { fitLine } from './fit.js';
 
@@ -42,7 +43,11 @@ const flatten = (series: Series): Obs => series.flatMap((s) => [...s.byRound].ma
 /** The positive slope of the line through the per-load means of `obs`, and its fitted values; null otherwise. */
 function fitMeans(obs: Obs, ys: readonly number[] = obs.map((o) => o.y)): { slope: number; at: (load: number) => number } | null {
   const byLoad = new Map<number, number[]>();
-  obs.forEach((o, i) => byLoad.set(o.load, [...(byLoad.get(o.load) ?? []), ys[i]!]));
+  obs.forEach((o, i) => {
+    const at = byLoad.get(o.load);
+    if (at) at.push(ys[i]!);
+    else byLoad.set(o.load, [ys[i]!]);
+  });
   const loads = [...byLoad.keys()];
   const fit = fitLine(loads, loads.map((l) => mean(byLoad.get(l)!)), { relative: true });
   return fit && fit.slope > 0 ? { slope: fit.slope, at: (l) => fit.intercept + fit.slope * l } : null;
@@ -96,19 +101,18 @@ export function slopeInterval(series: Series, samples = BOOTSTRAP_SAMPLES): Inte
  */
 export function ratioInterval(series: Series, reference: Series, samples = BOOTSTRAP_SAMPLES): Interval | null {
   const refAt = new Map(reference.map((s) => [s.load, s.byRound]));
-  const common = flatten(series).filter((o) => refAt.get(o.load)?.has(o.round));
-  const a = common;
-  const b = common.map((o) => ({ ...o, y: refAt.get(o.load)!.get(o.round)! }));
+  const a = flatten(series).filter((o) => refAt.get(o.load)?.has(o.round));
+  const b = a.map((o) => ({ ...o, y: refAt.get(o.load)!.get(o.round)! }));
   const fa = fitMeans(a);
   const fb = fitMeans(b);
   if (!fa || !fb) return null;
-  if (common.length <= 2) return unknown(fa.slope / fb.slope);
+  if (a.length <= 2) return unknown(fa.slope / fb.slope);
   const ra = residuals(a, fa.at);
   const rb = residuals(b, fb.at);
   const random = seededRandom(SEED);
   const out: number[] = [];
   for (let s = 0; s < samples; s++) {
-    const pick = common.map(() => Math.floor(random() * common.length));
+    const pick = a.map(() => Math.floor(random() * a.length));
     const sa = fitMeans(a, a.map((o, i) => ra.apply(fa.at(o.load), ra.of[pick[i]!]!)));
     const sb = fitMeans(b, b.map((o, i) => rb.apply(fb.at(o.load), rb.of[pick[i]!]!)));
     if (sa && sb) out.push(sa.slope / sb.slope);

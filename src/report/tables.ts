@@ -52,8 +52,6 @@ const round = (x: number | null, digits: number): number | null =>
   x === null || !Number.isFinite(x) ? null : Number(x.toFixed(digits));
 const num = (x: number | null, digits: number, text?: string): Cell => ({ text: text ?? fixed(x, digits), value: round(x, digits) });
 const csvOnly = (x: number | null, digits: number): Cell => ({ text: '', value: round(x, digits), csvOnly: true });
-/** A bound, or null where there is none (an interval from two points: see intervals.ts). */
-const finite = (x: number | undefined): number | null => (x !== undefined && Number.isFinite(x) ? x : null);
 const str = (s: string | undefined): Cell => ({ text: s ?? '—', value: s ?? null });
 
 /** "native · ST (user threads)": the family, and the paper row answered with its concurrency model. */
@@ -92,7 +90,7 @@ export function rankingTable(model: ReportModel): Table {
         { text: s.slopeCi ? intervalText(s.slopeCi, 3) : fixed(slope, 3), value: round(slope, 3) },
         num(s.impliedRps, 0, s.impliedRps === null ? '—' : groupDigits(s.impliedRps)),
         { text: intervalText(s.ratio, 2), value: round(s.ratio?.value ?? null, 3) },
-        csvOnly(finite(s.ratio?.lo), 3), csvOnly(finite(s.ratio?.hi), 3), csvOnly(finite(s.slopeCi?.lo), 4), csvOnly(finite(s.slopeCi?.hi), 4),
+        csvOnly(s.ratio?.lo ?? null, 3), csvOnly(s.ratio?.hi ?? null, 3), csvOnly(s.slopeCi?.lo ?? null, 4), csvOnly(s.slopeCi?.hi ?? null, 4),
         { text: s.tiedWith.join(', ') || '—', value: s.tiedWith.join(' ') },
         num(s.latencyFit?.r ?? null, 4),
         { text: bytesText(s.bytesPerConnection), value: round(s.bytesPerConnection, 0) },
