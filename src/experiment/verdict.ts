@@ -33,9 +33,10 @@ export const CPU_SHARE_TOLERANCE = 0.2;
 export const SATURATING_LOAD = 50;
 /**
  * At a saturating load, a server kept busy runs out of its quota in most periods: 0.72 to 0.98 of them over every
- * point of a default run but one (h2o, 0.66). Points of the same servers at 0.21 to 0.58 were 20 to 45% slower than their other rounds
- * (bench:repro), their CPU share still within 20% of the target: the server waited, part of the point, on
- * something other than its CPU. Under this fraction of throttled periods the point is flagged cpu-share too.
+ * point of a default run but one (h2o, 0.66). Points of the same servers at 0.21 to 0.58 were 20 to 45% slower
+ * than their other rounds (bench:repro), their CPU share still within 20% of the target: the server waited, part
+ * of the point, on something other than its CPU. Under this fraction of throttled periods the point is flagged
+ * cpu-share too.
  */
 export const THROTTLED_FLOOR = 0.7;
 
@@ -73,10 +74,13 @@ export function pointFlags(point: Point, plan: Plan, throttled = true): PointFla
   if (throttled && target > 0 && share !== undefined) {
     if (share > (1 + CPU_SHARE_TOLERANCE) * target) {
       flags.push({ kind: 'cpu-share', why: `the server used ${share.toFixed(2)} of a core under a ${target}-core quota: the kernel did not enforce it (a ${plan.throttlePeriodMs ?? 100} ms period; see \`eventbench doctor\`)` });
-    } else if (share < (1 - CPU_SHARE_TOLERANCE) * target && point.load >= SATURATING_LOAD && !r.verdict.clientBound) {
-      flags.push({ kind: 'cpu-share', why: `the server used only ${share.toFixed(2)} of a core under a ${target}-core quota at l=${point.load}: it was not CPU-bound, so this point measures something else (the machine, a lock, the client)` });
-    } else if (point.load >= SATURATING_LOAD && !r.verdict.clientBound && periods && periods.total >= 20 && periods.throttled / periods.total < THROTTLED_FLOOR) {
-      flags.push({ kind: 'cpu-share', why: `the server ran out of its quota in only ${(100 * periods.throttled / periods.total).toFixed(0)}% of its ${periods.total} periods at l=${point.load} (under ${THROTTLED_FLOOR * 100}%): it waited on something other than its CPU for part of the point (the machine, a lock, the client)` });
+    } else if (point.load >= SATURATING_LOAD && !r.verdict.clientBound) {
+      // A closed loop at this load keeps the server busy: it should use its whole quota, in most periods.
+      if (share < (1 - CPU_SHARE_TOLERANCE) * target) {
+        flags.push({ kind: 'cpu-share', why: `the server used only ${share.toFixed(2)} of a core under a ${target}-core quota at l=${point.load}: it was not CPU-bound, so this point measures something else (the machine, a lock, the client)` });
+      } else if (periods && periods.total >= 20 && periods.throttled / periods.total < THROTTLED_FLOOR) {
+        flags.push({ kind: 'cpu-share', why: `the server ran out of its quota in only ${(100 * periods.throttled / periods.total).toFixed(0)}% of its ${periods.total} periods at l=${point.load} (under ${THROTTLED_FLOOR * 100}%): it waited on something other than its CPU for part of the point (the machine, a lock, the client)` });
+      }
     }
   }
   return flags;
