@@ -31,8 +31,9 @@ export function fetchHandler(responses: Responses): (req: Request) => Response {
     // Host header (HTTP/1.0) its target alone, "/nope".
     const slash = url.startsWith('/') ? 0 : url.indexOf('/', url.indexOf('//') + 2);
     const target = slash < 0 ? '/' : url.slice(slash);
-    // The runtime's parser takes heads up to its own limit (Bun: 16 KiB): ours is 8 KiB, so a larger head (request
-    // line and headers as sent, CRLFs and ": " included) gets our 431, as from every model.
+    // The runtime's parser takes heads up to its own limit (Bun's is set to ours in runtime.ts, but counts bytes
+    // its own way; Deno.serve has none): ours is 8 KiB, so a larger head (request line and headers as sent, CRLFs
+    // and ": " included) gets our 431, as from every model.
     let headBytes = req.method.length + target.length + 13;
     req.headers.forEach((v, k) => { headBytes += k.length + v.length + 4; });
     const answer = byResponse.get(headBytes > MAX_HEAD_BYTES ? responses[431] : route(req.method, target, responses))!;
