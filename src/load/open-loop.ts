@@ -145,8 +145,9 @@ class OpenLoop extends Loop {
         this.scheduleDone = true;
         return this.finish();
       }
-      if (this.nextDueMs > performance.now()) break;
-      this.launch(this.nextDueMs);
+      const now = performance.now();
+      if (this.nextDueMs > now) break;
+      this.launch(this.nextDueMs, now);
       this.scheduled++;
       this.nextDueMs += this.gap() * rampStretch(this.scheduled, this.open.rampRequests);
     }
@@ -156,7 +157,7 @@ class OpenLoop extends Loop {
     else this.immediate = setImmediate(this.pump);
   };
 
-  private launch(dueMs: number): void {
+  private launch(dueMs: number, now: number): void {
     const r = this.records;
     if (this.inflight >= this.open.maxInflight) {
       // Never waited on: the request is recorded as not sent, an error of its own kind.
@@ -175,7 +176,6 @@ class OpenLoop extends Loop {
       slot = new Slot(this.slots.length, this);
       this.slots.push(slot);
     }
-    const now = performance.now();
     const rec = r.open(dueMs, slot.id);
     if (rec < 0) return this.stop('record-limit');
     this.setLag(rec, now - dueMs);
