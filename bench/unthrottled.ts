@@ -3,6 +3,7 @@
 import { findModel } from '../src/servers/registry.js';
 import { createThrottle, hasTaskset, type Throttle } from '../src/experiment/host.js';
 import type { ServerModel } from '../src/servers/types.js';
+export { median } from '../src/core/numbers.js';
 
 /** The first of `asked` (else nginx, native-epoll, events) that can run here, with an inert throttle and the pinning. */
 export async function unthrottledServer(asked?: string): Promise<{ server: string; model: ServerModel; throttle: Throttle; pin: boolean }> {
@@ -18,5 +19,3 @@ export async function unthrottledServer(asked?: string): Promise<{ server: strin
   }
   throw new Error('no server available');
 }
-
-export const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };

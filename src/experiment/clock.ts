@@ -5,6 +5,7 @@
 // there is one; else the median over the servers of its family measured so far (the median, so that one slow
 // server does not price all the others), else over all servers; else a prior from the plan.
 import type { Plan } from './schema.js';
+import { mean, median } from '../core/numbers.js';
 
 export interface SweepToPrice {
   server: string;
@@ -73,10 +74,3 @@ function push<K>(map: Map<K, number[]>, key: K, value: number): void {
   if (list) list.push(value);
   else map.set(key, [value]);
 }
-
-const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};

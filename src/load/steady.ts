@@ -1,11 +1,13 @@
 // Whether a measurement saw one steady state. The kept window is cut, by start order, into up to CHUNKS equal
 // parts of at least `concurrency` requests each (a closed loop at load l serves in waves of l requests, so a part
 // smaller than that measures the wave, not the server); each part's throughput and mean latency are measured; the
-// first third of the parts is compared with the last third; with fewer than MIN_CHUNKS parts it is not assessed. A point is not steady when, for throughput or for mean latency, the two thirds differ by more than
+// first third of the parts is compared with the last third; with fewer than MIN_CHUNKS parts it is not assessed.
+// A point is not steady when, for throughput or for mean latency, the two thirds differ by more than
 // STEADY_TOLERANCE of the window's mean AND the difference stands out of the parts' own scatter (Welch's t above
 // T_CRITICAL): a server still warming up (V8 compiling its hot paths, a heap growing to its working size) or a
 // machine that drifted mid-point, not the ±10% that a throttled server's throughput wobbles by in 50 ms slices.
 // Thirds rather than halves keep the middle out, so one burst at the boundary does not decide the comparison.
+import { mean } from '../core/numbers.js';
 
 /** The two thirds may differ by this share of the window's mean before the point can be called not steady. */
 export const STEADY_TOLERANCE = 0.1;
@@ -38,7 +40,6 @@ function compare(values: readonly number[]): Compared {
   const third = Math.floor(values.length / 3);
   const a = values.slice(0, third);
   const b = values.slice(values.length - third);
-  const mean = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
   const variance = (xs: readonly number[], m: number) => xs.reduce((s, x) => s + (x - m) ** 2, 0) / (xs.length - 1);
   const ma = mean(a), mb = mean(b), all = mean(values);
   const se = Math.sqrt(variance(a, ma) / a.length + variance(b, mb) / b.length);

@@ -11,6 +11,7 @@
 // the pair carries that too.
 import { seededRandom } from '../core/random.js';
 import { fitLine } from './fit.js';
+import { mean } from '../core/numbers.js';
 
 /** A server's trusted mean latencies: for each load, the value measured in each round (ms). */
 export type Series = { load: number; byRound: Map<number, number> }[];
@@ -32,8 +33,6 @@ const unknown = (value: number): Interval => ({ value, lo: 0, hi: Infinity });
 export const BOOTSTRAP_SAMPLES = 2000;
 /** Fixed, so that a report renders the same figures every time it is made from the same results. */
 const SEED = 20_090_101;
-
-const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /** One server's points, flattened: load, round and the value measured. */
 type Obs = { load: number; round: number; y: number }[];

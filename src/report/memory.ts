@@ -9,6 +9,7 @@ import { ResultsError } from '../core/errors.js';
 import { MEMORY_FILE, MEMORY_SCHEMA, type MemoryRun, type MemoryServer } from '../experiment/memory.js';
 import { bytesText, groupDigits } from './tables.js';
 import { escapeHtml } from './html.js';
+import { median } from '../core/numbers.js';
 
 /**
  * How each server keeps a connection, for the claim: an event loop's state record ('events'), a kernel thread or
@@ -32,18 +33,12 @@ export function readMemoryRun(dir: string): MemoryRun {
   return run;
 }
 
-const median = (xs: number[]): number | undefined => {
-  if (xs.length === 0) return undefined;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-
 /** The paper's claim against the measured servers: the median bytes per connection of each side. */
 export function memoryClaim(run: MemoryRun): { verdict: 'confirmed' | 'refuted' | 'not testable here'; text: string } {
   const side = (kind: string) => run.servers.filter((s) => s.measurable && CONNECTION_KIND[s.server] === kind).map((s) => s.fit!.bytesPerConnection);
-  const events = median(side('events'));
-  const threads = median(side('threads'));
+  const medianOf = (xs: number[]) => (xs.length ? median(xs) : undefined);
+  const events = medianOf(side('events'));
+  const threads = medianOf(side('threads'));
   const claim = 'The paper: events use less memory per connection than threads.';
   if (events === undefined || threads === undefined) {
     return { verdict: 'not testable here', text: `${claim} Not testable here: ${events === undefined ? 'no event server' : 'no thread or process server'} had a measurable cost per connection.` };

@@ -10,6 +10,7 @@ import { overlaps, ratioInterval, slopeInterval, type Interval, type Series } fr
 import { flagsOf, POINT_FLAG_KINDS, type PointFlagKind } from '../experiment/verdict.js';
 import { PAPER_ROWS, REFERENCE_ROW, paperRow } from './paper.js';
 import type { StoredRun } from './read.js';
+import { mean } from '../core/numbers.js';
 
 export const REPORT_SCHEMA = 'eventbench.report/1';
 
@@ -134,7 +135,6 @@ export interface ReportModel {
   openLoop?: OpenLoopModel;
 }
 
-const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 const loadsText = (loads: readonly number[]): string => loads.map((l) => `l=${l}`).join(', ');
 
 function aggregate(points: readonly Point[], plan: Plan): LoadPoint | null {

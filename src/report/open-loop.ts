@@ -13,6 +13,7 @@ import path from 'node:path';
 import { OPEN_POINTS_FILE, OPEN_POINT_SCHEMA, type OpenPoint } from '../experiment/open-loop.js';
 import type { ReportModel } from './model.js';
 import { fixed, groupDigits, type Cell, type Table } from './tables.js';
+import { mean } from '../core/numbers.js';
 
 export const KNEE_FACTOR = 10;
 
@@ -69,8 +70,6 @@ export async function readOpenPoints(dir: string, notes: string[]): Promise<Open
   });
   return out;
 }
-
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 function ratePoint(ps: OpenPoint[]): OpenRatePoint | null {
   const ok = ps.filter((p) => p.status === 'ok' && p.result && p.result.requests > 0);
