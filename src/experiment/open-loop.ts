@@ -12,9 +12,9 @@ import { findModel, models as allModels, type ServerModel } from '../servers/reg
 import { UsageError } from '../core/errors.js';
 import type { Point, RunInfo } from './schema.js';
 import { createThrottle, hasTaskset } from './host.js';
-import { SESSION_WARMUP_CONCURRENCY, stopReason } from './runner.js';
+import { stopReason } from './runner.js';
 import { roundOrder } from './plan.js';
-import { EVENTBENCH_BIN, failedPoint, measurePoint, startSession, warmSession, type LoadArgs, type TrialOptions, type TrialServer } from './trial.js';
+import { EVENTBENCH_BIN, SESSION_WARMUP_CONCURRENCY, failedPoint, measurePoint, startSession, warmSession, type LoadArgs, type TrialOptions, type TrialServer } from './trial.js';
 
 export const OPEN_POINT_SCHEMA = 'eventbench.open-point/1';
 export const OPEN_POINTS_FILE = 'open-loop.jsonl';

@@ -235,7 +235,7 @@ async function runSweep(ctx: SweepContext, i: number): Promise<'done' | 'aborted
   } else {
     session = started;
     if (o.trial?.warmupRequests === undefined) {
-      sessionWarmup = await warmSession(session, plan, Math.min(SESSION_WARMUP_CONCURRENCY, sweep.loads[0]!), o.signal);
+      sessionWarmup = await warmSession(session, plan, sweep.loads[0]!, o.signal);
       if (o.signal?.aborted) { await session.close(); return 'aborted'; }
     }
   }
@@ -279,13 +279,6 @@ async function runSweep(ctx: SweepContext, i: number): Promise<'done' | 'aborted
   }
   return 'done';
 }
-
-/**
- * A fresh server is first warmed at its sweep's first load, at most this many clients: V8 compiles the same code
- * at any load, and a server that takes seconds per request (a process per connection) is not flooded with
- * requests it would still be serving when its first point starts.
- */
-export const SESSION_WARMUP_CONCURRENCY = 50;
 
 /** Flags the point, applies the stop rules (recording why on the point), and drops retired loads from later sweeps. */
 function applyStopRules(ctx: SweepContext, point: Point): string | undefined {

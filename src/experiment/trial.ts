@@ -264,12 +264,19 @@ export async function measurePoint(session: ServerSession, o: MeasureOptions): P
   return { ...base, status: 'ok', result: measured.result, metrics, ...(warmup ? { warmup: { load: warmup } } : {}) };
 }
 
-/** A freshly started server's first warm-up, to steady state at `concurrency` (the run's bounds apply). */
-export async function warmSession(session: ServerSession, plan: Plan, concurrency: number, signal?: AbortSignal): Promise<Warmup> {
+/**
+ * A fresh server is first warmed at its first load, at most this many clients: V8 compiles the same code at any
+ * load, and a server that takes seconds per request (a process per connection) is not flooded with requests it
+ * would still be serving when its first point starts.
+ */
+export const SESSION_WARMUP_CONCURRENCY = 50;
+
+/** A freshly started server's first warm-up, to steady state at its first load (at most SESSION_WARMUP_CONCURRENCY clients). */
+export async function warmSession(session: ServerSession, plan: Plan, firstLoad: number, signal?: AbortSignal): Promise<Warmup> {
   const timeoutS = Math.max(1, plan.latencyCapMs / 1000);
+  const concurrency = Math.min(SESSION_WARMUP_CONCURRENCY, firstLoad);
   return warmUntilSteady(session.url, concurrency, (plan.warmup ?? RUN_DEFAULTS.warmup).session, timeoutS, signal, session.server.family === 'typescript');
 }
-
 
 /** One point on a fresh server: start it, warm it to steady state, measure, stop it and check nothing of it is left. */
 export async function runTrial(o: TrialOptions): Promise<Point | 'aborted'> {
@@ -281,7 +288,7 @@ export async function runTrial(o: TrialOptions): Promise<Point | 'aborted'> {
   }
   try {
     // A fresh server is warmed to steady state first, as every sweep of a run does (unless told a fixed warm-up).
-    const first = o.warmupRequests === undefined ? await warmSession(session, o.plan, Math.min(o.load, 50), o.signal) : undefined;
+    const first = o.warmupRequests === undefined ? await warmSession(session, o.plan, o.load, o.signal) : undefined;
     if (o.signal?.aborted) return 'aborted';
     const point = await measurePoint(session, o);
     if (point !== 'aborted' && first && point.status === 'ok') point.warmup = { session: first, ...point.warmup };
