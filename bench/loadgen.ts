@@ -9,11 +9,11 @@
 // Every measurement is one point of the runner's own trial code: a fresh server each time.
 //   node dist/bench/loadgen.js [-n 20000] [--repeat 3] [--server nginx]
 import { parseArgs } from 'node:util';
-import { createThrottle } from '../src/experiment/host.js';
+import { createThrottle } from '../src/host/throttle.js';
 import { median, unthrottledServer } from './unthrottled.js';
-import { runTrial } from '../src/experiment/trial.js';
-import { RUN_DEFAULTS } from '../src/experiment/plan.js';
-import type { Plan } from '../src/experiment/schema.js';
+import { runTrial } from '../src/sweep/session.js';
+import { RUN_DEFAULTS } from '../src/sweep/plan.js';
+import type { Plan } from '../src/sweep/schema.js';
 import type { Engine, LoadResult } from '../src/load/types.js';
 
 const { values } = parseArgs({ options: { requests: { type: 'string', short: 'n' }, repeat: { type: 'string' }, server: { type: 'string' } } });

@@ -16,11 +16,11 @@
 //   node dist/bench/openloop.js [-n 20000] [--repeat 3] [--server nginx] [--fraction 0.9] [--arrivals uniform]
 import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
-import { pinned } from '../src/experiment/host.js';
+import { pinned } from '../src/host/cpus.js';
 import { median, unthrottledServer } from './unthrottled.js';
-import { EVENTBENCH_BIN, runTrial, type LoadArgs } from '../src/experiment/trial.js';
-import { RUN_DEFAULTS } from '../src/experiment/plan.js';
-import type { Plan } from '../src/experiment/schema.js';
+import { EVENTBENCH_BIN, runTrial, type LoadArgs } from '../src/sweep/session.js';
+import { RUN_DEFAULTS } from '../src/sweep/plan.js';
+import type { Plan } from '../src/sweep/schema.js';
 import type { LoadResult } from '../src/load/types.js';
 import { LAG_P99_BOUND_MS } from '../src/load/open-loop.js';
 

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runExperiment } from '../src/experiment/runner.js';
+import { runExperiment } from '../src/sweep/runner.js';
 import { buildModel, readRun } from '../src/report/index.js';
 import { overlaps } from '../src/report/intervals.js';
 import type { ReportModel } from '../src/report/model.js';

@@ -9,10 +9,11 @@
 import { parseArgs } from 'node:util';
 import { models, runtimeVariant, withRuntimes } from '../src/servers/registry.js';
 import { RUNTIMES, isRuntime, runtimeInfo, type RuntimeName } from '../src/servers/runtime.js';
-import { createThrottle, hasTaskset } from '../src/experiment/host.js';
-import { runTrial } from '../src/experiment/trial.js';
-import { RUN_DEFAULTS } from '../src/experiment/plan.js';
-import type { Plan } from '../src/experiment/schema.js';
+import { createThrottle } from '../src/host/throttle.js';
+import { hasTaskset } from '../src/host/cpus.js';
+import { runTrial } from '../src/sweep/session.js';
+import { RUN_DEFAULTS } from '../src/sweep/plan.js';
+import type { Plan } from '../src/sweep/schema.js';
 import { runtimeTable, type RuntimeCell } from '../src/report/runtimes.js';
 
 const { values } = parseArgs({

@@ -6,10 +6,11 @@
 // The npm script takes /tmp/eventbench-bench.lock so that no other measurement runs at the same time.
 import { parseArgs } from 'node:util';
 import { models } from '../src/servers/registry.js';
-import { createThrottle, hasTaskset } from '../src/experiment/host.js';
-import { runTrial } from '../src/experiment/trial.js';
-import { RUN_DEFAULTS } from '../src/experiment/plan.js';
-import type { Plan } from '../src/experiment/schema.js';
+import { createThrottle } from '../src/host/throttle.js';
+import { hasTaskset } from '../src/host/cpus.js';
+import { runTrial } from '../src/sweep/session.js';
+import { RUN_DEFAULTS } from '../src/sweep/plan.js';
+import type { Plan } from '../src/sweep/schema.js';
 import type { Engine } from '../src/load/types.js';
 
 const { values } = parseArgs({

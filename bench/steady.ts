@@ -6,9 +6,10 @@
 //   node dist/bench/steady.js [--server events] [--load 100]
 import { parseArgs } from 'node:util';
 import { findModel } from '../src/servers/registry.js';
-import { createThrottle, hasTaskset } from '../src/experiment/host.js';
-import { runTrial } from '../src/experiment/trial.js';
-import { resolvePlan } from '../src/experiment/plan.js';
+import { createThrottle } from '../src/host/throttle.js';
+import { hasTaskset } from '../src/host/cpus.js';
+import { runTrial } from '../src/sweep/session.js';
+import { resolvePlan } from '../src/sweep/plan.js';
 
 const { values } = parseArgs({ options: { server: { type: 'string' }, load: { type: 'string' } } });
 const name = values.server ?? 'events';

@@ -1,7 +1,8 @@
 // What the benches against a server that is not the bottleneck share (loadgen, openloop): nginx with one worker,
 // else the fastest server eventbench has, pinned to core 0 and unthrottled, the client pinned to core 1.
 import { findModel } from '../src/servers/registry.js';
-import { createThrottle, hasTaskset, type Throttle } from '../src/experiment/host.js';
+import { createThrottle, type Throttle } from '../src/host/throttle.js';
+import { hasTaskset } from '../src/host/cpus.js';
 import type { ServerModel } from '../src/servers/types.js';
 export { median } from '../src/core/numbers.js';
 

@@ -1,8 +1,8 @@
 // The run's clock: the time left priced part by part, from what the same parts cost before.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RunClock } from '../src/experiment/clock.js';
-import { resolvePlan } from '../src/experiment/plan.js';
+import { RunClock } from '../src/sweep/clock.js';
+import { resolvePlan } from '../src/sweep/plan.js';
 import { testCatalog } from './helpers/runner.js';
 
 test('the time left is priced by the same server in an earlier round, else by the servers measured so far', async () => {

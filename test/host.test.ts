@@ -5,10 +5,11 @@ import net from 'node:net';
 import { existsSync, readFileSync, mkdirSync, mkdtempSync, rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { calibrateThrottle, createThrottle, detectCgroup, parseCpuList, pinned, readQuota, removeStaleCgroups } from '../src/experiment/host.js';
-import { processTree, sampleProcesses, listenCounters, effectiveBacklog } from '../src/experiment/sampling.js';
-import { runExperiment } from '../src/experiment/runner.js';
-import { readRun } from '../src/experiment/store.js';
+import { calibrateThrottle, createThrottle, detectCgroup, readQuota, removeStaleCgroups } from '../src/host/throttle.js';
+import { parseCpuList, pinned } from '../src/host/cpus.js';
+import { processTree, sampleProcesses, listenCounters, effectiveBacklog } from '../src/host/sampling.js';
+import { runExperiment } from '../src/sweep/runner.js';
+import { readRun } from '../src/sweep/store.js';
 import { cpuSeconds, killTree } from '../src/core/proc.js';
 import { SERVE_SCRIPT, testCatalog, testTrial } from './helpers/runner.js';
 

@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runMemory } from '../src/experiment/memory-run.js';
-import { judgeMemory, MEMORY_FILE, type MemoryLevel, type MemoryRun } from '../src/experiment/memory.js';
+import { runMemory } from '../src/experiments/memory-run.js';
+import { judgeMemory, MEMORY_FILE, type MemoryLevel, type MemoryRun } from '../src/experiments/memory.js';
 import type { ServerModel } from '../src/servers/types.js';
 
 const HELPER = fileURLToPath(new URL('./helpers/memory-server.js', import.meta.url));

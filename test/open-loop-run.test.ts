@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { OPEN_POINT_SCHEMA, OPEN_POINTS_FILE, type OpenPoint } from '../src/experiment/open-loop.js';
+import { OPEN_POINT_SCHEMA, OPEN_POINTS_FILE, type OpenPoint } from '../src/experiments/open-loop.js';
 import { parseRunArgs } from '../src/cli/commands/run.js';
 import { openLoopModel, KNEE_FACTOR } from '../src/report/open-loop.js';
 import { reportHtml } from '../src/report/index.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resolvePlan, pointTrim, planSweeps, roundOrder, pointDurationS, RUN_DEFAULTS, QUICK_DEFAULTS, maxLoadHere } from '../src/experiment/plan.js';
+import { resolvePlan, pointTrim, planSweeps, roundOrder, pointDurationS, RUN_DEFAULTS, QUICK_DEFAULTS, maxLoadHere } from '../src/sweep/plan.js';
 import type { ServerModel } from '../src/servers/registry.js';
 import { testCatalog } from './helpers/runner.js';
 

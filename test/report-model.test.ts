@@ -2,11 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fitLine } from '../src/report/fit.js';
+import { fitLine } from '../src/core/fit.js';
 import { buildModel, readRun } from '../src/report/index.js';
 import { glance } from '../src/report/text.js';
 import { ResultsError } from '../src/report/read.js';
-import { POINTS_FILE } from '../src/experiment/schema.js';
+import { POINTS_FILE } from '../src/sweep/schema.js';
 import { exactRun } from './helpers/exact.js';
 import { point, realisticRun, runInfo, writeRun } from './helpers/results.js';
 

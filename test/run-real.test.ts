@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findModel } from '../src/servers/registry.js';
 import { needsModel } from './helpers/optional.js';
-import type { Point, RunInfo } from '../src/experiment/schema.js';
+import type { Point, RunInfo } from '../src/sweep/schema.js';
 
 const BIN = fileURLToPath(new URL('../../bin/eventbench.js', import.meta.url));
 

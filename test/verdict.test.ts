@@ -1,9 +1,9 @@
-// The flags of one point (src/experiment/verdict.ts), on points with known figures.
+// The flags of one point (src/sweep/verdict.ts), on points with known figures.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pointFlags } from '../src/experiment/verdict.js';
-import { RUN_DEFAULTS } from '../src/experiment/plan.js';
-import type { Plan } from '../src/experiment/schema.js';
+import { pointFlags } from '../src/sweep/verdict.js';
+import { RUN_DEFAULTS } from '../src/sweep/plan.js';
+import type { Plan } from '../src/sweep/schema.js';
 import { point } from './helpers/results.js';
 
 const plan = { ...RUN_DEFAULTS, servers: ['threads'], loads: [10] } as unknown as Plan;

@@ -10,7 +10,7 @@
 // machine's drift, which moves both alike, cancels in the ratio instead of widening it; when it moved them apart,
 // the pair carries that too.
 import { seededRandom } from '../core/random.js';
-import { fitLine } from './fit.js';
+import { fitLine } from '../core/fit.js';
 import { mean } from '../core/numbers.js';
 
 /** A server's trusted mean latencies: for each load, the value measured in each round (ms). */

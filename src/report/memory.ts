@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { ResultsError } from '../core/errors.js';
-import { MEMORY_FILE, MEMORY_SCHEMA, type MemoryRun, type MemoryServer } from '../experiment/memory.js';
+import { MEMORY_FILE, MEMORY_SCHEMA, type MemoryRun, type MemoryServer } from '../experiments/memory.js';
 import { bytesText, groupDigits } from './tables.js';
 import { escapeHtml } from './html.js';
 import { median } from '../core/numbers.js';

@@ -4,10 +4,10 @@
 import { openLoopModel, type OpenLoopModel } from './open-loop.js';
 import type { Environment } from '../core/environment.js';
 import { MEASURED_LOAD_FLOOR } from '../load/types.js';
-import type { Family, HostSetup, Plan, Point, RunInfo } from '../experiment/schema.js';
-import { fitLine, type LineFit } from './fit.js';
+import type { Family, HostSetup, Plan, Point, RunInfo } from '../sweep/schema.js';
+import { fitLine, type LineFit } from '../core/fit.js';
 import { overlaps, ratioInterval, slopeInterval, type Interval, type Series } from './intervals.js';
-import { flagsOf, POINT_FLAG_KINDS, type PointFlagKind } from '../experiment/verdict.js';
+import { flagsOf, POINT_FLAG_KINDS, type PointFlagKind } from '../sweep/verdict.js';
 import { PAPER_ROWS, REFERENCE_ROW, paperRow } from './paper.js';
 import type { StoredRun } from './read.js';
 import { mean } from '../core/numbers.js';
@@ -42,7 +42,7 @@ export interface LoadPoint {
   listenOverflows: number;
   /** Whether a repeat at this load was flagged client-bound (its l_m under CLIENT_BOUND_SHARE · l, or the client's CPU full). */
   clientBound: boolean;
-  /** Every kind of flag its repeats carried (src/experiment/verdict.ts). */
+  /** Every kind of flag its repeats carried (src/sweep/verdict.ts). */
   flags: PointFlagKind[];
   /** Repeats with no flag: the figures above average only these when there are any, and only these enter fits. */
   trusted: number;

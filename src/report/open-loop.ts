@@ -10,7 +10,7 @@
 // finds alone (a round with none counts as 0), shown as a range beside the knee of all rounds together.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { OPEN_POINTS_FILE, OPEN_POINT_SCHEMA, type OpenPoint } from '../experiment/open-loop.js';
+import { OPEN_POINTS_FILE, OPEN_POINT_SCHEMA, type OpenPoint } from '../experiments/open-loop.js';
 import type { ReportModel } from './model.js';
 import { fixed, groupDigits, type Cell, type Table } from './tables.js';
 import { mean } from '../core/numbers.js';

@@ -1,9 +1,9 @@
 // The report reads a run folder (run.json + points.jsonl) and nothing else, so any old run can be re-rendered,
-// through the one reader of run folders (experiment/store.ts); a run in progress renders what it has: a last line
+// through the one reader of run folders (sweep/store.ts); a run in progress renders what it has: a last line
 // cut short by a writer still at work is skipped with a note, never cut.
 import { ResultsError } from '../core/errors.js';
-import { readRun as readRunFolder, type StoredRun } from '../experiment/store.js';
-import { POINTS_FILE } from '../experiment/schema.js';
+import { readRun as readRunFolder, type StoredRun } from '../sweep/store.js';
+import { POINTS_FILE } from '../sweep/schema.js';
 
 export type { StoredRun };
 export { ResultsError };

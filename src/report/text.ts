@@ -1,7 +1,7 @@
 // Text renderers: Markdown (for a paper or a pull request), CSV (one table), JSON (the whole model). Pure: model
 // in, string out. The sentences both Markdown and HTML show (the summary, the environment) are made here once.
 import { slopeOf, type ReportModel } from './model.js';
-import { POINT_FLAG_KINDS } from '../experiment/verdict.js';
+import { POINT_FLAG_KINDS } from '../sweep/verdict.js';
 import { bytesText, fixed, groupDigits, paperTable, rankingTable, table, visible, type Cell, type Table, type TableName } from './tables.js';
 import { runtimesMarkdown } from './runtimes.js';
 

@@ -2,7 +2,7 @@
 // `eventbench serve` contract) and the trial command that starts them; the client is the real `eventbench load`.
 import { fileURLToPath } from 'node:url';
 import type { ServerModel } from '../../src/servers/registry.js';
-import type { TrialOptions, TrialServer } from '../../src/experiment/trial.js';
+import type { TrialOptions, TrialServer } from '../../src/sweep/session.js';
 
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 export const SERVE_SCRIPT = here('./serve-process.js');

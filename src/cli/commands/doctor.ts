@@ -3,9 +3,9 @@
 import type { Command } from '../command.js';
 import { EXIT } from '../command.js';
 import { numberArg, parseCommandArgs } from '../../core/args.js';
-import { diagnose } from '../../experiment/doctor.js';
-import { RUN_DEFAULTS } from '../../experiment/plan.js';
-import { MAX_THROTTLE_PERIOD_MS, MIN_THROTTLE_PERIOD_MS } from '../../experiment/host.js';
+import { diagnose } from '../../host/doctor.js';
+import { RUN_DEFAULTS } from '../../sweep/plan.js';
+import { MAX_THROTTLE_PERIOD_MS, MIN_THROTTLE_PERIOD_MS } from '../../host/throttle.js';
 
 const HELP = `eventbench doctor: what on this host would distort a run, each with the command that fixes it.
 

@@ -1,13 +1,13 @@
-// `eventbench memory`: what one more idle connection costs each server (src/experiment/memory.ts), stored in
+// `eventbench memory`: what one more idle connection costs each server (src/experiments/memory.ts), stored in
 // DIR/memory.json and rendered as memory.md, memory.html and fig-memory.svg.
 import type { Command } from '../command.js';
 import { EXIT } from '../command.js';
 import { parseCommandArgs } from '../../core/args.js';
 import { UsageError } from '../../core/errors.js';
 import { models } from '../../servers/registry.js';
-import { defaultRunDir } from '../../experiment/store.js';
-import { MEMORY_DEFAULTS, MEMORY_QUICK } from '../../experiment/memory.js';
-import { runMemory } from '../../experiment/memory-run.js';
+import { defaultRunDir } from '../../sweep/store.js';
+import { MEMORY_DEFAULTS, MEMORY_QUICK } from '../../experiments/memory.js';
+import { runMemory } from '../../experiments/memory-run.js';
 import { memoryMarkdown, writeMemoryReport } from '../../report/memory.js';
 
 const HELP = `eventbench memory: bytes per connection of each server, from idle connections held open.

@@ -1,14 +1,14 @@
 // `eventbench run`: the paper's whole experiment in one command. Parses flags, draws progress on stderr, prints
-// the ranking on stdout, and writes the report; the work itself is src/experiment/runner.ts.
+// the ranking on stdout, and writes the report; the work itself is src/sweep/runner.ts.
 import { CLEAR_LINE, progressLine } from '../progress.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../command.js';
 import { numberArg, parseCommandArgs, parseNumberArg } from '../../core/args.js';
 import { UsageError } from '../../core/errors.js';
-import { QUICK_DEFAULTS, RUN_DEFAULTS, type PlanInput } from '../../experiment/plan.js';
-import { runExperiment, type RunEvent, type RunOptions } from '../../experiment/runner.js';
-import { removeLeftovers } from '../../experiment/leftovers.js';
-import { checkRateFractions, DEFAULT_RATE_FRACTIONS, OPEN_POINTS_FILE, runOpenLoopSweep } from '../../experiment/open-loop.js';
+import { QUICK_DEFAULTS, RUN_DEFAULTS, type PlanInput } from '../../sweep/plan.js';
+import { runExperiment, type RunEvent, type RunOptions } from '../../sweep/runner.js';
+import { removeLeftovers } from '../../host/leftovers.js';
+import { checkRateFractions, DEFAULT_RATE_FRACTIONS, OPEN_POINTS_FILE, runOpenLoopSweep } from '../../experiments/open-loop.js';
 import type { Engine } from '../../load/types.js';
 import { buildModel, readRun, writeReport } from '../../report/index.js';
 import { rankingTable } from '../../report/tables.js';
@@ -49,7 +49,7 @@ Usage: eventbench run [options]
   --rates LIST            those fractions (default ${DEFAULT_RATE_FRACTIONS.join(',')}), e.g. --rates 0.1,0.5,0.9,1.2
 
 Results: DIR/run.json (plan, host, environment) and DIR/points.jsonl (one point per line), documented in
-src/experiment/schema.ts. Ctrl-C keeps every finished point; resume with --resume DIR.
+src/sweep/schema.ts. Ctrl-C keeps every finished point; resume with --resume DIR.
 Examples:
   eventbench run
   eventbench run --quick
@@ -86,7 +86,7 @@ export function parseRunArgs(argv: string[]): { input: PlanInput; out?: string; 
     const extra = Object.keys(v).filter((k) => v[k] !== undefined && !RESUME_TAKES.includes(k)).map((k) => (SHORT[k] ? `--${k} (${SHORT[k]})` : `--${k}`));
     if (extra.length > 0) throw new UsageError('--resume', s('resume'), `takes its plan from the folder, so it refuses ${extra.join(', ')}`, `drop ${extra.length > 1 ? 'them' : 'it'} (only --no-report goes with --resume), or start a new run`);
   }
-  // Ranges are checked once, by the plan (experiment/plan.ts), with the limits of this host; here only the form.
+  // Ranges are checked once, by the plan (sweep/plan.ts), with the limits of this host; here only the form.
   const loads = list('--loads', s('loads'))?.map((x) => parseNumberArg('--loads', x)!);
   const latencyCapS = numberArg('--latency-cap', s('latency-cap'), 0.001, 3600, false);
   const input: PlanInput = {

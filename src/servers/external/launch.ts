@@ -64,7 +64,7 @@ export interface ProductionSpec {
 
 const PORT_ATTEMPTS = 5;
 
-/** A server's temporary folder is named after its model and the process that owns it: a folder whose owner is gone is a leftover (see experiment/leftovers.ts). */
+/** A server's temporary folder is named after its model and the process that owns it: a folder whose owner is gone is a leftover (see host/leftovers.ts). */
 export function tempPrefix(model: string, ownerPid = process.pid): string {
   return `eventbench-${model}-${ownerPid}-`;
 }

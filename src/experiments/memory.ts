@@ -10,9 +10,9 @@ import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Family } from '../servers/types.js';
 import type { Environment } from '../core/environment.js';
-import { fitLine } from '../report/fit.js';
+import { fitLine } from '../core/fit.js';
 import { procStat, pageSizeBytes } from '../core/proc.js';
-import { isGuard, listenQueue } from './sampling.js';
+import { isGuard, listenQueue } from '../host/sampling.js';
 
 export const MEMORY_SCHEMA = 'eventbench.memory/1';
 export const MEMORY_FILE = 'memory.json';

@@ -8,11 +8,11 @@ import { RUN_SCHEMA } from './schema.js';
 import { planSweeps, pointDurationS, resolvePlan, type PlanInput, type Sweep } from './plan.js';
 import { RunClock } from './clock.js';
 import type { Warmup } from './warmup.js';
-import { execFileSync } from 'node:child_process';
-import { allowedCpus, createThrottle, hasTaskset, hostSetup, type Throttle } from './host.js';
+import { createThrottle, hostSetup, type Throttle } from '../host/throttle.js';
+import { allowedCpus, hasTaskset, pinSelf } from '../host/cpus.js';
 import { pointFlags } from './verdict.js';
 import { appendPoint, createRunDir, defaultRunDir, readRun, writeRunInfo } from './store.js';
-import { failedPoint, measurePoint, startSession, warmSession, type ServerSession, type TrialOptions, type TrialServer } from './trial.js';
+import { failedPoint, measurePoint, startSession, warmSession, type ServerSession, type TrialOptions, type TrialServer } from './session.js';
 
 export type RunEvent =
   | { type: 'start'; dir: string; info: RunInfo; total: number; done: number }
@@ -158,15 +158,6 @@ function setUpHost(info: RunInfo, plan: Plan, warn: (text: string) => void): { t
     warn(`the server runs unthrottled: ${throttle.reason}; it may be as fast as the client, unlike the paper's slow server`);
   }
   return { throttle, pin };
-}
-
-/** Pins every thread of this process to `cpus` (and back, at the end of the run). */
-function pinSelf(cpus: string, warn: (text: string) => void): void {
-  try {
-    execFileSync('taskset', ['-a', '-p', '-c', cpus, String(process.pid)], { stdio: 'ignore' });
-  } catch (err) {
-    warn(`could not pin the runner to CPU ${cpus} (${(err as Error).message}); its warm-ups may share the server's core`);
-  }
 }
 
 interface SweepLeft extends Sweep {

@@ -3,7 +3,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { execFile, execFileSync } from 'node:child_process';
 import { cappedBacklog } from '../core/backlog.js';
-import type { ServerMetrics } from './schema.js';
+import type { ServerMetrics } from '../sweep/schema.js';
 import { GUARD_NAME } from '../servers/spawned.js';
 import { clockTicksPerS, cpuSeconds, pageSizeBytes, procStat } from '../core/proc.js';
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { alive } from '../core/proc.js';
 import { productionModels } from '../servers/external/index.js';
 import { tempPrefix } from '../servers/external/launch.js';
-import { removeStaleCgroups, V1_ACCT_ROOT } from './host.js';
+import { removeStaleCgroups, V1_ACCT_ROOT } from './throttle.js';
 
 /** Removes the temporary folders of production servers whose owner is gone; one line per folder. */
 export function removeStaleTempFolders(dir = os.tmpdir()): string[] {

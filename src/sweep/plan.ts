@@ -10,19 +10,20 @@ import { models, runtimeVariant, serveRuntime, withRuntimes, type ServerModel } 
 import { isRuntime, runtimeInfo, type RuntimeName } from '../servers/runtime.js';
 import type { Engine } from '../load/types.js';
 import type { Plan } from './schema.js';
-import { parseCpuList, allowedCpus, DEFAULT_THROTTLE_PERIOD_MS, MAX_THROTTLE_PERIOD_MS, MIN_THROTTLE_PERIOD_MS } from './host.js';
+import { DEFAULT_THROTTLE_PERIOD_MS, MAX_THROTTLE_PERIOD_MS, MIN_THROTTLE_PERIOD_MS } from '../host/throttle.js';
+import { parseCpuList, allowedCpus } from '../host/cpus.js';
 import { LOAD_WARMUP, SESSION_WARMUP } from './warmup.js';
 import { newSeed, shuffled } from '../core/random.js';
 
 /**
  * Defaults of `eventbench run`. Validity first, then the budget (about 10 minutes for 21 servers on 2 cores):
- * - every server is warmed to steady state before it is measured (src/experiment/warmup.ts), and each point's
+ * - every server is warmed to steady state before it is measured (src/sweep/warmup.ts), and each point's
  *   kept window is checked for stationarity; the warm-up is paid once per server per round, since a server is
  *   started fresh for each round and then kept warm across that round's loads (README: "fresh or warm");
  * - three rounds (repeat), each over every server and load, servers shuffled per round from a recorded seed, so
  *   that the machine's drift lands on every server alike and every slope gets an interval;
  * - the throttle's period is 10 ms, so a quarter-core server behaves like a slow CPU, not like a fast one that
- *   stalls 75 ms in every 100 (src/experiment/host.ts);
+ *   stalls 75 ms in every 100 (src/host/throttle.ts);
  * - five loads over the paper's 1..1000, enough for a fit with r and for Figure 1's plateau near 128 when
  *   --backlog 128 is asked for; not l = 1, where the client sets the pace by nature (its own gap between requests
  *   is a tenth of a request's time), so that every point of the default run can enter the fits;

@@ -4,7 +4,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, re
 import { join, resolve } from 'node:path';
 import { ResultsError, UsageError } from '../core/errors.js';
 import { POINTS_FILE, POINT_SCHEMA, RUN_FILE, RUN_SCHEMA, type Point, type RunInfo } from './schema.js';
-import type { OpenPoint } from './open-loop.js';
+import type { OpenPoint } from '../experiments/open-loop.js';
 
 /** `results/<date-time>/` under the working folder, e.g. results/2025-01-31T14-05-09. */
 export function defaultRunDir(now = new Date()): string {

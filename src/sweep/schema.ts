@@ -22,13 +22,13 @@ export interface Plan {
   loads: number[];
   /** Rounds: each measures every server at every load once; a point's `repeat` is its round. */
   repeat: number;
-  /** Seed of the per-round shuffle of the server order (src/experiment/plan.ts roundOrder); absent in runs before rounds. */
+  /** Seed of the per-round shuffle of the server order (src/sweep/plan.ts roundOrder); absent in runs before rounds. */
   seed?: number;
   /** Requests per point, or undefined when the point is time-bound. */
   requests?: number;
   /**
    * Seconds per point, or undefined when the point is count-bound. A point at a high load may run up to 3× this
-   * so that 4·load requests fit (src/experiment/plan.ts pointDurationS); its result records what it ran.
+   * so that 4·load requests fit (src/sweep/plan.ts pointDurationS); its result records what it ran.
    */
   durationS?: number;
   /** Requests dropped at each end of a point: the smaller of this and the point's load (its closed-loop ramp). */
@@ -148,10 +148,10 @@ export interface Point {
   result?: LoadResult;
   metrics?: ServerMetrics;
   /**
-   * How the server was warmed before this point (src/experiment/warmup.ts): `session` when it was started for
+   * How the server was warmed before this point (src/sweep/warmup.ts): `session` when it was started for
    * this point's sweep (its first load), `load` the settle at this point's load. Absent in older runs.
    */
   warmup?: { session?: Warmup; load?: Warmup };
-  /** Why this point cannot be trusted (src/experiment/verdict.ts); empty or absent when it can. Flagged points stay out of fits. */
+  /** Why this point cannot be trusted (src/sweep/verdict.ts); empty or absent when it can. Flagged points stay out of fits. */
   flags?: PointFlag[];
 }

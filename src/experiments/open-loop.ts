@@ -4,17 +4,18 @@
 // what each can do), the curve of each bends where its queue starts to build, and a rate past capacity (1.1, 1.2)
 // shows what overload does to latency when the client does not politely wait. As the closed loop does, it runs in
 // rounds (servers in the same seeded order per round), each server started fresh per round, warmed to steady
-// state (trial.ts), then measured at each rate in ascending order; every point is appended to open-loop.jsonl in
+// state (src/sweep/session.ts), then measured at each rate in ascending order; every point is appended to open-loop.jsonl in
 // the run folder as it is measured.
 import { appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { findModel, models as allModels, type ServerModel } from '../servers/registry.js';
 import { UsageError } from '../core/errors.js';
-import type { Point, RunInfo } from './schema.js';
-import { createThrottle, hasTaskset } from './host.js';
-import { stopReason } from './runner.js';
-import { roundOrder } from './plan.js';
-import { EVENTBENCH_BIN, SESSION_WARMUP_CONCURRENCY, failedPoint, measurePoint, startSession, warmSession, type LoadArgs, type TrialOptions, type TrialServer } from './trial.js';
+import type { Point, RunInfo } from '../sweep/schema.js';
+import { createThrottle } from '../host/throttle.js';
+import { hasTaskset } from '../host/cpus.js';
+import { stopReason } from '../sweep/runner.js';
+import { roundOrder } from '../sweep/plan.js';
+import { EVENTBENCH_BIN, SESSION_WARMUP_CONCURRENCY, failedPoint, measurePoint, startSession, warmSession, type LoadArgs, type TrialOptions, type TrialServer } from '../sweep/session.js';
 
 export const OPEN_POINT_SCHEMA = 'eventbench.open-point/1';
 export const OPEN_POINTS_FILE = 'open-loop.jsonl';

@@ -6,10 +6,10 @@ import { join, resolve } from 'node:path';
 import type { ServerModel } from '../servers/types.js';
 import { environment, sysctl } from '../core/environment.js';
 import { connectionsAllowed, openFilesLimit } from '../core/open-files.js';
-import { createThrottle } from './host.js';
-import { RUN_DEFAULTS } from './plan.js';
-import type { Plan } from './schema.js';
-import { defaultServerArgv, startSession, type TrialServer } from './trial.js';
+import { createThrottle } from '../host/throttle.js';
+import { RUN_DEFAULTS } from '../sweep/plan.js';
+import type { Plan } from '../sweep/schema.js';
+import { defaultServerArgv, startSession, type TrialServer } from '../sweep/session.js';
 import { MEMORY_FILE, MEMORY_SCHEMA, measureMemory, type MemoryRun, type MemoryServer } from './memory.js';
 
 export interface MemoryRunOptions {
