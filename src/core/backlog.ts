@@ -1,15 +1,11 @@
 // The one home of the kernel's cap on listen(2) backlogs (net.core.somaxconn): what it is, the backlog a server
 // gets under it, the note when it lowers one, and the one command that raises it.
-import { sysctl } from './environment.js';
+import { somaxconn } from './sysctl.js';
 
 /** The largest listen backlog eventbench asks for (`serve` and `run` both take --backlog up to this). */
 export const MAX_BACKLOG = 65_535;
 
-/** net.core.somaxconn, or undefined where it cannot be read (not Linux). */
-export function somaxconn(): number | undefined {
-  const value = Number(sysctl('net.core.somaxconn'));
-  return Number.isInteger(value) && value > 0 ? value : undefined;
-}
+export { somaxconn };
 
 /** The listen backlog the kernel allows: `requested` capped by somaxconn (and by `serverCap`, if any). */
 export function cappedBacklog(requested: number, serverCap = Infinity): number {

@@ -43,12 +43,3 @@ export function environment(): Environment {
     eventbenchVersion: eventbenchVersion(),
   };
 }
-
-/** A kernel tunable from /proc/sys, as text, or undefined where it cannot be read. */
-export function sysctl(path: string): string | undefined {
-  try {
-    return readFileSync(`/proc/sys/${path.replaceAll('.', '/')}`, 'utf8').trim();
-  } catch {
-    return undefined;
-  }
-}

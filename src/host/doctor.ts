@@ -2,7 +2,7 @@
 // A "fail" makes a run untrustworthy (its results would measure the host, not the servers); a "warn" narrows it.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { sysctl } from '../core/environment.js';
+import { PORT_RANGE_FIX, localPortRange, somaxconn, tcpMaxSynBacklog } from '../core/sysctl.js';
 import { models as allModels, type ServerModel } from '../servers/registry.js';
 import { calibrateThrottle, detectCgroup } from './throttle.js';
 import { allowedCpus, hasTaskset } from './cpus.js';
@@ -20,11 +20,6 @@ export interface Check {
   /** The command (or step) that fixes it, when not ok. */
   fix?: string;
 }
-
-const num = (path: string) => {
-  const v = Number(sysctl(path)?.split(/\s+/)[0]);
-  return Number.isFinite(v) ? v : undefined;
-};
 
 function has(cmd: string, args: string[] = ['--version']): boolean {
   try {
@@ -52,6 +47,27 @@ function timeWaitInRange(lo: number, hi: number): number {
   return n;
 }
 
+/**
+ * Local ports: the same rule as the plan's refusal (maxLoadHere: a load above the port range cannot run), then a
+ * warning when TIME_WAIT leaves fewer than PORT_HEADROOM × the load free (a closed loop opens a connection per
+ * request, and each closed one waits a minute before its port is free again, unless tcp_tw_reuse lets it go).
+ */
+function portsCheck(range: { lo: number; hi: number; ports: number }, largestLoad: number): Check {
+  const { lo, hi, ports } = range;
+  const tw = timeWaitInRange(lo, hi);
+  const free = ports - tw;
+  if (largestLoad > ports) return { name: 'local ports', status: 'fail', detail: `${ports} local ports (${lo}-${hi}), fewer than the ${largestLoad} clients of the largest load: the run refuses it`, fix: PORT_RANGE_FIX };
+  if (free < PORT_HEADROOM * largestLoad) {
+    return { name: 'local ports', status: 'warn', detail: `${ports} local ports (${lo}-${hi}), ${tw} held in TIME_WAIT: ${free} free, under ${PORT_HEADROOM} per client at a load of ${largestLoad}`, fix: `${PORT_RANGE_FIX} net.ipv4.tcp_tw_reuse=1, or wait a minute for TIME_WAIT to drain` };
+  }
+  return tw > ports / 2
+    ? { name: 'local ports', status: 'warn', detail: `${tw} of ${ports} local ports are in TIME_WAIT (another benchmark just ran?)`, fix: 'wait a minute, or sudo sysctl -w net.ipv4.tcp_tw_reuse=1' }
+    : { name: 'local ports', status: 'ok', detail: `${ports} local ports (${lo}-${hi}), ${tw} in TIME_WAIT` };
+}
+
+/** Free local ports per client under which doctor warns (the run itself needs one per client at once). */
+export const PORT_HEADROOM = 4;
+
 /** A busy loop under the run's quota: does the kernel enforce the share asked for, within the run's tolerance? */
 async function throttleCheck(target: number, periodMs: number): Promise<Check> {
   const name = 'throttle';
@@ -68,28 +84,18 @@ export async function diagnose(largestLoad = Math.max(...RUN_DEFAULTS.loads), ca
   const checks: Check[] = [];
   const add = (c: Check) => checks.push(c);
 
-  const somaxconn = num('net.core.somaxconn');
-  add(somaxconn === undefined ? { name: 'somaxconn', status: 'warn', detail: 'cannot read net.core.somaxconn' }
-    : somaxconn < largestLoad ? { name: 'somaxconn', status: 'fail', detail: `net.core.somaxconn is ${somaxconn}, below the largest load ${largestLoad}: the accept queue overflows and measured load plateaus (the paper's Figure 1a)`, fix: somaxconnFix(largestLoad) }
-    : { name: 'somaxconn', status: 'ok', detail: `net.core.somaxconn is ${somaxconn}` });
+  const cap = somaxconn();
+  add(cap === undefined ? { name: 'somaxconn', status: 'warn', detail: 'cannot read net.core.somaxconn' }
+    : cap < largestLoad ? { name: 'somaxconn', status: 'fail', detail: `net.core.somaxconn is ${cap}, below the largest load ${largestLoad}: the accept queue overflows and measured load plateaus (the paper's Figure 1a)`, fix: somaxconnFix(largestLoad) }
+    : { name: 'somaxconn', status: 'ok', detail: `net.core.somaxconn is ${cap}` });
 
-  const syn = num('net.ipv4.tcp_max_syn_backlog');
+  const syn = tcpMaxSynBacklog();
   add(syn === undefined ? { name: 'tcp_max_syn_backlog', status: 'warn', detail: 'cannot read net.ipv4.tcp_max_syn_backlog' }
     : syn < largestLoad ? { name: 'tcp_max_syn_backlog', status: 'fail', detail: `net.ipv4.tcp_max_syn_backlog is ${syn}, below the largest load ${largestLoad}: connection attempts are dropped`, fix: `sudo sysctl -w net.ipv4.tcp_max_syn_backlog=${Math.max(4096, largestLoad)}` }
     : { name: 'tcp_max_syn_backlog', status: 'ok', detail: `net.ipv4.tcp_max_syn_backlog is ${syn}` });
 
-  const range = sysctl('net.ipv4.ip_local_port_range')?.split(/\s+/).map(Number);
-  if (range?.length === 2) {
-    const [lo, hi] = range as [number, number];
-    const ports = hi - lo + 1;
-    const tw = timeWaitInRange(lo, hi);
-    const free = ports - tw;
-    add(free < 4 * largestLoad
-      ? { name: 'local ports', status: 'fail', detail: `${ports} local ports (${lo}-${hi}), ${tw} held in TIME_WAIT: too few left for ${largestLoad} clients`, fix: 'sudo sysctl -w net.ipv4.ip_local_port_range="1024 65535" net.ipv4.tcp_tw_reuse=1, or wait a minute for TIME_WAIT to drain' }
-      : tw > ports / 2
-        ? { name: 'local ports', status: 'warn', detail: `${tw} of ${ports} local ports are in TIME_WAIT (another benchmark just ran?)`, fix: 'wait a minute, or sudo sysctl -w net.ipv4.tcp_tw_reuse=1' }
-        : { name: 'local ports', status: 'ok', detail: `${ports} local ports (${lo}-${hi}), ${tw} in TIME_WAIT` });
-  }
+  const range = localPortRange();
+  if (range) add(portsCheck(range, largestLoad));
 
   const files = openFilesLimit();
   const needFiles = largestLoad + RESERVED_FILES;

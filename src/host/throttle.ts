@@ -3,7 +3,7 @@
 // it). Everything created is removed.
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync, accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
-import { sysctl } from '../core/environment.js';
+import { localPortRange, somaxconn, tcpMaxSynBacklog } from '../core/sysctl.js';
 import type { HostSetup } from '../sweep/schema.js';
 import { pinned } from './cpus.js';
 
@@ -195,14 +195,11 @@ export function removeStaleCgroups(root = detectCgroup().root): string[] {
 
 /** The host settings recorded with a run. */
 export function hostSetup(throttle: Throttle, isPinned: boolean): HostSetup {
-  const num = (p: string) => {
-    const v = Number(sysctl(p));
-    return Number.isFinite(v) ? v : undefined;
-  };
+  const range = localPortRange();
   return {
-    somaxconn: num('net.core.somaxconn'),
-    tcpMaxSynBacklog: num('net.ipv4.tcp_max_syn_backlog'),
-    ipLocalPortRange: sysctl('net.ipv4.ip_local_port_range')?.replace(/\s+/, '-'),
+    somaxconn: somaxconn(),
+    tcpMaxSynBacklog: tcpMaxSynBacklog(),
+    ipLocalPortRange: range ? `${range.lo}-${range.hi}` : undefined,
     throttle: { mechanism: throttle.mechanism, share: throttle.share, periodMs: throttle.periodMs, ...(throttle.reason ? { reason: throttle.reason } : {}) },
     pinned: isPinned,
   };
