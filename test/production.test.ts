@@ -79,7 +79,7 @@ for (const model of productionModels) conformance(model.name, { skip: skip.get(m
 test('a missing production server is reported with its Debian package, never a stack trace', async () => {
   const { productionModel } = await import('../src/servers/external/launch.js');
   const ghost = productionModel({
-    name: 'ghost', summary: 'not installed', binary: '/nonexistent/eventbench-ghost', debianPackage: 'ghost-httpd',
+    name: 'ghost', paperRow: null, connection: 'event', summary: 'not installed', binary: '/nonexistent/eventbench-ghost', debianPackage: 'ghost-httpd',
     configure: () => ({ args: [], effectiveBacklog: 1, notes: [] }),
   });
   const availability = await ghost.available();

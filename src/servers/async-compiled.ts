@@ -16,6 +16,8 @@ export const asyncCompiled: ServerModel = {
   family: 'typescript',
   runtimes: EVERY_RUNTIME,
   paperRow: 'CPC',
+  connection: 'user-thread',
+  slow: false,
   summary: 'CPC as a translator: the async source compiled at build time to an explicit state machine',
   async available() {
     if (existsSync(fileURLToPath(COMPILED))) return { ok: true };

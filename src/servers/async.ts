@@ -83,6 +83,8 @@ export const asyncModel: ServerModel = {
   family: 'typescript',
   runtimes: EVERY_RUNTIME,
   paperRow: 'CPC',
+  connection: 'user-thread',
+  slow: false,
   summary: 'threads run as events: one straight-line async function per connection, continuations made by V8',
   async available() {
     return { ok: true };

@@ -35,6 +35,9 @@ async function start(options: ServeOptions) {
 export const bunServe: ServerModel = {
   name: 'bun-serve',
   family: 'typescript',
+  paperRow: null,
+  connection: 'event',
+  slow: false,
   runtimes: { bun: true, node: 'Bun.serve is Bun\'s own server', deno: 'Bun.serve is Bun\'s own server' },
   summary: "a runtime's own event server: Bun.serve (Bun's HTTP parser and loop), same page and routing",
   available: () => runtimeAvailable('bun'),

@@ -37,6 +37,9 @@ async function start(options: ServeOptions) {
 export const denoServe: ServerModel = {
   name: 'deno-serve',
   family: 'typescript',
+  paperRow: null,
+  connection: 'event',
+  slow: false,
   runtimes: { deno: true, node: "Deno.serve is Deno's own server", bun: "Deno.serve is Deno's own server" },
   summary: "a runtime's own event server: Deno.serve (hyper in Rust), same page and routing",
   available: () => runtimeAvailable('deno'),

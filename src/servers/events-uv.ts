@@ -179,6 +179,8 @@ export const eventsUv: ServerModel = {
   family: 'typescript',
   runtimes: UV_RUNTIMES,
   paperRow: 'thttpd',
+  connection: 'event',
+  slow: false,
   summary: 'hand-written events below Node\'s streams: the same state machine on libuv TCP handle callbacks',
   async available() {
     if (bindings()) return { ok: true };

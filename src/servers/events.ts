@@ -80,6 +80,8 @@ export const events: ServerModel = {
   family: 'typescript',
   runtimes: EVERY_RUNTIME,
   paperRow: 'thttpd',
+  connection: 'event',
+  slow: false,
   summary: 'hand-written events: a per-connection state machine driven by net callbacks, no promises',
   async available() {
     return { ok: true };

@@ -60,6 +60,9 @@ export const nodeHttp: ServerModel = {
   name: 'node-http',
   family: 'typescript',
   runtimes: EVERY_RUNTIME,
+  paperRow: null,
+  connection: 'event',
+  slow: false,
   summary: "a production event server: Node's own http module (llhttp parser, Node's connection handling), same answers",
   async available() {
     return { ok: true };

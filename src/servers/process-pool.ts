@@ -94,6 +94,8 @@ export const processPool: ServerModel = {
   family: 'typescript',
   runtimes: EVERY_RUNTIME,
   paperRow: 'Apache',
+  connection: 'pool',
+  slow: false,
   summary: 'Apache prefork\'s model: a pool of pre-started processes accepting on one shared listening socket (node:cluster)',
   async available() {
     return { ok: true };

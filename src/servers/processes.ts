@@ -27,6 +27,8 @@ export const processes: ServerModel = {
   family: 'typescript',
   runtimes: KERNEL_THREAD_RUNTIMES,
   paperRow: 'fork',
+  connection: 'process',
+  slow: true,
   summary: 'a new child process per connection, doing blocking reads and writes on its standard input',
   available: () => threads.available(),
 

@@ -38,6 +38,8 @@ export const threadPool: ServerModel = {
   family: 'typescript',
   runtimes: KERNEL_THREAD_RUNTIMES,
   paperRow: 'Apache',
+  connection: 'pool',
+  slow: false,
   summary: 'Apache worker\'s model: a fixed pool of kernel threads (worker threads) blocking in accept(2) on one listening socket',
   available: () => threads.available(),
 

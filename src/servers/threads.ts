@@ -35,6 +35,8 @@ export const threads: ServerModel = {
   family: 'typescript',
   runtimes: KERNEL_THREAD_RUNTIMES,
   paperRow: 'NPTL',
+  connection: 'thread',
+  slow: true,
   summary: 'a new kernel thread (worker thread) per connection, doing blocking reads and writes itself',
   async available() {
     try {

@@ -35,12 +35,30 @@ export interface RunningServer {
 
 export type Availability = { ok: true } | { ok: false; reason: string; hint: string };
 
+/**
+ * How a server holds a connection it is waiting on, which is what one more idle connection costs it (the paper's
+ * memory claim, src/report/memory.ts): a record in an event loop, a user-space thread or continuation its own
+ * scheduler runs, a kernel thread or a process of its own, or one of a fixed pool of threads or processes.
+ */
+export type ConnectionKind = 'event' | 'user-thread' | 'thread' | 'process' | 'pool';
+export const CONNECTION_KINDS: readonly ConnectionKind[] = ['event', 'user-thread', 'thread', 'process', 'pool'];
+
 export interface ServerModel {
   /** Name on the command line: "events", "native-st", "nginx". */
   name: string;
   family: Family;
-  /** The row of the paper's Figure 2 it answers, spelled as the paper does (src/report/paper.ts: "ST", "lighttpd", "Apache", ...), if any. */
-  paperRow?: string;
+  /**
+   * The row of the paper's Figure 2 it answers, spelled as the paper does (src/report/paper.ts: "ST", "lighttpd",
+   * "Apache", ...), or null when it answers none.
+   */
+  paperRow: string | null;
+  /** How it holds a connection. */
+  connection: ConnectionKind;
+  /**
+   * Whether each connection starts a runtime of its own (a V8 isolate, a Node process): seconds per connection at
+   * a quarter core, so that 200 clients at once wait minutes for it (the tests give its clients that long).
+   */
+  slow: boolean;
   /** One line for `serve --list`: what concurrency model it is. */
   summary: string;
   /** Where a TypeScript model runs (Node, Bun, Deno) and why not elsewhere; unset for native and production servers. */

@@ -35,6 +35,8 @@ export const coroutines: ServerModel = {
   family: 'typescript',
   runtimes: EVERY_RUNTIME,
   paperRow: 'ST',
+  connection: 'user-thread',
+  slow: false,
   summary: 'user-space threads: generator functions run by our own scheduler (run queue, min-heap of timeouts)',
   async available() {
     return { ok: true };

@@ -87,7 +87,9 @@ export const apacheModels = (['prefork', 'worker', 'event'] as const).map((mpm) 
   productionModel({
     name: `apache-${mpm}`,
     // The paper measured prefork and worker as one row, "Apache": they performed equally poorly.
-    ...(mpm !== 'event' ? { paperRow: 'Apache' } : {}),
+    paperRow: mpm !== 'event' ? 'Apache' : null,
+    // prefork: a process of a pool per connection; worker: a thread of a pool; event: idle connections wait in its event loop.
+    connection: mpm === 'event' ? 'event' : 'pool',
     summary: summaries[mpm],
     binary: '/usr/sbin/apache2',
     debianPackage: 'apache2',

@@ -36,6 +36,7 @@ ${site.asRoot ? `user: ${SERVER_USER}\n` : ''}hosts:
 export const h2oModel = productionModel({
   name: 'h2o',
   paperRow: 'Polipo',
+  connection: 'event',
   summary: 'h2o: one event-driven thread (stands in for Polipo)',
   binary: '/usr/bin/h2o',
   debianPackage: 'h2o',

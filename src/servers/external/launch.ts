@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PortInUseError, ServerError } from '../../core/errors.js';
 import { pageBody } from '../page.js';
-import type { Availability, RunningServer, ServeOptions, ServerModel } from '../types.js';
+import type { Availability, ConnectionKind, RunningServer, ServeOptions, ServerModel } from '../types.js';
 import { freePort, spawnServer, stopServer, urlOf, waitUntilAnswers, type SpawnedServer } from '../spawned.js';
 
 /** Workers, connections and descriptors each production server is configured for (the paper went to 1000 clients). */
@@ -54,7 +54,8 @@ export interface Launch {
 
 export interface ProductionSpec {
   name: string;
-  paperRow?: string;
+  paperRow: string | null;
+  connection: ConnectionKind;
   summary: string;
   /** Absolute path of the Debian binary. */
   binary: string;
@@ -154,7 +155,9 @@ export function productionModel(spec: ProductionSpec): ServerModel {
   return {
     name: spec.name,
     family: 'production',
-    ...(spec.paperRow ? { paperRow: spec.paperRow } : {}),
+    paperRow: spec.paperRow,
+    connection: spec.connection,
+    slow: false,
     summary: spec.summary,
     available: async () => availability(spec),
     async start(options: ServeOptions): Promise<RunningServer> {

@@ -32,6 +32,7 @@ ${site.asRoot ? `server.username = "${SERVER_USER}"\nserver.groupname = "${SERVE
 export const lighttpdModel = productionModel({
   name: 'lighttpd',
   paperRow: 'lighttpd',
+  connection: 'event',
   summary: 'lighttpd: one event-driven process',
   binary: '/usr/sbin/lighttpd',
   debianPackage: 'lighttpd',

@@ -48,6 +48,7 @@ http {
 export const nginxModel = productionModel({
   name: 'nginx',
   paperRow: 'thttpd',
+  connection: 'event',
   summary: 'nginx: a master and one event-driven worker process (stands in for thttpd)',
   binary: '/usr/sbin/nginx',
   debianPackage: 'nginx-light',

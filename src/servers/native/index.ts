@@ -1,15 +1,17 @@
 // The paper's C toy servers (fork, NPTL, Pth, ST) and a hand-written epoll loop, as server models: each is
 // compiled on first use (build.ts) and run as its own process group, answering exactly like the TypeScript models.
-import type { RunningServer, ServeOptions, ServerModel } from '../types.js';
+import type { ConnectionKind, RunningServer, ServeOptions, ServerModel } from '../types.js';
 import { cappedBacklog, spawnServer, stopServer, urlOf, waitForLine } from '../spawned.js';
 import { buildNative, nativeAvailability, type NativeSource } from './build.js';
 
-function nativeModel(source: NativeSource, paperRow: string | undefined, summary: string): ServerModel {
+function nativeModel(source: NativeSource, paperRow: string | null, connection: ConnectionKind, summary: string): ServerModel {
   const name = `native-${source.name}`;
   return {
     name,
     family: 'native',
-    ...(paperRow ? { paperRow } : {}),
+    paperRow,
+    connection,
+    slow: false,
     summary,
     available: () => nativeAvailability(source),
     async start(options: ServeOptions): Promise<RunningServer> {
@@ -38,13 +40,13 @@ function nativeModel(source: NativeSource, paperRow: string | undefined, summary
 }
 
 export const nativeModels: ServerModel[] = [
-  nativeModel({ name: 'fork', libraries: [] }, 'fork', 'a Unix process per connection (fork), in C'),
-  nativeModel({ name: 'pthreads', libraries: ['-pthread'] }, 'NPTL', 'a kernel thread per connection (NPTL pthreads), in C'),
+  nativeModel({ name: 'fork', libraries: [] }, 'fork', 'process', 'a Unix process per connection (fork), in C'),
+  nativeModel({ name: 'pthreads', libraries: ['-pthread'] }, 'NPTL', 'thread', 'a kernel thread per connection (NPTL pthreads), in C'),
   nativeModel(
     { name: 'pth', libraries: ['-lpth'], needs: { what: 'GNU Pth (pth.h, libpth)', header: 'pth.h', library: 'pth', debianPackage: 'libpth-dev' } },
-    'Pth', 'a GNU Pth cooperative user-space thread per connection, in C'),
+    'Pth', 'user-thread', 'a GNU Pth cooperative user-space thread per connection, in C'),
   nativeModel(
     { name: 'st', libraries: ['-lst'], needs: { what: 'State Threads (st.h, libst)', header: 'st.h', library: 'st', debianPackage: 'libst-dev' } },
-    'ST', 'a State Threads cooperative user-space thread per connection, in C'),
-  nativeModel({ name: 'epoll', libraries: [] }, undefined, 'a hand-written single-threaded epoll event loop in C: the floor the others are measured against'),
+    'ST', 'user-thread', 'a State Threads cooperative user-space thread per connection, in C'),
+  nativeModel({ name: 'epoll', libraries: [] }, null, 'event', 'a hand-written single-threaded epoll event loop in C: the floor the others are measured against'),
 ];
