@@ -5,6 +5,7 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 import { CLIENT_BOUND_SHARE, type ReportModel, type ServerSummary } from './model.js';
 import { bytesText, fixed, groupDigits, intervalText } from './tables.js';
 import { runtimeFigures } from './runtimes.js';
+import { flagLabels } from '../sweep/verdict.js';
 
 export interface Figure {
   /** File name stem: "fig1-measured-load". */
@@ -129,7 +130,7 @@ export function figures(model: ReportModel, layout: Layout = 'wide'): Figure[] {
   out.push({
     name: 'fig2-serving-time',
     title: 'Figure 2: mean serving time against offered load',
-    caption: `Dots: mean time to serve a request at each load, averaged over the rounds; bars: the lowest and highest round. Lines: each server's least-squares fit. A smaller slope is a faster server; by Little's law the slope is the inverse of the throughput, so 1000/slope is the requests per second it implies. Hollow dots were left out of the fit (flagged: client-bound, not steady, off its CPU quota).${clipText}`,
+    caption: `Dots: mean time to serve a request at each load, averaged over the rounds; bars: the lowest and highest round. Lines: each server's least-squares fit. A smaller slope is a faster server; by Little's law the slope is the inverse of the throughput, so 1000/slope is the requests per second it implies. Hollow dots were left out of the fit (flagged: ${flagLabels()}).${clipText}`,
     spec: frame(layout, 'Figure 2: mean serving time against offered load', layout === 'wide' ? 'lines: least-squares fit; bars: range over rounds; legend: slope [95% interval], intercept, r, implied throughput' : 'lines: least-squares fits', [
       {
         data: { values: servers.flatMap((s) => s.loads.filter((lp) => lp.repeats > 1).map((lp) => ({ key: fitted.get(s.server)!, load: lp.load, lo: lp.meanLatencyMinMs, hi: lp.meanLatencyMaxMs }))) },

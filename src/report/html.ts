@@ -6,6 +6,7 @@ import type { Figure } from './figures.js';
 import { visible, paperTable, pointsTable, rankingTable, type Table } from './tables.js';
 import { environmentRows, glance } from './text.js';
 import { comparisonCells, runtimeComparison } from './runtimes.js';
+import { POINT_FLAGS } from '../sweep/verdict.js';
 
 export interface RenderedFigure {
   figure: Figure;
@@ -72,6 +73,13 @@ function figureHtml(f: RenderedFigure): string {
   return `<figure id="${f.figure.name}" data-figure="${f.figure.name}">\n<div class="wide">${inline(f.svg)}</div>\n<div class="narrow"><h3>${escapeHtml(f.figure.title)}</h3>${inline(f.narrowSvg)}</div>\n<figcaption>${escapeHtml(f.figure.caption)}</figcaption>\n</figure>`;
 }
 
+/** What each kind of point flag seen in this run means (src/sweep/verdict.ts), one line each. */
+function flagsExplained(model: ReportModel): string {
+  const seen = new Set(model.servers.flatMap((s) => s.flags.map((f) => f.kind)));
+  const lines = POINT_FLAGS.filter((f) => seen.has(f.kind)).map((f) => `${f.label} (${f.kind}): ${f.caption}.`);
+  return lines.length > 0 ? `<p>What the flags mean (a flagged point is shown, and left out of every fit):</p>${list(lines, 'flags note')}` : '';
+}
+
 const list = (items: string[], cls = ''): string => `<ul${cls ? ` class="${cls}"` : ''}>${items.map((i) => `<li>${escapeHtml(i)}</li>`).join('')}</ul>`;
 
 export function renderHtml(model: ReportModel, rendered: readonly RenderedFigure[]): string {
@@ -86,7 +94,7 @@ export function renderHtml(model: ReportModel, rendered: readonly RenderedFigure
   parts.push('<h2>At a glance</h2>', list(glance(model), 'glance'));
   const ranking = rankingTable(model);
   parts.push(`<h2>${escapeHtml(ranking.title)}</h2>`, `<p>${escapeHtml(`${model.ratioReference.why} A rank shared (=) means the 95% intervals overlap: those servers are tied.`)}</p>`, htmlTable(ranking, ranking.columns.indexOf('flags')));
-  if (flagged.length > 0) parts.push(list(flagged.flatMap((s) => s.flags.map((f) => `${s.server}: ${f.text}`)), 'flags note'));
+  if (flagged.length > 0) parts.push(list(flagged.flatMap((s) => s.flags.map((f) => `${s.server}: ${f.text}`)), 'flags note'), flagsExplained(model));
   const openTable = openLoopTable(model);
   if (openTable) parts.push('<h2>Open loop: latency against offered rate</h2>', fig('fig6'), `<h3>${escapeHtml(openTable.title)}</h3>`, htmlTable(openTable, openTable.columns.indexOf('points left out')));
   parts.push('<h2>The paper\'s figures, today</h2>', fig('fig1'), fig('fig2'));
