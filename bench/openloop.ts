@@ -18,7 +18,8 @@ import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
 import { pinned } from '../src/host/cpus.js';
 import { median, unthrottledServer } from './unthrottled.js';
-import { EVENTBENCH_BIN, runTrial, type LoadArgs } from '../src/sweep/session.js';
+import { runTrial } from '../src/sweep/engine.js';
+import type { LoadArgs } from '../src/sweep/session.js';
 import { RUN_DEFAULTS } from '../src/sweep/plan.js';
 import type { Plan } from '../src/sweep/schema.js';
 import type { LoadResult } from '../src/load/types.js';
@@ -30,11 +31,11 @@ const requests = Number(values.requests ?? 20_000);
 const repeat = Number(values.repeat ?? 3);
 const fraction = Number(values.fraction ?? 0.9);
 
-const { server, model, throttle, pin } = await unthrottledServer(values.server);
+const { server, model, hosts, done } = await unthrottledServer(values.server);
 const plan = (load: number): Plan => ({ ...RUN_DEFAULTS, servers: [server], loads: [load], requests, durationS: undefined, engine: 'eventbench', serverCpuShare: 0, serverCpus: '0', clientCpus: '1' });
 
-async function measure(label: string, load: number, i: number, loadArgv?: (url: string, a: LoadArgs) => string[]): Promise<LoadResult> {
-  const p = await runTrial({ server: { name: server, family: model.family }, load, repeat: i, plan: plan(load), throttle, pin, warmupRequests: 1000, ...(loadArgv ? { loadArgv } : {}) });
+async function measure(label: string, load: number, i: number, loadFlags?: (a: LoadArgs) => string[]): Promise<LoadResult> {
+  const p = await runTrial(hosts, { server: { name: server, family: model.family }, load, round: i, plan: plan(load), warmupRequests: 1000, ...(loadFlags ? { loadFlags } : {}) });
   if (p === 'aborted' || !p.result) throw new Error(`${label}: ${p === 'aborted' ? 'aborted' : p.reason}`);
   const r = p.result;
   const lag = r.openLoop ? `, sent ${r.openLoop.sentRps.toFixed(0)} req/s, lag p99 ${r.openLoop.lagMs.percentiles['99']!.toFixed(3)} ms` : '';
@@ -47,7 +48,7 @@ function pauses(cpu: string, seconds: number): { at: number; ms: number }[] {
   const spin = `const end = performance.now() + ${seconds * 1000}; let last = performance.now(); const out = [];
     for (let t = last; t < end; last = t) { t = performance.now(); if (t - last > 0.05) out.push([last, t - last]); }
     console.log(JSON.stringify(out));`;
-  const argv = pinned(cpu, [process.execPath, '-e', spin], pin);
+  const argv = pinned(cpu, [process.execPath, '-e', spin]);
   const out = JSON.parse(execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', maxBuffer: 64 << 20 })) as [number, number][];
   const t0 = out[0]?.[0] ?? 0;
   return out.map(([at, ms]) => ({ at: at - t0, ms }));
@@ -87,15 +88,15 @@ const costMs = median(closed[topLoad]!.map((r) => (1000 * r.clientCpu.share) / r
 /** The open loop at `f` of the top rate, `repeat` times: medians of what it sent and of its lag. */
 async function openAt(f: number) {
   const rate = Math.round(f * top);
-  const openArgv = (url: string, a: LoadArgs) => [process.execPath, EVENTBENCH_BIN, 'load', url, '--rate', String(rate), '--arrivals', arrivals, '-n', String(requests), '--json', '--timeout', String(a.timeoutS), '--trim', String(a.trim)];
+  const openFlags = (a: LoadArgs) => ['--rate', String(rate), '--arrivals', arrivals, '-n', String(requests), '--json', '--timeout', String(a.timeoutS), '--trim', String(a.trim)];
   const runs: LoadResult[] = [];
-  for (let i = 1; i <= repeat; i++) runs.push(await measure(`open --rate ${rate}`, 1, i, openArgv));
+  for (let i = 1; i <= repeat; i++) runs.push(await measure(`open --rate ${rate}`, 1, i, openFlags));
   const p = (q: string) => median(runs.map((r) => r.openLoop!.lagMs.percentiles[q]!));
   return { f, rate, runs, sent: median(runs.map((r) => r.openLoop!.sentRps)), lagP99: p('99'), lagP999: p('99.9') };
 }
 const atHalf = fraction > 0.5 ? await openAt(0.5) : undefined;
 const main = await openAt(fraction);
-throttle.remove();
+await done();
 
 const PROBE_S = 5;
 process.stderr.write(`the client core's own pauses: spinning on CPU 1 for ${PROBE_S} s\n`);

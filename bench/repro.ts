@@ -10,7 +10,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runExperiment } from '../src/sweep/runner.js';
-import { buildModel, readRun } from '../src/report/index.js';
+import { buildModel, readReportRun } from '../src/report/index.js';
 import { overlaps } from '../src/report/intervals.js';
 import type { ReportModel } from '../src/report/model.js';
 
@@ -20,13 +20,15 @@ import type { ReportModel } from '../src/report/model.js';
 const PLAN = {
   servers: ['events', 'async', 'coroutines', 'events-uv', 'thread-pool', 'native-epoll', 'native-pthreads', 'nginx', 'lighttpd'],
   loads: [100, 500, 1000],
-  repeat: 4,
+  rounds: 4,
 };
 const { values } = parseArgs({ options: { servers: { type: 'string' }, repeat: { type: 'string' }, loads: { type: 'string' }, from: { type: 'string' } } });
 const input = {
   servers: values.servers?.split(',') ?? PLAN.servers,
   loads: values.loads?.split(',').map(Number) ?? PLAN.loads,
-  repeat: Number(values.repeat ?? PLAN.repeat),
+  rounds: Number(values.repeat ?? PLAN.rounds),
+  // The closed sweep alone: the memory phase measures something else.
+  memory: false,
 };
 const base = values.from ?? mkdtempSync(join(tmpdir(), 'eventbench-repro-'));
 const controller = new AbortController();
@@ -36,20 +38,20 @@ const models: ReportModel[] = [];
 const clocks: string[] = [];
 for (const name of ['A', 'B']) {
   if (values.from) {
-    const run = await readRun(join(base, name));
+    const run = readReportRun(join(base, name));
     const reference = run.points.some((p) => p.server === 'lighttpd') ? 'lighttpd' : 'native-epoll';
     models.push(buildModel(run, { reference }));
     continue;
   }
   const t0 = performance.now();
   const etas: { atS: number; etaS: number }[] = [];
-  process.stderr.write(`run ${name}: ${input.servers.join(', ')} at l = ${input.loads.join(', ')}, ${input.repeat} rounds\n`);
+  process.stderr.write(`run ${name}: ${input.servers.join(', ')} at l = ${input.loads.join(', ')}, ${input.rounds} rounds\n`);
   const out = await runExperiment({
     input, out: join(base, name), signal: controller.signal,
     onEvent: (e) => {
-      if (e.type !== 'point') return;
+      if (e.type !== 'point' || e.kept.phase !== 'closed') return;
       if (e.etaS !== undefined) etas.push({ atS: (performance.now() - t0) / 1000, etaS: e.etaS });
-      process.stderr.write(`\r\x1b[K  ${e.index + 1}/${e.total} ${e.point.server} @ ${e.point.load} #${e.point.repeat}`);
+      process.stderr.write(`\r\x1b[K  ${e.index + 1}/${e.total} ${e.kept.point.server} @ ${e.kept.point.load} #${e.kept.point.round}`);
     },
   });
   // The honest clock: after the first tenth of the run, how far was "time left" from the truth?
@@ -63,7 +65,7 @@ for (const name of ['A', 'B']) {
   process.stderr.write(`\r\x1b[K  run ${name}: ${out.points.length} points in ${((performance.now() - t0) / 1000).toFixed(0)} s; skipped: ${out.info.skipped.map((s) => s.server).join(', ') || 'none'}\n`);
   if (out.interrupted) process.exit(130);
   const reference = input.servers.includes('lighttpd') && !out.info.skipped.some((s) => s.server === 'lighttpd') ? 'lighttpd' : 'native-epoll';
-  models.push(buildModel(await readRun(out.dir), { reference }));
+  models.push(buildModel(readReportRun(out.dir), { reference }));
 }
 
 const [a, b] = models as [ReportModel, ReportModel];

@@ -9,9 +9,8 @@
 import { parseArgs } from 'node:util';
 import { models, runtimeVariant, withRuntimes } from '../src/servers/registry.js';
 import { RUNTIMES, isRuntime, runtimeInfo, type RuntimeName } from '../src/servers/runtime.js';
-import { createThrottle } from '../src/host/throttle.js';
-import { hasTaskset } from '../src/host/cpus.js';
-import { runTrial } from '../src/sweep/session.js';
+import { runTrial } from '../src/sweep/engine.js';
+import { benchHosts, throttleText } from './hosts.js';
 import { RUN_DEFAULTS } from '../src/sweep/plan.js';
 import type { Plan } from '../src/sweep/schema.js';
 import { runtimeTable, type RuntimeCell } from '../src/report/runtimes.js';
@@ -37,10 +36,9 @@ const plan: Plan = {
   durationS: Number(values.duration ?? 4),
 };
 
-const throttle = createThrottle(plan.serverCpuShare, plan.throttlePeriodMs);
-const pin = hasTaskset();
-process.on('SIGINT', () => { throttle.remove(); process.exit(130); });
-process.stderr.write(`server on CPU ${plan.serverCpus}, ${throttle.mechanism === 'none' ? `UNTHROTTLED (${throttle.reason})` : `throttled to ${plan.serverCpuShare} core, ${plan.throttlePeriodMs} ms period (${throttle.mechanism})`}; ` +
+const { hosts, host, done } = await benchHosts(plan);
+process.on('SIGINT', () => { void done().then(() => process.exit(130)); });
+process.stderr.write(`server on CPU ${plan.serverCpus}, ${throttleText(host)}; ` +
   `client: eventbench load -c ${load} -n ${plan.requests} -t ${plan.durationS} on CPU ${plan.clientCpus}; ${reference} every ${every} servers\n`);
 process.stderr.write(`runtimes: ${runtimes.map((r) => { const i = runtimeInfo(r); return i.version ? `${r} ${i.version}` : `${r} (missing: ${i.missing})`; }).join(', ')}\n`);
 
@@ -51,7 +49,7 @@ async function measure(name: string): Promise<Measured> {
   const a = await model.available();
   if (!a.ok) return { note: `skipped: ${a.reason}` };
   process.stderr.write(`${name}... `);
-  const p = await runTrial({ server: { name, family: model.family }, load, repeat: 1, plan, throttle, pin });
+  const p = await runTrial(hosts, { server: { name, family: model.family }, load, round: 1, plan });
   if (p === 'aborted' || p.status === 'failed' || !p.result) {
     const why = p === 'aborted' ? 'aborted' : p.reason ?? 'no result';
     process.stderr.write(`failed: ${why.split('\n')[0]}\n`);
@@ -77,7 +75,7 @@ try {
     if ((i + 1) % every === 0 || i === names.length - 1) await ref();
   }
 } finally {
-  throttle.remove();
+  await done();
 }
 
 const mean = (xs: number[]) => { const ok = xs.filter(Number.isFinite); return ok.length ? ok.reduce((a, b) => a + b, 0) / ok.length : undefined; };

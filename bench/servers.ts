@@ -6,9 +6,8 @@
 // The npm script takes /tmp/eventbench-bench.lock so that no other measurement runs at the same time.
 import { parseArgs } from 'node:util';
 import { models } from '../src/servers/registry.js';
-import { createThrottle } from '../src/host/throttle.js';
-import { hasTaskset } from '../src/host/cpus.js';
-import { runTrial } from '../src/sweep/session.js';
+import { runTrial } from '../src/sweep/engine.js';
+import { benchHosts, throttleText } from './hosts.js';
 import { RUN_DEFAULTS } from '../src/sweep/plan.js';
 import type { Plan } from '../src/sweep/schema.js';
 import type { Engine } from '../src/load/types.js';
@@ -34,11 +33,9 @@ const plan: Plan = {
 };
 
 const rows: { name: string; family: string; rps?: number; note: string }[] = [];
-const throttle = createThrottle(plan.serverCpuShare, plan.throttlePeriodMs);
-const pin = hasTaskset();
-const stop = () => { throttle.remove(); process.exit(130); };
-process.on('SIGINT', stop);
-process.stderr.write(`server on CPU ${plan.serverCpus}, ${throttle.mechanism === 'none' ? `UNTHROTTLED (${throttle.reason})` : `throttled to ${plan.serverCpuShare} core (${throttle.mechanism})`}; ` +
+const { hosts, host, done } = await benchHosts(plan);
+process.on('SIGINT', () => { void done().then(() => process.exit(130)); });
+process.stderr.write(`server on CPU ${plan.serverCpus}, ${throttleText(host)}; ` +
   `client: eventbench load -c ${load} -n ${plan.requests} -t ${plan.durationS} --engine ${plan.engine} on CPU ${plan.clientCpus}\n`);
 try {
   for (const name of wanted) {
@@ -47,7 +44,7 @@ try {
     const a = await model.available();
     if (!a.ok) { rows.push({ name, family: model.family, note: `skipped: ${a.reason}` }); continue; }
     process.stderr.write(`${name}... `);
-    const p = await runTrial({ server: { name, family: model.family }, load, repeat: 1, plan, throttle, pin });
+    const p = await runTrial(hosts, { server: { name, family: model.family }, load, round: 1, plan });
     if (p === 'aborted' || p.status === 'failed' || !p.result) {
       const why = p === 'aborted' ? 'aborted' : p.reason ?? 'no result';
       rows.push({ name, family: model.family, note: `failed: ${why}` });
@@ -61,7 +58,7 @@ try {
     process.stderr.write(`${r.throughputRps.toFixed(0)} req/s\n`);
   }
 } finally {
-  throttle.remove();
+  await done();
 }
 
 const rpsOf = (n: string) => rows.find((r) => r.name === n)?.rps;

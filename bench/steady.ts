@@ -6,9 +6,8 @@
 //   node dist/bench/steady.js [--server events] [--load 100]
 import { parseArgs } from 'node:util';
 import { findModel } from '../src/servers/registry.js';
-import { createThrottle } from '../src/host/throttle.js';
-import { hasTaskset } from '../src/host/cpus.js';
-import { runTrial } from '../src/sweep/session.js';
+import { runTrial } from '../src/sweep/engine.js';
+import { benchHosts, throttleText } from './hosts.js';
 import { resolvePlan } from '../src/sweep/plan.js';
 
 const { values } = parseArgs({ options: { server: { type: 'string' }, load: { type: 'string' } } });
@@ -16,19 +15,18 @@ const name = values.server ?? 'events';
 const load = Number(values.load ?? 100);
 const model = findModel(name);
 if (!model) throw new Error(`${name} is not a server model`);
-const { plan } = await resolvePlan({ servers: [name], loads: [load], repeat: 1 });
-const throttle = createThrottle(plan.serverCpuShare, plan.throttlePeriodMs);
-const pin = hasTaskset();
+const { plan } = await resolvePlan({ servers: [name], loads: [load], rounds: 1 });
+const { hosts, host, done } = await benchHosts(plan);
 const server = { name, family: model.family };
-process.stderr.write(`${name} at l = ${load}, ${throttle.mechanism === 'none' ? 'UNTHROTTLED' : `${plan.serverCpuShare} core in ${plan.throttlePeriodMs} ms periods`}\n`);
+process.stderr.write(`${name} at l = ${load}, ${throttleText(host)}\n`);
 
 const rows: { round: number; runner: number; runnerWarmup: string; long: number; longThirds: string; longShort: number }[] = [];
 try {
   for (let round = 1; round <= 2; round++) {
-    const r = await runTrial({ server, load, repeat: round, plan, throttle, pin });
-    const l = await runTrial({ server, load, repeat: round, plan: { ...plan, requests: 20_000, durationS: undefined }, throttle, pin, warmupRequests: 40_000 });
+    const r = await runTrial(hosts, { server, load, round, plan });
+    const l = await runTrial(hosts, { server, load, round, plan: { ...plan, requests: 20_000, durationS: undefined }, warmupRequests: 40_000 });
     // The same long warm-up, measured for as long as the runner's point: tells the warm-up from the point's length.
-    const ls = await runTrial({ server, load, repeat: round, plan, throttle, pin, warmupRequests: 40_000 });
+    const ls = await runTrial(hosts, { server, load, round, plan, warmupRequests: 40_000 });
     if (r === 'aborted' || l === 'aborted' || ls === 'aborted' || !r.result || !l.result || !ls.result) throw new Error(`a point failed: ${JSON.stringify([r, l].map((p) => (p === 'aborted' ? p : p.reason)))}`);
     const w = r.warmup?.session;
     const st = l.result.steadiness;
@@ -38,7 +36,7 @@ try {
     process.stderr.write(`round ${round}: runner ${r.result.throughputRps.toFixed(0)} req/s, long run ${l.result.throughputRps.toFixed(0)} req/s\n`);
   }
 } finally {
-  throttle.remove();
+  await done();
 }
 const lines = ['| round | runner req/s (its warm-up) | long run req/s (40000 warm-up, 20000 measured) | long run, first → last third | 40000 warm-up, runner-length point | runner ÷ long |', '| ---: | ---: | ---: | ---: | ---: | ---: |'];
 for (const r of rows) lines.push(`| ${r.round} | ${r.runner.toFixed(0)} (${r.runnerWarmup}) | ${r.long.toFixed(0)} | ${r.longThirds} | ${r.longShort.toFixed(0)} | ${(r.runner / r.long).toFixed(3)} |`);

@@ -18,7 +18,7 @@ const skip = (await needsModel(epoll)) || needs('a cgroup CPU quota', detectCgro
 async function point(backlog: number) {
   const dir = mkdtempSync(join(tmpdir(), 'eventbench-backlog-'));
   try {
-    const out = await runExperiment({ input: { servers: ['native-epoll'], loads: [600], repeat: 1, durationS: 2, backlog }, out: join(dir, 'r') });
+    const out = await runExperiment({ input: { servers: ['native-epoll'], loads: [600], rounds: 1, durationS: 2, backlog, memory: false }, out: join(dir, 'r') });
     const p = out.points[0]!;
     assert.equal(p.status, 'ok', p.reason);
     return p;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { calibrateThrottle, createThrottle, detectCgroup, readQuota, removeStaleCgroups } from '../src/host/throttle.js';
 import { parseCpuList, pinned } from '../src/host/cpus.js';
-import { processTree, sampleProcesses, listenCounters, effectiveBacklog } from '../src/host/sampling.js';
+import { processTree, sampleProcesses, listenCounters, backlogOnPort } from '../src/host/sampling.js';
 import { runExperiment } from '../src/sweep/runner.js';
 import { readRun } from '../src/sweep/store.js';
 import { cpuSeconds, killTree } from '../src/core/proc.js';
@@ -57,7 +57,7 @@ test('a throttled run keeps the server under its quota while it is measured', as
   const base = mkdtempSync(join(tmpdir(), 'eventbench-host-'));
   t.after(() => rmSync(base, { recursive: true, force: true }));
   const out = await runExperiment({
-    input: { servers: ['tiny'], loads: [8], durationS: 0.8, serverCpuShare: 0.1, repeat: 1, throttlePeriodMs: 20 },
+    input: { servers: ['tiny'], loads: [8], durationS: 0.8, serverCpuShare: 0.1, rounds: 1, throttlePeriodMs: 20, memory: false },
     out: join(base, 'r'), catalog: testCatalog, trial: testTrial,
   });
   const m = out.points[0]!.metrics!;
@@ -77,7 +77,7 @@ test('the sampler sees the whole tree, and the kernel counters and backlog are r
   assert.equal(s.processes, 2);
   assert.ok(s.threads >= 2 && s.rssBytes > 20e6);
   assert.equal(sampleProcesses(tree, p.pid).processes, 1, 'the wrapper pid is left out of memory and counts');
-  assert.equal(effectiveBacklog(port, 77), 77);
+  assert.equal(backlogOnPort(port, 77), 77);
 });
 
 test('the accept-queue counters are read for real: a full queue shows as overflows, an unreadable file as undefined', async (t) => {

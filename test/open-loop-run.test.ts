@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { OPEN_POINT_SCHEMA, OPEN_POINTS_FILE, type OpenPoint } from '../src/experiments/open-loop.js';
+import { OPEN_POINT_SCHEMA, OPEN_POINTS_FILE, type OpenPoint } from '../src/sweep/schema.js';
 import { parseRunArgs } from '../src/cli/commands/run.js';
 import { openLoopModel, KNEE_FACTOR } from '../src/report/open-loop.js';
 import { reportHtml } from '../src/report/index.js';
@@ -20,7 +20,7 @@ function openPoint(server: string, rateFraction: number, p99Ms: number, flagged 
     openLoop: { lagMs: { percentiles: { '99': 0.1 } } },
   } as unknown as LoadResult;
   return {
-    schema: OPEN_POINT_SCHEMA, server, family: 'typescript', rateFraction, capacityRps: 1000, rateRps: 1000 * rateFraction, repeat,
+    schema: OPEN_POINT_SCHEMA, server, family: 'typescript', rateFraction, capacityRps: 1000, rateRps: 1000 * rateFraction, round: repeat,
     status: 'ok', startedAt: '2025-01-01T00:00:00Z', result, flags: flagged ? [{ kind: 'client-bound', why: 'lag' }] : [],
   };
 }
@@ -52,13 +52,13 @@ test("the knee's spread: each round's own knee, beside the knee of all rounds to
 test('--rates without --open-loop, and fractions out of range, are one line each', () => {
   assert.throws(() => parseRunArgs(['--rates', '0.5']), /^UsageError: --rates: got "0.5", belongs to the open loop; add --open-loop or drop --rates$/);
   assert.throws(() => parseRunArgs(['--open-loop', '--rates', '0.5,20']), /--rates: got 20, the limit is 0.01 to 10/);
-  assert.deepEqual(parseRunArgs(['--open-loop', '--rates', '0.9,0.1']).openLoop, [0.1, 0.9]);
+  assert.deepEqual(parseRunArgs(['--open-loop', '--rates', '0.9,0.1']).input.openLoop, [0.1, 0.9]);
 });
 
 test('run --open-loop: every server measured at fractions of its own closed-loop capacity; the report draws it', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'eventbench-openrun-'));
   try {
-    const child = spawn(process.execPath, [RUN_CHILD, '--servers', 'tiny', '--loads', '1,4', '--repeat', '1', '-t', '0.3', '--open-loop', '--rates', '0.2,0.6', '--out', dir, '--no-report'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [RUN_CHILD, '--servers', 'tiny', '--loads', '1,4', '--repeat', '1', '-t', '0.3', '--open-loop', '--rates', '0.2,0.6', '--out', dir, '--no-report', '--no-memory'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const code = await new Promise((r) => child.on('exit', r));

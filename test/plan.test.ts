@@ -13,7 +13,7 @@ test('defaults: every model that can run, the paper range in five loads, three r
   assert.deepEqual(r.plan.servers, testCatalog.map((m) => m.name));
   assert.deepEqual(r.skipped, [{ server: 'absent', reason: 'absent is not installed (apt-get install absent)' }]);
   assert.ok(r.plan.loads.length >= 5 && r.plan.loads.length <= 12);
-  assert.equal(r.plan.repeat, 3);
+  assert.equal(r.plan.rounds, 3);
   assert.equal(r.plan.throttlePeriodMs, 10);
   assert.equal(typeof r.plan.seed, 'number');
   assert.ok(r.plan.loads[0]! <= 10);
@@ -36,7 +36,7 @@ test('bad input is refused with one clear line naming the field, the value and t
     [{ loads: [0] }, /^--loads: got 0, each load must be a whole number of at least 1/],
     [{ loads: [maxLoadHere().max + 1] }, /^--loads: got \d+, the most this host allows is \d+, set by /],
     [{ serverCpus: '9' }, /^--server-cpus: got "9", CPU 9 does not exist here/],
-    [{ repeat: 0 }, /^--repeat: got 0, the limit is 1 to 100/],
+    [{ rounds: 0 }, /^--repeat: got 0, the limit is 1 to 100/],
     [{ pageBytes: 10 }, /^--page-bytes: got 10, the limit is \d+ to \d+/],
     [{ serverCpuShare: 2 }, /^--server-cpu-share: got 2, the limit is 0 to 1/],
     [{ loads: [1, 50], requests: 20 }, /^--requests: got 20, must be at least the largest load \(50\)/],
@@ -66,7 +66,7 @@ test('high-load points are lengthened so 8 waves of load requests fit, at most 5
 
 test('rounds: every server once per round, in an order shuffled per round and reproducible from the seed', async () => {
   const servers = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
-  const base = { ...(await plan({})).plan, servers, repeat: 4, seed: 1234 };
+  const base = { ...(await plan({})).plan, servers, rounds: 4, seed: 1234 };
   const sweeps = planSweeps(base);
   assert.equal(sweeps.length, 4 * servers.length);
   for (let round = 1; round <= 4; round++) {
@@ -78,7 +78,7 @@ test('rounds: every server once per round, in an order shuffled per round and re
   const orders = new Set([1, 2, 3, 4].map((r) => roundOrder(base, r).join()));
   assert.ok(orders.size >= 3, `rounds are shuffled differently: ${[...orders].join(' | ')}`);
   assert.notDeepEqual(roundOrder({ ...base, seed: 99 }, 1), roundOrder(base, 1), 'another seed, another order');
-  assert.deepEqual(sweeps[0]!.loads, base.loads, 'each sweep covers every load, ascending');
+  assert.deepEqual(sweeps[0]!.steps, base.loads, 'each sweep covers every load, ascending');
 });
 
 test('--resume refuses the flags it does not take, naming each as typed (regression: -n 5 was silently ignored)', async () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fitLine } from '../src/core/fit.js';
-import { buildModel, readRun } from '../src/report/index.js';
+import { buildModel, readReportRun } from '../src/report/index.js';
 import { glance } from '../src/report/text.js';
 import { ResultsError } from '../src/report/read.js';
 import { POINTS_FILE } from '../src/sweep/schema.js';
@@ -61,7 +61,7 @@ test('the model fits each server, applies Little\'s law, leaves client-bound poi
   const { run, points } = exactRun();
   const dir = await writeRun(run, points);
   t.after(() => rm(dir, { recursive: true, force: true }));
-  const model = buildModel(await readRun(dir));
+  const model = buildModel(readReportRun(dir));
   assert.deepEqual(model.servers.map((s) => s.server), ['native-st', 'lighttpd', 'threads']);
   const [st, , threads] = model.servers;
   close(st!.latencyFit!.slope, 0.2);
@@ -87,7 +87,7 @@ test('without lighttpd the reference falls back to the fastest event server, and
   points.push(...[100, 200, 300].map((l) => point({ server: 'nginx', family: 'production', paperRow: 'thttpd', load: l, meanLatencyMs: 0.4 * l })));
   const dir = await writeRun(run, points);
   t.after(() => rm(dir, { recursive: true, force: true }));
-  const model = buildModel(await readRun(dir));
+  const model = buildModel(readReportRun(dir));
   assert.equal(model.reference.server, 'nginx');
   assert.equal(model.reference.row, 'thttpd');
   assert.match(model.notes.join('\n'), /lighttpd is not in this run.*fastest event server here, nginx/);
@@ -99,7 +99,7 @@ test('repeats are averaged; stopped, failed and overflowing servers are flagged;
   const r = realisticRun();
   const dir = await writeRun(r.run, r.points, r.tail);
   t.after(() => rm(dir, { recursive: true, force: true }));
-  const stored = await readRun(dir);
+  const stored = readReportRun(dir);
   assert.equal(stored.points.length, r.points.length);
   assert.match(stored.notes[0]!, /last line of points\.jsonl is incomplete/);
   const model = buildModel(stored);
@@ -127,19 +127,19 @@ test('damaged, foreign or empty folders are refused with one clear message', asy
   const good = JSON.stringify(points[0]);
   const cases: [string, string, RegExp][] = [
     ['a bad line before the last', `${good}\n{"schema":\n${good}\n`, /line 2 is not valid JSON; only the last line may be incomplete/],
-    ['another point schema', `${JSON.stringify({ ...points[0], schema: 'eventbench.point/9' })}\n`, /line 1: schema is "eventbench\.point\/9", this eventbench reads "eventbench\.point\/1"/],
+    ['another point schema', `${JSON.stringify({ ...points[0], schema: 'eventbench.point/9' })}\n`, /line 1: schema is "eventbench\.point\/9", this eventbench reads "eventbench\.point\/2" and "eventbench\.point\/1"/],
     ['no points yet', '', /holds no results yet/],
   ];
   for (const [name, text, message] of cases) {
     const dir = await writeRun(run, []);
     t.after(() => rm(dir, { recursive: true, force: true }));
     await writeFile(path.join(dir, POINTS_FILE), text);
-    await assert.rejects(readRun(dir), (err: unknown) => err instanceof ResultsError && err.code === 'EB_RESULTS' && message.test(err.message), name);
+    assert.throws(() => readReportRun(dir), (err: unknown) => err instanceof ResultsError && err.code === 'EB_RESULTS' && message.test(err.message), name);
   }
   const foreign = await writeRun({ ...runInfo(['x'], [1]), schema: 'eventbench.run/0' as never }, points);
   t.after(() => rm(foreign, { recursive: true, force: true }));
-  await assert.rejects(readRun(foreign), /schema is "eventbench\.run\/0", this eventbench reads "eventbench\.run\/1"/);
-  await assert.rejects(readRun(path.join(foreign, 'nope')), (err: unknown) => (err as { code?: string }).code === 'EB_USAGE');
+  assert.throws(() => readReportRun(foreign), /schema is "eventbench\.run\/0", this eventbench reads "eventbench\.run\/2" and "eventbench\.run\/1"/);
+  assert.throws(() => readReportRun(path.join(foreign, 'nope')), (err: unknown) => (err as { code?: string }).code === 'EB_USAGE');
 });
 
 test('a slope that is not positive is flagged and not ranked; a fit on two loads is flagged', async (t) => {
@@ -156,7 +156,7 @@ test('a slope that is not positive is flagged and not ranked; a fit on two loads
   ];
   const dir = await writeRun(runInfo(['two-points', 'steady', 'rising-two'], loads), points);
   t.after(() => rm(dir, { recursive: true, force: true }));
-  const model = buildModel(await readRun(dir));
+  const model = buildModel(readReportRun(dir));
   assert.deepEqual(model.servers.map((s) => s.server), ['steady', 'rising-two', 'two-points']);
   const falling = model.servers.find((s) => s.server === 'two-points')!;
   assert.ok(falling.flags.some((f) => f.kind === 'fit' && /not positive: not ranked/.test(f.text)), JSON.stringify(falling.flags));

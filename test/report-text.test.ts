@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
-import { buildModel, readRun, reportText } from '../src/report/index.js';
+import { buildModel, readReportRun, reportText } from '../src/report/index.js';
 import { markdownTable, renderCsv } from '../src/report/text.js';
 import { paperTable, rankingTable, bytesText, groupDigits } from '../src/report/tables.js';
 import { exactRun } from './helpers/exact.js';
@@ -11,7 +11,7 @@ async function exactModel(t: { after(fn: () => Promise<void>): void }) {
   const { run, points } = exactRun();
   const dir = await writeRun(run, points);
   t.after(() => rm(dir, { recursive: true, force: true }));
-  return { dir, model: buildModel(await readRun(dir)) };
+  return { dir, model: buildModel(readReportRun(dir)) };
 }
 
 test('the ranking table in Markdown, exactly', async (t) => {

@@ -24,7 +24,7 @@ test('a quick run over two servers writes one JSON line per point and run.json, 
   t.after(() => rmSync(base, { recursive: true, force: true }));
   const dir = join(base, 'r');
   const out = await runExperiment({
-    input: { servers: ['tiny', 'tiny-tree'], loads: [1, 4], requests: 60, quick: true },
+    input: { servers: ['tiny', 'tiny-tree'], loads: [1, 4], requests: 60, quick: true, memory: false },
     out: dir, catalog: testCatalog, trial: testTrial,
   });
   assert.equal(out.interrupted, false);
@@ -58,7 +58,7 @@ test('a server that crashes mid-point is a failed point, and the run goes on', a
   t.after(() => rmSync(base, { recursive: true, force: true }));
   const dir = join(base, 'r');
   await runExperiment({
-    input: { servers: ['crashy', 'tiny'], loads: [2, 3, 5], requests: 200, serverCpuShare: 0, repeat: 3 },
+    input: { servers: ['crashy', 'tiny'], loads: [2, 3, 5], requests: 200, serverCpuShare: 0, rounds: 3, memory: false },
     out: dir, catalog: testCatalog, trial: testTrial,
   });
   const points = lines(dir);
@@ -66,7 +66,7 @@ test('a server that crashes mid-point is a failed point, and the run goes on', a
   assert.equal(crashy[0]!.status, 'failed');
   assert.match(crashy[0]!.reason!, /server exited \(code 3\) during the measurement/);
   // A failure ends its sweep; the next round starts the server afresh; two failures in a row retire it for good.
-  assert.deepEqual(crashy.map((p) => `${p.load}#${p.repeat}`), ['2#1', '2#2']);
+  assert.deepEqual(crashy.map((p) => `${p.load}#${p.round}`), ['2#1', '2#2']);
   assert.match(crashy[1]!.stopped!, /2 failed points in a row/);
   assert.deepEqual(points.filter((p) => p.server === 'tiny').map((p) => p.status), Array(9).fill('ok'));
   assert.deepEqual(await processesRunning(SERVE_SCRIPT), []);
@@ -76,7 +76,7 @@ test('SIGINT stops the run with no server left, keeps finished points, and --res
   const base = tmp();
   t.after(() => rmSync(base, { recursive: true, force: true }));
   const dir = join(base, 'r');
-  const args = ['--servers', 'tiny-tree,tiny', '--loads', '1,2,3', '--repeat', '1', '-t', '0.6', '-n', '100000', '--out', dir, '--no-report'];
+  const args = ['--servers', 'tiny-tree,tiny', '--loads', '1,2,3', '--repeat', '1', '-t', '0.6', '-n', '100000', '--out', dir, '--no-report', '--no-memory'];
   const child = spawn(process.execPath, [RUN_CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   t.after(() => killTree(child.pid!, 'SIGKILL', process.pid));
   let err = '';
@@ -124,7 +124,7 @@ test('a torn last line (a run killed mid-write) is cut off on resume; another sc
   const old = join(base, 'old');
   mkdirSync(old);
   writeFileSync(join(old, 'run.json'), JSON.stringify({ ...info, schema: 'eventbench.run/0' }));
-  assert.throws(() => readRun(old), { code: 'EB_RESULTS', message: /run\.json: schema is "eventbench.run\/0", this eventbench reads "eventbench.run\/1"/ });
+  assert.throws(() => readRun(old), { code: 'EB_RESULTS', message: /run\.json: schema is "eventbench.run\/0", this eventbench reads "eventbench.run\/2" and "eventbench.run\/1"/ });
   assert.throws(() => readRun(join(base, 'nothing')), { code: 'EB_USAGE', message: /--resume: got ".*nothing", no such folder/ });
 });
 
@@ -132,7 +132,7 @@ test('a point where every request timed out is recorded, printed, and retires th
   const base = tmp();
   t.after(() => rmSync(base, { recursive: true, force: true }));
   const dir = join(base, 'r');
-  const child = spawn(process.execPath, [RUN_CHILD, '--servers', 'stall,tiny', '--loads', '2,4', '--repeat', '1', '--seed', '1', '-n', '6', '--latency-cap', '0.3', '--out', dir, '--no-report'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [RUN_CHILD, '--servers', 'stall,tiny', '--loads', '2,4', '--repeat', '1', '--seed', '1', '-n', '6', '--latency-cap', '0.3', '--out', dir, '--no-report', '--no-memory'], { stdio: ['ignore', 'pipe', 'pipe'] });
   t.after(() => killTree(child.pid!, 'SIGKILL', process.pid));
   let err = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
@@ -147,16 +147,16 @@ test('rounds: each round sweeps every server once, in the seeded order, over eve
   t.after(() => rmSync(base, { recursive: true, force: true }));
   const dir = join(base, 'r');
   const out = await runExperiment({
-    input: { servers: ['tiny', 'tiny-tree'], loads: [1, 3], requests: 60, serverCpuShare: 0, repeat: 3, seed: 7 },
+    input: { servers: ['tiny', 'tiny-tree'], loads: [1, 3], requests: 60, serverCpuShare: 0, rounds: 3, seed: 7, memory: false },
     out: dir, catalog: testCatalog, trial: testTrial,
   });
   const points = lines(dir);
   assert.equal(out.info.plan.seed, 7);
   for (let round = 1; round <= 3; round++) {
-    const inRound = points.filter((p) => p.repeat === round).map((p) => `${p.server}@${p.load}`);
+    const inRound = points.filter((p) => p.round === round).map((p) => `${p.server}@${p.load}`);
     const order = roundOrder(out.info.plan, round);
     assert.deepEqual(inRound, order.flatMap((s) => [`${s}@1`, `${s}@3`]), `round ${round}`);
   }
-  assert.deepEqual(points.map((p) => p.repeat), [1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3], 'round 1, then round 2, then round 3');
+  assert.deepEqual(points.map((p) => p.round), [1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3], 'round 1, then round 2, then round 3');
   assert.deepEqual(await processesRunning(SERVE_SCRIPT), []);
 });

@@ -10,7 +10,7 @@ import { typescriptModels } from '../src/servers/models.js';
 import { findModel, modelRuntime, withRuntimes } from '../src/servers/registry.js';
 import { RUNTIMES, runtimeInfo, splitRuntime, type RuntimeName } from '../src/servers/runtime.js';
 import { resolvePlan } from '../src/sweep/plan.js';
-import { defaultServerArgv } from '../src/sweep/session.js';
+import { serveArgv } from '../src/host/local.js';
 import { conformance } from './helpers/conformance.js';
 import { REQUIRE_ALL, skipsFile } from './helpers/optional.js';
 import { appendFileSync } from 'node:fs';
@@ -86,7 +86,7 @@ test('the run: --runtimes expands every TypeScript model, skips what cannot run 
   for (const s of skipped) assert.match(s.reason, /tcp_wrap|file descriptor/);
   assert.equal(plan.runtimes?.bun, runtimeInfo('bun').version);
   assert.equal(plan.runtimes?.deno, runtimeInfo('deno').version);
-  const argv = defaultServerArgv({ name: 'events@deno', family: 'typescript' }, plan);
+  const argv = serveArgv('events@deno', ['--port', '0']);
   assert.equal(argv[0], runtimeInfo('deno').bin);
   assert.deepEqual(argv.slice(1, 3), ['run', '-A']);
   assert.ok(argv.includes('events') && !argv.includes('events@deno'));

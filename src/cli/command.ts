@@ -18,6 +18,8 @@ export const EXIT = {
   usage: 2,
   /** --strict: the client, not the server, set the pace. */
   clientBound: 3,
+  /** `run`: a phase could not measure everything it planned (a server no longer installed, on resume); what was measured is kept. */
+  incomplete: 4,
   /** Interrupted by SIGINT; what was measured is kept. */
   interrupted: 130,
 } as const;

@@ -19,7 +19,8 @@ function usage(): string {
     '  eventbench load -c 100 -n 20000 http://127.0.0.1:8080/',
     '  eventbench serve --list',
     '',
-    `Exit status: ${EXIT.ok} ok, ${EXIT.failure} failed, ${EXIT.usage} bad input, ${EXIT.clientBound} client-bound (--strict), ${EXIT.interrupted} interrupted.`,
+    `Exit status: ${EXIT.ok} ok, ${EXIT.failure} failed, ${EXIT.usage} bad input, ${EXIT.clientBound} client-bound (--strict),`,
+    `  ${EXIT.incomplete} incomplete (run: a phase could not measure all it planned, e.g. a server no longer installed), ${EXIT.interrupted} interrupted.`,
     'Run `eventbench COMMAND --help` for the flags of one command, each with an example.',
   ].join('\n');
 }

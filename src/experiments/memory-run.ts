@@ -1,16 +1,20 @@
-// Runs the memory experiment over servers: each started fresh (unthrottled, unpinned: memory does not depend on
-// the CPU share) with the idle timeout raised, measured level by level (./memory.ts), stopped, and written to
-// DIR/memory.json after every server so an interrupted experiment keeps what it measured.
-import { writeFileSync, renameSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+// `eventbench memory` as a library: the memory experiment (./memory.ts) over servers on its own, outside a run, on
+// the sweep engine with this machine's hosts; DIR/memory.json is written after every server, so an interrupted
+// experiment keeps what it measured.
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { ServerModel } from '../servers/types.js';
-import { environment, sysctl } from '../core/environment.js';
+import { environment } from '../core/environment.js';
 import { connectionsAllowed, openFilesLimit } from '../core/open-files.js';
-import { createThrottle } from '../host/throttle.js';
+import { somaxconn } from '../core/sysctl.js';
 import { RUN_DEFAULTS } from '../sweep/plan.js';
-import type { Plan } from '../sweep/schema.js';
-import { defaultServerArgv, startSession, type TrialServer } from '../sweep/session.js';
-import { MEMORY_FILE, MEMORY_SCHEMA, measureMemory, type MemoryRun, type MemoryServer } from './memory.js';
+import { MEMORY_SCHEMA, type MemoryRun, type MemoryServer, type Plan } from '../sweep/schema.js';
+import { writeMemoryRun } from '../sweep/store.js';
+import { runPhase } from '../sweep/engine.js';
+import type { Hosts } from '../host/hosts.js';
+import { localHosts } from '../host/local.js';
+import type { TrialServer } from '../sweep/session.js';
+import { memoryPhase, memorySweepsLeft } from './memory.js';
 
 export interface MemoryRunOptions {
   servers: readonly ServerModel[];
@@ -23,59 +27,41 @@ export interface MemoryRunOptions {
   /** argv starting a server; default `eventbench serve NAME ... --idle-timeout S --max-live MAX`. Tests set it. */
   serverArgv?: (server: TrialServer, plan: Plan) => string[];
   onServer?: (result: MemoryServer) => void;
+  onWarning?: (text: string) => void;
   signal?: AbortSignal;
+  hosts?: Hosts;
 }
 
-function save(dir: string, run: MemoryRun): void {
-  const tmp = join(dir, `${MEMORY_FILE}.tmp`);
-  writeFileSync(tmp, JSON.stringify(run, null, 2) + '\n');
-  renameSync(tmp, join(dir, MEMORY_FILE));
+/** A fresh memory.json's header: what is asked, and the limits of this host that bound it. */
+export function newMemoryRun(o: Pick<MemoryRunOptions, 'levels' | 'budgetBytes' | 'idleTimeoutS' | 'quick'>): MemoryRun {
+  const files = openFilesLimit();
+  const cap = somaxconn();
+  return {
+    schema: MEMORY_SCHEMA, startedAt: new Date().toISOString(), environment: environment(), levels: [...o.levels],
+    budgetBytes: o.budgetBytes, idleTimeoutS: o.idleTimeoutS, ...(files !== undefined ? { openFilesLimit: files } : {}),
+    ...(cap !== undefined ? { somaxconn: cap } : {}), quick: o.quick, servers: [],
+  };
 }
+
+/** The most idle connections this process may hold: its open files less its own. */
+export const memoryConnectionsAllowed = (): number => connectionsAllowed(openFilesLimit() ?? 1024);
 
 export async function runMemory(o: MemoryRunOptions): Promise<MemoryRun> {
   const dir = resolve(o.dir);
   mkdirSync(dir, { recursive: true });
-  const files = openFilesLimit();
-  const somaxconn = Number(sysctl('net.core.somaxconn'));
-  const run: MemoryRun = {
-    schema: MEMORY_SCHEMA, startedAt: new Date().toISOString(), environment: environment(), levels: [...o.levels],
-    budgetBytes: o.budgetBytes, idleTimeoutS: o.idleTimeoutS, ...(files !== undefined ? { openFilesLimit: files } : {}),
-    ...(Number.isFinite(somaxconn) ? { somaxconn } : {}), quick: o.quick, servers: [],
-  };
+  const run = newMemoryRun(o);
   const plan: Plan = { ...RUN_DEFAULTS, loads: [...RUN_DEFAULTS.loads], warmup: undefined, servers: o.servers.map((s) => s.name), serverCpuShare: 0 };
-  const maxLevel = Math.max(...o.levels);
-  // Per-connection models get a cap on live threads or processes above the largest level (the budget stops them first).
-  const argv = o.serverArgv ?? ((server: TrialServer, p: Plan) => [...defaultServerArgv(server, p), '--idle-timeout', String(o.idleTimeoutS), '--max-live', String(Math.max(1, maxLevel + 100))]);
-  const throttle = createThrottle(0);
-  for (const model of o.servers) {
-    if (o.signal?.aborted) break;
-    const server: TrialServer = { name: model.name, family: model.family, ...(model.paperRow ? { paperRow: model.paperRow } : {}) };
-    const base = { server: model.name, family: model.family, ...(model.paperRow ? { paperRow: model.paperRow } : {}) };
-    const session = await startSession({ server, plan, throttle, pin: false, serverArgv: argv, ...(o.signal ? { signal: o.signal } : {}) });
-    let result: MemoryServer;
-    if (session === 'aborted') break;
-    if ('failed' in session) {
-      result = { ...base, status: 'failed', reason: session.failed, levels: [], measurable: false, why: 'the server did not start' };
-    } else {
-      try {
-        const measured = await measureMemory({
-          url: session.url, members: session.members, ...(model.family === 'typescript' ? {} : { excludePid: session.rootPid }),
-          levels: o.levels, budgetBytes: o.budgetBytes, settleMaxMs: o.settleMaxMs,
-          maxConnections: connectionsAllowed(files ?? 1024), exitReason: () => session.exitReason('while connections were held'),
-        });
-        result = { ...base, status: 'ok', ...measured };
-      } catch (err) {
-        result = { ...base, status: 'failed', reason: (err as Error).message, levels: [], measurable: false, why: 'the measurement failed' };
-      } finally {
-        await session.close();
-      }
-    }
-    run.servers.push(result);
-    save(dir, run);
-    o.onServer?.(result);
-  }
-  throttle.remove();
-  run.finishedAt = new Date().toISOString();
-  save(dir, run);
+  const x = memoryPhase({
+    dir, run, plan, settleMaxMs: o.settleMaxMs, maxConnections: memoryConnectionsAllowed(), models: o.servers,
+    ...(o.serverArgv ? { trial: { serverArgv: o.serverArgv } } : {}),
+  });
+  const sweeps = memorySweepsLeft(run, o.servers.map((s) => s.name));
+  const { aborted } = await runPhase(x, sweeps, {
+    hosts: o.hosts ?? localHosts(), ...(o.signal ? { signal: o.signal } : {}),
+    emit: (e) => { if (e.type === 'point' && e.kept.phase === 'memory') o.onServer?.(e.kept.server); },
+    warn: (t) => o.onWarning?.(t),
+  });
+  if (!aborted) run.finishedAt = new Date().toISOString();
+  writeMemoryRun(dir, run);
   return run;
 }

@@ -1,21 +1,24 @@
-// The memory experiment (`eventbench memory`): what one more connection costs a server. The paper claims events
-// need less memory per connection than threads; a closed loop cannot tell, since it holds few connections at once.
-// Here each server is started fresh, then N idle connections that each sent a partial request head are opened
-// and held (the idle timeout raised so nobody closes them), N = 0, 1000, 2000, 5000, 10000; once the server's
-// memory settles its whole process tree is measured (PSS when it has several processes, so shared pages count
-// once; RSS otherwise). Bytes per connection is the least-squares slope of memory on connections held, with r.
+// The memory experiment (`eventbench memory`, and the memory phase of `eventbench run`): what one more connection
+// costs a server. The paper claims events need less memory per connection than threads; a closed loop cannot tell,
+// since it holds few connections at once. Here each server is started fresh (unthrottled, unpinned: memory does not
+// depend on the CPU share), then idle connections that each sent a partial request head are opened and held (the
+// idle timeout raised so nobody closes them), level by level; once the server's memory settles its whole process
+// tree is measured (PSS when it has several processes, so shared pages count once; RSS otherwise). Bytes per
+// connection is the least-squares slope of memory on connections held, with r. It runs on the sweep engine
+// (src/sweep/engine.ts): one sweep per server, its steps the connection levels; the results schema is in
+// src/sweep/schema.ts, and memory.json is rewritten after every server.
 import net from 'node:net';
-import { readFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Family } from '../servers/types.js';
-import type { Environment } from '../core/environment.js';
 import { fitLine } from '../core/fit.js';
-import { procStat, pageSizeBytes } from '../core/proc.js';
-import { isGuard, listenQueue } from '../host/sampling.js';
+import type { ServerModel } from '../servers/types.js';
+import type { Plan, MemoryFit, MemoryLevel, MemoryRun, MemoryServer } from '../sweep/schema.js';
+import type { Experiment, Sweep } from '../sweep/engine.js';
+import type { ServerHost, TreeMemory } from '../host/hosts.js';
+import { writeMemoryRun } from '../sweep/store.js';
+import { serverSpec, trialServer, type Session, type TrialServer, type TrialSettings } from '../sweep/session.js';
+import { DEFAULT_THROTTLE_PERIOD_MS } from '../host/throttle.js';
 
-export const MEMORY_SCHEMA = 'eventbench.memory/1';
-export const MEMORY_FILE = 'memory.json';
+export { MEMORY_FILE, MEMORY_SCHEMA, type MemoryFit, type MemoryLevel, type MemoryRun, type MemoryServer } from '../sweep/schema.js';
 
 export const MEMORY_DEFAULTS = {
   /** Connections held at each level, ascending; each level adds to the connections of the one before. */
@@ -40,122 +43,14 @@ export const PARTIAL_HEAD = 'GET / HTTP/1.0\r\nHost: eventbench\r\n';
 /** Connections opened at once while a level is built. */
 const CONNECT_BATCH = 250;
 /** Connections of the probe level, measured before the first asked level to price a connection. */
-const PROBE = 50;
+export const PROBE = 50;
 /** A connect not done within this long counts as refused (the accept queue was full and the SYN dropped), ms. */
 const CONNECT_TIMEOUT_MS = 3000;
 /** The host keeps at least this much available memory; a level stops opening connections below it, bytes. */
 const HOST_RESERVE_BYTES = 2 * 2 ** 30;
-
-/** One level of one server (eventbench.memory/1). */
-export interface MemoryLevel {
-  /** Connections this client held open, each having sent PARTIAL_HEAD. */
-  connections: number;
-  /**
-   * Of those, the ones the server had accepted: established on its port less its listen queue (ss), or undefined
-   * where ss could not tell. The fit's x when known, since a connection still in the kernel's queue costs the
-   * server nothing.
-   */
-  acceptedConnections?: number;
-  /** The server's process tree's memory once settled, bytes: summed PSS or RSS, as `measure` says. */
-  memoryBytes: number;
-  /** 'pss': proportional set size from /proc/PID/smaps_rollup (several processes); 'rss': resident set (one process). */
-  measure: 'pss' | 'rss';
-  /** Processes and threads of the server measured (a native or production server's node wrapper left out). */
-  processes: number;
-  threads: number;
-  /** Whether its memory settled (two looks 250 ms apart within 0.5%) before it was measured. */
-  settled: boolean;
-}
-
-export interface MemoryFit {
-  /** Slope of memoryBytes on connections held, bytes per connection. */
-  bytesPerConnection: number;
-  /** Memory at no connection, bytes. */
-  interceptBytes: number;
-  /** Pearson's r, or null when memory did not vary. */
-  r: number | null;
-  /** Levels fitted. */
-  n: number;
-}
-
-/** One server's memory measurement (eventbench.memory/1). */
-export interface MemoryServer {
-  server: string;
-  family: Family;
-  paperRow?: string;
-  status: 'ok' | 'failed';
-  /** Why it failed (status 'failed'). */
-  reason?: string;
-  levels: MemoryLevel[];
-  /** Where it stopped below the largest level asked, and why (connects refused, its cap, the budget, open files). */
-  stopped?: { connections: number; why: string };
-  /** The line through the levels, when at least two distinct connection counts were measured. */
-  fit?: MemoryFit;
-  /** Whether the fit is a figure: r ≥ MIN_MEMORY_R and a positive slope; else why not ("not measurable here"). */
-  measurable: boolean;
-  why?: string;
-  /** Connections it would hold within the budget: (budget − intercept) / slope, extrapolated, never measured. */
-  connectionsInBudget?: { connections: number; extrapolated: true };
-}
-
-/** memory.json: one memory experiment (schema eventbench.memory/1). */
-export interface MemoryRun {
-  schema: typeof MEMORY_SCHEMA;
-  startedAt: string;
-  finishedAt?: string;
-  environment: Environment;
-  /** Levels asked, connections. */
-  levels: number[];
-  /** The budget of connectionsInBudget, bytes. */
-  budgetBytes: number;
-  /** The idle timeout the servers were started with, s. */
-  idleTimeoutS: number;
-  /** The soft open-files limit of the client (it holds every connection), and net.core.somaxconn. */
-  openFilesLimit?: number;
-  somaxconn?: number;
-  quick: boolean;
-  servers: MemoryServer[];
-}
-
-/** Proportional set size of a process, bytes, from /proc/PID/smaps_rollup; undefined when it is gone or unreadable. */
-export function pssBytes(pid: number): number | undefined {
-  try {
-    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'latin1'));
-    return m ? Number(m[1]) * 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * The memory of a server's processes: PSS summed when there are several (shared pages once), RSS of the one
- * otherwise. `excludePid` (a native or production server's node wrapper) and the guard shell under it are left out.
- */
-export function treeMemory(pids: Iterable<number>, excludePid?: number): Pick<MemoryLevel, 'memoryBytes' | 'measure' | 'processes' | 'threads'> {
-  const counted = [];
-  for (const pid of new Set(pids)) {
-    const s = procStat(pid);
-    if (!s || s.state === 'Z' || s.state === 'X') continue;
-    if (pid === excludePid || (excludePid !== undefined && s.ppid === excludePid && isGuard(pid))) continue;
-    counted.push(s);
-  }
-  const threads = counted.reduce((a, s) => a + s.threads, 0);
-  if (counted.length <= 1) {
-    return { memoryBytes: (counted[0]?.rssPages ?? 0) * pageSizeBytes(), measure: 'rss', processes: counted.length, threads };
-  }
-  const bytes = counted.reduce((a, s) => a + (pssBytes(s.pid) ?? s.rssPages * pageSizeBytes()), 0);
-  return { memoryBytes: bytes, measure: 'pss', processes: counted.length, threads };
-}
-
-/** Connections established to `port` on this host (ss), or undefined where ss cannot say. */
-export function establishedTo(port: number): number | undefined {
-  try {
-    const out = execFileSync('ss', ['-Htn', 'state', 'established', `sport = :${port}`], { encoding: 'utf8', timeout: 5000, maxBuffer: 64 * 2 ** 20 });
-    return out.split('\n').filter(Boolean).length;
-  } catch {
-    return undefined;
-  }
-}
+/** A level's memory is first looked at this long after its last connection, then every SETTLE_LOOK_MS until it settles. */
+const SETTLE_FIRST_MS = 500;
+const SETTLE_LOOK_MS = 250;
 
 /** The fit, whether it is a figure, and the connections the budget holds by it. */
 export function judgeMemory(levels: readonly MemoryLevel[], budgetBytes: number): Pick<MemoryServer, 'fit' | 'measurable' | 'why' | 'connectionsInBudget'> {
@@ -167,15 +62,6 @@ export function judgeMemory(levels: readonly MemoryLevel[], budgetBytes: number)
   if (line.r < MIN_MEMORY_R) return { fit, measurable: false, why: `r = ${line.r.toFixed(3)} is below ${MIN_MEMORY_R}` };
   const connections = Math.max(0, Math.floor((budgetBytes - line.intercept) / line.slope));
   return { fit, measurable: true, connectionsInBudget: { connections, extrapolated: true } };
-}
-
-function availableHostBytes(): number {
-  try {
-    const m = /^MemAvailable:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'latin1'));
-    return m ? Number(m[1]) * 1024 : Infinity;
-  } catch {
-    return Infinity;
-  }
 }
 
 /** Opens one idle connection that sends PARTIAL_HEAD; resolves to the socket or undefined when it could not connect. */
@@ -205,7 +91,7 @@ export class IdleConnections {
    * Opens connections up to `target`, a batch at a time; stops early when a batch has refused connects or
    * `check` says why not to go on. Resolves to why it stopped early, or undefined.
    */
-  async growTo(target: number, check: () => string | undefined): Promise<string | undefined> {
+  async growTo(target: number, check: () => Promise<string | undefined>): Promise<string | undefined> {
     while (this.sockets.length < target) {
       const batch = Math.min(CONNECT_BATCH, target - this.sockets.length);
       const opened = await Promise.all(Array.from({ length: batch }, () => openIdle(this.host, this.port)));
@@ -217,7 +103,7 @@ export class IdleConnections {
         this.sockets.push(s);
       }
       if (refused > 0) return `${refused} of ${batch} connects were refused or timed out at ${this.sockets.length} connections (the server stopped accepting and its accept queue filled)`;
-      const why = check();
+      const why = await check();
       if (why) return why;
     }
     return undefined;
@@ -229,14 +115,16 @@ export class IdleConnections {
   }
 }
 
-/** Waits until the tree's memory settles (two looks 250 ms apart within 0.5%) or maxMs passed; returns the last look. */
-export async function settledMemory(members: () => number[], excludePid: number | undefined, maxMs: number): Promise<Pick<MemoryLevel, 'memoryBytes' | 'measure' | 'processes' | 'threads' | 'settled'>> {
+type Settled = TreeMemory & Pick<MemoryLevel, 'settled'>;
+
+/** Waits until the tree's memory settles (two looks within 0.5%, the same processes) or maxMs passed; the last look. */
+export async function settledMemory(look: () => Promise<TreeMemory>, maxMs: number): Promise<Settled> {
   const start = Date.now();
-  await sleep(500);
-  let last = treeMemory(members(), excludePid);
+  await sleep(SETTLE_FIRST_MS);
+  let last = await look();
   while (Date.now() - start < maxMs) {
-    await sleep(250);
-    const now = treeMemory(members(), excludePid);
+    await sleep(SETTLE_LOOK_MS);
+    const now = await look();
     const stable = Math.abs(now.memoryBytes - last.memoryBytes) <= 0.005 * Math.max(last.memoryBytes, 1) && now.processes === last.processes;
     last = now;
     if (stable) return { ...now, settled: true };
@@ -244,85 +132,158 @@ export async function settledMemory(members: () => number[], excludePid: number 
   return { ...last, settled: false };
 }
 
-export interface MeasureMemoryOptions {
-  /** The server's URL and how to see its processes. */
-  url: string;
-  members: () => number[];
-  /** The node wrapper of a native or production server, left out of its memory. */
-  excludePid?: number;
-  levels: readonly number[];
-  budgetBytes: number;
+/** The levels of one server: a probe of PROBE connections comes before the first asked level above it. */
+export function memorySteps(levels: readonly number[]): number[] {
+  const steps = [...levels];
+  const first = steps.find((l) => l > 0);
+  if (first !== undefined && first > PROBE) steps.splice(steps.indexOf(first), 0, PROBE);
+  return steps;
+}
+
+/** One sweep per server of `servers` that memory.json does not hold yet. */
+export function memorySweepsLeft(run: MemoryRun, servers: readonly string[]): Sweep[] {
+  return servers.filter((s) => !run.servers.some((r) => r.server === s)).map((server) => ({ round: 1, server, steps: memorySteps(run.levels) }));
+}
+
+/** What one step of a server did: a level measured, or why it went no further, or why it failed. */
+export interface MemoryStep {
+  level?: MemoryLevel;
+  stop?: string;
+  failed?: { reason: string; why: string };
+}
+
+/** One server being measured: the connections held, the levels so far, and where and why it stopped. */
+class ServerMemory {
+  readonly levels: MemoryLevel[] = [];
+  stopped?: { connections: number; why: string };
+  probed = false;
+  failed?: { reason: string; why: string };
+  constructor(readonly server: TrialServer, readonly held: IdleConnections | undefined) {}
+}
+
+export interface MemoryInput {
+  dir: string;
+  /** memory.json as it stands: servers measured are appended to it, and it is rewritten after each. */
+  run: MemoryRun;
+  /** The run's plan (backlog, page size); the memory phase itself runs unthrottled and unpinned. */
+  plan: Plan;
   settleMaxMs: number;
   /** Connections this process may hold (open files less its own). */
   maxConnections: number;
-  /** Why the server stopped, if it did (checked after every level). */
-  exitReason?: () => string | undefined;
+  models: readonly ServerModel[];
+  trial?: TrialSettings;
 }
 
-/** Measures one started server level by level; its identity and status are the caller's. */
-export async function measureMemory(o: MeasureMemoryOptions): Promise<Pick<MemoryServer, 'levels' | 'stopped' | 'fit' | 'measurable' | 'why' | 'connectionsInBudget'>> {
-  const { hostname, port } = new URL(o.url);
-  const host = hostname.replace(/^\[|\]$/g, '');
-  const held = new IdleConnections(host, Number(port));
-  const levels: MemoryLevel[] = [];
-  let stopped: MemoryServer['stopped'];
-  // Levels still to measure. A probe of PROBE connections comes first; when its cost says the largest level
-  // would pass the budget, the rest are rescaled to a quarter, a half and all of what fits in 80% of it, so that
-  // an expensive model (a thread or process per connection) still gets three levels and a fit, not two points.
-  const queue = [...o.levels];
-  const first = queue.find((l) => l > 0);
-  if (first !== undefined && first > PROBE) queue.splice(queue.indexOf(first), 0, PROBE);
-  let probed = false;
-  try {
-    while (queue.length > 0) {
-      const target = queue.shift()!;
-      if (!probed && levels.length >= 2) {
-        probed = true;
-        const est = judgeMemory(levels, o.budgetBytes).fit;
-        const top = Math.max(...o.levels);
-        if (est && est.bytesPerConnection > 0 && est.interceptBytes + est.bytesPerConnection * top > 0.8 * o.budgetBytes) {
-          const fits = Math.floor((0.8 * o.budgetBytes - levels.at(-1)!.memoryBytes) / est.bytesPerConnection) + levels.at(-1)!.connections;
-          const scaled = [...new Set([fits / 4, fits / 2, fits].map((x) => Math.round(x)))].filter((x) => x > levels.at(-1)!.connections);
-          queue.splice(0, queue.length, ...scaled);
-          if (scaled.length === 0) { stopped = { connections: target, why: `${PROBE} connections already cost ${Math.round(est.bytesPerConnection)} B each: no more fit in the memory budget (${Math.round(o.budgetBytes / 2 ** 20)} MiB)` }; break; }
-          stopped = { connections: top, why: `${top} connections would pass the memory budget (${Math.round(o.budgetBytes / 2 ** 20)} MiB) at about ${Math.round(est.bytesPerConnection)} B each: measured at ${scaled.join(', ')} instead` };
-          continue;
-        }
+export function memoryPhase(i: MemoryInput): Experiment<MemoryStep> {
+  let current: ServerMemory | undefined;
+  const maxLevel = Math.max(...i.run.levels);
+  return {
+    phase: 'memory',
+    host: { cpuShare: 0, periodMs: DEFAULT_THROTTLE_PERIOD_MS },
+    priors: { sessionS: 1, pointS: SETTLE_FIRST_MS / 1000 + 0.5 },
+    server: (name) => trialServer(i.models.find((m) => m.name === name)!),
+    // Per-connection models get a cap on live threads or processes above the largest level (the budget stops them first).
+    serverSpec: (server) => serverSpec(server, i.plan, i.trial, ['--idle-timeout', String(i.run.idleTimeoutS), '--max-live', String(Math.max(1, maxLevel + 100))]),
+    warmUp: () => undefined,
+    async measure(c) {
+      if (current?.server.name !== c.sweep.server) current = new ServerMemory(c.session.server, idleTo(c.session.started.url));
+      try {
+        return await measureLevel(i, c.session, current, c.step);
+      } catch (err) {
+        return { failed: { reason: (err as Error).message, why: 'the measurement failed' } };
       }
-      if (target > o.maxConnections) {
-        stopped = { connections: target, why: `${target} connections need more open files than this process may hold (${o.maxConnections}); raise it with ulimit -n` };
-        break;
-      }
-      // The next level would cost the last slope times the new connections: stop before it passes the budget.
-      const fit = levels.length >= 2 ? judgeMemory(levels, o.budgetBytes).fit : undefined;
-      const lastLevel = levels.at(-1);
-      if (fit && lastLevel && fit.bytesPerConnection > 0 && lastLevel.memoryBytes + fit.bytesPerConnection * (target - lastLevel.connections) > o.budgetBytes) {
-        stopped = { connections: target, why: `${target} connections would pass the memory budget (${Math.round(o.budgetBytes / 2 ** 20)} MiB) at ${Math.round(fit.bytesPerConnection)} B each` };
-        break;
-      }
-      const why = await held.growTo(target, () => {
-        const now = treeMemory(o.members(), o.excludePid).memoryBytes;
-        if (now > o.budgetBytes) return `the server passed the memory budget (${Math.round(o.budgetBytes / 2 ** 20)} MiB) at ${held.count} connections`;
-        if (availableHostBytes() < HOST_RESERVE_BYTES) return `the host had less than ${HOST_RESERVE_BYTES / 2 ** 30} GiB available at ${held.count} connections`;
-        return o.exitReason?.();
-      });
-      const memory = await settledMemory(o.members, o.excludePid, o.settleMaxMs);
-      const established = establishedTo(Number(port));
-      const queued = listenQueue(Number(port))?.queued;
-      const accepted = established !== undefined && queued !== undefined ? Math.max(0, Math.min(held.count, established - queued)) : undefined;
-      const gone = o.exitReason?.();
-      if (gone) { stopped = { connections: target, why: gone }; break; }
-      levels.push({ connections: held.count, ...(accepted !== undefined ? { acceptedConnections: accepted } : {}), ...memory });
-      if (why) { stopped = { connections: target, why }; break; }
-      if (stopped && queue.length === 0) break;
-      if (held.closed > 0) { stopped = { connections: target, why: `the server closed ${held.closed} of the idle connections` }; break; }
-      if (accepted !== undefined && target > 0 && accepted < 0.9 * target) {
-        stopped = { connections: target, why: `the server accepted only ${accepted} of ${target} connections (its cap on connections, workers or live threads)` };
-        break;
-      }
-    }
-  } finally {
-    held.close();
+    },
+    failedStart(server, _sweep, _step, reason) {
+      current = new ServerMemory(server, undefined);
+      return { failed: { reason, why: 'the server did not start' } };
+    },
+    isFailed: (s) => s.failed !== undefined,
+    judge: (s, sweep, step) => judgeLevel(i, current!, s, step, sweep.steps[1] ?? step),
+    keep: () => undefined,
+    endSweep(sweep, aborted) {
+      const m = current;
+      current = undefined;
+      m?.held?.close();
+      if (aborted || !m || m.server.name !== sweep.server) return undefined;
+      const result = serverResult(m, i.run.budgetBytes);
+      i.run.servers.push(result);
+      writeMemoryRun(i.dir, i.run);
+      return { phase: 'memory', server: result };
+    },
+    stepCap: () => Infinity,
+  };
+}
+
+function idleTo(url: string): IdleConnections {
+  const { hostname, port } = new URL(url);
+  return new IdleConnections(hostname.replace(/^\[|\]$/g, ''), Number(port));
+}
+
+/** The server's record once its sweep is over. */
+function serverResult(m: ServerMemory, budgetBytes: number): MemoryServer {
+  const base = { server: m.server.name, family: m.server.family, ...(m.server.paperRow ? { paperRow: m.server.paperRow } : {}) };
+  if (m.failed) return { ...base, status: 'failed', reason: m.failed.reason, levels: [], measurable: false, why: m.failed.why };
+  return { ...base, status: 'ok', levels: m.levels, ...(m.stopped ? { stopped: m.stopped } : {}), ...judgeMemory(m.levels, budgetBytes) };
+}
+
+const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
+
+/** Grows the connections held to `target` and measures the server once its memory settles. */
+async function measureLevel(i: MemoryInput, s: Session, m: ServerMemory, target: number): Promise<MemoryStep> {
+  const host: ServerHost = s.hosts.server;
+  const id = s.started.id;
+  const budget = i.run.budgetBytes;
+  if (target > i.maxConnections) return { stop: `${target} connections need more open files than this process may hold (${i.maxConnections}); raise it with ulimit -n` };
+  // The next level would cost the last slope times the new connections: stop before it passes the budget.
+  const fit = m.levels.length >= 2 ? judgeMemory(m.levels, budget).fit : undefined;
+  const last = m.levels.at(-1);
+  if (fit && last && fit.bytesPerConnection > 0 && last.memoryBytes + fit.bytesPerConnection * (target - last.connections) > budget) {
+    return { stop: `${target} connections would pass the memory budget (${mib(budget)} MiB) at ${Math.round(fit.bytesPerConnection)} B each` };
   }
-  return { levels, ...(stopped ? { stopped } : {}), ...judgeMemory(levels, o.budgetBytes) };
+  const held = m.held!;
+  const why = await held.growTo(target, async () => {
+    const now = await host.memory(id);
+    if (now.memoryBytes > budget) return `the server passed the memory budget (${mib(budget)} MiB) at ${held.count} connections`;
+    if (now.hostAvailableBytes < HOST_RESERVE_BYTES) return `the host had less than ${HOST_RESERVE_BYTES / 2 ** 30} GiB available at ${held.count} connections`;
+    return host.exitReason(id, 'while connections were held');
+  });
+  const memory = await settledMemory(async () => { const { hostAvailableBytes: _, ...tree } = await host.memory(id); return tree; }, i.settleMaxMs);
+  const { established, queued } = await host.connections(id);
+  const accepted = established !== undefined && queued !== undefined ? Math.max(0, Math.min(held.count, established - queued)) : undefined;
+  const gone = await host.exitReason(id, 'while connections were held');
+  if (gone) return { stop: gone };
+  const level: MemoryLevel = { connections: held.count, ...(accepted !== undefined ? { acceptedConnections: accepted } : {}), ...memory };
+  if (why) return { level, stop: why };
+  if (held.closed > 0) return { level, stop: `the server closed ${held.closed} of the idle connections` };
+  if (accepted !== undefined && target > 0 && accepted < 0.9 * target) {
+    return { level, stop: `the server accepted only ${accepted} of ${target} connections (its cap on connections, workers or live threads)` };
+  }
+  return { level };
+}
+
+/**
+ * Records the step on the server and decides what comes next. After the probe, when its cost says the largest level
+ * would pass the budget, the levels left are rescaled to a quarter, a half and all of what fits in 80% of it, so that
+ * an expensive model (a thread or process per connection) still gets three levels and a fit, not two points.
+ */
+function judgeLevel(i: MemoryInput, m: ServerMemory, s: MemoryStep, step: number, next: number): { stop?: string; next?: number[] } {
+  if (s.failed) { m.failed = s.failed; return {}; }
+  if (s.level) m.levels.push(s.level);
+  if (s.stop) { m.stopped = { connections: step, why: s.stop }; return { stop: s.stop }; }
+  if (m.probed || m.levels.length < 2) return {};
+  m.probed = true;
+  const budget = i.run.budgetBytes;
+  const est = judgeMemory(m.levels, budget).fit;
+  const top = Math.max(...i.run.levels);
+  if (!est || est.bytesPerConnection <= 0 || est.interceptBytes + est.bytesPerConnection * top <= 0.8 * budget) return {};
+  const last = m.levels.at(-1)!;
+  const fits = Math.floor((0.8 * budget - last.memoryBytes) / est.bytesPerConnection) + last.connections;
+  const scaled = [...new Set([fits / 4, fits / 2, fits].map((x) => Math.round(x)))].filter((x) => x > last.connections);
+  const cost = Math.round(est.bytesPerConnection);
+  if (scaled.length === 0) {
+    m.stopped = { connections: next, why: `${PROBE} connections already cost ${cost} B each: no more fit in the memory budget (${mib(budget)} MiB)` };
+    return { stop: m.stopped.why };
+  }
+  m.stopped = { connections: top, why: `${top} connections would pass the memory budget (${mib(budget)} MiB) at about ${cost} B each: measured at ${scaled.join(', ')} instead` };
+  return { next: scaled };
 }

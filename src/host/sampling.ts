@@ -1,11 +1,12 @@
-// What the runner watches of a server while it is measured, read from /proc: the whole process tree's CPU time,
-// summed resident memory, process and thread counts; the kernel's accept-queue counters; the backlog in force.
+// What the server's host watches of a server, read from /proc and ss: the whole process tree's CPU time, summed
+// resident memory (PSS for the memory experiment), process and thread counts; the kernel's accept-queue counters,
+// the server's own accept queue and connections; the backlog in force.
 import { readFileSync, readdirSync } from 'node:fs';
 import { execFile, execFileSync } from 'node:child_process';
 import { cappedBacklog } from '../core/backlog.js';
-import type { ServerMetrics } from '../sweep/schema.js';
 import { GUARD_NAME } from '../servers/spawned.js';
 import { clockTicksPerS, cpuSeconds, pageSizeBytes, procStat } from '../core/proc.js';
+import type { TreeMemory } from './hosts.js';
 
 interface TreeStat { ppid: number; cpuTicks: number; threads: number; rssBytes: number }
 
@@ -211,7 +212,7 @@ export function listenQueue(port: number): { queued: number; backlog: number } |
 }
 
 /** The listen backlog in force on `port` (ss's Send-Q); min(requested, somaxconn) where ss cannot say. */
-export function effectiveBacklog(port: number, requested: number): number {
+export function backlogOnPort(port: number, requested: number): number {
   return listenQueue(port)?.backlog ?? cappedBacklog(requested);
 }
 
@@ -255,4 +256,43 @@ export class AcceptQueueSampler {
   }
 }
 
-export type { ServerMetrics };
+
+/** Proportional set size of a process, bytes, from /proc/PID/smaps_rollup; undefined when it is gone or unreadable. */
+export function pssBytes(pid: number): number | undefined {
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'latin1'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The memory of a server's processes: PSS summed when there are several (shared pages once), RSS of the one
+ * otherwise. `excludePid` (a native or production server's node wrapper) and the guard shell under it are left out.
+ */
+export function treeMemory(pids: Iterable<number>, excludePid?: number): TreeMemory {
+  const counted = [];
+  for (const pid of new Set(pids)) {
+    const s = procStat(pid);
+    if (!s || s.state === 'Z' || s.state === 'X') continue;
+    if (pid === excludePid || (excludePid !== undefined && s.ppid === excludePid && isGuard(pid))) continue;
+    counted.push(s);
+  }
+  const threads = counted.reduce((a, s) => a + s.threads, 0);
+  if (counted.length <= 1) {
+    return { memoryBytes: (counted[0]?.rssPages ?? 0) * pageSizeBytes(), measure: 'rss', processes: counted.length, threads };
+  }
+  const bytes = counted.reduce((a, s) => a + (pssBytes(s.pid) ?? s.rssPages * pageSizeBytes()), 0);
+  return { memoryBytes: bytes, measure: 'pss', processes: counted.length, threads };
+}
+
+/** Connections established to `port` on this host (ss), or undefined where ss cannot say. */
+export function establishedTo(port: number): number | undefined {
+  try {
+    const out = execFileSync('ss', ['-Htn', 'state', 'established', `sport = :${port}`], { encoding: 'utf8', timeout: 5000, maxBuffer: 64 * 2 ** 20 });
+    return out.split('\n').filter(Boolean).length;
+  } catch {
+    return undefined;
+  }
+}

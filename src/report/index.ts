@@ -1,15 +1,15 @@
 // The report's public entry points: write report.html and the figures as SVG files into a run folder, or return
-// the tables as Markdown, JSON or CSV text. Both read only the stored results (run.json, points.jsonl).
+// the tables as Markdown, JSON or CSV text. Both read only the stored results of the run folder.
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { renderHtml, type RenderedFigure } from './html.js';
 import { buildModel, type ReportModel } from './model.js';
-import { readRun } from './read.js';
+import { readReportRun } from './read.js';
 import { TABLE_NAMES, type TableName } from './tables.js';
 import { renderCsv, renderJson, renderMarkdown } from './text.js';
 
-export { buildModel, readRun, TABLE_NAMES };
+export { buildModel, readReportRun, TABLE_NAMES };
 export type { ReportModel, TableName };
 
 export const REPORT_FILE = 'report.html';
@@ -48,13 +48,13 @@ export async function renderFigures(model: ReportModel): Promise<RenderedFigure[
 
 /** The whole HTML report of a run folder, as a string (nothing written). */
 export async function reportHtml(dir: string): Promise<string> {
-  const model = buildModel(await readRun(dir));
+  const model = buildModel(readReportRun(dir));
   return renderHtml(model, await renderFigures(model));
 }
 
 /** Writes report.html and fig*.svg for the run in `dir`; the runner calls it at the end of `eventbench run`. */
 export async function writeReport(dir: string, options: WriteReportOptions = {}): Promise<WrittenReport> {
-  const model = buildModel(await readRun(dir), options);
+  const model = buildModel(readReportRun(dir), options);
   const rendered = await renderFigures(model);
   const outDir = options.outDir ?? dir;
   const svgPaths: string[] = [];
@@ -79,7 +79,7 @@ export interface ReportTextOptions {
 /** The report of the run in `dir` as Markdown (every table), JSON (the whole model) or CSV (one table). */
 export async function reportText(dir: string, options: ReportTextOptions): Promise<string> {
   if (!TEXT_FORMATS.includes(options.format)) throw new UsageError('format', options.format, `expected one of ${TEXT_FORMATS.join(', ')}`);
-  const model = buildModel(await readRun(dir), options.reference !== undefined ? { reference: options.reference } : {});
+  const model = buildModel(readReportRun(dir), options.reference !== undefined ? { reference: options.reference } : {});
   if (options.format === 'md') return renderMarkdown(model);
   if (options.format === 'json') return renderJson(model);
   return renderCsv(model, options.table ?? 'ranking');

@@ -2,40 +2,41 @@
 // server with r, the connections each would hold within the budget (extrapolated), where each stopped, a figure
 // of memory against connections held, and the paper's claim (events use less memory per connection than
 // threads) stated as confirmed or refuted by what was measured. Pure: the stored run in, text out.
-import { readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { ResultsError } from '../core/errors.js';
-import { MEMORY_FILE, MEMORY_SCHEMA, type MemoryRun, type MemoryServer } from '../experiments/memory.js';
+import { MEMORY_FILE, type MemoryRun, type MemoryServer } from '../sweep/schema.js';
+import { readMemory } from '../sweep/store.js';
+import { findModel, type ConnectionKind } from '../servers/registry.js';
 import { bytesText, groupDigits } from './tables.js';
 import { escapeHtml } from './html.js';
 import { median } from '../core/numbers.js';
 
 /**
- * How each server keeps a connection, for the claim: an event loop's state record ('events'), a kernel thread or
- * process ('threads'), or a user-space thread or continuation ('user threads', neither side of the claim).
+ * Which side of the claim each way of holding a connection is on (the model declares its kind, src/servers/types.ts):
+ * an event loop's record ('events'), a kernel thread or process, own or of a pool ('threads'), or a user-space
+ * thread or continuation ('user threads', neither side).
  */
-export const CONNECTION_KIND: Readonly<Record<string, 'events' | 'threads' | 'user threads'>> = {
-  events: 'events', 'events-uv': 'events', 'node-http': 'events', 'native-epoll': 'events', lighttpd: 'events', nginx: 'events', h2o: 'events', 'apache-event': 'events',
-  threads: 'threads', 'thread-pool': 'threads', processes: 'threads', 'process-pool': 'threads', 'native-fork': 'threads', 'native-pthreads': 'threads', 'apache-prefork': 'threads', 'apache-worker': 'threads',
-  async: 'user threads', 'async-compiled': 'user threads', coroutines: 'user threads', 'native-pth': 'user threads', 'native-st': 'user threads',
+const CLAIM_SIDE: Readonly<Record<ConnectionKind, 'events' | 'threads' | 'user threads'>> = {
+  event: 'events', thread: 'threads', process: 'threads', pool: 'threads', 'user-thread': 'user threads',
 };
 
+/** The claim's side of a measured server, from its model (a runtime variant's is its model's); undefined when unknown. */
+export function claimSide(server: string): 'events' | 'threads' | 'user threads' | undefined {
+  const model = findModel(server);
+  return model ? CLAIM_SIDE[model.connection] : undefined;
+}
+
+/** memory.json of a folder, through the one reader of results folders; says what to run when there is none. */
 export function readMemoryRun(dir: string): MemoryRun {
-  const file = path.join(dir, MEMORY_FILE);
-  let run: MemoryRun;
-  try {
-    run = JSON.parse(readFileSync(file, 'utf8')) as MemoryRun;
-  } catch (err) {
-    throw new ResultsError(`${file}: ${(err as Error).message}; run \`eventbench memory --out ${dir}\` first`);
-  }
-  if (run.schema !== MEMORY_SCHEMA) throw new ResultsError(`${file}: schema ${JSON.stringify(run.schema)}, this eventbench reads ${MEMORY_SCHEMA}`);
-  return run;
+  if (!existsSync(path.join(dir, MEMORY_FILE))) throw new ResultsError(`${path.join(dir, MEMORY_FILE)} does not exist; run \`eventbench memory --out ${dir}\` first`);
+  return readMemory(dir);
 }
 
 /** The paper's claim against the measured servers: the median bytes per connection of each side. */
 export function memoryClaim(run: MemoryRun): { verdict: 'confirmed' | 'refuted' | 'not testable here'; text: string } {
-  const side = (kind: string) => run.servers.filter((s) => s.measurable && CONNECTION_KIND[s.server] === kind).map((s) => s.fit!.bytesPerConnection);
+  const side = (kind: string) => run.servers.filter((s) => s.measurable && claimSide(s.server) === kind).map((s) => s.fit!.bytesPerConnection);
   const medianOf = (xs: number[]) => (xs.length ? median(xs) : undefined);
   const events = medianOf(side('events'));
   const threads = medianOf(side('threads'));
@@ -52,7 +53,7 @@ function row(s: MemoryServer): string[] {
   const held = last ? groupDigits(last.acceptedConnections ?? last.connections) : '—';
   const cost = s.status === 'failed' ? `failed: ${s.reason ?? ''}` : s.measurable ? bytesText(s.fit!.bytesPerConnection) : `not measurable here (${s.why ?? ''})`;
   return [
-    s.server, CONNECTION_KIND[s.server] ?? '—', cost, s.fit?.r === null || s.fit === undefined ? '—' : s.fit.r.toFixed(3),
+    s.server, claimSide(s.server) ?? '—', cost, s.fit?.r === null || s.fit === undefined ? '—' : s.fit.r.toFixed(3),
     s.fit ? bytesText(s.fit.interceptBytes) : '—', held, s.levels.at(-1)?.measure ?? '—',
     s.connectionsInBudget ? `${groupDigits(s.connectionsInBudget.connections)} (extrapolated)` : '—',
     s.stopped ? `at ${groupDigits(s.stopped.connections)}: ${s.stopped.why}` : '—',

@@ -166,7 +166,7 @@ function aggregate(points: readonly Point[], plan: Plan): LoadPoint | null {
     clientBound: kinds.includes('client-bound'),
     flags: kinds,
     trusted: trusted.length,
-    byRound: Object.fromEntries(trusted.map((p) => [p.repeat, p.result!.latencyMs.mean])),
+    byRound: Object.fromEntries(trusted.map((p) => [p.round, p.result!.latencyMs.mean])),
     inFit: false,
   };
 }
@@ -197,7 +197,7 @@ function summarise(server: string, points: readonly Point[], plan: Plan): Server
     flags.push({ kind: 'accept-queue', text: `accept-queue overflows at ${loadsText(overflowing.map((lp) => lp.load))} (${total} host-wide ListenOverflows + ListenDrops)` });
   }
   for (const p of points) {
-    if (p.status === 'failed') flags.push({ kind: 'failed', text: `failed at l=${p.load}${p.repeat > 1 ? ` (round ${p.repeat})` : ''}: ${p.reason ?? 'no reason recorded'}` });
+    if (p.status === 'failed') flags.push({ kind: 'failed', text: `failed at l=${p.load}${p.round > 1 ? ` (round ${p.round})` : ''}: ${p.reason ?? 'no reason recorded'}` });
     if (p.result?.stoppedEarly) flags.push({ kind: 'ended-early', text: `the load run at l=${p.load} ended early: ${p.result.stoppedEarly}` });
     if (p.stopped) flags.push({ kind: 'stopped', text: `stopped after l=${p.load}: ${p.stopped}` });
   }
@@ -326,7 +326,7 @@ export function buildModel(stored: StoredRun, options: ModelOptions = {}): Repor
   const reference = chooseReference(servers);
   const notes = [...stored.notes];
   if (reference.row !== REFERENCE_ROW) notes.push(reference.why);
-  if (run.plan.repeat < 2) notes.push('Each point was measured once (one round): the intervals are those of a single measurement, and ties cannot be told; run with --repeat 3 or more.');
+  if (run.plan.rounds < 2) notes.push('Each point was measured once (one round): the intervals are those of a single measurement, and ties cannot be told; run with --repeat 3 or more.');
   const state = run.interrupted ? 'interrupted' : run.finishedAt ? 'finished' : 'in progress';
   return {
     schema: REPORT_SCHEMA,

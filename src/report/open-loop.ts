@@ -1,4 +1,4 @@
-// The open loop in the report (runs made with `eventbench run --open-loop`): read open-loop.jsonl, make one curve
+// The open loop in the report (runs made with `eventbench run --open-loop`): from open-loop.jsonl, make one curve
 // per server of latency (p50, p99) against offered rate, find each server's knee, and lay the knees beside the
 // closed-loop slopes. Pure once read; a run without open-loop points has no open-loop section.
 //
@@ -8,9 +8,7 @@
 // of the point (a queue that never drains). Points flagged client-bound (the client fell behind its schedule) or
 // with requests past --max-inflight are shown but cannot be the knee. The knee's spread is the knee each round
 // finds alone (a round with none counts as 0), shown as a range beside the knee of all rounds together.
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { OPEN_POINTS_FILE, OPEN_POINT_SCHEMA, type OpenPoint } from '../experiments/open-loop.js';
+import type { OpenPoint } from '../sweep/schema.js';
 import type { ReportModel } from './model.js';
 import { fixed, groupDigits, type Cell, type Table } from './tables.js';
 import { mean } from '../core/numbers.js';
@@ -54,23 +52,6 @@ export interface OpenLoopModel {
   servers: OpenServer[];
 }
 
-/** The run's open-loop points, or none; a last line cut short by a writer still at work is skipped with a note. */
-export async function readOpenPoints(dir: string, notes: string[]): Promise<OpenPoint[]> {
-  const text = await readFile(path.join(dir, OPEN_POINTS_FILE), 'utf8').catch(() => '');
-  const lines = text.split('\n').filter((l) => l.trim() !== '');
-  const out: OpenPoint[] = [];
-  lines.forEach((line, i) => {
-    try {
-      const p = JSON.parse(line) as OpenPoint;
-      if (p.schema === OPEN_POINT_SCHEMA) out.push(p);
-      else notes.push(`${OPEN_POINTS_FILE} line ${i + 1} has schema ${JSON.stringify(p.schema)}, not ${OPEN_POINT_SCHEMA}; it was skipped.`);
-    } catch {
-      notes.push(`${OPEN_POINTS_FILE} line ${i + 1} is not valid JSON${i === lines.length - 1 ? ' (a run still writing?)' : ''}; it was skipped.`);
-    }
-  });
-  return out;
-}
-
 function ratePoint(ps: OpenPoint[]): OpenRatePoint | null {
   const ok = ps.filter((p) => p.status === 'ok' && p.result && p.result.requests > 0);
   if (ok.length === 0) return null;
@@ -112,11 +93,11 @@ export function openLoopModel(points: readonly OpenPoint[], order: readonly stri
   const servers = names.map((server): OpenServer => {
     const mine = points.filter((p) => p.server === server);
     const { curve, low, thresholdMs, knee } = curveOf(mine);
-    const rounds = [...new Set(mine.map((p) => p.repeat))].sort((a, b) => a - b);
+    const rounds = [...new Set(mine.map((p) => p.round))].sort((a, b) => a - b);
     return {
       server, capacityRps: mine[0]!.capacityRps, points: curve, lowLoadP99Ms: low?.p99Ms ?? null, thresholdMs,
       kneeRps: knee?.rateRps ?? null, kneeFraction: knee?.rateFraction ?? null, kneeP99Ms: knee?.p99Ms ?? null,
-      kneeByRound: rounds.map((r) => curveOf(mine.filter((p) => p.repeat === r)).knee?.rateFraction ?? null),
+      kneeByRound: rounds.map((r) => curveOf(mine.filter((p) => p.round === r)).knee?.rateFraction ?? null),
     };
   });
   return { kneeFactor: KNEE_FACTOR, servers };

@@ -49,7 +49,7 @@ export function environmentRows(model: ReportModel): [string, string][] {
     ['kernel', `${e.platform}, ${e.kernel}`],
     ['runtime', `${e.runtime} ${e.runtimeVersion}, eventbench ${e.eventbenchVersion}`],
     ['servers', p.servers.join(', ')],
-    ['loads', `${p.loads.join(', ')}, ${p.repeat} round${p.repeat > 1 ? 's' : ''}${p.seed !== undefined ? ` (server order shuffled per round, seed ${p.seed})` : ''}`],
+    ['loads', `${p.loads.join(', ')}, ${p.rounds} round${p.rounds > 1 ? 's' : ''}${p.seed !== undefined ? ` (server order shuffled per round, seed ${p.seed})` : ''}`],
     ['each point', `${p.requests !== undefined ? `${groupDigits(p.requests)} requests` : `${p.durationS} s`}, ${p.trim} trimmed at each end, ${p.pageBytes}-byte page, ${p.engine} client`],
     ['pinning', `${h.pinned ? 'pinned' : 'not pinned'}: server on CPU ${p.serverCpus}, client on CPU ${p.clientCpus}`],
     ['throttle', `${h.throttle.mechanism}${h.throttle.mechanism === 'none' ? (h.throttle.reason ? ` (${h.throttle.reason})` : '') : `, ${h.throttle.share} of a core in every ${h.throttle.periodMs ?? 100} ms`}`],

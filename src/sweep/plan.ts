@@ -1,10 +1,9 @@
-// The plan of a run: servers × loads × repeats, with every default in one place and every check in one function,
+// The plan of a run: servers × loads × rounds, with every default in one place and every check in one function,
 // so that bad input is refused with one clear line before any server starts.
-import { MAX_BACKLOG, somaxconn as kernelSomaxconn, somaxconnFix } from '../core/backlog.js';
+import { MAX_BACKLOG, somaxconnFix } from '../core/backlog.js';
 import { OPEN_FILES_FIX, RESERVED_FILES, connectionsAllowed, openFilesLimit } from '../core/open-files.js';
-import { readFileSync } from 'node:fs';
 import { UsageError } from '../core/errors.js';
-import { sysctl } from '../core/environment.js';
+import { PORT_RANGE_FIX, localPortRange, somaxconn } from '../core/sysctl.js';
 import { DEFAULT_PAGE_BYTES, MAX_PAGE_BYTES, MIN_PAGE_BYTES } from '../servers/page.js';
 import { models, runtimeVariant, serveRuntime, withRuntimes, type ServerModel } from '../servers/registry.js';
 import { isRuntime, runtimeInfo, type RuntimeName } from '../servers/runtime.js';
@@ -14,13 +13,14 @@ import { DEFAULT_THROTTLE_PERIOD_MS, MAX_THROTTLE_PERIOD_MS, MIN_THROTTLE_PERIOD
 import { parseCpuList, allowedCpus } from '../host/cpus.js';
 import { LOAD_WARMUP, SESSION_WARMUP } from './warmup.js';
 import { newSeed, shuffled } from '../core/random.js';
+import type { Sweep } from './engine.js';
 
 /**
- * Defaults of `eventbench run`. Validity first, then the budget (about 10 minutes for 21 servers on 2 cores):
+ * Defaults of `eventbench run`. Validity first, then the budget (about 15 minutes for 21 servers on 2 cores, README: Time):
  * - every server is warmed to steady state before it is measured (src/sweep/warmup.ts), and each point's
  *   kept window is checked for stationarity; the warm-up is paid once per server per round, since a server is
  *   started fresh for each round and then kept warm across that round's loads (README: "fresh or warm");
- * - three rounds (repeat), each over every server and load, servers shuffled per round from a recorded seed, so
+ * - three rounds (--repeat), each over every server and load, servers shuffled per round from a recorded seed, so
  *   that the machine's drift lands on every server alike and every slope gets an interval;
  * - the throttle's period is 10 ms, so a quarter-core server behaves like a slow CPU, not like a fast one that
  *   stalls 75 ms in every 100 (src/host/throttle.ts);
@@ -32,7 +32,7 @@ import { newSeed, shuffled } from '../core/random.js';
  */
 export const RUN_DEFAULTS = {
   loads: [10, 100, 250, 500, 1000],
-  repeat: 3,
+  rounds: 3,
   requests: 30_000,
   durationS: 0.6,
   /** The paper dropped 1000 requests at each end; each point drops min(trim, load), the ramp of a closed loop. */
@@ -56,7 +56,7 @@ export const RUN_DEFAULTS = {
  */
 export const QUICK_DEFAULTS = {
   loads: [10, 100, 300],
-  repeat: 1,
+  rounds: 1,
   requests: 5_000,
   durationS: 0.3,
   /** Also the per-request timeout: a slow model costs at most this per point before the stop rules retire it. */
@@ -73,7 +73,8 @@ export const ENGINES: readonly Engine[] = ['eventbench', 'ab'];
 export interface PlanInput {
   servers?: string[];
   loads?: number[];
-  repeat?: number;
+  /** Rounds (`--repeat`). */
+  rounds?: number;
   requests?: number;
   durationS?: number;
   trim?: number;
@@ -91,6 +92,10 @@ export interface PlanInput {
   quick?: boolean;
   /** Runtimes to run every TypeScript model under (`--runtimes node,bun`): servers named `events@bun`; default Node only. */
   runtimes?: string[];
+  /** The open loop's rates as fractions of each server's capacity (`--open-loop [--rates]`); absent: no open loop. */
+  openLoop?: number[];
+  /** The memory phase (default on; `--no-memory`: false). */
+  memory?: boolean;
 }
 
 export interface ResolvedPlan {
@@ -104,12 +109,11 @@ export interface ResolvedPlan {
 /** The largest load this host allows: each connection needs a file descriptor in client and server, and a local port. */
 export function maxLoadHere(): { max: number; why: string } {
   const files = openFilesLimit() ?? 1024; // not Linux: the common default
-  const range = sysctl('net.ipv4.ip_local_port_range')?.split(/\s+/).map(Number);
-  const ports = range && range.length === 2 ? (range[1]! - range[0]! + 1) : 28_232;
+  const ports = localPortRange()?.ports ?? 28_232;
   const byFiles = connectionsAllowed(files);
   return byFiles <= ports
     ? { max: byFiles, why: `the open files limit (${files}, less ${RESERVED_FILES} for the process itself); raise it with \`${OPEN_FILES_FIX}\`` }
-    : { max: ports, why: `the local port range (${ports} ports); widen net.ipv4.ip_local_port_range` };
+    : { max: ports, why: `the local port range (${ports} ports); widen it with ${PORT_RANGE_FIX}` };
 }
 
 function positive(field: string, value: number | undefined, min: number, max: number, integer: boolean): void {
@@ -123,17 +127,40 @@ function positive(field: string, value: number | undefined, min: number, max: nu
 /** Validates the input, fills defaults, and splits the servers into runnable and skipped (with why). */
 export async function resolvePlan(input: PlanInput, available = modelAvailability, catalog: readonly ServerModel[] = models): Promise<ResolvedPlan> {
   const warnings: string[] = [];
-  const quick = input.quick === true;
-  const loads = [...(input.loads ?? (quick ? QUICK_DEFAULTS.loads : RUN_DEFAULTS.loads))];
+  const loads = checkLoads(input);
+  checkNumbers(input);
+  const cpus = checkCpus(input, warnings);
+  const backlog = input.backlog ?? RUN_DEFAULTS.backlog;
+  const top = loads[loads.length - 1]!;
+  const cap = somaxconn();
+  if (cap !== undefined && cap < Math.min(backlog, top)) {
+    warnings.push(`net.core.somaxconn is ${cap}, below the largest load (${top}): the accept queue will overflow as in the paper's Figure 1(a); fix: ${somaxconnFix(top)}`);
+  }
+  const { chosen, skipped } = await chooseServers(input, available, catalog);
+  // The client keeps `load` requests in flight, so a count-bound point needs at least that many.
+  if (input.requests !== undefined && input.requests < top) {
+    throw new UsageError('--requests', input.requests, `must be at least the largest load (${top})`, `raise -n or lower --loads`);
+  }
+  const plan = buildPlan(input, chosen, loads, backlog, cpus);
+  const runtimes = runtimeVersions(chosen);
+  if (Object.keys(runtimes).some((r) => r !== 'node')) plan.runtimes = runtimes;
+  return { plan, models: chosen, skipped, warnings };
+}
+
+/** The loads asked (or the defaults), each within what this host allows; ascending, without repeats. */
+function checkLoads(input: PlanInput): number[] {
+  const loads = [...(input.loads ?? (input.quick ? QUICK_DEFAULTS.loads : RUN_DEFAULTS.loads))];
   if (loads.length === 0) throw new UsageError('--loads', '', 'expected at least one load', 'e.g. --loads 1,100,500');
   const { max, why } = maxLoadHere();
   for (const l of loads) {
     if (!Number.isInteger(l) || l < 1) throw new UsageError('--loads', l, 'each load must be a whole number of at least 1');
     if (l > max) throw new UsageError('--loads', l, `the most this host allows is ${max}, set by ${why}`);
   }
-  const sortedLoads = [...new Set(loads)].sort((a, b) => a - b);
+  return [...new Set(loads)].sort((a, b) => a - b);
+}
 
-  positive('--repeat', input.repeat, 1, 100, true);
+function checkNumbers(input: PlanInput): void {
+  positive('--repeat', input.rounds, 1, 100, true);
   positive('--requests', input.requests, 1, 10_000_000, true);
   positive('--duration', input.durationS, 0.05, 3600, false);
   positive('--trim', input.trim, 0, 1_000_000, true);
@@ -141,33 +168,33 @@ export async function resolvePlan(input: PlanInput, available = modelAvailabilit
   positive('--backlog', input.backlog, 1, MAX_BACKLOG, true);
   positive('--latency-cap', input.latencyCapMs, 1, 3_600_000, false);
   positive('--error-cap', input.errorShareCap, 0, 1, false);
+  positive('--throttle-period-ms', input.throttlePeriodMs, MIN_THROTTLE_PERIOD_MS, MAX_THROTTLE_PERIOD_MS, false);
+  positive('--seed', input.seed, 0, 2 ** 31 - 1, true);
   const engine = input.engine ?? RUN_DEFAULTS.engine;
   if (!ENGINES.includes(engine)) throw new UsageError('--engine', engine, `expected one of ${ENGINES.join(', ')}`);
+}
 
+/** The server's and the client's cores, which must exist; sharing one is allowed with a warning; the quota fits them. */
+function checkCpus(input: PlanInput, warnings: string[]): { serverCpus: string; clientCpus: string; throttlePeriodMs: number } {
   const cpus = allowedCpus();
   const serverCpus = input.serverCpus ?? RUN_DEFAULTS.serverCpus;
   const clientCpus = input.clientCpus ?? RUN_DEFAULTS.clientCpus;
   const serverSet = parseCpuList('--server-cpus', serverCpus, cpus);
   const clientSet = parseCpuList('--client-cpus', clientCpus, cpus);
-  if (serverSet.some((c) => clientSet.includes(c))) {
-    warnings.push(`server and client share CPU(s) ${serverSet.filter((c) => clientSet.includes(c)).join(',')}: the client may slow the server; give them disjoint --server-cpus and --client-cpus`);
+  const shared = serverSet.filter((c) => clientSet.includes(c));
+  if (shared.length > 0) {
+    warnings.push(`server and client share CPU(s) ${shared.join(',')}: the client may slow the server; give them disjoint --server-cpus and --client-cpus`);
   }
   positive('--server-cpu-share', input.serverCpuShare, 0, serverSet.length, false);
-  positive('--throttle-period-ms', input.throttlePeriodMs, MIN_THROTTLE_PERIOD_MS, MAX_THROTTLE_PERIOD_MS, false);
-  positive('--seed', input.seed, 0, 2 ** 31 - 1, true);
   const throttlePeriodMs = input.throttlePeriodMs ?? RUN_DEFAULTS.throttlePeriodMs;
   if (throttlePeriodMs < 5) {
     warnings.push(`a ${throttlePeriodMs} ms throttle period is shorter than the kernel's 5 ms bandwidth slice: the quota may not be enforced (check with \`eventbench doctor\`)`);
   }
+  return { serverCpus, clientCpus, throttlePeriodMs };
+}
 
-  const backlog = input.backlog ?? RUN_DEFAULTS.backlog;
-  const somaxconn = kernelSomaxconn() ?? NaN;
-  const top = sortedLoads[sortedLoads.length - 1]!;
-  if (Number.isFinite(somaxconn) && somaxconn < Math.min(backlog, top)) {
-    warnings.push(`net.core.somaxconn is ${somaxconn}, below the largest load (${top}): the accept queue will overflow as in the paper's Figure 1(a); fix: ${somaxconnFix(top)}`);
-  }
-
-  // Servers: unknown names are errors; known ones that cannot run here are skipped with why.
+/** Servers: unknown names are errors; known ones that cannot run here are skipped with why. */
+async function chooseServers(input: PlanInput, available: typeof modelAvailability, catalog: readonly ServerModel[]) {
   let names = input.servers ?? catalog.map((m) => m.name);
   if (input.runtimes !== undefined) {
     const bad = input.runtimes.find((r) => !isRuntime(r));
@@ -189,34 +216,30 @@ export async function resolvePlan(input: PlanInput, available = modelAvailabilit
   if (chosen.length === 0) {
     throw new UsageError('--servers', names.join(','), 'none of these can run here', skipped.map((s) => `${s.server}: ${s.reason}`).join('; '));
   }
+  return { chosen, skipped };
+}
 
-  // The client keeps `load` requests in flight, so a count-bound point needs at least that many.
-  if (input.requests !== undefined && input.requests < top) {
-    throw new UsageError('--requests', input.requests, `must be at least the largest load (${top})`, `raise -n or lower --loads`);
-  }
-
-  const plan: Plan = {
+/** The plan: the input checked, every field left out at its default (--quick's where it has one). */
+function buildPlan(input: PlanInput, chosen: ServerModel[], loads: number[], backlog: number, cpus: ReturnType<typeof checkCpus>): Plan {
+  const quick = input.quick === true;
+  const timeBound = input.durationS !== undefined || input.requests === undefined;
+  return {
     servers: chosen.map((m) => m.name),
-    loads: sortedLoads,
-    repeat: input.repeat ?? (quick ? QUICK_DEFAULTS.repeat : RUN_DEFAULTS.repeat),
+    loads,
+    rounds: input.rounds ?? (quick ? QUICK_DEFAULTS.rounds : RUN_DEFAULTS.rounds),
     seed: input.seed ?? newSeed(),
     requests: input.requests ?? (input.durationS !== undefined ? undefined : quick ? QUICK_DEFAULTS.requests : RUN_DEFAULTS.requests),
-    durationS: input.durationS ?? (input.requests !== undefined ? undefined : quick ? QUICK_DEFAULTS.durationS : RUN_DEFAULTS.durationS),
+    durationS: timeBound ? input.durationS ?? (quick ? QUICK_DEFAULTS.durationS : RUN_DEFAULTS.durationS) : undefined,
     trim: input.trim ?? RUN_DEFAULTS.trim,
     pageBytes: input.pageBytes ?? RUN_DEFAULTS.pageBytes,
     backlog,
-    engine,
-    serverCpus,
-    clientCpus,
+    engine: input.engine ?? RUN_DEFAULTS.engine,
+    ...cpus,
     serverCpuShare: input.serverCpuShare ?? RUN_DEFAULTS.serverCpuShare,
-    throttlePeriodMs,
     warmup: quick ? QUICK_DEFAULTS.warmup : RUN_DEFAULTS.warmup,
     latencyCapMs: input.latencyCapMs ?? (quick ? QUICK_DEFAULTS.latencyCapMs : RUN_DEFAULTS.latencyCapMs),
     errorShareCap: input.errorShareCap ?? RUN_DEFAULTS.errorShareCap,
   };
-  const runtimes = runtimeVersions(chosen);
-  if (Object.keys(runtimes).some((r) => r !== 'node')) plan.runtimes = runtimes;
-  return { plan, models: chosen, skipped, warnings };
 }
 
 async function modelAvailability(model: ServerModel) {
@@ -254,23 +277,17 @@ export function pointDurationS(plan: Plan, load: number, previousRps?: number): 
   return Math.min(MAX_STRETCH * plan.durationS, Math.max(plan.durationS, Math.round(needS * 100) / 100));
 }
 
-/** One server's sweep in one round: started fresh, warmed, then measured at each load in ascending order. */
-export interface Sweep {
-  round: number;
-  server: string;
-  loads: number[];
-}
 
 /** The order of servers in round `round` (1-based): the plan's servers shuffled by the plan's seed and the round. */
 export function roundOrder(plan: Plan, round: number): string[] {
   return shuffled(plan.servers, ((plan.seed ?? 0) + Math.imul(round, 0x9e3779b1)) >>> 0);
 }
 
-/** Every sweep of the plan in run order: round 1 over all servers (shuffled), then round 2, ... */
-export function planSweeps(plan: Plan): Sweep[] {
+/** Every sweep of the plan in run order (round 1 over all servers, shuffled, then round 2, ...), at `steps`. */
+export function planSweeps(plan: Plan, steps: readonly number[] = plan.loads): Sweep[] {
   const out: Sweep[] = [];
-  for (let round = 1; round <= plan.repeat; round++) {
-    for (const server of roundOrder(plan, round)) out.push({ round, server, loads: [...plan.loads] });
+  for (let round = 1; round <= plan.rounds; round++) {
+    for (const server of roundOrder(plan, round)) out.push({ round, server, steps: [...steps] });
   }
   return out;
 }

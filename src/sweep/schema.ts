@@ -1,17 +1,26 @@
 // The results files of `eventbench run`, documented once. A run folder holds:
-//   run.json      RunInfo: the plan, the host set-up and the environment (rewritten as the run goes on)
-//   points.jsonl  one Point per line, appended the moment it is measured
-// Change a field: bump the version in RUN_SCHEMA / POINT_SCHEMA; readers refuse other versions with a clear error.
+//   run.json        RunInfo: the plan of every phase, the host set-up and the environment (rewritten as it goes on)
+//   points.jsonl    the closed loop: one Point per line, appended the moment it is measured
+//   open-loop.jsonl the open loop (run --open-loop): one OpenPoint per line, appended likewise
+//   memory.json     the memory phase (and `eventbench memory`): one MemoryRun, rewritten after every server
+// Change a field: bump the version in its schema; the readers (src/sweep/store.ts) read the versions before it
+// (run/1 and point/1 named the round `repeat`) and refuse any other with a clear error.
 import type { Family } from '../servers/types.js';
 import type { Environment } from '../core/environment.js';
 import type { Engine, LoadResult } from '../load/types.js';
 import type { PointFlag } from './verdict.js';
 import type { Warmup, WarmupPolicy } from './warmup.js';
 
-export const RUN_SCHEMA = 'eventbench.run/1';
-export const POINT_SCHEMA = 'eventbench.point/1';
+export const RUN_SCHEMA = 'eventbench.run/2';
+export const POINT_SCHEMA = 'eventbench.point/2';
+export const OPEN_POINT_SCHEMA = 'eventbench.open-point/2';
+export const MEMORY_SCHEMA = 'eventbench.memory/1';
+/** The versions before these, still read: the same fields, with `repeat` where these say `rounds` and `round`. */
+export const OLD_SCHEMAS = { run: 'eventbench.run/1', point: 'eventbench.point/1', openPoint: 'eventbench.open-point/1' } as const;
 export const RUN_FILE = 'run.json';
 export const POINTS_FILE = 'points.jsonl';
+export const OPEN_POINTS_FILE = 'open-loop.jsonl';
+export const MEMORY_FILE = 'memory.json';
 
 export type { Family };
 
@@ -20,15 +29,16 @@ export interface Plan {
   servers: string[];
   /** Offered loads (the paper's l), ascending. */
   loads: number[];
-  /** Rounds: each measures every server at every load once; a point's `repeat` is its round. */
-  repeat: number;
+  /** Rounds: each measures every server at every load once; a point's `round` says which (run/1: `repeat`). */
+  rounds: number;
   /** Seed of the per-round shuffle of the server order (src/sweep/plan.ts roundOrder); absent in runs before rounds. */
   seed?: number;
   /** Requests per point, or undefined when the point is time-bound. */
   requests?: number;
   /**
-   * Seconds per point, or undefined when the point is count-bound. A point at a high load may run up to 3× this
-   * so that 4·load requests fit (src/sweep/plan.ts pointDurationS); its result records what it ran.
+   * Seconds per point, or undefined when the point is count-bound. A point at a high load may run up to
+   * MAX_STRETCH (5) × this so that WAVES_PER_POINT (8) waves of `load` requests fit (src/sweep/plan.ts
+   * pointDurationS); its result records what it ran.
    */
   durationS?: number;
   /** Requests dropped at each end of a point: the smaller of this and the point's load (its closed-loop ramp). */
@@ -74,6 +84,31 @@ export interface HostSetup {
   pinned: boolean;
 }
 
+/** The phases of a run, in the order they run: the closed sweep, then the open loop, then the memory experiment. */
+export type PhaseName = 'closed' | 'open' | 'memory';
+
+/** A phase asked for, with its plan (the closed sweep's is RunInfo.plan, which the others share: servers, rounds). */
+export type PhasePlan =
+  | { phase: 'closed' }
+  | {
+    phase: 'open';
+    /** Offered rates as fractions of each server's closed-loop capacity in this run, ascending. */
+    rateFractions: number[];
+    /** Seconds of each open-loop point, at least (the plan's durationS when longer). */
+    minDurationS: number;
+  }
+  | {
+    phase: 'memory';
+    /** Idle connections held, ascending; each level adds to the one before. */
+    levels: number[];
+    /** The memory budget a server stops at and is extrapolated to, bytes. */
+    budgetBytes: number;
+    /** The servers' idle timeout, s, and how long a level may take to settle, ms. */
+    idleTimeoutS: number;
+    settleMaxMs: number;
+    quick: boolean;
+  };
+
 export interface RunInfo {
   schema: typeof RUN_SCHEMA;
   id: string;
@@ -82,10 +117,15 @@ export interface RunInfo {
   finishedAt?: string;
   interrupted?: boolean;
   plan: Plan;
+  /** Every phase asked for, in run order (run/1 folders: the closed sweep only). */
+  phases: PhasePlan[];
+  /** The host as the closed sweep set it up (the open loop sets it up alike; the memory phase unthrottled, unpinned). */
   host: HostSetup;
   environment: Environment;
   /** Servers asked for (or in the default set) that could not run here, and why. */
   skipped: { server: string; reason: string }[];
+  /** Phases left with points missing that could not be measured (a server no longer installed, on resume), and why. */
+  incomplete?: { phase: PhaseName; why: string }[];
   /** Everything the runner warned about, in order. */
   warnings: string[];
 }
@@ -137,8 +177,8 @@ export interface Point {
   paperRow?: string;
   /** Offered load (the paper's l). */
   load: number;
-  /** 1-based repeat index. */
-  repeat: number;
+  /** The round it was measured in, from 1 (point/1: `repeat`). */
+  round: number;
   /** "ok": measured; "failed": the server or the client failed (see reason); no result then. */
   status: 'ok' | 'failed';
   reason?: string;
@@ -154,4 +194,90 @@ export interface Point {
   warmup?: { session?: Warmup; load?: Warmup };
   /** Why this point cannot be trusted (src/sweep/verdict.ts); empty or absent when it can. Flagged points stay out of fits. */
   flags?: PointFlag[];
+}
+
+/**
+ * One open-loop point, one line of open-loop.jsonl: a closed-loop Point's fields (`stopped` says which rate a stop
+ * rule ended at, `result` is an open-loop LoadResult with `openLoop`, `flags` the rules of verdict.ts that apply to
+ * an open loop; flagged points stay out of the knee), with the offered rate in place of the load.
+ */
+export interface OpenPoint extends Omit<Point, 'schema' | 'load'> {
+  schema: typeof OPEN_POINT_SCHEMA;
+  /** The offered rate as a fraction of capacityRps. */
+  rateFraction: number;
+  /** The server's closed-loop capacity in this run: its highest throughput over the sweep, requests/s. */
+  capacityRps: number;
+  /** The offered rate, requests/s (rateFraction × capacityRps, rounded). */
+  rateRps: number;
+}
+
+/** One level of one server in the memory experiment. */
+export interface MemoryLevel {
+  /** Connections this client held open, each having sent PARTIAL_HEAD (src/experiments/memory.ts). */
+  connections: number;
+  /**
+   * Of those, the ones the server had accepted: established on its port less its listen queue (ss), or undefined
+   * where ss could not tell. The fit's x when known, since a connection still in the kernel's queue costs the
+   * server nothing.
+   */
+  acceptedConnections?: number;
+  /** The server's process tree's memory once settled, bytes: summed PSS or RSS, as `measure` says. */
+  memoryBytes: number;
+  /** 'pss': proportional set size from /proc/PID/smaps_rollup (several processes); 'rss': resident set (one process). */
+  measure: 'pss' | 'rss';
+  /** Processes and threads of the server measured (a native or production server's node wrapper left out). */
+  processes: number;
+  threads: number;
+  /** Whether its memory settled (two looks apart within 0.5%) before it was measured. */
+  settled: boolean;
+}
+
+export interface MemoryFit {
+  /** Slope of memoryBytes on connections held, bytes per connection. */
+  bytesPerConnection: number;
+  /** Memory at no connection, bytes. */
+  interceptBytes: number;
+  /** Pearson's r, or null when memory did not vary. */
+  r: number | null;
+  /** Levels fitted. */
+  n: number;
+}
+
+/** One server's memory measurement. */
+export interface MemoryServer {
+  server: string;
+  family: Family;
+  paperRow?: string;
+  status: 'ok' | 'failed';
+  /** Why it failed (status 'failed'). */
+  reason?: string;
+  levels: MemoryLevel[];
+  /** Where it stopped below the largest level asked, and why (connects refused, its cap, the budget, open files). */
+  stopped?: { connections: number; why: string };
+  /** The line through the levels, when at least two distinct connection counts were measured. */
+  fit?: MemoryFit;
+  /** Whether the fit is a figure: r ≥ MIN_MEMORY_R (0.9) and a positive slope; else why not ("not measurable here"). */
+  measurable: boolean;
+  why?: string;
+  /** Connections it would hold within the budget: (budget − intercept) / slope, extrapolated, never measured. */
+  connectionsInBudget?: { connections: number; extrapolated: true };
+}
+
+/** memory.json: one memory experiment, of `eventbench memory` or of a run's memory phase. */
+export interface MemoryRun {
+  schema: typeof MEMORY_SCHEMA;
+  startedAt: string;
+  finishedAt?: string;
+  environment: Environment;
+  /** Levels asked, connections. */
+  levels: number[];
+  /** The budget of connectionsInBudget, bytes. */
+  budgetBytes: number;
+  /** The idle timeout the servers were started with, s. */
+  idleTimeoutS: number;
+  /** The soft open-files limit of the client (it holds every connection), and net.core.somaxconn. */
+  openFilesLimit?: number;
+  somaxconn?: number;
+  quick: boolean;
+  servers: MemoryServer[];
 }

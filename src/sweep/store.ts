@@ -1,10 +1,13 @@
-// The results folder of a run: run.json (RunInfo, rewritten atomically) and points.jsonl (one Point per line,
-// appended and fsynced the moment it is measured, so a `kill -9` loses at most the point in progress).
+// The results folder of a run (src/sweep/schema.ts): run.json (RunInfo, rewritten atomically), points.jsonl and
+// open-loop.jsonl (one point per line, appended and fsynced the moment it is measured, so a `kill -9` loses at most
+// the point in progress) and memory.json (rewritten atomically after every server). One reader for all of it.
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, truncateSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ResultsError, UsageError } from '../core/errors.js';
-import { POINTS_FILE, POINT_SCHEMA, RUN_FILE, RUN_SCHEMA, type Point, type RunInfo } from './schema.js';
-import type { OpenPoint } from '../experiments/open-loop.js';
+import {
+  MEMORY_FILE, MEMORY_SCHEMA, OLD_SCHEMAS, OPEN_POINTS_FILE, OPEN_POINT_SCHEMA, POINTS_FILE, POINT_SCHEMA, RUN_FILE, RUN_SCHEMA,
+  type MemoryRun, type OpenPoint, type Point, type RunInfo,
+} from './schema.js';
 
 /** `results/<date-time>/` under the working folder, e.g. results/2025-01-31T14-05-09. */
 export function defaultRunDir(now = new Date()): string {
@@ -34,16 +37,29 @@ function writeDurably(path: string, text: string, flag: 'w' | 'a'): void {
   }
 }
 
-/** Rewrites run.json atomically (write a temporary file, fsync, rename). */
-export function writeRunInfo(dir: string, info: RunInfo): void {
-  const tmp = join(dir, `${RUN_FILE}.tmp`);
-  writeDurably(tmp, JSON.stringify(info, null, 2) + '\n', 'w');
-  renameSync(tmp, join(dir, RUN_FILE));
+/** Rewrites a JSON file atomically (write a temporary file, fsync, rename). */
+function writeJsonAtomically(dir: string, file: string, value: unknown): void {
+  const tmp = join(dir, `${file}.tmp`);
+  writeDurably(tmp, JSON.stringify(value, null, 2) + '\n', 'w');
+  renameSync(tmp, join(dir, file));
 }
 
-/** Appends one point as one line and fsyncs before returning. */
+export function writeRunInfo(dir: string, info: RunInfo): void {
+  writeJsonAtomically(dir, RUN_FILE, info);
+}
+
+export function writeMemoryRun(dir: string, run: MemoryRun): void {
+  writeJsonAtomically(dir, MEMORY_FILE, run);
+}
+
+/** Appends one closed-loop point as one line of points.jsonl and fsyncs before returning. */
 export function appendPoint(dir: string, point: Point): void {
   writeDurably(join(dir, POINTS_FILE), JSON.stringify(point) + '\n', 'a');
+}
+
+/** Appends one open-loop point as one line of open-loop.jsonl and fsyncs before returning. */
+export function appendOpenPoint(dir: string, point: OpenPoint): void {
+  writeDurably(join(dir, OPEN_POINTS_FILE), JSON.stringify(point) + '\n', 'a');
 }
 
 /** The stored results of one run, as read: the one type every reader of a run folder gets (resume and report). */
@@ -54,8 +70,10 @@ export interface StoredRun {
   points: Point[];
   /** What the reader had to do or skip (a torn last line), said to the user. */
   notes: string[];
-  /** The open loop's points (runs made with --open-loop, open-loop.jsonl); the report reads them. */
+  /** The open loop's points (runs made with --open-loop, open-loop.jsonl). */
   openPoints?: OpenPoint[];
+  /** The memory phase's results (memory.json), when the run has one. */
+  memory?: MemoryRun;
 }
 
 export interface ReadRunOptions {
@@ -70,63 +88,108 @@ export interface ReadRunOptions {
 
 const HINT = 'give the folder `eventbench run` wrote (it holds run.json and points.jsonl)';
 
-/** The one reader of a run folder: refuses another schema version or a damaged file with a clear error. */
+/** The one reader of a run folder: reads run/1 and run/2, refuses another version or a damaged file clearly. */
 export function readRun(dir: string, options: ReadRunOptions = {}): StoredRun {
   const field = options.field ?? '--resume';
   const abs = resolve(dir);
-  let runText: string;
-  try {
-    runText = readFileSync(join(abs, RUN_FILE), 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = !existsSync(abs) ? 'no such folder' : code === 'ENOENT' ? `has no ${RUN_FILE}` : `has no readable ${RUN_FILE} (${code ?? (err as Error).message})`;
-    throw new UsageError(field, dir, why, HINT);
-  }
-  let info: RunInfo;
-  try {
-    info = JSON.parse(runText) as RunInfo;
-  } catch (err) {
-    throw new ResultsError(`${join(abs, RUN_FILE)} is not valid JSON (${(err as Error).message}); it was not written by \`eventbench run\`, or was damaged`);
-  }
-  checkSchema(join(abs, RUN_FILE), (info as { schema?: unknown } | null)?.schema, RUN_SCHEMA);
-  const path = join(abs, POINTS_FILE);
-  const points: Point[] = [];
   const notes: string[] = [];
-  if (existsSync(path)) {
-    const text = readFileSync(path, 'utf8');
-    let offset = 0;
-    const lines = text.split('\n');
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i]!;
-      const end = offset + Buffer.byteLength(line) + 1;
-      if (line.trim() !== '') {
-        let point: Point;
-        try {
-          point = JSON.parse(line) as Point;
-        } catch {
-          // Only the last line can be torn by a kill mid-write; anything else is a damaged file.
-          if (lines.slice(i + 1).every((l) => l.trim() === '')) {
-            if ((options.tornLastLine ?? 'cut') === 'cut') {
-              truncateSync(path, offset);
-              notes.push(`cut off a torn last line of ${POINTS_FILE} (a point in progress when the run was killed)`);
-            } else {
-              notes.push(`The last line of ${POINTS_FILE} is incomplete (a run still writing?); it was skipped.`);
-            }
-            break;
-          }
-          throw new ResultsError(`${path} line ${i + 1} is not valid JSON; only the last line may be incomplete. Remove or fix that line`);
-        }
-        checkSchema(`${path} line ${i + 1}`, (point as { schema?: unknown } | null)?.schema, POINT_SCHEMA);
-        points.push(point);
-      }
-      offset = end;
-    }
+  const info = upgradeRunInfo(readJson(abs, RUN_FILE, field), join(abs, RUN_FILE));
+  const cut = options.tornLastLine ?? 'cut';
+  const points = readLines(join(abs, POINTS_FILE), cut, notes, (raw, where) => upgradePoint(raw, where));
+  const openPoints = readLines(join(abs, OPEN_POINTS_FILE), cut, notes, (raw, where) => upgradeOpenPoint(raw, where));
+  if (openPoints.length > 0 && !info.phases.some((p) => p.phase === 'open')) {
+    notes.push(`${OPEN_POINTS_FILE} holds open-loop points, but run.json (${OLD_SCHEMAS.run}) did not record the open loop's plan: --resume completes the closed sweep only`);
   }
-  return { dir: abs, info, points, notes };
+  const memory = existsSync(join(abs, MEMORY_FILE)) ? readMemory(abs) : undefined;
+  return { dir: abs, info, points, notes, ...(openPoints.length ? { openPoints } : {}), ...(memory ? { memory } : {}) };
 }
 
-function checkSchema(where: string, got: unknown, expected: string): void {
-  if (got === expected) return;
+function readJson(abs: string, file: string, field: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(join(abs, file), 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = !existsSync(abs) ? 'no such folder' : code === 'ENOENT' ? `has no ${file}` : `has no readable ${file} (${code ?? (err as Error).message})`;
+    throw new UsageError(field, abs, why, HINT);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new ResultsError(`${join(abs, file)} is not valid JSON (${(err as Error).message}); it was not written by eventbench, or was damaged`);
+  }
+}
+
+/** memory.json of a folder (a run's memory phase, or `eventbench memory`). */
+export function readMemory(dir: string): MemoryRun {
+  const abs = resolve(dir);
+  const run = readJson(abs, MEMORY_FILE, 'DIR') as MemoryRun;
+  checkSchema(join(abs, MEMORY_FILE), run?.schema, [MEMORY_SCHEMA]);
+  return run;
+}
+
+type Raw = Record<string, unknown>;
+
+/** run.json as this eventbench reads it: run/1's plan.repeat is plan.rounds, and it ran the closed sweep only. */
+function upgradeRunInfo(raw: unknown, where: string): RunInfo {
+  const r = raw as Raw | null;
+  checkSchema(where, r?.schema, [RUN_SCHEMA, OLD_SCHEMAS.run]);
+  if (r!.schema === RUN_SCHEMA) return r as unknown as RunInfo;
+  const { repeat, ...plan } = (r!.plan ?? {}) as Raw;
+  return { ...(r as unknown as RunInfo), schema: RUN_SCHEMA, plan: { ...plan, rounds: repeat } as unknown as RunInfo['plan'], phases: [{ phase: 'closed' }] };
+}
+
+function upgradePoint(raw: unknown, where: string): Point {
+  const p = raw as Raw | null;
+  checkSchema(where, p?.schema, [POINT_SCHEMA, OLD_SCHEMAS.point]);
+  if (p!.schema === POINT_SCHEMA) return p as unknown as Point;
+  const { repeat, ...rest } = p!;
+  return { ...rest, schema: POINT_SCHEMA, round: repeat } as unknown as Point;
+}
+
+function upgradeOpenPoint(raw: unknown, where: string): OpenPoint {
+  const p = raw as Raw | null;
+  checkSchema(where, p?.schema, [OPEN_POINT_SCHEMA, OLD_SCHEMAS.openPoint]);
+  if (p!.schema === OPEN_POINT_SCHEMA) return p as unknown as OpenPoint;
+  const { repeat, ...rest } = p!;
+  return { ...rest, schema: OPEN_POINT_SCHEMA, round: repeat } as unknown as OpenPoint;
+}
+
+/**
+ * The records of a JSON Lines file (none when it is absent). Only the last line can be torn by a kill mid-write:
+ * 'cut' truncates it off (resume appends next), 'skip' leaves the file alone; a bad line elsewhere is an error.
+ */
+function readLines<T>(path: string, torn: 'cut' | 'skip', notes: string[], parse: (raw: unknown, where: string) => T): T[] {
+  if (!existsSync(path)) return [];
+  const file = path.split('/').pop();
+  const lines = readFileSync(path, 'utf8').split('\n');
+  const out: T[] = [];
+  let offset = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const end = offset + Buffer.byteLength(line) + 1;
+    if (line.trim() !== '') {
+      let raw: unknown;
+      try {
+        raw = JSON.parse(line);
+      } catch {
+        if (!lines.slice(i + 1).every((l) => l.trim() === '')) {
+          throw new ResultsError(`${path} line ${i + 1} is not valid JSON; only the last line may be incomplete. Remove or fix that line`);
+        }
+        if (torn === 'cut') truncateSync(path, offset);
+        notes.push(torn === 'cut' ? `cut off a torn last line of ${file} (a point in progress when the run was killed)`
+          : `The last line of ${file} is incomplete (a run still writing?); it was skipped.`);
+        break;
+      }
+      out.push(parse(raw, `${path} line ${i + 1}`));
+    }
+    offset = end;
+  }
+  return out;
+}
+
+function checkSchema(where: string, got: unknown, expected: readonly string[]): void {
+  if (typeof got === 'string' && expected.includes(got)) return;
   const shown = typeof got === 'string' ? JSON.stringify(got) : 'no schema field';
-  throw new ResultsError(`${where}: schema is ${shown}, this eventbench reads ${JSON.stringify(expected)}; start a new run, or use the eventbench version that wrote it`);
+  throw new ResultsError(`${where}: schema is ${shown}, this eventbench reads ${expected.map((e) => JSON.stringify(e)).join(' and ')}; start a new run, or use the eventbench version that wrote it`);
 }

@@ -25,9 +25,10 @@ export function runInfo(servers: string[], loads: number[], extra: Partial<RunIn
     startedAt: '2025-01-02T03:04:05.000Z',
     finishedAt: '2025-01-02T03:34:05.000Z',
     plan: {
-      servers, loads, repeat: 1, requests: 20000, trim: 1000, pageBytes: 305, backlog: 4096, engine: 'eventbench',
+      servers, loads, rounds: 1, requests: 20000, trim: 1000, pageBytes: 305, backlog: 4096, engine: 'eventbench',
       serverCpus: '0', clientCpus: '1', serverCpuShare: 0.25, latencyCapMs: 2000, errorShareCap: 0.05,
     },
+    phases: [{ phase: 'closed' }],
     host: { somaxconn: 4096, tcpMaxSynBacklog: 4096, ipLocalPortRange: '1024 65535', throttle: { mechanism: 'cgroup-v1', share: 0.25 }, pinned: true },
     environment: ENVIRONMENT,
     skipped: [],
@@ -49,14 +50,14 @@ export interface PointSpec {
   peakRssBytes?: number;
   errors?: number;
   listenOverflows?: number;
-  repeat?: number;
+  round?: number;
   stopped?: string;
   failed?: string;
 }
 
 /** A Point as the runner stores it, with a LoadResult consistent with the given mean latency (Little's law). */
 export function point(s: PointSpec): Point {
-  const base = { schema: POINT_SCHEMA, server: s.server, family: s.family, ...(s.paperRow ? { paperRow: s.paperRow } : {}), load: s.load, repeat: s.repeat ?? 1, startedAt: '2025-01-02T03:05:00.000Z' } as const;
+  const base = { schema: POINT_SCHEMA, server: s.server, family: s.family, ...(s.paperRow ? { paperRow: s.paperRow } : {}), load: s.load, round: s.round ?? 1, startedAt: '2025-01-02T03:05:00.000Z' } as const;
   if (s.failed) return { ...base, status: 'failed', reason: s.failed, ...(s.stopped ? { stopped: s.stopped } : {}) };
   const measuredLoad = s.measuredLoad ?? s.load * 0.99;
   const throughputRps = (measuredLoad / s.meanLatencyMs) * 1000;
@@ -134,7 +135,7 @@ export function realisticRun(): { run: RunInfo; points: Point[]; tail: string; l
       if (s.server === 'processes' && load > 800) continue;
       if (s.server === 'processes' && load === 800) { spec.failed = 'the server died (exit code 137)'; spec.stopped = 'the server failed'; }
       points.push(point(spec));
-      if (s.server === 'events') points.push(point({ ...spec, repeat: 2, meanLatencyMs: spec.meanLatencyMs * 1.02 }));
+      if (s.server === 'events') points.push(point({ ...spec, round: 2, meanLatencyMs: spec.meanLatencyMs * 1.02 }));
     }
   }
   const run = runInfo(LINES.map((s) => s.server), LOADS, {

@@ -2,7 +2,8 @@
 // `eventbench serve` contract) and the trial command that starts them; the client is the real `eventbench load`.
 import { fileURLToPath } from 'node:url';
 import type { ServerModel } from '../../src/servers/registry.js';
-import type { TrialOptions, TrialServer } from '../../src/sweep/session.js';
+import type { TrialServer, TrialSettings } from '../../src/sweep/session.js';
+import type { Plan } from '../../src/sweep/schema.js';
 
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 export const SERVE_SCRIPT = here('./serve-process.js');
@@ -19,13 +20,16 @@ const FLAGS: Record<string, string[]> = {
 export const testCatalog: ServerModel[] = Object.keys(FLAGS).map((name) => ({
   name,
   family: 'typescript',
+  paperRow: null,
+  connection: 'event',
+  slow: false,
   summary: `test server ${name}`,
   available: async () => ({ ok: true }),
   start: async () => { throw new Error('the runner starts servers through their command line'); },
 }));
 
-export const testTrial: Pick<TrialOptions, 'serverArgv' | 'warmupRequests'> = {
-  serverArgv: (server: TrialServer, plan) => [process.execPath, SERVE_SCRIPT, ...(FLAGS[server.name] ?? []),
+export const testTrial: TrialSettings = {
+  serverArgv: (server: TrialServer, plan: Plan) => [process.execPath, SERVE_SCRIPT, ...(FLAGS[server.name] ?? []),
     '--backlog', String(plan.backlog), '--page-bytes', String(plan.pageBytes)],
   warmupRequests: 10,
 };

@@ -6,7 +6,7 @@ import { parseCommandArgs } from '../../core/args.js';
 import { UsageError } from '../../core/errors.js';
 import { models } from '../../servers/registry.js';
 import { defaultRunDir } from '../../sweep/store.js';
-import { MEMORY_DEFAULTS, MEMORY_QUICK } from '../../experiments/memory.js';
+import { MEMORY_DEFAULTS, MEMORY_QUICK, type MemoryServer } from '../../experiments/memory.js';
 import { runMemory } from '../../experiments/memory-run.js';
 import { memoryMarkdown, writeMemoryReport } from '../../report/memory.js';
 
@@ -48,6 +48,12 @@ function parseLevels(raw: string): number[] {
   return levels;
 }
 
+/** One server's result as one line: its cost per connection and r, or why not, and where it stopped. */
+export function memoryLine(s: MemoryServer): string {
+  const what = s.status === 'failed' ? `FAILED: ${s.reason}` : s.measurable ? `${Math.round(s.fit!.bytesPerConnection)} B/connection, r ${s.fit!.r?.toFixed(3)}` : `not measurable here (${s.why})`;
+  return `${s.server}: ${what}${s.stopped ? `; stopped at ${s.stopped.connections}: ${s.stopped.why}` : ''}`;
+}
+
 export const memory: Command = {
   name: 'memory',
   help: HELP,
@@ -75,7 +81,8 @@ export const memory: Command = {
       const run = await runMemory({
         servers: chosen, levels, budgetBytes, idleTimeoutS: MEMORY_DEFAULTS.idleTimeoutS,
         settleMaxMs: quick ? MEMORY_QUICK.settleMaxMs : MEMORY_DEFAULTS.settleMaxMs, quick, dir, signal: controller.signal,
-        onServer: (s) => process.stderr.write(`${s.server}: ${s.measurable ? `${Math.round(s.fit!.bytesPerConnection)} B/connection, r ${s.fit!.r?.toFixed(3)}` : `not measurable here (${s.why})`}${s.stopped ? `; stopped at ${s.stopped.connections}: ${s.stopped.why}` : ''}\n`),
+        onServer: (s) => process.stderr.write(`${memoryLine(s)}\n`),
+        onWarning: (t) => process.stderr.write(`warning: ${t}\n`),
       });
       process.stdout.write(memoryMarkdown(run));
       process.stdout.write(`report: ${await writeMemoryReport(dir)}\n`);

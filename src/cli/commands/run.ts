@@ -6,11 +6,15 @@ import { EXIT } from '../command.js';
 import { numberArg, parseCommandArgs, parseNumberArg } from '../../core/args.js';
 import { UsageError } from '../../core/errors.js';
 import { QUICK_DEFAULTS, RUN_DEFAULTS, type PlanInput } from '../../sweep/plan.js';
-import { runExperiment, type RunEvent, type RunOptions } from '../../sweep/runner.js';
+import { runExperiment, type RunEvent, type RunOptions, type RunOutcome } from '../../sweep/runner.js';
+import type { Kept } from '../../sweep/engine.js';
+import { memoryLine } from './memory.js';
+import { MEMORY_FILE, OPEN_POINTS_FILE, type PhaseName } from '../../sweep/schema.js';
 import { removeLeftovers } from '../../host/leftovers.js';
-import { checkRateFractions, DEFAULT_RATE_FRACTIONS, OPEN_POINTS_FILE, runOpenLoopSweep } from '../../experiments/open-loop.js';
+import { checkRateFractions, DEFAULT_RATE_FRACTIONS } from '../../experiments/open-loop.js';
+import { RUN_MEMORY, RUN_MEMORY_QUICK } from '../../experiments/phases.js';
 import type { Engine } from '../../load/types.js';
-import { buildModel, readRun, writeReport } from '../../report/index.js';
+import { buildModel, readReportRun, writeReport } from '../../report/index.js';
 import { rankingTable } from '../../report/tables.js';
 import { glance, markdownTable } from '../../report/text.js';
 
@@ -25,7 +29,7 @@ Usage: eventbench run [options]
                           named events@bun, events@deno. e.g. --runtimes node,bun,deno
   --loads LIST            offered loads, the paper's l (default ${RUN_DEFAULTS.loads.join(',')})
                           e.g. --loads 1,100,500
-  --repeat N              rounds: every point measured N times, servers shuffled per round (default ${RUN_DEFAULTS.repeat}), e.g. --repeat 5
+  --repeat N              rounds: every point measured N times, servers shuffled per round (default ${RUN_DEFAULTS.rounds}), e.g. --repeat 5
   --seed N                seed of the per-round shuffle (default: a fresh one, recorded in run.json), e.g. --seed 42
   -n, --requests N        requests per point (default ${RUN_DEFAULTS.requests}, a cap on time-bound points), e.g. -n 20000
   -t, --duration S        seconds per point (default ${RUN_DEFAULTS.durationS}), e.g. -t 5
@@ -47,14 +51,20 @@ Usage: eventbench run [options]
                           latency from the scheduled start) at rates that are fractions of ITS OWN closed-loop
                           capacity in this run; kept in DIR/${OPEN_POINTS_FILE}, drawn as latency against offered rate
   --rates LIST            those fractions (default ${DEFAULT_RATE_FRACTIONS.join(',')}), e.g. --rates 0.1,0.5,0.9,1.2
+  --no-memory             skip the memory phase: after the sweeps, each server is started again (unthrottled,
+                          unpinned) and holds ${RUN_MEMORY.levels.join(', ')} idle connections (--quick: ${RUN_MEMORY_QUICK.levels.join(', ')}),
+                          to fit its bytes per connection, kept in DIR/${MEMORY_FILE} (see \`eventbench memory\`)
 
-Results: DIR/run.json (plan, host, environment) and DIR/points.jsonl (one point per line), documented in
-src/sweep/schema.ts. Ctrl-C keeps every finished point; resume with --resume DIR.
+Results: DIR/run.json (plan of every phase, host, environment), DIR/points.jsonl (one point per line), and
+DIR/${OPEN_POINTS_FILE}, DIR/${MEMORY_FILE} for those phases, documented in src/sweep/schema.ts. Ctrl-C keeps every
+finished point; --resume DIR measures what each phase misses, in order (exit status 4 when a phase cannot be
+completed, e.g. a server is no longer installed).
 Examples:
   eventbench run
   eventbench run --quick
   eventbench run --servers events,threads --loads 1,50,100,200 --backlog 128
-  eventbench run --servers events,threads --open-loop --rates 0.1,0.5,0.9,1.1`;
+  eventbench run --servers events,threads --open-loop --rates 0.1,0.5,0.9,1.1
+  eventbench run --quick --no-memory`;
 
 function list(field: string, raw: string | undefined): string[] | undefined {
   if (raw === undefined) return undefined;
@@ -67,7 +77,7 @@ function list(field: string, raw: string | undefined): string[] | undefined {
 const RESUME_TAKES = ['resume', 'no-report'];
 const SHORT: Record<string, string> = { requests: '-n', duration: '-t' };
 
-export function parseRunArgs(argv: string[]): { input: PlanInput; out?: string; resume?: string; report: boolean; openLoop?: number[] } {
+export function parseRunArgs(argv: string[]): { input: PlanInput; out?: string; resume?: string; report: boolean } {
   const { values, positionals } = parseCommandArgs('run', argv, {
     servers: { type: 'string' }, loads: { type: 'string' }, repeat: { type: 'string' },
     requests: { type: 'string', short: 'n' }, duration: { type: 'string', short: 't' }, trim: { type: 'string' },
@@ -76,7 +86,7 @@ export function parseRunArgs(argv: string[]): { input: PlanInput; out?: string; 
     'throttle-period-ms': { type: 'string' }, seed: { type: 'string' },
     'latency-cap': { type: 'string' }, 'error-cap': { type: 'string' }, quick: { type: 'boolean' }, runtimes: { type: 'string' },
     out: { type: 'string' }, resume: { type: 'string' }, 'no-report': { type: 'boolean' },
-    'open-loop': { type: 'boolean' }, rates: { type: 'string' },
+    'open-loop': { type: 'boolean' }, rates: { type: 'string' }, 'no-memory': { type: 'boolean' },
   });
   if (positionals.length > 0) throw new UsageError('argument', positionals[0], 'run takes no positional arguments', 'see `eventbench run --help`');
   const v = values as Record<string, string | boolean | undefined>;
@@ -92,7 +102,7 @@ export function parseRunArgs(argv: string[]): { input: PlanInput; out?: string; 
   const input: PlanInput = {
     servers: list('--servers', s('servers')),
     loads,
-    repeat: parseNumberArg('--repeat', s('repeat')),
+    rounds: parseNumberArg('--repeat', s('repeat')),
     requests: parseNumberArg('--requests', s('requests')),
     durationS: parseNumberArg('--duration', s('duration'), false),
     trim: parseNumberArg('--trim', s('trim')),
@@ -108,41 +118,70 @@ export function parseRunArgs(argv: string[]): { input: PlanInput; out?: string; 
     errorShareCap: parseNumberArg('--error-cap', s('error-cap'), false),
     quick: v.quick === true,
     runtimes: list('--runtimes', s('runtimes')),
+    openLoop: openLoopArg(v['open-loop'] === true, s('rates')),
+    memory: v['no-memory'] === true ? false : undefined,
   };
   for (const k of Object.keys(input) as (keyof PlanInput)[]) if (input[k] === undefined) delete input[k];
-  if (s('rates') !== undefined && v['open-loop'] !== true) throw new UsageError('--rates', s('rates'), 'belongs to the open loop', 'add --open-loop or drop --rates');
-  const rates = list('--rates', s('rates'))?.map((x) => numberArg('--rates', x, 0.01, 10, false)!);
-  const openLoop = v['open-loop'] === true ? checkRateFractions(rates ?? DEFAULT_RATE_FRACTIONS) : undefined;
-  return { input, ...(s('out') ? { out: s('out')! } : {}), ...(s('resume') ? { resume: s('resume')! } : {}), report: v['no-report'] !== true, ...(openLoop ? { openLoop } : {}) };
+  return { input, ...(s('out') ? { out: s('out')! } : {}), ...(s('resume') ? { resume: s('resume')! } : {}), report: v['no-report'] !== true };
+}
+
+/** The open loop's rate fractions, or undefined without --open-loop (--rates alone is refused). */
+function openLoopArg(asked: boolean, rates: string | undefined): number[] | undefined {
+  if (rates !== undefined && !asked) throw new UsageError('--rates', rates, 'belongs to the open loop', 'add --open-loop or drop --rates');
+  const fractions = list('--rates', rates)?.map((x) => numberArg('--rates', x, 0.01, 10, false)!);
+  return asked ? checkRateFractions(fractions ?? DEFAULT_RATE_FRACTIONS) : undefined;
 }
 
 const fmtS = (s: number) => (s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`);
 
+/** A point with no kept request (all errors) has null figures: a dash, never a throw. */
+const f = (x: number | null | undefined, digits: number) => (typeof x === 'number' ? x.toFixed(digits) : '-');
+
+const PHASE_TITLE: Record<PhaseName, string> = { closed: 'closed loop', open: 'open loop', memory: 'memory' };
+
+/** What a step of each phase is, for the progress bar. */
+function stepText(phase: PhaseName, step: number): string {
+  return phase === 'closed' ? `@ ${step}` : phase === 'open' ? `@ ${step} × capacity` : `holding ${step} connections`;
+}
+
+/** One finished point as a line: what it measured, or why it failed, and why its server stops there. */
+function keptLine(kept: Kept): { line: string; notable: boolean } {
+  if (kept.phase === 'memory') return { line: `memory: ${memoryLine(kept.server)}`, notable: true };
+  const p = kept.point;
+  const r = p.status === 'ok' ? p.result : undefined;
+  const stopped = p.stopped ? `; stopped: ${p.stopped}` : '';
+  if (kept.phase === 'open') {
+    const q = kept.point;
+    const what = r ? `p50 ${f(r.latencyMs.median, 2)} ms, p99 ${f(r.latencyMs.percentiles['99'], 2)} ms, lag p99 ${f(r.openLoop?.lagMs.percentiles['99'], 3)} ms, errors ${r.errors.total}` : `FAILED: ${p.reason}`;
+    return { line: `open loop: ${q.server} @ ${q.rateRps} req/s (${q.rateFraction} × ${Math.round(q.capacityRps)}, round ${q.round}): ${what}${stopped}`, notable: !r || p.stopped !== undefined };
+  }
+  const what = r ? `${f(r.throughputRps, 0)} req/s, mean ${f(r.latencyMs.mean, 1)} ms, measured load ${f(r.measuredLoad, 1)}, errors ${r.errors.total}` : `FAILED: ${p.reason}`;
+  return { line: `${p.server} @ ${kept.point.load}${p.round > 1 ? ` #${p.round}` : ''}: ${what}${stopped}`, notable: !r || p.stopped !== undefined };
+}
+
 /** Progress on stderr: a redrawn bar on a terminal, one line per finished point otherwise. */
 function progress(tty: boolean): (e: RunEvent) => void {
   let offset = 0;
-  const clear = () => { if (tty) process.stderr.write(CLEAR_LINE); };
+  const say = (line: string) => { if (tty) process.stderr.write(CLEAR_LINE); process.stderr.write(`${line}\n`); };
   return (e) => {
     if (e.type === 'start') {
-      offset = e.done;
-      process.stderr.write(`eventbench run: ${e.total} point(s) to measure into ${e.dir}${e.done ? ` (${e.done} kept from before)` : ''}\n`);
-      for (const s of e.info.skipped) process.stderr.write(`skipped ${s.server}: ${s.reason}\n`);
-      const t = e.info.host.throttle;
-      process.stderr.write(`server on CPU ${e.info.plan.serverCpus}${t.mechanism === 'none' ? ', unthrottled' : `, throttled to ${t.share} core (${t.mechanism})`}; client on CPU ${e.info.plan.clientCpus}\n`);
+      say(`eventbench run into ${e.dir}: ${e.info.phases.map((p) => PHASE_TITLE[p.phase]).join(', then ')}`);
+      for (const s of e.info.skipped) say(`skipped ${s.server}: ${s.reason}`);
+    } else if (e.type === 'phase') {
+      offset = e.kept;
+      say(`${PHASE_TITLE[e.phase]}: ${e.total} ${e.phase === 'memory' ? 'level(s)' : 'point(s)'} to measure${e.kept ? `, ${e.kept} ${e.phase === 'memory' ? 'server(s)' : 'point(s)'} kept from before` : ''}`);
+      for (const line of [...e.notes, ...e.missing.map((m) => `cannot measure ${m}`)]) say(line);
+    } else if (e.type === 'host') {
+      const t = e.host.throttle;
+      say(e.phase === 'memory' ? 'servers unthrottled and unpinned: memory does not depend on the CPU share'
+        : `server on CPU ${e.cpus.server ?? 'any'}${t.mechanism === 'none' ? ', unthrottled' : `, throttled to ${t.share} core in ${t.periodMs} ms periods (${t.mechanism})`}; client on CPU ${e.cpus.client ?? 'any'}`);
     } else if (e.type === 'warning') {
-      clear();
-      process.stderr.write(`warning: ${e.text}\n`);
+      say(`warning: ${e.text}`);
     } else if (e.type === 'point-start' && tty) {
-      process.stderr.write(progressLine(e.index / Math.max(1, e.total), `${e.index}/${e.total} ${e.server} @ ${e.load}${e.etaS !== undefined ? `, ${fmtS(e.etaS)} left` : ''}`));
+      process.stderr.write(progressLine(e.index / Math.max(1, e.total), `${e.index}/${e.total} ${e.server} ${stepText(e.phase, e.step)}${e.etaS !== undefined ? `, ${fmtS(e.etaS)} left` : ''}`));
     } else if (e.type === 'point') {
-      const p = e.point;
-      // A point with no kept request (all errors) has null figures: print a dash, never throw.
-      const f = (x: number | null | undefined, digits: number) => (typeof x === 'number' ? x.toFixed(digits) : '-');
-      const what = p.status === 'ok' && p.result
-        ? `${f(p.result.throughputRps, 0)} req/s, mean ${f(p.result.latencyMs.mean, 1)} ms, measured load ${f(p.result.measuredLoad, 1)}, errors ${p.result.errors.total}`
-        : `FAILED: ${p.reason}`;
-      if (tty) { if (p.status === 'failed' || p.stopped) { clear(); process.stderr.write(`${p.server} @ ${p.load}: ${what}${p.stopped ? `; stopped: ${p.stopped}` : ''}\n`); } }
-      else process.stderr.write(`[${offset + e.index + 1}/${offset + e.total}] ${p.server} @ ${p.load}${p.repeat > 1 ? ` #${p.repeat}` : ''}: ${what}${p.stopped ? `; stopped: ${p.stopped}` : ''}${e.etaS !== undefined ? ` (${fmtS(e.etaS)} left)` : ''}\n`);
+      const { line, notable } = keptLine(e.kept);
+      if (tty) { if (notable) say(line); } else say(`[${offset + e.index + 1}/${offset + e.total}] ${line}${e.etaS !== undefined ? ` (${fmtS(e.etaS)} left)` : ''}`);
     }
   };
 }
@@ -160,42 +199,39 @@ export async function runCommand(argv: string[], extra: Pick<RunOptions, 'catalo
   process.on('SIGTERM', onSigint);
   try {
     const outcome = await runExperiment({
-      input: args.input,
-      ...(args.out ? { out: args.out } : {}),
-      ...(args.resume ? { resume: args.resume } : {}),
-      signal: controller.signal,
-      onEvent: progress(process.stderr.isTTY === true),
-      ...extra,
+      input: args.input, ...(args.out ? { out: args.out } : {}), ...(args.resume ? { resume: args.resume } : {}),
+      signal: controller.signal, onEvent: progress(process.stderr.isTTY === true), ...extra,
     });
     if (process.stderr.isTTY) process.stderr.write(CLEAR_LINE);
-    if (args.openLoop && !outcome.interrupted) {
-      const open = await runOpenLoopSweep({ dir: outcome.dir, info: outcome.info, points: outcome.points, fractions: args.openLoop,
-        signal: controller.signal, onLine: (t) => process.stderr.write(t + '\n'), ...(extra.catalog ? { catalog: extra.catalog } : {}),
-        ...(extra.trial ? { trial: extra.trial } : {}) });
-      if (open.interrupted) outcome.interrupted = true;
-    }
-    // The ranking is the report's own (one fit, one table), printed short.
-    const model = buildModel(await readRun(outcome.dir));
-    process.stdout.write([...glance(model), '', markdownTable(rankingTable(model))].join('\n') + '\n');
-    process.stdout.write(`results: ${outcome.dir}\n`);
-    if (outcome.interrupted) {
-      process.stderr.write(`interrupted: resume with \`eventbench run --resume ${outcome.dir}\`\n`);
-      return EXIT.interrupted;
-    }
-    if (args.report) {
-      try {
-        const written = await writeReport(outcome.dir);
-        process.stdout.write(`report: ${written.htmlPath}\n`);
-      } catch (err) {
-        // The results are complete and kept; the report can be written again with `eventbench report DIR`.
-        process.stderr.write(`warning: the report failed: ${(err as Error).message}; retry with \`eventbench report ${outcome.dir}\`\n`);
-      }
-    }
-    return EXIT.ok;
+    return await finish(outcome, args.report);
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
   }
+}
+
+/** The ranking on stdout, the report, and the exit status: interrupted, incomplete (a phase left points out) or ok. */
+async function finish(outcome: RunOutcome, report: boolean): Promise<number> {
+  // The ranking is the report's own (one fit, one table), printed short.
+  const model = buildModel(readReportRun(outcome.dir));
+  process.stdout.write([...glance(model), '', markdownTable(rankingTable(model))].join('\n') + '\n');
+  process.stdout.write(`results: ${outcome.dir}\n`);
+  if (outcome.interrupted) {
+    process.stderr.write(`interrupted: resume with \`eventbench run --resume ${outcome.dir}\`\n`);
+    return EXIT.interrupted;
+  }
+  if (report) {
+    try {
+      const written = await writeReport(outcome.dir);
+      process.stdout.write(`report: ${written.htmlPath}\n`);
+    } catch (err) {
+      // The results are complete and kept; the report can be written again with `eventbench report DIR`.
+      process.stderr.write(`warning: the report failed: ${(err as Error).message}; retry with \`eventbench report ${outcome.dir}\`\n`);
+    }
+  }
+  const incomplete = outcome.info.incomplete ?? [];
+  for (const i of incomplete) process.stderr.write(`incomplete: ${PHASE_TITLE[i.phase]}: ${i.why}\n`);
+  return incomplete.length > 0 ? EXIT.incomplete : EXIT.ok;
 }
 
 export const run: Command = {

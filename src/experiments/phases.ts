@@ -1,0 +1,111 @@
+// The phases of `eventbench run`, in order: the closed sweep, the open loop (when asked) and the memory experiment
+// (unless --no-memory). Each is planned here, recorded in run.json with its plan, and prepared for the sweep engine
+// with only what is missing: the points (or servers) kept from before are counted, and what cannot be measured any
+// more (a server no longer installed, on resume) is named with the reason.
+import type { ServerModel } from '../servers/types.js';
+import type { MemoryRun, OpenPoint, PhasePlan, Point, RunInfo } from '../sweep/schema.js';
+import type { Experiment, Sweep } from '../sweep/engine.js';
+import type { PlanInput } from '../sweep/plan.js';
+import type { TrialSettings } from '../sweep/session.js';
+import { closedCap, closedLoop, closedSweepsLeft } from './closed-loop.js';
+import { capacityOf, checkRateFractions, openLoop, openSweepsLeft, OPEN_MIN_DURATION_S } from './open-loop.js';
+import { MEMORY_DEFAULTS, memoryPhase, memorySweepsLeft } from './memory.js';
+import { memoryConnectionsAllowed, newMemoryRun } from './memory-run.js';
+
+/**
+ * The memory phase of a run: small levels (every model fits, the production servers' 1024-connection cap included)
+ * and short settles, so that it adds about a minute and a half with every server installed; the experiment on its
+ * own (`eventbench memory`) goes further.
+ */
+export const RUN_MEMORY = { levels: [0, 250, 500, 1000], settleMaxMs: 1500 } as const;
+/** `run --quick`: three levels, still enough for a fit with r. */
+export const RUN_MEMORY_QUICK = { levels: [0, 250, 500], settleMaxMs: 1000 } as const;
+
+/** Every phase the input asks for, with its plan, in the order they run. */
+export function resolvePhases(input: PlanInput): PhasePlan[] {
+  const phases: PhasePlan[] = [{ phase: 'closed' }];
+  if (input.openLoop) phases.push({ phase: 'open', rateFractions: checkRateFractions(input.openLoop), minDurationS: OPEN_MIN_DURATION_S });
+  if (input.memory !== false) {
+    const m = input.quick ? RUN_MEMORY_QUICK : RUN_MEMORY;
+    phases.push({ phase: 'memory', levels: [...m.levels], budgetBytes: MEMORY_DEFAULTS.budgetBytes, idleTimeoutS: MEMORY_DEFAULTS.idleTimeoutS, settleMaxMs: m.settleMaxMs, quick: input.quick === true });
+  }
+  return phases;
+}
+
+/** A run being measured: where it is stored, what it holds so far, and which of its servers can run. */
+export interface RunState {
+  dir: string;
+  info: RunInfo;
+  points: Point[];
+  openPoints: OpenPoint[];
+  memory?: MemoryRun;
+  runnable: ServerModel[];
+}
+
+/** A phase ready for the engine: its sweeps left, what it keeps from before, and what it can no longer measure. */
+export interface PreparedPhase {
+  experiment: Experiment<unknown>;
+  sweeps: Sweep[];
+  /** Points (servers, for memory) kept from before. */
+  kept: number;
+  /** What the user should know before it runs (servers it leaves out, and why). */
+  notes: string[];
+  /** Points it cannot measure, one line per server, with why; non-empty leaves the run incomplete. */
+  missing: string[];
+}
+
+export interface PhaseOptions {
+  trial?: TrialSettings;
+  warn: (text: string) => void;
+}
+
+export function preparePhase(p: PhasePlan, s: RunState, o: PhaseOptions): PreparedPhase {
+  if (p.phase === 'closed') return prepareClosed(s, o);
+  if (p.phase === 'open') return prepareOpen(p, s, o);
+  return prepareMemory(p, s, o);
+}
+
+const names = (s: RunState) => s.runnable.map((m) => m.name);
+
+/** The servers of the plan that cannot run any more, each with the reason it was skipped on resume. */
+function gone(s: RunState): { server: string; why: string }[] {
+  return s.info.plan.servers.filter((n) => !names(s).includes(n))
+    .map((server) => ({ server, why: s.info.skipped.find((k) => k.server === server)?.reason ?? 'it cannot run here' }));
+}
+
+const count = (sweeps: Sweep[]) => sweeps.reduce((a, w) => a + w.steps.length, 0);
+
+function prepareClosed(s: RunState, o: PhaseOptions): PreparedPhase {
+  const { plan } = s.info;
+  const missing = gone(s).flatMap(({ server, why }) => {
+    const cap = closedCap(s.points, server);
+    const n = count(closedSweepsLeft(plan, s.points, [server]).map((w) => ({ ...w, steps: w.steps.filter((l) => l <= cap) })));
+    return n > 0 ? [`${server}: ${n} point(s) not measured (${why})`] : [];
+  });
+  const experiment = closedLoop({ dir: s.dir, plan, points: s.points, models: s.runnable, warn: o.warn, ...(o.trial ? { trial: o.trial } : {}) });
+  return { experiment: experiment as Experiment<unknown>, sweeps: closedSweepsLeft(plan, s.points, names(s)), kept: s.points.length, notes: [], missing };
+}
+
+function prepareOpen(p: Extract<PhasePlan, { phase: 'open' }>, s: RunState, o: PhaseOptions): PreparedPhase {
+  const input = { dir: s.dir, plan: s.info.plan, rateFractions: p.rateFractions, minDurationS: p.minDurationS, closed: s.points, points: s.openPoints };
+  const notes = names(s).filter((n) => s.points.some((q) => q.server === n) && capacityOf(s.points, n) === undefined)
+    .map((n) => `open loop: ${n} skipped: no closed-loop point measured its capacity`);
+  const missing = gone(s).flatMap(({ server, why }) => {
+    const n = count(openSweepsLeft(input, [server]));
+    return n > 0 ? [`${server}: ${n} open-loop point(s) not measured (${why})`] : [];
+  });
+  const experiment = openLoop({ ...input, models: s.runnable, warn: o.warn, ...(o.trial ? { trial: o.trial } : {}) });
+  return { experiment: experiment as Experiment<unknown>, sweeps: openSweepsLeft(input, names(s)), kept: s.openPoints.length, notes, missing };
+}
+
+function prepareMemory(p: Extract<PhasePlan, { phase: 'memory' }>, s: RunState, o: PhaseOptions): PreparedPhase {
+  const run = (s.memory ??= newMemoryRun(p));
+  delete run.finishedAt;
+  const missing = gone(s).filter(({ server }) => !run.servers.some((r) => r.server === server)).map(({ server, why }) => `${server}: its memory not measured (${why})`);
+  const experiment = memoryPhase({
+    dir: s.dir, run, plan: s.info.plan, settleMaxMs: p.settleMaxMs, maxConnections: memoryConnectionsAllowed(), models: s.runnable,
+    ...(o.trial?.serverArgv ? { trial: { serverArgv: o.trial.serverArgv } } : {}),
+  });
+  const order = s.info.plan.servers.filter((n) => names(s).includes(n));
+  return { experiment: experiment as Experiment<unknown>, sweeps: memorySweepsLeft(run, order), kept: run.servers.length, notes: [], missing };
+}

@@ -1,0 +1,92 @@
+// What the sweep engine asks of the machines it measures on, as two narrow interfaces: the server's host (set up the
+// throttle, start a server pinned and under the quota, sample it, stop it) and the client's host (pin the runner's
+// own warm-ups, warm a server, run one load). Everything that crosses them is plain data, so that either side can
+// sit behind a pipe (an agent on another machine speaking JSON lines) as well as in this process (./local.ts).
+// Cancellation is the one thing that is not data: each call that waits takes an AbortSignal beside its request.
+import type { Family, HostSetup, ServerMetrics } from '../sweep/schema.js';
+import type { LoadResult } from '../load/types.js';
+import type { Warmup, WarmupPolicy } from '../sweep/warmup.js';
+
+/** How a phase sets up the server's host: pinned to `cpus` (absent: unpinned), under a CPU quota (share 0: none). */
+export interface ServerHostSetUp {
+  cpus?: string;
+  cpuShare: number;
+  periodMs: number;
+}
+
+/** A server to start. `argv` replaces the default `eventbench serve NAME ...serveFlags` (tests and benches). */
+export interface ServerSpec {
+  name: string;
+  family: Family;
+  /** Flags after `eventbench serve NAME`: port, backlog, page size, idle timeout... */
+  serveFlags: string[];
+  argv?: string[];
+  /** The backlog asked for, to report the one in force. */
+  backlog: number;
+  /** How long it may take to print its `listening on` line (native servers compile on first use), ms. */
+  readyTimeoutMs: number;
+}
+
+/** A started server: its handle on the host, where it answers, and its listen backlog asked and in force. */
+export interface StartedServer {
+  id: string;
+  url: string;
+  backlog: { requested: number; effective: number };
+  /** What went wrong on the way that is worth a warning (a process that could not be put under the quota). */
+  warnings: string[];
+}
+
+/** The memory of a server's process tree, its node wrapper left out (src/experiments/memory.ts says why). */
+export interface TreeMemory {
+  memoryBytes: number;
+  /** 'pss' when the tree has several processes (shared pages once), 'rss' for one. */
+  measure: 'pss' | 'rss';
+  processes: number;
+  threads: number;
+}
+
+/** What the server's host saw of a server over one measurement (ServerMetrics without what the runner adds). */
+export type ServerSample = Omit<ServerMetrics, 'backlog'>;
+
+export interface ServerHost {
+  /** Creates the throttle for a phase and says what is in force (recorded in run.json); warnings go to `warn`. */
+  setUp(o: ServerHostSetUp): Promise<{ host: HostSetup; warnings: string[] }>;
+  /** Starts a server and waits for its `listening on` line; resolves to it, to why it failed, or to 'aborted'. */
+  start(spec: ServerSpec, signal?: AbortSignal): Promise<StartedServer | { failed: string } | 'aborted'>;
+  /** Why the server is no longer running (`during` says when), or undefined while it runs. */
+  exitReason(id: string, during?: string): Promise<string | undefined>;
+  /** Starts sampling the server's tree (CPU, memory, accept queue, quota periods) for one measurement. */
+  startSampling(id: string): Promise<void>;
+  /** Stops sampling; `loadSpan` (wall-clock ms) is the load's own span, over which its CPU share is read. */
+  stopSampling(id: string, loadSpan?: { fromMs: number; toMs: number }): Promise<{ sample: ServerSample; warnings: string[] }>;
+  /** Its tree's memory now, and the memory the host has available (MemAvailable), bytes. */
+  memory(id: string): Promise<TreeMemory & { hostAvailableBytes: number }>;
+  /** Connections established to its port and waiting in its accept queue (ss), each undefined where unknown. */
+  connections(id: string): Promise<{ established?: number; queued?: number }>;
+  /** SIGTERM, SIGKILL after a grace, then anything of it left killed by pid; resolves with warnings. */
+  stop(id: string): Promise<string[]>;
+  /** Removes the throttle; resolves with warnings (a cgroup that could not be removed). */
+  tearDown(): Promise<string[]>;
+}
+
+/** One run of the load client: `eventbench load URL ...flags` from the client's cores, killed after `limitS`. */
+export interface LoadSpec {
+  url: string;
+  flags: string[];
+  limitS: number;
+}
+
+export interface ClientHost {
+  /** Pins the runner's own warm-ups to `cpus` (absent: left as it is); restored by tearDown. */
+  setUp(o: { cpus?: string }): Promise<{ pinned: boolean; warnings: string[] }>;
+  /** Drives the server in windows until steady (src/sweep/warmup.ts). */
+  warm(o: { url: string; concurrency: number; policy: WarmupPolicy; timeoutS: number; jit: boolean }, signal?: AbortSignal): Promise<Warmup>;
+  /** Runs one load; its result, why there is none, or aborted. */
+  load(spec: LoadSpec, signal?: AbortSignal): Promise<{ result?: LoadResult; error?: string; aborted?: true }>;
+  tearDown(): Promise<string[]>;
+}
+
+export interface Hosts {
+  server: ServerHost;
+  client: ClientHost;
+}

@@ -1,0 +1,298 @@
+// The hosts of ./hosts.ts on this machine: servers started here with taskset and a cgroup quota, sampled from /proc,
+// stopped with everything they started; loads run by an `eventbench load` process here, warm-ups in this process.
+import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { LoadResult } from '../load/types.js';
+import { alive, signalProcess } from '../core/proc.js';
+import { startChild, stopChild, type Child } from '../core/child.js';
+import { serveRuntime } from '../servers/registry.js';
+import { runtimeArgv } from '../servers/runtime.js';
+import { warmUntilSteady } from '../sweep/warmup.js';
+import { createThrottle, hostSetup, type Throttle } from './throttle.js';
+import { allowedCpus, hasTaskset, pinSelf, pinned } from './cpus.js';
+import { AcceptQueueSampler, TreeSampler, backlogOnPort, establishedTo, listenCounters, listenGrowth, listenQueue, processTree, treeMemory } from './sampling.js';
+import type { ClientHost, LoadSpec, ServerHost, ServerHostSetUp, ServerSample, ServerSpec, StartedServer, TreeMemory } from './hosts.js';
+
+/** A server gets this long after SIGTERM before SIGKILL; whatever it leaves is then killed by pid and reported. */
+export const STOP_GRACE_MS = 3000;
+
+export const EVENTBENCH_BIN = fileURLToPath(new URL('../../../bin/eventbench.js', import.meta.url));
+
+/** `eventbench serve NAME ...flags`; `events@bun` is `bun bin/eventbench.js serve events ...` (servers/runtime.ts). */
+export function serveArgv(name: string, flags: string[]): string[] {
+  const { model, runtime } = serveRuntime(name);
+  const args = ['serve', model, ...flags];
+  return runtime === 'node' ? [process.execPath, EVENTBENCH_BIN, ...args] : runtimeArgv(runtime, EVENTBENCH_BIN, args);
+}
+
+/** Resolves with the URL of the `listening on` line, or rejects with what went wrong. */
+function waitListening(child: Child, timeoutMs: number, signal?: AbortSignal): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const line = child.stdout().split('\n')[0] ?? '';
+      const m = /^listening on (http:\/\/\S+)\s*$/.exec(line);
+      if (m && child.stdout().includes('\n')) done(() => resolve(m[1]!));
+      else if (child.stdout().includes('\n')) done(() => reject(new Error(`first line was ${JSON.stringify(line.slice(0, 120))}, not "listening on http://HOST:PORT/"`)));
+    };
+    const onExit = ({ code, signal: sig }: { code: number | null; signal: NodeJS.Signals | null }) =>
+      done(() => reject(new Error(`server exited (${sig ?? `code ${code}`}) before listening: ${child.stderrTail() || 'no output'}`)));
+    const timer = setTimeout(() => done(() => reject(new Error(`server printed no "listening on" line within ${timeoutMs} ms`))), timeoutMs);
+    const onAbort = () => done(() => reject(new Error('aborted')));
+    const done = (f: () => void) => {
+      clearTimeout(timer);
+      child.proc.stdout!.off('data', check);
+      signal?.removeEventListener('abort', onAbort);
+      f();
+    };
+    child.proc.stdout!.on('data', check);
+    void child.exited.then(onExit);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    check();
+  });
+}
+
+/** One server started here: its process, every pid it ever had (for the leftover check), and its samplers. */
+class LocalServer {
+  readonly seen = new Set<number>();
+  sampling?: { tree: TreeSampler; queue: AcceptQueueSampler; periods?: { total: number; throttled: number }; counters: ReturnType<typeof listenCounters> };
+  port = 0;
+
+  constructor(readonly spec: ServerSpec, readonly child: Child, private readonly throttle: Throttle) {}
+
+  /** Its processes now (tree and cgroup members); every pid seen is remembered. */
+  members(): number[] {
+    const pids = this.child.pid > 0 ? processTree(this.child.pid) : [];
+    for (const p of this.throttle.pids()) pids.push(p);
+    for (const p of pids) this.seen.add(p);
+    return pids;
+  }
+
+  /** The node wrapper of a native or production server is not the server measured: its memory is left out. */
+  get wrapperPid(): number | undefined {
+    return this.spec.family === 'typescript' ? undefined : this.child.pid;
+  }
+
+  exitReason(during?: string): string | undefined {
+    const p = this.child.proc;
+    if (p.exitCode === null && p.signalCode === null) return undefined;
+    return `server exited (${p.signalCode ?? `code ${p.exitCode}`})${during ? ` ${during}` : ''}: ${this.child.stderrTail() || 'no output'}`;
+  }
+}
+
+export class LocalServerHost implements ServerHost {
+  private throttle: Throttle = createThrottle(0);
+  private cpus: string | undefined;
+  private readonly servers = new Map<string, LocalServer>();
+  private next = 0;
+
+  async setUp(o: ServerHostSetUp) {
+    const warnings: string[] = [];
+    const pin = o.cpus !== undefined && hasTaskset();
+    this.cpus = pin ? o.cpus : undefined;
+    this.throttle = createThrottle(o.cpuShare, o.periodMs);
+    if (o.cpus !== undefined && !pin) warnings.push('taskset is missing: server and client are not pinned (install util-linux)');
+    if (o.cpuShare > 0 && this.throttle.mechanism === 'none') {
+      warnings.push(`the server runs unthrottled: ${this.throttle.reason}; it may be as fast as the client, unlike the paper's slow server`);
+    }
+    return { host: hostSetup(this.throttle, pin), warnings };
+  }
+
+  /** The cgroup of this phase (tests read its quota while a phase runs). */
+  get cgroupPath(): string | undefined {
+    return this.throttle.path;
+  }
+
+  async start(spec: ServerSpec, signal?: AbortSignal): Promise<StartedServer | { failed: string } | 'aborted'> {
+    const argv = spec.argv ?? serveArgv(spec.name, spec.serveFlags);
+    const command = this.cpus !== undefined ? pinned(this.cpus, argv, true) : argv;
+    const child = startChild(command[0]!, command.slice(1), { keepStdout: true });
+    const id = String(++this.next);
+    const server = new LocalServer(spec, child, this.throttle);
+    this.servers.set(id, server);
+    if (child.pid < 0) {
+      await this.stop(id);
+      return { failed: `could not start the server: ${child.stderrTail()}` };
+    }
+    let url: string;
+    try {
+      url = await waitListening(child, spec.readyTimeoutMs, signal);
+    } catch (err) {
+      await this.stop(id);
+      return signal?.aborted ? 'aborted' : { failed: (err as Error).message };
+    }
+    const warnings = this.throttleTree(server);
+    server.port = Number(new URL(url).port);
+    return { id, url, backlog: { requested: spec.backlog, effective: backlogOnPort(server.port, spec.backlog) }, warnings };
+  }
+
+  /**
+   * The server starts unthrottled (a node process needs ~0.2 CPU s to start: at a quarter core that would cost most
+   * of a short point) and goes under the quota once ready, before any load: its whole tree now, and every process it
+   * starts later, which inherits the cgroup. A second pass catches a late fork.
+   */
+  private throttleTree(server: LocalServer): string[] {
+    const warnings: string[] = [];
+    if (this.throttle.mechanism === 'none') return warnings;
+    for (let pass = 0; pass < 2; pass++) {
+      const inGroup = new Set(this.throttle.pids());
+      for (const p of server.members()) {
+        if (inGroup.has(p)) continue;
+        try { this.throttle.add(p); } catch (err) { if (alive(p)) warnings.push(`could not throttle ${server.spec.name} (pid ${p}): ${(err as Error).message}`); }
+      }
+    }
+    return warnings;
+  }
+
+  private get(id: string): LocalServer {
+    const s = this.servers.get(id);
+    if (!s) throw new Error(`no server ${id} on this host`);
+    return s;
+  }
+
+  async exitReason(id: string, during?: string) {
+    return this.get(id).exitReason(during);
+  }
+
+  async startSampling(id: string) {
+    const s = this.get(id);
+    const tree = new TreeSampler(() => s.members(), s.wrapperPid, () => this.throttle.usageS());
+    const queue = new AcceptQueueSampler(s.port);
+    s.sampling = { tree, queue, periods: this.throttle.periods(), counters: listenCounters() };
+    queue.start();
+    tree.start();
+  }
+
+  async stopSampling(id: string, loadSpan?: { fromMs: number; toMs: number }) {
+    const s = this.get(id);
+    const on = s.sampling;
+    if (!on) throw new Error(`server ${id} is not being sampled`);
+    s.sampling = undefined;
+    const usage = on.tree.stop();
+    const acceptQueue = on.queue.stop();
+    const after = listenCounters();
+    const warnings = on.counters && after ? [] : ['ListenOverflows and ListenDrops could not be read from /proc/net/netstat: this point records none'];
+    const loadCpuShare = loadSpan ? on.tree.cpuShareBetween(loadSpan.fromMs, loadSpan.toMs) : undefined;
+    const periodsAfter = this.throttle.periods();
+    const sample: ServerSample = {
+      ...usage,
+      ...(loadCpuShare !== undefined ? { loadCpuShare } : {}),
+      ...(on.periods && periodsAfter ? { quotaPeriods: { total: periodsAfter.total - on.periods.total, throttled: periodsAfter.throttled - on.periods.throttled } } : {}),
+      ...(acceptQueue ? { acceptQueue } : {}),
+      idleRssBytes: on.tree.idleRssBytes,
+      ...listenGrowth(on.counters, after),
+    };
+    return { sample, warnings };
+  }
+
+  async memory(id: string): Promise<TreeMemory & { hostAvailableBytes: number }> {
+    const s = this.get(id);
+    return { ...treeMemory(s.members(), s.wrapperPid), hostAvailableBytes: availableHostBytes() };
+  }
+
+  async connections(id: string) {
+    const port = this.get(id).port;
+    const established = establishedTo(port);
+    const queued = listenQueue(port)?.queued;
+    return { ...(established !== undefined ? { established } : {}), ...(queued !== undefined ? { queued } : {}) };
+  }
+
+  async stop(id: string): Promise<string[]> {
+    const s = this.servers.get(id);
+    if (!s) return [];
+    this.servers.delete(id);
+    s.sampling?.tree.stop();
+    s.sampling?.queue.stop();
+    s.members();
+    await stopChild(s.child, STOP_GRACE_MS);
+    return reapLeftovers(s.seen, this.throttle, s.spec.name);
+  }
+
+  async tearDown(): Promise<string[]> {
+    const warnings: string[] = [];
+    for (const id of [...this.servers.keys()]) warnings.push(...(await this.stop(id)));
+    try {
+      this.throttle.remove();
+    } catch (err) {
+      warnings.push(`could not remove the cgroup ${this.throttle.path}: ${(err as Error).message}; remove it with \`rmdir ${this.throttle.path}\``);
+    }
+    this.throttle = createThrottle(0);
+    return warnings;
+  }
+}
+
+/** Kills (by pid) whatever the server started and left behind, and says so. */
+async function reapLeftovers(seen: Set<number>, throttle: Throttle, name: string): Promise<string[]> {
+  const left = () => [...new Set([...seen].filter(alive).concat(throttle.pids()))].filter((p) => p !== process.pid);
+  for (let i = 0; i < 20 && left().length > 0; i++) await sleep(50);
+  const still = left();
+  if (still.length === 0) return [];
+  for (const p of still) signalProcess(p, 'SIGKILL');
+  for (let i = 0; i < 20 && left().length > 0; i++) await sleep(50);
+  return [`${name} left ${still.length} process(es) behind after SIGTERM (pids ${still.join(',')}); killed them`];
+}
+
+/** Memory the host has available (MemAvailable), bytes; Infinity where unreadable. */
+export function availableHostBytes(): number {
+  try {
+    const m = /^MemAvailable:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'latin1'));
+    return m ? Number(m[1]) * 1024 : Infinity;
+  } catch {
+    return Infinity;
+  }
+}
+
+/** Runs the client to the end; returns its parsed LoadResult or why there is none. */
+async function runClient(argv: string[], limitS: number, signal?: AbortSignal): Promise<{ result?: LoadResult; error?: string; aborted?: true }> {
+  const client = startChild(argv[0]!, argv.slice(1), { keepStdout: true });
+  const onAbort = () => client.proc.kill('SIGINT');
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const hung = setTimeout(() => client.proc.kill('SIGKILL'), limitS * 1000);
+  const { code, signal: sig } = await client.exited;
+  clearTimeout(hung);
+  signal?.removeEventListener('abort', onAbort);
+  if (signal?.aborted) return { aborted: true };
+  try {
+    const result = JSON.parse(client.stdout()) as LoadResult;
+    if (typeof result.requests === 'number') return { result };
+  } catch { /* fall through */ }
+  return { error: `client ended (${sig ?? `code ${code}`}) without a result${sig === 'SIGKILL' ? ` after ${limitS} s` : ''}: ${client.stderrTail() || 'no output'}` };
+}
+
+export class LocalClientHost implements ClientHost {
+  private cpus: string | undefined;
+  private affinity: string | undefined;
+
+  async setUp(o: { cpus?: string }) {
+    const warnings: string[] = [];
+    this.cpus = o.cpus !== undefined && hasTaskset() ? o.cpus : undefined;
+    if (this.cpus !== undefined) {
+      // The runner's own warm-ups run in this process: pinned, they cannot take the server's core.
+      this.affinity = allowedCpus().join(',');
+      pinSelf(this.cpus, (w) => warnings.push(w));
+    }
+    return { pinned: this.cpus !== undefined, warnings };
+  }
+
+  async warm(o: Parameters<ClientHost['warm']>[0], signal?: AbortSignal) {
+    return warmUntilSteady(o.url, o.concurrency, o.policy, o.timeoutS, signal, o.jit);
+  }
+
+  async load(spec: LoadSpec, signal?: AbortSignal) {
+    const argv = [process.execPath, EVENTBENCH_BIN, 'load', spec.url, ...spec.flags];
+    return runClient(this.cpus !== undefined ? pinned(this.cpus, argv, true) : argv, spec.limitS, signal);
+  }
+
+  async tearDown(): Promise<string[]> {
+    const warnings: string[] = [];
+    if (this.affinity !== undefined) pinSelf(this.affinity, (w) => warnings.push(w));
+    this.affinity = undefined;
+    this.cpus = undefined;
+    return warnings;
+  }
+}
+
+/** This machine as both hosts. */
+export function localHosts(): { server: LocalServerHost; client: LocalClientHost } {
+  return { server: new LocalServerHost(), client: new LocalClientHost() };
+}
