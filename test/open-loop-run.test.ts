@@ -11,7 +11,12 @@ import { parseRunArgs } from '../src/cli/commands/run.js';
 import { openLoopModel, KNEE_FACTOR } from '../src/report/open-loop.js';
 import { reportHtml } from '../src/report/index.js';
 import type { LoadResult } from '../src/load/types.js';
-import { RUN_CHILD } from './helpers/runner.js';
+import { RUN_CHILD, testCatalog, testTrial } from './helpers/runner.js';
+import { needs } from './helpers/optional.js';
+import { runExperiment } from '../src/sweep/runner.js';
+import { localHosts } from '../src/host/local.js';
+import { detectCgroup, readQuota } from '../src/host/throttle.js';
+import { hasTaskset } from '../src/host/cpus.js';
 
 function openPoint(server: string, rateFraction: number, p99Ms: number, flagged = false, repeat = 1): OpenPoint {
   const result = {
@@ -83,3 +88,31 @@ test('run --open-loop: every server measured at fractions of its own closed-loop
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the open loop runs at the throttle period asked for, with the runner pinned to the client cores (regression: issue 17)', { skip: needs('a cgroup CPU quota', detectCgroup().reason) || needs('taskset (util-linux)', hasTaskset() ? undefined : 'taskset is missing') }, async (t) => {
+  const base = mkdtempSync(path.join(os.tmpdir(), 'eventbench-openpin-'));
+  t.after(() => rmSync(base, { recursive: true, force: true }));
+  const hosts = localHosts();
+  const before = allowedList();
+  const seen: { phase: string; quota?: { quotaUs: number; periodUs: number }; cpus: string }[] = [];
+  const out = await runExperiment({
+    input: { servers: ['tiny'], loads: [2, 4], rounds: 1, durationS: 0.3, serverCpus: '0', clientCpus: '1', serverCpuShare: 0.5, throttlePeriodMs: 20, openLoop: [0.3], memory: false },
+    out: path.join(base, 'r'), catalog: testCatalog, trial: testTrial, hosts,
+    // Read while each point runs: the cgroup the server is in, and this process's own affinity (the runner's warm-ups).
+    onEvent: (e) => { if (e.type === 'point-start') seen.push({ phase: e.phase, cpus: allowedList(), ...(hosts.server.cgroupPath ? { quota: readQuota(hosts.server.cgroupPath) } : {}) }); },
+  });
+  assert.equal(out.interrupted, false);
+  assert.equal(out.openPoints.length, 1);
+  const open = seen.filter((s) => s.phase === 'open');
+  assert.equal(open.length, 1);
+  for (const s of seen) {
+    assert.deepEqual(s.quota, { quotaUs: 10_000, periodUs: 20_000 }, `${s.phase}: half a core in 20 ms periods, as asked`);
+    assert.equal(s.cpus, '1', `${s.phase}: the runner is pinned to the client core`);
+  }
+  assert.equal(allowedList(), before, 'the runner\'s affinity is restored after the run');
+  assert.equal(hosts.server.cgroupPath, undefined, 'the cgroup is removed');
+});
+
+function allowedList(): string {
+  return /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '';
+}

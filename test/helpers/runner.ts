@@ -9,9 +9,13 @@ const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 export const SERVE_SCRIPT = here('./serve-process.js');
 export const RUN_CHILD = here('./run-child.js');
 
-/** Extra server flags per test model name: `tiny` is healthy, `crashy` dies on its 30th connection. */
+/**
+ * Extra server flags per test model name: `tiny` is healthy, `crashy` dies on its 30th connection; `vanishing` is
+ * `tiny`, but unavailable where EVENTBENCH_TEST_GONE names it (a server uninstalled between a run and its resume).
+ */
 const FLAGS: Record<string, string[]> = {
   tiny: [],
+  vanishing: [],
   'tiny-tree': ['--child'],
   crashy: ['--crash-after', '30'],
   stall: ['--stall'],
@@ -24,7 +28,8 @@ export const testCatalog: ServerModel[] = Object.keys(FLAGS).map((name) => ({
   connection: 'event',
   slow: false,
   summary: `test server ${name}`,
-  available: async () => ({ ok: true }),
+  available: async () => ((process.env.EVENTBENCH_TEST_GONE ?? '').split(',').includes(name)
+    ? { ok: false, reason: `${name} is gone`, hint: 'unset EVENTBENCH_TEST_GONE' } : { ok: true }),
   start: async () => { throw new Error('the runner starts servers through their command line'); },
 }));
 
