@@ -92,7 +92,7 @@ for (const signal of ['SIGINT', 'SIGKILL'] as const) {
     assert.match(resumed.stderr, /memory: 4 level\(s\) to measure, 1 server\(s\) kept from before/);
     const m = memory(dir)!;
     assert.deepEqual(m.servers.map((s) => s.server).sort(), ['async', 'events'], 'each server once');
-    assert.deepEqual(m.levels, [0, 250, 500]);
+    assert.deepEqual(m.levels, [0, 100, 200]);
     for (const s of m.servers) assert.equal(s.status, 'ok', s.reason);
     assert.ok(m.finishedAt);
     assert.equal(jsonl<Point>(dir, POINTS_FILE).length, 2, 'the closed sweep is not measured again');

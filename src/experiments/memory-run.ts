@@ -14,7 +14,7 @@ import { runPhase } from '../sweep/engine.js';
 import type { Hosts } from '../host/hosts.js';
 import { localHosts } from '../host/local.js';
 import type { TrialServer } from '../sweep/session.js';
-import { memoryPhase, memorySweepsLeft } from './memory.js';
+import { MEMORY_DEFAULTS, memoryPhase, memorySweepsLeft } from './memory.js';
 
 export interface MemoryRunOptions {
   servers: readonly ServerModel[];
@@ -22,6 +22,8 @@ export interface MemoryRunOptions {
   budgetBytes: number;
   idleTimeoutS: number;
   settleMaxMs: number;
+  /** Looks at a level's memory this far apart (default MEMORY_DEFAULTS.settleLookMs), ms. */
+  settleLookMs?: number;
   quick: boolean;
   dir: string;
   /** argv starting a server; default `eventbench serve NAME ... --idle-timeout S --max-live MAX`. Tests set it. */
@@ -33,12 +35,12 @@ export interface MemoryRunOptions {
 }
 
 /** A fresh memory.json's header: what is asked, and the limits of this host that bound it. */
-export function newMemoryRun(o: Pick<MemoryRunOptions, 'levels' | 'budgetBytes' | 'idleTimeoutS' | 'quick'>): MemoryRun {
+export function newMemoryRun(o: Pick<MemoryRunOptions, 'levels' | 'budgetBytes' | 'idleTimeoutS' | 'settleLookMs' | 'quick'>): MemoryRun {
   const files = openFilesLimit();
   const cap = somaxconn();
   return {
     schema: MEMORY_SCHEMA, startedAt: new Date().toISOString(), environment: environment(), levels: [...o.levels],
-    budgetBytes: o.budgetBytes, idleTimeoutS: o.idleTimeoutS, ...(files !== undefined ? { openFilesLimit: files } : {}),
+    budgetBytes: o.budgetBytes, idleTimeoutS: o.idleTimeoutS, settleLookMs: o.settleLookMs ?? MEMORY_DEFAULTS.settleLookMs, ...(files !== undefined ? { openFilesLimit: files } : {}),
     ...(cap !== undefined ? { somaxconn: cap } : {}), quick: o.quick, servers: [],
   };
 }
@@ -52,7 +54,7 @@ export async function runMemory(o: MemoryRunOptions): Promise<MemoryRun> {
   const run = newMemoryRun(o);
   const plan: Plan = { ...RUN_DEFAULTS, loads: [...RUN_DEFAULTS.loads], warmup: undefined, servers: o.servers.map((s) => s.name), serverCpuShare: 0 };
   const x = memoryPhase({
-    dir, run, plan, settleMaxMs: o.settleMaxMs, maxConnections: memoryConnectionsAllowed(), models: o.servers,
+    dir, run, plan, settleMaxMs: o.settleMaxMs, settleLookMs: run.settleLookMs!, maxConnections: memoryConnectionsAllowed(), models: o.servers,
     ...(o.serverArgv ? { trial: { serverArgv: o.serverArgv } } : {}),
   });
   const sweeps = memorySweepsLeft(run, o.servers.map((s) => s.name));

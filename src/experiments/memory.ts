@@ -29,6 +29,8 @@ export const MEMORY_DEFAULTS = {
   idleTimeoutS: 3600,
   /** How long a level may take to settle before it is measured anyway, ms. */
   settleMaxMs: 6000,
+  /** Looks at a level's memory this far apart, ms, the first two of them after its last connection. */
+  settleLookMs: 250,
 } as const;
 
 /** `--quick`: four small levels (every model, the production servers' 1024-connection cap included, fits). */
@@ -48,9 +50,6 @@ export const PROBE = 50;
 const CONNECT_TIMEOUT_MS = 3000;
 /** The host keeps at least this much available memory; a level stops opening connections below it, bytes. */
 const HOST_RESERVE_BYTES = 2 * 2 ** 30;
-/** A level's memory is first looked at this long after its last connection, then every SETTLE_LOOK_MS until it settles. */
-const SETTLE_FIRST_MS = 500;
-const SETTLE_LOOK_MS = 250;
 
 /** The fit, whether it is a figure, and the connections the budget holds by it. */
 export function judgeMemory(levels: readonly MemoryLevel[], budgetBytes: number): Pick<MemoryServer, 'fit' | 'measurable' | 'why' | 'connectionsInBudget'> {
@@ -117,13 +116,16 @@ export class IdleConnections {
 
 type Settled = TreeMemory & Pick<MemoryLevel, 'settled'>;
 
-/** Waits until the tree's memory settles (two looks within 0.5%, the same processes) or maxMs passed; the last look. */
-export async function settledMemory(look: () => Promise<TreeMemory>, maxMs: number): Promise<Settled> {
+/**
+ * Waits until the tree's memory settles (two looks `lookMs` apart within 0.5%, the same processes) or maxMs passed;
+ * the last look. The first look comes two intervals after the level's last connection.
+ */
+export async function settledMemory(look: () => Promise<TreeMemory>, maxMs: number, lookMs: number): Promise<Settled> {
   const start = Date.now();
-  await sleep(SETTLE_FIRST_MS);
+  await sleep(2 * lookMs);
   let last = await look();
   while (Date.now() - start < maxMs) {
-    await sleep(SETTLE_LOOK_MS);
+    await sleep(lookMs);
     const now = await look();
     const stable = Math.abs(now.memoryBytes - last.memoryBytes) <= 0.005 * Math.max(last.memoryBytes, 1) && now.processes === last.processes;
     last = now;
@@ -168,6 +170,7 @@ export interface MemoryInput {
   /** The run's plan (backlog, page size); the memory phase itself runs unthrottled and unpinned. */
   plan: Plan;
   settleMaxMs: number;
+  settleLookMs: number;
   /** Connections this process may hold (open files less its own). */
   maxConnections: number;
   models: readonly ServerModel[];
@@ -180,7 +183,7 @@ export function memoryPhase(i: MemoryInput): Experiment<MemoryStep> {
   return {
     phase: 'memory',
     host: { cpuShare: 0, periodMs: DEFAULT_THROTTLE_PERIOD_MS },
-    priors: { sessionS: 1, pointS: SETTLE_FIRST_MS / 1000 + 0.5 },
+    priors: { sessionS: 1, pointS: (3 * i.settleLookMs) / 1000 + 0.2 },
     server: (name) => trialServer(i.models.find((m) => m.name === name)!),
     // Per-connection models get a cap on live threads or processes above the largest level (the budget stops them first).
     serverSpec: (server) => serverSpec(server, i.plan, i.trial, ['--idle-timeout', String(i.run.idleTimeoutS), '--max-live', String(Math.max(1, maxLevel + 100))]),
@@ -247,7 +250,7 @@ async function measureLevel(i: MemoryInput, s: Session, m: ServerMemory, target:
     if (now.hostAvailableBytes < HOST_RESERVE_BYTES) return `the host had less than ${HOST_RESERVE_BYTES / 2 ** 30} GiB available at ${held.count} connections`;
     return host.exitReason(id, 'while connections were held');
   });
-  const memory = await settledMemory(async () => { const { hostAvailableBytes: _, ...tree } = await host.memory(id); return tree; }, i.settleMaxMs);
+  const memory = await settledMemory(async () => { const { hostAvailableBytes: _, ...tree } = await host.memory(id); return tree; }, i.settleMaxMs, i.settleLookMs);
   const { established, queued } = await host.connections(id);
   const accepted = established !== undefined && queued !== undefined ? Math.max(0, Math.min(held.count, established - queued)) : undefined;
   const gone = await host.exitReason(id, 'while connections were held');

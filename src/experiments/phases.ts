@@ -13,13 +13,14 @@ import { MEMORY_DEFAULTS, memoryPhase, memorySweepsLeft } from './memory.js';
 import { memoryConnectionsAllowed, newMemoryRun } from './memory-run.js';
 
 /**
- * The memory phase of a run: small levels (every model fits, the production servers' 1024-connection cap included)
- * and short settles, so that it adds about a minute and a half with every server installed; the experiment on its
- * own (`eventbench memory`) goes further.
+ * The memory phase of a run: three small levels and the probe (0, 50, 250, 500: four levels, the fewest that give
+ * a fit with r some weight; every model fits, a pool's cap of 128 included up to where it stops), looked at 100 ms
+ * apart, so that the phase adds at most a minute and a half with every server installed (README: Memory per
+ * connection, measured). The experiment on its own (`eventbench memory`) goes to 10000 connections.
  */
-export const RUN_MEMORY = { levels: [0, 250, 500, 1000], settleMaxMs: 1500 } as const;
-/** `run --quick`: three levels, still enough for a fit with r. */
-export const RUN_MEMORY_QUICK = { levels: [0, 250, 500], settleMaxMs: 1000 } as const;
+export const RUN_MEMORY = { levels: [0, 250, 500], settleMaxMs: 1000, settleLookMs: 100 } as const;
+/** `run --quick`: smaller levels (0, 50, 100, 200), as many of them, sooner settled. */
+export const RUN_MEMORY_QUICK = { levels: [0, 100, 200], settleMaxMs: 600, settleLookMs: 100 } as const;
 
 /** Every phase the input asks for, with its plan, in the order they run. */
 export function resolvePhases(input: PlanInput): PhasePlan[] {
@@ -27,7 +28,7 @@ export function resolvePhases(input: PlanInput): PhasePlan[] {
   if (input.openLoop) phases.push({ phase: 'open', rateFractions: checkRateFractions(input.openLoop), minDurationS: OPEN_MIN_DURATION_S });
   if (input.memory !== false) {
     const m = input.quick ? RUN_MEMORY_QUICK : RUN_MEMORY;
-    phases.push({ phase: 'memory', levels: [...m.levels], budgetBytes: MEMORY_DEFAULTS.budgetBytes, idleTimeoutS: MEMORY_DEFAULTS.idleTimeoutS, settleMaxMs: m.settleMaxMs, quick: input.quick === true });
+    phases.push({ phase: 'memory', levels: [...m.levels], budgetBytes: MEMORY_DEFAULTS.budgetBytes, idleTimeoutS: MEMORY_DEFAULTS.idleTimeoutS, settleMaxMs: m.settleMaxMs, settleLookMs: m.settleLookMs, quick: input.quick === true });
   }
   return phases;
 }
@@ -103,7 +104,7 @@ function prepareMemory(p: Extract<PhasePlan, { phase: 'memory' }>, s: RunState, 
   delete run.finishedAt;
   const missing = gone(s).filter(({ server }) => !run.servers.some((r) => r.server === server)).map(({ server, why }) => `${server}: its memory not measured (${why})`);
   const experiment = memoryPhase({
-    dir: s.dir, run, plan: s.info.plan, settleMaxMs: p.settleMaxMs, maxConnections: memoryConnectionsAllowed(), models: s.runnable,
+    dir: s.dir, run, plan: s.info.plan, settleMaxMs: p.settleMaxMs, settleLookMs: p.settleLookMs, maxConnections: memoryConnectionsAllowed(), models: s.runnable,
     ...(o.trial?.serverArgv ? { trial: { serverArgv: o.trial.serverArgv } } : {}),
   });
   const order = s.info.plan.servers.filter((n) => names(s).includes(n));

@@ -153,7 +153,7 @@ async function runSweep<R>(st: PhaseState<R>, i: number): Promise<'done' | 'abor
     return outcome;
   } finally {
     const kept = x.endSweep?.(sweep, outcome === 'aborted');
-    if (kept) o.emit({ type: 'point', kept, index: st.index, total: st.total });
+    if (kept) o.emit({ type: 'point', kept, index: st.index - 1, total: st.total });
     if (session) for (const w of await o.hosts.server.stop(session.started.id)) o.warn(w);
   }
 }

@@ -103,9 +103,10 @@ export type PhasePlan =
     levels: number[];
     /** The memory budget a server stops at and is extrapolated to, bytes. */
     budgetBytes: number;
-    /** The servers' idle timeout, s, and how long a level may take to settle, ms. */
+    /** The servers' idle timeout, s; how long a level may take to settle, and how far apart its looks are, ms. */
     idleTimeoutS: number;
     settleMaxMs: number;
+    settleLookMs: number;
     quick: boolean;
   };
 
@@ -228,7 +229,7 @@ export interface MemoryLevel {
   /** Processes and threads of the server measured (a native or production server's node wrapper left out). */
   processes: number;
   threads: number;
-  /** Whether its memory settled (two looks apart within 0.5%) before it was measured. */
+  /** Whether its memory settled (two looks MemoryRun.settleLookMs apart within 0.5%) before it was measured. */
   settled: boolean;
 }
 
@@ -275,6 +276,8 @@ export interface MemoryRun {
   budgetBytes: number;
   /** The idle timeout the servers were started with, s. */
   idleTimeoutS: number;
+  /** How far apart the looks at a level's memory were, ms (absent: 250, as `eventbench memory` looks). */
+  settleLookMs?: number;
   /** The soft open-files limit of the client (it holds every connection), and net.core.somaxconn. */
   openFilesLimit?: number;
   somaxconn?: number;
