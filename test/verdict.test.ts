@@ -1,7 +1,9 @@
 // The flags of one point (src/sweep/verdict.ts), on points with known figures.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pointFlags } from '../src/sweep/verdict.js';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { POINT_FLAGS, pointFlags, resultFlags } from '../src/sweep/verdict.js';
 import { RUN_DEFAULTS } from '../src/sweep/plan.js';
 import type { Plan } from '../src/sweep/schema.js';
 import { point } from './helpers/results.js';
@@ -41,4 +43,20 @@ test('cpu-share: at a saturating load, a server that ran out of quota in under 7
   const light = point({ server: 'lighttpd', family: 'production', load: 10, meanLatencyMs: 1.5, peakRssBytes: 1e6 });
   light.metrics = { ...light.metrics!, loadCpuShare: 0.219, quotaPeriods: { total: 200, throttled: 20 } };
   assert.deepEqual(pointFlags(light, plan, true), []);
+});
+
+test("the README's list of flags is the table's: every flag, its label and caption, and no other", () => {
+  const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+  const section = /<!-- flags: from POINT_FLAGS in src\/sweep\/verdict\.ts -->\n([\s\S]*?)<!-- \/flags -->/.exec(readme);
+  assert.ok(section, 'README.md has the flags list between its markers');
+  const listed = section[1]!.split('\n').filter((l) => l.trim() !== '');
+  assert.deepEqual(listed, POINT_FLAGS.map((f) => `  - \`${f.kind}\` (${f.label}): ${f.caption}`));
+});
+
+test('an open-loop result is judged by the rules that need no load: client-bound by its lag, not too slow or short of its quota', () => {
+  const p = point({ server: 'events', family: 'typescript', load: 100, meanLatencyMs: 30 });
+  const r = { ...p.result!, requestsCompleted: 10, verdict: { clientBound: true, reasons: ['the client started requests late: lag p99 4 ms'] } };
+  const metrics = { ...p.metrics!, loadCpuShare: 0.05, quotaPeriods: { total: 200, throttled: 10 } };
+  assert.deepEqual(resultFlags(r, metrics, undefined, plan, true).map((f) => [f.kind, f.why]), [['client-bound', 'the client started requests late: lag p99 4 ms']]);
+  assert.deepEqual(resultFlags(r, { ...metrics, loadCpuShare: 0.4 }, undefined, plan, true).map((f) => f.kind), ['client-bound', 'cpu-share'], 'a quota not enforced is one, at any rate');
 });

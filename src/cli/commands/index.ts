@@ -11,7 +11,7 @@ export interface CommandEntry {
 }
 
 export const commands: readonly CommandEntry[] = [
-  { name: 'run', summary: 'the whole experiment: every server × loads 1..1000, results kept as measured, then the report', load: async () => (await import('./run.js')).run },
+  { name: 'run', summary: 'the whole experiment: every server × loads 10..1000, then what a connection costs each, kept as measured; the report', load: async () => (await import('./run.js')).run },
   { name: 'load', summary: 'the load generator: ab\'s closed loop, trimmed by start order, with measured load and a verdict', load: async () => (await import('./load.js')).load },
   { name: 'serve', summary: 'start one server under test (a concurrency model, a native toy server or a production server)', load: async () => (await import('./serve.js')).serve },
   { name: 'report', summary: "the paper's figures and tables from a run folder (HTML, Markdown, JSON, CSV)", load: async () => (await import('./report.js')).report },
