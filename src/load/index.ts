@@ -8,7 +8,7 @@ import { runAb } from './ab.js';
 import { runLoop, type LoopOutcome } from './loop.js';
 import { requestBytes, resolveLoadOptions, type LoadInput } from './options.js';
 import { writeRaw } from './raw.js';
-import { figures, resultFields, SYN_RETRY_MS } from './stats.js';
+import { keptFigures, resultFields, SYN_RETRY_MS } from './stats.js';
 import { somaxconnFix } from '../core/backlog.js';
 import { notSteadyReason, type Steadiness } from './steady.js';
 import { runWorkers } from './workers.js';
@@ -88,7 +88,7 @@ async function eventbenchResult(o: LoadOptions, startedAt: string): Promise<Load
   const cpu = process.cpuUsage(cpu0);
   const wallS = (performance.now() - wall0) / 1000;
   if (o.rawFile) await writeRaw(o.rawFile, outcome.records);
-  const f = figures(outcome.records, o.trim, o.concurrency);
+  const f = keptFigures(outcome.records, o.trim, o.concurrency);
   const share = wallS > 0 ? (cpu.user + cpu.system) / 1e6 / wallS : 0;
   return {
     schema: LOAD_SCHEMA,

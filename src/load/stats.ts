@@ -67,7 +67,7 @@ export function keptRequests(r: Records, requestedTrim: number): { finished: num
  * that got a whole response (2xx or not) are the served ones, whose times make the latency figures and l_m.
  * Requests the run cut short (end = NaN) are neither kept nor counted.
  */
-export function figures(r: Records, requestedTrim: number, concurrency = 1): Figures {
+export function keptFigures(r: Records, requestedTrim: number, concurrency = 1): Figures {
   const { finished, trim, kept } = keptRequests(r, requestedTrim);
 
   const errors = Object.fromEntries(ERROR_KINDS.map((k) => [k, 0])) as Record<ErrorKind, number> & { total: number };
