@@ -7,7 +7,7 @@ import { numberArg, parseCommandArgs } from '../../core/args.js';
 import { MissingDependencyError, ServerError, UsageError } from '../../core/errors.js';
 import { findModel, models, type ServeOptions, type RunningServer } from '../../servers/registry.js';
 import { DEFAULT_PAGE_BYTES, MAX_PAGE_BYTES, MIN_PAGE_BYTES } from '../../servers/page.js';
-import { isHere, resolveServeRuntime, serveUnder } from '../runtime-serve.js';
+import { isHere, resolveServeRuntime, serveUnder } from '../serve-under.js';
 
 /** Defaults for every flag, in one place. */
 export const SERVE_DEFAULTS = { host: '127.0.0.1', port: 0, backlog: 4096, pageBytes: DEFAULT_PAGE_BYTES, idleTimeoutS: 10 } as const;
