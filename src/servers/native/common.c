@@ -212,3 +212,18 @@ void serve_blocking(int fd, int idle_timeout_ms) {
         while (read(fd, buf, sizeof buf) > 0) continue;
     }
 }
+
+void accept_loop(int listener, const struct acceptor *a) {
+    for (;;) {
+        int fd = a->accept_one ? a->accept_one(listener) : accept(listener, NULL, NULL);
+        if (fd >= 0) {
+            a->handoff(fd, a->ctx);
+            continue;
+        }
+        if (errno != EINTR && errno != ECONNABORTED) perror(a->name);
+        if (errno == EMFILE || errno == ENFILE) {
+            if (a->nap) a->nap();
+            else usleep(10000);
+        }
+    }
+}

@@ -10,6 +10,24 @@
 #include <unistd.h>
 #include <sys/socket.h>
 
+static int listener;
+static int idle_timeout_ms;
+
+/* A child for the connection: it serves it and exits; the parent keeps only the listening socket. */
+static void handoff(int fd, void *ctx) {
+    (void)ctx;
+    pid_t pid = fork();
+    if (pid == 0) {
+        signal(SIGTERM, SIG_DFL);
+        close(listener);
+        serve_blocking(fd, idle_timeout_ms);
+        close(fd);
+        _exit(0);
+    }
+    if (pid < 0) perror("fork");
+    close(fd);
+}
+
 static void stop(int sig) {
     (void)sig;
     signal(SIGTERM, SIG_IGN);
@@ -21,25 +39,10 @@ int main(int argc, char **argv) {
     struct config cfg;
     setup(argc, argv, &cfg);
     setpgid(0, 0); /* a group of our own, so that stop() reaches our children and nobody else */
-    int listener = listen_socket(&cfg);
+    idle_timeout_ms = cfg.idle_timeout_ms;
+    listener = listen_socket(&cfg);
     signal(SIGCHLD, SIG_IGN);
     signal(SIGTERM, stop);
-    for (;;) {
-        int fd = accept(listener, NULL, NULL);
-        if (fd < 0) {
-            if (errno != EINTR && errno != ECONNABORTED) perror("accept");
-            if (errno == EMFILE || errno == ENFILE) usleep(10000); /* out of descriptors: let children finish */
-            continue;
-        }
-        pid_t pid = fork();
-        if (pid == 0) {
-            signal(SIGTERM, SIG_DFL);
-            close(listener);
-            serve_blocking(fd, cfg.idle_timeout_ms);
-            close(fd);
-            _exit(0);
-        }
-        if (pid < 0) perror("fork");
-        close(fd);
-    }
+    struct acceptor a = { .name = "accept", .handoff = handoff };
+    accept_loop(listener, &a);
 }

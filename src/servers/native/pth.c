@@ -44,6 +44,23 @@ static void *serve(void *arg) {
     return NULL;
 }
 
+static int accept_one(int listener) {
+    return pth_accept(listener, NULL, NULL);
+}
+
+static void nap(void) {
+    pth_nap(pth_time(0, 10000));
+}
+
+/* A Pth thread for the connection; one past FD_SETSIZE (select's limit), or none made, is closed instead. */
+static void handoff(int fd, void *attr) {
+    if (fd >= FD_SETSIZE || !pth_spawn(attr, serve, (void *)(intptr_t)fd)) {
+        if (fd >= FD_SETSIZE) fprintf(stderr, "pth: descriptor %d is past FD_SETSIZE, closing it\n", fd);
+        else perror("pth_spawn");
+        close(fd);
+    }
+}
+
 int main(int argc, char **argv) {
     struct config cfg;
     setup(argc, argv, &cfg);
@@ -56,17 +73,6 @@ int main(int argc, char **argv) {
     pth_attr_t attr = pth_attr_new();
     pth_attr_set(attr, PTH_ATTR_JOINABLE, FALSE);
     pth_attr_set(attr, PTH_ATTR_STACK_SIZE, 64 * 1024); /* the 8 KiB head buffer and a little */
-    for (;;) {
-        int fd = pth_accept(listener, NULL, NULL);
-        if (fd < 0) {
-            if (errno != EINTR && errno != ECONNABORTED) perror("pth_accept");
-            if (errno == EMFILE || errno == ENFILE) pth_nap(pth_time(0, 10000)); /* let connections finish */
-            continue;
-        }
-        if (fd >= FD_SETSIZE || !pth_spawn(attr, serve, (void *)(intptr_t)fd)) {
-            if (fd >= FD_SETSIZE) fprintf(stderr, "pth: descriptor %d is past FD_SETSIZE, closing it\n", fd);
-            else perror("pth_spawn");
-            close(fd);
-        }
-    }
+    struct acceptor a = { .name = "pth_accept", .accept_one = accept_one, .nap = nap, .handoff = handoff, .ctx = attr };
+    accept_loop(listener, &a);
 }

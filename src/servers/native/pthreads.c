@@ -20,6 +20,16 @@ static void *serve(void *arg) {
     return NULL;
 }
 
+/* A detached thread for the connection; when none can be made, the connection is closed. */
+static void handoff(int fd, void *attr) {
+    pthread_t thread;
+    int err = pthread_create(&thread, attr, serve, (void *)(intptr_t)fd);
+    if (err) {
+        fprintf(stderr, "pthread_create: %s\n", strerror(err));
+        close(fd);
+    }
+}
+
 int main(int argc, char **argv) {
     struct config cfg;
     setup(argc, argv, &cfg);
@@ -29,18 +39,6 @@ int main(int argc, char **argv) {
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&attr, 64 * 1024); /* the 8 KiB head buffer and a little: 1000 threads stay cheap */
-    for (;;) {
-        int fd = accept(listener, NULL, NULL);
-        if (fd < 0) {
-            if (errno != EINTR && errno != ECONNABORTED) perror("accept");
-            if (errno == EMFILE || errno == ENFILE) usleep(10000); /* out of descriptors: let threads finish */
-            continue;
-        }
-        pthread_t thread;
-        int err = pthread_create(&thread, &attr, serve, (void *)(intptr_t)fd);
-        if (err) {
-            fprintf(stderr, "pthread_create: %s\n", strerror(err));
-            close(fd);
-        }
-    }
+    struct acceptor a = { .name = "accept", .handoff = handoff, .ctx = &attr };
+    accept_loop(listener, &a);
 }
