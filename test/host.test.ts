@@ -12,6 +12,10 @@ import { runExperiment } from '../src/sweep/runner.js';
 import { readRun } from '../src/sweep/store.js';
 import { cpuSeconds, killTree } from '../src/core/proc.js';
 import { SERVE_SCRIPT, testCatalog, testTrial } from './helpers/runner.js';
+import { needs } from './helpers/optional.js';
+
+// Tests that write cgroups are a named skip where none can be written (not root, no cpu controller).
+const cgroupSkip = needs('a cgroup CPU quota', detectCgroup().reason);
 
 function startTiny(extra: string[] = []) {
   const p = spawn(process.execPath, [SERVE_SCRIPT, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -27,9 +31,8 @@ test('CPU lists name CPUs that exist, or are refused with the ones that do', () 
   assert.deepEqual(pinned('1', ['node', 'x'], false), ['node', 'x']);
 });
 
-test('the throttle puts a process tree under a quarter-core quota and is removed after', async (t) => {
+test('the throttle puts a process tree under a quarter-core quota and is removed after', { skip: cgroupSkip }, async (t) => {
   const found = detectCgroup();
-  if (found.mechanism === 'none') return t.skip(`cannot write cgroups here: ${found.reason}`);
   const throttle = createThrottle(0.25);
   t.after(() => throttle.remove());
   assert.equal(throttle.mechanism, found.mechanism);
@@ -51,9 +54,7 @@ test('the throttle puts a process tree under a quarter-core quota and is removed
   assert.equal(existsSync(throttle.path!), false);
 });
 
-test('a throttled run keeps the server under its quota while it is measured', async (t) => {
-  const found = detectCgroup();
-  if (found.mechanism === 'none') return t.skip(`cannot write cgroups here: ${found.reason}`);
+test('a throttled run keeps the server under its quota while it is measured', { skip: cgroupSkip }, async (t) => {
   const base = mkdtempSync(join(tmpdir(), 'eventbench-host-'));
   t.after(() => rmSync(base, { recursive: true, force: true }));
   const out = await runExperiment({
@@ -109,9 +110,8 @@ test('CPU time is read to the thread runtime, not in 10 ms ticks: 3 ms of work s
   assert.equal(cpuSeconds(2 ** 22 + 12345), undefined, 'a process that is gone has no CPU time');
 });
 
-test('a cgroup left by a runner killed with -9 is removed by the next run, which says so', (t) => {
+test('a cgroup left by a runner killed with -9 is removed by the next run, which says so', { skip: cgroupSkip }, (t) => {
   const found = detectCgroup();
-  if (found.mechanism === 'none') return t.skip(`cannot write cgroups here: ${found.reason}`);
   let gone = 4_000_000;
   while (existsSync(`/proc/${gone}`)) gone += 1;
   const stale = join(found.root!, `eventbench-${gone}-1`);
@@ -122,13 +122,13 @@ test('a cgroup left by a runner killed with -9 is removed by the next run, which
   assert.equal(existsSync(stale), false);
 });
 
-test("the cgroup counts the CPU of every process it ever held, exited ones included, and the periods it throttled; doctor's calibration reads the quota in force", async (t) => {
-  const found = detectCgroup();
-  if (found.mechanism === 'none') return t.skip(`cannot write cgroups here: ${found.reason}`);
+test("the cgroup counts the CPU of every process it ever held, exited ones included, and the periods it throttled; doctor's calibration reads the quota in force", { skip: cgroupSkip }, async (t) => {
   const throttle = createThrottle(0.5);
   t.after(() => throttle.remove());
   const before = throttle.usageS();
-  if (before === undefined) return t.skip('this kernel keeps no CPU count for the group (no cpuacct beside cpu v1)');
+  const noCount = needs('CPU accounting of a cgroup (cpuacct beside cpu v1, or cgroup v2)', before === undefined ? 'this kernel keeps no CPU count for the group' : undefined);
+  if (noCount) return t.skip(noCount);
+  assert.notEqual(before, undefined, 'the group counts its CPU time');
   // Three short-lived busy processes, each gone before we look: a scan of live processes would see nothing.
   for (let i = 0; i < 3; i++) {
     const p = spawn(process.execPath, ['-e', 'process.stdin.once("data", () => { const t = performance.now(); while (performance.now() - t < 150) {} process.exit(0); })'], { stdio: ['pipe', 'ignore', 'ignore'] });
