@@ -84,12 +84,13 @@ export interface Throttle {
 
 let counter = 0;
 
+const inert = (reason: string): Throttle => ({ mechanism: 'none', share: 0, periodMs: 0, reason, add() {}, pids: () => [], usageS: () => undefined, periods: () => undefined, remove() {} });
+
 /** Creates a fresh cgroup with a `share`-of-a-core quota, or an inert throttle saying why it could not. */
 export function createThrottle(share: number, periodMs: number = DEFAULT_THROTTLE_PERIOD_MS): Throttle {
-  const none = (reason: string): Throttle => ({ mechanism: 'none', share: 0, periodMs: 0, reason, add() {}, pids: () => [], usageS: () => undefined, periods: () => undefined, remove() {} });
-  if (share <= 0) return none('unthrottled on request (--server-cpu-share 0)');
+  if (share <= 0) return inert('unthrottled on request (--server-cpu-share 0)');
   const found = detectCgroup();
-  if (found.mechanism === 'none' || !found.root) return none(found.reason ?? 'no cgroup');
+  if (found.mechanism === 'none' || !found.root) return inert(found.reason ?? 'no cgroup');
   removeStaleCgroups(found.root);
   const name = `${PREFIX}${process.pid}-${++counter}`;
   const path = join(found.root, name);
@@ -107,31 +108,33 @@ export function createThrottle(share: number, periodMs: number = DEFAULT_THROTTL
     }
   } catch (err) {
     try { rmdirSync(path); } catch { /* never created */ }
-    return none(`could not set up ${path}: ${(err as Error).message}`);
+    return inert(`could not set up ${path}: ${(err as Error).message}`);
   }
+  return groupThrottle(found.mechanism, found.root, path, share, periodUs / 1000, accountingTwin(found.mechanism, name));
+}
+
+/** v1: a twin group under cpuacct, holding the same processes, counts their CPU time; undefined where there is none. */
+function accountingTwin(mechanism: ThrottleMechanism, name: string): string | undefined {
+  if (mechanism !== 'cgroup-v1' || !existsSync(join(V1_ACCT_ROOT, 'cpuacct.usage')) || !writable(V1_ACCT_ROOT)) return undefined;
+  removeStaleCgroups(V1_ACCT_ROOT);
+  try { mkdirSync(join(V1_ACCT_ROOT, name)); return join(V1_ACCT_ROOT, name); } catch { return undefined; /* no accounting: usageS says so */ }
+}
+
+const stat = (file: string): Record<string, number> => Object.fromEntries((readText(file) ?? '').split('\n').map((l) => l.split(/\s+/)).filter((f) => f.length === 2).map(([k, v]) => [k!, Number(v)]));
+
+/** The throttle of the cgroup at `path` (with its accounting twin `acct`, under v1). */
+function groupThrottle(mechanism: 'cgroup-v1' | 'cgroup-v2', root: string, path: string, share: number, periodMs: number, acct: string | undefined): Throttle {
   const procsFile = join(path, 'cgroup.procs');
-  // v1: a twin group under cpuacct, holding the same processes, counts their CPU time.
-  let acct: string | undefined;
-  if (found.mechanism === 'cgroup-v1' && existsSync(join(V1_ACCT_ROOT, 'cpuacct.usage')) && writable(V1_ACCT_ROOT)) {
-    removeStaleCgroups(V1_ACCT_ROOT);
-    try { mkdirSync(join(V1_ACCT_ROOT, name)); acct = join(V1_ACCT_ROOT, name); } catch { /* no accounting: usageS says so */ }
-  }
-  const stat = (file: string): Record<string, number> => Object.fromEntries((readText(file) ?? '').split('\n').map((l) => l.split(/\s+/)).filter((f) => f.length === 2).map(([k, v]) => [k!, Number(v)]));
   let removed = false;
   return {
-    mechanism: found.mechanism,
-    share,
-    periodMs: periodUs / 1000,
-    path,
+    mechanism, share, periodMs, path,
     add(pid) {
       writeFileSync(procsFile, String(pid));
       if (acct) try { writeFileSync(join(acct, 'cgroup.procs'), String(pid)); } catch { /* gone meanwhile */ }
     },
-    pids() {
-      return (readText(procsFile) ?? '').split('\n').filter(Boolean).map(Number);
-    },
+    pids: () => (readText(procsFile) ?? '').split('\n').filter(Boolean).map(Number),
     usageS() {
-      if (found.mechanism === 'cgroup-v2') {
+      if (mechanism === 'cgroup-v2') {
         const us = stat(join(path, 'cpu.stat')).usage_usec;
         return us === undefined ? undefined : us / 1e6;
       }
@@ -144,9 +147,9 @@ export function createThrottle(share: number, periodMs: number = DEFAULT_THROTTL
     },
     remove() {
       if (removed) return;
-      // Anything left is moved back to the root so the folder can go; the trial has already killed its own.
+      // Anything left is moved back to the root so the folder can go; the server's host has already killed its own.
       for (const pid of this.pids()) {
-        try { writeFileSync(join(found.root!, 'cgroup.procs'), String(pid)); } catch { /* gone meanwhile */ }
+        try { writeFileSync(join(root, 'cgroup.procs'), String(pid)); } catch { /* gone meanwhile */ }
         if (acct) try { writeFileSync(join(V1_ACCT_ROOT, 'cgroup.procs'), String(pid)); } catch { /* gone meanwhile */ }
       }
       if (acct) try { rmdirSync(acct); } catch { /* swept by the next run's removeStaleCgroups */ }
