@@ -5,14 +5,24 @@ import type { Hosts } from '../src/host/hosts.js';
 import { localHosts } from '../src/host/local.js';
 import { setUpHosts, tearDownHosts } from '../src/sweep/engine.js';
 
-export async function benchHosts(plan: Pick<Plan, 'serverCpus' | 'clientCpus' | 'serverCpuShare' | 'throttlePeriodMs'>): Promise<{ hosts: Hosts; host: HostSetup; done: () => Promise<void> }> {
+type HostPlan = Pick<Plan, 'serverCpus' | 'clientCpus' | 'serverCpuShare' | 'throttlePeriodMs'>;
+
+export async function benchHosts(plan: HostPlan): Promise<{ hosts: Hosts; host: HostSetup; done: () => Promise<void> }> {
   const hosts = localHosts();
-  const { host, warnings } = await setUpHosts(hosts, { serverCpus: plan.serverCpus, clientCpus: plan.clientCpus, cpuShare: plan.serverCpuShare, periodMs: plan.throttlePeriodMs ?? 10 });
+  const phase = { serverCpus: plan.serverCpus, clientCpus: plan.clientCpus, cpuShare: plan.serverCpuShare, periodMs: plan.throttlePeriodMs ?? 10 };
+  const { host, warnings } = await setUpHosts(hosts, phase);
   for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
-  let done = false;
-  return { hosts, host, done: async () => { if (done) return; done = true; for (const w of await tearDownHosts(hosts)) process.stderr.write(`warning: ${w}\n`); } };
+  let torn = false;
+  const done = async () => {
+    if (torn) return;
+    torn = true;
+    for (const w of await tearDownHosts(hosts)) process.stderr.write(`warning: ${w}\n`);
+  };
+  return { hosts, host, done };
 }
 
 /** How a bench names the throttle in force. */
-export const throttleText = (host: HostSetup): string =>
-  host.throttle.mechanism === 'none' ? `UNTHROTTLED (${host.throttle.reason})` : `throttled to ${host.throttle.share} core in ${host.throttle.periodMs} ms periods (${host.throttle.mechanism})`;
+export function throttleText(host: HostSetup): string {
+  const t = host.throttle;
+  return t.mechanism === 'none' ? `UNTHROTTLED (${t.reason})` : `throttled to ${t.share} core in ${t.periodMs} ms periods (${t.mechanism})`;
+}

@@ -6,13 +6,16 @@ import { benchHosts } from './hosts.js';
 export { median } from '../src/core/numbers.js';
 
 /** The first of `asked` (else nginx, native-epoll, events) that can run here, on hosts set up unthrottled and pinned. */
-export async function unthrottledServer(asked?: string): Promise<{ server: string; model: ServerModel } & Awaited<ReturnType<typeof benchHosts>>> {
+type Unthrottled = { server: string; model: ServerModel } & Awaited<ReturnType<typeof benchHosts>>;
+
+export async function unthrottledServer(asked?: string): Promise<Unthrottled> {
   for (const name of asked ? [asked] : ['nginx', 'native-epoll', 'events']) {
     const model = findModel(name);
     const a = await model?.available();
     if (model && a?.ok) {
       const set = await benchHosts({ serverCpus: '0', clientCpus: '1', serverCpuShare: 0, throttlePeriodMs: 10 });
-      process.stderr.write(`server ${name} on CPU 0, unthrottled; client on CPU 1${set.host.pinned ? '' : ' (taskset missing: NOT pinned)'}\n`);
+      const pinned = set.host.pinned ? '' : ' (taskset missing: NOT pinned)';
+      process.stderr.write(`server ${name} on CPU 0, unthrottled; client on CPU 1${pinned}\n`);
       return { server: name, model, ...set };
     }
     process.stderr.write(`${name} is not available here${a && !a.ok ? ` (${a.reason})` : ''}\n`);

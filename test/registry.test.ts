@@ -13,13 +13,15 @@ test('every server has a unique name, and the paper row it answers is one the re
   for (const row of rows) assert.ok(models.some((m) => m.paperRow === row), `no server answers ${row}`);
 });
 
-test('every model declares what it is: its paper row (or null), how it holds a connection, whether it is slow; runtime variants inherit them', () => {
+test('every model declares its paper row (or null), how it holds a connection, whether it is slow; variants inherit them', () => {
   // Read at run time as a plain object, so that a model built without the type's help (a spread, a factory) is caught too.
   const fields = (m: object) => m as Record<string, unknown>;
   for (const m of models) {
     const f = fields(m);
-    assert.ok('paperRow' in f && (f.paperRow === null || typeof f.paperRow === 'string'), `${m.name}: paperRow must be a row of the paper or null`);
-    assert.ok(CONNECTION_KINDS.includes(f.connection as never), `${m.name}: connection must be one of ${CONNECTION_KINDS.join(', ')}, got ${String(f.connection)}`);
+    const row = 'paperRow' in f && (f.paperRow === null || typeof f.paperRow === 'string');
+    assert.ok(row, `${m.name}: paperRow must be a row of the paper or null`);
+    const kinds = CONNECTION_KINDS.join(', ');
+    assert.ok(CONNECTION_KINDS.includes(f.connection as never), `${m.name}: connection must be one of ${kinds}, got ${String(f.connection)}`);
     assert.equal(typeof f.slow, 'boolean', `${m.name}: slow must be true or false`);
   }
   const events = runtimeVariant('events@bun')!;

@@ -19,10 +19,12 @@ const jsonl = <T>(dir: string, file: string): T[] => {
   const path = join(dir, file);
   return existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as T) : [];
 };
-const memory = (dir: string): MemoryRun | undefined => (existsSync(join(dir, MEMORY_FILE)) ? JSON.parse(readFileSync(join(dir, MEMORY_FILE), 'utf8')) as MemoryRun : undefined);
+const memory = (dir: string): MemoryRun | undefined =>
+  (existsSync(join(dir, MEMORY_FILE)) ? JSON.parse(readFileSync(join(dir, MEMORY_FILE), 'utf8')) as MemoryRun : undefined);
 
 /** Processes of this worktree's eventbench still serving or loading (a run killed with -9 must leave none for long). */
-const ours = () => allProcesses().filter((p) => p.state !== 'Z' && (p.cmdline.includes(`${BIN} serve`) || p.cmdline.includes(`${BIN} load`)));
+const ours = () => allProcesses()
+  .filter((p) => p.state !== 'Z' && (p.cmdline.includes(`${BIN} serve`) || p.cmdline.includes(`${BIN} load`)));
 const cgroupsOf = (pid: number) => {
   const root = detectCgroup().root;
   return root ? readdirSync(root).filter((n) => n.startsWith(`eventbench-${pid}-`)) : [];
@@ -31,8 +33,11 @@ const cgroupsOf = (pid: number) => {
 interface Ran { code: number | null; signal: NodeJS.Signals | null; stderr: string; pid: number }
 
 /** `eventbench run ARGS` (the real CLI, or the test catalog's runner), sent `signal` once `ready(dir)` holds. */
-function run(args: string[], o: { ready?: () => boolean; signal?: NodeJS.Signals; script?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Ran> {
-  const child = spawn(process.execPath, o.script ? [o.script, ...args] : [BIN, 'run', ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...o.env } });
+interface RunOptions { ready?: () => boolean; signal?: NodeJS.Signals; script?: string; env?: NodeJS.ProcessEnv }
+
+function run(args: string[], o: RunOptions = {}): Promise<Ran> {
+  const argv = o.script ? [o.script, ...args] : [BIN, 'run', ...args];
+  const child = spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...o.env } });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
   const timer = setTimeout(() => killTree(child.pid!, 'SIGKILL', process.pid), 150_000);
@@ -62,7 +67,8 @@ for (const signal of ['SIGINT', 'SIGKILL'] as const) {
     assert.match(resumed.stderr, /closed loop: 0 point\(s\) to measure, 2 point\(s\) kept from before/);
     assert.match(resumed.stderr, new RegExp(`open loop: ${3 - kept} point\\(s\\) to measure, ${kept} point\\(s\\) kept from before`));
     const open = jsonl<OpenPoint>(dir, OPEN_POINTS_FILE);
-    assert.deepEqual(open.map((p) => `${p.server}@${p.rateFraction}#${p.round}`), ['events@0.2#1', 'events@0.5#1', 'events@0.8#1'], 'every point of the plan, in order, once');
+    const measured = open.map((p) => `${p.server}@${p.rateFraction}#${p.round}`);
+    assert.deepEqual(measured, ['events@0.2#1', 'events@0.5#1', 'events@0.8#1'], 'every point of the plan, in order, once');
     assert.equal(new Set(open.map((p) => p.capacityRps)).size, 1, 'the rates of the resumed points come from the same capacity');
     assert.equal(jsonl<Point>(dir, POINTS_FILE).length, 2, 'the closed sweep is not measured again');
     const info = readRun(dir).info;
@@ -104,7 +110,8 @@ for (const signal of ['SIGINT', 'SIGKILL'] as const) {
 test('a phase that cannot be resumed (a server no longer installed) is named, and the exit status says incomplete', async (t) => {
   const dir = join(mkdtempSync(join(tmpdir(), 'eventbench-resume-')), 'r');
   t.after(() => rmSync(join(dir, '..'), { recursive: true, force: true }));
-  const args = ['--servers', 'tiny,vanishing', '--loads', '1,2', '--repeat', '1', '--seed', '3', '-t', '0.3', '--out', dir, '--no-report', '--no-memory'];
+  const args = ['--servers', 'tiny,vanishing', '--loads', '1,2', '--repeat', '1', '--seed', '3', '-t', '0.3', '--out', dir];
+  args.push('--no-report', '--no-memory');
   const first = await run(args, { script: RUN_CHILD, ready: () => jsonl(dir, POINTS_FILE).length >= 1 });
   assert.equal(first.code, 130, first.stderr);
   const resumed = await run(['--resume', dir, '--no-report'], { script: RUN_CHILD, env: { EVENTBENCH_TEST_GONE: 'vanishing' } });
@@ -113,5 +120,6 @@ test('a phase that cannot be resumed (a server no longer installed) is named, an
   assert.match(resumed.stderr, /incomplete: closed loop: vanishing: [12] point\(s\) not measured \(on resume: vanishing is gone\)/);
   const info = readRun(dir).info;
   assert.equal(info.incomplete?.[0]?.phase, 'closed');
-  assert.deepEqual(jsonl<Point>(dir, POINTS_FILE).filter((p) => p.server === 'tiny').map((p) => p.load).sort(), [1, 2], 'what can run is measured');
+  const tiny = jsonl<Point>(dir, POINTS_FILE).filter((p) => p.server === 'tiny');
+  assert.deepEqual(tiny.map((p) => p.load).sort(), [1, 2], 'what can run is measured');
 });

@@ -4,13 +4,15 @@
 // appended to points.jsonl the moment it is measured.
 import type { Plan, Point } from '../sweep/schema.js';
 import type { ServerModel } from '../servers/types.js';
-import type { Experiment, Sweep } from '../sweep/engine.js';
+import type { Experiment, PhaseHost, Sweep } from '../sweep/engine.js';
 import { planSweeps, pointDurationS } from '../sweep/plan.js';
 import { closedPriors } from '../sweep/clock.js';
 import { pointFlags } from '../sweep/verdict.js';
 import { stepCap, stopReason } from '../sweep/stop.js';
 import { appendPoint } from '../sweep/store.js';
-import { failedPoint, measurePoint, serverSpec, sessionWarmUp, trialServer, type TrialServer, type TrialSettings } from '../sweep/session.js';
+import {
+  failedPoint, measurePoint, serverSpec, sessionWarmUp, trialServer, type TrialServer, type TrialSettings,
+} from '../sweep/session.js';
 
 export interface ClosedInput {
   dir: string;
@@ -36,6 +38,12 @@ export function closedSweepsLeft(plan: Plan, points: readonly Point[], servers: 
 /** The highest load `server` may still be measured at, after the stop rules of `points`. */
 export const closedCap = (points: readonly Point[], server: string): number => stepCap(points, server, (p) => p.load);
 
+/** The host set-up of a phase that measures speed: the server pinned and under the plan's quota, the client pinned. */
+export function throttledHost(plan: Plan): PhaseHost {
+  const { serverCpus, clientCpus } = plan;
+  return { serverCpus, clientCpus, cpuShare: plan.serverCpuShare, periodMs: plan.throttlePeriodMs ?? 100 };
+}
+
 /** A model of `models` by name, as its points name it. */
 export function serverOf(models: readonly ServerModel[], name: string): TrialServer {
   const model = models.find((m) => m.name === name);
@@ -49,7 +57,7 @@ export function closedLoop(i: ClosedInput): Experiment<Point> {
   let throttled = false;
   return {
     phase: 'closed',
-    host: { serverCpus: plan.serverCpus, clientCpus: plan.clientCpus, cpuShare: plan.serverCpuShare, periodMs: plan.throttlePeriodMs ?? 100 },
+    host: throttledHost(plan),
     priors: closedPriors(plan),
     setUp: (host) => { throttled = host.throttle.mechanism !== 'none'; },
     server: (name) => serverOf(i.models, name),

@@ -40,7 +40,8 @@ export function newMemoryRun(o: Pick<MemoryRunOptions, 'levels' | 'budgetBytes' 
   const cap = somaxconn();
   return {
     schema: MEMORY_SCHEMA, startedAt: new Date().toISOString(), environment: environment(), levels: [...o.levels],
-    budgetBytes: o.budgetBytes, idleTimeoutS: o.idleTimeoutS, settleLookMs: o.settleLookMs ?? MEMORY_DEFAULTS.settleLookMs, ...(files !== undefined ? { openFilesLimit: files } : {}),
+    budgetBytes: o.budgetBytes, idleTimeoutS: o.idleTimeoutS, settleLookMs: o.settleLookMs ?? MEMORY_DEFAULTS.settleLookMs,
+    ...(files !== undefined ? { openFilesLimit: files } : {}),
     ...(cap !== undefined ? { somaxconn: cap } : {}), quick: o.quick, servers: [],
   };
 }
@@ -52,9 +53,12 @@ export async function runMemory(o: MemoryRunOptions): Promise<MemoryRun> {
   const dir = resolve(o.dir);
   mkdirSync(dir, { recursive: true });
   const run = newMemoryRun(o);
-  const plan: Plan = { ...RUN_DEFAULTS, loads: [...RUN_DEFAULTS.loads], warmup: undefined, servers: o.servers.map((s) => s.name), serverCpuShare: 0 };
+  // The defaults' backlog and page; nothing else of a plan applies (no load, no quota, no pinning).
+  const servers = o.servers.map((s) => s.name);
+  const plan: Plan = { ...RUN_DEFAULTS, loads: [...RUN_DEFAULTS.loads], warmup: undefined, servers, serverCpuShare: 0 };
   const x = memoryPhase({
-    dir, run, plan, settleMaxMs: o.settleMaxMs, settleLookMs: run.settleLookMs!, maxConnections: memoryConnectionsAllowed(), models: o.servers,
+    dir, run, plan, settleMaxMs: o.settleMaxMs, settleLookMs: run.settleLookMs!, maxConnections: memoryConnectionsAllowed(),
+    models: o.servers,
     ...(o.serverArgv ? { trial: { serverArgv: o.serverArgv } } : {}),
   });
   const sweeps = memorySweepsLeft(run, o.servers.map((s) => s.name));

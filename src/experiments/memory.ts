@@ -52,12 +52,16 @@ const CONNECT_TIMEOUT_MS = 3000;
 const HOST_RESERVE_BYTES = 2 * 2 ** 30;
 
 /** The fit, whether it is a figure, and the connections the budget holds by it. */
-export function judgeMemory(levels: readonly MemoryLevel[], budgetBytes: number): Pick<MemoryServer, 'fit' | 'measurable' | 'why' | 'connectionsInBudget'> {
+type Judged = Pick<MemoryServer, 'fit' | 'measurable' | 'why' | 'connectionsInBudget'>;
+
+export function judgeMemory(levels: readonly MemoryLevel[], budgetBytes: number): Judged {
   const xs = levels.map((l) => l.acceptedConnections ?? l.connections);
   const line = fitLine(xs, levels.map((l) => l.memoryBytes));
   if (!line) return { measurable: false, why: 'fewer than two distinct connection counts were held' };
   const fit: MemoryFit = { bytesPerConnection: line.slope, interceptBytes: line.intercept, r: line.r, n: line.n };
-  if (line.slope <= 0 || line.r === null) return { fit, measurable: false, why: `memory did not grow with connections (slope ${Math.round(line.slope)} B)` };
+  if (line.slope <= 0 || line.r === null) {
+    return { fit, measurable: false, why: `memory did not grow with connections (slope ${Math.round(line.slope)} B)` };
+  }
   if (line.r < MIN_MEMORY_R) return { fit, measurable: false, why: `r = ${line.r.toFixed(3)} is below ${MIN_MEMORY_R}` };
   const connections = Math.max(0, Math.floor((budgetBytes - line.intercept) / line.slope));
   return { fit, measurable: true, connectionsInBudget: { connections, extrapolated: true } };
@@ -101,7 +105,10 @@ export class IdleConnections {
         s.on('data', () => {}); // an early answer (a 408, a 400) is read and ignored; the close is what counts
         this.sockets.push(s);
       }
-      if (refused > 0) return `${refused} of ${batch} connects were refused or timed out at ${this.sockets.length} connections (the server stopped accepting and its accept queue filled)`;
+      if (refused > 0) {
+        return `${refused} of ${batch} connects were refused or timed out at ${this.sockets.length} connections `
+          + '(the server stopped accepting and its accept queue filled)';
+      }
       const why = await check();
       if (why) return why;
     }
@@ -127,7 +134,8 @@ export async function settledMemory(look: () => Promise<TreeMemory>, maxMs: numb
   while (Date.now() - start < maxMs) {
     await sleep(lookMs);
     const now = await look();
-    const stable = Math.abs(now.memoryBytes - last.memoryBytes) <= 0.005 * Math.max(last.memoryBytes, 1) && now.processes === last.processes;
+    const within = Math.abs(now.memoryBytes - last.memoryBytes) <= 0.005 * Math.max(last.memoryBytes, 1);
+    const stable = within && now.processes === last.processes;
     last = now;
     if (stable) return { ...now, settled: true };
   }
@@ -144,7 +152,8 @@ export function memorySteps(levels: readonly number[]): number[] {
 
 /** One sweep per server of `servers` that memory.json does not hold yet. */
 export function memorySweepsLeft(run: MemoryRun, servers: readonly string[]): Sweep[] {
-  return servers.filter((s) => !run.servers.some((r) => r.server === s)).map((server) => ({ round: 1, server, steps: memorySteps(run.levels) }));
+  const left = servers.filter((s) => !run.servers.some((r) => r.server === s));
+  return left.map((server) => ({ round: 1, server, steps: memorySteps(run.levels) }));
 }
 
 /** What one step of a server did: a level measured, or why it went no further, or why it failed. */
@@ -179,14 +188,14 @@ export interface MemoryInput {
 
 export function memoryPhase(i: MemoryInput): Experiment<MemoryStep> {
   let current: ServerMemory | undefined;
-  const maxLevel = Math.max(...i.run.levels);
+  const maxLive = Math.max(1, Math.max(...i.run.levels) + 100);
   return {
     phase: 'memory',
     host: { cpuShare: 0, periodMs: DEFAULT_THROTTLE_PERIOD_MS },
     priors: { sessionS: 1, pointS: (3 * i.settleLookMs) / 1000 + 0.2 },
     server: (name) => trialServer(i.models.find((m) => m.name === name)!),
     // Per-connection models get a cap on live threads or processes above the largest level (the budget stops them first).
-    serverSpec: (server) => serverSpec(server, i.plan, i.trial, ['--idle-timeout', String(i.run.idleTimeoutS), '--max-live', String(Math.max(1, maxLevel + 100))]),
+    serverSpec: (server) => serverSpec(server, i.plan, i.trial, ['--idle-timeout', String(i.run.idleTimeoutS), '--max-live', `${maxLive}`]),
     warmUp: () => undefined,
     async measure(c) {
       if (current?.server.name !== c.sweep.server) current = new ServerMemory(c.session.server, idleTo(c.session.started.url));
@@ -236,21 +245,27 @@ async function measureLevel(i: MemoryInput, s: Session, m: ServerMemory, target:
   const host: ServerHost = s.hosts.server;
   const id = s.started.id;
   const budget = i.run.budgetBytes;
-  if (target > i.maxConnections) return { stop: `${target} connections need more open files than this process may hold (${i.maxConnections}); raise it with ulimit -n` };
+  if (target > i.maxConnections) {
+    return { stop: `${target} connections need more open files than this process may hold (${i.maxConnections}); raise it with ulimit -n` };
+  }
   // The next level would cost the last slope times the new connections: stop before it passes the budget.
   const fit = m.levels.length >= 2 ? judgeMemory(m.levels, budget).fit : undefined;
   const last = m.levels.at(-1);
   if (fit && last && fit.bytesPerConnection > 0 && last.memoryBytes + fit.bytesPerConnection * (target - last.connections) > budget) {
-    return { stop: `${target} connections would pass the memory budget (${mib(budget)} MiB) at ${Math.round(fit.bytesPerConnection)} B each` };
+    const cost = Math.round(fit.bytesPerConnection);
+    return { stop: `${target} connections would pass the memory budget (${mib(budget)} MiB) at ${cost} B each` };
   }
   const held = m.held!;
   const why = await held.growTo(target, async () => {
     const now = await host.memory(id);
     if (now.memoryBytes > budget) return `the server passed the memory budget (${mib(budget)} MiB) at ${held.count} connections`;
-    if (now.hostAvailableBytes < HOST_RESERVE_BYTES) return `the host had less than ${HOST_RESERVE_BYTES / 2 ** 30} GiB available at ${held.count} connections`;
+    if (now.hostAvailableBytes < HOST_RESERVE_BYTES) {
+      return `the host had less than ${HOST_RESERVE_BYTES / 2 ** 30} GiB available at ${held.count} connections`;
+    }
     return host.exitReason(id, 'while connections were held');
   });
-  const memory = await settledMemory(async () => { const { hostAvailableBytes: _, ...tree } = await host.memory(id); return tree; }, i.settleMaxMs, i.settleLookMs);
+  const look = async () => { const { hostAvailableBytes: _, ...tree } = await host.memory(id); return tree; };
+  const memory = await settledMemory(look, i.settleMaxMs, i.settleLookMs);
   const { established, queued } = await host.connections(id);
   const accepted = established !== undefined && queued !== undefined ? Math.max(0, Math.min(held.count, established - queued)) : undefined;
   const gone = await host.exitReason(id, 'while connections were held');
@@ -259,7 +274,7 @@ async function measureLevel(i: MemoryInput, s: Session, m: ServerMemory, target:
   if (why) return { level, stop: why };
   if (held.closed > 0) return { level, stop: `the server closed ${held.closed} of the idle connections` };
   if (accepted !== undefined && target > 0 && accepted < 0.9 * target) {
-    return { level, stop: `the server accepted only ${accepted} of ${target} connections (its cap on connections, workers or live threads)` };
+    return { level, stop: `the server accepted only ${accepted} of ${target} connections (its cap on connections, workers or threads)` };
   }
   return { level };
 }
@@ -284,9 +299,12 @@ function judgeLevel(i: MemoryInput, m: ServerMemory, s: MemoryStep, step: number
   const scaled = [...new Set([fits / 4, fits / 2, fits].map((x) => Math.round(x)))].filter((x) => x > last.connections);
   const cost = Math.round(est.bytesPerConnection);
   if (scaled.length === 0) {
-    m.stopped = { connections: next, why: `${PROBE} connections already cost ${cost} B each: no more fit in the memory budget (${mib(budget)} MiB)` };
+    const why = `${PROBE} connections already cost ${cost} B each: no more fit in the memory budget (${mib(budget)} MiB)`;
+    m.stopped = { connections: next, why };
     return { stop: m.stopped.why };
   }
-  m.stopped = { connections: top, why: `${top} connections would pass the memory budget (${mib(budget)} MiB) at about ${cost} B each: measured at ${scaled.join(', ')} instead` };
+  const why = `${top} connections would pass the memory budget (${mib(budget)} MiB) at about ${cost} B each: `
+    + `measured at ${scaled.join(', ')} instead`;
+  m.stopped = { connections: top, why };
   return { next: scaled };
 }

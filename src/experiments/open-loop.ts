@@ -15,8 +15,10 @@ import { closedPriors } from '../sweep/clock.js';
 import { resultFlags } from '../sweep/verdict.js';
 import { stepCap, stopReason } from '../sweep/stop.js';
 import { appendOpenPoint } from '../sweep/store.js';
-import { SESSION_WARMUP_CONCURRENCY, failedPoint, measurePoint, serverSpec, sessionWarmUp, type LoadArgs, type TrialSettings } from '../sweep/session.js';
-import { serverOf } from './closed-loop.js';
+import {
+  SESSION_WARMUP_CONCURRENCY, failedPoint, measurePoint, serverSpec, sessionWarmUp, type LoadArgs, type TrialSettings,
+} from '../sweep/session.js';
+import { serverOf, throttledHost } from './closed-loop.js';
 
 /** Offered rates as fractions of each server's closed-loop capacity: light load, the knee's region, and past it. */
 export const DEFAULT_RATE_FRACTIONS = [0.1, 0.25, 0.5, 0.75, 0.9, 1, 1.1, 1.2];
@@ -29,20 +31,28 @@ export const OPEN_MIN_DURATION_S = 2;
 
 /** Checks the --rates list: fractions of capacity. */
 export function checkRateFractions(fractions: number[]): number[] {
-  for (const f of fractions) if (!(f >= 0.01 && f <= 10)) throw new UsageError('--rates', f, 'expected fractions of each server\'s closed-loop capacity from 0.01 to 10', 'e.g. --rates 0.1,0.5,0.9,1.2');
+  for (const f of fractions) {
+    if (!(f >= 0.01 && f <= 10)) {
+      const limit = 'expected fractions of each server\'s closed-loop capacity from 0.01 to 10';
+      throw new UsageError('--rates', f, limit, 'e.g. --rates 0.1,0.5,0.9,1.2');
+    }
+  }
   return [...new Set(fractions)].sort((a, b) => a - b);
 }
 
 /** A server's closed-loop capacity: the highest throughput of its measured points, or undefined if none. */
 export function capacityOf(points: readonly Point[], server: string): number | undefined {
-  const rates = points.filter((p) => p.server === server && p.status === 'ok' && p.result && p.result.throughputRps > 0).map((p) => p.result!.throughputRps);
+  const rates = points.filter((p) => p.server === server && p.status === 'ok' && p.result && p.result.throughputRps > 0)
+    .map((p) => p.result!.throughputRps);
   return rates.length ? Math.max(...rates) : undefined;
 }
 
 /** The `eventbench load` flags of one open-loop point. */
 export function openLoadFlags(rateRps: number, durationS: number, requests: number | undefined) {
   return (a: LoadArgs): string[] => {
-    const flags = ['--rate', String(rateRps), '-t', String(durationS), '--json', '--timeout', String(a.timeoutS), '--trim', String(Math.round((rateRps * durationS) / 10))];
+    // The first tenth of the schedule ramps up (src/load/open-loop.ts): it is trimmed.
+    const trim = Math.round((rateRps * durationS) / 10);
+    const flags = ['--rate', String(rateRps), '-t', String(durationS), '--json', '--timeout', String(a.timeoutS), '--trim', String(trim)];
     if (requests !== undefined) flags.push('-n', String(requests));
     return flags;
   };
@@ -89,7 +99,7 @@ export function openLoop(i: OpenInput): Experiment<OpenPoint> {
   let throttled = false;
   return {
     phase: 'open',
-    host: { serverCpus: plan.serverCpus, clientCpus: plan.clientCpus, cpuShare: plan.serverCpuShare, periodMs: plan.throttlePeriodMs ?? 100 },
+    host: throttledHost(plan),
     priors: { ...closedPriors(plan), pointS: durationS + 1 },
     setUp: (host) => { throttled = host.throttle.mechanism !== 'none'; },
     server: (name) => serverOf(i.models, name),
@@ -106,7 +116,10 @@ export function openLoop(i: OpenInput): Experiment<OpenPoint> {
       if (c.sessionWarmup && p.status === 'ok') p.warmup = { session: c.sessionWarmup, ...p.warmup };
       return toOpenPoint(p, c.step, capacity(c.sweep.server), rateRps, plan, throttled);
     },
-    failedStart: (server, sweep, step, reason) => toOpenPoint(failedPoint(server, 1, sweep.round, reason), step, capacity(server.name), rateOf(server.name, step), plan, throttled),
+    failedStart(server, sweep, step, reason) {
+      const point = failedPoint(server, 1, sweep.round, reason);
+      return toOpenPoint(point, step, capacity(server.name), rateOf(server.name, step), plan, throttled);
+    },
     isFailed: (p) => p.status === 'failed',
     judge(p, _sweep, _step, failuresInARow) {
       const stop = stopReason(p, plan, failuresInARow, `${p.rateRps} requests/s`);

@@ -28,7 +28,10 @@ export function resolvePhases(input: PlanInput): PhasePlan[] {
   if (input.openLoop) phases.push({ phase: 'open', rateFractions: checkRateFractions(input.openLoop), minDurationS: OPEN_MIN_DURATION_S });
   if (input.memory !== false) {
     const m = input.quick ? RUN_MEMORY_QUICK : RUN_MEMORY;
-    phases.push({ phase: 'memory', levels: [...m.levels], budgetBytes: MEMORY_DEFAULTS.budgetBytes, idleTimeoutS: MEMORY_DEFAULTS.idleTimeoutS, settleMaxMs: m.settleMaxMs, settleLookMs: m.settleLookMs, quick: input.quick === true });
+    const { budgetBytes, idleTimeoutS } = MEMORY_DEFAULTS;
+    const { settleMaxMs, settleLookMs } = m;
+    const quick = input.quick === true;
+    phases.push({ phase: 'memory', levels: [...m.levels], budgetBytes, idleTimeoutS, settleMaxMs, settleLookMs, quick });
   }
   return phases;
 }
@@ -67,6 +70,7 @@ export function preparePhase(p: PhasePlan, s: RunState, o: PhaseOptions): Prepar
 }
 
 const names = (s: RunState) => s.runnable.map((m) => m.name);
+const trialOf = (o: PhaseOptions) => (o.trial ? { trial: o.trial } : {});
 
 /** The servers of the plan that cannot run any more, each with the reason it was skipped on resume. */
 function gone(s: RunState): { server: string; why: string }[] {
@@ -83,30 +87,36 @@ function prepareClosed(s: RunState, o: PhaseOptions): PreparedPhase {
     const n = count(closedSweepsLeft(plan, s.points, [server]).map((w) => ({ ...w, steps: w.steps.filter((l) => l <= cap) })));
     return n > 0 ? [`${server}: ${n} point(s) not measured (${why})`] : [];
   });
-  const experiment = closedLoop({ dir: s.dir, plan, points: s.points, models: s.runnable, warn: o.warn, ...(o.trial ? { trial: o.trial } : {}) });
-  return { experiment: experiment as Experiment<unknown>, sweeps: closedSweepsLeft(plan, s.points, names(s)), kept: s.points.length, notes: [], missing };
+  const experiment = closedLoop({ dir: s.dir, plan, points: s.points, models: s.runnable, warn: o.warn, ...trialOf(o) });
+  const sweeps = closedSweepsLeft(plan, s.points, names(s));
+  return { experiment: experiment as Experiment<unknown>, sweeps, kept: s.points.length, notes: [], missing };
 }
 
 function prepareOpen(p: Extract<PhasePlan, { phase: 'open' }>, s: RunState, o: PhaseOptions): PreparedPhase {
-  const input = { dir: s.dir, plan: s.info.plan, rateFractions: p.rateFractions, minDurationS: p.minDurationS, closed: s.points, points: s.openPoints };
+  const { rateFractions, minDurationS } = p;
+  const input = { dir: s.dir, plan: s.info.plan, rateFractions, minDurationS, closed: s.points, points: s.openPoints };
   const notes = names(s).filter((n) => s.points.some((q) => q.server === n) && capacityOf(s.points, n) === undefined)
     .map((n) => `open loop: ${n} skipped: no closed-loop point measured its capacity`);
   const missing = gone(s).flatMap(({ server, why }) => {
     const n = count(openSweepsLeft(input, [server]));
     return n > 0 ? [`${server}: ${n} open-loop point(s) not measured (${why})`] : [];
   });
-  const experiment = openLoop({ ...input, models: s.runnable, warn: o.warn, ...(o.trial ? { trial: o.trial } : {}) });
-  return { experiment: experiment as Experiment<unknown>, sweeps: openSweepsLeft(input, names(s)), kept: s.openPoints.length, notes, missing };
+  const experiment = openLoop({ ...input, models: s.runnable, warn: o.warn, ...trialOf(o) });
+  const sweeps = openSweepsLeft(input, names(s));
+  return { experiment: experiment as Experiment<unknown>, sweeps, kept: s.openPoints.length, notes, missing };
 }
 
 function prepareMemory(p: Extract<PhasePlan, { phase: 'memory' }>, s: RunState, o: PhaseOptions): PreparedPhase {
   const run = (s.memory ??= newMemoryRun(p));
   delete run.finishedAt;
-  const missing = gone(s).filter(({ server }) => !run.servers.some((r) => r.server === server)).map(({ server, why }) => `${server}: its memory not measured (${why})`);
+  const missing = gone(s).filter(({ server }) => !run.servers.some((r) => r.server === server))
+    .map(({ server, why }) => `${server}: its memory not measured (${why})`);
   const experiment = memoryPhase({
-    dir: s.dir, run, plan: s.info.plan, settleMaxMs: p.settleMaxMs, settleLookMs: p.settleLookMs, maxConnections: memoryConnectionsAllowed(), models: s.runnable,
+    dir: s.dir, run, plan: s.info.plan, settleMaxMs: p.settleMaxMs, settleLookMs: p.settleLookMs,
+    maxConnections: memoryConnectionsAllowed(), models: s.runnable,
     ...(o.trial?.serverArgv ? { trial: { serverArgv: o.trial.serverArgv } } : {}),
   });
   const order = s.info.plan.servers.filter((n) => names(s).includes(n));
-  return { experiment: experiment as Experiment<unknown>, sweeps: memorySweepsLeft(run, order), kept: run.servers.length, notes: [], missing };
+  const sweeps = memorySweepsLeft(run, order);
+  return { experiment: experiment as Experiment<unknown>, sweeps, kept: run.servers.length, notes: [], missing };
 }

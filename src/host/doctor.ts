@@ -56,13 +56,21 @@ function portsCheck(range: { lo: number; hi: number; ports: number }, largestLoa
   const { lo, hi, ports } = range;
   const tw = timeWaitInRange(lo, hi);
   const free = ports - tw;
-  if (largestLoad > ports) return { name: 'local ports', status: 'fail', detail: `${ports} local ports (${lo}-${hi}), fewer than the ${largestLoad} clients of the largest load: the run refuses it`, fix: PORT_RANGE_FIX };
-  if (free < PORT_HEADROOM * largestLoad) {
-    return { name: 'local ports', status: 'warn', detail: `${ports} local ports (${lo}-${hi}), ${tw} held in TIME_WAIT: ${free} free, under ${PORT_HEADROOM} per client at a load of ${largestLoad}`, fix: `${PORT_RANGE_FIX} net.ipv4.tcp_tw_reuse=1, or wait a minute for TIME_WAIT to drain` };
+  const name = 'local ports';
+  const span = `${ports} local ports (${lo}-${hi})`;
+  if (largestLoad > ports) {
+    const detail = `${span}, fewer than the ${largestLoad} clients of the largest load: the run refuses it`;
+    return { name, status: 'fail', detail, fix: PORT_RANGE_FIX };
   }
-  return tw > ports / 2
-    ? { name: 'local ports', status: 'warn', detail: `${tw} of ${ports} local ports are in TIME_WAIT (another benchmark just ran?)`, fix: 'wait a minute, or sudo sysctl -w net.ipv4.tcp_tw_reuse=1' }
-    : { name: 'local ports', status: 'ok', detail: `${ports} local ports (${lo}-${hi}), ${tw} in TIME_WAIT` };
+  if (free < PORT_HEADROOM * largestLoad) {
+    const detail = `${span}, ${tw} held in TIME_WAIT: ${free} free, under ${PORT_HEADROOM} per client at a load of ${largestLoad}`;
+    return { name, status: 'warn', detail, fix: `${PORT_RANGE_FIX} net.ipv4.tcp_tw_reuse=1, or wait a minute for TIME_WAIT to drain` };
+  }
+  if (tw > ports / 2) {
+    const detail = `${tw} of ${ports} local ports are in TIME_WAIT (another benchmark just ran?)`;
+    return { name, status: 'warn', detail, fix: 'wait a minute, or sudo sysctl -w net.ipv4.tcp_tw_reuse=1' };
+  }
+  return { name, status: 'ok', detail: `${span}, ${tw} in TIME_WAIT` };
 }
 
 /** Free local ports per client under which doctor warns (the run itself needs one per client at once). */

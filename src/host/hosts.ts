@@ -76,11 +76,20 @@ export interface LoadSpec {
   limitS: number;
 }
 
+/** A warm-up: `concurrency` clients in windows by `policy`; `jit`: the server's code compiles as it runs. */
+export interface WarmRequest {
+  url: string;
+  concurrency: number;
+  policy: WarmupPolicy;
+  timeoutS: number;
+  jit: boolean;
+}
+
 export interface ClientHost {
   /** Pins the runner's own warm-ups to `cpus` (absent: left as it is); restored by tearDown. */
   setUp(o: { cpus?: string }): Promise<{ pinned: boolean; warnings: string[] }>;
   /** Drives the server in windows until steady (src/sweep/warmup.ts). */
-  warm(o: { url: string; concurrency: number; policy: WarmupPolicy; timeoutS: number; jit: boolean }, signal?: AbortSignal): Promise<Warmup>;
+  warm(o: WarmRequest, signal?: AbortSignal): Promise<Warmup>;
   /** Runs one load; its result, why there is none, or aborted. */
   load(spec: LoadSpec, signal?: AbortSignal): Promise<{ result?: LoadResult; error?: string; aborted?: true }>;
   tearDown(): Promise<string[]>;

@@ -11,7 +11,9 @@ import { runtimeArgv } from '../servers/runtime.js';
 import { warmUntilSteady } from '../sweep/warmup.js';
 import { createThrottle, hostSetup, type Throttle } from './throttle.js';
 import { allowedCpus, hasTaskset, pinSelf, pinned } from './cpus.js';
-import { AcceptQueueSampler, TreeSampler, backlogOnPort, establishedTo, listenCounters, listenGrowth, listenQueue, processTree, treeMemory } from './sampling.js';
+import {
+  AcceptQueueSampler, TreeSampler, backlogOnPort, establishedTo, listenCounters, listenGrowth, listenQueue, processTree, treeMemory,
+} from './sampling.js';
 import type { ClientHost, LoadSpec, ServerHost, ServerHostSetUp, ServerSample, ServerSpec, StartedServer, TreeMemory } from './hosts.js';
 
 /** A server gets this long after SIGTERM before SIGKILL; whatever it leaves is then killed by pid and reported. */
@@ -32,12 +34,14 @@ function waitListening(child: Child, timeoutMs: number, signal?: AbortSignal): P
     const check = () => {
       const line = child.stdout().split('\n')[0] ?? '';
       const m = /^listening on (http:\/\/\S+)\s*$/.exec(line);
-      if (m && child.stdout().includes('\n')) done(() => resolve(m[1]!));
-      else if (child.stdout().includes('\n')) done(() => reject(new Error(`first line was ${JSON.stringify(line.slice(0, 120))}, not "listening on http://HOST:PORT/"`)));
+      if (m && child.stdout().includes('\n')) return done(() => resolve(m[1]!));
+      const wrong = `first line was ${JSON.stringify(line.slice(0, 120))}, not "listening on http://HOST:PORT/"`;
+      if (child.stdout().includes('\n')) done(() => reject(new Error(wrong)));
     };
     const onExit = ({ code, signal: sig }: { code: number | null; signal: NodeJS.Signals | null }) =>
       done(() => reject(new Error(`server exited (${sig ?? `code ${code}`}) before listening: ${child.stderrTail() || 'no output'}`)));
-    const timer = setTimeout(() => done(() => reject(new Error(`server printed no "listening on" line within ${timeoutMs} ms`))), timeoutMs);
+    const silent = `server printed no "listening on" line within ${timeoutMs} ms`;
+    const timer = setTimeout(() => done(() => reject(new Error(silent))), timeoutMs);
     const onAbort = () => done(() => reject(new Error('aborted')));
     const done = (f: () => void) => {
       clearTimeout(timer);
@@ -55,7 +59,12 @@ function waitListening(child: Child, timeoutMs: number, signal?: AbortSignal): P
 /** One server started here: its process, every pid it ever had (for the leftover check), and its samplers. */
 class LocalServer {
   readonly seen = new Set<number>();
-  sampling?: { tree: TreeSampler; queue: AcceptQueueSampler; periods?: { total: number; throttled: number }; counters: ReturnType<typeof listenCounters> };
+  sampling?: {
+    tree: TreeSampler;
+    queue: AcceptQueueSampler;
+    periods?: { total: number; throttled: number };
+    counters: ReturnType<typeof listenCounters>;
+  };
   port = 0;
 
   constructor(readonly spec: ServerSpec, readonly child: Child, private readonly throttle: Throttle) {}
@@ -76,7 +85,8 @@ class LocalServer {
   exitReason(during?: string): string | undefined {
     const p = this.child.proc;
     if (p.exitCode === null && p.signalCode === null) return undefined;
-    return `server exited (${p.signalCode ?? `code ${p.exitCode}`})${during ? ` ${during}` : ''}: ${this.child.stderrTail() || 'no output'}`;
+    const how = p.signalCode ?? `code ${p.exitCode}`;
+    return `server exited (${how})${during ? ` ${during}` : ''}: ${this.child.stderrTail() || 'no output'}`;
   }
 }
 
@@ -93,7 +103,8 @@ export class LocalServerHost implements ServerHost {
     this.throttle = createThrottle(o.cpuShare, o.periodMs);
     if (o.cpus !== undefined && !pin) warnings.push('taskset is missing: server and client are not pinned (install util-linux)');
     if (o.cpuShare > 0 && this.throttle.mechanism === 'none') {
-      warnings.push(`the server runs unthrottled: ${this.throttle.reason}; it may be as fast as the client, unlike the paper's slow server`);
+      const why = this.throttle.reason;
+      warnings.push(`the server runs unthrottled: ${why}; it may be as fast as the client, unlike the paper's slow server`);
     }
     return { host: hostSetup(this.throttle, pin), warnings };
   }
@@ -138,7 +149,11 @@ export class LocalServerHost implements ServerHost {
       const inGroup = new Set(this.throttle.pids());
       for (const p of server.members()) {
         if (inGroup.has(p)) continue;
-        try { this.throttle.add(p); } catch (err) { if (alive(p)) warnings.push(`could not throttle ${server.spec.name} (pid ${p}): ${(err as Error).message}`); }
+        try {
+          this.throttle.add(p);
+        } catch (err) {
+          if (alive(p)) warnings.push(`could not throttle ${server.spec.name} (pid ${p}): ${(err as Error).message}`);
+        }
       }
     }
     return warnings;
@@ -171,13 +186,16 @@ export class LocalServerHost implements ServerHost {
     const usage = on.tree.stop();
     const acceptQueue = on.queue.stop();
     const after = listenCounters();
-    const warnings = on.counters && after ? [] : ['ListenOverflows and ListenDrops could not be read from /proc/net/netstat: this point records none'];
+    const unread = 'ListenOverflows and ListenDrops could not be read from /proc/net/netstat: this point records none';
+    const warnings = on.counters && after ? [] : [unread];
     const loadCpuShare = loadSpan ? on.tree.cpuShareBetween(loadSpan.fromMs, loadSpan.toMs) : undefined;
-    const periodsAfter = this.throttle.periods();
+    const p = this.throttle.periods();
+    const quotaPeriods = on.periods && p
+      ? { quotaPeriods: { total: p.total - on.periods.total, throttled: p.throttled - on.periods.throttled } } : {};
     const sample: ServerSample = {
       ...usage,
       ...(loadCpuShare !== undefined ? { loadCpuShare } : {}),
-      ...(on.periods && periodsAfter ? { quotaPeriods: { total: periodsAfter.total - on.periods.total, throttled: periodsAfter.throttled - on.periods.throttled } } : {}),
+      ...quotaPeriods,
       ...(acceptQueue ? { acceptQueue } : {}),
       idleRssBytes: on.tree.idleRssBytes,
       ...listenGrowth(on.counters, after),
@@ -214,7 +232,8 @@ export class LocalServerHost implements ServerHost {
     try {
       this.throttle.remove();
     } catch (err) {
-      warnings.push(`could not remove the cgroup ${this.throttle.path}: ${(err as Error).message}; remove it with \`rmdir ${this.throttle.path}\``);
+      const path = this.throttle.path;
+      warnings.push(`could not remove the cgroup ${path}: ${(err as Error).message}; remove it with \`rmdir ${path}\``);
     }
     this.throttle = createThrottle(0);
     return warnings;
@@ -243,7 +262,9 @@ export function availableHostBytes(): number {
 }
 
 /** Runs the client to the end; returns its parsed LoadResult or why there is none. */
-async function runClient(argv: string[], limitS: number, signal?: AbortSignal): Promise<{ result?: LoadResult; error?: string; aborted?: true }> {
+type LoadOutcome = { result?: LoadResult; error?: string; aborted?: true };
+
+async function runClient(argv: string[], limitS: number, signal?: AbortSignal): Promise<LoadOutcome> {
   const client = startChild(argv[0]!, argv.slice(1), { keepStdout: true });
   const onAbort = () => client.proc.kill('SIGINT');
   signal?.addEventListener('abort', onAbort, { once: true });
@@ -256,7 +277,8 @@ async function runClient(argv: string[], limitS: number, signal?: AbortSignal): 
     const result = JSON.parse(client.stdout()) as LoadResult;
     if (typeof result.requests === 'number') return { result };
   } catch { /* fall through */ }
-  return { error: `client ended (${sig ?? `code ${code}`}) without a result${sig === 'SIGKILL' ? ` after ${limitS} s` : ''}: ${client.stderrTail() || 'no output'}` };
+  const killed = sig === 'SIGKILL' ? ` after ${limitS} s` : '';
+  return { error: `client ended (${sig ?? `code ${code}`}) without a result${killed}: ${client.stderrTail() || 'no output'}` };
 }
 
 export class LocalClientHost implements ClientHost {

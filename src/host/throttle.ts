@@ -84,7 +84,9 @@ export interface Throttle {
 
 let counter = 0;
 
-const inert = (reason: string): Throttle => ({ mechanism: 'none', share: 0, periodMs: 0, reason, add() {}, pids: () => [], usageS: () => undefined, periods: () => undefined, remove() {} });
+const inert = (reason: string): Throttle => ({
+  mechanism: 'none', share: 0, periodMs: 0, reason, add() {}, pids: () => [], usageS: () => undefined, periods: () => undefined, remove() {},
+});
 
 /** Creates a fresh cgroup with a `share`-of-a-core quota, or an inert throttle saying why it could not. */
 export function createThrottle(share: number, periodMs: number = DEFAULT_THROTTLE_PERIOD_MS): Throttle {
@@ -117,13 +119,22 @@ export function createThrottle(share: number, periodMs: number = DEFAULT_THROTTL
 function accountingTwin(mechanism: ThrottleMechanism, name: string): string | undefined {
   if (mechanism !== 'cgroup-v1' || !existsSync(join(V1_ACCT_ROOT, 'cpuacct.usage')) || !writable(V1_ACCT_ROOT)) return undefined;
   removeStaleCgroups(V1_ACCT_ROOT);
-  try { mkdirSync(join(V1_ACCT_ROOT, name)); return join(V1_ACCT_ROOT, name); } catch { return undefined; /* no accounting: usageS says so */ }
+  try {
+    mkdirSync(join(V1_ACCT_ROOT, name));
+    return join(V1_ACCT_ROOT, name);
+  } catch {
+    return undefined; // no accounting: usageS says so
+  }
 }
 
-const stat = (file: string): Record<string, number> => Object.fromEntries((readText(file) ?? '').split('\n').map((l) => l.split(/\s+/)).filter((f) => f.length === 2).map(([k, v]) => [k!, Number(v)]));
+/** A cgroup's flat-keyed file (cpu.stat): each `key value` line. */
+const stat = (file: string): Record<string, number> =>
+  Object.fromEntries((readText(file) ?? '').split('\n').map((l) => l.split(/\s+/)).filter((f) => f.length === 2).map(([k, v]) => [k!, Number(v)]));
 
 /** The throttle of the cgroup at `path` (with its accounting twin `acct`, under v1). */
-function groupThrottle(mechanism: 'cgroup-v1' | 'cgroup-v2', root: string, path: string, share: number, periodMs: number, acct: string | undefined): Throttle {
+function groupThrottle(
+  mechanism: 'cgroup-v1' | 'cgroup-v2', root: string, path: string, share: number, periodMs: number, acct: string | undefined,
+): Throttle {
   const procsFile = join(path, 'cgroup.procs');
   let removed = false;
   return {

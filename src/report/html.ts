@@ -77,7 +77,8 @@ function figureHtml(f: RenderedFigure): string {
 function flagsExplained(model: ReportModel): string {
   const seen = new Set(model.servers.flatMap((s) => s.flags.map((f) => f.kind)));
   const lines = POINT_FLAGS.filter((f) => seen.has(f.kind)).map((f) => `${f.label} (${f.kind}): ${f.caption}.`);
-  return lines.length > 0 ? `<p>What the flags mean (a flagged point is shown, and left out of every fit):</p>${list(lines, 'flags note')}` : '';
+  if (lines.length === 0) return '';
+  return `<p>What the flags mean (a flagged point is shown, and left out of every fit):</p>${list(lines, 'flags note')}`;
 }
 
 const list = (items: string[], cls = ''): string => `<ul${cls ? ` class="${cls}"` : ''}>${items.map((i) => `<li>${escapeHtml(i)}</li>`).join('')}</ul>`;
@@ -94,7 +95,8 @@ export function renderHtml(model: ReportModel, rendered: readonly RenderedFigure
   parts.push('<h2>At a glance</h2>', list(glance(model), 'glance'));
   const ranking = rankingTable(model);
   parts.push(`<h2>${escapeHtml(ranking.title)}</h2>`, `<p>${escapeHtml(`${model.ratioReference.why} A rank shared (=) means the 95% intervals overlap: those servers are tied.`)}</p>`, htmlTable(ranking, ranking.columns.indexOf('flags')));
-  if (flagged.length > 0) parts.push(list(flagged.flatMap((s) => s.flags.map((f) => `${s.server}: ${f.text}`)), 'flags note'), flagsExplained(model));
+  const notes = flagged.flatMap((s) => s.flags.map((f) => `${s.server}: ${f.text}`));
+  if (flagged.length > 0) parts.push(list(notes, 'flags note'), flagsExplained(model));
   const openTable = openLoopTable(model);
   if (openTable) parts.push('<h2>Open loop: latency against offered rate</h2>', fig('fig6'), `<h3>${escapeHtml(openTable.title)}</h3>`, htmlTable(openTable, openTable.columns.indexOf('points left out')));
   parts.push('<h2>The paper\'s figures, today</h2>', fig('fig1'), fig('fig2'));

@@ -30,7 +30,8 @@ export function claimSide(server: string): 'events' | 'threads' | 'user threads'
 
 /** memory.json of a folder, through the one reader of results folders; says what to run when there is none. */
 export function readMemoryRun(dir: string): MemoryRun {
-  if (!existsSync(path.join(dir, MEMORY_FILE))) throw new ResultsError(`${path.join(dir, MEMORY_FILE)} does not exist; run \`eventbench memory --out ${dir}\` first`);
+  const file = path.join(dir, MEMORY_FILE);
+  if (!existsSync(file)) throw new ResultsError(`${file} does not exist; run \`eventbench memory --out ${dir}\` first`);
   return readMemory(dir);
 }
 

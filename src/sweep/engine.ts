@@ -91,7 +91,8 @@ export interface EngineOptions {
 
 /** Sets up both hosts for a phase; what is in force, and what to warn about. */
 export async function setUpHosts(hosts: Hosts, h: PhaseHost): Promise<{ host: HostSetup; warnings: string[] }> {
-  const s = await hosts.server.setUp({ ...(h.serverCpus !== undefined ? { cpus: h.serverCpus } : {}), cpuShare: h.cpuShare, periodMs: h.periodMs });
+  const cpus = h.serverCpus !== undefined ? { cpus: h.serverCpus } : {};
+  const s = await hosts.server.setUp({ ...cpus, cpuShare: h.cpuShare, periodMs: h.periodMs });
   const c = await hosts.client.setUp(h.clientCpus !== undefined ? { cpus: h.clientCpus } : {});
   return { host: { ...s.host, pinned: s.host.pinned && c.pinned }, warnings: [...s.warnings, ...c.warnings] };
 }
@@ -114,14 +115,17 @@ interface PhaseState<R> {
 
 /** Runs one phase's sweeps on hosts set up for it; says whether it was interrupted, and the host set-up in force. */
 export async function runPhase<R>(x: Experiment<R>, sweeps: Sweep[], o: EngineOptions): Promise<{ aborted: boolean; host: HostSetup }> {
-  const state: PhaseState<R> = { x, o, sweeps, clock: new RunClock(x.priors), failuresInARow: new Map(), index: 0, total: sweeps.reduce((a, s) => a + s.steps.length, 0) };
+  const total = sweeps.reduce((a, s) => a + s.steps.length, 0);
+  const state: PhaseState<R> = { x, o, sweeps, clock: new RunClock(x.priors), failuresInARow: new Map(), index: 0, total };
   let aborted = false;
   try {
     const { host, warnings } = await setUpHosts(o.hosts, x.host);
     for (const w of warnings) o.warn(w);
     x.setUp?.(host);
     const pinned = (cpus: string | undefined) => (host.pinned ? cpus : undefined);
-    o.emit({ type: 'host', phase: x.phase, host, cpus: { ...(pinned(x.host.serverCpus) ? { server: x.host.serverCpus } : {}), ...(pinned(x.host.clientCpus) ? { client: x.host.clientCpus } : {}) } });
+    const server = pinned(x.host.serverCpus);
+    const client = pinned(x.host.clientCpus);
+    o.emit({ type: 'host', phase: x.phase, host, cpus: { ...(server ? { server } : {}), ...(client ? { client } : {}) } });
     for (let i = 0; i < sweeps.length && !aborted; i++) aborted = o.signal?.aborted === true || (await runSweep(state, i)) === 'aborted';
     return { aborted, host };
   } finally {
@@ -146,7 +150,8 @@ async function runSweep<R>(st: PhaseState<R>, i: number): Promise<'done' | 'abor
   try {
     for (const w of session?.started.warnings ?? []) o.warn(w);
     const warm = session && x.warmUp(sweep);
-    const warmup = session && warm ? await o.hosts.client.warm({ url: session.started.url, ...warm, jit: server.family === 'typescript' }, o.signal) : undefined;
+    const jit = server.family === 'typescript';
+    const warmup = session && warm ? await o.hosts.client.warm({ url: session.started.url, ...warm, jit }, o.signal) : undefined;
     if (o.signal?.aborted) return outcome;
     st.clock.recordSession(sweep.server, (performance.now() - t0) / 1000, server.family);
     outcome = await runSteps(st, i, session ?? ('failed' in started ? started.failed : ''), warmup);
@@ -159,13 +164,14 @@ async function runSweep<R>(st: PhaseState<R>, i: number): Promise<'done' | 'abor
 }
 
 /** The steps of a started sweep, or the one failed record of a sweep whose server did not start (`reason`). */
-async function runSteps<R>(st: PhaseState<R>, i: number, session: Session | string, warmup: Warmup | undefined): Promise<'done' | 'aborted'> {
+async function runSteps<R>(st: PhaseState<R>, i: number, session: Session | string, warmup?: Warmup): Promise<'done' | 'aborted'> {
   const { x, o } = st;
   const sweep = st.sweeps[i]!;
   while (sweep.steps.length > 0) {
     const step = sweep.steps[0]!;
     const tp = performance.now();
-    o.emit({ type: 'point-start', phase: x.phase, server: sweep.server, round: sweep.round, step, index: st.index, total: st.total, etaS: eta(st, i) });
+    const { server, round } = sweep;
+    o.emit({ type: 'point-start', phase: x.phase, server, round, step, index: st.index, total: st.total, etaS: eta(st, i) });
     const record = typeof session === 'string'
       ? x.failedStart(x.server(sweep.server), sweep, step, session)
       : await x.measure({ session, sweep, step, ...(warmup ? { sessionWarmup: warmup } : {}), ...(o.signal ? { signal: o.signal } : {}) });
@@ -207,7 +213,9 @@ function dropSteps<R>(st: PhaseState<R>, sweep: Sweep, keep: (step: number) => b
 }
 
 function eta<R>(st: PhaseState<R>, i: number): number {
-  return st.clock.remainingS(st.sweeps.slice(i).map((s) => ({ server: s.server, family: st.x.server(s.server).family, steps: s.steps, started: s.started === true })));
+  const family = (server: string) => st.x.server(server).family;
+  const left = st.sweeps.slice(i).map((s) => ({ server: s.server, family: family(s.server), steps: s.steps, started: s.started === true }));
+  return st.clock.remainingS(left);
 }
 
 /**
@@ -220,7 +228,8 @@ export async function runTrial(hosts: Hosts, o: MeasureOptions & { server: Trial
   if ('failed' in started) return failedPoint(o.server, o.load, o.round, started.failed);
   try {
     const warm = o.warmupRequests === undefined ? sessionWarmUp(o.plan, o.load) : undefined;
-    const first = warm ? await hosts.client.warm({ url: started.url, ...warm, jit: o.server.family === 'typescript' }, o.signal) : undefined;
+    const jit = o.server.family === 'typescript';
+    const first = warm ? await hosts.client.warm({ url: started.url, ...warm, jit }, o.signal) : undefined;
     if (o.signal?.aborted) return 'aborted';
     const point = await measurePoint({ server: o.server, hosts, started }, o);
     if (point !== 'aborted' && first && point.status === 'ok') point.warmup = { session: first, ...point.warmup };

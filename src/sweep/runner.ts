@@ -72,7 +72,8 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
     if (interrupted || o.signal?.aborted) info.interrupted = true;
     writeRunInfo(dir, info);
   }
-  return { dir, info, points: state.points, openPoints: state.openPoints, ...(state.memory ? { memory: state.memory } : {}), interrupted: info.interrupted === true };
+  const memory = state.memory ? { memory: state.memory } : {};
+  return { dir, info, points: state.points, openPoints: state.openPoints, ...memory, interrupted: info.interrupted === true };
 }
 
 /** Each phase in order, each measuring what it misses; resolves to whether the run was interrupted. */
@@ -84,7 +85,8 @@ async function runPhases(state: RunState, o: RunOptions, emit: (e: RunEvent) => 
     if (o.signal?.aborted) return true;
     const p = preparePhase(phase, state, { warn, ...(o.trial ? { trial: o.trial } : {}) });
     if (p.missing.length > 0) (info.incomplete ??= []).push(...p.missing.map((why) => ({ phase: phase.phase, why })));
-    emit({ type: 'phase', phase: phase.phase, kept: p.kept, total: p.sweeps.reduce((a, s) => a + s.steps.length, 0), notes: p.notes, missing: p.missing });
+    const total = p.sweeps.reduce((a, s) => a + s.steps.length, 0);
+    emit({ type: 'phase', phase: phase.phase, kept: p.kept, total, notes: p.notes, missing: p.missing });
     if (p.sweeps.length === 0) continue;
     const r = await runPhase(p.experiment, p.sweeps, { hosts, emit, warn, ...(o.signal ? { signal: o.signal } : {}) });
     if (phase.phase === 'closed') info.host = r.host;
@@ -130,10 +132,14 @@ async function resumeRun(folder: string, catalog: readonly ServerModel[], anyMod
     const model = catalog.find((m) => m.name === name) ?? (anyModel ? findModel(name) : undefined);
     const a = model ? await model.available().catch((e: Error) => ({ ok: false as const, reason: e.message, hint: '' })) : undefined;
     if (model && a?.ok) runnable.push(model);
-    else info.skipped.push({ server: name, reason: `${RESUME_SKIP}${model ? (a && !a.ok ? a.reason : 'unavailable') : 'no longer a server model'}` });
+    else {
+      const why = model ? (a && !a.ok ? a.reason : 'unavailable') : 'no longer a server model';
+      info.skipped.push({ server: name, reason: RESUME_SKIP + why });
+    }
   }
   delete info.finishedAt;
   delete info.interrupted;
   info.warnings.push(...stored.notes);
-  return { dir: stored.dir, info, points: stored.points, openPoints: stored.openPoints ?? [], ...(stored.memory ? { memory: stored.memory } : {}), runnable };
+  const memory = stored.memory ? { memory: stored.memory } : {};
+  return { dir: stored.dir, info, points: stored.points, openPoints: stored.openPoints ?? [], ...memory, runnable };
 }

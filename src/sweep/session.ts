@@ -42,7 +42,8 @@ export interface TrialSettings {
 export function serverSpec(server: TrialServer, plan: Plan, trial: TrialSettings = {}, extraFlags: string[] = []): ServerSpec {
   const serveFlags = ['--port', '0', '--backlog', String(plan.backlog), '--page-bytes', String(plan.pageBytes), ...extraFlags];
   const argv = trial.serverArgv?.(server, plan);
-  return { name: server.name, family: server.family, serveFlags, ...(argv ? { argv } : {}), backlog: plan.backlog, readyTimeoutMs: trial.readyTimeoutMs ?? 60_000 };
+  const readyTimeoutMs = trial.readyTimeoutMs ?? 60_000;
+  return { name: server.name, family: server.family, serveFlags, ...(argv ? { argv } : {}), backlog: plan.backlog, readyTimeoutMs };
 }
 
 /**
@@ -54,7 +55,8 @@ export const SESSION_WARMUP_CONCURRENCY = 50;
 
 /** A freshly started server's first warm-up: to steady state, at `firstLoad` clients at most SESSION_WARMUP_CONCURRENCY. */
 export function sessionWarmUp(plan: Plan, firstLoad: number): { concurrency: number; policy: WarmupPolicy; timeoutS: number } {
-  return { concurrency: Math.min(SESSION_WARMUP_CONCURRENCY, firstLoad), policy: (plan.warmup ?? RUN_DEFAULTS.warmup).session, timeoutS: timeoutSOf(plan) };
+  const policy = (plan.warmup ?? RUN_DEFAULTS.warmup).session;
+  return { concurrency: Math.min(SESSION_WARMUP_CONCURRENCY, firstLoad), policy, timeoutS: timeoutSOf(plan) };
 }
 
 /** What the load client is told for one point. */
@@ -77,7 +79,8 @@ export function closedLoadFlags(a: LoadArgs): string[] {
 
 /** What every point of `server` at `load` records, whatever its outcome. */
 export function pointBase(server: TrialServer, load: number, round: number, startedAt = new Date().toISOString()) {
-  return { schema: POINT_SCHEMA, server: server.name, family: server.family, ...(server.paperRow ? { paperRow: server.paperRow } : {}), load, round, startedAt } as const;
+  const row = server.paperRow ? { paperRow: server.paperRow } : {};
+  return { schema: POINT_SCHEMA, server: server.name, family: server.family, ...row, load, round, startedAt } as const;
 }
 
 /** The one builder of a failed point: a failure is data, with why. */
@@ -137,9 +140,11 @@ export async function measurePoint(s: Session, o: MeasureOptions): Promise<Point
   }
 
   const durationS = o.durationS ?? plan.durationS;
-  const args: LoadArgs = { concurrency: load, requests: plan.requests, durationS, timeoutS, trim: pointTrim(plan, load), engine: plan.engine };
+  const trim = pointTrim(plan, load);
+  const args: LoadArgs = { concurrency: load, requests: plan.requests, durationS, timeoutS, trim, engine: plan.engine };
+  const limitS = (durationS ?? 600) + timeoutS + CLIENT_GRACE_S;
   await host.startSampling(id);
-  const measured = await client.load({ url, flags: (o.loadFlags ?? closedLoadFlags)(args), limitS: (durationS ?? 600) + timeoutS + CLIENT_GRACE_S }, o.signal);
+  const measured = await client.load({ url, flags: (o.loadFlags ?? closedLoadFlags)(args), limitS }, o.signal);
   const r = measured.result;
   const span = r ? { fromMs: Date.parse(r.startedAt), toMs: Date.parse(r.startedAt) + r.totalDurationS * 1000 } : undefined;
   const { sample, warnings } = await host.stopSampling(id, span);

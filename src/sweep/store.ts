@@ -1,7 +1,9 @@
 // The results folder of a run (src/sweep/schema.ts): run.json (RunInfo, rewritten atomically), points.jsonl and
 // open-loop.jsonl (one point per line, appended and fsynced the moment it is measured, so a `kill -9` loses at most
 // the point in progress) and memory.json (rewritten atomically after every server). One reader for all of it.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, truncateSync, writeSync } from 'node:fs';
+import {
+  closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, truncateSync, writeSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ResultsError, UsageError } from '../core/errors.js';
 import {
@@ -18,7 +20,8 @@ export function defaultRunDir(now = new Date()): string {
 export function createRunDir(dir: string): string {
   const abs = resolve(dir);
   if (existsSync(join(abs, RUN_FILE))) {
-    throw new UsageError('--out', dir, 'already holds a run', `continue it with \`eventbench run --resume ${dir}\` or choose another folder`);
+    const hint = `continue it with \`eventbench run --resume ${dir}\` or choose another folder`;
+    throw new UsageError('--out', dir, 'already holds a run', hint);
   }
   if (existsSync(abs) && readdirSync(abs).length > 0) {
     throw new UsageError('--out', dir, 'is not empty', 'choose a new or empty folder');
@@ -98,7 +101,8 @@ export function readRun(dir: string, options: ReadRunOptions = {}): StoredRun {
   const points = readLines(join(abs, POINTS_FILE), cut, notes, (raw, where) => upgradePoint(raw, where));
   const openPoints = readLines(join(abs, OPEN_POINTS_FILE), cut, notes, (raw, where) => upgradeOpenPoint(raw, where));
   if (openPoints.length > 0 && !info.phases.some((p) => p.phase === 'open')) {
-    notes.push(`${OPEN_POINTS_FILE} holds open-loop points, but run.json (${OLD_SCHEMAS.run}) did not record the open loop's plan: --resume completes the closed sweep only`);
+    notes.push(`${OPEN_POINTS_FILE} holds open-loop points, but run.json (${OLD_SCHEMAS.run}) did not record the open loop's plan: `
+      + '--resume completes the closed sweep only');
   }
   const memory = existsSync(join(abs, MEMORY_FILE)) ? readMemory(abs) : undefined;
   return { dir: abs, info, points, notes, ...(openPoints.length ? { openPoints } : {}), ...(memory ? { memory } : {}) };
@@ -110,13 +114,15 @@ function readJson(abs: string, file: string, field: string): unknown {
     text = readFileSync(join(abs, file), 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = !existsSync(abs) ? 'no such folder' : code === 'ENOENT' ? `has no ${file}` : `has no readable ${file} (${code ?? (err as Error).message})`;
+    const unreadable = `has no readable ${file} (${code ?? (err as Error).message})`;
+    const why = !existsSync(abs) ? 'no such folder' : code === 'ENOENT' ? `has no ${file}` : unreadable;
     throw new UsageError(field, abs, why, HINT);
   }
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    throw new ResultsError(`${join(abs, file)} is not valid JSON (${(err as Error).message}); it was not written by eventbench, or was damaged`);
+    const why = (err as Error).message;
+    throw new ResultsError(`${join(abs, file)} is not valid JSON (${why}); it was not written by eventbench, or was damaged`);
   }
 }
 
@@ -136,7 +142,8 @@ function upgradeRunInfo(raw: unknown, where: string): RunInfo {
   checkSchema(where, r?.schema, [RUN_SCHEMA, OLD_SCHEMAS.run]);
   if (r!.schema === RUN_SCHEMA) return r as unknown as RunInfo;
   const { repeat, ...plan } = (r!.plan ?? {}) as Raw;
-  return { ...(r as unknown as RunInfo), schema: RUN_SCHEMA, plan: { ...plan, rounds: repeat } as unknown as RunInfo['plan'], phases: [{ phase: 'closed' }] };
+  const upgraded = { ...plan, rounds: repeat } as unknown as RunInfo['plan'];
+  return { ...(r as unknown as RunInfo), schema: RUN_SCHEMA, plan: upgraded, phases: [{ phase: 'closed' }] };
 }
 
 function upgradePoint(raw: unknown, where: string): Point {
@@ -191,5 +198,7 @@ function readLines<T>(path: string, torn: 'cut' | 'skip', notes: string[], parse
 function checkSchema(where: string, got: unknown, expected: readonly string[]): void {
   if (typeof got === 'string' && expected.includes(got)) return;
   const shown = typeof got === 'string' ? JSON.stringify(got) : 'no schema field';
-  throw new ResultsError(`${where}: schema is ${shown}, this eventbench reads ${expected.map((e) => JSON.stringify(e)).join(' and ')}; start a new run, or use the eventbench version that wrote it`);
+  const reads = expected.map((e) => JSON.stringify(e)).join(' and ');
+  throw new ResultsError(`${where}: schema is ${shown}, this eventbench reads ${reads}; `
+    + 'start a new run, or use the eventbench version that wrote it');
 }

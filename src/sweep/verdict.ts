@@ -49,7 +49,9 @@ export interface FlagContext {
 
 const tooSlow = (c: FlagContext): string | undefined => {
   if (c.load === undefined || !c.tooSlow) return undefined;
-  return `only ${c.r.requestsCompleted - c.r.errors.total} responses in ${c.r.totalDurationS.toFixed(1)} s at l=${c.load}, fewer than ${MIN_WAVES} waves of ${c.load}: the point ended before the server had served its first clients twice, so it measures no closed loop (a longer point, --duration, would)`;
+  return `only ${c.r.requestsCompleted - c.r.errors.total} responses in ${c.r.totalDurationS.toFixed(1)} s at l=${c.load}, `
+    + `fewer than ${MIN_WAVES} waves of ${c.load}: the point ended before the server had served its first clients twice, `
+    + 'so it measures no closed loop (a longer point, --duration, would)';
 };
 
 const clientBound = (c: FlagContext): string | undefined => {
@@ -57,7 +59,8 @@ const clientBound = (c: FlagContext): string | undefined => {
   const lowLoad = c.load !== undefined && c.r.measuredLoad < MEASURED_LOAD_FLOOR * c.load && !c.tooSlow;
   if (!((c.r.verdict.clientBound && !c.tooSlow) || lowLoad)) return undefined;
   const reasons = c.r.verdict.reasons.filter((x) => x !== c.steadyReason && !x.startsWith('backlog-bound'));
-  return reasons.length > 0 ? reasons.join('; ') : `measured load ${c.r.measuredLoad.toFixed(1)} is below ${MEASURED_LOAD_FLOOR * 100}% of the offered ${c.load}`;
+  if (reasons.length > 0) return reasons.join('; ');
+  return `measured load ${c.r.measuredLoad.toFixed(1)} is below ${MEASURED_LOAD_FLOOR * 100}% of the offered ${c.load}`;
 };
 
 const backlogBound = (c: FlagContext): string | undefined => {
@@ -66,7 +69,8 @@ const backlogBound = (c: FlagContext): string | undefined => {
   const full = q !== undefined && q.backlog > 0 && q.peak >= q.backlog;
   if (!c.r.verdict.backlogBound && !full) return undefined;
   return c.r.verdict.reasons.find((x) => x.startsWith('backlog-bound'))
-    ?? `backlog-bound: the accept queue on the server's port was seen full (${q!.peak} of a backlog of ${q!.backlog}), so SYNs were dropped; fix: raise the server's listen backlog (--backlog) and ${somaxconnFix(c.load ?? q!.backlog)}`;
+    ?? `backlog-bound: the accept queue on the server's port was seen full (${q!.peak} of a backlog of ${q!.backlog}), so SYNs were `
+      + `dropped; fix: raise the server's listen backlog (--backlog) and ${somaxconnFix(c.load ?? q!.backlog)}`;
 };
 
 const cpuShare = (c: FlagContext): string | undefined => {
@@ -75,16 +79,22 @@ const cpuShare = (c: FlagContext): string | undefined => {
   const target = c.plan.serverCpuShare;
   if (!c.throttled || target <= 0 || share === undefined) return undefined;
   if (share > (1 + CPU_SHARE_TOLERANCE) * target) {
-    return `the server used ${share.toFixed(2)} of a core under a ${target}-core quota: the kernel did not enforce it (a ${c.plan.throttlePeriodMs ?? 100} ms period; see \`eventbench doctor\`)`;
+    const period = c.plan.throttlePeriodMs ?? 100;
+    return `the server used ${share.toFixed(2)} of a core under a ${target}-core quota: the kernel did not enforce it `
+      + `(a ${period} ms period; see \`eventbench doctor\`)`;
   }
   // A closed loop at a saturating load keeps the server busy: it should use its whole quota, in most periods. An
   // open loop below capacity need not.
   if (c.load === undefined || c.load < SATURATING_LOAD || c.r.verdict.clientBound) return undefined;
   if (share < (1 - CPU_SHARE_TOLERANCE) * target) {
-    return `the server used only ${share.toFixed(2)} of a core under a ${target}-core quota at l=${c.load}: it was not CPU-bound, so this point measures something else (the machine, a lock, the client)`;
+    return `the server used only ${share.toFixed(2)} of a core under a ${target}-core quota at l=${c.load}: it was not CPU-bound, `
+      + 'so this point measures something else (the machine, a lock, the client)';
   }
   if (periods && periods.total >= 20 && periods.throttled / periods.total < THROTTLED_FLOOR) {
-    return `the server ran out of its quota in only ${(100 * periods.throttled / periods.total).toFixed(0)}% of its ${periods.total} periods at l=${c.load} (under ${THROTTLED_FLOOR * 100}%): it waited on something other than its CPU for part of the point (the machine, a lock, the client)`;
+    const pct = (100 * periods.throttled / periods.total).toFixed(0);
+    return `the server ran out of its quota in only ${pct}% of its ${periods.total} periods at l=${c.load} `
+      + `(under ${THROTTLED_FLOOR * 100}%): it waited on something other than its CPU for part of the point `
+      + '(the machine, a lock, the client)';
   }
   return undefined;
 };
@@ -93,23 +103,32 @@ const cpuShare = (c: FlagContext): string | undefined => {
 export const POINT_FLAGS = [
   {
     kind: 'too-slow', label: 'too slow', rule: tooSlow,
-    caption: `fewer than ${MIN_WAVES} waves of l responses in the point (a thread or a process per connection at a quarter core: 10 requests in 3 to 8 s at l=10): the point ended before the server had served its first clients twice, so it measures no closed loop; --duration lengthens points`,
+    caption: `fewer than ${MIN_WAVES} waves of l responses in the point (a thread or a process per connection at a quarter core: `
+      + '10 requests in 3 to 8 s at l=10): the point ended before the server had served its first clients twice, so it measures '
+      + 'no closed loop; --duration lengthens points',
   },
   {
     kind: 'client-bound', label: 'client-bound', rule: clientBound,
-    caption: `the client, not the server, set the pace: in the closed loop l_m under ${MEASURED_LOAD_FLOOR * 100}% of l or the client over 90% of its core; in the open loop the client's lag p99 past its bound (it started requests late)`,
+    caption: `the client, not the server, set the pace: in the closed loop l_m under ${MEASURED_LOAD_FLOOR * 100}% of l or the client `
+      + 'over 90% of its core; in the open loop the client\'s lag p99 past its bound (it started requests late)',
   },
   {
     kind: 'not-steady', label: 'not steady', rule: (c: FlagContext) => c.steadyReason,
-    caption: 'the first and last thirds of the kept window differ by over 10% of the mean and by more than their own scatter (Welch\'s t): the server was still warming up or drifting',
+    caption: 'the first and last thirds of the kept window differ by over 10% of the mean and by more than their own scatter '
+      + '(Welch\'s t): the server was still warming up or drifting',
   },
   {
     kind: 'backlog-bound', label: 'backlog-bound', rule: backlogBound,
-    caption: 'connects waited for a resent SYN, or the server\'s own accept queue (sampled every 100 ms with ss on its port) was seen at its backlog: the kernel dropped connections; raise --backlog and net.core.somaxconn. The host-wide ListenOverflows counter, which any program moves, is reported but decides nothing',
+    caption: 'connects waited for a resent SYN, or the server\'s own accept queue (sampled every 100 ms with ss on its port) was '
+      + 'seen at its backlog: the kernel dropped connections; raise --backlog and net.core.somaxconn. The host-wide '
+      + 'ListenOverflows counter, which any program moves, is reported but decides nothing',
   },
   {
     kind: 'cpu-share', label: 'off its CPU quota', rule: cpuShare,
-    caption: `the server's CPU share over the load was more than ${CPU_SHARE_TOLERANCE * 100}% above its quota (the kernel did not enforce it), or, in the closed loop at a load of ${SATURATING_LOAD} or more, more than ${CPU_SHARE_TOLERANCE * 100}% under it or out of quota in under ${THROTTLED_FLOOR * 100}% of the periods (it waited on something other than its CPU: such points were 20 to 45% slower than the same server's other rounds)`,
+    caption: `the server's CPU share over the load was more than ${CPU_SHARE_TOLERANCE * 100}% above its quota (the kernel did not `
+      + `enforce it), or, in the closed loop at a load of ${SATURATING_LOAD} or more, more than ${CPU_SHARE_TOLERANCE * 100}% under it `
+      + `or out of quota in under ${THROTTLED_FLOOR * 100}% of the periods (it waited on something other than its CPU: such points `
+      + 'were 20 to 45% slower than the same server\'s other rounds)',
   },
 ] as const;
 
@@ -123,10 +142,15 @@ export interface PointFlag {
 }
 
 /** The flags of one measured result: every rule of the table that applies. */
-export function resultFlags(r: LoadResult, metrics: ServerMetrics | undefined, load: number | undefined, plan: Plan, throttled: boolean): PointFlag[] {
+export function resultFlags(
+  r: LoadResult, metrics: ServerMetrics | undefined, load: number | undefined, plan: Plan, throttled: boolean,
+): PointFlag[] {
   const steadyReason = r.steadiness && !r.steadiness.steady ? notSteadyReason(r.steadiness) : undefined;
   const slow = load !== undefined && r.requestsCompleted - r.errors.total < MIN_WAVES * load && r.errors.total < r.requestsCompleted;
-  const c: FlagContext = { r, plan, throttled, tooSlow: slow, ...(metrics ? { metrics } : {}), ...(load !== undefined ? { load } : {}), ...(steadyReason ? { steadyReason } : {}) };
+  const c: FlagContext = {
+    r, plan, throttled, tooSlow: slow,
+    ...(metrics ? { metrics } : {}), ...(load !== undefined ? { load } : {}), ...(steadyReason ? { steadyReason } : {}),
+  };
   const flags: PointFlag[] = [];
   for (const f of POINT_FLAGS) {
     const why = f.rule(c);

@@ -50,7 +50,8 @@ function parseLevels(raw: string): number[] {
 
 /** One server's result as one line: its cost per connection and r, or why not, and where it stopped. */
 export function memoryLine(s: MemoryServer): string {
-  const what = s.status === 'failed' ? `FAILED: ${s.reason}` : s.measurable ? `${Math.round(s.fit!.bytesPerConnection)} B/connection, r ${s.fit!.r?.toFixed(3)}` : `not measurable here (${s.why})`;
+  const cost = s.measurable ? `${Math.round(s.fit!.bytesPerConnection)} B/connection, r ${s.fit!.r?.toFixed(3)}` : `not measurable here (${s.why})`;
+  const what = s.status === 'failed' ? `FAILED: ${s.reason}` : cost;
   return `${s.server}: ${what}${s.stopped ? `; stopped at ${s.stopped.connections}: ${s.stopped.why}` : ''}`;
 }
 

@@ -52,8 +52,9 @@ Usage: eventbench run [options]
                           capacity in this run; kept in DIR/${OPEN_POINTS_FILE}, drawn as latency against offered rate
   --rates LIST            those fractions (default ${DEFAULT_RATE_FRACTIONS.join(',')}), e.g. --rates 0.1,0.5,0.9,1.2
   --no-memory             skip the memory phase: after the sweeps, each server is started again (unthrottled,
-                          unpinned) and holds ${RUN_MEMORY.levels.join(', ')} idle connections (--quick: ${RUN_MEMORY_QUICK.levels.join(', ')}),
-                          to fit its bytes per connection, kept in DIR/${MEMORY_FILE} (see \`eventbench memory\`)
+                          unpinned) and holds ${RUN_MEMORY.levels.join(', ')} idle connections
+                          (--quick: ${RUN_MEMORY_QUICK.levels.join(', ')}), to fit its bytes per connection, kept in
+                          DIR/${MEMORY_FILE} (see \`eventbench memory\`)
 
 Results: DIR/run.json (plan of every phase, host, environment), DIR/points.jsonl (one point per line), and
 DIR/${OPEN_POINTS_FILE}, DIR/${MEMORY_FILE} for those phases, documented in src/sweep/schema.ts. Ctrl-C keeps every
@@ -150,38 +151,59 @@ function keptLine(kept: Kept): { line: string; notable: boolean } {
   const p = kept.point;
   const r = p.status === 'ok' ? p.result : undefined;
   const stopped = p.stopped ? `; stopped: ${p.stopped}` : '';
+  const notable = !r || p.stopped !== undefined;
   if (kept.phase === 'open') {
     const q = kept.point;
-    const what = r ? `p50 ${f(r.latencyMs.median, 2)} ms, p99 ${f(r.latencyMs.percentiles['99'], 2)} ms, lag p99 ${f(r.openLoop?.lagMs.percentiles['99'], 3)} ms, errors ${r.errors.total}` : `FAILED: ${p.reason}`;
-    return { line: `open loop: ${q.server} @ ${q.rateRps} req/s (${q.rateFraction} × ${Math.round(q.capacityRps)}, round ${q.round}): ${what}${stopped}`, notable: !r || p.stopped !== undefined };
+    const lag = f(r?.openLoop?.lagMs.percentiles['99'], 3);
+    const p99 = f(r?.latencyMs.percentiles['99'], 2);
+    const what = r ? `p50 ${f(r.latencyMs.median, 2)} ms, p99 ${p99} ms, lag p99 ${lag} ms, errors ${r.errors.total}`
+      : `FAILED: ${p.reason}`;
+    const at = `${q.rateRps} req/s (${q.rateFraction} × ${Math.round(q.capacityRps)}, round ${q.round})`;
+    return { line: `open loop: ${q.server} @ ${at}: ${what}${stopped}`, notable };
   }
-  const what = r ? `${f(r.throughputRps, 0)} req/s, mean ${f(r.latencyMs.mean, 1)} ms, measured load ${f(r.measuredLoad, 1)}, errors ${r.errors.total}` : `FAILED: ${p.reason}`;
-  return { line: `${p.server} @ ${kept.point.load}${p.round > 1 ? ` #${p.round}` : ''}: ${what}${stopped}`, notable: !r || p.stopped !== undefined };
+  const what = r ? `${f(r.throughputRps, 0)} req/s, mean ${f(r.latencyMs.mean, 1)} ms, measured load ${f(r.measuredLoad, 1)}, `
+    + `errors ${r.errors.total}` : `FAILED: ${p.reason}`;
+  return { line: `${p.server} @ ${kept.point.load}${p.round > 1 ? ` #${p.round}` : ''}: ${what}${stopped}`, notable };
+}
+
+/** What a phase will do: how many points (levels) it measures, and how many it keeps from before. */
+function phaseLine(e: Extract<RunEvent, { type: 'phase' }>): string {
+  const [steps, records] = e.phase === 'memory' ? ['level(s)', 'server(s)'] : ['point(s)', 'point(s)'];
+  return `${PHASE_TITLE[e.phase]}: ${e.total} ${steps} to measure${e.kept ? `, ${e.kept} ${records} kept from before` : ''}`;
+}
+
+/** Where the phase runs its servers and its client. */
+function hostLine(e: Extract<RunEvent, { type: 'host' }>): string {
+  if (e.phase === 'memory') return 'servers unthrottled and unpinned: memory does not depend on the CPU share';
+  const t = e.host.throttle;
+  const quota = t.mechanism === 'none' ? ', unthrottled' : `, throttled to ${t.share} core in ${t.periodMs} ms periods (${t.mechanism})`;
+  return `server on CPU ${e.cpus.server ?? 'any'}${quota}; client on CPU ${e.cpus.client ?? 'any'}`;
 }
 
 /** Progress on stderr: a redrawn bar on a terminal, one line per finished point otherwise. */
 function progress(tty: boolean): (e: RunEvent) => void {
   let offset = 0;
   const say = (line: string) => { if (tty) process.stderr.write(CLEAR_LINE); process.stderr.write(`${line}\n`); };
+  const left = (etaS: number | undefined, before = ', ', after = '') => (etaS !== undefined ? `${before}${fmtS(etaS)} left${after}` : '');
   return (e) => {
     if (e.type === 'start') {
       say(`eventbench run into ${e.dir}: ${e.info.phases.map((p) => PHASE_TITLE[p.phase]).join(', then ')}`);
       for (const s of e.info.skipped) say(`skipped ${s.server}: ${s.reason}`);
     } else if (e.type === 'phase') {
       offset = e.kept;
-      say(`${PHASE_TITLE[e.phase]}: ${e.total} ${e.phase === 'memory' ? 'level(s)' : 'point(s)'} to measure${e.kept ? `, ${e.kept} ${e.phase === 'memory' ? 'server(s)' : 'point(s)'} kept from before` : ''}`);
+      say(phaseLine(e));
       for (const line of [...e.notes, ...e.missing.map((m) => `cannot measure ${m}`)]) say(line);
     } else if (e.type === 'host') {
-      const t = e.host.throttle;
-      say(e.phase === 'memory' ? 'servers unthrottled and unpinned: memory does not depend on the CPU share'
-        : `server on CPU ${e.cpus.server ?? 'any'}${t.mechanism === 'none' ? ', unthrottled' : `, throttled to ${t.share} core in ${t.periodMs} ms periods (${t.mechanism})`}; client on CPU ${e.cpus.client ?? 'any'}`);
+      say(hostLine(e));
     } else if (e.type === 'warning') {
       say(`warning: ${e.text}`);
     } else if (e.type === 'point-start' && tty) {
-      process.stderr.write(progressLine(e.index / Math.max(1, e.total), `${e.index}/${e.total} ${e.server} ${stepText(e.phase, e.step)}${e.etaS !== undefined ? `, ${fmtS(e.etaS)} left` : ''}`));
+      const text = `${e.index}/${e.total} ${e.server} ${stepText(e.phase, e.step)}${left(e.etaS)}`;
+      process.stderr.write(progressLine(e.index / Math.max(1, e.total), text));
     } else if (e.type === 'point') {
       const { line, notable } = keptLine(e.kept);
-      if (tty) { if (notable) say(line); } else say(`[${offset + e.index + 1}/${offset + e.total}] ${line}${e.etaS !== undefined ? ` (${fmtS(e.etaS)} left)` : ''}`);
+      if (!tty) say(`[${offset + e.index + 1}/${offset + e.total}] ${line}${left(e.etaS, ' (', ')')}`);
+      else if (notable) say(line);
     }
   };
 }
