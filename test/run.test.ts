@@ -160,3 +160,28 @@ test('rounds: each round sweeps every server once, in the seeded order, over eve
   assert.deepEqual(points.map((p) => p.round), [1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3], 'round 1, then round 2, then round 3');
   assert.deepEqual(await processesRunning(SERVE_SCRIPT), []);
 });
+
+test('a run/1 folder (rounds named `repeat`) is still read, reported and resumed: its plan is the closed sweep alone', async (t) => {
+  const base = tmp();
+  t.after(() => rmSync(base, { recursive: true, force: true }));
+  const dir = join(base, 'old');
+  const made = await runExperiment({
+    input: { servers: ['tiny'], loads: [1, 2], requests: 40, serverCpuShare: 0, rounds: 1, memory: false },
+    out: dir, catalog: testCatalog, trial: testTrial,
+  });
+  // Written back as eventbench 0.1 wrote it: run/1 with plan.repeat, point/1 lines with repeat, and only one point.
+  const { rounds, ...plan } = made.info.plan;
+  const { phases: _phases, ...info } = made.info;
+  writeFileSync(join(dir, 'run.json'), JSON.stringify({ ...info, schema: 'eventbench.run/1', plan: { ...plan, repeat: rounds } }));
+  const old = ({ round, ...p }: Point) => JSON.stringify({ ...p, schema: 'eventbench.point/1', repeat: round });
+  writeFileSync(join(dir, 'points.jsonl'), `${old(made.points[0]!)}\n`);
+  const read = readRun(dir);
+  assert.equal(read.info.plan.rounds, 1);
+  assert.deepEqual(read.info.phases, [{ phase: 'closed' }]);
+  assert.equal(read.points[0]!.round, 1);
+  const { buildModel, readReportRun } = await import('../src/report/index.js');
+  assert.equal(buildModel(readReportRun(dir)).servers[0]!.server, 'tiny');
+  const resumed = await runExperiment({ input: {}, resume: dir, catalog: testCatalog, trial: testTrial });
+  assert.deepEqual(resumed.points.map((p) => `${p.load}#${p.round}`), ['1#1', '2#1'], 'only the missing point is measured');
+  assert.equal(readRun(dir).info.schema, RUN_SCHEMA, 'run.json is rewritten as run/2; its point/1 line stays readable');
+});

@@ -8,7 +8,7 @@ import type { Experiment, PhaseHost, Sweep } from '../sweep/engine.js';
 import { planSweeps, pointDurationS } from '../sweep/plan.js';
 import { closedPriors } from '../sweep/clock.js';
 import { pointFlags } from '../sweep/verdict.js';
-import { stepCap, stopReason } from '../sweep/stop.js';
+import { stepCap, stopPoint } from '../sweep/stop.js';
 import { appendPoint } from '../sweep/store.js';
 import {
   failedPoint, measurePoint, serverSpec, sessionWarmUp, trialServer, type TrialServer, type TrialSettings,
@@ -78,10 +78,7 @@ export function closedLoop(i: ClosedInput): Experiment<Point> {
     isFailed: (p) => p.status === 'failed',
     judge(p, _sweep, step, failuresInARow) {
       if (p.status === 'ok') p.flags = pointFlags(p, plan, throttled);
-      const stop = stopReason(p, plan, failuresInARow, `load ${step}`);
-      if (stop === undefined) return {};
-      p.stopped = stop;
-      return { stop };
+      return stopPoint(p, plan, failuresInARow, `load ${step}`);
     },
     keep(p) {
       appendPoint(i.dir, p);

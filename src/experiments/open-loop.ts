@@ -13,7 +13,7 @@ import type { Experiment, Sweep } from '../sweep/engine.js';
 import { planSweeps } from '../sweep/plan.js';
 import { closedPriors } from '../sweep/clock.js';
 import { resultFlags } from '../sweep/verdict.js';
-import { stepCap, stopReason } from '../sweep/stop.js';
+import { stepCap, stopPoint } from '../sweep/stop.js';
 import { appendOpenPoint } from '../sweep/store.js';
 import {
   SESSION_WARMUP_CONCURRENCY, failedPoint, measurePoint, serverSpec, sessionWarmUp, type LoadArgs, type TrialSettings,
@@ -121,12 +121,7 @@ export function openLoop(i: OpenInput): Experiment<OpenPoint> {
       return toOpenPoint(point, step, capacity(server.name), rateOf(server.name, step), plan, throttled);
     },
     isFailed: (p) => p.status === 'failed',
-    judge(p, _sweep, _step, failuresInARow) {
-      const stop = stopReason(p, plan, failuresInARow, `${p.rateRps} requests/s`);
-      if (stop === undefined) return {};
-      p.stopped = stop;
-      return { stop };
-    },
+    judge: (p, _sweep, _step, failuresInARow) => stopPoint(p, plan, failuresInARow, `${p.rateRps} requests/s`),
     keep(p) {
       appendOpenPoint(i.dir, p);
       i.points.push(p);

@@ -26,6 +26,14 @@ export function stopReason(point: Judged, plan: Plan, failuresInARow: number, at
   return undefined;
 }
 
+/** Applies the stop rules to a point: records why on it (`stopped`) and returns it for the engine. */
+export function stopPoint(point: Judged, plan: Plan, failuresInARow: number, at: string): { stop?: string } {
+  const stop = stopReason(point, plan, failuresInARow, at);
+  if (stop === undefined) return {};
+  point.stopped = stop;
+  return { stop };
+}
+
 /**
  * The highest step a stopped point leaves its server: its own step when its mean latency passed the cap (later
  * rounds repeat the steps up to it: its latency still belongs to the curve); just below it when it served nothing

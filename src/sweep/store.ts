@@ -146,21 +146,17 @@ function upgradeRunInfo(raw: unknown, where: string): RunInfo {
   return { ...(r as unknown as RunInfo), schema: RUN_SCHEMA, plan: upgraded, phases: [{ phase: 'closed' }] };
 }
 
-function upgradePoint(raw: unknown, where: string): Point {
+/** A point line as this eventbench reads it: the version before (`old`) named its round `repeat`. */
+function upgradeLine<T>(raw: unknown, where: string, current: string, old: string): T {
   const p = raw as Raw | null;
-  checkSchema(where, p?.schema, [POINT_SCHEMA, OLD_SCHEMAS.point]);
-  if (p!.schema === POINT_SCHEMA) return p as unknown as Point;
+  checkSchema(where, p?.schema, [current, old]);
+  if (p!.schema === current) return p as T;
   const { repeat, ...rest } = p!;
-  return { ...rest, schema: POINT_SCHEMA, round: repeat } as unknown as Point;
+  return { ...rest, schema: current, round: repeat } as T;
 }
 
-function upgradeOpenPoint(raw: unknown, where: string): OpenPoint {
-  const p = raw as Raw | null;
-  checkSchema(where, p?.schema, [OPEN_POINT_SCHEMA, OLD_SCHEMAS.openPoint]);
-  if (p!.schema === OPEN_POINT_SCHEMA) return p as unknown as OpenPoint;
-  const { repeat, ...rest } = p!;
-  return { ...rest, schema: OPEN_POINT_SCHEMA, round: repeat } as unknown as OpenPoint;
-}
+const upgradePoint = (raw: unknown, where: string) => upgradeLine<Point>(raw, where, POINT_SCHEMA, OLD_SCHEMAS.point);
+const upgradeOpenPoint = (raw: unknown, where: string) => upgradeLine<OpenPoint>(raw, where, OPEN_POINT_SCHEMA, OLD_SCHEMAS.openPoint);
 
 /**
  * The records of a JSON Lines file (none when it is absent). Only the last line can be torn by a kill mid-write:
