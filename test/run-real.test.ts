@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findModel } from '../src/servers/registry.js';
 import { needsModel } from './helpers/optional.js';
-import type { Point, RunInfo } from '../src/sweep/schema.js';
+import type { MemoryRun, Point, RunInfo } from '../src/sweep/schema.js';
 
 const BIN = fileURLToPath(new URL('../../bin/eventbench.js', import.meta.url));
 
@@ -47,4 +47,11 @@ test('the real CLI: a --quick run over two fast models writes the expected JSON 
   // ranking itself is tested on synthetic runs (report-model.test.ts).
   for (const s of servers) assert.match(r.stdout, new RegExp(`\\| (\\d+=?|—) \\| ${s} \\|`));
   assert.ok(!info.warnings.some((w) => /left \d+ process/.test(w)), info.warnings.join('\n'));
+  // The memory phase ran last, by default, at --quick's levels, into the run folder.
+  assert.deepEqual(info.phases.map((p) => p.phase), ['closed', 'memory']);
+  const memory = JSON.parse(readFileSync(join(dir, 'memory.json'), 'utf8')) as MemoryRun;
+  assert.deepEqual(memory.servers.map((s) => s.server).sort(), [...servers].sort());
+  assert.deepEqual(memory.levels, [0, 100, 200]);
+  for (const s of memory.servers) assert.equal(s.status, 'ok', s.reason);
+  assert.match(r.stderr, /memory: 8 level\(s\) to measure/);
 });
