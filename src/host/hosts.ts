@@ -4,6 +4,7 @@
 // sit behind a pipe (an agent on another machine speaking JSON lines) as well as in this process (./local.ts).
 // Cancellation is the one thing that is not data: each call that waits takes an AbortSignal beside its request.
 import type { Family, HostSetup, ServerMetrics } from '../sweep/schema.js';
+import type { Environment } from '../core/environment.js';
 import type { LoadResult } from '../load/types.js';
 import type { Warmup, WarmupPolicy } from '../sweep/warmup.js';
 
@@ -49,6 +50,8 @@ export interface TreeMemory {
 export type ServerSample = Omit<ServerMetrics, 'backlog'>;
 
 export interface ServerHost {
+  /** What the host is and runs: kernel, CPU, runtime and eventbench versions (recorded with the run). */
+  environment(): Promise<Environment>;
   /** Creates the throttle for a phase and says what is in force (recorded in run.json); warnings go to `warn`. */
   setUp(o: ServerHostSetUp): Promise<{ host: HostSetup; warnings: string[] }>;
   /** Starts a server and waits for its `listening on` line; resolves to it, to why it failed, or to 'aborted'. */
@@ -86,6 +89,7 @@ export interface WarmRequest {
 }
 
 export interface ClientHost {
+  environment(): Promise<Environment>;
   /** Pins the runner's own warm-ups to `cpus` (absent: left as it is); restored by tearDown. */
   setUp(o: { cpus?: string }): Promise<{ pinned: boolean; warnings: string[] }>;
   /** Drives the server in windows until steady (src/sweep/warmup.ts). */

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoadResult } from '../load/types.js';
+import { environment } from '../core/environment.js';
 import { alive, signalProcess } from '../core/proc.js';
 import { startChild, stopChild, type Child } from '../core/child.js';
 import { serveRuntime } from '../servers/registry.js';
@@ -95,6 +96,10 @@ export class LocalServerHost implements ServerHost {
   private cpus: string | undefined;
   private readonly servers = new Map<string, LocalServer>();
   private next = 0;
+
+  async environment() {
+    return environment();
+  }
 
   async setUp(o: ServerHostSetUp) {
     const warnings: string[] = [];
@@ -284,6 +289,10 @@ async function runClient(argv: string[], limitS: number, signal?: AbortSignal): 
 export class LocalClientHost implements ClientHost {
   private cpus: string | undefined;
   private affinity: string | undefined;
+
+  async environment() {
+    return environment();
+  }
 
   async setUp(o: { cpus?: string }) {
     const warnings: string[] = [];

@@ -3,7 +3,6 @@
 // measures only what is missing and keeps every finished point on disk; a phase that can no longer measure what it
 // planned (a server no longer installed) is named with the reason. It reports what happens through `onEvent`; the
 // CLI draws it.
-import { environment } from '../core/environment.js';
 import { findModel, models as allModels, type ServerModel } from '../servers/registry.js';
 import type { Hosts } from '../host/hosts.js';
 import { localHosts } from '../host/local.js';
@@ -58,7 +57,8 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
     }
   };
   let warn = (text: string) => { early.push(text); };
-  const state = o.resume !== undefined ? await resumeRun(o.resume, o.catalog ?? allModels, o.catalog === undefined) : await newRun(o);
+  const hosts = o.hosts ?? localHosts();
+  const state = o.resume !== undefined ? await resumeRun(o.resume, o.catalog ?? allModels, o.catalog === undefined) : await newRun(o, hosts);
   const { dir, info } = state;
   info.warnings.push(...early);
   warn = (text) => { info.warnings.push(text); emit({ type: 'warning', text }); };
@@ -66,7 +66,7 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
   try {
     writeRunInfo(dir, info);
     emit({ type: 'start', dir, info });
-    interrupted = await runPhases(state, o, emit, warn);
+    interrupted = await runPhases(state, { ...o, hosts }, emit, warn);
   } finally {
     info.finishedAt = new Date().toISOString();
     if (interrupted || o.signal?.aborted) info.interrupted = true;
@@ -101,7 +101,7 @@ async function runPhases(state: RunState, o: RunOptions, emit: (e: RunEvent) => 
 }
 
 /** A new run: the plan resolved and checked, its folder created, its servers split into runnable and skipped. */
-async function newRun(o: RunOptions): Promise<RunState> {
+async function newRun(o: RunOptions, hosts: Hosts): Promise<RunState> {
   const resolved = await resolvePlan(o.input, undefined, o.catalog ?? allModels);
   const phases = resolvePhases(o.input);
   const dir = createRunDir(o.out ?? defaultRunDir());
@@ -112,7 +112,8 @@ async function newRun(o: RunOptions): Promise<RunState> {
     plan: resolved.plan,
     phases,
     host: { throttle: { mechanism: 'none', share: 0 }, pinned: false },
-    environment: environment(),
+    // The server's host: the machine whose speed the run measures.
+    environment: await hosts.server.environment(),
     skipped: resolved.skipped,
     warnings: [...resolved.warnings],
   };
