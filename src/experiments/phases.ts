@@ -108,7 +108,7 @@ function prepareOpen(p: Extract<PhasePlan, { phase: 'open' }>, s: RunState, o: P
 
 function prepareMemory(p: Extract<PhasePlan, { phase: 'memory' }>, s: RunState, o: PhaseOptions): PreparedPhase {
   const run = (s.memory ??= newMemoryRun(p));
-  delete run.finishedAt;
+  if (memorySweepsLeft(run, names(s)).length > 0) delete run.finishedAt;
   const missing = gone(s).filter(({ server }) => !run.servers.some((r) => r.server === server))
     .map(({ server, why }) => `${server}: its memory not measured (${why})`);
   const experiment = memoryPhase({

@@ -87,12 +87,14 @@ async function runPhases(state: RunState, o: RunOptions, emit: (e: RunEvent) => 
     if (p.missing.length > 0) (info.incomplete ??= []).push(...p.missing.map((why) => ({ phase: phase.phase, why })));
     const total = p.sweeps.reduce((a, s) => a + s.steps.length, 0);
     emit({ type: 'phase', phase: phase.phase, kept: p.kept, total, notes: p.notes, missing: p.missing });
-    if (p.sweeps.length === 0) continue;
-    const r = await runPhase(p.experiment, p.sweeps, { hosts, emit, warn, ...(o.signal ? { signal: o.signal } : {}) });
-    if (phase.phase === 'closed') info.host = r.host;
-    writeRunInfo(state.dir, info);
-    if (r.aborted) return true;
-    if (phase.phase === 'memory' && state.memory) {
+    if (p.sweeps.length > 0) {
+      const r = await runPhase(p.experiment, p.sweeps, { hosts, emit, warn, ...(o.signal ? { signal: o.signal } : {}) });
+      if (phase.phase === 'closed') info.host = r.host;
+      writeRunInfo(state.dir, info);
+      if (r.aborted) return true;
+    }
+    // memory.json says it is whole once every server it can measure is in it (a kill may have come just before).
+    if (phase.phase === 'memory' && state.memory && state.memory.finishedAt === undefined) {
       state.memory.finishedAt = new Date().toISOString();
       writeMemoryRun(state.dir, state.memory);
     }
