@@ -45,7 +45,7 @@ Usage: eventbench run [options]
   --error-cap X           ... or whose errors exceed this share of requests (default ${RUN_DEFAULTS.errorShareCap})
   --quick                 loads ${QUICK_DEFAULTS.loads.join(',')}, one round, ${QUICK_DEFAULTS.durationS} s points, short warm-ups, ${QUICK_DEFAULTS.latencyCapMs / 1000} s latency cap: a first look
   --out DIR               results folder (default results/<date-time>/)
-  --resume DIR            complete an interrupted run: only missing points are measured
+  --resume DIR            complete an interrupted run: each phase measures only what it misses, in order
   --no-report             do not write the HTML report at the end
   --open-loop             after the sweep, measure every server again with the open loop (requests on a schedule,
                           latency from the scheduled start) at rates that are fractions of ITS OWN closed-loop
