@@ -6,7 +6,7 @@ import type { Environment } from '../core/environment.js';
 import { MEASURED_LOAD_FLOOR } from '../load/types.js';
 import type { Family, HostSetup, Plan, Point, RunInfo } from '../sweep/schema.js';
 import { fitLine, type LineFit } from '../core/fit.js';
-import { overlaps, ratioInterval, slopeInterval, type Interval, type Series } from './intervals.js';
+import { components, fitRounds, overlaps, ratioInterval, slopeInterval, type Components, type Interval, type Series } from './intervals.js';
 import { flagsOf, POINT_FLAG_KINDS, type PointFlagKind } from '../sweep/verdict.js';
 import { PAPER_ROWS, REFERENCE_ROW, paperRow } from './paper.js';
 import type { StoredRun } from './read.js';
@@ -68,14 +68,20 @@ export interface ServerSummary {
   paperStyle?: string;
   /** Ascending load; only loads with at least one ok repeat. */
   loads: LoadPoint[];
-  /** Mean serving time (ms) against load: slope in ms per client. */
+  /**
+   * Mean serving time (ms) against load: slope in ms per client. Fitted to each load's mean over every round, a
+   * load a flag left without a round filled in from that round's factor (intervals.ts), so that every load
+   * averages the same processes; with every round trusted at every load, the plain per-load means.
+   */
   latencyFit: LineFit | null;
   /** Little's law: a server that adds slope ms per extra client serves 1000/slope requests per second. */
   impliedRps: number | null;
-  /** The slope with its 95% bootstrap interval over the rounds (ms per client); null without a positive slope. */
+  /** The slope with its 95% interval over the rounds (ms per client, intervals.ts); null without a positive slope. */
   slopeCi: Interval | null;
   /** The slope over the run's reference server's, with its 95% interval, rounds paired; null for no ratio. */
   ratio: Interval | null;
+  /** The spread of its trusted points by level, process (round) and point; null when it has none. */
+  components: Components | null;
   /** 1 = fastest; servers whose ratio intervals overlap are tied and share the better rank. Null when not ranked. */
   rank: number | null;
   /** The servers this one is tied with (overlapping ratio intervals). */
@@ -202,7 +208,7 @@ function summarise(server: string, points: readonly Point[], plan: Plan): Server
     if (p.stopped) flags.push({ kind: 'stopped', text: `stopped after l=${p.load}: ${p.stopped}` });
   }
 
-  const latencyFit = fitLine(fitted.map((lp) => lp.load), fitted.map((lp) => lp.meanLatencyMs), { relative: true });
+  const latencyFit = fitRounds(seriesOf(loads));
   const withRss = fitted.filter((lp) => lp.peakRssBytes !== null);
   const memoryFit = fitLine(withRss.map((lp) => lp.load), withRss.map((lp) => lp.peakRssBytes!));
   if (!latencyFit) flags.push({ kind: 'fit', text: `no fit: ${fitted.length === 0 ? 'no load was measured without a flag' : 'fewer than two loads were measured without a flag'}` });
@@ -220,6 +226,7 @@ function summarise(server: string, points: readonly Point[], plan: Plan): Server
     impliedRps: latencyFit && latencyFit.slope > 0 ? 1000 / latencyFit.slope : null,
     slopeCi,
     ratio: null,
+    components: components(seriesOf(loads)),
     rank: null,
     tiedWith: [],
     memoryFit,
@@ -326,7 +333,7 @@ export function buildModel(stored: StoredRun, options: ModelOptions = {}): Repor
   const reference = chooseReference(servers);
   const notes = [...stored.notes];
   if (reference.row !== REFERENCE_ROW) notes.push(reference.why);
-  if (run.plan.repeat < 2) notes.push('Each point was measured once (one round): the intervals are those of a single measurement, and ties cannot be told; run with --repeat 3 or more.');
+  if (run.plan.repeat < 2) notes.push('Each point was measured once (one round, one process per server): the intervals cover the scatter of points within that process, not the spread from one process to the next, so ties cannot be told; run with --repeat 3 or more.');
   const state = run.interrupted ? 'interrupted' : run.finishedAt ? 'finished' : 'in progress';
   return {
     schema: REPORT_SCHEMA,
