@@ -6,7 +6,7 @@ import type { Environment } from '../core/environment.js';
 import { MEASURED_LOAD_FLOOR } from '../load/types.js';
 import type { Family, HostSetup, Plan, Point, RunInfo } from '../sweep/schema.js';
 import { fitLine, type LineFit } from '../core/fit.js';
-import { components, fitRounds, overlaps, ratioInterval, slopeInterval, type Components, type Interval, type Series } from './intervals.js';
+import { components, fitRounds, halfWidth, overlaps, ratioInterval, slopeInterval, type Components, type Interval, type Series } from './intervals.js';
 import { flagsOf, POINT_FLAG_KINDS, type PointFlagKind } from '../sweep/verdict.js';
 import { PAPER_ROWS, REFERENCE_ROW, paperRow } from './paper.js';
 import type { StoredRun } from './read.js';
@@ -271,6 +271,61 @@ function rank(servers: ServerSummary[], reference: string | null): void {
     // Rank: one more than the servers that are surely faster (their whole interval below this one's).
     s.rank = 1 + ranked.filter((o) => o.ratio!.hi < s.ratio!.lo).length;
   }
+}
+
+/** What the data say of two servers' speeds: the slower one's slope over the faster one's, with its interval. */
+export interface KnownRatio {
+  faster: string;
+  slower: string;
+  /** The slower's slope over the faster's, rounds paired (intervals.ts); its interval lies wholly above 1. */
+  times: Interval;
+}
+
+/**
+ * "slower is times× faster", where the run knows it: the interval of the ratio of the two slopes, over the loads
+ * and rounds both have, excludes 1; null where it holds 1 (the two are not told apart) or no ratio can be formed.
+ */
+export function knownRatio(a: ServerSummary, b: ServerSummary): KnownRatio | null {
+  const r = slopeOf(a) !== null && slopeOf(b) !== null ? ratioInterval(seriesOf(a.loads), seriesOf(b.loads)) : null;
+  if (!r) return null;
+  if (r.lo > 1) return { faster: b.server, slower: a.server, times: r };
+  if (r.hi < 1) return { faster: a.server, slower: b.server, times: { value: 1 / r.value, lo: 1 / r.hi, hi: 1 / r.lo } };
+  return null;
+}
+
+/** How precisely one run so far places a server against the reference. */
+export interface RatioPrecision {
+  server: string;
+  /** Rounds in which both it and the reference have trusted points. */
+  rounds: number;
+  /** Its ratio to the reference with the 95% interval; null when none can be formed (no positive slope). */
+  ratio: Interval | null;
+  /**
+   * halfWidth(ratio): 0.1 = ±10%; Infinity when the interval is unbounded or rests on one round (one process per
+   * server: the spread from one process to the next, the widest part, is not known yet); null with no ratio.
+   */
+  halfWidth: number | null;
+}
+
+/**
+ * For the runner that adds rounds where they are needed: every server's ratio to `reference` from the points of
+ * one run so far (flagged points left out, as in the report), widest interval first (unbounded first, servers
+ * with no ratio last); the reference itself is not listed. Pure.
+ */
+export function ratioPrecision(points: readonly Point[], plan: Plan, reference: string): RatioPrecision[] {
+  const seriesBy = new Map<string, Series>();
+  for (const server of new Set(points.map((p) => p.server))) {
+    const loads = summarise(server, points.filter((p) => p.server === server), plan).loads;
+    seriesBy.set(server, seriesOf(loads));
+  }
+  const ref = seriesBy.get(reference) ?? [];
+  const refRounds = new Set(ref.flatMap((s) => [...s.byRound.keys()]));
+  const out = [...seriesBy].filter(([server]) => server !== reference).map(([server, series]): RatioPrecision => {
+    const ratio = ratioInterval(series, ref);
+    const rounds = new Set(series.flatMap((s) => [...s.byRound.keys()]).filter((r) => refRounds.has(r))).size;
+    return { server, rounds, ratio, halfWidth: !ratio ? null : rounds < 2 ? Infinity : halfWidth(ratio) };
+  });
+  return out.sort((x, y) => (y.halfWidth ?? -1) - (x.halfWidth ?? -1) || (x.server < y.server ? -1 : 1));
 }
 
 /** The slope a server is ranked and compared by, or null when it has none that means "time per client". */
