@@ -213,7 +213,8 @@ test("the runner's view: every server's ratio half-width to the reference from t
     { server: 'flagged', slopeMs: 0.3, factors: [1, 1.06, 0.97], flagAt: { load: 1000, round: 2 } },
   ]);
   // A server measured in one round so far: no second process, no bound.
-  points.push(...[10, 100, 250].map((load) => point({ server: 'late', family: 'typescript', load, repeat: 1, meanLatencyMs: 1 + 0.15 * load })));
+  const late = (load: number) => point({ server: 'late', family: 'typescript', load, repeat: 1, meanLatencyMs: 1 + 0.15 * load });
+  points.push(...[10, 100, 250].map(late));
   const got = ratioPrecision(points, info.plan, 'lighttpd');
   assert.deepEqual(got.map((p) => p.server), ['late', 'wobbly', 'flagged', 'steady']);
   assert.equal(got[0]!.halfWidth, Infinity);
@@ -221,5 +222,7 @@ test("the runner's view: every server's ratio half-width to the reference from t
   assert.ok(got[1]!.halfWidth! > 0.2 && got[3]!.halfWidth! < 0.05, JSON.stringify(got.map((p) => p.halfWidth)));
   // The same intervals as the report's, flagged points left out alike.
   const model = buildModel(stored);
-  for (const p of got.filter((x) => x.server !== 'late')) assert.deepEqual(p.ratio, model.servers.find((s) => s.server === p.server)!.ratio);
+  for (const p of got.filter((x) => x.server !== 'late')) {
+    assert.deepEqual(p.ratio, model.servers.find((s) => s.server === p.server)!.ratio);
+  }
 });

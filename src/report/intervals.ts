@@ -52,7 +52,8 @@ export function t975(df: number): number {
   const exact = T975[Math.floor(df) - 1];
   if (exact !== undefined) return exact;
   const z = 1.959964;
-  return z + (z ** 3 + z) / (4 * df) + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * df ** 2) + (3 * z ** 7 + 19 * z ** 5 + 17 * z ** 3 - 15 * z) / (384 * df ** 3);
+  const terms = [(z ** 3 + z) / 4, (5 * z ** 5 + 16 * z ** 3 + 3 * z) / 96, (3 * z ** 7 + 19 * z ** 5 + 17 * z ** 3 - 15 * z) / 384];
+  return z + terms.reduce((a, c, i) => a + c / df ** (i + 1), 0);
 }
 
 /** One server's points, flattened: load, round and the value measured. */

@@ -6,7 +6,8 @@ import type { Environment } from '../core/environment.js';
 import { MEASURED_LOAD_FLOOR } from '../load/types.js';
 import type { Family, HostSetup, Plan, Point, RunInfo } from '../sweep/schema.js';
 import { fitLine, type LineFit } from '../core/fit.js';
-import { components, fitRounds, halfWidth, overlaps, ratioInterval, slopeInterval, type Components, type Interval, type Series } from './intervals.js';
+import { components, fitRounds, halfWidth, overlaps, ratioInterval, slopeInterval } from './intervals.js';
+import type { Components, Interval, Series } from './intervals.js';
 import { flagsOf, POINT_FLAG_KINDS, type PointFlagKind } from '../sweep/verdict.js';
 import { PAPER_ROWS, REFERENCE_ROW, paperRow } from './paper.js';
 import type { StoredRun } from './read.js';
@@ -388,7 +389,10 @@ export function buildModel(stored: StoredRun, options: ModelOptions = {}): Repor
   const reference = chooseReference(servers);
   const notes = [...stored.notes];
   if (reference.row !== REFERENCE_ROW) notes.push(reference.why);
-  if (run.plan.repeat < 2) notes.push('Each point was measured once (one round, one process per server): the intervals cover the scatter of points within that process, not the spread from one process to the next, so ties cannot be told; run with --repeat 3 or more.');
+  if (run.plan.repeat < 2) {
+    notes.push('Each point was measured once (one round, one process per server): the intervals cover the scatter of points within '
+      + 'that process, not the spread from one process to the next, so ties cannot be told; run with --repeat 3 or more.');
+  }
   const state = run.interrupted ? 'interrupted' : run.finishedAt ? 'finished' : 'in progress';
   return {
     schema: REPORT_SCHEMA,
