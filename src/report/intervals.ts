@@ -7,8 +7,8 @@
 // (fit.ts, relative) to the per-load means over every round, a (load, round) left out for a flag filled in from
 // its load's level × its round's factor, so that every load averages the same processes. The interval is a
 // delete-one-round jackknife of the log of that estimate with Student's t at rounds − 1 degrees of freedom: for
-// rounds alike it is the t interval of the rounds' own slopes, exact for normal round effects at any number of
-// rounds, where a bootstrap over three rounds has ten distinct resamples and covers badly. A ratio drops the same
+// rounds alike it is close to the t interval of the rounds' own slopes, exact for normal round effects at any
+// number of rounds, where a bootstrap over three rounds has ten distinct resamples and covers badly. A ratio drops the same
 // round from both servers (measured minutes apart in it), so the machine's drift, which moves both alike,
 // cancels. With one round there is no second process to learn from: the jackknife is over loads (t at loads − 2),
 // which covers the scatter of points within the one process only.
@@ -33,9 +33,9 @@ export interface Interval {
 export interface Components {
   /** Rounds (fresh processes) the server was measured in. */
   rounds: number;
-  /** Of one round's factor on all its points (0.09: a fresh process ±9%); null with one round, or no point spread. */
+  /** Of one round's factor on all its points (0.09: a fresh process ±9%); null with one round, or without pointRsd. */
   processRsd: number | null;
-  /** Of one point around its round's curve, within one process; null when no degree of freedom is left for it (one round). */
+  /** Of one point around its round's curve, within one process; null when no degree of freedom is left for it. */
   pointRsd: number | null;
 }
 
@@ -64,7 +64,7 @@ const distinct = (xs: readonly number[]): number[] => [...new Set(xs)].sort((a, 
 
 /**
  * The two-level model on the log scale, log y = level(load) + effect(round) + point, fitted by alternating means
- * (one pass when no point is missing); the round effects average to 0.
+ * (two passes when no point is missing); the round effects average to 0.
  */
 function twoLevel(obs: Obs): { level: Map<number, number>; effect: Map<number, number>; residuals: number[] } {
   const effect = new Map(distinct(obs.map((o) => o.round)).map((r) => [r, 0]));
@@ -103,16 +103,17 @@ function roundMeans(obs: Obs): { loads: number[]; meansMs: number[] } {
   return { loads, meansMs: loads.map((l) => mean(rounds.map((r) => value(l, r)))) };
 }
 
-/** The line a server's trusted points give: fitted (fit.ts, relative) to its per-load means over every round. */
-export function fitRounds(series: Series): LineFit | null {
-  const { loads, meansMs } = roundMeans(flatten(series));
+function fitObs(obs: Obs): LineFit | null {
+  const { loads, meansMs } = roundMeans(obs);
   return fitLine(loads, meansMs, { relative: true });
 }
 
-/** The positive slope of fitRounds on `obs`; null when there is none (fewer than two loads, or not rising). */
+/** The line a server's trusted points give: fitted (fit.ts, relative) to its per-load means over every round. */
+export const fitRounds = (series: Series): LineFit | null => fitObs(flatten(series));
+
+/** The positive slope of the line through `obs`; null when there is none (fewer than two loads, or not rising). */
 function slopeOf(obs: Obs): number | null {
-  const { loads, meansMs } = roundMeans(obs);
-  const fit = fitLine(loads, meansMs, { relative: true });
+  const fit = fitObs(obs);
   return fit && fit.slope > 0 ? fit.slope : null;
 }
 
