@@ -64,7 +64,8 @@ async function measure(name: string, out: string, signal: AbortSignal): Promise<
   const judged = etas.filter((x) => x.atS >= totalS / 10 && totalS - x.atS > 5)
     .map((x) => ({ ...x, leftS: totalS - x.atS, error: Math.abs(x.etaS - (totalS - x.atS)) / (totalS - x.atS) }));
   const worst = judged.reduce<(typeof judged)[number] | undefined>((a, x) => (!a || x.error > a.error ? x : a), undefined);
-  const clock = `run ${name}: ${totalS.toFixed(0)} s; after its first tenth, "time left" was off by at most ${(100 * (worst?.error ?? 0)).toFixed(0)}%`
+  const clock = `run ${name}: ${totalS.toFixed(0)} s; after its first tenth, "time left" was off by at most `
+    + `${(100 * (worst?.error ?? 0)).toFixed(0)}%`
     + `${worst ? ` (at ${worst.atS.toFixed(0)} s: said ${worst.etaS.toFixed(0)} s, ${worst.leftS.toFixed(0)} s were left)` : ''}`
     + `, median ${(100 * (median(judged.map((x) => x.error)) || 0)).toFixed(0)}%; target 25%`;
   const skipped = outcome.info.skipped.map((s) => s.server).join(', ') || 'none';
@@ -103,7 +104,8 @@ function compareRuns(stored: StoredRun[]): string[] {
   const ratio = (m: ReportModel, server: string) => m.servers.find((s) => s.server === server)?.ratio ?? null;
   const pairs = names.flatMap((_, i) => names.slice(i + 1).map((__, k) => [i, i + 1 + k] as [number, number]));
   const lines = [`reference: ${reference} (slope ratios, 95% intervals over the rounds, rounds paired; ± is the half-width)`, ''];
-  lines.push(`| server | ${names.map((n) => `run ${n} ratio`).join(' | ')} | ${pairs.map(([i, j]) => `${names[i]}∩${names[j]}`).join(' | ')} |`);
+  const pairNames = pairs.map(([i, j]) => `${names[i]}∩${names[j]}`);
+  lines.push(`| server | ${names.map((n) => `run ${n} ratio`).join(' | ')} | ${pairNames.join(' | ')} |`);
   lines.push(`| --- | ${names.map(() => '---:').join(' | ')} | ${pairs.map(() => '---').join(' | ')} |`);
   const apart: string[] = [];
   for (const server of servers) {
@@ -123,11 +125,14 @@ function compareRuns(stored: StoredRun[]): string[] {
   }
   const medians = models.map((m) => median(servers.map((s) => ratio(m, s)).filter((r): r is Interval => r !== null).map(halfWidth)));
   const flips = orderChanges(models, servers, pairs, names);
+  const each = (f: (i: number) => string) => names.map((n, i) => `${n} ${f(i)}`).join(', ');
   lines.push('',
-    `median half-width: ${medians.map((h, i) => `${names[i]} ${percent(h)}`).join(', ')} (target ±10%): ${met(medians.every((h) => h <= TARGET_HALF_WIDTH))}`,
-    `every pair of runs' intervals overlaps for every server: ${apart.length === 0 ? 'yes' : `no: ${apart.join(', ')}`}: ${met(apart.length === 0)}`,
-    `order changes between servers untied in both runs: ${flips.length === 0 ? 'none' : flips.join(', ')} (target none): ${met(flips.length === 0)}`,
-    `rounds for a median half-width of ±10%, each run's spreads staying as measured: ${stored.map((r, i) => `${names[i]} ${roundsFor(r, reference)}`).join(', ')}`,
+    `median half-width: ${each((i) => percent(medians[i]))} (target ±10%): ${met(medians.every((h) => h <= TARGET_HALF_WIDTH))}`,
+    `every pair of runs' intervals overlaps for every server: ${apart.length === 0 ? 'yes' : `no: ${apart.join(', ')}`}: `
+      + met(apart.length === 0),
+    `order changes between servers untied in both runs: ${flips.length === 0 ? 'none' : flips.join(', ')} (target none): `
+      + met(flips.length === 0),
+    `rounds for a median half-width of ±10%, each run's spreads staying as measured: ${each((i) => roundsFor(stored[i]!, reference))}`,
     ...clocks,
     `results: ${stored.map((r) => r.dir).join(' ')}`);
   return lines;
