@@ -1,18 +1,23 @@
-// `npm run bench:repro`: does the same plan, run twice back to back, give the same answer? Two runs of one
-// documented plan (below), each in rounds as `eventbench run` does; for every server, the ratio of its slope to
-// the reference's (lighttpd, else native-epoll) in each run with its 95% interval, and their difference. Target:
-// every server within ±10% between the runs, and no change of order between servers that are not tied.
+// `npm run bench:repro`: does the same plan, run three times back to back (A, B, C), give the same answer, and
+// say how sure it is honestly? Each run of one documented plan (below) in rounds as `eventbench run` does; for
+// every server, the ratio of its slope to the reference's (lighttpd, else native-epoll) in each run with its 95%
+// interval, whether each pair of runs' intervals overlap, the server's process and point spreads in each run,
+// and each run's median half-width. Targets: every pair of runs overlaps for every server (honesty); the median
+// half-width is 10% or less (usefulness); no change of order between two servers untied in both runs of a pair.
 //   node dist/bench/repro.js [--servers a,b,...] [--repeat 4] [--loads 100,500,1000]
-//   node dist/bench/repro.js --from /tmp/eventbench-repro-XXXX   (reads the two runs again, measures nothing)
+//   node dist/bench/repro.js --from DIR DIR DIR   (reads stored runs again, measures nothing; or --from BASE,
+//                                                  the folder a measured repro left with A, B and C in it)
 // The npm script takes /tmp/eventbench-bench.lock so that no other measurement runs at the same time.
 import { parseArgs } from 'node:util';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runExperiment } from '../src/sweep/runner.js';
 import { buildModel, readReportRun } from '../src/report/index.js';
-import { overlaps } from '../src/report/intervals.js';
-import type { ReportModel } from '../src/report/model.js';
+import { halfWidth, overlaps, projectedHalfWidth, type Interval } from '../src/report/intervals.js';
+import { ratioPrecision, type ReportModel } from '../src/report/model.js';
+import type { StoredRun } from '../src/report/read.js';
+import { median } from '../src/core/numbers.js';
 
 // Four rounds of three loads rather than three of four: the same 12 points per server, but a fresh server process
 // more per server. A TypeScript server's speed varies from one process to the next (V8's choices: one `events`
@@ -22,7 +27,13 @@ const PLAN = {
   loads: [100, 500, 1000],
   rounds: 4,
 };
-const { values } = parseArgs({ options: { servers: { type: 'string' }, repeat: { type: 'string' }, loads: { type: 'string' }, from: { type: 'string' } } });
+const TARGET_HALF_WIDTH = 0.1;
+const NAMES = ['A', 'B', 'C'];
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { servers: { type: 'string' }, repeat: { type: 'string' }, loads: { type: 'string' }, from: { type: 'string', multiple: true } },
+});
 const input = {
   servers: values.servers?.split(',') ?? PLAN.servers,
   loads: values.loads?.split(',').map(Number) ?? PLAN.loads,
@@ -30,24 +41,20 @@ const input = {
   // The closed sweep alone: the memory phase measures something else.
   memory: false,
 };
-const base = values.from ?? mkdtempSync(join(tmpdir(), 'eventbench-repro-'));
-const controller = new AbortController();
-process.on('SIGINT', () => controller.abort());
 
-const models: ReportModel[] = [];
-const clocks: string[] = [];
-for (const name of ['A', 'B']) {
-  if (values.from) {
-    const run = readReportRun(join(base, name));
-    const reference = run.points.some((p) => p.server === 'lighttpd') ? 'lighttpd' : 'native-epoll';
-    models.push(buildModel(run, { reference }));
-    continue;
-  }
+/** The stored runs to compare: those named after --from, or A, B and C inside the one folder named. */
+function storedDirs(from: string[]): string[] {
+  const inside = from.length === 1 ? NAMES.map((n) => join(from[0]!, n)) : [];
+  return inside.length > 0 && inside.every((d) => existsSync(d)) ? inside : from;
+}
+
+/** Measures one run of the plan into `out`, and says how honest its clock was. */
+async function measure(name: string, out: string, signal: AbortSignal): Promise<{ stored: StoredRun; clock: string }> {
   const t0 = performance.now();
   const etas: { atS: number; etaS: number }[] = [];
   process.stderr.write(`run ${name}: ${input.servers.join(', ')} at l = ${input.loads.join(', ')}, ${input.rounds} rounds\n`);
-  const out = await runExperiment({
-    input, out: join(base, name), signal: controller.signal,
+  const outcome = await runExperiment({
+    input, out, signal,
     onEvent: (e) => {
       if (e.type !== 'point' || e.kept.phase !== 'closed') return;
       if (e.etaS !== undefined) etas.push({ atS: (performance.now() - t0) / 1000, etaS: e.etaS });
@@ -59,48 +66,119 @@ for (const name of ['A', 'B']) {
   const judged = etas.filter((x) => x.atS >= totalS / 10 && totalS - x.atS > 5)
     .map((x) => ({ ...x, leftS: totalS - x.atS, error: Math.abs(x.etaS - (totalS - x.atS)) / (totalS - x.atS) }));
   const worst = judged.reduce<(typeof judged)[number] | undefined>((a, x) => (!a || x.error > a.error ? x : a), undefined);
-  const errors = judged.map((x) => x.error).sort((a, b) => a - b);
-  clocks.push(`run ${name}: ${totalS.toFixed(0)} s; after its first tenth, "time left" was off by at most ${(100 * (worst?.error ?? 0)).toFixed(0)}%` +
-    `${worst ? ` (at ${worst.atS.toFixed(0)} s: said ${worst.etaS.toFixed(0)} s, ${worst.leftS.toFixed(0)} s were left)` : ''}, median ${(100 * (errors[Math.floor(errors.length / 2)] ?? 0)).toFixed(0)}%; target 25%`);
-  process.stderr.write(`\r\x1b[K  run ${name}: ${out.points.length} points in ${((performance.now() - t0) / 1000).toFixed(0)} s; skipped: ${out.info.skipped.map((s) => s.server).join(', ') || 'none'}\n`);
-  if (out.interrupted) process.exit(130);
-  const reference = input.servers.includes('lighttpd') && !out.info.skipped.some((s) => s.server === 'lighttpd') ? 'lighttpd' : 'native-epoll';
-  models.push(buildModel(readReportRun(out.dir), { reference }));
+  const clock = `run ${name}: ${totalS.toFixed(0)} s; after its first tenth, "time left" was off by at most `
+    + `${(100 * (worst?.error ?? 0)).toFixed(0)}%`
+    + `${worst ? ` (at ${worst.atS.toFixed(0)} s: said ${worst.etaS.toFixed(0)} s, ${worst.leftS.toFixed(0)} s were left)` : ''}`
+    + `, median ${(100 * (median(judged.map((x) => x.error)) || 0)).toFixed(0)}%; target 25%`;
+  const skipped = outcome.info.skipped.map((s) => s.server).join(', ') || 'none';
+  process.stderr.write(`\r\x1b[K  run ${name}: ${outcome.points.length} points in ${totalS.toFixed(0)} s; skipped: ${skipped}\n`);
+  if (outcome.interrupted) process.exit(130);
+  return { stored: readReportRun(outcome.dir), clock };
 }
 
-const [a, b] = models as [ReportModel, ReportModel];
-const fmt = (i: { value: number; lo: number; hi: number } | null) => (i ? `${i.value.toFixed(3)} [${i.lo.toFixed(3)}–${i.hi.toFixed(3)}]` : '—');
-const rows = input.servers.map((server) => {
-  const sa = a.servers.find((s) => s.server === server);
-  const sb = b.servers.find((s) => s.server === server);
-  const ra = sa?.ratio ?? null;
-  const rb = sb?.ratio ?? null;
-  const diff = ra && rb ? rb.value / ra.value - 1 : null;
-  return { server, ra, rb, diff };
-});
-const width = Math.max(...rows.map((r) => r.server.length), 6);
-const lines = [`reference: ${a.ratioReference.server} (slope ratios, 95% intervals over the rounds)`, '',
-  `| ${'server'.padEnd(width)} | run A ratio | run B ratio | B/A − 1 | intervals overlap |`, `| --- | ---: | ---: | ---: | --- |`];
-for (const r of rows) {
-  const agree = r.ra && r.rb ? (overlaps(r.ra, r.rb) ? 'yes' : 'NO') : '—';
-  lines.push(`| ${r.server.padEnd(width)} | ${fmt(r.ra)} | ${fmt(r.rb)} | ${r.diff === null ? '—' : `${(r.diff * 100).toFixed(1)}%`} | ${agree} |`);
-}
-const measured = rows.filter((r) => r.diff !== null);
-const worst = Math.max(0, ...measured.map((r) => Math.abs(r.diff!)));
-// An order change counts only between servers that are not tied (intervals apart) in both runs.
-const flips: string[] = [];
-for (const x of measured) {
-  for (const y of measured) {
-    if (x.server >= y.server) continue;
-    const apartA = !overlaps(x.ra!, y.ra!);
-    const apartB = !overlaps(x.rb!, y.rb!);
-    if (apartA && apartB && Math.sign(x.ra!.value - y.ra!.value) !== Math.sign(x.rb!.value - y.rb!.value)) flips.push(`${x.server} / ${y.server}`);
+const runs: StoredRun[] = [];
+const clocks: string[] = [];
+const from = [...(values.from ?? []), ...positionals];
+if (from.length > 0) {
+  for (const dir of storedDirs(from)) runs.push(readReportRun(dir));
+} else {
+  const base = mkdtempSync(join(tmpdir(), 'eventbench-repro-'));
+  const controller = new AbortController();
+  process.on('SIGINT', () => controller.abort());
+  for (const name of NAMES) {
+    const { stored, clock } = await measure(name, join(base, name), controller.signal);
+    runs.push(stored);
+    clocks.push(clock);
   }
 }
-lines.push('', `largest difference between the runs: ${(worst * 100).toFixed(1)}% (target ±10%): ${worst <= 0.1 ? 'met' : 'NOT met'}`);
-const apart = measured.filter((r) => r.server !== a.ratioReference.server && !overlaps(r.ra!, r.rb!)).map((r) => r.server);
-lines.push(`servers whose two intervals do not overlap (each run's interval missed the other run's value): ${apart.length === 0 ? 'none' : apart.join(', ')}`);
-lines.push(`order changes between servers not tied: ${flips.length === 0 ? 'none' : flips.join(', ')} (target none): ${flips.length === 0 ? 'met' : 'NOT met'}`);
-lines.push(...clocks);
-lines.push(`results: ${join(base, 'A')} and ${join(base, 'B')}`);
-process.stdout.write(lines.join('\n') + '\n');
+if (runs.length < 2) {
+  process.stderr.write(`--from: got ${runs.length} run, the limit is 2 or more; name each run folder, or the folder holding A, B and C\n`);
+  process.exit(2);
+}
+process.stdout.write(compareRuns(runs).join('\n') + '\n');
+
+/** The report: the table of ratios and overlaps, the spreads, the targets. */
+function compareRuns(stored: StoredRun[]): string[] {
+  const names = stored.map((_, i) => NAMES[i] ?? String(i + 1));
+  const reference = stored.every((r) => r.points.some((p) => p.server === 'lighttpd' && p.status === 'ok')) ? 'lighttpd' : 'native-epoll';
+  const models = stored.map((r) => buildModel(r, { reference }));
+  const servers = [...new Set(models.flatMap((m) => m.servers.map((s) => s.server)))].filter((s) => s !== reference);
+  const ratio = (m: ReportModel, server: string) => m.servers.find((s) => s.server === server)?.ratio ?? null;
+  const pairs = names.flatMap((_, i) => names.slice(i + 1).map((__, k) => [i, i + 1 + k] as [number, number]));
+  const lines = [`reference: ${reference} (slope ratios, 95% intervals over the rounds, rounds paired; ± is the half-width)`, ''];
+  const pairNames = pairs.map(([i, j]) => `${names[i]}∩${names[j]}`);
+  lines.push(`| server | ${names.map((n) => `run ${n} ratio`).join(' | ')} | ${pairNames.join(' | ')} |`);
+  lines.push(`| --- | ${names.map(() => '---:').join(' | ')} | ${pairs.map(() => '---').join(' | ')} |`);
+  const apart: string[] = [];
+  for (const server of servers) {
+    const rs = models.map((m) => ratio(m, server));
+    const overlap = pairs.map(([i, j]) => {
+      if (!rs[i] || !rs[j]) return '—';
+      if (overlaps(rs[i]!, rs[j]!)) return 'yes';
+      apart.push(`${server} (${names[i]}, ${names[j]})`);
+      return 'NO';
+    });
+    lines.push(`| ${server} | ${rs.map(intervalText).join(' | ')} | ${overlap.join(' | ')} |`);
+  }
+  lines.push('', `| server | process spread (${names.join(', ')}) | point spread (${names.join(', ')}) |`, '| --- | --- | --- |');
+  for (const server of [...servers, reference]) {
+    const c = models.map((m) => m.servers.find((s) => s.server === server)?.components ?? null);
+    lines.push(`| ${server} | ${c.map((x) => percent(x?.processRsd)).join(', ')} | ${c.map((x) => percent(x?.pointRsd)).join(', ')} |`);
+  }
+  const medians = models.map((m) => median(servers.map((s) => ratio(m, s)).filter((r): r is Interval => r !== null).map(halfWidth)));
+  const flips = orderChanges(models, servers, pairs, names);
+  const each = (f: (i: number) => string) => names.map((n, i) => `${n} ${f(i)}`).join(', ');
+  lines.push('',
+    `median half-width: ${each((i) => percent(medians[i]))} (target ±10%): ${met(medians.every((h) => h <= TARGET_HALF_WIDTH))}`,
+    `every pair of runs' intervals overlaps for every server: ${apart.length === 0 ? 'yes' : `no: ${apart.join(', ')}`}: `
+      + met(apart.length === 0),
+    `order changes between servers untied in both runs: ${flips.length === 0 ? 'none' : flips.join(', ')} (target none): `
+      + met(flips.length === 0),
+    `rounds for a median half-width of ±10%, each run's spreads staying as measured: ${each((i) => roundsFor(stored[i]!, reference))}`,
+    ...clocks,
+    `results: ${stored.map((r) => r.dir).join(' ')}`);
+  return lines;
+}
+
+/** Pairs of servers apart (intervals not overlapping) in both runs of a pair, whose order the two runs disagree on. */
+function orderChanges(models: ReportModel[], servers: string[], pairs: [number, number][], names: string[]): string[] {
+  const flips: string[] = [];
+  const at = (m: ReportModel, s: string) => m.servers.find((x) => x.server === s)?.ratio ?? null;
+  for (const [i, j] of pairs) {
+    for (const x of servers) {
+      for (const y of servers) {
+        if (x >= y) continue;
+        const [xi, yi, xj, yj] = [at(models[i]!, x), at(models[i]!, y), at(models[j]!, x), at(models[j]!, y)];
+        if (!xi || !yi || !xj || !yj || overlaps(xi, yi) || overlaps(xj, yj)) continue;
+        if (Math.sign(xi.value - yi.value) !== Math.sign(xj.value - yj.value)) flips.push(`${x} / ${y} (${names[i]}, ${names[j]})`);
+      }
+    }
+  }
+  return flips;
+}
+
+/** The fewest rounds at which the median of the servers' projected ratio half-widths is TARGET_HALF_WIDTH or less. */
+function roundsFor(run: StoredRun, reference: string): string {
+  const known = ratioPrecision(run.points, run.info.plan, reference).filter((p) => p.ratio !== null && p.rounds >= 2);
+  if (known.length === 0) return 'unknown (no server has two rounds)';
+  for (let rounds = Math.max(...known.map((p) => p.rounds)); rounds <= 100; rounds++) {
+    const widths = known.map((p) => projectedHalfWidth(p.ratio!, p.rounds, Math.max(0, rounds - p.rounds)));
+    if (median(widths) <= TARGET_HALF_WIDTH) return String(rounds);
+  }
+  return 'more than 100';
+}
+
+function intervalText(i: Interval | null): string {
+  if (!i) return '—';
+  if (!Number.isFinite(i.hi)) return `${i.value.toFixed(3)} [?]`;
+  return `${i.value.toFixed(3)} [${i.lo.toFixed(3)}–${i.hi.toFixed(3)}] ${percent(halfWidth(i))}`;
+}
+
+function percent(x: number | null | undefined): string {
+  if (x === null || x === undefined || Number.isNaN(x)) return '—';
+  return Number.isFinite(x) ? `±${(100 * x).toFixed(0)}%` : '±∞';
+}
+
+function met(ok: boolean): string {
+  return ok ? 'met' : 'NOT met';
+}

@@ -4,6 +4,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fitLine } from '../src/core/fit.js';
 import { buildModel, readReportRun } from '../src/report/index.js';
+import { knownRatio, ratioPrecision } from '../src/report/model.js';
 import { glance } from '../src/report/text.js';
 import { ResultsError } from '../src/report/read.js';
 import { POINTS_FILE } from '../src/sweep/schema.js';
@@ -163,4 +164,65 @@ test('a slope that is not positive is flagged and not ranked; a fit on two loads
   const rising = model.servers.find((s) => s.server === 'rising-two')!;
   assert.ok(rising.flags.some((f) => f.kind === 'fit' && /2 loads only/.test(f.text)));
   assert.doesNotMatch(glance(model).join('\n'), /(Fastest|Slowest): two-points/);
+});
+
+/**
+ * Three rounds of servers on lines (1 ms + slope·l), each round's process scaling all its points by its factor and
+ * each point wiggled by ±1%; the reference is lighttpd at 0.1 ms/client.
+ */
+function roundsRun(specs: { server: string; slopeMs: number; factors: number[]; flagAt?: { load: number; round: number } }[]) {
+  const loads = [10, 100, 250, 500, 1000];
+  const points = specs.flatMap((s) => s.factors.flatMap((f, r) => loads.map((load, i) => point({
+    server: s.server, family: 'typescript', load, round: r + 1,
+    meanLatencyMs: (1 + s.slopeMs * load) * f * (1 + 0.01 * Math.sin(3.1 * i + 1.7 * r + s.slopeMs * 50)),
+    // A flagged point (client-bound: half the offered load was in flight) stays out of every fit.
+    ...(s.flagAt?.load === load && s.flagAt.round === r + 1 ? { measuredLoad: load / 2 } : {}),
+  }))));
+  const info = runInfo(specs.map((s) => s.server), loads);
+  info.plan.rounds = 3;
+  return { info, points, stored: { dir: '/nowhere', info, points, notes: [] } };
+}
+
+test('rank only what is known: "X is 2× Y" where the paired ratio excludes 1, nothing where it holds 1', () => {
+  const { stored } = roundsRun([
+    { server: 'lighttpd', slopeMs: 0.1, factors: [1, 1.1, 0.95] },
+    { server: 'fast', slopeMs: 0.05, factors: [1.02, 1.1, 0.97] },
+    { server: 'near', slopeMs: 0.102, factors: [0.97, 1.12, 0.96] },
+  ]);
+  const model = buildModel(stored);
+  const by = (name: string) => model.servers.find((s) => s.server === name)!;
+  const known = knownRatio(by('lighttpd'), by('fast'))!;
+  assert.equal(known.faster, 'fast');
+  assert.equal(known.slower, 'lighttpd');
+  assert.ok(known.times.lo > 1 && Math.abs(known.times.value - 2) < 0.1, JSON.stringify(known.times));
+  // Either order gives the same statement.
+  assert.deepEqual(knownRatio(by('fast'), by('lighttpd'))!.faster, 'fast');
+  assert.ok(Math.abs(knownRatio(by('fast'), by('lighttpd'))!.times.value - known.times.value) < 1e-9);
+  assert.equal(knownRatio(by('lighttpd'), by('near')), null, '2% apart with ±5% processes: not told apart');
+  // The model shows each server's spread by level.
+  const c = by('near').components!;
+  assert.equal(c.rounds, 3);
+  assert.ok(c.processRsd! > 0.03 && c.pointRsd! < 0.02, JSON.stringify(c));
+});
+
+test("the runner's view: every server's ratio half-width to the reference from the points so far, widest first", () => {
+  const { info, points, stored } = roundsRun([
+    { server: 'lighttpd', slopeMs: 0.1, factors: [1, 1.05, 0.98] },
+    { server: 'steady', slopeMs: 0.2, factors: [1, 1.05, 0.98] },
+    { server: 'wobbly', slopeMs: 0.2, factors: [0.8, 1.3, 1] },
+    { server: 'flagged', slopeMs: 0.3, factors: [1, 1.06, 0.97], flagAt: { load: 1000, round: 2 } },
+  ]);
+  // A server measured in one round so far: no second process, no bound.
+  const late = (load: number) => point({ server: 'late', family: 'typescript', load, round: 1, meanLatencyMs: 1 + 0.15 * load });
+  points.push(...[10, 100, 250].map(late));
+  const got = ratioPrecision(points, info.plan, 'lighttpd');
+  assert.deepEqual(got.map((p) => p.server), ['late', 'wobbly', 'flagged', 'steady']);
+  assert.equal(got[0]!.halfWidth, Infinity);
+  assert.deepEqual(got.map((p) => p.rounds), [1, 3, 3, 3]);
+  assert.ok(got[1]!.halfWidth! > 0.2 && got[3]!.halfWidth! < 0.05, JSON.stringify(got.map((p) => p.halfWidth)));
+  // The same intervals as the report's, flagged points left out alike.
+  const model = buildModel(stored);
+  for (const p of got.filter((x) => x.server !== 'late')) {
+    assert.deepEqual(p.ratio, model.servers.find((s) => s.server === p.server)!.ratio);
+  }
 });

@@ -11,7 +11,7 @@ function summary(server: string, slope: number | null, ratio: number | null, spr
   return {
     server, family: 'typescript', loads: [], latencyFit: slope === null ? null : { slope, intercept: 1, r: 0.999 } as ServerSummary['latencyFit'],
     impliedRps: slope ? 1000 / slope : null, slopeCi: slope === null || spread === 0 ? null : around(slope), ratio: ratio === null ? null : around(ratio),
-    rank: null, tiedWith: [], memoryFit: null, bytesPerConnection: null, requests: 1, errors: 0, flags: [],
+    components: null, rank: null, tiedWith: [], memoryFit: null, bytesPerConnection: null, requests: 1, errors: 0, flags: [],
   };
 }
 

@@ -6,7 +6,8 @@ import type { Environment } from '../core/environment.js';
 import { MEASURED_LOAD_FLOOR } from '../load/types.js';
 import type { Family, HostSetup, Plan, Point, RunInfo } from '../sweep/schema.js';
 import { fitLine, type LineFit } from '../core/fit.js';
-import { overlaps, ratioInterval, slopeInterval, type Interval, type Series } from './intervals.js';
+import { components, fitRounds, halfWidth, overlaps, ratioInterval, slopeInterval } from './intervals.js';
+import type { Components, Interval, Series } from './intervals.js';
 import { flagsOf, POINT_FLAG_KINDS, type PointFlagKind } from '../sweep/verdict.js';
 import { PAPER_ROWS, REFERENCE_ROW, paperRow } from './paper.js';
 import type { StoredRun } from './read.js';
@@ -68,14 +69,20 @@ export interface ServerSummary {
   paperStyle?: string;
   /** Ascending load; only loads with at least one ok repeat. */
   loads: LoadPoint[];
-  /** Mean serving time (ms) against load: slope in ms per client. */
+  /**
+   * Mean serving time (ms) against load: slope in ms per client. Fitted to each load's mean over every round, a
+   * load a flag left without a round filled in from that round's factor (intervals.ts), so that every load
+   * averages the same processes; with every round trusted at every load, the plain per-load means.
+   */
   latencyFit: LineFit | null;
   /** Little's law: a server that adds slope ms per extra client serves 1000/slope requests per second. */
   impliedRps: number | null;
-  /** The slope with its 95% bootstrap interval over the rounds (ms per client); null without a positive slope. */
+  /** The slope with its 95% interval over the rounds (ms per client, intervals.ts); null without a positive slope. */
   slopeCi: Interval | null;
   /** The slope over the run's reference server's, with its 95% interval, rounds paired; null for no ratio. */
   ratio: Interval | null;
+  /** The spread of its trusted points by level, process (round) and point; null when it has none. */
+  components: Components | null;
   /** 1 = fastest; servers whose ratio intervals overlap are tied and share the better rank. Null when not ranked. */
   rank: number | null;
   /** The servers this one is tied with (overlapping ratio intervals). */
@@ -202,7 +209,7 @@ function summarise(server: string, points: readonly Point[], plan: Plan): Server
     if (p.stopped) flags.push({ kind: 'stopped', text: `stopped after l=${p.load}: ${p.stopped}` });
   }
 
-  const latencyFit = fitLine(fitted.map((lp) => lp.load), fitted.map((lp) => lp.meanLatencyMs), { relative: true });
+  const latencyFit = fitRounds(seriesOf(loads));
   const withRss = fitted.filter((lp) => lp.peakRssBytes !== null);
   const memoryFit = fitLine(withRss.map((lp) => lp.load), withRss.map((lp) => lp.peakRssBytes!));
   if (!latencyFit) flags.push({ kind: 'fit', text: `no fit: ${fitted.length === 0 ? 'no load was measured without a flag' : 'fewer than two loads were measured without a flag'}` });
@@ -220,6 +227,7 @@ function summarise(server: string, points: readonly Point[], plan: Plan): Server
     impliedRps: latencyFit && latencyFit.slope > 0 ? 1000 / latencyFit.slope : null,
     slopeCi,
     ratio: null,
+    components: components(seriesOf(loads)),
     rank: null,
     tiedWith: [],
     memoryFit,
@@ -264,6 +272,61 @@ function rank(servers: ServerSummary[], reference: string | null): void {
     // Rank: one more than the servers that are surely faster (their whole interval below this one's).
     s.rank = 1 + ranked.filter((o) => o.ratio!.hi < s.ratio!.lo).length;
   }
+}
+
+/** What the data say of two servers' speeds: the slower one's slope over the faster one's, with its interval. */
+export interface KnownRatio {
+  faster: string;
+  slower: string;
+  /** The slower's slope over the faster's, rounds paired (intervals.ts); its interval lies wholly above 1. */
+  times: Interval;
+}
+
+/**
+ * "slower is times× faster", where the run knows it: the interval of the ratio of the two slopes, over the loads
+ * and rounds both have, excludes 1; null where it holds 1 (the two are not told apart) or no ratio can be formed.
+ */
+export function knownRatio(a: ServerSummary, b: ServerSummary): KnownRatio | null {
+  const r = slopeOf(a) !== null && slopeOf(b) !== null ? ratioInterval(seriesOf(a.loads), seriesOf(b.loads)) : null;
+  if (!r) return null;
+  if (r.lo > 1) return { faster: b.server, slower: a.server, times: r };
+  if (r.hi < 1) return { faster: a.server, slower: b.server, times: { value: 1 / r.value, lo: 1 / r.hi, hi: 1 / r.lo } };
+  return null;
+}
+
+/** How precisely one run so far places a server against the reference. */
+export interface RatioPrecision {
+  server: string;
+  /** Rounds in which both it and the reference have trusted points. */
+  rounds: number;
+  /** Its ratio to the reference with the 95% interval; null when none can be formed (no positive slope). */
+  ratio: Interval | null;
+  /**
+   * halfWidth(ratio): 0.1 = ±10%; Infinity when the interval is unbounded or rests on one round (one process per
+   * server: the spread from one process to the next, the widest part, is not known yet); null with no ratio.
+   */
+  halfWidth: number | null;
+}
+
+/**
+ * For the runner that adds rounds where they are needed: every server's ratio to `reference` from the points of
+ * one run so far (flagged points left out, as in the report), widest interval first (unbounded first, servers
+ * with no ratio last); the reference itself is not listed. Pure.
+ */
+export function ratioPrecision(points: readonly Point[], plan: Plan, reference: string): RatioPrecision[] {
+  const seriesBy = new Map<string, Series>();
+  for (const server of new Set(points.map((p) => p.server))) {
+    const loads = summarise(server, points.filter((p) => p.server === server), plan).loads;
+    seriesBy.set(server, seriesOf(loads));
+  }
+  const ref = seriesBy.get(reference) ?? [];
+  const refRounds = new Set(ref.flatMap((s) => [...s.byRound.keys()]));
+  const out = [...seriesBy].filter(([server]) => server !== reference).map(([server, series]): RatioPrecision => {
+    const ratio = ratioInterval(series, ref);
+    const rounds = new Set(series.flatMap((s) => [...s.byRound.keys()]).filter((r) => refRounds.has(r))).size;
+    return { server, rounds, ratio, halfWidth: !ratio ? null : rounds < 2 ? Infinity : halfWidth(ratio) };
+  });
+  return out.sort((x, y) => (y.halfWidth ?? -1) - (x.halfWidth ?? -1) || (x.server < y.server ? -1 : 1));
 }
 
 /** The slope a server is ranked and compared by, or null when it has none that means "time per client". */
@@ -326,7 +389,10 @@ export function buildModel(stored: StoredRun, options: ModelOptions = {}): Repor
   const reference = chooseReference(servers);
   const notes = [...stored.notes];
   if (reference.row !== REFERENCE_ROW) notes.push(reference.why);
-  if (run.plan.rounds < 2) notes.push('Each point was measured once (one round): the intervals are those of a single measurement, and ties cannot be told; run with --repeat 3 or more.');
+  if (run.plan.rounds < 2) {
+    notes.push('Each point was measured once (one round, one process per server): the intervals cover the scatter of points within '
+      + 'that process, not the spread from one process to the next, so ties cannot be told; run with --repeat 3 or more.');
+  }
   const state = run.interrupted ? 'interrupted' : run.finishedAt ? 'finished' : 'in progress';
   return {
     schema: REPORT_SCHEMA,
