@@ -17,11 +17,11 @@ async function exactModel(t: { after(fn: () => Promise<void>): void }) {
 test('the ranking table in Markdown, exactly', async (t) => {
   const { model } = await exactModel(t);
   assert.equal(markdownTable(rankingTable(model)), [
-    '| # | server | model | slope ms/client | implied req/s | ÷ lighttpd | tied with | r | bytes/connection | errors | flags |',
-    '| ---: | --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- |',
-    '| 1 | native-st | native · ST (user threads) | 0.200 | 5,000 | 0.80 | — | 1.0000 | 10.0 KiB | 0 | — |',
-    '| 2 | lighttpd | production · lighttpd (events) | 0.250 | 4,000 | 1.00 | — | 1.0000 | 2.0 KiB | 0 | — |',
-    '| 3 | threads | typescript · NPTL (kernel threads) | 0.500 | 2,000 | 2.00 | — | 1.0000 | 100.0 KiB | 40 (0.05%) | client-bound |',
+    '| # | server | model | slope ms/client | implied req/s | ÷ lighttpd | r | errors | flags |',
+    '| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |',
+    '| 1 | native-st | native · ST (user threads) | 0.200 | 5,000 | 0.80 | 1.0000 | 0 | — |',
+    '| 2 | lighttpd | production · lighttpd (events) | 0.250 | 4,000 | 1.00 | 1.0000 | 0 | — |',
+    '| 3 | threads | typescript · NPTL (kernel threads) | 0.500 | 2,000 | 2.00 | 1.0000 | 40 (0.05%) | client-bound |',
   ].join('\n'));
 });
 
@@ -45,10 +45,10 @@ test('today against the paper in Markdown, exactly', async (t) => {
 test('the CSV tables, exactly', async (t) => {
   const { model } = await exactModel(t);
   assert.equal(renderCsv(model, 'ranking'), [
-    'rank,server,model,slope_ms_per_client,implied_rps,ratio,ratio_low,ratio_high,slope_low,slope_high,tied_with,r,bytes_per_connection,errors,flags',
-    '1,native-st,native · ST (user threads),0.2,5000,0.8,0.8,0.8,0.2,0.2,,1,10240,0,',
-    '2,lighttpd,production · lighttpd (events),0.25,4000,1,1,1,0.25,0.25,,1,2048,0,',
-    '3,threads,typescript · NPTL (kernel threads),0.5,2000,2,2,2,0.5,0.5,,1,102400,40,client-bound at l=400 (1 of 4 points; those left out of the fit): measured load 300.0 is below 95% of the offered 400',
+    'rank,group,server,model,slope_ms_per_client,implied_rps,ratio,ratio_low,ratio_high,slope_low,slope_high,tied_with,r,errors,flags',
+    '1,1,native-st,native · ST (user threads),0.2,5000,0.8,0.8,0.8,0.2,0.2,,1,0,',
+    '2,2,lighttpd,production · lighttpd (events),0.25,4000,1,1,1,0.25,0.25,,1,0,',
+    '3,3,threads,typescript · NPTL (kernel threads),0.5,2000,2,2,2,0.5,0.5,,1,40,client-bound at l=400 (1 of 4 points; those left out of the fit): measured load 300.0 is below 95% of the offered 400',
     '',
   ].join('\n'));
   const points = renderCsv(model, 'points').split('\n');
@@ -58,7 +58,7 @@ test('the CSV tables, exactly', async (t) => {
   assert.equal(renderCsv(model, 'paper').split('\n')[1], 'ST,0.158,0.65,1,native-st,0.2,0.8,1');
   // A field holding a comma or a quote is quoted, its quotes doubled (RFC 4180).
   model.servers[0]!.flags.push({ kind: 'failed', text: 'died, "badly"' });
-  assert.equal(renderCsv(model, 'ranking').split('\n')[1], '1,native-st,native · ST (user threads),0.2,5000,0.8,0.8,0.8,0.2,0.2,,1,10240,0,"died, ""badly"""');
+  assert.equal(renderCsv(model, 'ranking').split('\n')[1], '1,1,native-st,native · ST (user threads),0.2,5000,0.8,0.8,0.8,0.2,0.2,,1,0,"died, ""badly"""');
 });
 
 test('Markdown holds every section; JSON is the model; a bad format is refused', async (t) => {

@@ -14,8 +14,8 @@ export interface Cell {
 export const visible = (row: readonly Cell[]): Cell[] => row.filter((c) => !c.csvOnly);
 
 export interface Table {
-  /** Short name, for `--table` ("open-loop" is in the HTML report only). */
-  name: TableName | 'open-loop';
+  /** Short name, for `--table` ("open-loop" and "memory" are in the HTML report only). */
+  name: TableName | 'open-loop' | 'memory';
   title: string;
   /** Column headings for readers, and for CSV (with units, no spaces). */
   columns: string[];
@@ -77,23 +77,24 @@ export function rankingTable(model: ReportModel): Table {
   return {
     name: 'ranking',
     title: 'Ranking: the slope of mean serving time against load (smaller is faster), with 95% intervals over the rounds ([?]: two points, no interval)',
-    columns: ['#', 'server', 'model', 'slope ms/client', 'implied req/s', `÷ ${ref}`, 'tied with', 'r', 'bytes/connection', 'errors', 'flags'],
-    csvColumns: ['rank', 'server', 'model', 'slope_ms_per_client', 'implied_rps', 'ratio', 'ratio_low', 'ratio_high', 'slope_low', 'slope_high', 'tied_with', 'r', 'bytes_per_connection', 'errors', 'flags'],
-    numeric: [true, false, false, true, true, true, false, true, true, true, false],
+    columns: ['#', 'server', 'model', 'slope ms/client', 'implied req/s', `÷ ${ref}`, 'r', 'errors', 'flags'],
+    csvColumns: ['rank', 'group', 'server', 'model', 'slope_ms_per_client', 'implied_rps', 'ratio', 'ratio_low', 'ratio_high', 'slope_low', 'slope_high', 'tied_with', 'r', 'errors', 'flags'],
+    numeric: [true, false, false, true, true, true, true, true, false],
     rows: model.servers.map((s) => {
       const slope = s.latencyFit?.slope ?? null;
       const share = s.requests > 0 ? s.errors / s.requests : 0;
+      const shared = s.group !== null && (model.ties.groups[s.group - 1]?.length ?? 0) > 1;
       const cells: Cell[] = [
-        { text: s.rank === null ? '—' : `${s.rank}${s.tiedWith.length > 0 ? '=' : ''}`, value: s.rank },
+        { text: s.rank === null ? '—' : `${s.rank}${shared ? '=' : ''}`, value: s.rank },
+        { text: '', value: s.group, csvOnly: true },
         str(s.server),
         str(modelText(s)),
         { text: s.slopeCi ? intervalText(s.slopeCi, 3) : fixed(slope, 3), value: round(slope, 3) },
         num(s.impliedRps, 0, s.impliedRps === null ? '—' : groupDigits(s.impliedRps)),
         { text: intervalText(s.ratio, 2), value: round(s.ratio?.value ?? null, 3) },
         csvOnly(s.ratio?.lo ?? null, 3), csvOnly(s.ratio?.hi ?? null, 3), csvOnly(s.slopeCi?.lo ?? null, 4), csvOnly(s.slopeCi?.hi ?? null, 4),
-        { text: s.tiedWith.join(', ') || '—', value: s.tiedWith.join(' ') },
+        { text: '', value: s.tiedWith.join(' '), csvOnly: true },
         num(s.latencyFit?.r ?? null, 4),
-        { text: bytesText(s.bytesPerConnection), value: round(s.bytesPerConnection, 0) },
         { text: s.errors === 0 ? '0' : `${groupDigits(s.errors)} (${(share * 100).toFixed(share < 0.001 ? 2 : 1)}%)`, value: s.errors },
         { text: flagLabels(s) || '—', value: s.flags.map((f) => f.text).join(' | ') },
       ];
@@ -138,7 +139,7 @@ export function pointsTable(model: ReportModel): Table {
       num(lp.measuredLoad, 1),
       num(lp.meanLatencyMs, 2),
       num(lp.p99Ms, 2),
-      num(lp.throughputRps, 0, groupDigits(lp.throughputRps)),
+      num(lp.throughputRps, 0, lp.throughputRps === null ? '—' : groupDigits(lp.throughputRps)),
       { text: bytesText(lp.peakRssBytes), value: lp.peakRssBytes === null ? null : Math.round(lp.peakRssBytes) },
       { text: groupDigits(lp.errors), value: lp.errors },
       { text: groupDigits(lp.listenOverflows), value: lp.listenOverflows },
