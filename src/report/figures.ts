@@ -6,6 +6,7 @@ import { CLIENT_BOUND_SHARE, type ReportModel, type ServerSummary } from './mode
 import { bytesText, fixed, groupDigits, intervalText } from './tables.js';
 import { runtimeFigures } from './runtimes.js';
 import type { MemoryRun } from '../experiments/memory.js';
+import { cdf } from '../load/distribution.js';
 
 export interface Figure {
   /** File name stem: "fig1-measured-load". */
@@ -205,9 +206,57 @@ export function figures(model: ReportModel, layout: Layout = 'wide'): Figure[] {
       ]),
     });
   }
+  out.push(...distributionFigures(servers, layout));
   if (model.memory) out.push(memoryFigure(model.memory, layout, model.servers.map((s) => s.server)));
   if (model.openLoop) out.push(openLoopFigure(model, layout));
   out.push(...runtimeFigures(model, layout));
+  return out;
+}
+
+/**
+ * The load a CDF figure shows: the one where the most servers have a stored distribution, the higher load on a tie
+ * (where servers differ most); undefined when no point stored one (results before eventbench.load/3).
+ */
+export function cdfLoad(servers: readonly ServerSummary[]): number | undefined {
+  const count = new Map<number, number>();
+  for (const s of servers) for (const lp of s.loads) if (lp.latencyBuckets) count.set(lp.load, (count.get(lp.load) ?? 0) + 1);
+  return [...count].sort((a, b) => b[1] - a[1] || b[0] - a[0])[0]?.[0];
+}
+
+/** Beyond the paper: each server's latency CDF at one load, and Jain's fairness index against load. */
+function distributionFigures(servers: ServerSummary[], layout: Layout): Figure[] {
+  const out: Figure[] = [];
+  const load = cdfLoad(servers);
+  const at = servers.map((s) => ({ s, lp: s.loads.find((lp) => lp.load === load && lp.latencyBuckets) })).filter((x) => x.lp);
+  const missing = servers.filter((s) => !at.some((x) => x.s === s)).map((s) => s.server);
+  const values = at.flatMap(({ s, lp }) => cdf(lp!.latencyBuckets!).map((c) => ({ key: s.server, ms: c.ms, share: c.share })));
+  // Every server in the legend, as in the other figures, so that each keeps its colour.
+  const names = servers.map((s) => s.server);
+  if (load !== undefined) out.push({
+    name: 'fig7-latency-cdf',
+    title: `Latency distribution at l=${load}`,
+    caption: `The share of requests served within a time (log scale), at l=${load}, the load most servers were measured at: each point's kept requests on log buckets (12% wide; exact at each bucket's edge), the rounds pooled by adding their counts. A line to the left is faster; a long tail stretches right before it reaches 1.${missing.length > 0 ? ` Not shown (no distribution at l=${load}): ${missing.join(', ')}.` : ''}`,
+    spec: frame(layout, `Latency distribution at l=${load}`, 'share of requests served within the time; log x', [{
+      name: MARK.data,
+      data: { values },
+      mark: { type: 'line', strokeWidth: 2, interpolate: 'linear' },
+      encoding: {
+        x: { field: 'ms', type: 'quantitative', scale: { type: 'log' }, title: 'serving time (ms, log scale)' },
+        y: { field: 'share', type: 'quantitative', scale: { domain: [0, 1] }, axis: { format: '%' }, title: 'requests served within' },
+        color: colour(names, 'server', SIZE[layout].columns, layout === 'narrow'),
+      },
+    }]),
+  });
+  const jain: Pick = (lp) => lp.fairness?.jainIndex ?? null;
+  if (!servers.some((s) => s.loads.some((lp) => lp.fairness !== null))) return out;
+  out.push({
+    name: 'fig8-fairness',
+    title: "Fairness against offered load (Jain's index)",
+    caption: `How evenly the l clients of the closed loop were served over each point's kept window: Jain's index (Σx)²/(n·Σx²) over each client's served requests x, averaged over the rounds. 1: every client served alike; 1/l: one client got them all. The ranking gives it at the highest load; the table of points adds the slowest client's share of a fair one.${notDrawn(servers)}`,
+    spec: frame(layout, "Fairness against offered load (Jain's index)", '1 = every client served alike', [
+      perServerLines(layout, servers, new Map(servers.map((s) => [s.server, s.server])), jain, "Jain's index", 'server', SIZE[layout].columns, { zero: false }),
+    ]),
+  });
   return out;
 }
 

@@ -37,7 +37,7 @@ ul.glance li { margin: 0.25rem 0; }
 .scroll { overflow-x: auto; -webkit-overflow-scrolling: touch; max-width: 100%; }
 table { border-collapse: separate; border-spacing: 0; font-size: 0.9rem; min-width: 100%; overflow-wrap: normal; }
 th, td { padding: 0.3rem 0.5rem; border-bottom: 1px solid var(--rule); text-align: left; vertical-align: top; white-space: nowrap; background: #fff; }
-th { background: #f3f3f5; font-weight: 600; }
+th { background: #f3f3f5; font-weight: 600; white-space: normal; vertical-align: bottom; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.wrap { white-space: normal; min-width: 7rem; }
 td.flag { color: var(--warn); white-space: normal; min-width: 8rem; }
@@ -130,6 +130,9 @@ export function renderHtml(model: ReportModel, rendered: readonly RenderedFigure
   const paper = paperTable(model);
   parts.push(`<h2>${escapeHtml(paper.title)}</h2>`, `<p>${escapeHtml(`${model.reference.why} Slopes on machines of different speed are compared through their ratio to the reference; ranks are by slope, 1 = fastest.`)}</p>`, htmlTable(paper, { key: ['paper row'] }));
   parts.push('<h2>Throughput, tail latency and peak memory under load</h2>', fig('fig3'), fig('fig4'), fig('fig5'));
+  const distributions = fig('fig7') + fig('fig8');
+  parts.push('<h2>Beyond the paper: latency distributions and fairness</h2>', distributions
+    || '<p class="note">These results hold no per-client counts or latency distributions (they were measured before eventbench.load/3, or with --engine ab): a new run shows them here.</p>');
   parts.push(memoryHtml(model, fig('fig-memory')));
   parts.push('<details><summary>Every point (repeats averaged)</summary>', htmlTable(pointsTable(model), { key: ['server'], flags: 'flags' }), '</details>');
   parts.push('<h2>Environment</h2>', `<dl class="env">${environmentRows(model).map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('')}</dl>`);

@@ -14,6 +14,9 @@ import { PAPER_ROWS, REFERENCE_ROW, paperRow } from './paper.js';
 import type { ReportInput } from './read.js';
 import type { MemoryRun } from '../experiments/memory.js';
 import { mean } from '../core/numbers.js';
+import { mergeBuckets } from '../load/distribution.js';
+import { errorKinds } from '../load/format.js';
+import type { LatencyBuckets } from '../load/types.js';
 
 export const REPORT_SCHEMA = 'eventbench.report/1';
 
@@ -42,6 +45,10 @@ export interface LoadPoint {
   throughputRps: number | null;
   /** Mean of the repeats' peak server RSS under load, bytes; null when the runner sampled no metrics. */
   peakRssBytes: number | null;
+  /** Means over the repeats of Jain's index and the slowest client's share (src/load/types.ts Fairness); null before load/3. */
+  fairness: { jainIndex: number; slowestClientShare: number } | null;
+  /** The repeats' latency distributions pooled (bucket counts added); null before load/3. */
+  latencyBuckets: LatencyBuckets | null;
   /** Summed over the repeats. */
   requests: number;
   errors: number;
@@ -158,8 +165,7 @@ const served = (p: Point): boolean => p.status === 'ok' && p.result !== undefine
 /** "all 100 requests failed (100 timeout)": what became of a point that served nothing. */
 function errorsText(p: Point): string {
   const e = p.result!.errors;
-  const kinds = Object.entries(e).filter(([k, v]) => k !== 'total' && typeof v === 'number' && v > 0).map(([k, v]) => `${v} ${k}`);
-  return e.total > 0 ? `all ${p.result!.requestsCompleted} requests failed (${kinds.join(', ')})` : 'no request got a response';
+  return e.total > 0 ? `all ${p.result!.requestsCompleted} requests failed (${errorKinds(e)})` : 'no request got a response';
 }
 
 function aggregate(points: readonly Point[], plan: Plan): LoadPoint | null {
@@ -174,6 +180,8 @@ function aggregate(points: readonly Point[], plan: Plan): LoadPoint | null {
   const means = results.map((r) => r.latencyMs.mean);
   const kinds = [...new Set(flagsByPoint.flat().map((f) => f.kind))];
   const rates = results.map((r) => r.throughputRps).filter((v) => v > 0);
+  const fair = results.every((r) => r.fairness) ? results.map((r) => r.fairness!) : [];
+  const buckets = results.every((r) => r.latencyBuckets) ? mergeBuckets(results.map((r) => r.latencyBuckets!)) : undefined;
   return {
     load: points[0]!.load,
     repeats: ok.length,
@@ -186,6 +194,8 @@ function aggregate(points: readonly Point[], plan: Plan): LoadPoint | null {
     p99Ms: mean(results.map((r) => r.latencyMs.percentiles['99'] ?? r.latencyMs.max)),
     throughputRps: rates.length > 0 ? mean(rates) : null,
     peakRssBytes: rss.length === shown.length ? mean(rss) : null,
+    fairness: fair.length > 0 ? { jainIndex: mean(fair.map((f) => f.jainIndex)), slowestClientShare: mean(fair.map((f) => f.slowestClientShare)) } : null,
+    latencyBuckets: buckets ?? null,
     requests: ok.reduce((a, p) => a + p.result!.requestsCompleted, 0),
     errors: ok.reduce((a, p) => a + p.result!.errors.total, 0),
     listenOverflows: ok.reduce((a, p) => a + ((p.metrics?.listenOverflows ?? 0) + (p.metrics?.listenDrops ?? 0)), 0),
@@ -237,6 +247,7 @@ function summarise(server: string, points: readonly Point[], plan: Plan): Server
   else if (latencyFit.n === 2) flags.push({ kind: 'fit', text: 'fitted on 2 loads only: a line through two points, r = ±1 by construction' });
   const slopeCi = latencyFit && latencyFit.slope > 0 ? slopeInterval(seriesOf(loads)) : null;
   const row = paperRow(first.paperRow);
+  const ran = points.filter((p) => p.status === 'ok' && p.result);
   return {
     server,
     family: first.family,
@@ -251,8 +262,9 @@ function summarise(server: string, points: readonly Point[], plan: Plan): Server
     rank: null,
     group: null,
     tiedWith: [],
-    requests: loads.reduce((a, lp) => a + lp.requests, 0),
-    errors: loads.reduce((a, lp) => a + lp.errors, 0),
+    // Every point that ran, those that served nothing included: their errors are the reason.
+    requests: ran.reduce((a, p) => a + p.result!.requestsCompleted, 0),
+    errors: ran.reduce((a, p) => a + p.result!.errors.total, 0),
     flags,
   };
 }
