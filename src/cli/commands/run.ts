@@ -10,6 +10,8 @@ import { runExperiment, type RunEvent, type RunOptions } from '../../sweep/runne
 import { removeLeftovers } from '../../host/leftovers.js';
 import { checkRateFractions, DEFAULT_RATE_FRACTIONS, OPEN_POINTS_FILE, runOpenLoopSweep } from '../../experiments/open-loop.js';
 import type { Engine } from '../../load/types.js';
+import { errorKinds } from '../../load/format.js';
+import type { Point } from '../../sweep/schema.js';
 import { buildModel, readRun, writeReport } from '../../report/index.js';
 import { rankingTable } from '../../report/tables.js';
 import { glance, markdownTable } from '../../report/text.js';
@@ -118,6 +120,20 @@ export function parseRunArgs(argv: string[]): { input: PlanInput; out?: string; 
 
 const fmtS = (s: number) => (s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`);
 
+/**
+ * What a finished point measured, in words that say what happened: a point that failed or got no response says
+ * so, one that served too few requests for a rate says how few in how long, never "0 req/s".
+ */
+export function pointSummary(p: Point): string {
+  const r = p.result;
+  if (p.status !== 'ok' || !r) return `failed: ${p.reason ?? 'no reason recorded'}`;
+  const served = r.requestsCompleted - r.errors.total;
+  const span = `in ${r.totalDurationS.toFixed(1)} s at l=${p.load}`;
+  if (served <= 0) return `failed: no response${r.errors.total > 0 ? ` to ${r.errors.total} requests (${errorKinds(r.errors)})` : ''} ${span}`;
+  if (p.flags?.some((f) => f.kind === 'too-slow') || r.throughputRps <= 0 || r.requests === 0) return `too slow: ${served} responses ${span}`;
+  return `${r.throughputRps.toFixed(0)} req/s, mean ${r.latencyMs.mean.toFixed(1)} ms, measured load ${r.measuredLoad.toFixed(1)}, errors ${r.errors.total}`;
+}
+
 /** Progress on stderr: a redrawn bar on a terminal, one line per finished point otherwise. */
 function progress(tty: boolean): (e: RunEvent) => void {
   let offset = 0;
@@ -136,11 +152,7 @@ function progress(tty: boolean): (e: RunEvent) => void {
       process.stderr.write(progressLine(e.index / Math.max(1, e.total), `${e.index}/${e.total} ${e.server} @ ${e.load}${e.etaS !== undefined ? `, ${fmtS(e.etaS)} left` : ''}`));
     } else if (e.type === 'point') {
       const p = e.point;
-      // A point with no kept request (all errors) has null figures: print a dash, never throw.
-      const f = (x: number | null | undefined, digits: number) => (typeof x === 'number' ? x.toFixed(digits) : '-');
-      const what = p.status === 'ok' && p.result
-        ? `${f(p.result.throughputRps, 0)} req/s, mean ${f(p.result.latencyMs.mean, 1)} ms, measured load ${f(p.result.measuredLoad, 1)}, errors ${p.result.errors.total}`
-        : `FAILED: ${p.reason}`;
+      const what = pointSummary(p);
       if (tty) { if (p.status === 'failed' || p.stopped) { clear(); process.stderr.write(`${p.server} @ ${p.load}: ${what}${p.stopped ? `; stopped: ${p.stopped}` : ''}\n`); } }
       else process.stderr.write(`[${offset + e.index + 1}/${offset + e.total}] ${p.server} @ ${p.load}${p.repeat > 1 ? ` #${p.repeat}` : ''}: ${what}${p.stopped ? `; stopped: ${p.stopped}` : ''}${e.etaS !== undefined ? ` (${fmtS(e.etaS)} left)` : ''}\n`);
     }
