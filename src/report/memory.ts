@@ -7,8 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ResultsError } from '../core/errors.js';
 import { MEMORY_FILE, MEMORY_SCHEMA, MIN_MEMORY_R, type MemoryRun, type MemoryServer } from '../experiments/memory.js';
-import { bytesText, groupDigits, type Cell, type Table } from './tables.js';
-import { markdownTable } from './text.js';
+import { bytesText, groupDigits, markdownTable, type Cell, type Table } from './tables.js';
 import { median } from '../core/numbers.js';
 
 /**

@@ -173,3 +173,12 @@ export function pointsTable(model: ReportModel): Table {
 export function table(model: ReportModel, name: TableName): Table {
   return name === 'ranking' ? rankingTable(model) : name === 'paper' ? paperTable(model) : pointsTable(model);
 }
+
+const mdCell = (s: string): string => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
+
+export function markdownTable(t: Table): string {
+  const head = `| ${t.columns.map(mdCell).join(' | ')} |`;
+  const rule = `|${t.numeric.map((n) => (n ? ' ---: ' : ' --- ')).join('|')}|`;
+  const body = t.rows.map((r) => `| ${visible(r).map((c) => mdCell(c.text)).join(' | ')} |`);
+  return [head, rule, ...body].join('\n');
+}

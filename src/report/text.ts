@@ -4,7 +4,10 @@ import { slopeOf, type ReportModel, type ServerSummary } from './model.js';
 import { MAX_STRETCH, QUICK_DEFAULTS, WAVES_PER_POINT } from '../sweep/plan.js';
 import type { Plan } from '../sweep/schema.js';
 import { POINT_FLAG_KINDS } from '../sweep/verdict.js';
-import { bytesText, fixed, groupDigits, paperTable, rankingTable, table, visible, type Cell, type Table, type TableName } from './tables.js';
+import { bytesText, fixed, groupDigits, markdownTable, paperTable, rankingTable, table, topFairness, type Cell, type TableName } from './tables.js';
+import { memoryMarkdown } from './memory.js';
+
+export { markdownTable };
 import { runtimesMarkdown } from './runtimes.js';
 
 /** "native-st (user threads, the paper's ST): 0.070 ms per client, about 14,293 requests/s by Little's law". */
@@ -31,7 +34,10 @@ function extremes(model: ReportModel): string[] {
   const lines: string[] = [];
   if (fastest.length > 0) lines.push(`Fastest: ${describeGroup(fastest, reference)}.`);
   if (slowest.length > 0 && slowest !== fastest) {
-    const times = fastest.length === 1 && slowest.length === 1 ? `, ${(slowest[0]!.latencyFit!.slope / fastest[0]!.latencyFit!.slope).toFixed(1)}× the fastest's slope` : '';
+    const slopes = (g: readonly ServerSummary[]) => g.map((s) => s.latencyFit!.slope);
+    const lo = (Math.min(...slopes(slowest)) / Math.max(...slopes(fastest))).toFixed(1);
+    const hi = (Math.max(...slopes(slowest)) / Math.min(...slopes(fastest))).toFixed(1);
+    const times = `, ${lo === hi ? lo : `${lo} to ${hi}`}× the fastest${fastest.length > 1 ? ' group\'s slopes' : '\'s slope'}`;
     lines.push(`Slowest: ${describeGroup(slowest, reference)}${times}.`);
   }
   const tied = model.ties.groups.filter((g) => g.length > 1);
@@ -62,6 +68,11 @@ export function glance(model: ReportModel): string[] {
   if (failed.length > 0) lines.push(`Failed points: ${failed.join(', ')}.`);
   const empty = model.servers.flatMap((s) => s.notMeasured.filter((n) => n.why === 'served nothing').map((n) => `${s.server} at l=${n.load}`));
   if (empty.length > 0) lines.push(`Served nothing (no value, drawn nowhere): ${empty.join(', ')}.`);
+  const fair = fitted.map((s) => ({ s, f: topFairness(s) })).filter((x) => x.f !== null).sort((a, b) => a.f!.jainIndex - b.f!.jainIndex);
+  if (fair.length > 1) {
+    const text = (x: (typeof fair)[number]) => `${fixed(x.f!.jainIndex, 3)} (${x.s.server}, l=${x.f!.load})`;
+    lines.push(`Fairness at each server's highest load (Jain's index over its clients, 1 = all served alike): from ${text(fair[0]!)} to ${text(fair.at(-1)!)}.`);
+  }
   const weak = fitted.filter((s) => s.latencyFit!.r !== null && s.latencyFit!.r < 0.99);
   if (weak.length > 0) lines.push(`Not a straight line (r < 0.99): ${weak.map((s) => `${s.server} r=${fixed(s.latencyFit!.r, 3)}`).join(', ')}; read their slopes with care.`);
   if (model.run.state !== 'finished') lines.push(`This run is ${model.run.state}: the report shows what was measured so far.`);
@@ -97,15 +108,6 @@ export function pointRule(p: Plan): string {
   return `${p.durationS} s, lengthened to hold ${WAVES_PER_POINT} waves of l requests at the server's rate at its previous load, up to ${Number((MAX_STRETCH * p.durationS).toFixed(3))} s${cap}; ${trim}`;
 }
 
-const mdCell = (s: string): string => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
-
-export function markdownTable(t: Table): string {
-  const head = `| ${t.columns.map(mdCell).join(' | ')} |`;
-  const rule = `|${t.numeric.map((n) => (n ? ' ---: ' : ' --- ')).join('|')}|`;
-  const body = t.rows.map((r) => `| ${visible(r).map((c) => mdCell(c.text)).join(' | ')} |`);
-  return [head, rule, ...body].join('\n');
-}
-
 export function renderMarkdown(model: ReportModel): string {
   const out: string[] = [`# eventbench: are events fast? Run ${model.run.id}`, ''];
   out.push(...glance(model).map((l) => `- ${l}`), '');
@@ -120,6 +122,8 @@ export function renderMarkdown(model: ReportModel): string {
   out.push(...runtimesMarkdown(model));
   const paper = paperTable(model);
   out.push(`## ${paper.title}`, '', model.reference.why, '', markdownTable(paper), '');
+  if (model.memory) out.push(memoryMarkdown(model.memory));
+  else out.push('## Memory per connection', '', 'This run folder holds no memory.json: measure it with `eventbench memory --out DIR` (or a run without --no-memory).', '');
   out.push('## Environment', '', ...environmentRows(model).map(([k, v]) => `- ${k}: ${v}`), '');
   if (model.skipped.length > 0) out.push('## Skipped servers', '', ...model.skipped.map((s) => `- ${s.server}: ${s.reason}`), '');
   out.push('## Warnings', '', ...(model.warnings.length > 0 ? model.warnings.map((w) => `- ${w}`) : ['None recorded.']), '');
