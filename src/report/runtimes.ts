@@ -122,8 +122,10 @@ export function runtimeFigures(model: ReportModel, layout: Layout): Figure[] {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     ...(wide ? { title: { text: title, subtitle: 'mean serving time per extra client, ms; smaller is faster', anchor: 'start' } } : {}),
     background: 'white',
+    // The other figures' type sizes (Vega's defaults are 10 and 11 px).
+    config: { axis: { labelFontSize: wide ? 12 : 11, titleFontSize: wide ? 12 : 11 }, legend: { labelFontSize: wide ? 12 : 11, titleFontSize: wide ? 12 : 11 } },
     data: { values },
-    width: wide ? 520 : 250,
+    width: wide ? 520 : 200,
     height: { step: wide ? 10 : 8 },
     mark: { type: 'bar' },
     encoding: {
