@@ -5,7 +5,8 @@ import { Records } from '../src/load/records.js';
 import { cdf, fairness, fairnessOf, latencyBuckets, mergeBuckets } from '../src/load/distribution.js';
 import { figures } from '../src/load/stats.js';
 
-const close = (got: number | undefined, want: number, eps = 1e-12) => assert.ok(got !== undefined && Math.abs(got - want) <= eps, `got ${got}, want ${want}`);
+const close = (got: number | undefined, want: number, eps = 1e-12) =>
+  assert.ok(got !== undefined && Math.abs(got - want) <= eps, `got ${got}, want ${want}`);
 
 /**
  * A closed loop of `clients` slots in which slot i completes perClient[i] requests of `ms` each, one after the other;

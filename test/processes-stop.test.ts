@@ -30,13 +30,16 @@ function flood(port: number, clients: number, cap: number): { stop(): void; open
   return { stop() { stopped = true; for (const c of sockets) c.destroy(); }, opened: () => opened };
 }
 
-test('processes under a flood of connections: SIGTERM ends every child within the grace, nothing left to kill by pid', { skip: await needsModel(processes) }, async (t) => {
+const skip = await needsModel(processes);
+
+test('processes under a flood of connections: SIGTERM ends every child within the grace, none left to kill by pid', { skip }, async (t) => {
   const { plan } = await resolvePlan({ servers: ['processes'], quick: true });
   // Under the run's quota where this host allows it: there the children starved the server of its stop.
   const throttle = createThrottle(detectCgroup().mechanism === 'none' ? 0 : 0.25, 10);
   t.after(() => throttle.remove());
   const warnings: string[] = [];
-  const session = await startSession({ server: { name: 'processes', family: 'typescript' }, plan, throttle, pin: false, onWarning: (w) => warnings.push(w) });
+  const server = { name: 'processes', family: 'typescript' } as const;
+  const session = await startSession({ server, plan, throttle, pin: false, onWarning: (w) => warnings.push(w) });
   assert.ok(typeof session === 'object' && 'url' in session, `started: ${JSON.stringify(session)}`);
   t.after(() => session.close());
   const load = flood(Number(new URL(session.url).port), 256, 5000);
@@ -48,7 +51,7 @@ test('processes under a flood of connections: SIGTERM ends every child within th
   await session.close();
   const tookMs = performance.now() - t0;
   load.stop();
-  t.diagnostic(`throttle ${throttle.mechanism}; ${tree.length} processes, ${load.opened()} connections; stopped in ${tookMs.toFixed(0)} ms`);
+  t.diagnostic(`throttle ${throttle.mechanism}; ${tree.length} processes, ${load.opened()} connections; ${tookMs.toFixed(0)} ms to stop`);
   assert.deepEqual(warnings, [], 'nothing was left for the runner to kill');
   assert.ok(tookMs < STOP_GRACE_MS, `stopped in ${tookMs.toFixed(0)} ms, within the runner's grace of ${STOP_GRACE_MS} ms`);
   assert.deepEqual(tree.filter((pid) => alive(pid)), [], 'every process of its tree is gone');

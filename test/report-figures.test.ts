@@ -20,7 +20,8 @@ async function failingRun(t: { after(fn: () => Promise<void>): void }) {
   // threads: 10 responses all started at once at l=100 (no rate), every request timed out at l=200, died at l=300.
   points.push(point({ server: 'threads', family: 'typescript', load: 100, meanLatencyMs: 4000, throughputRps: 0 }));
   points.push(point({ server: 'threads', family: 'typescript', load: 200, meanLatencyMs: 1, servedNothing: true }));
-  points.push(point({ server: 'threads', family: 'typescript', load: 300, meanLatencyMs: 1, failed: 'the server died (exit code 137)', stopped: 'the server failed' }));
+  const died = { failed: 'the server died (exit code 137)', stopped: 'the server failed' };
+  points.push(point({ server: 'threads', family: 'typescript', load: 300, meanLatencyMs: 1, ...died }));
   const dir = await writeRun(runInfo(['native-epoll', 'nginx', 'events', 'threads'], LOADS), points);
   t.after(() => rm(dir, { recursive: true, force: true }));
   return buildModel(await readRun(dir));
@@ -51,7 +52,8 @@ test('a failing server draws no zero: no value at the loads it failed or served 
   assert.deepEqual(drawn(byName.get('fig3-throughput')!, 'threads'), [], 'no rate at l=100: nothing drawn');
   assert.equal(drawn(byName.get('fig4-p99')!, 'threads').length, 1);
   for (const name of ['fig2-serving-time', 'fig3-throughput', 'fig4-p99']) {
-    assert.match(byName.get(name)!.caption, /Not drawn, as they hold no value \(never as 0\): threads at l=300 \(failed\); threads at l=200 \(served nothing\)/, name);
+    const said = /Not drawn, as they hold no value \(never as 0\): threads at l=300 \(failed\); threads at l=200 \(served nothing\)/;
+    assert.match(byName.get(name)!.caption, said, name);
   }
   assert.match(byName.get('fig3-throughput')!.caption, /threads at l=100 \(too few responses for a rate/);
   assert.match(glance(model).join('\n'), /Served nothing \(no value, drawn nowhere\): threads at l=200/);
@@ -63,7 +65,8 @@ test('a tail of seconds does not flatten the p99 figure: its axis stops and the 
   const model = await failingRun(t);
   const p99 = figures(model).find((f) => f.name === 'fig4-p99')!;
   assert.match(p99.caption, /The axis stops at \d+ ms so that the other lines stay readable; threads runs off the top/);
-  const layer = (p99.spec as unknown as { layer: { name?: string; encoding: { y: { scale?: { domain?: number[] } } } }[] }).layer.find((l) => l.name === MARK.data)!;
+  type Layer = { name?: string; encoding: { y: { scale?: { domain?: number[] } } } };
+  const layer = (p99.spec as unknown as { layer: Layer[] }).layer.find((l) => l.name === MARK.data)!;
   const top = layer.encoding.y.scale!.domain![1]!;
   assert.ok(top > 1.8 * (1 + 0.1 * 400) && top < 1.8 * 4000, `top ${top}`);
 });

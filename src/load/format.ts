@@ -43,7 +43,8 @@ export function formatResult(r: LoadResult): string {
   ];
   if (r.fairness) {
     const f = r.fairness;
-    out.push(line('Fairness', `Jain's index ${f.jainIndex.toFixed(3)} over ${f.clients} clients; the slowest got ${f.slowestClientShare.toFixed(2)} of a fair share`));
+    const slowest = `the slowest got ${f.slowestClientShare.toFixed(2)} of a fair share`;
+    out.push(line('Fairness', `Jain's index ${f.jainIndex.toFixed(3)} over ${f.clients} clients; ${slowest}`));
   }
   if (r.stoppedEarly) out.push(line('Stopped early', r.stoppedEarly));
   out.push('', 'Connection Times (ms)', `${''.padEnd(12)}${'min'.padStart(8)}${'mean'.padStart(8)}${'[+/-sd]'.padStart(8)}${'median'.padStart(8)}${'max'.padStart(10)}`);

@@ -27,7 +27,10 @@ const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sa
 
 /** Wide: a laptop's column and the SVG files. Narrow: a phone held upright (drawn at its size, so text stays legible). */
 export type Layout = 'wide' | 'narrow';
-const SIZE = { wide: { width: 680, height: 360, columns: 4, font: 12 }, narrow: { width: 290, height: 220, columns: 2, font: 11 } } as const;
+const SIZE = {
+  wide: { width: 680, height: 360, columns: 4, font: 12 },
+  narrow: { width: 290, height: 220, columns: 2, font: 11 },
+} as const;
 /**
  * Figure 2 spans the page's column (75rem less padding, 1168 px at 1280): drawn about that wide, its legend
  * (slope, interval, intercept, r, req/s for each server, in two columns) is shown near its own 12 px.
@@ -73,13 +76,20 @@ const loadAxis = (layout: Layout) => ({ field: 'load', type: 'quantitative' as c
 type Pick = (lp: ServerSummary['loads'][number]) => number | null;
 
 /** Lines through the points of every server, y from `pick` (null: left out); `keys` maps a server to its legend label. */
-function perServerLines(layout: Layout, servers: ServerSummary[], keys: Map<string, string>, pick: Pick, yTitle: string, legendTitle: string, columns: number, yScale?: object) {
+function perServerLines(
+  layout: Layout, servers: ServerSummary[], keys: Map<string, string>, pick: Pick, yTitle: string, legendTitle: string, columns: number,
+  yScale?: object,
+) {
   const values = servers.flatMap((s) => s.loads.map((lp) => ({ key: keys.get(s.server)!, load: lp.load, y: pick(lp) })).filter((v) => v.y !== null));
   return {
     name: MARK.data,
     data: { values },
     mark: { type: 'line', point: { filled: true, size: layout === 'wide' ? 36 : 20 }, strokeWidth: 2, clip: true },
-    encoding: { x: loadAxis(layout), y: { field: 'y', type: 'quantitative', title: yTitle, ...(yScale ? { scale: yScale } : {}) }, color: colour(servers.map((s) => keys.get(s.server)!), legendTitle, columns, layout === 'narrow') },
+    encoding: {
+      x: loadAxis(layout),
+      y: { field: 'y', type: 'quantitative', title: yTitle, ...(yScale ? { scale: yScale } : {}) },
+      color: colour(servers.map((s) => keys.get(s.server)!), legendTitle, columns, layout === 'narrow'),
+    },
   };
 }
 
@@ -90,7 +100,8 @@ function perServerLines(layout: Layout, servers: ServerSummary[], keys: Map<stri
  * when nobody is that far out.
  */
 export function readableTop(servers: readonly ServerSummary[], pick: Pick = (lp) => lp.meanLatencyMs): { top?: number; clipped: string[] } {
-  const peaks = servers.map((s) => ({ server: s.server, peak: Math.max(...s.loads.map((lp) => pick(lp) ?? -Infinity)) })).filter((p) => Number.isFinite(p.peak));
+  const peaks = servers.map((s) => ({ server: s.server, peak: Math.max(...s.loads.map((lp) => pick(lp) ?? -Infinity)) }))
+    .filter((p) => Number.isFinite(p.peak));
   if (peaks.length < 3) return { clipped: [] };
   const sorted = peaks.map((p) => p.peak).sort((a, b) => a - b);
   const top = 3 * sorted[Math.floor(sorted.length / 2)]!;
@@ -101,7 +112,8 @@ export function readableTop(servers: readonly ServerSummary[], pick: Pick = (lp)
 /** The caption's sentence for a clipped axis, naming the servers that run off its top. */
 function clipSentence(top: number | undefined, clipped: readonly string[], where: string): string {
   if (top === undefined) return '';
-  return ` The axis stops at ${fixed(top, 0)} ms so that the other lines stay readable; ${clipped.join(', ')} ${clipped.length > 1 ? 'run' : 'runs'} off the top (${where}).`;
+  return ` The axis stops at ${fixed(top, 0)} ms so that the other lines stay readable; ${clipped.join(', ')} `
+    + `${clipped.length > 1 ? 'run' : 'runs'} off the top (${where}).`;
 }
 
 /**
@@ -110,14 +122,12 @@ function clipSentence(top: number | undefined, clipped: readonly string[], where
  */
 export function notDrawn(servers: readonly ServerSummary[], missing?: { pick: Pick; why: string }): string {
   const parts: string[] = [];
-  for (const why of ['failed', 'served nothing'] as const) {
-    const at = servers.map((s) => ({ s: s.server, loads: s.notMeasured.filter((n) => n.why === why).map((n) => n.load) })).filter((x) => x.loads.length > 0);
+  const say = (loadsOf: (s: ServerSummary) => number[], why: string) => {
+    const at = servers.map((s) => ({ s: s.server, loads: loadsOf(s) })).filter((x) => x.loads.length > 0);
     if (at.length > 0) parts.push(`${at.map((x) => `${x.s} at ${x.loads.map((l) => `l=${l}`).join(', ')}`).join('; ')} (${why})`);
-  }
-  if (missing) {
-    const at = servers.map((s) => ({ s: s.server, loads: s.loads.filter((lp) => missing.pick(lp) === null).map((lp) => lp.load) })).filter((x) => x.loads.length > 0);
-    if (at.length > 0) parts.push(`${at.map((x) => `${x.s} at ${x.loads.map((l) => `l=${l}`).join(', ')}`).join('; ')} (${missing.why})`);
-  }
+  };
+  for (const why of ['failed', 'served nothing'] as const) say((s) => s.notMeasured.filter((n) => n.why === why).map((n) => n.load), why);
+  if (missing) say((s) => s.loads.filter((lp) => missing.pick(lp) === null).map((lp) => lp.load), missing.why);
   return parts.length > 0 ? ` Not drawn, as they hold no value (never as 0): ${parts.join('; ')}.` : '';
 }
 
@@ -161,7 +171,10 @@ export function figures(model: ReportModel, layout: Layout = 'wide'): Figure[] {
   out.push({
     name: 'fig2-serving-time',
     title: 'Figure 2: mean serving time against offered load',
-    caption: `Dots: mean time to serve a request at each load, averaged over the rounds; bars: the lowest and highest round. Lines: each server's least-squares fit. A smaller slope is a faster server; by Little's law the slope is the inverse of the throughput, so 1000/slope is the requests per second it implies. Hollow dots were left out of the fit (flagged: client-bound, not steady, off its CPU quota).${clipText}${notDrawn(servers)}`,
+    caption: 'Dots: mean time to serve a request at each load, averaged over the rounds; bars: the lowest and highest round. '
+      + "Lines: each server's least-squares fit. A smaller slope is a faster server; by Little's law the slope is the inverse of the "
+      + 'throughput, so 1000/slope is the requests per second it implies. Hollow dots were left out of the fit (flagged: client-bound, '
+      + `not steady, off its CPU quota).${clipText}${notDrawn(servers)}`,
     spec: frame(layout, 'Figure 2: mean serving time against offered load', layout === 'wide' ? 'lines: least-squares fit; bars: range over rounds; legend: slope [95% interval], intercept, r, implied throughput' : 'lines: least-squares fits', [
       {
         data: { values: servers.flatMap((s) => s.loads.filter((lp) => lp.repeats > 1).map((lp) => ({ key: fitted.get(s.server)!, load: lp.load, lo: lp.meanLatencyMinMs, hi: lp.meanLatencyMaxMs }))) },
@@ -173,7 +186,10 @@ export function figures(model: ReportModel, layout: Layout = 'wide'): Figure[] {
         mark: { type: 'point', size: layout === 'wide' ? 40 : 24, strokeWidth: 1.5, filled: inFit, clip: true, ...(inFit ? {} : { fill: 'white' }) },
         encoding: { x, y, color: colour(labels, legend, fig2Columns, layout === 'narrow') },
       })),
-      { name: MARK.fit, data: { values: fitValues }, mark: { type: 'line', strokeWidth: 2, clip: true }, encoding: { x, y, color: colour(labels, legend, fig2Columns, layout === 'narrow') } },
+      {
+        name: MARK.fit, data: { values: fitValues }, mark: { type: 'line', strokeWidth: 2, clip: true },
+        encoding: { x, y, color: colour(labels, legend, fig2Columns, layout === 'narrow') },
+      },
     ], FIG2_WIDE),
   });
 
@@ -181,8 +197,12 @@ export function figures(model: ReportModel, layout: Layout = 'wide'): Figure[] {
   out.push({
     name: 'fig3-throughput',
     title: 'Throughput against offered load',
-    caption: `Requests served per second of the kept window. A server that keeps up holds a flat line; one that falls off has run out of something (CPU, memory, accept queue).${notDrawn(servers, { pick: rate, why: 'too few responses for a rate: they all started at once' })}`,
-    spec: frame(layout, 'Throughput against offered load', 'kept requests per second', [perServerLines(layout, servers, plain, rate, 'requests/s', 'server', columns)]),
+    caption: 'Requests served per second of the kept window. A server that keeps up holds a flat line; one that falls off has run out '
+      + 'of something (CPU, memory, accept queue).'
+      + notDrawn(servers, { pick: rate, why: 'too few responses for a rate: they all started at once' }),
+    spec: frame(layout, 'Throughput against offered load', 'kept requests per second', [
+      perServerLines(layout, servers, plain, rate, 'requests/s', 'server', columns),
+    ]),
   });
 
   const p99: Pick = (lp) => lp.p99Ms;
@@ -191,8 +211,12 @@ export function figures(model: ReportModel, layout: Layout = 'wide'): Figure[] {
   out.push({
     name: 'fig4-p99',
     title: '99th percentile of serving time against offered load',
-    caption: `The slowest 1% of requests. Far above the mean, it shows outliers such as the paper met (a request retried after an accept-queue overflow waits a second or more).${clipSentence(tail.top, tail.clipped, 'every point is in the table of points')}${notDrawn(servers)}`,
-    spec: frame(layout, '99th percentile serving time', 'ms; repeats averaged', [perServerLines(layout, servers, plain, p99, 'p99 serving time (ms)', 'server', columns, p99Axis)]),
+    caption: 'The slowest 1% of requests. Far above the mean, it shows outliers such as the paper met (a request retried after an '
+      + `accept-queue overflow waits a second or more).${clipSentence(tail.top, tail.clipped, 'every point is in the table of points')}`
+      + notDrawn(servers),
+    spec: frame(layout, '99th percentile serving time', 'ms; repeats averaged', [
+      perServerLines(layout, servers, plain, p99, 'p99 serving time (ms)', 'server', columns, p99Axis),
+    ]),
   });
 
   const withMemory = servers.filter((s) => s.loads.some((lp) => lp.peakRssBytes !== null));
@@ -200,9 +224,12 @@ export function figures(model: ReportModel, layout: Layout = 'wide'): Figure[] {
     out.push({
       name: 'fig5-memory',
       title: 'Peak memory under load',
-      caption: "Peak resident memory of the server's whole process tree during each point: what it held under load, not a cost per connection (a closed loop at load l holds at most l connections, most of them briefly; the memory experiment below measures the cost of a connection held open).",
+      caption: "Peak resident memory of the server's whole process tree during each point: what it held under load, not a cost per "
+        + 'connection (a closed loop at load l holds at most l connections, most of them briefly; the memory experiment below measures '
+        + 'the cost of a connection held open).',
       spec: frame(layout, 'Peak memory under load', 'resident memory of the process tree, peak over each point', [
-        perServerLines(layout, withMemory, plain, (lp) => (lp.peakRssBytes === null ? null : lp.peakRssBytes / 1024 ** 2), 'peak RSS under load (MiB)', 'server', columns),
+        perServerLines(layout, withMemory, plain, (lp) => (lp.peakRssBytes === null ? null : lp.peakRssBytes / 1024 ** 2),
+          'peak RSS under load (MiB)', 'server', columns),
       ]),
     });
   }
@@ -235,7 +262,10 @@ function distributionFigures(servers: ServerSummary[], layout: Layout): Figure[]
   if (load !== undefined) out.push({
     name: 'fig7-latency-cdf',
     title: `Latency distribution at l=${load}`,
-    caption: `The share of requests served within a time (log scale), at l=${load}, the load most servers were measured at: each point's kept requests on log buckets (12% wide; exact at each bucket's edge), the rounds pooled by adding their counts. A line to the left is faster; a long tail stretches right before it reaches 1.${missing.length > 0 ? ` Not shown (no distribution at l=${load}): ${missing.join(', ')}.` : ''}`,
+    caption: `The share of requests served within a time (log scale), at l=${load}, the load most servers were measured at: each `
+      + "point's kept requests on log buckets (12% wide; exact at each bucket's edge), the rounds pooled by adding their counts. A line "
+      + 'to the left is faster; a long tail stretches right before it reaches 1.'
+      + (missing.length > 0 ? ` Not shown (no distribution at l=${load}): ${missing.join(', ')}.` : ''),
     spec: frame(layout, `Latency distribution at l=${load}`, 'share of requests served within the time; log x', [{
       name: MARK.data,
       data: { values },
@@ -252,9 +282,14 @@ function distributionFigures(servers: ServerSummary[], layout: Layout): Figure[]
   out.push({
     name: 'fig8-fairness',
     title: "Fairness against offered load (Jain's index)",
-    caption: `How evenly the l clients of the closed loop were served over each point's kept window: Jain's index (Σx)²/(n·Σx²) over each client's served requests x, averaged over the rounds. 1: every client served alike; 1/l: one client got them all. A client's count can differ by one at the window's edges, so a fair server reads just under 1 on a short point (about 0.99 with six requests a client). The ranking gives it at the highest load; the table of points adds the slowest client's share of a fair one.${notDrawn(servers)}`,
+    caption: "How evenly the l clients of the closed loop were served over each point's kept window: Jain's index (Σx)²/(n·Σx²) over "
+      + "each client's served requests x, averaged over the rounds. 1: every client served alike; 1/l: one client got them all. A "
+      + "client's count can differ by one at the window's edges, so a fair server reads just under 1 on a short point (about 0.99 with "
+      + "six requests a client). The ranking gives it at the highest load; the table of points adds the slowest client's share of a "
+      + `fair one.${notDrawn(servers)}`,
     spec: frame(layout, "Fairness against offered load (Jain's index)", '1 = every client served alike', [
-      perServerLines(layout, servers, new Map(servers.map((s) => [s.server, s.server])), jain, "Jain's index", 'server', SIZE[layout].columns, { zero: false }),
+      perServerLines(layout, servers, new Map(servers.map((s) => [s.server, s.server])), jain, "Jain's index", 'server',
+        SIZE[layout].columns, { zero: false }),
     ]),
   });
   return out;
@@ -268,20 +303,27 @@ function distributionFigures(servers: ServerSummary[], layout: Layout): Figure[]
 export function memoryFigure(run: MemoryRun, layout: Layout, order: readonly string[] = []): Figure {
   const rank = (name: string) => (order.includes(name) ? order.indexOf(name) : order.length);
   const servers = run.servers.filter((s) => s.levels.length > 0).sort((a, b) => rank(a.server) - rank(b.server));
-  const label = new Map(servers.map((s) => [s.server, `${s.server}:${BREAK}${s.measurable ? `${bytesText(s.fit!.bytesPerConnection)}/connection, r ${fixed(s.fit!.r, 3)}` : 'not measurable here'}`]));
-  const values = servers.flatMap((s) => s.levels.map((l) => ({ key: label.get(s.server)!, connections: l.acceptedConnections ?? l.connections, y: l.memoryBytes / 2 ** 20 })));
+  const cost = (s: MemoryRun['servers'][number]) =>
+    (s.measurable ? `${bytesText(s.fit!.bytesPerConnection)}/connection, r ${fixed(s.fit!.r, 3)}` : 'not measurable here');
+  const label = new Map(servers.map((s) => [s.server, `${s.server}:${BREAK}${cost(s)}`]));
+  const values = servers.flatMap((s) => s.levels.map((l) => ({
+    key: label.get(s.server)!, connections: l.acceptedConnections ?? l.connections, y: l.memoryBytes / 2 ** 20,
+  })));
   const title = 'Memory per connection: memory against idle connections held';
   return {
     name: 'fig-memory',
     title,
-    caption: "Each server started fresh, then idle connections (each had sent half a request head) added level by level and held; the memory of its process tree once settled (PSS for several processes, RSS for one), log scale. A line's slope is what one more connection costs; the legend gives it where the fit is a figure (r ≥ 0.9 and a slope above 0).",
+    caption: 'Each server started fresh, then idle connections (each had sent half a request head) added level by level and held; the '
+      + "memory of its process tree once settled (PSS for several processes, RSS for one), log scale. A line's slope is what one more "
+      + 'connection costs; the legend gives it where the fit is a figure (r ≥ 0.9 and a slope above 0).',
     spec: frame(layout, title, 'log y; legend: bytes per connection (the slope), r', [{
       data: { values },
       mark: { type: 'line', point: { filled: true, size: layout === 'wide' ? 30 : 18 }, strokeWidth: 2 },
       encoding: {
         x: { field: 'connections', type: 'quantitative', title: 'idle connections held (accepted by the server)' },
         y: { field: 'y', type: 'quantitative', scale: { type: 'log' }, title: 'server memory (MiB, PSS or RSS)' },
-        color: colour(servers.map((s) => label.get(s.server)!), 'server: bytes per connection, r', layout === 'wide' ? 3 : 1, layout === 'narrow'),
+        color: colour(servers.map((s) => label.get(s.server)!), 'server: bytes per connection, r', layout === 'wide' ? 3 : 1,
+          layout === 'narrow'),
       },
     }]),
   };

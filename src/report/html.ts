@@ -36,7 +36,10 @@ ul { padding-left: 1.2rem; }
 ul.glance li { margin: 0.25rem 0; }
 .scroll { overflow-x: auto; -webkit-overflow-scrolling: touch; max-width: 100%; }
 table { border-collapse: separate; border-spacing: 0; font-size: 0.9rem; min-width: 100%; overflow-wrap: normal; }
-th, td { padding: 0.3rem 0.5rem; border-bottom: 1px solid var(--rule); text-align: left; vertical-align: top; white-space: nowrap; background: #fff; }
+th, td {
+  padding: 0.3rem 0.5rem; border-bottom: 1px solid var(--rule); text-align: left; vertical-align: top; white-space: nowrap;
+  background: #fff;
+}
 th { background: #f3f3f5; font-weight: 600; white-space: normal; vertical-align: bottom; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.wrap { white-space: normal; min-width: 7rem; }
@@ -124,17 +127,24 @@ export function renderHtml(model: ReportModel, rendered: readonly RenderedFigure
     htmlTable(ranking, { key: ['#', 'server'], wrap: ['model'], flags: 'flags', groupStarts }));
   if (flagged.length > 0) parts.push(list(flagged.flatMap((s) => s.flags.map((f) => `${s.server}: ${f.text}`)), 'flags note'));
   const openTable = openLoopTable(model);
-  if (openTable) parts.push('<h2>Open loop: latency against offered rate</h2>', fig('fig6'), `<h3>${escapeHtml(openTable.title)}</h3>`, htmlTable(openTable, { key: ['server'], flags: 'points left out' }));
+  if (openTable) {
+    parts.push('<h2>Open loop: latency against offered rate</h2>', fig('fig6'), `<h3>${escapeHtml(openTable.title)}</h3>`,
+      htmlTable(openTable, { key: ['server'], flags: 'points left out' }));
+  }
   parts.push('<h2>The paper\'s figures, today</h2>', fig('fig1'), fig('fig2'));
   parts.push(runtimesHtml(model), fig('fig-runtimes'));
   const paper = paperTable(model);
-  parts.push(`<h2>${escapeHtml(paper.title)}</h2>`, `<p>${escapeHtml(`${model.reference.why} Slopes on machines of different speed are compared through their ratio to the reference; ranks are by slope, 1 = fastest.`)}</p>`, htmlTable(paper, { key: ['paper row'] }));
+  const paperWhy = `${model.reference.why} Slopes on machines of different speed are compared through their ratio to the reference; `
+    + 'ranks are by slope, 1 = fastest.';
+  parts.push(`<h2>${escapeHtml(paper.title)}</h2>`, `<p>${escapeHtml(paperWhy)}</p>`, htmlTable(paper, { key: ['paper row'] }));
   parts.push('<h2>Throughput, tail latency and peak memory under load</h2>', fig('fig3'), fig('fig4'), fig('fig5'));
   const distributions = fig('fig7') + fig('fig8');
   parts.push('<h2>Beyond the paper: latency distributions and fairness</h2>', distributions
-    || '<p class="note">These results hold no per-client counts or latency distributions (they were measured before eventbench.load/3, or with --engine ab): a new run shows them here.</p>');
+    || '<p class="note">These results hold no per-client counts or latency distributions (they were measured before eventbench.load/3, '
+    + 'or with --engine ab): a new run shows them here.</p>');
   parts.push(memoryHtml(model, fig('fig-memory')));
-  parts.push('<details><summary>Every point (repeats averaged)</summary>', htmlTable(pointsTable(model), { key: ['server'], flags: 'flags' }), '</details>');
+  const points = htmlTable(pointsTable(model), { key: ['server'], flags: 'flags' });
+  parts.push('<details><summary>Every point (repeats averaged)</summary>', points, '</details>');
   parts.push('<h2>Environment</h2>', `<dl class="env">${environmentRows(model).map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('')}</dl>`);
   if (model.skipped.length > 0) parts.push('<h2>Skipped servers</h2>', list(model.skipped.map((s) => `${s.server}: ${s.reason}`)));
   parts.push('<h2>Warnings</h2>', model.warnings.length > 0 ? list(model.warnings, 'warnings') : '<p class="note">The runner recorded no warning.</p>');
@@ -143,16 +153,23 @@ export function renderHtml(model: ReportModel, rendered: readonly RenderedFigure
 }
 
 /** How the ranking's ranks and ties read (the README says the same). */
-export const RANKING_CONVENTION = 'Down the table, servers are cut into the fewest groups in which every pair\'s 95% intervals overlap (a heavier rule between groups); a group shares one rank (=), one more than the servers above it (1=, 1=, 3, 4=), so ranks never decrease down the table.';
+export const RANKING_CONVENTION = "Down the table, servers are cut into the fewest groups in which every pair's 95% intervals overlap (a "
+  + 'heavier rule between groups); a group shares one rank (=), one more than the servers above it (1=, 1=, 3, 4=), so ranks never '
+  + 'decrease down the table.';
 
 /** The memory experiment's section: its table, claim and figure from memory.json, or how to measure it. */
 function memoryHtml(model: ReportModel, figure: string): string {
   const head = '<h2 id="memory">Memory per connection</h2>';
   const run = model.memory;
   if (!run) {
-    return `${head}\n<p class="note">This run folder holds no memory.json. Memory per connection comes from the idle-connection experiment only (a closed loop holds too few connections at once to price one): <code>eventbench run</code> measures it as a phase of its own unless given <code>--no-memory</code>, and <code>eventbench memory --out DIR</code> measures it into the run folder DIR; <code>eventbench report DIR</code> then shows it here.</p>`;
+    return `${head}\n<p class="note">This run folder holds no memory.json. Memory per connection comes from the idle-connection `
+      + 'experiment only (a closed loop holds too few connections at once to price one): <code>eventbench run</code> measures it as a '
+      + 'phase of its own unless given <code>--no-memory</code>, and <code>eventbench memory --out DIR</code> measures it into the run '
+      + 'folder DIR; <code>eventbench report DIR</code> then shows it here.</p>';
   }
-  return `${head}\n<p><strong>${escapeHtml(memoryClaim(run).text)}</strong></p>\n<p>${escapeHtml(memoryMethod(run))}</p>\n${htmlTable(memoryTable(run), { key: ['server'], wrap: ['bytes/connection', 'stopped'] })}\n${figure}`;
+  const table = htmlTable(memoryTable(run), { key: ['server'], wrap: ['bytes/connection', 'stopped'] });
+  const claim = `<p><strong>${escapeHtml(memoryClaim(run).text)}</strong></p>`;
+  return `${head}\n${claim}\n<p>${escapeHtml(memoryMethod(run))}</p>\n${table}\n${figure}`;
 }
 
 /** memory.html: the memory experiment on a page of its own (`eventbench memory`, `eventbench report DIR`). */
@@ -162,7 +179,8 @@ export function memoryPageHtml(run: MemoryRun, svg: string): string {
     '<h1>Memory per connection</h1>', `<p><strong>${escapeHtml(memoryClaim(run).text)}</strong></p>`,
     `<p>${escapeHtml(`${memoryMethod(run)} ${run.environment.kernel}, ${run.environment.cpuModel}.`)}</p>`,
     htmlTable(memoryTable(run), { key: ['server'], wrap: ['bytes/connection', 'stopped'] }),
-    `<figure>${svg.replace(/^<\?xml[^>]*>\s*/, '')}<figcaption>Server memory against idle connections held; the slope of each line is its cost per connection.</figcaption></figure>`,
+    `<figure>${svg.replace(/^<\?xml[^>]*>\s*/, '')}<figcaption>Server memory against idle connections held; the slope of each line is `
+      + 'its cost per connection.</figcaption></figure>',
   ];
   return page(title, body);
 }

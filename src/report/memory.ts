@@ -58,8 +58,10 @@ function row(s: MemoryServer): Cell[] {
     text(s.fit?.r === null || s.fit === undefined ? '—' : s.fit.r.toFixed(3), s.fit?.r ?? null),
     text(s.fit ? bytesText(s.fit.interceptBytes) : '—', s.fit ? Math.round(s.fit.interceptBytes) : null),
     text(held === null ? '—' : groupDigits(held), held), text(last?.measure ?? '—', last?.measure ?? null),
-    text(s.connectionsInBudget ? `${groupDigits(s.connectionsInBudget.connections)} (extrapolated)` : '—', s.connectionsInBudget?.connections ?? null),
-    text(s.stopped ? `at ${groupDigits(s.stopped.connections)}: ${s.stopped.why}` : '—', s.stopped ? `${s.stopped.connections}: ${s.stopped.why}` : null),
+    text(s.connectionsInBudget ? `${groupDigits(s.connectionsInBudget.connections)} (extrapolated)` : '—',
+      s.connectionsInBudget?.connections ?? null),
+    text(s.stopped ? `at ${groupDigits(s.stopped.connections)}: ${s.stopped.why}` : '—',
+      s.stopped ? `${s.stopped.connections}: ${s.stopped.why}` : null),
   ];
 }
 
@@ -68,8 +70,10 @@ export function memoryTable(run: MemoryRun): Table {
   return {
     name: 'memory',
     title: `Memory per connection${run.quick ? ' (--quick)' : ''}: idle connections held open`,
-    columns: ['server', 'kind', 'bytes/connection', 'r', 'at 0 connections', 'most held', 'measure', `connections in ${bytesText(run.budgetBytes)}`, 'stopped'],
-    csvColumns: ['server', 'kind', 'bytes_per_connection', 'r', 'intercept_bytes', 'most_held', 'measure', 'connections_in_budget', 'stopped'],
+    columns: ['server', 'kind', 'bytes/connection', 'r', 'at 0 connections', 'most held', 'measure',
+      `connections in ${bytesText(run.budgetBytes)}`, 'stopped'],
+    csvColumns: ['server', 'kind', 'bytes_per_connection', 'r', 'intercept_bytes', 'most_held', 'measure', 'connections_in_budget',
+      'stopped'],
     numeric: [false, false, true, true, true, true, false, true, false],
     rows: run.servers.map(row),
   };
@@ -77,7 +81,10 @@ export function memoryTable(run: MemoryRun): Table {
 
 /** What was measured, in one paragraph (the report and memory.html both say it). */
 export function memoryMethod(run: MemoryRun): string {
-  return `Idle connections that sent a partial request head, held at ${run.levels.join(', ')}; memory of the server's process tree once settled (PSS for several processes, RSS for one). Bytes per connection is the least-squares slope, r its correlation; r < ${MIN_MEMORY_R} or a slope not above 0 is not measurable here. Connections within the budget are extrapolated from the fit, never measured.`;
+  return `Idle connections that sent a partial request head, held at ${run.levels.join(', ')}; memory of the server's process tree once `
+    + 'settled (PSS for several processes, RSS for one). Bytes per connection is the least-squares slope, r its correlation; '
+    + `r < ${MIN_MEMORY_R} or a slope not above 0 is not measurable here. Connections within the budget are extrapolated from the fit, `
+    + 'never measured.';
 }
 
 /** The table and the claim as Markdown. */

@@ -194,7 +194,8 @@ function aggregate(points: readonly Point[], plan: Plan): LoadPoint | null {
     p99Ms: mean(results.map((r) => r.latencyMs.percentiles['99'] ?? r.latencyMs.max)),
     throughputRps: rates.length > 0 ? mean(rates) : null,
     peakRssBytes: rss.length === shown.length ? mean(rss) : null,
-    fairness: fair.length > 0 ? { jainIndex: mean(fair.map((f) => f.jainIndex)), slowestClientShare: mean(fair.map((f) => f.slowestClientShare)) } : null,
+    fairness: fair.length > 0
+      ? { jainIndex: mean(fair.map((f) => f.jainIndex)), slowestClientShare: mean(fair.map((f) => f.slowestClientShare)) } : null,
     latencyBuckets: buckets ?? null,
     requests: ok.reduce((a, p) => a + p.result!.requestsCompleted, 0),
     errors: ok.reduce((a, p) => a + p.result!.errors.total, 0),
@@ -234,7 +235,11 @@ function summarise(server: string, points: readonly Point[], plan: Plan): Server
     flags.push({ kind: 'accept-queue', text: `accept-queue overflows at ${loadsText(overflowing.map((lp) => lp.load))} (${total} host-wide ListenOverflows + ListenDrops)` });
   }
   const empty = points.filter((p) => p.status === 'ok' && !served(p));
-  if (empty.length > 0) flags.push({ kind: 'served-nothing', text: `served nothing at ${loadsText([...new Set(empty.map((p) => p.load))])} (${empty.length} of ${points.length} points): ${errorsText(empty[0]!)}; not drawn, not fitted` });
+  if (empty.length > 0) {
+    const at = loadsText([...new Set(empty.map((p) => p.load))]);
+    const text = `served nothing at ${at} (${empty.length} of ${points.length} points): ${errorsText(empty[0]!)}; not drawn, not fitted`;
+    flags.push({ kind: 'served-nothing', text });
+  }
   for (const p of points) {
     if (p.status === 'failed') flags.push({ kind: 'failed', text: `failed at l=${p.load}${p.repeat > 1 ? ` (round ${p.repeat})` : ''}: ${p.reason ?? 'no reason recorded'}` });
     if (p.result?.stoppedEarly) flags.push({ kind: 'ended-early', text: `the load run at l=${p.load} ended early: ${p.result.stoppedEarly}` });

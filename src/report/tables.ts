@@ -147,8 +147,8 @@ export function pointsTable(model: ReportModel): Table {
     // "in fit" is CSV's only: a point is in the fit exactly when it has an unflagged repeat.
     columns: ['server', 'load', 'repeats', 'unflagged', 'l_m', 'mean ms', 'p99 ms', 'req/s', 'Jain', 'slowest client', 'peak RSS',
       'errors', 'overflows', 'flags'],
-    csvColumns: ['server', 'load', 'repeats', 'unflagged', 'measured_load', 'mean_latency_ms', 'p99_latency_ms', 'throughput_rps', 'jain_index',
-      'slowest_client_share', 'peak_rss_bytes', 'errors', 'listen_overflows', 'flags', 'in_fit'],
+    csvColumns: ['server', 'load', 'repeats', 'unflagged', 'measured_load', 'mean_latency_ms', 'p99_latency_ms', 'throughput_rps',
+      'jain_index', 'slowest_client_share', 'peak_rss_bytes', 'errors', 'listen_overflows', 'flags', 'in_fit'],
     numeric: [false, true, true, true, true, true, true, true, true, true, true, true, true, false],
     rows: model.servers.flatMap((s) => s.loads.map((lp) => [
       str(s.server),

@@ -4,7 +4,9 @@ import { slopeOf, type ReportModel, type ServerSummary } from './model.js';
 import { MAX_STRETCH, QUICK_DEFAULTS, WAVES_PER_POINT } from '../sweep/plan.js';
 import type { Plan } from '../sweep/schema.js';
 import { POINT_FLAG_KINDS } from '../sweep/verdict.js';
-import { bytesText, fixed, groupDigits, markdownTable, paperTable, rankingTable, table, topFairness, type Cell, type TableName } from './tables.js';
+import {
+  bytesText, fixed, groupDigits, markdownTable, paperTable, rankingTable, table, topFairness, type Cell, type TableName,
+} from './tables.js';
 import { memoryMarkdown } from './memory.js';
 
 export { markdownTable };
@@ -12,7 +14,9 @@ import { runtimesMarkdown } from './runtimes.js';
 
 /** "native-st (user threads, the paper's ST): 0.070 ms per client, about 14,293 requests/s by Little's law". */
 function describe(s: ServerSummary): string {
-  return `${s.server} (${s.paperRow ? `${s.paperStyle ?? s.family}, the paper's ${s.paperRow}` : s.family}): ${fixed(s.latencyFit!.slope, 3)} ms per client, about ${s.impliedRps === null ? '—' : groupDigits(s.impliedRps)} requests/s by Little's law`;
+  const what = s.paperRow ? `${s.paperStyle ?? s.family}, the paper's ${s.paperRow}` : s.family;
+  const rps = s.impliedRps === null ? '—' : groupDigits(s.impliedRps);
+  return `${s.server} (${what}): ${fixed(s.latencyFit!.slope, 3)} ms per client, about ${rps} requests/s by Little's law`;
 }
 
 /** A tie group in one phrase: its members, and the range of their slopes and implied rates. */
@@ -20,7 +24,9 @@ function describeGroup(group: readonly ServerSummary[], reference: string): stri
   if (group.length === 1) return describe(group[0]!);
   const slopes = group.map((s) => s.latencyFit!.slope);
   const rps = group.map((s) => s.impliedRps ?? NaN);
-  return `${group.map((s) => s.server).join(', ')}, tied (their 95% intervals of the ratio to ${reference} overlap): ${fixed(Math.min(...slopes), 3)} to ${fixed(Math.max(...slopes), 3)} ms per client, about ${groupDigits(Math.min(...rps))} to ${groupDigits(Math.max(...rps))} requests/s by Little's law`;
+  return `${group.map((s) => s.server).join(', ')}, tied (their 95% intervals of the ratio to ${reference} overlap): `
+    + `${fixed(Math.min(...slopes), 3)} to ${fixed(Math.max(...slopes), 3)} ms per client, `
+    + `about ${groupDigits(Math.min(...rps))} to ${groupDigits(Math.max(...rps))} requests/s by Little's law`;
 }
 
 /** The fastest and slowest tie groups (or servers, when nothing was ranked), and how the ties read. */
@@ -43,8 +49,11 @@ function extremes(model: ReportModel): string[] {
   const tied = model.ties.groups.filter((g) => g.length > 1);
   if (tied.length > 0) {
     const chains = model.ties.chains;
-    lines.push(`Ties, in ${model.ties.groups.length} groups down the ranking (in each, every pair's 95% intervals of the ratio to ${reference} overlap, and they share one rank): ${tied.map((g) => g.join(' = ')).join('; ')}.`
-      + (chains.length > 0 ? ` Overlaps also chain across groups (${chains.length} pair${chains.length > 1 ? 's' : ''}, such as ${chains[0]![0]} and ${chains[0]![1]}): the table is cut into the fewest such groups, and a cut is not a proven difference between its neighbours.` : ''));
+    const chain = chains.length === 0 ? '' : ` Overlaps also chain across groups (${chains.length} pair${chains.length > 1 ? 's' : ''}, `
+      + `such as ${chains[0]![0]} and ${chains[0]![1]}): the table is cut into the fewest such groups, and a cut is not a proven `
+      + 'difference between its neighbours.';
+    lines.push(`Ties, in ${model.ties.groups.length} groups down the ranking (in each, every pair's 95% intervals of the ratio to `
+      + `${reference} overlap, and they share one rank): ${tied.map((g) => g.join(' = ')).join('; ')}.${chain}`);
   }
   return lines;
 }
@@ -66,12 +75,14 @@ export function glance(model: ReportModel): string[] {
   if (stopped.length > 0) lines.push(`Stopped before the highest load: ${stopped.join(', ')}.`);
   const failed = byKind('failed');
   if (failed.length > 0) lines.push(`Failed points: ${failed.join(', ')}.`);
-  const empty = model.servers.flatMap((s) => s.notMeasured.filter((n) => n.why === 'served nothing').map((n) => `${s.server} at l=${n.load}`));
+  const empty = model.servers.flatMap((s) => s.notMeasured.filter((n) => n.why === 'served nothing')
+    .map((n) => `${s.server} at l=${n.load}`));
   if (empty.length > 0) lines.push(`Served nothing (no value, drawn nowhere): ${empty.join(', ')}.`);
   const fair = fitted.map((s) => ({ s, f: topFairness(s) })).filter((x) => x.f !== null).sort((a, b) => a.f!.jainIndex - b.f!.jainIndex);
   if (fair.length > 1) {
     const text = (x: (typeof fair)[number]) => `${fixed(x.f!.jainIndex, 3)} (${x.s.server}, l=${x.f!.load})`;
-    lines.push(`Fairness at each server's highest load (Jain's index over its clients, 1 = all served alike): from ${text(fair[0]!)} to ${text(fair.at(-1)!)}.`);
+    lines.push("Fairness at each server's highest load (Jain's index over its clients, 1 = all served alike): "
+      + `from ${text(fair[0]!)} to ${text(fair.at(-1)!)}.`);
   }
   const weak = fitted.filter((s) => s.latencyFit!.r !== null && s.latencyFit!.r < 0.99);
   if (weak.length > 0) lines.push(`Not a straight line (r < 0.99): ${weak.map((s) => `${s.server} r=${fixed(s.latencyFit!.r, 3)}`).join(', ')}; read their slopes with care.`);
@@ -105,7 +116,9 @@ export function pointRule(p: Plan): string {
   if (p.durationS === undefined) return `${groupDigits(p.requests ?? 0)} requests, ${trim}`;
   const cap = p.requests !== undefined ? `, at most ${groupDigits(p.requests)} requests` : '';
   if (p.durationS <= QUICK_DEFAULTS.durationS) return `${p.durationS} s (a --quick point, not lengthened)${cap}, ${trim}`;
-  return `${p.durationS} s, lengthened to hold ${WAVES_PER_POINT} waves of l requests at the server's rate at its previous load, up to ${Number((MAX_STRETCH * p.durationS).toFixed(3))} s${cap}; ${trim}`;
+  const longest = Number((MAX_STRETCH * p.durationS).toFixed(3));
+  return `${p.durationS} s, lengthened to hold ${WAVES_PER_POINT} waves of l requests at the server's rate at its previous load, `
+    + `up to ${longest} s${cap}; ${trim}`;
 }
 
 export function renderMarkdown(model: ReportModel): string {
@@ -123,7 +136,10 @@ export function renderMarkdown(model: ReportModel): string {
   const paper = paperTable(model);
   out.push(`## ${paper.title}`, '', model.reference.why, '', markdownTable(paper), '');
   if (model.memory) out.push(memoryMarkdown(model.memory));
-  else out.push('## Memory per connection', '', 'This run folder holds no memory.json: measure it with `eventbench memory --out DIR` (or a run without --no-memory).', '');
+  else {
+    out.push('## Memory per connection', '',
+      'This run folder holds no memory.json: measure it with `eventbench memory --out DIR` (or a run without --no-memory).', '');
+  }
   out.push('## Environment', '', ...environmentRows(model).map(([k, v]) => `- ${k}: ${v}`), '');
   if (model.skipped.length > 0) out.push('## Skipped servers', '', ...model.skipped.map((s) => `- ${s.server}: ${s.reason}`), '');
   out.push('## Warnings', '', ...(model.warnings.length > 0 ? model.warnings.map((w) => `- ${w}`) : ['None recorded.']), '');

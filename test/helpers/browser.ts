@@ -42,7 +42,9 @@ export const OVERFLOWS = `(scrolling) => {
   };
   const out = [];
   const root = document.documentElement;
-  if (root.scrollWidth > root.clientWidth) out.push('the page scrolls sideways: ' + root.scrollWidth + ' px wide in a ' + root.clientWidth + ' px window');
+  if (root.scrollWidth > root.clientWidth) {
+    out.push('the page scrolls sideways: ' + root.scrollWidth + ' px wide in a ' + root.clientWidth + ' px window');
+  }
   for (const el of document.querySelectorAll('body *')) {
     if (el.closest('svg') && el.tagName.toLowerCase() !== 'svg') continue;
     const parent = el.parentElement;
@@ -50,7 +52,9 @@ export const OVERFLOWS = `(scrolling) => {
     const style = getComputedStyle(parent);
     const scroller = style.overflowX === 'auto' || style.overflowX === 'scroll';
     if (scroller) {
-      if (!scrolling && parent.scrollWidth > parent.clientWidth + 1) out.push(name(parent) + ' needs to scroll: ' + parent.scrollWidth + ' px of content in ' + parent.clientWidth + ' px');
+      if (!scrolling && parent.scrollWidth > parent.clientWidth + 1) {
+        out.push(name(parent) + ' needs to scroll: ' + parent.scrollWidth + ' px of content in ' + parent.clientWidth + ' px');
+      }
       continue;
     }
     const r = el.getBoundingClientRect();
@@ -58,7 +62,8 @@ export const OVERFLOWS = `(scrolling) => {
     const left = p.left + parseFloat(style.borderLeftWidth) - 1;
     const right = p.right - parseFloat(style.borderRightWidth) + 1;
     if (r.right > right || r.left < left) {
-      out.push(name(el) + ' overflows ' + name(parent) + ': ' + Math.round(r.left) + '..' + Math.round(r.right) + ' px in ' + Math.round(left) + '..' + Math.round(right));
+      const where = Math.round(r.left) + '..' + Math.round(r.right) + ' px in ' + Math.round(left) + '..' + Math.round(right);
+      out.push(name(el) + ' overflows ' + name(parent) + ': ' + where);
     }
   }
   return [...new Set(out)];

@@ -112,7 +112,8 @@ function nothingServed(s: PointSpec): LoadResult {
   const none = { min: NaN, mean: NaN, sd: NaN, median: NaN, max: NaN };
   return {
     schema: LOAD_SCHEMA, engine: 'eventbench', url: 'http://127.0.0.1:40000/', mode: 'close', concurrency: s.load, workers: 1,
-    requestsStarted: s.load, requestsCompleted: s.load, requests: 0, trim: 0, durationS: 0, totalDurationS: 10, throughputRps: 0, measuredLoad: 0,
+    requestsStarted: s.load, requestsCompleted: s.load, requests: 0, trim: 0, durationS: 0, totalDurationS: 10, throughputRps: 0,
+    measuredLoad: 0,
     latencyMs: { ...none, percentiles: {} }, phasesMs: { connect: none, processing: none, waiting: none, total: none },
     bytesReceived: 0, documentBytes: null,
     errors: { connect: 0, reset: 0, timeout: s.load, status: 0, length: 0, other: 0, total: s.load },
@@ -189,7 +190,10 @@ export async function writeMemoryRun(dir: string): Promise<MemoryRun> {
   const levels = [0, 250, 500, 1000];
   const line = (server: string, family: Family, base: number, perConnection: number, measure: 'pss' | 'rss'): MemoryServer => ({
     server, family, status: 'ok', measurable: true,
-    levels: levels.map((connections) => ({ connections, acceptedConnections: connections, memoryBytes: base + perConnection * connections, measure, processes: 1, threads: 7, settled: true })),
+    levels: levels.map((connections) => ({
+      connections, acceptedConnections: connections, memoryBytes: base + perConnection * connections, measure, processes: 1, threads: 7,
+      settled: true,
+    })),
     fit: { bytesPerConnection: perConnection, interceptBytes: base, r: 1, n: levels.length },
     connectionsInBudget: { connections: Math.floor((2 ** 30 - base) / perConnection), extrapolated: true },
   });
@@ -200,7 +204,8 @@ export async function writeMemoryRun(dir: string): Promise<MemoryRun> {
     levels, budgetBytes: 2 ** 30, idleTimeoutS: 3600, quick: true,
     servers: [
       line('events', 'typescript', 45e6, 1200, 'rss'), line('threads', 'typescript', 50e6, 260 * 1024, 'rss'), flat,
-      { server: 'apache-prefork', family: 'production', status: 'failed', reason: 'apache2 is not installed', levels: [], measurable: false },
+      { server: 'apache-prefork', family: 'production', status: 'failed', reason: 'apache2 is not installed', levels: [],
+        measurable: false },
     ],
   };
   await writeFile(path.join(dir, MEMORY_FILE), JSON.stringify(run, null, 2));

@@ -129,9 +129,14 @@ export function pointSummary(p: Point): string {
   if (p.status !== 'ok' || !r) return `failed: ${p.reason ?? 'no reason recorded'}`;
   const served = r.requestsCompleted - r.errors.total;
   const span = `in ${r.totalDurationS.toFixed(1)} s at l=${p.load}`;
-  if (served <= 0) return `failed: no response${r.errors.total > 0 ? ` to ${r.errors.total} requests (${errorKinds(r.errors)})` : ''} ${span}`;
-  if (p.flags?.some((f) => f.kind === 'too-slow') || r.throughputRps <= 0 || r.requests === 0) return `too slow: ${served} responses ${span}`;
-  return `${r.throughputRps.toFixed(0)} req/s, mean ${r.latencyMs.mean.toFixed(1)} ms, measured load ${r.measuredLoad.toFixed(1)}, errors ${r.errors.total}`;
+  if (served <= 0) {
+    return `failed: no response${r.errors.total > 0 ? ` to ${r.errors.total} requests (${errorKinds(r.errors)})` : ''} ${span}`;
+  }
+  const tooSlow = p.flags?.some((f) => f.kind === 'too-slow') || r.throughputRps <= 0 || r.requests === 0;
+  if (tooSlow) return `too slow: ${served} responses ${span}`;
+  const { throughputRps: rps, latencyMs, measuredLoad } = r;
+  return `${rps.toFixed(0)} req/s, mean ${latencyMs.mean.toFixed(1)} ms, measured load ${measuredLoad.toFixed(1)}, `
+    + `errors ${r.errors.total}`;
 }
 
 /** Progress on stderr: a redrawn bar on a terminal, one line per finished point otherwise. */
