@@ -305,7 +305,7 @@ export function memoryFigure(run: MemoryRun, layout: Layout, order: readonly str
   const servers = run.servers.filter((s) => s.levels.length > 0).sort((a, b) => rank(a.server) - rank(b.server));
   const cost = (s: MemoryRun['servers'][number]) =>
     (s.measurable ? `${bytesText(s.fit!.bytesPerConnection)}/connection, r ${fixed(s.fit!.r, 3)}` : 'not measurable here');
-  const label = new Map(servers.map((s) => [s.server, `${s.server}:${BREAK}${cost(s)}`]));
+  const label = new Map(servers.map((s) => [s.server, `${s.server}${BREAK}${cost(s)}`]));
   const values = servers.flatMap((s) => s.levels.map((l) => ({
     key: label.get(s.server)!, connections: l.acceptedConnections ?? l.connections, y: l.memoryBytes / 2 ** 20,
   })));

@@ -69,6 +69,8 @@ code { font-size: 0.9em; background: #f3f3f5; padding: 0 0.2em; border-radius: 3
   main { padding: 0.75rem 0.6rem 2rem; }
   dl.env { grid-template-columns: minmax(0, 1fr); }
   dl.env dd { margin-bottom: 0.4rem; }
+  /* On a phone the table scrolls anyway: one line a row reads better than cells wrapped three deep. */
+  td.wrap, td.flag { white-space: nowrap; }
 }
 `;
 
