@@ -9,9 +9,10 @@ import { cellOf, comparisonCells, runtimeComparison, runtimeFigures, runtimeTabl
 function summary(server: string, slope: number | null, ratio: number | null, spread = 0): ServerSummary {
   const around = (v: number) => ({ value: v, lo: v * (1 - spread), hi: v * (1 + spread) });
   return {
-    server, family: 'typescript', loads: [], latencyFit: slope === null ? null : { slope, intercept: 1, r: 0.999 } as ServerSummary['latencyFit'],
+    server, family: 'typescript', loads: [], notMeasured: [],
+    latencyFit: slope === null ? null : { slope, intercept: 1, r: 0.999 } as ServerSummary['latencyFit'],
     impliedRps: slope ? 1000 / slope : null, slopeCi: slope === null || spread === 0 ? null : around(slope), ratio: ratio === null ? null : around(ratio),
-    components: null, rank: null, tiedWith: [], memoryFit: null, bytesPerConnection: null, requests: 1, errors: 0, flags: [],
+    components: null, rank: null, group: null, tiedWith: [], requests: 1, errors: 0, flags: [],
   };
 }
 

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { buildModel, readReportRun, reportText } from '../src/report/index.js';
-import { markdownTable, renderCsv } from '../src/report/text.js';
+import { markdownTable, pointRule, renderCsv } from '../src/report/text.js';
+import type { Plan } from '../src/sweep/schema.js';
 import { paperTable, rankingTable, bytesText, groupDigits } from '../src/report/tables.js';
 import { exactRun } from './helpers/exact.js';
 import { writeRun } from './helpers/results.js';
@@ -17,11 +18,11 @@ async function exactModel(t: { after(fn: () => Promise<void>): void }) {
 test('the ranking table in Markdown, exactly', async (t) => {
   const { model } = await exactModel(t);
   assert.equal(markdownTable(rankingTable(model)), [
-    '| # | server | model | slope ms/client | implied req/s | ÷ lighttpd | tied with | r | bytes/connection | errors | flags |',
-    '| ---: | --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- |',
-    '| 1 | native-st | native · ST (user threads) | 0.200 | 5,000 | 0.80 | — | 1.0000 | 10.0 KiB | 0 | — |',
-    '| 2 | lighttpd | production · lighttpd (events) | 0.250 | 4,000 | 1.00 | — | 1.0000 | 2.0 KiB | 0 | — |',
-    '| 3 | threads | typescript · NPTL (kernel threads) | 0.500 | 2,000 | 2.00 | — | 1.0000 | 100.0 KiB | 40 (0.05%) | client-bound |',
+    '| # | server | model | slope ms/client | implied req/s | ÷ lighttpd | r | fairness at l=400 | errors | flags |',
+    '| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    '| 1 | native-st | native · ST (user threads) | 0.200 | 5,000 | 0.80 | 1.0000 | 0.999 (l=300) | 0 | — |',
+    '| 2 | lighttpd | production · lighttpd (events) | 0.250 | 4,000 | 1.00 | 1.0000 | 0.999 (l=300) | 0 | — |',
+    '| 3 | threads | typescript · NPTL (kernel threads) | 0.500 | 2,000 | 2.00 | 1.0000 | 0.999 | 40 (0.05%) | client-bound |',
   ].join('\n'));
 });
 
@@ -45,20 +46,20 @@ test('today against the paper in Markdown, exactly', async (t) => {
 test('the CSV tables, exactly', async (t) => {
   const { model } = await exactModel(t);
   assert.equal(renderCsv(model, 'ranking'), [
-    'rank,server,model,slope_ms_per_client,implied_rps,ratio,ratio_low,ratio_high,slope_low,slope_high,tied_with,r,bytes_per_connection,errors,flags',
-    '1,native-st,native · ST (user threads),0.2,5000,0.8,0.8,0.8,0.2,0.2,,1,10240,0,',
-    '2,lighttpd,production · lighttpd (events),0.25,4000,1,1,1,0.25,0.25,,1,2048,0,',
-    '3,threads,typescript · NPTL (kernel threads),0.5,2000,2,2,2,0.5,0.5,,1,102400,40,client-bound at l=400 (1 of 4 points; those left out of the fit): measured load 300.0 is below 95% of the offered 400',
+    'rank,group,server,model,slope_ms_per_client,implied_rps,ratio,ratio_low,ratio_high,slope_low,slope_high,tied_with,r,jain_index,slowest_client_share,fairness_load,errors,flags',
+    '1,1,native-st,native · ST (user threads),0.2,5000,0.8,0.8,0.8,0.2,0.2,,1,0.999,0.992,300,0,',
+    '2,2,lighttpd,production · lighttpd (events),0.25,4000,1,1,1,0.25,0.25,,1,0.999,0.992,300,0,',
+    '3,3,threads,typescript · NPTL (kernel threads),0.5,2000,2,2,2,0.5,0.5,,1,0.999,0.992,400,40,client-bound at l=400 (1 of 4 points; those left out of the fit): measured load 300.0 is below 95% of the offered 400',
     '',
   ].join('\n'));
   const points = renderCsv(model, 'points').split('\n');
-  assert.equal(points[0], 'server,load,repeats,unflagged,measured_load,mean_latency_ms,p99_latency_ms,throughput_rps,peak_rss_bytes,errors,listen_overflows,flags,in_fit');
-  assert.equal(points[1], 'native-st,100,1,1,99,21,37.8,4714,2024000,0,0,,true');
-  assert.equal(points.at(-2), 'threads,400,1,0,300,150,270,2000,35720000,0,0,client-bound,false');
+  assert.equal(points[0], 'server,load,repeats,unflagged,measured_load,mean_latency_ms,p99_latency_ms,throughput_rps,jain_index,slowest_client_share,peak_rss_bytes,errors,listen_overflows,flags,in_fit');
+  assert.equal(points[1], 'native-st,100,1,1,99,21,37.8,4714,0.999,0.99,2024000,0,0,,true');
+  assert.equal(points.at(-2), 'threads,400,1,0,300,150,270,2000,0.999,0.99,35720000,0,0,client-bound,false');
   assert.equal(renderCsv(model, 'paper').split('\n')[1], 'ST,0.158,0.65,1,native-st,0.2,0.8,1');
   // A field holding a comma or a quote is quoted, its quotes doubled (RFC 4180).
   model.servers[0]!.flags.push({ kind: 'failed', text: 'died, "badly"' });
-  assert.equal(renderCsv(model, 'ranking').split('\n')[1], '1,native-st,native · ST (user threads),0.2,5000,0.8,0.8,0.8,0.2,0.2,,1,10240,0,"died, ""badly"""');
+  assert.equal(renderCsv(model, 'ranking').split('\n')[1], '1,1,native-st,native · ST (user threads),0.2,5000,0.8,0.8,0.8,0.2,0.2,,1,0.999,0.992,300,0,"died, ""badly"""');
 });
 
 test('Markdown holds every section; JSON is the model; a bad format is refused', async (t) => {
@@ -81,4 +82,11 @@ test('number formats do not depend on the locale', () => {
   assert.equal(bytesText(-1536), '-1.5 KiB');
   assert.equal(bytesText(3 * 1024 ** 2), '3.0 MiB');
   assert.equal(bytesText(null), '—');
+});
+
+test('the environment states the point rule from the plan\'s own numbers', () => {
+  const base = { trim: 1000, requests: 30_000 } as Plan;
+  assert.equal(pointRule({ ...base, durationS: 0.6 }), '0.6 s, lengthened to hold 8 waves of l requests at the server\'s rate at its previous load, up to 3 s, at most 30,000 requests; min(1,000, l) requests trimmed at each end by start order');
+  assert.equal(pointRule({ ...base, durationS: 0.3, requests: 5000 }), '0.3 s (a --quick point, not lengthened), at most 5,000 requests, min(1,000, l) requests trimmed at each end by start order');
+  assert.equal(pointRule({ ...base, durationS: undefined, requests: 20_000 }), '20,000 requests, min(1,000, l) requests trimmed at each end by start order');
 });

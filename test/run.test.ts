@@ -138,7 +138,8 @@ test('a point where every request timed out is recorded, printed, and retires th
   child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
   const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
   assert.equal(code, 0, err);
-  assert.match(err, /stall @ 2: 0 req\/s, mean - ms.*errors 6; stopped: errors were 100\.0% of requests/);
+  assert.match(err, /stall @ 2: failed: no response to 6 requests \(6 timeout\) in [\d.]+ s at l=2; stopped: errors were 100\.0% of requests/);
+  assert.doesNotMatch(err, /\b0 req\/s/, 'a point that served nothing has no rate, not 0');
   assert.deepEqual(lines(dir).map((p) => `${p.server}@${p.load}`).sort(), ['stall@2', 'tiny@2', 'tiny@4']);
 });
 

@@ -1,6 +1,11 @@
 // The text summary `eventbench load` prints: ab's layout, with what ab lacks (trimming, measured load, the verdict).
 // Pure: a LoadResult in, a string out.
-import { PERCENTILES, type LoadResult, type PhaseMs } from './types.js';
+import { ERROR_KINDS, PERCENTILES, type ErrorCounts, type LoadResult, type PhaseMs } from './types.js';
+
+/** "100 timeout, 2 reset": the errors by kind, those that happened only. */
+export function errorKinds(e: ErrorCounts): string {
+  return ERROR_KINDS.map((k) => [k, e[k] ?? 0] as const).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ');
+}
 
 const ms = (v: number, w = 8) => (Number.isFinite(v) ? v.toFixed(3) : '-').padStart(w);
 const line = (label: string, value: string) => `${(label + ':').padEnd(24)}${value}`;
@@ -36,6 +41,11 @@ export function formatResult(r: LoadResult): string {
     line('Measured load', r.openLoop ? `${r.measuredLoad.toFixed(2)} requests in flight on average` : `${r.measuredLoad.toFixed(2)} of ${r.concurrency} offered (l_m = n·t_r/t, Kerneis & Chroboczek)`),
     line('Client CPU', `${(100 * r.clientCpu.share).toFixed(0)}% of one core (user ${r.clientCpu.userS.toFixed(2)} s, system ${r.clientCpu.systemS.toFixed(2)} s)`),
   ];
+  if (r.fairness) {
+    const f = r.fairness;
+    const slowest = `the slowest got ${f.slowestClientShare.toFixed(2)} of a fair share`;
+    out.push(line('Fairness', `Jain's index ${f.jainIndex.toFixed(3)} over ${f.clients} clients; ${slowest}`));
+  }
   if (r.stoppedEarly) out.push(line('Stopped early', r.stoppedEarly));
   out.push('', 'Connection Times (ms)', `${''.padEnd(12)}${'min'.padStart(8)}${'mean'.padStart(8)}${'[+/-sd]'.padStart(8)}${'median'.padStart(8)}${'max'.padStart(10)}`);
   out.push(phaseRow('Connect', r.phasesMs.connect), phaseRow('Processing', r.phasesMs.processing), phaseRow('Waiting', r.phasesMs.waiting), phaseRow('Total', r.phasesMs.total));

@@ -105,6 +105,8 @@ async function eventbenchResult(o: LoadOptions, startedAt: string): Promise<Load
     ...(f.steadiness ? { steadiness: f.steadiness } : {}),
     connectedLoad: f.connectedLoad,
     slowConnects: f.slowConnects,
+    ...(f.fairness ? { fairness: f.fairness } : {}),
+    ...(f.latencyBuckets ? { latencyBuckets: f.latencyBuckets } : {}),
     verdict: withBacklog(withSteadiness(verdict(o.concurrency, f.requests, f.measuredLoad, share, o.workers), f.steadiness), f.slowConnects ?? 0, f.connectedLoad ?? 0, o.concurrency),
     ...(outcome.stoppedEarly ? { stoppedEarly: outcome.stoppedEarly } : {}),
     startedAt,

@@ -2,6 +2,7 @@
 // measured load l_m = n·t_r/t over the kept window.
 import { Records, ERROR_NAME } from './records.js';
 import { steadiness } from './steady.js';
+import { fairness, latencyBuckets } from './distribution.js';
 import { ERROR_KINDS, PERCENTILES, type ErrorKind, type LatencyMs, type LoadResult, type PhaseMs } from './types.js';
 
 /**
@@ -52,7 +53,8 @@ export function latency(values: Float64Array): LatencyMs {
 
 /** The load result's figures over the kept window (documented once, in types.ts), with the trim as decided. */
 export type Figures = Pick<LoadResult, 'requests' | 'durationS' | 'totalDurationS' | 'throughputRps' | 'measuredLoad' | 'latencyMs'
-  | 'phasesMs' | 'bytesReceived' | 'errors' | 'statusCounts' | 'requestsCompleted' | 'steadiness' | 'connectedLoad' | 'slowConnects'> & { trim: Trim };
+  | 'phasesMs' | 'bytesReceived' | 'errors' | 'statusCounts' | 'requestsCompleted' | 'steadiness' | 'connectedLoad' | 'slowConnects'
+  | 'fairness' | 'latencyBuckets'> & { trim: Trim };
 
 /** The finished requests (end is set), in start order, and those kept after trimming `requestedTrim` at each end. */
 export function keptRequests(r: Records, requestedTrim: number): { finished: number[]; trim: Trim; kept: number[] } {
@@ -118,8 +120,13 @@ export function keptFigures(r: Records, requestedTrim: number, concurrency = 1):
   }
   const lat = latency(total);
   const steady = steadiness(served.map((i) => r.start[i]!), total, concurrency);
+  // The closed loop's clients are its slots 0..concurrency-1; the open loop does not store these.
+  const fair = fairness(r, served, concurrency);
+  const buckets = latencyBuckets(total);
   return {
     ...(steady ? { steadiness: steady } : {}),
+    ...(fair ? { fairness: fair } : {}),
+    ...(buckets ? { latencyBuckets: buckets } : {}),
     requests: served.length,
     requestsCompleted: finished.length,
     trim,

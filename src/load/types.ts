@@ -5,7 +5,9 @@ import type { Environment } from '../core/environment.js';
 
 // load/2 (open loop): adds the error kind `inflight`, and `loop` and `openLoop` on open-loop results. A load/1 file
 // reads as a closed-loop result whose errors lack `inflight` (read it as 0).
-export const LOAD_SCHEMA = 'eventbench.load/2';
+// load/3: adds `fairness` and `latencyBuckets` to the eventbench engine's closed-loop results; older files read as
+// results without them.
+export const LOAD_SCHEMA = 'eventbench.load/3';
 
 export type Engine = 'eventbench' | 'ab';
 
@@ -142,6 +144,16 @@ export interface LoadResult {
    * overflowed). Each reason is one sentence with the figures.
    */
   verdict: { clientBound: boolean; notSteady?: boolean; backlogBound?: boolean; reasons: string[] };
+  /**
+   * How evenly the clients were served over the kept window (closed loop, eventbench engine; absent for ab, the
+   * open loop, a point that served nothing, and results before load/3).
+   */
+  fairness?: Fairness;
+  /**
+   * The kept served requests' latency (start to end) counted on log buckets: the whole distribution, for a CDF;
+   * merge repeats by adding counts (closed loop, eventbench engine; absent before load/3).
+   */
+  latencyBuckets?: LatencyBuckets;
   /** "open" for the open loop (`--rate`): requests start on a schedule; absent or "closed" for the closed loop. */
   loop?: 'closed' | 'open';
   /** The open loop's own figures (open loop only). There `concurrency` is the most requests in flight at once. */
@@ -150,6 +162,32 @@ export interface LoadResult {
   stoppedEarly?: string;
   startedAt: string;
   environment: Environment;
+}
+
+/**
+ * How evenly a closed loop's clients (its slots, each with one request in flight at a time) were served: from each
+ * client's count x_i of requests that got a response in the kept window (src/load/distribution.ts).
+ */
+export interface Fairness {
+  /** Clients counted: the loop's concurrency, a client that got nothing included (as 0). */
+  clients: number;
+  /** Jain's fairness index (Σx)² / (n·Σx²), unitless: 1 when every client was served alike, 1/n when one got all. */
+  jainIndex: number;
+  /** The slowest client's requests over the mean client's, n·min(x)/Σx, unitless: 1 = its fair share, 0 = starved. */
+  slowestClientShare: number;
+}
+
+/**
+ * Latencies counted on log buckets: bucket k holds the requests served in [10^(k/perDecade), 10^((k+1)/perDecade))
+ * milliseconds; `counts[i]` is bucket `first + i`, dense from the fastest request's bucket to the slowest's.
+ */
+export interface LatencyBuckets {
+  /** Buckets per decade of milliseconds (20: each 12% wide). */
+  perDecade: number;
+  /** The bucket index k of counts[0] (negative below 1 ms). */
+  first: number;
+  /** Requests per bucket. */
+  counts: number[];
 }
 
 /**

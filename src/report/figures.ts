@@ -6,6 +6,8 @@ import { CLIENT_BOUND_SHARE, type ReportModel, type ServerSummary } from './mode
 import { bytesText, fixed, groupDigits, intervalText } from './tables.js';
 import { runtimeFigures } from './runtimes.js';
 import { flagLabels } from '../sweep/verdict.js';
+import type { MemoryRun } from '../experiments/memory.js';
+import { cdf } from '../load/distribution.js';
 
 export interface Figure {
   /** File name stem: "fig1-measured-load". */
@@ -26,7 +28,15 @@ const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sa
 
 /** Wide: a laptop's column and the SVG files. Narrow: a phone held upright (drawn at its size, so text stays legible). */
 export type Layout = 'wide' | 'narrow';
-const SIZE = { wide: { width: 560, height: 320, columns: 4, font: 12 }, narrow: { width: 290, height: 220, columns: 2, font: 11 } } as const;
+const SIZE = {
+  wide: { width: 680, height: 360, columns: 4, font: 12 },
+  narrow: { width: 290, height: 220, columns: 2, font: 11 },
+} as const;
+/**
+ * Figure 2 spans the page's column (75rem less padding, 1168 px at 1280): drawn about that wide, its legend
+ * (slope, interval, intercept, r, req/s for each server, in two columns) is shown near its own 12 px.
+ */
+const FIG2_WIDE = { width: 1000, height: 420, columns: 2 } as const;
 
 /** Mark names the browser test looks for: one path per server in each. */
 export const MARK = { data: 'serverlines', fit: 'fitlines' } as const;
@@ -48,8 +58,8 @@ function colour(domain: string[], legendTitle: string, columns: number, breakLin
   };
 }
 
-function frame(layout: Layout, title: string, subtitle: string, layer: unknown[]): TopLevelSpec {
-  const size = SIZE[layout];
+function frame(layout: Layout, title: string, subtitle: string, layer: unknown[], wide?: { width: number; height: number }): TopLevelSpec {
+  const size = { ...SIZE[layout], ...(layout === 'wide' ? wide : {}) };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     // Narrow: the page gives the title above the drawing (Vega sizes a title by estimate, too wide for a phone).
@@ -67,28 +77,59 @@ const loadAxis = (layout: Layout) => ({ field: 'load', type: 'quantitative' as c
 type Pick = (lp: ServerSummary['loads'][number]) => number | null;
 
 /** Lines through the points of every server, y from `pick` (null: left out); `keys` maps a server to its legend label. */
-function perServerLines(layout: Layout, servers: ServerSummary[], keys: Map<string, string>, pick: Pick, yTitle: string, legendTitle: string, columns: number) {
+function perServerLines(
+  layout: Layout, servers: ServerSummary[], keys: Map<string, string>, pick: Pick, yTitle: string, legendTitle: string, columns: number,
+  yScale?: object,
+) {
   const values = servers.flatMap((s) => s.loads.map((lp) => ({ key: keys.get(s.server)!, load: lp.load, y: pick(lp) })).filter((v) => v.y !== null));
   return {
     name: MARK.data,
     data: { values },
     mark: { type: 'line', point: { filled: true, size: layout === 'wide' ? 36 : 20 }, strokeWidth: 2, clip: true },
-    encoding: { x: loadAxis(layout), y: { field: 'y', type: 'quantitative', title: yTitle }, color: colour(servers.map((s) => keys.get(s.server)!), legendTitle, columns, layout === 'narrow') },
+    encoding: {
+      x: loadAxis(layout),
+      y: { field: 'y', type: 'quantitative', title: yTitle, ...(yScale ? { scale: yScale } : {}) },
+      color: colour(servers.map((s) => keys.get(s.server)!), legendTitle, columns, layout === 'narrow'),
+    },
   };
 }
 
 /**
- * Where Figure 2's axis should stop so that every line stays readable: when a few servers (threads, processes)
+ * Where a latency axis should stop so that every line stays readable: when a few servers (threads, processes)
  * run to seconds, the others would lie flat near zero. The top is three times the median of the servers' largest
- * mean serving times; those above it are clipped and named. Undefined (no clipping) when nobody is that far out.
+ * values (`pick`, mean serving time by default); those above it are clipped and named. Undefined (no clipping)
+ * when nobody is that far out.
  */
-export function readableTop(servers: readonly ServerSummary[]): { top?: number; clipped: string[] } {
-  const peaks = servers.map((s) => ({ server: s.server, peak: Math.max(...s.loads.map((lp) => lp.meanLatencyMs)) })).filter((p) => Number.isFinite(p.peak));
+export function readableTop(servers: readonly ServerSummary[], pick: Pick = (lp) => lp.meanLatencyMs): { top?: number; clipped: string[] } {
+  const peaks = servers.map((s) => ({ server: s.server, peak: Math.max(...s.loads.map((lp) => pick(lp) ?? -Infinity)) }))
+    .filter((p) => Number.isFinite(p.peak));
   if (peaks.length < 3) return { clipped: [] };
   const sorted = peaks.map((p) => p.peak).sort((a, b) => a - b);
   const top = 3 * sorted[Math.floor(sorted.length / 2)]!;
   const clipped = peaks.filter((p) => p.peak > top).map((p) => p.server);
   return clipped.length > 0 ? { top, clipped } : { clipped: [] };
+}
+
+/** The caption's sentence for a clipped axis, naming the servers that run off its top. */
+function clipSentence(top: number | undefined, clipped: readonly string[], where: string): string {
+  if (top === undefined) return '';
+  return ` The axis stops at ${fixed(top, 0)} ms so that the other lines stay readable; ${clipped.join(', ')} `
+    + `${clipped.length > 1 ? 'run' : 'runs'} off the top (${where}).`;
+}
+
+/**
+ * The caption's sentence for the points a figure leaves out because they hold no value: loads where every repeat
+ * failed or served nothing, and (for `missing`) loads measured without this figure's quantity. Never drawn as 0.
+ */
+export function notDrawn(servers: readonly ServerSummary[], missing?: { pick: Pick; why: string }): string {
+  const parts: string[] = [];
+  const say = (loadsOf: (s: ServerSummary) => number[], why: string) => {
+    const at = servers.map((s) => ({ s: s.server, loads: loadsOf(s) })).filter((x) => x.loads.length > 0);
+    if (at.length > 0) parts.push(`${at.map((x) => `${x.s} at ${x.loads.map((l) => `l=${l}`).join(', ')}`).join('; ')} (${why})`);
+  };
+  for (const why of ['failed', 'served nothing'] as const) say((s) => s.notMeasured.filter((n) => n.why === why).map((n) => n.load), why);
+  if (missing) say((s) => s.loads.filter((lp) => missing.pick(lp) === null).map((lp) => lp.load), missing.why);
+  return parts.length > 0 ? ` Not drawn, as they hold no value (never as 0): ${parts.join('; ')}.` : '';
 }
 
 export function figures(model: ReportModel, layout: Layout = 'wide'): Figure[] {
@@ -126,55 +167,167 @@ export function figures(model: ReportModel, layout: Layout = 'wide'): Figure[] {
   });
   const { top, clipped } = readableTop(servers);
   const y = { field: 'y', type: 'quantitative', title: 'mean serving time (ms)', ...(top !== undefined ? { scale: { domain: [0, top] } } : {}) };
-  const clipText = clipped.length > 0 ? ` The axis stops at ${fixed(top!, 0)} ms so that the fast servers' lines stay readable; ${clipped.join(', ')} ${clipped.length > 1 ? 'run' : 'runs'} off the top (their slopes are in the legend and the ranking).` : '';
+  const clipText = clipSentence(top, clipped, 'their slopes are in the legend and the ranking');
+  const fig2Columns = layout === 'wide' ? FIG2_WIDE.columns : 1;
   out.push({
     name: 'fig2-serving-time',
     title: 'Figure 2: mean serving time against offered load',
-    caption: `Dots: mean time to serve a request at each load, averaged over the rounds; bars: the lowest and highest round. Lines: each server's least-squares fit. A smaller slope is a faster server; by Little's law the slope is the inverse of the throughput, so 1000/slope is the requests per second it implies. Hollow dots were left out of the fit (flagged: ${flagLabels()}).${clipText}`,
+    caption: 'Dots: mean time to serve a request at each load, averaged over the rounds; bars: the lowest and highest round. '
+      + "Lines: each server's least-squares fit. A smaller slope is a faster server; by Little's law the slope is the inverse of the "
+      + 'throughput, so 1000/slope is the requests per second it implies. Hollow dots were left out of the fit (flagged: '
+      + `${flagLabels()}).${clipText}${notDrawn(servers)}`,
     spec: frame(layout, 'Figure 2: mean serving time against offered load', layout === 'wide' ? 'lines: least-squares fit; bars: range over rounds; legend: slope [95% interval], intercept, r, implied throughput' : 'lines: least-squares fits', [
       {
         data: { values: servers.flatMap((s) => s.loads.filter((lp) => lp.repeats > 1).map((lp) => ({ key: fitted.get(s.server)!, load: lp.load, lo: lp.meanLatencyMinMs, hi: lp.meanLatencyMaxMs }))) },
         mark: { type: 'rule', strokeWidth: 1.5, clip: true },
-        encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, color: colour(labels, legend, 1, layout === 'narrow') },
+        encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, color: colour(labels, legend, fig2Columns, layout === 'narrow') },
       },
       ...[true, false].map((inFit) => ({
         data: { values: servers.flatMap((s) => s.loads.filter((lp) => lp.inFit === inFit).map((lp) => ({ key: fitted.get(s.server)!, load: lp.load, y: lp.meanLatencyMs }))) },
         mark: { type: 'point', size: layout === 'wide' ? 40 : 24, strokeWidth: 1.5, filled: inFit, clip: true, ...(inFit ? {} : { fill: 'white' }) },
-        encoding: { x, y, color: colour(labels, legend, 1, layout === 'narrow') },
+        encoding: { x, y, color: colour(labels, legend, fig2Columns, layout === 'narrow') },
       })),
-      { name: MARK.fit, data: { values: fitValues }, mark: { type: 'line', strokeWidth: 2, clip: true }, encoding: { x, y, color: colour(labels, legend, 1, layout === 'narrow') } },
-    ]),
+      {
+        name: MARK.fit, data: { values: fitValues }, mark: { type: 'line', strokeWidth: 2, clip: true },
+        encoding: { x, y, color: colour(labels, legend, fig2Columns, layout === 'narrow') },
+      },
+    ], FIG2_WIDE),
   });
 
+  const rate: Pick = (lp) => lp.throughputRps;
   out.push({
     name: 'fig3-throughput',
     title: 'Throughput against offered load',
-    caption: 'Requests served per second of the kept window. A server that keeps up holds a flat line; one that falls off has run out of something (CPU, memory, accept queue).',
-    spec: frame(layout, 'Throughput against offered load', 'kept requests per second', [perServerLines(layout, servers, plain, (lp) => lp.throughputRps, 'requests/s', 'server', columns)]),
+    caption: 'Requests served per second of the kept window. A server that keeps up holds a flat line; one that falls off has run out '
+      + 'of something (CPU, memory, accept queue).'
+      + notDrawn(servers, { pick: rate, why: 'too few responses for a rate: they all started at once' }),
+    spec: frame(layout, 'Throughput against offered load', 'kept requests per second', [
+      perServerLines(layout, servers, plain, rate, 'requests/s', 'server', columns),
+    ]),
   });
 
+  const p99: Pick = (lp) => lp.p99Ms;
+  const tail = readableTop(servers, p99);
+  const p99Axis = tail.top !== undefined ? { domain: [0, tail.top] } : undefined;
   out.push({
     name: 'fig4-p99',
     title: '99th percentile of serving time against offered load',
-    caption: 'The slowest 1% of requests. Far above the mean, it shows outliers such as the paper met (a request retried after an accept-queue overflow waits a second or more).',
-    spec: frame(layout, '99th percentile serving time', 'ms; repeats averaged', [perServerLines(layout, servers, plain, (lp) => lp.p99Ms, 'p99 serving time (ms)', 'server', columns)]),
+    caption: 'The slowest 1% of requests. Far above the mean, it shows outliers such as the paper met (a request retried after an '
+      + `accept-queue overflow waits a second or more).${clipSentence(tail.top, tail.clipped, 'every point is in the table of points')}`
+      + notDrawn(servers),
+    spec: frame(layout, '99th percentile serving time', 'ms; repeats averaged', [
+      perServerLines(layout, servers, plain, p99, 'p99 serving time (ms)', 'server', columns, p99Axis),
+    ]),
   });
 
   const withMemory = servers.filter((s) => s.loads.some((lp) => lp.peakRssBytes !== null));
   if (withMemory.length > 0) {
-    const memLabels = new Map(withMemory.map((s) => [s.server, `${s.server}:${BREAK}${s.bytesPerConnection === null ? '—' : bytesText(s.bytesPerConnection)}/connection`]));
     out.push({
       name: 'fig5-memory',
-      title: 'Peak server memory against offered load',
-      caption: "Peak resident memory of the server's whole process tree. The slope is the memory each extra connection costs: the paper's conclusion says events need much less than threads, and this measures it.",
-      spec: frame(layout, 'Peak server memory against offered load', layout === 'wide' ? 'legend: bytes per connection (slope of memory against load)' : 'legend: bytes per connection', [
-        perServerLines(layout, withMemory, memLabels, (lp) => (lp.peakRssBytes === null ? null : lp.peakRssBytes / 1024 ** 2), 'peak RSS (MiB)', 'server: bytes per connection', 2),
+      title: 'Peak memory under load',
+      caption: "Peak resident memory of the server's whole process tree during each point: what it held under load, not a cost per "
+        + 'connection (a closed loop at load l holds at most l connections, most of them briefly; the memory experiment below measures '
+        + 'the cost of a connection held open).',
+      spec: frame(layout, 'Peak memory under load', 'resident memory of the process tree, peak over each point', [
+        perServerLines(layout, withMemory, plain, (lp) => (lp.peakRssBytes === null ? null : lp.peakRssBytes / 1024 ** 2),
+          'peak RSS under load (MiB)', 'server', columns),
       ]),
     });
   }
+  out.push(...distributionFigures(servers, layout));
+  if (model.memory) out.push(memoryFigure(model.memory, layout, model.servers.map((s) => s.server)));
   if (model.openLoop) out.push(openLoopFigure(model, layout));
   out.push(...runtimeFigures(model, layout));
   return out;
+}
+
+/**
+ * The load a CDF figure shows: the one where the most servers have a stored distribution, the higher load on a tie
+ * (where servers differ most); undefined when no point stored one (results before eventbench.load/3).
+ */
+export function cdfLoad(servers: readonly ServerSummary[]): number | undefined {
+  const count = new Map<number, number>();
+  for (const s of servers) for (const lp of s.loads) if (lp.latencyBuckets) count.set(lp.load, (count.get(lp.load) ?? 0) + 1);
+  return [...count].sort((a, b) => b[1] - a[1] || b[0] - a[0])[0]?.[0];
+}
+
+/** Beyond the paper: each server's latency CDF at one load, and Jain's fairness index against load. */
+function distributionFigures(servers: ServerSummary[], layout: Layout): Figure[] {
+  const out: Figure[] = [];
+  const load = cdfLoad(servers);
+  const at = servers.map((s) => ({ s, lp: s.loads.find((lp) => lp.load === load && lp.latencyBuckets) })).filter((x) => x.lp);
+  const missing = servers.filter((s) => !at.some((x) => x.s === s)).map((s) => s.server);
+  const values = at.flatMap(({ s, lp }) => cdf(lp!.latencyBuckets!).map((c) => ({ key: s.server, ms: c.ms, share: c.share })));
+  // Every server in the legend, as in the other figures, so that each keeps its colour.
+  const names = servers.map((s) => s.server);
+  if (load !== undefined) out.push({
+    name: 'fig7-latency-cdf',
+    title: `Latency distribution at l=${load}`,
+    caption: `The share of requests served within a time (log scale), at l=${load}, the load most servers were measured at: each `
+      + "point's kept requests on log buckets (12% wide; exact at each bucket's edge), the rounds pooled by adding their counts. A line "
+      + 'to the left is faster; a long tail stretches right before it reaches 1.'
+      + (missing.length > 0 ? ` Not shown (no distribution at l=${load}): ${missing.join(', ')}.` : ''),
+    spec: frame(layout, `Latency distribution at l=${load}`, 'share of requests served within the time; log x', [{
+      name: MARK.data,
+      data: { values },
+      mark: { type: 'line', strokeWidth: 2, interpolate: 'linear' },
+      encoding: {
+        x: { field: 'ms', type: 'quantitative', scale: { type: 'log' }, title: 'serving time (ms, log scale)' },
+        y: { field: 'share', type: 'quantitative', scale: { domain: [0, 1] }, axis: { format: '%' }, title: 'requests served within' },
+        color: colour(names, 'server', SIZE[layout].columns, layout === 'narrow'),
+      },
+    }]),
+  });
+  const jain: Pick = (lp) => lp.fairness?.jainIndex ?? null;
+  if (!servers.some((s) => s.loads.some((lp) => lp.fairness !== null))) return out;
+  out.push({
+    name: 'fig8-fairness',
+    title: "Fairness against offered load (Jain's index)",
+    caption: "How evenly the l clients of the closed loop were served over each point's kept window: Jain's index (Σx)²/(n·Σx²) over "
+      + "each client's served requests x, averaged over the rounds. 1: every client served alike; 1/l: one client got them all. A "
+      + "client's count can differ by one at the window's edges, so a fair server reads just under 1 on a short point (about 0.99 with "
+      + "six requests a client). The ranking gives it at the highest load; the table of points adds the slowest client's share of a "
+      + `fair one.${notDrawn(servers)}`,
+    spec: frame(layout, "Fairness against offered load (Jain's index)", '1 = every client served alike', [
+      perServerLines(layout, servers, new Map(servers.map((s) => [s.server, s.server])), jain, "Jain's index", 'server',
+        SIZE[layout].columns, { zero: false }),
+    ]),
+  });
+  return out;
+}
+
+/**
+ * The memory experiment (memory.json): memory of the server's process tree against idle connections held, one
+ * line per server, log y (a few MiB to GiB); the legend gives each one's slope, its cost per connection. `order`
+ * puts the servers in the report's order, so each keeps its colour.
+ */
+export function memoryFigure(run: MemoryRun, layout: Layout, order: readonly string[] = []): Figure {
+  const rank = (name: string) => (order.includes(name) ? order.indexOf(name) : order.length);
+  const servers = run.servers.filter((s) => s.levels.length > 0).sort((a, b) => rank(a.server) - rank(b.server));
+  const cost = (s: MemoryRun['servers'][number]) =>
+    (s.measurable ? `${bytesText(s.fit!.bytesPerConnection)}/connection, r ${fixed(s.fit!.r, 3)}` : 'not measurable here');
+  const label = new Map(servers.map((s) => [s.server, `${s.server}${BREAK}${cost(s)}`]));
+  const values = servers.flatMap((s) => s.levels.map((l) => ({
+    key: label.get(s.server)!, connections: l.acceptedConnections ?? l.connections, y: l.memoryBytes / 2 ** 20,
+  })));
+  const title = 'Memory per connection: memory against idle connections held';
+  return {
+    name: 'fig-memory',
+    title,
+    caption: 'Each server started fresh, then idle connections (each had sent half a request head) added level by level and held; the '
+      + "memory of its process tree once settled (PSS for several processes, RSS for one), log scale. A line's slope is what one more "
+      + 'connection costs; the legend gives it where the fit is a figure (r ≥ 0.9 and a slope above 0).',
+    spec: frame(layout, title, 'log y; legend: bytes per connection (the slope), r', [{
+      data: { values },
+      mark: { type: 'line', point: { filled: true, size: layout === 'wide' ? 30 : 18 }, strokeWidth: 2 },
+      encoding: {
+        x: { field: 'connections', type: 'quantitative', title: 'idle connections held (accepted by the server)' },
+        y: { field: 'y', type: 'quantitative', scale: { type: 'log' }, title: 'server memory (MiB, PSS or RSS)' },
+        color: colour(servers.map((s) => label.get(s.server)!), 'server: bytes per connection, r', layout === 'wide' ? 3 : 1,
+          layout === 'narrow'),
+      },
+    }]),
+  };
 }
 
 /** The open loop (src/report/open-loop.ts): p99 (solid) and p50 (dashed) against offered rate, log y, one colour a server. */
@@ -201,6 +354,28 @@ function openLoopFigure(model: ReportModel, layout: Layout): Figure {
     }]),
   };
 }
+
+/**
+ * Text widths, em per character, of DejaVu Sans (what `system-ui` is on Debian, and wider than the sans faces of
+ * macOS or Windows): Vega lays out legends and titles by these. Without a canvas Vega guesses 0.8 em for every
+ * character, half again too wide, and Figure 2's legend then made its drawing twice the page's width, shrunk
+ * to a 7 px font. Characters not listed count as a lowercase letter.
+ */
+const EM: [RegExp, number][] = [
+  [/[ il.,:;|/·'!IJj]/, 0.32], [/[frt()[\]\-]/, 0.4], [/[mw%@MW]/, 0.95], [/[=≈×+<>#~]/, 0.84],
+  [/[A-Z]/, 0.72], [/[0-9]/, 0.64], [/[–_]/, 0.5],
+];
+
+/** The width Vega should give `text` in `item`'s font, px (a custom textMetrics.width, as vl-convert sets one). */
+function textWidth(item: { fontSize?: number; fontWeight?: string | number; limit?: number }, text: unknown): number {
+  const line = text === null || text === undefined ? '' : String(text).trim();
+  let em = 0;
+  for (const c of line) em += EM.find(([re]) => re.test(c))?.[1] ?? 0.61;
+  const bold = item.fontWeight === 'bold' || Number(item.fontWeight) >= 600 ? 1.1 : 1;
+  const width = em * (item.fontSize ?? 11) * bold;
+  return item.limit !== undefined && item.limit > 0 ? Math.min(width, item.limit) : width;
+}
+(vega as unknown as { textMetrics: { width: typeof textWidth } }).textMetrics.width = textWidth;
 
 /**
  * Compiles a Vega-Lite spec and renders it to an SVG document, headless. The libraries' own warnings are kept

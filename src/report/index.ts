@@ -1,5 +1,6 @@
 // The report's public entry points: write report.html and the figures as SVG files into a run folder, or return
-// the tables as Markdown, JSON or CSV text. Both read only the stored results of the run folder.
+// the tables as Markdown, JSON or CSV text. Both read only the stored results (run.json, points.jsonl, and
+// open-loop.jsonl and memory.json where a run has them).
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../core/errors.js';
@@ -65,6 +66,8 @@ export async function writeReport(dir: string, options: WriteReportOptions = {})
   }
   const htmlPath = path.join(outDir, options.htmlName ?? REPORT_FILE);
   await writeFile(htmlPath, renderHtml(model, rendered));
+  // The memory experiment keeps its own page too (memory.md, memory.html), re-rendered beside its memory.json.
+  if (model.memory) await (await import('./memory.js')).writeMemoryReport(dir);
   return { htmlPath, svgPaths };
 }
 

@@ -1,16 +1,16 @@
 // The memory experiment's report (memory.json, schema eventbench.memory/1): a table of bytes per connection per
 // server with r, the connections each would hold within the budget (extrapolated), where each stopped, a figure
-// of memory against connections held, and the paper's claim (events use less memory per connection than
-// threads) stated as confirmed or refuted by what was measured. Pure: the stored run in, text out.
+// of memory against connections held (figures.ts), and the paper's claim (events use less memory per connection
+// than threads) stated as confirmed or refuted by what was measured. Pure: the stored run in, text out. Shown in
+// report.html when the run folder holds memory.json, and on a page of its own (memory.html).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { TopLevelSpec } from 'vega-lite';
 import { ResultsError } from '../core/errors.js';
 import { MEMORY_FILE, type MemoryRun, type MemoryServer } from '../sweep/schema.js';
+import { MIN_MEMORY_R } from '../experiments/memory.js';
 import { readMemory } from '../sweep/store.js';
 import { findModel, type ConnectionKind } from '../servers/registry.js';
-import { bytesText, groupDigits } from './tables.js';
-import { escapeHtml } from './html.js';
+import { bytesText, groupDigits, markdownTable, type Cell, type Table } from './tables.js';
 import { median } from '../core/numbers.js';
 
 /**
@@ -49,74 +49,63 @@ export function memoryClaim(run: MemoryRun): { verdict: 'confirmed' | 'refuted' 
   return { verdict, text: `${claim} ${verdict === 'confirmed' ? 'Confirmed' : 'Refuted'} here: the median event server costs ${bytesText(events)} per connection (${side('events').length} servers), the median thread or process server ${bytesText(threads)} (${side('threads').length}).` };
 }
 
-function row(s: MemoryServer): string[] {
+/** One server's row: its cost per connection (or why none), r, PSS or RSS, how far it got and why it stopped. */
+function row(s: MemoryServer): Cell[] {
   const last = s.levels.at(-1);
-  const held = last ? groupDigits(last.acceptedConnections ?? last.connections) : '—';
+  const held = last ? last.acceptedConnections ?? last.connections : null;
   const cost = s.status === 'failed' ? `failed: ${s.reason ?? ''}` : s.measurable ? bytesText(s.fit!.bytesPerConnection) : `not measurable here (${s.why ?? ''})`;
+  const text = (t: string, value: string | number | null = t): Cell => ({ text: t, value });
   return [
-    s.server, claimSide(s.server) ?? '—', cost, s.fit?.r === null || s.fit === undefined ? '—' : s.fit.r.toFixed(3),
-    s.fit ? bytesText(s.fit.interceptBytes) : '—', held, s.levels.at(-1)?.measure ?? '—',
-    s.connectionsInBudget ? `${groupDigits(s.connectionsInBudget.connections)} (extrapolated)` : '—',
-    s.stopped ? `at ${groupDigits(s.stopped.connections)}: ${s.stopped.why}` : '—',
-  ].map((c) => c.replaceAll('|', '/'));
+    text(s.server), text(claimSide(s.server) ?? '—'),
+    text(cost, s.measurable ? Math.round(s.fit!.bytesPerConnection) : null),
+    text(s.fit?.r === null || s.fit === undefined ? '—' : s.fit.r.toFixed(3), s.fit?.r ?? null),
+    text(s.fit ? bytesText(s.fit.interceptBytes) : '—', s.fit ? Math.round(s.fit.interceptBytes) : null),
+    text(held === null ? '—' : groupDigits(held), held), text(last?.measure ?? '—', last?.measure ?? null),
+    text(s.connectionsInBudget ? `${groupDigits(s.connectionsInBudget.connections)} (extrapolated)` : '—',
+      s.connectionsInBudget?.connections ?? null),
+    text(s.stopped ? `at ${groupDigits(s.stopped.connections)}: ${s.stopped.why}` : '—',
+      s.stopped ? `${s.stopped.connections}: ${s.stopped.why}` : null),
+  ];
 }
 
-export function memoryColumns(run: MemoryRun): string[] {
-  return ['server', 'kind', 'bytes/connection', 'r', 'at 0 connections', 'most held', 'measure', `connections in ${bytesText(run.budgetBytes)}`, 'stopped'];
+/** The memory experiment's table: bytes per connection of each server, with r and the measure (PSS or RSS). */
+export function memoryTable(run: MemoryRun): Table {
+  return {
+    name: 'memory',
+    title: `Memory per connection${run.quick ? ' (--quick)' : ''}: idle connections held open`,
+    columns: ['server', 'kind', 'bytes/connection', 'r', 'at 0 connections', 'most held', 'measure',
+      `connections in ${bytesText(run.budgetBytes)}`, 'stopped'],
+    csvColumns: ['server', 'kind', 'bytes_per_connection', 'r', 'intercept_bytes', 'most_held', 'measure', 'connections_in_budget',
+      'stopped'],
+    numeric: [false, false, true, true, true, true, false, true, false],
+    rows: run.servers.map(row),
+  };
+}
+
+/** What was measured, in one paragraph (the report and memory.html both say it). */
+export function memoryMethod(run: MemoryRun): string {
+  return `Idle connections that sent a partial request head, held at ${run.levels.join(', ')}; memory of the server's process tree once `
+    + 'settled (PSS for several processes, RSS for one). Bytes per connection is the least-squares slope, r its correlation; '
+    + `r < ${MIN_MEMORY_R} or a slope not above 0 is not measurable here. Connections within the budget are extrapolated from the fit, `
+    + 'never measured.';
 }
 
 /** The table and the claim as Markdown. */
 export function memoryMarkdown(run: MemoryRun): string {
-  const cols = memoryColumns(run);
-  const lines = [
-    `## Memory per connection${run.quick ? ' (--quick)' : ''}`, '',
-    `Idle connections that sent a partial request head, held at ${run.levels.join(', ')}; memory of the server's process tree once settled (PSS for several processes, RSS for one). Bytes per connection is the least-squares slope, r its correlation; r < 0.9 or a slope not above 0 is not measurable here. Connections within the budget are extrapolated from the fit, never measured.`, '',
-    `| ${cols.join(' | ')} |`, `|${cols.map(() => '---').join('|')}|`,
-    ...run.servers.map((s) => `| ${row(s).join(' | ')} |`), '',
-    memoryClaim(run).text, '',
-  ];
-  return lines.join('\n');
-}
-
-/** Memory (MiB) against connections held, one line per server: the slope is the cost per connection. */
-export function memoryFigureSpec(run: MemoryRun): TopLevelSpec {
-  const values = run.servers.flatMap((s) => s.levels.map((l) => ({ server: s.server, connections: l.acceptedConnections ?? l.connections, memoryMiB: l.memoryBytes / 2 ** 20 })));
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    width: 560, height: 320, background: 'white',
-    data: { values },
-    mark: { type: 'line', point: true },
-    encoding: {
-      x: { field: 'connections', type: 'quantitative', title: 'idle connections held' },
-      y: { field: 'memoryMiB', type: 'quantitative', title: 'server memory (MiB, PSS or RSS)', scale: { type: 'symlog' } },
-      color: { field: 'server', type: 'nominal', title: 'server' },
-    },
-  } as TopLevelSpec;
-}
-
-/** A self-contained page: the claim, the table, the figure. */
-export function memoryHtml(run: MemoryRun, svg: string): string {
-  const cols = memoryColumns(run);
-  const head = cols.map((c) => `<th>${escapeHtml(c)}</th>`).join('');
-  const body = run.servers.map((s) => `<tr>${row(s).map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`).join('\n');
-  return `<!doctype html><html><head><meta charset="utf-8"><title>eventbench: memory per connection</title>
-<style>body{font-family:system-ui,sans-serif;max-width:70rem;margin:1rem auto;padding:0 1rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .4rem;text-align:left}</style></head>
-<body><h1>Memory per connection</h1><p><strong>${escapeHtml(memoryClaim(run).text)}</strong></p>
-<p>Idle connections that sent a partial request head, held at ${escapeHtml(run.levels.join(', '))}; ${escapeHtml(run.environment.kernel)}, ${escapeHtml(run.environment.cpuModel)}. Connections within the budget are extrapolated from the fit.</p>
-<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>
-<figure>${svg}<figcaption>Server memory against idle connections held; the slope of each line is its cost per connection.</figcaption></figure></body></html>
-`;
+  const table = memoryTable(run);
+  return [`## ${table.title}`, '', memoryMethod(run), '', markdownTable(table), '', memoryClaim(run).text, ''].join('\n');
 }
 
 /** Writes memory.md, fig-memory.svg and memory.html beside memory.json; returns the HTML page's path. */
 export async function writeMemoryReport(dir: string): Promise<string> {
   const { writeFile } = await import('node:fs/promises');
-  const { renderSvg } = await import('./figures.js');
+  const { memoryFigure, renderSvg } = await import('./figures.js');
+  const { memoryPageHtml } = await import('./html.js');
   const run = readMemoryRun(dir);
-  const svg = await renderSvg(memoryFigureSpec(run), 'fig-memory');
+  const svg = await renderSvg(memoryFigure(run, 'wide').spec, 'fig-memory');
   await writeFile(path.join(dir, 'memory.md'), memoryMarkdown(run));
   await writeFile(path.join(dir, 'fig-memory.svg'), svg);
   const page = path.join(dir, 'memory.html');
-  await writeFile(page, memoryHtml(run, svg));
+  await writeFile(page, memoryPageHtml(run, svg));
   return page;
 }

@@ -1,6 +1,7 @@
 // The report's model: everything the figures and tables show, computed once from the stored run. Pure: the
 // renderers only format it. Repeats of one (server, load) are averaged; each server's mean serving time is fitted
-// against the offered load (the paper's Figure 2), and its peak memory likewise (bytes per connection).
+// against the offered load (the paper's Figure 2). A repeat that served nothing is not a value: it is counted and
+// said, never averaged in as 0. Memory per connection comes from the memory experiment only (memory.json).
 import { openLoopModel, type OpenLoopModel } from './open-loop.js';
 import type { Environment } from '../core/environment.js';
 import { MEASURED_LOAD_FLOOR } from '../load/types.js';
@@ -8,10 +9,15 @@ import type { Family, HostSetup, Plan, Point, RunInfo } from '../sweep/schema.js
 import { fitLine, type LineFit } from '../core/fit.js';
 import { components, fitRounds, halfWidth, overlaps, ratioInterval, slopeInterval } from './intervals.js';
 import type { Components, Interval, Series } from './intervals.js';
+import { tieGroups } from './ties.js';
 import { flagsOf, POINT_FLAG_KINDS, type PointFlagKind } from '../sweep/verdict.js';
 import { PAPER_ROWS, REFERENCE_ROW, paperRow } from './paper.js';
-import type { StoredRun } from './read.js';
+import type { ReportInput } from './read.js';
+import type { MemoryRun } from '../experiments/memory.js';
 import { mean } from '../core/numbers.js';
+import { mergeBuckets } from '../load/distribution.js';
+import { errorKinds } from '../load/format.js';
+import type { LatencyBuckets } from '../load/types.js';
 
 export const REPORT_SCHEMA = 'eventbench.report/1';
 
@@ -21,7 +27,7 @@ export const CLIENT_BOUND_SHARE = MEASURED_LOAD_FLOOR;
 /** One server at one offered load, its ok repeats averaged. */
 export interface LoadPoint {
   load: number;
-  /** Repeats measured (status ok) and failed. */
+  /** Repeats that served at least one request, and repeats that failed or served nothing. */
   repeats: number;
   failed: number;
   /** Means over the ok repeats. */
@@ -33,9 +39,17 @@ export interface LoadPoint {
   meanLatencyMinMs: number;
   meanLatencyMaxMs: number;
   p99Ms: number;
-  throughputRps: number;
-  /** Mean of the repeats' peak server RSS, bytes; null when the runner sampled no metrics. */
+  /**
+   * Requests/s over the repeats whose kept window had a steady part; null when none had (a point that served a
+   * few requests all started at once, as `threads` at l=10): no rate was measured, which is not 0.
+   */
+  throughputRps: number | null;
+  /** Mean of the repeats' peak server RSS under load, bytes; null when the runner sampled no metrics. */
   peakRssBytes: number | null;
+  /** Means over the repeats of Jain's index and the slowest client's share (src/load/types.ts Fairness); null before load/3. */
+  fairness: { jainIndex: number; slowestClientShare: number } | null;
+  /** The repeats' latency distributions pooled (bucket counts added); null before load/3. */
+  latencyBuckets: LatencyBuckets | null;
   /** Summed over the repeats. */
   requests: number;
   errors: number;
@@ -53,7 +67,7 @@ export interface LoadPoint {
   inFit: boolean;
 }
 
-export type FlagKind = PointFlagKind | 'accept-queue' | 'stopped' | 'ended-early' | 'failed' | 'fit';
+export type FlagKind = PointFlagKind | 'accept-queue' | 'stopped' | 'ended-early' | 'failed' | 'served-nothing' | 'fit';
 
 export interface Flag {
   kind: FlagKind;
@@ -67,8 +81,10 @@ export interface ServerSummary {
   /** The paper row it answers, and that row's concurrency model. */
   paperRow?: string;
   paperStyle?: string;
-  /** Ascending load; only loads with at least one ok repeat. */
+  /** Ascending load; only loads with at least one repeat that served something. */
   loads: LoadPoint[];
+  /** Loads tried where no repeat served anything (each failed, or got no response): no value, never a 0. */
+  notMeasured: { load: number; why: 'failed' | 'served nothing' }[];
   /**
    * Mean serving time (ms) against load: slope in ms per client. Fitted to each load's mean over every round, a
    * load a flag left without a round filled in from that round's factor (intervals.ts), so that every load
@@ -83,13 +99,15 @@ export interface ServerSummary {
   ratio: Interval | null;
   /** The spread of its trusted points by level, process (round) and point; null when it has none. */
   components: Components | null;
-  /** 1 = fastest; servers whose ratio intervals overlap are tied and share the better rank. Null when not ranked. */
+  /**
+   * 1 = fastest: one more than the servers in the tie groups above this one's, shared by its group (src/report/ties.ts),
+   * so ranks never decrease down the table. Null when not ranked.
+   */
   rank: number | null;
-  /** The servers this one is tied with (overlapping ratio intervals). */
+  /** Its tie group, 1 = the fastest: a run of servers down the ranking whose ratio intervals all overlap. */
+  group: number | null;
+  /** The servers whose ratio interval overlaps this one's, in its group or (where overlaps chain) beyond it. */
   tiedWith: string[];
-  /** Peak RSS (bytes) against load: slope in bytes per connection. */
-  memoryFit: LineFit | null;
-  bytesPerConnection: number | null;
   requests: number;
   errors: number;
   flags: Flag[];
@@ -138,14 +156,27 @@ export interface ReportModel {
   comparison: ComparisonRow[];
   /** The server every ratio of the ranking divides by, and why that one. */
   ratioReference: { server: string | null; why: string };
+  /** The ranking's tie groups and the overlaps that chain across them (src/report/ties.ts). */
+  ties: Ties;
   /** The open loop's curves and knees (src/report/open-loop.ts), for runs made with --open-loop. */
   openLoop?: OpenLoopModel;
+  /** The memory experiment of this run folder (memory.json), as stored: memory per connection comes only from it. */
+  memory?: MemoryRun;
 }
 
 const loadsText = (loads: readonly number[]): string => loads.map((l) => `l=${l}`).join(', ');
 
+/** Whether a point measured something: it ran and at least one request got a response in its kept window. */
+const served = (p: Point): boolean => p.status === 'ok' && p.result !== undefined && p.result.requests > 0;
+
+/** "all 100 requests failed (100 timeout)": what became of a point that served nothing. */
+function errorsText(p: Point): string {
+  const e = p.result!.errors;
+  return e.total > 0 ? `all ${p.result!.requestsCompleted} requests failed (${errorKinds(e)})` : 'no request got a response';
+}
+
 function aggregate(points: readonly Point[], plan: Plan): LoadPoint | null {
-  const ok = points.filter((p) => p.status === 'ok' && p.result);
+  const ok = points.filter(served);
   if (ok.length === 0) return null;
   const flagsByPoint = ok.map((p) => flagsOf(p, plan));
   const trusted = ok.filter((_, i) => flagsByPoint[i]!.length === 0);
@@ -155,6 +186,9 @@ function aggregate(points: readonly Point[], plan: Plan): LoadPoint | null {
   const rss = shown.map((p) => p.metrics?.peakRssBytes).filter((v): v is number => typeof v === 'number');
   const means = results.map((r) => r.latencyMs.mean);
   const kinds = [...new Set(flagsByPoint.flat().map((f) => f.kind))];
+  const rates = results.map((r) => r.throughputRps).filter((v) => v > 0);
+  const fair = results.every((r) => r.fairness) ? results.map((r) => r.fairness!) : [];
+  const buckets = results.every((r) => r.latencyBuckets) ? mergeBuckets(results.map((r) => r.latencyBuckets!)) : undefined;
   return {
     load: points[0]!.load,
     repeats: ok.length,
@@ -165,8 +199,11 @@ function aggregate(points: readonly Point[], plan: Plan): LoadPoint | null {
     meanLatencyMinMs: Math.min(...means),
     meanLatencyMaxMs: Math.max(...means),
     p99Ms: mean(results.map((r) => r.latencyMs.percentiles['99'] ?? r.latencyMs.max)),
-    throughputRps: mean(results.map((r) => r.throughputRps)),
+    throughputRps: rates.length > 0 ? mean(rates) : null,
     peakRssBytes: rss.length === shown.length ? mean(rss) : null,
+    fairness: fair.length > 0
+      ? { jainIndex: mean(fair.map((f) => f.jainIndex)), slowestClientShare: mean(fair.map((f) => f.slowestClientShare)) } : null,
+    latencyBuckets: buckets ?? null,
     requests: ok.reduce((a, p) => a + p.result!.requestsCompleted, 0),
     errors: ok.reduce((a, p) => a + p.result!.errors.total, 0),
     listenOverflows: ok.reduce((a, p) => a + ((p.metrics?.listenOverflows ?? 0) + (p.metrics?.listenDrops ?? 0)), 0),
@@ -183,16 +220,17 @@ function summarise(server: string, points: readonly Point[], plan: Plan): Server
   const flags: Flag[] = [];
   const byLoad = new Map<number, Point[]>();
   for (const p of points) byLoad.set(p.load, [...(byLoad.get(p.load) ?? []), p]);
-  const loads = [...byLoad.keys()].sort((a, b) => a - b)
-    .map((l) => aggregate(byLoad.get(l)!, plan))
-    .filter((lp): lp is LoadPoint => lp !== null);
+  const tried = [...byLoad.keys()].sort((a, b) => a - b);
+  const loads = tried.map((l) => aggregate(byLoad.get(l)!, plan)).filter((lp): lp is LoadPoint => lp !== null);
+  const notMeasured = tried.filter((l) => !loads.some((lp) => lp.load === l))
+    .map((load) => ({ load, why: byLoad.get(load)!.some((p) => p.status === 'ok') ? 'served nothing' as const : 'failed' as const }));
 
   // A flagged repeat did not measure the server at a steady state under its quota with l requests in flight:
   // it is shown, never fitted. Each kind is said once, with the loads and the first reason given.
   const fitted = loads.filter((lp) => lp.trusted > 0);
   for (const lp of fitted) lp.inFit = true;
   for (const kind of POINT_FLAG_KINDS) {
-    const hit = points.filter((p) => p.status === 'ok' && flagsOf(p, plan).some((f) => f.kind === kind));
+    const hit = points.filter((p) => served(p) && flagsOf(p, plan).some((f) => f.kind === kind));
     if (hit.length === 0) continue;
     const at = [...new Set(hit.map((p) => p.load))];
     const why = flagsOf(hit[0]!, plan).find((f) => f.kind === kind)!.why;
@@ -203,6 +241,12 @@ function summarise(server: string, points: readonly Point[], plan: Plan): Server
     const total = overflowing.reduce((a, lp) => a + lp.listenOverflows, 0);
     flags.push({ kind: 'accept-queue', text: `accept-queue overflows at ${loadsText(overflowing.map((lp) => lp.load))} (${total} host-wide ListenOverflows + ListenDrops)` });
   }
+  const empty = points.filter((p) => p.status === 'ok' && !served(p));
+  if (empty.length > 0) {
+    const at = loadsText([...new Set(empty.map((p) => p.load))]);
+    const text = `served nothing at ${at} (${empty.length} of ${points.length} points): ${errorsText(empty[0]!)}; not drawn, not fitted`;
+    flags.push({ kind: 'served-nothing', text });
+  }
   for (const p of points) {
     if (p.status === 'failed') flags.push({ kind: 'failed', text: `failed at l=${p.load}${p.round > 1 ? ` (round ${p.round})` : ''}: ${p.reason ?? 'no reason recorded'}` });
     if (p.result?.stoppedEarly) flags.push({ kind: 'ended-early', text: `the load run at l=${p.load} ended early: ${p.result.stoppedEarly}` });
@@ -210,30 +254,30 @@ function summarise(server: string, points: readonly Point[], plan: Plan): Server
   }
 
   const latencyFit = fitRounds(seriesOf(loads));
-  const withRss = fitted.filter((lp) => lp.peakRssBytes !== null);
-  const memoryFit = fitLine(withRss.map((lp) => lp.load), withRss.map((lp) => lp.peakRssBytes!));
   if (!latencyFit) flags.push({ kind: 'fit', text: `no fit: ${fitted.length === 0 ? 'no load was measured without a flag' : 'fewer than two loads were measured without a flag'}` });
   else if (latencyFit.slope <= 0) flags.push({ kind: 'fit', text: `slope ${latencyFit.slope.toFixed(3)} ms/client is not positive: not ranked` });
   else if (latencyFit.n === 2) flags.push({ kind: 'fit', text: 'fitted on 2 loads only: a line through two points, r = ±1 by construction' });
   const slopeCi = latencyFit && latencyFit.slope > 0 ? slopeInterval(seriesOf(loads)) : null;
   const row = paperRow(first.paperRow);
+  const ran = points.filter((p) => p.status === 'ok' && p.result);
   return {
     server,
     family: first.family,
     ...(first.paperRow !== undefined ? { paperRow: row?.row ?? first.paperRow } : {}),
     ...(row ? { paperStyle: row.style } : {}),
     loads,
+    notMeasured,
     latencyFit,
     impliedRps: latencyFit && latencyFit.slope > 0 ? 1000 / latencyFit.slope : null,
     slopeCi,
     ratio: null,
     components: components(seriesOf(loads)),
     rank: null,
+    group: null,
     tiedWith: [],
-    memoryFit,
-    bytesPerConnection: memoryFit ? memoryFit.slope : null,
-    requests: loads.reduce((a, lp) => a + lp.requests, 0),
-    errors: loads.reduce((a, lp) => a + lp.errors, 0),
+    // Every point that ran, those that served nothing included: their errors are the reason.
+    requests: ran.reduce((a, p) => a + p.result!.requestsCompleted, 0),
+    errors: ran.reduce((a, p) => a + p.result!.errors.total, 0),
     flags,
   };
 }
@@ -261,17 +305,20 @@ function chooseRatioReference(servers: readonly ServerSummary[], asked?: string)
     : { server: null, why: 'No server has a positive slope, so there is nothing to divide by.' };
 }
 
-/** Ratios to the reference with intervals, and ranks where overlapping intervals tie. */
-function rank(servers: ServerSummary[], reference: string | null): void {
+/** Ratios to the reference with intervals; tie groups and ranks in ranking order (see ties.ts). */
+function rank(servers: ServerSummary[], reference: string | null): Ties {
   const ref = servers.find((s) => s.server === reference);
-  if (!ref) return;
+  if (!ref) return { groups: [], chains: [] };
   for (const s of servers) if (slopeOf(s) !== null) s.ratio = ratioInterval(seriesOf(s.loads), seriesOf(ref.loads));
-  const ranked = servers.filter((s) => s.ratio !== null);
-  for (const s of ranked) {
-    s.tiedWith = ranked.filter((o) => o !== s && overlaps(o.ratio!, s.ratio!)).map((o) => o.server);
-    // Rank: one more than the servers that are surely faster (their whole interval below this one's).
-    s.rank = 1 + ranked.filter((o) => o.ratio!.hi < s.ratio!.lo).length;
-  }
+  // The order the table shows (buildModel sorts alike; both sorts are stable from the slope order).
+  const ranked = servers.filter((s) => s.ratio !== null).sort((a, b) => a.ratio!.value - b.ratio!.value);
+  for (const s of ranked) s.tiedWith = ranked.filter((o) => o !== s && overlaps(o.ratio!, s.ratio!)).map((o) => o.server);
+  const ties = tieGroups(ranked.map((s) => s.ratio!));
+  ranked.forEach((s, i) => { s.rank = ties.rank[i]!; s.group = ties.group[i]!; });
+  return {
+    groups: ties.members.map((m) => m.map((i) => ranked[i]!.server)),
+    chains: ties.chains.map(([i, j]) => [ranked[i]!.server, ranked[j]!.server]),
+  };
 }
 
 /** What the data say of two servers' speeds: the slower one's slope over the faster one's, with its interval. */
@@ -368,12 +415,19 @@ function compare(servers: readonly ServerSummary[], reference: Reference): Compa
   return rows;
 }
 
+export interface Ties {
+  /** Servers of each tie group, fastest group first, in table order. */
+  groups: string[][];
+  /** Pairs of servers in different groups whose ratio intervals overlap all the same. */
+  chains: [string, string][];
+}
+
 export interface ModelOptions {
   /** The server ratios divide by (`--reference`); default lighttpd, else native-epoll, else events. */
   reference?: string;
 }
 
-export function buildModel(stored: StoredRun, options: ModelOptions = {}): ReportModel {
+export function buildModel(stored: ReportInput, options: ModelOptions = {}): ReportModel {
   const { info: run, points } = stored;
   const names = [...run.plan.servers, ...points.map((p) => p.server)].filter((n, i, all) => all.indexOf(n) === i);
   const servers = names
@@ -383,9 +437,11 @@ export function buildModel(stored: StoredRun, options: ModelOptions = {}): Repor
   // Stable sort: servers without a slope keep plan order at the end.
   servers.sort((a, b) => (slopeOf(a) ?? Infinity) - (slopeOf(b) ?? Infinity));
   const ratioReference = chooseRatioReference(servers, options.reference);
-  rank(servers, ratioReference.server);
+  const ties = rank(servers, ratioReference.server);
   // Ranked by the paired ratio where there is one (it is what the ranks and ties are read from), then by slope.
-  servers.sort((a, b) => (a.ratio && b.ratio ? a.ratio.value - b.ratio.value : (slopeOf(a) ?? Infinity) - (slopeOf(b) ?? Infinity)));
+  // Ranked servers first, so that ranks never decrease down the table; the rest by slope, then in plan order.
+  servers.sort((a, b) => Number(a.rank === null) - Number(b.rank === null)
+    || (a.ratio && b.ratio ? a.ratio.value - b.ratio.value : (slopeOf(a) ?? Infinity) - (slopeOf(b) ?? Infinity)));
   const reference = chooseReference(servers);
   const notes = [...stored.notes];
   if (reference.row !== REFERENCE_ROW) notes.push(reference.why);
@@ -407,6 +463,8 @@ export function buildModel(stored: StoredRun, options: ModelOptions = {}): Repor
     reference,
     comparison: compare(servers, reference),
     ratioReference,
+    ties,
     ...(stored.openPoints ? { openLoop: openLoopModel(stored.openPoints, run.plan.servers) } : {}),
+    ...(stored.memory ? { memory: stored.memory } : {}),
   };
 }

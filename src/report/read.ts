@@ -7,6 +7,8 @@ import { POINTS_FILE } from '../sweep/schema.js';
 
 export type { StoredRun };
 export { ResultsError };
+/** What the report reads from a run folder: the run, its open loop and its memory experiment when it has them. */
+export type ReportInput = StoredRun;
 
 /** A run folder as the report reads it: named as `DIR`, torn last lines skipped, at least one point. */
 export function readReportRun(dir: string): StoredRun {

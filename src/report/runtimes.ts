@@ -117,13 +117,16 @@ export function runtimeFigures(model: ReportModel, layout: Layout): Figure[] {
   if (!c) return [];
   const values = c.rows.flatMap((row) => c.runtimes.filter((r) => row.cells[r]?.slopeMs != null).map((r) => ({ model: row.model, runtime: r, slope: row.cells[r]!.slopeMs })));
   const wide = layout === 'wide';
+  const font = wide ? 12 : 11;
   const title = 'Runtimes × models: slope of each model under each runtime';
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     ...(wide ? { title: { text: title, subtitle: 'mean serving time per extra client, ms; smaller is faster', anchor: 'start' } } : {}),
     background: 'white',
+    // The other figures' type sizes (Vega's defaults are 10 and 11 px).
+    config: { axis: { labelFontSize: font, titleFontSize: font }, legend: { labelFontSize: font, titleFontSize: font } },
     data: { values },
-    width: wide ? 520 : 250,
+    width: wide ? 520 : 200,
     height: { step: wide ? 10 : 8 },
     mark: { type: 'bar' },
     encoding: {

@@ -14,8 +14,8 @@ export interface Cell {
 export const visible = (row: readonly Cell[]): Cell[] => row.filter((c) => !c.csvOnly);
 
 export interface Table {
-  /** Short name, for `--table` ("open-loop" is in the HTML report only). */
-  name: TableName | 'open-loop';
+  /** Short name, for `--table` ("open-loop" and "memory" are in the HTML report only). */
+  name: TableName | 'open-loop' | 'memory';
   title: string;
   /** Column headings for readers, and for CSV (with units, no spaces). */
   columns: string[];
@@ -72,34 +72,51 @@ export function intervalText(i: Interval | null, digits: number): string {
   return i.lo === i.hi ? fixed(i.value, digits) : `${fixed(i.value, digits)} [${fixed(i.lo, digits)}–${fixed(i.hi, digits)}]`;
 }
 
+/** A server's fairness at the highest load it has one for (the ranking's column), or null. */
+export function topFairness(s: ServerSummary): { load: number; jainIndex: number; slowestClientShare: number } | null {
+  const top = s.loads.filter((lp) => lp.fairness !== null).at(-1);
+  return top ? { load: top.load, ...top.fairness! } : null;
+}
+
 export function rankingTable(model: ReportModel): Table {
   const ref = model.ratioReference.server ?? 'reference';
+  const topLoad = Math.max(...model.plan.loads);
   return {
     name: 'ranking',
     title: 'Ranking: the slope of mean serving time against load (smaller is faster), with 95% intervals over the rounds ([?]: two points, no interval)',
-    columns: ['#', 'server', 'model', 'slope ms/client', 'implied req/s', `÷ ${ref}`, 'tied with', 'r', 'bytes/connection', 'errors', 'flags'],
-    csvColumns: ['rank', 'server', 'model', 'slope_ms_per_client', 'implied_rps', 'ratio', 'ratio_low', 'ratio_high', 'slope_low', 'slope_high', 'tied_with', 'r', 'bytes_per_connection', 'errors', 'flags'],
-    numeric: [true, false, false, true, true, true, false, true, true, true, false],
+    columns: ['#', 'server', 'model', 'slope ms/client', 'implied req/s', `÷ ${ref}`, 'r', `fairness at l=${topLoad}`, 'errors', 'flags'],
+    csvColumns: ['rank', 'group', 'server', 'model', 'slope_ms_per_client', 'implied_rps', 'ratio', 'ratio_low', 'ratio_high', 'slope_low',
+      'slope_high', 'tied_with', 'r', 'jain_index', 'slowest_client_share', 'fairness_load', 'errors', 'flags'],
+    numeric: [true, false, false, true, true, true, true, true, true, false],
     rows: model.servers.map((s) => {
       const slope = s.latencyFit?.slope ?? null;
       const share = s.requests > 0 ? s.errors / s.requests : 0;
+      const shared = s.group !== null && (model.ties.groups[s.group - 1]?.length ?? 0) > 1;
       const cells: Cell[] = [
-        { text: s.rank === null ? '—' : `${s.rank}${s.tiedWith.length > 0 ? '=' : ''}`, value: s.rank },
+        { text: s.rank === null ? '—' : `${s.rank}${shared ? '=' : ''}`, value: s.rank },
+        { text: '', value: s.group, csvOnly: true },
         str(s.server),
         str(modelText(s)),
         { text: s.slopeCi ? intervalText(s.slopeCi, 3) : fixed(slope, 3), value: round(slope, 3) },
         num(s.impliedRps, 0, s.impliedRps === null ? '—' : groupDigits(s.impliedRps)),
         { text: intervalText(s.ratio, 2), value: round(s.ratio?.value ?? null, 3) },
         csvOnly(s.ratio?.lo ?? null, 3), csvOnly(s.ratio?.hi ?? null, 3), csvOnly(s.slopeCi?.lo ?? null, 4), csvOnly(s.slopeCi?.hi ?? null, 4),
-        { text: s.tiedWith.join(', ') || '—', value: s.tiedWith.join(' ') },
+        { text: '', value: s.tiedWith.join(' '), csvOnly: true },
         num(s.latencyFit?.r ?? null, 4),
-        { text: bytesText(s.bytesPerConnection), value: round(s.bytesPerConnection, 0) },
+        ...fairnessCells(s, topLoad),
         { text: s.errors === 0 ? '0' : `${groupDigits(s.errors)} (${(share * 100).toFixed(share < 0.001 ? 2 : 1)}%)`, value: s.errors },
         { text: flagLabels(s) || '—', value: s.flags.map((f) => f.text).join(' | ') },
       ];
       return cells;
     }),
   };
+}
+
+/** Jain's index at the server's highest load (its load said when not the plan's highest), and CSV's extra columns. */
+function fairnessCells(s: ServerSummary, topLoad: number): Cell[] {
+  const f = topFairness(s);
+  const text = f === null ? '—' : `${f.jainIndex.toFixed(3)}${f.load !== topLoad ? ` (l=${f.load})` : ''}`;
+  return [{ text, value: round(f?.jainIndex ?? null, 4) }, csvOnly(f?.slowestClientShare ?? null, 3), csvOnly(f?.load ?? null, 0)];
 }
 
 export function paperTable(model: ReportModel): Table {
@@ -127,9 +144,12 @@ export function pointsTable(model: ReportModel): Table {
   return {
     name: 'points',
     title: 'Every point (unflagged repeats averaged)',
-    columns: ['server', 'load', 'repeats', 'unflagged', 'measured load', 'mean ms', 'p99 ms', 'req/s', 'peak RSS', 'errors', 'overflows', 'flags', 'in fit'],
-    csvColumns: ['server', 'load', 'repeats', 'unflagged', 'measured_load', 'mean_latency_ms', 'p99_latency_ms', 'throughput_rps', 'peak_rss_bytes', 'errors', 'listen_overflows', 'flags', 'in_fit'],
-    numeric: [false, true, true, true, true, true, true, true, true, true, true, false, false],
+    // "in fit" is CSV's only: a point is in the fit exactly when it has an unflagged repeat.
+    columns: ['server', 'load', 'repeats', 'unflagged', 'l_m', 'mean ms', 'p99 ms', 'req/s', 'Jain', 'slowest client', 'peak RSS',
+      'errors', 'overflows', 'flags'],
+    csvColumns: ['server', 'load', 'repeats', 'unflagged', 'measured_load', 'mean_latency_ms', 'p99_latency_ms', 'throughput_rps',
+      'jain_index', 'slowest_client_share', 'peak_rss_bytes', 'errors', 'listen_overflows', 'flags', 'in_fit'],
+    numeric: [false, true, true, true, true, true, true, true, true, true, true, true, true, false],
     rows: model.servers.flatMap((s) => s.loads.map((lp) => [
       str(s.server),
       { text: String(lp.load), value: lp.load },
@@ -138,16 +158,27 @@ export function pointsTable(model: ReportModel): Table {
       num(lp.measuredLoad, 1),
       num(lp.meanLatencyMs, 2),
       num(lp.p99Ms, 2),
-      num(lp.throughputRps, 0, groupDigits(lp.throughputRps)),
+      num(lp.throughputRps, 0, lp.throughputRps === null ? '—' : groupDigits(lp.throughputRps)),
+      num(lp.fairness?.jainIndex ?? null, 3),
+      num(lp.fairness?.slowestClientShare ?? null, 2),
       { text: bytesText(lp.peakRssBytes), value: lp.peakRssBytes === null ? null : Math.round(lp.peakRssBytes) },
       { text: groupDigits(lp.errors), value: lp.errors },
       { text: groupDigits(lp.listenOverflows), value: lp.listenOverflows },
       { text: lp.flags.join(', ') || '—', value: lp.flags.join(' ') },
-      { text: lp.inFit ? 'yes' : 'no', value: lp.inFit },
+      { text: '', value: lp.inFit, csvOnly: true },
     ])),
   };
 }
 
 export function table(model: ReportModel, name: TableName): Table {
   return name === 'ranking' ? rankingTable(model) : name === 'paper' ? paperTable(model) : pointsTable(model);
+}
+
+const mdCell = (s: string): string => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
+
+export function markdownTable(t: Table): string {
+  const head = `| ${t.columns.map(mdCell).join(' | ')} |`;
+  const rule = `|${t.numeric.map((n) => (n ? ' ---: ' : ' --- ')).join('|')}|`;
+  const body = t.rows.map((r) => `| ${visible(r).map((c) => mdCell(c.text)).join(' | ')} |`);
+  return [head, rule, ...body].join('\n');
 }

@@ -1,20 +1,67 @@
 // Text renderers: Markdown (for a paper or a pull request), CSV (one table), JSON (the whole model). Pure: model
 // in, string out. The sentences both Markdown and HTML show (the summary, the environment) are made here once.
-import { slopeOf, type ReportModel } from './model.js';
+import { slopeOf, type ReportModel, type ServerSummary } from './model.js';
+import { MAX_STRETCH, QUICK_DEFAULTS, WAVES_PER_POINT } from '../sweep/plan.js';
+import type { Plan } from '../sweep/schema.js';
 import { POINT_FLAG_KINDS } from '../sweep/verdict.js';
-import { bytesText, fixed, groupDigits, paperTable, rankingTable, table, visible, type Cell, type Table, type TableName } from './tables.js';
+import {
+  bytesText, fixed, groupDigits, markdownTable, paperTable, rankingTable, table, topFairness, type Cell, type TableName,
+} from './tables.js';
+import { memoryMarkdown } from './memory.js';
+
+export { markdownTable };
 import { runtimesMarkdown } from './runtimes.js';
+
+/** "native-st (user threads, the paper's ST): 0.070 ms per client, about 14,293 requests/s by Little's law". */
+function describe(s: ServerSummary): string {
+  const what = s.paperRow ? `${s.paperStyle ?? s.family}, the paper's ${s.paperRow}` : s.family;
+  const rps = s.impliedRps === null ? '—' : groupDigits(s.impliedRps);
+  return `${s.server} (${what}): ${fixed(s.latencyFit!.slope, 3)} ms per client, about ${rps} requests/s by Little's law`;
+}
+
+/** A tie group in one phrase: its members, and the range of their slopes and implied rates. */
+function describeGroup(group: readonly ServerSummary[], reference: string): string {
+  if (group.length === 1) return describe(group[0]!);
+  const slopes = group.map((s) => s.latencyFit!.slope);
+  const rps = group.map((s) => s.impliedRps ?? NaN);
+  return `${group.map((s) => s.server).join(', ')}, tied (their 95% intervals of the ratio to ${reference} overlap): `
+    + `${fixed(Math.min(...slopes), 3)} to ${fixed(Math.max(...slopes), 3)} ms per client, `
+    + `about ${groupDigits(Math.min(...rps))} to ${groupDigits(Math.max(...rps))} requests/s by Little's law`;
+}
+
+/** The fastest and slowest tie groups (or servers, when nothing was ranked), and how the ties read. */
+function extremes(model: ReportModel): string[] {
+  const fitted = model.servers.filter((s) => slopeOf(s) !== null);
+  const byName = new Map(model.servers.map((s) => [s.server, s]));
+  const groups = model.ties.groups.map((g) => g.map((name) => byName.get(name)!));
+  const reference = model.ratioReference.server ?? 'the reference';
+  const fastest = groups[0] ?? (fitted[0] ? [fitted[0]] : []);
+  const slowest = groups.at(-1) ?? (fitted.length > 1 ? [fitted.at(-1)!] : []);
+  const lines: string[] = [];
+  if (fastest.length > 0) lines.push(`Fastest: ${describeGroup(fastest, reference)}.`);
+  if (slowest.length > 0 && slowest !== fastest) {
+    const slopes = (g: readonly ServerSummary[]) => g.map((s) => s.latencyFit!.slope);
+    const lo = (Math.min(...slopes(slowest)) / Math.max(...slopes(fastest))).toFixed(1);
+    const hi = (Math.max(...slopes(slowest)) / Math.min(...slopes(fastest))).toFixed(1);
+    const times = `, ${lo === hi ? lo : `${lo} to ${hi}`}× the fastest${fastest.length > 1 ? ' group\'s slopes' : '\'s slope'}`;
+    lines.push(`Slowest: ${describeGroup(slowest, reference)}${times}.`);
+  }
+  const tied = model.ties.groups.filter((g) => g.length > 1);
+  if (tied.length > 0) {
+    const chains = model.ties.chains;
+    const chain = chains.length === 0 ? '' : ` Overlaps also chain across groups (${chains.length} pair${chains.length > 1 ? 's' : ''}, `
+      + `such as ${chains[0]![0]} and ${chains[0]![1]}): the table is cut into the fewest such groups, and a cut is not a proven `
+      + 'difference between its neighbours.';
+    lines.push(`Ties, in ${model.ties.groups.length} groups down the ranking (in each, every pair's 95% intervals of the ratio to `
+      + `${reference} overlap, and they share one rank): ${tied.map((g) => g.join(' = ')).join('; ')}.${chain}`);
+  }
+  return lines;
+}
 
 /** What a reader should take away first: who is fast, and whether to trust it. */
 export function glance(model: ReportModel): string[] {
   const fitted = model.servers.filter((s) => slopeOf(s) !== null);
-  const lines: string[] = [];
-  const fastest = fitted[0];
-  const slowest = fitted[fitted.length - 1];
-  const describe = (s: (typeof fitted)[number]) =>
-    `${s.server} (${s.paperRow ? `${s.paperStyle ?? s.family}, the paper's ${s.paperRow}` : s.family}): ${fixed(s.latencyFit!.slope, 3)} ms per client, about ${s.impliedRps === null ? '—' : groupDigits(s.impliedRps)} requests/s by Little's law`;
-  if (fastest) lines.push(`Fastest: ${describe(fastest)}.`);
-  if (slowest && slowest !== fastest) lines.push(`Slowest: ${describe(slowest)}${fastest && fastest.latencyFit!.slope > 0 ? `, ${(slowest.latencyFit!.slope / fastest.latencyFit!.slope).toFixed(1)}× the fastest's slope` : ''}.`);
+  const lines = extremes(model);
   const byKind = (kind: string) => model.servers.filter((s) => s.flags.some((f) => f.kind === kind)).map((s) => s.server);
   const flagged = POINT_FLAG_KINDS.map((kind) => ({ kind, servers: byKind(kind) })).filter((k) => k.servers.length > 0);
   if (flagged.length > 0) {
@@ -22,17 +69,21 @@ export function glance(model: ReportModel): string[] {
   } else {
     lines.push('Trust: no point was flagged (every one held its load, at steady state, under its CPU quota).');
   }
-  const tied = fitted.filter((s) => s.tiedWith.length > 0);
-  if (tied.length > 0 && model.ratioReference.server) {
-    const groups = new Set(tied.map((s) => [s.server, ...s.tiedWith].sort().join(' = ')));
-    lines.push(`Ties (95% intervals of the ratio to ${model.ratioReference.server} overlap): ${[...groups].join('; ')}.`);
-  }
   const overflow = byKind('accept-queue');
   if (overflow.length > 0) lines.push(`Accept-queue overflows during ${overflow.join(', ')}: connections were dropped and retried, as with the paper's somaxconn trap.`);
   const stopped = byKind('stopped');
   if (stopped.length > 0) lines.push(`Stopped before the highest load: ${stopped.join(', ')}.`);
   const failed = byKind('failed');
   if (failed.length > 0) lines.push(`Failed points: ${failed.join(', ')}.`);
+  const empty = model.servers.flatMap((s) => s.notMeasured.filter((n) => n.why === 'served nothing')
+    .map((n) => `${s.server} at l=${n.load}`));
+  if (empty.length > 0) lines.push(`Served nothing (no value, drawn nowhere): ${empty.join(', ')}.`);
+  const fair = fitted.map((s) => ({ s, f: topFairness(s) })).filter((x) => x.f !== null).sort((a, b) => a.f!.jainIndex - b.f!.jainIndex);
+  if (fair.length > 1) {
+    const text = (x: (typeof fair)[number]) => `${fixed(x.f!.jainIndex, 3)} (${x.s.server}, l=${x.f!.load})`;
+    lines.push("Fairness at each server's highest load (Jain's index over its clients, 1 = all served alike): "
+      + `from ${text(fair[0]!)} to ${text(fair.at(-1)!)}.`);
+  }
   const weak = fitted.filter((s) => s.latencyFit!.r !== null && s.latencyFit!.r < 0.99);
   if (weak.length > 0) lines.push(`Not a straight line (r < 0.99): ${weak.map((s) => `${s.server} r=${fixed(s.latencyFit!.r, 3)}`).join(', ')}; read their slopes with care.`);
   if (model.run.state !== 'finished') lines.push(`This run is ${model.run.state}: the report shows what was measured so far.`);
@@ -50,7 +101,7 @@ export function environmentRows(model: ReportModel): [string, string][] {
     ['runtime', `${e.runtime} ${e.runtimeVersion}, eventbench ${e.eventbenchVersion}`],
     ['servers', p.servers.join(', ')],
     ['loads', `${p.loads.join(', ')}, ${p.rounds} round${p.rounds > 1 ? 's' : ''}${p.seed !== undefined ? ` (server order shuffled per round, seed ${p.seed})` : ''}`],
-    ['each point', `${p.requests !== undefined ? `${groupDigits(p.requests)} requests` : `${p.durationS} s`}, ${p.trim} trimmed at each end, ${p.pageBytes}-byte page, ${p.engine} client`],
+    ['each point', `${pointRule(p)}; ${p.pageBytes}-byte page, ${p.engine} client`],
     ['pinning', `${h.pinned ? 'pinned' : 'not pinned'}: server on CPU ${p.serverCpus}, client on CPU ${p.clientCpus}`],
     ['throttle', `${h.throttle.mechanism}${h.throttle.mechanism === 'none' ? (h.throttle.reason ? ` (${h.throttle.reason})` : '') : `, ${h.throttle.share} of a core in every ${h.throttle.periodMs ?? 100} ms`}`],
     ['backlog', `${p.backlog} asked; somaxconn ${h.somaxconn ?? 'unknown'}, tcp_max_syn_backlog ${h.tcpMaxSynBacklog ?? 'unknown'}, local ports ${h.ipLocalPortRange ?? 'unknown'}`],
@@ -59,13 +110,15 @@ export function environmentRows(model: ReportModel): [string, string][] {
   return rows;
 }
 
-const mdCell = (s: string): string => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
-
-export function markdownTable(t: Table): string {
-  const head = `| ${t.columns.map(mdCell).join(' | ')} |`;
-  const rule = `|${t.numeric.map((n) => (n ? ' ---: ' : ' --- ')).join('|')}|`;
-  const body = t.rows.map((r) => `| ${visible(r).map((c) => mdCell(c.text)).join(' | ')} |`);
-  return [head, rule, ...body].join('\n');
+/** How long each point ran and what it kept, from the plan's own numbers (src/sweep/plan.ts pointDurationS). */
+export function pointRule(p: Plan): string {
+  const trim = `min(${groupDigits(p.trim)}, l) requests trimmed at each end by start order`;
+  if (p.durationS === undefined) return `${groupDigits(p.requests ?? 0)} requests, ${trim}`;
+  const cap = p.requests !== undefined ? `, at most ${groupDigits(p.requests)} requests` : '';
+  if (p.durationS <= QUICK_DEFAULTS.durationS) return `${p.durationS} s (a --quick point, not lengthened)${cap}, ${trim}`;
+  const longest = Number((MAX_STRETCH * p.durationS).toFixed(3));
+  return `${p.durationS} s, lengthened to hold ${WAVES_PER_POINT} waves of l requests at the server's rate at its previous load, `
+    + `up to ${longest} s${cap}; ${trim}`;
 }
 
 export function renderMarkdown(model: ReportModel): string {
@@ -82,6 +135,11 @@ export function renderMarkdown(model: ReportModel): string {
   out.push(...runtimesMarkdown(model));
   const paper = paperTable(model);
   out.push(`## ${paper.title}`, '', model.reference.why, '', markdownTable(paper), '');
+  if (model.memory) out.push(memoryMarkdown(model.memory));
+  else {
+    out.push('## Memory per connection', '',
+      'This run folder holds no memory.json: measure it with `eventbench memory --out DIR` (or a run without --no-memory).', '');
+  }
   out.push('## Environment', '', ...environmentRows(model).map(([k, v]) => `- ${k}: ${v}`), '');
   if (model.skipped.length > 0) out.push('## Skipped servers', '', ...model.skipped.map((s) => `- ${s.server}: ${s.reason}`), '');
   out.push('## Warnings', '', ...(model.warnings.length > 0 ? model.warnings.map((w) => `- ${w}`) : ['None recorded.']), '');

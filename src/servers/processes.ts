@@ -37,7 +37,7 @@ export const processes: ServerModel = {
     const cap = options.maxLive === undefined ? defaultMaxLive(PROCESS_BYTES, 'processes') : { maxLive: options.maxLive, note: `at most ${options.maxLive} live processes` };
     const children = new Map<ChildProcess, Promise<void>>();
 
-    const acceptor = startAcceptor(listener.fd, cap.maxLive, options.idleTimeoutMs, (fd) => {
+    const serve = (fd: number) => {
       let child: ChildProcess;
       try {
         child = spawn(process.execPath, [CHILD, String(options.pageBytes)], { stdio: [fd, 'ignore', 'inherit'] });
@@ -59,6 +59,23 @@ export const processes: ServerModel = {
         child.once('exit', end);
         child.once('error', end); // spawn failed: there will be no exit
       }));
+    };
+
+    // One spawn per turn of the event loop. A spawn blocks this thread until its child has exec'd, which under the
+    // run's CPU quota, shared with every child still starting, takes a while: spawning a whole flood of accepted
+    // connections in one turn kept a SIGTERM waiting past the runner's grace (32 children left behind).
+    const waiting: number[] = [];
+    let closing = false;
+    const drop = (fd: number) => { libc().close(fd); acceptor.done(); };
+    const spawnNext = () => {
+      const fd = waiting.shift();
+      if (fd === undefined) return;
+      if (waiting.length > 0) setImmediate(spawnNext);
+      if (closing) drop(fd);
+      else serve(fd);
+    };
+    const acceptor = startAcceptor(listener.fd, cap.maxLive, options.idleTimeoutMs, (fd) => {
+      if (waiting.push(fd) === 1) setImmediate(spawnNext);
     });
 
     return {
@@ -66,10 +83,15 @@ export const processes: ServerModel = {
       effectiveBacklog: listener.effectiveBacklog,
       notes: [...listener.notes, cap.note],
       async close() {
-        await acceptor.stop();
-        libc().close(listener.fd);
-        // SIGKILL: a connection's child holds nothing that needs a clean exit, and nothing in it can delay this.
+        // Children first: under the run's CPU quota this process shares it with every child still starting (a
+        // fresh Node each), which would leave it little to stop with. stop() refuses new connections at once;
+        // SIGKILL, since a connection's child holds nothing that needs a clean exit.
+        closing = true;
+        const stopped = acceptor.stop();
+        for (const fd of waiting.splice(0)) drop(fd);
         for (const child of children.keys()) child.kill('SIGKILL');
+        await stopped;
+        libc().close(listener.fd);
         await Promise.all(children.values());
       },
     };

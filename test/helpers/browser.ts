@@ -24,3 +24,47 @@ export async function withBrowser<T>(use: (context: BrowserContext) => Promise<T
     await rm(profile, { recursive: true, force: true });
   }
 }
+
+/**
+ * What overflows its container on the page now, one line each naming the element: an element wider than its
+ * parent (past either edge) unless the parent scrolls it (overflow-x auto or scroll: a wide table in its box); with
+ * `scrolling: false`, a box that would have to scroll counts too (every column visible). The page itself must not
+ * scroll sideways. SVG drawings are checked as a whole, not shape by shape.
+ */
+export const OVERFLOWS = `(scrolling) => {
+  const name = (el) => {
+    const id = el.id ? '#' + el.id : '';
+    const cls = typeof el.className === 'string' && el.className ? '.' + el.className.trim().split(/\\s+/).join('.') : '';
+    const tagged = el.dataset && (el.dataset.table || el.dataset.figure) ? el : el.querySelector('[data-table], [data-figure]');
+    const data = tagged ? '[' + (tagged.dataset.table || tagged.dataset.figure) + ']' : '';
+    const text = (el.textContent || '').trim().replace(/\\s+/g, ' ').slice(0, 40);
+    return el.tagName.toLowerCase() + id + cls + data + (text ? ' "' + text + '"' : '');
+  };
+  const out = [];
+  const root = document.documentElement;
+  if (root.scrollWidth > root.clientWidth) {
+    out.push('the page scrolls sideways: ' + root.scrollWidth + ' px wide in a ' + root.clientWidth + ' px window');
+  }
+  for (const el of document.querySelectorAll('body *')) {
+    if (el.closest('svg') && el.tagName.toLowerCase() !== 'svg') continue;
+    const parent = el.parentElement;
+    if (!parent || el.getClientRects().length === 0) continue;
+    const style = getComputedStyle(parent);
+    const scroller = style.overflowX === 'auto' || style.overflowX === 'scroll';
+    if (scroller) {
+      if (!scrolling && parent.scrollWidth > parent.clientWidth + 1) {
+        out.push(name(parent) + ' needs to scroll: ' + parent.scrollWidth + ' px of content in ' + parent.clientWidth + ' px');
+      }
+      continue;
+    }
+    const r = el.getBoundingClientRect();
+    const p = parent.getBoundingClientRect();
+    const left = p.left + parseFloat(style.borderLeftWidth) - 1;
+    const right = p.right - parseFloat(style.borderRightWidth) + 1;
+    if (r.right > right || r.left < left) {
+      const where = Math.round(r.left) + '..' + Math.round(r.right) + ' px in ' + Math.round(left) + '..' + Math.round(right);
+      out.push(name(el) + ' overflows ' + name(parent) + ': ' + where);
+    }
+  }
+  return [...new Set(out)];
+}`;

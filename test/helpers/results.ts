@@ -6,6 +6,8 @@ import path from 'node:path';
 import type { Environment } from '../../src/core/environment.js';
 import { POINTS_FILE, POINT_SCHEMA, RUN_FILE, RUN_SCHEMA, type Family, type Point, type RunInfo } from '../../src/sweep/schema.js';
 import { LOAD_SCHEMA, type LoadResult, type PhaseMs } from '../../src/load/types.js';
+import { latencyBuckets } from '../../src/load/distribution.js';
+import { MEMORY_FILE, MEMORY_SCHEMA, type MemoryRun, type MemoryServer } from '../../src/experiments/memory.js';
 
 export const ENVIRONMENT: Environment = {
   runtime: 'node',
@@ -53,16 +55,31 @@ export interface PointSpec {
   round?: number;
   stopped?: string;
   failed?: string;
+  /** The point ran but every request failed (`load` timeouts): no response, no value. */
+  servedNothing?: boolean;
+  /** Overrides the rate Little's law gives (0: a point too short for a rate, as a too-slow one). */
+  throughputRps?: number;
+  /** Jain's index of the point (0.999 by default); the slowest client's share follows from it. */
+  jainIndex?: number;
+}
+
+/** A latency distribution around `meanMs` on the load generator's log buckets: most requests near it, a tail to 4×. */
+function buckets(meanMs: number, requests: number): LoadResult['latencyBuckets'] {
+  const values = Array.from({ length: 200 }, (_, i) => meanMs * (0.5 + 0.9 * (i / 200) ** 2 + (i >= 196 ? 2.5 : 0)));
+  const b = latencyBuckets(values)!;
+  return { ...b, counts: b.counts.map((c) => Math.round((c * requests) / values.length)) };
 }
 
 /** A Point as the runner stores it, with a LoadResult consistent with the given mean latency (Little's law). */
 export function point(s: PointSpec): Point {
   const base = { schema: POINT_SCHEMA, server: s.server, family: s.family, ...(s.paperRow ? { paperRow: s.paperRow } : {}), load: s.load, round: s.round ?? 1, startedAt: '2025-01-02T03:05:00.000Z' } as const;
   if (s.failed) return { ...base, status: 'failed', reason: s.failed, ...(s.stopped ? { stopped: s.stopped } : {}) };
+  if (s.servedNothing) return { ...base, status: 'ok', result: nothingServed(s), ...(s.stopped ? { stopped: s.stopped } : {}) };
   const measuredLoad = s.measuredLoad ?? s.load * 0.99;
-  const throughputRps = (measuredLoad / s.meanLatencyMs) * 1000;
+  const throughputRps = s.throughputRps ?? (measuredLoad / s.meanLatencyMs) * 1000;
   const requests = 18000;
   const errors = s.errors ?? 0;
+  const jain = s.jainIndex ?? 0.999;
   const result: LoadResult = {
     schema: LOAD_SCHEMA, engine: 'eventbench', url: 'http://127.0.0.1:40000/', mode: 'close', concurrency: s.load, workers: 1,
     requestsStarted: 20000, requestsCompleted: 20000, requests, trim: 1000,
@@ -74,6 +91,8 @@ export function point(s: PointSpec): Point {
     statusCounts: { '200': 20000 - errors },
     clientCpu: { userS: 1, systemS: 1, share: 0.4 },
     verdict: { clientBound: false, reasons: [] },
+    fairness: { clients: s.load, jainIndex: jain, slowestClientShare: Math.max(0, 1 - 8 * (1 - jain)) },
+    latencyBuckets: buckets(s.meanLatencyMs, requests),
     startedAt: base.startedAt,
     environment: ENVIRONMENT,
   };
@@ -86,6 +105,22 @@ export function point(s: PointSpec): Point {
         listenOverflows: s.listenOverflows ?? 0, listenDrops: 0, backlog: { requested: 4096, effective: 4096 },
       },
     } : {}),
+  };
+}
+
+/** A result in which every request timed out, as a thread per connection's at l=100 under a quarter core. */
+function nothingServed(s: PointSpec): LoadResult {
+  const none = { min: NaN, mean: NaN, sd: NaN, median: NaN, max: NaN };
+  return {
+    schema: LOAD_SCHEMA, engine: 'eventbench', url: 'http://127.0.0.1:40000/', mode: 'close', concurrency: s.load, workers: 1,
+    requestsStarted: s.load, requestsCompleted: s.load, requests: 0, trim: 0, durationS: 0, totalDurationS: 10, throughputRps: 0,
+    measuredLoad: 0,
+    latencyMs: { ...none, percentiles: {} }, phasesMs: { connect: none, processing: none, waiting: none, total: none },
+    bytesReceived: 0, documentBytes: null,
+    errors: { connect: 0, reset: 0, timeout: s.load, status: 0, length: 0, other: 0, total: s.load },
+    statusCounts: {}, clientCpu: { userS: 0.1, systemS: 0.1, share: 0.02 },
+    verdict: { clientBound: false, reasons: ['no request was served: see the errors'] },
+    startedAt: '2025-01-02T03:05:00.000Z', environment: ENVIRONMENT,
   };
 }
 
@@ -146,4 +181,34 @@ export function realisticRun(): { run: RunInfo; points: Point[]; tail: string; l
   delete run.finishedAt;
   const tail = JSON.stringify(point({ server: 'processes', family: 'typescript', load: 1000, meanLatencyMs: 400 })).slice(0, 120);
   return { run, points, tail, lines: LINES };
+}
+
+/**
+ * memory.json as `eventbench memory` (or run's memory phase) writes it into a run folder: events and threads on
+ * known lines, native-epoll too flat to measure, apache-prefork failed.
+ */
+export async function writeMemoryRun(dir: string): Promise<MemoryRun> {
+  const levels = [0, 250, 500, 1000];
+  const line = (server: string, family: Family, base: number, perConnection: number, measure: 'pss' | 'rss'): MemoryServer => ({
+    server, family, status: 'ok', measurable: true,
+    levels: levels.map((connections) => ({
+      connections, acceptedConnections: connections, memoryBytes: base + perConnection * connections, measure, processes: 1, threads: 7,
+      settled: true,
+    })),
+    fit: { bytesPerConnection: perConnection, interceptBytes: base, r: 1, n: levels.length },
+    connectionsInBudget: { connections: Math.floor((2 ** 30 - base) / perConnection), extrapolated: true },
+  });
+  const flat = { ...line('native-epoll', 'native', 2e6, 1, 'rss'), measurable: false, why: 'r 0.31 < 0.9' };
+  delete flat.connectionsInBudget;
+  const run: MemoryRun = {
+    schema: MEMORY_SCHEMA, startedAt: '2025-01-02T03:40:00.000Z', finishedAt: '2025-01-02T03:41:00.000Z', environment: ENVIRONMENT,
+    levels, budgetBytes: 2 ** 30, idleTimeoutS: 3600, quick: true,
+    servers: [
+      line('events', 'typescript', 45e6, 1200, 'rss'), line('threads', 'typescript', 50e6, 260 * 1024, 'rss'), flat,
+      { server: 'apache-prefork', family: 'production', status: 'failed', reason: 'apache2 is not installed', levels: [],
+        measurable: false },
+    ],
+  };
+  await writeFile(path.join(dir, MEMORY_FILE), JSON.stringify(run, null, 2));
+  return run;
 }

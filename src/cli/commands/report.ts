@@ -25,8 +25,9 @@ run can be re-rendered, and a run still going renders what it has measured so fa
                     json: the whole report model (fits, flags, every point, environment).
                     csv: one table (see --table), with units in the column names.
                       eventbench report results/run1 --format md > results.md
-  --table NAME      with --format csv: ranking (default; slope, implied req/s, r, bytes/connection, errors,
-                    flags), paper (today against the paper's slopes) or points (every load, repeats averaged)
+  --table NAME      with --format csv: ranking (default; slope, implied req/s, ratio, tie group, r, fairness,
+                    errors, flags), paper (today against the paper's slopes) or points (every load, repeats
+                    averaged)
                       eventbench report results/run1 --format csv --table points > points.csv
   --reference NAME  the server every ratio and tie divides by (default lighttpd, else native-epoll, else events)
                       eventbench report results/run1 --reference nginx
@@ -37,7 +38,8 @@ run can be re-rendered, and a run still going renders what it has measured so fa
 
 Figures: measured against offered load (with y = x), mean serving time against load with each server's
 least-squares line (slope ms per client, intercept, r, implied req/s = 1000/slope by Little's law), throughput,
-99th percentile, and peak server memory with bytes per connection.
+99th percentile, peak memory under load, a latency CDF and Jain's fairness index; and, when DIR holds the memory
+experiment's memory.json, bytes per connection (memory.md and memory.html are re-rendered too).
 `,
   async run(argv) {
     const { values, positionals } = parseCommandArgs('report', argv, {

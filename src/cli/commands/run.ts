@@ -15,6 +15,8 @@ import { checkRateFractions, DEFAULT_RATE_FRACTIONS } from '../../experiments/op
 import { RUN_MEMORY, RUN_MEMORY_QUICK } from '../../experiments/phases.js';
 import type { Engine } from '../../load/types.js';
 import { buildModel, readReportRun, writeReport } from '../../report/index.js';
+import { errorKinds } from '../../load/format.js';
+import type { Point } from '../../sweep/schema.js';
 import { rankingTable } from '../../report/tables.js';
 import { glance, markdownTable } from '../../report/text.js';
 
@@ -145,6 +147,25 @@ function stepText(phase: PhaseName, step: number): string {
   return phase === 'closed' ? `@ ${step}` : phase === 'open' ? `@ ${step} × capacity` : `holding ${step} connections`;
 }
 
+/**
+ * What a finished point measured, in words that say what happened: a point that failed or got no response says
+ * so, one that served too few requests for a rate says how few in how long, never "0 req/s".
+ */
+export function pointSummary(p: Point): string {
+  const r = p.result;
+  if (p.status !== 'ok' || !r) return `failed: ${p.reason ?? 'no reason recorded'}`;
+  const served = r.requestsCompleted - r.errors.total;
+  const span = `in ${r.totalDurationS.toFixed(1)} s at l=${p.load}`;
+  if (served <= 0) {
+    return `failed: no response${r.errors.total > 0 ? ` to ${r.errors.total} requests (${errorKinds(r.errors)})` : ''} ${span}`;
+  }
+  const tooSlow = p.flags?.some((f) => f.kind === 'too-slow') || r.throughputRps <= 0 || r.requests === 0;
+  if (tooSlow) return `too slow: ${served} responses ${span}`;
+  const { throughputRps: rps, latencyMs, measuredLoad } = r;
+  return `${rps.toFixed(0)} req/s, mean ${latencyMs.mean.toFixed(1)} ms, measured load ${measuredLoad.toFixed(1)}, `
+    + `errors ${r.errors.total}`;
+}
+
 /** One finished point as a line: what it measured, or why it failed, and why its server stops there. */
 function keptLine(kept: Kept): { line: string; notable: boolean } {
   if (kept.phase === 'memory') return { line: `memory: ${memoryLine(kept.server)}`, notable: true };
@@ -161,9 +182,7 @@ function keptLine(kept: Kept): { line: string; notable: boolean } {
     const at = `${q.rateRps} req/s (${q.rateFraction} × ${Math.round(q.capacityRps)}, round ${q.round})`;
     return { line: `open loop: ${q.server} @ ${at}: ${what}${stopped}`, notable };
   }
-  const what = r ? `${f(r.throughputRps, 0)} req/s, mean ${f(r.latencyMs.mean, 1)} ms, measured load ${f(r.measuredLoad, 1)}, `
-    + `errors ${r.errors.total}` : `FAILED: ${p.reason}`;
-  return { line: `${p.server} @ ${kept.point.load}${p.round > 1 ? ` #${p.round}` : ''}: ${what}${stopped}`, notable };
+  return { line: `${p.server} @ ${kept.point.load}${p.round > 1 ? ` #${p.round}` : ''}: ${pointSummary(kept.point)}${stopped}`, notable };
 }
 
 /** What a phase will do: how many points (levels) it measures, and how many it keeps from before. */
