@@ -93,7 +93,7 @@ for (const model of nativeModels) {
 test('native servers refuse bad command lines with the flag, the value and the limit', async () => {
   const { buildNative } = await import('../src/servers/native/build.js');
   const { execFile } = await import('node:child_process');
-  const binary = await buildNative({ name: 'epoll', libraries: [] });
+  const binary = await buildNative({ name: 'epoll', with: ['eventloop.c'], libraries: [] });
   const stderr = await new Promise<string>((resolve) => execFile(binary, ['--page-bytes', '10'], (_err, _out, err) => resolve(err)));
   assert.match(stderr, new RegExp(`--page-bytes: got "10", expected a whole number from ${MIN_PAGE_BYTES} to 16777216`));
 });
