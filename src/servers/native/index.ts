@@ -1,5 +1,5 @@
 // The paper's C toy servers (fork, NPTL, Pth, ST), a hand-written epoll loop, and today's answers to the paper's
-// rows (C++20 coroutines, io_uring), as server models: each is compiled on first use (build.ts) and run
+// rows (C++20 coroutines, io_uring, goroutines), as server models: each is compiled on first use (build.ts) and run
 // as its own process group, answering like the TypeScript models.
 import { readFileSync } from 'node:fs';
 import type { Availability, RunningServer, ServeOptions, ServerModel } from '../types.js';
@@ -76,4 +76,8 @@ export const nativeModels: ServerModel[] = [
   nativeModel(
     { name: 'uring', with: ['eventloop.c'], libraries: ['-luring'], needs: { what: 'liburing (liburing.h)', header: 'liburing.h', library: 'uring', debianPackage: 'liburing-dev' } },
     { paperRow: 'completion', summary: 'io_uring in C: accept, recv and send submitted and completed, no readiness polling', allowed: () => ioUringAllowed() }),
+  nativeModel({ name: 'go-nethttp', language: 'go', libraries: [] },
+    { name: 'go-nethttp', paperRow: 'ST', summary: 'Go\'s net/http: a goroutine per connection, GOMAXPROCS=1' }),
+  nativeModel({ name: 'go-raw', language: 'go', libraries: [] },
+    { name: 'go-raw', paperRow: 'ST', summary: 'a goroutine per connection over net.Listener with our own request handling, GOMAXPROCS=1' }),
 ];
