@@ -4,6 +4,9 @@
 // and held (the idle timeout raised so nobody closes them), N = 0, 1000, 2000, 5000, 10000; once the server's
 // memory settles its whole process tree is measured (PSS when it has several processes, so shared pages count
 // once; RSS otherwise). Bytes per connection is the least-squares slope of memory on connections held, with r.
+// The kernel's part, which neither PSS nor RSS holds (a thread's kernel stack, sockets, epoll items, page tables),
+// is measured beside it from a memory cgroup made for the server's processes (src/host/memory-cgroup.ts), or
+// host-wide where there is none, and fitted the same way.
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -11,10 +14,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Family } from '../servers/types.js';
 import type { Environment } from '../core/environment.js';
 import { fitLine } from '../core/fit.js';
-import { procStat, pageSizeBytes } from '../core/proc.js';
+import { procStat, pageSizeBytes, type ProcStat } from '../core/proc.js';
 import { isGuard, listenQueue } from '../host/sampling.js';
+import { createKernelMeter, type KernelMemory, type KernelMeter, type KernelSource } from '../host/memory-cgroup.js';
 
-export const MEMORY_SCHEMA = 'eventbench.memory/1';
+/** Version 2 added the kernel's memory (MemoryLevel.kernel, MemoryServer.kernel); version 1 files are still read. */
+export const MEMORY_SCHEMA = 'eventbench.memory/2';
+export const MEMORY_SCHEMAS_READ: readonly string[] = ['eventbench.memory/1', MEMORY_SCHEMA];
 export const MEMORY_FILE = 'memory.json';
 
 export const MEMORY_DEFAULTS = {
@@ -46,7 +52,7 @@ const CONNECT_TIMEOUT_MS = 3000;
 /** The host keeps at least this much available memory; a level stops opening connections below it, bytes. */
 const HOST_RESERVE_BYTES = 2 * 2 ** 30;
 
-/** One level of one server (eventbench.memory/1). */
+/** One level of one server (eventbench.memory/2). */
 export interface MemoryLevel {
   /** Connections this client held open, each having sent PARTIAL_HEAD. */
   connections: number;
@@ -65,6 +71,11 @@ export interface MemoryLevel {
   threads: number;
   /** Whether its memory settled (two looks 250 ms apart within 0.5%) before it was measured. */
   settled: boolean;
+  /**
+   * The kernel memory charged to the server's memory cgroup, or held by the whole host (MemoryServer.kernel.source
+   * says which), read right after memoryBytes; bytes, with its named parts. Absent in eventbench.memory/1.
+   */
+  kernel?: KernelMemory;
 }
 
 export interface MemoryFit {
@@ -78,7 +89,23 @@ export interface MemoryFit {
   n: number;
 }
 
-/** One server's memory measurement (eventbench.memory/1). */
+/** The kernel's memory per connection, beside the user-space figure (eventbench.memory/2). */
+export interface KernelCost {
+  /** Where the levels' kernel figures come from: the server's own memory cgroup (v1, v2) or the whole host. */
+  source: KernelSource;
+  /**
+   * Why host-wide, when source is 'host' (no memory cgroup could be made): the figure then also counts the client's
+   * own sockets, about as many as the server's, and whatever else the host did meanwhile.
+   */
+  hostWide?: string;
+  /** Slope of kernel bytes on connections, as MemoryServer.fit is of user-space bytes. */
+  fit?: MemoryFit;
+  /** Whether the fit is a figure (r ≥ MIN_MEMORY_R, slope above 0); else why not. */
+  measurable: boolean;
+  why?: string;
+}
+
+/** One server's memory measurement (eventbench.memory/2). */
 export interface MemoryServer {
   server: string;
   family: Family;
@@ -96,11 +123,13 @@ export interface MemoryServer {
   why?: string;
   /** Connections it would hold within the budget: (budget − intercept) / slope, extrapolated, never measured. */
   connectionsInBudget?: { connections: number; extrapolated: true };
+  /** The kernel's memory per connection (absent in eventbench.memory/1). */
+  kernel?: KernelCost;
 }
 
-/** memory.json: one memory experiment (schema eventbench.memory/1). */
+/** memory.json: one memory experiment (schema eventbench.memory/2; /1 files lack the kernel fields). */
 export interface MemoryRun {
-  schema: typeof MEMORY_SCHEMA;
+  schema: typeof MEMORY_SCHEMA | 'eventbench.memory/1';
   startedAt: string;
   finishedAt?: string;
   environment: Environment;
@@ -127,11 +156,8 @@ export function pssBytes(pid: number): number | undefined {
   }
 }
 
-/**
- * The memory of a server's processes: PSS summed when there are several (shared pages once), RSS of the one
- * otherwise. `excludePid` (a native or production server's node wrapper) and the guard shell under it are left out.
- */
-export function treeMemory(pids: Iterable<number>, excludePid?: number): Pick<MemoryLevel, 'memoryBytes' | 'measure' | 'processes' | 'threads'> {
+/** The server's own live processes: `excludePid` (a native or production server's node wrapper) and its guard shell left out. */
+function serverProcesses(pids: Iterable<number>, excludePid?: number): ProcStat[] {
   const counted = [];
   for (const pid of new Set(pids)) {
     const s = procStat(pid);
@@ -139,6 +165,12 @@ export function treeMemory(pids: Iterable<number>, excludePid?: number): Pick<Me
     if (pid === excludePid || (excludePid !== undefined && s.ppid === excludePid && isGuard(pid))) continue;
     counted.push(s);
   }
+  return counted;
+}
+
+/** The memory of a server's processes: PSS summed when there are several (shared pages once), RSS of the one otherwise. */
+export function treeMemory(pids: Iterable<number>, excludePid?: number): Pick<MemoryLevel, 'memoryBytes' | 'measure' | 'processes' | 'threads'> {
+  const counted = serverProcesses(pids, excludePid);
   const threads = counted.reduce((a, s) => a + s.threads, 0);
   if (counted.length <= 1) {
     return { memoryBytes: (counted[0]?.rssPages ?? 0) * pageSizeBytes(), measure: 'rss', processes: counted.length, threads };
@@ -157,16 +189,31 @@ export function establishedTo(port: number): number | undefined {
   }
 }
 
-/** The fit, whether it is a figure, and the connections the budget holds by it. */
-export function judgeMemory(levels: readonly MemoryLevel[], budgetBytes: number): Pick<MemoryServer, 'fit' | 'measurable' | 'why' | 'connectionsInBudget'> {
+/** The line of `bytes` on the connections the server accepted, and whether it is a figure. */
+function fitBytes(levels: readonly MemoryLevel[], bytes: (l: MemoryLevel) => number): { fit?: MemoryFit; measurable: boolean; why?: string } {
   const xs = levels.map((l) => l.acceptedConnections ?? l.connections);
-  const line = fitLine(xs, levels.map((l) => l.memoryBytes));
+  const line = fitLine(xs, levels.map(bytes));
   if (!line) return { measurable: false, why: 'fewer than two distinct connection counts were held' };
   const fit: MemoryFit = { bytesPerConnection: line.slope, interceptBytes: line.intercept, r: line.r, n: line.n };
   if (line.slope <= 0 || line.r === null) return { fit, measurable: false, why: `memory did not grow with connections (slope ${Math.round(line.slope)} B)` };
   if (line.r < MIN_MEMORY_R) return { fit, measurable: false, why: `r = ${line.r.toFixed(3)} is below ${MIN_MEMORY_R}` };
-  const connections = Math.max(0, Math.floor((budgetBytes - line.intercept) / line.slope));
-  return { fit, measurable: true, connectionsInBudget: { connections, extrapolated: true } };
+  return { fit, measurable: true };
+}
+
+/** The fit, whether it is a figure, and the connections the budget holds by it. */
+export function judgeMemory(levels: readonly MemoryLevel[], budgetBytes: number): Pick<MemoryServer, 'fit' | 'measurable' | 'why' | 'connectionsInBudget'> {
+  const judged = fitBytes(levels, (l) => l.memoryBytes);
+  if (!judged.measurable) return judged;
+  const { interceptBytes, bytesPerConnection } = judged.fit!;
+  return { ...judged, connectionsInBudget: { connections: Math.max(0, Math.floor((budgetBytes - interceptBytes) / bytesPerConnection)), extrapolated: true } };
+}
+
+/** The kernel's cost per connection from the levels that have a kernel figure, or undefined where none has. */
+export function judgeKernel(levels: readonly MemoryLevel[], meter: Pick<KernelMeter, 'source' | 'reason'>): KernelCost | undefined {
+  const read = levels.filter((l) => l.kernel !== undefined);
+  if (read.length === 0) return undefined;
+  const judged = fitBytes(read, (l) => l.kernel!.bytes);
+  return { source: meter.source, ...(meter.source === 'host' ? { hostWide: meter.reason ?? 'no memory cgroup' } : {}), ...judged };
 }
 
 function availableHostBytes(): number {
@@ -257,13 +304,69 @@ export interface MeasureMemoryOptions {
   maxConnections: number;
   /** Why the server stopped, if it did (checked after every level). */
   exitReason?: () => string | undefined;
+  /** Where the server's kernel memory is read; by default a memory cgroup made (and removed) for this measurement. */
+  kernel?: KernelMeter;
+}
+
+const budgetText = (o: MeasureMemoryOptions) => `the memory budget (${Math.round(o.budgetBytes / 2 ** 20)} MiB)`;
+
+/**
+ * After the probe: when the largest level asked would pass 80% of the budget at the probe's cost, the levels to
+ * measure instead (a quarter, a half and all of what fits) and why; undefined to go on as asked.
+ */
+function rescaled(levels: readonly MemoryLevel[], target: number, o: MeasureMemoryOptions): { queue: number[]; stopped: NonNullable<MemoryServer['stopped']> } | undefined {
+  const est = judgeMemory(levels, o.budgetBytes).fit;
+  const top = Math.max(...o.levels);
+  if (!est || est.bytesPerConnection <= 0 || est.interceptBytes + est.bytesPerConnection * top <= 0.8 * o.budgetBytes) return undefined;
+  const last = levels.at(-1)!;
+  const fits = Math.floor((0.8 * o.budgetBytes - last.memoryBytes) / est.bytesPerConnection) + last.connections;
+  const queue = [...new Set([fits / 4, fits / 2, fits].map((x) => Math.round(x)))].filter((x) => x > last.connections);
+  const each = Math.round(est.bytesPerConnection);
+  if (queue.length === 0) return { queue, stopped: { connections: target, why: `${PROBE} connections already cost ${each} B each: no more fit in ${budgetText(o)}` } };
+  return { queue, stopped: { connections: top, why: `${top} connections would pass ${budgetText(o)} at about ${each} B each: measured at ${queue.join(', ')} instead` } };
+}
+
+/** Why `target` connections cannot be opened (open files; the last slope says the budget would pass), or undefined. */
+function cannotGrowTo(levels: readonly MemoryLevel[], target: number, o: MeasureMemoryOptions): MemoryServer['stopped'] {
+  if (target > o.maxConnections) {
+    return { connections: target, why: `${target} connections need more open files than this process may hold (${o.maxConnections}); raise it with ulimit -n` };
+  }
+  const fit = levels.length >= 2 ? judgeMemory(levels, o.budgetBytes).fit : undefined;
+  const last = levels.at(-1);
+  if (fit && last && fit.bytesPerConnection > 0 && last.memoryBytes + fit.bytesPerConnection * (target - last.connections) > o.budgetBytes) {
+    return { connections: target, why: `${target} connections would pass ${budgetText(o)} at ${Math.round(fit.bytesPerConnection)} B each` };
+  }
+  return undefined;
+}
+
+/** Checked after every batch of connections: why to stop opening more, or undefined. */
+function stopGrowing(held: IdleConnections, o: MeasureMemoryOptions): string | undefined {
+  if (treeMemory(o.members(), o.excludePid).memoryBytes > o.budgetBytes) return `the server passed ${budgetText(o)} at ${held.count} connections`;
+  if (availableHostBytes() < HOST_RESERVE_BYTES) return `the host had less than ${HOST_RESERVE_BYTES / 2 ** 30} GiB available at ${held.count} connections`;
+  return o.exitReason?.();
+}
+
+/** A level once the server's memory settled: user space, the kernel's part, and the connections it accepted. */
+async function lookAtLevel(held: IdleConnections, port: number, o: MeasureMemoryOptions, inside: () => void, kernel: KernelMeter): Promise<MemoryLevel> {
+  const memory = await settledMemory(o.members, o.excludePid, o.settleMaxMs);
+  inside();
+  const kernelNow = kernel.read();
+  const established = establishedTo(port);
+  const queued = listenQueue(port)?.queued;
+  const accepted = established !== undefined && queued !== undefined ? Math.max(0, Math.min(held.count, established - queued)) : undefined;
+  return { connections: held.count, ...(accepted !== undefined ? { acceptedConnections: accepted } : {}), ...memory, ...(kernelNow ? { kernel: kernelNow } : {}) };
 }
 
 /** Measures one started server level by level; its identity and status are the caller's. */
-export async function measureMemory(o: MeasureMemoryOptions): Promise<Pick<MemoryServer, 'levels' | 'stopped' | 'fit' | 'measurable' | 'why' | 'connectionsInBudget'>> {
+export async function measureMemory(o: MeasureMemoryOptions): Promise<Pick<MemoryServer, 'levels' | 'stopped' | 'fit' | 'measurable' | 'why' | 'connectionsInBudget' | 'kernel'>> {
   const { hostname, port } = new URL(o.url);
   const host = hostname.replace(/^\[|\]$/g, '');
   const held = new IdleConnections(host, Number(port));
+  const kernel = o.kernel ?? createKernelMeter();
+  // The server's processes are charged from now on; what they allocated before stays with their old group and
+  // only moves the intercept. Processes they start later (a fork per connection) are born inside.
+  const inside = () => kernel.add(serverProcesses(o.members(), o.excludePid).map((p) => p.pid));
+  inside();
   const levels: MemoryLevel[] = [];
   let stopped: MemoryServer['stopped'];
   // Levels still to measure. A probe of PROBE connections comes first; when its cost says the largest level
@@ -278,41 +381,22 @@ export async function measureMemory(o: MeasureMemoryOptions): Promise<Pick<Memor
       const target = queue.shift()!;
       if (!probed && levels.length >= 2) {
         probed = true;
-        const est = judgeMemory(levels, o.budgetBytes).fit;
-        const top = Math.max(...o.levels);
-        if (est && est.bytesPerConnection > 0 && est.interceptBytes + est.bytesPerConnection * top > 0.8 * o.budgetBytes) {
-          const fits = Math.floor((0.8 * o.budgetBytes - levels.at(-1)!.memoryBytes) / est.bytesPerConnection) + levels.at(-1)!.connections;
-          const scaled = [...new Set([fits / 4, fits / 2, fits].map((x) => Math.round(x)))].filter((x) => x > levels.at(-1)!.connections);
-          queue.splice(0, queue.length, ...scaled);
-          if (scaled.length === 0) { stopped = { connections: target, why: `${PROBE} connections already cost ${Math.round(est.bytesPerConnection)} B each: no more fit in the memory budget (${Math.round(o.budgetBytes / 2 ** 20)} MiB)` }; break; }
-          stopped = { connections: top, why: `${top} connections would pass the memory budget (${Math.round(o.budgetBytes / 2 ** 20)} MiB) at about ${Math.round(est.bytesPerConnection)} B each: measured at ${scaled.join(', ')} instead` };
+        const instead = rescaled(levels, target, o);
+        if (instead) {
+          queue.splice(0, queue.length, ...instead.queue);
+          stopped = instead.stopped;
+          if (instead.queue.length === 0) break;
           continue;
         }
       }
-      if (target > o.maxConnections) {
-        stopped = { connections: target, why: `${target} connections need more open files than this process may hold (${o.maxConnections}); raise it with ulimit -n` };
-        break;
-      }
-      // The next level would cost the last slope times the new connections: stop before it passes the budget.
-      const fit = levels.length >= 2 ? judgeMemory(levels, o.budgetBytes).fit : undefined;
-      const lastLevel = levels.at(-1);
-      if (fit && lastLevel && fit.bytesPerConnection > 0 && lastLevel.memoryBytes + fit.bytesPerConnection * (target - lastLevel.connections) > o.budgetBytes) {
-        stopped = { connections: target, why: `${target} connections would pass the memory budget (${Math.round(o.budgetBytes / 2 ** 20)} MiB) at ${Math.round(fit.bytesPerConnection)} B each` };
-        break;
-      }
-      const why = await held.growTo(target, () => {
-        const now = treeMemory(o.members(), o.excludePid).memoryBytes;
-        if (now > o.budgetBytes) return `the server passed the memory budget (${Math.round(o.budgetBytes / 2 ** 20)} MiB) at ${held.count} connections`;
-        if (availableHostBytes() < HOST_RESERVE_BYTES) return `the host had less than ${HOST_RESERVE_BYTES / 2 ** 30} GiB available at ${held.count} connections`;
-        return o.exitReason?.();
-      });
-      const memory = await settledMemory(o.members, o.excludePid, o.settleMaxMs);
-      const established = establishedTo(Number(port));
-      const queued = listenQueue(Number(port))?.queued;
-      const accepted = established !== undefined && queued !== undefined ? Math.max(0, Math.min(held.count, established - queued)) : undefined;
+      const cannot = cannotGrowTo(levels, target, o);
+      if (cannot) { stopped = cannot; break; }
+      const why = await held.growTo(target, () => stopGrowing(held, o));
+      const level = await lookAtLevel(held, Number(port), o, inside, kernel);
       const gone = o.exitReason?.();
       if (gone) { stopped = { connections: target, why: gone }; break; }
-      levels.push({ connections: held.count, ...(accepted !== undefined ? { acceptedConnections: accepted } : {}), ...memory });
+      levels.push(level);
+      const accepted = level.acceptedConnections;
       if (why) { stopped = { connections: target, why }; break; }
       if (stopped && queue.length === 0) break;
       if (held.closed > 0) { stopped = { connections: target, why: `the server closed ${held.closed} of the idle connections` }; break; }
@@ -323,6 +407,8 @@ export async function measureMemory(o: MeasureMemoryOptions): Promise<Pick<Memor
     }
   } finally {
     held.close();
+    if (!o.kernel) kernel.remove();
   }
-  return { levels, ...(stopped ? { stopped } : {}), ...judgeMemory(levels, o.budgetBytes) };
+  const kernelCost = judgeKernel(levels, kernel);
+  return { levels, ...(stopped ? { stopped } : {}), ...judgeMemory(levels, o.budgetBytes), ...(kernelCost ? { kernel: kernelCost } : {}) };
 }
