@@ -56,7 +56,8 @@ const note = (name: string, text: string) => { if (!notes.has(name)) notes.set(n
 async function measure(name: string, round: number): Promise<void> {
   const model = models.find((m) => m.name === name)!;
   process.stderr.write(`round ${round + 1}: ${name}... `);
-  const p = await runTrial({ server: { name, family: model.family }, load, repeat: round + 1, plan, throttle, pin, ...(warmupRequests !== undefined ? { warmupRequests } : {}) });
+  const warm = warmupRequests !== undefined ? { warmupRequests } : {};
+  const p = await runTrial({ server: { name, family: model.family }, load, repeat: round + 1, plan, throttle, pin, ...warm });
   if (p === 'aborted' || p.status === 'failed' || !p.result) {
     const why = p === 'aborted' ? 'aborted' : (p.reason ?? 'no result').split('\n')[0]!;
     note(name, `failed: ${why}`);
@@ -85,7 +86,8 @@ const throttle = createThrottle(plan.serverCpuShare, plan.throttlePeriodMs);
 const pin = hasTaskset();
 process.on('SIGINT', () => { throttle.remove(); process.exit(130); });
 process.stderr.write(`server on CPU ${plan.serverCpus}, ${throttle.mechanism === 'none' ? `UNTHROTTLED (${throttle.reason})` : `throttled to ${plan.serverCpuShare} core (${throttle.mechanism})`}; ` +
-  `client: eventbench load -c ${load} -n ${plan.requests} -t ${plan.durationS} --engine ${plan.engine} on CPU ${plan.clientCpus}; ${rounds} rounds, seed ${seed}\n`);
+  `client: eventbench load -c ${load} -n ${plan.requests} -t ${plan.durationS} --engine ${plan.engine} on CPU ${plan.clientCpus}; ` +
+  `${rounds} rounds, seed ${seed}\n`);
 try {
   for (let round = 0; round < rounds; round++) for (const name of shuffled(runnable, seed + round)) await measure(name, round);
 } finally {
@@ -107,17 +109,22 @@ for (const name of wanted) {
   const family = models.find((m) => m.name === name)?.family ?? '?';
   const typical = measured.length ? median(measured).toFixed(0) : '-';
   const ratio = fmt(geometricInterval(ratiosToReference(name)));
-  out.push(`${name.padEnd(width)}  ${family.padEnd(10)}  ${typical.padStart(8)}  ${ratio.padEnd(20)}  ${String(measured.length).padStart(6)}  ${[...(notes.get(name) ?? [])].join('; ')}`);
+  const said = [...(notes.get(name) ?? [])].join('; ');
+  const rounds = String(measured.length).padStart(6);
+  out.push(`${name.padEnd(width)}  ${family.padEnd(10)}  ${typical.padStart(8)}  ${ratio.padEnd(20)}  ${rounds}  ${said}`);
 }
 const coro = geometricInterval(ratiosToReference('native-coro'));
 if (coro && Number.isFinite(coro.hi)) {
-  out.push('', `native-coro ÷ ${REFERENCE}: ${fmt(coro)}: ${coro.lo > 1.1 ? 'SLOWER by more than its interval plus 10%: its loop is not the same loop, find out why' : 'within its interval plus 10% of the same loop'}`);
+  const verdict = coro.lo > 1.1 ? 'SLOWER by more than its interval plus 10%: its loop is not the same loop, find out why'
+    : 'within its interval plus 10% of the same loop';
+  out.push('', `native-coro ÷ ${REFERENCE}: ${fmt(coro)}: ${verdict}`);
 } else if (runnable.includes('native-coro')) out.push('', 'native-coro: too few rounds measured for an interval (--rounds 2 or more)');
 const tsRatios = runnable.filter((n) => models.find((m) => m.name === n)?.family === 'typescript').map((n) => {
   const ngx = rps.get('nginx') ?? [];
   const per = (rps.get(n) ?? []).flatMap((x, round) => (x !== undefined && ngx[round] !== undefined ? [x / ngx[round]!] : []));
   return { n, ratio: per.length ? median(per) : undefined };
 }).filter((x) => x.ratio !== undefined).sort((a, b) => b.ratio! - a.ratio!);
-if (tsRatios[0]) out.push('', `fastest TypeScript model: ${tsRatios[0].n}, ${tsRatios[0].ratio!.toFixed(2)} of nginx's req/s (median over rounds; target 0.8)`);
+const fastest = tsRatios[0];
+if (fastest) out.push('', `fastest TypeScript model: ${fastest.n}, ${fastest.ratio!.toFixed(2)} of nginx's req/s (median; target 0.8)`);
 else if (!runnable.includes('nginx')) out.push('', 'nginx not measured: no ratio to nginx');
 process.stdout.write(out.join('\n') + '\n');

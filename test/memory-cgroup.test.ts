@@ -5,11 +5,15 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { createKernelMeter, hostKernel, memoryCgroupParent, parseStat, removeStaleMemoryCgroups, v2Kernel } from '../src/host/memory-cgroup.js';
+import {
+  createKernelMeter, hostKernel, memoryCgroupParent, parseStat, removeStaleMemoryCgroups, v2Kernel,
+} from '../src/host/memory-cgroup.js';
 
 // Lines as a 6.x kernel prints them (cgroup v2 memory.stat; /proc/meminfo), abridged.
-const V2_STAT = 'anon 1204224\nfile 0\nkernel 2891776\nkernel_stack 327680\npagetables 118784\nsec_pagetables 0\npercpu 0\nsock 12288\nvmalloc 0\nshmem 0\nslab 2314352\n';
-const MEMINFO = 'MemTotal:       24683444 kB\nSlab:             210568 kB\nSReclaimable:     120000 kB\nKernelStack:        9360 kB\nPageTables:        12612 kB\n';
+const V2_STAT = ['anon 1204224', 'file 0', 'kernel 2891776', 'kernel_stack 327680', 'pagetables 118784', 'sec_pagetables 0', 'percpu 0',
+  'sock 12288', 'vmalloc 0', 'shmem 0', 'slab 2314352', ''].join('\n');
+const MEMINFO = ['MemTotal:       24683444 kB', 'Slab:             210568 kB', 'SReclaimable:     120000 kB', 'KernelStack:        9360 kB',
+  'PageTables:        12612 kB', ''].join('\n');
 
 test('cgroup v2 memory.stat: the kernel total (or its parts on a kernel without it) plus socket buffers', () => {
   const withTotal = v2Kernel(parseStat(V2_STAT));
@@ -21,7 +25,8 @@ test('cgroup v2 memory.stat: the kernel total (or its parts on a kernel without 
 
 test('/proc/meminfo: KernelStack + PageTables + Slab, kB made bytes; undefined when one is missing', () => {
   const host = hostKernel(parseStat(MEMINFO));
-  assert.deepEqual(host, { bytes: (9360 + 12612 + 210568) * 1024, parts: { kernelStack: 9360 * 1024, pageTables: 12612 * 1024, slab: 210568 * 1024 } });
+  const parts = { kernelStack: 9360 * 1024, pageTables: 12612 * 1024, slab: 210568 * 1024 };
+  assert.deepEqual(host, { bytes: (9360 + 12612 + 210568) * 1024, parts });
   assert.equal(hostKernel(parseStat('MemTotal: 1 kB\n')), undefined);
 });
 
@@ -34,7 +39,8 @@ test('a memory cgroup is charged for the sockets its process opens, and is remov
   // A process that waits for a line, then opens 2000 socket pairs and says so, and holds them until stdin closes.
   const script = `process.stdin.once('data', () => { const net = require('node:net'); const s = [];
     const srv = net.createServer((c) => s.push(c)).listen(0, '127.0.0.1', () => { let n = 0;
-      for (let i = 0; i < 1000; i++) s.push(net.connect(srv.address().port, '127.0.0.1', () => { if (++n === 1000) setTimeout(() => console.log('open'), 200); })); }); });
+      const done = () => { if (++n === 1000) setTimeout(() => console.log('open'), 200); };
+      for (let i = 0; i < 1000; i++) s.push(net.connect(srv.address().port, '127.0.0.1', done)); }); });
     process.stdin.on('end', () => process.exit(0));`;
   const child = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
   t.after(() => child.kill('SIGKILL'));
@@ -47,7 +53,8 @@ test('a memory cgroup is charged for the sockets its process opens, and is remov
   const after = meter.read()!;
   const perSocket = (after.bytes - before.bytes) / 2000;
   // A socket costs its struct sock, file, inode and dentry: about 2 to 4 KiB on x86-64 Linux 6.x.
-  assert.ok(perSocket > 500 && perSocket < 64 * 1024, `${Math.round(perSocket)} B of kernel memory per socket (${before.bytes} → ${after.bytes})`);
+  const said = `${Math.round(perSocket)} B of kernel memory per socket (${before.bytes} to ${after.bytes})`;
+  assert.ok(perSocket > 500 && perSocket < 64 * 1024, said);
   child.stdin!.end();
   await new Promise((resolve) => child.once('exit', resolve));
   meter.remove();

@@ -66,7 +66,9 @@ for (const model of nativeModels) {
       ];
       for (const [request, expected] of cases) {
         const { bytes } = await exchange(server.url, Buffer.from(request, 'latin1'));
-        assert.ok(sameAnswer(model.name, bytes, expected), `${model.name} page ${pageBytes}: ${JSON.stringify(request.slice(0, 30))} got ${JSON.stringify(bytes.subarray(0, 60).toString('latin1'))}`);
+        const got = JSON.stringify(bytes.subarray(0, 60).toString('latin1'));
+        const what = `${model.name} page ${pageBytes}: ${JSON.stringify(request.slice(0, 30))}`;
+        assert.ok(sameAnswer(model.name, bytes, expected), `${what} got ${got}`);
       }
       // A request split across writes is answered once it is whole.
       const split = await exchangeInPieces(server.url, ['GET /ind', 'ex.html HTTP/1.0\r', '\n\r\n']);
@@ -139,11 +141,13 @@ test('a missing compiler or library is named with the Debian package that brings
   assert.match(missing(st, '/usr/bin/ld: cannot find -lst: No such file or directory', false)?.message ?? '', /libst-dev/);
   assert.equal(missing(st, 'st.c:20: error: expected ;', false), undefined, 'a real compile error is not blamed on a package');
   const coro = { name: 'coro', language: 'c++' as const, libraries: [] };
-  assert.match(missing(coro, '', true)?.message ?? '', /the C\+\+ compiler \(g\+\+\) is not available: install it with `sudo apt-get install g\+\+`/);
+  const hint = (source: Parameters<typeof missing>[0], compiler: Parameters<typeof missing>[2]) => missing(source, '', compiler)?.message ?? '';
+  assert.match(hint(coro, true), /the C\+\+ compiler \(g\+\+\) is not available: install it with `sudo apt-get install g\+\+`/);
   const go = { name: 'go-raw', language: 'go' as const, libraries: [] };
-  assert.match(missing(go, '', true)?.message ?? '', /the Go compiler \(go\) is not available: install it with `sudo apt-get install golang-go`/);
-  assert.match(missing(go, '', 'cc')?.message ?? '', /the C compiler \(cc\) .*build-essential/, 'cgo without a C compiler names it');
-  const uring = { name: 'uring', libraries: ['-luring'], needs: { what: 'liburing (liburing.h)', header: 'liburing.h', library: 'uring', debianPackage: 'liburing-dev' } };
+  assert.match(hint(go, true), /the Go compiler \(go\) is not available: install it with `sudo apt-get install golang-go`/);
+  assert.match(hint(go, 'cc'), /the C compiler \(cc\) .*build-essential/, 'cgo without a C compiler names it');
+  const needs = { what: 'liburing (liburing.h)', header: 'liburing.h', library: 'uring', debianPackage: 'liburing-dev' };
+  const uring = { name: 'uring', libraries: ['-luring'], needs };
   assert.match(missing(uring, 'uring.c:14:10: fatal error: liburing.h: No such file or directory', false)?.message ?? '', /liburing-dev/);
 });
 

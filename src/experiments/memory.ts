@@ -169,7 +169,8 @@ function serverProcesses(pids: Iterable<number>, excludePid?: number): ProcStat[
 }
 
 /** The memory of a server's processes: PSS summed when there are several (shared pages once), RSS of the one otherwise. */
-export function treeMemory(pids: Iterable<number>, excludePid?: number): Pick<MemoryLevel, 'memoryBytes' | 'measure' | 'processes' | 'threads'> {
+export function treeMemory(pids: Iterable<number>, excludePid?: number):
+  Pick<MemoryLevel, 'memoryBytes' | 'measure' | 'processes' | 'threads'> {
   const counted = serverProcesses(pids, excludePid);
   const threads = counted.reduce((a, s) => a + s.threads, 0);
   if (counted.length <= 1) {
@@ -190,7 +191,7 @@ export function establishedTo(port: number): number | undefined {
 }
 
 /** The line of `bytes` on the connections the server accepted, and whether it is a figure. */
-function fitBytes(levels: readonly MemoryLevel[], bytes: (l: MemoryLevel) => number): { fit?: MemoryFit; measurable: boolean; why?: string } {
+function fitBytes(levels: readonly MemoryLevel[], bytes: (l: MemoryLevel) => number): Pick<KernelCost, 'fit' | 'measurable' | 'why'> {
   const xs = levels.map((l) => l.acceptedConnections ?? l.connections);
   const line = fitLine(xs, levels.map(bytes));
   if (!line) return { measurable: false, why: 'fewer than two distinct connection counts were held' };
@@ -201,11 +202,13 @@ function fitBytes(levels: readonly MemoryLevel[], bytes: (l: MemoryLevel) => num
 }
 
 /** The fit, whether it is a figure, and the connections the budget holds by it. */
-export function judgeMemory(levels: readonly MemoryLevel[], budgetBytes: number): Pick<MemoryServer, 'fit' | 'measurable' | 'why' | 'connectionsInBudget'> {
+export function judgeMemory(levels: readonly MemoryLevel[], budgetBytes: number):
+  Pick<MemoryServer, 'fit' | 'measurable' | 'why' | 'connectionsInBudget'> {
   const judged = fitBytes(levels, (l) => l.memoryBytes);
   if (!judged.measurable) return judged;
   const { interceptBytes, bytesPerConnection } = judged.fit!;
-  return { ...judged, connectionsInBudget: { connections: Math.max(0, Math.floor((budgetBytes - interceptBytes) / bytesPerConnection)), extrapolated: true } };
+  const connections = Math.max(0, Math.floor((budgetBytes - interceptBytes) / bytesPerConnection));
+  return { ...judged, connectionsInBudget: { connections, extrapolated: true } };
 }
 
 /** The kernel's cost per connection from the levels that have a kernel figure, or undefined where none has. */
@@ -308,13 +311,15 @@ export interface MeasureMemoryOptions {
   kernel?: KernelMeter;
 }
 
+type Stop = NonNullable<MemoryServer['stopped']>;
+
 const budgetText = (o: MeasureMemoryOptions) => `the memory budget (${Math.round(o.budgetBytes / 2 ** 20)} MiB)`;
 
 /**
  * After the probe: when the largest level asked would pass 80% of the budget at the probe's cost, the levels to
  * measure instead (a quarter, a half and all of what fits) and why; undefined to go on as asked.
  */
-function rescaled(levels: readonly MemoryLevel[], target: number, o: MeasureMemoryOptions): { queue: number[]; stopped: NonNullable<MemoryServer['stopped']> } | undefined {
+function rescaled(levels: readonly MemoryLevel[], target: number, o: MeasureMemoryOptions): { queue: number[]; stopped: Stop } | undefined {
   const est = judgeMemory(levels, o.budgetBytes).fit;
   const top = Math.max(...o.levels);
   if (!est || est.bytesPerConnection <= 0 || est.interceptBytes + est.bytesPerConnection * top <= 0.8 * o.budgetBytes) return undefined;
@@ -322,43 +327,55 @@ function rescaled(levels: readonly MemoryLevel[], target: number, o: MeasureMemo
   const fits = Math.floor((0.8 * o.budgetBytes - last.memoryBytes) / est.bytesPerConnection) + last.connections;
   const queue = [...new Set([fits / 4, fits / 2, fits].map((x) => Math.round(x)))].filter((x) => x > last.connections);
   const each = Math.round(est.bytesPerConnection);
-  if (queue.length === 0) return { queue, stopped: { connections: target, why: `${PROBE} connections already cost ${each} B each: no more fit in ${budgetText(o)}` } };
-  return { queue, stopped: { connections: top, why: `${top} connections would pass ${budgetText(o)} at about ${each} B each: measured at ${queue.join(', ')} instead` } };
+  if (queue.length === 0) {
+    const why = `${PROBE} connections already cost ${each} B each: no more fit in ${budgetText(o)}`;
+    return { queue, stopped: { connections: target, why } };
+  }
+  const why = `${top} connections would pass ${budgetText(o)} at about ${each} B each: measured at ${queue.join(', ')} instead`;
+  return { queue, stopped: { connections: top, why } };
 }
 
 /** Why `target` connections cannot be opened (open files; the last slope says the budget would pass), or undefined. */
-function cannotGrowTo(levels: readonly MemoryLevel[], target: number, o: MeasureMemoryOptions): MemoryServer['stopped'] {
+function cannotGrowTo(levels: readonly MemoryLevel[], target: number, o: MeasureMemoryOptions): Stop | undefined {
   if (target > o.maxConnections) {
-    return { connections: target, why: `${target} connections need more open files than this process may hold (${o.maxConnections}); raise it with ulimit -n` };
+    const why = `${target} connections need more open files than this process may hold (${o.maxConnections}); raise it with ulimit -n`;
+    return { connections: target, why };
   }
   const fit = levels.length >= 2 ? judgeMemory(levels, o.budgetBytes).fit : undefined;
   const last = levels.at(-1);
-  if (fit && last && fit.bytesPerConnection > 0 && last.memoryBytes + fit.bytesPerConnection * (target - last.connections) > o.budgetBytes) {
-    return { connections: target, why: `${target} connections would pass ${budgetText(o)} at ${Math.round(fit.bytesPerConnection)} B each` };
+  const each = fit?.bytesPerConnection ?? 0;
+  if (last && each > 0 && last.memoryBytes + each * (target - last.connections) > o.budgetBytes) {
+    return { connections: target, why: `${target} connections would pass ${budgetText(o)} at ${Math.round(each)} B each` };
   }
   return undefined;
 }
 
 /** Checked after every batch of connections: why to stop opening more, or undefined. */
 function stopGrowing(held: IdleConnections, o: MeasureMemoryOptions): string | undefined {
-  if (treeMemory(o.members(), o.excludePid).memoryBytes > o.budgetBytes) return `the server passed ${budgetText(o)} at ${held.count} connections`;
-  if (availableHostBytes() < HOST_RESERVE_BYTES) return `the host had less than ${HOST_RESERVE_BYTES / 2 ** 30} GiB available at ${held.count} connections`;
+  const at = `at ${held.count} connections`;
+  if (treeMemory(o.members(), o.excludePid).memoryBytes > o.budgetBytes) return `the server passed ${budgetText(o)} ${at}`;
+  if (availableHostBytes() < HOST_RESERVE_BYTES) return `the host had less than ${HOST_RESERVE_BYTES / 2 ** 30} GiB available ${at}`;
   return o.exitReason?.();
 }
 
 /** A level once the server's memory settled: user space, the kernel's part, and the connections it accepted. */
-async function lookAtLevel(held: IdleConnections, port: number, o: MeasureMemoryOptions, inside: () => void, kernel: KernelMeter): Promise<MemoryLevel> {
+async function lookAtLevel(held: IdleConnections, port: number, o: MeasureMemoryOptions, inside: () => void, kernel: KernelMeter):
+  Promise<MemoryLevel> {
   const memory = await settledMemory(o.members, o.excludePid, o.settleMaxMs);
   inside();
   const kernelNow = kernel.read();
   const established = establishedTo(port);
   const queued = listenQueue(port)?.queued;
   const accepted = established !== undefined && queued !== undefined ? Math.max(0, Math.min(held.count, established - queued)) : undefined;
-  return { connections: held.count, ...(accepted !== undefined ? { acceptedConnections: accepted } : {}), ...memory, ...(kernelNow ? { kernel: kernelNow } : {}) };
+  return {
+    connections: held.count, ...(accepted !== undefined ? { acceptedConnections: accepted } : {}),
+    ...memory, ...(kernelNow ? { kernel: kernelNow } : {}),
+  };
 }
 
 /** Measures one started server level by level; its identity and status are the caller's. */
-export async function measureMemory(o: MeasureMemoryOptions): Promise<Pick<MemoryServer, 'levels' | 'stopped' | 'fit' | 'measurable' | 'why' | 'connectionsInBudget' | 'kernel'>> {
+export async function measureMemory(o: MeasureMemoryOptions):
+  Promise<Pick<MemoryServer, 'levels' | 'stopped' | 'fit' | 'measurable' | 'why' | 'connectionsInBudget' | 'kernel'>> {
   const { hostname, port } = new URL(o.url);
   const host = hostname.replace(/^\[|\]$/g, '');
   const held = new IdleConnections(host, Number(port));

@@ -65,10 +65,13 @@ export function parseStat(text: string): Record<string, number> {
   return out;
 }
 
+/** What v2's memory.stat `kernel` sums, for a kernel (before 5.18) that does not print it. */
+const KERNEL_PARTS = ['kernel_stack', 'pagetables', 'sec_pagetables', 'percpu', 'slab', 'vmalloc'];
+
 /** The kernel figure of a v2 memory.stat: `kernel` where the kernel sums it (5.18 and later), else its parts; plus sock. */
 export function v2Kernel(stat: Record<string, number>): KernelMemory {
   const parts = { kernelStack: stat.kernel_stack, pageTables: stat.pagetables, slab: stat.slab, sock: stat.sock };
-  const kernel = stat.kernel ?? ['kernel_stack', 'pagetables', 'sec_pagetables', 'percpu', 'slab', 'vmalloc'].reduce((a, k) => a + (stat[k] ?? 0), 0);
+  const kernel = stat.kernel ?? KERNEL_PARTS.reduce((a, k) => a + (stat[k] ?? 0), 0);
   return { bytes: kernel + (stat.sock ?? 0), parts: Object.fromEntries(Object.entries(parts).filter(([, v]) => v !== undefined)) };
 }
 
@@ -93,7 +96,9 @@ function ownV1Group(): string {
 export function memoryCgroupParent(): { source: 'cgroup-v1' | 'cgroup-v2'; parent: string } | { reason: string } {
   if (existsSync(join(V1_ROOT, 'memory.usage_in_bytes'))) {
     const parent = join(V1_ROOT, ownV1Group());
-    if (!existsSync(join(parent, 'memory.kmem.usage_in_bytes'))) return { reason: `the cgroup v1 memory controller at ${V1_ROOT} keeps no kmem count` };
+    if (!existsSync(join(parent, 'memory.kmem.usage_in_bytes'))) {
+      return { reason: `the cgroup v1 memory controller at ${V1_ROOT} keeps no kmem count` };
+    }
     return writable(parent) ? { source: 'cgroup-v1', parent } : { reason: `${parent} is not writable (run as root)` };
   }
   const controllers = readText(join(V2_ROOT, 'cgroup.controllers'));
@@ -120,7 +125,10 @@ export function createKernelMeter(): KernelMeter {
   const path = join(where.parent, `${PREFIX}${process.pid}-${++counter}`);
   try {
     mkdirSync(path);
-    if (where.source === 'cgroup-v2' && !existsSync(join(path, 'memory.stat'))) writeFileSync(join(V2_ROOT, 'cgroup.subtree_control'), '+memory');
+    // The root must hand the memory controller down before a child has memory.stat.
+    if (where.source === 'cgroup-v2' && !existsSync(join(path, 'memory.stat'))) {
+      writeFileSync(join(V2_ROOT, 'cgroup.subtree_control'), '+memory');
+    }
     // v1 charges socket buffers only to a group with a tcp limit: an unlimited one turns the count on.
     if (where.source === 'cgroup-v1') writeFileSync(join(path, 'memory.kmem.tcp.limit_in_bytes'), '-1');
   } catch (err) {
@@ -142,7 +150,8 @@ export function createKernelMeter(): KernelMeter {
       }
       const kmem = number('memory.kmem.usage_in_bytes');
       const sock = number('memory.kmem.tcp.usage_in_bytes');
-      return Number.isFinite(kmem) ? { bytes: kmem + (Number.isFinite(sock) ? sock : 0), parts: { kmem, ...(Number.isFinite(sock) ? { sock } : {}) } } : undefined;
+      if (!Number.isFinite(kmem)) return undefined;
+      return Number.isFinite(sock) ? { bytes: kmem + sock, parts: { kmem, sock } } : { bytes: kmem, parts: { kmem } };
     },
     remove() {
       if (removed) return;

@@ -32,7 +32,9 @@ export function readMemoryRun(dir: string): MemoryRun {
   } catch (err) {
     throw new ResultsError(`${file}: ${(err as Error).message}; run \`eventbench memory --out ${dir}\` first`);
   }
-  if (!MEMORY_SCHEMAS_READ.includes(run.schema)) throw new ResultsError(`${file}: schema ${JSON.stringify(run.schema)}, this eventbench reads ${MEMORY_SCHEMAS_READ.join(' and ')}`);
+  if (!MEMORY_SCHEMAS_READ.includes(run.schema)) {
+    throw new ResultsError(`${file}: schema ${JSON.stringify(run.schema)}, this eventbench reads ${MEMORY_SCHEMAS_READ.join(' and ')}`);
+  }
   return run;
 }
 
@@ -58,11 +60,15 @@ export function memoryClaim(run: MemoryRun): { verdict: 'confirmed' | 'refuted' 
     return { verdict: 'not testable here', text: `${claim} Not testable here: ${events === undefined ? 'no event server' : 'no thread or process server'} had a measurable cost per connection.` };
   }
   const verdict = events < threads ? 'confirmed' : 'refuted';
-  const text = `${claim} ${verdict === 'confirmed' ? 'Confirmed' : 'Refuted'} here: the median event server costs ${bytesText(events)} per connection (${side('events', user).length} servers), the median thread or process server ${bytesText(threads)} (${side('threads', user).length}).`;
+  const text = `${claim} ${verdict === 'confirmed' ? 'Confirmed' : 'Refuted'} here: the median event server costs ${bytesText(events)} ` +
+    `per connection (${side('events', user).length} servers), the median thread or process server ${bytesText(threads)} ` +
+    `(${side('threads', user).length}).`;
   const eventsAll = side('events', totalBytesPerConnection);
   const threadsAll = side('threads', totalBytesPerConnection);
   if (eventsAll.length === 0 || threadsAll.length === 0) return { verdict, text };
-  return { verdict, text: `${text} With the kernel's memory counted too: ${bytesText(median(eventsAll))} (${eventsAll.length} event servers) against ${bytesText(median(threadsAll))} (${threadsAll.length}).` };
+  const counted = `${bytesText(median(eventsAll))} (${eventsAll.length} event servers) against ${bytesText(median(threadsAll))} ` +
+    `(${threadsAll.length})`;
+  return { verdict, text: `${text} With the kernel's memory counted too: ${counted}.` };
 }
 
 const SOURCE_TEXT = { 'cgroup-v1': 'cgroup v1', 'cgroup-v2': 'cgroup v2', host: 'host-wide' } as const;
@@ -76,14 +82,19 @@ function kernelText(s: MemoryServer): string {
   return `${bytesText(k.fit!.bytesPerConnection)} (r ${k.fit!.r?.toFixed(3) ?? '—'}, ${where})`;
 }
 
+const V1_FILES = 'cgroup v1: kmem and kmem.tcp';
+const V2_FILES = 'cgroup v2: memory.stat kernel and sock';
+
 /** What the kernel column is, for a run that measured it; '' for a run from before (eventbench.memory/1). */
 export function kernelNote(run: MemoryRun): string {
   const sources = [...new Set(run.servers.flatMap((s) => (s.kernel ? [s.kernel.source] : [])))];
   if (sources.length === 0) return '';
   const how = sources.map((k) => (k === 'host'
-    ? 'host-wide, from /proc/meminfo (KernelStack + PageTables + Slab), as no memory cgroup could be made: it also counts the client\'s own sockets and whatever else the host did, so it is not added to the user-space figure'
-    : `from a memory cgroup made for the server's processes (${k === 'cgroup-v1' ? 'cgroup v1: kmem and kmem.tcp' : 'cgroup v2: memory.stat kernel and sock'})`));
-  return `The kernel's memory, which PSS and RSS leave out (kernel stacks, page tables, sockets, epoll items), is fitted the same way beside it, ${how.join('; or ')}.`;
+    ? 'host-wide, from /proc/meminfo (KernelStack + PageTables + Slab), as no memory cgroup could be made: it also counts the client\'s ' +
+      'own sockets and whatever else the host did, so it is not added to the user-space figure'
+    : `from a memory cgroup made for the server's processes (${k === 'cgroup-v1' ? V1_FILES : V2_FILES})`));
+  return 'The kernel\'s memory, which PSS and RSS leave out (kernel stacks, page tables, sockets, epoll items), is fitted the same way ' +
+    `beside it, ${how.join('; or ')}.`;
 }
 
 function row(s: MemoryServer): string[] {
@@ -110,7 +121,10 @@ export function memoryMarkdown(run: MemoryRun): string {
   const cols = memoryColumns(run);
   const lines = [
     `## Memory per connection${run.quick ? ' (--quick)' : ''}`, '',
-    `Idle connections that sent a partial request head, held at ${run.levels.join(', ')}; memory of the server's process tree once settled (PSS for several processes, RSS for one). Bytes per connection is the least-squares slope, r its correlation; r < 0.9 or a slope not above 0 is not measurable here. Connections within the budget are extrapolated from the fit, never measured.${kernelNote(run) ? ` ${kernelNote(run)}` : ''}`, '',
+    `Idle connections that sent a partial request head, held at ${run.levels.join(', ')}; memory of the server's process tree once ` +
+    'settled (PSS for several processes, RSS for one). Bytes per connection is the least-squares slope, r its correlation; r < 0.9 or a ' +
+    'slope not above 0 is not measurable here. Connections within the budget are extrapolated from the fit, never measured.' +
+    `${kernelNote(run) ? ` ${kernelNote(run)}` : ''}`, '',
     `| ${cols.join(' | ')} |`, `|${cols.map(() => '---').join('|')}|`,
     ...run.servers.map((s) => `| ${row(s).join(' | ')} |`), '',
     memoryClaim(run).text, '',
@@ -142,7 +156,9 @@ export function memoryHtml(run: MemoryRun, svg: string): string {
   return `<!doctype html><html><head><meta charset="utf-8"><title>eventbench: memory per connection</title>
 <style>body{font-family:system-ui,sans-serif;max-width:70rem;margin:1rem auto;padding:0 1rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .4rem;text-align:left}</style></head>
 <body><h1>Memory per connection</h1><p><strong>${escapeHtml(memoryClaim(run).text)}</strong></p>
-<p>Idle connections that sent a partial request head, held at ${escapeHtml(run.levels.join(', '))}; ${escapeHtml(run.environment.kernel)}, ${escapeHtml(run.environment.cpuModel)}. Connections within the budget are extrapolated from the fit.${kernelNote(run) ? ` ${escapeHtml(kernelNote(run))}` : ''}</p>
+<p>Idle connections that sent a partial request head, held at ${escapeHtml(run.levels.join(', '))}; ${escapeHtml(run.environment.kernel)}, \
+${escapeHtml(run.environment.cpuModel)}. Connections within the budget are extrapolated from the fit.\
+${kernelNote(run) ? ` ${escapeHtml(kernelNote(run))}` : ''}</p>
 <table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>
 <figure>${svg}<figcaption>Server memory against idle connections held; the slope of each line is its cost per connection.</figcaption></figure></body></html>
 `;

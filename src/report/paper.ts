@@ -23,12 +23,15 @@ export interface NewRow extends Omit<PaperRow, 'slopeMs'> {
   today: string;
 }
 
-const GOROUTINES = "goroutines: Go's M:N scheduler parks a goroutine that would block in its netpoller (epoll), as ST parks a thread (go-nethttp, Go's net/http; go-raw, the model without it)";
+const GOROUTINES = "goroutines: Go's M:N scheduler parks a goroutine that would block in its netpoller (epoll), as ST parks a thread " +
+  "(go-nethttp, Go's net/http; go-raw, the model without it)";
+const CONTINUATIONS = "continuations made by the compiler: C++20 coroutines over native-epoll's loop (native-coro); " +
+  'JavaScript async functions (async, async-compiled)';
 
 /** Fastest first, as in the paper's Figure 2. */
 export const PAPER_ROWS: readonly PaperRow[] = [
   { row: 'ST', slopeMs: 0.158, style: 'user threads', today: GOROUTINES },
-  { row: 'CPC', slopeMs: 0.197, style: 'events', today: 'continuations made by the compiler: C++20 coroutines over native-epoll\'s loop (native-coro); JavaScript async functions (async, async-compiled)' },
+  { row: 'CPC', slopeMs: 0.197, style: 'events', today: CONTINUATIONS },
   { row: 'lighttpd', slopeMs: 0.242, style: 'events' },
   { row: 'Pth', slopeMs: 0.273, style: 'user threads', today: GOROUTINES },
   { row: 'Polipo', slopeMs: 0.273, style: 'events' },
@@ -40,7 +43,11 @@ export const PAPER_ROWS: readonly PaperRow[] = [
 
 /** Rows after the paper. */
 export const NEW_ROWS: readonly NewRow[] = [
-  { row: 'completion', style: 'completion', today: 'io_uring (Linux 5.1, 2019): the server submits accept, recv and send and reaps their completions; no readiness is polled (native-uring)' },
+  {
+    row: 'completion', style: 'completion',
+    today: 'io_uring (Linux 5.1, 2019): the server submits accept, recv and send and reaps their completions; ' +
+      'no readiness is polled (native-uring)',
+  },
 ];
 
 /** The common reference both then and now: two machines of different speed compare through it. */

@@ -6,7 +6,7 @@ import { parseCommandArgs } from '../../core/args.js';
 import { UsageError } from '../../core/errors.js';
 import { models } from '../../servers/registry.js';
 import { defaultRunDir } from '../../sweep/store.js';
-import { MEMORY_DEFAULTS, MEMORY_QUICK } from '../../experiments/memory.js';
+import { MEMORY_DEFAULTS, MEMORY_QUICK, type MemoryServer } from '../../experiments/memory.js';
 import { runMemory } from '../../experiments/memory-run.js';
 import { memoryMarkdown, writeMemoryReport } from '../../report/memory.js';
 
@@ -27,9 +27,10 @@ Usage: eventbench memory [--servers LIST] [--levels LIST] [--memory-budget SIZE]
 Each server is started fresh with a ${MEMORY_DEFAULTS.idleTimeoutS} s idle timeout; the connections, each having sent
 a partial request head, are added level by level and held; once the server's memory settles its process tree is
 measured (PSS from smaps_rollup for several processes, RSS for one), and beside it the kernel memory charged to a
-memory cgroup made for its processes (host-wide from /proc/meminfo, and flagged, where none can be made). A fit
-with r < 0.9 or a slope not above 0 is reported as not measurable here. A server stops early (and says why) when its connects are refused, it
-accepts fewer than 90% of them (its cap), it would pass the budget, or open files run out (ulimit -n).`;
+memory cgroup made for its processes (host-wide from /proc/meminfo, and flagged, where none can be made). A
+fit with r < 0.9 or a slope not above 0 is reported as not measurable here. A server stops early (and says why)
+when its connects are refused, it accepts fewer than 90% of them (its cap), it would pass the budget, or open
+files run out (ulimit -n).`;
 
 const UNITS: Record<string, number> = { b: 1, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, kb: 1e3, mb: 1e6, gb: 1e9 };
 
@@ -47,6 +48,14 @@ function parseLevels(raw: string): number[] {
   for (const l of levels) if (!Number.isInteger(l) || l < 0 || l > 1_000_000) throw new UsageError('--levels', raw, 'expected whole numbers from 0 to 1000000, e.g. 0,1000,2000');
   if (levels.some((l, i) => i > 0 && l <= levels[i - 1]!)) throw new UsageError('--levels', raw, 'expected ascending levels, e.g. 0,1000,2000');
   return levels;
+}
+
+/** One server's result, on stderr as it is measured. */
+function progressLine(s: MemoryServer): string {
+  const user = s.measurable ? `${Math.round(s.fit!.bytesPerConnection)} B/connection, r ${s.fit!.r?.toFixed(3)}`
+    : `not measurable here (${s.why})`;
+  const kernel = s.kernel?.measurable ? `; kernel ${Math.round(s.kernel.fit!.bytesPerConnection)} B/connection (${s.kernel.source})` : '';
+  return `${s.server}: ${user}${kernel}${s.stopped ? `; stopped at ${s.stopped.connections}: ${s.stopped.why}` : ''}`;
 }
 
 export const memory: Command = {
@@ -76,8 +85,7 @@ export const memory: Command = {
       const run = await runMemory({
         servers: chosen, levels, budgetBytes, idleTimeoutS: MEMORY_DEFAULTS.idleTimeoutS,
         settleMaxMs: quick ? MEMORY_QUICK.settleMaxMs : MEMORY_DEFAULTS.settleMaxMs, quick, dir, signal: controller.signal,
-        onServer: (s) => process.stderr.write(`${s.server}: ${s.measurable ? `${Math.round(s.fit!.bytesPerConnection)} B/connection, r ${s.fit!.r?.toFixed(3)}` : `not measurable here (${s.why})`}` +
-          `${s.kernel?.measurable ? `; kernel ${Math.round(s.kernel.fit!.bytesPerConnection)} B/connection (${s.kernel.source})` : ''}${s.stopped ? `; stopped at ${s.stopped.connections}: ${s.stopped.why}` : ''}\n`),
+        onServer: (s) => process.stderr.write(`${progressLine(s)}\n`),
       });
       process.stdout.write(memoryMarkdown(run));
       process.stdout.write(`report: ${await writeMemoryReport(dir)}\n`);

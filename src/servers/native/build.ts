@@ -29,7 +29,10 @@ const CXXFLAGS = ['-O2', '-Wall', '-std=c++20'];
 const EXTENSION = { c: 'c', 'c++': 'cc', go: 'go' } as const;
 const COMPILER = { c: 'cc', 'c++': 'g++', go: 'go' } as const;
 /** What each compiler is called when missing, and its Debian package. */
-const COMPILER_PACKAGE = { cc: ['the C compiler (cc)', 'build-essential'], 'g++': ['the C++ compiler (g++)', 'g++'], go: ['the Go compiler (go)', 'golang-go'] } as const;
+const COMPILER_PACKAGE = {
+  cc: ['the C compiler (cc)', 'build-essential'], 'g++': ['the C++ compiler (g++)', 'g++'], go: ['the Go compiler (go)', 'golang-go'],
+} as const;
+type Compiler = keyof typeof COMPILER_PACKAGE;
 const INSTALL_ALL = 'or run `sudo scripts/install-servers.sh`';
 
 /** The package root: the nearest folder above this module that holds package.json (works from src/ and dist/). */
@@ -60,14 +63,18 @@ function cacheDir(): string {
   throw new ServerError('no writable folder for compiled native servers (tried .cache/native and the temp folder)');
 }
 
-interface Compiled { ok: boolean; missingCompiler?: keyof typeof COMPILER_PACKAGE; output: string }
+interface Compiled { ok: boolean; missingCompiler?: Compiler; output: string }
 
-function compile(compiler: keyof typeof COMPILER_PACKAGE, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Compiled> {
+interface CompileOptions { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }
+
+function compile(compiler: Compiler, args: string[], options: CompileOptions = {}): Promise<Compiled> {
+  const { timeoutMs = 120_000, ...where } = options;
   return new Promise((resolve) => {
-    execFile(compiler, args, { timeout: options.timeoutMs ?? 120_000, ...(options.cwd ? { cwd: options.cwd } : {}), ...(options.env ? { env: options.env } : {}) }, (err, stdout, stderr) => {
+    execFile(compiler, args, { timeout: timeoutMs, ...where }, (err, stdout, stderr) => {
       const output = `${stdout}${stderr}`.trim();
       // cgo runs the C compiler itself, and says so when it is missing.
-      const missingCompiler = (err as NodeJS.ErrnoException | null)?.code === 'ENOENT' ? compiler : /C compiler "cc" not found/.test(output) ? 'cc' : undefined;
+      const missingCompiler = (err as NodeJS.ErrnoException | null)?.code === 'ENOENT' ? compiler
+        : /C compiler "cc" not found/.test(output) ? 'cc' : undefined;
       resolve({ ok: !err, ...(missingCompiler ? { missingCompiler } : {}), output });
     });
   });
@@ -78,7 +85,10 @@ function compile(compiler: keyof typeof COMPILER_PACKAGE, args: string[], option
  * never the network, and common.c compiled by the same cc as the C servers.
  */
 function goEnv(cache: string): NodeJS.ProcessEnv {
-  return { ...process.env, GOCACHE: path.join(cache, 'go', 'build'), GOPATH: path.join(cache, 'go', 'path'), GOPROXY: 'off', GOFLAGS: '', GO111MODULE: 'on', CGO_ENABLED: '1', CC: 'cc' };
+  return {
+    ...process.env, GOCACHE: path.join(cache, 'go', 'build'), GOPATH: path.join(cache, 'go', 'path'),
+    GOPROXY: 'off', GOFLAGS: '', GO111MODULE: 'on', CGO_ENABLED: '1', CC: 'cc',
+  };
 }
 
 /** Builds `source` into `output`: one cc (C), cc then g++ (C++, the C files as objects), or go build (Go). */
@@ -86,7 +96,11 @@ async function compileSource(source: NativeSource, files: string[], output: stri
   const language = source.language ?? 'c';
   const [main, ...shared] = files as [string, ...string[]];
   if (language === 'c') return compile('cc', [...CFLAGS, '-o', output, ...files, ...source.libraries]);
-  if (language === 'go') return compile('go', ['build', '-o', output, path.basename(main)], { cwd: path.dirname(main), env: goEnv(path.dirname(output)), timeoutMs: 300_000 });
+  if (language === 'go') {
+    // The first build compiles part of the standard library into the cache: minutes on a busy machine.
+    const options = { cwd: path.dirname(main), env: goEnv(path.dirname(output)), timeoutMs: 300_000 };
+    return compile('go', ['build', '-o', output, path.basename(main)], options);
+  }
   const objects: string[] = [];
   try {
     for (const file of shared) {
@@ -108,7 +122,9 @@ export class MissingNativeDependency extends MissingDependencyError {
   }
 }
 
-export function missing(source: NativeSource, output: string, missingCompiler: keyof typeof COMPILER_PACKAGE | boolean | undefined): MissingNativeDependency | undefined {
+/** The compiler (`true`: the source's own) or library a failed build lacks, with what installs it; undefined for a real error. */
+export function missing(source: NativeSource, output: string, missingCompiler: Compiler | boolean | undefined):
+  MissingNativeDependency | undefined {
   if (missingCompiler) {
     const [what, debianPackage] = COMPILER_PACKAGE[missingCompiler === true ? COMPILER[source.language ?? 'c'] : missingCompiler];
     return new MissingNativeDependency(what, `install it with \`sudo apt-get install ${debianPackage}\`, ${INSTALL_ALL}`);
@@ -143,7 +159,7 @@ export function buildNative(source: NativeSource): Promise<string> {
       const result = await compileSource(source, files, temporary);
       if (!result.ok) {
         rmSync(temporary, { force: true });
-        throw missing(source, result.output, result.missingCompiler) ?? new ServerError(`compiling ${source.name}.${EXTENSION[language]} failed:\n${result.output}`);
+        throw missing(source, result.output, result.missingCompiler) ?? new ServerError(`compiling ${main} failed:\n${result.output}`);
       }
       renameSync(temporary, binary);
       return binary;

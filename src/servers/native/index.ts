@@ -57,12 +57,14 @@ export function ioUringAllowed(readDisabled = () => readFileSync('/proc/sys/kern
   let disabled = 0;
   try { disabled = Number(readDisabled().trim()); } catch { return { ok: true }; /* an older kernel has no such switch */ }
   if (disabled === 0 || (disabled === 1 && process.getuid?.() === 0)) return { ok: true };
-  return { ok: false, reason: `io_uring is disabled on this kernel (kernel.io_uring_disabled = ${disabled})`, hint: 'allow it with `sudo sysctl kernel.io_uring_disabled=0`' };
+  const reason = `io_uring is disabled on this kernel (kernel.io_uring_disabled = ${disabled})`;
+  return { ok: false, reason, hint: 'allow it with `sudo sysctl kernel.io_uring_disabled=0`' };
 }
 
 export const nativeModels: ServerModel[] = [
   nativeModel({ name: 'fork', libraries: [] }, { paperRow: 'fork', summary: 'a Unix process per connection (fork), in C' }),
-  nativeModel({ name: 'pthreads', libraries: ['-pthread'] }, { paperRow: 'NPTL', summary: 'a kernel thread per connection (NPTL pthreads), in C' }),
+  nativeModel({ name: 'pthreads', libraries: ['-pthread'] },
+    { paperRow: 'NPTL', summary: 'a kernel thread per connection (NPTL pthreads), in C' }),
   nativeModel(
     { name: 'pth', libraries: ['-lpth'], needs: { what: 'GNU Pth (pth.h, libpth)', header: 'pth.h', library: 'pth', debianPackage: 'libpth-dev' } },
     { paperRow: 'Pth', summary: 'a GNU Pth cooperative user-space thread per connection, in C' }),
@@ -74,10 +76,16 @@ export const nativeModels: ServerModel[] = [
   nativeModel({ name: 'coro', language: 'c++', with: ['eventloop.c'], libraries: [] },
     { paperRow: 'CPC', summary: 'a C++20 coroutine per connection over native-epoll\'s own loop: the compiler makes the state machine' }),
   nativeModel(
-    { name: 'uring', with: ['eventloop.c'], libraries: ['-luring'], needs: { what: 'liburing (liburing.h)', header: 'liburing.h', library: 'uring', debianPackage: 'liburing-dev' } },
-    { paperRow: 'completion', summary: 'io_uring in C: accept, recv and send submitted and completed, no readiness polling', allowed: () => ioUringAllowed() }),
+    {
+      name: 'uring', with: ['eventloop.c'], libraries: ['-luring'],
+      needs: { what: 'liburing (liburing.h)', header: 'liburing.h', library: 'uring', debianPackage: 'liburing-dev' },
+    },
+    {
+      paperRow: 'completion', summary: 'io_uring in C: accept, recv and send submitted and completed, no readiness polling',
+      allowed: () => ioUringAllowed(),
+    }),
   nativeModel({ name: 'go-nethttp', language: 'go', libraries: [] },
     { name: 'go-nethttp', paperRow: 'ST', summary: 'Go\'s net/http: a goroutine per connection, GOMAXPROCS=1' }),
   nativeModel({ name: 'go-raw', language: 'go', libraries: [] },
-    { name: 'go-raw', paperRow: 'ST', summary: 'a goroutine per connection over net.Listener with our own request handling, GOMAXPROCS=1' }),
+    { name: 'go-raw', paperRow: 'ST', summary: 'a goroutine per connection over net.Listener, common.c\'s request rules, GOMAXPROCS=1' }),
 ];
