@@ -10,7 +10,7 @@
 //   node dist/bench/loadgen.js [-n 20000] [--repeat 3] [--server nginx]
 import { parseArgs } from 'node:util';
 import { median, unthrottledServer } from './unthrottled.js';
-import { benchHosts, throttleText } from './hosts.js';
+import { benchHosts, throttleText } from './host-setup.js';
 import { runTrial } from '../src/sweep/engine.js';
 import { RUN_DEFAULTS } from '../src/sweep/plan.js';
 import type { Plan } from '../src/sweep/schema.js';

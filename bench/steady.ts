@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { findModel } from '../src/servers/registry.js';
 import { runTrial } from '../src/sweep/engine.js';
-import { benchHosts, throttleText } from './hosts.js';
+import { benchHosts, throttleText } from './host-setup.js';
 import { resolvePlan } from '../src/sweep/plan.js';
 
 const { values } = parseArgs({ options: { server: { type: 'string' }, load: { type: 'string' } } });

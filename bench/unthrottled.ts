@@ -2,7 +2,7 @@
 // else the fastest server eventbench has, pinned to core 0 and unthrottled, the client pinned to core 1.
 import { findModel } from '../src/servers/registry.js';
 import type { ServerModel } from '../src/servers/types.js';
-import { benchHosts } from './hosts.js';
+import { benchHosts } from './host-setup.js';
 export { median } from '../src/core/numbers.js';
 
 /** The first of `asked` (else nginx, native-epoll, events) that can run here, on hosts set up unthrottled and pinned. */

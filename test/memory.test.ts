@@ -1,4 +1,5 @@
-// The memory experiment on a real server whose cost per connection is known: the fit must recover it within 20%.
+// The memory experiment on a real server whose cost per connection is known: the fit must recover it within 20%,
+// and the kernel's part is measured beside it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
@@ -6,7 +7,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runMemory } from '../src/experiments/memory-run.js';
-import { judgeMemory, MEMORY_FILE, type MemoryLevel, type MemoryRun } from '../src/experiments/memory.js';
+import { judgeMemory, MEMORY_FILE, MEMORY_SCHEMA, type MemoryLevel, type MemoryRun } from '../src/experiments/memory.js';
+import { memoryCgroupParent } from '../src/host/memory-cgroup.js';
 import type { ServerModel } from '../src/servers/types.js';
 
 const HELPER = fileURLToPath(new URL('./helpers/memory-server.js', import.meta.url));
@@ -28,8 +30,22 @@ test('the fit recovers a known cost per connection within 20%', async () => {
     assert.ok(Math.abs(slope - PER_CONNECTION) <= 0.2 * PER_CONNECTION, `fit ${Math.round(slope)} B/connection, expected ${PER_CONNECTION} ± 20%`);
     assert.ok(result.connectionsInBudget!.extrapolated);
     const stored = JSON.parse(readFileSync(path.join(dir, MEMORY_FILE), 'utf8')) as MemoryRun;
-    assert.equal(stored.schema, 'eventbench.memory/1');
+    assert.equal(stored.schema, MEMORY_SCHEMA);
     assert.equal(stored.servers[0]?.fit?.bytesPerConnection, slope);
+    // The kernel's part: a socket's own structures, a few KiB (the buffer is user space). Host-wide figures, where
+    // no memory cgroup can be made, move with everything else on the host: only their flag is checked.
+    const kernel = result.kernel!;
+    assert.ok(result.levels.every((l) => l.kernel !== undefined && l.kernel.bytes >= 0), 'every level has a kernel figure');
+    const where = memoryCgroupParent();
+    if ('reason' in where) {
+      assert.equal(kernel.source, 'host');
+      assert.match(kernel.hostWide ?? '', new RegExp(where.reason.replace(/[()]/g, '.')));
+    } else {
+      assert.equal(kernel.source, where.source);
+      assert.equal(kernel.measurable, true, kernel.why);
+      const perConnection = kernel.fit!.bytesPerConnection;
+      assert.ok(perConnection > 500 && perConnection < 64 * 1024, `${Math.round(perConnection)} B of kernel memory per connection`);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

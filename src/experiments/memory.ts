@@ -4,16 +4,19 @@
 // depend on the CPU share), then idle connections that each sent a partial request head are opened and held (the
 // idle timeout raised so nobody closes them), level by level; once the server's memory settles its whole process
 // tree is measured (PSS when it has several processes, so shared pages count once; RSS otherwise). Bytes per
-// connection is the least-squares slope of memory on connections held, with r. It runs on the sweep engine
+// connection is the least-squares slope of memory on connections held, with r. The kernel's part, which neither PSS
+// nor RSS holds (a thread's kernel stack, sockets, epoll items, page tables), is read beside it from a memory cgroup
+// made for the server's processes (src/host/memory-cgroup.ts), or host-wide where there is none, and fitted the same
+// way. It runs on the sweep engine
 // (src/sweep/engine.ts): one sweep per server, its steps the connection levels; the results schema is in
 // src/sweep/schema.ts, and memory.json is rewritten after every server.
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fitLine } from '../core/fit.js';
 import type { ServerModel } from '../servers/types.js';
-import type { Plan, MemoryFit, MemoryLevel, MemoryRun, MemoryServer } from '../sweep/schema.js';
+import type { KernelCost, Plan, MemoryFit, MemoryLevel, MemoryRun, MemoryServer } from '../sweep/schema.js';
 import type { Experiment, Sweep } from '../sweep/engine.js';
-import type { ServerHost, TreeMemory } from '../host/hosts.js';
+import type { KernelLook, ServerHost, TreeMemory } from '../host/hosts.js';
 import { writeMemoryRun } from '../sweep/store.js';
 import { serverSpec, trialServer, type Session, type TrialServer, type TrialSettings } from '../sweep/session.js';
 import { DEFAULT_THROTTLE_PERIOD_MS } from '../host/throttle.js';
@@ -51,20 +54,35 @@ const CONNECT_TIMEOUT_MS = 3000;
 /** The host keeps at least this much available memory; a level stops opening connections below it, bytes. */
 const HOST_RESERVE_BYTES = 2 * 2 ** 30;
 
-/** The fit, whether it is a figure, and the connections the budget holds by it. */
-type Judged = Pick<MemoryServer, 'fit' | 'measurable' | 'why' | 'connectionsInBudget'>;
-
-export function judgeMemory(levels: readonly MemoryLevel[], budgetBytes: number): Judged {
+/** The line of `bytes` on the connections the server accepted, and whether it is a figure. */
+function fitBytes(levels: readonly MemoryLevel[], bytes: (l: MemoryLevel) => number): Pick<KernelCost, 'fit' | 'measurable' | 'why'> {
   const xs = levels.map((l) => l.acceptedConnections ?? l.connections);
-  const line = fitLine(xs, levels.map((l) => l.memoryBytes));
+  const line = fitLine(xs, levels.map(bytes));
   if (!line) return { measurable: false, why: 'fewer than two distinct connection counts were held' };
   const fit: MemoryFit = { bytesPerConnection: line.slope, interceptBytes: line.intercept, r: line.r, n: line.n };
   if (line.slope <= 0 || line.r === null) {
     return { fit, measurable: false, why: `memory did not grow with connections (slope ${Math.round(line.slope)} B)` };
   }
   if (line.r < MIN_MEMORY_R) return { fit, measurable: false, why: `r = ${line.r.toFixed(3)} is below ${MIN_MEMORY_R}` };
-  const connections = Math.max(0, Math.floor((budgetBytes - line.intercept) / line.slope));
-  return { fit, measurable: true, connectionsInBudget: { connections, extrapolated: true } };
+  return { fit, measurable: true };
+}
+
+/** The fit, whether it is a figure, and the connections the budget holds by it. */
+export function judgeMemory(levels: readonly MemoryLevel[], budgetBytes: number):
+  Pick<MemoryServer, 'fit' | 'measurable' | 'why' | 'connectionsInBudget'> {
+  const judged = fitBytes(levels, (l) => l.memoryBytes);
+  if (!judged.measurable) return judged;
+  const { interceptBytes, bytesPerConnection } = judged.fit!;
+  const connections = Math.max(0, Math.floor((budgetBytes - interceptBytes) / bytesPerConnection));
+  return { ...judged, connectionsInBudget: { connections, extrapolated: true } };
+}
+
+/** The kernel's cost per connection from the levels that have a kernel figure, or undefined where none has. */
+export function judgeKernel(levels: readonly MemoryLevel[], where: Pick<KernelLook, 'source' | 'reason'>): KernelCost | undefined {
+  const read = levels.filter((l) => l.kernel !== undefined);
+  if (read.length === 0) return undefined;
+  const judged = fitBytes(read, (l) => l.kernel!.bytes);
+  return { source: where.source, ...(where.source === 'host' ? { hostWide: where.reason ?? 'no memory cgroup' } : {}), ...judged };
 }
 
 /** Opens one idle connection that sends PARTIAL_HEAD; resolves to the socket or undefined when it could not connect. */
@@ -121,13 +139,14 @@ export class IdleConnections {
   }
 }
 
-type Settled = TreeMemory & Pick<MemoryLevel, 'settled'>;
+type Look = TreeMemory & { kernel?: KernelLook };
+type Settled = Look & Pick<MemoryLevel, 'settled'>;
 
 /**
  * Waits until the tree's memory settles (two looks `lookMs` apart within 0.5%, the same processes) or maxMs passed;
  * the last look. The first look comes two intervals after the level's last connection.
  */
-export async function settledMemory(look: () => Promise<TreeMemory>, maxMs: number, lookMs: number): Promise<Settled> {
+export async function settledMemory(look: () => Promise<Look>, maxMs: number, lookMs: number): Promise<Settled> {
   const start = Date.now();
   await sleep(2 * lookMs);
   let last = await look();
@@ -169,6 +188,8 @@ class ServerMemory {
   stopped?: { connections: number; why: string };
   probed = false;
   failed?: { reason: string; why: string };
+  /** Where its kernel figures come from (its memory cgroup, or the host), from its first look. */
+  kernel?: Pick<KernelLook, 'source' | 'reason'>;
   constructor(readonly server: TrialServer, readonly held: IdleConnections | undefined) {}
 }
 
@@ -235,7 +256,11 @@ function idleTo(url: string): IdleConnections {
 function serverResult(m: ServerMemory, budgetBytes: number): MemoryServer {
   const base = { server: m.server.name, family: m.server.family, ...(m.server.paperRow ? { paperRow: m.server.paperRow } : {}) };
   if (m.failed) return { ...base, status: 'failed', reason: m.failed.reason, levels: [], measurable: false, why: m.failed.why };
-  return { ...base, status: 'ok', levels: m.levels, ...(m.stopped ? { stopped: m.stopped } : {}), ...judgeMemory(m.levels, budgetBytes) };
+  const kernel = m.kernel ? judgeKernel(m.levels, m.kernel) : undefined;
+  return {
+    ...base, status: 'ok', levels: m.levels, ...(m.stopped ? { stopped: m.stopped } : {}), ...judgeMemory(m.levels, budgetBytes),
+    ...(kernel ? { kernel } : {}),
+  };
 }
 
 const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
@@ -265,12 +290,16 @@ async function measureLevel(i: MemoryInput, s: Session, m: ServerMemory, target:
     return host.exitReason(id, 'while connections were held');
   });
   const look = async () => { const { hostAvailableBytes: _, ...tree } = await host.memory(id); return tree; };
-  const memory = await settledMemory(look, i.settleMaxMs, i.settleLookMs);
+  const { kernel, ...memory } = await settledMemory(look, i.settleMaxMs, i.settleLookMs);
+  if (kernel) m.kernel ??= { source: kernel.source, ...(kernel.reason ? { reason: kernel.reason } : {}) };
   const { established, queued } = await host.connections(id);
   const accepted = established !== undefined && queued !== undefined ? Math.max(0, Math.min(held.count, established - queued)) : undefined;
   const gone = await host.exitReason(id, 'while connections were held');
   if (gone) return { stop: gone };
-  const level: MemoryLevel = { connections: held.count, ...(accepted !== undefined ? { acceptedConnections: accepted } : {}), ...memory };
+  const level: MemoryLevel = {
+    connections: held.count, ...(accepted !== undefined ? { acceptedConnections: accepted } : {}), ...memory,
+    ...(kernel?.memory ? { kernel: kernel.memory } : {}),
+  };
   if (why) return { level, stop: why };
   if (held.closed > 0) return { level, stop: `the server closed ${held.closed} of the idle connections` };
   if (accepted !== undefined && target > 0 && accepted < 0.9 * target) {

@@ -7,6 +7,7 @@ import type { Family, HostSetup, ServerMetrics } from '../sweep/schema.js';
 import type { Environment } from '../core/environment.js';
 import type { LoadResult } from '../load/types.js';
 import type { Warmup, WarmupPolicy } from '../sweep/warmup.js';
+import type { KernelMemory, KernelSource } from './memory-cgroup.js';
 
 /** How a phase sets up the server's host: pinned to `cpus` (absent: unpinned), under a CPU quota (share 0: none). */
 export interface ServerHostSetUp {
@@ -46,6 +47,16 @@ export interface TreeMemory {
   threads: number;
 }
 
+/**
+ * The kernel's memory for a server, which PSS and RSS leave out (src/host/memory-cgroup.ts): where it is read from
+ * (the server's own memory cgroup, or the whole host and why), and the figure now when it could be read.
+ */
+export interface KernelLook {
+  source: KernelSource;
+  reason?: string;
+  memory?: KernelMemory;
+}
+
 /** What the server's host saw of a server over one measurement (ServerMetrics without what the runner adds). */
 export type ServerSample = Omit<ServerMetrics, 'backlog'>;
 
@@ -62,8 +73,11 @@ export interface ServerHost {
   startSampling(id: string): Promise<void>;
   /** Stops sampling; `loadSpan` (wall-clock ms) is the load's own span, over which its CPU share is read. */
   stopSampling(id: string, loadSpan?: { fromMs: number; toMs: number }): Promise<{ sample: ServerSample; warnings: string[] }>;
-  /** Its tree's memory now, and the memory the host has available (MemAvailable), bytes. */
-  memory(id: string): Promise<TreeMemory & { hostAvailableBytes: number }>;
+  /**
+   * Its tree's memory now, the memory the host has available (MemAvailable), bytes, and its kernel memory: the first
+   * call puts the server's processes in a memory cgroup of their own, charged from then on (children follow).
+   */
+  memory(id: string): Promise<TreeMemory & { hostAvailableBytes: number; kernel: KernelLook }>;
   /** Connections established to its port and waiting in its accept queue (ss), each undefined where unknown. */
   connections(id: string): Promise<{ established?: number; queued?: number }>;
   /** SIGTERM, SIGKILL after a grace, then anything of it left killed by pid; resolves with warnings. */

@@ -1,6 +1,6 @@
-// What a run killed with -9 leaves behind, removed by the next `run` or `doctor`, which say so: its cgroups, and
-// the temporary configuration folders of its production servers (the servers themselves die with their launcher:
-// servers/spawned.ts). Each is named after the pid that made it; only those whose owner is gone are touched.
+// What a run killed with -9 leaves behind, removed by the next `run` or `doctor`, which say so: its cgroups (CPU and
+// memory), and the temporary configuration folders of its production servers (the servers themselves die with their
+// launcher: servers/spawned.ts). Each is named after the pid that made it; only those whose owner is gone are touched.
 import { readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,6 +8,7 @@ import { alive } from '../core/proc.js';
 import { productionModels } from '../servers/external/index.js';
 import { tempPrefix } from '../servers/external/launch.js';
 import { removeStaleCgroups, V1_ACCT_ROOT } from './throttle.js';
+import { removeStaleMemoryCgroups } from './memory-cgroup.js';
 
 /** Removes the temporary folders of production servers whose owner is gone; one line per folder. */
 export function removeStaleTempFolders(dir = os.tmpdir()): string[] {
@@ -32,5 +33,5 @@ export function removeStaleTempFolders(dir = os.tmpdir()): string[] {
 
 /** Everything a killed run left behind, removed; one line per thing, for the user. */
 export function removeLeftovers(): string[] {
-  return [...removeStaleCgroups(), ...removeStaleCgroups(V1_ACCT_ROOT), ...removeStaleTempFolders()];
+  return [...removeStaleCgroups(), ...removeStaleCgroups(V1_ACCT_ROOT), ...removeStaleMemoryCgroups(), ...removeStaleTempFolders()];
 }

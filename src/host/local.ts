@@ -13,9 +13,13 @@ import { warmUntilSteady } from '../sweep/warmup.js';
 import { createThrottle, hostSetup, type Throttle } from './throttle.js';
 import { allowedCpus, hasTaskset, pinSelf, pinned } from './cpus.js';
 import {
-  AcceptQueueSampler, TreeSampler, backlogOnPort, establishedTo, listenCounters, listenGrowth, listenQueue, processTree, treeMemory,
+  AcceptQueueSampler, TreeSampler, backlogOnPort, establishedTo, listenCounters, listenGrowth, listenQueue, processTree, serverProcesses,
+  treeMemory,
 } from './sampling.js';
-import type { ClientHost, LoadSpec, ServerHost, ServerHostSetUp, ServerSample, ServerSpec, StartedServer, TreeMemory } from './hosts.js';
+import type {
+  ClientHost, KernelLook, LoadSpec, ServerHost, ServerHostSetUp, ServerSample, ServerSpec, StartedServer, TreeMemory,
+} from './hosts.js';
+import { createKernelMeter, type KernelMeter } from './memory-cgroup.js';
 
 /** A server gets this long after SIGTERM before SIGKILL; whatever it leaves is then killed by pid and reported. */
 export const STOP_GRACE_MS = 3000;
@@ -67,6 +71,8 @@ class LocalServer {
     counters: ReturnType<typeof listenCounters>;
   };
   port = 0;
+  /** Its memory cgroup, made at the first look at its memory (the memory experiment's), removed when it stops. */
+  kernel?: KernelMeter;
 
   constructor(readonly spec: ServerSpec, readonly child: Child, private readonly throttle: Throttle) {}
 
@@ -208,9 +214,16 @@ export class LocalServerHost implements ServerHost {
     return { sample, warnings };
   }
 
-  async memory(id: string): Promise<TreeMemory & { hostAvailableBytes: number }> {
+  async memory(id: string): Promise<TreeMemory & { hostAvailableBytes: number; kernel: KernelLook }> {
     const s = this.get(id);
-    return { ...treeMemory(s.members(), s.wrapperPid), hostAvailableBytes: availableHostBytes() };
+    const pids = s.members();
+    // Its processes are charged from their first look on; what they allocated before stays with their old group and
+    // only moves the intercept. Processes they start later (a fork per connection) are born inside.
+    s.kernel ??= createKernelMeter();
+    s.kernel.add(serverProcesses(pids, s.wrapperPid).map((p) => p.pid));
+    const kernel = s.kernel.read();
+    const look: KernelLook = { source: s.kernel.source, ...(s.kernel.reason ? { reason: s.kernel.reason } : {}), ...(kernel ? { memory: kernel } : {}) };
+    return { ...treeMemory(pids, s.wrapperPid), hostAvailableBytes: availableHostBytes(), kernel: look };
   }
 
   async connections(id: string) {
@@ -228,7 +241,9 @@ export class LocalServerHost implements ServerHost {
     s.sampling?.queue.stop();
     s.members();
     await stopChild(s.child, STOP_GRACE_MS);
-    return reapLeftovers(s.seen, this.throttle, s.spec.name);
+    const warnings = await reapLeftovers(s.seen, this.throttle, s.spec.name);
+    s.kernel?.remove();
+    return warnings;
   }
 
   async tearDown(): Promise<string[]> {

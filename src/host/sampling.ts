@@ -5,7 +5,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { execFile, execFileSync } from 'node:child_process';
 import { cappedBacklog } from '../core/backlog.js';
 import { GUARD_NAME } from '../servers/spawned.js';
-import { clockTicksPerS, cpuSeconds, pageSizeBytes, procStat } from '../core/proc.js';
+import { clockTicksPerS, cpuSeconds, pageSizeBytes, procStat, type ProcStat } from '../core/proc.js';
 import type { TreeMemory } from './hosts.js';
 
 interface TreeStat { ppid: number; cpuTicks: number; threads: number; rssBytes: number }
@@ -267,18 +267,21 @@ export function pssBytes(pid: number): number | undefined {
   }
 }
 
-/**
- * The memory of a server's processes: PSS summed when there are several (shared pages once), RSS of the one
- * otherwise. `excludePid` (a native or production server's node wrapper) and the guard shell under it are left out.
- */
-export function treeMemory(pids: Iterable<number>, excludePid?: number): TreeMemory {
-  const counted = [];
+/** The server's own live processes: `excludePid` (a native or production server's node wrapper) and its guard shell left out. */
+export function serverProcesses(pids: Iterable<number>, excludePid?: number): ProcStat[] {
+  const counted: ProcStat[] = [];
   for (const pid of new Set(pids)) {
     const s = procStat(pid);
     if (!s || s.state === 'Z' || s.state === 'X') continue;
     if (pid === excludePid || (excludePid !== undefined && s.ppid === excludePid && isGuard(pid))) continue;
     counted.push(s);
   }
+  return counted;
+}
+
+/** The memory of a server's processes: PSS summed when there are several (shared pages once), RSS of the one otherwise. */
+export function treeMemory(pids: Iterable<number>, excludePid?: number): TreeMemory {
+  const counted = serverProcesses(pids, excludePid);
   const threads = counted.reduce((a, s) => a + s.threads, 0);
   if (counted.length <= 1) {
     return { memoryBytes: (counted[0]?.rssPages ?? 0) * pageSizeBytes(), measure: 'rss', processes: counted.length, threads };

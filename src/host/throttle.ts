@@ -186,16 +186,16 @@ export function readQuota(path: string): { quotaUs: number; periodUs: number } |
 }
 
 /**
- * Removes the cgroups left by a runner killed with -9 (named after its pid, which is gone); returns what it did,
- * one line each, for the user. A group that still holds processes is named and left.
+ * Removes the cgroups left by a runner killed with -9 (named PREFIX + its pid + a count, the pid gone); returns what
+ * it did, one line each, for the user. A group that still holds processes is named and left.
  */
-export function removeStaleCgroups(root = detectCgroup().root): string[] {
+export function removeStaleCgroups(root = detectCgroup().root, prefix = PREFIX): string[] {
   if (!root) return [];
   let entries: string[] = [];
   try { entries = readdirSync(root); } catch { return []; }
   const said: string[] = [];
   for (const name of entries) {
-    const m = new RegExp(`^${PREFIX}(\\d+)-\\d+$`).exec(name);
+    const m = new RegExp(`^${prefix}(\\d+)-\\d+$`).exec(name);
     if (!m || existsSync(`/proc/${m[1]}`)) continue;
     try {
       rmdirSync(join(root, name));

@@ -178,7 +178,7 @@ function memoryHtml(model: ReportModel, figure: string): string {
       + 'phase of its own unless given <code>--no-memory</code>, and <code>eventbench memory --out DIR</code> measures it into the run '
       + 'folder DIR; <code>eventbench report DIR</code> then shows it here.</p>';
   }
-  const table = htmlTable(memoryTable(run), { key: ['server'], wrap: ['bytes/connection', 'stopped'] });
+  const table = htmlTable(memoryTable(run), { key: ['server'], wrap: ['bytes/connection', 'kernel bytes/connection', 'stopped'] });
   const claim = `<p><strong>${escapeHtml(memoryClaim(run).text)}</strong></p>`;
   return `${head}\n${claim}\n<p>${escapeHtml(memoryMethod(run))}</p>\n${table}\n${figure}`;
 }
@@ -189,7 +189,7 @@ export function memoryPageHtml(run: MemoryRun, svg: string): string {
   const body = [
     '<h1>Memory per connection</h1>', `<p><strong>${escapeHtml(memoryClaim(run).text)}</strong></p>`,
     `<p>${escapeHtml(`${memoryMethod(run)} ${run.environment.kernel}, ${run.environment.cpuModel}.`)}</p>`,
-    htmlTable(memoryTable(run), { key: ['server'], wrap: ['bytes/connection', 'stopped'] }),
+    htmlTable(memoryTable(run), { key: ['server'], wrap: ['bytes/connection', 'kernel bytes/connection', 'stopped'] }),
     `<figure>${svg.replace(/^<\?xml[^>]*>\s*/, '')}<figcaption>Server memory against idle connections held; the slope of each line is `
       + 'its cost per connection.</figcaption></figure>',
   ];

@@ -10,13 +10,17 @@ import type { Environment } from '../core/environment.js';
 import type { Engine, LoadResult } from '../load/types.js';
 import type { PointFlag } from './verdict.js';
 import type { Warmup, WarmupPolicy } from './warmup.js';
+import type { KernelMemory, KernelSource } from '../host/memory-cgroup.js';
 
 export const RUN_SCHEMA = 'eventbench.run/2';
 export const POINT_SCHEMA = 'eventbench.point/2';
 export const OPEN_POINT_SCHEMA = 'eventbench.open-point/2';
-export const MEMORY_SCHEMA = 'eventbench.memory/1';
+/** Version 2 added the kernel's memory (MemoryLevel.kernel, MemoryServer.kernel); version 1 files are still read. */
+export const MEMORY_SCHEMA = 'eventbench.memory/2';
 /** The versions before these, still read: the same fields, with `repeat` where these say `rounds` and `round`. */
-export const OLD_SCHEMAS = { run: 'eventbench.run/1', point: 'eventbench.point/1', openPoint: 'eventbench.open-point/1' } as const;
+export const OLD_SCHEMAS = {
+  run: 'eventbench.run/1', point: 'eventbench.point/1', openPoint: 'eventbench.open-point/1', memory: 'eventbench.memory/1',
+} as const;
 export const RUN_FILE = 'run.json';
 export const POINTS_FILE = 'points.jsonl';
 export const OPEN_POINTS_FILE = 'open-loop.jsonl';
@@ -231,6 +235,11 @@ export interface MemoryLevel {
   threads: number;
   /** Whether its memory settled (two looks MemoryRun.settleLookMs apart within 0.5%) before it was measured. */
   settled: boolean;
+  /**
+   * The kernel memory charged to the server's memory cgroup, or held by the whole host (MemoryServer.kernel.source
+   * says which), read with memoryBytes; bytes, with its named parts. Absent in eventbench.memory/1.
+   */
+  kernel?: KernelMemory;
 }
 
 export interface MemoryFit {
@@ -262,11 +271,30 @@ export interface MemoryServer {
   why?: string;
   /** Connections it would hold within the budget: (budget − intercept) / slope, extrapolated, never measured. */
   connectionsInBudget?: { connections: number; extrapolated: true };
+  /** The kernel's memory per connection (absent in eventbench.memory/1). */
+  kernel?: KernelCost;
+}
+
+/** The kernel's memory per connection, beside the user-space figure (src/host/memory-cgroup.ts says how it is read). */
+export interface KernelCost {
+  /** Where the levels' kernel figures come from: the server's own memory cgroup (v1, v2) or the whole host. */
+  source: KernelSource;
+  /**
+   * Why host-wide, when source is 'host' (no memory cgroup could be made): the figure then also counts the client's
+   * own sockets, about as many as the server's, and whatever else the host did meanwhile.
+   */
+  hostWide?: string;
+  /** Slope of kernel bytes on connections, as MemoryServer.fit is of user-space bytes. */
+  fit?: MemoryFit;
+  /** Whether the fit is a figure (r ≥ MIN_MEMORY_R, slope above 0); else why not. */
+  measurable: boolean;
+  why?: string;
 }
 
 /** memory.json: one memory experiment, of `eventbench memory` or of a run's memory phase. */
 export interface MemoryRun {
-  schema: typeof MEMORY_SCHEMA;
+  /** eventbench.memory/2; /1 files lack the kernel fields. */
+  schema: typeof MEMORY_SCHEMA | typeof OLD_SCHEMAS.memory;
   startedAt: string;
   finishedAt?: string;
   environment: Environment;

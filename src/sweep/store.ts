@@ -130,7 +130,7 @@ function readJson(abs: string, file: string, field: string): unknown {
 export function readMemory(dir: string): MemoryRun {
   const abs = resolve(dir);
   const run = readJson(abs, MEMORY_FILE, 'DIR') as MemoryRun;
-  checkSchema(join(abs, MEMORY_FILE), run?.schema, [MEMORY_SCHEMA]);
+  checkSchema(join(abs, MEMORY_FILE), run?.schema, [MEMORY_SCHEMA, OLD_SCHEMAS.memory]);
   return run;
 }
 

@@ -26,9 +26,11 @@ Usage: eventbench memory [--servers LIST] [--levels LIST] [--memory-budget SIZE]
 
 Each server is started fresh with a ${MEMORY_DEFAULTS.idleTimeoutS} s idle timeout; the connections, each having sent
 a partial request head, are added level by level and held; once the server's memory settles its process tree is
-measured (PSS from smaps_rollup for several processes, RSS for one). A fit with r < 0.9 or a slope not above 0
-is reported as not measurable here. A server stops early (and says why) when its connects are refused, it
-accepts fewer than 90% of them (its cap), it would pass the budget, or open files run out (ulimit -n).`;
+measured (PSS from smaps_rollup for several processes, RSS for one), and beside it the kernel memory charged to a
+memory cgroup made for its processes (host-wide from /proc/meminfo, and flagged, where none can be made). A
+fit with r < 0.9 or a slope not above 0 is reported as not measurable here. A server stops early (and says why)
+when its connects are refused, it accepts fewer than 90% of them (its cap), it would pass the budget, or open
+files run out (ulimit -n).`;
 
 const UNITS: Record<string, number> = { b: 1, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, kb: 1e3, mb: 1e6, gb: 1e9 };
 
@@ -51,8 +53,9 @@ function parseLevels(raw: string): number[] {
 /** One server's result as one line: its cost per connection and r, or why not, and where it stopped. */
 export function memoryLine(s: MemoryServer): string {
   const cost = s.measurable ? `${Math.round(s.fit!.bytesPerConnection)} B/connection, r ${s.fit!.r?.toFixed(3)}` : `not measurable here (${s.why})`;
+  const kernel = s.kernel?.measurable ? `; kernel ${Math.round(s.kernel.fit!.bytesPerConnection)} B/connection (${s.kernel.source})` : '';
   const what = s.status === 'failed' ? `FAILED: ${s.reason}` : cost;
-  return `${s.server}: ${what}${s.stopped ? `; stopped at ${s.stopped.connections}: ${s.stopped.why}` : ''}`;
+  return `${s.server}: ${what}${s.status === 'failed' ? '' : kernel}${s.stopped ? `; stopped at ${s.stopped.connections}: ${s.stopped.why}` : ''}`;
 }
 
 export const memory: Command = {

@@ -4,6 +4,9 @@
 #ifndef EVENTBENCH_COMMON_H
 #define EVENTBENCH_COMMON_H
 #include <stddef.h>
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 #define MAX_HEAD_BYTES 8192
 /* One byte more than the limit: a full buffer without a blank line means 431. */
@@ -56,4 +59,7 @@ void accept_loop(int listener, const struct acceptor *a);
  * the idle timeout), writes the answer. What the fork child and the pthreads thread run. */
 void serve_blocking(int fd, int idle_timeout_ms);
 
+#ifdef __cplusplus
+}
+#endif
 #endif
