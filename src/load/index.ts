@@ -6,6 +6,7 @@ import { environment, eventbenchVersion } from '../core/environment.js';
 import { UsageError } from '../core/errors.js';
 import { runAb } from './ab.js';
 import { runLoop, type LoopOutcome } from './loop.js';
+import type { Records } from './records.js';
 import { requestBytes, resolveLoadOptions, type LoadInput } from './options.js';
 import { writeRaw } from './raw.js';
 import { figures, resultFields, SYN_RETRY_MS } from './stats.js';
@@ -52,7 +53,17 @@ export function backlogReason(slowConnects: number, connectedLoad: number, concu
 export async function runLoad(input: LoadInput): Promise<LoadResult> {
   const o = resolveLoadOptions(input);
   const startedAt = new Date().toISOString();
-  return o.engine === 'ab' ? abResult(o, startedAt) : eventbenchResult(o, startedAt);
+  return o.engine === 'ab' ? abResult(o, startedAt) : (await eventbenchResult(o, startedAt)).result;
+}
+
+/**
+ * The eventbench engine's result with its per-request records (on this thread's performance.now() clock), for an
+ * agent whose share of a load is merged with others' (load/merge.ts).
+ */
+export async function runLoadWithRecords(input: LoadInput): Promise<{ result: LoadResult; records: Records }> {
+  const o = resolveLoadOptions(input);
+  if (o.engine !== 'eventbench') throw new UsageError('engine (--engine)', o.engine, 'only the eventbench engine keeps per-request records to merge', 'drop --engine ab');
+  return eventbenchResult(o, new Date().toISOString());
 }
 
 export async function resolveHost(url: URL): Promise<string> {
@@ -65,7 +76,7 @@ export async function resolveHost(url: URL): Promise<string> {
   }
 }
 
-async function eventbenchResult(o: LoadOptions, startedAt: string): Promise<LoadResult> {
+async function eventbenchResult(o: LoadOptions, startedAt: string): Promise<{ result: LoadResult; records: Records }> {
   const url = new URL(o.url);
   const loop = {
     host: await resolveHost(url),
@@ -90,7 +101,7 @@ async function eventbenchResult(o: LoadOptions, startedAt: string): Promise<Load
   if (o.rawFile) await writeRaw(o.rawFile, outcome.records);
   const f = figures(outcome.records, o.trim, o.concurrency);
   const share = wallS > 0 ? (cpu.user + cpu.system) / 1e6 / wallS : 0;
-  return {
+  const result: LoadResult = {
     schema: LOAD_SCHEMA,
     engine: 'eventbench',
     transport: outcome.transport,
@@ -110,6 +121,7 @@ async function eventbenchResult(o: LoadOptions, startedAt: string): Promise<Load
     startedAt,
     environment: environment(),
   };
+  return { result, records: outcome.records };
 }
 
 async function abResult(o: LoadOptions, startedAt: string): Promise<LoadResult> {

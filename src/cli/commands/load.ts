@@ -35,7 +35,7 @@ Options:
                         for when one client core cannot saturate the server          --workers 2
       --engine E        eventbench (default) or ab: run the real ApacheBench with
                         the same settings, report it in the same schema              --engine ab
-      --json            print one JSON object (schema eventbench.load/2) instead     --json
+      --json            print one JSON object (schema eventbench.load/3) instead     --json
       --raw FILE        write every request's record as CSV, in start order         --raw requests.csv
       --rate R          THE OPEN LOOP: start R requests per second on a schedule,
                         whatever the server does; latency counts from each
