@@ -1,0 +1,240 @@
+// `eventbench agent` as a library: the far end of a link (src/host/link.ts), reached over SSH or as a local child.
+// It reads one JSON request per line, `{"id": 7, "cmd": "load", ...}`, and answers each on one line with the same
+// id, `{"id": 7, "ok": true, "result": ...}` or `{"id": 7, "ok": false, "error": {"code", "message"}}`; requests run
+// concurrently (a `cancel` reaches a running `load`). Commands:
+//   hello                      versions and where it runs (the runner refuses another eventbench version)
+//   clock                      its monotonic clock (performance.now(), the clock of its records) and wall clock
+//   load {options, startAtMs}  one closed-loop load or one share of it, started at startAtMs on its clock; answers
+//                              with its own result and its per-request records (what an exact merge needs)
+//   cancel {of}                stops the running load of request `of` (it answers with what it measured)
+//   serve {server, ...}        starts a server pinned and throttled on this host (src/sweep/session.ts)
+//   sample {session}           that server's CPU and memory now
+//   stop {session}             stops it and removes its throttle
+// When its input closes (the ssh session dropped, the runner died), it stops everything it started (shutdown).
+import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { environment, eventbenchVersion, type Environment } from '../core/environment.js';
+import { EventbenchError, ServerError, UsageError } from '../core/errors.js';
+import { runLoadWithRecords } from '../load/index.js';
+import type { LoadInput } from '../load/options.js';
+import { encodeRecords, type EncodedRecords } from '../load/records.js';
+import type { LoadResult } from '../load/types.js';
+import { findModel, serveRuntime } from '../servers/registry.js';
+import { RUN_DEFAULTS } from '../sweep/plan.js';
+import type { Plan } from '../sweep/schema.js';
+import { defaultServerArgv, startSession, type ServerSession } from '../sweep/session.js';
+import { hasTaskset } from './cpus.js';
+import { sampleProcesses } from './sampling.js';
+import { createThrottle, type Throttle } from './throttle.js';
+
+/** Bumped when a command or an answer changes shape; the runner checks it with the eventbench version. */
+export const AGENT_PROTOCOL = 1;
+
+export interface AgentRequest { id: number; cmd: string; [field: string]: unknown }
+export type AgentAnswer = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: { code: string; message: string } };
+
+export interface Hello {
+  protocol: number;
+  eventbenchVersion: string;
+  nodeVersion: string;
+  kernel: string;
+  cpuModel: string;
+  hostname: string;
+  pid: number;
+  environment: Environment;
+}
+
+export interface ClockReading { monoMs: number; wallMs: number }
+
+/** The options of a load an agent accepts (no file, no callback: it runs on another host). */
+export type AgentLoadOptions = Pick<LoadInput, 'url' | 'concurrency' | 'requests' | 'durationS' | 'timeoutS' | 'trim' | 'keepalive' | 'workers' | 'method' | 'transport'>;
+const LOAD_FIELDS = ['url', 'concurrency', 'requests', 'durationS', 'timeoutS', 'trim', 'keepalive', 'workers', 'method', 'transport'] as const;
+
+export interface AgentLoadAnswer {
+  result: LoadResult;
+  records: EncodedRecords;
+  /** When it was told to start and when it did, on its clock (ms): a request that came late starts at once. */
+  startAtMs: number;
+  startedMs: number;
+}
+
+export interface ServeRequest {
+  /** A model of `eventbench serve --list` (MODEL@runtime allowed). */
+  server: string;
+  /** The address it listens on: loopback by default; the host's own address for clients on other hosts. */
+  bindHost?: string;
+  backlog?: number;
+  pageBytes?: number;
+  serverCpus?: string;
+  /** Cores of the cgroup quota (0: unthrottled) and its period, ms. */
+  cpuShare?: number;
+  throttlePeriodMs?: number;
+  /** Pin with taskset (when it exists here); default true. */
+  pin?: boolean;
+}
+
+export interface ServeAnswer {
+  session: number;
+  url: string;
+  pid: number;
+  backlog: { requested: number; effective: number };
+  throttle: { mechanism: Throttle['mechanism']; share: number; periodMs: number; reason?: string };
+  pinned: boolean;
+}
+
+export interface SampleAnswer {
+  cpuS: number;
+  rssBytes: number;
+  processes: number;
+  threads: number;
+  /** CPU seconds counted by its cgroup (exited threads and children included), where there is one. */
+  groupCpuS?: number;
+  quotaPeriods?: { total: number; throttled: number };
+  /** Why it is no longer running, when it is not. */
+  exited?: string;
+}
+
+/** Waits until performance.now() reaches `atMs`: a timer to 2 ms before, then a short spin for the last of it. */
+async function until(atMs: number, signal: AbortSignal): Promise<void> {
+  const early = atMs - performance.now() - 2;
+  if (early > 0) await sleep(early, undefined, { signal }).catch(() => {});
+  while (!signal.aborted && performance.now() < atMs) { /* spin: at most 2 ms */ }
+}
+
+export class Agent {
+  private readonly loads = new Map<number, AbortController>();
+  private readonly servers = new Map<number, { session: ServerSession; throttle: Throttle; family: string }>();
+  private readonly running = new Set<Promise<void>>();
+  private closing = false;
+
+  constructor(private readonly send: (answer: AgentAnswer) => void) {}
+
+  /** One line of input: parsed, run, answered (never throws). */
+  handle(line: string): void {
+    if (!line.trim()) return;
+    let request: AgentRequest;
+    try {
+      request = JSON.parse(line) as AgentRequest;
+      if (!Number.isInteger(request.id) || typeof request.cmd !== 'string') throw new Error('no id or cmd');
+    } catch {
+      this.send({ id: -1, ok: false, error: { code: 'EB_USAGE', message: `agent: expected one JSON request per line with an id and a cmd, got ${JSON.stringify(line.slice(0, 80))}` } });
+      return;
+    }
+    const work = this.dispatch(request).then(
+      (result) => this.send({ id: request.id, ok: true, result }),
+      (err: unknown) => this.send({ id: request.id, ok: false, error: errorOf(err) }),
+    );
+    this.running.add(work);
+    void work.finally(() => this.running.delete(work));
+  }
+
+  private async dispatch(r: AgentRequest): Promise<unknown> {
+    if (this.closing) throw new ServerError('agent: shutting down', 'EB_HOST');
+    switch (r.cmd) {
+      case 'hello': return hello();
+      case 'clock': return { monoMs: performance.now(), wallMs: Date.now() } satisfies ClockReading;
+      case 'load': return this.load(r.id, r.options as AgentLoadOptions, Number(r.startAtMs));
+      case 'cancel': return { cancelled: this.cancel(Number(r.of)) };
+      case 'serve': return this.serve(r.id, r as unknown as ServeRequest);
+      case 'sample': return this.sample(Number(r.session));
+      case 'stop': return this.stop(Number(r.session));
+      default: throw new UsageError('agent cmd', r.cmd, 'expected hello, clock, load, cancel, serve, sample or stop');
+    }
+  }
+
+  private async load(id: number, options: AgentLoadOptions, startAtMs: number): Promise<AgentLoadAnswer> {
+    const input = Object.fromEntries(LOAD_FIELDS.filter((k) => options?.[k] !== undefined).map((k) => [k, options[k]])) as AgentLoadOptions;
+    const controller = new AbortController();
+    this.loads.set(id, controller);
+    try {
+      if (Number.isFinite(startAtMs)) await until(startAtMs, controller.signal);
+      const startedMs = performance.now();
+      const { result, records } = await runLoadWithRecords({ ...input, signal: controller.signal });
+      return { result, records: encodeRecords(records), startAtMs, startedMs };
+    } finally {
+      this.loads.delete(id);
+    }
+  }
+
+  private cancel(of: number): boolean {
+    const c = this.loads.get(of);
+    c?.abort();
+    return c !== undefined;
+  }
+
+  private async serve(id: number, r: ServeRequest): Promise<ServeAnswer> {
+    const model = findModel(serveRuntime(String(r.server)).model);
+    if (!model) throw new UsageError('server', r.server, 'is not a model here', 'see `eventbench serve --list` on that host');
+    const plan: Plan = {
+      servers: [r.server], loads: [1], repeat: 1, trim: RUN_DEFAULTS.trim, engine: 'eventbench',
+      pageBytes: r.pageBytes ?? RUN_DEFAULTS.pageBytes, backlog: r.backlog ?? RUN_DEFAULTS.backlog,
+      serverCpus: r.serverCpus ?? RUN_DEFAULTS.serverCpus, clientCpus: RUN_DEFAULTS.clientCpus,
+      serverCpuShare: r.cpuShare ?? RUN_DEFAULTS.serverCpuShare, throttlePeriodMs: r.throttlePeriodMs ?? RUN_DEFAULTS.throttlePeriodMs,
+      latencyCapMs: RUN_DEFAULTS.latencyCapMs, errorShareCap: RUN_DEFAULTS.errorShareCap,
+    };
+    const throttle = createThrottle(plan.serverCpuShare, plan.throttlePeriodMs);
+    const pin = r.pin !== false && hasTaskset();
+    const bind = r.bindHost ? ['--host', r.bindHost] : [];
+    const session = await startSession({
+      server: { name: r.server, family: model.family }, plan, throttle, pin,
+      serverArgv: (server, p) => [...defaultServerArgv(server, p), ...bind],
+    });
+    if (session === 'aborted' || 'failed' in session) {
+      throttle.remove();
+      throw new ServerError(`${r.server} did not start: ${session === 'aborted' ? 'aborted' : session.failed}`);
+    }
+    this.servers.set(id, { session, throttle, family: model.family });
+    const { mechanism, share, periodMs, reason } = throttle;
+    return { session: id, url: session.url, pid: session.rootPid, backlog: session.backlog, throttle: { mechanism, share, periodMs, ...(reason ? { reason } : {}) }, pinned: pin };
+  }
+
+  private server(id: number) {
+    const s = this.servers.get(id);
+    if (!s) throw new UsageError('session', id, 'is no server of this agent', 'use the session number `serve` answered');
+    return s;
+  }
+
+  private sample(id: number): SampleAnswer {
+    const { session, throttle, family } = this.server(id);
+    // A native or production server's node wrapper is not the server measured (as src/sweep/session.ts counts it).
+    const s = sampleProcesses(session.members(), family === 'typescript' ? undefined : session.rootPid, true);
+    const groupCpuS = throttle.usageS();
+    const quotaPeriods = throttle.periods();
+    const exited = session.exitReason();
+    return { cpuS: s.cpuS, rssBytes: s.rssBytes, processes: s.processes, threads: s.threads,
+      ...(groupCpuS !== undefined ? { groupCpuS } : {}), ...(quotaPeriods ? { quotaPeriods } : {}), ...(exited ? { exited } : {}) };
+  }
+
+  private async stop(id: number): Promise<{ stopped: true }> {
+    const { session, throttle } = this.server(id);
+    this.servers.delete(id);
+    await session.close();
+    throttle.remove();
+    return { stopped: true };
+  }
+
+  /** Stops every load and server it started; its input closed, so nobody is left to ask. */
+  async shutdown(): Promise<void> {
+    this.closing = true;
+    for (const c of this.loads.values()) c.abort();
+    await Promise.race([Promise.allSettled([...this.running]), sleep(10_000, undefined, { ref: false })]);
+    for (const [id, { session, throttle }] of this.servers) {
+      this.servers.delete(id);
+      await session.close();
+      try { throttle.remove(); } catch { /* swept by the next run's stale-cgroup check */ }
+    }
+  }
+}
+
+function hello(): Hello {
+  const env = environment();
+  return {
+    protocol: AGENT_PROTOCOL, eventbenchVersion: eventbenchVersion(), nodeVersion: process.version, kernel: env.kernel,
+    cpuModel: env.cpuModel, hostname: os.hostname(), pid: process.pid, environment: env,
+  };
+}
+
+function errorOf(err: unknown): { code: string; message: string } {
+  if (err instanceof EventbenchError) return { code: err.code, message: err.message };
+  return { code: 'EB_INTERNAL', message: `internal error in the agent: ${(err as Error)?.message ?? String(err)}` };
+}
