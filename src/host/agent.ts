@@ -53,9 +53,8 @@ const LOAD_FIELDS = ['url', 'concurrency', 'requests', 'durationS', 'timeoutS', 
 export interface AgentLoadAnswer {
   result: LoadResult;
   records: EncodedRecords;
-  /** When it was told to start and when it did, on its clock (ms): a request that came late starts at once. */
+  /** When it was told to start, on its clock (ms); its first record says when it did (a request that came late starts at once). */
   startAtMs: number;
-  startedMs: number;
 }
 
 export interface ServeRequest {
@@ -92,13 +91,6 @@ export interface SampleAnswer {
   quotaPeriods?: { total: number; throttled: number };
   /** Why it is no longer running, when it is not. */
   exited?: string;
-}
-
-/** Waits until performance.now() reaches `atMs`: a timer to 2 ms before, then a short spin for the last of it. */
-async function until(atMs: number, signal: AbortSignal): Promise<void> {
-  const early = atMs - performance.now() - 2;
-  if (early > 0) await sleep(early, undefined, { signal }).catch(() => {});
-  while (!signal.aborted && performance.now() < atMs) { /* spin: at most 2 ms */ }
 }
 
 export class Agent {
@@ -147,10 +139,8 @@ export class Agent {
     const controller = new AbortController();
     this.loads.set(id, controller);
     try {
-      if (Number.isFinite(startAtMs)) await until(startAtMs, controller.signal);
-      const startedMs = performance.now();
-      const { result, records } = await runLoadWithRecords({ ...input, signal: controller.signal });
-      return { result, records: encodeRecords(records), startAtMs, startedMs };
+      const { result, records } = await runLoadWithRecords({ ...input, ...(Number.isFinite(startAtMs) ? { startAtMs } : {}), signal: controller.signal });
+      return { result, records: encodeRecords(records), startAtMs };
     } finally {
       this.loads.delete(id);
     }

@@ -2,6 +2,7 @@
 // one LoadResult in the versioned schema of types.ts.
 import dns from 'node:dns/promises';
 import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { environment, eventbenchVersion } from '../core/environment.js';
 import { UsageError } from '../core/errors.js';
 import { runAb } from './ab.js';
@@ -66,6 +67,16 @@ export async function runLoadWithRecords(input: LoadInput): Promise<{ result: Lo
   return eventbenchResult(o, new Date().toISOString());
 }
 
+/** The timer is trusted to this many ms before an instant; the rest is a spin (a busy machine fires timers late). */
+const SPIN_MS = 5;
+
+/** Resolves at `atMs` on performance.now(), as closely as this process can: a timer, then a short spin. */
+export async function waitUntil(atMs: number, signal?: AbortSignal): Promise<void> {
+  const early = atMs - performance.now() - SPIN_MS;
+  if (early > 0) await sleep(early, undefined, { signal }).catch(() => {});
+  while (!signal?.aborted && performance.now() < atMs) { /* spin: at most SPIN_MS */ }
+}
+
 export async function resolveHost(url: URL): Promise<string> {
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (net.isIP(host)) return host;
@@ -93,6 +104,7 @@ async function eventbenchResult(o: LoadOptions, startedAt: string): Promise<{ re
     onProgress: o.onProgress,
     transport: o.transport,
   };
+  if (o.startAtMs !== undefined) await waitUntil(o.startAtMs, o.signal);
   const cpu0 = process.cpuUsage();
   const wall0 = performance.now();
   const outcome: LoopOutcome = o.workers > 1 ? await runWorkers(loop, o.workers) : await runLoop(loop);

@@ -37,6 +37,11 @@ export interface LoadOptions {
   rawFile?: string;
   /** Connection layer of the eventbench engine; the fastest available by default ("net" forces net.Socket). */
   transport?: 'tcp_wrap' | 'net';
+  /**
+   * Start the first request at this instant of performance.now() (ms), once everything else is ready: an agent's
+   * share of a load starts at the instant scheduled for all of them (src/host/agent.ts).
+   */
+  startAtMs?: number;
   /** Cancels the run; what was measured so far is still returned. */
   signal?: AbortSignal;
   /** Called about 10 times a second with progress, for a bar on stderr. */

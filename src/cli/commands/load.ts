@@ -4,6 +4,7 @@ import { UsageError } from '../../core/errors.js';
 import { runLoad, LOAD_DEFAULTS, type Engine, type Progress } from '../../load/index.js';
 import { BYTES_PER_RECORD, MAX_RECORDS } from '../../load/records.js';
 import { formatResult } from '../../load/format.js';
+import { writeRaw } from '../../load/raw.js';
 import { LAG_P99_BOUND_MS, LAG_P99_SHARE, OPEN_LOOP_DEFAULTS, runOpenLoad } from '../../load/open-loop.js';
 import type { Arrivals } from '../../load/types.js';
 import { EXIT, type Command } from '../command.js';
@@ -48,6 +49,15 @@ Options:
                         request due beyond it is not sent, counted as error
                         "inflight", never waited on                                 --max-inflight 2000
       --strict          exit ${EXIT.clientBound} when the verdict is client-bound                      --strict
+      --agents LIST     split the load over agents, each keeping its share in flight:
+                        local (a child process here) or ssh://[user@]host[:port]
+                        (eventbench agent over ssh, one connection per host); all
+                        start at one scheduled instant, their records merged into
+                        one result over the span every agent covers              --agents local,ssh://10.208.0.11
+      --remote-eventbench CMD
+                        how ssh starts eventbench on the agents' hosts (default
+                        \`eventbench\` on the remote PATH; this checkout's for the
+                        hosts of \`eventbench hosts up\`)        --remote-eventbench 'node /opt/eventbench/bin/eventbench.js'
 
 Memory: ${BYTES_PER_RECORD} bytes per request recorded (1,000,000 requests: about ${Math.round(BYTES_PER_RECORD)} MB);
 a run stops at ${MAX_RECORDS.toLocaleString('en')} requests.
@@ -63,9 +73,34 @@ Examples:
   eventbench load -c 100 -t 10 --json http://127.0.0.1:8080/ > result.json
   eventbench load -c 100 -n 20000 --engine ab http://127.0.0.1:8080/
   eventbench load --rate 2000 -t 10 --seed 7 http://127.0.0.1:8080/
+  eventbench load --agents ssh://10.208.0.11,ssh://10.208.0.12 -c 100 -n 20000 http://10.208.0.10:8080/
 
 Exit status: ${EXIT.ok} ok, ${EXIT.failure} nothing served / bailout / server gone, ${EXIT.usage} bad input, ${EXIT.clientBound} client-bound (--strict), ${EXIT.interrupted} interrupted.
 `;
+
+/** `--agents`: the load over several agents, merged; progress lines on stderr on a terminal; --raw gets the merged records. */
+async function agentsLoad(values: Record<string, string | boolean | undefined>, url: string, signal: AbortSignal) {
+  const { loadOverAgents } = await import('../../host/agents-load.js');
+  const str = (k: string) => values[k] as string | undefined;
+  const { result, records } = await loadOverAgents({
+    agents: str('agents')!.split(',').map((a) => a.trim()).filter(Boolean),
+    remoteCommand: str('remote-eventbench'),
+    url,
+    concurrency: parseNumberArg('concurrency (-c)', str('concurrency')) ?? 1,
+    requests: parseNumberArg('requests (-n)', str('requests')),
+    durationS: parseNumberArg('duration (-t)', str('duration'), false),
+    timeoutS: parseNumberArg('timeout (--timeout)', str('timeout'), false),
+    trim: parseNumberArg('trim (--trim)', str('trim')),
+    workers: parseNumberArg('workers (--workers)', str('workers')),
+    keepalive: values.keepalive as boolean | undefined,
+    method: values.head ? 'HEAD' : 'GET',
+    signal,
+    onNote: process.stderr.isTTY ? (line) => process.stderr.write(`eventbench load: ${line}\n`) : undefined,
+  });
+  const raw = str('raw');
+  if (raw) await writeRaw(raw, records);
+  return result;
+}
 
 function progressBar(p: Progress): string {
   const fraction = p.total ? p.completed / p.total : p.durationS ? Math.min(1, p.elapsedS / p.durationS) : 0;
@@ -94,8 +129,20 @@ export const load: Command = {
       arrivals: { type: 'string' },
       seed: { type: 'string' },
       'max-inflight': { type: 'string' },
+      agents: { type: 'string' },
+      'remote-eventbench': { type: 'string' },
     });
     const open = values.rate !== undefined;
+    if (values['remote-eventbench'] !== undefined && values.agents === undefined) {
+      throw new UsageError('--remote-eventbench', values['remote-eventbench'], 'belongs to --agents', 'add --agents or drop it');
+    }
+    if (values.agents !== undefined) {
+      const notWithAgents = { rate: '--rate', engine: '--engine', bailout: '--bailout' } as const;
+      for (const [k, flag] of Object.entries(notWithAgents)) {
+        const v = values[k as keyof typeof notWithAgents];
+        if (v !== undefined) throw new UsageError(flag, v, 'is not available with --agents (a closed loop of the eventbench engine, merged)', `drop ${flag} or --agents`);
+      }
+    }
     if (!open) {
       for (const flag of ['arrivals', 'seed', 'max-inflight'] as const) {
         if (values[flag] !== undefined) throw new UsageError(`--${flag}`, values[flag], 'belongs to the open loop only', 'add --rate R or drop it');
@@ -128,7 +175,7 @@ export const load: Command = {
         signal: controller.signal,
         onProgress: tty ? (p: Progress) => process.stderr.write(progressBar(p)) : undefined,
       };
-      const result = open ? await runOpenLoad({
+      const result = values.agents !== undefined ? await agentsLoad(values, positionals[0]!, controller.signal) : open ? await runOpenLoad({
         ...common,
         rateRps: parseNumberArg('rate (--rate)', values.rate, false)!,
         arrivals: values.arrivals as Arrivals | undefined,
