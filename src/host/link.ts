@@ -160,6 +160,7 @@ export class AgentLink {
     if (e?.code === 127) {
       return new HostError(this.host, `no eventbench there: \`${this.command}\` was not found (${this.child.stderrTail() || 'exit 127'}); install eventbench ${ours} there (npm install -g eventbench@${ours}) or say how to start it with --remote-eventbench, e.g. --remote-eventbench 'node /opt/eventbench/bin/eventbench.js'`);
     }
+    if (e?.signal) return this.gone('hello');
     return new HostError(this.host, `\`${this.command} agent\` ended before answering (${this.how()}); is eventbench there older than ${ours}? install ${ours} there (npm install -g eventbench@${ours})`);
   }
 

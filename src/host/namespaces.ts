@@ -319,6 +319,8 @@ export async function hostsDown(dir = STATE_DIR): Promise<string[]> {
     run(['ip', 'netns', 'delete', ns], `removing ${ns}`);
     said.push(`removed the network namespace ${ns}`);
   }
+  // Its peer went with the switch's namespace, and the kernel removes it too, a moment later.
+  for (let i = 0; i < 40 && existsSync(`/sys/class/net/${RUNNER_LINK}`); i++) await sleep(25);
   if (existsSync(`/sys/class/net/${RUNNER_LINK}`)) {
     run(['ip', 'link', 'delete', RUNNER_LINK], `removing ${RUNNER_LINK}`);
     said.push(`removed the link ${RUNNER_LINK}`);
