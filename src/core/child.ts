@@ -24,8 +24,11 @@ export interface Child {
 const STDIO_DRAIN_MS = 500;
 
 /** `stdin: 'pipe'` gives the child an input the caller writes to (proc.stdin): an agent's requests. */
-export function startChild(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; keepStdout?: boolean; stdin?: 'pipe' } = {}): Child {
-  const proc = spawn(command, args, { stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'], detached: true, env: options.env ?? process.env });
+export function startChild(command: string, args: string[],
+  options: { env?: NodeJS.ProcessEnv; keepStdout?: boolean; stdin?: 'pipe' } = {}): Child {
+  const proc = spawn(command, args, {
+    stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'], detached: true, env: options.env ?? process.env,
+  });
   let out = '';
   let err = '';
   let tail = '';

@@ -47,8 +47,9 @@ export interface Hello {
 export interface ClockReading { monoMs: number; wallMs: number }
 
 /** The options of a load an agent accepts (no file, no callback: it runs on another host). */
-export type AgentLoadOptions = Pick<LoadInput, 'url' | 'concurrency' | 'requests' | 'durationS' | 'timeoutS' | 'trim' | 'keepalive' | 'workers' | 'method' | 'transport'>;
-const LOAD_FIELDS = ['url', 'concurrency', 'requests', 'durationS', 'timeoutS', 'trim', 'keepalive', 'workers', 'method', 'transport'] as const;
+const LOAD_FIELDS = ['url', 'concurrency', 'requests', 'durationS', 'timeoutS', 'trim', 'keepalive',
+  'workers', 'method', 'transport'] as const;
+export type AgentLoadOptions = Pick<LoadInput, (typeof LOAD_FIELDS)[number]>;
 
 export interface AgentLoadAnswer {
   result: LoadResult;
@@ -109,7 +110,8 @@ export class Agent {
       request = JSON.parse(line) as AgentRequest;
       if (!Number.isInteger(request.id) || typeof request.cmd !== 'string') throw new Error('no id or cmd');
     } catch {
-      this.send({ id: -1, ok: false, error: { code: 'EB_USAGE', message: `agent: expected one JSON request per line with an id and a cmd, got ${JSON.stringify(line.slice(0, 80))}` } });
+      const message = `agent: expected one JSON request per line with an id and a cmd, got ${JSON.stringify(line.slice(0, 80))}`;
+      this.send({ id: -1, ok: false, error: { code: 'EB_USAGE', message } });
       return;
     }
     const work = this.dispatch(request).then(
@@ -139,7 +141,8 @@ export class Agent {
     const controller = new AbortController();
     this.loads.set(id, controller);
     try {
-      const { result, records } = await runLoadWithRecords({ ...input, ...(Number.isFinite(startAtMs) ? { startAtMs } : {}), signal: controller.signal });
+      const at = Number.isFinite(startAtMs) ? { startAtMs } : {};
+      const { result, records } = await runLoadWithRecords({ ...input, ...at, signal: controller.signal });
       return { result, records: encodeRecords(records), startAtMs };
     } finally {
       this.loads.delete(id);
@@ -175,7 +178,10 @@ export class Agent {
     }
     this.servers.set(id, { session, throttle, family: model.family });
     const { mechanism, share, periodMs, reason } = throttle;
-    return { session: id, url: session.url, pid: session.rootPid, backlog: session.backlog, throttle: { mechanism, share, periodMs, ...(reason ? { reason } : {}) }, pinned: pin };
+    return {
+      session: id, url: session.url, pid: session.rootPid, backlog: session.backlog,
+      throttle: { mechanism, share, periodMs, ...(reason ? { reason } : {}) }, pinned: pin,
+    };
   }
 
   private server(id: number) {

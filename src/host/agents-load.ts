@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { UsageError } from '../core/errors.js';
 import { resolveLoadOptions, type LoadInput } from '../load/index.js';
 import { mergeAgentLoads, splitLoad, type AgentPart, type Share } from '../load/merge.js';
+import { writeRaw } from '../load/raw.js';
 import { decodeRecords, type Records } from '../load/records.js';
 import type { LoadResult } from '../load/types.js';
 import type { AgentLoadAnswer, AgentLoadOptions } from './agent.js';
@@ -33,10 +34,16 @@ export function checkAgentsLoad(input: AgentsLoadInput): { shares: Share[]; opti
   input.agents.forEach((a) => parseHostSpec(a));
   const { signal: _s, onProgress: _p, ...plain } = input;
   const options = resolveLoadOptions(plain);
-  if (options.engine !== 'eventbench') throw new UsageError('--engine', options.engine, 'agents merge per-request records, which only the eventbench engine keeps', 'drop --engine ab');
+  if (options.engine !== 'eventbench') {
+    throw new UsageError('--engine', options.engine, 'agents merge per-request records, which only the eventbench engine keeps',
+      'drop --engine ab');
+  }
   const shares = splitLoad({ concurrency: options.concurrency, requests: options.requests, trim: options.trim }, input.agents.length);
   const least = Math.min(...shares.map((s) => s.concurrency));
-  if (options.workers > least) throw new UsageError('workers (--workers)', options.workers, `the limit with ${input.agents.length} agents is each agent's share of -c (${least})`);
+  if (options.workers > least) {
+    throw new UsageError('workers (--workers)', options.workers,
+      `the limit with ${input.agents.length} agents is each agent's share of -c (${least})`);
+  }
   return { shares, options };
 }
 
@@ -48,7 +55,8 @@ export async function loadOverAgents(input: AgentsLoadInput): Promise<{ result: 
     note(`connecting to ${input.agents.join(', ')}`);
     const opened = await links.open(input.agents.map((a) => parseHostSpec(a)));
     const clocks = await Promise.all(opened.map((l) => l.clock()));
-    opened.forEach((l, k) => note(`${l.host} (${l.hello!.hostname}): clock offset ${clocks[k]!.offsetMs.toFixed(3)} ms ± ${clocks[k]!.boundMs.toFixed(3)} ms`));
+    opened.forEach((l, k) => note(`${l.host} (${l.hello!.hostname}): clock offset ${clocks[k]!.offsetMs.toFixed(3)} ms `
+      + `± ${clocks[k]!.boundMs.toFixed(3)} ms`));
     const marginMs = Math.max(START_MARGIN_MS, START_MARGIN_RTTS * Math.max(...clocks.map((c) => c.rttMs)));
     const scheduledMs = performance.now() + marginMs;
     const scheduledAt = new Date(Date.now() + marginMs).toISOString();
@@ -60,7 +68,9 @@ export async function loadOverAgents(input: AgentsLoadInput): Promise<{ result: 
       host: opened[k]!.host, hostname: opened[k]!.hello!.hostname, share: shares[k]!, result: a.result,
       records: decodeRecords(a.records), clock: clocks[k]!,
     }));
-    return mergeAgentLoads(parts, { url: options.url, scheduledMs, scheduledAt, environment: environment() });
+    const merged = mergeAgentLoads(parts, { url: options.url, scheduledMs, scheduledAt, environment: environment() });
+    if (options.rawFile) await writeRaw(options.rawFile, merged.records);
+    return merged;
   } finally {
     await links.closeAll();
   }
@@ -75,7 +85,8 @@ function loadFields(o: ReturnType<typeof resolveLoadOptions>): AgentLoadOptions 
  * Sends each agent its share and waits for all. On the first failure the others are cancelled (they answer with what
  * they measured, or their links are closed after CANCEL_GRACE_MS) and that failure is thrown; `signal` cancels all.
  */
-async function runShares(links: AgentLink[], work: { options: AgentLoadOptions; startAtMs: number }[], signal?: AbortSignal): Promise<AgentLoadAnswer[]> {
+async function runShares(links: AgentLink[], work: { options: AgentLoadOptions; startAtMs: number }[],
+  signal?: AbortSignal): Promise<AgentLoadAnswer[]> {
   const started = links.map((l, k) => l.start<AgentLoadAnswer>('load', { options: work[k]!.options, startAtMs: work[k]!.startAtMs }));
   const cancelAll = () => links.forEach((l, k) => void l.request('cancel', { of: started[k]!.id }).catch(() => {}));
   signal?.addEventListener('abort', cancelAll, { once: true });

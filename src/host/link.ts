@@ -37,10 +37,12 @@ export const SSH_DIR_PREFIX = 'eventbench-ssh-';
 /** `local` or `ssh://[user@]host[:port]`, checked; `field` names the flag that gave it. */
 export function parseHostSpec(text: string, field = '--agents'): HostSpec {
   if (text === 'local') return { kind: 'local', text };
-  const bad = () => new UsageError(field, text, 'expected local or ssh://[user@]host[:port]', 'e.g. ssh://bench@192.168.1.20 or ssh://10.208.0.11');
+  const bad = () => new UsageError(field, text, 'expected local or ssh://[user@]host[:port]',
+    'e.g. ssh://bench@192.168.1.20 or ssh://10.208.0.11');
   let url: URL;
   try { url = new URL(text); } catch { throw bad(); }
-  if (url.protocol !== 'ssh:' || !url.hostname || (url.pathname !== '' && url.pathname !== '/') || url.search || url.hash || url.password) throw bad();
+  const bare = (url.pathname === '' || url.pathname === '/') && !url.search && !url.hash && !url.password;
+  if (url.protocol !== 'ssh:' || !url.hostname || !bare) throw bad();
   return {
     kind: 'ssh', text, host: url.hostname.replace(/^\[|\]$/g, ''),
     ...(url.username ? { user: decodeURIComponent(url.username) } : {}), ...(url.port ? { port: Number(url.port) } : {}),
@@ -141,7 +143,8 @@ export class AgentLink {
   private how(): string {
     const e = this.exit;
     const who = this.spec.kind === 'ssh' ? 'ssh' : 'the agent';
-    const how = !e ? `${who} is running` : e.signal ? `${who} was killed (${e.signal})` : e.code === null ? `${who} could not be started` : `${who} exited with code ${e.code}`;
+    const how = !e ? `${who} is running` : e.signal ? `${who} was killed (${e.signal})`
+      : e.code === null ? `${who} could not be started` : `${who} exited with code ${e.code}`;
     const said = this.child.stderrTail();
     return said ? `${how}: ${said}` : how;
   }
@@ -155,20 +158,25 @@ export class AgentLink {
     const ours = eventbenchVersion();
     const e = this.exit;
     if (this.spec.kind === 'ssh' && e?.code === 255) {
-      return new HostError(this.host, `ssh could not connect or log in (${this.child.stderrTail() || 'no message'}); check the address, that sshd runs there and that it accepts your key: ${sshTry(this.spec)}`);
+      return new HostError(this.host, `ssh could not connect or log in (${this.child.stderrTail() || 'no message'}); `
+        + `check the address, that sshd runs there and that it accepts your key: ${sshTry(this.spec)}`);
     }
     if (e?.code === 127) {
-      return new HostError(this.host, `no eventbench there: \`${this.command}\` was not found (${this.child.stderrTail() || 'exit 127'}); install eventbench ${ours} there (npm install -g eventbench@${ours}) or say how to start it with --remote-eventbench, e.g. --remote-eventbench 'node /opt/eventbench/bin/eventbench.js'`);
+      return new HostError(this.host, `no eventbench there: \`${this.command}\` was not found (${this.child.stderrTail() || 'exit 127'}); `
+        + `install eventbench ${ours} there (npm install -g eventbench@${ours}) or say how to start it with --remote-eventbench, `
+        + 'e.g. --remote-eventbench \'node /opt/eventbench/bin/eventbench.js\'');
     }
     if (e?.signal) return this.gone('hello');
-    return new HostError(this.host, `\`${this.command} agent\` ended before answering (${this.how()}); is eventbench there older than ${ours}? install ${ours} there (npm install -g eventbench@${ours})`);
+    return new HostError(this.host, `\`${this.command} agent\` ended before answering (${this.how()}); `
+      + `is eventbench there older than ${ours}? install ${ours} there (npm install -g eventbench@${ours})`);
   }
 
   /** Waits for its hello and checks its version against ours. */
   async greet(timeoutS: number): Promise<Hello> {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new HostError(this.host, `no answer from \`${this.command} agent\` within ${timeoutS} s; check that host's load and that eventbench starts there`)), timeoutS * 1000);
+      const said = `no answer from \`${this.command} agent\` within ${timeoutS} s; check that host's load and that eventbench starts there`;
+      timer = setTimeout(() => reject(new HostError(this.host, said)), timeoutS * 1000);
     });
     try {
       this.hello = await Promise.race([this.request<Hello>('hello'), late]);
@@ -181,7 +189,9 @@ export class AgentLink {
     }
     const ours = eventbenchVersion();
     if (this.hello.eventbenchVersion !== ours || this.hello.protocol !== AGENT_PROTOCOL) {
-      throw new HostError(this.host, `runs eventbench ${this.hello.eventbenchVersion}, and this is eventbench ${ours}: install ${ours} there (npm install -g eventbench@${ours}), or point --remote-eventbench at a copy of ${ours} (it ran \`${this.command}\`)`);
+      throw new HostError(this.host, `runs eventbench ${this.hello.eventbenchVersion}, and this is eventbench ${ours}: `
+        + `install ${ours} there (npm install -g eventbench@${ours}), `
+        + `or point --remote-eventbench at a copy of ${ours} (it ran \`${this.command}\`)`);
     }
     return this.hello;
   }

@@ -60,7 +60,10 @@ export interface HostsState {
 
 export function hostsPlan(clients: number): NamespaceHost[] {
   const names = ['server', ...Array.from({ length: clients }, (_, k) => `client${k + 1}`)];
-  return names.map((name, k) => ({ name, namespace: `${PREFIX}${name}`, address: `${SUBNET}.${10 + k}`, url: `ssh://${SUBNET}.${10 + k}` }));
+  return names.map((name, k) => {
+    const address = `${SUBNET}.${10 + k}`;
+    return { name, namespace: `${PREFIX}${name}`, address, url: `ssh://${address}` };
+  });
 }
 
 /** A tc rate ("100mbit", "1gbit"), checked; returns bits per second. */
@@ -96,7 +99,8 @@ export function ourNamespaces(): string[] {
 /** Processes running in a network namespace, by pid (`ip netns pids`). */
 export function namespacePids(namespace: string): number[] {
   try {
-    return execFileSync('ip', ['netns', 'pids', namespace], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').filter(Boolean).map(Number);
+    const text = execFileSync('ip', ['netns', 'pids', namespace], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return text.split('\n').filter(Boolean).map(Number);
   } catch {
     return [];
   }
@@ -140,12 +144,16 @@ export async function hostsUp(o: UpOptions): Promise<HostsState & { already?: tr
   const state = readState(dir);
   if (state && existing.length > 0) {
     if (state.hosts.length - 1 !== o.clients || state.rate !== o.rate || state.delayMs !== o.delayMs) {
-      throw new UsageError('hosts up', describe(o), `the hosts are already up with ${describe({ clients: state.hosts.length - 1, rate: state.rate, delayMs: state.delayMs })}`, 'run `eventbench hosts down` first to change them');
+      const now = describe({ clients: state.hosts.length - 1, rate: state.rate, delayMs: state.delayMs });
+      throw new UsageError('hosts up', describe(o), `the hosts are already up with ${now}`,
+        'run `eventbench hosts down` first to change them');
     }
     return { ...state, already: true };
   }
   if (existing.length > 0) {
-    throw new HostError('hosts', `${existing.join(', ')} exist${existing.length === 1 ? 's' : ''} but this checkout has no record of ${existing.length === 1 ? 'it' : 'them'} (made by another checkout, or a \`hosts up\` that crashed): \`eventbench hosts down\` removes them`);
+    const one = existing.length === 1;
+    throw new HostError('hosts', `${existing.join(', ')} exist${one ? 's' : ''} but this checkout has no record of ${one ? 'it' : 'them'}`
+      + ' (made by another checkout, or a `hosts up` that crashed): `eventbench hosts down` removes them');
   }
   const why = namespacesUnavailable();
   if (why) throw new HostError('hosts', why);
@@ -158,7 +166,8 @@ export async function hostsUp(o: UpOptions): Promise<HostsState & { already?: tr
 }
 
 function describe(o: { clients: number; rate?: string; delayMs?: number }): string {
-  return `${o.clients} client${o.clients === 1 ? '' : 's'}${o.rate ? `, --rate ${o.rate}` : ''}${o.delayMs ? `, --delay ${o.delayMs}ms` : ''}`;
+  const clients = `${o.clients} client${o.clients === 1 ? '' : 's'}`;
+  return `${clients}${o.rate ? `, --rate ${o.rate}` : ''}${o.delayMs ? `, --delay ${o.delayMs}ms` : ''}`;
 }
 
 async function build(o: UpOptions, dir: string): Promise<HostsState> {
@@ -166,10 +175,11 @@ async function build(o: UpOptions, dir: string): Promise<HostsState> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
   run(['ip', 'netns', 'add', SWITCH], 'creating the switch namespace');
-  if (o.delayMs !== undefined) checkNetem();
+  if (o.delayMs !== undefined) checkNetem(o.delayMs);
   run(['ip', '-n', SWITCH, 'link', 'add', BRIDGE, 'mtu', String(MTU), 'type', 'bridge'], 'creating the bridge');
   run(['ip', '-n', SWITCH, 'link', 'set', BRIDGE, 'up'], 'bringing the bridge up');
-  run(['ip', 'link', 'add', RUNNER_LINK, 'mtu', String(MTU), 'type', 'veth', 'peer', 'name', RUNNER_PEER, 'netns', SWITCH], 'creating the runner\'s link');
+  run(['ip', 'link', 'add', RUNNER_LINK, 'mtu', String(MTU), 'type', 'veth', 'peer', 'name', RUNNER_PEER, 'netns', SWITCH],
+    'creating the runner\'s link');
   run(['ip', '-n', SWITCH, 'link', 'set', RUNNER_PEER, 'master', BRIDGE, 'up'], 'joining the runner\'s link to the bridge');
   run(['ip', 'addr', 'add', `${RUNNER_ADDRESS}/24`, 'dev', RUNNER_LINK], 'addressing the runner\'s link');
   run(['ip', 'link', 'set', RUNNER_LINK, 'up'], 'bringing the runner\'s link up');
@@ -186,13 +196,14 @@ async function build(o: UpOptions, dir: string): Promise<HostsState> {
 }
 
 /** netem is the only qdisc that delays; a kernel without sch_netem answers "Specified qdisc kind is unknown". */
-function checkNetem(): void {
+function checkNetem(delayMs: number): void {
   try {
     run(['tc', '-n', SWITCH, 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '1ms'], 'trying netem');
     run(['tc', '-n', SWITCH, 'qdisc', 'del', 'dev', 'lo', 'root'], 'removing the netem trial');
   } catch (err) {
     if (!/qdisc kind is unknown/i.test((err as Error).message)) throw err;
-    throw new UsageError('--delay', 'netem', 'needs the netem qdisc, and this kernel has none (`tc qdisc ... netem` answers "Specified qdisc kind is unknown")',
+    throw new UsageError('--delay', delayMs,
+      'needs the netem qdisc, and this kernel has none (`tc qdisc ... netem` answers "Specified qdisc kind is unknown")',
       'drop --delay (--rate shapes links with tbf, which this kernel has), or use a kernel with sch_netem (modprobe sch_netem)');
   }
 }
@@ -201,7 +212,8 @@ function checkNetem(): void {
 function addHost(h: NamespaceHost, o: UpOptions): void {
   const peer = h.namespace; // the switch's end is named after the host: eb-server, eb-client1...
   run(['ip', 'netns', 'add', h.namespace], `creating ${h.namespace}`);
-  run(['ip', '-n', SWITCH, 'link', 'add', peer, 'mtu', String(MTU), 'type', 'veth', 'peer', 'name', 'eth0', 'netns', h.namespace], `linking ${h.namespace}`);
+  run(['ip', '-n', SWITCH, 'link', 'add', peer, 'mtu', String(MTU), 'type', 'veth', 'peer', 'name', 'eth0', 'netns', h.namespace],
+    `linking ${h.namespace}`);
   run(['ip', '-n', SWITCH, 'link', 'set', peer, 'master', BRIDGE, 'up'], `joining ${h.namespace} to the bridge`);
   run(['ip', '-n', h.namespace, 'addr', 'add', `${h.address}/24`, 'dev', 'eth0'], `addressing ${h.namespace}`);
   run(['ip', '-n', h.namespace, 'link', 'set', 'eth0', 'up'], `bringing ${h.namespace} up`);
@@ -212,7 +224,10 @@ function addHost(h: NamespaceHost, o: UpOptions): void {
   run(['tc', '-n', SWITCH, 'qdisc', 'replace', 'dev', peer, 'root', ...qdisc], `shaping the switch's link to ${h.namespace}`);
 }
 
-/** The qdisc of each direction of a host's link: tbf at the rate; or netem, half the one-way delay each way (a packet between two hosts crosses two links). */
+/**
+ * The qdisc of each direction of a host's link: tbf at the rate; or netem with half the one-way delay (a packet
+ * between two hosts leaves through two links: its sender's, then the switch's to its receiver).
+ */
 export function shaping(o: Pick<UpOptions, 'rate' | 'delayMs'>): string[] | undefined {
   if (o.delayMs !== undefined) return ['netem', 'delay', `${o.delayMs / 2}ms`, ...(o.rate ? ['rate', o.rate] : [])];
   if (!o.rate) return undefined;

@@ -26,7 +26,8 @@ export function formatResult(r: LoadResult): string {
       line('Rate held', `${r.openLoop.sentRps.toFixed(2)} requests/s sent (${r.openLoop.requestsScheduled} scheduled)`),
       line('In flight', `at most ${r.openLoop.peakInflight} (--max-inflight ${r.openLoop.maxInflight})`),
       line('Client lag (ms)', `mean ${ms(r.openLoop.lagMs.mean, 0)}, p50 ${ms(r.openLoop.lagMs.percentiles['50'] ?? NaN, 0)}, p99 ${ms(r.openLoop.lagMs.percentiles['99'] ?? NaN, 0)}, p99.9 ${ms(r.openLoop.lagMs.percentiles['99.9'] ?? NaN, 0)}, max ${ms(r.openLoop.lagMs.max, 0)} (bound on p99: ${r.openLoop.lagBoundMs} ms)`),
-    ] : [line('Concurrency level', `${r.concurrency}${r.agents ? ` over ${r.agents.parts.length} agents` : r.workers > 1 ? ` over ${r.workers} worker threads` : ''}`)]),
+    ] : [line('Concurrency level', `${r.concurrency}${r.agents ? ` over ${r.agents.parts.length} agents`
+      : r.workers > 1 ? ` over ${r.workers} worker threads` : ''}`)]),
     line('Time taken for tests', `${r.totalDurationS.toFixed(3)} seconds (kept window ${r.durationS.toFixed(3)} s)`),
     line('Complete requests', `${r.requestsCompleted} (${kept})`),
     line('Failed requests', `${e.total}${e.total ? `  (connect ${e.connect}, reset ${e.reset}, timeout ${e.timeout}, non-2xx ${e.status}, length ${e.length}, other ${e.other}${e.inflight ? `, over --max-inflight ${e.inflight}` : ''})` : ''}`),
@@ -34,7 +35,8 @@ export function formatResult(r: LoadResult): string {
     line('Requests per second', `${r.throughputRps.toFixed(2)} [#/sec] (mean)`),
     line('Time per request', `${r.latencyMs.mean.toFixed(3)} [ms] (mean)`),
     line('Measured load', r.openLoop ? `${r.measuredLoad.toFixed(2)} requests in flight on average` : `${r.measuredLoad.toFixed(2)} of ${r.concurrency} offered (l_m = n·t_r/t, Kerneis & Chroboczek)`),
-    line('Client CPU', `${(100 * r.clientCpu.share).toFixed(0)}% of one core${r.agents ? ', summed over the agents' : ''} (user ${r.clientCpu.userS.toFixed(2)} s, system ${r.clientCpu.systemS.toFixed(2)} s)`),
+    line('Client CPU', `${(100 * r.clientCpu.share).toFixed(0)}% of one core${r.agents ? ', summed over the agents' : ''} `
+      + `(user ${r.clientCpu.userS.toFixed(2)} s, system ${r.clientCpu.systemS.toFixed(2)} s)`),
   ];
   if (r.stoppedEarly) out.push(line('Stopped early', r.stoppedEarly));
   if (r.agents) out.push('', ...agentLines(r.agents));
@@ -69,10 +71,14 @@ function agentLines(a: AgentsSection): string[] {
   return [
     `Agents (figures above: all agents' requests over the span every agent covers; start scheduled at ${a.scheduledAt})`,
     `  ${'host'.padEnd(width)}  share   l_m  kept  start lag ms  clock offset ± bound ms  client CPU  verdict`,
-    ...a.parts.map((p) => `  ${p.host.padEnd(width)}  ${String(p.concurrency).padStart(5)}  ${p.measuredLoad.toFixed(1).padStart(4)}  ${String(p.requestsKept).padStart(4)}`
-      + `  ${signed(p.startLagMs, 2).padStart(12)}  ${`${signed(p.clockOffsetMs, 3)} ± ${p.clockBoundMs.toFixed(3)}`.padStart(23)}  ${`${(100 * p.clientCpuShare).toFixed(0)}%`.padStart(10)}`
-      + `  ${p.verdict.clientBound ? 'CLIENT-BOUND' : 'ok'}`),
-    line('Start spread', `${a.startSpreadMs.toFixed(2)} ms, clock bounds included (limit: ${a.startSpreadLimitMs.toFixed(2)} ms, 5% of the kept window)`),
+    ...a.parts.map((p) => [
+      `  ${p.host.padEnd(width)}`, String(p.concurrency).padStart(5), p.measuredLoad.toFixed(1).padStart(4),
+      String(p.requestsKept).padStart(4),
+      signed(p.startLagMs, 2).padStart(12), `${signed(p.clockOffsetMs, 3)} ± ${p.clockBoundMs.toFixed(3)}`.padStart(23),
+      `${(100 * p.clientCpuShare).toFixed(0)}%`.padStart(10), p.verdict.clientBound ? 'CLIENT-BOUND' : 'ok',
+    ].join('  ')),
+    line('Start spread', `${a.startSpreadMs.toFixed(2)} ms, clock bounds included `
+      + `(limit: ${a.startSpreadLimitMs.toFixed(2)} ms, 5% of the kept window)`),
   ];
 }
 

@@ -63,7 +63,10 @@ export async function runLoad(input: LoadInput): Promise<LoadResult> {
  */
 export async function runLoadWithRecords(input: LoadInput): Promise<{ result: LoadResult; records: Records }> {
   const o = resolveLoadOptions(input);
-  if (o.engine !== 'eventbench') throw new UsageError('engine (--engine)', o.engine, 'only the eventbench engine keeps per-request records to merge', 'drop --engine ab');
+  if (o.engine !== 'eventbench') {
+    throw new UsageError('engine (--engine)', o.engine, 'only the eventbench engine keeps per-request records to merge',
+      'drop --engine ab');
+  }
   return eventbenchResult(o, new Date().toISOString());
 }
 

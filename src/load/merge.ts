@@ -31,7 +31,8 @@ export interface Share {
 export function splitLoad(total: { concurrency: number; requests?: number; trim: number }, agents: number, field = '--agents'): Share[] {
   if (agents < 1) throw new UsageError(field, agents, 'expected at least one agent');
   if (total.concurrency < agents) {
-    throw new UsageError(field, `${agents} agents`, `the limit is the load (-c ${total.concurrency}): each agent keeps at least one request in flight`, 'raise -c or list fewer agents');
+    const limit = `the limit is the load (-c ${total.concurrency}): each agent keeps at least one request in flight`;
+    throw new UsageError(field, `${agents} agents`, limit, 'raise -c or list fewer agents');
   }
   const c = shares(total.concurrency, agents);
   const n = total.requests === undefined ? undefined : shares(total.requests, agents);
@@ -55,7 +56,8 @@ export interface AgentPart {
 function ownWindow(p: AgentPart): { fromMs: number; toMs: number; firstStartMs: number; trim: number; note?: string } {
   const { kept, trim } = keptRequests(p.records, p.share.trim);
   const at = (i: number | undefined) => (i === undefined ? NaN : p.records.start[i]! - p.clock.offsetMs);
-  return { fromMs: at(kept[0]), toMs: at(kept[kept.length - 1]), firstStartMs: at(p.records.length ? 0 : undefined), trim: trim.k, note: trim.note };
+  const firstStartMs = at(p.records.length ? 0 : undefined);
+  return { fromMs: at(kept[0]), toMs: at(kept[kept.length - 1]), firstStartMs, trim: trim.k, note: trim.note };
 }
 
 export interface MergeOptions {
@@ -86,7 +88,8 @@ export function mergeAgentLoads(parts: AgentPart[], o: MergeOptions): { result: 
     byAgent[k]!.push(i);
   }
   const kept = overlap ? finished.filter((i) => records.start[i]! >= fromMs && records.start[i]! <= toMs) : [];
-  const notes = [`kept: the span every agent covers, each agent having dropped its first and last ${windows.map((w) => w.trim).join('/')} by its own start order`,
+  const trims = windows.map((w) => w.trim).join('/');
+  const notes = [`kept: the span every agent covers, each agent having dropped its first and last ${trims} by its own start order`,
     ...windows.flatMap((w, k) => (w.note ? [`${parts[k]!.host}: ${w.note}`] : []))];
   const f = keptFigures(records, finished, kept, { k: windows.reduce((s, w) => s + w.trim, 0), note: notes.join('; ') }, concurrency);
   const agents = agentShares(parts, windows, records, byAgent, kept, overlap ? [fromMs, toMs] : undefined, o.scheduledMs);
@@ -123,7 +126,8 @@ function agentShares(parts: AgentPart[], windows: ReturnType<typeof ownWindow>[]
     const w = windows[k]!;
     const mine = new Set(byAgent[k]);
     return {
-      host: p.host, hostname: p.hostname, concurrency: p.share.concurrency, ...(p.share.requests !== undefined ? { requests: p.share.requests } : {}),
+      host: p.host, hostname: p.hostname, concurrency: p.share.concurrency,
+      ...(p.share.requests !== undefined ? { requests: p.share.requests } : {}),
       workers: p.result.workers, trim: w.trim, clockOffsetMs: p.clock.offsetMs, clockBoundMs: p.clock.boundMs,
       startLagMs: w.firstStartMs - scheduledMs, keptFromMs: w.fromMs - scheduledMs, keptToMs: w.toMs - scheduledMs,
       measuredLoad: span ? inFlight(records, byAgent[k]!, span[0], span[1]).inFlightMs / (span[1] - span[0]) : 0,
@@ -137,21 +141,26 @@ function agentShares(parts: AgentPart[], windows: ReturnType<typeof ownWindow>[]
  * How far apart the agents' first requests may have started (each start widened by its clock bound), against 5% of
  * the kept window; when over, the reason names the agent furthest from the scheduled instant, bound included.
  */
-export function startSpread(agents: Pick<AgentShare, 'host' | 'startLagMs' | 'clockBoundMs'>[], keptWindowMs: number): { spreadMs: number; limitMs: number; reason?: string } {
+export function startSpread(agents: Pick<AgentShare, 'host' | 'startLagMs' | 'clockBoundMs'>[],
+  keptWindowMs: number): { spreadMs: number; limitMs: number; reason?: string } {
   const known = agents.filter((a) => Number.isFinite(a.startLagMs));
-  const spreadMs = known.length ? Math.max(...known.map((a) => a.startLagMs + a.clockBoundMs)) - Math.min(...known.map((a) => a.startLagMs - a.clockBoundMs)) : 0;
+  const latest = Math.max(...known.map((a) => a.startLagMs + a.clockBoundMs));
+  const spreadMs = known.length ? latest - Math.min(...known.map((a) => a.startLagMs - a.clockBoundMs)) : 0;
   const limitMs = START_SPREAD_SHARE * keptWindowMs;
   if (spreadMs <= limitMs) return { spreadMs, limitMs };
   const worst = known.reduce((a, b) => (Math.abs(b.startLagMs) + b.clockBoundMs > Math.abs(a.startLagMs) + a.clockBoundMs ? b : a));
   const when = `${Math.abs(worst.startLagMs).toFixed(1)} ms ${worst.startLagMs < 0 ? 'before' : 'after'} the scheduled instant`;
   return {
     spreadMs, limitMs,
-    reason: `start spread: the agents' first requests may have started ${spreadMs.toFixed(1)} ms apart, over ${START_SPREAD_SHARE * 100}% of the kept window (${limitMs.toFixed(1)} ms); ${worst.host} started ${when} (clock bound ±${worst.clockBoundMs.toFixed(2)} ms): check that host's load and its link, or run a longer point`,
+    reason: `start spread: the agents' first requests may have started ${spreadMs.toFixed(1)} ms apart, `
+      + `over ${START_SPREAD_SHARE * 100}% of the kept window (${limitMs.toFixed(1)} ms); ${worst.host} started ${when} `
+      + `(clock bound ±${worst.clockBoundMs.toFixed(2)} ms): check that host's load and its link, or run a longer point`,
   };
 }
 
 /** Any client-bound agent makes the merged load client-bound (its reasons kept, named by host); then the merged set's own checks. */
-function mergedVerdict(parts: AgentPart[], f: ReturnType<typeof keptFigures>, concurrency: number, overlap: boolean, spread: ReturnType<typeof startSpread>): LoadResult['verdict'] {
+function mergedVerdict(parts: AgentPart[], f: ReturnType<typeof keptFigures>, concurrency: number, overlap: boolean,
+  spread: ReturnType<typeof startSpread>): LoadResult['verdict'] {
   const v = verdict(concurrency, f.requests, f.measuredLoad, 0, 1);
   for (const p of parts) {
     if (!p.result.verdict.clientBound) continue;
@@ -161,7 +170,8 @@ function mergedVerdict(parts: AgentPart[], f: ReturnType<typeof keptFigures>, co
   }
   if (!overlap) {
     v.clientBound = true;
-    v.reasons.push(`the agents' kept windows do not overlap: no span every agent covers (each kept window is in agents.parts); run longer points or check the start lags`);
+    v.reasons.push('the agents\' kept windows do not overlap: no span every agent covers (each kept window is in agents.parts); '
+      + 'run longer points or check the start lags');
   }
   const checked = withBacklog(withSteadiness(v, f.steadiness), f.slowConnects ?? 0, f.connectedLoad ?? 0, concurrency);
   return spread.reason ? { ...checked, startSpread: true, reasons: [...checked.reasons, spread.reason] } : checked;

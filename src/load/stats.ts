@@ -77,7 +77,8 @@ export function figures(r: RecordsData, requestedTrim: number, concurrency = 1):
  * many of them ended inside: over the window's length, the first is the paper's l_m. Every request given counts,
  * kept or trimmed, for the time it spent inside.
  */
-export function inFlight(r: RecordsData, indices: Iterable<number>, fromMs: number, toMs: number): { inFlightMs: number; connectedMs: number; endedInside: number } {
+export function inFlight(r: RecordsData, indices: Iterable<number>, fromMs: number,
+  toMs: number): { inFlightMs: number; connectedMs: number; endedInside: number } {
   let inFlightMs = 0, connectedMs = 0, endedInside = 0;
   for (const i of indices) {
     if (r.status[i]! === 0) continue;

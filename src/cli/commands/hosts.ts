@@ -34,8 +34,10 @@ Examples:
 `;
 
 function printState(s: HostsState): void {
-  const shaped = s.delayMs !== undefined ? `netem, ${s.delayMs} ms one way${s.rate ? ` at ${s.rate}` : ''}` : s.rate ? `tbf at ${s.rate} each way` : 'unshaped';
-  process.stdout.write(`${s.hosts.length} hosts on a bridge at MTU ${s.mtu} (${shaped}); this machine is ${s.runner.address} (${s.runner.link}):\n`);
+  const shaped = s.delayMs !== undefined ? `netem, ${s.delayMs} ms one way${s.rate ? ` at ${s.rate}` : ''}`
+    : s.rate ? `tbf at ${s.rate} each way` : 'unshaped';
+  process.stdout.write(`${s.hosts.length} hosts on a bridge at MTU ${s.mtu} (${shaped}); `
+    + `this machine is ${s.runner.address} (${s.runner.link}):\n`);
   const width = Math.max(...s.hosts.map((h) => h.name.length));
   for (const h of s.hosts) process.stdout.write(`  ${h.name.padEnd(width)}  ${h.url.padEnd(20)}  namespace ${h.namespace}\n`);
   const clients = s.hosts.filter((h) => h.name !== 'server');
@@ -61,7 +63,8 @@ export const hosts: Command = {
     });
     const [action, ...extra] = positionals;
     if (!action || !['up', 'down', 'status'].includes(action) || extra.length > 0) {
-      throw new UsageError('hosts', positionals.join(' ') || '(nothing)', 'expected up, down or status', 'e.g. `eventbench hosts up --clients 2`');
+      throw new UsageError('hosts', positionals.join(' ') || '(nothing)', 'expected up, down or status',
+        'e.g. `eventbench hosts up --clients 2`');
     }
     if (action !== 'up') {
       for (const flag of ['clients', 'rate', 'delay'] as const) {

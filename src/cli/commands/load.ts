@@ -1,10 +1,9 @@
 import { parseNumberArg, parseCommandArgs } from '../../core/args.js';
 import { CLEAR_LINE, progressLine } from '../progress.js';
 import { UsageError } from '../../core/errors.js';
-import { runLoad, LOAD_DEFAULTS, type Engine, type Progress } from '../../load/index.js';
+import { runLoad, LOAD_DEFAULTS, type Engine, type LoadInput, type LoadResult, type Progress } from '../../load/index.js';
 import { BYTES_PER_RECORD, MAX_RECORDS } from '../../load/records.js';
 import { formatResult } from '../../load/format.js';
-import { writeRaw } from '../../load/raw.js';
 import { LAG_P99_BOUND_MS, LAG_P99_SHARE, OPEN_LOOP_DEFAULTS, runOpenLoad } from '../../load/open-loop.js';
 import type { Arrivals } from '../../load/types.js';
 import { EXIT, type Command } from '../command.js';
@@ -78,27 +77,34 @@ Examples:
 Exit status: ${EXIT.ok} ok, ${EXIT.failure} nothing served / bailout / server gone, ${EXIT.usage} bad input, ${EXIT.clientBound} client-bound (--strict), ${EXIT.interrupted} interrupted.
 `;
 
-/** `--agents`: the load over several agents, merged; progress lines on stderr on a terminal; --raw gets the merged records. */
-async function agentsLoad(values: Record<string, string | boolean | undefined>, url: string, signal: AbortSignal) {
+/** Flags that cannot go together, refused in one line each before anything runs. */
+function refuseConflicts(values: Record<string, string | boolean | undefined>): void {
+  const refuse = (table: Record<string, string>, why: string, fix: (flag: string) => string) => {
+    for (const [k, flag] of Object.entries(table)) if (values[k] !== undefined) throw new UsageError(flag, values[k], why, fix(flag));
+  };
+  if (values.agents === undefined) {
+    refuse({ 'remote-eventbench': '--remote-eventbench' }, 'belongs to --agents', () => 'add --agents or drop it');
+  } else {
+    refuse({ rate: '--rate', engine: '--engine', bailout: '--bailout' },
+      'is not available with --agents (a closed loop of the eventbench engine, merged)', (flag) => `drop ${flag} or --agents`);
+  }
+  if (values.rate === undefined) {
+    refuse({ arrivals: '--arrivals', seed: '--seed', 'max-inflight': '--max-inflight' }, 'belongs to the open loop only',
+      () => 'add --rate R or drop it');
+  } else {
+    refuse({ concurrency: '-c', workers: '--workers', engine: '--engine', bailout: '--bailout' },
+      'belongs to the closed loop: the open loop (--rate) sets no concurrency and runs one thread', (flag) => `drop ${flag} or --rate`);
+  }
+}
+
+/** `--agents`: the load split over agents and merged (src/host/agents-load.ts); its notes on stderr on a terminal. */
+async function agentsLoad(input: LoadInput, agents: string, remoteCommand: string | undefined): Promise<LoadResult> {
   const { loadOverAgents } = await import('../../host/agents-load.js');
-  const str = (k: string) => values[k] as string | undefined;
-  const { result, records } = await loadOverAgents({
-    agents: str('agents')!.split(',').map((a) => a.trim()).filter(Boolean),
-    remoteCommand: str('remote-eventbench'),
-    url,
-    concurrency: parseNumberArg('concurrency (-c)', str('concurrency')) ?? 1,
-    requests: parseNumberArg('requests (-n)', str('requests')),
-    durationS: parseNumberArg('duration (-t)', str('duration'), false),
-    timeoutS: parseNumberArg('timeout (--timeout)', str('timeout'), false),
-    trim: parseNumberArg('trim (--trim)', str('trim')),
-    workers: parseNumberArg('workers (--workers)', str('workers')),
-    keepalive: values.keepalive as boolean | undefined,
-    method: values.head ? 'HEAD' : 'GET',
-    signal,
-    onNote: process.stderr.isTTY ? (line) => process.stderr.write(`eventbench load: ${line}\n`) : undefined,
+  const tty = process.stderr.isTTY === true;
+  const { result } = await loadOverAgents({
+    ...input, onProgress: undefined, agents: agents.split(',').map((a) => a.trim()).filter(Boolean), remoteCommand,
+    onNote: tty ? (line) => process.stderr.write(`eventbench load: ${line}\n`) : undefined,
   });
-  const raw = str('raw');
-  if (raw) await writeRaw(raw, records);
   return result;
 }
 
@@ -132,27 +138,8 @@ export const load: Command = {
       agents: { type: 'string' },
       'remote-eventbench': { type: 'string' },
     });
+    refuseConflicts(values);
     const open = values.rate !== undefined;
-    if (values['remote-eventbench'] !== undefined && values.agents === undefined) {
-      throw new UsageError('--remote-eventbench', values['remote-eventbench'], 'belongs to --agents', 'add --agents or drop it');
-    }
-    if (values.agents !== undefined) {
-      const notWithAgents = { rate: '--rate', engine: '--engine', bailout: '--bailout' } as const;
-      for (const [k, flag] of Object.entries(notWithAgents)) {
-        const v = values[k as keyof typeof notWithAgents];
-        if (v !== undefined) throw new UsageError(flag, v, 'is not available with --agents (a closed loop of the eventbench engine, merged)', `drop ${flag} or --agents`);
-      }
-    }
-    if (!open) {
-      for (const flag of ['arrivals', 'seed', 'max-inflight'] as const) {
-        if (values[flag] !== undefined) throw new UsageError(`--${flag}`, values[flag], 'belongs to the open loop only', 'add --rate R or drop it');
-      }
-    } else {
-      const closedOnly = { concurrency: '-c', workers: '--workers', engine: '--engine', bailout: '--bailout' } as const;
-      for (const [k, flag] of Object.entries(closedOnly)) {
-        if (values[k as keyof typeof closedOnly] !== undefined) throw new UsageError(flag, values[k as keyof typeof closedOnly], 'belongs to the closed loop: the open loop (--rate) sets no concurrency and runs one thread', `drop ${flag} or --rate`);
-      }
-    }
     if (positionals.length !== 1) {
       throw new UsageError('URL', positionals.join(' ') || '(none)', 'expected exactly one http:// URL', 'e.g. `eventbench load -c 10 http://127.0.0.1:8080/`');
     }
@@ -175,28 +162,22 @@ export const load: Command = {
         signal: controller.signal,
         onProgress: tty ? (p: Progress) => process.stderr.write(progressBar(p)) : undefined,
       };
-      const result = values.agents !== undefined ? await agentsLoad(values, positionals[0]!, controller.signal) : open ? await runOpenLoad({
+      const closed = {
         ...common,
-        rateRps: parseNumberArg('rate (--rate)', values.rate, false)!,
-        arrivals: values.arrivals as Arrivals | undefined,
-        seed: parseNumberArg('seed (--seed)', values.seed),
-        maxInflight: parseNumberArg('max-inflight (--max-inflight)', values['max-inflight']),
-      }) : await runLoad({
-        url: positionals[0]!,
         concurrency: parseNumberArg('concurrency (-c)', values.concurrency) ?? 1,
-        requests: parseNumberArg('requests (-n)', values.requests),
-        durationS: parseNumberArg('duration (-t)', values.duration, false),
-        timeoutS: parseNumberArg('timeout (--timeout)', values.timeout, false),
-        trim: parseNumberArg('trim (--trim)', values.trim),
         bailout: parseNumberArg('bailout (--bailout)', values.bailout),
         workers: parseNumberArg('workers (--workers)', values.workers),
-        keepalive: values.keepalive,
-        method: values.head ? 'HEAD' : 'GET',
         engine: engine as Engine,
-        rawFile: values.raw,
-        signal: controller.signal,
-        onProgress: tty ? (p) => process.stderr.write(progressBar(p)) : undefined,
-      });
+      };
+      const result = values.agents !== undefined ? await agentsLoad(closed, values.agents, values['remote-eventbench'])
+        : !open ? await runLoad(closed)
+        : await runOpenLoad({
+          ...common,
+          rateRps: parseNumberArg('rate (--rate)', values.rate, false)!,
+          arrivals: values.arrivals as Arrivals | undefined,
+          seed: parseNumberArg('seed (--seed)', values.seed),
+          maxInflight: parseNumberArg('max-inflight (--max-inflight)', values['max-inflight']),
+        });
       if (tty) process.stderr.write(CLEAR_LINE);
       process.stdout.write(values.json ? JSON.stringify(result, null, 2) + '\n' : formatResult(result));
       if (controller.signal.aborted) return EXIT.interrupted;

@@ -51,7 +51,8 @@ const LOOPBACK = /^(127(\.\d{1,3}){3}|::1|localhost)$/;
 
 /** Addresses of this host's own interfaces (in its network namespace), loopback aside. */
 function ownAddresses(): string[] {
-  return Object.values(os.networkInterfaces()).flat().filter((i) => i && !i.internal && !i.address.startsWith('fe80:')).map((i) => i!.address);
+  const all = Object.values(os.networkInterfaces()).flat();
+  return all.filter((i) => i && !i.internal && !i.address.startsWith('fe80:')).map((i) => i!.address);
 }
 
 /** Validates the flags into ServeOptions; every error names the flag, the value and the limit. */
@@ -60,7 +61,8 @@ export function serveOptions(values: Record<string, unknown>): ServeOptions {
   // Never the wildcard: a server under test answers on loopback, or on the one address another host reaches it by.
   if (!LOOPBACK.test(host) && !ownAddresses().includes(host)) {
     const own = ownAddresses();
-    throw new UsageError('--host', host, `expected a loopback address (127.0.0.0/8 or ::1) or one of this host's own addresses (${own.length ? own.join(', ') : 'it has none'})`);
+    const list = own.length ? own.join(', ') : 'it has none';
+    throw new UsageError('--host', host, `expected a loopback address (127.0.0.0/8 or ::1) or one of this host's own addresses (${list})`);
   }
   const idleTimeoutS = numberArg('--idle-timeout', values['idle-timeout'] as string | undefined, 0.01, 86_400, false) ?? SERVE_DEFAULTS.idleTimeoutS;
   const options: ServeOptions = {
