@@ -76,6 +76,22 @@ function eventbenchInNamespaces(namespaces = ourNamespaces()): string[] {
 
 const unavailable = namespacesUnavailable();
 const skip = needs('network namespaces with sshd (root, iproute2, openssh-server)', unavailable);
+test('hosts up --delay: netem where the kernel has it, else one line saying it has none, and nothing left', { skip }, async () => {
+  try {
+    const r = await cli(['hosts', 'up', '--clients', '1', '--delay', '1'], { timeoutMs: 60_000 });
+    if (r.code === 0) {
+      assert.match(execFileSync('tc', ['-n', 'eb-client1', 'qdisc', 'show', 'dev', 'eth0'], { encoding: 'utf8' }), /netem .*delay 500us/);
+    } else {
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /--delay: got 1, needs the netem qdisc, and this kernel has none \(`tc qdisc \.\.\. netem` answers "Specified qdisc kind is unknown"\)/);
+      assert.deepEqual(ourNamespaces(), []);
+      assert.equal(existsSync(`/sys/class/net/${RUNNER_LINK}`), false);
+    }
+  } finally {
+    await hostsDown();
+  }
+});
+
 describe('hosts on network namespaces, over SSH', { skip }, () => {
   const server = 'ssh://10.208.0.10';
   const clients = ['ssh://10.208.0.11', 'ssh://10.208.0.12'];
