@@ -52,7 +52,8 @@ Options:
                         local (a child process here) or ssh://[user@]host[:port]
                         (eventbench agent over ssh, one connection per host); all
                         start at one scheduled instant, their records merged into
-                        one result over the span every agent covers              --agents local,ssh://10.208.0.11
+                        one result over the span every agent covers (-c, -n and
+                        --trim are split; --workers is per agent)                --agents local,ssh://10.208.0.11
       --remote-eventbench CMD
                         how ssh starts eventbench on the agents' hosts (default
                         \`eventbench\` on the remote PATH; this checkout's for the
