@@ -90,7 +90,7 @@ export class AgentLink {
   hello: Hello | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
-  private partial = '';
+  private partial: string[] = [];
   private exit: Exit | undefined;
 
   constructor(readonly spec: HostSpec, readonly command: string, readonly child: Child) {
@@ -107,20 +107,29 @@ export class AgentLink {
 
   get host(): string { return this.spec.text; }
 
+  /** Splits its output into lines; a load's answer is one line of megabytes, so its pieces are joined once, at its end. */
   private read(data: string): void {
-    const lines = (this.partial + data).split('\n');
-    this.partial = lines.pop() ?? '';
-    for (const line of lines) {
-      // A login script may print to stdout before the agent starts: anything not an answer is skipped.
-      if (!line.startsWith('{')) continue;
-      let answer: AgentAnswer;
-      try { answer = JSON.parse(line) as AgentAnswer; } catch { continue; }
-      const p = this.pending.get(answer.id);
-      if (!p) continue;
-      this.pending.delete(answer.id);
-      if (answer.ok) p.resolve(answer.result);
-      else p.reject(new HostError(this.host, `${answer.error.message} (the agent, answering ${p.cmd})`));
+    let from = 0;
+    for (let nl = data.indexOf('\n'); nl >= 0; nl = data.indexOf('\n', from)) {
+      this.partial.push(data.slice(from, nl));
+      const line = this.partial.join('');
+      this.partial = [];
+      this.answer(line);
+      from = nl + 1;
     }
+    if (from < data.length) this.partial.push(data.slice(from));
+  }
+
+  private answer(line: string): void {
+    // A login script may print to stdout before the agent starts: anything not an answer is skipped.
+    if (!line.startsWith('{')) return;
+    let answer: AgentAnswer;
+    try { answer = JSON.parse(line) as AgentAnswer; } catch { return; }
+    const p = this.pending.get(answer.id);
+    if (!p) return;
+    this.pending.delete(answer.id);
+    if (answer.ok) p.resolve(answer.result);
+    else p.reject(new HostError(this.host, `${answer.error.message} (the agent, answering ${p.cmd})`));
   }
 
   /** Sends one request; resolves with its answer's result. */
