@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, what the native and production rows and the ab cross-check need:
 # ApacheBench, Apache (prefork/worker/event), lighttpd, nginx, h2o, GNU Pth, State Threads, a C compiler,
-# g++ (native-coro, C++20), liburing (native-uring), Go (go-nethttp, go-raw), and chromium for the report's
-# browser test. Optional for a user: eventbench runs its TypeScript servers without it.
+# g++ (native-coro, C++20), liburing (native-uring), Go (go-nethttp, go-raw), chromium for the report's browser test,
+# and OpenSSH and iproute2 for agents on other hosts and the network namespaces of `eventbench hosts up`.
+# Optional for a user: eventbench runs its TypeScript servers without it.
 # Idempotent; needs root (or sudo). Stock services the packages start are stopped and disabled: eventbench starts
 # its own instances on loopback with its own configuration.
 set -euo pipefail
 
-packages=(apache2 apache2-utils lighttpd nginx-light h2o libst-dev libpth-dev build-essential g++ liburing-dev golang-go chromium procps)
+packages=(apache2 apache2-utils lighttpd nginx-light h2o libst-dev libpth-dev build-essential g++ liburing-dev golang-go chromium procps
+  openssh-server openssh-client iproute2)
 
 sudo=""
 if [ "$(id -u)" != 0 ]; then
@@ -42,4 +44,12 @@ for svc in apache2 lighttpd nginx h2o; do
     $sudo kill "$(cat "$pidfile")" 2>/dev/null || true
   fi
 done
+# The sshd of a freshly installed openssh-server: eventbench starts its own in its namespaces, on their addresses
+# only, and never needs one on port 22 of this host. One that was installed before this script ran is the user's
+# own and is left alone.
+if [[ " ${missing[*]} " == *" openssh-server "* ]]; then
+  if [ -d /run/systemd/system ]; then $sudo systemctl disable --now ssh.service ssh.socket 2>/dev/null || true; fi
+  if [ -s /run/sshd.pid ] && kill -0 "$(cat /run/sshd.pid)" 2>/dev/null; then $sudo kill "$(cat /run/sshd.pid)" 2>/dev/null || true; fi
+  $sudo update-rc.d ssh disable >/dev/null 2>&1 || true
+fi
 echo "install-servers: done" >&2

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Records } from '../src/load/records.js';
 import { cdf, fairness, fairnessOf, latencyBuckets, mergeBuckets } from '../src/load/distribution.js';
-import { keptFigures } from '../src/load/stats.js';
+import { trimmedFigures } from '../src/load/stats.js';
 
 const close = (got: number | undefined, want: number, eps = 1e-12) =>
   assert.ok(got !== undefined && Math.abs(got - want) <= eps, `got ${got}, want ${want}`);
@@ -54,10 +54,10 @@ test('fairness from records: a slot that served nothing counts as a starved clie
   close(f.jainIndex, 3 / 4);
   close(f.slowestClientShare, 0);
   // Through the load generator's figures: trimmed by start order (one wave of 4 at each end here).
-  const even = keptFigures(closedLoop([10, 10, 10, 10]), 4, 4);
+  const even = trimmedFigures(closedLoop([10, 10, 10, 10]), 4, 4);
   assert.equal(even.requests, 32);
   close(even.fairness!.jainIndex, 1);
-  const skewed = keptFigures(closedLoop([10, 10, 10, 4]), 4, 4);
+  const skewed = trimmedFigures(closedLoop([10, 10, 10, 4]), 4, 4);
   // Kept: start order drops the first four (one per slot) and the last four (the last of slots 0 to 2, and slot 2's
   // ninth): per slot 8, 8, 7 and 3 requests kept.
   const kept = [8, 8, 7, 3];

@@ -7,7 +7,7 @@ import path from 'node:path';
 import http from 'node:http';
 import { runLoad, LOAD_SCHEMA, PERCENTILES } from '../src/load/index.js';
 import { parseAbOutput, parseQuantiles } from '../src/load/ab.js';
-import { keptFigures, trimFor } from '../src/load/stats.js';
+import { trimmedFigures, trimFor } from '../src/load/stats.js';
 import { Records } from '../src/load/records.js';
 import { tinyServer, closedPort, type Behaviour } from './helpers/tiny-server.js';
 import { cli } from './helpers/cli.js';
@@ -263,11 +263,11 @@ test('measured load of an ideal closed loop is l, however short the run (no ramp
     r.connected[i] = start + 1; r.firstByte[i] = start + 5; r.end[i] = start + 10;
     r.status[i] = 200; r.bytes[i] = 400; r.body[i] = 305;
   }
-  const f = keptFigures(r, L); // trimming l requests at each end covers the ramps of a closed loop
+  const f = trimmedFigures(r, L); // trimming l requests at each end covers the ramps of a closed loop
   assert.ok(Math.abs(f.measuredLoad - L) < 0.5, `l_m = ${f.measuredLoad}`);
   assert.ok(Math.abs(f.throughputRps - 10_000) < 100, `${f.throughputRps} req/s`);
   // Untrimmed, this loop's staggered start (slot s begins at s·0.1 ms) is real idle capacity and shows: the
   // average over the first 59.9 ms is 100 - 50·9.9/59.9.
-  const all = keptFigures(r, 0);
+  const all = trimmedFigures(r, 0);
   assert.ok(Math.abs(all.measuredLoad - (100 - (50 * 9.9) / 59.9)) < 0.5, `untrimmed l_m = ${all.measuredLoad}`);
 });

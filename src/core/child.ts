@@ -23,8 +23,12 @@ export interface Child {
 /** The longest an exited child's pipes are drained for (see startChild). */
 const STDIO_DRAIN_MS = 500;
 
-export function startChild(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; keepStdout?: boolean } = {}): Child {
-  const proc = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: options.env ?? process.env });
+/** `stdin: 'pipe'` gives the child an input the caller writes to (proc.stdin): an agent's requests. */
+export function startChild(command: string, args: string[],
+  options: { env?: NodeJS.ProcessEnv; keepStdout?: boolean; stdin?: 'pipe' } = {}): Child {
+  const proc = spawn(command, args, {
+    stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'], detached: true, env: options.env ?? process.env,
+  });
   let out = '';
   let err = '';
   let tail = '';

@@ -69,3 +69,15 @@ export class PortInUseError extends ServerError {
     super(message, 'EB_PORT_IN_USE');
   }
 }
+
+/**
+ * Another host (a machine over SSH, a network namespace, an agent) could not be reached, set up or kept: the
+ * message names the host and says what to do.
+ */
+export class HostError extends EventbenchError {
+  readonly host: string;
+  constructor(host: string, message: string) {
+    super('EB_HOST', `${host}: ${message}`);
+    this.host = host;
+  }
+}

@@ -9,6 +9,7 @@ import { productionModels } from '../servers/external/index.js';
 import { tempPrefix } from '../servers/external/launch.js';
 import { removeStaleCgroups, V1_ACCT_ROOT } from './throttle.js';
 import { removeStaleMemoryCgroups } from './memory-cgroup.js';
+import { SSH_DIR_PREFIX } from './link.js';
 
 /** Removes the temporary folders of production servers whose owner is gone; one line per folder. */
 export function removeStaleTempFolders(dir = os.tmpdir()): string[] {
@@ -31,7 +32,25 @@ export function removeStaleTempFolders(dir = os.tmpdir()): string[] {
   return said;
 }
 
+/** Removes the folders of ssh master sockets (host/link.ts) whose eventbench process is gone; one line per folder. */
+export function removeStaleSshFolders(dir = os.tmpdir()): string[] {
+  let entries: string[];
+  try { entries = readdirSync(dir); } catch { return []; }
+  const pattern = new RegExp(`^${SSH_DIR_PREFIX}(\\d+)-[A-Za-z0-9]{6}$`);
+  const said: string[] = [];
+  for (const name of entries) {
+    const owner = Number(pattern.exec(name)?.[1] ?? NaN);
+    if (!Number.isInteger(owner) || alive(owner)) continue;
+    rmSync(path.join(dir, name), { recursive: true, force: true });
+    said.push(`removed ${path.join(dir, name)}, the ssh sockets of eventbench pid ${owner}, which is gone`);
+  }
+  return said;
+}
+
 /** Everything a killed run left behind, removed; one line per thing, for the user. */
 export function removeLeftovers(): string[] {
-  return [...removeStaleCgroups(), ...removeStaleCgroups(V1_ACCT_ROOT), ...removeStaleMemoryCgroups(), ...removeStaleTempFolders()];
+  return [
+    ...removeStaleCgroups(), ...removeStaleCgroups(V1_ACCT_ROOT), ...removeStaleMemoryCgroups(), ...removeStaleTempFolders(),
+    ...removeStaleSshFolders(),
+  ];
 }

@@ -176,6 +176,11 @@ export class LocalServerHost implements ServerHost {
     return s;
   }
 
+  /** The pid of the process it started for a server (the agent reports it; tests watch it). */
+  rootPid(id: string): number {
+    return this.get(id).child.pid;
+  }
+
   async exitReason(id: string, during?: string) {
     return this.get(id).exitReason(during);
   }

@@ -1,6 +1,6 @@
 // The text summary `eventbench load` prints: ab's layout, with what ab lacks (trimming, measured load, the verdict).
 // Pure: a LoadResult in, a string out.
-import { ERROR_KINDS, PERCENTILES, type ErrorCounts, type LoadResult, type PhaseMs } from './types.js';
+import { ERROR_KINDS, PERCENTILES, type AgentsSection, type ErrorCounts, type LoadResult, type PhaseMs } from './types.js';
 
 /** "100 timeout, 2 reset": the errors by kind, those that happened only. */
 export function errorKinds(e: ErrorCounts): string {
@@ -31,7 +31,8 @@ export function formatResult(r: LoadResult): string {
       line('Rate held', `${r.openLoop.sentRps.toFixed(2)} requests/s sent (${r.openLoop.requestsScheduled} scheduled)`),
       line('In flight', `at most ${r.openLoop.peakInflight} (--max-inflight ${r.openLoop.maxInflight})`),
       line('Client lag (ms)', `mean ${ms(r.openLoop.lagMs.mean, 0)}, p50 ${ms(r.openLoop.lagMs.percentiles['50'] ?? NaN, 0)}, p99 ${ms(r.openLoop.lagMs.percentiles['99'] ?? NaN, 0)}, p99.9 ${ms(r.openLoop.lagMs.percentiles['99.9'] ?? NaN, 0)}, max ${ms(r.openLoop.lagMs.max, 0)} (bound on p99: ${r.openLoop.lagBoundMs} ms)`),
-    ] : [line('Concurrency level', `${r.concurrency}${r.workers > 1 ? ` over ${r.workers} worker threads` : ''}`)]),
+    ] : [line('Concurrency level', `${r.concurrency}${r.agents ? ` over ${r.agents.parts.length} agents`
+      : r.workers > 1 ? ` over ${r.workers} worker threads` : ''}`)]),
     line('Time taken for tests', `${r.totalDurationS.toFixed(3)} seconds (kept window ${r.durationS.toFixed(3)} s)`),
     line('Complete requests', `${r.requestsCompleted} (${kept})`),
     line('Failed requests', `${e.total}${e.total ? `  (connect ${e.connect}, reset ${e.reset}, timeout ${e.timeout}, non-2xx ${e.status}, length ${e.length}, other ${e.other}${e.inflight ? `, over --max-inflight ${e.inflight}` : ''})` : ''}`),
@@ -39,7 +40,8 @@ export function formatResult(r: LoadResult): string {
     line('Requests per second', `${r.throughputRps.toFixed(2)} [#/sec] (mean)`),
     line('Time per request', `${r.latencyMs.mean.toFixed(3)} [ms] (mean)`),
     line('Measured load', r.openLoop ? `${r.measuredLoad.toFixed(2)} requests in flight on average` : `${r.measuredLoad.toFixed(2)} of ${r.concurrency} offered (l_m = n·t_r/t, Kerneis & Chroboczek)`),
-    line('Client CPU', `${(100 * r.clientCpu.share).toFixed(0)}% of one core (user ${r.clientCpu.userS.toFixed(2)} s, system ${r.clientCpu.systemS.toFixed(2)} s)`),
+    line('Client CPU', `${(100 * r.clientCpu.share).toFixed(0)}% of one core${r.agents ? ', summed over the agents' : ''} `
+      + `(user ${r.clientCpu.userS.toFixed(2)} s, system ${r.clientCpu.systemS.toFixed(2)} s)`),
   ];
   if (r.fairness) {
     const f = r.fairness;
@@ -47,6 +49,7 @@ export function formatResult(r: LoadResult): string {
     out.push(line('Fairness', `Jain's index ${f.jainIndex.toFixed(3)} over ${f.clients} clients; ${slowest}`));
   }
   if (r.stoppedEarly) out.push(line('Stopped early', r.stoppedEarly));
+  if (r.agents) out.push('', ...agentLines(r.agents));
   out.push('', 'Connection Times (ms)', `${''.padEnd(12)}${'min'.padStart(8)}${'mean'.padStart(8)}${'[+/-sd]'.padStart(8)}${'median'.padStart(8)}${'max'.padStart(10)}`);
   out.push(phaseRow('Connect', r.phasesMs.connect), phaseRow('Processing', r.phasesMs.processing), phaseRow('Waiting', r.phasesMs.waiting), phaseRow('Total', r.phasesMs.total));
   out.push('', 'Percentage of the requests served within a certain time (ms)');
@@ -70,3 +73,22 @@ export function formatResult(r: LoadResult): string {
   }
   return out.join('\n') + '\n';
 }
+
+/** A load merged from agents: each one's share, clock, start and own verdict, and how far apart they started. */
+function agentLines(a: AgentsSection): string[] {
+  const width = Math.max(4, ...a.parts.map((p) => p.host.length));
+  const signed = (v: number, digits: number) => `${v >= 0 ? '+' : ''}${v.toFixed(digits)}`;
+  return [
+    `Agents (figures above: all agents' requests over the span every agent covers; start scheduled at ${a.scheduledAt})`,
+    `  ${'host'.padEnd(width)}  share   l_m  kept  start lag ms  clock offset ± bound ms  client CPU  verdict`,
+    ...a.parts.map((p) => [
+      `  ${p.host.padEnd(width)}`, String(p.concurrency).padStart(5), p.measuredLoad.toFixed(1).padStart(4),
+      String(p.requestsKept).padStart(4),
+      signed(p.startLagMs, 2).padStart(12), `${signed(p.clockOffsetMs, 3)} ± ${p.clockBoundMs.toFixed(3)}`.padStart(23),
+      `${(100 * p.clientCpuShare).toFixed(0)}%`.padStart(10), p.verdict.clientBound ? 'CLIENT-BOUND' : 'ok',
+    ].join('  ')),
+    line('Start spread', `${a.startSpreadMs.toFixed(2)} ms, clock bounds included `
+      + `(limit: ${a.startSpreadLimitMs.toFixed(2)} ms, 5% of the kept window)`),
+  ];
+}
+

@@ -2,13 +2,15 @@
 // one LoadResult in the versioned schema of types.ts.
 import dns from 'node:dns/promises';
 import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { environment, eventbenchVersion } from '../core/environment.js';
 import { UsageError } from '../core/errors.js';
 import { runAb } from './ab.js';
 import { runLoop, type LoopOutcome } from './loop.js';
+import type { Records } from './records.js';
 import { requestBytes, resolveLoadOptions, type LoadInput } from './options.js';
 import { writeRaw } from './raw.js';
-import { keptFigures, resultFields, SYN_RETRY_MS } from './stats.js';
+import { trimmedFigures, resultFields, SYN_RETRY_MS } from './stats.js';
 import { somaxconnFix } from '../core/backlog.js';
 import { notSteadyReason, type Steadiness } from './steady.js';
 import { runWorkers } from './workers.js';
@@ -52,7 +54,30 @@ export function backlogReason(slowConnects: number, connectedLoad: number, concu
 export async function runLoad(input: LoadInput): Promise<LoadResult> {
   const o = resolveLoadOptions(input);
   const startedAt = new Date().toISOString();
-  return o.engine === 'ab' ? abResult(o, startedAt) : eventbenchResult(o, startedAt);
+  return o.engine === 'ab' ? abResult(o, startedAt) : (await eventbenchResult(o, startedAt)).result;
+}
+
+/**
+ * The eventbench engine's result with its per-request records (on this thread's performance.now() clock), for an
+ * agent whose share of a load is merged with others' (load/merge.ts).
+ */
+export async function runLoadWithRecords(input: LoadInput): Promise<{ result: LoadResult; records: Records }> {
+  const o = resolveLoadOptions(input);
+  if (o.engine !== 'eventbench') {
+    throw new UsageError('engine (--engine)', o.engine, 'only the eventbench engine keeps per-request records to merge',
+      'drop --engine ab');
+  }
+  return eventbenchResult(o, new Date().toISOString());
+}
+
+/** The timer is trusted to this many ms before an instant; the rest is a spin (a busy machine fires timers late). */
+const SPIN_MS = 5;
+
+/** Resolves at `atMs` on performance.now(), as closely as this process can: a timer, then a short spin. */
+export async function waitUntil(atMs: number, signal?: AbortSignal): Promise<void> {
+  const early = atMs - performance.now() - SPIN_MS;
+  if (early > 0) await sleep(early, undefined, { signal }).catch(() => {});
+  while (!signal?.aborted && performance.now() < atMs) { /* spin: at most SPIN_MS */ }
 }
 
 export async function resolveHost(url: URL): Promise<string> {
@@ -65,7 +90,7 @@ export async function resolveHost(url: URL): Promise<string> {
   }
 }
 
-async function eventbenchResult(o: LoadOptions, startedAt: string): Promise<LoadResult> {
+async function eventbenchResult(o: LoadOptions, startedAt: string): Promise<{ result: LoadResult; records: Records }> {
   const url = new URL(o.url);
   const loop = {
     host: await resolveHost(url),
@@ -82,15 +107,16 @@ async function eventbenchResult(o: LoadOptions, startedAt: string): Promise<Load
     onProgress: o.onProgress,
     transport: o.transport,
   };
+  if (o.startAtMs !== undefined) await waitUntil(o.startAtMs, o.signal);
   const cpu0 = process.cpuUsage();
   const wall0 = performance.now();
   const outcome: LoopOutcome = o.workers > 1 ? await runWorkers(loop, o.workers) : await runLoop(loop);
   const cpu = process.cpuUsage(cpu0);
   const wallS = (performance.now() - wall0) / 1000;
   if (o.rawFile) await writeRaw(o.rawFile, outcome.records);
-  const f = keptFigures(outcome.records, o.trim, o.concurrency);
+  const f = trimmedFigures(outcome.records, o.trim, o.concurrency);
   const share = wallS > 0 ? (cpu.user + cpu.system) / 1e6 / wallS : 0;
-  return {
+  const result: LoadResult = {
     schema: LOAD_SCHEMA,
     engine: 'eventbench',
     transport: outcome.transport,
@@ -112,6 +138,7 @@ async function eventbenchResult(o: LoadOptions, startedAt: string): Promise<Load
     startedAt,
     environment: environment(),
   };
+  return { result, records: outcome.records };
 }
 
 async function abResult(o: LoadOptions, startedAt: string): Promise<LoadResult> {

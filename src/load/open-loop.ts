@@ -15,7 +15,7 @@ import { Loop, Slot, type LoopOptions } from './loop.js';
 import { openFilesLimit, requestBytes, resolveLoadOptions, type LoadInput } from './options.js';
 import { writeRaw } from './raw.js';
 import { ERROR_CODE, type Records } from './records.js';
-import { keptFigures, keptRequests, resultFields, trimFor } from './stats.js';
+import { trimmedFigures, keptRequests, resultFields, trimFor } from './stats.js';
 import { LOAD_SCHEMA, PERCENTILES, type Arrivals, type LoadOptions, type LoadResult } from './types.js';
 
 export const OPEN_LOOP_DEFAULTS = { arrivals: 'poisson' as Arrivals, maxInflight: 10_000 };
@@ -265,7 +265,7 @@ export async function runOpenLoad(input: OpenLoadInput): Promise<LoadResult> {
   const wallS = (performance.now() - wall0) / 1000;
   if (o.rawFile) await writeRaw(o.rawFile, out.records);
   const r = out.records;
-  const f = keptFigures(r, o.trim);
+  const f = trimmedFigures(r, o.trim);
 
   // Latency and lag over the kept requests, in HDR histograms of microseconds.
   const hdr = await loadHdr();

@@ -119,3 +119,33 @@ export class Records {
 
 /** A Records' data without its methods: what a worker thread posts back (structured clone keeps typed arrays). */
 export type RecordsData = Pick<Records, 'length' | 'start' | 'connected' | 'firstByte' | 'end' | 'status' | 'bytes' | 'error' | 'slot' | 'body'>;
+
+/** The arrays of a RecordsData, in one order, for whoever copies them all (transfer lists, the agents' wire format). */
+export const RECORD_ARRAYS = ['start', 'connected', 'firstByte', 'end', 'status', 'bytes', 'error', 'slot', 'body'] as const;
+
+/** RecordsData as JSON: each array's bytes in base64 (an agent's records cross SSH this way: src/host/agent.ts). */
+export type EncodedRecords = { length: number } & Record<(typeof RECORD_ARRAYS)[number], string>;
+
+export function encodeRecords(r: RecordsData): EncodedRecords {
+  const out = { length: r.length } as EncodedRecords;
+  for (const name of RECORD_ARRAYS) {
+    const a = r[name].subarray(0, r.length);
+    out[name] = Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+  }
+  return out;
+}
+
+/** The inverse of encodeRecords; throws when an array's length does not match `length`. */
+export function decodeRecords(e: EncodedRecords): RecordsData {
+  const empty = new Records(0);
+  const out = { length: e.length } as RecordsData;
+  for (const name of RECORD_ARRAYS) {
+    const bytes = Buffer.from(e[name], 'base64');
+    const Kind = empty[name].constructor as new (b: ArrayBuffer) => Records[typeof name];
+    const a = new Kind(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+    if (a.length !== e.length) throw new Error(`records: ${name} holds ${a.length} values, not ${e.length}`);
+    (out as unknown as Record<string, unknown>)[name] = a;
+  }
+  return out;
+}
+

@@ -1,6 +1,6 @@
 // From records to figures: trim by start order, then latency, ab's phase breakdown, throughput and the paper's
 // measured load l_m = n·t_r/t over the kept window.
-import { Records, ERROR_NAME } from './records.js';
+import { ERROR_NAME, type RecordsData } from './records.js';
 import { steadiness } from './steady.js';
 import { fairness, latencyBuckets } from './distribution.js';
 import { ERROR_KINDS, PERCENTILES, type ErrorKind, type LatencyMs, type LoadResult, type PhaseMs } from './types.js';
@@ -57,7 +57,7 @@ export type Figures = Pick<LoadResult, 'requests' | 'durationS' | 'totalDuration
   | 'fairness' | 'latencyBuckets'> & { trim: Trim };
 
 /** The finished requests (end is set), in start order, and those kept after trimming `requestedTrim` at each end. */
-export function keptRequests(r: Records, requestedTrim: number): { finished: number[]; trim: Trim; kept: number[] } {
+export function keptRequests(r: RecordsData, requestedTrim: number): { finished: number[]; trim: Trim; kept: number[] } {
   const finished: number[] = [];
   for (let i = 0; i < r.length; i++) if (!Number.isNaN(r.end[i]!)) finished.push(i);
   const trim = trimFor(finished.length, requestedTrim);
@@ -69,16 +69,45 @@ export function keptRequests(r: Records, requestedTrim: number): { finished: num
  * that got a whole response (2xx or not) are the served ones, whose times make the latency figures and l_m.
  * Requests the run cut short (end = NaN) are neither kept nor counted.
  */
-export function keptFigures(r: Records, requestedTrim: number, concurrency = 1): Figures {
+export function trimmedFigures(r: RecordsData, requestedTrim: number, concurrency = 1): Figures {
   const { finished, trim, kept } = keptRequests(r, requestedTrim);
+  return keptFigures(r, finished, kept, trim, concurrency);
+}
 
+/**
+ * Served requests' time in flight inside [fromMs, toMs], summed (ms), the same past their TCP handshake, and how
+ * many of them ended inside: over the window's length, the first is the paper's l_m. Every request given counts,
+ * kept or trimmed, for the time it spent inside.
+ */
+export function inFlight(r: RecordsData, indices: Iterable<number>, fromMs: number,
+  toMs: number): { inFlightMs: number; connectedMs: number; endedInside: number } {
+  let inFlightMs = 0, connectedMs = 0, endedInside = 0;
+  for (const i of indices) {
+    if (r.status[i]! === 0) continue;
+    const start = r.start[i]!, end = r.end[i]!;
+    inFlightMs += Math.max(0, Math.min(end, toMs) - Math.max(start, fromMs));
+    connectedMs += Math.max(0, Math.min(end, toMs) - Math.max(r.connected[i]!, fromMs));
+    if (end >= fromMs && end <= toMs) endedInside++;
+  }
+  return { inFlightMs, connectedMs, endedInside };
+}
+
+/**
+ * Figures over a kept set of finished requests given in start order (a trimmed run's, or the span several agents
+ * all cover: load/merge.ts). `finished` is every finished request of the run, for the error counts and l_m.
+ */
+export function keptFigures(r: RecordsData, finished: number[], kept: number[], trim: Trim, concurrency = 1): Figures {
   const errors = Object.fromEntries(ERROR_KINDS.map((k) => [k, 0])) as Record<ErrorKind, number> & { total: number };
   errors.total = 0;
   const statusCounts: Record<string, number> = {};
+  let allFirst = Infinity, allLast = -Infinity, slowConnects = 0;
   for (const i of finished) {
     const kind = ERROR_NAME[r.error[i]!];
     if (kind) { errors[kind]++; errors.total++; }
     if (r.status[i]) statusCounts[r.status[i]!] = (statusCounts[r.status[i]!] ?? 0) + 1;
+    allFirst = Math.min(allFirst, r.start[i]!);
+    allLast = Math.max(allLast, r.end[i]!);
+    if (r.status[i]! !== 0 && r.connected[i]! - r.start[i]! >= SYN_RETRY_MS) slowConnects++;
   }
 
   const served = kept.filter((i) => r.status[i]! > 0);
@@ -106,19 +135,7 @@ export function keptFigures(r: Records, requestedTrim: number, concurrency = 1):
   const spanMs = kept.length ? last - first : 0;
   const steadyEnd = kept.length > 1 && r.start[kept[kept.length - 1]!]! > first ? r.start[kept[kept.length - 1]!]! : last;
   const steadyMs = steadyEnd - first;
-  let inFlightMs = 0, connectedMs = 0, endedInside = 0, slowConnects = 0;
-  let allFirst = Infinity, allLast = -Infinity;
-  for (const i of finished) {
-    const start = r.start[i]!, end = r.end[i]!;
-    allFirst = Math.min(allFirst, start);
-    allLast = Math.max(allLast, end);
-    if (r.status[i]! === 0) continue;
-    inFlightMs += Math.max(0, Math.min(end, steadyEnd) - Math.max(start, first));
-    connectedMs += Math.max(0, Math.min(end, steadyEnd) - Math.max(r.connected[i]!, first));
-    if (r.connected[i]! - start >= SYN_RETRY_MS) slowConnects++;
-    if (end >= first && end <= steadyEnd) endedInside++;
-  }
-  const lat = latency(total);
+  const inside = inFlight(r, finished, first, steadyEnd);
   const steady = steadiness(served.map((i) => r.start[i]!), total, concurrency);
   // The closed loop's clients are its slots 0..concurrency-1; the open loop does not store these.
   const fair = fairness(r, served, concurrency);
@@ -132,11 +149,11 @@ export function keptFigures(r: Records, requestedTrim: number, concurrency = 1):
     trim,
     durationS: spanMs / 1000,
     totalDurationS: finished.length ? (allLast - allFirst) / 1000 : 0,
-    throughputRps: steadyMs > 0 ? endedInside / (steadyMs / 1000) : 0,
-    measuredLoad: steadyMs > 0 ? inFlightMs / steadyMs : 0,
-    connectedLoad: steadyMs > 0 ? connectedMs / steadyMs : 0,
+    throughputRps: steadyMs > 0 ? inside.endedInside / (steadyMs / 1000) : 0,
+    measuredLoad: steadyMs > 0 ? inside.inFlightMs / steadyMs : 0,
+    connectedLoad: steadyMs > 0 ? inside.connectedMs / steadyMs : 0,
     slowConnects,
-    latencyMs: lat,
+    latencyMs: latency(total),
     phasesMs: { connect: phase(connect), processing: phase(processing), waiting: phase(waiting), total: phase(total) },
     bytesReceived,
     errors,

@@ -5,8 +5,8 @@ import type { Environment } from '../core/environment.js';
 
 // load/2 (open loop): adds the error kind `inflight`, and `loop` and `openLoop` on open-loop results. A load/1 file
 // reads as a closed-loop result whose errors lack `inflight` (read it as 0).
-// load/3: adds `fairness` and `latencyBuckets` to the eventbench engine's closed-loop results; older files read as
-// results without them.
+// load/3: adds `fairness` and `latencyBuckets` to the eventbench engine's closed-loop results, and `agents` and
+// `verdict.startSpread` on a load merged from several agents; older files read as results without them.
 export const LOAD_SCHEMA = 'eventbench.load/3';
 
 export type Engine = 'eventbench' | 'ab';
@@ -37,6 +37,11 @@ export interface LoadOptions {
   rawFile?: string;
   /** Connection layer of the eventbench engine; the fastest available by default ("net" forces net.Socket). */
   transport?: 'tcp_wrap' | 'net';
+  /**
+   * Start the first request at this instant of performance.now() (ms), once everything else is ready: an agent's
+   * share of a load starts at the instant scheduled for all of them (src/host/agent.ts).
+   */
+  startAtMs?: number;
   /** Cancels the run; what was measured so far is still returned. */
   signal?: AbortSignal;
   /** Called about 10 times a second with progress, for a bar on stderr. */
@@ -129,7 +134,10 @@ export interface LoadResult {
   errors: ErrorCounts;
   /** Responses by HTTP status code, whole run. */
   statusCounts: Record<string, number>;
-  /** The client's own CPU time over the run; share is CPU seconds over wall seconds (1 = one full core). */
+  /**
+   * The client's own CPU time over the run; share is CPU seconds over wall seconds (1 = one full core). Merged from
+   * agents: summed over them (share in cores), each agent's own in `agents`.
+   */
   clientCpu: { userS: number; systemS: number; share: number };
   /**
    * The kept window's first third against its last (by start order): throughput and mean latency of each, their
@@ -141,9 +149,10 @@ export interface LoadResult {
    * Whether this measurement can be trusted, and why not: `clientBound` when the client, not the server, may have
    * set the pace; `notSteady` when the kept window's first and last parts disagree (the server was still warming
    * up or drifting); `backlogBound` when requests waited on the kernel's SYN retransmission (the accept queue
-   * overflowed). Each reason is one sentence with the figures.
+   * overflowed); `startSpread` (agents only) when the agents' first requests may have started further apart than
+   * 5% of the kept window, clock bounds included. Each reason is one sentence with the figures.
    */
-  verdict: { clientBound: boolean; notSteady?: boolean; backlogBound?: boolean; reasons: string[] };
+  verdict: { clientBound: boolean; notSteady?: boolean; backlogBound?: boolean; startSpread?: boolean; reasons: string[] };
   /**
    * How evenly the clients were served over the kept window (closed loop, eventbench engine; absent for ab, the
    * open loop, a point that served nothing, and results before load/3).
@@ -161,6 +170,67 @@ export interface LoadResult {
   /** Set when the run ended early: "bailout", "aborted", "server-gone" (connections refused in a row), "record-limit". */
   stoppedEarly?: string;
   startedAt: string;
+  /** Where the result was made (merged from agents: the runner's host; each agent's own is in `agents`). */
+  environment: Environment;
+  /** A load split over several agents (`eventbench load --agents`): each one's share, clock and verdict. */
+  agents?: AgentsSection;
+}
+
+/**
+ * How a load split over agents was merged (src/load/merge.ts). Each agent's requests are mapped to the runner's
+ * clock with that agent's measured offset; the kept window is the span every agent covers (from the latest of their
+ * own kept windows' first starts to the earliest of their last kept starts, each agent having dropped its own share
+ * of --trim by its own start order); every figure of the result is read over it from all agents' requests together,
+ * so percentiles come from the merged set, never from averaged percentiles.
+ */
+export interface AgentsSection {
+  /** The instant all agents were told to start, on the runner's clock: ISO 8601. */
+  scheduledAt: string;
+  /**
+   * How far apart the agents' first requests may have started, ms: the latest start plus its clock bound minus the
+   * earliest start minus its clock bound, on the runner's clock.
+   */
+  startSpreadMs: number;
+  /** The spread allowed, ms: 5% of the kept window (durationS). Over it, verdict.startSpread is set. */
+  startSpreadLimitMs: number;
+  parts: AgentShare[];
+}
+
+/** One agent's part of a merged load. */
+export interface AgentShare {
+  /** "local", or "ssh://[user@]host[:port]" as given. */
+  host: string;
+  /** Its host name, as it reported it. */
+  hostname: string;
+  /** Its share of the load: requests it kept in flight. The shares add up to the result's concurrency. */
+  concurrency: number;
+  /** Its share of -n, when the load was count-bound. */
+  requests?: number;
+  /** Its worker threads. */
+  workers: number;
+  /** Requests it dropped at each end of its own run, by its own start order (its share of --trim, as applied). */
+  trim: number;
+  /** Its clock minus the runner's, ms, from round trips over the link (NTP-style, src/core/clock-offset.ts). */
+  clockOffsetMs: number;
+  /** The offset's error is within ± this, ms: half the round trip of the best of the probes. */
+  clockBoundMs: number;
+  /** Its first request's start minus the scheduled instant, on the runner's clock, ms. */
+  startLagMs: number;
+  /** Its own kept window's first and last start, on the runner's clock, ms after the scheduled instant. */
+  keptFromMs: number;
+  keptToMs: number;
+  /** Its requests in flight over the span every agent covers (its l_m there); the result's measuredLoad is their sum. */
+  measuredLoad: number;
+  /** Its requests among the result's kept ones. */
+  requestsKept: number;
+  /** Its own CPU over its run, share of a core (1 = one full core). */
+  clientCpuShare: number;
+  /**
+   * Its own verdict over its own share and run, as `eventbench load` there would give it: client-bound when its l_m
+   * fell below 95% of its share or it used over 90% of its cores. Any client-bound agent makes the result client-bound.
+   */
+  verdict: LoadResult['verdict'];
+  /** Where it ran. */
   environment: Environment;
 }
 

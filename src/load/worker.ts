@@ -2,6 +2,7 @@
 // records back (transferred, not copied) with its clock origin so the main thread can merge them in start order.
 import { parentPort, workerData } from 'node:worker_threads';
 import { runLoop, type LoopOptions } from './loop.js';
+import { RECORD_ARRAYS } from './records.js';
 
 const port = parentPort!;
 const controller = new AbortController();
@@ -17,6 +18,6 @@ const outcome = await runLoop({
 const data = outcome.records.toTransfer();
 port.postMessage(
   { type: 'done', data, timeOrigin: performance.timeOrigin, documentBytes: outcome.documentBytes, stoppedEarly: outcome.stoppedEarly, transport: outcome.transport },
-  [data.start, data.connected, data.firstByte, data.end, data.status, data.bytes, data.error, data.slot, data.body].map((a) => a.buffer as ArrayBuffer),
+  RECORD_ARRAYS.map((name) => data[name].buffer as ArrayBuffer),
 );
 port.close();

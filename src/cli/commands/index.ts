@@ -17,4 +17,8 @@ export const commands: readonly CommandEntry[] = [
   { name: 'report', summary: "the paper's figures and tables from a run folder (HTML, Markdown, JSON, CSV)", load: async () => (await import('./report.js')).report },
   { name: 'doctor', summary: 'what on this host would distort a run, and the command that fixes each', load: async () => (await import('./doctor.js')).doctor },
   { name: 'memory', summary: 'bytes per connection of each server, from idle connections held open (the paper\'s memory claim)', load: async () => (await import('./memory.js')).memory },
+  { name: 'hosts', summary: 'a server host and client hosts on this machine (network namespaces with sshd), for two-host runs',
+    load: async () => (await import('./hosts.js')).hosts },
+  { name: 'agent', summary: 'the agent a runner reaches over SSH: JSON lines on stdin and stdout (loads, servers, clock, versions)',
+    load: async () => (await import('./agent.js')).agent },
 ];

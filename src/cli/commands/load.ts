@@ -1,7 +1,7 @@
 import { parseNumberArg, parseCommandArgs } from '../../core/args.js';
 import { CLEAR_LINE, progressLine } from '../progress.js';
 import { UsageError } from '../../core/errors.js';
-import { runLoad, LOAD_DEFAULTS, type Engine, type Progress } from '../../load/index.js';
+import { runLoad, LOAD_DEFAULTS, type Engine, type LoadInput, type LoadResult, type Progress } from '../../load/index.js';
 import { BYTES_PER_RECORD, MAX_RECORDS } from '../../load/records.js';
 import { formatResult } from '../../load/format.js';
 import { LAG_P99_BOUND_MS, LAG_P99_SHARE, OPEN_LOOP_DEFAULTS, runOpenLoad } from '../../load/open-loop.js';
@@ -48,6 +48,16 @@ Options:
                         request due beyond it is not sent, counted as error
                         "inflight", never waited on                                 --max-inflight 2000
       --strict          exit ${EXIT.clientBound} when the verdict is client-bound                      --strict
+      --agents LIST     split the load over agents, each keeping its share in flight:
+                        local (a child process here) or ssh://[user@]host[:port]
+                        (eventbench agent over ssh, one connection per host); all
+                        start at one scheduled instant, their records merged into
+                        one result over the span every agent covers (-c, -n and
+                        --trim are split; --workers is per agent)                --agents local,ssh://10.208.0.11
+      --remote-eventbench CMD
+                        how ssh starts eventbench on the agents' hosts (default
+                        \`eventbench\` on the remote PATH; this checkout's for the
+                        hosts of \`eventbench hosts up\`)        --remote-eventbench 'node /opt/eventbench/bin/eventbench.js'
 
 Memory: ${BYTES_PER_RECORD} bytes per request recorded (1,000,000 requests: about ${Math.round(BYTES_PER_RECORD)} MB);
 a run stops at ${MAX_RECORDS.toLocaleString('en')} requests.
@@ -63,9 +73,41 @@ Examples:
   eventbench load -c 100 -t 10 --json http://127.0.0.1:8080/ > result.json
   eventbench load -c 100 -n 20000 --engine ab http://127.0.0.1:8080/
   eventbench load --rate 2000 -t 10 --seed 7 http://127.0.0.1:8080/
+  eventbench load --agents ssh://10.208.0.11,ssh://10.208.0.12 -c 100 -n 20000 http://10.208.0.10:8080/
 
 Exit status: ${EXIT.ok} ok, ${EXIT.failure} nothing served / bailout / server gone, ${EXIT.usage} bad input, ${EXIT.clientBound} client-bound (--strict), ${EXIT.interrupted} interrupted.
 `;
+
+/** Flags that cannot go together, refused in one line each before anything runs. */
+function refuseConflicts(values: Record<string, string | boolean | undefined>): void {
+  const refuse = (table: Record<string, string>, why: string, fix: (flag: string) => string) => {
+    for (const [k, flag] of Object.entries(table)) if (values[k] !== undefined) throw new UsageError(flag, values[k], why, fix(flag));
+  };
+  if (values.agents === undefined) {
+    refuse({ 'remote-eventbench': '--remote-eventbench' }, 'belongs to --agents', () => 'add --agents or drop it');
+  } else {
+    refuse({ rate: '--rate', engine: '--engine', bailout: '--bailout' },
+      'is not available with --agents (a closed loop of the eventbench engine, merged)', (flag) => `drop ${flag} or --agents`);
+  }
+  if (values.rate === undefined) {
+    refuse({ arrivals: '--arrivals', seed: '--seed', 'max-inflight': '--max-inflight' }, 'belongs to the open loop only',
+      () => 'add --rate R or drop it');
+  } else {
+    refuse({ concurrency: '-c', workers: '--workers', engine: '--engine', bailout: '--bailout' },
+      'belongs to the closed loop: the open loop (--rate) sets no concurrency and runs one thread', (flag) => `drop ${flag} or --rate`);
+  }
+}
+
+/** `--agents`: the load split over agents and merged (src/host/agents-load.ts); its notes on stderr on a terminal. */
+async function agentsLoad(input: LoadInput, agents: string, remoteCommand: string | undefined): Promise<LoadResult> {
+  const { loadOverAgents } = await import('../../host/agents-load.js');
+  const tty = process.stderr.isTTY === true;
+  const { result } = await loadOverAgents({
+    ...input, onProgress: undefined, agents: agents.split(',').map((a) => a.trim()).filter(Boolean), remoteCommand,
+    onNote: tty ? (line) => process.stderr.write(`eventbench load: ${line}\n`) : undefined,
+  });
+  return result;
+}
 
 function progressBar(p: Progress): string {
   const fraction = p.total ? p.completed / p.total : p.durationS ? Math.min(1, p.elapsedS / p.durationS) : 0;
@@ -94,18 +136,11 @@ export const load: Command = {
       arrivals: { type: 'string' },
       seed: { type: 'string' },
       'max-inflight': { type: 'string' },
+      agents: { type: 'string' },
+      'remote-eventbench': { type: 'string' },
     });
+    refuseConflicts(values);
     const open = values.rate !== undefined;
-    if (!open) {
-      for (const flag of ['arrivals', 'seed', 'max-inflight'] as const) {
-        if (values[flag] !== undefined) throw new UsageError(`--${flag}`, values[flag], 'belongs to the open loop only', 'add --rate R or drop it');
-      }
-    } else {
-      const closedOnly = { concurrency: '-c', workers: '--workers', engine: '--engine', bailout: '--bailout' } as const;
-      for (const [k, flag] of Object.entries(closedOnly)) {
-        if (values[k as keyof typeof closedOnly] !== undefined) throw new UsageError(flag, values[k as keyof typeof closedOnly], 'belongs to the closed loop: the open loop (--rate) sets no concurrency and runs one thread', `drop ${flag} or --rate`);
-      }
-    }
     if (positionals.length !== 1) {
       throw new UsageError('URL', positionals.join(' ') || '(none)', 'expected exactly one http:// URL', 'e.g. `eventbench load -c 10 http://127.0.0.1:8080/`');
     }
@@ -128,28 +163,22 @@ export const load: Command = {
         signal: controller.signal,
         onProgress: tty ? (p: Progress) => process.stderr.write(progressBar(p)) : undefined,
       };
-      const result = open ? await runOpenLoad({
+      const closed = {
         ...common,
-        rateRps: parseNumberArg('rate (--rate)', values.rate, false)!,
-        arrivals: values.arrivals as Arrivals | undefined,
-        seed: parseNumberArg('seed (--seed)', values.seed),
-        maxInflight: parseNumberArg('max-inflight (--max-inflight)', values['max-inflight']),
-      }) : await runLoad({
-        url: positionals[0]!,
         concurrency: parseNumberArg('concurrency (-c)', values.concurrency) ?? 1,
-        requests: parseNumberArg('requests (-n)', values.requests),
-        durationS: parseNumberArg('duration (-t)', values.duration, false),
-        timeoutS: parseNumberArg('timeout (--timeout)', values.timeout, false),
-        trim: parseNumberArg('trim (--trim)', values.trim),
         bailout: parseNumberArg('bailout (--bailout)', values.bailout),
         workers: parseNumberArg('workers (--workers)', values.workers),
-        keepalive: values.keepalive,
-        method: values.head ? 'HEAD' : 'GET',
         engine: engine as Engine,
-        rawFile: values.raw,
-        signal: controller.signal,
-        onProgress: tty ? (p) => process.stderr.write(progressBar(p)) : undefined,
-      });
+      };
+      const result = values.agents !== undefined ? await agentsLoad(closed, values.agents, values['remote-eventbench'])
+        : !open ? await runLoad(closed)
+        : await runOpenLoad({
+          ...common,
+          rateRps: parseNumberArg('rate (--rate)', values.rate, false)!,
+          arrivals: values.arrivals as Arrivals | undefined,
+          seed: parseNumberArg('seed (--seed)', values.seed),
+          maxInflight: parseNumberArg('max-inflight (--max-inflight)', values['max-inflight']),
+        });
       if (tty) process.stderr.write(CLEAR_LINE);
       process.stdout.write(values.json ? JSON.stringify(result, null, 2) + '\n' : formatResult(result));
       if (controller.signal.aborted) return EXIT.interrupted;

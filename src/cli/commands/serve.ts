@@ -1,5 +1,6 @@
 // `eventbench serve MODEL`: starts one server under test and keeps it up until SIGTERM or SIGINT.
 // Prints exactly one line on stdout, `listening on http://HOST:PORT/`, once it answers; notes go to stderr.
+import os from 'node:os';
 import { MAX_BACKLOG } from '../../core/backlog.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../command.js';
@@ -22,7 +23,8 @@ Once it answers it prints exactly one line on stdout, \`listening on http://HOST
 Options:
   --list                 every model with its family, the paper's row it answers and what it is
                            eventbench serve --list
-  --host ADDR            address to bind, loopback only (default ${SERVE_DEFAULTS.host})
+  --host ADDR            address to bind: loopback (default ${SERVE_DEFAULTS.host}), or an address of one of
+                         this host's own interfaces, for clients on another host (\`eventbench hosts\`)
                            eventbench serve events --host ::1
   --port N               port, 0 for any free one (default ${SERVE_DEFAULTS.port})
                            eventbench serve events --port 8080
@@ -47,10 +49,21 @@ Example:
 
 const LOOPBACK = /^(127(\.\d{1,3}){3}|::1|localhost)$/;
 
+/** Addresses of this host's own interfaces (in its network namespace), loopback aside. */
+function ownAddresses(): string[] {
+  const all = Object.values(os.networkInterfaces()).flat();
+  return all.filter((i) => i && !i.internal && !i.address.startsWith('fe80:')).map((i) => i!.address);
+}
+
 /** Validates the flags into ServeOptions; every error names the flag, the value and the limit. */
 export function serveOptions(values: Record<string, unknown>): ServeOptions {
   const host = (values.host as string | undefined) ?? SERVE_DEFAULTS.host;
-  if (!LOOPBACK.test(host)) throw new UsageError('--host', host, 'expected a loopback address (127.0.0.0/8 or ::1)', 'benchmarks stay on this machine');
+  // Never the wildcard: a server under test answers on loopback, or on the one address another host reaches it by.
+  if (!LOOPBACK.test(host) && !ownAddresses().includes(host)) {
+    const own = ownAddresses();
+    const list = own.length ? own.join(', ') : 'it has none';
+    throw new UsageError('--host', host, `expected a loopback address (127.0.0.0/8 or ::1) or one of this host's own addresses (${list})`);
+  }
   const idleTimeoutS = numberArg('--idle-timeout', values['idle-timeout'] as string | undefined, 0.01, 86_400, false) ?? SERVE_DEFAULTS.idleTimeoutS;
   const options: ServeOptions = {
     host,

@@ -1,0 +1,38 @@
+// `eventbench agent`: the far end of a link from a runner (src/host/link.ts): JSON lines on stdin and stdout, the
+// protocol in src/host/agent.ts. It lives as long as its input: when the ssh session drops or the runner dies,
+// stdin closes and it stops every load and server it started, then exits.
+import { createInterface } from 'node:readline';
+import { parseCommandArgs } from '../../core/args.js';
+import { Agent, AGENT_PROTOCOL } from '../../host/agent.js';
+import { EXIT, type Command } from '../command.js';
+
+const help = `eventbench agent: run loads and servers for a runner on another host, as JSON lines on stdin and stdout.
+
+Usage: eventbench agent
+
+A runner starts it over SSH (\`ssh HOST eventbench agent\`) or as a local child process (\`--agents local\`); you
+do not run it by hand. Protocol ${AGENT_PROTOCOL}: one request per line, {"id": N, "cmd": ...}, one answer per line
+with the same id. Commands: hello, clock, load, cancel, serve, sample, stop (see src/host/agent.ts). When its
+input closes it stops everything it started and exits ${EXIT.ok}.
+
+Example (by hand, to see it answer):
+  echo '{"id":1,"cmd":"hello"}' | eventbench agent
+`;
+
+export const agent: Command = {
+  name: 'agent',
+  help,
+  async run(argv) {
+    parseCommandArgs('agent', argv, {});
+    const a = new Agent((answer) => process.stdout.write(JSON.stringify(answer) + '\n'));
+    const input = createInterface({ input: process.stdin, crlfDelay: Infinity });
+    input.on('line', (line) => a.handle(line));
+    // Its input closing is the end: the ssh session dropped, or the runner closed it or died. A signal is the same.
+    await new Promise<void>((resolve) => {
+      input.once('close', resolve);
+      for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(s, resolve);
+    });
+    await a.shutdown();
+    return EXIT.ok;
+  },
+};

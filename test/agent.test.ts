@@ -1,0 +1,156 @@
+// The agent and its local link: the JSON-lines protocol, a load split over local agents and merged, cancel and
+// Ctrl-C (what was measured is kept), an agent killed mid-load, another eventbench version refused, and a server
+// started through the agent and stopped when its input closes. Over SSH and namespaces: test/hosts.test.ts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { alive } from '../src/core/proc.js';
+import { eventbenchVersion } from '../src/core/environment.js';
+import type { AgentLoadAnswer, Hello, SampleAnswer, ServeAnswer } from '../src/host/agent.js';
+import { AgentLinks, parseHostSpec } from '../src/host/link.js';
+import { decodeRecords } from '../src/load/records.js';
+import type { LoadResult } from '../src/load/types.js';
+import { BIN, cli } from './helpers/cli.js';
+import { allProcesses, eventually } from './helpers/processes.js';
+import { tinyServer } from './helpers/tiny-server.js';
+
+const CHECKOUT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Sends lines to a fresh `eventbench agent` and collects its answers until its input closes and it exits. */
+async function agentSession(lines: string[]): Promise<{ answers: Record<string, unknown>[]; code: number | null }> {
+  const child = spawn(process.execPath, [BIN, 'agent'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stdin.end(lines.join('\n') + '\n');
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { answers: out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>), code };
+}
+
+test('agent: one JSON answer per request, with its id; bad lines get an error line; it exits when its input closes', async () => {
+  const { answers, code } = await agentSession(['{"id":1,"cmd":"hello"}', '{"id":2,"cmd":"clock"}', '{"id":3,"cmd":"fly"}', 'not json']);
+  assert.equal(code, 0);
+  const byId = new Map(answers.map((a) => [a.id, a]));
+  const hello = byId.get(1) as { ok: true; result: Pick<Hello, 'eventbenchVersion' | 'nodeVersion' | 'hostname' | 'kernel' | 'cpuModel'> };
+  assert.equal(hello.ok, true);
+  assert.equal(hello.result.eventbenchVersion, eventbenchVersion());
+  assert.equal(hello.result.nodeVersion, process.version);
+  assert.equal(hello.result.hostname, os.hostname());
+  assert.ok(hello.result.kernel && hello.result.cpuModel);
+  const clock = byId.get(2) as { ok: true; result: { monoMs: number; wallMs: number } };
+  assert.ok(clock.result.monoMs > 0 && Math.abs(clock.result.wallMs - Date.now()) < 60_000);
+  const message = 'agent cmd: got "fly", expected hello, clock, load, cancel, serve, sample or stop';
+  assert.deepEqual(byId.get(3), { id: 3, ok: false, error: { code: 'EB_USAGE', message } });
+  assert.equal((byId.get(-1) as { ok: boolean }).ok, false);
+});
+
+test('load --agents local,local: the shares add up to -c and -n, one merged result with each agent\'s share and clock', async () => {
+  const server = await tinyServer({ kind: 'ok' });
+  try {
+    const r = await cli(['load', '--agents', 'local,local', '-c', '5', '-n', '3001', '--trim', '100', '--json', server.url]);
+    assert.equal(r.code, 0, r.stderr);
+    const result = JSON.parse(r.stdout) as LoadResult;
+    assert.equal(result.schema, 'eventbench.load/3');
+    assert.equal(result.concurrency, 5);
+    assert.equal(result.requestsStarted, 3001);
+    assert.equal(server.connections(), 3001);
+    const parts = result.agents!.parts;
+    assert.deepEqual(parts.map((p) => [p.host, p.concurrency, p.requests, p.trim]), [['local', 3, 1501, 50], ['local', 2, 1500, 50]]);
+    assert.equal(result.trim, 100);
+    assert.ok(Math.abs(result.measuredLoad - (parts[0]!.measuredLoad + parts[1]!.measuredLoad)) < 1e-6, 'l_m is the sum of the agents\'');
+    assert.equal(result.requests, parts[0]!.requestsKept + parts[1]!.requestsKept);
+    for (const p of parts) {
+      assert.ok(p.clockBoundMs > 0 && p.clockBoundMs < 1000, `clock bound ${p.clockBoundMs} ms`);
+      assert.equal(p.environment.eventbenchVersion, eventbenchVersion());
+      assert.equal(typeof p.verdict.clientBound, 'boolean');
+    }
+    assert.ok(result.agents!.startSpreadLimitMs > 0);
+  } finally {
+    await server.close();
+  }
+});
+
+test('load --agents: a local agent killed mid-load fails the load with one line naming it; Ctrl-C keeps what was measured', async () => {
+  const server = await tinyServer({ kind: 'ok', delayMs: 2 });
+  try {
+    let cliPid = 0;
+    const killed = cli(['load', '--agents', 'local,local', '-c', '4', '-t', '20', server.url], { onSpawn: (c) => { cliPid = c.pid!; } });
+    const agentsOf = () => allProcesses().filter((p) => p.ppid === cliPid && p.cmdline.includes(' agent'));
+    assert.ok(await eventually(() => agentsOf().length === 2 && server.connections() > 50, 20_000), 'two agents loading');
+    const agents = agentsOf().map((p) => p.pid);
+    process.kill(agents[0]!, 'SIGKILL');
+    const r = await killed;
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.equal(r.stderr, 'eventbench load: local: the agent stopped before answering load: the agent was killed (SIGKILL); '
+      + 'check that host and run again\n');
+    assert.ok(await eventually(() => !agents.some(alive), 5000), 'the other agent stopped too');
+
+    const interrupted = cli(['load', '--agents', 'local,local', '-c', '4', '-t', '20', '--json', server.url],
+      { onSpawn: (c) => { cliPid = c.pid!; } });
+    const before = server.connections();
+    assert.ok(await eventually(() => agentsOf().length === 2 && server.connections() > before + 200, 20_000));
+    process.kill(cliPid, 'SIGINT');
+    const i = await interrupted;
+    assert.equal(i.code, 130, i.stderr);
+    const result = JSON.parse(i.stdout) as LoadResult;
+    assert.equal(result.stoppedEarly, 'aborted');
+    assert.ok(result.requestsStarted >= 200 && result.agents!.parts.length === 2, `${result.requestsStarted} requests kept after Ctrl-C`);
+  } finally {
+    await server.close();
+  }
+});
+
+test('an agent of another eventbench version is refused with one line naming both versions and how to install ours', async () => {
+  // A real eventbench of another version: this build, copied beside a package.json that says so.
+  const other = mkdtempSync(path.join(os.tmpdir(), 'eventbench-other-'));
+  try {
+    cpSync(path.join(CHECKOUT, 'dist'), path.join(other, 'dist'), { recursive: true });
+    cpSync(path.join(CHECKOUT, 'bin'), path.join(other, 'bin'), { recursive: true });
+    symlinkSync(path.join(CHECKOUT, 'node_modules'), path.join(other, 'node_modules'));
+    const pkg = JSON.parse(readFileSync(path.join(CHECKOUT, 'package.json'), 'utf8')) as { version: string };
+    writeFileSync(path.join(other, 'package.json'), JSON.stringify({ ...pkg, version: '0.0.1-other' }));
+    const command = `${process.execPath} ${path.join(other, 'bin', 'eventbench.js')}`;
+    const r = await cli(['load', '--agents', 'local', '--remote-eventbench', command, '-c', '1', '-n', '10', 'http://127.0.0.1:9/']);
+    assert.equal(r.code, 1);
+    const ours = eventbenchVersion();
+    assert.equal(r.stderr, `eventbench load: local: runs eventbench 0.0.1-other, and this is eventbench ${ours}: `
+      + `install ${ours} there (npm install -g eventbench@${ours}), `
+      + `or point --remote-eventbench at a copy of ${ours} (it ran \`${command}\`)\n`);
+  } finally {
+    rmSync(other, { recursive: true, force: true });
+  }
+});
+
+test('agent: serve, sample and stop a server on its host; its input closing stops the server it started; cancel ends a load', async () => {
+  const links = new AgentLinks();
+  let serverPid = 0;
+  try {
+    const [link] = await links.open([parseHostSpec('local')]);
+    const s = await link!.request<ServeAnswer>('serve', { server: 'events', cpuShare: 0, pin: false });
+    serverPid = s.pid;
+    assert.match(s.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+    assert.equal(s.throttle.mechanism, 'none');
+    const sample = await link!.request<SampleAnswer>('sample', { session: s.session });
+    assert.ok(sample.memoryBytes > 1e6 && sample.processes >= 1 && sample.exited === undefined, JSON.stringify(sample));
+    // A load with no end, cancelled: it answers with what it measured.
+    const started = link!.start<AgentLoadAnswer>('load', { options: { url: s.url, concurrency: 2, durationS: 60, trim: 0 } });
+    await new Promise((r) => setTimeout(r, 800));
+    await link!.request('cancel', { of: started.id });
+    const answer = await started.answer;
+    assert.equal(answer.result.stoppedEarly, 'aborted');
+    assert.ok(decodeRecords(answer.records).length > 10);
+    await link!.request('stop', { session: s.session });
+    assert.ok(await eventually(() => !alive(serverPid), 5000), 'stopped by `stop`');
+    // Again, but this time only the link closes: the agent stops the server on its own.
+    const again = await link!.request<ServeAnswer>('serve', { server: 'events', cpuShare: 0, pin: false });
+    serverPid = again.pid;
+    assert.ok(alive(serverPid));
+  } finally {
+    await links.closeAll();
+  }
+  assert.ok(await eventually(() => !alive(serverPid), 5000), 'the agent stopped its server when its input closed');
+});
