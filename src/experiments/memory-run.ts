@@ -9,7 +9,7 @@ import { connectionsAllowed, openFilesLimit } from '../core/open-files.js';
 import { createThrottle } from '../host/throttle.js';
 import { RUN_DEFAULTS } from '../sweep/plan.js';
 import type { Plan } from '../sweep/schema.js';
-import { defaultServerArgv, startSession, type TrialServer } from '../sweep/session.js';
+import { defaultServerArgv, startSession, trialServer, type TrialServer } from '../sweep/session.js';
 import { MEMORY_FILE, MEMORY_SCHEMA, measureMemory, type MemoryRun, type MemoryServer } from './memory.js';
 
 export interface MemoryRunOptions {
@@ -49,7 +49,7 @@ export async function runMemory(o: MemoryRunOptions): Promise<MemoryRun> {
   const throttle = createThrottle(0);
   for (const model of o.servers) {
     if (o.signal?.aborted) break;
-    const server: TrialServer = { name: model.name, family: model.family, ...(model.paperRow ? { paperRow: model.paperRow } : {}) };
+    const server: TrialServer = trialServer(model);
     const base = { server: model.name, family: model.family, ...(model.paperRow ? { paperRow: model.paperRow } : {}) };
     const session = await startSession({ server, plan, throttle, pin: false, serverArgv: argv, ...(o.signal ? { signal: o.signal } : {}) });
     let result: MemoryServer;

@@ -15,7 +15,7 @@ import { createThrottle } from '../host/throttle.js';
 import { hasTaskset } from '../host/cpus.js';
 import { stopReason } from '../sweep/runner.js';
 import { roundOrder } from '../sweep/plan.js';
-import { EVENTBENCH_BIN, SESSION_WARMUP_CONCURRENCY, failedPoint, measurePoint, startSession, warmSession, type LoadArgs, type TrialOptions, type TrialServer } from '../sweep/session.js';
+import { EVENTBENCH_BIN, SESSION_WARMUP_CONCURRENCY, failedPoint, measurePoint, startSession, trialServer, warmSession, type LoadArgs, type TrialOptions, type TrialServer } from '../sweep/session.js';
 
 export const OPEN_POINT_SCHEMA = 'eventbench.open-point/1';
 export const OPEN_POINTS_FILE = 'open-loop.jsonl';
@@ -63,6 +63,8 @@ export interface OpenLoopSweepOptions {
   points: readonly Point[];
   fractions: number[];
   catalog?: readonly ServerModel[];
+  /** The user's own servers of the run (--server, --servers-file), found beside the catalog. */
+  userModels?: readonly ServerModel[];
   trial?: Pick<TrialOptions, 'serverArgv' | 'warmupRequests' | 'readyTimeoutMs'>;
   signal?: AbortSignal;
   /** One line per finished point, and warnings. */
@@ -82,7 +84,7 @@ export function openLoadArgv(rateRps: number, durationS: number, requests: numbe
 /** Measures every round × server × fraction; returns the points (also appended to open-loop.jsonl), and whether interrupted. */
 export async function runOpenLoopSweep(o: OpenLoopSweepOptions): Promise<{ points: OpenPoint[]; interrupted: boolean }> {
   const { plan } = o.info;
-  const catalog = o.catalog ?? allModels;
+  const catalog = [...(o.catalog ?? allModels), ...(o.userModels ?? [])];
   const line = o.onLine ?? (() => {});
   const throttle = createThrottle(plan.serverCpuShare);
   const pin = hasTaskset();
@@ -112,7 +114,7 @@ export async function runOpenLoopSweep(o: OpenLoopSweepOptions): Promise<{ point
         const fractions = o.fractions.filter((f) => f <= (stopAt.get(name) ?? Infinity));
         if (fractions.length === 0) continue;
         if (o.signal?.aborted) { interrupted = true; break rounds; }
-        const server: TrialServer = { name: model.name, family: model.family, ...(model.paperRow ? { paperRow: model.paperRow } : {}) };
+        const server: TrialServer = trialServer(model);
         const base = { ...o.trial, server, load: 1, repeat: round, plan, throttle, pin, durationS, onWarning: (t: string) => line(`warning: ${t}`), ...(o.signal ? { signal: o.signal } : {}) };
         const started = await startSession(base);
         if (started === 'aborted') { interrupted = true; break rounds; }

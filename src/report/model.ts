@@ -63,6 +63,8 @@ export interface Flag {
 export interface ServerSummary {
   server: string;
   family: Family;
+  /** A user's own server (family "user"): its label, as its servers file gave it. */
+  label?: string;
   /** The paper row it answers, and that row's concurrency model. */
   paperRow?: string;
   paperStyle?: string;
@@ -213,6 +215,7 @@ function summarise(server: string, points: readonly Point[], plan: Plan): Server
   return {
     server,
     family: first.family,
+    ...(first.label !== undefined ? { label: first.label } : {}),
     ...(first.paperRow !== undefined ? { paperRow: row?.row ?? first.paperRow } : {}),
     ...(row ? { paperStyle: row.style } : {}),
     loads,

@@ -2,7 +2,7 @@
 // in, string out. The sentences both Markdown and HTML show (the summary, the environment) are made here once.
 import { slopeOf, type ReportModel } from './model.js';
 import { POINT_FLAG_KINDS } from '../sweep/verdict.js';
-import { bytesText, fixed, groupDigits, paperTable, rankingTable, table, visible, type Cell, type Table, type TableName } from './tables.js';
+import { bytesText, fixed, groupDigits, paperTable, serverText, rankingTable, table, visible, type Cell, type Table, type TableName } from './tables.js';
 import { runtimesMarkdown } from './runtimes.js';
 
 /** What a reader should take away first: who is fast, and whether to trust it. */
@@ -12,7 +12,7 @@ export function glance(model: ReportModel): string[] {
   const fastest = fitted[0];
   const slowest = fitted[fitted.length - 1];
   const describe = (s: (typeof fitted)[number]) =>
-    `${s.server} (${s.paperRow ? `${s.paperStyle ?? s.family}, the paper's ${s.paperRow}` : s.family}): ${fixed(s.latencyFit!.slope, 3)} ms per client, about ${s.impliedRps === null ? '—' : groupDigits(s.impliedRps)} requests/s by Little's law`;
+    `${serverText(s)} (${s.paperRow ? `${s.paperStyle ?? s.family}, the paper's ${s.paperRow}` : s.label ?? s.family}): ${fixed(s.latencyFit!.slope, 3)} ms per client, about ${s.impliedRps === null ? '—' : groupDigits(s.impliedRps)} requests/s by Little's law`;
   if (fastest) lines.push(`Fastest: ${describe(fastest)}.`);
   if (slowest && slowest !== fastest) lines.push(`Slowest: ${describe(slowest)}${fastest && fastest.latencyFit!.slope > 0 ? `, ${(slowest.latencyFit!.slope / fastest.latencyFit!.slope).toFixed(1)}× the fastest's slope` : ''}.`);
   const byKind = (kind: string) => model.servers.filter((s) => s.flags.some((f) => f.kind === kind)).map((s) => s.server);

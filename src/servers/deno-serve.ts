@@ -38,6 +38,14 @@ export const denoServe: ServerModel = {
   name: 'deno-serve',
   family: 'typescript',
   runtimes: { deno: true, node: "Deno.serve is Deno's own server", bun: "Deno.serve is Deno's own server" },
+  // Measured with Deno 2.9.6: its own 4xx and headers, and no head limit, header-read timeout or idle timeout to set.
+  conformance: {
+    ownBytes: true, any4xx: true,
+    limits: {
+      'silent-client': 'Deno.serve has no idle timeout to set in Deno 2.9: a silent client stays open',
+      'unfinished-head': 'Deno.serve has no head limit or header-read timeout to set in Deno 2.9: an unfinished 9 KiB head is neither answered nor closed',
+    },
+  },
   summary: "a runtime's own event server: Deno.serve (hyper in Rust), same page and routing",
   available: () => runtimeAvailable('deno'),
   start,

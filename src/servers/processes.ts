@@ -27,6 +27,8 @@ export const processes: ServerModel = {
   family: 'typescript',
   runtimes: KERNEL_THREAD_RUNTIMES,
   paperRow: 'fork',
+  // 200 clients at once each wait for a whole new Node (~0.15 s of CPU each): two minutes on a busy 2-core machine.
+  conformance: { clientTimeoutMs: 120_000 },
   summary: 'a new child process per connection, doing blocking reads and writes on its standard input',
   available: () => threads.available(),
 

@@ -35,6 +35,8 @@ export const threads: ServerModel = {
   family: 'typescript',
   runtimes: KERNEL_THREAD_RUNTIMES,
   paperRow: 'NPTL',
+  // 200 clients at once each wait for a new V8 isolate: a minute on a busy 2-core machine.
+  conformance: { clientTimeoutMs: 60_000 },
   summary: 'a new kernel thread (worker thread) per connection, doing blocking reads and writes itself',
   async available() {
     try {

@@ -1,9 +1,10 @@
 // What a server is to the rest of eventbench: the options it is started with, what a started one offers, and the
 // model itself. The servers own these types; the runner, the schema and the CLI import them from here.
 import type { RuntimeSupport } from './runtime.js';
+import type { CheckId } from '../check/checks.js';
 
-/** Where a server comes from: written in TypeScript here, the paper's own C, or a production server from Debian. */
-export type Family = 'typescript' | 'native' | 'production';
+/** Where a server comes from: written in TypeScript here, the paper's own C, a production server from Debian, or the user's own. */
+export type Family = 'typescript' | 'native' | 'production' | 'user';
 
 export interface ServeOptions {
   /** Address to bind, loopback by default. */
@@ -35,6 +36,26 @@ export interface RunningServer {
 
 export type Availability = { ok: true } | { ok: false; reason: string; hint: string };
 
+/**
+ * How a server departs from eventbench's own request rules (src/servers/request.ts), as measured: `eventbench
+ * check` and the conformance tests allow exactly this, and no more. A model that declares nothing is held to
+ * page.ts's exact bytes (a toy server) or, for a user's server, to the status codes.
+ */
+export interface Conformance {
+  /** Its own headers: the page's status, Content-Length and body are checked, not page.ts's exact bytes. */
+  ownBytes?: boolean;
+  /** Malformed requests may get any 4xx of its own, not exactly 400, 405 or 431 (404 is still required). */
+  any4xx?: boolean;
+  /** Its own, larger head limit (h2o: 64 KiB): an unfinished head over 8 KiB may be closed unanswered at its idle timeout. */
+  ownHeadLimit?: boolean;
+  /** How long one client may wait for the page, ms, when 200 come at once (a thread or process started per connection). */
+  clientTimeoutMs?: number;
+  /** Closes a silent client by a clock of its own, not at --idle-timeout: within this many seconds, and why. */
+  ownIdleClose?: { withinS: number; why: string };
+  /** Checks it cannot pass by design, each with why: shown as not applicable, with the reason. */
+  limits?: Partial<Record<CheckId, string>>;
+}
+
 export interface ServerModel {
   /** Name on the command line: "events", "native-st", "nginx". */
   name: string;
@@ -45,6 +66,12 @@ export interface ServerModel {
   summary: string;
   /** Where a TypeScript model runs (Node, Bun, Deno) and why not elsewhere; unset for native and production servers. */
   runtimes?: RuntimeSupport;
+  /** A user's server: one line for reports, what it is ("Python asyncio, a coroutine per connection"). */
+  label?: string;
+  /** Flags `eventbench serve NAME` needs to find it (a user's server: --servers-file FILE or --server SPEC). */
+  serveArgs?: string[];
+  /** Where it departs from our request rules, measured (unset: it follows them). */
+  conformance?: Conformance;
   /** Whether it can run on this host (binaries, libraries, compiler), and what installs it when not. */
   available(): Promise<Availability>;
   /** Starts it and resolves once it answers on its port. */

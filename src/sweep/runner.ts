@@ -12,7 +12,8 @@ import { createThrottle, hostSetup, type Throttle } from '../host/throttle.js';
 import { allowedCpus, hasTaskset, pinSelf } from '../host/cpus.js';
 import { pointFlags } from './verdict.js';
 import { appendPoint, createRunDir, defaultRunDir, readRun, writeRunInfo } from './store.js';
-import { failedPoint, measurePoint, startSession, warmSession, type ServerSession, type TrialOptions, type TrialServer } from './session.js';
+import { failedPoint, measurePoint, startSession, trialServer, warmSession, type ServerSession, type TrialOptions, type TrialServer } from './session.js';
+import type { UserServerModel } from '../servers/user/index.js';
 
 export type RunEvent =
   | { type: 'start'; dir: string; info: RunInfo; total: number; done: number }
@@ -30,6 +31,10 @@ export interface RunOptions {
   onEvent?: (e: RunEvent) => void;
   /** Servers to choose from (default: every model eventbench has). */
   catalog?: readonly ServerModel[];
+  /** The user's own servers (--server, --servers-file), chosen from beside the catalog and recorded in the plan. */
+  userModels?: readonly UserServerModel[];
+  /** Called with a new run's servers once its plan is checked, before anything is created or measured (run's short check). */
+  preflight?: (models: readonly ServerModel[], plan: Plan) => Promise<void>;
   /** Passed to each trial (tests use tiny request counts and their own commands). */
   trial?: Pick<TrialOptions, 'serverArgv' | 'loadArgv' | 'warmupRequests' | 'readyTimeoutMs'>;
 }
@@ -67,7 +72,7 @@ interface RunState {
 }
 
 export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
-  const catalog = o.catalog ?? allModels;
+  const catalog = [...(o.catalog ?? allModels), ...(o.userModels ?? [])];
   // A fault in whoever draws progress must not end a run: it is reported once and drawing stops.
   const warnings: string[] = [];
   let emit = (e: RunEvent) => {
@@ -116,6 +121,9 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
 /** A new run: the plan resolved and checked, its folder created, its servers split into runnable and skipped. */
 async function newRun(o: RunOptions, catalog: readonly ServerModel[]): Promise<RunState> {
   const resolved = await resolvePlan(o.input, undefined, catalog);
+  const mine = (o.userModels ?? []).filter((m) => resolved.plan.servers.includes(m.name));
+  if (mine.length > 0) resolved.plan.userServers = mine.map((m) => ({ ...m.spec, serveArgs: m.serveArgs }));
+  await o.preflight?.(resolved.models, resolved.plan);
   const dir = createRunDir(o.out ?? defaultRunDir());
   const info: RunInfo = {
     schema: RUN_SCHEMA,
@@ -210,7 +218,7 @@ async function runSweep(ctx: SweepContext, i: number): Promise<'done' | 'aborted
   const { o, plan, state } = ctx;
   const sweep = ctx.sweeps[i]!;
   const model = state.runnable.find((m) => m.name === sweep.server)!;
-  const server: TrialServer = { name: model.name, family: model.family, ...(model.paperRow ? { paperRow: model.paperRow } : {}) };
+  const server: TrialServer = trialServer(model);
   const base: TrialOptions = { ...o.trial, server, load: 0, repeat: sweep.round, plan, throttle: ctx.throttle, pin: ctx.pin, onWarning: ctx.warn, ...(o.signal ? { signal: o.signal } : {}) };
   sweep.loads = sweep.loads.filter((l) => l <= stoppedAt(state.points, sweep.server));
   if (sweep.loads.length === 0) return 'done';

@@ -3,6 +3,7 @@
 //   points.jsonl  one Point per line, appended the moment it is measured
 // Change a field: bump the version in RUN_SCHEMA / POINT_SCHEMA; readers refuse other versions with a clear error.
 import type { Family } from '../servers/types.js';
+import type { UserServerSpec } from '../servers/user/spec.js';
 import type { Environment } from '../core/environment.js';
 import type { Engine, LoadResult } from '../load/types.js';
 import type { PointFlag } from './verdict.js';
@@ -55,6 +56,13 @@ export interface Plan {
    * (`--runtimes`, servers named `events@bun`, `bun-serve`); absent when every one ran under Node.
    */
   runtimes?: Partial<Record<'node' | 'bun' | 'deno', string>>;
+  /**
+   * The user's own servers of this run (--server, --servers-file), as resolved when it started: each entry's fields
+   * are those of a servers file (name, command, absolute cwd, env, ready {timeoutS, path}, paperRow, label, kind,
+   * slow; src/servers/user/spec.ts), plus `source` (where it was defined) and `serveArgs` (the flags `eventbench
+   * serve` was given to find it). Absent when the run has none.
+   */
+  userServers?: (UserServerSpec & { serveArgs: string[] })[];
 }
 
 export interface HostSetup {
@@ -132,9 +140,12 @@ export interface ServerMetrics {
 export interface Point {
   schema: typeof POINT_SCHEMA;
   server: string;
+  /** Where it comes from: typescript, native, production, or user (the user's own: --server, --servers-file). */
   family: Family;
   /** The row of the paper's Figure 2 this server answers, if any ("ST", "lighttpd", ...). */
   paperRow?: string;
+  /** A user's server (family "user"): its one-line label, as its servers file gave it. */
+  label?: string;
   /** Offered load (the paper's l). */
   load: number;
   /** 1-based repeat index. */

@@ -13,7 +13,7 @@ import { pointTrim, RUN_DEFAULTS } from './plan.js';
 import { warmUntilSteady, type Warmup } from './warmup.js';
 import { alive, signalProcess } from '../core/proc.js';
 import { startChild, stopChild, type Child } from '../core/child.js';
-import { serveRuntime } from '../servers/registry.js';
+import { serveRuntime, type ServerModel } from '../servers/registry.js';
 import { runtimeArgv } from '../servers/runtime.js';
 
 /** A server gets this long after SIGTERM before SIGKILL; whatever it leaves is then killed by pid and reported. */
@@ -25,6 +25,18 @@ export interface TrialServer {
   name: string;
   family: Family;
   paperRow?: string;
+  /** A user's server: its label, carried into its points for the report. */
+  label?: string;
+  /** Flags `eventbench serve NAME` needs to find it (a user's server: --servers-file FILE or --server SPEC). */
+  serveArgs?: string[];
+}
+
+/** What a trial needs of a model: its name, family, paper row, label, and how `serve` finds it. */
+export function trialServer(model: ServerModel): TrialServer {
+  return {
+    name: model.name, family: model.family, ...(model.paperRow ? { paperRow: model.paperRow } : {}),
+    ...(model.label ? { label: model.label } : {}), ...(model.serveArgs ? { serveArgs: model.serveArgs } : {}),
+  };
 }
 
 export interface TrialOptions {
@@ -65,7 +77,7 @@ export interface LoadArgs {
 export function defaultServerArgv(server: TrialServer, plan: Plan): string[] {
   // `events@bun` is `bun bin/eventbench.js serve events ...` (servers/runtime.ts); a plain name runs under Node.
   const { model, runtime } = serveRuntime(server.name);
-  const args = ['serve', model, '--port', '0', '--backlog', String(plan.backlog), '--page-bytes', String(plan.pageBytes)];
+  const args = ['serve', model, '--port', '0', '--backlog', String(plan.backlog), '--page-bytes', String(plan.pageBytes), ...(server.serveArgs ?? [])];
   return runtime === 'node' ? [process.execPath, EVENTBENCH_BIN, ...args] : runtimeArgv(runtime, EVENTBENCH_BIN, args);
 }
 
@@ -82,7 +94,7 @@ function start(argv: string[]): Child {
 }
 
 /** Resolves with the URL of the `listening on` line, or rejects with what went wrong. */
-function waitListening(child: Child, timeoutMs: number, signal?: AbortSignal): Promise<string> {
+export function waitListening(child: Child, timeoutMs: number, signal?: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
     const check = () => {
       const line = child.stdout().split('\n')[0] ?? '';
@@ -126,7 +138,10 @@ async function runClient(argv: string[], limitS: number, signal?: AbortSignal): 
 
 /** What every point of `server` at `load` records, whatever its outcome. */
 export function pointBase(server: TrialServer, load: number, repeat: number, startedAt = new Date().toISOString()) {
-  return { schema: POINT_SCHEMA, server: server.name, family: server.family, ...(server.paperRow ? { paperRow: server.paperRow } : {}), load, repeat, startedAt } as const;
+  return {
+    schema: POINT_SCHEMA, server: server.name, family: server.family, ...(server.paperRow ? { paperRow: server.paperRow } : {}),
+    ...(server.label ? { label: server.label } : {}), load, repeat, startedAt,
+  } as const;
 }
 
 /** The one builder of a failed point: a failure is data, with why. */

@@ -13,14 +13,22 @@ import type { Engine } from '../../load/types.js';
 import { buildModel, readRun, writeReport } from '../../report/index.js';
 import { rankingTable } from '../../report/tables.js';
 import { glance, markdownTable } from '../../report/text.js';
+import { readRun as readStoredRun } from '../../sweep/store.js';
+import { userModel, type UserServerModel } from '../../servers/user/index.js';
+import { preflight } from '../../check/preflight.js';
+import { cardText } from '../../check/card.js';
+import { USER_SERVER_HELP, USER_SERVER_OPTIONS, userServersOf } from '../user-servers.js';
 
 const HELP = `eventbench run: servers × loads in rounds; in each round every server is started fresh, warmed to steady
 state and measured at every load; results kept as they come.
 
 Usage: eventbench run [options]
 
-  --servers LIST          servers to run, in order (default: every model that can run here)
+  --servers LIST          servers to run, in order (default: every model that can run here, and yours)
                           e.g. --servers events,async,native-epoll,nginx
+${USER_SERVER_HELP}
+                          Yours join the built-ins, or the --servers list unless it names one of them.
+                          Each gets \`eventbench check --short\` first: one that does not serve the page is refused.
   --runtimes LIST         run every TypeScript model under each of node, bun, deno (default node); the others are
                           named events@bun, events@deno. e.g. --runtimes node,bun,deno
   --loads LIST            offered loads, the paper's l (default ${RUN_DEFAULTS.loads.join(',')})
@@ -67,7 +75,7 @@ function list(field: string, raw: string | undefined): string[] | undefined {
 const RESUME_TAKES = ['resume', 'no-report'];
 const SHORT: Record<string, string> = { requests: '-n', duration: '-t' };
 
-export function parseRunArgs(argv: string[]): { input: PlanInput; out?: string; resume?: string; report: boolean; openLoop?: number[] } {
+export function parseRunArgs(argv: string[]): { input: PlanInput; out?: string; resume?: string; report: boolean; openLoop?: number[]; user: UserServerModel[] } {
   const { values, positionals } = parseCommandArgs('run', argv, {
     servers: { type: 'string' }, loads: { type: 'string' }, repeat: { type: 'string' },
     requests: { type: 'string', short: 'n' }, duration: { type: 'string', short: 't' }, trim: { type: 'string' },
@@ -76,10 +84,10 @@ export function parseRunArgs(argv: string[]): { input: PlanInput; out?: string; 
     'throttle-period-ms': { type: 'string' }, seed: { type: 'string' },
     'latency-cap': { type: 'string' }, 'error-cap': { type: 'string' }, quick: { type: 'boolean' }, runtimes: { type: 'string' },
     out: { type: 'string' }, resume: { type: 'string' }, 'no-report': { type: 'boolean' },
-    'open-loop': { type: 'boolean' }, rates: { type: 'string' },
+    'open-loop': { type: 'boolean' }, rates: { type: 'string' }, ...USER_SERVER_OPTIONS,
   });
   if (positionals.length > 0) throw new UsageError('argument', positionals[0], 'run takes no positional arguments', 'see `eventbench run --help`');
-  const v = values as Record<string, string | boolean | undefined>;
+  const v = values as Record<string, string | boolean | string[] | undefined>;
   const s = (k: string) => v[k] as string | undefined;
   if (s('resume') !== undefined) {
     // The plan comes from the folder: a flag beside --resume would be silently ignored, so it is refused by name.
@@ -113,7 +121,9 @@ export function parseRunArgs(argv: string[]): { input: PlanInput; out?: string; 
   if (s('rates') !== undefined && v['open-loop'] !== true) throw new UsageError('--rates', s('rates'), 'belongs to the open loop', 'add --open-loop or drop --rates');
   const rates = list('--rates', s('rates'))?.map((x) => numberArg('--rates', x, 0.01, 10, false)!);
   const openLoop = v['open-loop'] === true ? checkRateFractions(rates ?? DEFAULT_RATE_FRACTIONS) : undefined;
-  return { input, ...(s('out') ? { out: s('out')! } : {}), ...(s('resume') ? { resume: s('resume')! } : {}), report: v['no-report'] !== true, ...(openLoop ? { openLoop } : {}) };
+  const user = userServersOf(values);
+  if (input.servers && !input.servers.some((n) => user.some((m) => m.name === n))) input.servers.push(...user.map((m) => m.name));
+  return { input, ...(s('out') ? { out: s('out')! } : {}), ...(s('resume') ? { resume: s('resume')! } : {}), report: v['no-report'] !== true, ...(openLoop ? { openLoop } : {}), user };
 }
 
 const fmtS = (s: number) => (s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`);
@@ -147,6 +157,22 @@ function progress(tty: boolean): (e: RunEvent) => void {
   };
 }
 
+/** The user's servers of an earlier run, rebuilt from its plan (`serve` finds each as it did then). */
+function resumedUserServers(dir: string): UserServerModel[] {
+  return (readStoredRun(dir).info.plan.userServers ?? []).map(({ serveArgs, ...spec }) => userModel(spec, serveArgs));
+}
+
+/** run's short check of the user's servers of a new run, each card on stderr; throws for a server refused. */
+async function checkUserServers(user: readonly UserServerModel[], chosen: readonly { name: string }[], plan: { pageBytes: number; backlog: number }): Promise<void> {
+  const mine = user.filter((m) => chosen.some((c) => c.name === m.name));
+  if (mine.length === 0) return;
+  process.stderr.write(`eventbench run: checking your server${mine.length > 1 ? 's' : ''} first (eventbench check --short): ${mine.map((m) => m.name).join(', ')}\n`);
+  await preflight(mine, {
+    pageBytes: plan.pageBytes, backlog: plan.backlog,
+    onCard: (card, refused) => process.stderr.write((refused || !card.ok ? cardText(card) : cardText(card, false)) + '\n'),
+  });
+}
+
 /** The command's body; `extra` lets tests choose the servers' catalog and the trial commands. */
 export async function runCommand(argv: string[], extra: Pick<RunOptions, 'catalog' | 'trial'> = {}): Promise<number> {
   const args = parseRunArgs(argv);
@@ -159,8 +185,11 @@ export async function runCommand(argv: string[], extra: Pick<RunOptions, 'catalo
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
   try {
+    const user = args.resume ? resumedUserServers(args.resume) : args.user;
     const outcome = await runExperiment({
       input: args.input,
+      userModels: user,
+      preflight: (chosen, plan) => checkUserServers(user, chosen, plan),
       ...(args.out ? { out: args.out } : {}),
       ...(args.resume ? { resume: args.resume } : {}),
       signal: controller.signal,
@@ -170,7 +199,7 @@ export async function runCommand(argv: string[], extra: Pick<RunOptions, 'catalo
     if (process.stderr.isTTY) process.stderr.write(CLEAR_LINE);
     if (args.openLoop && !outcome.interrupted) {
       const open = await runOpenLoopSweep({ dir: outcome.dir, info: outcome.info, points: outcome.points, fractions: args.openLoop,
-        signal: controller.signal, onLine: (t) => process.stderr.write(t + '\n'), ...(extra.catalog ? { catalog: extra.catalog } : {}),
+        signal: controller.signal, onLine: (t) => process.stderr.write(t + '\n'), ...(extra.catalog ? { catalog: extra.catalog } : {}), userModels: user,
         ...(extra.trial ? { trial: extra.trial } : {}) });
       if (open.interrupted) outcome.interrupted = true;
     }

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PortInUseError, ServerError } from '../../core/errors.js';
 import { pageBody } from '../page.js';
-import type { Availability, RunningServer, ServeOptions, ServerModel } from '../types.js';
+import type { Availability, Conformance, RunningServer, ServeOptions, ServerModel } from '../types.js';
 import { freePort, spawnServer, stopServer, urlOf, waitUntilAnswers, type SpawnedServer } from '../spawned.js';
 
 /** Workers, connections and descriptors each production server is configured for (the paper went to 1000 clients). */
@@ -59,6 +59,8 @@ export interface ProductionSpec {
   /** Absolute path of the Debian binary. */
   binary: string;
   debianPackage: string;
+  /** Where it departs from our rules beyond every production server's own headers and 4xx (h2o's head limit). */
+  conformance?: Conformance;
   configure(site: Site): Launch;
 }
 
@@ -156,6 +158,8 @@ export function productionModel(spec: ProductionSpec): ServerModel {
     family: 'production',
     ...(spec.paperRow ? { paperRow: spec.paperRow } : {}),
     summary: spec.summary,
+    // A production server writes its own headers (Server, Date...) and answers malformed requests with its own 4xx.
+    conformance: { ownBytes: true, any4xx: true, ...spec.conformance },
     available: async () => availability(spec),
     async start(options: ServeOptions): Promise<RunningServer> {
       const status = availability(spec);
