@@ -1,9 +1,10 @@
 // Before `run` measures the user's own servers, each gets the short form of `check`: a server that cannot start,
 // or does not serve the page, is refused with its card; other failures are said, and it is measured all the same.
 import { ServerError } from '../core/errors.js';
+import type { ServerModel } from '../servers/types.js';
 import type { UserServerModel } from '../servers/user/index.js';
 import { checkCard, cardText, type Card } from './card.js';
-import { modelContext, serveForCheck } from './target.js';
+import { modelContext, serveForCheck, urlContext } from './target.js';
 
 export interface PreflightOptions {
   pageBytes: number;
@@ -18,16 +19,27 @@ export function refusal(card: Card): string | undefined {
   return page?.status === 'fail' ? `it does not serve the page (${page.reason})` : undefined;
 }
 
+/** The short card of one user server: started through `serve` (and stopped), or at its URL (which must answer). */
+async function shortCard(model: ServerModel, pageBytes: number, backlog: number): Promise<Card> {
+  if (model.url !== undefined) {
+    const context = await urlContext(model.url, `--url ${model.name}`);
+    return checkCard({ server: model.name, context, form: 'short' });
+  }
+  const user = model as UserServerModel;
+  const args = [...user.serveArgs, '--page-bytes', String(pageBytes), '--backlog', String(backlog)];
+  const served = await serveForCheck(model.name, args, (user.spec.ready.timeoutS + 15) * 1000);
+  return checkCard({ server: model.name, context: modelContext(model, served, { pageBytes }), form: 'short', served });
+}
+
 /** Short-checks every server in turn; throws (one line) at the first that cannot start or does not serve the page. */
-export async function preflight(servers: readonly UserServerModel[], o: PreflightOptions): Promise<Card[]> {
+export async function preflight(servers: readonly ServerModel[], o: PreflightOptions): Promise<Card[]> {
   const cards: Card[] = [];
   for (const model of servers) {
-    const args = [...model.serveArgs, '--page-bytes', String(o.pageBytes), '--backlog', String(o.backlog)];
-    const served = await serveForCheck(model.name, args, (model.spec.ready.timeoutS + 15) * 1000);
-    const card = await checkCard({ server: model.name, context: modelContext(model, served, { pageBytes: o.pageBytes }), form: 'short', served });
+    const card = await shortCard(model, o.pageBytes, o.backlog);
     const why = refusal(card);
     o.onCard?.(card, why !== undefined);
-    if (why) throw new ServerError(`${model.spec.source}: not measured: ${why}; its card is above (\`eventbench check ${model.name}\` gives the full one)`);
+    const source = model.url !== undefined ? `--url ${model.name}` : (model as UserServerModel).spec.source;
+    if (why) throw new ServerError(`${source}: not measured: ${why}; its card is above (\`eventbench check ${model.url ?? model.name}\` gives the full one)`);
     cards.push(card);
   }
   return cards;

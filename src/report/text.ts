@@ -1,13 +1,15 @@
 // Text renderers: Markdown (for a paper or a pull request), CSV (one table), JSON (the whole model). Pure: model
 // in, string out. The sentences both Markdown and HTML show (the summary, the environment) are made here once.
 import { slopeOf, type ReportModel } from './model.js';
-import { POINT_FLAG_KINDS } from '../sweep/verdict.js';
+import { CAVEAT_FLAGS, POINT_FLAG_KINDS } from '../sweep/verdict.js';
 import { bytesText, fixed, groupDigits, paperTable, serverText, rankingTable, table, visible, type Cell, type Table, type TableName } from './tables.js';
 import { runtimesMarkdown } from './runtimes.js';
 
 /** What a reader should take away first: who is fast, and whether to trust it. */
 export function glance(model: ReportModel): string[] {
-  const fitted = model.servers.filter((s) => slopeOf(s) !== null);
+  // A server eventbench did not start (--url) ran at a speed of its own: it is neither the fastest nor the slowest.
+  const apart = model.servers.filter((s) => s.flags.some((f) => (CAVEAT_FLAGS as readonly string[]).includes(f.kind))).map((s) => s.server);
+  const fitted = model.servers.filter((s) => slopeOf(s) !== null && !apart.includes(s.server));
   const lines: string[] = [];
   const fastest = fitted[0];
   const slowest = fitted[fitted.length - 1];
@@ -16,12 +18,13 @@ export function glance(model: ReportModel): string[] {
   if (fastest) lines.push(`Fastest: ${describe(fastest)}.`);
   if (slowest && slowest !== fastest) lines.push(`Slowest: ${describe(slowest)}${fastest && fastest.latencyFit!.slope > 0 ? `, ${(slowest.latencyFit!.slope / fastest.latencyFit!.slope).toFixed(1)}× the fastest's slope` : ''}.`);
   const byKind = (kind: string) => model.servers.filter((s) => s.flags.some((f) => f.kind === kind)).map((s) => s.server);
-  const flagged = POINT_FLAG_KINDS.map((kind) => ({ kind, servers: byKind(kind) })).filter((k) => k.servers.length > 0);
+  const flagged = POINT_FLAG_KINDS.filter((k) => !CAVEAT_FLAGS.includes(k)).map((kind) => ({ kind, servers: byKind(kind) })).filter((k) => k.servers.length > 0);
   if (flagged.length > 0) {
     lines.push(`Trust: points flagged and left out of the fits: ${flagged.map((k) => `${k.kind} (${k.servers.join(', ')})`).join('; ')}.`);
   } else {
     lines.push('Trust: no point was flagged (every one held its load, at steady state, under its CPU quota).');
   }
+  if (apart.length > 0) lines.push(`Not compared: ${apart.join(', ')}, measured at a URL eventbench did not start (unthrottled, unpinned, unsampled); its slope is its own.`);
   const tied = fitted.filter((s) => s.tiedWith.length > 0);
   if (tied.length > 0 && model.ratioReference.server) {
     const groups = new Set(tied.map((s) => [s.server, ...s.tiedWith].sort().join(' = ')));

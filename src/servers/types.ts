@@ -70,6 +70,8 @@ export interface ServerModel {
   label?: string;
   /** Flags `eventbench serve NAME` needs to find it (a user's server: --servers-file FILE or --server SPEC). */
   serveArgs?: string[];
+  /** A server eventbench does not start (`run --url`): where it answers; start() is never called. */
+  url?: string;
   /** Where it departs from our request rules, measured (unset: it follows them). */
   conformance?: Conformance;
   /** Whether it can run on this host (binaries, libraries, compiler), and what installs it when not. */

@@ -13,7 +13,7 @@ import { allowedCpus, hasTaskset, pinSelf } from '../host/cpus.js';
 import { pointFlags } from './verdict.js';
 import { appendPoint, createRunDir, defaultRunDir, readRun, writeRunInfo } from './store.js';
 import { failedPoint, measurePoint, startSession, trialServer, warmSession, type ServerSession, type TrialOptions, type TrialServer } from './session.js';
-import type { UserServerModel } from '../servers/user/index.js';
+import { recordUserServers } from '../servers/user/index.js';
 
 export type RunEvent =
   | { type: 'start'; dir: string; info: RunInfo; total: number; done: number }
@@ -32,7 +32,7 @@ export interface RunOptions {
   /** Servers to choose from (default: every model eventbench has). */
   catalog?: readonly ServerModel[];
   /** The user's own servers (--server, --servers-file), chosen from beside the catalog and recorded in the plan. */
-  userModels?: readonly UserServerModel[];
+  userModels?: readonly ServerModel[];
   /** Called with a new run's servers once its plan is checked, before anything is created or measured (run's short check). */
   preflight?: (models: readonly ServerModel[], plan: Plan) => Promise<void>;
   /** Passed to each trial (tests use tiny request counts and their own commands). */
@@ -121,8 +121,7 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
 /** A new run: the plan resolved and checked, its folder created, its servers split into runnable and skipped. */
 async function newRun(o: RunOptions, catalog: readonly ServerModel[]): Promise<RunState> {
   const resolved = await resolvePlan(o.input, undefined, catalog);
-  const mine = (o.userModels ?? []).filter((m) => resolved.plan.servers.includes(m.name));
-  if (mine.length > 0) resolved.plan.userServers = mine.map((m) => ({ ...m.spec, serveArgs: m.serveArgs }));
+  Object.assign(resolved.plan, recordUserServers((o.userModels ?? []).filter((m) => resolved.plan.servers.includes(m.name))));
   await o.preflight?.(resolved.models, resolved.plan);
   const dir = createRunDir(o.out ?? defaultRunDir());
   const info: RunInfo = {

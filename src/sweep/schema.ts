@@ -63,6 +63,8 @@ export interface Plan {
    * serve` was given to find it). Absent when the run has none.
    */
   userServers?: (UserServerSpec & { serveArgs: string[] })[];
+  /** Servers eventbench did not start (`--url [NAME=]URL`), by name; absent when the run has none. */
+  urls?: { name: string; url: string }[];
 }
 
 export interface HostSetup {
@@ -146,6 +148,11 @@ export interface Point {
   paperRow?: string;
   /** A user's server (family "user"): its one-line label, as its servers file gave it. */
   label?: string;
+  /**
+   * A server eventbench did not start (`run --url`), measured where it answers: nothing pinned, throttled or sampled
+   * it, so its points have no `metrics` and are flagged `unthrottled`.
+   */
+  url?: string;
   /** Offered load (the paper's l). */
   load: number;
   /** 1-based repeat index. */

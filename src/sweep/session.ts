@@ -29,6 +29,8 @@ export interface TrialServer {
   label?: string;
   /** Flags `eventbench serve NAME` needs to find it (a user's server: --servers-file FILE or --server SPEC). */
   serveArgs?: string[];
+  /** A server eventbench did not start (`run --url`): measured where it answers, never started, throttled or sampled. */
+  url?: string;
 }
 
 /** What a trial needs of a model: its name, family, paper row, label, and how `serve` finds it. */
@@ -36,6 +38,7 @@ export function trialServer(model: ServerModel): TrialServer {
   return {
     name: model.name, family: model.family, ...(model.paperRow ? { paperRow: model.paperRow } : {}),
     ...(model.label ? { label: model.label } : {}), ...(model.serveArgs ? { serveArgs: model.serveArgs } : {}),
+    ...(model.url ? { url: model.url } : {}),
   };
 }
 
@@ -140,7 +143,7 @@ async function runClient(argv: string[], limitS: number, signal?: AbortSignal): 
 export function pointBase(server: TrialServer, load: number, repeat: number, startedAt = new Date().toISOString()) {
   return {
     schema: POINT_SCHEMA, server: server.name, family: server.family, ...(server.paperRow ? { paperRow: server.paperRow } : {}),
-    ...(server.label ? { label: server.label } : {}), load, repeat, startedAt,
+    ...(server.label ? { label: server.label } : {}), ...(server.url ? { url: server.url } : {}), load, repeat, startedAt,
   } as const;
 }
 
@@ -165,9 +168,22 @@ export interface ServerSession {
 
 type SessionOptions = Pick<TrialOptions, 'server' | 'plan' | 'throttle' | 'pin' | 'signal' | 'serverArgv' | 'readyTimeoutMs' | 'onWarning'>;
 
+/**
+ * A session without a process, for a server eventbench did not start (`run --url`): it has no pid to pin, throttle,
+ * sample or stop (rootPid 0, so its points carry no metrics), and is running as long as it answers.
+ */
+function urlSession(server: TrialServer, url: string, plan: Plan): ServerSession {
+  const port = Number(new URL(url).port || 80);
+  return {
+    server, url, backlog: { requested: plan.backlog, effective: effectiveBacklog(port, plan.backlog) },
+    exitReason: () => undefined, members: () => [], rootPid: 0, close: async () => {},
+  };
+}
+
 /** Starts the server and waits for its line; resolves to the session, to why it failed, or to 'aborted'. */
 export async function startSession(o: SessionOptions): Promise<ServerSession | { failed: string } | 'aborted'> {
   const { plan, server } = o;
+  if (server.url) return urlSession(server, server.url, plan);
   const warn = o.onWarning ?? (() => {});
   const child = start(pinned(plan.serverCpus, (o.serverArgv ?? defaultServerArgv)(server, plan), o.pin));
   const rootPid = child.proc.pid;
@@ -277,7 +293,9 @@ export async function measurePoint(session: ServerSession, o: MeasureOptions): P
     ...listenGrowth(before, after),
     backlog: session.backlog,
   };
-  return { ...base, status: 'ok', result: measured.result, metrics, ...(warmup ? { warmup: { load: warmup } } : {}) };
+  // A server eventbench did not start (urlSession) had no process to sample: its point records no metrics at all.
+  const sampled = session.rootPid > 0 ? { metrics } : {};
+  return { ...base, status: 'ok', result: measured.result, ...sampled, ...(warmup ? { warmup: { load: warmup } } : {}) };
 }
 
 /**

@@ -14,7 +14,9 @@ import { buildModel, readRun, writeReport } from '../../report/index.js';
 import { rankingTable } from '../../report/tables.js';
 import { glance, markdownTable } from '../../report/text.js';
 import { readRun as readStoredRun } from '../../sweep/store.js';
-import { userModel, type UserServerModel } from '../../servers/user/index.js';
+import { urlServers, userServersOfPlan } from '../../servers/user/index.js';
+import type { ServerModel } from '../../servers/types.js';
+import { models } from '../../servers/registry.js';
 import { preflight } from '../../check/preflight.js';
 import { cardText } from '../../check/card.js';
 import { USER_SERVER_HELP, USER_SERVER_OPTIONS, userServersOf } from '../user-servers.js';
@@ -29,6 +31,9 @@ Usage: eventbench run [options]
 ${USER_SERVER_HELP}
                           Yours join the built-ins, or the --servers list unless it names one of them.
                           Each gets \`eventbench check --short\` first: one that does not serve the page is refused.
+  --url [NAME=]URL        also measure a server already running, e.g. --url http://127.0.0.1:8080/ (repeatable);
+                          nothing pins, throttles or samples it: its points are flagged unthrottled, and it is
+                          compared with no other server (its slope is its own)
   --runtimes LIST         run every TypeScript model under each of node, bun, deno (default node); the others are
                           named events@bun, events@deno. e.g. --runtimes node,bun,deno
   --loads LIST            offered loads, the paper's l (default ${RUN_DEFAULTS.loads.join(',')})
@@ -75,7 +80,7 @@ function list(field: string, raw: string | undefined): string[] | undefined {
 const RESUME_TAKES = ['resume', 'no-report'];
 const SHORT: Record<string, string> = { requests: '-n', duration: '-t' };
 
-export function parseRunArgs(argv: string[]): { input: PlanInput; out?: string; resume?: string; report: boolean; openLoop?: number[]; user: UserServerModel[] } {
+export function parseRunArgs(argv: string[]): { input: PlanInput; out?: string; resume?: string; report: boolean; openLoop?: number[]; user: ServerModel[] } {
   const { values, positionals } = parseCommandArgs('run', argv, {
     servers: { type: 'string' }, loads: { type: 'string' }, repeat: { type: 'string' },
     requests: { type: 'string', short: 'n' }, duration: { type: 'string', short: 't' }, trim: { type: 'string' },
@@ -84,7 +89,7 @@ export function parseRunArgs(argv: string[]): { input: PlanInput; out?: string; 
     'throttle-period-ms': { type: 'string' }, seed: { type: 'string' },
     'latency-cap': { type: 'string' }, 'error-cap': { type: 'string' }, quick: { type: 'boolean' }, runtimes: { type: 'string' },
     out: { type: 'string' }, resume: { type: 'string' }, 'no-report': { type: 'boolean' },
-    'open-loop': { type: 'boolean' }, rates: { type: 'string' }, ...USER_SERVER_OPTIONS,
+    'open-loop': { type: 'boolean' }, rates: { type: 'string' }, ...USER_SERVER_OPTIONS, url: { type: 'string', multiple: true },
   });
   if (positionals.length > 0) throw new UsageError('argument', positionals[0], 'run takes no positional arguments', 'see `eventbench run --help`');
   const v = values as Record<string, string | boolean | string[] | undefined>;
@@ -121,7 +126,8 @@ export function parseRunArgs(argv: string[]): { input: PlanInput; out?: string; 
   if (s('rates') !== undefined && v['open-loop'] !== true) throw new UsageError('--rates', s('rates'), 'belongs to the open loop', 'add --open-loop or drop --rates');
   const rates = list('--rates', s('rates'))?.map((x) => numberArg('--rates', x, 0.01, 10, false)!);
   const openLoop = v['open-loop'] === true ? checkRateFractions(rates ?? DEFAULT_RATE_FRACTIONS) : undefined;
-  const user = userServersOf(values);
+  const started = userServersOf(values);
+  const user = [...started, ...urlServers(values.url ?? [], models.map((m) => m.name), started.map((m) => m.name))];
   if (input.servers && !input.servers.some((n) => user.some((m) => m.name === n))) input.servers.push(...user.map((m) => m.name));
   return { input, ...(s('out') ? { out: s('out')! } : {}), ...(s('resume') ? { resume: s('resume')! } : {}), report: v['no-report'] !== true, ...(openLoop ? { openLoop } : {}), user };
 }
@@ -157,13 +163,8 @@ function progress(tty: boolean): (e: RunEvent) => void {
   };
 }
 
-/** The user's servers of an earlier run, rebuilt from its plan (`serve` finds each as it did then). */
-function resumedUserServers(dir: string): UserServerModel[] {
-  return (readStoredRun(dir).info.plan.userServers ?? []).map(({ serveArgs, ...spec }) => userModel(spec, serveArgs));
-}
-
 /** run's short check of the user's servers of a new run, each card on stderr; throws for a server refused. */
-async function checkUserServers(user: readonly UserServerModel[], chosen: readonly { name: string }[], plan: { pageBytes: number; backlog: number }): Promise<void> {
+async function checkUserServers(user: readonly ServerModel[], chosen: readonly { name: string }[], plan: { pageBytes: number; backlog: number }): Promise<void> {
   const mine = user.filter((m) => chosen.some((c) => c.name === m.name));
   if (mine.length === 0) return;
   process.stderr.write(`eventbench run: checking your server${mine.length > 1 ? 's' : ''} first (eventbench check --short): ${mine.map((m) => m.name).join(', ')}\n`);
@@ -185,7 +186,7 @@ export async function runCommand(argv: string[], extra: Pick<RunOptions, 'catalo
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
   try {
-    const user = args.resume ? resumedUserServers(args.resume) : args.user;
+    const user = args.resume ? userServersOfPlan(readStoredRun(args.resume).info.plan) : args.user;
     const outcome = await runExperiment({
       input: args.input,
       userModels: user,

@@ -114,3 +114,16 @@ export function userModel(spec: UserServerSpec, serveArgs: string[]): UserServer
     start: (options) => start(spec, options),
   };
 }
+
+/** A server eventbench does not start (`run --url`): measured where it answers, never pinned, throttled or sampled. */
+export function urlModel(name: string, url: string): ServerModel {
+  return {
+    name,
+    family: 'user',
+    label: `running at ${url}, not started by eventbench`,
+    summary: `your server at ${url} (not started by eventbench)`,
+    url,
+    available: async () => ({ ok: true }),
+    start: () => Promise.reject(new ServerError(`${name} runs at ${url}: eventbench does not start it`)),
+  };
+}

@@ -37,7 +37,7 @@ export interface UserServerSpec {
   source: string;
 }
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/;
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,39}$/;
 const FIELDS = ['name', 'command', 'cwd', 'env', 'ready', 'paperRow', 'label', 'kind', 'slow'] as const;
 
 /** Splits a command line into words as a shell would (quotes and backslashes), without running a shell. */
@@ -67,7 +67,7 @@ export function fill(word: string, values: Record<'port' | 'host' | 'backlog' | 
 /** Checks the name: its form, and that it is no built-in model's nor another user server's. */
 function checkName(field: string, name: unknown, taken: ReadonlySet<string>, builtins: readonly string[]): string {
   if (typeof name !== 'string' || !NAME.test(name)) {
-    throw new UsageError(field, name, 'expected a name of letters, digits, ".", "_" and "-" (at most 40, no "@" or ",")', 'e.g. "myapp"');
+    throw new UsageError(field, name, 'expected a name of letters, digits, ".", "_", ":" and "-" (at most 40, no "@" or ",")', 'e.g. "myapp"');
   }
   if (builtins.includes(name)) throw new UsageError(field, name, `is the name of a built-in server (eventbench serve --list)`, 'choose another name, e.g. "my-' + name + '"');
   if (taken.has(name)) throw new UsageError(field, name, 'names two user servers', 'give each its own name');
@@ -131,6 +131,20 @@ export function parseServerFlag(value: string, builtins: readonly string[], take
   const name = checkName('--server', value.slice(0, eq).trim(), taken, builtins);
   const command = checkCommand('--server', splitWords('--server', value.slice(eq + 1)), undefined);
   return { name, command, cwd: process.cwd(), ready: { timeoutS: DEFAULT_READY_TIMEOUT_S, path: '/' }, source };
+}
+
+/**
+ * `--url [NAME=]URL`: a server already running, named NAME or by its host and port. Only the form is checked here;
+ * whether it answers, when the run checks it (src/check/target.ts urlContext).
+ */
+export function parseUrlFlag(value: string, builtins: readonly string[], taken: ReadonlySet<string> = new Set()): { name: string; url: string } {
+  const eq = value.indexOf('=');
+  const named = eq > 0 && eq < value.indexOf('://');
+  const url = named ? value.slice(eq + 1) : value;
+  let parsed: URL;
+  try { parsed = new URL(url); } catch { throw new UsageError('--url', value, 'is not a URL', 'e.g. --url http://127.0.0.1:8080/ or --url myapp=http://127.0.0.1:8080/'); }
+  const name = named ? value.slice(0, eq).trim() : parsed.host.replace(/[^A-Za-z0-9._:-]/g, '');
+  return { name: checkName('--url', name, taken, builtins), url };
 }
 
 /** One entry of a servers file, checked field by field. */
