@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, what the native and production rows and the ab cross-check need:
 # ApacheBench, Apache (prefork/worker/event), lighttpd, nginx, h2o, GNU Pth, State Threads, a C compiler,
-# and chromium for the report's browser test. Optional for a user: eventbench runs its TypeScript servers without it.
+# chromium for the report's browser test, and python3 for the example user servers (examples/). Optional for a
+# user: eventbench runs its TypeScript servers without it.
 # Idempotent; needs root (or sudo). Stock services the packages start are stopped and disabled: eventbench starts
 # its own instances on loopback with its own configuration.
 set -euo pipefail
 
-packages=(apache2 apache2-utils lighttpd nginx-light h2o libst-dev libpth-dev build-essential chromium procps)
+packages=(apache2 apache2-utils lighttpd nginx-light h2o libst-dev libpth-dev build-essential chromium procps python3)
 
 sudo=""
 if [ "$(id -u)" != 0 ]; then

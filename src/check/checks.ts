@@ -60,10 +60,11 @@ const closeMs = (c: CheckContext) => Math.max(3_000, c.clientTimeoutMs);
 const get = (c: CheckContext, o: { timeoutMs?: number; openAfterMs?: number } = {}) =>
   exchange(c, `GET ${c.path} HTTP/1.0\r\n\r\n`, { timeoutMs: o.timeoutMs ?? c.clientTimeoutMs, ...(o.openAfterMs ? { openAfterMs: o.openAfterMs } : {}) });
 
-/** Whether `data` is the page: page.ts's exact response, or (own headers) a 200 whose body is the page it was given. */
-export function pageProblem(c: CheckContext, data: Buffer, pageBytes = c.pageBytes): string | undefined {
+/** What is wrong with an answer that should be the page (page.ts's exact bytes, or a 200 with the page it was given), if anything. */
+export function pageProblem(c: CheckContext, r: Exchange, pageBytes = c.pageBytes): string | undefined {
+  const { data } = r;
   const code = status(data);
-  if (code !== 200) return `expected 200 and the page, got ${describe({ data, end: 'closed', elapsedMs: 0 })}`;
+  if (code !== 200) return `expected 200 and the page, got ${describe(r)}`;
   const { head, body } = splitResponse(data);
   const length = header(head, 'content-length');
   if (length !== undefined && Number(length) !== body.length) return `Content-Length says ${length}, but the body has ${body.length} bytes`;
@@ -77,11 +78,11 @@ export function pageProblem(c: CheckContext, data: Buffer, pageBytes = c.pageByt
 
 async function checkPage(c: CheckContext): Promise<Outcome> {
   const r = await get(c, { openAfterMs: 1000 });
-  const problem = pageProblem(c, r.data);
+  const problem = pageProblem(c, r);
   if (problem) return fail(`GET ${c.path}: ${problem}`);
   if (c.exactBytes) {
     const index = await exchange(c, 'GET /index.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', { timeoutMs: c.clientTimeoutMs });
-    const p = pageProblem(c, index.data);
+    const p = pageProblem(c, index);
     if (p) return fail(`GET /index.html: ${p}`);
   }
   const bytes = splitResponse(r.data).body.length;
@@ -154,7 +155,7 @@ async function checkBigHeader(c: CheckContext): Promise<Outcome> {
   if (c.strictCodes && !c.conformance.ownHeadLimit) return expectError(c, r, 431);
   const got = status(r.data);
   if (got >= 400 && got < 500) return pass(`${got}: its head limit is under 20 KB`);
-  if (got === 200 && !pageProblem(c, r.data)) return pass('served the page: its head limit is above 20 KB');
+  if (got === 200 && !pageProblem(c, r)) return pass('served the page: its head limit is above 20 KB');
   return fail(`expected a 4xx or the page, got ${describe(r)}`);
 }
 
@@ -164,6 +165,7 @@ async function checkUnfinishedHead(c: CheckContext): Promise<Outcome> {
   const boundMs = strict ? closeMs(c) : Math.max(closeMs(c), c.idleBoundMs);
   const r = await exchange(c, `GET ${c.path} HTTP/1.0\r\nX-Filler: ${'a'.repeat(MAX_HEAD_BYTES + 1024)}\r\n`, { timeoutMs: boundMs });
   if (r.end === 'timeout') return fail(`neither answered nor closed within ${(boundMs / 1000).toFixed(1)} s`);
+  if (r.end === 'refused') return fail(describe(r));
   if (r.data.length === 0 && !strict) return pass(`closed without an answer after ${(r.elapsedMs / 1000).toFixed(1)} s`);
   if (strict) return expectError(c, r, 431);
   return status(r.data) >= 400 && status(r.data) < 500 ? pass(`${status(r.data)} after ${r.elapsedMs} ms`) : fail(`expected a 4xx or a close, got ${describe(r)}`);
@@ -171,7 +173,7 @@ async function checkUnfinishedHead(c: CheckContext): Promise<Outcome> {
 
 async function checkConcurrent(c: CheckContext): Promise<Outcome> {
   const all = await Promise.all(Array.from({ length: 200 }, () => get(c)));
-  const bad = all.map((r) => pageProblem(c, r.data) ?? (r.end === 'timeout' && r.data.length === 0 ? 'nothing' : undefined)).filter((p) => p !== undefined);
+  const bad = all.map((r) => pageProblem(c, r)).filter((p) => p !== undefined);
   const slowest = Math.max(...all.map((r) => r.elapsedMs));
   return bad.length === 0 ? pass(`200 of 200 got the page, the slowest in ${slowest} ms`) : fail(`${bad.length} of 200 did not get the page (first: ${bad[0]})`);
 }
@@ -181,12 +183,13 @@ async function checkSilentClient(c: CheckContext): Promise<Outcome> {
   const silent = exchange(c, undefined, { timeoutMs: c.idleBoundMs + 2_000 });
   const partial = exchange(c, `GET ${c.path} HTTP/1.0\r\nHost: x\r\n`, { timeoutMs: c.idleBoundMs + 2_000 });
   for (let i = 0; i < 10; i++) {
-    const problem = pageProblem(c, (await get(c)).data);
+    const problem = pageProblem(c, await get(c));
     if (problem) return fail(`while two clients were silent, client ${i} did not get the page: ${problem}`);
   }
   const ends = [await silent, await partial];
   for (const [i, r] of ends.entries()) {
     const who = i === 0 ? 'a client that sent nothing' : 'a client that sent half a head';
+    if (r.end === 'refused') return fail(`${who}: ${describe(r)}`);
     if (r.end === 'timeout' || r.elapsedMs >= c.idleBoundMs) return fail(`${who} was still open after ${(c.idleBoundMs / 1000).toFixed(1)} s`);
     if (r.elapsedMs < floorMs) return fail(`${who} was closed after ${r.elapsedMs} ms, before the ${c.idleTimeoutS} s idle timeout`);
     const code = status(r.data);
@@ -216,9 +219,9 @@ async function checkSlowloris(c: CheckContext): Promise<Outcome> {
     // A thread or process per connection starts one for each slow client first: 50 V8 isolates took 10 s here.
     const bound = Math.max(SLOWLORIS_BOUND_MS, c.clientTimeoutMs / 4);
     const r = await get(c, { timeoutMs: bound });
-    const problem = pageProblem(c, r.data);
+    const problem = pageProblem(c, r);
     const held = `${SLOWLORIS_CLIENTS} clients trickling a header line every ${SLOWLORIS_TICK_MS} ms (it closed ${closedByServer} of them meanwhile)`;
-    return problem ? fail(`an ordinary client got ${r.data.length === 0 ? describe(r) : problem} while ${held}`)
+    return problem ? fail(`an ordinary client: ${problem}, while ${held}`)
       : pass(`an ordinary client got the page in ${r.elapsedMs} ms while ${held}`);
   } finally {
     clearInterval(tick);
@@ -243,16 +246,17 @@ async function checkResets(c: CheckContext): Promise<Outcome> {
     exchange(c, `GET ${c.path} HTTP/1.0\r\n`, { halfClose: true, timeoutMs: bound }),
     exchange(c, '', { halfClose: true, timeoutMs: bound }),
   ]);
-  const wholeProblem = pageProblem(c, whole!.data);
+  const wholeProblem = pageProblem(c, whole!);
   if (wholeProblem) return fail(`a GET then a half-close: ${wholeProblem}`);
   const named: [string, Exchange][] = [['4 KiB of binary', bin!], ['a blank head', blank!], ['half a head, then a half-close', half!], ['nothing, then a half-close', empty!]];
   for (const [what, r] of named) {
     if (r.end === 'timeout') return fail(`${what}: neither answered nor closed within ${(bound / 1000).toFixed(1)} s`);
+    if (r.end === 'refused') return fail(`${what}: ${describe(r)}`);
     // A server of its own may take the end of the stream for the end of the head (http.server does) and serve it.
-    if (r === half && !c.strictCodes && !pageProblem(c, r.data)) continue;
+    if (r === half && !c.strictCodes && !pageProblem(c, r)) continue;
     if (r.data.length > 0 && !(status(r.data) >= 400 && status(r.data) < 500)) return fail(`${what}: expected a 4xx or a close, got ${describe(r)}`);
   }
-  const after = pageProblem(c, (await get(c)).data);
+  const after = pageProblem(c, await get(c));
   return after ? fail(`after 20 resets and the garbage: ${after}`) : pass('20 resets mid-request, binary, blank and half-closed requests: each got a 4xx or a close, and the page is still served');
 }
 
@@ -279,6 +283,7 @@ async function settledDescriptors(pid: number, withinMs: number): Promise<number
 
 async function checkDescriptors(c: CheckContext): Promise<Outcome> {
   if (c.pid === undefined) return notApplicable('needs the server\'s process: a URL gives none');
+  if (!alive(c.pid)) return fail('its process is gone: it exited while it was checked');
   const baseline = await settledDescriptors(c.pid, Math.max(2_000, c.idleBoundMs));
   let failed = 0;
   for (let done = 0; done < c.connections; done += 50) {
@@ -290,14 +295,15 @@ async function checkDescriptors(c: CheckContext): Promise<Outcome> {
     await sleep(100);
     now = descriptorCount(c.pid);
   }
+  if (!alive(c.pid)) return fail(`its process exited during the ${c.connections} connections`);
   const served = failed > 0 ? ` (${failed} of them got no page)` : '';
   return now <= baseline ? pass(`${now} open descriptors after ${c.connections} connections${served}, ${baseline} before`)
     : fail(`${now} open descriptors after ${c.connections} connections${served}, ${baseline} before: ${now - baseline} more, still open 3 s later`);
 }
 
 async function checkAlive(c: CheckContext): Promise<Outcome> {
-  if (c.pid !== undefined && !alive(c.pid)) return fail(`its process (pid ${c.pid}) is gone`);
-  const problem = pageProblem(c, (await get(c)).data);
+  if (c.pid !== undefined && !alive(c.pid)) return fail('its process is gone: it exited while it was checked');
+  const problem = pageProblem(c, await get(c));
   return problem ? fail(`at the end: ${problem}`) : pass(`still serves the page${c.pid !== undefined ? ', its process still runs' : ''}`);
 }
 

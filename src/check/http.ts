@@ -9,8 +9,11 @@ export interface Address {
 
 export interface Exchange {
   data: Buffer;
-  /** 'closed' by the server; 'reset' (ECONNRESET...); 'open': a complete answer, then still open; 'timeout': no end in time. */
-  end: 'closed' | 'reset' | 'open' | 'timeout';
+  /**
+   * 'closed' by the server; 'reset' (ECONNRESET...); 'refused': no connection at all (nothing listens: a server that
+   * died); 'open': a complete answer, then still open; 'timeout': no end in time.
+   */
+  end: 'closed' | 'reset' | 'refused' | 'open' | 'timeout';
   elapsedMs: number;
 }
 
@@ -41,6 +44,7 @@ export function completeLength(data: Buffer, noBody = false): number {
 /** What a connection brought back, in a few words: "404 (HTTP/1.1 404 Not Found)", "nothing (reset)". */
 export function describe(r: Exchange): string {
   const first = r.data.toString('latin1').split('\r\n')[0] ?? '';
+  if (r.end === 'refused') return 'no connection (refused: nothing listens on its port any more)';
   if (r.data.length === 0) return r.end === 'reset' ? 'nothing (the connection was reset)' : r.end === 'timeout' ? `nothing within ${(r.elapsedMs / 1000).toFixed(1)} s` : 'nothing (closed)';
   const code = status(r.data);
   return code ? `${code} (${first.slice(0, 60)})` : `no HTTP answer (${JSON.stringify(first.slice(0, 40))})`;
@@ -64,6 +68,7 @@ export function exchange(to: Address, request: string | Buffer | undefined, o: E
     const socket = net.connect({ port: to.port, host: to.host });
     const chunks: Buffer[] = [];
     let settled = false;
+    let connected = false;
     let openTimer: NodeJS.Timeout | undefined;
     const done = (end: Exchange['end']) => {
       if (settled) return;
@@ -75,6 +80,7 @@ export function exchange(to: Address, request: string | Buffer | undefined, o: E
     };
     const timer = setTimeout(() => done('timeout'), o.timeoutMs ?? 5_000);
     socket.on('connect', () => {
+      connected = true;
       if (request !== undefined) socket.write(request);
       if (o.halfClose) socket.end();
     });
@@ -86,7 +92,7 @@ export function exchange(to: Address, request: string | Buffer | undefined, o: E
     });
     socket.on('end', () => done('closed'));
     socket.on('close', () => done('closed'));
-    socket.on('error', () => done('reset'));
+    socket.on('error', () => done(connected ? 'reset' : 'refused'));
   });
 }
 

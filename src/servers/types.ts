@@ -32,6 +32,8 @@ export interface RunningServer {
   notes: string[];
   /** Stops accepting, ends every child process and thread it started, and resolves once all are gone. */
   close(): Promise<void>;
+  /** Settles, with why, if the server's own process ends by itself (a user's server that crashed); unset where not watched. */
+  ended?: Promise<string>;
 }
 
 export type Availability = { ok: true } | { ok: false; reason: string; hint: string };

@@ -67,6 +67,6 @@ export function conformance(name: string, options: ConformanceOptions = {}): voi
     t.after(() => killTree(big.pid, 'SIGKILL', process.pid));
     const c = modelContext(model, big, { pageBytes: 100_000 });
     const r = await exchange(c, 'GET / HTTP/1.0\r\n\r\n', { timeoutMs: c.clientTimeoutMs });
-    assert.equal(pageProblem(c, r.data), undefined);
+    assert.equal(pageProblem(c, r), undefined);
   });
 }

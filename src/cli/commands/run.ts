@@ -204,6 +204,11 @@ export async function runCommand(argv: string[], extra: Pick<RunOptions, 'catalo
         ...(extra.trial ? { trial: extra.trial } : {}) });
       if (open.interrupted) outcome.interrupted = true;
     }
+    if (outcome.interrupted && outcome.points.length === 0) {
+      // Nothing to rank (a Ctrl-C during the first point): say so, instead of the report's "no results yet".
+      process.stderr.write(`interrupted before any point was measured: start again, or \`eventbench run --resume ${outcome.dir}\`\n`);
+      return EXIT.interrupted;
+    }
     // The ranking is the report's own (one fit, one table), printed short.
     const model = buildModel(await readRun(outcome.dir));
     process.stdout.write([...glance(model), '', markdownTable(rankingTable(model))].join('\n') + '\n');

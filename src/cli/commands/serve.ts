@@ -135,13 +135,20 @@ export const serve: Command = {
     // then close (which ends every child) and exit 0.
     const parent = process.ppid;
     let orphanWatch: NodeJS.Timeout | undefined;
-    const signal = await new Promise<NodeJS.Signals | 'parent gone'>((resolve) => {
+    let died: string | undefined;
+    const signal = await new Promise<NodeJS.Signals | 'parent gone' | 'ended'>((resolve) => {
       process.once('SIGTERM', () => resolve('SIGTERM'));
       process.once('SIGINT', () => resolve('SIGINT'));
       orphanWatch = setInterval(() => { if (process.ppid !== parent) resolve('parent gone'); }, 1000);
       orphanWatch.unref();
+      // A server that ends by itself (a user's server that crashed) ends serve too, with why, and a failure.
+      void server.ended?.then((why) => { died = why; resolve('ended'); });
     });
     clearInterval(orphanWatch);
+    if (died !== undefined) {
+      await server.close();
+      throw new ServerError(died);
+    }
     const forced = setTimeout(() => {
       process.stderr.write(`eventbench serve: ${model.name} did not close within 10 s of ${signal}\n`);
       process.exit(EXIT.failure);

@@ -95,7 +95,8 @@ async function start(spec: UserServerSpec, options: ServeOptions): Promise<Runni
   if (!spec.command.some((w) => w.includes('{backlog}'))) notes.push(`${spec.name}: its command takes no {backlog}, so its listen backlog is its own (each point records the one in force)`);
   if (options.workers !== undefined || options.maxLive !== undefined) notes.push(`${spec.name}: your own server: --workers and --max-live are for the built-in models and are ignored`);
   let closing: Promise<void> | undefined;
-  return { url: urlOf(options.host, port), effectiveBacklog: cappedBacklog(options.backlog), notes, close: () => (closing ??= cleanUp()) };
+  const ended = server.exited.then(({ code, signal }) => `${spec.name} exited (${signal ?? `code ${code}`}) while serving: ${server.stderrTail() || 'no output'}`);
+  return { url: urlOf(options.host, port), effectiveBacklog: cappedBacklog(options.backlog), notes, close: () => (closing ??= cleanUp()), ended };
 }
 
 /** The model of one user server; `serveArgs` are the flags that let `eventbench serve NAME` find it again. */
