@@ -78,3 +78,4 @@ const nginx = rpsOf('nginx');
 if (fastestTs && nginx) out.push('', `fastest TypeScript model: ${fastestTs.name}, ${ratio(fastestTs.rps, nginx)} of nginx (target 0.8)`);
 else if (!nginx) out.push('', 'nginx not measured: no ratio to nginx');
 process.stdout.write(out.join('\n') + '\n');
+process.stdout.write((await (await import('./user-server.js')).nginxThroughServer()).join('\n') + '\n');

@@ -102,8 +102,11 @@ async function waitForProcesses(server: SpawnedServer, count: number, what: stri
   }
 }
 
-/** One attempt: configure, start, wait until it answers. Cleans up after itself when it fails. */
-async function attempt(spec: ProductionSpec, options: ServeOptions, port: number): Promise<RunningServer> {
+/**
+ * A server's fresh site: its temporary folder with the page as www/index.html and a run folder the server may write
+ * (owned by SERVER_USER when started as root). The caller removes `dir`.
+ */
+export function prepareSite(spec: Pick<ProductionSpec, 'name'>, options: ServeOptions, port: number): Site {
   const dir = mkdtempSync(path.join(os.tmpdir(), tempPrefix(spec.name)));
   chmodSync(dir, 0o755);
   const docRoot = path.join(dir, 'www');
@@ -118,13 +121,20 @@ async function attempt(spec: ProductionSpec, options: ServeOptions, port: number
     if (!user) throw new ServerError(`${spec.name}: started as root, it needs the user ${SERVER_USER} to run as; create it or run eventbench as another user`);
     chownSync(runDir, user.uid, user.gid);
   }
+  return { dir, docRoot, runDir, port, options, asRoot };
+}
+
+/** One attempt: configure, start, wait until it answers. Cleans up after itself when it fails. */
+async function attempt(spec: ProductionSpec, options: ServeOptions, port: number): Promise<RunningServer> {
+  const site = prepareSite(spec, options, port);
+  const { dir } = site;
   let server: SpawnedServer | undefined;
   const cleanUp = async () => {
     if (server) await stopServer(server);
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const launch = spec.configure({ dir, docRoot, runDir, port, options, asRoot });
+    const launch = spec.configure(site);
     server = spawnServer(spec.binary, launch.args, launch.env, true);
     try {
       await waitUntilAnswers(server, options.host, port, spec.name);
