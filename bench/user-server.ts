@@ -13,9 +13,9 @@ import { nginxModel, nginxSpec } from '../src/servers/external/nginx.js';
 import { prepareSite } from '../src/servers/external/launch.js';
 import { userServers } from '../src/servers/user/index.js';
 import { models } from '../src/servers/registry.js';
-import { runExperiment } from '../src/sweep/runner.js';
+import { runExperiment, type RunEvent } from '../src/sweep/runner.js';
 import { RUN_DEFAULTS, QUICK_DEFAULTS, type PlanInput } from '../src/sweep/plan.js';
-import { buildModel } from '../src/report/model.js';
+import { buildModel, type ReportModel, type ServerSummary } from '../src/report/model.js';
 import { readRun } from '../src/report/index.js';
 import { overlaps } from '../src/report/intervals.js';
 import { flagLabels, intervalText } from '../src/report/tables.js';
@@ -38,9 +38,9 @@ function nginxServersFile(dir: string, pageBytes: number, backlog: number): stri
   const quoted = launch.args.map((a) => `'${a}'`).join(' ');
   const script = `sed "s/@PORT@/$1/" '${template}' > '${conf}' && exec ${nginxSpec.binary} ${quoted}`;
   const file = path.join(dir, 'servers.json');
-  writeFileSync(file, JSON.stringify({
-    servers: [{ name: USER_NAME, label: 'nginx, started through --servers-file with the built-in\'s configuration', command: ['/bin/sh', '-c', script, 'nginx-user', '{port}'] }],
-  }, null, 2));
+  const label = "nginx, started through --servers-file with the built-in's configuration";
+  const servers = [{ name: USER_NAME, label, command: ['/bin/sh', '-c', script, USER_NAME, '{port}'] }];
+  writeFileSync(file, JSON.stringify({ servers }, null, 2));
   return site.dir;
 }
 
@@ -49,6 +49,23 @@ export interface UserServerBenchOptions {
   repeat?: number;
   /** Two loads, two rounds, short points: the code path, not a figure. */
   smoke?: boolean;
+}
+
+/** The lines that report both slopes, their 95% intervals, and whether they overlap. */
+function verdictLines(model: ReportModel, smoke: boolean): string[] {
+  const built = model.servers.find((s) => s.server === 'nginx');
+  const mine = model.servers.find((s) => s.server === USER_NAME);
+  const slope = (s: ServerSummary | undefined) => (s?.slopeCi ? `${intervalText(s.slopeCi, 4)} ms/client`
+    : s?.latencyFit ? `${s.latencyFit.slope.toFixed(4)} ms/client, no interval` : `no slope (${s ? flagLabels(s) : 'not measured'})`);
+  let verdict = 'no verdict: a slope or its interval is missing (its flags are named above)';
+  if (built?.slopeCi && mine?.slopeCi) {
+    const met = overlaps(built.slopeCi, mine.slopeCi);
+    const overlap = met ? 'overlap: no overhead of its own (target met)' : 'do NOT overlap (target missed)';
+    verdict = `the two slopes' 95% intervals ${overlap}; ratio ${(mine.slopeCi.value / built.slopeCi.value).toFixed(3)}`;
+  }
+  return ['', "nginx as a built-in and as a user server (target: the two slopes' intervals overlap)",
+    `  nginx (built-in)      : ${slope(built)}`, `  ${USER_NAME} (--server) : ${slope(mine)}`, `  ${verdict}`,
+    ...(smoke ? ['  (--smoke: a code-path check, not a figure)'] : [])];
 }
 
 /** Measures nginx both ways in one run and returns the lines to print (the slopes, their intervals, the verdict). */
@@ -65,19 +82,13 @@ export async function nginxThroughServer(o: UserServerBenchOptions = {}): Promis
       ...(o.smoke ? { quick: true, durationS: QUICK_DEFAULTS.durationS } : {}),
     };
     const user = userServers({ serversFile: path.join(dir, 'servers.json') }, models.map((m) => m.name));
-    process.stderr.write(`nginx built-in and ${USER_NAME} (the same nginx through --servers-file): loads ${input.loads!.join(',')}, ${input.repeat} rounds\n`);
-    const outcome = await runExperiment({ input, out: path.join(dir, 'run'), userModels: user,
-      onEvent: (e) => { if (e.type === 'point') process.stderr.write(`  ${e.point.server} @ ${e.point.load} #${e.point.repeat}: ${e.point.status}\n`); } });
-    const model = buildModel(await readRun(outcome.dir));
-    const built = model.servers.find((s) => s.server === 'nginx');
-    const mine = model.servers.find((s) => s.server === USER_NAME);
-    const line = (what: string, s: typeof built) => `${what}: ${s?.slopeCi ? `${intervalText(s.slopeCi, 4)} ms/client`
-      : s?.latencyFit ? `${s.latencyFit.slope.toFixed(4)} ms/client, no interval` : `no slope (${s ? flagLabels(s) : 'not measured'})`}`;
-    const verdict = built?.slopeCi && mine?.slopeCi
-      ? `the two slopes' 95% intervals ${overlaps(built.slopeCi, mine.slopeCi) ? 'overlap: no overhead of its own (target met)' : 'do NOT overlap (target missed)'}; ratio ${(mine.slopeCi.value / built.slopeCi.value).toFixed(3)}`
-      : 'no verdict: a slope or its interval is missing (its flags are named above)';
-    return ['', 'nginx as a built-in and as a user server (target: the two slopes\' intervals overlap)',
-      line('  nginx (built-in)      ', built), line(`  ${USER_NAME} (--server) `, mine), `  ${verdict}`, ...(o.smoke ? ['  (--smoke: a code-path check, not a figure)'] : [])];
+    const plan = `loads ${input.loads!.join(',')}, ${input.repeat} rounds`;
+    process.stderr.write(`nginx and ${USER_NAME} (the same nginx through --servers-file): ${plan}\n`);
+    const onEvent = (e: RunEvent) => {
+      if (e.type === 'point') process.stderr.write(`  ${e.point.server} @ ${e.point.load} #${e.point.repeat}: ${e.point.status}\n`);
+    };
+    const outcome = await runExperiment({ input, out: path.join(dir, 'run'), userModels: user, onEvent });
+    return verdictLines(buildModel(await readRun(outcome.dir)), o.smoke === true);
   } finally {
     rmSync(siteDir, { recursive: true, force: true });
     rmSync(dir, { recursive: true, force: true });

@@ -72,9 +72,11 @@ export function lineText(l: CardLine): string {
 export function cardText(card: Card, withLines = true): string {
   const { pass, fail, notApplicable } = card.summary;
   const total = pass + fail;
-  const verdict = card.ok ? `all ${total} applicable checks pass` : `${fail} of ${total} applicable checks fail: ${card.lines.filter((l) => l.status === 'fail').map((l) => l.id).join(', ')}`;
+  const failed = card.lines.filter((l) => l.status === 'fail').map((l) => l.id);
+  const verdict = card.ok ? `all ${total} applicable checks pass` : `${fail} of ${total} applicable checks fail: ${failed.join(', ')}`;
+  const title = `${card.server} (${card.url}), ${card.form === 'short' ? 'short form' : 'full card'}:`;
   return [
-    ...(withLines ? [`${card.server} (${card.url}), ${card.form === 'short' ? 'short form' : 'full card'}:`, ...card.lines.map(lineText)] : []),
+    ...(withLines ? [title, ...card.lines.map(lineText)] : []),
     `${card.server}: ${verdict}${notApplicable > 0 ? `; ${notApplicable} not applicable` : ''}`,
   ].join('\n');
 }

@@ -57,23 +57,29 @@ const notApplicable = (reason: string): Outcome => ({ status: 'n/a', reason });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** How long a bad request may take to be answered or closed: longer for a server slow to start a connection. */
 const closeMs = (c: CheckContext) => Math.max(3_000, c.clientTimeoutMs);
-const get = (c: CheckContext, o: { timeoutMs?: number; openAfterMs?: number } = {}) =>
-  exchange(c, `GET ${c.path} HTTP/1.0\r\n\r\n`, { timeoutMs: o.timeoutMs ?? c.clientTimeoutMs, ...(o.openAfterMs ? { openAfterMs: o.openAfterMs } : {}) });
+const get = (c: CheckContext, o: { timeoutMs?: number; openAfterMs?: number } = {}) => exchange(c, `GET ${c.path} HTTP/1.0\r\n\r\n`,
+  { timeoutMs: o.timeoutMs ?? c.clientTimeoutMs, ...(o.openAfterMs ? { openAfterMs: o.openAfterMs } : {}) });
+const is4xx = (code: number) => code >= 400 && code < 500;
+/** ms as seconds, one decimal: "0.5". */
+const seconds = (ms: number) => (ms / 1000).toFixed(1);
+/** The first `n` bytes of an answer, quoted, for a reason. */
+const quoted = (data: Buffer, n: number) => JSON.stringify(data.subarray(0, n).toString('latin1'));
 
-/** What is wrong with an answer that should be the page (page.ts's exact bytes, or a 200 with the page it was given), if anything. */
+/** What is wrong with an answer that should be the page (page.ts's bytes, or a 200 with the page it was given), if anything. */
 export function pageProblem(c: CheckContext, r: Exchange, pageBytes = c.pageBytes): string | undefined {
   const { data } = r;
   const code = status(data);
   if (code !== 200) return `expected 200 and the page, got ${describe(r)}`;
   const { head, body } = splitResponse(data);
   const length = header(head, 'content-length');
-  if (length !== undefined && Number(length) !== body.length) return `Content-Length says ${length}, but the body has ${body.length} bytes`;
+  if (length !== undefined && Number(length) !== body.length) return `Content-Length says ${length}, the body has ${body.length} bytes`;
   if (pageBytes === undefined) return undefined;
   if (c.exactBytes) {
     const expected = buildResponses(pageBytes).get;
-    return data.equals(expected) ? undefined : `expected page.ts's ${expected.length} bytes, got ${data.length}: ${JSON.stringify(data.subarray(0, 80).toString('latin1'))}`;
+    return data.equals(expected) ? undefined : `expected page.ts's ${expected.length} bytes, got ${data.length}: ${quoted(data, 80)}`;
   }
-  return body.equals(pageBody(pageBytes)) ? undefined : `its ${body.length}-byte body is not the ${pageBytes}-byte page it was given ({page})`;
+  if (body.equals(pageBody(pageBytes))) return undefined;
+  return `its ${body.length}-byte body is not the ${pageBytes}-byte page it was given ({page})`;
 }
 
 async function checkPage(c: CheckContext): Promise<Outcome> {
@@ -81,12 +87,12 @@ async function checkPage(c: CheckContext): Promise<Outcome> {
   const problem = pageProblem(c, r);
   if (problem) return fail(`GET ${c.path}: ${problem}`);
   if (c.exactBytes) {
-    const index = await exchange(c, 'GET /index.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', { timeoutMs: c.clientTimeoutMs });
+    const index = await exchange(c, 'GET /index.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', { timeoutMs: closeMs(c) });
     const p = pageProblem(c, index);
     if (p) return fail(`GET /index.html: ${p}`);
   }
   const bytes = splitResponse(r.data).body.length;
-  const paper = bytes === DEFAULT_PAGE_BYTES ? `the paper's ${DEFAULT_PAGE_BYTES} bytes` : `not the paper's ${DEFAULT_PAGE_BYTES} bytes`;
+  const paper = `${bytes === DEFAULT_PAGE_BYTES ? '' : 'not '}the paper's ${DEFAULT_PAGE_BYTES} bytes`;
   const which = c.exactBytes ? ", page.ts's exact bytes" : c.pageBytes !== undefined ? ', the page it was given' : '';
   return pass(`200, a ${bytes}-byte body${which}: ${paper}`);
 }
@@ -94,7 +100,7 @@ async function checkPage(c: CheckContext): Promise<Outcome> {
 async function checkHttp10Close(c: CheckContext): Promise<Outcome> {
   const r = await get(c, { openAfterMs: 2000 });
   if (status(r.data) === 0) return fail(`GET ${c.path} HTTP/1.0 got ${describe(r)}`);
-  if (r.end === 'open') return fail('kept the connection open 2 s after answering an HTTP/1.0 request that did not ask for keep-alive');
+  if (r.end === 'open') return fail('kept the connection open 2 s after answering an HTTP/1.0 request that asked for no keep-alive');
   return pass(`answered ${status(r.data)} and closed the connection (${r.elapsedMs} ms in all)`);
 }
 
@@ -105,19 +111,21 @@ async function checkKeepAlive(c: CheckContext): Promise<Outcome> {
     const request = `GET ${c.path} HTTP/1.1\r\nHost: ${c.host}\r\n\r\n`;
     conn.write(request);
     const first = await conn.response(c.clientTimeoutMs);
-    if (!first.complete) return fail(`an HTTP/1.1 request got ${describe({ data: first.data, end: first.end ?? 'timeout', elapsedMs: c.clientTimeoutMs })}`);
+    const got = (r: typeof first) => describe({ data: r.data, end: r.end ?? 'timeout', elapsedMs: c.clientTimeoutMs });
+    if (!first.complete) return fail(`an HTTP/1.1 request got ${got(first)}`);
     const { head } = splitResponse(first.data);
     const connection = header(head, 'connection')?.toLowerCase() ?? '';
     const http11 = head.startsWith('HTTP/1.1');
     if (http11 ? connection.includes('close') : !connection.includes('keep-alive')) {
       const closes = await conn.closes(2000);
-      return closes ? pass(`answered ${status(first.data)} and closed, as its ${http11 ? '"Connection: close"' : 'HTTP/1.0 answer'} said (no keep-alive)`)
-        : fail(`said it would close (${http11 ? 'Connection: close' : 'an HTTP/1.0 answer'}) but kept the connection open 2 s`);
+      const said = http11 ? '"Connection: close"' : 'HTTP/1.0 answer';
+      return closes ? pass(`answered ${status(first.data)} and closed, as its ${said} said (no keep-alive)`)
+        : fail(`said it would close (its ${said}) but kept the connection open 2 s`);
     }
     conn.write(request);
     const second = await conn.response(c.clientTimeoutMs);
     if (second.complete && status(second.data) === 200) return pass('kept alive: a second request on the same connection got 200');
-    return fail(`its answer kept the connection alive, but a second request on it got ${describe({ data: second.data, end: second.end ?? 'timeout', elapsedMs: c.clientTimeoutMs })}`);
+    return fail(`its answer kept the connection alive, but a second request on it got ${got(second)}`);
   } finally {
     conn.destroy();
   }
@@ -127,7 +135,8 @@ async function checkHead(c: CheckContext): Promise<Outcome> {
   const r = await exchange(c, `HEAD ${c.path} HTTP/1.0\r\n\r\n`, { timeoutMs: c.clientTimeoutMs });
   if (c.exactBytes && c.pageBytes !== undefined) {
     const expected = buildResponses(c.pageBytes).head;
-    return r.data.equals(expected) ? pass("page.ts's exact headers, no body") : fail(`expected page.ts's headers, got ${JSON.stringify(r.data.toString('latin1').slice(0, 120))}`);
+    if (r.data.equals(expected)) return pass("page.ts's exact headers, no body");
+    return fail(`expected page.ts's headers, got ${quoted(r.data, 120)}`);
   }
   if (status(r.data) !== 200) return fail(`expected 200, got ${describe(r)}`);
   const body = splitResponse(r.data).body.length;
@@ -139,14 +148,17 @@ function expectError(c: CheckContext, r: Exchange, code: 400 | 404 | 405 | 431):
   const got = status(r.data);
   const any4xx = c.conformance.any4xx === true && code !== 404;
   if (c.exactBytes && !any4xx) {
-    return r.data.equals(buildResponses()[code]) ? pass(`${code}, page.ts's exact bytes`) : fail(`expected page.ts's ${code}, got ${describe(r)}`);
+    if (r.data.equals(buildResponses()[code])) return pass(`${code}, page.ts's exact bytes`);
+    return fail(`expected page.ts's ${code}, got ${describe(r)}`);
   }
-  if (any4xx) return got >= 400 && got < 500 ? pass(`${got} (any 4xx of its own is allowed)`) : fail(`expected a 4xx, got ${describe(r)}`);
+  if (any4xx) return is4xx(got) ? pass(`${got} (any 4xx of its own is allowed)`) : fail(`expected a 4xx, got ${describe(r)}`);
   return got === code ? pass(String(code)) : fail(`expected ${code}, got ${describe(r)}`);
 }
 
-const checkNotFound = async (c: CheckContext) => expectError(c, await exchange(c, 'GET /nope HTTP/1.0\r\n\r\n', { timeoutMs: c.clientTimeoutMs }), 404);
-const checkMethod = async (c: CheckContext) => expectError(c, await exchange(c, `DELETE ${c.path} HTTP/1.0\r\n\r\n`, { timeoutMs: c.clientTimeoutMs }), 405);
+const checkNotFound = async (c: CheckContext) =>
+  expectError(c, await exchange(c, 'GET /nope HTTP/1.0\r\n\r\n', { timeoutMs: c.clientTimeoutMs }), 404);
+const checkMethod = async (c: CheckContext) =>
+  expectError(c, await exchange(c, `DELETE ${c.path} HTTP/1.0\r\n\r\n`, { timeoutMs: c.clientTimeoutMs }), 405);
 const checkBadRequest = async (c: CheckContext) => expectError(c, await exchange(c, 'GARBAGE\r\n\r\n', { timeoutMs: closeMs(c) }), 400);
 
 /** A complete head with a 20 KB header: a 4xx (our 431 for a toy server), or the page from a server whose limit is larger. */
@@ -154,7 +166,7 @@ async function checkBigHeader(c: CheckContext): Promise<Outcome> {
   const r = await exchange(c, `GET ${c.path} HTTP/1.0\r\nX-Filler: ${'a'.repeat(20 * 1024)}\r\n\r\n`, { timeoutMs: closeMs(c) });
   if (c.strictCodes && !c.conformance.ownHeadLimit) return expectError(c, r, 431);
   const got = status(r.data);
-  if (got >= 400 && got < 500) return pass(`${got}: its head limit is under 20 KB`);
+  if (is4xx(got)) return pass(`${got}: its head limit is under 20 KB`);
   if (got === 200 && !pageProblem(c, r)) return pass('served the page: its head limit is above 20 KB');
   return fail(`expected a 4xx or the page, got ${describe(r)}`);
 }
@@ -164,18 +176,19 @@ async function checkUnfinishedHead(c: CheckContext): Promise<Outcome> {
   const strict = c.strictCodes && !c.conformance.ownHeadLimit;
   const boundMs = strict ? closeMs(c) : Math.max(closeMs(c), c.idleBoundMs);
   const r = await exchange(c, `GET ${c.path} HTTP/1.0\r\nX-Filler: ${'a'.repeat(MAX_HEAD_BYTES + 1024)}\r\n`, { timeoutMs: boundMs });
-  if (r.end === 'timeout') return fail(`neither answered nor closed within ${(boundMs / 1000).toFixed(1)} s`);
+  if (r.end === 'timeout') return fail(`neither answered nor closed within ${seconds(boundMs)} s`);
   if (r.end === 'refused') return fail(describe(r));
-  if (r.data.length === 0 && !strict) return pass(`closed without an answer after ${(r.elapsedMs / 1000).toFixed(1)} s`);
+  if (r.data.length === 0 && !strict) return pass(`closed without an answer after ${seconds(r.elapsedMs)} s`);
   if (strict) return expectError(c, r, 431);
-  return status(r.data) >= 400 && status(r.data) < 500 ? pass(`${status(r.data)} after ${r.elapsedMs} ms`) : fail(`expected a 4xx or a close, got ${describe(r)}`);
+  return is4xx(status(r.data)) ? pass(`${status(r.data)} after ${r.elapsedMs} ms`) : fail(`expected a 4xx or a close, got ${describe(r)}`);
 }
 
 async function checkConcurrent(c: CheckContext): Promise<Outcome> {
   const all = await Promise.all(Array.from({ length: 200 }, () => get(c)));
   const bad = all.map((r) => pageProblem(c, r)).filter((p) => p !== undefined);
   const slowest = Math.max(...all.map((r) => r.elapsedMs));
-  return bad.length === 0 ? pass(`200 of 200 got the page, the slowest in ${slowest} ms`) : fail(`${bad.length} of 200 did not get the page (first: ${bad[0]})`);
+  if (bad.length > 0) return fail(`${bad.length} of 200 did not get the page (first: ${bad[0]})`);
+  return pass(`200 of 200 got the page, the slowest in ${slowest} ms`);
 }
 
 async function checkSilentClient(c: CheckContext): Promise<Outcome> {
@@ -190,12 +203,13 @@ async function checkSilentClient(c: CheckContext): Promise<Outcome> {
   for (const [i, r] of ends.entries()) {
     const who = i === 0 ? 'a client that sent nothing' : 'a client that sent half a head';
     if (r.end === 'refused') return fail(`${who}: ${describe(r)}`);
-    if (r.end === 'timeout' || r.elapsedMs >= c.idleBoundMs) return fail(`${who} was still open after ${(c.idleBoundMs / 1000).toFixed(1)} s`);
+    if (r.end === 'timeout' || r.elapsedMs >= c.idleBoundMs) return fail(`${who} was still open after ${seconds(c.idleBoundMs)} s`);
     if (r.elapsedMs < floorMs) return fail(`${who} was closed after ${r.elapsedMs} ms, before the ${c.idleTimeoutS} s idle timeout`);
     const code = status(r.data);
-    if (r.data.length > 0 && !(code >= 400 && code < 500)) return fail(`${who} got ${describe(r)}, not nothing or a 4xx`);
+    if (r.data.length > 0 && !is4xx(code)) return fail(`${who} got ${describe(r)}, not nothing or a 4xx`);
   }
-  return pass(`closed after ${(ends[0]!.elapsedMs / 1000).toFixed(1)} s and ${(ends[1]!.elapsedMs / 1000).toFixed(1)} s (bound ${(c.idleBoundMs / 1000).toFixed(1)} s); 10 others were served meanwhile`);
+  const after = `${seconds(ends[0]!.elapsedMs)} s and ${seconds(ends[1]!.elapsedMs)} s (bound ${seconds(c.idleBoundMs)} s)`;
+  return pass(`closed after ${after}; 10 others were served meanwhile`);
 }
 
 /** Slow clients this check holds open, each sending one more header line every SLOWLORIS_TICK_MS. */
@@ -220,7 +234,7 @@ async function checkSlowloris(c: CheckContext): Promise<Outcome> {
     const bound = Math.max(SLOWLORIS_BOUND_MS, c.clientTimeoutMs / 4);
     const r = await get(c, { timeoutMs: bound });
     const problem = pageProblem(c, r);
-    const held = `${SLOWLORIS_CLIENTS} clients trickling a header line every ${SLOWLORIS_TICK_MS} ms (it closed ${closedByServer} of them meanwhile)`;
+    const held = `${SLOWLORIS_CLIENTS} clients trickled a header line every ${SLOWLORIS_TICK_MS} ms (it closed ${closedByServer} of them)`;
     return problem ? fail(`an ordinary client: ${problem}, while ${held}`)
       : pass(`an ordinary client got the page in ${r.elapsedMs} ms while ${held}`);
   } finally {
@@ -248,16 +262,19 @@ async function checkResets(c: CheckContext): Promise<Outcome> {
   ]);
   const wholeProblem = pageProblem(c, whole!);
   if (wholeProblem) return fail(`a GET then a half-close: ${wholeProblem}`);
-  const named: [string, Exchange][] = [['4 KiB of binary', bin!], ['a blank head', blank!], ['half a head, then a half-close', half!], ['nothing, then a half-close', empty!]];
+  const named: [string, Exchange][] = [
+    ['4 KiB of binary', bin!], ['a blank head', blank!], ['half a head, then a half-close', half!], ['nothing, then a half-close', empty!],
+  ];
   for (const [what, r] of named) {
-    if (r.end === 'timeout') return fail(`${what}: neither answered nor closed within ${(bound / 1000).toFixed(1)} s`);
+    if (r.end === 'timeout') return fail(`${what}: neither answered nor closed within ${seconds(bound)} s`);
     if (r.end === 'refused') return fail(`${what}: ${describe(r)}`);
     // A server of its own may take the end of the stream for the end of the head (http.server does) and serve it.
     if (r === half && !c.strictCodes && !pageProblem(c, r)) continue;
-    if (r.data.length > 0 && !(status(r.data) >= 400 && status(r.data) < 500)) return fail(`${what}: expected a 4xx or a close, got ${describe(r)}`);
+    if (r.data.length > 0 && !is4xx(status(r.data))) return fail(`${what}: expected a 4xx or a close, got ${describe(r)}`);
   }
   const after = pageProblem(c, await get(c));
-  return after ? fail(`after 20 resets and the garbage: ${after}`) : pass('20 resets mid-request, binary, blank and half-closed requests: each got a 4xx or a close, and the page is still served');
+  if (after) return fail(`after 20 resets and the garbage: ${after}`);
+  return pass('20 resets mid-request, binary, blank and half-closed requests: each got a 4xx or a close, and the page is still served');
 }
 
 /** Open descriptors of `pid` and all its descendants. */
@@ -298,7 +315,7 @@ async function checkDescriptors(c: CheckContext): Promise<Outcome> {
   if (!alive(c.pid)) return fail(`its process exited during the ${c.connections} connections`);
   const served = failed > 0 ? ` (${failed} of them got no page)` : '';
   return now <= baseline ? pass(`${now} open descriptors after ${c.connections} connections${served}, ${baseline} before`)
-    : fail(`${now} open descriptors after ${c.connections} connections${served}, ${baseline} before: ${now - baseline} more, still open 3 s later`);
+    : fail(`${now} open descriptors after ${c.connections} connections${served}, ${baseline} before: ${now - baseline} more, 3 s later`);
 }
 
 async function checkAlive(c: CheckContext): Promise<Outcome> {

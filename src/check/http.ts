@@ -23,7 +23,8 @@ export function status(data: Buffer): number {
 
 export function splitResponse(data: Buffer): { head: string; body: Buffer } {
   const at = data.indexOf('\r\n\r\n');
-  return at < 0 ? { head: data.toString('latin1'), body: Buffer.alloc(0) } : { head: data.subarray(0, at).toString('latin1'), body: data.subarray(at + 4) };
+  if (at < 0) return { head: data.toString('latin1'), body: Buffer.alloc(0) };
+  return { head: data.subarray(0, at).toString('latin1'), body: data.subarray(at + 4) };
 }
 
 /** A header's value in a response head (case-insensitive name), or undefined. */
@@ -45,7 +46,8 @@ export function completeLength(data: Buffer, noBody = false): number {
 export function describe(r: Exchange): string {
   const first = r.data.toString('latin1').split('\r\n')[0] ?? '';
   if (r.end === 'refused') return 'no connection (refused: nothing listens on its port any more)';
-  if (r.data.length === 0) return r.end === 'reset' ? 'nothing (the connection was reset)' : r.end === 'timeout' ? `nothing within ${(r.elapsedMs / 1000).toFixed(1)} s` : 'nothing (closed)';
+  if (r.data.length === 0 && r.end === 'timeout') return `nothing within ${(r.elapsedMs / 1000).toFixed(1)} s`;
+  if (r.data.length === 0) return r.end === 'reset' ? 'nothing (the connection was reset)' : 'nothing (closed)';
   const code = status(r.data);
   return code ? `${code} (${first.slice(0, 60)})` : `no HTTP answer (${JSON.stringify(first.slice(0, 40))})`;
 }

@@ -39,7 +39,8 @@ export async function preflight(servers: readonly ServerModel[], o: PreflightOpt
     const why = refusal(card);
     o.onCard?.(card, why !== undefined);
     const source = model.url !== undefined ? `--url ${model.name}` : (model as UserServerModel).spec.source;
-    if (why) throw new ServerError(`${source}: not measured: ${why}; its card is above (\`eventbench check ${model.url ?? model.name}\` gives the full one)`);
+    const full = `eventbench check ${model.url ?? model.name}`;
+    if (why) throw new ServerError(`${source}: not measured: ${why}; its card is above (\`${full}\` gives the full one)`);
     cards.push(card);
   }
   return cards;

@@ -48,7 +48,8 @@ export async function stopServed(served: Served): Promise<Outcome> {
   const children = descendants(served.pid).filter((p) => p !== served.pid);
   signalProcess(served.pid, 'SIGTERM', process.pid);
   let timer: NodeJS.Timeout | undefined;
-  const exit = await Promise.race([served.child.exited, new Promise<undefined>((r) => { timer = setTimeout(() => r(undefined), STOP_WITHIN_MS); })]);
+  const late = new Promise<undefined>((r) => { timer = setTimeout(() => r(undefined), STOP_WITHIN_MS); });
+  const exit = await Promise.race([served.child.exited, late]);
   clearTimeout(timer);
   if (!exit) {
     killTree(served.pid, 'SIGKILL', process.pid);
@@ -60,7 +61,8 @@ export async function stopServed(served: Served): Promise<Outcome> {
   for (const p of left) signalProcess(p, 'SIGKILL');
   if (left.length > 0) return { status: 'fail', reason: `left ${left.length} process(es) behind (pids ${left.join(', ')}; killed)` };
   if (exit.code !== 0) return { status: 'fail', reason: `exited with ${exitText(exit)}: ${served.child.stderrTail() || 'no output'}` };
-  return { status: 'pass', reason: `SIGTERM stopped it with exit status 0${children.length > 0 ? `, and none of its ${children.length} child process(es) is left` : ''}` };
+  const none = children.length > 0 ? `, and none of its ${children.length} child process(es) is left` : '';
+  return { status: 'pass', reason: `SIGTERM stopped it with exit status 0${none}` };
 }
 
 const exitText = (e: Exit) => (e.signal ? `signal ${e.signal}` : `status ${e.code}`);
@@ -100,13 +102,16 @@ export async function urlContext(raw: string, field: string, o: ContextOptions =
   let url: URL;
   try { url = new URL(raw); } catch { throw new UsageError(field, raw, 'is not a URL', 'e.g. http://127.0.0.1:8080/'); }
   if (url.protocol !== 'http:') throw new UsageError(field, raw, 'expected an http:// URL (eventbench speaks plain HTTP/1.x)');
-  if (!LOOPBACK.test(url.hostname)) throw new UsageError(field, raw, 'expected a loopback address (127.0.0.0/8, ::1 or localhost)', 'benchmarks stay on this machine');
+  if (!LOOPBACK.test(url.hostname)) {
+    throw new UsageError(field, raw, 'expected a loopback address (127.0.0.0/8, ::1 or localhost)', 'benchmarks stay on this machine');
+  }
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const port = Number(url.port || 80);
   try {
     await probe(host, port, 3000, url.pathname + url.search);
   } catch (err) {
-    throw new UsageError(field, raw, `does not answer HTTP (${(err as Error).message})`, 'start the server first, or check its port and path');
+    const why = `does not answer HTTP (${(err as Error).message})`;
+    throw new UsageError(field, raw, why, 'start the server first, or check its port and path');
   }
   return {
     host, port, path: url.pathname + url.search, conformance: {}, exactBytes: false, strictCodes: false,

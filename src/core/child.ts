@@ -23,8 +23,11 @@ export interface Child {
 /** The longest an exited child's pipes are drained for (see startChild). */
 const STDIO_DRAIN_MS = 500;
 
-export function startChild(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; keepStdout?: boolean; cwd?: string } = {}): Child {
-  const proc = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: options.env ?? process.env, ...(options.cwd ? { cwd: options.cwd } : {}) });
+export interface ChildOptions { env?: NodeJS.ProcessEnv; keepStdout?: boolean; cwd?: string }
+
+export function startChild(command: string, args: string[], options: ChildOptions = {}): Child {
+  const where = options.cwd ? { cwd: options.cwd } : {};
+  const proc = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: options.env ?? process.env, ...where });
   let out = '';
   let err = '';
   let tail = '';

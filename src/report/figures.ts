@@ -106,9 +106,12 @@ export function figures(model: ReportModel, layout: Layout = 'wide'): Figure[] {
       { data: { values: [{ load: 0, y: 0 }, { load: maxLoad, y: maxLoad }] }, mark: { type: 'line', color: '#888', strokeDash: [6, 4], strokeWidth: 1.5 }, encoding: { x, y: { field: 'y', type: 'quantitative' } } },
       perServerLines(layout, servers, plain, (lp) => lp.measuredLoad, 'measured load l_m', 'server', columns),
       {
-        data: { values: servers.flatMap((s) => s.loads.filter((lp) => lp.connectedLoad !== null).map((lp) => ({ key: plain.get(s.server)!, load: lp.load, y: lp.connectedLoad }))) },
+        data: { values: servers.flatMap((s) => s.loads.filter((lp) => lp.connectedLoad !== null)
+          .map((lp) => ({ key: plain.get(s.server)!, load: lp.load, y: lp.connectedLoad }))) },
         mark: { type: 'point', filled: false, size: layout === 'wide' ? 40 : 24, strokeWidth: 1.5, clip: true },
-        encoding: { x, y: { field: 'y', type: 'quantitative' }, color: colour(servers.map((s) => plain.get(s.server)!), 'server', columns, layout === 'narrow') },
+        encoding: {
+          x, y: { field: 'y', type: 'quantitative' }, color: colour([...plain.values()], 'server', columns, layout === 'narrow'),
+        },
       },
     ]),
   });

@@ -192,7 +192,8 @@ function summarise(server: string, points: readonly Point[], plan: Plan): Server
     const at = [...new Set(hit.map((p) => p.load))];
     const why = flagsOf(hit[0]!, plan).find((f) => f.kind === kind)!.why;
     const fit = CAVEAT_FLAGS.includes(kind) ? 'kept in its own fit' : 'those left out of the fit';
-    flags.push({ kind, text: `${kind} at ${loadsText(at)} (${hit.length} of ${points.length} points; ${fit}): ${why}${hit.length > 1 ? '; ...' : ''}` });
+    const more = hit.length > 1 ? '; ...' : '';
+    flags.push({ kind, text: `${kind} at ${loadsText(at)} (${hit.length} of ${points.length} points; ${fit}): ${why}${more}` });
   }
   const overflowing = loads.filter((lp) => lp.listenOverflows > 0);
   if (overflowing.length > 0) {
@@ -335,7 +336,8 @@ export function buildModel(stored: StoredRun, options: ModelOptions = {}): Repor
   const notes = [...stored.notes];
   if (reference.row !== REFERENCE_ROW) notes.push(reference.why);
   for (const s of servers.filter(unthrottled)) {
-    notes.push(`${s.server} was measured at a URL eventbench did not start (--url): it was not pinned, throttled or sampled, so it is left out of the ranking's ratios and of the comparison with the paper; its slope is its own.`);
+    notes.push(`${s.server} was measured at a URL eventbench did not start (--url): it was not pinned, throttled or sampled, so it is left `
+      + "out of the ranking's ratios and of the comparison with the paper; its slope is its own.");
   }
   if (run.plan.repeat < 2) notes.push('Each point was measured once (one round): the intervals are those of a single measurement, and ties cannot be told; run with --repeat 3 or more.');
   const state = run.interrupted ? 'interrupted' : run.finishedAt ? 'finished' : 'in progress';

@@ -2,7 +2,8 @@
 // in, string out. The sentences both Markdown and HTML show (the summary, the environment) are made here once.
 import { slopeOf, type ReportModel } from './model.js';
 import { CAVEAT_FLAGS, POINT_FLAG_KINDS } from '../sweep/verdict.js';
-import { bytesText, fixed, groupDigits, paperTable, serverText, rankingTable, table, visible, type Cell, type Table, type TableName } from './tables.js';
+import { bytesText, fixed, groupDigits, paperTable, serverText, rankingTable, table, visible } from './tables.js';
+import type { Cell, Table, TableName } from './tables.js';
 import { runtimesMarkdown } from './runtimes.js';
 
 /** What a reader should take away first: who is fast, and whether to trust it. */
@@ -18,13 +19,17 @@ export function glance(model: ReportModel): string[] {
   if (fastest) lines.push(`Fastest: ${describe(fastest)}.`);
   if (slowest && slowest !== fastest) lines.push(`Slowest: ${describe(slowest)}${fastest && fastest.latencyFit!.slope > 0 ? `, ${(slowest.latencyFit!.slope / fastest.latencyFit!.slope).toFixed(1)}× the fastest's slope` : ''}.`);
   const byKind = (kind: string) => model.servers.filter((s) => s.flags.some((f) => f.kind === kind)).map((s) => s.server);
-  const flagged = POINT_FLAG_KINDS.filter((k) => !CAVEAT_FLAGS.includes(k)).map((kind) => ({ kind, servers: byKind(kind) })).filter((k) => k.servers.length > 0);
+  const flagged = POINT_FLAG_KINDS.filter((k) => !CAVEAT_FLAGS.includes(k))
+    .map((kind) => ({ kind, servers: byKind(kind) })).filter((k) => k.servers.length > 0);
   if (flagged.length > 0) {
     lines.push(`Trust: points flagged and left out of the fits: ${flagged.map((k) => `${k.kind} (${k.servers.join(', ')})`).join('; ')}.`);
   } else {
     lines.push('Trust: no point was flagged (every one held its load, at steady state, under its CPU quota).');
   }
-  if (apart.length > 0) lines.push(`Not compared: ${apart.join(', ')}, measured at a URL eventbench did not start (unthrottled, unpinned, unsampled); its slope is its own.`);
+  if (apart.length > 0) {
+    const why = 'measured at a URL eventbench did not start (unthrottled, unpinned, unsampled); its slope is its own';
+    lines.push(`Not compared: ${apart.join(', ')}, ${why}.`);
+  }
   const tied = fitted.filter((s) => s.tiedWith.length > 0);
   if (tied.length > 0 && model.ratioReference.server) {
     const groups = new Set(tied.map((s) => [s.server, ...s.tiedWith].sort().join(' = ')));

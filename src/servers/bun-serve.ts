@@ -39,7 +39,9 @@ export const bunServe: ServerModel = {
   // Measured with Bun 1.4.5: its parser answers a malformed request line with its own 4xx, its headers are its own.
   conformance: {
     ownBytes: true, any4xx: true,
-    ownIdleClose: { withinS: 20, why: "Bun.serve's idleTimeout starts with a request; Bun closes a silent client after about 12 s of its own" },
+    ownIdleClose: {
+      withinS: 20, why: "Bun.serve's idleTimeout starts with a request; Bun closes a silent client after about 12 s of its own",
+    },
   },
   summary: "a runtime's own event server: Bun.serve (Bun's HTTP parser and loop), same page and routing",
   available: () => runtimeAvailable('bun'),

@@ -43,7 +43,8 @@ export const denoServe: ServerModel = {
     ownBytes: true, any4xx: true,
     limits: {
       'silent-client': 'Deno.serve has no idle timeout to set in Deno 2.9: a silent client stays open',
-      'unfinished-head': 'Deno.serve has no head limit or header-read timeout to set in Deno 2.9: an unfinished 9 KiB head is neither answered nor closed',
+      'unfinished-head':
+        'Deno.serve has no head limit or header-read timeout to set in Deno 2.9: an unfinished 9 KiB head is neither answered nor closed',
     },
   },
   summary: "a runtime's own event server: Deno.serve (hyper in Rust), same page and routing",

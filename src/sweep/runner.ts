@@ -12,7 +12,8 @@ import { createThrottle, hostSetup, type Throttle } from '../host/throttle.js';
 import { allowedCpus, hasTaskset, pinSelf } from '../host/cpus.js';
 import { pointFlags } from './verdict.js';
 import { appendPoint, createRunDir, defaultRunDir, readRun, writeRunInfo } from './store.js';
-import { failedPoint, measurePoint, startSession, trialServer, warmSession, type ServerSession, type TrialOptions, type TrialServer } from './session.js';
+import { failedPoint, measurePoint, startSession, trialServer, warmSession } from './session.js';
+import type { ServerSession, TrialOptions, TrialServer } from './session.js';
 import { recordUserServers } from '../servers/user/index.js';
 
 export type RunEvent =

@@ -80,7 +80,9 @@ export interface LoadArgs {
 export function defaultServerArgv(server: TrialServer, plan: Plan): string[] {
   // `events@bun` is `bun bin/eventbench.js serve events ...` (servers/runtime.ts); a plain name runs under Node.
   const { model, runtime } = serveRuntime(server.name);
-  const args = ['serve', model, '--port', '0', '--backlog', String(plan.backlog), '--page-bytes', String(plan.pageBytes), ...(server.serveArgs ?? [])];
+  const args = ['serve', model, '--port', '0', '--backlog', String(plan.backlog), '--page-bytes', String(plan.pageBytes)];
+  // A user's server: the flags that let `serve` find it (--servers-file FILE or --server SPEC).
+  args.push(...(server.serveArgs ?? []));
   return runtime === 'node' ? [process.execPath, EVENTBENCH_BIN, ...args] : runtimeArgv(runtime, EVENTBENCH_BIN, args);
 }
 

@@ -8,7 +8,9 @@ import { MEASURED_LOAD_FLOOR } from '../load/types.js';
 import { somaxconnFix } from '../core/backlog.js';
 
 export type PointFlagKind = 'too-slow' | 'client-bound' | 'not-steady' | 'backlog-bound' | 'cpu-share' | 'unthrottled';
-export const POINT_FLAG_KINDS: readonly PointFlagKind[] = ['too-slow', 'client-bound', 'not-steady', 'backlog-bound', 'cpu-share', 'unthrottled'];
+export const POINT_FLAG_KINDS: readonly PointFlagKind[] = [
+  'too-slow', 'client-bound', 'not-steady', 'backlog-bound', 'cpu-share', 'unthrottled',
+];
 /**
  * Flags that say what the whole server is, not that a point went wrong: the point stays in its own server's fit,
  * but the server is compared with no other (a server eventbench did not start ran on cores and at a speed of its own).
@@ -54,7 +56,10 @@ export function pointFlags(point: Point, plan: Plan, throttled = true): PointFla
   const r = point.result;
   if (point.status !== 'ok' || !r) return flags;
   if (point.url) {
-    flags.push({ kind: 'unthrottled', why: `a server eventbench did not start (--url ${point.url}): nothing pinned it, held it to ${plan.serverCpuShare > 0 ? `the ${plan.serverCpuShare}-core quota` : 'the server cores'} or sampled its CPU and memory, so its slope is not comparable with the others'` });
+    const quota = plan.serverCpuShare > 0 ? `the ${plan.serverCpuShare}-core quota` : 'the server cores';
+    const why = `a server eventbench did not start (--url ${point.url}): nothing pinned it, held it to ${quota} or sampled its CPU and `
+      + "memory, so its slope is not comparable with the others'";
+    flags.push({ kind: 'unthrottled', why });
   }
   const steadyReason = r.steadiness && !r.steadiness.steady ? notSteadyReason(r.steadiness) : undefined;
   const tooSlow = r.requestsCompleted - r.errors.total < MIN_WAVES * point.load && r.errors.total < r.requestsCompleted;

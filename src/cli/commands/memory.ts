@@ -64,7 +64,9 @@ export const memory: Command = {
     const levels = values.levels !== undefined ? parseLevels(values.levels as string) : [...(quick ? MEMORY_QUICK : MEMORY_DEFAULTS).levels];
     const budgetBytes = values['memory-budget'] !== undefined ? parseBytes('--memory-budget', values['memory-budget'] as string) : MEMORY_DEFAULTS.budgetBytes;
     const names = values.servers !== undefined ? (values.servers as string).split(',').map((s) => s.trim()).filter(Boolean) : undefined;
-    for (const n of names ?? []) if (!all.some((m) => m.name === n)) throw new UsageError('--servers', n, 'is not a server', 'see `eventbench serve --list`');
+    for (const n of names ?? []) {
+      if (!all.some((m) => m.name === n)) throw new UsageError('--servers', n, 'is not a server', 'see `eventbench serve --list`');
+    }
     // Your servers join the list, unless it names one of them (as in `run`).
     if (names && !names.some((n) => user.some((m) => m.name === n))) names.push(...user.map((m) => m.name));
     const chosen = [];

@@ -6,6 +6,7 @@ import { EXIT } from '../command.js';
 import { numberArg, parseCommandArgs, parseNumberArg } from '../../core/args.js';
 import { UsageError } from '../../core/errors.js';
 import { QUICK_DEFAULTS, RUN_DEFAULTS, type PlanInput } from '../../sweep/plan.js';
+import type { Plan } from '../../sweep/schema.js';
 import { runExperiment, type RunEvent, type RunOptions } from '../../sweep/runner.js';
 import { removeLeftovers } from '../../host/leftovers.js';
 import { checkRateFractions, DEFAULT_RATE_FRACTIONS, OPEN_POINTS_FILE, runOpenLoopSweep } from '../../experiments/open-loop.js';
@@ -80,7 +81,9 @@ function list(field: string, raw: string | undefined): string[] | undefined {
 const RESUME_TAKES = ['resume', 'no-report'];
 const SHORT: Record<string, string> = { requests: '-n', duration: '-t' };
 
-export function parseRunArgs(argv: string[]): { input: PlanInput; out?: string; resume?: string; report: boolean; openLoop?: number[]; user: ServerModel[] } {
+export interface RunArgs { input: PlanInput; out?: string; resume?: string; report: boolean; openLoop?: number[]; user: ServerModel[] }
+
+export function parseRunArgs(argv: string[]): RunArgs {
   const { values, positionals } = parseCommandArgs('run', argv, {
     servers: { type: 'string' }, loads: { type: 'string' }, repeat: { type: 'string' },
     requests: { type: 'string', short: 'n' }, duration: { type: 'string', short: 't' }, trim: { type: 'string' },
@@ -129,7 +132,10 @@ export function parseRunArgs(argv: string[]): { input: PlanInput; out?: string; 
   const started = userServersOf(values);
   const user = [...started, ...urlServers(values.url ?? [], models.map((m) => m.name), started.map((m) => m.name))];
   if (input.servers && !input.servers.some((n) => user.some((m) => m.name === n))) input.servers.push(...user.map((m) => m.name));
-  return { input, ...(s('out') ? { out: s('out')! } : {}), ...(s('resume') ? { resume: s('resume')! } : {}), report: v['no-report'] !== true, ...(openLoop ? { openLoop } : {}), user };
+  return {
+    input, ...(s('out') ? { out: s('out')! } : {}), ...(s('resume') ? { resume: s('resume')! } : {}), report: v['no-report'] !== true,
+    ...(openLoop ? { openLoop } : {}), user,
+  };
 }
 
 const fmtS = (s: number) => (s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`);
@@ -164,10 +170,11 @@ function progress(tty: boolean): (e: RunEvent) => void {
 }
 
 /** run's short check of the user's servers of a new run, each card on stderr; throws for a server refused. */
-async function checkUserServers(user: readonly ServerModel[], chosen: readonly { name: string }[], plan: { pageBytes: number; backlog: number }): Promise<void> {
+async function checkUserServers(user: readonly ServerModel[], chosen: readonly { name: string }[], plan: Plan): Promise<void> {
   const mine = user.filter((m) => chosen.some((c) => c.name === m.name));
   if (mine.length === 0) return;
-  process.stderr.write(`eventbench run: checking your server${mine.length > 1 ? 's' : ''} first (eventbench check --short): ${mine.map((m) => m.name).join(', ')}\n`);
+  const names = mine.map((m) => m.name).join(', ');
+  process.stderr.write(`eventbench run: checking your server${mine.length > 1 ? 's' : ''} first (eventbench check --short): ${names}\n`);
   await preflight(mine, {
     pageBytes: plan.pageBytes, backlog: plan.backlog,
     onCard: (card, refused) => process.stderr.write((refused || !card.ok ? cardText(card) : cardText(card, false)) + '\n'),
@@ -200,7 +207,8 @@ export async function runCommand(argv: string[], extra: Pick<RunOptions, 'catalo
     if (process.stderr.isTTY) process.stderr.write(CLEAR_LINE);
     if (args.openLoop && !outcome.interrupted) {
       const open = await runOpenLoopSweep({ dir: outcome.dir, info: outcome.info, points: outcome.points, fractions: args.openLoop,
-        signal: controller.signal, onLine: (t) => process.stderr.write(t + '\n'), ...(extra.catalog ? { catalog: extra.catalog } : {}), userModels: user,
+        signal: controller.signal, onLine: (t) => process.stderr.write(t + '\n'), ...(extra.catalog ? { catalog: extra.catalog } : {}),
+        userModels: user,
         ...(extra.trial ? { trial: extra.trial } : {}) });
       if (open.interrupted) outcome.interrupted = true;
     }

@@ -105,7 +105,9 @@ export const serve: Command = {
     if (name === undefined) throw new UsageError('MODEL', '', `expected one of ${names}`, 'see `eventbench serve --list`');
     if (extra.length > 0) throw new UsageError('MODEL', extra.join(' '), 'expected a single model name');
     const mine = user.find((m) => m.name === name);
-    if (mine && values.runtime !== undefined) throw new UsageError('--runtime', values.runtime, `is for the TypeScript models; ${name} is your own server`, 'drop --runtime');
+    if (mine && values.runtime !== undefined) {
+      throw new UsageError('--runtime', values.runtime, `is for the TypeScript models; ${name} is your own server`, 'drop --runtime');
+    }
     const where = mine ? undefined : resolveServeRuntime(name, values.runtime);
     if (where && !isHere(where.runtime)) {
       serveOptions(values); // bad flags are refused here, in one line, before another runtime starts

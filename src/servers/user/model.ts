@@ -49,7 +49,10 @@ async function waitReady(server: SpawnedServer, spec: UserServerSpec, host: stri
   for (;;) {
     if (server.hasExited()) {
       const { code, signal } = await server.exited;
-      throw new ServerError(`${spec.source}: exited (${signal ?? `code ${code}`}) before it answered on ${host}:${port}; its last output: ${server.stderrTail() || '(none)'}; run its command by hand to see why`);
+      const said = server.stderrTail() || '(none)';
+      const how = signal ?? `code ${code}`;
+      throw new ServerError(`${spec.source}: exited (${how}) before it answered on ${host}:${port}; its last output: ${said}; `
+        + 'run its command by hand to see why');
     }
     try {
       await probe(host, port, 2000, spec.ready.path);
@@ -61,11 +64,14 @@ async function waitReady(server: SpawnedServer, spec: UserServerSpec, host: stri
     if (ports.length > 0 && !ports.includes(port)) {
       elsewhereSince ??= Date.now();
       if (Date.now() - elsewhereSince >= WRONG_PORT_GRACE_MS) {
-        throw new ServerError(`${spec.source}: listens on port ${ports.join(', ')}, not on the port it was given (${port}); put {port} where its command sets its port`);
+        throw new ServerError(`${spec.source}: listens on port ${ports.join(', ')}, not on the port it was given (${port}); `
+          + 'put {port} where its command sets its port');
       }
     } else elsewhereSince = undefined;
     if (Date.now() >= deadline) {
-      throw new ServerError(`${spec.source}: ready.timeoutS: did not answer HTTP on ${host}:${port}${spec.ready.path} within ${spec.ready.timeoutS} s (${last}); raise ready.timeoutS if it starts slowly, or check that it serves HTTP on {port}`);
+      const where = `${host}:${port}${spec.ready.path}`;
+      throw new ServerError(`${spec.source}: ready.timeoutS: did not answer HTTP on ${where} within ${spec.ready.timeoutS} s (${last}); `
+        + 'raise ready.timeoutS if it starts slowly, or check that it serves HTTP on {port}');
     }
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -92,11 +98,18 @@ async function start(spec: UserServerSpec, options: ServeOptions): Promise<Runni
     throw err;
   }
   const notes: string[] = [];
-  if (!spec.command.some((w) => w.includes('{backlog}'))) notes.push(`${spec.name}: its command takes no {backlog}, so its listen backlog is its own (each point records the one in force)`);
-  if (options.workers !== undefined || options.maxLive !== undefined) notes.push(`${spec.name}: your own server: --workers and --max-live are for the built-in models and are ignored`);
+  if (!spec.command.some((w) => w.includes('{backlog}'))) {
+    notes.push(`${spec.name}: its command takes no {backlog}, so its listen backlog is its own (each point records the one in force)`);
+  }
+  if (options.workers !== undefined || options.maxLive !== undefined) {
+    notes.push(`${spec.name}: your own server: --workers and --max-live are for the built-in models and are ignored`);
+  }
   let closing: Promise<void> | undefined;
-  const ended = server.exited.then(({ code, signal }) => `${spec.name} exited (${signal ?? `code ${code}`}) while serving: ${server.stderrTail() || 'no output'}`);
-  return { url: urlOf(options.host, port), effectiveBacklog: cappedBacklog(options.backlog), notes, close: () => (closing ??= cleanUp()), ended };
+  const ended = server.exited.then(({ code, signal }) =>
+    `${spec.name} exited (${signal ?? `code ${code}`}) while serving: ${server.stderrTail() || 'no output'}`);
+  return {
+    url: urlOf(options.host, port), effectiveBacklog: cappedBacklog(options.backlog), notes, close: () => (closing ??= cleanUp()), ended,
+  };
 }
 
 /** The model of one user server; `serveArgs` are the flags that let `eventbench serve NAME` find it again. */

@@ -48,7 +48,11 @@ export function splitWords(field: string, line: string): string[] {
   for (let i = 0; i < line.length; i++) {
     const c = line[i]!;
     if (quote === "'") { if (c === "'") quote = undefined; else word += c; continue; }
-    if (c === '\\' && i + 1 < line.length && (quote === undefined || '"\\$`'.includes(line[i + 1]!))) { word = (word ?? '') + line[++i]; continue; }
+    // A backslash escapes the next character, inside double quotes only " \ $ and `.
+    if (c === '\\' && i + 1 < line.length && (quote === undefined || '"\\$`'.includes(line[i + 1]!))) {
+      word = (word ?? '') + line[++i];
+      continue;
+    }
     if (quote === '"') { if (c === '"') quote = undefined; else word += c; continue; }
     if (c === '"' || c === "'") { quote = c; word ??= ''; continue; }
     if (/\s/.test(c)) { if (word !== undefined) words.push(word); word = undefined; continue; }
@@ -67,9 +71,13 @@ export function fill(word: string, values: Record<'port' | 'host' | 'backlog' | 
 /** Checks the name: its form, and that it is no built-in model's nor another user server's. */
 function checkName(field: string, name: unknown, taken: ReadonlySet<string>, builtins: readonly string[]): string {
   if (typeof name !== 'string' || !NAME.test(name)) {
-    throw new UsageError(field, name, 'expected a name of letters, digits, ".", "_", ":" and "-" (at most 40, no "@" or ",")', 'e.g. "myapp"');
+    const limit = 'expected a name of letters, digits, ".", "_", ":" and "-" (at most 40, no "@" or ",")';
+    throw new UsageError(field, name, limit, 'e.g. "myapp"');
   }
-  if (builtins.includes(name)) throw new UsageError(field, name, `is the name of a built-in server (eventbench serve --list)`, 'choose another name, e.g. "my-' + name + '"');
+  if (builtins.includes(name)) {
+    const limit = 'is the name of a built-in server (eventbench serve --list)';
+    throw new UsageError(field, name, limit, `choose another name, e.g. "my-${name}"`);
+  }
   if (taken.has(name)) throw new UsageError(field, name, 'names two user servers', 'give each its own name');
   return name;
 }
@@ -77,7 +85,8 @@ function checkName(field: string, name: unknown, taken: ReadonlySet<string>, bui
 /** Checks the command: words, a first word that names a program, and {port} somewhere (command or env). */
 function checkCommand(field: string, command: unknown, env: Record<string, string> | undefined): string[] {
   if (!Array.isArray(command) || command.length === 0 || command.some((w) => typeof w !== 'string') || command[0] === '') {
-    throw new UsageError(field, command, 'expected the program and its arguments as a list of strings', 'e.g. ["/usr/bin/python3", "app.py", "--port", "{port}"]');
+    const example = 'e.g. ["/usr/bin/python3", "app.py", "--port", "{port}"]';
+    throw new UsageError(field, command, 'expected the program and its arguments as a list of strings', example);
   }
   const words = command as string[];
   if (!words.some((w) => w.includes('{port}')) && !Object.values(env ?? {}).some((v) => v.includes('{port}'))) {
@@ -103,11 +112,15 @@ function checkEnv(field: string, env: unknown): Record<string, string> | undefin
 
 function checkReady(field: string, ready: unknown): UserServerSpec['ready'] {
   if (ready === undefined) return { timeoutS: DEFAULT_READY_TIMEOUT_S, path: '/' };
-  if (typeof ready !== 'object' || ready === null || Array.isArray(ready)) throw new UsageError(field, ready, 'expected {"timeoutS": 20, "path": "/"}');
+  if (typeof ready !== 'object' || ready === null || Array.isArray(ready)) {
+    throw new UsageError(field, ready, 'expected {"timeoutS": 20, "path": "/"}');
+  }
   const { timeoutS = DEFAULT_READY_TIMEOUT_S, path: p = '/', ...rest } = ready as Record<string, unknown>;
   const extra = Object.keys(rest)[0];
   if (extra !== undefined) throw new UsageError(`${field}.${extra}`, rest[extra], 'is not a field of ready', 'expected timeoutS and path');
-  if (typeof timeoutS !== 'number' || !(timeoutS >= 0.1 && timeoutS <= 600)) throw new UsageError(`${field}.timeoutS`, timeoutS, 'the limit is 0.1 to 600 seconds');
+  if (typeof timeoutS !== 'number' || !(timeoutS >= 0.1 && timeoutS <= 600)) {
+    throw new UsageError(`${field}.timeoutS`, timeoutS, 'the limit is 0.1 to 600 seconds');
+  }
   if (typeof p !== 'string' || !p.startsWith('/')) throw new UsageError(`${field}.path`, p, 'expected a path starting with "/"');
   return { timeoutS, path: p };
 }
@@ -116,11 +129,19 @@ function checkReady(field: string, ready: unknown): UserServerSpec['ready'] {
 function checkDeclared(field: string, e: Record<string, unknown>): Pick<UserServerSpec, 'paperRow' | 'label' | 'kind' | 'slow'> {
   const paperRow = optionalString(`${field}.paperRow`, e.paperRow);
   const row = paperRow === undefined ? undefined : PAPER_ROWS.find((r) => r.row.toLowerCase() === paperRow.toLowerCase());
-  if (paperRow !== undefined && !row) throw new UsageError(`${field}.paperRow`, paperRow, `is not a row of the paper's Figure 2; expected one of ${PAPER_ROWS.map((r) => r.row).join(', ')}`, 'or leave it out');
+  if (paperRow !== undefined && !row) {
+    const rows = PAPER_ROWS.map((r) => r.row).join(', ');
+    throw new UsageError(`${field}.paperRow`, paperRow, `is not a row of the paper's Figure 2; expected one of ${rows}`, 'or leave it out');
+  }
   const label = optionalString(`${field}.label`, e.label);
-  if (e.kind !== undefined && !USER_KINDS.includes(e.kind as UserKind)) throw new UsageError(`${field}.kind`, e.kind, `expected one of ${USER_KINDS.join(', ')}`);
+  if (e.kind !== undefined && !USER_KINDS.includes(e.kind as UserKind)) {
+    throw new UsageError(`${field}.kind`, e.kind, `expected one of ${USER_KINDS.join(', ')}`);
+  }
   if (e.slow !== undefined && typeof e.slow !== 'boolean') throw new UsageError(`${field}.slow`, e.slow, 'expected true or false');
-  return { ...(row ? { paperRow: row.row } : {}), ...(label ? { label } : {}), ...(e.kind ? { kind: e.kind as UserKind } : {}), ...(e.slow !== undefined ? { slow: e.slow as boolean } : {}) };
+  return {
+    ...(row ? { paperRow: row.row } : {}), ...(label ? { label } : {}),
+    ...(e.kind ? { kind: e.kind as UserKind } : {}), ...(e.slow !== undefined ? { slow: e.slow as boolean } : {}),
+  };
 }
 
 /** `--server 'NAME=COMMAND'`: the command split into words; it runs in the current folder. */
@@ -137,30 +158,44 @@ export function parseServerFlag(value: string, builtins: readonly string[], take
  * `--url [NAME=]URL`: a server already running, named NAME or by its host and port. Only the form is checked here;
  * whether it answers, when the run checks it (src/check/target.ts urlContext).
  */
-export function parseUrlFlag(value: string, builtins: readonly string[], taken: ReadonlySet<string> = new Set()): { name: string; url: string } {
+export function parseUrlFlag(value: string, builtins: readonly string[], taken: ReadonlySet<string>): { name: string; url: string } {
   const eq = value.indexOf('=');
   const named = eq > 0 && eq < value.indexOf('://');
   const url = named ? value.slice(eq + 1) : value;
   let parsed: URL;
-  try { parsed = new URL(url); } catch { throw new UsageError('--url', value, 'is not a URL', 'e.g. --url http://127.0.0.1:8080/ or --url myapp=http://127.0.0.1:8080/'); }
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError('--url', value, 'is not a URL', 'e.g. --url http://127.0.0.1:8080/ or --url myapp=http://127.0.0.1:8080/');
+  }
   const name = named ? value.slice(0, eq).trim() : parsed.host.replace(/[^A-Za-z0-9._:-]/g, '');
   return { name: checkName('--url', name, taken, builtins), url };
 }
 
 /** One entry of a servers file, checked field by field. */
 function parseEntry(file: string, i: number, entry: unknown, taken: ReadonlySet<string>, builtins: readonly string[]): UserServerSpec {
-  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new UsageError(`${file}: servers[${i}]`, entry, 'expected an object with name and command');
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+    throw new UsageError(`${file}: servers[${i}]`, entry, 'expected an object with name and command');
+  }
   const e = entry as Record<string, unknown>;
   const at = `${file}: servers[${i}]${typeof e.name === 'string' ? ` (${JSON.stringify(e.name)})` : ''}`;
   const unknown = Object.keys(e).find((k) => !(FIELDS as readonly string[]).includes(k));
-  if (unknown !== undefined) throw new UsageError(`${at}.${unknown}`, e[unknown], `is not a field of a server; expected ${FIELDS.join(', ')}`);
-  for (const required of ['name', 'command'] as const) if (e[required] === undefined) throw new UsageError(`${at}.${required}`, undefined, 'is missing', `every server needs ${required}`);
+  if (unknown !== undefined) {
+    throw new UsageError(`${at}.${unknown}`, e[unknown], `is not a field of a server; expected ${FIELDS.join(', ')}`);
+  }
+  for (const required of ['name', 'command'] as const) {
+    if (e[required] === undefined) throw new UsageError(`${at}.${required}`, undefined, 'is missing', `every server needs ${required}`);
+  }
   const name = checkName(`${at}.name`, e.name, taken, builtins);
   const env = checkEnv(`${at}.env`, e.env);
   const command = checkCommand(`${at}.command`, e.command, env);
   const dir = path.dirname(path.resolve(file));
   const cwd = path.resolve(dir, optionalString(`${at}.cwd`, e.cwd) ?? '.');
-  try { accessSync(cwd, constants.X_OK); } catch { throw new UsageError(`${at}.cwd`, e.cwd ?? '.', `is not a folder here (${cwd})`, 'fix the path; it is relative to the servers file'); }
+  try {
+    accessSync(cwd, constants.X_OK);
+  } catch {
+    throw new UsageError(`${at}.cwd`, e.cwd ?? '.', `is not a folder here (${cwd})`, 'fix the path; it is relative to the servers file');
+  }
   return { name, command, cwd, ...(env ? { env } : {}), ready: checkReady(`${at}.ready`, e.ready), ...checkDeclared(at, e), source: at };
 }
 
@@ -168,7 +203,8 @@ function parseEntry(file: string, i: number, entry: unknown, taken: ReadonlySet<
 export function readServersFile(file: string, builtins: readonly string[], taken: ReadonlySet<string> = new Set()): UserServerSpec[] {
   let text: string;
   try { text = readFileSync(file, 'utf8'); } catch (err) {
-    throw new UsageError('--servers-file', file, `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, 'check the path');
+    const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new UsageError('--servers-file', file, `cannot be read (${why})`, 'check the path');
   }
   let doc: unknown;
   try { doc = JSON.parse(text); } catch (err) {
@@ -178,7 +214,8 @@ export function readServersFile(file: string, builtins: readonly string[], taken
   }
   const servers = (doc as { servers?: unknown } | null)?.servers;
   if (!Array.isArray(servers) || servers.length === 0) {
-    throw new UsageError(`${file}: servers`, servers, 'expected a non-empty list of servers', 'e.g. {"servers": [{"name": "myapp", "command": ["./app", "--port", "{port}"]}]}');
+    const example = 'e.g. {"servers": [{"name": "myapp", "command": ["./app", "--port", "{port}"]}]}';
+    throw new UsageError(`${file}: servers`, servers, 'expected a non-empty list of servers', example);
   }
   const names = new Set(taken);
   return servers.map((entry, i) => {
