@@ -11,7 +11,8 @@ import { killTree } from '../src/core/proc.js';
 
 const BROKEN = fileURLToPath(new URL('./fixtures/broken-server.js', import.meta.url));
 /** A user server of the broken fixture in `mode`; short bounds keep each card to seconds. */
-const broken = (mode: string) => [`broken-${mode}`, '--server', `broken-${mode}=${process.execPath} ${BROKEN} --mode ${mode} --port {port} --page {page}`,
+const broken = (mode: string) => [`broken-${mode}`,
+  '--server', `broken-${mode}=${process.execPath} ${BROKEN} --mode ${mode} --port {port} --page {page}`,
   '--idle-bound', '3', '--connections', '200', '--json'];
 
 async function card(mode: string): Promise<{ card: Card; code: number | null; stderr: string }> {
@@ -43,7 +44,9 @@ test('check: a server that dies on a long header fails the 20 KB header and is n
   const { card: c, code } = await card('die-on-long-header');
   assert.equal(code, 1);
   for (const id of ['big-header', 'alive'] as const) assert.ok(failed(c).includes(id), `${id} in ${failed(c).join(', ')}`);
-  for (const id of ['page', 'not-found', 'method', 'bad-request'] as const) assert.equal(c.lines.find((l) => l.id === id)!.status, 'pass', id);
+  for (const id of ['page', 'not-found', 'method', 'bad-request'] as const) {
+    assert.equal(c.lines.find((l) => l.id === id)!.status, 'pass', id);
+  }
   assert.match(c.lines.find((l) => l.id === 'alive')!.reason, /gone/);
   assert.deepEqual(await processesRunning(BROKEN), []);
 });
@@ -61,7 +64,8 @@ test('check URL: a running server is checked where it answers; what needs its pr
 
 test('check: bad input is one line with exit status 2', async () => {
   const cases: [string[], RegExp][] = [
-    [['check', 'http://127.0.0.1:9/'], /^eventbench check: URL: got "http:\/\/127\.0\.0\.1:9\/", does not answer HTTP \(.*ECONNREFUSED.*\); start the server first/],
+    [['check', 'http://127.0.0.1:9/'],
+      /^eventbench check: URL: got "http:\/\/127\.0\.0\.1:9\/", does not answer HTTP \(.*ECONNREFUSED.*\); start the server first/],
     [['check', 'http://8.8.8.8/'], /URL: got "http:\/\/8\.8\.8\.8\/", expected a loopback address/],
     [['check', 'nope'], /NAME: got "nope", is neither a server model nor a URL/],
     [['check'], /NAME\|URL: got "", expected one server name or URL/],

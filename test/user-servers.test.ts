@@ -24,10 +24,12 @@ const FORKING = fileURLToPath(new URL('./fixtures/forking-server.js', import.met
 const tmp = () => mkdtempSync(join(tmpdir(), 'eventbench-user-test-'));
 
 test('a --server command is split into words as a shell would, without a shell', () => {
-  assert.deepEqual(splitWords('--server', `python3 app.py --name 'a b' "c \\"d\\"" e\\ f {port}`), ['python3', 'app.py', '--name', 'a b', 'c "d"', 'e f', '{port}']);
+  assert.deepEqual(splitWords('--server', `python3 app.py --name 'a b' "c \\"d\\"" e\\ f {port}`),
+    ['python3', 'app.py', '--name', 'a b', 'c "d"', 'e f', '{port}']);
   assert.throws(() => splitWords('--server', `python3 'app.py`), /--server: got "python3 'app.py", has an unclosed ' quote/);
   const spec = parseServerFlag('mine=./app --port {port}', BUILTINS);
-  assert.deepEqual([spec.name, spec.command, spec.cwd, spec.ready], ['mine', ['./app', '--port', '{port}'], process.cwd(), { timeoutS: 20, path: '/' }]);
+  assert.deepEqual([spec.name, spec.command, spec.cwd, spec.ready],
+    ['mine', ['./app', '--port', '{port}'], process.cwd(), { timeoutS: 20, path: '/' }]);
 });
 
 test('a bad --server or servers file is refused in one line naming the file, the entry, the field and what to do', (t) => {
@@ -35,21 +37,28 @@ test('a bad --server or servers file is refused in one line naming the file, the
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = (text: string) => { const f = join(dir, `s${Math.random().toString(36).slice(2)}.json`); writeFileSync(f, text); return f; };
   const flags: [string, RegExp][] = [
-    ['mine=python3 -m http.server', /^--server: got "python3 -m http.server", has no \{port\}: the server must listen on the port eventbench gives it; put \{port\} where/],
+    ['mine=python3 -m http.server',
+      /^--server: got "python3 -m http.server", has no \{port\}: the server must listen on the port eventbench gives it; put \{port\}/],
     ['events=./x {port}', /^--server: got "events", is the name of a built-in server .*; choose another name/],
     ['python3 {port}', /^--server: got "python3 \{port\}", expected NAME=COMMAND/],
     ['a@b=./x {port}', /^--server: got "a@b", expected a name of letters/],
   ];
   for (const [value, message] of flags) assert.throws(() => parseServerFlag(value, BUILTINS), { message }, value);
   const bad = file('{"servers": [{"name": "x", "command": ["a" "b"]}]}');
-  assert.throws(() => readServersFile(bad, BUILTINS), { message: new RegExp(`^--servers-file: got "${bad}", is not valid JSON at line 1 \\(.*\\); fix the file$`) });
+  const notJson = new RegExp(`^--servers-file: got "${bad}", is not valid JSON at line 1 \\(.*\\); fix the file$`);
+  assert.throws(() => readServersFile(bad, BUILTINS), { message: notJson });
   const entries: [string, RegExp][] = [
-    ['{"servers": [{"name": "ok", "command": ["./a", "{port}"]}, {"name": "x"}]}', /: servers\[1\] \("x"\)\.command: got undefined, is missing; every server needs command$/],
-    ['{"servers": [{"name": "x", "command": ["./a", "{port}"], "redy": {}}]}', /: servers\[0\] \("x"\)\.redy: got \{\}, is not a field of a server; expected name, command/],
+    ['{"servers": [{"name": "ok", "command": ["./a", "{port}"]}, {"name": "x"}]}',
+      /: servers\[1\] \("x"\)\.command: got undefined, is missing; every server needs command$/],
+    ['{"servers": [{"name": "x", "command": ["./a", "{port}"], "redy": {}}]}',
+      /: servers\[0\] \("x"\)\.redy: got \{\}, is not a field of a server; expected name, command/],
     ['{"servers": [{"name": "x", "command": ["./a"]}]}', /: servers\[0\] \("x"\)\.command: got "\.\/a", has no \{port\}/],
-    ['{"servers": [{"name": "x", "command": ["./a", "{port}"], "ready": {"timeoutS": 0}}]}', /\.ready\.timeoutS: got 0, the limit is 0\.1 to 600 seconds$/],
-    ['{"servers": [{"name": "x", "command": ["./a", "{port}"], "paperRow": "Nginx"}]}', /\.paperRow: got "Nginx", is not a row of the paper's Figure 2; expected one of ST, CPC/],
-    ['{"servers": [{"name": "x", "command": ["./a", "{port}"]}, {"name": "x", "command": ["./b", "{port}"]}]}', /servers\[1\] \("x"\)\.name: got "x", names two user servers/],
+    ['{"servers": [{"name": "x", "command": ["./a", "{port}"], "ready": {"timeoutS": 0}}]}',
+      /\.ready\.timeoutS: got 0, the limit is 0\.1 to 600 seconds$/],
+    ['{"servers": [{"name": "x", "command": ["./a", "{port}"], "paperRow": "Nginx"}]}',
+      /\.paperRow: got "Nginx", is not a row of the paper's Figure 2; expected one of ST, CPC/],
+    ['{"servers": [{"name": "x", "command": ["./a", "{port}"]}, {"name": "x", "command": ["./b", "{port}"]}]}',
+      /servers\[1\] \("x"\)\.name: got "x", names two user servers/],
     ['{"servers": []}', /: servers: got \[\], expected a non-empty list of servers/],
   ];
   for (const [text, message] of entries) {
@@ -74,14 +83,15 @@ test('a user server that exits first, never answers, or listens elsewhere: one l
   const node = (code: string) => `${process.execPath} -e ${JSON.stringify(code)} ${marker} {port}`;
   const other = await freePort();
   const never = join(dir, 'never.json');
-  writeFileSync(never, JSON.stringify({ servers: [{ name: 'never', command: [process.execPath, '-e', 'setInterval(() => {}, 1000)', marker, '{port}'], ready: { timeoutS: 1 } }] }));
+  const sleeper = [process.execPath, '-e', 'setInterval(() => {}, 1000)', marker, '{port}'];
+  writeFileSync(never, JSON.stringify({ servers: [{ name: 'never', command: sleeper, ready: { timeoutS: 1 } }] }));
   const cases: [string[], RegExp][] = [
     [['serve', '--server', `early=${node('console.error("line one"); console.error("cannot bind: boom"); process.exit(3)')}`],
-      /^eventbench serve: --server ".*": exited \(code 3\) before it answered on 127\.0\.0\.1:\d+; its last output: line one \| cannot bind: boom; run its command by hand/],
+      /^eventbench serve: --server ".*": exited \(code 3\) before it answered on 127\.0\.0\.1:\d+; its last output: line one \| cannot bind: boom;/],
     [['serve', 'never', '--servers-file', never],
-      /^eventbench serve: .*never\.json: servers\[0\] \("never"\): ready\.timeoutS: did not answer HTTP on 127\.0\.0\.1:\d+\/ within 1 s .*; raise ready\.timeoutS/],
+      /^eventbench serve: .*never\.json: servers\[0\] \("never"\): ready\.timeoutS: did not answer HTTP on 127\.0\.0\.1:\d+\/ within 1 s/],
     [['serve', '--server', `elsewhere=${node(`require("net").createServer().listen(${other}, "127.0.0.1")`)}`],
-      new RegExp(`^eventbench serve: --server ".*": listens on port ${other}, not on the port it was given \\(\\d+\\); put \\{port\\} where its command sets its port`)],
+      new RegExp(`^eventbench serve: --server ".*": listens on port ${other}, not on the port it was given \\(\\d+\\); put \\{port\\}`)],
     [['run', '--quick', '--servers', 'events', '--server', `early=${node('process.exit(3)')}`, '--out', join(dir, 'r')],
       /^eventbench run: early did not start: --server ".*": exited \(code 3\) before it answered/],
   ];
@@ -103,7 +113,8 @@ const cgroup = needs('a cgroup CPU quota', detectCgroup().reason);
 test('an example Python server through a quick run: throttled, ranked, and labelled as yours', { skip: python || cgroup }, async (t) => {
   const dir = join(tmp(), 'r');
   t.after(() => rmSync(join(dir, '..'), { recursive: true, force: true }));
-  const r = await cli(['run', '--quick', '--servers-file', EXAMPLES, '--servers', 'asyncio-python', '--loads', '10,50', '-t', '0.3', '--out', dir], { timeoutMs: 120_000 });
+  const args = ['run', '--quick', '--servers-file', EXAMPLES, '--servers', 'asyncio-python', '--loads', '10,50', '-t', '0.3', '--out', dir];
+  const r = await cli(args, { timeoutMs: 120_000 });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /asyncio-python: all 8 applicable checks pass/);
   const points = readFileSync(join(dir, 'points.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Point);
@@ -127,13 +138,15 @@ test('an example Python server through a quick run: throttled, ranked, and label
   assert.match(html, /yours: Python asyncio: a coroutine per connection/);
 });
 
-const forking = (marker: string) => ['--server', `forking=${process.execPath} ${FORKING} --port {port} --backlog {backlog} --page {page} --marker ${marker}`];
+const forking = (marker: string) =>
+  ['--server', `forking=${process.execPath} ${FORKING} --port {port} --backlog {backlog} --page {page} --marker ${marker}`];
 
 test('a user server that forks a child leaves no process behind after a run', async (t) => {
   const dir = join(tmp(), 'r');
   t.after(() => rmSync(join(dir, '..'), { recursive: true, force: true }));
   const marker = `eb-fork-run-${process.pid}`;
-  const r = await cli(['run', '--quick', '--servers', 'forking', ...forking(marker), '--loads', '5,10', '--out', dir, '--no-report'], { timeoutMs: 90_000 });
+  const args = ['run', '--quick', '--servers', 'forking', ...forking(marker), '--loads', '5,10', '--out', dir, '--no-report'];
+  const r = await cli(args, { timeoutMs: 90_000 });
   assert.equal(r.code, 0, r.stderr);
   const points = readFileSync(join(dir, 'points.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Point);
   assert.ok(points.every((p) => p.status === 'ok'), r.stderr);
@@ -148,8 +161,9 @@ test('a user server that forks a child leaves no process behind after a Ctrl-C (
   const dir = join(tmp(), 'r');
   t.after(() => rmSync(join(dir, '..'), { recursive: true, force: true }));
   const marker = `eb-fork-int-${process.pid}`;
-  const child = spawn(process.execPath, [BIN, 'run', '--servers', 'forking', ...forking(marker), '--loads', '5,10,20', '--repeat', '1', '-t', '2',
-    '--out', dir, '--no-report'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = ['run', '--servers', 'forking', ...forking(marker), '--loads', '5,10,20', '--repeat', '1', '-t', '2'];
+  args.push('--out', dir, '--no-report');
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   t.after(() => killTree(child.pid!, 'SIGKILL', process.pid));
   let err = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
