@@ -87,7 +87,7 @@ test('a user server that exits first, never answers, or listens elsewhere: one l
   writeFileSync(never, JSON.stringify({ servers: [{ name: 'never', command: sleeper, ready: { timeoutS: 1 } }] }));
   const cases: [string[], RegExp][] = [
     [['serve', '--server', `early=${node('console.error("line one"); console.error("cannot bind: boom"); process.exit(3)')}`],
-      /^eventbench serve: --server ".*": exited \(code 3\) before it answered on 127\.0\.0\.1:\d+; its last output: line one \| cannot bind: boom;/],
+      /^eventbench serve: --server ".*": exited \(code 3\) before it answered on 127\.0\.0\.1:\d+; its last output: line one \| cannot/],
     [['serve', 'never', '--servers-file', never],
       /^eventbench serve: .*never\.json: servers\[0\] \("never"\): ready\.timeoutS: did not answer HTTP on 127\.0\.0\.1:\d+\/ within 1 s/],
     [['serve', '--server', `elsewhere=${node(`require("net").createServer().listen(${other}, "127.0.0.1")`)}`],
