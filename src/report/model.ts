@@ -192,8 +192,7 @@ function summarise(server: string, points: readonly Point[], plan: Plan): Server
     const at = [...new Set(hit.map((p) => p.load))];
     const why = flagsOf(hit[0]!, plan).find((f) => f.kind === kind)!.why;
     const fit = CAVEAT_FLAGS.includes(kind) ? 'kept in its own fit' : 'those left out of the fit';
-    const more = hit.length > 1 ? '; ...' : '';
-    flags.push({ kind, text: `${kind} at ${loadsText(at)} (${hit.length} of ${points.length} points; ${fit}): ${why}${more}` });
+    flags.push({ kind, text: `${kind} at ${loadsText(at)} (${hit.length} of ${points.length} points; ${fit}): ${why}${hit.length > 1 ? '; ...' : ''}` });
   }
   const overflowing = loads.filter((lp) => lp.listenOverflows > 0);
   if (overflowing.length > 0) {

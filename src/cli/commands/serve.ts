@@ -81,6 +81,35 @@ async function list(all: readonly ServerModel[]): Promise<number> {
   return EXIT.ok;
 }
 
+/**
+ * Stays up until a signal, or until whoever started us is gone (a runner killed with -9 cannot send one); then
+ * closes (which ends every child). A server that ends by itself (a user's server that crashed) is a failure, with why.
+ */
+async function serveUntilStopped(name: string, server: RunningServer): Promise<void> {
+  const parent = process.ppid;
+  let orphanWatch: NodeJS.Timeout | undefined;
+  let died: string | undefined;
+  const signal = await new Promise<NodeJS.Signals | 'parent gone' | 'ended'>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+    orphanWatch = setInterval(() => { if (process.ppid !== parent) resolve('parent gone'); }, 1000);
+    orphanWatch.unref();
+    void server.ended?.then((why) => { died = why; resolve('ended'); });
+  });
+  clearInterval(orphanWatch);
+  if (died !== undefined) {
+    await server.close();
+    throw new ServerError(died);
+  }
+  const forced = setTimeout(() => {
+    process.stderr.write(`eventbench serve: ${name} did not close within 10 s of ${signal}\n`);
+    process.exit(EXIT.failure);
+  }, 10_000);
+  forced.unref();
+  await server.close();
+  clearTimeout(forced);
+}
+
 export const serve: Command = {
   name: 'serve',
   help,
@@ -133,31 +162,7 @@ export const serve: Command = {
     for (const note of server.notes) process.stderr.write(`eventbench serve: note: ${note}\n`);
     process.stdout.write(`listening on ${server.url}\n`);
 
-    // Stay up until a signal, or until whoever started us is gone (a runner killed with -9 cannot send one);
-    // then close (which ends every child) and exit 0.
-    const parent = process.ppid;
-    let orphanWatch: NodeJS.Timeout | undefined;
-    let died: string | undefined;
-    const signal = await new Promise<NodeJS.Signals | 'parent gone' | 'ended'>((resolve) => {
-      process.once('SIGTERM', () => resolve('SIGTERM'));
-      process.once('SIGINT', () => resolve('SIGINT'));
-      orphanWatch = setInterval(() => { if (process.ppid !== parent) resolve('parent gone'); }, 1000);
-      orphanWatch.unref();
-      // A server that ends by itself (a user's server that crashed) ends serve too, with why, and a failure.
-      void server.ended?.then((why) => { died = why; resolve('ended'); });
-    });
-    clearInterval(orphanWatch);
-    if (died !== undefined) {
-      await server.close();
-      throw new ServerError(died);
-    }
-    const forced = setTimeout(() => {
-      process.stderr.write(`eventbench serve: ${model.name} did not close within 10 s of ${signal}\n`);
-      process.exit(EXIT.failure);
-    }, 10_000);
-    forced.unref();
-    await server.close();
-    clearTimeout(forced);
+    await serveUntilStopped(model.name, server);
     return EXIT.ok;
   },
 };
