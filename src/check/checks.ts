@@ -229,7 +229,7 @@ async function checkSlowloris(c: CheckContext): Promise<Outcome> {
       s.on('close', () => { closedByServer += 1; });
       sockets.push(s);
     }
-    await sleep(2 * SLOWLORIS_TICK_MS);
+    await sleep(SLOWLORIS_TICK_MS);
     // A thread or process per connection starts one for each slow client first: 50 V8 isolates took 10 s here.
     const bound = Math.max(SLOWLORIS_BOUND_MS, c.clientTimeoutMs / 4);
     const r = await get(c, { timeoutMs: bound });

@@ -277,7 +277,9 @@ const unthrottled = (s: ServerSummary): boolean => s.flags.some((f) => f.kind ==
 export const slopeOf = (s: ServerSummary): number | null => (s.latencyFit && s.latencyFit.slope > 0 ? s.latencyFit.slope : null);
 
 function chooseReference(servers: readonly ServerSummary[]): Reference {
-  const fitted = servers.filter((s) => slopeOf(s) !== null && s.paperRow !== undefined && paperRow(s.paperRow) && !unthrottled(s));
+  // A user's server may declare a paper row; the built-in answering it stays the reference (stable sort).
+  const fitted = servers.filter((s) => slopeOf(s) !== null && s.paperRow !== undefined && paperRow(s.paperRow) && !unthrottled(s))
+    .sort((a, b) => Number(a.family === 'user') - Number(b.family === 'user'));
   const lighttpd = fitted.find((s) => s.paperRow === REFERENCE_ROW);
   if (lighttpd) return { server: lighttpd.server, row: REFERENCE_ROW, why: `Ratios are to ${REFERENCE_ROW}, then and now.` };
   const events = fitted.find((s) => s.paperStyle === 'events');

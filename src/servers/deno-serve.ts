@@ -42,6 +42,8 @@ export const denoServe: ServerModel = {
   conformance: {
     ownBytes: true, any4xx: true,
     limits: {
+      'keep-alive': 'Deno.serve (Deno 2.9.6) passes on our "Connection: close" in an HTTP/1.1 answer but keeps the connection open '
+        + '(3 s measured): the client has to close it; an HTTP/1.0 request, what the load generator sends, is closed',
       'silent-client': 'Deno.serve has no idle timeout to set in Deno 2.9: a silent client stays open',
       'unfinished-head':
         'Deno.serve has no head limit or header-read timeout to set in Deno 2.9: an unfinished 9 KiB head is neither answered nor closed',
