@@ -15,8 +15,9 @@ import { createThrottle } from '../host/throttle.js';
 import { hasTaskset } from '../host/cpus.js';
 import { stopReason } from '../sweep/runner.js';
 import { roundOrder } from '../sweep/plan.js';
-import { EVENTBENCH_BIN, SESSION_WARMUP_CONCURRENCY, failedPoint, measurePoint, startSession, trialServer } from '../sweep/session.js';
-import { warmSession } from '../sweep/session.js';
+import {
+  EVENTBENCH_BIN, SESSION_WARMUP_CONCURRENCY, failedPoint, measurePoint, startSession, trialServer, warmSession,
+} from '../sweep/session.js';
 import type { LoadArgs, TrialOptions, TrialServer } from '../sweep/session.js';
 
 export const OPEN_POINT_SCHEMA = 'eventbench.open-point/1';
