@@ -126,3 +126,4 @@ const fastest = tsRatios[0];
 if (fastest) out.push('', `fastest TypeScript model: ${fastest.n}, ${fastest.ratio!.toFixed(2)} of nginx's req/s (median; target 0.8)`);
 else if (!runnable.includes('nginx')) out.push('', 'nginx not measured: no ratio to nginx');
 process.stdout.write(out.join('\n') + '\n');
+process.stdout.write((await (await import('./user-server.js')).nginxThroughServer()).join('\n') + '\n');

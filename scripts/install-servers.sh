@@ -2,14 +2,14 @@
 # Installs, from Debian's packages, what the native and production rows and the ab cross-check need:
 # ApacheBench, Apache (prefork/worker/event), lighttpd, nginx, h2o, GNU Pth, State Threads, a C compiler,
 # g++ (native-coro, C++20), liburing (native-uring), Go (go-nethttp, go-raw), chromium for the report's browser test,
-# and OpenSSH and iproute2 for agents on other hosts and the network namespaces of `eventbench hosts up`.
-# Optional for a user: eventbench runs its TypeScript servers without it.
+# OpenSSH and iproute2 for agents on other hosts and the network namespaces of `eventbench hosts up`, and python3
+# for the example user servers (examples/). Optional for a user: eventbench runs its TypeScript servers without it.
 # Idempotent; needs root (or sudo). Stock services the packages start are stopped and disabled: eventbench starts
 # its own instances on loopback with its own configuration.
 set -euo pipefail
 
 packages=(apache2 apache2-utils lighttpd nginx-light h2o libst-dev libpth-dev build-essential g++ liburing-dev golang-go chromium procps
-  openssh-server openssh-client iproute2)
+  openssh-server openssh-client iproute2 python3)
 
 sudo=""
 if [ "$(id -u)" != 0 ]; then

@@ -26,12 +26,12 @@ async function withServer(t: { after(fn: () => Promise<void>): void }, model: Se
 // GNU Pth, State Threads, liburing, g++ and Go are Debian packages: without one, its rows are skipped by name.
 const skip = new Map(await Promise.all(nativeModels.map(async (m) => [m.name, await needsModel(m)] as const)));
 
-/** Models that answer with headers of their own (net/http): the status and the body must match, not every byte. */
-const OWN_HEADERS = new Set(['go-nethttp']);
-
-/** Whether `got` is the answer `expected`: the same bytes, or for OWN_HEADERS the same status and body. */
+/**
+ * Whether `got` is the answer `expected`: the same bytes, or for a model that answers with headers of its own
+ * (net/http: ServerModel.conformance.ownBytes) the same status and body.
+ */
 function sameAnswer(model: string, got: Buffer, expected: Buffer): boolean {
-  if (!OWN_HEADERS.has(model)) return got.equals(expected);
+  if (!nativeModels.find((m) => m.name === model)?.conformance?.ownBytes) return got.equals(expected);
   const status = (b: Buffer) => /^HTTP\/1\.[01] (\d{3}) /.exec(b.toString('latin1'))?.[1];
   const body = (b: Buffer) => b.subarray(b.indexOf('\r\n\r\n') + 4);
   return status(got) === status(expected) && (status(expected) !== '200' || body(got).equals(body(expected)));
@@ -45,7 +45,7 @@ for (const model of nativeModels) {
     assert.deepEqual(await model.available(), { ok: true });
   });
 
-  const answers = OWN_HEADERS.has(model.name) ? "page.ts's status, and its page's exact body" : "page.ts's exact bytes";
+  const answers = model.conformance?.ownBytes ? "page.ts's status, and its page's exact body" : "page.ts's exact bytes";
   test(`${model.name}: answers every request rule with ${answers}`, needed, async (t) => {
     for (const pageBytes of [305, MIN_PAGE_BYTES, 2_000_000]) {
       const server = await withServer(t, model, pageBytes);
@@ -131,7 +131,7 @@ function exchangeInPieces(url: string, pieces: string[]): Promise<Buffer> {
   }));
 }
 
-for (const model of nativeModels) conformance(model.name, { skip: skip.get(model.name) ?? false, sameBytes: !OWN_HEADERS.has(model.name) });
+for (const model of nativeModels) conformance(model.name, { skip: skip.get(model.name) ?? false });
 
 test('a missing compiler or library is named with the Debian package that brings it', async () => {
   const { missing } = await import('../src/servers/native/build.js');

@@ -84,7 +84,7 @@ test('rounds: every server once per round, in an order shuffled per round and re
 test('--resume refuses the flags it does not take, naming each as typed (regression: -n 5 was silently ignored)', async () => {
   const { parseRunArgs } = await import('../src/cli/commands/run.js');
   assert.throws(() => parseRunArgs(['--resume', 'r', '-n', '5', '--loads', '1,2']), { code: 'EB_USAGE', message: /^--resume: got "r", takes its plan from the folder, so it refuses --requests \(-n\), --loads; drop them/ });
-  assert.deepEqual(parseRunArgs(['--resume', 'r', '--no-report']), { input: { quick: false }, resume: 'r', report: false });
+  assert.deepEqual(parseRunArgs(['--resume', 'r', '--no-report']), { input: { quick: false }, resume: 'r', report: false, user: [] });
   // Ranges are the plan's: the command line checks only the form.
   assert.throws(() => parseRunArgs(['--backlog', 'x']), { code: 'EB_USAGE', message: /--backlog: got "x", expected a whole number/ });
   assert.equal(parseRunArgs(['--backlog', '70000']).input.backlog, 70000);

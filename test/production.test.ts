@@ -74,7 +74,7 @@ test('a port already in use is reported, not mistaken for the server', { skip: s
   await assert.rejects(nginx.start({ host: '127.0.0.1', port, backlog: 511, pageBytes: 305, idleTimeoutMs: 2000 }), /in use/);
 });
 
-for (const model of productionModels) conformance(model.name, { skip: skip.get(model.name) ?? false, allowAny4xx: true, sameBytes: false, ownHeadLimit: model.name === 'h2o' });
+for (const model of productionModels) conformance(model.name, { skip: skip.get(model.name) ?? false });
 
 test('a missing production server is reported with its Debian package, never a stack trace', async () => {
   const { productionModel } = await import('../src/servers/external/launch.js');

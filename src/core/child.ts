@@ -24,10 +24,12 @@ export interface Child {
 const STDIO_DRAIN_MS = 500;
 
 /** `stdin: 'pipe'` gives the child an input the caller writes to (proc.stdin): an agent's requests. */
-export function startChild(command: string, args: string[],
-  options: { env?: NodeJS.ProcessEnv; keepStdout?: boolean; stdin?: 'pipe' } = {}): Child {
+export interface ChildOptions { env?: NodeJS.ProcessEnv; keepStdout?: boolean; cwd?: string; stdin?: 'pipe' }
+
+export function startChild(command: string, args: string[], options: ChildOptions = {}): Child {
+  const where = options.cwd ? { cwd: options.cwd } : {};
   const proc = spawn(command, args, {
-    stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'], detached: true, env: options.env ?? process.env,
+    stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'], detached: true, env: options.env ?? process.env, ...where,
   });
   let out = '';
   let err = '';

@@ -17,7 +17,8 @@ export class UsageError extends EventbenchError {
   readonly field: string;
   readonly value: unknown;
   constructor(field: string, value: unknown, limit: string, hint?: string) {
-    const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
+    // Strings quoted, lists and objects (a servers file's fields) as JSON, the rest as they print.
+    const shown = typeof value === 'string' || (typeof value === 'object' && value !== null) ? JSON.stringify(value) : String(value);
     super('EB_USAGE', `${field}: got ${shown}, ${limit}${hint ? `; ${hint}` : ''}`);
     this.field = field;
     this.value = value;

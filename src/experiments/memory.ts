@@ -13,7 +13,7 @@
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fitLine } from '../core/fit.js';
-import type { ServerModel } from '../servers/types.js';
+import type { ConnectionKind, ServerModel } from '../servers/types.js';
 import type { KernelCost, Plan, MemoryFit, MemoryLevel, MemoryRun, MemoryServer } from '../sweep/schema.js';
 import type { Experiment, Sweep } from '../sweep/engine.js';
 import type { KernelLook, ServerHost, TreeMemory } from '../host/hosts.js';
@@ -238,7 +238,7 @@ export function memoryPhase(i: MemoryInput): Experiment<MemoryStep> {
       current = undefined;
       m?.held?.close();
       if (aborted || !m || m.server.name !== sweep.server) return undefined;
-      const result = serverResult(m, i.run.budgetBytes);
+      const result = serverResult(m, i.run.budgetBytes, i.models.find((x) => x.name === m.server.name)?.connection);
       i.run.servers.push(result);
       writeMemoryRun(i.dir, i.run);
       return { phase: 'memory', server: result };
@@ -253,8 +253,11 @@ function idleTo(url: string): IdleConnections {
 }
 
 /** The server's record once its sweep is over. */
-function serverResult(m: ServerMemory, budgetBytes: number): MemoryServer {
-  const base = { server: m.server.name, family: m.server.family, ...(m.server.paperRow ? { paperRow: m.server.paperRow } : {}) };
+function serverResult(m: ServerMemory, budgetBytes: number, connection: ConnectionKind | undefined): MemoryServer {
+  const base = {
+    server: m.server.name, family: m.server.family, ...(m.server.paperRow ? { paperRow: m.server.paperRow } : {}),
+    ...(connection ? { connection } : {}),
+  };
   if (m.failed) return { ...base, status: 'failed', reason: m.failed.reason, levels: [], measurable: false, why: m.failed.why };
   const kernel = m.kernel ? judgeKernel(m.levels, m.kernel) : undefined;
   return {

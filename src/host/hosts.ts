@@ -27,6 +27,11 @@ export interface ServerSpec {
   backlog: number;
   /** How long it may take to print its `listening on` line (native servers compile on first use), ms. */
   readyTimeoutMs: number;
+  /**
+   * A server eventbench does not start (`run --url`): measured where it answers; nothing is started, pinned, throttled,
+   * sampled or stopped, and the host only says it is still there.
+   */
+  url?: string;
 }
 
 /** A started server: its handle on the host, where it answers, and its listen backlog asked and in force. */
@@ -36,6 +41,8 @@ export interface StartedServer {
   backlog: { requested: number; effective: number };
   /** What went wrong on the way that is worth a warning (a process that could not be put under the quota). */
   warnings: string[];
+  /** A server eventbench did not start (ServerSpec.url): there is nothing of it to sample. */
+  external?: true;
 }
 
 /** The memory of a server's process tree, its node wrapper left out (src/experiments/memory.ts says why). */

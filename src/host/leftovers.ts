@@ -1,6 +1,7 @@
 // What a run killed with -9 leaves behind, removed by the next `run` or `doctor`, which say so: its cgroups (CPU and
-// memory), and the temporary configuration folders of its production servers (the servers themselves die with their
-// launcher: servers/spawned.ts). Each is named after the pid that made it; only those whose owner is gone are touched.
+// memory), the temporary configuration folders of its production servers (the servers themselves die with their
+// launcher: servers/spawned.ts), the page folders of user servers, and the folders of its ssh master sockets. Each
+// is named after the pid that made it; only those whose owner is gone are touched.
 import { readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,12 +12,13 @@ import { removeStaleCgroups, V1_ACCT_ROOT } from './throttle.js';
 import { removeStaleMemoryCgroups } from './memory-cgroup.js';
 import { SSH_DIR_PREFIX } from './link.js';
 
-/** Removes the temporary folders of production servers whose owner is gone; one line per folder. */
+/** Removes the temporary folders of production and user servers whose owner is gone; one line per folder. */
 export function removeStaleTempFolders(dir = os.tmpdir()): string[] {
   let entries: string[];
   try { entries = readdirSync(dir); } catch { return []; }
   const said: string[] = [];
-  for (const model of productionModels) {
+  // A user's server keeps its page in a folder named like a production server's (servers/user/model.ts).
+  for (const model of [...productionModels, { name: 'user' }]) {
     const pattern = new RegExp(`^${tempPrefix(model.name, 0).replace(/0-$/, '')}(\\d+)-[A-Za-z0-9]{6}$`);
     for (const name of entries) {
       const owner = Number(pattern.exec(name)?.[1] ?? NaN);

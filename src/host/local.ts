@@ -34,7 +34,7 @@ export function serveArgv(name: string, flags: string[]): string[] {
 }
 
 /** Resolves with the URL of the `listening on` line, or rejects with what went wrong. */
-function waitListening(child: Child, timeoutMs: number, signal?: AbortSignal): Promise<string> {
+export function waitListening(child: Child, timeoutMs: number, signal?: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
     const check = () => {
       const line = child.stdout().split('\n')[0] ?? '';
@@ -101,6 +101,8 @@ export class LocalServerHost implements ServerHost {
   private throttle: Throttle = createThrottle(0);
   private cpus: string | undefined;
   private readonly servers = new Map<string, LocalServer>();
+  /** Servers eventbench did not start (`run --url`), by id: nothing to sample or stop. */
+  private readonly externals = new Set<string>();
   private next = 0;
 
   async environment() {
@@ -126,6 +128,7 @@ export class LocalServerHost implements ServerHost {
   }
 
   async start(spec: ServerSpec, signal?: AbortSignal): Promise<StartedServer | { failed: string } | 'aborted'> {
+    if (spec.url !== undefined) return this.external(spec.url, spec.backlog);
     const argv = spec.argv ?? serveArgv(spec.name, spec.serveFlags);
     const command = this.cpus !== undefined ? pinned(this.cpus, argv, true) : argv;
     const child = startChild(command[0]!, command.slice(1), { keepStdout: true });
@@ -176,13 +179,20 @@ export class LocalServerHost implements ServerHost {
     return s;
   }
 
+  /** A server eventbench did not start: a handle with its URL, so the engine measures it as it measures the others. */
+  private external(url: string, backlog: number): StartedServer {
+    const id = `url-${++this.next}`;
+    this.externals.add(id);
+    return { id, url, backlog: { requested: backlog, effective: backlog }, warnings: [], external: true };
+  }
+
   /** The pid of the process it started for a server (the agent reports it; tests watch it). */
   rootPid(id: string): number {
     return this.get(id).child.pid;
   }
 
   async exitReason(id: string, during?: string) {
-    return this.get(id).exitReason(during);
+    return this.externals.has(id) ? undefined : this.get(id).exitReason(during);
   }
 
   async startSampling(id: string) {
@@ -239,6 +249,7 @@ export class LocalServerHost implements ServerHost {
   }
 
   async stop(id: string): Promise<string[]> {
+    if (this.externals.delete(id)) return [];
     const s = this.servers.get(id);
     if (!s) return [];
     this.servers.delete(id);

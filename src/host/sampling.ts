@@ -1,7 +1,7 @@
 // What the server's host watches of a server, read from /proc and ss: the whole process tree's CPU time, summed
 // resident memory (PSS for the memory experiment), process and thread counts; the kernel's accept-queue counters,
 // the server's own accept queue and connections; the backlog in force.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { execFile, execFileSync } from 'node:child_process';
 import { cappedBacklog } from '../core/backlog.js';
 import { GUARD_NAME } from '../servers/spawned.js';
@@ -298,4 +298,32 @@ export function establishedTo(port: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The TCP ports the processes `pids` listen on: their socket descriptors matched, by inode, with the LISTEN
+ * entries of /proc/net/tcp and tcp6. Tells a server that listens on another port than it was given.
+ */
+export function listeningPorts(pids: readonly number[]): number[] {
+  const byInode = new Map<string, number>();
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try { text = readFileSync(file, 'utf8'); } catch { continue; }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f[3] === '0A' && f[9]) byInode.set(f[9], parseInt(f[1]?.split(':').pop() ?? '', 16));
+    }
+  }
+  const ports = new Set<number>();
+  for (const pid of pids) {
+    let fds: string[] = [];
+    try { fds = readdirSync(`/proc/${pid}/fd`); } catch { continue; }
+    for (const fd of fds) {
+      let link = '';
+      try { link = readlinkSync(`/proc/${pid}/fd/${fd}`); } catch { continue; }
+      const port = byInode.get(/^socket:\[(\d+)\]$/.exec(link)?.[1] ?? '');
+      if (port !== undefined) ports.add(port);
+    }
+  }
+  return [...ports].sort((a, b) => a - b);
 }

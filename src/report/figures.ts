@@ -3,7 +3,7 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { CLIENT_BOUND_SHARE, type ReportModel, type ServerSummary } from './model.js';
-import { bytesText, fixed, groupDigits, intervalText } from './tables.js';
+import { bytesText, fixed, groupDigits, intervalText, serverText } from './tables.js';
 import { runtimeFigures } from './runtimes.js';
 import { flagLabels } from '../sweep/verdict.js';
 import type { MemoryRun } from '../experiments/memory.js';
@@ -134,7 +134,7 @@ export function notDrawn(servers: readonly ServerSummary[], missing?: { pick: Pi
 
 export function figures(model: ReportModel, layout: Layout = 'wide'): Figure[] {
   const servers = model.servers.filter((s) => s.loads.length > 0);
-  const plain = new Map(servers.map((s) => [s.server, s.server]));
+  const plain = new Map(servers.map((s) => [s.server, serverText(s)]));
   const columns = SIZE[layout].columns;
   const maxLoad = Math.max(0, ...servers.flatMap((s) => s.loads.map((lp) => lp.load)));
   const x = loadAxis(layout);
@@ -148,16 +148,19 @@ export function figures(model: ReportModel, layout: Layout = 'wide'): Figure[] {
       { data: { values: [{ load: 0, y: 0 }, { load: maxLoad, y: maxLoad }] }, mark: { type: 'line', color: '#888', strokeDash: [6, 4], strokeWidth: 1.5 }, encoding: { x, y: { field: 'y', type: 'quantitative' } } },
       perServerLines(layout, servers, plain, (lp) => lp.measuredLoad, 'measured load l_m', 'server', columns),
       {
-        data: { values: servers.flatMap((s) => s.loads.filter((lp) => lp.connectedLoad !== null).map((lp) => ({ key: s.server, load: lp.load, y: lp.connectedLoad }))) },
+        data: { values: servers.flatMap((s) => s.loads.filter((lp) => lp.connectedLoad !== null)
+          .map((lp) => ({ key: plain.get(s.server)!, load: lp.load, y: lp.connectedLoad }))) },
         mark: { type: 'point', filled: false, size: layout === 'wide' ? 40 : 24, strokeWidth: 1.5, clip: true },
-        encoding: { x, y: { field: 'y', type: 'quantitative' }, color: colour(servers.map((s) => s.server), 'server', columns, layout === 'narrow') },
+        encoding: {
+          x, y: { field: 'y', type: 'quantitative' }, color: colour([...plain.values()], 'server', columns, layout === 'narrow'),
+        },
       },
     ]),
   });
 
   const fitted = new Map(servers.map((s) => [s.server, s.latencyFit
-    ? `${s.server}: ${s.slopeCi ? intervalText(s.slopeCi, 3) : fixed(s.latencyFit.slope, 3)} ms/client${BREAK}${fixed(s.latencyFit.intercept, 2)} ms at 0, r ${fixed(s.latencyFit.r, 4)}, ≈ ${s.impliedRps === null ? '—' : groupDigits(s.impliedRps)} req/s`
-    : `${s.server}: no fit`]));
+    ? `${serverText(s)}: ${s.slopeCi ? intervalText(s.slopeCi, 3) : fixed(s.latencyFit.slope, 3)} ms/client${BREAK}${fixed(s.latencyFit.intercept, 2)} ms at 0, r ${fixed(s.latencyFit.r, 4)}, ≈ ${s.impliedRps === null ? '—' : groupDigits(s.impliedRps)} req/s`
+    : `${serverText(s)}: no fit`]));
   const labels = servers.map((s) => fitted.get(s.server)!);
   const legend = layout === 'wide' ? 'server: slope [95% interval], intercept, r, implied throughput' : 'server: slope [95%]; intercept, r, req/s';
   const fitValues = servers.flatMap((s) => {

@@ -19,14 +19,17 @@ import { median } from '../core/numbers.js';
  * an event loop's record ('events'), a kernel thread or process, own or of a pool ('threads'), or a user-space
  * thread or continuation ('user threads', neither side).
  */
-const CLAIM_SIDE: Readonly<Record<ConnectionKind, 'events' | 'threads' | 'user threads'>> = {
+const CLAIM_SIDE: Readonly<Partial<Record<ConnectionKind, 'events' | 'threads' | 'user threads'>>> = {
   event: 'events', thread: 'threads', process: 'threads', pool: 'threads', 'user-thread': 'user threads',
 };
 
-/** The claim's side of a measured server, from its model (a runtime variant's is its model's); undefined when unknown. */
-export function claimSide(server: string): 'events' | 'threads' | 'user threads' | undefined {
-  const model = findModel(server);
-  return model ? CLAIM_SIDE[model.connection] : undefined;
+/**
+ * The claim's side of a measured server: from what memory.json recorded of it, else from its model (a runtime
+ * variant's is its model's); undefined when unknown (a user's server that did not say).
+ */
+export function claimSide(s: Pick<MemoryServer, 'server' | 'connection'>): 'events' | 'threads' | 'user threads' | undefined {
+  const kind = s.connection ?? findModel(s.server)?.connection;
+  return kind ? CLAIM_SIDE[kind] : undefined;
 }
 
 /** memory.json of a folder, through the one reader of results folders; says what to run when there is none. */
@@ -48,7 +51,7 @@ export function totalBytesPerConnection(s: MemoryServer): number | undefined {
  */
 export function memoryClaim(run: MemoryRun): { verdict: 'confirmed' | 'refuted' | 'not testable here'; text: string } {
   const side = (kind: string, cost: (s: MemoryServer) => number | undefined) => run.servers
-    .filter((s) => claimSide(s.server) === kind).map(cost).filter((x): x is number => x !== undefined);
+    .filter((s) => claimSide(s) === kind).map(cost).filter((x): x is number => x !== undefined);
   const user = (s: MemoryServer) => (s.measurable ? s.fit!.bytesPerConnection : undefined);
   const medianOf = (xs: number[]) => (xs.length ? median(xs) : undefined);
   const events = medianOf(side('events', user));
@@ -102,7 +105,7 @@ function row(s: MemoryServer): Cell[] {
   const total = totalBytesPerConnection(s);
   const text = (t: string, value: string | number | null = t): Cell => ({ text: t, value });
   return [
-    text(s.server), text(claimSide(s.server) ?? '—'),
+    text(s.server), text(claimSide(s) ?? '—'),
     text(cost, s.measurable ? Math.round(s.fit!.bytesPerConnection) : null),
     text(s.fit?.r === null || s.fit === undefined ? '—' : s.fit.r.toFixed(3), s.fit?.r ?? null),
     text(kernelText(s), s.kernel?.measurable ? Math.round(s.kernel.fit!.bytesPerConnection) : null),

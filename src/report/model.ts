@@ -10,7 +10,7 @@ import { fitLine, type LineFit } from '../core/fit.js';
 import { components, fitRounds, halfWidth, overlaps, ratioInterval, slopeInterval } from './intervals.js';
 import type { Components, Interval, Series } from './intervals.js';
 import { tieGroups } from './ties.js';
-import { flagsOf, POINT_FLAG_KINDS, type PointFlagKind } from '../sweep/verdict.js';
+import { CAVEAT_FLAGS, flagsOf, POINT_FLAG_KINDS, type PointFlagKind } from '../sweep/verdict.js';
 import { PAPER_ROWS, REFERENCE_ROW, paperRow } from './paper.js';
 import type { ReportInput } from './read.js';
 import type { MemoryRun } from '../experiments/memory.js';
@@ -78,6 +78,8 @@ export interface Flag {
 export interface ServerSummary {
   server: string;
   family: Family;
+  /** A user's own server (family "user"): its label, as its servers file gave it. */
+  label?: string;
   /** The paper row it answers, and that row's concurrency model. */
   paperRow?: string;
   paperStyle?: string;
@@ -179,7 +181,7 @@ function aggregate(points: readonly Point[], plan: Plan): LoadPoint | null {
   const ok = points.filter(served);
   if (ok.length === 0) return null;
   const flagsByPoint = ok.map((p) => flagsOf(p, plan));
-  const trusted = ok.filter((_, i) => flagsByPoint[i]!.length === 0);
+  const trusted = ok.filter((_, i) => flagsByPoint[i]!.every((f) => CAVEAT_FLAGS.includes(f.kind)));
   // Figures average the trusted repeats; a load with none still shows what was measured, out of the fits.
   const shown = trusted.length > 0 ? trusted : ok;
   const results = shown.map((p) => p.result!);
@@ -234,7 +236,8 @@ function summarise(server: string, points: readonly Point[], plan: Plan): Server
     if (hit.length === 0) continue;
     const at = [...new Set(hit.map((p) => p.load))];
     const why = flagsOf(hit[0]!, plan).find((f) => f.kind === kind)!.why;
-    flags.push({ kind, text: `${kind} at ${loadsText(at)} (${hit.length} of ${points.length} points; those left out of the fit): ${why}${hit.length > 1 ? '; ...' : ''}` });
+    const fit = CAVEAT_FLAGS.includes(kind) ? 'kept in its own fit' : 'those left out of the fit';
+    flags.push({ kind, text: `${kind} at ${loadsText(at)} (${hit.length} of ${points.length} points; ${fit}): ${why}${hit.length > 1 ? '; ...' : ''}` });
   }
   const overflowing = loads.filter((lp) => lp.listenOverflows > 0);
   if (overflowing.length > 0) {
@@ -263,6 +266,7 @@ function summarise(server: string, points: readonly Point[], plan: Plan): Server
   return {
     server,
     family: first.family,
+    ...(first.label !== undefined ? { label: first.label } : {}),
     ...(first.paperRow !== undefined ? { paperRow: row?.row ?? first.paperRow } : {}),
     ...(row ? { paperStyle: row.style } : {}),
     loads,
@@ -291,7 +295,7 @@ const seriesOf = (loads: readonly LoadPoint[]): Series => loads.filter((lp) => l
  * else native-epoll (the floor of the C servers), else events (the TypeScript baseline), else the fastest.
  */
 function chooseRatioReference(servers: readonly ServerSummary[], asked?: string): { server: string | null; why: string } {
-  const ranked = servers.filter((s) => slopeOf(s) !== null);
+  const ranked = servers.filter((s) => slopeOf(s) !== null && !unthrottled(s));
   if (asked !== undefined) {
     if (ranked.some((s) => s.server === asked)) return { server: asked, why: `Ratios are to ${asked}, as asked (--reference).` };
     const fallback = chooseRatioReference(servers);
@@ -309,7 +313,7 @@ function chooseRatioReference(servers: readonly ServerSummary[], asked?: string)
 function rank(servers: ServerSummary[], reference: string | null): Ties {
   const ref = servers.find((s) => s.server === reference);
   if (!ref) return { groups: [], chains: [] };
-  for (const s of servers) if (slopeOf(s) !== null) s.ratio = ratioInterval(seriesOf(s.loads), seriesOf(ref.loads));
+  for (const s of servers) if (slopeOf(s) !== null && !unthrottled(s)) s.ratio = ratioInterval(seriesOf(s.loads), seriesOf(ref.loads));
   // The order the table shows (buildModel sorts alike; both sorts are stable from the slope order).
   const ranked = servers.filter((s) => s.ratio !== null).sort((a, b) => a.ratio!.value - b.ratio!.value);
   for (const s of ranked) s.tiedWith = ranked.filter((o) => o !== s && overlaps(o.ratio!, s.ratio!)).map((o) => o.server);
@@ -376,11 +380,16 @@ export function ratioPrecision(points: readonly Point[], plan: Plan, reference: 
   return out.sort((x, y) => (y.halfWidth ?? -1) - (x.halfWidth ?? -1) || (x.server < y.server ? -1 : 1));
 }
 
+/** A server eventbench did not start (`run --url`): its slope is its own, compared with no other's. */
+const unthrottled = (s: ServerSummary): boolean => s.flags.some((f) => f.kind === 'unthrottled');
+
 /** The slope a server is ranked and compared by, or null when it has none that means "time per client". */
 export const slopeOf = (s: ServerSummary): number | null => (s.latencyFit && s.latencyFit.slope > 0 ? s.latencyFit.slope : null);
 
 function chooseReference(servers: readonly ServerSummary[]): Reference {
-  const fitted = servers.filter((s) => slopeOf(s) !== null && s.paperRow !== undefined && paperRow(s.paperRow));
+  // A user's server may declare a paper row; the built-in answering it stays the reference (stable sort).
+  const fitted = servers.filter((s) => slopeOf(s) !== null && s.paperRow !== undefined && paperRow(s.paperRow) && !unthrottled(s))
+    .sort((a, b) => Number(a.family === 'user') - Number(b.family === 'user'));
   const lighttpd = fitted.find((s) => s.paperRow === REFERENCE_ROW);
   if (lighttpd) return { server: lighttpd.server, row: REFERENCE_ROW, why: `Ratios are to ${REFERENCE_ROW}, then and now.` };
   const events = fitted.find((s) => s.paperStyle === 'events');
@@ -402,7 +411,7 @@ function compare(servers: readonly ServerSummary[], reference: Reference): Compa
   for (const pr of PAPER_ROWS) {
     const paperRank = 1 + PAPER_ROWS.filter((o) => o.slopeMs < pr.slopeMs).length;
     const paperRatio = refPaper ? pr.slopeMs / refPaper : null;
-    const ours = servers.filter((s) => s.paperRow === pr.row);
+    const ours = servers.filter((s) => s.paperRow === pr.row && !unthrottled(s));
     if (ours.length === 0) rows.push({ row: pr.row, paperSlopeMs: pr.slopeMs, paperRatio, paperRank, slopeMs: null, ratio: null, ratioCi: null, rankNow: null });
     for (const s of ours) {
       const slope = slopeOf(s);
@@ -434,17 +443,22 @@ export function buildModel(stored: ReportInput, options: ModelOptions = {}): Rep
     .map((name) => points.filter((p) => p.server === name))
     .filter((ps) => ps.length > 0)
     .map((ps) => summarise(ps[0]!.server, ps, run.plan));
-  // Stable sort: servers without a slope keep plan order at the end.
-  servers.sort((a, b) => (slopeOf(a) ?? Infinity) - (slopeOf(b) ?? Infinity));
+  // Stable sort: servers without a slope keep plan order at the end, after those compared with none (--url).
+  const order = (s: ServerSummary) => (unthrottled(s) ? Number.MAX_VALUE : slopeOf(s) ?? Infinity);
+  servers.sort((a, b) => order(a) - order(b));
   const ratioReference = chooseRatioReference(servers, options.reference);
   const ties = rank(servers, ratioReference.server);
   // Ranked by the paired ratio where there is one (it is what the ranks and ties are read from), then by slope.
   // Ranked servers first, so that ranks never decrease down the table; the rest by slope, then in plan order.
   servers.sort((a, b) => Number(a.rank === null) - Number(b.rank === null)
-    || (a.ratio && b.ratio ? a.ratio.value - b.ratio.value : (slopeOf(a) ?? Infinity) - (slopeOf(b) ?? Infinity)));
+    || (a.ratio && b.ratio ? a.ratio.value - b.ratio.value : order(a) - order(b)));
   const reference = chooseReference(servers);
   const notes = [...stored.notes];
   if (reference.row !== REFERENCE_ROW) notes.push(reference.why);
+  for (const s of servers.filter(unthrottled)) {
+    notes.push(`${s.server} was measured at a URL eventbench did not start (--url): it was not pinned, throttled or sampled, so it is left `
+      + "out of the ranking's ratios and of the comparison with the paper; its slope is its own.");
+  }
   if (run.plan.rounds < 2) {
     notes.push('Each point was measured once (one round, one process per server): the intervals cover the scatter of points within '
       + 'that process, not the spread from one process to the next, so ties cannot be told; run with --repeat 3 or more.');

@@ -54,10 +54,16 @@ const num = (x: number | null, digits: number, text?: string): Cell => ({ text: 
 const csvOnly = (x: number | null, digits: number): Cell => ({ text: '', value: round(x, digits), csvOnly: true });
 const str = (s: string | undefined): Cell => ({ text: s ?? '—', value: s ?? null });
 
-/** "native · ST (user threads)": the family, and the paper row answered with its concurrency model. */
+/** A server's name as every table and figure shows it: a user's own server is marked as theirs. */
+export function serverText(s: Pick<ServerSummary, 'server' | 'family'>): string {
+  return s.family === 'user' ? `${s.server} (yours)` : s.server;
+}
+
+/** "native · ST (user threads)": the family (or a user server's label), and the paper row answered with its concurrency model. */
 export function modelText(s: ServerSummary): string {
-  if (s.paperRow === undefined) return s.family;
-  return `${s.family} · ${s.paperRow}${s.paperStyle ? ` (${s.paperStyle})` : ''}`;
+  const family = s.family === 'user' ? `yours${s.label ? `: ${s.label}` : ''}` : s.family;
+  if (s.paperRow === undefined) return family;
+  return `${family} · ${s.paperRow}${s.paperStyle ? ` (${s.paperStyle})` : ''}`;
 }
 
 /** Short labels of a server's flags, for a table cell: "client-bound, stopped". */
@@ -95,7 +101,7 @@ export function rankingTable(model: ReportModel): Table {
       const cells: Cell[] = [
         { text: s.rank === null ? '—' : `${s.rank}${shared ? '=' : ''}`, value: s.rank },
         { text: '', value: s.group, csvOnly: true },
-        str(s.server),
+        { text: serverText(s), value: s.server },
         str(modelText(s)),
         { text: s.slopeCi ? intervalText(s.slopeCi, 3) : fixed(slope, 3), value: round(slope, 3) },
         num(s.impliedRps, 0, s.impliedRps === null ? '—' : groupDigits(s.impliedRps)),
@@ -121,6 +127,10 @@ function fairnessCells(s: ServerSummary, topLoad: number): Cell[] {
 
 export function paperTable(model: ReportModel): Table {
   const ref = model.reference.row ?? 'reference';
+  const shown = (name: string | undefined): Cell => {
+    const s = model.servers.find((x) => x.server === name);
+    return s ? { text: serverText(s), value: s.server } : str(name);
+  };
   return {
     name: 'paper',
     title: `Today against the paper (ratios to ${model.reference.row ? `${ref}${model.reference.server && model.reference.server !== ref ? `, here ${model.reference.server}` : ''}` : 'no reference'})`,
@@ -132,7 +142,7 @@ export function paperTable(model: ReportModel): Table {
       num(c.paperSlopeMs, 3),
       num(c.paperRatio, 2),
       { text: String(c.paperRank), value: c.paperRank },
-      str(c.server),
+      shown(c.server),
       num(c.slopeMs, 3),
       { text: c.ratioCi ? intervalText(c.ratioCi, 2) : fixed(c.ratio, 2), value: round(c.ratio, 2) },
       { text: c.rankNow === null ? '—' : String(c.rankNow), value: c.rankNow },

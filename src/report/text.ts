@@ -3,9 +3,9 @@
 import { slopeOf, type ReportModel, type ServerSummary } from './model.js';
 import { MAX_STRETCH, QUICK_DEFAULTS, WAVES_PER_POINT } from '../sweep/plan.js';
 import type { Plan } from '../sweep/schema.js';
-import { POINT_FLAG_KINDS } from '../sweep/verdict.js';
+import { CAVEAT_FLAGS, POINT_FLAG_KINDS } from '../sweep/verdict.js';
 import {
-  bytesText, fixed, groupDigits, markdownTable, paperTable, rankingTable, table, topFairness, type Cell, type TableName,
+  bytesText, fixed, groupDigits, markdownTable, paperTable, rankingTable, serverText, table, topFairness, type Cell, type TableName,
 } from './tables.js';
 import { memoryMarkdown } from './memory.js';
 
@@ -14,9 +14,9 @@ import { runtimesMarkdown } from './runtimes.js';
 
 /** "native-st (user threads, the paper's ST): 0.070 ms per client, about 14,293 requests/s by Little's law". */
 function describe(s: ServerSummary): string {
-  const what = s.paperRow ? `${s.paperStyle ?? s.family}, the paper's ${s.paperRow}` : s.family;
+  const what = s.paperRow ? `${s.paperStyle ?? s.family}, the paper's ${s.paperRow}` : s.label ?? s.family;
   const rps = s.impliedRps === null ? '—' : groupDigits(s.impliedRps);
-  return `${s.server} (${what}): ${fixed(s.latencyFit!.slope, 3)} ms per client, about ${rps} requests/s by Little's law`;
+  return `${serverText(s)} (${what}): ${fixed(s.latencyFit!.slope, 3)} ms per client, about ${rps} requests/s by Little's law`;
 }
 
 /** A tie group in one phrase: its members, and the range of their slopes and implied rates. */
@@ -24,14 +24,13 @@ function describeGroup(group: readonly ServerSummary[], reference: string): stri
   if (group.length === 1) return describe(group[0]!);
   const slopes = group.map((s) => s.latencyFit!.slope);
   const rps = group.map((s) => s.impliedRps ?? NaN);
-  return `${group.map((s) => s.server).join(', ')}, tied (their 95% intervals of the ratio to ${reference} overlap): `
+  return `${group.map(serverText).join(', ')}, tied (their 95% intervals of the ratio to ${reference} overlap): `
     + `${fixed(Math.min(...slopes), 3)} to ${fixed(Math.max(...slopes), 3)} ms per client, `
     + `about ${groupDigits(Math.min(...rps))} to ${groupDigits(Math.max(...rps))} requests/s by Little's law`;
 }
 
 /** The fastest and slowest tie groups (or servers, when nothing was ranked), and how the ties read. */
-function extremes(model: ReportModel): string[] {
-  const fitted = model.servers.filter((s) => slopeOf(s) !== null);
+function extremes(model: ReportModel, fitted: readonly ServerSummary[]): string[] {
   const byName = new Map(model.servers.map((s) => [s.server, s]));
   const groups = model.ties.groups.map((g) => g.map((name) => byName.get(name)!));
   const reference = model.ratioReference.server ?? 'the reference';
@@ -60,10 +59,17 @@ function extremes(model: ReportModel): string[] {
 
 /** What a reader should take away first: who is fast, and whether to trust it. */
 export function glance(model: ReportModel): string[] {
-  const fitted = model.servers.filter((s) => slopeOf(s) !== null);
-  const lines = extremes(model);
+  // A server eventbench did not start (--url) ran at a speed of its own: it is neither the fastest nor the slowest.
+  const apart = model.servers.filter((s) => s.flags.some((f) => (CAVEAT_FLAGS as readonly string[]).includes(f.kind))).map((s) => s.server);
+  const fitted = model.servers.filter((s) => slopeOf(s) !== null && !apart.includes(s.server));
+  const lines = extremes(model, fitted);
+  if (apart.length > 0) {
+    const why = 'measured at a URL eventbench did not start (unthrottled, unpinned, unsampled); its slope is its own';
+    lines.push(`Not compared: ${apart.join(', ')}, ${why}.`);
+  }
   const byKind = (kind: string) => model.servers.filter((s) => s.flags.some((f) => f.kind === kind)).map((s) => s.server);
-  const flagged = POINT_FLAG_KINDS.map((kind) => ({ kind, servers: byKind(kind) })).filter((k) => k.servers.length > 0);
+  const flagged = POINT_FLAG_KINDS.filter((k) => !CAVEAT_FLAGS.includes(k))
+    .map((kind) => ({ kind, servers: byKind(kind) })).filter((k) => k.servers.length > 0);
   if (flagged.length > 0) {
     lines.push(`Trust: points flagged and left out of the fits: ${flagged.map((k) => `${k.kind} (${k.servers.join(', ')})`).join('; ')}.`);
   } else {

@@ -39,6 +39,13 @@ export const bunServe: ServerModel = {
   connection: 'event',
   slow: false,
   runtimes: { bun: true, node: 'Bun.serve is Bun\'s own server', deno: 'Bun.serve is Bun\'s own server' },
+  // Measured with Bun 1.4.5: its parser answers a malformed request line with its own 4xx, its headers are its own.
+  conformance: {
+    ownBytes: true, any4xx: true,
+    ownIdleClose: {
+      withinS: 20, why: "Bun.serve's idleTimeout starts with a request; Bun closes a silent client after about 12 s of its own",
+    },
+  },
   summary: "a runtime's own event server: Bun.serve (Bun's HTTP parser and loop), same page and routing",
   available: () => runtimeAvailable('bun'),
   start,

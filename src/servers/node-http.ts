@@ -63,6 +63,8 @@ export const nodeHttp: ServerModel = {
   paperRow: null,
   connection: 'event',
   slow: false,
+  // Node's HTTP parser writes its own headers (Date, keep-alive), and answers a bad request line itself.
+  conformance: { ownBytes: true },
   summary: "a production event server: Node's own http module (llhttp parser, Node's connection handling), same answers",
   async available() {
     return { ok: true };

@@ -9,7 +9,7 @@ import { bunServe } from './bun-serve.js';
 import { denoServe } from './deno-serve.js';
 import { RUNTIMES, runtimeInfo, runtimeServerName, splitRuntime, type RuntimeName } from './runtime.js';
 
-export type { Availability, ConnectionKind, Family, RunningServer, ServeOptions, ServerModel } from './types.js';
+export type { Availability, Conformance, ConnectionKind, Family, RunningServer, ServeOptions, ServerModel } from './types.js';
 
 export const models: readonly ServerModel[] = [...typescriptModels, bunServe, denoServe, ...nativeModels, ...productionModels];
 

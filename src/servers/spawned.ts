@@ -27,14 +27,14 @@ const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
 const GUARD = `"$@" & pid=$!; trap '' TERM INT; trap 'kill -KILL 0' USR1; wait $pid; exit $?`;
 
 /**
- * Starts `command` in a new process group (so close() reaches every process it forks). With `dieWithParent`
- * (servers that do not watch their parent themselves), the group is killed when this process dies, however.
+ * Starts `command` in a new process group (so close() reaches every process it forks), in `cwd` when given. With
+ * `dieWithParent` (servers that do not watch their parent themselves), the group is killed when this process dies, however.
  */
-export function spawnServer(command: string, args: string[], env?: NodeJS.ProcessEnv, dieWithParent = false): SpawnedServer {
+export function spawnServer(command: string, args: string[], env?: NodeJS.ProcessEnv, dieWithParent = false, cwd?: string): SpawnedServer {
   const [cmd, argv] = dieWithParent && SETPRIV
     ? [SETPRIV, ['--pdeathsig', 'SIGUSR1', '--', '/bin/sh', '-c', GUARD, GUARD_NAME, command, ...args]]
     : [command, args];
-  const child = startChild(cmd, argv, { ...(env ? { env } : {}) });
+  const child = startChild(cmd, argv, { ...(env ? { env } : {}), ...(cwd ? { cwd } : {}) });
   const guarded = cmd !== command;
   return { ...child, processes: () => groupMembers(child.pid).length - (guarded ? 1 : 0) };
 }
@@ -60,13 +60,13 @@ export function waitForLine(server: SpawnedServer, pattern: RegExp, what: string
   });
 }
 
-/** One HTTP/1.0 GET; resolves with the status code, or rejects on a network error. */
-export function probe(host: string, port: number, timeoutMs = 2000): Promise<number> {
+/** One HTTP/1.0 GET of `path`; resolves with the status code, or rejects on a network error. */
+export function probe(host: string, port: number, timeoutMs = 2000, path = '/'): Promise<number> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host, port });
     let got = '';
     socket.setTimeout(timeoutMs, () => socket.destroy(new Error('timed out')));
-    socket.on('connect', () => socket.end('GET / HTTP/1.0\r\nHost: localhost\r\n\r\n'));
+    socket.on('connect', () => socket.end(`GET ${path} HTTP/1.0\r\nHost: localhost\r\n\r\n`));
     socket.on('data', (d: Buffer) => {
       got += d.toString('latin1');
     });

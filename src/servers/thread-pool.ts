@@ -40,6 +40,12 @@ export const threadPool: ServerModel = {
   paperRow: 'Apache',
   connection: 'pool',
   slow: false,
+  conformance: {
+    limits: {
+      slowloris: `a fixed pool of ${DEFAULT_POOL_THREADS} threads: clients that trickle a header line more often than the idle timeout `
+        + "hold every thread, so an ordinary client waits (as with Apache worker's ThreadsPerChild)",
+    },
+  },
   summary: 'Apache worker\'s model: a fixed pool of kernel threads (worker threads) blocking in accept(2) on one listening socket',
   available: () => threads.available(),
 

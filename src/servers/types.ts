@@ -1,9 +1,10 @@
 // What a server is to the rest of eventbench: the options it is started with, what a started one offers, and the
 // model itself. The servers own these types; the runner, the schema and the CLI import them from here.
 import type { RuntimeSupport } from './runtime.js';
+import type { CheckId } from '../check/checks.js';
 
-/** Where a server comes from: written in TypeScript here, the paper's own C, or a production server from Debian. */
-export type Family = 'typescript' | 'native' | 'production';
+/** Where a server comes from: written in TypeScript here, the paper's own C, a production server from Debian, or the user's own. */
+export type Family = 'typescript' | 'native' | 'production' | 'user';
 
 export interface ServeOptions {
   /** Address to bind, loopback by default. */
@@ -31,6 +32,8 @@ export interface RunningServer {
   notes: string[];
   /** Stops accepting, ends every child process and thread it started, and resolves once all are gone. */
   close(): Promise<void>;
+  /** Settles, with why, if the server's own process ends by itself (a user's server that crashed); unset where not watched. */
+  ended?: Promise<string>;
 }
 
 export type Availability = { ok: true } | { ok: false; reason: string; hint: string };
@@ -40,8 +43,27 @@ export type Availability = { ok: true } | { ok: false; reason: string; hint: str
  * memory claim, src/report/memory.ts): a record in an event loop, a user-space thread or continuation its own
  * scheduler runs, a kernel thread or a process of its own, or one of a fixed pool of threads or processes.
  */
-export type ConnectionKind = 'event' | 'user-thread' | 'thread' | 'process' | 'pool';
-export const CONNECTION_KINDS: readonly ConnectionKind[] = ['event', 'user-thread', 'thread', 'process', 'pool'];
+export type ConnectionKind = 'event' | 'user-thread' | 'thread' | 'process' | 'pool' | 'unknown';
+/** `unknown`: a user's server that did not say (its servers file's `connection`); on neither side of the memory claim. */
+export const CONNECTION_KINDS: readonly ConnectionKind[] = ['event', 'user-thread', 'thread', 'process', 'pool', 'unknown'];
+
+/**
+ * How a server departs from eventbench's own request rules (src/servers/request.ts), as measured: `eventbench
+ * check` and the conformance tests allow exactly this, and no more. A model that declares nothing is held to
+ * page.ts's exact bytes (a toy server) or, for a user's server, to the status codes.
+ */
+export interface Conformance {
+  /** Its own headers: the page's status, Content-Length and body are checked, not page.ts's exact bytes. */
+  ownBytes?: boolean;
+  /** Malformed requests may get any 4xx of its own, not exactly 400, 405 or 431 (404 is still required). */
+  any4xx?: boolean;
+  /** Its own, larger head limit (h2o: 64 KiB): an unfinished head over 8 KiB may be closed unanswered at its idle timeout. */
+  ownHeadLimit?: boolean;
+  /** Closes a silent client by a clock of its own, not at --idle-timeout: within this many seconds, and why. */
+  ownIdleClose?: { withinS: number; why: string };
+  /** Checks it cannot pass by design, each with why: shown as not applicable, with the reason. */
+  limits?: Partial<Record<CheckId, string>>;
+}
 
 export interface ServerModel {
   /** Name on the command line: "events", "native-st", "nginx". */
@@ -63,6 +85,14 @@ export interface ServerModel {
   summary: string;
   /** Where a TypeScript model runs (Node, Bun, Deno) and why not elsewhere; unset for native and production servers. */
   runtimes?: RuntimeSupport;
+  /** A user's server: one line for reports, what it is ("Python asyncio, a coroutine per connection"). */
+  label?: string;
+  /** Flags `eventbench serve NAME` needs to find it (a user's server: --servers-file FILE or --server SPEC). */
+  serveArgs?: string[];
+  /** A server eventbench does not start (`run --url`): where it answers; start() is never called. */
+  url?: string;
+  /** Where it departs from our request rules, measured (unset: it follows them). */
+  conformance?: Conformance;
   /** Whether it can run on this host (binaries, libraries, compiler), and what installs it when not. */
   available(): Promise<Availability>;
   /** Starts it and resolves once it answers on its port. */

@@ -6,13 +6,14 @@
 import { findModel, models as allModels, type ServerModel } from '../servers/registry.js';
 import type { Hosts } from '../host/hosts.js';
 import { localHosts } from '../host/local.js';
-import type { MemoryRun, OpenPoint, PhaseName, Point, RunInfo } from './schema.js';
+import type { MemoryRun, OpenPoint, PhaseName, Plan, Point, RunInfo } from './schema.js';
 import { RUN_SCHEMA } from './schema.js';
 import { resolvePlan, type PlanInput } from './plan.js';
 import { runPhase, type EngineEvent } from './engine.js';
 import { createRunDir, defaultRunDir, readRun, writeMemoryRun, writeRunInfo } from './store.js';
 import type { TrialSettings } from './session.js';
 import { preparePhase, resolvePhases, type RunState } from '../experiments/phases.js';
+import { recordUserServers } from '../servers/user/index.js';
 
 export type RunEvent =
   | { type: 'start'; dir: string; info: RunInfo }
@@ -33,6 +34,10 @@ export interface RunOptions {
   trial?: TrialSettings;
   /** Where servers and clients run (default: this machine). */
   hosts?: Hosts;
+  /** The user's own servers (--server, --servers-file), chosen from beside the catalog and recorded in the plan. */
+  userModels?: readonly ServerModel[];
+  /** Called with a new run's servers once its plan is checked, before anything is created or measured (run's short check). */
+  preflight?: (models: readonly ServerModel[], plan: Plan) => Promise<void>;
 }
 
 export interface RunOutcome {
@@ -46,6 +51,7 @@ export interface RunOutcome {
 }
 
 export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
+  const catalog = [...(o.catalog ?? allModels), ...(o.userModels ?? [])];
   // A fault in whoever draws progress must not end a run: it is reported once and drawing stops.
   const early: string[] = [];
   let emit = (e: RunEvent) => {
@@ -58,7 +64,7 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
   };
   let warn = (text: string) => { early.push(text); };
   const hosts = o.hosts ?? localHosts();
-  const state = o.resume !== undefined ? await resumeRun(o.resume, o.catalog ?? allModels, o.catalog === undefined) : await newRun(o, hosts);
+  const state = o.resume !== undefined ? await resumeRun(o.resume, catalog, o.catalog === undefined) : await newRun(o, hosts, catalog);
   const { dir, info } = state;
   info.warnings.push(...early);
   warn = (text) => { info.warnings.push(text); emit({ type: 'warning', text }); };
@@ -103,8 +109,10 @@ async function runPhases(state: RunState, o: RunOptions, emit: (e: RunEvent) => 
 }
 
 /** A new run: the plan resolved and checked, its folder created, its servers split into runnable and skipped. */
-async function newRun(o: RunOptions, hosts: Hosts): Promise<RunState> {
-  const resolved = await resolvePlan(o.input, undefined, o.catalog ?? allModels);
+async function newRun(o: RunOptions, hosts: Hosts, catalog: readonly ServerModel[]): Promise<RunState> {
+  const resolved = await resolvePlan(o.input, undefined, catalog);
+  Object.assign(resolved.plan, recordUserServers((o.userModels ?? []).filter((m) => resolved.plan.servers.includes(m.name))));
+  await o.preflight?.(resolved.models, resolved.plan);
   const phases = resolvePhases(o.input);
   const dir = createRunDir(o.out ?? defaultRunDir());
   const info: RunInfo = {

@@ -5,7 +5,8 @@
 //   memory.json     the memory phase (and `eventbench memory`): one MemoryRun, rewritten after every server
 // Change a field: bump the version in its schema; the readers (src/sweep/store.ts) read the versions before it
 // (run/1 and point/1 named the round `repeat`) and refuse any other with a clear error.
-import type { Family } from '../servers/types.js';
+import type { ConnectionKind, Family } from '../servers/types.js';
+import type { UserServerSpec } from '../servers/user/spec.js';
 import type { Environment } from '../core/environment.js';
 import type { Engine, LoadResult } from '../load/types.js';
 import type { PointFlag } from './verdict.js';
@@ -69,6 +70,15 @@ export interface Plan {
    * (`--runtimes`, servers named `events@bun`, `bun-serve`); absent when every one ran under Node.
    */
   runtimes?: Partial<Record<'node' | 'bun' | 'deno', string>>;
+  /**
+   * The user's own servers of this run (--server, --servers-file), as resolved when it started: each entry's fields
+   * are those of a servers file (name, command, absolute cwd, env, ready {timeoutS, path}, paperRow, label, kind,
+   * slow; src/servers/user/spec.ts), plus `source` (where it was defined) and `serveArgs` (the flags `eventbench
+   * serve` was given to find it). Absent when the run has none.
+   */
+  userServers?: (UserServerSpec & { serveArgs: string[] })[];
+  /** Servers eventbench did not start (`--url [NAME=]URL`), by name; absent when the run has none. */
+  urls?: { name: string; url: string }[];
 }
 
 export interface HostSetup {
@@ -177,9 +187,17 @@ export interface ServerMetrics {
 export interface Point {
   schema: typeof POINT_SCHEMA;
   server: string;
+  /** Where it comes from: typescript, native, production, or user (the user's own: --server, --servers-file). */
   family: Family;
   /** The row of the paper's Figure 2 this server answers, if any ("ST", "lighttpd", ...). */
   paperRow?: string;
+  /** A user's server (family "user"): its one-line label, as its servers file gave it. */
+  label?: string;
+  /**
+   * A server eventbench did not start (`run --url`), measured where it answers: nothing pinned, throttled or sampled
+   * it, so its points have no `metrics` and are flagged `unthrottled`.
+   */
+  url?: string;
   /** Offered load (the paper's l). */
   load: number;
   /** The round it was measured in, from 1 (point/1: `repeat`). */
@@ -258,6 +276,8 @@ export interface MemoryServer {
   server: string;
   family: Family;
   paperRow?: string;
+  /** How its model holds a connection (src/servers/types.ts), which side of the paper's claim it is on; absent in older files. */
+  connection?: ConnectionKind;
   status: 'ok' | 'failed';
   /** Why it failed (status 'failed'). */
   reason?: string;

@@ -14,6 +14,21 @@ export interface TrialServer {
   name: string;
   family: Family;
   paperRow?: string;
+  /** A user's server: its label, carried into its points for the report. */
+  label?: string;
+  /** Flags `eventbench serve NAME` needs to find it (a user's server: --servers-file FILE or --server SPEC). */
+  serveArgs?: string[];
+  /** A server eventbench did not start (`run --url`): measured where it answers, never started, throttled or sampled. */
+  url?: string;
+}
+
+/** What a trial needs of a model: its name, family, paper row, label, and how `serve` finds it. */
+export function trialServer(model: ServerModel): TrialServer {
+  return {
+    name: model.name, family: model.family, ...(model.paperRow ? { paperRow: model.paperRow } : {}),
+    ...(model.label ? { label: model.label } : {}), ...(model.serveArgs ? { serveArgs: model.serveArgs } : {}),
+    ...(model.url ? { url: model.url } : {}),
+  };
 }
 
 /** A server started for a sweep, on its host, measured from the client's. */
@@ -21,11 +36,6 @@ export interface Session {
   server: TrialServer;
   hosts: Hosts;
   started: StartedServer;
-}
-
-/** A model's identity as its points record it. */
-export function trialServer(model: Pick<ServerModel, 'name' | 'family' | 'paperRow'>): TrialServer {
-  return { name: model.name, family: model.family, ...(model.paperRow ? { paperRow: model.paperRow } : {}) };
 }
 
 /** How tests and benches change the way servers are started and warmed; a run leaves every field unset. */
@@ -40,10 +50,15 @@ export interface TrialSettings {
 
 /** How a server of a plan is started: `serve NAME --port 0 --backlog B --page-bytes P` and `extraFlags`. */
 export function serverSpec(server: TrialServer, plan: Plan, trial: TrialSettings = {}, extraFlags: string[] = []): ServerSpec {
-  const serveFlags = ['--port', '0', '--backlog', String(plan.backlog), '--page-bytes', String(plan.pageBytes), ...extraFlags];
+  // A user's server: the flags that let `serve` find it (--servers-file FILE or --server SPEC).
+  const serveFlags = ['--port', '0', '--backlog', String(plan.backlog), '--page-bytes', String(plan.pageBytes), ...extraFlags,
+    ...(server.serveArgs ?? [])];
   const argv = trial.serverArgv?.(server, plan);
   const readyTimeoutMs = trial.readyTimeoutMs ?? 60_000;
-  return { name: server.name, family: server.family, serveFlags, ...(argv ? { argv } : {}), backlog: plan.backlog, readyTimeoutMs };
+  return {
+    name: server.name, family: server.family, serveFlags, ...(argv ? { argv } : {}), ...(server.url ? { url: server.url } : {}),
+    backlog: plan.backlog, readyTimeoutMs,
+  };
 }
 
 /**
@@ -80,7 +95,8 @@ export function closedLoadFlags(a: LoadArgs): string[] {
 /** What every point of `server` at `load` records, whatever its outcome. */
 export function pointBase(server: TrialServer, load: number, round: number, startedAt = new Date().toISOString()) {
   const row = server.paperRow ? { paperRow: server.paperRow } : {};
-  return { schema: POINT_SCHEMA, server: server.name, family: server.family, ...row, load, round, startedAt } as const;
+  const user = { ...(server.label ? { label: server.label } : {}), ...(server.url ? { url: server.url } : {}) };
+  return { schema: POINT_SCHEMA, server: server.name, family: server.family, ...row, ...user, load, round, startedAt } as const;
 }
 
 /** The one builder of a failed point: a failure is data, with why. */
@@ -143,16 +159,18 @@ export async function measurePoint(s: Session, o: MeasureOptions): Promise<Point
   const trim = pointTrim(plan, load);
   const args: LoadArgs = { concurrency: load, requests: plan.requests, durationS, timeoutS, trim, engine: plan.engine };
   const limitS = (durationS ?? 600) + timeoutS + CLIENT_GRACE_S;
-  await host.startSampling(id);
+  // A server eventbench did not start (--url) has nothing to sample: its points record no metrics at all.
+  const sampled = !s.started.external;
+  if (sampled) await host.startSampling(id);
   const measured = await client.load({ url, flags: (o.loadFlags ?? closedLoadFlags)(args), limitS }, o.signal);
   const r = measured.result;
   const span = r ? { fromMs: Date.parse(r.startedAt), toMs: Date.parse(r.startedAt) + r.totalDurationS * 1000 } : undefined;
-  const { sample, warnings } = await host.stopSampling(id, span);
+  const { sample, warnings } = sampled ? await host.stopSampling(id, span) : { sample: undefined, warnings: [] };
   for (const w of warnings) o.onWarning?.(w);
   if (measured.aborted) return 'aborted';
   const gone = await host.exitReason(id, 'during the measurement');
   if (gone) return failed(gone);
   if (!r) return failed(measured.error ?? 'no result');
-  const metrics: ServerMetrics = { ...sample, backlog: s.started.backlog };
-  return { ...base, status: 'ok', result: r, metrics, ...(warmup ? { warmup: { load: warmup } } : {}) };
+  const metrics: ServerMetrics | undefined = sample ? { ...sample, backlog: s.started.backlog } : undefined;
+  return { ...base, status: 'ok', result: r, ...(metrics ? { metrics } : {}), ...(warmup ? { warmup: { load: warmup } } : {}) };
 }

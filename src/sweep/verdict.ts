@@ -45,7 +45,16 @@ export interface FlagContext {
   /** The not-steady reason, and whether the point was too slow: other rules defer to them. */
   steadyReason?: string;
   tooSlow: boolean;
+  /** Where a server eventbench did not start answered (`run --url`); undefined for one it started. */
+  url?: string;
 }
+
+const unthrottled = (c: FlagContext): string | undefined => {
+  if (c.url === undefined) return undefined;
+  const quota = c.plan.serverCpuShare > 0 ? `the ${c.plan.serverCpuShare}-core quota` : 'the server cores';
+  return `a server eventbench did not start (--url ${c.url}): nothing pinned it, held it to ${quota} or sampled its CPU and `
+    + "memory, so its slope is not comparable with the others'";
+};
 
 const tooSlow = (c: FlagContext): string | undefined => {
   if (c.load === undefined || !c.tooSlow) return undefined;
@@ -130,10 +139,20 @@ export const POINT_FLAGS = [
       + `or out of quota in under ${THROTTLED_FLOOR * 100}% of the periods (it waited on something other than its CPU: such points `
       + 'were 20 to 45% slower than the same server\'s other rounds)',
   },
+  {
+    kind: 'unthrottled', label: 'not started by eventbench', rule: unthrottled,
+    caption: 'a server eventbench did not start (`run --url`): nothing pinned it, held it to the quota or sampled it. Its points stay '
+      + 'in its own fit, but it is compared with no other server and kept out of the paper table',
+  },
 ] as const;
 
 export type PointFlagKind = (typeof POINT_FLAGS)[number]['kind'];
 export const POINT_FLAG_KINDS: readonly PointFlagKind[] = POINT_FLAGS.map((f) => f.kind);
+/**
+ * Flags that say what the whole server is, not that a point went wrong: the point stays in its own server's fit,
+ * but the server is compared with no other (a server eventbench did not start ran on cores and at a speed of its own).
+ */
+export const CAVEAT_FLAGS: readonly PointFlagKind[] = ['unthrottled'];
 
 export interface PointFlag {
   kind: PointFlagKind;
@@ -143,13 +162,14 @@ export interface PointFlag {
 
 /** The flags of one measured result: every rule of the table that applies. */
 export function resultFlags(
-  r: LoadResult, metrics: ServerMetrics | undefined, load: number | undefined, plan: Plan, throttled: boolean,
+  r: LoadResult, metrics: ServerMetrics | undefined, load: number | undefined, plan: Plan, throttled: boolean, url?: string,
 ): PointFlag[] {
   const steadyReason = r.steadiness && !r.steadiness.steady ? notSteadyReason(r.steadiness) : undefined;
   const slow = load !== undefined && r.requestsCompleted - r.errors.total < MIN_WAVES * load && r.errors.total < r.requestsCompleted;
   const c: FlagContext = {
     r, plan, throttled, tooSlow: slow,
     ...(metrics ? { metrics } : {}), ...(load !== undefined ? { load } : {}), ...(steadyReason ? { steadyReason } : {}),
+    ...(url !== undefined ? { url } : {}),
   };
   const flags: PointFlag[] = [];
   for (const f of POINT_FLAGS) {
@@ -164,7 +184,8 @@ export function resultFlags(
  * report recomputes them for points stored before flags existed. `throttled`: whether the server ran under a quota.
  */
 export function pointFlags(point: Point, plan: Plan, throttled = true): PointFlag[] {
-  return point.status === 'ok' && point.result ? resultFlags(point.result, point.metrics, point.load, plan, throttled) : [];
+  if (point.status !== 'ok' || !point.result) return [];
+  return resultFlags(point.result, point.metrics, point.load, plan, throttled, point.url);
 }
 
 /** The flags stored on a point, or recomputed for a point of an older run. */

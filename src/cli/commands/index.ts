@@ -16,6 +16,10 @@ export const commands: readonly CommandEntry[] = [
   { name: 'serve', summary: 'start one server under test (a concurrency model, a native toy server or a production server)', load: async () => (await import('./serve.js')).serve },
   { name: 'report', summary: "the paper's figures and tables from a run folder (HTML, Markdown, JSON, CSV)", load: async () => (await import('./report.js')).report },
   { name: 'doctor', summary: 'what on this host would distort a run, and the command that fixes each', load: async () => (await import('./doctor.js')).doctor },
+  {
+    name: 'check', summary: 'a report card for any server (a model, your own, or a URL): is it fit to be measured?',
+    load: async () => (await import('./check.js')).check,
+  },
   { name: 'memory', summary: 'bytes per connection of each server, from idle connections held open (the paper\'s memory claim)', load: async () => (await import('./memory.js')).memory },
   { name: 'hosts', summary: 'a server host and client hosts on this machine (network namespaces with sshd), for two-host runs',
     load: async () => (await import('./hosts.js')).hosts },

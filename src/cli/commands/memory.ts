@@ -9,13 +9,15 @@ import { defaultRunDir } from '../../sweep/store.js';
 import { MEMORY_DEFAULTS, MEMORY_QUICK, type MemoryServer } from '../../experiments/memory.js';
 import { runMemory } from '../../experiments/memory-run.js';
 import { memoryMarkdown, writeMemoryReport } from '../../report/memory.js';
+import { USER_SERVER_HELP, USER_SERVER_OPTIONS, userServersOf } from '../user-servers.js';
 
 const HELP = `eventbench memory: bytes per connection of each server, from idle connections held open.
 
 Usage: eventbench memory [--servers LIST] [--levels LIST] [--memory-budget SIZE] [--quick] [--out DIR]
 
-  --servers LIST        servers to measure, in order (default: every model that can run here)
+  --servers LIST        servers to measure, in order (default: every model that can run here, and yours)
                           eventbench memory --servers events,threads,native-epoll
+${USER_SERVER_HELP}
   --levels LIST         idle connections held, ascending (default ${MEMORY_DEFAULTS.levels.join(',')})
                           eventbench memory --levels 0,500,1000
   --memory-budget SIZE  the budget each server's largest number of connections is extrapolated to, and the
@@ -64,15 +66,21 @@ export const memory: Command = {
   async run(argv) {
     const { values } = parseCommandArgs('memory', argv, {
       servers: { type: 'string' }, levels: { type: 'string' }, 'memory-budget': { type: 'string' },
-      quick: { type: 'boolean' }, out: { type: 'string', short: 'o' },
+      quick: { type: 'boolean' }, out: { type: 'string', short: 'o' }, ...USER_SERVER_OPTIONS,
     });
+    const user = userServersOf(values);
+    const all = [...models, ...user];
     const quick = values.quick === true;
     const levels = values.levels !== undefined ? parseLevels(values.levels as string) : [...(quick ? MEMORY_QUICK : MEMORY_DEFAULTS).levels];
     const budgetBytes = values['memory-budget'] !== undefined ? parseBytes('--memory-budget', values['memory-budget'] as string) : MEMORY_DEFAULTS.budgetBytes;
     const names = values.servers !== undefined ? (values.servers as string).split(',').map((s) => s.trim()).filter(Boolean) : undefined;
-    for (const n of names ?? []) if (!models.some((m) => m.name === n)) throw new UsageError('--servers', n, 'is not a server', 'see `eventbench serve --list`');
+    for (const n of names ?? []) {
+      if (!all.some((m) => m.name === n)) throw new UsageError('--servers', n, 'is not a server', 'see `eventbench serve --list`');
+    }
+    // Your servers join the list, unless it names one of them (as in `run`).
+    if (names && !names.some((n) => user.some((m) => m.name === n))) names.push(...user.map((m) => m.name));
     const chosen = [];
-    for (const m of names ? names.map((n) => models.find((x) => x.name === n)!) : models) {
+    for (const m of names ? names.map((n) => all.find((x) => x.name === n)!) : all) {
       const a = await m.available().catch((e: Error) => ({ ok: false as const, reason: e.message, hint: '' }));
       if (a.ok) chosen.push(m);
       else process.stderr.write(`eventbench memory: skipping ${m.name}: ${a.reason}${a.hint ? `; ${a.hint}` : ''}\n`);

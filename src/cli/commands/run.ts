@@ -16,17 +16,30 @@ import { RUN_MEMORY, RUN_MEMORY_QUICK } from '../../experiments/phases.js';
 import type { Engine } from '../../load/types.js';
 import { buildModel, readReportRun, writeReport } from '../../report/index.js';
 import { errorKinds } from '../../load/format.js';
-import type { Point } from '../../sweep/schema.js';
+import type { Plan, Point } from '../../sweep/schema.js';
 import { rankingTable } from '../../report/tables.js';
 import { glance, markdownTable } from '../../report/text.js';
+import { readRun as readStoredRun } from '../../sweep/store.js';
+import { urlServers, userServersOfPlan } from '../../servers/user/index.js';
+import type { ServerModel } from '../../servers/types.js';
+import { models } from '../../servers/registry.js';
+import { preflight } from '../../check/preflight.js';
+import { cardText } from '../../check/card.js';
+import { USER_SERVER_HELP, USER_SERVER_OPTIONS, userServersOf } from '../user-servers.js';
 
 const HELP = `eventbench run: servers × loads in rounds; in each round every server is started fresh, warmed to steady
 state and measured at every load; results kept as they come.
 
 Usage: eventbench run [options]
 
-  --servers LIST          servers to run, in order (default: every model that can run here)
+  --servers LIST          servers to run, in order (default: every model that can run here, and yours)
                           e.g. --servers events,async,native-epoll,nginx
+${USER_SERVER_HELP}
+                          Yours join the built-ins, or the --servers list unless it names one of them.
+                          Each gets \`eventbench check --short\` first: one that does not serve the page is refused.
+  --url [NAME=]URL        also measure a server already running, e.g. --url http://127.0.0.1:8080/ (repeatable);
+                          nothing pins, throttles or samples it: its points are flagged unthrottled, and it is
+                          compared with no other server (its slope is its own)
   --runtimes LIST         run every TypeScript model under each of node, bun, deno (default node); the others are
                           named events@bun, events@deno. e.g. --runtimes node,bun,deno
   --loads LIST            offered loads, the paper's l (default ${RUN_DEFAULTS.loads.join(',')})
@@ -80,7 +93,9 @@ function list(field: string, raw: string | undefined): string[] | undefined {
 const RESUME_TAKES = ['resume', 'no-report'];
 const SHORT: Record<string, string> = { requests: '-n', duration: '-t' };
 
-export function parseRunArgs(argv: string[]): { input: PlanInput; out?: string; resume?: string; report: boolean } {
+export interface RunArgs { input: PlanInput; out?: string; resume?: string; report: boolean; user: ServerModel[] }
+
+export function parseRunArgs(argv: string[]): RunArgs {
   const { values, positionals } = parseCommandArgs('run', argv, {
     servers: { type: 'string' }, loads: { type: 'string' }, repeat: { type: 'string' },
     requests: { type: 'string', short: 'n' }, duration: { type: 'string', short: 't' }, trim: { type: 'string' },
@@ -89,10 +104,11 @@ export function parseRunArgs(argv: string[]): { input: PlanInput; out?: string; 
     'throttle-period-ms': { type: 'string' }, seed: { type: 'string' },
     'latency-cap': { type: 'string' }, 'error-cap': { type: 'string' }, quick: { type: 'boolean' }, runtimes: { type: 'string' },
     out: { type: 'string' }, resume: { type: 'string' }, 'no-report': { type: 'boolean' },
-    'open-loop': { type: 'boolean' }, rates: { type: 'string' }, 'no-memory': { type: 'boolean' },
+    'open-loop': { type: 'boolean' }, rates: { type: 'string' }, 'no-memory': { type: 'boolean' }, ...USER_SERVER_OPTIONS,
+    url: { type: 'string', multiple: true },
   });
   if (positionals.length > 0) throw new UsageError('argument', positionals[0], 'run takes no positional arguments', 'see `eventbench run --help`');
-  const v = values as Record<string, string | boolean | undefined>;
+  const v = values as Record<string, string | boolean | string[] | undefined>;
   const s = (k: string) => v[k] as string | undefined;
   if (s('resume') !== undefined) {
     // The plan comes from the folder: a flag beside --resume would be silently ignored, so it is refused by name.
@@ -125,7 +141,12 @@ export function parseRunArgs(argv: string[]): { input: PlanInput; out?: string; 
     memory: v['no-memory'] === true ? false : undefined,
   };
   for (const k of Object.keys(input) as (keyof PlanInput)[]) if (input[k] === undefined) delete input[k];
-  return { input, ...(s('out') ? { out: s('out')! } : {}), ...(s('resume') ? { resume: s('resume')! } : {}), report: v['no-report'] !== true };
+  const started = userServersOf(values);
+  const user = [...started, ...urlServers(values.url ?? [], models.map((m) => m.name), started.map((m) => m.name))];
+  if (input.servers && !input.servers.some((n) => user.some((m) => m.name === n))) input.servers.push(...user.map((m) => m.name));
+  return {
+    input, ...(s('out') ? { out: s('out')! } : {}), ...(s('resume') ? { resume: s('resume')! } : {}), report: v['no-report'] !== true, user,
+  };
 }
 
 /** The open loop's rate fractions, or undefined without --open-loop (--rates alone is refused). */
@@ -227,6 +248,18 @@ function progress(tty: boolean): (e: RunEvent) => void {
   };
 }
 
+/** run's short check of the user's servers of a new run, each card on stderr; throws for a server refused. */
+async function checkUserServers(user: readonly ServerModel[], chosen: readonly { name: string }[], plan: Plan): Promise<void> {
+  const mine = user.filter((m) => chosen.some((c) => c.name === m.name));
+  if (mine.length === 0) return;
+  const names = mine.map((m) => m.name).join(', ');
+  process.stderr.write(`eventbench run: checking your server${mine.length > 1 ? 's' : ''} first (eventbench check --short): ${names}\n`);
+  await preflight(mine, {
+    pageBytes: plan.pageBytes, backlog: plan.backlog,
+    onCard: (card, refused) => process.stderr.write((refused || !card.ok ? cardText(card) : cardText(card, false)) + '\n'),
+  });
+}
+
 /** The command's body; `extra` lets tests choose the servers' catalog and the trial commands. */
 export async function runCommand(argv: string[], extra: Pick<RunOptions, 'catalog' | 'trial'> = {}): Promise<number> {
   const args = parseRunArgs(argv);
@@ -239,8 +272,10 @@ export async function runCommand(argv: string[], extra: Pick<RunOptions, 'catalo
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
   try {
+    const user = args.resume ? userServersOfPlan(readStoredRun(args.resume).info.plan) : args.user;
     const outcome = await runExperiment({
-      input: args.input, ...(args.out ? { out: args.out } : {}), ...(args.resume ? { resume: args.resume } : {}),
+      input: args.input, userModels: user, preflight: (chosen, plan) => checkUserServers(user, chosen, plan),
+      ...(args.out ? { out: args.out } : {}), ...(args.resume ? { resume: args.resume } : {}),
       signal: controller.signal, onEvent: progress(process.stderr.isTTY === true), ...extra,
     });
     if (process.stderr.isTTY) process.stderr.write(CLEAR_LINE);
@@ -253,6 +288,11 @@ export async function runCommand(argv: string[], extra: Pick<RunOptions, 'catalo
 
 /** The ranking on stdout, the report, and the exit status: interrupted, incomplete (a phase left points out) or ok. */
 async function finish(outcome: RunOutcome, report: boolean): Promise<number> {
+  if (outcome.interrupted && outcome.points.length === 0) {
+    // Nothing to rank (a Ctrl-C during the first point): say so, instead of the report's "no results yet".
+    process.stderr.write(`interrupted before any point was measured: start again, or \`eventbench run --resume ${outcome.dir}\`\n`);
+    return EXIT.interrupted;
+  }
   // The ranking is the report's own (one fit, one table), printed short.
   const model = buildModel(readReportRun(outcome.dir));
   process.stdout.write([...glance(model), '', markdownTable(rankingTable(model))].join('\n') + '\n');

@@ -9,6 +9,8 @@ import { MissingDependencyError, ServerError, UsageError } from '../../core/erro
 import { findModel, models, type ServeOptions, type RunningServer } from '../../servers/registry.js';
 import { DEFAULT_PAGE_BYTES, MAX_PAGE_BYTES, MIN_PAGE_BYTES } from '../../servers/page.js';
 import { isHere, resolveServeRuntime, serveUnder } from '../serve-under.js';
+import { USER_SERVER_HELP, USER_SERVER_OPTIONS, userServersOf } from '../user-servers.js';
+import type { ServerModel } from '../../servers/types.js';
 
 /** Defaults for every flag, in one place. */
 export const SERVE_DEFAULTS = { host: '127.0.0.1', port: 0, backlog: 4096, pageBytes: DEFAULT_PAGE_BYTES, idleTimeoutS: 10 } as const;
@@ -16,7 +18,8 @@ export const SERVE_DEFAULTS = { host: '127.0.0.1', port: 0, backlog: 4096, pageB
 const help = `eventbench serve: start one server under test, serving the paper's page until SIGTERM or SIGINT.
 
 Usage: eventbench serve MODEL [options]
-       eventbench serve --list
+       eventbench serve NAME --servers-file FILE [options]    your own server (or --server 'NAME=CMD')
+       eventbench serve --list [--servers-file FILE]
 
 Once it answers it prints exactly one line on stdout, \`listening on http://HOST:PORT/\`; notes go to stderr.
 
@@ -40,6 +43,7 @@ Options:
                            eventbench serve threads --max-live 2000
   --runtime R            run a TypeScript model under node, bun or deno (default node; also MODEL@bun)
                            eventbench serve events --runtime bun
+${USER_SERVER_HELP}
   -h, --help             this text
 
 Example:
@@ -79,15 +83,44 @@ export function serveOptions(values: Record<string, unknown>): ServeOptions {
   return options;
 }
 
-async function list(): Promise<number> {
-  const rows = await Promise.all(models.map(async (m) => ({ m, availability: await m.available() })));
-  const width = Math.max(...models.map((m) => m.name.length));
-  const rowWidth = Math.max(...models.map((m) => (m.paperRow ?? '-').length));
+async function list(all: readonly ServerModel[]): Promise<number> {
+  const rows = await Promise.all(all.map(async (m) => ({ m, availability: await m.available() })));
+  const width = Math.max(...all.map((m) => m.name.length));
+  const rowWidth = Math.max(...all.map((m) => (m.paperRow ?? '-').length));
   for (const { m, availability } of rows) {
     const missing = availability.ok ? '' : `  [unavailable: ${availability.reason}; ${availability.hint}]`;
     process.stdout.write(`${m.name.padEnd(width)}  ${m.family.padEnd(10)}  ${(m.paperRow ?? '-').padEnd(rowWidth)}  ${m.summary}${missing}\n`);
   }
   return EXIT.ok;
+}
+
+/**
+ * Stays up until a signal, or until whoever started us is gone (a runner killed with -9 cannot send one); then
+ * closes (which ends every child). A server that ends by itself (a user's server that crashed) is a failure, with why.
+ */
+async function serveUntilStopped(name: string, server: RunningServer): Promise<void> {
+  const parent = process.ppid;
+  let orphanWatch: NodeJS.Timeout | undefined;
+  let died: string | undefined;
+  const signal = await new Promise<NodeJS.Signals | 'parent gone' | 'ended'>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+    orphanWatch = setInterval(() => { if (process.ppid !== parent) resolve('parent gone'); }, 1000);
+    orphanWatch.unref();
+    void server.ended?.then((why) => { died = why; resolve('ended'); });
+  });
+  clearInterval(orphanWatch);
+  if (died !== undefined) {
+    await server.close();
+    throw new ServerError(died);
+  }
+  const forced = setTimeout(() => {
+    process.stderr.write(`eventbench serve: ${name} did not close within 10 s of ${signal}\n`);
+    process.exit(EXIT.failure);
+  }, 10_000);
+  forced.unref();
+  await server.close();
+  clearTimeout(forced);
 }
 
 export const serve: Command = {
@@ -104,18 +137,26 @@ export const serve: Command = {
       workers: { type: 'string' },
       'max-live': { type: 'string' },
       runtime: { type: 'string' },
+      ...USER_SERVER_OPTIONS,
     });
-    if (values.list) return list();
-    const names = models.map((m) => m.name).join(', ');
-    const [name, ...extra] = positionals;
+    const user = userServersOf(values);
+    if (values.list) return list([...models, ...user]);
+    const names = [...models, ...user].map((m) => m.name).join(', ');
+    // `serve --server 'mine=...'` alone serves that one server.
+    const [name = user.length === 1 && values['servers-file'] === undefined ? user[0]!.name : undefined, ...extra] = positionals;
     if (name === undefined) throw new UsageError('MODEL', '', `expected one of ${names}`, 'see `eventbench serve --list`');
     if (extra.length > 0) throw new UsageError('MODEL', extra.join(' '), 'expected a single model name');
-    const where = resolveServeRuntime(name, values.runtime);
+    const mine = user.find((m) => m.name === name);
+    if (mine && values.runtime !== undefined) {
+      throw new UsageError('--runtime', values.runtime, `is for the TypeScript models; ${name} is your own server`, 'drop --runtime');
+    }
+    const where = mine ? undefined : resolveServeRuntime(name, values.runtime);
     if (where && !isHere(where.runtime)) {
       serveOptions(values); // bad flags are refused here, in one line, before another runtime starts
-      return serveUnder(where.runtime, where.model.name, values);
+      // Only string flags pass on (--server's list does not; it names no built-in model anyway).
+      return serveUnder(where.runtime, where.model.name, values as Record<string, string | boolean | undefined>);
     }
-    const model = where?.model ?? findModel(name);
+    const model = mine ?? where?.model ?? findModel(name);
     if (!model) throw new UsageError('MODEL', name, `expected one of ${names}`, 'see `eventbench serve --list`');
     const options = serveOptions(values);
     const availability = await model.available();
@@ -134,24 +175,7 @@ export const serve: Command = {
     for (const note of server.notes) process.stderr.write(`eventbench serve: note: ${note}\n`);
     process.stdout.write(`listening on ${server.url}\n`);
 
-    // Stay up until a signal, or until whoever started us is gone (a runner killed with -9 cannot send one);
-    // then close (which ends every child) and exit 0.
-    const parent = process.ppid;
-    let orphanWatch: NodeJS.Timeout | undefined;
-    const signal = await new Promise<NodeJS.Signals | 'parent gone'>((resolve) => {
-      process.once('SIGTERM', () => resolve('SIGTERM'));
-      process.once('SIGINT', () => resolve('SIGINT'));
-      orphanWatch = setInterval(() => { if (process.ppid !== parent) resolve('parent gone'); }, 1000);
-      orphanWatch.unref();
-    });
-    clearInterval(orphanWatch);
-    const forced = setTimeout(() => {
-      process.stderr.write(`eventbench serve: ${model.name} did not close within 10 s of ${signal}\n`);
-      process.exit(EXIT.failure);
-    }, 10_000);
-    forced.unref();
-    await server.close();
-    clearTimeout(forced);
+    await serveUntilStopped(model.name, server);
     return EXIT.ok;
   },
 };

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PortInUseError, ServerError } from '../../core/errors.js';
 import { pageBody } from '../page.js';
-import type { Availability, ConnectionKind, RunningServer, ServeOptions, ServerModel } from '../types.js';
+import type { Availability, Conformance, ConnectionKind, RunningServer, ServeOptions, ServerModel } from '../types.js';
 import { freePort, spawnServer, stopServer, urlOf, waitUntilAnswers, type SpawnedServer } from '../spawned.js';
 
 /** Workers, connections and descriptors each production server is configured for (the paper went to 1000 clients). */
@@ -60,6 +60,8 @@ export interface ProductionSpec {
   /** Absolute path of the Debian binary. */
   binary: string;
   debianPackage: string;
+  /** Where it departs from our rules beyond every production server's own headers and 4xx (h2o's head limit). */
+  conformance?: Conformance;
   configure(site: Site): Launch;
 }
 
@@ -101,8 +103,11 @@ async function waitForProcesses(server: SpawnedServer, count: number, what: stri
   }
 }
 
-/** One attempt: configure, start, wait until it answers. Cleans up after itself when it fails. */
-async function attempt(spec: ProductionSpec, options: ServeOptions, port: number): Promise<RunningServer> {
+/**
+ * A server's fresh site: its temporary folder with the page as www/index.html and a run folder the server may write
+ * (owned by SERVER_USER when started as root). The caller removes `dir`.
+ */
+export function prepareSite(spec: Pick<ProductionSpec, 'name'>, options: ServeOptions, port: number): Site {
   const dir = mkdtempSync(path.join(os.tmpdir(), tempPrefix(spec.name)));
   chmodSync(dir, 0o755);
   const docRoot = path.join(dir, 'www');
@@ -117,13 +122,20 @@ async function attempt(spec: ProductionSpec, options: ServeOptions, port: number
     if (!user) throw new ServerError(`${spec.name}: started as root, it needs the user ${SERVER_USER} to run as; create it or run eventbench as another user`);
     chownSync(runDir, user.uid, user.gid);
   }
+  return { dir, docRoot, runDir, port, options, asRoot };
+}
+
+/** One attempt: configure, start, wait until it answers. Cleans up after itself when it fails. */
+async function attempt(spec: ProductionSpec, options: ServeOptions, port: number): Promise<RunningServer> {
+  const site = prepareSite(spec, options, port);
+  const { dir } = site;
   let server: SpawnedServer | undefined;
   const cleanUp = async () => {
     if (server) await stopServer(server);
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const launch = spec.configure({ dir, docRoot, runDir, port, options, asRoot });
+    const launch = spec.configure(site);
     server = spawnServer(spec.binary, launch.args, launch.env, true);
     try {
       await waitUntilAnswers(server, options.host, port, spec.name);
@@ -159,6 +171,8 @@ export function productionModel(spec: ProductionSpec): ServerModel {
     connection: spec.connection,
     slow: false,
     summary: spec.summary,
+    // A production server writes its own headers (Server, Date...) and answers malformed requests with its own 4xx.
+    conformance: { ownBytes: true, any4xx: true, ...spec.conformance },
     available: async () => availability(spec),
     async start(options: ServeOptions): Promise<RunningServer> {
       const status = availability(spec);

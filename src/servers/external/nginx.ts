@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { cappedBacklog } from '../spawned.js';
-import { CLIENTS, SERVER_USER, productionModel, type Launch, type Site } from './launch.js';
+import { CLIENTS, SERVER_USER, productionModel, type Launch, type ProductionSpec, type Site } from './launch.js';
 
 function configure(site: Site): Launch {
   const { dir, docRoot, runDir, port, options } = site;
@@ -45,7 +45,8 @@ http {
   return { args: ['-p', `${dir}/`, '-c', confFile, '-e', errorLog], effectiveBacklog, notes: [], errorLog };
 }
 
-export const nginxModel = productionModel({
+/** How nginx is configured and launched; also what bench/user-server.ts starts as a user's server. */
+export const nginxSpec: ProductionSpec = {
   name: 'nginx',
   paperRow: 'thttpd',
   connection: 'event',
@@ -53,4 +54,6 @@ export const nginxModel = productionModel({
   binary: '/usr/sbin/nginx',
   debianPackage: 'nginx-light',
   configure,
-});
+};
+
+export const nginxModel = productionModel(nginxSpec);

@@ -2,7 +2,7 @@
 // rows (C++20 coroutines, io_uring, goroutines), as server models: each is compiled on first use (build.ts) and run
 // as its own process group, answering like the TypeScript models.
 import { readFileSync } from 'node:fs';
-import type { Availability, ConnectionKind, RunningServer, ServeOptions, ServerModel } from '../types.js';
+import type { Availability, Conformance, ConnectionKind, RunningServer, ServeOptions, ServerModel } from '../types.js';
 import { cappedBacklog, spawnServer, stopServer, urlOf, waitForLine } from '../spawned.js';
 import { buildNative, nativeAvailability, type NativeSource } from './build.js';
 
@@ -15,6 +15,8 @@ interface NativeModelInfo {
   summary: string;
   /** What the host must allow besides the build (io_uring), checked after it. */
   allowed?: () => Availability;
+  /** Where it departs from our request rules (src/servers/types.ts). */
+  conformance?: Conformance;
 }
 
 function nativeModel(source: NativeSource, info: NativeModelInfo): ServerModel {
@@ -26,6 +28,7 @@ function nativeModel(source: NativeSource, info: NativeModelInfo): ServerModel {
     paperRow,
     connection,
     slow: false,
+    ...(info.conformance ? { conformance: info.conformance } : {}),
     summary,
     available: async () => {
       const built = await nativeAvailability(source);
@@ -89,7 +92,11 @@ export const nativeModels: ServerModel[] = [
       allowed: () => ioUringAllowed(),
     }),
   nativeModel({ name: 'go-nethttp', language: 'go', libraries: [] },
-    { name: 'go-nethttp', paperRow: 'ST', connection: 'user-thread', summary: 'Go\'s net/http: a goroutine per connection, GOMAXPROCS=1' }),
+    {
+      name: 'go-nethttp', paperRow: 'ST', connection: 'user-thread', summary: 'Go\'s net/http: a goroutine per connection, GOMAXPROCS=1',
+      // net/http writes its own headers (Date, Content-Type) and its own 400 and 431 bodies.
+      conformance: { ownBytes: true },
+    }),
   nativeModel({ name: 'go-raw', language: 'go', libraries: [] },
     { name: 'go-raw', paperRow: 'ST', connection: 'user-thread', summary: 'a goroutine per connection over net.Listener, common.c\'s request rules, GOMAXPROCS=1' }),
 ];
