@@ -8,11 +8,11 @@ const missing: ServerModel = { ...testCatalog[0]!, name: 'absent', available: as
 const catalog = [...testCatalog, missing];
 const plan = (input: Parameters<typeof resolvePlan>[0]) => resolvePlan(input, undefined, catalog);
 
-test('defaults: every model that can run, the paper range in five loads, three rounds, skipped ones said why', async () => {
+test('defaults: every model that can run, the paper range in three loads, three rounds, skipped ones said why', async () => {
   const r = await plan({});
   assert.deepEqual(r.plan.servers, testCatalog.map((m) => m.name));
   assert.deepEqual(r.skipped, [{ server: 'absent', reason: 'absent is not installed (apt-get install absent)' }]);
-  assert.ok(r.plan.loads.length >= 5 && r.plan.loads.length <= 12);
+  assert.ok(r.plan.loads.length >= 3 && r.plan.loads.length <= 12);
   assert.equal(r.plan.rounds, 3);
   assert.equal(r.plan.throttlePeriodMs, 10);
   assert.equal(typeof r.plan.seed, 'number');
@@ -52,12 +52,17 @@ test('sharing a CPU between server and client is allowed with a warning', async 
   assert.match(r.warnings.join('\n'), /share CPU\(s\) 0/);
 });
 
-test('high-load points are lengthened so 8 waves of load requests fit, at most 5× the plan', async () => {
+test('high-load points are lengthened so 8 waves of load requests fit, at most 3 s or 5× the plan', async () => {
   const { plan: p } = await plan({ durationS: 1 });
   assert.equal(pointDurationS(p, 1000), 1, 'no throughput known yet');
   assert.equal(pointDurationS(p, 100, 5000), 1, 'a fast server needs no more');
   assert.equal(pointDurationS(p, 1000, 4000), 2);
   assert.equal(pointDurationS(p, 1000, 100), 5, 'capped');
+  const { plan: d } = await plan({});
+  assert.equal(pointDurationS(d, 1000, 4000), 2, 'the default 0.4 s points are lengthened to their 8 waves');
+  assert.equal(pointDurationS(d, 1000, 1000), 3, '... up to 3 s, as the 0.6 s points before them');
+  const { maxPointS: _, ...old } = d;
+  assert.equal(pointDurationS(old, 1000, 1000), 2, 'a run before maxPointS: 5 × its points');
   const { plan: quick } = await plan({ quick: true });
   assert.equal(pointDurationS(quick, 300, 100), quick.durationS, '--quick points stay short');
   const { plan: counted } = await plan({ requests: 5000 });

@@ -67,9 +67,12 @@ export function closedLoop(i: ClosedInput): Experiment<Point> {
       // A point at a high load is lengthened to hold its waves, by the server's throughput at its previous load.
       const previous = i.points.filter((p) => p.server === c.sweep.server && p.status === 'ok' && p.load < c.step).pop();
       const durationS = pointDurationS(plan, c.step, previous?.result?.throughputRps);
+      // A server whose warm-up has just ended steady at this very load is settled there already.
+      const settled = c.sessionWarmup?.steady === true && c.sessionWarmup.concurrency === c.step;
+      const warmupRequests = trial.warmupRequests ?? (settled ? 0 : undefined);
       const p = await measurePoint(c.session, {
         plan, load: c.step, round: c.sweep.round, onWarning: i.warn, ...(durationS !== undefined ? { durationS } : {}),
-        ...(trial.warmupRequests !== undefined ? { warmupRequests: trial.warmupRequests } : {}), ...(c.signal ? { signal: c.signal } : {}),
+        ...(warmupRequests !== undefined ? { warmupRequests } : {}), ...(c.signal ? { signal: c.signal } : {}),
       });
       if (p !== 'aborted' && c.sessionWarmup && p.status === 'ok') p.warmup = { session: c.sessionWarmup, ...p.warmup };
       return p;

@@ -1,7 +1,7 @@
 // Text renderers: Markdown (for a paper or a pull request), CSV (one table), JSON (the whole model). Pure: model
 // in, string out. The sentences both Markdown and HTML show (the summary, the environment) are made here once.
 import { slopeOf, type ReportModel, type ServerSummary } from './model.js';
-import { MAX_STRETCH, QUICK_DEFAULTS, WAVES_PER_POINT } from '../sweep/plan.js';
+import { longestPointS, QUICK_DEFAULTS, WAVES_PER_POINT } from '../sweep/plan.js';
 import type { Plan } from '../sweep/schema.js';
 import { POINT_FLAG_KINDS } from '../sweep/verdict.js';
 import {
@@ -116,7 +116,7 @@ export function pointRule(p: Plan): string {
   if (p.durationS === undefined) return `${groupDigits(p.requests ?? 0)} requests, ${trim}`;
   const cap = p.requests !== undefined ? `, at most ${groupDigits(p.requests)} requests` : '';
   if (p.durationS <= QUICK_DEFAULTS.durationS) return `${p.durationS} s (a --quick point, not lengthened)${cap}, ${trim}`;
-  const longest = Number((MAX_STRETCH * p.durationS).toFixed(3));
+  const longest = Number(longestPointS(p)!.toFixed(3));
   return `${p.durationS} s, lengthened to hold ${WAVES_PER_POINT} waves of l requests at the server's rate at its previous load, `
     + `up to ${longest} s${cap}; ${trim}`;
 }

@@ -41,10 +41,12 @@ export interface Plan {
   requests?: number;
   /**
    * Seconds per point, or undefined when the point is count-bound. A point at a high load may run up to
-   * MAX_STRETCH (5) × this so that WAVES_PER_POINT (8) waves of `load` requests fit (src/sweep/plan.ts
-   * pointDurationS); its result records what it ran.
+   * maxPointS so that WAVES_PER_POINT (8) waves of `load` requests fit (src/sweep/plan.ts pointDurationS); its
+   * result records what it ran.
    */
   durationS?: number;
+  /** The longest a time-bound point may be lengthened to, s; absent in older runs, which used MAX_STRETCH (5) × durationS. */
+  maxPointS?: number;
   /** Requests dropped at each end of a point: the smaller of this and the point's load (its closed-loop ramp). */
   trim: number;
   pageBytes: number;
