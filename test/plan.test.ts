@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resolvePlan, pointTrim, planSweeps, roundOrder, pointDurationS, RUN_DEFAULTS, QUICK_DEFAULTS, maxLoadHere } from '../src/sweep/plan.js';
+import {
+  resolvePlan, pointTrim, planSweeps, roundOrder, pointDurationS, RUN_DEFAULTS, QUICK_DEFAULTS, SHARPEN_DEFAULTS, maxLoadHere,
+} from '../src/sweep/plan.js';
 import type { ServerModel } from '../src/servers/registry.js';
 import { testCatalog } from './helpers/runner.js';
 
@@ -45,6 +47,48 @@ test('bad input is refused with one clear line naming the field, the value and t
     [{ engine: 'wrk' as never }, /^--engine: got "wrk", expected one of eventbench, ab/],
   ];
   for (const [input, message] of cases) await assert.rejects(plan(input), { code: 'EB_USAGE', message }, JSON.stringify(input));
+});
+
+test('the default plan asks ±10% of every ratio within 10 minutes; --repeat and --quick measure exactly their rounds', async () => {
+  const d = (await plan({})).plan;
+  assert.equal(d.precision, SHARPEN_DEFAULTS.precision);
+  assert.equal(d.budgetS, SHARPEN_DEFAULTS.budgetS);
+  assert.equal(d.reference, undefined, 'the report\'s own default unless asked');
+  for (const fixed of [{ rounds: 3 }, { quick: true }]) {
+    const p = (await plan(fixed)).plan;
+    assert.equal(p.precision, undefined, JSON.stringify(fixed));
+    assert.equal(p.budgetS, undefined, JSON.stringify(fixed));
+  }
+  const asked = (await plan({ rounds: 5, precision: 0.05 })).plan;
+  assert.deepEqual([asked.rounds, asked.precision, asked.budgetS], [5, 0.05, SHARPEN_DEFAULTS.budgetS]);
+  const budget = (await plan({ quick: true, budgetS: 90, reference: 'tiny-tree' })).plan;
+  assert.deepEqual([budget.precision, budget.budgetS, budget.reference], [SHARPEN_DEFAULTS.precision, 90, 'tiny-tree']);
+});
+
+test('bad --precision, --budget and --reference are refused with one line each', async () => {
+  const { parseRunArgs } = await import('../src/cli/commands/run.js');
+  const cases: [string[], RegExp][] = [
+    [['--precision', '0.2%'], /^--precision: got "0\.2%", the limit is 1% to 100%; e\.g\. --precision 5% or --precision 0\.05$/],
+    [['--precision', '5'], /^--precision: got "5", the limit is 1% to 100% \(a bare number is a fraction\); e\.g\. --precision 5%/],
+    [['--precision', 'tight'], /^--precision: got "tight", expected a share such as 5% or 0\.05$/],
+    [['--budget', '10x'], /^--budget: got "10x", expected a time such as 90s, 10m, 1h or a number of seconds; e\.g\. --budget 10m$/],
+    [['--budget', '0s'], /^--budget: got "0s", the limit is 1s to 24h; e\.g\. --budget 10m$/],
+    [['--budget', '2d'], /^--budget: got "2d", expected a time such as 90s/],
+  ];
+  for (const [argv, message] of cases) assert.throws(() => parseRunArgs(argv), { code: 'EB_USAGE', message }, argv.join(' '));
+  for (const [raw, share] of [['5%', 0.05], ['0.05', 0.05], ['12.5%', 0.125]] as const) {
+    assert.equal(parseRunArgs(['--precision', raw]).input.precision, share);
+  }
+  for (const [raw, s] of [['90s', 90], ['10m', 600], ['1h', 3600], ['45', 45], ['1.5m', 90]] as const) {
+    assert.equal(parseRunArgs(['--budget', raw]).input.budgetS, s);
+  }
+  // The library checks the same ranges for callers that skip the command line.
+  await assert.rejects(plan({ precision: 2 }), { code: 'EB_USAGE', message: /^--precision: got 2, the limit is 0\.01 to 1$/ });
+  await assert.rejects(plan({ budgetS: 0 }), { code: 'EB_USAGE', message: /^--budget: got 0, the limit is 1 to 86400$/ });
+  await assert.rejects(plan({ servers: ['tiny'], reference: 'tiny-tree' }),
+    { code: 'EB_USAGE', message: /^--reference: got "tiny-tree", is not a server of this run; expected one of tiny; add it to --servers/ });
+  await assert.rejects(plan({ reference: 'absent' }),
+    { code: 'EB_USAGE', message: /^--reference: got "absent", cannot run here: absent is not installed \(apt-get install absent\);/ });
 });
 
 test('sharing a CPU between server and client is allowed with a warning', async () => {

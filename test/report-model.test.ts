@@ -9,7 +9,7 @@ import { glance } from '../src/report/text.js';
 import { ResultsError } from '../src/report/read.js';
 import { POINTS_FILE } from '../src/sweep/schema.js';
 import { exactRun } from './helpers/exact.js';
-import { point, realisticRun, runInfo, writeRun } from './helpers/results.js';
+import { point, realisticRun, roundsRun, runInfo, writeRun } from './helpers/results.js';
 
 const close = (got: number | null | undefined, want: number, eps = 1e-9) =>
   assert.ok(got !== null && got !== undefined && Math.abs(got - want) <= eps, `got ${got}, want ${want}`);
@@ -168,18 +168,6 @@ test('a slope that is not positive is flagged and not ranked; a fit on two loads
  * Three rounds of servers on lines (1 ms + slope·l), each round's process scaling all its points by its factor and
  * each point wiggled by ±1%; the reference is lighttpd at 0.1 ms/client.
  */
-function roundsRun(specs: { server: string; slopeMs: number; factors: number[]; flagAt?: { load: number; round: number } }[]) {
-  const loads = [10, 100, 250, 500, 1000];
-  const points = specs.flatMap((s) => s.factors.flatMap((f, r) => loads.map((load, i) => point({
-    server: s.server, family: 'typescript', load, round: r + 1,
-    meanLatencyMs: (1 + s.slopeMs * load) * f * (1 + 0.01 * Math.sin(3.1 * i + 1.7 * r + s.slopeMs * 50)),
-    // A flagged point (client-bound: half the offered load was in flight) stays out of every fit.
-    ...(s.flagAt?.load === load && s.flagAt.round === r + 1 ? { measuredLoad: load / 2 } : {}),
-  }))));
-  const info = runInfo(specs.map((s) => s.server), loads);
-  info.plan.rounds = 3;
-  return { info, points, stored: { dir: '/nowhere', info, points, notes: [] } };
-}
 
 test('rank only what is known: "X is 2× Y" where the paired ratio excludes 1, nothing where it holds 1', () => {
   const { stored } = roundsRun([

@@ -25,7 +25,8 @@ import type { Sweep } from './engine.js';
  *   is paid once per server per round, since a server is started fresh for each round and then kept warm across
  *   that round's loads (README: "fresh or warm");
  * - three rounds (--repeat), each over every server and load, servers shuffled per round from a recorded seed, so
- *   that the machine's drift lands on every server alike and every slope gets an interval;
+ *   that the machine's drift lands on every server alike and every slope gets an interval; then rounds are added
+ *   where the ratio intervals are widest, while the budget lasts (`precision`, `budgetS`, src/sweep/sharpen.ts);
  * - three loads over the paper's 1..1000: the variance that matters is the process's (a fresh process is faster
  *   or slower at every load of its round), which more loads per round do not average, while each load costs
  *   every sweep its settle and its point. The relatively weighted line (fit.ts) through 10, 250 and 1000 carries
@@ -43,8 +44,13 @@ import type { Sweep } from './engine.js';
  * - the throttle's period is 10 ms, so a quarter-core server behaves like a slow CPU, not like a fast one that
  *   stalls 75 ms in every 100 (src/host/throttle.ts).
  * Priced part by part from the stored run: 27 servers × 3 rounds ≈ 525 s (warm-ups 150, `processes` and
- * `threads` 70, starts and stops 40, points 265), against about 780 s for the 5 loads, 0.6 s points and 0.3 s
- * settles before.
+ * `threads` 70, starts and stops 40, points 265; about 780 s with the 5 loads, 0.6 s points and 0.3 s settles
+ * before), the memory phase ≤ 90 s, the report ≈ 10 s. So with every server installed the planned rounds fill
+ * the 10 minutes by themselves and few rounds or none are added (the run says which servers missed the
+ * precision, and by how much it passed its budget); with fewer servers the budget buys rounds where they are
+ * needed. The precision asked is ±10% of every ratio to the reference: two servers whose slopes differ by a
+ * fifth are then told apart, the size of the differences the paper reads (ST against CPC, nginx against
+ * lighttpd), and it is the target of bench:repro.
  */
 export const RUN_DEFAULTS = {
   loads: [10, 250, 1000],
@@ -66,6 +72,16 @@ export const RUN_DEFAULTS = {
   errorShareCap: 0.05,
   warmup: { session: SESSION_WARMUP, load: LOAD_WARMUP },
 } as const;
+
+/**
+ * What a run spends beyond its planned rounds (`--precision`, `--budget`): the half-width asked of every ratio
+ * interval to the reference, and the seconds the whole run may take (see RUN_DEFAULTS for why these). Applied to
+ * the default plan; an explicit --repeat or --quick measures exactly its rounds unless either flag is given.
+ */
+export const SHARPEN_DEFAULTS = { precision: 0.1, budgetS: 600 } as const;
+/** The limits of --precision (a share of the ratio) and --budget (seconds). */
+export const PRECISION_LIMITS = { min: 0.01, max: 1 } as const;
+export const BUDGET_LIMITS_S = { min: 1, max: 24 * 3600 } as const;
 
 /**
  * `--quick`: three loads, one round, short points and short warm-ups, for a first look in about a minute and a
@@ -114,6 +130,12 @@ export interface PlanInput {
   openLoop?: number[];
   /** The memory phase (default on; `--no-memory`: false). */
   memory?: boolean;
+  /** The half-width asked of every ratio interval to the reference (`--precision`, 0.05: ±5%). */
+  precision?: number;
+  /** Seconds the whole run may take (`--budget`): sweeps, open loop, memory phase and report. */
+  budgetS?: number;
+  /** The server ratios divide by, measured in every added round (`--reference`); one of the run's servers. */
+  reference?: string;
 }
 
 export interface ResolvedPlan {
@@ -159,6 +181,7 @@ export async function resolvePlan(input: PlanInput, available = modelAvailabilit
   if (input.requests !== undefined && input.requests < top) {
     throw new UsageError('--requests', input.requests, `must be at least the largest load (${top})`, `raise -n or lower --loads`);
   }
+  checkReference(input, chosen, skipped);
   const plan = buildPlan(input, chosen, loads, backlog, cpus);
   const runtimes = runtimeVersions(chosen);
   if (Object.keys(runtimes).some((r) => r !== 'node')) plan.runtimes = runtimes;
@@ -188,6 +211,8 @@ function checkNumbers(input: PlanInput): void {
   positive('--error-cap', input.errorShareCap, 0, 1, false);
   positive('--throttle-period-ms', input.throttlePeriodMs, MIN_THROTTLE_PERIOD_MS, MAX_THROTTLE_PERIOD_MS, false);
   positive('--seed', input.seed, 0, 2 ** 31 - 1, true);
+  positive('--precision', input.precision, PRECISION_LIMITS.min, PRECISION_LIMITS.max, false);
+  positive('--budget', input.budgetS, BUDGET_LIMITS_S.min, BUDGET_LIMITS_S.max, false);
   const engine = input.engine ?? RUN_DEFAULTS.engine;
   if (!ENGINES.includes(engine)) throw new UsageError('--engine', engine, `expected one of ${ENGINES.join(', ')}`);
 }
@@ -237,6 +262,24 @@ async function chooseServers(input: PlanInput, available: typeof modelAvailabili
   return { chosen, skipped };
 }
 
+/** The reference, when asked, must be a server of this run: every added round measures it. */
+function checkReference(input: PlanInput, chosen: readonly ServerModel[], skipped: readonly { server: string; reason: string }[]): void {
+  const asked = input.reference;
+  if (asked === undefined || chosen.some((m) => m.name === asked)) return;
+  const gone = skipped.find((s) => s.server === asked);
+  if (gone) throw new UsageError('--reference', asked, `cannot run here: ${gone.reason}`, 'choose another reference');
+  throw new UsageError('--reference', asked, `is not a server of this run; expected one of ${chosen.map((m) => m.name).join(', ')}`,
+    'add it to --servers or choose another');
+}
+
+/**
+ * Whether the run adds rounds where the intervals are widest: when --precision or --budget is given, and in the
+ * default plan; an explicit --repeat or --quick measures exactly the rounds it names.
+ */
+function sharpens(input: PlanInput): boolean {
+  return input.precision !== undefined || input.budgetS !== undefined || (input.quick !== true && input.rounds === undefined);
+}
+
 /** The plan: the input checked, every field left out at its default (--quick's where it has one). */
 function buildPlan(input: PlanInput, chosen: ServerModel[], loads: number[], backlog: number, cpus: ReturnType<typeof checkCpus>): Plan {
   const quick = input.quick === true;
@@ -260,6 +303,9 @@ function buildPlan(input: PlanInput, chosen: ServerModel[], loads: number[], bac
     // 3 s, as the 0.6 s points before it were lengthened to; a longer --duration keeps its 5×.
     ...(timeBound && !quick ? { maxPointS: Math.max(RUN_DEFAULTS.maxPointS, MAX_STRETCH * (input.durationS ?? RUN_DEFAULTS.durationS)) }
       : {}),
+    ...(sharpens(input)
+      ? { precision: input.precision ?? SHARPEN_DEFAULTS.precision, budgetS: input.budgetS ?? SHARPEN_DEFAULTS.budgetS } : {}),
+    ...(input.reference !== undefined ? { reference: input.reference } : {}),
   };
 }
 
@@ -305,8 +351,8 @@ export function longestPointS(plan: Plan): number | undefined {
 
 
 /** The order of servers in round `round` (1-based): the plan's servers shuffled by the plan's seed and the round. */
-export function roundOrder(plan: Plan, round: number): string[] {
-  return shuffled(plan.servers, ((plan.seed ?? 0) + Math.imul(round, 0x9e3779b1)) >>> 0);
+export function roundOrder(plan: Plan, round: number, servers: readonly string[] = plan.servers): string[] {
+  return shuffled(servers, ((plan.seed ?? 0) + Math.imul(round, 0x9e3779b1)) >>> 0);
 }
 
 /** Every sweep of the plan in run order (round 1 over all servers, shuffled, then round 2, ...), at `steps`. */

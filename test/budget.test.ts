@@ -1,0 +1,97 @@
+// Issue 19: `run --precision --budget` on real tiny servers (test/helpers/runner.ts) and the real load client. The
+// budget stops the run on time; the planned rounds run whole even past it, and the run says by how much and why;
+// a run interrupted in an added round is completed by --resume, and no point is measured twice.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runExperiment, type RunEvent } from '../src/sweep/runner.js';
+import { readRun, writeRunInfo } from '../src/sweep/store.js';
+import type { PlanInput } from '../src/sweep/plan.js';
+import type { Point } from '../src/sweep/schema.js';
+import { testCatalog, testTrial, SERVE_SCRIPT, processesRunning } from './helpers/runner.js';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'eventbench-budget-'));
+const lines = (dir: string) => readFileSync(join(dir, 'points.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Point);
+const key = (p: Point) => `${p.server}@${p.load}#${p.round}`;
+/** Two tiny servers, two planned rounds, a precision no tiny server meets: rounds are added until the budget ends. */
+const INPUT: PlanInput = {
+  servers: ['tiny', 'tiny-tree'], loads: [4, 16], requests: 400, serverCpuShare: 0, rounds: 2, seed: 5,
+  precision: 0.01, reference: 'tiny', memory: false,
+};
+/**
+ * How far past its budget a run may end: the clock prices a round by what the same servers cost before, and a
+ * busy machine (other suites build and test beside this one) can make one sweep a few seconds slower than that.
+ */
+const MARGIN_S = 5;
+
+test('the budget stops the run on time: rounds are added, each beside the reference, until the next would not fit', async (t) => {
+  const dir = join(tmp(), 'r');
+  t.after(() => rmSync(join(dir, '..'), { recursive: true, force: true }));
+  const budgetS = 30;
+  const events: RunEvent[] = [];
+  const t0 = performance.now();
+  const out = await runExperiment({
+    input: { ...INPUT, budgetS }, out: dir, catalog: testCatalog, trial: testTrial, reserveS: 2, onEvent: (e) => events.push(e),
+  });
+  const tookS = (performance.now() - t0) / 1000;
+  assert.ok(tookS <= budgetS - 2 + MARGIN_S, `took ${tookS.toFixed(1)} s of a ${budgetS} s budget (2 s kept for a report)`);
+  const info = readRun(dir).info;
+  const added = info.addedRounds ?? [];
+  const points = lines(dir);
+  assert.equal(points.filter((p) => p.round <= 2).length, 8, 'the planned rounds run whole');
+  // Two tiny servers' two rounds take about 12 s here, so the budget holds a round more at least.
+  assert.ok(added.length >= 1, `no round added in ${tookS.toFixed(1)} s: ${JSON.stringify(info.precisionOutcome)}`);
+  for (const a of added) {
+    assert.equal(a.round, 3 + added.indexOf(a), 'numbered on from the planned rounds');
+    assert.deepEqual([...a.servers].sort(), ['tiny', 'tiny-tree'], 'the reference beside the server it sharpens');
+    assert.deepEqual(a.sharpening.map((s) => s.server), ['tiny-tree']);
+    assert.deepEqual(points.filter((p) => p.round === a.round).map(key).sort(),
+      [`tiny-tree@16#${a.round}`, `tiny-tree@4#${a.round}`, `tiny@16#${a.round}`, `tiny@4#${a.round}`]);
+  }
+  const sharpened = events.filter((e): e is Extract<RunEvent, { type: 'added-round' }> => e.type === 'added-round');
+  assert.equal(sharpened.length, added.length);
+  assert.ok(sharpened.every((e) => e.asked === 0.01 && e.budgetLeftS > 0 && e.priceS > 0));
+  // It stopped because the next round did not fit (a tiny server's ratio is never within 1%), and said so.
+  const stop = events.find((e): e is Extract<RunEvent, { type: 'precision' }> => e.type === 'precision')!;
+  assert.match(stop.stopped, /^the next round \(tiny and tiny-tree, priced \d+ s\) does not fit in the \d+ s left of the budget$/);
+  assert.deepEqual(info.precisionOutcome, stop.outcome);
+  assert.equal(info.precisionOutcome!.reference, 'tiny');
+  assert.deepEqual(info.precisionOutcome!.missed.map((m) => [m.server, m.rounds]), [['tiny-tree', 2 + added.length]]);
+  assert.ok(info.spentS! > 0 && info.spentS! <= tookS + 0.5);
+  assert.equal(out.interrupted, false);
+  assert.deepEqual(await processesRunning(SERVE_SCRIPT), []);
+
+  // Interrupted in its last added round: that round's last sweep had not been measured.
+  const last = added.at(-1)!;
+  const lastServer = last.servers.at(-1)!;
+  const kept = points.filter((p) => !(p.round === last.round && p.server === lastServer));
+  writeFileSync(join(dir, 'points.jsonl'), kept.map((p) => JSON.stringify(p)).join('\n') + '\n');
+  const { precisionOutcome: _, finishedAt: __, ...cut } = info;
+  writeRunInfo(dir, { ...cut, interrupted: true });
+  const resumed = await runExperiment({ input: {}, resume: dir, catalog: testCatalog, trial: testTrial, reserveS: 2 });
+  const after = lines(dir);
+  assert.deepEqual(after.map(key).sort(), points.map(key).sort(), 'the added round is completed, and nothing is measured twice');
+  assert.deepEqual(after.slice(kept.length).map(key).sort(), [`${lastServer}@16#${last.round}`, `${lastServer}@4#${last.round}`]);
+  // The budget counts what the first session spent: nothing is left for another round.
+  const again = readRun(dir).info;
+  assert.equal(again.addedRounds!.length, added.length);
+  assert.match(again.precisionOutcome!.stopped, /does not fit/);
+  assert.equal(resumed.interrupted, false);
+  assert.deepEqual(await processesRunning(SERVE_SCRIPT), []);
+});
+
+test('validity first: the planned rounds run whole past a tiny budget, and the run says by how much and why', async (t) => {
+  const dir = join(tmp(), 'r');
+  t.after(() => rmSync(join(dir, '..'), { recursive: true, force: true }));
+  const out = await runExperiment({ input: { ...INPUT, budgetS: 1 }, out: dir, catalog: testCatalog, trial: testTrial });
+  assert.equal(lines(dir).length, 8, 'every point of both planned rounds');
+  const info = readRun(dir).info;
+  assert.equal(info.addedRounds, undefined);
+  assert.match(info.precisionOutcome!.stopped, /does not fit in the 0 s left of the budget/);
+  assert.ok(info.overBudget!.byS > 1, JSON.stringify(info.overBudget));
+  assert.match(info.overBudget!.why, /^validity first: the 2 planned rounds run whole, and with what follows them they need more /);
+  assert.match(info.overBudget!.why, /than the budget \(closed sweep \d+ s; budget 1 s\)$/);
+  assert.equal(out.interrupted, false);
+});
