@@ -108,7 +108,7 @@ export function glance(model: ReportModel): string[] {
 function precisionLines(model: ReportModel): string[] {
   const lines: string[] = [];
   const p = model.precision;
-  if (p) {
+  if (p && p.reached.length + p.missed.length > 0) {
     const ranked = p.reached.length + p.missed.length;
     const added = p.addedRounds > 0 ? ` and ${p.addedRounds} added where the intervals were widest` : '';
     const rounds = `${p.plannedRounds} planned round(s)${added}`;

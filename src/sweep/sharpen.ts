@@ -95,6 +95,7 @@ function whyNoRound(
   reference: string,
 ): string {
   const missing = runnable.filter((p) => p.halfWidth !== null && p.halfWidth > asked);
+  if (!runnable.some((p) => p.halfWidth !== null)) return `no server but the reference, ${reference}, has a slope to form a ratio with`;
   if (missing.length === 0) return `every ratio to ${reference} is within ${halfWidthText(asked)}`;
   const open = missing.filter((p) => p.rounds < MAX_ROUNDS);
   if (open.length === 0) return `the servers that miss ${halfWidthText(asked)} have had ${MAX_ROUNDS} rounds`;

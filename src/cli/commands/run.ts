@@ -232,8 +232,11 @@ function precisionLines(e: Extract<RunEvent, { type: 'precision' }>): string[] {
   if (!o) return lines;
   const ranked = o.reached.length + o.missed.length;
   const missed = o.missed.map((m) => `${m.server} ${halfWidthText(m.halfWidth)}`).join(', ');
-  lines.push(`precision ${halfWidthText(o.asked)} of every ratio to ${o.reference}: reached by ${o.reached.length} of ${ranked}`
-    + `${missed ? `; not by ${missed}` : ''}${o.noRatio.length > 0 ? `; no ratio: ${o.noRatio.join(', ')}` : ''}`);
+  const noRatio = o.noRatio.length > 0 ? `; no ratio: ${o.noRatio.join(', ')}` : '';
+  if (ranked > 0) {
+    lines.push(`precision ${halfWidthText(o.asked)} of every ratio to ${o.reference}: reached by ${o.reached.length} of ${ranked}`
+      + `${missed ? `; not by ${missed}` : ''}${noRatio}`);
+  }
   return lines;
 }
 
