@@ -15,10 +15,13 @@ import { testCatalog, testTrial, SERVE_SCRIPT, processesRunning } from './helper
 const tmp = () => mkdtempSync(join(tmpdir(), 'eventbench-budget-'));
 const lines = (dir: string) => readFileSync(join(dir, 'points.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Point);
 const key = (p: Point) => `${p.server}@${p.load}#${p.round}`;
-/** Two tiny servers, two planned rounds, a precision no tiny server meets: rounds are added until the budget ends. */
+/**
+ * Two tiny servers whose latency rises with the load by construction (1 and 2 ms of work a request), two planned
+ * rounds, a precision no such pair meets: rounds are added until the budget ends.
+ */
 const INPUT: PlanInput = {
-  servers: ['tiny', 'tiny-tree'], loads: [4, 16], requests: 400, serverCpuShare: 0, rounds: 2, seed: 5,
-  precision: 0.01, reference: 'tiny', memory: false,
+  servers: ['busy', 'busier'], loads: [4, 16], requests: 300, serverCpuShare: 0, rounds: 2, seed: 5,
+  precision: 0.01, reference: 'busy', memory: false,
 };
 /**
  * How far past its budget a run may end: the clock prices a round by what the same servers cost before, and a
@@ -45,20 +48,23 @@ test('the budget stops the run on time: rounds are added, each beside the refere
   assert.ok(added.length >= 1, `no round added in ${tookS.toFixed(1)} s: ${JSON.stringify(info.precisionOutcome)}`);
   for (const a of added) {
     assert.equal(a.round, 3 + added.indexOf(a), 'numbered on from the planned rounds');
-    assert.deepEqual([...a.servers].sort(), ['tiny', 'tiny-tree'], 'the reference beside the server it sharpens');
-    assert.deepEqual(a.sharpening.map((s) => s.server), ['tiny-tree']);
+    assert.deepEqual([...a.servers].sort(), ['busier', 'busy'], 'the reference beside the server it sharpens');
+    assert.deepEqual(a.sharpening.map((s) => s.server), ['busier']);
     assert.deepEqual(points.filter((p) => p.round === a.round).map(key).sort(),
-      [`tiny-tree@16#${a.round}`, `tiny-tree@4#${a.round}`, `tiny@16#${a.round}`, `tiny@4#${a.round}`]);
+      [`busier@16#${a.round}`, `busier@4#${a.round}`, `busy@16#${a.round}`, `busy@4#${a.round}`]);
   }
   const sharpened = events.filter((e): e is Extract<RunEvent, { type: 'added-round' }> => e.type === 'added-round');
   assert.equal(sharpened.length, added.length);
   assert.ok(sharpened.every((e) => e.asked === 0.01 && e.budgetLeftS > 0 && e.priceS > 0));
-  // It stopped because the next round did not fit (a tiny server's ratio is never within 1%), and said so.
+  // It stopped because the next round did not fit (or, rarely for two processes' ratio, it came within 1%), and said so.
   const stop = events.find((e): e is Extract<RunEvent, { type: 'precision' }> => e.type === 'precision')!;
-  assert.match(stop.stopped, /^the next round \(tiny and tiny-tree, priced \d+ s\) does not fit in the \d+ s left of the budget$/);
+  const byBudget = /^the next round \(busy and busier, priced \d+ s\) does not fit in the \d+ s left of the budget$/
+    .test(stop.stopped);
+  assert.ok(byBudget || stop.stopped === 'every ratio to busy is within ±1.0%', stop.stopped);
   assert.deepEqual(info.precisionOutcome, stop.outcome);
-  assert.equal(info.precisionOutcome!.reference, 'tiny');
-  assert.deepEqual(info.precisionOutcome!.missed.map((m) => [m.server, m.rounds]), [['tiny-tree', 2 + added.length]]);
+  assert.equal(info.precisionOutcome!.reference, 'busy');
+  const outcome = byBudget ? info.precisionOutcome!.missed.map((m) => [m.server, m.rounds]) : info.precisionOutcome!.reached;
+  assert.deepEqual(outcome, byBudget ? [['busier', 2 + added.length]] : ['busier']);
   assert.ok(info.spentS! > 0 && info.spentS! <= tookS + 0.5);
   assert.equal(out.interrupted, false);
   assert.deepEqual(await processesRunning(SERVE_SCRIPT), []);
@@ -69,15 +75,17 @@ test('the budget stops the run on time: rounds are added, each beside the refere
   const kept = points.filter((p) => !(p.round === last.round && p.server === lastServer));
   writeFileSync(join(dir, 'points.jsonl'), kept.map((p) => JSON.stringify(p)).join('\n') + '\n');
   const { precisionOutcome: _, finishedAt: __, ...cut } = info;
-  writeRunInfo(dir, { ...cut, interrupted: true });
+  // Killed once its budget was spent: the round it had started is completed all the same (its pairs need it).
+  writeRunInfo(dir, { ...cut, interrupted: true, spentS: budgetS });
   const resumed = await runExperiment({ input: {}, resume: dir, catalog: testCatalog, trial: testTrial, reserveS: 2 });
   const after = lines(dir);
   assert.deepEqual(after.map(key).sort(), points.map(key).sort(), 'the added round is completed, and nothing is measured twice');
   assert.deepEqual(after.slice(kept.length).map(key).sort(), [`${lastServer}@16#${last.round}`, `${lastServer}@4#${last.round}`]);
-  // The budget counts what the first session spent: nothing is left for another round.
+  // The budget counts on from what the first session spent: nothing is left for another round.
   const again = readRun(dir).info;
   assert.equal(again.addedRounds!.length, added.length);
-  assert.match(again.precisionOutcome!.stopped, /does not fit/);
+  assert.match(again.precisionOutcome!.stopped, /does not fit in the 0 s left|is within/);
+  assert.ok(again.spentS! > budgetS && again.overBudget!.byS > 0, 'and it says it passed the budget');
   assert.equal(resumed.interrupted, false);
   assert.deepEqual(await processesRunning(SERVE_SCRIPT), []);
 });
@@ -89,7 +97,7 @@ test('validity first: the planned rounds run whole past a tiny budget, and the r
   assert.equal(lines(dir).length, 8, 'every point of both planned rounds');
   const info = readRun(dir).info;
   assert.equal(info.addedRounds, undefined);
-  assert.match(info.precisionOutcome!.stopped, /does not fit in the 0 s left of the budget/);
+  assert.match(info.precisionOutcome!.stopped, /^the next round \(busy and busier, priced \d+ s\) does not fit in the 0 s left of the budget$/);
   assert.ok(info.overBudget!.byS > 1, JSON.stringify(info.overBudget));
   assert.match(info.overBudget!.why, /^validity first: the 2 planned rounds run whole, and with what follows them they need more /);
   assert.match(info.overBudget!.why, /than the budget \(closed sweep \d+ s; budget 1 s\)$/);
