@@ -24,7 +24,7 @@ export interface WriteReportOptions {
   outDir?: string;
   /** File name of the HTML page; report.html by default. */
   htmlName?: string;
-  /** The server ratios divide by (default lighttpd, else native-epoll, else events). */
+  /** The server ratios divide by (default the run's --reference, else lighttpd, else native-epoll, else events). */
   reference?: string;
 }
 
@@ -77,7 +77,7 @@ export interface ReportTextOptions {
   format: TextFormat;
   /** For csv: which table (one CSV holds one table). */
   table?: TableName;
-  /** The server ratios divide by (default lighttpd, else native-epoll, else events). */
+  /** The server ratios divide by (default the run's --reference, else lighttpd, else native-epoll, else events). */
   reference?: string;
 }
 

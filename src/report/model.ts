@@ -462,7 +462,7 @@ export interface Ties {
 }
 
 export interface ModelOptions {
-  /** The server ratios divide by (`--reference`); default lighttpd, else native-epoll, else events. */
+  /** The server ratios divide by (`--reference`); default the run's own, else lighttpd, else native-epoll, else events. */
   reference?: string;
 }
 

@@ -57,8 +57,6 @@ export const RUN_DEFAULTS = {
   rounds: 3,
   requests: 30_000,
   durationS: 0.4,
-  /** The longest a point is lengthened to, s (pointDurationS). */
-  maxPointS: 3,
   /** The paper dropped 1000 requests at each end; each point drops min(trim, load), the ramp of a closed loop. */
   trim: 1000,
   pageBytes: DEFAULT_PAGE_BYTES,
@@ -301,8 +299,7 @@ function buildPlan(input: PlanInput, chosen: ServerModel[], loads: number[], bac
     latencyCapMs: input.latencyCapMs ?? (quick ? QUICK_DEFAULTS.latencyCapMs : RUN_DEFAULTS.latencyCapMs),
     errorShareCap: input.errorShareCap ?? RUN_DEFAULTS.errorShareCap,
     // 3 s, as the 0.6 s points before it were lengthened to; a longer --duration keeps its 5×.
-    ...(timeBound && !quick ? { maxPointS: Math.max(RUN_DEFAULTS.maxPointS, MAX_STRETCH * (input.durationS ?? RUN_DEFAULTS.durationS)) }
-      : {}),
+    ...(timeBound && !quick ? { maxPointS: Math.max(MAX_POINT_S, MAX_STRETCH * (input.durationS ?? RUN_DEFAULTS.durationS)) } : {}),
     ...(sharpens(input)
       ? { precision: input.precision ?? SHARPEN_DEFAULTS.precision, budgetS: input.budgetS ?? SHARPEN_DEFAULTS.budgetS } : {}),
     ...(input.reference !== undefined ? { reference: input.reference } : {}),
@@ -324,6 +321,8 @@ export function pointTrim(plan: Plan, load: number): number {
 
 /** Lengthened points are never longer than this many times plan.durationS, or plan.maxPointS where recorded. */
 export const MAX_STRETCH = 5;
+/** A run's points are lengthened up to this many seconds at least (plan.maxPointS), as 0.6 s points were by 5×. */
+export const MAX_POINT_S = 3;
 /**
  * A point should hold this many waves of `load` requests: one trimmed at each end, and six kept, the fewest in
  * which its stationarity can be judged (src/load/steady.ts).
@@ -346,7 +345,7 @@ export function pointDurationS(plan: Plan, load: number, previousRps?: number): 
 
 /** The longest a time-bound point of `plan` may be lengthened to, s; undefined for count-bound points. */
 export function longestPointS(plan: Plan): number | undefined {
-  return plan.durationS === undefined ? undefined : plan.maxPointS ?? MAX_STRETCH * plan.durationS;
+  return plan.durationS === undefined ? undefined : Math.max(plan.durationS, plan.maxPointS ?? MAX_STRETCH * plan.durationS);
 }
 
 
