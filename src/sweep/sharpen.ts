@@ -69,9 +69,8 @@ export type NextRound =
 /** The next round to add, or why none is: every server meets the precision, or the next round does not fit. */
 export function nextAddedRound(i: NextRoundInput): NextRound {
   const asked = i.plan.precision!;
-  const ref = ratioReferenceOf(i.points, i.plan, i.plan.reference);
-  if (ref === null) return { stopped: 'no server has a positive slope to divide by, so no ratio can be sharpened', outcome: null };
-  const reference = ref;
+  const reference = ratioReferenceOf(i.points, i.plan, i.plan.reference);
+  if (reference === null) return { stopped: 'no server has a positive slope to divide by, so no ratio can be sharpened', outcome: null };
   const precision = ratioPrecision(i.points, i.plan, reference);
   const outcomeWith = (stopped: string) => ({ stopped, outcome: precisionOutcome(precision, asked, reference, stopped) });
   if (!i.servers.includes(reference)) return outcomeWith(`the reference, ${reference}, can no longer run here`);
