@@ -4,7 +4,10 @@
 // interval, whether each pair of runs' intervals overlap, the server's process and point spreads in each run,
 // and each run's median half-width. Targets: every pair of runs overlaps for every server (honesty); the median
 // half-width is 10% or less (usefulness); no change of order between two servers untied in both runs of a pair.
-//   node dist/bench/repro.js [--servers a,b,...] [--repeat 4] [--loads 100,500,1000]
+//   node dist/bench/repro.js [--servers a,b,...] [--repeat 4] [--loads 100,500,1000] [--precision 10% --budget 30m]
+//     (--precision and --budget as `eventbench run` takes them: after its planned rounds each run adds rounds where
+//     its ratio intervals are widest, until every one is that narrow or its budget is spent; without them each run
+//     measures exactly its rounds)
 //   node dist/bench/repro.js --from DIR DIR DIR   (reads stored runs again, measures nothing; or --from BASE,
 //                                                  the folder a measured repro left with A, B and C in it)
 // The npm script takes /tmp/eventbench-bench.lock so that no other measurement runs at the same time.
@@ -18,6 +21,8 @@ import { halfWidth, overlaps, projectedHalfWidth, type Interval } from '../src/r
 import { ratioPrecision, type ReportModel } from '../src/report/model.js';
 import type { StoredRun } from '../src/report/read.js';
 import { median } from '../src/core/numbers.js';
+import { durationArg, shareArg } from '../src/core/args.js';
+import { BUDGET_LIMITS_S, PRECISION_LIMITS, type PlanInput } from '../src/sweep/plan.js';
 
 // Four rounds of three loads rather than three of four: the same 12 points per server, but a fresh server process
 // more per server. A TypeScript server's speed varies from one process to the next (V8's choices: one `events`
@@ -32,14 +37,36 @@ const NAMES = ['A', 'B', 'C'];
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { servers: { type: 'string' }, repeat: { type: 'string' }, loads: { type: 'string' }, from: { type: 'string', multiple: true } },
+  options: {
+    servers: { type: 'string' }, repeat: { type: 'string' }, loads: { type: 'string' }, from: { type: 'string', multiple: true },
+    precision: { type: 'string' }, budget: { type: 'string' },
+  },
 });
-const input = {
-  servers: values.servers?.split(',') ?? PLAN.servers,
+const servers = values.servers?.split(',') ?? PLAN.servers;
+const { precision, budgetS } = sharpenFlags();
+
+/** --precision and --budget as `eventbench run` reads them; bad input is one line and exit status 2. */
+function sharpenFlags(): { precision?: number; budgetS?: number } {
+  try {
+    return {
+      precision: shareArg('--precision', values.precision, PRECISION_LIMITS.min, PRECISION_LIMITS.max),
+      budgetS: durationArg('--budget', values.budget, BUDGET_LIMITS_S.min, BUDGET_LIMITS_S.max),
+    };
+  } catch (err) {
+    process.stderr.write(`bench:repro: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+}
+const input: PlanInput = {
+  servers,
   loads: values.loads?.split(',').map(Number) ?? PLAN.loads,
   rounds: Number(values.repeat ?? PLAN.rounds),
   // The closed sweep alone: the memory phase measures something else.
   memory: false,
+  ...(precision !== undefined ? { precision } : {}),
+  ...(budgetS !== undefined ? { budgetS } : {}),
+  // Every added round measures the reference the table divides by.
+  ...(precision !== undefined || budgetS !== undefined ? { reference: servers.includes('lighttpd') ? 'lighttpd' : 'native-epoll' } : {}),
 };
 
 /** The stored runs to compare: those named after --from, or A, B and C inside the one folder named. */
@@ -52,10 +79,12 @@ function storedDirs(from: string[]): string[] {
 async function measure(name: string, out: string, signal: AbortSignal): Promise<{ stored: StoredRun; clock: string }> {
   const t0 = performance.now();
   const etas: { atS: number; etaS: number }[] = [];
-  process.stderr.write(`run ${name}: ${input.servers.join(', ')} at l = ${input.loads.join(', ')}, ${input.rounds} rounds\n`);
+  const sharpen = input.precision !== undefined || input.budgetS !== undefined ? ', then rounds added where the intervals are widest' : '';
+  process.stderr.write(`run ${name}: ${input.servers!.join(', ')} at l = ${input.loads!.join(', ')}, ${input.rounds} rounds${sharpen}\n`);
   const outcome = await runExperiment({
     input, out, signal,
     onEvent: (e) => {
+      if (e.type === 'added-round') process.stderr.write(`\r\x1b[K  round ${e.round.round}, added: ${e.round.servers.join(', ')}\n`);
       if (e.type !== 'point' || e.kept.phase !== 'closed') return;
       if (e.etaS !== undefined) etas.push({ atS: (performance.now() - t0) / 1000, etaS: e.etaS });
       process.stderr.write(`\r\x1b[K  ${e.index + 1}/${e.total} ${e.kept.point.server} @ ${e.kept.point.load} #${e.kept.point.round}`);
@@ -135,6 +164,7 @@ function compareRuns(stored: StoredRun[]): string[] {
     `order changes between servers untied in both runs: ${flips.length === 0 ? 'none' : flips.join(', ')} (target none): `
       + met(flips.length === 0),
     `rounds for a median half-width of ±10%, each run's spreads staying as measured: ${each((i) => roundsFor(stored[i]!, reference))}`,
+    ...stored.map((r, i) => `run ${names[i]}: ${roundsMeasured(r)}`),
     ...clocks,
     `results: ${stored.map((r) => r.dir).join(' ')}`);
   return lines;
@@ -155,6 +185,19 @@ function orderChanges(models: ReportModel[], servers: string[], pairs: [number, 
     }
   }
   return flips;
+}
+
+/** The rounds a run measured (planned, and added where its intervals were widest), and who reached its precision. */
+function roundsMeasured(run: StoredRun): string {
+  const { plan, addedRounds, precisionOutcome: o, spentS, overBudget } = run.info;
+  const added = addedRounds?.length ?? 0;
+  const rounds = `${plan.rounds} planned round(s)${added > 0 ? `, ${added} added` : ''}`;
+  const time = spentS !== undefined ? ` in ${Math.round(spentS)} s${plan.budgetS !== undefined ? ` of ${plan.budgetS} s` : ''}` : '';
+  const over = overBudget ? ` (over by ${Math.round(overBudget.byS)} s: ${overBudget.why})` : '';
+  if (!o) return `${rounds}${time}${over}`;
+  const missed = o.missed.map((m) => `${m.server} ${percent(m.halfWidth ?? Infinity)}`).join(', ');
+  return `${rounds}${time}${over}; precision ${percent(o.asked)} of every ratio to ${o.reference} reached by ${o.reached.length} `
+    + `of ${o.reached.length + o.missed.length}${missed ? ` (not: ${missed})` : ''}; ${o.stopped}`;
 }
 
 /** The fewest rounds at which the median of the servers' projected ratio half-widths is TARGET_HALF_WIDTH or less. */

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resolvePlan, pointTrim, planSweeps, roundOrder, pointDurationS, RUN_DEFAULTS, QUICK_DEFAULTS, maxLoadHere } from '../src/sweep/plan.js';
+import {
+  resolvePlan, pointTrim, planSweeps, roundOrder, pointDurationS, RUN_DEFAULTS, QUICK_DEFAULTS, SHARPEN_DEFAULTS, maxLoadHere,
+} from '../src/sweep/plan.js';
 import type { ServerModel } from '../src/servers/registry.js';
 import { testCatalog } from './helpers/runner.js';
 
@@ -8,11 +10,11 @@ const missing: ServerModel = { ...testCatalog[0]!, name: 'absent', available: as
 const catalog = [...testCatalog, missing];
 const plan = (input: Parameters<typeof resolvePlan>[0]) => resolvePlan(input, undefined, catalog);
 
-test('defaults: every model that can run, the paper range in five loads, three rounds, skipped ones said why', async () => {
+test('defaults: every model that can run, the paper range in three loads, three rounds, skipped ones said why', async () => {
   const r = await plan({});
   assert.deepEqual(r.plan.servers, testCatalog.map((m) => m.name));
   assert.deepEqual(r.skipped, [{ server: 'absent', reason: 'absent is not installed (apt-get install absent)' }]);
-  assert.ok(r.plan.loads.length >= 5 && r.plan.loads.length <= 12);
+  assert.ok(r.plan.loads.length >= 3 && r.plan.loads.length <= 12);
   assert.equal(r.plan.rounds, 3);
   assert.equal(r.plan.throttlePeriodMs, 10);
   assert.equal(typeof r.plan.seed, 'number');
@@ -47,17 +49,64 @@ test('bad input is refused with one clear line naming the field, the value and t
   for (const [input, message] of cases) await assert.rejects(plan(input), { code: 'EB_USAGE', message }, JSON.stringify(input));
 });
 
+test('the default plan asks ±10% of every ratio within 10 minutes; --repeat and --quick measure exactly their rounds', async () => {
+  const d = (await plan({})).plan;
+  assert.equal(d.precision, SHARPEN_DEFAULTS.precision);
+  assert.equal(d.budgetS, SHARPEN_DEFAULTS.budgetS);
+  assert.equal(d.reference, undefined, 'the report\'s own default unless asked');
+  for (const fixed of [{ rounds: 3 }, { quick: true }]) {
+    const p = (await plan(fixed)).plan;
+    assert.equal(p.precision, undefined, JSON.stringify(fixed));
+    assert.equal(p.budgetS, undefined, JSON.stringify(fixed));
+  }
+  const asked = (await plan({ rounds: 5, precision: 0.05 })).plan;
+  assert.deepEqual([asked.rounds, asked.precision, asked.budgetS], [5, 0.05, SHARPEN_DEFAULTS.budgetS]);
+  const budget = (await plan({ quick: true, budgetS: 90, reference: 'tiny-tree' })).plan;
+  assert.deepEqual([budget.precision, budget.budgetS, budget.reference], [SHARPEN_DEFAULTS.precision, 90, 'tiny-tree']);
+});
+
+test('bad --precision, --budget and --reference are refused with one line each', async () => {
+  const { parseRunArgs } = await import('../src/cli/commands/run.js');
+  const cases: [string[], RegExp][] = [
+    [['--precision', '0.2%'], /^--precision: got "0\.2%", the limit is 1% to 100%; e\.g\. --precision 5% or --precision 0\.05$/],
+    [['--precision', '5'], /^--precision: got "5", the limit is 1% to 100% \(a bare number is a fraction\); e\.g\. --precision 5%/],
+    [['--precision', 'tight'], /^--precision: got "tight", expected a share such as 5% or 0\.05$/],
+    [['--budget', '10x'], /^--budget: got "10x", expected a time such as 90s, 10m, 1h or a number of seconds; e\.g\. --budget 10m$/],
+    [['--budget', '0s'], /^--budget: got "0s", the limit is 1s to 24h; e\.g\. --budget 10m$/],
+    [['--budget', '2d'], /^--budget: got "2d", expected a time such as 90s/],
+  ];
+  for (const [argv, message] of cases) assert.throws(() => parseRunArgs(argv), { code: 'EB_USAGE', message }, argv.join(' '));
+  for (const [raw, share] of [['5%', 0.05], ['0.05', 0.05], ['12.5%', 0.125]] as const) {
+    assert.equal(parseRunArgs(['--precision', raw]).input.precision, share);
+  }
+  for (const [raw, s] of [['90s', 90], ['10m', 600], ['1h', 3600], ['45', 45], ['1.5m', 90]] as const) {
+    assert.equal(parseRunArgs(['--budget', raw]).input.budgetS, s);
+  }
+  // The library checks the same ranges for callers that skip the command line.
+  await assert.rejects(plan({ precision: 2 }), { code: 'EB_USAGE', message: /^--precision: got 2, the limit is 0\.01 to 1$/ });
+  await assert.rejects(plan({ budgetS: 0 }), { code: 'EB_USAGE', message: /^--budget: got 0, the limit is 1 to 86400$/ });
+  await assert.rejects(plan({ servers: ['tiny'], reference: 'tiny-tree' }),
+    { code: 'EB_USAGE', message: /^--reference: got "tiny-tree", is not a server of this run; expected one of tiny; add it to --servers/ });
+  await assert.rejects(plan({ reference: 'absent' }),
+    { code: 'EB_USAGE', message: /^--reference: got "absent", cannot run here: absent is not installed \(apt-get install absent\);/ });
+});
+
 test('sharing a CPU between server and client is allowed with a warning', async () => {
   const r = await plan({ serverCpus: '0', clientCpus: '0' });
   assert.match(r.warnings.join('\n'), /share CPU\(s\) 0/);
 });
 
-test('high-load points are lengthened so 8 waves of load requests fit, at most 5× the plan', async () => {
+test('high-load points are lengthened so 8 waves of load requests fit, at most 3 s or 5× the plan', async () => {
   const { plan: p } = await plan({ durationS: 1 });
   assert.equal(pointDurationS(p, 1000), 1, 'no throughput known yet');
   assert.equal(pointDurationS(p, 100, 5000), 1, 'a fast server needs no more');
   assert.equal(pointDurationS(p, 1000, 4000), 2);
   assert.equal(pointDurationS(p, 1000, 100), 5, 'capped');
+  const { plan: d } = await plan({});
+  assert.equal(pointDurationS(d, 1000, 4000), 2, 'the default 0.4 s points are lengthened to their 8 waves');
+  assert.equal(pointDurationS(d, 1000, 1000), 3, '... up to 3 s, as the 0.6 s points before them');
+  const { maxPointS: _, ...old } = d;
+  assert.equal(pointDurationS(old, 1000, 1000), 2, 'a run before maxPointS: 5 × its points');
   const { plan: quick } = await plan({ quick: true });
   assert.equal(pointDurationS(quick, 300, 100), quick.durationS, '--quick points stay short');
   const { plan: counted } = await plan({ requests: 5000 });

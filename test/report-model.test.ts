@@ -5,11 +5,11 @@ import path from 'node:path';
 import { fitLine } from '../src/core/fit.js';
 import { buildModel, readReportRun } from '../src/report/index.js';
 import { knownRatio, ratioPrecision } from '../src/report/model.js';
-import { glance } from '../src/report/text.js';
+import { environmentRows, glance } from '../src/report/text.js';
 import { ResultsError } from '../src/report/read.js';
 import { POINTS_FILE } from '../src/sweep/schema.js';
 import { exactRun } from './helpers/exact.js';
-import { point, realisticRun, runInfo, writeRun } from './helpers/results.js';
+import { point, realisticRun, roundsRun, runInfo, writeRun } from './helpers/results.js';
 
 const close = (got: number | null | undefined, want: number, eps = 1e-9) =>
   assert.ok(got !== null && got !== undefined && Math.abs(got - want) <= eps, `got ${got}, want ${want}`);
@@ -168,18 +168,6 @@ test('a slope that is not positive is flagged and not ranked; a fit on two loads
  * Three rounds of servers on lines (1 ms + slope·l), each round's process scaling all its points by its factor and
  * each point wiggled by ±1%; the reference is lighttpd at 0.1 ms/client.
  */
-function roundsRun(specs: { server: string; slopeMs: number; factors: number[]; flagAt?: { load: number; round: number } }[]) {
-  const loads = [10, 100, 250, 500, 1000];
-  const points = specs.flatMap((s) => s.factors.flatMap((f, r) => loads.map((load, i) => point({
-    server: s.server, family: 'typescript', load, round: r + 1,
-    meanLatencyMs: (1 + s.slopeMs * load) * f * (1 + 0.01 * Math.sin(3.1 * i + 1.7 * r + s.slopeMs * 50)),
-    // A flagged point (client-bound: half the offered load was in flight) stays out of every fit.
-    ...(s.flagAt?.load === load && s.flagAt.round === r + 1 ? { measuredLoad: load / 2 } : {}),
-  }))));
-  const info = runInfo(specs.map((s) => s.server), loads);
-  info.plan.rounds = 3;
-  return { info, points, stored: { dir: '/nowhere', info, points, notes: [] } };
-}
 
 test('rank only what is known: "X is 2× Y" where the paired ratio excludes 1, nothing where it holds 1', () => {
   const { stored } = roundsRun([
@@ -223,4 +211,32 @@ test("the runner's view: every server's ratio half-width to the reference from t
   for (const p of got.filter((x) => x.server !== 'late')) {
     assert.deepEqual(p.ratio, model.servers.find((s) => s.server === p.server)!.ratio);
   }
+});
+
+test('a run that asked a precision: the glance and the flags name who missed it; "slowest is N× the fastest" only where known', () => {
+  const { stored, info } = roundsRun([
+    { server: 'lighttpd', slopeMs: 0.1, factors: [1, 1.02, 0.99] },
+    { server: 'fast', slopeMs: 0.05, factors: [1, 1.01, 0.99] },
+    { server: 'wobbly', slopeMs: 0.2, factors: [0.8, 1.25, 1] },
+    { server: 'slow', slopeMs: 0.8, factors: [1.01, 1, 0.99] },
+  ]);
+  info.plan = { ...info.plan, precision: 0.1, budgetS: 600 };
+  info.addedRounds = [{ round: 4, servers: ['wobbly', 'lighttpd'], reference: 'lighttpd', sharpening: [] }];
+  info.overBudget = { byS: 12.3, why: 'validity first: the 3 planned rounds run whole' };
+  const model = buildModel(stored);
+  const lines = glance(model);
+  const precision = lines.find((l) => l.startsWith('Precision: '))!;
+  assert.match(precision, /^Precision: ±10% asked of every ratio to lighttpd \(run --precision\), after 3 planned round\(s\) and 1 added/);
+  assert.match(precision, /: reached by 2 of 3; not reached by wobbly ±\d+%\.$/);
+  const wobbly = model.servers.find((s) => s.server === 'wobbly')!;
+  const imprecise = wobbly.flags.find((f) => f.kind === 'imprecise')!.text;
+  assert.match(imprecise, /^ratio to lighttpd ±\d+% after 3 round\(s\) with it, wider than the ±10% asked/);
+  assert.ok(model.servers.filter((s) => s.server !== 'wobbly').every((s) => !s.flags.some((f) => f.kind === 'imprecise')));
+  const budget = 'Budget: 600 s asked (run --budget); the run passed it by 12 s: validity first: the 3 planned rounds run whole.';
+  assert.ok(lines.includes(budget), lines.join('\n'));
+  // slow ÷ fast is known (its interval, rounds paired, lies above 1): said with that interval.
+  const slowest = lines.find((l) => l.startsWith('Slowest: '))!;
+  assert.match(slowest, /, 1[56]\.\d \[1[4-7]\.\d–1[5-8]\.\d\]× the fastest's slope \(95% interval, rounds paired\)\.$/);
+  const loads = environmentRows(model).find(([k]) => k === 'loads')![1];
+  assert.match(loads, /3 rounds and 1 added for the widest intervals \(±10% asked of every ratio to lighttpd, budget 600 s\)/);
 });

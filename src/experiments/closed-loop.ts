@@ -2,10 +2,11 @@
 // server is started fresh (pinned, under its quota), warmed to steady state at its first load, then measured at
 // each load in ascending order; each point is flagged (src/sweep/verdict.ts), judged by the stop rules, and
 // appended to points.jsonl the moment it is measured.
-import type { Plan, Point } from '../sweep/schema.js';
+import type { AddedRound, Plan, Point } from '../sweep/schema.js';
 import type { ServerModel } from '../servers/types.js';
 import type { Experiment, PhaseHost, Sweep } from '../sweep/engine.js';
 import { planSweeps, pointDurationS } from '../sweep/plan.js';
+import { addedSweeps } from '../sweep/sharpen.js';
 import { closedPriors } from '../sweep/clock.js';
 import { pointFlags } from '../sweep/verdict.js';
 import { stepCap, stopPoint } from '../sweep/stop.js';
@@ -26,10 +27,15 @@ export interface ClosedInput {
 
 const key = (server: string, step: number, round: number) => `${server}\u0000${step}\u0000${round}`;
 
-/** The sweeps of the plan with something left to measure for `servers`, each with only its loads not measured. */
-export function closedSweepsLeft(plan: Plan, points: readonly Point[], servers: readonly string[]): Sweep[] {
+/**
+ * The sweeps of the plan, and of the rounds added to it, with something left to measure for `servers`, each with
+ * only its loads not measured.
+ */
+export function closedSweepsLeft(
+  plan: Plan, points: readonly Point[], servers: readonly string[], added: readonly AddedRound[] = [],
+): Sweep[] {
   const done = new Set(points.map((p) => key(p.server, p.load, p.round)));
-  return planSweeps(plan)
+  return [...planSweeps(plan), ...added.flatMap((a) => addedSweeps(plan, a))]
     .filter((s) => servers.includes(s.server))
     .map((s) => ({ ...s, steps: s.steps.filter((l) => !done.has(key(s.server, l, s.round))) }))
     .filter((s) => s.steps.length > 0);
@@ -67,9 +73,12 @@ export function closedLoop(i: ClosedInput): Experiment<Point> {
       // A point at a high load is lengthened to hold its waves, by the server's throughput at its previous load.
       const previous = i.points.filter((p) => p.server === c.sweep.server && p.status === 'ok' && p.load < c.step).pop();
       const durationS = pointDurationS(plan, c.step, previous?.result?.throughputRps);
+      // A server whose warm-up has just ended steady at this very load is settled there already.
+      const settled = c.sessionWarmup?.steady === true && c.sessionWarmup.concurrency === c.step;
+      const warmupRequests = trial.warmupRequests ?? (settled ? 0 : undefined);
       const p = await measurePoint(c.session, {
         plan, load: c.step, round: c.sweep.round, onWarning: i.warn, ...(durationS !== undefined ? { durationS } : {}),
-        ...(trial.warmupRequests !== undefined ? { warmupRequests: trial.warmupRequests } : {}), ...(c.signal ? { signal: c.signal } : {}),
+        ...(warmupRequests !== undefined ? { warmupRequests } : {}), ...(c.signal ? { signal: c.signal } : {}),
       });
       if (p !== 'aborted' && c.sessionWarmup && p.status === 'ok') p.warmup = { session: c.sessionWarmup, ...p.warmup };
       return p;

@@ -20,6 +20,7 @@ import type { KernelLook, ServerHost, TreeMemory } from '../host/hosts.js';
 import { writeMemoryRun } from '../sweep/store.js';
 import { serverSpec, trialServer, type Session, type TrialServer, type TrialSettings } from '../sweep/session.js';
 import { DEFAULT_THROTTLE_PERIOD_MS } from '../host/throttle.js';
+import type { ClockPriors } from '../sweep/clock.js';
 
 export { MEMORY_FILE, MEMORY_SCHEMA, type MemoryFit, type MemoryLevel, type MemoryRun, type MemoryServer } from '../sweep/schema.js';
 
@@ -207,13 +208,16 @@ export interface MemoryInput {
   trial?: TrialSettings;
 }
 
+/** The memory phase's prices before any server: a start, and a level's three looks and its connects. */
+export const memoryPriors = (settleLookMs: number): ClockPriors => ({ sessionS: 1, pointS: (3 * settleLookMs) / 1000 + 0.2 });
+
 export function memoryPhase(i: MemoryInput): Experiment<MemoryStep> {
   let current: ServerMemory | undefined;
   const maxLive = Math.max(1, Math.max(...i.run.levels) + 100);
   return {
     phase: 'memory',
     host: { cpuShare: 0, periodMs: DEFAULT_THROTTLE_PERIOD_MS },
-    priors: { sessionS: 1, pointS: (3 * i.settleLookMs) / 1000 + 0.2 },
+    priors: memoryPriors(i.settleLookMs),
     server: (name) => trialServer(i.models.find((m) => m.name === name)!),
     // Per-connection models get a cap on live threads or processes above the largest level (the budget stops them first).
     serverSpec: (server) => serverSpec(server, i.plan, i.trial, ['--idle-timeout', String(i.run.idleTimeoutS), '--max-live', `${maxLive}`]),

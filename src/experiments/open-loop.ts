@@ -11,7 +11,7 @@ import type { ServerModel } from '../servers/types.js';
 import { OPEN_POINT_SCHEMA, type OpenPoint, type Plan, type Point } from '../sweep/schema.js';
 import type { Experiment, Sweep } from '../sweep/engine.js';
 import { planSweeps } from '../sweep/plan.js';
-import { closedPriors } from '../sweep/clock.js';
+import { closedPriors, type ClockPriors } from '../sweep/clock.js';
 import { resultFlags } from '../sweep/verdict.js';
 import { stepCap, stopPoint } from '../sweep/stop.js';
 import { appendOpenPoint } from '../sweep/store.js';
@@ -90,6 +90,11 @@ function toOpenPoint(p: Point, rateFraction: number, capacityRps: number, rateRp
   return { ...rest, schema: OPEN_POINT_SCHEMA, rateFraction, capacityRps, rateRps, ...flags };
 }
 
+/** The open loop's prices before any of its points: a session as the closed sweep's, a point its length and a second. */
+export function openPriors(plan: Plan, minDurationS: number): ClockPriors {
+  return { ...closedPriors(plan), pointS: Math.max(plan.durationS ?? 0, minDurationS) + 1 };
+}
+
 export function openLoop(i: OpenInput): Experiment<OpenPoint> {
   const { plan } = i;
   const trial = i.trial ?? {};
@@ -100,7 +105,7 @@ export function openLoop(i: OpenInput): Experiment<OpenPoint> {
   return {
     phase: 'open',
     host: throttledHost(plan),
-    priors: { ...closedPriors(plan), pointS: durationS + 1 },
+    priors: openPriors(plan, i.minDurationS),
     setUp: (host) => { throttled = host.throttle.mechanism !== 'none'; },
     server: (name) => serverOf(i.models, name),
     serverSpec: (server) => serverSpec(server, plan, trial),

@@ -8,8 +8,9 @@ import type { Experiment, Sweep } from '../sweep/engine.js';
 import type { PlanInput } from '../sweep/plan.js';
 import type { TrialSettings } from '../sweep/session.js';
 import { closedCap, closedLoop, closedSweepsLeft } from './closed-loop.js';
-import { capacityOf, checkRateFractions, openLoop, openSweepsLeft, OPEN_MIN_DURATION_S } from './open-loop.js';
-import { MEMORY_DEFAULTS, memoryPhase, memorySweepsLeft } from './memory.js';
+import { capacityOf, checkRateFractions, openLoop, openPriors, openSweepsLeft, OPEN_MIN_DURATION_S } from './open-loop.js';
+import { MEMORY_DEFAULTS, memoryPhase, memoryPriors, memorySteps, memorySweepsLeft } from './memory.js';
+import { RunClock } from '../sweep/clock.js';
 import { memoryConnectionsAllowed, newMemoryRun } from './memory-run.js';
 
 /**
@@ -63,6 +64,24 @@ export interface PhaseOptions {
   warn: (text: string) => void;
 }
 
+/**
+ * What a phase still to come is priced at, s, by its own priors (the closed sweep, which runs first, is priced
+ * as it goes): a run's budget keeps this much for it before adding a round.
+ */
+export function phaseNeedS(p: PhasePlan, s: RunState): number {
+  const toPrice = (sweeps: Sweep[]) => sweeps.map((w) => ({ server: w.server, steps: w.steps, started: false }));
+  if (p.phase === 'open') {
+    const input = { plan: s.info.plan, rateFractions: p.rateFractions, closed: s.points, points: s.openPoints };
+    return new RunClock(openPriors(s.info.plan, p.minDurationS)).remainingS(toPrice(openSweepsLeft(input, names(s))));
+  }
+  if (p.phase === 'memory') {
+    const left = names(s).filter((n) => !(s.memory?.servers ?? []).some((r) => r.server === n));
+    const sweeps = left.map((server) => ({ round: 1, server, steps: memorySteps(p.levels) }));
+    return new RunClock(memoryPriors(p.settleLookMs)).remainingS(toPrice(sweeps));
+  }
+  return 0;
+}
+
 export function preparePhase(p: PhasePlan, s: RunState, o: PhaseOptions): PreparedPhase {
   if (p.phase === 'closed') return prepareClosed(s, o);
   if (p.phase === 'open') return prepareOpen(p, s, o);
@@ -82,13 +101,14 @@ const count = (sweeps: Sweep[]) => sweeps.reduce((a, w) => a + w.steps.length, 0
 
 function prepareClosed(s: RunState, o: PhaseOptions): PreparedPhase {
   const { plan } = s.info;
+  const added = s.info.addedRounds ?? [];
   const missing = gone(s).flatMap(({ server, why }) => {
     const cap = closedCap(s.points, server);
-    const n = count(closedSweepsLeft(plan, s.points, [server]).map((w) => ({ ...w, steps: w.steps.filter((l) => l <= cap) })));
+    const n = count(closedSweepsLeft(plan, s.points, [server], added).map((w) => ({ ...w, steps: w.steps.filter((l) => l <= cap) })));
     return n > 0 ? [`${server}: ${n} point(s) not measured (${why})`] : [];
   });
   const experiment = closedLoop({ dir: s.dir, plan, points: s.points, models: s.runnable, warn: o.warn, ...trialOf(o) });
-  const sweeps = closedSweepsLeft(plan, s.points, names(s));
+  const sweeps = closedSweepsLeft(plan, s.points, names(s), added);
   return { experiment: experiment as Experiment<unknown>, sweeps, kept: s.points.length, notes: [], missing };
 }
 

@@ -14,6 +14,8 @@ export { buildModel, readReportRun, TABLE_NAMES };
 export type { ReportModel, TableName };
 
 export const REPORT_FILE = 'report.html';
+/** What writing report.html is priced at within a run's budget, s (5 s measured for 23 servers, 3 rounds, on 2 busy cores). */
+export const REPORT_PRICE_S = 10;
 export const TEXT_FORMATS = ['md', 'json', 'csv'] as const;
 export type TextFormat = (typeof TEXT_FORMATS)[number];
 
@@ -22,7 +24,7 @@ export interface WriteReportOptions {
   outDir?: string;
   /** File name of the HTML page; report.html by default. */
   htmlName?: string;
-  /** The server ratios divide by (default lighttpd, else native-epoll, else events). */
+  /** The server ratios divide by (default the run's --reference, else lighttpd, else native-epoll, else events). */
   reference?: string;
 }
 
@@ -75,7 +77,7 @@ export interface ReportTextOptions {
   format: TextFormat;
   /** For csv: which table (one CSV holds one table). */
   table?: TableName;
-  /** The server ratios divide by (default lighttpd, else native-epoll, else events). */
+  /** The server ratios divide by (default the run's --reference, else lighttpd, else native-epoll, else events). */
   reference?: string;
 }
 

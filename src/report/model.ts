@@ -10,6 +10,7 @@ import { fitLine, type LineFit } from '../core/fit.js';
 import { components, fitRounds, halfWidth, overlaps, ratioInterval, slopeInterval } from './intervals.js';
 import type { Components, Interval, Series } from './intervals.js';
 import { tieGroups } from './ties.js';
+import { halfWidthText } from './tables.js';
 import { CAVEAT_FLAGS, flagsOf, POINT_FLAG_KINDS, type PointFlagKind } from '../sweep/verdict.js';
 import { PAPER_ROWS, REFERENCE_ROW, paperRow } from './paper.js';
 import type { ReportInput } from './read.js';
@@ -67,7 +68,8 @@ export interface LoadPoint {
   inFit: boolean;
 }
 
-export type FlagKind = PointFlagKind | 'accept-queue' | 'stopped' | 'ended-early' | 'failed' | 'served-nothing' | 'fit';
+/** `imprecise`: the server's ratio interval to the reference is wider than the run's --precision asked. */
+export type FlagKind = PointFlagKind | 'accept-queue' | 'stopped' | 'ended-early' | 'failed' | 'served-nothing' | 'fit' | 'imprecise';
 
 export interface Flag {
   kind: FlagKind;
@@ -164,6 +166,10 @@ export interface ReportModel {
   openLoop?: OpenLoopModel;
   /** The memory experiment of this run folder (memory.json), as stored: memory per connection comes only from it. */
   memory?: MemoryRun;
+  /** For a run that asked a precision (run --precision): how every ratio of this report stands against it. */
+  precision?: PrecisionStanding & { asked: number; reference: string; plannedRounds: number; addedRounds: number };
+  /** The run's budget, s, and by how much and why it passed it (run.json), when it asked one. */
+  budget?: { budgetS: number; spentS?: number; over?: { byS: number; why: string } };
 }
 
 const loadsText = (loads: readonly number[]): string => loads.map((l) => `l=${l}`).join(', ');
@@ -366,10 +372,7 @@ export interface RatioPrecision {
  */
 export function ratioPrecision(points: readonly Point[], plan: Plan, reference: string): RatioPrecision[] {
   const seriesBy = new Map<string, Series>();
-  for (const server of new Set(points.map((p) => p.server))) {
-    const loads = summarise(server, points.filter((p) => p.server === server), plan).loads;
-    seriesBy.set(server, seriesOf(loads));
-  }
+  for (const s of summaries(points, plan)) seriesBy.set(s.server, seriesOf(s.loads));
   const ref = seriesBy.get(reference) ?? [];
   const refRounds = new Set(ref.flatMap((s) => [...s.byRound.keys()]));
   const out = [...seriesBy].filter(([server]) => server !== reference).map(([server, series]): RatioPrecision => {
@@ -382,6 +385,42 @@ export function ratioPrecision(points: readonly Point[], plan: Plan, reference: 
 
 /** A server eventbench did not start (`run --url`): its slope is its own, compared with no other's. */
 const unthrottled = (s: ServerSummary): boolean => s.flags.some((f) => f.kind === 'unthrottled');
+
+/** Every server's summary from one run's points, by slope (fastest first; no slope last, in order of first point). */
+function summaries(points: readonly Point[], plan: Plan): ServerSummary[] {
+  const out = [...new Set(points.map((p) => p.server))].map((server) => summarise(server, points.filter((p) => p.server === server), plan));
+  return out.sort((a, b) => (slopeOf(a) ?? Infinity) - (slopeOf(b) ?? Infinity));
+}
+
+/**
+ * The server a run's ratios divide by, from its points so far: the one asked for when it has a slope, else the
+ * report's default (lighttpd, else native-epoll, else events, else the fastest); null when no server has a slope.
+ * The runner measures it in every added round, so that the report's ratios pair with it.
+ */
+export function ratioReferenceOf(points: readonly Point[], plan: Plan, asked?: string): string | null {
+  return chooseRatioReference(summaries(points, plan), asked).server;
+}
+
+/** Which servers' ratio intervals are as narrow as asked, which are not (how wide), which have no ratio. */
+export interface PrecisionStanding {
+  reached: string[];
+  /** halfWidth as a share, null when unbounded (fewer than two rounds with the reference); `rounds` paired with it. */
+  missed: { server: string; halfWidth: number | null; rounds: number }[];
+  /** No positive slope, so no ratio to sharpen. */
+  noRatio: string[];
+}
+
+/** How ratioPrecision's servers stand against `asked` (a share: 0.1 is ±10%). Pure. */
+export function precisionStanding(precision: readonly RatioPrecision[], asked: number): PrecisionStanding {
+  const withRatio = precision.filter((p) => p.halfWidth !== null);
+  const bounded = (x: number) => (Number.isFinite(x) ? x : null);
+  return {
+    reached: withRatio.filter((p) => p.halfWidth! <= asked).map((p) => p.server),
+    missed: withRatio.filter((p) => p.halfWidth! > asked)
+      .map((p) => ({ server: p.server, halfWidth: bounded(p.halfWidth!), rounds: p.rounds })),
+    noRatio: precision.filter((p) => p.halfWidth === null).map((p) => p.server),
+  };
+}
 
 /** The slope a server is ranked and compared by, or null when it has none that means "time per client". */
 export const slopeOf = (s: ServerSummary): number | null => (s.latencyFit && s.latencyFit.slope > 0 ? s.latencyFit.slope : null);
@@ -432,7 +471,7 @@ export interface Ties {
 }
 
 export interface ModelOptions {
-  /** The server ratios divide by (`--reference`); default lighttpd, else native-epoll, else events. */
+  /** The server ratios divide by (`--reference`); default the run's own, else lighttpd, else native-epoll, else events. */
   reference?: string;
 }
 
@@ -446,7 +485,8 @@ export function buildModel(stored: ReportInput, options: ModelOptions = {}): Rep
   // Stable sort: servers without a slope keep plan order at the end, after those compared with none (--url).
   const order = (s: ServerSummary) => (unthrottled(s) ? Number.MAX_VALUE : slopeOf(s) ?? Infinity);
   servers.sort((a, b) => order(a) - order(b));
-  const ratioReference = chooseRatioReference(servers, options.reference);
+  // The run's own --reference, where it asked one, unless the report is asked another.
+  const ratioReference = chooseRatioReference(servers, options.reference ?? run.plan.reference);
   const ties = rank(servers, ratioReference.server);
   // Ranked by the paired ratio where there is one (it is what the ranks and ties are read from), then by slope.
   // Ranked servers first, so that ranks never decrease down the table; the rest by slope, then in plan order.
@@ -463,6 +503,15 @@ export function buildModel(stored: ReportInput, options: ModelOptions = {}): Rep
     notes.push('Each point was measured once (one round, one process per server): the intervals cover the scatter of points within '
       + 'that process, not the spread from one process to the next, so ties cannot be told; run with --repeat 3 or more.');
   }
+  const precision = precisionOf(stored, ratioReference.server);
+  for (const m of precision?.missed ?? []) {
+    const text = `ratio to ${precision!.reference} ${halfWidthText(m.halfWidth)} after ${m.rounds} round(s) with it, wider than the `
+      + `${halfWidthText(precision!.asked)} asked (run --precision)`;
+    servers.find((s) => s.server === m.server)?.flags.push({ kind: 'imprecise', text });
+  }
+  const { budgetS } = run.plan;
+  const spent = run.spentS !== undefined ? { spentS: run.spentS } : {};
+  const budget = budgetS !== undefined ? { budget: { budgetS, ...spent, ...(run.overBudget ? { over: run.overBudget } : {}) } } : {};
   const state = run.interrupted ? 'interrupted' : run.finishedAt ? 'finished' : 'in progress';
   return {
     schema: REPORT_SCHEMA,
@@ -480,5 +529,16 @@ export function buildModel(stored: ReportInput, options: ModelOptions = {}): Rep
     ties,
     ...(stored.openPoints ? { openLoop: openLoopModel(stored.openPoints, run.plan.servers) } : {}),
     ...(stored.memory ? { memory: stored.memory } : {}),
+    ...(precision ? { precision } : {}),
+    ...budget,
   };
+}
+
+/** How this report's ratios stand against the precision the run asked, when it asked one and has a reference. */
+function precisionOf(stored: ReportInput, reference: string | null): ReportModel['precision'] {
+  const { info, points } = stored;
+  if (info.plan.precision === undefined || reference === null) return undefined;
+  const standing = precisionStanding(ratioPrecision(points, info.plan, reference), info.plan.precision);
+  const addedRounds = info.addedRounds?.length ?? 0;
+  return { asked: info.plan.precision, reference, plannedRounds: info.plan.rounds, addedRounds, ...standing };
 }

@@ -71,6 +71,11 @@ export function flagLabels(s: ServerSummary): string {
   return [...new Set(s.flags.map((f) => f.kind))].join(', ');
 }
 
+/** An interval's half-width as a share: "±10%", "±4.5%"; "±∞" for an unbounded one (null or Infinity). */
+export function halfWidthText(share: number | null): string {
+  return share === null || !Number.isFinite(share) ? '±∞' : `±${(100 * share).toFixed(share < 0.1 ? 1 : 0)}%`;
+}
+
 /** "0.231 [0.219–0.246]": an estimate with its 95% interval; "[?]" where two points left no interval to tell. */
 export function intervalText(i: Interval | null, digits: number): string {
   if (!i) return '—';

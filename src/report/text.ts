@@ -1,11 +1,12 @@
 // Text renderers: Markdown (for a paper or a pull request), CSV (one table), JSON (the whole model). Pure: model
 // in, string out. The sentences both Markdown and HTML show (the summary, the environment) are made here once.
-import { slopeOf, type ReportModel, type ServerSummary } from './model.js';
-import { MAX_STRETCH, QUICK_DEFAULTS, WAVES_PER_POINT } from '../sweep/plan.js';
+import { knownRatio, slopeOf, type ReportModel, type ServerSummary } from './model.js';
+import { longestPointS, QUICK_DEFAULTS, WAVES_PER_POINT } from '../sweep/plan.js';
 import type { Plan } from '../sweep/schema.js';
 import { CAVEAT_FLAGS, POINT_FLAG_KINDS } from '../sweep/verdict.js';
 import {
-  bytesText, fixed, groupDigits, markdownTable, paperTable, rankingTable, serverText, table, topFairness, type Cell, type TableName,
+  bytesText, fixed, groupDigits, halfWidthText, intervalText, markdownTable, paperTable, rankingTable, serverText, table, topFairness,
+  type Cell, type TableName,
 } from './tables.js';
 import { memoryMarkdown } from './memory.js';
 
@@ -29,6 +30,24 @@ function describeGroup(group: readonly ServerSummary[], reference: string): stri
     + `about ${groupDigits(Math.min(...rps))} to ${groupDigits(Math.max(...rps))} requests/s by Little's law`;
 }
 
+/**
+ * How many times the fastest's slope the slowest's is, said only where the data know it: every pair's ratio
+ * interval, rounds paired (knownRatio), lies above 1; otherwise which pair is not told apart.
+ */
+function timesText(slowest: readonly ServerSummary[], fastest: readonly ServerSummary[]): string {
+  const pairs = slowest.flatMap((a) => fastest.map((b) => ({ a, b, k: knownRatio(a, b) })));
+  const open = pairs.find((p) => p.k === null || p.k.slower !== p.a.server);
+  if (open) {
+    return `; not told apart from the fastest: the 95% interval of ${open.a.server} ÷ ${open.b.server}, rounds paired, holds 1`;
+  }
+  const times = pairs.map((p) => p.k!.times);
+  if (times.length === 1) return `, ${intervalText(times[0]!, 1)}× the fastest's slope (95% interval, rounds paired)`;
+  const lo = Math.min(...times.map((t) => t.value));
+  const hi = Math.max(...times.map((t) => t.value));
+  return `, ${fixed(lo, 1)}× to ${fixed(hi, 1)}× the fastest group's slopes, every pair's 95% interval above 1 `
+    + `(the lowest bound ${fixed(Math.min(...times.map((t) => t.lo)), 2)}×)`;
+}
+
 /** The fastest and slowest tie groups (or servers, when nothing was ranked), and how the ties read. */
 function extremes(model: ReportModel, fitted: readonly ServerSummary[]): string[] {
   const byName = new Map(model.servers.map((s) => [s.server, s]));
@@ -38,13 +57,7 @@ function extremes(model: ReportModel, fitted: readonly ServerSummary[]): string[
   const slowest = groups.at(-1) ?? (fitted.length > 1 ? [fitted.at(-1)!] : []);
   const lines: string[] = [];
   if (fastest.length > 0) lines.push(`Fastest: ${describeGroup(fastest, reference)}.`);
-  if (slowest.length > 0 && slowest !== fastest) {
-    const slopes = (g: readonly ServerSummary[]) => g.map((s) => s.latencyFit!.slope);
-    const lo = (Math.min(...slopes(slowest)) / Math.max(...slopes(fastest))).toFixed(1);
-    const hi = (Math.max(...slopes(slowest)) / Math.min(...slopes(fastest))).toFixed(1);
-    const times = `, ${lo === hi ? lo : `${lo} to ${hi}`}× the fastest${fastest.length > 1 ? ' group\'s slopes' : '\'s slope'}`;
-    lines.push(`Slowest: ${describeGroup(slowest, reference)}${times}.`);
-  }
+  if (slowest.length > 0 && slowest !== fastest) lines.push(`Slowest: ${describeGroup(slowest, reference)}${timesText(slowest, fastest)}.`);
   const tied = model.ties.groups.filter((g) => g.length > 1);
   if (tied.length > 0) {
     const chains = model.ties.chains;
@@ -92,7 +105,27 @@ export function glance(model: ReportModel): string[] {
   }
   const weak = fitted.filter((s) => s.latencyFit!.r !== null && s.latencyFit!.r < 0.99);
   if (weak.length > 0) lines.push(`Not a straight line (r < 0.99): ${weak.map((s) => `${s.server} r=${fixed(s.latencyFit!.r, 3)}`).join(', ')}; read their slopes with care.`);
+  lines.push(...precisionLines(model));
   if (model.run.state !== 'finished') lines.push(`This run is ${model.run.state}: the report shows what was measured so far.`);
+  return lines;
+}
+
+/** The precision the run asked, who reached it and who did not; and by how much the run passed its budget. */
+function precisionLines(model: ReportModel): string[] {
+  const lines: string[] = [];
+  const p = model.precision;
+  if (p && p.reached.length + p.missed.length > 0) {
+    const ranked = p.reached.length + p.missed.length;
+    const added = p.addedRounds > 0 ? ` and ${p.addedRounds} added where the intervals were widest` : '';
+    const rounds = `${p.plannedRounds} planned round(s)${added}`;
+    const missed = p.missed.map((m) => `${m.server} ${halfWidthText(m.halfWidth)}`).join(', ');
+    lines.push(`Precision: ${halfWidthText(p.asked)} asked of every ratio to ${p.reference} (run --precision), after ${rounds}: `
+      + `reached by ${p.reached.length} of ${ranked}${missed ? `; not reached by ${missed}` : ''}`
+      + `${p.noRatio.length > 0 ? `; no ratio (no slope): ${p.noRatio.join(', ')}` : ''}.`);
+  }
+  const over = model.budget?.over;
+  if (over) lines.push(`Budget: ${model.budget!.budgetS} s asked (run --budget); the run passed it by ${fixed(over.byS, 0)} s: `
+    + `${over.why}.`);
   return lines;
 }
 
@@ -106,7 +139,7 @@ export function environmentRows(model: ReportModel): [string, string][] {
     ['kernel', `${e.platform}, ${e.kernel}`],
     ['runtime', `${e.runtime} ${e.runtimeVersion}, eventbench ${e.eventbenchVersion}`],
     ['servers', p.servers.join(', ')],
-    ['loads', `${p.loads.join(', ')}, ${p.rounds} round${p.rounds > 1 ? 's' : ''}${p.seed !== undefined ? ` (server order shuffled per round, seed ${p.seed})` : ''}`],
+    ['loads', `${p.loads.join(', ')}, ${roundsText(model)}${p.seed !== undefined ? ` (servers shuffled per round, seed ${p.seed})` : ''}`],
     ['each point', `${pointRule(p)}; ${p.pageBytes}-byte page, ${p.engine} client`],
     ['pinning', `${h.pinned ? 'pinned' : 'not pinned'}: server on CPU ${p.serverCpus}, client on CPU ${p.clientCpus}`],
     ['throttle', `${h.throttle.mechanism}${h.throttle.mechanism === 'none' ? (h.throttle.reason ? ` (${h.throttle.reason})` : '') : `, ${h.throttle.share} of a core in every ${h.throttle.periodMs ?? 100} ms`}`],
@@ -116,13 +149,24 @@ export function environmentRows(model: ReportModel): [string, string][] {
   return rows;
 }
 
+/** "3 rounds", or "3 rounds and 2 added (±10% asked of every ratio to lighttpd, budget 600 s)". */
+function roundsText(model: ReportModel): string {
+  const p = model.plan;
+  const planned = `${p.rounds} round${p.rounds > 1 ? 's' : ''}`;
+  if (p.precision === undefined) return planned;
+  const added = model.precision?.addedRounds ?? 0;
+  const reference = model.precision?.reference ?? 'the reference';
+  const why = `${halfWidthText(p.precision)} asked of every ratio to ${reference}, budget ${p.budgetS} s`;
+  return `${planned} and ${added} added for the widest intervals (${why})`;
+}
+
 /** How long each point ran and what it kept, from the plan's own numbers (src/sweep/plan.ts pointDurationS). */
 export function pointRule(p: Plan): string {
   const trim = `min(${groupDigits(p.trim)}, l) requests trimmed at each end by start order`;
   if (p.durationS === undefined) return `${groupDigits(p.requests ?? 0)} requests, ${trim}`;
   const cap = p.requests !== undefined ? `, at most ${groupDigits(p.requests)} requests` : '';
   if (p.durationS <= QUICK_DEFAULTS.durationS) return `${p.durationS} s (a --quick point, not lengthened)${cap}, ${trim}`;
-  const longest = Number((MAX_STRETCH * p.durationS).toFixed(3));
+  const longest = Number(longestPointS(p)!.toFixed(3));
   return `${p.durationS} s, lengthened to hold ${WAVES_PER_POINT} waves of l requests at the server's rate at its previous load, `
     + `up to ${longest} s${cap}; ${trim}`;
 }

@@ -8,7 +8,7 @@
 import type { HostSetup, MemoryServer, OpenPoint, PhaseName, Point } from './schema.js';
 import type { Hosts, ServerSpec } from '../host/hosts.js';
 import type { Warmup, WarmupPolicy } from './warmup.js';
-import { RunClock, type ClockPriors } from './clock.js';
+import { RunClock, type ClockPriors, type SweepToPrice } from './clock.js';
 import { failedPoint, measurePoint, serverSpec, sessionWarmUp, type MeasureOptions, type Session, type TrialServer } from './session.js';
 
 /** What a phase has just written to disk: a point of the closed or the open loop, or a server's memory. */
@@ -87,6 +87,11 @@ export interface EngineOptions {
   signal?: AbortSignal;
   emit: (e: EngineEvent) => void;
   warn: (text: string) => void;
+  /**
+   * Asked each time the sweeps run out, with the clock's price of sweeps (s): more sweeps to run on the same host
+   * set-up (a round added where the intervals are widest, src/sweep/sharpen.ts), or none to end the phase.
+   */
+  more?: (priceS: (sweeps: readonly Sweep[]) => number) => Sweep[];
 }
 
 /** Sets up both hosts for a phase; what is in force, and what to warn about. */
@@ -126,11 +131,28 @@ export async function runPhase<R>(x: Experiment<R>, sweeps: Sweep[], o: EngineOp
     const server = pinned(x.host.serverCpus);
     const client = pinned(x.host.clientCpus);
     o.emit({ type: 'host', phase: x.phase, host, cpus: { ...(server ? { server } : {}), ...(client ? { client } : {}) } });
-    for (let i = 0; i < sweeps.length && !aborted; i++) aborted = o.signal?.aborted === true || (await runSweep(state, i)) === 'aborted';
+    for (let i = 0; !aborted; i++) {
+      if (i === sweeps.length && !extend(state)) break;
+      aborted = o.signal?.aborted === true || (await runSweep(state, i)) === 'aborted';
+    }
     return { aborted, host };
   } finally {
     for (const w of await tearDownHosts(o.hosts)) o.warn(w);
   }
+}
+
+/** Appends the sweeps `more` asks for, if any; says whether there is a sweep left to run. */
+function extend<R>(st: PhaseState<R>): boolean {
+  const next = st.o.more?.((sweeps) => st.clock.remainingS(sweeps.map((s) => toPrice(st, s, false)))) ?? [];
+  st.sweeps.push(...next);
+  st.total += next.reduce((a, s) => a + s.steps.length, 0);
+  return next.length > 0;
+}
+
+/** A sweep as the clock prices it: its server's family, its steps below the server's cap. */
+function toPrice<R>(st: PhaseState<R>, s: Sweep, started: boolean): SweepToPrice {
+  const cap = st.x.stepCap(s.server);
+  return { server: s.server, family: st.x.server(s.server).family, steps: s.steps.filter((l) => l <= cap), started };
 }
 
 /** One sweep: the server started fresh and warmed, its steps, and the server stopped whatever happened. */
@@ -213,9 +235,7 @@ function dropSteps<R>(st: PhaseState<R>, sweep: Sweep, keep: (step: number) => b
 }
 
 function eta<R>(st: PhaseState<R>, i: number): number {
-  const family = (server: string) => st.x.server(server).family;
-  const left = st.sweeps.slice(i).map((s) => ({ server: s.server, family: family(s.server), steps: s.steps, started: s.started === true }));
-  return st.clock.remainingS(left);
+  return st.clock.remainingS(st.sweeps.slice(i).map((s) => toPrice(st, s, s.started === true)));
 }
 
 /**

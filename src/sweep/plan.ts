@@ -16,25 +16,47 @@ import { newSeed, shuffled } from '../core/random.js';
 import type { Sweep } from './engine.js';
 
 /**
- * Defaults of `eventbench run`. Validity first, then the budget (about 15 minutes for 21 servers on 2 cores, README: Time):
- * - every server is warmed to steady state before it is measured (src/sweep/warmup.ts), and each point's
- *   kept window is checked for stationarity; the warm-up is paid once per server per round, since a server is
- *   started fresh for each round and then kept warm across that round's loads (README: "fresh or warm");
+ * Defaults of `eventbench run`. Validity first, then the budget: 10 minutes with every server installed (27 now) on
+ * 2 cores, the memory phase and the report included (README: Time). Priced from the stored default run of 23
+ * servers (3 rounds of 5 loads, 0.6 s points, 0.3 s settles: 11.5 min, of which warm-ups 164 s, settles 130 s,
+ * measuring 320 s, starting and stopping servers and clients 80 s; `processes` and `threads` 78 s for 8 points):
+ * - every server is warmed to steady state before it is measured (src/sweep/warmup.ts, unchanged: V8 needs its
+ *   requests and three agreeing windows), and each point's kept window is checked for stationarity; the warm-up
+ *   is paid once per server per round, since a server is started fresh for each round and then kept warm across
+ *   that round's loads (README: "fresh or warm");
  * - three rounds (--repeat), each over every server and load, servers shuffled per round from a recorded seed, so
- *   that the machine's drift lands on every server alike and every slope gets an interval;
+ *   that the machine's drift lands on every server alike and every slope gets an interval; then rounds are added
+ *   where the ratio intervals are widest, while the budget lasts (`precision`, `budgetS`, src/sweep/sharpen.ts);
+ * - three loads over the paper's 1..1000: the variance that matters is the process's (a fresh process is faster
+ *   or slower at every load of its round), which more loads per round do not average, while each load costs
+ *   every sweep its settle and its point. The relatively weighted line (fit.ts) through 10, 250 and 1000 carries
+ *   0.86 of a point's own scatter into its slope, through the five loads 10..1000 0.73 (simulated): 18% more, for
+ *   40% fewer points, which buy rounds, and a round narrows an interval far more (t at 2 degrees of freedom is 4.3,
+ *   at 3 it is 3.2). 10 is the lowest load where the server, not the client, sets the pace; 250 is past the
+ *   paper's somaxconn plateau near 128 (--backlog 128 shows it), so r still sees the middle of the range;
+ * - points are time-bound at 0.4 s and lengthened, by the server's rate at its previous load, to hold 8 waves of
+ *   `load` requests (pointDurationS), up to 3 s as before (`maxPointS`): at l = 10 and 250 a point of 0.4 s holds
+ *   hundreds of waves already, and at l = 1000 the 8 waves set the length anyway; `requests` caps the count so a
+ *   very fast server cannot exhaust local ports;
+ * - the settle at each new load is one 0.2 s window (it was 0.3: the stored run's not-steady flags were no rarer
+ *   at l = 1000 than elsewhere), and none at a sweep's first load, where the warm-up has just ended steady at that
+ *   very load (src/experiments/closed-loop.ts);
  * - the throttle's period is 10 ms, so a quarter-core server behaves like a slow CPU, not like a fast one that
- *   stalls 75 ms in every 100 (src/host/throttle.ts);
- * - five loads over the paper's 1..1000, enough for a fit with r and for Figure 1's plateau near 128 when
- *   --backlog 128 is asked for; not l = 1, where the client sets the pace by nature (its own gap between requests
- *   is a tenth of a request's time), so that every point of the default run can enter the fits;
- * - points are time-bound at 0.6 s and lengthened (up to 5×) at high loads for servers too slow to give 8·load
- *   requests in that time (pointDurationS); `requests` caps the count so a very fast server cannot exhaust local ports.
+ *   stalls 75 ms in every 100 (src/host/throttle.ts).
+ * Priced part by part from the stored run: 27 servers × 3 rounds ≈ 525 s (warm-ups 150, `processes` and
+ * `threads` 70, starts and stops 40, points 265; about 780 s with the 5 loads, 0.6 s points and 0.3 s settles
+ * before), the memory phase ≤ 90 s, the report ≈ 10 s. So with every server installed the planned rounds fill
+ * the 10 minutes by themselves and few rounds or none are added (the run says which servers missed the
+ * precision, and by how much it passed its budget); with fewer servers the budget buys rounds where they are
+ * needed. The precision asked is ±10% of every ratio to the reference: two servers whose slopes differ by a
+ * fifth are then told apart, the size of the differences the paper reads (ST against CPC, nginx against
+ * lighttpd), and it is the target of bench:repro.
  */
 export const RUN_DEFAULTS = {
-  loads: [10, 100, 250, 500, 1000],
+  loads: [10, 250, 1000],
   rounds: 3,
   requests: 30_000,
-  durationS: 0.6,
+  durationS: 0.4,
   /** The paper dropped 1000 requests at each end; each point drops min(trim, load), the ramp of a closed loop. */
   trim: 1000,
   pageBytes: DEFAULT_PAGE_BYTES,
@@ -48,6 +70,16 @@ export const RUN_DEFAULTS = {
   errorShareCap: 0.05,
   warmup: { session: SESSION_WARMUP, load: LOAD_WARMUP },
 } as const;
+
+/**
+ * What a run spends beyond its planned rounds (`--precision`, `--budget`): the half-width asked of every ratio
+ * interval to the reference, and the seconds the whole run may take (see RUN_DEFAULTS for why these). Applied to
+ * the default plan; an explicit --repeat or --quick measures exactly its rounds unless either flag is given.
+ */
+export const SHARPEN_DEFAULTS = { precision: 0.1, budgetS: 600 } as const;
+/** The limits of --precision (a share of the ratio) and --budget (seconds). */
+export const PRECISION_LIMITS = { min: 0.01, max: 1 } as const;
+export const BUDGET_LIMITS_S = { min: 1, max: 24 * 3600 } as const;
 
 /**
  * `--quick`: three loads, one round, short points and short warm-ups, for a first look in about a minute and a
@@ -96,6 +128,12 @@ export interface PlanInput {
   openLoop?: number[];
   /** The memory phase (default on; `--no-memory`: false). */
   memory?: boolean;
+  /** The half-width asked of every ratio interval to the reference (`--precision`, 0.05: ±5%). */
+  precision?: number;
+  /** Seconds the whole run may take (`--budget`): sweeps, open loop, memory phase and report. */
+  budgetS?: number;
+  /** The server ratios divide by, measured in every added round (`--reference`); one of the run's servers. */
+  reference?: string;
 }
 
 export interface ResolvedPlan {
@@ -141,6 +179,7 @@ export async function resolvePlan(input: PlanInput, available = modelAvailabilit
   if (input.requests !== undefined && input.requests < top) {
     throw new UsageError('--requests', input.requests, `must be at least the largest load (${top})`, `raise -n or lower --loads`);
   }
+  checkReference(input, chosen, skipped);
   const plan = buildPlan(input, chosen, loads, backlog, cpus);
   const runtimes = runtimeVersions(chosen);
   if (Object.keys(runtimes).some((r) => r !== 'node')) plan.runtimes = runtimes;
@@ -170,6 +209,8 @@ function checkNumbers(input: PlanInput): void {
   positive('--error-cap', input.errorShareCap, 0, 1, false);
   positive('--throttle-period-ms', input.throttlePeriodMs, MIN_THROTTLE_PERIOD_MS, MAX_THROTTLE_PERIOD_MS, false);
   positive('--seed', input.seed, 0, 2 ** 31 - 1, true);
+  positive('--precision', input.precision, PRECISION_LIMITS.min, PRECISION_LIMITS.max, false);
+  positive('--budget', input.budgetS, BUDGET_LIMITS_S.min, BUDGET_LIMITS_S.max, false);
   const engine = input.engine ?? RUN_DEFAULTS.engine;
   if (!ENGINES.includes(engine)) throw new UsageError('--engine', engine, `expected one of ${ENGINES.join(', ')}`);
 }
@@ -219,6 +260,24 @@ async function chooseServers(input: PlanInput, available: typeof modelAvailabili
   return { chosen, skipped };
 }
 
+/** The reference, when asked, must be a server of this run: every added round measures it. */
+function checkReference(input: PlanInput, chosen: readonly ServerModel[], skipped: readonly { server: string; reason: string }[]): void {
+  const asked = input.reference;
+  if (asked === undefined || chosen.some((m) => m.name === asked)) return;
+  const gone = skipped.find((s) => s.server === asked);
+  if (gone) throw new UsageError('--reference', asked, `cannot run here: ${gone.reason}`, 'choose another reference');
+  throw new UsageError('--reference', asked, `is not a server of this run; expected one of ${chosen.map((m) => m.name).join(', ')}`,
+    'add it to --servers or choose another');
+}
+
+/**
+ * Whether the run adds rounds where the intervals are widest: when --precision or --budget is given, and in the
+ * default plan; an explicit --repeat or --quick measures exactly the rounds it names.
+ */
+function sharpens(input: PlanInput): boolean {
+  return input.precision !== undefined || input.budgetS !== undefined || (input.quick !== true && input.rounds === undefined);
+}
+
 /** The plan: the input checked, every field left out at its default (--quick's where it has one). */
 function buildPlan(input: PlanInput, chosen: ServerModel[], loads: number[], backlog: number, cpus: ReturnType<typeof checkCpus>): Plan {
   const quick = input.quick === true;
@@ -239,6 +298,11 @@ function buildPlan(input: PlanInput, chosen: ServerModel[], loads: number[], bac
     warmup: quick ? QUICK_DEFAULTS.warmup : RUN_DEFAULTS.warmup,
     latencyCapMs: input.latencyCapMs ?? (quick ? QUICK_DEFAULTS.latencyCapMs : RUN_DEFAULTS.latencyCapMs),
     errorShareCap: input.errorShareCap ?? RUN_DEFAULTS.errorShareCap,
+    // 3 s, as the 0.6 s points before it were lengthened to; a longer --duration keeps its 5×.
+    ...(timeBound && !quick ? { maxPointS: Math.max(MAX_POINT_S, MAX_STRETCH * (input.durationS ?? RUN_DEFAULTS.durationS)) } : {}),
+    ...(sharpens(input)
+      ? { precision: input.precision ?? SHARPEN_DEFAULTS.precision, budgetS: input.budgetS ?? SHARPEN_DEFAULTS.budgetS } : {}),
+    ...(input.reference !== undefined ? { reference: input.reference } : {}),
   };
 }
 
@@ -255,8 +319,10 @@ export function pointTrim(plan: Plan, load: number): number {
   return Math.min(plan.trim, load);
 }
 
-/** Lengthened points are never longer than this many times plan.durationS. */
+/** Lengthened points are never longer than this many times plan.durationS, or plan.maxPointS where recorded. */
 export const MAX_STRETCH = 5;
+/** A run's points are lengthened up to this many seconds at least (plan.maxPointS), as 0.6 s points were by 5×. */
+export const MAX_POINT_S = 3;
 /**
  * A point should hold this many waves of `load` requests: one trimmed at each end, and six kept, the fewest in
  * which its stationarity can be judged (src/load/steady.ts).
@@ -266,21 +332,26 @@ export const WAVES_PER_POINT = 8;
 /**
  * Length of a time-bound point. A closed loop at load l serves in waves of l requests; a point needs a wave
  * trimmed at each end and six kept, so it is lengthened to WAVES_PER_POINT·load / (the server's throughput at
- * its previous load), at most MAX_STRETCH × plan.durationS.
- * --quick's points (under QUICK_MAX_S) are not lengthened.
+ * its previous load), at most plan.maxPointS (runs before it: MAX_STRETCH × plan.durationS).
+ * --quick's points are not lengthened.
  */
 export function pointDurationS(plan: Plan, load: number, previousRps?: number): number | undefined {
   if (plan.durationS === undefined) return undefined;
   // --quick's points are a first look, kept short: the load generator then lowers the trim and says so.
   if (plan.durationS <= QUICK_DEFAULTS.durationS || !previousRps || previousRps <= 0) return plan.durationS;
   const needS = (WAVES_PER_POINT * load) / previousRps;
-  return Math.min(MAX_STRETCH * plan.durationS, Math.max(plan.durationS, Math.round(needS * 100) / 100));
+  return Math.min(longestPointS(plan)!, Math.max(plan.durationS, Math.round(needS * 100) / 100));
+}
+
+/** The longest a time-bound point of `plan` may be lengthened to, s; undefined for count-bound points. */
+export function longestPointS(plan: Plan): number | undefined {
+  return plan.durationS === undefined ? undefined : Math.max(plan.durationS, plan.maxPointS ?? MAX_STRETCH * plan.durationS);
 }
 
 
 /** The order of servers in round `round` (1-based): the plan's servers shuffled by the plan's seed and the round. */
-export function roundOrder(plan: Plan, round: number): string[] {
-  return shuffled(plan.servers, ((plan.seed ?? 0) + Math.imul(round, 0x9e3779b1)) >>> 0);
+export function roundOrder(plan: Plan, round: number, servers: readonly string[] = plan.servers): string[] {
+  return shuffled(servers, ((plan.seed ?? 0) + Math.imul(round, 0x9e3779b1)) >>> 0);
 }
 
 /** Every sweep of the plan in run order (round 1 over all servers, shuffled, then round 2, ...), at `steps`. */

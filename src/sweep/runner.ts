@@ -6,18 +6,23 @@
 import { findModel, models as allModels, type ServerModel } from '../servers/registry.js';
 import type { Hosts } from '../host/hosts.js';
 import { localHosts } from '../host/local.js';
-import type { MemoryRun, OpenPoint, PhaseName, Plan, Point, RunInfo } from './schema.js';
+import type { AddedRound, MemoryRun, OpenPoint, PhaseName, PhasePlan, Plan, Point, PrecisionOutcome, RunInfo } from './schema.js';
 import { RUN_SCHEMA } from './schema.js';
 import { resolvePlan, type PlanInput } from './plan.js';
-import { runPhase, type EngineEvent } from './engine.js';
+import { runPhase, type EngineEvent, type EngineOptions } from './engine.js';
+import { addedSweeps, nextAddedRound } from './sharpen.js';
 import { createRunDir, defaultRunDir, readRun, writeMemoryRun, writeRunInfo } from './store.js';
 import type { TrialSettings } from './session.js';
-import { preparePhase, resolvePhases, type RunState } from '../experiments/phases.js';
+import { phaseNeedS, preparePhase, resolvePhases, type RunState } from '../experiments/phases.js';
 import { recordUserServers } from '../servers/user/index.js';
 
 export type RunEvent =
   | { type: 'start'; dir: string; info: RunInfo }
   | { type: 'phase'; phase: PhaseName; kept: number; total: number; notes: string[]; missing: string[] }
+  /** A round added after the planned ones (Plan.precision), priced at `priceS`; `budgetLeftS` of the budget were left. */
+  | { type: 'added-round'; round: AddedRound; asked: number; priceS: number; budgetLeftS: number }
+  /** No round is added any more, and why; how the precision stands (null when no ratio could be formed). */
+  | { type: 'precision'; outcome: PrecisionOutcome | null; stopped: string }
   | EngineEvent;
 
 export interface RunOptions {
@@ -38,6 +43,8 @@ export interface RunOptions {
   userModels?: readonly ServerModel[];
   /** Called with a new run's servers once its plan is checked, before anything is created or measured (run's short check). */
   preflight?: (models: readonly ServerModel[], plan: Plan) => Promise<void>;
+  /** Seconds of the budget the caller still needs once the run returns (the CLI: its report, REPORT_PRICE_S). */
+  reserveS?: number;
 }
 
 export interface RunOutcome {
@@ -50,8 +57,23 @@ export interface RunOutcome {
   interrupted: boolean;
 }
 
+/** What the phases of one session of a run share: its state, its options, and its budget's clock. */
+interface RunContext {
+  state: RunState;
+  o: RunOptions;
+  emit: (e: RunEvent) => void;
+  warn: (text: string) => void;
+  /** Seconds the run has spent, its earlier sessions included. */
+  spentS: () => number;
+  /** Writes run.json with the seconds spent so far. */
+  save: () => void;
+  /** Seconds each phase of this session took. */
+  took: { phase: PhaseName; s: number }[];
+}
+
 export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
   const catalog = [...(o.catalog ?? allModels), ...(o.userModels ?? [])];
+  const t0 = performance.now();
   // A fault in whoever draws progress must not end a run: it is reported once and drawing stops.
   const early: string[] = [];
   let emit = (e: RunEvent) => {
@@ -68,35 +90,45 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
   const { dir, info } = state;
   info.warnings.push(...early);
   warn = (text) => { info.warnings.push(text); emit({ type: 'warning', text }); };
+  const before = info.spentS ?? 0;
+  const spentS = () => before + (performance.now() - t0) / 1000;
+  const save = () => { info.spentS = Math.round(spentS() * 10) / 10; writeRunInfo(dir, info); };
+  const ctx: RunContext = { state, o: { ...o, hosts }, emit: (e) => emit(e), warn: (t) => warn(t), spentS, save, took: [] };
   let interrupted = false;
   try {
-    writeRunInfo(dir, info);
+    save();
     emit({ type: 'start', dir, info });
-    interrupted = await runPhases(state, { ...o, hosts }, emit, warn);
+    interrupted = await runPhases(ctx);
   } finally {
     info.finishedAt = new Date().toISOString();
     if (interrupted || o.signal?.aborted) info.interrupted = true;
-    writeRunInfo(dir, info);
+    else judgeBudget(ctx, before);
+    save();
   }
   const memory = state.memory ? { memory: state.memory } : {};
   return { dir, info, points: state.points, openPoints: state.openPoints, ...memory, interrupted: info.interrupted === true };
 }
 
 /** Each phase in order, each measuring what it misses; resolves to whether the run was interrupted. */
-async function runPhases(state: RunState, o: RunOptions, emit: (e: RunEvent) => void, warn: (t: string) => void): Promise<boolean> {
+async function runPhases(ctx: RunContext): Promise<boolean> {
+  const { state, o, emit, warn } = ctx;
   const { info } = state;
-  const hosts = o.hosts ?? localHosts();
   delete info.incomplete;
-  for (const phase of info.phases) {
+  for (const [i, phase] of info.phases.entries()) {
     if (o.signal?.aborted) return true;
     const p = preparePhase(phase, state, { warn, ...(o.trial ? { trial: o.trial } : {}) });
     if (p.missing.length > 0) (info.incomplete ??= []).push(...p.missing.map((why) => ({ phase: phase.phase, why })));
     const total = p.sweeps.reduce((a, s) => a + s.steps.length, 0);
     emit({ type: 'phase', phase: phase.phase, kept: p.kept, total, notes: p.notes, missing: p.missing });
-    if (p.sweeps.length > 0) {
-      const r = await runPhase(p.experiment, p.sweeps, { hosts, emit, warn, ...(o.signal ? { signal: o.signal } : {}) });
+    // The closed sweep runs again on resume while it may still add rounds (it has not said why it stopped).
+    const sharpen = phase.phase === 'closed' && info.plan.precision !== undefined && info.precisionOutcome === undefined;
+    if (p.sweeps.length > 0 || sharpen) {
+      const t = performance.now();
+      const more = sharpen ? { more: sharpener(ctx, info.phases.slice(i + 1)) } : {};
+      const r = await runPhase(p.experiment, p.sweeps, { hosts: o.hosts!, emit, warn, ...more, ...(o.signal ? { signal: o.signal } : {}) });
+      ctx.took.push({ phase: phase.phase, s: (performance.now() - t) / 1000 });
       if (phase.phase === 'closed') info.host = r.host;
-      writeRunInfo(state.dir, info);
+      ctx.save();
       if (r.aborted) return true;
     }
     // memory.json says it is whole once every server it can measure is in it (a kill may have come just before).
@@ -107,6 +139,63 @@ async function runPhases(state: RunState, o: RunOptions, emit: (e: RunEvent) => 
   }
   return false;
 }
+
+/**
+ * The engine's `more` for the closed sweep: the next round where the intervals are widest, when the clock says it
+ * ends within the budget less what the phases after it and the report need; none once every server meets the
+ * precision or the next round does not fit (then run.json says how the precision stands, and why it stopped).
+ */
+function sharpener(ctx: RunContext, later: readonly PhasePlan[]): NonNullable<EngineOptions['more']> {
+  const { state, o } = ctx;
+  const { info } = state;
+  return (priceS) => {
+    const plan = info.plan;
+    const needS = later.reduce((a, p) => a + phaseNeedS(p, state), 0) + (o.reserveS ?? 0);
+    const leftS = plan.budgetS! - ctx.spentS() - needS;
+    const servers = state.runnable.map((m) => m.name);
+    const next = nextAddedRound({ plan, points: state.points, added: info.addedRounds ?? [], servers, leftS, priceS });
+    if ('stopped' in next) {
+      if (next.outcome) info.precisionOutcome = next.outcome;
+      ctx.save();
+      ctx.emit({ type: 'precision', outcome: next.outcome, stopped: next.stopped });
+      return [];
+    }
+    (info.addedRounds ??= []).push(next.round);
+    ctx.save();
+    const budgetLeftS = plan.budgetS! - ctx.spentS();
+    ctx.emit({ type: 'added-round', round: next.round, asked: plan.precision!, priceS: next.priceS, budgetLeftS });
+    return addedSweeps(plan, next.round);
+  };
+}
+
+/**
+ * A run that ended past its budget says by how much and why, with what each part took: the planned rounds run
+ * whole (validity first), so a plan that needs more than the budget passes it; otherwise what followed the last
+ * decision to add a round took longer than the clock priced it.
+ */
+function judgeBudget(ctx: RunContext, before: number): void {
+  const { info } = ctx.state;
+  const budgetS = info.plan.budgetS;
+  delete info.overBudget;
+  if (budgetS === undefined) return;
+  const reserveS = ctx.o.reserveS ?? 0;
+  const totalS = ctx.spentS() + reserveS;
+  if (totalS <= budgetS) return;
+  const added = info.addedRounds?.length ?? 0;
+  const took = (t: RunContext['took'][number]) => `${PHASE_NAMES[t.phase]} ${Math.round(t.s)} s`
+    + `${t.phase === 'closed' && added > 0 ? ` (${added} round(s) added)` : ''}`;
+  const parts = [
+    ...(before > 0 ? [`earlier sessions ${Math.round(before)} s`] : []),
+    ...ctx.took.map(took),
+    ...(reserveS > 0 ? [`the report, priced at ${reserveS} s`] : []),
+  ];
+  const why = added === 0
+    ? `validity first: the ${info.plan.rounds} planned rounds run whole, and with what follows them they need more than the budget`
+    : 'the clock priced what followed the last round added within the budget, and it took longer';
+  info.overBudget = { byS: Math.round((totalS - budgetS) * 10) / 10, why: `${why} (${parts.join(', ')}; budget ${budgetS} s)` };
+}
+
+const PHASE_NAMES: Record<PhaseName, string> = { closed: 'closed sweep', open: 'open loop', memory: 'memory phase' };
 
 /** A new run: the plan resolved and checked, its folder created, its servers split into runnable and skipped. */
 async function newRun(o: RunOptions, hosts: Hosts, catalog: readonly ServerModel[]): Promise<RunState> {
@@ -150,6 +239,7 @@ async function resumeRun(folder: string, catalog: readonly ServerModel[], anyMod
   }
   delete info.finishedAt;
   delete info.interrupted;
+  delete info.overBudget;
   info.warnings.push(...stored.notes);
   const memory = stored.memory ? { memory: stored.memory } : {};
   return { dir: stored.dir, info, points: stored.points, openPoints: stored.openPoints ?? [], ...memory, runnable };

@@ -34,7 +34,10 @@ export interface Plan {
   servers: string[];
   /** Offered loads (the paper's l), ascending. */
   loads: number[];
-  /** Rounds: each measures every server at every load once; a point's `round` says which (run/1: `repeat`). */
+  /**
+   * Rounds planned: each measures every server at every load once; a point's `round` says which (run/1: `repeat`).
+   * Rounds added after them (RunInfo.addedRounds) measure a few servers and the reference, numbered on from here.
+   */
   rounds: number;
   /** Seed of the per-round shuffle of the server order (src/sweep/plan.ts roundOrder); absent in runs before rounds. */
   seed?: number;
@@ -42,10 +45,12 @@ export interface Plan {
   requests?: number;
   /**
    * Seconds per point, or undefined when the point is count-bound. A point at a high load may run up to
-   * MAX_STRETCH (5) × this so that WAVES_PER_POINT (8) waves of `load` requests fit (src/sweep/plan.ts
-   * pointDurationS); its result records what it ran.
+   * maxPointS so that WAVES_PER_POINT (8) waves of `load` requests fit (src/sweep/plan.ts pointDurationS); its
+   * result records what it ran.
    */
   durationS?: number;
+  /** The longest a time-bound point may be lengthened to, s; absent in older runs, which used MAX_STRETCH (5) × durationS. */
+  maxPointS?: number;
   /** Requests dropped at each end of a point: the smaller of this and the point's load (its closed-loop ramp). */
   trim: number;
   pageBytes: number;
@@ -72,13 +77,54 @@ export interface Plan {
   runtimes?: Partial<Record<'node' | 'bun' | 'deno', string>>;
   /**
    * The user's own servers of this run (--server, --servers-file), as resolved when it started: each entry's fields
-   * are those of a servers file (name, command, absolute cwd, env, ready {timeoutS, path}, paperRow, label, kind,
+   * are those of a servers file (name, command, absolute cwd, env, ready {timeoutS, path}, paperRow, label, connection,
    * slow; src/servers/user/spec.ts), plus `source` (where it was defined) and `serveArgs` (the flags `eventbench
    * serve` was given to find it). Absent when the run has none.
    */
   userServers?: (UserServerSpec & { serveArgs: string[] })[];
   /** Servers eventbench did not start (`--url [NAME=]URL`), by name; absent when the run has none. */
   urls?: { name: string; url: string }[];
+  /**
+   * The half-width asked of every server's ratio interval to the reference, as a share (0.1: ±10%, `--precision`):
+   * after the planned rounds, rounds are added for the servers whose intervals are widest until every one is this
+   * narrow or the budget is spent (src/sweep/sharpen.ts). Absent: the planned rounds only (older runs, --repeat,
+   * --quick).
+   */
+  precision?: number;
+  /** Seconds the whole run may take (`--budget`): every phase and the report; set with `precision`. */
+  budgetS?: number;
+  /** The server the run divides by (`--reference`), measured in every added round; absent: the report's default. */
+  reference?: string;
+}
+
+/** A round added after the planned ones (run --precision), for the servers whose ratio intervals were widest. */
+export interface AddedRound {
+  /** Its number: the rounds before it, planned and added, plus one. */
+  round: number;
+  /** The servers it measures, in the order it measures them (seeded, as a planned round's), the reference among them. */
+  servers: string[];
+  /** The reference its ratios divide by. */
+  reference: string;
+  /**
+   * Why each server other than the reference is in it: its ratio interval's half-width before the round, as a share
+   * (null: unbounded, for want of a second round with the reference), and the rounds it had.
+   */
+  sharpening: { server: string; halfWidth: number | null; rounds: number }[];
+}
+
+/** What the run's rounds made of the precision asked, once its closed sweep ended. */
+export interface PrecisionOutcome {
+  /** The half-width asked (Plan.precision) and the reference of the ratios. */
+  asked: number;
+  reference: string;
+  /** Servers whose ratio interval is at least that narrow. */
+  reached: string[];
+  /** The others: half-width as a share (null: unbounded), rounds paired with the reference; no ratio: `noRatio`. */
+  missed: { server: string; halfWidth: number | null; rounds: number }[];
+  /** Servers with no ratio to sharpen (no positive slope: every point flagged, or stopped before a second load). */
+  noRatio: string[];
+  /** Why no further round was added: every server reached the precision, or the next round did not fit the budget. */
+  stopped: string;
 }
 
 export interface HostSetup {
@@ -143,6 +189,17 @@ export interface RunInfo {
   incomplete?: { phase: PhaseName; why: string }[];
   /** Everything the runner warned about, in order. */
   warnings: string[];
+  /** Rounds added after the planned ones (Plan.precision), in order; resumed like planned ones. */
+  addedRounds?: AddedRound[];
+  /** Set when the closed sweep ended with Plan.precision asked. */
+  precisionOutcome?: PrecisionOutcome;
+  /** Seconds the run has spent measuring over all its sessions (a resume counts on from here, not from startedAt). */
+  spentS?: number;
+  /**
+   * Set when the run ended past Plan.budgetS: by how many seconds (its report included, as priced), and why (the
+   * planned rounds always run whole: validity first).
+   */
+  overBudget?: { byS: number; why: string };
 }
 
 /** What the runner sampled of the server's whole process tree during the measurement. */

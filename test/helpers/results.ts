@@ -212,3 +212,21 @@ export async function writeMemoryRun(dir: string): Promise<MemoryRun> {
   await writeFile(path.join(dir, MEMORY_FILE), JSON.stringify(run, null, 2));
   return run;
 }
+
+/**
+ * A run of `rounds` (one per factor) over loads 10..1000, each server on its line `1 + slopeMs·load` scaled in each
+ * round by that round's factor (a process effect) and by a small fixed wobble per point; `flagAt` makes one point
+ * client-bound (left out of the fits).
+ */
+export function roundsRun(specs: { server: string; slopeMs: number; factors: number[]; flagAt?: { load: number; round: number } }[]) {
+  const loads = [10, 100, 250, 500, 1000];
+  const points = specs.flatMap((s) => s.factors.flatMap((f, r) => loads.map((load, i) => point({
+    server: s.server, family: 'typescript', load, round: r + 1,
+    meanLatencyMs: (1 + s.slopeMs * load) * f * (1 + 0.01 * Math.sin(3.1 * i + 1.7 * r + s.slopeMs * 50)),
+    // A flagged point (client-bound: half the offered load was in flight) stays out of every fit.
+    ...(s.flagAt?.load === load && s.flagAt.round === r + 1 ? { measuredLoad: load / 2 } : {}),
+  }))));
+  const info = runInfo(specs.map((s) => s.server), loads);
+  info.plan.rounds = Math.max(...specs.map((s) => s.factors.length));
+  return { info, points, stored: { dir: '/nowhere', info, points, notes: [] } };
+}

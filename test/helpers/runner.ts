@@ -11,7 +11,9 @@ export const RUN_CHILD = here('./run-child.js');
 
 /**
  * Extra server flags per test model name: `tiny` is healthy, `crashy` dies on its 30th connection; `vanishing` is
- * `tiny`, but unavailable where EVENTBENCH_TEST_GONE names it (a server uninstalled between a run and its resume).
+ * `tiny`, but unavailable where EVENTBENCH_TEST_GONE names it (a server uninstalled between a run and its resume);
+ * `busy` and `busier` spend 1 and 2 ms of CPU on every request, so that their mean latency rises with the load
+ * whatever else the machine does (a slope, and a ratio of about 2, for the runs that add rounds).
  */
 const FLAGS: Record<string, string[]> = {
   tiny: [],
@@ -19,6 +21,8 @@ const FLAGS: Record<string, string[]> = {
   'tiny-tree': ['--child'],
   crashy: ['--crash-after', '30'],
   stall: ['--stall'],
+  busy: ['--work-ms', '1'],
+  busier: ['--work-ms', '2'],
 };
 
 export const testCatalog: ServerModel[] = Object.keys(FLAGS).map((name) => ({

@@ -29,7 +29,8 @@ run can be re-rendered, and a run still going renders what it has measured so fa
                     errors, flags), paper (today against the paper's slopes) or points (every load, repeats
                     averaged)
                       eventbench report results/run1 --format csv --table points > points.csv
-  --reference NAME  the server every ratio and tie divides by (default lighttpd, else native-epoll, else events)
+  --reference NAME  the server every ratio and tie divides by (default: the run's own --reference, else lighttpd,
+                    else native-epoll, else events)
                       eventbench report results/run1 --reference nginx
   --out FILE        write the text there instead of stdout (md, json, csv); with html, write ${REPORT_FILE}
                     as FILE and the SVG files beside it

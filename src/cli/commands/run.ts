@@ -3,9 +3,9 @@
 import { CLEAR_LINE, progressLine } from '../progress.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../command.js';
-import { numberArg, parseCommandArgs, parseNumberArg } from '../../core/args.js';
+import { durationArg, numberArg, parseCommandArgs, parseNumberArg, shareArg, timeText } from '../../core/args.js';
 import { UsageError } from '../../core/errors.js';
-import { QUICK_DEFAULTS, RUN_DEFAULTS, type PlanInput } from '../../sweep/plan.js';
+import { BUDGET_LIMITS_S, PRECISION_LIMITS, QUICK_DEFAULTS, RUN_DEFAULTS, SHARPEN_DEFAULTS, type PlanInput } from '../../sweep/plan.js';
 import { runExperiment, type RunEvent, type RunOptions, type RunOutcome } from '../../sweep/runner.js';
 import type { Kept } from '../../sweep/engine.js';
 import { memoryLine } from './memory.js';
@@ -14,7 +14,8 @@ import { removeLeftovers } from '../../host/leftovers.js';
 import { checkRateFractions, DEFAULT_RATE_FRACTIONS } from '../../experiments/open-loop.js';
 import { RUN_MEMORY, RUN_MEMORY_QUICK } from '../../experiments/phases.js';
 import type { Engine } from '../../load/types.js';
-import { buildModel, readReportRun, writeReport } from '../../report/index.js';
+import { buildModel, readReportRun, REPORT_PRICE_S, writeReport } from '../../report/index.js';
+import { halfWidthText } from '../../report/tables.js';
 import { errorKinds } from '../../load/format.js';
 import type { Plan, Point } from '../../sweep/schema.js';
 import { rankingTable } from '../../report/tables.js';
@@ -44,7 +45,16 @@ ${USER_SERVER_HELP}
                           named events@bun, events@deno. e.g. --runtimes node,bun,deno
   --loads LIST            offered loads, the paper's l (default ${RUN_DEFAULTS.loads.join(',')})
                           e.g. --loads 1,100,500
-  --repeat N              rounds: every point measured N times, servers shuffled per round (default ${RUN_DEFAULTS.rounds}), e.g. --repeat 5
+  --repeat N              rounds: every point measured N times, servers shuffled per round (default ${RUN_DEFAULTS.rounds}),
+                          e.g. --repeat 5; exactly N: no round is added unless --precision or --budget is given
+  --precision P           the half-width asked of every server's 95% ratio interval to the reference, as 5% or
+                          0.05 (default ${SHARPEN_DEFAULTS.precision * 100}%): after the planned rounds, rounds of fresh processes are added
+                          for the servers whose intervals are widest, the reference beside them, until every one
+                          is this narrow or the budget is spent, e.g. --precision 5%
+  --budget T              how long the whole run may take, every phase and the report included, as 90s, 10m, 1h
+                          or seconds (default ${timeText(SHARPEN_DEFAULTS.budgetS)}); the planned rounds always run whole, e.g. --budget 30m
+  --reference NAME        the server ratios divide by, measured in every added round (default lighttpd, else
+                          native-epoll, else events), e.g. --reference nginx
   --seed N                seed of the per-round shuffle (default: a fresh one, recorded in run.json), e.g. --seed 42
   -n, --requests N        requests per point (default ${RUN_DEFAULTS.requests}, a cap on time-bound points), e.g. -n 20000
   -t, --duration S        seconds per point (default ${RUN_DEFAULTS.durationS}), e.g. -t 5
@@ -80,7 +90,8 @@ Examples:
   eventbench run --quick
   eventbench run --servers events,threads --loads 1,50,100,200 --backlog 128
   eventbench run --servers events,threads --open-loop --rates 0.1,0.5,0.9,1.1
-  eventbench run --quick --no-memory`;
+  eventbench run --quick --no-memory
+  eventbench run --servers events,async,coroutines,lighttpd --precision 5% --budget 20m`;
 
 function list(field: string, raw: string | undefined): string[] | undefined {
   if (raw === undefined) return undefined;
@@ -105,7 +116,7 @@ export function parseRunArgs(argv: string[]): RunArgs {
     'latency-cap': { type: 'string' }, 'error-cap': { type: 'string' }, quick: { type: 'boolean' }, runtimes: { type: 'string' },
     out: { type: 'string' }, resume: { type: 'string' }, 'no-report': { type: 'boolean' },
     'open-loop': { type: 'boolean' }, rates: { type: 'string' }, 'no-memory': { type: 'boolean' }, ...USER_SERVER_OPTIONS,
-    url: { type: 'string', multiple: true },
+    url: { type: 'string', multiple: true }, precision: { type: 'string' }, budget: { type: 'string' }, reference: { type: 'string' },
   });
   if (positionals.length > 0) throw new UsageError('argument', positionals[0], 'run takes no positional arguments', 'see `eventbench run --help`');
   const v = values as Record<string, string | boolean | string[] | undefined>;
@@ -139,6 +150,9 @@ export function parseRunArgs(argv: string[]): RunArgs {
     runtimes: list('--runtimes', s('runtimes')),
     openLoop: openLoopArg(v['open-loop'] === true, s('rates')),
     memory: v['no-memory'] === true ? false : undefined,
+    precision: shareArg('--precision', s('precision'), PRECISION_LIMITS.min, PRECISION_LIMITS.max),
+    budgetS: durationArg('--budget', s('budget'), BUDGET_LIMITS_S.min, BUDGET_LIMITS_S.max),
+    reference: s('reference'),
   };
   for (const k of Object.keys(input) as (keyof PlanInput)[]) if (input[k] === undefined) delete input[k];
   const started = userServersOf(values);
@@ -220,6 +234,32 @@ function hostLine(e: Extract<RunEvent, { type: 'host' }>): string {
   return `server on CPU ${e.cpus.server ?? 'any'}${quota}; client on CPU ${e.cpus.client ?? 'any'}`;
 }
 
+/** An added round: what it measures, then each server it sharpens and why (its interval against the one asked). */
+function addedRoundLines(e: Extract<RunEvent, { type: 'added-round' }>): string[] {
+  const { round, servers, reference, sharpening } = e.round;
+  const left = `${fmtS(Math.max(0, e.budgetLeftS))} of the budget left`;
+  return [
+    `round ${round}, added: ${servers.join(', ')} (${reference} is the reference), priced at ${fmtS(e.priceS)}`,
+    ...sharpening.map((x) => `sharpening ${x.server}: ratio to ${reference} ${halfWidthText(x.halfWidth)} after ${x.rounds} round(s), `
+      + `asked ${halfWidthText(e.asked)}; ${left}`),
+  ];
+}
+
+/** The closed sweep adds no more rounds: why, and which servers reached the precision. */
+function precisionLines(e: Extract<RunEvent, { type: 'precision' }>): string[] {
+  const lines = [`no round added any more: ${e.stopped}`];
+  const o = e.outcome;
+  if (!o) return lines;
+  const ranked = o.reached.length + o.missed.length;
+  const missed = o.missed.map((m) => `${m.server} ${halfWidthText(m.halfWidth)}`).join(', ');
+  const noRatio = o.noRatio.length > 0 ? `; no ratio: ${o.noRatio.join(', ')}` : '';
+  if (ranked > 0) {
+    lines.push(`precision ${halfWidthText(o.asked)} of every ratio to ${o.reference}: reached by ${o.reached.length} of ${ranked}`
+      + `${missed ? `; not by ${missed}` : ''}${noRatio}`);
+  }
+  return lines;
+}
+
 /** Progress on stderr: a redrawn bar on a terminal, one line per finished point otherwise. */
 function progress(tty: boolean): (e: RunEvent) => void {
   let offset = 0;
@@ -237,6 +277,8 @@ function progress(tty: boolean): (e: RunEvent) => void {
       say(hostLine(e));
     } else if (e.type === 'warning') {
       say(`warning: ${e.text}`);
+    } else if (e.type === 'added-round' || e.type === 'precision') {
+      for (const line of e.type === 'added-round' ? addedRoundLines(e) : precisionLines(e)) say(line);
     } else if (e.type === 'point-start' && tty) {
       const text = `${e.index}/${e.total} ${e.server} ${stepText(e.phase, e.step)}${left(e.etaS)}`;
       process.stderr.write(progressLine(e.index / Math.max(1, e.total), text));
@@ -276,7 +318,7 @@ export async function runCommand(argv: string[], extra: Pick<RunOptions, 'catalo
     const outcome = await runExperiment({
       input: args.input, userModels: user, preflight: (chosen, plan) => checkUserServers(user, chosen, plan),
       ...(args.out ? { out: args.out } : {}), ...(args.resume ? { resume: args.resume } : {}),
-      signal: controller.signal, onEvent: progress(process.stderr.isTTY === true), ...extra,
+      signal: controller.signal, onEvent: progress(process.stderr.isTTY === true), reserveS: args.report ? REPORT_PRICE_S : 0, ...extra,
     });
     if (process.stderr.isTTY) process.stderr.write(CLEAR_LINE);
     return await finish(outcome, args.report);
@@ -310,6 +352,8 @@ async function finish(outcome: RunOutcome, report: boolean): Promise<number> {
       process.stderr.write(`warning: the report failed: ${(err as Error).message}; retry with \`eventbench report ${outcome.dir}\`\n`);
     }
   }
+  const over = outcome.info.overBudget;
+  if (over) process.stderr.write(`over budget by ${fmtS(over.byS)}: ${over.why}\n`);
   const incomplete = outcome.info.incomplete ?? [];
   for (const i of incomplete) process.stderr.write(`incomplete: ${PHASE_TITLE[i.phase]}: ${i.why}\n`);
   return incomplete.length > 0 ? EXIT.incomplete : EXIT.ok;

@@ -1,0 +1,113 @@
+// Rounds added where the uncertainty is (run --precision, --budget). After the planned rounds of the closed sweep,
+// while the budget lasts, a round of fresh processes for the servers whose ratio intervals to the reference are
+// widest, with the reference itself, since a ratio pairs the two servers' rounds. An added round is a round like
+// the others (a fresh server per sweep, every load, the same point rules, a seeded order), numbered on from the
+// planned ones, so the report, the intervals and --resume read it as one. The choices here are pure; the runner
+// (runner.ts) asks for the next round through the engine's `more` hook, priced by the run's clock.
+import type { AddedRound, Plan, Point, PrecisionOutcome } from './schema.js';
+import type { Sweep } from './engine.js';
+import { roundOrder } from './plan.js';
+import { precisionStanding, ratioPrecision, ratioReferenceOf, type RatioPrecision } from '../report/model.js';
+import { halfWidthText } from '../report/tables.js';
+
+/**
+ * How many servers an added round sharpens at most, beside the reference. A round pays the reference's sweep
+ * once, and it costs about as much as any other server's (4.7 s for lighttpd in the default plan against 4.6 to
+ * 6.5 s): with one server it is half the round, with four a sixth, with eight a tenth, so four servers get 83%
+ * of the server-rounds that a round of every server would. Past four the reference's share falls little, while
+ * the round takes in servers whose intervals are narrower and lasts longer, so that its servers are paired with
+ * a reference measured half a minute away rather than seconds (the drift a ratio cancels is the drift within its
+ * round). Fewer than four when fewer miss the precision, or when the budget left holds fewer.
+ */
+export const ADDED_ROUND_SERVERS = 4;
+/** A server is not given more rounds than `--repeat` allows. */
+export const MAX_ROUNDS = 100;
+
+/** The sweeps of an added round: each of its servers, fresh, at every load of the plan. */
+export function addedSweeps(plan: Plan, added: AddedRound): Sweep[] {
+  return added.servers.map((server) => ({ round: added.round, server, steps: [...plan.loads] }));
+}
+
+const widest = (p: RatioPrecision) => p.halfWidth ?? -1;
+
+/**
+ * The servers the next added round sharpens: those whose ratio interval is wider than `asked`, widest first
+ * (unbounded ones first of all), at most `most`, each taken only if the round with it still `fits` (the reference
+ * and the servers taken before it included); a wide server that does not fit leaves room for a narrower, cheaper
+ * one. A server with no ratio (no positive slope) is left out: more rounds of what gave no line give none.
+ */
+export function chooseSharpened(
+  precision: readonly RatioPrecision[], asked: number, fits: (servers: readonly string[]) => boolean, most = ADDED_ROUND_SERVERS,
+): RatioPrecision[] {
+  const chosen: RatioPrecision[] = [];
+  const candidates = precision.filter((p) => p.halfWidth !== null && p.halfWidth > asked && p.rounds < MAX_ROUNDS);
+  for (const p of [...candidates].sort((a, b) => widest(b) - widest(a))) {
+    if (chosen.length >= most) break;
+    if (fits([...chosen, p].map((c) => c.server))) chosen.push(p);
+  }
+  return chosen;
+}
+
+export interface NextRoundInput {
+  plan: Plan;
+  /** The run's closed-loop points so far, every round. */
+  points: readonly Point[];
+  /** The rounds added so far. */
+  added: readonly AddedRound[];
+  /** The servers that can still run here. */
+  servers: readonly string[];
+  /** Seconds of the budget this round may take: what is left, less what the phases after it and the report need. */
+  leftS: number;
+  /** The clock's price of sweeps, s (src/sweep/clock.ts: by what the same servers cost in earlier rounds). */
+  priceS: (sweeps: readonly Sweep[]) => number;
+}
+
+export type NextRound =
+  | { round: AddedRound; priceS: number }
+  | { stopped: string; outcome: PrecisionOutcome | null };
+
+/** The next round to add, or why none is: every server meets the precision, or the next round does not fit. */
+export function nextAddedRound(i: NextRoundInput): NextRound {
+  const asked = i.plan.precision!;
+  const reference = ratioReferenceOf(i.points, i.plan, i.plan.reference);
+  if (reference === null) return { stopped: 'no server has a positive slope to divide by, so no ratio can be sharpened', outcome: null };
+  const precision = ratioPrecision(i.points, i.plan, reference);
+  const outcomeWith = (stopped: string) => ({ stopped, outcome: precisionOutcome(precision, asked, reference, stopped) });
+  if (!i.servers.includes(reference)) return outcomeWith(`the reference, ${reference}, can no longer run here`);
+  const round = Math.max(i.plan.rounds, ...i.added.map((a) => a.round)) + 1;
+  const order = (servers: readonly string[]) => {
+    const inPlanOrder = i.plan.servers.filter((s) => s === reference || servers.includes(s));
+    return roundOrder(i.plan, round, inPlanOrder);
+  };
+  const sweepsOf = (servers: readonly string[]) => addedSweeps(i.plan, { round, servers: order(servers), reference, sharpening: [] });
+  const runnable = precision.filter((p) => i.servers.includes(p.server));
+  const chosen = chooseSharpened(runnable, asked, (servers) => i.priceS(sweepsOf(servers)) <= i.leftS);
+  if (chosen.length === 0) return outcomeWith(whyNoRound(runnable, asked, i, sweepsOf, reference));
+  const servers = chosen.map((p) => p.server);
+  const sharpening = chosen.map((p) => ({ server: p.server, halfWidth: finiteOrNull(p.halfWidth), rounds: p.rounds }));
+  return { round: { round, servers: order(servers), reference, sharpening }, priceS: i.priceS(sweepsOf(servers)) };
+}
+
+/** Why no round is added: none misses the precision, or the cheapest round that would sharpen one does not fit. */
+function whyNoRound(
+  runnable: readonly RatioPrecision[], asked: number, i: NextRoundInput, sweepsOf: (s: readonly string[]) => Sweep[],
+  reference: string,
+): string {
+  const missing = runnable.filter((p) => p.halfWidth !== null && p.halfWidth > asked);
+  if (!runnable.some((p) => p.halfWidth !== null)) return `no server but the reference, ${reference}, has a slope to form a ratio with`;
+  if (missing.length === 0) return `every ratio to ${reference} is within ${halfWidthText(asked)}`;
+  const open = missing.filter((p) => p.rounds < MAX_ROUNDS);
+  if (open.length === 0) return `the servers that miss ${halfWidthText(asked)} have had ${MAX_ROUNDS} rounds`;
+  const cheapest = open.map((p) => ({ p, s: i.priceS(sweepsOf([p.server])) })).sort((a, b) => a.s - b.s)[0]!;
+  return `the next round (${reference} and ${cheapest.p.server}, priced ${Math.round(cheapest.s)} s) does not fit in the `
+    + `${Math.max(0, Math.round(i.leftS))} s left of the budget`;
+}
+
+/** Which servers reached the precision, which did not (and how far off), which have no ratio; and why no round more. */
+export function precisionOutcome(
+  precision: readonly RatioPrecision[], asked: number, reference: string, stopped: string,
+): PrecisionOutcome {
+  return { asked, reference, ...precisionStanding(precision, asked), stopped };
+}
+
+const finiteOrNull = (x: number | null): number | null => (x !== null && Number.isFinite(x) ? x : null);
