@@ -72,6 +72,25 @@ test('a server that crashes mid-point is a failed point, and the run goes on', a
   assert.deepEqual(await processesRunning(SERVE_SCRIPT), []);
 });
 
+test('a server too slow at its lowest load for a point to hold two waves is retired from that round and every later one', async (t) => {
+  const base = tmp();
+  t.after(() => rmSync(base, { recursive: true, force: true }));
+  const dir = join(base, 'r');
+  await runExperiment({
+    input: { servers: ['sluggish', 'tiny'], loads: [4, 8], durationS: 0.3, serverCpuShare: 0, rounds: 3, memory: false },
+    out: dir, catalog: testCatalog, trial: testTrial,
+  });
+  const points = lines(dir);
+  const sluggish = points.filter((p) => p.server === 'sluggish');
+  // Three requests in 0.3 s at l=4: fewer than two waves of 4, so no closed loop; the later rounds would only repeat it.
+  assert.deepEqual(sluggish.map((p) => `${p.load}#${p.round}`), ['4#1']);
+  assert.ok(sluggish[0]!.flags!.some((f) => f.kind === 'too-slow'), JSON.stringify(sluggish[0]!.flags));
+  assert.equal(sluggish[0]!.retired, true);
+  assert.match(sluggish[0]!.stopped!, /too slow at its lowest load \(load 4\).*nor in later rounds; longer points \(--duration\)/);
+  assert.deepEqual(points.filter((p) => p.server === 'tiny').map((p) => `${p.load}#${p.round}`), ['4#1', '8#1', '4#2', '8#2', '4#3', '8#3']);
+  assert.deepEqual(await processesRunning(SERVE_SCRIPT), []);
+});
+
 test('SIGINT stops the run with no server left, keeps finished points, and --resume completes it', async (t) => {
   const base = tmp();
   t.after(() => rmSync(base, { recursive: true, force: true }));

@@ -9,7 +9,7 @@ import { planSweeps, pointDurationS } from '../sweep/plan.js';
 import { addedSweeps } from '../sweep/sharpen.js';
 import { closedPriors } from '../sweep/clock.js';
 import { pointFlags } from '../sweep/verdict.js';
-import { stepCap, stopPoint } from '../sweep/stop.js';
+import { retireTooSlow, stepCap, stopPoint } from '../sweep/stop.js';
 import { appendPoint } from '../sweep/store.js';
 import {
   failedPoint, measurePoint, serverSpec, sessionWarmUp, trialServer, type TrialServer, type TrialSettings,
@@ -87,6 +87,7 @@ export function closedLoop(i: ClosedInput): Experiment<Point> {
     isFailed: (p) => p.status === 'failed',
     judge(p, _sweep, step, failuresInARow) {
       if (p.status === 'ok') p.flags = pointFlags(p, plan, throttled);
+      if (step === plan.loads[0] && p.flags?.some((f) => f.kind === 'too-slow')) return retireTooSlow(p, `load ${step}`);
       return stopPoint(p, plan, failuresInARow, `load ${step}`);
     },
     keep(p) {

@@ -264,6 +264,11 @@ export interface Point {
   reason?: string;
   /** Set on the last point measured for a server that the stop rules kept from higher loads. */
   stopped?: string;
+  /**
+   * Set with `stopped` when the stop rules retired the server from every later round too: it was too slow at its
+   * lowest load for a point of this length to measure it (src/sweep/stop.ts). Absent in older runs.
+   */
+  retired?: true;
   startedAt: string;
   result?: LoadResult;
   metrics?: ServerMetrics;

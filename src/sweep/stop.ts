@@ -10,6 +10,8 @@ export interface Judged {
   result?: LoadResult;
   /** Set on the last point a stop rule kept the server from going past. */
   stopped?: string;
+  /** Set when a stop rule retired the server from later rounds too. */
+  retired?: true;
 }
 
 /** Why a server is not pushed past this point (`at`: "load 100", "900 requests/s"), or undefined. */
@@ -35,12 +37,26 @@ export function stopPoint(point: Judged, plan: Plan, failuresInARow: number, at:
 }
 
 /**
+ * A server too slow at its lowest load for a point to hold two waves of it (a V8 isolate or a Node process per
+ * connection under a quarter core: 10 requests in 3 to 8 s at l=10) measures no closed loop there, nor at any higher
+ * load, and a later round would only repeat that: it is retired from this round and every later one. A default run
+ * spent over a minute on such servers for nothing a fit could use.
+ */
+export function retireTooSlow(point: Judged, at: string): { stop: string } {
+  const stop = `too slow at its lowest load (${at}) for a point of this length to hold two waves, so it is not measured at higher `
+    + 'loads nor in later rounds; longer points (--duration) would measure it';
+  point.stopped = stop;
+  point.retired = true;
+  return { stop };
+}
+
+/**
  * The highest step a stopped point leaves its server: its own step when its mean latency passed the cap (later
  * rounds repeat the steps up to it: its latency still belongs to the curve); just below it when it served nothing
- * (it holds no latency to repeat); none (-1) when failures retired it, so that it is not started again.
+ * (it holds no latency to repeat); none (-1) when failures or slowness retired it, so that it is not started again.
  */
 export function retiredAbove(point: Judged, step: number): number {
-  if (point.status === 'failed') return -1;
+  if (point.status === 'failed' || point.retired) return -1;
   return point.result && point.result.requests === 0 ? step - 1e-9 : step;
 }
 
