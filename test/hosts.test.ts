@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { UsageError } from '../src/core/errors.js';
 import { alive } from '../src/core/proc.js';
-import type { ServeAnswer } from '../src/host/agent.js';
+import { Reconnecting, RemoteServerHost } from '../src/host/remote.js';
 import { AgentLinks, parseHostSpec, remoteCommandFor } from '../src/host/link.js';
 import {
   hostsDown, namespacePids, namespacesUnavailable, ourNamespaces, parseRate, readState, RUNNER_LINK, shaping, STATE_DIR,
@@ -137,9 +137,15 @@ describe('hosts on network namespaces, over SSH', { skip }, () => {
     const links = new AgentLinks();
     try {
       const [agent] = await links.open([parseHostSpec(server)]);
-      const s = await agent!.request<ServeAnswer>('serve', { server: 'events', bindHost: '10.208.0.10', cpuShare: 0, pin: false });
+      assert.deepEqual(agent!.hello!.ssh, { clientAddress: '10.208.0.1', serverAddress: '10.208.0.10' });
+      const reopen = () => links.open([parseHostSpec(server)]).then(([l]) => l!);
+      const host = new RemoteServerHost(new Reconnecting(agent!, reopen), '10.208.0.10');
+      await host.setUp({ cpuShare: 0, periodMs: 10 });
+      const spec = { name: 'events', family: 'typescript' as const, serveFlags: ['--port', '0'], backlog: 511, readyTimeoutMs: 30_000 };
+      const s = await host.start(spec);
+      assert.ok(s !== 'aborted' && 'id' in s, JSON.stringify(s));
       assert.equal(s.url.startsWith('http://10.208.0.10:'), true);
-      assert.ok(namespacePids('eb-server').includes(s.pid), 'the server runs in the server namespace');
+      assert.ok(eventbenchInNamespaces(['eb-server']).some((p) => p.includes(' serve events ')), 'the server runs in the server namespace');
 
       const args = ['load', '--agents', clients.join(','), '-c', '20'];
       const r = await cli([...args, '-n', '6000', '--trim', '500', '--json', s.url], { timeoutMs: 120_000 });
@@ -174,7 +180,7 @@ describe('hosts on network namespaces, over SSH', { skip }, () => {
         + 'check that host and run again\n');
       const inClients = () => eventbenchInNamespaces(['eb-client1', 'eb-client2']);
       assert.ok(await eventually(() => inClients().length === 0, 10_000), `no agent left in the client hosts: ${inClients().join('; ')}`);
-      await agent!.request('stop', { session: s.session });
+      await host.tearDown();
     } finally {
       await links.closeAll();
     }

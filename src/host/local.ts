@@ -7,7 +7,8 @@ import type { LoadResult } from '../load/types.js';
 import { environment } from '../core/environment.js';
 import { alive, signalProcess } from '../core/proc.js';
 import { startChild, stopChild, type Child } from '../core/child.js';
-import { serveRuntime } from '../servers/registry.js';
+import { findModel, serveRuntime } from '../servers/registry.js';
+import type { Availability } from '../servers/types.js';
 import { runtimeArgv } from '../servers/runtime.js';
 import { warmUntilSteady } from '../sweep/warmup.js';
 import { createThrottle, hostSetup, type Throttle } from './throttle.js';
@@ -107,6 +108,15 @@ export class LocalServerHost implements ServerHost {
     return environment();
   }
 
+  async available(name: string): Promise<Availability> {
+    const model = findModel(name);
+    const list = 'see `eventbench serve --list` there';
+    if (!model) return { ok: false, reason: `${name} is not a server model of eventbench here`, hint: list };
+    return model.available().catch((err: Error) => ({
+      ok: false as const, reason: `its availability check failed: ${err.message}`, hint: 'run `eventbench doctor` there',
+    }));
+  }
+
   async setUp(o: ServerHostSetUp) {
     const warnings: string[] = [];
     const pin = o.cpus !== undefined && hasTaskset();
@@ -174,11 +184,6 @@ export class LocalServerHost implements ServerHost {
     const s = this.servers.get(id);
     if (!s) throw new Error(`no server ${id} on this host`);
     return s;
-  }
-
-  /** The pid of the process it started for a server (the agent reports it; tests watch it). */
-  rootPid(id: string): number {
-    return this.get(id).child.pid;
   }
 
   async exitReason(id: string, during?: string) {

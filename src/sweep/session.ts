@@ -144,7 +144,8 @@ export async function measurePoint(s: Session, o: MeasureOptions): Promise<Point
   const args: LoadArgs = { concurrency: load, requests: plan.requests, durationS, timeoutS, trim, engine: plan.engine };
   const limitS = (durationS ?? 600) + timeoutS + CLIENT_GRACE_S;
   await host.startSampling(id);
-  const measured = await client.load({ url, flags: (o.loadFlags ?? closedLoadFlags)(args), limitS }, o.signal);
+  const spec = { url, flags: (o.loadFlags ?? closedLoadFlags)(args), limitS, ...(o.loadFlags ? {} : { closed: args }) };
+  const measured = await client.load(spec, o.signal);
   const r = measured.result;
   const span = r ? { fromMs: Date.parse(r.startedAt), toMs: Date.parse(r.startedAt) + r.totalDurationS * 1000 } : undefined;
   const { sample, warnings } = await host.stopSampling(id, span);
