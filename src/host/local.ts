@@ -34,6 +34,12 @@ export function serveArgv(name: string, flags: string[]): string[] {
   return runtime === 'node' ? [process.execPath, EVENTBENCH_BIN, ...args] : runtimeArgv(runtime, EVENTBENCH_BIN, args);
 }
 
+/** A server told to listen on `address` (`serve --host`), where another host's clients reach it; unchanged without one. */
+export function listeningOn(spec: ServerSpec, address: string | undefined): ServerSpec {
+  if (address === undefined || spec.argv !== undefined || spec.serveFlags.includes('--host')) return spec;
+  return { ...spec, serveFlags: [...spec.serveFlags, '--host', address] };
+}
+
 /** Resolves with the URL of the `listening on` line, or rejects with what went wrong. */
 function waitListening(child: Child, timeoutMs: number, signal?: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -104,6 +110,9 @@ export class LocalServerHost implements ServerHost {
   private readonly servers = new Map<string, LocalServer>();
   private next = 0;
 
+  /** `address`: where its servers listen (`serve --host`) when clients on other hosts reach them; loopback by default. */
+  constructor(readonly address?: string) {}
+
   async environment() {
     return environment();
   }
@@ -136,7 +145,7 @@ export class LocalServerHost implements ServerHost {
   }
 
   async start(spec: ServerSpec, signal?: AbortSignal): Promise<StartedServer | { failed: string } | 'aborted'> {
-    const argv = spec.argv ?? serveArgv(spec.name, spec.serveFlags);
+    const argv = spec.argv ?? serveArgv(spec.name, listeningOn(spec, this.address).serveFlags);
     const command = this.cpus !== undefined ? pinned(this.cpus, argv, true) : argv;
     const child = startChild(command[0]!, command.slice(1), { keepStdout: true });
     const id = String(++this.next);

@@ -10,15 +10,9 @@ import { HostError } from '../core/errors.js';
 import type { Availability } from '../servers/types.js';
 import { loadOnAgents } from './agents-load.js';
 import type { AgentLink } from './link.js';
-import { LocalClientHost } from './local.js';
+import { listeningOn, LocalClientHost } from './local.js';
 import { splitLoad } from '../load/merge.js';
 import type { ClientHost, LoadSpec, ServerHost, ServerHostSetUp, ServerSpec, WarmRequest } from './hosts.js';
-
-/** A server told to listen on `address` (`serve --host`), where another host's clients reach it; unchanged without one. */
-export function listeningOn(spec: ServerSpec, address: string | undefined): ServerSpec {
-  if (address === undefined || spec.argv !== undefined || spec.serveFlags.includes('--host')) return spec;
-  return { ...spec, serveFlags: [...spec.serveFlags, '--host', address] };
-}
 
 /** One call of an agent's method; `signal` aborting sends it a `cancel` of this request. */
 async function callAgent<T>(link: AgentLink, cmd: string, args: unknown[], signal?: AbortSignal): Promise<T> {
@@ -89,7 +83,8 @@ export class RemoteServerHost implements ServerHost {
   async startSampling(id: string) { await this.agent.call('server.startSampling', [id]); }
 
   async stopSampling(id: string, loadSpan?: { fromMs: number; toMs: number }) {
-    const r = await this.agent.call<Awaited<ReturnType<ServerHost['stopSampling']>>>('server.stopSampling', loadSpan ? [id, loadSpan] : [id]);
+    const args = loadSpan ? [id, loadSpan] : [id];
+    const r = await this.agent.call<Awaited<ReturnType<ServerHost['stopSampling']>>>('server.stopSampling', args);
     return { sample: r.sample, warnings: named(this.host, r.warnings) };
   }
 
@@ -183,7 +178,8 @@ export class AgentsClientHost implements ClientHost {
     try {
       for (const client of this.clients) await client.live();
       const shares = splitLoad({ concurrency: c.concurrency, requests: c.requests, trim: c.trim }, this.agents.length, '--client-hosts');
-      const options = { url: spec.url, concurrency: c.concurrency, requests: c.requests, durationS: c.durationS, timeoutS: c.timeoutS, trim: c.trim };
+      const { concurrency, requests, durationS, timeoutS, trim } = c;
+      const options = { url: spec.url, concurrency, requests, durationS, timeoutS, trim };
       const { result } = await loadOnAgents(this.agents.map((a) => a.link), shares, options, limit.signal);
       if (signal?.aborted) return { aborted: true as const };
       if (limit.signal.aborted) return { error: `the client hosts had not finished after ${spec.limitS} s: stopped them` };

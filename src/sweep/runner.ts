@@ -3,14 +3,15 @@
 // measures only what is missing and keeps every finished point on disk; a phase that can no longer measure what it
 // planned (a server no longer installed) is named with the reason. It reports what happens through `onEvent`; the
 // CLI draws it.
-import { findModel, models as allModels, type ServerModel } from '../servers/registry.js';
+import { findModel, models as allModels, type Availability, type ServerModel } from '../servers/registry.js';
 import type { Hosts } from '../host/hosts.js';
 import { localHosts } from '../host/local.js';
+import { checkHostsInput, givenHostsRecord, openRunHosts, recordedHosts, type HostsInput, type RunHostsOpened } from '../host/run-hosts.js';
 import type { MemoryRun, OpenPoint, PhaseName, Point, RunInfo } from './schema.js';
 import { RUN_SCHEMA } from './schema.js';
-import { resolvePlan, type PlanInput } from './plan.js';
+import { QUICK_DEFAULTS, RUN_DEFAULTS, resolvePlan, type PlanInput } from './plan.js';
 import { runPhase, type EngineEvent } from './engine.js';
-import { createRunDir, defaultRunDir, readRun, writeMemoryRun, writeRunInfo } from './store.js';
+import { createRunDir, defaultRunDir, readRun, readRunInfo, writeMemoryRun, writeRunInfo } from './store.js';
 import type { TrialSettings } from './session.js';
 import { preparePhase, resolvePhases, type RunState } from '../experiments/phases.js';
 
@@ -31,8 +32,10 @@ export interface RunOptions {
   catalog?: readonly ServerModel[];
   /** How servers are started and warmed (tests use tiny servers and fixed warm-ups). */
   trial?: TrialSettings;
-  /** Where servers and clients run (default: this machine). */
+  /** Where servers and clients run, already set up (tests, benches); default: as `hostsInput` says. */
   hosts?: Hosts;
+  /** The server's host and the client hosts to reach (run --server-host, --client-hosts); default: this machine. */
+  hostsInput?: HostsInput;
 }
 
 export interface RunOutcome {
@@ -57,23 +60,50 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
     }
   };
   let warn = (text: string) => { early.push(text); };
-  const hosts = o.hosts ?? localHosts();
-  const state = o.resume !== undefined ? await resumeRun(o.resume, o.catalog ?? allModels, o.catalog === undefined) : await newRun(o, hosts);
-  const { dir, info } = state;
-  info.warnings.push(...early);
-  warn = (text) => { info.warnings.push(text); emit({ type: 'warning', text }); };
-  let interrupted = false;
+  const opened = await reachHosts(o);
+  const hosts = opened?.hosts ?? o.hosts ?? localHosts();
   try {
-    writeRunInfo(dir, info);
-    emit({ type: 'start', dir, info });
-    interrupted = await runPhases(state, { ...o, hosts }, emit, warn);
+    // Which models can run is the server host's to say when it is reached through an agent.
+    const available = opened?.serverAgent ? (m: ServerModel) => hosts.server.available(m.name) : undefined;
+    const state = o.resume !== undefined ? await resumeRun(o.resume, o.catalog ?? allModels, o.catalog === undefined, available)
+      : await newRun(o, hosts, available);
+    const { dir, info } = state;
+    info.hosts = opened?.record ?? await givenHostsRecord(hosts);
+    info.warnings.push(...early);
+    warn = (text) => { info.warnings.push(text); emit({ type: 'warning', text }); };
+    let interrupted = false;
+    try {
+      writeRunInfo(dir, info);
+      emit({ type: 'start', dir, info });
+      interrupted = await runPhases(state, { ...o, hosts }, emit, warn);
+    } finally {
+      info.finishedAt = new Date().toISOString();
+      if (interrupted || o.signal?.aborted) info.interrupted = true;
+      writeRunInfo(dir, info);
+    }
+    const memory = state.memory ? { memory: state.memory } : {};
+    return { dir, info, points: state.points, openPoints: state.openPoints, ...memory, interrupted: info.interrupted === true };
   } finally {
-    info.finishedAt = new Date().toISOString();
-    if (interrupted || o.signal?.aborted) info.interrupted = true;
-    writeRunInfo(dir, info);
+    await opened?.close();
   }
-  const memory = state.memory ? { memory: state.memory } : {};
-  return { dir, info, points: state.points, openPoints: state.openPoints, ...memory, interrupted: info.interrupted === true };
+}
+
+/**
+ * The hosts the run asks for (or, on resume, those it recorded), checked against its plan and reached before anything
+ * starts; undefined when the caller gave its own hosts.
+ */
+async function reachHosts(o: RunOptions): Promise<RunHostsOpened | undefined> {
+  if (o.hosts) return undefined;
+  const stored = o.resume !== undefined ? readRunInfo(o.resume) : undefined;
+  const input = stored ? recordedHosts(stored.hosts) : o.hostsInput ?? {};
+  const i = o.input;
+  checkHostsInput(input, stored
+    ? { loads: stored.plan.loads, engine: stored.plan.engine, openLoop: stored.phases.some((p) => p.phase === 'open') }
+    : {
+      loads: i.loads ?? (i.quick ? QUICK_DEFAULTS.loads : RUN_DEFAULTS.loads), engine: i.engine ?? RUN_DEFAULTS.engine,
+      openLoop: i.openLoop !== undefined,
+    });
+  return openRunHosts(input, o.signal);
 }
 
 /** Each phase in order, each measuring what it misses; resolves to whether the run was interrupted. */
@@ -103,8 +133,8 @@ async function runPhases(state: RunState, o: RunOptions, emit: (e: RunEvent) => 
 }
 
 /** A new run: the plan resolved and checked, its folder created, its servers split into runnable and skipped. */
-async function newRun(o: RunOptions, hosts: Hosts): Promise<RunState> {
-  const resolved = await resolvePlan(o.input, undefined, o.catalog ?? allModels);
+async function newRun(o: RunOptions, hosts: Hosts, available?: (m: ServerModel) => Promise<Availability>): Promise<RunState> {
+  const resolved = await resolvePlan(o.input, available, o.catalog ?? allModels);
   const phases = resolvePhases(o.input);
   const dir = createRunDir(o.out ?? defaultRunDir());
   const info: RunInfo = {
@@ -125,7 +155,8 @@ async function newRun(o: RunOptions, hosts: Hosts): Promise<RunState> {
 const RESUME_SKIP = 'on resume: ';
 
 /** An earlier run to complete: its plan and phases, what it holds, and which of its servers can still run here. */
-async function resumeRun(folder: string, catalog: readonly ServerModel[], anyModel: boolean): Promise<RunState> {
+async function resumeRun(folder: string, catalog: readonly ServerModel[], anyModel: boolean,
+  available = (m: ServerModel) => m.available()): Promise<RunState> {
   const stored = readRun(folder);
   const { info } = stored;
   // Who can run is decided anew on each resume.
@@ -133,7 +164,7 @@ async function resumeRun(folder: string, catalog: readonly ServerModel[], anyMod
   const runnable: ServerModel[] = [];
   for (const name of info.plan.servers) {
     const model = catalog.find((m) => m.name === name) ?? (anyModel ? findModel(name) : undefined);
-    const a = model ? await model.available().catch((e: Error) => ({ ok: false as const, reason: e.message, hint: '' })) : undefined;
+    const a = model ? await available(model).catch((e: Error) => ({ ok: false as const, reason: e.message, hint: '' })) : undefined;
     if (model && a?.ok) runnable.push(model);
     else {
       const why = model ? (a && !a.ok ? a.reason : 'unavailable') : 'no longer a server model';

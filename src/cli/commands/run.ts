@@ -11,6 +11,7 @@ import type { Kept } from '../../sweep/engine.js';
 import { memoryLine } from './memory.js';
 import { MEMORY_FILE, OPEN_POINTS_FILE, type PhaseName } from '../../sweep/schema.js';
 import { removeLeftovers } from '../../host/leftovers.js';
+import type { HostsInput } from '../../host/run-hosts.js';
 import { checkRateFractions, DEFAULT_RATE_FRACTIONS } from '../../experiments/open-loop.js';
 import { RUN_MEMORY, RUN_MEMORY_QUICK } from '../../experiments/phases.js';
 import type { Engine } from '../../load/types.js';
@@ -53,6 +54,18 @@ Usage: eventbench run [options]
                           latency from the scheduled start) at rates that are fractions of ITS OWN closed-loop
                           capacity in this run; kept in DIR/${OPEN_POINTS_FILE}, drawn as latency against offered rate
   --rates LIST            those fractions (default ${DEFAULT_RATE_FRACTIONS.join(',')}), e.g. --rates 0.1,0.5,0.9,1.2
+  --server-host HOST      run every server on another host, through eventbench's agent there over ssh, under
+                          that host's own throttle and pinning (--server-cpus, --server-cpu-share apply there);
+                          the client stays here. ssh://[user@]host[:port], or local (an agent in a child
+                          process here). e.g. --server-host ssh://bench@192.168.1.20
+  --server-address ADDR   the address the servers listen on, where the clients reach them (default: with
+                          --server-host, that host's own address on its ssh path from here; with ssh client hosts
+                          and the server here, this machine's address as they see it; else 127.0.0.1)
+  --client-hosts LIST     split each point's load over these hosts (local or ssh://...), each keeping its share in
+                          flight, all started at one instant, their records merged (see \`eventbench load --agents\`);
+                          warm-ups stay here. e.g. --client-hosts ssh://10.208.0.11,ssh://10.208.0.12
+  --remote-eventbench CMD how ssh starts eventbench on those hosts (default \`eventbench\` on their PATH; this
+                          checkout's for the hosts of \`eventbench hosts up\`)
   --no-memory             skip the memory phase: after the sweeps, each server is started again (unthrottled,
                           unpinned) and holds ${RUN_MEMORY.levels.join(', ')} idle connections
                           (--quick: ${RUN_MEMORY_QUICK.levels.join(', ')}), to fit its bytes per connection, kept in
@@ -60,14 +73,18 @@ Usage: eventbench run [options]
 
 Results: DIR/run.json (plan of every phase, host, environment), DIR/points.jsonl (one point per line), and
 DIR/${OPEN_POINTS_FILE}, DIR/${MEMORY_FILE} for those phases, documented in src/sweep/schema.ts. Ctrl-C keeps every
-finished point; --resume DIR measures what each phase misses, in order (exit status 4 when a phase cannot be
-completed, e.g. a server is no longer installed).
+finished point; --resume DIR measures what each phase misses, in order, on the hosts the run recorded (exit status 4
+when a phase cannot be completed, e.g. a server is no longer installed). With --server-host or --client-hosts,
+run.json records every host (name, kernel, CPU, versions, clock offset) and the path between them, and each point
+split over client hosts records each one's share, clock offset and bound; see README "Two machines and more".
 Examples:
   eventbench run
   eventbench run --quick
   eventbench run --servers events,threads --loads 1,50,100,200 --backlog 128
   eventbench run --servers events,threads --open-loop --rates 0.1,0.5,0.9,1.1
-  eventbench run --quick --no-memory`;
+  eventbench run --quick --no-memory
+  eventbench run --server-host ssh://10.208.0.10 --servers events,nginx --loads 100,500
+  eventbench run --client-hosts ssh://10.208.0.11,ssh://10.208.0.12 --server-host ssh://10.208.0.10`;
 
 function list(field: string, raw: string | undefined): string[] | undefined {
   if (raw === undefined) return undefined;
@@ -80,7 +97,7 @@ function list(field: string, raw: string | undefined): string[] | undefined {
 const RESUME_TAKES = ['resume', 'no-report'];
 const SHORT: Record<string, string> = { requests: '-n', duration: '-t' };
 
-export function parseRunArgs(argv: string[]): { input: PlanInput; out?: string; resume?: string; report: boolean } {
+export function parseRunArgs(argv: string[]): { input: PlanInput; hosts: HostsInput; out?: string; resume?: string; report: boolean } {
   const { values, positionals } = parseCommandArgs('run', argv, {
     servers: { type: 'string' }, loads: { type: 'string' }, repeat: { type: 'string' },
     requests: { type: 'string', short: 'n' }, duration: { type: 'string', short: 't' }, trim: { type: 'string' },
@@ -90,6 +107,8 @@ export function parseRunArgs(argv: string[]): { input: PlanInput; out?: string; 
     'latency-cap': { type: 'string' }, 'error-cap': { type: 'string' }, quick: { type: 'boolean' }, runtimes: { type: 'string' },
     out: { type: 'string' }, resume: { type: 'string' }, 'no-report': { type: 'boolean' },
     'open-loop': { type: 'boolean' }, rates: { type: 'string' }, 'no-memory': { type: 'boolean' },
+    'server-host': { type: 'string' }, 'server-address': { type: 'string' }, 'client-hosts': { type: 'string' },
+    'remote-eventbench': { type: 'string' },
   });
   if (positionals.length > 0) throw new UsageError('argument', positionals[0], 'run takes no positional arguments', 'see `eventbench run --help`');
   const v = values as Record<string, string | boolean | undefined>;
@@ -125,7 +144,13 @@ export function parseRunArgs(argv: string[]): { input: PlanInput; out?: string; 
     memory: v['no-memory'] === true ? false : undefined,
   };
   for (const k of Object.keys(input) as (keyof PlanInput)[]) if (input[k] === undefined) delete input[k];
-  return { input, ...(s('out') ? { out: s('out')! } : {}), ...(s('resume') ? { resume: s('resume')! } : {}), report: v['no-report'] !== true };
+  const hosts: HostsInput = {
+    serverHost: s('server-host'), serverAddress: s('server-address'), clientHosts: list('--client-hosts', s('client-hosts')),
+    remoteCommand: s('remote-eventbench'),
+  };
+  for (const k of Object.keys(hosts) as (keyof HostsInput)[]) if (hosts[k] === undefined) delete hosts[k];
+  const out = s('out') ? { out: s('out')! } : {};
+  return { input, hosts, ...out, ...(s('resume') ? { resume: s('resume')! } : {}), report: v['no-report'] !== true };
 }
 
 /** The open loop's rate fractions, or undefined without --open-loop (--rates alone is refused). */
@@ -240,7 +265,7 @@ export async function runCommand(argv: string[], extra: Pick<RunOptions, 'catalo
   process.on('SIGTERM', onSigint);
   try {
     const outcome = await runExperiment({
-      input: args.input, ...(args.out ? { out: args.out } : {}), ...(args.resume ? { resume: args.resume } : {}),
+      input: args.input, hostsInput: args.hosts, ...(args.out ? { out: args.out } : {}), ...(args.resume ? { resume: args.resume } : {}),
       signal: controller.signal, onEvent: progress(process.stderr.isTTY === true), ...extra,
     });
     if (process.stderr.isTTY) process.stderr.write(CLEAR_LINE);
