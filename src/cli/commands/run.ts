@@ -19,7 +19,7 @@ import { buildModel, readReportRun, writeReport } from '../../report/index.js';
 import { errorKinds } from '../../load/format.js';
 import type { Point } from '../../sweep/schema.js';
 import { rankingTable } from '../../report/tables.js';
-import { glance, markdownTable } from '../../report/text.js';
+import { glance, hostsRows, markdownTable } from '../../report/text.js';
 
 const HELP = `eventbench run: servers × loads in rounds; in each round every server is started fresh, warmed to steady
 state and measured at every load; results kept as they come.
@@ -233,6 +233,9 @@ function progress(tty: boolean): (e: RunEvent) => void {
     if (e.type === 'start') {
       say(`eventbench run into ${e.dir}: ${e.info.phases.map((p) => PHASE_TITLE[p.phase]).join(', then ')}`);
       for (const s of e.info.skipped) say(`skipped ${s.server}: ${s.reason}`);
+      // Other hosts are named once, with their clocks, before anything is measured on them.
+      const h = e.info.hosts;
+      if (h && [h.server, ...h.clients].some((x) => x.host !== 'here')) for (const [k, v] of hostsRows(h)) say(`${k}: ${v}`);
     } else if (e.type === 'phase') {
       offset = e.kept;
       say(phaseLine(e));
