@@ -26,7 +26,8 @@ async function compare(dirs: string[], values: Record<string, string | boolean |
   const { compareRuns, comparisonMarkdown, comparisonTable } = await import('../../report/compare.js');
   const reference = values.reference as string | undefined;
   const c = compareRuns(dirs.map(readReportRun), reference);
-  const text = format === 'md' ? comparisonMarkdown(c) : format === 'json' ? JSON.stringify(c, null, 2) + '\n' : csvTable(comparisonTable(c));
+  const text = format === 'md' ? comparisonMarkdown(c)
+    : format === 'json' ? JSON.stringify(c, null, 2) + '\n' : csvTable(comparisonTable(c));
   const out = values.out as string | undefined;
   if (out) {
     await writeFile(out, text);
