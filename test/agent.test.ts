@@ -4,10 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { alive } from '../src/core/proc.js';
 import { eventbenchVersion } from '../src/core/environment.js';
 import type { AgentLoadAnswer, Hello } from '../src/host/agent.js';
@@ -18,8 +15,7 @@ import type { LoadResult } from '../src/load/types.js';
 import { BIN, cli } from './helpers/cli.js';
 import { allProcesses, eventually } from './helpers/processes.js';
 import { tinyServer } from './helpers/tiny-server.js';
-
-const CHECKOUT = fileURLToPath(new URL('../../', import.meta.url));
+import { otherVersion } from './helpers/other-version.js';
 
 /** Sends lines to a fresh `eventbench agent` and collects its answers until its input closes and it exits. */
 async function agentSession(lines: string[]): Promise<{ answers: Record<string, unknown>[]; code: number | null }> {
@@ -109,15 +105,9 @@ test('load --agents: a local agent killed mid-load fails the load with one line 
 });
 
 test('an agent of another eventbench version is refused with one line naming both versions and how to install ours', async () => {
-  // A real eventbench of another version: this build, copied beside a package.json that says so.
-  const other = mkdtempSync(path.join(os.tmpdir(), 'eventbench-other-'));
+  const other = otherVersion();
   try {
-    cpSync(path.join(CHECKOUT, 'dist'), path.join(other, 'dist'), { recursive: true });
-    cpSync(path.join(CHECKOUT, 'bin'), path.join(other, 'bin'), { recursive: true });
-    symlinkSync(path.join(CHECKOUT, 'node_modules'), path.join(other, 'node_modules'));
-    const pkg = JSON.parse(readFileSync(path.join(CHECKOUT, 'package.json'), 'utf8')) as { version: string };
-    writeFileSync(path.join(other, 'package.json'), JSON.stringify({ ...pkg, version: '0.0.1-other' }));
-    const command = `${process.execPath} ${path.join(other, 'bin', 'eventbench.js')}`;
+    const { command } = other;
     const r = await cli(['load', '--agents', 'local', '--remote-eventbench', command, '-c', '1', '-n', '10', 'http://127.0.0.1:9/']);
     assert.equal(r.code, 1);
     const ours = eventbenchVersion();
@@ -125,7 +115,7 @@ test('an agent of another eventbench version is refused with one line naming bot
       + `install ${ours} there (npm install -g eventbench@${ours}), `
       + `or point --remote-eventbench at a copy of ${ours} (it ran \`${command}\`)\n`);
   } finally {
-    rmSync(other, { recursive: true, force: true });
+    other.remove();
   }
 });
 

@@ -25,6 +25,7 @@ import type { LoadResult } from '../load/types.js';
 import { diagnose, type Check } from './doctor.js';
 import type { ClientHost, ServerHost } from './hosts.js';
 import { LocalClientHost, LocalServerHost } from './local.js';
+import { removeLeftovers } from './leftovers.js';
 
 /** Bumped when a command or an answer changes shape; the runner checks it with the eventbench version. */
 export const AGENT_PROTOCOL = 2;
@@ -57,6 +58,8 @@ export interface Hello {
    * and this host's own address on the path to the runner (where its servers listen for clients there).
    */
   ssh?: { clientAddress: string; serverAddress: string };
+  /** What an agent killed before it could clean up (its cgroups) left on this host, removed by this one: one line each. */
+  removed: string[];
 }
 
 export interface ClockReading { monoMs: number; wallMs: number }
@@ -74,6 +77,8 @@ export interface AgentLoadAnswer {
 }
 
 export class Agent {
+  /** Removed when this agent started: what an agent killed with -9 on this host left (./leftovers.ts). */
+  private readonly removed = removeLeftovers();
   /** The requests that wait and can be cancelled, by id. */
   private readonly cancellable = new Map<number, AbortController>();
   private readonly running = new Set<Promise<void>>();
@@ -106,7 +111,7 @@ export class Agent {
   private async dispatch(r: AgentRequest): Promise<unknown> {
     if (this.closing) throw new ServerError('agent: shutting down', 'EB_HOST');
     switch (r.cmd) {
-      case 'hello': return hello();
+      case 'hello': return { ...hello(), removed: this.removed } satisfies Hello;
       case 'clock': return { monoMs: performance.now(), wallMs: Date.now() } satisfies ClockReading;
       case 'load': return this.withCancel(r.id, (signal) => this.load(r.options as AgentLoadOptions, Number(r.startAtMs), signal));
       case 'cancel': return { cancelled: this.cancel(Number(r.of)) };
@@ -168,7 +173,7 @@ export class Agent {
   }
 }
 
-function hello(): Hello {
+function hello(): Omit<Hello, 'removed'> {
   const env = environment();
   const [clientAddress, , serverAddress] = (process.env.SSH_CONNECTION ?? '').split(' ');
   return {

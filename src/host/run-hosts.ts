@@ -75,6 +75,8 @@ export interface RunHostsOpened {
   record: RunHosts;
   /** Whether servers run through an agent (then the server host answers which models it can run). */
   serverAgent: boolean;
+  /** What the agents removed on their hosts (left by an agent killed before), named by host, for the run's warnings. */
+  notes: string[];
   /** Closes every link: each agent stops what it started, and the ssh master connections end. */
   close(): Promise<void>;
 }
@@ -121,7 +123,8 @@ export async function openRunHosts(h: HostsInput, signal?: AbortSignal): Promise
       clients: clientLinks.length > 0 ? clientLinks.map(recordOf) : [here()],
       ...(h.remoteCommand !== undefined ? { remoteCommand: h.remoteCommand } : {}),
     };
-    return { hosts, record, serverAgent: serverLink !== undefined, close: () => links.closeAll() };
+    const notes = opened.flatMap((l) => (l.hello!.removed ?? []).map((r) => `${l.host}: ${r}`));
+    return { hosts, record, serverAgent: serverLink !== undefined, notes, close: () => links.closeAll() };
   } catch (err) {
     await links.closeAll();
     throw err;

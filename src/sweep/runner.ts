@@ -61,6 +61,7 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
   };
   let warn = (text: string) => { early.push(text); };
   const opened = await reachHosts(o);
+  early.push(...(opened?.notes ?? []));
   const hosts = opened?.hosts ?? o.hosts ?? localHosts();
   try {
     // Which models can run is the server host's to say when it is reached through an agent.
