@@ -5,32 +5,21 @@
 // refused in one line, and `doctor --host`. Over SSH on network namespaces: test/hosts.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { alive } from '../src/core/proc.js';
 import { eventbenchVersion } from '../src/core/environment.js';
-import { detectCgroup } from '../src/host/throttle.js';
 import type { Point, RunInfo } from '../src/sweep/schema.js';
 import { cli } from './helpers/cli.js';
-import { allProcesses, eventually } from './helpers/processes.js';
+import { allProcesses, eventually, orphanCgroups } from './helpers/processes.js';
+import { QUICK_RUN as QUICK } from './helpers/runner.js';
 import { OTHER_VERSION, otherVersion } from './helpers/other-version.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'eventbench-run-hosts-'));
 const points = (dir: string) => readFileSync(join(dir, 'points.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Point);
 const runInfo = (dir: string) => JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunInfo;
-/** A quick closed sweep of two TypeScript servers (every machine has them) at two small loads, no memory phase. */
-const QUICK = ['run', '--quick', '--servers', 'events,async', '--loads', '10,20', '--seed', '7', '--no-memory', '--no-report'];
 
-/** eventbench's CPU cgroups whose owner is gone: what a run must never leave behind. */
-function orphanCgroups(): string[] {
-  const root = detectCgroup().root;
-  if (!root) return [];
-  return readdirSync(root).filter((n) => {
-    const owner = /^eventbench-(\d+)-\d+$/.exec(n)?.[1];
-    return owner !== undefined && !alive(Number(owner));
-  });
-}
 
 /** What `run` says before it starts about what earlier killed runs left (anyone's): not the line a test looks for. */
 const withoutLeftovers = (stderr: string) => stderr.split('\n').filter((l) => !l.startsWith('eventbench run: removed ')).join('\n');
