@@ -184,5 +184,5 @@ test('a run/1 folder (rounds named `repeat`) is still read, reported and resumed
   assert.equal(buildModel(readReportRun(dir)).servers[0]!.server, 'tiny');
   const resumed = await runExperiment({ input: {}, resume: dir, catalog: testCatalog, trial: testTrial });
   assert.deepEqual(resumed.points.map((p) => `${p.load}#${p.round}`), ['1#1', '2#1'], 'only the missing point is measured');
-  assert.equal(readRun(dir).info.schema, RUN_SCHEMA, 'run.json is rewritten as run/2; its point/1 line stays readable');
+  assert.equal(readRun(dir).info.schema, RUN_SCHEMA, 'run.json is rewritten as run/3; its point/1 line stays readable');
 });
