@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import { alive } from '../src/core/proc.js';
 import { eventbenchVersion } from '../src/core/environment.js';
 import type { Point, RunInfo } from '../src/sweep/schema.js';
-import { cli } from './helpers/cli.js';
+import { execFileSync } from 'node:child_process';
+import { BIN, cli } from './helpers/cli.js';
+import { needs } from './helpers/optional.js';
 import { allProcesses, eventually, orphanCgroups } from './helpers/processes.js';
 import { QUICK_RUN as QUICK } from './helpers/runner.js';
 import { OTHER_VERSION, otherVersion } from './helpers/other-version.js';
@@ -163,3 +165,29 @@ test('run --server-host and doctor --host refuse an agent of another eventbench 
       rmSync(base, { recursive: true, force: true });
     }
   });
+
+/** Whether this test process may start an agent as another user (root, with util-linux's setpriv). */
+function dropsPrivileges(): string | undefined {
+  if (process.getuid?.() !== 0) return 'the test runs as root to start an agent as nobody';
+  try { execFileSync('setpriv', ['--version'], { stdio: 'ignore' }); } catch { return 'setpriv is missing (util-linux)'; }
+  return undefined;
+}
+
+test('run --server-host on a host without a writable cgroup: its servers run unthrottled, the run says so naming the host '
+  + 'and records it', { skip: needs('an agent as another user (root, setpriv)', dropsPrivileges()) }, async (t) => {
+  const base = tmp();
+  t.after(() => rmSync(base, { recursive: true, force: true }));
+  const dir = join(base, 'r');
+  // The same eventbench as an unprivileged user: /sys/fs/cgroup is not writable to it, as on a host without root.
+  const nobody = `setpriv --reuid=nobody --regid=nogroup --clear-groups ${process.execPath} ${BIN}`;
+  const r = await cli([...QUICK, '--servers', 'events', '--server-host', 'local', '--remote-eventbench', nobody, '--out', dir],
+    { timeoutMs: 120_000 });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /^warning: local: the server runs unthrottled: .* is not writable \(run as root\); /m);
+  const info = runInfo(dir);
+  assert.equal(info.host.throttle.mechanism, 'none');
+  assert.match(info.host.throttle.reason!, /not writable/);
+  assert.ok(info.warnings.some((w) => w.startsWith('local: the server runs unthrottled')));
+  assert.deepEqual(points(dir).map((p) => [p.load, p.status]), [[10, 'ok'], [20, 'ok']]);
+  assert.match(r.stderr, /server on CPU 0, unthrottled; client on CPU 1/);
+});
