@@ -88,7 +88,11 @@ export class RemoteServerHost implements ServerHost {
     return { sample: r.sample, warnings: named(this.host, r.warnings) };
   }
 
-  memory(id: string) { return this.agent.call<Awaited<ReturnType<ServerHost['memory']>>>('server.memory', [id]); }
+  async memory(id: string) {
+    const m = await this.agent.call<Awaited<ReturnType<ServerHost['memory']>>>('server.memory', [id]);
+    // JSON has no Infinity: a host whose MemAvailable could not be read answers null.
+    return { ...m, hostAvailableBytes: m.hostAvailableBytes ?? Infinity };
+  }
 
   connections(id: string) { return this.agent.call<Awaited<ReturnType<ServerHost['connections']>>>('server.connections', [id]); }
 
