@@ -97,7 +97,7 @@ function list(field: string, raw: string | undefined): string[] | undefined {
 const RESUME_TAKES = ['resume', 'no-report'];
 const SHORT: Record<string, string> = { requests: '-n', duration: '-t' };
 
-export function parseRunArgs(argv: string[]): { input: PlanInput; hosts: HostsInput; out?: string; resume?: string; report: boolean } {
+export function parseRunArgs(argv: string[]): { input: PlanInput; hosts?: HostsInput; out?: string; resume?: string; report: boolean } {
   const { values, positionals } = parseCommandArgs('run', argv, {
     servers: { type: 'string' }, loads: { type: 'string' }, repeat: { type: 'string' },
     requests: { type: 'string', short: 'n' }, duration: { type: 'string', short: 't' }, trim: { type: 'string' },
@@ -150,7 +150,8 @@ export function parseRunArgs(argv: string[]): { input: PlanInput; hosts: HostsIn
   };
   for (const k of Object.keys(hosts) as (keyof HostsInput)[]) if (hosts[k] === undefined) delete hosts[k];
   const out = s('out') ? { out: s('out')! } : {};
-  return { input, hosts, ...out, ...(s('resume') ? { resume: s('resume')! } : {}), report: v['no-report'] !== true };
+  const other = Object.keys(hosts).length > 0 ? { hosts } : {};
+  return { input, ...other, ...out, ...(s('resume') ? { resume: s('resume')! } : {}), report: v['no-report'] !== true };
 }
 
 /** The open loop's rate fractions, or undefined without --open-loop (--rates alone is refused). */
@@ -268,7 +269,8 @@ export async function runCommand(argv: string[], extra: Pick<RunOptions, 'catalo
   process.on('SIGTERM', onSigint);
   try {
     const outcome = await runExperiment({
-      input: args.input, hostsInput: args.hosts, ...(args.out ? { out: args.out } : {}), ...(args.resume ? { resume: args.resume } : {}),
+      input: args.input, ...(args.hosts ? { hostsInput: args.hosts } : {}), ...(args.out ? { out: args.out } : {}),
+      ...(args.resume ? { resume: args.resume } : {}),
       signal: controller.signal, onEvent: progress(process.stderr.isTTY === true), ...extra,
     });
     if (process.stderr.isTTY) process.stderr.write(CLEAR_LINE);
