@@ -49,8 +49,18 @@ export interface RunOutcome {
 }
 
 export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
+  const opened = await reachHosts(o);
+  try {
+    return await runOn(o, opened);
+  } finally {
+    await opened?.close();
+  }
+}
+
+/** The run on hosts reached (or given by the caller, `opened` undefined). */
+async function runOn(o: RunOptions, opened: RunHostsOpened | undefined): Promise<RunOutcome> {
   // A fault in whoever draws progress must not end a run: it is reported once and drawing stops.
-  const early: string[] = [];
+  const early: string[] = [...(opened?.notes ?? [])];
   let emit = (e: RunEvent) => {
     try {
       o.onEvent?.(e);
@@ -60,33 +70,27 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
     }
   };
   let warn = (text: string) => { early.push(text); };
-  const opened = await reachHosts(o);
-  early.push(...(opened?.notes ?? []));
   const hosts = opened?.hosts ?? o.hosts ?? localHosts();
+  // Which models can run is the server host's to say when it is reached through an agent.
+  const available = opened?.serverAgent ? (m: ServerModel) => hosts.server.available(m.name) : undefined;
+  const state = o.resume !== undefined ? await resumeRun(o.resume, o.catalog ?? allModels, o.catalog === undefined, available)
+    : await newRun(o, hosts, available);
+  const { dir, info } = state;
+  info.hosts = opened?.record ?? await givenHostsRecord(hosts);
+  info.warnings.push(...early);
+  warn = (text) => { info.warnings.push(text); emit({ type: 'warning', text }); };
+  let interrupted = false;
   try {
-    // Which models can run is the server host's to say when it is reached through an agent.
-    const available = opened?.serverAgent ? (m: ServerModel) => hosts.server.available(m.name) : undefined;
-    const state = o.resume !== undefined ? await resumeRun(o.resume, o.catalog ?? allModels, o.catalog === undefined, available)
-      : await newRun(o, hosts, available);
-    const { dir, info } = state;
-    info.hosts = opened?.record ?? await givenHostsRecord(hosts);
-    info.warnings.push(...early);
-    warn = (text) => { info.warnings.push(text); emit({ type: 'warning', text }); };
-    let interrupted = false;
-    try {
-      writeRunInfo(dir, info);
-      emit({ type: 'start', dir, info });
-      interrupted = await runPhases(state, { ...o, hosts }, emit, warn);
-    } finally {
-      info.finishedAt = new Date().toISOString();
-      if (interrupted || o.signal?.aborted) info.interrupted = true;
-      writeRunInfo(dir, info);
-    }
-    const memory = state.memory ? { memory: state.memory } : {};
-    return { dir, info, points: state.points, openPoints: state.openPoints, ...memory, interrupted: info.interrupted === true };
+    writeRunInfo(dir, info);
+    emit({ type: 'start', dir, info });
+    interrupted = await runPhases(state, { ...o, hosts }, emit, warn);
   } finally {
-    await opened?.close();
+    info.finishedAt = new Date().toISOString();
+    if (interrupted || o.signal?.aborted) info.interrupted = true;
+    writeRunInfo(dir, info);
   }
+  const memory = state.memory ? { memory: state.memory } : {};
+  return { dir, info, points: state.points, openPoints: state.openPoints, ...memory, interrupted: info.interrupted === true };
 }
 
 /**
