@@ -80,7 +80,8 @@ const START_SPREAD = 'start spread:';
 
 const startSpread = (c: FlagContext): string | undefined => {
   if (!c.r.verdict.startSpread) return undefined;
-  return c.r.verdict.reasons.find((x) => x.startsWith(START_SPREAD)) ?? `${START_SPREAD} over ${START_SPREAD_SHARE * 100}% of the kept window`;
+  const found = c.r.verdict.reasons.find((x) => x.startsWith(START_SPREAD));
+  return found ?? `${START_SPREAD} over ${START_SPREAD_SHARE * 100}% of the kept window`;
 };
 
 const cpuShare = (c: FlagContext): string | undefined => {
