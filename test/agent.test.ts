@@ -4,21 +4,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { alive } from '../src/core/proc.js';
 import { eventbenchVersion } from '../src/core/environment.js';
-import type { AgentLoadAnswer, Hello, SampleAnswer, ServeAnswer } from '../src/host/agent.js';
+import type { AgentLoadAnswer, Hello } from '../src/host/agent.js';
+import { Reconnecting, RemoteClientHost, RemoteServerHost } from '../src/host/remote.js';
 import { AgentLinks, parseHostSpec } from '../src/host/link.js';
 import { decodeRecords } from '../src/load/records.js';
 import type { LoadResult } from '../src/load/types.js';
 import { BIN, cli } from './helpers/cli.js';
 import { allProcesses, eventually } from './helpers/processes.js';
 import { tinyServer } from './helpers/tiny-server.js';
-
-const CHECKOUT = fileURLToPath(new URL('../../', import.meta.url));
+import { otherVersion } from './helpers/other-version.js';
 
 /** Sends lines to a fresh `eventbench agent` and collects its answers until its input closes and it exits. */
 async function agentSession(lines: string[]): Promise<{ answers: Record<string, unknown>[]; code: number | null }> {
@@ -42,8 +39,11 @@ test('agent: one JSON answer per request, with its id; bad lines get an error li
   assert.ok(hello.result.kernel && hello.result.cpuModel);
   const clock = byId.get(2) as { ok: true; result: { monoMs: number; wallMs: number } };
   assert.ok(clock.result.monoMs > 0 && Math.abs(clock.result.wallMs - Date.now()) < 60_000);
-  const message = 'agent cmd: got "fly", expected hello, clock, load, cancel, serve, sample or stop';
-  assert.deepEqual(byId.get(3), { id: 3, ok: false, error: { code: 'EB_USAGE', message } });
+  const fly = byId.get(3) as { ok: false; error: { code: string; message: string } };
+  assert.equal(fly.ok, false);
+  assert.equal(fly.error.code, 'EB_USAGE');
+  assert.match(fly.error.message, /^agent cmd: got "fly", expected one of hello, clock, load, cancel, doctor, server\.environment, /);
+  assert.match(fly.error.message, /, client\.load, client\.tearDown$/);
   assert.equal((byId.get(-1) as { ok: boolean }).ok, false);
 });
 
@@ -105,15 +105,9 @@ test('load --agents: a local agent killed mid-load fails the load with one line 
 });
 
 test('an agent of another eventbench version is refused with one line naming both versions and how to install ours', async () => {
-  // A real eventbench of another version: this build, copied beside a package.json that says so.
-  const other = mkdtempSync(path.join(os.tmpdir(), 'eventbench-other-'));
+  const other = otherVersion();
   try {
-    cpSync(path.join(CHECKOUT, 'dist'), path.join(other, 'dist'), { recursive: true });
-    cpSync(path.join(CHECKOUT, 'bin'), path.join(other, 'bin'), { recursive: true });
-    symlinkSync(path.join(CHECKOUT, 'node_modules'), path.join(other, 'node_modules'));
-    const pkg = JSON.parse(readFileSync(path.join(CHECKOUT, 'package.json'), 'utf8')) as { version: string };
-    writeFileSync(path.join(other, 'package.json'), JSON.stringify({ ...pkg, version: '0.0.1-other' }));
-    const command = `${process.execPath} ${path.join(other, 'bin', 'eventbench.js')}`;
+    const { command } = other;
     const r = await cli(['load', '--agents', 'local', '--remote-eventbench', command, '-c', '1', '-n', '10', 'http://127.0.0.1:9/']);
     assert.equal(r.code, 1);
     const ours = eventbenchVersion();
@@ -121,33 +115,60 @@ test('an agent of another eventbench version is refused with one line naming bot
       + `install ${ours} there (npm install -g eventbench@${ours}), `
       + `or point --remote-eventbench at a copy of ${ours} (it ran \`${command}\`)\n`);
   } finally {
-    rmSync(other, { recursive: true, force: true });
+    other.remove();
   }
 });
 
-test('agent: serve, sample and stop a server on its host; its input closing stops the server it started; cancel ends a load', async () => {
+test('agent: the engine\'s server and client hosts over a link, as on this host; cancel; its input closing stops its servers', async () => {
   const links = new AgentLinks();
+  const serversOf = (agentPid: number) => allProcesses().filter((p) => p.ppid === agentPid && p.cmdline.includes(' serve events'));
+  let agentPid = 0;
   let serverPid = 0;
   try {
     const [link] = await links.open([parseHostSpec('local')]);
-    const s = await link!.request<ServeAnswer>('serve', { server: 'events', cpuShare: 0, pin: false });
-    serverPid = s.pid;
+    agentPid = link!.hello!.pid;
+    const agent = new Reconnecting(link!, async () => (await links.open([parseHostSpec('local')]))[0]!);
+    const server = new RemoteServerHost(agent);
+    const client = new RemoteClientHost(agent);
+    assert.equal((await server.environment()).eventbenchVersion, eventbenchVersion());
+    assert.deepEqual(await server.available('events'), { ok: true });
+    const nope = await server.available('nope');
+    assert.equal(nope.ok, false);
+    assert.deepEqual((await server.setUp({ cpuShare: 0, periodMs: 10 })).host.throttle.mechanism, 'none');
+    const spec = { name: 'events', family: 'typescript' as const, serveFlags: ['--port', '0'], backlog: 511, readyTimeoutMs: 30_000 };
+    const s = await server.start(spec);
+    assert.ok(s !== 'aborted' && 'id' in s, JSON.stringify(s));
     assert.match(s.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
-    assert.equal(s.throttle.mechanism, 'none');
-    const sample = await link!.request<SampleAnswer>('sample', { session: s.session });
-    assert.ok(sample.memoryBytes > 1e6 && sample.processes >= 1 && sample.exited === undefined, JSON.stringify(sample));
-    // A load with no end, cancelled: it answers with what it measured.
+    serverPid = serversOf(agentPid)[0]!.pid;
+    const memory = await server.memory(s.id);
+    assert.ok(memory.memoryBytes > 1e6 && memory.processes >= 1, JSON.stringify(memory));
+    await server.startSampling(s.id);
+    const loaded = await client.load({ url: s.url, flags: ['-c', '2', '-n', '300', '--json'], limitS: 30 });
+    assert.equal(loaded.result?.requestsStarted, 300, loaded.error);
+    const { sample } = await server.stopSampling(s.id);
+    assert.ok(sample.cpuS > 0 && sample.peakRssBytes > 1e6, JSON.stringify(sample));
+    assert.equal(await server.exitReason(s.id), undefined);
+    // A call that waits, cancelled: it answers as its method does when its signal aborts.
+    const controller = new AbortController();
+    const policy = { windowS: 0.2, agree: 3, tolerance: 0, minRequests: 1e6, maxRequests: 1e6, maxS: 60 };
+    const warming = client.warm({ url: s.url, concurrency: 2, policy, timeoutS: 5, jit: false }, controller.signal);
+    setTimeout(() => controller.abort(), 500);
+    const t0 = performance.now();
+    const warmup = await warming;
+    assert.ok(performance.now() - t0 < 5000 && warmup.requests > 0, JSON.stringify(warmup));
+    // A share of a load with its records, cancelled: it answers with what it measured.
     const started = link!.start<AgentLoadAnswer>('load', { options: { url: s.url, concurrency: 2, durationS: 60, trim: 0 } });
     await new Promise((r) => setTimeout(r, 800));
     await link!.request('cancel', { of: started.id });
     const answer = await started.answer;
     assert.equal(answer.result.stoppedEarly, 'aborted');
     assert.ok(decodeRecords(answer.records).length > 10);
-    await link!.request('stop', { session: s.session });
+    assert.deepEqual(await server.stop(s.id), []);
     assert.ok(await eventually(() => !alive(serverPid), 5000), 'stopped by `stop`');
     // Again, but this time only the link closes: the agent stops the server on its own.
-    const again = await link!.request<ServeAnswer>('serve', { server: 'events', cpuShare: 0, pin: false });
-    serverPid = again.pid;
+    const again = await server.start(spec);
+    assert.ok(again !== 'aborted' && 'id' in again);
+    serverPid = serversOf(agentPid)[0]!.pid;
     assert.ok(alive(serverPid));
   } finally {
     await links.closeAll();

@@ -6,18 +6,26 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { UsageError } from '../src/core/errors.js';
 import { alive } from '../src/core/proc.js';
-import type { ServeAnswer } from '../src/host/agent.js';
+import { Reconnecting, RemoteServerHost } from '../src/host/remote.js';
 import { AgentLinks, parseHostSpec, remoteCommandFor } from '../src/host/link.js';
 import {
   hostsDown, namespacePids, namespacesUnavailable, ourNamespaces, parseRate, readState, RUNNER_LINK, shaping, STATE_DIR,
 } from '../src/host/namespaces.js';
 import type { LoadResult } from '../src/load/types.js';
 import { cli } from './helpers/cli.js';
-import { allProcesses, eventually } from './helpers/processes.js';
+import { allProcesses, eventually, orphanCgroups } from './helpers/processes.js';
+import { QUICK_RUN as QUICK } from './helpers/runner.js';
 import { needs } from './helpers/optional.js';
+import { OTHER_VERSION, otherVersion } from './helpers/other-version.js';
+import { detectCgroup } from '../src/host/throttle.js';
+import type { Point, RunInfo } from '../src/sweep/schema.js';
+
+
 
 test('host specs, rates and shaping are checked before anything is made', () => {
   assert.deepEqual(parseHostSpec('ssh://bench@10.0.0.2:2222'),
@@ -137,9 +145,15 @@ describe('hosts on network namespaces, over SSH', { skip }, () => {
     const links = new AgentLinks();
     try {
       const [agent] = await links.open([parseHostSpec(server)]);
-      const s = await agent!.request<ServeAnswer>('serve', { server: 'events', bindHost: '10.208.0.10', cpuShare: 0, pin: false });
+      assert.deepEqual(agent!.hello!.ssh, { clientAddress: '10.208.0.1', serverAddress: '10.208.0.10' });
+      const reopen = () => links.open([parseHostSpec(server)]).then(([l]) => l!);
+      const host = new RemoteServerHost(new Reconnecting(agent!, reopen), '10.208.0.10');
+      await host.setUp({ cpuShare: 0, periodMs: 10 });
+      const spec = { name: 'events', family: 'typescript' as const, serveFlags: ['--port', '0'], backlog: 511, readyTimeoutMs: 30_000 };
+      const s = await host.start(spec);
+      assert.ok(s !== 'aborted' && 'id' in s, JSON.stringify(s));
       assert.equal(s.url.startsWith('http://10.208.0.10:'), true);
-      assert.ok(namespacePids('eb-server').includes(s.pid), 'the server runs in the server namespace');
+      assert.ok(eventbenchInNamespaces(['eb-server']).some((p) => p.includes(' serve events ')), 'the server runs in the server namespace');
 
       const args = ['load', '--agents', clients.join(','), '-c', '20'];
       const r = await cli([...args, '-n', '6000', '--trim', '500', '--json', s.url], { timeoutMs: 120_000 });
@@ -174,7 +188,7 @@ describe('hosts on network namespaces, over SSH', { skip }, () => {
         + 'check that host and run again\n');
       const inClients = () => eventbenchInNamespaces(['eb-client1', 'eb-client2']);
       assert.ok(await eventually(() => inClients().length === 0, 10_000), `no agent left in the client hosts: ${inClients().join('; ')}`);
-      await agent!.request('stop', { session: s.session });
+      await host.tearDown();
     } finally {
       await links.closeAll();
     }
@@ -195,6 +209,83 @@ describe('hosts on network namespaces, over SSH', { skip }, () => {
       + '`/nonexistent/eventbench` was not found '
       + '\\(.*No such file or directory\\); install eventbench \\S+ there \\(npm install -g eventbench@\\S+\\) or say how to start it'));
     assert.equal(missing.stderr.trim().split('\n').length, 1);
+    assert.deepEqual(eventbenchInNamespaces(), []);
+  });
+
+  test('run --server-host in the server namespace over SSH: every server there, throttled there, listening on its address; '
+    + 'its ssh killed mid-point fails that point in one line, the run goes on, and nothing is left in any namespace', async (t) => {
+    const base = mkdtempSync(path.join(os.tmpdir(), 'eventbench-hosts-run-'));
+    t.after(() => rmSync(base, { recursive: true, force: true }));
+    const dir = path.join(base, 'r');
+    let runner = 0;
+    const onSpawn = (c: { pid?: number }) => { runner = c.pid!; };
+    const run = cli([...QUICK, '-t', '1.5', '--server-host', server, '--out', dir], { timeoutMs: 180_000, onSpawn });
+    const children = (needle: string) => allProcesses().filter((p) => p.ppid === runner && p.cmdline.includes(needle));
+    assert.ok(await eventually(() => runner > 0 && children(' load http://10.208.0.10:').length > 0, 90_000), 'a point measuring');
+    const ssh = children('10.208.0.10').filter((p) => p.cmdline.startsWith('ssh '));
+    assert.equal(ssh.length, 1, 'the agent\'s ssh');
+    process.kill(ssh[0]!.pid, 'SIGKILL');
+    const r = await run;
+    assert.equal(r.code, 0, r.stderr);
+    const kept = readFileSync(path.join(dir, 'points.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Point);
+    const failed = kept.filter((p) => p.status === 'failed');
+    assert.equal(failed.length, 1, JSON.stringify(kept.map((p) => [p.server, p.load, p.status, p.reason])));
+    const killed = /^ssh:\/\/10\.208\.0\.10: the agent stopped before answering server\.\w+: ssh was killed \(SIGKILL\); check that/;
+    assert.match(failed[0]!.reason!, killed);
+    const other = kept.filter((p) => p.server !== failed[0]!.server);
+    const at = (p: Point) => [p.load, p.status, new URL(p.result!.url).hostname];
+    assert.deepEqual(other.map(at), [[10, 'ok', '10.208.0.10'], [20, 'ok', '10.208.0.10']]);
+    const info = JSON.parse(readFileSync(path.join(dir, 'run.json'), 'utf8')) as RunInfo;
+    assert.deepEqual(info.hosts!.path, { kind: 'namespaces', mtu: 1500, rate: '1gbit' });
+    assert.deepEqual([info.hosts!.server.host, info.hosts!.server.address], [server, '10.208.0.10']);
+    assert.equal(info.host.throttle.mechanism, detectCgroup().mechanism, 'the server host sees the cgroups this machine has');
+    assert.ok(await eventually(() => eventbenchInNamespaces().length === 0, 10_000), eventbenchInNamespaces().join('; '));
+    assert.deepEqual(orphanCgroups(), [], 'no cgroup left');
+  });
+
+  test('run --client-hosts over two client namespaces: each point split, one start, merged; the server in the third', async (t) => {
+    const base = mkdtempSync(path.join(os.tmpdir(), 'eventbench-hosts-run-'));
+    t.after(() => rmSync(base, { recursive: true, force: true }));
+    const dir = path.join(base, 'r');
+    const r = await cli([...QUICK, '--servers', 'events', '--server-host', server, '--client-hosts', clients.join(','), '--out', dir],
+      { timeoutMs: 180_000 });
+    assert.equal(r.code, 0, r.stderr);
+    const kept = readFileSync(path.join(dir, 'points.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Point);
+    assert.deepEqual(kept.map((p) => [p.load, p.status]), [[10, 'ok'], [20, 'ok']]);
+    for (const p of kept) {
+      const parts = p.result!.agents!.parts;
+      assert.deepEqual(parts.map((a) => [a.host, a.concurrency]), [[clients[0], p.load / 2], [clients[1], p.load / 2]]);
+      assert.ok(parts.every((a) => a.clockBoundMs > 0 && a.clockBoundMs < 50), JSON.stringify(parts.map((a) => a.clockBoundMs)));
+      assert.equal(new URL(p.result!.url).hostname, '10.208.0.10');
+    }
+    const info = JSON.parse(readFileSync(path.join(dir, 'run.json'), 'utf8')) as RunInfo;
+    assert.deepEqual(info.hosts!.clients.map((c) => c.host), clients);
+    assert.ok(info.hosts!.clients.every((c) => c.clock!.boundMs > 0 && c.clock!.boundMs < 50));
+    assert.ok(await eventually(() => eventbenchInNamespaces().length === 0, 10_000), eventbenchInNamespaces().join('; '));
+  });
+
+  test('doctor --host over SSH: the same checks as here; another version there, or an unreachable host, in one line', async () => {
+    const here = await cli(['doctor', '--max-load', '100'], { timeoutMs: 60_000 });
+    const there = await cli(['doctor', '--host', server, '--max-load', '100'], { timeoutMs: 60_000 });
+    assert.match(there.stdout, /^eventbench doctor on ssh:\/\/10\.208\.0\.10 \(.+, eventbench \S+\):\n/);
+    const cgroup = (out: string) => /^(ok  |warn|FAIL)  cgroup CPU /m.exec(out)?.[1];
+    assert.equal(cgroup(there.stdout), cgroup(here.stdout), there.stdout);
+    const other = otherVersion();
+    try {
+      const r = await cli(['doctor', '--host', server, '--remote-eventbench', other.command], { timeoutMs: 60_000 });
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, new RegExp(`^eventbench doctor: ssh://10\\.208\\.0\\.10: runs eventbench ${OTHER_VERSION}, and this is `
+        + 'eventbench \\S+: install \\S+ there \\(npm install -g eventbench@\\S+\\)'));
+      assert.equal(r.stderr.trim().split('\n').length, 1);
+    } finally {
+      other.remove();
+    }
+    const out = path.join(os.tmpdir(), `eventbench-never-${process.pid}`);
+    const unreachable = await cli([...QUICK, '--server-host', 'ssh://10.208.0.99', '--out', out], { timeoutMs: 60_000 });
+    assert.equal(unreachable.code, 1);
+    assert.match(unreachable.stderr.split('\n').filter((l) => !l.startsWith('eventbench run: removed ')).join('\n'),
+      /^eventbench run: ssh:\/\/10\.208\.0\.99: ssh could not connect or log in \(ssh: connect to host 10\.208\.0\.99 port 22: /);
+    assert.equal(existsSync(out), false, 'nothing made');
     assert.deepEqual(eventbenchInNamespaces(), []);
   });
 });

@@ -45,6 +45,20 @@ test('cpu-share: at a saturating load, a server that ran out of quota in under 7
   assert.deepEqual(pointFlags(light, plan, true), []);
 });
 
+test('start-spread: a point split over client hosts whose agents started too far apart, the reason naming the host', () => {
+  // What src/load/merge.ts startSpread says of two agents, one 13.8 ms late, in a 0.27 s kept window.
+  const spread = 'start spread: the agents\' first requests may have started 13.8 ms apart, over 5% of the kept window (13.3 ms); '
+    + 'ssh://10.208.0.12 started 13.8 ms after the scheduled instant (clock bound ±0.04 ms): check that host\'s load and its link, '
+    + 'or run a longer point';
+  const p = point({ server: 'async', family: 'typescript', load: 10, meanLatencyMs: 10 });
+  p.result!.verdict = { clientBound: false, startSpread: true, reasons: [spread] };
+  assert.deepEqual(pointFlags(p, plan, false).map((f) => [f.kind, f.why]), [['start-spread', spread]]);
+  // A client-bound agent as well: each flag keeps its own reason.
+  p.result!.verdict = { clientBound: true, startSpread: true, reasons: ['ssh://10.208.0.11: the client used 95% of its core', spread] };
+  assert.deepEqual(pointFlags(p, plan, false).map((f) => [f.kind, f.why]),
+    [['client-bound', 'ssh://10.208.0.11: the client used 95% of its core'], ['start-spread', spread]]);
+});
+
 test("the README's list of flags is the table's: every flag, its label and caption, and no other", () => {
   const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
   const section = /<!-- flags: from POINT_FLAGS in src\/sweep\/verdict\.ts -->\n([\s\S]*?)<!-- \/flags -->/.exec(readme);

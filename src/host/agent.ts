@@ -1,15 +1,18 @@
 // `eventbench agent` as a library: the far end of a link (src/host/link.ts), reached over SSH or as a local child.
-// It reads one JSON request per line, `{"id": 7, "cmd": "load", ...}`, and answers each on one line with the same
-// id, `{"id": 7, "ok": true, "result": ...}` or `{"id": 7, "ok": false, "error": {"code", "message"}}`; requests run
-// concurrently (a `cancel` reaches a running `load`). Commands:
+// It reads one JSON request per line, `{"id": 7, "cmd": "server.start", "args": [...]}`, and answers each on one
+// line with the same id, `{"id": 7, "ok": true, "result": ...}` or `{"id": 7, "ok": false, "error": {"code",
+// "message"}}`; requests run concurrently. It is this host behind the engine's two interfaces (src/host/hosts.ts):
+//   server.NAME {args}         a method of ServerHost (start, sample, stop servers under this host's throttle and
+//                              pinning), dispatched by name, its arguments and answer plain data
+//   client.NAME {args}         a method of ClientHost (warm a server, run `eventbench load` from this host)
+//   cancel {of}                aborts request `of` if it waits (server.start, client.warm, client.load, load): it
+//                              answers as its method does when its signal aborts
+// and a few commands of its own:
 //   hello                      versions and where it runs (the runner refuses another eventbench version)
 //   clock                      its monotonic clock (performance.now(), the clock of its records) and wall clock
 //   load {options, startAtMs}  one closed-loop load or one share of it, started at startAtMs on its clock; answers
 //                              with its own result and its per-request records (what an exact merge needs)
-//   cancel {of}                stops the running load of request `of` (it answers with what it measured)
-//   serve {server, ...}        starts a server pinned and throttled on this host (src/sweep/session.ts)
-//   sample {session}           that server's CPU and memory now
-//   stop {session}             stops it and removes its throttle
+//   doctor {maxLoad, throttlePeriodMs}  the checks of `eventbench doctor` on this host
 // When its input closes (the ssh session dropped, the runner died), it stops everything it started (shutdown).
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,13 +22,24 @@ import { runLoadWithRecords } from '../load/index.js';
 import type { LoadInput } from '../load/options.js';
 import { encodeRecords, type EncodedRecords } from '../load/records.js';
 import type { LoadResult } from '../load/types.js';
-import { findModel, serveRuntime } from '../servers/registry.js';
-import { RUN_DEFAULTS } from '../sweep/plan.js';
-import { LocalServerHost } from './local.js';
-import type { HostSetup } from '../sweep/schema.js';
+import { diagnose, type Check } from './doctor.js';
+import type { ClientHost, ServerHost } from './hosts.js';
+import { LocalClientHost, LocalServerHost } from './local.js';
+import { removeLeftovers } from './leftovers.js';
 
 /** Bumped when a command or an answer changes shape; the runner checks it with the eventbench version. */
-export const AGENT_PROTOCOL = 1;
+export const AGENT_PROTOCOL = 2;
+
+/** The methods of ServerHost an agent answers as `server.NAME`, and of ClientHost as `client.NAME`. */
+export const SERVER_CALLS = [
+  'environment', 'available', 'setUp', 'start', 'exitReason', 'startSampling', 'stopSampling', 'memory', 'connections', 'stop',
+  'tearDown',
+] as const satisfies readonly (keyof ServerHost)[];
+export const CLIENT_CALLS = ['environment', 'setUp', 'warm', 'load', 'tearDown'] as const satisfies readonly (keyof ClientHost)[];
+/** The calls that wait, and so take the request's cancel signal after their arguments. */
+const CANCELLABLE: ReadonlySet<string> = new Set(['server.start', 'client.warm', 'client.load']);
+const COMMANDS = ['hello', 'clock', 'load', 'cancel', 'doctor', ...SERVER_CALLS.map((c) => `server.${c}`),
+  ...CLIENT_CALLS.map((c) => `client.${c}`)];
 
 export interface AgentRequest { id: number; cmd: string; [field: string]: unknown }
 export type AgentAnswer = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: { code: string; message: string } };
@@ -39,6 +53,13 @@ export interface Hello {
   hostname: string;
   pid: number;
   environment: Environment;
+  /**
+   * The ssh connection it was reached by (SSH_CONNECTION on its side): the runner's address as this host sees it,
+   * and this host's own address on the path to the runner (where its servers listen for clients there).
+   */
+  ssh?: { clientAddress: string; serverAddress: string };
+  /** What an agent killed before it could clean up (its cgroups) left on this host, removed by this one: one line each. */
+  removed: string[];
 }
 
 export interface ClockReading { monoMs: number; wallMs: number }
@@ -55,43 +76,14 @@ export interface AgentLoadAnswer {
   startAtMs: number;
 }
 
-export interface ServeRequest {
-  /** A model of `eventbench serve --list` (MODEL@runtime allowed). */
-  server: string;
-  /** The address it listens on: loopback by default; the host's own address for clients on other hosts. */
-  bindHost?: string;
-  backlog?: number;
-  pageBytes?: number;
-  serverCpus?: string;
-  /** Cores of the cgroup quota (0: unthrottled) and its period, ms. */
-  cpuShare?: number;
-  throttlePeriodMs?: number;
-  /** Pin with taskset (when it exists here); default true. */
-  pin?: boolean;
-}
-
-export interface ServeAnswer {
-  session: number;
-  url: string;
-  pid: number;
-  backlog: { requested: number; effective: number };
-  throttle: HostSetup['throttle'];
-  pinned: boolean;
-}
-
-export interface SampleAnswer {
-  /** Its tree's memory now (PSS or RSS, src/host/sampling.ts), its processes and threads. */
-  memoryBytes: number;
-  processes: number;
-  threads: number;
-  /** Why it is no longer running, when it is not. */
-  exited?: string;
-}
-
 export class Agent {
-  private readonly loads = new Map<number, AbortController>();
-  private readonly servers = new Map<number, { host: LocalServerHost; id: string }>();
+  /** Removed when this agent started: what an agent killed with -9 on this host left (./leftovers.ts). */
+  private readonly removed = removeLeftovers();
+  /** The requests that wait and can be cancelled, by id. */
+  private readonly cancellable = new Map<number, AbortController>();
   private readonly running = new Set<Promise<void>>();
+  private readonly server = new LocalServerHost();
+  private readonly client = new LocalClientHost();
   private closing = false;
 
   constructor(private readonly send: (answer: AgentAnswer) => void) {}
@@ -109,7 +101,7 @@ export class Agent {
       return;
     }
     const work = this.dispatch(request).then(
-      (result) => this.send({ id: request.id, ok: true, result }),
+      (result) => this.send({ id: request.id, ok: true, result: result ?? null }),
       (err: unknown) => this.send({ id: request.id, ok: false, error: errorOf(err) }),
     );
     this.running.add(work);
@@ -119,96 +111,75 @@ export class Agent {
   private async dispatch(r: AgentRequest): Promise<unknown> {
     if (this.closing) throw new ServerError('agent: shutting down', 'EB_HOST');
     switch (r.cmd) {
-      case 'hello': return hello();
+      case 'hello': return { ...hello(), removed: this.removed } satisfies Hello;
       case 'clock': return { monoMs: performance.now(), wallMs: Date.now() } satisfies ClockReading;
-      case 'load': return this.load(r.id, r.options as AgentLoadOptions, Number(r.startAtMs));
+      case 'load': return this.withCancel(r.id, (signal) => this.load(r.options as AgentLoadOptions, Number(r.startAtMs), signal));
       case 'cancel': return { cancelled: this.cancel(Number(r.of)) };
-      case 'serve': return this.serve(r.id, r as unknown as ServeRequest);
-      case 'sample': return this.sample(Number(r.session));
-      case 'stop': return this.stop(Number(r.session));
-      default: throw new UsageError('agent cmd', r.cmd, 'expected hello, clock, load, cancel, serve, sample or stop');
+      case 'doctor': return this.doctor(r);
+      default: return this.call(r);
     }
   }
 
-  private async load(id: number, options: AgentLoadOptions, startAtMs: number): Promise<AgentLoadAnswer> {
-    const input = Object.fromEntries(LOAD_FIELDS.filter((k) => options?.[k] !== undefined).map((k) => [k, options[k]])) as AgentLoadOptions;
+  /** `server.NAME` or `client.NAME`: that method of this host, with the request's args (and its signal if it waits). */
+  private call(r: AgentRequest): Promise<unknown> {
+    const [side, method] = r.cmd.split('.', 2) as [string, string];
+    const host = side === 'server' && (SERVER_CALLS as readonly string[]).includes(method) ? this.server
+      : side === 'client' && (CLIENT_CALLS as readonly string[]).includes(method) ? this.client : undefined;
+    if (!host) throw new UsageError('agent cmd', r.cmd, `expected one of ${COMMANDS.join(', ')}`);
+    const args = r.args ?? [];
+    if (!Array.isArray(args)) throw new UsageError(`${r.cmd} args`, String(args), 'expected a JSON array of the method\'s arguments');
+    const fn = (host as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method]!;
+    if (!CANCELLABLE.has(r.cmd)) return fn.apply(host, args);
+    return this.withCancel(r.id, (signal) => fn.apply(host, [...args, signal]));
+  }
+
+  /** Runs `work` with a signal that `cancel {of: id}` aborts. */
+  private async withCancel<T>(id: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const controller = new AbortController();
-    this.loads.set(id, controller);
+    this.cancellable.set(id, controller);
     try {
-      const at = Number.isFinite(startAtMs) ? { startAtMs } : {};
-      const { result, records } = await runLoadWithRecords({ ...input, ...at, signal: controller.signal });
-      return { result, records: encodeRecords(records), startAtMs };
+      return await work(controller.signal);
     } finally {
-      this.loads.delete(id);
+      this.cancellable.delete(id);
     }
+  }
+
+  private async load(options: AgentLoadOptions, startAtMs: number, signal: AbortSignal): Promise<AgentLoadAnswer> {
+    const input = Object.fromEntries(LOAD_FIELDS.filter((k) => options?.[k] !== undefined).map((k) => [k, options[k]])) as AgentLoadOptions;
+    const at = Number.isFinite(startAtMs) ? { startAtMs } : {};
+    const { result, records } = await runLoadWithRecords({ ...input, ...at, signal });
+    return { result, records: encodeRecords(records), startAtMs };
   }
 
   private cancel(of: number): boolean {
-    const c = this.loads.get(of);
+    const c = this.cancellable.get(of);
     c?.abort();
     return c !== undefined;
   }
 
-  private async serve(id: number, r: ServeRequest): Promise<ServeAnswer> {
-    const model = findModel(serveRuntime(String(r.server)).model);
-    if (!model) throw new UsageError('server', r.server, 'is not a model here', 'see `eventbench serve --list` on that host');
-    const host = new LocalServerHost();
-    const setUp = await host.setUp({
-      ...(r.pin !== false ? { cpus: r.serverCpus ?? RUN_DEFAULTS.serverCpus } : {}),
-      cpuShare: r.cpuShare ?? RUN_DEFAULTS.serverCpuShare, periodMs: r.throttlePeriodMs ?? RUN_DEFAULTS.throttlePeriodMs,
-    });
-    const backlog = r.backlog ?? RUN_DEFAULTS.backlog;
-    const serveFlags = ['--port', '0', '--backlog', String(backlog), '--page-bytes', String(r.pageBytes ?? RUN_DEFAULTS.pageBytes),
-      ...(r.bindHost ? ['--host', r.bindHost] : [])];
-    const started = await host.start({ name: r.server, family: model.family, serveFlags, backlog, readyTimeoutMs: 60_000 });
-    if (started === 'aborted' || 'failed' in started) {
-      await host.tearDown();
-      throw new ServerError(`${r.server} did not start: ${started === 'aborted' ? 'aborted' : started.failed}`);
-    }
-    this.servers.set(id, { host, id: started.id });
-    return {
-      session: id, url: started.url, pid: host.rootPid(started.id), backlog: started.backlog,
-      throttle: setUp.host.throttle, pinned: setUp.host.pinned,
-    };
+  private doctor(r: AgentRequest): Promise<Check[]> {
+    const maxLoad = r.maxLoad === undefined ? undefined : Number(r.maxLoad);
+    const period = r.throttlePeriodMs === undefined ? undefined : Number(r.throttlePeriodMs);
+    return diagnose(maxLoad, undefined, period);
   }
 
-  private server(id: number) {
-    const s = this.servers.get(id);
-    if (!s) throw new UsageError('session', id, 'is no server of this agent', 'use the session number `serve` answered');
-    return s;
-  }
-
-  private async sample(id: number): Promise<SampleAnswer> {
-    const { host, id: server } = this.server(id);
-    const { memoryBytes, processes, threads } = await host.memory(server);
-    const exited = await host.exitReason(server);
-    return { memoryBytes, processes, threads, ...(exited ? { exited } : {}) };
-  }
-
-  private async stop(id: number): Promise<{ stopped: true }> {
-    const { host } = this.server(id);
-    this.servers.delete(id);
-    await host.tearDown();
-    return { stopped: true };
-  }
-
-  /** Stops every load and server it started; its input closed, so nobody is left to ask. */
+  /** Stops every load, server and throttle it started, and restores its affinity: its input closed, nobody is left to ask. */
   async shutdown(): Promise<void> {
     this.closing = true;
-    for (const c of this.loads.values()) c.abort();
+    for (const c of this.cancellable.values()) c.abort();
     await Promise.race([Promise.allSettled([...this.running]), sleep(10_000, undefined, { ref: false })]);
-    for (const [id, { host }] of this.servers) {
-      this.servers.delete(id);
-      await host.tearDown();
-    }
+    await this.server.tearDown();
+    await this.client.tearDown();
   }
 }
 
-function hello(): Hello {
+function hello(): Omit<Hello, 'removed'> {
   const env = environment();
+  const [clientAddress, , serverAddress] = (process.env.SSH_CONNECTION ?? '').split(' ');
   return {
     protocol: AGENT_PROTOCOL, eventbenchVersion: eventbenchVersion(), nodeVersion: process.version, kernel: env.kernel,
     cpuModel: env.cpuModel, hostname: os.hostname(), pid: process.pid, environment: env,
+    ...(clientAddress && serverAddress ? { ssh: { clientAddress, serverAddress } } : {}),
   };
 }
 

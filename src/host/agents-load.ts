@@ -54,26 +54,35 @@ export async function loadOverAgents(input: AgentsLoadInput): Promise<{ result: 
   try {
     note(`connecting to ${input.agents.join(', ')}`);
     const opened = await links.open(input.agents.map((a) => parseHostSpec(a)));
-    const clocks = await Promise.all(opened.map((l) => l.clock()));
-    opened.forEach((l, k) => note(`${l.host} (${l.hello!.hostname}): clock offset ${clocks[k]!.offsetMs.toFixed(3)} ms `
-      + `± ${clocks[k]!.boundMs.toFixed(3)} ms`));
-    const marginMs = Math.max(START_MARGIN_MS, START_MARGIN_RTTS * Math.max(...clocks.map((c) => c.rttMs)));
-    const scheduledMs = performance.now() + marginMs;
-    const scheduledAt = new Date(Date.now() + marginMs).toISOString();
-    const answers = await runShares(opened, shares.map((share, k) => ({
-      options: { ...loadFields(options), concurrency: share.concurrency, requests: share.requests, trim: share.trim },
-      startAtMs: scheduledMs + clocks[k]!.offsetMs,
-    })), input.signal);
-    const parts: AgentPart[] = answers.map((a, k) => ({
-      host: opened[k]!.host, hostname: opened[k]!.hello!.hostname, share: shares[k]!, result: a.result,
-      records: decodeRecords(a.records), clock: clocks[k]!,
-    }));
-    const merged = mergeAgentLoads(parts, { url: options.url, scheduledMs, scheduledAt, environment: environment() });
+    const merged = await loadOnAgents(opened, shares, loadFields(options), input.signal, note);
     if (options.rawFile) await writeRaw(options.rawFile, merged.records);
     return merged;
   } finally {
     await links.closeAll();
   }
+}
+
+/**
+ * One load over agents already reached: each one's clock offset measured now, every share started at one instant
+ * on the runner's clock, and the answers merged. `signal` stops them all (they answer with what they measured).
+ */
+export async function loadOnAgents(links: AgentLink[], shares: Share[], options: AgentLoadOptions, signal?: AbortSignal,
+  note: (line: string) => void = () => {}): Promise<{ result: LoadResult; records: Records }> {
+  const clocks = await Promise.all(links.map((l) => l.clock()));
+  links.forEach((l, k) => note(`${l.host} (${l.hello!.hostname}): clock offset ${clocks[k]!.offsetMs.toFixed(3)} ms `
+    + `± ${clocks[k]!.boundMs.toFixed(3)} ms`));
+  const marginMs = Math.max(START_MARGIN_MS, START_MARGIN_RTTS * Math.max(...clocks.map((c) => c.rttMs)));
+  const scheduledMs = performance.now() + marginMs;
+  const scheduledAt = new Date(Date.now() + marginMs).toISOString();
+  const answers = await runShares(links, shares.map((share, k) => ({
+    options: { ...options, concurrency: share.concurrency, requests: share.requests, trim: share.trim },
+    startAtMs: scheduledMs + clocks[k]!.offsetMs,
+  })), signal);
+  const parts: AgentPart[] = answers.map((a, k) => ({
+    host: links[k]!.host, hostname: links[k]!.hello!.hostname, share: shares[k]!, result: a.result,
+    records: decodeRecords(a.records), clock: clocks[k]!,
+  }));
+  return mergeAgentLoads(parts, { url: options.url, scheduledMs, scheduledAt, environment: environment() });
 }
 
 function loadFields(o: ReturnType<typeof resolveLoadOptions>): AgentLoadOptions {

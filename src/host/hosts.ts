@@ -7,7 +7,9 @@ import type { Family, HostSetup, ServerMetrics } from '../sweep/schema.js';
 import type { Environment } from '../core/environment.js';
 import type { LoadResult } from '../load/types.js';
 import type { Warmup, WarmupPolicy } from '../sweep/warmup.js';
+import type { LoadArgs } from '../sweep/session.js';
 import type { KernelMemory, KernelSource } from './memory-cgroup.js';
+import type { Availability } from '../servers/types.js';
 
 /** How a phase sets up the server's host: pinned to `cpus` (absent: unpinned), under a CPU quota (share 0: none). */
 export interface ServerHostSetUp {
@@ -70,6 +72,8 @@ export type ServerSample = Omit<ServerMetrics, 'backlog'>;
 export interface ServerHost {
   /** What the host is and runs: kernel, CPU, runtime and eventbench versions (recorded with the run). */
   environment(): Promise<Environment>;
+  /** Whether the server model `name` (MODEL@runtime allowed) can run on this host, or why not and how to fix it. */
+  available(name: string): Promise<Availability>;
   /** Creates the throttle for a phase and says what is in force (recorded in run.json); warnings go to `warn`. */
   setUp(o: ServerHostSetUp): Promise<{ host: HostSetup; warnings: string[] }>;
   /** Starts a server and waits for its `listening on` line; resolves to it, to why it failed, or to 'aborted'. */
@@ -98,6 +102,11 @@ export interface LoadSpec {
   url: string;
   flags: string[];
   limitS: number;
+  /**
+   * The same load as data when it is a closed loop (the flags are closedLoadFlags of it): a client host that splits
+   * it over agents (`run --client-hosts`) reads it here; one that runs `eventbench load` reads the flags.
+   */
+  closed?: LoadArgs;
 }
 
 /** A warm-up: `concurrency` clients in windows by `policy`; `jit`: the server's code compiles as it runs. */

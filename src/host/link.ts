@@ -107,6 +107,9 @@ export class AgentLink {
 
   get host(): string { return this.spec.text; }
 
+  /** Whether its agent (or its ssh) still runs: a dead link fails every call at once. */
+  get alive(): boolean { return this.exit === undefined; }
+
   /** Splits its output into lines; a load's answer is one line of megabytes, so its pieces are joined once, at its end. */
   private read(data: string): void {
     let from = 0;

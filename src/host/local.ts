@@ -7,7 +7,8 @@ import type { LoadResult } from '../load/types.js';
 import { environment } from '../core/environment.js';
 import { alive, signalProcess } from '../core/proc.js';
 import { startChild, stopChild, type Child } from '../core/child.js';
-import { serveRuntime } from '../servers/registry.js';
+import { findModel, serveRuntime } from '../servers/registry.js';
+import type { Availability } from '../servers/types.js';
 import { runtimeArgv } from '../servers/runtime.js';
 import { warmUntilSteady } from '../sweep/warmup.js';
 import { createThrottle, hostSetup, type Throttle } from './throttle.js';
@@ -31,6 +32,12 @@ export function serveArgv(name: string, flags: string[]): string[] {
   const { model, runtime } = serveRuntime(name);
   const args = ['serve', model, ...flags];
   return runtime === 'node' ? [process.execPath, EVENTBENCH_BIN, ...args] : runtimeArgv(runtime, EVENTBENCH_BIN, args);
+}
+
+/** A server told to listen on `address` (`serve --host`), where another host's clients reach it; unchanged without one. */
+export function listeningOn(spec: ServerSpec, address: string | undefined): ServerSpec {
+  if (address === undefined || spec.argv !== undefined || spec.serveFlags.includes('--host')) return spec;
+  return { ...spec, serveFlags: [...spec.serveFlags, '--host', address] };
 }
 
 /** Resolves with the URL of the `listening on` line, or rejects with what went wrong. */
@@ -105,8 +112,20 @@ export class LocalServerHost implements ServerHost {
   private readonly externals = new Set<string>();
   private next = 0;
 
+  /** `address`: where its servers listen (`serve --host`) when clients on other hosts reach them; loopback by default. */
+  constructor(readonly address?: string) {}
+
   async environment() {
     return environment();
+  }
+
+  async available(name: string): Promise<Availability> {
+    const model = findModel(name);
+    const list = 'see `eventbench serve --list` there';
+    if (!model) return { ok: false, reason: `${name} is not a server model of eventbench here`, hint: list };
+    return model.available().catch((err: Error) => ({
+      ok: false as const, reason: `its availability check failed: ${err.message}`, hint: 'run `eventbench doctor` there',
+    }));
   }
 
   async setUp(o: ServerHostSetUp) {
@@ -129,7 +148,7 @@ export class LocalServerHost implements ServerHost {
 
   async start(spec: ServerSpec, signal?: AbortSignal): Promise<StartedServer | { failed: string } | 'aborted'> {
     if (spec.url !== undefined) return this.external(spec.url, spec.backlog);
-    const argv = spec.argv ?? serveArgv(spec.name, spec.serveFlags);
+    const argv = spec.argv ?? serveArgv(spec.name, listeningOn(spec, this.address).serveFlags);
     const command = this.cpus !== undefined ? pinned(this.cpus, argv, true) : argv;
     const child = startChild(command[0]!, command.slice(1), { keepStdout: true });
     const id = String(++this.next);
@@ -184,11 +203,6 @@ export class LocalServerHost implements ServerHost {
     const id = `url-${++this.next}`;
     this.externals.add(id);
     return { id, url, backlog: { requested: backlog, effective: backlog }, warnings: [], external: true };
-  }
-
-  /** The pid of the process it started for a server (the agent reports it; tests watch it). */
-  rootPid(id: string): number {
-    return this.get(id).child.pid;
   }
 
   async exitReason(id: string, during?: string) {

@@ -118,7 +118,8 @@ export function readState(dir = STATE_DIR): HostsState | undefined {
 /** Why this host cannot make namespaces, or undefined when it can (root, ip, sshd, ssh-keygen, ssh). */
 export function namespacesUnavailable(): string | undefined {
   if (process.getuid?.() !== 0) return 'network namespaces need root: run it as root (sudo)';
-  for (const [bin, args] of [['ip', ['-V']], ['ssh', ['-V']], ['ssh-keygen', ['-?']], ['/usr/sbin/sshd', ['-?']]] as const) {
+  const tools = [['ip', ['-V']], ['nsenter', ['-V']], ['ssh', ['-V']], ['ssh-keygen', ['-?']], ['/usr/sbin/sshd', ['-?']]] as const;
+  for (const [bin, args] of tools) {
     try { execFileSync(bin, args, { stdio: 'ignore' }); } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return `${bin} is missing: ${INSTALL}`;
     }
@@ -290,7 +291,10 @@ async function startSshd(h: NamespaceHost, dir: string, keys: { hostKey: string;
   // Debian's sshd wants its privilege separation folder, which its own service makes at boot.
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
   run(['/usr/sbin/sshd', '-t', '-f', file('conf')], `checking ${h.namespace}'s sshd configuration`);
-  run(['ip', 'netns', 'exec', h.namespace, '/usr/sbin/sshd', '-f', file('conf'), '-E', file('log')], `starting sshd in ${h.namespace}`);
+  // nsenter enters the network namespace only: `ip netns exec` would also remount /sys for it, and the cgroup
+  // file systems mounted under /sys/fs/cgroup would vanish for the sshd and everything it starts (servers unthrottled).
+  run(['nsenter', `--net=/run/netns/${h.namespace}`, '/usr/sbin/sshd', '-f', file('conf'), '-E', file('log')],
+    `starting sshd in ${h.namespace}`);
   for (let i = 0; i < 100; i++) {
     if (sshdPid(file('pid')) !== undefined) return;
     await sleep(50);

@@ -5,7 +5,7 @@
 import { openLoopModel, type OpenLoopModel } from './open-loop.js';
 import type { Environment } from '../core/environment.js';
 import { MEASURED_LOAD_FLOOR } from '../load/types.js';
-import type { Family, HostSetup, Plan, Point, RunInfo } from '../sweep/schema.js';
+import type { Family, HostSetup, Plan, Point, RunHosts, RunInfo } from '../sweep/schema.js';
 import { fitLine, type LineFit } from '../core/fit.js';
 import { components, fitRounds, halfWidth, overlaps, ratioInterval, slopeInterval } from './intervals.js';
 import type { Components, Interval, Series } from './intervals.js';
@@ -148,7 +148,10 @@ export interface ReportModel {
   run: { id: string; startedAt: string; finishedAt?: string; state: 'finished' | 'interrupted' | 'in progress' };
   plan: Plan;
   host: HostSetup;
+  /** The server host's environment. */
   environment: Environment;
+  /** Where servers and clients ran and the path between them (run/3); absent for older runs, made on one machine. */
+  hosts?: RunHosts;
   /** Ranked by slope, fastest first; servers without a fit last, in plan order. */
   servers: ServerSummary[];
   skipped: RunInfo['skipped'];
@@ -519,6 +522,7 @@ export function buildModel(stored: ReportInput, options: ModelOptions = {}): Rep
     plan: run.plan,
     host: run.host,
     environment: run.environment,
+    ...(run.hosts ? { hosts: run.hosts } : {}),
     servers,
     skipped: run.skipped,
     warnings: run.warnings,

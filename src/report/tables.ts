@@ -15,7 +15,7 @@ export const visible = (row: readonly Cell[]): Cell[] => row.filter((c) => !c.cs
 
 export interface Table {
   /** Short name, for `--table` ("open-loop" and "memory" are in the HTML report only). */
-  name: TableName | 'open-loop' | 'memory';
+  name: TableName | 'open-loop' | 'memory' | 'compare';
   title: string;
   /** Column headings for readers, and for CSV (with units, no spaces). */
   columns: string[];

@@ -2,11 +2,11 @@
 // in, string out. The sentences both Markdown and HTML show (the summary, the environment) are made here once.
 import { knownRatio, slopeOf, type ReportModel, type ServerSummary } from './model.js';
 import { longestPointS, QUICK_DEFAULTS, WAVES_PER_POINT } from '../sweep/plan.js';
-import type { Plan } from '../sweep/schema.js';
+import type { HostRecord, Plan, RunHosts } from '../sweep/schema.js';
 import { CAVEAT_FLAGS, POINT_FLAG_KINDS } from '../sweep/verdict.js';
 import {
   bytesText, fixed, groupDigits, halfWidthText, intervalText, markdownTable, paperTable, rankingTable, serverText, table, topFairness,
-  type Cell, type TableName,
+  type Cell, type Table, type TableName,
 } from './tables.js';
 import { memoryMarkdown } from './memory.js';
 
@@ -146,6 +146,7 @@ export function environmentRows(model: ReportModel): [string, string][] {
     ['backlog', `${p.backlog} asked; somaxconn ${h.somaxconn ?? 'unknown'}, tcp_max_syn_backlog ${h.tcpMaxSynBacklog ?? 'unknown'}, local ports ${h.ipLocalPortRange ?? 'unknown'}`],
     ['stop rules', `mean latency above ${p.latencyCapMs} ms or errors above ${(p.errorShareCap * 100).toFixed(1)}% of requests`],
   ];
+  if (model.hosts) rows.splice(1, 0, ...hostsRows(model.hosts));
   return rows;
 }
 
@@ -158,6 +159,35 @@ function roundsText(model: ReportModel): string {
   const reference = model.precision?.reference ?? 'the reference';
   const why = `${halfWidthText(p.precision)} asked of every ratio to ${reference}, budget ${p.budgetS} s`;
   return `${planned} and ${added} added for the widest intervals (${why})`;
+}
+
+/** The path between the clients and the server, in words. */
+export function pathText(path: RunHosts['path']): string {
+  if (path.kind === 'loopback') return 'loopback: server and client on one kernel (MTU 65536)';
+  if (path.kind === 'ssh') return 'other machines reached over ssh: the network between them';
+  const shaped = path.delayMs !== undefined ? `, netem ${path.delayMs} ms one way` : '';
+  return `network namespaces of \`eventbench hosts up\` on one machine: veth links at MTU ${path.mtu ?? 'unknown'}, `
+    + `${path.rate ? `shaped by tbf to ${path.rate}` : 'unshaped'}${shaped}`;
+}
+
+/** One host in a line: how it was reached, its name, kernel, CPU, versions, and its clock against the runner's. */
+export function hostText(h: HostRecord): string {
+  const e = h.environment;
+  const where = h.host === 'here' ? `this machine (${h.hostname}, the runner's own process)` : `${h.host} (${h.hostname})`;
+  const clock = h.clock ? `; clock ${h.clock.offsetMs.toFixed(3)} ms ± ${h.clock.boundMs.toFixed(3)} ms from the runner's` : '';
+  const versions = `${e.runtime} ${e.runtimeVersion}, eventbench ${e.eventbenchVersion}`;
+  return `${where}: Linux ${e.kernel}, ${e.cpuModel}, ${e.cpus} CPUs, ${versions}${clock}`;
+}
+
+/** The run's hosts and the path between them, as label/value pairs. */
+export function hostsRows(h: RunHosts): [string, string][] {
+  const split = h.clients.length > 1 ? ` (each point's load split over the ${h.clients.length}, one start, records merged)` : '';
+  return [
+    ['server host', `${hostText(h.server)}; servers listened on ${h.server.address}`],
+    ...h.clients.map((c, k): [string, string] => [`client host${h.clients.length > 1 ? ` ${k + 1}` : ''}`,
+      hostText(c) + (k === 0 ? split : '')]),
+    ['path', pathText(h.path)],
+  ];
 }
 
 /** How long each point ran and what it kept, from the plan's own numbers (src/sweep/plan.ts pointDurationS). */
@@ -204,7 +234,11 @@ const csvField = (v: Cell['value']): string => {
 };
 
 export function renderCsv(model: ReportModel, name: TableName = 'ranking'): string {
-  const t = table(model, name);
+  return csvTable(table(model, name));
+}
+
+/** One table as CSV: its CSV columns (units in the names), every value. */
+export function csvTable(t: Table): string {
   return [t.csvColumns.join(','), ...t.rows.map((r) => r.map((c) => csvField(c.value)).join(','))].join('\n') + '\n';
 }
 

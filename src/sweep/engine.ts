@@ -9,6 +9,7 @@ import type { HostSetup, MemoryServer, OpenPoint, PhaseName, Point } from './sch
 import type { Hosts, ServerSpec } from '../host/hosts.js';
 import type { Warmup, WarmupPolicy } from './warmup.js';
 import { RunClock, type ClockPriors, type SweepToPrice } from './clock.js';
+import { HostError } from '../core/errors.js';
 import { failedPoint, measurePoint, serverSpec, sessionWarmUp, type MeasureOptions, type Session, type TrialServer } from './session.js';
 
 /** What a phase has just written to disk: a point of the closed or the open loop, or a server's memory. */
@@ -62,7 +63,7 @@ export interface Experiment<R> {
   /** A fresh server's warm-up before its first step, or undefined for none. */
   warmUp(sweep: Sweep): { concurrency: number; policy: WarmupPolicy; timeoutS: number } | undefined;
   measure(ctx: StepContext): Promise<R | 'aborted'>;
-  /** The record of a step whose server did not start. */
+  /** The record of a step that could not be measured: its server did not start, or its host failed mid-call (why). */
   failedStart(server: TrialServer, sweep: Sweep, step: number, reason: string): R;
   /** Whether the record is a failure (the server or the client failed): two in a row retire a server. */
   isFailed(record: R): boolean;
@@ -102,9 +103,13 @@ export async function setUpHosts(hosts: Hosts, h: PhaseHost): Promise<{ host: Ho
   return { host: { ...s.host, pinned: s.host.pinned && c.pinned }, warnings: [...s.warnings, ...c.warnings] };
 }
 
-/** Restores the runner's affinity and removes the throttle; returns what could not be undone. */
+/** Restores the runner's affinity and removes the throttle; returns what could not be undone (a host gone, in its line). */
 export async function tearDownHosts(hosts: Hosts): Promise<string[]> {
-  return [...(await hosts.client.tearDown()), ...(await hosts.server.tearDown())];
+  const undo = async (h: { tearDown(): Promise<string[]> }) => {
+    const r = await hostFault(h.tearDown());
+    return r instanceof HostFault ? [r.why] : r;
+  };
+  return [...(await undo(hosts.client)), ...(await undo(hosts.server))];
 }
 
 interface PhaseState<R> {
@@ -164,8 +169,9 @@ async function runSweep<R>(st: PhaseState<R>, i: number): Promise<'done' | 'abor
   if (sweep.steps.length === 0) return 'done';
   const server = x.server(sweep.server);
   const t0 = performance.now();
-  const started = await o.hosts.server.start(x.serverSpec(server), o.signal);
-  if (started === 'aborted') return 'aborted';
+  const call = await hostFault(o.hosts.server.start(x.serverSpec(server), o.signal));
+  if (call === 'aborted') return 'aborted';
+  const started = call instanceof HostFault ? { failed: call.why } : call;
   sweep.started = true;
   let outcome: 'done' | 'aborted' = 'aborted';
   const session: Session | undefined = 'failed' in started ? undefined : { server, hosts: o.hosts, started };
@@ -173,16 +179,37 @@ async function runSweep<R>(st: PhaseState<R>, i: number): Promise<'done' | 'abor
     for (const w of session?.started.warnings ?? []) o.warn(w);
     const warm = session && x.warmUp(sweep);
     const jit = server.family === 'typescript';
-    const warmup = session && warm ? await o.hosts.client.warm({ url: session.started.url, ...warm, jit }, o.signal) : undefined;
+    const warming = session && warm ? o.hosts.client.warm({ url: session.started.url, ...warm, jit }, o.signal) : undefined;
+    const warmup = warming && (await hostFault(warming));
     if (o.signal?.aborted) return outcome;
     st.clock.recordSession(sweep.server, (performance.now() - t0) / 1000, server.family);
-    outcome = await runSteps(st, i, session ?? ('failed' in started ? started.failed : ''), warmup);
+    const failed = 'failed' in started ? started.failed : warmup instanceof HostFault ? warmup.why : undefined;
+    outcome = await runSteps(st, i, failed ?? session!, warmup instanceof HostFault ? undefined : warmup);
     return outcome;
   } finally {
     const kept = x.endSweep?.(sweep, outcome === 'aborted');
     if (kept) o.emit({ type: 'point', kept, index: st.index - 1, total: st.total });
-    if (session) for (const w of await o.hosts.server.stop(session.started.id)) o.warn(w);
+    const stopped = session ? await hostFault(o.hosts.server.stop(session.started.id)) : [];
+    for (const w of stopped instanceof HostFault ? [stopped.why] : stopped) o.warn(w);
   }
+}
+
+/**
+ * Another host that failed mid-call (its agent or its ssh gone, src/host/remote.ts) fails that call with one line
+ * naming it: the engine records it as a failure of the step (or of the server's start), and the stop rules decide
+ * what comes next. Any other error is a bug, and goes up.
+ */
+async function hostFault<T>(call: Promise<T>): Promise<T | HostFault> {
+  try {
+    return await call;
+  } catch (err) {
+    if (err instanceof HostError) return new HostFault(err.message);
+    throw err;
+  }
+}
+
+class HostFault {
+  constructor(readonly why: string) {}
 }
 
 /** The steps of a started sweep, or the one failed record of a sweep whose server did not start (`reason`). */
@@ -194,10 +221,11 @@ async function runSteps<R>(st: PhaseState<R>, i: number, session: Session | stri
     const tp = performance.now();
     const { server, round } = sweep;
     o.emit({ type: 'point-start', phase: x.phase, server, round, step, index: st.index, total: st.total, etaS: eta(st, i) });
-    const record = typeof session === 'string'
-      ? x.failedStart(x.server(sweep.server), sweep, step, session)
-      : await x.measure({ session, sweep, step, ...(warmup ? { sessionWarmup: warmup } : {}), ...(o.signal ? { signal: o.signal } : {}) });
-    if (record === 'aborted') return 'aborted';
+    const ctx = { session, sweep, step, ...(warmup ? { sessionWarmup: warmup } : {}), ...(o.signal ? { signal: o.signal } : {}) };
+    const measured = typeof ctx.session === 'string' ? new HostFault(ctx.session)
+      : await hostFault(x.measure({ ...ctx, session: ctx.session }));
+    if (measured === 'aborted') return 'aborted';
+    const record = measured instanceof HostFault ? x.failedStart(x.server(sweep.server), sweep, step, measured.why) : measured;
     warmup = undefined;
     const v = judge(st, sweep, record, step);
     sweep.steps.shift();

@@ -3,15 +3,16 @@
 // measures only what is missing and keeps every finished point on disk; a phase that can no longer measure what it
 // planned (a server no longer installed) is named with the reason. It reports what happens through `onEvent`; the
 // CLI draws it.
-import { findModel, models as allModels, type ServerModel } from '../servers/registry.js';
+import { findModel, models as allModels, type Availability, type ServerModel } from '../servers/registry.js';
 import type { Hosts } from '../host/hosts.js';
 import { localHosts } from '../host/local.js';
+import { checkHostsInput, givenHostsRecord, openRunHosts, recordedHosts, type HostsInput, type RunHostsOpened } from '../host/run-hosts.js';
 import type { AddedRound, MemoryRun, OpenPoint, PhaseName, PhasePlan, Plan, Point, PrecisionOutcome, RunInfo } from './schema.js';
 import { RUN_SCHEMA } from './schema.js';
-import { resolvePlan, type PlanInput } from './plan.js';
+import { QUICK_DEFAULTS, RUN_DEFAULTS, resolvePlan, type PlanInput } from './plan.js';
 import { runPhase, type EngineEvent, type EngineOptions } from './engine.js';
 import { addedSweeps, nextAddedRound } from './sharpen.js';
-import { createRunDir, defaultRunDir, readRun, writeMemoryRun, writeRunInfo } from './store.js';
+import { createRunDir, defaultRunDir, readRun, readRunInfo, writeMemoryRun, writeRunInfo } from './store.js';
 import type { TrialSettings } from './session.js';
 import { phaseNeedS, preparePhase, resolvePhases, type RunState } from '../experiments/phases.js';
 import { recordUserServers } from '../servers/user/index.js';
@@ -37,7 +38,7 @@ export interface RunOptions {
   catalog?: readonly ServerModel[];
   /** How servers are started and warmed (tests use tiny servers and fixed warm-ups). */
   trial?: TrialSettings;
-  /** Where servers and clients run (default: this machine). */
+  /** Where servers and clients run, already set up (tests, benches); default: as `hostsInput` says. */
   hosts?: Hosts;
   /** The user's own servers (--server, --servers-file), chosen from beside the catalog and recorded in the plan. */
   userModels?: readonly ServerModel[];
@@ -45,6 +46,8 @@ export interface RunOptions {
   preflight?: (models: readonly ServerModel[], plan: Plan) => Promise<void>;
   /** Seconds of the budget the caller still needs once the run returns (the CLI: its report, REPORT_PRICE_S). */
   reserveS?: number;
+  /** The server's host and the client hosts to reach (run --server-host, --client-hosts); default: this machine. */
+  hostsInput?: HostsInput;
 }
 
 export interface RunOutcome {
@@ -72,10 +75,18 @@ interface RunContext {
 }
 
 export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
-  const catalog = [...(o.catalog ?? allModels), ...(o.userModels ?? [])];
-  const t0 = performance.now();
+  const opened = await reachHosts(o);
+  try {
+    return await runOn(o, opened);
+  } finally {
+    await opened?.close();
+  }
+}
+
+/** The run on hosts reached (or given by the caller, `opened` undefined). */
+async function runOn(o: RunOptions, opened: RunHostsOpened | undefined): Promise<RunOutcome> {
   // A fault in whoever draws progress must not end a run: it is reported once and drawing stops.
-  const early: string[] = [];
+  const early: string[] = [...(opened?.notes ?? [])];
   let emit = (e: RunEvent) => {
     try {
       o.onEvent?.(e);
@@ -85,9 +96,15 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
     }
   };
   let warn = (text: string) => { early.push(text); };
-  const hosts = o.hosts ?? localHosts();
-  const state = o.resume !== undefined ? await resumeRun(o.resume, catalog, o.catalog === undefined) : await newRun(o, hosts, catalog);
+  const catalog = [...(o.catalog ?? allModels), ...(o.userModels ?? [])];
+  const t0 = performance.now();
+  const hosts = opened?.hosts ?? o.hosts ?? localHosts();
+  // Which models can run is the server host's to say when it is reached through an agent.
+  const available = opened?.serverAgent ? (m: ServerModel) => hosts.server.available(m.name) : undefined;
+  const state = o.resume !== undefined ? await resumeRun(o.resume, catalog, o.catalog === undefined, available)
+    : await newRun(o, hosts, catalog, available);
   const { dir, info } = state;
+  info.hosts = opened?.record ?? await givenHostsRecord(hosts);
   info.warnings.push(...early);
   warn = (text) => { info.warnings.push(text); emit({ type: 'warning', text }); };
   const before = info.spentS ?? 0;
@@ -107,6 +124,24 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
   }
   const memory = state.memory ? { memory: state.memory } : {};
   return { dir, info, points: state.points, openPoints: state.openPoints, ...memory, interrupted: info.interrupted === true };
+}
+
+/**
+ * The hosts the run asks for (or, on resume, those it recorded), checked against its plan and reached before anything
+ * starts; undefined when the caller gave its own hosts.
+ */
+async function reachHosts(o: RunOptions): Promise<RunHostsOpened | undefined> {
+  if (o.hosts) return undefined;
+  const stored = o.resume !== undefined ? readRunInfo(o.resume) : undefined;
+  const input = stored ? recordedHosts(stored.hosts) : o.hostsInput ?? {};
+  const i = o.input;
+  checkHostsInput(input, stored
+    ? { loads: stored.plan.loads, engine: stored.plan.engine, openLoop: stored.phases.some((p) => p.phase === 'open') }
+    : {
+      loads: i.loads ?? (i.quick ? QUICK_DEFAULTS.loads : RUN_DEFAULTS.loads), engine: i.engine ?? RUN_DEFAULTS.engine,
+      openLoop: i.openLoop !== undefined,
+    });
+  return openRunHosts(input, o.signal);
 }
 
 /** Each phase in order, each measuring what it misses; resolves to whether the run was interrupted. */
@@ -198,8 +233,9 @@ function judgeBudget(ctx: RunContext, before: number): void {
 const PHASE_NAMES: Record<PhaseName, string> = { closed: 'closed sweep', open: 'open loop', memory: 'memory phase' };
 
 /** A new run: the plan resolved and checked, its folder created, its servers split into runnable and skipped. */
-async function newRun(o: RunOptions, hosts: Hosts, catalog: readonly ServerModel[]): Promise<RunState> {
-  const resolved = await resolvePlan(o.input, undefined, catalog);
+async function newRun(o: RunOptions, hosts: Hosts, catalog: readonly ServerModel[], available?: (m: ServerModel) => Promise<Availability>,
+): Promise<RunState> {
+  const resolved = await resolvePlan(o.input, available, catalog);
   Object.assign(resolved.plan, recordUserServers((o.userModels ?? []).filter((m) => resolved.plan.servers.includes(m.name))));
   await o.preflight?.(resolved.models, resolved.plan);
   const phases = resolvePhases(o.input);
@@ -222,7 +258,8 @@ async function newRun(o: RunOptions, hosts: Hosts, catalog: readonly ServerModel
 const RESUME_SKIP = 'on resume: ';
 
 /** An earlier run to complete: its plan and phases, what it holds, and which of its servers can still run here. */
-async function resumeRun(folder: string, catalog: readonly ServerModel[], anyModel: boolean): Promise<RunState> {
+async function resumeRun(folder: string, catalog: readonly ServerModel[], anyModel: boolean,
+  available = (m: ServerModel) => m.available()): Promise<RunState> {
   const stored = readRun(folder);
   const { info } = stored;
   // Who can run is decided anew on each resume.
@@ -230,7 +267,7 @@ async function resumeRun(folder: string, catalog: readonly ServerModel[], anyMod
   const runnable: ServerModel[] = [];
   for (const name of info.plan.servers) {
     const model = catalog.find((m) => m.name === name) ?? (anyModel ? findModel(name) : undefined);
-    const a = model ? await model.available().catch((e: Error) => ({ ok: false as const, reason: e.message, hint: '' })) : undefined;
+    const a = model ? await available(model).catch((e: Error) => ({ ok: false as const, reason: e.message, hint: '' })) : undefined;
     if (model && a?.ok) runnable.push(model);
     else {
       const why = model ? (a && !a.ok ? a.reason : 'unavailable') : 'no longer a server model';

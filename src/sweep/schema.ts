@@ -12,15 +12,21 @@ import type { Engine, LoadResult } from '../load/types.js';
 import type { PointFlag } from './verdict.js';
 import type { Warmup, WarmupPolicy } from './warmup.js';
 import type { KernelMemory, KernelSource } from '../host/memory-cgroup.js';
+import type { ClockOffset } from '../core/clock-offset.js';
 
-export const RUN_SCHEMA = 'eventbench.run/2';
+/** Version 3 added `hosts` (the server's host, the client hosts, the path between them); versions 1 and 2 are still read. */
+export const RUN_SCHEMA = 'eventbench.run/3';
 export const POINT_SCHEMA = 'eventbench.point/2';
 export const OPEN_POINT_SCHEMA = 'eventbench.open-point/2';
 /** Version 2 added the kernel's memory (MemoryLevel.kernel, MemoryServer.kernel); version 1 files are still read. */
 export const MEMORY_SCHEMA = 'eventbench.memory/2';
-/** The versions before these, still read: the same fields, with `repeat` where these say `rounds` and `round`. */
+/**
+ * The versions before these, still read: the same fields, with `repeat` where these say `rounds` and `round` (the /1
+ * files), and without `hosts` (run/2: server and client on this one machine, over loopback).
+ */
 export const OLD_SCHEMAS = {
-  run: 'eventbench.run/1', point: 'eventbench.point/1', openPoint: 'eventbench.open-point/1', memory: 'eventbench.memory/1',
+  run: 'eventbench.run/1', run2: 'eventbench.run/2', point: 'eventbench.point/1', openPoint: 'eventbench.open-point/1',
+  memory: 'eventbench.memory/1',
 } as const;
 export const RUN_FILE = 'run.json';
 export const POINTS_FILE = 'points.jsonl';
@@ -183,6 +189,8 @@ export interface RunInfo {
   /** The host as the closed sweep set it up (the open loop sets it up alike; the memory phase unthrottled, unpinned). */
   host: HostSetup;
   environment: Environment;
+  /** Where the servers and the clients ran, and the path between them (absent before run/3: both here, over loopback). */
+  hosts?: RunHosts;
   /** Servers asked for (or in the default set) that could not run here, and why. */
   skipped: { server: string; reason: string }[];
   /** Phases left with points missing that could not be measured (a server no longer installed, on resume), and why. */
@@ -200,6 +208,45 @@ export interface RunInfo {
    * planned rounds always run whole: validity first).
    */
   overBudget?: { byS: number; why: string };
+}
+
+/** One host of a run, as it said it was when the run reached it. */
+export interface HostRecord {
+  /**
+   * How the runner reached it: "here" (in the runner's own process, no agent), "local" (an agent in a child process of
+   * the runner) or "ssh://[user@]host[:port]" (an agent over ssh); --resume reconnects to the same.
+   */
+  host: string;
+  /** Its host name, as it reported it. */
+  hostname: string;
+  /** Its kernel, CPU, runtime and eventbench versions. */
+  environment: Environment;
+  /**
+   * Its monotonic clock minus the runner's, ms, with the bound of that estimate (half the best round trip) and the
+   * round trip it came from, measured over its link before the run (NTP's way, src/core/clock-offset.ts). Absent for
+   * "here". A point split over client hosts records each one's offset again as measured just before it
+   * (LoadResult.agents.parts).
+   */
+  clock?: ClockOffset;
+}
+
+/** run.json's `hosts`: the server's host, the client hosts, and the path between them. */
+export interface RunHosts {
+  /**
+   * The path from the clients to the server: "loopback" (one kernel, MTU 65536), "namespaces" (the network
+   * namespaces of `eventbench hosts up`: veth links at `mtu` bytes, shaped to `rate` by tbf where given, delayed by
+   * netem by `delayMs` ms one way where given) or "ssh" (other machines, reached over ssh: the network between them).
+   */
+  path: { kind: 'loopback' | 'namespaces' | 'ssh'; mtu?: number; rate?: string; delayMs?: number };
+  /** The host every server ran on (`run --server-host`), and the address its servers listened on (`serve --host`). */
+  server: HostRecord & { address: string };
+  /**
+   * The client hosts (`run --client-hosts`): each point's closed loop split over them, in this order; without
+   * --client-hosts, one: "here" (the runner's own `eventbench load`).
+   */
+  clients: HostRecord[];
+  /** How eventbench was started on the ssh hosts (`--remote-eventbench`), when not `eventbench` on their PATH. */
+  remoteCommand?: string;
 }
 
 /** What the runner sampled of the server's whole process tree during the measurement. */

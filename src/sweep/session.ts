@@ -162,7 +162,8 @@ export async function measurePoint(s: Session, o: MeasureOptions): Promise<Point
   // A server eventbench did not start (--url) has nothing to sample: its points record no metrics at all.
   const sampled = !s.started.external;
   if (sampled) await host.startSampling(id);
-  const measured = await client.load({ url, flags: (o.loadFlags ?? closedLoadFlags)(args), limitS }, o.signal);
+  const spec = { url, flags: (o.loadFlags ?? closedLoadFlags)(args), limitS, ...(o.loadFlags ? {} : { closed: args }) };
+  const measured = await client.load(spec, o.signal);
   const r = measured.result;
   const span = r ? { fromMs: Date.parse(r.startedAt), toMs: Date.parse(r.startedAt) + r.totalDurationS * 1000 } : undefined;
   const { sample, warnings } = sampled ? await host.stopSampling(id, span) : { sample: undefined, warnings: [] };

@@ -91,7 +91,7 @@ export interface ReadRunOptions {
 
 const HINT = 'give the folder `eventbench run` wrote (it holds run.json and points.jsonl)';
 
-/** The one reader of a run folder: reads run/1 and run/2, refuses another version or a damaged file clearly. */
+/** The one reader of a run folder: reads run/1, run/2 and run/3, refuses another version or a damaged file clearly. */
 export function readRun(dir: string, options: ReadRunOptions = {}): StoredRun {
   const field = options.field ?? '--resume';
   const abs = resolve(dir);
@@ -106,6 +106,12 @@ export function readRun(dir: string, options: ReadRunOptions = {}): StoredRun {
   }
   const memory = existsSync(join(abs, MEMORY_FILE)) ? readMemory(abs) : undefined;
   return { dir: abs, info, points, notes, ...(openPoints.length ? { openPoints } : {}), ...(memory ? { memory } : {}) };
+}
+
+/** run.json of a run folder alone (its plan, phases and hosts), as readRun reads it. */
+export function readRunInfo(dir: string, field = '--resume'): RunInfo {
+  const abs = resolve(dir);
+  return upgradeRunInfo(readJson(abs, RUN_FILE, field), join(abs, RUN_FILE));
 }
 
 function readJson(abs: string, file: string, field: string): unknown {
@@ -136,11 +142,15 @@ export function readMemory(dir: string): MemoryRun {
 
 type Raw = Record<string, unknown>;
 
-/** run.json as this eventbench reads it: run/1's plan.repeat is plan.rounds, and it ran the closed sweep only. */
+/**
+ * run.json as this eventbench reads it: run/2 is run/3 without `hosts` (it ran on this machine alone); run/1's
+ * plan.repeat is plan.rounds, and it ran the closed sweep only.
+ */
 function upgradeRunInfo(raw: unknown, where: string): RunInfo {
   const r = raw as Raw | null;
-  checkSchema(where, r?.schema, [RUN_SCHEMA, OLD_SCHEMAS.run]);
+  checkSchema(where, r?.schema, [RUN_SCHEMA, OLD_SCHEMAS.run2, OLD_SCHEMAS.run]);
   if (r!.schema === RUN_SCHEMA) return r as unknown as RunInfo;
+  if (r!.schema === OLD_SCHEMAS.run2) return { ...(r as unknown as RunInfo), schema: RUN_SCHEMA };
   const { repeat, ...plan } = (r!.plan ?? {}) as Raw;
   const upgraded = { ...plan, rounds: repeat } as unknown as RunInfo['plan'];
   return { ...(r as unknown as RunInfo), schema: RUN_SCHEMA, plan: upgraded, phases: [{ phase: 'closed' }] };

@@ -8,6 +8,7 @@ import type { LoadResult } from '../load/types.js';
 import { notSteadyReason } from '../load/steady.js';
 import { MEASURED_LOAD_FLOOR } from '../load/types.js';
 import { somaxconnFix } from '../core/backlog.js';
+import { START_SPREAD_SHARE } from '../load/merge.js';
 
 /**
  * A point that served fewer than this many waves of `load` requests measured no closed loop at all: its first
@@ -67,7 +68,8 @@ const clientBound = (c: FlagContext): string | undefined => {
   // The load generator's verdict says it; a closed-loop result from before that verdict existed is judged by its rule.
   const lowLoad = c.load !== undefined && c.r.measuredLoad < MEASURED_LOAD_FLOOR * c.load && !c.tooSlow;
   if (!((c.r.verdict.clientBound && !c.tooSlow) || lowLoad)) return undefined;
-  const reasons = c.r.verdict.reasons.filter((x) => x !== c.steadyReason && !x.startsWith('backlog-bound'));
+  const own = (x: string) => x !== c.steadyReason && !x.startsWith('backlog-bound') && !x.startsWith(START_SPREAD);
+  const reasons = c.r.verdict.reasons.filter(own);
   if (reasons.length > 0) return reasons.join('; ');
   return `measured load ${c.r.measuredLoad.toFixed(1)} is below ${MEASURED_LOAD_FLOOR * 100}% of the offered ${c.load}`;
 };
@@ -80,6 +82,15 @@ const backlogBound = (c: FlagContext): string | undefined => {
   return c.r.verdict.reasons.find((x) => x.startsWith('backlog-bound'))
     ?? `backlog-bound: the accept queue on the server's port was seen full (${q!.peak} of a backlog of ${q!.backlog}), so SYNs were `
       + `dropped; fix: raise the server's listen backlog (--backlog) and ${somaxconnFix(c.load ?? q!.backlog)}`;
+};
+
+/** How the merge of several agents (src/load/merge.ts startSpread) begins its reason. */
+const START_SPREAD = 'start spread:';
+
+const startSpread = (c: FlagContext): string | undefined => {
+  if (!c.r.verdict.startSpread) return undefined;
+  const found = c.r.verdict.reasons.find((x) => x.startsWith(START_SPREAD));
+  return found ?? `${START_SPREAD} over ${START_SPREAD_SHARE * 100}% of the kept window`;
 };
 
 const cpuShare = (c: FlagContext): string | undefined => {
@@ -143,6 +154,12 @@ export const POINT_FLAGS = [
     kind: 'unthrottled', label: 'not started by eventbench', rule: unthrottled,
     caption: 'a server eventbench did not start (`run --url`): nothing pinned it, held it to the quota or sampled it. Its points stay '
       + 'in its own fit, but it is compared with no other server and kept out of the paper table',
+  },
+  {
+    kind: 'start-spread', label: 'start spread', rule: startSpread,
+    caption: `a point split over client hosts (run --client-hosts) whose agents' first requests may have started further apart, `
+      + `clock bounds included, than ${START_SPREAD_SHARE * 100}% of its kept window: its agents did not load the server together; `
+      + 'the reason names the host furthest from the scheduled instant',
   },
 ] as const;
 

@@ -1,7 +1,8 @@
 // Looking at processes from tests, through /proc: which servers this test process started, what they hold open.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
-import { allProcStats, type ProcStat } from '../../src/core/proc.js';
+import { allProcStats, alive, type ProcStat } from '../../src/core/proc.js';
+import { detectCgroup } from '../../src/host/throttle.js';
 
 export interface ProcessInfo {
   pid: number;
@@ -70,4 +71,14 @@ export async function eventually(check: () => boolean, withinMs = 3000): Promise
     if (Date.now() >= deadline) return false;
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** eventbench's CPU cgroups whose owner is gone (on any host of this machine): what a run must never leave behind. */
+export function orphanCgroups(): string[] {
+  const root = detectCgroup().root;
+  if (!root) return [];
+  return readdirSync(root).filter((n) => {
+    const owner = /^eventbench-(\d+)-\d+$/.exec(n)?.[1];
+    return owner !== undefined && !alive(Number(owner));
+  });
 }

@@ -50,3 +50,6 @@ export async function processesRunning(needle: string): Promise<number[]> {
   const { allProcesses } = await import('./processes.js');
   return allProcesses().filter((p) => p.state !== 'Z' && p.cmdline.includes(needle)).map((p) => p.pid);
 }
+
+/** `run` in a quick closed sweep of two TypeScript servers (every machine has them) at two small loads, no memory phase. */
+export const QUICK_RUN = ['run', '--quick', '--servers', 'events,async', '--loads', '10,20', '--seed', '7', '--no-memory', '--no-report'];

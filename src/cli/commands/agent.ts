@@ -12,8 +12,9 @@ Usage: eventbench agent
 
 A runner starts it over SSH (\`ssh HOST eventbench agent\`) or as a local child process (\`--agents local\`); you
 do not run it by hand. Protocol ${AGENT_PROTOCOL}: one request per line, {"id": N, "cmd": ...}, one answer per line
-with the same id. Commands: hello, clock, load, cancel, serve, sample, stop (see src/host/agent.ts). When its
-input closes it stops everything it started and exits ${EXIT.ok}.
+with the same id. Commands: hello, clock, load, cancel, doctor, and server.NAME and client.NAME, the methods of the
+sweep engine's host interfaces (see src/host/agent.ts). When its input closes it stops everything it started and
+exits ${EXIT.ok}.
 
 Example (by hand, to see it answer):
   echo '{"id":1,"cmd":"hello"}' | eventbench agent

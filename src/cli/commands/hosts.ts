@@ -29,6 +29,7 @@ bridge and the key folder; it finds everything by its eb- prefix and may be run 
 
 Examples:
   sudo eventbench hosts up --clients 2 --rate 1gbit
+  eventbench run --server-host ssh://10.208.0.10 --client-hosts ssh://10.208.0.11,ssh://10.208.0.12 --quick
   eventbench load --agents ssh://10.208.0.11,ssh://10.208.0.12 -c 100 -n 20000 http://10.208.0.10:PORT/
   sudo eventbench hosts down
 `;
@@ -47,6 +48,7 @@ function printState(s: HostsState): void {
     `this checkout's eventbench there (same filesystem). By hand: ssh -F ${s.sshConfig} ${server.address}`,
     `A server in the server host: ip netns exec ${server.namespace} eventbench serve events --host ${server.address} --port 8080`,
     `Load from the clients: eventbench load --agents ${clients.map((c) => c.url).join(',')} -c 100 -n 20000 http://${server.address}:8080/`,
+    `A run with every server there: eventbench run --server-host ${server.url} [--client-hosts ${clients.map((c) => c.url).join(',')}]`,
     'Remove it all: eventbench hosts down',
     '',
   ].join('\n'));

@@ -6,13 +6,42 @@ import type { Command } from '../command.js';
 import { EXIT } from '../command.js';
 import { parseCommandArgs } from '../../core/args.js';
 import { UsageError } from '../../core/errors.js';
-import { REPORT_FILE, TABLE_NAMES, TEXT_FORMATS, reportText, writeReport, type TableName, type TextFormat } from '../../report/index.js';
+import {
+  REPORT_FILE, TABLE_NAMES, TEXT_FORMATS, readReportRun, reportText, writeReport, type TableName, type TextFormat,
+} from '../../report/index.js';
+import { csvTable } from '../../report/text.js';
 
 const FORMATS = ['html', ...TEXT_FORMATS] as const;
+
+const COMPARE_FORMATS = TEXT_FORMATS;
+
+/** `report A B ...`: the runs side by side, as text. */
+async function compare(dirs: string[], values: Record<string, string | boolean | undefined>): Promise<number> {
+  const format = (values.format ?? 'md') as string;
+  if (!(COMPARE_FORMATS as readonly string[]).includes(format)) {
+    throw new UsageError('--format', format, `with several DIRs, expected one of ${COMPARE_FORMATS.join(', ')}`,
+      'html renders one run: give one DIR');
+  }
+  if (values.table !== undefined) throw new UsageError('--table', values.table, 'applies to one DIR', 'several DIRs give one table');
+  const { compareRuns, comparisonMarkdown, comparisonTable } = await import('../../report/compare.js');
+  const reference = values.reference as string | undefined;
+  const c = compareRuns(dirs.map(readReportRun), reference);
+  const text = format === 'md' ? comparisonMarkdown(c)
+    : format === 'json' ? JSON.stringify(c, null, 2) + '\n' : csvTable(comparisonTable(c));
+  const out = values.out as string | undefined;
+  if (out) {
+    await writeFile(out, text);
+    process.stdout.write(`${out}\n`);
+  } else {
+    process.stdout.write(text);
+  }
+  return EXIT.ok;
+}
 
 export const report: Command = {
   name: 'report',
   help: `eventbench report DIR [--format html|md|json|csv] [--table ranking|paper|points] [--reference SERVER] [--out FILE]
+       eventbench report DIR DIR... [--format md|json|csv] [--reference SERVER] [--out FILE]
 
 Renders the results that \`eventbench run\` stored in DIR (run.json and points.jsonl), and only those: any old
 run can be re-rendered, and a run still going renders what it has measured so far.
@@ -37,6 +66,11 @@ run can be re-rendered, and a run still going renders what it has measured so fa
                       eventbench report results/run1 --format json --out run1.json
                       eventbench report results/run1 --out /tmp/run1/index.html
 
+Several DIRs: the runs side by side (e.g. the same servers over loopback, then with \`run --server-host\`):
+each server's slope ratio to the reference with its 95% interval in every run, whether the intervals overlap,
+and each run's hosts, path and wall time. Markdown by default; json (the comparison) or csv (the table).
+                      eventbench report results/loopback results/two-hosts --reference nginx
+
 Figures: measured against offered load (with y = x), mean serving time against load with each server's
 least-squares line (slope ms per client, intercept, r, implied req/s = 1000/slope by Little's law), throughput,
 99th percentile, peak memory under load, a latency CDF and Jain's fairness index; and, when DIR holds the memory
@@ -51,7 +85,7 @@ experiment's memory.json, bytes per connection (memory.md and memory.html are re
     });
     const [dir, ...extra] = positionals;
     if (dir === undefined) throw new UsageError('DIR', '', 'a run folder is required', 'e.g. `eventbench report results/RUN`');
-    if (extra.length > 0) throw new UsageError('DIR', extra.join(' '), 'expected exactly one run folder');
+    if (extra.length > 0) return compare(positionals, values);
     const format = (values.format ?? 'html') as string;
     if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError('--format', format, `expected one of ${FORMATS.join(', ')}`);
     const table = values.table as string | undefined;

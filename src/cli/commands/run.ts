@@ -11,6 +11,7 @@ import type { Kept } from '../../sweep/engine.js';
 import { memoryLine } from './memory.js';
 import { MEMORY_FILE, OPEN_POINTS_FILE, type PhaseName } from '../../sweep/schema.js';
 import { removeLeftovers } from '../../host/leftovers.js';
+import type { HostsInput } from '../../host/run-hosts.js';
 import { checkRateFractions, DEFAULT_RATE_FRACTIONS } from '../../experiments/open-loop.js';
 import { RUN_MEMORY, RUN_MEMORY_QUICK } from '../../experiments/phases.js';
 import type { Engine } from '../../load/types.js';
@@ -19,7 +20,7 @@ import { halfWidthText } from '../../report/tables.js';
 import { errorKinds } from '../../load/format.js';
 import type { Plan, Point } from '../../sweep/schema.js';
 import { rankingTable } from '../../report/tables.js';
-import { glance, markdownTable } from '../../report/text.js';
+import { glance, hostsRows, markdownTable } from '../../report/text.js';
 import { readRun as readStoredRun } from '../../sweep/store.js';
 import { urlServers, userServersOfPlan } from '../../servers/user/index.js';
 import type { ServerModel } from '../../servers/types.js';
@@ -76,6 +77,18 @@ ${USER_SERVER_HELP}
                           latency from the scheduled start) at rates that are fractions of ITS OWN closed-loop
                           capacity in this run; kept in DIR/${OPEN_POINTS_FILE}, drawn as latency against offered rate
   --rates LIST            those fractions (default ${DEFAULT_RATE_FRACTIONS.join(',')}), e.g. --rates 0.1,0.5,0.9,1.2
+  --server-host HOST      run every server on another host, through eventbench's agent there over ssh, under
+                          that host's own throttle and pinning (--server-cpus, --server-cpu-share apply there);
+                          the client stays here. ssh://[user@]host[:port], or local (an agent in a child
+                          process here). e.g. --server-host ssh://bench@192.168.1.20
+  --server-address ADDR   the address the servers listen on, where the clients reach them (default: with
+                          --server-host, that host's own address on its ssh path from here; with ssh client hosts
+                          and the server here, this machine's address as they see it; else 127.0.0.1)
+  --client-hosts LIST     split each point's load over these hosts (local or ssh://...), each keeping its share in
+                          flight, all started at one instant, their records merged (see \`eventbench load --agents\`);
+                          warm-ups stay here. e.g. --client-hosts ssh://10.208.0.11,ssh://10.208.0.12
+  --remote-eventbench CMD how ssh starts eventbench on those hosts (default \`eventbench\` on their PATH; this
+                          checkout's for the hosts of \`eventbench hosts up\`)
   --no-memory             skip the memory phase: after the sweeps, each server is started again (unthrottled,
                           unpinned) and holds ${RUN_MEMORY.levels.join(', ')} idle connections
                           (--quick: ${RUN_MEMORY_QUICK.levels.join(', ')}), to fit its bytes per connection, kept in
@@ -83,15 +96,19 @@ ${USER_SERVER_HELP}
 
 Results: DIR/run.json (plan of every phase, host, environment), DIR/points.jsonl (one point per line), and
 DIR/${OPEN_POINTS_FILE}, DIR/${MEMORY_FILE} for those phases, documented in src/sweep/schema.ts. Ctrl-C keeps every
-finished point; --resume DIR measures what each phase misses, in order (exit status 4 when a phase cannot be
-completed, e.g. a server is no longer installed).
+finished point; --resume DIR measures what each phase misses, in order, on the hosts the run recorded (exit status 4
+when a phase cannot be completed, e.g. a server is no longer installed). With --server-host or --client-hosts,
+run.json records every host (name, kernel, CPU, versions, clock offset) and the path between them, and each point
+split over client hosts records each one's share, clock offset and bound; see README "Two machines and more".
 Examples:
   eventbench run
   eventbench run --quick
   eventbench run --servers events,threads --loads 1,50,100,200 --backlog 128
   eventbench run --servers events,threads --open-loop --rates 0.1,0.5,0.9,1.1
   eventbench run --quick --no-memory
-  eventbench run --servers events,async,coroutines,lighttpd --precision 5% --budget 20m`;
+  eventbench run --servers events,async,coroutines,lighttpd --precision 5% --budget 20m
+  eventbench run --server-host ssh://10.208.0.10 --servers events,nginx --loads 100,500
+  eventbench run --client-hosts ssh://10.208.0.11,ssh://10.208.0.12 --server-host ssh://10.208.0.10`;
 
 function list(field: string, raw: string | undefined): string[] | undefined {
   if (raw === undefined) return undefined;
@@ -104,7 +121,7 @@ function list(field: string, raw: string | undefined): string[] | undefined {
 const RESUME_TAKES = ['resume', 'no-report'];
 const SHORT: Record<string, string> = { requests: '-n', duration: '-t' };
 
-export interface RunArgs { input: PlanInput; out?: string; resume?: string; report: boolean; user: ServerModel[] }
+export interface RunArgs { input: PlanInput; hosts?: HostsInput; out?: string; resume?: string; report: boolean; user: ServerModel[] }
 
 export function parseRunArgs(argv: string[]): RunArgs {
   const { values, positionals } = parseCommandArgs('run', argv, {
@@ -117,6 +134,8 @@ export function parseRunArgs(argv: string[]): RunArgs {
     out: { type: 'string' }, resume: { type: 'string' }, 'no-report': { type: 'boolean' },
     'open-loop': { type: 'boolean' }, rates: { type: 'string' }, 'no-memory': { type: 'boolean' }, ...USER_SERVER_OPTIONS,
     url: { type: 'string', multiple: true }, precision: { type: 'string' }, budget: { type: 'string' }, reference: { type: 'string' },
+    'server-host': { type: 'string' }, 'server-address': { type: 'string' }, 'client-hosts': { type: 'string' },
+    'remote-eventbench': { type: 'string' },
   });
   if (positionals.length > 0) throw new UsageError('argument', positionals[0], 'run takes no positional arguments', 'see `eventbench run --help`');
   const v = values as Record<string, string | boolean | string[] | undefined>;
@@ -158,9 +177,14 @@ export function parseRunArgs(argv: string[]): RunArgs {
   const started = userServersOf(values);
   const user = [...started, ...urlServers(values.url ?? [], models.map((m) => m.name), started.map((m) => m.name))];
   if (input.servers && !input.servers.some((n) => user.some((m) => m.name === n))) input.servers.push(...user.map((m) => m.name));
-  return {
-    input, ...(s('out') ? { out: s('out')! } : {}), ...(s('resume') ? { resume: s('resume')! } : {}), report: v['no-report'] !== true, user,
+  const hosts: HostsInput = {
+    serverHost: s('server-host'), serverAddress: s('server-address'), clientHosts: list('--client-hosts', s('client-hosts')),
+    remoteCommand: s('remote-eventbench'),
   };
+  for (const k of Object.keys(hosts) as (keyof HostsInput)[]) if (hosts[k] === undefined) delete hosts[k];
+  const out = s('out') ? { out: s('out')! } : {};
+  const other = Object.keys(hosts).length > 0 ? { hosts } : {};
+  return { input, ...other, ...out, ...(s('resume') ? { resume: s('resume')! } : {}), report: v['no-report'] !== true, user };
 }
 
 /** The open loop's rate fractions, or undefined without --open-loop (--rates alone is refused). */
@@ -269,6 +293,9 @@ function progress(tty: boolean): (e: RunEvent) => void {
     if (e.type === 'start') {
       say(`eventbench run into ${e.dir}: ${e.info.phases.map((p) => PHASE_TITLE[p.phase]).join(', then ')}`);
       for (const s of e.info.skipped) say(`skipped ${s.server}: ${s.reason}`);
+      // Other hosts are named once, with their clocks, before anything is measured on them.
+      const h = e.info.hosts;
+      if (h && [h.server, ...h.clients].some((x) => x.host !== 'here')) for (const [k, v] of hostsRows(h)) say(`${k}: ${v}`);
     } else if (e.type === 'phase') {
       offset = e.kept;
       say(phaseLine(e));
@@ -317,7 +344,7 @@ export async function runCommand(argv: string[], extra: Pick<RunOptions, 'catalo
     const user = args.resume ? userServersOfPlan(readStoredRun(args.resume).info.plan) : args.user;
     const outcome = await runExperiment({
       input: args.input, userModels: user, preflight: (chosen, plan) => checkUserServers(user, chosen, plan),
-      ...(args.out ? { out: args.out } : {}), ...(args.resume ? { resume: args.resume } : {}),
+      ...(args.hosts ? { hostsInput: args.hosts } : {}), ...(args.out ? { out: args.out } : {}), ...(args.resume ? { resume: args.resume } : {}),
       signal: controller.signal, onEvent: progress(process.stderr.isTTY === true), reserveS: args.report ? REPORT_PRICE_S : 0, ...extra,
     });
     if (process.stderr.isTTY) process.stderr.write(CLEAR_LINE);
