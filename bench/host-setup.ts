@@ -9,7 +9,12 @@ type HostPlan = Pick<Plan, 'serverCpus' | 'clientCpus' | 'serverCpuShare' | 'thr
 
 export async function benchHosts(plan: HostPlan): Promise<{ hosts: Hosts; host: HostSetup; done: () => Promise<void> }> {
   const hosts = localHosts();
-  const phase = { serverCpus: plan.serverCpus, clientCpus: plan.clientCpus, cpuShare: plan.serverCpuShare, periodMs: plan.throttlePeriodMs ?? 10 };
+  const phase = {
+    serverCpus: plan.serverCpus,
+    clientCpus: plan.clientCpus,
+    cpuShare: plan.serverCpuShare,
+    periodMs: plan.throttlePeriodMs ?? 10,
+  };
   const { host, warnings } = await setUpHosts(hosts, phase);
   for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
   let torn = false;

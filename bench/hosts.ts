@@ -46,11 +46,17 @@ async function sameAnswers(server: string): Promise<string[]> {
   const base = mkdtempSync(join(tmpdir(), 'eventbench-bench-hosts-'));
   const input = { ...(smoke ? SMOKE_PLAN : PLAN), memory: false };
   const measured: { outcome: RunOutcome; wallS: number }[] = [];
-  for (const [name, hostsInput] of [['loopback', {}], ['two-hosts', { serverHost: server }]] as const) {
+  for (const [name, hostsInput] of [
+    ['loopback', {}],
+    ['two-hosts', { serverHost: server }],
+  ] as const) {
     say(`(a) ${name}: ${input.servers.join(', ')} at l = ${input.loads.join(', ')}, ${input.rounds} rounds`);
     const t0 = performance.now();
     const outcome = await runExperiment({
-      input, hostsInput, out: join(base, name), signal: controller.signal,
+      input,
+      hostsInput,
+      out: join(base, name),
+      signal: controller.signal,
       onEvent: (e) => {
         if (e.type !== 'point' || e.kept.phase !== 'closed') return;
         say(`  ${e.index + 1}/${e.total} ${e.kept.point.server} @ ${e.kept.point.load}`);
@@ -59,26 +65,38 @@ async function sameAnswers(server: string): Promise<string[]> {
     if (outcome.interrupted) throw new Error('interrupted');
     measured.push({ outcome, wallS: (performance.now() - t0) / 1000 });
   }
-  const c = compareRuns(measured.map((m) => readReportRun(m.outcome.dir)), REFERENCE);
+  const c = compareRuns(
+    measured.map((m) => readReportRun(m.outcome.dir)),
+    REFERENCE,
+  );
   const [loop, two] = measured.map((m) => m.wallS) as [number, number];
   const hosts = measured[1]!.outcome.info.hosts!;
   return [
-    `## (a) The same plan over loopback and with the server on another host (${base})`, '',
+    `## (a) The same plan over loopback and with the server on another host (${base})`,
+    '',
     comparisonMarkdown(c),
-    `Wall time: loopback ${loop.toFixed(0)} s, two hosts ${two.toFixed(0)} s: ${(two / loop).toFixed(2)}x `
-      + `(target: at most ${TARGETS.wallRatio}x) ${two / loop <= TARGETS.wallRatio ? 'MET' : 'MISSED'}`,
-    `Overlap: ${c.servers.filter((s) => s.overlap === true).length} of ${c.servers.length} servers `
-      + `(target: every server) ${c.servers.every((s) => s.overlap === true) ? 'MET' : 'MISSED'}`,
+    `Wall time: loopback ${loop.toFixed(0)} s, two hosts ${two.toFixed(0)} s: ${(two / loop).toFixed(2)}x ` +
+      `(target: at most ${TARGETS.wallRatio}x) ${two / loop <= TARGETS.wallRatio ? 'MET' : 'MISSED'}`,
+    `Overlap: ${c.servers.filter((s) => s.overlap === true).length} of ${c.servers.length} servers ` +
+      `(target: every server) ${c.servers.every((s) => s.overlap === true) ? 'MET' : 'MISSED'}`,
     `Clock of ${hosts.server.host}: offset ${clockText(hosts.server.clock!.offsetMs, hosts.server.clock!.boundMs)}`,
   ];
 }
 
 const clockText = (offsetMs: number, boundMs: number) => `${offsetMs.toFixed(3)} ms ± ${boundMs.toFixed(3)} ms`;
 
-interface Figures { rps: number; meanMs: number; p99Ms: number; lm: number }
+interface Figures {
+  rps: number;
+  meanMs: number;
+  p99Ms: number;
+  lm: number;
+}
 
 const figures = (r: LoadResult): Figures => ({
-  rps: r.throughputRps, meanMs: r.latencyMs.mean, p99Ms: r.latencyMs.percentiles['99'] ?? NaN, lm: r.measuredLoad,
+  rps: r.throughputRps,
+  meanMs: r.latencyMs.mean,
+  p99Ms: r.latencyMs.percentiles['99'] ?? NaN,
+  lm: r.measuredLoad,
 });
 
 /** (b): an unthrottled nginx in the server namespace, one agent here at c=100 against two client namespaces at 50 each. */
@@ -119,27 +137,38 @@ async function mergedAgents(server: string, clients: string[]): Promise<string[]
 function mergedTable(single: Figures[], merged: Figures[], last: LoadResult): string[] {
   const avg = (xs: Figures[], k: keyof Figures) => mean(xs.map((x) => x[k]));
   const rows: [string, keyof Figures, number, number][] = [
-    ['throughput, req/s', 'rps', TARGETS.throughput, 0], ['mean, ms', 'meanMs', TARGETS.mean, 2], ['p99, ms', 'p99Ms', TARGETS.p99, 2],
+    ['throughput, req/s', 'rps', TARGETS.throughput, 0],
+    ['mean, ms', 'meanMs', TARGETS.mean, 2],
+    ['p99, ms', 'p99Ms', TARGETS.p99, 2],
   ];
   const out = [
-    `## (b) An unthrottled ${REFERENCE}: one agent at c=${LOAD} against two client hosts at c=${LOAD / 2} each `
-      + `(${repeat} rounds of ${seconds} s, means over the rounds)`, '',
-    '| figure | one agent | two agents, merged | difference | target | |', '| --- | ---: | ---: | ---: | ---: | --- |',
+    `## (b) An unthrottled ${REFERENCE}: one agent at c=${LOAD} against two client hosts at c=${LOAD / 2} each ` +
+      `(${repeat} rounds of ${seconds} s, means over the rounds)`,
+    '',
+    '| figure | one agent | two agents, merged | difference | target | |',
+    '| --- | ---: | ---: | ---: | ---: | --- |',
   ];
   for (const [label, k, target, digits] of rows) {
     const s = avg(single, k);
     const m = avg(merged, k);
     const diff = (m - s) / s;
-    out.push(`| ${label} | ${s.toFixed(digits)} | ${m.toFixed(digits)} | ${(100 * diff).toFixed(1)}% | ±${target * 100}% | `
-      + `${Math.abs(diff) <= target ? 'MET' : 'MISSED'} |`);
+    out.push(
+      `| ${label} | ${s.toFixed(digits)} | ${m.toFixed(digits)} | ${(100 * diff).toFixed(1)}% | ±${target * 100}% | ` +
+        `${Math.abs(diff) <= target ? 'MET' : 'MISSED'} |`,
+    );
   }
   const lm = avg(merged, 'lm');
   const lmOff = Math.abs(lm - LOAD) / LOAD;
-  out.push(`| l_m (merged) | ${avg(single, 'lm').toFixed(2)} | ${lm.toFixed(2)} | ${(100 * lmOff).toFixed(2)}% from ${LOAD} | `
-    + `±${TARGETS.measuredLoad * 100}% of ${LOAD} | ${lmOff <= TARGETS.measuredLoad ? 'MET' : 'MISSED'} |`, '');
+  out.push(
+    `| l_m (merged) | ${avg(single, 'lm').toFixed(2)} | ${lm.toFixed(2)} | ${(100 * lmOff).toFixed(2)}% from ${LOAD} | ` +
+      `±${TARGETS.measuredLoad * 100}% of ${LOAD} | ${lmOff <= TARGETS.measuredLoad ? 'MET' : 'MISSED'} |`,
+    '',
+  );
   for (const p of last.agents!.parts) {
-    out.push(`Clock of ${p.host} (${p.hostname}): offset ${clockText(p.clockOffsetMs, p.clockBoundMs)}; `
-      + `started ${p.startLagMs.toFixed(2)} ms after the scheduled instant`);
+    out.push(
+      `Clock of ${p.host} (${p.hostname}): offset ${clockText(p.clockOffsetMs, p.clockBoundMs)}; ` +
+        `started ${p.startLagMs.toFixed(2)} ms after the scheduled instant`,
+    );
   }
   const { startSpreadMs, startSpreadLimitMs } = last.agents!;
   out.push(`Start spread of the last merged load: ${startSpreadMs.toFixed(2)} ms (limit ${startSpreadLimitMs.toFixed(1)} ms)`);

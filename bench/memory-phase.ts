@@ -33,11 +33,19 @@ let last = t0;
 const rows: string[] = [];
 try {
   const run = await runMemory({
-    servers: chosen, levels: m.levels, budgetBytes: MEMORY_DEFAULTS.budgetBytes, idleTimeoutS: MEMORY_DEFAULTS.idleTimeoutS,
-    settleMaxMs: m.settleMaxMs, settleLookMs: m.settleLookMs, quick: values.quick === true, dir, signal: controller.signal,
+    servers: chosen,
+    levels: m.levels,
+    budgetBytes: MEMORY_DEFAULTS.budgetBytes,
+    idleTimeoutS: MEMORY_DEFAULTS.idleTimeoutS,
+    settleMaxMs: m.settleMaxMs,
+    settleLookMs: m.settleLookMs,
+    quick: values.quick === true,
+    dir,
+    signal: controller.signal,
     onServer: (s) => {
       const now = performance.now();
-      const fit = s.measurable ? `${Math.round(s.fit!.bytesPerConnection)} B/connection, r ${s.fit!.r?.toFixed(3)} over ${s.fit!.n} levels`
+      const fit = s.measurable
+        ? `${Math.round(s.fit!.bytesPerConnection)} B/connection, r ${s.fit!.r?.toFixed(3)} over ${s.fit!.n} levels`
         : `not measurable here: ${s.why}`;
       const stopped = s.stopped ? ` (stopped at ${s.stopped.connections}: ${s.stopped.why})` : '';
       rows.push(`${s.server.padEnd(16)} ${((now - last) / 1000).toFixed(1).padStart(5)} s  ${fit}${stopped}`);
@@ -49,14 +57,16 @@ try {
   const totalS = (performance.now() - t0) / 1000;
   const perServerS = totalS / Math.max(1, run.servers.length);
   const fits = run.servers.filter((s) => s.measurable).length;
-  process.stdout.write([
-    `memory phase: levels ${m.levels.join(', ')} (and the probe), looks ${m.settleLookMs} ms apart, settle at most ${m.settleMaxMs} ms`,
-    ...rows,
-    `total ${totalS.toFixed(1)} s for ${run.servers.length} servers (${perServerS.toFixed(1)} s each): `
-      + `${totalS <= TARGET_S ? 'within' : 'OVER'} the target of ${TARGET_S} s; ` +
-      `${SERVERS_SOON} servers at that rate: ${(perServerS * SERVERS_SOON).toFixed(0)} s`,
-    `fits with r >= 0.9: ${fits} of ${run.servers.length}`,
-  ].join('\n') + '\n');
+  process.stdout.write(
+    [
+      `memory phase: levels ${m.levels.join(', ')} (and the probe), looks ${m.settleLookMs} ms apart, settle at most ${m.settleMaxMs} ms`,
+      ...rows,
+      `total ${totalS.toFixed(1)} s for ${run.servers.length} servers (${perServerS.toFixed(1)} s each): ` +
+        `${totalS <= TARGET_S ? 'within' : 'OVER'} the target of ${TARGET_S} s; ` +
+        `${SERVERS_SOON} servers at that rate: ${(perServerS * SERVERS_SOON).toFixed(0)} s`,
+      `fits with r >= 0.9: ${fits} of ${run.servers.length}`,
+    ].join('\n') + '\n',
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

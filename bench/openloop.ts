@@ -25,21 +25,50 @@ import type { Plan } from '../src/sweep/schema.js';
 import type { LoadResult } from '../src/load/types.js';
 import { LAG_P99_BOUND_MS } from '../src/load/open-loop.js';
 
-const { values } = parseArgs({ options: { requests: { type: 'string', short: 'n' }, repeat: { type: 'string' }, server: { type: 'string' }, fraction: { type: 'string' }, arrivals: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    requests: { type: 'string', short: 'n' },
+    repeat: { type: 'string' },
+    server: { type: 'string' },
+    fraction: { type: 'string' },
+    arrivals: { type: 'string' },
+  },
+});
 const arrivals = values.arrivals ?? 'uniform';
 const requests = Number(values.requests ?? 20_000);
 const repeat = Number(values.repeat ?? 3);
 const fraction = Number(values.fraction ?? 0.9);
 
 const { server, model, hosts, done } = await unthrottledServer(values.server);
-const plan = (load: number): Plan => ({ ...RUN_DEFAULTS, servers: [server], loads: [load], requests, durationS: undefined, engine: 'eventbench', serverCpuShare: 0, serverCpus: '0', clientCpus: '1' });
+const plan = (load: number): Plan => ({
+  ...RUN_DEFAULTS,
+  servers: [server],
+  loads: [load],
+  requests,
+  durationS: undefined,
+  engine: 'eventbench',
+  serverCpuShare: 0,
+  serverCpus: '0',
+  clientCpus: '1',
+});
 
 async function measure(label: string, load: number, i: number, loadFlags?: (a: LoadArgs) => string[]): Promise<LoadResult> {
-  const p = await runTrial(hosts, { server: { name: server, family: model.family }, load, round: i, plan: plan(load), warmupRequests: 1000, ...(loadFlags ? { loadFlags } : {}) });
+  const p = await runTrial(hosts, {
+    server: { name: server, family: model.family },
+    load,
+    round: i,
+    plan: plan(load),
+    warmupRequests: 1000,
+    ...(loadFlags ? { loadFlags } : {}),
+  });
   if (p === 'aborted' || !p.result) throw new Error(`${label}: ${p === 'aborted' ? 'aborted' : p.reason}`);
   const r = p.result;
-  const lag = r.openLoop ? `, sent ${r.openLoop.sentRps.toFixed(0)} req/s, lag p99 ${r.openLoop.lagMs.percentiles['99']!.toFixed(3)} ms` : '';
-  process.stderr.write(`${label.padEnd(22)} ${r.throughputRps.toFixed(0).padStart(6)} req/s, p50 ${r.latencyMs.median.toFixed(3)} ms, p99 ${r.latencyMs.percentiles['99']!.toFixed(3)} ms${lag}, client CPU ${(100 * r.clientCpu.share).toFixed(0)}%, errors ${r.errors.total}\n`);
+  const lag = r.openLoop
+    ? `, sent ${r.openLoop.sentRps.toFixed(0)} req/s, lag p99 ${r.openLoop.lagMs.percentiles['99']!.toFixed(3)} ms`
+    : '';
+  process.stderr.write(
+    `${label.padEnd(22)} ${r.throughputRps.toFixed(0).padStart(6)} req/s, p50 ${r.latencyMs.median.toFixed(3)} ms, p99 ${r.latencyMs.percentiles['99']!.toFixed(3)} ms${lag}, client CPU ${(100 * r.clientCpu.share).toFixed(0)}%, errors ${r.errors.total}\n`,
+  );
   return r;
 }
 
@@ -59,8 +88,10 @@ function pauses(cpu: string, seconds: number): { at: number; ms: number }[] {
  * soon as the core is free and not paused; the measured pauses replayed, repeated to cover `requests`.
  */
 function floorLagP99(gaps: { at: number; ms: number }[], spanMs: number, rate: number, costMs: number): number {
-  const gap = (i: number) => (gaps.length === 0 ? { at: Infinity, ms: 0 }
-    : { at: gaps[i % gaps.length]!.at + Math.floor(i / gaps.length) * spanMs, ms: gaps[i % gaps.length]!.ms });
+  const gap = (i: number) =>
+    gaps.length === 0
+      ? { at: Infinity, ms: 0 }
+      : { at: gaps[i % gaps.length]!.at + Math.floor(i / gaps.length) * spanMs, ms: gaps[i % gaps.length]!.ms };
   const lags: number[] = [];
   let free = 0;
   let g = 0;
@@ -69,7 +100,10 @@ function floorLagP99(gaps: { at: number; ms: number }[], spanMs: number, rate: n
     let start = Math.max(due, free);
     while (gap(g).at + gap(g).ms <= start) g++;
     const covering = gap(g);
-    if (covering.at <= start) { start = covering.at + covering.ms; g++; }
+    if (covering.at <= start) {
+      start = covering.at + covering.ms;
+      g++;
+    }
     lags.push(start - due);
     let end = start + costMs;
     while (gap(g).at < end) end += gap(g++).ms;
@@ -79,7 +113,10 @@ function floorLagP99(gaps: { at: number; ms: number }[], spanMs: number, rate: n
 }
 
 const closed: Record<number, LoadResult[]> = {};
-for (const load of [10, 50]) for (let i = 1; i <= repeat; i++) (closed[load] ??= []).push(await measure(`closed -c ${load}`, load, i));
+for (const load of [10, 50]) {
+  closed[load] = [];
+  for (let i = 1; i <= repeat; i++) closed[load].push(await measure(`closed -c ${load}`, load, i));
+}
 const topLoad = median(closed[10]!.map((r) => r.throughputRps)) >= median(closed[50]!.map((r) => r.throughputRps)) ? 10 : 50;
 const top = median(closed[topLoad]!.map((r) => r.throughputRps));
 // What a request costs the client's core in the closed loop at its top rate, ms: the ideal client's cost.
@@ -88,7 +125,19 @@ const costMs = median(closed[topLoad]!.map((r) => (1000 * r.clientCpu.share) / r
 /** The open loop at `f` of the top rate, `repeat` times: medians of what it sent and of its lag. */
 async function openAt(f: number) {
   const rate = Math.round(f * top);
-  const openFlags = (a: LoadArgs) => ['--rate', String(rate), '--arrivals', arrivals, '-n', String(requests), '--json', '--timeout', String(a.timeoutS), '--trim', String(a.trim)];
+  const openFlags = (a: LoadArgs) => [
+    '--rate',
+    String(rate),
+    '--arrivals',
+    arrivals,
+    '-n',
+    String(requests),
+    '--json',
+    '--timeout',
+    String(a.timeoutS),
+    '--trim',
+    String(a.trim),
+  ];
   const runs: LoadResult[] = [];
   for (let i = 1; i <= repeat; i++) runs.push(await measure(`open --rate ${rate}`, 1, i, openFlags));
   const p = (q: string) => median(runs.map((r) => r.openLoop!.lagMs.percentiles[q]!));
@@ -102,11 +151,15 @@ const PROBE_S = 5;
 process.stderr.write(`the client core's own pauses: spinning on CPU 1 for ${PROBE_S} s\n`);
 const gaps = pauses('1', PROBE_S);
 const paused = gaps.reduce((a, g) => a + g.ms, 0);
-const longest = [...gaps].sort((a, b) => b.ms - a.ms).slice(0, 5).map((g) => g.ms.toFixed(1));
+const longest = [...gaps]
+  .sort((a, b) => b.ms - a.ms)
+  .slice(0, 5)
+  .map((g) => g.ms.toFixed(1));
 const floor = (rate: number) => floorLagP99(gaps, PROBE_S * 1000, rate, costMs);
 
 const held = main.sent / top;
-const line = (o: Awaited<ReturnType<typeof openAt>>) => `open loop at ${o.rate} req/s offered (${o.f} of the top, ${arrivals}): sent ${o.sent.toFixed(0)} req/s = ${(o.sent / top).toFixed(2)} of the closed loop's top, ` +
+const line = (o: Awaited<ReturnType<typeof openAt>>) =>
+  `open loop at ${o.rate} req/s offered (${o.f} of the top, ${arrivals}): sent ${o.sent.toFixed(0)} req/s = ${(o.sent / top).toFixed(2)} of the closed loop's top, ` +
   `served ${median(o.runs.map((r) => r.throughputRps)).toFixed(0)} req/s, latency p50 ${median(o.runs.map((r) => r.latencyMs.median)).toFixed(3)} ms, p99 ${median(o.runs.map((r) => r.latencyMs.percentiles['99']!)).toFixed(3)} ms; ` +
   `client lag p99 ${o.lagP99.toFixed(3)} ms, p99.9 ${o.lagP999.toFixed(3)} ms, client CPU ${(100 * median(o.runs.map((r) => r.clientCpu.share))).toFixed(0)}%; the VM's floor for this rate ${floor(o.rate).toFixed(3)} ms`;
 const out = [
@@ -114,7 +167,7 @@ const out = [
   `closed loop top rate ${top.toFixed(0)} req/s (-c 10: ${median(closed[10]!.map((r) => r.throughputRps)).toFixed(0)}, -c 50: ${median(closed[50]!.map((r) => r.throughputRps)).toFixed(0)}), ${(costMs * 1000).toFixed(0)} µs of client CPU a request`,
   ...(atHalf ? [line(atHalf)] : []),
   line(main),
-  `the client's core was paused ${(100 * paused / (PROBE_S * 1000)).toFixed(2)}% of ${PROBE_S} s in ${gaps.length} pauses over 0.05 ms (longest ${longest.join(', ')} ms): ` +
+  `the client's core was paused ${((100 * paused) / (PROBE_S * 1000)).toFixed(2)}% of ${PROBE_S} s in ${gaps.length} pauses over 0.05 ms (longest ${longest.join(', ')} ms): ` +
     `an ideal client costing ${(costMs * 1000).toFixed(0)} µs a request, replaying them, has lag p99 ${floor(main.rate).toFixed(3)} ms at ${main.rate} req/s`,
   `${held >= fraction - 0.005 && main.lagP99 < LAG_P99_BOUND_MS ? 'PASS' : 'FAIL'}: ratio sent/top ${held.toFixed(2)} (target ${fraction}), lag p99 ${main.lagP99.toFixed(3)} ms (target under ${LAG_P99_BOUND_MS} ms)`,
 ];

@@ -38,8 +38,12 @@ const NAMES = ['A', 'B', 'C'];
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
-    servers: { type: 'string' }, repeat: { type: 'string' }, loads: { type: 'string' }, from: { type: 'string', multiple: true },
-    precision: { type: 'string' }, budget: { type: 'string' },
+    servers: { type: 'string' },
+    repeat: { type: 'string' },
+    loads: { type: 'string' },
+    from: { type: 'string', multiple: true },
+    precision: { type: 'string' },
+    budget: { type: 'string' },
   },
 });
 const servers = values.servers?.split(',') ?? PLAN.servers;
@@ -82,7 +86,9 @@ async function measure(name: string, out: string, signal: AbortSignal): Promise<
   const sharpen = input.precision !== undefined || input.budgetS !== undefined ? ', then rounds added where the intervals are widest' : '';
   process.stderr.write(`run ${name}: ${input.servers!.join(', ')} at l = ${input.loads!.join(', ')}, ${input.rounds} rounds${sharpen}\n`);
   const outcome = await runExperiment({
-    input, out, signal,
+    input,
+    out,
+    signal,
     onEvent: (e) => {
       if (e.type === 'added-round') process.stderr.write(`\r\x1b[K  round ${e.round.round}, added: ${e.round.servers.join(', ')}\n`);
       if (e.type !== 'point' || e.kept.phase !== 'closed') return;
@@ -92,13 +98,15 @@ async function measure(name: string, out: string, signal: AbortSignal): Promise<
   });
   // The honest clock: after the first tenth of the run, how far was "time left" from the truth?
   const totalS = (performance.now() - t0) / 1000;
-  const judged = etas.filter((x) => x.atS >= totalS / 10 && totalS - x.atS > 5)
+  const judged = etas
+    .filter((x) => x.atS >= totalS / 10 && totalS - x.atS > 5)
     .map((x) => ({ ...x, leftS: totalS - x.atS, error: Math.abs(x.etaS - (totalS - x.atS)) / (totalS - x.atS) }));
   const worst = judged.reduce<(typeof judged)[number] | undefined>((a, x) => (!a || x.error > a.error ? x : a), undefined);
-  const clock = `run ${name}: ${totalS.toFixed(0)} s; after its first tenth, "time left" was off by at most `
-    + `${(100 * (worst?.error ?? 0)).toFixed(0)}%`
-    + `${worst ? ` (at ${worst.atS.toFixed(0)} s: said ${worst.etaS.toFixed(0)} s, ${worst.leftS.toFixed(0)} s were left)` : ''}`
-    + `, median ${(100 * (median(judged.map((x) => x.error)) || 0)).toFixed(0)}%; target 25%`;
+  const clock =
+    `run ${name}: ${totalS.toFixed(0)} s; after its first tenth, "time left" was off by at most ` +
+    `${(100 * (worst?.error ?? 0)).toFixed(0)}%` +
+    `${worst ? ` (at ${worst.atS.toFixed(0)} s: said ${worst.etaS.toFixed(0)} s, ${worst.leftS.toFixed(0)} s were left)` : ''}` +
+    `, median ${(100 * (median(judged.map((x) => x.error)) || 0)).toFixed(0)}%; target 25%`;
   const skipped = outcome.info.skipped.map((s) => s.server).join(', ') || 'none';
   process.stderr.write(`\r\x1b[K  run ${name}: ${outcome.points.length} points in ${totalS.toFixed(0)} s; skipped: ${skipped}\n`);
   if (outcome.interrupted) process.exit(130);
@@ -154,19 +162,28 @@ function compareRuns(stored: StoredRun[]): string[] {
     const c = models.map((m) => m.servers.find((s) => s.server === server)?.components ?? null);
     lines.push(`| ${server} | ${c.map((x) => percent(x?.processRsd)).join(', ')} | ${c.map((x) => percent(x?.pointRsd)).join(', ')} |`);
   }
-  const medians = models.map((m) => median(servers.map((s) => ratio(m, s)).filter((r): r is Interval => r !== null).map(halfWidth)));
+  const medians = models.map((m) =>
+    median(
+      servers
+        .map((s) => ratio(m, s))
+        .filter((r): r is Interval => r !== null)
+        .map(halfWidth),
+    ),
+  );
   const flips = orderChanges(models, servers, pairs, names);
   const each = (f: (i: number) => string) => names.map((n, i) => `${n} ${f(i)}`).join(', ');
-  lines.push('',
+  lines.push(
+    '',
     `median half-width: ${each((i) => percent(medians[i]))} (target ±10%): ${met(medians.every((h) => h <= TARGET_HALF_WIDTH))}`,
-    `every pair of runs' intervals overlaps for every server: ${apart.length === 0 ? 'yes' : `no: ${apart.join(', ')}`}: `
-      + met(apart.length === 0),
-    `order changes between servers untied in both runs: ${flips.length === 0 ? 'none' : flips.join(', ')} (target none): `
-      + met(flips.length === 0),
+    `every pair of runs' intervals overlaps for every server: ${apart.length === 0 ? 'yes' : `no: ${apart.join(', ')}`}: ` +
+      met(apart.length === 0),
+    `order changes between servers untied in both runs: ${flips.length === 0 ? 'none' : flips.join(', ')} (target none): ` +
+      met(flips.length === 0),
     `rounds for a median half-width of ±10%, each run's spreads staying as measured: ${each((i) => roundsFor(stored[i]!, reference))}`,
     ...stored.map((r, i) => `run ${names[i]}: ${roundsMeasured(r)}`),
     ...clocks,
-    `results: ${stored.map((r) => r.dir).join(' ')}`);
+    `results: ${stored.map((r) => r.dir).join(' ')}`,
+  );
   return lines;
 }
 
@@ -196,8 +213,10 @@ function roundsMeasured(run: StoredRun): string {
   const over = overBudget ? ` (over by ${Math.round(overBudget.byS)} s: ${overBudget.why})` : '';
   if (!o) return `${rounds}${time}${over}`;
   const missed = o.missed.map((m) => `${m.server} ${percent(m.halfWidth ?? Infinity)}`).join(', ');
-  return `${rounds}${time}${over}; precision ${percent(o.asked)} of every ratio to ${o.reference} reached by ${o.reached.length} `
-    + `of ${o.reached.length + o.missed.length}${missed ? ` (not: ${missed})` : ''}; ${o.stopped}`;
+  return (
+    `${rounds}${time}${over}; precision ${percent(o.asked)} of every ratio to ${o.reference} reached by ${o.reached.length} ` +
+    `of ${o.reached.length + o.missed.length}${missed ? ` (not: ${missed})` : ''}; ${o.stopped}`
+  );
 }
 
 /** The fewest rounds at which the median of the servers' projected ratio half-widths is TARGET_HALF_WIDTH or less. */

@@ -17,8 +17,12 @@ import { runtimeTable, type RuntimeCell } from '../src/report/runtimes.js';
 
 const { values } = parseArgs({
   options: {
-    servers: { type: 'string' }, runtimes: { type: 'string' }, requests: { type: 'string', short: 'n' },
-    duration: { type: 'string', short: 't' }, every: { type: 'string' }, reference: { type: 'string' },
+    servers: { type: 'string' },
+    runtimes: { type: 'string' },
+    requests: { type: 'string', short: 'n' },
+    duration: { type: 'string', short: 't' },
+    every: { type: 'string' },
+    reference: { type: 'string' },
   },
 });
 const load = 100;
@@ -37,10 +41,21 @@ const plan: Plan = {
 };
 
 const { hosts, host, done } = await benchHosts(plan);
-process.on('SIGINT', () => { void done().then(() => process.exit(130)); });
-process.stderr.write(`server on CPU ${plan.serverCpus}, ${throttleText(host)}; ` +
-  `client: eventbench load -c ${load} -n ${plan.requests} -t ${plan.durationS} on CPU ${plan.clientCpus}; ${reference} every ${every} servers\n`);
-process.stderr.write(`runtimes: ${runtimes.map((r) => { const i = runtimeInfo(r); return i.version ? `${r} ${i.version}` : `${r} (missing: ${i.missing})`; }).join(', ')}\n`);
+process.on('SIGINT', () => {
+  void done().then(() => process.exit(130));
+});
+process.stderr.write(
+  `server on CPU ${plan.serverCpus}, ${throttleText(host)}; ` +
+    `client: eventbench load -c ${load} -n ${plan.requests} -t ${plan.durationS} on CPU ${plan.clientCpus}; ${reference} every ${every} servers\n`,
+);
+process.stderr.write(
+  `runtimes: ${runtimes
+    .map((r) => {
+      const i = runtimeInfo(r);
+      return i.version ? `${r} ${i.version}` : `${r} (missing: ${i.missing})`;
+    })
+    .join(', ')}\n`,
+);
 
 type Measured = { rps?: number; note: string };
 async function measure(name: string): Promise<Measured> {
@@ -51,13 +66,16 @@ async function measure(name: string): Promise<Measured> {
   process.stderr.write(`${name}... `);
   const p = await runTrial(hosts, { server: { name, family: model.family }, load, round: 1, plan });
   if (p === 'aborted' || p.status === 'failed' || !p.result) {
-    const why = p === 'aborted' ? 'aborted' : p.reason ?? 'no result';
+    const why = p === 'aborted' ? 'aborted' : (p.reason ?? 'no result');
     process.stderr.write(`failed: ${why.split('\n')[0]}\n`);
     return { note: `failed: ${why.split('\n')[0]}` };
   }
   const r = p.result;
-  const notes = [r.errors.total ? `${r.errors.total} errors` : '', r.verdict.clientBound ? 'client-bound' : '',
-    r.requestsCompleted < plan.requests! ? `time-capped at ${r.requestsCompleted} requests` : ''].filter(Boolean);
+  const notes = [
+    r.errors.total ? `${r.errors.total} errors` : '',
+    r.verdict.clientBound ? 'client-bound' : '',
+    r.requestsCompleted < plan.requests! ? `time-capped at ${r.requestsCompleted} requests` : '',
+  ].filter(Boolean);
   process.stderr.write(`${r.throughputRps.toFixed(0)} req/s\n`);
   // Past the run's error cap the rate is not the server's (its clients timed out): no cell, the reason instead.
   if (r.errors.total > plan.errorShareCap * (r.requestsCompleted + r.errors.total)) return { note: `no rate: ${notes.join('; ')}` };
@@ -68,7 +86,10 @@ async function measure(name: string): Promise<Measured> {
 const refs: number[] = [];
 const rows: { name: string; m: Measured; refIndex: number }[] = [];
 try {
-  const ref = async () => { const m = await measure(reference); refs.push(m.rps ?? NaN); };
+  const ref = async () => {
+    const m = await measure(reference);
+    refs.push(m.rps ?? NaN);
+  };
   await ref();
   for (let i = 0; i < names.length; i++) {
     rows.push({ name: names[i]!, m: await measure(names[i]!), refIndex: refs.length - 1 });
@@ -78,14 +99,24 @@ try {
   await done();
 }
 
-const mean = (xs: number[]) => { const ok = xs.filter(Number.isFinite); return ok.length ? ok.reduce((a, b) => a + b, 0) / ok.length : undefined; };
+const mean = (xs: number[]) => {
+  const ok = xs.filter(Number.isFinite);
+  return ok.length ? ok.reduce((a, b) => a + b, 0) / ok.length : undefined;
+};
 const cells: RuntimeCell[] = rows.map(({ name, m, refIndex }) => {
   const refRps = mean([refs[refIndex]!, refs[refIndex + 1] ?? NaN]);
   return { server: name, rps: m.rps, ratio: m.rps !== undefined && refRps ? m.rps / refRps : undefined, note: m.note };
 });
-const lines = [`${reference} (req/s, each measurement in order): ${refs.map((r) => (Number.isFinite(r) ? r.toFixed(0) : 'failed')).join(', ')}`, '',
-  runtimeTable(cells, `÷ ${reference}`)];
+const lines = [
+  `${reference} (req/s, each measurement in order): ${refs.map((r) => (Number.isFinite(r) ? r.toFixed(0) : 'failed')).join(', ')}`,
+  '',
+  runtimeTable(cells, `÷ ${reference}`),
+];
 const best = cells.filter((c) => c.ratio !== undefined).sort((a, b) => b.ratio! - a.ratio!)[0];
-if (best) lines.push('', `fastest TypeScript server on any runtime: ${best.server}, ${best.ratio!.toFixed(2)}× ${reference} (target 1.0): ${best.ratio! >= 1 ? 'MET' : 'NOT MET'}`);
+if (best)
+  lines.push(
+    '',
+    `fastest TypeScript server on any runtime: ${best.server}, ${best.ratio!.toFixed(2)}× ${reference} (target 1.0): ${best.ratio! >= 1 ? 'MET' : 'NOT MET'}`,
+  );
 else lines.push('', `no ratio to ${reference}: it or every server failed`);
 process.stdout.write(lines.join('\n') + '\n');

@@ -24,9 +24,15 @@ import { newSeed, shuffled } from '../src/core/random.js';
 const REFERENCE = 'native-epoll';
 const { values } = parseArgs({
   options: {
-    servers: { type: 'string' }, requests: { type: 'string', short: 'n' }, concurrency: { type: 'string', short: 'c' },
-    duration: { type: 'string', short: 't' }, engine: { type: 'string' }, share: { type: 'string' }, rounds: { type: 'string' },
-    seed: { type: 'string' }, 'warmup-requests': { type: 'string' },
+    servers: { type: 'string' },
+    requests: { type: 'string', short: 'n' },
+    concurrency: { type: 'string', short: 'c' },
+    duration: { type: 'string', short: 't' },
+    engine: { type: 'string' },
+    share: { type: 'string' },
+    rounds: { type: 'string' },
+    seed: { type: 'string' },
+    'warmup-requests': { type: 'string' },
   },
 });
 const load = Number(values.concurrency ?? 100);
@@ -50,7 +56,10 @@ const plan: Plan = {
 /** What each server did in each round: its req/s, or why there is none. */
 const rps = new Map<string, (number | undefined)[]>();
 const notes = new Map<string, Set<string>>();
-const note = (name: string, text: string) => { if (!notes.has(name)) notes.set(name, new Set()); notes.get(name)!.add(text); };
+const note = (name: string, text: string) => {
+  if (!notes.has(name)) notes.set(name, new Set());
+  notes.get(name)!.add(text);
+};
 
 async function measure(name: string, round: number): Promise<void> {
   const model = models.find((m) => m.name === name)!;
@@ -68,24 +77,37 @@ async function measure(name: string, round: number): Promise<void> {
   if (r.requestsCompleted < plan.requests!) note(name, 'time-capped');
   process.stderr.write(`${r.throughputRps.toFixed(0)} req/s\n`);
   // Past the run's error cap the rate is not the server's (its clients timed out): no value for this round.
-  if (r.errors.total > plan.errorShareCap * (r.requestsCompleted + r.errors.total)) { note(name, `${r.errors.total} errors`); return; }
+  if (r.errors.total > plan.errorShareCap * (r.requestsCompleted + r.errors.total)) {
+    note(name, `${r.errors.total} errors`);
+    return;
+  }
   rps.get(name)![round] = r.throughputRps;
 }
 
 const runnable: string[] = [];
 for (const name of wanted) {
   const model = models.find((m) => m.name === name);
-  if (!model) { note(name, 'not a server model'); continue; }
+  if (!model) {
+    note(name, 'not a server model');
+    continue;
+  }
   const a = await model.available();
-  if (!a.ok) { note(name, `skipped: ${a.reason}`); continue; }
+  if (!a.ok) {
+    note(name, `skipped: ${a.reason}`);
+    continue;
+  }
   runnable.push(name);
   rps.set(name, []);
 }
 const { hosts, host, done } = await benchHosts(plan);
-process.on('SIGINT', () => { void done().then(() => process.exit(130)); });
-process.stderr.write(`server on CPU ${plan.serverCpus}, ${throttleText(host)}; ` +
-  `client: eventbench load -c ${load} -n ${plan.requests} -t ${plan.durationS} --engine ${plan.engine} on CPU ${plan.clientCpus}; ` +
-  `${rounds} rounds, seed ${seed}\n`);
+process.on('SIGINT', () => {
+  void done().then(() => process.exit(130));
+});
+process.stderr.write(
+  `server on CPU ${plan.serverCpus}, ${throttleText(host)}; ` +
+    `client: eventbench load -c ${load} -n ${plan.requests} -t ${plan.durationS} --engine ${plan.engine} on CPU ${plan.clientCpus}; ` +
+    `${rounds} rounds, seed ${seed}\n`,
+);
 try {
   for (let round = 0; round < rounds; round++) for (const name of shuffled(runnable, seed + round)) await measure(name, round);
 } finally {
@@ -98,10 +120,13 @@ const ratiosToReference = (name: string) => {
   return (rps.get(name) ?? []).flatMap((x, round) => (x !== undefined && ref[round] !== undefined ? [ref[round]! / x] : []));
 };
 const fmt = (i: { value: number; lo: number; hi: number } | undefined) =>
-  (!i ? '-' : Number.isFinite(i.hi) ? `${i.value.toFixed(2)} [${i.lo.toFixed(2)}-${i.hi.toFixed(2)}]` : `${i.value.toFixed(2)} [?]`);
+  !i ? '-' : Number.isFinite(i.hi) ? `${i.value.toFixed(2)} [${i.lo.toFixed(2)}-${i.hi.toFixed(2)}]` : `${i.value.toFixed(2)} [?]`;
 const width = Math.max(6, ...wanted.map((n) => n.length));
-const out = [`time per request ÷ ${REFERENCE}'s, per round, geometric mean [95% interval over rounds]; above 1 is slower`, '',
-  `${'server'.padEnd(width)}  ${'family'.padEnd(10)}  ${'req/s'.padStart(8)}  ${`÷ ${REFERENCE}`.padEnd(20)}  rounds  notes`];
+const out = [
+  `time per request ÷ ${REFERENCE}'s, per round, geometric mean [95% interval over rounds]; above 1 is slower`,
+  '',
+  `${'server'.padEnd(width)}  ${'family'.padEnd(10)}  ${'req/s'.padStart(8)}  ${`÷ ${REFERENCE}`.padEnd(20)}  rounds  notes`,
+];
 for (const name of wanted) {
   const measured = (rps.get(name) ?? []).filter((x): x is number => x !== undefined);
   const family = models.find((m) => m.name === name)?.family ?? '?';
@@ -113,15 +138,21 @@ for (const name of wanted) {
 }
 const coro = geometricInterval(ratiosToReference('native-coro'));
 if (coro && Number.isFinite(coro.hi)) {
-  const verdict = coro.lo > 1.1 ? 'SLOWER by more than its interval plus 10%: its loop is not the same loop, find out why'
-    : 'within its interval plus 10% of the same loop';
+  const verdict =
+    coro.lo > 1.1
+      ? 'SLOWER by more than its interval plus 10%: its loop is not the same loop, find out why'
+      : 'within its interval plus 10% of the same loop';
   out.push('', `native-coro ÷ ${REFERENCE}: ${fmt(coro)}: ${verdict}`);
 } else if (runnable.includes('native-coro')) out.push('', 'native-coro: too few rounds measured for an interval (--rounds 2 or more)');
-const tsRatios = runnable.filter((n) => models.find((m) => m.name === n)?.family === 'typescript').map((n) => {
-  const ngx = rps.get('nginx') ?? [];
-  const per = (rps.get(n) ?? []).flatMap((x, round) => (x !== undefined && ngx[round] !== undefined ? [x / ngx[round]!] : []));
-  return { n, ratio: per.length ? median(per) : undefined };
-}).filter((x) => x.ratio !== undefined).sort((a, b) => b.ratio! - a.ratio!);
+const tsRatios = runnable
+  .filter((n) => models.find((m) => m.name === n)?.family === 'typescript')
+  .map((n) => {
+    const ngx = rps.get('nginx') ?? [];
+    const per = (rps.get(n) ?? []).flatMap((x, round) => (x !== undefined && ngx[round] !== undefined ? [x / ngx[round]!] : []));
+    return { n, ratio: per.length ? median(per) : undefined };
+  })
+  .filter((x) => x.ratio !== undefined)
+  .sort((a, b) => b.ratio! - a.ratio!);
 const fastest = tsRatios[0];
 if (fastest) out.push('', `fastest TypeScript model: ${fastest.n}, ${fastest.ratio!.toFixed(2)} of nginx's req/s (median; target 0.8)`);
 else if (!runnable.includes('nginx')) out.push('', 'nginx not measured: no ratio to nginx');

@@ -55,17 +55,26 @@ export interface UserServerBenchOptions {
 function verdictLines(model: ReportModel, smoke: boolean): string[] {
   const built = model.servers.find((s) => s.server === 'nginx');
   const mine = model.servers.find((s) => s.server === USER_NAME);
-  const slope = (s: ServerSummary | undefined) => (s?.slopeCi ? `${intervalText(s.slopeCi, 4)} ms/client`
-    : s?.latencyFit ? `${s.latencyFit.slope.toFixed(4)} ms/client, no interval` : `no slope (${s ? flagLabels(s) : 'not measured'})`);
+  const slope = (s: ServerSummary | undefined) =>
+    s?.slopeCi
+      ? `${intervalText(s.slopeCi, 4)} ms/client`
+      : s?.latencyFit
+        ? `${s.latencyFit.slope.toFixed(4)} ms/client, no interval`
+        : `no slope (${s ? flagLabels(s) : 'not measured'})`;
   let verdict = 'no verdict: a slope or its interval is missing (its flags are named above)';
   if (built?.slopeCi && mine?.slopeCi) {
     const met = overlaps(built.slopeCi, mine.slopeCi);
     const overlap = met ? 'overlap: no overhead of its own (target met)' : 'do NOT overlap (target missed)';
     verdict = `the two slopes' 95% intervals ${overlap}; ratio ${(mine.slopeCi.value / built.slopeCi.value).toFixed(3)}`;
   }
-  return ['', "nginx as a built-in and as a user server (target: the two slopes' intervals overlap)",
-    `  nginx (built-in)      : ${slope(built)}`, `  ${USER_NAME} (--server) : ${slope(mine)}`, `  ${verdict}`,
-    ...(smoke ? ['  (--smoke: a code-path check, not a figure)'] : [])];
+  return [
+    '',
+    "nginx as a built-in and as a user server (target: the two slopes' intervals overlap)",
+    `  nginx (built-in)      : ${slope(built)}`,
+    `  ${USER_NAME} (--server) : ${slope(mine)}`,
+    `  ${verdict}`,
+    ...(smoke ? ['  (--smoke: a code-path check, not a figure)'] : []),
+  ];
 }
 
 /** Measures nginx both ways in one run and returns the lines to print (the slopes, their intervals, the verdict). */
@@ -83,7 +92,10 @@ export async function nginxThroughServer(o: UserServerBenchOptions = {}): Promis
       memory: false,
       ...(o.smoke ? { quick: true, durationS: QUICK_DEFAULTS.durationS } : {}),
     };
-    const user = userServers({ serversFile: path.join(dir, 'servers.json') }, models.map((m) => m.name));
+    const user = userServers(
+      { serversFile: path.join(dir, 'servers.json') },
+      models.map((m) => m.name),
+    );
     const plan = `loads ${input.loads!.join(',')}, ${input.rounds} rounds`;
     process.stderr.write(`nginx and ${USER_NAME} (the same nginx through --servers-file): ${plan}\n`);
     const onEvent = (e: RunEvent) => {

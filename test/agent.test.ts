@@ -24,7 +24,13 @@ async function agentSession(lines: string[]): Promise<{ answers: Record<string, 
   child.stdout.on('data', (d) => (out += d));
   child.stdin.end(lines.join('\n') + '\n');
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  return { answers: out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>), code };
+  return {
+    answers: out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>),
+    code,
+  };
 }
 
 test('agent: one JSON answer per request, with its id; bad lines get an error line; it exits when its input closes', async () => {
@@ -47,7 +53,7 @@ test('agent: one JSON answer per request, with its id; bad lines get an error li
   assert.equal((byId.get(-1) as { ok: boolean }).ok, false);
 });
 
-test('load --agents local,local: the shares add up to -c and -n, one merged result with each agent\'s share and clock', async () => {
+test("load --agents local,local: the shares add up to -c and -n, one merged result with each agent's share and clock", async () => {
   const server = await tinyServer({ kind: 'ok' });
   try {
     const r = await cli(['load', '--agents', 'local,local', '-c', '5', '-n', '3001', '--trim', '100', '--json', server.url]);
@@ -58,9 +64,15 @@ test('load --agents local,local: the shares add up to -c and -n, one merged resu
     assert.equal(result.requestsStarted, 3001);
     assert.equal(server.connections(), 3001);
     const parts = result.agents!.parts;
-    assert.deepEqual(parts.map((p) => [p.host, p.concurrency, p.requests, p.trim]), [['local', 3, 1501, 50], ['local', 2, 1500, 50]]);
+    assert.deepEqual(
+      parts.map((p) => [p.host, p.concurrency, p.requests, p.trim]),
+      [
+        ['local', 3, 1501, 50],
+        ['local', 2, 1500, 50],
+      ],
+    );
     assert.equal(result.trim, 100);
-    assert.ok(Math.abs(result.measuredLoad - (parts[0]!.measuredLoad + parts[1]!.measuredLoad)) < 1e-6, 'l_m is the sum of the agents\'');
+    assert.ok(Math.abs(result.measuredLoad - (parts[0]!.measuredLoad + parts[1]!.measuredLoad)) < 1e-6, "l_m is the sum of the agents'");
     assert.equal(result.requests, parts[0]!.requestsKept + parts[1]!.requestsKept);
     for (const p of parts) {
       assert.ok(p.clockBoundMs > 0 && p.clockBoundMs < 1000, `clock bound ${p.clockBoundMs} ms`);
@@ -77,7 +89,11 @@ test('load --agents: a local agent killed mid-load fails the load with one line 
   const server = await tinyServer({ kind: 'ok', delayMs: 2 });
   try {
     let cliPid = 0;
-    const killed = cli(['load', '--agents', 'local,local', '-c', '4', '-t', '20', server.url], { onSpawn: (c) => { cliPid = c.pid!; } });
+    const killed = cli(['load', '--agents', 'local,local', '-c', '4', '-t', '20', server.url], {
+      onSpawn: (c) => {
+        cliPid = c.pid!;
+      },
+    });
     const agentsOf = () => allProcesses().filter((p) => p.ppid === cliPid && p.cmdline.includes(' agent'));
     assert.ok(await eventually(() => agentsOf().length === 2 && server.connections() > 50, 20_000), 'two agents loading');
     const agents = agentsOf().map((p) => p.pid);
@@ -85,12 +101,18 @@ test('load --agents: a local agent killed mid-load fails the load with one line 
     const r = await killed;
     assert.equal(r.code, 1);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-    assert.equal(r.stderr, 'eventbench load: local: the agent stopped before answering load: the agent was killed (SIGKILL); '
-      + 'check that host and run again\n');
+    assert.equal(
+      r.stderr,
+      'eventbench load: local: the agent stopped before answering load: the agent was killed (SIGKILL); ' +
+        'check that host and run again\n',
+    );
     assert.ok(await eventually(() => !agents.some(alive), 5000), 'the other agent stopped too');
 
-    const interrupted = cli(['load', '--agents', 'local,local', '-c', '4', '-t', '20', '--json', server.url],
-      { onSpawn: (c) => { cliPid = c.pid!; } });
+    const interrupted = cli(['load', '--agents', 'local,local', '-c', '4', '-t', '20', '--json', server.url], {
+      onSpawn: (c) => {
+        cliPid = c.pid!;
+      },
+    });
     const before = server.connections();
     assert.ok(await eventually(() => agentsOf().length === 2 && server.connections() > before + 200, 20_000));
     process.kill(cliPid, 'SIGINT');
@@ -111,15 +133,18 @@ test('an agent of another eventbench version is refused with one line naming bot
     const r = await cli(['load', '--agents', 'local', '--remote-eventbench', command, '-c', '1', '-n', '10', 'http://127.0.0.1:9/']);
     assert.equal(r.code, 1);
     const ours = eventbenchVersion();
-    assert.equal(r.stderr, `eventbench load: local: runs eventbench 0.0.1-other, and this is eventbench ${ours}: `
-      + `install ${ours} there (npm install -g eventbench@${ours}), `
-      + `or point --remote-eventbench at a copy of ${ours} (it ran \`${command}\`)\n`);
+    assert.equal(
+      r.stderr,
+      `eventbench load: local: runs eventbench 0.0.1-other, and this is eventbench ${ours}: ` +
+        `install ${ours} there (npm install -g eventbench@${ours}), ` +
+        `or point --remote-eventbench at a copy of ${ours} (it ran \`${command}\`)\n`,
+    );
   } finally {
     other.remove();
   }
 });
 
-test('agent: the engine\'s server and client hosts over a link, as on this host; cancel; its input closing stops its servers', async () => {
+test("agent: the engine's server and client hosts over a link, as on this host; cancel; its input closing stops its servers", async () => {
   const links = new AgentLinks();
   const serversOf = (agentPid: number) => allProcesses().filter((p) => p.ppid === agentPid && p.cmdline.includes(' serve events'));
   let agentPid = 0;

@@ -18,7 +18,10 @@ const skip = (await needsModel(epoll)) || needs('a cgroup CPU quota', detectCgro
 async function point(backlog: number) {
   const dir = mkdtempSync(join(tmpdir(), 'eventbench-backlog-'));
   try {
-    const out = await runExperiment({ input: { servers: ['native-epoll'], loads: [600], rounds: 1, durationS: 2, backlog, memory: false }, out: join(dir, 'r') });
+    const out = await runExperiment({
+      input: { servers: ['native-epoll'], loads: [600], rounds: 1, durationS: 2, backlog, memory: false },
+      out: join(dir, 'r'),
+    });
     const p = out.points[0]!;
     assert.equal(p.status, 'ok', p.reason);
     return p;
@@ -27,7 +30,9 @@ async function point(backlog: number) {
   }
 }
 
-test('backlog 128 at l = 600: flagged backlog-bound, under 300 requests past their handshake; backlog 4096: not flagged', { skip }, async () => {
+test('backlog 128 at l = 600: flagged backlog-bound, under 300 requests past their handshake; backlog 4096: not flagged', {
+  skip,
+}, async () => {
   const trapped = await point(128);
   const r = trapped.result!;
   const kinds = (trapped.flags ?? []).map((f) => f.kind);
@@ -40,7 +45,12 @@ test('backlog 128 at l = 600: flagged backlog-bound, under 300 requests past the
   const roomy = await point(4096);
   const kinds2 = (roomy.flags ?? []).map((f) => f.kind);
   const r2 = roomy.result!;
-  assert.ok(!kinds2.includes('backlog-bound'), `l_m ${r2.measuredLoad.toFixed(0)}, past the handshake ${r2.connectedLoad?.toFixed(0)}, ${r2.slowConnects} slow connects, queue ${JSON.stringify(roomy.metrics?.acceptQueue)}, flags ${kinds2.join(',')}`);
+  assert.ok(
+    !kinds2.includes('backlog-bound'),
+    `l_m ${r2.measuredLoad.toFixed(0)}, past the handshake ${r2.connectedLoad?.toFixed(0)}, ${r2.slowConnects} slow connects, queue ${JSON.stringify(roomy.metrics?.acceptQueue)}, flags ${kinds2.join(',')}`,
+  );
   assert.equal(r2.slowConnects, 0);
-  process.stderr.write(`backlog 128: ${seen}\nbacklog 4096: l_m ${r2.measuredLoad.toFixed(0)}, past the handshake ${r2.connectedLoad?.toFixed(0)}, queue ${JSON.stringify(roomy.metrics?.acceptQueue)}\n`);
+  process.stderr.write(
+    `backlog 128: ${seen}\nbacklog 4096: l_m ${r2.measuredLoad.toFixed(0)}, past the handshake ${r2.connectedLoad?.toFixed(0)}, queue ${JSON.stringify(roomy.metrics?.acceptQueue)}\n`,
+  );
 });

@@ -13,7 +13,11 @@ import type { Point } from '../src/sweep/schema.js';
 import { testCatalog, testTrial, SERVE_SCRIPT, processesRunning } from './helpers/runner.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'eventbench-budget-'));
-const lines = (dir: string) => readFileSync(join(dir, 'points.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Point);
+const lines = (dir: string) =>
+  readFileSync(join(dir, 'points.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Point);
 const key = (p: Point) => `${p.server}@${p.load}#${p.round}`;
 /**
  * Two tiny servers whose latency rises with the load by construction (1 and 2 ms of work a request), two planned
@@ -22,8 +26,15 @@ const key = (p: Point) => `${p.server}@${p.load}#${p.round}`;
  */
 const LOADS = [4, 10, 16];
 const INPUT: PlanInput = {
-  servers: ['busy', 'busier'], loads: LOADS, requests: 200, serverCpuShare: 0, rounds: 2, seed: 5,
-  precision: 0.01, reference: 'busy', memory: false,
+  servers: ['busy', 'busier'],
+  loads: LOADS,
+  requests: 200,
+  serverCpuShare: 0,
+  rounds: 2,
+  seed: 5,
+  precision: 0.01,
+  reference: 'busy',
+  memory: false,
 };
 const keys = (server: string, round: number) => LOADS.map((l) => `${server}@${l}#${round}`);
 /**
@@ -39,7 +50,12 @@ test('the budget stops the run on time: rounds are added, each beside the refere
   const events: RunEvent[] = [];
   const t0 = performance.now();
   const out = await runExperiment({
-    input: { ...INPUT, budgetS }, out: dir, catalog: testCatalog, trial: testTrial, reserveS: 2, onEvent: (e) => events.push(e),
+    input: { ...INPUT, budgetS },
+    out: dir,
+    catalog: testCatalog,
+    trial: testTrial,
+    reserveS: 2,
+    onEvent: (e) => events.push(e),
   });
   const tookS = (performance.now() - t0) / 1000;
   assert.ok(tookS <= budgetS - 2 + MARGIN_S, `took ${tookS.toFixed(1)} s of a ${budgetS} s budget (2 s kept for a report)`);
@@ -53,8 +69,14 @@ test('the budget stops the run on time: rounds are added, each beside the refere
   for (const a of added) {
     assert.equal(a.round, 3 + added.indexOf(a), 'numbered on from the planned rounds');
     assert.deepEqual([...a.servers].sort(), ['busier', 'busy'], 'the reference beside the server it sharpens');
-    assert.deepEqual(a.sharpening.map((s) => s.server), ['busier']);
-    const measured = points.filter((p) => p.round === a.round).map(key).sort();
+    assert.deepEqual(
+      a.sharpening.map((s) => s.server),
+      ['busier'],
+    );
+    const measured = points
+      .filter((p) => p.round === a.round)
+      .map(key)
+      .sort();
     assert.deepEqual(measured, [...keys('busier', a.round), ...keys('busy', a.round)].sort());
   }
   const sharpened = events.filter((e): e is Extract<RunEvent, { type: 'added-round' }> => e.type === 'added-round');
@@ -62,8 +84,7 @@ test('the budget stops the run on time: rounds are added, each beside the refere
   assert.ok(sharpened.every((e) => e.asked === 0.01 && e.budgetLeftS > 0 && e.priceS > 0));
   // It stopped because the next round did not fit (or, rarely for two processes' ratio, it came within 1%), and said so.
   const stop = events.find((e): e is Extract<RunEvent, { type: 'precision' }> => e.type === 'precision')!;
-  const byBudget = /^the next round \(busy and busier, priced \d+ s\) does not fit in the \d+ s left of the budget$/
-    .test(stop.stopped);
+  const byBudget = /^the next round \(busy and busier, priced \d+ s\) does not fit in the \d+ s left of the budget$/.test(stop.stopped);
   assert.ok(byBudget || stop.stopped === 'every ratio to busy is within ±1.0%', stop.stopped);
   assert.deepEqual(info.precisionOutcome, stop.outcome);
   assert.equal(info.precisionOutcome!.reference, 'busy');

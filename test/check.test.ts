@@ -11,9 +11,16 @@ import { killTree } from '../src/core/proc.js';
 
 const BROKEN = fileURLToPath(new URL('./fixtures/broken-server.js', import.meta.url));
 /** A user server of the broken fixture in `mode`; short bounds keep each card to seconds. */
-const broken = (mode: string) => [`broken-${mode}`,
-  '--server', `broken-${mode}=${process.execPath} ${BROKEN} --mode ${mode} --port {port} --page {page}`,
-  '--idle-bound', '3', '--connections', '200', '--json'];
+const broken = (mode: string) => [
+  `broken-${mode}`,
+  '--server',
+  `broken-${mode}=${process.execPath} ${BROKEN} --mode ${mode} --port {port} --page {page}`,
+  '--idle-bound',
+  '3',
+  '--connections',
+  '200',
+  '--json',
+];
 
 async function card(mode: string): Promise<{ card: Card; code: number | null; stderr: string }> {
   const r = await cli(['check', ...broken(mode)], { timeoutMs: 120_000 });
@@ -64,8 +71,10 @@ test('check URL: a running server is checked where it answers; what needs its pr
 
 test('check: bad input is one line with exit status 2', async () => {
   const cases: [string[], RegExp][] = [
-    [['check', 'http://127.0.0.1:9/'],
-      /^eventbench check: URL: got "http:\/\/127\.0\.0\.1:9\/", does not answer HTTP \(.*ECONNREFUSED.*\); start the server first/],
+    [
+      ['check', 'http://127.0.0.1:9/'],
+      /^eventbench check: URL: got "http:\/\/127\.0\.0\.1:9\/", does not answer HTTP \(.*ECONNREFUSED.*\); start the server first/,
+    ],
     [['check', 'http://8.8.8.8/'], /URL: got "http:\/\/8\.8\.8\.8\/", expected a loopback address/],
     [['check', 'nope'], /NAME: got "nope", is neither a server model nor a URL/],
     [['check'], /NAME\|URL: got "", expected one server name or URL/],

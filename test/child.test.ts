@@ -16,7 +16,14 @@ test('a child that prints 4 MB and exits at once: exited resolves with every byt
 
 test('a child whose own child keeps its pipes open: exited still resolves, within the drain bound', async () => {
   // The grandchild inherits stdout and sleeps 5 s, in the child's process group; the child exits at once.
-  const child = startChild(process.execPath, ['-e', "require('child_process').spawn(process.execPath, ['-e', 'setTimeout(() => {}, 5000)'], { stdio: 'inherit' }).unref(); console.log('bye')"], { keepStdout: true });
+  const child = startChild(
+    process.execPath,
+    [
+      '-e',
+      "require('child_process').spawn(process.execPath, ['-e', 'setTimeout(() => {}, 5000)'], { stdio: 'inherit' }).unref(); console.log('bye')",
+    ],
+    { keepStdout: true },
+  );
   const t0 = performance.now();
   await child.exited;
   const waited = performance.now() - t0;

@@ -19,13 +19,17 @@ const cgroupSkip = needs('a cgroup CPU quota', detectCgroup().reason);
 
 function startTiny(extra: string[] = []) {
   const p = spawn(process.execPath, [SERVE_SCRIPT, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = new Promise<string>((resolve) => p.stdout.setEncoding('utf8').once('data', (d: string) => resolve(d.trim().slice('listening on '.length))));
+  const url = new Promise<string>((resolve) =>
+    p.stdout.setEncoding('utf8').once('data', (d: string) => resolve(d.trim().slice('listening on '.length))),
+  );
   return { p, url };
 }
 
 test('CPU lists name CPUs that exist, or are refused with the ones that do', () => {
   assert.deepEqual(parseCpuList('--server-cpus', '0-2,5', [0, 1, 2, 3, 4, 5]), [0, 1, 2, 5]);
-  assert.throws(() => parseCpuList('--client-cpus', '7', [0, 1]), { message: /--client-cpus: got "7", CPU 7 does not exist here; available: 0,1/ });
+  assert.throws(() => parseCpuList('--client-cpus', '7', [0, 1]), {
+    message: /--client-cpus: got "7", CPU 7 does not exist here; available: 0,1/,
+  });
   assert.throws(() => parseCpuList('--client-cpus', 'one', [0, 1]), { message: /expected a CPU list such as 0, 1-3 or 0,2/ });
   assert.deepEqual(pinned('1', ['node', 'x'], true), ['taskset', '-c', '1', 'node', 'x']);
   assert.deepEqual(pinned('1', ['node', 'x'], false), ['node', 'x']);
@@ -36,7 +40,11 @@ test('the throttle puts a process tree under a quarter-core quota and is removed
   const throttle = createThrottle(0.25);
   t.after(() => throttle.remove());
   assert.equal(throttle.mechanism, found.mechanism);
-  assert.deepEqual(readQuota(throttle.path!), { quotaUs: 2_500, periodUs: 10_000 }, 'a 10 ms period by default: a slow CPU, not long stalls');
+  assert.deepEqual(
+    readQuota(throttle.path!),
+    { quotaUs: 2_500, periodUs: 10_000 },
+    'a 10 ms period by default: a slow CPU, not long stalls',
+  );
   assert.equal(throttle.periodMs, 10);
   const slow = createThrottle(0.5, 100);
   t.after(() => slow.remove());
@@ -59,7 +67,9 @@ test('a throttled run keeps the server under its quota while it is measured', { 
   t.after(() => rmSync(base, { recursive: true, force: true }));
   const out = await runExperiment({
     input: { servers: ['tiny'], loads: [8], durationS: 0.8, serverCpuShare: 0.1, rounds: 1, throttlePeriodMs: 20, memory: false },
-    out: join(base, 'r'), catalog: testCatalog, trial: testTrial,
+    out: join(base, 'r'),
+    catalog: testCatalog,
+    trial: testTrial,
   });
   const m = out.points[0]!.metrics!;
   assert.equal(out.info.host.throttle.share, 0.1);
@@ -91,8 +101,14 @@ test('the accept-queue counters are read for real: a full queue shows as overflo
   // A stopped server accepts nothing: once its queue of 2 is full, the kernel drops further handshakes.
   p.kill('SIGSTOP');
   const sockets = Array.from({ length: 12 }, () => net.connect({ host: '127.0.0.1', port }).on('error', () => {}));
-  t.after(() => { for (const s of sockets) s.destroy(); p.kill('SIGCONT'); });
-  const grew = () => { const now = listenCounters(); return now ? now.overflows - before.overflows : 0; };
+  t.after(() => {
+    for (const s of sockets) s.destroy();
+    p.kill('SIGCONT');
+  });
+  const grew = () => {
+    const now = listenCounters();
+    return now ? now.overflows - before.overflows : 0;
+  };
   const deadline = Date.now() + 3000;
   while (grew() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   assert.ok(grew() >= 1, `ListenOverflows grew by ${grew()} while 12 clients knocked on a stopped server with backlog 1`);
@@ -102,11 +118,16 @@ test('CPU time is read to the thread runtime, not in 10 ms ticks: 3 ms of work s
   const before = cpuSeconds(process.pid)!;
   const usageBefore = process.cpuUsage();
   const until = performance.now() + 3;
-  while (performance.now() < until) { /* spin */ }
+  while (performance.now() < until) {
+    /* spin */
+  }
   const spentS = cpuSeconds(process.pid)! - before;
   const usage = process.cpuUsage(usageBefore);
   const ownS = (usage.user + usage.system) / 1e6;
-  assert.ok(spentS > 0.001 && spentS < ownS + 0.05, `read ${spentS.toFixed(4)} s for ${ownS.toFixed(4)} s of this process's CPU (getrusage)`);
+  assert.ok(
+    spentS > 0.001 && spentS < ownS + 0.05,
+    `read ${spentS.toFixed(4)} s for ${ownS.toFixed(4)} s of this process's CPU (getrusage)`,
+  );
   assert.equal(cpuSeconds(2 ** 22 + 12345), undefined, 'a process that is gone has no CPU time');
 });
 
@@ -116,30 +137,54 @@ test('a cgroup left by a runner killed with -9 is removed by the next run, which
   while (existsSync(`/proc/${gone}`)) gone += 1;
   const stale = join(found.root!, `eventbench-${gone}-1`);
   mkdirSync(stale);
-  t.after(() => { try { rmdirSync(stale); } catch { /* removed */ } });
+  t.after(() => {
+    try {
+      rmdirSync(stale);
+    } catch {
+      /* removed */
+    }
+  });
   const said = removeStaleCgroups(found.root);
-  assert.ok(said.some((l) => l === `removed the cgroup ${stale}, left by eventbench pid ${gone}, which is gone`), said.join('\n'));
+  assert.ok(
+    said.some((l) => l === `removed the cgroup ${stale}, left by eventbench pid ${gone}, which is gone`),
+    said.join('\n'),
+  );
   assert.equal(existsSync(stale), false);
 });
 
-test("the cgroup counts the CPU of every process it ever held, exited ones included, and the periods it throttled; doctor's calibration reads the quota in force", { skip: cgroupSkip }, async (t) => {
+test("the cgroup counts the CPU of every process it ever held, exited ones included, and the periods it throttled; doctor's calibration reads the quota in force", {
+  skip: cgroupSkip,
+}, async (t) => {
   const throttle = createThrottle(0.5);
   t.after(() => throttle.remove());
   const before = throttle.usageS();
-  const noCount = needs('CPU accounting of a cgroup (cpuacct beside cpu v1, or cgroup v2)', before === undefined ? 'this kernel keeps no CPU count for the group' : undefined);
+  const noCount = needs(
+    'CPU accounting of a cgroup (cpuacct beside cpu v1, or cgroup v2)',
+    before === undefined ? 'this kernel keeps no CPU count for the group' : undefined,
+  );
   if (noCount) return t.skip(noCount);
   assert.ok(before !== undefined, 'the group counts its CPU time');
   // Three short-lived busy processes, each gone before we look: a scan of live processes would see nothing.
   for (let i = 0; i < 3; i++) {
-    const p = spawn(process.execPath, ['-e', 'process.stdin.once("data", () => { const t = performance.now(); while (performance.now() - t < 150) {} process.exit(0); })'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    const p = spawn(
+      process.execPath,
+      ['-e', 'process.stdin.once("data", () => { const t = performance.now(); while (performance.now() - t < 150) {} process.exit(0); })'],
+      { stdio: ['pipe', 'ignore', 'ignore'] },
+    );
     throttle.add(p.pid!);
     p.stdin!.write('go\n');
     await new Promise((r) => p.once('exit', r));
   }
   const used = throttle.usageS()! - before;
-  assert.ok(used > 0.2 && used < 2, `the group counted ${used.toFixed(3)} CPU s for three exited processes that spun 0.15 s each (plus their start)`);
+  assert.ok(
+    used > 0.2 && used < 2,
+    `the group counted ${used.toFixed(3)} CPU s for three exited processes that spun 0.15 s each (plus their start)`,
+  );
   const periods = throttle.periods()!;
   assert.ok(periods.throttled > 0 && periods.throttled <= periods.total, `throttled in ${periods.throttled} of ${periods.total} periods`);
   const got = await calibrateThrottle(0.25, 10, '0', 0.5);
-  assert.ok('share' in got && got.share > 0.2 && got.share < 0.3, `a busy loop under a quarter core in 10 ms periods got ${JSON.stringify(got)}`);
+  assert.ok(
+    'share' in got && got.share > 0.2 && got.share < 0.3,
+    `a busy loop under a quarter core in 10 ms periods got ${JSON.stringify(got)}`,
+  );
 });

@@ -14,7 +14,15 @@ import { alive } from '../src/core/proc.js';
 import { Reconnecting, RemoteServerHost } from '../src/host/remote.js';
 import { AgentLinks, parseHostSpec, remoteCommandFor } from '../src/host/link.js';
 import {
-  hostsDown, namespacePids, namespacesUnavailable, ourNamespaces, parseRate, readState, RUNNER_LINK, shaping, STATE_DIR,
+  hostsDown,
+  namespacePids,
+  namespacesUnavailable,
+  ourNamespaces,
+  parseRate,
+  readState,
+  RUNNER_LINK,
+  shaping,
+  STATE_DIR,
 } from '../src/host/namespaces.js';
 import type { LoadResult } from '../src/load/types.js';
 import { cli } from './helpers/cli.js';
@@ -25,16 +33,22 @@ import { OTHER_VERSION, otherVersion } from './helpers/other-version.js';
 import { detectCgroup } from '../src/host/throttle.js';
 import type { Point, RunInfo } from '../src/sweep/schema.js';
 
-
-
 test('host specs, rates and shaping are checked before anything is made', () => {
-  assert.deepEqual(parseHostSpec('ssh://bench@10.0.0.2:2222'),
-    { kind: 'ssh', text: 'ssh://bench@10.0.0.2:2222', host: '10.0.0.2', user: 'bench', port: 2222 });
+  assert.deepEqual(parseHostSpec('ssh://bench@10.0.0.2:2222'), {
+    kind: 'ssh',
+    text: 'ssh://bench@10.0.0.2:2222',
+    host: '10.0.0.2',
+    user: 'bench',
+    port: 2222,
+  });
   assert.deepEqual(parseHostSpec('ssh://[::1]'), { kind: 'ssh', text: 'ssh://[::1]', host: '::1' });
   assert.deepEqual(parseHostSpec('local'), { kind: 'local', text: 'local' });
   for (const bad of ['10.0.0.2', 'http://10.0.0.2', 'ssh://a/b', 'ssh://u:pw@a']) {
-    assert.throws(() => parseHostSpec(bad), (e: Error) => e instanceof UsageError
-      && e.message.startsWith(`--agents: got ${JSON.stringify(bad)}, expected local or ssh://[user@]host[:port]`));
+    assert.throws(
+      () => parseHostSpec(bad),
+      (e: Error) =>
+        e instanceof UsageError && e.message.startsWith(`--agents: got ${JSON.stringify(bad)}, expected local or ssh://[user@]host[:port]`),
+    );
   }
   assert.equal(parseRate('1gbit'), 1e9);
   assert.equal(parseRate('100mbit'), 1e8);
@@ -54,13 +68,17 @@ test('hosts and load --agents refuse bad input with one line each', async () => 
     [['hosts', 'up', '--clients', '0'], /--clients: got 0, the limit is 1 to 16/],
     [['hosts', 'down', '--rate', '1gbit'], /--rate: got "1gbit", belongs to `hosts up`, not `hosts down`/],
     [['hosts', 'up', '--rate', 'fast'], /--rate: got "fast", expected a rate from 1kbit to 100gbit/],
-    [['load', '--agents', 'local,local,local', '-c', '2', 'http://127.0.0.1:9/'],
-      /--agents: got "3 agents", the limit is the load \(-c 2\)/],
+    [
+      ['load', '--agents', 'local,local,local', '-c', '2', 'http://127.0.0.1:9/'],
+      /--agents: got "3 agents", the limit is the load \(-c 2\)/,
+    ],
     [['load', '--agents', 'local', '--engine', 'ab', 'http://127.0.0.1:9/'], /--engine: got "ab", is not available with --agents/],
     [['load', '--agents', 'local', '--rate', '100', 'http://127.0.0.1:9/'], /--rate: got "100", is not available with --agents/],
     [['load', '--remote-eventbench', 'x', 'http://127.0.0.1:9/'], /--remote-eventbench: got "x", belongs to --agents/],
-    [['load', '--agents', 'local,local', '-c', '3', '--workers', '2', 'http://127.0.0.1:9/'],
-      /workers \(--workers\): got 2, the limit with 2 agents is each agent's share of -c \(1\)/],
+    [
+      ['load', '--agents', 'local,local', '-c', '3', '--workers', '2', 'http://127.0.0.1:9/'],
+      /workers \(--workers\): got 2, the limit with 2 agents is each agent's share of -c \(1\)/,
+    ],
   ];
   for (const [args, want] of cases) {
     const r = await cli(args);
@@ -141,7 +159,7 @@ describe('hosts on network namespaces, over SSH', { skip }, () => {
     assert.match(other.stderr, /the hosts are already up with 2 clients, --rate 1gbit; run `eventbench hosts down` first/);
   });
 
-  test('a server in the server host, loaded from two client hosts over SSH; an agent\'s ssh killed mid-load: one line', async () => {
+  test("a server in the server host, loaded from two client hosts over SSH; an agent's ssh killed mid-load: one line", async () => {
     const links = new AgentLinks();
     try {
       const [agent] = await links.open([parseHostSpec(server)]);
@@ -153,14 +171,22 @@ describe('hosts on network namespaces, over SSH', { skip }, () => {
       const s = await host.start(spec);
       assert.ok(s !== 'aborted' && 'id' in s, JSON.stringify(s));
       assert.equal(s.url.startsWith('http://10.208.0.10:'), true);
-      assert.ok(eventbenchInNamespaces(['eb-server']).some((p) => p.includes(' serve events ')), 'the server runs in the server namespace');
+      assert.ok(
+        eventbenchInNamespaces(['eb-server']).some((p) => p.includes(' serve events ')),
+        'the server runs in the server namespace',
+      );
 
       const args = ['load', '--agents', clients.join(','), '-c', '20'];
       const r = await cli([...args, '-n', '6000', '--trim', '500', '--json', s.url], { timeoutMs: 120_000 });
       assert.equal(r.code, 0, r.stderr);
       const result = JSON.parse(r.stdout) as LoadResult;
-      assert.deepEqual(result.agents!.parts.map((p) => [p.host, p.concurrency, p.requests]),
-        [[clients[0], 10, 3000], [clients[1], 10, 3000]]);
+      assert.deepEqual(
+        result.agents!.parts.map((p) => [p.host, p.concurrency, p.requests]),
+        [
+          [clients[0], 10, 3000],
+          [clients[1], 10, 3000],
+        ],
+      );
       assert.equal(result.requestsStarted, 6000);
       assert.equal(result.errors.total, 0);
       assert.ok(result.requests > 3000, `${result.requests} kept`);
@@ -170,96 +196,155 @@ describe('hosts on network namespaces, over SSH', { skip }, () => {
       }
 
       let cliPid = 0;
-      const killed = cli([...args, '-t', '30', s.url], { timeoutMs: 120_000, onSpawn: (c) => { cliPid = c.pid!; } });
+      const killed = cli([...args, '-t', '30', s.url], {
+        timeoutMs: 120_000,
+        onSpawn: (c) => {
+          cliPid = c.pid!;
+        },
+      });
       // Mid-load: the server has closed many connections from each client host (its side holds their TIME-WAIT).
       const port = new URL(s.url).port;
-      const served = (from: string) => execFileSync('ip', ['netns', 'exec', 'eb-server', 'ss', '-Htan', 'state', 'time-wait',
-        'src', `10.208.0.10:${port}`, 'dst', from], { encoding: 'utf8' }).split('\n').filter(Boolean).length;
+      const served = (from: string) =>
+        execFileSync('ip', ['netns', 'exec', 'eb-server', 'ss', '-Htan', 'state', 'time-wait', 'src', `10.208.0.10:${port}`, 'dst', from], {
+          encoding: 'utf8',
+        })
+          .split('\n')
+          .filter(Boolean).length;
       const before = [served('10.208.0.11'), served('10.208.0.12')];
       const loading = () => served('10.208.0.11') > before[0]! + 200 && served('10.208.0.12') > before[1]! + 200;
       assert.ok(await eventually(loading, 60_000), 'both clients loading');
       const ssh = allProcesses().filter((p) => p.ppid === cliPid && p.cmdline.startsWith('ssh ') && p.cmdline.includes('10.208.0.12'));
-      assert.equal(ssh.length, 1, 'the load\'s ssh to client2');
+      assert.equal(ssh.length, 1, "the load's ssh to client2");
       process.kill(ssh[0]!.pid, 'SIGKILL');
       const k = await killed;
       assert.equal(k.code, 1);
-      assert.equal(k.stderr,
-        'eventbench load: ssh://10.208.0.12: the agent stopped before answering load: ssh was killed (SIGKILL); '
-        + 'check that host and run again\n');
+      assert.equal(
+        k.stderr,
+        'eventbench load: ssh://10.208.0.12: the agent stopped before answering load: ssh was killed (SIGKILL); ' +
+          'check that host and run again\n',
+      );
       const inClients = () => eventbenchInNamespaces(['eb-client1', 'eb-client2']);
       assert.ok(await eventually(() => inClients().length === 0, 10_000), `no agent left in the client hosts: ${inClients().join('; ')}`);
       await host.tearDown();
     } finally {
       await links.closeAll();
     }
-    assert.ok(await eventually(() => eventbenchInNamespaces().length === 0, 10_000),
-      `no eventbench left in any namespace: ${eventbenchInNamespaces().join('; ')}`);
+    assert.ok(
+      await eventually(() => eventbenchInNamespaces().length === 0, 10_000),
+      `no eventbench left in any namespace: ${eventbenchInNamespaces().join('; ')}`,
+    );
   });
 
   test('faults over SSH, one line each naming the host: unreachable, no eventbench there', async () => {
-    const unreachable = await cli(['load', '--agents', 'ssh://10.208.0.99', '-c', '1', '-n', '10', 'http://10.208.0.10:9/'],
-      { timeoutMs: 60_000 });
+    const unreachable = await cli(['load', '--agents', 'ssh://10.208.0.99', '-c', '1', '-n', '10', 'http://10.208.0.10:9/'], {
+      timeoutMs: 60_000,
+    });
     assert.equal(unreachable.code, 1);
-    assert.match(unreachable.stderr, new RegExp('^eventbench load: ssh://10\\.208\\.0\\.99: ssh could not connect or log in '
-      + '\\(ssh: connect to host 10\\.208\\.0\\.99 port 22: (No route to host|Connection timed out)\\); check the address'));
-    const missing = await cli(['load', '--agents', clients[0]!, '--remote-eventbench', '/nonexistent/eventbench', '-c', '1', '-n', '10',
-      'http://10.208.0.10:9/'], { timeoutMs: 60_000 });
+    assert.match(
+      unreachable.stderr,
+      new RegExp(
+        '^eventbench load: ssh://10\\.208\\.0\\.99: ssh could not connect or log in ' +
+          '\\(ssh: connect to host 10\\.208\\.0\\.99 port 22: (No route to host|Connection timed out)\\); check the address',
+      ),
+    );
+    const missing = await cli(
+      ['load', '--agents', clients[0]!, '--remote-eventbench', '/nonexistent/eventbench', '-c', '1', '-n', '10', 'http://10.208.0.10:9/'],
+      { timeoutMs: 60_000 },
+    );
     assert.equal(missing.code, 1);
-    assert.match(missing.stderr, new RegExp('^eventbench load: ssh://10\\.208\\.0\\.11: no eventbench there: '
-      + '`/nonexistent/eventbench` was not found '
-      + '\\(.*No such file or directory\\); install eventbench \\S+ there \\(npm install -g eventbench@\\S+\\) or say how to start it'));
+    assert.match(
+      missing.stderr,
+      new RegExp(
+        '^eventbench load: ssh://10\\.208\\.0\\.11: no eventbench there: ' +
+          '`/nonexistent/eventbench` was not found ' +
+          '\\(.*No such file or directory\\); install eventbench \\S+ there \\(npm install -g eventbench@\\S+\\) or say how to start it',
+      ),
+    );
     assert.equal(missing.stderr.trim().split('\n').length, 1);
     assert.deepEqual(eventbenchInNamespaces(), []);
   });
 
-  test('run --server-host in the server namespace over SSH: every server there, throttled there, listening on its address; '
-    + 'its ssh killed mid-point fails that point in one line, the run goes on, and nothing is left in any namespace', async (t) => {
-    const base = mkdtempSync(path.join(os.tmpdir(), 'eventbench-hosts-run-'));
-    t.after(() => rmSync(base, { recursive: true, force: true }));
-    const dir = path.join(base, 'r');
-    let runner = 0;
-    const onSpawn = (c: { pid?: number }) => { runner = c.pid!; };
-    const run = cli([...QUICK, '-t', '1.5', '--server-host', server, '--out', dir], { timeoutMs: 180_000, onSpawn });
-    const children = (needle: string) => allProcesses().filter((p) => p.ppid === runner && p.cmdline.includes(needle));
-    assert.ok(await eventually(() => runner > 0 && children(' load http://10.208.0.10:').length > 0, 90_000), 'a point measuring');
-    const ssh = children('10.208.0.10').filter((p) => p.cmdline.startsWith('ssh '));
-    assert.equal(ssh.length, 1, 'the agent\'s ssh');
-    process.kill(ssh[0]!.pid, 'SIGKILL');
-    const r = await run;
-    assert.equal(r.code, 0, r.stderr);
-    const kept = readFileSync(path.join(dir, 'points.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Point);
-    const failed = kept.filter((p) => p.status === 'failed');
-    assert.equal(failed.length, 1, JSON.stringify(kept.map((p) => [p.server, p.load, p.status, p.reason])));
-    const killed = /^ssh:\/\/10\.208\.0\.10: the agent stopped before answering server\.\w+: ssh was killed \(SIGKILL\); check that/;
-    assert.match(failed[0]!.reason!, killed);
-    const other = kept.filter((p) => p.server !== failed[0]!.server);
-    const at = (p: Point) => [p.load, p.status, new URL(p.result!.url).hostname];
-    assert.deepEqual(other.map(at), [[10, 'ok', '10.208.0.10'], [20, 'ok', '10.208.0.10']]);
-    const info = JSON.parse(readFileSync(path.join(dir, 'run.json'), 'utf8')) as RunInfo;
-    assert.deepEqual(info.hosts!.path, { kind: 'namespaces', mtu: 1500, rate: '1gbit' });
-    assert.deepEqual([info.hosts!.server.host, info.hosts!.server.address], [server, '10.208.0.10']);
-    assert.equal(info.host.throttle.mechanism, detectCgroup().mechanism, 'the server host sees the cgroups this machine has');
-    assert.ok(await eventually(() => eventbenchInNamespaces().length === 0, 10_000), eventbenchInNamespaces().join('; '));
-    assert.deepEqual(orphanCgroups(), [], 'no cgroup left');
-  });
+  test(
+    'run --server-host in the server namespace over SSH: every server there, throttled there, listening on its address; ' +
+      'its ssh killed mid-point fails that point in one line, the run goes on, and nothing is left in any namespace',
+    async (t) => {
+      const base = mkdtempSync(path.join(os.tmpdir(), 'eventbench-hosts-run-'));
+      t.after(() => rmSync(base, { recursive: true, force: true }));
+      const dir = path.join(base, 'r');
+      let runner = 0;
+      const onSpawn = (c: { pid?: number }) => {
+        runner = c.pid!;
+      };
+      const run = cli([...QUICK, '-t', '1.5', '--server-host', server, '--out', dir], { timeoutMs: 180_000, onSpawn });
+      const children = (needle: string) => allProcesses().filter((p) => p.ppid === runner && p.cmdline.includes(needle));
+      assert.ok(await eventually(() => runner > 0 && children(' load http://10.208.0.10:').length > 0, 90_000), 'a point measuring');
+      const ssh = children('10.208.0.10').filter((p) => p.cmdline.startsWith('ssh '));
+      assert.equal(ssh.length, 1, "the agent's ssh");
+      process.kill(ssh[0]!.pid, 'SIGKILL');
+      const r = await run;
+      assert.equal(r.code, 0, r.stderr);
+      const kept = readFileSync(path.join(dir, 'points.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Point);
+      const failed = kept.filter((p) => p.status === 'failed');
+      assert.equal(failed.length, 1, JSON.stringify(kept.map((p) => [p.server, p.load, p.status, p.reason])));
+      const killed = /^ssh:\/\/10\.208\.0\.10: the agent stopped before answering server\.\w+: ssh was killed \(SIGKILL\); check that/;
+      assert.match(failed[0]!.reason!, killed);
+      const other = kept.filter((p) => p.server !== failed[0]!.server);
+      const at = (p: Point) => [p.load, p.status, new URL(p.result!.url).hostname];
+      assert.deepEqual(other.map(at), [
+        [10, 'ok', '10.208.0.10'],
+        [20, 'ok', '10.208.0.10'],
+      ]);
+      const info = JSON.parse(readFileSync(path.join(dir, 'run.json'), 'utf8')) as RunInfo;
+      assert.deepEqual(info.hosts!.path, { kind: 'namespaces', mtu: 1500, rate: '1gbit' });
+      assert.deepEqual([info.hosts!.server.host, info.hosts!.server.address], [server, '10.208.0.10']);
+      assert.equal(info.host.throttle.mechanism, detectCgroup().mechanism, 'the server host sees the cgroups this machine has');
+      assert.ok(await eventually(() => eventbenchInNamespaces().length === 0, 10_000), eventbenchInNamespaces().join('; '));
+      assert.deepEqual(orphanCgroups(), [], 'no cgroup left');
+    },
+  );
 
   test('run --client-hosts over two client namespaces: each point split, one start, merged; the server in the third', async (t) => {
     const base = mkdtempSync(path.join(os.tmpdir(), 'eventbench-hosts-run-'));
     t.after(() => rmSync(base, { recursive: true, force: true }));
     const dir = path.join(base, 'r');
-    const r = await cli([...QUICK, '--servers', 'events', '--server-host', server, '--client-hosts', clients.join(','), '--out', dir],
-      { timeoutMs: 180_000 });
+    const r = await cli([...QUICK, '--servers', 'events', '--server-host', server, '--client-hosts', clients.join(','), '--out', dir], {
+      timeoutMs: 180_000,
+    });
     assert.equal(r.code, 0, r.stderr);
-    const kept = readFileSync(path.join(dir, 'points.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Point);
-    assert.deepEqual(kept.map((p) => [p.load, p.status]), [[10, 'ok'], [20, 'ok']]);
+    const kept = readFileSync(path.join(dir, 'points.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Point);
+    assert.deepEqual(
+      kept.map((p) => [p.load, p.status]),
+      [
+        [10, 'ok'],
+        [20, 'ok'],
+      ],
+    );
     for (const p of kept) {
       const parts = p.result!.agents!.parts;
-      assert.deepEqual(parts.map((a) => [a.host, a.concurrency]), [[clients[0], p.load / 2], [clients[1], p.load / 2]]);
-      assert.ok(parts.every((a) => a.clockBoundMs > 0 && a.clockBoundMs < 50), JSON.stringify(parts.map((a) => a.clockBoundMs)));
+      assert.deepEqual(
+        parts.map((a) => [a.host, a.concurrency]),
+        [
+          [clients[0], p.load / 2],
+          [clients[1], p.load / 2],
+        ],
+      );
+      assert.ok(
+        parts.every((a) => a.clockBoundMs > 0 && a.clockBoundMs < 50),
+        JSON.stringify(parts.map((a) => a.clockBoundMs)),
+      );
       assert.equal(new URL(p.result!.url).hostname, '10.208.0.10');
     }
     const info = JSON.parse(readFileSync(path.join(dir, 'run.json'), 'utf8')) as RunInfo;
-    assert.deepEqual(info.hosts!.clients.map((c) => c.host), clients);
+    assert.deepEqual(
+      info.hosts!.clients.map((c) => c.host),
+      clients,
+    );
     assert.ok(info.hosts!.clients.every((c) => c.clock!.boundMs > 0 && c.clock!.boundMs < 50));
     assert.ok(await eventually(() => eventbenchInNamespaces().length === 0, 10_000), eventbenchInNamespaces().join('; '));
   });
@@ -268,14 +353,19 @@ describe('hosts on network namespaces, over SSH', { skip }, () => {
     const here = await cli(['doctor', '--max-load', '100'], { timeoutMs: 60_000 });
     const there = await cli(['doctor', '--host', server, '--max-load', '100'], { timeoutMs: 60_000 });
     assert.match(there.stdout, /^eventbench doctor on ssh:\/\/10\.208\.0\.10 \(.+, eventbench \S+\):\n/);
-    const cgroup = (out: string) => /^(ok  |warn|FAIL)  cgroup CPU /m.exec(out)?.[1];
+    const cgroup = (out: string) => /^(ok {2}|warn|FAIL) {2}cgroup CPU /m.exec(out)?.[1];
     assert.equal(cgroup(there.stdout), cgroup(here.stdout), there.stdout);
     const other = otherVersion();
     try {
       const r = await cli(['doctor', '--host', server, '--remote-eventbench', other.command], { timeoutMs: 60_000 });
       assert.equal(r.code, 1);
-      assert.match(r.stderr, new RegExp(`^eventbench doctor: ssh://10\\.208\\.0\\.10: runs eventbench ${OTHER_VERSION}, and this is `
-        + 'eventbench \\S+: install \\S+ there \\(npm install -g eventbench@\\S+\\)'));
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `^eventbench doctor: ssh://10\\.208\\.0\\.10: runs eventbench ${OTHER_VERSION}, and this is ` +
+            'eventbench \\S+: install \\S+ there \\(npm install -g eventbench@\\S+\\)',
+        ),
+      );
       assert.equal(r.stderr.trim().split('\n').length, 1);
     } finally {
       other.remove();
@@ -283,8 +373,13 @@ describe('hosts on network namespaces, over SSH', { skip }, () => {
     const out = path.join(os.tmpdir(), `eventbench-never-${process.pid}`);
     const unreachable = await cli([...QUICK, '--server-host', 'ssh://10.208.0.99', '--out', out], { timeoutMs: 60_000 });
     assert.equal(unreachable.code, 1);
-    assert.match(unreachable.stderr.split('\n').filter((l) => !l.startsWith('eventbench run: removed ')).join('\n'),
-      /^eventbench run: ssh:\/\/10\.208\.0\.99: ssh could not connect or log in \(ssh: connect to host 10\.208\.0\.99 port 22: /);
+    assert.match(
+      unreachable.stderr
+        .split('\n')
+        .filter((l) => !l.startsWith('eventbench run: removed '))
+        .join('\n'),
+      /^eventbench run: ssh:\/\/10\.208\.0\.99: ssh could not connect or log in \(ssh: connect to host 10\.208\.0\.99 port 22: /,
+    );
     assert.equal(existsSync(out), false, 'nothing made');
     assert.deepEqual(eventbenchInNamespaces(), []);
   });

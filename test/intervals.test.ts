@@ -41,7 +41,13 @@ test('independent scatter gives a ratio interval around the truth; servers 20% a
 });
 
 test('a series without a positive slope has no interval and no ratio', () => {
-  const flat = LOADS.map((load) => ({ load, byRound: new Map([[1, 5], [2, 5]]) }));
+  const flat = LOADS.map((load) => ({
+    load,
+    byRound: new Map([
+      [1, 5],
+      [2, 5],
+    ]),
+  }));
   assert.equal(slopeInterval(flat), null);
   assert.equal(ratioInterval(flat, series(0.1, [1, 1])), null);
   assert.equal(ratioInterval(series(0.1, [1, 1]), flat), null);
@@ -90,8 +96,9 @@ function simulatedRun(g: () => number, rounds: number, process: number, point: n
     return RUN_LOADS.map((load) => ({
       load,
       // |N(0,1)| < 0.125 one time in ten: that point is flagged.
-      byRound: new Map(factors.flatMap((f, r): [number, number][] => (Math.abs(g()) < 0.125 ? []
-        : [[r + 1, (1 + slope * load) * f * (1 + point * g())]]))),
+      byRound: new Map(
+        factors.flatMap((f, r): [number, number][] => (Math.abs(g()) < 0.125 ? [] : [[r + 1, (1 + slope * load) * f * (1 + point * g())]])),
+      ),
     }));
   };
   return [one(0.2), one(0.1)];
@@ -160,7 +167,10 @@ test('precision: the half-width, and what more rounds would make of it (t and âˆ
 });
 
 test('two points leave no scatter to learn from: no interval ([?]), tied with everything, never a zero width', () => {
-  const two: Series = [{ load: 100, byRound: new Map([[1, 11]]) }, { load: 1000, byRound: new Map([[1, 101]]) }];
+  const two: Series = [
+    { load: 100, byRound: new Map([[1, 11]]) },
+    { load: 1000, byRound: new Map([[1, 101]]) },
+  ];
   const s = slopeInterval(two)!;
   assert.ok(Math.abs(s.value - 0.1) < 1e-9);
   assert.equal(s.lo, 0);

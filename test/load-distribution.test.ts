@@ -14,7 +14,9 @@ const close = (got: number | undefined, want: number, eps = 1e-12) =>
  */
 function closedLoop(perClient: number[], ms = 2): Records {
   const starts: [number, number][] = [];
-  perClient.forEach((n, slot) => { for (let k = 0; k < n; k++) starts.push([k * ms + slot * 1e-3, slot]); });
+  perClient.forEach((n, slot) => {
+    for (let k = 0; k < n; k++) starts.push([k * ms + slot * 1e-3, slot]);
+  });
   starts.sort((a, b) => a[0] - b[0]);
   const r = new Records(Math.max(1, starts.length));
   for (const [t, slot] of starts) {
@@ -73,17 +75,26 @@ test('latency buckets: 20 a decade, counts add when merged, and the CDF is exact
   assert.equal(b.counts.length, 21); // up to bucket 20, which holds 10 ms
   assert.equal(b.counts[0], 3);
   assert.equal(b.counts[20], 1);
-  assert.equal(b.counts.reduce((a, c) => a + c, 0), 4);
+  assert.equal(
+    b.counts.reduce((a, c) => a + c, 0),
+    4,
+  );
   const merged = mergeBuckets([b, latencyBuckets([0.5])!])!;
   assert.equal(merged.first, -7); // log10(0.5)·20 = -6.02: bucket -7
-  assert.equal(merged.counts.reduce((a, c) => a + c, 0), 5);
+  assert.equal(
+    merged.counts.reduce((a, c) => a + c, 0),
+    5,
+  );
   const steps = cdf(merged);
   assert.equal(steps[0]!.share, 0);
   assert.equal(steps.at(-1)!.share, 1);
   // Within 1.122 ms (bucket 0's upper edge): the 0.5 ms request and the three near 1 ms.
   const at = steps.find((s) => Math.abs(s.ms - 10 ** (1 / 20)) < 1e-9)!;
   close(at.share, 4 / 5);
-  assert.ok(steps.every((s, i) => i === 0 || (s.ms > steps[i - 1]!.ms && s.share >= steps[i - 1]!.share)), 'rises left to right');
+  assert.ok(
+    steps.every((s, i) => i === 0 || (s.ms > steps[i - 1]!.ms && s.share >= steps[i - 1]!.share)),
+    'rises left to right',
+  );
   assert.equal(latencyBuckets([]), undefined);
   assert.equal(mergeBuckets([b, { ...b, perDecade: 10 }]), undefined, 'different widths do not merge');
 });

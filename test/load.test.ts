@@ -22,7 +22,14 @@ async function withServer<T>(b: Behaviour, fn: (url: string, connections: () => 
   }
 }
 
-const hasAb = (() => { try { execFileSync('ab', ['-V'], { stdio: 'ignore' }); return true; } catch { return false; } })();
+const hasAb = (() => {
+  try {
+    execFileSync('ab', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 test('makes exactly -n requests, one connection each, over both transports', async () => {
   for (const transport of ['tcp_wrap', 'net'] as const) {
@@ -46,7 +53,10 @@ test('trims by start order: slow first requests are dropped, not the fastest one
   await withServer({ kind: 'ok', slowFirst: 10, slowMs: SLOW_MS }, async (url) => {
     const r = await runLoad({ url, concurrency: 1, requests: 200, trim: 10 });
     assert.equal(r.requests, 180);
-    assert.ok(r.latencyMs.max < SLOW_MS, `max kept latency ${r.latencyMs.max} ms (median ${r.latencyMs.median} ms) should exclude the ${SLOW_MS} ms ramp-up`);
+    assert.ok(
+      r.latencyMs.max < SLOW_MS,
+      `max kept latency ${r.latencyMs.max} ms (median ${r.latencyMs.median} ms) should exclude the ${SLOW_MS} ms ramp-up`,
+    );
   });
   await withServer({ kind: 'ok', slowFirst: 10, slowMs: SLOW_MS }, async (url) => {
     const r = await runLoad({ url, concurrency: 1, requests: 200, trim: 0 });
@@ -145,7 +155,11 @@ test('--workers splits the loop and merges records in start order', async () => 
       assert.equal(lines.length, 402);
       assert.match(lines[0]!, /^index,start_us,/);
       const starts = lines.slice(1).map((l) => Number(l.split(',')[1]));
-      assert.deepEqual(starts, [...starts].sort((a, b) => a - b), 'start order');
+      assert.deepEqual(
+        starts,
+        [...starts].sort((a, b) => a - b),
+        'start order',
+      );
       const slots = new Set(lines.slice(1).map((l) => l.split(',')[9]));
       assert.equal(slots.size, 6);
     } finally {
@@ -179,7 +193,8 @@ test('the CLI: --json schema, text summary, bad input, Ctrl-C keeps the result',
     assert.equal(json.code, 0, json.stderr);
     const r = JSON.parse(json.stdout);
     assert.equal(r.schema, LOAD_SCHEMA);
-    for (const key of ['concurrency', 'requests', 'durationS', 'throughputRps', 'measuredLoad', 'clientCpu', 'errors', 'environment']) assert.ok(key in r, key);
+    for (const key of ['concurrency', 'requests', 'durationS', 'throughputRps', 'measuredLoad', 'clientCpu', 'errors', 'environment'])
+      assert.ok(key in r, key);
     for (const key of ['mean', 'median']) assert.equal(typeof r.latencyMs[key], 'number');
     for (const p of PERCENTILES) assert.equal(typeof r.latencyMs.percentiles[String(p)], 'number');
     for (const key of ['runtime', 'runtimeVersion', 'kernel', 'cpuModel']) assert.ok(r.environment[key], key);
@@ -205,7 +220,12 @@ test('the CLI: --json schema, text summary, bad input, Ctrl-C keeps the result',
     // Interrupt once the run is under way (the CLI's start-up can take a while on a busy machine).
     const run = await cli(['load', '-c', '4', '-t', '30', '--json', url], {
       onSpawn: (child) => {
-        const poll = setInterval(() => { if (connections() >= 20) { clearInterval(poll); child.kill('SIGINT'); } }, 20);
+        const poll = setInterval(() => {
+          if (connections() >= 20) {
+            clearInterval(poll);
+            child.kill('SIGINT');
+          }
+        }, 20);
         child.once('exit', () => clearInterval(poll));
       },
     });
@@ -216,7 +236,9 @@ test('the CLI: --json schema, text summary, bad input, Ctrl-C keeps the result',
   });
 });
 
-test('--engine ab: parses the real ApacheBench into the same schema', { skip: needs('ab (ApacheBench)', hasAb ? undefined : 'no ab on the PATH') }, async () => {
+test('--engine ab: parses the real ApacheBench into the same schema', {
+  skip: needs('ab (ApacheBench)', hasAb ? undefined : 'no ab on the PATH'),
+}, async () => {
   await withServer({ kind: 'ok' }, async (url, connections) => {
     const r = await runLoad({ url, concurrency: 5, requests: 400, engine: 'ab' });
     assert.equal(r.engine, 'ab');
@@ -237,15 +259,29 @@ test('--engine ab: parses the real ApacheBench into the same schema', { skip: ne
 
 test('ab output parsing: failures, non-2xx and the quantile mean', () => {
   const text = [
-    'Document Length:        305 bytes', 'Time taken for tests:   2.000 seconds', 'Complete requests:      1000',
-    'Failed requests:        7', '   (Connect: 1, Receive: 2, Length: 3, Exceptions: 1)', 'Non-2xx responses:      4',
-    'Total transferred:      538000 bytes', 'Requests per second:    500.00 [#/sec] (mean)',
-    'Connection Times (ms)', '              min  mean[+/-sd] median   max', 'Connect:        0    1   0.5      1       3',
-    'Processing:     1    9   2.0      9      20', 'Waiting:        1    8   2.0      8      19', 'Total:          2   10   2.1     10      21',
+    'Document Length:        305 bytes',
+    'Time taken for tests:   2.000 seconds',
+    'Complete requests:      1000',
+    'Failed requests:        7',
+    '   (Connect: 1, Receive: 2, Length: 3, Exceptions: 1)',
+    'Non-2xx responses:      4',
+    'Total transferred:      538000 bytes',
+    'Requests per second:    500.00 [#/sec] (mean)',
+    'Connection Times (ms)',
+    '              min  mean[+/-sd] median   max',
+    'Connect:        0    1   0.5      1       3',
+    'Processing:     1    9   2.0      9      20',
+    'Waiting:        1    8   2.0      8      19',
+    'Total:          2   10   2.1     10      21',
   ].join('\n');
-  const q = parseQuantiles('Percentage served,Time in ms\n' + Array.from({ length: 101 }, (_, p) => `${p},${(p / 10).toFixed(3)}`).join('\n'));
+  const q = parseQuantiles(
+    'Percentage served,Time in ms\n' + Array.from({ length: 101 }, (_, p) => `${p},${(p / 10).toFixed(3)}`).join('\n'),
+  );
   const f = parseAbOutput(text, q);
-  assert.deepEqual([f.errors.connect, f.errors.reset, f.errors.length, f.errors.other, f.errors.status, f.errors.total], [1, 2, 3, 1, 4, 11]);
+  assert.deepEqual(
+    [f.errors.connect, f.errors.reset, f.errors.length, f.errors.other, f.errors.status, f.errors.total],
+    [1, 2, 3, 1, 4, 11],
+  );
   assert.ok(Math.abs(f.latencyMs.mean - 5) < 1e-9, 'mean of a uniform 0..10 ms distribution');
   assert.ok(Math.abs(f.latencyMs.percentiles['99.9']! - 9.99) < 1e-9);
   assert.equal(f.phasesMs.connect.mean, 1);
@@ -254,14 +290,20 @@ test('ab output parsing: failures, non-2xx and the quantile mean', () => {
 
 test('measured load of an ideal closed loop is l, however short the run (no ramp-down bias)', () => {
   // 100 slots, each request 10 ms, each slot restarting at once: exactly 100 in flight from start to end.
-  const L = 100, perSlot = 6, r = new Records(L * perSlot);
+  const L = 100,
+    perSlot = 6,
+    r = new Records(L * perSlot);
   const rows: [number, number][] = [];
   for (let s = 0; s < L; s++) for (let k = 0; k < perSlot; k++) rows.push([s * 0.1 + k * 10, s]);
   rows.sort((a, b) => a[0] - b[0]);
   for (const [start, slot] of rows) {
     const i = r.open(start, slot);
-    r.connected[i] = start + 1; r.firstByte[i] = start + 5; r.end[i] = start + 10;
-    r.status[i] = 200; r.bytes[i] = 400; r.body[i] = 305;
+    r.connected[i] = start + 1;
+    r.firstByte[i] = start + 5;
+    r.end[i] = start + 10;
+    r.status[i] = 200;
+    r.bytes[i] = 400;
+    r.body[i] = 305;
   }
   const f = trimmedFigures(r, L); // trimming l requests at each end covers the ramps of a closed loop
   assert.ok(Math.abs(f.measuredLoad - L) < 0.5, `l_m = ${f.measuredLoad}`);

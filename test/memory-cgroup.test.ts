@@ -6,14 +6,37 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import {
-  createKernelMeter, hostKernel, memoryCgroupParent, parseStat, removeStaleMemoryCgroups, v2Kernel,
+  createKernelMeter,
+  hostKernel,
+  memoryCgroupParent,
+  parseStat,
+  removeStaleMemoryCgroups,
+  v2Kernel,
 } from '../src/host/memory-cgroup.js';
 
 // Lines as a 6.x kernel prints them (cgroup v2 memory.stat; /proc/meminfo), abridged.
-const V2_STAT = ['anon 1204224', 'file 0', 'kernel 2891776', 'kernel_stack 327680', 'pagetables 118784', 'sec_pagetables 0', 'percpu 0',
-  'sock 12288', 'vmalloc 0', 'shmem 0', 'slab 2314352', ''].join('\n');
-const MEMINFO = ['MemTotal:       24683444 kB', 'Slab:             210568 kB', 'SReclaimable:     120000 kB', 'KernelStack:        9360 kB',
-  'PageTables:        12612 kB', ''].join('\n');
+const V2_STAT = [
+  'anon 1204224',
+  'file 0',
+  'kernel 2891776',
+  'kernel_stack 327680',
+  'pagetables 118784',
+  'sec_pagetables 0',
+  'percpu 0',
+  'sock 12288',
+  'vmalloc 0',
+  'shmem 0',
+  'slab 2314352',
+  '',
+].join('\n');
+const MEMINFO = [
+  'MemTotal:       24683444 kB',
+  'Slab:             210568 kB',
+  'SReclaimable:     120000 kB',
+  'KernelStack:        9360 kB',
+  'PageTables:        12612 kB',
+  '',
+].join('\n');
 
 test('cgroup v2 memory.stat: the kernel total (or its parts on a kernel without it) plus socket buffers', () => {
   const withTotal = v2Kernel(parseStat(V2_STAT));
@@ -67,8 +90,13 @@ test("a memory cgroup left by a killed run (its pid gone) is removed by the next
   // Pids never exceed 2^22 on Linux: this owner cannot be alive.
   const stale = path.join(where.parent, 'eventbench-memory-99999999-1');
   mkdirSync(stale);
-  t.after(() => { if (existsSync(stale)) removeStaleMemoryCgroups(); });
+  t.after(() => {
+    if (existsSync(stale)) removeStaleMemoryCgroups();
+  });
   const said = removeStaleMemoryCgroups();
   assert.equal(existsSync(stale), false);
-  assert.ok(said.some((line) => line.includes(stale) && line.includes('99999999')), said.join('\n'));
+  assert.ok(
+    said.some((line) => line.includes(stale) && line.includes('99999999')),
+    said.join('\n'),
+  );
 });

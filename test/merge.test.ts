@@ -30,10 +30,19 @@ function backToBack(fromMs: number, count: number, latencyMs: number): Records {
 function part(host: string, records: Records, offsetMs: number, cpuShare = 0.2): AgentPart {
   const f = trimmedFigures(records, 1, 1);
   const result: LoadResult = {
-    schema: LOAD_SCHEMA, engine: 'eventbench', url: 'http://10.208.0.10:8080/', mode: 'close', concurrency: 1, workers: 1,
-    requestsStarted: records.length, ...resultFields(f), documentBytes: 305,
+    schema: LOAD_SCHEMA,
+    engine: 'eventbench',
+    url: 'http://10.208.0.10:8080/',
+    mode: 'close',
+    concurrency: 1,
+    workers: 1,
+    requestsStarted: records.length,
+    ...resultFields(f),
+    documentBytes: 305,
     clientCpu: { userS: cpuShare, systemS: 0, share: cpuShare },
-    verdict: verdict(1, f.requests, f.measuredLoad, cpuShare, 1), startedAt: '2025-01-02T03:04:05.000Z', environment: environment(),
+    verdict: verdict(1, f.requests, f.measuredLoad, cpuShare, 1),
+    startedAt: '2025-01-02T03:04:05.000Z',
+    environment: environment(),
   };
   const clock = { offsetMs, boundMs: 0.5, rttMs: 1, probes: 8 };
   return { host, hostname: host, share: { concurrency: 1, trim: 1 }, result, records, clock };
@@ -41,16 +50,33 @@ function part(host: string, records: Records, offsetMs: number, cpuShare = 0.2):
 
 test('a load split over agents adds up to exactly l, -n and --trim, and a load under the number of agents is refused', () => {
   const s = splitLoad({ concurrency: 101, requests: 1000, trim: 1000 }, 3);
-  assert.deepEqual(s.map((x) => x.concurrency), [34, 34, 33]);
-  assert.deepEqual(s.map((x) => x.requests), [334, 333, 333]);
-  assert.deepEqual(s.map((x) => x.trim), [334, 333, 333]);
-  assert.deepEqual(splitLoad({ concurrency: 2, trim: 0 }, 2), [{ concurrency: 1, trim: 0 }, { concurrency: 1, trim: 0 }]);
-  assert.throws(() => splitLoad({ concurrency: 2, trim: 10 }, 3), (e: Error) => e instanceof UsageError
-    && e.message === '--agents: got "3 agents", the limit is the load (-c 2): each agent keeps at least one request in flight; '
-      + 'raise -c or list fewer agents');
+  assert.deepEqual(
+    s.map((x) => x.concurrency),
+    [34, 34, 33],
+  );
+  assert.deepEqual(
+    s.map((x) => x.requests),
+    [334, 333, 333],
+  );
+  assert.deepEqual(
+    s.map((x) => x.trim),
+    [334, 333, 333],
+  );
+  assert.deepEqual(splitLoad({ concurrency: 2, trim: 0 }, 2), [
+    { concurrency: 1, trim: 0 },
+    { concurrency: 1, trim: 0 },
+  ]);
+  assert.throws(
+    () => splitLoad({ concurrency: 2, trim: 10 }, 3),
+    (e: Error) =>
+      e instanceof UsageError &&
+      e.message ===
+        '--agents: got "3 agents", the limit is the load (-c 2): each agent keeps at least one request in flight; ' +
+          'raise -c or list fewer agents',
+  );
 });
 
-test('merged: the span every agent covers, on the runner\'s clock, percentiles of the merged set, l_m the sum of the agents\'', () => {
+test("merged: the span every agent covers, on the runner's clock, percentiles of the merged set, l_m the sum of the agents'", () => {
   // Runner's clock: A serves 10 ms requests from 0 (30 of them), B 30 ms requests from 5 (10 of them). B's clock is
   // 500 ms ahead of ours. Each drops its first and last request: A keeps starts 10..280, B 35..245, so the span
   // both cover is 35..245, where A started 21 requests (40..240) and B 8 (35..245).
@@ -59,7 +85,7 @@ test('merged: the span every agent covers, on the runner\'s clock, percentiles o
   const o = { url: 'http://10.208.0.10:8080/', scheduledMs: 0, scheduledAt: 'then', environment: environment() };
   const { result: r, records } = mergeAgentLoads([a, b], o);
   assert.equal(records.length, 40);
-  assert.equal(records.start[1], 5, 'B\'s first request mapped to the runner\'s clock, in start order');
+  assert.equal(records.start[1], 5, "B's first request mapped to the runner's clock, in start order");
   assert.equal(r.concurrency, 2);
   assert.equal(r.requests, 29);
   assert.equal(r.durationS, (275 - 35) / 1000, 'first kept start to last kept end');
@@ -99,15 +125,23 @@ test('merged: any client-bound agent makes the load client-bound, named by its h
 });
 
 test('start spread: flagged over 5% of the kept window, naming the host furthest from the scheduled instant', () => {
-  const agents = [{ host: 'local', startLagMs: 0.2, clockBoundMs: 0.1 }, { host: 'ssh://b', startLagMs: 300, clockBoundMs: 0.5 }];
+  const agents = [
+    { host: 'local', startLagMs: 0.2, clockBoundMs: 0.1 },
+    { host: 'ssh://b', startLagMs: 300, clockBoundMs: 0.5 },
+  ];
   const s = startSpread(agents, 1000);
   assert.ok(Math.abs(s.spreadMs - 300.4) < 1e-9);
   assert.equal(s.limitMs, 50);
   assert.match(s.reason!, /ssh:\/\/b started 300\.0 ms after the scheduled instant \(clock bound ±0\.50 ms\)/);
   assert.equal(startSpread(agents, 10_000).reason, undefined, '300 ms is under 5% of a 10 s window');
   // A wide clock bound alone can make the spread: the starts agree, the clocks are not known well enough.
-  const far = startSpread([{ host: 'local', startLagMs: 0, clockBoundMs: 0 }, { host: 'ssh://far', startLagMs: 1, clockBoundMs: 40 }],
-    1000);
+  const far = startSpread(
+    [
+      { host: 'local', startLagMs: 0, clockBoundMs: 0 },
+      { host: 'ssh://far', startLagMs: 1, clockBoundMs: 40 },
+    ],
+    1000,
+  );
   assert.match(far.reason!, /ssh:\/\/far/);
 });
 
@@ -126,8 +160,11 @@ test('records cross the link exactly: encode, decode', () => {
 test('clock offset: from the probe with the shortest round trip, within half of it', () => {
   // Its clock is 1000 ms ahead of ours. Probes: one delayed 30 ms on the way out, one 40 ms on the way back, one clean.
   const trueOffset = 1000;
-  const probe = (sentMs: number, outMs: number, backMs: number) => (
-    { sentMs, theirMs: sentMs + outMs + trueOffset, receivedMs: sentMs + outMs + backMs });
+  const probe = (sentMs: number, outMs: number, backMs: number) => ({
+    sentMs,
+    theirMs: sentMs + outMs + trueOffset,
+    receivedMs: sentMs + outMs + backMs,
+  });
   const probes = [probe(0, 30.2, 0.2), probe(100, 0.2, 40.2), probe(200, 0.3, 0.1)];
   const o = estimateOffset(probes);
   assert.ok(Math.abs(o.rttMs - 0.4) < 1e-9);

@@ -97,7 +97,10 @@ for (const model of nativeModels) {
     for (const one of many) assert.ok(sameAnswer(model.name, one.bytes, r.get));
 
     // Generous: a cooperative server on a loaded 2-core machine may take seconds to reach its idle reaper.
-    assert.ok(await eventually(() => fdCount(main.pid) === fdsBefore, 10_000), `descriptors: ${fdsBefore} before, ${fdCount(main.pid)} after, 10 s later`);
+    assert.ok(
+      await eventually(() => fdCount(main.pid) === fdsBefore, 10_000),
+      `descriptors: ${fdsBefore} before, ${fdCount(main.pid)} after, 10 s later`,
+    );
     const zombies = () => allProcesses().filter((p) => p.ppid === main.pid && p.state === 'Z');
     assert.ok(await eventually(() => zombies().length === 0), `zombie children: ${zombies().length}`);
 
@@ -115,33 +118,47 @@ test('native servers refuse bad command lines with the flag, the value and the l
 });
 
 function exchangeInPieces(url: string, pieces: string[]): Promise<Buffer> {
-  return import('node:net').then(({ default: net }) => new Promise((resolve, reject) => {
-    const { hostname, port } = new URL(url);
-    const socket = net.connect({ host: hostname, port: Number(port) });
-    const chunks: Buffer[] = [];
-    socket.on('data', (d: Buffer) => chunks.push(d));
-    socket.on('error', reject);
-    socket.on('close', () => resolve(Buffer.concat(chunks)));
-    socket.on('connect', async () => {
-      for (const piece of pieces) {
-        socket.write(piece);
-        await new Promise((r) => setTimeout(r, 30));
-      }
-    });
-  }));
+  return import('node:net').then(
+    ({ default: net }) =>
+      new Promise((resolve, reject) => {
+        const { hostname, port } = new URL(url);
+        const socket = net.connect({ host: hostname, port: Number(port) });
+        const chunks: Buffer[] = [];
+        socket.on('data', (d: Buffer) => chunks.push(d));
+        socket.on('error', reject);
+        socket.on('close', () => resolve(Buffer.concat(chunks)));
+        socket.on('connect', async () => {
+          for (const piece of pieces) {
+            socket.write(piece);
+            await new Promise((r) => setTimeout(r, 30));
+          }
+        });
+      }),
+  );
 }
 
 for (const model of nativeModels) conformance(model.name, { skip: skip.get(model.name) ?? false });
 
 test('a missing compiler or library is named with the Debian package that brings it', async () => {
   const { missing } = await import('../src/servers/native/build.js');
-  const st = { name: 'st', libraries: ['-lst'], needs: { what: 'State Threads (st.h, libst)', header: 'st.h', library: 'st', debianPackage: 'libst-dev' } };
-  assert.match(missing(st, '', true)?.message ?? '', /the C compiler \(cc\) is not available: install it with `sudo apt-get install build-essential`/);
-  assert.match(missing(st, 'st.c:8:10: fatal error: st.h: No such file or directory', false)?.message ?? '', /State Threads .* `sudo apt-get install libst-dev`/);
+  const st = {
+    name: 'st',
+    libraries: ['-lst'],
+    needs: { what: 'State Threads (st.h, libst)', header: 'st.h', library: 'st', debianPackage: 'libst-dev' },
+  };
+  assert.match(
+    missing(st, '', true)?.message ?? '',
+    /the C compiler \(cc\) is not available: install it with `sudo apt-get install build-essential`/,
+  );
+  assert.match(
+    missing(st, 'st.c:8:10: fatal error: st.h: No such file or directory', false)?.message ?? '',
+    /State Threads .* `sudo apt-get install libst-dev`/,
+  );
   assert.match(missing(st, '/usr/bin/ld: cannot find -lst: No such file or directory', false)?.message ?? '', /libst-dev/);
   assert.equal(missing(st, 'st.c:20: error: expected ;', false), undefined, 'a real compile error is not blamed on a package');
   const coro = { name: 'coro', language: 'c++' as const, libraries: [] };
-  const hint = (source: Parameters<typeof missing>[0], compiler: Parameters<typeof missing>[2]) => missing(source, '', compiler)?.message ?? '';
+  const hint = (source: Parameters<typeof missing>[0], compiler: Parameters<typeof missing>[2]) =>
+    missing(source, '', compiler)?.message ?? '';
   assert.match(hint(coro, true), /the C\+\+ compiler \(g\+\+\) is not available: install it with `sudo apt-get install g\+\+`/);
   const go = { name: 'go-raw', language: 'go' as const, libraries: [] };
   assert.match(hint(go, true), /the Go compiler \(go\) is not available: install it with `sudo apt-get install golang-go`/);
@@ -153,8 +170,17 @@ test('a missing compiler or library is named with the Debian package that brings
 
 test('io_uring switched off by sysctl makes native-uring unavailable, naming the switch', async () => {
   const { ioUringAllowed } = await import('../src/servers/native/index.js');
-  assert.deepEqual(ioUringAllowed(() => '0\n'), { ok: true });
-  assert.deepEqual(ioUringAllowed(() => { throw new Error('ENOENT'); }), { ok: true }, 'a kernel without the switch allows it');
+  assert.deepEqual(
+    ioUringAllowed(() => '0\n'),
+    { ok: true },
+  );
+  assert.deepEqual(
+    ioUringAllowed(() => {
+      throw new Error('ENOENT');
+    }),
+    { ok: true },
+    'a kernel without the switch allows it',
+  );
   const off = ioUringAllowed(() => '2\n');
   assert.equal(off.ok, false);
   assert.match(off.ok ? '' : `${off.reason}; ${off.hint}`, /kernel\.io_uring_disabled = 2.*sudo sysctl kernel\.io_uring_disabled=0/);

@@ -22,7 +22,7 @@ test('the geometric mean of per-round ratios with its 95% interval, symmetric in
   const m = logs.reduce((a, b) => a + b) / 5;
   const sd = Math.sqrt(logs.reduce((a, x) => a + (x - m) ** 2, 0) / 4);
   const five = geometricInterval(xs)!;
-  assert.ok(Math.abs(five.hi - Math.exp(m + 2.776 * sd / Math.sqrt(5))) < 1e-12);
+  assert.ok(Math.abs(five.hi - Math.exp(m + (2.776 * sd) / Math.sqrt(5))) < 1e-12);
   assert.deepEqual(geometricInterval([1.3]), { value: 1.3, lo: 0, hi: Infinity }, 'one round: no interval');
   assert.equal(geometricInterval([]), undefined);
   assert.equal(geometricInterval([0, -1, NaN]), undefined, 'only positive ratios count');

@@ -20,22 +20,44 @@ import { hasTaskset } from '../src/host/cpus.js';
 
 function openPoint(server: string, rateFraction: number, p99Ms: number, flagged = false, repeat = 1): OpenPoint {
   const result = {
-    requests: 100, throughputRps: 100 * rateFraction, errors: { total: 0 },
+    requests: 100,
+    throughputRps: 100 * rateFraction,
+    errors: { total: 0 },
     latencyMs: { percentiles: { '50': p99Ms / 2, '99': p99Ms, '99.9': p99Ms * 1.5 } },
     openLoop: { lagMs: { percentiles: { '99': 0.1 } } },
   } as unknown as LoadResult;
   return {
-    schema: OPEN_POINT_SCHEMA, server, family: 'typescript', rateFraction, capacityRps: 1000, rateRps: 1000 * rateFraction, round: repeat,
-    status: 'ok', startedAt: '2025-01-01T00:00:00Z', result, flags: flagged ? [{ kind: 'client-bound', why: 'lag' }] : [],
+    schema: OPEN_POINT_SCHEMA,
+    server,
+    family: 'typescript',
+    rateFraction,
+    capacityRps: 1000,
+    rateRps: 1000 * rateFraction,
+    round: repeat,
+    status: 'ok',
+    startedAt: '2025-01-01T00:00:00Z',
+    result,
+    flags: flagged ? [{ kind: 'client-bound', why: 'lag' }] : [],
   };
 }
 
 test('the knee: the highest rate whose p99 stays under 10× the low-load p99, every lower rate under it too', () => {
   assert.equal(KNEE_FACTOR, 10);
-  const m = openLoopModel([
-    ...[[0.1, 1], [0.5, 1.5], [0.9, 9], [1.1, 30], [1.2, 5]].map(([f, p]) => openPoint('a', f!, p!)),
-    openPoint('b', 0.1, 2), openPoint('b', 0.5, 2, true), openPoint('b', 0.9, 3),
-  ], ['a', 'b'])!;
+  const m = openLoopModel(
+    [
+      ...[
+        [0.1, 1],
+        [0.5, 1.5],
+        [0.9, 9],
+        [1.1, 30],
+        [1.2, 5],
+      ].map(([f, p]) => openPoint('a', f!, p!)),
+      openPoint('b', 0.1, 2),
+      openPoint('b', 0.5, 2, true),
+      openPoint('b', 0.9, 3),
+    ],
+    ['a', 'b'],
+  )!;
   const [a, b] = m.servers;
   assert.equal(a!.lowLoadP99Ms, 1);
   assert.equal(a!.kneeRps, 900, 'past 1.1 (30 ms > 10 ms) the knee is passed, whatever 1.2 shows');
@@ -45,17 +67,31 @@ test('the knee: the highest rate whose p99 stays under 10× the low-load p99, ev
 });
 
 test("the knee's spread: each round's own knee, beside the knee of all rounds together", () => {
-  const m = openLoopModel([
-    ...[[0.1, 1], [0.5, 2], [0.9, 8]].map(([f, p]) => openPoint('a', f!, p!, false, 1)),
-    ...[[0.1, 1], [0.5, 2], [0.9, 14]].map(([f, p]) => openPoint('a', f!, p!, false, 2)),
-  ], ['a'])!;
+  const m = openLoopModel(
+    [
+      ...[
+        [0.1, 1],
+        [0.5, 2],
+        [0.9, 8],
+      ].map(([f, p]) => openPoint('a', f!, p!, false, 1)),
+      ...[
+        [0.1, 1],
+        [0.5, 2],
+        [0.9, 14],
+      ].map(([f, p]) => openPoint('a', f!, p!, false, 2)),
+    ],
+    ['a'],
+  )!;
   const a = m.servers[0]!;
   assert.deepEqual(a.kneeByRound, [0.9, 0.5], 'round 2 passed 10 ms at 0.9');
   assert.equal(a.kneeFraction, 0.5, 'together: p99 11 ms at 0.9, past 10× the low-load 1 ms');
 });
 
 test('--rates without --open-loop, and fractions out of range, are one line each', () => {
-  assert.throws(() => parseRunArgs(['--rates', '0.5']), /^UsageError: --rates: got "0.5", belongs to the open loop; add --open-loop or drop --rates$/);
+  assert.throws(
+    () => parseRunArgs(['--rates', '0.5']),
+    /^UsageError: --rates: got "0.5", belongs to the open loop; add --open-loop or drop --rates$/,
+  );
   assert.throws(() => parseRunArgs(['--open-loop', '--rates', '0.5,20']), /--rates: got 20, the limit is 0.01 to 10/);
   assert.deepEqual(parseRunArgs(['--open-loop', '--rates', '0.9,0.1']).input.openLoop, [0.1, 0.9]);
 });
@@ -63,15 +99,45 @@ test('--rates without --open-loop, and fractions out of range, are one line each
 test('run --open-loop: every server measured at fractions of its own closed-loop capacity; the report draws it', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'eventbench-openrun-'));
   try {
-    const child = spawn(process.execPath, [RUN_CHILD, '--servers', 'tiny', '--loads', '1,4', '--repeat', '1', '-t', '0.3', '--open-loop', '--rates', '0.2,0.6', '--out', dir, '--no-report', '--no-memory'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        RUN_CHILD,
+        '--servers',
+        'tiny',
+        '--loads',
+        '1,4',
+        '--repeat',
+        '1',
+        '-t',
+        '0.3',
+        '--open-loop',
+        '--rates',
+        '0.2,0.6',
+        '--out',
+        dir,
+        '--no-report',
+        '--no-memory',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const code = await new Promise((r) => child.on('exit', r));
     assert.equal(code, 0, stderr);
-    const closed = readFileSync(path.join(dir, 'points.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const closed = readFileSync(path.join(dir, 'points.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const capacity = Math.max(...closed.map((p) => p.result.throughputRps));
-    const open = readFileSync(path.join(dir, OPEN_POINTS_FILE), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as OpenPoint);
-    assert.deepEqual(open.map((p) => p.rateFraction), [0.2, 0.6]);
+    const open = readFileSync(path.join(dir, OPEN_POINTS_FILE), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as OpenPoint);
+    assert.deepEqual(
+      open.map((p) => p.rateFraction),
+      [0.2, 0.6],
+    );
     for (const p of open) {
       assert.equal(p.status, 'ok', p.reason);
       assert.equal(p.capacityRps, capacity);
@@ -89,17 +155,41 @@ test('run --open-loop: every server measured at fractions of its own closed-loop
   }
 });
 
-test('the open loop runs at the throttle period asked for, with the runner pinned to the client cores (regression: issue 17)', { skip: needs('a cgroup CPU quota', detectCgroup().reason) || needs('taskset (util-linux)', hasTaskset() ? undefined : 'taskset is missing') }, async (t) => {
+test('the open loop runs at the throttle period asked for, with the runner pinned to the client cores (regression: issue 17)', {
+  skip:
+    needs('a cgroup CPU quota', detectCgroup().reason) || needs('taskset (util-linux)', hasTaskset() ? undefined : 'taskset is missing'),
+}, async (t) => {
   const base = mkdtempSync(path.join(os.tmpdir(), 'eventbench-openpin-'));
   t.after(() => rmSync(base, { recursive: true, force: true }));
   const hosts = localHosts();
   const before = allowedList();
   const seen: { phase: string; quota?: { quotaUs: number; periodUs: number }; cpus: string }[] = [];
   const out = await runExperiment({
-    input: { servers: ['tiny'], loads: [2, 4], rounds: 1, durationS: 0.3, serverCpus: '0', clientCpus: '1', serverCpuShare: 0.5, throttlePeriodMs: 20, openLoop: [0.3], memory: false },
-    out: path.join(base, 'r'), catalog: testCatalog, trial: testTrial, hosts,
+    input: {
+      servers: ['tiny'],
+      loads: [2, 4],
+      rounds: 1,
+      durationS: 0.3,
+      serverCpus: '0',
+      clientCpus: '1',
+      serverCpuShare: 0.5,
+      throttlePeriodMs: 20,
+      openLoop: [0.3],
+      memory: false,
+    },
+    out: path.join(base, 'r'),
+    catalog: testCatalog,
+    trial: testTrial,
+    hosts,
     // Read while each point runs: the cgroup the server is in, and this process's own affinity (the runner's warm-ups).
-    onEvent: (e) => { if (e.type === 'point-start') seen.push({ phase: e.phase, cpus: allowedList(), ...(hosts.server.cgroupPath ? { quota: readQuota(hosts.server.cgroupPath) } : {}) }); },
+    onEvent: (e) => {
+      if (e.type === 'point-start')
+        seen.push({
+          phase: e.phase,
+          cpus: allowedList(),
+          ...(hosts.server.cgroupPath ? { quota: readQuota(hosts.server.cgroupPath) } : {}),
+        });
+    },
   });
   assert.equal(out.interrupted, false);
   assert.equal(out.openPoints.length, 1);
@@ -109,7 +199,7 @@ test('the open loop runs at the throttle period asked for, with the runner pinne
     assert.deepEqual(s.quota, { quotaUs: 10_000, periodUs: 20_000 }, `${s.phase}: half a core in 20 ms periods, as asked`);
     assert.equal(s.cpus, '1', `${s.phase}: the runner is pinned to the client core`);
   }
-  assert.equal(allowedList(), before, 'the runner\'s affinity is restored after the run');
+  assert.equal(allowedList(), before, "the runner's affinity is restored after the run");
   assert.equal(hosts.server.cgroupPath, undefined, 'the cgroup is removed');
 });
 

@@ -1,18 +1,33 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  resolvePlan, pointTrim, planSweeps, roundOrder, pointDurationS, RUN_DEFAULTS, QUICK_DEFAULTS, SHARPEN_DEFAULTS, maxLoadHere,
+  resolvePlan,
+  pointTrim,
+  planSweeps,
+  roundOrder,
+  pointDurationS,
+  RUN_DEFAULTS,
+  QUICK_DEFAULTS,
+  SHARPEN_DEFAULTS,
+  maxLoadHere,
 } from '../src/sweep/plan.js';
 import type { ServerModel } from '../src/servers/registry.js';
 import { testCatalog } from './helpers/runner.js';
 
-const missing: ServerModel = { ...testCatalog[0]!, name: 'absent', available: async () => ({ ok: false, reason: 'absent is not installed', hint: 'apt-get install absent' }) };
+const missing: ServerModel = {
+  ...testCatalog[0]!,
+  name: 'absent',
+  available: async () => ({ ok: false, reason: 'absent is not installed', hint: 'apt-get install absent' }),
+};
 const catalog = [...testCatalog, missing];
 const plan = (input: Parameters<typeof resolvePlan>[0]) => resolvePlan(input, undefined, catalog);
 
 test('defaults: every model that can run, the paper range in three loads, three rounds, skipped ones said why', async () => {
   const r = await plan({});
-  assert.deepEqual(r.plan.servers, testCatalog.map((m) => m.name));
+  assert.deepEqual(
+    r.plan.servers,
+    testCatalog.map((m) => m.name),
+  );
   assert.deepEqual(r.skipped, [{ server: 'absent', reason: 'absent is not installed (apt-get install absent)' }]);
   assert.ok(r.plan.loads.length >= 3 && r.plan.loads.length <= 12);
   assert.equal(r.plan.rounds, 3);
@@ -53,7 +68,7 @@ test('the default plan asks ±10% of every ratio within 10 minutes; --repeat and
   const d = (await plan({})).plan;
   assert.equal(d.precision, SHARPEN_DEFAULTS.precision);
   assert.equal(d.budgetS, SHARPEN_DEFAULTS.budgetS);
-  assert.equal(d.reference, undefined, 'the report\'s own default unless asked');
+  assert.equal(d.reference, undefined, "the report's own default unless asked");
   for (const fixed of [{ rounds: 3 }, { quick: true }]) {
     const p = (await plan(fixed)).plan;
     assert.equal(p.precision, undefined, JSON.stringify(fixed));
@@ -76,19 +91,33 @@ test('bad --precision, --budget and --reference are refused with one line each',
     [['--budget', '2d'], /^--budget: got "2d", expected a time such as 90s/],
   ];
   for (const [argv, message] of cases) assert.throws(() => parseRunArgs(argv), { code: 'EB_USAGE', message }, argv.join(' '));
-  for (const [raw, share] of [['5%', 0.05], ['0.05', 0.05], ['12.5%', 0.125]] as const) {
+  for (const [raw, share] of [
+    ['5%', 0.05],
+    ['0.05', 0.05],
+    ['12.5%', 0.125],
+  ] as const) {
     assert.equal(parseRunArgs(['--precision', raw]).input.precision, share);
   }
-  for (const [raw, s] of [['90s', 90], ['10m', 600], ['1h', 3600], ['45', 45], ['1.5m', 90]] as const) {
+  for (const [raw, s] of [
+    ['90s', 90],
+    ['10m', 600],
+    ['1h', 3600],
+    ['45', 45],
+    ['1.5m', 90],
+  ] as const) {
     assert.equal(parseRunArgs(['--budget', raw]).input.budgetS, s);
   }
   // The library checks the same ranges for callers that skip the command line.
   await assert.rejects(plan({ precision: 2 }), { code: 'EB_USAGE', message: /^--precision: got 2, the limit is 0\.01 to 1$/ });
   await assert.rejects(plan({ budgetS: 0 }), { code: 'EB_USAGE', message: /^--budget: got 0, the limit is 1 to 86400$/ });
-  await assert.rejects(plan({ servers: ['tiny'], reference: 'tiny-tree' }),
-    { code: 'EB_USAGE', message: /^--reference: got "tiny-tree", is not a server of this run; expected one of tiny; add it to --servers/ });
-  await assert.rejects(plan({ reference: 'absent' }),
-    { code: 'EB_USAGE', message: /^--reference: got "absent", cannot run here: absent is not installed \(apt-get install absent\);/ });
+  await assert.rejects(plan({ servers: ['tiny'], reference: 'tiny-tree' }), {
+    code: 'EB_USAGE',
+    message: /^--reference: got "tiny-tree", is not a server of this run; expected one of tiny; add it to --servers/,
+  });
+  await assert.rejects(plan({ reference: 'absent' }), {
+    code: 'EB_USAGE',
+    message: /^--reference: got "absent", cannot run here: absent is not installed \(apt-get install absent\);/,
+  });
 });
 
 test('sharing a CPU between server and client is allowed with a warning', async () => {
@@ -132,7 +161,10 @@ test('rounds: every server once per round, in an order shuffled per round and re
 
 test('--resume refuses the flags it does not take, naming each as typed (regression: -n 5 was silently ignored)', async () => {
   const { parseRunArgs } = await import('../src/cli/commands/run.js');
-  assert.throws(() => parseRunArgs(['--resume', 'r', '-n', '5', '--loads', '1,2']), { code: 'EB_USAGE', message: /^--resume: got "r", takes its plan from the folder, so it refuses --requests \(-n\), --loads; drop them/ });
+  assert.throws(() => parseRunArgs(['--resume', 'r', '-n', '5', '--loads', '1,2']), {
+    code: 'EB_USAGE',
+    message: /^--resume: got "r", takes its plan from the folder, so it refuses --requests \(-n\), --loads; drop them/,
+  });
   assert.deepEqual(parseRunArgs(['--resume', 'r', '--no-report']), { input: { quick: false }, resume: 'r', report: false, user: [] });
   // Ranges are the plan's: the command line checks only the form.
   assert.throws(() => parseRunArgs(['--backlog', 'x']), { code: 'EB_USAGE', message: /--backlog: got "x", expected a whole number/ });

@@ -27,10 +27,19 @@ function flood(port: number, clients: number, cap: number): { stop(): void; open
     sockets.add(c);
     c.on('error', () => {});
     c.on('data', () => {});
-    c.on('close', () => { sockets.delete(c); open(); });
+    c.on('close', () => {
+      sockets.delete(c);
+      open();
+    });
   };
   for (let i = 0; i < clients; i++) open();
-  return { stop() { stopped = true; for (const c of sockets) c.destroy(); }, opened: () => opened };
+  return {
+    stop() {
+      stopped = true;
+      for (const c of sockets) c.destroy();
+    },
+    opened: () => opened,
+  };
 }
 
 const skip = await needsModel(processes);
@@ -54,8 +63,14 @@ test('processes under a flood of connections: SIGTERM ends every child within th
   const warnings = await host.stop(started.id);
   const tookMs = performance.now() - t0;
   load.stop();
-  t.diagnostic(`throttle ${setUp.throttle.mechanism}; ${tree.length} processes, ${load.opened()} connections; ${tookMs.toFixed(0)} ms to stop`);
+  t.diagnostic(
+    `throttle ${setUp.throttle.mechanism}; ${tree.length} processes, ${load.opened()} connections; ${tookMs.toFixed(0)} ms to stop`,
+  );
   assert.deepEqual(warnings, [], 'nothing was left for the runner to kill');
   assert.ok(tookMs < STOP_GRACE_MS, `stopped in ${tookMs.toFixed(0)} ms, within the runner's grace of ${STOP_GRACE_MS} ms`);
-  assert.deepEqual(tree.filter((pid) => alive(pid)), [], 'every process of its tree is gone');
+  assert.deepEqual(
+    tree.filter((pid) => alive(pid)),
+    [],
+    'every process of its tree is gone',
+  );
 });

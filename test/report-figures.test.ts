@@ -14,7 +14,11 @@ const LOADS = [100, 200, 300, 400];
 
 async function failingRun(t: { after(fn: () => Promise<void>): void }) {
   const points: Point[] = [];
-  for (const [s, slope] of [['native-epoll', 0.05], ['nginx', 0.06], ['events', 0.1]] as const) {
+  for (const [s, slope] of [
+    ['native-epoll', 0.05],
+    ['nginx', 0.06],
+    ['events', 0.1],
+  ] as const) {
     for (const load of LOADS) points.push(point({ server: s, family: 'native', load, meanLatencyMs: 1 + slope * load }));
   }
   // threads: 10 responses all started at once at l=100 (no rate), every request timed out at l=200, died at l=300.
@@ -30,7 +34,8 @@ async function failingRun(t: { after(fn: () => Promise<void>): void }) {
 /** The values a figure's layers draw for one server (by its legend key's start). */
 function drawn(figure: ReturnType<typeof figures>[number], server: string): { load: number; y: number | null }[] {
   const layers = (figure.spec as unknown as { layer: { data?: { values?: Record<string, unknown>[] } }[] }).layer;
-  return layers.flatMap((l) => l.data?.values ?? [])
+  return layers
+    .flatMap((l) => l.data?.values ?? [])
     .filter((v) => typeof v.key === 'string' && (v.key === server || v.key.startsWith(`${server}:`)))
     .map((v) => ({ load: v.load as number, y: (v.y ?? v.lo ?? null) as number | null }));
 }
@@ -38,8 +43,14 @@ function drawn(figure: ReturnType<typeof figures>[number], server: string): { lo
 test('a failing server draws no zero: no value at the loads it failed or served nothing, none where it had no rate', async (t) => {
   const model = await failingRun(t);
   const threads = model.servers.find((s) => s.server === 'threads')!;
-  assert.deepEqual(threads.loads.map((lp) => [lp.load, lp.throughputRps]), [[100, null]]);
-  assert.deepEqual(threads.notMeasured, [{ load: 200, why: 'served nothing' }, { load: 300, why: 'failed' }]);
+  assert.deepEqual(
+    threads.loads.map((lp) => [lp.load, lp.throughputRps]),
+    [[100, null]],
+  );
+  assert.deepEqual(threads.notMeasured, [
+    { load: 200, why: 'served nothing' },
+    { load: 300, why: 'failed' },
+  ]);
   assert.equal(threads.errors, 200, 'the timeouts of the point that served nothing still count');
 
   const byName = new Map(figures(model).map((f) => [f.name, f]));
@@ -58,7 +69,10 @@ test('a failing server draws no zero: no value at the loads it failed or served 
   assert.match(byName.get('fig3-throughput')!.caption, /threads at l=100 \(too few responses for a rate/);
   assert.match(glance(model).join('\n'), /Served nothing \(no value, drawn nowhere\): threads at l=200/);
   const row = rankingTable(model).rows.find((r) => r.some((c) => c.text === 'threads'))!;
-  assert.ok(row.some((c) => /served-nothing/.test(c.text)), 'the flag is in the ranking');
+  assert.ok(
+    row.some((c) => /served-nothing/.test(c.text)),
+    'the flag is in the ranking',
+  );
 });
 
 test('a tail of seconds does not flatten the p99 figure: its axis stops and the servers above are named', async (t) => {

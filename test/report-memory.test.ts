@@ -15,20 +15,36 @@ const hostWide = (source: KernelSource) => (source === 'host' ? { hostWide: 'no 
 /** A server measured at 0..3000 connections costing `user` and `kernel` bytes each (no kernel: a /1 server). */
 function server(name: string, user: number, kernel?: { bytes: number; source: KernelSource }): MemoryServer {
   const levels: MemoryLevel[] = [0, 1000, 2000, 3000].map((connections) => ({
-    connections, memoryBytes: 4e6 + user * connections, measure: 'rss', processes: 1, threads: 1, settled: true,
+    connections,
+    memoryBytes: 4e6 + user * connections,
+    measure: 'rss',
+    processes: 1,
+    threads: 1,
+    settled: true,
     ...(kernel ? { kernel: { bytes: 1e5 + kernel.bytes * connections, parts: {} } } : {}),
   }));
   const fit = (slope: number, intercept: number) => ({ bytesPerConnection: slope, interceptBytes: intercept, r: 1, n: 4 });
   return {
-    server: name, family: 'native', status: 'ok', levels, measurable: true, fit: fit(user, 4e6),
+    server: name,
+    family: 'native',
+    status: 'ok',
+    levels,
+    measurable: true,
+    fit: fit(user, 4e6),
     ...(kernel ? { kernel: { source: kernel.source, ...hostWide(kernel.source), measurable: true, fit: fit(kernel.bytes, 1e5) } } : {}),
   };
 }
 
 function run(schema: MemoryRun['schema'], servers: MemoryServer[]): MemoryRun {
   return {
-    schema, startedAt: '2026-01-02T03:04:05.000Z', environment: { kernel: '6.18', cpuModel: 'test cpu' } as MemoryRun['environment'],
-    levels: [0, 1000, 2000, 3000], budgetBytes: 2 ** 30, idleTimeoutS: 3600, quick: false, servers,
+    schema,
+    startedAt: '2026-01-02T03:04:05.000Z',
+    environment: { kernel: '6.18', cpuModel: 'test cpu' } as MemoryRun['environment'],
+    levels: [0, 1000, 2000, 3000],
+    budgetBytes: 2 ** 30,
+    idleTimeoutS: 3600,
+    quick: false,
+    servers,
   };
 }
 
@@ -47,7 +63,8 @@ test('the kernel column sits beside user space, with the sum, and the claim is r
 
 test('a host-wide kernel figure is shown and flagged, but never added to the user-space one', () => {
   const r = run(MEMORY_SCHEMA, [
-    server('native-epoll', 8270, { bytes: 7000, source: 'host' }), server('native-pthreads', 12574, { bytes: 30000, source: 'host' }),
+    server('native-epoll', 8270, { bytes: 7000, source: 'host' }),
+    server('native-pthreads', 12574, { bytes: 30000, source: 'host' }),
   ]);
   const md = memoryMarkdown(r);
   assert.match(md, /\| 6\.8 KiB \(r 1\.000, host-wide\) \| — \|/);
@@ -64,5 +81,8 @@ test('a run stored before the kernel was measured (eventbench.memory/1) is still
   assert.match(md, /\| events \| events \| 3\.6 KiB \| 1\.000 \| — \| — \|/);
   assert.doesNotMatch(md, /The kernel's memory/);
   writeFileSync(path.join(dir, MEMORY_FILE), JSON.stringify({ ...run(MEMORY_SCHEMA, []), schema: 'eventbench.memory/9' }));
-  assert.throws(() => readMemoryRun(dir), /schema is "eventbench\.memory\/9", this eventbench reads "eventbench\.memory\/2" and "eventbench\.memory\/1"/);
+  assert.throws(
+    () => readMemoryRun(dir),
+    /schema is "eventbench\.memory\/9", this eventbench reads "eventbench\.memory\/2" and "eventbench\.memory\/1"/,
+  );
 });

@@ -58,12 +58,15 @@ test('no line from fewer than two distinct loads; no r when y is flat', () => {
   assert.throws(() => fitLine([1, 2], [1]), RangeError);
 });
 
-test('the model fits each server, applies Little\'s law, leaves client-bound points out and ranks by slope', async (t) => {
+test("the model fits each server, applies Little's law, leaves client-bound points out and ranks by slope", async (t) => {
   const { run, points } = exactRun();
   const dir = await writeRun(run, points);
   t.after(() => rm(dir, { recursive: true, force: true }));
   const model = buildModel(readReportRun(dir));
-  assert.deepEqual(model.servers.map((s) => s.server), ['native-st', 'lighttpd', 'threads']);
+  assert.deepEqual(
+    model.servers.map((s) => s.server),
+    ['native-st', 'lighttpd', 'threads'],
+  );
   const [st, , threads] = model.servers;
   close(st!.latencyFit!.slope, 0.2);
   close(st!.latencyFit!.intercept, 1);
@@ -71,8 +74,19 @@ test('the model fits each server, applies Little\'s law, leaves client-bound poi
   close(threads!.latencyFit!.slope, 0.5);
   close(threads!.latencyFit!.intercept, 0);
   assert.equal(threads!.latencyFit!.n, 3);
-  assert.deepEqual(threads!.loads.map((lp) => [lp.load, lp.clientBound, lp.inFit]), [[100, false, true], [200, false, true], [300, false, true], [400, true, false]]);
-  assert.deepEqual(threads!.flags.map((f) => f.kind), ['client-bound']);
+  assert.deepEqual(
+    threads!.loads.map((lp) => [lp.load, lp.clientBound, lp.inFit]),
+    [
+      [100, false, true],
+      [200, false, true],
+      [300, false, true],
+      [400, true, false],
+    ],
+  );
+  assert.deepEqual(
+    threads!.flags.map((f) => f.kind),
+    ['client-bound'],
+  );
   assert.equal(threads!.errors, 40);
   assert.equal(model.reference.server, 'lighttpd');
   assert.equal(model.run.state, 'finished');
@@ -84,7 +98,9 @@ test('the model fits each server, applies Little\'s law, leaves client-bound poi
 
 test('without lighttpd the reference falls back to the fastest event server, and says so', async (t) => {
   const { run, points } = exactRun(false);
-  points.push(...[100, 200, 300].map((l) => point({ server: 'nginx', family: 'production', paperRow: 'thttpd', load: l, meanLatencyMs: 0.4 * l })));
+  points.push(
+    ...[100, 200, 300].map((l) => point({ server: 'nginx', family: 'production', paperRow: 'thttpd', load: l, meanLatencyMs: 0.4 * l })),
+  );
   const dir = await writeRun(run, points);
   t.after(() => rm(dir, { recursive: true, force: true }));
   const model = buildModel(readReportRun(dir));
@@ -126,20 +142,34 @@ test('damaged, foreign or empty folders are refused with one clear message', asy
   const good = JSON.stringify(points[0]);
   const cases: [string, string, RegExp][] = [
     ['a bad line before the last', `${good}\n{"schema":\n${good}\n`, /line 2 is not valid JSON; only the last line may be incomplete/],
-    ['another point schema', `${JSON.stringify({ ...points[0], schema: 'eventbench.point/9' })}\n`, /line 1: schema is "eventbench\.point\/9", this eventbench reads "eventbench\.point\/2" and "eventbench\.point\/1"/],
+    [
+      'another point schema',
+      `${JSON.stringify({ ...points[0], schema: 'eventbench.point/9' })}\n`,
+      /line 1: schema is "eventbench\.point\/9", this eventbench reads "eventbench\.point\/2" and "eventbench\.point\/1"/,
+    ],
     ['no points yet', '', /holds no results yet/],
   ];
   for (const [name, text, message] of cases) {
     const dir = await writeRun(run, []);
     t.after(() => rm(dir, { recursive: true, force: true }));
     await writeFile(path.join(dir, POINTS_FILE), text);
-    assert.throws(() => readReportRun(dir), (err: unknown) => err instanceof ResultsError && err.code === 'EB_RESULTS' && message.test(err.message), name);
+    assert.throws(
+      () => readReportRun(dir),
+      (err: unknown) => err instanceof ResultsError && err.code === 'EB_RESULTS' && message.test(err.message),
+      name,
+    );
   }
   const foreign = await writeRun({ ...runInfo(['x'], [1]), schema: 'eventbench.run/0' as never }, points);
   t.after(() => rm(foreign, { recursive: true, force: true }));
   const reads = 'this eventbench reads "eventbench.run/3" and "eventbench.run/2" and "eventbench.run/1"';
-  assert.throws(() => readReportRun(foreign), (e: Error) => e.message.includes(`schema is "eventbench.run/0", ${reads}`));
-  assert.throws(() => readReportRun(path.join(foreign, 'nope')), (err: unknown) => (err as { code?: string }).code === 'EB_USAGE');
+  assert.throws(
+    () => readReportRun(foreign),
+    (e: Error) => e.message.includes(`schema is "eventbench.run/0", ${reads}`),
+  );
+  assert.throws(
+    () => readReportRun(path.join(foreign, 'nope')),
+    (err: unknown) => (err as { code?: string }).code === 'EB_USAGE',
+  );
 });
 
 test('a slope that is not positive is flagged and not ranked; a fit on two loads is flagged', async (t) => {
@@ -157,9 +187,15 @@ test('a slope that is not positive is flagged and not ranked; a fit on two loads
   const dir = await writeRun(runInfo(['two-points', 'steady', 'rising-two'], loads), points);
   t.after(() => rm(dir, { recursive: true, force: true }));
   const model = buildModel(readReportRun(dir));
-  assert.deepEqual(model.servers.map((s) => s.server), ['steady', 'rising-two', 'two-points']);
+  assert.deepEqual(
+    model.servers.map((s) => s.server),
+    ['steady', 'rising-two', 'two-points'],
+  );
   const falling = model.servers.find((s) => s.server === 'two-points')!;
-  assert.ok(falling.flags.some((f) => f.kind === 'fit' && /not positive: not ranked/.test(f.text)), JSON.stringify(falling.flags));
+  assert.ok(
+    falling.flags.some((f) => f.kind === 'fit' && /not positive: not ranked/.test(f.text)),
+    JSON.stringify(falling.flags),
+  );
   const rising = model.servers.find((s) => s.server === 'rising-two')!;
   assert.ok(rising.flags.some((f) => f.kind === 'fit' && /2 loads only/.test(f.text)));
   assert.doesNotMatch(glance(model).join('\n'), /(Fastest|Slowest): two-points/);
@@ -203,9 +239,15 @@ test("the runner's view: every server's ratio half-width to the reference from t
   const late = (load: number) => point({ server: 'late', family: 'typescript', load, round: 1, meanLatencyMs: 1 + 0.15 * load });
   points.push(...[10, 100, 250].map(late));
   const got = ratioPrecision(points, info.plan, 'lighttpd');
-  assert.deepEqual(got.map((p) => p.server), ['late', 'wobbly', 'flagged', 'steady']);
+  assert.deepEqual(
+    got.map((p) => p.server),
+    ['late', 'wobbly', 'flagged', 'steady'],
+  );
   assert.equal(got[0]!.halfWidth, Infinity);
-  assert.deepEqual(got.map((p) => p.rounds), [1, 3, 3, 3]);
+  assert.deepEqual(
+    got.map((p) => p.rounds),
+    [1, 3, 3, 3],
+  );
   assert.ok(got[1]!.halfWidth! > 0.2 && got[3]!.halfWidth! < 0.05, JSON.stringify(got.map((p) => p.halfWidth)));
   // The same intervals as the report's, flagged points left out alike.
   const model = buildModel(stored);

@@ -17,60 +17,79 @@ async function exactModel(t: { after(fn: () => Promise<void>): void }) {
 
 test('the ranking table in Markdown, exactly', async (t) => {
   const { model } = await exactModel(t);
-  assert.equal(markdownTable(rankingTable(model)), [
-    '| # | server | model | slope ms/client | implied req/s | ÷ lighttpd | r | fairness at l=400 | errors | flags |',
-    '| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
-    '| 1 | native-st | native · ST (user threads) | 0.200 | 5,000 | 0.80 | 1.0000 | 0.999 (l=300) | 0 | — |',
-    '| 2 | lighttpd | production · lighttpd (events) | 0.250 | 4,000 | 1.00 | 1.0000 | 0.999 (l=300) | 0 | — |',
-    '| 3 | threads | typescript · NPTL (kernel threads) | 0.500 | 2,000 | 2.00 | 1.0000 | 0.999 | 40 (0.05%) | client-bound |',
-  ].join('\n'));
+  assert.equal(
+    markdownTable(rankingTable(model)),
+    [
+      '| # | server | model | slope ms/client | implied req/s | ÷ lighttpd | r | fairness at l=400 | errors | flags |',
+      '| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+      '| 1 | native-st | native · ST (user threads) | 0.200 | 5,000 | 0.80 | 1.0000 | 0.999 (l=300) | 0 | — |',
+      '| 2 | lighttpd | production · lighttpd (events) | 0.250 | 4,000 | 1.00 | 1.0000 | 0.999 (l=300) | 0 | — |',
+      '| 3 | threads | typescript · NPTL (kernel threads) | 0.500 | 2,000 | 2.00 | 1.0000 | 0.999 | 40 (0.05%) | client-bound |',
+    ].join('\n'),
+  );
 });
 
 test('today against the paper in Markdown, exactly', async (t) => {
   const { model } = await exactModel(t);
-  assert.equal(markdownTable(paperTable(model)), [
-    '| paper row | paper ms/client (600 MHz) | paper ÷ lighttpd | rank then | ours | ours ms/client | ours ÷ lighttpd [95%] | rank now |',
-    '| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |',
-    '| ST | 0.158 | 0.65 | 1 | native-st | 0.200 | 0.80 | 1 |',
-    '| CPC | 0.197 | 0.81 | 2 | — | — | — | — |',
-    '| lighttpd | 0.242 | 1.00 | 3 | lighttpd | 0.250 | 1.00 | 2 |',
-    '| Pth | 0.273 | 1.13 | 4 | — | — | — | — |',
-    '| Polipo | 0.273 | 1.13 | 4 | — | — | — | — |',
-    '| NPTL | 0.281 | 1.16 | 6 | threads | 0.500 | 2.00 | 3 |',
-    '| thttpd | 0.323 | 1.33 | 7 | — | — | — | — |',
-    '| Apache | 0.520 | 2.15 | 8 | — | — | — | — |',
-    '| fork | 0.705 | 2.91 | 9 | — | — | — | — |',
-  ].join('\n'));
+  assert.equal(
+    markdownTable(paperTable(model)),
+    [
+      '| paper row | paper ms/client (600 MHz) | paper ÷ lighttpd | rank then | ours | ours ms/client | ours ÷ lighttpd [95%] | rank now |',
+      '| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |',
+      '| ST | 0.158 | 0.65 | 1 | native-st | 0.200 | 0.80 | 1 |',
+      '| CPC | 0.197 | 0.81 | 2 | — | — | — | — |',
+      '| lighttpd | 0.242 | 1.00 | 3 | lighttpd | 0.250 | 1.00 | 2 |',
+      '| Pth | 0.273 | 1.13 | 4 | — | — | — | — |',
+      '| Polipo | 0.273 | 1.13 | 4 | — | — | — | — |',
+      '| NPTL | 0.281 | 1.16 | 6 | threads | 0.500 | 2.00 | 3 |',
+      '| thttpd | 0.323 | 1.33 | 7 | — | — | — | — |',
+      '| Apache | 0.520 | 2.15 | 8 | — | — | — | — |',
+      '| fork | 0.705 | 2.91 | 9 | — | — | — | — |',
+    ].join('\n'),
+  );
 });
 
 test('the CSV tables, exactly', async (t) => {
   const { model } = await exactModel(t);
-  assert.equal(renderCsv(model, 'ranking'), [
-    'rank,group,server,model,slope_ms_per_client,implied_rps,ratio,ratio_low,ratio_high,slope_low,slope_high,tied_with,r,jain_index,slowest_client_share,fairness_load,errors,flags',
-    '1,1,native-st,native · ST (user threads),0.2,5000,0.8,0.8,0.8,0.2,0.2,,1,0.999,0.992,300,0,',
-    '2,2,lighttpd,production · lighttpd (events),0.25,4000,1,1,1,0.25,0.25,,1,0.999,0.992,300,0,',
-    '3,3,threads,typescript · NPTL (kernel threads),0.5,2000,2,2,2,0.5,0.5,,1,0.999,0.992,400,40,client-bound at l=400 (1 of 4 points; those left out of the fit): measured load 300.0 is below 95% of the offered 400',
-    '',
-  ].join('\n'));
+  assert.equal(
+    renderCsv(model, 'ranking'),
+    [
+      'rank,group,server,model,slope_ms_per_client,implied_rps,ratio,ratio_low,ratio_high,slope_low,slope_high,tied_with,r,jain_index,slowest_client_share,fairness_load,errors,flags',
+      '1,1,native-st,native · ST (user threads),0.2,5000,0.8,0.8,0.8,0.2,0.2,,1,0.999,0.992,300,0,',
+      '2,2,lighttpd,production · lighttpd (events),0.25,4000,1,1,1,0.25,0.25,,1,0.999,0.992,300,0,',
+      '3,3,threads,typescript · NPTL (kernel threads),0.5,2000,2,2,2,0.5,0.5,,1,0.999,0.992,400,40,client-bound at l=400 (1 of 4 points; those left out of the fit): measured load 300.0 is below 95% of the offered 400',
+      '',
+    ].join('\n'),
+  );
   const points = renderCsv(model, 'points').split('\n');
-  assert.equal(points[0], 'server,load,repeats,unflagged,measured_load,mean_latency_ms,p99_latency_ms,throughput_rps,jain_index,slowest_client_share,peak_rss_bytes,errors,listen_overflows,flags,in_fit');
+  assert.equal(
+    points[0],
+    'server,load,repeats,unflagged,measured_load,mean_latency_ms,p99_latency_ms,throughput_rps,jain_index,slowest_client_share,peak_rss_bytes,errors,listen_overflows,flags,in_fit',
+  );
   assert.equal(points[1], 'native-st,100,1,1,99,21,37.8,4714,0.999,0.99,2024000,0,0,,true');
   assert.equal(points.at(-2), 'threads,400,1,0,300,150,270,2000,0.999,0.99,35720000,0,0,client-bound,false');
   assert.equal(renderCsv(model, 'paper').split('\n')[1], 'ST,0.158,0.65,1,native-st,0.2,0.8,1');
   // A field holding a comma or a quote is quoted, its quotes doubled (RFC 4180).
   model.servers[0]!.flags.push({ kind: 'failed', text: 'died, "badly"' });
-  assert.equal(renderCsv(model, 'ranking').split('\n')[1], '1,1,native-st,native · ST (user threads),0.2,5000,0.8,0.8,0.8,0.2,0.2,,1,0.999,0.992,300,0,"died, ""badly"""');
+  assert.equal(
+    renderCsv(model, 'ranking').split('\n')[1],
+    '1,1,native-st,native · ST (user threads),0.2,5000,0.8,0.8,0.8,0.2,0.2,,1,0.999,0.992,300,0,"died, ""badly"""',
+  );
 });
 
 test('Markdown holds every section; JSON is the model; a bad format is refused', async (t) => {
   const { dir } = await exactModel(t);
   const md = await reportText(dir, { format: 'md' });
-  for (const heading of ['# eventbench: are events fast?', '## Ranking', '## Today against the paper', '## Environment', '## Warnings']) assert.ok(md.includes(heading), heading);
+  for (const heading of ['# eventbench: are events fast?', '## Ranking', '## Today against the paper', '## Environment', '## Warnings'])
+    assert.ok(md.includes(heading), heading);
   assert.match(md, /- Fastest: native-st \(user threads, the paper's ST\): 0\.200 ms per client, about 5,000 requests\/s/);
   assert.match(md, /- threads: client-bound at l=400/);
   const json = JSON.parse(await reportText(dir, { format: 'json' })) as { schema: string; servers: { server: string }[] };
   assert.equal(json.schema, 'eventbench.report/1');
-  assert.deepEqual(json.servers.map((s) => s.server), ['native-st', 'lighttpd', 'threads']);
+  assert.deepEqual(
+    json.servers.map((s) => s.server),
+    ['native-st', 'lighttpd', 'threads'],
+  );
   await assert.rejects(reportText(dir, { format: 'xml' as never }), /format: got "xml", expected one of md, json, csv/);
 });
 
@@ -84,9 +103,18 @@ test('number formats do not depend on the locale', () => {
   assert.equal(bytesText(null), '—');
 });
 
-test('the environment states the point rule from the plan\'s own numbers', () => {
+test("the environment states the point rule from the plan's own numbers", () => {
   const base = { trim: 1000, requests: 30_000 } as Plan;
-  assert.equal(pointRule({ ...base, durationS: 0.6 }), '0.6 s, lengthened to hold 8 waves of l requests at the server\'s rate at its previous load, up to 3 s, at most 30,000 requests; min(1,000, l) requests trimmed at each end by start order');
-  assert.equal(pointRule({ ...base, durationS: 0.3, requests: 5000 }), '0.3 s (a --quick point, not lengthened), at most 5,000 requests, min(1,000, l) requests trimmed at each end by start order');
-  assert.equal(pointRule({ ...base, durationS: undefined, requests: 20_000 }), '20,000 requests, min(1,000, l) requests trimmed at each end by start order');
+  assert.equal(
+    pointRule({ ...base, durationS: 0.6 }),
+    "0.6 s, lengthened to hold 8 waves of l requests at the server's rate at its previous load, up to 3 s, at most 30,000 requests; min(1,000, l) requests trimmed at each end by start order",
+  );
+  assert.equal(
+    pointRule({ ...base, durationS: 0.3, requests: 5000 }),
+    '0.3 s (a --quick point, not lengthened), at most 5,000 requests, min(1,000, l) requests trimmed at each end by start order',
+  );
+  assert.equal(
+    pointRule({ ...base, durationS: undefined, requests: 20_000 }),
+    '20,000 requests, min(1,000, l) requests trimmed at each end by start order',
+  );
 });

@@ -62,25 +62,47 @@ test('on 500 random tables: ranks never decrease, every group overlaps pairwise,
 /** A ranked server for the glance: slope, implied rate, rank and group. */
 function summary(server: string, slope: number, rank: number, group: number): ServerSummary {
   return {
-    server, family: 'native', loads: [], notMeasured: [],
+    server,
+    family: 'native',
+    loads: [],
+    notMeasured: [],
     latencyFit: { slope, intercept: 1, r: 0.999, n: 5 } as ServerSummary['latencyFit'],
-    impliedRps: 1000 / slope, slopeCi: null, ratio: iv(slope, slope), components: null, rank, group, tiedWith: [], requests: 1, errors: 0, flags: [],
+    impliedRps: 1000 / slope,
+    slopeCi: null,
+    ratio: iv(slope, slope),
+    components: null,
+    rank,
+    group,
+    tiedWith: [],
+    requests: 1,
+    errors: 0,
+    flags: [],
   };
 }
 
 test('the glance names the fastest group, not one of its members, and says once that overlaps chain', () => {
   const servers = [
-    summary('native-st', 0.070, 1, 1), summary('native-epoll', 0.069, 1, 1), summary('h2o', 0.074, 1, 1), summary('nginx', 0.089, 4, 2),
+    summary('native-st', 0.07, 1, 1),
+    summary('native-epoll', 0.069, 1, 1),
+    summary('h2o', 0.074, 1, 1),
+    summary('nginx', 0.089, 4, 2),
     summary('native-fork', 0.874, 5, 3),
   ];
   const model = {
-    servers, run: { state: 'finished' }, ratioReference: { server: 'lighttpd', why: '' },
+    servers,
+    run: { state: 'finished' },
+    ratioReference: { server: 'lighttpd', why: '' },
     ties: { groups: [['native-st', 'native-epoll', 'h2o'], ['nginx'], ['native-fork']], chains: [['h2o', 'nginx']] },
   } as unknown as ReportModel;
   const lines = glance(model);
-  assert.match(lines[0]!, new RegExp('^Fastest: native-st, native-epoll, h2o, tied '
-    + '\\(their 95% intervals of the ratio to lighttpd overlap\\): '
-    + '0\\.069 to 0\\.074 ms per client, about 13,514 to 14,493 requests/s'));
+  assert.match(
+    lines[0]!,
+    new RegExp(
+      '^Fastest: native-st, native-epoll, h2o, tied ' +
+        '\\(their 95% intervals of the ratio to lighttpd overlap\\): ' +
+        '0\\.069 to 0\\.074 ms per client, about 13,514 to 14,493 requests/s',
+    ),
+  );
   assert.match(lines[1]!, /^Slowest: native-fork \(native\): 0\.874 ms per client/);
   const ties = lines.filter((l) => l.startsWith('Ties'));
   assert.equal(ties.length, 1);
@@ -94,22 +116,35 @@ test('a whole run whose servers have intervals of every width: ranks never decre
   const { rm } = await import('node:fs/promises');
   const random = seededRandom(23);
   const names = ['lighttpd', 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k'];
-  const points = names.flatMap((server, s) => [10, 100, 250, 500, 1000].flatMap((load) => [1, 2, 3].map((round) => {
-    // Slopes close together, scatter from 1% to 30%: wide intervals beside narrow ones, as in a real run.
-    const slope = 0.07 + 0.01 * s;
-    const scatter = 0.01 + 0.3 * ((s * 7) % 5) / 5;
-    return point({ server, family: 'native', load, round, meanLatencyMs: (0.5 + slope * load) * (1 + scatter * (random() - 0.5)) });
-  })));
+  const points = names.flatMap((server, s) =>
+    [10, 100, 250, 500, 1000].flatMap((load) =>
+      [1, 2, 3].map((round) => {
+        // Slopes close together, scatter from 1% to 30%: wide intervals beside narrow ones, as in a real run.
+        const slope = 0.07 + 0.01 * s;
+        const scatter = 0.01 + (0.3 * ((s * 7) % 5)) / 5;
+        return point({ server, family: 'native', load, round, meanLatencyMs: (0.5 + slope * load) * (1 + scatter * (random() - 0.5)) });
+      }),
+    ),
+  );
   const run = runInfo(names, [10, 100, 250, 500, 1000]);
   run.plan = { ...run.plan, rounds: 3 };
   const dir = await writeRun(run, points);
   t.after(() => rm(dir, { recursive: true, force: true }));
   const model = buildModel(readReportRun(dir));
   const ranks = model.servers.map((s) => s.rank!);
-  assert.ok(ranks.every((r, i) => i === 0 || r >= ranks[i - 1]!), `ranks down the table: ${ranks.join(', ')}`);
+  assert.ok(
+    ranks.every((r, i) => i === 0 || r >= ranks[i - 1]!),
+    `ranks down the table: ${ranks.join(', ')}`,
+  );
   const groups = model.servers.map((s) => s.group!);
-  assert.ok(groups.every((g, i) => i === 0 || g === groups[i - 1]! || g === groups[i - 1]! + 1), `groups: ${groups.join(', ')}`);
-  assert.deepEqual(model.ties.groups.flat(), model.servers.map((s) => s.server));
+  assert.ok(
+    groups.every((g, i) => i === 0 || g === groups[i - 1]! || g === groups[i - 1]! + 1),
+    `groups: ${groups.join(', ')}`,
+  );
+  assert.deepEqual(
+    model.ties.groups.flat(),
+    model.servers.map((s) => s.server),
+  );
   const groupCount = model.ties.groups.length;
   assert.ok(groupCount < names.length && groupCount > 2, `some servers tied, not all: ${JSON.stringify(model.ties.groups)}`);
 });

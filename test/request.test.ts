@@ -11,7 +11,10 @@ test('the page is exactly 305 bytes by default and any size on request', () => {
   assert.equal(pageBody(MIN_PAGE_BYTES).length, MIN_PAGE_BYTES);
   assert.equal(pageBody(100_000).length, 100_000);
   assert.throws(() => pageBody(MIN_PAGE_BYTES - 1), RangeError);
-  assert.match(r.get.toString('latin1'), /^HTTP\/1\.0 200 OK\r\nContent-Type: text\/html\r\nContent-Length: 305\r\nConnection: close\r\n\r\n<!DOCTYPE html>/);
+  assert.match(
+    r.get.toString('latin1'),
+    /^HTTP\/1\.0 200 OK\r\nContent-Type: text\/html\r\nContent-Length: 305\r\nConnection: close\r\n\r\n<!DOCTYPE html>/,
+  );
 });
 
 test('the head ends at the first blank line, CRLF or LF', () => {

@@ -17,36 +17,62 @@ import { MEMORY_FILE, OPEN_POINTS_FILE, POINTS_FILE, type MemoryRun, type OpenPo
 
 const jsonl = <T>(dir: string, file: string): T[] => {
   const path = join(dir, file);
-  return existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as T) : [];
+  return existsSync(path)
+    ? readFileSync(path, 'utf8')
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .map((l) => JSON.parse(l) as T)
+    : [];
 };
 const memory = (dir: string): MemoryRun | undefined =>
-  (existsSync(join(dir, MEMORY_FILE)) ? JSON.parse(readFileSync(join(dir, MEMORY_FILE), 'utf8')) as MemoryRun : undefined);
+  existsSync(join(dir, MEMORY_FILE)) ? (JSON.parse(readFileSync(join(dir, MEMORY_FILE), 'utf8')) as MemoryRun) : undefined;
 
 /** Processes of this worktree's eventbench still serving or loading (a run killed with -9 must leave none for long). */
-const ours = () => allProcesses()
-  .filter((p) => p.state !== 'Z' && (p.cmdline.includes(`${BIN} serve`) || p.cmdline.includes(`${BIN} load`)));
+const ours = () =>
+  allProcesses().filter((p) => p.state !== 'Z' && (p.cmdline.includes(`${BIN} serve`) || p.cmdline.includes(`${BIN} load`)));
 const cgroupsOf = (pid: number) => {
   const root = detectCgroup().root;
   return root ? readdirSync(root).filter((n) => n.startsWith(`eventbench-${pid}-`)) : [];
 };
 
-interface Ran { code: number | null; signal: NodeJS.Signals | null; stderr: string; pid: number }
+interface Ran {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+  pid: number;
+}
 
 /** `eventbench run ARGS` (the real CLI, or the test catalog's runner), sent `signal` once `ready(dir)` holds. */
-interface RunOptions { ready?: () => boolean; signal?: NodeJS.Signals; script?: string; env?: NodeJS.ProcessEnv }
+interface RunOptions {
+  ready?: () => boolean;
+  signal?: NodeJS.Signals;
+  script?: string;
+  env?: NodeJS.ProcessEnv;
+}
 
 function run(args: string[], o: RunOptions = {}): Promise<Ran> {
   const argv = o.script ? [o.script, ...args] : [BIN, 'run', ...args];
   const child = spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...o.env } });
   let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+  });
   const timer = setTimeout(() => killTree(child.pid!, 'SIGKILL', process.pid), 150_000);
-  const poll = o.ready && setInterval(() => { if (o.ready!()) { clearInterval(poll); child.kill(o.signal ?? 'SIGINT'); } }, 25);
-  return new Promise((resolve) => child.on('exit', (code, signal) => {
-    clearTimeout(timer);
-    if (poll) clearInterval(poll);
-    resolve({ code, signal, stderr, pid: child.pid! });
-  }));
+  const poll =
+    o.ready &&
+    setInterval(() => {
+      if (o.ready!()) {
+        clearInterval(poll);
+        child.kill(o.signal ?? 'SIGINT');
+      }
+    }, 25);
+  return new Promise((resolve) =>
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (poll) clearInterval(poll);
+      resolve({ code, signal, stderr, pid: child.pid! });
+    }),
+  );
 }
 
 const OPEN = ['--quick', '--servers', 'events', '--loads', '10,40', '--open-loop', '--rates', '0.2,0.5,0.8', '--no-memory', '--no-report'];
@@ -60,7 +86,12 @@ for (const signal of ['SIGINT', 'SIGKILL'] as const) {
     else assert.equal(first.signal, 'SIGKILL');
     const kept = jsonl<OpenPoint>(dir, OPEN_POINTS_FILE).length;
     assert.ok(kept >= 1 && kept < 3, `kept ${kept} open-loop point(s)`);
-    assert.ok(await eventually(() => ours().length === 0, 10_000), `left running: ${ours().map((p) => p.cmdline).join('; ')}`);
+    assert.ok(
+      await eventually(() => ours().length === 0, 10_000),
+      `left running: ${ours()
+        .map((p) => p.cmdline)
+        .join('; ')}`,
+    );
 
     const resumed = await run(['--resume', dir, '--no-report']);
     assert.equal(resumed.code, 0, resumed.stderr);
@@ -91,7 +122,12 @@ for (const signal of ['SIGINT', 'SIGKILL'] as const) {
     const kept = memory(dir)!.servers.length;
     assert.ok(kept >= 1 && kept < 2, `kept ${kept} server(s)`);
     assert.equal(memory(dir)!.finishedAt, undefined);
-    assert.ok(await eventually(() => ours().length === 0, 10_000), `left running: ${ours().map((p) => p.cmdline).join('; ')}`);
+    assert.ok(
+      await eventually(() => ours().length === 0, 10_000),
+      `left running: ${ours()
+        .map((p) => p.cmdline)
+        .join('; ')}`,
+    );
 
     const resumed = await run(['--resume', dir, '--no-report']);
     assert.equal(resumed.code, 0, resumed.stderr);

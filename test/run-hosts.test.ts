@@ -19,89 +19,134 @@ import { QUICK_RUN as QUICK } from './helpers/runner.js';
 import { OTHER_VERSION, otherVersion } from './helpers/other-version.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'eventbench-run-hosts-'));
-const points = (dir: string) => readFileSync(join(dir, 'points.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Point);
+const points = (dir: string) =>
+  readFileSync(join(dir, 'points.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Point);
 const runInfo = (dir: string) => JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunInfo;
 
-
 /** What `run` says before it starts about what earlier killed runs left (anyone's): not the line a test looks for. */
-const withoutLeftovers = (stderr: string) => stderr.split('\n').filter((l) => !l.startsWith('eventbench run: removed ')).join('\n');
+const withoutLeftovers = (stderr: string) =>
+  stderr
+    .split('\n')
+    .filter((l) => !l.startsWith('eventbench run: removed '))
+    .join('\n');
 
 /** The runner's children whose command line holds `needle`. */
 const childrenOf = (pid: number, needle: string) => allProcesses().filter((p) => p.ppid === pid && p.cmdline.includes(needle));
 
-test('run --server-host local: every server through the agent; the agent killed mid-point fails that point in one line, '
-  + 'the run goes on with a new agent, and nothing is left', async (t) => {
-  const base = tmp();
-  t.after(() => rmSync(base, { recursive: true, force: true }));
-  const dir = join(base, 'r');
-  let runner = 0;
-  const onSpawn = (c: { pid?: number }) => { runner = c.pid!; };
-  const run = cli([...QUICK, '-t', '1.5', '--server-host', 'local', '--out', dir], { timeoutMs: 120_000, onSpawn });
-  // Mid-point: the runner's own `eventbench load` measures the server the agent started.
-  assert.ok(await eventually(() => runner > 0 && childrenOf(runner, ' load http://127.0.0.1:').length > 0, 60_000), 'a point measuring');
-  const agents = childrenOf(runner, ' agent');
-  assert.equal(agents.length, 1, 'one agent');
-  const serversOfAgent = allProcesses().filter((p) => p.ppid === agents[0]!.pid && p.cmdline.includes(' serve '));
-  process.kill(agents[0]!.pid, 'SIGKILL');
-  const r = await run;
-  assert.equal(r.code, 0, r.stderr);
-  const kept = points(dir);
-  const failed = kept.filter((p) => p.status === 'failed');
-  assert.equal(failed.length, 1, JSON.stringify(kept.map((p) => [p.server, p.load, p.status, p.reason])));
-  const killed = /^local: the agent stopped before answering server\.\w+: the agent was killed \(SIGKILL\); check that host and run again$/;
-  assert.match(failed[0]!.reason!, killed);
-  assert.match(r.stderr, new RegExp(`${failed[0]!.server} @ 10: failed: local: the agent stopped before answering`));
-  // The other server was measured through a new agent, at both loads.
-  const other = kept.filter((p) => p.server !== failed[0]!.server);
-  assert.deepEqual(other.map((p) => [p.load, p.status]), [[10, 'ok'], [20, 'ok']]);
-  const info = runInfo(dir);
-  assert.equal(info.schema, 'eventbench.run/3');
-  const { server, path } = info.hosts!;
-  assert.deepEqual([server.host, server.address, path.kind], ['local', '127.0.0.1', 'loopback']);
-  assert.equal(info.hosts!.server.environment.eventbenchVersion, eventbenchVersion());
-  assert.ok(info.hosts!.server.clock!.boundMs > 0);
-  assert.deepEqual(info.hosts!.clients.map((c) => c.host), ['here']);
-  const gone = () => !serversOfAgent.some((p) => alive(p.pid));
-  assert.ok(await eventually(gone, 5000), 'the killed agent\'s server saw its parent go and ended');
-  assert.deepEqual(allProcesses().filter((p) => p.ppid === runner), [], 'nothing of the run is left');
-  assert.deepEqual(orphanCgroups(), [], 'the killed agent\'s cgroup was removed by the next agent');
-});
+test(
+  'run --server-host local: every server through the agent; the agent killed mid-point fails that point in one line, ' +
+    'the run goes on with a new agent, and nothing is left',
+  async (t) => {
+    const base = tmp();
+    t.after(() => rmSync(base, { recursive: true, force: true }));
+    const dir = join(base, 'r');
+    let runner = 0;
+    const onSpawn = (c: { pid?: number }) => {
+      runner = c.pid!;
+    };
+    const run = cli([...QUICK, '-t', '1.5', '--server-host', 'local', '--out', dir], { timeoutMs: 120_000, onSpawn });
+    // Mid-point: the runner's own `eventbench load` measures the server the agent started.
+    assert.ok(await eventually(() => runner > 0 && childrenOf(runner, ' load http://127.0.0.1:').length > 0, 60_000), 'a point measuring');
+    const agents = childrenOf(runner, ' agent');
+    assert.equal(agents.length, 1, 'one agent');
+    const serversOfAgent = allProcesses().filter((p) => p.ppid === agents[0]!.pid && p.cmdline.includes(' serve '));
+    process.kill(agents[0]!.pid, 'SIGKILL');
+    const r = await run;
+    assert.equal(r.code, 0, r.stderr);
+    const kept = points(dir);
+    const failed = kept.filter((p) => p.status === 'failed');
+    assert.equal(failed.length, 1, JSON.stringify(kept.map((p) => [p.server, p.load, p.status, p.reason])));
+    const killed =
+      /^local: the agent stopped before answering server\.\w+: the agent was killed \(SIGKILL\); check that host and run again$/;
+    assert.match(failed[0]!.reason!, killed);
+    assert.match(r.stderr, new RegExp(`${failed[0]!.server} @ 10: failed: local: the agent stopped before answering`));
+    // The other server was measured through a new agent, at both loads.
+    const other = kept.filter((p) => p.server !== failed[0]!.server);
+    assert.deepEqual(
+      other.map((p) => [p.load, p.status]),
+      [
+        [10, 'ok'],
+        [20, 'ok'],
+      ],
+    );
+    const info = runInfo(dir);
+    assert.equal(info.schema, 'eventbench.run/3');
+    const { server, path } = info.hosts!;
+    assert.deepEqual([server.host, server.address, path.kind], ['local', '127.0.0.1', 'loopback']);
+    assert.equal(info.hosts!.server.environment.eventbenchVersion, eventbenchVersion());
+    assert.ok(info.hosts!.server.clock!.boundMs > 0);
+    assert.deepEqual(
+      info.hosts!.clients.map((c) => c.host),
+      ['here'],
+    );
+    const gone = () => !serversOfAgent.some((p) => alive(p.pid));
+    assert.ok(await eventually(gone, 5000), "the killed agent's server saw its parent go and ended");
+    assert.deepEqual(
+      allProcesses().filter((p) => p.ppid === runner),
+      [],
+      'nothing of the run is left',
+    );
+    assert.deepEqual(orphanCgroups(), [], "the killed agent's cgroup was removed by the next agent");
+  },
+);
 
-test('run --client-hosts local,local: each point split over the two and merged, their clocks recorded; '
-  + '--resume reconnects to them', async (t) => {
-  const base = tmp();
-  t.after(() => rmSync(base, { recursive: true, force: true }));
-  const dir = join(base, 'r');
-  let runner = 0;
-  const onSpawn = (c: { pid?: number }) => { runner = c.pid!; };
-  const first = cli([...QUICK, '--client-hosts', 'local,local', '--out', dir], { timeoutMs: 120_000, onSpawn });
-  const kept = () => (existsSync(join(dir, 'points.jsonl')) ? readFileSync(join(dir, 'points.jsonl'), 'utf8').split('\n').length - 1 : 0);
-  assert.ok(await eventually(() => kept() >= 1, 60_000), 'a point kept');
-  const agents = childrenOf(runner, ' agent').map((p) => p.pid);
-  assert.equal(agents.length, 2);
-  process.kill(runner, 'SIGINT');
-  const interrupted = await first;
-  assert.equal(interrupted.code, 130, interrupted.stderr);
-  assert.ok(kept() < 4, 'interrupted before the end');
-  assert.ok(await eventually(() => !agents.some(alive), 5000), 'Ctrl-C: the agents stopped too');
-  const resumed = await cli(['run', '--resume', dir, '--no-report'], { timeoutMs: 120_000 });
-  assert.equal(resumed.code, 0, resumed.stderr);
-  const named = /^client host 1: local \(.+\): .*; clock -?\d+\.\d+ ms ± \d+\.\d+ ms from the runner's \(each point's load split/m;
-  assert.match(resumed.stderr, named);
-  const all = points(dir);
-  assert.deepEqual(all.map((p) => `${p.server}@${p.load}`).sort(), ['async@10', 'async@20', 'events@10', 'events@20']);
-  for (const p of all) {
-    assert.equal(p.status, 'ok', p.reason);
-    const parts = p.result!.agents!.parts;
-    assert.deepEqual(parts.map((a) => [a.host, a.concurrency]), [['local', p.load / 2], ['local', p.load / 2]]);
-    assert.ok(parts.every((a) => a.clockBoundMs > 0 && a.clockBoundMs < 1000), JSON.stringify(parts.map((a) => a.clockBoundMs)));
-    const sum = parts[0]!.measuredLoad + parts[1]!.measuredLoad;
-    assert.ok(Math.abs(p.result!.measuredLoad - sum) < 1e-6, 'l_m is the sum of the agents\'');
-  }
-  const info = runInfo(dir);
-  assert.deepEqual(info.hosts!.clients.map((c) => [c.host, c.clock!.probes]), [['local', 8], ['local', 8]]);
-  assert.deepEqual(info.hosts!.server.host, 'here');
-});
+test(
+  'run --client-hosts local,local: each point split over the two and merged, their clocks recorded; ' + '--resume reconnects to them',
+  async (t) => {
+    const base = tmp();
+    t.after(() => rmSync(base, { recursive: true, force: true }));
+    const dir = join(base, 'r');
+    let runner = 0;
+    const onSpawn = (c: { pid?: number }) => {
+      runner = c.pid!;
+    };
+    const first = cli([...QUICK, '--client-hosts', 'local,local', '--out', dir], { timeoutMs: 120_000, onSpawn });
+    const kept = () => (existsSync(join(dir, 'points.jsonl')) ? readFileSync(join(dir, 'points.jsonl'), 'utf8').split('\n').length - 1 : 0);
+    assert.ok(await eventually(() => kept() >= 1, 60_000), 'a point kept');
+    const agents = childrenOf(runner, ' agent').map((p) => p.pid);
+    assert.equal(agents.length, 2);
+    process.kill(runner, 'SIGINT');
+    const interrupted = await first;
+    assert.equal(interrupted.code, 130, interrupted.stderr);
+    assert.ok(kept() < 4, 'interrupted before the end');
+    assert.ok(await eventually(() => !agents.some(alive), 5000), 'Ctrl-C: the agents stopped too');
+    const resumed = await cli(['run', '--resume', dir, '--no-report'], { timeoutMs: 120_000 });
+    assert.equal(resumed.code, 0, resumed.stderr);
+    const named = /^client host 1: local \(.+\): .*; clock -?\d+\.\d+ ms ± \d+\.\d+ ms from the runner's \(each point's load split/m;
+    assert.match(resumed.stderr, named);
+    const all = points(dir);
+    assert.deepEqual(all.map((p) => `${p.server}@${p.load}`).sort(), ['async@10', 'async@20', 'events@10', 'events@20']);
+    for (const p of all) {
+      assert.equal(p.status, 'ok', p.reason);
+      const parts = p.result!.agents!.parts;
+      assert.deepEqual(
+        parts.map((a) => [a.host, a.concurrency]),
+        [
+          ['local', p.load / 2],
+          ['local', p.load / 2],
+        ],
+      );
+      assert.ok(
+        parts.every((a) => a.clockBoundMs > 0 && a.clockBoundMs < 1000),
+        JSON.stringify(parts.map((a) => a.clockBoundMs)),
+      );
+      const sum = parts[0]!.measuredLoad + parts[1]!.measuredLoad;
+      assert.ok(Math.abs(p.result!.measuredLoad - sum) < 1e-6, "l_m is the sum of the agents'");
+    }
+    const info = runInfo(dir);
+    assert.deepEqual(
+      info.hosts!.clients.map((c) => [c.host, c.clock!.probes]),
+      [
+        ['local', 8],
+        ['local', 8],
+      ],
+    );
+    assert.deepEqual(info.hosts!.server.host, 'here');
+  },
+);
 
 test('run refuses bad hosts before anything starts, one line each', async () => {
   const base = tmp();
@@ -110,10 +155,16 @@ test('run refuses bad hosts before anything starts, one line each', async () => 
     // Each refusal, from its start (the field, the value, the limit).
     const form = 'expected local or ssh://[user@]host[:port]';
     const cases: [string[], string][] = [
-      [['--client-hosts', 'local,local,local', '--loads', '2,10'], '--client-hosts: got "3 hosts", the limit is the smallest load (2): '
-        + 'each client host keeps at least one request in flight; raise --loads or list fewer client hosts'],
-      [['--client-hosts', 'local', '--engine', 'ab'], '--client-hosts: got "local", merges per-request records, which only the '
-        + 'eventbench engine keeps; drop --engine ab or --client-hosts'],
+      [
+        ['--client-hosts', 'local,local,local', '--loads', '2,10'],
+        '--client-hosts: got "3 hosts", the limit is the smallest load (2): ' +
+          'each client host keeps at least one request in flight; raise --loads or list fewer client hosts',
+      ],
+      [
+        ['--client-hosts', 'local', '--engine', 'ab'],
+        '--client-hosts: got "local", merges per-request records, which only the ' +
+          'eventbench engine keeps; drop --engine ab or --client-hosts',
+      ],
       [['--client-hosts', 'local', '--open-loop'], '--client-hosts: got "local", splits a closed loop; the open loop (--open-loop)'],
       [['--client-hosts', 'local,http://x'], `--client-hosts: got "http://x", ${form}`],
       [['--server-host', 'bench@10.0.0.2'], `--server-host: got "bench@10.0.0.2", ${form}`],
@@ -134,60 +185,75 @@ test('run refuses bad hosts before anything starts, one line each', async () => 
   }
 });
 
-test('run --server-host and doctor --host refuse an agent of another eventbench version in one line; doctor --host checks that host',
-  async () => {
-    const other = otherVersion();
-    const base = tmp();
-    try {
-      const ours = eventbenchVersion();
-      const line = (cmd: string) => `eventbench ${cmd}: local: runs eventbench ${OTHER_VERSION}, and this is eventbench ${ours}: `
-        + `install ${ours} there (npm install -g eventbench@${ours}), or point --remote-eventbench at a copy of ${ours} `
-        + `(it ran \`${other.command}\`)\n`;
-      const out = join(base, 'never');
-      const run = await cli([...QUICK, '--server-host', 'local', '--remote-eventbench', other.command, '--out', out]);
-      assert.equal(run.code, 1);
-      assert.equal(withoutLeftovers(run.stderr), line('run'));
-      assert.equal(existsSync(out), false, 'no run folder made');
-      const doctor = await cli(['doctor', '--host', 'local', '--remote-eventbench', other.command, '--max-load', '100']);
-      assert.equal(doctor.code, 1);
-      assert.equal(doctor.stderr, line('doctor'));
+test('run --server-host and doctor --host refuse an agent of another eventbench version in one line; doctor --host checks that host', async () => {
+  const other = otherVersion();
+  const base = tmp();
+  try {
+    const ours = eventbenchVersion();
+    const line = (cmd: string) =>
+      `eventbench ${cmd}: local: runs eventbench ${OTHER_VERSION}, and this is eventbench ${ours}: ` +
+      `install ${ours} there (npm install -g eventbench@${ours}), or point --remote-eventbench at a copy of ${ours} ` +
+      `(it ran \`${other.command}\`)\n`;
+    const out = join(base, 'never');
+    const run = await cli([...QUICK, '--server-host', 'local', '--remote-eventbench', other.command, '--out', out]);
+    assert.equal(run.code, 1);
+    assert.equal(withoutLeftovers(run.stderr), line('run'));
+    assert.equal(existsSync(out), false, 'no run folder made');
+    const doctor = await cli(['doctor', '--host', 'local', '--remote-eventbench', other.command, '--max-load', '100']);
+    assert.equal(doctor.code, 1);
+    assert.equal(doctor.stderr, line('doctor'));
 
-      const here = await cli(['doctor', '--max-load', '100'], { timeoutMs: 60_000 });
-      const there = await cli(['doctor', '--host', 'local', '--max-load', '100'], { timeoutMs: 60_000 });
-      assert.equal(there.code, here.code, there.stdout);
-      const lines = there.stdout.trim().split('\n');
-      assert.match(lines[0]!, new RegExp(`^eventbench doctor on local \\(.+, eventbench ${ours.replaceAll('.', '\\.')}\\):$`));
-      const names = (out: string) => out.split('\n').map((l) => /^(ok  |warn|FAIL)  (\S+( \S+)?)/.exec(l)?.[2]).filter(Boolean);
-      assert.deepEqual(names(there.stdout), names(here.stdout), 'the same checks as here');
-      assert.match(lines.at(-1)!, /^(A run on local would be trustworthy\.|\d+ problem\(s\) would distort a run; fix them first\.)$/);
-    } finally {
-      other.remove();
-      rmSync(base, { recursive: true, force: true });
-    }
-  });
+    const here = await cli(['doctor', '--max-load', '100'], { timeoutMs: 60_000 });
+    const there = await cli(['doctor', '--host', 'local', '--max-load', '100'], { timeoutMs: 60_000 });
+    assert.equal(there.code, here.code, there.stdout);
+    const lines = there.stdout.trim().split('\n');
+    assert.match(lines[0]!, new RegExp(`^eventbench doctor on local \\(.+, eventbench ${ours.replaceAll('.', '\\.')}\\):$`));
+    const names = (out: string) =>
+      out
+        .split('\n')
+        .map((l) => /^(ok {2}|warn|FAIL) {2}(\S+( \S+)?)/.exec(l)?.[2])
+        .filter(Boolean);
+    assert.deepEqual(names(there.stdout), names(here.stdout), 'the same checks as here');
+    assert.match(lines.at(-1)!, /^(A run on local would be trustworthy\.|\d+ problem\(s\) would distort a run; fix them first\.)$/);
+  } finally {
+    other.remove();
+    rmSync(base, { recursive: true, force: true });
+  }
+});
 
 /** Whether this test process may start an agent as another user (root, with util-linux's setpriv). */
 function dropsPrivileges(): string | undefined {
   if (process.getuid?.() !== 0) return 'the test runs as root to start an agent as nobody';
-  try { execFileSync('setpriv', ['--version'], { stdio: 'ignore' }); } catch { return 'setpriv is missing (util-linux)'; }
+  try {
+    execFileSync('setpriv', ['--version'], { stdio: 'ignore' });
+  } catch {
+    return 'setpriv is missing (util-linux)';
+  }
   return undefined;
 }
 
-test('run --server-host on a host without a writable cgroup: its servers run unthrottled, the run says so naming the host '
-  + 'and records it', { skip: needs('an agent as another user (root, setpriv)', dropsPrivileges()) }, async (t) => {
+test('run --server-host on a host without a writable cgroup: its servers run unthrottled, the run says so naming the host ' +
+  'and records it', { skip: needs('an agent as another user (root, setpriv)', dropsPrivileges()) }, async (t) => {
   const base = tmp();
   t.after(() => rmSync(base, { recursive: true, force: true }));
   const dir = join(base, 'r');
   // The same eventbench as an unprivileged user: /sys/fs/cgroup is not writable to it, as on a host without root.
   const nobody = `setpriv --reuid=nobody --regid=nogroup --clear-groups ${process.execPath} ${BIN}`;
-  const r = await cli([...QUICK, '--servers', 'events', '--server-host', 'local', '--remote-eventbench', nobody, '--out', dir],
-    { timeoutMs: 120_000 });
+  const r = await cli([...QUICK, '--servers', 'events', '--server-host', 'local', '--remote-eventbench', nobody, '--out', dir], {
+    timeoutMs: 120_000,
+  });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /^warning: local: the server runs unthrottled: .* is not writable \(run as root\); /m);
   const info = runInfo(dir);
   assert.equal(info.host.throttle.mechanism, 'none');
   assert.match(info.host.throttle.reason!, /not writable/);
   assert.ok(info.warnings.some((w) => w.startsWith('local: the server runs unthrottled')));
-  assert.deepEqual(points(dir).map((p) => [p.load, p.status]), [[10, 'ok'], [20, 'ok']]);
+  assert.deepEqual(
+    points(dir).map((p) => [p.load, p.status]),
+    [
+      [10, 'ok'],
+      [20, 'ok'],
+    ],
+  );
   assert.match(r.stderr, /server on CPU 0, unthrottled; client on CPU 1/);
 });

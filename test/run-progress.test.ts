@@ -14,7 +14,11 @@ test('progress lines: a rate where there is one, "too slow" and "failed" with wh
   const nothing = point({ server: 'threads', family: 'typescript', load: 100, meanLatencyMs: 1, servedNothing: true });
   assert.equal(pointSummary(nothing), 'failed: no response to 100 requests (100 timeout) in 10.0 s at l=100');
   const failed = point({
-    server: 'processes', family: 'typescript', load: 800, meanLatencyMs: 1, failed: 'the server died (exit code 137)',
+    server: 'processes',
+    family: 'typescript',
+    load: 800,
+    meanLatencyMs: 1,
+    failed: 'the server died (exit code 137)',
   });
   assert.equal(pointSummary(failed), 'failed: the server died (exit code 137)');
   for (const p of [slow, nothing, failed]) assert.doesNotMatch(pointSummary(p), /\b0 req\/s/);

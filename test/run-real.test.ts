@@ -15,14 +15,22 @@ const servers = ['events', 'native-epoll'];
 const epoll = findModel('native-epoll');
 assert.ok(findModel('events') && epoll, 'both models are registered');
 
-test('the real CLI: a --quick run over two fast models writes the expected JSON Lines, run.json and the report', { skip: await needsModel(epoll) }, async (t) => {
+test('the real CLI: a --quick run over two fast models writes the expected JSON Lines, run.json and the report', {
+  skip: await needsModel(epoll),
+}, async (t) => {
   const base = mkdtempSync(join(tmpdir(), 'eventbench-real-'));
   t.after(() => rmSync(base, { recursive: true, force: true }));
   const dir = join(base, 'r');
-  const r = spawnSync(process.execPath, [BIN, 'run', '--quick', '--servers', servers.join(','), '--loads', '1,20', '-n', '300', '--out', dir],
-    { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(
+    process.execPath,
+    [BIN, 'run', '--quick', '--servers', servers.join(','), '--loads', '1,20', '-n', '300', '--out', dir],
+    { encoding: 'utf8', timeout: 120_000 },
+  );
   assert.equal(r.status, 0, r.stderr);
-  const points = readFileSync(join(dir, 'points.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Point);
+  const points = readFileSync(join(dir, 'points.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Point);
   // One round, in an order shuffled from its seed: each server's loads in ascending order, one server after the other.
   assert.deepEqual(points.map((p) => `${p.server}@${p.load}`).sort(), ['events@1', 'events@20', 'native-epoll@1', 'native-epoll@20']);
   assert.equal(points[0]!.server, points[1]!.server);
@@ -48,7 +56,10 @@ test('the real CLI: a --quick run over two fast models writes the expected JSON 
   for (const s of servers) assert.match(r.stdout, new RegExp(`\\| (\\d+=?|—) \\| ${s} \\|`));
   assert.ok(!info.warnings.some((w) => /left \d+ process/.test(w)), info.warnings.join('\n'));
   // The memory phase ran last, by default, at --quick's levels, into the run folder.
-  assert.deepEqual(info.phases.map((p) => p.phase), ['closed', 'memory']);
+  assert.deepEqual(
+    info.phases.map((p) => p.phase),
+    ['closed', 'memory'],
+  );
   const memory = JSON.parse(readFileSync(join(dir, 'memory.json'), 'utf8')) as MemoryRun;
   assert.deepEqual(memory.servers.map((s) => s.server).sort(), [...servers].sort());
   assert.deepEqual(memory.levels, [0, 100, 200]);

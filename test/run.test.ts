@@ -13,7 +13,11 @@ import { POINT_SCHEMA, RUN_SCHEMA, type Point } from '../src/sweep/schema.js';
 import { testCatalog, testTrial, RUN_CHILD, SERVE_SCRIPT, processesRunning } from './helpers/runner.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'eventbench-run-'));
-const lines = (dir: string) => readFileSync(join(dir, 'points.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Point);
+const lines = (dir: string) =>
+  readFileSync(join(dir, 'points.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Point);
 const ourCgroups = () => {
   const root = detectCgroup().root;
   return root ? readdirSync(root).filter((n) => n.startsWith(`eventbench-${process.pid}-`)) : [];
@@ -25,7 +29,9 @@ test('a quick run over two servers writes one JSON line per point and run.json, 
   const dir = join(base, 'r');
   const out = await runExperiment({
     input: { servers: ['tiny', 'tiny-tree'], loads: [1, 4], requests: 60, quick: true, memory: false },
-    out: dir, catalog: testCatalog, trial: testTrial,
+    out: dir,
+    catalog: testCatalog,
+    trial: testTrial,
   });
   assert.equal(out.interrupted, false);
   const points = lines(dir);
@@ -59,16 +65,24 @@ test('a server that crashes mid-point is a failed point, and the run goes on', a
   const dir = join(base, 'r');
   await runExperiment({
     input: { servers: ['crashy', 'tiny'], loads: [2, 3, 5], requests: 200, serverCpuShare: 0, rounds: 3, memory: false },
-    out: dir, catalog: testCatalog, trial: testTrial,
+    out: dir,
+    catalog: testCatalog,
+    trial: testTrial,
   });
   const points = lines(dir);
   const crashy = points.filter((p) => p.server === 'crashy');
   assert.equal(crashy[0]!.status, 'failed');
   assert.match(crashy[0]!.reason!, /server exited \(code 3\) during the measurement/);
   // A failure ends its sweep; the next round starts the server afresh; two failures in a row retire it for good.
-  assert.deepEqual(crashy.map((p) => `${p.load}#${p.round}`), ['2#1', '2#2']);
+  assert.deepEqual(
+    crashy.map((p) => `${p.load}#${p.round}`),
+    ['2#1', '2#2'],
+  );
   assert.match(crashy[1]!.stopped!, /2 failed points in a row/);
-  assert.deepEqual(points.filter((p) => p.server === 'tiny').map((p) => p.status), Array(9).fill('ok'));
+  assert.deepEqual(
+    points.filter((p) => p.server === 'tiny').map((p) => p.status),
+    Array(9).fill('ok'),
+  );
   assert.deepEqual(await processesRunning(SERVE_SCRIPT), []);
 });
 
@@ -78,16 +92,27 @@ test('a server too slow at its lowest load for a point to hold two waves is reti
   const dir = join(base, 'r');
   await runExperiment({
     input: { servers: ['sluggish', 'tiny'], loads: [4, 8], durationS: 0.3, serverCpuShare: 0, rounds: 3, memory: false },
-    out: dir, catalog: testCatalog, trial: testTrial,
+    out: dir,
+    catalog: testCatalog,
+    trial: testTrial,
   });
   const points = lines(dir);
   const sluggish = points.filter((p) => p.server === 'sluggish');
   // Three requests in 0.3 s at l=4: fewer than two waves of 4, so no closed loop; the later rounds would only repeat it.
-  assert.deepEqual(sluggish.map((p) => `${p.load}#${p.round}`), ['4#1']);
-  assert.ok(sluggish[0]!.flags!.some((f) => f.kind === 'too-slow'), JSON.stringify(sluggish[0]!.flags));
+  assert.deepEqual(
+    sluggish.map((p) => `${p.load}#${p.round}`),
+    ['4#1'],
+  );
+  assert.ok(
+    sluggish[0]!.flags!.some((f) => f.kind === 'too-slow'),
+    JSON.stringify(sluggish[0]!.flags),
+  );
   assert.equal(sluggish[0]!.retired, true);
   assert.match(sluggish[0]!.stopped!, /too slow at its lowest load \(load 4\).*nor in later rounds; longer points \(--duration\)/);
-  assert.deepEqual(points.filter((p) => p.server === 'tiny').map((p) => `${p.load}#${p.round}`), ['4#1', '8#1', '4#2', '8#2', '4#3', '8#3']);
+  assert.deepEqual(
+    points.filter((p) => p.server === 'tiny').map((p) => `${p.load}#${p.round}`),
+    ['4#1', '8#1', '4#2', '8#2', '4#3', '8#3'],
+  );
   assert.deepEqual(await processesRunning(SERVE_SCRIPT), []);
 });
 
@@ -95,11 +120,28 @@ test('SIGINT stops the run with no server left, keeps finished points, and --res
   const base = tmp();
   t.after(() => rmSync(base, { recursive: true, force: true }));
   const dir = join(base, 'r');
-  const args = ['--servers', 'tiny-tree,tiny', '--loads', '1,2,3', '--repeat', '1', '-t', '0.6', '-n', '100000', '--out', dir, '--no-report', '--no-memory'];
+  const args = [
+    '--servers',
+    'tiny-tree,tiny',
+    '--loads',
+    '1,2,3',
+    '--repeat',
+    '1',
+    '-t',
+    '0.6',
+    '-n',
+    '100000',
+    '--out',
+    dir,
+    '--no-report',
+    '--no-memory',
+  ];
   const child = spawn(process.execPath, [RUN_CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   t.after(() => killTree(child.pid!, 'SIGKILL', process.pid));
   let err = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    err += d;
+  });
   // Interrupt once the first point is on disk, in the middle of a later one.
   const deadline = Date.now() + 20_000;
   while (!(existsSync(join(dir, 'points.jsonl')) && readFileSync(join(dir, 'points.jsonl'), 'utf8').length > 0)) {
@@ -118,11 +160,16 @@ test('SIGINT stops the run with no server left, keeps finished points, and --res
 
   const resumed = spawn(process.execPath, [RUN_CHILD, '--resume', dir, '--no-report'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  resumed.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+  resumed.stdout.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+  });
   const code2 = await new Promise<number | null>((r) => resumed.on('exit', (c) => r(c)));
   assert.equal(code2, 0, out);
   const all = lines(dir);
-  assert.deepEqual(all.map((p) => `${p.server}@${p.load}`).sort(), ['tiny-tree@1', 'tiny-tree@2', 'tiny-tree@3', 'tiny@1', 'tiny@2', 'tiny@3'].sort());
+  assert.deepEqual(
+    all.map((p) => `${p.server}@${p.load}`).sort(),
+    ['tiny-tree@1', 'tiny-tree@2', 'tiny-tree@3', 'tiny@1', 'tiny@2', 'tiny@3'].sort(),
+  );
   assert.ok(all.every((p) => p.status === 'ok'));
   assert.equal(readRun(dir).info.interrupted, undefined);
   assert.match(out, /tiny/);
@@ -144,8 +191,10 @@ test('a torn last line (a run killed mid-write) is cut off on resume; another sc
   mkdirSync(old);
   writeFileSync(join(old, 'run.json'), JSON.stringify({ ...info, schema: 'eventbench.run/0' }));
   const reads = 'this eventbench reads "eventbench.run/3" and "eventbench.run/2" and "eventbench.run/1"';
-  assert.throws(() => readRun(old), (e: Error & { code?: string }) => e.code === 'EB_RESULTS'
-    && e.message.includes(`run.json: schema is "eventbench.run/0", ${reads}`));
+  assert.throws(
+    () => readRun(old),
+    (e: Error & { code?: string }) => e.code === 'EB_RESULTS' && e.message.includes(`run.json: schema is "eventbench.run/0", ${reads}`),
+  );
   assert.throws(() => readRun(join(base, 'nothing')), { code: 'EB_USAGE', message: /--resume: got ".*nothing", no such folder/ });
 });
 
@@ -153,15 +202,47 @@ test('a point where every request timed out is recorded, printed, and retires th
   const base = tmp();
   t.after(() => rmSync(base, { recursive: true, force: true }));
   const dir = join(base, 'r');
-  const child = spawn(process.execPath, [RUN_CHILD, '--servers', 'stall,tiny', '--loads', '2,4', '--repeat', '1', '--seed', '1', '-n', '6', '--latency-cap', '0.3', '--out', dir, '--no-report', '--no-memory'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      RUN_CHILD,
+      '--servers',
+      'stall,tiny',
+      '--loads',
+      '2,4',
+      '--repeat',
+      '1',
+      '--seed',
+      '1',
+      '-n',
+      '6',
+      '--latency-cap',
+      '0.3',
+      '--out',
+      dir,
+      '--no-report',
+      '--no-memory',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   t.after(() => killTree(child.pid!, 'SIGKILL', process.pid));
   let err = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    err += d;
+  });
   const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
   assert.equal(code, 0, err);
-  assert.match(err, /stall @ 2: failed: no response to 6 requests \(6 timeout\) in [\d.]+ s at l=2; stopped: errors were 100\.0% of requests/);
+  assert.match(
+    err,
+    /stall @ 2: failed: no response to 6 requests \(6 timeout\) in [\d.]+ s at l=2; stopped: errors were 100\.0% of requests/,
+  );
   assert.doesNotMatch(err, /\b0 req\/s/, 'a point that served nothing has no rate, not 0');
-  assert.deepEqual(lines(dir).map((p) => `${p.server}@${p.load}`).sort(), ['stall@2', 'tiny@2', 'tiny@4']);
+  assert.deepEqual(
+    lines(dir)
+      .map((p) => `${p.server}@${p.load}`)
+      .sort(),
+    ['stall@2', 'tiny@2', 'tiny@4'],
+  );
 });
 
 test('rounds: each round sweeps every server once, in the seeded order, over every load in ascending order', async (t) => {
@@ -170,16 +251,26 @@ test('rounds: each round sweeps every server once, in the seeded order, over eve
   const dir = join(base, 'r');
   const out = await runExperiment({
     input: { servers: ['tiny', 'tiny-tree'], loads: [1, 3], requests: 60, serverCpuShare: 0, rounds: 3, seed: 7, memory: false },
-    out: dir, catalog: testCatalog, trial: testTrial,
+    out: dir,
+    catalog: testCatalog,
+    trial: testTrial,
   });
   const points = lines(dir);
   assert.equal(out.info.plan.seed, 7);
   for (let round = 1; round <= 3; round++) {
     const inRound = points.filter((p) => p.round === round).map((p) => `${p.server}@${p.load}`);
     const order = roundOrder(out.info.plan, round);
-    assert.deepEqual(inRound, order.flatMap((s) => [`${s}@1`, `${s}@3`]), `round ${round}`);
+    assert.deepEqual(
+      inRound,
+      order.flatMap((s) => [`${s}@1`, `${s}@3`]),
+      `round ${round}`,
+    );
   }
-  assert.deepEqual(points.map((p) => p.round), [1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3], 'round 1, then round 2, then round 3');
+  assert.deepEqual(
+    points.map((p) => p.round),
+    [1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3],
+    'round 1, then round 2, then round 3',
+  );
   assert.deepEqual(await processesRunning(SERVE_SCRIPT), []);
 });
 
@@ -189,7 +280,9 @@ test('a run/1 folder (rounds named `repeat`) is still read, reported and resumed
   const dir = join(base, 'old');
   const made = await runExperiment({
     input: { servers: ['tiny'], loads: [1, 2], requests: 40, serverCpuShare: 0, rounds: 1, memory: false },
-    out: dir, catalog: testCatalog, trial: testTrial,
+    out: dir,
+    catalog: testCatalog,
+    trial: testTrial,
   });
   // Written back as eventbench 0.1 wrote it: run/1 with plan.repeat, point/1 lines with repeat, and only one point.
   const { rounds, ...plan } = made.info.plan;
@@ -204,6 +297,10 @@ test('a run/1 folder (rounds named `repeat`) is still read, reported and resumed
   const { buildModel, readReportRun } = await import('../src/report/index.js');
   assert.equal(buildModel(readReportRun(dir)).servers[0]!.server, 'tiny');
   const resumed = await runExperiment({ input: {}, resume: dir, catalog: testCatalog, trial: testTrial });
-  assert.deepEqual(resumed.points.map((p) => `${p.load}#${p.round}`), ['1#1', '2#1'], 'only the missing point is measured');
+  assert.deepEqual(
+    resumed.points.map((p) => `${p.load}#${p.round}`),
+    ['1#1', '2#1'],
+    'only the missing point is measured',
+  );
   assert.equal(readRun(dir).info.schema, RUN_SCHEMA, 'run.json is rewritten as run/3; its point/1 line stays readable');
 });

@@ -60,10 +60,19 @@ test('names: events@bun is events under Bun; Node keeps the plain name; bun-serv
   assert.equal(findModel('nginx@bun'), undefined, 'only TypeScript models run under a runtime');
 });
 
-test('the run: --runtimes expands every TypeScript model, skips what cannot run with why, records versions', { skip: needsRuntime('bun') || needsRuntime('deno') }, async () => {
-  const { plan, skipped } = await resolvePlan({ servers: ['events', 'events-uv', 'threads'], runtimes: ['node', 'bun', 'deno'], loads: [10] });
+test('the run: --runtimes expands every TypeScript model, skips what cannot run with why, records versions', {
+  skip: needsRuntime('bun') || needsRuntime('deno'),
+}, async () => {
+  const { plan, skipped } = await resolvePlan({
+    servers: ['events', 'events-uv', 'threads'],
+    runtimes: ['node', 'bun', 'deno'],
+    loads: [10],
+  });
   assert.deepEqual(plan.servers, ['events', 'events@bun', 'events@deno', 'events-uv', 'threads', 'threads@bun']);
-  assert.deepEqual(skipped.map((s) => s.server), ['events-uv@bun', 'events-uv@deno', 'threads@deno']);
+  assert.deepEqual(
+    skipped.map((s) => s.server),
+    ['events-uv@bun', 'events-uv@deno', 'threads@deno'],
+  );
   for (const s of skipped) assert.match(s.reason, /tcp_wrap|file descriptor/);
   assert.equal(plan.runtimes?.bun, runtimeInfo('bun').version);
   assert.equal(plan.runtimes?.deno, runtimeInfo('deno').version);
@@ -71,7 +80,10 @@ test('the run: --runtimes expands every TypeScript model, skips what cannot run 
   assert.equal(argv[0], runtimeInfo('deno').bin);
   assert.deepEqual(argv.slice(1, 3), ['run', '-A']);
   assert.ok(argv.includes('events') && !argv.includes('events@deno'));
-  await assert.rejects(resolvePlan({ servers: ['events'], runtimes: ['java'] }), /--runtimes: got "java", expected a list of node, bun, deno/);
+  await assert.rejects(
+    resolvePlan({ servers: ['events'], runtimes: ['java'] }),
+    /--runtimes: got "java", expected a list of node, bun, deno/,
+  );
 });
 
 test('serve refuses a runtime it does not know, and a combination that cannot run, with one line naming why', async () => {
@@ -83,7 +95,10 @@ test('serve refuses a runtime it does not know, and a combination that cannot ru
     [['serve', 'events@bun', '--port', '70000'], 2, /--port: got 70000, the limit is 0 to 65535/],
   ];
   for (const [args, code, message] of cases) {
-    const failed = await run(process.execPath, [CLI, ...args]).then(() => undefined, (err: { code: number; stderr: string }) => err);
+    const failed = await run(process.execPath, [CLI, ...args]).then(
+      () => undefined,
+      (err: { code: number; stderr: string }) => err,
+    );
     assert.ok(failed, `${args.join(' ')} should fail`);
     assert.match(failed.stderr, message);
     assert.equal(failed.stderr.trim().split('\n').length, 1, `one line: ${failed.stderr}`);

@@ -30,7 +30,10 @@ test('serve rejects an unknown model and bad flags with one clear line and exit 
     [['serve', 'events', '--bogus'], /flag: got "--bogus", is not a flag of this command/],
   ];
   for (const [args, message] of cases) {
-    const failed = await run(process.execPath, [CLI, ...args]).then(() => undefined, (err: { code: number; stderr: string }) => err);
+    const failed = await run(process.execPath, [CLI, ...args]).then(
+      () => undefined,
+      (err: { code: number; stderr: string }) => err,
+    );
     assert.ok(failed, `${args.join(' ')} should fail`);
     assert.equal(failed.code, 2, args.join(' '));
     assert.match(failed.stderr, message);

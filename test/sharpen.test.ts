@@ -45,18 +45,29 @@ test('the allocation picks the widest interval first, at most four a round, neve
   assert.deepEqual(chosen.slice(0, 2), ['late', 'wild']);
   assert.ok(!chosen.includes('steady') && !chosen.includes('flat'));
   // Shuffled input: the same choice.
-  assert.deepEqual(chooseSharpened([...precision].reverse(), 0.1, () => true).map((p) => p.server), chosen);
+  assert.deepEqual(
+    chooseSharpened([...precision].reverse(), 0.1, () => true).map((p) => p.server),
+    chosen,
+  );
   // A wide server that does not fit leaves room for a narrower, cheaper one.
   const cheap = chooseSharpened(precision, 0.1, (servers) => !servers.includes('wild'), 2).map((p) => p.server);
   assert.deepEqual(cheap, ['late', 'wobbly']);
   // Everything meets a precision of ±90% but the unbounded one.
-  assert.deepEqual(chooseSharpened(precision, 0.9, () => true).map((p) => p.server), ['late']);
+  assert.deepEqual(
+    chooseSharpened(precision, 0.9, () => true).map((p) => p.server),
+    ['late'],
+  );
 });
 
 /** The next round's inputs: every server runnable, a flat price of 5 s a sweep. */
-const next = (o: Partial<NextRoundInput> & Pick<NextRoundInput, 'plan' | 'points'>) => nextAddedRound({
-  added: [], servers: o.plan.servers, leftS: 100, priceS: (sweeps: readonly Sweep[]) => 5 * sweeps.length, ...o,
-});
+const next = (o: Partial<NextRoundInput> & Pick<NextRoundInput, 'plan' | 'points'>) =>
+  nextAddedRound({
+    added: [],
+    servers: o.plan.servers,
+    leftS: 100,
+    priceS: (sweeps: readonly Sweep[]) => 5 * sweeps.length,
+    ...o,
+  });
 
 test('the next added round: the reference beside the widest, numbered on from the planned rounds, in the seeded order', () => {
   const { plan, points } = run();
@@ -65,11 +76,21 @@ test('the next added round: the reference beside the widest, numbered on from th
   const { round } = r.round;
   assert.equal(round, plan.rounds + 1);
   assert.equal(r.round.reference, 'lighttpd');
-  assert.deepEqual(r.round.sharpening.map((s) => s.server), ['late', 'wild', 'wobbly', 'fair']);
+  assert.deepEqual(
+    r.round.sharpening.map((s) => s.server),
+    ['late', 'wild', 'wobbly', 'fair'],
+  );
   assert.equal(r.round.sharpening[0]!.halfWidth, null, 'unbounded: no second round with the reference');
   assert.deepEqual([...r.round.servers].sort(), ['fair', 'late', 'lighttpd', 'wild', 'wobbly']);
   // Seeded as a planned round is: the plan's seed and the round's number, over its servers in plan order.
-  assert.deepEqual(r.round.servers, roundOrder(plan, round, plan.servers.filter((s) => r.round.servers.includes(s))));
+  assert.deepEqual(
+    r.round.servers,
+    roundOrder(
+      plan,
+      round,
+      plan.servers.filter((s) => r.round.servers.includes(s)),
+    ),
+  );
   assert.equal(r.priceS, 25);
   // After an added round, the next is numbered on from it.
   const again = next({ plan, points, added: [r.round] });
@@ -77,7 +98,10 @@ test('the next added round: the reference beside the widest, numbered on from th
   // The time left holds the reference and one server: the widest.
   const tight = next({ plan, points, leftS: 12 });
   assert.ok('round' in tight);
-  assert.deepEqual(tight.round.sharpening.map((s) => s.server), ['late']);
+  assert.deepEqual(
+    tight.round.sharpening.map((s) => s.server),
+    ['late'],
+  );
 });
 
 test('no round is added once every ratio meets the precision, or when the next does not fit; the outcome says who reached it', () => {

@@ -28,7 +28,11 @@ test('a steady server is steady, with or without the scatter a throttled server 
   for (let seed = 1; seed <= 20; seed++) {
     const noisy = loop(6000, 100, () => 5000, 0.3, seed);
     const r = steadiness(noisy.start, noisy.latency, 100)!;
-    assert.equal(r.steady, true, `seed ${seed}: ±30% per-request scatter is not a trend (drift ${r.drift.toFixed(3)}, t ${r.t.toFixed(2)})`);
+    assert.equal(
+      r.steady,
+      true,
+      `seed ${seed}: ±30% per-request scatter is not a trend (drift ${r.drift.toFixed(3)}, t ${r.t.toFixed(2)})`,
+    );
   }
 });
 

@@ -17,15 +17,33 @@ import { allProcesses, eventually } from './helpers/processes.js';
 import { exchange, resetAfter } from './helpers/raw-http.js';
 
 const IDLE_MS = 500;
-const options = (extra: Partial<ServeOptions> = {}): ServeOptions => ({ host: '127.0.0.1', port: 0, backlog: 511, pageBytes: 305, idleTimeoutMs: IDLE_MS, ...extra });
+const options = (extra: Partial<ServeOptions> = {}): ServeOptions => ({
+  host: '127.0.0.1',
+  port: 0,
+  backlog: 511,
+  pageBytes: 305,
+  idleTimeoutMs: IDLE_MS,
+  ...extra,
+});
 const taskCount = () => readdirSync('/proc/self/task').length;
 /** Socket descriptors of this process: what a leaked connection or listener would add (worker threads' own event-loop
  * descriptors, epoll and eventfd, are released lazily and are not the servers' to manage). */
-const fdCount = () => readdirSync('/proc/self/fd').filter((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:'); } catch { return false; } }).length;
+const fdCount = () =>
+  readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:');
+    } catch {
+      return false;
+    }
+  }).length;
 const liveChildren = () => allProcesses().filter((p) => p.ppid === process.pid && p.state !== 'Z');
 const children = () => allProcesses().filter((p) => p.ppid === process.pid);
 
-async function withServer(t: { after(fn: () => Promise<void>): void }, model: ServerModel, extra: Partial<ServeOptions> = {}): Promise<RunningServer> {
+async function withServer(
+  t: { after(fn: () => Promise<void>): void },
+  model: ServerModel,
+  extra: Partial<ServeOptions> = {},
+): Promise<RunningServer> {
   const server = await model.start(options(extra));
   let closed = false;
   const close = server.close.bind(server);
@@ -44,7 +62,16 @@ function baseline() {
 }
 async function assertBackTo(before: { tasks: number; fds: number }, what: string) {
   assert.ok(await eventually(() => taskCount() <= before.tasks), `${what}: threads ${before.tasks} before, ${taskCount()} after`);
-  const fds = () => readdirSync('/proc/self/fd').map((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`); } catch { return '?'; } }).join(' ');
+  const fds = () =>
+    readdirSync('/proc/self/fd')
+      .map((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`);
+        } catch {
+          return '?';
+        }
+      })
+      .join(' ');
   assert.ok(await eventually(() => fdCount() <= before.fds), `${what}: descriptors ${before.fds} before, ${fdCount()} after: ${fds()}`);
   assert.ok(await eventually(() => children().length === 0), `${what}: child processes left: ${JSON.stringify(children())}`);
 }
@@ -71,10 +98,15 @@ for (const model of models) {
         ['GET / HTTP/1.0\r\nX: ' + 'a'.repeat(MAX_HEAD_BYTES) + '\r\n\r\n', r[431]],
         ['GET / HTTP/1.0\r\nX: ' + 'a'.repeat(MAX_HEAD_BYTES * 3), r[431]],
       ];
-      const answers = await Promise.all(cases.map(([request]) => exchange(server.url, Buffer.from(request, 'latin1'), { timeoutMs: 20_000 })));
+      const answers = await Promise.all(
+        cases.map(([request]) => exchange(server.url, Buffer.from(request, 'latin1'), { timeoutMs: 20_000 })),
+      );
       cases.forEach(([request, expected], i) => {
         const got = answers[i]?.bytes ?? Buffer.alloc(0);
-        assert.ok(got.equals(expected), `page ${pageBytes}: ${JSON.stringify(request.slice(0, 30))} got ${JSON.stringify(got.subarray(0, 60).toString('latin1'))}`);
+        assert.ok(
+          got.equals(expected),
+          `page ${pageBytes}: ${JSON.stringify(request.slice(0, 30))} got ${JSON.stringify(got.subarray(0, 60).toString('latin1'))}`,
+        );
       });
       await server.close();
     }
@@ -120,7 +152,10 @@ for (const model of models) {
 for (const model of [threads, processes]) {
   test(`${model.name}: at the live cap, a connection waits in the accept queue instead of failing`, async (t) => {
     const server = await withServer(t, model, { maxLive: 1 });
-    assert.ok(server.notes.some((n) => n.includes('at most 1 live')), server.notes.join('; '));
+    assert.ok(
+      server.notes.some((n) => n.includes('at most 1 live')),
+      server.notes.join('; '),
+    );
     const silent = await openSilent(server.url); // takes the only thread or process until the idle timeout
     await new Promise((r) => setTimeout(r, 100));
     const waited = await exchange(server.url, 'GET / HTTP/1.0\r\n\r\n', { timeoutMs: 20_000 });

@@ -24,21 +24,36 @@ const FORKING = fileURLToPath(new URL('./fixtures/forking-server.js', import.met
 const tmp = () => mkdtempSync(join(tmpdir(), 'eventbench-user-test-'));
 
 test('a --server command is split into words as a shell would, without a shell', () => {
-  assert.deepEqual(splitWords('--server', `python3 app.py --name 'a b' "c \\"d\\"" e\\ f {port}`),
-    ['python3', 'app.py', '--name', 'a b', 'c "d"', 'e f', '{port}']);
+  assert.deepEqual(splitWords('--server', `python3 app.py --name 'a b' "c \\"d\\"" e\\ f {port}`), [
+    'python3',
+    'app.py',
+    '--name',
+    'a b',
+    'c "d"',
+    'e f',
+    '{port}',
+  ]);
   assert.throws(() => splitWords('--server', `python3 'app.py`), /--server: got "python3 'app.py", has an unclosed ' quote/);
   const spec = parseServerFlag('mine=./app --port {port}', BUILTINS);
-  assert.deepEqual([spec.name, spec.command, spec.cwd, spec.ready],
-    ['mine', ['./app', '--port', '{port}'], process.cwd(), { timeoutS: 20, path: '/' }]);
+  assert.deepEqual(
+    [spec.name, spec.command, spec.cwd, spec.ready],
+    ['mine', ['./app', '--port', '{port}'], process.cwd(), { timeoutS: 20, path: '/' }],
+  );
 });
 
 test('a bad --server or servers file is refused in one line naming the file, the entry, the field and what to do', (t) => {
   const dir = tmp();
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const file = (text: string) => { const f = join(dir, `s${Math.random().toString(36).slice(2)}.json`); writeFileSync(f, text); return f; };
+  const file = (text: string) => {
+    const f = join(dir, `s${Math.random().toString(36).slice(2)}.json`);
+    writeFileSync(f, text);
+    return f;
+  };
   const flags: [string, RegExp][] = [
-    ['mine=python3 -m http.server',
-      /^--server: got "python3 -m http.server", has no \{port\}: the server must listen on the port eventbench gives it; put \{port\}/],
+    [
+      'mine=python3 -m http.server',
+      /^--server: got "python3 -m http.server", has no \{port\}: the server must listen on the port eventbench gives it; put \{port\}/,
+    ],
     ['events=./x {port}', /^--server: got "events", is the name of a built-in server .*; choose another name/],
     ['python3 {port}', /^--server: got "python3 \{port\}", expected NAME=COMMAND/],
     ['a@b=./x {port}', /^--server: got "a@b", expected a name of letters/],
@@ -48,22 +63,36 @@ test('a bad --server or servers file is refused in one line naming the file, the
   const notJson = new RegExp(`^--servers-file: got "${bad}", is not valid JSON at line 1 \\(.*\\); fix the file$`);
   assert.throws(() => readServersFile(bad, BUILTINS), { message: notJson });
   const entries: [string, RegExp][] = [
-    ['{"servers": [{"name": "ok", "command": ["./a", "{port}"]}, {"name": "x"}]}',
-      /: servers\[1\] \("x"\)\.command: got undefined, is missing; every server needs command$/],
-    ['{"servers": [{"name": "x", "command": ["./a", "{port}"], "redy": {}}]}',
-      /: servers\[0\] \("x"\)\.redy: got \{\}, is not a field of a server; expected name, command/],
+    [
+      '{"servers": [{"name": "ok", "command": ["./a", "{port}"]}, {"name": "x"}]}',
+      /: servers\[1\] \("x"\)\.command: got undefined, is missing; every server needs command$/,
+    ],
+    [
+      '{"servers": [{"name": "x", "command": ["./a", "{port}"], "redy": {}}]}',
+      /: servers\[0\] \("x"\)\.redy: got \{\}, is not a field of a server; expected name, command/,
+    ],
     ['{"servers": [{"name": "x", "command": ["./a"]}]}', /: servers\[0\] \("x"\)\.command: got "\.\/a", has no \{port\}/],
-    ['{"servers": [{"name": "x", "command": ["./a", "{port}"], "ready": {"timeoutS": 0}}]}',
-      /\.ready\.timeoutS: got 0, the limit is 0\.1 to 600 seconds$/],
-    ['{"servers": [{"name": "x", "command": ["./a", "{port}"], "paperRow": "Nginx"}]}',
-      /\.paperRow: got "Nginx", is not a row of the paper's Figure 2; expected one of ST, CPC/],
-    ['{"servers": [{"name": "x", "command": ["./a", "{port}"]}, {"name": "x", "command": ["./b", "{port}"]}]}',
-      /servers\[1\] \("x"\)\.name: got "x", names two user servers/],
+    [
+      '{"servers": [{"name": "x", "command": ["./a", "{port}"], "ready": {"timeoutS": 0}}]}',
+      /\.ready\.timeoutS: got 0, the limit is 0\.1 to 600 seconds$/,
+    ],
+    [
+      '{"servers": [{"name": "x", "command": ["./a", "{port}"], "paperRow": "Nginx"}]}',
+      /\.paperRow: got "Nginx", is not a row of the paper's Figure 2; expected one of ST, CPC/,
+    ],
+    [
+      '{"servers": [{"name": "x", "command": ["./a", "{port}"]}, {"name": "x", "command": ["./b", "{port}"]}]}',
+      /servers\[1\] \("x"\)\.name: got "x", names two user servers/,
+    ],
     ['{"servers": []}', /: servers: got \[\], expected a non-empty list of servers/],
   ];
   for (const [text, message] of entries) {
     const f = file(text);
-    assert.throws(() => readServersFile(f, BUILTINS), (err: Error) => err.message.startsWith(f) && message.test(err.message), text);
+    assert.throws(
+      () => readServersFile(f, BUILTINS),
+      (err: Error) => err.message.startsWith(f) && message.test(err.message),
+      text,
+    );
   }
 });
 
@@ -86,20 +115,31 @@ test('a user server that exits first, never answers, or listens elsewhere: one l
   const sleeper = [process.execPath, '-e', 'setInterval(() => {}, 1000)', marker, '{port}'];
   writeFileSync(never, JSON.stringify({ servers: [{ name: 'never', command: sleeper, ready: { timeoutS: 1 } }] }));
   const cases: [string[], RegExp][] = [
-    [['serve', '--server', `early=${node('console.error("line one"); console.error("cannot bind: boom"); process.exit(3)')}`],
-      /^eventbench serve: --server ".*": exited \(code 3\) before it answered on 127\.0\.0\.1:\d+; its last output: line one \| cannot/],
-    [['serve', 'never', '--servers-file', never],
-      /^eventbench serve: .*never\.json: servers\[0\] \("never"\): ready\.timeoutS: did not answer HTTP on 127\.0\.0\.1:\d+\/ within 1 s/],
-    [['serve', '--server', `elsewhere=${node(`require("net").createServer().listen(${other}, "127.0.0.1")`)}`],
-      new RegExp(`^eventbench serve: --server ".*": listens on port ${other}, not on the port it was given \\(\\d+\\); put \\{port\\}`)],
-    [['run', '--quick', '--servers', 'events', '--server', `early=${node('process.exit(3)')}`, '--out', join(dir, 'r')],
-      /^eventbench run: early did not start: --server ".*": exited \(code 3\) before it answered/],
+    [
+      ['serve', '--server', `early=${node('console.error("line one"); console.error("cannot bind: boom"); process.exit(3)')}`],
+      /^eventbench serve: --server ".*": exited \(code 3\) before it answered on 127\.0\.0\.1:\d+; its last output: line one \| cannot/,
+    ],
+    [
+      ['serve', 'never', '--servers-file', never],
+      /^eventbench serve: .*never\.json: servers\[0\] \("never"\): ready\.timeoutS: did not answer HTTP on 127\.0\.0\.1:\d+\/ within 1 s/,
+    ],
+    [
+      ['serve', '--server', `elsewhere=${node(`require("net").createServer().listen(${other}, "127.0.0.1")`)}`],
+      new RegExp(`^eventbench serve: --server ".*": listens on port ${other}, not on the port it was given \\(\\d+\\); put \\{port\\}`),
+    ],
+    [
+      ['run', '--quick', '--servers', 'events', '--server', `early=${node('process.exit(3)')}`, '--out', join(dir, 'r')],
+      /^eventbench run: early did not start: --server ".*": exited \(code 3\) before it answered/,
+    ],
   ];
   for (const [args, message] of cases) {
     const r = await cli(args, { timeoutMs: 30_000 });
     assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
     // run also says, on lines of their own, that it checks the server first and what an earlier run left behind.
-    const lines = r.stderr.trim().split('\n').filter((l) => !/^eventbench run: (checking|removed|could not remove)/.test(l));
+    const lines = r.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => !/^eventbench run: (checking|removed|could not remove)/.test(l));
     assert.equal(lines.length, 1, r.stderr);
     assert.match(lines[0]!, message);
     assert.deepEqual(await processesRunning(marker), [], `${args[0]}: nothing of it is left`);
@@ -117,8 +157,14 @@ test('an example Python server through a quick run: throttled, ranked, and label
   const r = await cli(args, { timeoutMs: 120_000 });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /asyncio-python: all 8 applicable checks pass/);
-  const points = readFileSync(join(dir, 'points.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Point);
-  assert.deepEqual(points.map((p) => `${p.server}@${p.load}`), ['asyncio-python@10', 'asyncio-python@50']);
+  const points = readFileSync(join(dir, 'points.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Point);
+  assert.deepEqual(
+    points.map((p) => `${p.server}@${p.load}`),
+    ['asyncio-python@10', 'asyncio-python@50'],
+  );
   for (const p of points) {
     assert.equal(p.status, 'ok', p.reason);
     assert.equal(p.family, 'user');
@@ -131,15 +177,20 @@ test('an example Python server through a quick run: throttled, ranked, and label
   }
   const info = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunInfo;
   assert.notEqual(info.host.throttle.mechanism, 'none');
-  assert.deepEqual(info.plan.userServers!.map((s) => [s.name, s.serveArgs]), [['asyncio-python', ['--servers-file', EXAMPLES]]]);
+  assert.deepEqual(
+    info.plan.userServers!.map((s) => [s.name, s.serveArgs]),
+    [['asyncio-python', ['--servers-file', EXAMPLES]]],
+  );
   assert.match(r.stdout, /\| (\d+=?|—) \| asyncio-python \(yours\) \| yours: Python asyncio: a coroutine per connection \|/);
   const html = readFileSync(join(dir, 'report.html'), 'utf8');
   assert.match(html, /asyncio-python \(yours\)/);
   assert.match(html, /yours: Python asyncio: a coroutine per connection/);
 });
 
-const forking = (marker: string) =>
-  ['--server', `forking=${process.execPath} ${FORKING} --port {port} --backlog {backlog} --page {page} --marker ${marker}`];
+const forking = (marker: string) => [
+  '--server',
+  `forking=${process.execPath} ${FORKING} --port {port} --backlog {backlog} --page {page} --marker ${marker}`,
+];
 
 test('a user server that forks a child leaves no process behind after a run', async (t) => {
   const dir = join(tmp(), 'r');
@@ -148,10 +199,19 @@ test('a user server that forks a child leaves no process behind after a run', as
   const args = ['run', '--quick', '--servers', 'forking', ...forking(marker), '--loads', '5,10', '--out', dir, '--no-report'];
   const r = await cli(args, { timeoutMs: 90_000 });
   assert.equal(r.code, 0, r.stderr);
-  const points = readFileSync(join(dir, 'points.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Point);
-  assert.ok(points.every((p) => p.status === 'ok'), r.stderr);
+  const points = readFileSync(join(dir, 'points.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Point);
+  assert.ok(
+    points.every((p) => p.status === 'ok'),
+    r.stderr,
+  );
   // The server and its child were sampled as one tree.
-  assert.ok(points.some((p) => p.metrics!.peakProcesses >= 2), JSON.stringify(points.map((p) => p.metrics?.peakProcesses)));
+  assert.ok(
+    points.some((p) => p.metrics!.peakProcesses >= 2),
+    JSON.stringify(points.map((p) => p.metrics?.peakProcesses)),
+  );
   assert.deepEqual(await processesRunning(marker), [], 'no process of the forking server is left');
   const info = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunInfo;
   assert.ok(!info.warnings.some((w) => /left \d+ process/.test(w)), info.warnings.join('\n'));
@@ -166,7 +226,9 @@ test('a user server that forks a child leaves no process behind after a Ctrl-C (
   const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   t.after(() => killTree(child.pid!, 'SIGKILL', process.pid));
   let err = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    err += d;
+  });
   // Interrupt in the middle of the measurement, once the server and its child are running under the runner.
   const deadline = Date.now() + 60_000;
   while (!/point\(s\) to measure/.test(err) || (await processesRunning(`child ${marker}`)).length === 0) {

@@ -17,7 +17,10 @@ test('too-slow: a point that served fewer than two waves measures no closed loop
   p.result!.totalDurationS = 3.06;
   p.result!.verdict = { clientBound: true, reasons: ['measured load 4.4 is below 95% of the offered 10'] };
   const flags = pointFlags(p, plan, false);
-  assert.deepEqual(flags.map((f) => f.kind), ['too-slow']);
+  assert.deepEqual(
+    flags.map((f) => f.kind),
+    ['too-slow'],
+  );
   assert.match(flags[0]!.why, /only 10 responses in 3\.1 s at l=10, fewer than 2 waves of 10/);
 });
 
@@ -25,7 +28,10 @@ test('a point of many waves is not too slow; a low measured load there is client
   const ok = point({ server: 'events', family: 'typescript', load: 100, meanLatencyMs: 30 });
   assert.deepEqual(pointFlags(ok, plan, false), []);
   const low = point({ server: 'events', family: 'typescript', load: 100, meanLatencyMs: 30, measuredLoad: 80 });
-  assert.deepEqual(pointFlags(low, plan, false).map((f) => f.kind), ['client-bound']);
+  assert.deepEqual(
+    pointFlags(low, plan, false).map((f) => f.kind),
+    ['client-bound'],
+  );
 });
 
 test('cpu-share: at a saturating load, a server that ran out of quota in under 70% of periods waited on something else', () => {
@@ -34,7 +40,10 @@ test('cpu-share: at a saturating load, a server that ran out of quota in under 7
   const slow = point({ server: 'lighttpd', family: 'production', load: 100, meanLatencyMs: 19.7, peakRssBytes: 1e6 });
   slow.metrics = { ...slow.metrics!, loadCpuShare: 0.219, quotaPeriods: { total: 200, throttled: 112 } };
   const flags = pointFlags(slow, plan, true);
-  assert.deepEqual(flags.map((f) => f.kind), ['cpu-share']);
+  assert.deepEqual(
+    flags.map((f) => f.kind),
+    ['cpu-share'],
+  );
   assert.match(flags[0]!.why, /ran out of its quota in only 56% of its 200 periods at l=100/);
   const busy = point({ server: 'lighttpd', family: 'production', load: 100, meanLatencyMs: 13.6, peakRssBytes: 1e6 });
   busy.metrics = { ...busy.metrics!, loadCpuShare: 0.236, quotaPeriods: { total: 200, throttled: 174 } };
@@ -47,16 +56,25 @@ test('cpu-share: at a saturating load, a server that ran out of quota in under 7
 
 test('start-spread: a point split over client hosts whose agents started too far apart, the reason naming the host', () => {
   // What src/load/merge.ts startSpread says of two agents, one 13.8 ms late, in a 0.27 s kept window.
-  const spread = 'start spread: the agents\' first requests may have started 13.8 ms apart, over 5% of the kept window (13.3 ms); '
-    + 'ssh://10.208.0.12 started 13.8 ms after the scheduled instant (clock bound ±0.04 ms): check that host\'s load and its link, '
-    + 'or run a longer point';
+  const spread =
+    "start spread: the agents' first requests may have started 13.8 ms apart, over 5% of the kept window (13.3 ms); " +
+    "ssh://10.208.0.12 started 13.8 ms after the scheduled instant (clock bound ±0.04 ms): check that host's load and its link, " +
+    'or run a longer point';
   const p = point({ server: 'async', family: 'typescript', load: 10, meanLatencyMs: 10 });
   p.result!.verdict = { clientBound: false, startSpread: true, reasons: [spread] };
-  assert.deepEqual(pointFlags(p, plan, false).map((f) => [f.kind, f.why]), [['start-spread', spread]]);
+  assert.deepEqual(
+    pointFlags(p, plan, false).map((f) => [f.kind, f.why]),
+    [['start-spread', spread]],
+  );
   // A client-bound agent as well: each flag keeps its own reason.
   p.result!.verdict = { clientBound: true, startSpread: true, reasons: ['ssh://10.208.0.11: the client used 95% of its core', spread] };
-  assert.deepEqual(pointFlags(p, plan, false).map((f) => [f.kind, f.why]),
-    [['client-bound', 'ssh://10.208.0.11: the client used 95% of its core'], ['start-spread', spread]]);
+  assert.deepEqual(
+    pointFlags(p, plan, false).map((f) => [f.kind, f.why]),
+    [
+      ['client-bound', 'ssh://10.208.0.11: the client used 95% of its core'],
+      ['start-spread', spread],
+    ],
+  );
 });
 
 test("the README's list of flags is the table's: every flag, its label and caption, and no other", () => {
@@ -64,13 +82,27 @@ test("the README's list of flags is the table's: every flag, its label and capti
   const section = /<!-- flags: from POINT_FLAGS in src\/sweep\/verdict\.ts -->\n([\s\S]*?)<!-- \/flags -->/.exec(readme);
   assert.ok(section, 'README.md has the flags list between its markers');
   const listed = section[1]!.split('\n').filter((l) => l.trim() !== '');
-  assert.deepEqual(listed, POINT_FLAGS.map((f) => `  - \`${f.kind}\` (${f.label}): ${f.caption}`));
+  assert.deepEqual(
+    listed,
+    POINT_FLAGS.map((f) => `  - \`${f.kind}\` (${f.label}): ${f.caption}`),
+  );
 });
 
 test('an open-loop result is judged by the rules that need no load: client-bound by its lag, not too slow or short of its quota', () => {
   const p = point({ server: 'events', family: 'typescript', load: 100, meanLatencyMs: 30 });
-  const r = { ...p.result!, requestsCompleted: 10, verdict: { clientBound: true, reasons: ['the client started requests late: lag p99 4 ms'] } };
+  const r = {
+    ...p.result!,
+    requestsCompleted: 10,
+    verdict: { clientBound: true, reasons: ['the client started requests late: lag p99 4 ms'] },
+  };
   const metrics = { ...p.metrics!, loadCpuShare: 0.05, quotaPeriods: { total: 200, throttled: 10 } };
-  assert.deepEqual(resultFlags(r, metrics, undefined, plan, true).map((f) => [f.kind, f.why]), [['client-bound', 'the client started requests late: lag p99 4 ms']]);
-  assert.deepEqual(resultFlags(r, { ...metrics, loadCpuShare: 0.4 }, undefined, plan, true).map((f) => f.kind), ['client-bound', 'cpu-share'], 'a quota not enforced is one, at any rate');
+  assert.deepEqual(
+    resultFlags(r, metrics, undefined, plan, true).map((f) => [f.kind, f.why]),
+    [['client-bound', 'the client started requests late: lag p99 4 ms']],
+  );
+  assert.deepEqual(
+    resultFlags(r, { ...metrics, loadCpuShare: 0.4 }, undefined, plan, true).map((f) => f.kind),
+    ['client-bound', 'cpu-share'],
+    'a quota not enforced is one, at any rate',
+  );
 });

@@ -10,9 +10,9 @@ import { allProcesses, eventually } from './helpers/processes.js';
 import { INSTALL_COMMAND, REQUIRE_ALL, skipsFile } from './helpers/optional.js';
 
 const suite = process.env.EVENTBENCH_TEST_SUITE;
-const notSuite = suite ? false : 'only as part of `npm test`, which marks the suite\'s processes';
+const notSuite = suite ? false : "only as part of `npm test`, which marks the suite's processes";
 
-test('the suite\'s skips for missing optional components, each with its install command', { skip: notSuite }, (t) => {
+test("the suite's skips for missing optional components, each with its install command", { skip: notSuite }, (t) => {
   const file = skipsFile()!;
   const lines = existsSync(file) ? [...new Set(readFileSync(file, 'utf8').trim().split('\n').filter(Boolean))] : [];
   rmSync(file, { force: true });
@@ -47,5 +47,9 @@ test('no process started by the suite is left running', { skip: notSuite }, asyn
   await eventually(() => marked().length === 0, 5000);
   const left = marked();
   for (const p of left) if (alive(p.pid)) signalProcess(p.pid, 'SIGKILL'); // ours by the mark: clean up, then fail
-  assert.deepEqual(left.map((p) => `${p.pid} ${p.cmdline.slice(0, 120)}`), [], 'processes left behind by the suite');
+  assert.deepEqual(
+    left.map((p) => `${p.pid} ${p.cmdline.slice(0, 120)}`),
+    [],
+    'processes left behind by the suite',
+  );
 });

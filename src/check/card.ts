@@ -42,7 +42,10 @@ export interface CardOptions {
 /** Runs the checks in order, then stops a served server; resolves with the card. */
 export async function checkCard(o: CardOptions): Promise<Card> {
   const lines: CardLine[] = [];
-  const add = (line: CardLine) => { lines.push(line); o.onLine?.(line); };
+  const add = (line: CardLine) => {
+    lines.push(line);
+    o.onLine?.(line);
+  };
   try {
     for (const check of CHECKS.filter((c) => o.form === 'full' || c.short)) {
       const t0 = Date.now();

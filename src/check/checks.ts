@@ -11,11 +11,28 @@ import { alive } from '../core/proc.js';
 import { processTree } from '../host/sampling.js';
 import { Connection, describe, exchange, header, splitResponse, status, type Address, type Exchange } from './http.js';
 
-export type CheckId = 'page' | 'http10-close' | 'keep-alive' | 'head' | 'not-found' | 'method' | 'bad-request' | 'big-header'
-  | 'unfinished-head' | 'concurrent' | 'silent-client' | 'slowloris' | 'resets' | 'descriptors' | 'alive';
+export type CheckId =
+  | 'page'
+  | 'http10-close'
+  | 'keep-alive'
+  | 'head'
+  | 'not-found'
+  | 'method'
+  | 'bad-request'
+  | 'big-header'
+  | 'unfinished-head'
+  | 'concurrent'
+  | 'silent-client'
+  | 'slowloris'
+  | 'resets'
+  | 'descriptors'
+  | 'alive';
 
 export type CheckStatus = 'pass' | 'fail' | 'n/a';
-export interface Outcome { status: CheckStatus; reason: string }
+export interface Outcome {
+  status: CheckStatus;
+  reason: string;
+}
 
 export interface CheckContext extends Address {
   /** Path of the page: "/" for a server eventbench started, the URL's own path otherwise. */
@@ -57,8 +74,11 @@ const notApplicable = (reason: string): Outcome => ({ status: 'n/a', reason });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** How long a bad request may take to be answered or closed: longer for a server slow to start a connection. */
 const closeMs = (c: CheckContext) => Math.max(3_000, c.clientTimeoutMs);
-const get = (c: CheckContext, o: { timeoutMs?: number; openAfterMs?: number } = {}) => exchange(c, `GET ${c.path} HTTP/1.0\r\n\r\n`,
-  { timeoutMs: o.timeoutMs ?? c.clientTimeoutMs, ...(o.openAfterMs ? { openAfterMs: o.openAfterMs } : {}) });
+const get = (c: CheckContext, o: { timeoutMs?: number; openAfterMs?: number } = {}) =>
+  exchange(c, `GET ${c.path} HTTP/1.0\r\n\r\n`, {
+    timeoutMs: o.timeoutMs ?? c.clientTimeoutMs,
+    ...(o.openAfterMs ? { openAfterMs: o.openAfterMs } : {}),
+  });
 const is4xx = (code: number) => code >= 400 && code < 500;
 /** ms as seconds, one decimal: "0.5". */
 const seconds = (ms: number) => (ms / 1000).toFixed(1);
@@ -119,7 +139,8 @@ async function checkKeepAlive(c: CheckContext): Promise<Outcome> {
     if (http11 ? connection.includes('close') : !connection.includes('keep-alive')) {
       const closes = await conn.closes(2000);
       const said = http11 ? '"Connection: close"' : 'HTTP/1.0 answer';
-      return closes ? pass(`answered ${status(first.data)} and closed, as its ${said} said (no keep-alive)`)
+      return closes
+        ? pass(`answered ${status(first.data)} and closed, as its ${said} said (no keep-alive)`)
         : fail(`said it would close (its ${said}) but kept the connection open 2 s`);
     }
     conn.write(request);
@@ -221,12 +242,16 @@ const SLOWLORIS_BOUND_MS = 3_000;
 async function checkSlowloris(c: CheckContext): Promise<Outcome> {
   const sockets: net.Socket[] = [];
   let closedByServer = 0;
-  const tick = setInterval(() => { for (const s of sockets) if (!s.destroyed) s.write('X-Slow: 1\r\n'); }, SLOWLORIS_TICK_MS);
+  const tick = setInterval(() => {
+    for (const s of sockets) if (!s.destroyed) s.write('X-Slow: 1\r\n');
+  }, SLOWLORIS_TICK_MS);
   try {
     for (let i = 0; i < SLOWLORIS_CLIENTS; i++) {
       const s = net.connect({ host: c.host, port: c.port }, () => s.write(`GET ${c.path} HTTP/1.1\r\nHost: x\r\n`));
       s.on('error', () => {});
-      s.on('close', () => { closedByServer += 1; });
+      s.on('close', () => {
+        closedByServer += 1;
+      });
       sockets.push(s);
     }
     await sleep(SLOWLORIS_TICK_MS);
@@ -235,7 +260,8 @@ async function checkSlowloris(c: CheckContext): Promise<Outcome> {
     const r = await get(c, { timeoutMs: bound });
     const problem = pageProblem(c, r);
     const held = `${SLOWLORIS_CLIENTS} clients trickled a header line every ${SLOWLORIS_TICK_MS} ms (it closed ${closedByServer} of them)`;
-    return problem ? fail(`an ordinary client: ${problem}, while ${held}`)
+    return problem
+      ? fail(`an ordinary client: ${problem}, while ${held}`)
       : pass(`an ordinary client got the page in ${r.elapsedMs} ms while ${held}`);
   } finally {
     clearInterval(tick);
@@ -244,13 +270,22 @@ async function checkSlowloris(c: CheckContext): Promise<Outcome> {
 }
 
 async function checkResets(c: CheckContext): Promise<Outcome> {
-  await Promise.all(Array.from({ length: 20 }, () => new Promise<void>((resolve) => {
-    const s = net.connect({ port: c.port, host: c.host }, () => {
-      s.write('GET / HT');
-      setTimeout(() => { s.resetAndDestroy(); resolve(); }, 5);
-    });
-    s.on('error', () => resolve());
-  })));
+  await Promise.all(
+    Array.from(
+      { length: 20 },
+      () =>
+        new Promise<void>((resolve) => {
+          const s = net.connect({ port: c.port, host: c.host }, () => {
+            s.write('GET / HT');
+            setTimeout(() => {
+              s.resetAndDestroy();
+              resolve();
+            }, 5);
+          });
+          s.on('error', () => resolve());
+        }),
+    ),
+  );
   const binary = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256));
   const bound = Math.max(closeMs(c), c.exactBytes ? 0 : c.idleBoundMs);
   const [bin, blank, whole, half, empty] = await Promise.all([
@@ -263,7 +298,10 @@ async function checkResets(c: CheckContext): Promise<Outcome> {
   const wholeProblem = pageProblem(c, whole!);
   if (wholeProblem) return fail(`a GET then a half-close: ${wholeProblem}`);
   const named: [string, Exchange][] = [
-    ['4 KiB of binary', bin!], ['a blank head', blank!], ['half a head, then a half-close', half!], ['nothing, then a half-close', empty!],
+    ['4 KiB of binary', bin!],
+    ['a blank head', blank!],
+    ['half a head, then a half-close', half!],
+    ['nothing, then a half-close', empty!],
   ];
   for (const [what, r] of named) {
     if (r.end === 'timeout') return fail(`${what}: neither answered nor closed within ${seconds(bound)} s`);
@@ -281,7 +319,11 @@ async function checkResets(c: CheckContext): Promise<Outcome> {
 export function descriptorCount(pid: number): number {
   let total = 0;
   for (const p of processTree(pid)) {
-    try { total += readdirSync(`/proc/${p}/fd`).length; } catch { /* exited meanwhile */ }
+    try {
+      total += readdirSync(`/proc/${p}/fd`).length;
+    } catch {
+      /* exited meanwhile */
+    }
   }
   return total;
 }
@@ -289,7 +331,7 @@ export function descriptorCount(pid: number): number {
 /** The descriptor count once it stops moving (two looks 200 ms apart agree), within `withinMs`. */
 async function settledDescriptors(pid: number, withinMs: number): Promise<number> {
   let last = descriptorCount(pid);
-  for (const deadline = Date.now() + withinMs; Date.now() < deadline;) {
+  for (const deadline = Date.now() + withinMs; Date.now() < deadline; ) {
     await sleep(200);
     const now = descriptorCount(pid);
     if (now === last) return now;
@@ -299,7 +341,7 @@ async function settledDescriptors(pid: number, withinMs: number): Promise<number
 }
 
 async function checkDescriptors(c: CheckContext): Promise<Outcome> {
-  if (c.pid === undefined) return notApplicable('needs the server\'s process: a URL gives none');
+  if (c.pid === undefined) return notApplicable("needs the server's process: a URL gives none");
   if (!alive(c.pid)) return fail('its process is gone: it exited while it was checked');
   const baseline = await settledDescriptors(c.pid, Math.max(2_000, c.idleBoundMs));
   let failed = 0;
@@ -314,7 +356,8 @@ async function checkDescriptors(c: CheckContext): Promise<Outcome> {
   }
   if (!alive(c.pid)) return fail(`its process exited during the ${c.connections} connections`);
   const served = failed > 0 ? ` (${failed} of them got no page)` : '';
-  return now <= baseline ? pass(`${now} open descriptors after ${c.connections} connections${served}, ${baseline} before`)
+  return now <= baseline
+    ? pass(`${now} open descriptors after ${c.connections} connections${served}, ${baseline} before`)
     : fail(`${now} open descriptors after ${c.connections} connections${served}, ${baseline} before: ${now - baseline} more, 3 s later`);
 }
 

@@ -105,18 +105,36 @@ export class Connection {
   private wake: (() => void) | undefined;
 
   private constructor(private readonly socket: net.Socket) {
-    socket.on('data', (d) => { this.buffer = Buffer.concat([this.buffer, d]); this.wake?.(); });
-    socket.on('end', () => { this.ended ??= 'closed'; this.wake?.(); });
-    socket.on('close', () => { this.ended ??= 'closed'; this.wake?.(); });
-    socket.on('error', () => { this.ended ??= 'reset'; this.wake?.(); });
+    socket.on('data', (d) => {
+      this.buffer = Buffer.concat([this.buffer, d]);
+      this.wake?.();
+    });
+    socket.on('end', () => {
+      this.ended ??= 'closed';
+      this.wake?.();
+    });
+    socket.on('close', () => {
+      this.ended ??= 'closed';
+      this.wake?.();
+    });
+    socket.on('error', () => {
+      this.ended ??= 'reset';
+      this.wake?.();
+    });
   }
 
   static open(to: Address, timeoutMs: number): Promise<Connection> {
     return new Promise((resolve, reject) => {
       const socket = net.connect({ port: to.port, host: to.host });
       const timer = setTimeout(() => socket.destroy(new Error(`no connection within ${timeoutMs} ms`)), timeoutMs);
-      socket.once('connect', () => { clearTimeout(timer); resolve(new Connection(socket)); });
-      socket.once('error', (err) => { clearTimeout(timer); reject(err); });
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        resolve(new Connection(socket));
+      });
+      socket.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
     });
   }
 
@@ -129,7 +147,10 @@ export class Connection {
     const deadline = Date.now() + timeoutMs;
     while (!ready() && !this.ended && Date.now() < deadline) {
       let timer: NodeJS.Timeout | undefined;
-      await new Promise<void>((r) => { this.wake = r; timer = setTimeout(r, Math.max(1, deadline - Date.now())); });
+      await new Promise<void>((r) => {
+        this.wake = r;
+        timer = setTimeout(r, Math.max(1, deadline - Date.now()));
+      });
       clearTimeout(timer);
     }
     return ready();

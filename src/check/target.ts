@@ -48,7 +48,9 @@ export async function stopServed(served: Served): Promise<Outcome> {
   const children = descendants(served.pid).filter((p) => p !== served.pid);
   signalProcess(served.pid, 'SIGTERM', process.pid);
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((r) => { timer = setTimeout(() => r(undefined), STOP_WITHIN_MS); });
+  const late = new Promise<undefined>((r) => {
+    timer = setTimeout(() => r(undefined), STOP_WITHIN_MS);
+  });
   const exit = await Promise.race([served.child.exited, late]);
   clearTimeout(timer);
   if (!exit) {
@@ -83,10 +85,17 @@ export function modelContext(model: ServerModel, served: Served, o: ContextOptio
   // A slow model starts a runtime per connection: 200 clients at once each wait for a new V8 isolate (threads) or a
   // whole new Node (processes, ~0.15 s of CPU each), a minute or two on a busy 2-core machine.
   const slow = model.slow;
-  const idleBoundMs = conformance.ownIdleClose ? conformance.ownIdleClose.withinS * 1000
-    : user ? (o.idleBoundS ?? DEFAULT_IDLE_BOUND_S) * 1000 : CHECK_IDLE_TIMEOUT_S * 1000 + 3_000;
+  const idleBoundMs = conformance.ownIdleClose
+    ? conformance.ownIdleClose.withinS * 1000
+    : user
+      ? (o.idleBoundS ?? DEFAULT_IDLE_BOUND_S) * 1000
+      : CHECK_IDLE_TIMEOUT_S * 1000 + 3_000;
   return {
-    host: served.host, port: served.port, path: '/', pid: served.pid, pageBytes: o.pageBytes ?? DEFAULT_PAGE_BYTES,
+    host: served.host,
+    port: served.port,
+    path: '/',
+    pid: served.pid,
+    pageBytes: o.pageBytes ?? DEFAULT_PAGE_BYTES,
     ...(user ? {} : { idleTimeoutS: CHECK_IDLE_TIMEOUT_S }),
     conformance,
     exactBytes: !user && !conformance.ownBytes,
@@ -102,7 +111,11 @@ const LOOPBACK = /^(127(\.\d{1,3}){3}|\[::1\]|localhost)$/;
 /** A URL of a running server: checked for form (http, loopback), then that it answers HTTP at all. */
 export async function urlContext(raw: string, field: string, o: ContextOptions = {}): Promise<CheckContext> {
   let url: URL;
-  try { url = new URL(raw); } catch { throw new UsageError(field, raw, 'is not a URL', 'e.g. http://127.0.0.1:8080/'); }
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UsageError(field, raw, 'is not a URL', 'e.g. http://127.0.0.1:8080/');
+  }
   if (url.protocol !== 'http:') throw new UsageError(field, raw, 'expected an http:// URL (eventbench speaks plain HTTP/1.x)');
   if (!LOOPBACK.test(url.hostname)) {
     throw new UsageError(field, raw, 'expected a loopback address (127.0.0.0/8, ::1 or localhost)', 'benchmarks stay on this machine');
@@ -116,7 +129,14 @@ export async function urlContext(raw: string, field: string, o: ContextOptions =
     throw new UsageError(field, raw, why, 'start the server first, or check its port and path');
   }
   return {
-    host, port, path: url.pathname + url.search, conformance: {}, exactBytes: false, strictCodes: false,
-    clientTimeoutMs: CLIENT_TIMEOUT_MS, idleBoundMs: (o.idleBoundS ?? DEFAULT_IDLE_BOUND_S) * 1000, connections: o.connections ?? 1000,
+    host,
+    port,
+    path: url.pathname + url.search,
+    conformance: {},
+    exactBytes: false,
+    strictCodes: false,
+    clientTimeoutMs: CLIENT_TIMEOUT_MS,
+    idleBoundMs: (o.idleBoundS ?? DEFAULT_IDLE_BOUND_S) * 1000,
+    connections: o.connections ?? 1000,
   };
 }

@@ -43,7 +43,9 @@ export async function main(argv: string[]): Promise<void> {
   }
   const entry = commands.find((c) => c.name === name);
   if (!entry) {
-    process.stderr.write(`eventbench: command: got ${JSON.stringify(name)}, expected one of ${commands.map((c) => c.name).join(', ')}; see \`eventbench --help\`\n`);
+    process.stderr.write(
+      `eventbench: command: got ${JSON.stringify(name)}, expected one of ${commands.map((c) => c.name).join(', ')}; see \`eventbench --help\`\n`,
+    );
     process.exitCode = EXIT.usage;
     return;
   }

@@ -15,13 +15,18 @@ export function resolveServeRuntime(name: string, asked: string | undefined): { 
   const split = splitRuntime(name);
   const model = models.find((m) => m.name === split.model);
   if (!model) return undefined;
-  if (asked && split.runtime && asked !== split.runtime) throw new UsageError('--runtime', asked, `contradicts the name ${name}`, `use ${split.model} --runtime ${asked}`);
+  if (asked && split.runtime && asked !== split.runtime)
+    throw new UsageError('--runtime', asked, `contradicts the name ${name}`, `use ${split.model} --runtime ${asked}`);
   // Nothing asked: the runtime running us when the model runs here (so `bun bin/eventbench.js serve events` stays in Bun).
   const here = model.runtimes?.[currentRuntime()] === true ? currentRuntime() : undefined;
   const where = modelRuntime(model, (asked as RuntimeName | undefined) ?? split.runtime ?? here);
   if ('reason' in where) throw new MissingDependencyError(`${name} (${where.reason})`, 'pick another runtime with --runtime');
   const info = runtimeInfo(where.runtime);
-  if (info.missing) throw new MissingDependencyError(`${name} under ${where.runtime} (${info.missing})`, `npm ci (installs the optional dependency ${where.runtime})`);
+  if (info.missing)
+    throw new MissingDependencyError(
+      `${name} under ${where.runtime} (${info.missing})`,
+      `npm ci (installs the optional dependency ${where.runtime})`,
+    );
   return { model, runtime: where.runtime };
 }
 
@@ -51,7 +56,10 @@ export function serveUnder(runtime: RuntimeName, model: string, flags: Record<st
   }, 1000);
   orphanWatch.unref();
   return new Promise((resolve) => {
-    child.once('error', (err) => { process.stderr.write(`eventbench serve: could not start ${runtime}: ${err.message}\n`); resolve(1); });
+    child.once('error', (err) => {
+      process.stderr.write(`eventbench serve: could not start ${runtime}: ${err.message}\n`);
+      resolve(1);
+    });
     child.once('exit', (code, signal) => {
       clearInterval(orphanWatch);
       process.off('SIGTERM', onTerm);

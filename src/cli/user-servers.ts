@@ -18,5 +18,8 @@ export const USER_SERVER_HELP = `  --server 'NAME=CMD'     your own server, as a
 export function userServersOf(values: { server?: string[] | undefined; 'servers-file'?: string | undefined }): UserServerModel[] {
   const file = values['servers-file'];
   const flags = { ...(values.server ? { server: values.server } : {}), ...(file !== undefined ? { serversFile: file } : {}) };
-  return userServers(flags, models.map((m) => m.name));
+  return userServers(
+    flags,
+    models.map((m) => m.name),
+  );
 }

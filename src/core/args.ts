@@ -7,12 +7,21 @@ export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 /** parseArgs in strict mode, with its errors rewritten as one clear line naming the flag and the help command. */
 export function parseCommandArgs<T extends OptionSpec>(command: string, argv: string[], options: T) {
   try {
-    return parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>({ args: argv, options, allowPositionals: true, strict: true });
+    return parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>({
+      args: argv,
+      options,
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (err) {
     const text = err instanceof Error ? err.message : String(err);
     const flag = /'([^']+)'/.exec(text)?.[1] ?? argv.join(' ');
-    const why = (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? 'is not a flag of this command'
-      : (err as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' ? 'needs a value' : text;
+    const why =
+      (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
+        ? 'is not a flag of this command'
+        : (err as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE'
+          ? 'needs a value'
+          : text;
     throw new UsageError('flag', flag, why, `see \`eventbench ${command} --help\``);
   }
 }

@@ -20,7 +20,11 @@ export function somaxconnFix(needed: number): string {
 /** The backlog in force for a requested one, and a note when the kernel lowers it or cannot say. */
 export function backlogInForce(requested: number): { backlog: number; notes: string[] } {
   const cap = somaxconn();
-  if (cap === undefined) return { backlog: requested, notes: [`cannot read net.core.somaxconn: the kernel may lower the backlog of ${requested}`] };
+  if (cap === undefined)
+    return { backlog: requested, notes: [`cannot read net.core.somaxconn: the kernel may lower the backlog of ${requested}`] };
   if (cap >= requested) return { backlog: requested, notes: [] };
-  return { backlog: cap, notes: [`backlog ${requested} lowered to ${cap} by the kernel's net.core.somaxconn; raise it with \`${somaxconnFix(requested)}\``] };
+  return {
+    backlog: cap,
+    notes: [`backlog ${requested} lowered to ${cap} by the kernel's net.core.somaxconn; raise it with \`${somaxconnFix(requested)}\``],
+  };
 }

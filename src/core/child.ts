@@ -3,7 +3,10 @@
 // order, and a group signal reaches everything the program forks), its output kept for error messages.
 import { spawn, type ChildProcess } from 'node:child_process';
 
-export interface Exit { code: number | null; signal: NodeJS.Signals | null }
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
 
 export interface Child {
   proc: ChildProcess;
@@ -24,36 +27,70 @@ export interface Child {
 const STDIO_DRAIN_MS = 500;
 
 /** `stdin: 'pipe'` gives the child an input the caller writes to (proc.stdin): an agent's requests. */
-export interface ChildOptions { env?: NodeJS.ProcessEnv; keepStdout?: boolean; cwd?: string; stdin?: 'pipe' }
+export interface ChildOptions {
+  env?: NodeJS.ProcessEnv;
+  keepStdout?: boolean;
+  cwd?: string;
+  stdin?: 'pipe';
+}
 
 export function startChild(command: string, args: string[], options: ChildOptions = {}): Child {
   const where = options.cwd ? { cwd: options.cwd } : {};
   const proc = spawn(command, args, {
-    stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'], detached: true, env: options.env ?? process.env, ...where,
+    stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
+    detached: true,
+    env: options.env ?? process.env,
+    ...where,
   });
   let out = '';
   let err = '';
   let tail = '';
   let done = false;
-  const keep = (d: string) => { tail = (tail + d).slice(-4096); };
-  proc.stdout!.setEncoding('utf8').on('data', (d: string) => { out = options.keepStdout ? out + d : (out + d).slice(-4096); keep(d); });
-  proc.stderr!.setEncoding('utf8').on('data', (d: string) => { err = (err + d).slice(-2000); keep(d); });
+  const keep = (d: string) => {
+    tail = (tail + d).slice(-4096);
+  };
+  proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    out = options.keepStdout ? out + d : (out + d).slice(-4096);
+    keep(d);
+  });
+  proc.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    err = (err + d).slice(-2000);
+    keep(d);
+  });
   // 'exit' can come before the last of its output has been read (a load client's JSON result was lost that way,
   // code 0 and "no output", once in 69 points): once it has exited, its pipes are drained until they end, but
   // never waited on past STDIO_DRAIN_MS, since a child it left behind (a forked server worker) may hold them open.
-  const ended = (stream: NodeJS.ReadableStream) => new Promise<void>((r) => { stream.once('end', r); stream.once('close', r); });
+  const ended = (stream: NodeJS.ReadableStream) =>
+    new Promise<void>((r) => {
+      stream.once('end', r);
+      stream.once('close', r);
+    });
   const drained = Promise.all([ended(proc.stdout!), ended(proc.stderr!)]);
   const exited = new Promise<Exit>((resolve) => {
     proc.on('exit', (code, signal) => {
       const t = setTimeout(finish, STDIO_DRAIN_MS);
       void drained.then(finish);
-      function finish() { clearTimeout(t); done = true; resolve({ code, signal }); }
+      function finish() {
+        clearTimeout(t);
+        done = true;
+        resolve({ code, signal });
+      }
     });
-    proc.on('error', (e) => { err += e.message; keep(`${e.message}\n`); done = true; resolve({ code: null, signal: null }); });
+    proc.on('error', (e) => {
+      err += e.message;
+      keep(`${e.message}\n`);
+      done = true;
+      resolve({ code: null, signal: null });
+    });
   });
   return {
-    proc, pid: proc.pid ?? -1, exited, hasExited: () => done,
-    stdout: () => out, stderrTail: () => err.trim().split('\n').slice(-3).join(' | '), output: () => tail,
+    proc,
+    pid: proc.pid ?? -1,
+    exited,
+    hasExited: () => done,
+    stdout: () => out,
+    stderrTail: () => err.trim().split('\n').slice(-3).join(' | '),
+    output: () => tail,
   };
 }
 

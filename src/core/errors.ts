@@ -44,7 +44,11 @@ export class SystemCallError extends EventbenchError {
   readonly errno: number;
   constructor(call: string, errno: number, consequence: string) {
     let name = `errno ${errno}`;
-    try { name = `${getSystemErrorName(-errno)} (errno ${errno}, see errno(3))`; } catch { /* unknown errno: keep the number */ }
+    try {
+      name = `${getSystemErrorName(-errno)} (errno ${errno}, see errno(3))`;
+    } catch {
+      /* unknown errno: keep the number */
+    }
     super('EB_SYSCALL', `${call} failed with ${name}: ${consequence}`);
     this.errno = errno;
   }

@@ -45,13 +45,22 @@ function weighted(xs: readonly number[], ys: readonly number[], w: readonly numb
 export function fitLine(xs: readonly number[], ys: readonly number[], options: { relative?: boolean } = {}): LineFit | null {
   if (xs.length !== ys.length) throw new RangeError(`fitLine: ${xs.length} x values but ${ys.length} y values`);
   if (xs.length < 2) return null;
-  const ordinary = weighted(xs, ys, xs.map(() => 1));
+  const ordinary = weighted(
+    xs,
+    ys,
+    xs.map(() => 1),
+  );
   if (!ordinary || !options.relative) return ordinary;
   let fit = ordinary;
   for (let pass = 0; pass < 3; pass++) {
     const at = xs.map((x) => fit.intercept + fit.slope * x);
     if (at.some((y) => !(y > 0))) return ordinary;
-    fit = weighted(xs, ys, at.map((y) => 1 / (y * y))) ?? ordinary;
+    fit =
+      weighted(
+        xs,
+        ys,
+        at.map((y) => 1 / (y * y)),
+      ) ?? ordinary;
   }
   return { ...fit, r: ordinary.r };
 }

@@ -13,8 +13,10 @@ export function median(xs: readonly number[]): number {
 }
 
 /** Two-sided 95% quantiles of Student's t for 1 to 30 degrees of freedom. */
-const T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131,
-  2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
+const T95 = [
+  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086,
+  2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
+];
 
 /** The two-sided 95% quantile of Student's t with `df` degrees of freedom (past 30, within 0.1% of the exact value). */
 export function studentT95(df: number): number {
@@ -32,6 +34,6 @@ export function geometricInterval(ratios: readonly number[]): { value: number; l
   const m = mean(logs);
   if (logs.length === 1) return { value: Math.exp(m), lo: 0, hi: Infinity };
   const sd = Math.sqrt(logs.reduce((a, x) => a + (x - m) ** 2, 0) / (logs.length - 1));
-  const half = studentT95(logs.length - 1) * sd / Math.sqrt(logs.length);
+  const half = (studentT95(logs.length - 1) * sd) / Math.sqrt(logs.length);
   return { value: Math.exp(m), lo: Math.exp(m - half), hi: Math.exp(m + half) };
 }

@@ -11,7 +11,9 @@ export const OPEN_FILES_FIX = 'ulimit -n 65536 (in the shell that runs eventbenc
 /** The soft limit on open files, from /proc/self/limits (undefined where unreadable). */
 export function openFilesLimit(): number | undefined {
   try {
-    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
     const soft = line?.split(/\s{2,}/)[1];
     return soft && /^\d+$/.test(soft) ? Number(soft) : undefined;
   } catch {

@@ -25,7 +25,18 @@ export function parseProcStat(pid: number, text: string): ProcStat {
   const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
   // f[0] is field 3 (state); field n of proc(5) is f[n - 3].
   const n = (i: number) => Number(f[i] ?? 0);
-  return { pid, state: f[0] ?? '?', ppid: n(1), pgid: n(2), utime: n(11), stime: n(12), cutime: n(13), cstime: n(14), threads: n(17), rssPages: n(21) };
+  return {
+    pid,
+    state: f[0] ?? '?',
+    ppid: n(1),
+    pgid: n(2),
+    utime: n(11),
+    stime: n(12),
+    cutime: n(13),
+    cstime: n(14),
+    threads: n(17),
+    rssPages: n(21),
+  };
 }
 
 /** /proc/PID/stat of `pid` ('self' for this process), or undefined when it is gone. */
@@ -56,7 +67,9 @@ export function alive(pid: number): boolean {
 
 /** Live (non-zombie) members of process group `pgid`. */
 export function groupMembers(pgid: number): number[] {
-  return allProcStats().filter((s) => s.pgid === pgid && s.state !== 'Z' && s.state !== 'X').map((s) => s.pid);
+  return allProcStats()
+    .filter((s) => s.pgid === pgid && s.state !== 'Z' && s.state !== 'X')
+    .map((s) => s.pid);
 }
 
 function getconf(name: string, fallback: number): number {
@@ -71,11 +84,13 @@ let ticks: number | undefined;
 let page: number | undefined;
 /** Clock ticks per second of the times in /proc/PID/stat (CLK_TCK; 100 on most kernels, not all). */
 export function clockTicksPerS(): number {
-  return (ticks ??= getconf('CLK_TCK', 100));
+  ticks ??= getconf('CLK_TCK', 100);
+  return ticks;
 }
 /** Bytes of a memory page, the unit of rss in /proc/PID/stat. */
 export function pageSizeBytes(): number {
-  return (page ??= getconf('PAGESIZE', 4096));
+  page ??= getconf('PAGESIZE', 4096);
+  return page;
 }
 
 /**
@@ -155,7 +170,11 @@ export function cpuSeconds(pid: number): number | undefined {
   if (!s) return undefined;
   const hz = clockTicksPerS();
   let tids: string[];
-  try { tids = readdirSync(`/proc/${pid}/task`); } catch { return undefined; }
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return undefined;
+  }
   let liveS = 0;
   let liveTicks = 0;
   for (const tid of tids) {

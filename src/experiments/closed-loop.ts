@@ -12,7 +12,13 @@ import { pointFlags } from '../sweep/verdict.js';
 import { retireTooSlow, stepCap, stopPoint } from '../sweep/stop.js';
 import { appendPoint } from '../sweep/store.js';
 import {
-  failedPoint, measurePoint, serverSpec, sessionWarmUp, trialServer, type TrialServer, type TrialSettings,
+  failedPoint,
+  measurePoint,
+  serverSpec,
+  sessionWarmUp,
+  trialServer,
+  type TrialServer,
+  type TrialSettings,
 } from '../sweep/session.js';
 
 export interface ClosedInput {
@@ -32,7 +38,10 @@ const key = (server: string, step: number, round: number) => `${server}\u0000${s
  * only its loads not measured.
  */
 export function closedSweepsLeft(
-  plan: Plan, points: readonly Point[], servers: readonly string[], added: readonly AddedRound[] = [],
+  plan: Plan,
+  points: readonly Point[],
+  servers: readonly string[],
+  added: readonly AddedRound[] = [],
 ): Sweep[] {
   const done = new Set(points.map((p) => key(p.server, p.load, p.round)));
   return [...planSweeps(plan), ...added.flatMap((a) => addedSweeps(plan, a))]
@@ -65,7 +74,9 @@ export function closedLoop(i: ClosedInput): Experiment<Point> {
     phase: 'closed',
     host: throttledHost(plan),
     priors: closedPriors(plan),
-    setUp: (host) => { throttled = host.throttle.mechanism !== 'none'; },
+    setUp: (host) => {
+      throttled = host.throttle.mechanism !== 'none';
+    },
     server: (name) => serverOf(i.models, name),
     serverSpec: (server) => serverSpec(server, plan, trial),
     warmUp: (sweep) => (trial.warmupRequests === undefined ? sessionWarmUp(plan, sweep.steps[0]!) : undefined),
@@ -77,8 +88,13 @@ export function closedLoop(i: ClosedInput): Experiment<Point> {
       const settled = c.sessionWarmup?.steady === true && c.sessionWarmup.concurrency === c.step;
       const warmupRequests = trial.warmupRequests ?? (settled ? 0 : undefined);
       const p = await measurePoint(c.session, {
-        plan, load: c.step, round: c.sweep.round, onWarning: i.warn, ...(durationS !== undefined ? { durationS } : {}),
-        ...(warmupRequests !== undefined ? { warmupRequests } : {}), ...(c.signal ? { signal: c.signal } : {}),
+        plan,
+        load: c.step,
+        round: c.sweep.round,
+        onWarning: i.warn,
+        ...(durationS !== undefined ? { durationS } : {}),
+        ...(warmupRequests !== undefined ? { warmupRequests } : {}),
+        ...(c.signal ? { signal: c.signal } : {}),
       });
       if (p !== 'aborted' && c.sessionWarmup && p.status === 'ok') p.warmup = { session: c.sessionWarmup, ...p.warmup };
       return p;

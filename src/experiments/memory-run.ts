@@ -39,10 +39,17 @@ export function newMemoryRun(o: Pick<MemoryRunOptions, 'levels' | 'budgetBytes' 
   const files = openFilesLimit();
   const cap = somaxconn();
   return {
-    schema: MEMORY_SCHEMA, startedAt: new Date().toISOString(), environment: environment(), levels: [...o.levels],
-    budgetBytes: o.budgetBytes, idleTimeoutS: o.idleTimeoutS, settleLookMs: o.settleLookMs ?? MEMORY_DEFAULTS.settleLookMs,
+    schema: MEMORY_SCHEMA,
+    startedAt: new Date().toISOString(),
+    environment: environment(),
+    levels: [...o.levels],
+    budgetBytes: o.budgetBytes,
+    idleTimeoutS: o.idleTimeoutS,
+    settleLookMs: o.settleLookMs ?? MEMORY_DEFAULTS.settleLookMs,
     ...(files !== undefined ? { openFilesLimit: files } : {}),
-    ...(cap !== undefined ? { somaxconn: cap } : {}), quick: o.quick, servers: [],
+    ...(cap !== undefined ? { somaxconn: cap } : {}),
+    quick: o.quick,
+    servers: [],
   };
 }
 
@@ -57,14 +64,25 @@ export async function runMemory(o: MemoryRunOptions): Promise<MemoryRun> {
   const servers = o.servers.map((s) => s.name);
   const plan: Plan = { ...RUN_DEFAULTS, loads: [...RUN_DEFAULTS.loads], warmup: undefined, servers, serverCpuShare: 0 };
   const x = memoryPhase({
-    dir, run, plan, settleMaxMs: o.settleMaxMs, settleLookMs: run.settleLookMs!, maxConnections: memoryConnectionsAllowed(),
+    dir,
+    run,
+    plan,
+    settleMaxMs: o.settleMaxMs,
+    settleLookMs: run.settleLookMs!,
+    maxConnections: memoryConnectionsAllowed(),
     models: o.servers,
     ...(o.serverArgv ? { trial: { serverArgv: o.serverArgv } } : {}),
   });
-  const sweeps = memorySweepsLeft(run, o.servers.map((s) => s.name));
+  const sweeps = memorySweepsLeft(
+    run,
+    o.servers.map((s) => s.name),
+  );
   const { aborted } = await runPhase(x, sweeps, {
-    hosts: o.hosts ?? localHosts(), ...(o.signal ? { signal: o.signal } : {}),
-    emit: (e) => { if (e.type === 'point' && e.kept.phase === 'memory') o.onServer?.(e.kept.server); },
+    hosts: o.hosts ?? localHosts(),
+    ...(o.signal ? { signal: o.signal } : {}),
+    emit: (e) => {
+      if (e.type === 'point' && e.kept.phase === 'memory') o.onServer?.(e.kept.server);
+    },
     warn: (t) => o.onWarning?.(t),
   });
   if (!aborted) run.finishedAt = new Date().toISOString();

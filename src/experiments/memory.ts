@@ -69,8 +69,10 @@ function fitBytes(levels: readonly MemoryLevel[], bytes: (l: MemoryLevel) => num
 }
 
 /** The fit, whether it is a figure, and the connections the budget holds by it. */
-export function judgeMemory(levels: readonly MemoryLevel[], budgetBytes: number):
-  Pick<MemoryServer, 'fit' | 'measurable' | 'why' | 'connectionsInBudget'> {
+export function judgeMemory(
+  levels: readonly MemoryLevel[],
+  budgetBytes: number,
+): Pick<MemoryServer, 'fit' | 'measurable' | 'why' | 'connectionsInBudget'> {
   const judged = fitBytes(levels, (l) => l.memoryBytes);
   if (!judged.measurable) return judged;
   const { interceptBytes, bytesPerConnection } = judged.fit!;
@@ -90,8 +92,15 @@ export function judgeKernel(levels: readonly MemoryLevel[], where: Pick<KernelLo
 function openIdle(host: string, port: number): Promise<net.Socket | undefined> {
   return new Promise((resolve) => {
     const socket = net.connect({ host, port });
-    const timer = setTimeout(() => { socket.destroy(); resolve(undefined); }, CONNECT_TIMEOUT_MS);
-    socket.on('error', () => { clearTimeout(timer); socket.destroy(); resolve(undefined); });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve(undefined);
+    }, CONNECT_TIMEOUT_MS);
+    socket.on('error', () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(undefined);
+    });
     socket.once('connect', () => {
       clearTimeout(timer);
       socket.setNoDelay(true);
@@ -105,10 +114,17 @@ function openIdle(host: string, port: number): Promise<net.Socket | undefined> {
 export class IdleConnections {
   private readonly sockets: net.Socket[] = [];
   private closedByServer = 0;
-  constructor(private readonly host: string, private readonly port: number) {}
-  get count(): number { return this.sockets.length - this.closedByServer; }
+  constructor(
+    private readonly host: string,
+    private readonly port: number,
+  ) {}
+  get count(): number {
+    return this.sockets.length - this.closedByServer;
+  }
   /** Connections the server closed while they were held (an idle timeout that was not raised, a cap). */
-  get closed(): number { return this.closedByServer; }
+  get closed(): number {
+    return this.closedByServer;
+  }
   /**
    * Opens connections up to `target`, a batch at a time; stops early when a batch has refused connects or
    * `check` says why not to go on. Resolves to why it stopped early, or undefined.
@@ -119,14 +135,21 @@ export class IdleConnections {
       const opened = await Promise.all(Array.from({ length: batch }, () => openIdle(this.host, this.port)));
       let refused = 0;
       for (const s of opened) {
-        if (!s) { refused++; continue; }
-        s.on('close', () => { this.closedByServer++; });
+        if (!s) {
+          refused++;
+          continue;
+        }
+        s.on('close', () => {
+          this.closedByServer++;
+        });
         s.on('data', () => {}); // an early answer (a 408, a 400) is read and ignored; the close is what counts
         this.sockets.push(s);
       }
       if (refused > 0) {
-        return `${refused} of ${batch} connects were refused or timed out at ${this.sockets.length} connections `
-          + '(the server stopped accepting and its accept queue filled)';
+        return (
+          `${refused} of ${batch} connects were refused or timed out at ${this.sockets.length} connections ` +
+          '(the server stopped accepting and its accept queue filled)'
+        );
       }
       const why = await check();
       if (why) return why;
@@ -135,7 +158,10 @@ export class IdleConnections {
   }
   /** Closes every connection (resets them: no FIN handshake to wait for). */
   close(): void {
-    for (const s of this.sockets) { s.removeAllListeners('close'); s.resetAndDestroy?.() ?? s.destroy(); }
+    for (const s of this.sockets) {
+      s.removeAllListeners('close');
+      s.resetAndDestroy?.() ?? s.destroy();
+    }
     this.sockets.length = 0;
   }
 }
@@ -191,7 +217,10 @@ class ServerMemory {
   failed?: { reason: string; why: string };
   /** Where its kernel figures come from (its memory cgroup, or the host), from its first look. */
   kernel?: Pick<KernelLook, 'source' | 'reason'>;
-  constructor(readonly server: TrialServer, readonly held: IdleConnections | undefined) {}
+  constructor(
+    readonly server: TrialServer,
+    readonly held: IdleConnections | undefined,
+  ) {}
 }
 
 export interface MemoryInput {
@@ -259,13 +288,19 @@ function idleTo(url: string): IdleConnections {
 /** The server's record once its sweep is over. */
 function serverResult(m: ServerMemory, budgetBytes: number, connection: ConnectionKind | undefined): MemoryServer {
   const base = {
-    server: m.server.name, family: m.server.family, ...(m.server.paperRow ? { paperRow: m.server.paperRow } : {}),
+    server: m.server.name,
+    family: m.server.family,
+    ...(m.server.paperRow ? { paperRow: m.server.paperRow } : {}),
     ...(connection ? { connection } : {}),
   };
   if (m.failed) return { ...base, status: 'failed', reason: m.failed.reason, levels: [], measurable: false, why: m.failed.why };
   const kernel = m.kernel ? judgeKernel(m.levels, m.kernel) : undefined;
   return {
-    ...base, status: 'ok', levels: m.levels, ...(m.stopped ? { stopped: m.stopped } : {}), ...judgeMemory(m.levels, budgetBytes),
+    ...base,
+    status: 'ok',
+    levels: m.levels,
+    ...(m.stopped ? { stopped: m.stopped } : {}),
+    ...judgeMemory(m.levels, budgetBytes),
     ...(kernel ? { kernel } : {}),
   };
 }
@@ -296,7 +331,10 @@ async function measureLevel(i: MemoryInput, s: Session, m: ServerMemory, target:
     }
     return host.exitReason(id, 'while connections were held');
   });
-  const look = async () => { const { hostAvailableBytes: _, ...tree } = await host.memory(id); return tree; };
+  const look = async () => {
+    const { hostAvailableBytes: _, ...tree } = await host.memory(id);
+    return tree;
+  };
   const { kernel, ...memory } = await settledMemory(look, i.settleMaxMs, i.settleLookMs);
   if (kernel) m.kernel ??= { source: kernel.source, ...(kernel.reason ? { reason: kernel.reason } : {}) };
   const { established, queued } = await host.connections(id);
@@ -304,7 +342,9 @@ async function measureLevel(i: MemoryInput, s: Session, m: ServerMemory, target:
   const gone = await host.exitReason(id, 'while connections were held');
   if (gone) return { stop: gone };
   const level: MemoryLevel = {
-    connections: held.count, ...(accepted !== undefined ? { acceptedConnections: accepted } : {}), ...memory,
+    connections: held.count,
+    ...(accepted !== undefined ? { acceptedConnections: accepted } : {}),
+    ...memory,
     ...(kernel?.memory ? { kernel: kernel.memory } : {}),
   };
   if (why) return { level, stop: why };
@@ -321,9 +361,15 @@ async function measureLevel(i: MemoryInput, s: Session, m: ServerMemory, target:
  * an expensive model (a thread or process per connection) still gets three levels and a fit, not two points.
  */
 function judgeLevel(i: MemoryInput, m: ServerMemory, s: MemoryStep, step: number, next: number): { stop?: string; next?: number[] } {
-  if (s.failed) { m.failed = s.failed; return {}; }
+  if (s.failed) {
+    m.failed = s.failed;
+    return {};
+  }
   if (s.level) m.levels.push(s.level);
-  if (s.stop) { m.stopped = { connections: step, why: s.stop }; return { stop: s.stop }; }
+  if (s.stop) {
+    m.stopped = { connections: step, why: s.stop };
+    return { stop: s.stop };
+  }
   if (m.probed || m.levels.length < 2) return {};
   m.probed = true;
   const budget = i.run.budgetBytes;
@@ -339,8 +385,9 @@ function judgeLevel(i: MemoryInput, m: ServerMemory, s: MemoryStep, step: number
     m.stopped = { connections: next, why };
     return { stop: m.stopped.why };
   }
-  const why = `${top} connections would pass the memory budget (${mib(budget)} MiB) at about ${cost} B each: `
-    + `measured at ${scaled.join(', ')} instead`;
+  const why =
+    `${top} connections would pass the memory budget (${mib(budget)} MiB) at about ${cost} B each: ` +
+    `measured at ${scaled.join(', ')} instead`;
   m.stopped = { connections: top, why };
   return { next: scaled };
 }

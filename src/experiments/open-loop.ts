@@ -16,7 +16,13 @@ import { resultFlags } from '../sweep/verdict.js';
 import { stepCap, stopPoint } from '../sweep/stop.js';
 import { appendOpenPoint } from '../sweep/store.js';
 import {
-  SESSION_WARMUP_CONCURRENCY, failedPoint, measurePoint, serverSpec, sessionWarmUp, type LoadArgs, type TrialSettings,
+  SESSION_WARMUP_CONCURRENCY,
+  failedPoint,
+  measurePoint,
+  serverSpec,
+  sessionWarmUp,
+  type LoadArgs,
+  type TrialSettings,
 } from '../sweep/session.js';
 import { serverOf, throttledHost } from './closed-loop.js';
 
@@ -33,7 +39,7 @@ export const OPEN_MIN_DURATION_S = 2;
 export function checkRateFractions(fractions: number[]): number[] {
   for (const f of fractions) {
     if (!(f >= 0.01 && f <= 10)) {
-      const limit = 'expected fractions of each server\'s closed-loop capacity from 0.01 to 10';
+      const limit = "expected fractions of each server's closed-loop capacity from 0.01 to 10";
       throw new UsageError('--rates', f, limit, 'e.g. --rates 0.1,0.5,0.9,1.2');
     }
   }
@@ -42,7 +48,8 @@ export function checkRateFractions(fractions: number[]): number[] {
 
 /** A server's closed-loop capacity: the highest throughput of its measured points, or undefined if none. */
 export function capacityOf(points: readonly Point[], server: string): number | undefined {
-  const rates = points.filter((p) => p.server === server && p.status === 'ok' && p.result && p.result.throughputRps > 0)
+  const rates = points
+    .filter((p) => p.server === server && p.status === 'ok' && p.result && p.result.throughputRps > 0)
     .map((p) => p.result!.throughputRps);
   return rates.length ? Math.max(...rates) : undefined;
 }
@@ -106,7 +113,9 @@ export function openLoop(i: OpenInput): Experiment<OpenPoint> {
     phase: 'open',
     host: throttledHost(plan),
     priors: openPriors(plan, i.minDurationS),
-    setUp: (host) => { throttled = host.throttle.mechanism !== 'none'; },
+    setUp: (host) => {
+      throttled = host.throttle.mechanism !== 'none';
+    },
     server: (name) => serverOf(i.models, name),
     serverSpec: (server) => serverSpec(server, plan, trial),
     warmUp: () => (trial.warmupRequests === undefined ? sessionWarmUp(plan, SESSION_WARMUP_CONCURRENCY) : undefined),
@@ -114,8 +123,14 @@ export function openLoop(i: OpenInput): Experiment<OpenPoint> {
       const rateRps = rateOf(c.sweep.server, c.step);
       // Each point is settled first as a closed-loop point at l=1 is: a short window that lets the heap settle.
       const p = await measurePoint(c.session, {
-        plan, load: 1, round: c.sweep.round, durationS, loadFlags: openLoadFlags(rateRps, durationS, plan.requests), onWarning: i.warn,
-        ...(trial.warmupRequests !== undefined ? { warmupRequests: trial.warmupRequests } : {}), ...(c.signal ? { signal: c.signal } : {}),
+        plan,
+        load: 1,
+        round: c.sweep.round,
+        durationS,
+        loadFlags: openLoadFlags(rateRps, durationS, plan.requests),
+        onWarning: i.warn,
+        ...(trial.warmupRequests !== undefined ? { warmupRequests: trial.warmupRequests } : {}),
+        ...(c.signal ? { signal: c.signal } : {}),
       });
       if (p === 'aborted') return p;
       if (c.sessionWarmup && p.status === 'ok') p.warmup = { session: c.sessionWarmup, ...p.warmup };

@@ -93,7 +93,8 @@ const trialOf = (o: PhaseOptions) => (o.trial ? { trial: o.trial } : {});
 
 /** The servers of the plan that cannot run any more, each with the reason it was skipped on resume. */
 function gone(s: RunState): { server: string; why: string }[] {
-  return s.info.plan.servers.filter((n) => !names(s).includes(n))
+  return s.info.plan.servers
+    .filter((n) => !names(s).includes(n))
     .map((server) => ({ server, why: s.info.skipped.find((k) => k.server === server)?.reason ?? 'it cannot run here' }));
 }
 
@@ -115,7 +116,8 @@ function prepareClosed(s: RunState, o: PhaseOptions): PreparedPhase {
 function prepareOpen(p: Extract<PhasePlan, { phase: 'open' }>, s: RunState, o: PhaseOptions): PreparedPhase {
   const { rateFractions, minDurationS } = p;
   const input = { dir: s.dir, plan: s.info.plan, rateFractions, minDurationS, closed: s.points, points: s.openPoints };
-  const notes = names(s).filter((n) => s.points.some((q) => q.server === n) && capacityOf(s.points, n) === undefined)
+  const notes = names(s)
+    .filter((n) => s.points.some((q) => q.server === n) && capacityOf(s.points, n) === undefined)
     .map((n) => `open loop: ${n} skipped: no closed-loop point measured its capacity`);
   const missing = gone(s).flatMap(({ server, why }) => {
     const n = count(openSweepsLeft(input, [server]));
@@ -127,13 +129,20 @@ function prepareOpen(p: Extract<PhasePlan, { phase: 'open' }>, s: RunState, o: P
 }
 
 function prepareMemory(p: Extract<PhasePlan, { phase: 'memory' }>, s: RunState, o: PhaseOptions): PreparedPhase {
-  const run = (s.memory ??= newMemoryRun(p));
+  s.memory ??= newMemoryRun(p);
+  const run = s.memory;
   if (memorySweepsLeft(run, names(s)).length > 0) delete run.finishedAt;
-  const missing = gone(s).filter(({ server }) => !run.servers.some((r) => r.server === server))
+  const missing = gone(s)
+    .filter(({ server }) => !run.servers.some((r) => r.server === server))
     .map(({ server, why }) => `${server}: its memory not measured (${why})`);
   const experiment = memoryPhase({
-    dir: s.dir, run, plan: s.info.plan, settleMaxMs: p.settleMaxMs, settleLookMs: p.settleLookMs,
-    maxConnections: memoryConnectionsAllowed(), models: s.runnable,
+    dir: s.dir,
+    run,
+    plan: s.info.plan,
+    settleMaxMs: p.settleMaxMs,
+    settleLookMs: p.settleLookMs,
+    maxConnections: memoryConnectionsAllowed(),
+    models: s.runnable,
     ...(o.trial?.serverArgv ? { trial: { serverArgv: o.trial.serverArgv } } : {}),
   });
   const order = s.info.plan.servers.filter((n) => names(s).includes(n));

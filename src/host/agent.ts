@@ -32,16 +32,36 @@ export const AGENT_PROTOCOL = 2;
 
 /** The methods of ServerHost an agent answers as `server.NAME`, and of ClientHost as `client.NAME`. */
 export const SERVER_CALLS = [
-  'environment', 'available', 'setUp', 'start', 'exitReason', 'startSampling', 'stopSampling', 'memory', 'connections', 'stop',
+  'environment',
+  'available',
+  'setUp',
+  'start',
+  'exitReason',
+  'startSampling',
+  'stopSampling',
+  'memory',
+  'connections',
+  'stop',
   'tearDown',
 ] as const satisfies readonly (keyof ServerHost)[];
 export const CLIENT_CALLS = ['environment', 'setUp', 'warm', 'load', 'tearDown'] as const satisfies readonly (keyof ClientHost)[];
 /** The calls that wait, and so take the request's cancel signal after their arguments. */
 const CANCELLABLE: ReadonlySet<string> = new Set(['server.start', 'client.warm', 'client.load']);
-const COMMANDS = ['hello', 'clock', 'load', 'cancel', 'doctor', ...SERVER_CALLS.map((c) => `server.${c}`),
-  ...CLIENT_CALLS.map((c) => `client.${c}`)];
+const COMMANDS = [
+  'hello',
+  'clock',
+  'load',
+  'cancel',
+  'doctor',
+  ...SERVER_CALLS.map((c) => `server.${c}`),
+  ...CLIENT_CALLS.map((c) => `client.${c}`),
+];
 
-export interface AgentRequest { id: number; cmd: string; [field: string]: unknown }
+export interface AgentRequest {
+  id: number;
+  cmd: string;
+  [field: string]: unknown;
+}
 export type AgentAnswer = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: { code: string; message: string } };
 
 export interface Hello {
@@ -62,11 +82,24 @@ export interface Hello {
   removed: string[];
 }
 
-export interface ClockReading { monoMs: number; wallMs: number }
+export interface ClockReading {
+  monoMs: number;
+  wallMs: number;
+}
 
 /** The options of a load an agent accepts (no file, no callback: it runs on another host). */
-const LOAD_FIELDS = ['url', 'concurrency', 'requests', 'durationS', 'timeoutS', 'trim', 'keepalive',
-  'workers', 'method', 'transport'] as const;
+const LOAD_FIELDS = [
+  'url',
+  'concurrency',
+  'requests',
+  'durationS',
+  'timeoutS',
+  'trim',
+  'keepalive',
+  'workers',
+  'method',
+  'transport',
+] as const;
 export type AgentLoadOptions = Pick<LoadInput, (typeof LOAD_FIELDS)[number]>;
 
 export interface AgentLoadAnswer {
@@ -111,23 +144,33 @@ export class Agent {
   private async dispatch(r: AgentRequest): Promise<unknown> {
     if (this.closing) throw new ServerError('agent: shutting down', 'EB_HOST');
     switch (r.cmd) {
-      case 'hello': return { ...hello(), removed: this.removed } satisfies Hello;
-      case 'clock': return { monoMs: performance.now(), wallMs: Date.now() } satisfies ClockReading;
-      case 'load': return this.withCancel(r.id, (signal) => this.load(r.options as AgentLoadOptions, Number(r.startAtMs), signal));
-      case 'cancel': return { cancelled: this.cancel(Number(r.of)) };
-      case 'doctor': return this.doctor(r);
-      default: return this.call(r);
+      case 'hello':
+        return { ...hello(), removed: this.removed } satisfies Hello;
+      case 'clock':
+        return { monoMs: performance.now(), wallMs: Date.now() } satisfies ClockReading;
+      case 'load':
+        return this.withCancel(r.id, (signal) => this.load(r.options as AgentLoadOptions, Number(r.startAtMs), signal));
+      case 'cancel':
+        return { cancelled: this.cancel(Number(r.of)) };
+      case 'doctor':
+        return this.doctor(r);
+      default:
+        return this.call(r);
     }
   }
 
   /** `server.NAME` or `client.NAME`: that method of this host, with the request's args (and its signal if it waits). */
   private call(r: AgentRequest): Promise<unknown> {
     const [side, method] = r.cmd.split('.', 2) as [string, string];
-    const host = side === 'server' && (SERVER_CALLS as readonly string[]).includes(method) ? this.server
-      : side === 'client' && (CLIENT_CALLS as readonly string[]).includes(method) ? this.client : undefined;
+    const host =
+      side === 'server' && (SERVER_CALLS as readonly string[]).includes(method)
+        ? this.server
+        : side === 'client' && (CLIENT_CALLS as readonly string[]).includes(method)
+          ? this.client
+          : undefined;
     if (!host) throw new UsageError('agent cmd', r.cmd, `expected one of ${COMMANDS.join(', ')}`);
     const args = r.args ?? [];
-    if (!Array.isArray(args)) throw new UsageError(`${r.cmd} args`, String(args), 'expected a JSON array of the method\'s arguments');
+    if (!Array.isArray(args)) throw new UsageError(`${r.cmd} args`, String(args), "expected a JSON array of the method's arguments");
     const fn = (host as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method]!;
     if (!CANCELLABLE.has(r.cmd)) return fn.apply(host, args);
     return this.withCancel(r.id, (signal) => fn.apply(host, [...args, signal]));
@@ -177,8 +220,14 @@ function hello(): Omit<Hello, 'removed'> {
   const env = environment();
   const [clientAddress, , serverAddress] = (process.env.SSH_CONNECTION ?? '').split(' ');
   return {
-    protocol: AGENT_PROTOCOL, eventbenchVersion: eventbenchVersion(), nodeVersion: process.version, kernel: env.kernel,
-    cpuModel: env.cpuModel, hostname: os.hostname(), pid: process.pid, environment: env,
+    protocol: AGENT_PROTOCOL,
+    eventbenchVersion: eventbenchVersion(),
+    nodeVersion: process.version,
+    kernel: env.kernel,
+    cpuModel: env.cpuModel,
+    hostname: os.hostname(),
+    pid: process.pid,
+    environment: env,
     ...(clientAddress && serverAddress ? { ssh: { clientAddress, serverAddress } } : {}),
   };
 }

@@ -31,18 +31,25 @@ export interface AgentsLoadInput extends LoadInput, LinkOptions {
 /** Checks everything before any host is reached: the hosts' form, the load's options, and the split. */
 export function checkAgentsLoad(input: AgentsLoadInput): { shares: Share[]; options: ReturnType<typeof resolveLoadOptions> } {
   if (input.agents.length === 0) throw new UsageError('--agents', '', 'expected local or ssh://[user@]host[:port], comma-separated');
-  input.agents.forEach((a) => parseHostSpec(a));
+  for (const a of input.agents) parseHostSpec(a);
   const { signal: _s, onProgress: _p, ...plain } = input;
   const options = resolveLoadOptions(plain);
   if (options.engine !== 'eventbench') {
-    throw new UsageError('--engine', options.engine, 'agents merge per-request records, which only the eventbench engine keeps',
-      'drop --engine ab');
+    throw new UsageError(
+      '--engine',
+      options.engine,
+      'agents merge per-request records, which only the eventbench engine keeps',
+      'drop --engine ab',
+    );
   }
   const shares = splitLoad({ concurrency: options.concurrency, requests: options.requests, trim: options.trim }, input.agents.length);
   const least = Math.min(...shares.map((s) => s.concurrency));
   if (options.workers > least) {
-    throw new UsageError('workers (--workers)', options.workers,
-      `the limit with ${input.agents.length} agents is each agent's share of -c (${least})`);
+    throw new UsageError(
+      'workers (--workers)',
+      options.workers,
+      `the limit with ${input.agents.length} agents is each agent's share of -c (${least})`,
+    );
   }
   return { shares, options };
 }
@@ -66,51 +73,82 @@ export async function loadOverAgents(input: AgentsLoadInput): Promise<{ result: 
  * One load over agents already reached: each one's clock offset measured now, every share started at one instant
  * on the runner's clock, and the answers merged. `signal` stops them all (they answer with what they measured).
  */
-export async function loadOnAgents(links: AgentLink[], shares: Share[], options: AgentLoadOptions, signal?: AbortSignal,
-  note: (line: string) => void = () => {}): Promise<{ result: LoadResult; records: Records }> {
+export async function loadOnAgents(
+  links: AgentLink[],
+  shares: Share[],
+  options: AgentLoadOptions,
+  signal?: AbortSignal,
+  note: (line: string) => void = () => {},
+): Promise<{ result: LoadResult; records: Records }> {
   const clocks = await Promise.all(links.map((l) => l.clock()));
-  links.forEach((l, k) => note(`${l.host} (${l.hello!.hostname}): clock offset ${clocks[k]!.offsetMs.toFixed(3)} ms `
-    + `± ${clocks[k]!.boundMs.toFixed(3)} ms`));
+  for (const [k, l] of links.entries()) {
+    note(`${l.host} (${l.hello!.hostname}): clock offset ${clocks[k]!.offsetMs.toFixed(3)} ms ± ${clocks[k]!.boundMs.toFixed(3)} ms`);
+  }
   const marginMs = Math.max(START_MARGIN_MS, START_MARGIN_RTTS * Math.max(...clocks.map((c) => c.rttMs)));
   const scheduledMs = performance.now() + marginMs;
   const scheduledAt = new Date(Date.now() + marginMs).toISOString();
-  const answers = await runShares(links, shares.map((share, k) => ({
-    options: { ...options, concurrency: share.concurrency, requests: share.requests, trim: share.trim },
-    startAtMs: scheduledMs + clocks[k]!.offsetMs,
-  })), signal);
+  const answers = await runShares(
+    links,
+    shares.map((share, k) => ({
+      options: { ...options, concurrency: share.concurrency, requests: share.requests, trim: share.trim },
+      startAtMs: scheduledMs + clocks[k]!.offsetMs,
+    })),
+    signal,
+  );
   const parts: AgentPart[] = answers.map((a, k) => ({
-    host: links[k]!.host, hostname: links[k]!.hello!.hostname, share: shares[k]!, result: a.result,
-    records: decodeRecords(a.records), clock: clocks[k]!,
+    host: links[k]!.host,
+    hostname: links[k]!.hello!.hostname,
+    share: shares[k]!,
+    result: a.result,
+    records: decodeRecords(a.records),
+    clock: clocks[k]!,
   }));
   return mergeAgentLoads(parts, { url: options.url, scheduledMs, scheduledAt, environment: environment() });
 }
 
 function loadFields(o: ReturnType<typeof resolveLoadOptions>): AgentLoadOptions {
-  return { url: o.url, concurrency: o.concurrency, requests: o.requests, durationS: o.durationS, timeoutS: o.timeoutS, trim: o.trim,
-    keepalive: o.keepalive, workers: o.workers, method: o.method, ...(o.transport ? { transport: o.transport } : {}) };
+  return {
+    url: o.url,
+    concurrency: o.concurrency,
+    requests: o.requests,
+    durationS: o.durationS,
+    timeoutS: o.timeoutS,
+    trim: o.trim,
+    keepalive: o.keepalive,
+    workers: o.workers,
+    method: o.method,
+    ...(o.transport ? { transport: o.transport } : {}),
+  };
 }
 
 /**
  * Sends each agent its share and waits for all. On the first failure the others are cancelled (they answer with what
  * they measured, or their links are closed after CANCEL_GRACE_MS) and that failure is thrown; `signal` cancels all.
  */
-async function runShares(links: AgentLink[], work: { options: AgentLoadOptions; startAtMs: number }[],
-  signal?: AbortSignal): Promise<AgentLoadAnswer[]> {
+async function runShares(
+  links: AgentLink[],
+  work: { options: AgentLoadOptions; startAtMs: number }[],
+  signal?: AbortSignal,
+): Promise<AgentLoadAnswer[]> {
   const started = links.map((l, k) => l.start<AgentLoadAnswer>('load', { options: work[k]!.options, startAtMs: work[k]!.startAtMs }));
   const cancelAll = () => links.forEach((l, k) => void l.request('cancel', { of: started[k]!.id }).catch(() => {}));
   signal?.addEventListener('abort', cancelAll, { once: true });
   if (signal?.aborted) cancelAll();
   let failure: unknown;
   let failed!: () => void;
-  const someFailed = new Promise<void>((resolve) => { failed = resolve; });
-  const outcomes = started.map((s) => s.answer.catch((err: unknown) => {
-    if (failure === undefined) {
-      failure = err;
-      cancelAll();
-      failed();
-    }
-    return undefined;
-  }));
+  const someFailed = new Promise<void>((resolve) => {
+    failed = resolve;
+  });
+  const outcomes = started.map((s) =>
+    s.answer.catch((err: unknown) => {
+      if (failure === undefined) {
+        failure = err;
+        cancelAll();
+        failed();
+      }
+      return undefined;
+    }),
+  );
   const late = someFailed.then(() => sleep(CANCEL_GRACE_MS, 'late' as const, { ref: false }));
   const answers = await Promise.race([Promise.all(outcomes), late]);
   signal?.removeEventListener('abort', cancelAll);

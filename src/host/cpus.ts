@@ -10,7 +10,9 @@ export function allowedCpus(): number[] {
   try {
     const m = /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync('/proc/self/status', 'utf8'));
     if (m?.[1]) return expandCpuList(m[1]) ?? [];
-  } catch { /* not Linux */ }
+  } catch {
+    /* not Linux */
+  }
   return os.cpus().map((_, i) => i);
 }
 
@@ -33,7 +35,12 @@ export function parseCpuList(field: string, text: string, allowed = allowedCpus(
   if (!cpus || cpus.length === 0) throw new UsageError(field, text, 'expected a CPU list such as 0, 1-3 or 0,2');
   const missing = cpus.filter((c) => !allowed.includes(c));
   if (missing.length > 0) {
-    throw new UsageError(field, text, `CPU ${missing.join(',')} does not exist here; available: ${allowed.join(',')}`, 'see `eventbench doctor`');
+    throw new UsageError(
+      field,
+      text,
+      `CPU ${missing.join(',')} does not exist here; available: ${allowed.join(',')}`,
+      'see `eventbench doctor`',
+    );
   }
   return cpus;
 }

@@ -36,7 +36,11 @@ function timeWaitInRange(lo: number, hi: number): number {
   let n = 0;
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let text = '';
-    try { text = readFileSync(file, 'utf8'); } catch { continue; }
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
     for (const line of text.split('\n').slice(1)) {
       const f = line.trim().split(/\s+/);
       if (f[3] !== '06') continue;
@@ -83,58 +87,150 @@ async function throttleCheck(target: number, periodMs: number): Promise<Check> {
   if ('error' in got) return { name, status: 'warn', detail: `could not calibrate the quota: ${got.error}` };
   const off = Math.abs(got.share - target) / target;
   const detail = `a busy loop under a ${target}-core quota in ${periodMs} ms periods got ${got.share.toFixed(3)} of a core (${off <= CPU_SHARE_TOLERANCE ? 'within' : 'outside'} ±${CPU_SHARE_TOLERANCE * 100}% of the target)`;
-  return off <= CPU_SHARE_TOLERANCE ? { name, status: 'ok', detail }
-    : { name, status: 'fail', detail: `${detail}: the server would not run at the speed the run assumes`, fix: periodMs < 5 ? 'use --throttle-period-ms 10 or more (the kernel enforces quotas in 5 ms slices)' : 'check what else runs on CPU ' + RUN_DEFAULTS.serverCpus + ' (top -1), or try --throttle-period-ms 20' };
+  return off <= CPU_SHARE_TOLERANCE
+    ? { name, status: 'ok', detail }
+    : {
+        name,
+        status: 'fail',
+        detail: `${detail}: the server would not run at the speed the run assumes`,
+        fix:
+          periodMs < 5
+            ? 'use --throttle-period-ms 10 or more (the kernel enforces quotas in 5 ms slices)'
+            : 'check what else runs on CPU ' + RUN_DEFAULTS.serverCpus + ' (top -1), or try --throttle-period-ms 20',
+      };
 }
 
 /** Every check, in the order a user should fix them. `largestLoad` is the biggest load the run will offer. */
-export async function diagnose(largestLoad = Math.max(...RUN_DEFAULTS.loads), catalog: readonly ServerModel[] = allModels, throttlePeriodMs: number = RUN_DEFAULTS.throttlePeriodMs): Promise<Check[]> {
+export async function diagnose(
+  largestLoad = Math.max(...RUN_DEFAULTS.loads),
+  catalog: readonly ServerModel[] = allModels,
+  throttlePeriodMs: number = RUN_DEFAULTS.throttlePeriodMs,
+): Promise<Check[]> {
   const checks: Check[] = [];
   const add = (c: Check) => checks.push(c);
 
   const cap = somaxconn();
-  add(cap === undefined ? { name: 'somaxconn', status: 'warn', detail: 'cannot read net.core.somaxconn' }
-    : cap < largestLoad ? { name: 'somaxconn', status: 'fail', detail: `net.core.somaxconn is ${cap}, below the largest load ${largestLoad}: the accept queue overflows and measured load plateaus (the paper's Figure 1a)`, fix: somaxconnFix(largestLoad) }
-    : { name: 'somaxconn', status: 'ok', detail: `net.core.somaxconn is ${cap}` });
+  add(
+    cap === undefined
+      ? { name: 'somaxconn', status: 'warn', detail: 'cannot read net.core.somaxconn' }
+      : cap < largestLoad
+        ? {
+            name: 'somaxconn',
+            status: 'fail',
+            detail: `net.core.somaxconn is ${cap}, below the largest load ${largestLoad}: the accept queue overflows and measured load plateaus (the paper's Figure 1a)`,
+            fix: somaxconnFix(largestLoad),
+          }
+        : { name: 'somaxconn', status: 'ok', detail: `net.core.somaxconn is ${cap}` },
+  );
 
   const syn = tcpMaxSynBacklog();
-  add(syn === undefined ? { name: 'tcp_max_syn_backlog', status: 'warn', detail: 'cannot read net.ipv4.tcp_max_syn_backlog' }
-    : syn < largestLoad ? { name: 'tcp_max_syn_backlog', status: 'fail', detail: `net.ipv4.tcp_max_syn_backlog is ${syn}, below the largest load ${largestLoad}: connection attempts are dropped`, fix: `sudo sysctl -w net.ipv4.tcp_max_syn_backlog=${Math.max(4096, largestLoad)}` }
-    : { name: 'tcp_max_syn_backlog', status: 'ok', detail: `net.ipv4.tcp_max_syn_backlog is ${syn}` });
+  add(
+    syn === undefined
+      ? { name: 'tcp_max_syn_backlog', status: 'warn', detail: 'cannot read net.ipv4.tcp_max_syn_backlog' }
+      : syn < largestLoad
+        ? {
+            name: 'tcp_max_syn_backlog',
+            status: 'fail',
+            detail: `net.ipv4.tcp_max_syn_backlog is ${syn}, below the largest load ${largestLoad}: connection attempts are dropped`,
+            fix: `sudo sysctl -w net.ipv4.tcp_max_syn_backlog=${Math.max(4096, largestLoad)}`,
+          }
+        : { name: 'tcp_max_syn_backlog', status: 'ok', detail: `net.ipv4.tcp_max_syn_backlog is ${syn}` },
+  );
 
   const range = localPortRange();
   if (range) add(portsCheck(range, largestLoad));
 
   const files = openFilesLimit();
   const needFiles = largestLoad + RESERVED_FILES;
-  add(files === undefined ? { name: 'open files', status: 'warn', detail: 'cannot read the open files limit' }
-    : files < needFiles ? { name: 'open files', status: 'fail', detail: `the open files limit is ${files}; ${largestLoad} clients need at least ${needFiles} in the client and in the server`, fix: OPEN_FILES_FIX }
-    : { name: 'open files', status: 'ok', detail: `the open files limit is ${files}` });
+  add(
+    files === undefined
+      ? { name: 'open files', status: 'warn', detail: 'cannot read the open files limit' }
+      : files < needFiles
+        ? {
+            name: 'open files',
+            status: 'fail',
+            detail: `the open files limit is ${files}; ${largestLoad} clients need at least ${needFiles} in the client and in the server`,
+            fix: OPEN_FILES_FIX,
+          }
+        : { name: 'open files', status: 'ok', detail: `the open files limit is ${files}` },
+  );
 
   const cpus = allowedCpus();
-  add(cpus.length < 2
-    ? { name: 'cores', status: 'fail', detail: `only ${cpus.length} CPU available: server and client would share it`, fix: 'run on a machine (or VM) with 2 or more cores' }
-    : { name: 'cores', status: 'ok', detail: `${cpus.length} CPUs available (${cpus.join(',')}): server on ${RUN_DEFAULTS.serverCpus}, client on ${RUN_DEFAULTS.clientCpus}` });
-  add(hasTaskset() ? { name: 'taskset', status: 'ok', detail: 'taskset pins server and client' }
-    : { name: 'taskset', status: 'fail', detail: 'taskset is missing: server and client cannot be pinned', fix: 'sudo apt-get install util-linux' });
+  add(
+    cpus.length < 2
+      ? {
+          name: 'cores',
+          status: 'fail',
+          detail: `only ${cpus.length} CPU available: server and client would share it`,
+          fix: 'run on a machine (or VM) with 2 or more cores',
+        }
+      : {
+          name: 'cores',
+          status: 'ok',
+          detail: `${cpus.length} CPUs available (${cpus.join(',')}): server on ${RUN_DEFAULTS.serverCpus}, client on ${RUN_DEFAULTS.clientCpus}`,
+        },
+  );
+  add(
+    hasTaskset()
+      ? { name: 'taskset', status: 'ok', detail: 'taskset pins server and client' }
+      : {
+          name: 'taskset',
+          status: 'fail',
+          detail: 'taskset is missing: server and client cannot be pinned',
+          fix: 'sudo apt-get install util-linux',
+        },
+  );
 
   const cg = detectCgroup();
-  add(cg.mechanism === 'none'
-    ? { name: 'cgroup CPU', status: 'fail', detail: `cannot throttle the server: ${cg.reason}; it would run as fast as the client, unlike the paper's slow server`, fix: 'run eventbench as root (sudo), or pass --server-cpu-share 0 to run unthrottled knowingly' }
-    : { name: 'cgroup CPU', status: 'ok', detail: `${cg.mechanism} at ${cg.root} is writable` });
+  add(
+    cg.mechanism === 'none'
+      ? {
+          name: 'cgroup CPU',
+          status: 'fail',
+          detail: `cannot throttle the server: ${cg.reason}; it would run as fast as the client, unlike the paper's slow server`,
+          fix: 'run eventbench as root (sudo), or pass --server-cpu-share 0 to run unthrottled knowingly',
+        }
+      : { name: 'cgroup CPU', status: 'ok', detail: `${cg.mechanism} at ${cg.root} is writable` },
+  );
   if (cg.mechanism !== 'none') add(await throttleCheck(RUN_DEFAULTS.serverCpuShare, throttlePeriodMs));
 
   const cc = has('cc');
-  const missingLibs = [['pth.h', 'libpth-dev'], ['st.h', 'libst-dev']].filter(([h]) => !existsSync(`/usr/include/${h}`)).map(([, pkg]) => pkg!);
-  add(!cc ? { name: 'C compiler', status: 'warn', detail: 'no C compiler: the native toy servers cannot be built', fix: 'sudo apt-get install gcc (or sudo scripts/install-servers.sh)' }
-    : missingLibs.length > 0 ? { name: 'C compiler', status: 'warn', detail: `cc is there, but not ${missingLibs.join(', ')}: native-pth / native-st cannot be built`, fix: `sudo apt-get install ${missingLibs.join(' ')}` }
-    : { name: 'C compiler', status: 'ok', detail: 'cc, GNU Pth and State Threads are there for the native toy servers' });
+  const missingLibs = [
+    ['pth.h', 'libpth-dev'],
+    ['st.h', 'libst-dev'],
+  ]
+    .filter(([h]) => !existsSync(`/usr/include/${h}`))
+    .map(([, pkg]) => pkg!);
+  add(
+    !cc
+      ? {
+          name: 'C compiler',
+          status: 'warn',
+          detail: 'no C compiler: the native toy servers cannot be built',
+          fix: 'sudo apt-get install gcc (or sudo scripts/install-servers.sh)',
+        }
+      : missingLibs.length > 0
+        ? {
+            name: 'C compiler',
+            status: 'warn',
+            detail: `cc is there, but not ${missingLibs.join(', ')}: native-pth / native-st cannot be built`,
+            fix: `sudo apt-get install ${missingLibs.join(' ')}`,
+          }
+        : { name: 'C compiler', status: 'ok', detail: 'cc, GNU Pth and State Threads are there for the native toy servers' },
+  );
 
-  add(has('ab', ['-V']) ? { name: 'ab', status: 'ok', detail: 'ApacheBench is installed (--engine ab)' }
-    : { name: 'ab', status: 'warn', detail: 'ApacheBench is missing: --engine ab cannot run', fix: 'sudo apt-get install apache2-utils' });
+  add(
+    has('ab', ['-V'])
+      ? { name: 'ab', status: 'ok', detail: 'ApacheBench is installed (--engine ab)' }
+      : { name: 'ab', status: 'warn', detail: 'ApacheBench is missing: --engine ab cannot run', fix: 'sudo apt-get install apache2-utils' },
+  );
 
   const removed = removeLeftovers();
-  add({ name: 'leftovers', status: 'ok', detail: removed.length === 0 ? 'no cgroup or server folder left by a killed run' : removed.join('; ') });
+  add({
+    name: 'leftovers',
+    status: 'ok',
+    detail: removed.length === 0 ? 'no cgroup or server folder left by a killed run' : removed.join('; '),
+  });
 
   const unavailable: string[] = [];
   const available: string[] = [];
@@ -143,8 +239,15 @@ export async function diagnose(largestLoad = Math.max(...RUN_DEFAULTS.loads), ca
     if (a.ok) available.push(m.name);
     else unavailable.push(`${m.name} (${a.reason}${a.hint ? `; ${a.hint}` : ''})`);
   }
-  add(unavailable.length > 0
-    ? { name: 'servers', status: 'warn', detail: `${available.length} of ${catalog.length} servers can run; missing: ${unavailable.join(', ')}`, fix: 'sudo scripts/install-servers.sh' }
-    : { name: 'servers', status: 'ok', detail: `all ${catalog.length} servers can run: ${available.join(', ') || '(none built yet)'}` });
+  add(
+    unavailable.length > 0
+      ? {
+          name: 'servers',
+          status: 'warn',
+          detail: `${available.length} of ${catalog.length} servers can run; missing: ${unavailable.join(', ')}`,
+          fix: 'sudo scripts/install-servers.sh',
+        }
+      : { name: 'servers', status: 'ok', detail: `all ${catalog.length} servers can run: ${available.join(', ') || '(none built yet)'}` },
+  );
   return checks;
 }

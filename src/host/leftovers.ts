@@ -15,7 +15,11 @@ import { SSH_DIR_PREFIX } from './link.js';
 /** Removes the temporary folders of production and user servers whose owner is gone; one line per folder. */
 export function removeStaleTempFolders(dir = os.tmpdir()): string[] {
   let entries: string[];
-  try { entries = readdirSync(dir); } catch { return []; }
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return [];
+  }
   const said: string[] = [];
   // A user's server keeps its page in a folder named like a production server's (servers/user/model.ts).
   for (const model of [...productionModels, { name: 'user' }]) {
@@ -37,7 +41,11 @@ export function removeStaleTempFolders(dir = os.tmpdir()): string[] {
 /** Removes the folders of ssh master sockets (host/link.ts) whose eventbench process is gone; one line per folder. */
 export function removeStaleSshFolders(dir = os.tmpdir()): string[] {
   let entries: string[];
-  try { entries = readdirSync(dir); } catch { return []; }
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return [];
+  }
   const pattern = new RegExp(`^${SSH_DIR_PREFIX}(\\d+)-[A-Za-z0-9]{6}$`);
   const said: string[] = [];
   for (const name of entries) {
@@ -52,7 +60,10 @@ export function removeStaleSshFolders(dir = os.tmpdir()): string[] {
 /** Everything a killed run left behind, removed; one line per thing, for the user. */
 export function removeLeftovers(): string[] {
   return [
-    ...removeStaleCgroups(), ...removeStaleCgroups(V1_ACCT_ROOT), ...removeStaleMemoryCgroups(), ...removeStaleTempFolders(),
+    ...removeStaleCgroups(),
+    ...removeStaleCgroups(V1_ACCT_ROOT),
+    ...removeStaleMemoryCgroups(),
+    ...removeStaleTempFolders(),
     ...removeStaleSshFolders(),
   ];
 }

@@ -37,15 +37,22 @@ export const SSH_DIR_PREFIX = 'eventbench-ssh-';
 /** `local` or `ssh://[user@]host[:port]`, checked; `field` names the flag that gave it. */
 export function parseHostSpec(text: string, field = '--agents'): HostSpec {
   if (text === 'local') return { kind: 'local', text };
-  const bad = () => new UsageError(field, text, 'expected local or ssh://[user@]host[:port]',
-    'e.g. ssh://bench@192.168.1.20 or ssh://10.208.0.11');
+  const bad = () =>
+    new UsageError(field, text, 'expected local or ssh://[user@]host[:port]', 'e.g. ssh://bench@192.168.1.20 or ssh://10.208.0.11');
   let url: URL;
-  try { url = new URL(text); } catch { throw bad(); }
+  try {
+    url = new URL(text);
+  } catch {
+    throw bad();
+  }
   const bare = (url.pathname === '' || url.pathname === '/') && !url.search && !url.hash && !url.password;
   if (url.protocol !== 'ssh:' || !url.hostname || !bare) throw bad();
   return {
-    kind: 'ssh', text, host: url.hostname.replace(/^\[|\]$/g, ''),
-    ...(url.username ? { user: decodeURIComponent(url.username) } : {}), ...(url.port ? { port: Number(url.port) } : {}),
+    kind: 'ssh',
+    text,
+    host: url.hostname.replace(/^\[|\]$/g, ''),
+    ...(url.username ? { user: decodeURIComponent(url.username) } : {}),
+    ...(url.port ? { port: Number(url.port) } : {}),
   };
 }
 
@@ -69,11 +76,23 @@ export function sshOptions(spec: Extract<HostSpec, { kind: 'ssh' }>, controlDir:
   const config = sshConfigFor(spec.host);
   return [
     ...(config ? ['-F', config] : []),
-    '-o', 'BatchMode=yes', '-o', `ConnectTimeout=${connectTimeoutS}`,
-    '-o', 'ControlMaster=auto', '-o', `ControlPath=${path.join(controlDir, '%C')}`, '-o', `ControlPersist=${LINK_DEFAULTS.controlPersistS}`,
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    `ConnectTimeout=${connectTimeoutS}`,
+    '-o',
+    'ControlMaster=auto',
+    '-o',
+    `ControlPath=${path.join(controlDir, '%C')}`,
+    '-o',
+    `ControlPersist=${LINK_DEFAULTS.controlPersistS}`,
     // A path that dies silently mid-load is noticed within 15 s.
-    '-o', 'ServerAliveInterval=5', '-o', 'ServerAliveCountMax=3',
-    ...(spec.port ? ['-p', String(spec.port)] : []), ...(spec.user ? ['-l', spec.user] : []),
+    '-o',
+    'ServerAliveInterval=5',
+    '-o',
+    'ServerAliveCountMax=3',
+    ...(spec.port ? ['-p', String(spec.port)] : []),
+    ...(spec.user ? ['-l', spec.user] : []),
   ];
 }
 
@@ -83,7 +102,11 @@ function sshTry(spec: Extract<HostSpec, { kind: 'ssh' }>): string {
   return `ssh ${config ? `-F ${config} ` : ''}${spec.port ? `-p ${spec.port} ` : ''}${spec.user ? `${spec.user}@` : ''}${spec.host} true`;
 }
 
-interface Pending { cmd: string; resolve: (v: unknown) => void; reject: (e: Error) => void }
+interface Pending {
+  cmd: string;
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+}
 
 /** One agent, reached over its link. Open with AgentLinks.open; every method rejects with a HostError. */
 export class AgentLink {
@@ -93,9 +116,15 @@ export class AgentLink {
   private partial: string[] = [];
   private exit: Exit | undefined;
 
-  constructor(readonly spec: HostSpec, readonly command: string, readonly child: Child) {
+  constructor(
+    readonly spec: HostSpec,
+    readonly command: string,
+    readonly child: Child,
+  ) {
     child.proc.stdout!.on('data', (d: string) => this.read(d));
-    child.proc.stdin!.on('error', () => { /* the agent went away; its exit says how */ });
+    child.proc.stdin!.on('error', () => {
+      /* the agent went away; its exit says how */
+    });
     void child.exited.then((exit) => {
       this.exit = exit;
       for (const [id, p] of this.pending) {
@@ -105,10 +134,14 @@ export class AgentLink {
     });
   }
 
-  get host(): string { return this.spec.text; }
+  get host(): string {
+    return this.spec.text;
+  }
 
   /** Whether its agent (or its ssh) still runs: a dead link fails every call at once. */
-  get alive(): boolean { return this.exit === undefined; }
+  get alive(): boolean {
+    return this.exit === undefined;
+  }
 
   /** Splits its output into lines; a load's answer is one line of megabytes, so its pieces are joined once, at its end. */
   private read(data: string): void {
@@ -127,7 +160,11 @@ export class AgentLink {
     // A login script may print to stdout before the agent starts: anything not an answer is skipped.
     if (!line.startsWith('{')) return;
     let answer: AgentAnswer;
-    try { answer = JSON.parse(line) as AgentAnswer; } catch { return; }
+    try {
+      answer = JSON.parse(line) as AgentAnswer;
+    } catch {
+      return;
+    }
     const p = this.pending.get(answer.id);
     if (!p) return;
     this.pending.delete(answer.id);
@@ -155,8 +192,13 @@ export class AgentLink {
   private how(): string {
     const e = this.exit;
     const who = this.spec.kind === 'ssh' ? 'ssh' : 'the agent';
-    const how = !e ? `${who} is running` : e.signal ? `${who} was killed (${e.signal})`
-      : e.code === null ? `${who} could not be started` : `${who} exited with code ${e.code}`;
+    const how = !e
+      ? `${who} is running`
+      : e.signal
+        ? `${who} was killed (${e.signal})`
+        : e.code === null
+          ? `${who} could not be started`
+          : `${who} exited with code ${e.code}`;
     const said = this.child.stderrTail();
     return said ? `${how}: ${said}` : how;
   }
@@ -170,17 +212,26 @@ export class AgentLink {
     const ours = eventbenchVersion();
     const e = this.exit;
     if (this.spec.kind === 'ssh' && e?.code === 255) {
-      return new HostError(this.host, `ssh could not connect or log in (${this.child.stderrTail() || 'no message'}); `
-        + `check the address, that sshd runs there and that it accepts your key: ${sshTry(this.spec)}`);
+      return new HostError(
+        this.host,
+        `ssh could not connect or log in (${this.child.stderrTail() || 'no message'}); ` +
+          `check the address, that sshd runs there and that it accepts your key: ${sshTry(this.spec)}`,
+      );
     }
     if (e?.code === 127) {
-      return new HostError(this.host, `no eventbench there: \`${this.command}\` was not found (${this.child.stderrTail() || 'exit 127'}); `
-        + `install eventbench ${ours} there (npm install -g eventbench@${ours}) or say how to start it with --remote-eventbench, `
-        + 'e.g. --remote-eventbench \'node /opt/eventbench/bin/eventbench.js\'');
+      return new HostError(
+        this.host,
+        `no eventbench there: \`${this.command}\` was not found (${this.child.stderrTail() || 'exit 127'}); ` +
+          `install eventbench ${ours} there (npm install -g eventbench@${ours}) or say how to start it with --remote-eventbench, ` +
+          "e.g. --remote-eventbench 'node /opt/eventbench/bin/eventbench.js'",
+      );
     }
     if (e?.signal) return this.gone('hello');
-    return new HostError(this.host, `\`${this.command} agent\` ended before answering (${this.how()}); `
-      + `is eventbench there older than ${ours}? install ${ours} there (npm install -g eventbench@${ours})`);
+    return new HostError(
+      this.host,
+      `\`${this.command} agent\` ended before answering (${this.how()}); ` +
+        `is eventbench there older than ${ours}? install ${ours} there (npm install -g eventbench@${ours})`,
+    );
   }
 
   /** Waits for its hello and checks its version against ours. */
@@ -201,9 +252,12 @@ export class AgentLink {
     }
     const ours = eventbenchVersion();
     if (this.hello.eventbenchVersion !== ours || this.hello.protocol !== AGENT_PROTOCOL) {
-      throw new HostError(this.host, `runs eventbench ${this.hello.eventbenchVersion}, and this is eventbench ${ours}: `
-        + `install ${ours} there (npm install -g eventbench@${ours}), `
-        + `or point --remote-eventbench at a copy of ${ours} (it ran \`${this.command}\`)`);
+      throw new HostError(
+        this.host,
+        `runs eventbench ${this.hello.eventbenchVersion}, and this is eventbench ${ours}: ` +
+          `install ${ours} there (npm install -g eventbench@${ours}), ` +
+          `or point --remote-eventbench at a copy of ${ours} (it ran \`${this.command}\`)`,
+      );
     }
     return this.hello;
   }
@@ -265,9 +319,14 @@ export class AgentLinks {
 
   async closeAll(): Promise<void> {
     await Promise.all(this.links.map((l) => l.close()));
-    await Promise.all([...this.masters.values()].map((args) => new Promise<void>((resolve) => {
-      execFile('ssh', args, { timeout: 5000 }, () => resolve());
-    })));
+    await Promise.all(
+      [...this.masters.values()].map(
+        (args) =>
+          new Promise<void>((resolve) => {
+            execFile('ssh', args, { timeout: 5000 }, () => resolve());
+          }),
+      ),
+    );
     this.masters.clear();
     if (this.controlDir) rmSync(this.controlDir, { recursive: true, force: true });
     this.controlDir = undefined;

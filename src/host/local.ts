@@ -14,11 +14,27 @@ import { warmUntilSteady } from '../sweep/warmup.js';
 import { createThrottle, hostSetup, type Throttle } from './throttle.js';
 import { allowedCpus, hasTaskset, pinSelf, pinned } from './cpus.js';
 import {
-  AcceptQueueSampler, TreeSampler, backlogOnPort, establishedTo, listenCounters, listenGrowth, listenQueue, processTree, serverProcesses,
+  AcceptQueueSampler,
+  TreeSampler,
+  backlogOnPort,
+  establishedTo,
+  listenCounters,
+  listenGrowth,
+  listenQueue,
+  processTree,
+  serverProcesses,
   treeMemory,
 } from './sampling.js';
 import type {
-  ClientHost, KernelLook, LoadSpec, ServerHost, ServerHostSetUp, ServerSample, ServerSpec, StartedServer, TreeMemory,
+  ClientHost,
+  KernelLook,
+  LoadSpec,
+  ServerHost,
+  ServerHostSetUp,
+  ServerSample,
+  ServerSpec,
+  StartedServer,
+  TreeMemory,
 } from './hosts.js';
 import { createKernelMeter, type KernelMeter } from './memory-cgroup.js';
 
@@ -81,7 +97,11 @@ class LocalServer {
   /** Its memory cgroup, made at the first look at its memory (the memory experiment's), removed when it stops. */
   kernel?: KernelMeter;
 
-  constructor(readonly spec: ServerSpec, readonly child: Child, private readonly throttle: Throttle) {}
+  constructor(
+    readonly spec: ServerSpec,
+    readonly child: Child,
+    private readonly throttle: Throttle,
+  ) {}
 
   /** Its processes now (tree and cgroup members); every pid seen is remembered. */
   members(): number[] {
@@ -124,7 +144,9 @@ export class LocalServerHost implements ServerHost {
     const list = 'see `eventbench serve --list` there';
     if (!model) return { ok: false, reason: `${name} is not a server model of eventbench here`, hint: list };
     return model.available().catch((err: Error) => ({
-      ok: false as const, reason: `its availability check failed: ${err.message}`, hint: 'run `eventbench doctor` there',
+      ok: false as const,
+      reason: `its availability check failed: ${err.message}`,
+      hint: 'run `eventbench doctor` there',
     }));
   }
 
@@ -211,7 +233,11 @@ export class LocalServerHost implements ServerHost {
 
   async startSampling(id: string) {
     const s = this.get(id);
-    const tree = new TreeSampler(() => s.members(), s.wrapperPid, () => this.throttle.usageS());
+    const tree = new TreeSampler(
+      () => s.members(),
+      s.wrapperPid,
+      () => this.throttle.usageS(),
+    );
     const queue = new AcceptQueueSampler(s.port);
     s.sampling = { tree, queue, periods: this.throttle.periods(), counters: listenCounters() };
     queue.start();
@@ -230,8 +256,8 @@ export class LocalServerHost implements ServerHost {
     const warnings = on.counters && after ? [] : [unread];
     const loadCpuShare = loadSpan ? on.tree.cpuShareBetween(loadSpan.fromMs, loadSpan.toMs) : undefined;
     const p = this.throttle.periods();
-    const quotaPeriods = on.periods && p
-      ? { quotaPeriods: { total: p.total - on.periods.total, throttled: p.throttled - on.periods.throttled } } : {};
+    const quotaPeriods =
+      on.periods && p ? { quotaPeriods: { total: p.total - on.periods.total, throttled: p.throttled - on.periods.throttled } } : {};
     const sample: ServerSample = {
       ...usage,
       ...(loadCpuShare !== undefined ? { loadCpuShare } : {}),
@@ -251,7 +277,11 @@ export class LocalServerHost implements ServerHost {
     s.kernel ??= createKernelMeter();
     s.kernel.add(serverProcesses(pids, s.wrapperPid).map((p) => p.pid));
     const kernel = s.kernel.read();
-    const look: KernelLook = { source: s.kernel.source, ...(s.kernel.reason ? { reason: s.kernel.reason } : {}), ...(kernel ? { memory: kernel } : {}) };
+    const look: KernelLook = {
+      source: s.kernel.source,
+      ...(s.kernel.reason ? { reason: s.kernel.reason } : {}),
+      ...(kernel ? { memory: kernel } : {}),
+    };
     return { ...treeMemory(pids, s.wrapperPid), hostAvailableBytes: availableHostBytes(), kernel: look };
   }
 
@@ -326,7 +356,9 @@ async function runClient(argv: string[], limitS: number, signal?: AbortSignal): 
   try {
     const result = JSON.parse(client.stdout()) as LoadResult;
     if (typeof result.requests === 'number') return { result };
-  } catch { /* fall through */ }
+  } catch {
+    /* fall through */
+  }
   const killed = sig === 'SIGKILL' ? ` after ${limitS} s` : '';
   return { error: `client ended (${sig ?? `code ${code}`}) without a result${killed}: ${client.stderrTail() || 'no output'}` };
 }

@@ -52,7 +52,12 @@ function readText(path: string): string | undefined {
 }
 
 const writable = (path: string): boolean => {
-  try { accessSync(path, constants.W_OK); return true; } catch { return false; }
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
 };
 
 /** "key value" lines (cgroup memory.stat) or "Key: value kB" lines (/proc/meminfo) as numbers, kB made bytes. */
@@ -112,8 +117,14 @@ let counter = 0;
 /** The host-wide stand-in, saying why there is no cgroup. */
 function hostMeter(reason: string): KernelMeter {
   return {
-    source: 'host', reason, add() {}, remove() {},
-    read: () => { const text = readText('/proc/meminfo'); return text === undefined ? undefined : hostKernel(parseStat(text)); },
+    source: 'host',
+    reason,
+    add() {},
+    remove() {},
+    read: () => {
+      const text = readText('/proc/meminfo');
+      return text === undefined ? undefined : hostKernel(parseStat(text));
+    },
   };
 }
 
@@ -132,7 +143,11 @@ export function createKernelMeter(): KernelMeter {
     // v1 charges socket buffers only to a group with a tcp limit: an unlimited one turns the count on.
     if (where.source === 'cgroup-v1') writeFileSync(join(path, 'memory.kmem.tcp.limit_in_bytes'), '-1');
   } catch (err) {
-    try { rmdirSync(path); } catch { /* never made */ }
+    try {
+      rmdirSync(path);
+    } catch {
+      /* never made */
+    }
     return hostMeter(`could not set up ${path}: ${(err as Error).message}`);
   }
   const number = (file: string) => Number(readText(join(path, file)) ?? NaN);
@@ -141,7 +156,12 @@ export function createKernelMeter(): KernelMeter {
     source: where.source,
     path,
     add(pids) {
-      for (const pid of pids) try { writeFileSync(join(path, 'cgroup.procs'), String(pid)); } catch { /* gone meanwhile */ }
+      for (const pid of pids)
+        try {
+          writeFileSync(join(path, 'cgroup.procs'), String(pid));
+        } catch {
+          /* gone meanwhile */
+        }
     },
     read() {
       if (where.source === 'cgroup-v2') {
@@ -156,7 +176,11 @@ export function createKernelMeter(): KernelMeter {
     remove() {
       if (removed) return;
       for (const pid of (readText(join(path, 'cgroup.procs')) ?? '').split('\n').filter(Boolean)) {
-        try { writeFileSync(join(where.parent, 'cgroup.procs'), pid); } catch { /* gone meanwhile */ }
+        try {
+          writeFileSync(join(where.parent, 'cgroup.procs'), pid);
+        } catch {
+          /* gone meanwhile */
+        }
       }
       try {
         rmdirSync(path);

@@ -72,7 +72,7 @@ export function parseRate(text: string): number {
   const unit = { kbit: 1e3, mbit: 1e6, gbit: 1e9 }[m?.[2]?.toLowerCase() as 'kbit' | 'mbit' | 'gbit'];
   const bits = m && unit ? Number(m[1]) * unit : NaN;
   if (!(bits >= 1e3 && bits <= 100e9)) {
-    throw new UsageError('--rate', text, 'expected a rate from 1kbit to 100gbit in tc\'s units (kbit, mbit, gbit)', 'e.g. --rate 1gbit');
+    throw new UsageError('--rate', text, "expected a rate from 1kbit to 100gbit in tc's units (kbit, mbit, gbit)", 'e.g. --rate 1gbit');
   }
   return bits;
 }
@@ -92,8 +92,15 @@ function run(argv: string[], what: string): string {
 /** The eb-... network namespaces that exist now. */
 export function ourNamespaces(): string[] {
   let text = '';
-  try { text = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }); } catch { return []; }
-  return text.split('\n').map((l) => l.trim().split(/\s+/)[0] ?? '').filter((n) => n.startsWith(PREFIX));
+  try {
+    text = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/)[0] ?? '')
+    .filter((n) => n.startsWith(PREFIX));
 }
 
 /** Processes running in a network namespace, by pid (`ip netns pids`). */
@@ -118,9 +125,17 @@ export function readState(dir = STATE_DIR): HostsState | undefined {
 /** Why this host cannot make namespaces, or undefined when it can (root, ip, sshd, ssh-keygen, ssh). */
 export function namespacesUnavailable(): string | undefined {
   if (process.getuid?.() !== 0) return 'network namespaces need root: run it as root (sudo)';
-  const tools = [['ip', ['-V']], ['nsenter', ['-V']], ['ssh', ['-V']], ['ssh-keygen', ['-?']], ['/usr/sbin/sshd', ['-?']]] as const;
+  const tools = [
+    ['ip', ['-V']],
+    ['nsenter', ['-V']],
+    ['ssh', ['-V']],
+    ['ssh-keygen', ['-?']],
+    ['/usr/sbin/sshd', ['-?']],
+  ] as const;
   for (const [bin, args] of tools) {
-    try { execFileSync(bin, args, { stdio: 'ignore' }); } catch (err) {
+    try {
+      execFileSync(bin, args, { stdio: 'ignore' });
+    } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return `${bin} is missing: ${INSTALL}`;
     }
   }
@@ -146,15 +161,22 @@ export async function hostsUp(o: UpOptions): Promise<HostsState & { already?: tr
   if (state && existing.length > 0) {
     if (state.hosts.length - 1 !== o.clients || state.rate !== o.rate || state.delayMs !== o.delayMs) {
       const now = describe({ clients: state.hosts.length - 1, rate: state.rate, delayMs: state.delayMs });
-      throw new UsageError('hosts up', describe(o), `the hosts are already up with ${now}`,
-        'run `eventbench hosts down` first to change them');
+      throw new UsageError(
+        'hosts up',
+        describe(o),
+        `the hosts are already up with ${now}`,
+        'run `eventbench hosts down` first to change them',
+      );
     }
     return { ...state, already: true };
   }
   if (existing.length > 0) {
     const one = existing.length === 1;
-    throw new HostError('hosts', `${existing.join(', ')} exist${one ? 's' : ''} but this checkout has no record of ${one ? 'it' : 'them'}`
-      + ' (made by another checkout, or a `hosts up` that crashed): `eventbench hosts down` removes them');
+    throw new HostError(
+      'hosts',
+      `${existing.join(', ')} exist${one ? 's' : ''} but this checkout has no record of ${one ? 'it' : 'them'}` +
+        ' (made by another checkout, or a `hosts up` that crashed): `eventbench hosts down` removes them',
+    );
   }
   const why = namespacesUnavailable();
   if (why) throw new HostError('hosts', why);
@@ -179,18 +201,25 @@ async function build(o: UpOptions, dir: string): Promise<HostsState> {
   if (o.delayMs !== undefined) checkNetem(o.delayMs);
   run(['ip', '-n', SWITCH, 'link', 'add', BRIDGE, 'mtu', String(MTU), 'type', 'bridge'], 'creating the bridge');
   run(['ip', '-n', SWITCH, 'link', 'set', BRIDGE, 'up'], 'bringing the bridge up');
-  run(['ip', 'link', 'add', RUNNER_LINK, 'mtu', String(MTU), 'type', 'veth', 'peer', 'name', RUNNER_PEER, 'netns', SWITCH],
-    'creating the runner\'s link');
-  run(['ip', '-n', SWITCH, 'link', 'set', RUNNER_PEER, 'master', BRIDGE, 'up'], 'joining the runner\'s link to the bridge');
-  run(['ip', 'addr', 'add', `${RUNNER_ADDRESS}/24`, 'dev', RUNNER_LINK], 'addressing the runner\'s link');
-  run(['ip', 'link', 'set', RUNNER_LINK, 'up'], 'bringing the runner\'s link up');
+  run(
+    ['ip', 'link', 'add', RUNNER_LINK, 'mtu', String(MTU), 'type', 'veth', 'peer', 'name', RUNNER_PEER, 'netns', SWITCH],
+    "creating the runner's link",
+  );
+  run(['ip', '-n', SWITCH, 'link', 'set', RUNNER_PEER, 'master', BRIDGE, 'up'], "joining the runner's link to the bridge");
+  run(['ip', 'addr', 'add', `${RUNNER_ADDRESS}/24`, 'dev', RUNNER_LINK], "addressing the runner's link");
+  run(['ip', 'link', 'set', RUNNER_LINK, 'up'], "bringing the runner's link up");
   for (const h of hosts) addHost(h, o);
   const keys = makeKeys(dir, hosts);
   for (const h of hosts) await startSshd(h, dir, keys);
   const state: HostsState = {
-    schema: HOSTS_SCHEMA, createdAt: new Date().toISOString(), mtu: MTU,
-    ...(o.rate ? { rate: o.rate } : {}), ...(o.delayMs !== undefined ? { delayMs: o.delayMs } : {}),
-    runner: { link: RUNNER_LINK, address: RUNNER_ADDRESS }, hosts, sshConfig: path.join(dir, 'ssh_config'),
+    schema: HOSTS_SCHEMA,
+    createdAt: new Date().toISOString(),
+    mtu: MTU,
+    ...(o.rate ? { rate: o.rate } : {}),
+    ...(o.delayMs !== undefined ? { delayMs: o.delayMs } : {}),
+    runner: { link: RUNNER_LINK, address: RUNNER_ADDRESS },
+    hosts,
+    sshConfig: path.join(dir, 'ssh_config'),
   };
   writeFileSync(path.join(dir, STATE_FILE), JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
   return state;
@@ -203,9 +232,12 @@ function checkNetem(delayMs: number): void {
     run(['tc', '-n', SWITCH, 'qdisc', 'del', 'dev', 'lo', 'root'], 'removing the netem trial');
   } catch (err) {
     if (!/qdisc kind is unknown/i.test((err as Error).message)) throw err;
-    throw new UsageError('--delay', delayMs,
+    throw new UsageError(
+      '--delay',
+      delayMs,
       'needs the netem qdisc, and this kernel has none (`tc qdisc ... netem` answers "Specified qdisc kind is unknown")',
-      'drop --delay (--rate shapes links with tbf, which this kernel has), or use a kernel with sch_netem (modprobe sch_netem)');
+      'drop --delay (--rate shapes links with tbf, which this kernel has), or use a kernel with sch_netem (modprobe sch_netem)',
+    );
   }
 }
 
@@ -213,8 +245,10 @@ function checkNetem(delayMs: number): void {
 function addHost(h: NamespaceHost, o: UpOptions): void {
   const peer = h.namespace; // the switch's end is named after the host: eb-server, eb-client1...
   run(['ip', 'netns', 'add', h.namespace], `creating ${h.namespace}`);
-  run(['ip', '-n', SWITCH, 'link', 'add', peer, 'mtu', String(MTU), 'type', 'veth', 'peer', 'name', 'eth0', 'netns', h.namespace],
-    `linking ${h.namespace}`);
+  run(
+    ['ip', '-n', SWITCH, 'link', 'add', peer, 'mtu', String(MTU), 'type', 'veth', 'peer', 'name', 'eth0', 'netns', h.namespace],
+    `linking ${h.namespace}`,
+  );
   run(['ip', '-n', SWITCH, 'link', 'set', peer, 'master', BRIDGE, 'up'], `joining ${h.namespace} to the bridge`);
   run(['ip', '-n', h.namespace, 'addr', 'add', `${h.address}/24`, 'dev', 'eth0'], `addressing ${h.namespace}`);
   run(['ip', '-n', h.namespace, 'link', 'set', 'eth0', 'up'], `bringing ${h.namespace} up`);
@@ -249,52 +283,62 @@ function makeKeys(dir: string, hosts: NamespaceHost[]): { hostKey: string; autho
   writeFileSync(authorizedKeys, readFileSync(`${userKey}.pub`), { mode: 0o600 });
   const hostPub = readFileSync(`${hostKey}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
   writeFileSync(path.join(dir, 'known_hosts'), `${hosts.map((h) => h.address).join(',')} ${hostPub}\n`, { mode: 0o600 });
-  writeFileSync(path.join(dir, 'ssh_config'), [
-    '# Written by `eventbench hosts up`; eventbench passes it with -F when it reaches these hosts. By hand:',
-    `#   ssh -F ${path.join(dir, 'ssh_config')} ${hosts[0]!.address}`,
-    `Host ${hosts.map((h) => h.address).join(' ')}`,
-    `  IdentityFile ${userKey}`,
-    '  IdentitiesOnly yes',
-    `  UserKnownHostsFile ${path.join(dir, 'known_hosts')}`,
-    '  GlobalKnownHostsFile /dev/null',
-    '  StrictHostKeyChecking yes',
-    '  BatchMode yes',
-    '',
-  ].join('\n'), { mode: 0o600 });
+  writeFileSync(
+    path.join(dir, 'ssh_config'),
+    [
+      '# Written by `eventbench hosts up`; eventbench passes it with -F when it reaches these hosts. By hand:',
+      `#   ssh -F ${path.join(dir, 'ssh_config')} ${hosts[0]!.address}`,
+      `Host ${hosts.map((h) => h.address).join(' ')}`,
+      `  IdentityFile ${userKey}`,
+      '  IdentitiesOnly yes',
+      `  UserKnownHostsFile ${path.join(dir, 'known_hosts')}`,
+      '  GlobalKnownHostsFile /dev/null',
+      '  StrictHostKeyChecking yes',
+      '  BatchMode yes',
+      '',
+    ].join('\n'),
+    { mode: 0o600 },
+  );
   return { hostKey, authorizedKeys };
 }
 
 /** sshd in the host's namespace, on its address only, with our keys; resolves once its pid file says it runs. */
 async function startSshd(h: NamespaceHost, dir: string, keys: { hostKey: string; authorizedKeys: string }): Promise<void> {
   const file = (ext: string) => path.join(dir, `sshd-${h.name}.${ext}`);
-  writeFileSync(file('conf'), [
-    `ListenAddress ${h.address}`,
-    `HostKey ${keys.hostKey}`,
-    `AuthorizedKeysFile ${keys.authorizedKeys}`,
-    `PidFile ${file('pid')}`,
-    `AllowUsers ${os.userInfo().username}`,
-    'PubkeyAuthentication yes',
-    'PasswordAuthentication no',
-    'KbdInteractiveAuthentication no',
-    'UsePAM no',
-    'PermitRootLogin prohibit-password',
-    // The keys live in our own 0700 folder; the modes check would refuse a checkout under a world-writable /tmp.
-    'StrictModes no',
-    'UseDNS no',
-    'X11Forwarding no',
-    'AllowTcpForwarding no',
-    'PrintMotd no',
-    // One connection per host, several agents multiplexed over it (ControlMaster): allow more than 10 sessions.
-    'MaxSessions 64',
-    '',
-  ].join('\n'), { mode: 0o600 });
+  writeFileSync(
+    file('conf'),
+    [
+      `ListenAddress ${h.address}`,
+      `HostKey ${keys.hostKey}`,
+      `AuthorizedKeysFile ${keys.authorizedKeys}`,
+      `PidFile ${file('pid')}`,
+      `AllowUsers ${os.userInfo().username}`,
+      'PubkeyAuthentication yes',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'UsePAM no',
+      'PermitRootLogin prohibit-password',
+      // The keys live in our own 0700 folder; the modes check would refuse a checkout under a world-writable /tmp.
+      'StrictModes no',
+      'UseDNS no',
+      'X11Forwarding no',
+      'AllowTcpForwarding no',
+      'PrintMotd no',
+      // One connection per host, several agents multiplexed over it (ControlMaster): allow more than 10 sessions.
+      'MaxSessions 64',
+      '',
+    ].join('\n'),
+    { mode: 0o600 },
+  );
   // Debian's sshd wants its privilege separation folder, which its own service makes at boot.
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
   run(['/usr/sbin/sshd', '-t', '-f', file('conf')], `checking ${h.namespace}'s sshd configuration`);
   // nsenter enters the network namespace only: `ip netns exec` would also remount /sys for it, and the cgroup
   // file systems mounted under /sys/fs/cgroup would vanish for the sshd and everything it starts (servers unthrottled).
-  run(['nsenter', `--net=/run/netns/${h.namespace}`, '/usr/sbin/sshd', '-f', file('conf'), '-E', file('log')],
-    `starting sshd in ${h.namespace}`);
+  run(
+    ['nsenter', `--net=/run/netns/${h.namespace}`, '/usr/sbin/sshd', '-f', file('conf'), '-E', file('log')],
+    `starting sshd in ${h.namespace}`,
+  );
   for (let i = 0; i < 100; i++) {
     if (sshdPid(file('pid')) !== undefined) return;
     await sleep(50);

@@ -30,9 +30,14 @@ async function callAgent<T>(link: AgentLink, cmd: string, args: unknown[], signa
 
 /** A link to one agent that is opened again, when it has died, at the start of the next piece of work. */
 export class Reconnecting {
-  constructor(public link: AgentLink, private readonly reopen: () => Promise<AgentLink>) {}
+  constructor(
+    public link: AgentLink,
+    private readonly reopen: () => Promise<AgentLink>,
+  ) {}
 
-  get host(): string { return this.link.host; }
+  get host(): string {
+    return this.link.host;
+  }
 
   /** The live link: this one, or a new one to the same host (then `again` is set, and the host must be set up again). */
   async live(): Promise<{ link: AgentLink; again: boolean }> {
@@ -53,13 +58,22 @@ export class RemoteServerHost implements ServerHost {
   private setUpAs: ServerHostSetUp | undefined;
 
   /** `address`: where its servers listen (`serve --host`), the address the clients reach it by. */
-  constructor(private readonly agent: Reconnecting, readonly address?: string) {}
+  constructor(
+    private readonly agent: Reconnecting,
+    readonly address?: string,
+  ) {}
 
-  get host(): string { return this.agent.host; }
+  get host(): string {
+    return this.agent.host;
+  }
 
-  environment() { return this.agent.call<Awaited<ReturnType<ServerHost['environment']>>>('server.environment'); }
+  environment() {
+    return this.agent.call<Awaited<ReturnType<ServerHost['environment']>>>('server.environment');
+  }
 
-  available(name: string) { return this.agent.call<Availability>('server.available', [name]); }
+  available(name: string) {
+    return this.agent.call<Availability>('server.available', [name]);
+  }
 
   async setUp(o: ServerHostSetUp) {
     this.setUpAs = o;
@@ -80,7 +94,9 @@ export class RemoteServerHost implements ServerHost {
     return this.agent.call<string | undefined>('server.exitReason', during === undefined ? [id] : [id, during]).then((r) => r ?? undefined);
   }
 
-  async startSampling(id: string) { await this.agent.call('server.startSampling', [id]); }
+  async startSampling(id: string) {
+    await this.agent.call('server.startSampling', [id]);
+  }
 
   async stopSampling(id: string, loadSpan?: { fromMs: number; toMs: number }) {
     const args = loadSpan ? [id, loadSpan] : [id];
@@ -94,7 +110,9 @@ export class RemoteServerHost implements ServerHost {
     return { ...m, hostAvailableBytes: m.hostAvailableBytes ?? Infinity };
   }
 
-  connections(id: string) { return this.agent.call<Awaited<ReturnType<ServerHost['connections']>>>('server.connections', [id]); }
+  connections(id: string) {
+    return this.agent.call<Awaited<ReturnType<ServerHost['connections']>>>('server.connections', [id]);
+  }
 
   /** Stops a server; on a link that died, there is nothing left to stop (the agent stopped it when its input closed). */
   async stop(id: string) {
@@ -114,9 +132,13 @@ export class RemoteClientHost implements ClientHost {
 
   constructor(private readonly agent: Reconnecting) {}
 
-  get host(): string { return this.agent.host; }
+  get host(): string {
+    return this.agent.host;
+  }
 
-  environment() { return this.agent.call<Awaited<ReturnType<ClientHost['environment']>>>('client.environment'); }
+  environment() {
+    return this.agent.call<Awaited<ReturnType<ClientHost['environment']>>>('client.environment');
+  }
 
   async setUp(o: { cpus?: string }) {
     this.cpus = o;
@@ -162,7 +184,9 @@ export class AgentsClientHost implements ClientHost {
     this.clients = agents.map((a) => new RemoteClientHost(a));
   }
 
-  environment() { return this.here.environment(); }
+  environment() {
+    return this.here.environment();
+  }
 
   /** Pins the runner's warm-ups and each agent (whose loads run in its own process) to `cpus` on its own host. */
   async setUp(o: { cpus?: string }) {
@@ -170,7 +194,9 @@ export class AgentsClientHost implements ClientHost {
     return { pinned: all.every((r) => r.pinned), warnings: all.flatMap((r) => r.warnings) };
   }
 
-  warm(o: WarmRequest, signal?: AbortSignal) { return this.here.warm(o, signal); }
+  warm(o: WarmRequest, signal?: AbortSignal) {
+    return this.here.warm(o, signal);
+  }
 
   async load(spec: LoadSpec, signal?: AbortSignal) {
     const c = spec.closed;
@@ -184,7 +210,12 @@ export class AgentsClientHost implements ClientHost {
       const shares = splitLoad({ concurrency: c.concurrency, requests: c.requests, trim: c.trim }, this.agents.length, '--client-hosts');
       const { concurrency, requests, durationS, timeoutS, trim } = c;
       const options = { url: spec.url, concurrency, requests, durationS, timeoutS, trim };
-      const { result } = await loadOnAgents(this.agents.map((a) => a.link), shares, options, limit.signal);
+      const { result } = await loadOnAgents(
+        this.agents.map((a) => a.link),
+        shares,
+        options,
+        limit.signal,
+      );
       if (signal?.aborted) return { aborted: true as const };
       if (limit.signal.aborted) return { error: `the client hosts had not finished after ${spec.limitS} s: stopped them` };
       return { result };

@@ -43,16 +43,24 @@ export function checkHostsInput(h: HostsInput, needs: HostsNeeds): void {
   if (h.clientHosts !== undefined) {
     const form = 'expected local or ssh://[user@]host[:port], comma-separated';
     if (h.clientHosts.length === 0) throw new UsageError('--client-hosts', '', form);
-    h.clientHosts.forEach((c) => parseHostSpec(c, '--client-hosts'));
+    for (const c of h.clientHosts) parseHostSpec(c, '--client-hosts');
     const least = Math.min(...needs.loads);
     const n = h.clientHosts.length;
     if (least < n) {
-      throw new UsageError('--client-hosts', `${n} hosts`, `the limit is the smallest load (${least}): each client host keeps at least `
-        + 'one request in flight', 'raise --loads or list fewer client hosts');
+      throw new UsageError(
+        '--client-hosts',
+        `${n} hosts`,
+        `the limit is the smallest load (${least}): each client host keeps at least ` + 'one request in flight',
+        'raise --loads or list fewer client hosts',
+      );
     }
     if (needs.engine !== 'eventbench') {
-      throw new UsageError('--client-hosts', h.clientHosts.join(','), 'merges per-request records, which only the eventbench engine keeps',
-        'drop --engine ab or --client-hosts');
+      throw new UsageError(
+        '--client-hosts',
+        h.clientHosts.join(','),
+        'merges per-request records, which only the eventbench engine keeps',
+        'drop --engine ab or --client-hosts',
+      );
     }
     if (needs.openLoop) {
       const why = 'splits a closed loop; the open loop (--open-loop) runs from one client';
@@ -60,8 +68,12 @@ export function checkHostsInput(h: HostsInput, needs: HostsNeeds): void {
     }
   }
   if (h.serverAddress !== undefined && isIP(h.serverAddress) === 0) {
-    throw new UsageError('--server-address', h.serverAddress, 'expected an IP address of the server host\'s own interfaces',
-      'e.g. --server-address 192.168.1.30');
+    throw new UsageError(
+      '--server-address',
+      h.serverAddress,
+      "expected an IP address of the server host's own interfaces",
+      'e.g. --server-address 192.168.1.30',
+    );
   }
   const anyAgent = h.serverHost !== undefined || h.clientHosts !== undefined;
   if (h.remoteCommand !== undefined && !anyAgent) {
@@ -110,12 +122,16 @@ export async function openRunHosts(h: HostsInput, signal?: AbortSignal): Promise
     const address = h.serverAddress ?? serverAddress(serverLink, clientLinks);
     const reconnecting = (l: AgentLink) => new Reconnecting(l, () => links.open([l.spec]).then(([again]) => again!));
     const hosts: Hosts = {
-      server: serverLink ? new RemoteServerHost(reconnecting(serverLink), address)
+      server: serverLink
+        ? new RemoteServerHost(reconnecting(serverLink), address)
         : new LocalServerHost(address === LOOPBACK ? undefined : address),
       client: clientLinks.length > 0 ? new AgentsClientHost(clientLinks.map(reconnecting)) : new LocalClientHost(),
     };
     const recordOf = (l: AgentLink): HostRecord => ({
-      host: l.host, hostname: l.hello!.hostname, environment: l.hello!.environment, clock: clocks[opened.indexOf(l)]!,
+      host: l.host,
+      hostname: l.hello!.hostname,
+      environment: l.hello!.environment,
+      clock: clocks[opened.indexOf(l)]!,
     });
     const record: RunHosts = {
       path: pathOf(specs),
@@ -153,7 +169,7 @@ async function openOrAbort(links: AgentLinks, specs: HostSpec[], signal?: AbortS
  */
 function serverAddress(server: AgentLink | undefined, clients: AgentLink[]): string {
   if (server) return server.hello!.ssh?.serverAddress ?? (server.spec.kind === 'ssh' ? server.spec.host : LOOPBACK);
-  return clients.find((c) => c.hello!.ssh)?.hello!.ssh!.clientAddress ?? LOOPBACK;
+  return clients.find((c) => c.hello!.ssh)?.hello?.ssh?.clientAddress ?? LOOPBACK;
 }
 
 /** The path between the hosts: loopback without ssh; the namespaces of `eventbench hosts up` (with their rate); or a network. */
@@ -163,7 +179,9 @@ function pathOf(specs: HostSpec[]): RunHosts['path'] {
   const state = ssh.every((s) => sshConfigFor(s.host)) ? readState() : undefined;
   if (!state) return { kind: 'ssh' };
   return {
-    kind: 'namespaces', mtu: state.mtu, ...(state.rate ? { rate: state.rate } : {}),
+    kind: 'namespaces',
+    mtu: state.mtu,
+    ...(state.rate ? { rate: state.rate } : {}),
     ...(state.delayMs !== undefined ? { delayMs: state.delayMs } : {}),
   };
 }

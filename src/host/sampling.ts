@@ -8,7 +8,12 @@ import { GUARD_NAME } from '../servers/spawned.js';
 import { clockTicksPerS, cpuSeconds, pageSizeBytes, procStat, type ProcStat } from '../core/proc.js';
 import type { TreeMemory } from './hosts.js';
 
-interface TreeStat { ppid: number; cpuTicks: number; threads: number; rssBytes: number }
+interface TreeStat {
+  ppid: number;
+  cpuTicks: number;
+  threads: number;
+  rssBytes: number;
+}
 
 /** A live process's stat, or undefined for a zombie or a process gone. */
 function treeStat(pid: number): TreeStat | undefined {
@@ -72,7 +77,11 @@ const guards = new Map<number, boolean>();
 export function isGuard(pid: number): boolean {
   let known = guards.get(pid);
   if (known === undefined) {
-    try { known = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0')[3] === GUARD_NAME; } catch { known = false; }
+    try {
+      known = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0')[3] === GUARD_NAME;
+    } catch {
+      known = false;
+    }
     if (guards.size > 10_000) guards.clear();
     guards.set(pid, known);
   }
@@ -88,7 +97,10 @@ export function isGuard(pid: number): boolean {
  */
 export function sampleProcesses(pids: Iterable<number>, excludePid?: number, exactCpu = false): TreeSample {
   const seen: number[] = [];
-  let cpu = 0, rss = 0, processes = 0, threads = 0;
+  let cpu = 0,
+    rss = 0,
+    processes = 0,
+    threads = 0;
   for (const pid of new Set(pids)) {
     const s = treeStat(pid);
     if (!s) continue;
@@ -119,7 +131,11 @@ export class TreeSampler {
    * the server runs in a cgroup that counts CPU time, reads that count: exact, and it keeps the time of threads
    * and processes that ended (a thread or a fork per connection), which a scan of the live ones loses.
    */
-  constructor(private readonly pids: () => Iterable<number>, private readonly excludePid?: number, private readonly groupCpuS?: () => number | undefined) {
+  constructor(
+    private readonly pids: () => Iterable<number>,
+    private readonly excludePid?: number,
+    private readonly groupCpuS?: () => number | undefined,
+  ) {
     this.first = this.last = this.take();
   }
 
@@ -149,7 +165,13 @@ export class TreeSampler {
     this.take(true);
     const wallS = (performance.now() - this.startedAtMs) / 1000;
     const cpuS = Math.max(0, this.last.cpuS - this.first.cpuS);
-    return { cpuS, cpuShare: wallS > 0 ? cpuS / wallS : 0, peakRssBytes: this.peakRss, peakProcesses: this.peakProcesses, peakThreads: this.peakThreads };
+    return {
+      cpuS,
+      cpuShare: wallS > 0 ? cpuS / wallS : 0,
+      peakRssBytes: this.peakRss,
+      peakProcesses: this.peakProcesses,
+      peakThreads: this.peakThreads,
+    };
   }
 
   /**
@@ -163,10 +185,12 @@ export class TreeSampler {
       if (xs.length < 2 || t < xs[0]!.atMs || t > xs[xs.length - 1]!.atMs) return undefined;
       let i = 1;
       while (xs[i]!.atMs < t) i++;
-      const a = xs[i - 1]!, b = xs[i]!;
+      const a = xs[i - 1]!,
+        b = xs[i]!;
       return b.atMs === a.atMs ? b.cpuS : a.cpuS + ((b.cpuS - a.cpuS) * (t - a.atMs)) / (b.atMs - a.atMs);
     };
-    const a = at(fromMs), b = at(toMs);
+    const a = at(fromMs),
+      b = at(toMs);
     return a === undefined || b === undefined || toMs <= fromMs ? undefined : ((b - a) * 1000) / (toMs - fromMs);
   }
 
@@ -176,7 +200,10 @@ export class TreeSampler {
   }
 }
 
-export interface ListenCounters { overflows: number; drops: number }
+export interface ListenCounters {
+  overflows: number;
+  drops: number;
+}
 
 /**
  * TcpExt ListenOverflows and ListenDrops from /proc/net/netstat (host-wide counters), or undefined where they
@@ -184,7 +211,11 @@ export interface ListenCounters { overflows: number; drops: number }
  */
 export function listenCounters(file = '/proc/net/netstat'): ListenCounters | undefined {
   let text: string;
-  try { text = readFileSync(file, 'utf8'); } catch { return undefined; }
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
   const lines = text.split('\n').filter((l) => l.startsWith('TcpExt:'));
   const names = lines[0]?.split(/\s+/) ?? [];
   const values = lines[1]?.split(/\s+/) ?? [];
@@ -194,7 +225,10 @@ export function listenCounters(file = '/proc/net/netstat'): ListenCounters | und
 }
 
 /** Growth of the counters between two looks, or {} (fields absent) when either look failed. */
-export function listenGrowth(before: ListenCounters | undefined, after: ListenCounters | undefined): { listenOverflows?: number; listenDrops?: number } {
+export function listenGrowth(
+  before: ListenCounters | undefined,
+  after: ListenCounters | undefined,
+): { listenOverflows?: number; listenDrops?: number } {
   return before && after ? { listenOverflows: after.overflows - before.overflows, listenDrops: after.drops - before.drops } : {};
 }
 
@@ -205,9 +239,15 @@ export function listenGrowth(before: ListenCounters | undefined, after: ListenCo
 export function listenQueue(port: number): { queued: number; backlog: number } | undefined {
   try {
     const out = execFileSync('ss', ['-Hltn', `sport = :${port}`], { encoding: 'utf8', timeout: 2000 });
-    const rows = out.split('\n').filter(Boolean).map((l) => l.trim().split(/\s+/).slice(1, 3).map(Number)).filter((q) => q.every(Number.isFinite));
+    const rows = out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.trim().split(/\s+/).slice(1, 3).map(Number))
+      .filter((q) => q.every(Number.isFinite));
     if (rows.length > 0) return { queued: Math.max(...rows.map((q) => q[0]!)), backlog: Math.max(...rows.map((q) => q[1]!)) };
-  } catch { /* ss missing */ }
+  } catch {
+    /* ss missing */
+  }
   return undefined;
 }
 
@@ -256,7 +296,6 @@ export class AcceptQueueSampler {
   }
 }
 
-
 /** Proportional set size of a process, bytes, from /proc/PID/smaps_rollup; undefined when it is gone or unreadable. */
 export function pssBytes(pid: number): number | undefined {
   try {
@@ -293,7 +332,11 @@ export function treeMemory(pids: Iterable<number>, excludePid?: number): TreeMem
 /** Connections established to `port` on this host (ss), or undefined where ss cannot say. */
 export function establishedTo(port: number): number | undefined {
   try {
-    const out = execFileSync('ss', ['-Htn', 'state', 'established', `sport = :${port}`], { encoding: 'utf8', timeout: 5000, maxBuffer: 64 * 2 ** 20 });
+    const out = execFileSync('ss', ['-Htn', 'state', 'established', `sport = :${port}`], {
+      encoding: 'utf8',
+      timeout: 5000,
+      maxBuffer: 64 * 2 ** 20,
+    });
     return out.split('\n').filter(Boolean).length;
   } catch {
     return undefined;
@@ -308,7 +351,11 @@ export function listeningPorts(pids: readonly number[]): number[] {
   const byInode = new Map<string, number>();
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let text = '';
-    try { text = readFileSync(file, 'utf8'); } catch { continue; }
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
     for (const line of text.split('\n').slice(1)) {
       const f = line.trim().split(/\s+/);
       if (f[3] === '0A' && f[9]) byInode.set(f[9], parseInt(f[1]?.split(':').pop() ?? '', 16));
@@ -317,10 +364,18 @@ export function listeningPorts(pids: readonly number[]): number[] {
   const ports = new Set<number>();
   for (const pid of pids) {
     let fds: string[] = [];
-    try { fds = readdirSync(`/proc/${pid}/fd`); } catch { continue; }
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
     for (const fd of fds) {
       let link = '';
-      try { link = readlinkSync(`/proc/${pid}/fd/${fd}`); } catch { continue; }
+      try {
+        link = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        continue;
+      }
       const port = byInode.get(/^socket:\[(\d+)\]$/.exec(link)?.[1] ?? '');
       if (port !== undefined) ports.add(port);
     }

@@ -27,13 +27,15 @@ export type ThrottleMechanism = 'cgroup-v1' | 'cgroup-v2' | 'none';
 /** Which cgroup CPU controller we could use here, and if none, why. */
 export function detectCgroup(): { mechanism: ThrottleMechanism; root?: string; reason?: string } {
   if (existsSync(join(V1_ROOT, 'cpu.cfs_quota_us'))) {
-    return writable(V1_ROOT) ? { mechanism: 'cgroup-v1', root: V1_ROOT }
+    return writable(V1_ROOT)
+      ? { mechanism: 'cgroup-v1', root: V1_ROOT }
       : { mechanism: 'none', reason: `${V1_ROOT} is not writable (run as root)` };
   }
   const controllers = readText(join(V2_ROOT, 'cgroup.controllers'));
   if (controllers !== undefined) {
     if (!controllers.split(/\s+/).includes('cpu')) return { mechanism: 'none', reason: 'cgroup v2 without the cpu controller' };
-    return writable(V2_ROOT) ? { mechanism: 'cgroup-v2', root: V2_ROOT }
+    return writable(V2_ROOT)
+      ? { mechanism: 'cgroup-v2', root: V2_ROOT }
       : { mechanism: 'none', reason: `${V2_ROOT} is not writable (run as root)` };
   }
   return { mechanism: 'none', reason: 'no cgroup CPU controller is mounted' };
@@ -85,7 +87,15 @@ export interface Throttle {
 let counter = 0;
 
 const inert = (reason: string): Throttle => ({
-  mechanism: 'none', share: 0, periodMs: 0, reason, add() {}, pids: () => [], usageS: () => undefined, periods: () => undefined, remove() {},
+  mechanism: 'none',
+  share: 0,
+  periodMs: 0,
+  reason,
+  add() {},
+  pids: () => [],
+  usageS: () => undefined,
+  periods: () => undefined,
+  remove() {},
 });
 
 /** Creates a fresh cgroup with a `share`-of-a-core quota, or an inert throttle saying why it could not. */
@@ -109,7 +119,11 @@ export function createThrottle(share: number, periodMs: number = DEFAULT_THROTTL
       writeFileSync(join(path, 'cpu.max'), `${quotaUs} ${periodUs}`);
     }
   } catch (err) {
-    try { rmdirSync(path); } catch { /* never created */ }
+    try {
+      rmdirSync(path);
+    } catch {
+      /* never created */
+    }
     return inert(`could not set up ${path}: ${(err as Error).message}`);
   }
   return groupThrottle(found.mechanism, found.root, path, share, periodUs / 1000, accountingTwin(found.mechanism, name));
@@ -129,19 +143,38 @@ function accountingTwin(mechanism: ThrottleMechanism, name: string): string | un
 
 /** A cgroup's flat-keyed file (cpu.stat): each `key value` line. */
 const stat = (file: string): Record<string, number> =>
-  Object.fromEntries((readText(file) ?? '').split('\n').map((l) => l.split(/\s+/)).filter((f) => f.length === 2).map(([k, v]) => [k!, Number(v)]));
+  Object.fromEntries(
+    (readText(file) ?? '')
+      .split('\n')
+      .map((l) => l.split(/\s+/))
+      .filter((f) => f.length === 2)
+      .map(([k, v]) => [k!, Number(v)]),
+  );
 
 /** The throttle of the cgroup at `path` (with its accounting twin `acct`, under v1). */
 function groupThrottle(
-  mechanism: 'cgroup-v1' | 'cgroup-v2', root: string, path: string, share: number, periodMs: number, acct: string | undefined,
+  mechanism: 'cgroup-v1' | 'cgroup-v2',
+  root: string,
+  path: string,
+  share: number,
+  periodMs: number,
+  acct: string | undefined,
 ): Throttle {
   const procsFile = join(path, 'cgroup.procs');
   let removed = false;
   return {
-    mechanism, share, periodMs, path,
+    mechanism,
+    share,
+    periodMs,
+    path,
     add(pid) {
       writeFileSync(procsFile, String(pid));
-      if (acct) try { writeFileSync(join(acct, 'cgroup.procs'), String(pid)); } catch { /* gone meanwhile */ }
+      if (acct)
+        try {
+          writeFileSync(join(acct, 'cgroup.procs'), String(pid));
+        } catch {
+          /* gone meanwhile */
+        }
     },
     pids: () => (readText(procsFile) ?? '').split('\n').filter(Boolean).map(Number),
     usageS() {
@@ -160,10 +193,24 @@ function groupThrottle(
       if (removed) return;
       // Anything left is moved back to the root so the folder can go; the server's host has already killed its own.
       for (const pid of this.pids()) {
-        try { writeFileSync(join(root, 'cgroup.procs'), String(pid)); } catch { /* gone meanwhile */ }
-        if (acct) try { writeFileSync(join(V1_ACCT_ROOT, 'cgroup.procs'), String(pid)); } catch { /* gone meanwhile */ }
+        try {
+          writeFileSync(join(root, 'cgroup.procs'), String(pid));
+        } catch {
+          /* gone meanwhile */
+        }
+        if (acct)
+          try {
+            writeFileSync(join(V1_ACCT_ROOT, 'cgroup.procs'), String(pid));
+          } catch {
+            /* gone meanwhile */
+          }
       }
-      if (acct) try { rmdirSync(acct); } catch { /* swept by the next run's removeStaleCgroups */ }
+      if (acct)
+        try {
+          rmdirSync(acct);
+        } catch {
+          /* swept by the next run's removeStaleCgroups */
+        }
       try {
         rmdirSync(path);
         removed = true;
@@ -192,7 +239,11 @@ export function readQuota(path: string): { quotaUs: number; periodUs: number } |
 export function removeStaleCgroups(root = detectCgroup().root, prefix = PREFIX): string[] {
   if (!root) return [];
   let entries: string[] = [];
-  try { entries = readdirSync(root); } catch { return []; }
+  try {
+    entries = readdirSync(root);
+  } catch {
+    return [];
+  }
   const said: string[] = [];
   for (const name of entries) {
     const m = new RegExp(`^${prefix}(\\d+)-\\d+$`).exec(name);
@@ -214,7 +265,12 @@ export function hostSetup(throttle: Throttle, isPinned: boolean): HostSetup {
     somaxconn: somaxconn(),
     tcpMaxSynBacklog: tcpMaxSynBacklog(),
     ipLocalPortRange: range ? `${range.lo}-${range.hi}` : undefined,
-    throttle: { mechanism: throttle.mechanism, share: throttle.share, periodMs: throttle.periodMs, ...(throttle.reason ? { reason: throttle.reason } : {}) },
+    throttle: {
+      mechanism: throttle.mechanism,
+      share: throttle.share,
+      periodMs: throttle.periodMs,
+      ...(throttle.reason ? { reason: throttle.reason } : {}),
+    },
     pinned: isPinned,
   };
 }
@@ -224,7 +280,12 @@ export function hostSetup(throttle: Throttle, isPinned: boolean): HostSetup {
  * `seconds` under the quota, pinned to `cpus`, and reports the CPU time it got over the wall time. A period under
  * the kernel's bandwidth slice (5 ms) is not enforced, so this is worth checking before a run.
  */
-export async function calibrateThrottle(share: number, periodMs: number, cpus: string, seconds = 1): Promise<{ share: number } | { error: string }> {
+export async function calibrateThrottle(
+  share: number,
+  periodMs: number,
+  cpus: string,
+  seconds = 1,
+): Promise<{ share: number } | { error: string }> {
   const throttle = createThrottle(share, periodMs);
   if (throttle.mechanism === 'none') return { error: throttle.reason ?? 'no cgroup' };
   // The loop waits until it is in the cgroup (the parent writes its pid, then a line to its stdin), then spins.
@@ -236,7 +297,9 @@ export async function calibrateThrottle(share: number, periodMs: number, cpus: s
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'ignore'] });
   try {
     let out = '';
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+    });
     const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
     // taskset execs node in the same process, so its pid is the loop's.
     throttle.add(child.pid!);
@@ -248,6 +311,10 @@ export async function calibrateThrottle(share: number, periodMs: number, cpus: s
     return Number.isFinite(measured) ? { share: measured } : { error: `the busy loop printed ${JSON.stringify(out.trim())}` };
   } finally {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    try { throttle.remove(); } catch { /* reported by the next run's stale-cgroup sweep */ }
+    try {
+      throttle.remove();
+    } catch {
+      /* reported by the next run's stale-cgroup sweep */
+    }
   }
 }

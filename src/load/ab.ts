@@ -59,11 +59,18 @@ export async function runAb(o: LoadOptions): Promise<AbFigures> {
 function run(cmd: string, args: string[], signal?: AbortSignal): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], signal, killSignal: 'SIGINT' });
-    let stdout = '', stderr = '';
+    let stdout = '',
+      stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') reject(new MissingDependencyError('ab (ApacheBench)', 'install Debian\'s apache2-utils: `sudo apt-get install apache2-utils` or `sudo scripts/install-servers.sh`'));
+      if (err.code === 'ENOENT')
+        reject(
+          new MissingDependencyError(
+            'ab (ApacheBench)',
+            "install Debian's apache2-utils: `sudo apt-get install apache2-utils` or `sudo scripts/install-servers.sh`",
+          ),
+        );
       else if (err.name === 'AbortError') resolve({ code: 130, stdout, stderr: 'interrupted' });
       else reject(err);
     });
@@ -120,12 +127,18 @@ export function parseAbOutput(text: string, quantiles: number[]): Omit<AbFigures
   const percentiles: Record<string, number> = {};
   for (const p of PERCENTILES) {
     // 99.9 lies between ab's 99 and 100: interpolated.
-    const lo = Math.floor(p), hi = Math.ceil(p);
+    const lo = Math.floor(p),
+      hi = Math.ceil(p);
     percentiles[String(p)] = quantiles[lo]! + (quantiles[hi]! - quantiles[lo]!) * (p - lo);
   }
   const sd = total.sd;
   const latencyMs: LatencyMs = {
-    min: quantiles[0] ?? total.min, mean: total.mean, sd, median: quantiles[50] ?? total.median, max: quantiles[100] ?? total.max, percentiles,
+    min: quantiles[0] ?? total.min,
+    mean: total.mean,
+    sd,
+    median: quantiles[50] ?? total.median,
+    max: quantiles[100] ?? total.max,
+    percentiles,
   };
   const doc = num(text, /^Document Length:\s+(\d+) bytes/m);
   return {
@@ -138,7 +151,10 @@ export function parseAbOutput(text: string, quantiles: number[]): Omit<AbFigures
     non2xx,
     latencyMs,
     phasesMs: {
-      connect: tableRow(text, 'Connect'), processing: tableRow(text, 'Processing'), waiting: tableRow(text, 'Waiting'), total: { ...total, min: latencyMs.min, median: latencyMs.median, max: latencyMs.max },
+      connect: tableRow(text, 'Connect'),
+      processing: tableRow(text, 'Processing'),
+      waiting: tableRow(text, 'Waiting'),
+      total: { ...total, min: latencyMs.min, median: latencyMs.median, max: latencyMs.max },
     },
   };
 }

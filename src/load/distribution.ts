@@ -27,7 +27,9 @@ export function fairness(r: Pick<Records, 'slot'>, served: readonly number[], cl
 /** The same figures from each client's count of served requests. */
 export function fairnessOf(perClient: ArrayLike<number>): Fairness | undefined {
   const n = perClient.length;
-  let sum = 0, squares = 0, min = Infinity;
+  let sum = 0,
+    squares = 0,
+    min = Infinity;
   for (let i = 0; i < n; i++) {
     const x = perClient[i]!;
     sum += x;
@@ -43,7 +45,8 @@ const bucketOf = (ms: number): number => Math.floor(Math.log10(Math.max(ms, FLOO
 /** Latencies (ms) counted on log buckets; undefined for none. */
 export function latencyBuckets(valuesMs: ArrayLike<number>): LatencyBuckets | undefined {
   if (valuesMs.length === 0) return undefined;
-  let lo = Infinity, hi = -Infinity;
+  let lo = Infinity,
+    hi = -Infinity;
   for (let i = 0; i < valuesMs.length; i++) {
     const k = bucketOf(valuesMs[i]!);
     lo = Math.min(lo, k);
@@ -60,7 +63,10 @@ export function mergeBuckets(parts: readonly LatencyBuckets[]): LatencyBuckets |
   const first = Math.min(...parts.map((p) => p.first));
   const last = Math.max(...parts.map((p) => p.first + p.counts.length - 1));
   const counts = new Array<number>(last - first + 1).fill(0);
-  for (const p of parts) p.counts.forEach((c, i) => { counts[p.first - first + i]! += c; });
+  for (const p of parts)
+    p.counts.forEach((c, i) => {
+      counts[p.first - first + i]! += c;
+    });
   return { perDecade: parts[0]!.perDecade, first, counts };
 }
 

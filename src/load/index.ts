@@ -22,14 +22,22 @@ export * from './types.js';
 /** Client CPU above this share of a core (per thread) means the client may have been the bottleneck. */
 export const CLIENT_CPU_CEILING = 0.9;
 
-export function verdict(concurrency: number, served: number, measuredLoad: number, cpuShare: number, threads: number): LoadResult['verdict'] {
+export function verdict(
+  concurrency: number,
+  served: number,
+  measuredLoad: number,
+  cpuShare: number,
+  threads: number,
+): LoadResult['verdict'] {
   const reasons: string[] = [];
   if (served === 0) return { clientBound: false, reasons: ['no request was served: see the errors'] };
   if (measuredLoad < MEASURED_LOAD_FLOOR * concurrency) {
     reasons.push(`measured load ${measuredLoad.toFixed(1)} is below ${MEASURED_LOAD_FLOOR * 100}% of the offered ${concurrency}`);
   }
   if (cpuShare / threads > CLIENT_CPU_CEILING) {
-    reasons.push(`the client used ${(100 * cpuShare).toFixed(0)}% of ${threads === 1 ? 'a core' : `${threads} cores`} (over ${CLIENT_CPU_CEILING * 100}%)`);
+    reasons.push(
+      `the client used ${(100 * cpuShare).toFixed(0)}% of ${threads === 1 ? 'a core' : `${threads} cores`} (over ${CLIENT_CPU_CEILING * 100}%)`,
+    );
   }
   return { clientBound: reasons.length > 0, reasons };
 }
@@ -41,7 +49,12 @@ export function withSteadiness(v: LoadResult['verdict'], s: Steadiness | undefin
 }
 
 /** Adds the accept queue's overflow, seen from the client, to a verdict: connects that waited for a SYN retry. */
-export function withBacklog(v: LoadResult['verdict'], slowConnects: number, connectedLoad: number, concurrency: number): LoadResult['verdict'] {
+export function withBacklog(
+  v: LoadResult['verdict'],
+  slowConnects: number,
+  connectedLoad: number,
+  concurrency: number,
+): LoadResult['verdict'] {
   if (slowConnects === 0) return v;
   return { ...v, backlogBound: true, reasons: [...v.reasons, backlogReason(slowConnects, connectedLoad, concurrency)] };
 }
@@ -64,8 +77,12 @@ export async function runLoad(input: LoadInput): Promise<LoadResult> {
 export async function runLoadWithRecords(input: LoadInput): Promise<{ result: LoadResult; records: Records }> {
   const o = resolveLoadOptions(input);
   if (o.engine !== 'eventbench') {
-    throw new UsageError('engine (--engine)', o.engine, 'only the eventbench engine keeps per-request records to merge',
-      'drop --engine ab');
+    throw new UsageError(
+      'engine (--engine)',
+      o.engine,
+      'only the eventbench engine keeps per-request records to merge',
+      'drop --engine ab',
+    );
   }
   return eventbenchResult(o, new Date().toISOString());
 }
@@ -77,7 +94,9 @@ const SPIN_MS = 5;
 export async function waitUntil(atMs: number, signal?: AbortSignal): Promise<void> {
   const early = atMs - performance.now() - SPIN_MS;
   if (early > 0) await sleep(early, undefined, { signal }).catch(() => {});
-  while (!signal?.aborted && performance.now() < atMs) { /* spin: at most SPIN_MS */ }
+  while (!signal?.aborted && performance.now() < atMs) {
+    /* spin: at most SPIN_MS */
+  }
 }
 
 export async function resolveHost(url: URL): Promise<string> {
@@ -133,7 +152,12 @@ async function eventbenchResult(o: LoadOptions, startedAt: string): Promise<{ re
     slowConnects: f.slowConnects,
     ...(f.fairness ? { fairness: f.fairness } : {}),
     ...(f.latencyBuckets ? { latencyBuckets: f.latencyBuckets } : {}),
-    verdict: withBacklog(withSteadiness(verdict(o.concurrency, f.requests, f.measuredLoad, share, o.workers), f.steadiness), f.slowConnects ?? 0, f.connectedLoad ?? 0, o.concurrency),
+    verdict: withBacklog(
+      withSteadiness(verdict(o.concurrency, f.requests, f.measuredLoad, share, o.workers), f.steadiness),
+      f.slowConnects ?? 0,
+      f.connectedLoad ?? 0,
+      o.concurrency,
+    ),
     ...(outcome.stoppedEarly ? { stoppedEarly: outcome.stoppedEarly } : {}),
     startedAt,
     environment: environment(),

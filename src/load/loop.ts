@@ -50,7 +50,10 @@ export class Slot implements TransportSink {
   readonly prefix = Buffer.alloc(12);
   head: Buffer | null = null;
   headLen = 0;
-  constructor(readonly id: number, readonly loop: Loop) {}
+  constructor(
+    readonly id: number,
+    readonly loop: Loop,
+  ) {}
   reset(rec: number, deadlineMs: number) {
     this.rec = rec;
     this.deadlineMs = deadlineMs;
@@ -58,9 +61,15 @@ export class Slot implements TransportSink {
     this.headDone = this.serverCloses = false;
     this.contentLength = -1;
   }
-  connected(conn: object) { this.loop.connected(this, conn); }
-  data(conn: object, buf: Buffer, n: number) { this.loop.data(this, conn, buf, n); }
-  ended(conn: object, errno: number, whileConnecting: boolean) { this.loop.ended(this, conn, errno, whileConnecting); }
+  connected(conn: object) {
+    this.loop.connected(this, conn);
+  }
+  data(conn: object, buf: Buffer, n: number) {
+    this.loop.data(this, conn, buf, n);
+  }
+  ended(conn: object, errno: number, whileConnecting: boolean) {
+    this.loop.ended(this, conn, errno, whileConnecting);
+  }
 }
 
 /** The closed loop; the open loop (open-loop.ts) extends it, replacing only when requests start. */
@@ -117,7 +126,10 @@ export class Loop {
       return;
     }
     const rec = this.records.open(now, slot.id);
-    if (rec < 0) return this.stop('record-limit');
+    if (rec < 0) {
+      this.stop('record-limit');
+      return;
+    }
     this.begin(slot, rec, now);
   }
 
@@ -152,12 +164,18 @@ export class Loop {
         const c = buf[i]!;
         if (seen + i < 12) slot.prefix[seen + i] = c;
         crlf = c === 13 ? (crlf === 2 ? 3 : 1) : c === 10 ? (crlf === 1 ? 2 : crlf === 3 ? 4 : 0) : 0;
-        if (crlf === 4) { i++; break; }
+        if (crlf === 4) {
+          i++;
+          break;
+        }
       }
       slot.crlf = crlf;
       if (this.o.keepalive) this.keepHead(slot, buf, i);
       if (slot.crlf === 4) this.headParsed(slot, slot.bytes + i);
-      else if (slot.bytes + n > HEAD_CAP) return this.fail(slot, E_OTHER);
+      else if (slot.bytes + n > HEAD_CAP) {
+        this.fail(slot, E_OTHER);
+        return;
+      }
     }
     slot.body += n - i;
     slot.bytes += n;
@@ -184,16 +202,21 @@ export class Loop {
       const text = slot.head.toString('latin1', 0, slot.headLen);
       const length = /\r\ncontent-length:\s*(\d+)/i.exec(text);
       slot.contentLength = length ? Number(length[1]) : -1;
-      slot.serverCloses = /\r\nconnection:\s*close/i.test(text) || text.startsWith('HTTP/1.0') && !/\r\nconnection:\s*keep-alive/i.test(text);
+      slot.serverCloses =
+        /\r\nconnection:\s*close/i.test(text) || (text.startsWith('HTTP/1.0') && !/\r\nconnection:\s*keep-alive/i.test(text));
     }
   }
 
   ended(slot: Slot, conn: object, errno: number, whileConnecting: boolean): void {
     if (conn !== slot.conn) return;
-    if (slot.rec < 0) return this.release(slot); // an idle keep-alive connection closed by the server
+    if (slot.rec < 0) {
+      this.release(slot); // an idle keep-alive connection closed by the server
+      return;
+    }
     if (errno === 0 && slot.headDone) {
       slot.serverCloses = true;
-      return this.complete(slot);
+      this.complete(slot);
+      return;
     }
     this.fail(slot, whileConnecting ? E_CONNECT : E_RESET);
   }
@@ -232,8 +255,14 @@ export class Loop {
   }
 
   protected afterSettle(slot: Slot): void {
-    if (this.o.bailout !== undefined && this.errors >= this.o.bailout) return this.stop('bailout');
-    if (this.connectErrorsInARow >= this.goneAfter) return this.stop('server-gone');
+    if (this.o.bailout !== undefined && this.errors >= this.o.bailout) {
+      this.stop('bailout');
+      return;
+    }
+    if (this.connectErrorsInARow >= this.goneAfter) {
+      this.stop('server-gone');
+      return;
+    }
     this.startNext(slot);
   }
 
@@ -248,7 +277,10 @@ export class Loop {
     this.stopping = true;
     this.stoppedEarly = reason;
     for (const slot of this.slots) {
-      if (slot.rec >= 0) { slot.rec = -1; this.inflight--; }
+      if (slot.rec >= 0) {
+        slot.rec = -1;
+        this.inflight--;
+      }
       this.release(slot);
     }
     this.finish();
@@ -258,8 +290,12 @@ export class Loop {
     const now = performance.now();
     for (const slot of this.slots) if (slot.rec >= 0 && now > slot.deadlineMs) this.fail(slot, E_TIMEOUT);
     this.o.onProgress?.({
-      started: this.started, completed: this.completed, errors: this.errors, elapsedS: (now - this.t0) / 1000,
-      total: this.o.requests, durationS: this.o.durationS,
+      started: this.started,
+      completed: this.completed,
+      errors: this.errors,
+      elapsedS: (now - this.t0) / 1000,
+      total: this.o.requests,
+      durationS: this.o.durationS,
     });
   }
 

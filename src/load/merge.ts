@@ -73,7 +73,11 @@ export interface MergeOptions {
 export function mergeAgentLoads(parts: AgentPart[], o: MergeOptions): { result: LoadResult; records: Records } {
   const concurrency = parts.reduce((s, p) => s + p.share.concurrency, 0);
   const slotBase = parts.map((_, k) => parts.slice(0, k).reduce((s, p) => s + p.share.concurrency, 0));
-  const records = Records.merge(parts.map((p) => p.records), parts.map((p) => -p.clock.offsetMs), slotBase);
+  const records = Records.merge(
+    parts.map((p) => p.records),
+    parts.map((p) => -p.clock.offsetMs),
+    slotBase,
+  );
   const windows = parts.map(ownWindow);
   const fromMs = Math.max(...windows.map((w) => w.fromMs));
   const toMs = Math.min(...windows.map((w) => w.toMs));
@@ -89,8 +93,10 @@ export function mergeAgentLoads(parts: AgentPart[], o: MergeOptions): { result: 
   }
   const kept = overlap ? finished.filter((i) => records.start[i]! >= fromMs && records.start[i]! <= toMs) : [];
   const trims = windows.map((w) => w.trim).join('/');
-  const notes = [`kept: the span every agent covers, each agent having dropped its first and last ${trims} by its own start order`,
-    ...windows.flatMap((w, k) => (w.note ? [`${parts[k]!.host}: ${w.note}`] : []))];
+  const notes = [
+    `kept: the span every agent covers, each agent having dropped its first and last ${trims} by its own start order`,
+    ...windows.flatMap((w, k) => (w.note ? [`${parts[k]!.host}: ${w.note}`] : [])),
+  ];
   const f = keptFigures(records, finished, kept, { k: windows.reduce((s, w) => s + w.trim, 0), note: notes.join('; ') }, concurrency);
   const agents = agentShares(parts, windows, records, byAgent, kept, overlap ? [fromMs, toMs] : undefined, o.scheduledMs);
   const spread = startSpread(agents, f.durationS * 1000);
@@ -120,19 +126,35 @@ export function mergeAgentLoads(parts: AgentPart[], o: MergeOptions): { result: 
 }
 
 /** Each agent's share, clock and own figures, for the result's `agents`; `span` is the span every agent covers, if any. */
-function agentShares(parts: AgentPart[], windows: ReturnType<typeof ownWindow>[], records: Records, byAgent: number[][], kept: number[],
-  span: [number, number] | undefined, scheduledMs: number): AgentShare[] {
+function agentShares(
+  parts: AgentPart[],
+  windows: ReturnType<typeof ownWindow>[],
+  records: Records,
+  byAgent: number[][],
+  kept: number[],
+  span: [number, number] | undefined,
+  scheduledMs: number,
+): AgentShare[] {
   return parts.map((p, k) => {
     const w = windows[k]!;
     const mine = new Set(byAgent[k]);
     return {
-      host: p.host, hostname: p.hostname, concurrency: p.share.concurrency,
+      host: p.host,
+      hostname: p.hostname,
+      concurrency: p.share.concurrency,
       ...(p.share.requests !== undefined ? { requests: p.share.requests } : {}),
-      workers: p.result.workers, trim: w.trim, clockOffsetMs: p.clock.offsetMs, clockBoundMs: p.clock.boundMs,
-      startLagMs: w.firstStartMs - scheduledMs, keptFromMs: w.fromMs - scheduledMs, keptToMs: w.toMs - scheduledMs,
+      workers: p.result.workers,
+      trim: w.trim,
+      clockOffsetMs: p.clock.offsetMs,
+      clockBoundMs: p.clock.boundMs,
+      startLagMs: w.firstStartMs - scheduledMs,
+      keptFromMs: w.fromMs - scheduledMs,
+      keptToMs: w.toMs - scheduledMs,
       measuredLoad: span ? inFlight(records, byAgent[k]!, span[0], span[1]).inFlightMs / (span[1] - span[0]) : 0,
       requestsKept: kept.filter((i) => mine.has(i) && records.status[i]! > 0).length,
-      clientCpuShare: p.result.clientCpu.share, verdict: p.result.verdict, environment: p.result.environment,
+      clientCpuShare: p.result.clientCpu.share,
+      verdict: p.result.verdict,
+      environment: p.result.environment,
     };
   });
 }
@@ -141,8 +163,10 @@ function agentShares(parts: AgentPart[], windows: ReturnType<typeof ownWindow>[]
  * How far apart the agents' first requests may have started (each start widened by its clock bound), against 5% of
  * the kept window; when over, the reason names the agent furthest from the scheduled instant, bound included.
  */
-export function startSpread(agents: Pick<AgentShare, 'host' | 'startLagMs' | 'clockBoundMs'>[],
-  keptWindowMs: number): { spreadMs: number; limitMs: number; reason?: string } {
+export function startSpread(
+  agents: Pick<AgentShare, 'host' | 'startLagMs' | 'clockBoundMs'>[],
+  keptWindowMs: number,
+): { spreadMs: number; limitMs: number; reason?: string } {
   const known = agents.filter((a) => Number.isFinite(a.startLagMs));
   const latest = Math.max(...known.map((a) => a.startLagMs + a.clockBoundMs));
   const spreadMs = known.length ? latest - Math.min(...known.map((a) => a.startLagMs - a.clockBoundMs)) : 0;
@@ -151,16 +175,23 @@ export function startSpread(agents: Pick<AgentShare, 'host' | 'startLagMs' | 'cl
   const worst = known.reduce((a, b) => (Math.abs(b.startLagMs) + b.clockBoundMs > Math.abs(a.startLagMs) + a.clockBoundMs ? b : a));
   const when = `${Math.abs(worst.startLagMs).toFixed(1)} ms ${worst.startLagMs < 0 ? 'before' : 'after'} the scheduled instant`;
   return {
-    spreadMs, limitMs,
-    reason: `start spread: the agents' first requests may have started ${spreadMs.toFixed(1)} ms apart, `
-      + `over ${START_SPREAD_SHARE * 100}% of the kept window (${limitMs.toFixed(1)} ms); ${worst.host} started ${when} `
-      + `(clock bound ±${worst.clockBoundMs.toFixed(2)} ms): check that host's load and its link, or run a longer point`,
+    spreadMs,
+    limitMs,
+    reason:
+      `start spread: the agents' first requests may have started ${spreadMs.toFixed(1)} ms apart, ` +
+      `over ${START_SPREAD_SHARE * 100}% of the kept window (${limitMs.toFixed(1)} ms); ${worst.host} started ${when} ` +
+      `(clock bound ±${worst.clockBoundMs.toFixed(2)} ms): check that host's load and its link, or run a longer point`,
   };
 }
 
 /** Any client-bound agent makes the merged load client-bound (its reasons kept, named by host); then the merged set's own checks. */
-function mergedVerdict(parts: AgentPart[], f: ReturnType<typeof keptFigures>, concurrency: number, overlap: boolean,
-  spread: ReturnType<typeof startSpread>): LoadResult['verdict'] {
+function mergedVerdict(
+  parts: AgentPart[],
+  f: ReturnType<typeof keptFigures>,
+  concurrency: number,
+  overlap: boolean,
+  spread: ReturnType<typeof startSpread>,
+): LoadResult['verdict'] {
   const v = verdict(concurrency, f.requests, f.measuredLoad, 0, 1);
   for (const p of parts) {
     if (!p.result.verdict.clientBound) continue;
@@ -170,8 +201,10 @@ function mergedVerdict(parts: AgentPart[], f: ReturnType<typeof keptFigures>, co
   }
   if (!overlap) {
     v.clientBound = true;
-    v.reasons.push('the agents\' kept windows do not overlap: no span every agent covers (each kept window is in agents.parts); '
-      + 'run longer points or check the start lags');
+    v.reasons.push(
+      "the agents' kept windows do not overlap: no span every agent covers (each kept window is in agents.parts); " +
+        'run longer points or check the start lags',
+    );
   }
   const checked = withBacklog(withSteadiness(v, f.steadiness), f.slowConnects ?? 0, f.connectedLoad ?? 0, concurrency);
   return spread.reason ? { ...checked, startSpread: true, reasons: [...checked.reasons, spread.reason] } : checked;

@@ -30,7 +30,8 @@ export const LAG_P99_BOUND_MS = 1;
 export const LAG_P99_SHARE = 0.1;
 
 /** The lag p99 a point may have before the client counts as the bottleneck, ms. */
-export const lagBoundMs = (latencyP99Ms: number): number => Math.max(LAG_P99_BOUND_MS, LAG_P99_SHARE * (Number.isFinite(latencyP99Ms) ? latencyP99Ms : 0));
+export const lagBoundMs = (latencyP99Ms: number): number =>
+  Math.max(LAG_P99_BOUND_MS, LAG_P99_SHARE * (Number.isFinite(latencyP99Ms) ? latencyP99Ms : 0));
 /** Rates above this are refused: a Node thread opens at most some tens of thousands of connections a second. */
 export const MAX_RATE_RPS = 1_000_000;
 /**
@@ -49,7 +50,9 @@ export interface OpenLoadOptions extends Omit<LoadOptions, 'concurrency' | 'work
   seed: number;
   maxInflight: number;
 }
-export type OpenLoadInput = Omit<LoadInput, 'concurrency' | 'workers' | 'engine'> & Pick<OpenLoadOptions, 'rateRps'> & Partial<Pick<OpenLoadOptions, 'arrivals' | 'seed' | 'maxInflight'>>;
+export type OpenLoadInput = Omit<LoadInput, 'concurrency' | 'workers' | 'engine'> &
+  Pick<OpenLoadOptions, 'rateRps'> &
+  Partial<Pick<OpenLoadOptions, 'arrivals' | 'seed' | 'maxInflight'>>;
 
 /** Fills defaults and checks every field; throws UsageError naming the field, the value and the limit. */
 export function resolveOpenLoadOptions(input: OpenLoadInput): OpenLoadOptions {
@@ -61,13 +64,18 @@ export function resolveOpenLoadOptions(input: OpenLoadInput): OpenLoadOptions {
   const a = arrivals ?? OPEN_LOOP_DEFAULTS.arrivals;
   if (a !== 'uniform' && a !== 'poisson') throw new UsageError('arrivals (--arrivals)', a, 'expected uniform or poisson');
   const s = seed ?? randomInt(2 ** 32);
-  if (!Number.isInteger(s) || s < 0 || s >= 2 ** 32) throw new UsageError('seed (--seed)', s, `expected a whole number from 0 to ${2 ** 32 - 1}`);
+  if (!Number.isInteger(s) || s < 0 || s >= 2 ** 32)
+    throw new UsageError('seed (--seed)', s, `expected a whole number from 0 to ${2 ** 32 - 1}`);
   const files = openFilesLimit();
   const maxFiles = Math.max(1, Math.min(100_000, files === undefined ? 100_000 : files - 64));
   const m = maxInflight ?? Math.min(OPEN_LOOP_DEFAULTS.maxInflight, maxFiles);
   if (!Number.isInteger(m) || m < 1 || m > maxFiles) {
-    throw new UsageError('max-inflight (--max-inflight)', m, `expected a whole number from 1 to ${maxFiles}`,
-      files !== undefined && m > maxFiles ? `the open files limit is ${files}: raise it with \`ulimit -n 65536\`` : undefined);
+    throw new UsageError(
+      'max-inflight (--max-inflight)',
+      m,
+      `expected a whole number from 1 to ${maxFiles}`,
+      files !== undefined && m > maxFiles ? `the open files limit is ${files}: raise it with \`ulimit -n 65536\`` : undefined,
+    );
   }
   return { ...base, rateRps, arrivals: a, seed: s, maxInflight: m };
 }
@@ -143,7 +151,8 @@ class OpenLoop extends Loop {
     for (let n = 0; !this.stopping && n < BATCH; n++) {
       if ((this.open.requests !== undefined && this.scheduled >= this.open.requests) || this.nextDueMs >= this.endByMs) {
         this.scheduleDone = true;
-        return this.finish();
+        this.finish();
+        return;
       }
       const now = performance.now();
       if (this.nextDueMs > now) break;
@@ -162,7 +171,10 @@ class OpenLoop extends Loop {
     if (this.inflight >= this.open.maxInflight) {
       // Never waited on: the request is recorded as not sent, an error of its own kind.
       const rec = r.open(dueMs, 0);
-      if (rec < 0) return this.stop('record-limit');
+      if (rec < 0) {
+        this.stop('record-limit');
+        return;
+      }
       r.end[rec] = dueMs;
       r.status[rec] = r.bytes[rec] = r.body[rec] = 0;
       r.error[rec] = E_INFLIGHT;
@@ -177,7 +189,10 @@ class OpenLoop extends Loop {
       this.slots.push(slot);
     }
     const rec = r.open(dueMs, slot.id);
-    if (rec < 0) return this.stop('record-limit');
+    if (rec < 0) {
+      this.stop('record-limit');
+      return;
+    }
     this.setLag(rec, now - dueMs);
     this.begin(slot, rec, now);
     if (this.inflight > this.peakInflight) this.peakInflight = this.inflight;
@@ -212,8 +227,13 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopOut
   const loop = new OpenLoop(options);
   await loop.run();
   return {
-    records: loop.records, lagMs: loop.lag, documentBytes: loop.documentBytes, stoppedEarly: loop.stoppedEarly,
-    transport: loop.transport.name, requestsScheduled: loop.scheduled, peakInflight: loop.peakInflight,
+    records: loop.records,
+    lagMs: loop.lag,
+    documentBytes: loop.documentBytes,
+    stoppedEarly: loop.stoppedEarly,
+    transport: loop.transport.name,
+    requestsScheduled: loop.scheduled,
+    peakInflight: loop.peakInflight,
   };
 }
 
@@ -223,7 +243,8 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopOut
  */
 const loadHdr = async () => (await import('hdr-histogram-js')).default;
 type Hdr = Awaited<ReturnType<typeof loadHdr>>;
-const newHistogram = (hdr: Hdr) => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+const newHistogram = (hdr: Hdr) =>
+  hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
 
 /** Percentiles "50".."99.9", "100" of a histogram of microseconds, in ms. */
 function percentilesMs(h: Histogram): Record<string, number> {
@@ -234,13 +255,25 @@ function percentilesMs(h: Histogram): Record<string, number> {
 
 const micros = (ms: number) => Math.max(1, Math.round(ms * 1000));
 
-export function openVerdict(served: number, lagP99Ms: number, latencyP99Ms: number, notSent: number, maxInflight: number): LoadResult['verdict'] {
+export function openVerdict(
+  served: number,
+  lagP99Ms: number,
+  latencyP99Ms: number,
+  notSent: number,
+  maxInflight: number,
+): LoadResult['verdict'] {
   const reasons: string[] = [];
   if (served === 0) reasons.push('no request was served: see the errors');
   const bound = lagBoundMs(latencyP99Ms);
   const clientBound = served > 0 && !(lagP99Ms <= bound);
-  if (clientBound) reasons.push(`the client started requests late: lag p99 ${lagP99Ms.toFixed(3)} ms, over the bound of ${bound.toFixed(3)} ms (the larger of ${LAG_P99_BOUND_MS} ms and a tenth of the latency p99, ${latencyP99Ms.toFixed(3)} ms)`);
-  if (notSent > 0) reasons.push(`${notSent} request(s) were due while ${maxInflight} were in flight (--max-inflight) and were not sent: the server fell behind the schedule`);
+  if (clientBound)
+    reasons.push(
+      `the client started requests late: lag p99 ${lagP99Ms.toFixed(3)} ms, over the bound of ${bound.toFixed(3)} ms (the larger of ${LAG_P99_BOUND_MS} ms and a tenth of the latency p99, ${latencyP99Ms.toFixed(3)} ms)`,
+    );
+  if (notSent > 0)
+    reasons.push(
+      `${notSent} request(s) were due while ${maxInflight} were in flight (--max-inflight) and were not sent: the server fell behind the schedule`,
+    );
   return { clientBound, reasons };
 }
 
@@ -255,11 +288,21 @@ export async function runOpenLoad(input: OpenLoadInput): Promise<LoadResult> {
   const rampRequests = trimFor(planned, o.trim).k;
   const out = await runOpenLoop({
     rampRequests,
-    host: await resolveHost(url), port: Number(url.port || 80),
-    request: requestBytes(url, o.method, o.keepalive, eventbenchVersion()), head: o.method === 'HEAD',
-    requests: o.requests, durationS: o.durationS, timeoutS: o.timeoutS, keepalive: o.keepalive,
-    signal: o.signal, onProgress: o.onProgress, transport: o.transport,
-    rateRps: o.rateRps, arrivals: o.arrivals, seed: o.seed, maxInflight: o.maxInflight,
+    host: await resolveHost(url),
+    port: Number(url.port || 80),
+    request: requestBytes(url, o.method, o.keepalive, eventbenchVersion()),
+    head: o.method === 'HEAD',
+    requests: o.requests,
+    durationS: o.durationS,
+    timeoutS: o.timeoutS,
+    keepalive: o.keepalive,
+    signal: o.signal,
+    onProgress: o.onProgress,
+    transport: o.transport,
+    rateRps: o.rateRps,
+    arrivals: o.arrivals,
+    seed: o.seed,
+    maxInflight: o.maxInflight,
   });
   const cpu = process.cpuUsage(cpu0);
   const wallS = (performance.now() - wall0) / 1000;
@@ -271,7 +314,11 @@ export async function runOpenLoad(input: OpenLoadInput): Promise<LoadResult> {
   const hdr = await loadHdr();
   const latency = newHistogram(hdr);
   const lag = newHistogram(hdr);
-  let lagSum = 0, lagMax = 0, sent = 0, firstSent = Infinity, lastSent = -Infinity;
+  let lagSum = 0,
+    lagMax = 0,
+    sent = 0,
+    firstSent = Infinity,
+    lastSent = -Infinity;
   for (const i of keptRequests(r, o.trim).kept) {
     const l = out.lagMs[i]!;
     if (Number.isNaN(l)) continue;
@@ -303,7 +350,10 @@ export async function runOpenLoad(input: OpenLoadInput): Promise<LoadResult> {
     documentBytes: out.documentBytes,
     clientCpu: { userS: cpu.user / 1e6, systemS: cpu.system / 1e6, share },
     openLoop: {
-      rateRps: o.rateRps, arrivals: o.arrivals, seed: o.seed, maxInflight: o.maxInflight,
+      rateRps: o.rateRps,
+      arrivals: o.arrivals,
+      seed: o.seed,
+      maxInflight: o.maxInflight,
       requestsScheduled: out.requestsScheduled,
       rampRequests,
       sentRps: sent > 1 && lastSent > firstSent ? (sent - 1) / ((lastSent - firstSent) / 1000) : 0,

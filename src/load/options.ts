@@ -1,6 +1,5 @@
 // The load generator's defaults, in one place, and the one function that checks options before anything starts.
 import { OPEN_FILES_FIX, connectionsAllowed, openFilesLimit } from '../core/open-files.js';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { UsageError } from '../core/errors.js';
 import { MAX_RECORDS } from './records.js';
@@ -30,7 +29,8 @@ function whole(field: string, value: number | undefined, min: number, max: numbe
 
 function positive(field: string, value: number | undefined, max: number): void {
   if (value === undefined) return;
-  if (!Number.isFinite(value) || value <= 0 || value > max) throw new UsageError(field, value, `expected a number above 0 and at most ${max}`);
+  if (!Number.isFinite(value) || value <= 0 || value > max)
+    throw new UsageError(field, value, `expected a number above 0 and at most ${max}`);
 }
 
 /** Fills defaults and checks every field; throws UsageError naming the field, the value and the limit. */
@@ -44,27 +44,47 @@ export function resolveLoadOptions(input: LoadInput): LoadOptions {
   } catch {
     throw new UsageError('url', o.url, 'expected an http:// URL such as http://127.0.0.1:8080/');
   }
-  if (url.protocol !== 'http:') throw new UsageError('url', o.url, 'only http:// is measured (the paper measured plain HTTP)', 'use an http:// URL');
+  if (url.protocol !== 'http:')
+    throw new UsageError('url', o.url, 'only http:// is measured (the paper measured plain HTTP)', 'use an http:// URL');
 
   const files = openFilesLimit();
   const maxConcurrency = Math.min(100_000, files === undefined ? 100_000 : connectionsAllowed(files));
-  whole('concurrency (-c)', o.concurrency, 1, maxConcurrency,
-    files !== undefined && o.concurrency > maxConcurrency ? `the open files limit is ${files}: raise it with \`${OPEN_FILES_FIX}\`` : undefined);
+  whole(
+    'concurrency (-c)',
+    o.concurrency,
+    1,
+    maxConcurrency,
+    files !== undefined && o.concurrency > maxConcurrency
+      ? `the open files limit is ${files}: raise it with \`${OPEN_FILES_FIX}\``
+      : undefined,
+  );
   whole('requests (-n)', o.requests, 1, MAX_RECORDS);
   if (o.requests !== undefined && o.concurrency > o.requests) {
-    throw new UsageError('concurrency (-c)', o.concurrency, `the limit is the number of requests (-n ${o.requests})`, 'lower -c or raise -n');
+    throw new UsageError(
+      'concurrency (-c)',
+      o.concurrency,
+      `the limit is the number of requests (-n ${o.requests})`,
+      'lower -c or raise -n',
+    );
   }
   positive('duration (-t)', o.durationS, 86_400);
   positive('timeout (--timeout)', o.timeoutS, 3_600);
   whole('trim (--trim)', o.trim, 0, MAX_RECORDS);
   whole('bailout (--bailout)', o.bailout, 1, MAX_RECORDS);
   whole('workers (--workers)', o.workers, 1, Math.max(1, os.availableParallelism() * 4));
-  if (o.workers > o.concurrency) throw new UsageError('workers (--workers)', o.workers, `the limit is the concurrency (-c ${o.concurrency})`);
+  if (o.workers > o.concurrency)
+    throw new UsageError('workers (--workers)', o.workers, `the limit is the concurrency (-c ${o.concurrency})`);
   if (o.engine !== 'eventbench' && o.engine !== 'ab') throw new UsageError('engine (--engine)', o.engine, 'expected eventbench or ab');
   if (o.method !== 'GET' && o.method !== 'HEAD') throw new UsageError('method (--method)', o.method, 'expected GET or HEAD');
   if (o.engine === 'ab') {
     if (o.workers > 1) throw new UsageError('workers (--workers)', o.workers, 'ab runs one thread: the limit with --engine ab is 1');
-    if (o.rawFile) throw new UsageError('raw (--raw)', o.rawFile, 'ab gives no per-request records in start order', 'drop --raw or use --engine eventbench');
+    if (o.rawFile)
+      throw new UsageError(
+        'raw (--raw)',
+        o.rawFile,
+        'ab gives no per-request records in start order',
+        'drop --raw or use --engine eventbench',
+      );
   }
   return o;
 }
@@ -77,5 +97,8 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 export function requestBytes(url: URL, method: string, keepalive: boolean, version: string): Buffer {
   const target = (url.pathname || '/') + url.search;
   const proto = keepalive ? 'HTTP/1.1' : 'HTTP/1.0';
-  return Buffer.from(`${method} ${target} ${proto}\r\nHost: ${url.host}\r\nUser-Agent: eventbench/${version}\r\nAccept: */*\r\n\r\n`, 'latin1');
+  return Buffer.from(
+    `${method} ${target} ${proto}\r\nHost: ${url.host}\r\nUser-Agent: eventbench/${version}\r\nAccept: */*\r\n\r\n`,
+    'latin1',
+  );
 }

@@ -9,7 +9,16 @@ export const MAX_RECORDS = 10_000_000;
 
 /** Error codes stored per record; 0 is success. */
 export const ERROR_CODE: Record<ErrorKind, number> = { connect: 1, reset: 2, timeout: 3, status: 4, length: 5, other: 6, inflight: 7 };
-export const ERROR_NAME: readonly (ErrorKind | undefined)[] = [undefined, 'connect', 'reset', 'timeout', 'status', 'length', 'other', 'inflight'];
+export const ERROR_NAME: readonly (ErrorKind | undefined)[] = [
+  undefined,
+  'connect',
+  'reset',
+  'timeout',
+  'status',
+  'length',
+  'other',
+  'inflight',
+];
 
 /**
  * Times are milliseconds on the monotonic clock (performance.now(), microsecond resolution), absolute to
@@ -82,9 +91,15 @@ export class Records {
     const n = this.length;
     return {
       length: n,
-      start: this.start.slice(0, n), connected: this.connected.slice(0, n), firstByte: this.firstByte.slice(0, n),
-      end: this.end.slice(0, n), status: this.status.slice(0, n), bytes: this.bytes.slice(0, n),
-      error: this.error.slice(0, n), slot: this.slot.slice(0, n), body: this.body.slice(0, n),
+      start: this.start.slice(0, n),
+      connected: this.connected.slice(0, n),
+      firstByte: this.firstByte.slice(0, n),
+      end: this.end.slice(0, n),
+      status: this.status.slice(0, n),
+      bytes: this.bytes.slice(0, n),
+      error: this.error.slice(0, n),
+      slot: this.slot.slice(0, n),
+      body: this.body.slice(0, n),
     };
   }
 
@@ -95,7 +110,9 @@ export class Records {
   static merge(parts: RecordsData[], offsets: number[], slotBase: number[]): Records {
     const total = parts.reduce((s, p) => s + p.length, 0);
     const order: [number, number][] = [];
-    parts.forEach((p, k) => { for (let i = 0; i < p.length; i++) order.push([k, i]); });
+    parts.forEach((p, k) => {
+      for (let i = 0; i < p.length; i++) order.push([k, i]);
+    });
     const startOf = ([k, i]: [number, number]) => parts[k]!.start[i]! + offsets[k]!;
     order.sort((a, b) => startOf(a) - startOf(b));
     const out = new Records(Math.max(1, total));
@@ -118,7 +135,10 @@ export class Records {
 }
 
 /** A Records' data without its methods: what a worker thread posts back (structured clone keeps typed arrays). */
-export type RecordsData = Pick<Records, 'length' | 'start' | 'connected' | 'firstByte' | 'end' | 'status' | 'bytes' | 'error' | 'slot' | 'body'>;
+export type RecordsData = Pick<
+  Records,
+  'length' | 'start' | 'connected' | 'firstByte' | 'end' | 'status' | 'bytes' | 'error' | 'slot' | 'body'
+>;
 
 /** The arrays of a RecordsData, in one order, for whoever copies them all (transfer lists, the agents' wire format). */
 export const RECORD_ARRAYS = ['start', 'connected', 'firstByte', 'end', 'status', 'bytes', 'error', 'slot', 'body'] as const;
@@ -148,4 +168,3 @@ export function decodeRecords(e: EncodedRecords): RecordsData {
   }
   return out;
 }
-

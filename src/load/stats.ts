@@ -52,9 +52,25 @@ export function latency(values: Float64Array): LatencyMs {
 }
 
 /** The load result's figures over the kept window (documented once, in types.ts), with the trim as decided. */
-export type Figures = Pick<LoadResult, 'requests' | 'durationS' | 'totalDurationS' | 'throughputRps' | 'measuredLoad' | 'latencyMs'
-  | 'phasesMs' | 'bytesReceived' | 'errors' | 'statusCounts' | 'requestsCompleted' | 'steadiness' | 'connectedLoad' | 'slowConnects'
-  | 'fairness' | 'latencyBuckets'> & { trim: Trim };
+export type Figures = Pick<
+  LoadResult,
+  | 'requests'
+  | 'durationS'
+  | 'totalDurationS'
+  | 'throughputRps'
+  | 'measuredLoad'
+  | 'latencyMs'
+  | 'phasesMs'
+  | 'bytesReceived'
+  | 'errors'
+  | 'statusCounts'
+  | 'requestsCompleted'
+  | 'steadiness'
+  | 'connectedLoad'
+  | 'slowConnects'
+  | 'fairness'
+  | 'latencyBuckets'
+> & { trim: Trim };
 
 /** The finished requests (end is set), in start order, and those kept after trimming `requestedTrim` at each end. */
 export function keptRequests(r: RecordsData, requestedTrim: number): { finished: number[]; trim: Trim; kept: number[] } {
@@ -79,12 +95,19 @@ export function trimmedFigures(r: RecordsData, requestedTrim: number, concurrenc
  * many of them ended inside: over the window's length, the first is the paper's l_m. Every request given counts,
  * kept or trimmed, for the time it spent inside.
  */
-export function inFlight(r: RecordsData, indices: Iterable<number>, fromMs: number,
-  toMs: number): { inFlightMs: number; connectedMs: number; endedInside: number } {
-  let inFlightMs = 0, connectedMs = 0, endedInside = 0;
+export function inFlight(
+  r: RecordsData,
+  indices: Iterable<number>,
+  fromMs: number,
+  toMs: number,
+): { inFlightMs: number; connectedMs: number; endedInside: number } {
+  let inFlightMs = 0,
+    connectedMs = 0,
+    endedInside = 0;
   for (const i of indices) {
     if (r.status[i]! === 0) continue;
-    const start = r.start[i]!, end = r.end[i]!;
+    const start = r.start[i]!,
+      end = r.end[i]!;
     inFlightMs += Math.max(0, Math.min(end, toMs) - Math.max(start, fromMs));
     connectedMs += Math.max(0, Math.min(end, toMs) - Math.max(r.connected[i]!, fromMs));
     if (end >= fromMs && end <= toMs) endedInside++;
@@ -100,10 +123,15 @@ export function keptFigures(r: RecordsData, finished: number[], kept: number[], 
   const errors = Object.fromEntries(ERROR_KINDS.map((k) => [k, 0])) as Record<ErrorKind, number> & { total: number };
   errors.total = 0;
   const statusCounts: Record<string, number> = {};
-  let allFirst = Infinity, allLast = -Infinity, slowConnects = 0;
+  let allFirst = Infinity,
+    allLast = -Infinity,
+    slowConnects = 0;
   for (const i of finished) {
     const kind = ERROR_NAME[r.error[i]!];
-    if (kind) { errors[kind]++; errors.total++; }
+    if (kind) {
+      errors[kind]++;
+      errors.total++;
+    }
     if (r.status[i]) statusCounts[r.status[i]!] = (statusCounts[r.status[i]!] ?? 0) + 1;
     allFirst = Math.min(allFirst, r.start[i]!);
     allLast = Math.max(allLast, r.end[i]!);
@@ -130,13 +158,21 @@ export function keptFigures(r: RecordsData, finished: number[], kept: number[], 
   // flight there. n·t_r/t over the kept requests alone reads low by about 1/(1 + l/n), since their count misses
   // the trimmed requests' time inside the window and t includes the last requests' ramp-down (14% at l = 1000
   // over 6000 requests); and a short run whose trim had to be lowered would read lower still.
-  let first = Infinity, last = -Infinity;
-  for (const i of kept) { first = Math.min(first, r.start[i]!); last = Math.max(last, r.end[i]!); }
+  let first = Infinity,
+    last = -Infinity;
+  for (const i of kept) {
+    first = Math.min(first, r.start[i]!);
+    last = Math.max(last, r.end[i]!);
+  }
   const spanMs = kept.length ? last - first : 0;
   const steadyEnd = kept.length > 1 && r.start[kept[kept.length - 1]!]! > first ? r.start[kept[kept.length - 1]!]! : last;
   const steadyMs = steadyEnd - first;
   const inside = inFlight(r, finished, first, steadyEnd);
-  const steady = steadiness(served.map((i) => r.start[i]!), total, concurrency);
+  const steady = steadiness(
+    served.map((i) => r.start[i]!),
+    total,
+    concurrency,
+  );
   // The closed loop's clients are its slots 0..concurrency-1; the open loop does not store these.
   const fair = fairness(r, served, concurrency);
   const buckets = latencyBuckets(total);

@@ -34,24 +34,36 @@ export interface Steadiness {
   steady: boolean;
 }
 
-interface Compared { first: number; last: number; rel: number; t: number }
+interface Compared {
+  first: number;
+  last: number;
+  rel: number;
+  t: number;
+}
 
 function compare(values: readonly number[]): Compared {
   const third = Math.floor(values.length / 3);
   const a = values.slice(0, third);
   const b = values.slice(values.length - third);
   const variance = (xs: readonly number[], m: number) => xs.reduce((s, x) => s + (x - m) ** 2, 0) / (xs.length - 1);
-  const ma = mean(a), mb = mean(b), all = mean(values);
+  const ma = mean(a),
+    mb = mean(b),
+    all = mean(values);
   const se = Math.sqrt(variance(a, ma) / a.length + variance(b, mb) / b.length);
   const rel = all > 0 ? Math.abs(mb - ma) / all : 0;
-  return { first: ma, last: mb, rel, t: se > 0 ? Math.abs(mb - ma) / se : (mb === ma ? 0 : Infinity) };
+  return { first: ma, last: mb, rel, t: se > 0 ? Math.abs(mb - ma) / se : mb === ma ? 0 : Infinity };
 }
 
 /**
  * Steadiness of requests given by their start times and latencies (ms), in start order, from a closed loop at
  * `concurrency`. Undefined when the window holds fewer than MIN_CHUNKS waves of requests: too short to tell.
  */
-export function steadiness(startMs: ArrayLike<number>, latencyMs: ArrayLike<number>, concurrency = 1, tolerance = STEADY_TOLERANCE): Steadiness | undefined {
+export function steadiness(
+  startMs: ArrayLike<number>,
+  latencyMs: ArrayLike<number>,
+  concurrency = 1,
+  tolerance = STEADY_TOLERANCE,
+): Steadiness | undefined {
   const chunks = Math.min(CHUNKS, Math.floor(startMs.length / Math.max(STEADY_MIN_PER_PART, concurrency)));
   if (chunks < MIN_CHUNKS) return undefined;
   const per = Math.floor(startMs.length / chunks);

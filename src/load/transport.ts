@@ -82,8 +82,11 @@ function rawTransport(b: { tcp: Binding; stream: StreamBinding }): Transport {
       req.oncomplete = onconnect;
       req.address = host;
       req.port = port;
-      const err = host === lastHost ? (lastIsV6 ? handle.connect6(req, host, port) : handle.connect(req, host, port))
-        : (lastIsV6 = net.isIPv6((lastHost = host))) ? handle.connect6(req, host, port) : handle.connect(req, host, port);
+      if (host !== lastHost) {
+        lastHost = host;
+        lastIsV6 = net.isIPv6(host);
+      }
+      const err = lastIsV6 ? handle.connect6(req, host, port) : handle.connect(req, host, port);
       if (err < 0) queueMicrotask(() => onconnect(err, handle));
       return handle;
     },
@@ -111,11 +114,22 @@ function netTransport(): Transport {
     connect(host, port, sink) {
       let connecting = true;
       const socket: net.Socket = net.connect({
-        host, port, noDelay: true,
-        onread: { buffer, callback: (n: number) => { sink.data(socket, buffer, n); return true; } },
+        host,
+        port,
+        noDelay: true,
+        onread: {
+          buffer,
+          callback: (n: number) => {
+            sink.data(socket, buffer, n);
+            return true;
+          },
+        },
       });
       owner.set(socket, sink);
-      socket.once('connect', () => { connecting = false; sink.connected(socket); });
+      socket.once('connect', () => {
+        connecting = false;
+        sink.connected(socket);
+      });
       socket.once('end', () => sink.ended(socket, 0, false));
       socket.once('error', (err: NodeJS.ErrnoException) => sink.ended(socket, typeof err.errno === 'number' ? err.errno : -1, connecting));
       return socket;

@@ -6,7 +6,9 @@ import { RECORD_ARRAYS } from './records.js';
 
 const port = parentPort!;
 const controller = new AbortController();
-port.on('message', (message) => { if (message === 'stop') controller.abort(); });
+port.on('message', (message) => {
+  if (message === 'stop') controller.abort();
+});
 
 const options = workerData as Omit<LoopOptions, 'signal' | 'onProgress'>;
 const outcome = await runLoop({
@@ -17,7 +19,14 @@ const outcome = await runLoop({
 });
 const data = outcome.records.toTransfer();
 port.postMessage(
-  { type: 'done', data, timeOrigin: performance.timeOrigin, documentBytes: outcome.documentBytes, stoppedEarly: outcome.stoppedEarly, transport: outcome.transport },
+  {
+    type: 'done',
+    data,
+    timeOrigin: performance.timeOrigin,
+    documentBytes: outcome.documentBytes,
+    stoppedEarly: outcome.stoppedEarly,
+    transport: outcome.transport,
+  },
   RECORD_ARRAYS.map((name) => data[name].buffer as ArrayBuffer),
 );
 port.close();

@@ -24,25 +24,39 @@ export async function runWorkers(options: LoopOptions, workers: number): Promise
   const concurrency = shares(options.concurrency, workers);
   const requests = options.requests === undefined ? undefined : shares(options.requests, workers);
   const progress: Progress[] = [];
-  const threads = concurrency.map((c, k) => new Worker(new URL('./worker.js', import.meta.url), {
-    workerData: { ...plain, concurrency: c, requests: requests?.[k], bailout: undefined },
-  }));
-  const stopAll = () => threads.forEach((t) => t.postMessage('stop'));
+  const threads = concurrency.map(
+    (c, k) =>
+      new Worker(new URL('./worker.js', import.meta.url), {
+        workerData: { ...plain, concurrency: c, requests: requests?.[k], bailout: undefined },
+      }),
+  );
+  const stopAll = () => {
+    for (const t of threads) t.postMessage('stop');
+  };
   signal?.addEventListener('abort', stopAll, { once: true });
-  const results = await Promise.all(threads.map((thread, k) => new Promise<Done>((resolve, reject) => {
-    thread.on('message', (m: Done | { type: 'progress'; progress: Progress }) => {
-      if (m.type === 'done') return resolve(m);
-      progress[k] = m.progress;
-      if (k === 0 && onProgress) onProgress(sum(progress, options));
-      if (options.bailout !== undefined && progress.reduce((s, p) => s + (p?.errors ?? 0), 0) >= options.bailout) stopAll();
-    });
-    thread.once('error', reject);
-    thread.once('exit', (code) => reject(new Error(`load worker ${k} exited with code ${code} before reporting`)));
-  })));
+  const results = await Promise.all(
+    threads.map(
+      (thread, k) =>
+        new Promise<Done>((resolve, reject) => {
+          thread.on('message', (m: Done | { type: 'progress'; progress: Progress }) => {
+            if (m.type === 'done') return resolve(m);
+            progress[k] = m.progress;
+            if (k === 0 && onProgress) onProgress(sum(progress, options));
+            if (options.bailout !== undefined && progress.reduce((s, p) => s + (p?.errors ?? 0), 0) >= options.bailout) stopAll();
+          });
+          thread.once('error', reject);
+          thread.once('exit', (code) => reject(new Error(`load worker ${k} exited with code ${code} before reporting`)));
+        }),
+    ),
+  );
   signal?.removeEventListener('abort', stopAll);
   const base = performance.timeOrigin;
   const slotBase = concurrency.map((_, k) => concurrency.slice(0, k).reduce((a, b) => a + b, 0));
-  const records = Records.merge(results.map((r) => r.data), results.map((r) => r.timeOrigin - base), slotBase);
+  const records = Records.merge(
+    results.map((r) => r.data),
+    results.map((r) => r.timeOrigin - base),
+    slotBase,
+  );
   const bailedOut = options.bailout !== undefined && results.some((r) => r.stoppedEarly === 'aborted') && !signal?.aborted;
   return {
     records,
@@ -55,7 +69,11 @@ export async function runWorkers(options: LoopOptions, workers: number): Promise
 function sum(parts: Progress[], o: LoopOptions): Progress {
   const total = (f: (p: Progress) => number) => parts.reduce((s, p) => s + (p ? f(p) : 0), 0);
   return {
-    started: total((p) => p.started), completed: total((p) => p.completed), errors: total((p) => p.errors),
-    elapsedS: Math.max(...parts.map((p) => p?.elapsedS ?? 0)), total: o.requests, durationS: o.durationS,
+    started: total((p) => p.started),
+    completed: total((p) => p.completed),
+    errors: total((p) => p.errors),
+    elapsedS: Math.max(...parts.map((p) => p?.elapsedS ?? 0)),
+    total: o.requests,
+    durationS: o.durationS,
   };
 }

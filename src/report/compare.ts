@@ -51,7 +51,7 @@ export function compareRuns(stored: readonly ReportInput[], reference?: string):
   const names = [...new Set(models.flatMap((m) => m.servers.map((s) => s.server)))].filter((s) => s !== ref);
   // A run that fell back to another reference (ref has no slope there) has no ratio to compare.
   const ratioIn = (m: ReportModel, server: string) =>
-    (m.ratioReference.server === ref ? m.servers.find((s) => s.server === server)?.ratio ?? null : null);
+    m.ratioReference.server === ref ? (m.servers.find((s) => s.server === server)?.ratio ?? null) : null;
   const servers = names.map((server): ComparedServer => {
     const ratios = models.map((m) => ratioIn(m, server));
     const known = ratios.filter((r): r is Interval => r !== null);
@@ -62,7 +62,8 @@ export function compareRuns(stored: readonly ReportInput[], reference?: string):
   return {
     schema: COMPARE_SCHEMA,
     reference: common ? ref! : null,
-    why: common ? `every ratio divides a server's slope by ${ref}'s in the same run, rounds paired`
+    why: common
+      ? `every ratio divides a server's slope by ${ref}'s in the same run, rounds paired`
       : `no reference server is measured in every run${ref ? ` (${ref} is not)` : ''}: choose one with --reference`,
     runs: models.map((m, k) => comparedRun(m, labels[k]!, stored[k]!.dir)),
     servers,
@@ -73,7 +74,10 @@ function comparedRun(m: ReportModel, label: string, dir: string): ComparedRun {
   const h = m.hosts;
   const wallS = m.run.finishedAt ? (Date.parse(m.run.finishedAt) - Date.parse(m.run.startedAt)) / 1000 : null;
   return {
-    label, dir, id: m.run.id, state: m.run.state,
+    label,
+    dir,
+    id: m.run.id,
+    state: m.run.state,
     path: h ? pathText(h.path) : 'loopback: server and client on one kernel (a run made before hosts were recorded)',
     hosts: h ? [`server: ${hostText(h.server)}`, ...h.clients.map((c) => `client: ${hostText(c)}`)] : [],
     wallS,
@@ -100,7 +104,9 @@ export function comparisonTable(c: RunsComparison): Table {
     csvColumns: ['server', ...c.runs.flatMap((_, k) => [`ratio_${k + 1}`, `ratio_${k + 1}_lo`, `ratio_${k + 1}_hi`]), 'overlap'],
     numeric: [false, ...c.runs.map(() => true), false],
     rows: c.servers.map((s) => [
-      { text: s.server, value: s.server }, ...s.ratios.flatMap(intervalCells), { text: overlapText(s.overlap), value: s.overlap },
+      { text: s.server, value: s.server },
+      ...s.ratios.flatMap(intervalCells),
+      { text: overlapText(s.overlap), value: s.overlap },
     ]),
   };
 }
@@ -114,8 +120,13 @@ export function comparisonMarkdown(c: RunsComparison): string {
   const apart = c.servers.filter((s) => s.overlap === false).map((s) => s.server);
   const told = c.servers.filter((s) => s.overlap !== null).length;
   out.push('', markdownTable(comparisonTable(c)), '');
-  out.push(told === 0 ? 'No server has a ratio in every run: nothing to compare.'
-    : apart.length === 0 ? `The runs agree: every server's intervals overlap (${told} compared).`
-    : `The runs disagree on ${apart.join(', ')}: their intervals do not overlap.`, '');
+  out.push(
+    told === 0
+      ? 'No server has a ratio in every run: nothing to compare.'
+      : apart.length === 0
+        ? `The runs agree: every server's intervals overlap (${told} compared).`
+        : `The runs disagree on ${apart.join(', ')}: their intervals do not overlap.`,
+    '',
+  );
   return out.join('\n');
 }

@@ -98,11 +98,18 @@ function htmlTable(t: Table, layout: TableLayout = {}): string {
   };
   const attr = (c: string[]) => (c.length ? ` class="${c.join(' ')}"` : '');
   const head = vis.map((c, i) => `<th${attr(cls(i, true))} scope="col">${escapeHtml(c)}</th>`).join('');
-  const body = t.rows.map((r, n) => `<tr${layout.groupStarts?.(n) ? ' class="group-start"' : ''}>${visible(r).map((c, i) => {
-    const classes = cls(i, false);
-    if (vis[i] === layout.flags && c.text !== '—') classes.push('flag');
-    return `<td${attr(classes)}>${escapeHtml(c.text)}</td>`;
-  }).join('')}</tr>`).join('\n');
+  const body = t.rows
+    .map(
+      (r, n) =>
+        `<tr${layout.groupStarts?.(n) ? ' class="group-start"' : ''}>${visible(r)
+          .map((c, i) => {
+            const classes = cls(i, false);
+            if (vis[i] === layout.flags && c.text !== '—') classes.push('flag');
+            return `<td${attr(classes)}>${escapeHtml(c.text)}</td>`;
+          })
+          .join('')}</tr>`,
+    )
+    .join('\n');
   return `<div class="scroll"><table data-table="${t.name}">\n<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody></table></div>`;
 }
 
@@ -120,63 +127,98 @@ function flagsExplained(model: ReportModel): string {
   return `<p>What the flags mean (a flagged point is shown, and left out of every fit):</p>${list(lines, 'flags note')}`;
 }
 
-const list = (items: string[], cls = ''): string => `<ul${cls ? ` class="${cls}"` : ''}>${items.map((i) => `<li>${escapeHtml(i)}</li>`).join('')}</ul>`;
+const list = (items: string[], cls = ''): string =>
+  `<ul${cls ? ` class="${cls}"` : ''}>${items.map((i) => `<li>${escapeHtml(i)}</li>`).join('')}</ul>`;
 
 export function renderHtml(model: ReportModel, rendered: readonly RenderedFigure[]): string {
-  const fig = (prefix: string) => rendered.filter((f) => f.figure.name.startsWith(prefix)).map(figureHtml).join('\n');
+  const fig = (prefix: string) =>
+    rendered
+      .filter((f) => f.figure.name.startsWith(prefix))
+      .map(figureHtml)
+      .join('\n');
   const title = `Are events fast? eventbench run ${model.run.id}`;
   const flagged = model.servers.filter((s) => s.flags.length > 0);
   const parts: string[] = [
     `<h1>${escapeHtml(title)}</h1>`,
     `<p class="sub">${escapeHtml(`${model.servers.length} servers, offered loads ${model.plan.loads.join(', ')}; ${model.environment.cpuModel}, Linux ${model.environment.kernel}. After Kerneis & Chroboczek, "Are events fast?" (2009).`)}</p>`,
   ];
-  if (model.run.state !== 'finished') parts.push(`<p class="banner">${escapeHtml(`This run is ${model.run.state}: the report shows the points measured so far.`)}</p>`);
+  if (model.run.state !== 'finished')
+    parts.push(`<p class="banner">${escapeHtml(`This run is ${model.run.state}: the report shows the points measured so far.`)}</p>`);
   parts.push('<h2>At a glance</h2>', list(glance(model), 'glance'));
   const ranking = rankingTable(model);
   const groupStarts = (n: number) => n > 0 && model.servers[n]!.group !== null && model.servers[n]!.group !== model.servers[n - 1]!.group;
-  parts.push(`<h2>${escapeHtml(ranking.title)}</h2>`, `<p>${escapeHtml(`${model.ratioReference.why} ${RANKING_CONVENTION}`)}</p>`,
-    htmlTable(ranking, { key: ['#', 'server'], wrap: ['model'], flags: 'flags', groupStarts }));
-  if (flagged.length > 0) parts.push(list(flagged.flatMap((s) => s.flags.map((f) => `${s.server}: ${f.text}`)), 'flags note'), flagsExplained(model));
+  parts.push(
+    `<h2>${escapeHtml(ranking.title)}</h2>`,
+    `<p>${escapeHtml(`${model.ratioReference.why} ${RANKING_CONVENTION}`)}</p>`,
+    htmlTable(ranking, { key: ['#', 'server'], wrap: ['model'], flags: 'flags', groupStarts }),
+  );
+  if (flagged.length > 0)
+    parts.push(
+      list(
+        flagged.flatMap((s) => s.flags.map((f) => `${s.server}: ${f.text}`)),
+        'flags note',
+      ),
+      flagsExplained(model),
+    );
   const openTable = openLoopTable(model);
   if (openTable) {
-    parts.push('<h2>Open loop: latency against offered rate</h2>', fig('fig6'), `<h3>${escapeHtml(openTable.title)}</h3>`,
-      htmlTable(openTable, { key: ['server'], flags: 'points left out' }));
+    parts.push(
+      '<h2>Open loop: latency against offered rate</h2>',
+      fig('fig6'),
+      `<h3>${escapeHtml(openTable.title)}</h3>`,
+      htmlTable(openTable, { key: ['server'], flags: 'points left out' }),
+    );
   }
-  parts.push('<h2>The paper\'s figures, today</h2>', fig('fig1'), fig('fig2'));
+  parts.push("<h2>The paper's figures, today</h2>", fig('fig1'), fig('fig2'));
   parts.push(runtimesHtml(model), fig('fig-runtimes'));
   const paper = paperTable(model);
-  const paperWhy = `${model.reference.why} Slopes on machines of different speed are compared through their ratio to the reference; `
-    + 'ranks are by slope, 1 = fastest.';
+  const paperWhy =
+    `${model.reference.why} Slopes on machines of different speed are compared through their ratio to the reference; ` +
+    'ranks are by slope, 1 = fastest.';
   parts.push(`<h2>${escapeHtml(paper.title)}</h2>`, `<p>${escapeHtml(paperWhy)}</p>`, htmlTable(paper, { key: ['paper row'] }));
   parts.push('<h2>Throughput, tail latency and peak memory under load</h2>', fig('fig3'), fig('fig4'), fig('fig5'));
   const distributions = fig('fig7') + fig('fig8');
-  parts.push('<h2>Beyond the paper: latency distributions and fairness</h2>', distributions
-    || '<p class="note">These results hold no per-client counts or latency distributions (they were measured before eventbench.load/3, '
-    + 'or with --engine ab): a new run shows them here.</p>');
+  parts.push(
+    '<h2>Beyond the paper: latency distributions and fairness</h2>',
+    distributions ||
+      '<p class="note">These results hold no per-client counts or latency distributions (they were measured before eventbench.load/3, ' +
+        'or with --engine ab): a new run shows them here.</p>',
+  );
   parts.push(memoryHtml(model, fig('fig-memory')));
   const points = htmlTable(pointsTable(model), { key: ['server'], flags: 'flags' });
   parts.push('<details><summary>Every point (repeats averaged)</summary>', points, '</details>');
-  parts.push('<h2>Environment</h2>', `<dl class="env">${environmentRows(model).map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('')}</dl>`);
+  parts.push(
+    '<h2>Environment</h2>',
+    `<dl class="env">${environmentRows(model)
+      .map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`)
+      .join('')}</dl>`,
+  );
   if (model.skipped.length > 0) parts.push('<h2>Skipped servers</h2>', list(model.skipped.map((s) => `${s.server}: ${s.reason}`)));
-  parts.push('<h2>Warnings</h2>', model.warnings.length > 0 ? list(model.warnings, 'warnings') : '<p class="note">The runner recorded no warning.</p>');
+  parts.push(
+    '<h2>Warnings</h2>',
+    model.warnings.length > 0 ? list(model.warnings, 'warnings') : '<p class="note">The runner recorded no warning.</p>',
+  );
   if (model.notes.length > 0) parts.push('<h2>Notes on this report</h2>', list(model.notes));
   return page(title, parts);
 }
 
 /** How the ranking's ranks and ties read (the README says the same). */
-export const RANKING_CONVENTION = "Down the table, servers are cut into the fewest groups in which every pair's 95% intervals overlap (a "
-  + 'heavier rule between groups); a group shares one rank (=), one more than the servers above it (1=, 1=, 3, 4=), so ranks never '
-  + 'decrease down the table.';
+export const RANKING_CONVENTION =
+  "Down the table, servers are cut into the fewest groups in which every pair's 95% intervals overlap (a " +
+  'heavier rule between groups); a group shares one rank (=), one more than the servers above it (1=, 1=, 3, 4=), so ranks never ' +
+  'decrease down the table.';
 
 /** The memory experiment's section: its table, claim and figure from memory.json, or how to measure it. */
 function memoryHtml(model: ReportModel, figure: string): string {
   const head = '<h2 id="memory">Memory per connection</h2>';
   const run = model.memory;
   if (!run) {
-    return `${head}\n<p class="note">This run folder holds no memory.json. Memory per connection comes from the idle-connection `
-      + 'experiment only (a closed loop holds too few connections at once to price one): <code>eventbench run</code> measures it as a '
-      + 'phase of its own unless given <code>--no-memory</code>, and <code>eventbench memory --out DIR</code> measures it into the run '
-      + 'folder DIR; <code>eventbench report DIR</code> then shows it here.</p>';
+    return (
+      `${head}\n<p class="note">This run folder holds no memory.json. Memory per connection comes from the idle-connection ` +
+      'experiment only (a closed loop holds too few connections at once to price one): <code>eventbench run</code> measures it as a ' +
+      'phase of its own unless given <code>--no-memory</code>, and <code>eventbench memory --out DIR</code> measures it into the run ' +
+      'folder DIR; <code>eventbench report DIR</code> then shows it here.</p>'
+    );
   }
   const table = htmlTable(memoryTable(run), { key: ['server'], wrap: ['bytes/connection', 'kernel bytes/connection', 'stopped'] });
   const claim = `<p><strong>${escapeHtml(memoryClaim(run).text)}</strong></p>`;
@@ -187,11 +229,12 @@ function memoryHtml(model: ReportModel, figure: string): string {
 export function memoryPageHtml(run: MemoryRun, svg: string): string {
   const title = 'eventbench: memory per connection';
   const body = [
-    '<h1>Memory per connection</h1>', `<p><strong>${escapeHtml(memoryClaim(run).text)}</strong></p>`,
+    '<h1>Memory per connection</h1>',
+    `<p><strong>${escapeHtml(memoryClaim(run).text)}</strong></p>`,
     `<p>${escapeHtml(`${memoryMethod(run)} ${run.environment.kernel}, ${run.environment.cpuModel}.`)}</p>`,
     htmlTable(memoryTable(run), { key: ['server'], wrap: ['bytes/connection', 'kernel bytes/connection', 'stopped'] }),
-    `<figure>${svg.replace(/^<\?xml[^>]*>\s*/, '')}<figcaption>Server memory against idle connections held; the slope of each line is `
-      + 'its cost per connection.</figcaption></figure>',
+    `<figure>${svg.replace(/^<\?xml[^>]*>\s*/, '')}<figcaption>Server memory against idle connections held; the slope of each line is ` +
+      'its cost per connection.</figcaption></figure>',
   ];
   return page(title, body);
 }

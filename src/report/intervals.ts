@@ -43,8 +43,10 @@ export interface Components {
 const unknown = (value: number): Interval => ({ value, lo: 0, hi: Infinity });
 
 /** Two-sided 95% quantiles of Student's t by degrees of freedom, 1 to 30 (beyond: the Cornish–Fisher expansion). */
-const T975 = [12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.306, 2.2622, 2.2281, 2.201, 2.1788, 2.1604, 2.1448,
-  2.1314, 2.1199, 2.1098, 2.1009, 2.093, 2.086, 2.0796, 2.0739, 2.0687, 2.0639, 2.0595, 2.0555, 2.0518, 2.0484, 2.0452, 2.0423];
+const T975 = [
+  12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.306, 2.2622, 2.2281, 2.201, 2.1788, 2.1604, 2.1448, 2.1314, 2.1199, 2.1098,
+  2.1009, 2.093, 2.086, 2.0796, 2.0739, 2.0687, 2.0639, 2.0595, 2.0555, 2.0518, 2.0484, 2.0452, 2.0423,
+];
 
 /** The 97.5th percentile of Student's t with `df` degrees of freedom (to 1e-4); Infinity below 1. */
 export function t975(df: number): number {
@@ -79,14 +81,26 @@ function twoLevel(obs: Obs): { level: Map<number, number>; effect: Map<number, n
     for (const [k, v] of sums) into.set(k, mean(v));
   };
   for (let pass = 0; pass < 50; pass++) {
-    averageInto(level, (o) => o.load, (o) => effect.get(o.round)!);
+    averageInto(
+      level,
+      (o) => o.load,
+      (o) => effect.get(o.round)!,
+    );
     const before = [...effect.values()];
-    averageInto(effect, (o) => o.round, (o) => level.get(o.load)!);
+    averageInto(
+      effect,
+      (o) => o.round,
+      (o) => level.get(o.load)!,
+    );
     const centre = mean([...effect.values()]);
     for (const [r, v] of effect) effect.set(r, v - centre);
     if ([...effect.values()].every((v, i) => Math.abs(v - before[i]!) < 1e-12)) break;
   }
-  averageInto(level, (o) => o.load, (o) => effect.get(o.round)!);
+  averageInto(
+    level,
+    (o) => o.load,
+    (o) => effect.get(o.round)!,
+  );
   return { level, effect, residuals: obs.map((o) => Math.log(o.y) - level.get(o.load)! - effect.get(o.round)!) };
 }
 

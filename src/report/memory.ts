@@ -20,7 +20,11 @@ import { median } from '../core/numbers.js';
  * thread or continuation ('user threads', neither side).
  */
 const CLAIM_SIDE: Readonly<Partial<Record<ConnectionKind, 'events' | 'threads' | 'user threads'>>> = {
-  event: 'events', thread: 'threads', process: 'threads', pool: 'threads', 'user-thread': 'user threads',
+  event: 'events',
+  thread: 'threads',
+  process: 'threads',
+  pool: 'threads',
+  'user-thread': 'user threads',
 };
 
 /**
@@ -50,24 +54,32 @@ export function totalBytesPerConnection(s: MemoryServer): number | undefined {
  * then, where the servers' own cgroups measured their kernel memory too, with it counted.
  */
 export function memoryClaim(run: MemoryRun): { verdict: 'confirmed' | 'refuted' | 'not testable here'; text: string } {
-  const side = (kind: string, cost: (s: MemoryServer) => number | undefined) => run.servers
-    .filter((s) => claimSide(s) === kind).map(cost).filter((x): x is number => x !== undefined);
+  const side = (kind: string, cost: (s: MemoryServer) => number | undefined) =>
+    run.servers
+      .filter((s) => claimSide(s) === kind)
+      .map(cost)
+      .filter((x): x is number => x !== undefined);
   const user = (s: MemoryServer) => (s.measurable ? s.fit!.bytesPerConnection : undefined);
   const medianOf = (xs: number[]) => (xs.length ? median(xs) : undefined);
   const events = medianOf(side('events', user));
   const threads = medianOf(side('threads', user));
   const claim = 'The paper: events use less memory per connection than threads.';
   if (events === undefined || threads === undefined) {
-    return { verdict: 'not testable here', text: `${claim} Not testable here: ${events === undefined ? 'no event server' : 'no thread or process server'} had a measurable cost per connection.` };
+    return {
+      verdict: 'not testable here',
+      text: `${claim} Not testable here: ${events === undefined ? 'no event server' : 'no thread or process server'} had a measurable cost per connection.`,
+    };
   }
   const verdict = events < threads ? 'confirmed' : 'refuted';
-  const text = `${claim} ${verdict === 'confirmed' ? 'Confirmed' : 'Refuted'} here: the median event server costs ${bytesText(events)} ` +
+  const text =
+    `${claim} ${verdict === 'confirmed' ? 'Confirmed' : 'Refuted'} here: the median event server costs ${bytesText(events)} ` +
     `per connection (${side('events', user).length} servers), the median thread or process server ${bytesText(threads)} ` +
     `(${side('threads', user).length}).`;
   const eventsAll = side('events', totalBytesPerConnection);
   const threadsAll = side('threads', totalBytesPerConnection);
   if (eventsAll.length === 0 || threadsAll.length === 0) return { verdict, text };
-  const counted = `${bytesText(median(eventsAll))} (${eventsAll.length} event servers) against ${bytesText(median(threadsAll))} ` +
+  const counted =
+    `${bytesText(median(eventsAll))} (${eventsAll.length} event servers) against ${bytesText(median(threadsAll))} ` +
     `(${threadsAll.length})`;
   return { verdict, text: `${text} With the kernel's memory counted too: ${counted}.` };
 }
@@ -89,33 +101,48 @@ const V2_FILES = 'cgroup v2: memory.stat kernel and sock';
 export function kernelNote(run: MemoryRun): string {
   const sources = [...new Set(run.servers.flatMap((s) => (s.kernel ? [s.kernel.source] : [])))];
   if (sources.length === 0) return '';
-  const how = sources.map((k) => (k === 'host'
-    ? 'host-wide, from /proc/meminfo (KernelStack + PageTables + Slab), as no memory cgroup could be made: it also counts the client\'s ' +
-      'own sockets and whatever else the host did, so it is not added to the user-space figure'
-    : `from a memory cgroup made for the server's processes (${k === 'cgroup-v1' ? V1_FILES : V2_FILES})`));
-  return 'The kernel\'s memory, which PSS and RSS leave out (kernel stacks, page tables, sockets, epoll items), is fitted the same way ' +
-    `beside it, ${how.join('; or ')}.`;
+  const how = sources.map((k) =>
+    k === 'host'
+      ? "host-wide, from /proc/meminfo (KernelStack + PageTables + Slab), as no memory cgroup could be made: it also counts the client's " +
+        'own sockets and whatever else the host did, so it is not added to the user-space figure'
+      : `from a memory cgroup made for the server's processes (${k === 'cgroup-v1' ? V1_FILES : V2_FILES})`,
+  );
+  return (
+    "The kernel's memory, which PSS and RSS leave out (kernel stacks, page tables, sockets, epoll items), is fitted the same way " +
+    `beside it, ${how.join('; or ')}.`
+  );
 }
 
 /** One server's row: its cost per connection (or why none), r, PSS or RSS, how far it got and why it stopped. */
 function row(s: MemoryServer): Cell[] {
   const last = s.levels.at(-1);
-  const held = last ? last.acceptedConnections ?? last.connections : null;
-  const cost = s.status === 'failed' ? `failed: ${s.reason ?? ''}` : s.measurable ? bytesText(s.fit!.bytesPerConnection) : `not measurable here (${s.why ?? ''})`;
+  const held = last ? (last.acceptedConnections ?? last.connections) : null;
+  const cost =
+    s.status === 'failed'
+      ? `failed: ${s.reason ?? ''}`
+      : s.measurable
+        ? bytesText(s.fit!.bytesPerConnection)
+        : `not measurable here (${s.why ?? ''})`;
   const total = totalBytesPerConnection(s);
   const text = (t: string, value: string | number | null = t): Cell => ({ text: t, value });
   return [
-    text(s.server), text(claimSide(s) ?? '—'),
+    text(s.server),
+    text(claimSide(s) ?? '—'),
     text(cost, s.measurable ? Math.round(s.fit!.bytesPerConnection) : null),
     text(s.fit?.r === null || s.fit === undefined ? '—' : s.fit.r.toFixed(3), s.fit?.r ?? null),
     text(kernelText(s), s.kernel?.measurable ? Math.round(s.kernel.fit!.bytesPerConnection) : null),
     text(total === undefined ? '—' : bytesText(total), total === undefined ? null : Math.round(total)),
     text(s.fit ? bytesText(s.fit.interceptBytes) : '—', s.fit ? Math.round(s.fit.interceptBytes) : null),
-    text(held === null ? '—' : groupDigits(held), held), text(last?.measure ?? '—', last?.measure ?? null),
-    text(s.connectionsInBudget ? `${groupDigits(s.connectionsInBudget.connections)} (extrapolated)` : '—',
-      s.connectionsInBudget?.connections ?? null),
-    text(s.stopped ? `at ${groupDigits(s.stopped.connections)}: ${s.stopped.why}` : '—',
-      s.stopped ? `${s.stopped.connections}: ${s.stopped.why}` : null),
+    text(held === null ? '—' : groupDigits(held), held),
+    text(last?.measure ?? '—', last?.measure ?? null),
+    text(
+      s.connectionsInBudget ? `${groupDigits(s.connectionsInBudget.connections)} (extrapolated)` : '—',
+      s.connectionsInBudget?.connections ?? null,
+    ),
+    text(
+      s.stopped ? `at ${groupDigits(s.stopped.connections)}: ${s.stopped.why}` : '—',
+      s.stopped ? `${s.stopped.connections}: ${s.stopped.why}` : null,
+    ),
   ];
 }
 
@@ -124,10 +151,32 @@ export function memoryTable(run: MemoryRun): Table {
   return {
     name: 'memory',
     title: `Memory per connection${run.quick ? ' (--quick)' : ''}: idle connections held open`,
-    columns: ['server', 'kind', 'bytes/connection', 'r', 'kernel bytes/connection', 'user + kernel', 'at 0', 'most held', 'measure',
-      `connections in ${bytesText(run.budgetBytes)}`, 'stopped'],
-    csvColumns: ['server', 'kind', 'bytes_per_connection', 'r', 'kernel_bytes_per_connection', 'total_bytes_per_connection', 'intercept_bytes', 'most_held', 'measure', 'connections_in_budget',
-      'stopped'],
+    columns: [
+      'server',
+      'kind',
+      'bytes/connection',
+      'r',
+      'kernel bytes/connection',
+      'user + kernel',
+      'at 0',
+      'most held',
+      'measure',
+      `connections in ${bytesText(run.budgetBytes)}`,
+      'stopped',
+    ],
+    csvColumns: [
+      'server',
+      'kind',
+      'bytes_per_connection',
+      'r',
+      'kernel_bytes_per_connection',
+      'total_bytes_per_connection',
+      'intercept_bytes',
+      'most_held',
+      'measure',
+      'connections_in_budget',
+      'stopped',
+    ],
     numeric: [false, false, true, true, false, true, true, true, false, true, false],
     rows: run.servers.map(row),
   };
@@ -135,10 +184,12 @@ export function memoryTable(run: MemoryRun): Table {
 
 /** What was measured, in one paragraph (the report and memory.html both say it). */
 export function memoryMethod(run: MemoryRun): string {
-  return `Idle connections that sent a partial request head, held at ${run.levels.join(', ')}; memory of the server's process tree once `
-    + 'settled (PSS for several processes, RSS for one). Bytes per connection is the least-squares slope, r its correlation; '
-    + `r < ${MIN_MEMORY_R} or a slope not above 0 is not measurable here. Connections within the budget are extrapolated from the fit, `
-    + `never measured.${kernelNote(run) ? ` ${kernelNote(run)}` : ''}`;
+  return (
+    `Idle connections that sent a partial request head, held at ${run.levels.join(', ')}; memory of the server's process tree once ` +
+    'settled (PSS for several processes, RSS for one). Bytes per connection is the least-squares slope, r its correlation; ' +
+    `r < ${MIN_MEMORY_R} or a slope not above 0 is not measurable here. Connections within the budget are extrapolated from the fit, ` +
+    `never measured.${kernelNote(run) ? ` ${kernelNote(run)}` : ''}`
+  );
 }
 
 /** The table and the claim as Markdown. */

@@ -6,7 +6,7 @@ import { openLoopModel, type OpenLoopModel } from './open-loop.js';
 import type { Environment } from '../core/environment.js';
 import { MEASURED_LOAD_FLOOR } from '../load/types.js';
 import type { Family, HostSetup, Plan, Point, RunHosts, RunInfo } from '../sweep/schema.js';
-import { fitLine, type LineFit } from '../core/fit.js';
+import type { LineFit } from '../core/fit.js';
 import { components, fitRounds, halfWidth, overlaps, ratioInterval, slopeInterval } from './intervals.js';
 import type { Components, Interval, Series } from './intervals.js';
 import { tieGroups } from './ties.js';
@@ -212,8 +212,10 @@ function aggregate(points: readonly Point[], plan: Plan): LoadPoint | null {
     p99Ms: mean(results.map((r) => r.latencyMs.percentiles['99'] ?? r.latencyMs.max)),
     throughputRps: rates.length > 0 ? mean(rates) : null,
     peakRssBytes: rss.length === shown.length ? mean(rss) : null,
-    fairness: fair.length > 0
-      ? { jainIndex: mean(fair.map((f) => f.jainIndex)), slowestClientShare: mean(fair.map((f) => f.slowestClientShare)) } : null,
+    fairness:
+      fair.length > 0
+        ? { jainIndex: mean(fair.map((f) => f.jainIndex)), slowestClientShare: mean(fair.map((f) => f.slowestClientShare)) }
+        : null,
     latencyBuckets: buckets ?? null,
     requests: ok.reduce((a, p) => a + p.result!.requestsCompleted, 0),
     errors: ok.reduce((a, p) => a + p.result!.errors.total, 0),
@@ -233,8 +235,9 @@ function summarise(server: string, points: readonly Point[], plan: Plan): Server
   for (const p of points) byLoad.set(p.load, [...(byLoad.get(p.load) ?? []), p]);
   const tried = [...byLoad.keys()].sort((a, b) => a - b);
   const loads = tried.map((l) => aggregate(byLoad.get(l)!, plan)).filter((lp): lp is LoadPoint => lp !== null);
-  const notMeasured = tried.filter((l) => !loads.some((lp) => lp.load === l))
-    .map((load) => ({ load, why: byLoad.get(load)!.some((p) => p.status === 'ok') ? 'served nothing' as const : 'failed' as const }));
+  const notMeasured = tried
+    .filter((l) => !loads.some((lp) => lp.load === l))
+    .map((load) => ({ load, why: byLoad.get(load)!.some((p) => p.status === 'ok') ? ('served nothing' as const) : ('failed' as const) }));
 
   // A flagged repeat did not measure the server at a steady state under its quota with l requests in flight:
   // it is shown, never fitted. Each kind is said once, with the loads and the first reason given.
@@ -246,12 +249,18 @@ function summarise(server: string, points: readonly Point[], plan: Plan): Server
     const at = [...new Set(hit.map((p) => p.load))];
     const why = flagsOf(hit[0]!, plan).find((f) => f.kind === kind)!.why;
     const fit = CAVEAT_FLAGS.includes(kind) ? 'kept in its own fit' : 'those left out of the fit';
-    flags.push({ kind, text: `${kind} at ${loadsText(at)} (${hit.length} of ${points.length} points; ${fit}): ${why}${hit.length > 1 ? '; ...' : ''}` });
+    flags.push({
+      kind,
+      text: `${kind} at ${loadsText(at)} (${hit.length} of ${points.length} points; ${fit}): ${why}${hit.length > 1 ? '; ...' : ''}`,
+    });
   }
   const overflowing = loads.filter((lp) => lp.listenOverflows > 0);
   if (overflowing.length > 0) {
     const total = overflowing.reduce((a, lp) => a + lp.listenOverflows, 0);
-    flags.push({ kind: 'accept-queue', text: `accept-queue overflows at ${loadsText(overflowing.map((lp) => lp.load))} (${total} host-wide ListenOverflows + ListenDrops)` });
+    flags.push({
+      kind: 'accept-queue',
+      text: `accept-queue overflows at ${loadsText(overflowing.map((lp) => lp.load))} (${total} host-wide ListenOverflows + ListenDrops)`,
+    });
   }
   const empty = points.filter((p) => p.status === 'ok' && !served(p));
   if (empty.length > 0) {
@@ -260,15 +269,26 @@ function summarise(server: string, points: readonly Point[], plan: Plan): Server
     flags.push({ kind: 'served-nothing', text });
   }
   for (const p of points) {
-    if (p.status === 'failed') flags.push({ kind: 'failed', text: `failed at l=${p.load}${p.round > 1 ? ` (round ${p.round})` : ''}: ${p.reason ?? 'no reason recorded'}` });
-    if (p.result?.stoppedEarly) flags.push({ kind: 'ended-early', text: `the load run at l=${p.load} ended early: ${p.result.stoppedEarly}` });
+    if (p.status === 'failed')
+      flags.push({
+        kind: 'failed',
+        text: `failed at l=${p.load}${p.round > 1 ? ` (round ${p.round})` : ''}: ${p.reason ?? 'no reason recorded'}`,
+      });
+    if (p.result?.stoppedEarly)
+      flags.push({ kind: 'ended-early', text: `the load run at l=${p.load} ended early: ${p.result.stoppedEarly}` });
     if (p.stopped) flags.push({ kind: 'stopped', text: `stopped after l=${p.load}: ${p.stopped}` });
   }
 
   const latencyFit = fitRounds(seriesOf(loads));
-  if (!latencyFit) flags.push({ kind: 'fit', text: `no fit: ${fitted.length === 0 ? 'no load was measured without a flag' : 'fewer than two loads were measured without a flag'}` });
-  else if (latencyFit.slope <= 0) flags.push({ kind: 'fit', text: `slope ${latencyFit.slope.toFixed(3)} ms/client is not positive: not ranked` });
-  else if (latencyFit.n === 2) flags.push({ kind: 'fit', text: 'fitted on 2 loads only: a line through two points, r = ±1 by construction' });
+  if (!latencyFit)
+    flags.push({
+      kind: 'fit',
+      text: `no fit: ${fitted.length === 0 ? 'no load was measured without a flag' : 'fewer than two loads were measured without a flag'}`,
+    });
+  else if (latencyFit.slope <= 0)
+    flags.push({ kind: 'fit', text: `slope ${latencyFit.slope.toFixed(3)} ms/client is not positive: not ranked` });
+  else if (latencyFit.n === 2)
+    flags.push({ kind: 'fit', text: 'fitted on 2 loads only: a line through two points, r = ±1 by construction' });
   const slopeCi = latencyFit && latencyFit.slope > 0 ? slopeInterval(seriesOf(loads)) : null;
   const row = paperRow(first.paperRow);
   const ran = points.filter((p) => p.status === 'ok' && p.result);
@@ -296,8 +316,10 @@ function summarise(server: string, points: readonly Point[], plan: Plan): Server
 }
 
 /** A server's trusted mean latencies by load and round, for the intervals. */
-const seriesOf = (loads: readonly LoadPoint[]): Series => loads.filter((lp) => lp.inFit)
-  .map((lp) => ({ load: lp.load, byRound: new Map(Object.entries(lp.byRound).map(([r, v]) => [Number(r), v])) }));
+const seriesOf = (loads: readonly LoadPoint[]): Series =>
+  loads
+    .filter((lp) => lp.inFit)
+    .map((lp) => ({ load: lp.load, byRound: new Map(Object.entries(lp.byRound).map(([r, v]) => [Number(r), v])) }));
 
 /**
  * The server every ratio of the ranking divides by: the one asked for, else lighttpd (the paper's reference),
@@ -311,10 +333,15 @@ function chooseRatioReference(servers: readonly ServerSummary[], asked?: string)
     return { server: fallback.server, why: `${asked} has no slope in this run (asked for with --reference); ${fallback.why}` };
   }
   for (const name of ['lighttpd', 'native-epoll', 'events']) {
-    if (ranked.some((s) => s.server === name)) return { server: name, why: `Ratios are to ${name}, measured in the same rounds (lighttpd when present, else native-epoll, else events).` };
+    if (ranked.some((s) => s.server === name))
+      return {
+        server: name,
+        why: `Ratios are to ${name}, measured in the same rounds (lighttpd when present, else native-epoll, else events).`,
+      };
   }
   const first = ranked[0];
-  return first ? { server: first.server, why: `Ratios are to ${first.server}, the fastest here (none of lighttpd, native-epoll, events was ranked).` }
+  return first
+    ? { server: first.server, why: `Ratios are to ${first.server}, the fastest here (none of lighttpd, native-epoll, events was ranked).` }
     : { server: null, why: 'No server has a positive slope, so there is nothing to divide by.' };
 }
 
@@ -327,7 +354,10 @@ function rank(servers: ServerSummary[], reference: string | null): Ties {
   const ranked = servers.filter((s) => s.ratio !== null).sort((a, b) => a.ratio!.value - b.ratio!.value);
   for (const s of ranked) s.tiedWith = ranked.filter((o) => o !== s && overlaps(o.ratio!, s.ratio!)).map((o) => o.server);
   const ties = tieGroups(ranked.map((s) => s.ratio!));
-  ranked.forEach((s, i) => { s.rank = ties.rank[i]!; s.group = ties.group[i]!; });
+  ranked.forEach((s, i) => {
+    s.rank = ties.rank[i]!;
+    s.group = ties.group[i]!;
+  });
   return {
     groups: ties.members.map((m) => m.map((i) => ranked[i]!.server)),
     chains: ties.chains.map(([i, j]) => [ranked[i]!.server, ranked[j]!.server]),
@@ -378,11 +408,13 @@ export function ratioPrecision(points: readonly Point[], plan: Plan, reference: 
   for (const s of summaries(points, plan)) seriesBy.set(s.server, seriesOf(s.loads));
   const ref = seriesBy.get(reference) ?? [];
   const refRounds = new Set(ref.flatMap((s) => [...s.byRound.keys()]));
-  const out = [...seriesBy].filter(([server]) => server !== reference).map(([server, series]): RatioPrecision => {
-    const ratio = ratioInterval(series, ref);
-    const rounds = new Set(series.flatMap((s) => [...s.byRound.keys()]).filter((r) => refRounds.has(r))).size;
-    return { server, rounds, ratio, halfWidth: !ratio ? null : rounds < 2 ? Infinity : halfWidth(ratio) };
-  });
+  const out = [...seriesBy]
+    .filter(([server]) => server !== reference)
+    .map(([server, series]): RatioPrecision => {
+      const ratio = ratioInterval(series, ref);
+      const rounds = new Set(series.flatMap((s) => [...s.byRound.keys()]).filter((r) => refRounds.has(r))).size;
+      return { server, rounds, ratio, halfWidth: !ratio ? null : rounds < 2 ? Infinity : halfWidth(ratio) };
+    });
   return out.sort((x, y) => (y.halfWidth ?? -1) - (x.halfWidth ?? -1) || (x.server < y.server ? -1 : 1));
 }
 
@@ -391,7 +423,13 @@ const unthrottled = (s: ServerSummary): boolean => s.flags.some((f) => f.kind ==
 
 /** Every server's summary from one run's points, by slope (fastest first; no slope last, in order of first point). */
 function summaries(points: readonly Point[], plan: Plan): ServerSummary[] {
-  const out = [...new Set(points.map((p) => p.server))].map((server) => summarise(server, points.filter((p) => p.server === server), plan));
+  const out = [...new Set(points.map((p) => p.server))].map((server) =>
+    summarise(
+      server,
+      points.filter((p) => p.server === server),
+      plan,
+    ),
+  );
   return out.sort((a, b) => (slopeOf(a) ?? Infinity) - (slopeOf(b) ?? Infinity));
 }
 
@@ -419,7 +457,8 @@ export function precisionStanding(precision: readonly RatioPrecision[], asked: n
   const bounded = (x: number) => (Number.isFinite(x) ? x : null);
   return {
     reached: withRatio.filter((p) => p.halfWidth! <= asked).map((p) => p.server),
-    missed: withRatio.filter((p) => p.halfWidth! > asked)
+    missed: withRatio
+      .filter((p) => p.halfWidth! > asked)
       .map((p) => ({ server: p.server, halfWidth: bounded(p.halfWidth!), rounds: p.rounds })),
     noRatio: precision.filter((p) => p.halfWidth === null).map((p) => p.server),
   };
@@ -430,23 +469,36 @@ export const slopeOf = (s: ServerSummary): number | null => (s.latencyFit && s.l
 
 function chooseReference(servers: readonly ServerSummary[]): Reference {
   // A user's server may declare a paper row; the built-in answering it stays the reference (stable sort).
-  const fitted = servers.filter((s) => slopeOf(s) !== null && s.paperRow !== undefined && paperRow(s.paperRow) && !unthrottled(s))
+  const fitted = servers
+    .filter((s) => slopeOf(s) !== null && s.paperRow !== undefined && paperRow(s.paperRow) && !unthrottled(s))
     .sort((a, b) => Number(a.family === 'user') - Number(b.family === 'user'));
   const lighttpd = fitted.find((s) => s.paperRow === REFERENCE_ROW);
   if (lighttpd) return { server: lighttpd.server, row: REFERENCE_ROW, why: `Ratios are to ${REFERENCE_ROW}, then and now.` };
   const events = fitted.find((s) => s.paperStyle === 'events');
   if (events) {
-    return { server: events.server, row: events.paperRow!, why: `${REFERENCE_ROW} is not in this run, so ratios are to the fastest event server here, ${events.server} (it answers the paper's ${events.paperRow}, so the paper's column is divided by ${events.paperRow}).` };
+    return {
+      server: events.server,
+      row: events.paperRow!,
+      why: `${REFERENCE_ROW} is not in this run, so ratios are to the fastest event server here, ${events.server} (it answers the paper's ${events.paperRow}, so the paper's column is divided by ${events.paperRow}).`,
+    };
   }
   const any = fitted[0];
   if (any) {
-    return { server: any.server, row: any.paperRow!, why: `Neither ${REFERENCE_ROW} nor an event server answering a paper row is in this run, so ratios are to the fastest server that answers one, ${any.server} (the paper's ${any.paperRow}).` };
+    return {
+      server: any.server,
+      row: any.paperRow!,
+      why: `Neither ${REFERENCE_ROW} nor an event server answering a paper row is in this run, so ratios are to the fastest server that answers one, ${any.server} (the paper's ${any.paperRow}).`,
+    };
   }
-  return { server: null, row: null, why: 'No server of this run answers a row of the paper with a fitted slope, so there is nothing to compare.' };
+  return {
+    server: null,
+    row: null,
+    why: 'No server of this run answers a row of the paper with a fitted slope, so there is nothing to compare.',
+  };
 }
 
 function compare(servers: readonly ServerSummary[], reference: Reference): ComparisonRow[] {
-  const refPaper = reference.row ? paperRow(reference.row)?.slopeMs ?? null : null;
+  const refPaper = reference.row ? (paperRow(reference.row)?.slopeMs ?? null) : null;
   const refOurs = servers.find((s) => s.server === reference.server);
   const refSlope = refOurs ? slopeOf(refOurs) : null;
   const rows: ComparisonRow[] = [];
@@ -454,11 +506,22 @@ function compare(servers: readonly ServerSummary[], reference: Reference): Compa
     const paperRank = 1 + PAPER_ROWS.filter((o) => o.slopeMs < pr.slopeMs).length;
     const paperRatio = refPaper ? pr.slopeMs / refPaper : null;
     const ours = servers.filter((s) => s.paperRow === pr.row && !unthrottled(s));
-    if (ours.length === 0) rows.push({ row: pr.row, paperSlopeMs: pr.slopeMs, paperRatio, paperRank, slopeMs: null, ratio: null, ratioCi: null, rankNow: null });
+    if (ours.length === 0)
+      rows.push({ row: pr.row, paperSlopeMs: pr.slopeMs, paperRatio, paperRank, slopeMs: null, ratio: null, ratioCi: null, rankNow: null });
     for (const s of ours) {
       const slope = slopeOf(s);
       const ratioCi = slope !== null && refOurs && refSlope ? ratioInterval(seriesOf(s.loads), seriesOf(refOurs.loads)) : null;
-      rows.push({ row: pr.row, paperSlopeMs: pr.slopeMs, paperRatio, paperRank, server: s.server, slopeMs: slope, ratio: ratioCi?.value ?? (slope !== null && refSlope ? slope / refSlope : null), ratioCi, rankNow: null });
+      rows.push({
+        row: pr.row,
+        paperSlopeMs: pr.slopeMs,
+        paperRatio,
+        paperRank,
+        server: s.server,
+        slopeMs: slope,
+        ratio: ratioCi?.value ?? (slope !== null && refSlope ? slope / refSlope : null),
+        ratioCi,
+        rankNow: null,
+      });
     }
   }
   const slopes = rows.map((r) => r.slopeMs).filter((v): v is number => v !== null);
@@ -486,30 +549,37 @@ export function buildModel(stored: ReportInput, options: ModelOptions = {}): Rep
     .filter((ps) => ps.length > 0)
     .map((ps) => summarise(ps[0]!.server, ps, run.plan));
   // Stable sort: servers without a slope keep plan order at the end, after those compared with none (--url).
-  const order = (s: ServerSummary) => (unthrottled(s) ? Number.MAX_VALUE : slopeOf(s) ?? Infinity);
+  const order = (s: ServerSummary) => (unthrottled(s) ? Number.MAX_VALUE : (slopeOf(s) ?? Infinity));
   servers.sort((a, b) => order(a) - order(b));
   // The run's own --reference, where it asked one, unless the report is asked another.
   const ratioReference = chooseRatioReference(servers, options.reference ?? run.plan.reference);
   const ties = rank(servers, ratioReference.server);
   // Ranked by the paired ratio where there is one (it is what the ranks and ties are read from), then by slope.
   // Ranked servers first, so that ranks never decrease down the table; the rest by slope, then in plan order.
-  servers.sort((a, b) => Number(a.rank === null) - Number(b.rank === null)
-    || (a.ratio && b.ratio ? a.ratio.value - b.ratio.value : order(a) - order(b)));
+  servers.sort(
+    (a, b) =>
+      Number(a.rank === null) - Number(b.rank === null) || (a.ratio && b.ratio ? a.ratio.value - b.ratio.value : order(a) - order(b)),
+  );
   const reference = chooseReference(servers);
   const notes = [...stored.notes];
   if (reference.row !== REFERENCE_ROW) notes.push(reference.why);
   for (const s of servers.filter(unthrottled)) {
-    notes.push(`${s.server} was measured at a URL eventbench did not start (--url): it was not pinned, throttled or sampled, so it is left `
-      + "out of the ranking's ratios and of the comparison with the paper; its slope is its own.");
+    notes.push(
+      `${s.server} was measured at a URL eventbench did not start (--url): it was not pinned, throttled or sampled, so it is left ` +
+        "out of the ranking's ratios and of the comparison with the paper; its slope is its own.",
+    );
   }
   if (run.plan.rounds < 2) {
-    notes.push('Each point was measured once (one round, one process per server): the intervals cover the scatter of points within '
-      + 'that process, not the spread from one process to the next, so ties cannot be told; run with --repeat 3 or more.');
+    notes.push(
+      'Each point was measured once (one round, one process per server): the intervals cover the scatter of points within ' +
+        'that process, not the spread from one process to the next, so ties cannot be told; run with --repeat 3 or more.',
+    );
   }
   const precision = precisionOf(stored, ratioReference.server);
   for (const m of precision?.missed ?? []) {
-    const text = `ratio to ${precision!.reference} ${halfWidthText(m.halfWidth)} after ${m.rounds} round(s) with it, wider than the `
-      + `${halfWidthText(precision!.asked)} asked (run --precision)`;
+    const text =
+      `ratio to ${precision!.reference} ${halfWidthText(m.halfWidth)} after ${m.rounds} round(s) with it, wider than the ` +
+      `${halfWidthText(precision!.asked)} asked (run --precision)`;
     servers.find((s) => s.server === m.server)?.flags.push({ kind: 'imprecise', text });
   }
   const { budgetS } = run.plan;

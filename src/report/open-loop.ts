@@ -89,14 +89,22 @@ function curveOf(mine: readonly OpenPoint[]) {
 
 export function openLoopModel(points: readonly OpenPoint[], order: readonly string[]): OpenLoopModel | undefined {
   if (points.length === 0) return undefined;
-  const names = [...order, ...points.map((p) => p.server)].filter((n, i, all) => all.indexOf(n) === i && points.some((p) => p.server === n));
+  const names = [...order, ...points.map((p) => p.server)].filter(
+    (n, i, all) => all.indexOf(n) === i && points.some((p) => p.server === n),
+  );
   const servers = names.map((server): OpenServer => {
     const mine = points.filter((p) => p.server === server);
     const { curve, low, thresholdMs, knee } = curveOf(mine);
     const rounds = [...new Set(mine.map((p) => p.round))].sort((a, b) => a - b);
     return {
-      server, capacityRps: mine[0]!.capacityRps, points: curve, lowLoadP99Ms: low?.p99Ms ?? null, thresholdMs,
-      kneeRps: knee?.rateRps ?? null, kneeFraction: knee?.rateFraction ?? null, kneeP99Ms: knee?.p99Ms ?? null,
+      server,
+      capacityRps: mine[0]!.capacityRps,
+      points: curve,
+      lowLoadP99Ms: low?.p99Ms ?? null,
+      thresholdMs,
+      kneeRps: knee?.rateRps ?? null,
+      kneeFraction: knee?.rateFraction ?? null,
+      kneeP99Ms: knee?.p99Ms ?? null,
       kneeByRound: rounds.map((r) => curveOf(mine.filter((p) => p.round === r)).knee?.rateFraction ?? null),
     };
   });
@@ -111,7 +119,10 @@ function kneeText(s: OpenServer): string | undefined {
   return `${fixed(s.kneeFraction, 2)} [${fixed(Math.min(...own), 2)}–${fixed(Math.max(...own), 2)}]`;
 }
 
-const num = (x: number | null, digits: number, text?: string): Cell => ({ text: x === null || !Number.isFinite(x) ? '—' : text ?? fixed(x, digits), value: x === null || !Number.isFinite(x) ? null : x });
+const num = (x: number | null, digits: number, text?: string): Cell => ({
+  text: x === null || !Number.isFinite(x) ? '—' : (text ?? fixed(x, digits)),
+  value: x === null || !Number.isFinite(x) ? null : x,
+});
 
 /** Per server: the knee of the open loop beside the closed loop's slope and capacity. */
 export function openLoopTable(model: ReportModel): Table | undefined {
@@ -120,8 +131,26 @@ export function openLoopTable(model: ReportModel): Table | undefined {
   return {
     name: 'open-loop',
     title: `Open loop: the knee (highest offered rate whose p99 stays under ${open.kneeFactor}× the low-load p99), beside the closed-loop slope`,
-    columns: ['server', 'closed-loop slope ms/client', 'closed-loop capacity req/s', 'low-load p99 ms', 'knee req/s', 'knee × capacity [rounds]', 'p99 at knee ms', 'points left out'],
-    csvColumns: ['server', 'closed_slope_ms_per_client', 'capacity_rps', 'low_load_p99_ms', 'knee_rps', 'knee_fraction', 'knee_p99_ms', 'flagged'],
+    columns: [
+      'server',
+      'closed-loop slope ms/client',
+      'closed-loop capacity req/s',
+      'low-load p99 ms',
+      'knee req/s',
+      'knee × capacity [rounds]',
+      'p99 at knee ms',
+      'points left out',
+    ],
+    csvColumns: [
+      'server',
+      'closed_slope_ms_per_client',
+      'capacity_rps',
+      'low_load_p99_ms',
+      'knee_rps',
+      'knee_fraction',
+      'knee_p99_ms',
+      'flagged',
+    ],
     numeric: [false, true, true, true, true, true, true, false],
     rows: open.servers.map((s) => {
       const fit = model.servers.find((c) => c.server === s.server)?.latencyFit;

@@ -23,9 +23,11 @@ export interface NewRow extends Omit<PaperRow, 'slopeMs'> {
   today: string;
 }
 
-const GOROUTINES = "goroutines: Go's M:N scheduler parks a goroutine that would block in its netpoller (epoll), as ST parks a thread " +
+const GOROUTINES =
+  "goroutines: Go's M:N scheduler parks a goroutine that would block in its netpoller (epoll), as ST parks a thread " +
   "(go-nethttp, Go's net/http; go-raw, the model without it)";
-const CONTINUATIONS = "continuations made by the compiler: C++20 coroutines over native-epoll's loop (native-coro); " +
+const CONTINUATIONS =
+  "continuations made by the compiler: C++20 coroutines over native-epoll's loop (native-coro); " +
   'JavaScript async functions (async, async-compiled)';
 
 /** Fastest first, as in the paper's Figure 2. */
@@ -44,8 +46,10 @@ export const PAPER_ROWS: readonly PaperRow[] = [
 /** Rows after the paper. */
 export const NEW_ROWS: readonly NewRow[] = [
   {
-    row: 'completion', style: 'completion',
-    today: 'io_uring (Linux 5.1, 2019): the server submits accept, recv and send and reaps their completions; ' +
+    row: 'completion',
+    style: 'completion',
+    today:
+      'io_uring (Linux 5.1, 2019): the server submits accept, recv and send and reaps their completions; ' +
       'no readiness is polled (native-uring)',
   },
 ];

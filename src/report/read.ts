@@ -14,7 +14,9 @@ export type ReportInput = StoredRun;
 export function readReportRun(dir: string): StoredRun {
   const stored = readRun(dir, { field: 'DIR', tornLastLine: 'skip' });
   if (stored.points.length === 0) {
-    throw new ResultsError(`${dir} holds no results yet (${POINTS_FILE} has no complete line); render it again once \`eventbench run\` has measured a point`);
+    throw new ResultsError(
+      `${dir} holds no results yet (${POINTS_FILE} has no complete line); render it again once \`eventbench run\` has measured a point`,
+    );
   }
   return stored;
 }

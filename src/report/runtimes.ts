@@ -32,9 +32,11 @@ export interface RuntimeCell {
 /** The bench's table: one row per model, one column per runtime, "req/s (ratio×)"; then what failed and why. */
 export function runtimeTable(cells: readonly RuntimeCell[], ratioLabel: string): string {
   const rows = [...new Set(cells.map((c) => cellOf(c.server).model))];
-  const text = (c?: RuntimeCell) => (!c ? '' : c.rps === undefined ? '—' : `${c.rps.toFixed(0)} (${c.ratio?.toFixed(2) ?? '?'}×)${c.note ? ' *' : ''}`);
+  const text = (c?: RuntimeCell) =>
+    !c ? '' : c.rps === undefined ? '—' : `${c.rps.toFixed(0)} (${c.ratio?.toFixed(2) ?? '?'}×)${c.note ? ' *' : ''}`;
   const table = [['model', ...RUNTIMES.map((r) => `${r}: req/s (${ratioLabel})`)]];
-  for (const row of rows) table.push([row, ...RUNTIMES.map((r) => text(cells.find((c) => cellOf(c.server).model === row && cellOf(c.server).runtime === r)))]);
+  for (const row of rows)
+    table.push([row, ...RUNTIMES.map((r) => text(cells.find((c) => cellOf(c.server).model === row && cellOf(c.server).runtime === r)))]);
   const widths = table[0]!.map((_, i) => Math.max(...table.map((t) => t[i]!.length)));
   const lines = table.map((t) => t.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
   const notes = cells.filter((c) => c.note).map((c) => `  ${c.server}: ${c.note}`);
@@ -47,7 +49,12 @@ export function runtimeTable(cells: readonly RuntimeCell[], ratioLabel: string):
 }
 
 /** A model under one runtime: its slope and its ratio to the run's reference, each with its 95% interval. */
-export interface RuntimeSlot { server: string; slopeMs: number | null; slopeCi: Interval | null; ratio: Interval | null }
+export interface RuntimeSlot {
+  server: string;
+  slopeMs: number | null;
+  slopeCi: Interval | null;
+  ratio: Interval | null;
+}
 
 export interface RuntimeComparison {
   runtimes: RuntimeName[];
@@ -67,8 +74,16 @@ export function runtimeComparison(model: ReportModel): RuntimeComparison | null 
   for (const s of servers) {
     const { model: m, runtime } = cellOf(s.server);
     let row = rows.find((r) => r.model === m);
-    if (!row) rows.push((row = { model: m, cells: {} }));
-    row.cells[runtime] = { server: s.server, slopeMs: s.latencyFit && s.latencyFit.slope > 0 ? s.latencyFit.slope : null, slopeCi: s.slopeCi, ratio: s.ratio };
+    if (!row) {
+      row = { model: m, cells: {} };
+      rows.push(row);
+    }
+    row.cells[runtime] = {
+      server: s.server,
+      slopeMs: s.latencyFit && s.latencyFit.slope > 0 ? s.latencyFit.slope : null,
+      slopeCi: s.slopeCi,
+      ratio: s.ratio,
+    };
   }
   const runtimes = RUNTIMES.filter((r) => rows.some((row) => row.cells[r]));
   const fastest: string[] = [];
@@ -80,16 +95,23 @@ export function runtimeComparison(model: ReportModel): RuntimeComparison | null 
     // Runtimes whose ratio interval overlaps the fastest one's are not told apart from it (the ratios pair rounds).
     const tied = rest.filter((r) => at(best!).ratio && at(r).ratio && overlaps(at(best!).ratio!, at(r).ratio!));
     const slopes = `${at(best!).slopeMs!.toFixed(3)} ms/client; ${rest.map((r) => `${r} ${at(r).slopeMs!.toFixed(3)}`).join(', ')}`;
-    fastest.push(tied.length === 0 ? `${row.model}: fastest under ${best} (${slopes})`
-      : `${row.model}: ${[best, ...tied].join(' and ')} tied, their ratio intervals overlap (${slopes})`);
+    fastest.push(
+      tied.length === 0
+        ? `${row.model}: fastest under ${best} (${slopes})`
+        : `${row.model}: ${[best, ...tied].join(' and ')} tied, their ratio intervals overlap (${slopes})`,
+    );
   }
   return { runtimes, rows, fastest };
 }
 
 /** The table as rows of text cells: model, then per runtime "slope [interval] ms/client (ratio [interval]×)". */
 export function comparisonCells(c: RuntimeComparison, reference: string | null): { columns: string[]; rows: string[][] } {
-  const cell = (x?: RuntimeSlot) => (!x ? '' : x.slopeMs === null ? 'no fit'
-    : `${x.slopeCi ? intervalText(x.slopeCi, 3) : x.slopeMs.toFixed(3)}${x.ratio ? ` (${intervalText(x.ratio, 2)}×)` : ''}`);
+  const cell = (x?: RuntimeSlot) =>
+    !x
+      ? ''
+      : x.slopeMs === null
+        ? 'no fit'
+        : `${x.slopeCi ? intervalText(x.slopeCi, 3) : x.slopeMs.toFixed(3)}${x.ratio ? ` (${intervalText(x.ratio, 2)}×)` : ''}`;
   return {
     columns: ['model', ...c.runtimes.map((r) => `${r}: ms/client (÷ ${reference ?? 'reference'})`)],
     rows: c.rows.map((row) => [row.model, ...c.runtimes.map((r) => cell(row.cells[r]))]),
@@ -102,20 +124,36 @@ export function runtimesMarkdown(model: ReportModel): string[] {
   if (!c) return [];
   const { columns, rows } = comparisonCells(c, model.ratioReference.server);
   const md = (cells: string[]) => `| ${cells.map((x) => x.replaceAll('|', '\\|')).join(' | ')} |`;
-  return ['## Runtimes × models', '', `Each TypeScript model's slope under each runtime (smaller is faster), and its ratio to ${model.ratioReference.server ?? 'the reference'}'s slope. ${runtimeVersions(model)}`, '',
-    md(columns), `| --- |${c.runtimes.map(() => ' ---: |').join('')}`, ...rows.map(md), '', ...c.fastest.map((f) => `- ${f}`), ''];
+  return [
+    '## Runtimes × models',
+    '',
+    `Each TypeScript model's slope under each runtime (smaller is faster), and its ratio to ${model.ratioReference.server ?? 'the reference'}'s slope. ${runtimeVersions(model)}`,
+    '',
+    md(columns),
+    `| --- |${c.runtimes.map(() => ' ---: |').join('')}`,
+    ...rows.map(md),
+    '',
+    ...c.fastest.map((f) => `- ${f}`),
+    '',
+  ];
 }
 
 function runtimeVersions(model: ReportModel): string {
   const v = model.plan.runtimes;
-  return v ? `Versions: ${Object.entries(v).map(([r, x]) => `${r} ${x}`).join(', ')}.` : '';
+  return v
+    ? `Versions: ${Object.entries(v)
+        .map(([r, x]) => `${r} ${x}`)
+        .join(', ')}.`
+    : '';
 }
 
 /** The figure: each model's slope, one bar per runtime, or none for a Node-only run. */
 export function runtimeFigures(model: ReportModel, layout: Layout): Figure[] {
   const c = runtimeComparison(model);
   if (!c) return [];
-  const values = c.rows.flatMap((row) => c.runtimes.filter((r) => row.cells[r]?.slopeMs != null).map((r) => ({ model: row.model, runtime: r, slope: row.cells[r]!.slopeMs })));
+  const values = c.rows.flatMap((row) =>
+    c.runtimes.filter((r) => row.cells[r]?.slopeMs != null).map((r) => ({ model: row.model, runtime: r, slope: row.cells[r]!.slopeMs })),
+  );
   const wide = layout === 'wide';
   const font = wide ? 12 : 11;
   const title = 'Runtimes × models: slope of each model under each runtime';
@@ -133,8 +171,21 @@ export function runtimeFigures(model: ReportModel, layout: Layout): Figure[] {
       y: { field: 'model', type: 'nominal', title: null },
       yOffset: { field: 'runtime', type: 'nominal', sort: [...RUNTIMES] },
       x: { field: 'slope', type: 'quantitative', title: 'slope (ms per client)' },
-      color: { field: 'runtime', type: 'nominal', sort: [...RUNTIMES], scale: { domain: [...RUNTIMES], range: ['#59a14f', '#f28e2b', '#4e79a7'] }, legend: { orient: wide ? 'right' : 'bottom' } },
+      color: {
+        field: 'runtime',
+        type: 'nominal',
+        sort: [...RUNTIMES],
+        scale: { domain: [...RUNTIMES], range: ['#59a14f', '#f28e2b', '#4e79a7'] },
+        legend: { orient: wide ? 'right' : 'bottom' },
+      },
     },
   } as unknown as TopLevelSpec;
-  return [{ name: 'fig-runtimes', title, caption: `Each TypeScript model under each runtime that runs it: the bar is its slope (smaller is faster). ${c.fastest.join('; ')}`, spec }];
+  return [
+    {
+      name: 'fig-runtimes',
+      title,
+      caption: `Each TypeScript model under each runtime that runs it: the bar is its slope (smaller is faster). ${c.fastest.join('; ')}`,
+      spec,
+    },
+  ];
 }

@@ -48,8 +48,7 @@ export function bytesText(b: number | null): string {
   return `${(b / 1024 ** 3).toFixed(2)} GiB`;
 }
 
-const round = (x: number | null, digits: number): number | null =>
-  x === null || !Number.isFinite(x) ? null : Number(x.toFixed(digits));
+const round = (x: number | null, digits: number): number | null => (x === null || !Number.isFinite(x) ? null : Number(x.toFixed(digits)));
 const num = (x: number | null, digits: number, text?: string): Cell => ({ text: text ?? fixed(x, digits), value: round(x, digits) });
 const csvOnly = (x: number | null, digits: number): Cell => ({ text: '', value: round(x, digits), csvOnly: true });
 const str = (s: string | undefined): Cell => ({ text: s ?? '—', value: s ?? null });
@@ -94,10 +93,29 @@ export function rankingTable(model: ReportModel): Table {
   const topLoad = Math.max(...model.plan.loads);
   return {
     name: 'ranking',
-    title: 'Ranking: the slope of mean serving time against load (smaller is faster), with 95% intervals over the rounds ([?]: two points, no interval)',
+    title:
+      'Ranking: the slope of mean serving time against load (smaller is faster), with 95% intervals over the rounds ([?]: two points, no interval)',
     columns: ['#', 'server', 'model', 'slope ms/client', 'implied req/s', `÷ ${ref}`, 'r', `fairness at l=${topLoad}`, 'errors', 'flags'],
-    csvColumns: ['rank', 'group', 'server', 'model', 'slope_ms_per_client', 'implied_rps', 'ratio', 'ratio_low', 'ratio_high', 'slope_low',
-      'slope_high', 'tied_with', 'r', 'jain_index', 'slowest_client_share', 'fairness_load', 'errors', 'flags'],
+    csvColumns: [
+      'rank',
+      'group',
+      'server',
+      'model',
+      'slope_ms_per_client',
+      'implied_rps',
+      'ratio',
+      'ratio_low',
+      'ratio_high',
+      'slope_low',
+      'slope_high',
+      'tied_with',
+      'r',
+      'jain_index',
+      'slowest_client_share',
+      'fairness_load',
+      'errors',
+      'flags',
+    ],
     numeric: [true, false, false, true, true, true, true, true, true, false],
     rows: model.servers.map((s) => {
       const slope = s.latencyFit?.slope ?? null;
@@ -111,7 +129,10 @@ export function rankingTable(model: ReportModel): Table {
         { text: s.slopeCi ? intervalText(s.slopeCi, 3) : fixed(slope, 3), value: round(slope, 3) },
         num(s.impliedRps, 0, s.impliedRps === null ? '—' : groupDigits(s.impliedRps)),
         { text: intervalText(s.ratio, 2), value: round(s.ratio?.value ?? null, 3) },
-        csvOnly(s.ratio?.lo ?? null, 3), csvOnly(s.ratio?.hi ?? null, 3), csvOnly(s.slopeCi?.lo ?? null, 4), csvOnly(s.slopeCi?.hi ?? null, 4),
+        csvOnly(s.ratio?.lo ?? null, 3),
+        csvOnly(s.ratio?.hi ?? null, 3),
+        csvOnly(s.slopeCi?.lo ?? null, 4),
+        csvOnly(s.slopeCi?.hi ?? null, 4),
         { text: '', value: s.tiedWith.join(' '), csvOnly: true },
         num(s.latencyFit?.r ?? null, 4),
         ...fairnessCells(s, topLoad),
@@ -139,8 +160,26 @@ export function paperTable(model: ReportModel): Table {
   return {
     name: 'paper',
     title: `Today against the paper (ratios to ${model.reference.row ? `${ref}${model.reference.server && model.reference.server !== ref ? `, here ${model.reference.server}` : ''}` : 'no reference'})`,
-    columns: ['paper row', 'paper ms/client (600 MHz)', `paper ÷ ${ref}`, 'rank then', 'ours', 'ours ms/client', `ours ÷ ${model.reference.server ?? ref} [95%]`, 'rank now'],
-    csvColumns: ['paper_row', 'paper_slope_ms_per_client', 'paper_ratio', 'paper_rank', 'server', 'slope_ms_per_client', 'ratio', 'rank_now'],
+    columns: [
+      'paper row',
+      'paper ms/client (600 MHz)',
+      `paper ÷ ${ref}`,
+      'rank then',
+      'ours',
+      'ours ms/client',
+      `ours ÷ ${model.reference.server ?? ref} [95%]`,
+      'rank now',
+    ],
+    csvColumns: [
+      'paper_row',
+      'paper_slope_ms_per_client',
+      'paper_ratio',
+      'paper_rank',
+      'server',
+      'slope_ms_per_client',
+      'ratio',
+      'rank_now',
+    ],
     numeric: [false, true, true, true, false, true, true, true],
     rows: model.comparison.map((c) => [
       str(c.row),
@@ -160,28 +199,59 @@ export function pointsTable(model: ReportModel): Table {
     name: 'points',
     title: 'Every point (unflagged repeats averaged)',
     // "in fit" is CSV's only: a point is in the fit exactly when it has an unflagged repeat.
-    columns: ['server', 'load', 'repeats', 'unflagged', 'l_m', 'mean ms', 'p99 ms', 'req/s', 'Jain', 'slowest client', 'peak RSS',
-      'errors', 'overflows', 'flags'],
-    csvColumns: ['server', 'load', 'repeats', 'unflagged', 'measured_load', 'mean_latency_ms', 'p99_latency_ms', 'throughput_rps',
-      'jain_index', 'slowest_client_share', 'peak_rss_bytes', 'errors', 'listen_overflows', 'flags', 'in_fit'],
+    columns: [
+      'server',
+      'load',
+      'repeats',
+      'unflagged',
+      'l_m',
+      'mean ms',
+      'p99 ms',
+      'req/s',
+      'Jain',
+      'slowest client',
+      'peak RSS',
+      'errors',
+      'overflows',
+      'flags',
+    ],
+    csvColumns: [
+      'server',
+      'load',
+      'repeats',
+      'unflagged',
+      'measured_load',
+      'mean_latency_ms',
+      'p99_latency_ms',
+      'throughput_rps',
+      'jain_index',
+      'slowest_client_share',
+      'peak_rss_bytes',
+      'errors',
+      'listen_overflows',
+      'flags',
+      'in_fit',
+    ],
     numeric: [false, true, true, true, true, true, true, true, true, true, true, true, true, false],
-    rows: model.servers.flatMap((s) => s.loads.map((lp) => [
-      str(s.server),
-      { text: String(lp.load), value: lp.load },
-      { text: lp.failed > 0 ? `${lp.repeats} (+${lp.failed} failed)` : String(lp.repeats), value: lp.repeats },
-      { text: String(lp.trusted), value: lp.trusted },
-      num(lp.measuredLoad, 1),
-      num(lp.meanLatencyMs, 2),
-      num(lp.p99Ms, 2),
-      num(lp.throughputRps, 0, lp.throughputRps === null ? '—' : groupDigits(lp.throughputRps)),
-      num(lp.fairness?.jainIndex ?? null, 3),
-      num(lp.fairness?.slowestClientShare ?? null, 2),
-      { text: bytesText(lp.peakRssBytes), value: lp.peakRssBytes === null ? null : Math.round(lp.peakRssBytes) },
-      { text: groupDigits(lp.errors), value: lp.errors },
-      { text: groupDigits(lp.listenOverflows), value: lp.listenOverflows },
-      { text: lp.flags.join(', ') || '—', value: lp.flags.join(' ') },
-      { text: '', value: lp.inFit, csvOnly: true },
-    ])),
+    rows: model.servers.flatMap((s) =>
+      s.loads.map((lp) => [
+        str(s.server),
+        { text: String(lp.load), value: lp.load },
+        { text: lp.failed > 0 ? `${lp.repeats} (+${lp.failed} failed)` : String(lp.repeats), value: lp.repeats },
+        { text: String(lp.trusted), value: lp.trusted },
+        num(lp.measuredLoad, 1),
+        num(lp.meanLatencyMs, 2),
+        num(lp.p99Ms, 2),
+        num(lp.throughputRps, 0, lp.throughputRps === null ? '—' : groupDigits(lp.throughputRps)),
+        num(lp.fairness?.jainIndex ?? null, 3),
+        num(lp.fairness?.slowestClientShare ?? null, 2),
+        { text: bytesText(lp.peakRssBytes), value: lp.peakRssBytes === null ? null : Math.round(lp.peakRssBytes) },
+        { text: groupDigits(lp.errors), value: lp.errors },
+        { text: groupDigits(lp.listenOverflows), value: lp.listenOverflows },
+        { text: lp.flags.join(', ') || '—', value: lp.flags.join(' ') },
+        { text: '', value: lp.inFit, csvOnly: true },
+      ]),
+    ),
   };
 }
 
@@ -194,6 +264,11 @@ const mdCell = (s: string): string => s.replaceAll('|', '\\|').replaceAll('\n', 
 export function markdownTable(t: Table): string {
   const head = `| ${t.columns.map(mdCell).join(' | ')} |`;
   const rule = `|${t.numeric.map((n) => (n ? ' ---: ' : ' --- ')).join('|')}|`;
-  const body = t.rows.map((r) => `| ${visible(r).map((c) => mdCell(c.text)).join(' | ')} |`);
+  const body = t.rows.map(
+    (r) =>
+      `| ${visible(r)
+        .map((c) => mdCell(c.text))
+        .join(' | ')} |`,
+  );
   return [head, rule, ...body].join('\n');
 }

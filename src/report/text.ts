@@ -5,8 +5,20 @@ import { longestPointS, QUICK_DEFAULTS, WAVES_PER_POINT } from '../sweep/plan.js
 import type { HostRecord, Plan, RunHosts } from '../sweep/schema.js';
 import { CAVEAT_FLAGS, POINT_FLAG_KINDS } from '../sweep/verdict.js';
 import {
-  bytesText, fixed, groupDigits, halfWidthText, intervalText, markdownTable, paperTable, rankingTable, serverText, table, topFairness,
-  type Cell, type Table, type TableName,
+  bytesText,
+  fixed,
+  groupDigits,
+  halfWidthText,
+  intervalText,
+  markdownTable,
+  paperTable,
+  rankingTable,
+  serverText,
+  table,
+  topFairness,
+  type Cell,
+  type Table,
+  type TableName,
 } from './tables.js';
 import { memoryMarkdown } from './memory.js';
 
@@ -15,7 +27,7 @@ import { runtimesMarkdown } from './runtimes.js';
 
 /** "native-st (user threads, the paper's ST): 0.070 ms per client, about 14,293 requests/s by Little's law". */
 function describe(s: ServerSummary): string {
-  const what = s.paperRow ? `${s.paperStyle ?? s.family}, the paper's ${s.paperRow}` : s.label ?? s.family;
+  const what = s.paperRow ? `${s.paperStyle ?? s.family}, the paper's ${s.paperRow}` : (s.label ?? s.family);
   const rps = s.impliedRps === null ? '—' : groupDigits(s.impliedRps);
   return `${serverText(s)} (${what}): ${fixed(s.latencyFit!.slope, 3)} ms per client, about ${rps} requests/s by Little's law`;
 }
@@ -25,9 +37,11 @@ function describeGroup(group: readonly ServerSummary[], reference: string): stri
   if (group.length === 1) return describe(group[0]!);
   const slopes = group.map((s) => s.latencyFit!.slope);
   const rps = group.map((s) => s.impliedRps ?? NaN);
-  return `${group.map(serverText).join(', ')}, tied (their 95% intervals of the ratio to ${reference} overlap): `
-    + `${fixed(Math.min(...slopes), 3)} to ${fixed(Math.max(...slopes), 3)} ms per client, `
-    + `about ${groupDigits(Math.min(...rps))} to ${groupDigits(Math.max(...rps))} requests/s by Little's law`;
+  return (
+    `${group.map(serverText).join(', ')}, tied (their 95% intervals of the ratio to ${reference} overlap): ` +
+    `${fixed(Math.min(...slopes), 3)} to ${fixed(Math.max(...slopes), 3)} ms per client, ` +
+    `about ${groupDigits(Math.min(...rps))} to ${groupDigits(Math.max(...rps))} requests/s by Little's law`
+  );
 }
 
 /**
@@ -44,8 +58,10 @@ function timesText(slowest: readonly ServerSummary[], fastest: readonly ServerSu
   if (times.length === 1) return `, ${intervalText(times[0]!, 1)}× the fastest's slope (95% interval, rounds paired)`;
   const lo = Math.min(...times.map((t) => t.value));
   const hi = Math.max(...times.map((t) => t.value));
-  return `, ${fixed(lo, 1)}× to ${fixed(hi, 1)}× the fastest group's slopes, every pair's 95% interval above 1 `
-    + `(the lowest bound ${fixed(Math.min(...times.map((t) => t.lo)), 2)}×)`;
+  return (
+    `, ${fixed(lo, 1)}× to ${fixed(hi, 1)}× the fastest group's slopes, every pair's 95% interval above 1 ` +
+    `(the lowest bound ${fixed(Math.min(...times.map((t) => t.lo)), 2)}×)`
+  );
 }
 
 /** The fastest and slowest tie groups (or servers, when nothing was ranked), and how the ties read. */
@@ -61,11 +77,16 @@ function extremes(model: ReportModel, fitted: readonly ServerSummary[]): string[
   const tied = model.ties.groups.filter((g) => g.length > 1);
   if (tied.length > 0) {
     const chains = model.ties.chains;
-    const chain = chains.length === 0 ? '' : ` Overlaps also chain across groups (${chains.length} pair${chains.length > 1 ? 's' : ''}, `
-      + `such as ${chains[0]![0]} and ${chains[0]![1]}): the table is cut into the fewest such groups, and a cut is not a proven `
-      + 'difference between its neighbours.';
-    lines.push(`Ties, in ${model.ties.groups.length} groups down the ranking (in each, every pair's 95% intervals of the ratio to `
-      + `${reference} overlap, and they share one rank): ${tied.map((g) => g.join(' = ')).join('; ')}.${chain}`);
+    const chain =
+      chains.length === 0
+        ? ''
+        : ` Overlaps also chain across groups (${chains.length} pair${chains.length > 1 ? 's' : ''}, ` +
+          `such as ${chains[0]![0]} and ${chains[0]![1]}): the table is cut into the fewest such groups, and a cut is not a proven ` +
+          'difference between its neighbours.';
+    lines.push(
+      `Ties, in ${model.ties.groups.length} groups down the ranking (in each, every pair's 95% intervals of the ratio to ` +
+        `${reference} overlap, and they share one rank): ${tied.map((g) => g.join(' = ')).join('; ')}.${chain}`,
+    );
   }
   return lines;
 }
@@ -82,29 +103,42 @@ export function glance(model: ReportModel): string[] {
   }
   const byKind = (kind: string) => model.servers.filter((s) => s.flags.some((f) => f.kind === kind)).map((s) => s.server);
   const flagged = POINT_FLAG_KINDS.filter((k) => !CAVEAT_FLAGS.includes(k))
-    .map((kind) => ({ kind, servers: byKind(kind) })).filter((k) => k.servers.length > 0);
+    .map((kind) => ({ kind, servers: byKind(kind) }))
+    .filter((k) => k.servers.length > 0);
   if (flagged.length > 0) {
     lines.push(`Trust: points flagged and left out of the fits: ${flagged.map((k) => `${k.kind} (${k.servers.join(', ')})`).join('; ')}.`);
   } else {
     lines.push('Trust: no point was flagged (every one held its load, at steady state, under its CPU quota).');
   }
   const overflow = byKind('accept-queue');
-  if (overflow.length > 0) lines.push(`Accept-queue overflows during ${overflow.join(', ')}: connections were dropped and retried, as with the paper's somaxconn trap.`);
+  if (overflow.length > 0)
+    lines.push(
+      `Accept-queue overflows during ${overflow.join(', ')}: connections were dropped and retried, as with the paper's somaxconn trap.`,
+    );
   const stopped = byKind('stopped');
   if (stopped.length > 0) lines.push(`Stopped before the highest load: ${stopped.join(', ')}.`);
   const failed = byKind('failed');
   if (failed.length > 0) lines.push(`Failed points: ${failed.join(', ')}.`);
-  const empty = model.servers.flatMap((s) => s.notMeasured.filter((n) => n.why === 'served nothing')
-    .map((n) => `${s.server} at l=${n.load}`));
+  const empty = model.servers.flatMap((s) =>
+    s.notMeasured.filter((n) => n.why === 'served nothing').map((n) => `${s.server} at l=${n.load}`),
+  );
   if (empty.length > 0) lines.push(`Served nothing (no value, drawn nowhere): ${empty.join(', ')}.`);
-  const fair = fitted.map((s) => ({ s, f: topFairness(s) })).filter((x) => x.f !== null).sort((a, b) => a.f!.jainIndex - b.f!.jainIndex);
+  const fair = fitted
+    .map((s) => ({ s, f: topFairness(s) }))
+    .filter((x) => x.f !== null)
+    .sort((a, b) => a.f!.jainIndex - b.f!.jainIndex);
   if (fair.length > 1) {
     const text = (x: (typeof fair)[number]) => `${fixed(x.f!.jainIndex, 3)} (${x.s.server}, l=${x.f!.load})`;
-    lines.push("Fairness at each server's highest load (Jain's index over its clients, 1 = all served alike): "
-      + `from ${text(fair[0]!)} to ${text(fair.at(-1)!)}.`);
+    lines.push(
+      "Fairness at each server's highest load (Jain's index over its clients, 1 = all served alike): " +
+        `from ${text(fair[0]!)} to ${text(fair.at(-1)!)}.`,
+    );
   }
   const weak = fitted.filter((s) => s.latencyFit!.r !== null && s.latencyFit!.r < 0.99);
-  if (weak.length > 0) lines.push(`Not a straight line (r < 0.99): ${weak.map((s) => `${s.server} r=${fixed(s.latencyFit!.r, 3)}`).join(', ')}; read their slopes with care.`);
+  if (weak.length > 0)
+    lines.push(
+      `Not a straight line (r < 0.99): ${weak.map((s) => `${s.server} r=${fixed(s.latencyFit!.r, 3)}`).join(', ')}; read their slopes with care.`,
+    );
   lines.push(...precisionLines(model));
   if (model.run.state !== 'finished') lines.push(`This run is ${model.run.state}: the report shows what was measured so far.`);
   return lines;
@@ -119,13 +153,15 @@ function precisionLines(model: ReportModel): string[] {
     const added = p.addedRounds > 0 ? ` and ${p.addedRounds} added where the intervals were widest` : '';
     const rounds = `${p.plannedRounds} planned round(s)${added}`;
     const missed = p.missed.map((m) => `${m.server} ${halfWidthText(m.halfWidth)}`).join(', ');
-    lines.push(`Precision: ${halfWidthText(p.asked)} asked of every ratio to ${p.reference} (run --precision), after ${rounds}: `
-      + `reached by ${p.reached.length} of ${ranked}${missed ? `; not reached by ${missed}` : ''}`
-      + `${p.noRatio.length > 0 ? `; no ratio (no slope): ${p.noRatio.join(', ')}` : ''}.`);
+    lines.push(
+      `Precision: ${halfWidthText(p.asked)} asked of every ratio to ${p.reference} (run --precision), after ${rounds}: ` +
+        `reached by ${p.reached.length} of ${ranked}${missed ? `; not reached by ${missed}` : ''}` +
+        `${p.noRatio.length > 0 ? `; no ratio (no slope): ${p.noRatio.join(', ')}` : ''}.`,
+    );
   }
   const over = model.budget?.over;
-  if (over) lines.push(`Budget: ${model.budget!.budgetS} s asked (run --budget); the run passed it by ${fixed(over.byS, 0)} s: `
-    + `${over.why}.`);
+  if (over)
+    lines.push(`Budget: ${model.budget!.budgetS} s asked (run --budget); the run passed it by ${fixed(over.byS, 0)} s: ` + `${over.why}.`);
   return lines;
 }
 
@@ -133,7 +169,10 @@ function precisionLines(model: ReportModel): string[] {
 export function environmentRows(model: ReportModel): [string, string][] {
   const { environment: e, host: h, plan: p } = model;
   const rows: [string, string][] = [
-    ['run', `${model.run.id}, started ${model.run.startedAt}${model.run.finishedAt ? `, ended ${model.run.finishedAt}` : ''} (${model.run.state})`],
+    [
+      'run',
+      `${model.run.id}, started ${model.run.startedAt}${model.run.finishedAt ? `, ended ${model.run.finishedAt}` : ''} (${model.run.state})`,
+    ],
     ['CPU', `${e.cpuModel}, ${e.cpus} logical CPUs`],
     ['memory', bytesText(e.memoryBytes)],
     ['kernel', `${e.platform}, ${e.kernel}`],
@@ -142,8 +181,14 @@ export function environmentRows(model: ReportModel): [string, string][] {
     ['loads', `${p.loads.join(', ')}, ${roundsText(model)}${p.seed !== undefined ? ` (servers shuffled per round, seed ${p.seed})` : ''}`],
     ['each point', `${pointRule(p)}; ${p.pageBytes}-byte page, ${p.engine} client`],
     ['pinning', `${h.pinned ? 'pinned' : 'not pinned'}: server on CPU ${p.serverCpus}, client on CPU ${p.clientCpus}`],
-    ['throttle', `${h.throttle.mechanism}${h.throttle.mechanism === 'none' ? (h.throttle.reason ? ` (${h.throttle.reason})` : '') : `, ${h.throttle.share} of a core in every ${h.throttle.periodMs ?? 100} ms`}`],
-    ['backlog', `${p.backlog} asked; somaxconn ${h.somaxconn ?? 'unknown'}, tcp_max_syn_backlog ${h.tcpMaxSynBacklog ?? 'unknown'}, local ports ${h.ipLocalPortRange ?? 'unknown'}`],
+    [
+      'throttle',
+      `${h.throttle.mechanism}${h.throttle.mechanism === 'none' ? (h.throttle.reason ? ` (${h.throttle.reason})` : '') : `, ${h.throttle.share} of a core in every ${h.throttle.periodMs ?? 100} ms`}`,
+    ],
+    [
+      'backlog',
+      `${p.backlog} asked; somaxconn ${h.somaxconn ?? 'unknown'}, tcp_max_syn_backlog ${h.tcpMaxSynBacklog ?? 'unknown'}, local ports ${h.ipLocalPortRange ?? 'unknown'}`,
+    ],
     ['stop rules', `mean latency above ${p.latencyCapMs} ms or errors above ${(p.errorShareCap * 100).toFixed(1)}% of requests`],
   ];
   if (model.hosts) rows.splice(1, 0, ...hostsRows(model.hosts));
@@ -166,8 +211,10 @@ export function pathText(path: RunHosts['path']): string {
   if (path.kind === 'loopback') return 'loopback: server and client on one kernel (MTU 65536)';
   if (path.kind === 'ssh') return 'other machines reached over ssh: the network between them';
   const shaped = path.delayMs !== undefined ? `, netem ${path.delayMs} ms one way` : '';
-  return `network namespaces of \`eventbench hosts up\` on one machine: veth links at MTU ${path.mtu ?? 'unknown'}, `
-    + `${path.rate ? `shaped by tbf to ${path.rate}` : 'unshaped'}${shaped}`;
+  return (
+    `network namespaces of \`eventbench hosts up\` on one machine: veth links at MTU ${path.mtu ?? 'unknown'}, ` +
+    `${path.rate ? `shaped by tbf to ${path.rate}` : 'unshaped'}${shaped}`
+  );
 }
 
 /** One host in a line: how it was reached, its name, kernel, CPU, versions, and its clock against the runner's. */
@@ -184,8 +231,10 @@ export function hostsRows(h: RunHosts): [string, string][] {
   const split = h.clients.length > 1 ? ` (each point's load split over the ${h.clients.length}, one start, records merged)` : '';
   return [
     ['server host', `${hostText(h.server)}; servers listened on ${h.server.address}`],
-    ...h.clients.map((c, k): [string, string] => [`client host${h.clients.length > 1 ? ` ${k + 1}` : ''}`,
-      hostText(c) + (k === 0 ? split : '')]),
+    ...h.clients.map((c, k): [string, string] => [
+      `client host${h.clients.length > 1 ? ` ${k + 1}` : ''}`,
+      hostText(c) + (k === 0 ? split : ''),
+    ]),
     ['path', pathText(h.path)],
   ];
 }
@@ -197,8 +246,10 @@ export function pointRule(p: Plan): string {
   const cap = p.requests !== undefined ? `, at most ${groupDigits(p.requests)} requests` : '';
   if (p.durationS <= QUICK_DEFAULTS.durationS) return `${p.durationS} s (a --quick point, not lengthened)${cap}, ${trim}`;
   const longest = Number(longestPointS(p)!.toFixed(3));
-  return `${p.durationS} s, lengthened to hold ${WAVES_PER_POINT} waves of l requests at the server's rate at its previous load, `
-    + `up to ${longest} s${cap}; ${trim}`;
+  return (
+    `${p.durationS} s, lengthened to hold ${WAVES_PER_POINT} waves of l requests at the server's rate at its previous load, ` +
+    `up to ${longest} s${cap}; ${trim}`
+  );
 }
 
 export function renderMarkdown(model: ReportModel): string {
@@ -217,8 +268,12 @@ export function renderMarkdown(model: ReportModel): string {
   out.push(`## ${paper.title}`, '', model.reference.why, '', markdownTable(paper), '');
   if (model.memory) out.push(memoryMarkdown(model.memory));
   else {
-    out.push('## Memory per connection', '',
-      'This run folder holds no memory.json: measure it with `eventbench memory --out DIR` (or a run without --no-memory).', '');
+    out.push(
+      '## Memory per connection',
+      '',
+      'This run folder holds no memory.json: measure it with `eventbench memory --out DIR` (or a run without --no-memory).',
+      '',
+    );
   }
   out.push('## Environment', '', ...environmentRows(model).map(([k, v]) => `- ${k}: ${v}`), '');
   if (model.skipped.length > 0) out.push('## Skipped servers', '', ...model.skipped.map((s) => `- ${s.server}: ${s.reason}`), '');

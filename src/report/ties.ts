@@ -25,14 +25,17 @@ export function tieGroups(intervals: readonly Interval[]): TieGroups {
   const members: number[][] = [];
   for (let i = 0; i < intervals.length; i++) {
     const current = members.at(-1);
-    if (current && current.every((j) => overlaps(intervals[j]!, intervals[i]!))) current.push(i);
+    if (current?.every((j) => overlaps(intervals[j]!, intervals[i]!))) current.push(i);
     else members.push([i]);
   }
   const group: number[] = [];
   const rank: number[] = [];
   let above = 0;
   members.forEach((m, g) => {
-    for (const i of m) { group[i] = g + 1; rank[i] = above + 1; }
+    for (const i of m) {
+      group[i] = g + 1;
+      rank[i] = above + 1;
+    }
     above += m.length;
   });
   const chains: [number, number][] = [];

@@ -18,7 +18,10 @@ class SocketConnection implements AsyncConnection, Idle {
   private ended = false;
   private waiting: ((chunk: Buffer | null) => void) | undefined = undefined;
 
-  constructor(private readonly socket: net.Socket, private readonly context: ConnectionContext) {
+  constructor(
+    private readonly socket: net.Socket,
+    private readonly context: ConnectionContext,
+  ) {
     this.lastActiveMs = context.reaper.nowMs;
     context.reaper.add(this);
     socket.on('data', (chunk: Buffer) => {

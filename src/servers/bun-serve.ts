@@ -7,8 +7,14 @@ import { fetchHandler } from './runtime-serve.js';
 import { effectiveBacklog } from './listen.js';
 import { runtimeAvailable } from './runtime.js';
 
-interface BunServer { port: number; hostname: string; stop(closeActive?: boolean): Promise<void> | void }
-interface BunGlobal { serve(o: object): BunServer }
+interface BunServer {
+  port: number;
+  hostname: string;
+  stop(closeActive?: boolean): Promise<void> | void;
+}
+interface BunGlobal {
+  serve(o: object): BunServer;
+}
 
 async function start(options: ServeOptions) {
   const Bun = (globalThis as { Bun?: BunGlobal }).Bun;
@@ -28,7 +34,9 @@ async function start(options: ServeOptions) {
     url: `http://${host}:${server.port}/`,
     effectiveBacklog: backlog,
     notes: [...notes, 'Bun.serve chooses its own listen backlog; --backlog is not passed to it'],
-    close: async () => { await server.stop(true); },
+    close: async () => {
+      await server.stop(true);
+    },
   };
 }
 
@@ -38,12 +46,14 @@ export const bunServe: ServerModel = {
   paperRow: null,
   connection: 'event',
   slow: false,
-  runtimes: { bun: true, node: 'Bun.serve is Bun\'s own server', deno: 'Bun.serve is Bun\'s own server' },
+  runtimes: { bun: true, node: "Bun.serve is Bun's own server", deno: "Bun.serve is Bun's own server" },
   // Measured with Bun 1.4.5: its parser answers a malformed request line with its own 4xx, its headers are its own.
   conformance: {
-    ownBytes: true, any4xx: true,
+    ownBytes: true,
+    any4xx: true,
     ownIdleClose: {
-      withinS: 20, why: "Bun.serve's idleTimeout starts with a request; Bun closes a silent client after about 12 s of its own",
+      withinS: 20,
+      why: "Bun.serve's idleTimeout starts with a request; Bun closes a silent client after about 12 s of its own",
     },
   },
   summary: "a runtime's own event server: Bun.serve (Bun's HTTP parser and loop), same page and routing",

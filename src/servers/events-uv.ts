@@ -51,8 +51,13 @@ function bindings(): Bindings | undefined {
   if (!uv) return undefined;
   const { tcp, stream } = uv;
   return {
-    TCP: tcp.TCP, SERVER: tcp.constants.SERVER, WriteWrap: stream.WriteWrap, state: stream.streamBaseState,
-    kReadBytesOrError: stream.kReadBytesOrError, kArrayBufferOffset: stream.kArrayBufferOffset, kLastWriteWasAsync: stream.kLastWriteWasAsync,
+    TCP: tcp.TCP,
+    SERVER: tcp.constants.SERVER,
+    WriteWrap: stream.WriteWrap,
+    state: stream.streamBaseState,
+    kReadBytesOrError: stream.kReadBytesOrError,
+    kArrayBufferOffset: stream.kArrayBufferOffset,
+    kLastWriteWasAsync: stream.kLastWriteWasAsync,
   };
 }
 
@@ -75,7 +80,10 @@ class Connection implements Idle {
   pending: Buffer | undefined = undefined;
   lastActiveMs: number;
 
-  constructor(readonly handle: TcpHandle, readonly shared: Shared) {
+  constructor(
+    readonly handle: TcpHandle,
+    readonly shared: Shared,
+  ) {
     this.lastActiveMs = shared.reaper.nowMs;
   }
 
@@ -100,7 +108,10 @@ function onRead(this: TcpHandle, buffer: ArrayBuffer | undefined): void {
   const conn = this.conn!;
   const { uv } = conn.shared;
   const nread = uv.state[uv.kReadBytesOrError]!;
-  if (nread < 0 || buffer === undefined) return close(conn); // end of stream or reset
+  if (nread < 0 || buffer === undefined) {
+    close(conn); // end of stream or reset
+    return;
+  }
   if (conn.state !== READING || nread === 0) return;
   conn.lastActiveMs = conn.shared.reaper.nowMs;
   const chunk = Buffer.from(buffer, uv.state[uv.kArrayBufferOffset]!, nread);
@@ -126,7 +137,7 @@ function afterWrite(this: WriteReq): void {
 
 async function start(options: ServeOptions): Promise<RunningServer> {
   const uv = bindings();
-  if (!uv) throw new Error("this Node has no tcp_wrap binding; use the `events` model");
+  if (!uv) throw new Error('this Node has no tcp_wrap binding; use the `events` model');
   const reaper = new IdleReaper(options.idleTimeoutMs);
   const shared: Shared = { uv, responses: buildResponses(options.pageBytes), reaper, live: 0 };
   const server = new uv.TCP(uv.SERVER);
@@ -181,10 +192,14 @@ export const eventsUv: ServerModel = {
   paperRow: 'thttpd',
   connection: 'event',
   slow: false,
-  summary: 'hand-written events below Node\'s streams: the same state machine on libuv TCP handle callbacks',
+  summary: "hand-written events below Node's streams: the same state machine on libuv TCP handle callbacks",
   async available() {
     if (bindings()) return { ok: true };
-    return { ok: false, reason: "this Node lacks the internal tcp_wrap binding", hint: 'use `events` (the same machine on net.Socket) or Node 20/22' };
+    return {
+      ok: false,
+      reason: 'this Node lacks the internal tcp_wrap binding',
+      hint: 'use `events` (the same machine on net.Socket) or Node 20/22',
+    };
   },
   start,
 };

@@ -21,7 +21,10 @@ class Connection implements Idle {
   pending: Buffer | undefined = undefined;
   lastActiveMs: number;
 
-  constructor(readonly socket: net.Socket, readonly context: ConnectionContext) {
+  constructor(
+    readonly socket: net.Socket,
+    readonly context: ConnectionContext,
+  ) {
     this.lastActiveMs = context.reaper.nowMs;
   }
 

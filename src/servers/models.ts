@@ -11,4 +11,15 @@ import { processes } from './processes.js';
 import { processPool } from './process-pool.js';
 import { nodeHttp } from './node-http.js';
 
-export const typescriptModels: ServerModel[] = [events, eventsUv, asyncModel, asyncCompiled, coroutines, threads, threadPool, processes, processPool, nodeHttp];
+export const typescriptModels: ServerModel[] = [
+  events,
+  eventsUv,
+  asyncModel,
+  asyncCompiled,
+  coroutines,
+  threads,
+  threadPool,
+  processes,
+  processPool,
+  nodeHttp,
+];

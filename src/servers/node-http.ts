@@ -49,10 +49,11 @@ async function start(options: ServeOptions) {
     url: urlOf(server),
     effectiveBacklog: backlog,
     notes,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 

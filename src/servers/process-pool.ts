@@ -35,7 +35,10 @@ function fork(options: ServeOptions, workers: Set<Worker>): Promise<{ worker: Wo
   const worker = cluster.fork({ [OPTIONS_ENV]: JSON.stringify(options) });
   workers.add(worker);
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new ServerError(`process-pool: a process did not listen within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new ServerError(`process-pool: a process did not listen within ${START_TIMEOUT_MS} ms`)),
+      START_TIMEOUT_MS,
+    );
     worker.on('message', (m: FromWorker) => {
       clearTimeout(timer);
       if ('listening' in m) resolve({ worker, url: m.listening });
@@ -44,7 +47,11 @@ function fork(options: ServeOptions, workers: Set<Worker>): Promise<{ worker: Wo
     worker.once('exit', (code, signal) => {
       clearTimeout(timer);
       const how = signal ? `was killed by ${signal}` : `exited with status ${code}`;
-      reject(new ServerError(`process-pool: a worker process ${how} before it listened; run \`eventbench serve process-pool\` alone to see its error`));
+      reject(
+        new ServerError(
+          `process-pool: a worker process ${how} before it listened; run \`eventbench serve process-pool\` alone to see its error`,
+        ),
+      );
     });
   });
 }
@@ -56,11 +63,17 @@ async function startPool(options: ServeOptions): Promise<RunningServer> {
   cluster.setupPrimary({ exec: fileURLToPath(import.meta.url), stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const workers = new Set<Worker>();
   let closing = false;
-  const stopAll = () => Promise.all([...workers].map((w) => new Promise<void>((resolve) => {
-    if (w.isDead()) return resolve();
-    w.once('exit', () => resolve());
-    w.process.kill('SIGTERM');
-  })));
+  const stopAll = () =>
+    Promise.all(
+      [...workers].map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            if (w.isDead()) return resolve();
+            w.once('exit', () => resolve());
+            w.process.kill('SIGTERM');
+          }),
+      ),
+    );
 
   // Every process asks for the same host:port (even port 0): the primary binds it once and shares that socket.
   let url: string;
@@ -96,7 +109,7 @@ export const processPool: ServerModel = {
   paperRow: 'Apache',
   connection: 'pool',
   slow: false,
-  summary: 'Apache prefork\'s model: a pool of pre-started processes accepting on one shared listening socket (node:cluster)',
+  summary: "Apache prefork's model: a pool of pre-started processes accepting on one shared listening socket (node:cluster)",
   async available() {
     return { ok: true };
   },

@@ -34,7 +34,10 @@ export const processes: ServerModel = {
 
   async start(options: ServeOptions): Promise<RunningServer> {
     const listener = await listenShared(options);
-    const cap = options.maxLive === undefined ? defaultMaxLive(PROCESS_BYTES, 'processes') : { maxLive: options.maxLive, note: `at most ${options.maxLive} live processes` };
+    const cap =
+      options.maxLive === undefined
+        ? defaultMaxLive(PROCESS_BYTES, 'processes')
+        : { maxLive: options.maxLive, note: `at most ${options.maxLive} live processes` };
     const children = new Map<ChildProcess, Promise<void>>();
 
     const serve = (fd: number) => {
@@ -47,18 +50,21 @@ export const processes: ServerModel = {
       } finally {
         libc().close(fd); // the child has its own copy (or there is no child)
       }
-      children.set(child, new Promise((resolve) => {
-        let ended = false;
-        const end = () => {
-          if (ended) return;
-          ended = true;
-          children.delete(child);
-          acceptor.done();
-          resolve();
-        };
-        child.once('exit', end);
-        child.once('error', end); // spawn failed: there will be no exit
-      }));
+      children.set(
+        child,
+        new Promise((resolve) => {
+          let ended = false;
+          const end = () => {
+            if (ended) return;
+            ended = true;
+            children.delete(child);
+            acceptor.done();
+            resolve();
+          };
+          child.once('exit', end);
+          child.once('error', end); // spawn failed: there will be no exit
+        }),
+      );
     };
 
     // One spawn per turn of the event loop. A spawn blocks this thread until its child has exec'd, which under the
@@ -66,7 +72,10 @@ export const processes: ServerModel = {
     // connections in one turn kept a SIGTERM waiting past the runner's grace (32 children left behind).
     const waiting: number[] = [];
     let closing = false;
-    const drop = (fd: number) => { libc().close(fd); acceptor.done(); };
+    const drop = (fd: number) => {
+      libc().close(fd);
+      acceptor.done();
+    };
     const spawnNext = () => {
       const fd = waiting.shift();
       if (fd === undefined) return;

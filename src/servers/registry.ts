@@ -25,7 +25,9 @@ export function modelRuntime(model: ServerModel, asked?: RuntimeName): { runtime
   const support = model.runtimes ?? { node: true };
   if (asked !== undefined) {
     const s = support[asked];
-    return s === true ? { runtime: asked } : { reason: `${model.name} does not run under ${asked}: ${s ?? 'it is not a TypeScript model'}` };
+    return s === true
+      ? { runtime: asked }
+      : { reason: `${model.name} does not run under ${asked}: ${s ?? 'it is not a TypeScript model'}` };
   }
   if (support.node === true) return { runtime: 'node' };
   const first = RUNTIMES.find((r) => support[r] === true);
@@ -56,9 +58,15 @@ export function withRuntimes(servers: string[], runtimes: readonly RuntimeName[]
   const out: string[] = [];
   for (const name of servers) {
     const model = catalog.find((m) => m.name === name);
-    if (!model || model.family !== 'typescript' || splitRuntime(name).runtime) { out.push(name); continue; }
+    if (model?.family !== 'typescript' || splitRuntime(name).runtime) {
+      out.push(name);
+      continue;
+    }
     // A runtime's own server (bun-serve) runs once, under its own runtime, whichever runtimes are asked for.
-    if (model.runtimes?.node !== true) { out.push(name); continue; }
+    if (model.runtimes?.node !== true) {
+      out.push(name);
+      continue;
+    }
     for (const r of runtimes) out.push(runtimeServerName(name, r));
   }
   return out;

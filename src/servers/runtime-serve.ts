@@ -35,7 +35,9 @@ export function fetchHandler(responses: Responses): (req: Request) => Response {
     // its own way; Deno.serve has none): ours is 8 KiB, so a larger head (request line and headers as sent, CRLFs
     // and ": " included) gets our 431, as from every model.
     let headBytes = req.method.length + target.length + 13;
-    req.headers.forEach((v, k) => { headBytes += k.length + v.length + 4; });
+    req.headers.forEach((v, k) => {
+      headBytes += k.length + v.length + 4;
+    });
     const answer = byResponse.get(headBytes > MAX_HEAD_BYTES ? responses[431] : route(req.method, target, responses))!;
     return new Response(req.method === 'HEAD' ? null : answer.body, { status: answer.status, headers: answer.headers });
   };

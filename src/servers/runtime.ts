@@ -48,7 +48,10 @@ export function runtimeInfo(name: RuntimeName): RuntimeInfo {
     const paths = CANDIDATES[name].map((p) => ROOT + p);
     const bin = paths.find((p) => existsSync(p));
     if (!bin) {
-      info = { name, missing: `no ${name} binary for ${process.platform}-${process.arch} in node_modules (the optional dependency \`${name}\` is not installed here: run \`npm ci\`)` };
+      info = {
+        name,
+        missing: `no ${name} binary for ${process.platform}-${process.arch} in node_modules (the optional dependency \`${name}\` is not installed here: run \`npm ci\`)`,
+      };
     } else {
       try {
         const out = execFileSync(bin, ['--version'], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -31,9 +31,10 @@ const GUARD = `"$@" & pid=$!; trap '' TERM INT; trap 'kill -KILL 0' USR1; wait $
  * `dieWithParent` (servers that do not watch their parent themselves), the group is killed when this process dies, however.
  */
 export function spawnServer(command: string, args: string[], env?: NodeJS.ProcessEnv, dieWithParent = false, cwd?: string): SpawnedServer {
-  const [cmd, argv] = dieWithParent && SETPRIV
-    ? [SETPRIV, ['--pdeathsig', 'SIGUSR1', '--', '/bin/sh', '-c', GUARD, GUARD_NAME, command, ...args]]
-    : [command, args];
+  const [cmd, argv] =
+    dieWithParent && SETPRIV
+      ? [SETPRIV, ['--pdeathsig', 'SIGUSR1', '--', '/bin/sh', '-c', GUARD, GUARD_NAME, command, ...args]]
+      : [command, args];
   const child = startChild(cmd, argv, { ...(env ? { env } : {}), ...(cwd ? { cwd } : {}) });
   const guarded = cmd !== command;
   return { ...child, processes: () => groupMembers(child.pid).length - (guarded ? 1 : 0) };
@@ -43,7 +44,10 @@ export function spawnServer(command: string, args: string[], env?: NodeJS.Proces
 export function waitForLine(server: SpawnedServer, pattern: RegExp, what: string, timeoutMs = 10_000): Promise<RegExpExecArray> {
   return new Promise((resolve, reject) => {
     let seen = '';
-    const timer = setTimeout(() => finish(new ServerError(`${what} printed no ${pattern} within ${timeoutMs} ms: ${server.output().trim()}`)), timeoutMs);
+    const timer = setTimeout(
+      () => finish(new ServerError(`${what} printed no ${pattern} within ${timeoutMs} ms: ${server.output().trim()}`)),
+      timeoutMs,
+    );
     const onData = (chunk: Buffer) => {
       seen += chunk.toString('utf8');
       const match = pattern.exec(seen);
@@ -56,7 +60,9 @@ export function waitForLine(server: SpawnedServer, pattern: RegExp, what: string
       else resolve(match as RegExpExecArray);
     };
     server.proc.stdout?.on('data', onData);
-    void server.exited.then(() => finish(new ServerError(`${what} exited before it was ready: ${server.output().trim() || '(no output)'}`)));
+    void server.exited.then(() =>
+      finish(new ServerError(`${what} exited before it was ready: ${server.output().trim() || '(no output)'}`)),
+    );
   });
 }
 
@@ -119,12 +125,18 @@ export async function stopServer(server: SpawnedServer, graceMs = STOP_GRACE_MS)
   signalGroup(server.pid, 'SIGTERM');
   // The grace timer is cleared once the leader is gone: left pending, it kept `serve` alive for graceMs after close.
   let grace: NodeJS.Timeout | undefined;
-  const leaderGone = await Promise.race([server.exited.then(() => true), new Promise<boolean>((r) => { grace = setTimeout(() => r(false), graceMs); })]);
+  const leaderGone = await Promise.race([
+    server.exited.then(() => true),
+    new Promise<boolean>((r) => {
+      grace = setTimeout(() => r(false), graceMs);
+    }),
+  ]);
   clearTimeout(grace);
   if (leaderGone && (await groupGone(server.pid, graceMs))) return;
   signalGroup(server.pid, 'SIGKILL');
   await server.exited;
-  if (!(await groupGone(server.pid, 2000))) throw new ServerError(`processes ${groupMembers(server.pid).join(', ')} of group ${server.pid} survived SIGKILL`);
+  if (!(await groupGone(server.pid, 2000)))
+    throw new ServerError(`processes ${groupMembers(server.pid).join(', ')} of group ${server.pid} survived SIGKILL`);
 }
 
 /**

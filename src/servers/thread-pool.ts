@@ -11,7 +11,18 @@ import type { RunningServer, ServeOptions, ServerModel } from './types.js';
 import { buildResponses } from './page.js';
 import { libc, SHUT_RDWR } from './kernel/libc.js';
 import { listenShared } from './kernel/listener.js';
-import { acceptBlocking, closeHeld, holdFd, newGate, newSlot, passGate, reapHeld, serveConnection, shutGate, wakeHolder } from './kernel/connection.js';
+import {
+  acceptBlocking,
+  closeHeld,
+  holdFd,
+  newGate,
+  newSlot,
+  passGate,
+  reapHeld,
+  serveConnection,
+  shutGate,
+  wakeHolder,
+} from './kernel/connection.js';
 import { threads } from './threads.js';
 import { KERNEL_THREAD_RUNTIMES } from './runtime.js';
 
@@ -42,11 +53,12 @@ export const threadPool: ServerModel = {
   slow: false,
   conformance: {
     limits: {
-      slowloris: `a fixed pool of ${DEFAULT_POOL_THREADS} threads: clients that trickle a header line more often than the idle timeout `
-        + "hold every thread, so an ordinary client waits (as with Apache worker's ThreadsPerChild)",
+      slowloris:
+        `a fixed pool of ${DEFAULT_POOL_THREADS} threads: clients that trickle a header line more often than the idle timeout ` +
+        "hold every thread, so an ordinary client waits (as with Apache worker's ThreadsPerChild)",
     },
   },
-  summary: 'Apache worker\'s model: a fixed pool of kernel threads (worker threads) blocking in accept(2) on one listening socket',
+  summary: "Apache worker's model: a fixed pool of kernel threads (worker threads) blocking in accept(2) on one listening socket",
   available: () => threads.available(),
 
   async start(options: ServeOptions): Promise<RunningServer> {
@@ -58,19 +70,29 @@ export const threadPool: ServerModel = {
     // Starts one pool thread; resolves once it is ready to accept. One that dies unexpectedly is replaced.
     const startThread = (): Promise<void> => {
       const slot = newSlot();
-      const data: PoolThreadData = { role: ROLE, listenFd: listener.fd, stopping, slot, gate: newGate(), pageBytes: options.pageBytes, idleTimeoutMs: options.idleTimeoutMs };
+      const data: PoolThreadData = {
+        role: ROLE,
+        listenFd: listener.fd,
+        stopping,
+        slot,
+        gate: newGate(),
+        pageBytes: options.pageBytes,
+        idleTimeoutMs: options.idleTimeoutMs,
+      };
       const thread = new Worker(new URL(import.meta.url), { workerData: data, resourceLimits: RESOURCE_LIMITS, trackUnmanagedFds: false });
       thread.on('error', () => {}); // its connection is closed by reapHeld below
       const ready = new Promise<void>((resolve, reject) => {
         thread.once('message', () => resolve());
         thread.once('exit', () => reject(new Error('a pool thread ended before it was ready')));
       });
-      const ended = new Promise<void>((resolve) => thread.once('exit', () => {
-        reapHeld(slot);
-        pool.delete(slot);
-        if (!Atomics.load(stopping, 0)) void startThread().catch(() => {});
-        resolve();
-      }));
+      const ended = new Promise<void>((resolve) =>
+        thread.once('exit', () => {
+          reapHeld(slot);
+          pool.delete(slot);
+          if (!Atomics.load(stopping, 0)) void startThread().catch(() => {});
+          resolve();
+        }),
+      );
       pool.set(slot, { thread, gate: data.gate, ended });
       return ready;
     };

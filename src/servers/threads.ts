@@ -49,7 +49,10 @@ export const threads: ServerModel = {
 
   async start(options: ServeOptions): Promise<RunningServer> {
     const listener = await listenShared(options);
-    const cap = options.maxLive === undefined ? defaultMaxLive(THREAD_BYTES, 'threads') : { maxLive: options.maxLive, note: `at most ${options.maxLive} live threads` };
+    const cap =
+      options.maxLive === undefined
+        ? defaultMaxLive(THREAD_BYTES, 'threads')
+        : { maxLive: options.maxLive, note: `at most ${options.maxLive} live threads` };
     // Each live thread: its slot (to wake it on close), the thread, and the promise of its end.
     const live = new Map<Int32Array, { thread: Worker; gate: Int32Array; ended: Promise<void> }>();
 
@@ -65,12 +68,14 @@ export const threads: ServerModel = {
         return;
       }
       thread.on('error', () => {}); // a thread that dies loses only its own connection, closed by reapHeld below
-      const ended = new Promise<void>((resolve) => thread.once('exit', () => {
-        reapHeld(slot);
-        live.delete(slot);
-        acceptor.done();
-        resolve();
-      }));
+      const ended = new Promise<void>((resolve) =>
+        thread.once('exit', () => {
+          reapHeld(slot);
+          live.delete(slot);
+          acceptor.done();
+          resolve();
+        }),
+      );
       live.set(slot, { thread, gate: data.gate, ended });
     });
 

@@ -25,7 +25,10 @@ export interface ClockPriors {
 
 /** The closed sweep's priors, from its plan: a third of the warm-up's bound; a point, its settle and its client. */
 export function closedPriors(plan: Plan): ClockPriors {
-  return { sessionS: 1 + (plan.warmup?.session.maxS ?? 15) / 3, pointS: (plan.durationS ?? 1) + (plan.warmup?.load.windowS ?? 0.25) * 2 + 0.4 };
+  return {
+    sessionS: 1 + (plan.warmup?.session.maxS ?? 15) / 3,
+    pointS: (plan.durationS ?? 1) + (plan.warmup?.load.windowS ?? 0.25) * 2 + 0.4,
+  };
 }
 
 export class RunClock {
@@ -76,7 +79,10 @@ export class RunClock {
   private pointS(sweep: SweepToPrice, step: number): number {
     const own = this.points.get(`${sweep.server}@${step}`);
     if (own) return mean(own);
-    const at = (s: string) => { const xs = this.points.get(`${s}@${step}`); return xs ? mean(xs) : undefined; };
+    const at = (s: string) => {
+      const xs = this.points.get(`${s}@${step}`);
+      return xs ? mean(xs) : undefined;
+    };
     return this.peers(sweep, at) ?? this.priors.pointS;
   }
 }

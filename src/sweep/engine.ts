@@ -222,8 +222,8 @@ async function runSteps<R>(st: PhaseState<R>, i: number, session: Session | stri
     const { server, round } = sweep;
     o.emit({ type: 'point-start', phase: x.phase, server, round, step, index: st.index, total: st.total, etaS: eta(st, i) });
     const ctx = { session, sweep, step, ...(warmup ? { sessionWarmup: warmup } : {}), ...(o.signal ? { signal: o.signal } : {}) };
-    const measured = typeof ctx.session === 'string' ? new HostFault(ctx.session)
-      : await hostFault(x.measure({ ...ctx, session: ctx.session }));
+    const measured =
+      typeof ctx.session === 'string' ? new HostFault(ctx.session) : await hostFault(x.measure({ ...ctx, session: ctx.session }));
     if (measured === 'aborted') return 'aborted';
     const record = measured instanceof HostFault ? x.failedStart(x.server(sweep.server), sweep, step, measured.why) : measured;
     warmup = undefined;

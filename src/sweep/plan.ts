@@ -150,7 +150,10 @@ export function maxLoadHere(): { max: number; why: string } {
   const ports = localPortRange()?.ports ?? 28_232;
   const byFiles = connectionsAllowed(files);
   return byFiles <= ports
-    ? { max: byFiles, why: `the open files limit (${files}, less ${RESERVED_FILES} for the process itself); raise it with \`${OPEN_FILES_FIX}\`` }
+    ? {
+        max: byFiles,
+        why: `the open files limit (${files}, less ${RESERVED_FILES} for the process itself); raise it with \`${OPEN_FILES_FIX}\``,
+      }
     : { max: ports, why: `the local port range (${ports} ports); widen it with ${PORT_RANGE_FIX}` };
 }
 
@@ -163,7 +166,11 @@ function positive(field: string, value: number | undefined, min: number, max: nu
 }
 
 /** Validates the input, fills defaults, and splits the servers into runnable and skipped (with why). */
-export async function resolvePlan(input: PlanInput, available = modelAvailability, catalog: readonly ServerModel[] = models): Promise<ResolvedPlan> {
+export async function resolvePlan(
+  input: PlanInput,
+  available = modelAvailability,
+  catalog: readonly ServerModel[] = models,
+): Promise<ResolvedPlan> {
   const warnings: string[] = [];
   const loads = checkLoads(input);
   checkNumbers(input);
@@ -172,7 +179,9 @@ export async function resolvePlan(input: PlanInput, available = modelAvailabilit
   const top = loads[loads.length - 1]!;
   const cap = somaxconn();
   if (cap !== undefined && cap < Math.min(backlog, top)) {
-    warnings.push(`net.core.somaxconn is ${cap}, below the largest load (${top}): the accept queue will overflow as in the paper's Figure 1(a); fix: ${somaxconnFix(top)}`);
+    warnings.push(
+      `net.core.somaxconn is ${cap}, below the largest load (${top}): the accept queue will overflow as in the paper's Figure 1(a); fix: ${somaxconnFix(top)}`,
+    );
   }
   const { chosen, skipped } = await chooseServers(input, available, catalog);
   // The client keeps `load` requests in flight, so a count-bound point needs at least that many.
@@ -224,12 +233,16 @@ function checkCpus(input: PlanInput, warnings: string[]): { serverCpus: string; 
   const clientSet = parseCpuList('--client-cpus', clientCpus, cpus);
   const shared = serverSet.filter((c) => clientSet.includes(c));
   if (shared.length > 0) {
-    warnings.push(`server and client share CPU(s) ${shared.join(',')}: the client may slow the server; give them disjoint --server-cpus and --client-cpus`);
+    warnings.push(
+      `server and client share CPU(s) ${shared.join(',')}: the client may slow the server; give them disjoint --server-cpus and --client-cpus`,
+    );
   }
   positive('--server-cpu-share', input.serverCpuShare, 0, serverSet.length, false);
   const throttlePeriodMs = input.throttlePeriodMs ?? RUN_DEFAULTS.throttlePeriodMs;
   if (throttlePeriodMs < 5) {
-    warnings.push(`a ${throttlePeriodMs} ms throttle period is shorter than the kernel's 5 ms bandwidth slice: the quota may not be enforced (check with \`eventbench doctor\`)`);
+    warnings.push(
+      `a ${throttlePeriodMs} ms throttle period is shorter than the kernel's 5 ms bandwidth slice: the quota may not be enforced (check with \`eventbench doctor\`)`,
+    );
   }
   return { serverCpus, clientCpus, throttlePeriodMs };
 }
@@ -239,7 +252,8 @@ async function chooseServers(input: PlanInput, available: typeof modelAvailabili
   let names = input.servers ?? catalog.map((m) => m.name);
   if (input.runtimes !== undefined) {
     const bad = input.runtimes.find((r) => !isRuntime(r));
-    if (bad !== undefined || input.runtimes.length === 0) throw new UsageError('--runtimes', bad ?? '', 'expected a list of node, bun, deno', 'e.g. --runtimes node,bun,deno');
+    if (bad !== undefined || input.runtimes.length === 0)
+      throw new UsageError('--runtimes', bad ?? '', 'expected a list of node, bun, deno', 'e.g. --runtimes node,bun,deno');
     names = withRuntimes(names, input.runtimes as RuntimeName[], catalog);
   }
   if (names.length === 0) throw new UsageError('--servers', '', 'expected at least one server', 'see `eventbench serve --list`');
@@ -248,14 +262,24 @@ async function chooseServers(input: PlanInput, available: typeof modelAvailabili
   for (const name of [...new Set(names)]) {
     const model = catalog.find((m) => m.name === name) ?? runtimeVariant(name, catalog);
     if (!model) {
-      throw new UsageError('--servers', name, `is not a server model; expected one of ${catalog.map((m) => m.name).join(', ') || '(none built yet)'}`, 'see `eventbench serve --list`');
+      throw new UsageError(
+        '--servers',
+        name,
+        `is not a server model; expected one of ${catalog.map((m) => m.name).join(', ') || '(none built yet)'}`,
+        'see `eventbench serve --list`',
+      );
     }
     const a = await available(model);
     if (a.ok) chosen.push(model);
     else skipped.push({ server: name, reason: `${a.reason} (${a.hint})` });
   }
   if (chosen.length === 0) {
-    throw new UsageError('--servers', names.join(','), 'none of these can run here', skipped.map((s) => `${s.server}: ${s.reason}`).join('; '));
+    throw new UsageError(
+      '--servers',
+      names.join(','),
+      'none of these can run here',
+      skipped.map((s) => `${s.server}: ${s.reason}`).join('; '),
+    );
   }
   return { chosen, skipped };
 }
@@ -266,8 +290,12 @@ function checkReference(input: PlanInput, chosen: readonly ServerModel[], skippe
   if (asked === undefined || chosen.some((m) => m.name === asked)) return;
   const gone = skipped.find((s) => s.server === asked);
   if (gone) throw new UsageError('--reference', asked, `cannot run here: ${gone.reason}`, 'choose another reference');
-  throw new UsageError('--reference', asked, `is not a server of this run; expected one of ${chosen.map((m) => m.name).join(', ')}`,
-    'add it to --servers or choose another');
+  throw new UsageError(
+    '--reference',
+    asked,
+    `is not a server of this run; expected one of ${chosen.map((m) => m.name).join(', ')}`,
+    'add it to --servers or choose another',
+  );
 }
 
 /**
@@ -288,7 +316,7 @@ function buildPlan(input: PlanInput, chosen: ServerModel[], loads: number[], bac
     rounds: input.rounds ?? (quick ? QUICK_DEFAULTS.rounds : RUN_DEFAULTS.rounds),
     seed: input.seed ?? newSeed(),
     requests: input.requests ?? (input.durationS !== undefined ? undefined : quick ? QUICK_DEFAULTS.requests : RUN_DEFAULTS.requests),
-    durationS: timeBound ? input.durationS ?? (quick ? QUICK_DEFAULTS.durationS : RUN_DEFAULTS.durationS) : undefined,
+    durationS: timeBound ? (input.durationS ?? (quick ? QUICK_DEFAULTS.durationS : RUN_DEFAULTS.durationS)) : undefined,
     trim: input.trim ?? RUN_DEFAULTS.trim,
     pageBytes: input.pageBytes ?? RUN_DEFAULTS.pageBytes,
     backlog,
@@ -301,7 +329,8 @@ function buildPlan(input: PlanInput, chosen: ServerModel[], loads: number[], bac
     // 3 s, as the 0.6 s points before it were lengthened to; a longer --duration keeps its 5×.
     ...(timeBound && !quick ? { maxPointS: Math.max(MAX_POINT_S, MAX_STRETCH * (input.durationS ?? RUN_DEFAULTS.durationS)) } : {}),
     ...(sharpens(input)
-      ? { precision: input.precision ?? SHARPEN_DEFAULTS.precision, budgetS: input.budgetS ?? SHARPEN_DEFAULTS.budgetS } : {}),
+      ? { precision: input.precision ?? SHARPEN_DEFAULTS.precision, budgetS: input.budgetS ?? SHARPEN_DEFAULTS.budgetS }
+      : {}),
     ...(input.reference !== undefined ? { reference: input.reference } : {}),
   };
 }
@@ -347,7 +376,6 @@ export function pointDurationS(plan: Plan, load: number, previousRps?: number): 
 export function longestPointS(plan: Plan): number | undefined {
   return plan.durationS === undefined ? undefined : Math.max(plan.durationS, plan.maxPointS ?? MAX_STRETCH * plan.durationS);
 }
-
 
 /** The order of servers in round `round` (1-based): the plan's servers shuffled by the plan's seed and the round. */
 export function roundOrder(plan: Plan, round: number, servers: readonly string[] = plan.servers): string[] {

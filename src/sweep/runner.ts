@@ -95,21 +95,31 @@ async function runOn(o: RunOptions, opened: RunHostsOpened | undefined): Promise
       warn(`progress display failed (${(err as Error).message}); the run goes on`);
     }
   };
-  let warn = (text: string) => { early.push(text); };
+  let warn = (text: string) => {
+    early.push(text);
+  };
   const catalog = [...(o.catalog ?? allModels), ...(o.userModels ?? [])];
   const t0 = performance.now();
   const hosts = opened?.hosts ?? o.hosts ?? localHosts();
   // Which models can run is the server host's to say when it is reached through an agent.
   const available = opened?.serverAgent ? (m: ServerModel) => hosts.server.available(m.name) : undefined;
-  const state = o.resume !== undefined ? await resumeRun(o.resume, catalog, o.catalog === undefined, available)
-    : await newRun(o, hosts, catalog, available);
+  const state =
+    o.resume !== undefined
+      ? await resumeRun(o.resume, catalog, o.catalog === undefined, available)
+      : await newRun(o, hosts, catalog, available);
   const { dir, info } = state;
-  info.hosts = opened?.record ?? await givenHostsRecord(hosts);
+  info.hosts = opened?.record ?? (await givenHostsRecord(hosts));
   info.warnings.push(...early);
-  warn = (text) => { info.warnings.push(text); emit({ type: 'warning', text }); };
+  warn = (text) => {
+    info.warnings.push(text);
+    emit({ type: 'warning', text });
+  };
   const before = info.spentS ?? 0;
   const spentS = () => before + (performance.now() - t0) / 1000;
-  const save = () => { info.spentS = Math.round(spentS() * 10) / 10; writeRunInfo(dir, info); };
+  const save = () => {
+    info.spentS = Math.round(spentS() * 10) / 10;
+    writeRunInfo(dir, info);
+  };
   const ctx: RunContext = { state, o: { ...o, hosts }, emit: (e) => emit(e), warn: (t) => warn(t), spentS, save, took: [] };
   let interrupted = false;
   try {
@@ -133,14 +143,18 @@ async function runOn(o: RunOptions, opened: RunHostsOpened | undefined): Promise
 async function reachHosts(o: RunOptions): Promise<RunHostsOpened | undefined> {
   if (o.hosts) return undefined;
   const stored = o.resume !== undefined ? readRunInfo(o.resume) : undefined;
-  const input = stored ? recordedHosts(stored.hosts) : o.hostsInput ?? {};
+  const input = stored ? recordedHosts(stored.hosts) : (o.hostsInput ?? {});
   const i = o.input;
-  checkHostsInput(input, stored
-    ? { loads: stored.plan.loads, engine: stored.plan.engine, openLoop: stored.phases.some((p) => p.phase === 'open') }
-    : {
-      loads: i.loads ?? (i.quick ? QUICK_DEFAULTS.loads : RUN_DEFAULTS.loads), engine: i.engine ?? RUN_DEFAULTS.engine,
-      openLoop: i.openLoop !== undefined,
-    });
+  checkHostsInput(
+    input,
+    stored
+      ? { loads: stored.plan.loads, engine: stored.plan.engine, openLoop: stored.phases.some((p) => p.phase === 'open') }
+      : {
+          loads: i.loads ?? (i.quick ? QUICK_DEFAULTS.loads : RUN_DEFAULTS.loads),
+          engine: i.engine ?? RUN_DEFAULTS.engine,
+          openLoop: i.openLoop !== undefined,
+        },
+  );
   return openRunHosts(input, o.signal);
 }
 
@@ -152,7 +166,10 @@ async function runPhases(ctx: RunContext): Promise<boolean> {
   for (const [i, phase] of info.phases.entries()) {
     if (o.signal?.aborted) return true;
     const p = preparePhase(phase, state, { warn, ...(o.trial ? { trial: o.trial } : {}) });
-    if (p.missing.length > 0) (info.incomplete ??= []).push(...p.missing.map((why) => ({ phase: phase.phase, why })));
+    if (p.missing.length > 0) {
+      info.incomplete ??= [];
+      info.incomplete.push(...p.missing.map((why) => ({ phase: phase.phase, why })));
+    }
     const total = p.sweeps.reduce((a, s) => a + s.steps.length, 0);
     emit({ type: 'phase', phase: phase.phase, kept: p.kept, total, notes: p.notes, missing: p.missing });
     // The closed sweep runs again on resume while it may still add rounds (it has not said why it stopped).
@@ -195,7 +212,8 @@ function sharpener(ctx: RunContext, later: readonly PhasePlan[]): NonNullable<En
       ctx.emit({ type: 'precision', outcome: next.outcome, stopped: next.stopped });
       return [];
     }
-    (info.addedRounds ??= []).push(next.round);
+    info.addedRounds ??= [];
+    info.addedRounds.push(next.round);
     ctx.save();
     const budgetLeftS = plan.budgetS! - ctx.spentS();
     ctx.emit({ type: 'added-round', round: next.round, asked: plan.precision!, priceS: next.priceS, budgetLeftS });
@@ -217,23 +235,28 @@ function judgeBudget(ctx: RunContext, before: number): void {
   const totalS = ctx.spentS() + reserveS;
   if (totalS <= budgetS) return;
   const added = info.addedRounds?.length ?? 0;
-  const took = (t: RunContext['took'][number]) => `${PHASE_NAMES[t.phase]} ${Math.round(t.s)} s`
-    + `${t.phase === 'closed' && added > 0 ? ` (${added} round(s) added)` : ''}`;
+  const took = (t: RunContext['took'][number]) =>
+    `${PHASE_NAMES[t.phase]} ${Math.round(t.s)} s` + `${t.phase === 'closed' && added > 0 ? ` (${added} round(s) added)` : ''}`;
   const parts = [
     ...(before > 0 ? [`earlier sessions ${Math.round(before)} s`] : []),
     ...ctx.took.map(took),
     ...(reserveS > 0 ? [`the report, priced at ${reserveS} s`] : []),
   ];
-  const why = added === 0
-    ? `validity first: the ${info.plan.rounds} planned rounds run whole, and with what follows them they need more than the budget`
-    : 'the clock priced what followed the last round added within the budget, and it took longer';
+  const why =
+    added === 0
+      ? `validity first: the ${info.plan.rounds} planned rounds run whole, and with what follows them they need more than the budget`
+      : 'the clock priced what followed the last round added within the budget, and it took longer';
   info.overBudget = { byS: Math.round((totalS - budgetS) * 10) / 10, why: `${why} (${parts.join(', ')}; budget ${budgetS} s)` };
 }
 
 const PHASE_NAMES: Record<PhaseName, string> = { closed: 'closed sweep', open: 'open loop', memory: 'memory phase' };
 
 /** A new run: the plan resolved and checked, its folder created, its servers split into runnable and skipped. */
-async function newRun(o: RunOptions, hosts: Hosts, catalog: readonly ServerModel[], available?: (m: ServerModel) => Promise<Availability>,
+async function newRun(
+  o: RunOptions,
+  hosts: Hosts,
+  catalog: readonly ServerModel[],
+  available?: (m: ServerModel) => Promise<Availability>,
 ): Promise<RunState> {
   const resolved = await resolvePlan(o.input, available, catalog);
   Object.assign(resolved.plan, recordUserServers((o.userModels ?? []).filter((m) => resolved.plan.servers.includes(m.name))));
@@ -258,8 +281,12 @@ async function newRun(o: RunOptions, hosts: Hosts, catalog: readonly ServerModel
 const RESUME_SKIP = 'on resume: ';
 
 /** An earlier run to complete: its plan and phases, what it holds, and which of its servers can still run here. */
-async function resumeRun(folder: string, catalog: readonly ServerModel[], anyModel: boolean,
-  available = (m: ServerModel) => m.available()): Promise<RunState> {
+async function resumeRun(
+  folder: string,
+  catalog: readonly ServerModel[],
+  anyModel: boolean,
+  available = (m: ServerModel) => m.available(),
+): Promise<RunState> {
   const stored = readRun(folder);
   const { info } = stored;
   // Who can run is decided anew on each resume.

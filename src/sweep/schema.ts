@@ -25,7 +25,10 @@ export const MEMORY_SCHEMA = 'eventbench.memory/2';
  * files), and without `hosts` (run/2: server and client on this one machine, over loopback).
  */
 export const OLD_SCHEMAS = {
-  run: 'eventbench.run/1', run2: 'eventbench.run/2', point: 'eventbench.point/1', openPoint: 'eventbench.open-point/1',
+  run: 'eventbench.run/1',
+  run2: 'eventbench.run/2',
+  point: 'eventbench.point/1',
+  openPoint: 'eventbench.open-point/1',
   memory: 'eventbench.memory/1',
 } as const;
 export const RUN_FILE = 'run.json';
@@ -157,24 +160,24 @@ export type PhaseName = 'closed' | 'open' | 'memory';
 export type PhasePlan =
   | { phase: 'closed' }
   | {
-    phase: 'open';
-    /** Offered rates as fractions of each server's closed-loop capacity in this run, ascending. */
-    rateFractions: number[];
-    /** Seconds of each open-loop point, at least (the plan's durationS when longer). */
-    minDurationS: number;
-  }
+      phase: 'open';
+      /** Offered rates as fractions of each server's closed-loop capacity in this run, ascending. */
+      rateFractions: number[];
+      /** Seconds of each open-loop point, at least (the plan's durationS when longer). */
+      minDurationS: number;
+    }
   | {
-    phase: 'memory';
-    /** Idle connections held, ascending; each level adds to the one before. */
-    levels: number[];
-    /** The memory budget a server stops at and is extrapolated to, bytes. */
-    budgetBytes: number;
-    /** The servers' idle timeout, s; how long a level may take to settle, and how far apart its looks are, ms. */
-    idleTimeoutS: number;
-    settleMaxMs: number;
-    settleLookMs: number;
-    quick: boolean;
-  };
+      phase: 'memory';
+      /** Idle connections held, ascending; each level adds to the one before. */
+      levels: number[];
+      /** The memory budget a server stops at and is extrapolated to, bytes. */
+      budgetBytes: number;
+      /** The servers' idle timeout, s; how long a level may take to settle, and how far apart its looks are, ms. */
+      idleTimeoutS: number;
+      settleMaxMs: number;
+      settleLookMs: number;
+      quick: boolean;
+    };
 
 export interface RunInfo {
   schema: typeof RUN_SCHEMA;

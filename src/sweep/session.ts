@@ -25,8 +25,11 @@ export interface TrialServer {
 /** What a trial needs of a model: its name, family, paper row, label, and how `serve` finds it. */
 export function trialServer(model: ServerModel): TrialServer {
   return {
-    name: model.name, family: model.family, ...(model.paperRow ? { paperRow: model.paperRow } : {}),
-    ...(model.label ? { label: model.label } : {}), ...(model.serveArgs ? { serveArgs: model.serveArgs } : {}),
+    name: model.name,
+    family: model.family,
+    ...(model.paperRow ? { paperRow: model.paperRow } : {}),
+    ...(model.label ? { label: model.label } : {}),
+    ...(model.serveArgs ? { serveArgs: model.serveArgs } : {}),
     ...(model.url ? { url: model.url } : {}),
   };
 }
@@ -51,13 +54,26 @@ export interface TrialSettings {
 /** How a server of a plan is started: `serve NAME --port 0 --backlog B --page-bytes P` and `extraFlags`. */
 export function serverSpec(server: TrialServer, plan: Plan, trial: TrialSettings = {}, extraFlags: string[] = []): ServerSpec {
   // A user's server: the flags that let `serve` find it (--servers-file FILE or --server SPEC).
-  const serveFlags = ['--port', '0', '--backlog', String(plan.backlog), '--page-bytes', String(plan.pageBytes), ...extraFlags,
-    ...(server.serveArgs ?? [])];
+  const serveFlags = [
+    '--port',
+    '0',
+    '--backlog',
+    String(plan.backlog),
+    '--page-bytes',
+    String(plan.pageBytes),
+    ...extraFlags,
+    ...(server.serveArgs ?? []),
+  ];
   const argv = trial.serverArgv?.(server, plan);
   const readyTimeoutMs = trial.readyTimeoutMs ?? 60_000;
   return {
-    name: server.name, family: server.family, serveFlags, ...(argv ? { argv } : {}), ...(server.url ? { url: server.url } : {}),
-    backlog: plan.backlog, readyTimeoutMs,
+    name: server.name,
+    family: server.family,
+    serveFlags,
+    ...(argv ? { argv } : {}),
+    ...(server.url ? { url: server.url } : {}),
+    backlog: plan.backlog,
+    readyTimeoutMs,
   };
 }
 

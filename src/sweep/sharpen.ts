@@ -37,7 +37,10 @@ const widest = (p: RatioPrecision) => p.halfWidth ?? -1;
  * one. A server with no ratio (no positive slope) is left out: more rounds of what gave no line give none.
  */
 export function chooseSharpened(
-  precision: readonly RatioPrecision[], asked: number, fits: (servers: readonly string[]) => boolean, most = ADDED_ROUND_SERVERS,
+  precision: readonly RatioPrecision[],
+  asked: number,
+  fits: (servers: readonly string[]) => boolean,
+  most = ADDED_ROUND_SERVERS,
 ): RatioPrecision[] {
   const chosen: RatioPrecision[] = [];
   const candidates = precision.filter((p) => p.halfWidth !== null && p.halfWidth > asked && p.rounds < MAX_ROUNDS);
@@ -62,9 +65,7 @@ export interface NextRoundInput {
   priceS: (sweeps: readonly Sweep[]) => number;
 }
 
-export type NextRound =
-  | { round: AddedRound; priceS: number }
-  | { stopped: string; outcome: PrecisionOutcome | null };
+export type NextRound = { round: AddedRound; priceS: number } | { stopped: string; outcome: PrecisionOutcome | null };
 
 /** The next round to add, or why none is: every server meets the precision, or the next round does not fit. */
 export function nextAddedRound(i: NextRoundInput): NextRound {
@@ -90,7 +91,10 @@ export function nextAddedRound(i: NextRoundInput): NextRound {
 
 /** Why no round is added: none misses the precision, or the cheapest round that would sharpen one does not fit. */
 function whyNoRound(
-  runnable: readonly RatioPrecision[], asked: number, i: NextRoundInput, sweepsOf: (s: readonly string[]) => Sweep[],
+  runnable: readonly RatioPrecision[],
+  asked: number,
+  i: NextRoundInput,
+  sweepsOf: (s: readonly string[]) => Sweep[],
   reference: string,
 ): string {
   const missing = runnable.filter((p) => p.halfWidth !== null && p.halfWidth > asked);
@@ -99,13 +103,18 @@ function whyNoRound(
   const open = missing.filter((p) => p.rounds < MAX_ROUNDS);
   if (open.length === 0) return `the servers that miss ${halfWidthText(asked)} have had ${MAX_ROUNDS} rounds`;
   const cheapest = open.map((p) => ({ p, s: i.priceS(sweepsOf([p.server])) })).sort((a, b) => a.s - b.s)[0]!;
-  return `the next round (${reference} and ${cheapest.p.server}, priced ${Math.round(cheapest.s)} s) does not fit in the `
-    + `${Math.max(0, Math.round(i.leftS))} s left of the budget`;
+  return (
+    `the next round (${reference} and ${cheapest.p.server}, priced ${Math.round(cheapest.s)} s) does not fit in the ` +
+    `${Math.max(0, Math.round(i.leftS))} s left of the budget`
+  );
 }
 
 /** Which servers reached the precision, which did not (and how far off), which have no ratio; and why no round more. */
 export function precisionOutcome(
-  precision: readonly RatioPrecision[], asked: number, reference: string, stopped: string,
+  precision: readonly RatioPrecision[],
+  asked: number,
+  reference: string,
+  stopped: string,
 ): PrecisionOutcome {
   return { asked, reference, ...precisionStanding(precision, asked), stopped };
 }

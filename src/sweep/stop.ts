@@ -43,8 +43,9 @@ export function stopPoint(point: Judged, plan: Plan, failuresInARow: number, at:
  * spent over a minute on such servers for nothing a fit could use.
  */
 export function retireTooSlow(point: Judged, at: string): { stop: string } {
-  const stop = `too slow at its lowest load (${at}) for a point of this length to hold two waves, so it is not measured at higher `
-    + 'loads nor in later rounds; longer points (--duration) would measure it';
+  const stop =
+    `too slow at its lowest load (${at}) for a point of this length to hold two waves, so it is not measured at higher ` +
+    'loads nor in later rounds; longer points (--duration) would measure it';
   point.stopped = stop;
   point.retired = true;
   return { stop };

@@ -2,13 +2,33 @@
 // open-loop.jsonl (one point per line, appended and fsynced the moment it is measured, so a `kill -9` loses at most
 // the point in progress) and memory.json (rewritten atomically after every server). One reader for all of it.
 import {
-  closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, truncateSync, writeSync,
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  truncateSync,
+  writeSync,
 } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ResultsError, UsageError } from '../core/errors.js';
 import {
-  MEMORY_FILE, MEMORY_SCHEMA, OLD_SCHEMAS, OPEN_POINTS_FILE, OPEN_POINT_SCHEMA, POINTS_FILE, POINT_SCHEMA, RUN_FILE, RUN_SCHEMA,
-  type MemoryRun, type OpenPoint, type Point, type RunInfo,
+  MEMORY_FILE,
+  MEMORY_SCHEMA,
+  OLD_SCHEMAS,
+  OPEN_POINTS_FILE,
+  OPEN_POINT_SCHEMA,
+  POINTS_FILE,
+  POINT_SCHEMA,
+  RUN_FILE,
+  RUN_SCHEMA,
+  type MemoryRun,
+  type OpenPoint,
+  type Point,
+  type RunInfo,
 } from './schema.js';
 
 /** `results/<date-time>/` under the working folder, e.g. results/2025-01-31T14-05-09. */
@@ -101,8 +121,10 @@ export function readRun(dir: string, options: ReadRunOptions = {}): StoredRun {
   const points = readLines(join(abs, POINTS_FILE), cut, notes, (raw, where) => upgradePoint(raw, where));
   const openPoints = readLines(join(abs, OPEN_POINTS_FILE), cut, notes, (raw, where) => upgradeOpenPoint(raw, where));
   if (openPoints.length > 0 && !info.phases.some((p) => p.phase === 'open')) {
-    notes.push(`${OPEN_POINTS_FILE} holds open-loop points, but run.json (${OLD_SCHEMAS.run}) did not record the open loop's plan: `
-      + '--resume completes the closed sweep only');
+    notes.push(
+      `${OPEN_POINTS_FILE} holds open-loop points, but run.json (${OLD_SCHEMAS.run}) did not record the open loop's plan: ` +
+        '--resume completes the closed sweep only',
+    );
   }
   const memory = existsSync(join(abs, MEMORY_FILE)) ? readMemory(abs) : undefined;
   return { dir: abs, info, points, notes, ...(openPoints.length ? { openPoints } : {}), ...(memory ? { memory } : {}) };
@@ -190,8 +212,11 @@ function readLines<T>(path: string, torn: 'cut' | 'skip', notes: string[], parse
           throw new ResultsError(`${path} line ${i + 1} is not valid JSON; only the last line may be incomplete. Remove or fix that line`);
         }
         if (torn === 'cut') truncateSync(path, offset);
-        notes.push(torn === 'cut' ? `cut off a torn last line of ${file} (a point in progress when the run was killed)`
-          : `The last line of ${file} is incomplete (a run still writing?); it was skipped.`);
+        notes.push(
+          torn === 'cut'
+            ? `cut off a torn last line of ${file} (a point in progress when the run was killed)`
+            : `The last line of ${file} is incomplete (a run still writing?); it was skipped.`,
+        );
         break;
       }
       out.push(parse(raw, `${path} line ${i + 1}`));
@@ -205,6 +230,7 @@ function checkSchema(where: string, got: unknown, expected: readonly string[]): 
   if (typeof got === 'string' && expected.includes(got)) return;
   const shown = typeof got === 'string' ? JSON.stringify(got) : 'no schema field';
   const reads = expected.map((e) => JSON.stringify(e)).join(' and ');
-  throw new ResultsError(`${where}: schema is ${shown}, this eventbench reads ${reads}; `
-    + 'start a new run, or use the eventbench version that wrote it');
+  throw new ResultsError(
+    `${where}: schema is ${shown}, this eventbench reads ${reads}; ` + 'start a new run, or use the eventbench version that wrote it',
+  );
 }

@@ -53,15 +53,19 @@ export interface FlagContext {
 const unthrottled = (c: FlagContext): string | undefined => {
   if (c.url === undefined) return undefined;
   const quota = c.plan.serverCpuShare > 0 ? `the ${c.plan.serverCpuShare}-core quota` : 'the server cores';
-  return `a server eventbench did not start (--url ${c.url}): nothing pinned it, held it to ${quota} or sampled its CPU and `
-    + "memory, so its slope is not comparable with the others'";
+  return (
+    `a server eventbench did not start (--url ${c.url}): nothing pinned it, held it to ${quota} or sampled its CPU and ` +
+    "memory, so its slope is not comparable with the others'"
+  );
 };
 
 const tooSlow = (c: FlagContext): string | undefined => {
   if (c.load === undefined || !c.tooSlow) return undefined;
-  return `only ${c.r.requestsCompleted - c.r.errors.total} responses in ${c.r.totalDurationS.toFixed(1)} s at l=${c.load}, `
-    + `fewer than ${MIN_WAVES} waves of ${c.load}: the point ended before the server had served its first clients twice, `
-    + 'so it measures no closed loop (a longer point, --duration, would)';
+  return (
+    `only ${c.r.requestsCompleted - c.r.errors.total} responses in ${c.r.totalDurationS.toFixed(1)} s at l=${c.load}, ` +
+    `fewer than ${MIN_WAVES} waves of ${c.load}: the point ended before the server had served its first clients twice, ` +
+    'so it measures no closed loop (a longer point, --duration, would)'
+  );
 };
 
 const clientBound = (c: FlagContext): string | undefined => {
@@ -79,9 +83,11 @@ const backlogBound = (c: FlagContext): string | undefined => {
   const q = c.metrics?.acceptQueue;
   const full = q !== undefined && q.backlog > 0 && q.peak >= q.backlog;
   if (!c.r.verdict.backlogBound && !full) return undefined;
-  return c.r.verdict.reasons.find((x) => x.startsWith('backlog-bound'))
-    ?? `backlog-bound: the accept queue on the server's port was seen full (${q!.peak} of a backlog of ${q!.backlog}), so SYNs were `
-      + `dropped; fix: raise the server's listen backlog (--backlog) and ${somaxconnFix(c.load ?? q!.backlog)}`;
+  return (
+    c.r.verdict.reasons.find((x) => x.startsWith('backlog-bound')) ??
+    `backlog-bound: the accept queue on the server's port was seen full (${q!.peak} of a backlog of ${q!.backlog}), so SYNs were ` +
+      `dropped; fix: raise the server's listen backlog (--backlog) and ${somaxconnFix(c.load ?? q!.backlog)}`
+  );
 };
 
 /** How the merge of several agents (src/load/merge.ts startSpread) begins its reason. */
@@ -100,21 +106,27 @@ const cpuShare = (c: FlagContext): string | undefined => {
   if (!c.throttled || target <= 0 || share === undefined) return undefined;
   if (share > (1 + CPU_SHARE_TOLERANCE) * target) {
     const period = c.plan.throttlePeriodMs ?? 100;
-    return `the server used ${share.toFixed(2)} of a core under a ${target}-core quota: the kernel did not enforce it `
-      + `(a ${period} ms period; see \`eventbench doctor\`)`;
+    return (
+      `the server used ${share.toFixed(2)} of a core under a ${target}-core quota: the kernel did not enforce it ` +
+      `(a ${period} ms period; see \`eventbench doctor\`)`
+    );
   }
   // A closed loop at a saturating load keeps the server busy: it should use its whole quota, in most periods. An
   // open loop below capacity need not.
   if (c.load === undefined || c.load < SATURATING_LOAD || c.r.verdict.clientBound) return undefined;
   if (share < (1 - CPU_SHARE_TOLERANCE) * target) {
-    return `the server used only ${share.toFixed(2)} of a core under a ${target}-core quota at l=${c.load}: it was not CPU-bound, `
-      + 'so this point measures something else (the machine, a lock, the client)';
+    return (
+      `the server used only ${share.toFixed(2)} of a core under a ${target}-core quota at l=${c.load}: it was not CPU-bound, ` +
+      'so this point measures something else (the machine, a lock, the client)'
+    );
   }
   if (periods && periods.total >= 20 && periods.throttled / periods.total < THROTTLED_FLOOR) {
-    const pct = (100 * periods.throttled / periods.total).toFixed(0);
-    return `the server ran out of its quota in only ${pct}% of its ${periods.total} periods at l=${c.load} `
-      + `(under ${THROTTLED_FLOOR * 100}%): it waited on something other than its CPU for part of the point `
-      + '(the machine, a lock, the client)';
+    const pct = ((100 * periods.throttled) / periods.total).toFixed(0);
+    return (
+      `the server ran out of its quota in only ${pct}% of its ${periods.total} periods at l=${c.load} ` +
+      `(under ${THROTTLED_FLOOR * 100}%): it waited on something other than its CPU for part of the point ` +
+      '(the machine, a lock, the client)'
+    );
   }
   return undefined;
 };
@@ -122,44 +134,65 @@ const cpuShare = (c: FlagContext): string | undefined => {
 /** Every flag, in the order a point's flags are listed. README.md's list of flags is this table's captions. */
 export const POINT_FLAGS = [
   {
-    kind: 'too-slow', label: 'too slow', rule: tooSlow,
-    caption: `fewer than ${MIN_WAVES} waves of l responses in the point (a thread or a process per connection at a quarter core: `
-      + '10 requests in 3 to 8 s at l=10): the point ended before the server had served its first clients twice, so it measures '
-      + 'no closed loop; --duration lengthens points',
+    kind: 'too-slow',
+    label: 'too slow',
+    rule: tooSlow,
+    caption:
+      `fewer than ${MIN_WAVES} waves of l responses in the point (a thread or a process per connection at a quarter core: ` +
+      '10 requests in 3 to 8 s at l=10): the point ended before the server had served its first clients twice, so it measures ' +
+      'no closed loop; --duration lengthens points',
   },
   {
-    kind: 'client-bound', label: 'client-bound', rule: clientBound,
-    caption: `the client, not the server, set the pace: in the closed loop l_m under ${MEASURED_LOAD_FLOOR * 100}% of l or the client `
-      + 'over 90% of its core; in the open loop the client\'s lag p99 past its bound (it started requests late)',
+    kind: 'client-bound',
+    label: 'client-bound',
+    rule: clientBound,
+    caption:
+      `the client, not the server, set the pace: in the closed loop l_m under ${MEASURED_LOAD_FLOOR * 100}% of l or the client ` +
+      "over 90% of its core; in the open loop the client's lag p99 past its bound (it started requests late)",
   },
   {
-    kind: 'not-steady', label: 'not steady', rule: (c: FlagContext) => c.steadyReason,
-    caption: 'the first and last thirds of the kept window differ by over 10% of the mean and by more than their own scatter '
-      + '(Welch\'s t): the server was still warming up or drifting',
+    kind: 'not-steady',
+    label: 'not steady',
+    rule: (c: FlagContext) => c.steadyReason,
+    caption:
+      'the first and last thirds of the kept window differ by over 10% of the mean and by more than their own scatter ' +
+      "(Welch's t): the server was still warming up or drifting",
   },
   {
-    kind: 'backlog-bound', label: 'backlog-bound', rule: backlogBound,
-    caption: 'connects waited for a resent SYN, or the server\'s own accept queue (sampled every 100 ms with ss on its port) was '
-      + 'seen at its backlog: the kernel dropped connections; raise --backlog and net.core.somaxconn. The host-wide '
-      + 'ListenOverflows counter, which any program moves, is reported but decides nothing',
+    kind: 'backlog-bound',
+    label: 'backlog-bound',
+    rule: backlogBound,
+    caption:
+      "connects waited for a resent SYN, or the server's own accept queue (sampled every 100 ms with ss on its port) was " +
+      'seen at its backlog: the kernel dropped connections; raise --backlog and net.core.somaxconn. The host-wide ' +
+      'ListenOverflows counter, which any program moves, is reported but decides nothing',
   },
   {
-    kind: 'cpu-share', label: 'off its CPU quota', rule: cpuShare,
-    caption: `the server's CPU share over the load was more than ${CPU_SHARE_TOLERANCE * 100}% above its quota (the kernel did not `
-      + `enforce it), or, in the closed loop at a load of ${SATURATING_LOAD} or more, more than ${CPU_SHARE_TOLERANCE * 100}% under it `
-      + `or out of quota in under ${THROTTLED_FLOOR * 100}% of the periods (it waited on something other than its CPU: such points `
-      + 'were 20 to 45% slower than the same server\'s other rounds)',
+    kind: 'cpu-share',
+    label: 'off its CPU quota',
+    rule: cpuShare,
+    caption:
+      `the server's CPU share over the load was more than ${CPU_SHARE_TOLERANCE * 100}% above its quota (the kernel did not ` +
+      `enforce it), or, in the closed loop at a load of ${SATURATING_LOAD} or more, more than ${CPU_SHARE_TOLERANCE * 100}% under it ` +
+      `or out of quota in under ${THROTTLED_FLOOR * 100}% of the periods (it waited on something other than its CPU: such points ` +
+      "were 20 to 45% slower than the same server's other rounds)",
   },
   {
-    kind: 'unthrottled', label: 'not started by eventbench', rule: unthrottled,
-    caption: 'a server eventbench did not start (`run --url`): nothing pinned it, held it to the quota or sampled it. Its points stay '
-      + 'in its own fit, but it is compared with no other server and kept out of the paper table',
+    kind: 'unthrottled',
+    label: 'not started by eventbench',
+    rule: unthrottled,
+    caption:
+      'a server eventbench did not start (`run --url`): nothing pinned it, held it to the quota or sampled it. Its points stay ' +
+      'in its own fit, but it is compared with no other server and kept out of the paper table',
   },
   {
-    kind: 'start-spread', label: 'start spread', rule: startSpread,
-    caption: `a point split over client hosts (run --client-hosts) whose agents' first requests may have started further apart, `
-      + `clock bounds included, than ${START_SPREAD_SHARE * 100}% of its kept window: its agents did not load the server together; `
-      + 'the reason names the host furthest from the scheduled instant',
+    kind: 'start-spread',
+    label: 'start spread',
+    rule: startSpread,
+    caption:
+      `a point split over client hosts (run --client-hosts) whose agents' first requests may have started further apart, ` +
+      `clock bounds included, than ${START_SPREAD_SHARE * 100}% of its kept window: its agents did not load the server together; ` +
+      'the reason names the host furthest from the scheduled instant',
   },
 ] as const;
 
@@ -179,13 +212,23 @@ export interface PointFlag {
 
 /** The flags of one measured result: every rule of the table that applies. */
 export function resultFlags(
-  r: LoadResult, metrics: ServerMetrics | undefined, load: number | undefined, plan: Plan, throttled: boolean, url?: string,
+  r: LoadResult,
+  metrics: ServerMetrics | undefined,
+  load: number | undefined,
+  plan: Plan,
+  throttled: boolean,
+  url?: string,
 ): PointFlag[] {
   const steadyReason = r.steadiness && !r.steadiness.steady ? notSteadyReason(r.steadiness) : undefined;
   const slow = load !== undefined && r.requestsCompleted - r.errors.total < MIN_WAVES * load && r.errors.total < r.requestsCompleted;
   const c: FlagContext = {
-    r, plan, throttled, tooSlow: slow,
-    ...(metrics ? { metrics } : {}), ...(load !== undefined ? { load } : {}), ...(steadyReason ? { steadyReason } : {}),
+    r,
+    plan,
+    throttled,
+    tooSlow: slow,
+    ...(metrics ? { metrics } : {}),
+    ...(load !== undefined ? { load } : {}),
+    ...(steadyReason ? { steadyReason } : {}),
     ...(url !== undefined ? { url } : {}),
   };
   const flags: PointFlag[] = [];

@@ -67,7 +67,14 @@ export const SLOW_AFTER_S = 3;
 export const SLOW_REQUESTS = 300;
 
 /** Drives `url` at `concurrency` in windows until steady or out of bounds. Errors count as requests, never throw. */
-export async function warmUntilSteady(url: string, concurrency: number, policy: WarmupPolicy, timeoutS: number, signal?: AbortSignal, jit = true): Promise<Warmup> {
+export async function warmUntilSteady(
+  url: string,
+  concurrency: number,
+  policy: WarmupPolicy,
+  timeoutS: number,
+  signal?: AbortSignal,
+  jit = true,
+): Promise<Warmup> {
   const minRequests = jit ? policy.minRequests : 0;
   const t0 = performance.now();
   const windowsRps: number[] = [];
@@ -82,7 +89,15 @@ export async function warmUntilSteady(url: string, concurrency: number, policy: 
     // when the point starts.
     const cap = setTimeout(relay, Math.max(0, policy.maxS - elapsedS()) * 1000);
     try {
-      const r = await runLoad({ url, concurrency, durationS: policy.windowS, requests: Math.max(concurrency, policy.maxRequests - requests), timeoutS, trim: 0, signal: stop.signal });
+      const r = await runLoad({
+        url,
+        concurrency,
+        durationS: policy.windowS,
+        requests: Math.max(concurrency, policy.maxRequests - requests),
+        timeoutS,
+        trim: 0,
+        signal: stop.signal,
+      });
       requests += r.requestsCompleted;
       if (r.stoppedEarly) break;
       windowsRps.push(r.throughputRps);

@@ -41,7 +41,9 @@ export function conformance(name: string, options: ConformanceOptions = {}): voi
       served = await serveForCheck(name, ['--idle-timeout', String(CHECK_IDLE_TIMEOUT_S), ...extra]);
       context = modelContext(model, served, { connections });
     });
-    after(() => { if (served) killTree(served.pid, 'SIGKILL', process.pid); });
+    after(() => {
+      if (served) killTree(served.pid, 'SIGKILL', process.pid);
+    });
 
     test('prints exactly one listening line on stdout', () => {
       assert.equal(served!.child.stdout(), `listening on ${served!.url}\n`);

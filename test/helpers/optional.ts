@@ -30,7 +30,10 @@ export function needs(component: string, why: string | undefined): false | strin
 }
 
 /** `needs` for a server model: its availability, checked once. */
-export async function needsModel(model: { name: string; available(): Promise<{ ok: true } | { ok: false; reason: string }> }): Promise<false | string> {
+export async function needsModel(model: {
+  name: string;
+  available(): Promise<{ ok: true } | { ok: false; reason: string }>;
+}): Promise<false | string> {
   const a = await model.available();
   return needs(model.name, a.ok ? undefined : a.reason);
 }

@@ -22,7 +22,9 @@ function info(s: ProcStat): ProcessInfo | undefined {
 }
 
 export function allProcesses(): ProcessInfo[] {
-  return allProcStats().map(info).filter((p): p is ProcessInfo => !!p);
+  return allProcStats()
+    .map(info)
+    .filter((p): p is ProcessInfo => !!p);
 }
 
 /** Live children of `parent` (this process by default) whose command line contains `needle`. */

@@ -27,11 +27,28 @@ export function runInfo(servers: string[], loads: number[], extra: Partial<RunIn
     startedAt: '2025-01-02T03:04:05.000Z',
     finishedAt: '2025-01-02T03:34:05.000Z',
     plan: {
-      servers, loads, rounds: 1, requests: 20000, trim: 1000, pageBytes: 305, backlog: 4096, engine: 'eventbench',
-      serverCpus: '0', clientCpus: '1', serverCpuShare: 0.25, latencyCapMs: 2000, errorShareCap: 0.05,
+      servers,
+      loads,
+      rounds: 1,
+      requests: 20000,
+      trim: 1000,
+      pageBytes: 305,
+      backlog: 4096,
+      engine: 'eventbench',
+      serverCpus: '0',
+      clientCpus: '1',
+      serverCpuShare: 0.25,
+      latencyCapMs: 2000,
+      errorShareCap: 0.05,
     },
     phases: [{ phase: 'closed' }],
-    host: { somaxconn: 4096, tcpMaxSynBacklog: 4096, ipLocalPortRange: '1024 65535', throttle: { mechanism: 'cgroup-v1', share: 0.25 }, pinned: true },
+    host: {
+      somaxconn: 4096,
+      tcpMaxSynBacklog: 4096,
+      ipLocalPortRange: '1024 65535',
+      throttle: { mechanism: 'cgroup-v1', share: 0.25 },
+      pinned: true,
+    },
     environment: ENVIRONMENT,
     skipped: [],
     warnings: [],
@@ -72,7 +89,15 @@ function buckets(meanMs: number, requests: number): LoadResult['latencyBuckets']
 
 /** A Point as the runner stores it, with a LoadResult consistent with the given mean latency (Little's law). */
 export function point(s: PointSpec): Point {
-  const base = { schema: POINT_SCHEMA, server: s.server, family: s.family, ...(s.paperRow ? { paperRow: s.paperRow } : {}), load: s.load, round: s.round ?? 1, startedAt: '2025-01-02T03:05:00.000Z' } as const;
+  const base = {
+    schema: POINT_SCHEMA,
+    server: s.server,
+    family: s.family,
+    ...(s.paperRow ? { paperRow: s.paperRow } : {}),
+    load: s.load,
+    round: s.round ?? 1,
+    startedAt: '2025-01-02T03:05:00.000Z',
+  } as const;
   if (s.failed) return { ...base, status: 'failed', reason: s.failed, ...(s.stopped ? { stopped: s.stopped } : {}) };
   if (s.servedNothing) return { ...base, status: 'ok', result: nothingServed(s), ...(s.stopped ? { stopped: s.stopped } : {}) };
   const measuredLoad = s.measuredLoad ?? s.load * 0.99;
@@ -81,12 +106,32 @@ export function point(s: PointSpec): Point {
   const errors = s.errors ?? 0;
   const jain = s.jainIndex ?? 0.999;
   const result: LoadResult = {
-    schema: LOAD_SCHEMA, engine: 'eventbench', url: 'http://127.0.0.1:40000/', mode: 'close', concurrency: s.load, workers: 1,
-    requestsStarted: 20000, requestsCompleted: 20000, requests, trim: 1000,
-    durationS: requests / throughputRps, totalDurationS: 20000 / throughputRps, throughputRps, measuredLoad,
-    latencyMs: { ...phase(s.meanLatencyMs), percentiles: { '50': s.meanLatencyMs * 0.95, '90': s.meanLatencyMs * 1.3, '99': s.meanLatencyMs * 1.8, '100': s.meanLatencyMs * 4 } },
-    phasesMs: { connect: phase(0.05), processing: phase(s.meanLatencyMs - 0.05), waiting: phase(s.meanLatencyMs * 0.9), total: phase(s.meanLatencyMs) },
-    bytesReceived: requests * 386, documentBytes: 305,
+    schema: LOAD_SCHEMA,
+    engine: 'eventbench',
+    url: 'http://127.0.0.1:40000/',
+    mode: 'close',
+    concurrency: s.load,
+    workers: 1,
+    requestsStarted: 20000,
+    requestsCompleted: 20000,
+    requests,
+    trim: 1000,
+    durationS: requests / throughputRps,
+    totalDurationS: 20000 / throughputRps,
+    throughputRps,
+    measuredLoad,
+    latencyMs: {
+      ...phase(s.meanLatencyMs),
+      percentiles: { '50': s.meanLatencyMs * 0.95, '90': s.meanLatencyMs * 1.3, '99': s.meanLatencyMs * 1.8, '100': s.meanLatencyMs * 4 },
+    },
+    phasesMs: {
+      connect: phase(0.05),
+      processing: phase(s.meanLatencyMs - 0.05),
+      waiting: phase(s.meanLatencyMs * 0.9),
+      total: phase(s.meanLatencyMs),
+    },
+    bytesReceived: requests * 386,
+    documentBytes: 305,
     errors: { connect: errors, reset: 0, timeout: 0, status: 0, length: 0, other: 0, total: errors },
     statusCounts: { '200': 20000 - errors },
     clientCpu: { userS: 1, systemS: 1, share: 0.4 },
@@ -97,14 +142,25 @@ export function point(s: PointSpec): Point {
     environment: ENVIRONMENT,
   };
   return {
-    ...base, status: 'ok', result,
+    ...base,
+    status: 'ok',
+    result,
     ...(s.stopped ? { stopped: s.stopped } : {}),
-    ...(s.peakRssBytes !== undefined ? {
-      metrics: {
-        cpuS: 5, cpuShare: 0.25, peakRssBytes: s.peakRssBytes, idleRssBytes: s.peakRssBytes / 2, peakProcesses: 1, peakThreads: 1,
-        listenOverflows: s.listenOverflows ?? 0, listenDrops: 0, backlog: { requested: 4096, effective: 4096 },
-      },
-    } : {}),
+    ...(s.peakRssBytes !== undefined
+      ? {
+          metrics: {
+            cpuS: 5,
+            cpuShare: 0.25,
+            peakRssBytes: s.peakRssBytes,
+            idleRssBytes: s.peakRssBytes / 2,
+            peakProcesses: 1,
+            peakThreads: 1,
+            listenOverflows: s.listenOverflows ?? 0,
+            listenDrops: 0,
+            backlog: { requested: 4096, effective: 4096 },
+          },
+        }
+      : {}),
   };
 }
 
@@ -112,15 +168,30 @@ export function point(s: PointSpec): Point {
 function nothingServed(s: PointSpec): LoadResult {
   const none = { min: NaN, mean: NaN, sd: NaN, median: NaN, max: NaN };
   return {
-    schema: LOAD_SCHEMA, engine: 'eventbench', url: 'http://127.0.0.1:40000/', mode: 'close', concurrency: s.load, workers: 1,
-    requestsStarted: s.load, requestsCompleted: s.load, requests: 0, trim: 0, durationS: 0, totalDurationS: 10, throughputRps: 0,
+    schema: LOAD_SCHEMA,
+    engine: 'eventbench',
+    url: 'http://127.0.0.1:40000/',
+    mode: 'close',
+    concurrency: s.load,
+    workers: 1,
+    requestsStarted: s.load,
+    requestsCompleted: s.load,
+    requests: 0,
+    trim: 0,
+    durationS: 0,
+    totalDurationS: 10,
+    throughputRps: 0,
     measuredLoad: 0,
-    latencyMs: { ...none, percentiles: {} }, phasesMs: { connect: none, processing: none, waiting: none, total: none },
-    bytesReceived: 0, documentBytes: null,
+    latencyMs: { ...none, percentiles: {} },
+    phasesMs: { connect: none, processing: none, waiting: none, total: none },
+    bytesReceived: 0,
+    documentBytes: null,
     errors: { connect: 0, reset: 0, timeout: s.load, status: 0, length: 0, other: 0, total: s.load },
-    statusCounts: {}, clientCpu: { userS: 0.1, systemS: 0.1, share: 0.02 },
+    statusCounts: {},
+    clientCpu: { userS: 0.1, systemS: 0.1, share: 0.02 },
     verdict: { clientBound: false, reasons: ['no request was served: see the errors'] },
-    startedAt: '2025-01-02T03:05:00.000Z', environment: ENVIRONMENT,
+    startedAt: '2025-01-02T03:05:00.000Z',
+    environment: ENVIRONMENT,
   };
 }
 
@@ -135,19 +206,80 @@ export async function writeRun(run: RunInfo, points: Point[], tail = ''): Promis
 export const LOADS = [100, 200, 400, 600, 800, 1000];
 
 interface ServerLine {
-  server: string; family: Family; paperRow?: string;
-  slopeMs: number; interceptMs: number; bytesPerConnection: number; idleRssBytes: number;
+  server: string;
+  family: Family;
+  paperRow?: string;
+  slopeMs: number;
+  interceptMs: number;
+  bytesPerConnection: number;
+  idleRssBytes: number;
 }
 
 const LINES: ServerLine[] = [
-  { server: 'native-st', family: 'native', paperRow: 'ST', slopeMs: 0.031, interceptMs: 0.4, bytesPerConnection: 12 * 1024, idleRssBytes: 2e6 },
-  { server: 'lighttpd', family: 'production', paperRow: 'lighttpd', slopeMs: 0.042, interceptMs: 0.5, bytesPerConnection: 3 * 1024, idleRssBytes: 4e6 },
-  { server: 'nginx', family: 'production', paperRow: 'thttpd', slopeMs: 0.038, interceptMs: 0.45, bytesPerConnection: 1.5 * 1024, idleRssBytes: 5e6 },
-  { server: 'async', family: 'typescript', paperRow: 'CPC', slopeMs: 0.085, interceptMs: 0.9, bytesPerConnection: 6 * 1024, idleRssBytes: 45e6 },
+  {
+    server: 'native-st',
+    family: 'native',
+    paperRow: 'ST',
+    slopeMs: 0.031,
+    interceptMs: 0.4,
+    bytesPerConnection: 12 * 1024,
+    idleRssBytes: 2e6,
+  },
+  {
+    server: 'lighttpd',
+    family: 'production',
+    paperRow: 'lighttpd',
+    slopeMs: 0.042,
+    interceptMs: 0.5,
+    bytesPerConnection: 3 * 1024,
+    idleRssBytes: 4e6,
+  },
+  {
+    server: 'nginx',
+    family: 'production',
+    paperRow: 'thttpd',
+    slopeMs: 0.038,
+    interceptMs: 0.45,
+    bytesPerConnection: 1.5 * 1024,
+    idleRssBytes: 5e6,
+  },
+  {
+    server: 'async',
+    family: 'typescript',
+    paperRow: 'CPC',
+    slopeMs: 0.085,
+    interceptMs: 0.9,
+    bytesPerConnection: 6 * 1024,
+    idleRssBytes: 45e6,
+  },
   { server: 'events', family: 'typescript', slopeMs: 0.07, interceptMs: 0.8, bytesPerConnection: 4 * 1024, idleRssBytes: 44e6 },
-  { server: 'threads', family: 'typescript', paperRow: 'NPTL', slopeMs: 0.16, interceptMs: 1.5, bytesPerConnection: 900 * 1024, idleRssBytes: 50e6 },
-  { server: 'apache-prefork', family: 'production', paperRow: 'Apache', slopeMs: 0.12, interceptMs: 1.1, bytesPerConnection: 600 * 1024, idleRssBytes: 20e6 },
-  { server: 'processes', family: 'typescript', paperRow: 'fork', slopeMs: 0.4, interceptMs: 3, bytesPerConnection: 30 * 1024 ** 2, idleRssBytes: 45e6 },
+  {
+    server: 'threads',
+    family: 'typescript',
+    paperRow: 'NPTL',
+    slopeMs: 0.16,
+    interceptMs: 1.5,
+    bytesPerConnection: 900 * 1024,
+    idleRssBytes: 50e6,
+  },
+  {
+    server: 'apache-prefork',
+    family: 'production',
+    paperRow: 'Apache',
+    slopeMs: 0.12,
+    interceptMs: 1.1,
+    bytesPerConnection: 600 * 1024,
+    idleRssBytes: 20e6,
+  },
+  {
+    server: 'processes',
+    family: 'typescript',
+    paperRow: 'fork',
+    slopeMs: 0.4,
+    interceptMs: 3,
+    bytesPerConnection: 30 * 1024 ** 2,
+    idleRssBytes: 45e6,
+  },
 ];
 
 /**
@@ -161,23 +293,44 @@ export function realisticRun(): { run: RunInfo; points: Point[]; tail: string; l
     for (const [j, load] of LOADS.entries()) {
       const wiggle = 1 + 0.01 * Math.sin(1.7 * i + 2.3 * j);
       const spec: PointSpec = {
-        server: s.server, family: s.family, ...(s.paperRow ? { paperRow: s.paperRow } : {}), load,
-        meanLatencyMs: (s.interceptMs + s.slopeMs * load) * wiggle, peakRssBytes: s.idleRssBytes + s.bytesPerConnection * load,
+        server: s.server,
+        family: s.family,
+        ...(s.paperRow ? { paperRow: s.paperRow } : {}),
+        load,
+        meanLatencyMs: (s.interceptMs + s.slopeMs * load) * wiggle,
+        peakRssBytes: s.idleRssBytes + s.bytesPerConnection * load,
       };
-      if (s.server === 'threads' && load === 1000) { spec.measuredLoad = 700; spec.meanLatencyMs *= 0.7; }
+      if (s.server === 'threads' && load === 1000) {
+        spec.measuredLoad = 700;
+        spec.meanLatencyMs *= 0.7;
+      }
       if (s.server === 'apache-prefork' && load > 600) continue;
-      if (s.server === 'apache-prefork' && load === 600) { spec.listenOverflows = 1234; spec.errors = 40; spec.stopped = 'mean latency 2110 ms is above the cap of 2000 ms'; }
+      if (s.server === 'apache-prefork' && load === 600) {
+        spec.listenOverflows = 1234;
+        spec.errors = 40;
+        spec.stopped = 'mean latency 2110 ms is above the cap of 2000 ms';
+      }
       if (s.server === 'processes' && load > 800) continue;
-      if (s.server === 'processes' && load === 800) { spec.failed = 'the server died (exit code 137)'; spec.stopped = 'the server failed'; }
+      if (s.server === 'processes' && load === 800) {
+        spec.failed = 'the server died (exit code 137)';
+        spec.stopped = 'the server failed';
+      }
       points.push(point(spec));
       if (s.server === 'events') points.push(point({ ...spec, round: 2, meanLatencyMs: spec.meanLatencyMs * 1.02 }));
     }
   }
-  const run = runInfo(LINES.map((s) => s.server), LOADS, {
-    finishedAt: undefined,
-    warnings: ['somaxconn is 4096: loads above it would overflow the accept queue', 'apache-prefork: ListenBacklog capped at 511 by the configuration'],
-    skipped: [{ server: 'native-pth', reason: 'libpth-dev is not installed (apt-get install libpth-dev)' }],
-  });
+  const run = runInfo(
+    LINES.map((s) => s.server),
+    LOADS,
+    {
+      finishedAt: undefined,
+      warnings: [
+        'somaxconn is 4096: loads above it would overflow the accept queue',
+        'apache-prefork: ListenBacklog capped at 511 by the configuration',
+      ],
+      skipped: [{ server: 'native-pth', reason: 'libpth-dev is not installed (apt-get install libpth-dev)' }],
+    },
+  );
   delete run.finishedAt;
   const tail = JSON.stringify(point({ server: 'processes', family: 'typescript', load: 1000, meanLatencyMs: 400 })).slice(0, 120);
   return { run, points, tail, lines: LINES };
@@ -190,9 +343,17 @@ export function realisticRun(): { run: RunInfo; points: Point[]; tail: string; l
 export async function writeMemoryRun(dir: string): Promise<MemoryRun> {
   const levels = [0, 250, 500, 1000];
   const line = (server: string, family: Family, base: number, perConnection: number, measure: 'pss' | 'rss'): MemoryServer => ({
-    server, family, status: 'ok', measurable: true,
+    server,
+    family,
+    status: 'ok',
+    measurable: true,
     levels: levels.map((connections) => ({
-      connections, acceptedConnections: connections, memoryBytes: base + perConnection * connections, measure, processes: 1, threads: 7,
+      connections,
+      acceptedConnections: connections,
+      memoryBytes: base + perConnection * connections,
+      measure,
+      processes: 1,
+      threads: 7,
       settled: true,
     })),
     fit: { bytesPerConnection: perConnection, interceptBytes: base, r: 1, n: levels.length },
@@ -201,12 +362,26 @@ export async function writeMemoryRun(dir: string): Promise<MemoryRun> {
   const flat = { ...line('native-epoll', 'native', 2e6, 1, 'rss'), measurable: false, why: 'r 0.31 < 0.9' };
   delete flat.connectionsInBudget;
   const run: MemoryRun = {
-    schema: MEMORY_SCHEMA, startedAt: '2025-01-02T03:40:00.000Z', finishedAt: '2025-01-02T03:41:00.000Z', environment: ENVIRONMENT,
-    levels, budgetBytes: 2 ** 30, idleTimeoutS: 3600, quick: true,
+    schema: MEMORY_SCHEMA,
+    startedAt: '2025-01-02T03:40:00.000Z',
+    finishedAt: '2025-01-02T03:41:00.000Z',
+    environment: ENVIRONMENT,
+    levels,
+    budgetBytes: 2 ** 30,
+    idleTimeoutS: 3600,
+    quick: true,
     servers: [
-      line('events', 'typescript', 45e6, 1200, 'rss'), line('threads', 'typescript', 50e6, 260 * 1024, 'rss'), flat,
-      { server: 'apache-prefork', family: 'production', status: 'failed', reason: 'apache2 is not installed', levels: [],
-        measurable: false },
+      line('events', 'typescript', 45e6, 1200, 'rss'),
+      line('threads', 'typescript', 50e6, 260 * 1024, 'rss'),
+      flat,
+      {
+        server: 'apache-prefork',
+        family: 'production',
+        status: 'failed',
+        reason: 'apache2 is not installed',
+        levels: [],
+        measurable: false,
+      },
     ],
   };
   await writeFile(path.join(dir, MEMORY_FILE), JSON.stringify(run, null, 2));
@@ -220,13 +395,25 @@ export async function writeMemoryRun(dir: string): Promise<MemoryRun> {
  */
 export function roundsRun(specs: { server: string; slopeMs: number; factors: number[]; flagAt?: { load: number; round: number } }[]) {
   const loads = [10, 100, 250, 500, 1000];
-  const points = specs.flatMap((s) => s.factors.flatMap((f, r) => loads.map((load, i) => point({
-    server: s.server, family: 'typescript', load, round: r + 1,
-    meanLatencyMs: (1 + s.slopeMs * load) * f * (1 + 0.01 * Math.sin(3.1 * i + 1.7 * r + s.slopeMs * 50)),
-    // A flagged point (client-bound: half the offered load was in flight) stays out of every fit.
-    ...(s.flagAt?.load === load && s.flagAt.round === r + 1 ? { measuredLoad: load / 2 } : {}),
-  }))));
-  const info = runInfo(specs.map((s) => s.server), loads);
+  const points = specs.flatMap((s) =>
+    s.factors.flatMap((f, r) =>
+      loads.map((load, i) =>
+        point({
+          server: s.server,
+          family: 'typescript',
+          load,
+          round: r + 1,
+          meanLatencyMs: (1 + s.slopeMs * load) * f * (1 + 0.01 * Math.sin(3.1 * i + 1.7 * r + s.slopeMs * 50)),
+          // A flagged point (client-bound: half the offered load was in flight) stays out of every fit.
+          ...(s.flagAt?.load === load && s.flagAt.round === r + 1 ? { measuredLoad: load / 2 } : {}),
+        }),
+      ),
+    ),
+  );
+  const info = runInfo(
+    specs.map((s) => s.server),
+    loads,
+  );
   info.plan.rounds = Math.max(...specs.map((s) => s.factors.length));
   return { info, points, stored: { dir: '/nowhere', info, points, notes: [] } };
 }

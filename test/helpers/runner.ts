@@ -34,21 +34,34 @@ export const testCatalog: ServerModel[] = Object.keys(FLAGS).map((name) => ({
   connection: 'event',
   slow: false,
   summary: `test server ${name}`,
-  available: async () => ((process.env.EVENTBENCH_TEST_GONE ?? '').split(',').includes(name)
-    ? { ok: false, reason: `${name} is gone`, hint: 'unset EVENTBENCH_TEST_GONE' } : { ok: true }),
-  start: async () => { throw new Error('the runner starts servers through their command line'); },
+  available: async () =>
+    (process.env.EVENTBENCH_TEST_GONE ?? '').split(',').includes(name)
+      ? { ok: false, reason: `${name} is gone`, hint: 'unset EVENTBENCH_TEST_GONE' }
+      : { ok: true },
+  start: async () => {
+    throw new Error('the runner starts servers through their command line');
+  },
 }));
 
 export const testTrial: TrialSettings = {
-  serverArgv: (server: TrialServer, plan: Plan) => [process.execPath, SERVE_SCRIPT, ...(FLAGS[server.name] ?? []),
-    '--backlog', String(plan.backlog), '--page-bytes', String(plan.pageBytes)],
+  serverArgv: (server: TrialServer, plan: Plan) => [
+    process.execPath,
+    SERVE_SCRIPT,
+    ...(FLAGS[server.name] ?? []),
+    '--backlog',
+    String(plan.backlog),
+    '--page-bytes',
+    String(plan.pageBytes),
+  ],
   warmupRequests: 10,
 };
 
 /** Live pids whose command line mentions `needle` (to prove no test server outlived its run). */
 export async function processesRunning(needle: string): Promise<number[]> {
   const { allProcesses } = await import('./processes.js');
-  return allProcesses().filter((p) => p.state !== 'Z' && p.cmdline.includes(needle)).map((p) => p.pid);
+  return allProcesses()
+    .filter((p) => p.state !== 'Z' && p.cmdline.includes(needle))
+    .map((p) => p.pid);
 }
 
 /** `run` in a quick closed sweep of two TypeScript servers (every machine has them) at two small loads, no memory phase. */

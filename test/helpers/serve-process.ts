@@ -11,13 +11,19 @@ import { buildResponses } from '../../src/servers/page.js';
 import { answer } from '../../src/servers/request.js';
 
 const args = process.argv.slice(2);
-const flag = (name: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
+const flag = (name: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
 const crashAfter = Number(flag('--crash-after') ?? Infinity);
 const stall = args.includes('--stall');
 const responses = buildResponses(Number(flag('--page-bytes') ?? 305));
 let served = 0;
 const workMs = Number(flag('--work-ms') ?? 0);
-const spin = (ms: number) => { const end = performance.now() + ms; while (performance.now() < end); };
+const spin = (ms: number) => {
+  const end = performance.now() + ms;
+  while (performance.now() < end);
+};
 const blockMs = Number(flag('--block-ms') ?? 0);
 if (blockMs > 0) setInterval(() => spin(blockMs), Number(flag('--block-every-ms') ?? 1000));
 
@@ -26,10 +32,15 @@ if (blockMs > 0) setInterval(() => spin(blockMs), Number(flag('--block-every-ms'
 const ORPHAN_WATCH = 'const p = process.ppid; setInterval(() => { if (process.ppid !== p) process.exit(0); }, 200);';
 const child = args.includes('--child') ? spawn(process.execPath, ['-e', ORPHAN_WATCH], { stdio: 'ignore' }) : undefined;
 const parent = process.ppid;
-setInterval(() => { if (process.ppid !== parent) stop(); }, 200).unref();
+setInterval(() => {
+  if (process.ppid !== parent) stop();
+}, 200).unref();
 
 const server = net.createServer((socket) => {
-  if (stall) { socket.on('error', () => {}); return; }
+  if (stall) {
+    socket.on('error', () => {});
+    return;
+  }
   if (++served >= crashAfter) process.exit(3);
   let head = Buffer.alloc(0);
   socket.on('data', (d) => {
@@ -45,6 +56,10 @@ server.listen({ host: '127.0.0.1', port: Number(flag('--port') ?? 0), backlog: N
   const { port } = server.address() as net.AddressInfo;
   process.stdout.write(`listening on http://127.0.0.1:${port}/\n`);
 });
-const stop = () => { child?.kill('SIGTERM'); server.close(); process.exit(0); };
+const stop = () => {
+  child?.kill('SIGTERM');
+  server.close();
+  process.exit(0);
+};
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

@@ -39,18 +39,28 @@ export async function tinyServer(b: Behaviour): Promise<TinyServer> {
       const send = (bytes: Buffer) => socket.end(bytes);
       switch (b.kind) {
         case 'ok': {
-          const delay = b.slowFirst !== undefined && n <= b.slowFirst ? b.slowMs ?? 0 : b.delayMs ?? 0;
+          const delay = b.slowFirst !== undefined && n <= b.slowFirst ? (b.slowMs ?? 0) : (b.delayMs ?? 0);
           if (delay > 0) setTimeout(() => send(response), delay);
           else send(response);
           break;
         }
-        case 'reset': socket.resetAndDestroy(); break;
-        case 'stall': break;
-        case 'status': send(Buffer.from(`HTTP/1.0 ${b.status} Oops\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`, 'latin1')); break;
-        case 'length-change': send(n % b.every === 0 ? shortPage : response); break;
+        case 'reset':
+          socket.resetAndDestroy();
+          break;
+        case 'stall':
+          break;
+        case 'status':
+          send(Buffer.from(`HTTP/1.0 ${b.status} Oops\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`, 'latin1'));
+          break;
+        case 'length-change':
+          send(n % b.every === 0 ? shortPage : response);
+          break;
         case 'die-after':
           send(response);
-          if (n === b.requests) { server.close(); for (const s of sockets) s.destroy(); }
+          if (n === b.requests) {
+            server.close();
+            for (const s of sockets) s.destroy();
+          }
           break;
       }
     });
@@ -61,11 +71,12 @@ export async function tinyServer(b: Behaviour): Promise<TinyServer> {
     url: `http://127.0.0.1:${port}/`,
     port,
     connections: () => accepted,
-    close: () => new Promise((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-      if (!server.listening) resolve();
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+        if (!server.listening) resolve();
+      }),
   };
 }
 

@@ -25,7 +25,9 @@ end, which is checked too. Checks: ${CHECKS.map((c) => c.id).join(', ')}.
 Options:
 ${USER_SERVER_HELP}
   --short                 only the short form \`run\` gives your servers before measuring them:
-                          ${CHECKS.filter((c) => c.short).map((c) => c.id).join(', ')}
+                          ${CHECKS.filter((c) => c.short)
+                            .map((c) => c.id)
+                            .join(', ')}
   --json                  the card as JSON on stdout (schema eventbench.check/1)
   --page-bytes N          the page the server is started with, ${MIN_PAGE_BYTES} to ${MAX_PAGE_BYTES} (default ${DEFAULT_PAGE_BYTES})
                           e.g. --page-bytes 100000
@@ -69,8 +71,12 @@ export const check: Command = {
   help: HELP,
   async run(argv) {
     const { values, positionals } = parseCommandArgs('check', argv, {
-      ...USER_SERVER_OPTIONS, short: { type: 'boolean' }, json: { type: 'boolean' }, 'page-bytes': { type: 'string' },
-      'idle-bound': { type: 'string' }, connections: { type: 'string' },
+      ...USER_SERVER_OPTIONS,
+      short: { type: 'boolean' },
+      json: { type: 'boolean' },
+      'page-bytes': { type: 'string' },
+      'idle-bound': { type: 'string' },
+      connections: { type: 'string' },
     });
     const [target, ...extra] = positionals;
     if (target === undefined || extra.length > 0) {

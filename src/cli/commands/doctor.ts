@@ -30,7 +30,9 @@ export const doctor: Command = {
   help: HELP,
   async run(argv) {
     const { values } = parseCommandArgs('doctor', argv, {
-      'max-load': { type: 'string' }, 'throttle-period-ms': { type: 'string' }, host: { type: 'string' },
+      'max-load': { type: 'string' },
+      'throttle-period-ms': { type: 'string' },
+      host: { type: 'string' },
       'remote-eventbench': { type: 'string' },
     });
     const maxLoad = numberArg('--max-load', values['max-load'] as string | undefined, 1, 1_000_000);

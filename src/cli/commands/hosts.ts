@@ -35,23 +35,30 @@ Examples:
 `;
 
 function printState(s: HostsState): void {
-  const shaped = s.delayMs !== undefined ? `netem, ${s.delayMs} ms one way${s.rate ? ` at ${s.rate}` : ''}`
-    : s.rate ? `tbf at ${s.rate} each way` : 'unshaped';
-  process.stdout.write(`${s.hosts.length} hosts on a bridge at MTU ${s.mtu} (${shaped}); `
-    + `this machine is ${s.runner.address} (${s.runner.link}):\n`);
+  const shaped =
+    s.delayMs !== undefined
+      ? `netem, ${s.delayMs} ms one way${s.rate ? ` at ${s.rate}` : ''}`
+      : s.rate
+        ? `tbf at ${s.rate} each way`
+        : 'unshaped';
+  process.stdout.write(
+    `${s.hosts.length} hosts on a bridge at MTU ${s.mtu} (${shaped}); ` + `this machine is ${s.runner.address} (${s.runner.link}):\n`,
+  );
   const width = Math.max(...s.hosts.map((h) => h.name.length));
   for (const h of s.hosts) process.stdout.write(`  ${h.name.padEnd(width)}  ${h.url.padEnd(20)}  namespace ${h.namespace}\n`);
   const clients = s.hosts.filter((h) => h.name !== 'server');
   const server = s.hosts.find((h) => h.name === 'server')!;
-  process.stdout.write([
-    `eventbench reaches these addresses with ${s.sshConfig} (ssh -F; key and known_hosts beside it), and runs`,
-    `this checkout's eventbench there (same filesystem). By hand: ssh -F ${s.sshConfig} ${server.address}`,
-    `A server in the server host: ip netns exec ${server.namespace} eventbench serve events --host ${server.address} --port 8080`,
-    `Load from the clients: eventbench load --agents ${clients.map((c) => c.url).join(',')} -c 100 -n 20000 http://${server.address}:8080/`,
-    `A run with every server there: eventbench run --server-host ${server.url} [--client-hosts ${clients.map((c) => c.url).join(',')}]`,
-    'Remove it all: eventbench hosts down',
-    '',
-  ].join('\n'));
+  process.stdout.write(
+    [
+      `eventbench reaches these addresses with ${s.sshConfig} (ssh -F; key and known_hosts beside it), and runs`,
+      `this checkout's eventbench there (same filesystem). By hand: ssh -F ${s.sshConfig} ${server.address}`,
+      `A server in the server host: ip netns exec ${server.namespace} eventbench serve events --host ${server.address} --port 8080`,
+      `Load from the clients: eventbench load --agents ${clients.map((c) => c.url).join(',')} -c 100 -n 20000 http://${server.address}:8080/`,
+      `A run with every server there: eventbench run --server-host ${server.url} [--client-hosts ${clients.map((c) => c.url).join(',')}]`,
+      'Remove it all: eventbench hosts down',
+      '',
+    ].join('\n'),
+  );
 }
 
 export const hosts: Command = {
@@ -65,8 +72,12 @@ export const hosts: Command = {
     });
     const [action, ...extra] = positionals;
     if (!action || !['up', 'down', 'status'].includes(action) || extra.length > 0) {
-      throw new UsageError('hosts', positionals.join(' ') || '(nothing)', 'expected up, down or status',
-        'e.g. `eventbench hosts up --clients 2`');
+      throw new UsageError(
+        'hosts',
+        positionals.join(' ') || '(nothing)',
+        'expected up, down or status',
+        'e.g. `eventbench hosts up --clients 2`',
+      );
     }
     if (action !== 'up') {
       for (const flag of ['clients', 'rate', 'delay'] as const) {

@@ -86,15 +86,24 @@ function refuseConflicts(values: Record<string, string | boolean | undefined>): 
   if (values.agents === undefined) {
     refuse({ 'remote-eventbench': '--remote-eventbench' }, 'belongs to --agents', () => 'add --agents or drop it');
   } else {
-    refuse({ rate: '--rate', engine: '--engine', bailout: '--bailout' },
-      'is not available with --agents (a closed loop of the eventbench engine, merged)', (flag) => `drop ${flag} or --agents`);
+    refuse(
+      { rate: '--rate', engine: '--engine', bailout: '--bailout' },
+      'is not available with --agents (a closed loop of the eventbench engine, merged)',
+      (flag) => `drop ${flag} or --agents`,
+    );
   }
   if (values.rate === undefined) {
-    refuse({ arrivals: '--arrivals', seed: '--seed', 'max-inflight': '--max-inflight' }, 'belongs to the open loop only',
-      () => 'add --rate R or drop it');
+    refuse(
+      { arrivals: '--arrivals', seed: '--seed', 'max-inflight': '--max-inflight' },
+      'belongs to the open loop only',
+      () => 'add --rate R or drop it',
+    );
   } else {
-    refuse({ concurrency: '-c', workers: '--workers', engine: '--engine', bailout: '--bailout' },
-      'belongs to the closed loop: the open loop (--rate) sets no concurrency and runs one thread', (flag) => `drop ${flag} or --rate`);
+    refuse(
+      { concurrency: '-c', workers: '--workers', engine: '--engine', bailout: '--bailout' },
+      'belongs to the closed loop: the open loop (--rate) sets no concurrency and runs one thread',
+      (flag) => `drop ${flag} or --rate`,
+    );
   }
 }
 
@@ -103,7 +112,13 @@ async function agentsLoad(input: LoadInput, agents: string, remoteCommand: strin
   const { loadOverAgents } = await import('../../host/agents-load.js');
   const tty = process.stderr.isTTY === true;
   const { result } = await loadOverAgents({
-    ...input, onProgress: undefined, agents: agents.split(',').map((a) => a.trim()).filter(Boolean), remoteCommand,
+    ...input,
+    onProgress: undefined,
+    agents: agents
+      .split(',')
+      .map((a) => a.trim())
+      .filter(Boolean),
+    remoteCommand,
     onNote: tty ? (line) => process.stderr.write(`eventbench load: ${line}\n`) : undefined,
   });
   return result;
@@ -142,7 +157,12 @@ export const load: Command = {
     refuseConflicts(values);
     const open = values.rate !== undefined;
     if (positionals.length !== 1) {
-      throw new UsageError('URL', positionals.join(' ') || '(none)', 'expected exactly one http:// URL', 'e.g. `eventbench load -c 10 http://127.0.0.1:8080/`');
+      throw new UsageError(
+        'URL',
+        positionals.join(' ') || '(none)',
+        'expected exactly one http:// URL',
+        'e.g. `eventbench load -c 10 http://127.0.0.1:8080/`',
+      );
     }
     const engine = values.engine ?? 'eventbench';
     if (engine !== 'eventbench' && engine !== 'ab') throw new UsageError('engine (--engine)', engine, 'expected eventbench or ab');
@@ -158,7 +178,7 @@ export const load: Command = {
         timeoutS: parseNumberArg('timeout (--timeout)', values.timeout, false),
         trim: parseNumberArg('trim (--trim)', values.trim),
         keepalive: values.keepalive,
-        method: values.head ? 'HEAD' as const : 'GET' as const,
+        method: values.head ? ('HEAD' as const) : ('GET' as const),
         rawFile: values.raw,
         signal: controller.signal,
         onProgress: tty ? (p: Progress) => process.stderr.write(progressBar(p)) : undefined,
@@ -170,15 +190,18 @@ export const load: Command = {
         workers: parseNumberArg('workers (--workers)', values.workers),
         engine: engine as Engine,
       };
-      const result = values.agents !== undefined ? await agentsLoad(closed, values.agents, values['remote-eventbench'])
-        : !open ? await runLoad(closed)
-        : await runOpenLoad({
-          ...common,
-          rateRps: parseNumberArg('rate (--rate)', values.rate, false)!,
-          arrivals: values.arrivals as Arrivals | undefined,
-          seed: parseNumberArg('seed (--seed)', values.seed),
-          maxInflight: parseNumberArg('max-inflight (--max-inflight)', values['max-inflight']),
-        });
+      const result =
+        values.agents !== undefined
+          ? await agentsLoad(closed, values.agents, values['remote-eventbench'])
+          : !open
+            ? await runLoad(closed)
+            : await runOpenLoad({
+                ...common,
+                rateRps: parseNumberArg('rate (--rate)', values.rate, false)!,
+                arrivals: values.arrivals as Arrivals | undefined,
+                seed: parseNumberArg('seed (--seed)', values.seed),
+                maxInflight: parseNumberArg('max-inflight (--max-inflight)', values['max-inflight']),
+              });
       if (tty) process.stderr.write(CLEAR_LINE);
       process.stdout.write(values.json ? JSON.stringify(result, null, 2) + '\n' : formatResult(result));
       if (controller.signal.aborted) return EXIT.interrupted;
@@ -190,4 +213,3 @@ export const load: Command = {
     }
   },
 };
-

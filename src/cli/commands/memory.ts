@@ -47,14 +47,19 @@ export function parseBytes(field: string, raw: string): number {
 
 function parseLevels(raw: string): number[] {
   const levels = raw.split(',').map((x) => Number(x.trim()));
-  for (const l of levels) if (!Number.isInteger(l) || l < 0 || l > 1_000_000) throw new UsageError('--levels', raw, 'expected whole numbers from 0 to 1000000, e.g. 0,1000,2000');
-  if (levels.some((l, i) => i > 0 && l <= levels[i - 1]!)) throw new UsageError('--levels', raw, 'expected ascending levels, e.g. 0,1000,2000');
+  for (const l of levels)
+    if (!Number.isInteger(l) || l < 0 || l > 1_000_000)
+      throw new UsageError('--levels', raw, 'expected whole numbers from 0 to 1000000, e.g. 0,1000,2000');
+  if (levels.some((l, i) => i > 0 && l <= levels[i - 1]!))
+    throw new UsageError('--levels', raw, 'expected ascending levels, e.g. 0,1000,2000');
   return levels;
 }
 
 /** One server's result as one line: its cost per connection and r, or why not, and where it stopped. */
 export function memoryLine(s: MemoryServer): string {
-  const cost = s.measurable ? `${Math.round(s.fit!.bytesPerConnection)} B/connection, r ${s.fit!.r?.toFixed(3)}` : `not measurable here (${s.why})`;
+  const cost = s.measurable
+    ? `${Math.round(s.fit!.bytesPerConnection)} B/connection, r ${s.fit!.r?.toFixed(3)}`
+    : `not measurable here (${s.why})`;
   const kernel = s.kernel?.measurable ? `; kernel ${Math.round(s.kernel.fit!.bytesPerConnection)} B/connection (${s.kernel.source})` : '';
   const what = s.status === 'failed' ? `FAILED: ${s.reason}` : cost;
   return `${s.server}: ${what}${s.status === 'failed' ? '' : kernel}${s.stopped ? `; stopped at ${s.stopped.connections}: ${s.stopped.why}` : ''}`;
@@ -65,15 +70,29 @@ export const memory: Command = {
   help: HELP,
   async run(argv) {
     const { values } = parseCommandArgs('memory', argv, {
-      servers: { type: 'string' }, levels: { type: 'string' }, 'memory-budget': { type: 'string' },
-      quick: { type: 'boolean' }, out: { type: 'string', short: 'o' }, ...USER_SERVER_OPTIONS,
+      servers: { type: 'string' },
+      levels: { type: 'string' },
+      'memory-budget': { type: 'string' },
+      quick: { type: 'boolean' },
+      out: { type: 'string', short: 'o' },
+      ...USER_SERVER_OPTIONS,
     });
     const user = userServersOf(values);
     const all = [...models, ...user];
     const quick = values.quick === true;
-    const levels = values.levels !== undefined ? parseLevels(values.levels as string) : [...(quick ? MEMORY_QUICK : MEMORY_DEFAULTS).levels];
-    const budgetBytes = values['memory-budget'] !== undefined ? parseBytes('--memory-budget', values['memory-budget'] as string) : MEMORY_DEFAULTS.budgetBytes;
-    const names = values.servers !== undefined ? (values.servers as string).split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+    const levels =
+      values.levels !== undefined ? parseLevels(values.levels as string) : [...(quick ? MEMORY_QUICK : MEMORY_DEFAULTS).levels];
+    const budgetBytes =
+      values['memory-budget'] !== undefined
+        ? parseBytes('--memory-budget', values['memory-budget'] as string)
+        : MEMORY_DEFAULTS.budgetBytes;
+    const names =
+      values.servers !== undefined
+        ? (values.servers as string)
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : undefined;
     for (const n of names ?? []) {
       if (!all.some((m) => m.name === n)) throw new UsageError('--servers', n, 'is not a server', 'see `eventbench serve --list`');
     }
@@ -91,8 +110,14 @@ export const memory: Command = {
     process.on('SIGINT', onSigint);
     try {
       const run = await runMemory({
-        servers: chosen, levels, budgetBytes, idleTimeoutS: MEMORY_DEFAULTS.idleTimeoutS,
-        settleMaxMs: quick ? MEMORY_QUICK.settleMaxMs : MEMORY_DEFAULTS.settleMaxMs, quick, dir, signal: controller.signal,
+        servers: chosen,
+        levels,
+        budgetBytes,
+        idleTimeoutS: MEMORY_DEFAULTS.idleTimeoutS,
+        settleMaxMs: quick ? MEMORY_QUICK.settleMaxMs : MEMORY_DEFAULTS.settleMaxMs,
+        quick,
+        dir,
+        signal: controller.signal,
         onServer: (s) => process.stderr.write(`${memoryLine(s)}\n`),
         onWarning: (t) => process.stderr.write(`warning: ${t}\n`),
       });

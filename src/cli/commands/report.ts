@@ -7,7 +7,14 @@ import { EXIT } from '../command.js';
 import { parseCommandArgs } from '../../core/args.js';
 import { UsageError } from '../../core/errors.js';
 import {
-  REPORT_FILE, TABLE_NAMES, TEXT_FORMATS, readReportRun, reportText, writeReport, type TableName, type TextFormat,
+  REPORT_FILE,
+  TABLE_NAMES,
+  TEXT_FORMATS,
+  readReportRun,
+  reportText,
+  writeReport,
+  type TableName,
+  type TextFormat,
 } from '../../report/index.js';
 import { csvTable } from '../../report/text.js';
 
@@ -19,15 +26,19 @@ const COMPARE_FORMATS = TEXT_FORMATS;
 async function compare(dirs: string[], values: Record<string, string | boolean | undefined>): Promise<number> {
   const format = (values.format ?? 'md') as string;
   if (!(COMPARE_FORMATS as readonly string[]).includes(format)) {
-    throw new UsageError('--format', format, `with several DIRs, expected one of ${COMPARE_FORMATS.join(', ')}`,
-      'html renders one run: give one DIR');
+    throw new UsageError(
+      '--format',
+      format,
+      `with several DIRs, expected one of ${COMPARE_FORMATS.join(', ')}`,
+      'html renders one run: give one DIR',
+    );
   }
   if (values.table !== undefined) throw new UsageError('--table', values.table, 'applies to one DIR', 'several DIRs give one table');
   const { compareRuns, comparisonMarkdown, comparisonTable } = await import('../../report/compare.js');
   const reference = values.reference as string | undefined;
   const c = compareRuns(dirs.map(readReportRun), reference);
-  const text = format === 'md' ? comparisonMarkdown(c)
-    : format === 'json' ? JSON.stringify(c, null, 2) + '\n' : csvTable(comparisonTable(c));
+  const text =
+    format === 'md' ? comparisonMarkdown(c) : format === 'json' ? JSON.stringify(c, null, 2) + '\n' : csvTable(comparisonTable(c));
   const out = values.out as string | undefined;
   if (out) {
     await writeFile(out, text);
@@ -89,8 +100,10 @@ experiment's memory.json, bytes per connection (memory.md and memory.html are re
     const format = (values.format ?? 'html') as string;
     if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError('--format', format, `expected one of ${FORMATS.join(', ')}`);
     const table = values.table as string | undefined;
-    if (table !== undefined && !(TABLE_NAMES as readonly string[]).includes(table)) throw new UsageError('--table', table, `expected one of ${TABLE_NAMES.join(', ')}`);
-    if (table !== undefined && format !== 'csv') throw new UsageError('--table', table, 'applies to --format csv only', 'md and json hold every table');
+    if (table !== undefined && !(TABLE_NAMES as readonly string[]).includes(table))
+      throw new UsageError('--table', table, `expected one of ${TABLE_NAMES.join(', ')}`);
+    if (table !== undefined && format !== 'csv')
+      throw new UsageError('--table', table, 'applies to --format csv only', 'md and json hold every table');
     const out = values.out as string | undefined;
     const reference = values.reference as string | undefined;
     const ref = reference !== undefined ? { reference } : {};

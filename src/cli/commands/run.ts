@@ -112,7 +112,10 @@ Examples:
 
 function list(field: string, raw: string | undefined): string[] | undefined {
   if (raw === undefined) return undefined;
-  const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (items.length === 0) throw new UsageError(field, raw, 'expected a comma-separated list');
   return items;
 }
@@ -121,29 +124,67 @@ function list(field: string, raw: string | undefined): string[] | undefined {
 const RESUME_TAKES = ['resume', 'no-report'];
 const SHORT: Record<string, string> = { requests: '-n', duration: '-t' };
 
-export interface RunArgs { input: PlanInput; hosts?: HostsInput; out?: string; resume?: string; report: boolean; user: ServerModel[] }
+export interface RunArgs {
+  input: PlanInput;
+  hosts?: HostsInput;
+  out?: string;
+  resume?: string;
+  report: boolean;
+  user: ServerModel[];
+}
 
 export function parseRunArgs(argv: string[]): RunArgs {
   const { values, positionals } = parseCommandArgs('run', argv, {
-    servers: { type: 'string' }, loads: { type: 'string' }, repeat: { type: 'string' },
-    requests: { type: 'string', short: 'n' }, duration: { type: 'string', short: 't' }, trim: { type: 'string' },
-    'page-bytes': { type: 'string' }, backlog: { type: 'string' }, engine: { type: 'string' },
-    'server-cpus': { type: 'string' }, 'client-cpus': { type: 'string' }, 'server-cpu-share': { type: 'string' },
-    'throttle-period-ms': { type: 'string' }, seed: { type: 'string' },
-    'latency-cap': { type: 'string' }, 'error-cap': { type: 'string' }, quick: { type: 'boolean' }, runtimes: { type: 'string' },
-    out: { type: 'string' }, resume: { type: 'string' }, 'no-report': { type: 'boolean' },
-    'open-loop': { type: 'boolean' }, rates: { type: 'string' }, 'no-memory': { type: 'boolean' }, ...USER_SERVER_OPTIONS,
-    url: { type: 'string', multiple: true }, precision: { type: 'string' }, budget: { type: 'string' }, reference: { type: 'string' },
-    'server-host': { type: 'string' }, 'server-address': { type: 'string' }, 'client-hosts': { type: 'string' },
+    servers: { type: 'string' },
+    loads: { type: 'string' },
+    repeat: { type: 'string' },
+    requests: { type: 'string', short: 'n' },
+    duration: { type: 'string', short: 't' },
+    trim: { type: 'string' },
+    'page-bytes': { type: 'string' },
+    backlog: { type: 'string' },
+    engine: { type: 'string' },
+    'server-cpus': { type: 'string' },
+    'client-cpus': { type: 'string' },
+    'server-cpu-share': { type: 'string' },
+    'throttle-period-ms': { type: 'string' },
+    seed: { type: 'string' },
+    'latency-cap': { type: 'string' },
+    'error-cap': { type: 'string' },
+    quick: { type: 'boolean' },
+    runtimes: { type: 'string' },
+    out: { type: 'string' },
+    resume: { type: 'string' },
+    'no-report': { type: 'boolean' },
+    'open-loop': { type: 'boolean' },
+    rates: { type: 'string' },
+    'no-memory': { type: 'boolean' },
+    ...USER_SERVER_OPTIONS,
+    url: { type: 'string', multiple: true },
+    precision: { type: 'string' },
+    budget: { type: 'string' },
+    reference: { type: 'string' },
+    'server-host': { type: 'string' },
+    'server-address': { type: 'string' },
+    'client-hosts': { type: 'string' },
     'remote-eventbench': { type: 'string' },
   });
-  if (positionals.length > 0) throw new UsageError('argument', positionals[0], 'run takes no positional arguments', 'see `eventbench run --help`');
+  if (positionals.length > 0)
+    throw new UsageError('argument', positionals[0], 'run takes no positional arguments', 'see `eventbench run --help`');
   const v = values as Record<string, string | boolean | string[] | undefined>;
   const s = (k: string) => v[k] as string | undefined;
   if (s('resume') !== undefined) {
     // The plan comes from the folder: a flag beside --resume would be silently ignored, so it is refused by name.
-    const extra = Object.keys(v).filter((k) => v[k] !== undefined && !RESUME_TAKES.includes(k)).map((k) => (SHORT[k] ? `--${k} (${SHORT[k]})` : `--${k}`));
-    if (extra.length > 0) throw new UsageError('--resume', s('resume'), `takes its plan from the folder, so it refuses ${extra.join(', ')}`, `drop ${extra.length > 1 ? 'them' : 'it'} (only --no-report goes with --resume), or start a new run`);
+    const extra = Object.keys(v)
+      .filter((k) => v[k] !== undefined && !RESUME_TAKES.includes(k))
+      .map((k) => (SHORT[k] ? `--${k} (${SHORT[k]})` : `--${k}`));
+    if (extra.length > 0)
+      throw new UsageError(
+        '--resume',
+        s('resume'),
+        `takes its plan from the folder, so it refuses ${extra.join(', ')}`,
+        `drop ${extra.length > 1 ? 'them' : 'it'} (only --no-report goes with --resume), or start a new run`,
+      );
   }
   // Ranges are checked once, by the plan (sweep/plan.ts), with the limits of this host; here only the form.
   const loads = list('--loads', s('loads'))?.map((x) => parseNumberArg('--loads', x)!);
@@ -175,10 +216,19 @@ export function parseRunArgs(argv: string[]): RunArgs {
   };
   for (const k of Object.keys(input) as (keyof PlanInput)[]) if (input[k] === undefined) delete input[k];
   const started = userServersOf(values);
-  const user = [...started, ...urlServers(values.url ?? [], models.map((m) => m.name), started.map((m) => m.name))];
+  const user = [
+    ...started,
+    ...urlServers(
+      values.url ?? [],
+      models.map((m) => m.name),
+      started.map((m) => m.name),
+    ),
+  ];
   if (input.servers && !input.servers.some((n) => user.some((m) => m.name === n))) input.servers.push(...user.map((m) => m.name));
   const hosts: HostsInput = {
-    serverHost: s('server-host'), serverAddress: s('server-address'), clientHosts: list('--client-hosts', s('client-hosts')),
+    serverHost: s('server-host'),
+    serverAddress: s('server-address'),
+    clientHosts: list('--client-hosts', s('client-hosts')),
     remoteCommand: s('remote-eventbench'),
   };
   for (const k of Object.keys(hosts) as (keyof HostsInput)[]) if (hosts[k] === undefined) delete hosts[k];
@@ -221,8 +271,9 @@ export function pointSummary(p: Point): string {
   const tooSlow = p.flags?.some((f) => f.kind === 'too-slow') || r.throughputRps <= 0 || r.requests === 0;
   if (tooSlow) return `too slow: ${served} responses ${span}`;
   const { throughputRps: rps, latencyMs, measuredLoad } = r;
-  return `${rps.toFixed(0)} req/s, mean ${latencyMs.mean.toFixed(1)} ms, measured load ${measuredLoad.toFixed(1)}, `
-    + `errors ${r.errors.total}`;
+  return (
+    `${rps.toFixed(0)} req/s, mean ${latencyMs.mean.toFixed(1)} ms, measured load ${measuredLoad.toFixed(1)}, ` + `errors ${r.errors.total}`
+  );
 }
 
 /** One finished point as a line: what it measured, or why it failed, and why its server stops there. */
@@ -236,7 +287,8 @@ function keptLine(kept: Kept): { line: string; notable: boolean } {
     const q = kept.point;
     const lag = f(r?.openLoop?.lagMs.percentiles['99'], 3);
     const p99 = f(r?.latencyMs.percentiles['99'], 2);
-    const what = r ? `p50 ${f(r.latencyMs.median, 2)} ms, p99 ${p99} ms, lag p99 ${lag} ms, errors ${r.errors.total}`
+    const what = r
+      ? `p50 ${f(r.latencyMs.median, 2)} ms, p99 ${p99} ms, lag p99 ${lag} ms, errors ${r.errors.total}`
       : `FAILED: ${p.reason}`;
     const at = `${q.rateRps} req/s (${q.rateFraction} × ${Math.round(q.capacityRps)}, round ${q.round})`;
     return { line: `open loop: ${q.server} @ ${at}: ${what}${stopped}`, notable };
@@ -264,8 +316,11 @@ function addedRoundLines(e: Extract<RunEvent, { type: 'added-round' }>): string[
   const left = `${fmtS(Math.max(0, e.budgetLeftS))} of the budget left`;
   return [
     `round ${round}, added: ${servers.join(', ')} (${reference} is the reference), priced at ${fmtS(e.priceS)}`,
-    ...sharpening.map((x) => `sharpening ${x.server}: ratio to ${reference} ${halfWidthText(x.halfWidth)} after ${x.rounds} round(s), `
-      + `asked ${halfWidthText(e.asked)}; ${left}`),
+    ...sharpening.map(
+      (x) =>
+        `sharpening ${x.server}: ratio to ${reference} ${halfWidthText(x.halfWidth)} after ${x.rounds} round(s), ` +
+        `asked ${halfWidthText(e.asked)}; ${left}`,
+    ),
   ];
 }
 
@@ -278,8 +333,10 @@ function precisionLines(e: Extract<RunEvent, { type: 'precision' }>): string[] {
   const missed = o.missed.map((m) => `${m.server} ${halfWidthText(m.halfWidth)}`).join(', ');
   const noRatio = o.noRatio.length > 0 ? `; no ratio: ${o.noRatio.join(', ')}` : '';
   if (ranked > 0) {
-    lines.push(`precision ${halfWidthText(o.asked)} of every ratio to ${o.reference}: reached by ${o.reached.length} of ${ranked}`
-      + `${missed ? `; not by ${missed}` : ''}${noRatio}`);
+    lines.push(
+      `precision ${halfWidthText(o.asked)} of every ratio to ${o.reference}: reached by ${o.reached.length} of ${ranked}` +
+        `${missed ? `; not by ${missed}` : ''}${noRatio}`,
+    );
   }
   return lines;
 }
@@ -287,7 +344,10 @@ function precisionLines(e: Extract<RunEvent, { type: 'precision' }>): string[] {
 /** Progress on stderr: a redrawn bar on a terminal, one line per finished point otherwise. */
 function progress(tty: boolean): (e: RunEvent) => void {
   let offset = 0;
-  const say = (line: string) => { if (tty) process.stderr.write(CLEAR_LINE); process.stderr.write(`${line}\n`); };
+  const say = (line: string) => {
+    if (tty) process.stderr.write(CLEAR_LINE);
+    process.stderr.write(`${line}\n`);
+  };
   const left = (etaS: number | undefined, before = ', ', after = '') => (etaS !== undefined ? `${before}${fmtS(etaS)} left${after}` : '');
   return (e) => {
     if (e.type === 'start') {
@@ -324,7 +384,8 @@ async function checkUserServers(user: readonly ServerModel[], chosen: readonly {
   const names = mine.map((m) => m.name).join(', ');
   process.stderr.write(`eventbench run: checking your server${mine.length > 1 ? 's' : ''} first (eventbench check --short): ${names}\n`);
   await preflight(mine, {
-    pageBytes: plan.pageBytes, backlog: plan.backlog,
+    pageBytes: plan.pageBytes,
+    backlog: plan.backlog,
     onCard: (card, refused) => process.stderr.write((refused || !card.ok ? cardText(card) : cardText(card, false)) + '\n'),
   });
 }
@@ -343,9 +404,16 @@ export async function runCommand(argv: string[], extra: Pick<RunOptions, 'catalo
   try {
     const user = args.resume ? userServersOfPlan(readStoredRun(args.resume).info.plan) : args.user;
     const outcome = await runExperiment({
-      input: args.input, userModels: user, preflight: (chosen, plan) => checkUserServers(user, chosen, plan),
-      ...(args.hosts ? { hostsInput: args.hosts } : {}), ...(args.out ? { out: args.out } : {}), ...(args.resume ? { resume: args.resume } : {}),
-      signal: controller.signal, onEvent: progress(process.stderr.isTTY === true), reserveS: args.report ? REPORT_PRICE_S : 0, ...extra,
+      input: args.input,
+      userModels: user,
+      preflight: (chosen, plan) => checkUserServers(user, chosen, plan),
+      ...(args.hosts ? { hostsInput: args.hosts } : {}),
+      ...(args.out ? { out: args.out } : {}),
+      ...(args.resume ? { resume: args.resume } : {}),
+      signal: controller.signal,
+      onEvent: progress(process.stderr.isTTY === true),
+      reserveS: args.report ? REPORT_PRICE_S : 0,
+      ...extra,
     });
     if (process.stderr.isTTY) process.stderr.write(CLEAR_LINE);
     return await finish(outcome, args.report);

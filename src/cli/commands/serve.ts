@@ -68,12 +68,14 @@ export function serveOptions(values: Record<string, unknown>): ServeOptions {
     const list = own.length ? own.join(', ') : 'it has none';
     throw new UsageError('--host', host, `expected a loopback address (127.0.0.0/8 or ::1) or one of this host's own addresses (${list})`);
   }
-  const idleTimeoutS = numberArg('--idle-timeout', values['idle-timeout'] as string | undefined, 0.01, 86_400, false) ?? SERVE_DEFAULTS.idleTimeoutS;
+  const idleTimeoutS =
+    numberArg('--idle-timeout', values['idle-timeout'] as string | undefined, 0.01, 86_400, false) ?? SERVE_DEFAULTS.idleTimeoutS;
   const options: ServeOptions = {
     host,
     port: numberArg('--port', values.port as string | undefined, 0, 65_535) ?? SERVE_DEFAULTS.port,
     backlog: numberArg('--backlog', values.backlog as string | undefined, 1, MAX_BACKLOG) ?? SERVE_DEFAULTS.backlog,
-    pageBytes: numberArg('--page-bytes', values['page-bytes'] as string | undefined, MIN_PAGE_BYTES, MAX_PAGE_BYTES) ?? SERVE_DEFAULTS.pageBytes,
+    pageBytes:
+      numberArg('--page-bytes', values['page-bytes'] as string | undefined, MIN_PAGE_BYTES, MAX_PAGE_BYTES) ?? SERVE_DEFAULTS.pageBytes,
     idleTimeoutMs: Math.round(idleTimeoutS * 1000),
   };
   const workers = numberArg('--workers', values.workers as string | undefined, 1, 4096);
@@ -89,7 +91,9 @@ async function list(all: readonly ServerModel[]): Promise<number> {
   const rowWidth = Math.max(...all.map((m) => (m.paperRow ?? '-').length));
   for (const { m, availability } of rows) {
     const missing = availability.ok ? '' : `  [unavailable: ${availability.reason}; ${availability.hint}]`;
-    process.stdout.write(`${m.name.padEnd(width)}  ${m.family.padEnd(10)}  ${(m.paperRow ?? '-').padEnd(rowWidth)}  ${m.summary}${missing}\n`);
+    process.stdout.write(
+      `${m.name.padEnd(width)}  ${m.family.padEnd(10)}  ${(m.paperRow ?? '-').padEnd(rowWidth)}  ${m.summary}${missing}\n`,
+    );
   }
   return EXIT.ok;
 }
@@ -105,9 +109,14 @@ async function serveUntilStopped(name: string, server: RunningServer): Promise<v
   const signal = await new Promise<NodeJS.Signals | 'parent gone' | 'ended'>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
-    orphanWatch = setInterval(() => { if (process.ppid !== parent) resolve('parent gone'); }, 1000);
+    orphanWatch = setInterval(() => {
+      if (process.ppid !== parent) resolve('parent gone');
+    }, 1000);
     orphanWatch.unref();
-    void server.ended?.then((why) => { died = why; resolve('ended'); });
+    void server.ended?.then((why) => {
+      died = why;
+      resolve('ended');
+    });
   });
   clearInterval(orphanWatch);
   if (died !== undefined) {

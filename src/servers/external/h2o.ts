@@ -29,7 +29,9 @@ ${site.asRoot ? `user: ${SERVER_USER}\n` : ''}hosts:
   const confFile = path.join(dir, 'h2o.conf');
   writeFileSync(confFile, conf);
   const effectiveBacklog = cappedBacklog(H2O_LISTEN_BACKLOG);
-  const notes = [`h2o has no listen backlog setting: it asks for ${H2O_LISTEN_BACKLOG}, in force ${effectiveBacklog} (net.core.somaxconn); the requested ${options.backlog} is not applied`];
+  const notes = [
+    `h2o has no listen backlog setting: it asks for ${H2O_LISTEN_BACKLOG}, in force ${effectiveBacklog} (net.core.somaxconn); the requested ${options.backlog} is not applied`,
+  ];
   return { args: ['-c', confFile], effectiveBacklog, notes, errorLog };
 }
 

@@ -18,7 +18,9 @@ export const SERVER_USER = 'www-data';
 /** uid and gid of `name` from /etc/passwd, or undefined. */
 function lookUpUser(name: string): { uid: number; gid: number } | undefined {
   try {
-    const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
+    const line = readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(`${name}:`));
     const fields = line?.split(':');
     return fields ? { uid: Number(fields[2]), gid: Number(fields[3]) } : undefined;
   } catch {
@@ -98,7 +100,8 @@ async function waitForProcesses(server: SpawnedServer, count: number, what: stri
   const deadline = Date.now() + timeoutMs;
   while (server.processes() < count) {
     if (server.hasExited()) throw new ServerError(`${what} exited while starting its workers: ${server.output().trim() || '(no output)'}`);
-    if (Date.now() > deadline) throw new ServerError(`${what} started ${server.processes()} of its ${count} processes within ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new ServerError(`${what} started ${server.processes()} of its ${count} processes within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -119,7 +122,10 @@ export function prepareSite(spec: Pick<ProductionSpec, 'name'>, options: ServeOp
   if (asRoot) {
     // Servers drop root for SERVER_USER before some of them open their logs and pid files.
     const user = lookUpUser(SERVER_USER);
-    if (!user) throw new ServerError(`${spec.name}: started as root, it needs the user ${SERVER_USER} to run as; create it or run eventbench as another user`);
+    if (!user)
+      throw new ServerError(
+        `${spec.name}: started as root, it needs the user ${SERVER_USER} to run as; create it or run eventbench as another user`,
+      );
     chownSync(runDir, user.uid, user.gid);
   }
   return { dir, docRoot, runDir, port, options, asRoot };
@@ -154,13 +160,19 @@ async function attempt(spec: ProductionSpec, options: ServeOptions, port: number
   } catch (err) {
     await cleanUp();
     // Taken by another process between freePort's check and the server's bind: said by the port, not the log text.
-    if (await portTaken(options.host, port)) throw new PortInUseError(`${spec.name}: port ${port} on ${options.host} was taken by another process before the server could bind it: ${(err as Error).message}`);
+    if (await portTaken(options.host, port))
+      throw new PortInUseError(
+        `${spec.name}: port ${port} on ${options.host} was taken by another process before the server could bind it: ${(err as Error).message}`,
+      );
     throw err;
   }
 }
 
 function portTaken(host: string, port: number): Promise<boolean> {
-  return freePort(host, port).then(() => false, (err: NodeJS.ErrnoException) => err.code === 'EADDRINUSE');
+  return freePort(host, port).then(
+    () => false,
+    (err: NodeJS.ErrnoException) => err.code === 'EADDRINUSE',
+  );
 }
 
 export function productionModel(spec: ProductionSpec): ServerModel {
@@ -186,8 +198,11 @@ export function productionModel(spec: ProductionSpec): ServerModel {
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code;
           const hint = 'choose another with --port, or 0 for any free one';
-          if (code === 'EADDRINUSE') throw new PortInUseError(`${spec.name}: cannot use port ${options.port} on ${options.host} (already in use); ${hint}`);
-          throw new ServerError(`${spec.name}: cannot use port ${options.port} on ${options.host} (${code ?? (err as Error).message}); ${hint}`);
+          if (code === 'EADDRINUSE')
+            throw new PortInUseError(`${spec.name}: cannot use port ${options.port} on ${options.host} (already in use); ${hint}`);
+          throw new ServerError(
+            `${spec.name}: cannot use port ${options.port} on ${options.host} (${code ?? (err as Error).message}); ${hint}`,
+          );
         }
         try {
           return await attempt(spec, options, port);

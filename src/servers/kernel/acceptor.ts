@@ -45,9 +45,14 @@ export function startAcceptor(listenFd: number, maxLive: number, idleTimeoutMs: 
 }
 
 if (!isMainThread && workerData?.role === ROLE) {
-  const { listenFd, maxLive, idleTimeoutMs, control } = workerData as { listenFd: number; maxLive: number; idleTimeoutMs: number; control: Int32Array };
+  const { listenFd, maxLive, idleTimeoutMs, control } = workerData as {
+    listenFd: number;
+    maxLive: number;
+    idleTimeoutMs: number;
+    control: Int32Array;
+  };
   for (;;) {
-    for (let live; (live = Atomics.load(control, LIVE)) >= maxLive && !Atomics.load(control, STOPPING); ) {
+    for (let live = Atomics.load(control, LIVE); live >= maxLive && !Atomics.load(control, STOPPING); live = Atomics.load(control, LIVE)) {
       Atomics.wait(control, LIVE, live);
     }
     if (Atomics.load(control, STOPPING)) break;

@@ -46,11 +46,15 @@ export function serveConnection(fd: number, responses: Responses): void {
   }
   // Closing with unread bytes (an over-long head, a body) would reset the connection and could destroy the
   // response in flight; like Apache's lingering close, half-close and drain for a short while when some may be left.
-  if (reply !== responses.get && reply !== responses.head || headEnd(received.subarray(0, length)) < length) {
+  if ((reply !== responses.get && reply !== responses.head) || headEnd(received.subarray(0, length)) < length) {
     const sys = libc();
     sys.shutdown(fd, SHUT_WR);
     sys.setTimeouts(fd, LINGER_MS);
-    for (let drained = 0, n; drained < LINGER_BYTES && (n = io(read, fd, received)) > 0; ) drained += n;
+    for (let drained = 0; drained < LINGER_BYTES; ) {
+      const n = io(read, fd, received);
+      if (n <= 0) break;
+      drained += n;
+    }
   }
 }
 

@@ -62,7 +62,12 @@ export function libc(): Libc {
     errno: () => koffi.errno(),
     dupBlocking(fd) {
       const dup = fcntl(fd, F_DUPFD_CLOEXEC, 0) as number;
-      if (dup < 0) throw new SystemCallError('fcntl(F_DUPFD_CLOEXEC)', koffi.errno(), 'the listening socket could not be handed to the kernel threads');
+      if (dup < 0)
+        throw new SystemCallError(
+          'fcntl(F_DUPFD_CLOEXEC)',
+          koffi.errno(),
+          'the listening socket could not be handed to the kernel threads',
+        );
       fcntl(dup, F_SETFL, (fcntl(dup, F_GETFL, 0) as number) & ~O_NONBLOCK);
       return dup;
     },

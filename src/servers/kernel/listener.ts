@@ -26,7 +26,8 @@ export async function listenShared(options: ServeOptions): Promise<Listener> {
   });
   // Node exposes no public accessor for the descriptor; `_handle.fd` is how it is reached on Unix.
   const handle = (server as unknown as { _handle: { fd?: number } | null })._handle;
-  if (!handle || typeof handle.fd !== 'number' || handle.fd < 0) throw new Error('cannot reach the listening socket descriptor (this runtime\'s node:net does not expose it; Deno does not)');
+  if (!handle || typeof handle.fd !== 'number' || handle.fd < 0)
+    throw new Error("cannot reach the listening socket descriptor (this runtime's node:net does not expose it; Deno does not)");
   const { address: host, port } = server.address() as net.AddressInfo;
   const fd = libc().dupBlocking(handle.fd as number);
   server.close(); // synchronous on the handle: the event loop stops polling before it could accept anything
@@ -40,5 +41,8 @@ export function defaultMaxLive(bytesEach: number, what: string): { maxLive: numb
   const availableBytes = Math.min(os.freemem(), constrained > 0 ? constrained : Infinity);
   const maxLive = Math.max(1, Math.min(10_000, Math.floor(availableBytes / 2 / bytesEach)));
   const mib = (n: number) => Math.round(n / 2 ** 20);
-  return { maxLive, note: `at most ${maxLive} live ${what} (half of ${mib(availableBytes)} MiB available at ~${mib(bytesEach)} MiB each; set maxLive to change); more connections wait in the accept queue` };
+  return {
+    maxLive,
+    note: `at most ${maxLive} live ${what} (half of ${mib(availableBytes)} MiB available at ~${mib(bytesEach)} MiB each; set maxLive to change); more connections wait in the accept queue`,
+  };
 }

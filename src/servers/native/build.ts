@@ -30,7 +30,9 @@ const EXTENSION = { c: 'c', 'c++': 'cc', go: 'go' } as const;
 const COMPILER = { c: 'cc', 'c++': 'g++', go: 'go' } as const;
 /** What each compiler is called when missing, and its Debian package. */
 const COMPILER_PACKAGE = {
-  cc: ['the C compiler (cc)', 'build-essential'], 'g++': ['the C++ compiler (g++)', 'g++'], go: ['the Go compiler (go)', 'golang-go'],
+  cc: ['the C compiler (cc)', 'build-essential'],
+  'g++': ['the C++ compiler (g++)', 'g++'],
+  go: ['the Go compiler (go)', 'golang-go'],
 } as const;
 type Compiler = keyof typeof COMPILER_PACKAGE;
 const INSTALL_ALL = 'or run `sudo scripts/install-servers.sh`';
@@ -40,7 +42,8 @@ function packageRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   while (!existsSync(path.join(dir, 'package.json'))) {
     const up = path.dirname(dir);
-    if (up === dir) throw new ServerError('cannot find the eventbench package folder (package.json) above ' + fileURLToPath(import.meta.url));
+    if (up === dir)
+      throw new ServerError('cannot find the eventbench package folder (package.json) above ' + fileURLToPath(import.meta.url));
     dir = up;
   }
   return dir;
@@ -63,9 +66,17 @@ function cacheDir(): string {
   throw new ServerError('no writable folder for compiled native servers (tried .cache/native and the temp folder)');
 }
 
-interface Compiled { ok: boolean; missingCompiler?: Compiler; output: string }
+interface Compiled {
+  ok: boolean;
+  missingCompiler?: Compiler;
+  output: string;
+}
 
-interface CompileOptions { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }
+interface CompileOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+}
 
 function compile(compiler: Compiler, args: string[], options: CompileOptions = {}): Promise<Compiled> {
   const { timeoutMs = 120_000, ...where } = options;
@@ -73,8 +84,8 @@ function compile(compiler: Compiler, args: string[], options: CompileOptions = {
     execFile(compiler, args, { timeout: timeoutMs, ...where }, (err, stdout, stderr) => {
       const output = `${stdout}${stderr}`.trim();
       // cgo runs the C compiler itself, and says so when it is missing.
-      const missingCompiler = (err as NodeJS.ErrnoException | null)?.code === 'ENOENT' ? compiler
-        : /C compiler "cc" not found/.test(output) ? 'cc' : undefined;
+      const missingCompiler =
+        (err as NodeJS.ErrnoException | null)?.code === 'ENOENT' ? compiler : /C compiler "cc" not found/.test(output) ? 'cc' : undefined;
       resolve({ ok: !err, ...(missingCompiler ? { missingCompiler } : {}), output });
     });
   });
@@ -86,8 +97,14 @@ function compile(compiler: Compiler, args: string[], options: CompileOptions = {
  */
 function goEnv(cache: string): NodeJS.ProcessEnv {
   return {
-    ...process.env, GOCACHE: path.join(cache, 'go', 'build'), GOPATH: path.join(cache, 'go', 'path'),
-    GOPROXY: 'off', GOFLAGS: '', GO111MODULE: 'on', CGO_ENABLED: '1', CC: 'cc',
+    ...process.env,
+    GOCACHE: path.join(cache, 'go', 'build'),
+    GOPATH: path.join(cache, 'go', 'path'),
+    GOPROXY: 'off',
+    GOFLAGS: '',
+    GO111MODULE: 'on',
+    CGO_ENABLED: '1',
+    CC: 'cc',
   };
 }
 
@@ -117,14 +134,20 @@ async function compileSource(source: NativeSource, files: string[], output: stri
 
 /** A compiler or library the build lacks, with what installs it. */
 export class MissingNativeDependency extends MissingDependencyError {
-  constructor(readonly what: string, readonly hint: string) {
+  constructor(
+    readonly what: string,
+    readonly hint: string,
+  ) {
     super(what, hint);
   }
 }
 
 /** The compiler (`true`: the source's own) or library a failed build lacks, with what installs it; undefined for a real error. */
-export function missing(source: NativeSource, output: string, missingCompiler: Compiler | boolean | undefined):
-  MissingNativeDependency | undefined {
+export function missing(
+  source: NativeSource,
+  output: string,
+  missingCompiler: Compiler | boolean | undefined,
+): MissingNativeDependency | undefined {
   if (missingCompiler) {
     const [what, debianPackage] = COMPILER_PACKAGE[missingCompiler === true ? COMPILER[source.language ?? 'c'] : missingCompiler];
     return new MissingNativeDependency(what, `install it with \`sudo apt-get install ${debianPackage}\`, ${INSTALL_ALL}`);

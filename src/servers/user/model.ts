@@ -27,9 +27,20 @@ export interface UserServerModel extends ServerModel {
 /** The program of `command[0]`, resolved as the kernel would (a path from cwd, else a search of PATH), or undefined. */
 function program(spec: UserServerSpec): string | undefined {
   const first = spec.command[0]!;
-  const candidates = first.includes('/') ? [path.resolve(spec.cwd, first)]
-    : (spec.env?.PATH ?? process.env.PATH ?? '').split(':').filter(Boolean).map((d) => path.join(d, first));
-  return candidates.find((c) => { try { accessSync(c, constants.X_OK); return true; } catch { return false; } });
+  const candidates = first.includes('/')
+    ? [path.resolve(spec.cwd, first)]
+    : (spec.env?.PATH ?? process.env.PATH ?? '')
+        .split(':')
+        .filter(Boolean)
+        .map((d) => path.join(d, first));
+  return candidates.find((c) => {
+    try {
+      accessSync(c, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
 
 function availability(spec: UserServerSpec): Availability {
@@ -48,8 +59,10 @@ async function waitReady(server: SpawnedServer, spec: UserServerSpec, host: stri
       const { code, signal } = await server.exited;
       const said = server.stderrTail() || '(none)';
       const how = signal ?? `code ${code}`;
-      throw new ServerError(`${spec.source}: exited (${how}) before it answered on ${host}:${port}; its last output: ${said}; `
-        + 'run its command by hand to see why');
+      throw new ServerError(
+        `${spec.source}: exited (${how}) before it answered on ${host}:${port}; its last output: ${said}; ` +
+          'run its command by hand to see why',
+      );
     }
     try {
       await probe(host, port, 2000, spec.ready.path);
@@ -61,14 +74,18 @@ async function waitReady(server: SpawnedServer, spec: UserServerSpec, host: stri
     if (ports.length > 0 && !ports.includes(port)) {
       elsewhereSince ??= Date.now();
       if (Date.now() - elsewhereSince >= WRONG_PORT_GRACE_MS) {
-        throw new ServerError(`${spec.source}: listens on port ${ports.join(', ')}, not on the port it was given (${port}); `
-          + 'put {port} where its command sets its port');
+        throw new ServerError(
+          `${spec.source}: listens on port ${ports.join(', ')}, not on the port it was given (${port}); ` +
+            'put {port} where its command sets its port',
+        );
       }
     } else elsewhereSince = undefined;
     if (Date.now() >= deadline) {
       const where = `${host}:${port}${spec.ready.path}`;
-      throw new ServerError(`${spec.source}: ready.timeoutS: did not answer HTTP on ${where} within ${spec.ready.timeoutS} s (${last}); `
-        + 'raise ready.timeoutS if it starts slowly, or check that it serves HTTP on {port}');
+      throw new ServerError(
+        `${spec.source}: ready.timeoutS: did not answer HTTP on ${where} within ${spec.ready.timeoutS} s (${last}); ` +
+          'raise ready.timeoutS if it starts slowly, or check that it serves HTTP on {port}',
+      );
     }
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -102,10 +119,15 @@ async function start(spec: UserServerSpec, options: ServeOptions): Promise<Runni
     notes.push(`${spec.name}: your own server: --workers and --max-live are for the built-in models and are ignored`);
   }
   let closing: Promise<void> | undefined;
-  const ended = server.exited.then(({ code, signal }) =>
-    `${spec.name} exited (${signal ?? `code ${code}`}) while serving: ${server.stderrTail() || 'no output'}`);
+  const ended = server.exited.then(
+    ({ code, signal }) => `${spec.name} exited (${signal ?? `code ${code}`}) while serving: ${server.stderrTail() || 'no output'}`,
+  );
   return {
-    url: urlOf(options.host, port), effectiveBacklog: cappedBacklog(options.backlog), notes, close: () => (closing ??= cleanUp()), ended,
+    url: urlOf(options.host, port),
+    effectiveBacklog: cappedBacklog(options.backlog),
+    notes,
+    close: () => (closing ??= cleanUp()),
+    ended,
   };
 }
 

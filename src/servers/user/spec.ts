@@ -13,7 +13,6 @@ export const PLACEHOLDERS = ['{port}', '{host}', '{backlog}', '{page}'] as const
 export const DEFAULT_READY_TIMEOUT_S = 20;
 /** What the user may declare of a server's concurrency model; the report shows it (unknown when left out). */
 
-
 export interface UserServerSpec {
   /** Its name in runs and reports; must not be a built-in model's. */
   name: string;
@@ -47,15 +46,31 @@ export function splitWords(field: string, line: string): string[] {
   let quote: '"' | "'" | undefined;
   for (let i = 0; i < line.length; i++) {
     const c = line[i]!;
-    if (quote === "'") { if (c === "'") quote = undefined; else word += c; continue; }
+    if (quote === "'") {
+      if (c === "'") quote = undefined;
+      else word += c;
+      continue;
+    }
     // A backslash escapes the next character, inside double quotes only " \ $ and `.
     if (c === '\\' && i + 1 < line.length && (quote === undefined || '"\\$`'.includes(line[i + 1]!))) {
       word = (word ?? '') + line[++i];
       continue;
     }
-    if (quote === '"') { if (c === '"') quote = undefined; else word += c; continue; }
-    if (c === '"' || c === "'") { quote = c; word ??= ''; continue; }
-    if (/\s/.test(c)) { if (word !== undefined) words.push(word); word = undefined; continue; }
+    if (quote === '"') {
+      if (c === '"') quote = undefined;
+      else word += c;
+      continue;
+    }
+    if (c === '"' || c === "'") {
+      quote = c;
+      word ??= '';
+      continue;
+    }
+    if (/\s/.test(c)) {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+      continue;
+    }
     word = (word ?? '') + c;
   }
   if (quote) throw new UsageError(field, line, `has an unclosed ${quote} quote`, 'close it, or quote the whole --server value once');
@@ -90,8 +105,12 @@ function checkCommand(field: string, command: unknown, env: Record<string, strin
   }
   const words = command as string[];
   if (!words.some((w) => w.includes('{port}')) && !Object.values(env ?? {}).some((v) => v.includes('{port}'))) {
-    throw new UsageError(field, words.join(' '), 'has no {port}: the server must listen on the port eventbench gives it',
-      'put {port} where the server takes its port, e.g. --port {port} (or in env, e.g. "PORT": "{port}")');
+    throw new UsageError(
+      field,
+      words.join(' '),
+      'has no {port}: the server must listen on the port eventbench gives it',
+      'put {port} where the server takes its port, e.g. --port {port} (or in env, e.g. "PORT": "{port}")',
+    );
   }
   return words;
 }
@@ -139,8 +158,10 @@ function checkDeclared(field: string, e: Record<string, unknown>): Pick<UserServ
   }
   if (e.slow !== undefined && typeof e.slow !== 'boolean') throw new UsageError(`${field}.slow`, e.slow, 'expected true or false');
   return {
-    ...(row ? { paperRow: row.row } : {}), ...(label ? { label } : {}),
-    ...(e.connection ? { connection: e.connection as ConnectionKind } : {}), ...(e.slow !== undefined ? { slow: e.slow as boolean } : {}),
+    ...(row ? { paperRow: row.row } : {}),
+    ...(label ? { label } : {}),
+    ...(e.connection ? { connection: e.connection as ConnectionKind } : {}),
+    ...(e.slow !== undefined ? { slow: e.slow as boolean } : {}),
   };
 }
 
@@ -202,12 +223,16 @@ function parseEntry(file: string, i: number, entry: unknown, taken: ReadonlySet<
 /** Reads a servers file: `{"servers": [{"name": ..., "command": [...]}, ...]}`. */
 export function readServersFile(file: string, builtins: readonly string[], taken: ReadonlySet<string> = new Set()): UserServerSpec[] {
   let text: string;
-  try { text = readFileSync(file, 'utf8'); } catch (err) {
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
     const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     throw new UsageError('--servers-file', file, `cannot be read (${why})`, 'check the path');
   }
   let doc: unknown;
-  try { doc = JSON.parse(text); } catch (err) {
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
     const at = Number(/position (\d+)/.exec((err as Error).message)?.[1] ?? NaN);
     const where = Number.isFinite(at) ? ` at line ${text.slice(0, at).split('\n').length}` : '';
     throw new UsageError('--servers-file', file, `is not valid JSON${where} (${(err as Error).message})`, 'fix the file');
