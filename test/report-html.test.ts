@@ -113,7 +113,7 @@ test('report.html opens in Chromium with no error, both figures drawn, one line 
       // The memory experiment: its table (a row per server) and its figure, on this page.
       assert.ok(await page.locator('#memory').isVisible(), `${name}: the memory section is there`);
       assert.equal(await page.locator('table[data-table="memory"] tbody tr').count(), 4);
-      assert.match(await page.locator('table[data-table="memory"]').textContent(), /not measurable here/);
+      assert.match((await page.locator('table[data-table="memory"]').textContent()) ?? '', /not measurable here/);
       assert.deepEqual(await overflows(page, name === 'phone'), [], `${name}: nothing overflows`);
       if (name === 'laptop') {
         const f2 = await figure2(page);
@@ -203,7 +203,7 @@ test('23 servers: every column visible at 1280 px; at 390 px tables scroll in th
       await page.goto(pathToFileURL(htmlPath).href, { waitUntil: 'load' });
       assert.deepEqual(await overflows(page, name === 'phone'), [], `${name}: nothing overflows`);
       // No memory.json in this folder: the section says how to measure it.
-      assert.match(await page.locator('#memory + p').textContent(), /eventbench memory --out DIR/);
+      assert.match((await page.locator('#memory + p').textContent()) ?? '', /eventbench memory --out DIR/);
       const cells = await page.locator('table[data-table="ranking"] tbody tr td:first-child').allTextContents();
       const ranks = cells.map((x) => parseInt(x, 10)).filter((x) => !Number.isNaN(x));
       assert.ok(
