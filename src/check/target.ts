@@ -76,6 +76,8 @@ export interface ContextOptions {
   idleBoundS?: number;
   /** Connections the descriptor check opens. */
   connections?: number;
+  /** Clients the concurrency check opens at once. */
+  atOnce?: number;
 }
 
 /** The checks' context for a model started with `serveForCheck` (built-ins with --idle-timeout CHECK_IDLE_TIMEOUT_S). */
@@ -103,6 +105,7 @@ export function modelContext(model: ServerModel, served: Served, o: ContextOptio
     clientTimeoutMs: slow ? SLOW_CLIENT_TIMEOUT_MS : CLIENT_TIMEOUT_MS,
     idleBoundMs,
     connections: o.connections ?? 1000,
+    atOnce: o.atOnce ?? 200,
   };
 }
 
@@ -138,5 +141,6 @@ export async function urlContext(raw: string, field: string, o: ContextOptions =
     clientTimeoutMs: CLIENT_TIMEOUT_MS,
     idleBoundMs: (o.idleBoundS ?? DEFAULT_IDLE_BOUND_S) * 1000,
     connections: o.connections ?? 1000,
+    atOnce: o.atOnce ?? 200,
   };
 }

@@ -23,6 +23,8 @@ export interface ConformanceOptions {
 /**
  * Connections of the descriptor check: 200 (a card opens 1000), 50 for a model that starts a V8 isolate or a Node per
  * connection (200 of those took a minute or two here). A leak per connection shows in either; the suite stays short.
+ * The same for the clients at once (a card opens 200): 200 new Nodes at once took 20 s of the suite for `processes`
+ * alone, where 50 at once still overrun its quarter core.
  */
 const connectionsFor = (slow: boolean) => (slow ? 50 : 200);
 
@@ -39,7 +41,7 @@ export function conformance(name: string, options: ConformanceOptions = {}): voi
 
     before(async () => {
       served = await serveForCheck(name, ['--idle-timeout', String(CHECK_IDLE_TIMEOUT_S), ...extra]);
-      context = modelContext(model, served, { connections });
+      context = modelContext(model, served, { connections, atOnce: connections });
     });
     after(() => {
       if (served) killTree(served.pid, 'SIGKILL', process.pid);
