@@ -244,7 +244,11 @@ function openLoopArg(asked: boolean, rates: string | undefined): number[] | unde
   return asked ? checkRateFractions(fractions ?? DEFAULT_RATE_FRACTIONS) : undefined;
 }
 
-const fmtS = (s: number) => (s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`);
+/** Seconds as 9m05s (rounded first, so 539.6 s reads 9m00s, not 8m60s), or 42s under a minute. */
+const fmtS = (seconds: number) => {
+  const s = Math.round(seconds);
+  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+};
 
 /** A point with no kept request (all errors) has null figures: a dash, never a throw. */
 const f = (x: number | null | undefined, digits: number) => (typeof x === 'number' ? x.toFixed(digits) : '-');
