@@ -100,138 +100,134 @@ async function throttleCheck(target: number, periodMs: number): Promise<Check> {
       };
 }
 
-/** Every check, in the order a user should fix them. `largestLoad` is the biggest load the run will offer. */
-export async function diagnose(
-  largestLoad = Math.max(...RUN_DEFAULTS.loads),
-  catalog: readonly ServerModel[] = allModels,
-  throttlePeriodMs: number = RUN_DEFAULTS.throttlePeriodMs,
-): Promise<Check[]> {
-  const checks: Check[] = [];
-  const add = (c: Check) => checks.push(c);
+/** A host limit that must reach `need` (a count of clients or descriptors): unreadable warns, below `need` fails. */
+interface Limit {
+  name: string;
+  value: number | undefined;
+  need: number;
+  unreadable: string;
+  ok: (v: number) => string;
+  low: (v: number) => string;
+  fix: string;
+}
 
-  const cap = somaxconn();
-  add(
-    cap === undefined
-      ? { name: 'somaxconn', status: 'warn', detail: 'cannot read net.core.somaxconn' }
-      : cap < largestLoad
-        ? {
-            name: 'somaxconn',
-            status: 'fail',
-            detail: `net.core.somaxconn is ${cap}, below the largest load ${largestLoad}: the accept queue overflows and measured load plateaus (the paper's Figure 1a)`,
-            fix: somaxconnFix(largestLoad),
-          }
-        : { name: 'somaxconn', status: 'ok', detail: `net.core.somaxconn is ${cap}` },
-  );
+function limitCheck({ name, value, need, unreadable, ok, low, fix }: Limit): Check {
+  if (value === undefined) return { name, status: 'warn', detail: unreadable };
+  return value < need ? { name, status: 'fail', detail: low(value), fix } : { name, status: 'ok', detail: ok(value) };
+}
 
-  const syn = tcpMaxSynBacklog();
-  add(
-    syn === undefined
-      ? { name: 'tcp_max_syn_backlog', status: 'warn', detail: 'cannot read net.ipv4.tcp_max_syn_backlog' }
-      : syn < largestLoad
-        ? {
-            name: 'tcp_max_syn_backlog',
-            status: 'fail',
-            detail: `net.ipv4.tcp_max_syn_backlog is ${syn}, below the largest load ${largestLoad}: connection attempts are dropped`,
-            fix: `sudo sysctl -w net.ipv4.tcp_max_syn_backlog=${Math.max(4096, largestLoad)}`,
-          }
-        : { name: 'tcp_max_syn_backlog', status: 'ok', detail: `net.ipv4.tcp_max_syn_backlog is ${syn}` },
-  );
-
-  const range = localPortRange();
-  if (range) add(portsCheck(range, largestLoad));
-
-  const files = openFilesLimit();
+/** The kernel's queues and the descriptor limit, each of which must hold the largest load's clients at once. */
+function limits(largestLoad: number): { somaxconn: Limit; synBacklog: Limit; openFiles: Limit } {
   const needFiles = largestLoad + RESERVED_FILES;
-  add(
-    files === undefined
-      ? { name: 'open files', status: 'warn', detail: 'cannot read the open files limit' }
-      : files < needFiles
-        ? {
-            name: 'open files',
-            status: 'fail',
-            detail: `the open files limit is ${files}; ${largestLoad} clients need at least ${needFiles} in the client and in the server`,
-            fix: OPEN_FILES_FIX,
-          }
-        : { name: 'open files', status: 'ok', detail: `the open files limit is ${files}` },
-  );
+  return {
+    somaxconn: {
+      name: 'somaxconn',
+      value: somaxconn(),
+      need: largestLoad,
+      unreadable: 'cannot read net.core.somaxconn',
+      ok: (v) => `net.core.somaxconn is ${v}`,
+      low: (v) =>
+        `net.core.somaxconn is ${v}, below the largest load ${largestLoad}: the accept queue overflows and measured load plateaus (the paper's Figure 1a)`,
+      fix: somaxconnFix(largestLoad),
+    },
+    synBacklog: {
+      name: 'tcp_max_syn_backlog',
+      value: tcpMaxSynBacklog(),
+      need: largestLoad,
+      unreadable: 'cannot read net.ipv4.tcp_max_syn_backlog',
+      ok: (v) => `net.ipv4.tcp_max_syn_backlog is ${v}`,
+      low: (v) => `net.ipv4.tcp_max_syn_backlog is ${v}, below the largest load ${largestLoad}: connection attempts are dropped`,
+      fix: `sudo sysctl -w net.ipv4.tcp_max_syn_backlog=${Math.max(4096, largestLoad)}`,
+    },
+    openFiles: {
+      name: 'open files',
+      value: openFilesLimit(),
+      need: needFiles,
+      unreadable: 'cannot read the open files limit',
+      ok: (v) => `the open files limit is ${v}`,
+      low: (v) => `the open files limit is ${v}; ${largestLoad} clients need at least ${needFiles} in the client and in the server`,
+      fix: OPEN_FILES_FIX,
+    },
+  };
+}
 
+/** Two cores at least: the server and the client each pinned to its own. */
+function coresCheck(): Check {
   const cpus = allowedCpus();
-  add(
-    cpus.length < 2
-      ? {
-          name: 'cores',
-          status: 'fail',
-          detail: `only ${cpus.length} CPU available: server and client would share it`,
-          fix: 'run on a machine (or VM) with 2 or more cores',
-        }
-      : {
-          name: 'cores',
-          status: 'ok',
-          detail: `${cpus.length} CPUs available (${cpus.join(',')}): server on ${RUN_DEFAULTS.serverCpus}, client on ${RUN_DEFAULTS.clientCpus}`,
-        },
-  );
-  add(
-    hasTaskset()
-      ? { name: 'taskset', status: 'ok', detail: 'taskset pins server and client' }
-      : {
-          name: 'taskset',
-          status: 'fail',
-          detail: 'taskset is missing: server and client cannot be pinned',
-          fix: 'sudo apt-get install util-linux',
-        },
-  );
+  if (cpus.length < 2) {
+    const detail = `only ${cpus.length} CPU available: server and client would share it`;
+    return { name: 'cores', status: 'fail', detail, fix: 'run on a machine (or VM) with 2 or more cores' };
+  }
+  const detail = `${cpus.length} CPUs available (${cpus.join(',')}): server on ${RUN_DEFAULTS.serverCpus}, client on ${RUN_DEFAULTS.clientCpus}`;
+  return { name: 'cores', status: 'ok', detail };
+}
 
+function tasksetCheck(): Check {
+  return hasTaskset()
+    ? { name: 'taskset', status: 'ok', detail: 'taskset pins server and client' }
+    : {
+        name: 'taskset',
+        status: 'fail',
+        detail: 'taskset is missing: server and client cannot be pinned',
+        fix: 'sudo apt-get install util-linux',
+      };
+}
+
+/** A writable cgroup slows the server like the paper's; where there is one, the quota is also calibrated. */
+async function cgroupChecks(throttlePeriodMs: number): Promise<Check[]> {
   const cg = detectCgroup();
-  add(
-    cg.mechanism === 'none'
-      ? {
-          name: 'cgroup CPU',
-          status: 'fail',
-          detail: `cannot throttle the server: ${cg.reason}; it would run as fast as the client, unlike the paper's slow server`,
-          fix: 'run eventbench as root (sudo), or pass --server-cpu-share 0 to run unthrottled knowingly',
-        }
-      : { name: 'cgroup CPU', status: 'ok', detail: `${cg.mechanism} at ${cg.root} is writable` },
-  );
-  if (cg.mechanism !== 'none') add(await throttleCheck(RUN_DEFAULTS.serverCpuShare, throttlePeriodMs));
+  if (cg.mechanism === 'none') {
+    return [
+      {
+        name: 'cgroup CPU',
+        status: 'fail',
+        detail: `cannot throttle the server: ${cg.reason}; it would run as fast as the client, unlike the paper's slow server`,
+        fix: 'run eventbench as root (sudo), or pass --server-cpu-share 0 to run unthrottled knowingly',
+      },
+    ];
+  }
+  const found: Check = { name: 'cgroup CPU', status: 'ok', detail: `${cg.mechanism} at ${cg.root} is writable` };
+  return [found, await throttleCheck(RUN_DEFAULTS.serverCpuShare, throttlePeriodMs)];
+}
 
-  const cc = has('cc');
+/** cc and the two thread libraries the native toy servers link against. */
+function compilerCheck(): Check {
+  const name = 'C compiler';
+  if (!has('cc')) {
+    const detail = 'no C compiler: the native toy servers cannot be built';
+    return { name, status: 'warn', detail, fix: 'sudo apt-get install gcc (or sudo scripts/install-servers.sh)' };
+  }
   const missingLibs = [
     ['pth.h', 'libpth-dev'],
     ['st.h', 'libst-dev'],
   ]
     .filter(([h]) => !existsSync(`/usr/include/${h}`))
     .map(([, pkg]) => pkg!);
-  add(
-    !cc
-      ? {
-          name: 'C compiler',
-          status: 'warn',
-          detail: 'no C compiler: the native toy servers cannot be built',
-          fix: 'sudo apt-get install gcc (or sudo scripts/install-servers.sh)',
-        }
-      : missingLibs.length > 0
-        ? {
-            name: 'C compiler',
-            status: 'warn',
-            detail: `cc is there, but not ${missingLibs.join(', ')}: native-pth / native-st cannot be built`,
-            fix: `sudo apt-get install ${missingLibs.join(' ')}`,
-          }
-        : { name: 'C compiler', status: 'ok', detail: 'cc, GNU Pth and State Threads are there for the native toy servers' },
-  );
+  if (missingLibs.length > 0) {
+    const detail = `cc is there, but not ${missingLibs.join(', ')}: native-pth / native-st cannot be built`;
+    return { name, status: 'warn', detail, fix: `sudo apt-get install ${missingLibs.join(' ')}` };
+  }
+  return { name, status: 'ok', detail: 'cc, GNU Pth and State Threads are there for the native toy servers' };
+}
 
-  add(
-    has('ab', ['-V'])
-      ? { name: 'ab', status: 'ok', detail: 'ApacheBench is installed (--engine ab)' }
-      : { name: 'ab', status: 'warn', detail: 'ApacheBench is missing: --engine ab cannot run', fix: 'sudo apt-get install apache2-utils' },
-  );
+function abCheck(): Check {
+  return has('ab', ['-V'])
+    ? { name: 'ab', status: 'ok', detail: 'ApacheBench is installed (--engine ab)' }
+    : { name: 'ab', status: 'warn', detail: 'ApacheBench is missing: --engine ab cannot run', fix: 'sudo apt-get install apache2-utils' };
+}
 
+/** Doctor also cleans up: what a killed run left behind is removed here, and named. */
+function leftoversCheck(): Check {
   const removed = removeLeftovers();
-  add({
+  return {
     name: 'leftovers',
     status: 'ok',
     detail: removed.length === 0 ? 'no cgroup or server folder left by a killed run' : removed.join('; '),
-  });
+  };
+}
 
+/** Which servers of the catalog can run here, and why each other one cannot. */
+async function serversCheck(catalog: readonly ServerModel[]): Promise<Check> {
   const unavailable: string[] = [];
   const available: string[] = [];
   for (const m of catalog) {
@@ -239,15 +235,28 @@ export async function diagnose(
     if (a.ok) available.push(m.name);
     else unavailable.push(`${m.name} (${a.reason}${a.hint ? `; ${a.hint}` : ''})`);
   }
-  add(
-    unavailable.length > 0
-      ? {
-          name: 'servers',
-          status: 'warn',
-          detail: `${available.length} of ${catalog.length} servers can run; missing: ${unavailable.join(', ')}`,
-          fix: 'sudo scripts/install-servers.sh',
-        }
-      : { name: 'servers', status: 'ok', detail: `all ${catalog.length} servers can run: ${available.join(', ') || '(none built yet)'}` },
-  );
+  return unavailable.length > 0
+    ? {
+        name: 'servers',
+        status: 'warn',
+        detail: `${available.length} of ${catalog.length} servers can run; missing: ${unavailable.join(', ')}`,
+        fix: 'sudo scripts/install-servers.sh',
+      }
+    : { name: 'servers', status: 'ok', detail: `all ${catalog.length} servers can run: ${available.join(', ') || '(none built yet)'}` };
+}
+
+/** Every check, in the order a user should fix them. `largestLoad` is the biggest load the run will offer. */
+export async function diagnose(
+  largestLoad = Math.max(...RUN_DEFAULTS.loads),
+  catalog: readonly ServerModel[] = allModels,
+  throttlePeriodMs: number = RUN_DEFAULTS.throttlePeriodMs,
+): Promise<Check[]> {
+  const limit = limits(largestLoad);
+  const checks: Check[] = [limitCheck(limit.somaxconn), limitCheck(limit.synBacklog)];
+  const range = localPortRange();
+  if (range) checks.push(portsCheck(range, largestLoad));
+  checks.push(limitCheck(limit.openFiles), coresCheck(), tasksetCheck());
+  checks.push(...(await cgroupChecks(throttlePeriodMs)));
+  checks.push(compilerCheck(), abCheck(), leftoversCheck(), await serversCheck(catalog));
   return checks;
 }
