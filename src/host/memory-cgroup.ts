@@ -7,7 +7,7 @@
 // client's own sockets and everything else the host does meanwhile, and are flagged so.
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { removeStaleCgroups } from './throttle.js';
+import { moveToCgroup, removeCgroupDir, removeStaleCgroups } from './throttle.js';
 
 const V1_ROOT = '/sys/fs/cgroup/memory';
 const V2_ROOT = '/sys/fs/cgroup';
@@ -128,6 +128,39 @@ function hostMeter(reason: string): KernelMeter {
   };
 }
 
+/** Makes the group at `path` ready to count a server's kernel memory; on failure removes it again and throws. */
+function setUpGroup(source: 'cgroup-v1' | 'cgroup-v2', path: string): void {
+  try {
+    mkdirSync(path);
+    // The root must hand the memory controller down before a child has memory.stat.
+    if (source === 'cgroup-v2' && !existsSync(join(path, 'memory.stat'))) {
+      writeFileSync(join(V2_ROOT, 'cgroup.subtree_control'), '+memory');
+    }
+    // v1 charges socket buffers only to a group with a tcp limit: an unlimited one turns the count on.
+    if (source === 'cgroup-v1') writeFileSync(join(path, 'memory.kmem.tcp.limit_in_bytes'), '-1');
+  } catch (err) {
+    try {
+      rmdirSync(path);
+    } catch {
+      /* never made */
+    }
+    throw err;
+  }
+}
+
+/** The kernel memory charged to the group at `path`: v2's memory.stat, or v1's kmem counter plus kmem.tcp. */
+function readGroup(source: 'cgroup-v1' | 'cgroup-v2', path: string): KernelMemory | undefined {
+  if (source === 'cgroup-v2') {
+    const text = readText(join(path, 'memory.stat'));
+    return text === undefined ? undefined : v2Kernel(parseStat(text));
+  }
+  const number = (file: string) => Number(readText(join(path, file)) ?? NaN);
+  const kmem = number('memory.kmem.usage_in_bytes');
+  const sock = number('memory.kmem.tcp.usage_in_bytes');
+  if (!Number.isFinite(kmem)) return undefined;
+  return Number.isFinite(sock) ? { bytes: kmem + sock, parts: { kmem, sock } } : { bytes: kmem, parts: { kmem } };
+}
+
 /** A fresh memory cgroup to put a server in, or the host-wide stand-in saying why there is none. */
 export function createKernelMeter(): KernelMeter {
   const where = memoryCgroupParent();
@@ -135,60 +168,23 @@ export function createKernelMeter(): KernelMeter {
   removeStaleCgroups(where.parent, PREFIX);
   const path = join(where.parent, `${PREFIX}${process.pid}-${++counter}`);
   try {
-    mkdirSync(path);
-    // The root must hand the memory controller down before a child has memory.stat.
-    if (where.source === 'cgroup-v2' && !existsSync(join(path, 'memory.stat'))) {
-      writeFileSync(join(V2_ROOT, 'cgroup.subtree_control'), '+memory');
-    }
-    // v1 charges socket buffers only to a group with a tcp limit: an unlimited one turns the count on.
-    if (where.source === 'cgroup-v1') writeFileSync(join(path, 'memory.kmem.tcp.limit_in_bytes'), '-1');
+    setUpGroup(where.source, path);
   } catch (err) {
-    try {
-      rmdirSync(path);
-    } catch {
-      /* never made */
-    }
     return hostMeter(`could not set up ${path}: ${(err as Error).message}`);
   }
-  const number = (file: string) => Number(readText(join(path, file)) ?? NaN);
   let removed = false;
   return {
     source: where.source,
     path,
     add(pids) {
-      for (const pid of pids)
-        try {
-          writeFileSync(join(path, 'cgroup.procs'), String(pid));
-        } catch {
-          /* gone meanwhile */
-        }
+      for (const pid of pids) moveToCgroup(path, pid);
     },
-    read() {
-      if (where.source === 'cgroup-v2') {
-        const text = readText(join(path, 'memory.stat'));
-        return text === undefined ? undefined : v2Kernel(parseStat(text));
-      }
-      const kmem = number('memory.kmem.usage_in_bytes');
-      const sock = number('memory.kmem.tcp.usage_in_bytes');
-      if (!Number.isFinite(kmem)) return undefined;
-      return Number.isFinite(sock) ? { bytes: kmem + sock, parts: { kmem, sock } } : { bytes: kmem, parts: { kmem } };
-    },
+    read: () => readGroup(where.source, path),
     remove() {
       if (removed) return;
-      for (const pid of (readText(join(path, 'cgroup.procs')) ?? '').split('\n').filter(Boolean)) {
-        try {
-          writeFileSync(join(where.parent, 'cgroup.procs'), pid);
-        } catch {
-          /* gone meanwhile */
-        }
-      }
-      try {
-        rmdirSync(path);
-        removed = true;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') removed = true;
-        else throw err;
-      }
+      for (const pid of (readText(join(path, 'cgroup.procs')) ?? '').split('\n').filter(Boolean)) moveToCgroup(where.parent, pid);
+      removeCgroupDir(path);
+      removed = true;
     },
   };
 }

@@ -151,6 +151,24 @@ const stat = (file: string): Record<string, number> =>
       .map(([k, v]) => [k!, Number(v)]),
   );
 
+/** Moves `pid` into the cgroup at `dir`, unless it has exited meanwhile (then there is nothing to move). */
+export function moveToCgroup(dir: string, pid: number | string): void {
+  try {
+    writeFileSync(join(dir, 'cgroup.procs'), String(pid));
+  } catch {
+    /* gone meanwhile */
+  }
+}
+
+/** Removes an emptied cgroup folder; one already gone counts as removed, any other failure is thrown. */
+export function removeCgroupDir(path: string): void {
+  try {
+    rmdirSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
 /** The throttle of the cgroup at `path` (with its accounting twin `acct`, under v1). */
 function groupThrottle(
   mechanism: 'cgroup-v1' | 'cgroup-v2',
@@ -169,12 +187,7 @@ function groupThrottle(
     path,
     add(pid) {
       writeFileSync(procsFile, String(pid));
-      if (acct)
-        try {
-          writeFileSync(join(acct, 'cgroup.procs'), String(pid));
-        } catch {
-          /* gone meanwhile */
-        }
+      if (acct) moveToCgroup(acct, pid);
     },
     pids: () => (readText(procsFile) ?? '').split('\n').filter(Boolean).map(Number),
     usageS() {
@@ -193,17 +206,8 @@ function groupThrottle(
       if (removed) return;
       // Anything left is moved back to the root so the folder can go; the server's host has already killed its own.
       for (const pid of this.pids()) {
-        try {
-          writeFileSync(join(root, 'cgroup.procs'), String(pid));
-        } catch {
-          /* gone meanwhile */
-        }
-        if (acct)
-          try {
-            writeFileSync(join(V1_ACCT_ROOT, 'cgroup.procs'), String(pid));
-          } catch {
-            /* gone meanwhile */
-          }
+        moveToCgroup(root, pid);
+        if (acct) moveToCgroup(V1_ACCT_ROOT, pid);
       }
       if (acct)
         try {
@@ -211,13 +215,8 @@ function groupThrottle(
         } catch {
           /* swept by the next run's removeStaleCgroups */
         }
-      try {
-        rmdirSync(path);
-        removed = true;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') removed = true;
-        else throw err;
-      }
+      removeCgroupDir(path);
+      removed = true;
     },
   };
 }
