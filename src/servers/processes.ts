@@ -22,6 +22,37 @@ const CHILD = fileURLToPath(new URL('./kernel/child.js', import.meta.url));
 /** Resident memory of one child Node, measured on Node 20: the default cap's unit. */
 export const PROCESS_BYTES = 40 * 2 ** 20;
 
+/**
+ * The connection on `fd` gets a process of its own, remembered in `children` until it exits; `done` frees its
+ * place under the cap once it has ended, or at once if it could not start.
+ */
+function serveInChild(fd: number, pageBytes: number, children: Map<ChildProcess, Promise<void>>, done: () => void): void {
+  let child: ChildProcess;
+  try {
+    child = spawn(process.execPath, [CHILD, String(pageBytes)], { stdio: [fd, 'ignore', 'inherit'] });
+  } catch {
+    done(); // could not start a process: only this connection is lost
+    return;
+  } finally {
+    libc().close(fd); // the child has its own copy (or there is no child)
+  }
+  children.set(
+    child,
+    new Promise((resolve) => {
+      let ended = false;
+      const end = () => {
+        if (ended) return;
+        ended = true;
+        children.delete(child);
+        done();
+        resolve();
+      };
+      child.once('exit', end);
+      child.once('error', end); // spawn failed: there will be no exit
+    }),
+  );
+}
+
 export const processes: ServerModel = {
   name: 'processes',
   family: 'typescript',
@@ -40,33 +71,6 @@ export const processes: ServerModel = {
         : { maxLive: options.maxLive, note: `at most ${options.maxLive} live processes` };
     const children = new Map<ChildProcess, Promise<void>>();
 
-    const serve = (fd: number) => {
-      let child: ChildProcess;
-      try {
-        child = spawn(process.execPath, [CHILD, String(options.pageBytes)], { stdio: [fd, 'ignore', 'inherit'] });
-      } catch {
-        acceptor.done(); // could not start a process: only this connection is lost
-        return;
-      } finally {
-        libc().close(fd); // the child has its own copy (or there is no child)
-      }
-      children.set(
-        child,
-        new Promise((resolve) => {
-          let ended = false;
-          const end = () => {
-            if (ended) return;
-            ended = true;
-            children.delete(child);
-            acceptor.done();
-            resolve();
-          };
-          child.once('exit', end);
-          child.once('error', end); // spawn failed: there will be no exit
-        }),
-      );
-    };
-
     // One spawn per turn of the event loop. A spawn blocks this thread until its child has exec'd, which under the
     // run's CPU quota, shared with every child still starting, takes a while: spawning a whole flood of accepted
     // connections in one turn kept a SIGTERM waiting past the runner's grace (32 children left behind).
@@ -81,7 +85,7 @@ export const processes: ServerModel = {
       if (fd === undefined) return;
       if (waiting.length > 0) setImmediate(spawnNext);
       if (closing) drop(fd);
-      else serve(fd);
+      else serveInChild(fd, options.pageBytes, children, () => acceptor.done());
     };
     const acceptor = startAcceptor(listener.fd, cap.maxLive, options.idleTimeoutMs, (fd) => {
       if (waiting.push(fd) === 1) setImmediate(spawnNext);
