@@ -183,15 +183,45 @@ export function notDrawn(servers: readonly ServerSummary[], missing?: { pick: Pi
   return parts.length > 0 ? ` Not drawn, as they hold no value (never as 0): ${parts.join('; ')}.` : '';
 }
 
+/** What every closed-loop figure draws from: the servers with points, their plain legend names, the layout. */
+interface Closed {
+  layout: Layout;
+  servers: ServerSummary[];
+  plain: Map<string, string>;
+  columns: number;
+  x: ReturnType<typeof loadAxis>;
+}
+
 export function figures(model: ReportModel, layout: Layout = 'wide'): Figure[] {
   const servers = model.servers.filter((s) => s.loads.length > 0);
-  const plain = new Map(servers.map((s) => [s.server, serverText(s)]));
-  const columns = SIZE[layout].columns;
-  const maxLoad = Math.max(0, ...servers.flatMap((s) => s.loads.map((lp) => lp.load)));
-  const x = loadAxis(layout);
-  const out: Figure[] = [];
+  const c: Closed = {
+    layout,
+    servers,
+    plain: new Map(servers.map((s) => [s.server, serverText(s)])),
+    columns: SIZE[layout].columns,
+    x: loadAxis(layout),
+  };
+  const out: Figure[] = [measuredLoadFigure(c), servingTimeFigure(c), throughputFigure(c), p99Figure(c)];
+  const memory = memoryUnderLoadFigure(c);
+  if (memory) out.push(memory);
+  out.push(...distributionFigures(servers, layout));
+  if (model.memory)
+    out.push(
+      memoryFigure(
+        model.memory,
+        layout,
+        model.servers.map((s) => s.server),
+      ),
+    );
+  if (model.openLoop) out.push(openLoopFigure(model, layout));
+  out.push(...runtimeFigures(model, layout));
+  return out;
+}
 
-  out.push({
+/** Figure 1: whether the client kept l requests in flight (l_m against l), and how many got past the handshake. */
+function measuredLoadFigure({ layout, servers, plain, columns, x }: Closed): Figure {
+  const maxLoad = Math.max(0, ...servers.flatMap((s) => s.loads.map((lp) => lp.load)));
+  return {
     name: 'fig1-measured-load',
     title: 'Figure 1: measured load against offered load',
     caption: `Lines: the measured load l_m = n·t_r/t, how many requests the client kept in flight; a line on the dashed y = x was saturated by the client, and points under ${CLIENT_BOUND_SHARE * 100}% of it are flagged client-bound. Hollow dots: the requests in flight past their TCP handshake, the load the server really held. When the accept queue overflows (the paper's somaxconn trap, --backlog 128), requests wait a second or more for a resent SYN: l_m still follows l, but the hollow dots flatten near the backlog, as the paper's Figure 1(a) did, and those points are flagged backlog-bound.`,
@@ -228,9 +258,12 @@ export function figures(model: ReportModel, layout: Layout = 'wide'): Figure[] {
         },
       ],
     ),
-  });
+  };
+}
 
-  const fitted = new Map(
+/** Figure 2's legend label of each server: the fit's numbers travel with its colour, since the figure is read by them. */
+function fitLabels(servers: readonly ServerSummary[]): Map<string, string> {
+  return new Map(
     servers.map((s) => [
       s.server,
       s.latencyFit
@@ -238,18 +271,11 @@ export function figures(model: ReportModel, layout: Layout = 'wide'): Figure[] {
         : `${serverText(s)}: no fit`,
     ]),
   );
-  const labels = servers.map((s) => fitted.get(s.server)!);
-  const legend =
-    layout === 'wide' ? 'server: slope [95% interval], intercept, r, implied throughput' : 'server: slope [95%]; intercept, r, req/s';
-  const fitValues = servers.flatMap((s) => {
-    if (!s.latencyFit) return [];
-    const xs = s.loads.filter((lp) => lp.inFit).map((lp) => lp.load);
-    return [Math.min(...xs), Math.max(...xs)].map((load) => ({
-      key: fitted.get(s.server)!,
-      load,
-      y: s.latencyFit!.intercept + s.latencyFit!.slope * load,
-    }));
-  });
+}
+
+/** Figure 2: the paper's figure, mean serving time against load with each server's fitted line. */
+function servingTimeFigure(c: Closed): Figure {
+  const { layout, servers } = c;
   const { top, clipped } = readableTop(servers);
   const y = {
     field: 'y',
@@ -258,8 +284,7 @@ export function figures(model: ReportModel, layout: Layout = 'wide'): Figure[] {
     ...(top !== undefined ? { scale: { domain: [0, top] } } : {}),
   };
   const clipText = clipSentence(top, clipped, 'their slopes are in the legend and the ranking');
-  const fig2Columns = layout === 'wide' ? FIG2_WIDE.columns : 1;
-  out.push({
+  return {
     name: 'fig2-serving-time',
     title: 'Figure 2: mean serving time against offered load',
     caption:
@@ -273,107 +298,134 @@ export function figures(model: ReportModel, layout: Layout = 'wide'): Figure[] {
       layout === 'wide'
         ? 'lines: least-squares fit; bars: range over rounds; legend: slope [95% interval], intercept, r, implied throughput'
         : 'lines: least-squares fits',
-      [
-        {
-          data: {
-            values: servers.flatMap((s) =>
-              s.loads
-                .filter((lp) => lp.repeats > 1)
-                .map((lp) => ({ key: fitted.get(s.server)!, load: lp.load, lo: lp.meanLatencyMinMs, hi: lp.meanLatencyMaxMs })),
-            ),
-          },
-          mark: { type: 'rule', strokeWidth: 1.5, clip: true },
-          encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, color: colour(labels, legend, fig2Columns, layout === 'narrow') },
-        },
-        ...[true, false].map((inFit) => ({
-          data: {
-            values: servers.flatMap((s) =>
-              s.loads.filter((lp) => lp.inFit === inFit).map((lp) => ({ key: fitted.get(s.server)!, load: lp.load, y: lp.meanLatencyMs })),
-            ),
-          },
-          mark: {
-            type: 'point',
-            size: layout === 'wide' ? 40 : 24,
-            strokeWidth: 1.5,
-            filled: inFit,
-            clip: true,
-            ...(inFit ? {} : { fill: 'white' }),
-          },
-          encoding: { x, y, color: colour(labels, legend, fig2Columns, layout === 'narrow') },
-        })),
-        {
-          name: MARK.fit,
-          data: { values: fitValues },
-          mark: { type: 'line', strokeWidth: 2, clip: true },
-          encoding: { x, y, color: colour(labels, legend, fig2Columns, layout === 'narrow') },
-        },
-      ],
+      servingTimeLayers(c, y),
       FIG2_WIDE,
     ),
-  });
+  };
+}
 
+/** Figure 2's layers: the range over rounds, the dots in and out of the fit, and the fitted lines, on one y axis. */
+function servingTimeLayers({ layout, servers, x }: Closed, y: object): unknown[] {
+  const fitted = fitLabels(servers);
+  const labels = servers.map((s) => fitted.get(s.server)!);
+  const legend =
+    layout === 'wide' ? 'server: slope [95% interval], intercept, r, implied throughput' : 'server: slope [95%]; intercept, r, req/s';
+  const color = () => colour(labels, legend, layout === 'wide' ? FIG2_WIDE.columns : 1, layout === 'narrow');
+  const fitValues = servers.flatMap((s) => {
+    if (!s.latencyFit) return [];
+    const xs = s.loads.filter((lp) => lp.inFit).map((lp) => lp.load);
+    return [Math.min(...xs), Math.max(...xs)].map((load) => ({
+      key: fitted.get(s.server)!,
+      load,
+      y: s.latencyFit!.intercept + s.latencyFit!.slope * load,
+    }));
+  });
+  return [
+    {
+      data: {
+        values: servers.flatMap((s) =>
+          s.loads
+            .filter((lp) => lp.repeats > 1)
+            .map((lp) => ({ key: fitted.get(s.server)!, load: lp.load, lo: lp.meanLatencyMinMs, hi: lp.meanLatencyMaxMs })),
+        ),
+      },
+      mark: { type: 'rule', strokeWidth: 1.5, clip: true },
+      encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, color: color() },
+    },
+    ...[true, false].map((inFit) => ({
+      data: {
+        values: servers.flatMap((s) =>
+          s.loads.filter((lp) => lp.inFit === inFit).map((lp) => ({ key: fitted.get(s.server)!, load: lp.load, y: lp.meanLatencyMs })),
+        ),
+      },
+      mark: {
+        type: 'point',
+        size: layout === 'wide' ? 40 : 24,
+        strokeWidth: 1.5,
+        filled: inFit,
+        clip: true,
+        ...(inFit ? {} : { fill: 'white' }),
+      },
+      encoding: { x, y, color: color() },
+    })),
+    {
+      name: MARK.fit,
+      data: { values: fitValues },
+      mark: { type: 'line', strokeWidth: 2, clip: true },
+      encoding: { x, y, color: color() },
+    },
+  ];
+}
+
+/** A figure of one line per server: throughput, tail latency and memory differ only in what they pick and say. */
+function lineFigure(
+  { layout, servers, plain, columns }: Closed,
+  f: { name: string; title: string; heading?: string; subtitle: string; caption: string; pick: Pick; yTitle: string; yScale?: object },
+  only: ServerSummary[] = servers,
+): Figure {
+  return {
+    name: f.name,
+    title: f.title,
+    caption: f.caption,
+    spec: frame(layout, f.heading ?? f.title, f.subtitle, [
+      perServerLines(layout, only, plain, f.pick, f.yTitle, 'server', columns, f.yScale),
+    ]),
+  };
+}
+
+function throughputFigure(c: Closed): Figure {
   const rate: Pick = (lp) => lp.throughputRps;
-  out.push({
+  return lineFigure(c, {
     name: 'fig3-throughput',
     title: 'Throughput against offered load',
     caption:
       'Requests served per second of the kept window. A server that keeps up holds a flat line; one that falls off has run out ' +
       'of something (CPU, memory, accept queue).' +
-      notDrawn(servers, { pick: rate, why: 'too few responses for a rate: they all started at once' }),
-    spec: frame(layout, 'Throughput against offered load', 'kept requests per second', [
-      perServerLines(layout, servers, plain, rate, 'requests/s', 'server', columns),
-    ]),
+      notDrawn(c.servers, { pick: rate, why: 'too few responses for a rate: they all started at once' }),
+    subtitle: 'kept requests per second',
+    pick: rate,
+    yTitle: 'requests/s',
   });
+}
 
+function p99Figure(c: Closed): Figure {
   const p99: Pick = (lp) => lp.p99Ms;
-  const tail = readableTop(servers, p99);
-  const p99Axis = tail.top !== undefined ? { domain: [0, tail.top] } : undefined;
-  out.push({
+  const tail = readableTop(c.servers, p99);
+  return lineFigure(c, {
     name: 'fig4-p99',
     title: '99th percentile of serving time against offered load',
+    heading: '99th percentile serving time',
     caption:
       'The slowest 1% of requests. Far above the mean, it shows outliers such as the paper met (a request retried after an ' +
       `accept-queue overflow waits a second or more).${clipSentence(tail.top, tail.clipped, 'every point is in the table of points')}` +
-      notDrawn(servers),
-    spec: frame(layout, '99th percentile serving time', 'ms; repeats averaged', [
-      perServerLines(layout, servers, plain, p99, 'p99 serving time (ms)', 'server', columns, p99Axis),
-    ]),
+      notDrawn(c.servers),
+    subtitle: 'ms; repeats averaged',
+    pick: p99,
+    yTitle: 'p99 serving time (ms)',
+    ...(tail.top !== undefined ? { yScale: { domain: [0, tail.top] } } : {}),
   });
+}
 
-  const withMemory = servers.filter((s) => s.loads.some((lp) => lp.peakRssBytes !== null));
-  if (withMemory.length > 0) {
-    out.push({
+/** Peak memory under load, for the servers whose points sampled it (none: no figure). */
+function memoryUnderLoadFigure(c: Closed): Figure | undefined {
+  const withMemory = c.servers.filter((s) => s.loads.some((lp) => lp.peakRssBytes !== null));
+  if (withMemory.length === 0) return undefined;
+  const title = 'Peak memory under load';
+  return lineFigure(
+    c,
+    {
       name: 'fig5-memory',
-      title: 'Peak memory under load',
+      title,
       caption:
         "Peak resident memory of the server's whole process tree during each point: what it held under load, not a cost per " +
         'connection (a closed loop at load l holds at most l connections, most of them briefly; the memory experiment below measures ' +
         'the cost of a connection held open).',
-      spec: frame(layout, 'Peak memory under load', 'resident memory of the process tree, peak over each point', [
-        perServerLines(
-          layout,
-          withMemory,
-          plain,
-          (lp) => (lp.peakRssBytes === null ? null : lp.peakRssBytes / 1024 ** 2),
-          'peak RSS under load (MiB)',
-          'server',
-          columns,
-        ),
-      ]),
-    });
-  }
-  out.push(...distributionFigures(servers, layout));
-  if (model.memory)
-    out.push(
-      memoryFigure(
-        model.memory,
-        layout,
-        model.servers.map((s) => s.server),
-      ),
-    );
-  if (model.openLoop) out.push(openLoopFigure(model, layout));
-  out.push(...runtimeFigures(model, layout));
-  return out;
+      subtitle: 'resident memory of the process tree, peak over each point',
+      pick: (lp) => (lp.peakRssBytes === null ? null : lp.peakRssBytes / 1024 ** 2),
+      yTitle: 'peak RSS under load (MiB)',
+    },
+    withMemory,
+  );
 }
 
 /**

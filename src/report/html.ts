@@ -130,14 +130,30 @@ function flagsExplained(model: ReportModel): string {
 const list = (items: string[], cls = ''): string =>
   `<ul${cls ? ` class="${cls}"` : ''}>${items.map((i) => `<li>${escapeHtml(i)}</li>`).join('')}</ul>`;
 
+/** The figures whose names start with a prefix, as HTML: a section places its figures by prefix. */
+type Figures = (prefix: string) => string;
+
 export function renderHtml(model: ReportModel, rendered: readonly RenderedFigure[]): string {
-  const fig = (prefix: string) =>
+  const fig: Figures = (prefix) =>
     rendered
       .filter((f) => f.figure.name.startsWith(prefix))
       .map(figureHtml)
       .join('\n');
   const title = `Are events fast? eventbench run ${model.run.id}`;
-  const flagged = model.servers.filter((s) => s.flags.length > 0);
+  // The page reads top to bottom: the answer, then the paper's view, then what lies beyond it, then the record.
+  const sections = [
+    headHtml(model, title),
+    rankingHtml(model),
+    openLoopHtml(model, fig),
+    paperHtml(model, fig),
+    beyondHtml(model, fig),
+    recordHtml(model),
+  ];
+  return page(title, sections.flat());
+}
+
+/** Title, what was run on what, whether the run is over, and the answers at a glance. */
+function headHtml(model: ReportModel, title: string): string[] {
   const parts: string[] = [
     `<h1>${escapeHtml(title)}</h1>`,
     `<p class="sub">${escapeHtml(`${model.servers.length} servers, offered loads ${model.plan.loads.join(', ')}; ${model.environment.cpuModel}, Linux ${model.environment.kernel}. After Kerneis & Chroboczek, "Are events fast?" (2009).`)}</p>`,
@@ -145,13 +161,19 @@ export function renderHtml(model: ReportModel, rendered: readonly RenderedFigure
   if (model.run.state !== 'finished')
     parts.push(`<p class="banner">${escapeHtml(`This run is ${model.run.state}: the report shows the points measured so far.`)}</p>`);
   parts.push('<h2>At a glance</h2>', list(glance(model), 'glance'));
+  return parts;
+}
+
+/** The ranking table, a heavier rule between tie groups, then every server's flags and what they mean. */
+function rankingHtml(model: ReportModel): string[] {
   const ranking = rankingTable(model);
   const groupStarts = (n: number) => n > 0 && model.servers[n]!.group !== null && model.servers[n]!.group !== model.servers[n - 1]!.group;
-  parts.push(
+  const parts = [
     `<h2>${escapeHtml(ranking.title)}</h2>`,
     `<p>${escapeHtml(`${model.ratioReference.why} ${RANKING_CONVENTION}`)}</p>`,
     htmlTable(ranking, { key: ['#', 'server'], wrap: ['model'], flags: 'flags', groupStarts }),
-  );
+  ];
+  const flagged = model.servers.filter((s) => s.flags.length > 0);
   if (flagged.length > 0)
     parts.push(
       list(
@@ -160,46 +182,74 @@ export function renderHtml(model: ReportModel, rendered: readonly RenderedFigure
       ),
       flagsExplained(model),
     );
+  return parts;
+}
+
+/** The open-loop experiment's figure and table, when the run has one. */
+function openLoopHtml(model: ReportModel, fig: Figures): string[] {
   const openTable = openLoopTable(model);
-  if (openTable) {
-    parts.push(
-      '<h2>Open loop: latency against offered rate</h2>',
-      fig('fig6'),
-      `<h3>${escapeHtml(openTable.title)}</h3>`,
-      htmlTable(openTable, { key: ['server'], flags: 'points left out' }),
-    );
-  }
-  parts.push("<h2>The paper's figures, today</h2>", fig('fig1'), fig('fig2'));
-  parts.push(runtimesHtml(model), fig('fig-runtimes'));
+  if (!openTable) return [];
+  return [
+    '<h2>Open loop: latency against offered rate</h2>',
+    fig('fig6'),
+    `<h3>${escapeHtml(openTable.title)}</h3>`,
+    htmlTable(openTable, { key: ['server'], flags: 'points left out' }),
+  ];
+}
+
+/** The paper's figures redrawn, the runtimes compared, and the paper's table beside today's. */
+function paperHtml(model: ReportModel, fig: Figures): string[] {
   const paper = paperTable(model);
   const paperWhy =
     `${model.reference.why} Slopes on machines of different speed are compared through their ratio to the reference; ` +
     'ranks are by slope, 1 = fastest.';
-  parts.push(`<h2>${escapeHtml(paper.title)}</h2>`, `<p>${escapeHtml(paperWhy)}</p>`, htmlTable(paper, { key: ['paper row'] }));
-  parts.push('<h2>Throughput, tail latency and peak memory under load</h2>', fig('fig3'), fig('fig4'), fig('fig5'));
+  return [
+    "<h2>The paper's figures, today</h2>",
+    fig('fig1'),
+    fig('fig2'),
+    runtimesHtml(model),
+    fig('fig-runtimes'),
+    `<h2>${escapeHtml(paper.title)}</h2>`,
+    `<p>${escapeHtml(paperWhy)}</p>`,
+    htmlTable(paper, { key: ['paper row'] }),
+  ];
+}
+
+/** What the paper did not measure: throughput, tail, memory under load, distributions, fairness, memory per connection. */
+function beyondHtml(model: ReportModel, fig: Figures): string[] {
   const distributions = fig('fig7') + fig('fig8');
-  parts.push(
+  return [
+    '<h2>Throughput, tail latency and peak memory under load</h2>',
+    fig('fig3'),
+    fig('fig4'),
+    fig('fig5'),
     '<h2>Beyond the paper: latency distributions and fairness</h2>',
     distributions ||
       '<p class="note">These results hold no per-client counts or latency distributions (they were measured before eventbench.load/3, ' +
         'or with --engine ab): a new run shows them here.</p>',
-  );
-  parts.push(memoryHtml(model, fig('fig-memory')));
+    memoryHtml(model, fig('fig-memory')),
+  ];
+}
+
+/** The record: every point, the environment, what was skipped, the runner's warnings and the report's notes. */
+function recordHtml(model: ReportModel): string[] {
   const points = htmlTable(pointsTable(model), { key: ['server'], flags: 'flags' });
-  parts.push('<details><summary>Every point (repeats averaged)</summary>', points, '</details>');
-  parts.push(
+  const parts = [
+    '<details><summary>Every point (repeats averaged)</summary>',
+    points,
+    '</details>',
     '<h2>Environment</h2>',
     `<dl class="env">${environmentRows(model)
       .map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`)
       .join('')}</dl>`,
-  );
+  ];
   if (model.skipped.length > 0) parts.push('<h2>Skipped servers</h2>', list(model.skipped.map((s) => `${s.server}: ${s.reason}`)));
   parts.push(
     '<h2>Warnings</h2>',
     model.warnings.length > 0 ? list(model.warnings, 'warnings') : '<p class="note">The runner recorded no warning.</p>',
   );
   if (model.notes.length > 0) parts.push('<h2>Notes on this report</h2>', list(model.notes));
-  return page(title, parts);
+  return parts;
 }
 
 /** How the ranking's ranks and ties read (the README says the same). */

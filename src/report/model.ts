@@ -230,65 +230,15 @@ function aggregate(points: readonly Point[], plan: Plan): LoadPoint | null {
 
 function summarise(server: string, points: readonly Point[], plan: Plan): ServerSummary {
   const first = points[0]!;
-  const flags: Flag[] = [];
-  const byLoad = new Map<number, Point[]>();
-  for (const p of points) byLoad.set(p.load, [...(byLoad.get(p.load) ?? []), p]);
-  const tried = [...byLoad.keys()].sort((a, b) => a - b);
-  const loads = tried.map((l) => aggregate(byLoad.get(l)!, plan)).filter((lp): lp is LoadPoint => lp !== null);
-  const notMeasured = tried
-    .filter((l) => !loads.some((lp) => lp.load === l))
-    .map((load) => ({ load, why: byLoad.get(load)!.some((p) => p.status === 'ok') ? ('served nothing' as const) : ('failed' as const) }));
-
+  const { loads, notMeasured } = loadPoints(points, plan);
   // A flagged repeat did not measure the server at a steady state under its quota with l requests in flight:
-  // it is shown, never fitted. Each kind is said once, with the loads and the first reason given.
+  // it is shown, never fitted.
   const fitted = loads.filter((lp) => lp.trusted > 0);
   for (const lp of fitted) lp.inFit = true;
-  for (const kind of POINT_FLAG_KINDS) {
-    const hit = points.filter((p) => served(p) && flagsOf(p, plan).some((f) => f.kind === kind));
-    if (hit.length === 0) continue;
-    const at = [...new Set(hit.map((p) => p.load))];
-    const why = flagsOf(hit[0]!, plan).find((f) => f.kind === kind)!.why;
-    const fit = CAVEAT_FLAGS.includes(kind) ? 'kept in its own fit' : 'those left out of the fit';
-    flags.push({
-      kind,
-      text: `${kind} at ${loadsText(at)} (${hit.length} of ${points.length} points; ${fit}): ${why}${hit.length > 1 ? '; ...' : ''}`,
-    });
-  }
-  const overflowing = loads.filter((lp) => lp.listenOverflows > 0);
-  if (overflowing.length > 0) {
-    const total = overflowing.reduce((a, lp) => a + lp.listenOverflows, 0);
-    flags.push({
-      kind: 'accept-queue',
-      text: `accept-queue overflows at ${loadsText(overflowing.map((lp) => lp.load))} (${total} host-wide ListenOverflows + ListenDrops)`,
-    });
-  }
-  const empty = points.filter((p) => p.status === 'ok' && !served(p));
-  if (empty.length > 0) {
-    const at = loadsText([...new Set(empty.map((p) => p.load))]);
-    const text = `served nothing at ${at} (${empty.length} of ${points.length} points): ${errorsText(empty[0]!)}; not drawn, not fitted`;
-    flags.push({ kind: 'served-nothing', text });
-  }
-  for (const p of points) {
-    if (p.status === 'failed')
-      flags.push({
-        kind: 'failed',
-        text: `failed at l=${p.load}${p.round > 1 ? ` (round ${p.round})` : ''}: ${p.reason ?? 'no reason recorded'}`,
-      });
-    if (p.result?.stoppedEarly)
-      flags.push({ kind: 'ended-early', text: `the load run at l=${p.load} ended early: ${p.result.stoppedEarly}` });
-    if (p.stopped) flags.push({ kind: 'stopped', text: `stopped after l=${p.load}: ${p.stopped}` });
-  }
-
+  const flags = [...kindFlags(points, plan), ...eventFlags(points, loads)];
   const latencyFit = fitRounds(seriesOf(loads));
-  if (!latencyFit)
-    flags.push({
-      kind: 'fit',
-      text: `no fit: ${fitted.length === 0 ? 'no load was measured without a flag' : 'fewer than two loads were measured without a flag'}`,
-    });
-  else if (latencyFit.slope <= 0)
-    flags.push({ kind: 'fit', text: `slope ${latencyFit.slope.toFixed(3)} ms/client is not positive: not ranked` });
-  else if (latencyFit.n === 2)
-    flags.push({ kind: 'fit', text: 'fitted on 2 loads only: a line through two points, r = ±1 by construction' });
+  const fit = fitFlag(latencyFit, fitted.length);
+  if (fit) flags.push(fit);
   const slopeCi = latencyFit && latencyFit.slope > 0 ? slopeInterval(seriesOf(loads)) : null;
   const row = paperRow(first.paperRow);
   const ran = points.filter((p) => p.status === 'ok' && p.result);
@@ -313,6 +263,77 @@ function summarise(server: string, points: readonly Point[], plan: Plan): Server
     errors: ran.reduce((a, p) => a + p.result!.errors.total, 0),
     flags,
   };
+}
+
+/** A server's points gathered by load: the loads that measured something, and why the others did not. */
+function loadPoints(points: readonly Point[], plan: Plan): Pick<ServerSummary, 'loads' | 'notMeasured'> {
+  const byLoad = new Map<number, Point[]>();
+  for (const p of points) byLoad.set(p.load, [...(byLoad.get(p.load) ?? []), p]);
+  const tried = [...byLoad.keys()].sort((a, b) => a - b);
+  const loads = tried.map((l) => aggregate(byLoad.get(l)!, plan)).filter((lp): lp is LoadPoint => lp !== null);
+  const notMeasured = tried
+    .filter((l) => !loads.some((lp) => lp.load === l))
+    .map((load) => ({ load, why: byLoad.get(load)!.some((p) => p.status === 'ok') ? ('served nothing' as const) : ('failed' as const) }));
+  return { loads, notMeasured };
+}
+
+/** Each kind of point flag (src/sweep/verdict.ts) said once, with the loads and the first reason given. */
+function kindFlags(points: readonly Point[], plan: Plan): Flag[] {
+  const flags: Flag[] = [];
+  for (const kind of POINT_FLAG_KINDS) {
+    const hit = points.filter((p) => served(p) && flagsOf(p, plan).some((f) => f.kind === kind));
+    if (hit.length === 0) continue;
+    const at = [...new Set(hit.map((p) => p.load))];
+    const why = flagsOf(hit[0]!, plan).find((f) => f.kind === kind)!.why;
+    const fit = CAVEAT_FLAGS.includes(kind) ? 'kept in its own fit' : 'those left out of the fit';
+    flags.push({
+      kind,
+      text: `${kind} at ${loadsText(at)} (${hit.length} of ${points.length} points; ${fit}): ${why}${hit.length > 1 ? '; ...' : ''}`,
+    });
+  }
+  return flags;
+}
+
+/** What happened around the measurement: accept-queue overflows, points that served nothing, failed or were stopped. */
+function eventFlags(points: readonly Point[], loads: readonly LoadPoint[]): Flag[] {
+  const flags: Flag[] = [];
+  const overflowing = loads.filter((lp) => lp.listenOverflows > 0);
+  if (overflowing.length > 0) {
+    const total = overflowing.reduce((a, lp) => a + lp.listenOverflows, 0);
+    flags.push({
+      kind: 'accept-queue',
+      text: `accept-queue overflows at ${loadsText(overflowing.map((lp) => lp.load))} (${total} host-wide ListenOverflows + ListenDrops)`,
+    });
+  }
+  const empty = points.filter((p) => p.status === 'ok' && !served(p));
+  if (empty.length > 0) {
+    const at = loadsText([...new Set(empty.map((p) => p.load))]);
+    const text = `served nothing at ${at} (${empty.length} of ${points.length} points): ${errorsText(empty[0]!)}; not drawn, not fitted`;
+    flags.push({ kind: 'served-nothing', text });
+  }
+  for (const p of points) {
+    if (p.status === 'failed')
+      flags.push({
+        kind: 'failed',
+        text: `failed at l=${p.load}${p.round > 1 ? ` (round ${p.round})` : ''}: ${p.reason ?? 'no reason recorded'}`,
+      });
+    if (p.result?.stoppedEarly)
+      flags.push({ kind: 'ended-early', text: `the load run at l=${p.load} ended early: ${p.result.stoppedEarly}` });
+    if (p.stopped) flags.push({ kind: 'stopped', text: `stopped after l=${p.load}: ${p.stopped}` });
+  }
+  return flags;
+}
+
+/** Why a server's line is missing, unranked or thin (a fit on `fittedLoads` loads); undefined when it is sound. */
+function fitFlag(latencyFit: LineFit | null, fittedLoads: number): Flag | undefined {
+  if (!latencyFit)
+    return {
+      kind: 'fit',
+      text: `no fit: ${fittedLoads === 0 ? 'no load was measured without a flag' : 'fewer than two loads were measured without a flag'}`,
+    };
+  if (latencyFit.slope <= 0) return { kind: 'fit', text: `slope ${latencyFit.slope.toFixed(3)} ms/client is not positive: not ranked` };
+  if (latencyFit.n === 2) return { kind: 'fit', text: 'fitted on 2 loads only: a line through two points, r = ±1 by construction' };
+  return undefined;
 }
 
 /** A server's trusted mean latencies by load and round, for the intervals. */
@@ -542,15 +563,8 @@ export interface ModelOptions {
 }
 
 export function buildModel(stored: ReportInput, options: ModelOptions = {}): ReportModel {
-  const { info: run, points } = stored;
-  const names = [...run.plan.servers, ...points.map((p) => p.server)].filter((n, i, all) => all.indexOf(n) === i);
-  const servers = names
-    .map((name) => points.filter((p) => p.server === name))
-    .filter((ps) => ps.length > 0)
-    .map((ps) => summarise(ps[0]!.server, ps, run.plan));
-  // Stable sort: servers without a slope keep plan order at the end, after those compared with none (--url).
-  const order = (s: ServerSummary) => (unthrottled(s) ? Number.MAX_VALUE : (slopeOf(s) ?? Infinity));
-  servers.sort((a, b) => order(a) - order(b));
+  const { info: run } = stored;
+  const servers = summariseAll(stored);
   // The run's own --reference, where it asked one, unless the report is asked another.
   const ratioReference = chooseRatioReference(servers, options.reference ?? run.plan.reference);
   const ties = rank(servers, ratioReference.server);
@@ -558,33 +572,13 @@ export function buildModel(stored: ReportInput, options: ModelOptions = {}): Rep
   // Ranked servers first, so that ranks never decrease down the table; the rest by slope, then in plan order.
   servers.sort(
     (a, b) =>
-      Number(a.rank === null) - Number(b.rank === null) || (a.ratio && b.ratio ? a.ratio.value - b.ratio.value : order(a) - order(b)),
+      Number(a.rank === null) - Number(b.rank === null) ||
+      (a.ratio && b.ratio ? a.ratio.value - b.ratio.value : slopeOrder(a) - slopeOrder(b)),
   );
   const reference = chooseReference(servers);
-  const notes = [...stored.notes];
-  if (reference.row !== REFERENCE_ROW) notes.push(reference.why);
-  for (const s of servers.filter(unthrottled)) {
-    notes.push(
-      `${s.server} was measured at a URL eventbench did not start (--url): it was not pinned, throttled or sampled, so it is left ` +
-        "out of the ranking's ratios and of the comparison with the paper; its slope is its own.",
-    );
-  }
-  if (run.plan.rounds < 2) {
-    notes.push(
-      'Each point was measured once (one round, one process per server): the intervals cover the scatter of points within ' +
-        'that process, not the spread from one process to the next, so ties cannot be told; run with --repeat 3 or more.',
-    );
-  }
+  const notes = reportNotes(stored, servers, reference);
   const precision = precisionOf(stored, ratioReference.server);
-  for (const m of precision?.missed ?? []) {
-    const text =
-      `ratio to ${precision!.reference} ${halfWidthText(m.halfWidth)} after ${m.rounds} round(s) with it, wider than the ` +
-      `${halfWidthText(precision!.asked)} asked (run --precision)`;
-    servers.find((s) => s.server === m.server)?.flags.push({ kind: 'imprecise', text });
-  }
-  const { budgetS } = run.plan;
-  const spent = run.spentS !== undefined ? { spentS: run.spentS } : {};
-  const budget = budgetS !== undefined ? { budget: { budgetS, ...spent, ...(run.overBudget ? { over: run.overBudget } : {}) } } : {};
+  flagImprecise(servers, precision);
   const state = run.interrupted ? 'interrupted' : run.finishedAt ? 'finished' : 'in progress';
   return {
     schema: REPORT_SCHEMA,
@@ -604,8 +598,58 @@ export function buildModel(stored: ReportInput, options: ModelOptions = {}): Rep
     ...(stored.openPoints ? { openLoop: openLoopModel(stored.openPoints, run.plan.servers) } : {}),
     ...(stored.memory ? { memory: stored.memory } : {}),
     ...(precision ? { precision } : {}),
-    ...budget,
+    ...budgetOf(run),
   };
+}
+
+/** Servers by slope; those compared with none (--url) after every slope, those without a slope last. */
+const slopeOrder = (s: ServerSummary): number => (unthrottled(s) ? Number.MAX_VALUE : (slopeOf(s) ?? Infinity));
+
+/** One summary per server, planned servers in plan order then any others the points name, sorted by slope. */
+function summariseAll({ info: run, points }: ReportInput): ServerSummary[] {
+  const names = [...run.plan.servers, ...points.map((p) => p.server)].filter((n, i, all) => all.indexOf(n) === i);
+  const servers = names
+    .map((name) => points.filter((p) => p.server === name))
+    .filter((ps) => ps.length > 0)
+    .map((ps) => summarise(ps[0]!.server, ps, run.plan));
+  // Stable sort: servers without a slope keep plan order at the end, after those compared with none (--url).
+  return servers.sort((a, b) => slopeOrder(a) - slopeOrder(b));
+}
+
+/** The stored notes, then what limits this report's reading: the paper's reference, unpinned servers, a single round. */
+function reportNotes(stored: ReportInput, servers: readonly ServerSummary[], reference: Reference): string[] {
+  const notes = [...stored.notes];
+  if (reference.row !== REFERENCE_ROW) notes.push(reference.why);
+  for (const s of servers.filter(unthrottled)) {
+    notes.push(
+      `${s.server} was measured at a URL eventbench did not start (--url): it was not pinned, throttled or sampled, so it is left ` +
+        "out of the ranking's ratios and of the comparison with the paper; its slope is its own.",
+    );
+  }
+  if (stored.info.plan.rounds < 2) {
+    notes.push(
+      'Each point was measured once (one round, one process per server): the intervals cover the scatter of points within ' +
+        'that process, not the spread from one process to the next, so ties cannot be told; run with --repeat 3 or more.',
+    );
+  }
+  return notes;
+}
+
+/** Flags each server whose ratio missed the precision the run asked (run --precision). */
+function flagImprecise(servers: ServerSummary[], precision: ReportModel['precision']): void {
+  for (const m of precision?.missed ?? []) {
+    const text =
+      `ratio to ${precision!.reference} ${halfWidthText(m.halfWidth)} after ${m.rounds} round(s) with it, wider than the ` +
+      `${halfWidthText(precision!.asked)} asked (run --precision)`;
+    servers.find((s) => s.server === m.server)?.flags.push({ kind: 'imprecise', text });
+  }
+}
+
+/** The run's budget and what it spent, when it asked one (absent otherwise, as in older results). */
+function budgetOf(run: RunInfo): Pick<ReportModel, 'budget'> {
+  const { budgetS } = run.plan;
+  const spent = run.spentS !== undefined ? { spentS: run.spentS } : {};
+  return budgetS !== undefined ? { budget: { budgetS, ...spent, ...(run.overBudget ? { over: run.overBudget } : {}) } } : {};
 }
 
 /** How this report's ratios stand against the precision the run asked, when it asked one and has a reference. */
