@@ -19,11 +19,6 @@ function phaseRow(name: string, p: PhaseMs): string {
 
 export function formatResult(r: LoadResult): string {
   const url = new URL(r.url);
-  const kept =
-    r.engine === 'ab'
-      ? 'all requests (ab keeps no start order to trim by)'
-      : `${r.requests} kept: ${r.trim} dropped at each end by start order${r.trimNote ? ` (${r.trimNote})` : ''}`;
-  const e = r.errors;
   const out = [
     `eventbench load, engine ${r.engine}${r.transport ? ` (${r.transport})` : ''}, ${r.mode === 'close' ? 'one fresh connection per request (HTTP/1.0, as ab)' : 'KEEP-ALIVE: reused HTTP/1.1 connections'}`,
     '',
@@ -31,27 +26,50 @@ export function formatResult(r: LoadResult): string {
     line('Document path', url.pathname + url.search),
     line('Document length', r.documentBytes === null ? '-' : `${r.documentBytes} bytes`),
     '',
-    ...(r.openLoop
-      ? [
-          line(
-            'OPEN LOOP',
-            `${r.openLoop.rateRps} requests/s offered, ${r.openLoop.arrivals} arrivals (seed ${r.openLoop.seed}); latency from each scheduled start`,
-          ),
-          line('Rate held', `${r.openLoop.sentRps.toFixed(2)} requests/s sent (${r.openLoop.requestsScheduled} scheduled)`),
-          line('In flight', `at most ${r.openLoop.peakInflight} (--max-inflight ${r.openLoop.maxInflight})`),
-          line(
-            'Client lag (ms)',
-            `mean ${ms(r.openLoop.lagMs.mean, 0)}, p50 ${ms(r.openLoop.lagMs.percentiles['50'] ?? NaN, 0)}, p99 ${ms(r.openLoop.lagMs.percentiles['99'] ?? NaN, 0)}, p99.9 ${ms(r.openLoop.lagMs.percentiles['99.9'] ?? NaN, 0)}, max ${ms(r.openLoop.lagMs.max, 0)} (bound on p99: ${r.openLoop.lagBoundMs} ms)`,
-          ),
-        ]
-      : [
-          line(
-            'Concurrency level',
-            `${r.concurrency}${
-              r.agents ? ` over ${r.agents.parts.length} agents` : r.workers > 1 ? ` over ${r.workers} worker threads` : ''
-            }`,
-          ),
-        ]),
+    ...loadLines(r),
+    ...countLines(r),
+  ];
+  if (r.fairness) {
+    const f = r.fairness;
+    const slowest = `the slowest got ${f.slowestClientShare.toFixed(2)} of a fair share`;
+    out.push(line('Fairness', `Jain's index ${f.jainIndex.toFixed(3)} over ${f.clients} clients; ${slowest}`));
+  }
+  if (r.stoppedEarly) out.push(line('Stopped early', r.stoppedEarly));
+  if (r.agents) out.push('', ...agentLines(r.agents));
+  out.push('', ...timeLines(r), ...verdictLines(r));
+  return out.join('\n') + '\n';
+}
+
+/** What was offered: the open loop's schedule and how well it was held, or the closed loop's concurrency. */
+function loadLines(r: LoadResult): string[] {
+  if (!r.openLoop)
+    return [
+      line(
+        'Concurrency level',
+        `${r.concurrency}${r.agents ? ` over ${r.agents.parts.length} agents` : r.workers > 1 ? ` over ${r.workers} worker threads` : ''}`,
+      ),
+    ];
+  const o = r.openLoop;
+  const lag = (p: string) => ms(o.lagMs.percentiles[p] ?? NaN, 0);
+  return [
+    line('OPEN LOOP', `${o.rateRps} requests/s offered, ${o.arrivals} arrivals (seed ${o.seed}); latency from each scheduled start`),
+    line('Rate held', `${o.sentRps.toFixed(2)} requests/s sent (${o.requestsScheduled} scheduled)`),
+    line('In flight', `at most ${o.peakInflight} (--max-inflight ${o.maxInflight})`),
+    line(
+      'Client lag (ms)',
+      `mean ${ms(o.lagMs.mean, 0)}, p50 ${lag('50')}, p99 ${lag('99')}, p99.9 ${lag('99.9')}, max ${ms(o.lagMs.max, 0)} (bound on p99: ${o.lagBoundMs} ms)`,
+    ),
+  ];
+}
+
+/** ab's counts: time, requests kept and failed, bytes, rate, mean time, then what ab lacks (measured load, client CPU). */
+function countLines(r: LoadResult): string[] {
+  const kept =
+    r.engine === 'ab'
+      ? 'all requests (ab keeps no start order to trim by)'
+      : `${r.requests} kept: ${r.trim} dropped at each end by start order${r.trimNote ? ` (${r.trimNote})` : ''}`;
+  const e = r.errors;
+  return [
     line('Time taken for tests', `${r.totalDurationS.toFixed(3)} seconds (kept window ${r.durationS.toFixed(3)} s)`),
     line('Complete requests', `${r.requestsCompleted} (${kept})`),
     line(
@@ -73,51 +91,57 @@ export function formatResult(r: LoadResult): string {
         `(user ${r.clientCpu.userS.toFixed(2)} s, system ${r.clientCpu.systemS.toFixed(2)} s)`,
     ),
   ];
-  if (r.fairness) {
-    const f = r.fairness;
-    const slowest = `the slowest got ${f.slowestClientShare.toFixed(2)} of a fair share`;
-    out.push(line('Fairness', `Jain's index ${f.jainIndex.toFixed(3)} over ${f.clients} clients; ${slowest}`));
-  }
-  if (r.stoppedEarly) out.push(line('Stopped early', r.stoppedEarly));
-  if (r.agents) out.push('', ...agentLines(r.agents));
-  out.push(
-    '',
+}
+
+/** ab's connection-times table, one row per phase. */
+const PHASE_ROWS: [string, keyof LoadResult['phasesMs']][] = [
+  ['Connect', 'connect'],
+  ['Processing', 'processing'],
+  ['Waiting', 'waiting'],
+  ['Total', 'total'],
+];
+
+/** The connection-times table and the percentiles, as ab prints them. */
+function timeLines(r: LoadResult): string[] {
+  return [
     'Connection Times (ms)',
     `${''.padEnd(12)}${'min'.padStart(8)}${'mean'.padStart(8)}${'[+/-sd]'.padStart(8)}${'median'.padStart(8)}${'max'.padStart(10)}`,
-  );
-  out.push(
-    phaseRow('Connect', r.phasesMs.connect),
-    phaseRow('Processing', r.phasesMs.processing),
-    phaseRow('Waiting', r.phasesMs.waiting),
-    phaseRow('Total', r.phasesMs.total),
-  );
-  out.push('', 'Percentage of the requests served within a certain time (ms)');
-  for (const p of PERCENTILES)
-    out.push(`${`${p}%`.padStart(6)} ${ms(r.latencyMs.percentiles[String(p)] ?? NaN, 10)}${p === 100 ? ' (longest request)' : ''}`);
-  out.push('');
-  if (r.openLoop && r.verdict.clientBound) {
-    out.push('VERDICT: CLIENT-BOUND. The client fell behind its own schedule:');
-    for (const reason of r.verdict.reasons) out.push(`  - ${reason}`);
-    out.push('  Offer a lower --rate, or give the client a core of its own (taskset -c 1).');
-  } else if (r.openLoop) {
-    out.push(
+    ...PHASE_ROWS.map(([name, key]) => phaseRow(name, r.phasesMs[key])),
+    '',
+    'Percentage of the requests served within a certain time (ms)',
+    ...PERCENTILES.map(
+      (p) => `${`${p}%`.padStart(6)} ${ms(r.latencyMs.percentiles[String(p)] ?? NaN, 10)}${p === 100 ? ' (longest request)' : ''}`,
+    ),
+    '',
+  ];
+}
+
+/** The verdict: who set the pace (or, open loop, whether the client held its schedule), and what to do if not the server. */
+function verdictLines(r: LoadResult): string[] {
+  const reasons = r.verdict.reasons.map((reason) => `  - ${reason}`);
+  if (r.openLoop && r.verdict.clientBound)
+    return [
+      'VERDICT: CLIENT-BOUND. The client fell behind its own schedule:',
+      ...reasons,
+      '  Offer a lower --rate, or give the client a core of its own (taskset -c 1).',
+    ];
+  if (r.openLoop)
+    return [
       r.verdict.reasons.length
         ? `VERDICT: ${r.verdict.reasons.join('; ')}.`
         : `Verdict: the client held its schedule (lag p99 ${ms(r.openLoop.lagMs.percentiles['99'] ?? NaN, 0)} ms).`,
-    );
-  } else if (r.verdict.clientBound) {
-    out.push('VERDICT: CLIENT-BOUND. The client, not the server, set the pace:');
-    for (const reason of r.verdict.reasons) out.push(`  - ${reason}`);
-    out.push('  These figures measure the client as much as the server. Pin the server to another core and throttle it');
-    out.push('  (eventbench run does both), or add client threads with --workers N.');
-  } else if (r.verdict.reasons.length) {
-    out.push(`VERDICT: ${r.verdict.reasons.join('; ')}.`);
-  } else {
-    out.push(
-      `Verdict: the server set the pace (measured load ${r.measuredLoad.toFixed(1)} of ${r.concurrency}, client CPU ${(100 * r.clientCpu.share).toFixed(0)}%).`,
-    );
-  }
-  return out.join('\n') + '\n';
+    ];
+  if (r.verdict.clientBound)
+    return [
+      'VERDICT: CLIENT-BOUND. The client, not the server, set the pace:',
+      ...reasons,
+      '  These figures measure the client as much as the server. Pin the server to another core and throttle it',
+      '  (eventbench run does both), or add client threads with --workers N.',
+    ];
+  if (r.verdict.reasons.length) return [`VERDICT: ${r.verdict.reasons.join('; ')}.`];
+  return [
+    `Verdict: the server set the pace (measured load ${r.measuredLoad.toFixed(1)} of ${r.concurrency}, client CPU ${(100 * r.clientCpu.share).toFixed(0)}%).`,
+  ];
 }
 
 /** A load merged from agents: each one's share, clock, start and own verdict, and how far apart they started. */

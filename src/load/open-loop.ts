@@ -15,7 +15,7 @@ import { Loop, Slot, type LoopOptions } from './loop.js';
 import { openFilesLimit, requestBytes, resolveLoadOptions, type LoadInput } from './options.js';
 import { writeRaw } from './raw.js';
 import { ERROR_CODE, type Records } from './records.js';
-import { trimmedFigures, keptRequests, resultFields, trimFor } from './stats.js';
+import { trimmedFigures, keptRequests, resultFields, trimFor, type Figures } from './stats.js';
 import { LOAD_SCHEMA, PERCENTILES, type Arrivals, type LoadOptions, type LoadResult } from './types.js';
 
 export const OPEN_LOOP_DEFAULTS = { arrivals: 'poisson' as Arrivals, maxInflight: 10_000 };
@@ -307,11 +307,23 @@ export async function runOpenLoad(input: OpenLoadInput): Promise<LoadResult> {
   const cpu = process.cpuUsage(cpu0);
   const wallS = (performance.now() - wall0) / 1000;
   if (o.rawFile) await writeRaw(o.rawFile, out.records);
-  const r = out.records;
-  const f = trimmedFigures(r, o.trim);
-
-  // Latency and lag over the kept requests, in HDR histograms of microseconds.
+  const f = trimmedFigures(out.records, o.trim);
   const hdr = await loadHdr();
+  const k = keptOpenFigures(hdr, out, keptRequests(out.records, o.trim).kept);
+  const share = wallS > 0 ? (cpu.user + cpu.system) / 1e6 / wallS : 0;
+  const result = openResult(o, out, f, k, hdr, {
+    rampRequests,
+    startedAt,
+    cpu: { userS: cpu.user / 1e6, systemS: cpu.system / 1e6, share },
+  });
+  k.latency.destroy();
+  k.lag.destroy();
+  return result;
+}
+
+/** Latency and lag over the kept requests, in HDR histograms of microseconds, and the rate at which they were sent. */
+function keptOpenFigures(hdr: Hdr, out: OpenLoopOutcome, kept: number[]) {
+  const r = out.records;
   const latency = newHistogram(hdr);
   const lag = newHistogram(hdr);
   let lagSum = 0,
@@ -319,7 +331,7 @@ export async function runOpenLoad(input: OpenLoadInput): Promise<LoadResult> {
     sent = 0,
     firstSent = Infinity,
     lastSent = -Infinity;
-  for (const i of keptRequests(r, o.trim).kept) {
+  for (const i of kept) {
     const l = out.lagMs[i]!;
     if (Number.isNaN(l)) continue;
     sent++;
@@ -331,10 +343,24 @@ export async function runOpenLoad(input: OpenLoadInput): Promise<LoadResult> {
     if (r.status[i]! > 0) latency.recordValue(micros(r.end[i]! - r.start[i]!));
   }
   const lagMs = { mean: sent ? lagSum / sent : NaN, max: sent ? lagMax : NaN, percentiles: percentilesMs(lag) };
-  const latencyPercentiles = percentilesMs(latency);
+  const sentRps = sent > 1 && lastSent > firstSent ? (sent - 1) / ((lastSent - firstSent) / 1000) : 0;
+  return { latency, lag, lagMs, sentRps };
+}
+
+/** The open loop's result in the load schema: the kept window's figures, with latency percentiles from the histogram. */
+function openResult(
+  o: OpenLoadOptions,
+  out: OpenLoopOutcome,
+  f: Figures,
+  k: ReturnType<typeof keptOpenFigures>,
+  hdr: Hdr,
+  run: { rampRequests: number; startedAt: string; cpu: LoadResult['clientCpu'] },
+): LoadResult {
+  const { rampRequests, startedAt } = run;
+  const r = out.records;
+  const latencyPercentiles = percentilesMs(k.latency);
   const notSent = f.errors.inflight ?? 0;
-  const share = wallS > 0 ? (cpu.user + cpu.system) / 1e6 / wallS : 0;
-  const result: LoadResult = {
+  return {
     schema: LOAD_SCHEMA,
     engine: 'eventbench',
     transport: out.transport,
@@ -348,7 +374,7 @@ export async function runOpenLoad(input: OpenLoadInput): Promise<LoadResult> {
     // Percentiles from the HDR histogram of latency from the scheduled start.
     latencyMs: { ...f.latencyMs, percentiles: latencyPercentiles },
     documentBytes: out.documentBytes,
-    clientCpu: { userS: cpu.user / 1e6, systemS: cpu.system / 1e6, share },
+    clientCpu: run.cpu,
     openLoop: {
       rateRps: o.rateRps,
       arrivals: o.arrivals,
@@ -356,18 +382,15 @@ export async function runOpenLoad(input: OpenLoadInput): Promise<LoadResult> {
       maxInflight: o.maxInflight,
       requestsScheduled: out.requestsScheduled,
       rampRequests,
-      sentRps: sent > 1 && lastSent > firstSent ? (sent - 1) / ((lastSent - firstSent) / 1000) : 0,
+      sentRps: k.sentRps,
       peakInflight: out.peakInflight,
-      lagMs,
+      lagMs: k.lagMs,
       lagBoundMs: lagBoundMs(latencyPercentiles['99'] ?? NaN),
-      latencyHistogram: hdr.encodeIntoCompressedBase64(latency),
+      latencyHistogram: hdr.encodeIntoCompressedBase64(k.latency),
     },
-    verdict: openVerdict(f.requests, lagMs.percentiles['99'] ?? NaN, latencyPercentiles['99'] ?? NaN, notSent, o.maxInflight),
+    verdict: openVerdict(f.requests, k.lagMs.percentiles['99'] ?? NaN, latencyPercentiles['99'] ?? NaN, notSent, o.maxInflight),
     ...(out.stoppedEarly ? { stoppedEarly: out.stoppedEarly } : {}),
     startedAt,
     environment: environment(),
   };
-  latency.destroy();
-  lag.destroy();
-  return result;
 }

@@ -120,54 +120,9 @@ export function inFlight(
  * all cover: load/merge.ts). `finished` is every finished request of the run, for the error counts and l_m.
  */
 export function keptFigures(r: RecordsData, finished: number[], kept: number[], trim: Trim, concurrency = 1): Figures {
-  const errors = Object.fromEntries(ERROR_KINDS.map((k) => [k, 0])) as Record<ErrorKind, number> & { total: number };
-  errors.total = 0;
-  const statusCounts: Record<string, number> = {};
-  let allFirst = Infinity,
-    allLast = -Infinity,
-    slowConnects = 0;
-  for (const i of finished) {
-    const kind = ERROR_NAME[r.error[i]!];
-    if (kind) {
-      errors[kind]++;
-      errors.total++;
-    }
-    if (r.status[i]) statusCounts[r.status[i]!] = (statusCounts[r.status[i]!] ?? 0) + 1;
-    allFirst = Math.min(allFirst, r.start[i]!);
-    allLast = Math.max(allLast, r.end[i]!);
-    if (r.status[i]! !== 0 && r.connected[i]! - r.start[i]! >= SYN_RETRY_MS) slowConnects++;
-  }
-
-  const served = kept.filter((i) => r.status[i]! > 0);
-  const total = new Float64Array(served.length);
-  const connect = new Float64Array(served.length);
-  const processing = new Float64Array(served.length);
-  const waiting = new Float64Array(served.length);
-  let bytesReceived = 0;
-  served.forEach((i, j) => {
-    total[j] = r.end[i]! - r.start[i]!;
-    connect[j] = r.connected[i]! - r.start[i]!;
-    processing[j] = r.end[i]! - r.connected[i]!;
-    waiting[j] = r.firstByte[i]! - r.connected[i]!;
-    bytesReceived += r.bytes[i]!;
-  });
-
-  // The kept window runs from the first kept start to the last kept end: the paper's t (durationS). l_m and the
-  // throughput are read over its steady part, first to last kept START, while the loop is still starting
-  // requests: every request, kept or trimmed, counts for the time it spends inside, so l_m is the average number in
-  // flight there. n·t_r/t over the kept requests alone reads low by about 1/(1 + l/n), since their count misses
-  // the trimmed requests' time inside the window and t includes the last requests' ramp-down (14% at l = 1000
-  // over 6000 requests); and a short run whose trim had to be lowered would read lower still.
-  let first = Infinity,
-    last = -Infinity;
-  for (const i of kept) {
-    first = Math.min(first, r.start[i]!);
-    last = Math.max(last, r.end[i]!);
-  }
-  const spanMs = kept.length ? last - first : 0;
-  const steadyEnd = kept.length > 1 && r.start[kept[kept.length - 1]!]! > first ? r.start[kept[kept.length - 1]!]! : last;
-  const steadyMs = steadyEnd - first;
-  const inside = inFlight(r, finished, first, steadyEnd);
+  const run = wholeRunCounts(r, finished);
+  const { served, total, connect, processing, waiting, bytesReceived } = servedTimes(r, kept);
+  const { spanMs, steadyMs, inside } = keptWindow(r, finished, kept);
   const steady = steadiness(
     served.map((i) => r.start[i]!),
     total,
@@ -184,17 +139,77 @@ export function keptFigures(r: RecordsData, finished: number[], kept: number[], 
     requestsCompleted: finished.length,
     trim,
     durationS: spanMs / 1000,
-    totalDurationS: finished.length ? (allLast - allFirst) / 1000 : 0,
+    totalDurationS: finished.length ? (run.lastEndMs - run.firstStartMs) / 1000 : 0,
     throughputRps: steadyMs > 0 ? inside.endedInside / (steadyMs / 1000) : 0,
     measuredLoad: steadyMs > 0 ? inside.inFlightMs / steadyMs : 0,
     connectedLoad: steadyMs > 0 ? inside.connectedMs / steadyMs : 0,
-    slowConnects,
+    slowConnects: run.slowConnects,
     latencyMs: latency(total),
     phasesMs: { connect: phase(connect), processing: phase(processing), waiting: phase(waiting), total: phase(total) },
     bytesReceived,
-    errors,
-    statusCounts,
+    errors: run.errors,
+    statusCounts: run.statusCounts,
   };
+}
+
+/** Over every finished request of the run, kept or not: errors by kind, statuses, the run's span, SYN retries. */
+function wholeRunCounts(r: RecordsData, finished: number[]) {
+  const errors = Object.fromEntries(ERROR_KINDS.map((k) => [k, 0])) as Record<ErrorKind, number> & { total: number };
+  errors.total = 0;
+  const statusCounts: Record<string, number> = {};
+  let firstStartMs = Infinity,
+    lastEndMs = -Infinity,
+    slowConnects = 0;
+  for (const i of finished) {
+    const kind = ERROR_NAME[r.error[i]!];
+    if (kind) {
+      errors[kind]++;
+      errors.total++;
+    }
+    if (r.status[i]) statusCounts[r.status[i]!] = (statusCounts[r.status[i]!] ?? 0) + 1;
+    firstStartMs = Math.min(firstStartMs, r.start[i]!);
+    lastEndMs = Math.max(lastEndMs, r.end[i]!);
+    if (r.status[i]! !== 0 && r.connected[i]! - r.start[i]! >= SYN_RETRY_MS) slowConnects++;
+  }
+  return { errors, statusCounts, firstStartMs, lastEndMs, slowConnects };
+}
+
+/** The kept requests that got a whole response, and ab's phases of each (ms), in the same order. */
+function servedTimes(r: RecordsData, kept: number[]) {
+  const served = kept.filter((i) => r.status[i]! > 0);
+  const total = new Float64Array(served.length);
+  const connect = new Float64Array(served.length);
+  const processing = new Float64Array(served.length);
+  const waiting = new Float64Array(served.length);
+  let bytesReceived = 0;
+  served.forEach((i, j) => {
+    total[j] = r.end[i]! - r.start[i]!;
+    connect[j] = r.connected[i]! - r.start[i]!;
+    processing[j] = r.end[i]! - r.connected[i]!;
+    waiting[j] = r.firstByte[i]! - r.connected[i]!;
+    bytesReceived += r.bytes[i]!;
+  });
+  return { served, total, connect, processing, waiting, bytesReceived };
+}
+
+/**
+ * The kept window runs from the first kept start to the last kept end: the paper's t (spanMs). l_m and the
+ * throughput are read over its steady part, first to last kept START, while the loop is still starting
+ * requests: every request, kept or trimmed, counts for the time it spends inside, so l_m is the average number in
+ * flight there. n·t_r/t over the kept requests alone reads low by about 1/(1 + l/n), since their count misses
+ * the trimmed requests' time inside the window and t includes the last requests' ramp-down (14% at l = 1000
+ * over 6000 requests); and a short run whose trim had to be lowered would read lower still.
+ */
+function keptWindow(r: RecordsData, finished: number[], kept: number[]) {
+  let first = Infinity,
+    last = -Infinity;
+  for (const i of kept) {
+    first = Math.min(first, r.start[i]!);
+    last = Math.max(last, r.end[i]!);
+  }
+  const spanMs = kept.length ? last - first : 0;
+  const steadyEnd = kept.length > 1 && r.start[kept[kept.length - 1]!]! > first ? r.start[kept[kept.length - 1]!]! : last;
+  return { spanMs, steadyMs: steadyEnd - first, inside: inFlight(r, finished, first, steadyEnd) };
 }
 
 /** The fields of a load result that are the kept window's figures as they are, for either loop. */

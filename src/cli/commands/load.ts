@@ -129,33 +129,37 @@ function progressBar(p: Progress): string {
   return progressLine(fraction, `${p.completed}${p.total ? `/${p.total}` : ''} requests, ${p.errors} errors, ${p.elapsedS.toFixed(1)} s`);
 }
 
+/** Every flag of `load` (the help above says what each means). */
+const LOAD_OPTIONS = {
+  concurrency: { type: 'string', short: 'c' },
+  requests: { type: 'string', short: 'n' },
+  duration: { type: 'string', short: 't' },
+  timeout: { type: 'string', short: 's' },
+  trim: { type: 'string' },
+  keepalive: { type: 'boolean', short: 'k' },
+  head: { type: 'boolean', short: 'i' },
+  bailout: { type: 'string' },
+  workers: { type: 'string', short: 'w' },
+  engine: { type: 'string' },
+  json: { type: 'boolean' },
+  raw: { type: 'string' },
+  strict: { type: 'boolean' },
+  rate: { type: 'string' },
+  arrivals: { type: 'string' },
+  seed: { type: 'string' },
+  'max-inflight': { type: 'string' },
+  agents: { type: 'string' },
+  'remote-eventbench': { type: 'string' },
+} as const;
+
+type LoadValues = ReturnType<typeof parseCommandArgs<typeof LOAD_OPTIONS>>['values'];
+
 export const load: Command = {
   name: 'load',
   help,
   async run(argv) {
-    const { values, positionals } = parseCommandArgs('load', argv, {
-      concurrency: { type: 'string', short: 'c' },
-      requests: { type: 'string', short: 'n' },
-      duration: { type: 'string', short: 't' },
-      timeout: { type: 'string', short: 's' },
-      trim: { type: 'string' },
-      keepalive: { type: 'boolean', short: 'k' },
-      head: { type: 'boolean', short: 'i' },
-      bailout: { type: 'string' },
-      workers: { type: 'string', short: 'w' },
-      engine: { type: 'string' },
-      json: { type: 'boolean' },
-      raw: { type: 'string' },
-      strict: { type: 'boolean' },
-      rate: { type: 'string' },
-      arrivals: { type: 'string' },
-      seed: { type: 'string' },
-      'max-inflight': { type: 'string' },
-      agents: { type: 'string' },
-      'remote-eventbench': { type: 'string' },
-    });
+    const { values, positionals } = parseCommandArgs('load', argv, LOAD_OPTIONS);
     refuseConflicts(values);
-    const open = values.rate !== undefined;
     if (positionals.length !== 1) {
       throw new UsageError(
         'URL',
@@ -171,37 +175,7 @@ export const load: Command = {
     process.once('SIGINT', onSigint);
     const tty = process.stderr.isTTY === true;
     try {
-      const common = {
-        url: positionals[0]!,
-        requests: parseNumberArg('requests (-n)', values.requests),
-        durationS: parseNumberArg('duration (-t)', values.duration, false),
-        timeoutS: parseNumberArg('timeout (--timeout)', values.timeout, false),
-        trim: parseNumberArg('trim (--trim)', values.trim),
-        keepalive: values.keepalive,
-        method: values.head ? ('HEAD' as const) : ('GET' as const),
-        rawFile: values.raw,
-        signal: controller.signal,
-        onProgress: tty ? (p: Progress) => process.stderr.write(progressBar(p)) : undefined,
-      };
-      const closed = {
-        ...common,
-        concurrency: parseNumberArg('concurrency (-c)', values.concurrency) ?? 1,
-        bailout: parseNumberArg('bailout (--bailout)', values.bailout),
-        workers: parseNumberArg('workers (--workers)', values.workers),
-        engine: engine as Engine,
-      };
-      const result =
-        values.agents !== undefined
-          ? await agentsLoad(closed, values.agents, values['remote-eventbench'])
-          : !open
-            ? await runLoad(closed)
-            : await runOpenLoad({
-                ...common,
-                rateRps: parseNumberArg('rate (--rate)', values.rate, false)!,
-                arrivals: values.arrivals as Arrivals | undefined,
-                seed: parseNumberArg('seed (--seed)', values.seed),
-                maxInflight: parseNumberArg('max-inflight (--max-inflight)', values['max-inflight']),
-              });
+      const result = await measure(values, positionals[0]!, engine, controller.signal, tty);
       if (tty) process.stderr.write(CLEAR_LINE);
       process.stdout.write(values.json ? JSON.stringify(result, null, 2) + '\n' : formatResult(result));
       if (controller.signal.aborted) return EXIT.interrupted;
@@ -213,3 +187,38 @@ export const load: Command = {
     }
   },
 };
+
+/** One load, as the flags ask: over agents, the closed loop, or the open loop (--rate). */
+async function measure(values: LoadValues, url: string, engine: Engine, signal: AbortSignal, tty: boolean): Promise<LoadResult> {
+  const open = values.rate !== undefined;
+  const common = {
+    url,
+    requests: parseNumberArg('requests (-n)', values.requests),
+    durationS: parseNumberArg('duration (-t)', values.duration, false),
+    timeoutS: parseNumberArg('timeout (--timeout)', values.timeout, false),
+    trim: parseNumberArg('trim (--trim)', values.trim),
+    keepalive: values.keepalive,
+    method: values.head ? ('HEAD' as const) : ('GET' as const),
+    rawFile: values.raw,
+    signal,
+    onProgress: tty ? (p: Progress) => process.stderr.write(progressBar(p)) : undefined,
+  };
+  const closed = {
+    ...common,
+    concurrency: parseNumberArg('concurrency (-c)', values.concurrency) ?? 1,
+    bailout: parseNumberArg('bailout (--bailout)', values.bailout),
+    workers: parseNumberArg('workers (--workers)', values.workers),
+    engine,
+  };
+  return values.agents !== undefined
+    ? await agentsLoad(closed, values.agents, values['remote-eventbench'])
+    : !open
+      ? await runLoad(closed)
+      : await runOpenLoad({
+          ...common,
+          rateRps: parseNumberArg('rate (--rate)', values.rate, false)!,
+          arrivals: values.arrivals as Arrivals | undefined,
+          seed: parseNumberArg('seed (--seed)', values.seed),
+          maxInflight: parseNumberArg('max-inflight (--max-inflight)', values['max-inflight']),
+        });
+}

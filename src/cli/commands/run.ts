@@ -133,60 +133,77 @@ export interface RunArgs {
   user: ServerModel[];
 }
 
+/** Every flag of `run` (the help above says what each means). */
+const RUN_OPTIONS = {
+  servers: { type: 'string' },
+  loads: { type: 'string' },
+  repeat: { type: 'string' },
+  requests: { type: 'string', short: 'n' },
+  duration: { type: 'string', short: 't' },
+  trim: { type: 'string' },
+  'page-bytes': { type: 'string' },
+  backlog: { type: 'string' },
+  engine: { type: 'string' },
+  'server-cpus': { type: 'string' },
+  'client-cpus': { type: 'string' },
+  'server-cpu-share': { type: 'string' },
+  'throttle-period-ms': { type: 'string' },
+  seed: { type: 'string' },
+  'latency-cap': { type: 'string' },
+  'error-cap': { type: 'string' },
+  quick: { type: 'boolean' },
+  runtimes: { type: 'string' },
+  out: { type: 'string' },
+  resume: { type: 'string' },
+  'no-report': { type: 'boolean' },
+  'open-loop': { type: 'boolean' },
+  rates: { type: 'string' },
+  'no-memory': { type: 'boolean' },
+  ...USER_SERVER_OPTIONS,
+  url: { type: 'string', multiple: true },
+  precision: { type: 'string' },
+  budget: { type: 'string' },
+  reference: { type: 'string' },
+  'server-host': { type: 'string' },
+  'server-address': { type: 'string' },
+  'client-hosts': { type: 'string' },
+  'remote-eventbench': { type: 'string' },
+} as const;
+
+type RunValues = Record<string, string | boolean | string[] | undefined>;
+
 export function parseRunArgs(argv: string[]): RunArgs {
-  const { values, positionals } = parseCommandArgs('run', argv, {
-    servers: { type: 'string' },
-    loads: { type: 'string' },
-    repeat: { type: 'string' },
-    requests: { type: 'string', short: 'n' },
-    duration: { type: 'string', short: 't' },
-    trim: { type: 'string' },
-    'page-bytes': { type: 'string' },
-    backlog: { type: 'string' },
-    engine: { type: 'string' },
-    'server-cpus': { type: 'string' },
-    'client-cpus': { type: 'string' },
-    'server-cpu-share': { type: 'string' },
-    'throttle-period-ms': { type: 'string' },
-    seed: { type: 'string' },
-    'latency-cap': { type: 'string' },
-    'error-cap': { type: 'string' },
-    quick: { type: 'boolean' },
-    runtimes: { type: 'string' },
-    out: { type: 'string' },
-    resume: { type: 'string' },
-    'no-report': { type: 'boolean' },
-    'open-loop': { type: 'boolean' },
-    rates: { type: 'string' },
-    'no-memory': { type: 'boolean' },
-    ...USER_SERVER_OPTIONS,
-    url: { type: 'string', multiple: true },
-    precision: { type: 'string' },
-    budget: { type: 'string' },
-    reference: { type: 'string' },
-    'server-host': { type: 'string' },
-    'server-address': { type: 'string' },
-    'client-hosts': { type: 'string' },
-    'remote-eventbench': { type: 'string' },
-  });
+  const { values, positionals } = parseCommandArgs('run', argv, RUN_OPTIONS);
   if (positionals.length > 0)
     throw new UsageError('argument', positionals[0], 'run takes no positional arguments', 'see `eventbench run --help`');
-  const v = values as Record<string, string | boolean | string[] | undefined>;
+  const v = values as RunValues;
   const s = (k: string) => v[k] as string | undefined;
-  if (s('resume') !== undefined) {
-    // The plan comes from the folder: a flag beside --resume would be silently ignored, so it is refused by name.
-    const extra = Object.keys(v)
-      .filter((k) => v[k] !== undefined && !RESUME_TAKES.includes(k))
-      .map((k) => (SHORT[k] ? `--${k} (${SHORT[k]})` : `--${k}`));
-    if (extra.length > 0)
-      throw new UsageError(
-        '--resume',
-        s('resume'),
-        `takes its plan from the folder, so it refuses ${extra.join(', ')}`,
-        `drop ${extra.length > 1 ? 'them' : 'it'} (only --no-report goes with --resume), or start a new run`,
-      );
-  }
-  // Ranges are checked once, by the plan (sweep/plan.ts), with the limits of this host; here only the form.
+  if (s('resume') !== undefined) refuseBesideResume(v);
+  const input = planInputOf(v);
+  const user = userServersOfArgs(values, input);
+  const hosts = hostsOf(v);
+  const out = s('out') ? { out: s('out')! } : {};
+  const other = Object.keys(hosts).length > 0 ? { hosts } : {};
+  return { input, ...other, ...out, ...(s('resume') ? { resume: s('resume')! } : {}), report: v['no-report'] !== true, user };
+}
+
+/** The plan comes from the folder: a flag beside --resume would be silently ignored, so it is refused by name. */
+function refuseBesideResume(v: RunValues): void {
+  const extra = Object.keys(v)
+    .filter((k) => v[k] !== undefined && !RESUME_TAKES.includes(k))
+    .map((k) => (SHORT[k] ? `--${k} (${SHORT[k]})` : `--${k}`));
+  if (extra.length > 0)
+    throw new UsageError(
+      '--resume',
+      v.resume as string,
+      `takes its plan from the folder, so it refuses ${extra.join(', ')}`,
+      `drop ${extra.length > 1 ? 'them' : 'it'} (only --no-report goes with --resume), or start a new run`,
+    );
+}
+
+/** The plan's flags, only their form: ranges are checked once, by the plan (sweep/plan.ts), with the limits of this host. */
+function planInputOf(v: RunValues): PlanInput {
+  const s = (k: string) => v[k] as string | undefined;
   const loads = list('--loads', s('loads'))?.map((x) => parseNumberArg('--loads', x)!);
   const latencyCapS = numberArg('--latency-cap', s('latency-cap'), 0.001, 3600, false);
   const input: PlanInput = {
@@ -215,6 +232,11 @@ export function parseRunArgs(argv: string[]): RunArgs {
     reference: s('reference'),
   };
   for (const k of Object.keys(input) as (keyof PlanInput)[]) if (input[k] === undefined) delete input[k];
+  return input;
+}
+
+/** Servers given with --server, --servers-file and --url; they join a --servers list that names none of them. */
+function userServersOfArgs(values: { server?: string[]; 'servers-file'?: string; url?: string[] }, input: PlanInput): ServerModel[] {
   const started = userServersOf(values);
   const user = [
     ...started,
@@ -225,6 +247,12 @@ export function parseRunArgs(argv: string[]): RunArgs {
     ),
   ];
   if (input.servers && !input.servers.some((n) => user.some((m) => m.name === n))) input.servers.push(...user.map((m) => m.name));
+  return user;
+}
+
+/** Where servers and clients run (--server-host, --client-hosts...); empty when all is here. */
+function hostsOf(v: RunValues): HostsInput {
+  const s = (k: string) => v[k] as string | undefined;
   const hosts: HostsInput = {
     serverHost: s('server-host'),
     serverAddress: s('server-address'),
@@ -232,9 +260,7 @@ export function parseRunArgs(argv: string[]): RunArgs {
     remoteCommand: s('remote-eventbench'),
   };
   for (const k of Object.keys(hosts) as (keyof HostsInput)[]) if (hosts[k] === undefined) delete hosts[k];
-  const out = s('out') ? { out: s('out')! } : {};
-  const other = Object.keys(hosts).length > 0 ? { hosts } : {};
-  return { input, ...other, ...out, ...(s('resume') ? { resume: s('resume')! } : {}), report: v['no-report'] !== true, user };
+  return hosts;
 }
 
 /** The open loop's rate fractions, or undefined without --open-loop (--rates alone is refused). */
