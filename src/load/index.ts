@@ -99,6 +99,24 @@ export async function waitUntil(atMs: number, signal?: AbortSignal): Promise<voi
   }
 }
 
+/** What every loop of one load needs whichever loop it is (closed or open): where to connect, what to send, when to stop. */
+export async function wireOf(o: Omit<LoadOptions, 'concurrency' | 'workers' | 'engine'>) {
+  const url = new URL(o.url);
+  return {
+    host: await resolveHost(url),
+    port: Number(url.port || 80),
+    request: requestBytes(url, o.method, o.keepalive, eventbenchVersion()),
+    head: o.method === 'HEAD',
+    requests: o.requests,
+    durationS: o.durationS,
+    timeoutS: o.timeoutS,
+    keepalive: o.keepalive,
+    signal: o.signal,
+    onProgress: o.onProgress,
+    transport: o.transport,
+  };
+}
+
 export async function resolveHost(url: URL): Promise<string> {
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (net.isIP(host)) return host;
@@ -110,22 +128,7 @@ export async function resolveHost(url: URL): Promise<string> {
 }
 
 async function eventbenchResult(o: LoadOptions, startedAt: string): Promise<{ result: LoadResult; records: Records }> {
-  const url = new URL(o.url);
-  const loop = {
-    host: await resolveHost(url),
-    port: Number(url.port || 80),
-    request: requestBytes(url, o.method, o.keepalive, eventbenchVersion()),
-    head: o.method === 'HEAD',
-    concurrency: o.concurrency,
-    requests: o.requests,
-    durationS: o.durationS,
-    timeoutS: o.timeoutS,
-    keepalive: o.keepalive,
-    bailout: o.bailout,
-    signal: o.signal,
-    onProgress: o.onProgress,
-    transport: o.transport,
-  };
+  const loop = { ...(await wireOf(o)), concurrency: o.concurrency, bailout: o.bailout };
   if (o.startAtMs !== undefined) await waitUntil(o.startAtMs, o.signal);
   const cpu0 = process.cpuUsage();
   const wall0 = performance.now();

@@ -8,11 +8,11 @@
 import { seededRandom } from '../core/random.js';
 import { randomInt } from 'node:crypto';
 import type { Histogram } from 'hdr-histogram-js';
-import { environment, eventbenchVersion } from '../core/environment.js';
+import { environment } from '../core/environment.js';
 import { UsageError } from '../core/errors.js';
-import { resolveHost } from './index.js';
+import { wireOf } from './index.js';
 import { Loop, Slot, type LoopOptions } from './loop.js';
-import { openFilesLimit, requestBytes, resolveLoadOptions, type LoadInput } from './options.js';
+import { openFilesLimit, resolveLoadOptions, type LoadInput } from './options.js';
 import { writeRaw } from './raw.js';
 import { ERROR_CODE, type Records } from './records.js';
 import { trimmedFigures, keptRequests, resultFields, trimFor, type Figures } from './stats.js';
@@ -281,24 +281,13 @@ export function openVerdict(
 export async function runOpenLoad(input: OpenLoadInput): Promise<LoadResult> {
   const o = resolveOpenLoadOptions(input);
   const startedAt = new Date().toISOString();
-  const url = new URL(o.url);
   const cpu0 = process.cpuUsage();
   const wall0 = performance.now();
   const planned = Math.min(o.requests ?? Infinity, Math.ceil(o.rateRps * (o.durationS ?? Infinity)));
   const rampRequests = trimFor(planned, o.trim).k;
   const out = await runOpenLoop({
     rampRequests,
-    host: await resolveHost(url),
-    port: Number(url.port || 80),
-    request: requestBytes(url, o.method, o.keepalive, eventbenchVersion()),
-    head: o.method === 'HEAD',
-    requests: o.requests,
-    durationS: o.durationS,
-    timeoutS: o.timeoutS,
-    keepalive: o.keepalive,
-    signal: o.signal,
-    onProgress: o.onProgress,
-    transport: o.transport,
+    ...(await wireOf(o)),
     rateRps: o.rateRps,
     arrivals: o.arrivals,
     seed: o.seed,
