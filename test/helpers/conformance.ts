@@ -21,12 +21,12 @@ export interface ConformanceOptions {
 }
 
 /**
- * Connections of the descriptor check: 200 (a card opens 1000), 50 for a model that starts a V8 isolate or a Node per
+ * Connections of the descriptor check: 200 (a card opens 1000), 25 for a model that starts a V8 isolate or a Node per
  * connection (200 of those took a minute or two here). A leak per connection shows in either; the suite stays short.
  * The same for the clients at once (a card opens 200): 200 new Nodes at once took 20 s of the suite for `processes`
- * alone, where 50 at once still overrun its quarter core.
+ * alone, where 25 at once still queue behind each other's start-up.
  */
-const connectionsFor = (slow: boolean) => (slow ? 50 : 200);
+const connectionsFor = (slow: boolean) => (slow ? 25 : 200);
 
 /** Registers the conformance tests for one model (a describe block of node:test tests). */
 export function conformance(name: string, options: ConformanceOptions = {}): void {
