@@ -9,6 +9,7 @@ import { allowedCpus, hasTaskset } from './cpus.js';
 import { CPU_SHARE_TOLERANCE } from '../sweep/verdict.js';
 import { RUN_DEFAULTS } from '../sweep/plan.js';
 import { removeLeftovers } from './leftovers.js';
+import { tcpSocketRows } from './sampling.js';
 import { somaxconnFix } from '../core/backlog.js';
 import { OPEN_FILES_FIX, RESERVED_FILES, openFilesLimit } from '../core/open-files.js';
 
@@ -34,19 +35,10 @@ function has(cmd: string, args: string[] = ['--version']): boolean {
 /** TIME_WAIT sockets holding a local port of the ephemeral range (what a closed-loop client runs out of). */
 function timeWaitInRange(lo: number, hi: number): number {
   let n = 0;
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f[3] !== '06') continue;
-      const port = parseInt(f[1]?.split(':').pop() ?? '', 16);
-      if (port >= lo && port <= hi) n += 1;
-    }
+  for (const f of tcpSocketRows()) {
+    if (f[3] !== '06') continue;
+    const port = parseInt(f[1]?.split(':').pop() ?? '', 16);
+    if (port >= lo && port <= hi) n += 1;
   }
   return n;
 }

@@ -343,12 +343,9 @@ export function establishedTo(port: number): number | undefined {
   }
 }
 
-/**
- * The TCP ports the processes `pids` listen on: their socket descriptors matched, by inode, with the LISTEN
- * entries of /proc/net/tcp and tcp6. Tells a server that listens on another port than it was given.
- */
-export function listeningPorts(pids: readonly number[]): number[] {
-  const byInode = new Map<string, number>();
+/** The socket rows of /proc/net/tcp and tcp6, each split into its fields (local address 1, state 3, inode 9). */
+export function tcpSocketRows(): string[][] {
+  const rows: string[][] = [];
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let text = '';
     try {
@@ -356,11 +353,18 @@ export function listeningPorts(pids: readonly number[]): number[] {
     } catch {
       continue;
     }
-    for (const line of text.split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f[3] === '0A' && f[9]) byInode.set(f[9], parseInt(f[1]?.split(':').pop() ?? '', 16));
-    }
+    for (const line of text.split('\n').slice(1)) if (line.trim() !== '') rows.push(line.trim().split(/\s+/));
   }
+  return rows;
+}
+
+/**
+ * The TCP ports the processes `pids` listen on: their socket descriptors matched, by inode, with the LISTEN
+ * entries of /proc/net/tcp and tcp6. Tells a server that listens on another port than it was given.
+ */
+export function listeningPorts(pids: readonly number[]): number[] {
+  const byInode = new Map<string, number>();
+  for (const f of tcpSocketRows()) if (f[3] === '0A' && f[9]) byInode.set(f[9], parseInt(f[1]?.split(':').pop() ?? '', 16));
   const ports = new Set<number>();
   for (const pid of pids) {
     let fds: string[] = [];
