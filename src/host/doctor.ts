@@ -1,7 +1,7 @@
 // `eventbench doctor` as a library: what on this host would distort a run, each with the command that fixes it.
 // A "fail" makes a run untrustworthy (its results would measure the host, not the servers); a "warn" narrows it.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { PORT_RANGE_FIX, localPortRange, somaxconn, tcpMaxSynBacklog } from '../core/sysctl.js';
 import { models as allModels, type ServerModel } from '../servers/registry.js';
 import { calibrateThrottle, detectCgroup } from './throttle.js';
