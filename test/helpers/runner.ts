@@ -13,7 +13,9 @@ export const RUN_CHILD = here('./run-child.js');
  * Extra server flags per test model name: `tiny` is healthy, `crashy` dies on its 30th connection; `vanishing` is
  * `tiny`, but unavailable where EVENTBENCH_TEST_GONE names it (a server uninstalled between a run and its resume);
  * `busy` and `busier` spend 1 and 2 ms of CPU on every request, so that their mean latency rises with the load
- * whatever else the machine does (a slope, and a ratio of about 2, for the runs that add rounds); `sluggish` spends
+ * whatever else the machine does (a slope, and a ratio of about 2, for the runs that add rounds), `busier` 2 ms ± 20%
+ * drawn per process, so that its ratio to `busy` varies from round to round as a real server's does (two identical
+ * processes on a quiet machine once met a 1% precision in two rounds, and no round was added); `sluggish` spends
  * 100 ms on every request, too slow for a short point to hold two waves of its clients.
  */
 const FLAGS: Record<string, string[]> = {
@@ -23,7 +25,7 @@ const FLAGS: Record<string, string[]> = {
   crashy: ['--crash-after', '30'],
   stall: ['--stall'],
   busy: ['--work-ms', '1'],
-  busier: ['--work-ms', '2'],
+  busier: ['--work-ms', '2', '--work-spread', '0.2'],
   sluggish: ['--work-ms', '100'],
 };
 

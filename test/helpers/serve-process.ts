@@ -5,6 +5,7 @@
 //   --child           start a sleeping child process (a process tree to sample and to clean up)
 //   --block-ms B --block-every-ms E   block the event loop for B ms every E ms (a server that stalls, for the open loop)
 //   --work-ms W       spend W ms of CPU on every request before answering (a server whose service time is known)
+//   --work-spread S   ... times a factor drawn once per process, uniform in 1 ± S (a fresh process's own speed)
 import net from 'node:net';
 import { spawn } from 'node:child_process';
 import { buildResponses } from '../../src/servers/page.js';
@@ -19,7 +20,7 @@ const crashAfter = Number(flag('--crash-after') ?? Infinity);
 const stall = args.includes('--stall');
 const responses = buildResponses(Number(flag('--page-bytes') ?? 305));
 let served = 0;
-const workMs = Number(flag('--work-ms') ?? 0);
+const workMs = Number(flag('--work-ms') ?? 0) * (1 + Number(flag('--work-spread') ?? 0) * (2 * Math.random() - 1));
 const spin = (ms: number) => {
   const end = performance.now() + ms;
   while (performance.now() < end);
