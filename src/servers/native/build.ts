@@ -16,7 +16,8 @@ export interface NativeSource {
   name: string;
   /** C (the default, `cc`), C++20 (`g++`, for the coroutines) or Go (`go build`, with cgo for common.c). */
   language?: 'c' | 'c++' | 'go';
-  /** C files linked in besides common.c: "eventloop.c" for the servers that share native-epoll's loop. */
+  /** C files linked in besides common.c: "eventloop.c" for the servers that share native-epoll's loop, "blocking.c" for
+   * the thread- and process-per-connection ones. */
   with?: string[];
   /** Extra compiler arguments (libraries). */
   libraries: string[];

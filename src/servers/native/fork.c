@@ -4,6 +4,7 @@
  * kernel (SIGCHLD ignored), so none is left a zombie. SIGTERM to the main process ends its children too. */
 #define _GNU_SOURCE
 #include "common.h"
+#include "blocking.h"
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>

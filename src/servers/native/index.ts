@@ -86,16 +86,17 @@ export function ioUringAllowed(readDisabled = () => readFileSync('/proc/sys/kern
 
 export const nativeModels: ServerModel[] = [
   nativeModel(
-    { name: 'fork', libraries: [] },
+    { name: 'fork', with: ['blocking.c'], libraries: [] },
     { paperRow: 'fork', connection: 'process', summary: 'a Unix process per connection (fork), in C' },
   ),
   nativeModel(
-    { name: 'pthreads', libraries: ['-pthread'] },
+    { name: 'pthreads', with: ['blocking.c'], libraries: ['-pthread'] },
     { paperRow: 'NPTL', connection: 'thread', summary: 'a kernel thread per connection (NPTL pthreads), in C' },
   ),
   nativeModel(
     {
       name: 'pth',
+      with: ['blocking.c'],
       libraries: ['-lpth'],
       needs: { what: 'GNU Pth (pth.h, libpth)', header: 'pth.h', library: 'pth', debianPackage: 'libpth-dev' },
     },

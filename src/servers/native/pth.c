@@ -4,6 +4,7 @@
  * (each read bounded by a timeout event, the idle timeout), writes the one response and closes.
  * Pth's scheduler waits with select(), so it cannot watch descriptors above FD_SETSIZE (1024). */
 #include "common.h"
+#include "blocking.h"
 #include <errno.h>
 #include <pth.h>
 #include <stdint.h>

@@ -3,6 +3,7 @@
  * request head (blocking reads, each bounded by the idle timeout), writes the one response and closes. */
 #define _GNU_SOURCE
 #include "common.h"
+#include "blocking.h"
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
