@@ -14,7 +14,8 @@ import { needs } from './helpers/optional.js';
 import { processesRunning } from './helpers/runner.js';
 import { killTree } from '../src/core/proc.js';
 import { models } from '../src/servers/registry.js';
-import { parseServerFlag, readServersFile, splitWords } from '../src/servers/user/spec.js';
+import { parseServerFlag, readServersFile } from '../src/servers/user/spec.js';
+import { splitWords } from '../src/servers/user/command.js';
 import { detectCgroup } from '../src/host/throttle.js';
 import type { Point, RunInfo } from '../src/sweep/schema.js';
 

@@ -11,7 +11,8 @@ import { pageBody } from '../page.js';
 import type { Availability, RunningServer, ServeOptions, ServerModel } from '../types.js';
 import { freePort, probe, spawnServer, stopServer, urlOf, type SpawnedServer } from '../spawned.js';
 import { tempPrefix } from '../external/launch.js';
-import { fill, type UserServerSpec } from './spec.js';
+import { fill } from './command.js';
+import type { UserServerSpec } from './spec.js';
 
 /** A user server listening only on other ports than its own this long is taken to ignore {port}, ms. */
 const WRONG_PORT_GRACE_MS = 1000;

@@ -6,9 +6,8 @@ import path from 'node:path';
 import { UsageError } from '../../core/errors.js';
 import { CONNECTION_KINDS, type ConnectionKind } from '../types.js';
 import { PAPER_ROWS } from '../../report/paper.js';
+import { splitWords } from './command.js';
 
-/** The placeholders a command (or an env value) may hold, filled when the server is started. */
-export const PLACEHOLDERS = ['{port}', '{host}', '{backlog}', '{page}'] as const;
 /** How long a user server may take to answer HTTP when nothing says otherwise, s. */
 export const DEFAULT_READY_TIMEOUT_S = 20;
 /** What the user may declare of a server's concurrency model; the report shows it (unknown when left out). */
@@ -38,50 +37,6 @@ export interface UserServerSpec {
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,39}$/;
 const FIELDS = ['name', 'command', 'cwd', 'env', 'ready', 'paperRow', 'label', 'connection', 'slow'] as const;
-
-/** Splits a command line into words as a shell would (quotes and backslashes), without running a shell. */
-export function splitWords(field: string, line: string): string[] {
-  const words: string[] = [];
-  let word: string | undefined;
-  let quote: '"' | "'" | undefined;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
-    if (quote === "'") {
-      if (c === "'") quote = undefined;
-      else word += c;
-      continue;
-    }
-    // A backslash escapes the next character, inside double quotes only " \ $ and `.
-    if (c === '\\' && i + 1 < line.length && (quote === undefined || '"\\$`'.includes(line[i + 1]!))) {
-      word = (word ?? '') + line[++i];
-      continue;
-    }
-    if (quote === '"') {
-      if (c === '"') quote = undefined;
-      else word += c;
-      continue;
-    }
-    if (c === '"' || c === "'") {
-      quote = c;
-      word ??= '';
-      continue;
-    }
-    if (/\s/.test(c)) {
-      if (word !== undefined) words.push(word);
-      word = undefined;
-      continue;
-    }
-    word = (word ?? '') + c;
-  }
-  if (quote) throw new UsageError(field, line, `has an unclosed ${quote} quote`, 'close it, or quote the whole --server value once');
-  if (word !== undefined) words.push(word);
-  return words;
-}
-
-/** Fills the placeholders of one word (or env value). */
-export function fill(word: string, values: Record<'port' | 'host' | 'backlog' | 'page', string>): string {
-  return word.replace(/\{(port|host|backlog|page)\}/g, (_, k: keyof typeof values) => values[k]);
-}
 
 /** Checks the name: its form, and that it is no built-in model's nor another user server's. */
 function checkName(field: string, name: unknown, taken: ReadonlySet<string>, builtins: readonly string[]): string {
