@@ -39,7 +39,11 @@ async function compare(dirs: string[], values: Record<string, string | boolean |
   const c = compareRuns(dirs.map(readReportRun), reference);
   const text =
     format === 'md' ? comparisonMarkdown(c) : format === 'json' ? JSON.stringify(c, null, 2) + '\n' : csvTable(comparisonTable(c));
-  const out = values.out as string | undefined;
+  return emit(text, values.out as string | undefined);
+}
+
+/** The text to --out FILE (then its path on stdout), else on stdout. */
+async function emit(text: string, out: string | undefined): Promise<number> {
   if (out) {
     await writeFile(out, text);
     process.stdout.write(`${out}\n`);
@@ -120,12 +124,6 @@ experiment's memory.json, bytes per connection (memory.md and memory.html are re
       return EXIT.ok;
     }
     const text = await reportText(dir, { format: format as TextFormat, ...(table ? { table: table as TableName } : {}), ...ref });
-    if (out) {
-      await writeFile(out, text);
-      process.stdout.write(`${out}\n`);
-    } else {
-      process.stdout.write(text);
-    }
-    return EXIT.ok;
+    return emit(text, out);
   },
 };
