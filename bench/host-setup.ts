@@ -1,6 +1,6 @@
 // What every bench that measures servers shares: this machine's hosts set up as a run's phase sets them up (the
 // server pinned and under its quota at its period, the client and the runner's warm-ups pinned), and put back after.
-import type { HostSetup, Plan } from '../src/sweep/schema.js';
+import type { HostSetup, Plan } from '../src/results/schema.js';
 import type { Hosts } from '../src/host/hosts.js';
 import { localHosts } from '../src/host/local.js';
 import { setUpHosts, tearDownHosts } from '../src/sweep/engine.js';

@@ -19,9 +19,9 @@ import { execFileSync } from 'node:child_process';
 import { pinned } from '../src/host/cpus.js';
 import { median, unthrottledServer } from './unthrottled.js';
 import { runTrial } from '../src/sweep/engine.js';
-import type { LoadArgs } from '../src/sweep/session.js';
+import type { LoadArgs } from '../src/load/options.js';
 import { RUN_DEFAULTS } from '../src/sweep/plan.js';
-import type { Plan } from '../src/sweep/schema.js';
+import type { Plan } from '../src/results/schema.js';
 import type { LoadResult } from '../src/load/types.js';
 import { LAG_P99_BOUND_MS } from '../src/load/open-loop.js';
 

@@ -12,7 +12,7 @@ import { RUNTIMES, isRuntime, runtimeInfo, type RuntimeName } from '../src/serve
 import { runTrial } from '../src/sweep/engine.js';
 import { benchHosts, throttleText } from './host-setup.js';
 import { RUN_DEFAULTS } from '../src/sweep/plan.js';
-import type { Plan } from '../src/sweep/schema.js';
+import type { Plan } from '../src/results/schema.js';
 import { runtimeTable, type RuntimeCell } from '../src/report/runtimes.js';
 
 const { values } = parseArgs({

@@ -16,7 +16,7 @@ import { models } from '../src/servers/registry.js';
 import { runTrial } from '../src/sweep/engine.js';
 import { benchHosts, throttleText } from './host-setup.js';
 import { RUN_DEFAULTS } from '../src/sweep/plan.js';
-import type { Plan } from '../src/sweep/schema.js';
+import type { Plan } from '../src/results/schema.js';
 import type { Engine } from '../src/load/types.js';
 import { geometricInterval, median } from '../src/core/numbers.js';
 import { newSeed, shuffled } from '../src/core/random.js';

@@ -13,12 +13,14 @@ import { nginxModel, nginxSpec } from '../src/servers/external/nginx.js';
 import { prepareSite } from '../src/servers/external/launch.js';
 import { userServers } from '../src/servers/user/index.js';
 import { models } from '../src/servers/registry.js';
-import { runExperiment, type RunEvent } from '../src/sweep/runner.js';
+import { runExperiment, type RunEvent } from '../src/experiments/run.js';
 import { RUN_DEFAULTS, QUICK_DEFAULTS, type PlanInput } from '../src/sweep/plan.js';
-import { buildModel, type ReportModel, type ServerSummary } from '../src/report/model.js';
+import { buildModel, type ReportModel } from '../src/report/model.js';
+import type { ServerSummary } from '../src/analysis/summary.js';
 import { readReportRun } from '../src/report/index.js';
-import { overlaps } from '../src/report/intervals.js';
-import { flagLabels, intervalText } from '../src/report/tables.js';
+import { overlaps } from '../src/core/intervals.js';
+import { flagLabels } from '../src/report/tables.js';
+import { intervalText } from '../src/core/format.js';
 
 /** A port no server is given: the configuration is written with it, and the command puts {port} in its place. */
 const SENTINEL_PORT = 1;

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { alive } from '../src/core/proc.js';
 import { eventbenchVersion } from '../src/core/environment.js';
-import type { AgentLoadAnswer, Hello } from '../src/host/agent.js';
+import type { AgentLoadAnswer, Hello } from '../src/host/protocol.js';
 import { Reconnecting, RemoteClientHost, RemoteServerHost } from '../src/host/remote.js';
 import { AgentLinks, parseHostSpec } from '../src/host/link.js';
 import { decodeRecords } from '../src/load/records.js';

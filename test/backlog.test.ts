@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runExperiment } from '../src/sweep/runner.js';
+import { runExperiment } from '../src/experiments/run.js';
 import { detectCgroup } from '../src/host/throttle.js';
 import { findModel } from '../src/servers/registry.js';
 import { needs, needsModel } from './helpers/optional.js';

@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runExperiment, type RunEvent } from '../src/sweep/runner.js';
-import { readRun, writeRunInfo } from '../src/sweep/store.js';
+import { runExperiment, type RunEvent } from '../src/experiments/run.js';
+import { readRun, writeRunInfo } from '../src/results/store.js';
 import type { PlanInput } from '../src/sweep/plan.js';
-import type { Point } from '../src/sweep/schema.js';
+import type { Point } from '../src/results/schema.js';
 import { testCatalog, testTrial, SERVE_SCRIPT, processesRunning } from './helpers/runner.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'eventbench-budget-'));

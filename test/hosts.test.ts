@@ -31,7 +31,7 @@ import { QUICK_RUN as QUICK } from './helpers/runner.js';
 import { needs } from './helpers/optional.js';
 import { OTHER_VERSION, otherVersion } from './helpers/other-version.js';
 import { detectCgroup } from '../src/host/throttle.js';
-import type { Point, RunInfo } from '../src/sweep/schema.js';
+import type { Point, RunInfo } from '../src/results/schema.js';
 
 test('host specs, rates and shaping are checked before anything is made', () => {
   assert.deepEqual(parseHostSpec('ssh://bench@10.0.0.2:2222'), {

@@ -1,8 +1,8 @@
 // Intervals and ties, on synthetic repeats with known answers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { components, halfWidth, overlaps, projectedHalfWidth, ratioInterval, slopeInterval, t975 } from '../src/report/intervals.js';
-import type { Series } from '../src/report/intervals.js';
+import { components, halfWidth, overlaps, projectedHalfWidth, ratioInterval, slopeInterval, t975 } from '../src/core/intervals.js';
+import type { Series } from '../src/core/intervals.js';
 import { seededRandom } from '../src/core/random.js';
 
 const LOADS = [100, 250, 500, 1000];

@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   resolvePlan,
-  pointTrim,
   planSweeps,
   roundOrder,
   pointDurationS,
@@ -11,6 +10,7 @@ import {
   SHARPEN_DEFAULTS,
   maxLoadHere,
 } from '../src/sweep/plan.js';
+import { pointTrim } from '../src/sweep/session.js';
 import type { ServerModel } from '../src/servers/registry.js';
 import { testCatalog } from './helpers/runner.js';
 

@@ -9,7 +9,7 @@ import { LocalServerHost, STOP_GRACE_MS } from '../src/host/local.js';
 import { resolvePlan } from '../src/sweep/plan.js';
 import { serverSpec, trialServer } from '../src/sweep/session.js';
 import { detectCgroup } from '../src/host/throttle.js';
-import { processTree } from '../src/host/sampling.js';
+import { processTree } from '../src/core/proc.js';
 import { childrenMatching } from './helpers/processes.js';
 import { alive } from '../src/core/proc.js';
 import { processes } from '../src/servers/processes.js';

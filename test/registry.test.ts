@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { models, runtimeVariant } from '../src/servers/registry.js';
 import { CONNECTION_KINDS } from '../src/servers/types.js';
-import { NEW_ROWS, PAPER_ROWS, paperRow } from '../src/report/paper.js';
+import { NEW_ROWS, PAPER_ROWS, paperRow } from '../src/servers/paper.js';
 
 test('every server has a unique name, and the paper row it answers is one the report knows', () => {
   const names = models.map((m) => m.name);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { compareRuns } from '../src/report/compare.js';
 import { readReportRun } from '../src/report/index.js';
-import type { Point, RunHosts } from '../src/sweep/schema.js';
+import type { Point, RunHosts } from '../src/results/schema.js';
 import { cli } from './helpers/cli.js';
 import { ENVIRONMENT, point, runInfo, writeRun } from './helpers/results.js';
 

@@ -8,7 +8,7 @@ import { figures, MARK } from '../src/report/figures.js';
 import { glance } from '../src/report/text.js';
 import { rankingTable } from '../src/report/tables.js';
 import { point, runInfo, writeRun } from './helpers/results.js';
-import type { Point } from '../src/sweep/schema.js';
+import type { Point } from '../src/results/schema.js';
 
 const LOADS = [100, 200, 300, 400];
 

@@ -16,7 +16,7 @@ import { MARK } from '../src/report/figures.js';
 import { CHROMIUM, OVERFLOWS, withBrowser } from './helpers/browser.js';
 import { needs } from './helpers/optional.js';
 import { point, realisticRun, runInfo, writeMemoryRun, writeRun } from './helpers/results.js';
-import type { Family, Point } from '../src/sweep/schema.js';
+import type { Family, Point } from '../src/results/schema.js';
 
 /** Screenshots are kept here to be looked at: the last run's laptop and phone views. */
 export const SCREENSHOT_DIR = os.tmpdir();

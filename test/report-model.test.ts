@@ -4,10 +4,10 @@ import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fitLine } from '../src/core/fit.js';
 import { buildModel, readReportRun } from '../src/report/index.js';
-import { knownRatio, ratioPrecision } from '../src/report/model.js';
+import { knownRatio, ratioPrecision } from '../src/analysis/summary.js';
 import { environmentRows, glance } from '../src/report/text.js';
 import { ResultsError } from '../src/report/read.js';
-import { POINTS_FILE } from '../src/sweep/schema.js';
+import { POINTS_FILE } from '../src/results/schema.js';
 import { exactRun } from './helpers/exact.js';
 import { point, realisticRun, roundsRun, runInfo, writeRun } from './helpers/results.js';
 

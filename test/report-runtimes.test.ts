@@ -2,7 +2,8 @@
 // all for a Node-only run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ReportModel, ServerSummary } from '../src/report/model.js';
+import type { ReportModel } from '../src/report/model.js';
+import type { ServerSummary } from '../src/analysis/summary.js';
 import { cellOf, comparisonCells, runtimeComparison, runtimeFigures, runtimeTable, runtimesMarkdown } from '../src/report/runtimes.js';
 
 /** A server with slope and ratio; `spread` widens both into intervals of ± that fraction. */

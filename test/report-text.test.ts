@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { buildModel, readReportRun, reportText } from '../src/report/index.js';
 import { markdownTable, pointRule, renderCsv } from '../src/report/text.js';
-import type { Plan } from '../src/sweep/schema.js';
-import { paperTable, rankingTable, bytesText, groupDigits } from '../src/report/tables.js';
+import type { Plan } from '../src/results/schema.js';
+import { paperTable, rankingTable } from '../src/report/tables.js';
+import { bytesText, groupDigits } from '../src/core/format.js';
 import { exactRun } from './helpers/exact.js';
 import { writeRun } from './helpers/results.js';
 

@@ -2,11 +2,12 @@
 // overlaps, as few groups as the overlaps allow, and the chains said once; the glance names the fastest group.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Interval } from '../src/report/intervals.js';
-import { overlaps } from '../src/report/intervals.js';
+import type { Interval } from '../src/core/intervals.js';
+import { overlaps } from '../src/core/intervals.js';
 import { tieGroups } from '../src/report/ties.js';
 import { glance } from '../src/report/text.js';
-import type { ReportModel, ServerSummary } from '../src/report/model.js';
+import type { ReportModel } from '../src/report/model.js';
+import type { ServerSummary } from '../src/analysis/summary.js';
 import { seededRandom } from '../src/core/random.js';
 
 const iv = (lo: number, hi: number, value = (lo + hi) / 2): Interval => ({ value, lo, hi });

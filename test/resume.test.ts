@@ -12,8 +12,8 @@ import { RUN_CHILD } from './helpers/runner.js';
 import { eventually, allProcesses } from './helpers/processes.js';
 import { killTree } from '../src/core/proc.js';
 import { detectCgroup } from '../src/host/throttle.js';
-import { readRun } from '../src/sweep/store.js';
-import { MEMORY_FILE, OPEN_POINTS_FILE, POINTS_FILE, type MemoryRun, type OpenPoint, type Point } from '../src/sweep/schema.js';
+import { readRun } from '../src/results/store.js';
+import { MEMORY_FILE, OPEN_POINTS_FILE, POINTS_FILE, type MemoryRun, type OpenPoint, type Point } from '../src/results/schema.js';
 
 const jsonl = <T>(dir: string, file: string): T[] => {
   const path = join(dir, file);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { alive } from '../src/core/proc.js';
 import { eventbenchVersion } from '../src/core/environment.js';
-import type { Point, RunInfo } from '../src/sweep/schema.js';
+import type { Point, RunInfo } from '../src/results/schema.js';
 import { execFileSync } from 'node:child_process';
 import { BIN, cli } from './helpers/cli.js';
 import { needs } from './helpers/optional.js';

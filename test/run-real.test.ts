@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findModel } from '../src/servers/registry.js';
 import { needsModel } from './helpers/optional.js';
-import type { MemoryRun, Point, RunInfo } from '../src/sweep/schema.js';
+import type { MemoryRun, Point, RunInfo } from '../src/results/schema.js';
 
 const BIN = fileURLToPath(new URL('../../bin/eventbench.js', import.meta.url));
 

@@ -4,12 +4,12 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runExperiment } from '../src/sweep/runner.js';
-import { readRun } from '../src/sweep/store.js';
+import { runExperiment } from '../src/experiments/run.js';
+import { readRun } from '../src/results/store.js';
 import { killTree } from '../src/core/proc.js';
 import { detectCgroup } from '../src/host/throttle.js';
 import { roundOrder } from '../src/sweep/plan.js';
-import { POINT_SCHEMA, RUN_SCHEMA, type Point } from '../src/sweep/schema.js';
+import { POINT_SCHEMA, RUN_SCHEMA, type Point } from '../src/results/schema.js';
 import { testCatalog, testTrial, RUN_CHILD, SERVE_SCRIPT, processesRunning } from './helpers/runner.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'eventbench-run-'));

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { steadiness, STEADY_TOLERANCE } from '../src/load/steady.js';
-import { agreeing } from '../src/sweep/warmup.js';
+import { agreeing } from '../src/load/warmup.js';
 import { seededRandom } from '../src/core/random.js';
 
 /** A closed loop at `load` on a server serving `rate(i)` requests/s at request i, with ±`noise` scatter. */

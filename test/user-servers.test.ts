@@ -17,7 +17,7 @@ import { models } from '../src/servers/registry.js';
 import { parseServerFlag, readServersFile } from '../src/servers/user/spec.js';
 import { splitWords } from '../src/servers/user/command.js';
 import { detectCgroup } from '../src/host/throttle.js';
-import type { Point, RunInfo } from '../src/sweep/schema.js';
+import type { Point, RunInfo } from '../src/results/schema.js';
 
 const BUILTINS = models.map((m) => m.name);
 const EXAMPLES = fileURLToPath(new URL('../../examples/servers.json', import.meta.url));

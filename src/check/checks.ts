@@ -8,25 +8,11 @@ import { buildResponses, DEFAULT_PAGE_BYTES, pageBody } from '../servers/page.js
 import { MAX_HEAD_BYTES } from '../servers/request.js';
 import type { Conformance } from '../servers/types.js';
 import { alive } from '../core/proc.js';
-import { processTree } from '../host/sampling.js';
-import { Connection, describe, exchange, header, splitResponse, status, type Address, type Exchange } from './http.js';
+import { processTree } from '../core/proc.js';
+import type { CheckId } from '../servers/types.js';
 
-export type CheckId =
-  | 'page'
-  | 'http10-close'
-  | 'keep-alive'
-  | 'head'
-  | 'not-found'
-  | 'method'
-  | 'bad-request'
-  | 'big-header'
-  | 'unfinished-head'
-  | 'concurrent'
-  | 'silent-client'
-  | 'slowloris'
-  | 'resets'
-  | 'descriptors'
-  | 'alive';
+export type { CheckId };
+import { Connection, describe, exchange, header, splitResponse, status, type Address, type Exchange } from './http.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'n/a';
 export interface Outcome {

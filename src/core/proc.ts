@@ -187,3 +187,59 @@ export function cpuSeconds(pid: number): number | undefined {
   const endedThreadsTicks = Math.max(0, s.utime + s.stime - liveTicks);
   return liveS + (endedThreadsTicks + s.cutime + s.cstime) / hz;
 }
+
+export interface TreeStat {
+  ppid: number;
+  cpuTicks: number;
+  threads: number;
+  rssBytes: number;
+}
+
+/** A live process's stat, or undefined for a zombie or a process gone. */
+export function treeStat(pid: number): TreeStat | undefined {
+  const s = procStat(pid);
+  if (!s || s.state === 'Z' || s.state === 'X') return undefined;
+  // Reaped children's time lands in the parent (cutime, cstime), so fork-per-connection counts.
+  return { ppid: s.ppid, cpuTicks: s.utime + s.stime + s.cutime + s.cstime, threads: s.threads, rssBytes: s.rssPages * pageSizeBytes() };
+}
+
+/** Every live descendant of `root`, root included, via /proc/PID/task/TID/children (or a full /proc scan). */
+export function processTree(root: number): number[] {
+  const out: number[] = [];
+  const queue = [root];
+  let scanned: Map<number, number[]> | undefined;
+  while (queue.length > 0) {
+    const pid = queue.shift()!;
+    if (!treeStat(pid)) continue;
+    out.push(pid);
+    let kids: number[] | undefined;
+    try {
+      kids = [];
+      for (const tid of readdirSync(`/proc/${pid}/task`)) {
+        const text = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim();
+        if (text) kids.push(...text.split(/\s+/).map(Number));
+      }
+    } catch {
+      kids = undefined;
+    }
+    if (!kids) {
+      scanned ??= parentsMap();
+      kids = scanned.get(pid) ?? [];
+    }
+    queue.push(...kids);
+  }
+  return out;
+}
+
+function parentsMap(): Map<number, number[]> {
+  const map = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const s = treeStat(Number(name));
+    if (!s) continue;
+    const list = map.get(s.ppid) ?? [];
+    list.push(Number(name));
+    map.set(s.ppid, list);
+  }
+  return map;
+}

@@ -2,15 +2,15 @@
 // server is started fresh (pinned, under its quota), warmed to steady state at its first load, then measured at
 // each load in ascending order; each point is flagged (src/sweep/verdict.ts), judged by the stop rules, and
 // appended to points.jsonl the moment it is measured.
-import type { AddedRound, Plan, Point } from '../sweep/schema.js';
+import type { AddedRound, Plan, Point } from '../results/schema.js';
 import type { ServerModel } from '../servers/types.js';
 import type { Experiment, PhaseHost, Sweep } from '../sweep/engine.js';
 import { planSweeps, pointDurationS } from '../sweep/plan.js';
 import { addedSweeps } from '../sweep/sharpen.js';
 import { closedPriors } from '../sweep/clock.js';
-import { pointFlags } from '../sweep/verdict.js';
+import { pointFlags } from '../results/verdict.js';
 import { retireTooSlow, stepCap, stopPoint } from '../sweep/stop.js';
-import { appendPoint } from '../sweep/store.js';
+import { appendPoint } from '../results/store.js';
 import {
   failedPoint,
   measurePoint,

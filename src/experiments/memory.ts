@@ -14,15 +14,15 @@ import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fitLine } from '../core/fit.js';
 import type { ConnectionKind, ServerModel } from '../servers/types.js';
-import type { KernelCost, Plan, MemoryFit, MemoryLevel, MemoryRun, MemoryServer } from '../sweep/schema.js';
+import type { KernelCost, Plan, MemoryFit, MemoryLevel, MemoryRun, MemoryServer } from '../results/schema.js';
 import type { Experiment, Sweep } from '../sweep/engine.js';
 import type { KernelLook, ServerHost, TreeMemory } from '../host/hosts.js';
-import { writeMemoryRun } from '../sweep/store.js';
+import { writeMemoryRun } from '../results/store.js';
 import { serverSpec, trialServer, type Session, type TrialServer, type TrialSettings } from '../sweep/session.js';
 import { DEFAULT_THROTTLE_PERIOD_MS } from '../host/throttle.js';
 import type { ClockPriors } from '../sweep/clock.js';
 
-export { MEMORY_FILE, MEMORY_SCHEMA, type MemoryFit, type MemoryLevel, type MemoryRun, type MemoryServer } from '../sweep/schema.js';
+export { MEMORY_FILE, MEMORY_SCHEMA, type MemoryFit, type MemoryLevel, type MemoryRun, type MemoryServer } from '../results/schema.js';
 
 export const MEMORY_DEFAULTS = {
   /** Connections held at each level, ascending; each level adds to the connections of the one before. */

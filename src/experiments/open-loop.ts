@@ -8,22 +8,15 @@
 // appended to open-loop.jsonl in the run folder as it is measured.
 import { UsageError } from '../core/errors.js';
 import type { ServerModel } from '../servers/types.js';
-import { OPEN_POINT_SCHEMA, type OpenPoint, type Plan, type Point } from '../sweep/schema.js';
+import { OPEN_POINT_SCHEMA, type OpenPoint, type Plan, type Point } from '../results/schema.js';
 import type { Experiment, Sweep } from '../sweep/engine.js';
 import { planSweeps } from '../sweep/plan.js';
 import { closedPriors, type ClockPriors } from '../sweep/clock.js';
-import { resultFlags } from '../sweep/verdict.js';
+import { resultFlags } from '../results/verdict.js';
 import { stepCap, stopPoint } from '../sweep/stop.js';
-import { appendOpenPoint } from '../sweep/store.js';
-import {
-  SESSION_WARMUP_CONCURRENCY,
-  failedPoint,
-  measurePoint,
-  serverSpec,
-  sessionWarmUp,
-  type LoadArgs,
-  type TrialSettings,
-} from '../sweep/session.js';
+import { appendOpenPoint } from '../results/store.js';
+import { SESSION_WARMUP_CONCURRENCY, failedPoint, measurePoint, serverSpec, sessionWarmUp, type TrialSettings } from '../sweep/session.js';
+import type { LoadArgs } from '../load/options.js';
 import { serverOf, throttledHost } from './closed-loop.js';
 
 /** Offered rates as fractions of each server's closed-loop capacity: light load, the knee's region, and past it. */

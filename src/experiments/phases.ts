@@ -3,7 +3,7 @@
 // with only what is missing: the points (or servers) kept from before are counted, and what cannot be measured any
 // more (a server no longer installed, on resume) is named with the reason.
 import type { ServerModel } from '../servers/types.js';
-import type { MemoryRun, OpenPoint, PhasePlan, Point, RunInfo } from '../sweep/schema.js';
+import type { MemoryRun, OpenPoint, PhasePlan, Point, RunInfo } from '../results/schema.js';
 import type { Experiment, Sweep } from '../sweep/engine.js';
 import type { PlanInput } from '../sweep/plan.js';
 import type { TrialSettings } from '../sweep/session.js';

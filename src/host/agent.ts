@@ -16,35 +16,26 @@
 // When its input closes (the ssh session dropped, the runner died), it stops everything it started (shutdown).
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { environment, eventbenchVersion, type Environment } from '../core/environment.js';
+import { environment, eventbenchVersion } from '../core/environment.js';
 import { EventbenchError, ServerError, UsageError } from '../core/errors.js';
 import { runLoadWithRecords } from '../load/index.js';
-import type { LoadInput } from '../load/options.js';
-import { encodeRecords, type EncodedRecords } from '../load/records.js';
-import type { LoadResult } from '../load/types.js';
+import { encodeRecords } from '../load/records.js';
 import { diagnose, type Check } from './doctor.js';
-import type { ClientHost, ServerHost } from './hosts.js';
 import { LocalClientHost, LocalServerHost } from './local.js';
 import { removeLeftovers } from './leftovers.js';
+import {
+  AGENT_PROTOCOL,
+  CLIENT_CALLS,
+  LOAD_FIELDS,
+  SERVER_CALLS,
+  type AgentAnswer,
+  type AgentLoadAnswer,
+  type AgentLoadOptions,
+  type AgentRequest,
+  type ClockReading,
+  type Hello,
+} from './protocol.js';
 
-/** Bumped when a command or an answer changes shape; the runner checks it with the eventbench version. */
-export const AGENT_PROTOCOL = 2;
-
-/** The methods of ServerHost an agent answers as `server.NAME`, and of ClientHost as `client.NAME`. */
-export const SERVER_CALLS = [
-  'environment',
-  'available',
-  'setUp',
-  'start',
-  'exitReason',
-  'startSampling',
-  'stopSampling',
-  'memory',
-  'connections',
-  'stop',
-  'tearDown',
-] as const satisfies readonly (keyof ServerHost)[];
-export const CLIENT_CALLS = ['environment', 'setUp', 'warm', 'load', 'tearDown'] as const satisfies readonly (keyof ClientHost)[];
 /** The calls that wait, and so take the request's cancel signal after their arguments. */
 const CANCELLABLE: ReadonlySet<string> = new Set(['server.start', 'client.warm', 'client.load']);
 const COMMANDS = [
@@ -56,58 +47,6 @@ const COMMANDS = [
   ...SERVER_CALLS.map((c) => `server.${c}`),
   ...CLIENT_CALLS.map((c) => `client.${c}`),
 ];
-
-export interface AgentRequest {
-  id: number;
-  cmd: string;
-  [field: string]: unknown;
-}
-export type AgentAnswer = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: { code: string; message: string } };
-
-export interface Hello {
-  protocol: number;
-  eventbenchVersion: string;
-  nodeVersion: string;
-  kernel: string;
-  cpuModel: string;
-  hostname: string;
-  pid: number;
-  environment: Environment;
-  /**
-   * The ssh connection it was reached by (SSH_CONNECTION on its side): the runner's address as this host sees it,
-   * and this host's own address on the path to the runner (where its servers listen for clients there).
-   */
-  ssh?: { clientAddress: string; serverAddress: string };
-  /** What an agent killed before it could clean up (its cgroups) left on this host, removed by this one: one line each. */
-  removed: string[];
-}
-
-export interface ClockReading {
-  monoMs: number;
-  wallMs: number;
-}
-
-/** The options of a load an agent accepts (no file, no callback: it runs on another host). */
-const LOAD_FIELDS = [
-  'url',
-  'concurrency',
-  'requests',
-  'durationS',
-  'timeoutS',
-  'trim',
-  'keepalive',
-  'workers',
-  'method',
-  'transport',
-] as const;
-export type AgentLoadOptions = Pick<LoadInput, (typeof LOAD_FIELDS)[number]>;
-
-export interface AgentLoadAnswer {
-  result: LoadResult;
-  records: EncodedRecords;
-  /** When it was told to start, on its clock (ms); its first record says when it did (a request that came late starts at once). */
-  startAtMs: number;
-}
 
 export class Agent {
   /** Removed when this agent started: what an agent killed with -9 on this host left (./leftovers.ts). */

@@ -11,7 +11,7 @@ import { mergeAgentLoads, splitLoad, type AgentPart, type Share } from '../load/
 import { writeRaw } from '../load/raw.js';
 import { decodeRecords, type Records } from '../load/records.js';
 import type { LoadResult } from '../load/types.js';
-import type { AgentLoadAnswer, AgentLoadOptions } from './agent.js';
+import type { AgentLoadAnswer, AgentLoadOptions } from './protocol.js';
 import { AgentLinks, parseHostSpec, type AgentLink, type LinkOptions } from './link.js';
 
 /** The agents start this long after the last clock probe at least, ms: time for the request to reach every one. */

@@ -4,12 +4,11 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { PORT_RANGE_FIX, localPortRange, somaxconn, tcpMaxSynBacklog } from '../core/sysctl.js';
 import { models as allModels, type ServerModel } from '../servers/registry.js';
-import { calibrateThrottle, detectCgroup } from './throttle.js';
+import { CPU_SHARE_TOLERANCE, calibrateThrottle, detectCgroup } from './throttle.js';
 import { allowedCpus, hasTaskset } from './cpus.js';
-import { CPU_SHARE_TOLERANCE } from '../sweep/verdict.js';
-import { RUN_DEFAULTS } from '../sweep/plan.js';
+import { SETTINGS } from '../core/defaults.js';
 import { removeLeftovers } from './leftovers.js';
-import { tcpSocketRows } from './sampling.js';
+import { tcpSocketRows } from '../core/sockets.js';
 import { somaxconnFix } from '../core/backlog.js';
 import { OPEN_FILES_FIX, RESERVED_FILES, openFilesLimit } from '../core/open-files.js';
 
@@ -75,7 +74,7 @@ export const PORT_HEADROOM = 4;
 /** A busy loop under the run's quota: does the kernel enforce the share asked for, within the run's tolerance? */
 async function throttleCheck(target: number, periodMs: number): Promise<Check> {
   const name = 'throttle';
-  const got = await calibrateThrottle(target, periodMs, RUN_DEFAULTS.serverCpus);
+  const got = await calibrateThrottle(target, periodMs, SETTINGS.serverCpus.value);
   if ('error' in got) return { name, status: 'warn', detail: `could not calibrate the quota: ${got.error}` };
   const off = Math.abs(got.share - target) / target;
   const detail = `a busy loop under a ${target}-core quota in ${periodMs} ms periods got ${got.share.toFixed(3)} of a core (${off <= CPU_SHARE_TOLERANCE ? 'within' : 'outside'} ±${CPU_SHARE_TOLERANCE * 100}% of the target)`;
@@ -88,7 +87,7 @@ async function throttleCheck(target: number, periodMs: number): Promise<Check> {
         fix:
           periodMs < 5
             ? 'use --throttle-period-ms 10 or more (the kernel enforces quotas in 5 ms slices)'
-            : 'check what else runs on CPU ' + RUN_DEFAULTS.serverCpus + ' (top -1), or try --throttle-period-ms 20',
+            : 'check what else runs on CPU ' + SETTINGS.serverCpus.value + ' (top -1), or try --throttle-period-ms 20',
       };
 }
 
@@ -150,7 +149,7 @@ function coresCheck(): Check {
     const detail = `only ${cpus.length} CPU available: server and client would share it`;
     return { name: 'cores', status: 'fail', detail, fix: 'run on a machine (or VM) with 2 or more cores' };
   }
-  const detail = `${cpus.length} CPUs available (${cpus.join(',')}): server on ${RUN_DEFAULTS.serverCpus}, client on ${RUN_DEFAULTS.clientCpus}`;
+  const detail = `${cpus.length} CPUs available (${cpus.join(',')}): server on ${SETTINGS.serverCpus.value}, client on ${SETTINGS.clientCpus.value}`;
   return { name: 'cores', status: 'ok', detail };
 }
 
@@ -179,7 +178,7 @@ async function cgroupChecks(throttlePeriodMs: number): Promise<Check[]> {
     ];
   }
   const found: Check = { name: 'cgroup CPU', status: 'ok', detail: `${cg.mechanism} at ${cg.root} is writable` };
-  return [found, await throttleCheck(RUN_DEFAULTS.serverCpuShare, throttlePeriodMs)];
+  return [found, await throttleCheck(SETTINGS.serverCpuShare.value, throttlePeriodMs)];
 }
 
 /** cc and the two thread libraries the native toy servers link against. */
@@ -239,9 +238,9 @@ async function serversCheck(catalog: readonly ServerModel[]): Promise<Check> {
 
 /** Every check, in the order a user should fix them. `largestLoad` is the biggest load the run will offer. */
 export async function diagnose(
-  largestLoad = Math.max(...RUN_DEFAULTS.loads),
+  largestLoad = Math.max(...SETTINGS.loads.value),
   catalog: readonly ServerModel[] = allModels,
-  throttlePeriodMs: number = RUN_DEFAULTS.throttlePeriodMs,
+  throttlePeriodMs: number = SETTINGS.throttlePeriodMs.value,
 ): Promise<Check[]> {
   const limit = limits(largestLoad);
   const checks: Check[] = [limitCheck(limit.somaxconn), limitCheck(limit.synBacklog)];

@@ -3,13 +3,15 @@
 // own warm-ups, warm a server, run one load). Everything that crosses them is plain data, so that either side can
 // sit behind a pipe (an agent on another machine speaking JSON lines) as well as in this process (./local.ts).
 // Cancellation is the one thing that is not data: each call that waits takes an AbortSignal beside its request.
-import type { Family, HostSetup, ServerMetrics } from '../sweep/schema.js';
 import type { Environment } from '../core/environment.js';
 import type { LoadResult } from '../load/types.js';
-import type { Warmup, WarmupPolicy } from '../sweep/warmup.js';
-import type { LoadArgs } from '../sweep/session.js';
+import type { Warmup, WarmupPolicy } from '../load/warmup.js';
+import type { LoadArgs } from '../load/options.js';
 import type { KernelMemory, KernelSource } from './memory-cgroup.js';
-import type { Availability } from '../servers/types.js';
+import type { HostSetup } from './throttle.js';
+
+export type { HostSetup };
+import type { Availability, Family } from '../servers/types.js';
 
 /** How a phase sets up the server's host: pinned to `cpus` (absent: unpinned), under a CPU quota (share 0: none). */
 export interface ServerHostSetUp {
@@ -132,4 +134,43 @@ export interface ClientHost {
 export interface Hosts {
   server: ServerHost;
   client: ClientHost;
+}
+
+/** What the runner sampled of the server's whole process tree during the measurement. */
+export interface ServerMetrics {
+  /** CPU seconds (user + system) the tree used during the measurement. */
+  cpuS: number;
+  /** cpuS over the measurement's wall time (1 = one full core), the client's start and exit included. */
+  cpuShare: number;
+  /**
+   * CPU share over the load's own span (first request started to last one ended), where a saturated server uses
+   * its whole quota: compared with the throttle's target to flag a quota the kernel did not enforce as asked.
+   * Absent in older runs, or when the span was too short to read (under two 50 ms samples).
+   */
+  loadCpuShare?: number;
+  /**
+   * Quota periods that elapsed during the measurement, and those in which the server used up its quota and was
+   * held back: a CPU-bound server is throttled in most of them. Absent without a cgroup, and in older runs.
+   */
+  quotaPeriods?: { total: number; throttled: number };
+  /**
+   * The server's own accept queue, sampled every 100 ms with `ss -lnt` during the measurement: the longest queue
+   * seen, the backlog in force, and the number of looks. A queue at its backlog is full (new SYNs are dropped).
+   * Unlike listenOverflows, which counts the whole host, this is the server's port. Absent without ss, and in older runs.
+   */
+  acceptQueue?: { peak: number; backlog: number; samples: number };
+  /** Peak of the summed resident memory of every process in the tree, bytes. */
+  peakRssBytes: number;
+  /** Resident memory just before the load started, bytes. */
+  idleRssBytes: number;
+  peakProcesses: number;
+  peakThreads: number;
+  /**
+   * Growth of /proc/net/netstat TcpExt ListenOverflows and ListenDrops over the point (host-wide counters).
+   * Absent where /proc/net/netstat could not be read (the run warns): never a 0 that was not measured.
+   */
+  listenOverflows?: number;
+  listenDrops?: number;
+  /** Listen backlog asked for, and in force (min with somaxconn; the server's own cap where it has one). */
+  backlog: { requested: number; effective: number };
 }

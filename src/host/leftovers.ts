@@ -10,7 +10,7 @@ import { productionModels } from '../servers/external/index.js';
 import { tempPrefix } from '../servers/external/launch.js';
 import { removeStaleCgroups, V1_ACCT_ROOT } from './throttle.js';
 import { removeStaleMemoryCgroups } from './memory-cgroup.js';
-import { SSH_DIR_PREFIX } from './link.js';
+import { SSH_DIR_PREFIX } from './protocol.js';
 
 /** Removes the temporary folders of production and user servers whose owner is gone; one line per folder. */
 export function removeStaleTempFolders(dir = os.tmpdir()): string[] {

@@ -15,7 +15,7 @@ import { startChild, stopChild, type Child, type Exit } from '../core/child.js';
 import { eventbenchVersion } from '../core/environment.js';
 import { HostError, UsageError } from '../core/errors.js';
 import { EVENTBENCH_BIN } from './local.js';
-import { AGENT_PROTOCOL, type AgentAnswer, type ClockReading, type Hello } from './agent.js';
+import { AGENT_PROTOCOL, SSH_DIR_PREFIX, type AgentAnswer, type ClockReading, type Hello } from './protocol.js';
 import { sshConfigFor } from './namespaces.js';
 
 export type HostSpec = { kind: 'local'; text: 'local' } | { kind: 'ssh'; text: string; user?: string; host: string; port?: number };
@@ -30,9 +30,6 @@ export const LINK_DEFAULTS = {
   /** Clock probes per agent; the one with the shortest round trip gives the offset. */
   clockProbes: 8,
 } as const;
-
-/** Temporary folders holding the ControlMaster sockets of the eventbench process whose pid follows. */
-export const SSH_DIR_PREFIX = 'eventbench-ssh-';
 
 /** `local` or `ssh://[user@]host[:port]`, checked; `field` names the flag that gave it. */
 export function parseHostSpec(text: string, field = '--agents'): HostSpec {

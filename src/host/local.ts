@@ -5,12 +5,12 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoadResult } from '../load/types.js';
 import { environment } from '../core/environment.js';
-import { alive, signalProcess } from '../core/proc.js';
+import { alive, processTree, signalProcess } from '../core/proc.js';
 import { startChild, stopChild, type Child } from '../core/child.js';
 import { findModel, serveRuntime } from '../servers/registry.js';
 import type { Availability } from '../servers/types.js';
 import { runtimeArgv } from '../servers/runtime.js';
-import { warmUntilSteady } from '../sweep/warmup.js';
+import { warmUntilSteady } from '../load/warmup.js';
 import { createThrottle, hostSetup, type Throttle } from './throttle.js';
 import { allowedCpus, hasTaskset, pinSelf, pinned } from './cpus.js';
 import {
@@ -21,7 +21,6 @@ import {
   listenCounters,
   listenGrowth,
   listenQueue,
-  processTree,
   serverProcesses,
   treeMemory,
 } from './sampling.js';

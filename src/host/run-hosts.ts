@@ -9,12 +9,51 @@ import os from 'node:os';
 import { environment, type Environment } from '../core/environment.js';
 import { HostError, UsageError } from '../core/errors.js';
 import type { Engine } from '../load/types.js';
-import type { HostRecord, RunHosts } from '../sweep/schema.js';
+import type { ClockOffset } from '../core/clock-offset.js';
 import type { Hosts } from './hosts.js';
 import { AgentLinks, parseHostSpec, type AgentLink, type HostSpec } from './link.js';
 import { LocalClientHost, LocalServerHost } from './local.js';
 import { readState, sshConfigFor } from './namespaces.js';
 import { AgentsClientHost, Reconnecting, RemoteServerHost } from './remote.js';
+
+/** One host of a run, as it said it was when the run reached it. */
+export interface HostRecord {
+  /**
+   * How the runner reached it: "here" (in the runner's own process, no agent), "local" (an agent in a child process of
+   * the runner) or "ssh://[user@]host[:port]" (an agent over ssh); --resume reconnects to the same.
+   */
+  host: string;
+  /** Its host name, as it reported it. */
+  hostname: string;
+  /** Its kernel, CPU, runtime and eventbench versions. */
+  environment: Environment;
+  /**
+   * Its monotonic clock minus the runner's, ms, with the bound of that estimate (half the best round trip) and the
+   * round trip it came from, measured over its link before the run (NTP's way, src/core/clock-offset.ts). Absent for
+   * "here". A point split over client hosts records each one's offset again as measured just before it
+   * (LoadResult.agents.parts).
+   */
+  clock?: ClockOffset;
+}
+
+/** run.json's `hosts`: the server's host, the client hosts, and the path between them. */
+export interface RunHosts {
+  /**
+   * The path from the clients to the server: "loopback" (one kernel, MTU 65536), "namespaces" (the network
+   * namespaces of `eventbench hosts up`: veth links at `mtu` bytes, shaped to `rate` by tbf where given, delayed by
+   * netem by `delayMs` ms one way where given) or "ssh" (other machines, reached over ssh: the network between them).
+   */
+  path: { kind: 'loopback' | 'namespaces' | 'ssh'; mtu?: number; rate?: string; delayMs?: number };
+  /** The host every server ran on (`run --server-host`), and the address its servers listened on (`serve --host`). */
+  server: HostRecord & { address: string };
+  /**
+   * The client hosts (`run --client-hosts`): each point's closed loop split over them, in this order; without
+   * --client-hosts, one: "here" (the runner's own `eventbench load`).
+   */
+  clients: HostRecord[];
+  /** How eventbench was started on the ssh hosts (`--remote-eventbench`), when not `eventbench` on their PATH. */
+  remoteCommand?: string;
+}
 
 /** Where a run's servers and clients run, as the user gave it (run's flags); all absent: this machine alone. */
 export interface HostsInput {

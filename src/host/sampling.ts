@@ -1,68 +1,13 @@
 // What the server's host watches of a server, read from /proc and ss: the whole process tree's CPU time, summed
 // resident memory (PSS for the memory experiment), process and thread counts; the kernel's accept-queue counters,
 // the server's own accept queue and connections; the backlog in force.
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { execFile, execFileSync } from 'node:child_process';
 import { cappedBacklog } from '../core/backlog.js';
 import { GUARD_NAME } from '../servers/spawned.js';
-import { clockTicksPerS, cpuSeconds, pageSizeBytes, procStat, type ProcStat } from '../core/proc.js';
+import { clockTicksPerS, cpuSeconds, pageSizeBytes, procStat, treeStat, type ProcStat } from '../core/proc.js';
+
 import type { TreeMemory } from './hosts.js';
-
-interface TreeStat {
-  ppid: number;
-  cpuTicks: number;
-  threads: number;
-  rssBytes: number;
-}
-
-/** A live process's stat, or undefined for a zombie or a process gone. */
-function treeStat(pid: number): TreeStat | undefined {
-  const s = procStat(pid);
-  if (!s || s.state === 'Z' || s.state === 'X') return undefined;
-  // Reaped children's time lands in the parent (cutime, cstime), so fork-per-connection counts.
-  return { ppid: s.ppid, cpuTicks: s.utime + s.stime + s.cutime + s.cstime, threads: s.threads, rssBytes: s.rssPages * pageSizeBytes() };
-}
-
-/** Every live descendant of `root`, root included, via /proc/PID/task/TID/children (or a full /proc scan). */
-export function processTree(root: number): number[] {
-  const out: number[] = [];
-  const queue = [root];
-  let scanned: Map<number, number[]> | undefined;
-  while (queue.length > 0) {
-    const pid = queue.shift()!;
-    if (!treeStat(pid)) continue;
-    out.push(pid);
-    let kids: number[] | undefined;
-    try {
-      kids = [];
-      for (const tid of readdirSync(`/proc/${pid}/task`)) {
-        const text = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim();
-        if (text) kids.push(...text.split(/\s+/).map(Number));
-      }
-    } catch {
-      kids = undefined;
-    }
-    if (!kids) {
-      scanned ??= parentsMap();
-      kids = scanned.get(pid) ?? [];
-    }
-    queue.push(...kids);
-  }
-  return out;
-}
-
-function parentsMap(): Map<number, number[]> {
-  const map = new Map<number, number[]>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const s = treeStat(Number(name));
-    if (!s) continue;
-    const list = map.get(s.ppid) ?? [];
-    list.push(Number(name));
-    map.set(s.ppid, list);
-  }
-  return map;
-}
 
 export interface TreeSample {
   pids: number[];
@@ -341,48 +286,4 @@ export function establishedTo(port: number): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** The socket rows of /proc/net/tcp and tcp6, each split into its fields (local address 1, state 3, inode 9). */
-export function tcpSocketRows(): string[][] {
-  const rows: string[][] = [];
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) if (line.trim() !== '') rows.push(line.trim().split(/\s+/));
-  }
-  return rows;
-}
-
-/**
- * The TCP ports the processes `pids` listen on: their socket descriptors matched, by inode, with the LISTEN
- * entries of /proc/net/tcp and tcp6. Tells a server that listens on another port than it was given.
- */
-export function listeningPorts(pids: readonly number[]): number[] {
-  const byInode = new Map<string, number>();
-  for (const f of tcpSocketRows()) if (f[3] === '0A' && f[9]) byInode.set(f[9], parseInt(f[1]?.split(':').pop() ?? '', 16));
-  const ports = new Set<number>();
-  for (const pid of pids) {
-    let fds: string[] = [];
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`);
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
-      let link = '';
-      try {
-        link = readlinkSync(`/proc/${pid}/fd/${fd}`);
-      } catch {
-        continue;
-      }
-      const port = byInode.get(/^socket:\[(\d+)\]$/.exec(link)?.[1] ?? '');
-      if (port !== undefined) ports.add(port);
-    }
-  }
-  return [...ports].sort((a, b) => a - b);
 }

@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync, accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { localPortRange, somaxconn, tcpMaxSynBacklog } from '../core/sysctl.js';
-import type { HostSetup } from '../sweep/schema.js';
+import { SETTINGS } from '../core/defaults.js';
 import { pinned } from './cpus.js';
 
 const V1_ROOT = '/sys/fs/cgroup/cpu';
@@ -12,12 +12,19 @@ const V1_ROOT = '/sys/fs/cgroup/cpu';
 export const V1_ACCT_ROOT = '/sys/fs/cgroup/cpuacct';
 const V2_ROOT = '/sys/fs/cgroup';
 /**
+ * A throttled server's CPU share over its load may stray this far from the target before its point is flagged:
+ * above, the kernel did not enforce the quota (periods under its 5 ms bandwidth slice); below, at a load that
+ * should saturate it, the server waited on something other than its CPU.
+ */
+export const CPU_SHARE_TOLERANCE = 0.2;
+
+/**
  * The quota's period. The kernel's default, 100 ms, lets a quarter-core server run 25 ms and then stall 75 ms:
  * medians stay low while means and p99 carry the stalls, and event loops batch whole accept queues during a stall,
  * which a slow CPU never does. 10 ms behaves like a slow CPU (median ≈ mean, as on the paper's downclocked laptop);
  * below about 5 ms the kernel's bandwidth slice (sched_cfs_bandwidth_slice_us, 5 ms) no longer enforces the quota.
  */
-export const DEFAULT_THROTTLE_PERIOD_MS = 10;
+export const DEFAULT_THROTTLE_PERIOD_MS = SETTINGS.throttlePeriodMs.value;
 export const MIN_THROTTLE_PERIOD_MS = 1;
 export const MAX_THROTTLE_PERIOD_MS = 1000;
 const PREFIX = 'eventbench-';
@@ -316,4 +323,21 @@ export async function calibrateThrottle(
       /* reported by the next run's stale-cgroup sweep */
     }
   }
+}
+
+export interface HostSetup {
+  /** somaxconn, tcp_max_syn_backlog, ip_local_port_range as read from /proc/sys. */
+  somaxconn?: number;
+  tcpMaxSynBacklog?: number;
+  ipLocalPortRange?: string;
+  /** How the server was throttled: "cgroup-v1", "cgroup-v2" or "none" (with why). */
+  throttle: {
+    mechanism: 'cgroup-v1' | 'cgroup-v2' | 'none';
+    share: number;
+    /** The quota's period, ms (absent in runs made before it was recorded: those used the kernel's 100 ms). */
+    periodMs?: number;
+    reason?: string;
+  };
+  /** Whether taskset pinning was applied. */
+  pinned: boolean;
 }

@@ -2,14 +2,15 @@
 import { OPEN_FILES_FIX, connectionsAllowed, openFilesLimit } from '../core/open-files.js';
 import os from 'node:os';
 import { UsageError } from '../core/errors.js';
+import { SETTINGS } from '../core/defaults.js';
 import { MAX_RECORDS } from './records.js';
-import type { LoadOptions } from './types.js';
+import type { Engine, LoadOptions } from './types.js';
 
 export const LOAD_DEFAULTS = {
   /** Used when neither requests nor durationS is given. */
   requests: 10_000,
   timeoutS: 30,
-  trim: 1000,
+  trim: SETTINGS.trim.value,
   keepalive: false,
   workers: 1,
   engine: 'eventbench',
@@ -101,4 +102,22 @@ export function requestBytes(url: URL, method: string, keepalive: boolean, versi
     `${method} ${target} ${proto}\r\nHost: ${url.host}\r\nUser-Agent: eventbench/${version}\r\nAccept: */*\r\n\r\n`,
     'latin1',
   );
+}
+
+/** What the load client is told for one point. */
+export interface LoadArgs {
+  concurrency: number;
+  requests?: number;
+  durationS?: number;
+  timeoutS: number;
+  trim: number;
+  engine: Engine;
+}
+
+/** `eventbench load` flags of a closed-loop point. */
+export function closedLoadFlags(a: LoadArgs): string[] {
+  const flags = ['-c', String(a.concurrency), '--json', '--timeout', String(a.timeoutS), '--trim', String(a.trim), '--engine', a.engine];
+  if (a.requests !== undefined) flags.push('-n', String(a.requests));
+  if (a.durationS !== undefined) flags.push('-t', String(a.durationS));
+  return flags;
 }

@@ -5,8 +5,9 @@
 // its hosts, its path and its wall time. Pure: stored runs in, model and text out.
 import path from 'node:path';
 import { buildModel, type ReportModel } from './model.js';
-import { overlaps, type Interval } from './intervals.js';
-import { fixed, intervalText, markdownTable, type Cell, type Table } from './tables.js';
+import { overlaps, type Interval } from '../core/intervals.js';
+import { markdownTable, type Cell, type Table } from './tables.js';
+import { fixed, intervalText } from '../core/format.js';
 import { hostText, pathText } from './text.js';
 import type { ReportInput } from './read.js';
 

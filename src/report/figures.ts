@@ -2,10 +2,12 @@
 // canvas: Vega's headless renderer). Every figure colours a server the same way, in ranking order.
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import { CLIENT_BOUND_SHARE, type ReportModel, type ServerSummary } from './model.js';
-import { bytesText, fixed, groupDigits, intervalText, serverText } from './tables.js';
+import { CLIENT_BOUND_SHARE, type ReportModel } from './model.js';
+import type { ServerSummary } from '../analysis/summary.js';
+import { serverText } from './tables.js';
+import { bytesText, fixed, groupDigits, intervalText } from '../core/format.js';
 import { runtimeFigures } from './runtimes.js';
-import { flagLabels } from '../sweep/verdict.js';
+import { flagLabels } from '../results/verdict.js';
 import type { MemoryRun } from '../experiments/memory.js';
 import { cdf } from '../load/distribution.js';
 

@@ -6,7 +6,7 @@ import type { Figure } from './figures.js';
 import { visible, paperTable, pointsTable, rankingTable, type Table } from './tables.js';
 import { environmentRows, glance } from './text.js';
 import { comparisonCells, runtimeComparison } from './runtimes.js';
-import { POINT_FLAGS } from '../sweep/verdict.js';
+import { POINT_FLAGS } from '../results/verdict.js';
 import { memoryClaim, memoryMethod, memoryTable } from './memory.js';
 import type { MemoryRun } from '../experiments/memory.js';
 

@@ -7,11 +7,12 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ResultsError } from '../core/errors.js';
-import { MEMORY_FILE, type MemoryRun, type MemoryServer } from '../sweep/schema.js';
+import { MEMORY_FILE, type MemoryRun, type MemoryServer } from '../results/schema.js';
 import { MIN_MEMORY_R } from '../experiments/memory.js';
-import { readMemory } from '../sweep/store.js';
+import { readMemory } from '../results/store.js';
 import { findModel, type ConnectionKind } from '../servers/registry.js';
-import { bytesText, groupDigits, markdownTable, type Cell, type Table } from './tables.js';
+import { markdownTable, type Cell, type Table } from './tables.js';
+import { bytesText, groupDigits } from '../core/format.js';
 import { median } from '../core/numbers.js';
 
 /**

@@ -8,9 +8,10 @@
 // of the point (a queue that never drains). Points flagged client-bound (the client fell behind its schedule) or
 // with requests past --max-inflight are shown but cannot be the knee. The knee's spread is the knee each round
 // finds alone (a round with none counts as 0), shown as a range beside the knee of all rounds together.
-import type { OpenPoint } from '../sweep/schema.js';
+import type { OpenPoint } from '../results/schema.js';
 import type { ReportModel } from './model.js';
-import { fixed, groupDigits, type Cell, type Table } from './tables.js';
+import type { Cell, Table } from './tables.js';
+import { fixed, groupDigits } from '../core/format.js';
 import { mean } from '../core/numbers.js';
 
 export const KNEE_FACTOR = 10;

@@ -2,8 +2,8 @@
 // run can be re-rendered, through the one reader of run folders (sweep/store.ts readRun); a run in progress renders
 // what it has: a last line cut short by a writer still at work is skipped with a note, never cut.
 import { ResultsError } from '../core/errors.js';
-import { readRun, type StoredRun } from '../sweep/store.js';
-import { POINTS_FILE } from '../sweep/schema.js';
+import { readRun, type StoredRun } from '../results/store.js';
+import { POINTS_FILE } from '../results/schema.js';
 
 export type { StoredRun };
 export { ResultsError };

@@ -5,8 +5,8 @@
 // The same table, with req/s instead of slopes, is what `npm run bench:runtimes` prints.
 import type { TopLevelSpec } from 'vega-lite';
 import type { ReportModel } from './model.js';
-import { overlaps, type Interval } from './intervals.js';
-import { intervalText } from './tables.js';
+import { overlaps, type Interval } from '../core/intervals.js';
+import { intervalText } from '../core/format.js';
 import type { Figure, Layout } from './figures.js';
 import { RUNTIMES, splitRuntime, type RuntimeName } from '../servers/runtime.js';
 

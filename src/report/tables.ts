@@ -1,7 +1,8 @@
 // The report's tables, defined once: each cell has the text a reader sees (Markdown, HTML) and the value a
 // spreadsheet wants (CSV, with units in the column names). Pure functions of the model.
-import type { ReportModel, ServerSummary } from './model.js';
-import type { Interval } from './intervals.js';
+import type { ReportModel } from './model.js';
+import type { ServerSummary } from '../analysis/summary.js';
+import { bytesText, fixed, groupDigits, intervalText } from '../core/format.js';
 
 export interface Cell {
   text: string;
@@ -28,26 +29,6 @@ export interface Table {
 export const TABLE_NAMES = ['ranking', 'paper', 'points'] as const;
 export type TableName = (typeof TABLE_NAMES)[number];
 
-/** 12345.6 -> "12,346": grouping by hand, so output does not depend on the machine's locale. */
-export function groupDigits(x: number): string {
-  const sign = x < 0 ? '-' : '';
-  return sign + String(Math.round(Math.abs(x))).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-}
-
-export function fixed(x: number | null | undefined, digits: number): string {
-  return x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(digits);
-}
-
-/** Bytes in binary units, one decimal past KiB: "512 B", "9.8 KiB", "1.5 MiB". */
-export function bytesText(b: number | null): string {
-  if (b === null || !Number.isFinite(b)) return '—';
-  const abs = Math.abs(b);
-  if (abs < 1024) return `${Math.round(b)} B`;
-  if (abs < 1024 * 1024) return `${(b / 1024).toFixed(1)} KiB`;
-  if (abs < 1024 ** 3) return `${(b / 1024 ** 2).toFixed(1)} MiB`;
-  return `${(b / 1024 ** 3).toFixed(2)} GiB`;
-}
-
 const round = (x: number | null, digits: number): number | null => (x === null || !Number.isFinite(x) ? null : Number(x.toFixed(digits)));
 const num = (x: number | null, digits: number, text?: string): Cell => ({ text: text ?? fixed(x, digits), value: round(x, digits) });
 const csvOnly = (x: number | null, digits: number): Cell => ({ text: '', value: round(x, digits), csvOnly: true });
@@ -68,18 +49,6 @@ export function modelText(s: ServerSummary): string {
 /** Short labels of a server's flags, for a table cell: "client-bound, stopped". */
 export function flagLabels(s: ServerSummary): string {
   return [...new Set(s.flags.map((f) => f.kind))].join(', ');
-}
-
-/** An interval's half-width as a share: "±10%", "±4.5%"; "±∞" for an unbounded one (null or Infinity). */
-export function halfWidthText(share: number | null): string {
-  return share === null || !Number.isFinite(share) ? '±∞' : `±${(100 * share).toFixed(share < 0.1 ? 1 : 0)}%`;
-}
-
-/** "0.231 [0.219–0.246]": an estimate with its 95% interval; "[?]" where two points left no interval to tell. */
-export function intervalText(i: Interval | null, digits: number): string {
-  if (!i) return '—';
-  if (!Number.isFinite(i.hi)) return `${fixed(i.value, digits)} [?]`;
-  return i.lo === i.hi ? fixed(i.value, digits) : `${fixed(i.value, digits)} [${fixed(i.lo, digits)}–${fixed(i.hi, digits)}]`;
 }
 
 /** A server's fairness at the highest load it has one for (the ranking's column), or null. */

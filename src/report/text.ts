@@ -1,15 +1,11 @@
 // Text renderers: Markdown (for a paper or a pull request), CSV (one table), JSON (the whole model). Pure: model
 // in, string out. The sentences both Markdown and HTML show (the summary, the environment) are made here once.
-import { knownRatio, slopeOf, type ReportModel, type ServerSummary } from './model.js';
+import type { ReportModel } from './model.js';
+import { knownRatio, slopeOf, type ServerSummary } from '../analysis/summary.js';
 import { longestPointS, QUICK_DEFAULTS, WAVES_PER_POINT } from '../sweep/plan.js';
-import type { HostRecord, Plan, RunHosts } from '../sweep/schema.js';
-import { CAVEAT_FLAGS, POINT_FLAG_KINDS } from '../sweep/verdict.js';
+import type { HostRecord, Plan, RunHosts } from '../results/schema.js';
+import { CAVEAT_FLAGS, POINT_FLAG_KINDS } from '../results/verdict.js';
 import {
-  bytesText,
-  fixed,
-  groupDigits,
-  halfWidthText,
-  intervalText,
   markdownTable,
   paperTable,
   rankingTable,
@@ -20,6 +16,7 @@ import {
   type Table,
   type TableName,
 } from './tables.js';
+import { bytesText, fixed, groupDigits, halfWidthText, intervalText } from '../core/format.js';
 import { memoryMarkdown } from './memory.js';
 
 export { markdownTable };

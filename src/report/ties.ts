@@ -7,7 +7,7 @@
 // servers above it, shared by all its members (standard competition ranking: 1=, 1=, 3, 4=, 4=): ranks never
 // decrease down the table. Pairs that overlap across a cut (the chains) are counted, so the report can say once
 // that a cut between neighbouring groups is where the table was cut, not a proven difference.
-import { overlaps, type Interval } from './intervals.js';
+import { overlaps, type Interval } from '../core/intervals.js';
 
 export interface TieGroups {
   /** For each interval, in the order given: its group, 1 = the first (fastest) group. */

@@ -2,7 +2,10 @@
 // The paper served a single 305-byte page; `pageBytes` lets the same page grow (it also tried up to 100 kB).
 // The native C servers build the identical bytes (src/servers/native/common.c); a conformance test checks that.
 
-export const DEFAULT_PAGE_BYTES = 305;
+import { SETTINGS } from '../core/defaults.js';
+
+/** The paper's page size, the default. */
+export const DEFAULT_PAGE_BYTES = SETTINGS.pageBytes.value;
 export const MAX_PAGE_BYTES = 16 * 1024 * 1024;
 
 const HEAD = '<!DOCTYPE html>\n<html><head><title>Are events fast?</title></head>\n<body><p>';

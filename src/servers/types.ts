@@ -1,7 +1,6 @@
 // What a server is to the rest of eventbench: the options it is started with, what a started one offers, and the
 // model itself. The servers own these types; the runner, the schema and the CLI import them from here.
 import type { RuntimeSupport } from './runtime.js';
-import type { CheckId } from '../check/checks.js';
 
 /** Where a server comes from: written in TypeScript here, the paper's own C, a production server from Debian, or the user's own. */
 export type Family = 'typescript' | 'native' | 'production' | 'user';
@@ -35,6 +34,24 @@ export interface RunningServer {
   /** Settles, with why, if the server's own process ends by itself (a user's server that crashed); unset where not watched. */
   ended?: Promise<string>;
 }
+
+/** The checks of a report card (src/check/checks.ts): what a model's conformance may declare it cannot pass. */
+export type CheckId =
+  | 'page'
+  | 'http10-close'
+  | 'keep-alive'
+  | 'head'
+  | 'not-found'
+  | 'method'
+  | 'bad-request'
+  | 'big-header'
+  | 'unfinished-head'
+  | 'concurrent'
+  | 'silent-client'
+  | 'slowloris'
+  | 'resets'
+  | 'descriptors'
+  | 'alive';
 
 export type Availability = { ok: true } | { ok: false; reason: string; hint: string };
 

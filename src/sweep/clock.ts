@@ -4,7 +4,7 @@
 // of a run. Each part left is priced by what the same part cost before: the same server's earlier round when
 // there is one; else the median over the servers of its family measured so far (the median, so that one slow
 // server does not price all the others), else over all servers; else a prior from the plan.
-import type { Plan } from './schema.js';
+import type { Plan } from '../results/schema.js';
 import { mean, median } from '../core/numbers.js';
 
 export interface SweepToPrice {

@@ -5,9 +5,9 @@
 // failure bookkeeping, stops the server whatever happened, prices the time left and reports progress. At the end
 // it restores the runner's affinity and removes the throttle. What a step measures, judges and keeps is the
 // experiment's.
-import type { HostSetup, MemoryServer, OpenPoint, PhaseName, Point } from './schema.js';
+import type { HostSetup, MemoryServer, OpenPoint, PhaseName, Point } from '../results/schema.js';
 import type { Hosts, ServerSpec } from '../host/hosts.js';
-import type { Warmup, WarmupPolicy } from './warmup.js';
+import type { Warmup, WarmupPolicy } from '../load/warmup.js';
 import { RunClock, type ClockPriors, type SweepToPrice } from './clock.js';
 import { HostError } from '../core/errors.js';
 import { failedPoint, measurePoint, serverSpec, sessionWarmUp, type MeasureOptions, type Session, type TrialServer } from './session.js';

@@ -3,15 +3,16 @@
 import { MAX_BACKLOG, somaxconnFix } from '../core/backlog.js';
 import { OPEN_FILES_FIX, RESERVED_FILES, connectionsAllowed, openFilesLimit } from '../core/open-files.js';
 import { UsageError } from '../core/errors.js';
+import { SETTINGS } from '../core/defaults.js';
 import { PORT_RANGE_FIX, localPortRange, somaxconn } from '../core/sysctl.js';
 import { DEFAULT_PAGE_BYTES, MAX_PAGE_BYTES, MIN_PAGE_BYTES } from '../servers/page.js';
 import { models, runtimeVariant, serveRuntime, withRuntimes, type ServerModel } from '../servers/registry.js';
 import { isRuntime, runtimeInfo, type RuntimeName } from '../servers/runtime.js';
 import type { Engine } from '../load/types.js';
-import type { Plan } from './schema.js';
+import type { Plan } from '../results/schema.js';
 import { DEFAULT_THROTTLE_PERIOD_MS, MAX_THROTTLE_PERIOD_MS, MIN_THROTTLE_PERIOD_MS } from '../host/throttle.js';
 import { parseCpuList, allowedCpus } from '../host/cpus.js';
-import { LOAD_WARMUP, SESSION_WARMUP } from './warmup.js';
+import { DEFAULT_WARMUP, LOAD_WARMUP, SESSION_WARMUP } from '../load/warmup.js';
 import { newSeed, shuffled } from '../core/random.js';
 import type { Sweep } from './engine.js';
 
@@ -53,22 +54,22 @@ import type { Sweep } from './engine.js';
  * lighttpd), and it is the target of bench:repro.
  */
 export const RUN_DEFAULTS = {
-  loads: [10, 250, 1000],
+  loads: SETTINGS.loads.value,
   rounds: 3,
   requests: 30_000,
   durationS: 0.4,
   /** The paper dropped 1000 requests at each end; each point drops min(trim, load), the ramp of a closed loop. */
-  trim: 1000,
+  trim: SETTINGS.trim.value,
   pageBytes: DEFAULT_PAGE_BYTES,
-  backlog: 4096,
+  backlog: SETTINGS.backlog.value,
   engine: 'eventbench' as Engine,
-  serverCpus: '0',
-  clientCpus: '1',
-  serverCpuShare: 0.25,
+  serverCpus: SETTINGS.serverCpus.value,
+  clientCpus: SETTINGS.clientCpus.value,
+  serverCpuShare: SETTINGS.serverCpuShare.value,
   throttlePeriodMs: DEFAULT_THROTTLE_PERIOD_MS,
   latencyCapMs: 10_000,
   errorShareCap: 0.05,
-  warmup: { session: SESSION_WARMUP, load: LOAD_WARMUP },
+  warmup: DEFAULT_WARMUP,
 } as const;
 
 /**
@@ -341,11 +342,6 @@ async function modelAvailability(model: ServerModel) {
   } catch (err) {
     return { ok: false as const, reason: `its availability check failed: ${(err as Error).message}`, hint: 'run `eventbench doctor`' };
   }
-}
-
-/** Trim of one point: the plan's trim, but never more than the load (the ramp of a closed loop is `load` requests). */
-export function pointTrim(plan: Plan, load: number): number {
-  return Math.min(plan.trim, load);
 }
 
 /** Lengthened points are never longer than this many times plan.durationS, or plan.maxPointS where recorded. */

@@ -2,12 +2,12 @@
 // while the server's host samples its process tree. The server itself is started, warmed and stopped by the sweep
 // engine (./engine.ts) through the hosts of src/host/hosts.ts. Whatever goes wrong becomes a failed Point: a
 // failure is data.
-import type { Family, Plan, Point, ServerMetrics } from './schema.js';
-import { POINT_SCHEMA } from './schema.js';
+import type { Family, Plan, Point, ServerMetrics } from '../results/schema.js';
+import { POINT_SCHEMA } from '../results/schema.js';
 import type { Hosts, ServerSpec, StartedServer } from '../host/hosts.js';
 import type { ServerModel } from '../servers/types.js';
-import { pointTrim, RUN_DEFAULTS } from './plan.js';
-import type { Warmup, WarmupPolicy } from './warmup.js';
+import { DEFAULT_WARMUP, type Warmup, type WarmupPolicy } from '../load/warmup.js';
+import { closedLoadFlags, type LoadArgs } from '../load/options.js';
 
 /** Who a point is of: a server's name and what it is. */
 export interface TrialServer {
@@ -86,26 +86,8 @@ export const SESSION_WARMUP_CONCURRENCY = 50;
 
 /** A freshly started server's first warm-up: to steady state, at `firstLoad` clients at most SESSION_WARMUP_CONCURRENCY. */
 export function sessionWarmUp(plan: Plan, firstLoad: number): { concurrency: number; policy: WarmupPolicy; timeoutS: number } {
-  const policy = (plan.warmup ?? RUN_DEFAULTS.warmup).session;
+  const policy = (plan.warmup ?? DEFAULT_WARMUP).session;
   return { concurrency: Math.min(SESSION_WARMUP_CONCURRENCY, firstLoad), policy, timeoutS: timeoutSOf(plan) };
-}
-
-/** What the load client is told for one point. */
-export interface LoadArgs {
-  concurrency: number;
-  requests?: number;
-  durationS?: number;
-  timeoutS: number;
-  trim: number;
-  engine: Plan['engine'];
-}
-
-/** `eventbench load` flags of a closed-loop point. */
-export function closedLoadFlags(a: LoadArgs): string[] {
-  const flags = ['-c', String(a.concurrency), '--json', '--timeout', String(a.timeoutS), '--trim', String(a.trim), '--engine', a.engine];
-  if (a.requests !== undefined) flags.push('-n', String(a.requests));
-  if (a.durationS !== undefined) flags.push('-t', String(a.durationS));
-  return flags;
 }
 
 /** What every point of `server` at `load` records, whatever its outcome. */
@@ -147,7 +129,7 @@ export interface MeasureOptions {
 function settlePolicy(o: MeasureOptions): WarmupPolicy {
   return o.warmupRequests !== undefined
     ? { windowS: 3600, agree: 1, tolerance: 1, minRequests: o.warmupRequests, maxRequests: o.warmupRequests, maxS: 120 }
-    : (o.plan.warmup ?? RUN_DEFAULTS.warmup).load;
+    : (o.plan.warmup ?? DEFAULT_WARMUP).load;
 }
 
 /** Settles and measures one point on a running server. Resolves to the Point, or 'aborted' (nothing recorded). */
@@ -190,4 +172,9 @@ export async function measurePoint(s: Session, o: MeasureOptions): Promise<Point
   if (!r) return failed(measured.error ?? 'no result');
   const metrics: ServerMetrics | undefined = sample ? { ...sample, backlog: s.started.backlog } : undefined;
   return { ...base, status: 'ok', result: r, ...(metrics ? { metrics } : {}), ...(warmup ? { warmup: { load: warmup } } : {}) };
+}
+
+/** Trim of one point: the plan's trim, but never more than the load (the ramp of a closed loop is `load` requests). */
+export function pointTrim(plan: Plan, load: number): number {
+  return Math.min(plan.trim, load);
 }

@@ -4,11 +4,11 @@
 // the others (a fresh server per sweep, every load, the same point rules, a seeded order), numbered on from the
 // planned ones, so the report, the intervals and --resume read it as one. The choices here are pure; the runner
 // (runner.ts) asks for the next round through the engine's `more` hook, priced by the run's clock.
-import type { AddedRound, Plan, Point, PrecisionOutcome } from './schema.js';
+import type { AddedRound, Plan, Point, PrecisionOutcome } from '../results/schema.js';
 import type { Sweep } from './engine.js';
 import { roundOrder } from './plan.js';
-import { precisionStanding, ratioPrecision, ratioReferenceOf, type RatioPrecision } from '../report/model.js';
-import { halfWidthText } from '../report/tables.js';
+import { precisionStanding, ratioPrecision, ratioReferenceOf, type RatioPrecision } from '../analysis/summary.js';
+import { halfWidthText } from '../core/format.js';
 
 /**
  * How many servers an added round sharpens at most, beside the reference. A round pays the reference's sweep

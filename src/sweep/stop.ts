@@ -2,7 +2,7 @@
 // latency passed the cap or whose errors passed their share is not pushed further, in this round or any later one;
 // one that failed twice in a row is retired.
 import type { LoadResult } from '../load/types.js';
-import type { Plan } from './schema.js';
+import type { Plan } from '../results/schema.js';
 
 /** What the stop rules read of a measured point. */
 export interface Judged {

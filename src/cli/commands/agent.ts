@@ -3,7 +3,8 @@
 // stdin closes and it stops every load and server it started, then exits.
 import { createInterface } from 'node:readline';
 import { parseCommandArgs } from '../../core/args.js';
-import { Agent, AGENT_PROTOCOL } from '../../host/agent.js';
+import { Agent } from '../../host/agent.js';
+import { AGENT_PROTOCOL } from '../../host/protocol.js';
 import { EXIT, type Command } from '../command.js';
 
 const help = `eventbench agent: run loads and servers for a runner on another host, as JSON lines on stdin and stdout.

@@ -6,6 +6,7 @@ import { numberArg, parseCommandArgs } from '../../core/args.js';
 import { MissingDependencyError, UsageError } from '../../core/errors.js';
 import { findModel } from '../../servers/registry.js';
 import { DEFAULT_PAGE_BYTES, MAX_PAGE_BYTES, MIN_PAGE_BYTES } from '../../servers/page.js';
+import { SETTINGS, settingHelp } from '../../core/defaults.js';
 import type { UserServerModel } from '../../servers/user/index.js';
 import { checkCard, cardText, lineText, type Card, type CardLine } from '../../check/card.js';
 import { CHECKS } from '../../check/checks.js';
@@ -29,8 +30,7 @@ ${USER_SERVER_HELP}
                             .map((c) => c.id)
                             .join(', ')}
   --json                  the card as JSON on stdout (schema eventbench.check/1)
-  --page-bytes N          the page the server is started with, ${MIN_PAGE_BYTES} to ${MAX_PAGE_BYTES} (default ${DEFAULT_PAGE_BYTES})
-                          e.g. --page-bytes 100000
+${settingHelp(SETTINGS.pageBytes, 26, `the page the server is started with, ${MIN_PAGE_BYTES} to ${MAX_PAGE_BYTES}`)}
   --idle-bound S          a server with an idle timeout of its own (yours, a URL) must close a silent client within
                           S seconds (default ${DEFAULT_IDLE_BOUND_S}), e.g. --idle-bound 5
   --connections N         connections of the descriptor check (default 1000), e.g. --connections 200

@@ -6,15 +6,15 @@ import { numberArg, parseCommandArgs } from '../../core/args.js';
 import { diagnose, type Check } from '../../host/doctor.js';
 import { AgentLinks, parseHostSpec } from '../../host/link.js';
 import { UsageError } from '../../core/errors.js';
-import { RUN_DEFAULTS } from '../../sweep/plan.js';
+import { SETTINGS, settingHelp } from '../../core/defaults.js';
 import { MAX_THROTTLE_PERIOD_MS, MIN_THROTTLE_PERIOD_MS } from '../../host/throttle.js';
 
 const HELP = `eventbench doctor: what on this host would distort a run, each with the command that fixes it.
 
 Usage: eventbench doctor [--max-load N] [--throttle-period-ms MS] [--host ssh://[user@]host[:port]]
 
-  --max-load N              the largest load you plan to offer (default ${Math.max(...RUN_DEFAULTS.loads)}), e.g. --max-load 2000
-  --throttle-period-ms MS   the quota period to calibrate (default ${RUN_DEFAULTS.throttlePeriodMs}), e.g. --throttle-period-ms 100
+  --max-load N              the largest load you plan to offer (default ${Math.max(...SETTINGS.loads.value)}), e.g. --max-load 2000
+${settingHelp(SETTINGS.throttlePeriodMs, 28, 'the quota period to calibrate')}
   --host HOST               check that host instead, through eventbench's agent there over ssh (the host of
                             \`run --server-host\` or \`--client-hosts\`); it must run this eventbench version,
                             e.g. --host ssh://bench@192.168.1.20

@@ -5,7 +5,7 @@ import { EXIT } from '../command.js';
 import { parseCommandArgs } from '../../core/args.js';
 import { UsageError } from '../../core/errors.js';
 import { models } from '../../servers/registry.js';
-import { defaultRunDir } from '../../sweep/store.js';
+import { defaultRunDir } from '../../results/store.js';
 import { MEMORY_DEFAULTS, MEMORY_QUICK, type MemoryServer } from '../../experiments/memory.js';
 import { runMemory } from '../../experiments/memory-run.js';
 import { memoryMarkdown, writeMemoryReport } from '../../report/memory.js';

@@ -5,29 +5,33 @@ import type { Command } from '../command.js';
 import { EXIT } from '../command.js';
 import { durationArg, numberArg, parseCommandArgs, parseNumberArg, shareArg, timeText } from '../../core/args.js';
 import { UsageError } from '../../core/errors.js';
+import { SETTINGS, settingHelp } from '../../core/defaults.js';
 import { BUDGET_LIMITS_S, PRECISION_LIMITS, QUICK_DEFAULTS, RUN_DEFAULTS, SHARPEN_DEFAULTS, type PlanInput } from '../../sweep/plan.js';
-import { runExperiment, type RunEvent, type RunOptions, type RunOutcome } from '../../sweep/runner.js';
+import { runExperiment, type RunEvent, type RunOptions, type RunOutcome } from '../../experiments/run.js';
 import type { Kept } from '../../sweep/engine.js';
 import { memoryLine } from './memory.js';
-import { MEMORY_FILE, OPEN_POINTS_FILE, type PhaseName } from '../../sweep/schema.js';
+import { MEMORY_FILE, OPEN_POINTS_FILE, type PhaseName } from '../../results/schema.js';
 import { removeLeftovers } from '../../host/leftovers.js';
 import type { HostsInput } from '../../host/run-hosts.js';
 import { checkRateFractions, DEFAULT_RATE_FRACTIONS } from '../../experiments/open-loop.js';
 import { RUN_MEMORY, RUN_MEMORY_QUICK } from '../../experiments/phases.js';
 import type { Engine } from '../../load/types.js';
 import { buildModel, readReportRun, REPORT_PRICE_S, writeReport } from '../../report/index.js';
-import { halfWidthText } from '../../report/tables.js';
+import { halfWidthText } from '../../core/format.js';
 import { errorKinds } from '../../load/format.js';
-import type { Plan, Point } from '../../sweep/schema.js';
+import type { Plan, Point } from '../../results/schema.js';
 import { rankingTable } from '../../report/tables.js';
 import { glance, hostsRows, markdownTable } from '../../report/text.js';
-import { readRun as readStoredRun } from '../../sweep/store.js';
+import { readRun as readStoredRun } from '../../results/store.js';
 import { urlServers, userServersOfPlan } from '../../servers/user/index.js';
 import type { ServerModel } from '../../servers/types.js';
 import { models } from '../../servers/registry.js';
 import { preflight } from '../../check/preflight.js';
 import { cardText } from '../../check/card.js';
 import { USER_SERVER_HELP, USER_SERVER_OPTIONS, userServersOf } from '../user-servers.js';
+
+/** The column of the flags in the help. */
+const W = 26;
 
 const HELP = `eventbench run: servers × loads in rounds; in each round every server is started fresh, warmed to steady
 state and measured at every load; results kept as they come.
@@ -44,8 +48,7 @@ ${USER_SERVER_HELP}
                           compared with no other server (its slope is its own)
   --runtimes LIST         run every TypeScript model under each of node, bun, deno (default node); the others are
                           named events@bun, events@deno. e.g. --runtimes node,bun,deno
-  --loads LIST            offered loads, the paper's l (default ${RUN_DEFAULTS.loads.join(',')})
-                          e.g. --loads 1,100,500
+${settingHelp(SETTINGS.loads, W)}
   --repeat N              rounds: every point measured N times, servers shuffled per round (default ${RUN_DEFAULTS.rounds}),
                           e.g. --repeat 5; exactly N: no round is added unless --precision or --budget is given
   --precision P           the half-width asked of every server's 95% ratio interval to the reference, as 5% or
@@ -59,14 +62,14 @@ ${USER_SERVER_HELP}
   --seed N                seed of the per-round shuffle (default: a fresh one, recorded in run.json), e.g. --seed 42
   -n, --requests N        requests per point (default ${RUN_DEFAULTS.requests}, a cap on time-bound points), e.g. -n 20000
   -t, --duration S        seconds per point (default ${RUN_DEFAULTS.durationS}), e.g. -t 5
-  --trim K                requests dropped at each end of a point, at most the load (default ${RUN_DEFAULTS.trim}), e.g. --trim 100
-  --page-bytes N          size of the page every server serves (default ${RUN_DEFAULTS.pageBytes}), e.g. --page-bytes 100000
-  --backlog N             listen backlog of every server (default ${RUN_DEFAULTS.backlog}); --backlog 128 shows Figure 1's plateau
+${settingHelp(SETTINGS.trim, W)}
+${settingHelp(SETTINGS.pageBytes, W)}
+${settingHelp(SETTINGS.backlog, W)}
   --engine NAME           eventbench or ab (default ${RUN_DEFAULTS.engine}), e.g. --engine ab
-  --server-cpus LIST      cores for the server (default ${RUN_DEFAULTS.serverCpus}), e.g. --server-cpus 0
-  --client-cpus LIST      cores for the client (default ${RUN_DEFAULTS.clientCpus}), e.g. --client-cpus 1-3
-  --server-cpu-share X    cgroup CPU quota of the server, in cores (default ${RUN_DEFAULTS.serverCpuShare}; 0 = unthrottled)
-  --throttle-period-ms MS period of that quota (default ${RUN_DEFAULTS.throttlePeriodMs}: a slow CPU, not a fast one that stalls), e.g. --throttle-period-ms 100
+${settingHelp(SETTINGS.serverCpus, W)}
+${settingHelp(SETTINGS.clientCpus, W)}
+${settingHelp(SETTINGS.serverCpuShare, W)}
+${settingHelp(SETTINGS.throttlePeriodMs, W)}
   --latency-cap S         do not push a server past a load whose mean latency exceeds S seconds (default ${RUN_DEFAULTS.latencyCapMs / 1000})
   --error-cap X           ... or whose errors exceed this share of requests (default ${RUN_DEFAULTS.errorShareCap})
   --quick                 loads ${QUICK_DEFAULTS.loads.join(',')}, one round, ${QUICK_DEFAULTS.durationS} s points, short warm-ups, ${QUICK_DEFAULTS.latencyCapMs / 1000} s latency cap: a first look
@@ -99,7 +102,7 @@ DIR/${OPEN_POINTS_FILE}, DIR/${MEMORY_FILE} for those phases, documented in src/
 finished point; --resume DIR measures what each phase misses, in order, on the hosts the run recorded (exit status 4
 when a phase cannot be completed, e.g. a server is no longer installed). With --server-host or --client-hosts,
 run.json records every host (name, kernel, CPU, versions, clock offset) and the path between them, and each point
-split over client hosts records each one's share, clock offset and bound; see README "Two machines and more".
+split over client hosts records each one's share, clock offset and bound; see docs/hosts.md.
 Examples:
   eventbench run
   eventbench run --quick

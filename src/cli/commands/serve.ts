@@ -8,12 +8,19 @@ import { numberArg, parseCommandArgs } from '../../core/args.js';
 import { MissingDependencyError, ServerError, UsageError } from '../../core/errors.js';
 import { findModel, models, type ServeOptions, type RunningServer } from '../../servers/registry.js';
 import { DEFAULT_PAGE_BYTES, MAX_PAGE_BYTES, MIN_PAGE_BYTES } from '../../servers/page.js';
+import { SETTINGS, settingHelp } from '../../core/defaults.js';
 import { isHere, resolveServeRuntime, serveUnder } from '../serve-under.js';
 import { USER_SERVER_HELP, USER_SERVER_OPTIONS, userServersOf } from '../user-servers.js';
 import type { ServerModel } from '../../servers/types.js';
 
 /** Defaults for every flag, in one place. */
-export const SERVE_DEFAULTS = { host: '127.0.0.1', port: 0, backlog: 4096, pageBytes: DEFAULT_PAGE_BYTES, idleTimeoutS: 10 } as const;
+export const SERVE_DEFAULTS = {
+  host: '127.0.0.1',
+  port: 0,
+  backlog: SETTINGS.backlog.value,
+  pageBytes: DEFAULT_PAGE_BYTES,
+  idleTimeoutS: SETTINGS.idleTimeoutS.value,
+} as const;
 
 const help = `eventbench serve: start one server under test, serving the paper's page until SIGTERM or SIGINT.
 
@@ -31,12 +38,9 @@ Options:
                            eventbench serve events --host ::1
   --port N               port, 0 for any free one (default ${SERVE_DEFAULTS.port})
                            eventbench serve events --port 8080
-  --backlog N            listen(2) backlog, passed explicitly; the kernel caps it at somaxconn (default ${SERVE_DEFAULTS.backlog})
-                           eventbench serve events --backlog 1024
-  --page-bytes N         size of the page served, ${MIN_PAGE_BYTES} to ${MAX_PAGE_BYTES} (default ${SERVE_DEFAULTS.pageBytes}, as in the paper)
-                           eventbench serve events --page-bytes 100000
-  --idle-timeout S       close a client silent this many seconds (default ${SERVE_DEFAULTS.idleTimeoutS})
-                           eventbench serve events --idle-timeout 0.5
+${settingHelp(SETTINGS.backlog, 25)}
+${settingHelp(SETTINGS.pageBytes, 25, `size of the page served, ${MIN_PAGE_BYTES} to ${MAX_PAGE_BYTES}`)}
+${settingHelp(SETTINGS.idleTimeoutS, 25)}
   --workers N            processes or threads of a pool model (default: the model's own)
                            eventbench serve process-pool --workers 4
   --max-live N           cap on live threads or processes of a per-connection model (default: the model's own)

@@ -2,8 +2,7 @@
 // checked against the built-in models' names, as models (./model.ts) that `eventbench serve` can find again.
 import path from 'node:path';
 import type { ServerModel } from '../types.js';
-import type { Plan } from '../../sweep/schema.js';
-import { parseServerFlag, parseUrlFlag, readServersFile } from './spec.js';
+import { parseServerFlag, parseUrlFlag, readServersFile, type UserServerSpec } from './spec.js';
 import { urlModel, userModel, type UserServerModel } from './model.js';
 
 export type { UserServerModel } from './model.js';
@@ -46,15 +45,24 @@ export function urlServers(values: readonly string[], builtins: readonly string[
   });
 }
 
+/** A user's server as a run's plan records it: its spec, and the flags `eventbench serve` was given to find it. */
+export type RecordedUserServer = UserServerSpec & { serveArgs: string[] };
+
+/** What a run's plan records of the user's servers (src/results/schema.ts: Plan.userServers, Plan.urls). */
+export interface RecordedUserServers {
+  userServers?: RecordedUserServer[];
+  urls?: { name: string; url: string }[];
+}
+
 /** What a run's plan records of the user's servers it measures: their specs and how serve finds them, and URLs. */
-export function recordUserServers(models: readonly ServerModel[]): Pick<Plan, 'userServers' | 'urls'> {
+export function recordUserServers(models: readonly ServerModel[]): RecordedUserServers {
   const specs = models.filter((m): m is UserServerModel => 'spec' in m).map((m) => ({ ...m.spec, serveArgs: m.serveArgs }));
   const urls = models.filter((m) => m.url !== undefined).map((m) => ({ name: m.name, url: m.url! }));
   return { ...(specs.length > 0 ? { userServers: specs } : {}), ...(urls.length > 0 ? { urls } : {}) };
 }
 
 /** The user's servers of an earlier run, rebuilt from its plan (`serve` finds each as it did then). */
-export function userServersOfPlan(plan: Plan): ServerModel[] {
+export function userServersOfPlan(plan: RecordedUserServers): ServerModel[] {
   return [
     ...(plan.userServers ?? []).map(({ serveArgs, ...spec }) => userModel(spec, serveArgs)),
     ...(plan.urls ?? []).map((u) => urlModel(u.name, u.url)),

@@ -5,7 +5,7 @@ import { accessSync, constants, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../../core/errors.js';
 import { CONNECTION_KINDS, type ConnectionKind } from '../types.js';
-import { PAPER_ROWS } from '../../report/paper.js';
+import { PAPER_ROWS } from '../paper.js';
 import { splitWords } from './command.js';
 
 /** How long a user server may take to answer HTTP when nothing says otherwise, s. */

@@ -6,13 +6,17 @@
 // Change a field: bump the version in its schema; the readers (src/sweep/store.ts) read the versions before it
 // (run/1 and point/1 named the round `repeat`) and refuse any other with a clear error.
 import type { ConnectionKind, Family } from '../servers/types.js';
-import type { UserServerSpec } from '../servers/user/spec.js';
+import type { RecordedUserServer } from '../servers/user/index.js';
 import type { Environment } from '../core/environment.js';
 import type { Engine, LoadResult } from '../load/types.js';
 import type { PointFlag } from './verdict.js';
-import type { Warmup, WarmupPolicy } from './warmup.js';
+import type { Warmup, WarmupPolicy } from '../load/warmup.js';
 import type { KernelMemory, KernelSource } from '../host/memory-cgroup.js';
-import type { ClockOffset } from '../core/clock-offset.js';
+import type { HostSetup, ServerMetrics } from '../host/hosts.js';
+
+import type { HostRecord, RunHosts } from '../host/run-hosts.js';
+
+export type { HostRecord, HostSetup, RunHosts, ServerMetrics };
 
 /** Version 3 added `hosts` (the server's host, the client hosts, the path between them); versions 1 and 2 are still read. */
 export const RUN_SCHEMA = 'eventbench.run/3';
@@ -90,7 +94,7 @@ export interface Plan {
    * slow; src/servers/user/spec.ts), plus `source` (where it was defined) and `serveArgs` (the flags `eventbench
    * serve` was given to find it). Absent when the run has none.
    */
-  userServers?: (UserServerSpec & { serveArgs: string[] })[];
+  userServers?: RecordedUserServer[];
   /** Servers eventbench did not start (`--url [NAME=]URL`), by name; absent when the run has none. */
   urls?: { name: string; url: string }[];
   /**
@@ -134,23 +138,6 @@ export interface PrecisionOutcome {
   noRatio: string[];
   /** Why no further round was added: every server reached the precision, or the next round did not fit the budget. */
   stopped: string;
-}
-
-export interface HostSetup {
-  /** somaxconn, tcp_max_syn_backlog, ip_local_port_range as read from /proc/sys. */
-  somaxconn?: number;
-  tcpMaxSynBacklog?: number;
-  ipLocalPortRange?: string;
-  /** How the server was throttled: "cgroup-v1", "cgroup-v2" or "none" (with why). */
-  throttle: {
-    mechanism: 'cgroup-v1' | 'cgroup-v2' | 'none';
-    share: number;
-    /** The quota's period, ms (absent in runs made before it was recorded: those used the kernel's 100 ms). */
-    periodMs?: number;
-    reason?: string;
-  };
-  /** Whether taskset pinning was applied. */
-  pinned: boolean;
 }
 
 /** The phases of a run, in the order they run: the closed sweep, then the open loop, then the memory experiment. */
@@ -211,84 +198,6 @@ export interface RunInfo {
    * planned rounds always run whole: validity first).
    */
   overBudget?: { byS: number; why: string };
-}
-
-/** One host of a run, as it said it was when the run reached it. */
-export interface HostRecord {
-  /**
-   * How the runner reached it: "here" (in the runner's own process, no agent), "local" (an agent in a child process of
-   * the runner) or "ssh://[user@]host[:port]" (an agent over ssh); --resume reconnects to the same.
-   */
-  host: string;
-  /** Its host name, as it reported it. */
-  hostname: string;
-  /** Its kernel, CPU, runtime and eventbench versions. */
-  environment: Environment;
-  /**
-   * Its monotonic clock minus the runner's, ms, with the bound of that estimate (half the best round trip) and the
-   * round trip it came from, measured over its link before the run (NTP's way, src/core/clock-offset.ts). Absent for
-   * "here". A point split over client hosts records each one's offset again as measured just before it
-   * (LoadResult.agents.parts).
-   */
-  clock?: ClockOffset;
-}
-
-/** run.json's `hosts`: the server's host, the client hosts, and the path between them. */
-export interface RunHosts {
-  /**
-   * The path from the clients to the server: "loopback" (one kernel, MTU 65536), "namespaces" (the network
-   * namespaces of `eventbench hosts up`: veth links at `mtu` bytes, shaped to `rate` by tbf where given, delayed by
-   * netem by `delayMs` ms one way where given) or "ssh" (other machines, reached over ssh: the network between them).
-   */
-  path: { kind: 'loopback' | 'namespaces' | 'ssh'; mtu?: number; rate?: string; delayMs?: number };
-  /** The host every server ran on (`run --server-host`), and the address its servers listened on (`serve --host`). */
-  server: HostRecord & { address: string };
-  /**
-   * The client hosts (`run --client-hosts`): each point's closed loop split over them, in this order; without
-   * --client-hosts, one: "here" (the runner's own `eventbench load`).
-   */
-  clients: HostRecord[];
-  /** How eventbench was started on the ssh hosts (`--remote-eventbench`), when not `eventbench` on their PATH. */
-  remoteCommand?: string;
-}
-
-/** What the runner sampled of the server's whole process tree during the measurement. */
-export interface ServerMetrics {
-  /** CPU seconds (user + system) the tree used during the measurement. */
-  cpuS: number;
-  /** cpuS over the measurement's wall time (1 = one full core), the client's start and exit included. */
-  cpuShare: number;
-  /**
-   * CPU share over the load's own span (first request started to last one ended), where a saturated server uses
-   * its whole quota: compared with the throttle's target to flag a quota the kernel did not enforce as asked.
-   * Absent in older runs, or when the span was too short to read (under two 50 ms samples).
-   */
-  loadCpuShare?: number;
-  /**
-   * Quota periods that elapsed during the measurement, and those in which the server used up its quota and was
-   * held back: a CPU-bound server is throttled in most of them. Absent without a cgroup, and in older runs.
-   */
-  quotaPeriods?: { total: number; throttled: number };
-  /**
-   * The server's own accept queue, sampled every 100 ms with `ss -lnt` during the measurement: the longest queue
-   * seen, the backlog in force, and the number of looks. A queue at its backlog is full (new SYNs are dropped).
-   * Unlike listenOverflows, which counts the whole host, this is the server's port. Absent without ss, and in older runs.
-   */
-  acceptQueue?: { peak: number; backlog: number; samples: number };
-  /** Peak of the summed resident memory of every process in the tree, bytes. */
-  peakRssBytes: number;
-  /** Resident memory just before the load started, bytes. */
-  idleRssBytes: number;
-  peakProcesses: number;
-  peakThreads: number;
-  /**
-   * Growth of /proc/net/netstat TcpExt ListenOverflows and ListenDrops over the point (host-wide counters).
-   * Absent where /proc/net/netstat could not be read (the run warns): never a 0 that was not measured.
-   */
-  listenOverflows?: number;
-  listenDrops?: number;
-  /** Listen backlog asked for, and in force (min with somaxconn; the server's own cap where it has one). */
-  backlog: { requested: number; effective: number };
 }
 
 export interface Point {

@@ -12,8 +12,8 @@
 // round from both servers (measured minutes apart in it), so the machine's drift, which moves both alike,
 // cancels. With one round there is no second process to learn from: the jackknife is over loads (t at loads − 2),
 // which covers the scatter of points within the one process only.
-import { fitLine, type LineFit } from '../core/fit.js';
-import { mean } from '../core/numbers.js';
+import { fitLine, type LineFit } from './fit.js';
+import { mean } from './numbers.js';
 
 /** A server's trusted mean latencies: for each load, the value measured in each round (ms). */
 export type Series = { load: number; byRound: Map<number, number> }[];

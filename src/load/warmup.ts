@@ -5,7 +5,7 @@
 // `agree` windows' throughputs lie within `tolerance` of their mean, bounded in requests and in seconds. What it
 // got is recorded with the point; the measured window's own stationarity check (src/load/steady.ts) then says
 // whether the warm-up was enough.
-import { runLoad } from '../load/index.js';
+import { runLoad } from './index.js';
 
 export interface WarmupPolicy {
   /** Length of one window, seconds. */
@@ -37,6 +37,9 @@ export const SESSION_WARMUP: WarmupPolicy = { windowS: 0.4, agree: 3, tolerance:
  * before the budget: the stored default run's not-steady flags were no more frequent at l = 1000 than at 250).
  */
 export const LOAD_WARMUP: WarmupPolicy = { windowS: 0.2, agree: 1, tolerance: 1, minRequests: 0, maxRequests: 20_000, maxS: 1 };
+
+/** How a run warms each server, when its plan does not say (runs before warm-ups were recorded). */
+export const DEFAULT_WARMUP = { session: SESSION_WARMUP, load: LOAD_WARMUP } as const;
 
 export interface Warmup {
   /** Requests completed and seconds spent warming. */

@@ -7,14 +7,14 @@ import { findModel, models as allModels, type Availability, type ServerModel } f
 import type { Hosts } from '../host/hosts.js';
 import { localHosts } from '../host/local.js';
 import { checkHostsInput, givenHostsRecord, openRunHosts, recordedHosts, type HostsInput, type RunHostsOpened } from '../host/run-hosts.js';
-import type { AddedRound, MemoryRun, OpenPoint, PhaseName, PhasePlan, Plan, Point, PrecisionOutcome, RunInfo } from './schema.js';
-import { RUN_SCHEMA } from './schema.js';
-import { QUICK_DEFAULTS, RUN_DEFAULTS, resolvePlan, type PlanInput } from './plan.js';
-import { runPhase, type EngineEvent, type EngineOptions } from './engine.js';
-import { addedSweeps, nextAddedRound } from './sharpen.js';
-import { createRunDir, defaultRunDir, readRun, readRunInfo, writeMemoryRun, writeRunInfo } from './store.js';
-import type { TrialSettings } from './session.js';
-import { phaseNeedS, preparePhase, resolvePhases, type RunState } from '../experiments/phases.js';
+import type { AddedRound, MemoryRun, OpenPoint, PhaseName, PhasePlan, Plan, Point, PrecisionOutcome, RunInfo } from '../results/schema.js';
+import { RUN_SCHEMA } from '../results/schema.js';
+import { QUICK_DEFAULTS, RUN_DEFAULTS, resolvePlan, type PlanInput } from '../sweep/plan.js';
+import { runPhase, type EngineEvent, type EngineOptions } from '../sweep/engine.js';
+import { addedSweeps, nextAddedRound } from '../sweep/sharpen.js';
+import { createRunDir, defaultRunDir, readRun, readRunInfo, writeMemoryRun, writeRunInfo } from '../results/store.js';
+import type { TrialSettings } from '../sweep/session.js';
+import { phaseNeedS, preparePhase, resolvePhases, type RunState } from './phases.js';
 import { recordUserServers } from '../servers/user/index.js';
 
 export type RunEvent =

@@ -2,12 +2,30 @@
 // caption}`. The load generator's verdict (client-bound, not at steady state, accept queue overflowing as seen from
 // the client) and what the runner saw of the server (its CPU share against the throttle's target, its accept queue)
 // become one list of flags on the point. The flag's type, the figures' caption, the report's explanation and the
-// README's list all come from this table. A flagged point is shown but left out of every fit, and the report says why.
-import type { Plan, Point, ServerMetrics } from './schema.js';
+// manual's list (docs/running.md) all come from this table. A flagged point is shown but left out of every fit, and the report says why.
+import type { ServerMetrics } from '../host/hosts.js';
+
+/** What the rules read of a run's plan (a Plan, src/results/schema.ts, is one). */
+export interface FlagPlan {
+  /** The server's CPU quota, cores (0: unthrottled), and its period, ms (absent in older runs: 100). */
+  serverCpuShare: number;
+  throttlePeriodMs?: number;
+}
+
+/** What the rules read of a closed-loop point (a Point, src/results/schema.ts, is one). */
+export interface FlagPoint {
+  status: 'ok' | 'failed';
+  load: number;
+  result?: LoadResult;
+  metrics?: ServerMetrics;
+  url?: string;
+  flags?: PointFlag[];
+}
 import type { LoadResult } from '../load/types.js';
 import { notSteadyReason } from '../load/steady.js';
 import { MEASURED_LOAD_FLOOR } from '../load/types.js';
 import { somaxconnFix } from '../core/backlog.js';
+import { CPU_SHARE_TOLERANCE } from '../host/throttle.js';
 import { START_SPREAD_SHARE } from '../load/merge.js';
 
 /**
@@ -17,12 +35,6 @@ import { START_SPREAD_SHARE } from '../load/merge.js';
  */
 export const MIN_WAVES = 2;
 
-/**
- * A throttled server's CPU share over its load may stray this far from the target before its point is flagged:
- * above, the kernel did not enforce the quota (periods under its 5 ms bandwidth slice); below, at a load that
- * should saturate it, the server waited on something other than its CPU.
- */
-export const CPU_SHARE_TOLERANCE = 0.2;
 /** From this load on, a closed loop keeps a quarter-core server busy: its share should reach the target. */
 export const SATURATING_LOAD = 50;
 /**
@@ -40,7 +52,7 @@ export interface FlagContext {
   metrics?: ServerMetrics;
   /** The closed loop's offered load; undefined for an open-loop point (requests on a schedule, no load). */
   load?: number;
-  plan: Plan;
+  plan: FlagPlan;
   /** Whether the server ran under a quota. */
   throttled: boolean;
   /** The not-steady reason, and whether the point was too slow: other rules defer to them. */
@@ -131,7 +143,7 @@ const cpuShare = (c: FlagContext): string | undefined => {
   return undefined;
 };
 
-/** Every flag, in the order a point's flags are listed. README.md's list of flags is this table's captions. */
+/** Every flag, in the order a point's flags are listed. docs/running.md's list of flags is this table's captions. */
 export const POINT_FLAGS = [
   {
     kind: 'too-slow',
@@ -215,7 +227,7 @@ export function resultFlags(
   r: LoadResult,
   metrics: ServerMetrics | undefined,
   load: number | undefined,
-  plan: Plan,
+  plan: FlagPlan,
   throttled: boolean,
   url?: string,
 ): PointFlag[] {
@@ -243,13 +255,13 @@ export function resultFlags(
  * The flags of one closed-loop point. The runner stores them on the point as it is measured (`point.flags`); the
  * report recomputes them for points stored before flags existed. `throttled`: whether the server ran under a quota.
  */
-export function pointFlags(point: Point, plan: Plan, throttled = true): PointFlag[] {
+export function pointFlags(point: FlagPoint, plan: FlagPlan, throttled = true): PointFlag[] {
   if (point.status !== 'ok' || !point.result) return [];
   return resultFlags(point.result, point.metrics, point.load, plan, throttled, point.url);
 }
 
 /** The flags stored on a point, or recomputed for a point of an older run. */
-export const flagsOf = (point: Point, plan: Plan): PointFlag[] => point.flags ?? pointFlags(point, plan, false);
+export const flagsOf = (point: FlagPoint, plan: FlagPlan): PointFlag[] => point.flags ?? pointFlags(point, plan, false);
 
 /** "too slow, client-bound, ...": the labels of every flag, for a caption. */
 export const flagLabels = (): string => POINT_FLAGS.map((f) => f.label).join(', ');

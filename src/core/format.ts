@@ -1,0 +1,35 @@
+// Numbers as readers see them, in one place: digits grouped by hand (no locale), a fixed number of decimals or a
+// dash for no value, bytes in binary units, an interval as "0.231 [0.219–0.246]" and its half-width as "±10%".
+import type { Interval } from './intervals.js';
+
+/** 12345.6 -> "12,346": grouping by hand, so output does not depend on the machine's locale. */
+export function groupDigits(x: number): string {
+  const sign = x < 0 ? '-' : '';
+  return sign + String(Math.round(Math.abs(x))).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+export function fixed(x: number | null | undefined, digits: number): string {
+  return x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(digits);
+}
+
+/** Bytes in binary units, one decimal past KiB: "512 B", "9.8 KiB", "1.5 MiB". */
+export function bytesText(b: number | null): string {
+  if (b === null || !Number.isFinite(b)) return '—';
+  const abs = Math.abs(b);
+  if (abs < 1024) return `${Math.round(b)} B`;
+  if (abs < 1024 * 1024) return `${(b / 1024).toFixed(1)} KiB`;
+  if (abs < 1024 ** 3) return `${(b / 1024 ** 2).toFixed(1)} MiB`;
+  return `${(b / 1024 ** 3).toFixed(2)} GiB`;
+}
+
+/** An interval's half-width as a share: "±10%", "±4.5%"; "±∞" for an unbounded one (null or Infinity). */
+export function halfWidthText(share: number | null): string {
+  return share === null || !Number.isFinite(share) ? '±∞' : `±${(100 * share).toFixed(share < 0.1 ? 1 : 0)}%`;
+}
+
+/** "0.231 [0.219–0.246]": an estimate with its 95% interval; "[?]" where two points left no interval to tell. */
+export function intervalText(i: Interval | null, digits: number): string {
+  if (!i) return '—';
+  if (!Number.isFinite(i.hi)) return `${fixed(i.value, digits)} [?]`;
+  return i.lo === i.hi ? fixed(i.value, digits) : `${fixed(i.value, digits)} [${fixed(i.lo, digits)}–${fixed(i.hi, digits)}]`;
+}
