@@ -1,12 +1,29 @@
-// House rules a reader can check by eye, checked here so that they hold: every function in src/ at most 60 lines
-// (from its first line to its closing brace, as TypeScript parses it), every toy server under 200 non-blank lines.
+// House rules a reader can check by eye, checked here so that they hold: the rooms of src/ in layers, each
+// importing only from the rooms below it; every function in src/ at most 60 lines (from its first line to its
+// closing brace, as TypeScript parses it); every toy server under 200 non-blank lines.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import ts from 'typescript';
 
 const ROOT = join(import.meta.dirname, '..', '..');
+
+/**
+ * The rooms of src/, bottom to top, written here once: a room imports only from rooms on lines below its own, never
+ * from its own line's others or from above (docs/architecture.md shows this list and says what each room holds).
+ */
+export const LAYERS: readonly (readonly string[])[] = [
+  ['core'],
+  ['load', 'servers'],
+  ['host'],
+  ['check', 'results'],
+  ['analysis'],
+  ['sweep'],
+  ['experiments'],
+  ['report'],
+  ['cli'],
+];
 const MAX_FUNCTION_LINES = 60;
 const MAX_SERVER_LINES = 200;
 /** What several servers share (the request handling, native-epoll's loop) and how they are built: not a server. */
@@ -62,4 +79,76 @@ test(`every toy server is under ${MAX_SERVER_LINES} non-blank lines`, () => {
     .filter(({ lines }) => lines >= MAX_SERVER_LINES)
     .map(({ f, lines }) => `${relative(ROOT, f)}: ${lines}`);
   assert.deepEqual(long, []);
+});
+
+/** Every relative import of a TypeScript file (`import`, `import type`, `export ... from`, `import()`), as repo paths. */
+export function importsOf(path: string, text = readFileSync(path, 'utf8')): string[] {
+  const file = ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true);
+  const specs: string[] = [];
+  const visit = (node: ts.Node): void => {
+    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier))
+      specs.push(node.moduleSpecifier.text);
+    if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && ts.isStringLiteral(node.arguments[0]!))
+      specs.push((node.arguments[0] as ts.StringLiteral).text);
+    ts.forEachChild(node, visit);
+  };
+  visit(file);
+  return specs.filter((s) => s.startsWith('.')).map((s) => resolve(dirname(path), s).replace(/\.js$/, '.ts'));
+}
+
+/** The room of a file under src/ (its top-level folder), or undefined for a file at src/'s top. */
+const roomOf = (src: string, file: string): string | undefined => {
+  const parts = relative(src, file).split(sep);
+  return parts.length > 1 ? parts[0] : undefined;
+};
+
+/** Every import that goes sideways or up the layers, as "file -> import (room 'a' may not import room 'b')". */
+export function layerViolations(src: string, extra: readonly { file: string; text: string }[] = []): string[] {
+  const rank = new Map(LAYERS.flatMap((rooms, i) => rooms.map((r) => [r, i] as const)));
+  const out: string[] = [];
+  const files = [
+    ...sources(src)
+      .filter((f) => f.endsWith('.ts'))
+      .map((file) => ({ file, text: readFileSync(file, 'utf8') })),
+    ...extra,
+  ];
+  for (const { file, text } of files) {
+    const from = roomOf(src, file);
+    for (const target of importsOf(file, text)) {
+      const to = roomOf(src, target);
+      if (from === undefined || to === undefined || from === to) continue;
+      const a = rank.get(from);
+      const b = rank.get(to);
+      if (a === undefined || b === undefined || b >= a)
+        out.push(
+          `${relative(src, file)} -> ${relative(src, target)} (room '${from}' may not import room '${to}'${a === undefined || b === undefined ? ': a room not in LAYERS' : ''})`,
+        );
+    }
+  }
+  return out;
+}
+
+test('the rooms of src/ are in layers: each imports only from the rooms below it', () => {
+  const src = join(ROOT, 'src');
+  const rooms = readdirSync(src, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name);
+  assert.deepEqual(
+    rooms.filter((r) => !LAYERS.flat().includes(r)),
+    [],
+    'every room of src/ has its place in LAYERS',
+  );
+  assert.deepEqual(layerViolations(src), []);
+});
+
+test('the house test fails an import of cli/ from core/, naming the file and the arrow', () => {
+  const src = join(ROOT, 'src');
+  const probe = { file: join(src, 'core', 'numbers.ts'), text: "import '../cli/main.js';\n" };
+  assert.deepEqual(layerViolations(src, [probe]), ["core/numbers.ts -> cli/main.ts (room 'core' may not import room 'cli')"]);
+});
+
+test('the docs show the layers as this test holds them', () => {
+  const doc = readFileSync(join(ROOT, 'docs', 'architecture.md'), 'utf8');
+  const line = LAYERS.map((rooms) => rooms.join(', ')).join(' → ');
+  assert.ok(doc.includes(line), `docs/architecture.md shows the order: ${line}`);
 });

@@ -3,9 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { POINT_FLAGS, pointFlags, resultFlags } from '../src/sweep/verdict.js';
+import { POINT_FLAGS, pointFlags, resultFlags } from '../src/results/verdict.js';
 import { RUN_DEFAULTS } from '../src/sweep/plan.js';
-import type { Plan } from '../src/sweep/schema.js';
+import type { Plan } from '../src/results/schema.js';
 import { point } from './helpers/results.js';
 
 const plan = { ...RUN_DEFAULTS, servers: ['threads'], loads: [10] } as unknown as Plan;
@@ -77,10 +77,10 @@ test('start-spread: a point split over client hosts whose agents started too far
   );
 });
 
-test("the README's list of flags is the table's: every flag, its label and caption, and no other", () => {
-  const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
-  const section = /<!-- flags: from POINT_FLAGS in src\/sweep\/verdict\.ts -->\n([\s\S]*?)<!-- \/flags -->/.exec(readme);
-  assert.ok(section, 'README.md has the flags list between its markers');
+test("the manual's list of flags is the table's: every flag, its label and caption, and no other", () => {
+  const doc = readFileSync(fileURLToPath(new URL('../../docs/running.md', import.meta.url)), 'utf8');
+  const section = /<!-- flags: from POINT_FLAGS in src\/results\/verdict\.ts -->\n([\s\S]*?)<!-- \/flags -->/.exec(doc);
+  assert.ok(section, 'docs/running.md has the flags list between its markers');
   const listed = section[1]!.split('\n').filter((l) => l.trim() !== '');
   assert.deepEqual(
     listed,

@@ -1,5 +1,5 @@
 // A small run whose every number is known by hand: three servers on exact lines, one client-bound point.
-import type { Point } from '../../src/sweep/schema.js';
+import type { Point } from '../../src/results/schema.js';
 import { point, runInfo } from './results.js';
 
 export function exactRun(withLighttpd = true) {

@@ -4,7 +4,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Environment } from '../../src/core/environment.js';
-import { POINTS_FILE, POINT_SCHEMA, RUN_FILE, RUN_SCHEMA, type Family, type Point, type RunInfo } from '../../src/sweep/schema.js';
+import { POINTS_FILE, POINT_SCHEMA, RUN_FILE, RUN_SCHEMA, type Family, type Point, type RunInfo } from '../../src/results/schema.js';
 import { LOAD_SCHEMA, type LoadResult, type PhaseMs } from '../../src/load/types.js';
 import { latencyBuckets } from '../../src/load/distribution.js';
 import { MEMORY_FILE, MEMORY_SCHEMA, type MemoryRun, type MemoryServer } from '../../src/experiments/memory.js';

@@ -3,7 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import type { ServerModel } from '../../src/servers/registry.js';
 import type { TrialServer, TrialSettings } from '../../src/sweep/session.js';
-import type { Plan } from '../../src/sweep/schema.js';
+import type { Plan } from '../../src/results/schema.js';
 
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 export const SERVE_SCRIPT = here('./serve-process.js');
