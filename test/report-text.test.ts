@@ -5,7 +5,6 @@ import { buildModel, readReportRun, reportText } from '../src/report/index.js';
 import { markdownTable, pointRule, renderCsv } from '../src/report/text.js';
 import type { Plan } from '../src/results/schema.js';
 import { paperTable, rankingTable } from '../src/report/tables.js';
-import { bytesText, groupDigits } from '../src/core/format.js';
 import { exactRun } from './helpers/exact.js';
 import { writeRun } from './helpers/results.js';
 
@@ -92,16 +91,6 @@ test('Markdown holds every section; JSON is the model; a bad format is refused',
     ['native-st', 'lighttpd', 'threads'],
   );
   await assert.rejects(reportText(dir, { format: 'xml' as never }), /format: got "xml", expected one of md, json, csv/);
-});
-
-test('number formats do not depend on the locale', () => {
-  assert.equal(groupDigits(1234567.4), '1,234,567');
-  assert.equal(groupDigits(-999.6), '-1,000');
-  assert.equal(bytesText(512), '512 B');
-  assert.equal(bytesText(10240), '10.0 KiB');
-  assert.equal(bytesText(-1536), '-1.5 KiB');
-  assert.equal(bytesText(3 * 1024 ** 2), '3.0 MiB');
-  assert.equal(bytesText(null), '—');
 });
 
 test("the environment states the point rule from the plan's own numbers", () => {

@@ -1,8 +1,7 @@
-// The stationarity check and the warm-up rule, on synthetic closed loops with known answers.
+// The stationarity check (src/load/steady.ts), on synthetic closed loops with known answers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { steadiness, STEADY_TOLERANCE } from '../src/load/steady.js';
-import { agreeing } from '../src/load/warmup.js';
 import { seededRandom } from '../src/core/random.js';
 
 /** A closed loop at `load` on a server serving `rate(i)` requests/s at request i, with ±`noise` scatter. */
@@ -58,14 +57,4 @@ test('a window shorter than six waves of `load` requests is not judged', () => {
   assert.equal(steadiness(enough.start, enough.latency, 1000)!.parts, 6);
   assert.equal(steadiness(enough.start, enough.latency, 10)!.parts, 12);
   assert.equal(steadiness([1, 2, 3], [1, 1, 1], 1), undefined);
-});
-
-test('warm-up windows agree when the last ones lie within the tolerance of their mean', () => {
-  // A fresh `events` server as measured: a plateau before V8 optimises, then the real rate.
-  const windows = [1143, 1144, 1343, 2079, 2546, 3384, 3491, 3278];
-  assert.equal(agreeing(windows.slice(0, 3), 3, 0.1), false, '1143, 1144, 1343: 1343 is 12% above their mean');
-  assert.equal(agreeing(windows.slice(0, 2), 2, 0.1), true, 'the plateau looks steady: hence a minimum of requests first');
-  assert.equal(agreeing(windows, 3, 0.1), true);
-  assert.equal(agreeing(windows.slice(0, 7), 3, 0.1), false);
-  assert.equal(agreeing([5000], 3, 0.1), false, 'too few windows');
 });

@@ -1,4 +1,4 @@
-// The flags of one point (src/sweep/verdict.ts), on points with known figures.
+// The flags of one point (src/results/verdict.ts), on points with known figures.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

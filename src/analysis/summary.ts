@@ -47,7 +47,7 @@ export interface LoadPoint {
   listenOverflows: number;
   /** Whether a repeat at this load was flagged client-bound (its l_m under CLIENT_BOUND_SHARE · l, or the client's CPU full). */
   clientBound: boolean;
-  /** Every kind of flag its repeats carried (src/sweep/verdict.ts). */
+  /** Every kind of flag its repeats carried (src/results/verdict.ts). */
   flags: PointFlagKind[];
   /** Repeats with no flag: the figures above average only these when there are any, and only these enter fits. */
   trusted: number;
@@ -208,7 +208,7 @@ function loadPoints(points: readonly Point[], plan: Plan): Pick<ServerSummary, '
   return { loads, notMeasured };
 }
 
-/** Each kind of point flag (src/sweep/verdict.ts) said once, with the loads and the first reason given. */
+/** Each kind of point flag (src/results/verdict.ts) said once, with the loads and the first reason given. */
 function kindFlags(points: readonly Point[], plan: Plan): Flag[] {
   const flags: Flag[] = [];
   for (const kind of POINT_FLAG_KINDS) {

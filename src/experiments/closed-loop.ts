@@ -1,6 +1,6 @@
 // The paper's experiment on the sweep engine: ApacheBench's closed loop at each offered load. In each round every
 // server is started fresh (pinned, under its quota), warmed to steady state at its first load, then measured at
-// each load in ascending order; each point is flagged (src/sweep/verdict.ts), judged by the stop rules, and
+// each load in ascending order; each point is flagged (src/results/verdict.ts), judged by the stop rules, and
 // appended to points.jsonl the moment it is measured.
 import type { AddedRound, Plan, Point } from '../results/schema.js';
 import type { ServerModel } from '../servers/types.js';

@@ -9,7 +9,7 @@
 // made for the server's processes (src/host/memory-cgroup.ts), or host-wide where there is none, and fitted the same
 // way. It runs on the sweep engine
 // (src/sweep/engine.ts): one sweep per server, its steps the connection levels; the results schema is in
-// src/sweep/schema.ts, and memory.json is rewritten after every server.
+// src/results/schema.ts, and memory.json is rewritten after every server.
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fitLine } from '../core/fit.js';

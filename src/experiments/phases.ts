@@ -16,8 +16,8 @@ import { memoryConnectionsAllowed, newMemoryRun } from './memory-run.js';
 /**
  * The memory phase of a run: three small levels and the probe (0, 50, 250, 500: four levels, the fewest that give
  * a fit with r some weight; every model fits, a pool's cap of 128 included up to where it stops), looked at 100 ms
- * apart, so that the phase adds at most a minute and a half with every server installed (README: Memory per
- * connection, measured). The experiment on its own (`eventbench memory`) goes to 10000 connections.
+ * apart, so that the phase adds at most a minute and a half with every server installed (docs/memory.md: In a run,
+ * measured). The experiment on its own (`eventbench memory`) goes to 10000 connections.
  */
 export const RUN_MEMORY = { levels: [0, 250, 500], settleMaxMs: 1000, settleLookMs: 100 } as const;
 /** `run --quick`: smaller levels (0, 50, 100, 200), as many of them, sooner settled. */

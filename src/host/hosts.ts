@@ -136,7 +136,7 @@ export interface ClientHost {
   environment(): Promise<Environment>;
   /** Pins the runner's own warm-ups to `cpus` (absent: left as it is); restored by tearDown. */
   setUp(o: { cpus?: string }): Promise<{ pinned: boolean; warnings: string[] }>;
-  /** Drives the server in windows until steady (src/sweep/warmup.ts). */
+  /** Drives the server in windows until steady (src/load/warmup.ts). */
   warm(o: WarmRequest, signal?: AbortSignal): Promise<Warmup>;
   /** Runs one load; its result, why there is none, or aborted. */
   load(spec: LoadSpec, signal?: AbortSignal): Promise<{ result?: LoadResult; error?: string; aborted?: true }>;

@@ -119,7 +119,7 @@ function figureHtml(f: RenderedFigure): string {
   return `<figure id="${f.figure.name}" data-figure="${f.figure.name}">\n<div class="wide">${inline(f.svg)}</div>\n<div class="narrow"><h3>${escapeHtml(f.figure.title)}</h3>${inline(f.narrowSvg)}</div>\n<figcaption>${escapeHtml(f.figure.caption)}</figcaption>\n</figure>`;
 }
 
-/** What each kind of point flag seen in this run means (src/sweep/verdict.ts), one line each. */
+/** What each kind of point flag seen in this run means (src/results/verdict.ts), one line each. */
 function flagsExplained(model: ReportModel): string {
   const seen = new Set(model.servers.flatMap((s) => s.flags.map((f) => f.kind)));
   const lines = POINT_FLAGS.filter((f) => seen.has(f.kind)).map((f) => `${f.label} (${f.kind}): ${f.caption}.`);
@@ -252,7 +252,7 @@ function recordHtml(model: ReportModel): string[] {
   return parts;
 }
 
-/** How the ranking's ranks and ties read (the README says the same). */
+/** How the ranking's ranks and ties read (docs/report.md says the same). */
 export const RANKING_CONVENTION =
   "Down the table, servers are cut into the fewest groups in which every pair's 95% intervals overlap (a " +
   'heavier rule between groups); a group shares one rank (=), one more than the servers above it (1=, 1=, 3, 4=), so ranks never ' +

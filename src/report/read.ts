@@ -1,5 +1,5 @@
 // The report reads a run folder (run.json, points.jsonl, open-loop.jsonl, memory.json) and nothing else, so any old
-// run can be re-rendered, through the one reader of run folders (sweep/store.ts readRun); a run in progress renders
+// run can be re-rendered, through the one reader of run folders (results/store.ts readRun); a run in progress renders
 // what it has: a last line cut short by a writer still at work is skipped with a note, never cut.
 import { ResultsError } from '../core/errors.js';
 import { readRun, type StoredRun } from '../results/store.js';

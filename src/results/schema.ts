@@ -5,7 +5,7 @@
 //   memory.json     the memory phase (and `eventbench memory`): one MemoryRun, rewritten after every server
 //   visits.jsonl    the closed loop's sweeps as they ran (run/4): one VisitRecord per line, with every live server's
 //                   CPU time at the sweep's start and end, appended as each ends
-// Change a field: bump the version in its schema; the readers (src/sweep/store.ts) read the versions before it
+// Change a field: bump the version in its schema; the readers (src/results/store.ts) read the versions before it
 // (run/1 and point/1 named the round `repeat`) and refuse any other with a clear error.
 import type { ConnectionKind, Family } from '../servers/types.js';
 import type { RecordedUserServer } from '../servers/user/index.js';
@@ -307,11 +307,11 @@ export interface Point {
   result?: LoadResult;
   metrics?: ServerMetrics;
   /**
-   * How the server was warmed before this point (src/sweep/warmup.ts): `session` when it was started for
+   * How the server was warmed before this point (src/load/warmup.ts): `session` when it was started for
    * this point's sweep (its first load), `load` the settle at this point's load. Absent in older runs.
    */
   warmup?: { session?: Warmup; load?: Warmup };
-  /** Why this point cannot be trusted (src/sweep/verdict.ts); empty or absent when it can. Flagged points stay out of fits. */
+  /** Why this point cannot be trusted (src/results/verdict.ts); empty or absent when it can. Flagged points stay out of fits. */
   flags?: PointFlag[];
 }
 

@@ -1,4 +1,4 @@
-// The results folder of a run (src/sweep/schema.ts): run.json (RunInfo, rewritten atomically), points.jsonl and
+// The results folder of a run (src/results/schema.ts): run.json (RunInfo, rewritten atomically), points.jsonl and
 // open-loop.jsonl (one point per line, appended and fsynced the moment it is measured, so a `kill -9` loses at most
 // the point in progress) and memory.json (rewritten atomically after every server). One reader for all of it.
 import {

@@ -87,7 +87,7 @@ export interface ServerModel {
   name: string;
   family: Family;
   /**
-   * The row of the paper's Figure 2 it answers, spelled as the paper does (src/report/paper.ts: "ST", "lighttpd",
+   * The row of the paper's Figure 2 it answers, spelled as the paper does (src/servers/paper.ts: "ST", "lighttpd",
    * "Apache", ...), or null when it answers none.
    */
   paperRow: string | null;

@@ -18,13 +18,13 @@ import type { Sweep } from './engine.js';
 
 /**
  * Defaults of `eventbench run`. Validity first, then the budget: 10 minutes with every server installed (27 now) on
- * 2 cores, the memory phase and the report included (README: Time). Priced from the stored default run of 23
+ * 2 cores, the memory phase and the report included (docs/running.md: Time). Priced from the stored default run of 23
  * servers (3 rounds of 5 loads, 0.6 s points, 0.3 s settles: 11.5 min, of which warm-ups 164 s, settles 130 s,
  * measuring 320 s, starting and stopping servers and clients 80 s; `processes` and `threads` 78 s for 8 points):
- * - every server is warmed to steady state before it is measured (src/sweep/warmup.ts, unchanged: V8 needs its
+ * - every server is warmed to steady state before it is measured (src/load/warmup.ts, unchanged: V8 needs its
  *   requests and three agreeing windows), and each point's kept window is checked for stationarity; the warm-up
  *   is paid once per server per round, since a server is started fresh for each round and then kept warm across
- *   that round's loads (README: "fresh or warm");
+ *   that round's loads (docs/method.md: "Fresh or warm");
  * - three rounds (--repeat), each over every server and load, servers shuffled per round from a recorded seed, so
  *   that the machine's drift lands on every server alike and every slope gets an interval; then rounds are added
  *   where the ratio intervals are widest, while the budget lasts (`precision`, `budgetS`, src/sweep/sharpen.ts);

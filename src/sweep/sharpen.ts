@@ -3,7 +3,7 @@
 // widest, with the reference itself, since a ratio pairs the two servers' rounds. An added round is a round like
 // the others (a fresh server per sweep, every load, the same point rules, a seeded order), numbered on from the
 // planned ones, so the report, the intervals and --resume read it as one. The choices here are pure; the runner
-// (runner.ts) asks for the next round through the engine's `more` hook, priced by the run's clock.
+// (src/experiments/run.ts) asks for the next round through the engine's `more` hook, priced by the run's clock.
 import type { AddedRound, Plan, Point, PrecisionOutcome } from '../results/schema.js';
 import type { Sweep } from './engine.js';
 import { roundOrder } from './plan.js';

@@ -1,5 +1,6 @@
 // The runner's test fixtures: a catalog of tiny real servers (test/helpers/serve-process.ts, which speaks the
 // `eventbench serve` contract) and the trial command that starts them; the client is the real `eventbench load`.
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { ServerModel } from '../../src/servers/registry.js';
 import type { TrialServer, TrialSettings } from '../../src/sweep/session.js';
@@ -8,6 +9,15 @@ import type { Plan } from '../../src/results/schema.js';
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 export const SERVE_SCRIPT = here('./serve-process.js');
 export const RUN_CHILD = here('./run-child.js');
+
+/** The tiny server alone, as a child of this process (`extra`: its flags), and the URL it prints once it listens. */
+export function startTiny(extra: string[] = []) {
+  const p = spawn(process.execPath, [SERVE_SCRIPT, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = new Promise<string>((resolve) =>
+    p.stdout.setEncoding('utf8').once('data', (d: string) => resolve(d.trim().slice('listening on '.length))),
+  );
+  return { p, url };
+}
 
 /**
  * Extra server flags per test model name: `tiny` is healthy, `crashy` dies on its 30th connection; `vanishing` is

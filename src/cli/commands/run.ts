@@ -1,5 +1,5 @@
 // `eventbench run`: the paper's whole experiment in one command. Parses flags, draws progress on stderr, prints
-// the ranking on stdout, and writes the report; the work itself is src/sweep/runner.ts.
+// the ranking on stdout, and writes the report; the work itself is src/experiments/run.ts.
 import { CLEAR_LINE, progressLine } from '../progress.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../command.js';
@@ -98,7 +98,7 @@ ${settingHelp(SETTINGS.throttlePeriodMs, W)}
                           DIR/${MEMORY_FILE} (see \`eventbench memory\`)
 
 Results: DIR/run.json (plan of every phase, host, environment), DIR/points.jsonl (one point per line), and
-DIR/${OPEN_POINTS_FILE}, DIR/${MEMORY_FILE} for those phases, documented in src/sweep/schema.ts. Ctrl-C keeps every
+DIR/${OPEN_POINTS_FILE}, DIR/${MEMORY_FILE} for those phases, documented in docs/results-format.md. Ctrl-C keeps every
 finished point; --resume DIR measures what each phase misses, in order, on the hosts the run recorded (exit status 4
 when a phase cannot be completed, e.g. a server is no longer installed). With --server-host or --client-hosts,
 run.json records every host (name, kernel, CPU, versions, clock offset) and the path between them, and each point

@@ -23,7 +23,7 @@ export interface UserServerSpec {
   env?: Record<string, string>;
   /** Ready once `path` answers HTTP (any status), within `timeoutS` seconds. */
   ready: { timeoutS: number; path: string };
-  /** The paper's row it answers (src/report/paper.ts), if the user says so. */
+  /** The paper's row it answers (src/servers/paper.ts), if the user says so. */
   paperRow?: string;
   /** One line for reports: what it is ("Python asyncio, a coroutine per connection"). */
   label?: string;

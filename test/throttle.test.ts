@@ -1,40 +1,20 @@
+// The throttle (src/host/throttle.ts): a cgroup CPU quota on a real process tree, written and read back, held while
+// a run measures, counting the CPU of processes that ended; cgroups left by a killed runner removed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import { existsSync, readFileSync, mkdirSync, mkdtempSync, rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { calibrateThrottle, createThrottle, detectCgroup, readQuota, removeStaleCgroups } from '../src/host/throttle.js';
-import { parseCpuList, pinned } from '../src/host/cpus.js';
-import { sampleProcesses, listenCounters, backlogOnPort } from '../src/host/sampling.js';
-import { processTree } from '../src/core/proc.js';
 import { runExperiment } from '../src/experiments/run.js';
 import { readRun } from '../src/results/store.js';
-import { cpuSeconds, killTree } from '../src/core/proc.js';
-import { SERVE_SCRIPT, testCatalog, testTrial } from './helpers/runner.js';
-import { needs } from './helpers/optional.js';
+import { killTree } from '../src/core/proc.js';
+import { startTiny, testCatalog, testTrial } from './helpers/runner.js';
+import { needs, skipped } from './helpers/optional.js';
 
 // Tests that write cgroups are a named skip where none can be written (not root, no cpu controller).
 const cgroupSkip = needs('a cgroup CPU quota', detectCgroup().reason);
-
-function startTiny(extra: string[] = []) {
-  const p = spawn(process.execPath, [SERVE_SCRIPT, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = new Promise<string>((resolve) =>
-    p.stdout.setEncoding('utf8').once('data', (d: string) => resolve(d.trim().slice('listening on '.length))),
-  );
-  return { p, url };
-}
-
-test('CPU lists name CPUs that exist, or are refused with the ones that do', () => {
-  assert.deepEqual(parseCpuList('--server-cpus', '0-2,5', [0, 1, 2, 3, 4, 5]), [0, 1, 2, 5]);
-  assert.throws(() => parseCpuList('--client-cpus', '7', [0, 1]), {
-    message: /--client-cpus: got "7", CPU 7 does not exist here; available: 0,1/,
-  });
-  assert.throws(() => parseCpuList('--client-cpus', 'one', [0, 1]), { message: /expected a CPU list such as 0, 1-3 or 0,2/ });
-  assert.deepEqual(pinned('1', ['node', 'x'], true), ['taskset', '-c', '1', 'node', 'x']);
-  assert.deepEqual(pinned('1', ['node', 'x'], false), ['node', 'x']);
-});
 
 test('the throttle puts a process tree under a quarter-core quota and is removed after', { skip: cgroupSkip }, async (t) => {
   const found = detectCgroup();
@@ -79,59 +59,6 @@ test('a throttled run keeps the server under its quota while it is measured', { 
   assert.ok(m.cpuShare > 0.02 && m.cpuShare < 0.2, `cpu share ${m.cpuShare} under a 0.1-core quota`);
 });
 
-test('the sampler sees the whole tree, and the kernel counters and backlog are read', async (t) => {
-  const { p, url } = startTiny(['--child', '--backlog', '77']);
-  t.after(() => killTree(p.pid!, 'SIGKILL', process.pid));
-  const port = Number(new URL(await url).port);
-  const tree = processTree(p.pid!);
-  assert.equal(tree.length, 2);
-  const s = sampleProcesses(tree);
-  assert.equal(s.processes, 2);
-  assert.ok(s.threads >= 2 && s.rssBytes > 20e6);
-  assert.equal(sampleProcesses(tree, p.pid).processes, 1, 'the wrapper pid is left out of memory and counts');
-  assert.equal(backlogOnPort(port, 77), 77);
-});
-
-test('the accept-queue counters are read for real: a full queue shows as overflows, an unreadable file as undefined', async (t) => {
-  assert.equal(listenCounters('/nonexistent/netstat'), undefined, 'unreadable is visible, not zeros');
-  const { p, url } = startTiny(['--backlog', '1']);
-  t.after(() => killTree(p.pid!, 'SIGKILL', process.pid));
-  const port = Number(new URL(await url).port);
-  const before = listenCounters();
-  assert.ok(before, '/proc/net/netstat is readable here');
-  // A stopped server accepts nothing: once its queue of 2 is full, the kernel drops further handshakes.
-  p.kill('SIGSTOP');
-  const sockets = Array.from({ length: 12 }, () => net.connect({ host: '127.0.0.1', port }).on('error', () => {}));
-  t.after(() => {
-    for (const s of sockets) s.destroy();
-    p.kill('SIGCONT');
-  });
-  const grew = () => {
-    const now = listenCounters();
-    return now ? now.overflows - before.overflows : 0;
-  };
-  const deadline = Date.now() + 3000;
-  while (grew() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  assert.ok(grew() >= 1, `ListenOverflows grew by ${grew()} while 12 clients knocked on a stopped server with backlog 1`);
-});
-
-test('CPU time is read to the thread runtime, not in 10 ms ticks: 3 ms of work shows (regression: cpuS 0 on short points)', () => {
-  const before = cpuSeconds(process.pid)!;
-  const usageBefore = process.cpuUsage();
-  const until = performance.now() + 3;
-  while (performance.now() < until) {
-    /* spin */
-  }
-  const spentS = cpuSeconds(process.pid)! - before;
-  const usage = process.cpuUsage(usageBefore);
-  const ownS = (usage.user + usage.system) / 1e6;
-  assert.ok(
-    spentS > 0.001 && spentS < ownS + 0.05,
-    `read ${spentS.toFixed(4)} s for ${ownS.toFixed(4)} s of this process's CPU (getrusage)`,
-  );
-  assert.equal(cpuSeconds(2 ** 22 + 12345), undefined, 'a process that is gone has no CPU time');
-});
-
 test('a cgroup left by a runner killed with -9 is removed by the next run, which says so', { skip: cgroupSkip }, (t) => {
   const found = detectCgroup();
   let gone = 4_000_000;
@@ -159,11 +86,8 @@ test("the cgroup counts the CPU of every process it ever held, exited ones inclu
   const throttle = createThrottle(0.5);
   t.after(() => throttle.remove());
   const before = throttle.usageS();
-  const noCount = needs(
-    'CPU accounting of a cgroup (cpuacct beside cpu v1, or cgroup v2)',
-    before === undefined ? 'this kernel keeps no CPU count for the group' : undefined,
-  );
-  if (noCount) return t.skip(noCount);
+  const noCount = before === undefined ? 'this kernel keeps no CPU count for the group' : undefined;
+  if (skipped(t, 'CPU accounting of a cgroup (cpuacct beside cpu v1, or cgroup v2)', noCount)) return;
   assert.ok(before !== undefined, 'the group counts its CPU time');
   // Three short-lived busy processes, each gone before we look: a scan of live processes would see nothing.
   for (let i = 0; i < 3; i++) {

@@ -12,20 +12,14 @@ import { RUNTIMES, runtimeInfo, splitRuntime, type RuntimeName } from '../src/se
 import { resolvePlan } from '../src/sweep/plan.js';
 import { serveArgv } from '../src/host/local.js';
 import { conformance } from './helpers/conformance.js';
-import { REQUIRE_ALL, skipsFile } from './helpers/optional.js';
-import { appendFileSync } from 'node:fs';
+import { needs } from './helpers/optional.js';
 
 const CLI = fileURLToPath(new URL('../../bin/eventbench.js', import.meta.url));
 const run = promisify(execFile);
 
 /** Skip line for a missing runtime: it comes with `npm ci` (an optional dependency), not with the Debian packages. */
 function needsRuntime(runtime: RuntimeName): false | string {
-  const missing = runtimeInfo(runtime).missing;
-  if (missing === undefined || REQUIRE_ALL) return false;
-  const line = `${runtime} cannot run here (${missing}): install it with \`npm ci\``;
-  const file = skipsFile();
-  if (file) appendFileSync(file, `${line}\n`);
-  return line;
+  return needs(runtime, runtimeInfo(runtime).missing, 'npm ci');
 }
 
 for (const runtime of RUNTIMES.filter((r) => r !== 'node')) {
