@@ -44,7 +44,7 @@ function world(seed: number): World {
   };
 }
 
-const result = (load: number, meanMs: number): LoadResult =>
+const result = (_load: number, meanMs: number): LoadResult =>
   ({ requests: 1000, requestsCompleted: 1000, errors: { total: 0 }, latencyMs: { mean: meanMs } }) as unknown as LoadResult;
 
 /** A paired run of `w`: rounds of fresh processes, cycles of visits with the reference every k others. */
@@ -66,7 +66,7 @@ function simulate(w: World, seed: number, rounds = 2, cycles = 4, k = 4): { poin
         visit += 1;
         const startMs = t * 1000;
         for (const load of LOADS) {
-          const slope = s.slope * speed.get(name)! / w.drift(t);
+          const slope = (s.slope * speed.get(name)!) / w.drift(t);
           const meanMs = (1 + slope * load) * Math.exp(w.pointRsd * gauss());
           points.push({
             schema: POINT_SCHEMA,
@@ -83,7 +83,20 @@ function simulate(w: World, seed: number, rounds = 2, cycles = 4, k = 4): { poin
           });
           t += 1;
         }
-        visits.push({ schema: VISIT_SCHEMA, kind: 'visit', server: name, round, cycle, visit, startMs, endMs: t * 1000, cpuStartS: {}, cpuEndS: {}, requests: 3000 });
+        visits.push({
+          schema: VISIT_SCHEMA,
+          kind: 'visit',
+          server: name,
+          round,
+          cycle,
+          visit,
+          session: 1,
+          startMs,
+          endMs: t * 1000,
+          cpuStartS: {},
+          cpuEndS: {},
+          requests: 3000,
+        });
       }
     }
     t += 60; // a new round's start and warm-ups
@@ -153,6 +166,7 @@ test('work done between sweeps is charged to the sweep before it, less the idle 
     round: 1,
     cycle: visit,
     visit,
+    session: 1,
     startMs,
     endMs,
     cpuStartS: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, v[0]])),
@@ -175,7 +189,7 @@ test('work done between sweeps is charged to the sweep before it, less the idle 
     mk('ref', 3, 45000, 48000, { a: [aAt(45000), aAt(48000)] }),
     mk('a', 4, 60000, 63000, { a: [aAt(60000), aAt(63000)] }),
     mk('ref', 5, 100000, 103000, { a: [aAt(100000), aAt(103000)] }),
-    { schema: VISIT_SCHEMA, kind: 'round-end', round: 1, atMs: 123000, cpuS: { a: aAt(123000) } },
+    { schema: VISIT_SCHEMA, kind: 'round-end', round: 1, session: 1, atMs: 123000, cpuS: { a: aAt(123000) } },
   ];
   const points: Point[] = visits.flatMap((v) =>
     v.kind !== 'visit'

@@ -116,7 +116,7 @@ test('damaged, foreign or empty folders are refused with one clear message', asy
   }
   const foreign = await writeRun({ ...runInfo(['x'], [1]), schema: 'eventbench.run/0' as never }, points);
   t.after(() => rm(foreign, { recursive: true, force: true }));
-  const reads = 'this eventbench reads "eventbench.run/3" and "eventbench.run/2" and "eventbench.run/1"';
+  const reads = 'this eventbench reads "eventbench.run/4" and "eventbench.run/3" and "eventbench.run/2" and "eventbench.run/1"';
   assert.throws(
     () => readReportRun(foreign),
     (e: Error) => e.message.includes(`schema is "eventbench.run/0", ${reads}`),

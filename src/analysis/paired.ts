@@ -26,6 +26,8 @@ export interface VisitSlope {
   server: string;
   family: Family;
   round: number;
+  /** Its server's process: its round, and the session of the run that measured it ("1.1"; a resume starts another). */
+  process: string;
   cycle: number;
   visit: number;
   /** Its middle, ms on the run's clock (visits.jsonl; its points' start times where it has no record). */
@@ -69,11 +71,14 @@ function visitSlope(points: readonly Point[], plan: Plan): number | null {
   return fit && fit.slope > 0 ? fit.slope : null;
 }
 
-/** A server's CPU seconds at each time it was read in one round, in time order. */
-function timeline(records: readonly VisitRecord[], round: number, server: string): { t: number; cpu: number }[] {
+/** The process a point or a visit record belongs to: its round and its session. */
+const processOf = (r: { round: number; session?: number }): string => `${r.round}.${r.session ?? 1}`;
+
+/** A server's CPU seconds at each time it was read in one process's round, in time order. */
+function timeline(records: readonly VisitRecord[], process: string, server: string): { t: number; cpu: number }[] {
   const out: { t: number; cpu: number }[] = [];
   for (const r of records) {
-    if (r.round !== round) continue;
+    if (processOf(r) !== process) continue;
     if (r.kind === 'visit') {
       if (r.cpuStartS[server] !== undefined) out.push({ t: r.startMs, cpu: r.cpuStartS[server]! });
       if (r.cpuEndS[server] !== undefined) out.push({ t: r.endMs, cpu: r.cpuEndS[server]! });
@@ -97,19 +102,25 @@ function idleRate(line: readonly { t: number; cpu: number }[], own: readonly { s
   return ms > 0 ? Math.max(0, cpu) / ms : undefined;
 }
 
-/** The CPU of each of a server's visits in one round, and the deferred CPU after each, by visit number. */
-function chargesOf(records: readonly VisitRecord[], round: number, server: string) {
-  const own = records.filter((r): r is Extract<VisitRecord, { kind: 'visit' }> => r.kind === 'visit' && r.round === round && r.server === server);
+/** The CPU of each of a server's visits in one process's round, and the deferred CPU after each, by visit number. */
+function chargesOf(records: readonly VisitRecord[], process: string, server: string) {
+  const own = records.filter(
+    (r): r is Extract<VisitRecord, { kind: 'visit' }> => r.kind === 'visit' && processOf(r) === process && r.server === server,
+  );
   own.sort((a, b) => a.startMs - b.startMs);
-  const line = timeline(records, round, server);
+  const line = timeline(records, process, server);
   const idle = idleRate(line, own);
-  const end = records.find((r) => r.kind === 'round-end' && r.round === round);
+  const end = records.find((r) => r.kind === 'round-end' && processOf(r) === process);
   const charges = new Map<number, { cpuS: number; deferredS: number }>();
   own.forEach((v, i) => {
     const next = own[i + 1];
     const cpuEnd = v.cpuEndS[server];
     const cpuStart = v.cpuStartS[server];
-    const gapEnd = next ? { t: next.startMs, cpu: next.cpuStartS[server] } : end?.kind === 'round-end' ? { t: end.atMs, cpu: end.cpuS[server] } : undefined;
+    const gapEnd = next
+      ? { t: next.startMs, cpu: next.cpuStartS[server] }
+      : end?.kind === 'round-end'
+        ? { t: end.atMs, cpu: end.cpuS[server] }
+        : undefined;
     if (cpuEnd === undefined || cpuStart === undefined || gapEnd?.cpu === undefined) return;
     const gap = gapEnd.cpu - cpuEnd - (idle ?? 0) * (gapEnd.t - v.endMs);
     charges.set(v.visit, { cpuS: cpuEnd - cpuStart, deferredS: Math.max(0, gap) });
@@ -118,7 +129,11 @@ function chargesOf(records: readonly VisitRecord[], round: number, server: strin
 }
 
 /** Every visit's slope, measured and charged, in the order the visits ran. */
-export function visitSlopes(points: readonly Point[], visits: readonly VisitRecord[], plan: Plan): { slopes: VisitSlope[]; idleKnown: Set<string> } {
+export function visitSlopes(
+  points: readonly Point[],
+  visits: readonly VisitRecord[],
+  plan: Plan,
+): { slopes: VisitSlope[]; idleKnown: Set<string> } {
   const byVisit = new Map<number, Point[]>();
   for (const p of points) if (p.visit !== undefined) byVisit.set(p.visit, [...(byVisit.get(p.visit) ?? []), p]);
   const recorded = new Map(visits.flatMap((v) => (v.kind === 'visit' ? [[v.visit, v] as const] : [])));
@@ -129,8 +144,9 @@ export function visitSlopes(points: readonly Point[], visits: readonly VisitReco
     const first = ps[0]!;
     const measured = visitSlope(ps, plan);
     if (measured === null || first.cycle === undefined) continue;
-    const key = `${first.round}\u0000${first.server}`;
-    if (!charges.has(key)) charges.set(key, chargesOf(visits, first.round, first.server));
+    const process = processOf(first);
+    const key = `${process}\u0000${first.server}`;
+    if (!charges.has(key)) charges.set(key, chargesOf(visits, process, first.server));
     const c = charges.get(key)!;
     if (c.idleKnown) idleKnown.add(first.server);
     const charge = c.charges.get(visit);
@@ -141,6 +157,7 @@ export function visitSlopes(points: readonly Point[], visits: readonly VisitReco
       server: first.server,
       family: first.family,
       round: first.round,
+      process,
       cycle: first.cycle,
       visit,
       atMs,
@@ -155,11 +172,11 @@ export function visitSlopes(points: readonly Point[], visits: readonly VisitReco
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /**
- * The reference's log slope at `atMs`, from its visits of the same round just before and just after (linear in time
- * between them; the nearer one alone at either end); undefined when the round has no reference visit.
+ * The reference's log slope at `atMs`, from its visits of the same process's round just before and just after
+ * (linear in time between them; the nearer one alone at either end); undefined when there is none.
  */
-function referenceAt(refs: readonly VisitSlope[], round: number, atMs: number): number | undefined {
-  const same = refs.filter((r) => r.round === round);
+function referenceAt(refs: readonly VisitSlope[], process: string, atMs: number): number | undefined {
+  const same = refs.filter((r) => r.process === process);
   const before = same.filter((r) => r.atMs <= atMs).at(-1);
   const after = same.find((r) => r.atMs > atMs);
   if (before && after) {
@@ -170,10 +187,10 @@ function referenceAt(refs: readonly VisitSlope[], round: number, atMs: number): 
   return one ? Math.log(one.slope) : undefined;
 }
 
-/** A server's values nested by round: one array per round, one value per visit, in order. */
-function nest(values: readonly { round: number; value: number }[]): Nested {
-  const rounds = [...new Set(values.map((v) => v.round))].sort((a, b) => a - b);
-  return rounds.map((r) => values.filter((v) => v.round === r).map((v) => v.value));
+/** A server's values nested by process: one array per process, one value per visit, in order. */
+function nest(values: readonly { process: string; value: number }[]): Nested {
+  const processes = [...new Set(values.map((v) => v.process))];
+  return processes.map((p) => values.filter((v) => v.process === p).map((v) => v.value));
 }
 
 /** Each server's log ratios to the reference, paired in time, nested by round; and its log slopes likewise. */
@@ -183,17 +200,20 @@ function nestedByServer(slopes: readonly VisitSlope[], reference: string) {
   for (const server of [...new Set(slopes.map((s) => s.server))]) {
     const own = slopes.filter((s) => s.server === server);
     const ratios = own.flatMap((s) => {
-      const ref = referenceAt(refs, s.round, s.atMs);
-      return ref === undefined ? [] : [{ round: s.round, value: Math.log(s.slope) - ref }];
+      const ref = referenceAt(refs, s.process, s.atMs);
+      return ref === undefined ? [] : [{ process: s.process, value: Math.log(s.slope) - ref }];
     });
-    const logs = own.map((s) => ({ round: s.round, value: Math.log(s.slope) }));
+    const logs = own.map((s) => ({ process: s.process, value: Math.log(s.slope) }));
     out.set(server, { family: own[0]!.family, ratios: server === reference ? [] : nest(ratios), slopes: nest(logs) });
   }
   return out;
 }
 
 /** The process variance pooled by family, over the servers other than the reference, of `pick`'s values. */
-function poolsByFamily(nested: Map<string, { family: Family; ratios: Nested; slopes: Nested }>, pick: 'ratios' | 'slopes'): Map<Family, Pooled> {
+function poolsByFamily(
+  nested: Map<string, { family: Family; ratios: Nested; slopes: Nested }>,
+  pick: 'ratios' | 'slopes',
+): Map<Family, Pooled> {
   const pools = new Map<Family, Pooled>();
   for (const family of new Set([...nested.values()].map((n) => n.family))) {
     pools.set(family, poolProcessVariance([...nested.values()].filter((n) => n.family === family).map((n) => n[pick])));

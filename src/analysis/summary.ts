@@ -10,7 +10,9 @@ import { mean } from '../core/numbers.js';
 import { mergeBuckets } from '../load/distribution.js';
 import { errorKinds } from '../load/format.js';
 import type { LatencyBuckets } from '../load/types.js';
-import type { Family, Plan, Point } from '../results/schema.js';
+import type { Family, Plan, Point, VisitRecord } from '../results/schema.js';
+import { pairedServers } from './paired.js';
+import { nestedInterval } from '../core/nested.js';
 import { CAVEAT_FLAGS, flagsOf, POINT_FLAG_KINDS, type PointFlagKind } from '../results/verdict.js';
 import { paperRow } from '../servers/paper.js';
 
@@ -88,8 +90,16 @@ export interface ServerSummary {
   impliedRps: number | null;
   /** The slope with its 95% interval over the rounds (ms per client, intervals.ts); null without a positive slope. */
   slopeCi: Interval | null;
-  /** The slope over the run's reference server's, with its 95% interval, rounds paired; null for no ratio. */
+  /**
+   * The slope over the run's reference server's, with its 95% interval: paired in time, cycles nested in processes
+   * (the paired design, ./paired.ts), or rounds paired (earlier runs); null for no ratio.
+   */
   ratio: Interval | null;
+  /**
+   * The paired design's estimate behind `ratio` (log scale: mean, its variance and degrees of freedom; processes and
+   * cycles), and the CPU its server deferred past its sweeps as a share of theirs, charged to its slope.
+   */
+  paired?: { mean: number; variance: number; df: number; processes: number; cycles: number; deferredShare?: number; idleKnown: boolean };
   /** The spread of its trusted points by level, process (round) and point; null when it has none. */
   components: Components | null;
   /**
@@ -310,7 +320,12 @@ export interface KnownRatio {
  * and rounds both have, excludes 1; null where it holds 1 (the two are not told apart) or no ratio can be formed.
  */
 export function knownRatio(a: ServerSummary, b: ServerSummary): KnownRatio | null {
-  const r = slopeOf(a) !== null && slopeOf(b) !== null ? ratioInterval(seriesOf(a.loads), seriesOf(b.loads)) : null;
+  const r =
+    a.paired && b.paired
+      ? pairedQuotient(a.paired, b.paired)
+      : slopeOf(a) !== null && slopeOf(b) !== null
+        ? ratioInterval(seriesOf(a.loads), seriesOf(b.loads))
+        : null;
   if (!r) return null;
   if (r.lo > 1) return { faster: b.server, slower: a.server, times: r };
   if (r.hi < 1) return { faster: a.server, slower: b.server, times: { value: 1 / r.value, lo: 1 / r.hi, hi: 1 / r.lo } };
@@ -336,7 +351,13 @@ export interface RatioPrecision {
  * one run so far (flagged points left out, as in the report), widest interval first (unbounded first, servers
  * with no ratio last); the reference itself is not listed. Pure.
  */
-export function ratioPrecision(points: readonly Point[], plan: Plan, reference: string): RatioPrecision[] {
+export function ratioPrecision(
+  points: readonly Point[],
+  plan: Plan,
+  reference: string,
+  visits: readonly VisitRecord[] = [],
+): RatioPrecision[] {
+  if (plan.cycles !== undefined) return pairedPrecision(points, plan, reference, visits);
   const seriesBy = new Map<string, Series>();
   for (const s of summaries(points, plan)) seriesBy.set(s.server, seriesOf(s.loads));
   const ref = seriesBy.get(reference) ?? [];
@@ -399,3 +420,70 @@ export function precisionStanding(precision: readonly RatioPrecision[], asked: n
 
 /** The slope a server is ranked and compared by, or null when it has none that means "time per client". */
 export const slopeOf = (s: ServerSummary): number | null => (s.latencyFit && s.latencyFit.slope > 0 ? s.latencyFit.slope : null);
+
+/** The paired design's precision: each server's ratio from its visits, `rounds` counting its visits paired. */
+function pairedPrecision(points: readonly Point[], plan: Plan, reference: string, visits: readonly VisitRecord[]): RatioPrecision[] {
+  return pairedServers(points, visits, plan, reference)
+    .filter((s) => s.server !== reference)
+    .map(
+      (s): RatioPrecision => ({
+        server: s.server,
+        rounds: s.estimate?.cycles ?? 0,
+        ratio: s.ratio,
+        halfWidth: s.ratio ? halfWidth(s.ratio) : null,
+      }),
+    )
+    .sort((x, y) => (y.halfWidth ?? -1) - (x.halfWidth ?? -1) || (x.server < y.server ? -1 : 1));
+}
+
+/** a's ratio to the reference over b's, from their two paired estimates (their variances added: conservative). */
+function pairedQuotient(a: NonNullable<ServerSummary['paired']>, b: NonNullable<ServerSummary['paired']>): Interval | null {
+  const variance = a.variance + b.variance;
+  const parts = (a.variance > 0 ? a.variance ** 2 / a.df : 0) + (b.variance > 0 ? b.variance ** 2 / b.df : 0);
+  const df = parts > 0 ? variance ** 2 / parts : Infinity;
+  return nestedInterval({
+    mean: a.mean - b.mean,
+    variance,
+    df,
+    processes: 0,
+    cycles: 0,
+    cycleVariance: null,
+    processVariance: 0,
+    processFrom: 'pooled',
+  });
+}
+
+/**
+ * The paired design's figures on the servers' summaries: each one's ratio to `reference` and its estimate, its slope
+ * interval (charged for deferred work), its spread by process and by cycle. The reference's own ratio is exactly 1.
+ */
+export function applyPaired(
+  servers: ServerSummary[],
+  points: readonly Point[],
+  visits: readonly VisitRecord[],
+  plan: Plan,
+  reference: string,
+): void {
+  const byServer = new Map(pairedServers(points, visits, plan, reference).map((p) => [p.server, p]));
+  for (const s of servers) {
+    const p = byServer.get(s.server);
+    if (!p || unthrottled(s) || slopeOf(s) === null) continue;
+    s.ratio = p.ratio;
+    if (p.slope) s.slopeCi = p.slope;
+    const e = p.estimate;
+    const base = { deferredShare: p.deferredShare, idleKnown: p.idleKnown };
+    s.paired =
+      s.server === reference
+        ? { mean: 0, variance: 0, df: Infinity, processes: 0, cycles: 0, ...base }
+        : e
+          ? { mean: e.mean, variance: e.variance, df: e.df, processes: e.processes, cycles: e.cycles, ...base }
+          : undefined;
+    if (s.paired?.deferredShare === undefined) delete s.paired?.deferredShare;
+    if (e)
+      s.components = {
+        rounds: e.processes,
+        processRsd: Math.sqrt(e.processVariance),
+        pointRsd: e.cycleVariance === null ? null : Math.sqrt(e.cycleVariance),
+      };
+  }
+}

@@ -96,7 +96,14 @@ export function nestedEstimate(groups: Nested, pool: Pooled): NestedEstimate | n
     // Its own processes alone: the variance of their means over P, with P − 1 df (cycles included in it).
     const means = gs.map((g) => mean(g));
     const between = means.reduce((a, x) => a + (x - base.mean) ** 2, 0) / (P - 1);
-    return { ...base, variance: between / P, df: P - 1, cycleVariance: cycleVar, processVariance: Math.max(0, own!.variance), processFrom: 'own' };
+    return {
+      ...base,
+      variance: between / P,
+      df: P - 1,
+      cycleVariance: cycleVar,
+      processVariance: Math.max(0, own!.variance),
+      processFrom: 'own',
+    };
   }
   const a = pool.variance / P;
   const b = (cycleVar ?? 0) * perCycle;
@@ -106,7 +113,14 @@ export function nestedEstimate(groups: Nested, pool: Pooled): NestedEstimate | n
   // Welch–Satterthwaite: each part's square over its own df.
   const parts = (pool.df > 0 ? (a * a) / pool.df : 0) + (cycles ? (b * b) / cycles.df : b > 0 ? Infinity : 0);
   const df = parts === 0 ? 0 : (variance * variance) / parts;
-  return { ...base, variance, df: cycles === null && pool.df === 0 ? 0 : df, cycleVariance: cycleVar, processVariance: pool.variance, processFrom };
+  return {
+    ...base,
+    variance,
+    df: cycles === null && pool.df === 0 ? 0 : df,
+    cycleVariance: cycleVar,
+    processVariance: pool.variance,
+    processFrom,
+  };
 }
 
 /** exp(mean ± t · √variance): the 95% interval of the quantity itself; unbounded when the estimate has no df. */

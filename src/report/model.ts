@@ -10,6 +10,7 @@ import { overlaps, ratioInterval } from '../core/intervals.js';
 import type { Interval } from '../core/intervals.js';
 import { tieGroups } from './ties.js';
 import {
+  applyPaired,
   chooseRatioReference,
   precisionStanding,
   ratioPrecision,
@@ -89,10 +90,12 @@ export interface ReportModel {
 }
 
 /** Ratios to the reference with intervals; tie groups and ranks in ranking order (see ties.ts). */
-function rank(servers: ServerSummary[], reference: string | null): Ties {
+function rank(servers: ServerSummary[], reference: string | null, paired: boolean): Ties {
   const ref = servers.find((s) => s.server === reference);
   if (!ref) return { groups: [], chains: [] };
-  for (const s of servers) if (slopeOf(s) !== null && !unthrottled(s)) s.ratio = ratioInterval(seriesOf(s.loads), seriesOf(ref.loads));
+  // The paired design's ratios are set already (applyPaired); earlier runs pair rounds.
+  if (!paired)
+    for (const s of servers) if (slopeOf(s) !== null && !unthrottled(s)) s.ratio = ratioInterval(seriesOf(s.loads), seriesOf(ref.loads));
   // The order the table shows (buildModel sorts alike; both sorts are stable from the slope order).
   const ranked = servers.filter((s) => s.ratio !== null).sort((a, b) => a.ratio!.value - b.ratio!.value);
   for (const s of ranked) s.tiedWith = ranked.filter((o) => o !== s && overlaps(o.ratio!, s.ratio!)).map((o) => o.server);
@@ -186,7 +189,9 @@ export function buildModel(stored: ReportInput, options: ModelOptions = {}): Rep
   const servers = summariseAll(stored);
   // The run's own --reference, where it asked one, unless the report is asked another.
   const ratioReference = chooseRatioReference(servers, options.reference ?? run.plan.reference);
-  const ties = rank(servers, ratioReference.server);
+  const paired = run.plan.cycles !== undefined;
+  if (paired && ratioReference.server) applyPaired(servers, stored.points, stored.visits ?? [], run.plan, ratioReference.server);
+  const ties = rank(servers, ratioReference.server, paired);
   // Ranked by the paired ratio where there is one (it is what the ranks and ties are read from), then by slope.
   // Ranked servers first, so that ranks never decrease down the table; the rest by slope, then in plan order.
   servers.sort(
@@ -275,7 +280,7 @@ function budgetOf(run: RunInfo): Pick<ReportModel, 'budget'> {
 function precisionOf(stored: ReportInput, reference: string | null): ReportModel['precision'] {
   const { info, points } = stored;
   if (info.plan.precision === undefined || reference === null) return undefined;
-  const standing = precisionStanding(ratioPrecision(points, info.plan, reference), info.plan.precision);
+  const standing = precisionStanding(ratioPrecision(points, info.plan, reference, stored.visits), info.plan.precision);
   const addedRounds = info.addedRounds?.length ?? 0;
   return { asked: info.plan.precision, reference, plannedRounds: info.plan.rounds, addedRounds, ...standing };
 }

@@ -17,8 +17,9 @@ import type { KernelMemory, KernelSource } from '../host/memory-cgroup.js';
 import type { HostSetup, ServerMetrics } from '../host/hosts.js';
 
 import type { HostRecord, RunHosts } from '../host/run-hosts.js';
+import type { Calibration } from '../host/capacity.js';
 
-export type { HostRecord, HostSetup, RunHosts, ServerMetrics };
+export type { Calibration, HostRecord, HostSetup, RunHosts, ServerMetrics };
 
 /**
  * Version 4 added the paired design (Plan.cycles, Plan.referenceEvery, RunInfo.calibration, RunInfo.addedCycles; points
@@ -205,33 +206,6 @@ export interface AddedCycle {
   sharpening: { server: string; halfWidth: number | null; cycles: number }[];
 }
 
-/**
- * What the run measured of the client before choosing the server's quota (src/host/capacity.ts): the client's
- * capacity in new connections per second, against a fast server with a core of its own, and how fast that server is
- * per core under a quota, so that the quota leaves the client `headroom` times what the fastest server needs.
- */
-export interface Calibration {
-  /** Requests/s the client reached against the probe unthrottled (a fresh connection each, at `concurrency`). */
-  clientCapacityRps: number;
-  /** The client's CPU share meanwhile (1 = its core full): near 1 when the client, not the server, set the pace. */
-  clientCpuShare?: number;
-  concurrency: number;
-  /** How the client opened connections (the load generator's transport). */
-  transport?: string;
-  /** The server it was measured against, and that server's rate per core under a small quota (`probeShare`). */
-  probe: string;
-  probeShare: number;
-  probeRpsPerCore: number;
-  /** The headroom asked: the fastest server may need at most 1/this of the client's capacity. */
-  headroomAsked: number;
-  /** The quota chosen (or given), cores; and the headroom it leaves: capacity / (probe's rate at that quota). */
-  chosenShare: number;
-  headroom: number;
-  /** One sentence: how the quota was chosen, or why the calibration could not choose it. */
-  why: string;
-  /** Seconds the calibration took. */
-  durationS: number;
-}
 
 export interface RunInfo {
   schema: typeof RUN_SCHEMA;
@@ -262,6 +236,8 @@ export interface RunInfo {
   calibration?: Calibration;
   /** Set when the closed sweep ended with Plan.precision asked. */
   precisionOutcome?: PrecisionOutcome;
+  /** Sessions the run has had: 1, and one more at each `--resume` (paired design: points record theirs). */
+  sessions?: number;
   /** Seconds the run has spent measuring over all its sessions (a resume counts on from here, not from startedAt). */
   spentS?: number;
   /**
@@ -293,6 +269,11 @@ export interface Point {
   cycle?: number;
   /** Its sweep's number in the run, from 1, in the order the sweeps ran (paired design, run/4; visits.jsonl). */
   visit?: number;
+  /**
+   * The session of the run it was measured in (paired design), from 1; a `--resume` starts the next. A round
+   * interrupted and resumed has a process of its own in each session, so round and session name the process.
+   */
+  session?: number;
   /** "ok": measured; "failed": the server or the client failed (see reason); no result then. */
   status: 'ok' | 'failed';
   reason?: string;
@@ -442,6 +423,7 @@ export type VisitRecord =
       round: number;
       cycle: number;
       visit: number;
+      session: number;
       startMs: number;
       endMs: number;
       cpuStartS: Record<string, number>;
@@ -449,4 +431,4 @@ export type VisitRecord =
       /** Requests the server completed in the sweep, its settles and its points (trimmed ones included). */
       requests: number;
     }
-  | { schema: typeof VISIT_SCHEMA; kind: 'round-end'; round: number; atMs: number; cpuS: Record<string, number> };
+  | { schema: typeof VISIT_SCHEMA; kind: 'round-end'; round: number; session: number; atMs: number; cpuS: Record<string, number> };

@@ -117,6 +117,8 @@ export interface Experiment<R> {
   roundEnded?(round: number, atMs: number, cpuS: Record<string, number | undefined>): void;
   /** The highest step `server` may still be measured at, after the stop rules of what is stored. */
   stepCap(server: string): number;
+  /** Whether a sweep has become pointless given the sweep that ran last (a reference sweep with no other beside it). */
+  skips?(sweep: Sweep, previous: Sweep | undefined): boolean;
 }
 
 export type EngineEvent =
@@ -131,10 +133,11 @@ export interface EngineOptions {
   emit: (e: EngineEvent) => void;
   warn: (text: string) => void;
   /**
-   * Asked each time the sweeps run out, with the clock's price of sweeps (s): more sweeps to run on the same host
-   * set-up (cycles added where the intervals are widest, src/sweep/sharpen.ts), or none to end the phase.
+   * Asked at the end of each round (before the next round's first sweep, and when the sweeps run out), with the
+   * clock's price of sweeps (s) and the sweeps still planned: more sweeps of the round that ends (cycles added
+   * where the intervals are widest, src/sweep/sharpen.ts), or of a round added at the end; none to go on.
    */
-  more?: (priceS: (sweeps: readonly Sweep[]) => number) => Sweep[];
+  more?: (priceS: (sweeps: readonly Sweep[]) => number, at: { round?: number; left: readonly Sweep[] }) => Sweep[];
 }
 
 /** Sets up both hosts for a phase; what is in force, and what to warn about. */
@@ -170,6 +173,8 @@ interface PhaseState<R> {
   /** The servers of the round in progress, by name (a paired experiment's; one at a time otherwise). */
   live: Map<string, Live>;
   round?: number;
+  /** The sweep that ran last. */
+  previous?: Sweep;
   /** Steps done so far, and planned in all (an upper bound: the stop rules drop some). */
   index: number;
   total: number;
@@ -190,7 +195,8 @@ export async function runPhase<R>(x: Experiment<R>, sweeps: Sweep[], o: EngineOp
     const client = pinned(x.host.clientCpus);
     o.emit({ type: 'host', phase: x.phase, host, cpus: { ...(server ? { server } : {}), ...(client ? { client } : {}) } });
     for (let i = 0; !aborted; i++) {
-      if (i === sweeps.length && !extend(state)) break;
+      const boundary = i === sweeps.length || (state.round !== undefined && state.round !== sweeps[i]!.round);
+      if (boundary && !extend(state, i) && i === sweeps.length) break;
       if (state.round !== undefined && state.round !== sweeps[i]!.round) await endRound(state);
       state.round = sweeps[i]!.round;
       aborted = o.signal?.aborted === true || (await runSweep(state, i)) === 'aborted';
@@ -202,10 +208,11 @@ export async function runPhase<R>(x: Experiment<R>, sweeps: Sweep[], o: EngineOp
   }
 }
 
-/** Appends the sweeps `more` asks for, if any; says whether there is a sweep left to run. */
-function extend<R>(st: PhaseState<R>): boolean {
-  const next = st.o.more?.((sweeps) => st.clock.remainingS(sweeps.map((s) => toPrice(st, s, st.live.has(s.server))))) ?? [];
-  st.sweeps.push(...next);
+/** Inserts at `i` the sweeps `more` asks for at a round's end, if any; says whether it added any. */
+function extend<R>(st: PhaseState<R>, i: number): boolean {
+  const price = (sweeps: readonly Sweep[]) => st.clock.remainingS(pricing(st, sweeps, 0));
+  const next = st.o.more?.(price, { ...(st.round !== undefined ? { round: st.round } : {}), left: st.sweeps.slice(i) }) ?? [];
+  st.sweeps.splice(i, 0, ...next);
   st.total += next.reduce((a, s) => a + s.steps.length, 0);
   return next.length > 0;
 }
@@ -224,8 +231,9 @@ async function runSweep<R>(st: PhaseState<R>, i: number): Promise<'done' | 'abor
   const { x, o } = st;
   const sweep = st.sweeps[i]!;
   const cap = x.stepCap(sweep.server);
-  dropSteps(st, sweep, (s) => s <= cap);
+  dropSteps(st, sweep, (s) => s <= cap && !x.skips?.(sweep, st.previous));
   if (sweep.steps.length === 0) return 'done';
+  st.previous = sweep;
   let outcome: 'done' | 'aborted' = 'aborted';
   try {
     const live = st.live.get(sweep.server) ?? (await startServer(st, sweep));
@@ -241,7 +249,8 @@ async function runSweep<R>(st: PhaseState<R>, i: number): Promise<'done' | 'abor
       x.visited?.({ sweep, startMs, endMs: performance.now(), cpuStartS: before, cpuEndS, requests: counted.requests });
     }
     // A server that failed is not running: the round's later sweeps of it start it afresh.
-    if (live.failed !== undefined || (live.session && (await o.hosts.server.exitReason(live.session.started.id)))) await stopServer(st, sweep.server);
+    if (live.failed !== undefined || (live.session && (await o.hosts.server.exitReason(live.session.started.id))))
+      await stopServer(st, sweep.server);
     return outcome;
   } finally {
     const kept = x.endSweep?.(sweep, outcome === 'aborted');
@@ -379,17 +388,20 @@ function dropSteps<R>(st: PhaseState<R>, sweep: Sweep, keep: (step: number) => b
   st.total += sweep.steps.length - before;
 }
 
-/** The clock's price of the sweeps from `i` on: a server pays its start once a round (paired), or once a sweep. */
+/** The clock's price of the sweeps from `i` on. */
 function eta<R>(st: PhaseState<R>, i: number): number {
+  return st.clock.remainingS(pricing(st, st.sweeps, i));
+}
+
+/** Sweeps as the clock prices them: a server pays its start once a round (paired: its first sweep), or once a sweep. */
+function pricing<R>(st: PhaseState<R>, sweeps: readonly Sweep[], from: number): SweepToPrice[] {
   const key = (round: number | undefined, server: string) => `${round}\u0000${server}`;
   const seen = new Set(st.x.paired ? [...st.live.keys()].map((n) => key(st.round, n)) : []);
-  return st.clock.remainingS(
-    st.sweeps.slice(i).map((s) => {
-      const started = s.started === true || seen.has(key(s.round, s.server));
-      if (st.x.paired) seen.add(key(s.round, s.server));
-      return toPrice(st, s, started);
-    }),
-  );
+  return sweeps.slice(from).map((s) => {
+    const started = s.started === true || seen.has(key(s.round, s.server));
+    if (st.x.paired) seen.add(key(s.round, s.server));
+    return toPrice(st, s, started);
+  });
 }
 
 /**
