@@ -242,7 +242,14 @@ async function runPhases(ctx: RunContext): Promise<boolean> {
     if (p.sweeps.length > 0 || sharpen) {
       const t = performance.now();
       const more = sharpen ? { more: sharpener(ctx, info.phases.slice(i + 1)) } : {};
-      const r = await runPhase(p.experiment, p.sweeps, { hosts: o.hosts!, emit, warn, ...more, ...(o.signal ? { signal: o.signal } : {}) });
+      const timed = withTimeLeft(ctx, info.phases.slice(i + 1), sharpen);
+      const r = await runPhase(p.experiment, p.sweeps, {
+        hosts: o.hosts!,
+        emit: timed,
+        warn,
+        ...more,
+        ...(o.signal ? { signal: o.signal } : {}),
+      });
       ctx.took.push({ phase: phase.phase, s: (performance.now() - t) / 1000 });
       if (phase.phase === 'closed') info.host = r.host;
       ctx.save();
@@ -255,6 +262,22 @@ async function runPhases(ctx: RunContext): Promise<boolean> {
     }
   }
   return false;
+}
+
+/**
+ * The engine's events with the time left of the whole run, not of the phase alone: the phase's own clock, the
+ * phases after it as priced, and what the caller keeps for its report; while a closed sweep adds cycles to spend
+ * its budget, at least what the budget leaves.
+ */
+function withTimeLeft(ctx: RunContext, later: readonly PhasePlan[], sharpening: boolean): (e: EngineEvent) => void {
+  const { state, o } = ctx;
+  const budgetS = state.info.plan.budgetS;
+  return (e) => {
+    if ((e.type !== 'point-start' && e.type !== 'point') || e.etaS === undefined) return ctx.emit(e);
+    const afterS = later.reduce((a, p) => a + phaseNeedS(p, state), 0) + (o.reserveS ?? 0);
+    const byBudget = sharpening && budgetS !== undefined ? budgetS - ctx.spentS() : 0;
+    ctx.emit({ ...e, etaS: Math.max(e.etaS + afterS, byBudget) });
+  };
 }
 
 /**
