@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { buildModel, readReportRun } from '../src/report/index.js';
-import { figures, MARK } from '../src/report/figures.js';
+import { figures, MARK } from '../src/report/figures/index.js';
 import { glance } from '../src/report/text.js';
 import { rankingTable } from '../src/report/tables.js';
 import { point, runInfo, writeRun } from './helpers/results.js';

@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { Page } from 'playwright-core';
 import { writeReport } from '../src/report/index.js';
-import { MARK } from '../src/report/figures.js';
+import { MARK } from '../src/report/figures/index.js';
 import { CHROMIUM, OVERFLOWS, withBrowser } from './helpers/browser.js';
 import { needs } from './helpers/optional.js';
 import { point, realisticRun, runInfo, writeMemoryRun, writeRun } from './helpers/results.js';

@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ReportModel } from '../src/report/model.js';
 import type { ServerSummary } from '../src/analysis/summary.js';
-import { cellOf, comparisonCells, runtimeComparison, runtimeFigures, runtimeTable, runtimesMarkdown } from '../src/report/runtimes.js';
+import { cellOf, comparisonCells, runtimeComparison, runtimeTable, runtimesMarkdown } from '../src/report/runtimes.js';
+import { runtimeFigures } from '../src/report/figures/index.js';
 
 /** A server with slope and ratio; `spread` widens both into intervals of ± that fraction. */
 function summary(server: string, slope: number | null, ratio: number | null, spread = 0): ServerSummary {

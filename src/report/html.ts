@@ -2,7 +2,7 @@
 // and on a phone. Pure: model and rendered figures in, a string out.
 import { openLoopTable } from './open-loop.js';
 import type { ReportModel } from './model.js';
-import type { Figure } from './figures.js';
+import type { Figure } from './figures/index.js';
 import { visible, paperTable, pointsTable, rankingTable, type Table } from './tables.js';
 import { environmentRows, glance } from './text.js';
 import { comparisonCells, runtimeComparison } from './runtimes.js';

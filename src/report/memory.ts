@@ -202,7 +202,7 @@ export function memoryMarkdown(run: MemoryRun): string {
 /** Writes memory.md, fig-memory.svg and memory.html beside memory.json; returns the HTML page's path. */
 export async function writeMemoryReport(dir: string): Promise<string> {
   const { writeFile } = await import('node:fs/promises');
-  const { memoryFigure, renderSvg } = await import('./figures.js');
+  const { memoryFigure, renderSvg } = await import('./figures/index.js');
   const { memoryPageHtml } = await import('./html.js');
   const run = readMemoryRun(dir);
   const svg = await renderSvg(memoryFigure(run, 'wide').spec, 'fig-memory');
