@@ -1,6 +1,7 @@
 // The report's tables, defined once: each cell has the text a reader sees (Markdown, HTML) and the value a
 // spreadsheet wants (CSV, with units in the column names). Pure functions of the model.
 import type { ReportModel } from './model.js';
+import type { OpenServer } from './open-loop.js';
 import type { ServerSummary } from '../analysis/summary.js';
 import { bytesText, fixed, groupDigits, intervalText } from '../core/format.js';
 
@@ -221,6 +222,65 @@ export function pointsTable(model: ReportModel): Table {
         { text: '', value: lp.inFit, csvOnly: true },
       ]),
     ),
+  };
+}
+
+/** "0.75 [0.50–0.90]": the knee's fraction over all rounds, with the range of the rounds' own knees. */
+function kneeText(s: OpenServer): string | undefined {
+  if (s.kneeFraction === null) return undefined;
+  const own = s.kneeByRound.map((k) => k ?? 0);
+  if (own.length < 2) return fixed(s.kneeFraction, 2);
+  return `${fixed(s.kneeFraction, 2)} [${fixed(Math.min(...own), 2)}–${fixed(Math.max(...own), 2)}]`;
+}
+
+/** A number cell that keeps its full value for CSV (the other tables round it). */
+const openNum = (x: number | null, digits: number, text?: string): Cell => ({
+  text: x === null || !Number.isFinite(x) ? '—' : (text ?? fixed(x, digits)),
+  value: x === null || !Number.isFinite(x) ? null : x,
+});
+
+/** Per server: the knee of the open loop beside the closed loop's slope and capacity. */
+export function openLoopTable(model: ReportModel): Table | undefined {
+  const open = model.openLoop;
+  if (!open) return undefined;
+  return {
+    name: 'open-loop',
+    title: `Open loop: the knee (highest offered rate whose p99 stays under ${open.kneeFactor}× the low-load p99), beside the closed-loop slope`,
+    columns: [
+      'server',
+      'closed-loop slope ms/client',
+      'closed-loop capacity req/s',
+      'low-load p99 ms',
+      'knee req/s',
+      'knee × capacity [rounds]',
+      'p99 at knee ms',
+      'points left out',
+    ],
+    csvColumns: [
+      'server',
+      'closed_slope_ms_per_client',
+      'capacity_rps',
+      'low_load_p99_ms',
+      'knee_rps',
+      'knee_fraction',
+      'knee_p99_ms',
+      'flagged',
+    ],
+    numeric: [false, true, true, true, true, true, true, false],
+    rows: open.servers.map((s) => {
+      const fit = model.servers.find((c) => c.server === s.server)?.latencyFit;
+      const flagged = s.points.filter((p) => p.flag !== null).map((p) => `${p.rateFraction}: ${p.flag}`);
+      return [
+        { text: s.server, value: s.server },
+        openNum(fit ? fit.slope : null, 3),
+        openNum(s.capacityRps, 0, groupDigits(s.capacityRps)),
+        openNum(s.lowLoadP99Ms, 2),
+        openNum(s.kneeRps, 0, s.kneeRps === null ? undefined : groupDigits(s.kneeRps)),
+        openNum(s.kneeFraction, 2, kneeText(s)),
+        openNum(s.kneeP99Ms, 2),
+        { text: flagged.join('; ') || '—', value: flagged.join('; ') || null },
+      ];
+    }),
   };
 }
 
