@@ -17,7 +17,7 @@ const STYLE = `
 body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; color: var(--ink); background: #fafafa; }
 main { max-width: 75rem; margin: 0 auto; padding: 1rem 1rem 3rem; background: #fff; overflow-wrap: anywhere; }
 h1 { font-size: 1.5rem; margin: 0.5rem 0 0.25rem; line-height: 1.25; }
-h2 { font-size: 1.2rem; margin: 2rem 0 0.5rem; border-bottom: 1px solid var(--rule); padding-bottom: 0.25rem; }
+h2 { font-size: 1.2rem; margin: 1.5rem 0 0.5rem; border-bottom: 1px solid var(--rule); padding-bottom: 0.25rem; }
 p.sub, figcaption, .note { color: var(--muted); }
 ul { padding-left: 1.2rem; }
 ul.glance li { margin: 0.25rem 0; }
@@ -37,6 +37,8 @@ th.rank, td.rank { width: var(--rank); min-width: var(--rank); max-width: var(--
 th.key { z-index: 2; }
 tr.group-start > td { border-top: 2px solid #a8a8b0; }
 figure { margin: 1.5rem 0; }
+.figs { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 34rem), 1fr)); column-gap: 1.5rem; }
+.figs figure { margin: 1rem 0; min-width: 0; }
 figure svg { display: block; width: auto; height: auto; max-width: 100%; }
 figure .narrow { display: none; }
 figure .narrow svg { width: 100%; }
@@ -103,7 +105,7 @@ export const list = (items: string[], cls = ''): string =>
   `<ul${cls ? ` class="${cls}"` : ''}>${items.map((i) => `<li>${escapeHtml(i)}</li>`).join('')}</ul>`;
 
 /** The page around the parts: self-contained, nothing fetched (the CSP forbids it). */
-export function page(title: string, parts: readonly string[]): string {
+export function page(title: string, parts: readonly string[], style = ''): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -111,7 +113,7 @@ export function page(title: string, parts: readonly string[]): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <title>${escapeHtml(title)}</title>
-<style>${STYLE}</style>
+<style>${STYLE}${style}</style>
 </head>
 <body>
 <main>

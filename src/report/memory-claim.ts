@@ -3,7 +3,8 @@
 // connection), and the median cost per connection of each side, in user space and then with the kernel counted
 // too. Pure: the stored run in, a verdict and a sentence out (memory.ts shows it; claims.ts lists it).
 import type { MemoryRun, MemoryServer } from '../results/schema.js';
-import { findModel, type ConnectionKind } from '../servers/registry.js';
+import type { ConnectionKind } from '../servers/registry.js';
+import { kindOf } from './kinds.js';
 import { bytesText } from '../core/format.js';
 import { median } from '../core/numbers.js';
 
@@ -25,8 +26,7 @@ const CLAIM_SIDE: Readonly<Partial<Record<ConnectionKind, 'events' | 'threads' |
  * variant's is its model's); undefined when unknown (a user's server that did not say).
  */
 export function claimSide(s: Pick<MemoryServer, 'server' | 'connection'>): 'events' | 'threads' | 'user threads' | undefined {
-  const kind = s.connection ?? findModel(s.server)?.connection;
-  return kind ? CLAIM_SIDE[kind] : undefined;
+  return CLAIM_SIDE[s.connection ?? kindOf(s.server)];
 }
 
 /** User space and kernel per connection, bytes, when both were measured (the kernel's only from the server's own cgroup). */
@@ -35,11 +35,19 @@ export function totalBytesPerConnection(s: MemoryServer): number | undefined {
   return s.measurable && k?.measurable && k.source !== 'host' ? s.fit!.bytesPerConnection + k.fit!.bytesPerConnection : undefined;
 }
 
+export interface MemoryClaim {
+  verdict: 'confirmed' | 'refuted' | 'not testable here';
+  text: string;
+  /** The median user-space bytes per connection of the event servers and of the thread and process servers, when measured. */
+  eventsBytes?: number;
+  threadsBytes?: number;
+}
+
 /**
  * The paper's claim against the measured servers: the median bytes per connection of each side, in user space;
  * then, where the servers' own cgroups measured their kernel memory too, with it counted.
  */
-export function memoryClaim(run: MemoryRun): { verdict: 'confirmed' | 'refuted' | 'not testable here'; text: string } {
+export function memoryClaim(run: MemoryRun): MemoryClaim {
   const side = (kind: string, cost: (s: MemoryServer) => number | undefined) =>
     run.servers
       .filter((s) => claimSide(s) === kind)
@@ -63,9 +71,10 @@ export function memoryClaim(run: MemoryRun): { verdict: 'confirmed' | 'refuted' 
     `(${side('threads', user).length}).`;
   const eventsAll = side('events', totalBytesPerConnection);
   const threadsAll = side('threads', totalBytesPerConnection);
-  if (eventsAll.length === 0 || threadsAll.length === 0) return { verdict, text };
+  const medians = { eventsBytes: events, threadsBytes: threads };
+  if (eventsAll.length === 0 || threadsAll.length === 0) return { verdict, text, ...medians };
   const counted =
     `${bytesText(median(eventsAll))} (${eventsAll.length} event servers) against ${bytesText(median(threadsAll))} ` +
     `(${threadsAll.length})`;
-  return { verdict, text: `${text} With the kernel's memory counted too: ${counted}.` };
+  return { verdict, text: `${text} With the kernel's memory counted too: ${counted}.`, ...medians };
 }

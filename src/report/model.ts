@@ -14,6 +14,8 @@ import type { MemoryRun } from '../experiments/memory.js';
 import { rankingOrder, rankServers, summariseAll, type Ties } from './ranking.js';
 import { chooseReference, comparePaper, type ComparisonRow, type Reference } from './paper-comparison.js';
 import { budgetOf, flagImprecise, precisionOf, reportNotes, type Budget, type Precision } from './notes.js';
+import { answer } from './answer.js';
+import { paperClaims, type Claim } from './claims.js';
 
 export type { ComparisonRow, Reference, Ties };
 
@@ -24,6 +26,10 @@ export const CLIENT_BOUND_SHARE = MEASURED_LOAD_FLOOR;
 
 export interface ReportModel {
   schema: typeof REPORT_SCHEMA;
+  /** The answer first: a sentence a line, made from the ranking's ratios and intervals (answer.ts). */
+  answer: string[];
+  /** The paper's claims, each with its number, this run's and a verdict (claims.ts). */
+  claims: Claim[];
   run: { id: string; startedAt: string; finishedAt?: string; state: 'finished' | 'interrupted' | 'in progress' };
   plan: Plan;
   host: HostSetup;
@@ -71,7 +77,7 @@ export function buildModel(stored: ReportInput, options: ModelOptions = {}): Rep
   const precision = precisionOf(stored, ratioReference.server);
   flagImprecise(servers, precision);
   const state = run.interrupted ? 'interrupted' : run.finishedAt ? 'finished' : 'in progress';
-  return {
+  const model: Omit<ReportModel, 'answer' | 'claims'> = {
     schema: REPORT_SCHEMA,
     run: { id: run.id, startedAt: run.startedAt, ...(run.finishedAt ? { finishedAt: run.finishedAt } : {}), state },
     plan: run.plan,
@@ -91,4 +97,6 @@ export function buildModel(stored: ReportInput, options: ModelOptions = {}): Rep
     ...(precision ? { precision } : {}),
     ...budgetOf(run),
   };
+  const { schema, ...rest } = model;
+  return { schema, answer: answer(model), claims: paperClaims(model), ...rest };
 }

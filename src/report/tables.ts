@@ -2,6 +2,7 @@
 // spreadsheet wants (CSV, with units in the column names). Pure functions of the model.
 import type { ReportModel } from './model.js';
 import type { OpenServer } from './open-loop.js';
+import { VERDICT_TEXT } from './claims.js';
 import type { ServerSummary } from '../analysis/summary.js';
 import { bytesText, fixed, groupDigits, intervalText } from '../core/format.js';
 
@@ -27,7 +28,7 @@ export interface Table {
   rows: Cell[][];
 }
 
-export const TABLE_NAMES = ['ranking', 'paper', 'points'] as const;
+export const TABLE_NAMES = ['claims', 'ranking', 'paper', 'points'] as const;
 export type TableName = (typeof TABLE_NAMES)[number];
 
 const round = (x: number | null, digits: number): number | null => (x === null || !Number.isFinite(x) ? null : Number(x.toFixed(digits)));
@@ -119,6 +120,26 @@ function fairnessCells(s: ServerSummary, topLoad: number): Cell[] {
   const f = topFairness(s);
   const text = f === null ? '—' : `${f.jainIndex.toFixed(3)}${f.load !== topLoad ? ` (l=${f.load})` : ''}`;
   return [{ text, value: round(f?.jainIndex ?? null, 4) }, csvOnly(f?.slowestClientShare ?? null, 3), csvOnly(f?.load ?? null, 0)];
+}
+
+/** The paper's claims, each with the paper's number, this run's and the verdict with its reason (claims.ts). */
+export function claimsTable(model: ReportModel): Table {
+  const ref = model.ratioReference.server;
+  return {
+    name: 'claims',
+    title: "The paper's claims, checked against this run",
+    columns: ['claim', 'the paper', `this run${ref ? ` (÷ ${ref}, 95% intervals)` : ''}`, 'verdict'],
+    csvColumns: ['claim_id', 'claim', 'paper', 'this_run', 'verdict', 'why'],
+    numeric: [false, false, false, false],
+    rows: model.claims.map((c) => [
+      { text: '', value: c.id, csvOnly: true },
+      str(c.claim),
+      str(c.paper),
+      str(c.now),
+      { text: `${VERDICT_TEXT[c.verdict]}: ${c.why}`, value: c.verdict },
+      { text: '', value: c.why, csvOnly: true },
+    ]),
+  };
 }
 
 export function paperTable(model: ReportModel): Table {
@@ -284,8 +305,15 @@ export function openLoopTable(model: ReportModel): Table | undefined {
   };
 }
 
+const TABLES: Readonly<Record<TableName, (model: ReportModel) => Table>> = {
+  claims: claimsTable,
+  ranking: rankingTable,
+  paper: paperTable,
+  points: pointsTable,
+};
+
 export function table(model: ReportModel, name: TableName): Table {
-  return name === 'ranking' ? rankingTable(model) : name === 'paper' ? paperTable(model) : pointsTable(model);
+  return TABLES[name](model);
 }
 
 const mdCell = (s: string): string => s.replaceAll('|', '\\|').replaceAll('\n', ' ');

@@ -6,6 +6,7 @@ import { longestPointS, QUICK_DEFAULTS, WAVES_PER_POINT } from '../sweep/plan.js
 import type { HostRecord, Plan, RunHosts } from '../results/schema.js';
 import { CAVEAT_FLAGS, POINT_FLAG_KINDS } from '../results/verdict.js';
 import {
+  claimsTable,
   markdownTable,
   paperTable,
   rankingTable,
@@ -249,11 +250,47 @@ export function pointRule(p: Plan): string {
   );
 }
 
+/** Folder names that say nothing of the run (`--out run`): the title leaves them out. */
+const GENERIC_NAMES = /^(run|runs|results?|out|output|report|tmp|temp|data|\.)$/i;
+
+/** The CPU as a title names it: "AMD EPYC 7B13", "Intel Core i7-8650U" (trademarks, "CPU", the clock left out). */
+export function cpuName(cpuModel: string): string {
+  const name = cpuModel
+    .replace(/\((R|TM)\)/gi, '')
+    .replace(/@.*$/, '')
+    .replace(/\b(CPU|Processor|\d+-Core)\b/gi, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return name || cpuModel;
+}
+
+/** "Are events fast? 23 servers on AMD EPYC, 2026-11-28", with the run folder's name where it says more than its date. */
+export function reportTitle(model: ReportModel): string {
+  const date = model.run.startedAt.slice(0, 10);
+  const id = model.run.id;
+  const named = GENERIC_NAMES.test(id) || id.startsWith(date) ? '' : `${id}: `;
+  return `Are events fast? ${named}${model.servers.length} servers on ${cpuName(model.environment.cpuModel)}, ${date}`;
+}
+
+/** The line under the title: the run's folder, loads and rounds, machine and kernel, and the paper it repeats. */
+export function runLine(model: ReportModel): string {
+  const p = model.plan;
+  const rounds = `${p.rounds} round${p.rounds === 1 ? '' : 's'}`;
+  return (
+    `Run ${model.run.id}: offered loads ${p.loads.join(', ')}, ${rounds}; ${model.environment.cpuModel}, Linux ` +
+    `${model.environment.kernel}. The paper: Kerneis & Chroboczek, 2009.`
+  );
+}
+
 export function renderMarkdown(model: ReportModel): string {
-  const out: string[] = [`# eventbench: are events fast? Run ${model.run.id}`, ''];
-  out.push(...glance(model).map((l) => `- ${l}`), '');
+  const out: string[] = [`# ${reportTitle(model)}`, '', runLine(model), ''];
+  if (model.run.state !== 'finished') out.push(`**This run is ${model.run.state}: the report shows the points measured so far.**`, '');
+  out.push(...model.answer.flatMap((l) => [l, '']));
+  const claims = claimsTable(model);
+  out.push(`## ${claims.title}`, '', markdownTable(claims), '');
   const ranking = rankingTable(model);
   out.push(`## ${ranking.title}`, '', model.ratioReference.why, '', markdownTable(ranking), '');
+  out.push(...glance(model).map((l) => `- ${l}`), '');
   const flagged = model.servers.filter((s) => s.flags.length > 0);
   if (flagged.length > 0) {
     out.push('Flags:', '');

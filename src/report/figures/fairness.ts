@@ -16,7 +16,10 @@ export function fairnessFigure(servers: ServerSummary[], layout: Layout): Figure
       "client's count can differ by one at the window's edges, so a fair server reads just under 1 on a short point (about 0.99 with " +
       "six requests a client). The ranking gives it at the highest load; the table of points adds the slowest client's share of a " +
       `fair one.${notDrawn(servers)}`,
-    spec: frame(layout, "Fairness against offered load (Jain's index)", '1 = every client served alike', [
+    spec: frame(
+      layout,
+      "Fairness against offered load (Jain's index)",
+      '1 = every client served alike',
       perServerLines(
         layout,
         servers,
@@ -27,6 +30,6 @@ export function fairnessFigure(servers: ServerSummary[], layout: Layout): Figure
         SIZE[layout].columns,
         { zero: false },
       ),
-    ]),
+    ),
   };
 }

@@ -40,8 +40,9 @@ const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sa
 
 /** Wide: a laptop's column and the SVG files. Narrow: a phone held upright (drawn at its size, so text stays legible). */
 export type Layout = 'wide' | 'narrow';
+/** Wide: half the column of a laptop's page, two figures abreast (Figure 2 alone spans it, at its own size). */
 export const SIZE = {
-  wide: { width: 680, height: 360, columns: 4, font: 12 },
+  wide: { width: 460, height: 280, columns: 3, font: 12 },
   narrow: { width: 290, height: 220, columns: 2, font: 11 },
 } as const;
 
@@ -95,9 +96,10 @@ export function frame(
   } as TopLevelSpec;
 }
 
-/** The font and its sizes. */
+/** The font and its sizes, and no ARIA description of every mark (the page's caption and title describe each figure). */
 export const config = (font: number) => ({
   font: FONT,
+  aria: false,
   axis: { labelFontSize: font, titleFontSize: font, gridColor: '#e6e6e6' },
   legend: { labelFontSize: font, titleFontSize: font },
 });

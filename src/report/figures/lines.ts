@@ -28,7 +28,11 @@ export function closedOf(servers: readonly ServerSummary[], layout: Layout): Clo
   };
 }
 
-/** Lines through the points of every server, y from `pick` (null: left out); `keys` maps a server to its legend label. */
+/**
+ * Lines through the points of every server, y from `pick` (null: left out); `keys` maps a server to its legend
+ * label. Lines only, the eye reads the values off their corners; a server with a single value has nothing to draw a
+ * line through, so it alone gets a dot.
+ */
 export function perServerLines(
   layout: Layout,
   servers: ServerSummary[],
@@ -38,25 +42,32 @@ export function perServerLines(
   legendTitle: string,
   columns: number,
   yScale?: object,
-) {
+): object[] {
   const values = servers.flatMap((s) =>
     s.loads.map((lp) => ({ key: keys.get(s.server)!, load: lp.load, y: pick(lp) })).filter((v) => v.y !== null),
   );
-  return {
-    name: MARK.data,
-    data: { values },
-    mark: { type: 'line', point: { filled: true, size: layout === 'wide' ? 36 : 20 }, strokeWidth: 2, clip: true },
-    encoding: {
-      x: loadAxis(layout),
-      y: { field: 'y', type: 'quantitative', title: yTitle, ...(yScale ? { scale: yScale } : {}) },
-      color: colour(
-        servers.map((s) => keys.get(s.server)!),
-        legendTitle,
-        columns,
-        layout === 'narrow',
-      ),
-    },
+  const lonely = values.filter((v) => values.filter((w) => w.key === v.key).length === 1);
+  const encoding = {
+    x: loadAxis(layout),
+    y: { field: 'y', type: 'quantitative', title: yTitle, ...(yScale ? { scale: yScale } : {}) },
+    color: colour(
+      servers.map((s) => keys.get(s.server)!),
+      legendTitle,
+      columns,
+      layout === 'narrow',
+    ),
   };
+  const line = {
+    name: MARK.data,
+    data: { values: values.filter((v) => !lonely.includes(v)) },
+    mark: { type: 'line', strokeWidth: 2, clip: true },
+    encoding,
+  };
+  if (lonely.length === 0) return [line];
+  return [
+    line,
+    { data: { values: lonely }, mark: { type: 'point', filled: true, size: layout === 'wide' ? 36 : 20, clip: true }, encoding },
+  ];
 }
 
 /** A figure of one line per server: throughput, tail latency and memory differ only in what they pick and say. */
@@ -69,9 +80,12 @@ export function lineFigure(
     name: f.name,
     title: f.title,
     caption: f.caption,
-    spec: frame(layout, f.heading ?? f.title, f.subtitle, [
+    spec: frame(
+      layout,
+      f.heading ?? f.title,
+      f.subtitle,
       perServerLines(layout, only, plain, f.pick, f.yTitle, 'server', columns, f.yScale),
-    ]),
+    ),
   };
 }
 

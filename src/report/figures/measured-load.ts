@@ -25,7 +25,7 @@ export function measuredLoadFigure({ layout, servers, plain, columns, x }: Close
           mark: { type: 'line', color: '#888', strokeDash: [6, 4], strokeWidth: 1.5 },
           encoding: { x, y: { field: 'y', type: 'quantitative' } },
         },
-        perServerLines(layout, servers, plain, (lp) => lp.measuredLoad, 'measured load l_m', 'server', columns),
+        ...perServerLines(layout, servers, plain, (lp) => lp.measuredLoad, 'measured load l_m', 'server', columns),
         {
           data: {
             values: servers.flatMap((s) =>

@@ -29,7 +29,7 @@ export function memoryFigure(run: MemoryRun, layout: Layout, order: readonly str
     spec: frame(layout, title, 'log y; legend: bytes per connection (the slope), r', [
       {
         data: { values },
-        mark: { type: 'line', point: { filled: true, size: layout === 'wide' ? 30 : 18 }, strokeWidth: 2 },
+        mark: { type: 'line', strokeWidth: 2 },
         encoding: {
           x: { field: 'connections', type: 'quantitative', title: 'idle connections held (accepted by the server)' },
           y: { field: 'y', type: 'quantitative', scale: { type: 'log' }, title: 'server memory (MiB, PSS or RSS)' },

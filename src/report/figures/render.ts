@@ -30,16 +30,60 @@ function textWidth(item: { fontSize?: number; fontWeight?: string | number; limi
 }
 (vega as unknown as { textMetrics: { width: typeof textWidth } }).textMetrics.width = textWidth;
 
+/** Attributes that place a shape: their numbers are kept to a tenth of a pixel, what a screen can show. */
+const PLACING = / (transform|d|x|y|x1|x2|y1|y2|width|height)="([^"]*)"/g;
+
+/** What a static drawing has no use for: hit areas and hidden layers drawn for pointer events, defaults said again. */
+const UNSEEN = [
+  /<path class="(background|foreground)" d="[^"]*"( pointer-events="none")?( display="none")?( opacity="1")?\/>/g,
+  / pointer-events="none"/g,
+  / opacity="1"/g,
+];
+
+/** The class names a reader of the drawing looks for (the browser tests): legend labels, and the named marks. */
+const KEPT_CLASS = /\b(role-legend-label|\w+_marks)\b/;
+
+/** The font size most texts have, said once on the root; the others keep their own. */
+function hoistFontSize(svg: string): string {
+  const sizes = new Map<string, number>();
+  for (const [, size] of svg.matchAll(/ font-size="([^"]*)"/g)) sizes.set(size!, (sizes.get(size!) ?? 0) + 1);
+  const common = [...sizes].sort((a, b) => b[1] - a[1])[0]?.[0];
+  if (common === undefined) return svg;
+  return svg.replaceAll(` font-size="${common}"`, '').replace(/^<svg /, `<svg font-size="${common}" `);
+}
+
 /**
- * Compiles a Vega-Lite spec and renders it to an SVG document, headless. The libraries' own warnings are kept
- * off the terminal (only the CLI prints). `idPrefix` makes the SVG's ids (clip paths) unique when several
+ * The drawing as light as the eye allows: coordinates to a tenth of a pixel, the font and its commonest size said
+ * once on the root (every text inherits them), no ARIA roles on the marks inside (the page's title and caption
+ * describe the figure), no class a page does not use, and nothing drawn only for pointer events (a page shows the
+ * drawing, nobody points at it).
+ */
+export function lighten(svg: string): string {
+  const font = / font-family="([^"]*)"/.exec(svg)?.[1];
+  const tenth = (n: string) => String(Math.round(Number(n) * 10) / 10);
+  const light = UNSEEN.reduce((text, re) => text.replace(re, ''), svg.replace(/ (role|aria-[a-z]+)="[^"]*"/g, ''))
+    .replace(/ font-family="[^"]*"/g, '')
+    .replace(/ text-anchor="start"/g, '')
+    .replace(/ class="([^"]*)"/g, (all, names: string) => (all.startsWith(' class="marks"') ? all : keptClass(names)))
+    .replace(PLACING, (_, name: string, value: string) => ` ${name}="${value.replace(/-?\d+\.\d{2,}/g, tenth)}"`);
+  return hoistFontSize(font ? light.replace(/^<svg /, `<svg font-family="${font}" `) : light);
+}
+
+const keptClass = (names: string): string => {
+  const kept = names.split(' ').filter((n) => KEPT_CLASS.test(n));
+  return kept.length > 0 ? ` class="${kept.join(' ')}"` : '';
+};
+
+/**
+ * Compiles a Vega-Lite spec and renders it to an SVG document, headless, lightened. The libraries' own warnings
+ * are kept off the terminal (only the CLI prints). `idPrefix` makes the SVG's ids (clip paths) unique when several
  * figures sit inline in one page.
  */
 export async function renderSvg(spec: TopLevelSpec, idPrefix = ''): Promise<string> {
   const compiled = compile(spec, { logger: vega.logger(vega.None) });
   const view = new vega.View(vega.parse(compiled.spec), { renderer: 'none', logLevel: vega.None });
   try {
-    const svg = await view.toSVG();
+    const svg = lighten(await view.toSVG());
     return idPrefix ? svg.replace(/\bid="([^"]+)"/g, `id="${idPrefix}-$1"`).replace(/url\(#([^)]+)\)/g, `url(#${idPrefix}-$1)`) : svg;
   } finally {
     view.finalize();

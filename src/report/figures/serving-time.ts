@@ -96,10 +96,9 @@ function servingTimeLayers({ layout, servers, x }: Closed, y: object): unknown[]
       mark: {
         type: 'point',
         size: layout === 'wide' ? 40 : 24,
-        strokeWidth: 1.5,
         filled: inFit,
         clip: true,
-        ...(inFit ? {} : { fill: 'white' }),
+        ...(inFit ? {} : { fill: 'white', strokeWidth: 1.5 }),
       },
       encoding: { x, y, color: color() },
     })),
