@@ -77,9 +77,9 @@ test('intervals in the cells; runtimes whose ratio intervals overlap the fastest
   const { rows } = comparisonCells(c, 'nginx');
   assert.deepEqual(rows[0], [
     'events',
-    '0.200 [0.180–0.220] (1.50 [1.35–1.65]×)',
-    '0.300 [0.270–0.330] (2.20 [1.98–2.42]×)',
-    '0.190 [0.171–0.209] (1.40 [1.26–1.54]×)',
+    '0.200 [0.180–0.220] (1.50× [1.35–1.65])',
+    '0.300 [0.270–0.330] (2.20× [1.98–2.42])',
+    '0.190 [0.171–0.209] (1.40× [1.26–1.54])',
   ]);
   assert.deepEqual(c.fastest, [
     'events: deno and node tied, their ratio intervals overlap (0.190 ms/client; node 0.200, bun 0.300)',

@@ -74,7 +74,7 @@ test('the CSV tables, exactly', async (t) => {
   assert.equal(claims[0], 'claim_id,claim,paper,this_run,verdict,why');
   assert.equal(
     claims[2],
-    'st-events,"ST is as fast as the fastest event servers (§4, §5)","ST 0.158, CPC 0.197 ms/client",native-st 0.80×; lighttpd 1.00×,confirmed,native-st is faster than every event server here',
+    'st-events,"ST as fast as the fastest event servers (§4, §5)","ST 0.158, CPC 0.197 ms/client",native-st 0.80×; lighttpd 1.00×,confirmed,native-st is faster than every event server here',
   );
   // A field holding a comma or a quote is quoted, its quotes doubled (RFC 4180).
   model.servers[0]!.flags.push({ kind: 'failed', text: 'died, "badly"' });
@@ -110,7 +110,7 @@ test('Markdown opens with the answer and the claims, then holds every section; J
   assert.equal(claims.length, 7, 'a row a claim of the paper');
   assert.match(
     claims[1]!,
-    /^\| ST is as fast as the fastest event servers .*\| native-st 0\.80×; lighttpd 1\.00× \| confirmed: native-st is faster/,
+    /^\| ST as fast as the fastest event servers .*\| native-st 0\.80×; lighttpd 1\.00× \| confirmed: native-st is faster/,
   );
   assert.match(claims[2]!, /\| not in this run: fewer than two of its rows ran; no native server answers CPC, Pth, NPTL, fork here \|$/);
   assert.match(claims[5]!, /\| not measured in this run: the accept queue held 4096, more than any load offered \(at most 400\)/);

@@ -9,6 +9,16 @@ export function groupDigits(x: number): string {
   return sign + String(Math.round(Math.abs(x))).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
+/** A number kept to `digits` decimals, for a value a spreadsheet reads (CSV, JSON); null for none or a non-finite one. */
+export function rounded(x: number | null | undefined, digits: number): number | null {
+  return x === null || x === undefined || !Number.isFinite(x) ? null : Number(x.toFixed(digits));
+}
+
+/** A share as a percentage: 0.0504 -> "5.0%", with two decimals below 0.1% ("0.05%"). */
+export function percentText(share: number): string {
+  return `${(100 * share).toFixed(share < 0.001 ? 2 : 1)}%`;
+}
+
 export function fixed(x: number | null | undefined, digits: number): string {
   return x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(digits);
 }

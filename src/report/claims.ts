@@ -102,11 +102,13 @@ function answerOf(input: ClaimInput, row: string, families = FAMILIES): ServerSu
 /** "Polipo (h2o)": a row and ours answering it, the server's name said where it is not the row's. */
 const named = (row: string, s: ServerSummary) => (s.server.toLowerCase() === row.toLowerCase() ? row : `${row} (${s.server})`);
 
-/** Why a pair got its verdict, in a clause. */
-function pairWhy(a: string, b: string, found: Order): string {
-  if (found === 'unknown') return `${a} or ${b} has no interval to tell them apart`;
-  if (found === 'tied') return `${a} and ${b} are not told apart: their intervals overlap`;
-  return `${a} is ${found} than ${b}: their intervals do not overlap`;
+/** Why pairs got their verdicts: "a slower than b; c tied with d (the intervals do not overlap; the intervals overlap)". */
+function pairsWhy(pairs: readonly { a: string; b: string; found: Order }[]): string {
+  const said = pairs.map((p) => `${p.a} ${ORDER_WORD[p.found]} ${p.b}`).join('; ');
+  const overlap = [...new Set(pairs.map((p) => p.found))]
+    .filter((f) => f !== 'unknown')
+    .map((f) => OVERLAP[f as Exclude<Order, 'unknown'>]);
+  return `${said}${overlap.length > 0 ? ` (${[...new Set(overlap)].join('; ')})` : ''}`;
 }
 
 /** The relation a chain states between two of its rows with others between: strict if any step between is. */
@@ -135,7 +137,7 @@ function chain(input: ClaimInput, steps: readonly (readonly [string, Relation?])
   const why =
     verdict === 'confirmed'
       ? `every step holds (${here.map((r) => r.s!.server).join(', ')})`
-      : telling.map((p) => pairWhy(named(p.a.row, p.a.s!), named(p.b.row, p.b.s!), p.found)).join('; ');
+      : pairsWhy(telling.map((p) => ({ a: named(p.a.row, p.a.s!), b: named(p.b.row, p.b.s!), found: p.found })));
   return { now, verdict, why: why + lacking };
 }
 
@@ -149,7 +151,7 @@ const PRODUCTION_ORDER = [['lighttpd'], ['Polipo', '≲'], ['thttpd', '<'], ['Ap
 function toyOrder(input: ClaimInput): Claim {
   return {
     id: 'toy-order',
-    claim: 'The toy servers rank ST < CPC < Pth ≈ NPTL < fork (§4)',
+    claim: 'Toy servers: ST < CPC < Pth ≈ NPTL < fork (§4)',
     paper: paperChain(TOY_ORDER),
     ...chain(input, TOY_ORDER, ['native'], 'native'),
   };
@@ -158,7 +160,7 @@ function toyOrder(input: ClaimInput): Claim {
 function productionOrder(input: ClaimInput): Claim {
   return {
     id: 'production-order',
-    claim: 'Production servers rank lighttpd ≲ Polipo < thttpd < Apache (§4)',
+    claim: 'Production: lighttpd ≲ Polipo < thttpd < Apache (§4)',
     paper: paperChain(PRODUCTION_ORDER),
     ...chain(input, PRODUCTION_ORDER, ['production'], 'production'),
   };
@@ -166,7 +168,7 @@ function productionOrder(input: ClaimInput): Claim {
 
 /** Mean serving time on a straight line in the offered load, for every server fitted on three loads or more. */
 function linear(input: ClaimInput): Claim {
-  const base = { id: 'linear' as const, claim: 'Mean serving time is linear in the load (§2, §4)', paper: 'r > 0.999 for all but Apache' };
+  const base = { id: 'linear' as const, claim: 'Latency is linear in the load (§2, §4)', paper: 'r > 0.999 for all but Apache' };
   const fitted = input.servers.filter((s) => s.latencyFit && s.latencyFit.slope > 0 && s.latencyFit.n >= 3 && !unthrottled(s));
   if (fitted.length === 0) return { ...base, now: '—', verdict: 'not decided', why: 'no server was fitted on three loads or more' };
   const r = (s: ServerSummary) => s.latencyFit!.r ?? 0;
@@ -191,7 +193,7 @@ function stEvents(input: ClaimInput): Claim {
   const eventRows = PAPER_ROWS.filter((r) => r.style === 'events').sort((a, b) => a.slopeMs - b.slopeMs);
   const base = {
     id: 'st-events' as const,
-    claim: 'ST is as fast as the fastest event servers (§4, §5)',
+    claim: 'ST as fast as the fastest event servers (§4, §5)',
     paper: `ST ${fixed(paperSlope('ST'), 3)}, ${eventRows[0]!.row} ${fixed(eventRows[0]!.slopeMs, 3)} ms/client`,
   };
   const st = answerOf(input, 'ST', ['native']) ?? answerOf(input, 'ST');
@@ -208,7 +210,7 @@ function stEvents(input: ClaimInput): Claim {
   const why =
     found === 'faster'
       ? `${st.server} is faster than every event server here`
-      : `${st.server} ${ORDER_WORD[found]} ${fastest.server}, the fastest event server here${found === 'unknown' ? '' : ` (${OVERLAP[found]})`}`;
+      : pairsWhy([{ a: st.server, b: `${fastest.server}, the fastest event server here`, found }]);
   return { ...base, now, verdict: judge('≲', found), why };
 }
 
@@ -220,7 +222,7 @@ function compiledEvents(input: ClaimInput): Claim {
   const handWritten = PAPER_ROWS.filter((r) => r.style === 'events' && r.row !== 'CPC').sort((a, b) => a.slopeMs - b.slopeMs)[0]!;
   const base = {
     id: 'compiled-events' as const,
-    claim: 'Events a compiler made cost no more than hand-written ones (§4)',
+    claim: 'Compiler-made events no dearer than hand-written (§4)',
     paper: `CPC ${fixed(paperSlope('CPC'), 3)}, ${handWritten.row} ${fixed(handWritten.slopeMs, 3)} ms/client`,
   };
   const pairs = input.servers
@@ -247,11 +249,8 @@ function compiledEvents(input: ClaimInput): Claim {
     )
     .join('; ');
   const verdict = worst(pairs.map((p) => judge('≲', p.found)));
-  const why = pairs.map((p) => `${p.compiled.server} ${ORDER_WORD[p.found]} ${p.hand.server}`).join('; ');
-  const overlap = [...new Set(pairs.map((p) => p.found).filter((f) => f !== 'unknown'))].map(
-    (f) => OVERLAP[f as Exclude<Order, 'unknown'>],
-  );
-  return { ...base, now, verdict, why: `${why}${overlap.length > 0 ? ` (${overlap.join('; ')})` : ''}` };
+  const why = pairsWhy(pairs.map((p) => ({ a: p.compiled.server, b: p.hand.server, found: p.found })));
+  return { ...base, now, verdict, why };
 }
 
 /** The accept queue a listening socket got: the backlog asked, silently cut to somaxconn. */
@@ -262,7 +261,7 @@ function backlog(input: ClaimInput): Claim {
   const queue = acceptQueue(input);
   const base = {
     id: 'backlog' as const,
-    claim: 'An untuned accept queue (128) caps the load near 128 (§2)',
+    claim: 'The untuned backlog (128) caps the load near 128 (§2)',
     paper: 'l_m ≤ about 130 at any load',
   };
   const above = input.plan.loads.filter((l) => l > queue);

@@ -9,7 +9,7 @@ import { rankingChartHtml, CHART_STYLE } from './ranking-chart.js';
 import { VERDICT_TEXT, type Verdict } from './claims.js';
 import { comparisonCells, runtimeComparison } from './runtimes.js';
 import { POINT_FLAGS } from '../results/verdict.js';
-import { memoryMethod, memoryTable } from './memory.js';
+import { memoryMethod, memoryTableHtml } from './memory.js';
 import { memoryClaim } from './memory-claim.js';
 
 export interface RenderedFigure {
@@ -226,7 +226,7 @@ function memoryHtml(model: ReportModel, figure: string): string {
       'folder DIR; <code>eventbench report DIR</code> then shows it here.</p>'
     );
   }
-  const table = htmlTable(memoryTable(run), { key: ['server'], wrap: ['bytes/connection', 'kernel bytes/connection', 'stopped'] });
+  const table = memoryTableHtml(run);
   const claim = `<p><strong>${escapeHtml(memoryClaim(run).text)}</strong></p>`;
   const folded = `<details><summary>${escapeHtml(`Every server's cost per connection, r, kernel memory, where it stopped (${run.servers.length} servers)`)}</summary>\n<p>${escapeHtml(memoryMethod(run))}</p>\n${table}\n</details>`;
   return `${head}\n${claim}\n${figure}\n${folded}`;

@@ -11,7 +11,7 @@ import { MEMORY_FILE, type MemoryRun, type MemoryServer } from '../results/schem
 import { MIN_MEMORY_R } from '../experiments/memory.js';
 import { readMemory } from '../results/store.js';
 import { markdownTable, type Cell, type Table } from './tables.js';
-import { bytesText, groupDigits } from '../core/format.js';
+import { bytesText, fixed, groupDigits } from '../core/format.js';
 import { claimSide, memoryClaim, totalBytesPerConnection } from './memory-claim.js';
 import { escapeHtml, htmlTable, page } from './html-page.js';
 
@@ -29,7 +29,7 @@ function kernelText(s: MemoryServer): string {
   // Where it was read is said once under the table (kernelNote); only a host-wide figure says so in its cell.
   const where = k.source === 'host' ? ', host-wide' : '';
   if (!k.measurable) return `not measurable here (${k.why ?? ''}${where})`;
-  return `${bytesText(k.fit!.bytesPerConnection)} (r ${k.fit!.r?.toFixed(3) ?? '—'}${where})`;
+  return `${bytesText(k.fit!.bytesPerConnection)} (r ${fixed(k.fit!.r, 3)}${where})`;
 }
 
 const V1_FILES = 'cgroup v1: kmem and kmem.tcp';
@@ -67,7 +67,7 @@ function row(s: MemoryServer): Cell[] {
     text(s.server),
     text(claimSide(s) ?? '—'),
     text(cost, s.measurable ? Math.round(s.fit!.bytesPerConnection) : null),
-    text(s.fit?.r === null || s.fit === undefined ? '—' : s.fit.r.toFixed(3), s.fit?.r ?? null),
+    text(fixed(s.fit?.r, 3), s.fit?.r ?? null),
     text(kernelText(s), s.kernel?.measurable ? Math.round(s.kernel.fit!.bytesPerConnection) : null),
     text(total === undefined ? '—' : bytesText(total), total === undefined ? null : Math.round(total)),
     text(s.fit ? bytesText(s.fit.interceptBytes) : '—', s.fit ? Math.round(s.fit.interceptBytes) : null),
@@ -130,6 +130,13 @@ export function memoryMethod(run: MemoryRun): string {
   );
 }
 
+/** The table as HTML: its long cells wrap (a cost with why not, the connections in the budget, where it stopped). */
+export function memoryTableHtml(run: MemoryRun): string {
+  const table = memoryTable(run);
+  const budget = table.columns.find((c) => c.startsWith('connections in'))!;
+  return htmlTable(table, { key: ['server'], wrap: ['bytes/connection', 'kernel bytes/connection', budget, 'stopped'] });
+}
+
 /** The table and the claim as Markdown. */
 export function memoryMarkdown(run: MemoryRun): string {
   const table = memoryTable(run);
@@ -143,7 +150,7 @@ export function memoryPageHtml(run: MemoryRun, svg: string): string {
     '<h1>Memory per connection</h1>',
     `<p><strong>${escapeHtml(memoryClaim(run).text)}</strong></p>`,
     `<p>${escapeHtml(`${memoryMethod(run)} ${run.environment.kernel}, ${run.environment.cpuModel}.`)}</p>`,
-    htmlTable(memoryTable(run), { key: ['server'], wrap: ['bytes/connection', 'kernel bytes/connection', 'stopped'] }),
+    memoryTableHtml(run),
     `<figure>${svg.replace(/^<\?xml[^>]*>\s*/, '')}<figcaption>Server memory against idle connections held; the slope of each line is ` +
       'its cost per connection.</figcaption></figure>',
   ];

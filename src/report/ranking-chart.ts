@@ -4,7 +4,7 @@
 // beside its name); a hollow dot had points flagged and left out of its fit; a server with no ratio (stopped by
 // the stop rules, no fit, measured at a URL) has a row that says why. Pure: model in, HTML out.
 import type { ServerSummary } from '../analysis/summary.js';
-import { ratioText } from '../core/format.js';
+import { ratioText, rounded } from '../core/format.js';
 import { CAVEAT_FLAGS, POINT_FLAG_KINDS } from '../results/verdict.js';
 import type { ConnectionKind } from '../servers/registry.js';
 import { escapeHtml } from './html-page.js';
@@ -55,7 +55,7 @@ function noRatio(s: ServerSummary): string {
   return 'no slope: not ranked';
 }
 
-const share = (x: number) => Number(x.toFixed(4));
+const share = (x: number) => rounded(x, 4);
 
 /** One server's row: rank and name, the dot and bar (or why none), its ratio in numbers. */
 function row(s: ServerSummary, axis: LogAxis, shared: boolean, first: boolean): string {

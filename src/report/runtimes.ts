@@ -5,7 +5,7 @@
 // The same table, with req/s instead of slopes, is what `npm run bench:runtimes` prints.
 import type { ReportModel } from './model.js';
 import { overlaps, type Interval } from '../core/intervals.js';
-import { intervalText } from '../core/format.js';
+import { fixed, intervalText, ratioText } from '../core/format.js';
 import { RUNTIMES, splitRuntime, type RuntimeName } from '../servers/runtime.js';
 
 /** The row a runtime's own server sits on, and the runtime it is. */
@@ -31,7 +31,7 @@ export interface RuntimeCell {
 export function runtimeTable(cells: readonly RuntimeCell[], ratioLabel: string): string {
   const rows = [...new Set(cells.map((c) => cellOf(c.server).model))];
   const text = (c?: RuntimeCell) =>
-    !c ? '' : c.rps === undefined ? '—' : `${c.rps.toFixed(0)} (${c.ratio?.toFixed(2) ?? '?'}×)${c.note ? ' *' : ''}`;
+    !c ? '' : c.rps === undefined ? '—' : `${fixed(c.rps, 0)} (${c.ratio === undefined ? '?' : fixed(c.ratio, 2)}×)${c.note ? ' *' : ''}`;
   const table = [['model', ...RUNTIMES.map((r) => `${r}: req/s (${ratioLabel})`)]];
   for (const row of rows)
     table.push([row, ...RUNTIMES.map((r) => text(cells.find((c) => cellOf(c.server).model === row && cellOf(c.server).runtime === r)))]);
@@ -92,7 +92,7 @@ export function runtimeComparison(model: ReportModel): RuntimeComparison | null 
     const at = (r: RuntimeName) => row.cells[r]!;
     // Runtimes whose ratio interval overlaps the fastest one's are not told apart from it (the ratios pair rounds).
     const tied = rest.filter((r) => at(best!).ratio && at(r).ratio && overlaps(at(best!).ratio!, at(r).ratio!));
-    const slopes = `${at(best!).slopeMs!.toFixed(3)} ms/client; ${rest.map((r) => `${r} ${at(r).slopeMs!.toFixed(3)}`).join(', ')}`;
+    const slopes = `${fixed(at(best!).slopeMs, 3)} ms/client; ${rest.map((r) => `${r} ${fixed(at(r).slopeMs, 3)}`).join(', ')}`;
     fastest.push(
       tied.length === 0
         ? `${row.model}: fastest under ${best} (${slopes})`
@@ -109,7 +109,7 @@ export function comparisonCells(c: RuntimeComparison, reference: string | null):
       ? ''
       : x.slopeMs === null
         ? 'no fit'
-        : `${x.slopeCi ? intervalText(x.slopeCi, 3) : x.slopeMs.toFixed(3)}${x.ratio ? ` (${intervalText(x.ratio, 2)}×)` : ''}`;
+        : `${x.slopeCi ? intervalText(x.slopeCi, 3) : fixed(x.slopeMs, 3)}${x.ratio ? ` (${ratioText(x.ratio)})` : ''}`;
   return {
     columns: ['model', ...c.runtimes.map((r) => `${r}: ms/client (÷ ${reference ?? 'reference'})`)],
     rows: c.rows.map((row) => [row.model, ...c.runtimes.map((r) => cell(row.cells[r]))]),

@@ -4,7 +4,7 @@ import type { ReportModel } from './model.js';
 import type { OpenServer } from './open-loop.js';
 import { VERDICT_TEXT } from './claims.js';
 import type { ServerSummary } from '../analysis/summary.js';
-import { bytesText, fixed, groupDigits, intervalText } from '../core/format.js';
+import { bytesText, fixed, groupDigits, intervalText, percentText, rounded as round } from '../core/format.js';
 
 export interface Cell {
   text: string;
@@ -31,7 +31,6 @@ export interface Table {
 export const TABLE_NAMES = ['claims', 'ranking', 'paper', 'points'] as const;
 export type TableName = (typeof TABLE_NAMES)[number];
 
-const round = (x: number | null, digits: number): number | null => (x === null || !Number.isFinite(x) ? null : Number(x.toFixed(digits)));
 const num = (x: number | null, digits: number, text?: string): Cell => ({ text: text ?? fixed(x, digits), value: round(x, digits) });
 const csvOnly = (x: number | null, digits: number): Cell => ({ text: '', value: round(x, digits), csvOnly: true });
 const str = (s: string | undefined): Cell => ({ text: s ?? '—', value: s ?? null });
@@ -107,7 +106,7 @@ export function rankingTable(model: ReportModel): Table {
         { text: '', value: s.tiedWith.join(' '), csvOnly: true },
         num(s.latencyFit?.r ?? null, 4),
         ...fairnessCells(s, topLoad),
-        { text: s.errors === 0 ? '0' : `${groupDigits(s.errors)} (${(share * 100).toFixed(share < 0.001 ? 2 : 1)}%)`, value: s.errors },
+        { text: s.errors === 0 ? '0' : `${groupDigits(s.errors)} (${percentText(share)})`, value: s.errors },
         { text: flagLabels(s) || '—', value: s.flags.map((f) => f.text).join(' | ') },
       ];
       return cells;
@@ -118,7 +117,7 @@ export function rankingTable(model: ReportModel): Table {
 /** Jain's index at the server's highest load (its load said when not the plan's highest), and CSV's extra columns. */
 function fairnessCells(s: ServerSummary, topLoad: number): Cell[] {
   const f = topFairness(s);
-  const text = f === null ? '—' : `${f.jainIndex.toFixed(3)}${f.load !== topLoad ? ` (l=${f.load})` : ''}`;
+  const text = f === null ? '—' : `${fixed(f.jainIndex, 3)}${f.load !== topLoad ? ` (l=${f.load})` : ''}`;
   return [{ text, value: round(f?.jainIndex ?? null, 4) }, csvOnly(f?.slowestClientShare ?? null, 3), csvOnly(f?.load ?? null, 0)];
 }
 

@@ -17,7 +17,7 @@ import {
   type Table,
   type TableName,
 } from './tables.js';
-import { bytesText, fixed, groupDigits, halfWidthText, intervalText } from '../core/format.js';
+import { bytesText, fixed, groupDigits, halfWidthText, percentText, ratioText, rounded } from '../core/format.js';
 import { memoryMarkdown } from './memory.js';
 
 export { markdownTable };
@@ -53,7 +53,7 @@ function timesText(slowest: readonly ServerSummary[], fastest: readonly ServerSu
     return `; not told apart from the fastest: the 95% interval of ${open.a.server} ÷ ${open.b.server}, rounds paired, holds 1`;
   }
   const times = pairs.map((p) => p.k!.times);
-  if (times.length === 1) return `, ${intervalText(times[0]!, 1)}× the fastest's slope (95% interval, rounds paired)`;
+  if (times.length === 1) return `, ${ratioText(times[0]!, 1)} the fastest's slope (95% interval, rounds paired)`;
   const lo = Math.min(...times.map((t) => t.value));
   const hi = Math.max(...times.map((t) => t.value));
   return (
@@ -187,7 +187,7 @@ export function environmentRows(model: ReportModel): [string, string][] {
       'backlog',
       `${p.backlog} asked; somaxconn ${h.somaxconn ?? 'unknown'}, tcp_max_syn_backlog ${h.tcpMaxSynBacklog ?? 'unknown'}, local ports ${h.ipLocalPortRange ?? 'unknown'}`,
     ],
-    ['stop rules', `mean latency above ${p.latencyCapMs} ms or errors above ${(p.errorShareCap * 100).toFixed(1)}% of requests`],
+    ['stop rules', `mean latency above ${p.latencyCapMs} ms or errors above ${percentText(p.errorShareCap)} of requests`],
   ];
   if (model.hosts) rows.splice(1, 0, ...hostsRows(model.hosts));
   return rows;
@@ -219,7 +219,7 @@ export function pathText(path: RunHosts['path']): string {
 export function hostText(h: HostRecord): string {
   const e = h.environment;
   const where = h.host === 'here' ? `this machine (${h.hostname}, the runner's own process)` : `${h.host} (${h.hostname})`;
-  const clock = h.clock ? `; clock ${h.clock.offsetMs.toFixed(3)} ms ± ${h.clock.boundMs.toFixed(3)} ms from the runner's` : '';
+  const clock = h.clock ? `; clock ${fixed(h.clock.offsetMs, 3)} ms ± ${fixed(h.clock.boundMs, 3)} ms from the runner's` : '';
   const versions = `${e.runtime} ${e.runtimeVersion}, eventbench ${e.eventbenchVersion}`;
   return `${where}: Linux ${e.kernel}, ${e.cpuModel}, ${e.cpus} CPUs, ${versions}${clock}`;
 }
@@ -243,7 +243,7 @@ export function pointRule(p: Plan): string {
   if (p.durationS === undefined) return `${groupDigits(p.requests ?? 0)} requests, ${trim}`;
   const cap = p.requests !== undefined ? `, at most ${groupDigits(p.requests)} requests` : '';
   if (p.durationS <= QUICK_DEFAULTS.durationS) return `${p.durationS} s (a --quick point, not lengthened)${cap}, ${trim}`;
-  const longest = Number(longestPointS(p)!.toFixed(3));
+  const longest = rounded(longestPointS(p), 3);
   return (
     `${p.durationS} s, lengthened to hold ${WAVES_PER_POINT} waves of l requests at the server's rate at its previous load, ` +
     `up to ${longest} s${cap}; ${trim}`
