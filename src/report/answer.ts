@@ -80,7 +80,7 @@ function undecided(m: AnswerInput): string | undefined {
   const groups =
     tied.flat().length <= NAMED_TIES
       ? tied.map((g) => g.join(' = ')).join('; ')
-      : `the servers within each of the ${tied.length} tie groups ranked ${listText(tied.map(rankOf))}`;
+      : `the servers within each of the tie groups ranked ${listText(tied.map(rankOf))}`;
   return `Not told apart at this precision (95% intervals overlapping): ${groups}${chains}.`;
 }
 

@@ -90,12 +90,14 @@ const VERDICT_CLASS: Readonly<Record<Verdict, string>> = {
 /** The paper's claims: a row a claim, its verdict in colour with the reason under it; a card a claim on a phone. */
 function claimsHtml(model: ReportModel): string[] {
   const t = claimsTable(model);
-  const [, paper, now] = t.columns;
+  const [, paper] = t.columns;
+  // On a phone each cell is labelled; the table's heading says the rest.
+  const now = `this run${model.ratioReference.server ? ` (÷ ${model.ratioReference.server})` : ''}`;
   const rows = model.claims.map((c) => {
     const cell = (label: string, text: string, cls: string) =>
       `<td class="${cls}" data-label="${escapeHtml(label)}">${escapeHtml(text)}</td>`;
     const verdict = `<td class="verdict"><strong class="${VERDICT_CLASS[c.verdict]}">${escapeHtml(VERDICT_TEXT[c.verdict])}</strong>: <span class="why">${escapeHtml(c.why)}</span></td>`;
-    return `<tr data-claim="${c.id}" data-verdict="${c.verdict}"><th scope="row">${escapeHtml(c.claim)}</th>${cell(paper!, c.paper, 'paper')}${cell(now!, c.now, 'now')}${verdict}</tr>`;
+    return `<tr data-claim="${c.id}" data-verdict="${c.verdict}"><th scope="row">${escapeHtml(c.claim)}</th>${cell(paper!, c.paper, 'paper')}${cell(now, c.now, 'now')}${verdict}</tr>`;
   });
   const head = t.columns.map((h) => `<th scope="col">${escapeHtml(h)}</th>`).join('');
   return [

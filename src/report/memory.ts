@@ -11,7 +11,7 @@ import { MEMORY_FILE, type MemoryRun, type MemoryServer } from '../results/schem
 import { MIN_MEMORY_R } from '../experiments/memory.js';
 import { readMemory } from '../results/store.js';
 import { markdownTable, type Cell, type Table } from './tables.js';
-import { bytesText, fixed, groupDigits } from '../core/format.js';
+import { bytesText, fixed, groupDigits, rounded } from '../core/format.js';
 import { claimSide, memoryClaim, totalBytesPerConnection } from './memory-claim.js';
 import { escapeHtml, htmlTable, page } from './html-page.js';
 
@@ -66,11 +66,11 @@ function row(s: MemoryServer): Cell[] {
   return [
     text(s.server),
     text(claimSide(s) ?? '—'),
-    text(cost, s.measurable ? Math.round(s.fit!.bytesPerConnection) : null),
+    text(cost, s.measurable ? rounded(s.fit!.bytesPerConnection, 0) : null),
     text(fixed(s.fit?.r, 3), s.fit?.r ?? null),
-    text(kernelText(s), s.kernel?.measurable ? Math.round(s.kernel.fit!.bytesPerConnection) : null),
-    text(total === undefined ? '—' : bytesText(total), total === undefined ? null : Math.round(total)),
-    text(s.fit ? bytesText(s.fit.interceptBytes) : '—', s.fit ? Math.round(s.fit.interceptBytes) : null),
+    text(kernelText(s), s.kernel?.measurable ? rounded(s.kernel.fit!.bytesPerConnection, 0) : null),
+    text(total === undefined ? '—' : bytesText(total), rounded(total, 0)),
+    text(s.fit ? bytesText(s.fit.interceptBytes) : '—', rounded(s.fit?.interceptBytes, 0)),
     text(held === null ? '—' : groupDigits(held), held),
     text(last?.measure ?? '—', last?.measure ?? null),
     text(

@@ -235,7 +235,7 @@ export function pointsTable(model: ReportModel): Table {
         num(lp.throughputRps, 0, lp.throughputRps === null ? '—' : groupDigits(lp.throughputRps)),
         num(lp.fairness?.jainIndex ?? null, 3),
         num(lp.fairness?.slowestClientShare ?? null, 2),
-        { text: bytesText(lp.peakRssBytes), value: lp.peakRssBytes === null ? null : Math.round(lp.peakRssBytes) },
+        { text: bytesText(lp.peakRssBytes), value: round(lp.peakRssBytes, 0) },
         { text: groupDigits(lp.errors), value: lp.errors },
         { text: groupDigits(lp.listenOverflows), value: lp.listenOverflows },
         { text: lp.flags.join(', ') || '—', value: lp.flags.join(' ') },
