@@ -98,6 +98,16 @@ test('ST against the fastest event server: tied or faster confirms, slower refut
   assert.equal(c.why, 'native-st tied with native-epoll, the fastest event server here (the intervals overlap)');
   const slower = input([st, server('h2o', 'production', 'Polipo', [0.5, 0.45, 0.55])]);
   assert.equal(claim(slower, 'st-events').verdict, 'refuted');
+  // The fastest by its estimate overlaps ST, but another event server's narrow interval is surely faster: refuted.
+  const wide = input([
+    st,
+    server('events-uv', 'typescript', 'thttpd', [0.5, 0.3, 0.85]),
+    server('h2o', 'production', 'Polipo', [0.6, 0.55, 0.65]),
+  ]);
+  assert.deepEqual(
+    [claim(wide, 'st-events').verdict, claim(wide, 'st-events').why],
+    ['refuted', 'native-st slower than h2o, an event server surely faster (the intervals do not overlap)'],
+  );
   const faster = input([st, server('lighttpd', 'production', 'lighttpd', [1, 1, 1])]);
   assert.equal(claim(faster, 'st-events').why, 'native-st is faster than every event server here');
 });

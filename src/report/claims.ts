@@ -205,12 +205,15 @@ function stEvents(input: ClaimInput): Claim {
     const why = `${st ? 'no event server' : 'no server answering ST'} has a ratio in this run`;
     return { ...base, now: '—', verdict: 'not in this run', why };
   }
-  const found = order(st, fastest);
-  const now = `${st.server} ${ratioText(st.ratio)}; ${fastest.server} ${ratioText(fastest.ratio)}`;
-  const why =
-    found === 'faster'
-      ? `${st.server} is faster than every event server here`
-      : pairsWhy([{ a: st.server, b: `${fastest.server}, the fastest event server here`, found }]);
+  // Refuted by any event server surely faster, not only the fastest by its estimate (its interval may be the widest).
+  const against = events.find((e) => order(st, e) === 'slower') ?? fastest;
+  const found = order(st, against);
+  const now = `${st.server} ${ratioText(st.ratio)}; ${against.server} ${ratioText(against.ratio)}`;
+  const faster = events.every((e) => order(st, e) === 'faster');
+  const which = against === fastest ? 'the fastest event server here' : 'an event server surely faster';
+  const why = faster
+    ? `${st.server} is faster than every event server here`
+    : pairsWhy([{ a: st.server, b: `${against.server}, ${which}`, found }]);
   return { ...base, now, verdict: judge('≲', found), why };
 }
 
