@@ -87,7 +87,7 @@ const VERDICT_CLASS: Readonly<Record<Verdict, string>> = {
   'not measured in this run': 'v-none',
 };
 
-/** The paper's claims: a row a claim, its verdict in colour with the reason under it; a card a claim on a phone. */
+/** The paper's claims: a row a claim, its verdict in colour and the reason beside it; a card a claim on a phone. */
 function claimsHtml(model: ReportModel): string[] {
   const t = claimsTable(model);
   const [, paper] = t.columns;

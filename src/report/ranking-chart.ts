@@ -156,7 +156,8 @@ export const CHART_STYLE = `
 .rc-tick-first { left: 0; transform: none; }
 .rc-tick-last { left: auto; right: 0; transform: none; }
 @media (max-width: 40rem) {
-  .rc { grid-template-columns: max-content minmax(5rem, 1fr); column-gap: 0.5rem; }
+  .rc { grid-template-columns: minmax(0, max-content) minmax(5rem, 1fr); column-gap: 0.5rem; }
+  .rc-name { white-space: normal; overflow-wrap: anywhere; }
   .rc-head:nth-child(1), .rc-num { display: none; }
   .rc-kind { grid-column: 1 / -1; grid-row: auto !important; font-weight: 600; padding-top: 0.3rem; }
   .rc-head:nth-child(2), .rc-name { grid-column: 1; }
