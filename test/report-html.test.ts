@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import type { Page } from 'playwright-core';
 import { writeReport } from '../src/report/index.js';
 import { MARK } from '../src/report/figures/index.js';
-import { CHROMIUM, OVERFLOWS, withBrowser } from './helpers/browser.js';
+import { CHROMIUM, firstScreen, OVERFLOWS, withBrowser } from './helpers/browser.js';
 import { needs } from './helpers/optional.js';
 import { defaultRun, EVERY_SERVER, realisticRun, writeMemoryOf, writeMemoryRun, writeRun } from './helpers/results.js';
 
@@ -166,26 +166,6 @@ test('23 servers: every column visible at 1280 px; at 390 px tables scroll in th
     }
   });
 });
-
-/** Where the first screen's parts end on the page, px from its top, and how tall the page is. */
-async function firstScreen(page: Page): Promise<{
-  heightPx: number;
-  answerPx: number;
-  leadPx: number;
-  ratio: string | null;
-  chartPx: number;
-  claims: { verdict: string; bottomPx: number }[];
-}> {
-  return (await page.evaluate(`(() => {
-    const bottom = (el) => el ? Math.round(el.getBoundingClientRect().bottom + scrollY) : Infinity;
-    const answer = document.querySelector('[data-answer]');
-    const ratio = (answer.textContent.match(/\\d+(\\.\\d+)?× (\\[\\d+(\\.\\d+)?–\\d+(\\.\\d+)?\\]|±\\d+%)/) || [null])[0];
-    const claims = [...document.querySelectorAll('table[data-table="claims"] tr[data-claim]')].map((tr) => ({
-      verdict: tr.querySelector('td.verdict strong').textContent, bottomPx: bottom(tr) }));
-    return { heightPx: document.documentElement.scrollHeight, answerPx: bottom(answer), leadPx: bottom(answer.querySelector('p')),
-      ratio, chartPx: bottom(document.querySelector('#ranking-chart .rc')), claims };
-  })()`)) as Awaited<ReturnType<typeof firstScreen>>;
-}
 
 const VERDICT = /^(confirmed|refuted|not decided at this precision|not in this run|not measured in this run)$/;
 
