@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, what the native and production rows and the ab cross-check need:
-# ApacheBench, Apache (prefork/worker/event), lighttpd, nginx, h2o, GNU Pth, State Threads, a C compiler,
+# ApacheBench, Apache (prefork/worker/event), lighttpd, nginx, h2o, webfs, mini_httpd, GNU Pth, State Threads, a C compiler,
 # g++ (native-coro, C++20), liburing (native-uring), Go (go-nethttp, go-raw), chromium for the report's browser test,
 # OpenSSH and iproute2 for agents on other hosts and the network namespaces of `eventbench hosts up`, and python3
 # for the example user servers (examples/). Optional for a user: eventbench runs its TypeScript servers without it.
@@ -8,7 +8,7 @@
 # its own instances on loopback with its own configuration.
 set -euo pipefail
 
-packages=(apache2 apache2-utils lighttpd nginx-light h2o libst-dev libpth-dev build-essential g++ liburing-dev golang-go chromium procps
+packages=(apache2 apache2-utils lighttpd nginx-light h2o webfs mini-httpd libst-dev libpth-dev build-essential g++ liburing-dev golang-go chromium procps
   openssh-server openssh-client iproute2 python3)
 
 sudo=""
@@ -31,18 +31,23 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "${status:-0}" = 0 ] || exit "$status"
 fi
 
-# Stop stock daemons a package may have started anyway; eventbench never uses them.
-for svc in apache2 lighttpd nginx h2o; do
+# Stop stock daemons a package may have started anyway, and disable them (webfs's postinst enables its init script
+# for every boot; mini-httpd's registers it disabled): eventbench never uses them.
+for svc in apache2 lighttpd nginx h2o webfs mini-httpd; do
   pidfile=""
   case $svc in
     apache2) pidfile=/var/run/apache2/apache2.pid ;;
     lighttpd) pidfile=/run/lighttpd.pid ;;
     nginx) pidfile=/run/nginx.pid ;;
     h2o) pidfile=/run/h2o.pid ;;
+    webfs) pidfile=/run/webfs/webfsd.pid ;;
+    mini-httpd) pidfile=/run/mini_httpd.pid ;;
   esac
   if [ -s "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
     $sudo kill "$(cat "$pidfile")" 2>/dev/null || true
   fi
+  if [ -d /run/systemd/system ]; then $sudo systemctl disable "$svc.service" >/dev/null 2>&1 || true; fi
+  if [ -x "/etc/init.d/$svc" ]; then $sudo update-rc.d "$svc" disable >/dev/null 2>&1 || true; fi
 done
 # The sshd of a freshly installed openssh-server: eventbench starts its own in its namespaces, on their addresses
 # only, and never needs one on port 22 of this host. One that was installed before this script ran is the user's

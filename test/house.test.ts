@@ -1,6 +1,7 @@
 // House rules a reader can check by eye, checked here so that they hold: the rooms of src/ in layers, each
-// importing only from the rooms below it; every function in src/ at most 60 lines (from its first line to its
-// closing brace, as TypeScript parses it); every toy server under 200 non-blank lines.
+// importing only from the rooms below it, and files that import each other in a circle few and in one folder;
+// every function in src/ at most 60 lines (from its first line to its closing brace, as TypeScript parses it);
+// every file of src/ at most 450 non-blank lines; every toy server under 200 non-blank lines.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -25,6 +26,9 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['cli'],
 ];
 const MAX_FUNCTION_LINES = 60;
+const MAX_FILE_LINES = 450;
+/** Files of src/ that import each other in circles (file-level), all of them in one folder. */
+const MAX_CIRCLE_FILES = 4;
 const MAX_SERVER_LINES = 200;
 /** What several servers share (the request handling, native-epoll's loop) and how they are built: not a server. */
 const SHARED = new Set(['common.c', 'eventloop.c', 'build.ts', 'index.ts']);
@@ -62,6 +66,19 @@ test(`every function in src/ is at most ${MAX_FUNCTION_LINES} lines`, () => {
   );
 });
 
+const nonBlankLines = (path: string): number =>
+  readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '').length;
+
+test(`every file of src/ is at most ${MAX_FILE_LINES} non-blank lines`, () => {
+  const long = sources(join(ROOT, 'src'))
+    .map((f) => ({ f, lines: nonBlankLines(f) }))
+    .filter(({ lines }) => lines > MAX_FILE_LINES)
+    .map(({ f, lines }) => `${relative(ROOT, f)}: ${lines}`);
+  assert.deepEqual(long, []);
+});
+
 test(`every toy server is under ${MAX_SERVER_LINES} non-blank lines`, () => {
   const dirs = ['src/servers', 'src/servers/native'].map((d) => join(ROOT, d));
   const servers = dirs.flatMap((d) =>
@@ -70,12 +87,7 @@ test(`every toy server is under ${MAX_SERVER_LINES} non-blank lines`, () => {
       .map((n) => join(d, n)),
   );
   const long = servers
-    .map((f) => ({
-      f,
-      lines: readFileSync(f, 'utf8')
-        .split('\n')
-        .filter((l) => l.trim() !== '').length,
-    }))
+    .map((f) => ({ f, lines: nonBlankLines(f) }))
     .filter(({ lines }) => lines >= MAX_SERVER_LINES)
     .map(({ f, lines }) => `${relative(ROOT, f)}: ${lines}`);
   assert.deepEqual(long, []);
@@ -96,6 +108,12 @@ export function importsOf(path: string, text = readFileSync(path, 'utf8')): stri
   return specs.filter((s) => s.startsWith('.')).map((s) => resolve(dirname(path), s).replace(/\.js$/, '.ts'));
 }
 
+/** Every TypeScript file under `src` with its text. */
+const tsFiles = (src: string) =>
+  sources(src)
+    .filter((f) => f.endsWith('.ts'))
+    .map((file) => ({ file, text: readFileSync(file, 'utf8') }));
+
 /** The room of a file under src/ (its top-level folder), or undefined for a file at src/'s top. */
 const roomOf = (src: string, file: string): string | undefined => {
   const parts = relative(src, file).split(sep);
@@ -106,12 +124,7 @@ const roomOf = (src: string, file: string): string | undefined => {
 export function layerViolations(src: string, extra: readonly { file: string; text: string }[] = []): string[] {
   const rank = new Map(LAYERS.flatMap((rooms, i) => rooms.map((r) => [r, i] as const)));
   const out: string[] = [];
-  const files = [
-    ...sources(src)
-      .filter((f) => f.endsWith('.ts'))
-      .map((file) => ({ file, text: readFileSync(file, 'utf8') })),
-    ...extra,
-  ];
+  const files = [...tsFiles(src), ...extra];
   for (const { file, text } of files) {
     const from = roomOf(src, file);
     for (const target of importsOf(file, text)) {
@@ -151,4 +164,52 @@ test('the docs show the layers as this test holds them', () => {
   const doc = readFileSync(join(ROOT, 'docs', 'architecture.md'), 'utf8');
   const line = LAYERS.map((rooms) => rooms.join(', ')).join(' → ');
   assert.ok(doc.includes(line), `docs/architecture.md shows the order: ${line}`);
+});
+
+/**
+ * The files that import each other in circles: the strongly connected components of more than one file in the
+ * graph of `files` and their relative imports (Tarjan's algorithm), each sorted, as paths relative to `src`.
+ */
+export function importCircles(src: string, files: readonly { file: string; text: string }[]): string[][] {
+  const edges = new Map(files.map(({ file, text }) => [file, importsOf(file, text)]));
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const circles: string[][] = [];
+  const visit = (v: string): void => {
+    index.set(v, index.size);
+    low.set(v, index.get(v)!);
+    stack.push(v);
+    for (const w of edges.get(v) ?? []) {
+      if (!edges.has(w)) continue;
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (stack.includes(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+    }
+    if (low.get(v) !== index.get(v)) return;
+    const component: string[] = [];
+    for (let w = stack.pop()!; ; w = stack.pop()!) {
+      component.push(relative(src, w));
+      if (w === v) break;
+    }
+    if (component.length > 1) circles.push(component.sort());
+  };
+  for (const file of edges.keys()) if (!index.has(file)) visit(file);
+  return circles;
+}
+
+test(`at most ${MAX_CIRCLE_FILES} files of src/ import each other in circles, all in one folder`, () => {
+  const src = join(ROOT, 'src');
+  const circles = importCircles(src, tsFiles(src));
+  const files = circles.flat();
+  assert.ok(files.length <= MAX_CIRCLE_FILES, `files in import circles: ${circles.map((c) => c.join(' <-> ')).join('; ')}`);
+  assert.ok(new Set(files.map((f) => dirname(f))).size <= 1, `import circles span folders: ${files.join(', ')}`);
+});
+
+test('the circle check finds a circle of three files and names them', () => {
+  const src = join(ROOT, 'src');
+  const probe = (name: string, next: string) => ({ file: join(src, 'core', `${name}.ts`), text: `import './${next}.js';\n` });
+  const circles = importCircles(src, [probe('a', 'b'), probe('b', 'c'), probe('c', 'a'), probe('d', 'a')]);
+  assert.deepEqual(circles, [['core/a.ts', 'core/b.ts', 'core/c.ts']]);
 });

@@ -77,6 +77,13 @@ test("report A B: each server's ratio to the reference in both runs side by side
   assert.match(md.stdout, /\| native-st \| 0\.80 \| 1\.20 \| NO \|/);
   assert.match(md.stdout, /\| threads \| 2\.00 \| 2\.00 \| yes \|/);
   assert.match(md.stdout, /The runs disagree on native-st: their intervals do not overlap\./);
+  // The paper's claims, a column a run, before the ratios: where the runs' answers to the paper differ.
+  assert.ok(md.stdout.indexOf("## The paper's claims, run by run") < md.stdout.indexOf('| server |'), 'the claims come first');
+  assert.match(
+    md.stdout,
+    /\n\| ST as fast as the fastest event servers \(§4, §5\) \| ST 0\.158, CPC 0\.197 ms\/client \| confirmed: native-st 0\.80×; lighttpd 1\.00× \| refuted: native-st 1\.20×; lighttpd 1\.00× \|\n/,
+  );
+  assert.match(md.stdout, /\nThe verdicts differ on: st-events\.\n/);
 
   const csv = await cli(['report', a, b, '--format', 'csv']);
   const [head, ...rows] = csv.stdout.trim().split('\n');
@@ -85,6 +92,12 @@ test("report A B: each server's ratio to the reference in both runs side by side
 
   const json = JSON.parse((await cli(['report', a, b, '--format', 'json'])).stdout) as ReturnType<typeof compareRuns>;
   assert.equal(json.schema, 'eventbench.compare/1');
+  assert.deepEqual(
+    (json.claims as { id: string; runs: { verdict: string }[] }[])
+      .map((c) => `${c.id}: ${c.runs.map((r) => r.verdict).join(' / ')}`)
+      .slice(0, 2),
+    ['linear: confirmed / confirmed', 'st-events: confirmed / refuted'],
+  );
   assert.equal(json.reference, 'lighttpd');
   assert.deepEqual(
     json.servers.map((s) => [s.server, s.overlap]),

@@ -1,10 +1,12 @@
 // What the figures draw: a point that failed, served nothing, or served too few requests for a rate is no value,
-// never a 0, and the caption names it; a tail that would flatten the p99 figure is clipped with its servers named.
+// never a 0, and the caption names it; a tail that would flatten the p99 figure is clipped with its servers named;
+// lines without a dot at every corner, and drawings lightened of what a page does not show.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { buildModel, readReportRun } from '../src/report/index.js';
-import { figures, MARK } from '../src/report/figures.js';
+import { figures, MARK } from '../src/report/figures/index.js';
+import { lighten } from '../src/report/figures/render.js';
 import { glance } from '../src/report/text.js';
 import { rankingTable } from '../src/report/tables.js';
 import { point, runInfo, writeRun } from './helpers/results.js';
@@ -83,4 +85,37 @@ test('a tail of seconds does not flatten the p99 figure: its axis stops and the 
   const layer = (p99.spec as unknown as { layer: Layer[] }).layer.find((l) => l.name === MARK.data)!;
   const top = layer.encoding.y.scale!.domain![1]!;
   assert.ok(top > 1.8 * (1 + 0.1 * 400) && top < 1.8 * 4000, `top ${top}`);
+});
+
+test('a drawing as light as the eye allows: no ARIA on the marks, tenths of a pixel, the font once, the tested classes kept', async () => {
+  const raw =
+    '<svg xmlns="http://www.w3.org/2000/svg" class="marks" width="10" height="10"><g class="mark-group role-frame root" role="graphics-object" aria-roledescription="group mark container">' +
+    '<path class="background" aria-hidden="true" d="M0,0h0v0h0Z" pointer-events="none"/>' +
+    '<g class="mark-text role-legend-label" pointer-events="none"><text text-anchor="start" transform="translate(17.123456,10.55)" font-family="system-ui, sans-serif" font-size="12px" fill="#000" opacity="1">native-st 0.070 [0.060–0.081]</text></g>' +
+    '<g class="mark-line role-mark serverlines_marks"><path aria-label="load: 100; y: 99.123" d="M1.23456,2.5L3.14159,4" stroke="#4e79a7"/></g>' +
+    '<text font-family="system-ui, sans-serif" font-size="15px">title</text></g></svg>';
+  assert.equal(
+    lighten(raw),
+    '<svg font-size="12px" font-family="system-ui, sans-serif" xmlns="http://www.w3.org/2000/svg" class="marks" width="10" height="10"><g>' +
+      '<g class="role-legend-label"><text transform="translate(17.1,10.6)" fill="#000">native-st 0.070 [0.060–0.081]</text></g>' +
+      '<g class="serverlines_marks"><path d="M1.2,2.5L3.1,4" stroke="#4e79a7"/></g>' +
+      '<text font-size="15px">title</text></g></svg>',
+  );
+});
+
+test('lines without a dot at every corner; a server with a single value keeps its dot, drawn once', async (t) => {
+  const model = await failingRun(t);
+  const p99 = figures(model).find((f) => f.name === 'fig4-p99')!;
+  type Layer = { name?: string; mark: { type: string; point?: unknown }; data: { values: { key: string }[] } };
+  const layers = (p99.spec as unknown as { layer: Layer[] }).layer;
+  const line = layers.find((l) => l.name === MARK.data)!;
+  assert.equal(line.mark.type, 'line');
+  assert.equal(line.mark.point, undefined, 'no dot at every corner');
+  const dots = layers.filter((l) => l.mark.type === 'point');
+  assert.deepEqual(
+    dots.flatMap((l) => l.data.values.map((v) => v.key)),
+    ['threads'],
+    'threads has one value (l=100): its dot, and no line',
+  );
+  assert.ok(!line.data.values.some((v) => v.key === 'threads'));
 });

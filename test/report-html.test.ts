@@ -12,11 +12,10 @@ import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { Page } from 'playwright-core';
 import { writeReport } from '../src/report/index.js';
-import { MARK } from '../src/report/figures.js';
-import { CHROMIUM, OVERFLOWS, withBrowser } from './helpers/browser.js';
+import { MARK } from '../src/report/figures/index.js';
+import { CHROMIUM, firstScreen, OVERFLOWS, withBrowser } from './helpers/browser.js';
 import { needs } from './helpers/optional.js';
-import { point, realisticRun, runInfo, writeMemoryRun, writeRun } from './helpers/results.js';
-import type { Family, Point } from '../src/results/schema.js';
+import { defaultRun, EVERY_SERVER, realisticRun, writeMemoryOf, writeMemoryRun, writeRun } from './helpers/results.js';
 
 /** Screenshots are kept here to be looked at: the last run's laptop and phone views. */
 export const SCREENSHOT_DIR = os.tmpdir();
@@ -41,7 +40,8 @@ async function figure2(page: Page): Promise<{ widthPx: number; columnPx: number;
     const widthPx = svg.getBoundingClientRect().width;
     const main = document.querySelector('main');
     const columnPx = main.clientWidth - parseFloat(getComputedStyle(main).paddingLeft) - parseFloat(getComputedStyle(main).paddingRight);
-    return { widthPx, columnPx, legendPx: parseFloat(label.getAttribute('font-size')) * widthPx / Number(svg.getAttribute('width')) };
+    // The size as drawn (set on the text or inherited from the root), scaled as the drawing is shown.
+    return { widthPx, columnPx, legendPx: parseFloat(getComputedStyle(label).fontSize) * widthPx / Number(svg.getAttribute('width')) };
   })()`)) as { widthPx: number; columnPx: number; legendPx: number };
 }
 
@@ -132,68 +132,9 @@ test('report.html opens in Chromium with no error, both figures drawn, one line 
   });
 });
 
-/** The default run's 23 servers, with the flags that made its ranking table run off the page. */
-const DEFAULT_SERVERS: [string, Family, string?][] = [
-  ['events', 'typescript', 'thttpd'],
-  ['events-uv', 'typescript', 'thttpd'],
-  ['async', 'typescript', 'CPC'],
-  ['async-compiled', 'typescript', 'CPC'],
-  ['coroutines', 'typescript', 'ST'],
-  ['threads', 'typescript', 'NPTL'],
-  ['thread-pool', 'typescript', 'Apache'],
-  ['processes', 'typescript', 'fork'],
-  ['process-pool', 'typescript', 'Apache'],
-  ['node-http', 'typescript'],
-  ['bun-serve', 'typescript'],
-  ['deno-serve', 'typescript'],
-  ['native-fork', 'native', 'fork'],
-  ['native-pthreads', 'native', 'NPTL'],
-  ['native-pth', 'native', 'Pth'],
-  ['native-st', 'native', 'ST'],
-  ['native-epoll', 'native'],
-  ['apache-prefork', 'production', 'Apache'],
-  ['apache-worker', 'production', 'Apache'],
-  ['apache-event', 'production'],
-  ['lighttpd', 'production', 'lighttpd'],
-  ['nginx', 'production', 'thttpd'],
-  ['h2o', 'production', 'Polipo'],
-];
-
-function defaultRun(): Point[] {
-  const points: Point[] = [];
-  const loads = [10, 100, 250, 500, 1000];
-  DEFAULT_SERVERS.forEach(([server, family, paperRow], i) => {
-    for (const load of loads) {
-      for (const round of [1, 2, 3]) {
-        const base = { server, family, ...(paperRow ? { paperRow } : {}), load, round };
-        if (server === 'threads' || server === 'processes') {
-          if (load === 10) points.push(point({ ...base, meanLatencyMs: 4000, throughputRps: 0 }));
-          const stopped = 'errors were 100.0% of requests, past the cap of 5.0% at load 100';
-          if (load === 100 && round === 1) points.push(point({ ...base, meanLatencyMs: 1, servedNothing: true, stopped }));
-          continue;
-        }
-        const wiggle = 1 + 0.04 * Math.sin(3.1 * i + 1.7 * round + load);
-        points.push(
-          point({
-            ...base,
-            meanLatencyMs: (0.3 + (0.07 + 0.02 * i) * load) * wiggle,
-            peakRssBytes: 2e6 + 1e4 * load,
-            ...(server === 'bun-serve' && load === 1000 ? { listenOverflows: 6354, errors: 12 } : {}),
-          }),
-        );
-      }
-    }
-  });
-  return points;
-}
-
 test('23 servers: every column visible at 1280 px; at 390 px tables scroll in their box, the server column held', { skip }, async (t) => {
-  const run = runInfo(
-    DEFAULT_SERVERS.map(([s]) => s),
-    [10, 100, 250, 500, 1000],
-  );
-  run.plan = { ...run.plan, rounds: 3, durationS: 0.6, requests: 30_000 };
-  const dir = await writeRun(run, defaultRun());
+  const { run, points } = defaultRun();
+  const dir = await writeRun(run, points);
   t.after(() => rm(dir, { recursive: true, force: true }));
   const { htmlPath } = await writeReport(dir);
   await withBrowser(async (context) => {
@@ -220,6 +161,49 @@ test('23 servers: every column visible at 1280 px; at 390 px tables scroll in th
         });
         assert.ok((await box.evaluate((el) => el.scrollLeft)) > 0, 'the ranking scrolls in its box on a phone');
         assert.ok(Math.abs((await server.boundingBox())!.x - before) < 1, 'the server column stays in place');
+      }
+      await page.close();
+    }
+  });
+});
+
+const VERDICT = /^(confirmed|refuted|not decided at this precision|not in this run|not measured in this run)$/;
+
+test('27 servers, with memory and distributions: the answer, the chart and the claims on the first screen; a page short and light', {
+  skip,
+}, async (t) => {
+  const { run, points } = defaultRun(EVERY_SERVER);
+  const dir = await writeRun(run, points);
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await writeMemoryOf(dir, EVERY_SERVER);
+  const { htmlPath } = await writeReport(dir);
+  const bytes = (await stat(htmlPath)).size;
+  assert.ok(bytes <= 600 * 1024, `report.html is ${Math.round(bytes / 1024)} KB, at most 600 KB`);
+  await withBrowser(async (context) => {
+    for (const [name, viewport] of VIEWPORTS) {
+      const page = await context.newPage();
+      await page.setViewportSize(viewport);
+      await page.goto(pathToFileURL(htmlPath).href, { waitUntil: 'load' });
+      const first = await firstScreen(page);
+      t.diagnostic(
+        `${name}: page ${first.heightPx} px; answer to ${first.answerPx}, chart to ${first.chartPx}, claims to ${first.claims.map((c) => c.bottomPx).join(', ')} px`,
+      );
+      assert.equal(await page.locator('#ranking-chart .rc-plot').count(), EVERY_SERVER.length, `${name}: a row a server in the chart`);
+      assert.equal(await page.locator('#ranking-chart .rc-dot').count(), EVERY_SERVER.length - 2, `${name}: a dot a ranked server`);
+      assert.deepEqual(await overflows(page, name === 'phone'), [], `${name}: nothing overflows`);
+      if (name === 'laptop') {
+        assert.ok(first.heightPx <= 9000, `laptop: the page is ${first.heightPx} px tall, at most 9,000`);
+        assert.ok(
+          first.ratio !== null && first.answerPx <= 1400,
+          `laptop: a ratio with its interval (${first.ratio}) in the answer, which ends at ${first.answerPx} px`,
+        );
+        assert.ok(first.chartPx <= 1400, `laptop: the ranking chart ends at ${first.chartPx} px`);
+        const seen = first.claims.filter((c) => c.bottomPx <= 1400);
+        assert.ok(seen.length >= 6, `laptop: ${seen.length} claims in the first 1,400 px`);
+        for (const c of first.claims) assert.match(c.verdict, VERDICT);
+      } else {
+        assert.ok(first.heightPx <= 14000, `phone: the page is ${first.heightPx} px tall, at most 14,000`);
+        assert.ok(first.leadPx <= 900, `phone: the answer's first sentence ends at ${first.leadPx} px`);
       }
       await page.close();
     }

@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MEMORY_FILE, MEMORY_SCHEMA, type MemoryLevel, type MemoryRun, type MemoryServer } from '../src/experiments/memory.js';
-import { memoryClaim, memoryMarkdown, readMemoryRun } from '../src/report/memory.js';
+import { memoryMarkdown, readMemoryRun } from '../src/report/memory.js';
+import { memoryClaim } from '../src/report/memory-claim.js';
 import type { KernelSource } from '../src/host/memory-cgroup.js';
 
 const hostWide = (source: KernelSource) => (source === 'host' ? { hostWide: 'no memory cgroup is mounted' } : {});

@@ -234,7 +234,7 @@ test('a run that asked a precision: the glance and the flags name who missed it;
   assert.ok(lines.includes(budget), lines.join('\n'));
   // slow ÷ fast is known (its interval, rounds paired, lies above 1): said with that interval.
   const slowest = lines.find((l) => l.startsWith('Slowest: '))!;
-  assert.match(slowest, /, 1[56]\.\d \[1[4-7]\.\d–1[5-8]\.\d\]× the fastest's slope \(95% interval, rounds paired\)\.$/);
+  assert.match(slowest, /, 1[56]\.\d× \[1[4-7]\.\d–1[5-8]\.\d\] the fastest's slope \(95% interval, rounds paired\)\.$/);
   const loads = environmentRows(model).find(([k]) => k === 'loads')![1];
   assert.match(loads, /3 rounds and 1 added for the widest intervals \(±10% asked of every ratio to lighttpd, budget 600 s\)/);
 });

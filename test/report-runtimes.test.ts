@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ReportModel } from '../src/report/model.js';
 import type { ServerSummary } from '../src/analysis/summary.js';
-import { cellOf, comparisonCells, runtimeComparison, runtimeFigures, runtimeTable, runtimesMarkdown } from '../src/report/runtimes.js';
+import { cellOf, comparisonCells, runtimeComparison, runtimeTable, runtimesMarkdown } from '../src/report/runtimes.js';
+import { runtimeFigures } from '../src/report/figures/index.js';
 
 /** A server with slope and ratio; `spread` widens both into intervals of ± that fraction. */
 function summary(server: string, slope: number | null, ratio: number | null, spread = 0): ServerSummary {
@@ -76,9 +77,9 @@ test('intervals in the cells; runtimes whose ratio intervals overlap the fastest
   const { rows } = comparisonCells(c, 'nginx');
   assert.deepEqual(rows[0], [
     'events',
-    '0.200 [0.180–0.220] (1.50 [1.35–1.65]×)',
-    '0.300 [0.270–0.330] (2.20 [1.98–2.42]×)',
-    '0.190 [0.171–0.209] (1.40 [1.26–1.54]×)',
+    '0.200 [0.180–0.220] (1.50× [1.35–1.65])',
+    '0.300 [0.270–0.330] (2.20× [1.98–2.42])',
+    '0.190 [0.171–0.209] (1.40× [1.26–1.54])',
   ]);
   assert.deepEqual(c.fastest, [
     'events: deno and node tied, their ratio intervals overlap (0.190 ms/client; node 0.200, bun 0.300)',

@@ -69,6 +69,12 @@ test('the CSV tables, exactly', async (t) => {
   assert.equal(points[1], 'native-st,100,1,1,99,21,37.8,4714,0.999,0.99,2024000,0,0,,true');
   assert.equal(points.at(-2), 'threads,400,1,0,300,150,270,2000,0.999,0.99,35720000,0,0,client-bound,false');
   assert.equal(renderCsv(model, 'paper').split('\n')[1], 'ST,0.158,0.65,1,native-st,0.2,0.8,1');
+  const claims = renderCsv(model, 'claims').split('\n');
+  assert.equal(claims[0], 'claim_id,claim,paper,this_run,verdict,why');
+  assert.equal(
+    claims[2],
+    'st-events,"ST as fast as the fastest event servers (§4, §5)","ST 0.158, CPC 0.197 ms/client",native-st 0.80×; lighttpd 1.00×,confirmed,native-st is faster than every event server here',
+  );
   // A field holding a comma or a quote is quoted, its quotes doubled (RFC 4180).
   model.servers[0]!.flags.push({ kind: 'failed', text: 'died, "badly"' });
   assert.equal(
@@ -77,15 +83,58 @@ test('the CSV tables, exactly', async (t) => {
   );
 });
 
-test('Markdown holds every section; JSON is the model; a bad format is refused', async (t) => {
+test('Markdown opens with the answer and the claims, then holds every section; JSON is the model; a bad format is refused', async (t) => {
   const { dir } = await exactModel(t);
   const md = await reportText(dir, { format: 'md' });
-  for (const heading of ['# eventbench: are events fast?', '## Ranking', '## Today against the paper', '## Environment', '## Warnings'])
-    assert.ok(md.includes(heading), heading);
+  const headings = [
+    '# Are events fast? 3 servers on Test, 2025-01-02',
+    "## The paper's claims, checked against this run",
+    '## Ranking',
+    '## Today against the paper',
+    '## Environment',
+    '## Warnings',
+  ];
+  const at = headings.map((h) => md.indexOf(h));
+  assert.ok(
+    at.every((i, k) => i >= 0 && (k === 0 || i > at[k - 1]!)),
+    `headings in order: ${headings.map((h, k) => `${h} at ${at[k]}`).join(', ')}`,
+  );
+  const answer = md.slice(md.indexOf('\n\n', md.indexOf('\n\n') + 2), at[1]);
+  assert.match(answer, /^\s*No, not the fastest here: native-st \(user threads, coroutines\) is the fastest, at 0\.80× lighttpd's time/);
+  assert.match(answer, /kernel threads 2\.00× \(threads\)/);
+  const claims = md
+    .slice(at[1], at[2])
+    .split('\n')
+    .filter((l) => l.startsWith('| ') && !/^\| (claim|---) /.test(l));
+  assert.equal(claims.length, 7, 'a row a claim of the paper');
+  assert.match(
+    claims[1]!,
+    /^\| ST as fast as the fastest event servers .*\| native-st 0\.80×; lighttpd 1\.00× \| confirmed: native-st is faster/,
+  );
+  assert.match(claims[2]!, /\| not in this run: fewer than two of its rows ran; no native server answers CPC, Pth, NPTL, fork here \|$/);
+  assert.match(claims[5]!, /\| not measured in this run: the accept queue held 4096, more than any load offered \(at most 400\)/);
   assert.match(md, /- Fastest: native-st \(user threads, the paper's ST\): 0\.200 ms per client, about 5,000 requests\/s/);
   assert.match(md, /- threads: client-bound at l=400/);
-  const json = JSON.parse(await reportText(dir, { format: 'json' })) as { schema: string; servers: { server: string }[] };
+  const json = JSON.parse(await reportText(dir, { format: 'json' })) as {
+    schema: string;
+    answer: string[];
+    claims: { id: string; verdict: string }[];
+    servers: { server: string }[];
+  };
   assert.equal(json.schema, 'eventbench.report/1');
+  assert.match(json.answer[0]!, /^No, not the fastest here/);
+  assert.deepEqual(
+    json.claims.map((c) => `${c.id}: ${c.verdict}`),
+    [
+      'linear: confirmed',
+      'st-events: confirmed',
+      'toy-order: not in this run',
+      'compiled-events: not in this run',
+      'production-order: not in this run',
+      'backlog: not measured in this run',
+      'memory: not measured in this run',
+    ],
+  );
   assert.deepEqual(
     json.servers.map((s) => s.server),
     ['native-st', 'lighttpd', 'threads'],

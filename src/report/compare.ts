@@ -7,7 +7,8 @@ import path from 'node:path';
 import { buildModel, type ReportModel } from './model.js';
 import { overlaps, type Interval } from '../core/intervals.js';
 import { markdownTable, type Cell, type Table } from './tables.js';
-import { fixed, intervalText } from '../core/format.js';
+import { VERDICT_TEXT, type Claim } from './claims.js';
+import { fixed, intervalText, rounded } from '../core/format.js';
 import { hostText, pathText } from './text.js';
 import type { ReportInput } from './read.js';
 
@@ -34,8 +35,18 @@ export interface ComparedServer {
   overlap: boolean | null;
 }
 
+/** One claim of the paper as each run judges it (claims.ts), in run order. */
+export interface ComparedClaim {
+  id: Claim['id'];
+  claim: string;
+  paper: string;
+  runs: Pick<Claim, 'verdict' | 'now' | 'why'>[];
+}
+
 export interface RunsComparison {
   schema: typeof COMPARE_SCHEMA;
+  /** The paper's claims, a verdict per run: where the runs' answers to the paper agree, and where not. */
+  claims: ComparedClaim[];
   /** The server every ratio divides by, in every run; null when none is common to them. */
   reference: string | null;
   why: string;
@@ -60,8 +71,18 @@ export function compareRuns(stored: readonly ReportInput[], reference?: string):
     return { server, ratios, overlap };
   });
   const common = ref !== undefined && models.every((m) => m.ratioReference.server === ref);
+  const claims = first.claims.map(({ id, claim, paper }) => ({
+    id,
+    claim,
+    paper,
+    runs: models.map((m) => {
+      const { verdict, now, why } = m.claims.find((c) => c.id === id)!;
+      return { verdict, now, why };
+    }),
+  }));
   return {
     schema: COMPARE_SCHEMA,
+    claims,
     reference: common ? ref! : null,
     why: common
       ? `every ratio divides a server's slope by ${ref}'s in the same run, rounds paired`
@@ -93,9 +114,9 @@ function uniqueLabels(names: string[]): string[] {
 /** The side-by-side table: one row per server, a ratio column per run (CSV: its bounds too), and the overlap. */
 export function comparisonTable(c: RunsComparison): Table {
   const intervalCells = (r: Interval | null): Cell[] => [
-    { text: intervalText(r, 2), value: r ? Number(r.value.toFixed(4)) : null },
-    { text: '', value: r && Number.isFinite(r.lo) ? Number(r.lo.toFixed(4)) : null, csvOnly: true },
-    { text: '', value: r && Number.isFinite(r.hi) ? Number(r.hi.toFixed(4)) : null, csvOnly: true },
+    { text: intervalText(r, 2), value: rounded(r?.value, 4) },
+    { text: '', value: rounded(r?.lo, 4), csvOnly: true },
+    { text: '', value: rounded(r?.hi, 4), csvOnly: true },
   ];
   const overlapText = (o: boolean | null) => (o === null ? '—' : o ? 'yes' : 'NO');
   return {
@@ -112,12 +133,37 @@ export function comparisonTable(c: RunsComparison): Table {
   };
 }
 
+/** The paper's claims, a column a run: each run's verdict and its number (ratios to that run's own reference). */
+export function claimsComparisonTable(c: RunsComparison): Table {
+  return {
+    name: 'compare',
+    title: "The paper's claims, run by run",
+    columns: ['claim', 'the paper', ...c.runs.map((r) => r.label)],
+    csvColumns: ['claim_id', 'claim', 'paper', ...c.runs.flatMap((_, k) => [`verdict_${k + 1}`, `this_run_${k + 1}`])],
+    numeric: [false, false, ...c.runs.map(() => false)],
+    rows: c.claims.map((claim) => [
+      { text: '', value: claim.id, csvOnly: true },
+      { text: claim.claim, value: claim.claim },
+      { text: claim.paper, value: claim.paper },
+      ...claim.runs.flatMap((r): Cell[] => [
+        { text: `${VERDICT_TEXT[r.verdict]}${r.now === '—' ? '' : `: ${r.now}`}`, value: r.verdict },
+        { text: '', value: r.now, csvOnly: true },
+      ]),
+    ]),
+  };
+}
+
 export function comparisonMarkdown(c: RunsComparison): string {
   const out = [`# eventbench: ${c.runs.length} runs side by side`, '', c.why, ''];
   for (const r of c.runs) {
     const wall = r.wallS === null ? `${r.state}` : `${fixed(r.wallS, 0)} s from start to end`;
     out.push(`- **${r.label}** (${r.dir}): ${r.path}; ${wall}`, ...r.hosts.map((h) => `  - ${h}`));
   }
+  const differ = c.claims.filter((claim) => new Set(claim.runs.map((r) => r.verdict)).size > 1).map((claim) => claim.id);
+  const claims = claimsComparisonTable(c);
+  out.push('', `## ${claims.title}`, '', markdownTable(claims), '');
+  out.push(differ.length === 0 ? 'Every claim has the same verdict in every run.' : `The verdicts differ on: ${differ.join(', ')}.`, '');
+  out.push(`## ${comparisonTable(c).title}`);
   const apart = c.servers.filter((s) => s.overlap === false).map((s) => s.server);
   const told = c.servers.filter((s) => s.overlap !== null).length;
   out.push('', markdownTable(comparisonTable(c)), '');

@@ -36,7 +36,7 @@ export interface WrittenReport {
 /** Every figure of the model, rendered to SVG twice: for a laptop's column and for a phone. */
 export async function renderFigures(model: ReportModel): Promise<RenderedFigure[]> {
   // Loaded on first use: vega costs ~0.6 s of startup, which every `eventbench load` and `serve` would pay.
-  const { figures, renderSvg } = await import('./figures.js');
+  const { figures, renderSvg } = await import('./figures/index.js');
   const narrow = figures(model, 'narrow');
   const out: RenderedFigure[] = [];
   for (const [i, figure] of figures(model, 'wide').entries()) {

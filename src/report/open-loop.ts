@@ -7,11 +7,9 @@
 // (repeat runs differ by well under 2×) and well before the p99 of an overloaded server, which grows with the length
 // of the point (a queue that never drains). Points flagged client-bound (the client fell behind its schedule) or
 // with requests past --max-inflight are shown but cannot be the knee. The knee's spread is the knee each round
-// finds alone (a round with none counts as 0), shown as a range beside the knee of all rounds together.
+// finds alone (a round with none counts as 0), shown as a range beside the knee of all rounds together (the
+// table is tables.ts openLoopTable).
 import type { OpenPoint } from '../results/schema.js';
-import type { ReportModel } from './model.js';
-import type { Cell, Table } from './tables.js';
-import { fixed, groupDigits } from '../core/format.js';
 import { mean } from '../core/numbers.js';
 
 export const KNEE_FACTOR = 10;
@@ -110,62 +108,4 @@ export function openLoopModel(points: readonly OpenPoint[], order: readonly stri
     };
   });
   return { kneeFactor: KNEE_FACTOR, servers };
-}
-
-/** "0.75 [0.50–0.90]": the knee's fraction over all rounds, with the range of the rounds' own knees. */
-function kneeText(s: OpenServer): string | undefined {
-  if (s.kneeFraction === null) return undefined;
-  const own = s.kneeByRound.map((k) => k ?? 0);
-  if (own.length < 2) return fixed(s.kneeFraction, 2);
-  return `${fixed(s.kneeFraction, 2)} [${fixed(Math.min(...own), 2)}–${fixed(Math.max(...own), 2)}]`;
-}
-
-const num = (x: number | null, digits: number, text?: string): Cell => ({
-  text: x === null || !Number.isFinite(x) ? '—' : (text ?? fixed(x, digits)),
-  value: x === null || !Number.isFinite(x) ? null : x,
-});
-
-/** Per server: the knee of the open loop beside the closed loop's slope and capacity. */
-export function openLoopTable(model: ReportModel): Table | undefined {
-  const open = model.openLoop;
-  if (!open) return undefined;
-  return {
-    name: 'open-loop',
-    title: `Open loop: the knee (highest offered rate whose p99 stays under ${open.kneeFactor}× the low-load p99), beside the closed-loop slope`,
-    columns: [
-      'server',
-      'closed-loop slope ms/client',
-      'closed-loop capacity req/s',
-      'low-load p99 ms',
-      'knee req/s',
-      'knee × capacity [rounds]',
-      'p99 at knee ms',
-      'points left out',
-    ],
-    csvColumns: [
-      'server',
-      'closed_slope_ms_per_client',
-      'capacity_rps',
-      'low_load_p99_ms',
-      'knee_rps',
-      'knee_fraction',
-      'knee_p99_ms',
-      'flagged',
-    ],
-    numeric: [false, true, true, true, true, true, true, false],
-    rows: open.servers.map((s) => {
-      const fit = model.servers.find((c) => c.server === s.server)?.latencyFit;
-      const flagged = s.points.filter((p) => p.flag !== null).map((p) => `${p.rateFraction}: ${p.flag}`);
-      return [
-        { text: s.server, value: s.server },
-        num(fit ? fit.slope : null, 3),
-        num(s.capacityRps, 0, groupDigits(s.capacityRps)),
-        num(s.lowLoadP99Ms, 2),
-        num(s.kneeRps, 0, s.kneeRps === null ? undefined : groupDigits(s.kneeRps)),
-        num(s.kneeFraction, 2, kneeText(s)),
-        num(s.kneeP99Ms, 2),
-        { text: flagged.join('; ') || '—', value: flagged.join('; ') || null },
-      ];
-    }),
-  };
 }

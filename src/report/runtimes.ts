@@ -3,11 +3,9 @@
 // and `bun-serve`/`deno-serve` are each runtime's own server, shown on a row of their own. Each cell is the model's
 // slope under that runtime (ms per client; smaller is faster) and its ratio to the run's reference server.
 // The same table, with req/s instead of slopes, is what `npm run bench:runtimes` prints.
-import type { TopLevelSpec } from 'vega-lite';
 import type { ReportModel } from './model.js';
 import { overlaps, type Interval } from '../core/intervals.js';
-import { intervalText } from '../core/format.js';
-import type { Figure, Layout } from './figures.js';
+import { fixed, intervalText, ratioText } from '../core/format.js';
 import { RUNTIMES, splitRuntime, type RuntimeName } from '../servers/runtime.js';
 
 /** The row a runtime's own server sits on, and the runtime it is. */
@@ -33,7 +31,7 @@ export interface RuntimeCell {
 export function runtimeTable(cells: readonly RuntimeCell[], ratioLabel: string): string {
   const rows = [...new Set(cells.map((c) => cellOf(c.server).model))];
   const text = (c?: RuntimeCell) =>
-    !c ? '' : c.rps === undefined ? '—' : `${c.rps.toFixed(0)} (${c.ratio?.toFixed(2) ?? '?'}×)${c.note ? ' *' : ''}`;
+    !c ? '' : c.rps === undefined ? '—' : `${fixed(c.rps, 0)} (${c.ratio === undefined ? '?' : fixed(c.ratio, 2)}×)${c.note ? ' *' : ''}`;
   const table = [['model', ...RUNTIMES.map((r) => `${r}: req/s (${ratioLabel})`)]];
   for (const row of rows)
     table.push([row, ...RUNTIMES.map((r) => text(cells.find((c) => cellOf(c.server).model === row && cellOf(c.server).runtime === r)))]);
@@ -94,7 +92,7 @@ export function runtimeComparison(model: ReportModel): RuntimeComparison | null 
     const at = (r: RuntimeName) => row.cells[r]!;
     // Runtimes whose ratio interval overlaps the fastest one's are not told apart from it (the ratios pair rounds).
     const tied = rest.filter((r) => at(best!).ratio && at(r).ratio && overlaps(at(best!).ratio!, at(r).ratio!));
-    const slopes = `${at(best!).slopeMs!.toFixed(3)} ms/client; ${rest.map((r) => `${r} ${at(r).slopeMs!.toFixed(3)}`).join(', ')}`;
+    const slopes = `${fixed(at(best!).slopeMs, 3)} ms/client; ${rest.map((r) => `${r} ${fixed(at(r).slopeMs, 3)}`).join(', ')}`;
     fastest.push(
       tied.length === 0
         ? `${row.model}: fastest under ${best} (${slopes})`
@@ -111,7 +109,7 @@ export function comparisonCells(c: RuntimeComparison, reference: string | null):
       ? ''
       : x.slopeMs === null
         ? 'no fit'
-        : `${x.slopeCi ? intervalText(x.slopeCi, 3) : x.slopeMs.toFixed(3)}${x.ratio ? ` (${intervalText(x.ratio, 2)}×)` : ''}`;
+        : `${x.slopeCi ? intervalText(x.slopeCi, 3) : fixed(x.slopeMs, 3)}${x.ratio ? ` (${ratioText(x.ratio)})` : ''}`;
   return {
     columns: ['model', ...c.runtimes.map((r) => `${r}: ms/client (÷ ${reference ?? 'reference'})`)],
     rows: c.rows.map((row) => [row.model, ...c.runtimes.map((r) => cell(row.cells[r]))]),
@@ -145,47 +143,4 @@ function runtimeVersions(model: ReportModel): string {
         .map(([r, x]) => `${r} ${x}`)
         .join(', ')}.`
     : '';
-}
-
-/** The figure: each model's slope, one bar per runtime, or none for a Node-only run. */
-export function runtimeFigures(model: ReportModel, layout: Layout): Figure[] {
-  const c = runtimeComparison(model);
-  if (!c) return [];
-  const values = c.rows.flatMap((row) =>
-    c.runtimes.filter((r) => row.cells[r]?.slopeMs != null).map((r) => ({ model: row.model, runtime: r, slope: row.cells[r]!.slopeMs })),
-  );
-  const wide = layout === 'wide';
-  const font = wide ? 12 : 11;
-  const title = 'Runtimes × models: slope of each model under each runtime';
-  const spec = {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    ...(wide ? { title: { text: title, subtitle: 'mean serving time per extra client, ms; smaller is faster', anchor: 'start' } } : {}),
-    background: 'white',
-    // The other figures' type sizes (Vega's defaults are 10 and 11 px).
-    config: { axis: { labelFontSize: font, titleFontSize: font }, legend: { labelFontSize: font, titleFontSize: font } },
-    data: { values },
-    width: wide ? 520 : 200,
-    height: { step: wide ? 10 : 8 },
-    mark: { type: 'bar' },
-    encoding: {
-      y: { field: 'model', type: 'nominal', title: null },
-      yOffset: { field: 'runtime', type: 'nominal', sort: [...RUNTIMES] },
-      x: { field: 'slope', type: 'quantitative', title: 'slope (ms per client)' },
-      color: {
-        field: 'runtime',
-        type: 'nominal',
-        sort: [...RUNTIMES],
-        scale: { domain: [...RUNTIMES], range: ['#59a14f', '#f28e2b', '#4e79a7'] },
-        legend: { orient: wide ? 'right' : 'bottom' },
-      },
-    },
-  } as unknown as TopLevelSpec;
-  return [
-    {
-      name: 'fig-runtimes',
-      title,
-      caption: `Each TypeScript model under each runtime that runs it: the bar is its slope (smaller is faster). ${c.fastest.join('; ')}`,
-      spec,
-    },
-  ];
 }

@@ -1,8 +1,10 @@
 // The report's tables, defined once: each cell has the text a reader sees (Markdown, HTML) and the value a
 // spreadsheet wants (CSV, with units in the column names). Pure functions of the model.
 import type { ReportModel } from './model.js';
+import type { OpenServer } from './open-loop.js';
+import { VERDICT_TEXT } from './claims.js';
 import type { ServerSummary } from '../analysis/summary.js';
-import { bytesText, fixed, groupDigits, intervalText } from '../core/format.js';
+import { bytesText, fixed, groupDigits, intervalText, percentText, rounded as round } from '../core/format.js';
 
 export interface Cell {
   text: string;
@@ -26,10 +28,9 @@ export interface Table {
   rows: Cell[][];
 }
 
-export const TABLE_NAMES = ['ranking', 'paper', 'points'] as const;
+export const TABLE_NAMES = ['claims', 'ranking', 'paper', 'points'] as const;
 export type TableName = (typeof TABLE_NAMES)[number];
 
-const round = (x: number | null, digits: number): number | null => (x === null || !Number.isFinite(x) ? null : Number(x.toFixed(digits)));
 const num = (x: number | null, digits: number, text?: string): Cell => ({ text: text ?? fixed(x, digits), value: round(x, digits) });
 const csvOnly = (x: number | null, digits: number): Cell => ({ text: '', value: round(x, digits), csvOnly: true });
 const str = (s: string | undefined): Cell => ({ text: s ?? '—', value: s ?? null });
@@ -105,7 +106,7 @@ export function rankingTable(model: ReportModel): Table {
         { text: '', value: s.tiedWith.join(' '), csvOnly: true },
         num(s.latencyFit?.r ?? null, 4),
         ...fairnessCells(s, topLoad),
-        { text: s.errors === 0 ? '0' : `${groupDigits(s.errors)} (${(share * 100).toFixed(share < 0.001 ? 2 : 1)}%)`, value: s.errors },
+        { text: s.errors === 0 ? '0' : `${groupDigits(s.errors)} (${percentText(share)})`, value: s.errors },
         { text: flagLabels(s) || '—', value: s.flags.map((f) => f.text).join(' | ') },
       ];
       return cells;
@@ -116,8 +117,28 @@ export function rankingTable(model: ReportModel): Table {
 /** Jain's index at the server's highest load (its load said when not the plan's highest), and CSV's extra columns. */
 function fairnessCells(s: ServerSummary, topLoad: number): Cell[] {
   const f = topFairness(s);
-  const text = f === null ? '—' : `${f.jainIndex.toFixed(3)}${f.load !== topLoad ? ` (l=${f.load})` : ''}`;
+  const text = f === null ? '—' : `${fixed(f.jainIndex, 3)}${f.load !== topLoad ? ` (l=${f.load})` : ''}`;
   return [{ text, value: round(f?.jainIndex ?? null, 4) }, csvOnly(f?.slowestClientShare ?? null, 3), csvOnly(f?.load ?? null, 0)];
+}
+
+/** The paper's claims, each with the paper's number, this run's and the verdict with its reason (claims.ts). */
+export function claimsTable(model: ReportModel): Table {
+  const ref = model.ratioReference.server;
+  return {
+    name: 'claims',
+    title: "The paper's claims, checked against this run",
+    columns: ['claim', 'the paper', `this run${ref ? ` (÷ ${ref}, 95% intervals)` : ''}`, 'verdict'],
+    csvColumns: ['claim_id', 'claim', 'paper', 'this_run', 'verdict', 'why'],
+    numeric: [false, false, false, false],
+    rows: model.claims.map((c) => [
+      { text: '', value: c.id, csvOnly: true },
+      str(c.claim),
+      str(c.paper),
+      str(c.now),
+      { text: `${VERDICT_TEXT[c.verdict]}: ${c.why}`, value: c.verdict },
+      { text: '', value: c.why, csvOnly: true },
+    ]),
+  };
 }
 
 export function paperTable(model: ReportModel): Table {
@@ -214,7 +235,7 @@ export function pointsTable(model: ReportModel): Table {
         num(lp.throughputRps, 0, lp.throughputRps === null ? '—' : groupDigits(lp.throughputRps)),
         num(lp.fairness?.jainIndex ?? null, 3),
         num(lp.fairness?.slowestClientShare ?? null, 2),
-        { text: bytesText(lp.peakRssBytes), value: lp.peakRssBytes === null ? null : Math.round(lp.peakRssBytes) },
+        { text: bytesText(lp.peakRssBytes), value: round(lp.peakRssBytes, 0) },
         { text: groupDigits(lp.errors), value: lp.errors },
         { text: groupDigits(lp.listenOverflows), value: lp.listenOverflows },
         { text: lp.flags.join(', ') || '—', value: lp.flags.join(' ') },
@@ -224,8 +245,74 @@ export function pointsTable(model: ReportModel): Table {
   };
 }
 
+/** "0.75 [0.50–0.90]": the knee's fraction over all rounds, with the range of the rounds' own knees. */
+function kneeText(s: OpenServer): string | undefined {
+  if (s.kneeFraction === null) return undefined;
+  const own = s.kneeByRound.map((k) => k ?? 0);
+  if (own.length < 2) return fixed(s.kneeFraction, 2);
+  return `${fixed(s.kneeFraction, 2)} [${fixed(Math.min(...own), 2)}–${fixed(Math.max(...own), 2)}]`;
+}
+
+/** A number cell that keeps its full value for CSV (the other tables round it). */
+const openNum = (x: number | null, digits: number, text?: string): Cell => ({
+  text: x === null || !Number.isFinite(x) ? '—' : (text ?? fixed(x, digits)),
+  value: x === null || !Number.isFinite(x) ? null : x,
+});
+
+/** Per server: the knee of the open loop beside the closed loop's slope and capacity. */
+export function openLoopTable(model: ReportModel): Table | undefined {
+  const open = model.openLoop;
+  if (!open) return undefined;
+  return {
+    name: 'open-loop',
+    title: `Open loop: the knee (highest offered rate whose p99 stays under ${open.kneeFactor}× the low-load p99), beside the closed-loop slope`,
+    columns: [
+      'server',
+      'closed-loop slope ms/client',
+      'closed-loop capacity req/s',
+      'low-load p99 ms',
+      'knee req/s',
+      'knee × capacity [rounds]',
+      'p99 at knee ms',
+      'points left out',
+    ],
+    csvColumns: [
+      'server',
+      'closed_slope_ms_per_client',
+      'capacity_rps',
+      'low_load_p99_ms',
+      'knee_rps',
+      'knee_fraction',
+      'knee_p99_ms',
+      'flagged',
+    ],
+    numeric: [false, true, true, true, true, true, true, false],
+    rows: open.servers.map((s) => {
+      const fit = model.servers.find((c) => c.server === s.server)?.latencyFit;
+      const flagged = s.points.filter((p) => p.flag !== null).map((p) => `${p.rateFraction}: ${p.flag}`);
+      return [
+        { text: s.server, value: s.server },
+        openNum(fit ? fit.slope : null, 3),
+        openNum(s.capacityRps, 0, groupDigits(s.capacityRps)),
+        openNum(s.lowLoadP99Ms, 2),
+        openNum(s.kneeRps, 0, s.kneeRps === null ? undefined : groupDigits(s.kneeRps)),
+        openNum(s.kneeFraction, 2, kneeText(s)),
+        openNum(s.kneeP99Ms, 2),
+        { text: flagged.join('; ') || '—', value: flagged.join('; ') || null },
+      ];
+    }),
+  };
+}
+
+const TABLES: Readonly<Record<TableName, (model: ReportModel) => Table>> = {
+  claims: claimsTable,
+  ranking: rankingTable,
+  paper: paperTable,
+  points: pointsTable,
+};
+
 export function table(model: ReportModel, name: TableName): Table {
-  return name === 'ranking' ? rankingTable(model) : name === 'paper' ? paperTable(model) : pointsTable(model);
+  return TABLES[name](model);
 }
 
 const mdCell = (s: string): string => s.replaceAll('|', '\\|').replaceAll('\n', ' ');

@@ -6,6 +6,7 @@ import { longestPointS, QUICK_DEFAULTS, WAVES_PER_POINT } from '../sweep/plan.js
 import type { HostRecord, Plan, RunHosts } from '../results/schema.js';
 import { CAVEAT_FLAGS, POINT_FLAG_KINDS } from '../results/verdict.js';
 import {
+  claimsTable,
   markdownTable,
   paperTable,
   rankingTable,
@@ -16,7 +17,7 @@ import {
   type Table,
   type TableName,
 } from './tables.js';
-import { bytesText, fixed, groupDigits, halfWidthText, intervalText } from '../core/format.js';
+import { bytesText, fixed, groupDigits, halfWidthText, percentText, ratioText, rounded } from '../core/format.js';
 import { memoryMarkdown } from './memory.js';
 
 export { markdownTable };
@@ -52,7 +53,7 @@ function timesText(slowest: readonly ServerSummary[], fastest: readonly ServerSu
     return `; not told apart from the fastest: the 95% interval of ${open.a.server} ÷ ${open.b.server}, rounds paired, holds 1`;
   }
   const times = pairs.map((p) => p.k!.times);
-  if (times.length === 1) return `, ${intervalText(times[0]!, 1)}× the fastest's slope (95% interval, rounds paired)`;
+  if (times.length === 1) return `, ${ratioText(times[0]!, 1)} the fastest's slope (95% interval, rounds paired)`;
   const lo = Math.min(...times.map((t) => t.value));
   const hi = Math.max(...times.map((t) => t.value));
   return (
@@ -186,7 +187,7 @@ export function environmentRows(model: ReportModel): [string, string][] {
       'backlog',
       `${p.backlog} asked; somaxconn ${h.somaxconn ?? 'unknown'}, tcp_max_syn_backlog ${h.tcpMaxSynBacklog ?? 'unknown'}, local ports ${h.ipLocalPortRange ?? 'unknown'}`,
     ],
-    ['stop rules', `mean latency above ${p.latencyCapMs} ms or errors above ${(p.errorShareCap * 100).toFixed(1)}% of requests`],
+    ['stop rules', `mean latency above ${p.latencyCapMs} ms or errors above ${percentText(p.errorShareCap)} of requests`],
   ];
   if (model.hosts) rows.splice(1, 0, ...hostsRows(model.hosts));
   return rows;
@@ -218,7 +219,7 @@ export function pathText(path: RunHosts['path']): string {
 export function hostText(h: HostRecord): string {
   const e = h.environment;
   const where = h.host === 'here' ? `this machine (${h.hostname}, the runner's own process)` : `${h.host} (${h.hostname})`;
-  const clock = h.clock ? `; clock ${h.clock.offsetMs.toFixed(3)} ms ± ${h.clock.boundMs.toFixed(3)} ms from the runner's` : '';
+  const clock = h.clock ? `; clock ${fixed(h.clock.offsetMs, 3)} ms ± ${fixed(h.clock.boundMs, 3)} ms from the runner's` : '';
   const versions = `${e.runtime} ${e.runtimeVersion}, eventbench ${e.eventbenchVersion}`;
   return `${where}: Linux ${e.kernel}, ${e.cpuModel}, ${e.cpus} CPUs, ${versions}${clock}`;
 }
@@ -242,18 +243,54 @@ export function pointRule(p: Plan): string {
   if (p.durationS === undefined) return `${groupDigits(p.requests ?? 0)} requests, ${trim}`;
   const cap = p.requests !== undefined ? `, at most ${groupDigits(p.requests)} requests` : '';
   if (p.durationS <= QUICK_DEFAULTS.durationS) return `${p.durationS} s (a --quick point, not lengthened)${cap}, ${trim}`;
-  const longest = Number(longestPointS(p)!.toFixed(3));
+  const longest = rounded(longestPointS(p), 3);
   return (
     `${p.durationS} s, lengthened to hold ${WAVES_PER_POINT} waves of l requests at the server's rate at its previous load, ` +
     `up to ${longest} s${cap}; ${trim}`
   );
 }
 
+/** Folder names that say nothing of the run (`--out run`): the title leaves them out. */
+const GENERIC_NAMES = /^(run|runs|results?|out|output|report|tmp|temp|data|\.)$/i;
+
+/** The CPU as a title names it: "AMD EPYC 7B13", "Intel Core i7-8650U" (trademarks, "CPU", the clock left out). */
+export function cpuName(cpuModel: string): string {
+  const name = cpuModel
+    .replace(/\((R|TM)\)/gi, '')
+    .replace(/@.*$/, '')
+    .replace(/\b(CPU|Processor|\d+-Core)\b/gi, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return name || cpuModel;
+}
+
+/** "Are events fast? 23 servers on AMD EPYC, 2026-11-28", with the run folder's name where it says more than its date. */
+export function reportTitle(model: ReportModel): string {
+  const date = model.run.startedAt.slice(0, 10);
+  const id = model.run.id;
+  const named = GENERIC_NAMES.test(id) || id.startsWith(date) ? '' : `${id}: `;
+  return `Are events fast? ${named}${model.servers.length} servers on ${cpuName(model.environment.cpuModel)}, ${date}`;
+}
+
+/** The line under the title: the run's folder, loads and rounds, machine and kernel, and the paper it repeats. */
+export function runLine(model: ReportModel): string {
+  const p = model.plan;
+  const rounds = `${p.rounds} round${p.rounds === 1 ? '' : 's'}`;
+  return (
+    `Run ${model.run.id}: offered loads ${p.loads.join(', ')}, ${rounds}; ${model.environment.cpuModel}, Linux ` +
+    `${model.environment.kernel}. The paper: Kerneis & Chroboczek, 2009.`
+  );
+}
+
 export function renderMarkdown(model: ReportModel): string {
-  const out: string[] = [`# eventbench: are events fast? Run ${model.run.id}`, ''];
-  out.push(...glance(model).map((l) => `- ${l}`), '');
+  const out: string[] = [`# ${reportTitle(model)}`, '', runLine(model), ''];
+  if (model.run.state !== 'finished') out.push(`**This run is ${model.run.state}: the report shows the points measured so far.**`, '');
+  out.push(...model.answer.flatMap((l) => [l, '']));
+  const claims = claimsTable(model);
+  out.push(`## ${claims.title}`, '', markdownTable(claims), '');
   const ranking = rankingTable(model);
   out.push(`## ${ranking.title}`, '', model.ratioReference.why, '', markdownTable(ranking), '');
+  out.push(...glance(model).map((l) => `- ${l}`), '');
   const flagged = model.servers.filter((s) => s.flags.length > 0);
   if (flagged.length > 0) {
     out.push('Flags:', '');

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { ServerError } from '../core/errors.js';
 import { cappedBacklog } from '../core/backlog.js';
-import { groupMembers, signalProcess } from '../core/proc.js';
+import { allProcStats, groupMembers, signalProcess } from '../core/proc.js';
 
 /** How long a server gets to exit after SIGTERM before it gets SIGKILL, ms. */
 export const STOP_GRACE_MS = 5000;
@@ -21,10 +21,11 @@ const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
 /**
  * The guard runs the server and waits for it. util-linux's setpriv asks the kernel for SIGUSR1 to the guard when
  * its parent dies (a `serve` killed with -9 runs no clean-up), and the guard then SIGKILLs the whole group: the
- * server and the workers it forked, which a parent-death signal on the server alone would leave behind. SIGTERM
- * from stopServer reaches the server through the group; the guard ignores it and exits with the server's status.
+ * server and the workers it forked, which a parent-death signal on the server alone would leave behind, and the
+ * group the server made for itself if it did (mini_httpd calls setsid(2) even in the foreground). SIGTERM from
+ * stopServer reaches the server through the group; the guard ignores it and exits with the server's status.
  */
-const GUARD = `"$@" & pid=$!; trap '' TERM INT; trap 'kill -KILL 0' USR1; wait $pid; exit $?`;
+const GUARD = `"$@" & pid=$!; trap '' TERM INT; trap 'kill -KILL -$pid 2>/dev/null; kill -KILL 0' USR1; wait $pid; exit $?`;
 
 /**
  * Starts `command` in a new process group (so close() reaches every process it forks), in `cwd` when given. With
@@ -37,7 +38,19 @@ export function spawnServer(command: string, args: string[], env?: NodeJS.Proces
       : [command, args];
   const child = startChild(cmd, argv, { ...(env ? { env } : {}), ...(cwd ? { cwd } : {}) });
   const guarded = cmd !== command;
-  return { ...child, processes: () => groupMembers(child.pid).length - (guarded ? 1 : 0) };
+  const processes = () => serverGroups(child.pid).reduce((n, g) => n + groupMembers(g).length, 0) - (guarded ? 1 : 0);
+  return { ...child, processes };
+}
+
+/**
+ * The process groups of a server started by spawnServer: the group it was started in, and one that a child of its
+ * leader made for itself (setsid(2) or setpgid(2): mini_httpd leaves the guard's group so), with whatever it forks.
+ */
+export function serverGroups(leader: number): number[] {
+  const own = allProcStats()
+    .filter((s) => s.ppid === leader && s.pgid === s.pid && s.state !== 'Z' && s.state !== 'X')
+    .map((s) => s.pid);
+  return [leader, ...own];
 }
 
 /** Waits until the server prints a line matching `pattern` on stdout; fails if it exits or takes too long. */
@@ -110,19 +123,20 @@ function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   signalProcess(-pgid, signal);
 }
 
-async function groupGone(pgid: number, withinMs: number): Promise<boolean> {
+async function groupsGone(groups: readonly number[], withinMs: number): Promise<boolean> {
   const deadline = Date.now() + withinMs;
   for (;;) {
-    if (groupMembers(pgid).length === 0) return true;
+    if (groups.every((g) => groupMembers(g).length === 0)) return true;
     if (Date.now() >= deadline) return false;
     await new Promise((r) => setTimeout(r, 25));
   }
 }
 
-/** SIGTERM to the whole group, SIGKILL after `graceMs`; resolves once no process of the group is left. */
+/** SIGTERM to its groups (serverGroups), SIGKILL after `graceMs`; resolves once no process of them is left. */
 export async function stopServer(server: SpawnedServer, graceMs = STOP_GRACE_MS): Promise<void> {
   if (server.pid <= 0) return;
-  signalGroup(server.pid, 'SIGTERM');
+  const groups = serverGroups(server.pid);
+  for (const g of groups) signalGroup(g, 'SIGTERM');
   // The grace timer is cleared once the leader is gone: left pending, it kept `serve` alive for graceMs after close.
   let grace: NodeJS.Timeout | undefined;
   const leaderGone = await Promise.race([
@@ -132,11 +146,11 @@ export async function stopServer(server: SpawnedServer, graceMs = STOP_GRACE_MS)
     }),
   ]);
   clearTimeout(grace);
-  if (leaderGone && (await groupGone(server.pid, graceMs))) return;
-  signalGroup(server.pid, 'SIGKILL');
+  if (leaderGone && (await groupsGone(groups, graceMs))) return;
+  for (const g of groups) signalGroup(g, 'SIGKILL');
   await server.exited;
-  if (!(await groupGone(server.pid, 2000)))
-    throw new ServerError(`processes ${groupMembers(server.pid).join(', ')} of group ${server.pid} survived SIGKILL`);
+  if (!(await groupsGone(groups, 2000)))
+    throw new ServerError(`processes ${groups.flatMap(groupMembers).join(', ')} of groups ${groups.join(', ')} survived SIGKILL`);
 }
 
 /**

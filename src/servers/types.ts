@@ -74,10 +74,22 @@ export interface Conformance {
   ownBytes?: boolean;
   /** Malformed requests may get any 4xx of its own, not exactly 400, 405 or 431 (404 is still required). */
   any4xx?: boolean;
-  /** Its own, larger head limit (h2o: 64 KiB): an unfinished head over 8 KiB may be closed unanswered at its idle timeout. */
+  /**
+   * Its own head limit, not our 8 KiB (h2o: 64 KiB; webfs: 4 KiB; mini_httpd: none): a 20 KB head may get the page,
+   * and an unfinished head over 8 KiB may be closed unanswered, at once or at its idle timeout.
+   */
   ownHeadLimit?: boolean;
   /** Closes a silent client by a clock of its own, not at --idle-timeout: within this many seconds, and why. */
   ownIdleClose?: { withinS: number; why: string };
+  /** Answers a method it does not serve with 501 Not Implemented (RFC 9110's answer), not a 4xx, and has no setting for it: why. */
+  notImplemented?: string;
+  /**
+   * Starts its answer with the protocol the request line named ("UNKNOWN 400 Bad Request" to a line that named none),
+   * not with HTTP/1.x: the status code is read after whatever word comes first. Why.
+   */
+  echoesProtocol?: string;
+  /** Takes the end of the stream for the end of an unfinished head, and serves it (mini_httpd): why. */
+  eofEndsHead?: string;
   /** Checks it cannot pass by design, each with why: shown as not applicable, with the reason. */
   limits?: Partial<Record<CheckId, string>>;
 }

@@ -17,7 +17,7 @@ import { newSeed, shuffled } from '../core/random.js';
 import type { Sweep } from './engine.js';
 
 /**
- * Defaults of `eventbench run`. Validity first, then the budget: 10 minutes with every server installed (27 now) on
+ * Defaults of `eventbench run`. Validity first, then the budget: 10 minutes with every server installed (29 now) on
  * 2 cores, the memory phase and the report included (docs/running.md: Time). Priced from the stored default run of 23
  * servers (3 rounds of 5 loads, 0.6 s points, 0.3 s settles: 11.5 min, of which warm-ups 164 s, settles 130 s,
  * measuring 320 s, starting and stopping servers and clients 80 s; `processes` and `threads` 78 s for 8 points):
@@ -46,7 +46,8 @@ import type { Sweep } from './engine.js';
  *   stalls 75 ms in every 100 (src/host/throttle.ts).
  * Priced part by part from the stored run: 27 servers × 3 rounds ≈ 525 s (warm-ups 150, `processes` and
  * `threads` 70, starts and stops 40, points 265; about 780 s with the 5 loads, 0.6 s points and 0.3 s settles
- * before), the memory phase ≤ 90 s, the report ≈ 10 s. So with every server installed the planned rounds fill
+ * before), the memory phase ≤ 90 s, the report ≈ 10 s; webfs and mini-httpd (29 servers) add about 40 s at the
+ * same price per server. So with every server installed the planned rounds fill
  * the 10 minutes by themselves and few rounds or none are added (the run says which servers missed the
  * precision, and by how much it passed its budget); with fewer servers the budget buys rounds where they are
  * needed. The precision asked is ±10% of every ratio to the reference: two servers whose slopes differ by a

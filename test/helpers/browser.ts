@@ -3,7 +3,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -74,3 +74,29 @@ export const OVERFLOWS = `(scrolling) => {
   }
   return [...new Set(out)];
 }`;
+
+/** Where the report's first parts end on its page, px from the top, and how tall the page is (report.html's). */
+export interface FirstScreen {
+  heightPx: number;
+  /** The answer, and its first sentence. */
+  answerPx: number;
+  leadPx: number;
+  /** The first ratio with its interval said in the answer ("1.6× [1.4–1.8]" or "1.6× ±12%"), or null. */
+  ratio: string | null;
+  /** The ranking chart. */
+  chartPx: number;
+  /** Each claim's row, in order, with the verdict it shows. */
+  claims: { verdict: string; bottomPx: number }[];
+}
+
+export async function firstScreen(page: Page): Promise<FirstScreen> {
+  return (await page.evaluate(`(() => {
+    const bottom = (el) => el ? Math.round(el.getBoundingClientRect().bottom + scrollY) : Infinity;
+    const answer = document.querySelector('[data-answer]');
+    const ratio = ((answer ? answer.textContent : '').match(/\\d+(\\.\\d+)?× (\\[\\d+(\\.\\d+)?–\\d+(\\.\\d+)?\\]|±\\d+%)/) || [null])[0];
+    const claims = [...document.querySelectorAll('table[data-table="claims"] tr[data-claim]')].map((tr) => ({
+      verdict: tr.querySelector('td.verdict strong').textContent, bottomPx: bottom(tr) }));
+    return { heightPx: document.documentElement.scrollHeight, answerPx: bottom(answer), leadPx: bottom(answer && answer.querySelector('p')),
+      ratio, chartPx: bottom(document.querySelector('#ranking-chart .rc')), claims };
+  })()`)) as FirstScreen;
+}

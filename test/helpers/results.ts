@@ -336,18 +336,16 @@ export function realisticRun(): { run: RunInfo; points: Point[]; tail: string; l
   return { run, points, tail, lines: LINES };
 }
 
-/**
- * memory.json as `eventbench memory` (or run's memory phase) writes it into a run folder: events and threads on
- * known lines, native-epoll too flat to measure, apache-prefork failed.
- */
-export async function writeMemoryRun(dir: string): Promise<MemoryRun> {
-  const levels = [0, 250, 500, 1000];
-  const line = (server: string, family: Family, base: number, perConnection: number, measure: 'pss' | 'rss'): MemoryServer => ({
+const MEMORY_LEVELS = [0, 250, 500, 1000];
+
+/** One server of the memory phase on a known line: `base` bytes idle, `perConnection` more for each connection held. */
+function memoryLine(server: string, family: Family, base: number, perConnection: number, measure: 'pss' | 'rss'): MemoryServer {
+  return {
     server,
     family,
     status: 'ok',
     measurable: true,
-    levels: levels.map((connections) => ({
+    levels: MEMORY_LEVELS.map((connections) => ({
       connections,
       acceptedConnections: connections,
       memoryBytes: base + perConnection * connections,
@@ -356,9 +354,17 @@ export async function writeMemoryRun(dir: string): Promise<MemoryRun> {
       threads: 7,
       settled: true,
     })),
-    fit: { bytesPerConnection: perConnection, interceptBytes: base, r: 1, n: levels.length },
+    fit: { bytesPerConnection: perConnection, interceptBytes: base, r: 1, n: MEMORY_LEVELS.length },
     connectionsInBudget: { connections: Math.floor((2 ** 30 - base) / perConnection), extrapolated: true },
-  });
+  };
+}
+
+/**
+ * memory.json as `eventbench memory` (or run's memory phase) writes it into a run folder: events and threads on
+ * known lines, native-epoll too flat to measure, apache-prefork failed.
+ */
+export async function writeMemoryRun(dir: string): Promise<MemoryRun> {
+  const line = memoryLine;
   const flat = { ...line('native-epoll', 'native', 2e6, 1, 'rss'), measurable: false, why: 'r 0.31 < 0.9' };
   delete flat.connectionsInBudget;
   const run: MemoryRun = {
@@ -366,7 +372,7 @@ export async function writeMemoryRun(dir: string): Promise<MemoryRun> {
     startedAt: '2025-01-02T03:40:00.000Z',
     finishedAt: '2025-01-02T03:41:00.000Z',
     environment: ENVIRONMENT,
-    levels,
+    levels: MEMORY_LEVELS,
     budgetBytes: 2 ** 30,
     idleTimeoutS: 3600,
     quick: true,
@@ -416,4 +422,90 @@ export function roundsRun(specs: { server: string; slopeMs: number; factors: num
   );
   info.plan.rounds = Math.max(...specs.map((s) => s.factors.length));
   return { info, points, stored: { dir: '/nowhere', info, points, notes: [] } };
+}
+
+/** The default run's 23 servers, then the C++, io_uring and Go ones a run of every server adds: name, family, paper row. */
+export const EVERY_SERVER: [string, Family, string?][] = [
+  ['events', 'typescript', 'thttpd'],
+  ['events-uv', 'typescript', 'thttpd'],
+  ['async', 'typescript', 'CPC'],
+  ['async-compiled', 'typescript', 'CPC'],
+  ['coroutines', 'typescript', 'ST'],
+  ['threads', 'typescript', 'NPTL'],
+  ['thread-pool', 'typescript', 'Apache'],
+  ['processes', 'typescript', 'fork'],
+  ['process-pool', 'typescript', 'Apache'],
+  ['node-http', 'typescript'],
+  ['bun-serve', 'typescript'],
+  ['deno-serve', 'typescript'],
+  ['native-fork', 'native', 'fork'],
+  ['native-pthreads', 'native', 'NPTL'],
+  ['native-pth', 'native', 'Pth'],
+  ['native-st', 'native', 'ST'],
+  ['native-epoll', 'native'],
+  ['apache-prefork', 'production', 'Apache'],
+  ['apache-worker', 'production', 'Apache'],
+  ['apache-event', 'production'],
+  ['lighttpd', 'production', 'lighttpd'],
+  ['nginx', 'production', 'thttpd'],
+  ['h2o', 'production', 'Polipo'],
+  ['native-coro', 'native', 'CPC'],
+  ['native-uring', 'native', 'completion'],
+  ['go-nethttp', 'native', 'ST'],
+  ['go-raw', 'native', 'ST'],
+];
+
+/**
+ * A default run over `servers` (the default run's 23 by default): three rounds at loads 10 to 1000, each server on
+ * its own line with a small wobble per round and point; threads and processes too slow at l=10 and then serving
+ * nothing at l=100 (stopped), bun-serve overflowing its accept queue at l=1000.
+ */
+export function defaultRun(servers: readonly [string, Family, string?][] = EVERY_SERVER.slice(0, 23)): { run: RunInfo; points: Point[] } {
+  const points: Point[] = [];
+  const loads = [10, 100, 250, 500, 1000];
+  servers.forEach(([server, family, paperRow], i) => {
+    for (const load of loads) {
+      for (const round of [1, 2, 3]) {
+        const base = { server, family, ...(paperRow ? { paperRow } : {}), load, round };
+        if (server === 'threads' || server === 'processes') {
+          if (load === 10) points.push(point({ ...base, meanLatencyMs: 4000, throughputRps: 0 }));
+          const stopped = 'errors were 100.0% of requests, past the cap of 5.0% at load 100';
+          if (load === 100 && round === 1) points.push(point({ ...base, meanLatencyMs: 1, servedNothing: true, stopped }));
+          continue;
+        }
+        const wiggle = 1 + 0.04 * Math.sin(3.1 * i + 1.7 * round + load);
+        points.push(
+          point({
+            ...base,
+            meanLatencyMs: (0.3 + (0.07 + 0.02 * i) * load) * wiggle,
+            peakRssBytes: 2e6 + 1e4 * load,
+            ...(server === 'bun-serve' && load === 1000 ? { listenOverflows: 6354, errors: 12 } : {}),
+          }),
+        );
+      }
+    }
+  });
+  const run = runInfo(
+    servers.map(([s]) => s),
+    loads,
+  );
+  run.plan = { ...run.plan, rounds: 3, durationS: 0.6, requests: 30_000 };
+  return { run, points };
+}
+
+/** memory.json for every server of a run, as its memory phase writes it: each on a line of its own. */
+export async function writeMemoryOf(dir: string, servers: readonly [string, Family, string?][]): Promise<MemoryRun> {
+  const run: MemoryRun = {
+    schema: MEMORY_SCHEMA,
+    startedAt: '2025-01-02T03:40:00.000Z',
+    finishedAt: '2025-01-02T03:41:00.000Z',
+    environment: ENVIRONMENT,
+    levels: MEMORY_LEVELS,
+    budgetBytes: 2 ** 30,
+    idleTimeoutS: 3600,
+    quick: false,
+    servers: servers.map(([server, family], i) => memoryLine(server, family, 2e6 + 1e6 * i, 1024 * (1 + i * i), 'pss')),
+  };
+  await writeFile(path.join(dir, MEMORY_FILE), JSON.stringify(run, null, 2));
+  return run;
 }

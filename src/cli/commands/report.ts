@@ -55,7 +55,7 @@ async function emit(text: string, out: string | undefined): Promise<number> {
 
 export const report: Command = {
   name: 'report',
-  help: `eventbench report DIR [--format html|md|json|csv] [--table ranking|paper|points] [--reference SERVER] [--out FILE]
+  help: `eventbench report DIR [--format html|md|json|csv] [--table claims|ranking|paper|points] [--reference SERVER] [--out FILE]
        eventbench report DIR DIR... [--format md|json|csv] [--reference SERVER] [--out FILE]
 
 Renders the results that \`eventbench run\` stored in DIR (run.json and points.jsonl), and only those: any old
@@ -65,13 +65,13 @@ run can be re-rendered, and a run still going renders what it has measured so fa
                       eventbench report results/2025-01-02T03-04-05
   --format FORMAT   html (default): writes DIR/${REPORT_FILE} (self-contained: opens from disk, no network) and
                     each figure as DIR/fig*.svg, then prints the path of ${REPORT_FILE}.
-                    md: every table as Markdown, for a paper or a pull request.
-                    json: the whole report model (fits, flags, every point, environment).
+                    md: the answer, the paper's claims with verdicts, then every table as Markdown.
+                    json: the whole report model (answer, claims, fits, flags, every point, environment).
                     csv: one table (see --table), with units in the column names.
                       eventbench report results/run1 --format md > results.md
   --table NAME      with --format csv: ranking (default; slope, implied req/s, ratio, tie group, r, fairness,
-                    errors, flags), paper (today against the paper's slopes) or points (every load, repeats
-                    averaged)
+                    errors, flags), claims (the paper's claims: its number, this run's, the verdict and why),
+                    paper (today against the paper's slopes) or points (every load, repeats averaged)
                       eventbench report results/run1 --format csv --table points > points.csv
   --reference NAME  the server every ratio and tie divides by (default: the run's own --reference, else lighttpd,
                     else native-epoll, else events)
