@@ -316,16 +316,20 @@ export interface KnownRatio {
 }
 
 /**
+ * a's slope over b's with its 95% interval: from their paired estimates against the run's reference (the paired
+ * design), or over the loads and rounds both have, rounds paired (earlier runs); null when either has no slope.
+ */
+export function ratioBetween(a: ServerSummary, b: ServerSummary): Interval | null {
+  if (a.paired && b.paired) return pairedQuotient(a.paired, b.paired);
+  return slopeOf(a) !== null && slopeOf(b) !== null ? ratioInterval(seriesOf(a.loads), seriesOf(b.loads)) : null;
+}
+
+/**
  * "slower is times× faster", where the run knows it: the interval of the ratio of the two slopes, over the loads
  * and rounds both have, excludes 1; null where it holds 1 (the two are not told apart) or no ratio can be formed.
  */
 export function knownRatio(a: ServerSummary, b: ServerSummary): KnownRatio | null {
-  const r =
-    a.paired && b.paired
-      ? pairedQuotient(a.paired, b.paired)
-      : slopeOf(a) !== null && slopeOf(b) !== null
-        ? ratioInterval(seriesOf(a.loads), seriesOf(b.loads))
-        : null;
+  const r = ratioBetween(a, b);
   if (!r) return null;
   if (r.lo > 1) return { faster: b.server, slower: a.server, times: r };
   if (r.hi < 1) return { faster: a.server, slower: b.server, times: { value: 1 / r.value, lo: 1 / r.hi, hi: 1 / r.lo } };

@@ -69,7 +69,13 @@ export function buildModel(stored: ReportInput, options: ModelOptions = {}): Rep
   const { info: run } = stored;
   const servers = summariseAll(stored);
   // The run's own --reference, where it asked one, unless the report is asked another.
-  const ratioReference = chooseRatioReference(servers, options.reference ?? run.plan.reference);
+  const paired = run.plan.cycles !== undefined && options.reference === undefined && run.plan.reference !== undefined;
+  const chosen = chooseRatioReference(servers, options.reference ?? run.plan.reference);
+  // The paired design chose its reference when it started, and swept it between the others in every cycle.
+  const ratioReference =
+    paired && chosen.server === run.plan.reference
+      ? { server: chosen.server, why: `Ratios are to ${chosen.server}, the run's reference, swept between the others in every cycle.` }
+      : chosen;
   const ties = rankServers(servers, ratioReference.server, stored);
   rankingOrder(servers);
   const reference = chooseReference(servers);

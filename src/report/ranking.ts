@@ -18,7 +18,8 @@ export function rankServers(servers: ServerSummary[], reference: string | null, 
   const ref = servers.find((s) => s.server === reference);
   if (!ref) return { groups: [], chains: [] };
   // The paired design (run/4): ratios paired in time, cycles nested in processes; earlier runs pair their rounds.
-  if (stored && stored.info.plan.cycles !== undefined) applyPaired(servers, stored.points, stored.visits ?? [], stored.info.plan, ref.server);
+  if (stored && stored.info.plan.cycles !== undefined)
+    applyPaired(servers, stored.points, stored.visits ?? [], stored.info.plan, ref.server);
   else for (const s of servers) if (slopeOf(s) !== null && !unthrottled(s)) s.ratio = ratioInterval(seriesOf(s.loads), seriesOf(ref.loads));
   // The order the table shows (rankingOrder sorts alike; both sorts are stable from the slope order).
   const ranked = servers.filter((s) => s.ratio !== null).sort((a, b) => a.ratio!.value - b.ratio!.value);
