@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildModel, readReportRun } from '../src/report/index.js';
-import { knownRatio, ratioPrecision } from '../src/analysis/summary.js';
+import { knownRatio, ratioPrecision } from '../src/analysis/ratios.js';
 import { environmentRows, glance } from '../src/report/text.js';
 import { ResultsError } from '../src/report/read.js';
 import { POINTS_FILE } from '../src/results/schema.js';

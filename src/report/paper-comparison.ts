@@ -2,7 +2,8 @@
 // Slopes of machines of different speed compare through their ratio to one reference, the same row then and now:
 // lighttpd when it ran, else the fastest event server answering a row, else any server answering one.
 import type { Interval } from '../core/intervals.js';
-import { ratioBetween, slopeOf, unthrottled, type ServerSummary } from '../analysis/summary.js';
+import { slopeOf, unthrottled, type ServerSummary } from '../analysis/summary.js';
+import { ratioBetween } from '../analysis/ratios.js';
 import { PAPER_ROWS, REFERENCE_ROW, paperRow } from '../servers/paper.js';
 
 export interface ComparisonRow {

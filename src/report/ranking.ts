@@ -2,7 +2,8 @@
 // server with its 95% interval (rounds paired), the tie groups down the table (ties.ts), and the table's order:
 // ranked servers by their ratio, then those compared with none (--url), then those without a slope.
 import { overlaps, ratioInterval } from '../core/intervals.js';
-import { applyPaired, seriesOf, slopeOf, summarise, unthrottled, type ServerSummary } from '../analysis/summary.js';
+import { seriesOf, slopeOf, summarise, unthrottled, type ServerSummary } from '../analysis/summary.js';
+import { applyPaired } from '../analysis/ratios.js';
 import { tieGroups } from './ties.js';
 import type { ReportInput } from './read.js';
 

@@ -1,7 +1,8 @@
 // Text renderers: Markdown (for a paper or a pull request), CSV (one table), JSON (the whole model). Pure: model
 // in, string out. The sentences both Markdown and HTML show (the summary, the environment) are made here once.
 import type { ReportModel } from './model.js';
-import { knownRatio, slopeOf, type ServerSummary } from '../analysis/summary.js';
+import { slopeOf, type ServerSummary } from '../analysis/summary.js';
+import { knownRatio } from '../analysis/ratios.js';
 import { longestPointS, QUICK_DEFAULTS, WAVES_PER_POINT } from '../sweep/plan.js';
 import type { HostRecord, Plan, RunHosts } from '../results/schema.js';
 import { CAVEAT_FLAGS, POINT_FLAG_KINDS } from '../results/verdict.js';

@@ -7,7 +7,7 @@
 import type { AddedCycle, AddedRound, Plan, Point, PrecisionOutcome, VisitRecord } from '../results/schema.js';
 import type { Sweep } from './engine.js';
 import { cycleOrder, roundOrder } from './plan.js';
-import { precisionStanding, ratioPrecision, ratioReferenceOf, type RatioPrecision } from '../analysis/summary.js';
+import { precisionStanding, ratioPrecision, ratioReferenceOf, type RatioPrecision } from '../analysis/ratios.js';
 import { halfWidthText } from '../core/format.js';
 
 /**
