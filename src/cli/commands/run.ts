@@ -18,7 +18,7 @@ import type { Engine } from '../../load/types.js';
 import { buildModel, readReportRun, REPORT_PRICE_S, writeReport } from '../../report/index.js';
 import type { Plan } from '../../results/schema.js';
 import { rankingTable } from '../../report/tables.js';
-import { glance, markdownTable } from '../../report/text.js';
+import { markdownTable } from '../../report/text.js';
 import { readRun as readStoredRun } from '../../results/store.js';
 import { urlServers, userServersOfPlan } from '../../servers/user/index.js';
 import type { ServerModel } from '../../servers/types.js';
@@ -335,7 +335,8 @@ async function finish(outcome: RunOutcome, report: boolean): Promise<number> {
   }
   // The ranking is the report's own (one fit, one table), printed short.
   const model = buildModel(readReportRun(outcome.dir));
-  process.stdout.write([...glance(model), '', markdownTable(rankingTable(model))].join('\n') + '\n');
+  // The answer first, as the report opens with it; then the ranking, the report's own table.
+  process.stdout.write([...model.answer.flatMap((l) => [l, '']), markdownTable(rankingTable(model))].join('\n') + '\n');
   process.stdout.write(`results: ${outcome.dir}\n`);
   if (outcome.interrupted) {
     process.stderr.write(`interrupted: resume with \`eventbench run --resume ${outcome.dir}\`\n`);
