@@ -79,24 +79,27 @@ export function resolveLoadOptions(input: LoadInput): LoadOptions {
   if (o.engine !== 'eventbench' && o.engine !== 'ab') throw new UsageError('engine (--engine)', o.engine, 'expected eventbench or ab');
   if (o.method !== 'GET' && o.method !== 'HEAD') throw new UsageError('method (--method)', o.method, 'expected GET or HEAD');
   checkTransport(o.transport);
-  if (o.engine === 'ab') {
-    if (o.workers > 1) throw new UsageError('workers (--workers)', o.workers, 'ab runs one thread: the limit with --engine ab is 1');
-    if (o.transport !== undefined)
-      throw new UsageError(
-        'transport (--transport)',
-        o.transport,
-        "is the eventbench engine's connection layer",
-        'drop --transport or --engine ab',
-      );
-    if (o.rawFile)
-      throw new UsageError(
-        'raw (--raw)',
-        o.rawFile,
-        'ab gives no per-request records in start order',
-        'drop --raw or use --engine eventbench',
-      );
-  }
+  if (o.engine === 'ab') refuseForAb(o);
   return o;
+}
+
+/** What ab cannot do: more than one thread, per-request records, another transport. */
+function refuseForAb(o: LoadOptions): void {
+  if (o.workers > 1) throw new UsageError('workers (--workers)', o.workers, 'ab runs one thread: the limit with --engine ab is 1');
+  if (o.transport !== undefined)
+    throw new UsageError(
+      'transport (--transport)',
+      o.transport,
+      "is the eventbench engine's connection layer",
+      'drop --transport or --engine ab',
+    );
+  if (o.rawFile)
+    throw new UsageError(
+      'raw (--raw)',
+      o.rawFile,
+      'ab gives no per-request records in start order',
+      'drop --raw or use --engine eventbench',
+    );
 }
 
 /** A transport named must be one, and run here (`auto` always runs: it falls back to what does). */
