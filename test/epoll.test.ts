@@ -9,6 +9,7 @@ import { runOpenLoad } from '../src/load/open-loop.js';
 import { AUTO_ORDER, autoTransport, transportMissing } from '../src/load/transport.js';
 import { loadSuite, withServer } from './helpers/load-suite.js';
 import { cli } from './helpers/cli.js';
+import { withServeProcess } from './helpers/runner.js';
 
 loadSuite('epoll', ['auto']);
 
@@ -57,15 +58,17 @@ test('epoll: the records are the same as tcp_wrap gives, field for field', async
 });
 
 test('epoll: the open loop keeps its schedule while the transport polls', async () => {
-  await withServer({ kind: 'ok' }, async (url) => {
+  // The server in a process of its own: one in this process would answer only between the transport's polls.
+  await withServeProcess([], async (url) => {
     const r = await runOpenLoad({ url, rateRps: 500, requests: 400, seed: 1, arrivals: 'uniform', transport: 'epoll' });
     assert.equal(r.transport, 'epoll');
     assert.equal(r.requestsCompleted, 400);
     assert.equal(r.errors.total, 0);
-    // 400 requests at 500/s: 0.8 s by the schedule; a transport that slept through the due times would lag by slices.
+    // 400 requests at 500/s: 0.8 s by the schedule. A transport that slept through the due times would start the
+    // typical request a slice (5 ms) late; a busy machine delays some (the tail), not the median.
     assert.ok(r.totalDurationS > 0.7 && r.totalDurationS < 2, `took ${r.totalDurationS} s`);
-    const lagP99 = r.openLoop!.lagMs.percentiles['99']!;
-    assert.ok(lagP99 < 5, `lag p99 ${lagP99} ms`);
+    const lagP50 = r.openLoop!.lagMs.percentiles['50']!;
+    assert.ok(lagP50 < 1, `lag p50 ${lagP50} ms`);
   });
 });
 

@@ -6,6 +6,8 @@
 // what it costs ab: socket, connect, epoll_ctl, write, read, read, close, and its share of an epoll_wait.
 // It is synchronous: nothing happens until the loop (loop.ts) calls poll(), which waits in epoll_wait and calls the
 // sinks, in slices, between which Node's own event loop runs the loop's timers, its abort signal and its progress.
+// Anything else on the same thread waits for the end of a slice (at most 5 ms): a server in the same process (a
+// test's) answers only between slices.
 import * as sys from '../core/syscalls.js';
 import type { Transport, TransportSink } from './transport.js';
 
@@ -139,11 +141,15 @@ class EpollTransport implements Transport {
       conn.sink!.connected(conn); // which writes the request
       return;
     }
-    if (flags & READABLE) this.readAll(conn);
+    if (flags & READABLE) this.readAll(conn, (flags & sys.EPOLLRDHUP) !== 0);
   }
 
-  /** Edge-triggered: reads until the socket has nothing more (EAGAIN), the server's FIN, or an error. */
-  private readAll(conn: Connection): void {
+  /**
+   * Edge-triggered: reads until the socket has nothing more (EAGAIN), the server's FIN, or an error. When epoll
+   * already saw the FIN (`finSeen`), everything before it is queued: a read that leaves the buffer room took it all,
+   * and the read that would return 0 is spared.
+   */
+  private readAll(conn: Connection, finSeen: boolean): void {
     const { fd, tag } = conn;
     const sink = conn.sink!;
     for (;;) {
@@ -151,7 +157,9 @@ class EpollTransport implements Transport {
       if (n > 0) {
         sink.data(conn, this.readBuffer, n);
         if (!conn.open || conn.tag !== tag) return; // the loop closed it (and may have opened another on this fd)
-        continue;
+        if (!finSeen || n === READ_BUFFER_BYTES) continue;
+        sink.ended(conn, 0, false);
+        return;
       }
       const errno = n === 0 ? 0 : this.ffi.errno();
       if (errno === sys.EINTR) continue;
