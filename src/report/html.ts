@@ -4,7 +4,7 @@ import { openLoopTable } from './open-loop.js';
 import type { ReportModel } from './model.js';
 import type { Figure } from './figures.js';
 import { visible, paperTable, pointsTable, rankingTable, type Table } from './tables.js';
-import { environmentRows, glance } from './text.js';
+import { environmentRows, glance, typescriptGap } from './text.js';
 import { comparisonCells, runtimeComparison } from './runtimes.js';
 import { POINT_FLAGS } from '../results/verdict.js';
 import { memoryClaim, memoryMethod, memoryTable } from './memory.js';
@@ -212,6 +212,7 @@ function paperHtml(model: ReportModel, fig: Figures): string[] {
     `<h2>${escapeHtml(paper.title)}</h2>`,
     `<p>${escapeHtml(paperWhy)}</p>`,
     htmlTable(paper, { key: ['paper row'] }),
+    ...typescriptGap(model).map((l) => `<p>${escapeHtml(l)}</p>`),
   ];
 }
 
