@@ -39,7 +39,8 @@ Options:
       --transport T     the eventbench engine's connections: epoll (the system
                         calls through the FFI, no libuv), tcp_wrap (libuv's TCP
                         handles), net (net.Socket), or auto (the first of those
-                        that runs here); default ${DEFAULT_TRANSPORT}, recorded in the result    --transport epoll
+                        that runs here), recorded in the result                      --transport epoll
+                        (default ${DEFAULT_TRANSPORT})
       --json            print one JSON object (schema eventbench.load/3) instead     --json
       --raw FILE        write every request's record as CSV, in start order         --raw requests.csv
       --rate R          THE OPEN LOOP: start R requests per second on a schedule,
