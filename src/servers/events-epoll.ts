@@ -3,8 +3,8 @@
 // themselves. One thread; one epoll set watching the non-blocking listener and every connection; the listener
 // drained with accept4 at each turn and each fresh connection read at once; one read buffer for all; connections
 // in a list by when they last made progress, so that epoll_wait sleeps until the oldest is due to expire. No libuv
-// handle, no stream, no promise, no allocation for a request that arrives whole: accept4, epoll_ctl, read, write
-// and close through the runtime's FFI (core/ffi.ts: koffi under Node, bun:ffi under Bun, Deno.dlopen under Deno).
+// handle, no stream, no promise, no buffer per request (the shared request rules, request.ts, still read the request
+// line as a string): accept4, epoll_ctl, read, write and close through the runtime's FFI (core/ffi.ts).
 // Why: events-uv and events run on the runtime's own event loop, so next to native-epoll they cannot say how much
 // of their gap is TypeScript and how much the runtime's I/O layers. This one makes native-epoll's system calls in
 // native-epoll's order: what is left between the two is the language and its FFI.
@@ -137,11 +137,8 @@ function acceptAll(): void {
 
 /** The worker thread: serves the listener until the stop descriptor is written, then closes everything. */
 function run(data: LoopData): void {
-  d = data;
-  ffi = sys.ffi();
-  c = ffi.calls;
-  set = new sys.EpollSet(ffi);
-  buf = ffi.pin(READ_BYTES);
+  [d, ffi] = [data, sys.ffi()];
+  [c, set, buf] = [ffi.calls, new sys.EpollSet(ffi), ffi.pin(READ_BYTES)];
   size = Math.min(openFilesLimit() ?? 65_536, 1 << 20);
   const table = <T>(Kind: new (n: number) => T): T => new Kind(size);
   [state, sent, prev, next, deadlineMs] = [table(Uint8Array), table(Int32Array), table(Int32Array), table(Int32Array), table(Float64Array)];
