@@ -11,6 +11,7 @@ import { removeLeftovers } from './leftovers.js';
 import { tcpSocketRows } from '../core/sockets.js';
 import { somaxconnFix } from '../core/backlog.js';
 import { OPEN_FILES_FIX, RESERVED_FILES, openFilesLimit } from '../core/open-files.js';
+import { DEFAULT_TRANSPORT, autoTransport, transportMissing } from '../load/transport.js';
 
 export interface Check {
   name: string;
@@ -207,6 +208,17 @@ function abCheck(): Check {
     : { name: 'ab', status: 'warn', detail: 'ApacheBench is missing: --engine ab cannot run', fix: 'sudo apt-get install apache2-utils' };
 }
 
+/** Which transport the load client takes here (`--transport`): the default, and what `auto` would take, with why. */
+function transportCheck(): Check {
+  const auto = autoTransport();
+  const fallback = DEFAULT_TRANSPORT !== 'auto' && transportMissing(DEFAULT_TRANSPORT);
+  return {
+    name: 'transport',
+    status: 'ok',
+    detail: `the client's connections go through ${DEFAULT_TRANSPORT === 'auto' || fallback ? auto.name : DEFAULT_TRANSPORT} by default${fallback ? ` (${DEFAULT_TRANSPORT} cannot run here: ${fallback})` : ''}; --transport auto takes ${auto.why}`,
+  };
+}
+
 /** Doctor also cleans up: what a killed run left behind is removed here, and named. */
 function leftoversCheck(): Check {
   const removed = removeLeftovers();
@@ -248,6 +260,6 @@ export async function diagnose(
   if (range) checks.push(portsCheck(range, largestLoad));
   checks.push(limitCheck(limit.openFiles), coresCheck(), tasksetCheck());
   checks.push(...(await cgroupChecks(throttlePeriodMs)));
-  checks.push(compilerCheck(), abCheck(), leftoversCheck(), await serversCheck(catalog));
+  checks.push(compilerCheck(), abCheck(), transportCheck(), leftoversCheck(), await serversCheck(catalog));
   return checks;
 }

@@ -1,7 +1,8 @@
 // Text renderers: Markdown (for a paper or a pull request), CSV (one table), JSON (the whole model). Pure: model
 // in, string out. The sentences both Markdown and HTML show (the summary, the environment) are made here once.
 import type { ReportModel } from './model.js';
-import { knownRatio, slopeOf, type ServerSummary } from '../analysis/summary.js';
+import { knownRatio, seriesOf, slopeOf, type ServerSummary } from '../analysis/summary.js';
+import { ratioInterval } from '../core/intervals.js';
 import { longestPointS, QUICK_DEFAULTS, WAVES_PER_POINT } from '../sweep/plan.js';
 import type { HostRecord, Plan, RunHosts } from '../results/schema.js';
 import { CAVEAT_FLAGS, POINT_FLAG_KINDS } from '../results/verdict.js';
@@ -17,7 +18,7 @@ import {
   type Table,
   type TableName,
 } from './tables.js';
-import { bytesText, fixed, groupDigits, halfWidthText, percentText, ratioText, rounded } from '../core/format.js';
+import { bytesText, fixed, groupDigits, halfWidthText, intervalText, percentText, ratioText, rounded } from '../core/format.js';
 import { memoryMarkdown } from './memory.js';
 
 export { markdownTable };
@@ -282,6 +283,36 @@ export function runLine(model: ReportModel): string {
   );
 }
 
+/**
+ * How much of TypeScript's gap to C is the language and how much the runtime's I/O layers, where the run has what
+ * tells them apart: events-epoll makes native-epoll's system calls in native-epoll's order, so events-epoll ÷
+ * native-epoll is the language and its FFI; events-uv (libuv's handles) and events (and net.Socket's streams) ÷
+ * events-epoll are the layers. Ratios of slopes, rounds paired, with their 95% intervals; none without both epolls.
+ */
+export function typescriptGap(model: ReportModel): string[] {
+  const fitted = (name: string) => model.servers.find((s) => s.server === name && slopeOf(s) !== null);
+  const [c, ts] = [fitted('native-epoll'), fitted('events-epoll')];
+  const ratio = (a: ServerSummary, b: ServerSummary) => ratioInterval(seriesOf(a.loads), seriesOf(b.loads));
+  const language = c && ts ? ratio(ts, c) : null;
+  if (!c || !ts || !language) return [];
+  const lines = [
+    `The language: events-epoll makes native-epoll's system calls in native-epoll's order, from TypeScript through the FFI; its slope is ${intervalText(language, 2)}× native-epoll's (95% interval, rounds paired).`,
+  ];
+  const layers: [string, string][] = [
+    ['events-uv', "libuv's TCP handles and their callbacks"],
+    ['events', "libuv and net.Socket's streams"],
+  ];
+  for (const [name, what] of layers) {
+    const s = fitted(name);
+    const [layer, whole] = s ? [ratio(s, ts), ratio(s, c)] : [null, null];
+    if (!layer || !whole) continue;
+    lines.push(
+      `The runtime's I/O layers: ${name} is ${intervalText(layer, 2)}× events-epoll's slope, what ${what} add; of its ${fixed(whole.value, 2)}× native-epoll's, ${fixed(language.value, 2)}× is the language and ${fixed(layer.value, 2)}× the layers.`,
+    );
+  }
+  return lines;
+}
+
 export function renderMarkdown(model: ReportModel): string {
   const out: string[] = [`# ${reportTitle(model)}`, '', runLine(model), ''];
   if (model.run.state !== 'finished') out.push(`**This run is ${model.run.state}: the report shows the points measured so far.**`, '');
@@ -300,6 +331,8 @@ export function renderMarkdown(model: ReportModel): string {
   out.push(...runtimesMarkdown(model));
   const paper = paperTable(model);
   out.push(`## ${paper.title}`, '', model.reference.why, '', markdownTable(paper), '');
+  const gap = typescriptGap(model);
+  if (gap.length > 0) out.push(...gap.map((l) => `- ${l}`), '');
   if (model.memory) out.push(memoryMarkdown(model.memory));
   else {
     out.push(
