@@ -1,30 +1,55 @@
-// `npm run bench:loadgen`: is our client as fast as ApacheBench? A server that is not the bottleneck (nginx with one
-// worker, pinned to core 0, unthrottled; else the fastest server eventbench has) is measured by `eventbench load`
-// and by the real `ab`, pinned to core 1, alternately, 3 times each at -c 10 and -c 100 with 20000 requests, both
-// untrimmed so they count the same requests. Prints the median requests/s of each engine and the ratio
-// eventbench/ab (target 0.8), then both engines' mean latency at -c 100 (they should agree within 10%).
-// Where both clients are the bottleneck (unthrottled nginx outruns either), each one's latency is its own pace
-// (Little's law: l / throughput), so the latencies differ as much as the throughputs; the last line therefore
-// repeats the latency comparison with the server throttled to a quarter core, where the server sets the pace.
-// Every measurement is one point of the runner's own trial code: a fresh server each time.
-//   node dist/bench/loadgen.js [-n 20000] [--repeat 3] [--server nginx]
+// `npm run bench:loadgen`: is our client as fast as ApacheBench, and through which transport? A server that is not
+// the bottleneck (nginx with one worker, pinned to core 0, unthrottled; else the fastest server eventbench has) is
+// loaded by the real `ab` and by `eventbench load` through each transport (src/load/transport.ts), all pinned to core
+// 1, in alternating order (the order turns each round, so that no client always runs first), 5 times each at -c 100
+// and -c 500 with 30000 requests, untrimmed so that every client counts the same requests. Prints a table: each
+// transport × concurrency against ab, the medians' ratios of throughput (target: at least 1.0) and of mean latency.
+// Where every client is the bottleneck (unthrottled nginx outruns them all), each one's latency is its own pace
+// (Little's law: l / throughput), so the latencies differ as the throughputs do; the last lines therefore compare
+// the mean latency with the server throttled to a quarter core at -c 100, where the server sets the pace (target:
+// within 10% of ab's). Ends with the transport to make the default (DEFAULT_TRANSPORT in src/load/transport.ts).
+// Every measurement is one point of the runner's own trial code: a fresh server each time, warmed by 1000 requests.
+//   node dist/bench/loadgen.js [-n 30000] [--repeat 5] [--server nginx] [--transports epoll,tcp_wrap] [--loads 100,500]
 import { parseArgs } from 'node:util';
 import { median, unthrottledServer } from './unthrottled.js';
 import { benchHosts, throttleText } from './host-setup.js';
 import { runTrial } from '../src/sweep/engine.js';
 import { RUN_DEFAULTS } from '../src/sweep/plan.js';
 import type { Plan } from '../src/results/schema.js';
-import type { Engine, LoadResult } from '../src/load/types.js';
+import type { LoadResult } from '../src/load/types.js';
+import { DEFAULT_TRANSPORT, TRANSPORT_CHOICES, transportMissing, type TransportName } from '../src/load/transport.js';
 
 const { values } = parseArgs({
-  options: { requests: { type: 'string', short: 'n' }, repeat: { type: 'string' }, server: { type: 'string' } },
+  options: {
+    requests: { type: 'string', short: 'n' },
+    repeat: { type: 'string' },
+    server: { type: 'string' },
+    transports: { type: 'string' },
+    loads: { type: 'string' },
+  },
 });
-const requests = Number(values.requests ?? 20_000);
-const repeat = Number(values.repeat ?? 3);
+const requests = Number(values.requests ?? 30_000);
+const repeat = Number(values.repeat ?? 5);
+const loads = (values.loads ?? '100,500').split(',').map(Number);
+const asked = (values.transports ?? 'epoll,tcp_wrap').split(',') as TransportName[];
+for (const t of asked)
+  if (!TRANSPORT_CHOICES.includes(t) || t === ('auto' as string)) throw new Error(`--transports: ${t} is no transport`);
+const transports = asked.filter((t) => {
+  const why = transportMissing(t);
+  if (why) process.stderr.write(`transport ${t} cannot run here: ${why}\n`);
+  return why === undefined;
+});
+
+/** A client: ab, or eventbench through one transport. */
+type Client = 'ab' | TransportName;
+const clients: Client[] = ['ab', ...transports];
 
 const { server, model, hosts, done } = await unthrottledServer(values.server);
-const results: Record<string, LoadResult[]> = {};
-async function measure(key: string, load: number, i: number, engine: Engine, share: number, count: number): Promise<void> {
+const throttled = await benchHosts({ serverCpus: '0', clientCpus: '1', serverCpuShare: 0.25, throttlePeriodMs: 100 });
+const results = new Map<string, LoadResult[]>();
+const key = (client: Client, load: number, share: number) => `${client} ${load}${share ? ' throttled' : ''}`;
+
+async function measure(client: Client, load: number, round: number, share: number, count: number): Promise<void> {
   const plan: Plan = {
     ...RUN_DEFAULTS,
     servers: [server],
@@ -32,7 +57,8 @@ async function measure(key: string, load: number, i: number, engine: Engine, sha
     requests: count,
     durationS: undefined,
     trim: 0,
-    engine,
+    engine: client === 'ab' ? 'ab' : 'eventbench',
+    ...(client === 'ab' ? {} : { transport: client }),
     serverCpuShare: share,
     serverCpus: '0',
     clientCpus: '1',
@@ -40,44 +66,61 @@ async function measure(key: string, load: number, i: number, engine: Engine, sha
   const p = await runTrial(share ? throttled.hosts : hosts, {
     server: { name: server, family: model.family },
     load,
-    round: i,
+    round,
     plan,
     warmupRequests: 1000,
   });
-  if (p === 'aborted' || !p.result) throw new Error(`${engine} -c ${load}: ${p === 'aborted' ? 'aborted' : p.reason}`);
-  results[key] ??= [];
-  results[key].push(p.result);
+  if (p === 'aborted' || !p.result) throw new Error(`${client} -c ${load}: ${p === 'aborted' ? 'aborted' : p.reason}`);
+  const k = key(client, load, share);
+  results.set(k, [...(results.get(k) ?? []), p.result]);
+  const r = p.result;
   process.stderr.write(
-    `${key.padEnd(22)} ${p.result.throughputRps.toFixed(0).padStart(6)} req/s, mean ${p.result.latencyMs.mean.toFixed(3)} ms, client CPU ${(100 * p.result.clientCpu.share).toFixed(0)}%\n`,
+    `${k.padEnd(24)} ${r.throughputRps.toFixed(0).padStart(6)} req/s, mean ${r.latencyMs.mean.toFixed(3)} ms, client CPU ${(100 * r.clientCpu.share).toFixed(0)}%\n`,
   );
 }
-const throttled = await benchHosts({ serverCpus: '0', clientCpus: '1', serverCpuShare: 0.25, throttlePeriodMs: 100 });
-for (const load of [10, 100]) {
-  for (let i = 1; i <= repeat; i++)
-    for (const engine of ['eventbench', 'ab'] as Engine[]) await measure(`${engine} ${load}`, load, i, engine, 0, requests);
-}
-for (let i = 1; i <= repeat; i++)
-  for (const engine of ['eventbench', 'ab'] as Engine[]) await measure(`${engine} 100 throttled`, 100, i, engine, 0.25, requests / 2);
+
+/** The clients in the order of round `i`: turned by one each round. */
+const turned = (i: number): Client[] => clients.map((_, k) => clients[(k + i) % clients.length]!);
+
+for (const load of loads) for (let i = 1; i <= repeat; i++) for (const c of turned(i)) await measure(c, load, i, 0, requests);
+for (let i = 1; i <= repeat; i++) for (const c of turned(i)) await measure(c, 100, i, 0.25, requests / 2);
 await throttled.done();
 await done();
 
-const out: string[] = [`server: ${server} (one worker, CPU 0, unthrottled); ${requests} requests per run, median of ${repeat}`];
-for (const load of [10, 100]) {
-  const eb = median(results[`eventbench ${load}`]!.map((r) => r.throughputRps));
-  const ab = median(results[`ab ${load}`]!.map((r) => r.throughputRps));
+const med = (k: string, f: (r: LoadResult) => number): number => median((results.get(k) ?? []).map(f));
+const rps = (r: LoadResult) => r.throughputRps;
+const mean = (r: LoadResult) => r.latencyMs.mean;
+const cpu = (r: LoadResult) => r.clientCpu.share;
+const out: string[] = [
+  `server: ${server} (one worker, CPU 0, unthrottled); clients on CPU 1; ${requests} requests per run, median of ${repeat} alternating runs`,
+  '',
+  '| client | -c | req/s | ÷ ab | mean ms | ÷ ab | client CPU |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+];
+for (const load of loads) {
+  const abRps = med(key('ab', load, 0), rps);
+  const abMean = med(key('ab', load, 0), mean);
+  for (const c of clients) {
+    const k = key(c, load, 0);
+    const name = c === 'ab' ? 'ab' : `eventbench (${c})`;
+    out.push(
+      `| ${name} | ${load} | ${med(k, rps).toFixed(0)} | ${(med(k, rps) / abRps).toFixed(2)} | ${med(k, mean).toFixed(3)} | ${(med(k, mean) / abMean).toFixed(2)} | ${(100 * med(k, cpu)).toFixed(0)}% |`,
+    );
+  }
+}
+out.push('', `-c 100, server ${throttleText(throttled.host)}: the server sets the pace, so mean latencies should agree within 10%`);
+const abT = med(key('ab', 100, 0.25), mean);
+for (const t of transports) {
+  const m = med(key(t, 100, 0.25), mean);
+  out.push(`  eventbench (${t}) ${m.toFixed(3)} ms, ab ${abT.toFixed(3)} ms: differ by ${((100 * Math.abs(m - abT)) / abT).toFixed(1)}%`);
+}
+const worst = (t: TransportName) => Math.min(...loads.map((l) => med(key(t, l, 0), rps) / med(key('ab', l, 0), rps)));
+const best = [...transports].sort((a, b) => worst(b) - worst(a))[0];
+if (best) {
   out.push(
-    `-c ${String(load).padEnd(4)} eventbench ${eb.toFixed(0).padStart(6)} req/s   ab ${ab.toFixed(0).padStart(6)} req/s   ratio eventbench/ab ${(eb / ab).toFixed(2)} (target 0.80)`,
+    '',
+    `fastest transport against ab at every load: ${best} (at least ${worst(best).toFixed(2)}× ab's throughput; target 1.00); the default is ${DEFAULT_TRANSPORT}` +
+      (best === 'epoll' && DEFAULT_TRANSPORT !== 'auto' ? ': make it auto (src/load/transport.ts DEFAULT_TRANSPORT)' : ''),
   );
 }
-const ebMean = median(results['eventbench 100']!.map((r) => r.latencyMs.mean));
-const abMean = median(results['ab 100']!.map((r) => r.latencyMs.mean));
-out.push(
-  `-c 100 mean latency: eventbench ${ebMean.toFixed(3)} ms, ab ${abMean.toFixed(3)} ms, differ by ${((100 * Math.abs(ebMean - abMean)) / abMean).toFixed(1)}% (both client-bound: each is l/throughput)`,
-);
-const ebT = median(results['eventbench 100 throttled']!.map((r) => r.latencyMs.mean));
-const abT = median(results['ab 100 throttled']!.map((r) => r.latencyMs.mean));
-const how = throttleText(throttled.host);
-out.push(
-  `-c 100 mean latency, server ${how}: eventbench ${ebT.toFixed(3)} ms, ab ${abT.toFixed(3)} ms, differ by ${((100 * Math.abs(ebT - abT)) / abT).toFixed(1)}% (should be within 10%)`,
-);
 process.stdout.write(out.join('\n') + '\n');

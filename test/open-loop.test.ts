@@ -3,35 +3,11 @@
 // well under capacity, the open loop's mean latency agrees with the closed loop's at l = 1.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { runLoad, LOAD_SCHEMA } from '../src/load/index.js';
 import { arrivalGaps, lagBoundMs, openVerdict, resolveOpenLoadOptions, runOpenLoad } from '../src/load/open-loop.js';
 import { UsageError } from '../src/core/errors.js';
-import { SERVE_SCRIPT } from './helpers/runner.js';
+import { withServeProcess } from './helpers/runner.js';
 import { cli } from './helpers/cli.js';
-
-/** Starts test/helpers/serve-process.ts in its own process (so its stalls do not stall the client) and stops it after. */
-async function withServer<T>(flags: string[], fn: (url: string) => Promise<T>): Promise<T> {
-  const child: ChildProcess = spawn(process.execPath, [SERVE_SCRIPT, ...flags], { stdio: ['ignore', 'pipe', 'inherit'] });
-  try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout!.on('data', (d) => {
-        out += d;
-        const m = /^listening on (\S+)\n/.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      child.once('exit', (code) => reject(new Error(`test server exited (${code}) before listening`)));
-    });
-    return await fn(url);
-  } finally {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGKILL');
-      await exited;
-    }
-  }
-}
 
 test('arrivals: uniform gaps are 1/rate; poisson gaps average 1/rate and repeat with their seed', () => {
   const u = arrivalGaps('uniform', 500, 1);
@@ -95,7 +71,7 @@ test('bad open-loop input: one line naming the field, the value and the limit', 
 });
 
 test('holds its schedule: every request sent at its time, the seed recorded, JSON in schema load/2', async () => {
-  await withServer([], async (url) => {
+  await withServeProcess([], async (url) => {
     const r = await runOpenLoad({ url, rateRps: 1000, requests: 1000, trim: 100, seed: 7 });
     const o = r.openLoop!;
     assert.equal(r.schema, LOAD_SCHEMA);
@@ -124,7 +100,7 @@ test('holds its schedule: every request sent at its time, the seed recorded, JSO
 });
 
 test('--max-inflight: requests due past it are counted as errors, never waited on', async () => {
-  await withServer(['--stall'], async (url) => {
+  await withServeProcess(['--stall'], async (url) => {
     const t0 = performance.now();
     const r = await runOpenLoad({ url, rateRps: 200, requests: 60, maxInflight: 5, timeoutS: 1, trim: 0, arrivals: 'uniform' });
     const s = (performance.now() - t0) / 1000;
@@ -138,7 +114,7 @@ test('--max-inflight: requests due past it are counted as errors, never waited o
 });
 
 test("a server that stalls 200 ms every second: the open loop's p99 shows it, the closed loop's median does not", async (t) => {
-  await withServer(['--block-ms', '200', '--block-every-ms', '1000'], async (url) => {
+  await withServeProcess(['--block-ms', '200', '--block-every-ms', '1000'], async (url) => {
     const closed = await runLoad({ url, concurrency: 1, durationS: 2.5, trim: 0 });
     const open = await runOpenLoad({ url, rateRps: 400, durationS: 2.5, trim: 0, arrivals: 'uniform' });
     const figures =
@@ -157,7 +133,7 @@ test("well under capacity, the open loop's mean latency is within 10% of the clo
   // l = 1; with 5 ms of work the two differed by 6 to 10%), makes the latency; at 50 requests/s uniformly spaced
   // (one every 20 ms) the server is idle half the time and no request queues. Closed and open runs alternate five times and the medians of their means are compared, so a burst of
   // noise on this shared machine hits both.
-  await withServer(['--work-ms', '10'], async (url) => {
+  await withServeProcess(['--work-ms', '10'], async (url) => {
     await runLoad({ url, concurrency: 1, requests: 50, trim: 0 }); // warm-up
     const closed: number[] = [];
     const open: number[] = [];

@@ -12,6 +12,8 @@ import {
   maxLoadHere,
 } from '../src/sweep/plan.js';
 import { pointTrim } from '../src/sweep/session.js';
+import { closedLoadFlags } from '../src/load/options.js';
+import { DEFAULT_TRANSPORT } from '../src/load/transport.js';
 import type { ServerModel } from '../src/servers/registry.js';
 import { testCatalog } from './helpers/runner.js';
 
@@ -66,8 +68,20 @@ test('bad input is refused with one clear line naming the field, the value and t
     [{ throttlePeriodMs: 0.5 }, /^--throttle-period-ms: got 0.5, the limit is 1 to 1000/],
     [{ seed: -1 }, /^--seed: got -1, the limit is 0 to 2147483647/],
     [{ engine: 'wrk' as never }, /^--engine: got "wrk", expected one of eventbench, ab/],
+    [{ transport: 'uv' as never }, /^--transport: got "uv", expected one of auto, epoll, tcp_wrap, net/],
+    [{ transport: 'epoll', engine: 'ab' }, /^--transport: got "epoll", is the eventbench engine's connection layer/],
   ];
   for (const [input, message] of cases) await assert.rejects(plan(input), { code: 'EB_USAGE', message }, JSON.stringify(input));
+});
+
+test("the client's transport is in the plan, the default's name when none is asked, and goes to every point's client", async () => {
+  assert.equal((await plan({})).plan.transport, DEFAULT_TRANSPORT);
+  const epoll = (await plan({ transport: 'epoll' })).plan;
+  assert.equal(epoll.transport, 'epoll');
+  assert.equal((await plan({ engine: 'ab' })).plan.transport, undefined, 'ab has no transport');
+  const args = { concurrency: 10, requests: 100, timeoutS: 1, trim: 0, engine: 'eventbench' as const };
+  assert.deepEqual(closedLoadFlags({ ...args, transport: 'epoll' }).slice(-2), ['--transport', 'epoll']);
+  assert.ok(!closedLoadFlags(args).includes('--transport'), 'an older plan without one leaves the client its default');
 });
 
 test('the default plan asks ±10% of every ratio within 10 minutes; --repeat and --quick measure exactly their rounds', async () => {

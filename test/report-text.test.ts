@@ -2,11 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { buildModel, readReportRun, reportText } from '../src/report/index.js';
-import { markdownTable, pointRule, renderCsv } from '../src/report/text.js';
+import { markdownTable, pointRule, renderCsv, renderMarkdown, typescriptGap } from '../src/report/text.js';
 import type { Plan } from '../src/results/schema.js';
 import { paperTable, rankingTable } from '../src/report/tables.js';
 import { exactRun } from './helpers/exact.js';
-import { writeRun } from './helpers/results.js';
+import { roundsRun, writeRun } from './helpers/results.js';
 
 async function exactModel(t: { after(fn: () => Promise<void>): void }) {
   const { run, points } = exactRun();
@@ -156,4 +156,29 @@ test("the environment states the point rule from the plan's own numbers", () => 
     pointRule({ ...base, durationS: undefined, requests: 20_000 }),
     '20,000 requests, min(1,000, l) requests trimmed at each end by start order',
   );
+});
+
+test("what events-epoll shows: TypeScript's gap to native-epoll split into the language and the runtime's I/O layers", () => {
+  const factors = [1, 1.03, 0.98];
+  const { stored } = roundsRun([
+    { server: 'native-epoll', slopeMs: 0.1, factors },
+    { server: 'events-epoll', slopeMs: 0.11, factors },
+    { server: 'events-uv', slopeMs: 0.132, factors },
+    { server: 'events', slopeMs: 0.22, factors },
+  ]);
+  const lines = typescriptGap(buildModel(stored));
+  assert.equal(lines.length, 3, lines.join('\n'));
+  assert.match(lines[0]!, /^The language: .* its slope is 1\.1\d \[1\.\d\d–1\.\d\d\]× native-epoll's/);
+  assert.match(
+    lines[1]!,
+    /events-uv is 1\.2\d .*× events-epoll's slope.* of its 1\.3\d× native-epoll's, 1\.1\d× is the language and 1\.2\d× the layers/,
+  );
+  assert.match(lines[2]!, /events is 2\.0\d .*× events-epoll's slope, what libuv and net\.Socket's streams add/);
+  const markdown = renderMarkdown(buildModel(stored));
+  assert.ok(markdown.includes(`- ${lines[0]}`), 'under the paper table in the Markdown report');
+  const without = roundsRun([
+    { server: 'events-epoll', slopeMs: 0.11, factors },
+    { server: 'events', slopeMs: 0.2, factors },
+  ]);
+  assert.deepEqual(typescriptGap(buildModel(without.stored)), [], 'nothing to say without native-epoll');
 });

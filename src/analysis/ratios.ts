@@ -211,3 +211,6 @@ export function applyPaired(
       };
   }
 }
+
+/** How a run's ratios pair their servers, in words: in time (the paired design), or round by round (runs before run/4). */
+export const pairingText = (plan: Pick<Plan, 'cycles'>): string => (plan.cycles !== undefined ? 'paired in time' : 'rounds paired');

@@ -54,6 +54,7 @@ export function openLoadFlags(rateRps: number, durationS: number, requests: numb
     const trim = Math.round((rateRps * durationS) / 10);
     const flags = ['--rate', String(rateRps), '-t', String(durationS), '--json', '--timeout', String(a.timeoutS), '--trim', String(trim)];
     if (requests !== undefined) flags.push('-n', String(requests));
+    if (a.transport !== undefined) flags.push('--transport', a.transport);
     return flags;
   };
 }

@@ -13,6 +13,7 @@ import { localHosts } from './local.js';
 import { tcpSocketRows } from '../core/sockets.js';
 import { somaxconnFix } from '../core/backlog.js';
 import { OPEN_FILES_FIX, RESERVED_FILES, openFilesLimit } from '../core/open-files.js';
+import { DEFAULT_TRANSPORT, autoTransport, transportMissing } from '../load/transport.js';
 
 export interface Check {
   name: string;
@@ -253,6 +254,17 @@ function abCheck(): Check {
     : { name: 'ab', status: 'warn', detail: 'ApacheBench is missing: --engine ab cannot run', fix: 'sudo apt-get install apache2-utils' };
 }
 
+/** Which transport the load client takes here (`--transport`): the default, and what `auto` would take, with why. */
+function transportCheck(): Check {
+  const auto = autoTransport();
+  const fallback = DEFAULT_TRANSPORT !== 'auto' && transportMissing(DEFAULT_TRANSPORT);
+  return {
+    name: 'transport',
+    status: 'ok',
+    detail: `the client's connections go through ${DEFAULT_TRANSPORT === 'auto' || fallback ? auto.name : DEFAULT_TRANSPORT} by default${fallback ? ` (${DEFAULT_TRANSPORT} cannot run here: ${fallback})` : ''}; --transport auto takes ${auto.why}`,
+  };
+}
+
 /** Doctor also cleans up: what a killed run left behind is removed here, and named. */
 function leftoversCheck(): Check {
   const removed = removeLeftovers();
@@ -300,6 +312,6 @@ export async function diagnose(
   const client = detectCgroup().mechanism === 'none' ? undefined : await clientCheck(catalog, throttlePeriodMs, share);
   if (client) checks.push(client.check);
   checks.push(...(await cgroupChecks(throttlePeriodMs, client?.share ?? share ?? SETTINGS.serverCpuShare.value)));
-  checks.push(compilerCheck(), abCheck(), leftoversCheck(), await serversCheck(catalog));
+  checks.push(compilerCheck(), abCheck(), transportCheck(), leftoversCheck(), await serversCheck(catalog));
   return checks;
 }

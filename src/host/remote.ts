@@ -218,8 +218,8 @@ export class AgentsClientHost implements ClientHost {
     try {
       for (const client of this.clients) await client.live();
       const shares = splitLoad({ concurrency: c.concurrency, requests: c.requests, trim: c.trim }, this.agents.length, '--client-hosts');
-      const { concurrency, requests, durationS, timeoutS, trim } = c;
-      const options = { url: spec.url, concurrency, requests, durationS, timeoutS, trim };
+      const { concurrency, requests, durationS, timeoutS, trim, transport } = c;
+      const options = { url: spec.url, concurrency, requests, durationS, timeoutS, trim, ...(transport ? { transport } : {}) };
       const { result } = await loadOnAgents(
         this.agents.map((a) => a.link),
         shares,

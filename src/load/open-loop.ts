@@ -15,6 +15,7 @@ import { Loop, Slot, type LoopOptions } from './loop.js';
 import { openFilesLimit, resolveLoadOptions, type LoadInput } from './options.js';
 import { writeRaw } from './raw.js';
 import { ERROR_CODE, type Records } from './records.js';
+import type { TransportName } from './transport.js';
 import { trimmedFigures, keptRequests, resultFields, trimFor, type Figures } from './stats.js';
 import { LOAD_SCHEMA, PERCENTILES, type Arrivals, type LoadOptions, type LoadResult } from './types.js';
 
@@ -113,7 +114,7 @@ export interface OpenLoopOutcome {
   lagMs: Float64Array;
   documentBytes: number | null;
   stoppedEarly?: 'aborted' | 'server-gone' | 'record-limit' | 'bailout';
-  transport: 'tcp_wrap' | 'net';
+  transport: TransportName;
   requestsScheduled: number;
   peakInflight: number;
 }
@@ -143,6 +144,11 @@ class OpenLoop extends Loop {
 
   protected override startAll(): void {
     this.pump();
+  }
+
+  /** A synchronous transport's poll ends when the next request is due. */
+  protected override wakeAtMs(): number {
+    return this.scheduleDone ? Number.POSITIVE_INFINITY : this.nextDueMs;
   }
 
   /** Starts every request that is due, then sleeps until the next one is. */

@@ -5,6 +5,7 @@ import { UsageError } from '../core/errors.js';
 import { SETTINGS } from '../core/defaults.js';
 import { MAX_RECORDS } from './records.js';
 import type { Engine, LoadOptions } from './types.js';
+import { TRANSPORT_CHOICES, transportMissing, type TransportChoice } from './transport.js';
 
 export const LOAD_DEFAULTS = {
   /** Used when neither requests nor durationS is given. */
@@ -77,17 +78,36 @@ export function resolveLoadOptions(input: LoadInput): LoadOptions {
     throw new UsageError('workers (--workers)', o.workers, `the limit is the concurrency (-c ${o.concurrency})`);
   if (o.engine !== 'eventbench' && o.engine !== 'ab') throw new UsageError('engine (--engine)', o.engine, 'expected eventbench or ab');
   if (o.method !== 'GET' && o.method !== 'HEAD') throw new UsageError('method (--method)', o.method, 'expected GET or HEAD');
-  if (o.engine === 'ab') {
-    if (o.workers > 1) throw new UsageError('workers (--workers)', o.workers, 'ab runs one thread: the limit with --engine ab is 1');
-    if (o.rawFile)
-      throw new UsageError(
-        'raw (--raw)',
-        o.rawFile,
-        'ab gives no per-request records in start order',
-        'drop --raw or use --engine eventbench',
-      );
-  }
+  checkTransport(o.transport);
+  if (o.engine === 'ab') refuseForAb(o);
   return o;
+}
+
+/** What ab cannot do: more than one thread, per-request records, another transport. */
+function refuseForAb(o: LoadOptions): void {
+  if (o.workers > 1) throw new UsageError('workers (--workers)', o.workers, 'ab runs one thread: the limit with --engine ab is 1');
+  if (o.transport !== undefined)
+    throw new UsageError(
+      'transport (--transport)',
+      o.transport,
+      "is the eventbench engine's connection layer",
+      'drop --transport or --engine ab',
+    );
+  if (o.rawFile)
+    throw new UsageError(
+      'raw (--raw)',
+      o.rawFile,
+      'ab gives no per-request records in start order',
+      'drop --raw or use --engine eventbench',
+    );
+}
+
+/** A transport named must be one, and run here (`auto` always runs: it falls back to what does). */
+export function checkTransport(choice: TransportChoice | undefined, field = 'transport (--transport)'): void {
+  if (choice === undefined || choice === 'auto') return;
+  if (!TRANSPORT_CHOICES.includes(choice)) throw new UsageError(field, choice, `expected one of ${TRANSPORT_CHOICES.join(', ')}`);
+  const missing = transportMissing(choice);
+  if (missing !== undefined) throw new UsageError(field, choice, `cannot run here: ${missing}`, 'use --transport auto');
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
@@ -112,6 +132,8 @@ export interface LoadArgs {
   timeoutS: number;
   trim: number;
   engine: Engine;
+  /** The eventbench engine's transport, when the plan names one. */
+  transport?: TransportChoice;
 }
 
 /** `eventbench load` flags of a closed-loop point. */
@@ -119,5 +141,6 @@ export function closedLoadFlags(a: LoadArgs): string[] {
   const flags = ['-c', String(a.concurrency), '--json', '--timeout', String(a.timeoutS), '--trim', String(a.trim), '--engine', a.engine];
   if (a.requests !== undefined) flags.push('-n', String(a.requests));
   if (a.durationS !== undefined) flags.push('-t', String(a.durationS));
+  if (a.transport !== undefined && a.engine === 'eventbench') flags.push('--transport', a.transport);
   return flags;
 }

@@ -1,10 +1,24 @@
-// How the client opens, writes, reads and closes one TCP connection. Two implementations of one small interface:
+// How the client opens, writes, reads and closes one TCP connection. Three implementations of one small interface:
+// - "epoll" (epoll.ts): the system calls themselves through the FFI, one epoll set, no libuv handle per connection;
+//   synchronous, so the loop drives it with poll() in slices.
 // - "tcp_wrap": libuv TCP handles straight from Node's binding (what net.Socket wraps), one shared read buffer,
-//   no stream objects, no listeners: the per-connection path costs a handle and two request wraps. This is what
-//   lets a single Node thread keep up with ApacheBench (see bench/loadgen.ts).
+//   no stream objects, no listeners: the per-connection path costs a handle and two request wraps.
 // - "net": the public net.Socket API, for runtimes whose process.binding no longer offers tcp_wrap.
+// `auto` takes the first of these that runs here. bench/loadgen.ts measures each against ApacheBench.
 import { uvBindings } from '../core/uv-bindings.js';
 import net from 'node:net';
+import { epollTransport } from './epoll.js';
+
+export type TransportName = 'epoll' | 'tcp_wrap' | 'net';
+/** What `--transport` takes: a transport, or `auto` (the first of AUTO_ORDER that runs here). */
+export type TransportChoice = TransportName | 'auto';
+export const TRANSPORT_CHOICES: readonly TransportChoice[] = ['auto', 'epoll', 'tcp_wrap', 'net'];
+export const AUTO_ORDER: readonly TransportName[] = ['epoll', 'tcp_wrap', 'net'];
+/**
+ * The transport when none is asked. tcp_wrap until bench/loadgen.ts, run on a quiet machine, shows epoll faster
+ * than it against ab; then `auto`. A default that cannot run here falls back to `auto`'s choice.
+ */
+export const DEFAULT_TRANSPORT: TransportChoice = 'tcp_wrap';
 
 /** What the client loop hears from a transport about one connection. `conn` is the transport's handle. */
 export interface TransportSink {
@@ -16,13 +30,20 @@ export interface TransportSink {
 }
 
 export interface Transport {
-  readonly name: 'tcp_wrap' | 'net';
+  readonly name: TransportName;
   /** Starts connecting; the sink hears `connected` or `ended(…, whileConnecting = true)`. Returns the handle. */
   connect(host: string, port: number, sink: TransportSink): object;
   /** Writes the request; returns false if the write failed at once. */
   write(conn: object, data: Buffer): boolean;
   /** Closes the connection; the sink hears nothing more from it. */
   close(conn: object): void;
+  /**
+   * A synchronous transport's only way to make progress (unset for the others, which Node's event loop drives):
+   * waits for socket events and tells the sinks, until `untilMs` on performance.now() or interrupt().
+   */
+  poll?(untilMs: number): void;
+  /** Makes the poll under way return once the events in hand are told (a loop has ended). */
+  interrupt?(): void;
 }
 
 const READ_BUFFER_BYTES = 64 * 1024;
@@ -147,11 +168,47 @@ function netTransport(): Transport {
   };
 }
 
-/** The fastest transport this runtime offers, or the one asked for. */
-export function transport(name?: 'tcp_wrap' | 'net'): Transport {
-  if (name === 'net') return netTransport();
-  const binding = loadBinding();
-  if (binding) return rawTransport(binding);
-  if (name === 'tcp_wrap') throw new Error('this runtime has no tcp_wrap binding');
-  return netTransport();
+const MAKERS: Record<TransportName, () => Transport> = {
+  epoll: epollTransport,
+  tcp_wrap: () => {
+    const binding = loadBinding();
+    if (!binding) throw new Error("this runtime has no tcp_wrap binding (Node's internal libuv TCP handles)");
+    return rawTransport(binding);
+  },
+  net: netTransport,
+};
+
+/** Why `name` cannot run here, or undefined when it can. */
+export function transportMissing(name: TransportName): string | undefined {
+  if (name === 'net') return undefined;
+  if (name === 'tcp_wrap') return loadBinding() ? undefined : "this runtime has no tcp_wrap binding (Node's internal libuv TCP handles)";
+  try {
+    epollTransport();
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/** The transport `auto` takes here, and why: the first of AUTO_ORDER that runs, with why each before it does not. */
+export function autoTransport(): { name: TransportName; why: string } {
+  const missing: string[] = [];
+  for (const name of AUTO_ORDER) {
+    const why = transportMissing(name);
+    if (why === undefined) {
+      const before = missing.length > 0 ? ` (${missing.join('; ')})` : '';
+      return { name, why: `${name}: the first of ${AUTO_ORDER.join(', ')} that runs here${before}` };
+    }
+    missing.push(`${name}: ${why}`);
+  }
+  return { name: 'net', why: `net, whatever else: ${missing.join('; ')}` };
+}
+
+/** The transport asked for (throws where it cannot run), or auto's, or the default (else auto's) when none is asked. */
+export function transport(choice?: TransportChoice): Transport {
+  if (choice === undefined) {
+    if (DEFAULT_TRANSPORT !== 'auto' && transportMissing(DEFAULT_TRANSPORT) === undefined) return MAKERS[DEFAULT_TRANSPORT]();
+    return MAKERS[autoTransport().name]();
+  }
+  return MAKERS[choice === 'auto' ? autoTransport().name : choice]();
 }

@@ -2,6 +2,7 @@
 // Every field carries its unit in its name or its comment. Change a field: bump LOAD_SCHEMA.
 import type { Steadiness } from './steady.js';
 import type { Environment } from '../core/environment.js';
+import type { TransportChoice, TransportName } from './transport.js';
 
 // load/2 (open loop): adds the error kind `inflight`, and `loop` and `openLoop` on open-loop results. A load/1 file
 // reads as a closed-loop result whose errors lack `inflight` (read it as 0).
@@ -35,8 +36,12 @@ export interface LoadOptions {
   method: 'GET' | 'HEAD';
   /** Write per-request records as CSV here, in start order. */
   rawFile?: string;
-  /** Connection layer of the eventbench engine; the fastest available by default ("net" forces net.Socket). */
-  transport?: 'tcp_wrap' | 'net';
+  /**
+   * Connection layer of the eventbench engine (load/transport.ts): epoll (the system calls through the FFI),
+   * tcp_wrap (libuv handles), net (net.Socket), or auto (the first of those that runs here); DEFAULT_TRANSPORT
+   * when unset.
+   */
+  transport?: TransportChoice;
   /**
    * Start the first request at this instant of performance.now() (ms), once everything else is ready: an agent's
    * share of a load starts at the instant scheduled for all of them (src/host/agent.ts).
@@ -83,8 +88,11 @@ export type ErrorCounts = Record<Exclude<ErrorKind, 'inflight'>, number> & { inf
 export interface LoadResult {
   schema: typeof LOAD_SCHEMA;
   engine: Engine;
-  /** How the eventbench engine opened connections: "tcp_wrap" (libuv handles, fast) or "net" (net.Socket). */
-  transport?: 'tcp_wrap' | 'net';
+  /**
+   * How the eventbench engine opened connections: "epoll" (the system calls through the FFI, load/epoll.ts),
+   * "tcp_wrap" (libuv handles) or "net" (net.Socket); absent for ab. Results before epoll have only the other two.
+   */
+  transport?: TransportName;
   url: string;
   /** "close": a fresh TCP connection per request (as ab); "keepalive": reused HTTP/1.1 connections. */
   mode: 'close' | 'keepalive';

@@ -4,7 +4,7 @@ import type { ReportModel } from './model.js';
 import type { Figure } from './figures/index.js';
 import { claimsTable, openLoopTable, paperTable, pointsTable, rankingTable } from './tables.js';
 import { escapeHtml, htmlTable, list, page } from './html-page.js';
-import { environmentRows, glance, reportTitle, runLine } from './text.js';
+import { environmentRows, glance, reportTitle, runLine, typescriptGap } from './text.js';
 import { rankingChartHtml, CHART_STYLE } from './ranking-chart.js';
 import { VERDICT_TEXT, type Verdict } from './claims.js';
 import { comparisonCells, runtimeComparison } from './runtimes.js';
@@ -163,6 +163,7 @@ function paperHtml(model: ReportModel, fig: Figures): string[] {
     `<details><summary>${escapeHtml("The paper's slope of each row beside ours answering it (the claims above read this table)")}</summary>`,
     `<p>${escapeHtml(paperWhy)}</p>`,
     htmlTable(paper, { key: ['paper row'] }),
+    ...typescriptGap(model).map((l) => `<p>${escapeHtml(l)}</p>`),
     '</details>',
   ];
 }

@@ -2,7 +2,7 @@
 // in, string out. The sentences both Markdown and HTML show (the summary, the environment) are made here once.
 import type { ReportModel } from './model.js';
 import { slopeOf, type ServerSummary } from '../analysis/summary.js';
-import { knownRatio } from '../analysis/ratios.js';
+import { knownRatio, pairingText, ratioBetween } from '../analysis/ratios.js';
 import { longestPointS, QUICK_DEFAULTS, WAVES_PER_POINT } from '../sweep/plan.js';
 import type { HostRecord, Plan, RunHosts } from '../results/schema.js';
 import { CAVEAT_FLAGS, POINT_FLAG_KINDS } from '../results/verdict.js';
@@ -18,7 +18,7 @@ import {
   type Table,
   type TableName,
 } from './tables.js';
-import { bytesText, fixed, groupDigits, halfWidthText, percentText, ratioText, rounded } from '../core/format.js';
+import { bytesText, fixed, groupDigits, halfWidthText, intervalText, percentText, ratioText, rounded } from '../core/format.js';
 import { memoryMarkdown } from './memory.js';
 
 export { markdownTable };
@@ -45,16 +45,16 @@ function describeGroup(group: readonly ServerSummary[], reference: string): stri
 
 /**
  * How many times the fastest's slope the slowest's is, said only where the data know it: every pair's ratio
- * interval, rounds paired (knownRatio), lies above 1; otherwise which pair is not told apart.
+ * interval (knownRatio) lies above 1; otherwise which pair is not told apart.
  */
-function timesText(slowest: readonly ServerSummary[], fastest: readonly ServerSummary[]): string {
+function timesText(slowest: readonly ServerSummary[], fastest: readonly ServerSummary[], pairing: string): string {
   const pairs = slowest.flatMap((a) => fastest.map((b) => ({ a, b, k: knownRatio(a, b) })));
   const open = pairs.find((p) => p.k === null || p.k.slower !== p.a.server);
   if (open) {
-    return `; not told apart from the fastest: the 95% interval of ${open.a.server} ÷ ${open.b.server}, rounds paired, holds 1`;
+    return `; not told apart from the fastest: the 95% interval of ${open.a.server} ÷ ${open.b.server}, ${pairing}, holds 1`;
   }
   const times = pairs.map((p) => p.k!.times);
-  if (times.length === 1) return `, ${ratioText(times[0]!, 1)} the fastest's slope (95% interval, rounds paired)`;
+  if (times.length === 1) return `, ${ratioText(times[0]!, 1)} the fastest's slope (95% interval, ${pairing})`;
   const lo = Math.min(...times.map((t) => t.value));
   const hi = Math.max(...times.map((t) => t.value));
   return (
@@ -72,7 +72,8 @@ function extremes(model: ReportModel, fitted: readonly ServerSummary[]): string[
   const slowest = groups.at(-1) ?? (fitted.length > 1 ? [fitted.at(-1)!] : []);
   const lines: string[] = [];
   if (fastest.length > 0) lines.push(`Fastest: ${describeGroup(fastest, reference)}.`);
-  if (slowest.length > 0 && slowest !== fastest) lines.push(`Slowest: ${describeGroup(slowest, reference)}${timesText(slowest, fastest)}.`);
+  if (slowest.length > 0 && slowest !== fastest)
+    lines.push(`Slowest: ${describeGroup(slowest, reference)}${timesText(slowest, fastest, pairingText(model.plan))}.`);
   const tied = model.ties.groups.filter((g) => g.length > 1);
   if (tied.length > 0) {
     const chains = model.ties.chains;
@@ -283,6 +284,36 @@ export function runLine(model: ReportModel): string {
   );
 }
 
+/**
+ * How much of TypeScript's gap to C is the language and how much the runtime's I/O layers, where the run has what
+ * tells them apart: events-epoll makes native-epoll's system calls in native-epoll's order, so events-epoll ÷
+ * native-epoll is the language and its FFI; events-uv (libuv's handles) and events (and net.Socket's streams) ÷
+ * events-epoll are the layers. Ratios of slopes with their 95% intervals; none without both epolls.
+ */
+export function typescriptGap(model: ReportModel): string[] {
+  const fitted = (name: string) => model.servers.find((s) => s.server === name && slopeOf(s) !== null);
+  const [c, ts] = [fitted('native-epoll'), fitted('events-epoll')];
+  const ratio = (a: ServerSummary, b: ServerSummary) => ratioBetween(a, b);
+  const language = c && ts ? ratio(ts, c) : null;
+  if (!c || !ts || !language) return [];
+  const lines = [
+    `The language: events-epoll makes native-epoll's system calls in native-epoll's order, from TypeScript through the FFI; its slope is ${intervalText(language, 2)}× native-epoll's (95% interval).`,
+  ];
+  const layers: [string, string][] = [
+    ['events-uv', "libuv's TCP handles and their callbacks"],
+    ['events', "libuv and net.Socket's streams"],
+  ];
+  for (const [name, what] of layers) {
+    const s = fitted(name);
+    const [layer, whole] = s ? [ratio(s, ts), ratio(s, c)] : [null, null];
+    if (!layer || !whole) continue;
+    lines.push(
+      `The runtime's I/O layers: ${name} is ${intervalText(layer, 2)}× events-epoll's slope, what ${what} add; of its ${fixed(whole.value, 2)}× native-epoll's, ${fixed(language.value, 2)}× is the language and ${fixed(layer.value, 2)}× the layers.`,
+    );
+  }
+  return lines;
+}
+
 export function renderMarkdown(model: ReportModel): string {
   const out: string[] = [`# ${reportTitle(model)}`, '', runLine(model), ''];
   if (model.run.state !== 'finished') out.push(`**This run is ${model.run.state}: the report shows the points measured so far.**`, '');
@@ -301,6 +332,8 @@ export function renderMarkdown(model: ReportModel): string {
   out.push(...runtimesMarkdown(model));
   const paper = paperTable(model);
   out.push(`## ${paper.title}`, '', model.reference.why, '', markdownTable(paper), '');
+  const gap = typescriptGap(model);
+  if (gap.length > 0) out.push(...gap.map((l) => `- ${l}`), '');
   if (model.memory) out.push(memoryMarkdown(model.memory));
   else {
     out.push(

@@ -11,6 +11,7 @@ import type { ConnectionKind, Family } from '../servers/types.js';
 import type { RecordedUserServer } from '../servers/user/index.js';
 import type { Environment } from '../core/environment.js';
 import type { Engine, LoadResult } from '../load/types.js';
+import type { TransportChoice } from '../load/transport.js';
 import type { PointFlag } from './verdict.js';
 import type { Warmup, WarmupPolicy } from '../load/warmup.js';
 import type { KernelMemory, KernelSource } from '../host/memory-cgroup.js';
@@ -92,6 +93,12 @@ export interface Plan {
   /** Listen backlog asked of every server. */
   backlog: number;
   engine: Engine;
+  /**
+   * The eventbench engine's transport asked of every point's client (`--transport`: epoll, tcp_wrap, net or auto;
+   * src/load/transport.ts); each point's result says which ran. Absent with --engine ab, and in runs before it
+   * (which used tcp_wrap where Node offered it).
+   */
+  transport?: TransportChoice;
   /** CPU lists, as taskset takes them ("0", "1-3"). */
   serverCpus: string;
   clientCpus: string;

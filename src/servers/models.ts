@@ -2,6 +2,7 @@
 import type { ServerModel } from './types.js';
 import { events } from './events.js';
 import { eventsUv } from './events-uv.js';
+import { eventsEpoll } from './events-epoll.js';
 import { asyncModel } from './async.js';
 import { asyncCompiled } from './async-compiled.js';
 import { coroutines } from './coroutines/index.js';
@@ -14,6 +15,7 @@ import { nodeHttp } from './node-http.js';
 export const typescriptModels: ServerModel[] = [
   events,
   eventsUv,
+  eventsEpoll,
   asyncModel,
   asyncCompiled,
   coroutines,

@@ -12,7 +12,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { RunningServer, ServeOptions, ServerModel } from './types.js';
-import { libc } from './kernel/libc.js';
+import { libc } from '../core/libc.js';
 import { listenShared, defaultMaxLive } from './kernel/listener.js';
 import { startAcceptor } from './kernel/acceptor.js';
 import { threads } from './threads.js';

@@ -9,7 +9,7 @@
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { RunningServer, ServeOptions, ServerModel } from './types.js';
 import { buildResponses } from './page.js';
-import { libc, SHUT_RDWR } from './kernel/libc.js';
+import { libc, SHUT_RDWR } from '../core/libc.js';
 import { listenShared } from './kernel/listener.js';
 import {
   acceptBlocking,

@@ -10,7 +10,7 @@
 import { Worker, isMainThread, workerData } from 'node:worker_threads';
 import type { RunningServer, ServeOptions, ServerModel } from './types.js';
 import { buildResponses } from './page.js';
-import { libc } from './kernel/libc.js';
+import { libc } from '../core/libc.js';
 import { listenShared, defaultMaxLive } from './kernel/listener.js';
 import { startAcceptor } from './kernel/acceptor.js';
 import { closeHeld, newGate, newSlot, passGate, reapHeld, serveConnection, shutGate, wakeHolder } from './kernel/connection.js';

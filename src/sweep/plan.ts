@@ -9,6 +9,8 @@ import { DEFAULT_PAGE_BYTES, MAX_PAGE_BYTES, MIN_PAGE_BYTES } from '../servers/p
 import { models, runtimeVariant, serveRuntime, withRuntimes, type ServerModel } from '../servers/registry.js';
 import { isRuntime, runtimeInfo, type RuntimeName } from '../servers/runtime.js';
 import type { Engine } from '../load/types.js';
+import { checkTransport } from '../load/options.js';
+import { DEFAULT_TRANSPORT, type TransportChoice } from '../load/transport.js';
 import type { Plan } from '../results/schema.js';
 import { DEFAULT_THROTTLE_PERIOD_MS, MAX_THROTTLE_PERIOD_MS, MIN_THROTTLE_PERIOD_MS } from '../host/throttle.js';
 import { parseCpuList, allowedCpus } from '../host/cpus.js';
@@ -121,6 +123,8 @@ export interface PlanInput {
   pageBytes?: number;
   backlog?: number;
   engine?: Engine;
+  /** The eventbench engine's transport (`--transport`); default DEFAULT_TRANSPORT. */
+  transport?: TransportChoice;
   serverCpus?: string;
   clientCpus?: string;
   serverCpuShare?: number;
@@ -232,6 +236,9 @@ function checkNumbers(input: PlanInput): void {
   positive('--budget', input.budgetS, BUDGET_LIMITS_S.min, BUDGET_LIMITS_S.max, false);
   const engine = input.engine ?? RUN_DEFAULTS.engine;
   if (!ENGINES.includes(engine)) throw new UsageError('--engine', engine, `expected one of ${ENGINES.join(', ')}`);
+  checkTransport(input.transport, '--transport');
+  if (engine === 'ab' && input.transport !== undefined)
+    throw new UsageError('--transport', input.transport, "is the eventbench engine's connection layer", 'drop --transport or --engine ab');
 }
 
 /** The server's and the client's cores, which must exist; sharing one is allowed with a warning; the quota fits them. */
@@ -334,6 +341,7 @@ function buildPlan(input: PlanInput, chosen: ServerModel[], loads: number[], bac
     pageBytes: input.pageBytes ?? RUN_DEFAULTS.pageBytes,
     backlog,
     engine: input.engine ?? RUN_DEFAULTS.engine,
+    ...((input.engine ?? RUN_DEFAULTS.engine) === 'eventbench' ? { transport: input.transport ?? DEFAULT_TRANSPORT } : {}),
     ...cpus,
     serverCpuShare: input.serverCpuShare ?? RUN_DEFAULTS.serverCpuShare,
     serverCpuShareFrom: input.serverCpuShare !== undefined ? 'asked' : 'auto',

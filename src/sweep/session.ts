@@ -155,7 +155,15 @@ export async function measurePoint(s: Session, o: MeasureOptions): Promise<Point
 
   const durationS = o.durationS ?? plan.durationS;
   const trim = pointTrim(plan, load);
-  const args: LoadArgs = { concurrency: load, requests: plan.requests, durationS, timeoutS, trim, engine: plan.engine };
+  const args: LoadArgs = {
+    concurrency: load,
+    requests: plan.requests,
+    durationS,
+    timeoutS,
+    trim,
+    engine: plan.engine,
+    transport: plan.transport,
+  };
   const limitS = (durationS ?? 600) + timeoutS + CLIENT_GRACE_S;
   // A server eventbench did not start (--url) has nothing to sample: its points record no metrics at all.
   const sampled = !s.started.external;

@@ -1,7 +1,7 @@
 // The runner's test fixtures: a catalog of tiny real servers (test/helpers/serve-process.ts, which speaks the
 // `eventbench serve` contract) and the trial command that starts them; the client is the real `eventbench load`.
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { spawn, type ChildProcess } from 'node:child_process';
 import type { ServerModel } from '../../src/servers/registry.js';
 import type { TrialServer, TrialSettings } from '../../src/sweep/session.js';
 import type { Plan } from '../../src/results/schema.js';
@@ -78,3 +78,26 @@ export async function processesRunning(needle: string): Promise<number[]> {
 
 /** `run` in a quick closed sweep of two TypeScript servers (every machine has them) at two small loads, no memory phase. */
 export const QUICK_RUN = ['run', '--quick', '--servers', 'events,async', '--loads', '10,20', '--seed', '7', '--no-memory', '--no-report'];
+
+/** Starts test/helpers/serve-process.ts in its own process (so its stalls do not stall the client) and stops it after. */
+export async function withServeProcess<T>(flags: string[], fn: (url: string) => Promise<T>): Promise<T> {
+  const child: ChildProcess = spawn(process.execPath, [SERVE_SCRIPT, ...flags], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (d) => {
+        out += d;
+        const m = /^listening on (\S+)\n/.exec(out);
+        if (m) resolve(m[1]!);
+      });
+      child.once('exit', (code) => reject(new Error(`test server exited (${code}) before listening`)));
+    });
+    return await fn(url);
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+    }
+  }
+}

@@ -6,6 +6,7 @@ import { BYTES_PER_RECORD, MAX_RECORDS } from '../../load/records.js';
 import { formatResult } from '../../load/format.js';
 import { LAG_P99_BOUND_MS, LAG_P99_SHARE, OPEN_LOOP_DEFAULTS, runOpenLoad } from '../../load/open-loop.js';
 import type { Arrivals } from '../../load/types.js';
+import { DEFAULT_TRANSPORT, type TransportChoice } from '../../load/transport.js';
 import { EXIT, type Command } from '../command.js';
 
 const help = `eventbench load: ApacheBench's closed loop, made trustworthy.
@@ -35,6 +36,11 @@ Options:
                         for when one client core cannot saturate the server          --workers 2
       --engine E        eventbench (default) or ab: run the real ApacheBench with
                         the same settings, report it in the same schema              --engine ab
+      --transport T     the eventbench engine's connections: epoll (the system
+                        calls through the FFI, no libuv), tcp_wrap (libuv's TCP
+                        handles), net (net.Socket), or auto (the first of those
+                        that runs here), recorded in the result                      --transport epoll
+                        (default ${DEFAULT_TRANSPORT})
       --json            print one JSON object (schema eventbench.load/3) instead     --json
       --raw FILE        write every request's record as CSV, in start order         --raw requests.csv
       --rate R          THE OPEN LOOP: start R requests per second on a schedule,
@@ -141,6 +147,7 @@ const LOAD_OPTIONS = {
   bailout: { type: 'string' },
   workers: { type: 'string', short: 'w' },
   engine: { type: 'string' },
+  transport: { type: 'string' },
   json: { type: 'boolean' },
   raw: { type: 'string' },
   strict: { type: 'boolean' },
@@ -200,6 +207,7 @@ async function measure(values: LoadValues, url: string, engine: Engine, signal: 
     keepalive: values.keepalive,
     method: values.head ? ('HEAD' as const) : ('GET' as const),
     rawFile: values.raw,
+    transport: values.transport as TransportChoice | undefined,
     signal,
     onProgress: tty ? (p: Progress) => process.stderr.write(progressBar(p)) : undefined,
   };

@@ -15,6 +15,7 @@ import type { HostsInput } from '../../host/run-hosts.js';
 import { checkRateFractions, DEFAULT_RATE_FRACTIONS } from '../../experiments/open-loop.js';
 import { RUN_MEMORY, RUN_MEMORY_QUICK } from '../../experiments/phases.js';
 import type { Engine } from '../../load/types.js';
+import { DEFAULT_TRANSPORT, type TransportChoice } from '../../load/transport.js';
 import { buildModel, readReportRun, REPORT_PRICE_S, writeReport } from '../../report/index.js';
 import type { Plan } from '../../results/schema.js';
 import { rankingTable } from '../../report/tables.js';
@@ -69,6 +70,8 @@ ${settingHelp(SETTINGS.trim, W)}
 ${settingHelp(SETTINGS.pageBytes, W)}
 ${settingHelp(SETTINGS.backlog, W)}
   --engine NAME           eventbench or ab (default ${RUN_DEFAULTS.engine}), e.g. --engine ab
+  --transport T           the eventbench client's connections: epoll, tcp_wrap, net or auto (default ${DEFAULT_TRANSPORT};
+                          \`eventbench load --help\` says what each is), recorded in run.json, e.g. --transport epoll
 ${settingHelp(SETTINGS.serverCpus, W)}
 ${settingHelp(SETTINGS.clientCpus, W)}
 ${settingHelp(SETTINGS.serverCpuShare, W)}
@@ -152,6 +155,7 @@ const RUN_OPTIONS = {
   'page-bytes': { type: 'string' },
   backlog: { type: 'string' },
   engine: { type: 'string' },
+  transport: { type: 'string' },
   'server-cpus': { type: 'string' },
   'client-cpus': { type: 'string' },
   'server-cpu-share': { type: 'string' },
@@ -226,6 +230,7 @@ function planInputOf(v: RunValues): PlanInput {
     pageBytes: parseNumberArg('--page-bytes', s('page-bytes')),
     backlog: parseNumberArg('--backlog', s('backlog')),
     engine: s('engine') as Engine | undefined,
+    transport: s('transport') as TransportChoice | undefined,
     serverCpus: s('server-cpus'),
     clientCpus: s('client-cpus'),
     serverCpuShare: parseNumberArg('--server-cpu-share', s('server-cpu-share'), false),

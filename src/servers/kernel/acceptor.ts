@@ -4,7 +4,7 @@
 // At the live cap it stops accepting, so further connections wait in the kernel's accept queue, as they would
 // for a C server whose pthread_create or fork had to wait.
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { libc, SHUT_RDWR } from './libc.js';
+import { libc, SHUT_RDWR } from '../../core/libc.js';
 import { acceptBlocking } from './connection.js';
 
 const ROLE = 'eventbench-acceptor';

@@ -5,7 +5,7 @@
 import { closeSync, readSync, writeSync } from 'node:fs';
 import { answer, headEnd, MAX_HEAD_BYTES } from '../request.js';
 import type { Responses } from '../page.js';
-import { libc, EBADF, EINVAL, EMFILE, ENFILE, ENOBUFS, ENOMEM, ENOTSOCK, SHUT_RDWR, SHUT_WR, SOCK_CLOEXEC } from './libc.js';
+import { libc, EBADF, EINVAL, EMFILE, ENFILE, ENOBUFS, ENOMEM, ENOTSOCK, SHUT_RDWR, SHUT_WR, SOCK_CLOEXEC } from '../../core/libc.js';
 
 /** How long, at most, a connection is drained after an error response so that closing it does not reset it. */
 const LINGER_MS = 1000;

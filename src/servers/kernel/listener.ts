@@ -3,7 +3,7 @@
 import net from 'node:net';
 import os from 'node:os';
 import type { ServeOptions } from '../types.js';
-import { libc } from './libc.js';
+import { libc } from '../../core/libc.js';
 import { backlogInForce } from '../../core/backlog.js';
 
 export interface Listener {

@@ -1,9 +1,11 @@
-// The few system calls the kernel-thread and process models make themselves, through the koffi FFI.
-// Why: Node's sockets belong to the event loop of the thread that made them and cannot move to a worker thread,
-// but a file descriptor can. A worker that owns a descriptor and blocks in accept(2), read(2) and send(2) is a
-// kernel thread doing its own I/O, as in the paper's NPTL server. Linux only (the constants below are Linux's).
+// The C library through the koffi FFI: the few system calls the kernel-thread and process models make themselves
+// (below), and the loaded library that the event loops over epoll(7) bind their own calls from (syscalls.ts).
+// Why the kernel threads need it: Node's sockets belong to the event loop of the thread that made them and cannot
+// move to a worker thread, but a file descriptor can. A worker that owns a descriptor and blocks in accept(2),
+// read(2) and send(2) is a kernel thread doing its own I/O, as in the paper's NPTL server. Linux only (the
+// constants below are Linux's).
 import { createRequire } from 'node:module';
-import { SystemCallError } from '../../core/errors.js';
+import { SystemCallError } from './errors.js';
 
 type Koffi = typeof import('koffi');
 
@@ -42,14 +44,23 @@ export interface Libc {
   dieWithParent(signal: number): void;
 }
 
+let library: { koffi: Koffi; c: ReturnType<Koffi['load']> } | undefined;
+
+/** koffi and the C library, loaded on first use so that merely listing the models does not load the FFI. */
+export function cLibrary(): { koffi: Koffi; c: ReturnType<Koffi['load']> } {
+  if (library) return library;
+  if (process.platform !== 'linux') throw new Error(`these system calls are Linux's, this is ${process.platform}`);
+  const koffi = createRequire(import.meta.url)('koffi') as Koffi;
+  library = { koffi, c: koffi.load('libc.so.6') };
+  return library;
+}
+
 let loaded: Libc | undefined;
 
-/** The bindings, loaded on first use so that merely listing the models does not load the FFI. */
+/** The kernel threads' bindings, loaded on first use. */
 export function libc(): Libc {
   if (loaded) return loaded;
-  if (process.platform !== 'linux') throw new Error(`kernel-thread models need Linux system calls, this is ${process.platform}`);
-  const koffi = createRequire(import.meta.url)('koffi') as Koffi;
-  const c = koffi.load('libc.so.6');
+  const { koffi, c } = cLibrary();
   const fcntl = c.func('int fcntl(int, int, int)');
   const setsockopt = c.func('int setsockopt(int, int, int, const void *, uint32_t)');
   const prctl = c.func('int prctl(int, unsigned long, unsigned long, unsigned long, unsigned long)');

@@ -1,0 +1,85 @@
+// The load client's epoll transport (src/load/epoll.ts): the whole load suite run through it, the same records and
+// figures as the other transports, and what only a transport of its own can get wrong: descriptors left open,
+// an open loop kept on schedule, Node's own timers still running while it polls.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { runLoad } from '../src/load/index.js';
+import { runOpenLoad } from '../src/load/open-loop.js';
+import { AUTO_ORDER, autoTransport, transportMissing } from '../src/load/transport.js';
+import { loadSuite, withServer } from './helpers/load-suite.js';
+import { cli } from './helpers/cli.js';
+import { withServeProcess } from './helpers/runner.js';
+
+loadSuite('epoll', ['auto']);
+
+const openDescriptors = (): number => readdirSync('/proc/self/fd').length;
+
+test('epoll: runs here, and auto takes it first', () => {
+  assert.equal(transportMissing('epoll'), undefined);
+  assert.equal(AUTO_ORDER[0], 'epoll');
+  assert.deepEqual(autoTransport().name, 'epoll');
+  assert.match(autoTransport().why, /first of epoll, tcp_wrap, net/);
+});
+
+test('epoll: no descriptor is left open, whatever the requests met', async () => {
+  await runLoad({ url: 'http://127.0.0.1:1/', concurrency: 2, requests: 10, transport: 'epoll' }); // the epoll set, made once
+  const before = openDescriptors();
+  for (const kind of ['ok', 'reset', 'stall'] as const) {
+    await withServer({ kind }, async (url) => {
+      await runLoad({ url, concurrency: 20, requests: 400, trim: 0, timeoutS: 0.2, transport: 'epoll' });
+    });
+  }
+  await withServer({ kind: 'ok', delayMs: 200 }, async (url) => {
+    const stop = new AbortController();
+    setTimeout(() => stop.abort(), 100);
+    const r = await runLoad({ url, concurrency: 30, requests: 1000, signal: stop.signal, transport: 'epoll' });
+    assert.equal(r.stoppedEarly, 'aborted', 'the abort signal is heard while the transport polls');
+  });
+  assert.equal(openDescriptors(), before);
+});
+
+test('epoll: the records are the same as tcp_wrap gives, field for field', async () => {
+  await withServer({ kind: 'ok', delayMs: 2 }, async (url) => {
+    const [e, w] = [
+      await runLoad({ url, concurrency: 5, requests: 300, trim: 0, transport: 'epoll' }),
+      await runLoad({ url, concurrency: 5, requests: 300, trim: 0, transport: 'tcp_wrap' }),
+    ];
+    for (const r of [e, w]) {
+      assert.equal(r.requestsCompleted, 300);
+      assert.equal(r.errors.total, 0);
+      assert.equal(r.bytesReceived, e.bytesReceived);
+      assert.equal(r.documentBytes, 305);
+      assert.ok(r.measuredLoad > 4 && r.measuredLoad <= 5.01, `l_m ${r.measuredLoad}`);
+      // Each request waits 2 ms in the server (a Node timer: 1 to 2 ms), timed on the same clock by either transport.
+      assert.ok(r.latencyMs.min >= 1 && r.phasesMs.connect.mean < r.latencyMs.mean, `${r.transport}: ${JSON.stringify(r.phasesMs)}`);
+    }
+  });
+});
+
+test('epoll: the open loop keeps its schedule while the transport polls', async () => {
+  // The server in a process of its own: one in this process would answer only between the transport's polls.
+  await withServeProcess([], async (url) => {
+    const r = await runOpenLoad({ url, rateRps: 500, requests: 400, seed: 1, arrivals: 'uniform', transport: 'epoll' });
+    assert.equal(r.transport, 'epoll');
+    assert.equal(r.requestsCompleted, 400);
+    assert.equal(r.errors.total, 0);
+    // 400 requests at 500/s: 0.8 s by the schedule. A transport that slept through the due times would start the
+    // typical request a slice (5 ms) late; a busy machine delays some (the tail), not the median.
+    assert.ok(r.totalDurationS > 0.7 && r.totalDurationS < 2, `took ${r.totalDurationS} s`);
+    const lagP50 = r.openLoop!.lagMs.percentiles['50']!;
+    assert.ok(lagP50 < 1, `lag p50 ${lagP50} ms`);
+  });
+});
+
+test('epoll: --transport is refused where it does not belong, in one line', async () => {
+  for (const [args, message] of [
+    [['--transport', 'uv'], /transport \(--transport\): got "uv", expected one of auto, epoll, tcp_wrap, net/],
+    [['--transport', 'epoll', '--engine', 'ab'], /is the eventbench engine's connection layer/],
+  ] as const) {
+    const bad = await cli(['load', '-c', '1', '-n', '1', ...args, 'http://127.0.0.1:1/']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, message);
+    assert.equal(bad.stderr.trim().split('\n').length, 1);
+  }
+});
