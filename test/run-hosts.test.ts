@@ -5,12 +5,14 @@
 // refused in one line, and `doctor --host`. Over SSH on network namespaces: test/hosts.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { alive } from '../src/core/proc.js';
-import { eventbenchVersion } from '../src/core/environment.js';
+import { environment, eventbenchVersion } from '../src/core/environment.js';
+import { resumedHosts, type RunHosts } from '../src/host/run-hosts.js';
+import { runInfo as runInfoOf } from './helpers/results.js';
 import type { Point, RunInfo } from '../src/results/schema.js';
 import { execFileSync } from 'node:child_process';
 import { BIN, cli } from './helpers/cli.js';
@@ -350,4 +352,41 @@ test('run --server-host: SIGTERM while the agent is stuck ends the run within 10
   assert.equal(kept[0]!.status, 'ok');
   assert.equal(runInfo(dir).interrupted, true);
   assert.ok(await eventually(() => ours().length === 0, 5000), JSON.stringify(ours()));
+});
+
+test('--resume starts eventbench on the recorded hosts only as you give --remote-eventbench again, or confirm', async (t) => {
+  const base = tmp();
+  t.after(() => rmSync(base, { recursive: true, force: true }));
+  const here = { hostname: 'h', environment: environment() };
+  const record = (remoteCommand?: string): RunHosts => ({
+    path: { kind: 'loopback' },
+    server: { host: 'local', ...here, address: '127.0.0.1' },
+    clients: [{ host: 'here', ...here }],
+    ...(remoteCommand !== undefined ? { remoteCommand } : {}),
+  });
+  const pwned = join(base, 'PWNED');
+  const evil = `touch ${pwned}; ${process.execPath} ${BIN}`;
+  assert.deepEqual(await resumedHosts(base, record(evil), evil), { serverHost: 'local', remoteCommand: evil });
+  assert.deepEqual(await resumedHosts(base, record(), undefined), { serverHost: 'local' });
+  await assert.rejects(resumedHosts(base, record(evil), undefined), {
+    message:
+      `--resume: got "${base}", its run.json starts eventbench on the run's hosts with ${JSON.stringify(evil)}, and a results ` +
+      'folder never runs a command by itself; if it is yours, give it again with --remote-eventbench',
+  });
+  await assert.rejects(resumedHosts(base, record(evil), 'eventbench'), {
+    message: `--remote-eventbench: got "eventbench", is not the command the run started eventbench with, ${JSON.stringify(evil)} (its run.json): a results folder never chooses what runs; give that one, or start a new run`,
+  });
+  await assert.rejects(resumedHosts(base, record(), 'eventbench'), {
+    message: /^--remote-eventbench: got "eventbench", the run being resumed started eventbench/,
+  });
+  assert.deepEqual(await resumedHosts(base, record(evil), undefined, async () => true), { serverHost: 'local', remoteCommand: evil });
+  // Through the CLI: a folder edited to start eventbench with another command runs nothing it names.
+  const dir = join(base, 'r');
+  const info = runInfoOf(['events'], [10], { hosts: record(evil) });
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'run.json'), JSON.stringify(info));
+  const r = await cli(['run', '--resume', dir, '--no-report']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(withoutLeftovers(r.stderr), /^eventbench run: --resume: got ".*", its run\.json starts eventbench on the run's hosts with /);
+  assert.equal(existsSync(pwned), false);
 });

@@ -14,7 +14,6 @@ import type { Hosts } from './hosts.js';
 import { AgentLinks, parseHostSpec, type AgentLink, type HostSpec } from './link.js';
 import { LocalClientHost, LocalServerHost } from './local.js';
 import { readState, sshConfigFor } from './namespaces.js';
-import { shellQuote } from './ssh.js';
 import { AgentsClientHost, Reconnecting, RemoteServerHost } from './remote.js';
 
 /** One host of a run, as it said it was when the run reached it. */
@@ -173,7 +172,7 @@ export async function resumedHosts(
     '--resume',
     dir,
     `its run.json starts eventbench on the run's hosts with ${JSON.stringify(stored)}, and a results folder never runs a command by itself`,
-    `give it again if it is yours: --remote-eventbench ${shellQuote(stored)}`,
+    'if it is yours, give it again with --remote-eventbench',
   );
 }
 
