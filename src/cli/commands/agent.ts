@@ -43,6 +43,9 @@ export const agent: Command = {
       });
       for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(s, resolve);
     });
+    // Its input may still be open (its output broke, or a signal came): nothing more is read.
+    input.close();
+    process.stdin.destroy();
     await a.shutdown();
     return EXIT.ok;
   },
