@@ -101,6 +101,9 @@ export function closedLoop(i: ClosedInput): Experiment<Point> {
     },
     failedStart: (server, sweep, step, reason) => failedPoint(server, step, sweep.round, reason),
     isFailed: (p) => p.status === 'failed',
+    retried: (p, why) => {
+      p.retried = why;
+    },
     judge(p, _sweep, step, failuresInARow) {
       if (p.status === 'ok') p.flags = pointFlags(p, plan, throttled);
       if (step === plan.loads[0] && p.flags?.some((f) => f.kind === 'too-slow')) return retireTooSlow(p, `load ${step}`);

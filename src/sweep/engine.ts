@@ -71,6 +71,8 @@ export interface Experiment<R> {
   judge(record: R, sweep: Sweep, step: number, failuresInARow: number): StepVerdict;
   /** Keeps the record on disk; returns what it kept, for progress. */
   keep(record: R): Kept | undefined;
+  /** Records on a record that its step was measured again after a host fault (`why`), before it is judged and kept. */
+  retried?(record: R, why: string): void;
   /** Called before the server of a sweep is stopped; returns what it kept then, if anything. */
   endSweep?(sweep: Sweep, aborted: boolean): Kept | undefined;
   /** The highest step `server` may still be measured at, after the stop rules of what is stored. */
@@ -118,6 +120,8 @@ interface PhaseState<R> {
   sweeps: Sweep[];
   clock: RunClock;
   failuresInARow: Map<string, number>;
+  /** The step being measured again after a host fault, and why: recorded on its record once it is measured. */
+  retry?: { sweep: Sweep; step: number; why: string };
   /** Steps done so far, and planned in all (an upper bound: the stop rules drop some). */
   index: number;
   total: number;
@@ -138,7 +142,7 @@ export async function runPhase<R>(x: Experiment<R>, sweeps: Sweep[], o: EngineOp
     o.emit({ type: 'host', phase: x.phase, host, cpus: { ...(server ? { server } : {}), ...(client ? { client } : {}) } });
     for (let i = 0; !aborted; i++) {
       if (i === sweeps.length && !extend(state)) break;
-      aborted = o.signal?.aborted === true || (await runSweep(state, i)) === 'aborted';
+      aborted = o.signal?.aborted === true || (await runSweepRetrying(state, i)) === 'aborted';
     }
     return { aborted, host };
   } finally {
@@ -160,8 +164,31 @@ function toPrice<R>(st: PhaseState<R>, s: Sweep, started: boolean): SweepToPrice
   return { server: s.server, family: st.x.server(s.server).family, steps: s.steps.filter((l) => l <= cap), started };
 }
 
-/** One sweep: the server started fresh and warmed, its steps, and the server stopped whatever happened. */
-async function runSweep<R>(st: PhaseState<R>, i: number): Promise<'done' | 'aborted'> {
+/**
+ * A sweep, run again from its step that failed for a host reason (its agent or link gone, or stuck past a deadline):
+ * that host's link was cut, so the next start opens a fresh one (a new agent, a fresh server), and the step is
+ * measured once more, its record saying why (Experiment.retried). A garbled answer (not a transient fault), or a
+ * second host fault at the same step, is thrown: the phase stops, with that host's line, and keeps what it measured.
+ */
+async function runSweepRetrying<R>(st: PhaseState<R>, i: number): Promise<'done' | 'aborted'> {
+  const sweep = st.sweeps[i]!;
+  for (;;) {
+    const r = await runSweep(st, i);
+    if (!(r instanceof HostFault)) return r;
+    const step = sweep.steps[0]!;
+    const again = st.retry?.sweep === sweep && st.retry.step === step;
+    if (r.error.fault === 'garbled' || again) {
+      const after = again ? '; the second time at this point, on a fresh link' : '';
+      delete st.retry;
+      throw new HostError(r.error.host, `${r.why.slice(r.error.host.length + 2)}${after}`, r.error.fault);
+    }
+    st.retry = { sweep, step, why: r.why };
+    st.o.warn(`${r.why}; measuring ${sweep.server} at ${step} again, once, on a fresh link`);
+  }
+}
+
+/** One sweep: the server started fresh and warmed, its steps, and the server stopped whatever happened; a host fault is returned. */
+async function runSweep<R>(st: PhaseState<R>, i: number): Promise<'done' | 'aborted' | HostFault> {
   const { x, o } = st;
   const sweep = st.sweeps[i]!;
   const cap = x.stepCap(sweep.server);
@@ -169,11 +196,11 @@ async function runSweep<R>(st: PhaseState<R>, i: number): Promise<'done' | 'abor
   if (sweep.steps.length === 0) return 'done';
   const server = x.server(sweep.server);
   const t0 = performance.now();
-  const call = await hostFault(o.hosts.server.start(x.serverSpec(server), o.signal));
-  if (call === 'aborted') return 'aborted';
-  const started = call instanceof HostFault ? { failed: call.why } : call;
+  const started = await hostFault(o.hosts.server.start(x.serverSpec(server), o.signal));
+  if (started === 'aborted' || (started instanceof HostFault && o.signal?.aborted)) return 'aborted';
+  if (started instanceof HostFault) return started;
   sweep.started = true;
-  let outcome: 'done' | 'aborted' = 'aborted';
+  let outcome: 'done' | 'aborted' | HostFault = 'aborted';
   const session: Session | undefined = 'failed' in started ? undefined : { server, hosts: o.hosts, started };
   try {
     for (const w of session?.started.warnings ?? []) o.warn(w);
@@ -182,9 +209,12 @@ async function runSweep<R>(st: PhaseState<R>, i: number): Promise<'done' | 'abor
     const warming = session && warm ? o.hosts.client.warm({ url: session.started.url, ...warm, jit }, o.signal) : undefined;
     const warmup = warming && (await hostFault(warming));
     if (o.signal?.aborted) return outcome;
+    if (warmup instanceof HostFault) {
+      outcome = warmup;
+      return outcome;
+    }
     st.clock.recordSession(sweep.server, (performance.now() - t0) / 1000, server.family);
-    const failed = 'failed' in started ? started.failed : warmup instanceof HostFault ? warmup.why : undefined;
-    outcome = await runSteps(st, i, failed ?? session!, warmup instanceof HostFault ? undefined : warmup);
+    outcome = await runSteps(st, i, 'failed' in started ? started.failed : session!, warmup);
     return outcome;
   } finally {
     const kept = x.endSweep?.(sweep, outcome === 'aborted');
@@ -195,25 +225,34 @@ async function runSweep<R>(st: PhaseState<R>, i: number): Promise<'done' | 'abor
 }
 
 /**
- * Another host that failed mid-call (its agent or its ssh gone, src/host/remote.ts) fails that call with one line
- * naming it: the engine records it as a failure of the step (or of the server's start), and the stop rules decide
- * what comes next. Any other error is a bug, and goes up.
+ * Another host that failed mid-call (its agent or its ssh gone, stuck or garbled, src/host/link.ts) fails that call
+ * with one line naming it: the engine measures that step again on a fresh link, once (runSweepRetrying). Any other
+ * error is a bug, and goes up.
  */
 async function hostFault<T>(call: Promise<T>): Promise<T | HostFault> {
   try {
     return await call;
   } catch (err) {
-    if (err instanceof HostError) return new HostFault(err.message);
+    if (err instanceof HostError) return new HostFault(err);
     throw err;
   }
 }
 
 class HostFault {
-  constructor(readonly why: string) {}
+  constructor(readonly error: HostError) {}
+
+  get why(): string {
+    return this.error.message;
+  }
 }
 
 /** The steps of a started sweep, or the one failed record of a sweep whose server did not start (`reason`). */
-async function runSteps<R>(st: PhaseState<R>, i: number, session: Session | string, warmup?: Warmup): Promise<'done' | 'aborted'> {
+async function runSteps<R>(
+  st: PhaseState<R>,
+  i: number,
+  session: Session | string,
+  warmup?: Warmup,
+): Promise<'done' | 'aborted' | HostFault> {
   const { x, o } = st;
   const sweep = st.sweeps[i]!;
   while (sweep.steps.length > 0) {
@@ -222,10 +261,14 @@ async function runSteps<R>(st: PhaseState<R>, i: number, session: Session | stri
     const { server, round } = sweep;
     o.emit({ type: 'point-start', phase: x.phase, server, round, step, index: st.index, total: st.total, etaS: eta(st, i) });
     const ctx = { session, sweep, step, ...(warmup ? { sessionWarmup: warmup } : {}), ...(o.signal ? { signal: o.signal } : {}) };
-    const measured =
-      typeof ctx.session === 'string' ? new HostFault(ctx.session) : await hostFault(x.measure({ ...ctx, session: ctx.session }));
-    if (measured === 'aborted') return 'aborted';
-    const record = measured instanceof HostFault ? x.failedStart(x.server(sweep.server), sweep, step, measured.why) : measured;
+    const measured = typeof ctx.session === 'string' ? ctx.session : await hostFault(x.measure({ ...ctx, session: ctx.session }));
+    if (measured === 'aborted' || (measured instanceof HostFault && o.signal?.aborted)) return 'aborted';
+    if (measured instanceof HostFault) return measured;
+    const record = typeof measured === 'string' ? x.failedStart(x.server(sweep.server), sweep, step, measured) : measured;
+    if (st.retry?.sweep === sweep && st.retry.step === step) {
+      x.retried?.(record, st.retry.why);
+      delete st.retry;
+    }
     warmup = undefined;
     const v = judge(st, sweep, record, step);
     sweep.steps.shift();
