@@ -200,3 +200,48 @@ test("agent: the engine's server and client hosts over a link, as on this host; 
   }
   assert.ok(await eventually(() => !alive(serverPid), 5000), 'the agent stopped its server when its input closed');
 });
+
+test('an agent whose output breaks (EPIPE: nobody reads it) stops the server it started and exits quietly', async () => {
+  const child = spawn(process.execPath, [BIN, 'agent'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+  });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    err += d;
+  });
+  const spec = { name: 'events', family: 'typescript', serveFlags: ['--port', '0'], backlog: 511, readyTimeoutMs: 30_000 };
+  child.stdin.write(`${JSON.stringify({ id: 1, cmd: 'server.start', args: [spec] })}\n`);
+  assert.ok(await eventually(() => out.includes('"id":1'), 30_000), 'the server started');
+  const servers = allProcesses().filter((p) => p.ppid === child.pid && p.cmdline.includes(' serve events'));
+  assert.equal(servers.length, 1);
+  child.stdout.destroy();
+  child.stdin.write(`${JSON.stringify({ id: 2, cmd: 'clock' })}\n`);
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  assert.equal(code, 0);
+  assert.equal(err, '', 'no stack, nothing at all');
+  assert.ok(await eventually(() => !alive(servers[0]!.pid), 5000), 'its server was stopped');
+});
+
+test('load --agents: SIGTERM stops the load and every agent, keeping what was measured', async () => {
+  const server = await tinyServer({ kind: 'ok', delayMs: 2 });
+  try {
+    let cliPid = 0;
+    const run = cli(['load', '--agents', 'local,local', '-c', '4', '-t', '20', '--json', server.url], {
+      onSpawn: (c) => {
+        cliPid = c.pid!;
+      },
+    });
+    const agentsOf = () => allProcesses().filter((p) => p.ppid === cliPid && p.cmdline.includes(' agent'));
+    assert.ok(await eventually(() => agentsOf().length === 2 && server.connections() > 200, 20_000));
+    const agents = agentsOf().map((p) => p.pid);
+    process.kill(cliPid, 'SIGTERM');
+    const r = await run;
+    assert.equal(r.code, 130, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as LoadResult).stoppedEarly, 'aborted');
+    assert.ok(await eventually(() => !agents.some(alive), 5000), 'the agents stopped');
+  } finally {
+    await server.close();
+  }
+});

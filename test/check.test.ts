@@ -8,6 +8,12 @@ import { processesRunning } from './helpers/runner.js';
 import type { Card } from '../src/check/card.js';
 import { serveForCheck, stopServed } from '../src/check/target.js';
 import { killTree } from '../src/core/proc.js';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exchange } from '../src/check/http.js';
+import { freePort } from '../src/servers/spawned.js';
 
 const BROKEN = fileURLToPath(new URL('./fixtures/broken-server.js', import.meta.url));
 /** A user server of the broken fixture in `mode`; short bounds keep each card to seconds. */
@@ -58,15 +64,42 @@ test('check: a server that dies on a long header fails the 20 KB header and is n
   assert.deepEqual(await processesRunning(BROKEN), []);
 });
 
-test('check URL: a running server is checked where it answers; what needs its process is not applicable', async (t) => {
+test('check URL: a running server is checked where it answers, its process found by its listening socket', async (t) => {
   const served = await serveForCheck('events', ['--idle-timeout', '0.5']);
   t.after(() => killTree(served.pid, 'SIGKILL', process.pid));
   const r = await cli(['check', served.url, '--idle-bound', '3', '--connections', '50'], { timeoutMs: 60_000 });
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /^pass {2}the page: 200, a 305-byte body: the paper's 305 bytes$/m);
-  assert.match(r.stdout, /^n\/a {3}no descriptor growth: needs the server's process: a URL gives none$/m);
-  assert.match(r.stdout, /all 14 applicable checks pass; 1 not applicable$/m);
+  assert.match(r.stdout, /^pass {2}no descriptor growth: \d+ open descriptors after 50 connections, \d+ before$/m);
+  assert.match(r.stdout, /all 15 applicable checks pass$/m);
   assert.equal((await stopServed(served)).status, 'pass');
+});
+
+test('check URL: a server that answers and never closes gets its card: the kept-open connection, the missing 404, the leak', async (t) => {
+  const port = await freePort('127.0.0.1', 0);
+  const page = join(mkdtempSync(join(tmpdir(), 'eventbench-check-')), 'page.html');
+  writeFileSync(page, 'x'.repeat(305));
+  const child = spawn(process.execPath, [BROKEN, '--mode', 'never-close', '--port', String(port), '--page', page], { stdio: 'ignore' });
+  t.after(() => {
+    child.kill('SIGKILL');
+    rmSync(join(page, '..'), { recursive: true, force: true });
+  });
+  const url = `http://127.0.0.1:${port}/`;
+  for (let i = 0; (await exchange({ host: '127.0.0.1', port }, undefined, { timeoutMs: 100 })).end === 'refused'; i++) {
+    assert.ok(i < 100, 'the server listens');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const r = await cli(['check', url, '--idle-bound', '3', '--connections', '100', '--json'], { timeoutMs: 120_000 });
+  assert.equal(r.code, 1, r.stderr);
+  const c = JSON.parse(r.stdout) as Card;
+  const reason = (id: string) => c.lines.find((l) => l.id === id)!;
+  assert.equal(reason('page').status, 'pass');
+  assert.equal(reason('http10-close').status, 'fail');
+  assert.match(reason('http10-close').reason, /^kept the connection open 2 s after answering an HTTP\/1\.0 request/);
+  assert.equal(reason('not-found').status, 'fail');
+  assert.match(reason('not-found').reason, /^expected 404, got 200 /);
+  assert.equal(reason('descriptors').status, 'fail');
+  assert.match(reason('descriptors').reason, /after 100 connections, \d+ before: \d+ more/);
 });
 
 test('check: bad input is one line with exit status 2', async () => {

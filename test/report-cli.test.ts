@@ -40,6 +40,38 @@ test('report DIR writes report.html and the figures, and prints the path', async
   assert.equal(csv.stderr, '', 'nothing chatters on stderr');
 });
 
+test('report --out and memory --out never replace a file silently: refused in one line, replaced with --force', async (t) => {
+  const { run, points } = exactRun();
+  const dir = await writeRun(run, points);
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const out = path.join(dir, 'mine.md');
+  await writeFile(out, 'my notes\n');
+  for (const format of ['md', 'html']) {
+    const r = await cli([dir, '--format', format, '--out', out]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(
+      r.stderr,
+      `eventbench report: --out: got "${out}", exists already, and is not replaced silently; choose another name, remove it first, or add --force\n`,
+    );
+    assert.equal(await readFile(out, 'utf8'), 'my notes\n');
+  }
+  const forced = await cli([dir, '--format', 'md', '--out', out, '--force']);
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.match(await readFile(out, 'utf8'), /^# /);
+  await writeFile(path.join(dir, 'memory.json'), '{}');
+  const memory = await new Promise<{ code: number; stderr: string }>((resolve) =>
+    execFile(process.execPath, [BIN, 'memory', '--servers', 'events', '--out', dir], (err, _o, stderr) =>
+      resolve({ code: err ? Number(err.code) : 0, stderr }),
+    ),
+  );
+  assert.equal(memory.code, 2, memory.stderr);
+  assert.match(
+    memory.stderr,
+    /^eventbench memory: --out: got ".*memory\.json", exists already, and is not replaced silently; .* or add --force\n$/,
+  );
+  assert.equal(await readFile(path.join(dir, 'memory.json'), 'utf8'), '{}');
+});
+
 test('bad input gets one clear line and the usage exit status', async (t) => {
   const empty = await mkdtemp(path.join(os.tmpdir(), 'eventbench-report-empty-'));
   t.after(() => rm(empty, { recursive: true, force: true }));

@@ -1,15 +1,18 @@
 // `eventbench run` on other hosts through agents, on this machine (`local` agents, child processes): the server
-// host through an agent (--server-host local), its agent killed mid-point (that point fails in one line naming it,
-// the run goes on with a new agent, nothing is left), a point's load split over client hosts (--client-hosts)
+// host through an agent (--server-host local), its agent killed mid-point (that point is measured again on a fresh
+// link and says why, the run goes on, nothing is left), a point's load split over client hosts (--client-hosts)
 // and a resume that reconnects to them, the bad input refused before anything starts, another eventbench version
 // refused in one line, and `doctor --host`. Over SSH on network namespaces: test/hosts.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { alive } from '../src/core/proc.js';
-import { eventbenchVersion } from '../src/core/environment.js';
+import { environment, eventbenchVersion } from '../src/core/environment.js';
+import { resumedHosts, type RunHosts } from '../src/host/run-hosts.js';
+import { runInfo as runInfoOf } from './helpers/results.js';
 import type { Point, RunInfo } from '../src/results/schema.js';
 import { execFileSync } from 'node:child_process';
 import { BIN, cli } from './helpers/cli.js';
@@ -37,8 +40,8 @@ const withoutLeftovers = (stderr: string) =>
 const childrenOf = (pid: number, needle: string) => allProcesses().filter((p) => p.ppid === pid && p.cmdline.includes(needle));
 
 test(
-  'run --server-host local: every server through the agent; the agent killed mid-point fails that point in one line, ' +
-    'the run goes on with a new agent, and nothing is left',
+  'run --server-host local: every server through the agent; the agent killed mid-point: that point is measured again ' +
+    'on a fresh link (a new agent), says why, the run goes on, and nothing is left',
   async (t) => {
     const base = tmp();
     t.after(() => rmSync(base, { recursive: true, force: true }));
@@ -57,20 +60,25 @@ test(
     const r = await run;
     assert.equal(r.code, 0, r.stderr);
     const kept = points(dir);
-    const failed = kept.filter((p) => p.status === 'failed');
-    assert.equal(failed.length, 1, JSON.stringify(kept.map((p) => [p.server, p.load, p.status, p.reason])));
+    assert.deepEqual(
+      kept.map((p) => [p.server, p.load, p.status]).sort(),
+      [
+        ['async', 10, 'ok'],
+        ['async', 20, 'ok'],
+        ['events', 10, 'ok'],
+        ['events', 20, 'ok'],
+      ],
+      'every point measured: the one the kill broke, again on a fresh link',
+    );
+    const retried = kept.filter((p) => p.retried !== undefined);
+    assert.equal(retried.length, 1, JSON.stringify(kept.map((p) => [p.server, p.load, p.retried])));
     const killed =
       /^local: the agent stopped before answering server\.\w+: the agent was killed \(SIGKILL\); check that host and run again$/;
-    assert.match(failed[0]!.reason!, killed);
-    assert.match(r.stderr, new RegExp(`${failed[0]!.server} @ 10: failed: local: the agent stopped before answering`));
-    // The other server was measured through a new agent, at both loads.
-    const other = kept.filter((p) => p.server !== failed[0]!.server);
-    assert.deepEqual(
-      other.map((p) => [p.load, p.status]),
-      [
-        [10, 'ok'],
-        [20, 'ok'],
-      ],
+    assert.match(retried[0]!.retried!, killed);
+    const { server: again, load } = retried[0]!;
+    assert.match(
+      r.stderr,
+      new RegExp(`warning: local: the agent stopped before answering .*; measuring ${again} at ${load} again, once, on a fresh link`),
     );
     const info = runInfo(dir);
     assert.equal(info.schema, 'eventbench.run/4');
@@ -256,4 +264,129 @@ test('run --server-host on a host without a writable cgroup: its servers run unt
     ],
   );
   assert.match(r.stderr, /server on CPU 0, unthrottled; client on CPU 1/);
+});
+
+const ODD = fileURLToPath(new URL('./fixtures/odd-agent.js', import.meta.url));
+/** `--remote-eventbench` for an agent that goes wrong on purpose (test/fixtures/odd-agent.ts). */
+const oddAgent = (...flags: string[]) => [process.execPath, ODD, ...flags.map((f) => `'${f}'`)].join(' ');
+/** Processes of this worktree's eventbench or of the odd agent still running. */
+const ours = () =>
+  allProcesses().filter(
+    (p) => p.state !== 'Z' && (p.cmdline.includes(ODD) || p.cmdline.includes(`${BIN} serve`) || p.cmdline.includes(`${BIN} load`)),
+  );
+/** The last line of stderr, which says why a run stopped; and whether anything looks like a crash. */
+const lastLine = (stderr: string) => stderr.trim().split('\n').at(-1)!;
+const crashed = (stderr: string) => /internal error|TypeError|\n\s+at /.test(stderr);
+
+test('run --server-host: an agent that garbles an answer stops the run in one line naming the host and the cause; exit 1, nothing left', async (t) => {
+  const base = tmp();
+  t.after(() => rmSync(base, { recursive: true, force: true }));
+  const dir = join(base, 'r');
+  const command = oddAgent('--garble', 'server.stopSampling');
+  const r = await cli([...QUICK, '--server-host', 'local', '--remote-eventbench', command, '--out', dir], { timeoutMs: 120_000 });
+  assert.equal(r.code, 1, r.stderr);
+  assert.ok(!crashed(r.stderr), r.stderr);
+  const line =
+    'eventbench run: local: its agent broke the protocol: the answer to server.stopSampling.error: expected an object, ' +
+    `got nothing; stopped it. Is \`${command}\` eventbench ${eventbenchVersion()}? Check that host; the run stopped; its ` +
+    `finished points are kept in ${dir}: \`eventbench run --resume ${dir}\` goes on once that host answers`;
+  assert.equal(lastLine(r.stderr), line);
+  const info = runInfo(dir);
+  assert.equal(info.interrupted, true);
+  assert.match(info.hostFault!, /^local: its agent broke the protocol: the answer to server\.stopSampling\.error/);
+  assert.ok(await eventually(() => ours().length === 0, 5000), JSON.stringify(ours()));
+});
+
+test(
+  'run --server-host: an agent that stops answering misses its deadline, the point is tried once more on a fresh link, ' +
+    'then the run stops in one line naming the host and the cause within 150 s; exit 1, nothing left',
+  async (t) => {
+    const base = tmp();
+    t.after(() => rmSync(base, { recursive: true, force: true }));
+    const dir = join(base, 'r');
+    const t0 = performance.now();
+    const command = oddAgent('--stick', 'server.stopSampling');
+    const r = await cli([...QUICK, '--server-host', 'local', '--remote-eventbench', command, '--out', dir], { timeoutMs: 200_000 });
+    const tookS = (performance.now() - t0) / 1000;
+    assert.equal(r.code, 1, r.stderr);
+    assert.ok(tookS < 150, `${tookS} s`);
+    assert.ok(!crashed(r.stderr), r.stderr);
+    const stuck =
+      'local: no answer to server.stopSampling within 30 s (the agent is stuck, its host overloaded, or the link ' +
+      'half-open); stopped the agent and what it ran';
+    assert.match(
+      r.stderr,
+      new RegExp(`^warning: ${stuck.replace(/[()]/g, '\\$&')}; measuring \\S+ at 10 again, once, on a fresh link$`, 'm'),
+    );
+    assert.equal(
+      lastLine(r.stderr),
+      `eventbench run: ${stuck}; the second time at this point, on a fresh link; the run stopped; its finished points are ` +
+        `kept in ${dir}: \`eventbench run --resume ${dir}\` goes on once that host answers`,
+    );
+    assert.equal(existsSync(join(dir, 'points.jsonl')), false, 'no point was recorded for a host that never answered');
+    assert.ok(await eventually(() => ours().length === 0, 5000), JSON.stringify(ours()));
+  },
+);
+
+test('run --server-host: SIGTERM while the agent is stuck ends the run within 10 s, keeping every finished point; nothing left', async (t) => {
+  const base = tmp();
+  t.after(() => rmSync(base, { recursive: true, force: true }));
+  const dir = join(base, 'r');
+  let runner = 0;
+  const onSpawn = (c: { pid?: number }) => {
+    runner = c.pid!;
+  };
+  const command = oddAgent('--stick', 'server.stopSampling', '--after', '1');
+  const run = cli([...QUICK, '--server-host', 'local', '--remote-eventbench', command, '--out', dir], { timeoutMs: 120_000, onSpawn });
+  const stopped = () => runner > 0 && childrenOf(runner, ODD).some((p) => p.state === 'T');
+  assert.ok(await eventually(stopped, 90_000), 'the agent stopped itself on its second server.stopSampling');
+  const t0 = performance.now();
+  process.kill(runner, 'SIGTERM');
+  const r = await run;
+  const tookS = (performance.now() - t0) / 1000;
+  assert.equal(r.code, 130, r.stderr);
+  assert.ok(tookS < 10, `${tookS} s after SIGTERM`);
+  assert.ok(!crashed(r.stderr), r.stderr);
+  const kept = points(dir);
+  assert.equal(kept.length, 1, 'the point finished before the agent stuck');
+  assert.equal(kept[0]!.status, 'ok');
+  assert.equal(runInfo(dir).interrupted, true);
+  assert.ok(await eventually(() => ours().length === 0, 5000), JSON.stringify(ours()));
+});
+
+test('--resume starts eventbench on the recorded hosts only as you give --remote-eventbench again, or confirm', async (t) => {
+  const base = tmp();
+  t.after(() => rmSync(base, { recursive: true, force: true }));
+  const here = { hostname: 'h', environment: environment() };
+  const record = (remoteCommand?: string): RunHosts => ({
+    path: { kind: 'loopback' },
+    server: { host: 'local', ...here, address: '127.0.0.1' },
+    clients: [{ host: 'here', ...here }],
+    ...(remoteCommand !== undefined ? { remoteCommand } : {}),
+  });
+  const pwned = join(base, 'PWNED');
+  const evil = `touch ${pwned}; ${process.execPath} ${BIN}`;
+  assert.deepEqual(await resumedHosts(base, record(evil), evil), { serverHost: 'local', remoteCommand: evil });
+  assert.deepEqual(await resumedHosts(base, record(), undefined), { serverHost: 'local' });
+  await assert.rejects(resumedHosts(base, record(evil), undefined), {
+    message:
+      `--resume: got "${base}", its run.json starts eventbench on the run's hosts with ${JSON.stringify(evil)}, and a results ` +
+      'folder never runs a command by itself; if it is yours, give it again with --remote-eventbench',
+  });
+  await assert.rejects(resumedHosts(base, record(evil), 'eventbench'), {
+    message: `--remote-eventbench: got "eventbench", is not the command the run started eventbench with, ${JSON.stringify(evil)} (its run.json): a results folder never chooses what runs; give that one, or start a new run`,
+  });
+  await assert.rejects(resumedHosts(base, record(), 'eventbench'), {
+    message: /^--remote-eventbench: got "eventbench", the run being resumed started eventbench/,
+  });
+  assert.deepEqual(await resumedHosts(base, record(evil), undefined, async () => true), { serverHost: 'local', remoteCommand: evil });
+  // Through the CLI: a folder edited to start eventbench with another command runs nothing it names.
+  const dir = join(base, 'r');
+  const info = runInfoOf(['events'], [10], { hosts: record(evil) });
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'run.json'), JSON.stringify(info));
+  const r = await cli(['run', '--resume', dir, '--no-report']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(withoutLeftovers(r.stderr), /^eventbench run: --resume: got ".*", its run\.json starts eventbench on the run's hosts with /);
+  assert.equal(existsSync(pwned), false);
 });

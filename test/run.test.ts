@@ -11,6 +11,7 @@ import { detectCgroup } from '../src/host/throttle.js';
 import { cycleOrder } from '../src/sweep/plan.js';
 import { POINT_SCHEMA, RUN_SCHEMA, type Point } from '../src/results/schema.js';
 import { testCatalog, testTrial, RUN_CHILD, SERVE_SCRIPT, processesRunning } from './helpers/runner.js';
+import { runInfo } from './helpers/results.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'eventbench-run-'));
 const lines = (dir: string) =>
@@ -209,7 +210,7 @@ test('SIGINT stops the run with no server left, keeps finished points, and --res
 test('a torn last line (a run killed mid-write) is cut off on resume; another schema is refused', (t) => {
   const base = tmp();
   t.after(() => rmSync(base, { recursive: true, force: true }));
-  const info = { schema: RUN_SCHEMA, plan: {}, skipped: [], warnings: [] };
+  const info = runInfo(['a'], [1]);
   writeFileSync(join(base, 'run.json'), JSON.stringify(info));
   writeFileSync(join(base, 'points.jsonl'), JSON.stringify({ schema: POINT_SCHEMA, server: 'a', load: 1 }) + '\n{"schema":"eventb');
   const r = readRun(base);

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import { killTree } from '../src/core/proc.js';
 import { models } from '../src/servers/registry.js';
 import { parseServerFlag, readServersFile } from '../src/servers/user/spec.js';
 import { splitWords } from '../src/servers/user/command.js';
+import { resumedUserServers, type UserServerModel } from '../src/servers/user/index.js';
 import { detectCgroup } from '../src/host/throttle.js';
 import type { Point, RunInfo } from '../src/results/schema.js';
 
@@ -241,4 +242,103 @@ test('a user server that forks a child leaves no process behind after a Ctrl-C (
   const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
   assert.equal(code, 130, err);
   assert.deepEqual(await processesRunning(marker), [], 'no process of the forking server is left');
+});
+
+const BROKEN = fileURLToPath(new URL('./fixtures/broken-server.js', import.meta.url));
+
+test(
+  'a results folder is data: run.json keeps only the variables that matter, and --resume runs no command it names ' +
+    'unless you give it again, the same',
+  async (t) => {
+    const base = tmp();
+    t.after(() => rmSync(base, { recursive: true, force: true }));
+    const file = join(base, 'servers.json');
+    const command = [process.execPath, BROKEN, '--port', '{port}', '--page', '{page}'];
+    const env = { SECRET_TOKEN: 'hunter2', UV_THREADPOOL_SIZE: '4' };
+    writeFileSync(file, JSON.stringify({ servers: [{ name: 'mine', command, env }] }));
+    const dir = join(base, 'r');
+    const made = await cli(
+      ['run', '--quick', '--servers', 'mine', '--servers-file', file, '--loads', '5,10', '--no-memory', '--no-report', '--out', dir],
+      {
+        timeoutMs: 120_000,
+      },
+    );
+    assert.equal(made.code, 0, made.stderr);
+    const text = readFileSync(join(dir, 'run.json'), 'utf8');
+    assert.ok(!text.includes('hunter2'), 'a secret is never written');
+    const recorded = (JSON.parse(text) as RunInfo).plan.userServers![0]!;
+    assert.deepEqual([recorded.env, recorded.envNotRecorded], [{ UV_THREADPOOL_SIZE: '4' }, ['SECRET_TOKEN']]);
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+    // One point left to measure, and a copy of run.json edited by someone else to run another command.
+    const lines = readFileSync(join(dir, 'points.jsonl'), 'utf8').trim().split('\n');
+    writeFileSync(join(dir, 'points.jsonl'), `${lines[0]}\n`);
+    const pwned = join(base, 'PWNED');
+    const evil = JSON.parse(text) as RunInfo;
+    evil.plan.userServers![0]!.command = ['/bin/sh', '-c', `touch ${pwned}; exec "$0" "$@"`, ...command];
+    writeFileSync(join(dir, 'run.json'), JSON.stringify(evil));
+    const shownEvil = `\`/bin/sh -c 'touch ${pwned}; exec "$0" "$@"' ${command.join(' ')}\` in ${base} with SECRET_TOKEN, UV_THREADPOOL_SIZE set`;
+    const refused = await cli(['run', '--resume', dir, '--no-report']);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.equal(
+      refused.stderr
+        .split('\n')
+        .filter((l) => l && !l.startsWith('eventbench run: removed '))
+        .join('\n'),
+      `eventbench run: --resume: got "${dir}", its run.json names your server mine, run as ${shownEvil}, and a results ` +
+        'folder never runs a command by itself; if it is yours, give it again with --server or --servers-file, as you started the run',
+    );
+    const differs = await cli(['run', '--resume', dir, '--servers-file', file, '--no-report']);
+    assert.equal(differs.code, 2, differs.stderr);
+    assert.match(
+      differs.stderr,
+      new RegExp(
+        `its run\\.json runs mine as .*touch ${pwned}.*, and you give \`${process.execPath} ${BROKEN} --port \\{port\\} --page \\{page\\}\` in ${base} with SECRET_TOKEN, UV_THREADPOOL_SIZE set: a results folder never chooses what runs`,
+      ),
+    );
+    const stranger = await cli(['run', '--resume', dir, '--server', `other=${command.join(' ')}`]);
+    assert.equal(stranger.code, 2);
+    assert.match(stranger.stderr, /--server: got "other", is not a server of the run in .* \(its servers of yours are mine\); drop it/);
+    assert.equal(existsSync(pwned), false, 'nothing the edited folder names ran');
+    // The folder as the run wrote it, and the command given again: it goes on.
+    writeFileSync(join(dir, 'run.json'), text);
+    const resumed = await cli(['run', '--resume', dir, '--servers-file', file, '--no-report'], { timeoutMs: 120_000 });
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.equal(readFileSync(join(dir, 'points.jsonl'), 'utf8').trim().split('\n').length, 2);
+    assert.deepEqual(await processesRunning(BROKEN), []);
+  },
+);
+
+test('--resume: a command the folder names runs only once confirmed, and only when the folder recorded all of it', async (t) => {
+  const base = tmp();
+  t.after(() => rmSync(base, { recursive: true, force: true }));
+  const spec = { name: 'mine', command: ['./app', '--port', '{port}'], cwd: base, ready: { timeoutS: 20, path: '/' }, source: 'x' };
+  const plan = { userServers: [{ ...spec, env: { UV_THREADPOOL_SIZE: '4' }, serveArgs: ['--server', 'mine=./app --port {port}'] }] };
+  const asked: string[] = [];
+  const yes = async (q: string) => {
+    asked.push(q);
+    return true;
+  };
+  const r = await resumedUserServers(base, plan, { user: [], urls: [] }, yes);
+  assert.deepEqual(asked, [
+    `${base}: run.json runs your server mine as \`./app --port {port}\` in ${base} with UV_THREADPOOL_SIZE set. Run that? [y/N] `,
+  ]);
+  const model = r.models[0] as UserServerModel;
+  assert.equal(model.serveArgs[0], '--servers-file');
+  const file = model.serveArgs[1]!;
+  assert.equal(statSync(file).mode & 0o777, 0o600);
+  assert.deepEqual(readServersFile(file, BUILTINS)[0]!.command, spec.command);
+  r.cleanUp();
+  assert.equal(existsSync(file), false);
+  const secret = { userServers: [{ ...plan.userServers[0]!, envNotRecorded: ['API_KEY'] }] };
+  await assert.rejects(resumedUserServers(base, secret, { user: [], urls: [] }, yes), {
+    code: 'EB_USAGE',
+    message:
+      /its run\.json names your server mine, run as .* with API_KEY, UV_THREADPOOL_SIZE set, and a results folder never runs a command by itself/,
+  });
+  assert.equal(asked.length, 1, 'not asked: the folder does not hold all of it');
+  await assert.rejects(
+    resumedUserServers(base, plan, { user: [], urls: [] }, async () => false),
+    { code: 'EB_USAGE' },
+  );
+  await assert.rejects(resumedUserServers(base, plan, { user: [], urls: [] }), { code: 'EB_USAGE' });
 });

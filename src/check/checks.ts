@@ -62,10 +62,15 @@ const notApplicable = (reason: string): Outcome => ({ status: 'n/a', reason });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** How long a bad request may take to be answered or closed: longer for a server slow to start a connection. */
 const closeMs = (c: CheckContext) => Math.max(3_000, c.clientTimeoutMs);
+/**
+ * A complete answer left open this long ends the exchange ('open'): its bytes are what a check reads; a server that
+ * never closes is named by the check of closing (http10-close), not made to time out every other.
+ */
+const OPEN_AFTER_MS = 1000;
 const get = (c: CheckContext, o: { timeoutMs?: number; openAfterMs?: number } = {}) =>
   exchange(c, `GET ${c.path} HTTP/1.0\r\n\r\n`, {
     timeoutMs: o.timeoutMs ?? c.clientTimeoutMs,
-    ...(o.openAfterMs ? { openAfterMs: o.openAfterMs } : {}),
+    openAfterMs: o.openAfterMs ?? OPEN_AFTER_MS,
   });
 const is4xx = (code: number) => code >= 400 && code < 500;
 /**
@@ -149,7 +154,11 @@ async function checkKeepAlive(c: CheckContext): Promise<Outcome> {
 }
 
 async function checkHead(c: CheckContext): Promise<Outcome> {
-  const r = await exchange(c, `HEAD ${c.path} HTTP/1.0\r\n\r\n`, { timeoutMs: c.clientTimeoutMs });
+  const r = await exchange(c, `HEAD ${c.path} HTTP/1.0\r\n\r\n`, {
+    timeoutMs: c.clientTimeoutMs,
+    openAfterMs: OPEN_AFTER_MS,
+    noBody: true,
+  });
   if (c.exactBytes && c.pageBytes !== undefined) {
     const expected = buildResponses(c.pageBytes).head;
     if (r.data.equals(expected)) return pass("page.ts's exact headers, no body");
@@ -175,9 +184,9 @@ function expectError(c: CheckContext, r: Exchange, code: 400 | 404 | 405 | 431):
 }
 
 const checkNotFound = async (c: CheckContext) =>
-  expectError(c, await exchange(c, 'GET /nope HTTP/1.0\r\n\r\n', { timeoutMs: c.clientTimeoutMs }), 404);
+  expectError(c, await exchange(c, 'GET /nope HTTP/1.0\r\n\r\n', { timeoutMs: c.clientTimeoutMs, openAfterMs: OPEN_AFTER_MS }), 404);
 const checkMethod = async (c: CheckContext) =>
-  expectError(c, await exchange(c, `DELETE ${c.path} HTTP/1.0\r\n\r\n`, { timeoutMs: c.clientTimeoutMs }), 405);
+  expectError(c, await exchange(c, `DELETE ${c.path} HTTP/1.0\r\n\r\n`, { timeoutMs: c.clientTimeoutMs, openAfterMs: OPEN_AFTER_MS }), 405);
 const checkBadRequest = async (c: CheckContext) => expectError(c, await exchange(c, 'GARBAGE\r\n\r\n', { timeoutMs: closeMs(c) }), 400);
 
 /** A complete head with a 20 KB header: a 4xx (our 431 for a toy server), or the page from a server whose limit is larger. */

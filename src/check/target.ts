@@ -4,6 +4,7 @@ import { ServerError, UsageError } from '../core/errors.js';
 import { startChild, type Child, type Exit } from '../core/child.js';
 import { alive, descendants, killTree, signalProcess } from '../core/proc.js';
 import { probe } from '../servers/spawned.js';
+import { listenerPid } from '../core/sockets.js';
 import { DEFAULT_PAGE_BYTES } from '../servers/page.js';
 import type { ServerModel } from '../servers/types.js';
 import { EVENTBENCH_BIN, waitListening } from '../host/local.js';
@@ -126,14 +127,18 @@ export async function urlContext(raw: string, field: string, o: ContextOptions =
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const port = Number(url.port || 80);
   try {
+    // An answer is its status line: a server that answers and never closes gets its card, which says so.
     await probe(host, port, 3000, url.pathname + url.search);
   } catch (err) {
     const why = `does not answer HTTP (${(err as Error).message})`;
     throw new UsageError(field, raw, why, 'start the server first, or check its port and path');
   }
+  // Its process, where this user may see it (loopback: it runs here): its descriptors are checked as a started one's.
+  const pid = listenerPid(port);
   return {
     host,
     port,
+    ...(pid !== undefined ? { pid } : {}),
     path: url.pathname + url.search,
     conformance: {},
     exactBytes: false,

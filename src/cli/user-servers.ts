@@ -1,7 +1,10 @@
 // The flags that bring the user's own servers into a command (run, memory, serve, check): one definition, one help
 // text, one reader, so each command takes them alike.
+import { createInterface } from 'node:readline/promises';
 import { models } from '../servers/registry.js';
-import { userServers, type UserServerModel } from '../servers/user/index.js';
+import type { ServerModel } from '../servers/types.js';
+import { readRunInfo } from '../results/store.js';
+import { resumedUserServers, userServers, type ResumedServers, type UserServerModel } from '../servers/user/index.js';
 
 export const USER_SERVER_OPTIONS = {
   server: { type: 'string', multiple: true },
@@ -22,4 +25,27 @@ export function userServersOf(values: { server?: string[] | undefined; 'servers-
     flags,
     models.map((m) => m.name),
   );
+}
+
+/**
+ * On a terminal, asks the user a yes-or-no question on stderr (a command a results folder names, on resume); absent
+ * elsewhere (a script, a pipe), where such a command is refused instead.
+ */
+export function terminalConfirm(): ((question: string) => Promise<boolean>) | undefined {
+  if (!process.stdin.isTTY || !process.stderr.isTTY) return undefined;
+  return async (question) => {
+    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      return /^(y|yes)$/i.test((await rl.question(question)).trim());
+    } finally {
+      rl.close();
+    }
+  };
+}
+
+/** The user's servers of the run in `dir`, as the user gives them now (`given`: --server, --servers-file, --url) or confirms. */
+export function resumeServers(dir: string, given: readonly ServerModel[], confirm = terminalConfirm()): Promise<ResumedServers> {
+  const user = given.filter((m): m is UserServerModel => 'spec' in m);
+  const urls = given.filter((m) => m.url !== undefined);
+  return resumedUserServers(dir, readRunInfo(dir).plan, { user, urls }, confirm);
 }

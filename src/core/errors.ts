@@ -76,13 +76,55 @@ export class PortInUseError extends ServerError {
 }
 
 /**
+ * How another host failed: `unreachable` (ssh could not connect, no eventbench there, another version), `lost` (its
+ * agent or its ssh ended mid-request), `deadline` (no answer within the time the request allows: a stuck agent, a
+ * host swapping, a half-open link; its processes were stopped) or `garbled` (an answer that breaks the protocol:
+ * not eventbench's agent, or a broken one). A point failed for `lost` or `deadline` is worth one retry on a fresh
+ * link; `garbled` is not.
+ */
+export type HostFaultKind = 'unreachable' | 'lost' | 'deadline' | 'garbled';
+
+const HOST_CODES: Record<HostFaultKind, string> = {
+  unreachable: 'EB_HOST',
+  lost: 'EB_HOST',
+  deadline: 'EB_HOST_DEADLINE',
+  garbled: 'EB_HOST_PROTOCOL',
+};
+
+/**
  * Another host (a machine over SSH, a network namespace, an agent) could not be reached, set up or kept: the
  * message names the host and says what to do.
  */
 export class HostError extends EventbenchError {
   readonly host: string;
-  constructor(host: string, message: string) {
-    super('EB_HOST', `${host}: ${message}`);
+  readonly fault: HostFaultKind;
+  constructor(host: string, message: string, fault: HostFaultKind = 'lost') {
+    super(HOST_CODES[fault], `${host}: ${message}`);
     this.host = host;
+    this.fault = fault;
+  }
+}
+
+/** The causes of a failed write that the user can act on, by errno name, in words. */
+const DISK_CAUSES: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'the disk quota is exceeded',
+  EROFS: 'the file system is read-only',
+  EIO: 'an input/output error (a failing disk?)',
+  EFBIG: 'the file is too large for the file system',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+};
+
+/**
+ * A results file could not be written whole: names the folder, the cause (no space left, read-only, quota) and what
+ * was kept. `errno` is the system's name for the cause ("ENOSPC"), or "short" for a write that stopped early.
+ */
+export class DiskError extends EventbenchError {
+  readonly errno: string;
+  constructor(folder: string, file: string, errno: string, kept: string) {
+    const cause = DISK_CAUSES[errno] ?? (errno === 'short' ? 'the write stopped early (the disk is full?)' : errno);
+    super('EB_DISK', `${folder}: could not write ${file}: ${cause} (${errno}); ${kept}`);
+    this.errno = errno;
   }
 }

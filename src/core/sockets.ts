@@ -45,3 +45,42 @@ export function listeningPorts(pids: readonly number[]): number[] {
   }
   return [...ports].sort((a, b) => a - b);
 }
+
+/**
+ * The process that listens on TCP `port` (the root of those holding its socket, when several share it), found by
+ * the socket's inode among the descriptors this user may read; undefined when none is found.
+ */
+export function listenerPid(port: number): number | undefined {
+  const inodes = new Set<string>();
+  for (const f of tcpSocketRows()) if (f[3] === '0A' && f[9] && parseInt(f[1]?.split(':').pop() ?? '', 16) === port) inodes.add(f[9]);
+  if (inodes.size === 0) return undefined;
+  const holders: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    let fds: string[] = [];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    const holds = fds.some((fd) => {
+      try {
+        return inodes.has(/^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1] ?? '');
+      } catch {
+        return false;
+      }
+    });
+    if (holds) holders.push(pid);
+  }
+  const parentOf = (pid: number) => Number(/^PPid:\s*(\d+)/m.exec(readText(`/proc/${pid}/status`))?.[1] ?? 0);
+  return holders.find((p) => !holders.includes(parentOf(p))) ?? holders[0];
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}

@@ -148,6 +148,9 @@ export function closedLoop(i: ClosedInput): Experiment<Point> {
     failedStart: (server, sweep, step, reason) => tag(failedPoint(server, step, sweep.round, reason), sweep),
     isFailed: (p) => p.status === 'failed',
     requestsOf: (p) => (p.result?.requestsCompleted ?? 0) + (p.warmup?.load?.requests ?? 0),
+    retried: (p, why) => {
+      p.retried = why;
+    },
     judge(p, _sweep, step, failuresInARow) {
       if (p.status === 'ok') p.flags = pointFlags(p, plan, throttled);
       if (step === plan.loads[0] && p.flags?.some((f) => f.kind === 'too-slow')) return retireTooSlow(p, `load ${step}`);

@@ -58,7 +58,8 @@ export const memoryConnectionsAllowed = (): number => connectionsAllowed(openFil
 
 export async function runMemory(o: MemoryRunOptions): Promise<MemoryRun> {
   const dir = resolve(o.dir);
-  mkdirSync(dir, { recursive: true });
+  // Private, as a run's folder: memory.json holds the environment (src/results/store.ts).
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const run = newMemoryRun(o);
   // The defaults' backlog and page; nothing else of a plan applies (no load, no quota, no pinning).
   const servers = o.servers.map((s) => s.name);

@@ -135,6 +135,9 @@ export function openLoop(i: OpenInput): Experiment<OpenPoint> {
       return toOpenPoint(point, step, capacity(server.name), rateOf(server.name, step), plan, throttled);
     },
     isFailed: (p) => p.status === 'failed',
+    retried: (p, why) => {
+      p.retried = why;
+    },
     judge: (p, _sweep, _step, failuresInARow) => stopPoint(p, plan, failuresInARow, `${p.rateRps} requests/s`),
     keep(p) {
       appendOpenPoint(i.dir, p);

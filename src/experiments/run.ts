@@ -9,7 +9,8 @@ import { DEFAULT_THROTTLE_PERIOD_MS } from '../host/throttle.js';
 import { serverSpec, trialServer } from '../sweep/session.js';
 import type { Hosts } from '../host/hosts.js';
 import { localHosts } from '../host/local.js';
-import { checkHostsInput, givenHostsRecord, openRunHosts, recordedHosts, type HostsInput, type RunHostsOpened } from '../host/run-hosts.js';
+import { checkHostsInput, givenHostsRecord, openRunHosts, resumedHosts, type HostsInput, type RunHostsOpened } from '../host/run-hosts.js';
+import { HostError } from '../core/errors.js';
 import type {
   AddedCycle,
   AddedRound,
@@ -67,6 +68,11 @@ export interface RunOptions {
   reserveS?: number;
   /** The server's host and the client hosts to reach (run --server-host, --client-hosts); default: this machine. */
   hostsInput?: HostsInput;
+  /**
+   * Asked, on resume, whether to run a command the results folder names and the user did not give again (the CLI
+   * asks on a terminal); absent, such a command is refused.
+   */
+  confirm?: (question: string) => Promise<boolean>;
 }
 
 export interface RunOutcome {
@@ -141,29 +147,45 @@ async function runOn(o: RunOptions, opened: RunHostsOpened | undefined): Promise
   };
   const ctx: RunContext = { state, o: { ...o, hosts }, emit: (e) => emit(e), warn: (t) => warn(t), spentS, save, took: [] };
   let interrupted = false;
+  let failure: unknown;
   try {
     save();
     emit({ type: 'start', dir, info });
     if (o.resume === undefined) await calibrateRun(ctx, catalog, available);
     interrupted = o.signal?.aborted === true || (await runPhases(ctx));
-  } finally {
-    info.finishedAt = new Date().toISOString();
-    if (interrupted || o.signal?.aborted) info.interrupted = true;
-    else judgeBudget(ctx, before);
-    save();
+  } catch (err) {
+    failure = err instanceof HostError ? stoppedBy(err, info, dir) : err;
   }
+  info.finishedAt = new Date().toISOString();
+  if (interrupted || failure !== undefined || o.signal?.aborted) info.interrupted = true;
+  else judgeBudget(ctx, before);
+  try {
+    save();
+  } catch (err) {
+    // A run that failed already (a full disk) is told by its first error.
+    failure ??= err;
+  }
+  if (failure !== undefined) throw failure;
   const memory = state.memory ? { memory: state.memory } : {};
   return { dir, info, points: state.points, openPoints: state.openPoints, ...memory, interrupted: info.interrupted === true };
 }
 
+/** A host that failed for good stops the run: its line, recorded in run.json, with where the finished points are. */
+function stoppedBy(err: HostError, info: RunInfo, dir: string): HostError {
+  info.hostFault = err.message;
+  const said = err.message.slice(err.host.length + 2);
+  const then = `the run stopped; its finished points are kept in ${dir}: \`eventbench run --resume ${dir}\` goes on once that host answers`;
+  return new HostError(err.host, `${said}; ${then}`, err.fault);
+}
+
 /**
- * The hosts the run asks for (or, on resume, those it recorded), checked against its plan and reached before anything
- * starts; undefined when the caller gave its own hosts.
+ * The hosts the run asks for (or, on resume, those it recorded, started as the user says now), checked against its
+ * plan and reached before anything starts; undefined when the caller gave its own hosts.
  */
 async function reachHosts(o: RunOptions): Promise<RunHostsOpened | undefined> {
   if (o.hosts) return undefined;
   const stored = o.resume !== undefined ? readRunInfo(o.resume) : undefined;
-  const input = stored ? recordedHosts(stored.hosts) : (o.hostsInput ?? {});
+  const input = stored ? await resumedHosts(o.resume!, stored.hosts, o.hostsInput?.remoteCommand, o.confirm) : (o.hostsInput ?? {});
   const i = o.input;
   checkHostsInput(
     input,
@@ -413,6 +435,7 @@ async function resumeRun(
   delete info.overBudget;
   // A resume measures in processes of its own: its points name its session (the paired design nests by it).
   info.sessions = (info.sessions ?? 1) + 1;
+  delete info.hostFault;
   info.warnings.push(...stored.notes);
   const memory = stored.memory ? { memory: stored.memory } : {};
   const { points, openPoints, visits } = stored;

@@ -5,11 +5,11 @@
 // with that agent's one line. A cancel (Ctrl-C) stops every agent and merges what each had measured.
 import { environment } from '../core/environment.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UsageError } from '../core/errors.js';
+import { HostError, UsageError } from '../core/errors.js';
 import { resolveLoadOptions, type LoadInput } from '../load/index.js';
 import { mergeAgentLoads, splitLoad, type AgentPart, type Share } from '../load/merge.js';
 import { writeRaw } from '../load/raw.js';
-import { decodeRecords, type Records } from '../load/records.js';
+import { decodeRecords, type EncodedRecords, type Records, type RecordsData } from '../load/records.js';
 import type { LoadResult } from '../load/types.js';
 import type { AgentLoadAnswer, AgentLoadOptions } from './protocol.js';
 import { AgentLinks, parseHostSpec, type AgentLink, type LinkOptions } from './link.js';
@@ -57,7 +57,8 @@ export function checkAgentsLoad(input: AgentsLoadInput): { shares: Share[]; opti
 export async function loadOverAgents(input: AgentsLoadInput): Promise<{ result: LoadResult; records: Records }> {
   const { shares, options } = checkAgentsLoad(input);
   const note = input.onNote ?? (() => {});
-  const links = new AgentLinks(input);
+  // Told to stop, the agents answer with what they measured: they get CANCEL_GRACE_MS to, then their links are cut.
+  const links = new AgentLinks({ ...input, abortGraceMs: CANCEL_GRACE_MS });
   try {
     note(`connecting to ${input.agents.join(', ')}`);
     const opened = await links.open(input.agents.map((a) => parseHostSpec(a)));
@@ -100,10 +101,19 @@ export async function loadOnAgents(
     hostname: links[k]!.hello!.hostname,
     share: shares[k]!,
     result: a.result,
-    records: decodeRecords(a.records),
+    records: decoded(links[k]!, a.records),
     clock: clocks[k]!,
   }));
   return mergeAgentLoads(parts, { url: options.url, scheduledMs, scheduledAt, environment: environment() });
+}
+
+/** An agent's records, decoded; records that do not decode are its agent's fault, named as one. */
+function decoded(link: AgentLink, e: EncodedRecords): RecordsData {
+  try {
+    return decodeRecords(e);
+  } catch (err) {
+    throw new HostError(link.host, `its agent broke the protocol: the answer to load.result.records: ${(err as Error).message}`, 'garbled');
+  }
 }
 
 function loadFields(o: ReturnType<typeof resolveLoadOptions>): AgentLoadOptions {

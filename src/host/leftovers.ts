@@ -2,7 +2,7 @@
 // memory), the temporary configuration folders of its production servers (the servers themselves die with their
 // launcher: servers/spawned.ts), the page folders of user servers, and the folders of its ssh master sockets. Each
 // is named after the pid that made it; only those whose owner is gone are touched.
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { alive } from '../core/proc.js';
@@ -38,6 +38,15 @@ export function removeStaleTempFolders(dir = os.tmpdir()): string[] {
   return said;
 }
 
+/** Whether `p` belongs to the user this process runs as. */
+function ours(p: string): boolean {
+  try {
+    return statSync(p).uid === process.getuid?.();
+  } catch {
+    return false;
+  }
+}
+
 /** Removes the folders of ssh master sockets (host/link.ts) whose eventbench process is gone; one line per folder. */
 export function removeStaleSshFolders(dir = os.tmpdir()): string[] {
   let entries: string[];
@@ -50,9 +59,14 @@ export function removeStaleSshFolders(dir = os.tmpdir()): string[] {
   const said: string[] = [];
   for (const name of entries) {
     const owner = Number(pattern.exec(name)?.[1] ?? NaN);
-    if (!Number.isInteger(owner) || alive(owner)) continue;
-    rmSync(path.join(dir, name), { recursive: true, force: true });
-    said.push(`removed ${path.join(dir, name)}, the ssh sockets of eventbench pid ${owner}, which is gone`);
+    // Another user's folder (its pid may be gone from our view, or reused) is theirs to remove: left alone.
+    if (!Number.isInteger(owner) || !ours(path.join(dir, name)) || alive(owner)) continue;
+    try {
+      rmSync(path.join(dir, name), { recursive: true, force: true });
+      said.push(`removed ${path.join(dir, name)}, the ssh sockets of eventbench pid ${owner}, which is gone`);
+    } catch (err) {
+      said.push(`could not remove ${path.join(dir, name)} (left by eventbench pid ${owner}): ${(err as Error).message}`);
+    }
   }
   return said;
 }

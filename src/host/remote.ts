@@ -1,9 +1,10 @@
 // The hosts of ./hosts.ts on another machine (or in another network namespace), reached through the agent there
 // (./agent.ts) over a link (./link.ts): every method is the agent's `server.NAME` or `client.NAME` with the same
-// arguments and the same answer, so the engine cannot tell a remote host from this one. A call that waits forwards
-// its AbortSignal as a `cancel` of its request. A link that dies mid-call fails that call with one HostError line
-// naming the host (the agent on the far side stops everything it started when its input closes); the next server
-// started, or the next load, opens the link again and sets the host up as before, so a sweep goes on.
+// arguments and the same answer (checked against its shape by the link), so the engine cannot tell a remote host
+// from this one. A call that waits forwards its AbortSignal as a `cancel` of its request. A link that dies or is cut
+// mid-call (its agent gone, a missed deadline, a garbled answer) fails that call with one HostError line naming the
+// host (the agent on the far side stops everything it started when its input closes); the next server started, or
+// the next load, opens the link again and sets the host up as before, so a sweep goes on.
 // AgentsClientHost is the client side of `run --client-hosts`: each point's load split over several agents, started
 // at one instant and merged exactly (./agents-load.ts); warm-ups stay in the runner's process.
 import { HostError } from '../core/errors.js';
@@ -12,7 +13,7 @@ import { loadOnAgents } from './agents-load.js';
 import type { AgentLink } from './link.js';
 import { listeningOn, LocalClientHost } from './local.js';
 import { splitLoad } from '../load/merge.js';
-import type { ClientHost, LoadSpec, ServerHost, ServerHostSetUp, ServerSpec, WarmRequest } from './hosts.js';
+import type { ClientHost, LoadSpec, ServerHost, ServerHostSetUp, ServerSpec, StartedServer, WarmRequest } from './hosts.js';
 
 /** One call of an agent's method; `signal` aborting sends it a `cancel` of this request. */
 async function callAgent<T>(link: AgentLink, cmd: string, args: unknown[], signal?: AbortSignal): Promise<T> {
@@ -28,8 +29,13 @@ async function callAgent<T>(link: AgentLink, cmd: string, args: unknown[], signa
   }
 }
 
-/** A link to one agent that is opened again, when it has died, at the start of the next piece of work. */
+/**
+ * A link to one agent that is opened again, when it has died or been cut, at the start of the next piece of work;
+ * the set-ups it was given (`setUp`) are given again on the new link, so the host is as it was.
+ */
 export class Reconnecting {
+  private readonly setUps = new Map<string, unknown[]>();
+
   constructor(
     public link: AgentLink,
     private readonly reopen: () => Promise<AgentLink>,
@@ -39,24 +45,60 @@ export class Reconnecting {
     return this.link.host;
   }
 
-  /** The live link: this one, or a new one to the same host (then `again` is set, and the host must be set up again). */
+  /** The live link: this one, or a new one to the same host, set up again (then `again` is set). */
   async live(): Promise<{ link: AgentLink; again: boolean }> {
     if (this.link.alive) return { link: this.link, again: false };
     this.link = await this.reopen();
+    for (const [cmd, args] of this.setUps) await this.call(cmd, args);
     return { link: this.link, again: true };
   }
 
   call<T>(cmd: string, args: unknown[] = [], signal?: AbortSignal): Promise<T> {
     return callAgent<T>(this.link, cmd, args, signal);
   }
+
+  /** A set-up (`cmd`: server.setUp, client.setUp) on a live link, recorded to be given again on a new one. */
+  async setUp<T>(cmd: string, args: unknown[]): Promise<T> {
+    await this.live();
+    this.setUps.set(cmd, args);
+    return this.call<T>(cmd, args);
+  }
+
+  /** A tear-down: forgets the set-up; on a link that died there is nothing left to undo (the agent undid it). */
+  tearDown(cmd: string, setUp: string): Promise<string[]> {
+    this.setUps.delete(setUp);
+    return this.link.alive ? this.call<string[]>(cmd) : Promise.resolve([]);
+  }
 }
 
 /** Warnings of a remote host name it: the user has several. */
 const named = (host: string, warnings: string[]) => warnings.map((w) => `${host}: ${w}`);
 
-export class RemoteServerHost implements ServerHost {
-  private setUpAs: ServerHostSetUp | undefined;
+/**
+ * A started server's URL must be where it was told to listen (the address the clients reach it by), or the URL of a
+ * server eventbench does not start: an agent cannot send the clients' load anywhere else.
+ */
+function checkStartedUrl(host: string, spec: ServerSpec, address: string | undefined, s: StartedServer): void {
+  let url: URL | undefined;
+  try {
+    url = new URL(s.url);
+  } catch {
+    /* named below */
+  }
+  const where = url?.hostname.replace(/^\[|\]$/g, '');
+  const expected =
+    spec.url ?? (address !== undefined ? `http://${address.includes(':') ? `[${address}]` : address}:PORT/` : 'http://HOST:PORT/');
+  const ok = spec.url !== undefined ? s.url === spec.url : url?.protocol === 'http:' && (address === undefined || where === address);
+  if (!ok) {
+    throw new HostError(
+      host,
+      `its agent broke the protocol: it started ${spec.name} at ${JSON.stringify(s.url)}, expected ${expected}`,
+      'garbled',
+    );
+  }
+}
 
+export class RemoteServerHost implements ServerHost {
   /** `address`: where its servers listen (`serve --host`), the address the clients reach it by. */
   constructor(
     private readonly agent: Reconnecting,
@@ -76,18 +118,17 @@ export class RemoteServerHost implements ServerHost {
   }
 
   async setUp(o: ServerHostSetUp) {
-    this.setUpAs = o;
-    await this.agent.live();
-    const r = await this.agent.call<Awaited<ReturnType<ServerHost['setUp']>>>('server.setUp', [o]);
+    const r = await this.agent.setUp<Awaited<ReturnType<ServerHost['setUp']>>>('server.setUp', [o]);
     return { host: r.host, warnings: named(this.host, r.warnings) };
   }
 
   /** A new server; on a link that died since the last one, the link is opened again and the host set up as before. */
   async start(spec: ServerSpec, signal?: AbortSignal) {
-    const { again } = await this.agent.live();
-    if (again && this.setUpAs) await this.agent.call('server.setUp', [this.setUpAs]);
+    await this.agent.live();
     const s = await this.agent.call<Awaited<ReturnType<ServerHost['start']>>>('server.start', [listeningOn(spec, this.address)], signal);
-    return s !== 'aborted' && 'id' in s ? { ...s, warnings: named(this.host, s.warnings) } : s;
+    if (s === 'aborted' || !('id' in s)) return s;
+    checkStartedUrl(this.host, spec, this.address, s);
+    return { ...s, warnings: named(this.host, s.warnings) };
   }
 
   async throttle(id: string) {
@@ -131,15 +172,11 @@ export class RemoteServerHost implements ServerHost {
   }
 
   async tearDown() {
-    this.setUpAs = undefined;
-    if (!this.agent.link.alive) return [];
-    return named(this.host, await this.agent.call<string[]>('server.tearDown'));
+    return named(this.host, await this.agent.tearDown('server.tearDown', 'server.setUp'));
   }
 }
 
 export class RemoteClientHost implements ClientHost {
-  private cpus: { cpus?: string } | undefined;
-
   constructor(private readonly agent: Reconnecting) {}
 
   get host(): string {
@@ -151,16 +188,13 @@ export class RemoteClientHost implements ClientHost {
   }
 
   async setUp(o: { cpus?: string }) {
-    this.cpus = o;
-    await this.agent.live();
-    const r = await this.agent.call<Awaited<ReturnType<ClientHost['setUp']>>>('client.setUp', [o]);
+    const r = await this.agent.setUp<Awaited<ReturnType<ClientHost['setUp']>>>('client.setUp', [o]);
     return { pinned: r.pinned, warnings: named(this.host, r.warnings) };
   }
 
   /** Opens the link again if it died (and pins as before); the work that follows then runs on the new one. */
   async live(): Promise<void> {
-    const { again } = await this.agent.live();
-    if (again && this.cpus) await this.agent.call('client.setUp', [this.cpus]);
+    await this.agent.live();
   }
 
   async warm(o: WarmRequest, signal?: AbortSignal) {
@@ -174,9 +208,7 @@ export class RemoteClientHost implements ClientHost {
   }
 
   async tearDown() {
-    this.cpus = undefined;
-    if (!this.agent.link.alive) return [];
-    return named(this.host, await this.agent.call<string[]>('client.tearDown'));
+    return named(this.host, await this.agent.tearDown('client.tearDown', 'client.setUp'));
   }
 }
 
@@ -230,8 +262,8 @@ export class AgentsClientHost implements ClientHost {
       if (limit.signal.aborted) return { error: `the client hosts had not finished after ${spec.limitS} s: stopped them` };
       return { result };
     } catch (err) {
+      // A client host's fault (its agent gone, stuck, garbled) goes up as one: the engine retries the point on a fresh link.
       if (signal?.aborted) return { aborted: true as const };
-      if (err instanceof HostError) return { error: err.message };
       throw err;
     } finally {
       clearTimeout(hung);

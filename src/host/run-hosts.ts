@@ -144,6 +144,38 @@ export function recordedHosts(record: RunHosts | undefined): HostsInput {
   };
 }
 
+/**
+ * The hosts of a run to resume from its folder `dir`: each an address (data, checked as any host string), and how
+ * eventbench was started on them (--remote-eventbench), a command, run only as the user gives it again (`given`) or
+ * confirms: a folder whose run.json was edited runs nothing it names.
+ */
+export async function resumedHosts(
+  dir: string,
+  record: RunHosts | undefined,
+  given: string | undefined,
+  confirm?: (question: string) => Promise<boolean>,
+): Promise<HostsInput> {
+  const input = recordedHosts(record);
+  const stored = input.remoteCommand;
+  const field = '--remote-eventbench';
+  if (stored === given) return input;
+  if (stored === undefined) {
+    const how = 'the run being resumed started eventbench on its hosts as it does by default (their PATH, or this checkout)';
+    throw new UsageError(field, given, how, 'drop it');
+  }
+  if (given !== undefined) {
+    const why = `is not the command the run started eventbench with, ${JSON.stringify(stored)} (its run.json): a results folder never chooses what runs`;
+    throw new UsageError(field, given, why, 'give that one, or start a new run');
+  }
+  if (await confirm?.(`${dir}: run.json starts eventbench on the run's hosts with \`${stored} agent\`. Run that? [y/N] `)) return input;
+  throw new UsageError(
+    '--resume',
+    dir,
+    `its run.json starts eventbench on the run's hosts with ${JSON.stringify(stored)}, and a results folder never runs a command by itself`,
+    'if it is yours, give it again with --remote-eventbench',
+  );
+}
+
 /** This process as a host, for the record. */
 const here = (env: Environment = environment()): HostRecord => ({ host: 'here', hostname: os.hostname(), environment: env });
 
@@ -152,7 +184,11 @@ export async function openRunHosts(h: HostsInput, signal?: AbortSignal): Promise
   const serverSpec = h.serverHost !== undefined ? parseHostSpec(h.serverHost, '--server-host') : undefined;
   const clientSpecs = (h.clientHosts ?? []).map((c) => parseHostSpec(c, '--client-hosts'));
   const specs = [...(serverSpec ? [serverSpec] : []), ...clientSpecs];
-  const links = new AgentLinks(h.remoteCommand !== undefined ? { remoteCommand: h.remoteCommand } : {});
+  // Interrupted, every answer is due within LINK_DEFAULTS.abortGraceMs: a stuck agent cannot hold the run.
+  const links = new AgentLinks({
+    ...(h.remoteCommand !== undefined ? { remoteCommand: h.remoteCommand } : {}),
+    ...(signal ? { signal } : {}),
+  });
   try {
     const opened = specs.length > 0 ? await openOrAbort(links, specs, signal) : [];
     const clocks = await Promise.all(opened.map((l) => l.clock()));

@@ -252,6 +252,11 @@ export interface RunInfo {
    * planned rounds always run whole: validity first).
    */
   overBudget?: { byS: number; why: string };
+  /**
+   * Set when the run stopped because a host failed for good (its agent answered garbled, or failed the same point
+   * twice, the second time on a fresh link): that host's line. `--resume` goes on from there.
+   */
+  hostFault?: string;
 }
 
 export interface Point {
@@ -291,6 +296,11 @@ export interface Point {
    * lowest load for a point of this length to measure it (src/sweep/stop.ts). Absent in older runs.
    */
   retired?: true;
+  /**
+   * Set when this point was measured a second time, on a fresh link to its host, because the first try failed for a
+   * host reason (its agent or ssh gone, or stuck past its deadline): that reason, in one line. Absent in older runs.
+   */
+  retried?: string;
   startedAt: string;
   result?: LoadResult;
   metrics?: ServerMetrics;

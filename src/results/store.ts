@@ -1,20 +1,27 @@
 // The results folder of a run (src/results/schema.ts): run.json (RunInfo, rewritten atomically), points.jsonl and
 // open-loop.jsonl (one point per line, appended and fsynced the moment it is measured, so a `kill -9` loses at most
-// the point in progress) and memory.json (rewritten atomically after every server). One reader for all of it.
+// the point in progress) and memory.json (rewritten atomically after every server). One reader for all of it, which
+// checks run.json's shape (./shapes.ts). A folder is made private (0700): its run.json holds the commands of the
+// user's servers and the environment. A write that fails (no space left, a read-only or full quota) or stops short
+// is undone (every line of a .jsonl file stays whole) and named in one line: the folder, the cause, what was kept.
 import {
   closeSync,
   existsSync,
+  fstatSync,
   fsyncSync,
+  ftruncateSync,
   mkdirSync,
   openSync,
   readFileSync,
   readdirSync,
   renameSync,
+  rmSync,
   truncateSync,
   writeSync,
 } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { ResultsError, UsageError } from '../core/errors.js';
+import { basename, join, resolve } from 'node:path';
+import { DiskError, ResultsError, UsageError } from '../core/errors.js';
+import { RUN_INFO_SHAPE } from './shapes.js';
 import {
   MEMORY_FILE,
   MEMORY_SCHEMA,
@@ -49,26 +56,72 @@ export function createRunDir(dir: string): string {
   if (existsSync(abs) && readdirSync(abs).length > 0) {
     throw new UsageError('--out', dir, 'is not empty', 'choose a new or empty folder');
   }
-  mkdirSync(abs, { recursive: true });
+  mkdirSync(abs, { recursive: true, mode: 0o700 });
   return abs;
 }
 
-function writeDurably(path: string, text: string, flag: 'w' | 'a'): void {
-  const fd = openSync(path, flag);
+/** A failed write as the user needs it: the folder, the file, the cause by its errno name, and what was kept. */
+function diskError(path: string, err: unknown, kept: string): DiskError {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  const errno = code ?? (err === SHORT ? 'short' : `${(err as Error)?.message ?? String(err)}`);
+  return new DiskError(resolve(path, '..'), basename(path), errno, kept);
+}
+
+const SHORT = Symbol('short write');
+
+/**
+ * Writes `text` whole at the end of `path` (flag 'a') or as all of it ('w'), and fsyncs: written, then the count
+ * checked. A write that fails, or writes nothing more, is undone (the file cut back to its size before), so that no line is
+ * ever left torn, and thrown as a DiskError saying `kept`.
+ */
+function writeDurably(path: string, text: string, flag: 'w' | 'a', kept: string): void {
+  let fd: number;
   try {
-    writeSync(fd, text);
+    fd = openSync(path, flag, 0o600);
+  } catch (err) {
+    throw diskError(path, err, kept);
+  }
+  const bytes = Buffer.from(text);
+  let before = 0;
+  try {
+    before = fstatSync(fd).size;
+    // A write that stops short (a disk nearly full) is carried on: the next one says why it cannot, or finishes.
+    for (let done = 0; done < bytes.length; ) {
+      const n = writeSync(fd, bytes, done);
+      if (n <= 0) throw SHORT;
+      done += n;
+    }
     fsyncSync(fd);
+  } catch (err) {
+    try {
+      ftruncateSync(fd, before);
+    } catch {
+      /* the file is named below as it is */
+    }
+    throw diskError(path, err, kept);
   } finally {
     closeSync(fd);
   }
 }
 
-/** Rewrites a JSON file atomically (write a temporary file, fsync, rename). */
+/** Rewrites a JSON file atomically (write a temporary file, fsync, rename); a failed write leaves the file as it was. */
 function writeJsonAtomically(dir: string, file: string, value: unknown): void {
   const tmp = join(dir, `${file}.tmp`);
-  writeDurably(tmp, JSON.stringify(value, null, 2) + '\n', 'w');
-  renameSync(tmp, join(dir, file));
+  const next = file === RUN_FILE ? `resume the run (eventbench run --resume ${dir})` : 'try again';
+  const kept = `${file} is kept as it was before this write; free some space, then ${next}`;
+  try {
+    writeDurably(tmp, JSON.stringify(value, null, 2) + '\n', 'w', kept);
+    renameSync(tmp, join(dir, file));
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err instanceof DiskError ? new DiskError(resolve(dir), file, err.errno, kept) : diskError(join(dir, file), err, kept);
+  }
 }
+
+/** What a failed append keeps: every record before it, each on a whole line. */
+const keptLines = (dir: string, file: string) =>
+  `every point measured before it is kept, each on a whole line of ${file}; free some space, then resume the run ` +
+  `(eventbench run --resume ${dir})`;
 
 export function writeRunInfo(dir: string, info: RunInfo): void {
   writeJsonAtomically(dir, RUN_FILE, info);
@@ -80,17 +133,17 @@ export function writeMemoryRun(dir: string, run: MemoryRun): void {
 
 /** Appends one closed-loop point as one line of points.jsonl and fsyncs before returning. */
 export function appendPoint(dir: string, point: Point): void {
-  writeDurably(join(dir, POINTS_FILE), JSON.stringify(point) + '\n', 'a');
+  writeDurably(join(dir, POINTS_FILE), JSON.stringify(point) + '\n', 'a', keptLines(dir, POINTS_FILE));
 }
 
 /** Appends one open-loop point as one line of open-loop.jsonl and fsyncs before returning. */
 export function appendOpenPoint(dir: string, point: OpenPoint): void {
-  writeDurably(join(dir, OPEN_POINTS_FILE), JSON.stringify(point) + '\n', 'a');
+  writeDurably(join(dir, OPEN_POINTS_FILE), JSON.stringify(point) + '\n', 'a', keptLines(dir, OPEN_POINTS_FILE));
 }
 
 /** Appends one line of visits.jsonl (the paired design's sweeps as they ran) and fsyncs before returning. */
 export function appendVisit(dir: string, visit: VisitRecord): void {
-  writeDurably(join(dir, VISITS_FILE), JSON.stringify(visit) + '\n', 'a');
+  writeDurably(join(dir, VISITS_FILE), JSON.stringify(visit) + '\n', 'a', keptLines(dir, VISITS_FILE));
 }
 
 /** The stored results of one run, as read: the one type every reader of a run folder gets (resume and report). */
@@ -185,10 +238,20 @@ type Raw = Record<string, unknown>;
 function upgradeRunInfo(raw: unknown, where: string): RunInfo {
   const r = raw as Raw | null;
   checkSchema(where, r?.schema, [RUN_SCHEMA, OLD_SCHEMAS.run3, OLD_SCHEMAS.run2, OLD_SCHEMAS.run]);
-  if (r!.schema === RUN_SCHEMA) return r as unknown as RunInfo;
+  const info = upgradedRunInfo(r!);
+  const problem = RUN_INFO_SHAPE.problem(info, 'run.json');
+  if (problem) {
+    const why = `${where}: ${problem.slice('run.json'.length).replace(/^[.:] ?/, '')}`;
+    throw new ResultsError(`${why}; it was edited, damaged, or not written by eventbench: fix that field, or start a new run`);
+  }
+  return info;
+}
+
+function upgradedRunInfo(r: Raw): RunInfo {
+  if (r.schema === RUN_SCHEMA) return r as unknown as RunInfo;
   // run/3 is run/4 without the paired design (no Plan.cycles); run/2 is run/3 without `hosts`.
-  if (r!.schema === OLD_SCHEMAS.run3 || r!.schema === OLD_SCHEMAS.run2) return { ...(r as unknown as RunInfo), schema: RUN_SCHEMA };
-  const { repeat, ...plan } = (r!.plan ?? {}) as Raw;
+  if (r.schema === OLD_SCHEMAS.run3 || r.schema === OLD_SCHEMAS.run2) return { ...(r as unknown as RunInfo), schema: RUN_SCHEMA };
+  const { repeat, ...plan } = (r.plan ?? {}) as Raw;
   const upgraded = { ...plan, rounds: repeat } as unknown as RunInfo['plan'];
   return { ...(r as unknown as RunInfo), schema: RUN_SCHEMA, plan: upgraded, phases: [{ phase: 'closed' }] };
 }

@@ -86,13 +86,16 @@ export function probe(host: string, port: number, timeoutMs = 2000, path = '/'):
     let got = '';
     socket.setTimeout(timeoutMs, () => socket.destroy(new Error('timed out')));
     socket.on('connect', () => socket.end(`GET ${path} HTTP/1.0\r\nHost: localhost\r\n\r\n`));
+    // The status line is the answer: a server that answers and never closes (a leak) still answers.
+    const status = () => /^HTTP\/\d\.\d (\d{3})[ \r]/.exec(got);
     socket.on('data', (d: Buffer) => {
       got += d.toString('latin1');
+      if (status()) socket.destroy();
     });
     socket.on('error', reject);
     socket.on('close', () => {
-      const status = /^HTTP\/\d\.\d (\d{3})/.exec(got);
-      if (status) resolve(Number(status[1]));
+      const s = status();
+      if (s) resolve(Number(s[1]));
       else reject(new Error(`no HTTP answer (${JSON.stringify(got.slice(0, 40))})`));
     });
   });

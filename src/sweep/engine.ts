@@ -109,6 +109,8 @@ export interface Experiment<R> {
   judge(record: R, sweep: Sweep, step: number, failuresInARow: number): StepVerdict;
   /** Keeps the record on disk; returns what it kept, for progress. */
   keep(record: R): Kept | undefined;
+  /** Records on a record that its step was measured again after a host fault (`why`), before it is judged and kept. */
+  retried?(record: R, why: string): void;
   /** Called before the server of a sweep is stopped; returns what it kept then, if anything. */
   endSweep?(sweep: Sweep, aborted: boolean): Kept | undefined;
   /** A paired experiment's sweep has ended (kept, with its times and every live server's CPU). */
@@ -175,6 +177,8 @@ interface PhaseState<R> {
   round?: number;
   /** The sweep that ran last. */
   previous?: Sweep;
+  /** The step being measured again after a host fault, and why: recorded on its record once it is measured. */
+  retry?: { sweep: Sweep; step: number; why: string };
   /** Steps done so far, and planned in all (an upper bound: the stop rules drop some). */
   index: number;
   total: number;
@@ -199,7 +203,7 @@ export async function runPhase<R>(x: Experiment<R>, sweeps: Sweep[], o: EngineOp
       if (boundary && !extend(state, i) && i === sweeps.length) break;
       if (state.round !== undefined && state.round !== sweeps[i]!.round) await endRound(state);
       state.round = sweeps[i]!.round;
-      aborted = o.signal?.aborted === true || (await runSweep(state, i)) === 'aborted';
+      aborted = o.signal?.aborted === true || (await runSweepRetrying(state, i)) === 'aborted';
     }
     return { aborted, host };
   } finally {
@@ -224,20 +228,50 @@ function toPrice<R>(st: PhaseState<R>, s: Sweep, started: boolean): SweepToPrice
 }
 
 /**
- * One sweep: its server started fresh and warmed (or found alive, in a paired experiment), its steps, and (one
- * server at a time) the server stopped whatever happened.
+ * A sweep, run again from its step that failed for a host reason (its agent or link gone, or stuck past a deadline):
+ * that host's link was cut, so the next start opens a fresh one (a new agent, a fresh server), and the step is
+ * measured once more, its record saying why (Experiment.retried). A garbled answer (not a transient fault), or a
+ * second host fault at the same step, is thrown: the phase stops, with that host's line, and keeps what it measured.
  */
-async function runSweep<R>(st: PhaseState<R>, i: number): Promise<'done' | 'aborted'> {
+async function runSweepRetrying<R>(st: PhaseState<R>, i: number): Promise<'done' | 'aborted'> {
+  const sweep = st.sweeps[i]!;
+  for (;;) {
+    const r = await runSweep(st, i);
+    if (!(r instanceof HostFault)) return r;
+    const step = sweep.steps[0]!;
+    const again = st.retry?.sweep === sweep && st.retry.step === step;
+    if (r.error.fault === 'garbled' || again) {
+      const after = again ? '; the second time at this point, on a fresh link' : '';
+      delete st.retry;
+      throw new HostError(r.error.host, `${r.why.slice(r.error.host.length + 2)}${after}`, r.error.fault);
+    }
+    // The host's link was cut, and the servers it ran with it (stopping them where a host still answers): the retry
+    // starts afresh what it needs.
+    for (const name of [...st.live.keys()]) await stopServer(st, name);
+    st.retry = { sweep, step, why: r.why };
+    st.o.warn(`${r.why}; measuring ${sweep.server} at ${step} again, once, on a fresh link`);
+  }
+}
+
+/**
+ * One sweep: its server started fresh and warmed (or found alive, in a paired experiment), its steps, and (one
+ * server at a time) the server stopped whatever happened; a host fault is returned.
+ */
+async function runSweep<R>(st: PhaseState<R>, i: number): Promise<'done' | 'aborted' | HostFault> {
   const { x, o } = st;
   const sweep = st.sweeps[i]!;
   const cap = x.stepCap(sweep.server);
   dropSteps(st, sweep, (s) => s <= cap && !x.skips?.(sweep, st.previous));
   if (sweep.steps.length === 0) return 'done';
   st.previous = sweep;
-  let outcome: 'done' | 'aborted' = 'aborted';
+  let outcome: 'done' | 'aborted' | HostFault = 'aborted';
   try {
     const live = st.live.get(sweep.server) ?? (await startServer(st, sweep));
     if (live === 'aborted' || o.signal?.aborted) return outcome;
+    if (live instanceof HostFault) {
+      outcome = live;
+      return outcome;
+    }
     sweep.started = true;
     const before = x.paired ? await cpuNow(st) : undefined;
     const startMs = performance.now();
@@ -260,18 +294,19 @@ async function runSweep<R>(st: PhaseState<R>, i: number): Promise<'done' | 'abor
 }
 
 /** Starts a sweep's server and warms it (then puts it under its quota, when warmed at the full core); keeps it live. */
-async function startServer<R>(st: PhaseState<R>, sweep: Sweep): Promise<Live | 'aborted'> {
+async function startServer<R>(st: PhaseState<R>, sweep: Sweep): Promise<Live | 'aborted' | HostFault> {
   const { x, o } = st;
   const server = x.server(sweep.server);
   const t0 = performance.now();
   const warm = x.warmUp(sweep);
   const spec = { ...x.serverSpec(server), ...(warm?.unthrottled ? { throttleAfterWarmUp: true } : {}) };
   const call = await hostFault(o.hosts.server.start(spec, o.signal));
-  if (call === 'aborted') return 'aborted';
+  if (call === 'aborted' || (call instanceof HostFault && o.signal?.aborted)) return 'aborted';
+  if (call instanceof HostFault) return call;
   const live: Live = {};
   st.live.set(sweep.server, live);
-  if (call instanceof HostFault || 'failed' in call) {
-    live.failed = call instanceof HostFault ? call.why : call.failed;
+  if ('failed' in call) {
+    live.failed = call.failed;
     return live;
   }
   live.session = { server, hosts: o.hosts, started: call };
@@ -280,9 +315,9 @@ async function startServer<R>(st: PhaseState<R>, sweep: Sweep): Promise<Live | '
     const jit = server.family === 'typescript';
     const warmup = await hostFault(o.hosts.client.warm({ url: call.url, ...warm, jit }, o.signal));
     if (o.signal?.aborted) return live;
-    if (warmup instanceof HostFault) live.failed = warmup.why;
-    else live.warmup = warmup;
-    if (warm.unthrottled && !live.failed) for (const w of await o.hosts.server.throttle(call.id)) o.warn(w);
+    if (warmup instanceof HostFault) return warmup;
+    live.warmup = warmup;
+    if (warm.unthrottled) for (const w of await o.hosts.server.throttle(call.id)) o.warn(w);
   }
   st.clock.recordSession(sweep.server, (performance.now() - t0) / 1000, server.family);
   return live;
@@ -314,21 +349,25 @@ async function cpuNow<R>(st: PhaseState<R>): Promise<Record<string, number | und
 }
 
 /**
- * Another host that failed mid-call (its agent or its ssh gone, src/host/remote.ts) fails that call with one line
- * naming it: the engine records it as a failure of the step (or of the server's start), and the stop rules decide
- * what comes next. Any other error is a bug, and goes up.
+ * Another host that failed mid-call (its agent or its ssh gone, stuck or garbled, src/host/link.ts) fails that call
+ * with one line naming it: the engine measures that step again on a fresh link, once (runSweepRetrying). Any other
+ * error is a bug, and goes up.
  */
 async function hostFault<T>(call: Promise<T>): Promise<T | HostFault> {
   try {
     return await call;
   } catch (err) {
-    if (err instanceof HostError) return new HostFault(err.message);
+    if (err instanceof HostError) return new HostFault(err);
     throw err;
   }
 }
 
 class HostFault {
-  constructor(readonly why: string) {}
+  constructor(readonly error: HostError) {}
+
+  get why(): string {
+    return this.error.message;
+  }
 }
 
 /** The steps of a started sweep, or the one failed record of a sweep whose server did not start (`reason`). */
@@ -338,7 +377,7 @@ async function runSteps<R>(
   session: Session | string,
   warmup: Warmup | undefined,
   counted: { requests: number },
-): Promise<'done' | 'aborted'> {
+): Promise<'done' | 'aborted' | HostFault> {
   const { x, o } = st;
   const sweep = st.sweeps[i]!;
   while (sweep.steps.length > 0) {
@@ -347,10 +386,14 @@ async function runSteps<R>(
     const { server, round } = sweep;
     o.emit({ type: 'point-start', phase: x.phase, server, round, step, index: st.index, total: st.total, etaS: eta(st, i) });
     const ctx = { session, sweep, step, ...(warmup ? { sessionWarmup: warmup } : {}), ...(o.signal ? { signal: o.signal } : {}) };
-    const measured =
-      typeof ctx.session === 'string' ? new HostFault(ctx.session) : await hostFault(x.measure({ ...ctx, session: ctx.session }));
-    if (measured === 'aborted') return 'aborted';
-    const record = measured instanceof HostFault ? x.failedStart(x.server(sweep.server), sweep, step, measured.why) : measured;
+    const measured = typeof ctx.session === 'string' ? ctx.session : await hostFault(x.measure({ ...ctx, session: ctx.session }));
+    if (measured === 'aborted' || (measured instanceof HostFault && o.signal?.aborted)) return 'aborted';
+    if (measured instanceof HostFault) return measured;
+    const record = typeof measured === 'string' ? x.failedStart(x.server(sweep.server), sweep, step, measured) : measured;
+    if (st.retry?.sweep === sweep && st.retry.step === step) {
+      x.retried?.(record, st.retry.why);
+      delete st.retry;
+    }
     warmup = undefined;
     counted.requests += x.requestsOf?.(record) ?? 0;
     const v = judge(st, sweep, record, step);

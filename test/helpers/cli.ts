@@ -12,9 +12,18 @@ export interface CliResult {
   stderr: string;
 }
 
-export function cli(args: string[], options: { timeoutMs?: number; onSpawn?: (child: ChildProcess) => void } = {}): Promise<CliResult> {
+export interface CliOptions {
+  timeoutMs?: number;
+  onSpawn?: (child: ChildProcess) => void;
+  /** Where it runs (default this process's folder), and variables added to its environment. */
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export function cli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const where = { ...(options.cwd ? { cwd: options.cwd } : {}), ...(options.env ? { env: { ...process.env, ...options.env } } : {}) };
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...where });
     let stdout = '',
       stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

@@ -178,8 +178,10 @@ export const load: Command = {
     const engine = values.engine ?? 'eventbench';
     if (engine !== 'eventbench' && engine !== 'ab') throw new UsageError('engine (--engine)', engine, 'expected eventbench or ab');
     const controller = new AbortController();
+    // SIGTERM as Ctrl-C: the load stops, keeps what it measured, and (--agents) stops every agent it started.
     const onSigint = () => controller.abort();
     process.once('SIGINT', onSigint);
+    process.once('SIGTERM', onSigint);
     const tty = process.stderr.isTTY === true;
     try {
       const result = await measure(values, positionals[0]!, engine, controller.signal, tty);
@@ -191,6 +193,7 @@ export const load: Command = {
       return EXIT.ok;
     } finally {
       process.removeListener('SIGINT', onSigint);
+      process.removeListener('SIGTERM', onSigint);
     }
   },
 };

@@ -5,11 +5,15 @@ import { EXIT } from '../command.js';
 import { parseCommandArgs } from '../../core/args.js';
 import { UsageError } from '../../core/errors.js';
 import { models } from '../../servers/registry.js';
+import type { ServerModel } from '../../servers/types.js';
 import { defaultRunDir } from '../../results/store.js';
 import { MEMORY_DEFAULTS, MEMORY_QUICK, type MemoryServer } from '../../experiments/memory.js';
 import { runMemory } from '../../experiments/memory-run.js';
 import { memoryMarkdown, writeMemoryReport } from '../../report/memory.js';
 import { USER_SERVER_HELP, USER_SERVER_OPTIONS, userServersOf } from '../user-servers.js';
+import { MEMORY_FILE } from '../../results/schema.js';
+import { refuseExisting } from './report.js';
+import path from 'node:path';
 
 const HELP = `eventbench memory: bytes per connection of each server, from idle connections held open.
 
@@ -24,7 +28,10 @@ ${USER_SERVER_HELP}
                         memory past which a server stops getting more (default 1GiB; B, KiB, MiB, GiB)
                           eventbench memory --memory-budget 4GiB
   --quick               levels ${MEMORY_QUICK.levels.join(',')} and a shorter settle: a first look in a few minutes
-  --out DIR             results folder (default results/<date-time>-memory)
+  --out DIR             results folder (default results/<date-time>-memory); one that holds a memory.json
+                        already is refused unless --force
+                          eventbench memory --quick --out results/memory-1
+  --force               replace the memory.json (and its report) of an --out DIR
 
 Each server is started fresh with a ${MEMORY_DEFAULTS.idleTimeoutS} s idle timeout; the connections, each having sent
 a partial request head, are added level by level and held; once the server's memory settles its process tree is
@@ -65,6 +72,20 @@ export function memoryLine(s: MemoryServer): string {
   return `${s.server}: ${what}${s.status === 'failed' ? '' : kernel}${s.stopped ? `; stopped at ${s.stopped.connections}: ${s.stopped.why}` : ''}`;
 }
 
+/** The --servers list, each a server; yours join it unless it names one of them (as in `run`). */
+function serverNames(raw: string | undefined, all: readonly ServerModel[], user: readonly ServerModel[]): string[] | undefined {
+  if (raw === undefined) return undefined;
+  const names = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const n of names) {
+    if (!all.some((m) => m.name === n)) throw new UsageError('--servers', n, 'is not a server', 'see `eventbench serve --list`');
+  }
+  if (!names.some((n) => user.some((m) => m.name === n))) names.push(...user.map((m) => m.name));
+  return names;
+}
+
 export const memory: Command = {
   name: 'memory',
   help: HELP,
@@ -75,8 +96,11 @@ export const memory: Command = {
       'memory-budget': { type: 'string' },
       quick: { type: 'boolean' },
       out: { type: 'string', short: 'o' },
+      force: { type: 'boolean' },
       ...USER_SERVER_OPTIONS,
     });
+    const out = values.out as string | undefined;
+    if (out !== undefined) refuseExisting('--out', path.join(out, MEMORY_FILE), values.force === true);
     const user = userServersOf(values);
     const all = [...models, ...user];
     const quick = values.quick === true;
@@ -86,25 +110,14 @@ export const memory: Command = {
       values['memory-budget'] !== undefined
         ? parseBytes('--memory-budget', values['memory-budget'] as string)
         : MEMORY_DEFAULTS.budgetBytes;
-    const names =
-      values.servers !== undefined
-        ? (values.servers as string)
-            .split(',')
-            .map((s) => s.trim())
-            .filter(Boolean)
-        : undefined;
-    for (const n of names ?? []) {
-      if (!all.some((m) => m.name === n)) throw new UsageError('--servers', n, 'is not a server', 'see `eventbench serve --list`');
-    }
-    // Your servers join the list, unless it names one of them (as in `run`).
-    if (names && !names.some((n) => user.some((m) => m.name === n))) names.push(...user.map((m) => m.name));
+    const names = serverNames(values.servers as string | undefined, all, user);
     const chosen = [];
     for (const m of names ? names.map((n) => all.find((x) => x.name === n)!) : all) {
       const a = await m.available().catch((e: Error) => ({ ok: false as const, reason: e.message, hint: '' }));
       if (a.ok) chosen.push(m);
       else process.stderr.write(`eventbench memory: skipping ${m.name}: ${a.reason}${a.hint ? `; ${a.hint}` : ''}\n`);
     }
-    const dir = (values.out as string | undefined) ?? `${defaultRunDir()}-memory`;
+    const dir = out ?? `${defaultRunDir()}-memory`;
     const controller = new AbortController();
     const onSigint = () => controller.abort();
     process.on('SIGINT', onSigint);

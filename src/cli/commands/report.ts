@@ -39,12 +39,19 @@ async function compare(dirs: string[], values: Record<string, string | boolean |
   const c = compareRuns(dirs.map(readReportRun), reference);
   const text =
     format === 'md' ? comparisonMarkdown(c) : format === 'json' ? JSON.stringify(c, null, 2) + '\n' : csvTable(comparisonTable(c));
-  return emit(text, values.out as string | undefined);
+  return emit(text, values.out as string | undefined, values.force === true);
+}
+
+/** An --out FILE that exists is replaced only with --force: a report never overwrites a file silently. */
+export function refuseExisting(field: string, file: string, force: boolean): void {
+  if (force || !existsSync(file)) return;
+  throw new UsageError(field, file, 'exists already, and is not replaced silently', 'choose another name, remove it first, or add --force');
 }
 
 /** The text to --out FILE (then its path on stdout), else on stdout. */
-async function emit(text: string, out: string | undefined): Promise<number> {
+async function emit(text: string, out: string | undefined, force: boolean): Promise<number> {
   if (out) {
+    refuseExisting('--out', out, force);
     await writeFile(out, text);
     process.stdout.write(`${out}\n`);
   } else {
@@ -80,6 +87,8 @@ run can be re-rendered, and a run still going renders what it has measured so fa
                     as FILE and the SVG files beside it
                       eventbench report results/run1 --format json --out run1.json
                       eventbench report results/run1 --out /tmp/run1/index.html
+  --force           replace an --out FILE that exists (without it, an existing file is refused)
+                      eventbench report results/run1 --format md --out results.md --force
 
 Several DIRs: the runs side by side (e.g. the same servers over loopback, then with \`run --server-host\`):
 each server's slope ratio to the reference with its 95% interval in every run, whether the intervals overlap,
@@ -97,6 +106,7 @@ experiment's memory.json, bytes per connection (memory.md and memory.html are re
       table: { type: 'string' },
       out: { type: 'string', short: 'o' },
       reference: { type: 'string' },
+      force: { type: 'boolean' },
     });
     const [dir, ...extra] = positionals;
     if (dir === undefined) throw new UsageError('DIR', '', 'a run folder is required', 'e.g. `eventbench report results/RUN`');
@@ -119,11 +129,12 @@ experiment's memory.json, bytes per connection (memory.md and memory.html are re
       return EXIT.ok;
     }
     if (format === 'html') {
+      if (out) refuseExisting('--out', out, values.force === true);
       const written = await writeReport(dir, { ...(out ? { outDir: path.dirname(out), htmlName: path.basename(out) } : {}), ...ref });
       process.stdout.write(`${written.htmlPath}\n`);
       return EXIT.ok;
     }
     const text = await reportText(dir, { format: format as TextFormat, ...(table ? { table: table as TableName } : {}), ...ref });
-    return emit(text, out);
+    return emit(text, out, values.force === true);
   },
 };

@@ -20,13 +20,12 @@ import { buildModel, readReportRun, REPORT_PRICE_S, writeReport } from '../../re
 import type { Plan } from '../../results/schema.js';
 import { rankingTable } from '../../report/tables.js';
 import { markdownTable } from '../../report/text.js';
-import { readRun as readStoredRun } from '../../results/store.js';
-import { urlServers, userServersOfPlan } from '../../servers/user/index.js';
+import { urlServers } from '../../servers/user/index.js';
 import type { ServerModel } from '../../servers/types.js';
 import { models } from '../../servers/registry.js';
 import { preflight } from '../../check/preflight.js';
 import { cardText } from '../../check/card.js';
-import { USER_SERVER_HELP, USER_SERVER_OPTIONS, userServersOf } from '../user-servers.js';
+import { resumeServers, terminalConfirm, USER_SERVER_HELP, USER_SERVER_OPTIONS, userServersOf } from '../user-servers.js';
 
 /** The column of the flags in the help. */
 const W = 26;
@@ -80,7 +79,9 @@ ${settingHelp(SETTINGS.throttlePeriodMs, W)}
   --error-cap X           ... or whose errors exceed this share of requests (default ${RUN_DEFAULTS.errorShareCap})
   --quick                 loads ${QUICK_DEFAULTS.loads.join(',')}, one round, ${QUICK_DEFAULTS.durationS} s points, short warm-ups, ${QUICK_DEFAULTS.latencyCapMs / 1000} s latency cap: a first look
   --out DIR               results folder (default results/<date-time>/)
-  --resume DIR            complete an interrupted run: each phase measures only what it misses, in order
+  --resume DIR            complete an interrupted run: each phase measures only what it misses, in order; your
+                          servers (and --remote-eventbench) must be given again as the run started them, or
+                          confirmed on a terminal: a results folder never runs a command by itself
   --no-report             do not write the HTML report at the end
   --open-loop             after the sweep, measure every server again with the open loop (requests on a schedule,
                           latency from the scheduled start) at rates that are fractions of ITS OWN closed-loop
@@ -130,7 +131,7 @@ function list(field: string, raw: string | undefined): string[] | undefined {
 }
 
 /** The only flags that go with --resume; short names of the others, to name them as typed. */
-const RESUME_TAKES = ['resume', 'no-report'];
+const RESUME_TAKES = ['resume', 'no-report', 'server', 'servers-file', 'url', 'remote-eventbench'];
 const SHORT: Record<string, string> = { requests: '-n', duration: '-t' };
 
 export interface RunArgs {
@@ -209,7 +210,7 @@ function refuseBesideResume(v: RunValues): void {
       '--resume',
       v.resume as string,
       `takes its plan from the folder, so it refuses ${extra.join(', ')}`,
-      `drop ${extra.length > 1 ? 'them' : 'it'} (only --no-report goes with --resume), or start a new run`,
+      `drop ${extra.length > 1 ? 'them' : 'it'} (with --resume go only --no-report, and --server, --servers-file, --url and --remote-eventbench as the run used them), or start a new run`,
     );
 }
 
@@ -309,8 +310,11 @@ export async function runCommand(argv: string[], extra: Pick<RunOptions, 'catalo
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
+  const confirm = args.resume ? terminalConfirm() : undefined;
+  let resumed: Awaited<ReturnType<typeof resumeServers>> | undefined;
   try {
-    const user = args.resume ? userServersOfPlan(readStoredRun(args.resume).info.plan) : args.user;
+    resumed = args.resume ? await resumeServers(args.resume, args.user, confirm) : undefined;
+    const user = resumed?.models ?? args.user;
     const outcome = await runExperiment({
       input: args.input,
       userModels: user,
@@ -318,6 +322,7 @@ export async function runCommand(argv: string[], extra: Pick<RunOptions, 'catalo
       ...(args.hosts ? { hostsInput: args.hosts } : {}),
       ...(args.out ? { out: args.out } : {}),
       ...(args.resume ? { resume: args.resume } : {}),
+      ...(confirm ? { confirm } : {}),
       signal: controller.signal,
       onEvent: progress(process.stderr.isTTY === true),
       reserveS: args.report ? REPORT_PRICE_S : 0,
@@ -326,6 +331,7 @@ export async function runCommand(argv: string[], extra: Pick<RunOptions, 'catalo
     if (process.stderr.isTTY) process.stderr.write(CLEAR_LINE);
     return await finish(outcome, args.report);
   } finally {
+    resumed?.cleanUp();
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
   }

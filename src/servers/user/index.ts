@@ -1,6 +1,7 @@
 // The user's own servers of one command: every `--server 'NAME=COMMAND'` and every entry of `--servers-file FILE`,
 // checked against the built-in models' names, as models (./model.ts) that `eventbench serve` can find again.
 import path from 'node:path';
+import { measurementVariables } from '../../core/environment.js';
 import type { ServerModel } from '../types.js';
 import { parseServerFlag, parseUrlFlag, readServersFile, type UserServerSpec } from './spec.js';
 import { urlModel, userModel, type UserServerModel } from './model.js';
@@ -8,6 +9,7 @@ import { urlModel, userModel, type UserServerModel } from './model.js';
 export type { UserServerModel } from './model.js';
 export type { UserServerSpec } from './spec.js';
 export { urlModel, userModel } from './model.js';
+export { resumedUserServers, type GivenServers, type ResumedServers } from './resume.js';
 
 /** The --server values and the --servers-file of a command (and run's --url values). */
 export interface UserServerFlags {
@@ -45,8 +47,12 @@ export function urlServers(values: readonly string[], builtins: readonly string[
   });
 }
 
-/** A user's server as a run's plan records it: its spec, and the flags `eventbench serve` was given to find it. */
-export type RecordedUserServer = UserServerSpec & { serveArgs: string[] };
+/**
+ * A user's server as a run's plan records it: its spec, and the flags `eventbench serve` was given to find it. Its
+ * `env` keeps only the variables that matter to a measurement (core/environment.ts MEASUREMENT_VARIABLES); the
+ * others, which may hold secrets, are named in `envNotRecorded`, never their values.
+ */
+export type RecordedUserServer = UserServerSpec & { serveArgs: string[]; envNotRecorded?: string[] };
 
 /** What a run's plan records of the user's servers (src/results/schema.ts: Plan.userServers, Plan.urls). */
 export interface RecordedUserServers {
@@ -56,15 +62,14 @@ export interface RecordedUserServers {
 
 /** What a run's plan records of the user's servers it measures: their specs and how serve finds them, and URLs. */
 export function recordUserServers(models: readonly ServerModel[]): RecordedUserServers {
-  const specs = models.filter((m): m is UserServerModel => 'spec' in m).map((m) => ({ ...m.spec, serveArgs: m.serveArgs }));
+  const specs = models
+    .filter((m): m is UserServerModel => 'spec' in m)
+    .map((m): RecordedUserServer => {
+      const { env, ...spec } = m.spec;
+      if (!env) return { ...spec, serveArgs: m.serveArgs };
+      const { kept, left } = measurementVariables(env);
+      return { ...spec, env: kept, ...(left.length > 0 ? { envNotRecorded: left } : {}), serveArgs: m.serveArgs };
+    });
   const urls = models.filter((m) => m.url !== undefined).map((m) => ({ name: m.name, url: m.url! }));
   return { ...(specs.length > 0 ? { userServers: specs } : {}), ...(urls.length > 0 ? { urls } : {}) };
-}
-
-/** The user's servers of an earlier run, rebuilt from its plan (`serve` finds each as it did then). */
-export function userServersOfPlan(plan: RecordedUserServers): ServerModel[] {
-  return [
-    ...(plan.userServers ?? []).map(({ serveArgs, ...spec }) => userModel(spec, serveArgs)),
-    ...(plan.urls ?? []).map((u) => urlModel(u.name, u.url)),
-  ];
 }
