@@ -3,13 +3,7 @@
 import path from 'node:path';
 import { measurementVariables } from '../../core/environment.js';
 import type { ServerModel } from '../types.js';
-import {
-  parseServerFlag,
-  parseUrlFlag,
-  readServersFile,
-  type RecordedUserServer,
-  type RecordedUserServers,
-} from './spec.js';
+import { parseServerFlag, parseUrlFlag, readServersFile, type RecordedUserServer, type RecordedUserServers } from './spec.js';
 
 export type { RecordedUserServer, RecordedUserServers };
 import { urlModel, userModel, type UserServerModel } from './model.js';
