@@ -74,14 +74,23 @@ function pairedSweepsLeft(plan: Plan, points: readonly Point[], servers: readonl
     visits.set(k, byVisit);
   }
   const seen = new Map<string, number>();
-  const all = withoutRepeatedReference(plan, [...pairedSweeps(plan), ...addedCycles.flatMap((a) => addedCycleSweeps(plan, a))]);
+  // In the order they run: each round's planned cycles, then the cycles added at its end.
+  const planned = pairedSweeps(plan);
+  const rounds = [...new Set([...planned.map((w) => w.round), ...addedCycles.map((a) => a.round)])].sort((x, y) => x - y);
+  const inOrder = rounds.flatMap((r) => [
+    ...planned.filter((w) => w.round === r),
+    ...addedCycles.filter((a) => a.round === r).flatMap((a) => addedCycleSweeps(plan, a)),
+  ]);
+  const all = withoutRepeatedReference(plan, inOrder);
   return all.flatMap((s) => {
     const k = key(s.server, 0, s.round, s.cycle);
     const nth = seen.get(k) ?? 0;
     seen.set(k, nth + 1);
     const ran = [...(visits.get(k)?.entries() ?? [])].sort((a, b) => a[0] - b[0])[nth];
-    // A sweep cut short (a run interrupted mid-sweep) is not taken up again: a resume has processes of its own.
-    return servers.includes(s.server) && !ran ? [s] : [];
+    // A sweep cut short (a run interrupted mid-sweep) is taken up at the loads it missed, by the resumed session's
+    // process: a visit of its own, each load still measured once.
+    const steps = s.steps.filter((l) => !ran?.[1].has(l));
+    return servers.includes(s.server) && steps.length > 0 ? [{ ...s, steps }] : [];
   });
 }
 
