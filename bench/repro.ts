@@ -4,10 +4,10 @@
 // interval, whether each pair of runs' intervals overlap, the server's process and point spreads in each run,
 // and each run's median half-width. Targets: every pair of runs overlaps for every server (honesty); the median
 // half-width is 10% or less (usefulness); no change of order between two servers untied in both runs of a pair.
-//   node dist/bench/repro.js [--servers a,b,...] [--repeat 4] [--loads 100,500,1000] [--precision 10% --budget 30m]
-//     (--precision and --budget as `eventbench run` takes them: after its planned rounds each run adds rounds where
-//     its ratio intervals are widest, until every one is that narrow or its budget is spent; without them each run
-//     measures exactly its rounds)
+//   node dist/bench/repro.js [--servers a,b,...] [--repeat 2] [--loads 100,500,1000] [--precision 10%] [--budget 6m]
+//     (the paired design of `eventbench run`: each run's rounds of fresh processes swept in cycles, the reference
+//     between the others, cycles added where its ratio intervals are widest until every one is as narrow as
+//     --precision or its --budget, 6 minutes by default, is spent)
 //   node dist/bench/repro.js --from DIR DIR DIR   (reads stored runs again, measures nothing; or --from BASE,
 //                                                  the folder a measured repro left with A, B and C in it)
 // The npm script takes /tmp/eventbench-bench.lock so that no other measurement runs at the same time.
@@ -17,21 +17,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runExperiment } from '../src/experiments/run.js';
 import { buildModel, readReportRun } from '../src/report/index.js';
-import { halfWidth, overlaps, projectedHalfWidth, type Interval } from '../src/core/intervals.js';
+import { halfWidth, overlaps, type Interval } from '../src/core/intervals.js';
 import type { ReportModel } from '../src/report/model.js';
-import { ratioPrecision } from '../src/analysis/summary.js';
 import type { StoredRun } from '../src/report/read.js';
 import { median } from '../src/core/numbers.js';
 import { durationArg, shareArg } from '../src/core/args.js';
 import { BUDGET_LIMITS_S, PRECISION_LIMITS, type PlanInput } from '../src/sweep/plan.js';
 
-// Four rounds of three loads rather than three of four: the same 12 points per server, but a fresh server process
-// more per server. A TypeScript server's speed varies from one process to the next (V8's choices: one `events`
-// process served 5.5k req/s where the others of its run served 3.3-3.9k), and only more processes average it.
+// Nine servers of every kind at three loads, in the run's own paired design and budget.
 const PLAN = {
   servers: ['events', 'async', 'coroutines', 'events-uv', 'thread-pool', 'native-epoll', 'native-pthreads', 'nginx', 'lighttpd'],
   loads: [100, 500, 1000],
-  rounds: 4,
+  budgetS: 360,
 };
 const TARGET_HALF_WIDTH = 0.1;
 const NAMES = ['A', 'B', 'C'];
@@ -65,13 +62,13 @@ function sharpenFlags(): { precision?: number; budgetS?: number } {
 const input: PlanInput = {
   servers,
   loads: values.loads?.split(',').map(Number) ?? PLAN.loads,
-  rounds: Number(values.repeat ?? PLAN.rounds),
+  ...(values.repeat !== undefined ? { rounds: Number(values.repeat) } : {}),
   // The closed sweep alone: the memory phase measures something else.
   memory: false,
   ...(precision !== undefined ? { precision } : {}),
-  ...(budgetS !== undefined ? { budgetS } : {}),
-  // Every added round measures the reference the table divides by.
-  ...(precision !== undefined || budgetS !== undefined ? { reference: servers.includes('lighttpd') ? 'lighttpd' : 'native-epoll' } : {}),
+  budgetS: budgetS ?? PLAN.budgetS,
+  // Every cycle sweeps the reference the table divides by.
+  reference: servers.includes('lighttpd') ? 'lighttpd' : 'native-epoll',
 };
 
 /** The stored runs to compare: those named after --from, or A, B and C inside the one folder named. */
@@ -84,14 +81,14 @@ function storedDirs(from: string[]): string[] {
 async function measure(name: string, out: string, signal: AbortSignal): Promise<{ stored: StoredRun; clock: string }> {
   const t0 = performance.now();
   const etas: { atS: number; etaS: number }[] = [];
-  const sharpen = input.precision !== undefined || input.budgetS !== undefined ? ', then rounds added where the intervals are widest' : '';
-  process.stderr.write(`run ${name}: ${input.servers!.join(', ')} at l = ${input.loads!.join(', ')}, ${input.rounds} rounds${sharpen}\n`);
+  process.stderr.write(`run ${name}: ${input.servers!.join(', ')} at l = ${input.loads!.join(', ')}, paired, within ${input.budgetS} s\n`);
   const outcome = await runExperiment({
     input,
     out,
     signal,
     onEvent: (e) => {
-      if (e.type === 'added-round') process.stderr.write(`\r\x1b[K  round ${e.round.round}, added: ${e.round.servers.join(', ')}\n`);
+      if (e.type === 'added-cycle')
+        process.stderr.write(`\r\x1b[K  round ${e.cycle.round}, cycle ${e.cycle.cycle} added: ${e.cycle.servers.join(', ')}\n`);
       if (e.type !== 'point' || e.kept.phase !== 'closed') return;
       if (e.etaS !== undefined) etas.push({ atS: (performance.now() - t0) / 1000, etaS: e.etaS });
       process.stderr.write(`\r\x1b[K  ${e.index + 1}/${e.total} ${e.kept.point.server} @ ${e.kept.point.load} #${e.kept.point.round}`);
@@ -143,7 +140,10 @@ function compareRuns(stored: StoredRun[]): string[] {
   const servers = [...new Set(models.flatMap((m) => m.servers.map((s) => s.server)))].filter((s) => s !== reference);
   const ratio = (m: ReportModel, server: string) => m.servers.find((s) => s.server === server)?.ratio ?? null;
   const pairs = names.flatMap((_, i) => names.slice(i + 1).map((__, k) => [i, i + 1 + k] as [number, number]));
-  const lines = [`reference: ${reference} (slope ratios, 95% intervals over the rounds, rounds paired; ± is the half-width)`, ''];
+  const lines = [
+    `reference: ${reference} (slope ratios, 95% intervals, cycles paired in time nested in processes; ± is the half-width)`,
+    '',
+  ];
   const pairNames = pairs.map(([i, j]) => `${names[i]}∩${names[j]}`);
   lines.push(`| server | ${names.map((n) => `run ${n} ratio`).join(' | ')} | ${pairNames.join(' | ')} |`);
   lines.push(`| --- | ${names.map(() => '---:').join(' | ')} | ${pairs.map(() => '---').join(' | ')} |`);
@@ -180,7 +180,7 @@ function compareRuns(stored: StoredRun[]): string[] {
       met(apart.length === 0),
     `order changes between servers untied in both runs: ${flips.length === 0 ? 'none' : flips.join(', ')} (target none): ` +
       met(flips.length === 0),
-    `rounds for a median half-width of ±10%, each run's spreads staying as measured: ${each((i) => roundsFor(stored[i]!, reference))}`,
+    `processes and cycles per server: ${each((i) => cyclesOf(models[i]!))}`,
     ...stored.map((r, i) => `run ${names[i]}: ${roundsMeasured(r)}`),
     ...clocks,
     `results: ${stored.map((r) => r.dir).join(' ')}`,
@@ -207,9 +207,10 @@ function orderChanges(models: ReportModel[], servers: string[], pairs: [number, 
 
 /** The rounds a run measured (planned, and added where its intervals were widest), and who reached its precision. */
 function roundsMeasured(run: StoredRun): string {
-  const { plan, addedRounds, precisionOutcome: o, spentS, overBudget } = run.info;
-  const added = addedRounds?.length ?? 0;
-  const rounds = `${plan.rounds} planned round(s)${added > 0 ? `, ${added} added` : ''}`;
+  const { plan, addedRounds, addedCycles, precisionOutcome: o, spentS, overBudget } = run.info;
+  const added = plan.cycles !== undefined ? (addedCycles?.length ?? 0) : (addedRounds?.length ?? 0);
+  const unit = plan.cycles !== undefined ? `round(s) of ${plan.cycles} planned cycle(s)` : 'planned round(s)';
+  const rounds = `${plan.rounds} ${unit}${added > 0 ? `, ${added} ${plan.cycles !== undefined ? 'cycle(s)' : 'round(s)'} added` : ''}`;
   const time = spentS !== undefined ? ` in ${Math.round(spentS)} s${plan.budgetS !== undefined ? ` of ${plan.budgetS} s` : ''}` : '';
   const over = overBudget ? ` (over by ${Math.round(overBudget.byS)} s: ${overBudget.why})` : '';
   if (!o) return `${rounds}${time}${over}`;
@@ -220,15 +221,12 @@ function roundsMeasured(run: StoredRun): string {
   );
 }
 
-/** The fewest rounds at which the median of the servers' projected ratio half-widths is TARGET_HALF_WIDTH or less. */
-function roundsFor(run: StoredRun, reference: string): string {
-  const known = ratioPrecision(run.points, run.info.plan, reference).filter((p) => p.ratio !== null && p.rounds >= 2);
-  if (known.length === 0) return 'unknown (no server has two rounds)';
-  for (let rounds = Math.max(...known.map((p) => p.rounds)); rounds <= 100; rounds++) {
-    const widths = known.map((p) => projectedHalfWidth(p.ratio!, p.rounds, Math.max(0, rounds - p.rounds)));
-    if (median(widths) <= TARGET_HALF_WIDTH) return String(rounds);
-  }
-  return 'more than 100';
+/** Each server's processes and cycles behind its ratio (the paired design), as `server P×C`, widest first. */
+function cyclesOf(model: ReportModel): string {
+  return model.servers
+    .filter((s) => s.paired && s.paired.cycles > 0)
+    .map((s) => `${s.server} ${s.paired!.processes}×${(s.paired!.cycles / s.paired!.processes).toFixed(1)}`)
+    .join(', ');
 }
 
 function intervalText(i: Interval | null): string {

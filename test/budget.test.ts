@@ -1,6 +1,7 @@
-// Issue 19: `run --precision --budget` on real tiny servers (test/helpers/runner.ts) and the real load client. The
-// budget stops the run on time; the planned rounds run whole even past it, and the run says by how much and why;
-// a run interrupted in an added round is completed by --resume, and no point is measured twice.
+// Issues 19 and 29: `run --precision --budget` on real tiny servers (test/helpers/runner.ts) and the real load client.
+// The budget stops the run on time, each round getting its share of the cycles added; the planned cycles run whole
+// even past it, and the run says by how much and why; a run interrupted in an added cycle is completed by --resume,
+// and no point is measured twice.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,11 +19,11 @@ const lines = (dir: string) =>
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l) as Point);
-const key = (p: Point) => `${p.server}@${p.load}#${p.round}`;
+const key = (p: Point) => `${p.server}@${p.load}#${p.round}.${p.cycle}`;
 /**
  * Two tiny servers whose latency rises with the load by construction (1 and 2 ms of work a request), two planned
- * rounds, a precision no such pair meets: rounds are added until the budget ends. Three loads, so that a machine
- * busy with other suites, which can flag a point of these short ones not steady, still leaves each a line.
+ * rounds of two cycles, a precision no such pair meets: cycles are added until the budget ends. Three loads, so that
+ * a machine busy with other suites, which can flag a point of these short ones not steady, still leaves each a line.
  */
 const LOADS = [4, 10, 16];
 const INPUT: PlanInput = {
@@ -31,19 +32,21 @@ const INPUT: PlanInput = {
   requests: 200,
   serverCpuShare: 0,
   rounds: 2,
+  cycles: 2,
   seed: 5,
   precision: 0.01,
   reference: 'busy',
   memory: false,
 };
-const keys = (server: string, round: number) => LOADS.map((l) => `${server}@${l}#${round}`);
+/** The planned sweeps: per round, busy, busier, busy in cycle 1, then busier, busy in cycle 2 (one busy between). */
+const PLANNED = 2 * 5 * LOADS.length;
 /**
  * How far past its budget a run may end: the clock prices a round by what the same servers cost before, and a
  * busy machine (other suites build and test beside this one) can make one sweep a few seconds slower than that.
  */
 const MARGIN_S = 5;
 
-test('the budget stops the run on time: rounds are added, each beside the reference, until the next would not fit', async (t) => {
+test('the budget stops the run on time: cycles are added to each round, the reference between, until the next would not fit', async (t) => {
   const dir = join(tmp(), 'r');
   t.after(() => rmSync(join(dir, '..'), { recursive: true, force: true }));
   const budgetS = 28;
@@ -60,70 +63,78 @@ test('the budget stops the run on time: rounds are added, each beside the refere
   const tookS = (performance.now() - t0) / 1000;
   assert.ok(tookS <= budgetS - 2 + MARGIN_S, `took ${tookS.toFixed(1)} s of a ${budgetS} s budget (2 s kept for a report)`);
   const info = readRun(dir).info;
-  const added = info.addedRounds ?? [];
+  const added = info.addedCycles ?? [];
   const points = lines(dir);
-  assert.equal(points.filter((p) => p.round <= 2).length, 12, 'the planned rounds run whole');
-  // Two tiny servers' two rounds take about 8 s on a quiet machine and up to 20 s beside other suites (checked with
-  // two busy loops on the client's core), a round 4 to 10 s: 26 s hold a round more at least. (36 s held more
-  // rounds, at 10 s of the suite's 10 minutes.)
-  assert.ok(added.length >= 1, `no round added in ${tookS.toFixed(1)} s: ${JSON.stringify(info.precisionOutcome)}`);
+  assert.equal(points.filter((p) => p.cycle! <= 2).length, PLANNED, 'the planned cycles run whole');
+  // Two rounds of two cycles take about 10 s on a quiet machine and up to 20 s beside other suites, a cycle 1 to
+  // 3 s: 26 s hold a cycle more at least.
+  assert.ok(added.length >= 1, `no cycle added in ${tookS.toFixed(1)} s: ${JSON.stringify(info.precisionOutcome)}`);
   for (const a of added) {
-    assert.equal(a.round, 3 + added.indexOf(a), 'numbered on from the planned rounds');
-    assert.deepEqual([...a.servers].sort(), ['busier', 'busy'], 'the reference beside the server it sharpens');
+    assert.ok(a.cycle >= 3, 'numbered on from the planned cycles');
+    assert.deepEqual(a.servers, ['busy', 'busier', 'busy'], 'the reference before and after the server it sharpens');
     assert.deepEqual(
       a.sharpening.map((s) => s.server),
       ['busier'],
     );
-    const measured = points
-      .filter((p) => p.round === a.round)
-      .map(key)
-      .sort();
-    assert.deepEqual(measured, [...keys('busier', a.round), ...keys('busy', a.round)].sort());
+    const measured = points.filter((p) => p.round === a.round && p.cycle === a.cycle && p.server === 'busier');
+    assert.equal(measured.length, LOADS.length);
   }
-  const sharpened = events.filter((e): e is Extract<RunEvent, { type: 'added-round' }> => e.type === 'added-round');
+  const sharpened = events.filter((e): e is Extract<RunEvent, { type: 'added-cycle' }> => e.type === 'added-cycle');
   assert.equal(sharpened.length, added.length);
   assert.ok(sharpened.every((e) => e.asked === 0.01 && e.budgetLeftS > 0 && e.priceS > 0));
-  // It stopped because the next round did not fit (or, rarely for two processes' ratio, it came within 1%), and said so.
+  // It stopped because the next cycle did not fit (or, rarely for two processes' ratio, it came within 1%), and said so.
   const stop = events.find((e): e is Extract<RunEvent, { type: 'precision' }> => e.type === 'precision')!;
-  const byBudget = /^the next round \(busy and busier, priced \d+ s\) does not fit in the \d+ s left of the budget$/.test(stop.stopped);
+  const byBudget = /^the next cycle \(busy and busier, priced \d+ s\) does not fit in the -?\d+ s of the budget left to round 2$/.test(
+    stop.stopped,
+  );
   assert.ok(byBudget || stop.stopped === 'every ratio to busy is within ±1.0%', stop.stopped);
   assert.deepEqual(info.precisionOutcome, stop.outcome);
   assert.equal(info.precisionOutcome!.reference, 'busy');
-  const outcome = byBudget ? info.precisionOutcome!.missed.map((m) => [m.server, m.rounds]) : info.precisionOutcome!.reached;
-  assert.deepEqual(outcome, byBudget ? [['busier', 2 + added.length]] : ['busier']);
   assert.ok(info.spentS! > 0 && info.spentS! <= tookS + 0.5);
   assert.equal(out.interrupted, false);
   assert.deepEqual(await processesRunning(SERVE_SCRIPT), []);
 
-  // Interrupted in its last added round: that round's last sweep had not been measured.
+  // Interrupted in its last added cycle: that cycle's last sweep had not been measured.
   const last = added.at(-1)!;
-  const lastServer = last.servers.at(-1)!;
-  const kept = points.filter((p) => !(p.round === last.round && p.server === lastServer));
+  const lastVisit = Math.max(...points.filter((p) => p.round === last.round && p.cycle === last.cycle).map((p) => p.visit!));
+  const kept = points.filter((p) => p.visit !== lastVisit);
   writeFileSync(join(dir, 'points.jsonl'), kept.map((p) => JSON.stringify(p)).join('\n') + '\n');
   const { precisionOutcome: _, finishedAt: __, ...cut } = info;
-  // Killed once its budget was spent: the round it had started is completed all the same (its pairs need it).
+  // Killed once its budget was spent: the cycle it had started is completed all the same (its pairs need it).
   writeRunInfo(dir, { ...cut, interrupted: true, spentS: budgetS });
   const resumed = await runExperiment({ input: {}, resume: dir, catalog: testCatalog, trial: testTrial, reserveS: 2 });
   const after = lines(dir);
-  assert.deepEqual(after.map(key).sort(), points.map(key).sort(), 'the added round is completed, and nothing is measured twice');
-  assert.deepEqual(after.slice(kept.length).map(key).sort(), keys(lastServer, last.round).sort());
-  // The budget counts on from what the first session spent: nothing is left for another round.
-  const again = readRun(dir).info;
-  assert.equal(again.addedRounds!.length, added.length);
-  assert.match(again.precisionOutcome!.stopped, /does not fit in the 0 s left|is within/);
-  assert.ok(again.spentS! > budgetS && again.overBudget!.byS > 0, 'and it says it passed the budget');
+  const again = after.slice(kept.length);
+  assert.deepEqual(
+    again.map(key).sort(),
+    points
+      .filter((p) => p.visit === lastVisit)
+      .map(key)
+      .sort(),
+    'the sweep left is measured, once',
+  );
+  assert.ok(
+    again.every((p) => p.session === 2),
+    'by processes of the resumed session',
+  );
+  const info2 = readRun(dir).info;
+  assert.equal(info2.addedCycles!.length, added.length, 'the budget counts on from what the first session spent: no cycle more');
+  assert.ok(info2.spentS! > budgetS && info2.overBudget!.byS > 0, 'and it says it passed the budget');
   assert.equal(resumed.interrupted, false);
   assert.deepEqual(await processesRunning(SERVE_SCRIPT), []);
 });
 
-test('validity first: the planned rounds run whole past a tiny budget, and the run says by how much and why', async (t) => {
+test('validity first: the planned cycles run whole past a tiny budget, and the run says by how much and why', async (t) => {
   const dir = join(tmp(), 'r');
   t.after(() => rmSync(join(dir, '..'), { recursive: true, force: true }));
   const out = await runExperiment({ input: { ...INPUT, budgetS: 1 }, out: dir, catalog: testCatalog, trial: testTrial });
-  assert.equal(lines(dir).length, 12, 'every point of both planned rounds');
+  assert.equal(lines(dir).length, PLANNED, 'every point of both planned rounds');
   const info = readRun(dir).info;
-  assert.equal(info.addedRounds, undefined);
-  assert.match(info.precisionOutcome!.stopped, /^the next round \(busy and busier, priced \d+ s\) does not fit in the 0 s left of/);
+  assert.equal(info.addedCycles, undefined);
+  assert.match(
+    info.precisionOutcome!.stopped,
+    /^the next cycle \(busy and busier, priced \d+ s\) does not fit in the -?\d+ s of the budget left to round 2/,
+  );
   assert.ok(info.overBudget!.byS > 1, JSON.stringify(info.overBudget));
   assert.match(info.overBudget!.why, /^validity first: the 2 planned rounds run whole, and with what follows them they need more /);
   assert.match(info.overBudget!.why, /than the budget \(closed sweep \d+ s; budget 1 s\)$/);

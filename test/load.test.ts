@@ -97,3 +97,15 @@ test('measured load of an ideal closed loop is l, however short the run (no ramp
   const all = trimmedFigures(r, 0);
   assert.ok(Math.abs(all.measuredLoad - (100 - (50 * 9.9) / 59.9)) < 0.5, `untrimmed l_m = ${all.measuredLoad}`);
 });
+
+test('a load bound by time alone has no count of its own: -t runs for its seconds, not for the default 10 000 requests', async (t) => {
+  const { createServer } = await import('node:http');
+  const server = createServer((_req, res) => res.end('x'));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  t.after(() => server.close());
+  const { port } = server.address() as { port: number };
+  // Far more than 10 000 requests fit in 3 s here; the count must not stop the load before its time.
+  const r = await runLoad({ url: `http://127.0.0.1:${port}/`, concurrency: 4, durationS: 3, trim: 0 });
+  assert.ok(r.totalDurationS >= 2.9, `ran ${r.totalDurationS} s`);
+  assert.equal(r.requestsStarted > 0, true);
+});

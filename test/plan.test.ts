@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   resolvePlan,
+  pairedSweeps,
   planSweeps,
   roundOrder,
   pointDurationS,
@@ -24,7 +25,7 @@ const missing: ServerModel = {
 const catalog = [...testCatalog, missing];
 const plan = (input: Parameters<typeof resolvePlan>[0]) => resolvePlan(input, undefined, catalog);
 
-test('defaults: every model that can run, the paper range in three loads, three rounds, skipped ones said why', async () => {
+test('defaults: every model that can run, the paper range in three loads, two rounds of two cycles, skipped ones said why', async () => {
   const r = await plan({});
   assert.deepEqual(
     r.plan.servers,
@@ -32,7 +33,10 @@ test('defaults: every model that can run, the paper range in three loads, three 
   );
   assert.deepEqual(r.skipped, [{ server: 'absent', reason: 'absent is not installed (apt-get install absent)' }]);
   assert.ok(r.plan.loads.length >= 3 && r.plan.loads.length <= 12);
-  assert.equal(r.plan.rounds, 3);
+  assert.equal(r.plan.rounds, 2);
+  assert.equal(r.plan.cycles, 2);
+  assert.equal(r.plan.referenceEvery, 4);
+  assert.equal(r.plan.serverCpuShareFrom, 'auto', 'the quota is chosen from the calibration');
   assert.equal(r.plan.throttlePeriodMs, 10);
   assert.equal(typeof r.plan.seed, 'number');
   assert.ok(r.plan.loads[0]! <= 10);
@@ -42,8 +46,10 @@ test('defaults: every model that can run, the paper range in three loads, three 
   const q = await plan({ quick: true });
   assert.deepEqual(q.plan.loads, QUICK_DEFAULTS.loads);
   assert.equal(q.plan.durationS, QUICK_DEFAULTS.durationS);
-  assert.equal(planSweeps(q.plan).length, testCatalog.length, 'one round');
-  assert.equal(planSweeps(r.plan).length, 3 * testCatalog.length);
+  // A cycle sweeps every server, the reference first, then again after every 4 others and last: 7 others, 3 reference sweeps.
+  const perCycle = testCatalog.length - 1 + 1 + Math.ceil((testCatalog.length - 1) / 4);
+  assert.equal(pairedSweeps(q.plan).length, 2 * perCycle, 'one round of two cycles');
+  assert.equal(pairedSweeps(r.plan).length, 2 * 2 * perCycle);
   assert.equal(pointTrim(r.plan, 1), 1);
   assert.equal(pointTrim(r.plan, 5000), 1000);
 });
@@ -82,7 +88,7 @@ test('the default plan asks ±10% of every ratio within 10 minutes; --repeat and
   const d = (await plan({})).plan;
   assert.equal(d.precision, SHARPEN_DEFAULTS.precision);
   assert.equal(d.budgetS, SHARPEN_DEFAULTS.budgetS);
-  assert.equal(d.reference, undefined, "the report's own default unless asked");
+  assert.equal(d.reference, 'tiny', 'lighttpd, native-epoll, events, else the first server, unless asked');
   for (const fixed of [{ rounds: 3 }, { quick: true }]) {
     const p = (await plan(fixed)).plan;
     assert.equal(p.precision, undefined, JSON.stringify(fixed));

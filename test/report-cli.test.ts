@@ -97,7 +97,7 @@ test('bad input gets one clear line and the usage exit status', async (t) => {
   await writeFile(path.join(empty, 'run.json'), JSON.stringify({ ...run, schema: 'eventbench.run/9' }));
   const foreign = await cli([empty, '--format', 'json']);
   assert.equal(foreign.code, 1);
-  const reads = 'this eventbench reads "eventbench.run/3" and "eventbench.run/2" and "eventbench.run/1"';
+  const reads = 'this eventbench reads "eventbench.run/4" and "eventbench.run/3" and "eventbench.run/2" and "eventbench.run/1"';
   assert.ok(foreign.stderr.includes(`schema is "eventbench.run/9", ${reads}`), foreign.stderr);
 });
 

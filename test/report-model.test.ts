@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildModel, readReportRun } from '../src/report/index.js';
-import { knownRatio, ratioPrecision } from '../src/analysis/summary.js';
+import { knownRatio, ratioPrecision } from '../src/analysis/ratios.js';
 import { environmentRows, glance } from '../src/report/text.js';
 import { ResultsError } from '../src/report/read.js';
 import { POINTS_FILE } from '../src/results/schema.js';
@@ -116,7 +116,7 @@ test('damaged, foreign or empty folders are refused with one clear message', asy
   }
   const foreign = await writeRun({ ...runInfo(['x'], [1]), schema: 'eventbench.run/0' as never }, points);
   t.after(() => rm(foreign, { recursive: true, force: true }));
-  const reads = 'this eventbench reads "eventbench.run/3" and "eventbench.run/2" and "eventbench.run/1"';
+  const reads = 'this eventbench reads "eventbench.run/4" and "eventbench.run/3" and "eventbench.run/2" and "eventbench.run/1"';
   assert.throws(
     () => readReportRun(foreign),
     (e: Error) => e.message.includes(`schema is "eventbench.run/0", ${reads}`),

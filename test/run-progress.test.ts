@@ -1,7 +1,7 @@
 // The progress line of a finished point says what happened: never "0 req/s" for a point that served nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pointSummary } from '../src/cli/commands/run.js';
+import { pointSummary } from '../src/cli/run-progress.js';
 import { point } from './helpers/results.js';
 
 test('progress lines: a rate where there is one, "too slow" and "failed" with what happened where there is not', () => {

@@ -8,7 +8,7 @@ import { runExperiment } from '../src/experiments/run.js';
 import { readRun } from '../src/results/store.js';
 import { killTree } from '../src/core/proc.js';
 import { detectCgroup } from '../src/host/throttle.js';
-import { roundOrder } from '../src/sweep/plan.js';
+import { cycleOrder } from '../src/sweep/plan.js';
 import { POINT_SCHEMA, RUN_SCHEMA, type Point } from '../src/results/schema.js';
 import { testCatalog, testTrial, RUN_CHILD, SERVE_SCRIPT, processesRunning } from './helpers/runner.js';
 import { runInfo } from './helpers/results.js';
@@ -36,7 +36,33 @@ test('a quick run over two servers writes one JSON line per point and run.json, 
   });
   assert.equal(out.interrupted, false);
   const points = lines(dir);
-  assert.deepEqual(points.map((p) => `${p.server}@${p.load}`).sort(), ['tiny-tree@1', 'tiny-tree@4', 'tiny@1', 'tiny@4']);
+  // --quick: one round of two cycles; tiny, the reference (the first server, lacking lighttpd, native-epoll, events),
+  // before and after tiny-tree in each, its sweep between the cycles run once.
+  assert.deepEqual(
+    points.map((p) => `${p.server}@${p.load}/${p.cycle}`),
+    [
+      'tiny@1/1',
+      'tiny@4/1',
+      'tiny-tree@1/1',
+      'tiny-tree@4/1',
+      'tiny@1/1',
+      'tiny@4/1',
+      'tiny-tree@1/2',
+      'tiny-tree@4/2',
+      'tiny@1/2',
+      'tiny@4/2',
+    ],
+  );
+  assert.deepEqual(
+    points.map((p) => p.visit),
+    [1, 1, 2, 2, 3, 3, 4, 4, 5, 5],
+  );
+  const visits = readRun(dir).visits!;
+  assert.deepEqual(
+    visits.map((v) => (v.kind === 'visit' ? `${v.server}#${v.visit}` : v.kind)),
+    ['tiny#1', 'tiny-tree#2', 'tiny#3', 'tiny-tree#4', 'tiny#5', 'round-end'],
+  );
+  for (const v of visits) if (v.kind === 'visit') assert.ok(v.endMs > v.startMs && v.requests >= 120, JSON.stringify(v));
   for (const p of points) {
     assert.equal(p.schema, POINT_SCHEMA);
     assert.equal(p.status, 'ok', p.reason);
@@ -65,7 +91,7 @@ test('a server that crashes mid-point is a failed point, and the run goes on', a
   t.after(() => rmSync(base, { recursive: true, force: true }));
   const dir = join(base, 'r');
   await runExperiment({
-    input: { servers: ['crashy', 'tiny'], loads: [2, 3, 5], requests: 200, serverCpuShare: 0, rounds: 3, memory: false },
+    input: { servers: ['crashy', 'tiny'], loads: [2, 3, 5], requests: 200, serverCpuShare: 0, rounds: 2, reference: 'tiny', memory: false },
     out: dir,
     catalog: testCatalog,
     trial: testTrial,
@@ -74,16 +100,16 @@ test('a server that crashes mid-point is a failed point, and the run goes on', a
   const crashy = points.filter((p) => p.server === 'crashy');
   assert.equal(crashy[0]!.status, 'failed');
   assert.match(crashy[0]!.reason!, /server exited \(code 3\) during the measurement/);
-  // A failure ends its sweep; the next round starts the server afresh; two failures in a row retire it for good.
+  // A failure ends its sweep; its next sweep starts the server afresh; two failures in a row retire it for good.
   assert.deepEqual(
-    crashy.map((p) => `${p.load}#${p.round}`),
-    ['2#1', '2#2'],
+    crashy.map((p) => `${p.load}#${p.round}/${p.cycle}`),
+    ['2#1/1', '2#1/2'],
   );
   assert.match(crashy[1]!.stopped!, /2 failed points in a row/);
-  assert.deepEqual(
-    points.filter((p) => p.server === 'tiny').map((p) => p.status),
-    Array(9).fill('ok'),
-  );
+  // The reference: before and after crashy in each cycle of round 1, then alone (no sweep beside it twice).
+  const tiny = points.filter((p) => p.server === 'tiny');
+  assert.ok(tiny.every((p) => p.status === 'ok'));
+  assert.deepEqual([...new Set(tiny.map((p) => p.visit))].length, 4, 'round 1: 3 sweeps; round 2: 1');
   assert.deepEqual(await processesRunning(SERVE_SCRIPT), []);
 });
 
@@ -92,7 +118,7 @@ test('a server too slow at its lowest load for a point to hold two waves is reti
   t.after(() => rmSync(base, { recursive: true, force: true }));
   const dir = join(base, 'r');
   await runExperiment({
-    input: { servers: ['sluggish', 'tiny'], loads: [4, 8], durationS: 0.3, serverCpuShare: 0, rounds: 3, memory: false },
+    input: { servers: ['sluggish', 'tiny'], loads: [4, 8], durationS: 0.3, serverCpuShare: 0, rounds: 2, reference: 'tiny', memory: false },
     out: dir,
     catalog: testCatalog,
     trial: testTrial,
@@ -110,9 +136,10 @@ test('a server too slow at its lowest load for a point to hold two waves is reti
   );
   assert.equal(sluggish[0]!.retired, true);
   assert.match(sluggish[0]!.stopped!, /too slow at its lowest load \(load 4\).*nor in later rounds; longer points \(--duration\)/);
+  // The reference alone is swept once a round after sluggish is gone: a second sweep would pair with nothing.
   assert.deepEqual(
     points.filter((p) => p.server === 'tiny').map((p) => `${p.load}#${p.round}`),
-    ['4#1', '8#1', '4#2', '8#2', '4#3', '8#3'],
+    ['4#1', '8#1', '4#1', '8#1', '4#2', '8#2'],
   );
   assert.deepEqual(await processesRunning(SERVE_SCRIPT), []);
 });
@@ -167,11 +194,14 @@ test('SIGINT stops the run with no server left, keeps finished points, and --res
   const code2 = await new Promise<number | null>((r) => resumed.on('exit', (c) => r(c)));
   assert.equal(code2, 0, out);
   const all = lines(dir);
-  assert.deepEqual(
-    all.map((p) => `${p.server}@${p.load}`).sort(),
-    ['tiny-tree@1', 'tiny-tree@2', 'tiny-tree@3', 'tiny@1', 'tiny@2', 'tiny@3'].sort(),
-  );
+  // One round of two cycles: tiny-tree (the reference, the first server) before and after tiny in each, its sweep
+  // between the cycles run once; a sweep cut short by the interrupt is not taken up again, the rest is measured once.
+  const done = new Set(all.map((p) => `${p.server}@${p.load}#${p.visit}`));
+  assert.equal(done.size, all.length, 'no point measured twice');
+  for (const server of ['tiny', 'tiny-tree'])
+    for (const load of [1, 2, 3]) assert.ok(all.some((p) => p.server === server && p.load === load && p.session === 2));
   assert.ok(all.every((p) => p.status === 'ok'));
+  assert.ok(all.some((p) => p.session === 1) && all.some((p) => p.session === 2), 'the resume measured in processes of its own');
   assert.equal(readRun(dir).info.interrupted, undefined);
   assert.match(out, /tiny/);
   assert.deepEqual(await processesRunning(SERVE_SCRIPT), []);
@@ -191,7 +221,7 @@ test('a torn last line (a run killed mid-write) is cut off on resume; another sc
   const old = join(base, 'old');
   mkdirSync(old);
   writeFileSync(join(old, 'run.json'), JSON.stringify({ ...info, schema: 'eventbench.run/0' }));
-  const reads = 'this eventbench reads "eventbench.run/3" and "eventbench.run/2" and "eventbench.run/1"';
+  const reads = 'this eventbench reads "eventbench.run/4" and "eventbench.run/3" and "eventbench.run/2" and "eventbench.run/1"';
   assert.throws(
     () => readRun(old),
     (e: Error & { code?: string }) => e.code === 'EB_RESULTS' && e.message.includes(`run.json: schema is "eventbench.run/0", ${reads}`),
@@ -209,6 +239,8 @@ test('a point where every request timed out is recorded, printed, and retires th
       RUN_CHILD,
       '--servers',
       'stall,tiny',
+      '--reference',
+      'tiny',
       '--loads',
       '2,4',
       '--repeat',
@@ -235,43 +267,56 @@ test('a point where every request timed out is recorded, printed, and retires th
   assert.equal(code, 0, err);
   assert.match(
     err,
-    /stall @ 2: failed: no response to 6 requests \(6 timeout\) in [\d.]+ s at l=2; stopped: errors were 100\.0% of requests/,
+    /stall @ 2 \(round 1, cycle 1\): failed: no response to 6 requests \(6 timeout\) in [\d.]+ s at l=2; stopped: errors were 100\.0% of requests/,
   );
   assert.doesNotMatch(err, /\b0 req\/s/, 'a point that served nothing has no rate, not 0');
   assert.deepEqual(
     lines(dir)
       .map((p) => `${p.server}@${p.load}`)
       .sort(),
-    ['stall@2', 'tiny@2', 'tiny@4'],
+    ['stall@2', 'tiny@2', 'tiny@2', 'tiny@4', 'tiny@4'],
+    'the reference before and after stall, then nothing: stall is retired and the reference pairs with nothing else',
   );
 });
 
-test('rounds: each round sweeps every server once, in the seeded order, over every load in ascending order', async (t) => {
+test('cycles: each sweeps every server once in its seeded order, the reference between every 4 others, each at every load in ascending order', async (t) => {
   const base = tmp();
   t.after(() => rmSync(base, { recursive: true, force: true }));
   const dir = join(base, 'r');
-  const out = await runExperiment({
-    input: { servers: ['tiny', 'tiny-tree'], loads: [1, 3], requests: 60, serverCpuShare: 0, rounds: 3, seed: 7, memory: false },
-    out: dir,
-    catalog: testCatalog,
-    trial: testTrial,
-  });
+  const servers = ['tiny', 'tiny-tree', 'busy'];
+  const input = {
+    servers,
+    loads: [1, 3],
+    requests: 60,
+    serverCpuShare: 0,
+    rounds: 2,
+    cycles: 2,
+    referenceEvery: 1,
+    seed: 7,
+    memory: false,
+  };
+  const out = await runExperiment({ input, out: dir, catalog: testCatalog, trial: testTrial });
   const points = lines(dir);
   assert.equal(out.info.plan.seed, 7);
-  for (let round = 1; round <= 3; round++) {
-    const inRound = points.filter((p) => p.round === round).map((p) => `${p.server}@${p.load}`);
-    const order = roundOrder(out.info.plan, round);
-    assert.deepEqual(
-      inRound,
-      order.flatMap((s) => [`${s}@1`, `${s}@3`]),
-      `round ${round}`,
-    );
+  for (const round of [1, 2]) {
+    for (const cycle of [1, 2]) {
+      const order = cycleOrder(out.info.plan, round, cycle);
+      assert.deepEqual(
+        order.filter((_, k) => k % 2 === 0),
+        ['tiny', 'tiny', 'tiny'],
+        'the reference after every other server',
+      );
+      // A cycle after the first begins where the one before ended: with the reference, swept once for both.
+      const swept = cycle === 1 ? order : order.slice(1);
+      const inCycle = points.filter((p) => p.round === round && p.cycle === cycle).map((p) => `${p.server}@${p.load}`);
+      assert.deepEqual(
+        inCycle,
+        swept.flatMap((s) => [`${s}@1`, `${s}@3`]),
+        `round ${round}, cycle ${cycle}`,
+      );
+    }
   }
-  assert.deepEqual(
-    points.map((p) => p.round),
-    [1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3],
-    'round 1, then round 2, then round 3',
-  );
+  assert.deepEqual([...new Set(points.map((p) => p.round))], [1, 2], 'round 1, then round 2');
   assert.deepEqual(await processesRunning(SERVE_SCRIPT), []);
 });
 
@@ -286,10 +331,11 @@ test('a run/1 folder (rounds named `repeat`) is still read, reported and resumed
     trial: testTrial,
   });
   // Written back as eventbench 0.1 wrote it: run/1 with plan.repeat, point/1 lines with repeat, and only one point.
-  const { rounds, ...plan } = made.info.plan;
+  const { rounds, cycles: _c, referenceEvery: _e, reference: _r, serverCpuShareFrom: _f, ...plan } = made.info.plan;
   const { phases: _phases, ...info } = made.info;
   writeFileSync(join(dir, 'run.json'), JSON.stringify({ ...info, schema: 'eventbench.run/1', plan: { ...plan, repeat: rounds } }));
-  const old = ({ round, ...p }: Point) => JSON.stringify({ ...p, schema: 'eventbench.point/1', repeat: round });
+  const old = ({ round, cycle: _c, visit: _v, session: _s, ...p }: Point) =>
+    JSON.stringify({ ...p, schema: 'eventbench.point/1', repeat: round });
   writeFileSync(join(dir, 'points.jsonl'), `${old(made.points[0]!)}\n`);
   const read = readRun(dir);
   assert.equal(read.info.plan.rounds, 1);
@@ -303,5 +349,5 @@ test('a run/1 folder (rounds named `repeat`) is still read, reported and resumed
     ['1#1', '2#1'],
     'only the missing point is measured',
   );
-  assert.equal(readRun(dir).info.schema, RUN_SCHEMA, 'run.json is rewritten as run/3; its point/1 line stays readable');
+  assert.equal(readRun(dir).info.schema, RUN_SCHEMA, 'run.json is rewritten as run/4; its point/1 line stays readable');
 });

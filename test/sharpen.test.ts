@@ -3,7 +3,7 @@
 // is added any more (every server meets the precision, or the next round does not fit the time left).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ratioPrecision } from '../src/analysis/summary.js';
+import { ratioPrecision } from '../src/analysis/ratios.js';
 import { ADDED_ROUND_SERVERS, chooseSharpened, nextAddedRound, type NextRoundInput } from '../src/sweep/sharpen.js';
 import { roundOrder } from '../src/sweep/plan.js';
 import type { Sweep } from '../src/sweep/engine.js';

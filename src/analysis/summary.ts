@@ -1,10 +1,10 @@
 // What a run's closed-loop points say of each server, computed once for whoever reads them (the report, and the
-// runner that adds rounds where the intervals are widest): per server and load, the repeats averaged with their
-// flags; the mean serving time fitted against the offered load (the paper's Figure 2), with its interval over the
-// rounds; the ratio of two servers' slopes with its interval; and how precisely each server is placed against a
-// reference. A repeat that served nothing is not a value: it is counted and said, never averaged in as 0.
+// runner that adds cycles where the intervals are widest): per server and load, the repeats averaged with their
+// flags; the mean serving time fitted against the offered load (the paper's Figure 2), with its interval; the flags
+// that say why a line is missing or thin. Ratios between servers are ./ratios.ts. A repeat that served nothing is
+// not a value: it is counted and said, never averaged in as 0.
 import type { LineFit } from '../core/fit.js';
-import { components, fitRounds, halfWidth, ratioInterval, slopeInterval } from '../core/intervals.js';
+import { components, fitRounds, slopeInterval } from '../core/intervals.js';
 import type { Components, Interval, Series } from '../core/intervals.js';
 import { mean } from '../core/numbers.js';
 import { mergeBuckets } from '../load/distribution.js';
@@ -88,8 +88,16 @@ export interface ServerSummary {
   impliedRps: number | null;
   /** The slope with its 95% interval over the rounds (ms per client, intervals.ts); null without a positive slope. */
   slopeCi: Interval | null;
-  /** The slope over the run's reference server's, with its 95% interval, rounds paired; null for no ratio. */
+  /**
+   * The slope over the run's reference server's, with its 95% interval: paired in time, cycles nested in processes
+   * (the paired design, ./paired.ts), or rounds paired (earlier runs); null for no ratio.
+   */
   ratio: Interval | null;
+  /**
+   * The paired design's estimate behind `ratio` (log scale: mean, its variance and degrees of freedom; processes and
+   * cycles), and the CPU its server deferred past its sweeps as a share of theirs, charged to its slope.
+   */
+  paired?: { mean: number; variance: number; df: number; processes: number; cycles: number; deferredShare?: number; idleKnown: boolean };
   /** The spread of its trusted points by level, process (round) and point; null when it has none. */
   components: Components | null;
   /**
@@ -273,129 +281,8 @@ export const seriesOf = (loads: readonly LoadPoint[]): Series =>
     .filter((lp) => lp.inFit)
     .map((lp) => ({ load: lp.load, byRound: new Map(Object.entries(lp.byRound).map(([r, v]) => [Number(r), v])) }));
 
-/**
- * The server every ratio of the ranking divides by: the one asked for, else lighttpd (the paper's reference),
- * else native-epoll (the floor of the C servers), else events (the TypeScript baseline), else the fastest.
- */
-export function chooseRatioReference(servers: readonly ServerSummary[], asked?: string): { server: string | null; why: string } {
-  const ranked = servers.filter((s) => slopeOf(s) !== null && !unthrottled(s));
-  if (asked !== undefined) {
-    if (ranked.some((s) => s.server === asked)) return { server: asked, why: `Ratios are to ${asked}, as asked (--reference).` };
-    const fallback = chooseRatioReference(servers);
-    return { server: fallback.server, why: `${asked} has no slope in this run (asked for with --reference); ${fallback.why}` };
-  }
-  for (const name of ['lighttpd', 'native-epoll', 'events']) {
-    if (ranked.some((s) => s.server === name))
-      return {
-        server: name,
-        why: `Ratios are to ${name}, measured in the same rounds (lighttpd when present, else native-epoll, else events).`,
-      };
-  }
-  const first = ranked[0];
-  return first
-    ? { server: first.server, why: `Ratios are to ${first.server}, the fastest here (none of lighttpd, native-epoll, events was ranked).` }
-    : { server: null, why: 'No server has a positive slope, so there is nothing to divide by.' };
-}
-
-/** What the data say of two servers' speeds: the slower one's slope over the faster one's, with its interval. */
-export interface KnownRatio {
-  faster: string;
-  slower: string;
-  /** The slower's slope over the faster's, rounds paired (intervals.ts); its interval lies wholly above 1. */
-  times: Interval;
-}
-
-/**
- * "slower is times× faster", where the run knows it: the interval of the ratio of the two slopes, over the loads
- * and rounds both have, excludes 1; null where it holds 1 (the two are not told apart) or no ratio can be formed.
- */
-export function knownRatio(a: ServerSummary, b: ServerSummary): KnownRatio | null {
-  const r = slopeOf(a) !== null && slopeOf(b) !== null ? ratioInterval(seriesOf(a.loads), seriesOf(b.loads)) : null;
-  if (!r) return null;
-  if (r.lo > 1) return { faster: b.server, slower: a.server, times: r };
-  if (r.hi < 1) return { faster: a.server, slower: b.server, times: { value: 1 / r.value, lo: 1 / r.hi, hi: 1 / r.lo } };
-  return null;
-}
-
-/** How precisely one run so far places a server against the reference. */
-export interface RatioPrecision {
-  server: string;
-  /** Rounds in which both it and the reference have trusted points. */
-  rounds: number;
-  /** Its ratio to the reference with the 95% interval; null when none can be formed (no positive slope). */
-  ratio: Interval | null;
-  /**
-   * halfWidth(ratio): 0.1 = ±10%; Infinity when the interval is unbounded or rests on one round (one process per
-   * server: the spread from one process to the next, the widest part, is not known yet); null with no ratio.
-   */
-  halfWidth: number | null;
-}
-
-/**
- * For the runner that adds rounds where they are needed: every server's ratio to `reference` from the points of
- * one run so far (flagged points left out, as in the report), widest interval first (unbounded first, servers
- * with no ratio last); the reference itself is not listed. Pure.
- */
-export function ratioPrecision(points: readonly Point[], plan: Plan, reference: string): RatioPrecision[] {
-  const seriesBy = new Map<string, Series>();
-  for (const s of summaries(points, plan)) seriesBy.set(s.server, seriesOf(s.loads));
-  const ref = seriesBy.get(reference) ?? [];
-  const refRounds = new Set(ref.flatMap((s) => [...s.byRound.keys()]));
-  const out = [...seriesBy]
-    .filter(([server]) => server !== reference)
-    .map(([server, series]): RatioPrecision => {
-      const ratio = ratioInterval(series, ref);
-      const rounds = new Set(series.flatMap((s) => [...s.byRound.keys()]).filter((r) => refRounds.has(r))).size;
-      return { server, rounds, ratio, halfWidth: !ratio ? null : rounds < 2 ? Infinity : halfWidth(ratio) };
-    });
-  return out.sort((x, y) => (y.halfWidth ?? -1) - (x.halfWidth ?? -1) || (x.server < y.server ? -1 : 1));
-}
-
 /** A server eventbench did not start (`run --url`): its slope is its own, compared with no other's. */
 export const unthrottled = (s: ServerSummary): boolean => s.flags.some((f) => f.kind === 'unthrottled');
-
-/** Every server's summary from one run's points, by slope (fastest first; no slope last, in order of first point). */
-function summaries(points: readonly Point[], plan: Plan): ServerSummary[] {
-  const out = [...new Set(points.map((p) => p.server))].map((server) =>
-    summarise(
-      server,
-      points.filter((p) => p.server === server),
-      plan,
-    ),
-  );
-  return out.sort((a, b) => (slopeOf(a) ?? Infinity) - (slopeOf(b) ?? Infinity));
-}
-
-/**
- * The server a run's ratios divide by, from its points so far: the one asked for when it has a slope, else the
- * report's default (lighttpd, else native-epoll, else events, else the fastest); null when no server has a slope.
- * The runner measures it in every added round, so that the report's ratios pair with it.
- */
-export function ratioReferenceOf(points: readonly Point[], plan: Plan, asked?: string): string | null {
-  return chooseRatioReference(summaries(points, plan), asked).server;
-}
-
-/** Which servers' ratio intervals are as narrow as asked, which are not (how wide), which have no ratio. */
-export interface PrecisionStanding {
-  reached: string[];
-  /** halfWidth as a share, null when unbounded (fewer than two rounds with the reference); `rounds` paired with it. */
-  missed: { server: string; halfWidth: number | null; rounds: number }[];
-  /** No positive slope, so no ratio to sharpen. */
-  noRatio: string[];
-}
-
-/** How ratioPrecision's servers stand against `asked` (a share: 0.1 is ±10%). Pure. */
-export function precisionStanding(precision: readonly RatioPrecision[], asked: number): PrecisionStanding {
-  const withRatio = precision.filter((p) => p.halfWidth !== null);
-  const bounded = (x: number) => (Number.isFinite(x) ? x : null);
-  return {
-    reached: withRatio.filter((p) => p.halfWidth! <= asked).map((p) => p.server),
-    missed: withRatio
-      .filter((p) => p.halfWidth! > asked)
-      .map((p) => ({ server: p.server, halfWidth: bounded(p.halfWidth!), rounds: p.rounds })),
-    noRatio: precision.filter((p) => p.halfWidth === null).map((p) => p.server),
-  };
-}
 
 /** The slope a server is ranked and compared by, or null when it has none that means "time per client". */
 export const slopeOf = (s: ServerSummary): number | null => (s.latencyFit && s.latencyFit.slope > 0 ? s.latencyFit.slope : null);

@@ -3,7 +3,7 @@
 // with only what is missing: the points (or servers) kept from before are counted, and what cannot be measured any
 // more (a server no longer installed, on resume) is named with the reason.
 import type { ServerModel } from '../servers/types.js';
-import type { MemoryRun, OpenPoint, PhasePlan, Point, RunInfo } from '../results/schema.js';
+import type { MemoryRun, OpenPoint, PhasePlan, Point, RunInfo, VisitRecord } from '../results/schema.js';
 import type { Experiment, Sweep } from '../sweep/engine.js';
 import type { PlanInput } from '../sweep/plan.js';
 import type { TrialSettings } from '../sweep/session.js';
@@ -43,6 +43,8 @@ export interface RunState {
   info: RunInfo;
   points: Point[];
   openPoints: OpenPoint[];
+  /** The closed loop's sweeps as they ran (visits.jsonl; paired design). */
+  visits: VisitRecord[];
   memory?: MemoryRun;
   runnable: ServerModel[];
 }
@@ -103,13 +105,24 @@ const count = (sweeps: Sweep[]) => sweeps.reduce((a, w) => a + w.steps.length, 0
 function prepareClosed(s: RunState, o: PhaseOptions): PreparedPhase {
   const { plan } = s.info;
   const added = s.info.addedRounds ?? [];
+  const cycles = s.info.addedCycles ?? [];
   const missing = gone(s).flatMap(({ server, why }) => {
     const cap = closedCap(s.points, server);
-    const n = count(closedSweepsLeft(plan, s.points, [server], added).map((w) => ({ ...w, steps: w.steps.filter((l) => l <= cap) })));
+    const left = closedSweepsLeft(plan, s.points, [server], added, cycles);
+    const n = count(left.map((w) => ({ ...w, steps: w.steps.filter((l) => l <= cap) })));
     return n > 0 ? [`${server}: ${n} point(s) not measured (${why})`] : [];
   });
-  const experiment = closedLoop({ dir: s.dir, plan, points: s.points, models: s.runnable, warn: o.warn, ...trialOf(o) });
-  const sweeps = closedSweepsLeft(plan, s.points, names(s), added);
+  const experiment = closedLoop({
+    dir: s.dir,
+    plan,
+    points: s.points,
+    visits: s.visits,
+    models: s.runnable,
+    warn: o.warn,
+    session: s.info.sessions ?? 1,
+    ...trialOf(o),
+  });
+  const sweeps = closedSweepsLeft(plan, s.points, names(s), added, cycles);
   return { experiment: experiment as Experiment<unknown>, sweeps, kept: s.points.length, notes: [], missing };
 }
 

@@ -4,15 +4,30 @@
 // planned (a server no longer installed) is named with the reason. It reports what happens through `onEvent`; the
 // CLI draws it.
 import { findModel, models as allModels, type Availability, type ServerModel } from '../servers/registry.js';
+import { calibrate, PROBES } from '../host/capacity.js';
+import { DEFAULT_THROTTLE_PERIOD_MS } from '../host/throttle.js';
+import { serverSpec, trialServer } from '../sweep/session.js';
 import type { Hosts } from '../host/hosts.js';
 import { localHosts } from '../host/local.js';
 import { checkHostsInput, givenHostsRecord, openRunHosts, resumedHosts, type HostsInput, type RunHostsOpened } from '../host/run-hosts.js';
 import { HostError } from '../core/errors.js';
-import type { AddedRound, MemoryRun, OpenPoint, PhaseName, PhasePlan, Plan, Point, PrecisionOutcome, RunInfo } from '../results/schema.js';
+import type {
+  AddedCycle,
+  AddedRound,
+  Calibration,
+  MemoryRun,
+  OpenPoint,
+  PhaseName,
+  PhasePlan,
+  Plan,
+  Point,
+  PrecisionOutcome,
+  RunInfo,
+} from '../results/schema.js';
 import { RUN_SCHEMA } from '../results/schema.js';
 import { QUICK_DEFAULTS, RUN_DEFAULTS, resolvePlan, type PlanInput } from '../sweep/plan.js';
 import { runPhase, type EngineEvent, type EngineOptions } from '../sweep/engine.js';
-import { addedSweeps, nextAddedRound } from '../sweep/sharpen.js';
+import { addedCycleSweeps, addedSweeps, nextAddedCycle, nextAddedRound } from '../sweep/sharpen.js';
 import { createRunDir, defaultRunDir, readRun, readRunInfo, writeMemoryRun, writeRunInfo } from '../results/store.js';
 import type { TrialSettings } from '../sweep/session.js';
 import { phaseNeedS, preparePhase, resolvePhases, type RunState } from './phases.js';
@@ -23,6 +38,10 @@ export type RunEvent =
   | { type: 'phase'; phase: PhaseName; kept: number; total: number; notes: string[]; missing: string[] }
   /** A round added after the planned ones (Plan.precision), priced at `priceS`; `budgetLeftS` of the budget were left. */
   | { type: 'added-round'; round: AddedRound; asked: number; priceS: number; budgetLeftS: number }
+  /** A cycle added to a round (paired design), priced at `priceS`; `budgetLeftS` of the budget were left. */
+  | { type: 'added-cycle'; cycle: AddedCycle; asked: number; priceS: number; budgetLeftS: number }
+  /** The client's capacity measured and the servers' quota chosen from it, before the closed sweep. */
+  | { type: 'calibration'; calibration: Calibration }
   /** No round is added any more, and why; how the precision stands (null when no ratio could be formed). */
   | { type: 'precision'; outcome: PrecisionOutcome | null; stopped: string }
   | EngineEvent;
@@ -132,7 +151,8 @@ async function runOn(o: RunOptions, opened: RunHostsOpened | undefined): Promise
   try {
     save();
     emit({ type: 'start', dir, info });
-    interrupted = await runPhases(ctx);
+    if (o.resume === undefined) await calibrateRun(ctx, catalog, available);
+    interrupted = o.signal?.aborted === true || (await runPhases(ctx));
   } catch (err) {
     failure = err instanceof HostError ? stoppedBy(err, info, dir) : err;
   }
@@ -180,6 +200,51 @@ async function reachHosts(o: RunOptions): Promise<RunHostsOpened | undefined> {
   return openRunHosts(input, o.signal);
 }
 
+/**
+ * Before a new run's closed sweep, when no quota was given: the client's capacity against a probe server, and the
+ * quota at which the probe leaves the client its headroom (src/host/capacity.ts), recorded in run.json and used for
+ * every phase. A probe that cannot run, or a calibration that fails, leaves the default quota, and says why.
+ */
+async function calibrateRun(
+  ctx: RunContext,
+  catalog: readonly ServerModel[],
+  available?: (m: ServerModel) => Promise<Availability>,
+): Promise<void> {
+  const { info } = ctx.state;
+  const { plan } = info;
+  if (plan.serverCpuShareFrom !== 'auto' || plan.cycles === undefined || plan.serverCpuShare === 0) return;
+  const can = available ?? ((m: ServerModel) => m.available());
+  let probe: ServerModel | undefined;
+  for (const name of PROBES) {
+    const model = catalog.find((m) => m.name === name) ?? findModel(name);
+    if (model && (await can(model).catch(() => ({ ok: false }))).ok) {
+      probe = model;
+      break;
+    }
+  }
+  const keep = `the quota stays at ${plan.serverCpuShare} core`;
+  if (!probe) return ctx.warn(`no probe server (${PROBES.join(', ')}) can run here to measure the client's capacity: ${keep}`);
+  try {
+    const spec = serverSpec(trialServer(probe), plan, ctx.o.trial);
+    const periodMs = plan.throttlePeriodMs ?? DEFAULT_THROTTLE_PERIOD_MS;
+    const signal = ctx.o.signal ? { signal: ctx.o.signal } : {};
+    const c = await calibrate({
+      hosts: ctx.o.hosts!,
+      probe: spec,
+      serverCpus: plan.serverCpus,
+      clientCpus: plan.clientCpus,
+      periodMs,
+      ...signal,
+    });
+    info.calibration = c;
+    plan.serverCpuShare = c.chosenShare;
+    ctx.save();
+    ctx.emit({ type: 'calibration', calibration: c });
+  } catch (err) {
+    if (!ctx.o.signal?.aborted) ctx.warn(`the client's capacity could not be measured (${(err as Error).message}): ${keep}`);
+  }
+}
+
 /** Each phase in order, each measuring what it misses; resolves to whether the run was interrupted. */
 async function runPhases(ctx: RunContext): Promise<boolean> {
   const { state, o, emit, warn } = ctx;
@@ -199,7 +264,14 @@ async function runPhases(ctx: RunContext): Promise<boolean> {
     if (p.sweeps.length > 0 || sharpen) {
       const t = performance.now();
       const more = sharpen ? { more: sharpener(ctx, info.phases.slice(i + 1)) } : {};
-      const r = await runPhase(p.experiment, p.sweeps, { hosts: o.hosts!, emit, warn, ...more, ...(o.signal ? { signal: o.signal } : {}) });
+      const timed = withTimeLeft(ctx, info.phases.slice(i + 1), sharpen);
+      const r = await runPhase(p.experiment, p.sweeps, {
+        hosts: o.hosts!,
+        emit: timed,
+        warn,
+        ...more,
+        ...(o.signal ? { signal: o.signal } : {}),
+      });
       ctx.took.push({ phase: phase.phase, s: (performance.now() - t) / 1000 });
       if (phase.phase === 'closed') info.host = r.host;
       ctx.save();
@@ -215,32 +287,67 @@ async function runPhases(ctx: RunContext): Promise<boolean> {
 }
 
 /**
- * The engine's `more` for the closed sweep: the next round where the intervals are widest, when the clock says it
- * ends within the budget less what the phases after it and the report need; none once every server meets the
- * precision or the next round does not fit (then run.json says how the precision stands, and why it stopped).
+ * The engine's events with the time left of the whole run, not of the phase alone: the phase's own clock, the
+ * phases after it as priced, and what the caller keeps for its report; while a closed sweep adds cycles to spend
+ * its budget, at least what the budget leaves.
+ */
+function withTimeLeft(ctx: RunContext, later: readonly PhasePlan[], sharpening: boolean): (e: EngineEvent) => void {
+  const { state, o } = ctx;
+  const budgetS = state.info.plan.budgetS;
+  return (e) => {
+    if ((e.type !== 'point-start' && e.type !== 'point') || e.etaS === undefined) return ctx.emit(e);
+    const afterS = later.reduce((a, p) => a + phaseNeedS(p, state), 0) + (o.reserveS ?? 0);
+    const byBudget = sharpening && budgetS !== undefined ? budgetS - ctx.spentS() : 0;
+    ctx.emit({ ...e, etaS: Math.max(e.etaS + afterS, byBudget) });
+  };
+}
+
+/**
+ * The engine's `more` for the closed sweep: more cycles of the round that ends (the paired design) for the servers
+ * whose intervals are widest, or a round added at the end (runs before run/4), while the clock says they end within
+ * the budget less what must still run (the planned rounds left, the phases after this one, the report); none once
+ * every server meets the precision or nothing more fits (then run.json says how the precision stands, and why).
  */
 function sharpener(ctx: RunContext, later: readonly PhasePlan[]): NonNullable<EngineOptions['more']> {
   const { state, o } = ctx;
   const { info } = state;
-  return (priceS) => {
+  return (priceS, at) => {
     const plan = info.plan;
     const needS = later.reduce((a, p) => a + phaseNeedS(p, state), 0) + (o.reserveS ?? 0);
     const leftS = plan.budgetS! - ctx.spentS() - needS;
     const servers = state.runnable.map((m) => m.name);
-    const next = nextAddedRound({ plan, points: state.points, added: info.addedRounds ?? [], servers, leftS, priceS });
-    if ('stopped' in next) {
-      if (next.outcome) info.precisionOutcome = next.outcome;
+    const budgetLeftS = () => plan.budgetS! - ctx.spentS();
+    if (plan.cycles === undefined) {
+      if (at.left.length > 0) return [];
+      const next = nextAddedRound({ plan, points: state.points, added: info.addedRounds ?? [], servers, leftS, priceS });
+      if ('stopped' in next) return stopSharpening(ctx, next);
+      info.addedRounds ??= [];
+      info.addedRounds.push(next.round);
       ctx.save();
-      ctx.emit({ type: 'precision', outcome: next.outcome, stopped: next.stopped });
-      return [];
+      ctx.emit({ type: 'added-round', round: next.round, asked: plan.precision!, priceS: next.priceS, budgetLeftS: budgetLeftS() });
+      return addedSweeps(plan, next.round);
     }
-    info.addedRounds ??= [];
-    info.addedRounds.push(next.round);
+    if (at.round === undefined) return [];
+    // The round that ends gets its share of what the planned rounds after it leave: they add cycles in turn.
+    const roundsLeft = new Set(at.left.map((s) => s.round)).size;
+    const shareS = (leftS - priceS(at.left)) / (roundsLeft + 1);
+    const input = { plan, points: state.points, visits: state.visits, added: info.addedCycles ?? [], servers, round: at.round };
+    const next = nextAddedCycle({ ...input, leftS: shareS, priceS });
+    if ('stopped' in next) return at.left.length === 0 ? stopSharpening(ctx, next) : [];
+    info.addedCycles ??= [];
+    info.addedCycles.push(next.cycle);
     ctx.save();
-    const budgetLeftS = plan.budgetS! - ctx.spentS();
-    ctx.emit({ type: 'added-round', round: next.round, asked: plan.precision!, priceS: next.priceS, budgetLeftS });
-    return addedSweeps(plan, next.round);
+    ctx.emit({ type: 'added-cycle', cycle: next.cycle, asked: plan.precision!, priceS: next.priceS, budgetLeftS: budgetLeftS() });
+    return addedCycleSweeps(plan, next.cycle);
   };
+}
+
+/** No more rounds or cycles: run.json says how the precision stands, and why it stopped. */
+function stopSharpening(ctx: RunContext, next: { stopped: string; outcome: PrecisionOutcome | null }): [] {
+  if (next.outcome) ctx.state.info.precisionOutcome = next.outcome;
+  ctx.save();
+  ctx.emit({ type: 'precision', outcome: next.outcome, stopped: next.stopped });
+  return [];
 }
 
 /**
@@ -297,7 +404,7 @@ async function newRun(
     skipped: resolved.skipped,
     warnings: [...resolved.warnings],
   };
-  return { dir, info, points: [], openPoints: [], runnable: resolved.models };
+  return { dir, info, points: [], openPoints: [], visits: [], runnable: resolved.models };
 }
 
 const RESUME_SKIP = 'on resume: ';
@@ -326,8 +433,11 @@ async function resumeRun(
   delete info.finishedAt;
   delete info.interrupted;
   delete info.overBudget;
+  // A resume measures in processes of its own: its points name its session (the paired design nests by it).
+  info.sessions = (info.sessions ?? 1) + 1;
   delete info.hostFault;
   info.warnings.push(...stored.notes);
   const memory = stored.memory ? { memory: stored.memory } : {};
-  return { dir: stored.dir, info, points: stored.points, openPoints: stored.openPoints ?? [], ...memory, runnable };
+  const { points, openPoints, visits } = stored;
+  return { dir: stored.dir, info, points, openPoints: openPoints ?? [], visits: visits ?? [], ...memory, runnable };
 }

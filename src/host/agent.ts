@@ -142,7 +142,8 @@ export class Agent {
   private doctor(r: AgentRequest): Promise<Check[]> {
     const maxLoad = r.maxLoad === undefined ? undefined : Number(r.maxLoad);
     const period = r.throttlePeriodMs === undefined ? undefined : Number(r.throttlePeriodMs);
-    return diagnose(maxLoad, undefined, period);
+    const share = r.serverCpuShare === undefined || r.serverCpuShare === null ? undefined : Number(r.serverCpuShare);
+    return diagnose(maxLoad, undefined, period, share);
   }
 
   /** Stops every load, server and throttle it started, and restores its affinity: its input closed, nobody is left to ask. */

@@ -8,6 +8,8 @@ import { CPU_SHARE_TOLERANCE, calibrateThrottle, detectCgroup } from './throttle
 import { allowedCpus, hasTaskset } from './cpus.js';
 import { SETTINGS } from '../core/defaults.js';
 import { removeLeftovers } from './leftovers.js';
+import { calibrate, HEADROOM, PROBES } from './capacity.js';
+import { localHosts } from './local.js';
 import { tcpSocketRows } from '../core/sockets.js';
 import { somaxconnFix } from '../core/backlog.js';
 import { OPEN_FILES_FIX, RESERVED_FILES, openFilesLimit } from '../core/open-files.js';
@@ -165,8 +167,52 @@ function tasksetCheck(): Check {
       };
 }
 
+/**
+ * The client's capacity, against the fastest probe server that runs here at the full core, and the headroom it leaves
+ * that server at the quota a run would use (`share`, or chosen as a run chooses it: src/host/capacity.ts). A run is
+ * trustworthy only with HEADROOM× at least: else the client, not the server, sets the pace of the fastest servers.
+ */
+async function clientCheck(catalog: readonly ServerModel[], periodMs: number, share?: number): Promise<{ check: Check; share?: number }> {
+  const name = 'client';
+  let probe: ServerModel | undefined;
+  for (const n of PROBES) {
+    const m = catalog.find((x) => x.name === n);
+    if (m && (await m.available().catch(() => ({ ok: false }))).ok) {
+      probe = m;
+      break;
+    }
+  }
+  if (!probe)
+    return {
+      check: { name, status: 'warn', detail: `no probe server (${PROBES.join(', ')}) runs here: the client's capacity was not measured` },
+    };
+  const backlog = SETTINGS.backlog.value;
+  const serveFlags = ['--port', '0', '--backlog', String(backlog), '--page-bytes', String(SETTINGS.pageBytes.value)];
+  const spec = { name: probe.name, family: probe.family, serveFlags, backlog, readyTimeoutMs: 60_000 };
+  const cpus = { serverCpus: SETTINGS.serverCpus.value, clientCpus: SETTINGS.clientCpus.value };
+  try {
+    const c = await calibrate({ hosts: localHosts(), probe: spec, ...cpus, periodMs, ...(share !== undefined ? { share } : {}) });
+    const rate = (x: number) => `${Math.round(x).toLocaleString('en-US')} requests/s`;
+    const busy = c.clientCpuShare !== undefined ? `, its core ${Math.round(c.clientCpuShare * 100)}% busy` : '';
+    const detail =
+      `${rate(c.clientCapacityRps)} from the client (${c.transport ?? 'its transport'}${busy}) against ${c.probe} at the full core; ` +
+      `${c.probe} serves ${rate(c.probeRpsPerCore)} per core; at ${c.chosenShare} core the client has ${c.headroom.toFixed(1)}× what it needs`;
+    const ok = c.headroom >= HEADROOM * 0.98;
+    const fix =
+      share !== undefined
+        ? `a lower --server-cpu-share (at most ${Math.floor((c.clientCapacityRps / (HEADROOM * c.probeRpsPerCore)) * 1000) / 1000}), or leave it out`
+        : 'a faster client: more cores for it (--client-cpus), or another host for the clients (run --client-hosts)';
+    return {
+      check: ok ? { name, status: 'ok', detail } : { name, status: 'fail', detail: `${detail}, under ${HEADROOM}×`, fix },
+      share: c.chosenShare,
+    };
+  } catch (err) {
+    return { check: { name, status: 'warn', detail: `the client's capacity could not be measured: ${(err as Error).message}` } };
+  }
+}
+
 /** A writable cgroup slows the server like the paper's; where there is one, the quota is also calibrated. */
-async function cgroupChecks(throttlePeriodMs: number): Promise<Check[]> {
+async function cgroupChecks(throttlePeriodMs: number, share: number): Promise<Check[]> {
   const cg = detectCgroup();
   if (cg.mechanism === 'none') {
     return [
@@ -179,7 +225,7 @@ async function cgroupChecks(throttlePeriodMs: number): Promise<Check[]> {
     ];
   }
   const found: Check = { name: 'cgroup CPU', status: 'ok', detail: `${cg.mechanism} at ${cg.root} is writable` };
-  return [found, await throttleCheck(SETTINGS.serverCpuShare.value, throttlePeriodMs)];
+  return [found, await throttleCheck(share, throttlePeriodMs)];
 }
 
 /** cc and the two thread libraries the native toy servers link against. */
@@ -248,18 +294,24 @@ async function serversCheck(catalog: readonly ServerModel[]): Promise<Check> {
     : { name: 'servers', status: 'ok', detail: `all ${catalog.length} servers can run: ${available.join(', ') || '(none built yet)'}` };
 }
 
-/** Every check, in the order a user should fix them. `largestLoad` is the biggest load the run will offer. */
+/**
+ * Every check, in the order a user should fix them. `largestLoad` is the biggest load the run will offer; `share` a
+ * quota the run will be given (--server-cpu-share), else the one it would choose from the client's capacity.
+ */
 export async function diagnose(
   largestLoad = Math.max(...SETTINGS.loads.value),
   catalog: readonly ServerModel[] = allModels,
   throttlePeriodMs: number = SETTINGS.throttlePeriodMs.value,
+  share?: number,
 ): Promise<Check[]> {
   const limit = limits(largestLoad);
   const checks: Check[] = [limitCheck(limit.somaxconn), limitCheck(limit.synBacklog)];
   const range = localPortRange();
   if (range) checks.push(portsCheck(range, largestLoad));
   checks.push(limitCheck(limit.openFiles), coresCheck(), tasksetCheck());
-  checks.push(...(await cgroupChecks(throttlePeriodMs)));
+  const client = detectCgroup().mechanism === 'none' ? undefined : await clientCheck(catalog, throttlePeriodMs, share);
+  if (client) checks.push(client.check);
+  checks.push(...(await cgroupChecks(throttlePeriodMs, client?.share ?? share ?? SETTINGS.serverCpuShare.value)));
   checks.push(compilerCheck(), abCheck(), transportCheck(), leftoversCheck(), await serversCheck(catalog));
   return checks;
 }

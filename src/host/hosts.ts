@@ -36,6 +36,8 @@ export interface ServerSpec {
    * sampled or stopped, and the host only says it is still there.
    */
   url?: string;
+  /** Leave it at the full core once ready, for a warm-up; `throttle` puts it under its quota after. */
+  throttleAfterWarmUp?: boolean;
 }
 
 /** A started server: its handle on the host, where it answers, and its listen backlog asked and in force. */
@@ -76,10 +78,20 @@ export interface ServerHost {
   environment(): Promise<Environment>;
   /** Whether the server model `name` (MODEL@runtime allowed) can run on this host, or why not and how to fix it. */
   available(name: string): Promise<Availability>;
-  /** Creates the throttle for a phase and says what is in force (recorded in run.json); warnings go to `warn`. */
+  /**
+   * Sets the phase up: the cores its servers are pinned to, and the quota each server gets in a cgroup of its own;
+   * says what is in force (recorded in run.json), and what to warn about.
+   */
   setUp(o: ServerHostSetUp): Promise<{ host: HostSetup; warnings: string[] }>;
   /** Starts a server and waits for its `listening on` line; resolves to it, to why it failed, or to 'aborted'. */
   start(spec: ServerSpec, signal?: AbortSignal): Promise<StartedServer | { failed: string } | 'aborted'>;
+  /** Puts a server started with `throttleAfterWarmUp` under the phase's quota; resolves with warnings. */
+  throttle(id: string): Promise<string[]>;
+  /**
+   * The CPU seconds each server's cgroup has used since it started (its children and threads included, those gone
+   * too), by id; undefined for a server without one (unthrottled, or a host that keeps no such count).
+   */
+  cpuUsage(ids: readonly string[]): Promise<Record<string, number | undefined>>;
   /** Why the server is no longer running (`during` says when), or undefined while it runs. */
   exitReason(id: string, during?: string): Promise<string | undefined>;
   /** Starts sampling the server's tree (CPU, memory, accept queue, quota periods) for one measurement. */

@@ -96,10 +96,14 @@ class LocalServer {
   /** Its memory cgroup, made at the first look at its memory (the memory experiment's), removed when it stops. */
   kernel?: KernelMeter;
 
+  /** Whether its processes are under its quota yet (a server warmed at the full core goes under it after). */
+  throttled = false;
+
   constructor(
     readonly spec: ServerSpec,
     readonly child: Child,
-    private readonly throttle: Throttle,
+    /** Its own cgroup, under the phase's quota (an inert one when the phase is unthrottled). */
+    readonly throttle: Throttle,
   ) {}
 
   /** Its processes now (tree and cgroup members); every pid seen is remembered. */
@@ -124,7 +128,8 @@ class LocalServer {
 }
 
 export class LocalServerHost implements ServerHost {
-  private throttle: Throttle = createThrottle(0);
+  /** The quota each server of the phase gets, in a cgroup of its own. */
+  private quota = { cpuShare: 0, periodMs: 0 };
   private cpus: string | undefined;
   private readonly servers = new Map<string, LocalServer>();
   /** Servers eventbench did not start (`run --url`), by id: nothing to sample or stop. */
@@ -153,18 +158,20 @@ export class LocalServerHost implements ServerHost {
     const warnings: string[] = [];
     const pin = o.cpus !== undefined && hasTaskset();
     this.cpus = pin ? o.cpus : undefined;
-    this.throttle = createThrottle(o.cpuShare, o.periodMs);
+    this.quota = { cpuShare: o.cpuShare, periodMs: o.periodMs };
     if (o.cpus !== undefined && !pin) warnings.push('taskset is missing: server and client are not pinned (install util-linux)');
-    if (o.cpuShare > 0 && this.throttle.mechanism === 'none') {
-      const why = this.throttle.reason;
-      warnings.push(`the server runs unthrottled: ${why}; it may be as fast as the client, unlike the paper's slow server`);
+    // Each server gets a cgroup of its own when it starts: one made and removed here says what they will be.
+    const probe = createThrottle(o.cpuShare, o.periodMs);
+    probe.remove();
+    if (o.cpuShare > 0 && probe.mechanism === 'none') {
+      warnings.push(`the server runs unthrottled: ${probe.reason}; it may be as fast as the client, unlike the paper's slow server`);
     }
-    return { host: hostSetup(this.throttle, pin), warnings };
+    return { host: hostSetup(probe, pin), warnings };
   }
 
-  /** The cgroup of this phase (tests read its quota while a phase runs). */
+  /** The cgroup of the server started last, while it runs (tests read its quota while a phase runs). */
   get cgroupPath(): string | undefined {
-    return this.throttle.path;
+    return [...this.servers.values()].at(-1)?.throttle.path;
   }
 
   async start(spec: ServerSpec, signal?: AbortSignal): Promise<StartedServer | { failed: string } | 'aborted'> {
@@ -173,7 +180,7 @@ export class LocalServerHost implements ServerHost {
     const command = this.cpus !== undefined ? pinned(this.cpus, argv, true) : argv;
     const child = startChild(command[0]!, command.slice(1), { keepStdout: true });
     const id = String(++this.next);
-    const server = new LocalServer(spec, child, this.throttle);
+    const server = new LocalServer(spec, child, createThrottle(this.quota.cpuShare, this.quota.periodMs));
     this.servers.set(id, server);
     if (child.pid < 0) {
       await this.stop(id);
@@ -186,7 +193,7 @@ export class LocalServerHost implements ServerHost {
       await this.stop(id);
       return signal?.aborted ? 'aborted' : { failed: (err as Error).message };
     }
-    const warnings = this.throttleTree(server);
+    const warnings = spec.throttleAfterWarmUp ? [] : this.throttleTree(server);
     server.port = Number(new URL(url).port);
     return { id, url, backlog: { requested: spec.backlog, effective: backlogOnPort(server.port, spec.backlog) }, warnings };
   }
@@ -198,13 +205,14 @@ export class LocalServerHost implements ServerHost {
    */
   private throttleTree(server: LocalServer): string[] {
     const warnings: string[] = [];
-    if (this.throttle.mechanism === 'none') return warnings;
+    server.throttled = true;
+    if (server.throttle.mechanism === 'none') return warnings;
     for (let pass = 0; pass < 2; pass++) {
-      const inGroup = new Set(this.throttle.pids());
+      const inGroup = new Set(server.throttle.pids());
       for (const p of server.members()) {
         if (inGroup.has(p)) continue;
         try {
-          this.throttle.add(p);
+          server.throttle.add(p);
         } catch (err) {
           if (alive(p)) warnings.push(`could not throttle ${server.spec.name} (pid ${p}): ${(err as Error).message}`);
         }
@@ -226,6 +234,21 @@ export class LocalServerHost implements ServerHost {
     return { id, url, backlog: { requested: backlog, effective: backlog }, warnings: [], external: true };
   }
 
+  async throttle(id: string): Promise<string[]> {
+    if (this.externals.has(id)) return [];
+    const s = this.get(id);
+    return s.throttled ? [] : this.throttleTree(s);
+  }
+
+  async cpuUsage(ids: readonly string[]): Promise<Record<string, number | undefined>> {
+    const out: Record<string, number | undefined> = {};
+    for (const id of ids) {
+      const s = this.servers.get(id);
+      out[id] = s?.throttled ? s.throttle.usageS() : undefined;
+    }
+    return out;
+  }
+
   async exitReason(id: string, during?: string) {
     return this.externals.has(id) ? undefined : this.get(id).exitReason(during);
   }
@@ -235,10 +258,10 @@ export class LocalServerHost implements ServerHost {
     const tree = new TreeSampler(
       () => s.members(),
       s.wrapperPid,
-      () => this.throttle.usageS(),
+      () => s.throttle.usageS(),
     );
     const queue = new AcceptQueueSampler(s.port);
-    s.sampling = { tree, queue, periods: this.throttle.periods(), counters: listenCounters() };
+    s.sampling = { tree, queue, periods: s.throttle.periods(), counters: listenCounters() };
     queue.start();
     tree.start();
   }
@@ -254,7 +277,7 @@ export class LocalServerHost implements ServerHost {
     const unread = 'ListenOverflows and ListenDrops could not be read from /proc/net/netstat: this point records none';
     const warnings = on.counters && after ? [] : [unread];
     const loadCpuShare = loadSpan ? on.tree.cpuShareBetween(loadSpan.fromMs, loadSpan.toMs) : undefined;
-    const p = this.throttle.periods();
+    const p = s.throttle.periods();
     const quotaPeriods =
       on.periods && p ? { quotaPeriods: { total: p.total - on.periods.total, throttled: p.throttled - on.periods.throttled } } : {};
     const sample: ServerSample = {
@@ -300,21 +323,21 @@ export class LocalServerHost implements ServerHost {
     s.sampling?.queue.stop();
     s.members();
     await stopChild(s.child, STOP_GRACE_MS);
-    const warnings = await reapLeftovers(s.seen, this.throttle, s.spec.name);
+    const warnings = await reapLeftovers(s.seen, s.throttle, s.spec.name);
     s.kernel?.remove();
+    try {
+      s.throttle.remove();
+    } catch (err) {
+      const path = s.throttle.path;
+      warnings.push(`could not remove the cgroup ${path}: ${(err as Error).message}; remove it with \`rmdir ${path}\``);
+    }
     return warnings;
   }
 
   async tearDown(): Promise<string[]> {
     const warnings: string[] = [];
     for (const id of [...this.servers.keys()]) warnings.push(...(await this.stop(id)));
-    try {
-      this.throttle.remove();
-    } catch (err) {
-      const path = this.throttle.path;
-      warnings.push(`could not remove the cgroup ${path}: ${(err as Error).message}; remove it with \`rmdir ${path}\``);
-    }
-    this.throttle = createThrottle(0);
+    this.quota = { cpuShare: 0, periodMs: 0 };
     return warnings;
   }
 }

@@ -12,7 +12,7 @@ import type { LoadResult } from '../load/types.js';
 import type { ClientHost, ServerHost } from './hosts.js';
 
 /** Bumped when a command or an answer changes shape; the runner checks it with the eventbench version. */
-export const AGENT_PROTOCOL = 2;
+export const AGENT_PROTOCOL = 3;
 
 /** The methods of ServerHost an agent answers as `server.NAME`, and of ClientHost as `client.NAME`. */
 export const SERVER_CALLS = [
@@ -20,6 +20,8 @@ export const SERVER_CALLS = [
   'available',
   'setUp',
   'start',
+  'throttle',
+  'cpuUsage',
   'exitReason',
   'startSampling',
   'stopSampling',

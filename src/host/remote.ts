@@ -131,6 +131,16 @@ export class RemoteServerHost implements ServerHost {
     return { ...s, warnings: named(this.host, s.warnings) };
   }
 
+  async throttle(id: string) {
+    return named(this.host, await this.agent.call<string[]>('server.throttle', [id]));
+  }
+
+  /** JSON has no undefined: a server without a count comes back null, and is read as undefined. */
+  async cpuUsage(ids: readonly string[]) {
+    const r = await this.agent.call<Record<string, number | null>>('server.cpuUsage', [ids]);
+    return Object.fromEntries(ids.map((id) => [id, typeof r[id] === 'number' ? r[id] : undefined]));
+  }
+
   exitReason(id: string, during?: string) {
     return this.agent.call<string | undefined>('server.exitReason', during === undefined ? [id] : [id, during]).then((r) => r ?? undefined);
   }

@@ -9,7 +9,7 @@
 // Anything else on the same thread waits for the end of a slice (at most 5 ms): a server in the same process (a
 // test's) answers only between slices.
 import * as sys from '../core/syscalls.js';
-import type { Transport, TransportSink } from './transport.js';
+import type { Transport, TransportSink } from './wire.js';
 
 const READ_BUFFER_BYTES = 64 * 1024;
 const MAX_EVENTS = 256;

@@ -37,8 +37,10 @@ function positive(field: string, value: number | undefined, max: number): void {
 
 /** Fills defaults and checks every field; throws UsageError naming the field, the value and the limit. */
 export function resolveLoadOptions(input: LoadInput): LoadOptions {
-  const o = { ...LOAD_DEFAULTS, ...stripUndefined(input) } as LoadOptions;
-  if (o.requests === undefined && o.durationS === undefined) o.requests = LOAD_DEFAULTS.requests;
+  // The default count only when no count and no length is given: a time-bound load has no count of its own.
+  const { requests: defaultRequests, ...defaults } = LOAD_DEFAULTS;
+  const o = { ...defaults, ...stripUndefined(input) } as LoadOptions;
+  if (o.requests === undefined && o.durationS === undefined) o.requests = defaultRequests;
 
   let url: URL;
   try {

@@ -8,10 +8,10 @@
 import { uvBindings } from '../core/uv-bindings.js';
 import net from 'node:net';
 import { epollTransport } from './epoll.js';
+import type { Transport, TransportChoice, TransportName, TransportSink } from './wire.js';
 
-export type TransportName = 'epoll' | 'tcp_wrap' | 'net';
-/** What `--transport` takes: a transport, or `auto` (the first of AUTO_ORDER that runs here). */
-export type TransportChoice = TransportName | 'auto';
+export type { Transport, TransportChoice, TransportName, TransportSink };
+
 export const TRANSPORT_CHOICES: readonly TransportChoice[] = ['auto', 'epoll', 'tcp_wrap', 'net'];
 export const AUTO_ORDER: readonly TransportName[] = ['epoll', 'tcp_wrap', 'net'];
 /**
@@ -19,32 +19,6 @@ export const AUTO_ORDER: readonly TransportName[] = ['epoll', 'tcp_wrap', 'net']
  * than it against ab; then `auto`. A default that cannot run here falls back to `auto`'s choice.
  */
 export const DEFAULT_TRANSPORT: TransportChoice = 'tcp_wrap';
-
-/** What the client loop hears from a transport about one connection. `conn` is the transport's handle. */
-export interface TransportSink {
-  connected(conn: object): void;
-  /** `n` bytes arrived at the start of `buf` (the transport's shared read buffer). */
-  data(conn: object, buf: Buffer, n: number): void;
-  /** The peer closed (errno 0) or the connection failed (errno < 0, a libuv error code). */
-  ended(conn: object, errno: number, whileConnecting: boolean): void;
-}
-
-export interface Transport {
-  readonly name: TransportName;
-  /** Starts connecting; the sink hears `connected` or `ended(…, whileConnecting = true)`. Returns the handle. */
-  connect(host: string, port: number, sink: TransportSink): object;
-  /** Writes the request; returns false if the write failed at once. */
-  write(conn: object, data: Buffer): boolean;
-  /** Closes the connection; the sink hears nothing more from it. */
-  close(conn: object): void;
-  /**
-   * A synchronous transport's only way to make progress (unset for the others, which Node's event loop drives):
-   * waits for socket events and tells the sinks, until `untilMs` on performance.now() or interrupt().
-   */
-  poll?(untilMs: number): void;
-  /** Makes the poll under way return once the events in hand are told (a loop has ended). */
-  interrupt?(): void;
-}
 
 const READ_BUFFER_BYTES = 64 * 1024;
 const UV_EOF = -4095;

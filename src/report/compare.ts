@@ -85,7 +85,7 @@ export function compareRuns(stored: readonly ReportInput[], reference?: string):
     claims,
     reference: common ? ref! : null,
     why: common
-      ? `every ratio divides a server's slope by ${ref}'s in the same run, rounds paired`
+      ? `every ratio divides a server's slope by ${ref}'s in the same run, ${models.every((m) => m.plan.cycles !== undefined) ? 'paired in time' : 'rounds paired'}`
       : `no reference server is measured in every run${ref ? ` (${ref} is not)` : ''}: choose one with --reference`,
     runs: models.map((m, k) => comparedRun(m, labels[k]!, stored[k]!.dir)),
     servers,

@@ -8,7 +8,8 @@ import { openLoopModel, type OpenLoopModel } from './open-loop.js';
 import type { Environment } from '../core/environment.js';
 import { MEASURED_LOAD_FLOOR } from '../load/types.js';
 import type { HostSetup, Plan, RunHosts, RunInfo } from '../results/schema.js';
-import { chooseRatioReference, type ServerSummary } from '../analysis/summary.js';
+import type { ServerSummary } from '../analysis/summary.js';
+import { chooseRatioReference } from '../analysis/ratios.js';
 import type { ReportInput } from './read.js';
 import type { MemoryRun } from '../experiments/memory.js';
 import { rankingOrder, rankServers, summariseAll, type Ties } from './ranking.js';
@@ -69,8 +70,14 @@ export function buildModel(stored: ReportInput, options: ModelOptions = {}): Rep
   const { info: run } = stored;
   const servers = summariseAll(stored);
   // The run's own --reference, where it asked one, unless the report is asked another.
-  const ratioReference = chooseRatioReference(servers, options.reference ?? run.plan.reference);
-  const ties = rankServers(servers, ratioReference.server);
+  const paired = run.plan.cycles !== undefined && options.reference === undefined && run.plan.reference !== undefined;
+  const chosen = chooseRatioReference(servers, options.reference ?? run.plan.reference);
+  // The paired design chose its reference when it started, and swept it between the others in every cycle.
+  const ratioReference =
+    paired && chosen.server === run.plan.reference
+      ? { server: chosen.server, why: `Ratios are to ${chosen.server}, the run's reference, swept between the others in every cycle.` }
+      : chosen;
+  const ties = rankServers(servers, ratioReference.server, stored);
   rankingOrder(servers);
   const reference = chooseReference(servers);
   const notes = reportNotes(stored, servers, reference);

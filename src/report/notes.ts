@@ -1,7 +1,8 @@
 // What limits the reading of a run, said beside its numbers: the stored notes and the report's own (the paper's
 // reference missing, servers measured at a URL, a single round), the precision the run asked and who missed it,
 // and the budget it asked and by how much it passed it.
-import { precisionStanding, ratioPrecision, unthrottled, type PrecisionStanding, type ServerSummary } from '../analysis/summary.js';
+import { unthrottled, type ServerSummary } from '../analysis/summary.js';
+import { precisionStanding, ratioPrecision, type PrecisionStanding } from '../analysis/ratios.js';
 import { halfWidthText } from '../core/format.js';
 import type { RunInfo } from '../results/schema.js';
 import { REFERENCE_ROW } from '../servers/paper.js';
@@ -53,7 +54,7 @@ export function budgetOf(run: RunInfo): { budget?: Budget } {
 export function precisionOf(stored: ReportInput, reference: string | null): Precision | undefined {
   const { info, points } = stored;
   if (info.plan.precision === undefined || reference === null) return undefined;
-  const standing = precisionStanding(ratioPrecision(points, info.plan, reference), info.plan.precision);
-  const addedRounds = info.addedRounds?.length ?? 0;
+  const standing = precisionStanding(ratioPrecision(points, info.plan, reference, stored.visits), info.plan.precision);
+  const addedRounds = info.plan.cycles !== undefined ? (info.addedCycles?.length ?? 0) : (info.addedRounds?.length ?? 0);
   return { asked: info.plan.precision, reference, plannedRounds: info.plan.rounds, addedRounds, ...standing };
 }

@@ -1,8 +1,9 @@
 // Today against the paper, row by row: the paper's slope of each row of its Figure 2 beside ours answering it.
 // Slopes of machines of different speed compare through their ratio to one reference, the same row then and now:
 // lighttpd when it ran, else the fastest event server answering a row, else any server answering one.
-import { ratioInterval, type Interval } from '../core/intervals.js';
-import { seriesOf, slopeOf, unthrottled, type ServerSummary } from '../analysis/summary.js';
+import type { Interval } from '../core/intervals.js';
+import { slopeOf, unthrottled, type ServerSummary } from '../analysis/summary.js';
+import { ratioBetween } from '../analysis/ratios.js';
 import { PAPER_ROWS, REFERENCE_ROW, paperRow } from '../servers/paper.js';
 
 export interface ComparisonRow {
@@ -75,7 +76,7 @@ export function comparePaper(servers: readonly ServerSummary[], reference: Refer
       rows.push({ row: pr.row, paperSlopeMs: pr.slopeMs, paperRatio, paperRank, slopeMs: null, ratio: null, ratioCi: null, rankNow: null });
     for (const s of ours) {
       const slope = slopeOf(s);
-      const ratioCi = slope !== null && refOurs && refSlope ? ratioInterval(seriesOf(s.loads), seriesOf(refOurs.loads)) : null;
+      const ratioCi = slope !== null && refOurs && refSlope ? ratioBetween(s, refOurs) : null;
       rows.push({
         row: pr.row,
         paperSlopeMs: pr.slopeMs,

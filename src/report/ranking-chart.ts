@@ -3,6 +3,7 @@
 // its 95% interval as a bar on a log scale, the reference's 1× as a line. A dot's colour is its tie group (its rank
 // beside its name); a hollow dot had points flagged and left out of its fit; a server with no ratio (stopped by
 // the stop rules, no fit, measured at a URL) has a row that says why. Pure: model in, HTML out.
+import { pairingText } from '../analysis/ratios.js';
 import type { ServerSummary } from '../analysis/summary.js';
 import { ratioText, rounded } from '../core/format.js';
 import { CAVEAT_FLAGS, POINT_FLAG_KINDS } from '../results/verdict.js';
@@ -111,7 +112,7 @@ export function rankingChartHtml(model: ReportModel): string {
     .join('\n');
   const groups = model.ties.groups.length;
   const caption =
-    `Each server's time per request over ${reference}'s (its slope's ratio, rounds paired): a dot, its 95% interval a bar, log ` +
+    `Each server's time per request over ${reference}'s (its slope's ratio, ${pairingText(model.plan)}): a dot, its 95% interval a bar, log ` +
     `scale; the line is ${reference}. Colour and rank: the tie group (${groups}; within one, every pair's intervals overlap). ` +
     'Hollow: points flagged and left out of its fit. A bar fading off an end has no bound there.';
   const style = `--one:${share(axis.at(1))}`;

@@ -3,6 +3,7 @@
 // ranked servers by their ratio, then those compared with none (--url), then those without a slope.
 import { overlaps, ratioInterval } from '../core/intervals.js';
 import { seriesOf, slopeOf, summarise, unthrottled, type ServerSummary } from '../analysis/summary.js';
+import { applyPaired } from '../analysis/ratios.js';
 import { tieGroups } from './ties.js';
 import type { ReportInput } from './read.js';
 
@@ -14,10 +15,13 @@ export interface Ties {
 }
 
 /** Ratios to the reference with intervals; tie groups and ranks in ranking order (see ties.ts). */
-export function rankServers(servers: ServerSummary[], reference: string | null): Ties {
+export function rankServers(servers: ServerSummary[], reference: string | null, stored?: ReportInput): Ties {
   const ref = servers.find((s) => s.server === reference);
   if (!ref) return { groups: [], chains: [] };
-  for (const s of servers) if (slopeOf(s) !== null && !unthrottled(s)) s.ratio = ratioInterval(seriesOf(s.loads), seriesOf(ref.loads));
+  // The paired design (run/4): ratios paired in time, cycles nested in processes; earlier runs pair their rounds.
+  if (stored && stored.info.plan.cycles !== undefined)
+    applyPaired(servers, stored.points, stored.visits ?? [], stored.info.plan, ref.server);
+  else for (const s of servers) if (slopeOf(s) !== null && !unthrottled(s)) s.ratio = ratioInterval(seriesOf(s.loads), seriesOf(ref.loads));
   // The order the table shows (rankingOrder sorts alike; both sorts are stable from the slope order).
   const ranked = servers.filter((s) => s.ratio !== null).sort((a, b) => a.ratio!.value - b.ratio!.value);
   for (const s of ranked) s.tiedWith = ranked.filter((o) => o !== s && overlaps(o.ratio!, s.ratio!)).map((o) => o.server);

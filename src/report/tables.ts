@@ -63,8 +63,9 @@ export function rankingTable(model: ReportModel): Table {
   const topLoad = Math.max(...model.plan.loads);
   return {
     name: 'ranking',
-    title:
-      'Ranking: the slope of mean serving time against load (smaller is faster), with 95% intervals over the rounds ([?]: two points, no interval)',
+    title: `Ranking: the slope of mean serving time against load (smaller is faster), with 95% intervals ${
+      model.plan.cycles !== undefined ? 'from cycles paired in time, nested in processes' : 'over the rounds'
+    } ([?]: two points, no interval)`,
     columns: ['#', 'server', 'model', 'slope ms/client', 'implied req/s', `÷ ${ref}`, 'r', `fairness at l=${topLoad}`, 'errors', 'flags'],
     csvColumns: [
       'rank',

@@ -1,8 +1,8 @@
 // Text renderers: Markdown (for a paper or a pull request), CSV (one table), JSON (the whole model). Pure: model
 // in, string out. The sentences both Markdown and HTML show (the summary, the environment) are made here once.
 import type { ReportModel } from './model.js';
-import { knownRatio, seriesOf, slopeOf, type ServerSummary } from '../analysis/summary.js';
-import { ratioInterval } from '../core/intervals.js';
+import { slopeOf, type ServerSummary } from '../analysis/summary.js';
+import { knownRatio, pairingText, ratioBetween } from '../analysis/ratios.js';
 import { longestPointS, QUICK_DEFAULTS, WAVES_PER_POINT } from '../sweep/plan.js';
 import type { HostRecord, Plan, RunHosts } from '../results/schema.js';
 import { CAVEAT_FLAGS, POINT_FLAG_KINDS } from '../results/verdict.js';
@@ -45,16 +45,16 @@ function describeGroup(group: readonly ServerSummary[], reference: string): stri
 
 /**
  * How many times the fastest's slope the slowest's is, said only where the data know it: every pair's ratio
- * interval, rounds paired (knownRatio), lies above 1; otherwise which pair is not told apart.
+ * interval (knownRatio) lies above 1; otherwise which pair is not told apart.
  */
-function timesText(slowest: readonly ServerSummary[], fastest: readonly ServerSummary[]): string {
+function timesText(slowest: readonly ServerSummary[], fastest: readonly ServerSummary[], pairing: string): string {
   const pairs = slowest.flatMap((a) => fastest.map((b) => ({ a, b, k: knownRatio(a, b) })));
   const open = pairs.find((p) => p.k === null || p.k.slower !== p.a.server);
   if (open) {
-    return `; not told apart from the fastest: the 95% interval of ${open.a.server} ÷ ${open.b.server}, rounds paired, holds 1`;
+    return `; not told apart from the fastest: the 95% interval of ${open.a.server} ÷ ${open.b.server}, ${pairing}, holds 1`;
   }
   const times = pairs.map((p) => p.k!.times);
-  if (times.length === 1) return `, ${ratioText(times[0]!, 1)} the fastest's slope (95% interval, rounds paired)`;
+  if (times.length === 1) return `, ${ratioText(times[0]!, 1)} the fastest's slope (95% interval, ${pairing})`;
   const lo = Math.min(...times.map((t) => t.value));
   const hi = Math.max(...times.map((t) => t.value));
   return (
@@ -72,7 +72,8 @@ function extremes(model: ReportModel, fitted: readonly ServerSummary[]): string[
   const slowest = groups.at(-1) ?? (fitted.length > 1 ? [fitted.at(-1)!] : []);
   const lines: string[] = [];
   if (fastest.length > 0) lines.push(`Fastest: ${describeGroup(fastest, reference)}.`);
-  if (slowest.length > 0 && slowest !== fastest) lines.push(`Slowest: ${describeGroup(slowest, reference)}${timesText(slowest, fastest)}.`);
+  if (slowest.length > 0 && slowest !== fastest)
+    lines.push(`Slowest: ${describeGroup(slowest, reference)}${timesText(slowest, fastest, pairingText(model.plan))}.`);
   const tied = model.ties.groups.filter((g) => g.length > 1);
   if (tied.length > 0) {
     const chains = model.ties.chains;
@@ -287,16 +288,16 @@ export function runLine(model: ReportModel): string {
  * How much of TypeScript's gap to C is the language and how much the runtime's I/O layers, where the run has what
  * tells them apart: events-epoll makes native-epoll's system calls in native-epoll's order, so events-epoll ÷
  * native-epoll is the language and its FFI; events-uv (libuv's handles) and events (and net.Socket's streams) ÷
- * events-epoll are the layers. Ratios of slopes, rounds paired, with their 95% intervals; none without both epolls.
+ * events-epoll are the layers. Ratios of slopes with their 95% intervals; none without both epolls.
  */
 export function typescriptGap(model: ReportModel): string[] {
   const fitted = (name: string) => model.servers.find((s) => s.server === name && slopeOf(s) !== null);
   const [c, ts] = [fitted('native-epoll'), fitted('events-epoll')];
-  const ratio = (a: ServerSummary, b: ServerSummary) => ratioInterval(seriesOf(a.loads), seriesOf(b.loads));
+  const ratio = (a: ServerSummary, b: ServerSummary) => ratioBetween(a, b);
   const language = c && ts ? ratio(ts, c) : null;
   if (!c || !ts || !language) return [];
   const lines = [
-    `The language: events-epoll makes native-epoll's system calls in native-epoll's order, from TypeScript through the FFI; its slope is ${intervalText(language, 2)}× native-epoll's (95% interval, rounds paired).`,
+    `The language: events-epoll makes native-epoll's system calls in native-epoll's order, from TypeScript through the FFI; its slope is ${intervalText(language, 2)}× native-epoll's (95% interval).`,
   ];
   const layers: [string, string][] = [
     ['events-uv', "libuv's TCP handles and their callbacks"],

@@ -3,6 +3,8 @@
 //   points.jsonl    the closed loop: one Point per line, appended the moment it is measured
 //   open-loop.jsonl the open loop (run --open-loop): one OpenPoint per line, appended likewise
 //   memory.json     the memory phase (and `eventbench memory`): one MemoryRun, rewritten after every server
+//   visits.jsonl    the closed loop's sweeps as they ran (run/4): one VisitRecord per line, with every live server's
+//                   CPU time at the sweep's start and end, appended as each ends
 // Change a field: bump the version in its schema; the readers (src/results/store.ts) read the versions before it
 // (run/1 and point/1 named the round `repeat`) and refuse any other with a clear error.
 import type { ConnectionKind, Family } from '../servers/types.js';
@@ -16,15 +18,22 @@ import type { KernelMemory, KernelSource } from '../host/memory-cgroup.js';
 import type { HostSetup, ServerMetrics } from '../host/hosts.js';
 
 import type { HostRecord, RunHosts } from '../host/run-hosts.js';
+import type { Calibration } from '../host/capacity.js';
 
-export type { HostRecord, HostSetup, RunHosts, ServerMetrics };
+export type { Calibration, HostRecord, HostSetup, RunHosts, ServerMetrics };
 
-/** Version 3 added `hosts` (the server's host, the client hosts, the path between them); versions 1 and 2 are still read. */
-export const RUN_SCHEMA = 'eventbench.run/3';
+/**
+ * Version 4 added the paired design (Plan.cycles, Plan.referenceEvery, RunInfo.calibration, RunInfo.addedCycles; points
+ * with `cycle` and `visit`; visits.jsonl); version 3 added `hosts` (the server's host, the client hosts, the path
+ * between them). Versions 1 to 3 are still read.
+ */
+export const RUN_SCHEMA = 'eventbench.run/4';
 export const POINT_SCHEMA = 'eventbench.point/2';
 export const OPEN_POINT_SCHEMA = 'eventbench.open-point/2';
 /** Version 2 added the kernel's memory (MemoryLevel.kernel, MemoryServer.kernel); version 1 files are still read. */
 export const MEMORY_SCHEMA = 'eventbench.memory/2';
+/** One line of visits.jsonl. */
+export const VISIT_SCHEMA = 'eventbench.visit/1';
 /**
  * The versions before these, still read: the same fields, with `repeat` where these say `rounds` and `round` (the /1
  * files), and without `hosts` (run/2: server and client on this one machine, over loopback).
@@ -32,6 +41,7 @@ export const MEMORY_SCHEMA = 'eventbench.memory/2';
 export const OLD_SCHEMAS = {
   run: 'eventbench.run/1',
   run2: 'eventbench.run/2',
+  run3: 'eventbench.run/3',
   point: 'eventbench.point/1',
   openPoint: 'eventbench.open-point/1',
   memory: 'eventbench.memory/1',
@@ -40,6 +50,7 @@ export const RUN_FILE = 'run.json';
 export const POINTS_FILE = 'points.jsonl';
 export const OPEN_POINTS_FILE = 'open-loop.jsonl';
 export const MEMORY_FILE = 'memory.json';
+export const VISITS_FILE = 'visits.jsonl';
 
 export type { Family };
 
@@ -49,10 +60,21 @@ export interface Plan {
   /** Offered loads (the paper's l), ascending. */
   loads: number[];
   /**
-   * Rounds planned: each measures every server at every load once; a point's `round` says which (run/1: `repeat`).
-   * Rounds added after them (RunInfo.addedRounds) measure a few servers and the reference, numbered on from here.
+   * Rounds planned: each starts every server afresh (a process of its own), and a point's `round` says which (run/1:
+   * `repeat`). Without `cycles` (runs before run/4) a round measures every server at every load once, and rounds
+   * added after them (RunInfo.addedRounds) measure a few servers and the reference, numbered on from here. With
+   * `cycles` (the paired design), the servers of a round live together, each warmed once, and are measured in cycles.
    */
   rounds: number;
+  /**
+   * The paired design (run/4): cycles planned per round, each a sweep of every server at every load, the reference
+   * swept again after every `referenceEvery` others, so that each server's ratio pairs with reference sweeps
+   * seconds away (src/analysis/paired.ts). Cycles added after them (RunInfo.addedCycles) sweep the servers whose
+   * intervals are widest. Absent: the unpaired design of earlier runs.
+   */
+  cycles?: number;
+  /** The reference is swept after every this many other servers of a cycle (the paired design). */
+  referenceEvery?: number;
   /** Seed of the per-round shuffle of the server order (src/sweep/plan.ts roundOrder); absent in runs before rounds. */
   seed?: number;
   /** Requests per point, or undefined when the point is time-bound. */
@@ -113,8 +135,14 @@ export interface Plan {
   precision?: number;
   /** Seconds the whole run may take (`--budget`): every phase and the report; set with `precision`. */
   budgetS?: number;
-  /** The server the run divides by (`--reference`), measured in every added round; absent: the report's default. */
+  /**
+   * The server the run divides by (`--reference`, else chosen when the run starts: lighttpd, native-epoll, events,
+   * the first): in the paired design every cycle sweeps it between the others; before run/4 it was measured in every
+   * added round, and absent meant the report's default.
+   */
   reference?: string;
+  /** How `serverCpuShare` was chosen: from the calibration of the client's capacity (`auto`), or as given. */
+  serverCpuShareFrom?: 'auto' | 'asked';
 }
 
 /** A round added after the planned ones (run --precision), for the servers whose ratio intervals were widest. */
@@ -173,6 +201,19 @@ export type PhasePlan =
       quick: boolean;
     };
 
+/** A cycle added after the planned ones (paired design, run --precision), for the servers whose intervals were widest. */
+export interface AddedCycle {
+  round: number;
+  /** Its number within the round: the cycles before it, planned and added, plus one. */
+  cycle: number;
+  /** The servers it sweeps, in order, the reference among them (every Plan.referenceEvery others). */
+  servers: string[];
+  reference: string;
+  /** Why each server other than the reference is in it: its ratio interval's half-width before it (null: unbounded). */
+  sharpening: { server: string; halfWidth: number | null; cycles: number }[];
+}
+
+
 export interface RunInfo {
   schema: typeof RUN_SCHEMA;
   id: string;
@@ -194,10 +235,16 @@ export interface RunInfo {
   incomplete?: { phase: PhaseName; why: string }[];
   /** Everything the runner warned about, in order. */
   warnings: string[];
-  /** Rounds added after the planned ones (Plan.precision), in order; resumed like planned ones. */
+  /** Rounds added after the planned ones (Plan.precision, before run/4), in order; resumed like planned ones. */
   addedRounds?: AddedRound[];
+  /** Cycles added after the planned ones (paired design, Plan.precision), in order; resumed like planned ones. */
+  addedCycles?: AddedCycle[];
+  /** The client's capacity and the quota chosen from it (run/4), when the run calibrated. */
+  calibration?: Calibration;
   /** Set when the closed sweep ended with Plan.precision asked. */
   precisionOutcome?: PrecisionOutcome;
+  /** Sessions the run has had: 1, and one more at each `--resume` (paired design: points record theirs). */
+  sessions?: number;
   /** Seconds the run has spent measuring over all its sessions (a resume counts on from here, not from startedAt). */
   spentS?: number;
   /**
@@ -228,8 +275,17 @@ export interface Point {
   url?: string;
   /** Offered load (the paper's l). */
   load: number;
-  /** The round it was measured in, from 1 (point/1: `repeat`). */
+  /** The round it was measured in, from 1 (point/1: `repeat`): its server's process. */
   round: number;
+  /** Its cycle within the round, from 1 (paired design, run/4). */
+  cycle?: number;
+  /** Its sweep's number in the run, from 1, in the order the sweeps ran (paired design, run/4; visits.jsonl). */
+  visit?: number;
+  /**
+   * The session of the run it was measured in (paired design), from 1; a `--resume` starts the next. A round
+   * interrupted and resumed has a process of its own in each session, so round and session name the process.
+   */
+  session?: number;
   /** "ok": measured; "failed": the server or the client failed (see reason); no result then. */
   status: 'ok' | 'failed';
   reason?: string;
@@ -370,3 +426,26 @@ export interface MemoryRun {
   quick: boolean;
   servers: MemoryServer[];
 }
+
+/**
+ * One line of visits.jsonl: a sweep of the paired design as it ran, or the end of a round. Times are wall-clock ms
+ * (performance.timeOrigin + performance.now(): monotonic within a session); CPU seconds are each live server's
+ * cgroup's since it started (src/host/hosts.ts cpuUsage), by server name; a server whose host keeps no count is absent.
+ */
+export type VisitRecord =
+  | {
+      schema: typeof VISIT_SCHEMA;
+      kind: 'visit';
+      server: string;
+      round: number;
+      cycle: number;
+      visit: number;
+      session: number;
+      startMs: number;
+      endMs: number;
+      cpuStartS: Record<string, number>;
+      cpuEndS: Record<string, number>;
+      /** Requests the server completed in the sweep, its settles and its points (trimmed ones included). */
+      requests: number;
+    }
+  | { schema: typeof VISIT_SCHEMA; kind: 'round-end'; round: number; session: number; atMs: number; cpuS: Record<string, number> };

@@ -50,6 +50,9 @@ const PLAN = obj({
   precision: opt(num),
   budgetS: opt(num),
   reference: opt(str),
+  cycles: opt(count),
+  referenceEvery: opt(count),
+  serverCpuShareFrom: opt(literal('auto', 'asked')),
 });
 
 const PHASE: Shape = oneOf(
@@ -103,6 +106,34 @@ export const RUN_INFO_SHAPE = obj({
   addedRounds: opt(arr(obj({ round: count, servers: names, reference: str, sharpening: HALF_WIDTHS }))),
   precisionOutcome: opt(
     obj({ asked: num, reference: str, reached: names, missed: HALF_WIDTHS, noRatio: names, stopped: str }),
+  ),
+  sessions: opt(count),
+  addedCycles: opt(
+    arr(
+      obj({
+        round: count,
+        cycle: count,
+        servers: names,
+        reference: str,
+        sharpening: arr(obj({ server: str, halfWidth: nullable(num), cycles: count })),
+      }),
+    ),
+  ),
+  calibration: opt(
+    obj({
+      clientCapacityRps: num,
+      clientCpuShare: opt(num),
+      concurrency: count,
+      transport: opt(str),
+      probe: str,
+      probeShare: num,
+      probeRpsPerCore: num,
+      headroomAsked: num,
+      chosenShare: num,
+      headroom: num,
+      why: str,
+      durationS: num,
+    }),
   ),
   spentS: opt(num),
   overBudget: opt(obj({ byS: num, why: str })),

@@ -32,7 +32,10 @@ import {
   POINT_SCHEMA,
   RUN_FILE,
   RUN_SCHEMA,
+  VISITS_FILE,
+  VISIT_SCHEMA,
   type MemoryRun,
+  type VisitRecord,
   type OpenPoint,
   type Point,
   type RunInfo,
@@ -138,6 +141,11 @@ export function appendOpenPoint(dir: string, point: OpenPoint): void {
   writeDurably(join(dir, OPEN_POINTS_FILE), JSON.stringify(point) + '\n', 'a', keptLines(dir, OPEN_POINTS_FILE));
 }
 
+/** Appends one line of visits.jsonl (the paired design's sweeps as they ran) and fsyncs before returning. */
+export function appendVisit(dir: string, visit: VisitRecord): void {
+  writeDurably(join(dir, VISITS_FILE), JSON.stringify(visit) + '\n', 'a', keptLines(dir, VISITS_FILE));
+}
+
 /** The stored results of one run, as read: the one type every reader of a run folder gets (resume and report). */
 export interface StoredRun {
   /** The folder, absolute. */
@@ -150,6 +158,8 @@ export interface StoredRun {
   openPoints?: OpenPoint[];
   /** The memory phase's results (memory.json), when the run has one. */
   memory?: MemoryRun;
+  /** The paired design's sweeps as they ran (visits.jsonl, run/4); absent for earlier runs. */
+  visits?: VisitRecord[];
 }
 
 export interface ReadRunOptions {
@@ -164,7 +174,7 @@ export interface ReadRunOptions {
 
 const HINT = 'give the folder `eventbench run` wrote (it holds run.json and points.jsonl)';
 
-/** The one reader of a run folder: reads run/1, run/2 and run/3, refuses another version or a damaged file clearly. */
+/** The one reader of a run folder: reads run/1 to run/4, refuses another version or a damaged file clearly. */
 export function readRun(dir: string, options: ReadRunOptions = {}): StoredRun {
   const field = options.field ?? '--resume';
   const abs = resolve(dir);
@@ -179,8 +189,12 @@ export function readRun(dir: string, options: ReadRunOptions = {}): StoredRun {
         '--resume completes the closed sweep only',
     );
   }
+  const visits = readLines(join(abs, VISITS_FILE), cut, notes, (raw, where) => {
+    checkSchema(where, (raw as Raw | null)?.schema, [VISIT_SCHEMA]);
+    return raw as VisitRecord;
+  });
   const memory = existsSync(join(abs, MEMORY_FILE)) ? readMemory(abs) : undefined;
-  return { dir: abs, info, points, notes, ...(openPoints.length ? { openPoints } : {}), ...(memory ? { memory } : {}) };
+  return { dir: abs, info, points, notes, ...(visits.length ? { visits } : {}), ...(openPoints.length ? { openPoints } : {}), ...(memory ? { memory } : {}) };
 }
 
 /** run.json of a run folder alone (its plan, phases and hosts), as readRun reads it. */
@@ -223,7 +237,7 @@ type Raw = Record<string, unknown>;
  */
 function upgradeRunInfo(raw: unknown, where: string): RunInfo {
   const r = raw as Raw | null;
-  checkSchema(where, r?.schema, [RUN_SCHEMA, OLD_SCHEMAS.run2, OLD_SCHEMAS.run]);
+  checkSchema(where, r?.schema, [RUN_SCHEMA, OLD_SCHEMAS.run3, OLD_SCHEMAS.run2, OLD_SCHEMAS.run]);
   const info = upgradedRunInfo(r!);
   const problem = RUN_INFO_SHAPE.problem(info, 'run.json');
   if (problem) {
@@ -235,7 +249,8 @@ function upgradeRunInfo(raw: unknown, where: string): RunInfo {
 
 function upgradedRunInfo(r: Raw): RunInfo {
   if (r.schema === RUN_SCHEMA) return r as unknown as RunInfo;
-  if (r.schema === OLD_SCHEMAS.run2) return { ...(r as unknown as RunInfo), schema: RUN_SCHEMA };
+  // run/3 is run/4 without the paired design (no Plan.cycles); run/2 is run/3 without `hosts`.
+  if (r.schema === OLD_SCHEMAS.run3 || r.schema === OLD_SCHEMAS.run2) return { ...(r as unknown as RunInfo), schema: RUN_SCHEMA };
   const { repeat, ...plan } = (r.plan ?? {}) as Raw;
   const upgraded = { ...plan, rounds: repeat } as unknown as RunInfo['plan'];
   return { ...(r as unknown as RunInfo), schema: RUN_SCHEMA, plan: upgraded, phases: [{ phase: 'closed' }] };

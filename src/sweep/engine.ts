@@ -1,10 +1,17 @@
 // The one sweep engine. An experiment (src/experiments/: closed loop, open loop, memory) is a list of sweeps, each
 // one server in one round measured at its steps in ascending order (loads, rates, connection levels). The engine
-// sets the hosts up for the phase (the server's throttle with its period, the server and the runner pinned, or
-// neither), and for each sweep starts the server fresh, warms it, runs its steps, applies the stop rules and the
-// failure bookkeeping, stops the server whatever happened, prices the time left and reports progress. At the end
-// it restores the runner's affinity and removes the throttle. What a step measures, judges and keeps is the
-// experiment's.
+// sets the hosts up for the phase (each server under its own quota with its period, the servers and the runner
+// pinned, or neither) and runs the sweeps in order, applying the stop rules and the failure bookkeeping, pricing
+// the time left and reporting progress. How servers live depends on the experiment:
+// - one at a time (the open loop, the memory phase): each sweep starts its server fresh, warms it, runs its steps
+//   and stops it, whatever happened;
+// - paired (the closed loop): the servers of one round live together, each in its own cgroup under the same quota
+//   on the server's cores. A server is started and warmed once, at its first sweep of the round, and its later
+//   sweeps of the round (the cycles) find it warm; every server of the round is stopped when the round ends. At
+//   each sweep's start and end the engine reads every live server's CPU time, so that work a server does between
+//   its sweeps (a garbage collection it deferred) can be charged to the requests that caused it.
+// At the end it restores the runner's affinity and removes the quotas. What a step measures, judges and keeps is
+// the experiment's.
 import type { HostSetup, MemoryServer, OpenPoint, PhaseName, Point } from '../results/schema.js';
 import type { Hosts, ServerSpec } from '../host/hosts.js';
 import type { Warmup, WarmupPolicy } from '../load/warmup.js';
@@ -24,11 +31,16 @@ export interface PhaseHost {
   periodMs: number;
 }
 
-/** One server in one round: started fresh, warmed, then measured at each step in ascending order. */
+/**
+ * One server in one round, measured at each step in ascending order: started fresh and warmed for it, or (a paired
+ * experiment) found alive and warm from an earlier sweep of the same round, its `cycle`.
+ */
 export interface Sweep {
   round: number;
   server: string;
   steps: number[];
+  /** Its cycle within the round, from 1, in a paired experiment (the round's servers visited in turn). */
+  cycle?: number;
   /** Whether its server has been started (then only its steps are left to price). */
   started?: boolean;
 }
@@ -49,11 +61,35 @@ export interface StepVerdict {
   next?: number[];
 }
 
+/** A fresh server's warm-up: `unthrottled` runs it at the full core and puts the server under its quota after it. */
+export interface WarmUpPlan {
+  concurrency: number;
+  policy: WarmupPolicy;
+  timeoutS: number;
+  unthrottled?: boolean;
+}
+
+/**
+ * A sweep of a paired experiment as it ran: when (ms on the runner's monotonic clock), and the CPU seconds every live
+ * server of its round had used at its start and at its end (undefined for one whose host keeps no such count).
+ */
+export interface VisitTimes {
+  sweep: Sweep;
+  startMs: number;
+  endMs: number;
+  cpuStartS: Record<string, number | undefined>;
+  cpuEndS: Record<string, number | undefined>;
+  /** Requests its server completed in the sweep: its settles' and its points', trimmed ones included. */
+  requests: number;
+}
+
 export interface Experiment<R> {
   readonly phase: PhaseName;
   readonly host: PhaseHost;
   /** The clock's prices before anything of this phase was measured. */
   readonly priors: ClockPriors;
+  /** The servers of a round live together, each warmed once (see the header); absent: one server at a time. */
+  readonly paired?: boolean;
   /** Told the host set-up in force before the first sweep (whether the server is throttled). */
   setUp?(host: HostSetup): void;
   /** A server's identity (family, paper row) from its name. */
@@ -61,12 +97,14 @@ export interface Experiment<R> {
   /** How a sweep's server is started. */
   serverSpec(server: TrialServer): ServerSpec;
   /** A fresh server's warm-up before its first step, or undefined for none. */
-  warmUp(sweep: Sweep): { concurrency: number; policy: WarmupPolicy; timeoutS: number } | undefined;
+  warmUp(sweep: Sweep): WarmUpPlan | undefined;
   measure(ctx: StepContext): Promise<R | 'aborted'>;
   /** The record of a step that could not be measured: its server did not start, or its host failed mid-call (why). */
   failedStart(server: TrialServer, sweep: Sweep, step: number, reason: string): R;
   /** Whether the record is a failure (the server or the client failed): two in a row retire a server. */
   isFailed(record: R): boolean;
+  /** Requests the record's server completed for it (a paired experiment's CPU accounting); 0 when unknown. */
+  requestsOf?(record: R): number;
   /** Flags the record and applies the stop rules to it (recording why on it); `failuresInARow` counts this one. */
   judge(record: R, sweep: Sweep, step: number, failuresInARow: number): StepVerdict;
   /** Keeps the record on disk; returns what it kept, for progress. */
@@ -75,8 +113,14 @@ export interface Experiment<R> {
   retried?(record: R, why: string): void;
   /** Called before the server of a sweep is stopped; returns what it kept then, if anything. */
   endSweep?(sweep: Sweep, aborted: boolean): Kept | undefined;
+  /** A paired experiment's sweep has ended (kept, with its times and every live server's CPU). */
+  visited?(visit: VisitTimes): void;
+  /** A paired experiment's round ends: every live server's CPU seconds just before they are stopped. */
+  roundEnded?(round: number, atMs: number, cpuS: Record<string, number | undefined>): void;
   /** The highest step `server` may still be measured at, after the stop rules of what is stored. */
   stepCap(server: string): number;
+  /** Whether a sweep has become pointless given the sweep that ran last (a reference sweep with no other beside it). */
+  skips?(sweep: Sweep, previous: Sweep | undefined): boolean;
 }
 
 export type EngineEvent =
@@ -91,10 +135,11 @@ export interface EngineOptions {
   emit: (e: EngineEvent) => void;
   warn: (text: string) => void;
   /**
-   * Asked each time the sweeps run out, with the clock's price of sweeps (s): more sweeps to run on the same host
-   * set-up (a round added where the intervals are widest, src/sweep/sharpen.ts), or none to end the phase.
+   * Asked at the end of each round (before the next round's first sweep, and when the sweeps run out), with the
+   * clock's price of sweeps (s) and the sweeps still planned: more sweeps of the round that ends (cycles added
+   * where the intervals are widest, src/sweep/sharpen.ts), or of a round added at the end; none to go on.
    */
-  more?: (priceS: (sweeps: readonly Sweep[]) => number) => Sweep[];
+  more?: (priceS: (sweeps: readonly Sweep[]) => number, at: { round?: number; left: readonly Sweep[] }) => Sweep[];
 }
 
 /** Sets up both hosts for a phase; what is in force, and what to warn about. */
@@ -114,12 +159,24 @@ export async function tearDownHosts(hosts: Hosts): Promise<string[]> {
   return [...(await undo(hosts.client)), ...(await undo(hosts.server))];
 }
 
+/** A server of the round in progress: its session (or why it did not start) and the warm-up it got. */
+interface Live {
+  session?: Session;
+  failed?: string;
+  warmup?: Warmup;
+}
+
 interface PhaseState<R> {
   x: Experiment<R>;
   o: EngineOptions;
   sweeps: Sweep[];
   clock: RunClock;
   failuresInARow: Map<string, number>;
+  /** The servers of the round in progress, by name (a paired experiment's; one at a time otherwise). */
+  live: Map<string, Live>;
+  round?: number;
+  /** The sweep that ran last. */
+  previous?: Sweep;
   /** The step being measured again after a host fault, and why: recorded on its record once it is measured. */
   retry?: { sweep: Sweep; step: number; why: string };
   /** Steps done so far, and planned in all (an upper bound: the stop rules drop some). */
@@ -130,7 +187,8 @@ interface PhaseState<R> {
 /** Runs one phase's sweeps on hosts set up for it; says whether it was interrupted, and the host set-up in force. */
 export async function runPhase<R>(x: Experiment<R>, sweeps: Sweep[], o: EngineOptions): Promise<{ aborted: boolean; host: HostSetup }> {
   const total = sweeps.reduce((a, s) => a + s.steps.length, 0);
-  const state: PhaseState<R> = { x, o, sweeps, clock: new RunClock(x.priors), failuresInARow: new Map(), index: 0, total };
+  const clock = new RunClock(x.priors);
+  const state: PhaseState<R> = { x, o, sweeps, clock, failuresInARow: new Map(), live: new Map(), index: 0, total };
   let aborted = false;
   try {
     const { host, warnings } = await setUpHosts(o.hosts, x.host);
@@ -141,19 +199,24 @@ export async function runPhase<R>(x: Experiment<R>, sweeps: Sweep[], o: EngineOp
     const client = pinned(x.host.clientCpus);
     o.emit({ type: 'host', phase: x.phase, host, cpus: { ...(server ? { server } : {}), ...(client ? { client } : {}) } });
     for (let i = 0; !aborted; i++) {
-      if (i === sweeps.length && !extend(state)) break;
+      const boundary = i === sweeps.length || (state.round !== undefined && state.round !== sweeps[i]!.round);
+      if (boundary && !extend(state, i) && i === sweeps.length) break;
+      if (state.round !== undefined && state.round !== sweeps[i]!.round) await endRound(state);
+      state.round = sweeps[i]!.round;
       aborted = o.signal?.aborted === true || (await runSweepRetrying(state, i)) === 'aborted';
     }
     return { aborted, host };
   } finally {
+    await endRound(state);
     for (const w of await tearDownHosts(o.hosts)) o.warn(w);
   }
 }
 
-/** Appends the sweeps `more` asks for, if any; says whether there is a sweep left to run. */
-function extend<R>(st: PhaseState<R>): boolean {
-  const next = st.o.more?.((sweeps) => st.clock.remainingS(sweeps.map((s) => toPrice(st, s, false)))) ?? [];
-  st.sweeps.push(...next);
+/** Inserts at `i` the sweeps `more` asks for at a round's end, if any; says whether it added any. */
+function extend<R>(st: PhaseState<R>, i: number): boolean {
+  const price = (sweeps: readonly Sweep[]) => st.clock.remainingS(pricing(st, sweeps, 0));
+  const next = st.o.more?.(price, { ...(st.round !== undefined ? { round: st.round } : {}), left: st.sweeps.slice(i) }) ?? [];
+  st.sweeps.splice(i, 0, ...next);
   st.total += next.reduce((a, s) => a + s.steps.length, 0);
   return next.length > 0;
 }
@@ -182,46 +245,107 @@ async function runSweepRetrying<R>(st: PhaseState<R>, i: number): Promise<'done'
       delete st.retry;
       throw new HostError(r.error.host, `${r.why.slice(r.error.host.length + 2)}${after}`, r.error.fault);
     }
+    // The host's link was cut, and the servers it ran with it (stopping them where a host still answers): the retry
+    // starts afresh what it needs.
+    for (const name of [...st.live.keys()]) await stopServer(st, name);
     st.retry = { sweep, step, why: r.why };
     st.o.warn(`${r.why}; measuring ${sweep.server} at ${step} again, once, on a fresh link`);
   }
 }
 
-/** One sweep: the server started fresh and warmed, its steps, and the server stopped whatever happened; a host fault is returned. */
+/**
+ * One sweep: its server started fresh and warmed (or found alive, in a paired experiment), its steps, and (one
+ * server at a time) the server stopped whatever happened; a host fault is returned.
+ */
 async function runSweep<R>(st: PhaseState<R>, i: number): Promise<'done' | 'aborted' | HostFault> {
   const { x, o } = st;
   const sweep = st.sweeps[i]!;
   const cap = x.stepCap(sweep.server);
-  dropSteps(st, sweep, (s) => s <= cap);
+  dropSteps(st, sweep, (s) => s <= cap && !x.skips?.(sweep, st.previous));
   if (sweep.steps.length === 0) return 'done';
-  const server = x.server(sweep.server);
-  const t0 = performance.now();
-  const started = await hostFault(o.hosts.server.start(x.serverSpec(server), o.signal));
-  if (started === 'aborted' || (started instanceof HostFault && o.signal?.aborted)) return 'aborted';
-  if (started instanceof HostFault) return started;
-  sweep.started = true;
+  st.previous = sweep;
   let outcome: 'done' | 'aborted' | HostFault = 'aborted';
-  const session: Session | undefined = 'failed' in started ? undefined : { server, hosts: o.hosts, started };
   try {
-    for (const w of session?.started.warnings ?? []) o.warn(w);
-    const warm = session && x.warmUp(sweep);
-    const jit = server.family === 'typescript';
-    const warming = session && warm ? o.hosts.client.warm({ url: session.started.url, ...warm, jit }, o.signal) : undefined;
-    const warmup = warming && (await hostFault(warming));
-    if (o.signal?.aborted) return outcome;
-    if (warmup instanceof HostFault) {
-      outcome = warmup;
+    const live = st.live.get(sweep.server) ?? (await startServer(st, sweep));
+    if (live === 'aborted' || o.signal?.aborted) return outcome;
+    if (live instanceof HostFault) {
+      outcome = live;
       return outcome;
     }
-    st.clock.recordSession(sweep.server, (performance.now() - t0) / 1000, server.family);
-    outcome = await runSteps(st, i, 'failed' in started ? started.failed : session!, warmup);
+    sweep.started = true;
+    const before = x.paired ? await cpuNow(st) : undefined;
+    const startMs = performance.now();
+    const counted = { requests: 0 };
+    outcome = await runSteps(st, i, live.failed ?? live.session!, live.warmup, counted);
+    live.warmup = undefined;
+    if (before && outcome === 'done') {
+      const cpuEndS = await cpuNow(st);
+      x.visited?.({ sweep, startMs, endMs: performance.now(), cpuStartS: before, cpuEndS, requests: counted.requests });
+    }
+    // A server that failed is not running: the round's later sweeps of it start it afresh.
+    if (live.failed !== undefined || (live.session && (await o.hosts.server.exitReason(live.session.started.id))))
+      await stopServer(st, sweep.server);
     return outcome;
   } finally {
     const kept = x.endSweep?.(sweep, outcome === 'aborted');
     if (kept) o.emit({ type: 'point', kept, index: st.index - 1, total: st.total });
-    const stopped = session ? await hostFault(o.hosts.server.stop(session.started.id)) : [];
-    for (const w of stopped instanceof HostFault ? [stopped.why] : stopped) o.warn(w);
+    if (!x.paired) await stopServer(st, sweep.server);
   }
+}
+
+/** Starts a sweep's server and warms it (then puts it under its quota, when warmed at the full core); keeps it live. */
+async function startServer<R>(st: PhaseState<R>, sweep: Sweep): Promise<Live | 'aborted' | HostFault> {
+  const { x, o } = st;
+  const server = x.server(sweep.server);
+  const t0 = performance.now();
+  const warm = x.warmUp(sweep);
+  const spec = { ...x.serverSpec(server), ...(warm?.unthrottled ? { throttleAfterWarmUp: true } : {}) };
+  const call = await hostFault(o.hosts.server.start(spec, o.signal));
+  if (call === 'aborted' || (call instanceof HostFault && o.signal?.aborted)) return 'aborted';
+  if (call instanceof HostFault) return call;
+  const live: Live = {};
+  st.live.set(sweep.server, live);
+  if ('failed' in call) {
+    live.failed = call.failed;
+    return live;
+  }
+  live.session = { server, hosts: o.hosts, started: call };
+  for (const w of call.warnings) o.warn(w);
+  if (warm) {
+    const jit = server.family === 'typescript';
+    const warmup = await hostFault(o.hosts.client.warm({ url: call.url, ...warm, jit }, o.signal));
+    if (o.signal?.aborted) return live;
+    if (warmup instanceof HostFault) return warmup;
+    live.warmup = warmup;
+    if (warm.unthrottled) for (const w of await o.hosts.server.throttle(call.id)) o.warn(w);
+  }
+  st.clock.recordSession(sweep.server, (performance.now() - t0) / 1000, server.family);
+  return live;
+}
+
+/** Stops a live server, if any, and forgets it. */
+async function stopServer<R>(st: PhaseState<R>, name: string): Promise<void> {
+  const live = st.live.get(name);
+  st.live.delete(name);
+  if (!live?.session) return;
+  const stopped = await hostFault(st.o.hosts.server.stop(live.session.started.id));
+  for (const w of stopped instanceof HostFault ? [stopped.why] : stopped) st.o.warn(w);
+}
+
+/** The end of a round: a paired experiment is told every live server's CPU, then each is stopped. */
+async function endRound<R>(st: PhaseState<R>): Promise<void> {
+  if (st.live.size === 0) return;
+  if (st.x.paired && st.round !== undefined) st.x.roundEnded?.(st.round, performance.now(), await cpuNow(st));
+  for (const name of [...st.live.keys()]) await stopServer(st, name);
+}
+
+/** The CPU seconds every live server has used, by name (a host that cannot say leaves it undefined). */
+async function cpuNow<R>(st: PhaseState<R>): Promise<Record<string, number | undefined>> {
+  const ids = [...st.live].filter(([, l]) => l.session && !l.session.started.external).map(([n, l]) => [n, l.session!.started.id] as const);
+  const usage = await hostFault(st.o.hosts.server.cpuUsage(ids.map(([, id]) => id)));
+  const out: Record<string, number | undefined> = {};
+  for (const [name, id] of ids) out[name] = usage instanceof HostFault ? undefined : usage[id];
+  return out;
 }
 
 /**
@@ -251,7 +375,8 @@ async function runSteps<R>(
   st: PhaseState<R>,
   i: number,
   session: Session | string,
-  warmup?: Warmup,
+  warmup: Warmup | undefined,
+  counted: { requests: number },
 ): Promise<'done' | 'aborted' | HostFault> {
   const { x, o } = st;
   const sweep = st.sweeps[i]!;
@@ -270,6 +395,7 @@ async function runSteps<R>(
       delete st.retry;
     }
     warmup = undefined;
+    counted.requests += x.requestsOf?.(record) ?? 0;
     const v = judge(st, sweep, record, step);
     sweep.steps.shift();
     if (v.next) dropSteps(st, sweep, () => false, v.next);
@@ -305,8 +431,20 @@ function dropSteps<R>(st: PhaseState<R>, sweep: Sweep, keep: (step: number) => b
   st.total += sweep.steps.length - before;
 }
 
+/** The clock's price of the sweeps from `i` on. */
 function eta<R>(st: PhaseState<R>, i: number): number {
-  return st.clock.remainingS(st.sweeps.slice(i).map((s) => toPrice(st, s, s.started === true)));
+  return st.clock.remainingS(pricing(st, st.sweeps, i));
+}
+
+/** Sweeps as the clock prices them: a server pays its start once a round (paired: its first sweep), or once a sweep. */
+function pricing<R>(st: PhaseState<R>, sweeps: readonly Sweep[], from: number): SweepToPrice[] {
+  const key = (round: number | undefined, server: string) => `${round}\u0000${server}`;
+  const seen = new Set(st.x.paired ? [...st.live.keys()].map((n) => key(st.round, n)) : []);
+  return sweeps.slice(from).map((s) => {
+    const started = s.started === true || seen.has(key(s.round, s.server));
+    if (st.x.paired) seen.add(key(s.round, s.server));
+    return toPrice(st, s, started);
+  });
 }
 
 /**

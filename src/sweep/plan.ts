@@ -58,7 +58,9 @@ import type { Sweep } from './engine.js';
  */
 export const RUN_DEFAULTS = {
   loads: SETTINGS.loads.value,
-  rounds: 3,
+  rounds: 2,
+  cycles: 2,
+  referenceEvery: 4,
   requests: 30_000,
   durationS: 0.4,
   /** The paper dropped 1000 requests at each end; each point drops min(trim, load), the ramp of a closed loop. */
@@ -109,8 +111,12 @@ export const ENGINES: readonly Engine[] = ['eventbench', 'ab'];
 export interface PlanInput {
   servers?: string[];
   loads?: number[];
-  /** Rounds (`--repeat`). */
+  /** Rounds (`--repeat`): processes per server, each started fresh and warmed once. */
   rounds?: number;
+  /** Cycles planned per round (`--cycles`): sweeps of every server, the reference between them. */
+  cycles?: number;
+  /** The reference is swept after every this many others (`--reference-every`). */
+  referenceEvery?: number;
   requests?: number;
   durationS?: number;
   trim?: number;
@@ -215,6 +221,8 @@ function checkLoads(input: PlanInput): number[] {
 
 function checkNumbers(input: PlanInput): void {
   positive('--repeat', input.rounds, 1, 100, true);
+  positive('--cycles', input.cycles, 1, 1000, true);
+  positive('--reference-every', input.referenceEvery, 1, 100, true);
   positive('--requests', input.requests, 1, 10_000_000, true);
   positive('--duration', input.durationS, 0.05, 3600, false);
   positive('--trim', input.trim, 0, 1_000_000, true);
@@ -323,6 +331,9 @@ function buildPlan(input: PlanInput, chosen: ServerModel[], loads: number[], bac
     servers: chosen.map((m) => m.name),
     loads,
     rounds: input.rounds ?? (quick ? QUICK_DEFAULTS.rounds : RUN_DEFAULTS.rounds),
+    cycles: input.cycles ?? RUN_DEFAULTS.cycles,
+    referenceEvery: input.referenceEvery ?? RUN_DEFAULTS.referenceEvery,
+    reference: input.reference ?? defaultReference(chosen.map((m) => m.name)),
     seed: input.seed ?? newSeed(),
     requests: input.requests ?? (input.durationS !== undefined ? undefined : quick ? QUICK_DEFAULTS.requests : RUN_DEFAULTS.requests),
     durationS: timeBound ? (input.durationS ?? (quick ? QUICK_DEFAULTS.durationS : RUN_DEFAULTS.durationS)) : undefined,
@@ -333,6 +344,7 @@ function buildPlan(input: PlanInput, chosen: ServerModel[], loads: number[], bac
     ...((input.engine ?? RUN_DEFAULTS.engine) === 'eventbench' ? { transport: input.transport ?? DEFAULT_TRANSPORT } : {}),
     ...cpus,
     serverCpuShare: input.serverCpuShare ?? RUN_DEFAULTS.serverCpuShare,
+    serverCpuShareFrom: input.serverCpuShare !== undefined ? 'asked' : 'auto',
     warmup: quick ? QUICK_DEFAULTS.warmup : RUN_DEFAULTS.warmup,
     latencyCapMs: input.latencyCapMs ?? (quick ? QUICK_DEFAULTS.latencyCapMs : RUN_DEFAULTS.latencyCapMs),
     errorShareCap: input.errorShareCap ?? RUN_DEFAULTS.errorShareCap,
@@ -341,7 +353,6 @@ function buildPlan(input: PlanInput, chosen: ServerModel[], loads: number[], bac
     ...(sharpens(input)
       ? { precision: input.precision ?? SHARPEN_DEFAULTS.precision, budgetS: input.budgetS ?? SHARPEN_DEFAULTS.budgetS }
       : {}),
-    ...(input.reference !== undefined ? { reference: input.reference } : {}),
   };
 }
 
@@ -393,6 +404,44 @@ export function planSweeps(plan: Plan, steps: readonly number[] = plan.loads): S
   for (let round = 1; round <= plan.rounds; round++) {
     for (const server of roundOrder(plan, round)) out.push({ round, server, steps: [...steps] });
   }
+  return out;
+}
+
+/**
+ * The reference a run divides by when none is asked: lighttpd (the paper's), else native-epoll (the floor of the C
+ * servers), else events (the TypeScript baseline), else the first server.
+ */
+export function defaultReference(servers: readonly string[]): string {
+  return ['lighttpd', 'native-epoll', 'events'].find((s) => servers.includes(s)) ?? servers[0]!;
+}
+
+/**
+ * The order of one cycle of the paired design: `servers` other than the reference shuffled by the plan's seed, the
+ * round and the cycle, with the reference first, after every `referenceEvery` others, and last, so that every sweep
+ * has a reference sweep on each side of it, a few sweeps away.
+ */
+export function cycleOrder(plan: Plan, round: number, cycle: number, servers: readonly string[] = plan.servers): string[] {
+  const reference = plan.reference!;
+  const every = plan.referenceEvery ?? RUN_DEFAULTS.referenceEvery;
+  const seed = ((plan.seed ?? 0) + Math.imul(round, 0x9e3779b1) + Math.imul(cycle, 0x85ebca6b)) >>> 0;
+  const others = shuffled(
+    servers.filter((s) => s !== reference),
+    seed,
+  );
+  const out = [reference];
+  others.forEach((s, i) => {
+    out.push(s);
+    if ((i + 1) % every === 0 || i === others.length - 1) out.push(reference);
+  });
+  return out;
+}
+
+/** The planned sweeps of the paired design: each round's cycles, each in cycleOrder, every sweep at every load. */
+export function pairedSweeps(plan: Plan): Sweep[] {
+  const out: Sweep[] = [];
+  for (let round = 1; round <= plan.rounds; round++)
+    for (let cycle = 1; cycle <= (plan.cycles ?? 1); cycle++)
+      for (const server of cycleOrder(plan, round, cycle)) out.push({ round, cycle, server, steps: [...plan.loads] });
   return out;
 }
 

@@ -4,10 +4,10 @@
 // the others (a fresh server per sweep, every load, the same point rules, a seeded order), numbered on from the
 // planned ones, so the report, the intervals and --resume read it as one. The choices here are pure; the runner
 // (src/experiments/run.ts) asks for the next round through the engine's `more` hook, priced by the run's clock.
-import type { AddedRound, Plan, Point, PrecisionOutcome } from '../results/schema.js';
+import type { AddedCycle, AddedRound, Plan, Point, PrecisionOutcome, VisitRecord } from '../results/schema.js';
 import type { Sweep } from './engine.js';
-import { roundOrder } from './plan.js';
-import { precisionStanding, ratioPrecision, ratioReferenceOf, type RatioPrecision } from '../analysis/summary.js';
+import { cycleOrder, roundOrder } from './plan.js';
+import { precisionStanding, ratioPrecision, ratioReferenceOf, type RatioPrecision } from '../analysis/ratios.js';
 import { halfWidthText } from '../core/format.js';
 
 /**
@@ -120,3 +120,70 @@ export function precisionOutcome(
 }
 
 const finiteOrNull = (x: number | null): number | null => (x !== null && Number.isFinite(x) ? x : null);
+
+/** The sweeps of an added cycle (paired design): its servers in its order, every load of the plan. */
+export function addedCycleSweeps(plan: Plan, added: AddedCycle): Sweep[] {
+  return added.servers.map((server) => ({ round: added.round, cycle: added.cycle, server, steps: [...plan.loads] }));
+}
+
+export interface NextCycleInput {
+  plan: Plan;
+  points: readonly Point[];
+  visits: readonly VisitRecord[];
+  added: readonly AddedCycle[];
+  /** The servers that can still run here. */
+  servers: readonly string[];
+  /** The round that is ending: the added cycle belongs to it. */
+  round: number;
+  /** Seconds this round's added cycles may take: its share of what the budget leaves after what must still run. */
+  leftS: number;
+  priceS: (sweeps: readonly Sweep[]) => number;
+}
+
+export type NextCycle = { cycle: AddedCycle; priceS: number } | { stopped: string; outcome: PrecisionOutcome | null };
+
+/**
+ * The next cycle to add to the round that ends, for the servers whose ratio intervals are widest (wider than the
+ * precision asked), as many as its share of the budget pays for with the reference swept between them; or why none.
+ */
+export function nextAddedCycle(i: NextCycleInput): NextCycle {
+  const asked = i.plan.precision!;
+  const reference = i.plan.reference!;
+  const precision = ratioPrecision(i.points, i.plan, reference, i.visits);
+  const outcomeWith = (stopped: string) => ({ stopped, outcome: precisionOutcome(precision, asked, reference, stopped) });
+  if (!i.servers.includes(reference)) return outcomeWith(`the reference, ${reference}, can no longer run here`);
+  const cycle = Math.max(i.plan.cycles ?? 1, ...i.added.filter((a) => a.round === i.round).map((a) => a.cycle)) + 1;
+  const sweepsOf = (servers: readonly string[]) =>
+    addedCycleSweeps(i.plan, {
+      round: i.round,
+      cycle,
+      servers: cycleOrder(i.plan, i.round, cycle, [reference, ...servers]),
+      reference,
+      sharpening: [],
+    });
+  const runnable = precision.filter((p) => i.servers.includes(p.server));
+  const chosen = chooseSharpened(runnable, asked, (servers) => i.priceS(sweepsOf(servers)) <= i.leftS, Infinity);
+  if (chosen.length === 0) return outcomeWith(whyNoCycle(runnable, asked, i, sweepsOf, reference));
+  const servers = chosen.map((p) => p.server);
+  const sharpening = chosen.map((p) => ({ server: p.server, halfWidth: finiteOrNull(p.halfWidth), cycles: p.rounds }));
+  const order = cycleOrder(i.plan, i.round, cycle, [reference, ...servers]);
+  return { cycle: { round: i.round, cycle, servers: order, reference, sharpening }, priceS: i.priceS(sweepsOf(servers)) };
+}
+
+/** Why no cycle is added: none misses the precision, or the cheapest cycle that would sharpen one does not fit. */
+function whyNoCycle(
+  runnable: readonly RatioPrecision[],
+  asked: number,
+  i: NextCycleInput,
+  sweepsOf: (s: readonly string[]) => Sweep[],
+  reference: string,
+): string {
+  const missing = runnable.filter((p) => p.halfWidth !== null && p.halfWidth > asked);
+  if (!runnable.some((p) => p.halfWidth !== null)) return `no server but the reference, ${reference}, has a slope to form a ratio with`;
+  if (missing.length === 0) return `every ratio to ${reference} is within ${halfWidthText(asked)}`;
+  const cheapest = missing.map((p) => ({ p, s: i.priceS(sweepsOf([p.server])) })).sort((a, b) => a.s - b.s)[0]!;
+  return (
+    `the next cycle (${reference} and ${cheapest.p.server}, priced ${Math.round(cheapest.s)} s) does not fit in the ` +
+    `${Math.max(0, Math.round(i.leftS))} s of the budget left to round ${i.round}`
+  );
+}

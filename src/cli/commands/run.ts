@@ -1,16 +1,15 @@
 // `eventbench run`: the paper's whole experiment in one command. Parses flags, draws progress on stderr, prints
 // the ranking on stdout, and writes the report; the work itself is src/experiments/run.ts.
-import { CLEAR_LINE, progressLine } from '../progress.js';
+import { CLEAR_LINE } from '../progress.js';
+import { fmtS, PHASE_TITLE, progress } from '../run-progress.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../command.js';
 import { durationArg, numberArg, parseCommandArgs, parseNumberArg, shareArg, timeText } from '../../core/args.js';
 import { UsageError } from '../../core/errors.js';
 import { SETTINGS, settingHelp } from '../../core/defaults.js';
 import { BUDGET_LIMITS_S, PRECISION_LIMITS, QUICK_DEFAULTS, RUN_DEFAULTS, SHARPEN_DEFAULTS, type PlanInput } from '../../sweep/plan.js';
-import { runExperiment, type RunEvent, type RunOptions, type RunOutcome } from '../../experiments/run.js';
-import type { Kept } from '../../sweep/engine.js';
-import { memoryLine } from './memory.js';
-import { MEMORY_FILE, OPEN_POINTS_FILE, type PhaseName } from '../../results/schema.js';
+import { runExperiment, type RunOptions, type RunOutcome } from '../../experiments/run.js';
+import { MEMORY_FILE, OPEN_POINTS_FILE } from '../../results/schema.js';
 import { removeLeftovers } from '../../host/leftovers.js';
 import type { HostsInput } from '../../host/run-hosts.js';
 import { checkRateFractions, DEFAULT_RATE_FRACTIONS } from '../../experiments/open-loop.js';
@@ -18,11 +17,9 @@ import { RUN_MEMORY, RUN_MEMORY_QUICK } from '../../experiments/phases.js';
 import type { Engine } from '../../load/types.js';
 import { DEFAULT_TRANSPORT, type TransportChoice } from '../../load/transport.js';
 import { buildModel, readReportRun, REPORT_PRICE_S, writeReport } from '../../report/index.js';
-import { halfWidthText } from '../../core/format.js';
-import { errorKinds } from '../../load/format.js';
-import type { Plan, Point } from '../../results/schema.js';
+import type { Plan } from '../../results/schema.js';
 import { rankingTable } from '../../report/tables.js';
-import { glance, hostsRows, markdownTable } from '../../report/text.js';
+import { markdownTable } from '../../report/text.js';
 import { urlServers } from '../../servers/user/index.js';
 import type { ServerModel } from '../../servers/types.js';
 import { models } from '../../servers/registry.js';
@@ -33,8 +30,10 @@ import { resumeServers, terminalConfirm, USER_SERVER_HELP, USER_SERVER_OPTIONS, 
 /** The column of the flags in the help. */
 const W = 26;
 
-const HELP = `eventbench run: servers × loads in rounds; in each round every server is started fresh, warmed to steady
-state and measured at every load; results kept as they come.
+const HELP = `eventbench run: servers × loads, paired in time. The client's capacity is measured first and each server's
+CPU quota chosen from it; in each round every server is started fresh in a cgroup of its own and warmed once, then
+cycles sweep the servers in turn at every load, the reference between them, so that every ratio pairs with reference
+sweeps seconds away; results kept as they come.
 
 Usage: eventbench run [options]
 
@@ -49,17 +48,21 @@ ${USER_SERVER_HELP}
   --runtimes LIST         run every TypeScript model under each of node, bun, deno (default node); the others are
                           named events@bun, events@deno. e.g. --runtimes node,bun,deno
 ${settingHelp(SETTINGS.loads, W)}
-  --repeat N              rounds: every point measured N times, servers shuffled per round (default ${RUN_DEFAULTS.rounds}),
-                          e.g. --repeat 5; exactly N: no round is added unless --precision or --budget is given
+  --repeat N              rounds: processes of each server, each started fresh and warmed once (default ${RUN_DEFAULTS.rounds}),
+                          e.g. --repeat 3; exactly the cycles planned unless --precision or --budget is given
+  --cycles N              cycles planned in each round, each a sweep of every server at every load (default ${RUN_DEFAULTS.cycles}),
+                          e.g. --cycles 4
+  --reference-every K     the reference is swept again after every K other servers of a cycle (default
+                          ${RUN_DEFAULTS.referenceEvery}), e.g. --reference-every 2
   --precision P           the half-width asked of every server's 95% ratio interval to the reference, as 5% or
-                          0.05 (default ${SHARPEN_DEFAULTS.precision * 100}%): after the planned rounds, rounds of fresh processes are added
-                          for the servers whose intervals are widest, the reference beside them, until every one
-                          is this narrow or the budget is spent, e.g. --precision 5%
+                          0.05 (default ${SHARPEN_DEFAULTS.precision * 100}%): after each round's planned cycles, cycles are added for the
+                          servers whose intervals are widest, the reference between them, until every one is this
+                          narrow or the round's share of the budget is spent, e.g. --precision 5%
   --budget T              how long the whole run may take, every phase and the report included, as 90s, 10m, 1h
                           or seconds (default ${timeText(SHARPEN_DEFAULTS.budgetS)}); the planned rounds always run whole, e.g. --budget 30m
-  --reference NAME        the server ratios divide by, measured in every added round (default lighttpd, else
-                          native-epoll, else events), e.g. --reference nginx
-  --seed N                seed of the per-round shuffle (default: a fresh one, recorded in run.json), e.g. --seed 42
+  --reference NAME        the server ratios divide by, swept between the others in every cycle (default lighttpd,
+                          else native-epoll, else events), e.g. --reference nginx
+  --seed N                seed of the cycles' shuffles (default: a fresh one, recorded in run.json), e.g. --seed 42
   -n, --requests N        requests per point (default ${RUN_DEFAULTS.requests}, a cap on time-bound points), e.g. -n 20000
   -t, --duration S        seconds per point (default ${RUN_DEFAULTS.durationS}), e.g. -t 5
 ${settingHelp(SETTINGS.trim, W)}
@@ -145,6 +148,8 @@ const RUN_OPTIONS = {
   servers: { type: 'string' },
   loads: { type: 'string' },
   repeat: { type: 'string' },
+  cycles: { type: 'string' },
+  'reference-every': { type: 'string' },
   requests: { type: 'string', short: 'n' },
   duration: { type: 'string', short: 't' },
   trim: { type: 'string' },
@@ -218,6 +223,8 @@ function planInputOf(v: RunValues): PlanInput {
     servers: list('--servers', s('servers')),
     loads,
     rounds: parseNumberArg('--repeat', s('repeat')),
+    cycles: parseNumberArg('--cycles', s('cycles')),
+    referenceEvery: parseNumberArg('--reference-every', s('reference-every')),
     requests: parseNumberArg('--requests', s('requests')),
     durationS: parseNumberArg('--duration', s('duration'), false),
     trim: parseNumberArg('--trim', s('trim')),
@@ -277,143 +284,6 @@ function openLoopArg(asked: boolean, rates: string | undefined): number[] | unde
   if (rates !== undefined && !asked) throw new UsageError('--rates', rates, 'belongs to the open loop', 'add --open-loop or drop --rates');
   const fractions = list('--rates', rates)?.map((x) => numberArg('--rates', x, 0.01, 10, false)!);
   return asked ? checkRateFractions(fractions ?? DEFAULT_RATE_FRACTIONS) : undefined;
-}
-
-/** Seconds as 9m05s (rounded first, so 539.6 s reads 9m00s, not 8m60s), or 42s under a minute. */
-const fmtS = (seconds: number) => {
-  const s = Math.round(seconds);
-  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
-};
-
-/** A point with no kept request (all errors) has null figures: a dash, never a throw. */
-const f = (x: number | null | undefined, digits: number) => (typeof x === 'number' ? x.toFixed(digits) : '-');
-
-const PHASE_TITLE: Record<PhaseName, string> = { closed: 'closed loop', open: 'open loop', memory: 'memory' };
-
-/** What a step of each phase is, for the progress bar. */
-function stepText(phase: PhaseName, step: number): string {
-  return phase === 'closed' ? `@ ${step}` : phase === 'open' ? `@ ${step} × capacity` : `holding ${step} connections`;
-}
-
-/**
- * What a finished point measured, in words that say what happened: a point that failed or got no response says
- * so, one that served too few requests for a rate says how few in how long, never "0 req/s".
- */
-export function pointSummary(p: Point): string {
-  const r = p.result;
-  if (p.status !== 'ok' || !r) return `failed: ${p.reason ?? 'no reason recorded'}`;
-  const served = r.requestsCompleted - r.errors.total;
-  const span = `in ${r.totalDurationS.toFixed(1)} s at l=${p.load}`;
-  if (served <= 0) {
-    return `failed: no response${r.errors.total > 0 ? ` to ${r.errors.total} requests (${errorKinds(r.errors)})` : ''} ${span}`;
-  }
-  const tooSlow = p.flags?.some((f) => f.kind === 'too-slow') || r.throughputRps <= 0 || r.requests === 0;
-  if (tooSlow) return `too slow: ${served} responses ${span}`;
-  const { throughputRps: rps, latencyMs, measuredLoad } = r;
-  return (
-    `${rps.toFixed(0)} req/s, mean ${latencyMs.mean.toFixed(1)} ms, measured load ${measuredLoad.toFixed(1)}, ` + `errors ${r.errors.total}`
-  );
-}
-
-/** One finished point as a line: what it measured, or why it failed, and why its server stops there. */
-function keptLine(kept: Kept): { line: string; notable: boolean } {
-  if (kept.phase === 'memory') return { line: `memory: ${memoryLine(kept.server)}`, notable: true };
-  const p = kept.point;
-  const r = p.status === 'ok' ? p.result : undefined;
-  const stopped = p.stopped ? `; stopped: ${p.stopped}` : '';
-  const notable = !r || p.stopped !== undefined;
-  if (kept.phase === 'open') {
-    const q = kept.point;
-    const lag = f(r?.openLoop?.lagMs.percentiles['99'], 3);
-    const p99 = f(r?.latencyMs.percentiles['99'], 2);
-    const what = r
-      ? `p50 ${f(r.latencyMs.median, 2)} ms, p99 ${p99} ms, lag p99 ${lag} ms, errors ${r.errors.total}`
-      : `FAILED: ${p.reason}`;
-    const at = `${q.rateRps} req/s (${q.rateFraction} × ${Math.round(q.capacityRps)}, round ${q.round})`;
-    return { line: `open loop: ${q.server} @ ${at}: ${what}${stopped}`, notable };
-  }
-  return { line: `${p.server} @ ${kept.point.load}${p.round > 1 ? ` #${p.round}` : ''}: ${pointSummary(kept.point)}${stopped}`, notable };
-}
-
-/** What a phase will do: how many points (levels) it measures, and how many it keeps from before. */
-function phaseLine(e: Extract<RunEvent, { type: 'phase' }>): string {
-  const [steps, records] = e.phase === 'memory' ? ['level(s)', 'server(s)'] : ['point(s)', 'point(s)'];
-  return `${PHASE_TITLE[e.phase]}: ${e.total} ${steps} to measure${e.kept ? `, ${e.kept} ${records} kept from before` : ''}`;
-}
-
-/** Where the phase runs its servers and its client. */
-function hostLine(e: Extract<RunEvent, { type: 'host' }>): string {
-  if (e.phase === 'memory') return 'servers unthrottled and unpinned: memory does not depend on the CPU share';
-  const t = e.host.throttle;
-  const quota = t.mechanism === 'none' ? ', unthrottled' : `, throttled to ${t.share} core in ${t.periodMs} ms periods (${t.mechanism})`;
-  return `server on CPU ${e.cpus.server ?? 'any'}${quota}; client on CPU ${e.cpus.client ?? 'any'}`;
-}
-
-/** An added round: what it measures, then each server it sharpens and why (its interval against the one asked). */
-function addedRoundLines(e: Extract<RunEvent, { type: 'added-round' }>): string[] {
-  const { round, servers, reference, sharpening } = e.round;
-  const left = `${fmtS(Math.max(0, e.budgetLeftS))} of the budget left`;
-  return [
-    `round ${round}, added: ${servers.join(', ')} (${reference} is the reference), priced at ${fmtS(e.priceS)}`,
-    ...sharpening.map(
-      (x) =>
-        `sharpening ${x.server}: ratio to ${reference} ${halfWidthText(x.halfWidth)} after ${x.rounds} round(s), ` +
-        `asked ${halfWidthText(e.asked)}; ${left}`,
-    ),
-  ];
-}
-
-/** The closed sweep adds no more rounds: why, and which servers reached the precision. */
-function precisionLines(e: Extract<RunEvent, { type: 'precision' }>): string[] {
-  const lines = [`no round added any more: ${e.stopped}`];
-  const o = e.outcome;
-  if (!o) return lines;
-  const ranked = o.reached.length + o.missed.length;
-  const missed = o.missed.map((m) => `${m.server} ${halfWidthText(m.halfWidth)}`).join(', ');
-  const noRatio = o.noRatio.length > 0 ? `; no ratio: ${o.noRatio.join(', ')}` : '';
-  if (ranked > 0) {
-    lines.push(
-      `precision ${halfWidthText(o.asked)} of every ratio to ${o.reference}: reached by ${o.reached.length} of ${ranked}` +
-        `${missed ? `; not by ${missed}` : ''}${noRatio}`,
-    );
-  }
-  return lines;
-}
-
-/** Progress on stderr: a redrawn bar on a terminal, one line per finished point otherwise. */
-function progress(tty: boolean): (e: RunEvent) => void {
-  let offset = 0;
-  const say = (line: string) => {
-    if (tty) process.stderr.write(CLEAR_LINE);
-    process.stderr.write(`${line}\n`);
-  };
-  const left = (etaS: number | undefined, before = ', ', after = '') => (etaS !== undefined ? `${before}${fmtS(etaS)} left${after}` : '');
-  return (e) => {
-    if (e.type === 'start') {
-      say(`eventbench run into ${e.dir}: ${e.info.phases.map((p) => PHASE_TITLE[p.phase]).join(', then ')}`);
-      for (const s of e.info.skipped) say(`skipped ${s.server}: ${s.reason}`);
-      // Other hosts are named once, with their clocks, before anything is measured on them.
-      const h = e.info.hosts;
-      if (h && [h.server, ...h.clients].some((x) => x.host !== 'here')) for (const [k, v] of hostsRows(h)) say(`${k}: ${v}`);
-    } else if (e.type === 'phase') {
-      offset = e.kept;
-      say(phaseLine(e));
-      for (const line of [...e.notes, ...e.missing.map((m) => `cannot measure ${m}`)]) say(line);
-    } else if (e.type === 'host') {
-      say(hostLine(e));
-    } else if (e.type === 'warning') {
-      say(`warning: ${e.text}`);
-    } else if (e.type === 'added-round' || e.type === 'precision') {
-      for (const line of e.type === 'added-round' ? addedRoundLines(e) : precisionLines(e)) say(line);
-    } else if (e.type === 'point-start' && tty) {
-      const text = `${e.index}/${e.total} ${e.server} ${stepText(e.phase, e.step)}${left(e.etaS)}`;
-      process.stderr.write(progressLine(e.index / Math.max(1, e.total), text));
-    } else if (e.type === 'point') {
-      const { line, notable } = keptLine(e.kept);
-      if (!tty) say(`[${offset + e.index + 1}/${offset + e.total}] ${line}${left(e.etaS, ' (', ')')}`);
-      else if (notable) say(line);
-    }
-  };
 }
 
 /** run's short check of the user's servers of a new run, each card on stderr; throws for a server refused. */
@@ -476,7 +346,8 @@ async function finish(outcome: RunOutcome, report: boolean): Promise<number> {
   }
   // The ranking is the report's own (one fit, one table), printed short.
   const model = buildModel(readReportRun(outcome.dir));
-  process.stdout.write([...glance(model), '', markdownTable(rankingTable(model))].join('\n') + '\n');
+  // The answer first, as the report opens with it; then the ranking, the report's own table.
+  process.stdout.write([...model.answer.flatMap((l) => [l, '']), markdownTable(rankingTable(model))].join('\n') + '\n');
   process.stdout.write(`results: ${outcome.dir}\n`);
   if (outcome.interrupted) {
     process.stderr.write(`interrupted: resume with \`eventbench run --resume ${outcome.dir}\`\n`);

@@ -3,7 +3,9 @@
 import path from 'node:path';
 import { measurementVariables } from '../../core/environment.js';
 import type { ServerModel } from '../types.js';
-import { parseServerFlag, parseUrlFlag, readServersFile, type UserServerSpec } from './spec.js';
+import { parseServerFlag, parseUrlFlag, readServersFile, type RecordedUserServer, type RecordedUserServers } from './spec.js';
+
+export type { RecordedUserServer, RecordedUserServers };
 import { urlModel, userModel, type UserServerModel } from './model.js';
 
 export type { UserServerModel } from './model.js';
@@ -45,19 +47,6 @@ export function urlServers(values: readonly string[], builtins: readonly string[
     names.add(name);
     return urlModel(name, url);
   });
-}
-
-/**
- * A user's server as a run's plan records it: its spec, and the flags `eventbench serve` was given to find it. Its
- * `env` keeps only the variables that matter to a measurement (core/environment.ts MEASUREMENT_VARIABLES); the
- * others, which may hold secrets, are named in `envNotRecorded`, never their values.
- */
-export type RecordedUserServer = UserServerSpec & { serveArgs: string[]; envNotRecorded?: string[] };
-
-/** What a run's plan records of the user's servers (src/results/schema.ts: Plan.userServers, Plan.urls). */
-export interface RecordedUserServers {
-  userServers?: RecordedUserServer[];
-  urls?: { name: string; url: string }[];
 }
 
 /** What a run's plan records of the user's servers it measures: their specs and how serve finds them, and URLs. */
