@@ -15,10 +15,10 @@ export type { Transport, TransportChoice, TransportName, TransportSink };
 export const TRANSPORT_CHOICES: readonly TransportChoice[] = ['auto', 'epoll', 'tcp_wrap', 'net'];
 export const AUTO_ORDER: readonly TransportName[] = ['epoll', 'tcp_wrap', 'net'];
 /**
- * The transport when none is asked. tcp_wrap until bench/loadgen.ts, run on a quiet machine, shows epoll faster
- * than it against ab; then `auto`. A default that cannot run here falls back to `auto`'s choice.
+ * The transport when none is asked: `auto`, so epoll where it runs. bench/loadgen.ts on a quiet 2-core VM: epoll
+ * 1.01 and 1.05 times ab's rate at -c 100 and -c 500 against native-epoll, tcp_wrap 0.93 and 0.85 (docs/load-generator.md).
  */
-export const DEFAULT_TRANSPORT: TransportChoice = 'tcp_wrap';
+export const DEFAULT_TRANSPORT: TransportChoice = 'auto';
 
 const READ_BUFFER_BYTES = 64 * 1024;
 const UV_EOF = -4095;
