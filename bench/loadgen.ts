@@ -13,7 +13,7 @@
 import { parseArgs } from 'node:util';
 import { median, unthrottledServer } from './unthrottled.js';
 import { benchHosts, throttleText } from './host-setup.js';
-import { runTrial } from '../src/sweep/engine.js';
+import { runTrial } from '../src/sweep/trial.js';
 import { RUN_DEFAULTS } from '../src/sweep/plan.js';
 import type { Plan } from '../src/results/schema.js';
 import type { LoadResult } from '../src/load/types.js';

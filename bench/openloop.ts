@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
 import { pinned } from '../src/host/cpus.js';
 import { median, unthrottledServer } from './unthrottled.js';
-import { runTrial } from '../src/sweep/engine.js';
+import { runTrial } from '../src/sweep/trial.js';
 import type { LoadArgs } from '../src/load/options.js';
 import { RUN_DEFAULTS } from '../src/sweep/plan.js';
 import type { Plan } from '../src/results/schema.js';

@@ -9,7 +9,7 @@
 import { parseArgs } from 'node:util';
 import { models, runtimeVariant, withRuntimes } from '../src/servers/registry.js';
 import { RUNTIMES, isRuntime, runtimeInfo, type RuntimeName } from '../src/servers/runtime.js';
-import { runTrial } from '../src/sweep/engine.js';
+import { runTrial } from '../src/sweep/trial.js';
 import { benchHosts, throttleText } from './host-setup.js';
 import { RUN_DEFAULTS } from '../src/sweep/plan.js';
 import type { Plan } from '../src/results/schema.js';

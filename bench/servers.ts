@@ -13,7 +13,7 @@
 // The npm script takes /tmp/eventbench-bench.lock so that no other measurement runs at the same time.
 import { parseArgs } from 'node:util';
 import { models } from '../src/servers/registry.js';
-import { runTrial } from '../src/sweep/engine.js';
+import { runTrial } from '../src/sweep/trial.js';
 import { benchHosts, throttleText } from './host-setup.js';
 import { RUN_DEFAULTS } from '../src/sweep/plan.js';
 import type { Plan } from '../src/results/schema.js';

@@ -6,7 +6,7 @@
 //   node dist/bench/steady.js [--server events] [--load 100]
 import { parseArgs } from 'node:util';
 import { findModel } from '../src/servers/registry.js';
-import { runTrial } from '../src/sweep/engine.js';
+import { runTrial } from '../src/sweep/trial.js';
 import { benchHosts, throttleText } from './host-setup.js';
 import { resolvePlan } from '../src/sweep/plan.js';
 

@@ -16,7 +16,10 @@ import { closedPriors } from '../sweep/clock.js';
 import { pointFlags } from '../results/verdict.js';
 import { retireTooSlow, stepCap, stopPoint } from '../sweep/stop.js';
 import { appendPoint, appendVisit } from '../results/store.js';
+import { VISIT_WARMUP } from '../load/warmup.js';
 import {
+  SESSION_WARMUP_CONCURRENCY,
+  timeoutSOf,
   failedPoint,
   measurePoint,
   serverSpec,
@@ -127,13 +130,7 @@ export function closedLoop(i: ClosedInput): Experiment<Point> {
   const paired = plan.cycles !== undefined;
   const session = i.session ?? 1;
   let throttled = false;
-  // Each sweep's number in the run, given when its first step is measured, counting on from what is stored.
-  const visits = new Map<Sweep, number>();
-  let lastVisit = i.points.reduce((a, p) => Math.max(a, p.visit ?? 0), 0);
-  const visitOf = (sweep: Sweep) => {
-    if (!visits.has(sweep)) visits.set(sweep, ++lastVisit);
-    return visits.get(sweep)!;
-  };
+  const visitOf = visitNumbers(i.points);
   const tag = (p: Point, sweep: Sweep): Point =>
     paired ? { ...p, ...(sweep.cycle !== undefined ? { cycle: sweep.cycle } : {}), visit: visitOf(sweep), session } : p;
   return {
@@ -150,6 +147,9 @@ export function closedLoop(i: ClosedInput): Experiment<Point> {
       trial.warmupRequests === undefined
         ? { ...sessionWarmUp(plan, sweep.steps[0]!), ...(paired ? { unthrottled: true } : {}) }
         : undefined,
+    ...(paired && trial.warmupRequests === undefined
+      ? { rewarm: () => ({ concurrency: SESSION_WARMUP_CONCURRENCY, policy: VISIT_WARMUP, timeoutS: timeoutSOf(plan) }) }
+      : {}),
     async measure(c) {
       const p = await measureClosed(i, c, paired);
       return p === 'aborted' ? p : tag(p, c.sweep);
@@ -177,6 +177,16 @@ export function closedLoop(i: ClosedInput): Experiment<Point> {
     // servers between them retired), pairs with nothing the first does not.
     skips: (sweep, previous) =>
       paired && sweep.server === plan.reference && previous?.server === sweep.server && previous.round === sweep.round,
+  };
+}
+
+/** Each sweep's number in the run, given when its first step is measured, counting on from what is stored. */
+function visitNumbers(points: readonly Point[]): (sweep: Sweep) => number {
+  const visits = new Map<Sweep, number>();
+  let last = points.reduce((a, p) => Math.max(a, p.visit ?? 0), 0);
+  return (sweep) => {
+    if (!visits.has(sweep)) visits.set(sweep, ++last);
+    return visits.get(sweep)!;
   };
 }
 

@@ -85,8 +85,10 @@ export interface ServerHost {
   setUp(o: ServerHostSetUp): Promise<{ host: HostSetup; warnings: string[] }>;
   /** Starts a server and waits for its `listening on` line; resolves to it, to why it failed, or to 'aborted'. */
   start(spec: ServerSpec, signal?: AbortSignal): Promise<StartedServer | { failed: string } | 'aborted'>;
-  /** Puts a server started with `throttleAfterWarmUp` under the phase's quota; resolves with warnings. */
+  /** Puts a server started with `throttleAfterWarmUp`, or lifted by `unthrottle`, under the phase's quota; warnings. */
   throttle(id: string): Promise<string[]>;
+  /** Lifts a throttled server's quota, for a warm-up at the full core (its processes stay in their cgroup). */
+  unthrottle(id: string): Promise<string[]>;
   /**
    * The CPU seconds each server's cgroup has used since it started (its children and threads included, those gone
    * too), by id; undefined for a server without one (unthrottled, or a host that keeps no such count).

@@ -3,7 +3,6 @@
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { LoadResult } from '../load/types.js';
 import { environment } from '../core/environment.js';
 import { alive, processTree, signalProcess } from '../core/proc.js';
 import { startChild, stopChild, type Child } from '../core/child.js';
@@ -36,6 +35,7 @@ import type {
   TreeMemory,
 } from './hosts.js';
 import { createKernelMeter, type KernelMeter } from './memory-cgroup.js';
+import { ResidentClient } from './client-process.js';
 
 /** A server gets this long after SIGTERM before SIGKILL; whatever it leaves is then killed by pid and reported. */
 export const STOP_GRACE_MS = 3000;
@@ -237,7 +237,14 @@ export class LocalServerHost implements ServerHost {
   async throttle(id: string): Promise<string[]> {
     if (this.externals.has(id)) return [];
     const s = this.get(id);
-    return s.throttled ? [] : this.throttleTree(s);
+    if (!s.throttled) return this.throttleTree(s);
+    s.throttle.limit(true);
+    return [];
+  }
+
+  async unthrottle(id: string): Promise<string[]> {
+    if (!this.externals.has(id)) this.get(id).throttle.limit(false);
+    return [];
   }
 
   async cpuUsage(ids: readonly string[]): Promise<Record<string, number | undefined>> {
@@ -363,30 +370,10 @@ export function availableHostBytes(): number {
   }
 }
 
-/** Runs the client to the end; returns its parsed LoadResult or why there is none. */
-type LoadOutcome = { result?: LoadResult; error?: string; aborted?: true };
-
-async function runClient(argv: string[], limitS: number, signal?: AbortSignal): Promise<LoadOutcome> {
-  const client = startChild(argv[0]!, argv.slice(1), { keepStdout: true });
-  const onAbort = () => client.proc.kill('SIGINT');
-  signal?.addEventListener('abort', onAbort, { once: true });
-  const hung = setTimeout(() => client.proc.kill('SIGKILL'), limitS * 1000);
-  const { code, signal: sig } = await client.exited;
-  clearTimeout(hung);
-  signal?.removeEventListener('abort', onAbort);
-  if (signal?.aborted) return { aborted: true };
-  try {
-    const result = JSON.parse(client.stdout()) as LoadResult;
-    if (typeof result.requests === 'number') return { result };
-  } catch {
-    /* fall through */
-  }
-  const killed = sig === 'SIGKILL' ? ` after ${limitS} s` : '';
-  return { error: `client ended (${sig ?? `code ${code}`}) without a result${killed}: ${client.stderrTail() || 'no output'}` };
-}
-
 export class LocalClientHost implements ClientHost {
   private cpus: string | undefined;
+  /** The phase's load client, one process for all its points (./client-process.ts). */
+  private client: ResidentClient | undefined;
   private affinity: string | undefined;
 
   async environment() {
@@ -408,13 +395,19 @@ export class LocalClientHost implements ClientHost {
     return warmUntilSteady(o.url, o.concurrency, o.policy, o.timeoutS, signal, o.jit);
   }
 
+  /** One load, by the resident client of this phase (started on the first, pinned as the phase pins the client). */
   async load(spec: LoadSpec, signal?: AbortSignal) {
-    const argv = [process.execPath, EVENTBENCH_BIN, 'load', spec.url, ...spec.flags];
-    return runClient(this.cpus !== undefined ? pinned(this.cpus, argv, true) : argv, spec.limitS, signal);
+    if (!this.client) {
+      const argv = [process.execPath, EVENTBENCH_BIN, 'load', '--lines'];
+      this.client = new ResidentClient(this.cpus !== undefined ? pinned(this.cpus, argv, true) : argv);
+    }
+    return this.client.load(spec.url, spec.flags, spec.limitS, signal);
   }
 
   async tearDown(): Promise<string[]> {
     const warnings: string[] = [];
+    await this.client?.stop();
+    this.client = undefined;
     if (this.affinity !== undefined) pinSelf(this.affinity, (w) => warnings.push(w));
     this.affinity = undefined;
     this.cpus = undefined;

@@ -21,6 +21,7 @@ export const SERVER_CALLS = [
   'setUp',
   'start',
   'throttle',
+  'unthrottle',
   'cpuUsage',
   'exitReason',
   'startSampling',
@@ -195,6 +196,9 @@ const RESULTS: Readonly<Record<string, Shape>> = {
     typeof v === 'object' && v !== null && 'failed' in v ? 2 : typeof v === 'string' ? 0 : 1,
   ),
   'server.exitReason': nullable(str),
+  'server.throttle': warnings,
+  'server.unthrottle': warnings,
+  'server.cpuUsage': record(nullable(num)),
   'server.startSampling': any,
   'server.stopSampling': obj({ sample: SAMPLE, warnings }),
   'server.memory': obj({

@@ -135,6 +135,10 @@ export class RemoteServerHost implements ServerHost {
     return named(this.host, await this.agent.call<string[]>('server.throttle', [id]));
   }
 
+  async unthrottle(id: string) {
+    return named(this.host, await this.agent.call<string[]>('server.unthrottle', [id]));
+  }
+
   /** JSON has no undefined: a server without a count comes back null, and is read as undefined. */
   async cpuUsage(ids: readonly string[]) {
     const r = await this.agent.call<Record<string, number | null>>('server.cpuUsage', [ids]);

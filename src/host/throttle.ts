@@ -87,6 +87,8 @@ export interface Throttle {
   usageS(): number | undefined;
   /** Quota periods elapsed and those in which the group was throttled (ran out of quota), or undefined. */
   periods(): { total: number; throttled: number } | undefined;
+  /** Lifts the quota (false: the group runs at the full core) or puts it back (true); its processes stay in it. */
+  limit(on: boolean): void;
   /** Removes the cgroup (after moving out anything still in it). Safe to call twice. */
   remove(): void;
 }
@@ -102,6 +104,7 @@ const inert = (reason: string): Throttle => ({
   pids: () => [],
   usageS: () => undefined,
   periods: () => undefined,
+  limit() {},
   remove() {},
 });
 
@@ -133,7 +136,7 @@ export function createThrottle(share: number, periodMs: number = DEFAULT_THROTTL
     }
     return inert(`could not set up ${path}: ${(err as Error).message}`);
   }
-  return groupThrottle(found.mechanism, found.root, path, share, periodUs / 1000, accountingTwin(found.mechanism, name));
+  return groupThrottle(found.mechanism, found.root, path, share, periodUs / 1000, accountingTwin(found.mechanism, name), quotaUs);
 }
 
 /** v1: a twin group under cpuacct, holding the same processes, counts their CPU time; undefined where there is none. */
@@ -184,6 +187,7 @@ function groupThrottle(
   share: number,
   periodMs: number,
   acct: string | undefined,
+  quotaUs: number,
 ): Throttle {
   const procsFile = join(path, 'cgroup.procs');
   let removed = false;
@@ -208,6 +212,11 @@ function groupThrottle(
     periods() {
       const s = stat(join(path, 'cpu.stat'));
       return s.nr_periods === undefined || s.nr_throttled === undefined ? undefined : { total: s.nr_periods, throttled: s.nr_throttled };
+    },
+    limit(on) {
+      const periodUs = Math.round(periodMs * 1000);
+      if (mechanism === 'cgroup-v1') writeFileSync(join(path, 'cpu.cfs_quota_us'), String(on ? quotaUs : -1));
+      else writeFileSync(join(path, 'cpu.max'), `${on ? quotaUs : 'max'} ${periodUs}`);
     },
     remove() {
       if (removed) return;

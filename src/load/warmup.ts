@@ -27,16 +27,26 @@ export interface WarmupPolicy {
 }
 
 /**
- * A fresh server: at least 6000 requests, then until three 0.4 s windows lie within 10% of their mean (a throttled
- * server wobbles by about that much over 0.4 s), at most 60000 requests or 12 s.
+ * A fresh server, once a round, at the full core (it goes under its quota after): at least 6000 requests, then until
+ * three 0.25 s windows lie within 10% of their mean, at most 60000 requests or 8 s. At the full core a fast server
+ * outruns the client, so the windows agree as soon as its code is compiled: 1.2 to 3.6 s a server in a default run
+ * of 29 (0.4 s windows; 4 s on average at a quarter core before the paired design, 12 s at most).
  */
-export const SESSION_WARMUP: WarmupPolicy = { windowS: 0.4, agree: 3, tolerance: 0.1, minRequests: 6000, maxRequests: 60_000, maxS: 12 };
+export const SESSION_WARMUP: WarmupPolicy = { windowS: 0.25, agree: 3, tolerance: 0.1, minRequests: 6000, maxRequests: 60_000, maxS: 8 };
 /**
  * A warm server at a new load: one 0.2 s window, so that the accept queue and the heap settle at this load; the
  * code is already compiled, and the measured window's own stationarity check catches what this misses (0.3 s
  * before the budget: the stored default run's not-steady flags were no more frequent at l = 1000 than at 250).
  */
 export const LOAD_WARMUP: WarmupPolicy = { windowS: 0.2, agree: 1, tolerance: 1, minRequests: 0, maxRequests: 20_000, maxS: 1 };
+
+/**
+ * A live server before each later sweep of its round (the paired design), at the full core: 3000 requests for a JIT
+ * server in 0.1 s windows, one window for the others. Idle between its sweeps (a minute or two), a V8 server loses
+ * compiled code and ran 30 to 60% slower in its next sweep without it (node-http, coroutines, deno-serve in a
+ * default run), where C servers did not move; at the full core this costs a fraction of a second.
+ */
+export const VISIT_WARMUP: WarmupPolicy = { windowS: 0.1, agree: 1, tolerance: 1, minRequests: 3000, maxRequests: 20_000, maxS: 2 };
 
 /** How a run warms each server, when its plan does not say (runs before warm-ups were recorded). */
 export const DEFAULT_WARMUP = { session: SESSION_WARMUP, load: LOAD_WARMUP } as const;

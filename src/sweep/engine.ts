@@ -17,7 +17,7 @@ import type { Hosts, ServerSpec } from '../host/hosts.js';
 import type { Warmup, WarmupPolicy } from '../load/warmup.js';
 import { RunClock, type ClockPriors, type SweepToPrice } from './clock.js';
 import { HostError } from '../core/errors.js';
-import { failedPoint, measurePoint, serverSpec, sessionWarmUp, type MeasureOptions, type Session, type TrialServer } from './session.js';
+import type { Session, TrialServer } from './session.js';
 
 /** What a phase has just written to disk: a point of the closed or the open loop, or a server's memory. */
 export type Kept = { phase: 'closed'; point: Point } | { phase: 'open'; point: OpenPoint } | { phase: 'memory'; server: MemoryServer };
@@ -98,6 +98,8 @@ export interface Experiment<R> {
   serverSpec(server: TrialServer): ServerSpec;
   /** A fresh server's warm-up before its first step, or undefined for none. */
   warmUp(sweep: Sweep): WarmUpPlan | undefined;
+  /** A live server's warm-up at the full core before each later sweep of its round (paired), or undefined for none. */
+  rewarm?(sweep: Sweep): WarmUpPlan | undefined;
   measure(ctx: StepContext): Promise<R | 'aborted'>;
   /** The record of a step that could not be measured: its server did not start, or its host failed mid-call (why). */
   failedStart(server: TrialServer, sweep: Sweep, step: number, reason: string): R;
@@ -266,12 +268,19 @@ async function runSweep<R>(st: PhaseState<R>, i: number): Promise<'done' | 'abor
   st.previous = sweep;
   let outcome: 'done' | 'aborted' | HostFault = 'aborted';
   try {
-    const live = st.live.get(sweep.server) ?? (await startServer(st, sweep));
+    const found = st.live.get(sweep.server);
+    const live = found ?? (await startServer(st, sweep));
     if (live === 'aborted' || o.signal?.aborted) return outcome;
     if (live instanceof HostFault) {
       outcome = live;
       return outcome;
     }
+    const rewarmed = found?.session ? await rewarm(st, sweep, found.session) : undefined;
+    if (rewarmed instanceof HostFault) {
+      outcome = rewarmed;
+      return outcome;
+    }
+    if (rewarmed) live.warmup = rewarmed;
     sweep.started = true;
     const before = x.paired ? await cpuNow(st) : undefined;
     const startMs = performance.now();
@@ -321,6 +330,26 @@ async function startServer<R>(st: PhaseState<R>, sweep: Sweep): Promise<Live | '
   }
   st.clock.recordSession(sweep.server, (performance.now() - t0) / 1000, server.family);
   return live;
+}
+
+/**
+ * A live server's warm-up before a later sweep of its round (Experiment.rewarm), at the full core, then its quota put
+ * back: idle between its sweeps, a JIT server loses compiled code (V8 flushes what has not run for a while), and its
+ * next sweep would measure it compiling again, not its steady state.
+ */
+async function rewarm<R>(st: PhaseState<R>, sweep: Sweep, session: Session): Promise<Warmup | HostFault | undefined> {
+  const { x, o } = st;
+  const warm = x.rewarm?.(sweep);
+  if (!warm || session.started.external) return undefined;
+  const id = session.started.id;
+  const lifted = await hostFault(o.hosts.server.unthrottle(id));
+  if (lifted instanceof HostFault) return lifted;
+  const jit = session.server.family === 'typescript';
+  const warmup = await hostFault(o.hosts.client.warm({ url: session.started.url, ...warm, jit }, o.signal));
+  const back = await hostFault(o.hosts.server.throttle(id));
+  if (back instanceof HostFault) return back;
+  for (const w of [...lifted, ...back]) o.warn(w);
+  return warmup;
 }
 
 /** Stops a live server, if any, and forgets it. */
@@ -445,25 +474,4 @@ function pricing<R>(st: PhaseState<R>, sweeps: readonly Sweep[], from: number): 
     if (st.x.paired) seen.add(key(s.round, s.server));
     return toPrice(st, s, started);
   });
-}
-
-/**
- * One point on a fresh server, outside any run (the benches): start it, warm it as a run does (unless told a fixed
- * warm-up), measure, stop it and check nothing of it is left. The hosts must be set up (setUpHosts).
- */
-export async function runTrial(hosts: Hosts, o: MeasureOptions & { server: TrialServer; spec?: ServerSpec }): Promise<Point | 'aborted'> {
-  const started = await hosts.server.start(o.spec ?? serverSpec(o.server, o.plan), o.signal);
-  if (started === 'aborted') return 'aborted';
-  if ('failed' in started) return failedPoint(o.server, o.load, o.round, started.failed);
-  try {
-    const warm = o.warmupRequests === undefined ? sessionWarmUp(o.plan, o.load) : undefined;
-    const jit = o.server.family === 'typescript';
-    const first = warm ? await hosts.client.warm({ url: started.url, ...warm, jit }, o.signal) : undefined;
-    if (o.signal?.aborted) return 'aborted';
-    const point = await measurePoint({ server: o.server, hosts, started }, o);
-    if (point !== 'aborted' && first && point.status === 'ok') point.warmup = { session: first, ...point.warmup };
-    return point;
-  } finally {
-    for (const w of await hosts.server.stop(started.id)) o.onWarning?.(w);
-  }
 }

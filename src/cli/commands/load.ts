@@ -157,6 +157,7 @@ const LOAD_OPTIONS = {
   'max-inflight': { type: 'string' },
   agents: { type: 'string' },
   'remote-eventbench': { type: 'string' },
+  lines: { type: 'boolean' },
 } as const;
 
 type LoadValues = ReturnType<typeof parseCommandArgs<typeof LOAD_OPTIONS>>['values'];
@@ -166,6 +167,7 @@ export const load: Command = {
   help,
   async run(argv) {
     const { values, positionals } = parseCommandArgs('load', argv, LOAD_OPTIONS);
+    if (values.lines) return loadLines();
     refuseConflicts(values);
     if (positionals.length !== 1) {
       throw new UsageError(
@@ -232,4 +234,47 @@ async function measure(values: LoadValues, url: string, engine: Engine, signal: 
           seed: parseNumberArg('seed (--seed)', values.seed),
           maxInflight: parseNumberArg('max-inflight (--max-inflight)', values['max-inflight']),
         });
+}
+
+/**
+ * `eventbench load --lines`: a resident client for the runner (src/host/client-process.ts). Each line of its input is
+ * one load's arguments as a JSON array (the flags and URL of `eventbench load`); each line of its output, in order,
+ * `{"result": LoadResult}` or `{"error": "..."}`. One process for every point of a run: no start-up per point, and a
+ * client whose own code is already compiled. SIGINT stops the load under way (its answer says what it measured);
+ * the end of its input ends it.
+ */
+async function loadLines(): Promise<number> {
+  let current: AbortController | undefined;
+  const onSigint = () => current?.abort();
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', () => process.exit(EXIT.interrupted));
+  const { createInterface } = await import('node:readline');
+  try {
+    for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
+      if (line.trim() === '') continue;
+      current = new AbortController();
+      process.stdout.write(JSON.stringify(await oneLine(line, current.signal)) + '\n');
+      current = undefined;
+    }
+    return EXIT.ok;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+/** One load of `--lines`: its arguments checked as `eventbench load` checks them, its result or why there is none. */
+async function oneLine(line: string, signal: AbortSignal): Promise<{ result: LoadResult } | { error: string }> {
+  try {
+    const argv = JSON.parse(line) as unknown;
+    if (!Array.isArray(argv) || !argv.every((a) => typeof a === 'string'))
+      throw new UsageError('line', line.slice(0, 80), 'expected a JSON array of strings');
+    const { values, positionals } = parseCommandArgs('load', argv, LOAD_OPTIONS);
+    refuseConflicts(values);
+    if (positionals.length !== 1) throw new UsageError('URL', positionals.join(' ') || '(none)', 'expected exactly one http:// URL');
+    const engine = values.engine ?? 'eventbench';
+    if (engine !== 'eventbench' && engine !== 'ab') throw new UsageError('engine (--engine)', engine, 'expected eventbench or ab');
+    return { result: await measure(values, positionals[0]!, engine, signal, false) };
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
 }
