@@ -4,11 +4,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pairedServers, visitSlopes } from '../src/analysis/paired.js';
-import { nestedEstimate, nestedInterval, poolProcessVariance } from '../src/core/nested.js';
+import { familyPools, nestedEstimate, nestedInterval } from '../src/core/nested.js';
 import { seededRandom, shuffled } from '../src/core/random.js';
 import type { Family, Plan, Point, VisitRecord } from '../src/results/schema.js';
 import { POINT_SCHEMA, VISIT_SCHEMA } from '../src/results/schema.js';
 import { halfWidth } from '../src/core/intervals.js';
+import { fQuantile } from '../src/core/distributions.js';
 import type { LoadResult } from '../src/load/types.js';
 
 const LOADS = [10, 250, 1000];
@@ -116,17 +117,18 @@ function unpaired(points: Point[], visits: VisitRecord[], server: string, refere
     });
   };
   const peers = [...new Set(slopes.filter((s) => s.family === family && s.server !== reference).map((s) => s.server))];
-  const est = nestedEstimate(nestOf(server), poolProcessVariance(peers.map(nestOf)))!;
+  const est = nestedEstimate(nestOf(server), familyPools(peers.filter((p) => p !== server).map(nestOf)))!;
   return nestedInterval(est);
 }
 
-test('paired in time, the 95% ratio intervals hold the truth at least 90% of the time, under a drifting machine', () => {
+/** Runs 60 simulated worlds of `design` and checks coverage ≥ 90% and paired narrower than unpaired. */
+function coverageOf(t: { diagnostic(m: string): void }, design: { rounds: number; cycles: number }) {
   let inside = 0;
   let total = 0;
   const widths = { paired: [] as number[], unpaired: [] as number[] };
   for (let sim = 1; sim <= 60; sim++) {
     const w = world(sim);
-    const { points, visits } = simulate(w, sim);
+    const { points, visits } = simulate(w, sim, design.rounds, design.cycles);
     const ref = w.servers.find((s) => s.name === w.reference)!;
     for (const est of pairedServers(points, visits, plan, w.reference)) {
       if (est.server === w.reference) continue;
@@ -139,10 +141,50 @@ test('paired in time, the 95% ratio intervals hold the truth at least 90% of the
     }
   }
   const coverage = inside / total;
-  assert.ok(coverage >= 0.9, `coverage ${(coverage * 100).toFixed(1)}% of ${total} intervals`);
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const [p, u] = [median(widths.paired), median(widths.unpaired)];
+  t.diagnostic(
+    `coverage ${(coverage * 100).toFixed(1)}% of ${total}; median half-width paired ±${(p * 100).toFixed(1)}%, unpaired ±${(u * 100).toFixed(1)}%`,
+  );
+  assert.ok(coverage >= 0.9, `coverage ${(coverage * 100).toFixed(1)}% of ${total} intervals`);
   assert.ok(p < u, `paired median half-width ${(p * 100).toFixed(1)}% against unpaired ${(u * 100).toFixed(1)}%`);
+}
+
+test('paired in time, the 95% ratio intervals hold the truth at least 90% of the time, under a drifting machine', (t) => {
+  coverageOf(t, { rounds: 2, cycles: 4 });
+});
+
+test('so they do with one sweep of each server per process, the cycle variance then the family pool alone', (t) => {
+  coverageOf(t, { rounds: 2, cycles: 1 });
+});
+
+test('F quantiles match the tables, so that a server beyond its family pool is told at 1%', () => {
+  for (const [p, d1, d2, table] of [
+    [0.99, 1, 10, 10.044],
+    [0.99, 1, 30, 7.562],
+    [0.99, 3, 20, 4.938],
+    [0.99, 1, 3, 34.116],
+    [0.95, 1, 20, 4.351],
+  ] as const) {
+    assert.ok(Math.abs(fQuantile(p, d1, d2) - table) < 2e-3, `F(${p}; ${d1}, ${d2}) ${fQuantile(p, d1, d2)} against ${table}`);
+  }
+});
+
+test('a server whose cycles scatter far beyond its family keeps its own variance, and a wide interval', () => {
+  const calm = [
+    [0.01, -0.01, 0.0],
+    [0.02, 0.0, 0.01],
+  ];
+  const family = [calm, calm.map((g) => g.map((x) => x + 0.005)), calm.map((g) => g.map((x) => -x))];
+  const wild = [
+    [0.5, -0.5, 0.1],
+    [0.4, -0.3, 0.0],
+  ];
+  const e = nestedEstimate(wild, familyPools(family))!;
+  assert.equal(e.cycleFrom, 'own');
+  const one = nestedEstimate(calm, familyPools(family.slice(1)))!;
+  assert.equal(one.cycleFrom, 'moderated');
+  assert.ok(halfWidth(nestedInterval(e)) > 10 * halfWidth(nestedInterval(one)));
 });
 
 test('with no drift, no process spread and no scatter, the ratio is exact and its interval a point', () => {
@@ -219,4 +261,63 @@ test('work done between sweeps is charged to the sweep before it, less the idle 
   const est = pairedServers(points, visits, plan, 'ref').find((e) => e.server === 'a')!;
   assert.ok(Math.abs(est.deferredShare! - 0.5) < 0.01, `deferred share ${est.deferredShare}`);
   assert.equal(est.idleKnown, true);
+});
+
+test("a later visit's warm-up at the full core is neither its points' cost nor work deferred by the visit before it", () => {
+  // Server a: sweep 1 at 0–3 s (1 CPU s); idle (no deferred work) to 60 s; at 60 s a warm-up of 2 CPU s to 61 s,
+  // then sweep 2's points, 1 CPU s to 63 s; the round ends at 123 s. The reference is swept between.
+  const visit = (
+    server: string,
+    n: number,
+    startMs: number,
+    endMs: number,
+    cpu: [number, number],
+    warmed?: [number, number],
+  ): VisitRecord => ({
+    schema: VISIT_SCHEMA,
+    kind: 'visit',
+    server,
+    round: 1,
+    cycle: n,
+    visit: n,
+    session: 1,
+    startMs,
+    endMs,
+    cpuStartS: { a: cpu[0] },
+    cpuEndS: { a: cpu[1] },
+    ...(warmed ? { warmedMs: warmed[0], cpuWarmedS: { a: warmed[1] } } : {}),
+    requests: 1000,
+  });
+  const visits: VisitRecord[] = [
+    visit('a', 1, 0, 3000, [0, 1]),
+    visit('ref', 2, 30000, 33000, [1, 1]),
+    visit('a', 3, 60000, 63000, [1, 4], [61000, 3]),
+    visit('ref', 4, 90000, 93000, [4, 4]),
+    { schema: VISIT_SCHEMA, kind: 'round-end', round: 1, session: 1, atMs: 123000, cpuS: { a: 4 } },
+  ];
+  const points: Point[] = visits.flatMap((v) =>
+    v.kind !== 'visit'
+      ? []
+      : LOADS.map((load) => ({
+          schema: POINT_SCHEMA,
+          server: v.server,
+          family: 'native' as Family,
+          load,
+          round: 1,
+          cycle: v.cycle,
+          visit: v.visit,
+          status: 'ok' as const,
+          startedAt: new Date(v.startMs).toISOString(),
+          result: result(load, 1 + 0.1 * load),
+          flags: [],
+        })),
+  );
+  const a = visitSlopes(points, visits, plan).slopes.filter((s) => s.server === 'a');
+  assert.deepEqual(
+    a.map((s) => [s.cpuS, s.deferredS]),
+    [
+      [1, 0],
+      [1, 0],
+    ],
+  );
 });

@@ -92,6 +92,7 @@ test('the glance names the fastest group, not one of its members, and says once 
   const model = {
     servers,
     run: { state: 'finished' },
+    plan: { cycles: 1 },
     ratioReference: { server: 'lighttpd', why: '' },
     ties: { groups: [['native-st', 'native-epoll', 'h2o'], ['nginx'], ['native-fork']], chains: [['h2o', 'nginx']] },
   } as unknown as ReportModel;

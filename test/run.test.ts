@@ -29,14 +29,14 @@ test('a quick run over two servers writes one JSON line per point and run.json, 
   t.after(() => rmSync(base, { recursive: true, force: true }));
   const dir = join(base, 'r');
   const out = await runExperiment({
-    input: { servers: ['tiny', 'tiny-tree'], loads: [1, 4], requests: 60, quick: true, memory: false },
+    input: { servers: ['tiny', 'tiny-tree'], loads: [1, 4], requests: 60, quick: true, cycles: 2, memory: false },
     out: dir,
     catalog: testCatalog,
     trial: testTrial,
   });
   assert.equal(out.interrupted, false);
   const points = lines(dir);
-  // --quick: one round of two cycles; tiny, the reference (the first server, lacking lighttpd, native-epoll, events),
+  // --quick, with two cycles: one round of two cycles; tiny, the reference (the first server, lacking lighttpd, native-epoll, events),
   // before and after tiny-tree in each, its sweep between the cycles run once.
   assert.deepEqual(
     points.map((p) => `${p.server}@${p.load}/${p.cycle}`),
@@ -91,7 +91,16 @@ test('a server that crashes mid-point is a failed point, and the run goes on', a
   t.after(() => rmSync(base, { recursive: true, force: true }));
   const dir = join(base, 'r');
   await runExperiment({
-    input: { servers: ['crashy', 'tiny'], loads: [2, 3, 5], requests: 200, serverCpuShare: 0, rounds: 2, reference: 'tiny', memory: false },
+    input: {
+      servers: ['crashy', 'tiny'],
+      loads: [2, 3, 5],
+      requests: 200,
+      serverCpuShare: 0,
+      rounds: 2,
+      cycles: 2,
+      reference: 'tiny',
+      memory: false,
+    },
     out: dir,
     catalog: testCatalog,
     trial: testTrial,
@@ -118,7 +127,16 @@ test('a server too slow at its lowest load for a point to hold two waves is reti
   t.after(() => rmSync(base, { recursive: true, force: true }));
   const dir = join(base, 'r');
   await runExperiment({
-    input: { servers: ['sluggish', 'tiny'], loads: [4, 8], durationS: 0.3, serverCpuShare: 0, rounds: 2, reference: 'tiny', memory: false },
+    input: {
+      servers: ['sluggish', 'tiny'],
+      loads: [4, 8],
+      durationS: 0.3,
+      serverCpuShare: 0,
+      rounds: 2,
+      cycles: 2,
+      reference: 'tiny',
+      memory: false,
+    },
     out: dir,
     catalog: testCatalog,
     trial: testTrial,

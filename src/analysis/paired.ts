@@ -14,7 +14,7 @@
 // (src/core/nested.ts: the process variance pooled over the servers of its family).
 import { fitLine } from '../core/fit.js';
 import type { Interval } from '../core/intervals.js';
-import { nestedEstimate, nestedInterval, poolProcessVariance, type Nested, type NestedEstimate, type Pooled } from '../core/nested.js';
+import { familyPools, nestedEstimate, nestedInterval, type FamilyPools, type Nested, type NestedEstimate } from '../core/nested.js';
 import type { Family, Plan, Point, VisitRecord } from '../results/schema.js';
 import { CAVEAT_FLAGS, flagsOf } from '../results/verdict.js';
 
@@ -59,13 +59,24 @@ export interface PairedServer {
 const trusted = (p: Point, plan: Plan): boolean =>
   p.status === 'ok' && p.result !== undefined && p.result.requests > 0 && flagsOf(p, plan).every((f) => CAVEAT_FLAGS.includes(f.kind));
 
+/**
+ * A point's mean time in the system, ms: its measured load over its throughput (Little's law), the paper's t_r = l_m·t/n.
+ * Where the server serves its clients alike it is their mean latency; where it starves some (native-epoll at l = 1000
+ * under its quota: Jain's index 0.3 to 0.7 in some points), the mean latency of the requests a short window kept reads
+ * low (27 ms against 85 ms) while this does not, since it counts every request's time inside the window.
+ */
+export const meanTimeMs = (p: Point): number => {
+  const r = p.result!;
+  return r.throughputRps > 0 && r.measuredLoad > 0 ? (1000 * r.measuredLoad) / r.throughputRps : r.latencyMs.mean;
+};
+
 /** The slope of one visit's trusted points: the relatively weighted line (fit.ts); null under two loads or not rising. */
 function visitSlope(points: readonly Point[], plan: Plan): number | null {
   const ok = points.filter((p) => trusted(p, plan)).sort((a, b) => a.load - b.load);
   if (ok.length < 2) return null;
   const fit = fitLine(
     ok.map((p) => p.load),
-    ok.map((p) => p.result!.latencyMs.mean),
+    ok.map(meanTimeMs),
     { relative: true },
   );
   return fit && fit.slope > 0 ? fit.slope : null;
@@ -81,6 +92,7 @@ function timeline(records: readonly VisitRecord[], process: string, server: stri
     if (processOf(r) !== process) continue;
     if (r.kind === 'visit') {
       if (r.cpuStartS[server] !== undefined) out.push({ t: r.startMs, cpu: r.cpuStartS[server]! });
+      if (r.warmedMs !== undefined && r.cpuWarmedS?.[server] !== undefined) out.push({ t: r.warmedMs, cpu: r.cpuWarmedS[server]! });
       if (r.cpuEndS[server] !== undefined) out.push({ t: r.endMs, cpu: r.cpuEndS[server]! });
     } else if (r.cpuS[server] !== undefined) out.push({ t: r.atMs, cpu: r.cpuS[server]! });
   }
@@ -115,7 +127,8 @@ function chargesOf(records: readonly VisitRecord[], process: string, server: str
   own.forEach((v, i) => {
     const next = own[i + 1];
     const cpuEnd = v.cpuEndS[server];
-    const cpuStart = v.cpuStartS[server];
+    // A visit's points start after its warm-up: that warm-up's CPU is neither the points' cost nor deferred work.
+    const cpuStart = v.cpuWarmedS?.[server] ?? v.cpuStartS[server];
     const gapEnd = next
       ? { t: next.startMs, cpu: next.cpuStartS[server] }
       : end?.kind === 'round-end'
@@ -151,7 +164,7 @@ export function visitSlopes(
     if (c.idleKnown) idleKnown.add(first.server);
     const charge = c.charges.get(visit);
     const rec = recorded.get(visit);
-    const atMs = rec ? (rec.startMs + rec.endMs) / 2 : mean(ps.map((p) => Date.parse(p.startedAt)));
+    const atMs = rec ? ((rec.warmedMs ?? rec.startMs) + rec.endMs) / 2 : mean(ps.map((p) => Date.parse(p.startedAt)));
     const factor = charge && charge.cpuS > 0 ? 1 + charge.deferredS / charge.cpuS : 1;
     slopes.push({
       server: first.server,
@@ -209,30 +222,27 @@ function nestedByServer(slopes: readonly VisitSlope[], reference: string) {
   return out;
 }
 
-/** The process variance pooled by family, over the servers other than the reference, of `pick`'s values. */
-function poolsByFamily(
+/** The pools of `server`'s family for `pick`'s values, from its other servers (the reference's ratios are none). */
+function poolsOf(
   nested: Map<string, { family: Family; ratios: Nested; slopes: Nested }>,
+  server: string,
   pick: 'ratios' | 'slopes',
-): Map<Family, Pooled> {
-  const pools = new Map<Family, Pooled>();
-  for (const family of new Set([...nested.values()].map((n) => n.family))) {
-    pools.set(family, poolProcessVariance([...nested.values()].filter((n) => n.family === family).map((n) => n[pick])));
-  }
-  return pools;
+): FamilyPools {
+  const family = nested.get(server)!.family;
+  const others = [...nested].filter(([name, n]) => n.family === family && name !== server).map(([, n]) => n[pick]);
+  return familyPools(others);
 }
 
 /** Every server's paired figures from one run's points and visits; the reference's ratio is exactly 1. */
 export function pairedServers(points: readonly Point[], visits: readonly VisitRecord[], plan: Plan, reference: string): PairedServer[] {
   const { slopes, idleKnown } = visitSlopes(points, visits, plan);
   const nested = nestedByServer(slopes, reference);
-  const ratioPools = poolsByFamily(nested, 'ratios');
-  const slopePools = poolsByFamily(nested, 'slopes');
   return [...nested].map(([server, n]) => {
     const own = slopes.filter((s) => s.server === server);
     const cpu = own.reduce((a, s) => a + (s.cpuS ?? 0), 0);
     const deferred = own.reduce((a, s) => a + (s.deferredS ?? 0), 0);
-    const slopeEst = nestedEstimate(n.slopes, slopePools.get(n.family)!);
-    const estimate = server === reference ? null : nestedEstimate(n.ratios, ratioPools.get(n.family)!);
+    const slopeEst = nestedEstimate(n.slopes, poolsOf(nested, server, 'slopes'));
+    const estimate = server === reference ? null : nestedEstimate(n.ratios, poolsOf(nested, server, 'ratios'));
     const ratio = server === reference ? { value: 1, lo: 1, hi: 1 } : estimate ? nestedInterval(estimate) : null;
     return {
       server,

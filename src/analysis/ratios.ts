@@ -165,16 +165,7 @@ function pairedQuotient(a: NonNullable<ServerSummary['paired']>, b: NonNullable<
   const variance = a.variance + b.variance;
   const parts = (a.variance > 0 ? a.variance ** 2 / a.df : 0) + (b.variance > 0 ? b.variance ** 2 / b.df : 0);
   const df = parts > 0 ? variance ** 2 / parts : Infinity;
-  return nestedInterval({
-    mean: a.mean - b.mean,
-    variance,
-    df,
-    processes: 0,
-    cycles: 0,
-    cycleVariance: null,
-    processVariance: 0,
-    processFrom: 'pooled',
-  });
+  return nestedInterval({ mean: a.mean - b.mean, variance, df });
 }
 
 /**

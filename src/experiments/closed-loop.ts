@@ -197,8 +197,10 @@ async function measureClosed(i: ClosedInput, c: StepContext, paired: boolean): P
   // A point at a high load is lengthened to hold its waves, by the server's throughput at its previous load.
   const previous = i.points.filter((p) => p.server === c.sweep.server && p.status === 'ok' && p.load < c.step).pop();
   const durationS = pointDurationS(plan, c.step, previous?.result?.throughputRps);
-  // A server whose warm-up has just ended steady at this very load, under its quota, is settled there already.
-  const settled = !paired && c.sessionWarmup?.steady === true && c.sessionWarmup.concurrency === c.step;
+  // A server whose warm-up has just ended steady at this very load, under its quota, is settled there already; so is
+  // one warmed at the full core just before its sweep's first load (paired), hot from it.
+  const settled =
+    (!paired && c.sessionWarmup?.steady === true && c.sessionWarmup.concurrency === c.step) || (paired && c.sessionWarmup !== undefined);
   const warmupRequests = trial.warmupRequests ?? (settled ? 0 : undefined);
   const p = await measurePoint(c.session, {
     plan,
@@ -229,6 +231,7 @@ function keepVisit(i: ClosedInput, visit: number, session: number, v: VisitTimes
       endMs: wall(v.endMs),
       cpuStartS: counted(v.cpuStartS),
       cpuEndS: counted(v.cpuEndS),
+      ...(v.warmedMs !== undefined && v.cpuWarmedS ? { warmedMs: wall(v.warmedMs), cpuWarmedS: counted(v.cpuWarmedS) } : {}),
       requests: v.requests,
     },
   };

@@ -445,6 +445,12 @@ export type VisitRecord =
       endMs: number;
       cpuStartS: Record<string, number>;
       cpuEndS: Record<string, number>;
+      /**
+       * A later visit of its round starts with a warm-up at the full core: when it ended, and the CPU then. The visit's
+       * points cost cpuEndS − cpuWarmedS; cpuStartS, read before the warm-up, closes the gap since the last visit.
+       */
+      warmedMs?: number;
+      cpuWarmedS?: Record<string, number>;
       /** Requests the server completed in the sweep, its settles and its points (trimmed ones included). */
       requests: number;
     }

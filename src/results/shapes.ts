@@ -139,3 +139,28 @@ export const RUN_INFO_SHAPE = obj({
   overBudget: opt(obj({ byS: num, why: str })),
   hostFault: opt(str),
 });
+
+const CPU = record(num);
+
+/** A line of visits.jsonl: a sweep of the paired design as it ran, or a round's end (VisitRecord, ./schema.ts). */
+export const VISIT_SHAPE: Shape = oneOf(
+  [
+    obj({
+      kind: literal('visit'),
+      server: str,
+      round: count,
+      cycle: count,
+      visit: count,
+      session: count,
+      startMs: num,
+      endMs: num,
+      cpuStartS: CPU,
+      cpuEndS: CPU,
+      warmedMs: opt(num),
+      cpuWarmedS: opt(CPU),
+      requests: num,
+    }),
+    obj({ kind: literal('round-end'), round: count, session: count, atMs: num, cpuS: CPU }),
+  ],
+  (v) => ['visit', 'round-end'].indexOf((v as { kind?: string } | null)?.kind ?? ''),
+);

@@ -21,7 +21,7 @@ import {
 } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { DiskError, ResultsError, UsageError } from '../core/errors.js';
-import { RUN_INFO_SHAPE } from './shapes.js';
+import { RUN_INFO_SHAPE, VISIT_SHAPE } from './shapes.js';
 import {
   MEMORY_FILE,
   MEMORY_SCHEMA,
@@ -191,6 +191,8 @@ export function readRun(dir: string, options: ReadRunOptions = {}): StoredRun {
   }
   const visits = readLines(join(abs, VISITS_FILE), cut, notes, (raw, where) => {
     checkSchema(where, (raw as Raw | null)?.schema, [VISIT_SCHEMA]);
+    const problem = VISIT_SHAPE.problem(raw, 'visit');
+    if (problem) throw new ResultsError(`${where}: ${problem}; it was edited or damaged: remove that line, or start a new run`);
     return raw as VisitRecord;
   });
   const memory = existsSync(join(abs, MEMORY_FILE)) ? readMemory(abs) : undefined;

@@ -79,6 +79,9 @@ export interface VisitTimes {
   endMs: number;
   cpuStartS: Record<string, number | undefined>;
   cpuEndS: Record<string, number | undefined>;
+  /** When its server's warm-up before it ended, and every live server's CPU then (a later visit of a round). */
+  warmedMs?: number;
+  cpuWarmedS?: Record<string, number | undefined>;
   /** Requests its server completed in the sweep: its settles' and its points', trimmed ones included. */
   requests: number;
 }
@@ -275,6 +278,10 @@ async function runSweep<R>(st: PhaseState<R>, i: number): Promise<'done' | 'abor
       outcome = live;
       return outcome;
     }
+    // The visit's CPU is read before its warm-up (what the server did since its last visit is told apart from it) and
+    // after (what its points cost).
+    const startMs = performance.now();
+    const before = x.paired ? await cpuNow(st) : undefined;
     const rewarmed = found?.session ? await rewarm(st, sweep, found.session) : undefined;
     if (rewarmed instanceof HostFault) {
       outcome = rewarmed;
@@ -282,14 +289,13 @@ async function runSweep<R>(st: PhaseState<R>, i: number): Promise<'done' | 'abor
     }
     if (rewarmed) live.warmup = rewarmed;
     sweep.started = true;
-    const before = x.paired ? await cpuNow(st) : undefined;
-    const startMs = performance.now();
+    const warmed = rewarmed && x.paired ? { warmedMs: performance.now(), cpuWarmedS: await cpuNow(st) } : {};
     const counted = { requests: 0 };
     outcome = await runSteps(st, i, live.failed ?? live.session!, live.warmup, counted);
     live.warmup = undefined;
     if (before && outcome === 'done') {
       const cpuEndS = await cpuNow(st);
-      x.visited?.({ sweep, startMs, endMs: performance.now(), cpuStartS: before, cpuEndS, requests: counted.requests });
+      x.visited?.({ sweep, startMs, ...warmed, endMs: performance.now(), cpuStartS: before, cpuEndS, requests: counted.requests });
     }
     // A server that failed is not running: the round's later sweeps of it start it afresh.
     if (live.failed !== undefined || (live.session && (await o.hosts.server.exitReason(live.session.started.id))))

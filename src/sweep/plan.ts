@@ -59,7 +59,7 @@ import type { Sweep } from './engine.js';
 export const RUN_DEFAULTS = {
   loads: SETTINGS.loads.value,
   rounds: 2,
-  cycles: 2,
+  cycles: 1,
   referenceEvery: 4,
   requests: 30_000,
   durationS: 0.4,
