@@ -4,7 +4,7 @@
 // interval, whether each pair of runs' intervals overlap, the server's process and point spreads in each run,
 // and each run's median half-width. Targets: every pair of runs overlaps for every server (honesty); the median
 // half-width is 10% or less (usefulness); no change of order between two servers untied in both runs of a pair.
-//   node dist/bench/repro.js [--servers a,b,...] [--repeat 2] [--loads 100,500,1000] [--precision 10%] [--budget 6m]
+//   node dist/bench/repro.js [--servers a,b,...] [--repeat 2] [--loads 10,250,1000] [--precision 10%] [--budget 6m]
 //     (the paired design of `eventbench run`: each run's rounds of fresh processes swept in cycles, the reference
 //     between the others, cycles added where its ratio intervals are widest until every one is as narrow as
 //     --precision or its --budget, 6 minutes by default, is spent)
@@ -22,12 +22,11 @@ import type { ReportModel } from '../src/report/model.js';
 import type { StoredRun } from '../src/report/read.js';
 import { median } from '../src/core/numbers.js';
 import { durationArg, shareArg } from '../src/core/args.js';
-import { BUDGET_LIMITS_S, PRECISION_LIMITS, type PlanInput } from '../src/sweep/plan.js';
+import { BUDGET_LIMITS_S, PRECISION_LIMITS, RUN_DEFAULTS, type PlanInput } from '../src/sweep/plan.js';
 
-// Nine servers of every kind at three loads, in the run's own paired design and budget.
+// Nine servers of every kind at the run's default loads, in the run's own paired design and budget.
 const PLAN = {
   servers: ['events', 'async', 'coroutines', 'events-uv', 'thread-pool', 'native-epoll', 'native-pthreads', 'nginx', 'lighttpd'],
-  loads: [100, 500, 1000],
   budgetS: 360,
 };
 const TARGET_HALF_WIDTH = 0.1;
@@ -61,7 +60,7 @@ function sharpenFlags(): { precision?: number; budgetS?: number } {
 }
 const input: PlanInput = {
   servers,
-  loads: values.loads?.split(',').map(Number) ?? PLAN.loads,
+  ...(values.loads ? { loads: values.loads.split(',').map(Number) } : {}),
   ...(values.repeat !== undefined ? { rounds: Number(values.repeat) } : {}),
   // The closed sweep alone: the memory phase measures something else.
   memory: false,
@@ -81,7 +80,7 @@ function storedDirs(from: string[]): string[] {
 async function measure(name: string, out: string, signal: AbortSignal): Promise<{ stored: StoredRun; clock: string }> {
   const t0 = performance.now();
   const etas: { atS: number; etaS: number }[] = [];
-  process.stderr.write(`run ${name}: ${input.servers!.join(', ')} at l = ${input.loads!.join(', ')}, paired, within ${input.budgetS} s\n`);
+  process.stderr.write(`run ${name}: ${input.servers!.join(', ')} at l = ${(input.loads ?? RUN_DEFAULTS.loads).join(', ')}, paired, within ${input.budgetS} s\n`);
   const outcome = await runExperiment({
     input,
     out,
