@@ -80,7 +80,9 @@ function storedDirs(from: string[]): string[] {
 async function measure(name: string, out: string, signal: AbortSignal): Promise<{ stored: StoredRun; clock: string }> {
   const t0 = performance.now();
   const etas: { atS: number; etaS: number }[] = [];
-  process.stderr.write(`run ${name}: ${input.servers!.join(', ')} at l = ${(input.loads ?? RUN_DEFAULTS.loads).join(', ')}, paired, within ${input.budgetS} s\n`);
+  process.stderr.write(
+    `run ${name}: ${input.servers!.join(', ')} at l = ${(input.loads ?? RUN_DEFAULTS.loads).join(', ')}, paired, within ${input.budgetS} s\n`,
+  );
   const outcome = await runExperiment({
     input,
     out,

@@ -164,7 +164,7 @@ test('a missing production server is reported with its Debian package, never a s
   assert.equal(availability.ok, false);
   assert.match(
     availability.ok ? '' : `${availability.reason}; ${availability.hint}`,
-    /\/nonexistent\/eventbench-ghost is not installed; install it with `sudo apt-get install ghost-httpd`/,
+    /\/nonexistent\/eventbench-ghost is not installed; install it with `(sudo )?apt-get install ghost-httpd`/,
   );
   await assert.rejects(ghost.start({ host: '127.0.0.1', port: 0, backlog: 511, pageBytes: 305, idleTimeoutMs: 1000 }), {
     code: 'EB_SERVER',

@@ -3,8 +3,15 @@
 // is added any more (every server meets the precision, or the next round does not fit the time left).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ratioPrecision } from '../src/analysis/ratios.js';
-import { ADDED_ROUND_SERVERS, chooseSharpened, nextAddedRound, type NextRoundInput } from '../src/sweep/sharpen.js';
+import { ratioPrecision, type RatioPrecision } from '../src/analysis/ratios.js';
+import {
+  ADDED_ROUND_SERVERS,
+  chooseSharpened,
+  MIN_NARROWING,
+  narrowing,
+  nextAddedRound,
+  type NextRoundInput,
+} from '../src/sweep/sharpen.js';
 import { roundOrder } from '../src/sweep/plan.js';
 import type { Sweep } from '../src/sweep/engine.js';
 import { point, roundsRun } from './helpers/results.js';
@@ -126,4 +133,39 @@ test('no round is added once every ratio meets the precision, or when the next d
   // The reference asked for (run --reference) is the one every added round measures.
   const asked = next({ plan: { ...plan, reference: 'steady' }, points });
   assert.ok('round' in asked && asked.round.reference === 'steady' && asked.round.servers.includes('steady'));
+});
+
+/** A server's ratio precision in the paired design, from a known process and cycle variance and cycles per process. */
+function pairedPrecision(server: string, processVariance: number, cycleVariance: number, perProcess: number[]): RatioPrecision {
+  const estimate = {
+    mean: 0,
+    variance: 0,
+    df: 12,
+    processes: perProcess.length,
+    cycles: perProcess.reduce((a, n) => a + n, 0),
+    perProcess,
+    cycleVariance,
+    processVariance,
+    processFrom: 'pooled' as const,
+    cycleVarianceUsed: cycleVariance,
+    cycleFrom: 'moderated' as const,
+  };
+  const processes = perProcess.map((_, g) => `${g + 1}.1`);
+  return { server, rounds: estimate.cycles, ratio: { value: 1, lo: 0.7, hi: 1.3 }, halfWidth: 0.3, estimate, processes };
+}
+
+test('one more visit narrows by what it adds: a cycle where the cycles scatter, a fresh process where the processes do', () => {
+  // A V8 server, two processes of four or five cycles, a fresh process varying ±14% and a cycle ±14%: a cycle more
+  // of process 2 narrows it by under 1%, a third process by about 10%.
+  const v8 = pairedPrecision('events', 0.02, 0.02, [4, 5]);
+  assert.ok(narrowing(v8, '2.1') < 0.01, `a cycle: ${narrowing(v8, '2.1')}`);
+  assert.ok(narrowing(v8, null) > 0.08, `a process: ${narrowing(v8, null)}`);
+  assert.ok(narrowing(v8, '2.1') < MIN_NARROWING, 'too little to be worth a visit');
+  // A C server in one cycle a process, its cycles scattering more than its processes: a cycle narrows it too.
+  const c = pairedPrecision('native-epoll', 0.002, 0.01, [1, 1]);
+  assert.ok(narrowing(c, '2.1') > 0.1, `a cycle: ${narrowing(c, '2.1')}`);
+  // A process it has no visit in is a fresh one; an unbounded interval gains everything; no ratio gains nothing.
+  assert.equal(narrowing(c, '3.1'), narrowing(c, null));
+  assert.equal(narrowing({ ...c, halfWidth: Infinity }, '2.1'), 1);
+  assert.equal(narrowing({ ...c, halfWidth: null, ratio: null }, '2.1'), 0);
 });

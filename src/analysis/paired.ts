@@ -50,6 +50,8 @@ export interface PairedServer {
   ratio: Interval | null;
   /** The estimate behind `ratio`: processes, cycles, its variance parts. */
   estimate: NestedEstimate | null;
+  /** The processes of its ratio's estimate, in the order of `estimate.perProcess` ("2.1": round 2, session 1). */
+  processes: string[];
   /** Deferred CPU over the CPU of its sweeps (0.08: 8% more work than its points saw); undefined without counts. */
   deferredShare?: number;
   /** Whether an idle rate far from its sweeps could be read (else the gaps were charged whole). */
@@ -202,14 +204,16 @@ function referenceAt(refs: readonly VisitSlope[], process: string, atMs: number)
 
 /** A server's values nested by process: one array per process, one value per visit, in order. */
 function nest(values: readonly { process: string; value: number }[]): Nested {
-  const processes = [...new Set(values.map((v) => v.process))];
-  return processes.map((p) => values.filter((v) => v.process === p).map((v) => v.value));
+  return processesOf(values).map((p) => values.filter((v) => v.process === p).map((v) => v.value));
 }
+
+/** The processes of nested values, in the order nest() gives their groups. */
+const processesOf = (values: readonly { process: string }[]): string[] => [...new Set(values.map((v) => v.process))];
 
 /** Each server's log ratios to the reference, paired in time, nested by round; and its log slopes likewise. */
 function nestedByServer(slopes: readonly VisitSlope[], reference: string) {
   const refs = slopes.filter((s) => s.server === reference);
-  const out = new Map<string, { family: Family; ratios: Nested; slopes: Nested }>();
+  const out = new Map<string, { family: Family; ratios: Nested; slopes: Nested; processes: string[] }>();
   for (const server of [...new Set(slopes.map((s) => s.server))]) {
     const own = slopes.filter((s) => s.server === server);
     const ratios = own.flatMap((s) => {
@@ -217,17 +221,14 @@ function nestedByServer(slopes: readonly VisitSlope[], reference: string) {
       return ref === undefined ? [] : [{ process: s.process, value: Math.log(s.slope) - ref }];
     });
     const logs = own.map((s) => ({ process: s.process, value: Math.log(s.slope) }));
-    out.set(server, { family: own[0]!.family, ratios: server === reference ? [] : nest(ratios), slopes: nest(logs) });
+    const paired = server === reference ? [] : ratios;
+    out.set(server, { family: own[0]!.family, ratios: nest(paired), slopes: nest(logs), processes: processesOf(paired) });
   }
   return out;
 }
 
 /** The pools of `server`'s family for `pick`'s values, from its other servers (the reference's ratios are none). */
-function poolsOf(
-  nested: Map<string, { family: Family; ratios: Nested; slopes: Nested }>,
-  server: string,
-  pick: 'ratios' | 'slopes',
-): FamilyPools {
+function poolsOf(nested: ReturnType<typeof nestedByServer>, server: string, pick: 'ratios' | 'slopes'): FamilyPools {
   const family = nested.get(server)!.family;
   const others = [...nested].filter(([name, n]) => n.family === family && name !== server).map(([, n]) => n[pick]);
   return familyPools(others);
@@ -250,6 +251,7 @@ export function pairedServers(points: readonly Point[], visits: readonly VisitRe
       slope: slopeEst ? nestedInterval(slopeEst) : null,
       ratio,
       estimate,
+      processes: n.processes,
       ...(own.some((s) => s.cpuS !== undefined) && cpu > 0 ? { deferredShare: deferred / cpu } : {}),
       idleKnown: idleKnown.has(server),
     };

@@ -4,7 +4,7 @@
 // of any two servers; how precisely each is placed, against the precision asked.
 import type { Interval, Series } from '../core/intervals.js';
 import { halfWidth, ratioInterval } from '../core/intervals.js';
-import { nestedInterval } from '../core/nested.js';
+import { nestedInterval, type NestedEstimate } from '../core/nested.js';
 import type { Plan, Point, VisitRecord } from '../results/schema.js';
 import { pairedServers } from './paired.js';
 import { seriesOf, slopeOf, summarise, unthrottled, type ServerSummary } from './summary.js';
@@ -74,6 +74,9 @@ export interface RatioPrecision {
    * server: the spread from one process to the next, the widest part, is not known yet); null with no ratio.
    */
   halfWidth: number | null;
+  /** The paired design: the estimate behind `ratio`, and its processes in order (what one more visit would add). */
+  estimate?: NestedEstimate;
+  processes?: string[];
 }
 
 /**
@@ -155,6 +158,7 @@ function pairedPrecision(points: readonly Point[], plan: Plan, reference: string
         rounds: s.estimate?.cycles ?? 0,
         ratio: s.ratio,
         halfWidth: s.ratio ? halfWidth(s.ratio) : null,
+        ...(s.estimate ? { estimate: s.estimate, processes: s.processes } : {}),
       }),
     )
     .sort((x, y) => (y.halfWidth ?? -1) - (x.halfWidth ?? -1) || (x.server < y.server ? -1 : 1));

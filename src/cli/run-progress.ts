@@ -101,7 +101,8 @@ function addedCycleLines(e: Extract<RunEvent, { type: 'added-cycle' }>): string[
   const left = `${fmtS(Math.max(0, e.budgetLeftS))} of the budget left`;
   const others = servers.filter((s) => s !== reference);
   return [
-    `round ${round}, cycle ${cycle} added: ${others.join(', ')}, ${reference} between them, priced at ${fmtS(e.priceS)}; ${left}`,
+    `${cycle === 1 ? `round ${round} added, fresh processes` : `round ${round}, cycle ${cycle} added`}: ${others.join(', ')}, ` +
+      `${reference} between them, priced at ${fmtS(e.priceS)}; ${left}`,
     ...sharpening.map(
       (x) =>
         `sharpening ${x.server}: ratio to ${reference} ${halfWidthText(x.halfWidth)} after ${x.cycles} cycle(s), asked ${halfWidthText(e.asked)}`,

@@ -1,6 +1,7 @@
 // The one home of the kernel's cap on listen(2) backlogs (net.core.somaxconn): what it is, the backlog a server
 // gets under it, the note when it lowers one, and the one command that raises it.
 import { somaxconn } from './sysctl.js';
+import { asRoot } from './format.js';
 
 /** The largest listen backlog eventbench asks for (`serve` and `run` both take --backlog up to this). */
 export const MAX_BACKLOG = 65_535;
@@ -14,7 +15,7 @@ export function cappedBacklog(requested: number, serverCap = Infinity): number {
 
 /** The command that lets a server queue `needed` connections (never below 4096, today's kernel default). */
 export function somaxconnFix(needed: number): string {
-  return `sudo sysctl -w net.core.somaxconn=${Math.max(4096, needed)}`;
+  return asRoot(`sysctl -w net.core.somaxconn=${Math.max(4096, needed)}`);
 }
 
 /** The backlog in force for a requested one, and a note when the kernel lowers it or cannot say. */

@@ -54,3 +54,9 @@ export function ratioText(i: Interval | null, digits = 2): string {
 export function listText(items: readonly string[]): string {
   return items.length < 2 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
 }
+
+/**
+ * A command that needs root, as this user should type it: as it is for root (a fresh Debian has no sudo, and root
+ * needs none), after `sudo` for anyone else.
+ */
+export const asRoot = (command: string, uid = process.getuid?.()): string => (uid === 0 ? command : `sudo ${command}`);

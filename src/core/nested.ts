@@ -42,6 +42,8 @@ export interface NestedEstimate {
   df: number;
   processes: number;
   cycles: number;
+  /** Cycles in each process, in the order the groups were given. */
+  perProcess: number[];
   /** The cycles' own variance (log scale), or null with no two cycles in one process. */
   cycleVariance: number | null;
   /** The process variance used, and where it came from: the family's pool, the server's own, or none (one process, no pool). */
@@ -119,7 +121,7 @@ export function nestedEstimate(groups: Nested, pools: FamilyPools): NestedEstima
   if (gs.length === 0) return null;
   const P = gs.length;
   const means = gs.map((g) => mean(g));
-  const base = { mean: mean(means), processes: P, cycles: gs.reduce((a, g) => a + g.length, 0) };
+  const base = { mean: mean(means), processes: P, cycles: gs.reduce((a, g) => a + g.length, 0), perProcess: gs.map((g) => g.length) };
   const ownCycles = cycleVariance(gs);
   const cycle = cycleUsed(ownCycles, pools.cycle);
   const perCycle = mean(gs.map((g) => 1 / g.length));
@@ -142,6 +144,15 @@ export function nestedEstimate(groups: Nested, pools: FamilyPools): NestedEstima
   // Welch–Satterthwaite: each part's square over its own df.
   const parts = (a > 0 ? (a * a) / pools.process.df : 0) + (b > 0 ? (cycle.df > 0 ? (b * b) / cycle.df : Infinity) : 0);
   return { ...rest, variance, df: parts === 0 ? 0 : (variance * variance) / parts };
+}
+
+/**
+ * The variance an estimate's mean would have with `counts` cycles in its processes (its own counts, one more cycle in
+ * one of them, or one more process), at the process and cycle variances it used.
+ */
+export function varianceWith(e: NestedEstimate, counts: readonly number[]): number {
+  const P = counts.length;
+  return e.processVariance / P + (e.cycleVarianceUsed * counts.reduce((a, n) => a + 1 / n, 0)) / (P * P);
 }
 
 /** exp(mean ± t · √variance): the 95% interval of the quantity itself; unbounded when the estimate has no df. */

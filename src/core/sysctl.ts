@@ -1,6 +1,7 @@
 // The one home of the kernel tunables eventbench reads from /proc/sys, each parsed once here: the cap on listen
 // backlogs, the SYN queue, and the local port range a client's connections come from.
 import { readFileSync } from 'node:fs';
+import { asRoot } from './format.js';
 
 /** A kernel tunable from /proc/sys, as text, or undefined where it cannot be read. */
 export function sysctl(path: string): string | undefined {
@@ -29,4 +30,4 @@ export function localPortRange(): { lo: number; hi: number; ports: number } | un
 }
 
 /** The command that widens the local port range. */
-export const PORT_RANGE_FIX = 'sudo sysctl -w net.ipv4.ip_local_port_range="1024 65535"';
+export const PORT_RANGE_FIX = asRoot('sysctl -w net.ipv4.ip_local_port_range="1024 65535"');

@@ -303,8 +303,9 @@ function withTimeLeft(ctx: RunContext, later: readonly PhasePlan[], sharpening: 
 }
 
 /**
- * The engine's `more` for the closed sweep: more cycles of the round that ends (the paired design) for the servers
- * whose intervals are widest, or a round added at the end (runs before run/4), while the clock says they end within
+ * The engine's `more` for the closed sweep: more cycles of the round that ends, or once no planned sweep is left a
+ * round of fresh processes, for the servers whose intervals they narrow most (the paired design); or a round added at
+ * the end (runs before run/4), while the clock says they end within
  * the budget less what must still run (the planned rounds left, the phases after this one, the report); none once
  * every server meets the precision or nothing more fits (then run.json says how the precision stands, and why).
  */
@@ -331,7 +332,10 @@ function sharpener(ctx: RunContext, later: readonly PhasePlan[]): NonNullable<En
     // The round that ends gets its share of what the planned rounds after it leave: they add cycles in turn.
     const roundsLeft = new Set(at.left.map((s) => s.round)).size;
     const shareS = (leftS - priceS(at.left)) / (roundsLeft + 1);
-    const input = { plan, points: state.points, visits: state.visits, added: info.addedCycles ?? [], servers, round: at.round };
+    const input = {
+      ...{ plan, points: state.points, visits: state.visits, added: info.addedCycles ?? [], servers, round: at.round },
+      ...{ session: info.sessions ?? 1, canAddRound: at.left.length === 0 },
+    };
     const next = nextAddedCycle({ ...input, leftS: shareS, priceS });
     if ('stopped' in next) return at.left.length === 0 ? stopSharpening(ctx, next) : [];
     info.addedCycles ??= [];

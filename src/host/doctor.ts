@@ -14,6 +14,7 @@ import { tcpSocketRows } from '../core/sockets.js';
 import { somaxconnFix } from '../core/backlog.js';
 import { OPEN_FILES_FIX, RESERVED_FILES, openFilesLimit } from '../core/open-files.js';
 import { DEFAULT_TRANSPORT, autoTransport, transportMissing } from '../load/transport.js';
+import { asRoot } from '../core/format.js';
 
 export interface Check {
   name: string;
@@ -66,7 +67,7 @@ function portsCheck(range: { lo: number; hi: number; ports: number }, largestLoa
   }
   if (tw > ports / 2) {
     const detail = `${tw} of ${ports} local ports are in TIME_WAIT (another benchmark just ran?)`;
-    return { name, status: 'warn', detail, fix: 'wait a minute, or sudo sysctl -w net.ipv4.tcp_tw_reuse=1' };
+    return { name, status: 'warn', detail, fix: `wait a minute, or ${asRoot('sysctl -w net.ipv4.tcp_tw_reuse=1')}` };
   }
   return { name, status: 'ok', detail: `${span}, ${tw} in TIME_WAIT` };
 }
@@ -131,7 +132,7 @@ function limits(largestLoad: number): { somaxconn: Limit; synBacklog: Limit; ope
       unreadable: 'cannot read net.ipv4.tcp_max_syn_backlog',
       ok: (v) => `net.ipv4.tcp_max_syn_backlog is ${v}`,
       low: (v) => `net.ipv4.tcp_max_syn_backlog is ${v}, below the largest load ${largestLoad}: connection attempts are dropped`,
-      fix: `sudo sysctl -w net.ipv4.tcp_max_syn_backlog=${Math.max(4096, largestLoad)}`,
+      fix: asRoot(`sysctl -w net.ipv4.tcp_max_syn_backlog=${Math.max(4096, largestLoad)}`),
     },
     openFiles: {
       name: 'open files',
@@ -163,7 +164,7 @@ function tasksetCheck(): Check {
         name: 'taskset',
         status: 'fail',
         detail: 'taskset is missing: server and client cannot be pinned',
-        fix: 'sudo apt-get install util-linux',
+        fix: asRoot('apt-get install util-linux'),
       };
 }
 
@@ -233,7 +234,7 @@ function compilerCheck(): Check {
   const name = 'C compiler';
   if (!has('cc')) {
     const detail = 'no C compiler: the native toy servers cannot be built';
-    return { name, status: 'warn', detail, fix: 'sudo apt-get install gcc (or sudo scripts/install-servers.sh)' };
+    return { name, status: 'warn', detail, fix: `${asRoot('apt-get install gcc')} (or ${asRoot('scripts/install-servers.sh')})` };
   }
   const missingLibs = [
     ['pth.h', 'libpth-dev'],
@@ -243,7 +244,7 @@ function compilerCheck(): Check {
     .map(([, pkg]) => pkg!);
   if (missingLibs.length > 0) {
     const detail = `cc is there, but not ${missingLibs.join(', ')}: native-pth / native-st cannot be built`;
-    return { name, status: 'warn', detail, fix: `sudo apt-get install ${missingLibs.join(' ')}` };
+    return { name, status: 'warn', detail, fix: asRoot(`apt-get install ${missingLibs.join(' ')}`) };
   }
   return { name, status: 'ok', detail: 'cc, GNU Pth and State Threads are there for the native toy servers' };
 }
@@ -251,7 +252,12 @@ function compilerCheck(): Check {
 function abCheck(): Check {
   return has('ab', ['-V'])
     ? { name: 'ab', status: 'ok', detail: 'ApacheBench is installed (--engine ab)' }
-    : { name: 'ab', status: 'warn', detail: 'ApacheBench is missing: --engine ab cannot run', fix: 'sudo apt-get install apache2-utils' };
+    : {
+        name: 'ab',
+        status: 'warn',
+        detail: 'ApacheBench is missing: --engine ab cannot run',
+        fix: asRoot('apt-get install apache2-utils'),
+      };
 }
 
 /** Which transport the load client takes here (`--transport`): the default, and what `auto` would take, with why. */
@@ -289,7 +295,7 @@ async function serversCheck(catalog: readonly ServerModel[]): Promise<Check> {
         name: 'servers',
         status: 'warn',
         detail: `${available.length} of ${catalog.length} servers can run; missing: ${unavailable.join(', ')}`,
-        fix: 'sudo scripts/install-servers.sh',
+        fix: asRoot('scripts/install-servers.sh'),
       }
     : { name: 'servers', status: 'ok', detail: `all ${catalog.length} servers can run: ${available.join(', ') || '(none built yet)'}` };
 }

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HostError, MissingDependencyError, UsageError } from '../core/errors.js';
 import { alive, signalProcess } from '../core/proc.js';
+import { asRoot } from '../core/format.js';
 
 export const PREFIX = 'eb-';
 const SUBNET = '10.208.0';
@@ -25,7 +26,7 @@ const RUNNER_PEER = `${PREFIX}runner-p`;
 export const RUNNER_ADDRESS = `${SUBNET}.1`;
 export const MTU = 1500;
 export const MAX_CLIENTS = 16;
-const INSTALL = 'sudo apt-get install openssh-server openssh-client iproute2 (or sudo scripts/install-servers.sh)';
+const INSTALL = `${asRoot('apt-get install openssh-server openssh-client iproute2')} (or ${asRoot('scripts/install-servers.sh')})`;
 /** tbf needs a bucket of at least one timer tick's worth of bytes; 4 ms covers HZ = 250 and up. */
 const TBF_BUCKET_S = 0.004;
 

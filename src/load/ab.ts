@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { AbError, MissingDependencyError } from '../core/errors.js';
 import { ERROR_KINDS, PERCENTILES, type ErrorKind, type LatencyMs, type LoadOptions, type PhaseMs } from './types.js';
+import { asRoot } from '../core/format.js';
 
 export interface AbFigures {
   requestsCompleted: number;
@@ -68,7 +69,7 @@ function run(cmd: string, args: string[], signal?: AbortSignal): Promise<{ code:
         reject(
           new MissingDependencyError(
             'ab (ApacheBench)',
-            "install Debian's apache2-utils: `sudo apt-get install apache2-utils` or `sudo scripts/install-servers.sh`",
+            `install Debian's apache2-utils: \`${asRoot('apt-get install apache2-utils')}\` or \`${asRoot('scripts/install-servers.sh')}\``,
           ),
         );
       else if (err.name === 'AbortError') resolve({ code: 130, stdout, stderr: 'interrupted' });

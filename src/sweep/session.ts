@@ -4,7 +4,7 @@
 // failure is data.
 import type { Family, Plan, Point, ServerMetrics } from '../results/schema.js';
 import { POINT_SCHEMA } from '../results/schema.js';
-import type { Hosts, ServerSpec, StartedServer } from '../host/hosts.js';
+import type { Hosts, ServerHost, ServerSpec, StartedServer } from '../host/hosts.js';
 import type { ServerModel } from '../servers/types.js';
 import { DEFAULT_WARMUP, type Warmup, type WarmupPolicy } from '../load/warmup.js';
 import { closedLoadFlags, type LoadArgs } from '../load/options.js';
@@ -175,12 +175,29 @@ export async function measurePoint(s: Session, o: MeasureOptions): Promise<Point
   const { sample, warnings } = sampled ? await host.stopSampling(id, span) : { sample: undefined, warnings: [] };
   for (const w of warnings) o.onWarning?.(w);
   if (measured.aborted) return 'aborted';
-  const gone = await host.exitReason(id, 'during the measurement');
+  const gone = await exitedDuring(host, id, r?.stoppedEarly === 'server-gone');
   if (gone) return failed(gone);
   if (!r) return failed(measured.error ?? 'no result');
   const metrics: ServerMetrics | undefined = sample ? { ...sample, backlog: s.started.backlog } : undefined;
   return { ...base, status: 'ok', result: r, ...(metrics ? { metrics } : {}), ...(warmup ? { warmup: { load: warmup } } : {}) };
 }
+
+/**
+ * Why the server exited during the measurement, if it did. A client that stopped because the server refused every
+ * connection may see that before the runner sees the server's exit (the exit is an event still queued): then the
+ * exit is waited for, at most EXIT_SEEN_MS, so that a crash is a failed point rather than one with refused requests.
+ */
+async function exitedDuring(host: ServerHost, id: string, refused: boolean): Promise<string | undefined> {
+  const deadline = performance.now() + (refused ? EXIT_SEEN_MS : 0);
+  for (;;) {
+    const gone = await host.exitReason(id, 'during the measurement');
+    if (gone || performance.now() >= deadline) return gone;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** How long a server that refused every connection is given for its exit to be seen. */
+const EXIT_SEEN_MS = 1000;
 
 /** Trim of one point: the plan's trim, but never more than the load (the ramp of a closed loop is `load` requests). */
 export function pointTrim(plan: Plan, load: number): number {

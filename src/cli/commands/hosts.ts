@@ -4,6 +4,7 @@ import { numberArg, parseCommandArgs } from '../../core/args.js';
 import { UsageError } from '../../core/errors.js';
 import { hostsDown, hostsUp, MAX_CLIENTS, MTU, readState, STATE_DIR, type HostsState } from '../../host/namespaces.js';
 import { EXIT, type Command } from '../command.js';
+import { asRoot } from '../../core/format.js';
 
 const help = `eventbench hosts: a server host and client hosts on this machine, as network namespaces reached over SSH.
 
@@ -28,10 +29,10 @@ Options:
 bridge and the key folder; it finds everything by its eb- prefix and may be run any number of times.
 
 Examples:
-  sudo eventbench hosts up --clients 2 --rate 1gbit
+  ${asRoot('eventbench hosts up --clients 2 --rate 1gbit')}
   eventbench run --server-host ssh://10.208.0.10 --client-hosts ssh://10.208.0.11,ssh://10.208.0.12 --quick
   eventbench load --agents ssh://10.208.0.11,ssh://10.208.0.12 -c 100 -n 20000 http://10.208.0.10:PORT/
-  sudo eventbench hosts down
+  ${asRoot('eventbench hosts down')}
 `;
 
 function printState(s: HostsState): void {

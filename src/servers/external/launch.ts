@@ -8,6 +8,7 @@ import { PortInUseError, ServerError } from '../../core/errors.js';
 import { pageBody } from '../page.js';
 import type { Availability, Conformance, ConnectionKind, RunningServer, ServeOptions, ServerModel } from '../types.js';
 import { freePort, spawnServer, stopServer, urlOf, waitUntilAnswers, type SpawnedServer } from '../spawned.js';
+import { asRoot } from '../../core/format.js';
 
 /** Workers, connections and descriptors each production server is configured for (the paper went to 1000 clients). */
 export const CLIENTS = 1024;
@@ -82,7 +83,7 @@ function availability(spec: ProductionSpec): Availability {
     return {
       ok: false,
       reason: `${spec.binary} is not installed`,
-      hint: `install it with \`sudo apt-get install ${spec.debianPackage}\`, or run \`sudo scripts/install-servers.sh\``,
+      hint: `install it with \`${asRoot(`apt-get install ${spec.debianPackage}`)}\`, or run \`${asRoot('scripts/install-servers.sh')}\``,
     };
   }
 }

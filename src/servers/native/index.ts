@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { Availability, Conformance, ConnectionKind, RunningServer, ServeOptions, ServerModel } from '../types.js';
 import { cappedBacklog, spawnServer, stopServer, urlOf, waitForLine } from '../spawned.js';
 import { buildNative, nativeAvailability, type NativeSource } from './build.js';
+import { asRoot } from '../../core/format.js';
 
 /** How a model is called and what it answers; its name is native-SOURCE unless given. */
 interface NativeModelInfo {
@@ -81,7 +82,7 @@ export function ioUringAllowed(readDisabled = () => readFileSync('/proc/sys/kern
   }
   if (disabled === 0 || (disabled === 1 && process.getuid?.() === 0)) return { ok: true };
   const reason = `io_uring is disabled on this kernel (kernel.io_uring_disabled = ${disabled})`;
-  return { ok: false, reason, hint: 'allow it with `sudo sysctl kernel.io_uring_disabled=0`' };
+  return { ok: false, reason, hint: `allow it with \`${asRoot('sysctl kernel.io_uring_disabled=0')}\`` };
 }
 
 export const nativeModels: ServerModel[] = [
