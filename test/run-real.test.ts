@@ -31,10 +31,12 @@ test('the real CLI: a --quick run over two fast models writes the expected JSON 
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l) as Point);
-  // One round, in an order shuffled from its seed: each server's loads in ascending order, one server after the other.
-  assert.deepEqual(points.map((p) => `${p.server}@${p.load}`).sort(), ['events@1', 'events@20', 'native-epoll@1', 'native-epoll@20']);
-  assert.equal(points[0]!.server, points[1]!.server);
-  assert.deepEqual([points[0]!.load, points[1]!.load], [1, 20]);
+  // One cycle of the paired design: the reference (native-epoll) measured on each side of events, each sweep's loads
+  // in ascending order, one server after the other.
+  assert.deepEqual(
+    points.map((p) => `${p.server}@${p.load}`),
+    ['native-epoll@1', 'native-epoll@20', 'events@1', 'events@20', 'native-epoll@1', 'native-epoll@20'],
+  );
   for (const p of points) {
     assert.equal(p.status, 'ok', p.reason);
     assert.equal(p.result!.requestsCompleted, 300);
@@ -48,6 +50,19 @@ test('the real CLI: a --quick run over two fast models writes the expected JSON 
   assert.ok(native.metrics!.peakRssBytes < 20e6, 'the C server alone, not node');
   const info = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunInfo;
   assert.ok(info.finishedAt);
+  // No quota given: the client's capacity was measured against a probe at the full core, and the quota chosen from it
+  // (at most a quarter core), recorded, used and said.
+  const c = info.calibration!;
+  assert.ok(c.clientCapacityRps > 1000 && c.probeRpsPerCore > 1000, JSON.stringify(c));
+  assert.ok(c.chosenShare >= 0.02 && c.chosenShare <= 0.25, JSON.stringify(c));
+  assert.equal(info.plan.serverCpuShare, c.chosenShare);
+  assert.ok(Math.abs(c.headroom - c.clientCapacityRps / (c.probeRpsPerCore * c.chosenShare)) < 1e-9);
+  if (c.chosenShare > 0.02) assert.ok(c.headroom >= 2 - 1e-9, `${c.headroom}× headroom at ${c.chosenShare} core`);
+  assert.match(
+    r.stderr,
+    /^client capacity \d+ requests\/s against \S+ at the full core, its core \d+% busy; each server's quota: .* \(\d+\.\d× headroom, \d+\.\d s\)$/m,
+  );
+  assert.match(r.stderr, new RegExp(`throttled to ${c.chosenShare} core`));
   assert.deepEqual(info.plan.servers, servers);
   assert.match(r.stdout, /report: .*report\.html/);
   // Both servers are rows of the printed ranking. Whether they are ranked depends on flags that two 300-request

@@ -116,7 +116,7 @@ function choose(i: CalibrationInput, full: LoadResult, slow: LoadResult, duratio
     i.share !== undefined
       ? `the quota of ${chosen} core was given (--server-cpu-share): it leaves the client ${headroom.toFixed(1)}× what ${probe} needs`
       : fits > MAX_SHARE
-        ? `the client (${rate(capacity)}) has room for ${probe} at more than a quarter core (${rate(perCore)} per core): the quota stays at ${MAX_SHARE}, ${headroom.toFixed(1)}× headroom`
+        ? `the client (${rate(capacity)}) has room for ${probe} at more than a quarter core (${rate(perCore)} per core): the quota stays at ${MAX_SHARE}`
         : fits < MIN_SHARE
           ? `the client (${rate(capacity)}) is too slow for ${probe} (${rate(perCore)} per core) even at ${MIN_SHARE} core: ${headroom.toFixed(1)}× headroom only`
           : `${chosen} core, at which ${probe} (${rate(perCore)} per core) needs at most 1/${HEADROOM} of the client's ${rate(capacity)}`;

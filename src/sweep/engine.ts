@@ -182,6 +182,8 @@ interface PhaseState<R> {
   round?: number;
   /** The sweep that ran last. */
   previous?: Sweep;
+  /** The sweep that ran before the one running (a sweep tried again is judged against it, not against itself). */
+  beforePrevious?: Sweep;
   /** The step being measured again after a host fault, and why: recorded on its record once it is measured. */
   retry?: { sweep: Sweep; step: number; why: string };
   /** Steps done so far, and planned in all (an upper bound: the stop rules drop some). */
@@ -266,7 +268,9 @@ async function runSweep<R>(st: PhaseState<R>, i: number): Promise<'done' | 'abor
   const { x, o } = st;
   const sweep = st.sweeps[i]!;
   const cap = x.stepCap(sweep.server);
-  dropSteps(st, sweep, (s) => s <= cap && !x.skips?.(sweep, st.previous));
+  // A sweep tried again after a host fault is judged against the sweep before it, not against itself.
+  if (st.previous !== sweep) st.beforePrevious = st.previous;
+  dropSteps(st, sweep, (s) => s <= cap && !x.skips?.(sweep, st.beforePrevious));
   if (sweep.steps.length === 0) return 'done';
   st.previous = sweep;
   let outcome: 'done' | 'aborted' | HostFault = 'aborted';
@@ -293,7 +297,10 @@ async function runSweep<R>(st: PhaseState<R>, i: number): Promise<'done' | 'abor
     const counted = { requests: 0 };
     outcome = await runSteps(st, i, live.failed ?? live.session!, live.warmup, counted);
     live.warmup = undefined;
-    if (before && outcome === 'done') {
+    // Interrupted, or a host fault cut the link: nothing more is asked of that host here (the phase's end stops what
+    // still runs; a retry starts afresh what it needs).
+    if (outcome !== 'done') return outcome;
+    if (before) {
       const cpuEndS = await cpuNow(st);
       x.visited?.({ sweep, startMs, ...warmed, endMs: performance.now(), cpuStartS: before, cpuEndS, requests: counted.requests });
     }

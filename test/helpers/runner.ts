@@ -77,7 +77,11 @@ export async function processesRunning(needle: string): Promise<number[]> {
 }
 
 /** `run` in a quick closed sweep of two TypeScript servers (every machine has them) at two small loads, no memory phase. */
-export const QUICK_RUN = ['run', '--quick', '--servers', 'events,async', '--loads', '10,20', '--seed', '7', '--no-memory', '--no-report'];
+export const QUICK_RUN = [
+  ...['run', '--quick', '--servers', 'events,async', '--loads', '10,20', '--seed', '7', '--no-memory', '--no-report'],
+  // The quota given: no calibration of the client's capacity (4-5 s a run; run-real.test.ts checks it).
+  ...['--server-cpu-share', '0.25'],
+];
 
 /** Starts test/helpers/serve-process.ts in its own process (so its stalls do not stall the client) and stops it after. */
 export async function withServeProcess<T>(flags: string[], fn: (url: string) => Promise<T>): Promise<T> {
