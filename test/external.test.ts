@@ -1,11 +1,11 @@
 // The production servers, started from their Debian binaries: they serve the page of the requested size, answer
 // bad requests with a 4xx and keep serving, and leave no process and no temporary folder behind.
 // (The shared conformance suite runs against them too, allowing any 4xx.)
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pageBody } from '../src/servers/page.js';
 import { productionModels } from '../src/servers/external/index.js';
-import type { ServeOptions } from '../src/servers/registry.js';
+import type { ServeOptions, ServerModel } from '../src/servers/registry.js';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { alive, descendants, killTree, signalProcess } from '../src/core/proc.js';
@@ -120,7 +120,15 @@ const HOSTILE: [string, string | Buffer][] = [
   ['pipelined then garbage', 'GET / HTTP/1.1\r\nHost: x\r\n\r\n\x01\x02\x03\r\n\r\n'],
 ];
 
+/** The hostile requests, then the server's conformance card, side by side (each waits out mini_httpd's 60 s clock once). */
 for (const model of productionModels) {
+  describe(model.name, { concurrency: true }, () => {
+    hostile(model);
+    conformance(model.name, { skip: skip.get(model.name) ?? false });
+  });
+}
+
+function hostile(model: ServerModel): void {
   test(`${model.name}: hostile requests end in a close (or a reset), leak no file outside its folder, and it keeps serving`, {
     skip: skip.get(model.name) ?? false,
   }, async (t) => {
@@ -146,8 +154,6 @@ for (const model of productionModels) {
     assert.equal(statusOf(after.bytes), 200, 'still serving');
   });
 }
-
-for (const model of productionModels) conformance(model.name, { skip: skip.get(model.name) ?? false });
 
 test('a missing production server is reported with its Debian package, never a stack trace', async () => {
   const { productionModel } = await import('../src/servers/external/launch.js');

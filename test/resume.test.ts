@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN } from './helpers/cli.js';
-import { RUN_CHILD } from './helpers/runner.js';
+import { QUOTA, RUN_CHILD } from './helpers/runner.js';
 import { eventually, allProcesses } from './helpers/processes.js';
 import { killTree } from '../src/core/proc.js';
 import { detectCgroup } from '../src/host/throttle.js';
@@ -75,7 +75,19 @@ function run(args: string[], o: RunOptions = {}): Promise<Ran> {
   );
 }
 
-const OPEN = ['--quick', '--servers', 'events', '--loads', '10,40', '--open-loop', '--rates', '0.2,0.5,0.8', '--no-memory', '--no-report'];
+const OPEN = [
+  '--quick',
+  '--servers',
+  'events',
+  '--loads',
+  '10,40',
+  '--open-loop',
+  '--rates',
+  '0.2,0.5,0.8',
+  '--no-memory',
+  '--no-report',
+  ...QUOTA,
+];
 
 for (const signal of ['SIGINT', 'SIGKILL'] as const) {
   test(`run --open-loop interrupted by ${signal} in its open phase: --resume measures the open points left, none twice`, async (t) => {
@@ -111,7 +123,7 @@ for (const signal of ['SIGINT', 'SIGKILL'] as const) {
   });
 }
 
-const MEMORY = ['--quick', '--servers', 'events,async', '--loads', '10', '--no-report'];
+const MEMORY = ['--quick', '--servers', 'events,async', '--loads', '10', '--no-report', ...QUOTA];
 
 for (const signal of ['SIGINT', 'SIGKILL'] as const) {
   test(`run interrupted by ${signal} in its memory phase: --resume measures the servers left, none twice`, async (t) => {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BIN, cli } from './helpers/cli.js';
 import { needs } from './helpers/optional.js';
-import { processesRunning } from './helpers/runner.js';
+import { processesRunning, QUOTA } from './helpers/runner.js';
 import { killTree } from '../src/core/proc.js';
 import { models } from '../src/servers/registry.js';
 import { parseServerFlag, readServersFile } from '../src/servers/user/spec.js';
@@ -130,7 +130,7 @@ test('a user server that exits first, never answers, or listens elsewhere: one l
       new RegExp(`^eventbench serve: --server ".*": listens on port ${other}, not on the port it was given \\(\\d+\\); put \\{port\\}`),
     ],
     [
-      ['run', '--quick', '--servers', 'events', '--server', `early=${node('process.exit(3)')}`, '--out', join(dir, 'r')],
+      ['run', '--quick', '--servers', 'events', '--server', `early=${node('process.exit(3)')}`, '--out', join(dir, 'r'), ...QUOTA],
       /^eventbench run: early did not start: --server ".*": exited \(code 3\) before it answered/,
     ],
   ];
@@ -155,7 +155,21 @@ const cgroup = needs('a cgroup CPU quota', detectCgroup().reason);
 test('an example Python server through a quick run: throttled, ranked, and labelled as yours', { skip: python || cgroup }, async (t) => {
   const dir = join(tmp(), 'r');
   t.after(() => rmSync(join(dir, '..'), { recursive: true, force: true }));
-  const args = ['run', '--quick', '--servers-file', EXAMPLES, '--servers', 'asyncio-python', '--loads', '10,50', '-t', '0.3', '--out', dir];
+  const args = [
+    'run',
+    '--quick',
+    '--servers-file',
+    EXAMPLES,
+    '--servers',
+    'asyncio-python',
+    '--loads',
+    '10,50',
+    '-t',
+    '0.3',
+    '--out',
+    dir,
+    ...QUOTA,
+  ];
   const r = await cli(args, { timeoutMs: 120_000 });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /asyncio-python: all 8 applicable checks pass/);
@@ -198,7 +212,7 @@ test('a user server that forks a child leaves no process behind after a run', as
   const dir = join(tmp(), 'r');
   t.after(() => rmSync(join(dir, '..'), { recursive: true, force: true }));
   const marker = `eb-fork-run-${process.pid}`;
-  const args = ['run', '--quick', '--servers', 'forking', ...forking(marker), '--loads', '5,10', '--out', dir, '--no-report'];
+  const args = ['run', '--quick', '--servers', 'forking', ...forking(marker), '--loads', '5,10', '--out', dir, '--no-report', ...QUOTA];
   const r = await cli(args, { timeoutMs: 90_000 });
   assert.equal(r.code, 0, r.stderr);
   const points = readFileSync(join(dir, 'points.jsonl'), 'utf8')
@@ -223,7 +237,7 @@ test('a user server that forks a child leaves no process behind after a Ctrl-C (
   const dir = join(tmp(), 'r');
   t.after(() => rmSync(join(dir, '..'), { recursive: true, force: true }));
   const marker = `eb-fork-int-${process.pid}`;
-  const args = ['run', '--servers', 'forking', ...forking(marker), '--loads', '5,10,20', '--repeat', '1', '-t', '2'];
+  const args = ['run', '--servers', 'forking', ...forking(marker), '--loads', '5,10,20', '--repeat', '1', '-t', '2', ...QUOTA];
   args.push('--out', dir, '--no-report');
   const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   t.after(() => killTree(child.pid!, 'SIGKILL', process.pid));
@@ -258,7 +272,21 @@ test(
     writeFileSync(file, JSON.stringify({ servers: [{ name: 'mine', command, env }] }));
     const dir = join(base, 'r');
     const made = await cli(
-      ['run', '--quick', '--servers', 'mine', '--servers-file', file, '--loads', '5,10', '--no-memory', '--no-report', '--out', dir],
+      [
+        'run',
+        '--quick',
+        '--servers',
+        'mine',
+        '--servers-file',
+        file,
+        '--loads',
+        '5,10',
+        '--no-memory',
+        '--no-report',
+        '--out',
+        dir,
+        ...QUOTA,
+      ],
       {
         timeoutMs: 120_000,
       },

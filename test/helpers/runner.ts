@@ -76,11 +76,13 @@ export async function processesRunning(needle: string): Promise<number[]> {
     .map((p) => p.pid);
 }
 
+/** The quota given: a run measures no client capacity to choose it (4-5 s a run; run-real.test.ts checks that). */
+export const QUOTA = ['--server-cpu-share', '0.25'];
+
 /** `run` in a quick closed sweep of two TypeScript servers (every machine has them) at two small loads, no memory phase. */
 export const QUICK_RUN = [
   ...['run', '--quick', '--servers', 'events,async', '--loads', '10,20', '--seed', '7', '--no-memory', '--no-report'],
-  // The quota given: no calibration of the client's capacity (4-5 s a run; run-real.test.ts checks it).
-  ...['--server-cpu-share', '0.25'],
+  ...QUOTA,
 ];
 
 /** Starts test/helpers/serve-process.ts in its own process (so its stalls do not stall the client) and stops it after. */
