@@ -11,7 +11,7 @@ import { nativeModels } from '../src/servers/native/index.js';
 import type { RunningServer, ServeOptions, ServerModel } from '../src/servers/registry.js';
 import { allProcesses, eventually, fdCount, groupProcesses, serverProcess } from './helpers/processes.js';
 import { exchange, resetAfter } from './helpers/raw-http.js';
-import { conformance } from './helpers/conformance.js';
+import { conformances } from './helpers/conformance.js';
 import { needsModel } from './helpers/optional.js';
 
 const IDLE_MS = 400;
@@ -137,7 +137,7 @@ function exchangeInPieces(url: string, pieces: string[]): Promise<Buffer> {
   );
 }
 
-for (const model of nativeModels) conformance(model.name, { skip: skip.get(model.name) ?? false });
+conformances(nativeModels.map((m) => [m.name, { skip: skip.get(m.name) ?? false }]));
 
 test('a missing compiler or library is named with the Debian package that brings it', async () => {
   const { missing } = await import('../src/servers/native/build.js');

@@ -11,7 +11,7 @@ import { findModel, modelRuntime, withRuntimes } from '../src/servers/registry.j
 import { RUNTIMES, runtimeInfo, splitRuntime, type RuntimeName } from '../src/servers/runtime.js';
 import { resolvePlan } from '../src/sweep/plan.js';
 import { serveArgv } from '../src/host/local.js';
-import { conformance } from './helpers/conformance.js';
+import { type ConformanceOptions, conformances } from './helpers/conformance.js';
 import { needs } from './helpers/optional.js';
 
 const CLI = fileURLToPath(new URL('../../bin/eventbench.js', import.meta.url));
@@ -22,17 +22,18 @@ function needsRuntime(runtime: RuntimeName): false | string {
   return needs(runtime, runtimeInfo(runtime).missing, 'npm ci');
 }
 
-for (const runtime of RUNTIMES.filter((r) => r !== 'node')) {
-  for (const model of typescriptModels) {
-    if (model.runtimes?.[runtime] !== true) continue;
-    conformance(`${model.name}@${runtime}`, { skip: needsRuntime(runtime) });
-  }
-}
 // The limits of the runtimes' own servers, measured (Bun 1.4.5, Deno 2.9.6), are declared by the models themselves
 // (bun-serve.ts, deno-serve.ts: their own 4xx and headers, Bun's own idle clock, Deno's missing timeouts) and show
 // as named skips and bounds. A complete head over 8 KiB gets our 431 from both (runtime-serve.ts).
-conformance('bun-serve', { skip: needsRuntime('bun') });
-conformance('deno-serve', { skip: needsRuntime('deno') });
+conformances([
+  ...RUNTIMES.filter((r) => r !== 'node').flatMap((runtime) =>
+    typescriptModels
+      .filter((m) => m.runtimes?.[runtime] === true)
+      .map((m): [string, ConformanceOptions] => [`${m.name}@${runtime}`, { skip: needsRuntime(runtime) }]),
+  ),
+  ['bun-serve', { skip: needsRuntime('bun') }],
+  ['deno-serve', { skip: needsRuntime('deno') }],
+]);
 
 test('every TypeScript model declares where it runs, and says why where it does not', () => {
   for (const model of typescriptModels) {

@@ -5,14 +5,14 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { typescriptModels } from '../src/servers/models.js';
-import { conformance } from './helpers/conformance.js';
+import { conformances } from './helpers/conformance.js';
 
 const CLI = fileURLToPath(new URL('../../bin/eventbench.js', import.meta.url));
 const run = promisify(execFile);
 
 // Each model declares where it departs from our rules (node-http's own headers; for a slow one, the time a thread or
 // process per connection takes to start): ServerModel.conformance and ServerModel.slow.
-for (const model of typescriptModels) conformance(model.name);
+conformances(typescriptModels.map((m) => [m.name]));
 
 test('serve --list names every TypeScript model with its family and paper row', async () => {
   const { stdout } = await run(process.execPath, [CLI, 'serve', '--list']);

@@ -17,6 +17,7 @@ import type { Hosts, ServerSpec } from '../host/hosts.js';
 import type { Warmup, WarmupPolicy } from '../load/warmup.js';
 import { RunClock, type ClockPriors, type SweepToPrice } from './clock.js';
 import { HostError } from '../core/errors.js';
+import { HostFault, hostFault } from './host-fault.js';
 import type { Session, TrialServer } from './session.js';
 
 /** What a phase has just written to disk: a point of the closed or the open loop, or a server's memory. */
@@ -388,28 +389,6 @@ async function cpuNow<R>(st: PhaseState<R>): Promise<Record<string, number | und
   const out: Record<string, number | undefined> = {};
   for (const [name, id] of ids) out[name] = usage instanceof HostFault ? undefined : usage[id];
   return out;
-}
-
-/**
- * Another host that failed mid-call (its agent or its ssh gone, stuck or garbled, src/host/link.ts) fails that call
- * with one line naming it: the engine measures that step again on a fresh link, once (runSweepRetrying). Any other
- * error is a bug, and goes up.
- */
-async function hostFault<T>(call: Promise<T>): Promise<T | HostFault> {
-  try {
-    return await call;
-  } catch (err) {
-    if (err instanceof HostError) return new HostFault(err);
-    throw err;
-  }
-}
-
-class HostFault {
-  constructor(readonly error: HostError) {}
-
-  get why(): string {
-    return this.error.message;
-  }
 }
 
 /** The steps of a started sweep, or the one failed record of a sweep whose server did not start (`reason`). */

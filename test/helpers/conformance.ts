@@ -29,6 +29,19 @@ export interface ConformanceOptions {
  */
 const connectionsFor = (slow: boolean) => (slow ? 25 : 200);
 
+/**
+ * Cards made at once by `conformances`: each card mostly waits (idle clocks, closes), and its servers, clients and
+ * descriptor counts are its own; three at once keep a 2-core machine's answers well inside the checks' bounds.
+ */
+export const CARDS_AT_ONCE = 3;
+
+/** Registers the conformance tests of several models, their cards made CARDS_AT_ONCE at a time. */
+export function conformances(models: readonly [name: string, options?: ConformanceOptions][]): void {
+  describe('conformance cards', { concurrency: CARDS_AT_ONCE }, () => {
+    for (const [name, options] of models) conformance(name, options);
+  });
+}
+
 /** Registers the conformance tests for one model (a describe block of node:test tests). */
 export function conformance(name: string, options: ConformanceOptions = {}): void {
   const model = findModel(name);
