@@ -69,6 +69,8 @@ const closeMs = (c: CheckContext) => Math.max(3_000, c.clientTimeoutMs);
  * never closes is named by the check of closing (http10-close), not made to time out every other.
  */
 const OPEN_AFTER_MS = 1000;
+/** An exchange that ends at the close, or OPEN_AFTER_MS after a complete answer, within `timeoutMs`. */
+const answered = (timeoutMs: number) => ({ timeoutMs, openAfterMs: OPEN_AFTER_MS });
 const get = (c: CheckContext, o: { timeoutMs?: number; openAfterMs?: number } = {}) =>
   exchange(c, `GET ${c.path} HTTP/1.0\r\n\r\n`, {
     timeoutMs: o.timeoutMs ?? c.clientTimeoutMs,
@@ -110,7 +112,7 @@ async function checkPage(c: CheckContext): Promise<Outcome> {
   const problem = pageProblem(c, r);
   if (problem) return fail(`GET ${c.path}: ${problem}`);
   if (c.exactBytes) {
-    const index = await exchange(c, 'GET /index.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', { timeoutMs: closeMs(c) });
+    const index = await exchange(c, 'GET /index.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', answered(closeMs(c)));
     const p = pageProblem(c, index);
     if (p) return fail(`GET /index.html: ${p}`);
   }
@@ -189,11 +191,11 @@ const checkNotFound = async (c: CheckContext) =>
   expectError(c, await exchange(c, 'GET /nope HTTP/1.0\r\n\r\n', { timeoutMs: c.clientTimeoutMs, openAfterMs: OPEN_AFTER_MS }), 404);
 const checkMethod = async (c: CheckContext) =>
   expectError(c, await exchange(c, `DELETE ${c.path} HTTP/1.0\r\n\r\n`, { timeoutMs: c.clientTimeoutMs, openAfterMs: OPEN_AFTER_MS }), 405);
-const checkBadRequest = async (c: CheckContext) => expectError(c, await exchange(c, 'GARBAGE\r\n\r\n', { timeoutMs: closeMs(c) }), 400);
+const checkBadRequest = async (c: CheckContext) => expectError(c, await exchange(c, 'GARBAGE\r\n\r\n', answered(closeMs(c))), 400);
 
 /** A complete head with a 20 KB header: a 4xx (our 431 for a toy server), or the page from a server whose limit is larger. */
 async function checkBigHeader(c: CheckContext): Promise<Outcome> {
-  const r = await exchange(c, `GET ${c.path} HTTP/1.0\r\nX-Filler: ${'a'.repeat(20 * 1024)}\r\n\r\n`, { timeoutMs: closeMs(c) });
+  const r = await exchange(c, `GET ${c.path} HTTP/1.0\r\nX-Filler: ${'a'.repeat(20 * 1024)}\r\n\r\n`, answered(closeMs(c)));
   if (c.strictCodes && !c.conformance.ownHeadLimit) return expectError(c, r, 431);
   const got = errorCode(c.conformance, r.data);
   if (is4xx(got)) return pass(`${got}: its head limit is under 20 KB`);
@@ -205,7 +207,7 @@ async function checkBigHeader(c: CheckContext): Promise<Outcome> {
 async function checkUnfinishedHead(c: CheckContext): Promise<Outcome> {
   const strict = c.strictCodes && !c.conformance.ownHeadLimit;
   const boundMs = strict ? closeMs(c) : Math.max(closeMs(c), c.idleBoundMs);
-  const r = await exchange(c, `GET ${c.path} HTTP/1.0\r\nX-Filler: ${'a'.repeat(MAX_HEAD_BYTES + 1024)}\r\n`, { timeoutMs: boundMs });
+  const r = await exchange(c, `GET ${c.path} HTTP/1.0\r\nX-Filler: ${'a'.repeat(MAX_HEAD_BYTES + 1024)}\r\n`, answered(boundMs));
   if (r.end === 'timeout') return fail(`neither answered nor closed within ${seconds(boundMs)} s`);
   if (r.end === 'refused') return fail(describe(r));
   if (r.data.length === 0 && !strict) return pass(`closed without an answer after ${seconds(r.elapsedMs)} s`);
@@ -299,8 +301,8 @@ async function checkResets(c: CheckContext): Promise<Outcome> {
   const binary = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256));
   const bound = Math.max(closeMs(c), c.exactBytes ? 0 : c.idleBoundMs);
   const [bin, blank, whole, half, empty] = await Promise.all([
-    exchange(c, binary, { timeoutMs: bound }),
-    exchange(c, '\r\n\r\n', { timeoutMs: bound }),
+    exchange(c, binary, answered(bound)),
+    exchange(c, '\r\n\r\n', answered(bound)),
     exchange(c, `GET ${c.path} HTTP/1.0\r\n\r\n`, { halfClose: true, timeoutMs: c.clientTimeoutMs }),
     exchange(c, `GET ${c.path} HTTP/1.0\r\n`, { halfClose: true, timeoutMs: bound }),
     exchange(c, '', { halfClose: true, timeoutMs: bound }),
