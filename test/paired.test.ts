@@ -198,6 +198,26 @@ test('with no drift, no process spread and no scatter, the ratio is exact and it
   }
 });
 
+/** A point at every load of each visit, of the same slope (1 ms + 0.1 ms a client): what differs is the visits' CPU. */
+const pointsOfVisits = (visits: readonly VisitRecord[]): Point[] =>
+  visits.flatMap((v) =>
+    v.kind !== 'visit'
+      ? []
+      : LOADS.map((load) => ({
+          schema: POINT_SCHEMA,
+          server: v.server,
+          family: 'native' as Family,
+          load,
+          round: 1,
+          cycle: v.cycle,
+          visit: v.visit,
+          status: 'ok' as const,
+          startedAt: new Date(v.startMs).toISOString(),
+          result: result(load, 1 + 0.1 * load),
+          flags: [],
+        })),
+  );
+
 test('work done between sweeps is charged to the sweep before it, less the idle rate read far from any sweep', () => {
   // One server, swept twice 60 s apart: 1 CPU s in each sweep, 0.5 s in the 10 s after each (a deferred collection),
   // then idle at 0.001 CPU s per s; the reference is swept at the start, between and at the end.
@@ -233,23 +253,7 @@ test('work done between sweeps is charged to the sweep before it, less the idle 
     mk('ref', 5, 100000, 103000, { a: [aAt(100000), aAt(103000)] }),
     { schema: VISIT_SCHEMA, kind: 'round-end', round: 1, session: 1, atMs: 123000, cpuS: { a: aAt(123000) } },
   ];
-  const points: Point[] = visits.flatMap((v) =>
-    v.kind !== 'visit'
-      ? []
-      : LOADS.map((load) => ({
-          schema: POINT_SCHEMA,
-          server: v.server,
-          family: 'native' as Family,
-          load,
-          round: 1,
-          cycle: v.cycle,
-          visit: v.visit,
-          status: 'ok' as const,
-          startedAt: new Date(v.startMs).toISOString(),
-          result: result(load, 1 + 0.1 * load),
-          flags: [],
-        })),
-  );
+  const points = pointsOfVisits(visits);
   const { slopes } = visitSlopes(points, visits, plan);
   const a = slopes.filter((s) => s.server === 'a');
   assert.equal(a.length, 2);
@@ -295,23 +299,7 @@ test("a later visit's warm-up at the full core is neither its points' cost nor w
     visit('ref', 4, 90000, 93000, [4, 4]),
     { schema: VISIT_SCHEMA, kind: 'round-end', round: 1, session: 1, atMs: 123000, cpuS: { a: 4 } },
   ];
-  const points: Point[] = visits.flatMap((v) =>
-    v.kind !== 'visit'
-      ? []
-      : LOADS.map((load) => ({
-          schema: POINT_SCHEMA,
-          server: v.server,
-          family: 'native' as Family,
-          load,
-          round: 1,
-          cycle: v.cycle,
-          visit: v.visit,
-          status: 'ok' as const,
-          startedAt: new Date(v.startMs).toISOString(),
-          result: result(load, 1 + 0.1 * load),
-          flags: [],
-        })),
-  );
+  const points = pointsOfVisits(visits);
   const a = visitSlopes(points, visits, plan).slopes.filter((s) => s.server === 'a');
   assert.deepEqual(
     a.map((s) => [s.cpuS, s.deferredS]),

@@ -60,3 +60,7 @@ export function listText(items: readonly string[]): string {
  * needs none), after `sudo` for anyone else.
  */
 export const asRoot = (command: string, uid = process.getuid?.()): string => (uid === 0 ? command : `sudo ${command}`);
+
+/** How to install a Debian package eventbench needs: itself, or everything with the project's install script. */
+export const installHint = (debianPackage: string): string =>
+  `install it with \`${asRoot(`apt-get install ${debianPackage}`)}\`, or run \`${asRoot('scripts/install-servers.sh')}\``;

@@ -183,8 +183,6 @@ interface PhaseState<R> {
   round?: number;
   /** The sweep that ran last. */
   previous?: Sweep;
-  /** The sweep that ran before the one running (a sweep tried again is judged against it, not against itself). */
-  beforePrevious?: Sweep;
   /** The step being measured again after a host fault, and why: recorded on its record once it is measured. */
   retry?: { sweep: Sweep; step: number; why: string };
   /** Steps done so far, and planned in all (an upper bound: the stop rules drop some). */
@@ -243,9 +241,11 @@ function toPrice<R>(st: PhaseState<R>, s: Sweep, started: boolean): SweepToPrice
  */
 async function runSweepRetrying<R>(st: PhaseState<R>, i: number): Promise<'done' | 'aborted'> {
   const sweep = st.sweeps[i]!;
+  const before = st.previous;
   for (;;) {
     const r = await runSweep(st, i);
     if (!(r instanceof HostFault)) return r;
+    st.previous = before; // tried again, the sweep is judged against the one before it, not against itself
     const step = sweep.steps[0]!;
     const again = st.retry?.sweep === sweep && st.retry.step === step;
     if (r.error.fault === 'garbled' || again) {
@@ -269,9 +269,7 @@ async function runSweep<R>(st: PhaseState<R>, i: number): Promise<'done' | 'abor
   const { x, o } = st;
   const sweep = st.sweeps[i]!;
   const cap = x.stepCap(sweep.server);
-  // A sweep tried again after a host fault is judged against the sweep before it, not against itself.
-  if (st.previous !== sweep) st.beforePrevious = st.previous;
-  dropSteps(st, sweep, (s) => s <= cap && !x.skips?.(sweep, st.beforePrevious));
+  dropSteps(st, sweep, (s) => s <= cap && !x.skips?.(sweep, st.previous));
   if (sweep.steps.length === 0) return 'done';
   st.previous = sweep;
   let outcome: 'done' | 'aborted' | HostFault = 'aborted';

@@ -219,7 +219,8 @@ function option(i: NextCycleInput, o: Option, runnable: readonly RatioPrecision[
       sharpening: [],
     });
   const gain = new Map(runnable.map((p) => [p.server, narrowing(p, o.process)]));
-  const perSecond = (p: RatioPrecision) => gain.get(p.server)! / Math.max(0.1, i.priceS(sweepsOf([p.server])));
+  const rate = new Map(runnable.map((p) => [p.server, gain.get(p.server)! / Math.max(0.1, i.priceS(sweepsOf([p.server])))]));
+  const perSecond = (p: RatioPrecision) => rate.get(p.server)!;
   const worth = runnable.filter((p) => gain.get(p.server)! >= MIN_NARROWING);
   const chosen = chooseSharpened(worth, asked, (servers) => i.priceS(sweepsOf(servers)) <= i.leftS, Infinity, perSecond);
   const priceS = i.priceS(sweepsOf(chosen.map((p) => p.server)));

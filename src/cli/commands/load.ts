@@ -166,19 +166,8 @@ export const load: Command = {
   name: 'load',
   help,
   async run(argv) {
-    const { values, positionals } = parseCommandArgs('load', argv, LOAD_OPTIONS);
-    if (values.lines) return loadLines();
-    refuseConflicts(values);
-    if (positionals.length !== 1) {
-      throw new UsageError(
-        'URL',
-        positionals.join(' ') || '(none)',
-        'expected exactly one http:// URL',
-        'e.g. `eventbench load -c 10 http://127.0.0.1:8080/`',
-      );
-    }
-    const engine = values.engine ?? 'eventbench';
-    if (engine !== 'eventbench' && engine !== 'ab') throw new UsageError('engine (--engine)', engine, 'expected eventbench or ab');
+    if (parseCommandArgs('load', argv, LOAD_OPTIONS).values.lines) return loadLines();
+    const { values, url, engine } = loadArgs(argv);
     const controller = new AbortController();
     // SIGTERM as Ctrl-C: the load stops, keeps what it measured, and (--agents) stops every agent it started.
     const onSigint = () => controller.abort();
@@ -186,7 +175,7 @@ export const load: Command = {
     process.once('SIGTERM', onSigint);
     const tty = process.stderr.isTTY === true;
     try {
-      const result = await measure(values, positionals[0]!, engine, controller.signal, tty);
+      const result = await measure(values, url, engine, controller.signal, tty);
       if (tty) process.stderr.write(CLEAR_LINE);
       process.stdout.write(values.json ? JSON.stringify(result, null, 2) + '\n' : formatResult(result));
       if (controller.signal.aborted) return EXIT.interrupted;
@@ -199,6 +188,23 @@ export const load: Command = {
     }
   },
 };
+
+/** The arguments of one load, checked: its flags, its one URL, its engine. */
+function loadArgs(argv: string[]): { values: LoadValues; url: string; engine: Engine } {
+  const { values, positionals } = parseCommandArgs('load', argv, LOAD_OPTIONS);
+  refuseConflicts(values);
+  if (positionals.length !== 1) {
+    throw new UsageError(
+      'URL',
+      positionals.join(' ') || '(none)',
+      'expected exactly one http:// URL',
+      'e.g. `eventbench load -c 10 http://127.0.0.1:8080/`',
+    );
+  }
+  const engine = values.engine ?? 'eventbench';
+  if (engine !== 'eventbench' && engine !== 'ab') throw new UsageError('engine (--engine)', engine, 'expected eventbench or ab');
+  return { values, url: positionals[0]!, engine };
+}
 
 /** One load, as the flags ask: over agents, the closed loop, or the open loop (--rate). */
 async function measure(values: LoadValues, url: string, engine: Engine, signal: AbortSignal, tty: boolean): Promise<LoadResult> {
@@ -268,12 +274,8 @@ async function oneLine(line: string, signal: AbortSignal): Promise<{ result: Loa
     const argv = JSON.parse(line) as unknown;
     if (!Array.isArray(argv) || !argv.every((a) => typeof a === 'string'))
       throw new UsageError('line', line.slice(0, 80), 'expected a JSON array of strings');
-    const { values, positionals } = parseCommandArgs('load', argv, LOAD_OPTIONS);
-    refuseConflicts(values);
-    if (positionals.length !== 1) throw new UsageError('URL', positionals.join(' ') || '(none)', 'expected exactly one http:// URL');
-    const engine = values.engine ?? 'eventbench';
-    if (engine !== 'eventbench' && engine !== 'ab') throw new UsageError('engine (--engine)', engine, 'expected eventbench or ab');
-    return { result: await measure(values, positionals[0]!, engine, signal, false) };
+    const { values, url, engine } = loadArgs(argv);
+    return { result: await measure(values, url, engine, signal, false) };
   } catch (err) {
     return { error: (err as Error).message };
   }

@@ -8,7 +8,7 @@ import { PortInUseError, ServerError } from '../../core/errors.js';
 import { pageBody } from '../page.js';
 import type { Availability, Conformance, ConnectionKind, RunningServer, ServeOptions, ServerModel } from '../types.js';
 import { freePort, spawnServer, stopServer, urlOf, waitUntilAnswers, type SpawnedServer } from '../spawned.js';
-import { asRoot } from '../../core/format.js';
+import { installHint } from '../../core/format.js';
 
 /** Workers, connections and descriptors each production server is configured for (the paper went to 1000 clients). */
 export const CLIENTS = 1024;
@@ -80,11 +80,7 @@ function availability(spec: ProductionSpec): Availability {
     accessSync(spec.binary, constants.X_OK);
     return { ok: true };
   } catch {
-    return {
-      ok: false,
-      reason: `${spec.binary} is not installed`,
-      hint: `install it with \`${asRoot(`apt-get install ${spec.debianPackage}`)}\`, or run \`${asRoot('scripts/install-servers.sh')}\``,
-    };
+    return { ok: false, reason: `${spec.binary} is not installed`, hint: installHint(spec.debianPackage) };
   }
 }
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MissingDependencyError, ServerError } from '../../core/errors.js';
 import type { Availability } from '../types.js';
-import { asRoot } from '../../core/format.js';
+import { installHint } from '../../core/format.js';
 
 export interface NativeSource {
   /** Source file without its extension under src/servers/native/: "fork", "coro", "go-raw"... */
@@ -37,7 +37,6 @@ const COMPILER_PACKAGE = {
   go: ['the Go compiler (go)', 'golang-go'],
 } as const;
 type Compiler = keyof typeof COMPILER_PACKAGE;
-const INSTALL_ALL = `or run \`${asRoot('scripts/install-servers.sh')}\``;
 
 /** The package root: the nearest folder above this module that holds package.json (works from src/ and dist/). */
 function packageRoot(): string {
@@ -152,14 +151,11 @@ export function missing(
 ): MissingNativeDependency | undefined {
   if (missingCompiler) {
     const [what, debianPackage] = COMPILER_PACKAGE[missingCompiler === true ? COMPILER[source.language ?? 'c'] : missingCompiler];
-    return new MissingNativeDependency(what, `install it with \`${asRoot(`apt-get install ${debianPackage}`)}\`, ${INSTALL_ALL}`);
+    return new MissingNativeDependency(what, installHint(debianPackage));
   }
   const needs = source.needs;
   if (needs && (output.includes(`${needs.header}: No such file`) || output.includes(`cannot find -l${needs.library}`))) {
-    return new MissingNativeDependency(
-      needs.what,
-      `install it with \`${asRoot(`apt-get install ${needs.debianPackage}`)}\`, ${INSTALL_ALL}`,
-    );
+    return new MissingNativeDependency(needs.what, installHint(needs.debianPackage));
   }
   return undefined;
 }

@@ -1,15 +1,13 @@
 // The user's own servers of one command: every `--server 'NAME=COMMAND'` and every entry of `--servers-file FILE`,
 // checked against the built-in models' names, as models (./model.ts) that `eventbench serve` can find again.
 import path from 'node:path';
-import { measurementVariables } from '../../core/environment.js';
 import type { ServerModel } from '../types.js';
-import { parseServerFlag, parseUrlFlag, readServersFile, type RecordedUserServer, type RecordedUserServers } from './spec.js';
-
-export type { RecordedUserServer, RecordedUserServers };
+import { parseServerFlag, parseUrlFlag, readServersFile } from './spec.js';
 import { urlModel, userModel, type UserServerModel } from './model.js';
 
 export type { UserServerModel } from './model.js';
 export type { UserServerSpec } from './spec.js';
+export { recordUserServers, type RecordedUserServer, type RecordedUserServers } from './record.js';
 export { urlModel, userModel } from './model.js';
 export { resumedUserServers, type GivenServers, type ResumedServers } from './resume.js';
 
@@ -47,18 +45,4 @@ export function urlServers(values: readonly string[], builtins: readonly string[
     names.add(name);
     return urlModel(name, url);
   });
-}
-
-/** What a run's plan records of the user's servers it measures: their specs and how serve finds them, and URLs. */
-export function recordUserServers(models: readonly ServerModel[]): RecordedUserServers {
-  const specs = models
-    .filter((m): m is UserServerModel => 'spec' in m)
-    .map((m): RecordedUserServer => {
-      const { env, ...spec } = m.spec;
-      if (!env) return { ...spec, serveArgs: m.serveArgs };
-      const { kept, left } = measurementVariables(env);
-      return { ...spec, env: kept, ...(left.length > 0 ? { envNotRecorded: left } : {}), serveArgs: m.serveArgs };
-    });
-  const urls = models.filter((m) => m.url !== undefined).map((m) => ({ name: m.name, url: m.url! }));
-  return { ...(specs.length > 0 ? { userServers: specs } : {}), ...(urls.length > 0 ? { urls } : {}) };
 }

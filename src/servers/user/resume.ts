@@ -9,7 +9,8 @@ import { UsageError } from '../../core/errors.js';
 import type { ServerModel } from '../types.js';
 import { tempPrefix } from '../external/launch.js';
 import { urlModel, userModel, type UserServerModel } from './model.js';
-import type { RecordedUserServer, RecordedUserServers, UserServerSpec } from './spec.js';
+import type { RecordedUserServer, RecordedUserServers } from './record.js';
+import type { UserServerSpec } from './spec.js';
 
 /** A word as a shell would take it back. */
 const word = (s: string) => (/^[\w@%+=:,./{}-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`);

@@ -204,16 +204,3 @@ export function readServersFile(file: string, builtins: readonly string[], taken
     return spec;
   });
 }
-
-/**
- * A user's server as a run's plan records it: its spec, and the flags `eventbench serve` was given to find it. Its
- * `env` keeps only the variables that matter to a measurement (core/environment.ts MEASUREMENT_VARIABLES); the
- * others, which may hold secrets, are named in `envNotRecorded`, never their values.
- */
-export type RecordedUserServer = UserServerSpec & { serveArgs: string[]; envNotRecorded?: string[] };
-
-/** What a run's plan records of the user's servers (src/results/schema.ts: Plan.userServers, Plan.urls). */
-export interface RecordedUserServers {
-  userServers?: RecordedUserServer[];
-  urls?: { name: string; url: string }[];
-}
