@@ -2,6 +2,7 @@
 // The budget stops the run on time, each round getting its share of the cycles added; the planned cycles run whole
 // even past it, and the run says by how much and why; a run interrupted in an added cycle is completed by --resume,
 // and no point is measured twice.
+// suite: alone (scripts/test.sh runs it by itself, after the others): it times a run against its budget.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,15 +1,14 @@
 // The load client's epoll transport (src/load/epoll.ts): the whole load suite run through it, the same records and
 // figures as the other transports, and what only a transport of its own can get wrong: descriptors left open,
-// an open loop kept on schedule, Node's own timers still running while it polls.
+// Node's own timers still running while it polls (its open loop kept on schedule: test/open-loop.test.ts, which
+// times it alone).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { runLoad } from '../src/load/index.js';
-import { runOpenLoad } from '../src/load/open-loop.js';
 import { AUTO_ORDER, autoTransport, transportMissing } from '../src/load/transport.js';
 import { loadSuite, withServer } from './helpers/load-suite.js';
 import { cli } from './helpers/cli.js';
-import { withServeProcess } from './helpers/runner.js';
 
 loadSuite('epoll', ['auto']);
 
@@ -54,21 +53,6 @@ test('epoll: the records are the same as tcp_wrap gives, field for field', async
       // Each request waits 2 ms in the server (a Node timer: 1 to 2 ms), timed on the same clock by either transport.
       assert.ok(r.latencyMs.min >= 1 && r.phasesMs.connect.mean < r.latencyMs.mean, `${r.transport}: ${JSON.stringify(r.phasesMs)}`);
     }
-  });
-});
-
-test('epoll: the open loop keeps its schedule while the transport polls', async () => {
-  // The server in a process of its own: one in this process would answer only between the transport's polls.
-  await withServeProcess([], async (url) => {
-    const r = await runOpenLoad({ url, rateRps: 500, requests: 400, seed: 1, arrivals: 'uniform', transport: 'epoll' });
-    assert.equal(r.transport, 'epoll');
-    assert.equal(r.requestsCompleted, 400);
-    assert.equal(r.errors.total, 0);
-    // 400 requests at 500/s: 0.8 s by the schedule. A transport that slept through the due times would start the
-    // typical request a slice (5 ms) late; a busy machine delays some (the tail), not the median.
-    assert.ok(r.totalDurationS > 0.7 && r.totalDurationS < 2, `took ${r.totalDurationS} s`);
-    const lagP50 = r.openLoop!.lagMs.percentiles['50']!;
-    assert.ok(lagP50 < 1, `lag p50 ${lagP50} ms`);
   });
 });
 

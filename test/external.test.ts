@@ -7,6 +7,9 @@ import { pageBody } from '../src/servers/page.js';
 import { productionModels } from '../src/servers/external/index.js';
 import type { ServeOptions, ServerModel } from '../src/servers/registry.js';
 import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { alive, descendants, killTree, signalProcess } from '../src/core/proc.js';
 import { tempPrefix } from '../src/servers/external/launch.js';
@@ -36,7 +39,7 @@ for (const model of productionModels) {
   test(`${model.name}: serves the page, answers bad requests with a 4xx, stops without leftovers`, {
     skip: skip.get(model.name) ?? false,
   }, async (t) => {
-    const tempBefore = tempEntries(`eventbench-${model.name}-`);
+    const tempBefore = tempEntries(tempPrefix(model.name)); // this process's only: other test files run beside this one
     const options: ServeOptions = { host: '127.0.0.1', port: 0, backlog: 300, pageBytes: 1000, idleTimeoutMs: 2000 };
     const server = await model.start(options);
     t.after(() => server.close());
@@ -68,7 +71,7 @@ for (const model of productionModels) {
       [],
       'no process of the server is left',
     );
-    assert.deepEqual(tempEntries(`eventbench-${model.name}-`), tempBefore, 'its temporary folder is removed');
+    assert.deepEqual(tempEntries(tempPrefix(model.name)), tempBefore, 'its temporary folder is removed');
   });
 }
 
@@ -190,7 +193,12 @@ for (const name of ['nginx', 'mini-httpd']) {
   test(`kill -9 of \`eventbench serve ${name}\` takes it and every process it forked with it; the next doctor removes its folder and says so`, {
     skip: skip.get(name) ?? false,
   }, async (t) => {
-    const serve = spawn(process.execPath, [BIN, 'serve', name, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // A temp folder of its own: another test file's run, beside this one, would remove the leftover before doctor.
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'eventbench-external-'));
+    chmodSync(tmp, 0o755); // nginx's workers drop root and must reach the page
+    t.after(() => rmSync(tmp, { recursive: true, force: true }));
+    const env = { ...process.env, TMPDIR: tmp };
+    const serve = spawn(process.execPath, [BIN, 'serve', name, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'], env });
     t.after(() => killTree(serve.pid!, 'SIGKILL', process.pid));
     const url = await new Promise<string>((resolve, reject) => {
       serve.stdout.setEncoding('utf8').on('data', (d: string) => {
@@ -210,16 +218,16 @@ for (const name of ['nginx', 'mini-httpd']) {
     t.after(() => {
       for (const p of tree.filter(alive)) signalProcess(p, 'SIGKILL');
     }); // seen as ours: even if the test fails
-    const folders = tempEntries(tempPrefix(name, serve.pid!));
+    const folders = tempEntries(tempPrefix(name, serve.pid!), tmp);
     assert.equal(folders.length, 1, "its temporary folder carries its owner's pid");
     serve.kill('SIGKILL');
     assert.ok(await eventually(() => tree.filter(alive).length === 0, 5000), `left running: ${tree.filter(alive).join(', ')}`);
-    const doctor = spawnSync(process.execPath, [BIN, 'doctor'], { encoding: 'utf8', timeout: 60_000 });
+    const doctor = spawnSync(process.execPath, [BIN, 'doctor'], { encoding: 'utf8', timeout: 60_000, env });
     assert.match(
       doctor.stdout,
       new RegExp(`removed \\S+${folders[0]}, the folder of a ${name} started by eventbench pid ${serve.pid}, which is gone`),
     );
-    assert.deepEqual(tempEntries(tempPrefix(name, serve.pid!)), []);
+    assert.deepEqual(tempEntries(tempPrefix(name, serve.pid!), tmp), []);
   });
 }
 
@@ -228,12 +236,12 @@ test('webfs refuses an IPv6 host with the flag, the value and what to use, and l
 }, async () => {
   const webfs = productionModels.find((m) => m.name === 'webfs');
   assert.ok(webfs);
-  const before = tempEntries('eventbench-webfs-');
+  const before = tempEntries(tempPrefix('webfs'));
   await assert.rejects(webfs.start({ host: '::1', port: 0, backlog: 511, pageBytes: 305, idleTimeoutMs: 1000 }), {
     code: 'EB_USAGE',
     message: /^--host: got "::1", webfs answers 400 to every request without a Host header over IPv6; use 127\.0\.0\.1$/,
   });
-  assert.deepEqual(tempEntries('eventbench-webfs-'), before);
+  assert.deepEqual(tempEntries(tempPrefix('webfs')), before);
 });
 
 test('serve --list names every production model with its family and the paper row it answers', async () => {

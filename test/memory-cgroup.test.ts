@@ -1,5 +1,7 @@
 // The kernel's memory of a server (src/host/memory-cgroup.ts): the v2 and /proc/meminfo readings from their real
 // formats, and on this host a real memory cgroup charged for the sockets a real process opens, then removed.
+// suite: alone (scripts/test.sh runs it by itself, after the others): it leaves a stale memory cgroup for the next
+// run to remove, and any run would remove it first.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

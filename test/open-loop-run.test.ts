@@ -1,6 +1,8 @@
 // `eventbench run --open-loop` (src/experiments/open-loop.ts): the sweep at fractions of each server's own
 // closed-loop capacity (real servers, the real client), and the report's figure and table (the knee itself:
 // test/report-open-loop.test.ts).
+// suite: alone (scripts/test.sh runs it by itself, after the others): the loop's rates are fractions of capacities it
+// measures.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

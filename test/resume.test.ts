@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN } from './helpers/cli.js';
 import { QUOTA, RUN_CHILD } from './helpers/runner.js';
-import { eventually, allProcesses } from './helpers/processes.js';
+import { eventually, startedHereMatching } from './helpers/processes.js';
 import { killTree } from '../src/core/proc.js';
 import { detectCgroup } from '../src/host/throttle.js';
 import { readRun } from '../src/results/store.js';
@@ -28,8 +28,7 @@ const memory = (dir: string): MemoryRun | undefined =>
   existsSync(join(dir, MEMORY_FILE)) ? (JSON.parse(readFileSync(join(dir, MEMORY_FILE), 'utf8')) as MemoryRun) : undefined;
 
 /** Processes of this worktree's eventbench still serving or loading (a run killed with -9 must leave none for long). */
-const ours = () =>
-  allProcesses().filter((p) => p.state !== 'Z' && (p.cmdline.includes(`${BIN} serve`) || p.cmdline.includes(`${BIN} load`)));
+const ours = () => startedHereMatching(`${BIN} serve`, `${BIN} load`);
 const cgroupsOf = (pid: number) => {
   const root = detectCgroup().root;
   return root ? readdirSync(root).filter((n) => n.startsWith(`eventbench-${pid}-`)) : [];

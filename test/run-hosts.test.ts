@@ -17,7 +17,7 @@ import type { Point, RunInfo } from '../src/results/schema.js';
 import { execFileSync } from 'node:child_process';
 import { BIN, cli } from './helpers/cli.js';
 import { needs } from './helpers/optional.js';
-import { allProcesses, eventually, orphanCgroups } from './helpers/processes.js';
+import { allProcesses, eventually, orphanCgroups, startedHereMatching } from './helpers/processes.js';
 import { QUICK_RUN as QUICK } from './helpers/runner.js';
 import { OTHER_VERSION, otherVersion } from './helpers/other-version.js';
 
@@ -99,7 +99,7 @@ test(
       [],
       'nothing of the run is left',
     );
-    assert.deepEqual(orphanCgroups(), [], "the killed agent's cgroup was removed by the next agent");
+    assert.deepEqual(orphanCgroups([agents[0]!.pid]), [], "the killed agent's cgroup was removed by the next agent");
   },
 );
 
@@ -272,11 +272,8 @@ test('run --server-host on a host without a writable cgroup: its servers run unt
 const ODD = fileURLToPath(new URL('./fixtures/odd-agent.js', import.meta.url));
 /** `--remote-eventbench` for an agent that goes wrong on purpose (test/fixtures/odd-agent.ts). */
 const oddAgent = (...flags: string[]) => [process.execPath, ODD, ...flags.map((f) => `'${f}'`)].join(' ');
-/** Processes of this worktree's eventbench or of the odd agent still running. */
-const ours = () =>
-  allProcesses().filter(
-    (p) => p.state !== 'Z' && (p.cmdline.includes(ODD) || p.cmdline.includes(`${BIN} serve`) || p.cmdline.includes(`${BIN} load`)),
-  );
+/** Processes of this file's eventbench or of the odd agent still running. */
+const ours = () => startedHereMatching(ODD, `${BIN} serve`, `${BIN} load`);
 /** The last line of stderr, which says why a run stopped; and whether anything looks like a crash. */
 const lastLine = (stderr: string) => stderr.trim().split('\n').at(-1)!;
 const crashed = (stderr: string) => /internal error|TypeError|\n\s+at /.test(stderr);

@@ -1,5 +1,7 @@
 // The sampler (src/host/sampling.ts) on real processes: a server's whole tree, its listen backlog, and the kernel's
 // accept-queue counters moved by a real full queue.
+// suite: alone (scripts/test.sh runs it by itself, after the others): it fills a real accept queue, which a busy
+// machine's scheduling changes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';

@@ -1,5 +1,7 @@
 // The throttle (src/host/throttle.ts): a cgroup CPU quota on a real process tree, written and read back, held while
 // a run measures, counting the CPU of processes that ended; cgroups left by a killed runner removed.
+// suite: alone (scripts/test.sh runs it by itself, after the others): it reads back the CPU a quota lets through, and
+// removes a stale cgroup that any run would remove first.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

@@ -1,4 +1,4 @@
-// Runs last in `npm test` (files run in name order, one at a time): lists what the suite skipped for a missing
+// Runs last in `npm test`, by itself, after every other file (scripts/test.sh): lists what the suite skipped for a missing
 // optional component, with the install command, and fails if any process the suite started is still running.
 // `npm test` marks every process of the suite with EVENTBENCH_TEST_SUITE (children inherit it); a process that
 // still carries the mark once every other file has finished was left behind by one of them.

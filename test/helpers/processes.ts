@@ -27,6 +27,27 @@ export function allProcesses(): ProcessInfo[] {
     .filter((p): p is ProcessInfo => !!p);
 }
 
+// Test files run side by side (scripts/test.sh), so "nothing is left" must look at this file's processes only.
+// Every process a test file starts inherits this mark from it (set when this module loads, before any test
+// starts one; a helper run as a child keeps its parent's).
+const FILE_MARK = 'EVENTBENCH_TEST_FILE';
+process.env[FILE_MARK] ??= String(process.pid);
+const mark = `${FILE_MARK}=${process.env[FILE_MARK]}`;
+
+/** Whether `pid` was started by this test file (it carries the file's mark), whoever its parent is now. */
+export function startedHere(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(mark);
+  } catch {
+    return false; // gone, or not ours to read
+  }
+}
+
+/** Live processes started by this test file whose command line contains any of `needles`. */
+export function startedHereMatching(...needles: string[]): ProcessInfo[] {
+  return allProcesses().filter((p) => p.state !== 'Z' && needles.some((n) => p.cmdline.includes(n)) && startedHere(p.pid));
+}
+
 /** Live children of `parent` (this process by default) whose command line contains `needle`. */
 export function childrenMatching(needle: string, parent = process.pid): ProcessInfo[] {
   return allProcesses().filter((p) => p.ppid === parent && p.state !== 'Z' && p.cmdline.includes(needle));
@@ -60,9 +81,9 @@ export function socketCount(pid: number): number {
   }).length;
 }
 
-/** Entries of the temp folder whose names start with `prefix`. */
-export function tempEntries(prefix: string): string[] {
-  return readdirSync(os.tmpdir()).filter((e) => e.startsWith(prefix));
+/** Entries of the temp folder (or of `dir`) whose names start with `prefix`. */
+export function tempEntries(prefix: string, dir = os.tmpdir()): string[] {
+  return readdirSync(dir).filter((e) => e.startsWith(prefix));
 }
 
 /** Polls `check` every 25 ms until it returns true or `withinMs` passes; returns its last answer. */
@@ -75,12 +96,15 @@ export async function eventually(check: () => boolean, withinMs = 3000): Promise
   }
 }
 
-/** eventbench's CPU cgroups whose owner is gone (on any host of this machine): what a run must never leave behind. */
-export function orphanCgroups(): string[] {
+/**
+ * eventbench's CPU cgroups whose owner is gone (on any host of this machine), or of the given owners only (when
+ * other test files run beside this one): what a run must never leave behind.
+ */
+export function orphanCgroups(owners?: number[]): string[] {
   const root = detectCgroup().root;
   if (!root) return [];
   return readdirSync(root).filter((n) => {
-    const owner = /^eventbench-(\d+)-\d+$/.exec(n)?.[1];
-    return owner !== undefined && !alive(Number(owner));
+    const owner = Number(/^eventbench-(\d+)-\d+$/.exec(n)?.[1] ?? Number.NaN);
+    return Number.isInteger(owner) && !alive(owner) && (owners === undefined || owners.includes(owner));
   });
 }

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { ServerModel } from '../../src/servers/registry.js';
 import type { TrialServer, TrialSettings } from '../../src/sweep/session.js';
 import type { Plan } from '../../src/results/schema.js';
+import { startedHereMatching } from './processes.js';
 
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 export const SERVE_SCRIPT = here('./serve-process.js');
@@ -68,12 +69,9 @@ export const testTrial: TrialSettings = {
   warmupRequests: 10,
 };
 
-/** Live pids whose command line mentions `needle` (to prove no test server outlived its run). */
+/** Live pids this test file started whose command line mentions `needle` (to prove no test server outlived its run). */
 export async function processesRunning(needle: string): Promise<number[]> {
-  const { allProcesses } = await import('./processes.js');
-  return allProcesses()
-    .filter((p) => p.state !== 'Z' && p.cmdline.includes(needle))
-    .map((p) => p.pid);
+  return startedHereMatching(needle).map((p) => p.pid);
 }
 
 /** The quota given: a run measures no client capacity to choose it (4-5 s a run; run-real.test.ts checks that). */
