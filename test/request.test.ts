@@ -39,3 +39,18 @@ test('each request gets its response', () => {
   ];
   for (const [request, expected] of cases) assert.equal(ask(request), expected, JSON.stringify(request.slice(0, 40)));
 });
+
+test('the page asked as every load client asks ("GET / HTTP/1.d", read as bytes) gets what the rules give, and near misses too', () => {
+  const cases: [string, Buffer | undefined][] = [
+    ['GET / HTTP/1.0\r\nHost: a\r\nUser-Agent: ApacheBench/2.3\r\n\r\n', r.get],
+    ['GET / HTTP/1.1\n\n', r.get],
+    ['GET / HTTP/1.x\r\n\r\n', r[400]],
+    ['GET / HTTP/1.0\rX\r\n\r\n', r[400]],
+    ['GET / HTTP/1.0 \r\n\r\n', r[400]],
+    ['GET / HTTP/1.00\r\n\r\n', r[400]],
+    ['GET /  HTTP/1.0\r\n\r\n', r[400]],
+    ['GET / HTTP/2.0\r\n\r\n', r.get],
+    ['get / HTTP/1.0\r\n\r\n', r[405]],
+  ];
+  for (const [request, expected] of cases) assert.equal(ask(request), expected, JSON.stringify(request));
+});
