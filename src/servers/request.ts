@@ -69,6 +69,7 @@ export function route(method: string, target: string, responses: Responses): Buf
  */
 export function answer(received: Uint8Array, responses: Responses): Buffer | undefined {
   const end = headEnd(received);
-  if (end >= 0) return end > MAX_HEAD_BYTES ? responses[431] : respond(end === received.length ? received : received.subarray(0, end), responses);
+  if (end > MAX_HEAD_BYTES) return responses[431];
+  if (end >= 0) return respond(end === received.length ? received : received.subarray(0, end), responses);
   return received.length > MAX_HEAD_BYTES ? responses[431] : undefined;
 }
