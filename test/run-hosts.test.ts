@@ -216,7 +216,9 @@ test('run --server-host and doctor --host refuse an agent of another eventbench 
 
     const here = await cli(['doctor', '--max-load', '100'], { timeoutMs: 60_000 });
     const there = await cli(['doctor', '--host', 'local', '--max-load', '100'], { timeoutMs: 60_000 });
-    assert.equal(there.code, here.code, there.stdout);
+    // Each measures its own client and throttle, which a busy machine can fail on one side only: each exit says
+    // what its own lines say.
+    for (const d of [here, there]) assert.equal(d.code, /^FAIL/m.test(d.stdout) ? 1 : 0, d.stdout);
     const lines = there.stdout.trim().split('\n');
     assert.match(lines[0]!, new RegExp(`^eventbench doctor on local \\(.+, eventbench ${ours.replaceAll('.', '\\.')}\\):$`));
     const names = (out: string) =>
