@@ -9,9 +9,11 @@
 // the mean latency with the server throttled to a quarter core at -c 100, where the server sets the pace (target:
 // within 10% of ab's). Ends with the transport to make the default (DEFAULT_TRANSPORT in src/load/transport.ts).
 // Every measurement is one point of the runner's own trial code: a fresh server each time, warmed by 1000 requests.
-//   node dist/bench/loadgen.js [-n 30000] [--repeat 5] [--server nginx] [--transports epoll,tcp_wrap] [--loads 100,500]
+//   node dist/bench/loadgen.js [-n 30000] [--repeat 5] [--throttled-repeat 5] [--server nginx] [--transports epoll,tcp_wrap]
+//     [--loads 100,500]
 import { parseArgs } from 'node:util';
 import { median, unthrottledServer } from './unthrottled.js';
+import { geometricInterval } from '../src/core/numbers.js';
 import { benchHosts, throttleText } from './host-setup.js';
 import { runTrial } from '../src/sweep/trial.js';
 import { RUN_DEFAULTS } from '../src/sweep/plan.js';
@@ -26,10 +28,12 @@ const { values } = parseArgs({
     server: { type: 'string' },
     transports: { type: 'string' },
     loads: { type: 'string' },
+    'throttled-repeat': { type: 'string' },
   },
 });
 const requests = Number(values.requests ?? 30_000);
 const repeat = Number(values.repeat ?? 5);
+const throttledRepeat = Number(values['throttled-repeat'] ?? repeat);
 const loads = (values.loads ?? '100,500').split(',').map(Number);
 const asked = (values.transports ?? 'epoll,tcp_wrap').split(',') as TransportName[];
 for (const t of asked)
@@ -83,7 +87,7 @@ async function measure(client: Client, load: number, round: number, share: numbe
 const turned = (i: number): Client[] => clients.map((_, k) => clients[(k + i) % clients.length]!);
 
 for (const load of loads) for (let i = 1; i <= repeat; i++) for (const c of turned(i)) await measure(c, load, i, 0, requests);
-for (let i = 1; i <= repeat; i++) for (const c of turned(i)) await measure(c, 100, i, 0.25, requests / 2);
+for (let i = 1; i <= throttledRepeat; i++) for (const c of turned(i)) await measure(c, 100, i, 0.25, requests / 2);
 await throttled.done();
 await done();
 
@@ -110,9 +114,16 @@ for (const load of loads) {
 }
 out.push('', `-c 100, server ${throttleText(throttled.host)}: the server sets the pace, so mean latencies should agree within 10%`);
 const abT = med(key('ab', 100, 0.25), mean);
+const abRounds = results.get(key('ab', 100, 0.25)) ?? [];
+const percent = (x: number) => `${x >= 1 ? '+' : ''}${(100 * (x - 1)).toFixed(1)}%`;
 for (const t of transports) {
   const m = med(key(t, 100, 0.25), mean);
-  out.push(`  eventbench (${t}) ${m.toFixed(3)} ms, ab ${abT.toFixed(3)} ms: differ by ${((100 * Math.abs(m - abT)) / abT).toFixed(1)}%`);
+  // Also round by round: each round's ratio to ab's in that round, so that the machine's drift between rounds cancels.
+  const paired = geometricInterval((results.get(key(t, 100, 0.25)) ?? []).map((r, i) => mean(r) / mean(abRounds[i]!)));
+  const inRounds = paired ? `; round by round ${percent(paired.value)} [${percent(paired.lo)} to ${percent(paired.hi)}]` : '';
+  out.push(
+    `  eventbench (${t}) ${m.toFixed(3)} ms, ab ${abT.toFixed(3)} ms: differ by ${((100 * Math.abs(m - abT)) / abT).toFixed(1)}%${inRounds}`,
+  );
 }
 const worst = (t: TransportName) => Math.min(...loads.map((l) => med(key(t, l, 0), rps) / med(key('ab', l, 0), rps)));
 const best = [...transports].sort((a, b) => worst(b) - worst(a))[0];
