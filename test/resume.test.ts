@@ -4,14 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN } from './helpers/cli.js';
 import { QUOTA, RUN_CHILD } from './helpers/runner.js';
-import { eventually, startedHereMatching } from './helpers/processes.js';
+import { eventually, orphanCgroups, startedHereMatching } from './helpers/processes.js';
 import { killTree } from '../src/core/proc.js';
-import { detectCgroup } from '../src/host/throttle.js';
 import { readRun } from '../src/results/store.js';
 import { MEMORY_FILE, OPEN_POINTS_FILE, POINTS_FILE, type MemoryRun, type OpenPoint, type Point } from '../src/results/schema.js';
 
@@ -29,10 +28,6 @@ const memory = (dir: string): MemoryRun | undefined =>
 
 /** Processes of this worktree's eventbench still serving or loading (a run killed with -9 must leave none for long). */
 const ours = () => startedHereMatching(`${BIN} serve`, `${BIN} load`);
-const cgroupsOf = (pid: number) => {
-  const root = detectCgroup().root;
-  return root ? readdirSync(root).filter((n) => n.startsWith(`eventbench-${pid}-`)) : [];
-};
 
 interface Ran {
   code: number | null;
@@ -117,7 +112,7 @@ for (const signal of ['SIGINT', 'SIGKILL'] as const) {
     const info = readRun(dir).info;
     assert.deepEqual(info.phases, [{ phase: 'closed' }, { phase: 'open', rateFractions: [0.2, 0.5, 0.8], minDurationS: 2 }]);
     assert.equal(info.interrupted, undefined);
-    assert.deepEqual(cgroupsOf(first.pid), [], 'the cgroup of the killed run is removed by the next');
+    assert.deepEqual(orphanCgroups([first.pid]), [], 'the cgroup of the killed run is removed by the next');
     assert.ok(await eventually(() => ours().length === 0, 5000));
   });
 }
@@ -151,7 +146,7 @@ for (const signal of ['SIGINT', 'SIGKILL'] as const) {
     for (const s of m.servers) assert.equal(s.status, 'ok', s.reason);
     assert.ok(m.finishedAt);
     assert.equal(jsonl<Point>(dir, POINTS_FILE).length, closed, 'the closed sweep is not measured again');
-    assert.deepEqual(cgroupsOf(first.pid), []);
+    assert.deepEqual(orphanCgroups([first.pid]), []);
     assert.ok(await eventually(() => ours().length === 0, 5000));
   });
 }

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { alive, procStat, signalProcess } from '../src/core/proc.js';
-import { allProcesses, eventually } from './helpers/processes.js';
+import { allProcesses, carries, eventually } from './helpers/processes.js';
 import { INSTALL_COMMAND, REQUIRE_ALL, skipsFile } from './helpers/optional.js';
 
 const suite = process.env.EVENTBENCH_TEST_SUITE;
@@ -34,11 +34,7 @@ function marked(): { pid: number; cmdline: string }[] {
   return allProcesses().filter((p) => {
     // A sibling of the test runner (say `| tee` in a shell that exported the mark) is not the suite's.
     if (mine.has(p.pid) || p.state === 'Z' || (mine.has(p.ppid) && p.ppid !== process.ppid)) return false;
-    try {
-      return readFileSync(`/proc/${p.pid}/environ`, 'latin1').split('\0').includes(`EVENTBENCH_TEST_SUITE=${suite}`);
-    } catch {
-      return false; // gone, or not ours to read
-    }
+    return carries(p.pid, `EVENTBENCH_TEST_SUITE=${suite}`);
   });
 }
 

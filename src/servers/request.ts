@@ -29,9 +29,8 @@ const PAGE_PATHS = new Set(['/', '/index.html']);
 const PAGE_GET = Buffer.from('GET / HTTP/1.', 'latin1');
 
 /**
- * Whether the request line is exactly "GET / HTTP/1.d": the rules below would answer it with the page. Read as
- * bytes, it costs the server no string, array or regular expression: a measured request costs what the rules cost
- * a C server, a comparison of bytes, as a C server reads it in place (native/common.c).
+ * Whether the request line is exactly "GET / HTTP/1.d", which the rules below would answer with the page. Compared
+ * as bytes, in place, as native/common.c reads it: a measured request costs no string, array or regular expression.
  */
 function asksForPage(head: Uint8Array): boolean {
   const n = PAGE_GET.length;
@@ -41,7 +40,7 @@ function asksForPage(head: Uint8Array): boolean {
   return digit >= 0x30 && digit <= 0x39 && (after === LF || (after === CR && head[n + 2] === LF));
 }
 
-/** The response to a complete request head (the bytes up to and including its blank line). */
+/** The response to a request whose head is complete in `head` (only its request line, up to the first LF, is read). */
 export function respond(head: Uint8Array, responses: Responses): Buffer {
   if (asksForPage(head)) return responses.get;
   let eol = head.indexOf(LF);
@@ -70,6 +69,6 @@ export function route(method: string, target: string, responses: Responses): Buf
 export function answer(received: Uint8Array, responses: Responses): Buffer | undefined {
   const end = headEnd(received);
   if (end > MAX_HEAD_BYTES) return responses[431];
-  if (end >= 0) return respond(end === received.length ? received : received.subarray(0, end), responses);
+  if (end >= 0) return respond(received, responses);
   return received.length > MAX_HEAD_BYTES ? responses[431] : undefined;
 }

@@ -34,14 +34,17 @@ const FILE_MARK = 'EVENTBENCH_TEST_FILE';
 process.env[FILE_MARK] ??= String(process.pid);
 const mark = `${FILE_MARK}=${process.env[FILE_MARK]}`;
 
-/** Whether `pid` was started by this test file (it carries the file's mark), whoever its parent is now. */
-export function startedHere(pid: number): boolean {
+/** Whether `pid` carries `entry` ("NAME=value") in its environment. */
+export function carries(pid: number, entry: string): boolean {
   try {
-    return readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(mark);
+    return readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(entry);
   } catch {
     return false; // gone, or not ours to read
   }
 }
+
+/** Whether `pid` was started by this test file (it carries the file's mark), whoever its parent is now. */
+export const startedHere = (pid: number): boolean => carries(pid, mark);
 
 /** Live processes started by this test file whose command line contains any of `needles`. */
 export function startedHereMatching(...needles: string[]): ProcessInfo[] {

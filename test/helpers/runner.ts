@@ -70,7 +70,7 @@ export const testTrial: TrialSettings = {
 };
 
 /** Live pids this test file started whose command line mentions `needle` (to prove no test server outlived its run). */
-export async function processesRunning(needle: string): Promise<number[]> {
+export function processesRunning(needle: string): number[] {
   return startedHereMatching(needle).map((p) => p.pid);
 }
 
