@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { killTree } from '../src/core/proc.js';
 import { descriptorCount } from '../src/check/checks.js';
+import { settledCount } from './helpers/processes.js';
 import { exchange, status } from '../src/check/http.js';
 import { serveForCheck, stopServed, type Served } from '../src/check/target.js';
 import { MAX_PAGE_BYTES, buildResponses } from '../src/servers/page.js';
@@ -25,16 +26,7 @@ async function withServed(idleS: number, args: string[], fn: (s: Served) => Prom
 }
 
 /** The descriptor count once every connection is gone: two looks 200 ms apart agree, within 3 s. */
-async function settled(pid: number): Promise<number> {
-  let last = -1;
-  for (let i = 0; i < 15; i++) {
-    const now = descriptorCount(pid);
-    if (now === last) return now;
-    last = now;
-    await sleep(200);
-  }
-  return last;
-}
+const settled = (pid: number): Promise<number> => settledCount(() => descriptorCount(pid));
 
 /** Seeded bytes, so that a failure repeats. */
 function garbage(seed: number, length: number): Buffer {

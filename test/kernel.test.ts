@@ -6,14 +6,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { buildResponses } from '../src/servers/page.js';
 import { MAX_HEAD_BYTES } from '../src/servers/request.js';
 import { threads } from '../src/servers/threads.js';
 import { threadPool } from '../src/servers/thread-pool.js';
 import { processes } from '../src/servers/processes.js';
 import type { RunningServer, ServeOptions, ServerModel } from '../src/servers/registry.js';
-import { allProcesses, eventually } from './helpers/processes.js';
+import { allProcesses, eventually, fdTargets, socketCount } from './helpers/processes.js';
 import { exchange, resetAfter } from './helpers/raw-http.js';
 
 const IDLE_MS = 500;
@@ -28,14 +28,7 @@ const options = (extra: Partial<ServeOptions> = {}): ServeOptions => ({
 const taskCount = () => readdirSync('/proc/self/task').length;
 /** Socket descriptors of this process: what a leaked connection or listener would add (worker threads' own event-loop
  * descriptors, epoll and eventfd, are released lazily and are not the servers' to manage). */
-const fdCount = () =>
-  readdirSync('/proc/self/fd').filter((fd) => {
-    try {
-      return readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:');
-    } catch {
-      return false;
-    }
-  }).length;
+const fdCount = () => socketCount(process.pid);
 const liveChildren = () => allProcesses().filter((p) => p.ppid === process.pid && p.state !== 'Z');
 const children = () => allProcesses().filter((p) => p.ppid === process.pid);
 
@@ -62,17 +55,10 @@ function baseline() {
 }
 async function assertBackTo(before: { tasks: number; fds: number }, what: string) {
   assert.ok(await eventually(() => taskCount() <= before.tasks), `${what}: threads ${before.tasks} before, ${taskCount()} after`);
-  const fds = () =>
-    readdirSync('/proc/self/fd')
-      .map((fd) => {
-        try {
-          return readlinkSync(`/proc/self/fd/${fd}`);
-        } catch {
-          return '?';
-        }
-      })
-      .join(' ');
-  assert.ok(await eventually(() => fdCount() <= before.fds), `${what}: descriptors ${before.fds} before, ${fdCount()} after: ${fds()}`);
+  assert.ok(
+    await eventually(() => fdCount() <= before.fds),
+    `${what}: descriptors ${before.fds} before, ${fdCount()} after: ${fdTargets(process.pid).join(' ')}`,
+  );
   assert.ok(await eventually(() => children().length === 0), `${what}: child processes left: ${JSON.stringify(children())}`);
 }
 

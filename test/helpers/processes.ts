@@ -73,6 +73,17 @@ export function fdCount(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;
 }
 
+/** What each open descriptor of `pid` points at (a socket, a pipe, a file), to say what a leak is. */
+export function fdTargets(pid: number): string[] {
+  return readdirSync(`/proc/${pid}/fd`).map((fd) => {
+    try {
+      return readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      return '?';
+    }
+  });
+}
+
 /** Socket descriptors of `pid`. */
 export function socketCount(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).filter((fd) => {
@@ -87,6 +98,21 @@ export function socketCount(pid: number): number {
 /** Entries of the temp folder (or of `dir`) whose names start with `prefix`. */
 export function tempEntries(prefix: string, dir = os.tmpdir()): string[] {
   return readdirSync(dir).filter((e) => e.startsWith(prefix));
+}
+
+/**
+ * A count (of descriptors, say) once it has settled: two looks `gapMs` apart agree, or the last of 15 looks. The gap
+ * must outlast what a server still holds for a moment (Go's net/http keeps a finished connection 500 ms).
+ */
+export async function settledCount(count: () => number, gapMs = 200): Promise<number> {
+  let last = -1;
+  for (let i = 0; i < 15; i++) {
+    const now = count();
+    if (now === last) return now;
+    last = now;
+    await new Promise((r) => setTimeout(r, gapMs));
+  }
+  return last;
 }
 
 /** Polls `check` every 25 ms until it returns true or `withinMs` passes; returns its last answer. */
