@@ -121,8 +121,10 @@ for (const t of transports) {
   // Also round by round: each round's ratio to ab's in that round, so that the machine's drift between rounds cancels.
   const paired = geometricInterval((results.get(key(t, 100, 0.25)) ?? []).map((r, i) => mean(r) / mean(abRounds[i]!)));
   const inRounds = paired ? `; round by round ${percent(paired.value)} [${percent(paired.lo)} to ${percent(paired.hi)}]` : '';
+  // The server's rate under its quota is the quota over its CPU time a request: how much the client's pacing costs it.
+  const rate = med(key(t, 100, 0.25), rps) / med(key('ab', 100, 0.25), rps);
   out.push(
-    `  eventbench (${t}) ${m.toFixed(3)} ms, ab ${abT.toFixed(3)} ms: differ by ${((100 * Math.abs(m - abT)) / abT).toFixed(1)}%${inRounds}`,
+    `  eventbench (${t}) ${m.toFixed(3)} ms, ab ${abT.toFixed(3)} ms: ${percent(m / abT)} (${Math.abs(m - abT) <= abT / 10 ? 'within' : 'outside'} 10%)${inRounds}; the server served ${rate.toFixed(2)}× ab's req/s`,
   );
 }
 const worst = (t: TransportName) => Math.min(...loads.map((l) => med(key(t, l, 0), rps) / med(key('ab', l, 0), rps)));

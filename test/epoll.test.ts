@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { runLoad } from '../src/load/index.js';
-import { AUTO_ORDER, autoTransport, transportMissing } from '../src/load/transport.js';
+import { AUTO_ORDER, autoTransport, transport, transportMissing } from '../src/load/transport.js';
+import type { TransportSink } from '../src/load/transport.js';
 import { loadSuite, withServer } from './helpers/load-suite.js';
 import { cli } from './helpers/cli.js';
 
@@ -36,6 +37,47 @@ test('epoll: no descriptor is left open, whatever the requests met', async () =>
     assert.equal(r.stoppedEarly, 'aborted', 'the abort signal is heard while the transport polls');
   });
   assert.equal(openDescriptors(), before);
+});
+
+test('epoll: a connection opened while a wake-up is told connects after it; one that cannot is told on its own handle', async () => {
+  await withServer({ kind: 'ok' }, async (url) => {
+    const { hostname, port } = new URL(url);
+    const t = transport('epoll');
+    const heard: string[] = [];
+    const names = new Map<object, string>();
+    const sink = (name: string): TransportSink => ({
+      connected: (conn) => {
+        heard.push(`${name} connected`);
+        assert.equal(conn, handle(name));
+        t.write(conn, Buffer.from('GET / HTTP/1.0\r\n\r\n'));
+        if (name !== 'first') return;
+        // Both opened in the middle of a wake-up: their connect(2) waits for its end. A broadcast address fails at
+        // once in connect(2) (ENETUNREACH, no packet sent): told at the next poll, to the handle connect() returned.
+        names.set(t.connect('255.255.255.255', 80, sink('unreachable')), 'unreachable');
+        names.set(t.connect(hostname, Number(port), sink('second')), 'second');
+      },
+      data: () => {},
+      ended: (conn, errno, whileConnecting) => {
+        heard.push(`${names.get(conn)} ended ${errno < 0 ? 'failed' : 'ok'}${whileConnecting ? ' connecting' : ''}`);
+        t.close(conn);
+      },
+    });
+    const handle = (name: string) => [...names].find(([, n]) => n === name)?.[0];
+    const before = openDescriptors();
+    names.set(t.connect(hostname, Number(port), sink('first')), 'first');
+    for (const endMs = performance.now() + 5000; heard.length < 5 && performance.now() < endMs; ) {
+      t.poll!(performance.now() + 5, false);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.deepEqual(heard.sort(), [
+      'first connected',
+      'first ended ok',
+      'second connected',
+      'second ended ok',
+      'unreachable ended failed connecting',
+    ]);
+    assert.equal(openDescriptors(), before);
+  });
 });
 
 test('epoll: the records are the same as tcp_wrap gives, field for field', async () => {

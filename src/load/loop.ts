@@ -122,7 +122,9 @@ export class Loop {
   /** Polls a synchronous transport in slices, each ending early when something is due on Node's clock. */
   private readonly drive = (): void => {
     if (this.finished) return;
-    this.transport.poll!(Math.min(performance.now() + POLL_SLICE_MS, this.wakeAtMs()));
+    const sliceEndMs = performance.now() + POLL_SLICE_MS;
+    const wakeAtMs = this.wakeAtMs();
+    this.transport.poll!(Math.min(sliceEndMs, wakeAtMs), wakeAtMs <= sliceEndMs);
     if (!this.finished) setImmediate(this.drive);
   };
 

@@ -23,9 +23,10 @@ export interface Transport {
   close(conn: object): void;
   /**
    * A synchronous transport's only way to make progress (unset for the others, which Node's event loop drives):
-   * waits for socket events and tells the sinks, until `untilMs` on performance.now() or interrupt().
+   * waits for socket events and tells the sinks, until `untilMs` on performance.now() or interrupt(). An `exact`
+   * end is something due then; any other (the end of a slice) may pass by less than a millisecond.
    */
-  poll?(untilMs: number): void;
+  poll?(untilMs: number, exact: boolean): void;
   /** Makes the poll under way return once the events in hand are told (a loop has ended). */
   interrupt?(): void;
 }
