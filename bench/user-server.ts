@@ -1,7 +1,7 @@
 // Does a user's server pay an overhead of its own? nginx measured twice in the same rounds: as the built-in model,
 // and as a user's server (`--servers-file`) whose command starts the very same nginx with the same configuration.
 // The run engine measures both (rounds, warm-ups, fits with 95% intervals); target: the two slopes' intervals overlap.
-// bench/servers.ts prints its line at its end; alone:
+// bench/servers.ts prints its line at its end when nginx is among its servers; alone:
 //   node dist/bench/user-server.js [--loads 10,100,250,500,1000] [--repeat 3] [--smoke]
 // --smoke: two loads, two rounds, short points: only that the path works, no figure to report.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
