@@ -244,6 +244,29 @@ test('webfs refuses an IPv6 host with the flag, the value and what to use, and l
   assert.deepEqual(tempEntries(tempPrefix('webfs')), before);
 });
 
+test("a TMPDIR that the server's user cannot enter is refused before the start, named, and leaves no folder", {
+  skip: skip.get('nginx') ?? (process.getuid?.() !== 0 && 'run as root only: a server started by another user keeps its user'),
+}, async () => {
+  const nginx = productionModels.find((m) => m.name === 'nginx')!;
+  const closed = mkdtempSync(path.join(os.tmpdir(), 'eventbench-closed-'));
+  chmodSync(closed, 0o700);
+  const saved = process.env.TMPDIR;
+  process.env.TMPDIR = closed;
+  try {
+    await assert.rejects(nginx.start({ host: '127.0.0.1', port: 0, backlog: 511, pageBytes: 305, idleTimeoutMs: 1000 }), {
+      message: new RegExp(
+        `^nginx: its workers run as www-data and cannot enter ${closed} \\(mode 0700, owner uid 0\\), on the way to the page in ` +
+          `${closed}/eventbench-nginx-\\S+: it would answer 403\\. TMPDIR is ${closed}: set it to a folder every user can enter, such as /tmp$`,
+      ),
+    });
+  } finally {
+    if (saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = saved;
+  }
+  assert.deepEqual(tempEntries('eventbench-', closed), []);
+  rmSync(closed, { recursive: true });
+});
+
 test('serve --list names every production model with its family and the paper row it answers', async () => {
   const list = spawnSync(process.execPath, [BIN, 'serve', '--list'], { encoding: 'utf8', timeout: 60_000 });
   for (const model of productionModels) {

@@ -1,7 +1,18 @@
 // Launching a production server from its Debian binary: a fresh temporary folder holds its configuration and
 // the page (index.html, --page-bytes long); the server runs in the foreground in a process group of its own;
 // start() resolves once it answers HTTP; close() stops every process of the group and removes the folder.
-import { accessSync, chmodSync, chownSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  chownSync,
+  constants,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PortInUseError, ServerError } from '../../core/errors.js';
@@ -27,6 +38,21 @@ function lookUpUser(name: string): { uid: number; gid: number } | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The first folder on the way to `dir` (from `/` down) that `user` may not enter (no x bit for it: owner's, group's
+ * or others', as the kernel picks), or undefined. Supplementary groups are not looked at.
+ */
+function closedTo(dir: string, user: { uid: number; gid: number }): { folder: string; mode: number; uid: number } | undefined {
+  const parts = path.resolve(dir).split(path.sep).filter(Boolean);
+  for (let i = 0; i <= parts.length; i++) {
+    const folder = path.sep + parts.slice(0, i).join(path.sep);
+    const st = statSync(folder);
+    const bit = st.uid === user.uid ? 0o100 : st.gid === user.gid ? 0o010 : 0o001;
+    if ((st.mode & bit) === 0) return { folder, mode: st.mode & 0o7777, uid: st.uid };
+  }
+  return undefined;
 }
 
 /** What a configuration writer is given. */
@@ -123,6 +149,15 @@ export function prepareSite(spec: Pick<ProductionSpec, 'name'>, options: ServeOp
       throw new ServerError(
         `${spec.name}: started as root, it needs the user ${SERVER_USER} to run as; create it or run eventbench as another user`,
       );
+    const closed = closedTo(docRoot, user);
+    if (closed) {
+      rmSync(dir, { recursive: true, force: true });
+      throw new ServerError(
+        `${spec.name}: its workers run as ${SERVER_USER} and cannot enter ${closed.folder} (mode ${closed.mode.toString(8).padStart(4, '0')}, ` +
+          `owner uid ${closed.uid}), on the way to the page in ${dir}: it would answer 403. ` +
+          `TMPDIR is ${process.env.TMPDIR ?? '(unset)'}: set it to a folder every user can enter, such as /tmp`,
+      );
+    }
     chownSync(runDir, user.uid, user.gid);
   }
   return { dir, docRoot, runDir, port, options, asRoot };
