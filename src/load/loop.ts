@@ -124,7 +124,8 @@ export class Loop {
     if (this.finished) return;
     const sliceEndMs = performance.now() + POLL_SLICE_MS;
     const wakeAtMs = this.wakeAtMs();
-    this.transport.poll!(Math.min(sliceEndMs, wakeAtMs), wakeAtMs <= sliceEndMs);
+    // Exact when something is due before a slice's end rounded up to the millisecond could pass.
+    this.transport.poll!(Math.min(sliceEndMs, wakeAtMs), wakeAtMs < sliceEndMs + 1);
     if (!this.finished) setImmediate(this.drive);
   };
 
