@@ -4,6 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pairedServers, visitSlopes } from '../src/analysis/paired.js';
+import { applyPaired } from '../src/analysis/ratios.js';
+import { summarise } from '../src/analysis/summary.js';
 import { familyPools, nestedEstimate, nestedInterval } from '../src/core/nested.js';
 import { seededRandom, shuffled } from '../src/core/random.js';
 import type { Family, Plan, Point, VisitRecord } from '../src/results/schema.js';
@@ -46,7 +48,13 @@ function world(seed: number): World {
 }
 
 const result = (_load: number, meanMs: number): LoadResult =>
-  ({ requests: 1000, requestsCompleted: 1000, errors: { total: 0 }, latencyMs: { mean: meanMs } }) as unknown as LoadResult;
+  ({
+    requests: 1000,
+    requestsCompleted: 1000,
+    errors: { total: 0 },
+    latencyMs: { mean: meanMs, max: meanMs, percentiles: {} },
+    throughputRps: 1000,
+  }) as unknown as LoadResult;
 
 /** A paired run of `w`: rounds of fresh processes, cycles of visits with the reference every k others. */
 function simulate(w: World, seed: number, rounds = 2, cycles = 4, k = 4): { points: Point[]; visits: VisitRecord[] } {
@@ -265,6 +273,21 @@ test('work done between sweeps is charged to the sweep before it, less the idle 
   const est = pairedServers(points, visits, plan, 'ref').find((e) => e.server === 'a')!;
   assert.ok(Math.abs(est.deferredShare! - 0.5) < 0.01, `deferred share ${est.deferredShare}`);
   assert.equal(est.idleKnown, true);
+  // The report's row: the slope shown is the charged one, and so is the rate it implies (1000 / slope).
+  const rows = ['ref', 'a'].map((server) =>
+    summarise(
+      server,
+      points.filter((p) => p.server === server),
+      plan,
+    ),
+  );
+  applyPaired(rows, points, visits, plan, 'ref');
+  const row = rows[1]!;
+  assert.ok(
+    Math.abs(row.slopeCi!.value / row.latencyFit!.slope - 1.5) < 0.01,
+    `shown ${row.slopeCi!.value}, points ${row.latencyFit!.slope}`,
+  );
+  assert.ok(Math.abs(row.impliedRps! * row.slopeCi!.value - 1000) < 1e-6, `implied ${row.impliedRps} for a slope of ${row.slopeCi!.value}`);
 });
 
 test("a later visit's warm-up at the full core is neither its points' cost nor work deferred by the visit before it", () => {

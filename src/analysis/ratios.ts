@@ -188,7 +188,11 @@ export function applyPaired(
     const p = byServer.get(s.server);
     if (!p || unthrottled(s) || slopeOf(s) === null) continue;
     s.ratio = p.ratio;
-    if (p.slope) s.slopeCi = p.slope;
+    if (p.slope) {
+      // The slope shown is the visits' (charged for deferred work), so is the rate it implies (Little's law).
+      s.slopeCi = p.slope;
+      s.impliedRps = 1000 / p.slope.value;
+    }
     const e = p.estimate;
     const base = { deferredShare: p.deferredShare, idleKnown: p.idleKnown };
     s.paired =
