@@ -10,7 +10,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { nginxModel, nginxSpec } from '../src/servers/external/nginx.js';
-import { prepareSite } from '../src/servers/external/launch.js';
+import { prepareSite } from '../src/servers/external/site.js';
 import { userServers } from '../src/servers/user/index.js';
 import { models } from '../src/servers/registry.js';
 import { runExperiment, type RunEvent } from '../src/experiments/run.js';

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { alive, descendants, killTree, signalProcess } from '../src/core/proc.js';
-import { tempPrefix } from '../src/servers/external/launch.js';
+import { tempPrefix } from '../src/servers/external/site.js';
 import { eventually, groupProcesses, serverProcess, tempEntries } from './helpers/processes.js';
 import { bodyOf, exchange, statusOf } from './helpers/raw-http.js';
 import { CARDS_AT_ONCE, conformance } from './helpers/conformance.js';

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { alive } from '../core/proc.js';
 import { productionModels } from '../servers/external/index.js';
-import { tempPrefix } from '../servers/external/launch.js';
+import { tempPrefix } from '../servers/external/site.js';
 import { removeStaleCgroups, V1_ACCT_ROOT } from './throttle.js';
 import { removeStaleMemoryCgroups } from './memory-cgroup.js';
 import { SSH_DIR_PREFIX } from './protocol.js';

@@ -4,7 +4,8 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { cappedBacklog } from '../spawned.js';
-import { CLIENTS, SERVER_USER, productionModel, type Launch, type Site } from './launch.js';
+import { CLIENTS, productionModel, type Launch } from './launch.js';
+import { SERVER_USER, type Site } from './site.js';
 
 const MODULES = '/usr/lib/apache2/modules';
 

@@ -3,7 +3,8 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { cappedBacklog } from '../spawned.js';
-import { CLIENTS, SERVER_USER, productionModel, type Launch, type Site } from './launch.js';
+import { CLIENTS, productionModel, type Launch } from './launch.js';
+import { SERVER_USER, type Site } from './site.js';
 
 /** h2o has no backlog setting: it asks listen(2) for this many and the kernel caps it (lib/common/socket.h). */
 const H2O_LISTEN_BACKLOG = 65535;

@@ -5,7 +5,8 @@
 // paper found its production servers slower than its toys for their checks; mini_httpd stands beside native-fork to
 // show what those cost a fork server. Configured on the command line: no file, no log (nor syslog), no CGI.
 import { cappedBacklog } from '../spawned.js';
-import { SERVER_USER, productionModel, type Launch, type Site } from './launch.js';
+import { productionModel, type Launch } from './launch.js';
+import { SERVER_USER, type Site } from './site.js';
 
 /** mini_httpd has no backlog setting: it calls listen(2) with 1024 (measured with ss: its listening socket's queue). */
 const MINI_HTTPD_LISTEN_BACKLOG = 1024;

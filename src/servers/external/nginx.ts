@@ -3,7 +3,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { cappedBacklog } from '../spawned.js';
-import { CLIENTS, SERVER_USER, productionModel, type Launch, type ProductionSpec, type Site } from './launch.js';
+import { CLIENTS, productionModel, type Launch, type ProductionSpec } from './launch.js';
+import { SERVER_USER, type Site } from './site.js';
 
 function configure(site: Site): Launch {
   const { dir, docRoot, runDir, port, options } = site;

@@ -4,7 +4,8 @@
 // in a static server of the same era and size. Configured on the command line: no file, no access log, no listing.
 import { UsageError } from '../../core/errors.js';
 import { cappedBacklog } from '../spawned.js';
-import { SERVER_USER, productionModel, type Launch, type Site } from './launch.js';
+import { productionModel, type Launch } from './launch.js';
+import { SERVER_USER, type Site } from './site.js';
 
 /**
  * Connections webfsd holds at once (its -c). select(2) can watch descriptors below FD_SETSIZE (1024) only, and webfsd

@@ -11,7 +11,7 @@ import { listeningPorts } from '../../core/sockets.js';
 import { pageBody } from '../page.js';
 import type { Availability, RunningServer, ServeOptions, ServerModel } from '../types.js';
 import { freePort, probe, spawnServer, stopServer, urlOf, type SpawnedServer } from '../spawned.js';
-import { tempPrefix } from '../external/launch.js';
+import { tempPrefix } from '../external/site.js';
 import { fill } from './command.js';
 import type { UserServerSpec } from './spec.js';
 

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../../core/errors.js';
 import type { ServerModel } from '../types.js';
-import { tempPrefix } from '../external/launch.js';
+import { tempPrefix } from '../external/site.js';
 import { urlModel, userModel, type UserServerModel } from './model.js';
 import type { RecordedUserServer, RecordedUserServers } from './record.js';
 import type { UserServerSpec } from './spec.js';
