@@ -10,6 +10,7 @@ import { AUTO_ORDER, autoTransport, transport, transportMissing } from '../src/l
 import type { TransportSink } from '../src/load/transport.js';
 import { loadSuite, withServer } from './helpers/load-suite.js';
 import { cli } from './helpers/cli.js';
+import { tcpSocketRows } from '../src/core/sockets.js';
 
 loadSuite('epoll', ['auto']);
 
@@ -53,8 +54,10 @@ test('epoll: a connection opened while a wake-up is told connects after it; one 
         if (name !== 'first') return;
         // Both opened in the middle of a wake-up: their connect(2) waits for its end. A broadcast address fails at
         // once in connect(2) (ENETUNREACH, no packet sent): told at the next poll, to the handle connect() returned.
+        const before = toServer();
         names.set(t.connect('255.255.255.255', 80, sink('unreachable')), 'unreachable');
         names.set(t.connect(hostname, Number(port), sink('second')), 'second');
+        assert.equal(toServer(), before, 'no connection made to the server before the wake-up is told');
       },
       data: () => {},
       ended: (conn, errno, whileConnecting) => {
@@ -63,6 +66,9 @@ test('epoll: a connection opened while a wake-up is told connects after it; one 
       },
     });
     const handle = (name: string) => [...names].find(([, n]) => n === name)?.[0];
+    // Client sockets with the server's port as their remote end (a socket not yet connected has no row).
+    const remote = `:${Number(port).toString(16).toUpperCase().padStart(4, '0')}`;
+    const toServer = () => tcpSocketRows().filter((row) => row[2]!.endsWith(remote)).length;
     const before = openDescriptors();
     names.set(t.connect(hostname, Number(port), sink('first')), 'first');
     for (const endMs = performance.now() + 5000; heard.length < 5 && performance.now() < endMs; ) {

@@ -31,8 +31,7 @@ class Connection {
   tag = 0;
   open = false;
   connecting = false;
-  /** Opened during a wake-up: its connect(2) to `to` waits for the end of the wake-up's events. */
-  deferred = false;
+  /** Set when opened during a wake-up: where its connect(2), which waits for the end of the wake-up's events, goes. */
   to: sys.SocketAddress | null = null;
   sink: TransportSink | null = null;
   /** A connect that failed at once: its errno, reported at the next poll (never inside connect()). */
@@ -65,13 +64,16 @@ class EpollTransport implements Transport {
       this.address = { host, port, at: sys.socketAddress(this.ffi, host, port) };
     const to = this.address.at;
     const fd = this.c.socket(to.family, sys.SOCK_STREAM | sys.SOCK_NONBLOCK | sys.SOCK_CLOEXEC, 0);
-    if (fd < 0) return this.failLater(sink, this.ffi.errno());
+    if (fd < 0) {
+      const lost = new Connection(-1);
+      lost.sink = sink;
+      return this.failLater(lost, this.ffi.errno());
+    }
     this.byFd[fd] ??= new Connection(fd);
     const conn = this.byFd[fd];
     conn.open = conn.connecting = true;
     conn.sink = sink;
     if (this.telling) {
-      conn.deferred = true;
       conn.to = to;
       this.deferred.push(conn);
     } else this.start(conn, to);
@@ -80,7 +82,6 @@ class EpollTransport implements Transport {
 
   /** connect(2) and epoll_ctl(ADD) of an opened socket; a failure is told at the next poll. */
   private start(conn: Connection, to: sys.SocketAddress): void {
-    conn.deferred = false;
     conn.to = null;
     const connected = this.c.connect(conn.fd, to.addr, to.length) === 0 || this.ffi.errno() === sys.EINPROGRESS;
     if (connected && this.set.control(sys.EPOLL_CTL_ADD, conn.fd, WATCH, conn.tag) === 0) return;
@@ -88,22 +89,19 @@ class EpollTransport implements Transport {
     this.c.close(conn.fd);
     this.byFd[conn.fd] = undefined; // the number's next socket gets an object of its own
     conn.fd = -1;
-    conn.errno = errno;
-    this.failed.push(conn);
+    this.failLater(conn, errno);
   }
 
   /** The connections opened while a wake-up's events were told, connected together (a closed loop's replacements). */
   private startDeferred(): void {
     const list = this.deferred;
     this.deferred = [];
-    for (const conn of list) if (conn.deferred) this.start(conn, conn.to!);
+    for (const conn of list) if (conn.to) this.start(conn, conn.to);
   }
 
   /** A connection that could not start, told to its sink at the next poll, as an asynchronous failure would be. */
-  private failLater(sink: TransportSink, errno: number): Connection {
-    const conn = new Connection(-1);
+  private failLater(conn: Connection, errno: number): Connection {
     conn.open = conn.connecting = true;
-    conn.sink = sink;
     conn.errno = errno;
     this.failed.push(conn);
     return conn;
@@ -125,7 +123,6 @@ class EpollTransport implements Transport {
     if (!c.open) return;
     c.open = false;
     c.sink = null;
-    c.deferred = false;
     c.to = null;
     if (c.fd < 0) return;
     c.tag = (c.tag + 1) >>> 0;
