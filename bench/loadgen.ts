@@ -10,9 +10,9 @@
 // within 10% of ab's), at the run's throttle period (10 ms) and at the kernel's default (100 ms). At 100 ms the
 // server runs 25 ms at the full core and can outrun the client in that window: its CPU a request then depends on how
 // the client's arrivals bunch (it wakes for each), which a run, at 10 ms, does not meet (nginx slept 0.01 times a
-// request there under every client, against 0.2 to 0.5 at 100 ms). Ends with the transport to make the default
-// (DEFAULT_TRANSPORT in src/load/transport.ts). Every measurement is one point of the runner's own trial code: a
-// fresh server each time, warmed by 1000 requests.
+// request there under every client, against 0.2 to 0.5 at 100 ms: counted by hand from its voluntary switches).
+// Ends with the transport to make the default (DEFAULT_TRANSPORT in src/load/transport.ts). Every measurement is
+// one point of the runner's own trial code: a fresh server each time, warmed by 1000 requests.
 //   node dist/bench/loadgen.js [-n 30000] [--repeat 5] [--throttled-repeat 5] [--throttle-periods 10,100] [--server nginx]
 //     [--transports epoll,tcp_wrap] [--loads 100,500]
 import { parseArgs } from 'node:util';
